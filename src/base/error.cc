@@ -1,0 +1,33 @@
+#include "base/error.h"
+
+namespace duet {
+
+std::string_view error_code_name(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kOk: return "ok";
+    case ErrorCode::kBadEncoding: return "bad_encoding";
+    case ErrorCode::kBadScalar: return "bad_scalar";
+    case ErrorCode::kBadPoint: return "bad_point";
+    case ErrorCode::kBadProof: return "bad_proof";
+    case ErrorCode::kSignatureInvalid: return "signature_invalid";
+    case ErrorCode::kRetry: return "retry";
+    case ErrorCode::kBadState: return "bad_state";
+    case ErrorCode::kUnsupportedVersion: return "unsupported_version";
+    case ErrorCode::kInvalidArgument: return "invalid_argument";
+    case ErrorCode::kCryptoFailure: return "crypto_failure";
+    case ErrorCode::kLocked: return "locked";
+    case ErrorCode::kInternal: return "internal";
+  }
+  return "internal";
+}
+
+std::string Error::to_string() const {
+  std::string out(error_code_name(code));
+  if (!message.empty()) {
+    out += ": ";
+    out += message;
+  }
+  return out;
+}
+
+}  // namespace duet

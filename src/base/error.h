@@ -1,0 +1,39 @@
+// Typed error codes shared by every layer. The snake_case names are the wire
+// codes of DESIGN.md §6 and must not change once published.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace duet {
+
+enum class ErrorCode {
+  kOk = 0,
+  // Encoding and validation of protocol inputs.
+  kBadEncoding,       // malformed hex, wrong length, unparseable message
+  kBadScalar,         // scalar zero or >= n where that is not allowed
+  kBadPoint,          // not on the curve, the point at infinity, or not SEC1 uncompressed
+  kBadProof,          // a Schnorr proof that does not verify
+  kSignatureInvalid,  // a final SM2 signature that does not verify (e.g. wrong PIN)
+  kRetry,             // r = 0 or s = 0 (probability ~2^-256): run the round again
+  kBadState,          // a call out of protocol order, or a state blob that does not parse
+  kUnsupportedVersion,
+  kInvalidArgument,
+  kCryptoFailure,     // OpenSSL reported an internal failure
+  kLocked,            // too many failed attempts
+  kInternal,
+};
+
+// The stable snake_case name of a code, e.g. "bad_point".
+std::string_view error_code_name(ErrorCode code);
+
+// An error value: a code for programs and a message for people. Messages never
+// carry secrets or personal data.
+struct Error {
+  ErrorCode code = ErrorCode::kInternal;
+  std::string message;
+
+  std::string to_string() const;
+};
+
+}  // namespace duet
