@@ -1,0 +1,49 @@
+// What the holder's device keeps between sessions (format version 1).
+//
+// It holds the PIN-wrapped share d1' = d1·w⁻¹, the joint public key P, the
+// holder id and the KDF parameters. It holds no PIN, no P1 = d1⁻¹·G and no
+// value that depends on d1 alone: with only this state an attacker cannot test
+// a PIN guess offline (every candidate d1 is equally consistent with P, which
+// also depends on the service's d2). docs/protocol.md §6 gives the argument.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "base/bytes.h"
+#include "cosign/pin.h"
+#include "crypto/point.h"
+#include "crypto/scalar.h"
+
+namespace duet::cosign {
+
+struct DeviceState {
+  static constexpr int kVersion = 1;
+
+  std::string holder_id;
+  crypto::Point public_key;    // P
+  crypto::Scalar wrapped_share;  // d1' = d1·w⁻¹ mod n, non-zero
+  PinKdf kdf;
+
+  // JSON: {"v":1,"holder_id":…,"public_key":hex,"share":hex,
+  //        "kdf":{"alg":"pbkdf2-hmac-sm3","iterations":N,"salt":hex}}
+  SecretBytes serialize() const;
+  // Strict: unknown version is kUnsupportedVersion, anything malformed is
+  // kBadState (with bad_point / bad_scalar detail in the message).
+  static Result<DeviceState> parse(ByteView json);
+
+  // Local PIN change: d1'' = d1'·w_old·w_new⁻¹ with a fresh salt. No message is
+  // sent. A wrong old PIN cannot be detected here (that would be an offline
+  // oracle); it yields a state that signs invalidly, like a wrong PIN.
+  Result<DeviceState> change_pin(std::string_view old_pin, std::string_view new_pin,
+                                 crypto::RandomSource& rng) const;
+};
+
+// Wraps d1 under a PIN with a fresh salt.
+Result<DeviceState> wrap_share(std::string holder_id, const crypto::Point& public_key, const crypto::Scalar& d1,
+                               std::string_view pin, uint32_t iterations, crypto::RandomSource& rng);
+
+// d1 = d1'·w for this PIN (a wrong PIN gives a wrong d1, undetectably).
+Result<crypto::Scalar> unwrap_share(const DeviceState& state, std::string_view pin);
+
+}  // namespace duet::cosign

@@ -1,0 +1,70 @@
+// The protocol messages of docs/protocol.md, one struct per round. Each holds
+// only validated values: a Point is on the curve and not infinity, a Scalar is
+// below n. Wire encodings are in wire.h.
+#pragma once
+
+#include <string>
+
+#include "cosign/schnorr_proof.h"
+#include "crypto/point.h"
+#include "crypto/scalar.h"
+#include "crypto/sm3.h"
+
+namespace duet::cosign {
+
+// ---- Key generation --------------------------------------------------------
+// Device → service: P1 = d1⁻¹·G and a proof of knowledge of d1⁻¹.
+struct KeygenRequest {
+  crypto::Point p1;
+  SchnorrProof proof;
+};
+// Service → device: the joint key P = d2⁻¹·P1 − G and a proof of knowledge of
+// d2⁻¹ for P + G = d2⁻¹·P1.
+struct KeygenResponse {
+  crypto::Point public_key;
+  SchnorrProof proof;
+};
+
+// ---- Signing ---------------------------------------------------------------
+// What one signature is bound to. The session id is issued by the service for
+// this attempt and never reused; e = SM3(Z_A ‖ M).
+struct SignContext {
+  std::string order_id;
+  std::string session_id;
+  crypto::Digest e{};
+};
+// Device → service: Q1 = k1·G with a proof bound to order, session and e.
+struct SignRequest {
+  crypto::Point q1;
+  SchnorrProof proof;
+};
+// Service → device: r = (e + x1) mod n, s2 = d2·k3, s3 = d2·(r + k2).
+struct SignResponse {
+  crypto::Scalar r;
+  crypto::Scalar s2;
+  crypto::Scalar s3;
+};
+// Device → service: s = (d1·k1)·s2 + d1·s3 − r.
+struct SignFinish {
+  crypto::Scalar s;
+};
+
+// ---- Share refresh (new phone) --------------------------------------------
+// Device → service: ρ and a proof of knowledge of d1⁻¹ for P1 = d1⁻¹·G bound to
+// holder, refresh id and ρ. The channel must keep ρ confidential (TLS).
+struct RefreshRequest {
+  crypto::Scalar rho;
+  SchnorrProof proof;
+};
+// Service → device: proof of knowledge of d2'⁻¹ for P + G = d2'⁻¹·P1', where
+// d2' = d2·ρ⁻¹ and P1' = ρ⁻¹·P1.
+struct RefreshResponse {
+  SchnorrProof proof;
+};
+// Device → service: proof of knowledge of d1'⁻¹ for P1' (the new share exists
+// on the device); the service switches to d2' only on this message.
+struct RefreshConfirm {
+  SchnorrProof proof;
+};
+
+}  // namespace duet::cosign
