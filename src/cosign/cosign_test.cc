@@ -34,7 +34,7 @@ TEST(Cosign, WrongPinGivesInvalidSignatureTheServiceRejects) {
   auto finished = device.finish(*response);
   EXPECT_EQ(finished.code(), ErrorCode::kSignatureInvalid);  // device releases nothing
   // What a device that skipped its check would send is refused by the service.
-  SignFinish forged{device.unchecked_s(*response)};
+  SignFinish forged{*device.unchecked_s(*response)};
   EXPECT_EQ(ServiceSigner::finish(e.service.public_key, ctx, response->r, forged).code(),
             ErrorCode::kSignatureInvalid);
 }
@@ -117,6 +117,35 @@ TEST(Cosign, TamperedServiceReplyIsCaughtByTheDevice) {
     EXPECT_EQ(device.finish(bad).code(), ErrorCode::kSignatureInvalid) << field;
   }
   // The device's state is unchanged by the failures: the genuine reply still works.
+  EXPECT_TRUE(device.finish(good).ok());
+}
+
+TEST(Cosign, DeviceReleasesAtMostOneSPerNonce) {
+  // A malicious service holding d2 can make two valid replies for one Q1; two
+  // released s values for one k1 would reveal d1. The second finish is refused.
+  Enrolled e = enroll("hld_once", "123456", rng());
+  SignContext ctx = context_for(e.device.public_key, as_bytes("once"));
+  auto [device, request] = *DeviceSigner::start(e.device, "123456", ctx, rng());
+  SignResponse first = *ServiceSigner::respond(e.service, ctx, request, rng());
+  SignResponse second = *ServiceSigner::respond(e.service, ctx, request, rng());
+  EXPECT_FALSE(first.r == second.r);
+  ASSERT_TRUE(device.finish(first).ok());
+  EXPECT_EQ(device.finish(second).code(), ErrorCode::kBadState);
+  EXPECT_EQ(device.finish(first).code(), ErrorCode::kBadState);
+  EXPECT_EQ(device.unchecked_s(second).code(), ErrorCode::kBadState);
+}
+
+TEST(Cosign, DeviceRefusesZeroValuesInTheReply) {
+  // s2 = 0 would make s + r = d1·s3 and expose d1.
+  Enrolled e = enroll("hld_zero", "123456", rng());
+  SignContext ctx = context_for(e.device.public_key, as_bytes("zero"));
+  auto [device, request] = *DeviceSigner::start(e.device, "123456", ctx, rng());
+  SignResponse good = *ServiceSigner::respond(e.service, ctx, request, rng());
+  for (int field = 0; field < 3; ++field) {
+    SignResponse bad = good;
+    (field == 0 ? bad.r : field == 1 ? bad.s2 : bad.s3) = Scalar::zero();
+    EXPECT_EQ(device.finish(bad).code(), ErrorCode::kBadScalar) << field;
+  }
   EXPECT_TRUE(device.finish(good).ok());
 }
 

@@ -25,8 +25,8 @@ struct DeviceState {
   crypto::Scalar wrapped_share;  // d1' = d1·w⁻¹ mod n, non-zero
   PinKdf kdf;
 
-  // JSON: {"v":1,"holder_id":…,"public_key":hex,"share":hex,
-  //        "kdf":{"alg":"pbkdf2-hmac-sm3","iterations":N,"salt":hex}}
+  // JSON object with keys holder_id, kdf{alg,iterations,salt}, public_key,
+  // share, v (written in that order; docs/protocol.md §6 has the exact form).
   SecretBytes serialize() const;
   // Strict: unknown version is kUnsupportedVersion, anything malformed is
   // kBadState (with bad_point / bad_scalar detail in the message).

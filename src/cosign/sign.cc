@@ -34,17 +34,34 @@ Scalar detail::device_combine(const Scalar& d1, const Scalar& k1, const SignResp
   return (d1 * k1) * response.s2 + d1 * response.s3 - response.r;
 }
 
-Scalar DeviceSigner::unchecked_s(const SignResponse& response) const {
-  return detail::device_combine(d1_, k1_, response);
+static Status check_response(const SignResponse& response) {
+  if (response.r.is_zero() || response.s2.is_zero() || response.s3.is_zero()) {
+    return make_error(ErrorCode::kBadScalar, "r, s2 and s3 must be non-zero");
+  }
+  return Status::Ok();
 }
 
-Result<std::pair<SignFinish, crypto::Sm2Signature>> DeviceSigner::finish(const SignResponse& response) const {
+Result<Scalar> DeviceSigner::unchecked_s(const SignResponse& response) {
+  if (spent_) return make_error(ErrorCode::kBadState, "this signing session already released s");
+  DUET_TRY_STATUS(check_response(response));
+  spent_ = true;
+  Scalar s = detail::device_combine(d1_, k1_, response);
+  k1_ = Scalar::zero();
+  return s;
+}
+
+Result<std::pair<SignFinish, crypto::Sm2Signature>> DeviceSigner::finish(const SignResponse& response) {
+  if (spent_) return make_error(ErrorCode::kBadState, "this signing session already released s");
+  DUET_TRY_STATUS(check_response(response));
   Scalar s = detail::device_combine(d1_, k1_, response);
   if (s.is_zero()) return make_error(ErrorCode::kRetry, "s = 0: start the signature again");
   crypto::Sm2Signature sig{response.r, s};
   if (!crypto::sm2_verify_digest(public_key_, ctx_.e, sig).ok()) {
     return make_error(ErrorCode::kSignatureInvalid, "the joint signature does not verify (wrong PIN?)");
   }
+  spent_ = true;
+  k1_ = Scalar::zero();
+  d1_ = Scalar::zero();
   return std::make_pair(SignFinish{s}, sig);
 }
 

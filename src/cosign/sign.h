@@ -25,12 +25,17 @@ class DeviceSigner {
   // Step 3: s = (d1·k1)·s2 + d1·s3 − r, then checks (r, s) under P before
   // releasing it. kRetry when s = 0 (start again with a new k1);
   // kSignatureInvalid when the result does not verify (a wrong PIN, or a reply
-  // that was tampered with): nothing is released.
-  Result<std::pair<SignFinish, crypto::Sm2Signature>> finish(const SignResponse& response) const;
+  // that was tampered with): nothing is released and the signer stays usable.
+  // kBadScalar when r, s2 or s3 is zero (s2 = 0 would expose d1).
+  //
+  // Invariant: at most one s is ever released per k1. Two released values for
+  // one k1 under two different replies would let a malicious service solve
+  // for d1, so after a success the signer is spent (kBadState) and k1 wiped.
+  Result<std::pair<SignFinish, crypto::Sm2Signature>> finish(const SignResponse& response);
 
   // s without the final check — only for diagnostics and for tests that show
-  // the service refusing what a wrong PIN produces.
-  crypto::Scalar unchecked_s(const SignResponse& response) const;
+  // the service refusing what a wrong PIN produces. Spends the signer too.
+  Result<crypto::Scalar> unchecked_s(const SignResponse& response);
 
  private:
   DeviceSigner(crypto::Scalar d1, crypto::Scalar k1, crypto::Point public_key, SignContext ctx)
@@ -39,6 +44,7 @@ class DeviceSigner {
   crypto::Scalar k1_;
   crypto::Point public_key_;
   SignContext ctx_;
+  bool spent_ = false;
 };
 
 // Service role: two stateless steps. Between them the service stores r (public).
