@@ -1,0 +1,171 @@
+// The plain records the store keeps. No behaviour, no SQL: core fills and
+// reads these; every backend maps them to its tables.
+//
+// Conventions:
+//  - Times are Unix seconds (UnixSeconds) supplied by the caller; the store
+//    never reads a clock, so tests control time exactly.
+//  - Ids are opaque strings made by new_id() (store/ids.h): a type prefix and
+//    16 random bytes in hex, e.g. "ord_3f9c...". They carry no order.
+//  - Secrets and personal data arrive already protected by core: `*_ciphertext`
+//    fields are opaque encrypted bytes, `*_hash` fields are keyed hashes. The
+//    store never sees a plaintext secret, PIN, token or personal datum.
+//  - Every tenant-owned record starts with tenant_id.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/bytes.h"
+
+namespace duet::store {
+
+using UnixSeconds = int64_t;
+
+// --- tenants and apps ------------------------------------------------------
+
+struct Tenant {
+  std::string tenant_id;  // "ten_..."
+  std::string name;
+  // Production credentials work only from this time on; nullopt: not activated.
+  std::optional<UnixSeconds> production_active_from;
+  bool suspended = false;
+  UnixSeconds created_at = 0;
+};
+
+enum class AppEnvironment { kSandbox, kProduction };
+
+// A business system's credentials. app_id is unique across all tenants (it is
+// what a request names before its tenant is known).
+struct App {
+  std::string tenant_id;
+  std::string app_id;              // "app_..."
+  Bytes secret_ciphertext;         // the HMAC secret, encrypted by core
+  AppEnvironment environment = AppEnvironment::kSandbox;
+  UnixSeconds created_at = 0;
+};
+
+// --- holders and their keys ------------------------------------------------
+
+enum class HolderStatus { kActive, kLocked };
+
+struct Holder {
+  std::string tenant_id;
+  std::string holder_id;           // "hld_..."
+  Bytes name_ciphertext;
+  Bytes id_number_ciphertext;
+  Bytes phone_ciphertext;
+  Bytes lookup_hash;               // keyed hash of the identity, unique per tenant
+  HolderStatus status = HolderStatus::kActive;
+  int failed_attempts = 0;         // consecutive sign attempts without a valid signature
+  UnixSeconds created_at = 0;
+};
+
+// The service's half of a holder's two-party key.
+struct HolderKeyShare {
+  std::string tenant_id;
+  std::string key_id;              // "key_..."
+  std::string holder_id;
+  std::string public_key_hex;      // P, SEC1 uncompressed, lowercase hex
+  Bytes service_share_ciphertext;  // d2, encrypted by core; wiped on revocation
+  UnixSeconds created_at = 0;
+  std::optional<UnixSeconds> revoked_at;
+};
+
+// --- enrollment and device credentials --------------------------------------
+
+struct ActivationCode {
+  std::string tenant_id;
+  std::string code_id;             // "act_..."
+  std::string holder_id;
+  Bytes code_hash;                 // keyed hash of the one-time code; unique
+  UnixSeconds expires_at = 0;
+  int attempts_left = 0;
+  std::optional<UnixSeconds> used_at;
+  UnixSeconds created_at = 0;
+};
+
+struct DeviceToken {
+  std::string tenant_id;
+  Bytes token_hash;                // keyed hash of the bearer token; unique
+  std::string holder_id;
+  UnixSeconds created_at = 0;
+  std::optional<UnixSeconds> revoked_at;
+};
+
+// --- signing ----------------------------------------------------------------
+
+enum class OutputFormat { kRaw, kDer };
+
+enum class OrderState { kPending, kSigning, kSigned, kRejected, kExpired, kCancelled, kFailed };
+
+// One thing to sign. A single order has one item; a batch order many.
+struct SignItem {
+  Bytes input;                     // the data, or its 32-byte digest e
+  bool input_is_digest = false;
+  Bytes signature;                 // empty until the order is signed
+};
+
+struct SignOrder {
+  std::string tenant_id;
+  std::string order_id;            // "ord_..."
+  std::string app_id;
+  std::string holder_id;
+  std::string title;
+  std::string display_text;
+  OutputFormat output_format = OutputFormat::kRaw;
+  std::vector<SignItem> items;     // at least one
+  UnixSeconds expires_at = 0;
+  std::string callback_url;        // empty: no callback
+  std::string idempotency_key;     // empty: none; else unique per (tenant, app)
+  OrderState state = OrderState::kPending;
+  UnixSeconds created_at = 0;
+  UnixSeconds updated_at = 0;
+};
+
+enum class SessionState { kOpen, kFinished, kFailed };
+
+// One run of the signing protocol for an order; starting it costs the holder
+// one attempt.
+struct SignSession {
+  std::string tenant_id;
+  std::string session_id;          // "ses_..."
+  std::string order_id;
+  std::string holder_id;
+  std::vector<std::string> r_values;  // the service's r per item, lowercase hex
+  SessionState state = SessionState::kOpen;
+  UnixSeconds created_at = 0;
+  UnixSeconds updated_at = 0;
+};
+
+// --- callbacks --------------------------------------------------------------
+
+// A webhook delivery waiting in the persistent queue.
+struct CallbackJob {
+  std::string tenant_id;
+  std::string job_id;              // "cbk_..."
+  std::string order_id;
+  std::string url;
+  std::string payload;             // the body to POST, built (and signed) by core
+  int attempts = 0;                // deliveries started (claims)
+  UnixSeconds next_attempt_at = 0;
+  std::optional<UnixSeconds> delivered_at;
+  std::string last_error;
+  std::string lease_owner;         // worker holding the lease; empty if none
+  std::optional<UnixSeconds> lease_until;
+  UnixSeconds created_at = 0;
+};
+
+// --- operators ---------------------------------------------------------------
+
+// Operator credentials are global (not tenant-owned).
+struct AdminToken {
+  Bytes token_hash;                // keyed hash of the bearer token; unique
+  std::string name;
+  std::string role;                // "operator" | "auditor" | "security_officer"
+  UnixSeconds created_at = 0;
+  std::optional<UnixSeconds> revoked_at;
+};
+
+}  // namespace duet::store

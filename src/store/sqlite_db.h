@@ -1,0 +1,145 @@
+// Thin RAII over the SQLite C API, private to the SQLite backend (core never
+// includes this). sqlite3.h stays in the .cc.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/result.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace duet::store::sqlite {
+
+// Maps an SQLite result code to a store error (kDuplicate for unique/primary
+// key violations, kNotFound for foreign keys, kCorrupt for corruption,
+// kUnavailable otherwise). The message names `what` and SQLite's generic
+// text for the code, never parameter values.
+Unexpected sqlite_error(int rc, std::string_view what);
+
+// One open database connection. Used by one thread at a time.
+class Connection {
+ public:
+  // Opens `path` (created if absent), sets extended result codes, busy
+  // timeout, WAL, synchronous=NORMAL and foreign_keys=ON.
+  static Result<std::unique_ptr<Connection>> open(const std::string& path, int busy_timeout_ms);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Runs SQL without results (may hold several statements).
+  Status exec(std::string_view sql, std::string_view what);
+  // Rows changed by the last INSERT/UPDATE/DELETE on this connection.
+  int changes() const;
+  sqlite3* raw() { return db_; }
+
+ private:
+  explicit Connection(sqlite3* db) : db_(db) {}
+  sqlite3* db_;
+};
+
+// A prepared statement, finalized on destruction. Parameters are 1-based,
+// columns 0-based. Bind errors are remembered and reported by step().
+class Statement {
+ public:
+  static Result<Statement> prepare(Connection& conn, std::string_view sql);
+  Statement(Statement&& other) noexcept;
+  Statement& operator=(Statement&& other) noexcept;
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  ~Statement();
+
+  Statement& bind(int index, int64_t value);
+  Statement& bind(int index, std::string_view value);
+  Statement& bind(int index, ByteView value);
+  Statement& bind(int index, const std::optional<int64_t>& value);
+  Statement& bind_null(int index);
+  // Avoid accidental bool/const char* overloads picking the wrong type.
+  Statement& bind(int index, const char* value) { return bind(index, std::string_view(value)); }
+  Statement& bind(int index, const std::string& value) { return bind(index, std::string_view(value)); }
+  Statement& bind(int index, const Bytes& value) { return bind(index, ByteView(value)); }
+  Statement& bind(int index, int value) { return bind(index, static_cast<int64_t>(value)); }
+
+  // Advances: true if a row is available, false when done.
+  Result<bool> step();
+  // Steps to completion (for statements returning no rows).
+  Status run();
+
+  int64_t column_int(int col) const;
+  std::string column_text(int col) const;
+  Bytes column_blob(int col) const;
+  bool column_is_null(int col) const;
+  std::optional<int64_t> column_optional_int(int col) const;
+
+ private:
+  Statement(sqlite3_stmt* stmt, std::string what) : stmt_(stmt), what_(std::move(what)) {}
+  void note_bind(int rc);
+  sqlite3_stmt* stmt_ = nullptr;
+  std::string what_;  // a short label for errors (the first words of the SQL)
+  int bind_rc_ = 0;
+};
+
+// A transaction on one connection: rolled back on destruction unless
+// committed. Write transactions use BEGIN IMMEDIATE (take the write lock up
+// front and wait for it under the busy timeout).
+class Transaction {
+ public:
+  enum class Kind { kRead, kWrite };
+  static Result<Transaction> begin(Connection& conn, Kind kind);
+  Transaction(Transaction&& other) noexcept : conn_(other.conn_) { other.conn_ = nullptr; }
+  Transaction& operator=(Transaction&&) = delete;
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  ~Transaction();
+  Status commit();
+
+ private:
+  explicit Transaction(Connection* conn) : conn_(conn) {}
+  Connection* conn_;
+};
+
+// A small pool of connections to one file, each lent to one thread at a time.
+class ConnectionPool {
+ public:
+  ConnectionPool(std::string path, int busy_timeout_ms, int max_connections);
+
+  class Lease {
+   public:
+    Lease(ConnectionPool* pool, std::unique_ptr<Connection> conn) : pool_(pool), conn_(std::move(conn)) {}
+    Lease(Lease&&) noexcept = default;
+    Lease& operator=(Lease&&) = delete;
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    ~Lease();
+    Connection& operator*() { return *conn_; }
+    Connection* operator->() { return conn_.get(); }
+
+   private:
+    ConnectionPool* pool_;
+    std::unique_ptr<Connection> conn_;
+  };
+
+  // Waits for a free connection, opening a new one while under the maximum.
+  Result<Lease> acquire();
+
+ private:
+  void give_back(std::unique_ptr<Connection> conn);
+
+  std::string path_;
+  int busy_timeout_ms_;
+  int max_connections_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<Connection>> idle_;
+  int open_count_ = 0;
+};
+
+}  // namespace duet::store::sqlite

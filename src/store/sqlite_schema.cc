@@ -1,0 +1,181 @@
+#include "store/sqlite_schema.h"
+
+#include <array>
+
+namespace duet::store::sqlite {
+namespace {
+
+// Every table is keyed by tenant first (DESIGN.md §5), so the same layout
+// shards by tenant on a distributed backend. Unique indexes on credential
+// hashes and app ids are global because those are the lookups that discover
+// the tenant.
+constexpr std::string_view kV1 = R"sql(
+CREATE TABLE tenants (
+  tenant_id TEXT NOT NULL PRIMARY KEY,
+  name TEXT NOT NULL,
+  production_active_from INTEGER,
+  suspended INTEGER NOT NULL DEFAULT 0 CHECK (suspended IN (0, 1)),
+  created_at INTEGER NOT NULL
+);
+
+CREATE TABLE apps (
+  tenant_id TEXT NOT NULL REFERENCES tenants (tenant_id),
+  app_id TEXT NOT NULL,
+  secret_ciphertext BLOB NOT NULL,
+  environment TEXT NOT NULL CHECK (environment IN ('sandbox', 'production')),
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, app_id)
+);
+CREATE UNIQUE INDEX apps_app_id ON apps (app_id);
+
+CREATE TABLE holders (
+  tenant_id TEXT NOT NULL REFERENCES tenants (tenant_id),
+  holder_id TEXT NOT NULL,
+  name_ciphertext BLOB NOT NULL,
+  id_number_ciphertext BLOB NOT NULL,
+  phone_ciphertext BLOB NOT NULL,
+  lookup_hash BLOB NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('active', 'locked')),
+  failed_attempts INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, holder_id)
+);
+CREATE UNIQUE INDEX holders_lookup_hash ON holders (tenant_id, lookup_hash);
+
+CREATE TABLE holder_keys (
+  tenant_id TEXT NOT NULL,
+  key_id TEXT NOT NULL,
+  holder_id TEXT NOT NULL,
+  public_key_hex TEXT NOT NULL,
+  service_share_ciphertext BLOB NOT NULL,
+  created_at INTEGER NOT NULL,
+  revoked_at INTEGER,
+  PRIMARY KEY (tenant_id, key_id),
+  FOREIGN KEY (tenant_id, holder_id) REFERENCES holders (tenant_id, holder_id)
+);
+CREATE UNIQUE INDEX holder_keys_one_active ON holder_keys (tenant_id, holder_id)
+  WHERE revoked_at IS NULL;
+
+CREATE TABLE activation_codes (
+  tenant_id TEXT NOT NULL,
+  code_id TEXT NOT NULL,
+  holder_id TEXT NOT NULL,
+  code_hash BLOB NOT NULL,
+  expires_at INTEGER NOT NULL,
+  attempts_left INTEGER NOT NULL,
+  used_at INTEGER,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, code_id),
+  FOREIGN KEY (tenant_id, holder_id) REFERENCES holders (tenant_id, holder_id)
+);
+CREATE UNIQUE INDEX activation_codes_hash ON activation_codes (code_hash);
+
+CREATE TABLE device_tokens (
+  tenant_id TEXT NOT NULL,
+  token_hash BLOB NOT NULL,
+  holder_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  revoked_at INTEGER,
+  PRIMARY KEY (tenant_id, token_hash),
+  FOREIGN KEY (tenant_id, holder_id) REFERENCES holders (tenant_id, holder_id)
+);
+CREATE UNIQUE INDEX device_tokens_hash ON device_tokens (token_hash);
+
+CREATE TABLE sign_orders (
+  tenant_id TEXT NOT NULL,
+  order_id TEXT NOT NULL,
+  app_id TEXT NOT NULL,
+  holder_id TEXT NOT NULL,
+  title TEXT NOT NULL,
+  display_text TEXT NOT NULL,
+  output_format TEXT NOT NULL CHECK (output_format IN ('raw', 'der')),
+  expires_at INTEGER NOT NULL,
+  callback_url TEXT NOT NULL,
+  idempotency_key TEXT,
+  state TEXT NOT NULL CHECK (state IN
+    ('pending', 'signing', 'signed', 'rejected', 'expired', 'cancelled', 'failed')),
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, order_id),
+  FOREIGN KEY (tenant_id, app_id) REFERENCES apps (tenant_id, app_id),
+  FOREIGN KEY (tenant_id, holder_id) REFERENCES holders (tenant_id, holder_id)
+);
+CREATE UNIQUE INDEX sign_orders_idempotency ON sign_orders (tenant_id, app_id, idempotency_key);
+CREATE INDEX sign_orders_holder_state ON sign_orders (tenant_id, holder_id, state);
+
+CREATE TABLE sign_order_items (
+  tenant_id TEXT NOT NULL,
+  order_id TEXT NOT NULL,
+  item_index INTEGER NOT NULL,
+  input BLOB NOT NULL,
+  input_is_digest INTEGER NOT NULL CHECK (input_is_digest IN (0, 1)),
+  signature BLOB,
+  PRIMARY KEY (tenant_id, order_id, item_index),
+  FOREIGN KEY (tenant_id, order_id) REFERENCES sign_orders (tenant_id, order_id)
+);
+
+CREATE TABLE sign_sessions (
+  tenant_id TEXT NOT NULL,
+  session_id TEXT NOT NULL,
+  order_id TEXT NOT NULL,
+  holder_id TEXT NOT NULL,
+  r_values TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('open', 'finished', 'failed')),
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, session_id),
+  FOREIGN KEY (tenant_id, order_id) REFERENCES sign_orders (tenant_id, order_id)
+);
+CREATE INDEX sign_sessions_order ON sign_sessions (tenant_id, order_id);
+
+CREATE TABLE request_nonces (
+  tenant_id TEXT NOT NULL,
+  app_id TEXT NOT NULL,
+  nonce TEXT NOT NULL,
+  seen_at INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, app_id, nonce),
+  FOREIGN KEY (tenant_id, app_id) REFERENCES apps (tenant_id, app_id)
+);
+CREATE INDEX request_nonces_seen_at ON request_nonces (seen_at);
+
+CREATE TABLE callback_jobs (
+  tenant_id TEXT NOT NULL,
+  job_id TEXT NOT NULL,
+  order_id TEXT NOT NULL,
+  url TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  delivered_at INTEGER,
+  last_error TEXT NOT NULL DEFAULT '',
+  lease_owner TEXT,
+  lease_until INTEGER,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, job_id),
+  FOREIGN KEY (tenant_id, order_id) REFERENCES sign_orders (tenant_id, order_id)
+);
+
+CREATE TABLE admin_tokens (
+  token_hash BLOB NOT NULL PRIMARY KEY,
+  name TEXT NOT NULL,
+  role TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  revoked_at INTEGER
+);
+)sql";
+
+// Indexes for the cross-tenant sweeps (expiry, callback queue).
+constexpr std::string_view kV2 = R"sql(
+CREATE INDEX sign_orders_open_expiry ON sign_orders (expires_at)
+  WHERE state IN ('pending', 'signing');
+CREATE INDEX callback_jobs_due ON callback_jobs (next_attempt_at)
+  WHERE delivered_at IS NULL;
+)sql";
+
+constexpr std::array<Migration, 2> kMigrations = {{{1, kV1}, {2, kV2}}};
+
+}  // namespace
+
+std::span<const Migration> migrations() { return kMigrations; }
+
+}  // namespace duet::store::sqlite

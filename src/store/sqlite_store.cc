@@ -1,0 +1,1031 @@
+#include "store/sqlite_store.h"
+
+#include <exception>
+#include <utility>
+
+#include "store/ids.h"
+#include "store/sqlite_db.h"
+#include "store/sqlite_schema.h"
+
+namespace duet::store {
+namespace {
+
+using sqlite::Connection;
+using sqlite::ConnectionPool;
+using sqlite::Statement;
+using sqlite::Transaction;
+
+// --- enum <-> text ------------------------------------------------------------
+
+std::string_view env_text(AppEnvironment e) { return e == AppEnvironment::kProduction ? "production" : "sandbox"; }
+std::string_view holder_status_text(HolderStatus s) { return s == HolderStatus::kLocked ? "locked" : "active"; }
+std::string_view format_text(OutputFormat f) { return f == OutputFormat::kDer ? "der" : "raw"; }
+
+Unexpected corrupt(std::string_view what) { return store_error(StoreError::kCorrupt, what); }
+
+Result<AppEnvironment> parse_env(std::string_view t) {
+  if (t == "sandbox") return AppEnvironment::kSandbox;
+  if (t == "production") return AppEnvironment::kProduction;
+  return corrupt("unknown app environment");
+}
+Result<HolderStatus> parse_holder_status(std::string_view t) {
+  if (t == "active") return HolderStatus::kActive;
+  if (t == "locked") return HolderStatus::kLocked;
+  return corrupt("unknown holder status");
+}
+Result<OutputFormat> parse_format(std::string_view t) {
+  if (t == "raw") return OutputFormat::kRaw;
+  if (t == "der") return OutputFormat::kDer;
+  return corrupt("unknown output format");
+}
+Result<SessionState> parse_session_state(std::string_view t) {
+  if (t == "open") return SessionState::kOpen;
+  if (t == "finished") return SessionState::kFinished;
+  if (t == "failed") return SessionState::kFailed;
+  return corrupt("unknown session state");
+}
+
+constexpr std::pair<OrderState, std::string_view> kOrderStates[] = {
+    {OrderState::kPending, "pending"},     {OrderState::kSigning, "signing"},
+    {OrderState::kSigned, "signed"},       {OrderState::kRejected, "rejected"},
+    {OrderState::kExpired, "expired"},     {OrderState::kCancelled, "cancelled"},
+    {OrderState::kFailed, "failed"}};
+
+Result<OrderState> parse_order_state(std::string_view t) {
+  for (const auto& [s, name] : kOrderStates)
+    if (name == t) return s;
+  return corrupt("unknown order state");
+}
+
+Status invalid(std::string_view what) { return make_error(ErrorCode::kInvalidArgument, std::string(what)); }
+
+Status not_found(std::string_view what) { return store_error(StoreError::kNotFound, std::string(what) + " not found"); }
+
+Status conflict(std::string_view what) { return store_error(StoreError::kConflict, what); }
+
+std::string join_r_values(const std::vector<std::string>& values) {
+  std::string out;
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i) out += ',';
+    out += values[i];
+  }
+  return out;
+}
+
+std::vector<std::string> split_r_values(std::string_view text) {
+  std::vector<std::string> out;
+  if (text.empty()) return out;
+  size_t start = 0;
+  for (;;) {
+    size_t comma = text.find(',', start);
+    out.emplace_back(text.substr(start, comma - start));
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+// Runs a statement that changes rows; returns the number changed.
+Result<int> run_changes(Connection& c, Statement& st) {
+  DUET_TRY_STATUS(st.run());
+  return c.changes();
+}
+
+// Does a row exist? `sql` selects with the given two text parameters.
+Result<bool> exists(Connection& c, std::string_view sql, std::string_view a, std::string_view b) {
+  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, sql));
+  st.bind(1, a).bind(2, b);
+  return st.step();
+}
+
+// After a conditional update changed nothing: kNotFound if the row is not
+// there (for this tenant), else kConflict.
+Status not_found_or_conflict(Connection& c, std::string_view exists_sql, std::string_view tenant,
+                             std::string_view id, std::string_view what) {
+  DUET_ASSIGN_OR_RETURN(bool found, exists(c, exists_sql, tenant, id));
+  if (!found) return not_found(what);
+  return conflict(std::string(what) + " is not in a state that allows this");
+}
+
+constexpr std::string_view kOrderExists = "SELECT 1 FROM sign_orders WHERE tenant_id = ?1 AND order_id = ?2";
+constexpr std::string_view kSessionExists = "SELECT 1 FROM sign_sessions WHERE tenant_id = ?1 AND session_id = ?2";
+constexpr std::string_view kCallbackExists = "SELECT 1 FROM callback_jobs WHERE tenant_id = ?1 AND job_id = ?2";
+
+// --- row readers ----------------------------------------------------------------
+
+constexpr std::string_view kTenantCols = "tenant_id, name, production_active_from, suspended, created_at";
+Tenant read_tenant(const Statement& st) {
+  Tenant t;
+  t.tenant_id = st.column_text(0);
+  t.name = st.column_text(1);
+  t.production_active_from = st.column_optional_int(2);
+  t.suspended = st.column_int(3) != 0;
+  t.created_at = st.column_int(4);
+  return t;
+}
+
+constexpr std::string_view kAppCols = "tenant_id, app_id, secret_ciphertext, environment, created_at";
+Result<App> read_app(const Statement& st) {
+  App a;
+  a.tenant_id = st.column_text(0);
+  a.app_id = st.column_text(1);
+  a.secret_ciphertext = st.column_blob(2);
+  DUET_ASSIGN_OR_RETURN(a.environment, parse_env(st.column_text(3)));
+  a.created_at = st.column_int(4);
+  return a;
+}
+
+constexpr std::string_view kHolderCols =
+    "tenant_id, holder_id, name_ciphertext, id_number_ciphertext, phone_ciphertext, lookup_hash, "
+    "status, failed_attempts, created_at";
+Result<Holder> read_holder(const Statement& st) {
+  Holder h;
+  h.tenant_id = st.column_text(0);
+  h.holder_id = st.column_text(1);
+  h.name_ciphertext = st.column_blob(2);
+  h.id_number_ciphertext = st.column_blob(3);
+  h.phone_ciphertext = st.column_blob(4);
+  h.lookup_hash = st.column_blob(5);
+  DUET_ASSIGN_OR_RETURN(h.status, parse_holder_status(st.column_text(6)));
+  h.failed_attempts = static_cast<int>(st.column_int(7));
+  h.created_at = st.column_int(8);
+  return h;
+}
+
+constexpr std::string_view kKeyCols =
+    "tenant_id, key_id, holder_id, public_key_hex, service_share_ciphertext, created_at, revoked_at";
+HolderKeyShare read_key(const Statement& st) {
+  HolderKeyShare k;
+  k.tenant_id = st.column_text(0);
+  k.key_id = st.column_text(1);
+  k.holder_id = st.column_text(2);
+  k.public_key_hex = st.column_text(3);
+  k.service_share_ciphertext = st.column_blob(4);
+  k.created_at = st.column_int(5);
+  k.revoked_at = st.column_optional_int(6);
+  return k;
+}
+
+constexpr std::string_view kCodeCols =
+    "tenant_id, code_id, holder_id, code_hash, expires_at, attempts_left, used_at, created_at";
+ActivationCode read_code(const Statement& st) {
+  ActivationCode a;
+  a.tenant_id = st.column_text(0);
+  a.code_id = st.column_text(1);
+  a.holder_id = st.column_text(2);
+  a.code_hash = st.column_blob(3);
+  a.expires_at = st.column_int(4);
+  a.attempts_left = static_cast<int>(st.column_int(5));
+  a.used_at = st.column_optional_int(6);
+  a.created_at = st.column_int(7);
+  return a;
+}
+
+constexpr std::string_view kTokenCols = "tenant_id, token_hash, holder_id, created_at, revoked_at";
+DeviceToken read_token(const Statement& st) {
+  DeviceToken t;
+  t.tenant_id = st.column_text(0);
+  t.token_hash = st.column_blob(1);
+  t.holder_id = st.column_text(2);
+  t.created_at = st.column_int(3);
+  t.revoked_at = st.column_optional_int(4);
+  return t;
+}
+
+constexpr std::string_view kSessionCols =
+    "tenant_id, session_id, order_id, holder_id, r_values, state, created_at, updated_at";
+Result<SignSession> read_session(const Statement& st) {
+  SignSession s;
+  s.tenant_id = st.column_text(0);
+  s.session_id = st.column_text(1);
+  s.order_id = st.column_text(2);
+  s.holder_id = st.column_text(3);
+  s.r_values = split_r_values(st.column_text(4));
+  DUET_ASSIGN_OR_RETURN(s.state, parse_session_state(st.column_text(5)));
+  s.created_at = st.column_int(6);
+  s.updated_at = st.column_int(7);
+  return s;
+}
+
+constexpr std::string_view kCallbackCols =
+    "tenant_id, job_id, order_id, url, payload, attempts, next_attempt_at, delivered_at, last_error, "
+    "lease_owner, lease_until, created_at";
+CallbackJob read_callback(const Statement& st) {
+  CallbackJob j;
+  j.tenant_id = st.column_text(0);
+  j.job_id = st.column_text(1);
+  j.order_id = st.column_text(2);
+  j.url = st.column_text(3);
+  j.payload = st.column_text(4);
+  j.attempts = static_cast<int>(st.column_int(5));
+  j.next_attempt_at = st.column_int(6);
+  j.delivered_at = st.column_optional_int(7);
+  j.last_error = st.column_text(8);
+  j.lease_owner = st.column_text(9);
+  j.lease_until = st.column_optional_int(10);
+  j.created_at = st.column_int(11);
+  return j;
+}
+
+constexpr std::string_view kAdminCols = "token_hash, name, role, created_at, revoked_at";
+AdminToken read_admin(const Statement& st) {
+  AdminToken a;
+  a.token_hash = st.column_blob(0);
+  a.name = st.column_text(1);
+  a.role = st.column_text(2);
+  a.created_at = st.column_int(3);
+  a.revoked_at = st.column_optional_int(4);
+  return a;
+}
+
+std::string select_from(std::string_view cols, std::string_view table, std::string_view where) {
+  std::string sql = "SELECT ";
+  sql += cols;
+  sql += " FROM ";
+  sql += table;
+  sql += " WHERE ";
+  sql += where;
+  return sql;
+}
+
+// Runs a query expected to yield at most one row and reads it.
+template <typename T, typename Reader>
+Result<T> query_one(Statement& st, Reader read, std::string_view what) {
+  DUET_ASSIGN_OR_RETURN(bool row, st.step());
+  if (!row) return Unexpected{not_found(what).error()};
+  return read(st);  // T or Result<T>
+}
+
+Result<SignOrder> load_order(Connection& c, std::string_view tenant, std::string_view order_id) {
+  DUET_ASSIGN_OR_RETURN(
+      Statement st,
+      Statement::prepare(c,
+                         "SELECT tenant_id, order_id, app_id, holder_id, title, display_text, output_format, "
+                         "expires_at, callback_url, idempotency_key, state, created_at, updated_at "
+                         "FROM sign_orders WHERE tenant_id = ?1 AND order_id = ?2"));
+  st.bind(1, tenant).bind(2, order_id);
+  DUET_ASSIGN_OR_RETURN(bool row, st.step());
+  if (!row) return Unexpected{not_found("order").error()};
+  SignOrder o;
+  o.tenant_id = st.column_text(0);
+  o.order_id = st.column_text(1);
+  o.app_id = st.column_text(2);
+  o.holder_id = st.column_text(3);
+  o.title = st.column_text(4);
+  o.display_text = st.column_text(5);
+  DUET_ASSIGN_OR_RETURN(o.output_format, parse_format(st.column_text(6)));
+  o.expires_at = st.column_int(7);
+  o.callback_url = st.column_text(8);
+  o.idempotency_key = st.column_text(9);
+  DUET_ASSIGN_OR_RETURN(o.state, parse_order_state(st.column_text(10)));
+  o.created_at = st.column_int(11);
+  o.updated_at = st.column_int(12);
+
+  DUET_ASSIGN_OR_RETURN(Statement items,
+                        Statement::prepare(c,
+                                           "SELECT input, input_is_digest, signature FROM sign_order_items "
+                                           "WHERE tenant_id = ?1 AND order_id = ?2 ORDER BY item_index"));
+  items.bind(1, tenant).bind(2, order_id);
+  for (;;) {
+    DUET_ASSIGN_OR_RETURN(bool more, items.step());
+    if (!more) break;
+    SignItem item;
+    item.input = items.column_blob(0);
+    item.input_is_digest = items.column_int(1) != 0;
+    item.signature = items.column_blob(2);
+    o.items.push_back(std::move(item));
+  }
+  if (o.items.empty()) return corrupt("order has no items");
+  return o;
+}
+
+Status insert_callback(Connection& c, CallbackJob job, std::string_view tenant, std::string_view order_id,
+                       UnixSeconds now) {
+  job.tenant_id = std::string(tenant);
+  job.order_id = std::string(order_id);
+  if (job.job_id.empty()) job.job_id = new_id("cbk_");
+  if (job.url.empty()) return invalid("callback url is empty");
+  DUET_ASSIGN_OR_RETURN(
+      Statement st,
+      Statement::prepare(c,
+                         "INSERT INTO callback_jobs (tenant_id, job_id, order_id, url, payload, attempts, "
+                         "next_attempt_at, last_error, created_at) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, '', ?7)"));
+  st.bind(1, job.tenant_id).bind(2, job.job_id).bind(3, job.order_id).bind(4, job.url).bind(5, job.payload)
+      .bind(6, job.next_attempt_at).bind(7, now);
+  return st.run();
+}
+
+// Marks the open sessions of an order failed (when the order reaches a final state).
+Status fail_open_sessions(Connection& c, std::string_view tenant, std::string_view order_id, UnixSeconds now) {
+  DUET_ASSIGN_OR_RETURN(Statement st,
+                        Statement::prepare(c,
+                                           "UPDATE sign_sessions SET state = 'failed', updated_at = ?3 "
+                                           "WHERE tenant_id = ?1 AND order_id = ?2 AND state = 'open'"));
+  st.bind(1, tenant).bind(2, order_id).bind(3, now);
+  return st.run();
+}
+
+// --- the store ------------------------------------------------------------------
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(SqliteStoreOptions options)
+      : options_(std::move(options)),
+        pool_(options_.path, static_cast<int>(options_.busy_timeout.count()), options_.max_connections) {}
+
+  Status migrate() {
+    return run<Status>(Transaction::Kind::kWrite, [&](Connection& c) -> Status {
+      DUET_TRY_STATUS(c.exec(
+          "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL PRIMARY KEY, "
+          "applied_at INTEGER NOT NULL DEFAULT (CAST(strftime('%s', 'now') AS INTEGER)))",
+          "create schema_version"));
+      DUET_ASSIGN_OR_RETURN(int current, read_version(c));
+      if (current > sqlite_store_latest_schema_version())
+        return corrupt("database schema is newer than this binary");
+      for (const sqlite::Migration& m : sqlite::migrations()) {
+        if (m.version <= current) continue;
+        DUET_TRY_STATUS(c.exec(m.sql, "apply migration"));
+        DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, "INSERT INTO schema_version (version) VALUES (?1)"));
+        st.bind(1, m.version);
+        DUET_TRY_STATUS(st.run());
+      }
+      return Status::Ok();
+    });
+  }
+
+  Result<int> schema_version() override {
+    return run<Result<int>>(Transaction::Kind::kRead, [&](Connection& c) { return read_version(c); });
+  }
+
+  // --- tenants ---
+
+  Status create_tenant(const Tenant& t) override {
+    if (t.tenant_id.empty()) return invalid("tenant id is empty");
+    return write([&](Connection& c) -> Status {
+      DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+          "INSERT INTO tenants (tenant_id, name, production_active_from, suspended, created_at) "
+          "VALUES (?1, ?2, ?3, ?4, ?5)"));
+      st.bind(1, t.tenant_id).bind(2, t.name).bind(3, t.production_active_from).bind(4, t.suspended ? 1 : 0)
+          .bind(5, t.created_at);
+      return st.run();
+    });
+  }
+
+  Result<Tenant> get_tenant(std::string_view tenant_id) override {
+    return read<Tenant>([&](Connection& c) -> Result<Tenant> {
+      DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, select_from(kTenantCols, "tenants", "tenant_id = ?1")));
+      st.bind(1, tenant_id);
+      return query_one<Tenant>(st, read_tenant, "tenant");
+    });
+  }
+
+  Status set_tenant_suspended(std::string_view tenant_id, bool suspended) override {
+    return update_one("UPDATE tenants SET suspended = ?2 WHERE tenant_id = ?1", tenant_id, suspended ? 1 : 0,
+                      "tenant");
+  }
+
+  Status set_tenant_production_active_from(std::string_view tenant_id, UnixSeconds from) override {
+    return update_one("UPDATE tenants SET production_active_from = ?2 WHERE tenant_id = ?1", tenant_id, from,
+                      "tenant");
+  }
+
+  // --- apps ---
+
+  Status create_app(const App& a) override {
+    if (a.tenant_id.empty() || a.app_id.empty()) return invalid("app ids are empty");
+    return write([&](Connection& c) -> Status {
+      DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+          "INSERT INTO apps (tenant_id, app_id, secret_ciphertext, environment, created_at) "
+          "VALUES (?1, ?2, ?3, ?4, ?5)"));
+      st.bind(1, a.tenant_id).bind(2, a.app_id).bind(3, a.secret_ciphertext).bind(4, env_text(a.environment))
+          .bind(5, a.created_at);
+      return st.run();
+    });
+  }
+
+  Result<App> get_app(std::string_view tenant_id, std::string_view app_id) override {
+    return read<App>([&](Connection& c) -> Result<App> {
+      DUET_ASSIGN_OR_RETURN(Statement st,
+                            Statement::prepare(c, select_from(kAppCols, "apps", "tenant_id = ?1 AND app_id = ?2")));
+      st.bind(1, tenant_id).bind(2, app_id);
+      return query_one<App>(st, read_app, "app");
+    });
+  }
+
+  Result<App> find_app(std::string_view app_id) override {
+    return read<App>([&](Connection& c) -> Result<App> {
+      DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, select_from(kAppCols, "apps", "app_id = ?1")));
+      st.bind(1, app_id);
+      return query_one<App>(st, read_app, "app");
+    });
+  }
+
+  // --- holders ---
+
+  Status create_holder(const Holder& h) override {
+    if (h.tenant_id.empty() || h.holder_id.empty()) return invalid("holder ids are empty");
+    if (h.lookup_hash.empty()) return invalid("holder lookup hash is empty");
+    return write([&](Connection& c) -> Status {
+      DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+          "INSERT INTO holders (tenant_id, holder_id, name_ciphertext, id_number_ciphertext, phone_ciphertext, "
+          "lookup_hash, status, failed_attempts, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
+      st.bind(1, h.tenant_id).bind(2, h.holder_id).bind(3, h.name_ciphertext).bind(4, h.id_number_ciphertext)
+          .bind(5, h.phone_ciphertext).bind(6, h.lookup_hash).bind(7, holder_status_text(h.status))
+          .bind(8, h.failed_attempts).bind(9, h.created_at);
+      return st.run();
+    });
+  }
+
+  Result<Holder> get_holder(std::string_view tenant_id, std::string_view holder_id) override {
+    return read<Holder>([&](Connection& c) { return load_holder(c, tenant_id, holder_id); });
+  }
+
+  Result<Holder> find_holder_by_lookup_hash(std::string_view tenant_id, ByteView lookup_hash) override {
+    return read<Holder>([&](Connection& c) -> Result<Holder> {
+      DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+          select_from(kHolderCols, "holders", "tenant_id = ?1 AND lookup_hash = ?2")));
+      st.bind(1, tenant_id).bind(2, lookup_hash);
+      return query_one<Holder>(st, read_holder, "holder");
+    });
+  }
+
+  Status unlock_holder(std::string_view tenant_id, std::string_view holder_id) override {
+    return write([&](Connection& c) -> Status {
+      DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+          "UPDATE holders SET status = 'active', failed_attempts = 0 WHERE tenant_id = ?1 AND holder_id = ?2"));
+      st.bind(1, tenant_id).bind(2, holder_id);
+      DUET_ASSIGN_OR_RETURN(int n, run_changes(c, st));
+      return n == 1 ? Status::Ok() : not_found("holder");
+    });
+  }
+
+  // --- holder keys ---
+
+  Status add_holder_key(const HolderKeyShare& k) override {
+    if (k.tenant_id.empty() || k.key_id.empty() || k.holder_id.empty()) return invalid("key ids are empty");
+    if (k.public_key_hex.empty() || k.service_share_ciphertext.empty()) return invalid("key material is empty");
+    return write([&](Connection& c) -> Status {
+      DUET_ASSIGN_OR_RETURN(bool has_active, exists(c,
+          "SELECT 1 FROM holder_keys WHERE tenant_id = ?1 AND holder_id = ?2 AND revoked_at IS NULL",
+          k.tenant_id, k.holder_id));
+      if (has_active) return conflict("holder already has an active key");
+      DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+          "INSERT INTO holder_keys (tenant_id, key_id, holder_id, public_key_hex, service_share_ciphertext, "
+          "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
+      st.bind(1, k.tenant_id).bind(2, k.key_id).bind(3, k.holder_id).bind(4, k.public_key_hex)
+          .bind(5, k.service_share_ciphertext).bind(6, k.created_at);
+      return st.run();
+    });
+  }
+
+  Result<HolderKeyShare> get_active_holder_key(std::string_view tenant_id, std::string_view holder_id) override {
+    return read<HolderKeyShare>([&](Connection& c) -> Result<HolderKeyShare> {
+      DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+          select_from(kKeyCols, "holder_keys", "tenant_id = ?1 AND holder_id = ?2 AND revoked_at IS NULL")));
+      st.bind(1, tenant_id).bind(2, holder_id);
+      return query_one<HolderKeyShare>(st, read_key, "active holder key");
+    });
+  }
+
+  Status revoke_holder_key(std::string_view tenant_id, std::string_view key_id, UnixSeconds now) override {
+    return write([&](Connection& c) -> Status {
+      DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+          "UPDATE holder_keys SET revoked_at = ?3, service_share_ciphertext = X'' "
+          "WHERE tenant_id = ?1 AND key_id = ?2 AND revoked_at IS NULL"));
+      st.bind(1, tenant_id).bind(2, key_id).bind(3, now);
+      DUET_ASSIGN_OR_RETURN(int n, run_changes(c, st));
+      if (n == 1) return Status::Ok();
+      return not_found_or_conflict(c, "SELECT 1 FROM holder_keys WHERE tenant_id = ?1 AND key_id = ?2",
+                                   tenant_id, key_id, "holder key");
+    });
+  }
+
+  // --- activation codes ---
+
+  Status create_activation_code(const ActivationCode& a) override {
+    if (a.tenant_id.empty() || a.code_id.empty() || a.holder_id.empty()) return invalid("code ids are empty");
+    if (a.code_hash.empty()) return invalid("code hash is empty");
+    return write([&](Connection& c) -> Status {
+      DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+          "INSERT INTO activation_codes (tenant_id, code_id, holder_id, code_hash, expires_at, attempts_left, "
+          "used_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+      st.bind(1, a.tenant_id).bind(2, a.code_id).bind(3, a.holder_id).bind(4, a.code_hash).bind(5, a.expires_at)
+          .bind(6, a.attempts_left).bind(7, a.used_at).bind(8, a.created_at);
+      return st.run();
+    });
+  }
+
+  Result<ActivationCode> find_activation_code(ByteView code_hash) override {
+    return read<ActivationCode>([&](Connection& c) -> Result<ActivationCode> {
+      DUET_ASSIGN_OR_RETURN(Statement st,
+                            Statement::prepare(c, select_from(kCodeCols, "activation_codes", "code_hash = ?1")));
+      st.bind(1, code_hash);
+      return query_one<ActivationCode>(st, read_code, "activation code");
+    });
+  }
+
+  Status use_activation_code(std::string_view tenant_id, std::string_view code_id, UnixSeconds now) override {
+    return write([&](Connection& c) -> Status {
+      DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+          "UPDATE activation_codes SET used_at = ?3 WHERE tenant_id = ?1 AND code_id = ?2 "
+          "AND used_at IS NULL AND expires_at > ?3 AND attempts_left > 0"));
+      st.bind(1, tenant_id).bind(2, code_id).bind(3, now);
+      DUET_ASSIGN_OR_RETURN(int n, run_changes(c, st));
+      if (n == 1) return Status::Ok();
+      return not_found_or_conflict(c, "SELECT 1 FROM activation_codes WHERE tenant_id = ?1 AND code_id = ?2",
+                                   tenant_id, code_id, "activation code");
+    });
+  }
+
+  Result<int> spend_activation_attempt(std::string_view tenant_id, std::string_view code_id) override {
+    return run<Result<int>>(Transaction::Kind::kWrite, [&](Connection& c) -> Result<int> {
+      DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+          "UPDATE activation_codes SET attempts_left = attempts_left - 1 WHERE tenant_id = ?1 AND code_id = ?2 "
+          "AND used_at IS NULL AND attempts_left > 0 RETURNING attempts_left"));
+      st.bind(1, tenant_id).bind(2, code_id);
+      DUET_ASSIGN_OR_RETURN(bool row, st.step());
+      if (!row) {
+        Status s = not_found_or_conflict(c, "SELECT 1 FROM activation_codes WHERE tenant_id = ?1 AND code_id = ?2",
+                                         tenant_id, code_id, "activation code");
+        return Unexpected{s.error()};
+      }
+      int left = static_cast<int>(st.column_int(0));
+      DUET_TRY_STATUS(st.run());
+      return left;
+    });
+  }
+
+  // --- device tokens ---
+
+  Status create_device_token(const DeviceToken& t) override {
+    if (t.tenant_id.empty() || t.holder_id.empty() || t.token_hash.empty()) return invalid("device token is incomplete");
+    return write([&](Connection& c) -> Status {
+      DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+          "INSERT INTO device_tokens (tenant_id, token_hash, holder_id, created_at, revoked_at) "
+          "VALUES (?1, ?2, ?3, ?4, ?5)"));
+      st.bind(1, t.tenant_id).bind(2, t.token_hash).bind(3, t.holder_id).bind(4, t.created_at).bind(5, t.revoked_at);
+      return st.run();
+    });
+  }
+
+  Result<DeviceToken> find_device_token(ByteView token_hash) override {
+    return read<DeviceToken>([&](Connection& c) -> Result<DeviceToken> {
+      DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+          select_from(kTokenCols, "device_tokens", "token_hash = ?1 AND revoked_at IS NULL")));
+      st.bind(1, token_hash);
+      return query_one<DeviceToken>(st, read_token, "device token");
+    });
+  }
+
+  Status revoke_device_token(std::string_view tenant_id, ByteView token_hash, UnixSeconds now) override {
+    return write([&](Connection& c) -> Status {
+      DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+          "UPDATE device_tokens SET revoked_at = ?3 WHERE tenant_id = ?1 AND token_hash = ?2 AND revoked_at IS NULL"));
+      st.bind(1, tenant_id).bind(2, token_hash).bind(3, now);
+      DUET_ASSIGN_OR_RETURN(int n, run_changes(c, st));
+      return n == 1 ? Status::Ok() : not_found("unrevoked device token");
+    });
+  }
+
+  // --- orders ---
+
+  Result<SignOrder> create_order(const SignOrder& o) override {
+    if (o.tenant_id.empty() || o.order_id.empty() || o.app_id.empty() || o.holder_id.empty())
+      return Unexpected{invalid("order ids are empty").error()};
+    if (o.items.empty()) return Unexpected{invalid("order has no items").error()};
+    for (const SignItem& item : o.items)
+      if (item.input.empty()) return Unexpected{invalid("order item input is empty").error()};
+    return run<Result<SignOrder>>(Transaction::Kind::kWrite, [&](Connection& c) -> Result<SignOrder> {
+      if (!o.idempotency_key.empty()) {
+        DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+            "SELECT order_id FROM sign_orders WHERE tenant_id = ?1 AND app_id = ?2 AND idempotency_key = ?3"));
+        st.bind(1, o.tenant_id).bind(2, o.app_id).bind(3, o.idempotency_key);
+        DUET_ASSIGN_OR_RETURN(bool found, st.step());
+        if (found) return load_order(c, o.tenant_id, st.column_text(0));
+      }
+      DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+          "INSERT INTO sign_orders (tenant_id, order_id, app_id, holder_id, title, display_text, output_format, "
+          "expires_at, callback_url, idempotency_key, state, created_at, updated_at) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'pending', ?11, ?11)"));
+      st.bind(1, o.tenant_id).bind(2, o.order_id).bind(3, o.app_id).bind(4, o.holder_id).bind(5, o.title)
+          .bind(6, o.display_text).bind(7, format_text(o.output_format)).bind(8, o.expires_at)
+          .bind(9, o.callback_url).bind(11, o.created_at);
+      if (o.idempotency_key.empty()) st.bind_null(10); else st.bind(10, o.idempotency_key);
+      DUET_TRY_STATUS(st.run());
+      hook("create_order:after_order_insert");
+      for (size_t i = 0; i < o.items.size(); ++i) {
+        DUET_ASSIGN_OR_RETURN(Statement item, Statement::prepare(c,
+            "INSERT INTO sign_order_items (tenant_id, order_id, item_index, input, input_is_digest) "
+            "VALUES (?1, ?2, ?3, ?4, ?5)"));
+        item.bind(1, o.tenant_id).bind(2, o.order_id).bind(3, static_cast<int64_t>(i)).bind(4, o.items[i].input)
+            .bind(5, o.items[i].input_is_digest ? 1 : 0);
+        DUET_TRY_STATUS(item.run());
+      }
+      return load_order(c, o.tenant_id, o.order_id);
+    });
+  }
+
+  Result<SignOrder> get_order(std::string_view tenant_id, std::string_view order_id) override {
+    return read<SignOrder>([&](Connection& c) { return load_order(c, tenant_id, order_id); });
+  }
+
+  Result<std::vector<SignOrder>> list_open_orders(std::string_view tenant_id, std::string_view holder_id,
+                                                  UnixSeconds now, size_t limit) override {
+    return read<std::vector<SignOrder>>([&](Connection& c) -> Result<std::vector<SignOrder>> {
+      std::vector<std::string> ids;
+      {
+        DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+            "SELECT order_id FROM sign_orders WHERE tenant_id = ?1 AND holder_id = ?2 "
+            "AND state IN ('pending', 'signing') AND expires_at > ?3 ORDER BY created_at, order_id LIMIT ?4"));
+        st.bind(1, tenant_id).bind(2, holder_id).bind(3, now).bind(4, static_cast<int64_t>(limit));
+        for (;;) {
+          DUET_ASSIGN_OR_RETURN(bool row, st.step());
+          if (!row) break;
+          ids.push_back(st.column_text(0));
+        }
+      }
+      std::vector<SignOrder> out;
+      for (const std::string& id : ids) {
+        DUET_ASSIGN_OR_RETURN(SignOrder o, load_order(c, tenant_id, id));
+        out.push_back(std::move(o));
+      }
+      return out;
+    });
+  }
+
+  Status start_sign_session(const SignSession& s, int max_attempts, UnixSeconds now) override {
+    if (s.tenant_id.empty() || s.session_id.empty() || s.order_id.empty() || s.holder_id.empty())
+      return invalid("session ids are empty");
+    if (max_attempts < 1) return invalid("max_attempts must be at least 1");
+    for (const std::string& r : s.r_values)
+      if (r.empty() || r.find(',') != std::string::npos) return invalid("malformed r value");
+    return write([&](Connection& c) -> Status {
+      DUET_ASSIGN_OR_RETURN(Holder holder, load_holder(c, s.tenant_id, s.holder_id));
+      if (holder.status == HolderStatus::kLocked)
+        return store_error(StoreError::kConflict, ErrorCode::kLocked, "holder is locked");
+      DUET_ASSIGN_OR_RETURN(SignOrder order, load_order(c, s.tenant_id, s.order_id));
+      if (order.holder_id != s.holder_id) return not_found("order");
+      if (s.r_values.size() != order.items.size()) return invalid("one r value per order item is required");
+
+      DUET_ASSIGN_OR_RETURN(Statement count, Statement::prepare(c,
+          "UPDATE holders SET failed_attempts = failed_attempts + 1, "
+          "status = CASE WHEN failed_attempts + 1 >= ?3 THEN 'locked' ELSE status END "
+          "WHERE tenant_id = ?1 AND holder_id = ?2 AND status = 'active'"));
+      count.bind(1, s.tenant_id).bind(2, s.holder_id).bind(3, max_attempts);
+      DUET_ASSIGN_OR_RETURN(int counted, run_changes(c, count));
+      if (counted != 1) return store_error(StoreError::kConflict, ErrorCode::kLocked, "holder is locked");
+      hook("start_sign_session:after_attempt_counted");
+
+      DUET_ASSIGN_OR_RETURN(Statement move, Statement::prepare(c,
+          "UPDATE sign_orders SET state = 'signing', updated_at = ?3 WHERE tenant_id = ?1 AND order_id = ?2 "
+          "AND state IN ('pending', 'signing') AND expires_at > ?3"));
+      move.bind(1, s.tenant_id).bind(2, s.order_id).bind(3, now);
+      DUET_ASSIGN_OR_RETURN(int moved, run_changes(c, move));
+      if (moved != 1) return conflict("order is not open for signing");
+
+      DUET_ASSIGN_OR_RETURN(Statement ins, Statement::prepare(c,
+          "INSERT INTO sign_sessions (tenant_id, session_id, order_id, holder_id, r_values, state, created_at, "
+          "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, 'open', ?6, ?6)"));
+      ins.bind(1, s.tenant_id).bind(2, s.session_id).bind(3, s.order_id).bind(4, s.holder_id)
+          .bind(5, join_r_values(s.r_values)).bind(6, now);
+      return ins.run();
+    });
+  }
+
+  Result<SignSession> get_sign_session(std::string_view tenant_id, std::string_view session_id) override {
+    return read<SignSession>([&](Connection& c) -> Result<SignSession> {
+      DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+          select_from(kSessionCols, "sign_sessions", "tenant_id = ?1 AND session_id = ?2")));
+      st.bind(1, tenant_id).bind(2, session_id);
+      return query_one<SignSession>(st, read_session, "sign session");
+    });
+  }
+
+  Status fail_sign_session(std::string_view tenant_id, std::string_view session_id, UnixSeconds now) override {
+    return write([&](Connection& c) -> Status {
+      DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+          "UPDATE sign_sessions SET state = 'failed', updated_at = ?3 "
+          "WHERE tenant_id = ?1 AND session_id = ?2 AND state = 'open'"));
+      st.bind(1, tenant_id).bind(2, session_id).bind(3, now);
+      DUET_ASSIGN_OR_RETURN(int n, run_changes(c, st));
+      if (n == 1) return Status::Ok();
+      return not_found_or_conflict(c, kSessionExists, tenant_id, session_id, "sign session");
+    });
+  }
+
+  Status finish_order(std::string_view tenant_id, std::string_view order_id, std::string_view session_id,
+                      const std::vector<Bytes>& signatures, const std::optional<CallbackJob>& callback,
+                      UnixSeconds now) override {
+    for (const Bytes& sig : signatures)
+      if (sig.empty()) return invalid("empty signature");
+    return write([&](Connection& c) -> Status {
+      DUET_ASSIGN_OR_RETURN(Statement sess, Statement::prepare(c,
+          "SELECT order_id, holder_id FROM sign_sessions WHERE tenant_id = ?1 AND session_id = ?2"));
+      sess.bind(1, tenant_id).bind(2, session_id);
+      DUET_ASSIGN_OR_RETURN(bool found, sess.step());
+      if (!found || sess.column_text(0) != order_id) return not_found("sign session");
+      std::string holder_id = sess.column_text(1);
+
+      DUET_ASSIGN_OR_RETURN(Statement count, Statement::prepare(c,
+          "SELECT COUNT(*) FROM sign_order_items WHERE tenant_id = ?1 AND order_id = ?2"));
+      count.bind(1, tenant_id).bind(2, order_id);
+      DUET_TRY_STATUS(count.step());
+      if (static_cast<size_t>(count.column_int(0)) != signatures.size())
+        return invalid("one signature per order item is required");
+
+      DUET_ASSIGN_OR_RETURN(Statement done, Statement::prepare(c,
+          "UPDATE sign_orders SET state = 'signed', updated_at = ?3 WHERE tenant_id = ?1 AND order_id = ?2 "
+          "AND state IN ('pending', 'signing') AND expires_at > ?3"));
+      done.bind(1, tenant_id).bind(2, order_id).bind(3, now);
+      DUET_ASSIGN_OR_RETURN(int n, run_changes(c, done));
+      if (n != 1) return conflict("order is no longer open for signing");
+      hook("finish_order:after_order_update");
+
+      DUET_ASSIGN_OR_RETURN(Statement fin, Statement::prepare(c,
+          "UPDATE sign_sessions SET state = 'finished', updated_at = ?4 WHERE tenant_id = ?1 AND session_id = ?2 "
+          "AND order_id = ?3 AND state = 'open'"));
+      fin.bind(1, tenant_id).bind(2, session_id).bind(3, order_id).bind(4, now);
+      DUET_ASSIGN_OR_RETURN(n, run_changes(c, fin));
+      if (n != 1) return conflict("sign session is not open");
+
+      for (size_t i = 0; i < signatures.size(); ++i) {
+        DUET_ASSIGN_OR_RETURN(Statement sig, Statement::prepare(c,
+            "UPDATE sign_order_items SET signature = ?4 WHERE tenant_id = ?1 AND order_id = ?2 AND item_index = ?3"));
+        sig.bind(1, tenant_id).bind(2, order_id).bind(3, static_cast<int64_t>(i)).bind(4, signatures[i]);
+        DUET_ASSIGN_OR_RETURN(n, run_changes(c, sig));
+        if (n != 1) return corrupt("order item missing");
+      }
+      // Other sessions of this order can no longer finish.
+      DUET_TRY_STATUS(fail_open_sessions(c, tenant_id, order_id, now));
+
+      DUET_ASSIGN_OR_RETURN(Statement reset, Statement::prepare(c,
+          "UPDATE holders SET failed_attempts = 0, status = 'active' WHERE tenant_id = ?1 AND holder_id = ?2"));
+      reset.bind(1, tenant_id).bind(2, holder_id);
+      DUET_TRY_STATUS(reset.run());
+      hook("finish_order:before_callback");
+      if (callback) DUET_TRY_STATUS(insert_callback(c, *callback, tenant_id, order_id, now));
+      return Status::Ok();
+    });
+  }
+
+  Status reject_order(std::string_view tenant_id, std::string_view order_id,
+                      const std::optional<CallbackJob>& callback, UnixSeconds now) override {
+    return close_order(tenant_id, order_id, "rejected", "('pending', 'signing')", callback, now);
+  }
+
+  Status cancel_order(std::string_view tenant_id, std::string_view order_id,
+                      const std::optional<CallbackJob>& callback, UnixSeconds now) override {
+    return close_order(tenant_id, order_id, "cancelled", "('pending')", callback, now);
+  }
+
+  Result<std::vector<SignOrder>> expire_orders(UnixSeconds now, size_t limit,
+                                               const CallbackFactory& make_callback) override {
+    return run<Result<std::vector<SignOrder>>>(
+        Transaction::Kind::kWrite, [&](Connection& c) -> Result<std::vector<SignOrder>> {
+          std::vector<std::pair<std::string, std::string>> due;
+          {
+            DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+                "SELECT tenant_id, order_id FROM sign_orders WHERE state IN ('pending', 'signing') "
+                "AND expires_at <= ?1 ORDER BY expires_at LIMIT ?2"));
+            st.bind(1, now).bind(2, static_cast<int64_t>(limit));
+            for (;;) {
+              DUET_ASSIGN_OR_RETURN(bool row, st.step());
+              if (!row) break;
+              due.emplace_back(st.column_text(0), st.column_text(1));
+            }
+          }
+          std::vector<SignOrder> expired;
+          for (const auto& [tenant, id] : due) {
+            DUET_ASSIGN_OR_RETURN(Statement up, Statement::prepare(c,
+                "UPDATE sign_orders SET state = 'expired', updated_at = ?3 WHERE tenant_id = ?1 AND order_id = ?2 "
+                "AND state IN ('pending', 'signing') AND expires_at <= ?3"));
+            up.bind(1, tenant).bind(2, id).bind(3, now);
+            DUET_ASSIGN_OR_RETURN(int n, run_changes(c, up));
+            if (n != 1) continue;  // another sweeper or a finisher got there first
+            DUET_TRY_STATUS(fail_open_sessions(c, tenant, id, now));
+            DUET_ASSIGN_OR_RETURN(SignOrder order, load_order(c, tenant, id));
+            if (make_callback) {
+              std::optional<CallbackJob> cb = make_callback(order);
+              if (cb) DUET_TRY_STATUS(insert_callback(c, *cb, tenant, id, now));
+            }
+            hook("expire_orders:after_order");
+            expired.push_back(std::move(order));
+          }
+          return expired;
+        });
+  }
+
+  // --- nonces ---
+
+  Status insert_nonce(std::string_view tenant_id, std::string_view app_id, std::string_view nonce,
+                      UnixSeconds seen_at) override {
+    if (nonce.empty()) return invalid("nonce is empty");
+    return write([&](Connection& c) -> Status {
+      DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+          "INSERT INTO request_nonces (tenant_id, app_id, nonce, seen_at) VALUES (?1, ?2, ?3, ?4)"));
+      st.bind(1, tenant_id).bind(2, app_id).bind(3, nonce).bind(4, seen_at);
+      return st.run();
+    });
+  }
+
+  Result<size_t> prune_nonces(UnixSeconds before) override {
+    return run<Result<size_t>>(Transaction::Kind::kWrite, [&](Connection& c) -> Result<size_t> {
+      DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, "DELETE FROM request_nonces WHERE seen_at < ?1"));
+      st.bind(1, before);
+      DUET_ASSIGN_OR_RETURN(int n, run_changes(c, st));
+      return static_cast<size_t>(n);
+    });
+  }
+
+  // --- callbacks ---
+
+  Status enqueue_callback(const CallbackJob& job) override {
+    if (job.tenant_id.empty() || job.order_id.empty()) return invalid("callback ids are empty");
+    return write([&](Connection& c) {
+      return insert_callback(c, job, job.tenant_id, job.order_id, job.created_at);
+    });
+  }
+
+  Result<CallbackJob> get_callback(std::string_view tenant_id, std::string_view job_id) override {
+    return read<CallbackJob>([&](Connection& c) { return load_callback(c, tenant_id, job_id); });
+  }
+
+  Result<std::vector<CallbackJob>> claim_due_callbacks(std::string_view worker, UnixSeconds now,
+                                                       int lease_seconds, size_t limit) override {
+    if (worker.empty() || lease_seconds < 1)
+      return Unexpected{invalid("worker and a positive lease are required").error()};
+    return run<Result<std::vector<CallbackJob>>>(
+        Transaction::Kind::kWrite, [&](Connection& c) -> Result<std::vector<CallbackJob>> {
+          std::vector<std::pair<std::string, std::string>> due;
+          {
+            DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+                "SELECT tenant_id, job_id FROM callback_jobs WHERE delivered_at IS NULL AND next_attempt_at <= ?1 "
+                "AND (lease_until IS NULL OR lease_until <= ?1) ORDER BY next_attempt_at LIMIT ?2"));
+            st.bind(1, now).bind(2, static_cast<int64_t>(limit));
+            for (;;) {
+              DUET_ASSIGN_OR_RETURN(bool row, st.step());
+              if (!row) break;
+              due.emplace_back(st.column_text(0), st.column_text(1));
+            }
+          }
+          std::vector<CallbackJob> claimed;
+          for (const auto& [tenant, id] : due) {
+            DUET_ASSIGN_OR_RETURN(Statement up, Statement::prepare(c,
+                "UPDATE callback_jobs SET lease_owner = ?3, lease_until = ?4, attempts = attempts + 1 "
+                "WHERE tenant_id = ?1 AND job_id = ?2 AND delivered_at IS NULL "
+                "AND (lease_until IS NULL OR lease_until <= ?5)"));
+            up.bind(1, tenant).bind(2, id).bind(3, worker).bind(4, now + lease_seconds).bind(5, now);
+            DUET_ASSIGN_OR_RETURN(int n, run_changes(c, up));
+            if (n != 1) continue;  // claimed by another worker meanwhile
+            DUET_ASSIGN_OR_RETURN(CallbackJob job, load_callback(c, tenant, id));
+            claimed.push_back(std::move(job));
+          }
+          return claimed;
+        });
+  }
+
+  Status mark_callback_delivered(std::string_view tenant_id, std::string_view job_id, UnixSeconds now) override {
+    return write([&](Connection& c) -> Status {
+      DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+          "UPDATE callback_jobs SET delivered_at = ?3, lease_owner = NULL, lease_until = NULL "
+          "WHERE tenant_id = ?1 AND job_id = ?2 AND delivered_at IS NULL"));
+      st.bind(1, tenant_id).bind(2, job_id).bind(3, now);
+      DUET_ASSIGN_OR_RETURN(int n, run_changes(c, st));
+      if (n == 1) return Status::Ok();
+      return not_found_or_conflict(c, kCallbackExists, tenant_id, job_id, "callback");
+    });
+  }
+
+  Status mark_callback_failed(std::string_view tenant_id, std::string_view job_id, std::string_view worker,
+                              std::string_view error, UnixSeconds next_attempt_at) override {
+    constexpr size_t kMaxError = 512;
+    std::string_view err = error.substr(0, std::min(error.size(), kMaxError));
+    return write([&](Connection& c) -> Status {
+      DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+          "UPDATE callback_jobs SET last_error = ?4, next_attempt_at = ?5, lease_owner = NULL, lease_until = NULL "
+          "WHERE tenant_id = ?1 AND job_id = ?2 AND delivered_at IS NULL AND lease_owner = ?3"));
+      st.bind(1, tenant_id).bind(2, job_id).bind(3, worker).bind(4, err).bind(5, next_attempt_at);
+      DUET_ASSIGN_OR_RETURN(int n, run_changes(c, st));
+      if (n == 1) return Status::Ok();
+      return not_found_or_conflict(c, kCallbackExists, tenant_id, job_id, "callback");
+    });
+  }
+
+  // --- admin tokens ---
+
+  Status create_admin_token(const AdminToken& t) override {
+    if (t.token_hash.empty()) return invalid("admin token hash is empty");
+    return write([&](Connection& c) -> Status {
+      DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+          "INSERT INTO admin_tokens (token_hash, name, role, created_at, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5)"));
+      st.bind(1, t.token_hash).bind(2, t.name).bind(3, t.role).bind(4, t.created_at).bind(5, t.revoked_at);
+      return st.run();
+    });
+  }
+
+  Result<AdminToken> find_admin_token(ByteView token_hash) override {
+    return read<AdminToken>([&](Connection& c) -> Result<AdminToken> {
+      DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+          select_from(kAdminCols, "admin_tokens", "token_hash = ?1 AND revoked_at IS NULL")));
+      st.bind(1, token_hash);
+      return query_one<AdminToken>(st, read_admin, "admin token");
+    });
+  }
+
+ private:
+  // Runs `fn` in one transaction on a pooled connection; commits only if it
+  // succeeded. Nothing escapes as an exception.
+  template <typename R, typename F>
+  R run(Transaction::Kind kind, F&& fn) {
+    try {
+      auto lease = pool_.acquire();
+      if (!lease.ok()) return Unexpected{lease.error()};
+      Connection& conn = **lease;
+      auto tx = Transaction::begin(conn, kind);
+      if (!tx.ok()) return Unexpected{tx.error()};
+      R result = fn(conn);
+      if (!result.ok()) return result;  // tx rolls back on destruction
+      Status committed = tx->commit();
+      if (!committed.ok()) return Unexpected{committed.error()};
+      return result;
+    } catch (const std::exception&) {
+      return make_error(ErrorCode::kInternal, "store: unexpected exception");
+    }
+  }
+
+  template <typename F>
+  Status write(F&& fn) {
+    return run<Status>(Transaction::Kind::kWrite, std::forward<F>(fn));
+  }
+
+  template <typename T, typename F>
+  Result<T> read(F&& fn) {
+    return run<Result<T>>(Transaction::Kind::kRead, std::forward<F>(fn));
+  }
+
+  // UPDATE with (?1 = id, ?2 = value) that must change exactly one row.
+  Status update_one(std::string_view sql, std::string_view id, int64_t value, std::string_view what) {
+    return write([&](Connection& c) -> Status {
+      DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, sql));
+      st.bind(1, id).bind(2, value);
+      DUET_ASSIGN_OR_RETURN(int n, run_changes(c, st));
+      return n == 1 ? Status::Ok() : not_found(what);
+    });
+  }
+
+  Status close_order(std::string_view tenant_id, std::string_view order_id, std::string_view to_state,
+                     std::string_view from_states, const std::optional<CallbackJob>& callback, UnixSeconds now) {
+    return write([&](Connection& c) -> Status {
+      std::string sql = "UPDATE sign_orders SET state = ?3, updated_at = ?4 WHERE tenant_id = ?1 AND order_id = ?2 "
+                        "AND expires_at > ?4 AND state IN ";
+      sql += from_states;
+      DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, sql));
+      st.bind(1, tenant_id).bind(2, order_id).bind(3, to_state).bind(4, now);
+      DUET_ASSIGN_OR_RETURN(int n, run_changes(c, st));
+      if (n != 1) return not_found_or_conflict(c, kOrderExists, tenant_id, order_id, "order");
+      DUET_TRY_STATUS(fail_open_sessions(c, tenant_id, order_id, now));
+      if (callback) DUET_TRY_STATUS(insert_callback(c, *callback, tenant_id, order_id, now));
+      return Status::Ok();
+    });
+  }
+
+  static Result<int> read_version(Connection& c) {
+    DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, "SELECT COALESCE(MAX(version), 0) FROM schema_version"));
+    DUET_TRY_STATUS(st.step());
+    return static_cast<int>(st.column_int(0));
+  }
+
+  static Result<Holder> load_holder(Connection& c, std::string_view tenant_id, std::string_view holder_id) {
+    DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+        select_from(kHolderCols, "holders", "tenant_id = ?1 AND holder_id = ?2")));
+    st.bind(1, tenant_id).bind(2, holder_id);
+    return query_one<Holder>(st, read_holder, "holder");
+  }
+
+  static Result<CallbackJob> load_callback(Connection& c, std::string_view tenant_id, std::string_view job_id) {
+    DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+        select_from(kCallbackCols, "callback_jobs", "tenant_id = ?1 AND job_id = ?2")));
+    st.bind(1, tenant_id).bind(2, job_id);
+    return query_one<CallbackJob>(st, read_callback, "callback");
+  }
+
+  void hook(std::string_view point) {
+    if (options_.test_hook) options_.test_hook(point);
+  }
+
+  SqliteStoreOptions options_;
+  ConnectionPool pool_;
+};
+
+}  // namespace
+
+int sqlite_store_latest_schema_version() { return sqlite::migrations().back().version; }
+
+Result<std::unique_ptr<Store>> open_sqlite_store(SqliteStoreOptions options) {
+  if (options.path.empty()) return make_error(ErrorCode::kInvalidArgument, "sqlite store path is empty");
+  auto store = std::make_unique<SqliteStore>(std::move(options));
+  DUET_TRY_STATUS(store->migrate());
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace duet::store

@@ -1,0 +1,197 @@
+// The storage interface core talks to (DESIGN.md §5). One implementation per
+// backend (SQLite now, PostgreSQL later); all of them pass the contract suite
+// in store/store_contract_test.h.
+//
+// Rules every implementation keeps:
+//  - Tenant scoping by construction: every read or update of a tenant-owned
+//    row takes the tenant id, and a row of another tenant is kNotFound. The
+//    only calls without a tenant are the entry-point lookups that *discover*
+//    the tenant from a credential (find_app, find_device_token,
+//    find_activation_code), the cross-tenant background sweeps
+//    (expire_orders, claim_due_callbacks, prune_nonces) and operator tokens.
+//  - Every call is atomic: a multi-step state change is one transaction, made
+//    of conditional updates ("... WHERE state IN (...)") whose affected-row
+//    count is checked. Losing a race is kConflict, never a half-applied change.
+//    No advisory locks, LISTEN/NOTIFY or gap-free sequences.
+//  - Callbacks caused by a state change are enqueued in that same transaction.
+//  - Thread-safe: one Store object may be called from many threads at once,
+//    and several Store objects (processes, nodes) may share one database.
+//  - Nothing throws; errors are Result/Status with a StoreError kind
+//    (store/store_error.h). Records are validated (ids non-empty, at least one
+//    order item, ...) and a malformed one is ErrorCode::kInvalidArgument with
+//    no store kind.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/result.h"
+#include "store/records.h"
+#include "store/store_error.h"
+
+namespace duet::store {
+
+// Builds the webhook for an order that changed state inside a sweep (called
+// inside the transaction, with the order in its new state; must not call back
+// into the store). nullopt: no callback for this order.
+using CallbackFactory = std::function<std::optional<CallbackJob>(const SignOrder&)>;
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // The schema version the database is at after migrations.
+  virtual Result<int> schema_version() = 0;
+
+  // --- tenants (operator) ---------------------------------------------------
+  virtual Status create_tenant(const Tenant& tenant) = 0;                          // kDuplicate
+  virtual Result<Tenant> get_tenant(std::string_view tenant_id) = 0;               // kNotFound
+  virtual Status set_tenant_suspended(std::string_view tenant_id, bool suspended) = 0;
+  virtual Status set_tenant_production_active_from(std::string_view tenant_id, UnixSeconds from) = 0;
+
+  // --- apps -----------------------------------------------------------------
+  virtual Status create_app(const App& app) = 0;  // kDuplicate (app id taken), kNotFound (tenant)
+  virtual Result<App> get_app(std::string_view tenant_id, std::string_view app_id) = 0;
+  // Entry point of request authentication: the app (and so its tenant) by app id.
+  virtual Result<App> find_app(std::string_view app_id) = 0;
+
+  // --- holders --------------------------------------------------------------
+  virtual Status create_holder(const Holder& holder) = 0;  // kDuplicate (id or lookup hash)
+  virtual Result<Holder> get_holder(std::string_view tenant_id, std::string_view holder_id) = 0;
+  virtual Result<Holder> find_holder_by_lookup_hash(std::string_view tenant_id, ByteView lookup_hash) = 0;
+  // Operator unlock: status active, failed_attempts 0.
+  virtual Status unlock_holder(std::string_view tenant_id, std::string_view holder_id) = 0;
+
+  // --- holder key shares ----------------------------------------------------
+  // Adds a key; kConflict if the holder already has an unrevoked key.
+  virtual Status add_holder_key(const HolderKeyShare& key) = 0;
+  virtual Result<HolderKeyShare> get_active_holder_key(std::string_view tenant_id,
+                                                       std::string_view holder_id) = 0;
+  // Sets revoked_at and wipes the encrypted share (crypto-shredding);
+  // kConflict if already revoked.
+  virtual Status revoke_holder_key(std::string_view tenant_id, std::string_view key_id,
+                                   UnixSeconds now) = 0;
+
+  // --- activation codes -----------------------------------------------------
+  virtual Status create_activation_code(const ActivationCode& code) = 0;
+  // Entry point of redemption: the code by its hash (whatever its state).
+  virtual Result<ActivationCode> find_activation_code(ByteView code_hash) = 0;
+  // Marks the code used if unused, unexpired at `now` and attempts_left > 0;
+  // else kConflict. Exactly one of concurrent callers succeeds.
+  virtual Status use_activation_code(std::string_view tenant_id, std::string_view code_id,
+                                     UnixSeconds now) = 0;
+  // Spends one attempt (a failed redemption step); returns the attempts left.
+  // kConflict when none are left or the code is used.
+  virtual Result<int> spend_activation_attempt(std::string_view tenant_id,
+                                               std::string_view code_id) = 0;
+
+  // --- device tokens --------------------------------------------------------
+  virtual Status create_device_token(const DeviceToken& token) = 0;
+  // Entry point of holder authentication: an unrevoked token by its hash.
+  virtual Result<DeviceToken> find_device_token(ByteView token_hash) = 0;
+  virtual Status revoke_device_token(std::string_view tenant_id, ByteView token_hash,
+                                     UnixSeconds now) = 0;
+
+  // --- sign orders and sessions ---------------------------------------------
+  // Creates the order with its items. With a non-empty idempotency_key, a
+  // second create for the same (tenant, app, key) returns the existing order
+  // unchanged (whatever its state) instead of creating one; callers that need
+  // to refuse a different body under the same key compare the result.
+  // kNotFound if the app or holder does not exist in the tenant.
+  virtual Result<SignOrder> create_order(const SignOrder& order) = 0;
+  virtual Result<SignOrder> get_order(std::string_view tenant_id, std::string_view order_id) = 0;
+  // The holder's orders that are pending or signing and unexpired at `now`,
+  // oldest first, with items.
+  virtual Result<std::vector<SignOrder>> list_open_orders(std::string_view tenant_id,
+                                                          std::string_view holder_id,
+                                                          UnixSeconds now, size_t limit) = 0;
+
+  // One transaction: the order must be pending|signing and unexpired at
+  // `now`, and belong to session.holder_id; the holder must be active. Then:
+  // the holder's failed_attempts += 1 (locked when it reaches max_attempts;
+  // the session just started still runs), the order moves to signing, and
+  // the session is stored open. A refused start counts nothing. Errors:
+  // kNotFound (order/holder, or the order is another holder's), kConflict
+  // (order state or expiry), ErrorCode::kLocked with kind kConflict (holder
+  // locked before this call), kInvalidArgument (r_values count != items).
+  virtual Status start_sign_session(const SignSession& session, int max_attempts,
+                                    UnixSeconds now) = 0;
+  virtual Result<SignSession> get_sign_session(std::string_view tenant_id,
+                                               std::string_view session_id) = 0;
+  // The signature did not verify: the open session becomes failed; the
+  // attempt stays counted and the order stays signing. kConflict if not open.
+  virtual Status fail_sign_session(std::string_view tenant_id, std::string_view session_id,
+                                   UnixSeconds now) = 0;
+
+  // After expires_at an order can only become expired (expire_orders):
+  // start/finish/reject/cancel answer kConflict from then on.
+  //
+  // One transaction: order pending|signing and unexpired -> signed, the
+  // signatures (one per item, in item order) written, the session open ->
+  // finished (other open sessions of the order -> failed), the holder's
+  // failed_attempts reset to 0 and status active (a valid signature proves
+  // the PIN), and `callback` (if any) enqueued for the order. kConflict if
+  // another caller won any of these conditions; kNotFound if the session is
+  // not this order's; kInvalidArgument if signatures.size() != items.
+  virtual Status finish_order(std::string_view tenant_id, std::string_view order_id,
+                              std::string_view session_id, const std::vector<Bytes>& signatures,
+                              const std::optional<CallbackJob>& callback, UnixSeconds now) = 0;
+  // The holder declined: pending|signing -> rejected (open sessions failed),
+  // callback enqueued. kConflict otherwise.
+  virtual Status reject_order(std::string_view tenant_id, std::string_view order_id,
+                              const std::optional<CallbackJob>& callback, UnixSeconds now) = 0;
+  // The business system withdrew it: pending -> cancelled. kConflict otherwise.
+  virtual Status cancel_order(std::string_view tenant_id, std::string_view order_id,
+                              const std::optional<CallbackJob>& callback, UnixSeconds now) = 0;
+  // Sweep (all tenants): up to `limit` orders pending|signing with
+  // expires_at <= now -> expired, their open sessions failed, and
+  // make_callback(order) enqueued for each, all in one transaction. Returns
+  // the expired orders in their new state.
+  virtual Result<std::vector<SignOrder>> expire_orders(UnixSeconds now, size_t limit,
+                                                       const CallbackFactory& make_callback) = 0;
+
+  // --- request nonces -------------------------------------------------------
+  // Records a nonce; kDuplicate if (tenant, app, nonce) was seen before.
+  virtual Status insert_nonce(std::string_view tenant_id, std::string_view app_id,
+                              std::string_view nonce, UnixSeconds seen_at) = 0;
+  // Forgets nonces seen before `before` (all tenants); returns how many.
+  virtual Result<size_t> prune_nonces(UnixSeconds before) = 0;
+
+  // --- callback queue -------------------------------------------------------
+  // Enqueues a job on its own (tenant_id and order_id must be set; created_at
+  // is taken from the job). In every call that takes a CallbackJob, the
+  // store sets tenant_id/order_id to the order's, makes job_id with
+  // new_id("cbk_") if empty, and starts attempts at 0 without a lease; an
+  // empty url is kInvalidArgument.
+  virtual Status enqueue_callback(const CallbackJob& job) = 0;
+  virtual Result<CallbackJob> get_callback(std::string_view tenant_id, std::string_view job_id) = 0;
+  // Leases up to `limit` due jobs (all tenants): undelivered, next_attempt_at
+  // <= now, and no lease or an expired one. Each is leased to `worker` until
+  // now + lease_seconds and its attempts incremented; a job is leased to one
+  // worker at a time.
+  virtual Result<std::vector<CallbackJob>> claim_due_callbacks(std::string_view worker,
+                                                               UnixSeconds now,
+                                                               int lease_seconds,
+                                                               size_t limit) = 0;
+  // Records delivery; succeeds once per job (kConflict afterwards).
+  virtual Status mark_callback_delivered(std::string_view tenant_id, std::string_view job_id,
+                                         UnixSeconds now) = 0;
+  // Records a failed delivery by the lease holder: lease released, last_error
+  // set, retried at next_attempt_at. kConflict if `worker` no longer holds
+  // the lease or the job was delivered.
+  virtual Status mark_callback_failed(std::string_view tenant_id, std::string_view job_id,
+                                      std::string_view worker, std::string_view error,
+                                      UnixSeconds next_attempt_at) = 0;
+
+  // --- operator tokens ------------------------------------------------------
+  virtual Status create_admin_token(const AdminToken& token) = 0;
+  // An unrevoked token by its hash.
+  virtual Result<AdminToken> find_admin_token(ByteView token_hash) = 0;
+};
+
+}  // namespace duet::store
