@@ -17,6 +17,17 @@ std::string_view error_code_name(ErrorCode code) {
     case ErrorCode::kCryptoFailure: return "crypto_failure";
     case ErrorCode::kLocked: return "locked";
     case ErrorCode::kInternal: return "internal";
+    case ErrorCode::kNotFound: return "not_found";
+    case ErrorCode::kConflict: return "conflict";
+    case ErrorCode::kUnauthenticated: return "unauthenticated";
+    case ErrorCode::kForbidden: return "forbidden";
+    case ErrorCode::kServiceNotActive: return "service_not_active";
+    case ErrorCode::kTenantSuspended: return "tenant_suspended";
+    case ErrorCode::kPayloadTooLarge: return "payload_too_large";
+    case ErrorCode::kRateLimited: return "rate_limited";
+    case ErrorCode::kQuotaExhausted: return "quota_exhausted";
+    case ErrorCode::kUnavailable: return "unavailable";
+    case ErrorCode::kExpired: return "expired";
   }
   return "internal";
 }

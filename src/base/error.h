@@ -22,6 +22,18 @@ enum class ErrorCode {
   kCryptoFailure,     // OpenSSL reported an internal failure
   kLocked,            // too many failed attempts
   kInternal,
+  // Service-level outcomes (HTTP mapping in the server layer, DESIGN.md §6).
+  kNotFound,          // no such thing, or not the caller's (other tenants' ids look absent)
+  kConflict,          // state conflict: lost a race, wrong state, duplicate
+  kUnauthenticated,   // missing or bad credentials, signature, timestamp or nonce
+  kForbidden,         // authenticated but not allowed
+  kServiceNotActive,  // production credentials before the tenant's activation date
+  kTenantSuspended,   // the operator suspended the tenant
+  kPayloadTooLarge,
+  kRateLimited,
+  kQuotaExhausted,
+  kUnavailable,       // a dependency (store, KEK) is not available right now
+  kExpired,           // the thing (code, order) has expired
 };
 
 // The stable snake_case name of a code, e.g. "bad_point".
