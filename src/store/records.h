@@ -12,6 +12,7 @@
 //  - Every tenant-owned record starts with tenant_id.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -94,6 +95,17 @@ struct DeviceToken {
   std::optional<UnixSeconds> revoked_at;
 };
 
+// Everything a successful redemption of an activation code writes
+// (Store::complete_activation). key.tenant_id / token.tenant_id must be
+// tenant_id, and key.holder_id / token.holder_id the code's holder.
+struct ActivationCompletion {
+  std::string tenant_id;
+  std::string code_id;
+  HolderKeyShare key;              // the holder's new key (replaces any unrevoked one)
+  DeviceToken token;               // the holder's new device token (replaces any unrevoked ones)
+  UnixSeconds now = 0;
+};
+
 // --- signing ----------------------------------------------------------------
 
 enum class OutputFormat { kRaw, kDer };
@@ -137,6 +149,19 @@ struct SignSession {
   SessionState state = SessionState::kOpen;
   UnixSeconds created_at = 0;
   UnixSeconds updated_at = 0;
+};
+
+// A page query over a tenant's orders (Store::list_orders).
+struct OrderFilter {
+  std::optional<std::string> holder_id;  // only this holder's orders
+  std::optional<OrderState> state;       // only orders in this state
+  std::string cursor;                    // next_cursor of the previous page; empty: from the newest
+  size_t limit = 50;                     // at most this many orders per page
+};
+
+struct OrderPage {
+  std::vector<SignOrder> orders;  // newest first (created_at, then order_id, descending), with items
+  std::string next_cursor;        // opaque; empty when there are no more orders
 };
 
 // --- callbacks --------------------------------------------------------------

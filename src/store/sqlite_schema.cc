@@ -172,7 +172,16 @@ CREATE INDEX callback_jobs_due ON callback_jobs (next_attempt_at)
   WHERE delivered_at IS NULL;
 )sql";
 
-constexpr std::array<Migration, 2> kMigrations = {{{1, kV1}, {2, kV2}}};
+// Indexes for paging a tenant's orders newest first (list_orders), with and
+// without a holder filter, and for revoking a holder's device tokens at
+// re-enrollment (complete_activation).
+constexpr std::string_view kV3 = R"sql(
+CREATE INDEX sign_orders_tenant_created ON sign_orders (tenant_id, created_at, order_id);
+CREATE INDEX sign_orders_holder_created ON sign_orders (tenant_id, holder_id, created_at, order_id);
+CREATE INDEX device_tokens_holder ON device_tokens (tenant_id, holder_id);
+)sql";
+
+constexpr std::array<Migration, 3> kMigrations = {{{1, kV1}, {2, kV2}, {3, kV3}}};
 
 }  // namespace
 

@@ -1,6 +1,9 @@
 #include "store/sqlite_store.h"
 
+#include <algorithm>
+#include <charconv>
 #include <exception>
+#include <limits>
 #include <utility>
 
 #include "store/ids.h"
@@ -55,6 +58,32 @@ Result<OrderState> parse_order_state(std::string_view t) {
   for (const auto& [s, name] : kOrderStates)
     if (name == t) return s;
   return corrupt("unknown order state");
+}
+
+std::string_view order_state_text(OrderState state) {
+  for (const auto& [s, name] : kOrderStates)
+    if (s == state) return name;
+  return "pending";
+}
+
+// list_orders cursors: "<created_at>:<order_id>" of the last order returned.
+std::string make_order_cursor(const SignOrder& o) { return std::to_string(o.created_at) + ":" + o.order_id; }
+
+struct OrderCursor {
+  UnixSeconds created_at = 0;
+  std::string order_id;
+};
+
+std::optional<OrderCursor> parse_order_cursor(std::string_view text) {
+  size_t colon = text.find(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == text.size()) return std::nullopt;
+  OrderCursor c;
+  const char* first = text.data();
+  const char* last = text.data() + colon;
+  auto [end, ec] = std::from_chars(first, last, c.created_at);
+  if (ec != std::errc() || end != last) return std::nullopt;
+  c.order_id = std::string(text.substr(colon + 1));
+  return c;
 }
 
 Status invalid(std::string_view what) { return make_error(ErrorCode::kInvalidArgument, std::string(what)); }
@@ -389,6 +418,20 @@ class SqliteStore final : public Store {
                       "tenant");
   }
 
+  Result<std::vector<Tenant>> list_tenants() override {
+    return read<std::vector<Tenant>>([&](Connection& c) -> Result<std::vector<Tenant>> {
+      DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+          "SELECT " + std::string(kTenantCols) + " FROM tenants ORDER BY tenant_id"));
+      std::vector<Tenant> out;
+      for (;;) {
+        DUET_ASSIGN_OR_RETURN(bool row, st.step());
+        if (!row) break;
+        out.push_back(read_tenant(st));
+      }
+      return out;
+    });
+  }
+
   // --- apps ---
 
   Status create_app(const App& a) override {
@@ -417,6 +460,34 @@ class SqliteStore final : public Store {
       DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, select_from(kAppCols, "apps", "app_id = ?1")));
       st.bind(1, app_id);
       return query_one<App>(st, read_app, "app");
+    });
+  }
+
+  Result<std::vector<App>> list_apps(std::string_view tenant_id) override {
+    return read<std::vector<App>>([&](Connection& c) -> Result<std::vector<App>> {
+      DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+          select_from(kAppCols, "apps", "tenant_id = ?1 ORDER BY app_id")));
+      st.bind(1, tenant_id);
+      std::vector<App> out;
+      for (;;) {
+        DUET_ASSIGN_OR_RETURN(bool row, st.step());
+        if (!row) break;
+        DUET_ASSIGN_OR_RETURN(App a, read_app(st));
+        out.push_back(std::move(a));
+      }
+      return out;
+    });
+  }
+
+  Status update_app_secret(std::string_view tenant_id, std::string_view app_id,
+                           ByteView secret_ciphertext) override {
+    if (secret_ciphertext.empty()) return invalid("app secret is empty");
+    return write([&](Connection& c) -> Status {
+      DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+          "UPDATE apps SET secret_ciphertext = ?3 WHERE tenant_id = ?1 AND app_id = ?2"));
+      st.bind(1, tenant_id).bind(2, app_id).bind(3, secret_ciphertext);
+      DUET_ASSIGN_OR_RETURN(int n, run_changes(c, st));
+      return n == 1 ? Status::Ok() : not_found("app");
     });
   }
 
@@ -459,6 +530,33 @@ class SqliteStore final : public Store {
     });
   }
 
+  Status lock_holder(std::string_view tenant_id, std::string_view holder_id) override {
+    return write([&](Connection& c) -> Status {
+      DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+          "UPDATE holders SET status = 'locked' WHERE tenant_id = ?1 AND holder_id = ?2"));
+      st.bind(1, tenant_id).bind(2, holder_id);
+      DUET_ASSIGN_OR_RETURN(int n, run_changes(c, st));
+      return n == 1 ? Status::Ok() : not_found("holder");
+    });
+  }
+
+  Result<std::vector<Holder>> list_holders(std::string_view tenant_id, std::string_view after_holder_id,
+                                           size_t limit) override {
+    return read<std::vector<Holder>>([&](Connection& c) -> Result<std::vector<Holder>> {
+      DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+          select_from(kHolderCols, "holders", "tenant_id = ?1 AND holder_id > ?2 ORDER BY holder_id LIMIT ?3")));
+      st.bind(1, tenant_id).bind(2, after_holder_id).bind(3, clamp_limit(limit));
+      std::vector<Holder> out;
+      for (;;) {
+        DUET_ASSIGN_OR_RETURN(bool row, st.step());
+        if (!row) break;
+        DUET_ASSIGN_OR_RETURN(Holder h, read_holder(st));
+        out.push_back(std::move(h));
+      }
+      return out;
+    });
+  }
+
   // --- holder keys ---
 
   Status add_holder_key(const HolderKeyShare& k) override {
@@ -497,6 +595,15 @@ class SqliteStore final : public Store {
       if (n == 1) return Status::Ok();
       return not_found_or_conflict(c, "SELECT 1 FROM holder_keys WHERE tenant_id = ?1 AND key_id = ?2",
                                    tenant_id, key_id, "holder key");
+    });
+  }
+
+  Result<HolderKeyShare> get_holder_key(std::string_view tenant_id, std::string_view key_id) override {
+    return read<HolderKeyShare>([&](Connection& c) -> Result<HolderKeyShare> {
+      DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+          select_from(kKeyCols, "holder_keys", "tenant_id = ?1 AND key_id = ?2")));
+      st.bind(1, tenant_id).bind(2, key_id);
+      return query_one<HolderKeyShare>(st, read_key, "holder key");
     });
   }
 
@@ -552,6 +659,58 @@ class SqliteStore final : public Store {
       int left = static_cast<int>(st.column_int(0));
       DUET_TRY_STATUS(st.run());
       return left;
+    });
+  }
+
+  Status complete_activation(const ActivationCompletion& a) override {
+    const HolderKeyShare& k = a.key;
+    const DeviceToken& t = a.token;
+    if (a.tenant_id.empty() || a.code_id.empty()) return invalid("activation ids are empty");
+    if (k.key_id.empty() || k.holder_id.empty()) return invalid("key ids are empty");
+    if (k.public_key_hex.empty() || k.service_share_ciphertext.empty()) return invalid("key material is empty");
+    if (t.token_hash.empty()) return invalid("device token is incomplete");
+    if (k.tenant_id != a.tenant_id || t.tenant_id != a.tenant_id || t.holder_id != k.holder_id)
+      return invalid("key and device token must name the activation's tenant and holder");
+    return write([&](Connection& c) -> Status {
+      DUET_ASSIGN_OR_RETURN(Statement use, Statement::prepare(c,
+          "UPDATE activation_codes SET used_at = ?3 WHERE tenant_id = ?1 AND code_id = ?2 AND holder_id = ?4 "
+          "AND used_at IS NULL AND expires_at > ?3 AND attempts_left > 0"));
+      use.bind(1, a.tenant_id).bind(2, a.code_id).bind(3, a.now).bind(4, k.holder_id);
+      DUET_ASSIGN_OR_RETURN(int n, run_changes(c, use));
+      if (n != 1)
+        return not_found_or_conflict(c, "SELECT 1 FROM activation_codes WHERE tenant_id = ?1 AND code_id = ?2",
+                                     a.tenant_id, a.code_id, "activation code");
+      hook("complete_activation:after_code_used");
+
+      DUET_ASSIGN_OR_RETURN(Statement keys, Statement::prepare(c,
+          "UPDATE holder_keys SET revoked_at = ?3, service_share_ciphertext = X'' "
+          "WHERE tenant_id = ?1 AND holder_id = ?2 AND revoked_at IS NULL"));
+      keys.bind(1, a.tenant_id).bind(2, k.holder_id).bind(3, a.now);
+      DUET_TRY_STATUS(keys.run());
+      DUET_ASSIGN_OR_RETURN(Statement tokens, Statement::prepare(c,
+          "UPDATE device_tokens SET revoked_at = ?3 WHERE tenant_id = ?1 AND holder_id = ?2 AND revoked_at IS NULL"));
+      tokens.bind(1, a.tenant_id).bind(2, k.holder_id).bind(3, a.now);
+      DUET_TRY_STATUS(tokens.run());
+      hook("complete_activation:after_revocations");
+
+      DUET_ASSIGN_OR_RETURN(Statement key, Statement::prepare(c,
+          "INSERT INTO holder_keys (tenant_id, key_id, holder_id, public_key_hex, service_share_ciphertext, "
+          "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
+      key.bind(1, a.tenant_id).bind(2, k.key_id).bind(3, k.holder_id).bind(4, k.public_key_hex)
+          .bind(5, k.service_share_ciphertext).bind(6, k.created_at);
+      DUET_TRY_STATUS(key.run());
+      DUET_ASSIGN_OR_RETURN(Statement token, Statement::prepare(c,
+          "INSERT INTO device_tokens (tenant_id, token_hash, holder_id, created_at) VALUES (?1, ?2, ?3, ?4)"));
+      token.bind(1, a.tenant_id).bind(2, t.token_hash).bind(3, t.holder_id).bind(4, t.created_at);
+      DUET_TRY_STATUS(token.run());
+      hook("complete_activation:before_holder_update");
+
+      DUET_ASSIGN_OR_RETURN(Statement holder, Statement::prepare(c,
+          "UPDATE holders SET status = 'active', failed_attempts = 0 WHERE tenant_id = ?1 AND holder_id = ?2"));
+      holder.bind(1, a.tenant_id).bind(2, k.holder_id);
+      DUET_ASSIGN_OR_RETURN(n, run_changes(c, holder));
+      if (n != 1) return corrupt("activation code's holder missing");
+      return Status::Ok();
     });
   }
 
@@ -629,6 +788,45 @@ class SqliteStore final : public Store {
     return read<SignOrder>([&](Connection& c) { return load_order(c, tenant_id, order_id); });
   }
 
+  Result<OrderPage> list_orders(std::string_view tenant_id, const OrderFilter& filter) override {
+    if (filter.limit == 0) return Unexpected{invalid("list limit must be at least 1").error()};
+    std::optional<OrderCursor> cursor;
+    if (!filter.cursor.empty()) {
+      cursor = parse_order_cursor(filter.cursor);
+      if (!cursor) return Unexpected{invalid("malformed order cursor").error()};
+    }
+    return read<OrderPage>([&](Connection& c) -> Result<OrderPage> {
+      std::string sql = "SELECT order_id FROM sign_orders WHERE tenant_id = ?1";
+      if (filter.holder_id) sql += " AND holder_id = ?2";
+      if (filter.state) sql += " AND state = ?3";
+      if (cursor) sql += " AND (created_at < ?4 OR (created_at = ?4 AND order_id < ?5))";
+      sql += " ORDER BY created_at DESC, order_id DESC LIMIT ?6";
+      DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, sql));
+      st.bind(1, tenant_id);
+      if (filter.holder_id) st.bind(2, *filter.holder_id);
+      if (filter.state) st.bind(3, order_state_text(*filter.state));
+      if (cursor) st.bind(4, cursor->created_at).bind(5, cursor->order_id);
+      // One more than asked for tells whether another page follows.
+      const int64_t want = clamp_limit(filter.limit);
+      st.bind(6, want + 1);
+      std::vector<std::string> ids;
+      for (;;) {
+        DUET_ASSIGN_OR_RETURN(bool row, st.step());
+        if (!row) break;
+        ids.push_back(st.column_text(0));
+      }
+      const bool more = static_cast<int64_t>(ids.size()) > want;
+      if (more) ids.resize(static_cast<size_t>(want));
+      OrderPage page;
+      for (const std::string& id : ids) {
+        DUET_ASSIGN_OR_RETURN(SignOrder o, load_order(c, tenant_id, id));
+        page.orders.push_back(std::move(o));
+      }
+      if (more && !page.orders.empty()) page.next_cursor = make_order_cursor(page.orders.back());
+      return page;
+    });
+  }
+
   Result<std::vector<SignOrder>> list_open_orders(std::string_view tenant_id, std::string_view holder_id,
                                                   UnixSeconds now, size_t limit) override {
     return read<std::vector<SignOrder>>([&](Connection& c) -> Result<std::vector<SignOrder>> {
@@ -701,15 +899,48 @@ class SqliteStore final : public Store {
     });
   }
 
-  Status fail_sign_session(std::string_view tenant_id, std::string_view session_id, UnixSeconds now) override {
-    return write([&](Connection& c) -> Status {
+  Result<OrderState> fail_sign_session(std::string_view tenant_id, std::string_view session_id,
+                                       const std::optional<CallbackJob>& callback_if_order_fails,
+                                       UnixSeconds now) override {
+    return run<Result<OrderState>>(Transaction::Kind::kWrite, [&](Connection& c) -> Result<OrderState> {
+      DUET_ASSIGN_OR_RETURN(Statement sess, Statement::prepare(c,
+          "SELECT order_id, holder_id FROM sign_sessions WHERE tenant_id = ?1 AND session_id = ?2"));
+      sess.bind(1, tenant_id).bind(2, session_id);
+      DUET_ASSIGN_OR_RETURN(bool found, sess.step());
+      if (!found) return Unexpected{not_found("sign session").error()};
+      const std::string order_id = sess.column_text(0);
+      const std::string holder_id = sess.column_text(1);
+
       DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
           "UPDATE sign_sessions SET state = 'failed', updated_at = ?3 "
           "WHERE tenant_id = ?1 AND session_id = ?2 AND state = 'open'"));
       st.bind(1, tenant_id).bind(2, session_id).bind(3, now);
       DUET_ASSIGN_OR_RETURN(int n, run_changes(c, st));
-      if (n == 1) return Status::Ok();
-      return not_found_or_conflict(c, kSessionExists, tenant_id, session_id, "sign session");
+      if (n != 1) return Unexpected{conflict("sign session is not open").error()};
+      hook("fail_sign_session:after_session_failed");
+
+      DUET_ASSIGN_OR_RETURN(Holder holder, load_holder(c, tenant_id, holder_id));
+      if (holder.status == HolderStatus::kLocked) {
+        // The lockout ends the order (unless it already ended, or is past
+        // expiry: then only expire_orders may move it).
+        DUET_ASSIGN_OR_RETURN(Statement end, Statement::prepare(c,
+            "UPDATE sign_orders SET state = 'failed', updated_at = ?3 WHERE tenant_id = ?1 AND order_id = ?2 "
+            "AND state IN ('pending', 'signing') AND expires_at > ?3"));
+        end.bind(1, tenant_id).bind(2, order_id).bind(3, now);
+        DUET_ASSIGN_OR_RETURN(n, run_changes(c, end));
+        if (n == 1) {
+          DUET_TRY_STATUS(fail_open_sessions(c, tenant_id, order_id, now));
+          hook("fail_sign_session:before_callback");
+          if (callback_if_order_fails)
+            DUET_TRY_STATUS(insert_callback(c, *callback_if_order_fails, tenant_id, order_id, now));
+        }
+      }
+      DUET_ASSIGN_OR_RETURN(Statement state, Statement::prepare(c,
+          "SELECT state FROM sign_orders WHERE tenant_id = ?1 AND order_id = ?2"));
+      state.bind(1, tenant_id).bind(2, order_id);
+      DUET_ASSIGN_OR_RETURN(bool row, state.step());
+      if (!row) return corrupt("sign session's order missing");
+      return parse_order_state(state.column_text(0));
     });
   }
 
@@ -961,6 +1192,12 @@ class SqliteStore final : public Store {
   template <typename T, typename F>
   Result<T> read(F&& fn) {
     return run<Result<T>>(Transaction::Kind::kRead, std::forward<F>(fn));
+  }
+
+  // A caller's row limit as an SQL LIMIT (size_t may not fit in int64).
+  static int64_t clamp_limit(size_t limit) {
+    constexpr auto kMax = static_cast<size_t>(std::numeric_limits<int64_t>::max() - 1);
+    return static_cast<int64_t>(std::min(limit, kMax));
   }
 
   // UPDATE with (?1 = id, ?2 = value) that must change exactly one row.

@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "store/ids.h"
+#include "store/sqlite_schema.h"
 #include "store/sqlite_test_util.h"
 
 namespace duet::store::testing {
@@ -41,6 +42,25 @@ std::string raw_query(const std::string& path, const std::string& sql) {
     if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
       const unsigned char* t = sqlite3_column_text(st, 0);
       if (t) out = reinterpret_cast<const char*>(t);
+    }
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(db);
+  return out;
+}
+
+// The detail lines of EXPLAIN QUERY PLAN for `sql`, joined by newlines.
+std::string query_plan(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  std::string out;
+  if (sqlite3_open(path.c_str(), &db) == SQLITE_OK) {
+    sqlite3_stmt* st = nullptr;
+    std::string explain = "EXPLAIN QUERY PLAN " + sql;
+    if (sqlite3_prepare_v2(db, explain.c_str(), -1, &st, nullptr) == SQLITE_OK) {
+      while (sqlite3_step(st) == SQLITE_ROW) {
+        const unsigned char* t = sqlite3_column_text(st, 3);
+        if (t) out += std::string(reinterpret_cast<const char*>(t)) + "\n";
+      }
     }
     sqlite3_finalize(st);
   }
@@ -211,6 +231,132 @@ TEST(SqliteStore, CrashInsideCreateOrderAndSessionStartLeavesNoTrace) {
   EXPECT_EQ(raw_query(path, "SELECT COUNT(*) FROM sign_order_items"), "1");
   EXPECT_EQ(store_error_kind(store->get_sign_session(f.tenant_id, again.session_id)), StoreError::kNotFound);
   EXPECT_EQ(store->get_holder(f.tenant_id, f.holder_id)->failed_attempts, 1);
+}
+
+TEST(SqliteStore, CrashInsideCompleteActivationLeavesTheOldEnrollment) {
+  TempDir dir;
+  std::string path = dir.file("duet.db");
+  Fixture f;
+  HolderKeyShare old_key;
+  DeviceToken old_token;
+  ActivationCode code;
+  {
+    auto store = open_at(path);
+    f = seed(*store);
+    old_key.tenant_id = f.tenant_id;
+    old_key.key_id = new_id("key_");
+    old_key.holder_id = f.holder_id;
+    old_key.public_key_hex = "04old";
+    old_key.service_share_ciphertext = Bytes{1, 2};
+    ASSERT_TRUE(store->add_holder_key(old_key).ok());
+    old_token.tenant_id = f.tenant_id;
+    old_token.token_hash = Bytes{0xd1};
+    old_token.holder_id = f.holder_id;
+    ASSERT_TRUE(store->create_device_token(old_token).ok());
+    code.tenant_id = f.tenant_id;
+    code.code_id = new_id("act_");
+    code.holder_id = f.holder_id;
+    code.code_hash = Bytes{0xc1};
+    code.expires_at = kNow + 300;
+    code.attempts_left = 3;
+    ASSERT_TRUE(store->create_activation_code(code).ok());
+    ASSERT_TRUE(store->lock_holder(f.tenant_id, f.holder_id).ok());
+  }
+  ActivationCompletion c;
+  c.tenant_id = f.tenant_id;
+  c.code_id = code.code_id;
+  c.key.tenant_id = f.tenant_id;
+  c.key.key_id = new_id("key_");
+  c.key.holder_id = f.holder_id;
+  c.key.public_key_hex = "04new";
+  c.key.service_share_ciphertext = Bytes{3, 4};
+  c.token.tenant_id = f.tenant_id;
+  c.token.token_hash = Bytes{0xd2};
+  c.token.holder_id = f.holder_id;
+  c.now = kNow + 1;
+  for (const char* point : {"complete_activation:after_code_used", "complete_activation:after_revocations",
+                            "complete_activation:before_holder_update"}) {
+    ASSERT_EQ(crash_child_at(path, point, [&](Store& s) { (void)s.complete_activation(c); }), 42) << point;
+    auto store = open_at(path);
+    EXPECT_FALSE(store->find_activation_code(code.code_hash)->used_at.has_value()) << point;
+    auto key = store->get_active_holder_key(f.tenant_id, f.holder_id);
+    ASSERT_TRUE(key.ok()) << point;
+    EXPECT_EQ(key->key_id, old_key.key_id) << point;
+    EXPECT_EQ(key->service_share_ciphertext, (Bytes{1, 2})) << point;
+    EXPECT_EQ(store_error_kind(store->get_holder_key(f.tenant_id, c.key.key_id)), StoreError::kNotFound) << point;
+    EXPECT_TRUE(store->find_device_token(old_token.token_hash).ok()) << point;
+    EXPECT_EQ(store_error_kind(store->find_device_token(c.token.token_hash)), StoreError::kNotFound) << point;
+    auto h = store->get_holder(f.tenant_id, f.holder_id);
+    EXPECT_EQ(h->status, HolderStatus::kLocked) << point;
+    EXPECT_EQ(h->failed_attempts, 1) << point;
+  }
+  auto store = open_at(path);
+  ASSERT_TRUE(store->complete_activation(c).ok());
+  EXPECT_EQ(store->get_active_holder_key(f.tenant_id, f.holder_id)->key_id, c.key.key_id);
+  EXPECT_EQ(store->get_holder(f.tenant_id, f.holder_id)->status, HolderStatus::kActive);
+}
+
+TEST(SqliteStore, CrashInsideFailSignSessionLeavesTheSessionOpen) {
+  TempDir dir;
+  std::string path = dir.file("duet.db");
+  Fixture f;
+  {
+    auto store = open_at(path);
+    f = seed(*store);
+    ASSERT_TRUE(store->lock_holder(f.tenant_id, f.holder_id).ok());
+  }
+  for (const char* point : {"fail_sign_session:after_session_failed", "fail_sign_session:before_callback"}) {
+    ASSERT_EQ(crash_child_at(path, point,
+                             [&](Store& s) { (void)s.fail_sign_session(f.tenant_id, f.session.session_id, callback(f), kNow); }),
+              42)
+        << point;
+    auto store = open_at(path);
+    EXPECT_EQ(store->get_sign_session(f.tenant_id, f.session.session_id)->state, SessionState::kOpen) << point;
+    EXPECT_EQ(store->get_order(f.tenant_id, f.order.order_id)->state, OrderState::kSigning) << point;
+    EXPECT_TRUE(store->claim_due_callbacks("w", kNow, 30, 10)->empty()) << point;
+  }
+  auto store = open_at(path);
+  auto after = store->fail_sign_session(f.tenant_id, f.session.session_id, callback(f), kNow);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(*after, OrderState::kFailed);
+  EXPECT_EQ(store->claim_due_callbacks("w", kNow, 30, 10)->size(), 1u);
+}
+
+TEST(SqliteStore, UpgradesAVersion2DatabaseWithItsData) {
+  TempDir dir;
+  std::string path = dir.file("duet.db");
+  {
+    // What a binary that knew only versions 1 and 2 left behind.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    std::string sql =
+        "CREATE TABLE schema_version (version INTEGER NOT NULL PRIMARY KEY, applied_at INTEGER NOT NULL DEFAULT 0);";
+    for (const sqlite::Migration& m : sqlite::migrations())
+      if (m.version <= 2) sql += std::string(m.sql) + ";INSERT INTO schema_version (version) VALUES (" +
+                                 std::to_string(m.version) + ");";
+    sql += "INSERT INTO tenants (tenant_id, name, suspended, created_at) VALUES ('ten_old', 'old', 0, 1);";
+    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  auto store = open_at(path);
+  ASSERT_TRUE(store);
+  EXPECT_EQ(*store->schema_version(), sqlite_store_latest_schema_version());
+  EXPECT_GE(sqlite_store_latest_schema_version(), 3);
+  EXPECT_EQ(store->get_tenant("ten_old")->name, "old");
+  EXPECT_EQ(raw_query(path, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name IN "
+                            "('sign_orders_tenant_created', 'sign_orders_holder_created', 'device_tokens_holder')"),
+            "3");
+  // The newest-first page query is served by the index, not a table scan and sort.
+  std::string plan = query_plan(path,
+      "SELECT order_id FROM sign_orders WHERE tenant_id = 'x' AND (created_at < 5 OR (created_at = 5 AND "
+      "order_id < 'o')) ORDER BY created_at DESC, order_id DESC LIMIT 10");
+  EXPECT_NE(plan.find("sign_orders_tenant_created"), std::string::npos) << plan;
+  EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << plan;
+  plan = query_plan(path,
+      "SELECT order_id FROM sign_orders WHERE tenant_id = 'x' AND holder_id = 'h' "
+      "ORDER BY created_at DESC, order_id DESC LIMIT 10");
+  EXPECT_NE(plan.find("sign_orders_holder_created"), std::string::npos) << plan;
+  EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << plan;
 }
 
 TEST(SqliteStore, TwoNodesOnOneFileFinishAnOrderOnce) {

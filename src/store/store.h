@@ -53,12 +53,19 @@ class Store {
   virtual Result<Tenant> get_tenant(std::string_view tenant_id) = 0;               // kNotFound
   virtual Status set_tenant_suspended(std::string_view tenant_id, bool suspended) = 0;
   virtual Status set_tenant_production_active_from(std::string_view tenant_id, UnixSeconds from) = 0;
+  // Every tenant, ordered by tenant_id.
+  virtual Result<std::vector<Tenant>> list_tenants() = 0;
 
   // --- apps -----------------------------------------------------------------
   virtual Status create_app(const App& app) = 0;  // kDuplicate (app id taken), kNotFound (tenant)
   virtual Result<App> get_app(std::string_view tenant_id, std::string_view app_id) = 0;
   // Entry point of request authentication: the app (and so its tenant) by app id.
   virtual Result<App> find_app(std::string_view app_id) = 0;
+  // The tenant's apps, ordered by app_id (empty for an unknown tenant).
+  virtual Result<std::vector<App>> list_apps(std::string_view tenant_id) = 0;
+  // Replaces the app's encrypted HMAC secret (rotation). kNotFound.
+  virtual Status update_app_secret(std::string_view tenant_id, std::string_view app_id,
+                                   ByteView secret_ciphertext) = 0;
 
   // --- holders --------------------------------------------------------------
   virtual Status create_holder(const Holder& holder) = 0;  // kDuplicate (id or lookup hash)
@@ -66,6 +73,13 @@ class Store {
   virtual Result<Holder> find_holder_by_lookup_hash(std::string_view tenant_id, ByteView lookup_hash) = 0;
   // Operator unlock: status active, failed_attempts 0.
   virtual Status unlock_holder(std::string_view tenant_id, std::string_view holder_id) = 0;
+  // Business-system lock: status locked, failed_attempts unchanged (locking
+  // a locked holder succeeds). kNotFound.
+  virtual Status lock_holder(std::string_view tenant_id, std::string_view holder_id) = 0;
+  // Up to `limit` of the tenant's holders ordered by holder_id, strictly
+  // after `after_holder_id` ("" = from the start).
+  virtual Result<std::vector<Holder>> list_holders(std::string_view tenant_id,
+                                                   std::string_view after_holder_id, size_t limit) = 0;
 
   // --- holder key shares ----------------------------------------------------
   // Adds a key; kConflict if the holder already has an unrevoked key.
@@ -76,6 +90,8 @@ class Store {
   // kConflict if already revoked.
   virtual Status revoke_holder_key(std::string_view tenant_id, std::string_view key_id,
                                    UnixSeconds now) = 0;
+  // A key by its id, whatever its state (a revoked one has an empty share). kNotFound.
+  virtual Result<HolderKeyShare> get_holder_key(std::string_view tenant_id, std::string_view key_id) = 0;
 
   // --- activation codes -----------------------------------------------------
   virtual Status create_activation_code(const ActivationCode& code) = 0;
@@ -89,6 +105,15 @@ class Store {
   // kConflict when none are left or the code is used.
   virtual Result<int> spend_activation_attempt(std::string_view tenant_id,
                                                std::string_view code_id) = 0;
+  // Enrollment, one transaction: the code must be unused, unexpired at
+  // c.now, have attempts_left > 0 and belong to c.key.holder_id (else
+  // kConflict; an unknown code is kNotFound) and is marked used; every
+  // unrevoked key of the holder is revoked (revoked_at = now, share wiped)
+  // and every unrevoked device token of the holder revoked; c.key and
+  // c.token are inserted; the holder becomes active with failed_attempts 0.
+  // Exactly one of concurrent completions of one code succeeds.
+  // kInvalidArgument for incomplete records or mismatched tenant/holder ids.
+  virtual Status complete_activation(const ActivationCompletion& c) = 0;
 
   // --- device tokens --------------------------------------------------------
   virtual Status create_device_token(const DeviceToken& token) = 0;
@@ -105,6 +130,12 @@ class Store {
   // kNotFound if the app or holder does not exist in the tenant.
   virtual Result<SignOrder> create_order(const SignOrder& order) = 0;
   virtual Result<SignOrder> get_order(std::string_view tenant_id, std::string_view order_id) = 0;
+  // A page of the tenant's orders, newest first (created_at DESC, order_id
+  // DESC), with items, narrowed by filter.holder_id / filter.state. Pass the
+  // returned next_cursor as filter.cursor for the next page (same filter);
+  // it is empty when no more orders follow. A malformed cursor or a zero
+  // limit is ErrorCode::kInvalidArgument.
+  virtual Result<OrderPage> list_orders(std::string_view tenant_id, const OrderFilter& filter) = 0;
   // The holder's orders that are pending or signing and unexpired at `now`,
   // oldest first, with items.
   virtual Result<std::vector<SignOrder>> list_open_orders(std::string_view tenant_id,
@@ -123,10 +154,17 @@ class Store {
                                     UnixSeconds now) = 0;
   virtual Result<SignSession> get_sign_session(std::string_view tenant_id,
                                                std::string_view session_id) = 0;
-  // The signature did not verify: the open session becomes failed; the
-  // attempt stays counted and the order stays signing. kConflict if not open.
-  virtual Status fail_sign_session(std::string_view tenant_id, std::string_view session_id,
-                                   UnixSeconds now) = 0;
+  // The signature did not verify, one transaction: the open session becomes
+  // failed (kConflict if not open; the attempt stays counted). If the
+  // holder is now locked (this was the last attempt, or it was locked
+  // otherwise), the order, if still pending|signing and unexpired at `now`,
+  // becomes failed (its other open sessions failed too) and
+  // callback_if_order_fails (if any) is enqueued. Returns the order's state
+  // afterwards: kSigning normally, kFailed when the lockout ended it.
+  // kNotFound for an unknown session.
+  virtual Result<OrderState> fail_sign_session(std::string_view tenant_id, std::string_view session_id,
+                                               const std::optional<CallbackJob>& callback_if_order_fails,
+                                               UnixSeconds now) = 0;
 
   // After expires_at an order can only become expired (expire_orders):
   // start/finish/reject/cancel answer kConflict from then on.

@@ -1,6 +1,7 @@
 // The backend-neutral contract suite (see store_contract_test.h).
 #include "store/store_contract_test.h"
 
+#include <algorithm>
 #include <atomic>
 #include <latch>
 #include <set>
@@ -339,7 +340,30 @@ TEST_P(StoreContractTest, AnotherTenantsRowsAreNotFoundEverywhere) {
   EXPECT_TRUE(nf(store_->get_order(B, o.order_id)));
   EXPECT_TRUE(store_->list_open_orders(B, a.holder_id, kNow, 10)->empty());
   EXPECT_TRUE(nf(store_->get_sign_session(B, s.session_id)));
-  EXPECT_TRUE(nf(store_->fail_sign_session(B, s.session_id, kNow)));
+  EXPECT_TRUE(nf(store_->fail_sign_session(B, s.session_id, std::nullopt, kNow)));
+  EXPECT_TRUE(nf(store_->lock_holder(B, a.holder_id)));
+  EXPECT_TRUE(nf(store_->get_holder_key(B, k.key_id)));
+  EXPECT_TRUE(nf(store_->update_app_secret(B, a.app_id, Bytes{9})));
+  auto b_holders = store_->list_holders(B, "", 100);
+  ASSERT_TRUE(b_holders.ok());
+  ASSERT_EQ(b_holders->size(), 1u);
+  EXPECT_EQ((*b_holders)[0].holder_id, b.holder_id);
+  auto b_apps = store_->list_apps(B);
+  ASSERT_TRUE(b_apps.ok());
+  ASSERT_EQ(b_apps->size(), 1u);
+  EXPECT_EQ((*b_apps)[0].app_id, b.app_id);
+  EXPECT_TRUE(store_->list_orders(B, OrderFilter{})->orders.empty());
+  ActivationCompletion steal;
+  steal.tenant_id = B;
+  steal.code_id = code.code_id;
+  steal.key = k;
+  steal.key.tenant_id = B;
+  steal.key.key_id = new_id("key_");
+  steal.token = token;
+  steal.token.tenant_id = B;
+  steal.token.token_hash = Bytes{0x33};
+  steal.now = kNow;
+  EXPECT_TRUE(nf(store_->complete_activation(steal)));
   EXPECT_TRUE(nf(store_->finish_order(B, o.order_id, s.session_id, sigs(1), std::nullopt, kNow)));
   EXPECT_TRUE(nf(store_->reject_order(B, o.order_id, std::nullopt, kNow)));
   EXPECT_TRUE(nf(store_->cancel_order(B, o.order_id, std::nullopt, kNow)));
@@ -363,7 +387,11 @@ TEST_P(StoreContractTest, AnotherTenantsRowsAreNotFoundEverywhere) {
   EXPECT_EQ(store_->get_order(a.tenant_id, o.order_id)->state, OrderState::kSigning);
   EXPECT_EQ(store_->get_sign_session(a.tenant_id, s.session_id)->state, SessionState::kOpen);
   EXPECT_EQ(store_->get_holder(a.tenant_id, a.holder_id)->failed_attempts, 1);
+  EXPECT_EQ(store_->get_holder(a.tenant_id, a.holder_id)->status, HolderStatus::kActive);
   EXPECT_TRUE(store_->get_active_holder_key(a.tenant_id, a.holder_id).ok());
+  EXPECT_EQ(store_->get_app(a.tenant_id, a.app_id)->secret_ciphertext, (Bytes{1, 2, 3}));
+  EXPECT_FALSE(store_->find_activation_code(code.code_hash)->used_at.has_value());
+  EXPECT_TRUE(store_->find_device_token(token.token_hash).ok());
 }
 
 // --- orders -------------------------------------------------------------------------
@@ -441,8 +469,10 @@ TEST_P(StoreContractTest, SessionStartCountsAttemptsAndLocksAtTheLimit) {
     SignSession s = session_for(o);
     ASSERT_TRUE(store_->start_sign_session(s, 3, kNow).ok()) << i;
     EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, i);
-    ASSERT_TRUE(store_->fail_sign_session(w.tenant_id, s.session_id, kNow).ok());
-    EXPECT_EQ(kind(store_->fail_sign_session(w.tenant_id, s.session_id, kNow)), StoreError::kConflict);
+    auto after = store_->fail_sign_session(w.tenant_id, s.session_id, std::nullopt, kNow);
+    ASSERT_TRUE(after.ok()) << i;
+    EXPECT_EQ(*after, i < 3 ? OrderState::kSigning : OrderState::kFailed) << "the lockout ends the order";
+    EXPECT_EQ(kind(store_->fail_sign_session(w.tenant_id, s.session_id, std::nullopt, kNow)), StoreError::kConflict);
   }
   auto h = store_->get_holder(w.tenant_id, w.holder_id);
   EXPECT_EQ(h->status, HolderStatus::kLocked);
@@ -450,13 +480,14 @@ TEST_P(StoreContractTest, SessionStartCountsAttemptsAndLocksAtTheLimit) {
   EXPECT_EQ(refused.code(), ErrorCode::kLocked);
   EXPECT_EQ(kind(refused), StoreError::kConflict);
   EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 3) << "a refused start costs nothing";
-  EXPECT_EQ(store_->get_order(w.tenant_id, o.order_id)->state, OrderState::kSigning);
+  EXPECT_EQ(store_->get_order(w.tenant_id, o.order_id)->state, OrderState::kFailed);
 
   ASSERT_TRUE(store_->unlock_holder(w.tenant_id, w.holder_id).ok());
   h = store_->get_holder(w.tenant_id, w.holder_id);
   EXPECT_EQ(h->status, HolderStatus::kActive);
   EXPECT_EQ(h->failed_attempts, 0);
-  EXPECT_TRUE(store_->start_sign_session(session_for(o), 3, kNow).ok());
+  EXPECT_EQ(kind(store_->start_sign_session(session_for(o), 3, kNow)), StoreError::kConflict) << "order failed";
+  EXPECT_TRUE(store_->start_sign_session(session_for(create(order_for(w))), 3, kNow).ok());
 }
 
 TEST_P(StoreContractTest, FinishOrderSignsResetsAttemptsAndEnqueuesCallback) {
@@ -464,7 +495,8 @@ TEST_P(StoreContractTest, FinishOrderSignsResetsAttemptsAndEnqueuesCallback) {
   SignOrder o = create(order_for(w, 2));
   SignSession failed = session_for(o);
   ASSERT_TRUE(store_->start_sign_session(failed, 5, kNow).ok());
-  ASSERT_TRUE(store_->fail_sign_session(w.tenant_id, failed.session_id, kNow).ok());
+  EXPECT_EQ(*store_->fail_sign_session(w.tenant_id, failed.session_id, callback_for(o, "failed"), kNow),
+            OrderState::kSigning);
   SignSession s = session_for(o);
   ASSERT_TRUE(store_->start_sign_session(s, 5, kNow + 1).ok());
   EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 2);
@@ -488,6 +520,8 @@ TEST_P(StoreContractTest, FinishOrderSignsResetsAttemptsAndEnqueuesCallback) {
   EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 0);
   auto job = store_->get_callback(w.tenant_id, cb.job_id);
   ASSERT_TRUE(job.ok());
+  EXPECT_EQ(store_->claim_due_callbacks("w", kNow + 2, 30, 10)->size(), 1u)
+      << "fail_sign_session enqueued nothing while the order went on";
   EXPECT_EQ(job->payload, R"({"state":"signed"})");
   EXPECT_EQ(job->order_id, o.order_id);
 
@@ -751,6 +785,538 @@ TEST_P(StoreContractTest, ConcurrentClaimsLeaseEachJobToOneWorker) {
   }
   EXPECT_EQ(total, static_cast<size_t>(kJobs));
   EXPECT_EQ(seen.size(), static_cast<size_t>(kJobs));
+}
+
+
+// --- operator and business-system views ---------------------------------------------
+
+TEST_P(StoreContractTest, ListTenantsAndAppsAreOrderedById) {
+  World a = make_world("a");
+  World b = make_world("b");
+  auto tenants = store_->list_tenants();
+  ASSERT_TRUE(tenants.ok()) << tenants.error().to_string();
+  std::vector<std::string> ids;
+  for (const Tenant& t : *tenants) ids.push_back(t.tenant_id);
+  EXPECT_TRUE(std::is_sorted(ids.begin(), ids.end()));
+  EXPECT_EQ(std::count(ids.begin(), ids.end(), a.tenant_id), 1);
+  EXPECT_EQ(std::count(ids.begin(), ids.end(), b.tenant_id), 1);
+  for (const Tenant& t : *tenants)
+    if (t.tenant_id == a.tenant_id) {
+      EXPECT_EQ(t.name, "a");
+    }
+
+  App second;
+  second.tenant_id = a.tenant_id;
+  second.app_id = new_id("app_");
+  second.secret_ciphertext = Bytes{4};
+  second.environment = AppEnvironment::kProduction;
+  ASSERT_TRUE(store_->create_app(second).ok());
+  auto apps = store_->list_apps(a.tenant_id);
+  ASSERT_TRUE(apps.ok());
+  ASSERT_EQ(apps->size(), 2u);
+  EXPECT_LT((*apps)[0].app_id, (*apps)[1].app_id);
+  std::set<std::string> app_ids{(*apps)[0].app_id, (*apps)[1].app_id};
+  EXPECT_EQ(app_ids, (std::set<std::string>{a.app_id, second.app_id}));
+  for (const App& app : *apps) {
+    EXPECT_EQ(app.tenant_id, a.tenant_id);
+    if (app.app_id == second.app_id) {
+      EXPECT_EQ(app.environment, AppEnvironment::kProduction);
+    }
+  }
+  EXPECT_EQ(store_->list_apps(b.tenant_id)->size(), 1u);
+  EXPECT_TRUE(store_->list_apps("ten_missing")->empty());
+}
+
+TEST_P(StoreContractTest, UpdateAppSecretReplacesTheCiphertext) {
+  World w = make_world("t");
+  ASSERT_TRUE(store_->update_app_secret(w.tenant_id, w.app_id, Bytes{9, 8, 7}).ok());
+  EXPECT_EQ(store_->get_app(w.tenant_id, w.app_id)->secret_ciphertext, (Bytes{9, 8, 7}));
+  EXPECT_EQ(store_->find_app(w.app_id)->secret_ciphertext, (Bytes{9, 8, 7}));
+  EXPECT_EQ(kind(store_->update_app_secret(w.tenant_id, "app_missing", Bytes{1})), StoreError::kNotFound);
+  EXPECT_EQ(store_->update_app_secret(w.tenant_id, "app_missing", Bytes{1}).code(), ErrorCode::kNotFound);
+  reopen();
+  EXPECT_EQ(store_->get_app(w.tenant_id, w.app_id)->secret_ciphertext, (Bytes{9, 8, 7}));
+}
+
+TEST_P(StoreContractTest, LockHolderKeepsAttemptsAndRefusesSessions) {
+  World w = make_world("t");
+  SignOrder o = create(order_for(w));
+  SignSession s = session_for(o);
+  ASSERT_TRUE(store_->start_sign_session(s, 5, kNow).ok());
+  ASSERT_TRUE(store_->lock_holder(w.tenant_id, w.holder_id).ok());
+  ASSERT_TRUE(store_->lock_holder(w.tenant_id, w.holder_id).ok()) << "locking a locked holder is fine";
+  auto h = store_->get_holder(w.tenant_id, w.holder_id);
+  EXPECT_EQ(h->status, HolderStatus::kLocked);
+  EXPECT_EQ(h->failed_attempts, 1) << "unchanged";
+  Status refused = store_->start_sign_session(session_for(o), 5, kNow);
+  EXPECT_EQ(refused.code(), ErrorCode::kLocked);
+  EXPECT_EQ(kind(store_->lock_holder(w.tenant_id, "hld_missing")), StoreError::kNotFound);
+  EXPECT_EQ(store_->lock_holder(w.tenant_id, "hld_missing").code(), ErrorCode::kNotFound);
+  ASSERT_TRUE(store_->unlock_holder(w.tenant_id, w.holder_id).ok());
+  EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->status, HolderStatus::kActive);
+}
+
+TEST_P(StoreContractTest, ListHoldersPagesByHolderId) {
+  World w = make_world("t");
+  std::vector<std::string> all{w.holder_id};
+  for (int i = 0; i < 6; ++i) {
+    Holder h;
+    h.tenant_id = w.tenant_id;
+    h.holder_id = new_id("hld_");
+    h.lookup_hash = Bytes(h.holder_id.begin(), h.holder_id.end());
+    h.created_at = kNow;
+    ASSERT_TRUE(store_->create_holder(h).ok());
+    all.push_back(h.holder_id);
+  }
+  make_world("other");  // another tenant's holder never shows up
+  std::sort(all.begin(), all.end());
+
+  std::vector<std::string> seen;
+  std::string after;
+  for (int page = 0; page < 10; ++page) {
+    auto r = store_->list_holders(w.tenant_id, after, 3);
+    ASSERT_TRUE(r.ok()) << r.error().to_string();
+    if (r->empty()) break;
+    EXPECT_LE(r->size(), 3u);
+    for (const Holder& h : *r) {
+      EXPECT_EQ(h.tenant_id, w.tenant_id);
+      seen.push_back(h.holder_id);
+    }
+    after = r->back().holder_id;
+  }
+  EXPECT_EQ(seen, all);
+  auto from_middle = store_->list_holders(w.tenant_id, all[2], 100);
+  ASSERT_EQ(from_middle->size(), all.size() - 3);
+  EXPECT_EQ((*from_middle)[0].holder_id, all[3]) << "strictly after the cursor";
+  EXPECT_EQ(store_->list_holders(w.tenant_id, "", 100)->size(), all.size());
+}
+
+TEST_P(StoreContractTest, GetHolderKeyReturnsAnyState) {
+  World w = make_world("t");
+  HolderKeyShare k;
+  k.tenant_id = w.tenant_id;
+  k.key_id = new_id("key_");
+  k.holder_id = w.holder_id;
+  k.public_key_hex = "04abcd";
+  k.service_share_ciphertext = Bytes{7, 7};
+  k.created_at = kNow;
+  ASSERT_TRUE(store_->add_holder_key(k).ok());
+  auto got = store_->get_holder_key(w.tenant_id, k.key_id);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->holder_id, w.holder_id);
+  EXPECT_EQ(got->public_key_hex, "04abcd");
+  EXPECT_EQ(got->service_share_ciphertext, (Bytes{7, 7}));
+  EXPECT_FALSE(got->revoked_at.has_value());
+  ASSERT_TRUE(store_->revoke_holder_key(w.tenant_id, k.key_id, kNow + 5).ok());
+  got = store_->get_holder_key(w.tenant_id, k.key_id);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->revoked_at, kNow + 5);
+  EXPECT_TRUE(got->service_share_ciphertext.empty()) << "shredded";
+  EXPECT_EQ(got->public_key_hex, "04abcd");
+  EXPECT_EQ(kind(store_->get_holder_key(w.tenant_id, "key_missing")), StoreError::kNotFound);
+}
+
+// --- list_orders ---------------------------------------------------------------------
+
+TEST_P(StoreContractTest, ListOrdersNewestFirstWithCursor) {
+  World w = make_world("t");
+  World other = make_world("other");
+  create(order_for(other));
+  // Seven orders over four timestamps: ties on created_at are broken by order_id.
+  std::vector<SignOrder> made;
+  for (int i = 0; i < 7; ++i) {
+    SignOrder o = order_for(w, 1 + (i % 2));
+    o.created_at = kNow + i / 2;
+    made.push_back(create(o));
+  }
+  std::vector<SignOrder> expected = made;
+  std::sort(expected.begin(), expected.end(), [](const SignOrder& x, const SignOrder& y) {
+    return x.created_at != y.created_at ? x.created_at > y.created_at : x.order_id > y.order_id;
+  });
+
+  std::vector<std::string> seen;
+  OrderFilter f;
+  f.limit = 3;
+  int pages = 0;
+  for (;;) {
+    auto page = store_->list_orders(w.tenant_id, f);
+    ASSERT_TRUE(page.ok()) << page.error().to_string();
+    ++pages;
+    EXPECT_LE(page->orders.size(), 3u);
+    for (const SignOrder& o : page->orders) {
+      EXPECT_EQ(o.tenant_id, w.tenant_id);
+      EXPECT_FALSE(o.items.empty()) << "orders come with their items";
+      seen.push_back(o.order_id);
+    }
+    if (page->next_cursor.empty()) break;
+    f.cursor = page->next_cursor;
+    ASSERT_LT(pages, 10);
+  }
+  EXPECT_EQ(pages, 3);
+  std::vector<std::string> want;
+  for (const SignOrder& o : expected) want.push_back(o.order_id);
+  EXPECT_EQ(seen, want);
+
+  // An exact fit has no next page.
+  OrderFilter all;
+  all.limit = 7;
+  auto exact = store_->list_orders(w.tenant_id, all);
+  ASSERT_TRUE(exact.ok());
+  EXPECT_EQ(exact->orders.size(), 7u);
+  EXPECT_TRUE(exact->next_cursor.empty());
+  EXPECT_EQ(exact->orders[0].items.size(), expected[0].items.size());
+  EXPECT_EQ(store_->list_orders(w.tenant_id, OrderFilter{})->orders.size(), 7u) << "default limit";
+
+  // A cursor stays valid when newer orders arrive meanwhile.
+  OrderFilter first;
+  first.limit = 2;
+  auto p1 = store_->list_orders(w.tenant_id, first);
+  ASSERT_TRUE(p1.ok());
+  SignOrder newer = order_for(w);
+  newer.created_at = kNow + 100;
+  create(newer);
+  first.cursor = p1->next_cursor;
+  auto p2 = store_->list_orders(w.tenant_id, first);
+  ASSERT_TRUE(p2.ok());
+  ASSERT_EQ(p2->orders.size(), 2u);
+  EXPECT_EQ(p2->orders[0].order_id, want[2]);
+}
+
+TEST_P(StoreContractTest, ListOrdersFiltersByHolderAndState) {
+  World w = make_world("t");
+  Holder second;
+  second.tenant_id = w.tenant_id;
+  second.holder_id = new_id("hld_");
+  second.lookup_hash = Bytes{0x5e, 0xc0};
+  ASSERT_TRUE(store_->create_holder(second).ok());
+  SignOrder a1 = create(order_for(w));
+  SignOrder a2 = order_for(w);
+  a2.created_at = kNow + 1;
+  a2 = create(a2);
+  SignOrder b1 = order_for(w);
+  b1.holder_id = second.holder_id;
+  b1.created_at = kNow + 2;
+  b1 = create(b1);
+  ASSERT_TRUE(store_->cancel_order(w.tenant_id, a1.order_id, std::nullopt, kNow).ok());
+
+  OrderFilter by_holder;
+  by_holder.holder_id = w.holder_id;
+  auto r = store_->list_orders(w.tenant_id, by_holder);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->orders.size(), 2u);
+  EXPECT_EQ(r->orders[0].order_id, a2.order_id);
+  EXPECT_EQ(r->orders[1].order_id, a1.order_id);
+
+  OrderFilter by_state;
+  by_state.state = OrderState::kPending;
+  r = store_->list_orders(w.tenant_id, by_state);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->orders.size(), 2u);
+  EXPECT_EQ(r->orders[0].order_id, b1.order_id);
+  EXPECT_EQ(r->orders[1].order_id, a2.order_id);
+
+  OrderFilter both;
+  both.holder_id = w.holder_id;
+  both.state = OrderState::kCancelled;
+  r = store_->list_orders(w.tenant_id, both);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->orders.size(), 1u);
+  EXPECT_EQ(r->orders[0].order_id, a1.order_id);
+  EXPECT_EQ(r->orders[0].state, OrderState::kCancelled);
+
+  // Paging with a filter stays within the filter.
+  OrderFilter paged = by_holder;
+  paged.limit = 1;
+  auto p1 = store_->list_orders(w.tenant_id, paged);
+  ASSERT_TRUE(p1.ok());
+  ASSERT_EQ(p1->orders.size(), 1u);
+  ASSERT_FALSE(p1->next_cursor.empty());
+  paged.cursor = p1->next_cursor;
+  auto p2 = store_->list_orders(w.tenant_id, paged);
+  ASSERT_TRUE(p2.ok());
+  ASSERT_EQ(p2->orders.size(), 1u);
+  EXPECT_EQ(p2->orders[0].order_id, a1.order_id);
+  EXPECT_TRUE(p2->next_cursor.empty());
+
+  OrderFilter nobody;
+  nobody.holder_id = "hld_missing";
+  EXPECT_TRUE(store_->list_orders(w.tenant_id, nobody)->orders.empty());
+}
+
+TEST_P(StoreContractTest, ListOrdersRefusesAMalformedCursor) {
+  World w = make_world("t");
+  create(order_for(w));
+  for (const char* bad : {"garbage", ":", "12:", ":ord_x", "x1:ord_x", "1x:ord_x", "99999999999999999999999:ord_x"}) {
+    OrderFilter f;
+    f.cursor = bad;
+    auto r = store_->list_orders(w.tenant_id, f);
+    EXPECT_EQ(r.code(), ErrorCode::kInvalidArgument) << bad;
+    EXPECT_EQ(kind(r), std::nullopt) << bad;
+  }
+  OrderFilter zero;
+  zero.limit = 0;
+  EXPECT_EQ(store_->list_orders(w.tenant_id, zero).code(), ErrorCode::kInvalidArgument);
+}
+
+// --- enrollment ------------------------------------------------------------------------
+
+namespace {
+
+ActivationCode code_for(const std::string& tenant, const std::string& holder, Bytes hash,
+                        UnixSeconds expires_at, int attempts) {
+  ActivationCode code;
+  code.tenant_id = tenant;
+  code.code_id = new_id("act_");
+  code.holder_id = holder;
+  code.code_hash = std::move(hash);
+  code.expires_at = expires_at;
+  code.attempts_left = attempts;
+  code.created_at = StoreContractTest::kNow;
+  return code;
+}
+
+ActivationCompletion completion_for(const ActivationCode& code, UnixSeconds now, uint8_t tag) {
+  ActivationCompletion c;
+  c.tenant_id = code.tenant_id;
+  c.code_id = code.code_id;
+  c.key.tenant_id = code.tenant_id;
+  c.key.key_id = new_id("key_");
+  c.key.holder_id = code.holder_id;
+  c.key.public_key_hex = "04" + std::to_string(tag);
+  c.key.service_share_ciphertext = Bytes{tag, tag, tag};
+  c.key.created_at = now;
+  c.token.tenant_id = code.tenant_id;
+  c.token.token_hash = Bytes{0x70, tag};
+  c.token.holder_id = code.holder_id;
+  c.token.created_at = now;
+  c.now = now;
+  return c;
+}
+
+}  // namespace
+
+TEST_P(StoreContractTest, CompleteActivationReplacesKeyAndTokensAndUnlocks) {
+  World w = make_world("t");
+  // The holder's current enrollment: a key and two device tokens; locked out.
+  HolderKeyShare old_key;
+  old_key.tenant_id = w.tenant_id;
+  old_key.key_id = new_id("key_");
+  old_key.holder_id = w.holder_id;
+  old_key.public_key_hex = "04old";
+  old_key.service_share_ciphertext = Bytes{1, 1};
+  ASSERT_TRUE(store_->add_holder_key(old_key).ok());
+  for (uint8_t i : {1, 2}) {
+    DeviceToken t;
+    t.tenant_id = w.tenant_id;
+    t.token_hash = Bytes{0xee, i};
+    t.holder_id = w.holder_id;
+    ASSERT_TRUE(store_->create_device_token(t).ok());
+  }
+  SignOrder o = create(order_for(w));
+  ASSERT_TRUE(store_->start_sign_session(session_for(o), 1, kNow).ok());
+  ASSERT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->status, HolderStatus::kLocked);
+  // Another holder's credentials are untouched.
+  Holder bystander;
+  bystander.tenant_id = w.tenant_id;
+  bystander.holder_id = new_id("hld_");
+  bystander.lookup_hash = Bytes{0xb7};
+  ASSERT_TRUE(store_->create_holder(bystander).ok());
+  DeviceToken their_token;
+  their_token.tenant_id = w.tenant_id;
+  their_token.token_hash = Bytes{0xb7, 0x01};
+  their_token.holder_id = bystander.holder_id;
+  ASSERT_TRUE(store_->create_device_token(their_token).ok());
+
+  ActivationCode code = code_for(w.tenant_id, w.holder_id, Bytes{0xac, 0x01}, kNow + 300, 3);
+  ASSERT_TRUE(store_->create_activation_code(code).ok());
+  ActivationCompletion c = completion_for(code, kNow + 10, 0x42);
+  ASSERT_TRUE(store_->complete_activation(c).ok());
+
+  EXPECT_EQ(store_->find_activation_code(code.code_hash)->used_at, kNow + 10);
+  auto old = store_->get_holder_key(w.tenant_id, old_key.key_id);
+  ASSERT_TRUE(old.ok());
+  EXPECT_EQ(old->revoked_at, kNow + 10);
+  EXPECT_TRUE(old->service_share_ciphertext.empty()) << "old share shredded";
+  auto active = store_->get_active_holder_key(w.tenant_id, w.holder_id);
+  ASSERT_TRUE(active.ok());
+  EXPECT_EQ(active->key_id, c.key.key_id);
+  EXPECT_EQ(active->service_share_ciphertext, c.key.service_share_ciphertext);
+  EXPECT_EQ(kind(store_->find_device_token(Bytes{0xee, 1})), StoreError::kNotFound);
+  EXPECT_EQ(kind(store_->find_device_token(Bytes{0xee, 2})), StoreError::kNotFound);
+  auto token = store_->find_device_token(c.token.token_hash);
+  ASSERT_TRUE(token.ok());
+  EXPECT_EQ(token->holder_id, w.holder_id);
+  EXPECT_FALSE(token->revoked_at.has_value());
+  EXPECT_TRUE(store_->find_device_token(their_token.token_hash).ok());
+  auto h = store_->get_holder(w.tenant_id, w.holder_id);
+  EXPECT_EQ(h->status, HolderStatus::kActive);
+  EXPECT_EQ(h->failed_attempts, 0);
+
+  // A first enrollment (no key, no token yet) works the same way.
+  World fresh = make_world("fresh");
+  ActivationCode first = code_for(fresh.tenant_id, fresh.holder_id, Bytes{0xac, 0x02}, kNow + 300, 1);
+  ASSERT_TRUE(store_->create_activation_code(first).ok());
+  ActivationCompletion fc = completion_for(first, kNow, 0x43);
+  ASSERT_TRUE(store_->complete_activation(fc).ok());
+  EXPECT_EQ(store_->get_active_holder_key(fresh.tenant_id, fresh.holder_id)->key_id, fc.key.key_id);
+}
+
+TEST_P(StoreContractTest, CompleteActivationRefusesUnusableCodes) {
+  World w = make_world("t");
+  Holder other;
+  other.tenant_id = w.tenant_id;
+  other.holder_id = new_id("hld_");
+  other.lookup_hash = Bytes{0x0f};
+  ASSERT_TRUE(store_->create_holder(other).ok());
+
+  ActivationCode expired = code_for(w.tenant_id, w.holder_id, Bytes{0xa1}, kNow + 10, 3);
+  ActivationCode spent = code_for(w.tenant_id, w.holder_id, Bytes{0xa2}, kNow + 300, 1);
+  ActivationCode theirs = code_for(w.tenant_id, other.holder_id, Bytes{0xa3}, kNow + 300, 3);
+  ActivationCode used = code_for(w.tenant_id, w.holder_id, Bytes{0xa4}, kNow + 300, 3);
+  for (const auto* code : {&expired, &spent, &theirs, &used}) ASSERT_TRUE(store_->create_activation_code(*code).ok());
+  ASSERT_EQ(*store_->spend_activation_attempt(w.tenant_id, spent.code_id), 0);
+  ASSERT_TRUE(store_->use_activation_code(w.tenant_id, used.code_id, kNow).ok());
+
+  auto conflict_of = [&](const ActivationCompletion& c) {
+    Status s = store_->complete_activation(c);
+    EXPECT_EQ(s.code(), ErrorCode::kConflict);
+    return kind(s);
+  };
+  EXPECT_EQ(conflict_of(completion_for(expired, kNow + 10, 1)), StoreError::kConflict) << "expired";
+  EXPECT_EQ(conflict_of(completion_for(spent, kNow, 2)), StoreError::kConflict) << "no attempts left";
+  EXPECT_EQ(conflict_of(completion_for(used, kNow, 3)), StoreError::kConflict) << "already used";
+  ActivationCompletion wrong_holder = completion_for(theirs, kNow, 4);
+  wrong_holder.key.holder_id = w.holder_id;  // the code is other's
+  wrong_holder.token.holder_id = w.holder_id;
+  EXPECT_EQ(conflict_of(wrong_holder), StoreError::kConflict) << "another holder's code";
+  ActivationCompletion unknown = completion_for(expired, kNow, 5);
+  unknown.code_id = "act_missing";
+  EXPECT_EQ(kind(store_->complete_activation(unknown)), StoreError::kNotFound);
+  EXPECT_EQ(store_->complete_activation(unknown).code(), ErrorCode::kNotFound);
+
+  // Malformed completions.
+  ActivationCompletion bad = completion_for(theirs, kNow, 6);
+  bad.key.service_share_ciphertext.clear();
+  EXPECT_EQ(store_->complete_activation(bad).code(), ErrorCode::kInvalidArgument);
+  bad = completion_for(theirs, kNow, 6);
+  bad.token.holder_id = w.holder_id;
+  EXPECT_EQ(store_->complete_activation(bad).code(), ErrorCode::kInvalidArgument);
+  bad = completion_for(theirs, kNow, 6);
+  bad.key.tenant_id = "ten_other";
+  EXPECT_EQ(store_->complete_activation(bad).code(), ErrorCode::kInvalidArgument);
+
+  // A key id that is taken rolls the whole completion back.
+  HolderKeyShare taken;
+  taken.tenant_id = w.tenant_id;
+  taken.key_id = new_id("key_");
+  taken.holder_id = w.holder_id;
+  taken.public_key_hex = "04";
+  taken.service_share_ciphertext = Bytes{1};
+  ASSERT_TRUE(store_->add_holder_key(taken).ok());
+  ActivationCompletion clash = completion_for(theirs, kNow, 7);
+  clash.key.key_id = taken.key_id;
+  EXPECT_EQ(kind(store_->complete_activation(clash)), StoreError::kDuplicate);
+  EXPECT_FALSE(store_->find_activation_code(theirs.code_hash)->used_at.has_value());
+  EXPECT_EQ(kind(store_->find_device_token(clash.token.token_hash)), StoreError::kNotFound);
+  EXPECT_TRUE(store_->get_active_holder_key(w.tenant_id, w.holder_id).ok()) << "w's key untouched";
+
+  // Nothing above changed any state.
+  EXPECT_TRUE(store_->complete_activation(completion_for(theirs, kNow, 8)).ok());
+  EXPECT_EQ(kind(store_->get_active_holder_key(w.tenant_id, w.holder_id)), std::nullopt);
+}
+
+TEST_P(StoreContractTest, ExactlyOneOfConcurrentActivationCompletionsWins) {
+  World w = make_world("t");
+  constexpr int kThreads = 4;
+  for (int round = 0; round < 4; ++round) {
+    ActivationCode code = code_for(w.tenant_id, w.holder_id, Bytes{0xcc, static_cast<uint8_t>(round)}, kNow + 300, 3);
+    ASSERT_TRUE(store_->create_activation_code(code).ok());
+    std::vector<ActivationCompletion> attempts;
+    for (int i = 0; i < kThreads; ++i)
+      attempts.push_back(completion_for(code, kNow, static_cast<uint8_t>(round * kThreads + i)));
+    std::atomic<int> wins{0}, conflicts{0};
+    std::vector<int> won(kThreads, 0);
+    std::latch go(kThreads);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kThreads; ++i) {
+      threads.emplace_back([&, i] {
+        go.arrive_and_wait();
+        Status s = store_->complete_activation(attempts[i]);
+        if (s.ok()) {
+          ++wins;
+          won[i] = 1;
+        } else if (store_error_kind(s) == StoreError::kConflict) {
+          ++conflicts;
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(wins.load(), 1) << "round " << round;
+    EXPECT_EQ(conflicts.load(), kThreads - 1) << "round " << round;
+    int winner = static_cast<int>(std::find(won.begin(), won.end(), 1) - won.begin());
+    ASSERT_LT(winner, kThreads);
+    EXPECT_EQ(store_->get_active_holder_key(w.tenant_id, w.holder_id)->key_id, attempts[winner].key.key_id);
+    for (int i = 0; i < kThreads; ++i) {
+      EXPECT_EQ(store_->find_device_token(attempts[i].token.token_hash).ok(), i == winner) << i;
+      if (i != winner) {
+        EXPECT_EQ(kind(store_->get_holder_key(w.tenant_id, attempts[i].key.key_id)), StoreError::kNotFound);
+      }
+    }
+  }
+}
+
+// --- lockout through fail_sign_session --------------------------------------------------
+
+TEST_P(StoreContractTest, FailSignSessionOnLockoutFailsTheOrderAndEnqueuesItsCallback) {
+  World w = make_world("t");
+  SignOrder o = create(order_for(w));
+  SignSession s1 = session_for(o), s2 = session_for(o);
+  ASSERT_TRUE(store_->start_sign_session(s1, 2, kNow).ok());
+  ASSERT_TRUE(store_->start_sign_session(s2, 2, kNow).ok());  // the last attempt: locked now
+  ASSERT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->status, HolderStatus::kLocked);
+  CallbackJob cb = callback_for(o, R"({"state":"failed"})");
+  auto after = store_->fail_sign_session(w.tenant_id, s1.session_id, cb, kNow + 1);
+  ASSERT_TRUE(after.ok()) << after.error().to_string();
+  EXPECT_EQ(*after, OrderState::kFailed);
+  auto order = store_->get_order(w.tenant_id, o.order_id);
+  EXPECT_EQ(order->state, OrderState::kFailed);
+  EXPECT_EQ(order->updated_at, kNow + 1);
+  EXPECT_EQ(store_->get_sign_session(w.tenant_id, s1.session_id)->state, SessionState::kFailed);
+  EXPECT_EQ(store_->get_sign_session(w.tenant_id, s2.session_id)->state, SessionState::kFailed)
+      << "the order's other open sessions end with it";
+  auto job = store_->get_callback(w.tenant_id, cb.job_id);
+  ASSERT_TRUE(job.ok());
+  EXPECT_EQ(job->payload, R"({"state":"failed"})");
+  EXPECT_EQ(job->order_id, o.order_id);
+  EXPECT_EQ(kind(store_->fail_sign_session(w.tenant_id, s2.session_id, cb, kNow + 1)), StoreError::kConflict);
+  EXPECT_EQ(kind(store_->finish_order(w.tenant_id, o.order_id, s2.session_id, sigs(1), std::nullopt, kNow + 1)),
+            StoreError::kConflict);
+  EXPECT_EQ(store_->claim_due_callbacks("w", kNow + 1, 30, 10)->size(), 1u);
+  ASSERT_TRUE(store_->mark_callback_delivered(w.tenant_id, cb.job_id, kNow + 2).ok());
+
+  // A business-system lock ends the order on the next failure too; no callback given, none enqueued.
+  World b = make_world("b");
+  SignOrder bo = create(order_for(b));
+  SignSession bs = session_for(bo);
+  ASSERT_TRUE(store_->start_sign_session(bs, 5, kNow).ok());
+  ASSERT_TRUE(store_->lock_holder(b.tenant_id, b.holder_id).ok());
+  EXPECT_EQ(*store_->fail_sign_session(b.tenant_id, bs.session_id, std::nullopt, kNow), OrderState::kFailed);
+  EXPECT_EQ(store_->get_holder(b.tenant_id, b.holder_id)->failed_attempts, 1);
+  EXPECT_TRUE(store_->claim_due_callbacks("w", kNow + 1000, 30, 10)->empty());
+}
+
+TEST_P(StoreContractTest, FailSignSessionLockoutAndCallbackAreOneTransaction) {
+  World w = make_world("t");
+  SignOrder o = create(order_for(w));
+  SignSession s = session_for(o);
+  ASSERT_TRUE(store_->start_sign_session(s, 1, kNow).ok());
+  CallbackJob bad = callback_for(o, "{}");
+  bad.url.clear();
+  EXPECT_FALSE(store_->fail_sign_session(w.tenant_id, s.session_id, bad, kNow).ok());
+  EXPECT_EQ(store_->get_sign_session(w.tenant_id, s.session_id)->state, SessionState::kOpen);
+  EXPECT_EQ(store_->get_order(w.tenant_id, o.order_id)->state, OrderState::kSigning);
+  EXPECT_EQ(*store_->fail_sign_session(w.tenant_id, s.session_id, std::nullopt, kNow), OrderState::kFailed);
+  EXPECT_EQ(kind(store_->fail_sign_session(w.tenant_id, "ses_missing", std::nullopt, kNow)), StoreError::kNotFound);
 }
 
 }  // namespace

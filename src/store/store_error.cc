@@ -26,10 +26,10 @@ std::string_view store_error_name(StoreError kind) {
 
 ErrorCode store_error_code(StoreError kind) {
   switch (kind) {
-    case StoreError::kNotFound:
+    case StoreError::kNotFound: return ErrorCode::kNotFound;
     case StoreError::kConflict:
-    case StoreError::kDuplicate: return ErrorCode::kBadState;
-    case StoreError::kUnavailable:
+    case StoreError::kDuplicate: return ErrorCode::kConflict;
+    case StoreError::kUnavailable: return ErrorCode::kUnavailable;
     case StoreError::kCorrupt: return ErrorCode::kInternal;
   }
   return ErrorCode::kInternal;

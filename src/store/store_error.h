@@ -15,9 +15,11 @@
 // build or parse it. Callers that re-wrap a store error must keep the message
 // prefix intact (or classify before re-wrapping).
 //
-// The ErrorCode is a coarse fallback for code that only looks at codes:
-//   kNotFound, kConflict, kDuplicate -> ErrorCode::kBadState
-//   kUnavailable, kCorrupt           -> ErrorCode::kInternal
+// The ErrorCode is the service-level code core can pass on as is:
+//   kNotFound              -> ErrorCode::kNotFound
+//   kConflict, kDuplicate  -> ErrorCode::kConflict
+//   kUnavailable           -> ErrorCode::kUnavailable
+//   kCorrupt               -> ErrorCode::kInternal
 // with one exception: start_sign_session on a locked holder answers
 // ErrorCode::kLocked (kind kConflict).
 //

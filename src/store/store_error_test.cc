@@ -16,11 +16,17 @@ TEST(StoreError, KindRoundTripsThroughError) {
 }
 
 TEST(StoreError, CodesFollowTheDocumentedMapping) {
-  EXPECT_EQ(store_error_code(StoreError::kNotFound), ErrorCode::kBadState);
-  EXPECT_EQ(store_error_code(StoreError::kConflict), ErrorCode::kBadState);
-  EXPECT_EQ(store_error_code(StoreError::kDuplicate), ErrorCode::kBadState);
-  EXPECT_EQ(store_error_code(StoreError::kUnavailable), ErrorCode::kInternal);
+  EXPECT_EQ(store_error_code(StoreError::kNotFound), ErrorCode::kNotFound);
+  EXPECT_EQ(store_error_code(StoreError::kConflict), ErrorCode::kConflict);
+  EXPECT_EQ(store_error_code(StoreError::kDuplicate), ErrorCode::kConflict);
+  EXPECT_EQ(store_error_code(StoreError::kUnavailable), ErrorCode::kUnavailable);
   EXPECT_EQ(store_error_code(StoreError::kCorrupt), ErrorCode::kInternal);
+  Status nf = store_error(StoreError::kNotFound, "order not found");
+  EXPECT_EQ(nf.code(), ErrorCode::kNotFound);
+  EXPECT_EQ(nf.error().message, "store/not_found: order not found") << "the kind token stays in the message";
+  EXPECT_EQ(store_error(StoreError::kDuplicate, "nonce").error.code, ErrorCode::kConflict);
+  EXPECT_EQ(store_error_kind(store_error(StoreError::kDuplicate, "nonce").error), StoreError::kDuplicate);
+  EXPECT_EQ(store_error(StoreError::kCorrupt, "row").error.code, ErrorCode::kInternal);
   Status locked = store_error(StoreError::kConflict, ErrorCode::kLocked, "holder is locked");
   EXPECT_EQ(locked.code(), ErrorCode::kLocked);
   EXPECT_EQ(store_error_kind(locked), StoreError::kConflict);

@@ -1,0 +1,132 @@
+#include "core/admin_service.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "store/ids.h"
+
+namespace duet::core {
+
+std::string AdminService::new_secret() {
+  Bytes raw(32);
+  deps_.rng.fill(raw);
+  std::string s = to_hex(raw);
+  secure_wipe(raw.data(), raw.size());
+  return s;
+}
+
+Result<std::string> AdminService::bootstrap_admin_token(const std::string& path) {
+  std::string token;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    char buf[256];
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    ::close(fd);
+    if (n <= 0) return make_error(ErrorCode::kUnavailable, "cannot read admin token file " + path);
+    token.assign(buf, static_cast<size_t>(n));
+    while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
+  } else if (errno == ENOENT) {
+    Bytes raw(32);
+    deps_.rng.fill(raw);
+    token = "adm_" + to_hex(raw);
+    std::string tmp = path + ".tmp";
+    int wfd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (wfd < 0) return make_error(ErrorCode::kUnavailable, "cannot create " + tmp + ": " + std::strerror(errno));
+    std::string line = token + "\n";
+    bool ok = ::write(wfd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && ::fsync(wfd) == 0;
+    ::close(wfd);
+    if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+      return make_error(ErrorCode::kUnavailable, "cannot write admin token file " + path);
+    }
+  } else {
+    return make_error(ErrorCode::kUnavailable, "cannot open admin token file " + path + ": " + std::strerror(errno));
+  }
+  Bytes hash = deps_.protector.keyed_hash("admin_token", as_bytes(token));
+  auto found = deps_.store.find_admin_token(hash);
+  if (!found.ok()) {
+    if (found.code() != ErrorCode::kNotFound) return Unexpected{found.error()};
+    store::AdminToken rec{hash, "bootstrap", "operator", deps_.clock.now(), std::nullopt};
+    auto st = deps_.store.create_admin_token(rec);
+    if (!st.ok() && st.code() != ErrorCode::kConflict) return Unexpected{st.error()};
+  }
+  return token;
+}
+
+Result<OperatorContext> AdminService::authenticate_operator(std::string_view bearer) {
+  if (bearer.empty() || bearer.size() > 200) return make_error(ErrorCode::kUnauthenticated, "missing admin token");
+  auto found = deps_.store.find_admin_token(deps_.protector.keyed_hash("admin_token", as_bytes(bearer)));
+  if (!found.ok()) {
+    if (found.code() == ErrorCode::kNotFound) return make_error(ErrorCode::kUnauthenticated, "unknown admin token");
+    return Unexpected{found.error()};
+  }
+  return OperatorContext{found->name, found->role};
+}
+
+Result<store::Tenant> AdminService::create_tenant(const OperatorContext&, const std::string& name,
+                                                  std::optional<UnixSeconds> from) {
+  if (name.empty() || name.size() > 200) return make_error(ErrorCode::kInvalidArgument, "name must be 1 to 200 bytes");
+  store::Tenant t{store::new_id("ten_"), name, from, false, deps_.clock.now()};
+  DUET_TRY_STATUS(deps_.store.create_tenant(t));
+  return t;
+}
+
+Result<store::Tenant> AdminService::get_tenant(const OperatorContext&, const std::string& tenant_id) {
+  return deps_.store.get_tenant(tenant_id);
+}
+
+Result<std::vector<store::Tenant>> AdminService::list_tenants(const OperatorContext&) {
+  return deps_.store.list_tenants();
+}
+
+Result<store::Tenant> AdminService::set_production_active_from(const OperatorContext&, const std::string& tenant_id,
+                                                               UnixSeconds from) {
+  DUET_TRY_STATUS(deps_.store.set_tenant_production_active_from(tenant_id, from));
+  return deps_.store.get_tenant(tenant_id);
+}
+
+Result<store::Tenant> AdminService::set_suspended(const OperatorContext&, const std::string& tenant_id,
+                                                  bool suspended) {
+  DUET_TRY_STATUS(deps_.store.set_tenant_suspended(tenant_id, suspended));
+  return deps_.store.get_tenant(tenant_id);
+}
+
+Result<IssuedCredential> AdminService::issue_credential(const std::string& tenant_id, store::AppEnvironment env) {
+  IssuedCredential c{store::new_id(env == store::AppEnvironment::kSandbox ? "app_sbx_" : "app_prd_"), new_secret(),
+                     env};
+  store::App app;
+  app.tenant_id = tenant_id;
+  app.app_id = c.app_id;
+  app.environment = env;
+  app.created_at = deps_.clock.now();
+  DUET_ASSIGN_OR_RETURN(app.secret_ciphertext, deps_.protector.seal("app_secret:" + app.app_id, as_bytes(c.secret)));
+  DUET_TRY_STATUS(deps_.store.create_app(app));
+  return c;
+}
+
+Result<IssuedApp> AdminService::create_app(const OperatorContext&, const std::string& tenant_id) {
+  DUET_ASSIGN_OR_RETURN(store::Tenant t, deps_.store.get_tenant(tenant_id));
+  DUET_ASSIGN_OR_RETURN(IssuedCredential sandbox, issue_credential(t.tenant_id, store::AppEnvironment::kSandbox));
+  DUET_ASSIGN_OR_RETURN(IssuedCredential production,
+                        issue_credential(t.tenant_id, store::AppEnvironment::kProduction));
+  return IssuedApp{sandbox, production};
+}
+
+Result<std::vector<store::App>> AdminService::list_apps(const OperatorContext&, const std::string& tenant_id) {
+  DUET_TRY_STATUS(deps_.store.get_tenant(tenant_id));
+  return deps_.store.list_apps(tenant_id);
+}
+
+Result<IssuedCredential> AdminService::rotate_app_secret(const OperatorContext&, const std::string& tenant_id,
+                                                         const std::string& app_id) {
+  DUET_ASSIGN_OR_RETURN(store::App app, deps_.store.get_app(tenant_id, app_id));
+  IssuedCredential c{app.app_id, new_secret(), app.environment};
+  DUET_ASSIGN_OR_RETURN(Bytes sealed, deps_.protector.seal("app_secret:" + app.app_id, as_bytes(c.secret)));
+  DUET_TRY_STATUS(deps_.store.update_app_secret(tenant_id, app_id, sealed));
+  return c;
+}
+
+}  // namespace duet::core

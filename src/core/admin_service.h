@@ -1,0 +1,55 @@
+// Operator onboarding (DESIGN.md §3): the bootstrap admin token, tenants and
+// their apps. Each app has a sandbox and a production credential; secrets are
+// shown once and stored sealed.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/contexts.h"
+#include "core/core_deps.h"
+
+namespace duet::core {
+
+struct IssuedCredential {
+  std::string app_id;
+  std::string secret;  // shown once
+  store::AppEnvironment environment = store::AppEnvironment::kSandbox;
+};
+
+struct IssuedApp {
+  IssuedCredential sandbox;
+  IssuedCredential production;
+};
+
+class AdminService {
+ public:
+  explicit AdminService(CoreDeps deps) : deps_(deps) {}
+
+  // Reads the operator token from `path`, or creates one there (mode 0600)
+  // at first start; makes sure the store knows its hash. Returns the token.
+  Result<std::string> bootstrap_admin_token(const std::string& path);
+
+  Result<OperatorContext> authenticate_operator(std::string_view bearer_token);
+
+  Result<store::Tenant> create_tenant(const OperatorContext& op, const std::string& name,
+                                      std::optional<UnixSeconds> production_active_from);
+  Result<store::Tenant> get_tenant(const OperatorContext& op, const std::string& tenant_id);
+  Result<std::vector<store::Tenant>> list_tenants(const OperatorContext& op);
+  Result<store::Tenant> set_production_active_from(const OperatorContext& op, const std::string& tenant_id,
+                                                   UnixSeconds from);
+  Result<store::Tenant> set_suspended(const OperatorContext& op, const std::string& tenant_id, bool suspended);
+
+  Result<IssuedApp> create_app(const OperatorContext& op, const std::string& tenant_id);
+  Result<std::vector<store::App>> list_apps(const OperatorContext& op, const std::string& tenant_id);
+  Result<IssuedCredential> rotate_app_secret(const OperatorContext& op, const std::string& tenant_id,
+                                             const std::string& app_id);
+
+ private:
+  Result<IssuedCredential> issue_credential(const std::string& tenant_id, store::AppEnvironment env);
+  std::string new_secret();
+  CoreDeps deps_;
+};
+
+}  // namespace duet::core

@@ -1,0 +1,49 @@
+#include "core/business_auth.h"
+
+#include <charconv>
+
+#include "core/request_signing.h"
+
+namespace duet::core {
+
+Result<AppContext> authenticate_business_request(CoreDeps& deps, const SignedRequest& r) {
+  auto unauth = [](const char* why) { return make_error(ErrorCode::kUnauthenticated, why); };
+  if (r.app_id.empty() || r.timestamp.empty() || r.nonce.empty() || r.signature.empty()) {
+    return unauth("missing X-Duet-App-Id, X-Duet-Timestamp, X-Duet-Nonce or X-Duet-Signature");
+  }
+  if (r.nonce.size() < 8 || r.nonce.size() > 64) return unauth("nonce must be 8 to 64 characters");
+  int64_t ts = 0;
+  auto [p, ec] = std::from_chars(r.timestamp.data(), r.timestamp.data() + r.timestamp.size(), ts);
+  if (ec != std::errc() || p != r.timestamp.data() + r.timestamp.size()) return unauth("timestamp is not an integer");
+  UnixSeconds now = deps.clock.now();
+  if (ts < now - deps.config.request_window_seconds || ts > now + deps.config.request_window_seconds) {
+    return unauth("timestamp outside the allowed window");
+  }
+  auto app = deps.store.find_app(r.app_id);
+  if (!app.ok()) {
+    if (app.code() == ErrorCode::kNotFound) return unauth("unknown app");
+    return Unexpected{app.error()};
+  }
+  DUET_ASSIGN_OR_RETURN(SecretBytes secret, deps.protector.open("app_secret:" + app->app_id, app->secret_ciphertext));
+  std::string key(reinterpret_cast<const char*>(secret.data()), secret.size());
+  std::string expected = sign_request(key, r.method, r.path, r.query, r.timestamp, r.nonce, r.body);
+  secure_wipe(key.data(), key.size());
+  std::string given = r.signature;
+  for (char& c : given) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (!constant_time_equal(as_bytes(expected), as_bytes(given))) return unauth("signature does not match");
+
+  DUET_ASSIGN_OR_RETURN(store::Tenant tenant, deps.store.get_tenant(app->tenant_id));
+  if (tenant.suspended) return make_error(ErrorCode::kTenantSuspended, "the tenant is suspended");
+  auto nonce = deps.store.insert_nonce(app->tenant_id, app->app_id, r.nonce, now);
+  if (!nonce.ok()) {
+    if (nonce.code() == ErrorCode::kConflict) return unauth("nonce already used");
+    return Unexpected{nonce.error()};
+  }
+  if (app->environment == store::AppEnvironment::kProduction &&
+      (!tenant.production_active_from || now < *tenant.production_active_from)) {
+    return make_error(ErrorCode::kServiceNotActive, "production service is not active for this tenant yet");
+  }
+  return AppContext{app->tenant_id, app->app_id, app->environment};
+}
+
+}  // namespace duet::core

@@ -1,0 +1,273 @@
+#include "core/business_service.h"
+
+#include "core/callbacks.h"
+#include "core/masking.h"
+#include "crypto/sm3.h"
+#include "qr/qr_code.h"
+#include "store/ids.h"
+
+namespace duet::core {
+namespace {
+
+constexpr std::string_view kCodeAlphabet = "ABCDEFGHJKMNPQRSTVWXYZ23456789";  // no I, L, O, U, 0, 1
+
+std::string to_string(const SecretBytes& s) { return std::string(reinterpret_cast<const char*>(s.data()), s.size()); }
+
+Status check_text(const std::string& value, size_t max, const char* field, bool required) {
+  if (required && value.empty()) return make_error(ErrorCode::kInvalidArgument, std::string(field) + " is required");
+  if (value.size() > max) return make_error(ErrorCode::kInvalidArgument, std::string(field) + " is too long");
+  for (unsigned char c : value) {
+    if (c < 0x20 && c != '\n' && c != '\t') {
+      return make_error(ErrorCode::kInvalidArgument, std::string(field) + " contains control characters");
+    }
+  }
+  return Status::Ok();
+}
+
+std::string url_encode(std::string_view s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out += static_cast<char>(c);
+    else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+bool same_order_body(const store::SignOrder& a, const NewOrder& b) {
+  if (a.holder_id != b.holder_id || a.title != b.title || a.display_text != b.display_text ||
+      a.output_format != b.output || a.callback_url != b.callback_url || a.items.size() != b.items.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < a.items.size(); ++i) {
+    if (a.items[i].input != b.items[i].input || a.items[i].input_is_digest != b.items[i].is_digest) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string normalize_activation_code(std::string_view code) {
+  std::string out;
+  for (char c : code) {
+    if (c == '-' || c == ' ') continue;
+    out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
+Result<HolderView> BusinessService::view_holder(const store::Holder& h) {
+  std::string base = "holder:" + h.tenant_id + ":" + h.holder_id + ":";
+  DUET_ASSIGN_OR_RETURN(SecretBytes name, deps_.protector.open(base + "name", h.name_ciphertext));
+  DUET_ASSIGN_OR_RETURN(SecretBytes id_number, deps_.protector.open(base + "id_number", h.id_number_ciphertext));
+  DUET_ASSIGN_OR_RETURN(SecretBytes phone, deps_.protector.open(base + "phone", h.phone_ciphertext));
+  HolderView v;
+  v.holder_id = h.holder_id;
+  v.name_masked = mask_name(to_string(name));
+  std::string idn = to_string(id_number);
+  auto colon = idn.find(':');  // stored as "<type>:<number>"
+  v.id_type = colon == std::string::npos ? "" : idn.substr(0, colon);
+  v.id_number_masked = mask_id_number(colon == std::string::npos ? idn : idn.substr(colon + 1));
+  secure_wipe(idn.data(), idn.size());
+  v.phone_masked = mask_phone(to_string(phone));
+  v.status = h.status;
+  v.attempts_left = h.status == store::HolderStatus::kLocked
+                        ? 0
+                        : std::max(0, deps_.config.max_failed_attempts - h.failed_attempts);
+  v.created_at = h.created_at;
+  auto key = deps_.store.get_active_holder_key(h.tenant_id, h.holder_id);
+  if (key.ok()) {
+    v.public_key_hex = key->public_key_hex;
+    v.key_id = key->key_id;
+  } else if (key.code() != ErrorCode::kNotFound) {
+    return Unexpected{key.error()};
+  }
+  return v;
+}
+
+Result<HolderView> BusinessService::create_holder(const AppContext& ctx, const NewHolder& in) {
+  DUET_TRY_STATUS(check_text(in.name, 100, "name", true));
+  DUET_TRY_STATUS(check_text(in.id_type, 32, "id_type", true));
+  DUET_TRY_STATUS(check_text(in.id_number, 64, "id_number", true));
+  DUET_TRY_STATUS(check_text(in.phone, 32, "phone", true));
+  if (in.identity_verification != "attested") {
+    return make_error(ErrorCode::kInvalidArgument, "identity_verification must be \"attested\"");
+  }
+  for (char c : in.id_type) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) {
+      return make_error(ErrorCode::kInvalidArgument, "id_type must be letters, digits or _");
+    }
+  }
+  for (char c : in.phone) {
+    if (!(std::isdigit(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == ' ')) {
+      return make_error(ErrorCode::kInvalidArgument, "phone must be digits");
+    }
+  }
+  store::Holder h;
+  h.tenant_id = ctx.tenant_id;
+  h.holder_id = store::new_id("hld_");
+  std::string base = "holder:" + h.tenant_id + ":" + h.holder_id + ":";
+  std::string id_full = in.id_type + ":" + in.id_number;
+  DUET_ASSIGN_OR_RETURN(h.name_ciphertext, deps_.protector.seal(base + "name", as_bytes(in.name)));
+  DUET_ASSIGN_OR_RETURN(h.id_number_ciphertext, deps_.protector.seal(base + "id_number", as_bytes(id_full)));
+  DUET_ASSIGN_OR_RETURN(h.phone_ciphertext, deps_.protector.seal(base + "phone", as_bytes(in.phone)));
+  h.lookup_hash = deps_.protector.keyed_hash("holder_identity", as_bytes(ctx.tenant_id + "\n" + id_full));
+  secure_wipe(id_full.data(), id_full.size());
+  h.created_at = deps_.clock.now();
+  auto st = deps_.store.create_holder(h);
+  if (!st.ok()) {
+    if (st.code() == ErrorCode::kConflict) {
+      return make_error(ErrorCode::kConflict, "a holder with this identity already exists in the tenant");
+    }
+    return Unexpected{st.error()};
+  }
+  return view_holder(h);
+}
+
+Result<HolderView> BusinessService::get_holder(const AppContext& ctx, const std::string& holder_id) {
+  DUET_ASSIGN_OR_RETURN(store::Holder h, deps_.store.get_holder(ctx.tenant_id, holder_id));
+  return view_holder(h);
+}
+
+Result<HolderPage> BusinessService::list_holders(const AppContext& ctx, const std::string& cursor, size_t limit) {
+  limit = std::clamp<size_t>(limit, 1, 200);
+  DUET_ASSIGN_OR_RETURN(auto holders, deps_.store.list_holders(ctx.tenant_id, cursor, limit + 1));
+  HolderPage page;
+  for (size_t i = 0; i < holders.size() && i < limit; ++i) {
+    DUET_ASSIGN_OR_RETURN(HolderView v, view_holder(holders[i]));
+    page.holders.push_back(std::move(v));
+  }
+  if (holders.size() > limit) page.next_cursor = holders[limit - 1].holder_id;
+  return page;
+}
+
+Result<HolderView> BusinessService::lock_holder(const AppContext& ctx, const std::string& holder_id) {
+  DUET_TRY_STATUS(deps_.store.lock_holder(ctx.tenant_id, holder_id));
+  return get_holder(ctx, holder_id);
+}
+
+Result<HolderView> BusinessService::unlock_holder(const AppContext& ctx, const std::string& holder_id) {
+  DUET_TRY_STATUS(deps_.store.unlock_holder(ctx.tenant_id, holder_id));
+  return get_holder(ctx, holder_id);
+}
+
+Result<IssuedActivationCode> BusinessService::create_activation_code(const AppContext& ctx,
+                                                                     const std::string& holder_id) {
+  DUET_ASSIGN_OR_RETURN(store::Holder h, deps_.store.get_holder(ctx.tenant_id, holder_id));
+  // 12 characters of a 30-letter alphabet: ~59 bits, typed as XXXX-XXXX-XXXX.
+  std::string code;
+  Bytes rnd(12);
+  deps_.rng.fill(rnd);
+  for (size_t i = 0; i < 12; ++i) {
+    // 256 % 30 = 16: reject-free mapping would bias; draw again for values >= 240.
+    uint8_t b = rnd[i];
+    while (b >= 240) {
+      Bytes one(1);
+      deps_.rng.fill(one);
+      b = one[0];
+    }
+    code += kCodeAlphabet[b % kCodeAlphabet.size()];
+  }
+  IssuedActivationCode out;
+  out.code = code.substr(0, 4) + "-" + code.substr(4, 4) + "-" + code.substr(8, 4);
+  store::ActivationCode rec;
+  rec.tenant_id = ctx.tenant_id;
+  rec.code_id = store::new_id("act_");
+  rec.holder_id = h.holder_id;
+  rec.code_hash = deps_.protector.keyed_hash("activation_code", as_bytes(code));
+  rec.created_at = deps_.clock.now();
+  rec.expires_at = rec.created_at + deps_.config.activation_code_ttl_seconds;
+  rec.attempts_left = deps_.config.activation_code_attempts;
+  DUET_TRY_STATUS(deps_.store.create_activation_code(rec));
+  out.code_id = rec.code_id;
+  out.holder_id = h.holder_id;
+  out.expires_at = rec.expires_at;
+  out.uri = "duet://activate?code=" + out.code + "&server=" + url_encode(deps_.config.public_url);
+  DUET_ASSIGN_OR_RETURN(qr::QrCode qr_code, qr::encode_qr(out.uri));
+  DUET_ASSIGN_OR_RETURN(out.qr_png, qr::to_png(qr_code));
+  out.qr_svg = qr::to_svg(qr_code);
+  return out;
+}
+
+Result<store::SignOrder> BusinessService::create_order(const AppContext& ctx, const NewOrder& in) {
+  const CoreConfig& cfg = deps_.config;
+  DUET_TRY_STATUS(check_text(in.title, cfg.title_max_chars * 4, "title", true));
+  DUET_TRY_STATUS(check_text(in.display_text, cfg.display_text_max_bytes, "display_text", false));
+  if (in.items.empty() || in.items.size() > cfg.order_max_items) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "an order has 1 to " + std::to_string(cfg.order_max_items) + " items");
+  }
+  for (const auto& item : in.items) {
+    if (item.is_digest && item.input.size() != 32) {
+      return make_error(ErrorCode::kInvalidArgument, "a digest must be 32 bytes (SM3)");
+    }
+    if (!item.is_digest && item.input.size() > cfg.order_max_item_bytes) {
+      return make_error(ErrorCode::kInvalidArgument, "an item's data is larger than the limit");
+    }
+  }
+  int64_t ttl = in.expires_in_seconds.value_or(cfg.order_default_ttl_seconds);
+  if (ttl < 60 || ttl > cfg.order_max_ttl_seconds) {
+    return make_error(ErrorCode::kInvalidArgument, "expires_in must be 60 seconds to " +
+                                                       std::to_string(cfg.order_max_ttl_seconds) + " seconds");
+  }
+  if (!in.callback_url.empty() && (in.callback_url.size() > 2048 || (in.callback_url.rfind("http://", 0) != 0 &&
+                                                                     in.callback_url.rfind("https://", 0) != 0))) {
+    return make_error(ErrorCode::kInvalidArgument, "callback_url must be an http(s) URL");
+  }
+  if (in.idempotency_key.size() > 128) return make_error(ErrorCode::kInvalidArgument, "Idempotency-Key too long");
+  // The holder must exist in this tenant and have a key to sign with.
+  DUET_ASSIGN_OR_RETURN(store::Holder holder, deps_.store.get_holder(ctx.tenant_id, in.holder_id));
+  auto key = deps_.store.get_active_holder_key(ctx.tenant_id, holder.holder_id);
+  if (!key.ok()) {
+    if (key.code() == ErrorCode::kNotFound) return make_error(ErrorCode::kConflict, "the holder is not enrolled");
+    return Unexpected{key.error()};
+  }
+  store::SignOrder o;
+  o.tenant_id = ctx.tenant_id;
+  o.order_id = store::new_id("ord_");
+  o.app_id = ctx.app_id;
+  o.holder_id = holder.holder_id;
+  o.title = in.title;
+  o.display_text = in.display_text;
+  o.output_format = in.output;
+  for (const auto& item : in.items) o.items.push_back(store::SignItem{item.input, item.is_digest, {}});
+  o.created_at = o.updated_at = deps_.clock.now();
+  o.expires_at = o.created_at + ttl;
+  o.callback_url = in.callback_url;
+  o.idempotency_key = in.idempotency_key;
+  DUET_ASSIGN_OR_RETURN(store::SignOrder stored, deps_.store.create_order(o));
+  if (stored.order_id != o.order_id && !same_order_body(stored, in)) {
+    return make_error(ErrorCode::kConflict, "Idempotency-Key reused with a different request");
+  }
+  return stored;
+}
+
+Result<store::SignOrder> BusinessService::get_order(const AppContext& ctx, const std::string& order_id) {
+  return deps_.store.get_order(ctx.tenant_id, order_id);
+}
+
+Result<store::OrderPage> BusinessService::list_orders(const AppContext& ctx, const store::OrderFilter& filter) {
+  store::OrderFilter f = filter;
+  f.limit = std::clamp<size_t>(f.limit, 1, 200);
+  return deps_.store.list_orders(ctx.tenant_id, f);
+}
+
+Result<store::SignOrder> BusinessService::cancel_order(const AppContext& ctx, const std::string& order_id) {
+  DUET_ASSIGN_OR_RETURN(store::SignOrder o, deps_.store.get_order(ctx.tenant_id, order_id));
+  UnixSeconds now = deps_.clock.now();
+  store::SignOrder after = o;
+  after.state = store::OrderState::kCancelled;
+  DUET_TRY_STATUS(deps_.store.cancel_order(ctx.tenant_id, order_id, make_order_callback(after, now), now));
+  return deps_.store.get_order(ctx.tenant_id, order_id);
+}
+
+Result<std::string> BusinessService::order_uri(const AppContext& ctx, const std::string& order_id) {
+  DUET_ASSIGN_OR_RETURN(store::SignOrder o, deps_.store.get_order(ctx.tenant_id, order_id));
+  return "duet://sign?order=" + o.order_id + "&server=" + url_encode(deps_.config.public_url);
+}
+
+}  // namespace duet::core

@@ -1,0 +1,98 @@
+// The Business API's domain rules (DESIGN.md §3): holders, activation codes
+// and sign orders, always within the calling app's tenant.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/contexts.h"
+#include "core/core_deps.h"
+
+namespace duet::core {
+
+struct NewHolder {
+  std::string name;
+  std::string id_type = "resident_id";
+  std::string id_number;
+  std::string phone;
+  std::string identity_verification = "attested";  // the business system vouches
+};
+
+// What any answer may show of a holder: personal data masked.
+struct HolderView {
+  std::string holder_id;
+  std::string name_masked;
+  std::string id_type;
+  std::string id_number_masked;
+  std::string phone_masked;
+  store::HolderStatus status = store::HolderStatus::kActive;
+  int attempts_left = 0;
+  std::optional<std::string> public_key_hex;  // once enrolled
+  std::optional<std::string> key_id;
+  UnixSeconds created_at = 0;
+};
+
+struct HolderPage {
+  std::vector<HolderView> holders;
+  std::string next_cursor;
+};
+
+struct IssuedActivationCode {
+  std::string code_id;
+  std::string holder_id;
+  std::string code;     // shown once; only its keyed hash is kept
+  UnixSeconds expires_at = 0;
+  std::string uri;      // duet://activate?code=…&server=…
+  Bytes qr_png;
+  std::string qr_svg;
+};
+
+struct NewOrderItem {
+  Bytes input;
+  bool is_digest = false;  // input is e = SM3(Z_A ‖ M), 32 bytes
+};
+
+struct NewOrder {
+  std::string holder_id;
+  std::string title;
+  std::string display_text;
+  store::OutputFormat output = store::OutputFormat::kRaw;
+  std::vector<NewOrderItem> items;
+  std::optional<int64_t> expires_in_seconds;
+  std::string callback_url;
+  std::string idempotency_key;
+};
+
+class BusinessService {
+ public:
+  explicit BusinessService(CoreDeps deps) : deps_(deps) {}
+
+  Result<HolderView> create_holder(const AppContext& ctx, const NewHolder& holder);
+  Result<HolderView> get_holder(const AppContext& ctx, const std::string& holder_id);
+  Result<HolderPage> list_holders(const AppContext& ctx, const std::string& cursor, size_t limit);
+  Result<HolderView> lock_holder(const AppContext& ctx, const std::string& holder_id);
+  Result<HolderView> unlock_holder(const AppContext& ctx, const std::string& holder_id);
+
+  Result<IssuedActivationCode> create_activation_code(const AppContext& ctx, const std::string& holder_id);
+
+  // With an idempotency key, a repeat returns the first order; a repeat with a
+  // different body is kConflict.
+  Result<store::SignOrder> create_order(const AppContext& ctx, const NewOrder& order);
+  Result<store::SignOrder> get_order(const AppContext& ctx, const std::string& order_id);
+  Result<store::OrderPage> list_orders(const AppContext& ctx, const store::OrderFilter& filter);
+  Result<store::SignOrder> cancel_order(const AppContext& ctx, const std::string& order_id);
+  // The duet:// link a holder app opens for this order (shown as QR).
+  Result<std::string> order_uri(const AppContext& ctx, const std::string& order_id);
+
+  // Decrypts and masks a stored holder (also used by the holder API).
+  Result<HolderView> view_holder(const store::Holder& holder);
+
+ private:
+  CoreDeps deps_;
+};
+
+// Normalises an activation code as typed (case, spaces, dashes).
+std::string normalize_activation_code(std::string_view code);
+
+}  // namespace duet::core

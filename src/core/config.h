@@ -1,0 +1,30 @@
+// The domain settings core enforces; duetd fills them from its TOML config.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace duet::core {
+
+struct CoreConfig {
+  int max_failed_attempts = 5;            // DESIGN.md §2: N consecutive failures lock the key
+  int64_t request_window_seconds = 300;   // ±window for X-Duet-Timestamp
+  int64_t activation_code_ttl_seconds = 600;
+  int activation_code_attempts = 5;       // failed redemptions (bad proofs) before the code dies
+  int64_t order_default_ttl_seconds = 24 * 3600;
+  int64_t order_max_ttl_seconds = 30 * 24 * 3600;
+  size_t order_max_items = 100;
+  size_t order_max_item_bytes = 256 * 1024;
+  size_t title_max_chars = 200;
+  size_t display_text_max_bytes = 4096;
+  // Callback delivery.
+  int callback_max_attempts = 12;
+  int64_t callback_first_backoff_seconds = 5;
+  int64_t callback_max_backoff_seconds = 3600;
+  int callback_timeout_ms = 5000;
+  // Base of the duet:// links in QR codes (the holder app's server address).
+  std::string public_url = "https://localhost:8443";
+};
+
+}  // namespace duet::core

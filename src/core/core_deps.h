@@ -1,0 +1,40 @@
+// What the domain services run on: storage, key protection, time, randomness,
+// settings and counters. Owned by the process (duetd) or the test.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "core/clock.h"
+#include "core/config.h"
+#include "crypto/random.h"
+#include "keys/data_protector.h"
+#include "store/store.h"
+
+namespace duet::core {
+
+// Counters the server exports as Prometheus metrics.
+struct CoreMetrics {
+  std::atomic<uint64_t> cosignatures{0};        // items signed
+  std::atomic<uint64_t> sign_attempts{0};       // step-2 answers (counted attempts)
+  std::atomic<uint64_t> failed_signatures{0};   // step-4 verifications that failed
+  std::atomic<uint64_t> holder_locks{0};        // attempts that locked a holder
+  std::atomic<uint64_t> enrollments{0};
+  std::atomic<uint64_t> callbacks_delivered{0};
+  std::atomic<uint64_t> callbacks_failed{0};
+  std::atomic<uint64_t> orders_expired{0};
+};
+
+struct CoreDeps {
+  store::Store& store;
+  keys::DataProtector& protector;
+  const Clock& clock;
+  crypto::RandomSource& rng;
+  CoreConfig config;
+  CoreMetrics& metrics;
+};
+
+// Error helpers shared by the services.
+inline bool is_code(const Status& s, ErrorCode c) { return !s.ok() && s.code() == c; }
+
+}  // namespace duet::core

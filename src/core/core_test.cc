@@ -1,0 +1,351 @@
+// Core services end to end in-process: a real SQLite store in a temp dir, a
+// real key file, a manual clock, and the device role from cosign.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "core/admin_service.h"
+#include "core/business_auth.h"
+#include "core/business_service.h"
+#include "core/callbacks.h"
+#include "core/holder_service.h"
+#include "core/masking.h"
+#include "core/request_signing.h"
+#include "cosign/keygen.h"
+#include "cosign/sign.h"
+#include "crypto/sm2_evp.h"
+#include "store/sqlite_store.h"
+
+namespace duet::core {
+namespace {
+
+constexpr uint32_t kIters = 1000;
+
+class RecordingSender final : public WebhookSender {
+ public:
+  struct Call {
+    std::string url, body;
+    std::vector<Header> headers;
+  };
+  Result<int> post(const std::string& url, const std::vector<Header>& headers, const std::string& body,
+                   int) override {
+    std::lock_guard<std::mutex> lock(mu);
+    calls.push_back({url, body, headers});
+    return status;
+  }
+  std::mutex mu;
+  std::vector<Call> calls;
+  int status = 200;
+};
+
+class CoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir = std::filesystem::temp_directory_path() /
+          ("duet-core-" + std::to_string(::getpid()) + "-" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    store::SqliteStoreOptions opts;
+    opts.path = (dir / "duet.db").string();
+    store_ = std::move(*store::open_sqlite_store(opts));
+    protector = std::move(*keys::open_local_key_file((dir / "kek.key").string(), true));
+    deps = std::make_unique<CoreDeps>(CoreDeps{*store_, *protector, clock, crypto::SystemRandom::instance(),
+                                               CoreConfig{}, metrics});
+    admin = std::make_unique<AdminService>(*deps);
+    business = std::make_unique<BusinessService>(*deps);
+    holders = std::make_unique<HolderService>(*deps);
+    auto token = admin->bootstrap_admin_token((dir / "admin.token").string());
+    ASSERT_TRUE(token.ok()) << token.error().to_string();
+    op = *admin->authenticate_operator(*token);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir); }
+
+  struct TenantApp {
+    std::string tenant_id;
+    IssuedApp app;
+    AppContext sandbox;
+  };
+  TenantApp new_tenant(const std::string& name) {
+    auto t = admin->create_tenant(op, name, std::nullopt);
+    EXPECT_TRUE(t.ok());
+    auto app = admin->create_app(op, t->tenant_id);
+    EXPECT_TRUE(app.ok());
+    return {t->tenant_id, *app, AppContext{t->tenant_id, app->sandbox.app_id, store::AppEnvironment::kSandbox}};
+  }
+
+  struct Device {
+    HolderContext ctx;
+    std::string token;
+    cosign::DeviceState state;
+  };
+  Device enroll(const AppContext& app, const std::string& pin, const std::string& id_number = "110101199003071234") {
+    auto h = business->create_holder(app, NewHolder{"张三", "resident_id", id_number, "13812345678", "attested"});
+    EXPECT_TRUE(h.ok()) << h.error().to_string();
+    auto code = business->create_activation_code(app, h->holder_id);
+    EXPECT_TRUE(code.ok());
+    auto [dk, req] = *cosign::DeviceKeygen::start(h->holder_id, crypto::SystemRandom::instance());
+    auto act = holders->redeem_activation(code->code, req);
+    EXPECT_TRUE(act.ok()) << act.error().to_string();
+    auto state = dk.finish(act->keygen_response, pin, kIters, crypto::SystemRandom::instance());
+    EXPECT_TRUE(state.ok());
+    auto ctx = holders->authenticate_device(act->device_token);
+    EXPECT_TRUE(ctx.ok());
+    return Device{*ctx, act->device_token, *state};
+  }
+
+  // The device's side of one signing round; returns the service's verdict.
+  Result<store::SignOrder> sign(const Device& d, const std::string& order_id, const std::string& pin,
+                                const std::string& session_id) {
+    DUET_ASSIGN_OR_RETURN(OrderForHolder details, holders->order_details(d.ctx, order_id));
+    std::vector<cosign::DeviceSigner> signers;
+    std::vector<cosign::SignRequest> requests;
+    for (const auto& e : details.digests) {
+      DUET_ASSIGN_OR_RETURN(auto started, cosign::DeviceSigner::start(d.state, pin, {order_id, session_id, e},
+                                                                      crypto::SystemRandom::instance()));
+      signers.push_back(started.first);
+      requests.push_back(started.second);
+    }
+    DUET_ASSIGN_OR_RETURN(SignStart start, holders->start_signing(d.ctx, order_id, session_id, requests));
+    std::vector<cosign::SignFinish> finishes;
+    for (size_t i = 0; i < signers.size(); ++i) {
+      auto fin = signers[i].finish(start.responses[i]);
+      // A wrong PIN: the device's check fails; send what a skipping device would.
+      finishes.push_back(fin.ok() ? fin->first : cosign::SignFinish{*signers[i].unchecked_s(start.responses[i])});
+    }
+    return holders->finish_signing(d.ctx, order_id, session_id, finishes);
+  }
+
+  std::filesystem::path dir;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<keys::DataProtector> protector;
+  ManualClock clock{1'800'000'000};
+  CoreMetrics metrics;
+  std::unique_ptr<CoreDeps> deps;
+  std::unique_ptr<AdminService> admin;
+  std::unique_ptr<BusinessService> business;
+  std::unique_ptr<HolderService> holders;
+  OperatorContext op;
+};
+
+TEST(Masking, AsTheSlaSays) {
+  EXPECT_EQ(mask_name("张三"), "张*");
+  EXPECT_EQ(mask_id_number("110101199003071234"), "1101**********1234");
+  EXPECT_EQ(mask_phone("13812345678"), "138****5678");
+  EXPECT_EQ(mask_phone("123"), "***");
+}
+
+TEST(RequestSigning, CanonicalForm) {
+  EXPECT_EQ(canonical_request("POST", "/api/v1/orders", "", "1700000000", "abcdefgh", "{}"),
+            "POST\n/api/v1/orders\n1700000000\nabcdefgh\n" + to_hex(crypto::sm3(as_bytes("{}"))));
+  EXPECT_EQ(canonical_request("GET", "/api/v1/orders", "state=signed", "1", "n", "").substr(0, 34),
+            "GET\n/api/v1/orders?state=signed\n1\n");
+}
+
+TEST_F(CoreTest, EnrollSignAndVerifyWithOpenSsl) {
+  auto t = new_tenant("Bank A");
+  Device d = enroll(t.sandbox, "123456");
+  auto holder = business->get_holder(t.sandbox, d.ctx.holder_id);
+  ASSERT_TRUE(holder.ok());
+  EXPECT_EQ(holder->name_masked, "张*");
+  EXPECT_EQ(holder->id_number_masked, "1101**********1234");
+  ASSERT_TRUE(holder->public_key_hex.has_value());
+
+  std::string msg = "loan agreement 2026-001";
+  NewOrder no{d.ctx.holder_id, "Loan agreement", "Sign the agreement", store::OutputFormat::kDer,
+              {{Bytes(msg.begin(), msg.end()), false}}, std::nullopt, "https://bank.example/cb", ""};
+  auto order = business->create_order(t.sandbox, no);
+  ASSERT_TRUE(order.ok()) << order.error().to_string();
+  auto pending = holders->pending_orders(d.ctx, 10);
+  ASSERT_TRUE(pending.ok());
+  ASSERT_EQ(pending->size(), 1u);
+  auto signed_order = sign(d, order->order_id, "123456", "ses_aaaaaaaa");
+  ASSERT_TRUE(signed_order.ok()) << signed_order.error().to_string();
+  EXPECT_EQ(signed_order->state, store::OrderState::kSigned);
+  auto pub = *crypto::Point::from_hex(*holder->public_key_hex);
+  EXPECT_TRUE(crypto::evp_sm2_verify(pub, as_bytes(msg), signed_order->items[0].signature).ok());
+  EXPECT_EQ(metrics.cosignatures.load(), 1u);
+
+  // The callback goes out once, signed with the app's secret.
+  RecordingSender sender;
+  CallbackDispatcher dispatcher(*deps, sender, "w1");
+  ASSERT_TRUE(dispatcher.run_once().ok());
+  ASSERT_EQ(sender.calls.size(), 1u);
+  std::string ts, sig;
+  for (auto& h : sender.calls[0].headers) {
+    if (h.name == "X-Duet-Timestamp") ts = h.value;
+    if (h.name == "X-Duet-Signature") sig = h.value;
+  }
+  EXPECT_EQ(sig, sign_callback(t.app.sandbox.secret, ts, sender.calls[0].body));
+  EXPECT_NE(sender.calls[0].body.find("\"order.signed\""), std::string::npos);
+  ASSERT_TRUE(dispatcher.run_once().ok());
+  EXPECT_EQ(sender.calls.size(), 1u);  // delivered exactly once
+}
+
+TEST_F(CoreTest, BatchOrderSignsEveryItemWithOneConfirmation) {
+  auto t = new_tenant("Insurer");
+  Device d = enroll(t.sandbox, "135790");
+  NewOrder no{d.ctx.holder_id, "Batch", "", store::OutputFormat::kRaw, {}, std::nullopt, "", ""};
+  for (int i = 0; i < 5; ++i) no.items.push_back({Bytes(10, static_cast<uint8_t>(i)), false});
+  crypto::Digest e = *crypto::sm2_digest(d.state.public_key, as_bytes("precomputed"));
+  no.items.push_back({Bytes(e.begin(), e.end()), true});
+  auto order = business->create_order(t.sandbox, no);
+  ASSERT_TRUE(order.ok());
+  auto done = sign(d, order->order_id, "135790", "ses_batch001");
+  ASSERT_TRUE(done.ok()) << done.error().to_string();
+  for (size_t i = 0; i < done->items.size(); ++i) {
+    ASSERT_EQ(done->items[i].signature.size(), 64u);
+    crypto::Sm2Signature sig{*crypto::Scalar::from_bytes(ByteView(done->items[i].signature).first(32)),
+                             *crypto::Scalar::from_bytes(ByteView(done->items[i].signature).last(32))};
+    Bytes msg = i < 5 ? Bytes(10, static_cast<uint8_t>(i)) : Bytes{};
+    if (i < 5) EXPECT_TRUE(crypto::evp_sm2_verify(d.state.public_key, msg, sig.to_der()).ok());
+    else EXPECT_TRUE(crypto::evp_sm2_verify(d.state.public_key, as_bytes("precomputed"), sig.to_der()).ok());
+  }
+}
+
+TEST_F(CoreTest, FiveWrongPinsLockTheHolderAndFailTheOrder) {
+  auto t = new_tenant("T");
+  Device d = enroll(t.sandbox, "123456");
+  auto order = business->create_order(
+      t.sandbox, NewOrder{d.ctx.holder_id, "x", "", store::OutputFormat::kRaw, {{Bytes{1}, false}}, std::nullopt, "", ""});
+  ASSERT_TRUE(order.ok());
+  for (int i = 0; i < 5; ++i) {
+    auto r = sign(d, order->order_id, "000000", "ses_wrong00" + std::to_string(i));
+    EXPECT_EQ(r.code(), ErrorCode::kSignatureInvalid) << i;
+  }
+  EXPECT_EQ(business->get_holder(t.sandbox, d.ctx.holder_id)->status, store::HolderStatus::kLocked);
+  EXPECT_EQ(business->get_order(t.sandbox, order->order_id)->state, store::OrderState::kFailed);
+  auto order2 = business->create_order(
+      t.sandbox, NewOrder{d.ctx.holder_id, "y", "", store::OutputFormat::kRaw, {{Bytes{2}, false}}, std::nullopt, "", ""});
+  EXPECT_EQ(sign(d, order2->order_id, "123456", "ses_right000").code(), ErrorCode::kLocked);
+  ASSERT_TRUE(business->unlock_holder(t.sandbox, d.ctx.holder_id).ok());
+  EXPECT_TRUE(sign(d, order2->order_id, "123456", "ses_right001").ok());
+}
+
+TEST_F(CoreTest, TenantsCannotSeeEachOther) {
+  auto a = new_tenant("A");
+  auto b = new_tenant("B");
+  Device da = enroll(a.sandbox, "123456");
+  auto order = business->create_order(
+      a.sandbox, NewOrder{da.ctx.holder_id, "x", "", store::OutputFormat::kRaw, {{Bytes{1}, false}}, std::nullopt, "", ""});
+  ASSERT_TRUE(order.ok());
+  EXPECT_EQ(business->get_holder(b.sandbox, da.ctx.holder_id).code(), ErrorCode::kNotFound);
+  EXPECT_EQ(business->get_order(b.sandbox, order->order_id).code(), ErrorCode::kNotFound);
+  EXPECT_EQ(business->cancel_order(b.sandbox, order->order_id).code(), ErrorCode::kNotFound);
+  EXPECT_EQ(business->lock_holder(b.sandbox, da.ctx.holder_id).code(), ErrorCode::kNotFound);
+  EXPECT_EQ(business->create_activation_code(b.sandbox, da.ctx.holder_id).code(), ErrorCode::kNotFound);
+  EXPECT_EQ(business->create_order(b.sandbox, NewOrder{da.ctx.holder_id, "x", "", store::OutputFormat::kRaw,
+                                                      {{Bytes{1}, false}}, std::nullopt, "", ""})
+                .code(),
+            ErrorCode::kNotFound);
+  // The same identity may exist in both tenants.
+  Device db = enroll(b.sandbox, "123456");
+  // A holder of B cannot see or sign A's order.
+  EXPECT_EQ(holders->order_details(db.ctx, order->order_id).code(), ErrorCode::kNotFound);
+  EXPECT_EQ(holders->reject_order(db.ctx, order->order_id).code(), ErrorCode::kNotFound);
+}
+
+TEST_F(CoreTest, IdempotentCreate) {
+  auto t = new_tenant("T");
+  Device d = enroll(t.sandbox, "123456");
+  NewOrder no{d.ctx.holder_id, "x", "", store::OutputFormat::kRaw, {{Bytes{1}, false}}, std::nullopt, "", "key-1"};
+  auto a = business->create_order(t.sandbox, no);
+  auto b = business->create_order(t.sandbox, no);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->order_id, b->order_id);
+  no.title = "different";
+  EXPECT_EQ(business->create_order(t.sandbox, no).code(), ErrorCode::kConflict);
+}
+
+TEST_F(CoreTest, RequestAuthentication) {
+  auto t = new_tenant("T");
+  SignedRequest r{"POST", "/api/v1/holders", "", t.app.sandbox.app_id, std::to_string(clock.now()), "nonce-0001",
+                  "", "{}"};
+  r.signature = sign_request(t.app.sandbox.secret, r.method, r.path, r.query, r.timestamp, r.nonce, r.body);
+  auto ok = authenticate_business_request(*deps, r);
+  ASSERT_TRUE(ok.ok()) << ok.error().to_string();
+  EXPECT_EQ(ok->tenant_id, t.tenant_id);
+  EXPECT_EQ(authenticate_business_request(*deps, r).code(), ErrorCode::kUnauthenticated);  // nonce reused
+  SignedRequest bad = r;
+  bad.nonce = "nonce-0002";
+  EXPECT_EQ(authenticate_business_request(*deps, bad).code(), ErrorCode::kUnauthenticated);  // signature
+  SignedRequest stale = r;
+  stale.nonce = "nonce-0003";
+  stale.timestamp = std::to_string(clock.now() - 301);
+  stale.signature = sign_request(t.app.sandbox.secret, stale.method, stale.path, stale.query, stale.timestamp,
+                                 stale.nonce, stale.body);
+  EXPECT_EQ(authenticate_business_request(*deps, stale).code(), ErrorCode::kUnauthenticated);
+  SignedRequest unknown = r;
+  unknown.app_id = "app_nope";
+  EXPECT_EQ(authenticate_business_request(*deps, unknown).code(), ErrorCode::kUnauthenticated);
+  // Production credentials before activation: 402 service_not_active.
+  SignedRequest prod = r;
+  prod.app_id = t.app.production.app_id;
+  prod.nonce = "nonce-0004";
+  prod.signature = sign_request(t.app.production.secret, prod.method, prod.path, prod.query, prod.timestamp,
+                                prod.nonce, prod.body);
+  EXPECT_EQ(authenticate_business_request(*deps, prod).code(), ErrorCode::kServiceNotActive);
+  ASSERT_TRUE(admin->set_production_active_from(op, t.tenant_id, clock.now() - 10).ok());
+  prod.nonce = "nonce-0005";
+  prod.signature = sign_request(t.app.production.secret, prod.method, prod.path, prod.query, prod.timestamp,
+                                prod.nonce, prod.body);
+  EXPECT_TRUE(authenticate_business_request(*deps, prod).ok());
+  // A rotated secret replaces the old one.
+  auto rotated = admin->rotate_app_secret(op, t.tenant_id, t.app.sandbox.app_id);
+  ASSERT_TRUE(rotated.ok());
+  SignedRequest old = r;
+  old.nonce = "nonce-0006";
+  old.signature = sign_request(t.app.sandbox.secret, old.method, old.path, old.query, old.timestamp, old.nonce, old.body);
+  EXPECT_EQ(authenticate_business_request(*deps, old).code(), ErrorCode::kUnauthenticated);
+}
+
+TEST_F(CoreTest, ExpiryAndConcurrentFinishes) {
+  auto t = new_tenant("T");
+  Device d = enroll(t.sandbox, "123456");
+  auto order = business->create_order(
+      t.sandbox, NewOrder{d.ctx.holder_id, "x", "", store::OutputFormat::kRaw, {{Bytes{1}, false}}, 60, "http://x/cb", ""});
+  clock.advance(61);
+  ASSERT_EQ(*expire_due_orders(*deps), 1u);
+  EXPECT_EQ(business->get_order(t.sandbox, order->order_id)->state, store::OrderState::kExpired);
+  EXPECT_EQ(sign(d, order->order_id, "123456", "ses_late0000").code(), ErrorCode::kConflict);
+
+  // Two sessions race to finish one order: exactly one wins.
+  auto o2 = business->create_order(
+      t.sandbox, NewOrder{d.ctx.holder_id, "y", "", store::OutputFormat::kRaw, {{Bytes{2}, false}}, std::nullopt, "", ""});
+  std::atomic<int> wins{0}, conflicts{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 2; ++i) {
+    threads.emplace_back([&, i] {
+      auto r = sign(d, o2->order_id, "123456", "ses_race000" + std::to_string(i));
+      if (r.ok()) wins++;
+      else if (r.code() == ErrorCode::kConflict) conflicts++;
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(wins.load(), 1);
+  EXPECT_EQ(conflicts.load(), 1);
+}
+
+TEST_F(CoreTest, ActivationCodeIsOneTimeAndAttemptLimited) {
+  auto t = new_tenant("T");
+  auto h = business->create_holder(t.sandbox, NewHolder{"李四", "resident_id", "220101198001011111", "13900001111", "attested"});
+  auto code = business->create_activation_code(t.sandbox, h->holder_id);
+  ASSERT_TRUE(code.ok());
+  EXPECT_EQ(code->uri.rfind("duet://activate?code=", 0), 0u);
+  EXPECT_EQ(code->qr_png.size() > 8 && code->qr_png[1] == 'P', true);
+  auto [dk, req] = *cosign::DeviceKeygen::start("hld_wrong", crypto::SystemRandom::instance());
+  EXPECT_EQ(holders->redeem_activation(code->code, req).code(), ErrorCode::kBadProof);  // proof for another holder
+  auto [dk2, req2] = *cosign::DeviceKeygen::start(h->holder_id, crypto::SystemRandom::instance());
+  std::string lower = code->code;
+  for (auto& c : lower) c = static_cast<char>(std::tolower(c));
+  ASSERT_TRUE(holders->redeem_activation(lower, req2).ok());
+  EXPECT_EQ(holders->redeem_activation(code->code, req2).code(), ErrorCode::kConflict);
+  EXPECT_EQ(holders->redeem_activation("AAAA-BBBB-CCCC", req2).code(), ErrorCode::kNotFound);
+  auto code2 = business->create_activation_code(t.sandbox, h->holder_id);
+  clock.advance(601);
+  EXPECT_EQ(holders->redeem_activation(code2->code, req2).code(), ErrorCode::kExpired);
+}
+
+}  // namespace
+}  // namespace duet::core

@@ -1,0 +1,232 @@
+#include "core/holder_service.h"
+
+#include "core/callbacks.h"
+#include "cosign/keygen.h"
+#include "cosign/sign.h"
+#include "crypto/sm2.h"
+#include "store/ids.h"
+
+namespace duet::core {
+namespace {
+
+bool valid_session_id(const std::string& s) {
+  if (s.size() < 8 || s.size() > 64) return false;
+  for (char c : s) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-')) return false;
+  }
+  return true;
+}
+
+Result<crypto::Digest> item_digest(const crypto::Point& pub, const store::SignItem& item) {
+  if (item.input_is_digest) {
+    crypto::Digest e{};
+    if (item.input.size() != e.size()) return make_error(ErrorCode::kInternal, "stored digest has a bad size");
+    std::copy(item.input.begin(), item.input.end(), e.begin());
+    return e;
+  }
+  return crypto::sm2_digest(pub, item.input);
+}
+
+bool open_state(store::OrderState s) { return s == store::OrderState::kPending || s == store::OrderState::kSigning; }
+
+}  // namespace
+
+Result<HolderContext> HolderService::authenticate_device(std::string_view bearer) {
+  if (bearer.empty() || bearer.size() > 200) return make_error(ErrorCode::kUnauthenticated, "missing device token");
+  Bytes hash = deps_.protector.keyed_hash("device_token", as_bytes(bearer));
+  auto token = deps_.store.find_device_token(hash);
+  if (!token.ok()) {
+    if (token.code() == ErrorCode::kNotFound) return make_error(ErrorCode::kUnauthenticated, "unknown device token");
+    return Unexpected{token.error()};
+  }
+  DUET_ASSIGN_OR_RETURN(store::Tenant tenant, deps_.store.get_tenant(token->tenant_id));
+  if (tenant.suspended) return make_error(ErrorCode::kTenantSuspended, "the tenant is suspended");
+  return HolderContext{token->tenant_id, token->holder_id};
+}
+
+Result<Activation> HolderService::redeem_activation(std::string_view code, const cosign::KeygenRequest& request) {
+  std::string normalized = normalize_activation_code(code);
+  if (normalized.size() != 12) return make_error(ErrorCode::kNotFound, "unknown activation code");
+  Bytes hash = deps_.protector.keyed_hash("activation_code", as_bytes(normalized));
+  auto rec = deps_.store.find_activation_code(hash);
+  if (!rec.ok()) {
+    if (rec.code() == ErrorCode::kNotFound) return make_error(ErrorCode::kNotFound, "unknown activation code");
+    return Unexpected{rec.error()};
+  }
+  UnixSeconds now = deps_.clock.now();
+  if (rec->used_at) return make_error(ErrorCode::kConflict, "activation code already used");
+  if (rec->expires_at <= now) return make_error(ErrorCode::kExpired, "activation code expired");
+  if (rec->attempts_left <= 0) return make_error(ErrorCode::kConflict, "activation code has no attempts left");
+
+  auto keyed = cosign::ServiceKeygen::respond(rec->holder_id, request, deps_.rng);
+  if (!keyed.ok()) {
+    if (keyed.code() == ErrorCode::kBadProof) {
+      (void)deps_.store.spend_activation_attempt(rec->tenant_id, rec->code_id);
+    }
+    return Unexpected{keyed.error()};
+  }
+  auto& [share, response] = *keyed;
+  store::ActivationCompletion c;
+  c.tenant_id = rec->tenant_id;
+  c.code_id = rec->code_id;
+  c.now = now;
+  c.key.tenant_id = rec->tenant_id;
+  c.key.key_id = store::new_id("key_");
+  c.key.holder_id = rec->holder_id;
+  c.key.public_key_hex = share.public_key.to_hex();
+  c.key.created_at = now;
+  SecretBytes serialized = share.serialize();
+  DUET_ASSIGN_OR_RETURN(c.key.service_share_ciphertext,
+                        deps_.protector.seal("key_share:" + c.key.tenant_id + ":" + c.key.key_id, serialized.view()));
+  Bytes token_raw(32);
+  deps_.rng.fill(token_raw);
+  std::string token = "dtk_" + to_hex(token_raw);
+  secure_wipe(token_raw.data(), token_raw.size());
+  c.token.tenant_id = rec->tenant_id;
+  c.token.holder_id = rec->holder_id;
+  c.token.token_hash = deps_.protector.keyed_hash("device_token", as_bytes(token));
+  c.token.created_at = now;
+  DUET_TRY_STATUS(deps_.store.complete_activation(c));
+  deps_.metrics.enrollments++;
+  return Activation{rec->tenant_id, rec->holder_id, token, response};
+}
+
+Result<OrderForHolder> HolderService::for_holder(const HolderContext& ctx, store::SignOrder order) {
+  // Another holder's order is indistinguishable from a missing one.
+  if (order.holder_id != ctx.holder_id) return make_error(ErrorCode::kNotFound, "no such order");
+  DUET_ASSIGN_OR_RETURN(store::HolderKeyShare key, deps_.store.get_active_holder_key(ctx.tenant_id, ctx.holder_id));
+  DUET_ASSIGN_OR_RETURN(crypto::Point pub, crypto::Point::from_hex(key.public_key_hex));
+  OrderForHolder out{std::move(order), {}, key.public_key_hex};
+  for (const auto& item : out.order.items) {
+    DUET_ASSIGN_OR_RETURN(crypto::Digest e, item_digest(pub, item));
+    out.digests.push_back(e);
+  }
+  return out;
+}
+
+Result<std::vector<OrderForHolder>> HolderService::pending_orders(const HolderContext& ctx, size_t limit) {
+  DUET_ASSIGN_OR_RETURN(auto orders, deps_.store.list_open_orders(ctx.tenant_id, ctx.holder_id, deps_.clock.now(),
+                                                                  std::clamp<size_t>(limit, 1, 100)));
+  std::vector<OrderForHolder> out;
+  for (auto& o : orders) {
+    DUET_ASSIGN_OR_RETURN(OrderForHolder v, for_holder(ctx, std::move(o)));
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+Result<OrderForHolder> HolderService::order_details(const HolderContext& ctx, const std::string& order_id) {
+  DUET_ASSIGN_OR_RETURN(store::SignOrder o, deps_.store.get_order(ctx.tenant_id, order_id));
+  return for_holder(ctx, std::move(o));
+}
+
+Result<SignStart> HolderService::start_signing(const HolderContext& ctx, const std::string& order_id,
+                                               const std::string& session_id,
+                                               const std::vector<cosign::SignRequest>& requests) {
+  if (!valid_session_id(session_id)) {
+    return make_error(ErrorCode::kInvalidArgument, "session_id must be 8 to 64 characters [A-Za-z0-9_-]");
+  }
+  DUET_ASSIGN_OR_RETURN(OrderForHolder o, order_details(ctx, order_id));
+  UnixSeconds now = deps_.clock.now();
+  if (!open_state(o.order.state)) return make_error(ErrorCode::kConflict, "the order is not open for signing");
+  if (o.order.expires_at <= now) return make_error(ErrorCode::kConflict, "the order has expired");
+  if (requests.size() != o.order.items.size()) {
+    return make_error(ErrorCode::kInvalidArgument, "one sign request per order item is required");
+  }
+  DUET_ASSIGN_OR_RETURN(store::Holder holder, deps_.store.get_holder(ctx.tenant_id, ctx.holder_id));
+  if (holder.status == store::HolderStatus::kLocked) {
+    return make_error(ErrorCode::kLocked, "the holder is locked after too many failed attempts");
+  }
+  DUET_ASSIGN_OR_RETURN(store::HolderKeyShare key, deps_.store.get_active_holder_key(ctx.tenant_id, ctx.holder_id));
+  DUET_ASSIGN_OR_RETURN(SecretBytes sealed,
+                        deps_.protector.open("key_share:" + key.tenant_id + ":" + key.key_id,
+                                             key.service_share_ciphertext));
+  DUET_ASSIGN_OR_RETURN(cosign::ServiceKeyShare share, cosign::ServiceKeyShare::parse(sealed.view()));
+
+  SignStart out;
+  out.session_id = session_id;
+  store::SignSession session;
+  session.tenant_id = ctx.tenant_id;
+  session.session_id = session_id;
+  session.order_id = order_id;
+  session.holder_id = ctx.holder_id;
+  session.created_at = session.updated_at = now;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    cosign::SignContext sc{order_id, session_id, o.digests[i]};
+    DUET_ASSIGN_OR_RETURN(cosign::SignResponse resp, cosign::ServiceSigner::respond(share, sc, requests[i], deps_.rng));
+    session.r_values.push_back(resp.r.to_hex());
+    out.responses.push_back(resp);
+  }
+  // The attempt is counted here, atomically with opening the session, before
+  // any of the responses leave the service.
+  DUET_TRY_STATUS(deps_.store.start_sign_session(session, deps_.config.max_failed_attempts, now));
+  deps_.metrics.sign_attempts++;
+  int failed = holder.failed_attempts + 1;
+  if (failed >= deps_.config.max_failed_attempts) deps_.metrics.holder_locks++;
+  out.attempts_left = std::max(0, deps_.config.max_failed_attempts - failed);
+  return out;
+}
+
+Result<store::SignOrder> HolderService::finish_signing(const HolderContext& ctx, const std::string& order_id,
+                                                       const std::string& session_id,
+                                                       const std::vector<cosign::SignFinish>& finishes) {
+  DUET_ASSIGN_OR_RETURN(store::SignSession session, deps_.store.get_sign_session(ctx.tenant_id, session_id));
+  if (session.holder_id != ctx.holder_id || session.order_id != order_id) {
+    return make_error(ErrorCode::kNotFound, "no such signing session");
+  }
+  if (session.state != store::SessionState::kOpen) return make_error(ErrorCode::kConflict, "the session is closed");
+  DUET_ASSIGN_OR_RETURN(OrderForHolder o, order_details(ctx, order_id));
+  if (finishes.size() != o.order.items.size() || session.r_values.size() != finishes.size()) {
+    return make_error(ErrorCode::kInvalidArgument, "one finish per order item is required");
+  }
+  DUET_ASSIGN_OR_RETURN(crypto::Point pub, crypto::Point::from_hex(o.public_key_hex));
+  std::vector<Bytes> outputs;
+  bool all_valid = true;
+  for (size_t i = 0; i < finishes.size(); ++i) {
+    DUET_ASSIGN_OR_RETURN(crypto::Scalar r, crypto::Scalar::from_hex_nonzero(session.r_values[i]));
+    cosign::SignContext sc{order_id, session_id, o.digests[i]};
+    auto sig = cosign::ServiceSigner::finish(pub, sc, r, finishes[i]);
+    if (!sig.ok()) {
+      all_valid = false;
+      break;
+    }
+    if (o.order.output_format == store::OutputFormat::kDer) {
+      outputs.push_back(sig->to_der());
+    } else {
+      Bytes raw(sig->r.bytes().begin(), sig->r.bytes().end());
+      raw.insert(raw.end(), sig->s.bytes().begin(), sig->s.bytes().end());
+      outputs.push_back(std::move(raw));
+    }
+  }
+  UnixSeconds now = deps_.clock.now();
+  if (!all_valid) {
+    deps_.metrics.failed_signatures++;
+    store::SignOrder failed = o.order;
+    failed.state = store::OrderState::kFailed;
+    auto state = deps_.store.fail_sign_session(ctx.tenant_id, session_id, make_order_callback(failed, now), now);
+    if (!state.ok()) return Unexpected{state.error()};
+    return make_error(ErrorCode::kSignatureInvalid,
+                      *state == store::OrderState::kFailed
+                          ? "the signature does not verify; the holder is now locked and the order failed"
+                          : "the signature does not verify (wrong PIN?)");
+  }
+  store::SignOrder signed_order = o.order;
+  signed_order.state = store::OrderState::kSigned;
+  for (size_t i = 0; i < outputs.size(); ++i) signed_order.items[i].signature = outputs[i];
+  DUET_TRY_STATUS(deps_.store.finish_order(ctx.tenant_id, order_id, session_id, outputs,
+                                           make_order_callback(signed_order, now), now));
+  deps_.metrics.cosignatures += outputs.size();
+  return deps_.store.get_order(ctx.tenant_id, order_id);
+}
+
+Result<store::SignOrder> HolderService::reject_order(const HolderContext& ctx, const std::string& order_id) {
+  DUET_ASSIGN_OR_RETURN(store::SignOrder o, deps_.store.get_order(ctx.tenant_id, order_id));
+  if (o.holder_id != ctx.holder_id) return make_error(ErrorCode::kNotFound, "no such order");
+  UnixSeconds now = deps_.clock.now();
+  store::SignOrder after = o;
+  after.state = store::OrderState::kRejected;
+  DUET_TRY_STATUS(deps_.store.reject_order(ctx.tenant_id, order_id, make_order_callback(after, now), now));
+  return deps_.store.get_order(ctx.tenant_id, order_id);
+}
+
+}  // namespace duet::core

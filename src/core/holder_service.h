@@ -1,0 +1,75 @@
+// The Holder API's domain rules (DESIGN.md §3, docs/protocol.md §4–5): the
+// service's role in key generation and signing, device tokens, the attempt and
+// lockout rule.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "cosign/messages.h"
+#include "core/business_service.h"
+#include "core/contexts.h"
+#include "core/core_deps.h"
+
+namespace duet::core {
+
+struct Activation {
+  std::string tenant_id;
+  std::string holder_id;
+  std::string device_token;  // bearer credential for /app/v1; only its hash is kept
+  cosign::KeygenResponse keygen_response;
+};
+
+struct OrderForHolder {
+  store::SignOrder order;
+  std::vector<crypto::Digest> digests;  // e per item, for the app to check what it signs
+  std::string public_key_hex;
+};
+
+struct SignStart {
+  std::string session_id;
+  std::vector<cosign::SignResponse> responses;
+  int attempts_left = 0;
+};
+
+class HolderService {
+ public:
+  explicit HolderService(CoreDeps deps) : deps_(deps) {}
+
+  // Bearer token → holder; kUnauthenticated otherwise.
+  Result<HolderContext> authenticate_device(std::string_view bearer_token);
+
+  // Redeems a one-time activation code with the device's key-generation
+  // message: verifies its proof (a bad proof spends one of the code's
+  // attempts), generates d2, stores the sealed share, issues a device token —
+  // code use, key, token in one transaction. An earlier key of the holder is
+  // revoked (re-enrollment).
+  Result<Activation> redeem_activation(std::string_view code, const cosign::KeygenRequest& request);
+
+  Result<std::vector<OrderForHolder>> pending_orders(const HolderContext& ctx, size_t limit);
+  Result<OrderForHolder> order_details(const HolderContext& ctx, const std::string& order_id);
+
+  // Step 2 for every item of the order under one session id chosen by the
+  // device (unique; a reused id is kConflict). Proofs are checked first (a bad
+  // proof counts nothing); then the attempt is counted in the same
+  // transaction that opens the session, before anything is answered.
+  // kLocked when the holder is locked.
+  Result<SignStart> start_signing(const HolderContext& ctx, const std::string& order_id,
+                                  const std::string& session_id, const std::vector<cosign::SignRequest>& requests);
+
+  // Step 4: every (r, s) must verify. Valid: the order is signed (outputs
+  // assembled, callback queued, attempts reset) in one transaction. Invalid:
+  // kSignatureInvalid; the session fails and the attempt stays counted (the
+  // order fails if that locked the holder).
+  Result<store::SignOrder> finish_signing(const HolderContext& ctx, const std::string& order_id,
+                                          const std::string& session_id,
+                                          const std::vector<cosign::SignFinish>& finishes);
+
+  Result<store::SignOrder> reject_order(const HolderContext& ctx, const std::string& order_id);
+
+ private:
+  Result<OrderForHolder> for_holder(const HolderContext& ctx, store::SignOrder order);
+  CoreDeps deps_;
+};
+
+}  // namespace duet::core
