@@ -48,6 +48,12 @@ Result<Point> Point::adopt_checked(EC_POINT* p) {
   return owned;
 }
 
+Result<Point> Point::adopt_computed(EC_POINT* p) {
+  Point owned(p);
+  if (EC_POINT_is_at_infinity(sm2_group(), p)) return make_error(ErrorCode::kBadPoint, "point at infinity");
+  return owned;
+}
+
 const Point& Point::generator() {
   static const Point g = [] {
     EC_POINT* p = EC_POINT_dup(EC_GROUP_get0_generator(sm2_group()), sm2_group());
@@ -86,10 +92,17 @@ Point::Encoded Point::to_sec1() const {
 std::string Point::to_hex() const { return duet::to_hex(to_sec1()); }
 
 std::array<uint8_t, 32> Point::x_bytes() const {
-  Encoded e = to_sec1();
-  std::array<uint8_t, 32> x{};
-  std::copy(e.begin() + 1, e.begin() + 33, x.begin());
-  return x;
+  // Affine x only (one field inversion; y is not needed for r = e + x1).
+  BN_CTX* ctx = thread_bn_ctx();
+  BN_CTX_start(ctx);
+  BIGNUM* x = BN_CTX_get(ctx);
+  std::array<uint8_t, 32> out{};
+  if (x == nullptr || EC_POINT_get_affine_coordinates(sm2_group(), p_, x, nullptr, ctx) != 1 ||
+      BN_bn2binpad(x, out.data(), 32) != 32) {
+    openssl_fatal("EC_POINT_get_affine_coordinates");
+  }
+  BN_CTX_end(ctx);
+  return out;
 }
 
 std::array<uint8_t, 32> Point::y_bytes() const {
@@ -108,7 +121,7 @@ Result<Point> Point::mul_base(const Scalar& k) {
     EC_POINT_free(r);
     return crypto_error("EC_POINT_mul(k·G)");
   }
-  return adopt_checked(r);
+  return adopt_computed(r);
 }
 
 Result<Point> Point::mul(const Scalar& k) const {
@@ -120,7 +133,7 @@ Result<Point> Point::mul(const Scalar& k) const {
     EC_POINT_free(r);
     return crypto_error("EC_POINT_mul(k·P)");
   }
-  return adopt_checked(r);
+  return adopt_computed(r);
 }
 
 Result<Point> Point::add(const Point& other) const {
@@ -129,7 +142,7 @@ Result<Point> Point::add(const Point& other) const {
     EC_POINT_free(r);
     return crypto_error("EC_POINT_add");
   }
-  return adopt_checked(r);
+  return adopt_computed(r);
 }
 
 Result<Point> Point::sub(const Point& other) const {
@@ -147,7 +160,7 @@ Result<Point> Point::public_mul_add(const Scalar& a, const Scalar& b, const Poin
     EC_POINT_free(r);
     return crypto_error("EC_POINT_mul(a·G + b·Q)");
   }
-  return adopt_checked(r);
+  return adopt_computed(r);
 }
 
 bool Point::operator==(const Point& other) const {

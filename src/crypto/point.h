@@ -60,7 +60,11 @@ class Point {
 
  private:
   explicit Point(EC_POINT* p) : p_(p) {}
+  // For points from outside (parsing): on the curve and not infinity.
   static Result<Point> adopt_checked(EC_POINT* p);
+  // For results of group arithmetic on valid points: those stay on the curve,
+  // so only the point at infinity needs refusing (saves a curve check per op).
+  static Result<Point> adopt_computed(EC_POINT* p);
   EC_POINT* p_ = nullptr;
 };
 
