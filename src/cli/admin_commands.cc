@@ -1,0 +1,135 @@
+#include "cli/admin_commands.h"
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+#include <memory>
+
+#include "cli/cli_common.h"
+#include "cli/clients.h"
+
+namespace duet::cli {
+namespace {
+
+struct AdminOptions {
+  ServerOptions server;
+  std::string token_file;
+
+  // tenant / app arguments
+  std::string name;
+  std::string active_from;
+  std::string tenant_id;
+  std::string app_id;
+};
+
+AdminClient connect(const AdminOptions& o) { return AdminClient(o.server, read_secret_file(o.token_file)); }
+
+// Sends the request and prints the JSON answer; a non-2xx answer fails (exit 3).
+void call_and_print(const AdminOptions& o, const std::string& method, const std::string& path, const json& body,
+                    std::initializer_list<int> ok, std::string_view what) {
+  AdminClient admin = connect(o);
+  print_json(expect_json(admin.call(method, path, body), ok, what));
+}
+
+std::string tenant_path(const AdminOptions& o) { return "/admin/v1/tenants/" + url_encode(o.tenant_id); }
+
+}  // namespace
+
+void add_admin_commands(CLI::App& app) {
+  auto o = std::make_shared<AdminOptions>();
+  auto* admin = app.add_subcommand("admin", "Operator Admin API (/admin/v1): tenants and app credentials");
+  admin->require_subcommand(1);
+  admin->fallthrough();
+  add_server_options(*admin, o->server);
+  admin->add_option("--token-file", o->token_file, "File with the admin token (<data_dir>/admin.token)")
+      ->required()
+      ->check(CLI::ExistingFile);
+
+  // ---- tenant ----
+  auto* tenant = admin->add_subcommand("tenant", "Tenants");
+  tenant->require_subcommand(1);
+  tenant->fallthrough();
+
+  auto* create = tenant->add_subcommand("create", "Create a tenant");
+  create->add_option("--name", o->name, "Tenant name")->required();
+  create->add_option("--active-from", o->active_from,
+                     "Unix seconds or \"now\": when production credentials start working (default: not yet)");
+  create->callback([o] {
+    run_guarded("admin tenant create", [&] {
+      json body = {{"name", o->name}};
+      body["production_active_from"] = o->active_from.empty() ? json(nullptr) : json(parse_unix_time(o->active_from));
+      call_and_print(*o, "POST", "/admin/v1/tenants", body, {201, 200}, "create tenant");
+    });
+  });
+
+  auto* list = tenant->add_subcommand("list", "List tenants");
+  list->callback([o] {
+    run_guarded("admin tenant list",
+                [&] { call_and_print(*o, "GET", "/admin/v1/tenants", nullptr, {200}, "list tenants"); });
+  });
+
+  auto* get = tenant->add_subcommand("get", "Show a tenant");
+  get->add_option("ID", o->tenant_id, "Tenant id")->required();
+  get->callback([o] {
+    run_guarded("admin tenant get", [&] { call_and_print(*o, "GET", tenant_path(*o), nullptr, {200}, "get tenant"); });
+  });
+
+  auto* activate = tenant->add_subcommand("activate", "Set the date from which production credentials work");
+  activate->add_option("ID", o->tenant_id, "Tenant id")->required();
+  activate->add_option("--from", o->active_from, "Unix seconds or \"now\"")->required();
+  activate->callback([o] {
+    run_guarded("admin tenant activate", [&] {
+      json body = {{"production_active_from", parse_unix_time(o->active_from)}};
+      call_and_print(*o, "POST", tenant_path(*o) + "/activation", body, {200}, "activate tenant");
+    });
+  });
+
+  auto* suspend = tenant->add_subcommand("suspend", "Suspend a tenant (every call answered 403 tenant_suspended)");
+  suspend->add_option("ID", o->tenant_id, "Tenant id")->required();
+  suspend->callback([o] {
+    run_guarded("admin tenant suspend",
+                [&] { call_and_print(*o, "POST", tenant_path(*o) + "/suspend", nullptr, {200}, "suspend tenant"); });
+  });
+
+  auto* resume = tenant->add_subcommand("resume", "Resume a suspended tenant");
+  resume->add_option("ID", o->tenant_id, "Tenant id")->required();
+  resume->callback([o] {
+    run_guarded("admin tenant resume",
+                [&] { call_and_print(*o, "POST", tenant_path(*o) + "/resume", nullptr, {200}, "resume tenant"); });
+  });
+
+  // ---- app ----
+  auto* appcmd = admin->add_subcommand("app", "App credentials of a tenant");
+  appcmd->require_subcommand(1);
+  appcmd->fallthrough();
+
+  auto* app_create = appcmd->add_subcommand(
+      "create", "Create an app: sandbox and production credentials (the secrets are shown this once)");
+  app_create->add_option("--tenant", o->tenant_id, "Tenant id")->required();
+  app_create->callback([o] {
+    run_guarded("admin app create", [&] {
+      std::cerr << "note: the secrets below are shown only once; store them now\n";
+      call_and_print(*o, "POST", tenant_path(*o) + "/apps", nullptr, {201, 200}, "create app");
+    });
+  });
+
+  auto* app_list = appcmd->add_subcommand("list", "List a tenant's app credentials (never their secrets)");
+  app_list->add_option("--tenant", o->tenant_id, "Tenant id")->required();
+  app_list->callback([o] {
+    run_guarded("admin app list",
+                [&] { call_and_print(*o, "GET", tenant_path(*o) + "/apps", nullptr, {200}, "list apps"); });
+  });
+
+  auto* rotate = appcmd->add_subcommand("rotate", "Replace an app credential's secret (the old one stops at once)");
+  rotate->add_option("--tenant", o->tenant_id, "Tenant id")->required();
+  rotate->add_option("--app", o->app_id, "App id")->required();
+  rotate->callback([o] {
+    run_guarded("admin app rotate", [&] {
+      std::cerr << "note: the new secret below is shown only once; store it now\n";
+      call_and_print(*o, "POST", tenant_path(*o) + "/apps/" + url_encode(o->app_id) + "/rotate-secret", nullptr,
+                     {200, 201}, "rotate secret");
+    });
+  });
+}
+
+}  // namespace duet::cli

@@ -1,0 +1,219 @@
+#include "cli/cli_common.h"
+
+#include <CLI/CLI.hpp>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "crypto/random.h"
+
+namespace duet::cli {
+
+void fail(const std::string& message, int exit_code) { throw CliError(message, exit_code); }
+
+void unwrap(const Status& s, std::string_view what) {
+  if (!s.ok()) fail(std::string(what) + ": " + s.error().to_string());
+}
+
+void run_guarded(std::string_view name, const std::function<void()>& body) {
+  try {
+    body();
+  } catch (const CLI::Error&) {
+    throw;
+  } catch (const CliError& e) {
+    std::cout.flush();
+    std::cerr << "duet " << name << ": " << e.what() << "\n";
+    throw CLI::RuntimeError(e.exit_code());
+  } catch (const std::exception& e) {
+    std::cout.flush();
+    std::cerr << "duet " << name << ": " << e.what() << "\n";
+    throw CLI::RuntimeError(kExitLocal);
+  }
+}
+
+// ---- files -----------------------------------------------------------------
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail("cannot read " + path + ": " + std::strerror(errno));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) fail("cannot read " + path);
+  return ss.str();
+}
+
+std::string read_secret_file(const std::string& path) {
+  std::string s = read_file(path);
+  const char* ws = " \t\r\n";
+  size_t b = s.find_first_not_of(ws);
+  if (b == std::string::npos) fail(path + " is empty");
+  size_t e = s.find_last_not_of(ws);
+  return s.substr(b, e - b + 1);
+}
+
+void write_file(const std::string& path, ByteView data, bool private_file) {
+  int flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC;
+  if (private_file) flags |= O_NOFOLLOW;
+  int fd = ::open(path.c_str(), flags, private_file ? 0600 : 0644);
+  if (fd < 0) fail("cannot write " + path + ": " + std::strerror(errno));
+  if (private_file && ::fchmod(fd, 0600) != 0) {
+    ::close(fd);
+    fail("cannot chmod " + path + ": " + std::strerror(errno));
+  }
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      ::close(fd);
+      fail("cannot write " + path + ": " + std::strerror(errno));
+    }
+    off += static_cast<size_t>(n);
+  }
+  if (::close(fd) != 0) fail("cannot write " + path + ": " + std::strerror(errno));
+}
+
+void write_file(const std::string& path, std::string_view text, bool private_file) {
+  write_file(path, as_bytes(text), private_file);
+}
+
+// ---- encodings -----------------------------------------------------------
+
+std::string base64_encode(ByteView data) {
+  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data.data(), static_cast<int>(data.size()));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+Bytes base64_decode(std::string_view text) {
+  std::string clean;
+  clean.reserve(text.size());
+  for (char c : text) {
+    if (c == '\n' || c == '\r' || c == ' ' || c == '\t') continue;
+    clean.push_back(c);
+  }
+  if (clean.size() % 4 != 0) fail("malformed base64");
+  Bytes out(clean.size() / 4 * 3 + 1);
+  int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(clean.data()),
+                          static_cast<int>(clean.size()));
+  if (n < 0) fail("malformed base64");
+  size_t len = static_cast<size_t>(n);
+  // EVP_DecodeBlock keeps the padding's zero bytes; drop one per '='.
+  if (!clean.empty() && clean.back() == '=') --len;
+  if (clean.size() >= 2 && clean[clean.size() - 2] == '=') --len;
+  out.resize(len);
+  return out;
+}
+
+std::string random_hex(size_t bytes) {
+  Bytes b(bytes);
+  crypto::SystemRandom::instance().fill(b);
+  return to_hex(b);
+}
+
+std::string url_encode(std::string_view s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 15]);
+    }
+  }
+  return out;
+}
+
+int64_t parse_unix_time(const std::string& text) {
+  if (text == "now") return static_cast<int64_t>(std::time(nullptr));
+  if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos) {
+    fail("expected Unix seconds or \"now\", got \"" + text + "\"");
+  }
+  return std::stoll(text);
+}
+
+// ---- output --------------------------------------------------------------
+
+void print_json(const json& j) {
+  std::cout << j.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+}
+
+// ---- HTTP ------------------------------------------------------------------
+
+void add_server_options(CLI::App& cmd, ServerOptions& options, bool server_required) {
+  auto* s = cmd.add_option("--server", options.server, "Server base URL, e.g. https://127.0.0.1:8443");
+  if (server_required) s->required();
+  cmd.add_option("--ca", options.ca_file, "PEM file of the CA (or dev certificate) to verify the server against")
+      ->check(CLI::ExistingFile);
+  cmd.add_flag("--insecure", options.insecure, "Do not verify the server's TLS certificate (development only)");
+  cmd.add_option("--timeout-ms", options.timeout_ms, "Timeout of each request")->check(CLI::Range(1L, 600000L));
+}
+
+Connection::Connection(ServerOptions options) : options_(std::move(options)) {
+  while (!options_.server.empty() && options_.server.back() == '/') options_.server.pop_back();
+  if (options_.server.empty()) fail("no server given (--server)");
+}
+
+httpclient::HttpResponse Connection::send(const std::string& method, const std::string& path_and_query,
+                                          httpclient::HeaderList headers, const std::string& body) {
+  httpclient::HttpRequest req;
+  req.method = method;
+  req.url = options_.server + path_and_query;
+  req.headers = std::move(headers);
+  req.headers.emplace_back("Accept", "application/json");
+  if (!body.empty()) req.headers.emplace_back("Content-Type", "application/json");
+  req.body = body;
+  req.timeout_ms = options_.timeout_ms;
+  if (!options_.ca_file.empty()) req.ca_file = options_.ca_file;
+  req.insecure = options_.insecure;
+  auto res = client_.perform(req);
+  if (!res.ok()) {
+    int code = httpclient::transport_error_of(res.error()) ? kExitTransport : kExitLocal;
+    fail(method + " " + path_and_query + ": " + res.error().message, code);
+  }
+  return std::move(res).value();
+}
+
+std::string describe_error_response(const httpclient::HttpResponse& response) {
+  std::string out = "HTTP " + std::to_string(response.status);
+  json j = json::parse(response.body, nullptr, /*allow_exceptions=*/false);
+  std::string request_id;
+  if (j.is_object() && j.contains("error") && j["error"].is_object()) {
+    const json& e = j["error"];
+    if (e.contains("code") && e["code"].is_string()) out += " " + e["code"].get<std::string>();
+    if (e.contains("message") && e["message"].is_string()) out += ": " + e["message"].get<std::string>();
+    if (e.contains("request_id") && e["request_id"].is_string()) request_id = e["request_id"].get<std::string>();
+  } else if (!response.body.empty()) {
+    std::string b = response.body.substr(0, 200);
+    for (char& c : b)
+      if (c == '\n' || c == '\r') c = ' ';
+    out += ": " + b;
+  }
+  if (request_id.empty()) {
+    if (auto h = response.header("X-Request-Id")) request_id = std::string(*h);
+  }
+  if (!request_id.empty()) out += " (request_id " + request_id + ")";
+  return out;
+}
+
+json expect_json(const httpclient::HttpResponse& response, std::initializer_list<int> ok, std::string_view what) {
+  bool good = false;
+  for (int s : ok) good = good || s == response.status;
+  if (!good) fail(std::string(what) + ": " + describe_error_response(response), kExitServer);
+  json j = json::parse(response.body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) fail(std::string(what) + ": the server's answer is not JSON");
+  return j;
+}
+
+}  // namespace duet::cli

@@ -1,0 +1,123 @@
+// Shared plumbing of the `duet` command families that talk to a server:
+// failures with exit codes, files, JSON output, and one HTTP connection with
+// the server's error model (DESIGN.md §6) turned into readable failures.
+//
+// Inside the CLI, failures are exceptions (CliError) caught once per command by
+// run_guarded(), which prints "duet <command>: <message>" and exits non-zero:
+//   1  local failure (bad input, file, crypto, a check that did not hold)
+//   3  the server answered with an error ({"error":{code,message,request_id}})
+//   4  no answer from the server (connect, TLS, timeout)
+// Nothing here prints secrets: request bodies and headers are never echoed.
+#pragma once
+
+#include <functional>
+#include <initializer_list>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "base/bytes.h"
+#include "base/result.h"
+#include "httpclient/http_client.h"
+
+namespace CLI {
+class App;
+}
+
+namespace duet::cli {
+
+using nlohmann::json;
+
+inline constexpr int kExitLocal = 1;
+inline constexpr int kExitServer = 3;
+inline constexpr int kExitTransport = 4;
+
+class CliError : public std::runtime_error {
+ public:
+  explicit CliError(const std::string& message, int exit_code = kExitLocal)
+      : std::runtime_error(message), exit_code_(exit_code) {}
+  int exit_code() const { return exit_code_; }
+
+ private:
+  int exit_code_;
+};
+
+[[noreturn]] void fail(const std::string& message, int exit_code = kExitLocal);
+
+// Unwraps a library Result/Status or fails with "<what>: <code>: <message>".
+template <typename T>
+T unwrap(Result<T> r, std::string_view what) {
+  if (!r.ok()) fail(std::string(what) + ": " + r.error().to_string());
+  return std::move(r).value();
+}
+void unwrap(const Status& s, std::string_view what);
+
+// Runs a command body; a CliError (or any std::exception) is printed to stderr
+// as "duet <name>: <message>" and turned into CLI::RuntimeError(exit code).
+void run_guarded(std::string_view name, const std::function<void()>& body);
+
+// ---- files -----------------------------------------------------------------
+
+std::string read_file(const std::string& path);
+// Reads a one-line secret (token, app secret): surrounding whitespace removed;
+// an empty file fails.
+std::string read_secret_file(const std::string& path);
+// Writes a file (replacing it). mode applies to a newly created file; with
+// private_file the file is also chmod'ed to 0600 whatever existed before.
+void write_file(const std::string& path, ByteView data, bool private_file = false);
+void write_file(const std::string& path, std::string_view text, bool private_file = false);
+
+// ---- encodings -----------------------------------------------------------
+
+std::string base64_encode(ByteView data);
+Bytes base64_decode(std::string_view text);  // fails on malformed input
+std::string random_hex(size_t bytes);         // 2*bytes lowercase hex, system CSPRNG
+// Percent-encodes one path segment or query value (RFC 3986 unreserved kept).
+std::string url_encode(std::string_view s);
+// "now" or Unix seconds.
+int64_t parse_unix_time(const std::string& text);
+
+// ---- output --------------------------------------------------------------
+
+void print_json(const json& j);
+
+// ---- HTTP ------------------------------------------------------------------
+
+struct ServerOptions {
+  std::string server;   // base URL, e.g. https://127.0.0.1:8443 (a trailing / is dropped)
+  std::string ca_file;  // PEM bundle to verify the server against; empty: system store
+  bool insecure = false;
+  long timeout_ms = 30000;
+};
+
+// Adds --server, --ca, --insecure (and --timeout) to a command.
+void add_server_options(CLI::App& cmd, ServerOptions& options, bool server_required = true);
+
+// One keep-alive connection to a server.
+class Connection {
+ public:
+  explicit Connection(ServerOptions options);
+
+  // Sends METHOD base+path_and_query. A transport failure fails (exit 4);
+  // any HTTP answer is returned.
+  httpclient::HttpResponse send(const std::string& method, const std::string& path_and_query,
+                                httpclient::HeaderList headers, const std::string& body = {});
+
+  const ServerOptions& options() const { return options_; }
+
+ private:
+  ServerOptions options_;
+  httpclient::HttpClient client_;
+};
+
+// The server's error as one line: "HTTP 404 not_found: no such order (request_id …)".
+std::string describe_error_response(const httpclient::HttpResponse& response);
+
+// Fails (exit 3) unless the status is one of `ok`; otherwise the body as JSON
+// (fails on a body that is not JSON).
+json expect_json(const httpclient::HttpResponse& response, std::initializer_list<int> ok, std::string_view what);
+
+}  // namespace duet::cli

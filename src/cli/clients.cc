@@ -1,0 +1,260 @@
+#include "cli/clients.h"
+
+#include <sys/stat.h>
+
+#include <ctime>
+#include <filesystem>
+#include <memory>
+
+#include "client/holder_client.h"
+#include "client/state_store.h"
+#include "core/request_signing.h"
+#include "cosign/pin.h"
+#include "crypto/point.h"
+#include "crypto/sm2_evp.h"
+
+namespace duet::cli {
+
+namespace {
+
+std::string seg(const std::string& id) { return url_encode(id); }
+
+std::string json_string(const json& j, const char* key, std::string_view what) {
+  if (!j.is_object() || !j.contains(key) || !j[key].is_string()) {
+    fail(std::string(what) + ": the server's answer has no string \"" + key + "\"");
+  }
+  return j[key].get<std::string>();
+}
+
+}  // namespace
+
+// ---- AdminClient -------------------------------------------------------------
+
+AdminClient::AdminClient(ServerOptions server, std::string token) : conn_(std::move(server)), token_(std::move(token)) {}
+
+httpclient::HttpResponse AdminClient::call(const std::string& method, const std::string& path, const json& body) {
+  return conn_.send(method, path, {{"Authorization", "Bearer " + token_}}, body.is_null() ? std::string() : body.dump());
+}
+
+json AdminClient::create_tenant(const std::string& name, std::optional<int64_t> production_active_from) {
+  json body = {{"name", name}};
+  body["production_active_from"] = production_active_from ? json(*production_active_from) : json(nullptr);
+  return expect_json(call("POST", "/admin/v1/tenants", body), {201, 200}, "create tenant");
+}
+
+json AdminClient::create_app(const std::string& tenant_id) {
+  return expect_json(call("POST", "/admin/v1/tenants/" + seg(tenant_id) + "/apps"), {201, 200}, "create app");
+}
+
+// ---- BusinessClient ----------------------------------------------------------
+
+BusinessClient::BusinessClient(ServerOptions server, AppCredential credential)
+    : conn_(std::move(server)), cred_(std::move(credential)) {
+  if (cred_.app_id.empty()) fail("no app id given (--app-id)");
+  if (cred_.secret.empty()) fail("no app secret given (--secret-file)");
+}
+
+httpclient::HttpResponse BusinessClient::call(const std::string& method, const std::string& path_and_query,
+                                              const std::string& body, const std::string& idempotency_key) {
+  if (path_and_query.empty() || path_and_query[0] != '/') fail("the path must start with '/': " + path_and_query);
+  std::string path = path_and_query;
+  std::string query;
+  if (size_t q = path.find('?'); q != std::string::npos) {
+    query = path.substr(q + 1);
+    path.resize(q);
+  }
+  std::string timestamp = std::to_string(static_cast<int64_t>(std::time(nullptr)));
+  std::string nonce = random_hex(8);
+  std::string signature = core::sign_request(cred_.secret, method, path, query, timestamp, nonce, body);
+  httpclient::HeaderList headers = {
+      {"X-Duet-App-Id", cred_.app_id},
+      {"X-Duet-Timestamp", timestamp},
+      {"X-Duet-Nonce", nonce},
+      {"X-Duet-Signature", signature},
+  };
+  if (!idempotency_key.empty()) headers.emplace_back("Idempotency-Key", idempotency_key);
+  return conn_.send(method, path_and_query, std::move(headers), body);
+}
+
+json BusinessClient::create_holder(const std::string& name, const std::string& id_number, const std::string& phone) {
+  json body = {{"name", name}, {"id_number", id_number}, {"phone", phone}};
+  return expect_json(call("POST", "/api/v1/holders", body.dump()), {201, 200}, "create holder");
+}
+
+json BusinessClient::get_holder(const std::string& holder_id) {
+  return expect_json(call("GET", "/api/v1/holders/" + seg(holder_id)), {200}, "get holder");
+}
+
+json BusinessClient::issue_activation_code(const std::string& holder_id) {
+  return expect_json(call("POST", "/api/v1/holders/" + seg(holder_id) + "/activation-codes"), {201, 200},
+                     "issue activation code");
+}
+
+json BusinessClient::create_order(const json& request, const std::string& idempotency_key) {
+  return expect_json(call("POST", "/api/v1/orders", request.dump(), idempotency_key), {201, 200}, "create order");
+}
+
+json BusinessClient::get_order(const std::string& order_id) {
+  return expect_json(call("GET", "/api/v1/orders/" + seg(order_id)), {200}, "get order");
+}
+
+// ---- HolderDevice ------------------------------------------------------------
+
+namespace {
+
+client::HolderClient open_holder(const std::string& state_path) {
+  return client::HolderClient(std::make_unique<client::FileStateStore>(state_path));
+}
+
+}  // namespace
+
+HolderDevice::HolderDevice(ServerOptions server, std::string state_path)
+    : conn_(std::move(server)), state_path_(std::move(state_path)), token_path_(state_path_ + ".token") {}
+
+std::string HolderDevice::token() {
+  std::error_code ec;
+  if (!std::filesystem::exists(token_path_, ec)) {
+    fail("not enrolled: no device token at " + token_path_ + " (run `duet holder enroll` first)");
+  }
+  return read_secret_file(token_path_);
+}
+
+httpclient::HttpResponse HolderDevice::call(const std::string& method, const std::string& path,
+                                            const std::string& body) {
+  return conn_.send(method, path, {{"Authorization", "Bearer " + token()}}, body);
+}
+
+std::string HolderDevice::public_key_hex() {
+  client::HolderClient hc = open_holder(state_path_);
+  std::string pem = unwrap(hc.public_key_pem(), "holder state " + state_path_);
+  crypto::Point p = unwrap(crypto::public_key_from_spki(as_bytes(pem)), "holder public key");
+  return p.to_hex();
+}
+
+std::string HolderDevice::holder_id() {
+  client::HolderClient hc = open_holder(state_path_);
+  return unwrap(hc.holder_id(), "holder state " + state_path_);
+}
+
+json HolderDevice::enroll(const std::string& holder_id, const std::string& code, const std::string& pin,
+                          uint32_t kdf_iterations, bool force) {
+  // Check the PIN before the one-time code is spent.
+  unwrap(cosign::check_pin(pin), "PIN");
+  client::HolderClient hc = open_holder(state_path_);
+  unwrap(hc.set_kdf_iterations(kdf_iterations), "KDF iterations");
+  bool enrolled = unwrap(hc.is_enrolled(), "holder state " + state_path_);
+  if (enrolled) {
+    if (!force) fail(state_path_ + " already holds an enrollment (use --force to replace it)");
+    unwrap(hc.forget(), "erase the old state");
+  }
+  std::string keygen_request = unwrap(hc.begin_enrollment(holder_id), "key generation");
+  json body = {{"code", code}, {"keygen", json::parse(keygen_request)}};
+  // Unauthenticated: the code is the credential.
+  auto response = conn_.send("POST", "/app/v1/activations", {}, body.dump());
+  json answer = expect_json(response, {201, 200}, "redeem activation code");
+  std::string answered_holder = json_string(answer, "holder_id", "redeem activation code");
+  std::string device_token = json_string(answer, "device_token", "redeem activation code");
+  if (answered_holder != holder_id) {
+    fail("the activation code belongs to holder " + answered_holder + ", not " + holder_id +
+         " (the key-generation proof is bound to the holder id)");
+  }
+  if (!answer.contains("keygen") || !answer["keygen"].is_object()) {
+    fail("redeem activation code: the server's answer has no \"keygen\"");
+  }
+  // Verifies the service's proof, wraps d1 under the PIN and saves the state.
+  unwrap(hc.complete_enrollment(answer["keygen"].dump(), pin), "complete key generation");
+  write_file(token_path_, device_token, /*private_file=*/true);
+  answer.erase("device_token");
+  answer["device_token_file"] = token_path_;
+  answer["state_file"] = state_path_;
+  return answer;
+}
+
+json HolderDevice::pending_orders() {
+  return expect_json(call("GET", "/app/v1/orders"), {200}, "list orders");
+}
+
+json HolderDevice::order(const std::string& order_id) {
+  return expect_json(call("GET", "/app/v1/orders/" + seg(order_id)), {200}, "get order");
+}
+
+json HolderDevice::reject(const std::string& order_id) {
+  return expect_json(call("POST", "/app/v1/orders/" + seg(order_id) + "/reject"), {200}, "reject order");
+}
+
+SignOutcome HolderDevice::sign(const std::string& order_id, const std::string& pin) {
+  json o = order(order_id);
+  if (!o.contains("items") || !o["items"].is_array() || o["items"].empty()) {
+    fail("order " + order_id + ": the server's answer has no items");
+  }
+  std::string state = o.value("state", "");
+  if (!state.empty() && state != "pending" && state != "signing") {
+    fail("order " + order_id + " is " + state + ", nothing to sign");
+  }
+  // The order must be for this device's key.
+  std::string mine = public_key_hex();
+  if (o.contains("public_key") && o["public_key"].is_string()) {
+    std::string theirs = o["public_key"].get<std::string>();
+    for (char& c : theirs) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (theirs != mine) fail("order " + order_id + " is for another key than this device's");
+  }
+
+  // One HolderClient per item: each keeps one signing round (its nonce k1).
+  std::string session_id = "ses_" + random_hex(16);
+  std::vector<client::HolderClient> rounds;
+  json requests = json::array();
+  size_t index = 0;
+  for (const json& item : o["items"]) {
+    std::string what = "order " + order_id + " item " + std::to_string(index);
+    std::string e_hex = json_string(item, "e", what);
+    Bytes e_bytes = unwrap(from_hex_exact(e_hex, 32), what + ": e");
+    crypto::Digest e{};
+    std::copy(e_bytes.begin(), e_bytes.end(), e.begin());
+    rounds.push_back(open_holder(state_path_));
+    client::HolderClient& hc = rounds.back();
+    if (item.contains("data_base64") && item["data_base64"].is_string()) {
+      // Compute e from what is shown rather than trusting the service's e.
+      Bytes data = base64_decode(item["data_base64"].get<std::string>());
+      crypto::Digest mine_e = unwrap(hc.message_digest(data), what + ": digest");
+      if (mine_e != e) fail(what + ": the service's e is not SM3(Z_A || data); refusing to sign");
+    }
+    std::string request = unwrap(hc.begin_signing(order_id, session_id, e, pin), what + ": start signing");
+    requests.push_back(json::parse(request));
+    ++index;
+  }
+
+  json start_body = {{"session_id", session_id}, {"items", requests}};
+  json started = expect_json(call("POST", "/app/v1/orders/" + seg(order_id) + "/sessions", start_body.dump()),
+                             {201, 200}, "start signing");
+  SignOutcome out;
+  if (started.contains("attempts_left") && started["attempts_left"].is_number_integer()) {
+    out.attempts_left = started["attempts_left"].get<int>();
+  }
+  if (!started.contains("items") || !started["items"].is_array() || started["items"].size() != rounds.size()) {
+    fail("start signing: the server answered " + std::to_string(started.value("items", json::array()).size()) +
+         " items for " + std::to_string(rounds.size()));
+  }
+  json finishes = json::array();
+  for (size_t i = 0; i < rounds.size(); ++i) {
+    auto r = rounds[i].complete_signing(started["items"][i].dump());
+    if (!r.ok()) {
+      std::string msg = "item " + std::to_string(i) + ": " + r.error().to_string();
+      if (r.code() == ErrorCode::kSignatureInvalid) {
+        msg = "the signature does not verify: wrong PIN? (the attempt was counted";
+        if (out.attempts_left >= 0) msg += "; attempts left: " + std::to_string(out.attempts_left);
+        msg += ")";
+      }
+      fail("sign order " + order_id + ": " + msg);
+    }
+    finishes.push_back(json::parse(r->finish_json));
+    out.signatures_der.push_back(std::move(r->signature_der));
+  }
+  json finish_body = {{"items", finishes}};
+  out.finish_response =
+      expect_json(call("POST", "/app/v1/orders/" + seg(order_id) + "/sessions/" + seg(session_id) + "/finish",
+                       finish_body.dump()),
+                  {200, 201}, "finish signing");
+  return out;
+}
+
+}  // namespace duet::cli

@@ -1,0 +1,102 @@
+// The three kinds of callers of openapi.yaml, as small clients the command
+// families and `duet demo` share:
+//   AdminClient     /admin/v1, Authorization: Bearer <admin token>
+//   BusinessClient  /api/v1, request signatures (X-Duet-App-Id/-Timestamp/-Nonce/-Signature)
+//   HolderDevice    /app/v1 with the holder SDK (client::HolderClient) and a
+//                   FileStateStore; the device token lives in <state>.token (0600)
+// Failures are CliError (cli_common.h).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/cli_common.h"
+
+namespace duet::cli {
+
+class AdminClient {
+ public:
+  AdminClient(ServerOptions server, std::string token);
+
+  // Sends a request with the admin bearer token; `body` JSON when not null.
+  httpclient::HttpResponse call(const std::string& method, const std::string& path, const json& body = nullptr);
+
+  json create_tenant(const std::string& name, std::optional<int64_t> production_active_from);
+  // {"sandbox": Credential, "production": Credential}: the secrets are shown only here.
+  json create_app(const std::string& tenant_id);
+
+ private:
+  Connection conn_;
+  std::string token_;
+};
+
+struct AppCredential {
+  std::string app_id;
+  std::string secret;
+};
+
+class BusinessClient {
+ public:
+  BusinessClient(ServerOptions server, AppCredential credential);
+
+  // A signed request. `path_and_query` is sent as given and signed as
+  // METHOD\nPATH[?QUERY]\nTIMESTAMP\nNONCE\nhex(SM3(body)).
+  httpclient::HttpResponse call(const std::string& method, const std::string& path_and_query,
+                                const std::string& body = {}, const std::string& idempotency_key = {});
+
+  json create_holder(const std::string& name, const std::string& id_number, const std::string& phone);
+  json get_holder(const std::string& holder_id);
+  json issue_activation_code(const std::string& holder_id);
+  json create_order(const json& request, const std::string& idempotency_key = {});
+  json get_order(const std::string& order_id);
+
+ private:
+  Connection conn_;
+  AppCredential cred_;
+};
+
+struct SignOutcome {
+  json finish_response;              // {"order_id","state"}
+  int attempts_left = -1;            // as answered by the session start
+  std::vector<Bytes> signatures_der; // computed and checked locally, one per item
+};
+
+class HolderDevice {
+ public:
+  // `state_path`: the FileStateStore path; the token is at state_path + ".token".
+  HolderDevice(ServerOptions server, std::string state_path);
+
+  const std::string& token_path() const { return token_path_; }
+
+  // Redeems an activation code: key generation with the service, the share
+  // wrapped under the PIN and saved, the device token saved. The holder id is
+  // bound into the key-generation proofs, so the device must know it. With
+  // `force` an existing enrollment in this state file is replaced.
+  // Returns the activation answer without the device token.
+  json enroll(const std::string& holder_id, const std::string& code, const std::string& pin,
+              uint32_t kdf_iterations, bool force);
+
+  json pending_orders();
+  json order(const std::string& order_id);
+  // Checks what is signed (e computed from the data of data items must equal
+  // the service's e; the order's public key must be ours), then runs the
+  // two-party signing: POST sessions, finish locally (a wrong PIN fails here,
+  // with the attempt counted by the service), POST finish.
+  SignOutcome sign(const std::string& order_id, const std::string& pin);
+  json reject(const std::string& order_id);
+
+  // The enrolled public key, SEC1 uncompressed hex (from the local state).
+  std::string public_key_hex();
+  std::string holder_id();
+
+ private:
+  httpclient::HttpResponse call(const std::string& method, const std::string& path, const std::string& body = {});
+  std::string token();
+
+  Connection conn_;
+  std::string state_path_;
+  std::string token_path_;
+};
+
+}  // namespace duet::cli

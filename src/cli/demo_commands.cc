@@ -1,0 +1,347 @@
+#include "cli/demo_commands.h"
+
+#include <CLI/CLI.hpp>
+#include <stdlib.h>
+
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <thread>
+
+#include "cli/cli_common.h"
+#include "cli/clients.h"
+#include "cli/process.h"
+#include "cosign/pin.h"
+#include "crypto/point.h"
+#include "crypto/sm2_evp.h"
+
+namespace duet::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct DemoOptions {
+  ServerOptions server;
+  std::string admin_token_file;
+  bool spawn = false;
+  std::string duetd;
+  std::string out_dir;
+  std::string pin = "246810";
+  std::string message_file;
+  uint32_t kdf_iterations = 100'000;
+  int startup_timeout = 60;
+};
+
+// A directory made with mkdtemp, removed (recursively) by the destructor.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& prefix) {
+    std::string tmpl = (fs::temp_directory_path() / (prefix + "XXXXXX")).string();
+    if (!::mkdtemp(tmpl.data())) fail("mkdtemp: cannot create a temporary directory");
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+void step(int n, const std::string& actor, const std::string& what, const std::string& result) {
+  std::ostringstream line;
+  line << std::setw(2) << n << ". " << std::left << std::setw(10) << (actor + ":") << std::setw(30) << what << result;
+  std::cout << line.str() << std::endl;
+}
+
+std::string str(const json& j, const char* key, std::string_view what) {
+  if (!j.is_object() || !j.contains(key) || !j[key].is_string()) {
+    fail(std::string(what) + ": the answer has no string \"" + key + "\"");
+  }
+  return j[key].get<std::string>();
+}
+
+std::string tail_of_file(const std::string& path, size_t max_lines) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return {};
+  std::string text = read_file(path);
+  size_t pos = text.size();
+  size_t lines = 0;
+  while (pos > 0) {
+    size_t nl = text.rfind('\n', pos - 1);
+    if (nl == std::string::npos) {
+      pos = 0;
+      break;
+    }
+    if (nl + 1 < text.size() && ++lines > max_lines) {
+      pos = nl + 1;
+      break;
+    }
+    pos = nl;
+  }
+  return text.substr(pos);
+}
+
+// A duetd on a fresh data directory, stopped (and the directory removed) at the end.
+class SpawnedServer {
+ public:
+  SpawnedServer(const DemoOptions& o) : data_("duet-demo-server-") {
+    std::string duetd = o.duetd.empty() ? (fs::path(self_directory()) / "duetd").string() : o.duetd;
+    std::error_code ec;
+    if (!fs::exists(duetd, ec)) fail("no duetd at " + duetd + " (give --duetd PATH)");
+    log_ = data_.path() + "/duetd.log";
+    child_ = std::make_unique<ChildProcess>(
+        std::vector<std::string>{duetd, "--data-dir", data_.path(), "--listen", "127.0.0.1:0", "--dev"}, log_);
+    std::cout << "started " << duetd << " (pid " << child_->pid() << ") on " << data_.path() << std::endl;
+
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(o.startup_timeout);
+    std::string port_file = data_.path() + "/duetd.port";
+    std::string port;
+    while (port.empty()) {
+      if (!child_->running()) fail("duetd " + child_->exit_description() + " before it listened" + log_tail());
+      if (std::chrono::steady_clock::now() > deadline) fail("duetd wrote no " + port_file + " in time" + log_tail());
+      if (fs::exists(port_file, ec)) port = parse_port(read_file(port_file));
+      if (port.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    options_.server = "https://127.0.0.1:" + port;
+    options_.ca_file = find_cert();
+    options_.timeout_ms = o.server.timeout_ms;
+    admin_token_file_ = data_.path() + "/admin.token";
+
+    // /healthz answers 200 once serving.
+    Connection conn(options_);
+    for (;;) {
+      if (!child_->running()) fail("duetd " + child_->exit_description() + log_tail());
+      try {
+        if (conn.send("GET", "/healthz", {}).status == 200) break;
+      } catch (const CliError&) {
+        // not yet
+      }
+      if (std::chrono::steady_clock::now() > deadline) fail("duetd did not answer /healthz in time" + log_tail());
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    std::cout << "duetd listening on " << options_.server << std::endl;
+  }
+
+  ~SpawnedServer() {
+    if (child_) {
+      int status = child_->stop();
+      std::cout << "stopped duetd (" << (status == 0 ? std::string("exit 0") : child_->exit_description()) << ")"
+                << std::endl;
+    }
+  }
+
+  const ServerOptions& options() const { return options_; }
+  const std::string& admin_token_file() const { return admin_token_file_; }
+  std::string log_tail() const {
+    std::string t = tail_of_file(log_, 20);
+    return t.empty() ? std::string() : "\n--- duetd log (last lines) ---\n" + t;
+  }
+
+ private:
+  static std::string parse_port(const std::string& text) {
+    // "PORT", "HOST:PORT" or a URL: the digits after the last ':' (or all).
+    std::string t = text;
+    while (!t.empty() && (t.back() == '\n' || t.back() == '\r' || t.back() == ' ' || t.back() == '/')) t.pop_back();
+    size_t colon = t.rfind(':');
+    std::string p = colon == std::string::npos ? t : t.substr(colon + 1);
+    if (p.empty() || p.size() > 5 || p.find_first_not_of("0123456789") != std::string::npos) return {};
+    return p;
+  }
+
+  std::string find_cert() const {
+    fs::path dir = fs::path(data_.path()) / "tls";
+    fs::path exact = dir / "dev-cert.pem";  // http/dev_cert.h
+    std::error_code ec;
+    if (fs::exists(exact, ec)) return exact.string();
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+      std::string name = entry.path().filename().string();
+      if (name.find("cert") != std::string::npos && name.ends_with(".pem")) return entry.path().string();
+    }
+    fail("no dev certificate in " + dir.string() + log_tail());
+  }
+
+  TempDir data_;  // destroyed after child_ (declared first)
+  std::string log_;
+  std::unique_ptr<ChildProcess> child_;
+  ServerOptions options_;
+  std::string admin_token_file_;
+};
+
+std::string utc_now() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+void run_demo(const DemoOptions& o, const ServerOptions& server, const std::string& admin_token_file) {
+  unwrap(cosign::check_pin(o.pin), "--pin");
+  std::cout << "duet demo against " << server.server << std::endl;
+
+  // Output directory: --out, or a temporary one.
+  std::unique_ptr<TempDir> tmp_out;
+  std::string out = o.out_dir;
+  if (out.empty()) {
+    tmp_out = std::make_unique<TempDir>("duet-demo-out-");
+    out = tmp_out->path();
+  } else {
+    std::error_code ec;
+    fs::create_directories(out, ec);
+    if (ec) fail("cannot create " + out + ": " + ec.message());
+  }
+  const std::string message_path = out + "/message";
+  const std::string signature_path = out + "/signature.der";
+  const std::string public_path = out + "/public.pem";
+
+  std::string message = o.message_file.empty()
+                            ? "Duet demo: one SM2 signature from two parties, " + utc_now() + "\n"
+                            : read_file(o.message_file);
+  write_file(message_path, message);
+
+  // 1-2. Operator: tenant and app (sandbox credentials work at once).
+  AdminClient admin(server, read_secret_file(admin_token_file));
+  json tenant = admin.create_tenant("demo " + utc_now(), std::nullopt);
+  std::string tenant_id = str(tenant, "tenant_id", "create tenant");
+  step(1, "operator", "create tenant", tenant_id);
+  json app = admin.create_app(tenant_id);
+  if (!app.contains("sandbox") || !app["sandbox"].is_object()) fail("create app: the answer has no sandbox credential");
+  AppCredential cred{str(app["sandbox"], "app_id", "create app"), str(app["sandbox"], "secret", "create app")};
+  step(2, "operator", "create app", "sandbox " + cred.app_id + " (secret kept in memory, not shown)");
+
+  // 3-4. Business system: holder and activation code.
+  BusinessClient business(server, cred);
+  json holder = business.create_holder("张三", "11010519491231002X", "13800138000");
+  std::string holder_id = str(holder, "holder_id", "create holder");
+  step(3, "business", "create holder", holder_id + " (" + holder.value("name", "") + ", " +
+                                           holder.value("phone", "") + ")");
+  json code = business.issue_activation_code(holder_id);
+  std::string activation_code = str(code, "code", "issue activation code");
+  step(4, "business", "issue activation code",
+       code.value("code_id", "") + " (one-time, shown to the holder only; expires " +
+           std::to_string(code.value("expires_at", int64_t{0})) + ")");
+
+  // 5. Holder: enrollment into a temporary device state.
+  TempDir device_dir("duet-demo-holder-");
+  HolderDevice device(server, device_dir.path() + "/state");
+  json enrolled = device.enroll(holder_id, activation_code, o.pin, o.kdf_iterations, /*force=*/false);
+  std::string device_key = device.public_key_hex();
+  step(5, "holder", "enroll (2-party keygen)", "P = " + device_key.substr(0, 24) + "...");
+
+  // 6. Business system: order over the message, DER output.
+  json order_request = {{"holder_id", holder_id},
+                        {"title", "Duet demo"},
+                        {"display_text", "Sign the demo message (" + std::to_string(message.size()) + " bytes)"},
+                        {"output", "der"},
+                        {"data_base64", base64_encode(as_bytes(message))}};
+  json order = business.create_order(order_request, "demo-" + random_hex(8));
+  std::string order_id = str(order, "order_id", "create order");
+  step(6, "business", "create order", order_id + " over " + std::to_string(message.size()) + " bytes, output der");
+
+  // 7. Holder: the order is pending.
+  json pending = device.pending_orders();
+  bool found = false;
+  size_t count = 0;
+  if (pending.contains("orders") && pending["orders"].is_array()) {
+    for (const json& p : pending["orders"]) {
+      ++count;
+      found = found || (p.is_object() && p.value("order_id", "") == order_id);
+    }
+  }
+  if (!found) fail("the holder's pending orders do not include " + order_id);
+  step(7, "holder", "list pending orders", std::to_string(count) + " pending, including " + order_id);
+
+  // 8. Holder: check e, sign with the PIN.
+  SignOutcome signed_ = device.sign(order_id, o.pin);
+  step(8, "holder", "sign with the PIN",
+       "state " + signed_.finish_response.value("state", "?") +
+           (signed_.attempts_left >= 0 ? " (attempts left " + std::to_string(signed_.attempts_left) + ")" : ""));
+
+  // 9. Business system: fetch the signed order.
+  json final_order = business.get_order(order_id);
+  std::string state = final_order.value("state", "?");
+  if (state != "signed") fail("order " + order_id + " is " + state + ", not signed");
+  if (!final_order.contains("items") || !final_order["items"].is_array() || final_order["items"].empty() ||
+      !final_order["items"][0].is_object()) {
+    fail("order " + order_id + ": no items in the answer");
+  }
+  Bytes der = unwrap(from_hex(str(final_order["items"][0], "signature", "get order")), "signature");
+  write_file(signature_path, der);
+  json holder_after = business.get_holder(holder_id);
+  crypto::Point pub = unwrap(crypto::Point::from_hex(str(holder_after, "public_key", "get holder")), "public key");
+  if (pub.to_hex() != device_key) fail("the service's public key for " + holder_id + " is not the device's");
+  write_file(public_path, unwrap(crypto::public_key_spki_pem(pub), "public key PEM"));
+  bool same = !signed_.signatures_der.empty() && signed_.signatures_der.front() == der;
+  step(9, "business", "fetch order", "state signed, " + std::to_string(der.size()) + "-byte DER signature" +
+                                         (same ? " (= the device's)" : ""));
+
+  // 10. An independent verifier: the openssl command line.
+  ProcessResult r = run_process({"openssl", "dgst", "-sm3", "-verify", public_path, "-sigopt",
+                                 "distid:1234567812345678", "-signature", signature_path, message_path});
+  std::string verdict = r.output;
+  while (!verdict.empty() && (verdict.back() == '\n' || verdict.back() == '\r')) verdict.pop_back();
+  step(10, "openssl", "dgst -sm3 -verify", verdict);
+  if (r.exit_status != 0 || r.output.find("Verified OK") == std::string::npos) {
+    fail("openssl did not verify the signature (exit " + std::to_string(r.exit_status) + ")");
+  }
+  if (!o.out_dir.empty()) {
+    std::cout << "wrote " << message_path << ", " << signature_path << ", " << public_path << "\n"
+              << "check: openssl dgst -sm3 -verify " << public_path
+              << " -sigopt distid:1234567812345678 -signature " << signature_path << " " << message_path << "\n";
+  }
+}
+
+}  // namespace
+
+void add_demo_commands(CLI::App& app) {
+  auto o = std::make_shared<DemoOptions>();
+  auto* demo = app.add_subcommand(
+      "demo", "End to end against duetd: tenant, app, holder, enrollment, order, co-signature, openssl check");
+  add_server_options(*demo, o->server, /*server_required=*/false);
+  demo->add_option("--admin-token-file", o->admin_token_file, "Admin token file (with --server)")
+      ->check(CLI::ExistingFile);
+  auto* spawn = demo->add_flag("--spawn", o->spawn, "Start a duetd on a fresh temporary data dir and stop it at the end");
+  spawn->excludes(demo->get_option("--server"));
+  spawn->excludes(demo->get_option("--admin-token-file"));
+  demo->add_option("--duetd", o->duetd, "duetd binary for --spawn (default: next to this duet)");
+  demo->add_option("--out", o->out_dir, "Leave message, signature.der and public.pem in DIR");
+  demo->add_option("--pin", o->pin, "The holder's PIN (default 246810)");
+  demo->add_option("--message", o->message_file, "Sign this file instead of a generated message")
+      ->check(CLI::ExistingFile);
+  demo->add_option("--kdf-iterations", o->kdf_iterations, "PIN KDF iterations of the demo device")
+      ->check(CLI::Range(1000u, 100000000u));
+  demo->add_option("--startup-timeout", o->startup_timeout, "Seconds to wait for a spawned duetd")
+      ->check(CLI::Range(1, 600));
+  demo->callback([o] {
+    run_guarded("demo", [&] {
+      if (o->spawn) {
+        SpawnedServer server(*o);
+        try {
+          run_demo(*o, server.options(), server.admin_token_file());
+        } catch (const CliError& e) {
+          throw CliError(e.what() + server.log_tail(), e.exit_code());
+        }
+      } else {
+        if (o->server.server.empty() || o->admin_token_file.empty()) {
+          fail("give --server URL --admin-token-file FILE [--ca FILE], or --spawn");
+        }
+        ServerOptions s = o->server;
+        while (!s.server.empty() && s.server.back() == '/') s.server.pop_back();
+        run_demo(*o, s, o->admin_token_file);
+      }
+      std::cout << "demo OK" << std::endl;
+    });
+  });
+}
+
+}  // namespace duet::cli

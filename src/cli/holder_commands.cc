@@ -1,0 +1,88 @@
+#include "cli/holder_commands.h"
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+#include <memory>
+
+#include "cli/cli_common.h"
+#include "cli/clients.h"
+
+namespace duet::cli {
+namespace {
+
+struct HolderOptions {
+  ServerOptions server;
+  std::string state_file;
+
+  std::string holder_id;
+  std::string code;
+  std::string pin;
+  uint32_t kdf_iterations = 100'000;
+  bool force = false;
+  std::string order_id;
+  std::string signature_out;
+};
+
+HolderDevice device(const HolderOptions& o) { return HolderDevice(o.server, o.state_file); }
+
+}  // namespace
+
+void add_holder_commands(CLI::App& app) {
+  auto o = std::make_shared<HolderOptions>();
+  auto* holder = app.add_subcommand("holder", "A holder device: enroll, list, check, sign or reject orders (/app/v1)");
+  holder->require_subcommand(1);
+  holder->fallthrough();
+  add_server_options(*holder, o->server);
+  holder->add_option("--state", o->state_file,
+                     "Device state file (the PIN-wrapped key share); the device token is kept in FILE.token")
+      ->required();
+
+  auto* enroll = holder->add_subcommand("enroll", "Redeem an activation code: two-party key generation");
+  enroll->add_option("--holder-id", o->holder_id,
+                     "The holder id the code was issued for (bound into the key-generation proofs)")
+      ->required();
+  enroll->add_option("--code", o->code, "Activation code, e.g. ABCD-EFGH-JKMN")->required();
+  enroll->add_option("--pin", o->pin, "New PIN (4 to 64 bytes); never stored or sent")->required();
+  enroll->add_option("--kdf-iterations", o->kdf_iterations, "PBKDF2-HMAC-SM3 iterations wrapping the share")
+      ->check(CLI::Range(1000u, 100000000u));
+  enroll->add_flag("--force", o->force, "Replace an enrollment already in the state file");
+  enroll->callback([o] {
+    run_guarded("holder enroll", [&] {
+      HolderDevice d = device(*o);
+      print_json(d.enroll(o->holder_id, o->code, o->pin, o->kdf_iterations, o->force));
+    });
+  });
+
+  auto* orders = holder->add_subcommand("orders", "List pending orders");
+  orders->callback([o] { run_guarded("holder orders", [&] { print_json(device(*o).pending_orders()); }); });
+
+  auto* show = holder->add_subcommand("show", "Show what an order asks to sign");
+  show->add_option("ORDER", o->order_id, "Order id")->required();
+  show->callback([o] { run_guarded("holder show", [&] { print_json(device(*o).order(o->order_id)); }); });
+
+  auto* sign = holder->add_subcommand("sign", "Check the order's digests, then co-sign it with the PIN");
+  sign->add_option("ORDER", o->order_id, "Order id")->required();
+  sign->add_option("--pin", o->pin, "The PIN")->required();
+  sign->add_option("--signature-out", o->signature_out, "Write the first item's signature (DER) to FILE");
+  sign->callback([o] {
+    run_guarded("holder sign", [&] {
+      HolderDevice d = device(*o);
+      SignOutcome out = d.sign(o->order_id, o->pin);
+      json j = out.finish_response;
+      json sigs = json::array();
+      for (const Bytes& s : out.signatures_der) sigs.push_back(to_hex(s));
+      j["signatures_der"] = sigs;
+      print_json(j);
+      if (!o->signature_out.empty() && !out.signatures_der.empty()) {
+        write_file(o->signature_out, out.signatures_der.front());
+      }
+    });
+  });
+
+  auto* reject = holder->add_subcommand("reject", "Decline to sign an order");
+  reject->add_option("ORDER", o->order_id, "Order id")->required();
+  reject->callback([o] { run_guarded("holder reject", [&] { print_json(device(*o).reject(o->order_id)); }); });
+}
+
+}  // namespace duet::cli

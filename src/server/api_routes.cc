@@ -1,0 +1,730 @@
+#include "server/api_routes.h"
+
+#include <openssl/evp.h>
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <limits>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <unordered_set>
+
+#include "core/business_auth.h"
+#include "core/views.h"
+#include "cosign/wire.h"
+#include "http/http.h"
+#include "qr/qr_code.h"
+#include "server/log.h"
+
+namespace duet::server {
+
+using http::Request;
+using http::Response;
+using json = nlohmann::json;
+
+// ---------------------------------------------------------------------------
+// base64
+
+std::string encode_base64(ByteView data) {
+  if (data.empty()) return {};
+  std::string out(4 * ((data.size() + 2) / 3), '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data.data(), static_cast<int>(data.size()));
+  out.resize(n < 0 ? 0 : static_cast<size_t>(n));
+  return out;
+}
+
+std::optional<Bytes> decode_base64(std::string_view text) {
+  if (text.empty()) return Bytes{};
+  if (text.size() % 4 != 0 || text.size() > static_cast<size_t>(std::numeric_limits<int>::max())) return std::nullopt;
+  size_t pad = 0;
+  if (text.back() == '=') pad = (text[text.size() - 2] == '=') ? 2 : 1;
+  for (size_t i = 0; i < text.size() - pad; ++i) {
+    char c = text[i];
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
+    if (!ok) return std::nullopt;  // also '=' before the end, whitespace, '-', '_'
+  }
+  Bytes out(text.size() / 4 * 3);
+  int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
+  if (n < 0 || static_cast<size_t>(n) < pad) return std::nullopt;
+  out.resize(static_cast<size_t>(n) - pad);
+  // Canonical form only (no stray bits in the last character).
+  if (encode_base64(out) != text) return std::nullopt;
+  return out;
+}
+
+namespace {
+
+// ---------------------------------------------------------------------------
+// JSON helpers
+
+Response json_response(int status, const json& j) {
+  return Response::json(status, j.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+Unexpected invalid(std::string message) { return make_error(ErrorCode::kInvalidArgument, std::move(message)); }
+
+Result<json> parse_body(const Request& req, bool allow_empty) {
+  if (req.body.empty()) {
+    if (allow_empty) return json::object();
+    return make_error(ErrorCode::kBadEncoding, "the request body must be a JSON object");
+  }
+  json j = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return make_error(ErrorCode::kBadEncoding, "the request body is not valid JSON");
+  if (!j.is_object()) return invalid("the request body must be a JSON object");
+  return j;
+}
+
+std::string field_name(std::string_view prefix, std::string_view key) {
+  return prefix.empty() ? std::string(key) : std::string(prefix) + "." + std::string(key);
+}
+
+Result<std::optional<std::string>> opt_string(const json& obj, std::string_view key, std::string_view prefix = {}) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return std::optional<std::string>();
+  if (!it->is_string()) return invalid("field '" + field_name(prefix, key) + "' must be a string");
+  return std::optional<std::string>(it->get<std::string>());
+}
+
+Result<std::string> req_string(const json& obj, std::string_view key, std::string_view prefix = {}) {
+  DUET_ASSIGN_OR_RETURN(std::optional<std::string> v, opt_string(obj, key, prefix));
+  if (!v) return invalid("field '" + field_name(prefix, key) + "' is required");
+  return std::move(*v);
+}
+
+Result<std::optional<int64_t>> opt_int(const json& obj, std::string_view key) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return std::optional<int64_t>();
+  if (!it->is_number_integer()) return invalid("field '" + std::string(key) + "' must be an integer");
+  if (it->is_number_unsigned() &&
+      it->get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+    return invalid("field '" + std::string(key) + "' is out of range");
+  return std::optional<int64_t>(it->get<int64_t>());
+}
+
+Result<int64_t> req_int(const json& obj, std::string_view key) {
+  DUET_ASSIGN_OR_RETURN(std::optional<int64_t> v, opt_int(obj, key));
+  if (!v) return invalid("field '" + std::string(key) + "' is required");
+  return *v;
+}
+
+Result<const json*> req_array(const json& obj, std::string_view key) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return invalid("field '" + std::string(key) + "' is required");
+  if (!it->is_array()) return invalid("field '" + std::string(key) + "' must be an array");
+  return &*it;
+}
+
+Result<const json*> req_object(const json& obj, std::string_view key) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return invalid("field '" + std::string(key) + "' is required");
+  if (!it->is_object()) return invalid("field '" + std::string(key) + "' must be an object");
+  return &*it;
+}
+
+// Protocol messages go through cosign's strict wire parsers; their errors
+// (bad_encoding, bad_point, bad_scalar) name the field here.
+template <typename T>
+Result<T> parse_wire(const json& j, Result<T> (*parse)(std::string_view), const std::string& what) {
+  if (!j.is_object()) return invalid("'" + what + "' must be an object");
+  auto r = parse(j.dump());
+  if (!r.ok()) return make_error(r.code(), what + ": " + r.error().message);
+  return r;
+}
+
+json wire_json(const std::string& text) { return json::parse(text); }  // our own encoder's output
+
+Result<size_t> parse_limit(const Request& req, size_t def) {
+  auto v = req.query_param("limit");
+  if (!v) return def;
+  if (v->empty() || v->size() > 4) return invalid("limit must be an integer from 1 to 200");
+  size_t n = 0;
+  for (char c : *v) {
+    if (c < '0' || c > '9') return invalid("limit must be an integer from 1 to 200");
+    n = n * 10 + static_cast<size_t>(c - '0');
+  }
+  if (n < 1 || n > 200) return invalid("limit must be an integer from 1 to 200");
+  return n;
+}
+
+// ---------------------------------------------------------------------------
+// Views
+
+json nullable(const std::optional<std::string>& v) { return v ? json(*v) : json(nullptr); }
+
+json tenant_json(const store::Tenant& t) {
+  return json{{"tenant_id", t.tenant_id},
+              {"name", t.name},
+              {"production_active_from", t.production_active_from ? json(*t.production_active_from) : json(nullptr)},
+              {"suspended", t.suspended},
+              {"created_at", t.created_at}};
+}
+
+json credential_json(const core::IssuedCredential& c) {
+  return json{{"app_id", c.app_id}, {"secret", c.secret}, {"environment", core::environment_name(c.environment)}};
+}
+
+json holder_json(const core::HolderView& h) {
+  return json{{"holder_id", h.holder_id},
+              {"name", h.name_masked},
+              {"id_type", h.id_type},
+              {"id_number", h.id_number_masked},
+              {"phone", h.phone_masked},
+              {"status", core::holder_status_name(h.status)},
+              {"attempts_left", h.attempts_left},
+              {"public_key", nullable(h.public_key_hex)},
+              {"key_id", nullable(h.key_id)},
+              {"created_at", h.created_at}};
+}
+
+json order_json(const store::SignOrder& o, const std::string& uri) {
+  json items = json::array();
+  for (const auto& it : o.items) {
+    items.push_back(json{{"kind", it.input_is_digest ? "digest" : "data"},
+                         {"size", it.input.size()},
+                         {"signature", it.signature.empty() ? json(nullptr) : json(to_hex(it.signature))}});
+  }
+  return json{{"order_id", o.order_id},
+              {"holder_id", o.holder_id},
+              {"app_id", o.app_id},
+              {"title", o.title},
+              {"display_text", o.display_text},
+              {"output", core::output_format_name(o.output_format)},
+              {"state", core::order_state_name(o.state)},
+              {"items", std::move(items)},
+              {"expires_at", o.expires_at},
+              {"created_at", o.created_at},
+              {"updated_at", o.updated_at},
+              {"callback_url", o.callback_url},
+              {"uri", uri}};
+}
+
+json holder_order_json(const core::OrderForHolder& h) {
+  json items = json::array();
+  for (size_t i = 0; i < h.order.items.size(); ++i) {
+    json item{{"e", i < h.digests.size() ? to_hex(h.digests[i]) : std::string()}};
+    if (!h.order.items[i].input_is_digest) item["data_base64"] = encode_base64(h.order.items[i].input);
+    items.push_back(std::move(item));
+  }
+  return json{{"order_id", h.order.order_id},
+              {"title", h.order.title},
+              {"display_text", h.order.display_text},
+              {"state", core::order_state_name(h.order.state)},
+              {"expires_at", h.order.expires_at},
+              {"public_key", h.public_key_hex},
+              {"items", std::move(items)}};
+}
+
+json state_json(const store::SignOrder& o) {
+  return json{{"order_id", o.order_id}, {"state", core::order_state_name(o.state)}};
+}
+
+// ---------------------------------------------------------------------------
+// Handler plumbing
+
+using Inner = std::function<Result<Response>(const Request&)>;
+
+Response error_for(const Request& req, const Error& e, bool bearer) {
+  Response r = http::error_response(e, req.request_id);
+  if (r.status >= 500) {
+    // The message of a core error never carries secrets or personal data.
+    log_event("error", "request_failed",
+              {{"request_id", req.request_id}, {"route", req.route}, {"code", std::string(error_code_name(e.code))},
+               {"message", e.message}});
+  }
+  if (r.status == 401 && bearer) r.headers.set("WWW-Authenticate", "Bearer");
+  return r;
+}
+
+http::Handler wrap(Inner fn, bool bearer) {
+  return [fn = std::move(fn), bearer](const Request& req) -> Response {
+    try {
+      Result<Response> r = fn(req);
+      if (r.ok()) return std::move(r).value();
+      return error_for(req, r.error(), bearer);
+    } catch (const json::exception&) {
+      return error_for(req, Error{ErrorCode::kInvalidArgument, "a field has the wrong type"}, bearer);
+    } catch (const std::bad_alloc&) {
+      return error_for(req, Error{ErrorCode::kUnavailable, "out of memory"}, bearer);
+    }
+  };
+}
+
+Result<std::string_view> bearer_token(const Request& req) {
+  auto h = req.header("Authorization");
+  if (!h) return make_error(ErrorCode::kUnauthenticated, "missing Authorization: Bearer token");
+  std::string_view v = *h;
+  if (v.size() < 7 || !http::iequals(v.substr(0, 7), "Bearer "))
+    return make_error(ErrorCode::kUnauthenticated, "Authorization must be a Bearer token");
+  v.remove_prefix(7);
+  while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+  while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
+  if (v.empty()) return make_error(ErrorCode::kUnauthenticated, "empty Bearer token");
+  return v;
+}
+
+std::string header_or_empty(const Request& req, std::string_view name) {
+  auto h = req.header(name);
+  return h ? std::string(*h) : std::string();
+}
+
+struct CounterSpec {
+  const char* name;
+  const char* help;
+  std::atomic<uint64_t> core::CoreMetrics::*field;
+};
+
+constexpr CounterSpec kCoreCounters[] = {
+    {"duet_cosignatures_total", "Items signed by the two-party protocol.", &core::CoreMetrics::cosignatures},
+    {"duet_sign_attempts_total", "Signing attempts counted against holders (step-2 answers).",
+     &core::CoreMetrics::sign_attempts},
+    {"duet_failed_signatures_total", "Final signatures that did not verify (e.g. wrong PIN).",
+     &core::CoreMetrics::failed_signatures},
+    {"duet_holder_locks_total", "Attempts that locked a holder's key.", &core::CoreMetrics::holder_locks},
+    {"duet_enrollments_total", "Completed enrollments (activation codes redeemed).", &core::CoreMetrics::enrollments},
+    {"duet_callbacks_delivered_total", "Webhook deliveries acknowledged with 2xx.",
+     &core::CoreMetrics::callbacks_delivered},
+    {"duet_callbacks_failed_total", "Webhook delivery attempts that failed.", &core::CoreMetrics::callbacks_failed},
+    {"duet_orders_expired_total", "Orders moved to expired by the sweeper.", &core::CoreMetrics::orders_expired},
+};
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+
+struct ApiRoutes::Impl {
+  core::CoreDeps deps;
+  std::shared_ptr<http::MetricsRegistry> metrics;
+  core::AdminService admin;
+  core::BusinessService business;
+  core::HolderService holders;
+
+  std::mutex export_mu;
+
+  // Order ids this process answered for an Idempotency-Key (replay detection
+  // within one second; see api_routes.h).
+  std::mutex idem_mu;
+  std::unordered_set<std::string> idem_seen;
+  std::deque<std::string> idem_fifo;
+  static constexpr size_t kIdemCapacity = 10000;
+
+  Impl(core::CoreDeps d, std::shared_ptr<http::MetricsRegistry> m)
+      : deps(d), metrics(std::move(m)), admin(d), business(d), holders(d) {
+    if (!metrics) metrics = std::make_shared<http::MetricsRegistry>();
+    for (const auto& c : kCoreCounters) metrics->declare(c.name, http::MetricsRegistry::Type::kCounter, c.help);
+  }
+
+  void export_core_metrics() {
+    std::lock_guard<std::mutex> lock(export_mu);
+    for (const auto& c : kCoreCounters) {
+      http::Counter& counter = metrics->counter(c.name);
+      double v = static_cast<double>((deps.metrics.*(c.field)).load());
+      if (v > counter.value()) counter.inc(v - counter.value());
+    }
+  }
+
+  // true when `order_id` was already answered (a replay); records it otherwise.
+  bool idempotent_seen(const std::string& order_id) {
+    std::lock_guard<std::mutex> lock(idem_mu);
+    if (idem_seen.count(order_id)) return true;
+    idem_seen.insert(order_id);
+    idem_fifo.push_back(order_id);
+    if (idem_fifo.size() > kIdemCapacity) {
+      idem_seen.erase(idem_fifo.front());
+      idem_fifo.pop_front();
+    }
+    return false;
+  }
+
+  // --- authentication wrappers ---
+
+  using BizFn = std::function<Result<Response>(const Request&, const core::AppContext&)>;
+  using HolderFn = std::function<Result<Response>(const Request&, const core::HolderContext&)>;
+  using AdminFn = std::function<Result<Response>(const Request&, const core::OperatorContext&)>;
+
+  http::Handler biz(BizFn fn) {
+    return wrap(
+        [this, fn = std::move(fn)](const Request& req) -> Result<Response> {
+          core::SignedRequest sr;
+          sr.method = req.method;
+          sr.path = req.path;    // raw, as received
+          sr.query = req.query;  // raw, as received
+          sr.app_id = header_or_empty(req, "X-Duet-App-Id");
+          sr.timestamp = header_or_empty(req, "X-Duet-Timestamp");
+          sr.nonce = header_or_empty(req, "X-Duet-Nonce");
+          sr.signature = header_or_empty(req, "X-Duet-Signature");
+          sr.body = req.body;
+          DUET_ASSIGN_OR_RETURN(core::AppContext ctx, core::authenticate_business_request(deps, sr));
+          return fn(req, ctx);
+        },
+        false);
+  }
+
+  http::Handler device(HolderFn fn) {
+    return wrap(
+        [this, fn = std::move(fn)](const Request& req) -> Result<Response> {
+          DUET_ASSIGN_OR_RETURN(std::string_view token, bearer_token(req));
+          DUET_ASSIGN_OR_RETURN(core::HolderContext ctx, holders.authenticate_device(token));
+          return fn(req, ctx);
+        },
+        true);
+  }
+
+  http::Handler operator_(AdminFn fn) {
+    return wrap(
+        [this, fn = std::move(fn)](const Request& req) -> Result<Response> {
+          DUET_ASSIGN_OR_RETURN(std::string_view token, bearer_token(req));
+          DUET_ASSIGN_OR_RETURN(core::OperatorContext op, admin.authenticate_operator(token));
+          return fn(req, op);
+        },
+        true);
+  }
+
+  Result<Response> order_response(int status, const core::AppContext& ctx, const store::SignOrder& o) {
+    DUET_ASSIGN_OR_RETURN(std::string uri, business.order_uri(ctx, o.order_id));
+    return json_response(status, order_json(o, uri));
+  }
+
+  // --- Admin API ---
+
+  void admin_routes(http::Router& r) {
+    r.post("/admin/v1/tenants", operator_([this](const Request& req, const core::OperatorContext& op) -> Result<Response> {
+      DUET_ASSIGN_OR_RETURN(json body, parse_body(req, false));
+      DUET_ASSIGN_OR_RETURN(std::string name, req_string(body, "name"));
+      DUET_ASSIGN_OR_RETURN(std::optional<int64_t> from, opt_int(body, "production_active_from"));
+      DUET_ASSIGN_OR_RETURN(store::Tenant t, admin.create_tenant(op, name, from));
+      return json_response(201, tenant_json(t));
+    }));
+    r.get("/admin/v1/tenants", operator_([this](const Request&, const core::OperatorContext& op) -> Result<Response> {
+      DUET_ASSIGN_OR_RETURN(std::vector<store::Tenant> ts, admin.list_tenants(op));
+      json arr = json::array();
+      for (const auto& t : ts) arr.push_back(tenant_json(t));
+      return json_response(200, json{{"tenants", std::move(arr)}});
+    }));
+    r.get("/admin/v1/tenants/{tenant_id}",
+          operator_([this](const Request& req, const core::OperatorContext& op) -> Result<Response> {
+            DUET_ASSIGN_OR_RETURN(store::Tenant t, admin.get_tenant(op, std::string(req.param("tenant_id"))));
+            return json_response(200, tenant_json(t));
+          }));
+    r.post("/admin/v1/tenants/{tenant_id}/activation",
+           operator_([this](const Request& req, const core::OperatorContext& op) -> Result<Response> {
+             DUET_ASSIGN_OR_RETURN(json body, parse_body(req, false));
+             DUET_ASSIGN_OR_RETURN(int64_t from, req_int(body, "production_active_from"));
+             DUET_ASSIGN_OR_RETURN(store::Tenant t,
+                                   admin.set_production_active_from(op, std::string(req.param("tenant_id")), from));
+             return json_response(200, tenant_json(t));
+           }));
+    for (bool suspend : {true, false}) {
+      r.post(suspend ? "/admin/v1/tenants/{tenant_id}/suspend" : "/admin/v1/tenants/{tenant_id}/resume",
+             operator_([this, suspend](const Request& req, const core::OperatorContext& op) -> Result<Response> {
+               DUET_ASSIGN_OR_RETURN(store::Tenant t,
+                                     admin.set_suspended(op, std::string(req.param("tenant_id")), suspend));
+               return json_response(200, tenant_json(t));
+             }));
+    }
+    r.post("/admin/v1/tenants/{tenant_id}/apps",
+           operator_([this](const Request& req, const core::OperatorContext& op) -> Result<Response> {
+             DUET_ASSIGN_OR_RETURN(core::IssuedApp app, admin.create_app(op, std::string(req.param("tenant_id"))));
+             return json_response(
+                 201, json{{"sandbox", credential_json(app.sandbox)}, {"production", credential_json(app.production)}});
+           }));
+    r.get("/admin/v1/tenants/{tenant_id}/apps",
+          operator_([this](const Request& req, const core::OperatorContext& op) -> Result<Response> {
+            std::string tenant_id(req.param("tenant_id"));
+            // An unknown tenant is 404 (list_apps alone would answer an empty list).
+            DUET_TRY_STATUS(admin.get_tenant(op, tenant_id));
+            DUET_ASSIGN_OR_RETURN(std::vector<store::App> apps, admin.list_apps(op, tenant_id));
+            json arr = json::array();
+            for (const auto& a : apps)
+              arr.push_back(json{{"app_id", a.app_id},
+                                 {"environment", core::environment_name(a.environment)},
+                                 {"created_at", a.created_at}});
+            return json_response(200, json{{"apps", std::move(arr)}});
+          }));
+    r.post("/admin/v1/tenants/{tenant_id}/apps/{app_id}/rotate-secret",
+           operator_([this](const Request& req, const core::OperatorContext& op) -> Result<Response> {
+             DUET_ASSIGN_OR_RETURN(core::IssuedCredential c,
+                                   admin.rotate_app_secret(op, std::string(req.param("tenant_id")),
+                                                           std::string(req.param("app_id"))));
+             return json_response(200, credential_json(c));
+           }));
+  }
+
+  // --- Business API ---
+
+  Result<core::NewOrderItem> parse_item(const json& obj, const std::string& prefix) {
+    DUET_ASSIGN_OR_RETURN(std::optional<std::string> data, opt_string(obj, "data_base64", prefix));
+    DUET_ASSIGN_OR_RETURN(std::optional<std::string> digest, opt_string(obj, "digest_hex", prefix));
+    if (data.has_value() == digest.has_value())
+      return invalid((prefix.empty() ? std::string("an order") : prefix) +
+                     " needs exactly one of data_base64, digest_hex" + (prefix.empty() ? " or items" : ""));
+    core::NewOrderItem item;
+    if (data) {
+      if (data->size() > 4 * ((deps.config.order_max_item_bytes + 2) / 3))
+        return invalid(field_name(prefix, "data_base64") + " is larger than the item limit");
+      auto bytes = decode_base64(*data);
+      if (!bytes) return make_error(ErrorCode::kBadEncoding, field_name(prefix, "data_base64") + " is not valid base64");
+      item.input = std::move(*bytes);
+    } else {
+      auto bytes = from_hex_exact(*digest, 32);
+      if (!bytes.ok())
+        return make_error(ErrorCode::kBadEncoding, field_name(prefix, "digest_hex") + " must be 64 hex characters");
+      item.input = std::move(*bytes);
+      item.is_digest = true;
+    }
+    return item;
+  }
+
+  Result<core::NewOrder> parse_order(const Request& req) {
+    DUET_ASSIGN_OR_RETURN(json body, parse_body(req, false));
+    core::NewOrder o;
+    DUET_ASSIGN_OR_RETURN(o.holder_id, req_string(body, "holder_id"));
+    DUET_ASSIGN_OR_RETURN(o.title, req_string(body, "title"));
+    DUET_ASSIGN_OR_RETURN(std::optional<std::string> display, opt_string(body, "display_text"));
+    o.display_text = display.value_or("");
+    DUET_ASSIGN_OR_RETURN(std::optional<std::string> output, opt_string(body, "output"));
+    if (output) {
+      auto f = core::output_format_from_name(*output);
+      if (!f) return invalid("output must be raw or der");
+      o.output = *f;
+    }
+    bool has_items = body.contains("items") && !body["items"].is_null();
+    bool has_single = (body.contains("data_base64") && !body["data_base64"].is_null()) ||
+                      (body.contains("digest_hex") && !body["digest_hex"].is_null());
+    if (has_items == has_single) return invalid("an order needs exactly one of data_base64, digest_hex or items");
+    if (has_items) {
+      DUET_ASSIGN_OR_RETURN(const json* items, req_array(body, "items"));
+      if (items->empty() || items->size() > deps.config.order_max_items)
+        return invalid("items must hold 1 to " + std::to_string(deps.config.order_max_items) + " entries");
+      for (size_t i = 0; i < items->size(); ++i) {
+        std::string prefix = "items[" + std::to_string(i) + "]";
+        if (!(*items)[i].is_object()) return invalid(prefix + " must be an object");
+        DUET_ASSIGN_OR_RETURN(core::NewOrderItem item, parse_item((*items)[i], prefix));
+        o.items.push_back(std::move(item));
+      }
+    } else {
+      DUET_ASSIGN_OR_RETURN(core::NewOrderItem item, parse_item(body, ""));
+      o.items.push_back(std::move(item));
+    }
+    DUET_ASSIGN_OR_RETURN(o.expires_in_seconds, opt_int(body, "expires_in"));
+    DUET_ASSIGN_OR_RETURN(std::optional<std::string> cb, opt_string(body, "callback_url"));
+    o.callback_url = cb.value_or("");
+    o.idempotency_key = header_or_empty(req, "Idempotency-Key");
+    return o;
+  }
+
+  void business_routes(http::Router& r) {
+    r.post("/api/v1/holders", biz([this](const Request& req, const core::AppContext& ctx) -> Result<Response> {
+      DUET_ASSIGN_OR_RETURN(json body, parse_body(req, false));
+      core::NewHolder h;
+      DUET_ASSIGN_OR_RETURN(h.name, req_string(body, "name"));
+      DUET_ASSIGN_OR_RETURN(h.id_number, req_string(body, "id_number"));
+      DUET_ASSIGN_OR_RETURN(h.phone, req_string(body, "phone"));
+      DUET_ASSIGN_OR_RETURN(std::optional<std::string> id_type, opt_string(body, "id_type"));
+      if (id_type) h.id_type = *id_type;
+      DUET_ASSIGN_OR_RETURN(std::optional<std::string> iv, opt_string(body, "identity_verification"));
+      if (iv) {
+        if (*iv != "attested") return invalid("identity_verification must be attested");
+        h.identity_verification = *iv;
+      }
+      DUET_ASSIGN_OR_RETURN(core::HolderView v, business.create_holder(ctx, h));
+      return json_response(201, holder_json(v));
+    }));
+    r.get("/api/v1/holders", biz([this](const Request& req, const core::AppContext& ctx) -> Result<Response> {
+      DUET_ASSIGN_OR_RETURN(size_t limit, parse_limit(req, 50));
+      DUET_ASSIGN_OR_RETURN(core::HolderPage page,
+                            business.list_holders(ctx, req.query_param("cursor").value_or(""), limit));
+      json arr = json::array();
+      for (const auto& h : page.holders) arr.push_back(holder_json(h));
+      return json_response(200, json{{"holders", std::move(arr)}, {"next_cursor", page.next_cursor}});
+    }));
+    r.get("/api/v1/holders/{holder_id}", biz([this](const Request& req, const core::AppContext& ctx) -> Result<Response> {
+      DUET_ASSIGN_OR_RETURN(core::HolderView v, business.get_holder(ctx, std::string(req.param("holder_id"))));
+      return json_response(200, holder_json(v));
+    }));
+    r.post("/api/v1/holders/{holder_id}/lock",
+           biz([this](const Request& req, const core::AppContext& ctx) -> Result<Response> {
+             DUET_ASSIGN_OR_RETURN(core::HolderView v, business.lock_holder(ctx, std::string(req.param("holder_id"))));
+             return json_response(200, holder_json(v));
+           }));
+    r.post("/api/v1/holders/{holder_id}/unlock",
+           biz([this](const Request& req, const core::AppContext& ctx) -> Result<Response> {
+             DUET_ASSIGN_OR_RETURN(core::HolderView v,
+                                   business.unlock_holder(ctx, std::string(req.param("holder_id"))));
+             return json_response(200, holder_json(v));
+           }));
+    r.post("/api/v1/holders/{holder_id}/activation-codes",
+           biz([this](const Request& req, const core::AppContext& ctx) -> Result<Response> {
+             DUET_ASSIGN_OR_RETURN(core::IssuedActivationCode c,
+                                   business.create_activation_code(ctx, std::string(req.param("holder_id"))));
+             Response resp = json_response(201, json{{"code_id", c.code_id},
+                                                     {"holder_id", c.holder_id},
+                                                     {"code", c.code},
+                                                     {"expires_at", c.expires_at},
+                                                     {"uri", c.uri},
+                                                     {"qr_png_base64", encode_base64(c.qr_png)},
+                                                     {"qr_svg", c.qr_svg}});
+             resp.headers.set("Cache-Control", "no-store");
+             return resp;
+           }));
+    r.post("/api/v1/orders", biz([this](const Request& req, const core::AppContext& ctx) -> Result<Response> {
+      DUET_ASSIGN_OR_RETURN(core::NewOrder in, parse_order(req));
+      core::UnixSeconds entered = deps.clock.now();
+      DUET_ASSIGN_OR_RETURN(store::SignOrder o, business.create_order(ctx, in));
+      int status = 201;
+      if (!in.idempotency_key.empty()) {
+        bool seen = idempotent_seen(o.order_id);
+        if (seen || o.created_at < entered) status = 200;
+      }
+      return order_response(status, ctx, o);
+    }));
+    r.get("/api/v1/orders", biz([this](const Request& req, const core::AppContext& ctx) -> Result<Response> {
+      store::OrderFilter f;
+      DUET_ASSIGN_OR_RETURN(f.limit, parse_limit(req, 50));
+      if (auto h = req.query_param("holder_id"); h && !h->empty()) f.holder_id = *h;
+      if (auto s = req.query_param("state"); s && !s->empty()) {
+        auto st = core::order_state_from_name(*s);
+        if (!st) return invalid("state must be one of pending, signing, signed, rejected, expired, cancelled, failed");
+        f.state = *st;
+      }
+      f.cursor = req.query_param("cursor").value_or("");
+      DUET_ASSIGN_OR_RETURN(store::OrderPage page, business.list_orders(ctx, f));
+      json arr = json::array();
+      for (const auto& o : page.orders) {
+        DUET_ASSIGN_OR_RETURN(std::string uri, business.order_uri(ctx, o.order_id));
+        arr.push_back(order_json(o, uri));
+      }
+      return json_response(200, json{{"orders", std::move(arr)}, {"next_cursor", page.next_cursor}});
+    }));
+    r.get("/api/v1/orders/{order_id}", biz([this](const Request& req, const core::AppContext& ctx) -> Result<Response> {
+      DUET_ASSIGN_OR_RETURN(store::SignOrder o, business.get_order(ctx, std::string(req.param("order_id"))));
+      return order_response(200, ctx, o);
+    }));
+    r.post("/api/v1/orders/{order_id}/cancel",
+           biz([this](const Request& req, const core::AppContext& ctx) -> Result<Response> {
+             DUET_ASSIGN_OR_RETURN(store::SignOrder o, business.cancel_order(ctx, std::string(req.param("order_id"))));
+             return order_response(200, ctx, o);
+           }));
+    r.get("/api/v1/orders/{order_id}/qr", biz([this](const Request& req, const core::AppContext& ctx) -> Result<Response> {
+      std::string format = req.query_param("format").value_or("png");
+      if (format != "png" && format != "svg") return invalid("format must be png or svg");
+      DUET_ASSIGN_OR_RETURN(std::string uri, business.order_uri(ctx, std::string(req.param("order_id"))));
+      DUET_ASSIGN_OR_RETURN(qr::QrCode code, qr::encode_qr(uri));
+      Response resp;
+      resp.status = 200;
+      if (format == "svg") {
+        resp.body = qr::to_svg(code);
+        resp.content_type = "image/svg+xml";
+      } else {
+        DUET_ASSIGN_OR_RETURN(Bytes png, qr::to_png(code));
+        resp.body.assign(png.begin(), png.end());
+        resp.content_type = "image/png";
+      }
+      return resp;
+    }));
+  }
+
+  // --- Holder API ---
+
+  void holder_routes(http::Router& r) {
+    r.post("/app/v1/activations", wrap(
+                                      [this](const Request& req) -> Result<Response> {
+                                        DUET_ASSIGN_OR_RETURN(json body, parse_body(req, false));
+                                        DUET_ASSIGN_OR_RETURN(std::string code, req_string(body, "code"));
+                                        DUET_ASSIGN_OR_RETURN(const json* kg, req_object(body, "keygen"));
+                                        DUET_ASSIGN_OR_RETURN(cosign::KeygenRequest kreq,
+                                                              parse_wire(*kg, &cosign::parse_keygen_request, "keygen"));
+                                        DUET_ASSIGN_OR_RETURN(core::Activation a,
+                                                              holders.redeem_activation(code, kreq));
+                                        Response resp = json_response(
+                                            201, json{{"holder_id", a.holder_id},
+                                                      {"device_token", a.device_token},
+                                                      {"keygen", wire_json(cosign::to_json(a.keygen_response))}});
+                                        resp.headers.set("Cache-Control", "no-store");
+                                        return resp;
+                                      },
+                                      false));
+    r.get("/app/v1/orders", device([this](const Request&, const core::HolderContext& ctx) -> Result<Response> {
+      DUET_ASSIGN_OR_RETURN(std::vector<core::OrderForHolder> orders, holders.pending_orders(ctx, 100));
+      json arr = json::array();
+      for (const auto& o : orders) arr.push_back(holder_order_json(o));
+      return json_response(200, json{{"orders", std::move(arr)}});
+    }));
+    r.get("/app/v1/orders/{order_id}", device([this](const Request& req, const core::HolderContext& ctx) -> Result<Response> {
+      DUET_ASSIGN_OR_RETURN(core::OrderForHolder o, holders.order_details(ctx, std::string(req.param("order_id"))));
+      return json_response(200, holder_order_json(o));
+    }));
+    r.post("/app/v1/orders/{order_id}/sessions",
+           device([this](const Request& req, const core::HolderContext& ctx) -> Result<Response> {
+             DUET_ASSIGN_OR_RETURN(json body, parse_body(req, false));
+             DUET_ASSIGN_OR_RETURN(std::string session_id, req_string(body, "session_id"));
+             DUET_ASSIGN_OR_RETURN(const json* items, req_array(body, "items"));
+             if (items->size() > deps.config.order_max_items) return invalid("too many items");
+             std::vector<cosign::SignRequest> requests;
+             for (size_t i = 0; i < items->size(); ++i) {
+               DUET_ASSIGN_OR_RETURN(cosign::SignRequest sr, parse_wire((*items)[i], &cosign::parse_sign_request,
+                                                                        "items[" + std::to_string(i) + "]"));
+               requests.push_back(std::move(sr));
+             }
+             DUET_ASSIGN_OR_RETURN(core::SignStart start, holders.start_signing(ctx, std::string(req.param("order_id")),
+                                                                              session_id, requests));
+             json arr = json::array();
+             for (const auto& resp : start.responses) arr.push_back(wire_json(cosign::to_json(resp)));
+             return json_response(201, json{{"session_id", start.session_id},
+                                            {"attempts_left", start.attempts_left},
+                                            {"items", std::move(arr)}});
+           }));
+    r.post("/app/v1/orders/{order_id}/sessions/{session_id}/finish",
+           device([this](const Request& req, const core::HolderContext& ctx) -> Result<Response> {
+             DUET_ASSIGN_OR_RETURN(json body, parse_body(req, false));
+             DUET_ASSIGN_OR_RETURN(const json* items, req_array(body, "items"));
+             if (items->size() > deps.config.order_max_items) return invalid("too many items");
+             std::vector<cosign::SignFinish> finishes;
+             for (size_t i = 0; i < items->size(); ++i) {
+               DUET_ASSIGN_OR_RETURN(cosign::SignFinish f, parse_wire((*items)[i], &cosign::parse_sign_finish,
+                                                                      "items[" + std::to_string(i) + "]"));
+               finishes.push_back(std::move(f));
+             }
+             DUET_ASSIGN_OR_RETURN(store::SignOrder o,
+                                   holders.finish_signing(ctx, std::string(req.param("order_id")),
+                                                          std::string(req.param("session_id")), finishes));
+             return json_response(200, state_json(o));
+           }));
+    r.post("/app/v1/orders/{order_id}/reject",
+           device([this](const Request& req, const core::HolderContext& ctx) -> Result<Response> {
+             DUET_ASSIGN_OR_RETURN(store::SignOrder o, holders.reject_order(ctx, std::string(req.param("order_id"))));
+             return json_response(200, state_json(o));
+           }));
+  }
+
+  void ops_routes(http::Router& r) {
+    r.get("/metrics", [this](const Request&) {
+      export_core_metrics();
+      Response resp;
+      resp.status = 200;
+      resp.content_type = "text/plain; version=0.0.4; charset=utf-8";
+      resp.body = metrics->render();
+      return resp;
+    });
+  }
+};
+
+ApiRoutes::ApiRoutes(core::CoreDeps deps, std::shared_ptr<http::MetricsRegistry> metrics)
+    : impl_(std::make_unique<Impl>(deps, std::move(metrics))) {}
+ApiRoutes::~ApiRoutes() = default;
+
+void ApiRoutes::register_routes(http::Router& router) {
+  impl_->ops_routes(router);
+  impl_->admin_routes(router);
+  impl_->business_routes(router);
+  impl_->holder_routes(router);
+}
+
+void ApiRoutes::export_core_metrics() { impl_->export_core_metrics(); }
+core::AdminService& ApiRoutes::admin() { return impl_->admin; }
+core::BusinessService& ApiRoutes::business() { return impl_->business; }
+core::HolderService& ApiRoutes::holders() { return impl_->holders; }
+
+}  // namespace duet::server

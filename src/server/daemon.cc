@@ -1,0 +1,347 @@
+#include "server/daemon.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+#include <toml++/toml.h>
+
+#include "core/admin_service.h"
+#include "http/server.h"
+#include "keys/data_protector.h"
+#include "server/api_routes.h"
+#include "server/log.h"
+#include "server/workers.h"
+#include "store/sqlite_store.h"
+
+namespace duet::server {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+Unexpected bad(std::string message) { return make_error(ErrorCode::kInvalidArgument, std::move(message)); }
+
+Result<int64_t> toml_int(const toml::node& n, std::string_view key) {
+  auto v = n.value<int64_t>();
+  if (!n.is_integer() || !v) return bad("service." + std::string(key) + " must be an integer");
+  return *v;
+}
+
+Result<std::string> toml_string(const toml::node& n, std::string_view key) {
+  auto v = n.value<std::string>();
+  if (!n.is_string() || !v) return bad("service." + std::string(key) + " must be a string");
+  return *v;
+}
+
+Result<int64_t> parse_int(std::string_view name, const std::string& v) {
+  try {
+    size_t pos = 0;
+    long long n = std::stoll(v, &pos, 10);
+    if (pos != v.size()) return bad(std::string(name) + " must be an integer");
+    return static_cast<int64_t>(n);
+  } catch (const std::exception&) {
+    return bad(std::string(name) + " must be an integer");
+  }
+}
+
+std::optional<bool> parse_bool(std::string v) {
+  for (auto& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (v == "1" || v == "true" || v == "yes" || v == "on") return true;
+  if (v == "0" || v == "false" || v == "no" || v == "off") return false;
+  return std::nullopt;
+}
+
+Status read_service_table(const toml::table& t, ServiceConfig& s) {
+  core::CoreConfig& c = s.core;
+  for (const auto& [k, node] : t) {
+    std::string_view key = k.str();
+    auto int_key = [&](auto& field) -> Status {
+      DUET_ASSIGN_OR_RETURN(int64_t v, toml_int(node, key));
+      if (v < 0) return bad("service." + std::string(key) + " must not be negative");
+      field = static_cast<std::remove_reference_t<decltype(field)>>(v);
+      return Status::Ok();
+    };
+    Status st;
+    if (key == "data_dir") {
+      DUET_ASSIGN_OR_RETURN(s.data_dir, toml_string(node, key));
+    } else if (key == "public_url") {
+      DUET_ASSIGN_OR_RETURN(c.public_url, toml_string(node, key));
+    } else if (key == "max_failed_attempts") st = int_key(c.max_failed_attempts);
+    else if (key == "request_window_seconds") st = int_key(c.request_window_seconds);
+    else if (key == "activation_code_ttl_seconds") st = int_key(c.activation_code_ttl_seconds);
+    else if (key == "activation_code_attempts") st = int_key(c.activation_code_attempts);
+    else if (key == "order_default_ttl_seconds") st = int_key(c.order_default_ttl_seconds);
+    else if (key == "order_max_ttl_seconds") st = int_key(c.order_max_ttl_seconds);
+    else if (key == "order_max_items") st = int_key(c.order_max_items);
+    else if (key == "order_max_item_bytes") st = int_key(c.order_max_item_bytes);
+    else if (key == "title_max_chars") st = int_key(c.title_max_chars);
+    else if (key == "display_text_max_bytes") st = int_key(c.display_text_max_bytes);
+    else if (key == "callback_max_attempts") st = int_key(c.callback_max_attempts);
+    else if (key == "callback_first_backoff_seconds") st = int_key(c.callback_first_backoff_seconds);
+    else if (key == "callback_max_backoff_seconds") st = int_key(c.callback_max_backoff_seconds);
+    else if (key == "callback_timeout_ms") st = int_key(c.callback_timeout_ms);
+    else if (key == "callback_poll_ms") st = int_key(s.callback_poll_ms);
+    else if (key == "expiry_interval_ms") st = int_key(s.expiry_interval_ms);
+    else if (key == "nonce_prune_interval_seconds") st = int_key(s.nonce_prune_interval_seconds);
+    else if (key == "store_max_connections") st = int_key(s.store_max_connections);
+    else return bad("service: unknown key '" + std::string(key) + "'");
+    if (!st.ok()) return st;
+  }
+  return Status::Ok();
+}
+
+Status apply_service_env(DaemonConfig& c, const http::EnvLookup& env) {
+  if (auto v = env("DUET_DATA_DIR")) c.service.data_dir = *v;
+  if (auto v = env("DUET_PUBLIC_URL")) c.service.core.public_url = *v;
+  if (auto v = env("DUET_MAX_FAILED_ATTEMPTS")) {
+    DUET_ASSIGN_OR_RETURN(int64_t n, parse_int("DUET_MAX_FAILED_ATTEMPTS", *v));
+    c.service.core.max_failed_attempts = static_cast<int>(n);
+  }
+  if (auto v = env("DUET_DEV")) {
+    auto b = parse_bool(*v);
+    if (!b) return bad("DUET_DEV must be a boolean");
+    c.dev = *b;
+  }
+  return Status::Ok();
+}
+
+Result<std::string> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return bad("cannot read config file " + path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Creates `dir` with mode 0700 if missing (parents as needed).
+Status prepare_data_dir(const std::string& dir) {
+  std::error_code ec;
+  if (fs::exists(dir, ec)) {
+    if (!fs::is_directory(dir, ec)) return bad("data_dir " + dir + " is not a directory");
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) == 0 && (st.st_mode & 077) != 0)
+      log_event("warn", "data_dir_permissions", {{"path", dir}, {"message", "group/other access; expected 0700"}});
+    return Status::Ok();
+  }
+  fs::path p(dir);
+  if (p.has_parent_path() && !p.parent_path().empty()) {
+    fs::create_directories(p.parent_path(), ec);
+    if (ec) return make_error(ErrorCode::kUnavailable, "cannot create " + p.parent_path().string() + ": " + ec.message());
+  }
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+    return make_error(ErrorCode::kUnavailable, "cannot create data_dir " + dir + ": " + std::strerror(errno));
+  ::chmod(dir.c_str(), 0700);  // whatever the umask
+  return Status::Ok();
+}
+
+Status write_file_atomically(const std::string& path, const std::string& content) {
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return make_error(ErrorCode::kUnavailable, "cannot write " + tmp);
+    out << content;
+    if (!out) return make_error(ErrorCode::kUnavailable, "cannot write " + tmp);
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) return make_error(ErrorCode::kUnavailable, "cannot rename " + tmp + ": " + ec.message());
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status DaemonConfig::validate() const {
+  DUET_TRY_STATUS(http.validate());
+  const core::CoreConfig& c = service.core;
+  if (service.data_dir.empty()) return bad("service.data_dir must not be empty");
+  if (c.public_url.rfind("http://", 0) != 0 && c.public_url.rfind("https://", 0) != 0)
+    return bad("service.public_url must be an http(s) URL");
+  if (c.max_failed_attempts < 1 || c.max_failed_attempts > 100) return bad("service.max_failed_attempts must be 1..100");
+  if (c.request_window_seconds < 10 || c.request_window_seconds > 3600)
+    return bad("service.request_window_seconds must be 10..3600");
+  if (c.activation_code_ttl_seconds < 60) return bad("service.activation_code_ttl_seconds must be >= 60");
+  if (c.activation_code_attempts < 1) return bad("service.activation_code_attempts must be >= 1");
+  if (c.order_default_ttl_seconds < 60 || c.order_default_ttl_seconds > c.order_max_ttl_seconds)
+    return bad("service.order_default_ttl_seconds must be 60..order_max_ttl_seconds");
+  if (c.order_max_items < 1 || c.order_max_items > 1000) return bad("service.order_max_items must be 1..1000");
+  if (c.order_max_item_bytes < 1) return bad("service.order_max_item_bytes must be >= 1");
+  if (c.title_max_chars < 1 || c.display_text_max_bytes < 1) return bad("service title/display limits must be >= 1");
+  if (c.callback_max_attempts < 1) return bad("service.callback_max_attempts must be >= 1");
+  if (c.callback_first_backoff_seconds < 1 || c.callback_max_backoff_seconds < c.callback_first_backoff_seconds)
+    return bad("service callback backoff must be 1 <= first <= max");
+  if (c.callback_timeout_ms < 100) return bad("service.callback_timeout_ms must be >= 100");
+  if (service.callback_poll_ms < 10 || service.expiry_interval_ms < 10 || service.nonce_prune_interval_seconds < 1)
+    return bad("service worker intervals are too small");
+  if (service.store_max_connections < 1 || service.store_max_connections > 64)
+    return bad("service.store_max_connections must be 1..64");
+  return Status::Ok();
+}
+
+Result<DaemonConfig> parse_daemon_config(std::string_view toml_text, const http::EnvLookup& env) {
+  DaemonConfig c;
+  DUET_ASSIGN_OR_RETURN(c.http, http::parse_server_config(toml_text, env));
+  try {
+    toml::table root = toml::parse(toml_text);
+    if (const toml::node* s = root.get("service")) {
+      const toml::table* t = s->as_table();
+      if (!t) return bad("[service] must be a table");
+      DUET_TRY_STATUS(read_service_table(*t, c.service));
+    }
+  } catch (const toml::parse_error& e) {
+    return make_error(ErrorCode::kInvalidArgument, std::string("config: ") + std::string(e.description()));
+  }
+  DUET_TRY_STATUS(apply_service_env(c, env));
+  return c;
+}
+
+Result<DaemonConfig> load_daemon_config(const CommandLine& cli, const http::EnvLookup& env) {
+  std::string text;
+  if (!cli.config_path.empty()) {
+    DUET_ASSIGN_OR_RETURN(text, read_file(cli.config_path));
+  }
+  DUET_ASSIGN_OR_RETURN(DaemonConfig c, parse_daemon_config(text, env));
+  if (cli.data_dir) c.service.data_dir = *cli.data_dir;
+  if (cli.public_url) c.service.core.public_url = *cli.public_url;
+  if (cli.listen) {
+    DUET_ASSIGN_OR_RETURN(auto hp, http::parse_listen(*cli.listen));
+    c.http.listen_host = hp.first;
+    c.http.listen_port = hp.second;
+  }
+  if (cli.dev) c.dev = true;
+  if (c.dev && c.http.tls_cert.empty() && c.http.tls_dev_dir.empty())
+    c.http.tls_dev_dir = (fs::path(c.service.data_dir) / "tls").string();
+  DUET_TRY_STATUS(c.validate());
+  return c;
+}
+
+// ---------------------------------------------------------------------------
+
+struct Daemon::Impl {
+  DaemonConfig config;
+  std::unique_ptr<store::Store> store;
+  std::unique_ptr<keys::DataProtector> protector;
+  core::SystemClock system_clock;
+  const core::Clock* clock = nullptr;
+  core::CoreMetrics core_metrics;
+  std::unique_ptr<core::CoreDeps> deps;
+  std::shared_ptr<http::MetricsRegistry> metrics = std::make_shared<http::MetricsRegistry>();
+  std::unique_ptr<ApiRoutes> api;
+  std::unique_ptr<Workers> workers;
+  std::unique_ptr<http::Server> server;
+  std::vector<http::Router::RouteInfo> route_list;
+  bool started = false;
+  bool stopped = false;
+
+  std::string path(const char* name) const { return (fs::path(config.service.data_dir) / name).string(); }
+};
+
+Daemon::Daemon() : impl_(std::make_unique<Impl>()) {}
+
+Daemon::~Daemon() { stop(); }
+
+Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config, DaemonOptions options) {
+  DUET_TRY_STATUS(config.validate());
+  std::unique_ptr<Daemon> d(new Daemon());
+  Impl& m = *d->impl_;
+  m.config = std::move(config);
+  const std::string& dir = m.config.service.data_dir;
+  DUET_TRY_STATUS(prepare_data_dir(dir));
+  std::error_code ec;
+  fs::remove(m.path("duetd.port"), ec);  // a stale one would mislead whoever waits for it
+
+  store::SqliteStoreOptions so;
+  so.path = m.path("duet.db");
+  so.max_connections = m.config.service.store_max_connections;
+  auto st = store::open_sqlite_store(so);
+  if (!st.ok()) return make_error(st.code(), "store " + so.path + ": " + st.error().message);
+  m.store = std::move(*st);
+
+  auto kp = keys::open_local_key_file(m.path("kek.key"), true);
+  if (!kp.ok()) return make_error(kp.code(), "key file " + m.path("kek.key") + ": " + kp.error().message);
+  m.protector = std::move(*kp);
+
+  m.clock = options.clock ? options.clock : &m.system_clock;
+  m.deps = std::make_unique<core::CoreDeps>(core::CoreDeps{*m.store, *m.protector, *m.clock,
+                                                           crypto::SystemRandom::instance(), m.config.service.core,
+                                                           m.core_metrics});
+  m.api = std::make_unique<ApiRoutes>(*m.deps, m.metrics);
+  auto token = m.api->admin().bootstrap_admin_token(m.path("admin.token"));
+  if (!token.ok()) return make_error(token.code(), "admin token: " + token.error().message);
+
+  WorkerOptions wo;
+  wo.callback_poll = std::chrono::milliseconds(m.config.service.callback_poll_ms);
+  wo.expiry_interval = std::chrono::milliseconds(m.config.service.expiry_interval_ms);
+  wo.nonce_prune_interval = std::chrono::seconds(m.config.service.nonce_prune_interval_seconds);
+  m.workers = std::make_unique<Workers>(*m.deps, wo, std::move(options.webhook_sender));
+
+  http::Router router;
+  m.api->register_routes(router);
+  http::ServerOptions sopts;
+  sopts.metrics = m.metrics;
+  sopts.access_log = options.access_log;
+  if (!sopts.access_log && m.config.http.access_log) {
+    // stdout carries only duetd's startup line; every log line goes to stderr.
+    auto logger = std::make_shared<spdlog::logger>("duet.access", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+    logger->set_pattern("%v");
+    logger->set_level(spdlog::level::info);
+    logger->flush_on(spdlog::level::info);
+    sopts.access_log = std::move(logger);
+  }
+  Impl* impl = &m;
+  sopts.readiness = [impl] {
+    return impl->store->schema_version().ok() && impl->protector->check().ok();
+  };
+  m.server = std::make_unique<http::Server>(m.config.http, std::move(router), std::move(sopts));
+  m.route_list = m.server->routes();
+  return d;
+}
+
+Status Daemon::start() {
+  Impl& m = *impl_;
+  if (m.started) return make_error(ErrorCode::kBadState, "already started");
+  m.started = true;
+  DUET_TRY_STATUS(m.server->start());
+  m.workers->start();
+  Status w = write_file_atomically(m.path("duetd.port"), std::to_string(m.server->port()) + "\n");
+  if (!w.ok()) log_event("warn", "port_file", {{"message", w.error().message}});
+  log_event("info", "started",
+            {{"url", url()}, {"data_dir", m.config.service.data_dir}, {"tls", m.server->tls() ? "true" : "false"}});
+  return Status::Ok();
+}
+
+void Daemon::stop() {
+  Impl& m = *impl_;
+  if (!m.started || m.stopped) return;
+  m.stopped = true;
+  log_event("info", "stopping");
+  m.server->stop();   // stop accepting, drain in-flight requests
+  m.workers->stop();  // finish the current iterations
+  std::error_code ec;
+  fs::remove(m.path("duetd.port"), ec);
+  log_event("info", "stopped");
+}
+
+uint16_t Daemon::port() const { return impl_->server->port(); }
+bool Daemon::tls() const { return impl_->server->tls(); }
+
+std::string Daemon::url() const {
+  const std::string& host = impl_->config.http.listen_host;
+  std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  return std::string(tls() ? "https" : "http") + "://" + h + ":" + std::to_string(port());
+}
+
+bool Daemon::ready() { return impl_->store->schema_version().ok() && impl_->protector->check().ok(); }
+std::vector<http::Router::RouteInfo> Daemon::routes() const { return impl_->route_list; }
+const DaemonConfig& Daemon::config() const { return impl_->config; }
+core::CoreMetrics& Daemon::core_metrics() { return impl_->core_metrics; }
+std::string Daemon::admin_token_path() const { return impl_->path("admin.token"); }
+std::string Daemon::port_file_path() const { return impl_->path("duetd.port"); }
+
+}  // namespace duet::server

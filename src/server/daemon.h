@@ -1,0 +1,135 @@
+// duetd as a library: configuration, the data directory, and the lifetime of
+// store, keys, services, HTTP server and background workers.
+//
+// Configuration = defaults < TOML file < environment < command line. The TOML
+// file holds the [http] table of http::ServerConfig (see http/config.h, read
+// by http::parse_server_config) and this [service] table (all keys optional;
+// unknown keys are an error, to catch typos):
+//
+//   [service]
+//   data_dir                    = "./duet-data"  # holds duet.db (SQLite), kek.key, admin.token,
+//                                                 #   duetd.port and tls/ (with --dev); created with
+//                                                 #   mode 0700 if missing. env DUET_DATA_DIR
+//   public_url                  = "https://localhost:8443"  # base of the duet:// links (server=…)
+//                                                 #   in QR codes; env DUET_PUBLIC_URL
+//   max_failed_attempts         = 5      # consecutive failed signings that lock a holder's key;
+//                                        #   env DUET_MAX_FAILED_ATTEMPTS
+//   request_window_seconds      = 300    # ±window of X-Duet-Timestamp; nonces are kept 2× as long
+//   activation_code_ttl_seconds = 600    # lifetime of an activation code
+//   activation_code_attempts    = 5      # bad key-generation proofs before a code dies
+//   order_default_ttl_seconds   = 86400  # an order's expires_in when the request has none
+//   order_max_ttl_seconds       = 2592000  # largest expires_in accepted (30 days)
+//   order_max_items             = 100    # items per batch order
+//   order_max_item_bytes        = 262144 # data bytes per item (keep below [http] max_body_bytes)
+//   title_max_chars             = 200    # order title length
+//   display_text_max_bytes      = 4096   # order display_text length
+//   callback_max_attempts       = 12     # webhook deliveries before a job is given up
+//   callback_first_backoff_seconds = 5   # first retry delay, doubling …
+//   callback_max_backoff_seconds   = 3600  # … up to this
+//   callback_timeout_ms         = 5000   # one webhook POST, connect included
+//   callback_poll_ms            = 500    # how often the dispatcher looks for due callbacks
+//   expiry_interval_ms          = 1000   # how often past-due orders are expired
+//   nonce_prune_interval_seconds = 60    # how often old request nonces are forgotten
+//   store_max_connections       = 4      # SQLite connection pool size
+//
+// Command line (duetd): --config FILE, --data-dir DIR (= data_dir), --listen
+// HOST:PORT (= [http] listen), --public-url URL (= public_url), --dev (HTTPS
+// with a self-signed certificate in <data_dir>/tls unless [http.tls] cert/key
+// are set; env DUET_DEV=1 as well).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "core/config.h"
+#include "core/callbacks.h"
+#include "core/core_deps.h"
+#include "http/config.h"
+#include "http/router.h"
+
+namespace spdlog {
+class logger;
+}
+
+namespace duet::server {
+
+struct ServiceConfig {
+  std::string data_dir = "./duet-data";
+  int64_t callback_poll_ms = 500;
+  int64_t expiry_interval_ms = 1000;
+  int64_t nonce_prune_interval_seconds = 60;
+  int store_max_connections = 4;
+  core::CoreConfig core;  // public_url, max_failed_attempts, order limits, callbacks …
+};
+
+struct DaemonConfig {
+  http::ServerConfig http;
+  ServiceConfig service;
+  bool dev = false;
+
+  // Ranges of the [service] keys and the [http] validation.
+  Status validate() const;
+};
+
+struct CommandLine {
+  std::string config_path;
+  std::optional<std::string> data_dir;
+  std::optional<std::string> listen;
+  std::optional<std::string> public_url;
+  bool dev = false;
+};
+
+// TOML text → config, then environment overrides (no command line, no validation).
+Result<DaemonConfig> parse_daemon_config(std::string_view toml_text, const http::EnvLookup& env = http::process_env);
+
+// The whole chain: file (if any) < environment < command line, validated;
+// --dev fills http.tls_dev_dir with <data_dir>/tls when no certificate is set.
+Result<DaemonConfig> load_daemon_config(const CommandLine& cli, const http::EnvLookup& env = http::process_env);
+
+struct DaemonOptions {
+  // Null: the system clock. Tests may pass their own (it must outlive the daemon).
+  const core::Clock* clock = nullptr;
+  // Null: libcurl. Tests may record instead.
+  std::unique_ptr<core::WebhookSender> webhook_sender;
+  // Access log destination when config.http.access_log (null: JSON lines on
+  // stderr, next to the daemon's own logs; stdout is left to the caller).
+  std::shared_ptr<spdlog::logger> access_log;
+};
+
+class Daemon {
+ public:
+  // Prepares the data directory (mode 0700 when created), opens <data_dir>/duet.db,
+  // <data_dir>/kek.key (created if missing), bootstraps <data_dir>/admin.token,
+  // builds the routes. Nothing listens yet.
+  static Result<std::unique_ptr<Daemon>> create(DaemonConfig config, DaemonOptions options = {});
+  ~Daemon();  // stop()
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  // Binds and serves, starts the workers, writes <data_dir>/duetd.port.
+  Status start();
+  // Graceful: stop accepting, drain in-flight requests, stop the workers,
+  // remove duetd.port. Idempotent; not from a handler.
+  void stop();
+
+  uint16_t port() const;
+  bool tls() const;
+  std::string url() const;  // e.g. "https://127.0.0.1:8443"
+  bool ready();             // store schema readable and keys usable
+  std::vector<http::Router::RouteInfo> routes() const;
+  const DaemonConfig& config() const;
+  core::CoreMetrics& core_metrics();
+  std::string admin_token_path() const;
+  std::string port_file_path() const;
+
+ private:
+  Daemon();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace duet::server

@@ -1,0 +1,129 @@
+#include "server/workers.h"
+
+#include <unistd.h>
+
+#include "base/bytes.h"
+#include "crypto/random.h"
+#include "httpclient/http_client.h"
+#include "server/log.h"
+
+namespace duet::server {
+
+struct CurlWebhookSender::Impl {
+  httpclient::HttpClient client;
+};
+
+CurlWebhookSender::CurlWebhookSender() : impl_(std::make_unique<Impl>()) {}
+CurlWebhookSender::~CurlWebhookSender() = default;
+
+Result<int> CurlWebhookSender::post(const std::string& url, const std::vector<Header>& headers,
+                                    const std::string& body, int timeout_ms) {
+  httpclient::HttpRequest req;
+  req.method = "POST";
+  req.url = url;
+  req.headers.emplace_back("Content-Type", "application/json");
+  req.headers.emplace_back("User-Agent", "duetd-webhook/1");
+  for (const auto& h : headers) req.headers.emplace_back(h.name, h.value);
+  req.body = body;
+  req.timeout_ms = timeout_ms > 0 ? timeout_ms : 5000;
+  req.max_response_bytes = 64 * 1024;  // the answer is not read beyond its status
+  DUET_ASSIGN_OR_RETURN(httpclient::HttpResponse resp, impl_->client.perform(req));
+  return resp.status;
+}
+
+namespace {
+std::string default_worker_id() {
+  uint8_t rnd[4] = {};
+  (void)crypto::SystemRandom::instance().fill(std::span<uint8_t>(rnd, sizeof rnd));
+  return "duetd-" + std::to_string(::getpid()) + "-" + to_hex(ByteView(rnd, sizeof rnd));
+}
+}  // namespace
+
+Workers::Workers(core::CoreDeps deps, WorkerOptions options, std::unique_ptr<core::WebhookSender> sender)
+    : deps_(deps), options_(std::move(options)), sender_(std::move(sender)) {
+  if (options_.worker_id.empty()) options_.worker_id = default_worker_id();
+  if (!sender_) sender_ = std::make_unique<CurlWebhookSender>();
+  dispatcher_ = std::make_unique<core::CallbackDispatcher>(deps_, *sender_, options_.worker_id);
+}
+
+Workers::~Workers() { stop(); }
+
+void Workers::start() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (started_) return;
+  started_ = true;
+  threads_.emplace_back([this] { loop("callbacks", options_.callback_poll, &Workers::dispatch_callbacks); });
+  threads_.emplace_back([this] { loop("expiry", options_.expiry_interval, &Workers::expire_orders); });
+  threads_.emplace_back([this] { loop("nonce_prune", options_.nonce_prune_interval, &Workers::prune_nonces); });
+}
+
+void Workers::stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  for (auto& t : threads_)
+    if (t.joinable()) t.join();
+  threads_.clear();
+}
+
+bool Workers::wait_for(std::chrono::milliseconds d) {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait_for(lock, d, [this] { return stopping_; });
+  return !stopping_;
+}
+
+void Workers::loop(const char* name, std::chrono::milliseconds interval, void (Workers::*step)()) {
+  log_event("info", "worker_started", {{"worker", name}});
+  while (true) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) break;
+    }
+    try {
+      (this->*step)();
+    } catch (const std::exception& e) {
+      log_event("error", "worker_exception", {{"worker", name}, {"message", e.what()}});
+    } catch (...) {
+      log_event("error", "worker_exception", {{"worker", name}});
+    }
+    if (!wait_for(interval)) break;
+  }
+  log_event("info", "worker_stopped", {{"worker", name}});
+}
+
+void Workers::dispatch_callbacks() {
+  // Drain what is due, batch by batch, but give stop() a chance between batches.
+  for (int round = 0; round < 64; ++round) {
+    auto n = dispatcher_->run_once(options_.callback_batch);
+    if (!n.ok()) {
+      log_event("warn", "callback_dispatch_failed",
+                {{"code", std::string(error_code_name(n.code()))}, {"message", n.error().message}});
+      return;
+    }
+    if (*n < options_.callback_batch) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return;
+  }
+}
+
+void Workers::expire_orders() {
+  auto n = core::expire_due_orders(deps_);
+  if (!n.ok()) {
+    log_event("warn", "expiry_sweep_failed",
+              {{"code", std::string(error_code_name(n.code()))}, {"message", n.error().message}});
+  } else if (*n > 0) {
+    log_event("info", "orders_expired", {{"count", std::to_string(*n)}});
+  }
+}
+
+void Workers::prune_nonces() {
+  auto n = deps_.store.prune_nonces(deps_.clock.now() - 2 * deps_.config.request_window_seconds);
+  if (!n.ok()) {
+    log_event("warn", "nonce_prune_failed",
+              {{"code", std::string(error_code_name(n.code()))}, {"message", n.error().message}});
+  }
+}
+
+}  // namespace duet::server

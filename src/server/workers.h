@@ -1,0 +1,75 @@
+// Background work of duetd, each loop on its own thread with a clean stop:
+//   - callback dispatcher: core::CallbackDispatcher over a libcurl
+//     WebhookSender, polled every callback_poll (default 500 ms);
+//   - expiry sweeper: core::expire_due_orders every expiry_interval (1 s);
+//   - nonce pruning: store.prune_nonces(now - 2 × request window) every
+//     nonce_prune_interval (60 s).
+// A failing iteration is logged (code and message only) and the loop goes on.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/callbacks.h"
+#include "core/core_deps.h"
+
+namespace duet::server {
+
+// Webhook delivery over httpclient::HttpClient (one connection kept per
+// sender; a sender is used by one thread). Redirects are not followed.
+class CurlWebhookSender final : public core::WebhookSender {
+ public:
+  CurlWebhookSender();
+  ~CurlWebhookSender() override;
+  Result<int> post(const std::string& url, const std::vector<Header>& headers, const std::string& body,
+                   int timeout_ms) override;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+struct WorkerOptions {
+  std::string worker_id;  // lease owner name for callbacks; default "duetd-<pid>-<random>"
+  std::chrono::milliseconds callback_poll{500};
+  std::chrono::milliseconds expiry_interval{1000};
+  std::chrono::milliseconds nonce_prune_interval{60000};
+  size_t callback_batch = 16;
+};
+
+class Workers {
+ public:
+  // `deps` must outlive this object. `sender` null: a CurlWebhookSender.
+  Workers(core::CoreDeps deps, WorkerOptions options = {}, std::unique_ptr<core::WebhookSender> sender = nullptr);
+  ~Workers();  // stop()
+  Workers(const Workers&) = delete;
+  Workers& operator=(const Workers&) = delete;
+
+  void start();
+  // Wakes every loop, lets the current iteration finish and joins. Idempotent.
+  void stop();
+
+ private:
+  void loop(const char* name, std::chrono::milliseconds interval, void (Workers::*step)());
+  void dispatch_callbacks();
+  void expire_orders();
+  void prune_nonces();
+  bool wait_for(std::chrono::milliseconds d);  // false once stopping
+
+  core::CoreDeps deps_;
+  WorkerOptions options_;
+  std::unique_ptr<core::WebhookSender> sender_;
+  std::unique_ptr<core::CallbackDispatcher> dispatcher_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  bool started_ = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace duet::server
