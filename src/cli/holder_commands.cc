@@ -16,6 +16,7 @@ struct HolderOptions {
   std::string state_file;
 
   std::string holder_id;
+  std::string uri;
   std::string code;
   std::string pin;
   uint32_t kdf_iterations = 100'000;
@@ -39,16 +40,38 @@ void add_holder_commands(CLI::App& app) {
       ->required();
 
   auto* enroll = holder->add_subcommand("enroll", "Redeem an activation code: two-party key generation");
+  enroll->add_option("--uri", o->uri, "The activation link (duet://activate?code=…&holder=…), e.g. from the QR code");
   enroll->add_option("--holder-id", o->holder_id,
-                     "The holder id the code was issued for (bound into the key-generation proofs)")
-      ->required();
-  enroll->add_option("--code", o->code, "Activation code, e.g. ABCD-EFGH-JKMN")->required();
+                     "The holder id the code was issued for (bound into the key-generation proofs)");
+  enroll->add_option("--code", o->code, "Activation code, e.g. ABCD-EFGH-JKMN");
   enroll->add_option("--pin", o->pin, "New PIN (4 to 64 bytes); never stored or sent")->required();
   enroll->add_option("--kdf-iterations", o->kdf_iterations, "PBKDF2-HMAC-SM3 iterations wrapping the share")
       ->check(CLI::Range(1000u, 100000000u));
   enroll->add_flag("--force", o->force, "Replace an enrollment already in the state file");
   enroll->callback([o] {
     run_guarded("holder enroll", [&] {
+      if (!o->uri.empty()) {
+        // duet://activate?code=C&holder=H&server=S: take code and holder unless given explicitly.
+        auto param = [&](const std::string& key) -> std::string {
+          auto q = o->uri.find('?');
+          if (q == std::string::npos) return "";
+          std::string query = o->uri.substr(q + 1);
+          size_t pos = 0;
+          while (pos <= query.size()) {
+            size_t amp = query.find('&', pos);
+            std::string kv = query.substr(pos, amp == std::string::npos ? std::string::npos : amp - pos);
+            if (kv.rfind(key + "=", 0) == 0) return kv.substr(key.size() + 1);
+            if (amp == std::string::npos) break;
+            pos = amp + 1;
+          }
+          return "";
+        };
+        if (o->code.empty()) o->code = param("code");
+        if (o->holder_id.empty()) o->holder_id = param("holder");
+      }
+      if (o->code.empty() || o->holder_id.empty()) {
+        throw CLI::ValidationError("holder enroll", "give --uri, or both --code and --holder-id");
+      }
       HolderDevice d = device(*o);
       print_json(d.enroll(o->holder_id, o->code, o->pin, o->kdf_iterations, o->force));
     });

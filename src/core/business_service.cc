@@ -186,14 +186,16 @@ Result<IssuedActivationCode> BusinessService::create_activation_code(const AppCo
   out.code_id = rec.code_id;
   out.holder_id = h.holder_id;
   out.expires_at = rec.expires_at;
-  out.uri = "duet://activate?code=" + out.code + "&server=" + url_encode(deps_.config.public_url);
+  out.uri = "duet://activate?code=" + out.code + "&holder=" + h.holder_id + "&server=" +
+            url_encode(deps_.config.public_url);
   DUET_ASSIGN_OR_RETURN(qr::QrCode qr_code, qr::encode_qr(out.uri));
   DUET_ASSIGN_OR_RETURN(out.qr_png, qr::to_png(qr_code));
   out.qr_svg = qr::to_svg(qr_code);
   return out;
 }
 
-Result<store::SignOrder> BusinessService::create_order(const AppContext& ctx, const NewOrder& in) {
+Result<store::SignOrder> BusinessService::create_order(const AppContext& ctx, const NewOrder& in, bool* replayed) {
+  if (replayed != nullptr) *replayed = false;
   const CoreConfig& cfg = deps_.config;
   DUET_TRY_STATUS(check_text(in.title, cfg.title_max_chars * 4, "title", true));
   DUET_TRY_STATUS(check_text(in.display_text, cfg.display_text_max_bytes, "display_text", false));
@@ -240,8 +242,11 @@ Result<store::SignOrder> BusinessService::create_order(const AppContext& ctx, co
   o.callback_url = in.callback_url;
   o.idempotency_key = in.idempotency_key;
   DUET_ASSIGN_OR_RETURN(store::SignOrder stored, deps_.store.create_order(o));
-  if (stored.order_id != o.order_id && !same_order_body(stored, in)) {
-    return make_error(ErrorCode::kConflict, "Idempotency-Key reused with a different request");
+  if (stored.order_id != o.order_id) {
+    if (!same_order_body(stored, in)) {
+      return make_error(ErrorCode::kConflict, "Idempotency-Key reused with a different request");
+    }
+    if (replayed != nullptr) *replayed = true;
   }
   return stored;
 }
@@ -267,7 +272,11 @@ Result<store::SignOrder> BusinessService::cancel_order(const AppContext& ctx, co
 
 Result<std::string> BusinessService::order_uri(const AppContext& ctx, const std::string& order_id) {
   DUET_ASSIGN_OR_RETURN(store::SignOrder o, deps_.store.get_order(ctx.tenant_id, order_id));
-  return "duet://sign?order=" + o.order_id + "&server=" + url_encode(deps_.config.public_url);
+  return order_uri_for(o.order_id);
+}
+
+std::string BusinessService::order_uri_for(std::string_view order_id) const {
+  return "duet://sign?order=" + std::string(order_id) + "&server=" + url_encode(deps_.config.public_url);
 }
 
 }  // namespace duet::core

@@ -43,7 +43,8 @@ struct IssuedActivationCode {
   std::string holder_id;
   std::string code;     // shown once; only its keyed hash is kept
   UnixSeconds expires_at = 0;
-  std::string uri;      // duet://activate?code=…&server=…
+  std::string uri;      // duet://activate?code=…&holder=…&server=… (the device needs the
+                        // holder id before redeeming: its key-generation proof is bound to it)
   Bytes qr_png;
   std::string qr_svg;
 };
@@ -76,14 +77,16 @@ class BusinessService {
 
   Result<IssuedActivationCode> create_activation_code(const AppContext& ctx, const std::string& holder_id);
 
-  // With an idempotency key, a repeat returns the first order; a repeat with a
-  // different body is kConflict.
-  Result<store::SignOrder> create_order(const AppContext& ctx, const NewOrder& order);
+  // With an idempotency key, a repeat returns the first order (and sets
+  // *replayed); a repeat with a different body is kConflict.
+  Result<store::SignOrder> create_order(const AppContext& ctx, const NewOrder& order, bool* replayed = nullptr);
   Result<store::SignOrder> get_order(const AppContext& ctx, const std::string& order_id);
   Result<store::OrderPage> list_orders(const AppContext& ctx, const store::OrderFilter& filter);
   Result<store::SignOrder> cancel_order(const AppContext& ctx, const std::string& order_id);
   // The duet:// link a holder app opens for this order (shown as QR).
   Result<std::string> order_uri(const AppContext& ctx, const std::string& order_id);
+  // The same link for an order already loaded (no store access).
+  std::string order_uri_for(std::string_view order_id) const;
 
   // Decrypts and masks a stored holder (also used by the holder API).
   Result<HolderView> view_holder(const store::Holder& holder);

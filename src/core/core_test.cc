@@ -250,10 +250,13 @@ TEST_F(CoreTest, IdempotentCreate) {
   auto t = new_tenant("T");
   Device d = enroll(t.sandbox, "123456");
   NewOrder no{d.ctx.holder_id, "x", "", store::OutputFormat::kRaw, {{Bytes{1}, false}}, std::nullopt, "", "key-1"};
-  auto a = business->create_order(t.sandbox, no);
-  auto b = business->create_order(t.sandbox, no);
+  bool replay_a = true, replay_b = false;
+  auto a = business->create_order(t.sandbox, no, &replay_a);
+  auto b = business->create_order(t.sandbox, no, &replay_b);
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_EQ(a->order_id, b->order_id);
+  EXPECT_FALSE(replay_a);
+  EXPECT_TRUE(replay_b);
   no.title = "different";
   EXPECT_EQ(business->create_order(t.sandbox, no).code(), ErrorCode::kConflict);
 }
@@ -333,6 +336,7 @@ TEST_F(CoreTest, ActivationCodeIsOneTimeAndAttemptLimited) {
   auto code = business->create_activation_code(t.sandbox, h->holder_id);
   ASSERT_TRUE(code.ok());
   EXPECT_EQ(code->uri.rfind("duet://activate?code=", 0), 0u);
+  EXPECT_NE(code->uri.find("&holder=" + h->holder_id + "&"), std::string::npos);
   EXPECT_EQ(code->qr_png.size() > 8 && code->qr_png[1] == 'P', true);
   auto [dk, req] = *cosign::DeviceKeygen::start("hld_wrong", crypto::SystemRandom::instance());
   EXPECT_EQ(holders->redeem_activation(code->code, req).code(), ErrorCode::kBadProof);  // proof for another holder

@@ -3,14 +3,12 @@
 #include <openssl/evp.h>
 
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <limits>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-#include <unordered_set>
 
 #include "core/business_auth.h"
 #include "core/views.h"
@@ -226,7 +224,18 @@ json state_json(const store::SignOrder& o) {
 
 using Inner = std::function<Result<Response>(const Request&)>;
 
-Response error_for(const Request& req, const Error& e, bool bearer) {
+// Store errors carry an internal kind token ("store/not_found: …") for
+// store_error_kind(); callers of the API see only the human part.
+Error public_error(Error e) {
+  if (e.message.rfind("store/", 0) == 0) {
+    auto sep = e.message.find(": ");
+    if (sep != std::string::npos) e.message = e.message.substr(sep + 2);
+  }
+  return e;
+}
+
+Response error_for(const Request& req, const Error& raw, bool bearer) {
+  Error e = public_error(raw);
   Response r = http::error_response(e, req.request_id);
   if (r.status >= 500) {
     // The message of a core error never carries secrets or personal data.
@@ -303,13 +312,6 @@ struct ApiRoutes::Impl {
 
   std::mutex export_mu;
 
-  // Order ids this process answered for an Idempotency-Key (replay detection
-  // within one second; see api_routes.h).
-  std::mutex idem_mu;
-  std::unordered_set<std::string> idem_seen;
-  std::deque<std::string> idem_fifo;
-  static constexpr size_t kIdemCapacity = 10000;
-
   Impl(core::CoreDeps d, std::shared_ptr<http::MetricsRegistry> m)
       : deps(d), metrics(std::move(m)), admin(d), business(d), holders(d) {
     if (!metrics) metrics = std::make_shared<http::MetricsRegistry>();
@@ -325,18 +327,6 @@ struct ApiRoutes::Impl {
     }
   }
 
-  // true when `order_id` was already answered (a replay); records it otherwise.
-  bool idempotent_seen(const std::string& order_id) {
-    std::lock_guard<std::mutex> lock(idem_mu);
-    if (idem_seen.count(order_id)) return true;
-    idem_seen.insert(order_id);
-    idem_fifo.push_back(order_id);
-    if (idem_fifo.size() > kIdemCapacity) {
-      idem_seen.erase(idem_fifo.front());
-      idem_fifo.pop_front();
-    }
-    return false;
-  }
 
   // --- authentication wrappers ---
 
@@ -382,9 +372,8 @@ struct ApiRoutes::Impl {
         true);
   }
 
-  Result<Response> order_response(int status, const core::AppContext& ctx, const store::SignOrder& o) {
-    DUET_ASSIGN_OR_RETURN(std::string uri, business.order_uri(ctx, o.order_id));
-    return json_response(status, order_json(o, uri));
+  Result<Response> order_response(int status, const core::AppContext&, const store::SignOrder& o) {
+    return json_response(status, order_json(o, business.order_uri_for(o.order_id)));
   }
 
   // --- Admin API ---
@@ -571,14 +560,9 @@ struct ApiRoutes::Impl {
            }));
     r.post("/api/v1/orders", biz([this](const Request& req, const core::AppContext& ctx) -> Result<Response> {
       DUET_ASSIGN_OR_RETURN(core::NewOrder in, parse_order(req));
-      core::UnixSeconds entered = deps.clock.now();
-      DUET_ASSIGN_OR_RETURN(store::SignOrder o, business.create_order(ctx, in));
-      int status = 201;
-      if (!in.idempotency_key.empty()) {
-        bool seen = idempotent_seen(o.order_id);
-        if (seen || o.created_at < entered) status = 200;
-      }
-      return order_response(status, ctx, o);
+      bool replayed = false;
+      DUET_ASSIGN_OR_RETURN(store::SignOrder o, business.create_order(ctx, in, &replayed));
+      return order_response(replayed ? 200 : 201, ctx, o);
     }));
     r.get("/api/v1/orders", biz([this](const Request& req, const core::AppContext& ctx) -> Result<Response> {
       store::OrderFilter f;
@@ -593,8 +577,7 @@ struct ApiRoutes::Impl {
       DUET_ASSIGN_OR_RETURN(store::OrderPage page, business.list_orders(ctx, f));
       json arr = json::array();
       for (const auto& o : page.orders) {
-        DUET_ASSIGN_OR_RETURN(std::string uri, business.order_uri(ctx, o.order_id));
-        arr.push_back(order_json(o, uri));
+        arr.push_back(order_json(o, business.order_uri_for(o.order_id)));
       }
       return json_response(200, json{{"orders", std::move(arr)}, {"next_cursor", page.next_cursor}});
     }));
