@@ -729,3 +729,64 @@ TEST(Base64, Strict) {
 
 }  // namespace
 }  // namespace duet::server
+
+namespace duet::server {
+namespace {
+
+// Two sessions of one order are both started, then both finished at the same
+// moment from two connections: exactly one finish wins, the other is 409, and
+// the order carries exactly one (valid) signature.
+TEST_F(ServerTest, ConcurrentFinishesOfOneOrderExactlyOneWins) {
+  Tenant t = new_tenant("T");
+  Device d = enroll(t.sandbox, "123456");
+  for (int round = 0; round < 3; ++round) {
+    std::string order_id = create_order(t.sandbox, d.holder_id, "race " + std::to_string(round));
+    auto details = parse(dev(d.token, "GET", "/app/v1/orders/" + order_id));
+    auto e_bytes = *from_hex_exact(details["items"][0]["e"].get<std::string>(), 32);
+    crypto::Digest e{};
+    std::copy(e_bytes.begin(), e_bytes.end(), e.begin());
+    std::vector<std::string> finish_bodies, sessions;
+    for (int s = 0; s < 2; ++s) {
+      std::string sid = "ses_race_" + std::to_string(round) + "_" + std::to_string(s);
+      auto [signer, request] =
+          *cosign::DeviceSigner::start(*d.state, "123456", {order_id, sid, e}, crypto::SystemRandom::instance());
+      auto start = dev(d.token, "POST", "/app/v1/orders/" + order_id + "/sessions",
+                       json{{"session_id", sid}, {"items", json::array({json::parse(cosign::to_json(request))})}}.dump());
+      ASSERT_EQ(start.status, 201) << start.body;
+      auto resp = *cosign::parse_sign_response(parse(start)["items"][0].dump());
+      auto fin = signer.finish(resp);
+      ASSERT_TRUE(fin.ok());
+      finish_bodies.push_back(json{{"items", json::array({json::parse(cosign::to_json(fin->first))})}}.dump());
+      sessions.push_back(sid);
+    }
+    std::vector<int> statuses(2, 0);
+    std::vector<std::thread> threads;
+    std::atomic<bool> go{false};
+    for (int s = 0; s < 2; ++s) {
+      threads.emplace_back([&, s] {
+        httpclient::HttpClient own;  // one connection per thread
+        httpclient::HttpRequest req;
+        req.method = "POST";
+        req.url = base + "/app/v1/orders/" + order_id + "/sessions/" + sessions[s] + "/finish";
+        req.body = finish_bodies[s];
+        req.headers = {{"Authorization", "Bearer " + d.token}, {"Content-Type", "application/json"}};
+        while (!go.load()) std::this_thread::yield();
+        auto r = own.perform(req);
+        statuses[s] = r.ok() ? r->status : -1;
+      });
+    }
+    go = true;
+    for (auto& th : threads) th.join();
+    std::sort(statuses.begin(), statuses.end());
+    EXPECT_EQ(statuses[0], 200) << "round " << round;
+    EXPECT_EQ(statuses[1], 409) << "round " << round;
+    json order = parse(biz(t.sandbox, "GET", "/api/v1/orders/" + order_id));
+    EXPECT_EQ(order["state"], "signed");
+    auto sig = *from_hex(order["items"][0]["signature"].get<std::string>());
+    EXPECT_TRUE(crypto::evp_sm2_verify(d.state->public_key, as_bytes("race " + std::to_string(round)), sig).ok());
+  }
+  EXPECT_NE(metrics_text().find("duet_cosignatures_total 3"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace duet::server
