@@ -45,6 +45,10 @@ struct App {
   Bytes secret_ciphertext;         // the HMAC secret, encrypted by core
   AppEnvironment environment = AppEnvironment::kSandbox;
   UnixSeconds created_at = 0;
+  // Certificate-issuance settings (Store::update_app_settings).
+  std::string identity_mode = "attested";  // "attested" | "identity_source": how this app's holders are checked
+  bool sms_otp_required = false;           // activation codes need an SMS one-time code too
+  std::string cms_oid_style = "pkcs7";     // "pkcs7" | "gmt" (GM/T 0010 OIDs) in CMS outputs
 };
 
 // --- holders and their keys ------------------------------------------------
@@ -61,6 +65,14 @@ struct Holder {
   HolderStatus status = HolderStatus::kActive;
   int failed_attempts = 0;         // consecutive sign attempts without a valid signature
   UnixSeconds created_at = 0;
+  // How the identity was checked before enrollment. identity_verification is
+  // "attested" (the business system vouches) or "identity_source" (checked
+  // through an identity-source adapter); "" = not recorded (holders created
+  // before schema version 4).
+  std::string identity_verification;
+  std::string identity_verified_by;  // the app id that created / vouched for the holder
+  UnixSeconds identity_verified_at = 0;
+  std::string identity_reference;    // the identity source's reference; may be empty
 };
 
 // The service's half of a holder's two-party key.
@@ -85,6 +97,8 @@ struct ActivationCode {
   int attempts_left = 0;
   std::optional<UnixSeconds> used_at;
   UnixSeconds created_at = 0;
+  Bytes otp_hash;                  // keyed hash of the SMS one-time code; empty: none required
+  int otp_attempts_left = 0;       // wrong one-time codes still allowed (Store::spend_otp_attempt)
 };
 
 struct DeviceToken {
@@ -110,6 +124,10 @@ struct ActivationCompletion {
 
 enum class OutputFormat { kRaw, kDer };
 
+// kSign: the business system's data; kCsr: the PKCS#10 request of a holder's
+// key during enrollment (not listed to the business system).
+enum class OrderKind { kSign, kCsr };
+
 enum class OrderState { kPending, kSigning, kSigned, kRejected, kExpired, kCancelled, kFailed };
 
 // One thing to sign. A single order has one item; a batch order many.
@@ -134,6 +152,8 @@ struct SignOrder {
   OrderState state = OrderState::kPending;
   UnixSeconds created_at = 0;
   UnixSeconds updated_at = 0;
+  OrderKind kind = OrderKind::kSign;
+  std::string key_id;              // kCsr: the key whose certificate is requested (required); kSign: empty
 };
 
 enum class SessionState { kOpen, kFinished, kFailed };
@@ -180,6 +200,34 @@ struct CallbackJob {
   std::string lease_owner;         // worker holding the lease; empty if none
   std::optional<UnixSeconds> lease_until;
   UnixSeconds created_at = 0;
+};
+
+// --- certificates and CA material ------------------------------------------
+
+// An X.509 certificate issued to a holder's key.
+struct Certificate {
+  std::string tenant_id;
+  std::string cert_id;             // "crt_..."
+  std::string holder_id;
+  std::string key_id;              // the holder key certified
+  std::string serial_hex;          // lowercase hex, unique across all tenants
+  std::string issuer_id;           // the issuing CaRecord's ca_id
+  Bytes der;
+  UnixSeconds not_before = 0, not_after = 0;
+  bool revoked = false;            // always revoked_at.has_value()
+  std::optional<UnixSeconds> revoked_at;
+  int revocation_reason = 0;       // RFC 5280 CRLReason (0 unspecified, 1 keyCompromise, ...)
+  UnixSeconds created_at = 0;
+};
+
+// A CA certificate and its sealed private key. Global (not tenant-owned).
+struct CaRecord {
+  std::string ca_id;
+  std::string role;                // "root" | "issuing" | "ocsp"
+  Bytes certificate_der;
+  Bytes sealed_private_key;        // encrypted by core; may be empty (key held elsewhere)
+  UnixSeconds created_at = 0;
+  bool active = true;
 };
 
 // --- operators ---------------------------------------------------------------

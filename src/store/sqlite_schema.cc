@@ -181,7 +181,68 @@ CREATE INDEX sign_orders_holder_created ON sign_orders (tenant_id, holder_id, cr
 CREATE INDEX device_tokens_holder ON device_tokens (tenant_id, holder_id);
 )sql";
 
-constexpr std::array<Migration, 3> kMigrations = {{{1, kV1}, {2, kV2}, {3, kV3}}};
+// Certificates (issue 4): app issuance settings, how a holder's identity was
+// checked, SMS one-time codes on activation codes, order kinds (kCsr orders
+// sign a holder's certificate request), issued certificates, and the global
+// CA material with a CRL number counter per issuer. Existing rows take the
+// column defaults: apps "attested"/no OTP/"pkcs7", holders "" (not
+// recorded), codes without OTP, orders kind 'sign'.
+constexpr std::string_view kV4 = R"sql(
+ALTER TABLE apps ADD COLUMN identity_mode TEXT NOT NULL DEFAULT 'attested'
+  CHECK (identity_mode IN ('attested', 'identity_source'));
+ALTER TABLE apps ADD COLUMN sms_otp_required INTEGER NOT NULL DEFAULT 0 CHECK (sms_otp_required IN (0, 1));
+ALTER TABLE apps ADD COLUMN cms_oid_style TEXT NOT NULL DEFAULT 'pkcs7' CHECK (cms_oid_style IN ('pkcs7', 'gmt'));
+
+ALTER TABLE holders ADD COLUMN identity_verification TEXT NOT NULL DEFAULT ''
+  CHECK (identity_verification IN ('', 'attested', 'identity_source'));
+ALTER TABLE holders ADD COLUMN identity_verified_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE holders ADD COLUMN identity_verified_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE holders ADD COLUMN identity_reference TEXT NOT NULL DEFAULT '';
+
+ALTER TABLE activation_codes ADD COLUMN otp_hash BLOB NOT NULL DEFAULT X'';
+ALTER TABLE activation_codes ADD COLUMN otp_attempts_left INTEGER NOT NULL DEFAULT 0 CHECK (otp_attempts_left >= 0);
+
+ALTER TABLE sign_orders ADD COLUMN kind TEXT NOT NULL DEFAULT 'sign' CHECK (kind IN ('sign', 'csr'));
+ALTER TABLE sign_orders ADD COLUMN key_id TEXT NOT NULL DEFAULT '';
+
+CREATE TABLE certificates (
+  tenant_id TEXT NOT NULL,
+  cert_id TEXT NOT NULL,
+  holder_id TEXT NOT NULL,
+  key_id TEXT NOT NULL,
+  serial_hex TEXT NOT NULL,
+  issuer_id TEXT NOT NULL,
+  der BLOB NOT NULL,
+  not_before INTEGER NOT NULL,
+  not_after INTEGER NOT NULL,
+  revoked_at INTEGER,
+  revocation_reason INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, cert_id),
+  FOREIGN KEY (tenant_id, holder_id) REFERENCES holders (tenant_id, holder_id),
+  FOREIGN KEY (tenant_id, key_id) REFERENCES holder_keys (tenant_id, key_id)
+);
+-- OCSP and CRL name a certificate by serial alone: unique across tenants.
+CREATE UNIQUE INDEX certificates_serial ON certificates (serial_hex);
+CREATE INDEX certificates_holder ON certificates (tenant_id, holder_id, created_at, cert_id);
+CREATE INDEX certificates_revoked ON certificates (issuer_id, serial_hex) WHERE revoked_at IS NOT NULL;
+
+CREATE TABLE certificate_authorities (
+  ca_id TEXT NOT NULL PRIMARY KEY,
+  role TEXT NOT NULL CHECK (role IN ('root', 'issuing', 'ocsp')),
+  certificate_der BLOB NOT NULL,
+  sealed_private_key BLOB NOT NULL,
+  created_at INTEGER NOT NULL,
+  active INTEGER NOT NULL CHECK (active IN (0, 1))
+);
+
+CREATE TABLE crl_numbers (
+  issuer_id TEXT NOT NULL PRIMARY KEY,
+  last_number INTEGER NOT NULL
+);
+)sql";
+
+constexpr std::array<Migration, 4> kMigrations = {{{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}}};
 
 }  // namespace
 

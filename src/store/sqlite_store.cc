@@ -41,6 +41,20 @@ Result<OutputFormat> parse_format(std::string_view t) {
   if (t == "der") return OutputFormat::kDer;
   return corrupt("unknown output format");
 }
+Result<OrderKind> parse_order_kind(std::string_view t) {
+  if (t == "sign") return OrderKind::kSign;
+  if (t == "csr") return OrderKind::kCsr;
+  return corrupt("unknown order kind");
+}
+std::string_view order_kind_text(OrderKind k) { return k == OrderKind::kCsr ? "csr" : "sign"; }
+
+bool valid_identity_mode(std::string_view m) { return m == "attested" || m == "identity_source"; }
+bool valid_cms_oid_style(std::string_view s) { return s == "pkcs7" || s == "gmt"; }
+bool valid_ca_role(std::string_view r) { return r == "root" || r == "issuing" || r == "ocsp"; }
+// RFC 5280 CRLReason values a revocation may carry (7 is unused, 8
+// removeFromCRL only appears in delta CRLs).
+bool valid_revocation_reason(int r) { return (r >= 0 && r <= 6) || r == 9 || r == 10; }
+
 Result<SessionState> parse_session_state(std::string_view t) {
   if (t == "open") return SessionState::kOpen;
   if (t == "finished") return SessionState::kFinished;
@@ -127,6 +141,13 @@ Result<bool> exists(Connection& c, std::string_view sql, std::string_view a, std
   return st.step();
 }
 
+Result<bool> exists(Connection& c, std::string_view sql, std::string_view a, std::string_view b,
+                    std::string_view d) {
+  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, sql));
+  st.bind(1, a).bind(2, b).bind(3, d);
+  return st.step();
+}
+
 // After a conditional update changed nothing: kNotFound if the row is not
 // there (for this tenant), else kConflict.
 Status not_found_or_conflict(Connection& c, std::string_view exists_sql, std::string_view tenant,
@@ -153,7 +174,8 @@ Tenant read_tenant(const Statement& st) {
   return t;
 }
 
-constexpr std::string_view kAppCols = "tenant_id, app_id, secret_ciphertext, environment, created_at";
+constexpr std::string_view kAppCols =
+    "tenant_id, app_id, secret_ciphertext, environment, created_at, identity_mode, sms_otp_required, cms_oid_style";
 Result<App> read_app(const Statement& st) {
   App a;
   a.tenant_id = st.column_text(0);
@@ -161,12 +183,16 @@ Result<App> read_app(const Statement& st) {
   a.secret_ciphertext = st.column_blob(2);
   DUET_ASSIGN_OR_RETURN(a.environment, parse_env(st.column_text(3)));
   a.created_at = st.column_int(4);
+  a.identity_mode = st.column_text(5);
+  a.sms_otp_required = st.column_int(6) != 0;
+  a.cms_oid_style = st.column_text(7);
   return a;
 }
 
 constexpr std::string_view kHolderCols =
     "tenant_id, holder_id, name_ciphertext, id_number_ciphertext, phone_ciphertext, lookup_hash, "
-    "status, failed_attempts, created_at";
+    "status, failed_attempts, created_at, identity_verification, identity_verified_by, identity_verified_at, "
+    "identity_reference";
 Result<Holder> read_holder(const Statement& st) {
   Holder h;
   h.tenant_id = st.column_text(0);
@@ -178,6 +204,10 @@ Result<Holder> read_holder(const Statement& st) {
   DUET_ASSIGN_OR_RETURN(h.status, parse_holder_status(st.column_text(6)));
   h.failed_attempts = static_cast<int>(st.column_int(7));
   h.created_at = st.column_int(8);
+  h.identity_verification = st.column_text(9);
+  h.identity_verified_by = st.column_text(10);
+  h.identity_verified_at = st.column_int(11);
+  h.identity_reference = st.column_text(12);
   return h;
 }
 
@@ -196,7 +226,8 @@ HolderKeyShare read_key(const Statement& st) {
 }
 
 constexpr std::string_view kCodeCols =
-    "tenant_id, code_id, holder_id, code_hash, expires_at, attempts_left, used_at, created_at";
+    "tenant_id, code_id, holder_id, code_hash, expires_at, attempts_left, used_at, created_at, otp_hash, "
+    "otp_attempts_left";
 ActivationCode read_code(const Statement& st) {
   ActivationCode a;
   a.tenant_id = st.column_text(0);
@@ -207,6 +238,8 @@ ActivationCode read_code(const Statement& st) {
   a.attempts_left = static_cast<int>(st.column_int(5));
   a.used_at = st.column_optional_int(6);
   a.created_at = st.column_int(7);
+  a.otp_hash = st.column_blob(8);
+  a.otp_attempts_left = static_cast<int>(st.column_int(9));
   return a;
 }
 
@@ -267,6 +300,73 @@ AdminToken read_admin(const Statement& st) {
   return a;
 }
 
+constexpr std::string_view kCertCols =
+    "tenant_id, cert_id, holder_id, key_id, serial_hex, issuer_id, der, not_before, not_after, revoked_at, "
+    "revocation_reason, created_at";
+Certificate read_certificate(const Statement& st) {
+  Certificate c;
+  c.tenant_id = st.column_text(0);
+  c.cert_id = st.column_text(1);
+  c.holder_id = st.column_text(2);
+  c.key_id = st.column_text(3);
+  c.serial_hex = st.column_text(4);
+  c.issuer_id = st.column_text(5);
+  c.der = st.column_blob(6);
+  c.not_before = st.column_int(7);
+  c.not_after = st.column_int(8);
+  c.revoked_at = st.column_optional_int(9);
+  c.revoked = c.revoked_at.has_value();
+  c.revocation_reason = static_cast<int>(st.column_int(10));
+  c.created_at = st.column_int(11);
+  return c;
+}
+
+constexpr std::string_view kCaCols = "ca_id, role, certificate_der, sealed_private_key, created_at, active";
+CaRecord read_ca(const Statement& st) {
+  CaRecord a;
+  a.ca_id = st.column_text(0);
+  a.role = st.column_text(1);
+  a.certificate_der = st.column_blob(2);
+  a.sealed_private_key = st.column_blob(3);
+  a.created_at = st.column_int(4);
+  a.active = st.column_int(5) != 0;
+  return a;
+}
+
+// A certificate record the store accepts (ids, serial, DER; revoked flag
+// consistent with revoked_at).
+Status validate_certificate(const Certificate& c) {
+  if (c.tenant_id.empty() || c.cert_id.empty() || c.holder_id.empty() || c.key_id.empty() || c.issuer_id.empty())
+    return invalid("certificate ids are empty");
+  if (c.serial_hex.empty()) return invalid("certificate serial is empty");
+  for (char ch : c.serial_hex)
+    if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f'))) return invalid("certificate serial must be lowercase hex");
+  if (c.der.empty()) return invalid("certificate DER is empty");
+  if (c.revoked != c.revoked_at.has_value()) return invalid("certificate revoked flag and revoked_at disagree");
+  if (c.revoked && !valid_revocation_reason(c.revocation_reason)) return invalid("unknown revocation reason");
+  return Status::Ok();
+}
+
+// Inserts a validated certificate: the serial must be free in every tenant
+// (kConflict) and the key must be the holder's (kNotFound).
+Status insert_certificate(Connection& c, const Certificate& cert) {
+  DUET_ASSIGN_OR_RETURN(Statement serial, Statement::prepare(c, "SELECT 1 FROM certificates WHERE serial_hex = ?1"));
+  serial.bind(1, cert.serial_hex);
+  DUET_ASSIGN_OR_RETURN(bool taken, serial.step());
+  if (taken) return conflict("certificate serial is already in use");
+  DUET_ASSIGN_OR_RETURN(bool key_is_holders, exists(c,
+      "SELECT 1 FROM holder_keys WHERE tenant_id = ?1 AND key_id = ?2 AND holder_id = ?3", cert.tenant_id, cert.key_id,
+      cert.holder_id));
+  if (!key_is_holders) return not_found("holder key");
+  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+      "INSERT INTO certificates (tenant_id, cert_id, holder_id, key_id, serial_hex, issuer_id, der, not_before, "
+      "not_after, revoked_at, revocation_reason, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"));
+  st.bind(1, cert.tenant_id).bind(2, cert.cert_id).bind(3, cert.holder_id).bind(4, cert.key_id)
+      .bind(5, cert.serial_hex).bind(6, cert.issuer_id).bind(7, cert.der).bind(8, cert.not_before)
+      .bind(9, cert.not_after).bind(10, cert.revoked_at).bind(11, cert.revocation_reason).bind(12, cert.created_at);
+  return st.run();
+}
+
 std::string select_from(std::string_view cols, std::string_view table, std::string_view where) {
   std::string sql = "SELECT ";
   sql += cols;
@@ -285,12 +385,24 @@ Result<T> query_one(Statement& st, Reader read, std::string_view what) {
   return read(st);  // T or Result<T>
 }
 
+// Reads every remaining row of a query.
+template <typename T, typename Reader>
+Result<std::vector<T>> read_all(Statement& st, Reader read) {
+  std::vector<T> out;
+  for (;;) {
+    DUET_ASSIGN_OR_RETURN(bool row, st.step());
+    if (!row) break;
+    out.push_back(read(st));
+  }
+  return out;
+}
+
 Result<SignOrder> load_order(Connection& c, std::string_view tenant, std::string_view order_id) {
   DUET_ASSIGN_OR_RETURN(
       Statement st,
       Statement::prepare(c,
                          "SELECT tenant_id, order_id, app_id, holder_id, title, display_text, output_format, "
-                         "expires_at, callback_url, idempotency_key, state, created_at, updated_at "
+                         "expires_at, callback_url, idempotency_key, state, created_at, updated_at, kind, key_id "
                          "FROM sign_orders WHERE tenant_id = ?1 AND order_id = ?2"));
   st.bind(1, tenant).bind(2, order_id);
   DUET_ASSIGN_OR_RETURN(bool row, st.step());
@@ -309,6 +421,8 @@ Result<SignOrder> load_order(Connection& c, std::string_view tenant, std::string
   DUET_ASSIGN_OR_RETURN(o.state, parse_order_state(st.column_text(10)));
   o.created_at = st.column_int(11);
   o.updated_at = st.column_int(12);
+  DUET_ASSIGN_OR_RETURN(o.kind, parse_order_kind(st.column_text(13)));
+  o.key_id = st.column_text(14);
 
   DUET_ASSIGN_OR_RETURN(Statement items,
                         Statement::prepare(c,
@@ -436,12 +550,15 @@ class SqliteStore final : public Store {
 
   Status create_app(const App& a) override {
     if (a.tenant_id.empty() || a.app_id.empty()) return invalid("app ids are empty");
+    if (!valid_identity_mode(a.identity_mode)) return invalid("unknown identity mode");
+    if (!valid_cms_oid_style(a.cms_oid_style)) return invalid("unknown CMS OID style");
     return write([&](Connection& c) -> Status {
       DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
-          "INSERT INTO apps (tenant_id, app_id, secret_ciphertext, environment, created_at) "
-          "VALUES (?1, ?2, ?3, ?4, ?5)"));
+          "INSERT INTO apps (tenant_id, app_id, secret_ciphertext, environment, created_at, identity_mode, "
+          "sms_otp_required, cms_oid_style) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
       st.bind(1, a.tenant_id).bind(2, a.app_id).bind(3, a.secret_ciphertext).bind(4, env_text(a.environment))
-          .bind(5, a.created_at);
+          .bind(5, a.created_at).bind(6, a.identity_mode).bind(7, a.sms_otp_required ? 1 : 0)
+          .bind(8, a.cms_oid_style);
       return st.run();
     });
   }
@@ -491,18 +608,37 @@ class SqliteStore final : public Store {
     });
   }
 
+  Status update_app_settings(std::string_view tenant_id, std::string_view app_id, std::string_view identity_mode,
+                             bool sms_otp_required, std::string_view cms_oid_style) override {
+    if (!valid_identity_mode(identity_mode)) return invalid("unknown identity mode");
+    if (!valid_cms_oid_style(cms_oid_style)) return invalid("unknown CMS OID style");
+    return write([&](Connection& c) -> Status {
+      DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+          "UPDATE apps SET identity_mode = ?3, sms_otp_required = ?4, cms_oid_style = ?5 "
+          "WHERE tenant_id = ?1 AND app_id = ?2"));
+      st.bind(1, tenant_id).bind(2, app_id).bind(3, identity_mode).bind(4, sms_otp_required ? 1 : 0)
+          .bind(5, cms_oid_style);
+      DUET_ASSIGN_OR_RETURN(int n, run_changes(c, st));
+      return n == 1 ? Status::Ok() : not_found("app");
+    });
+  }
+
   // --- holders ---
 
   Status create_holder(const Holder& h) override {
     if (h.tenant_id.empty() || h.holder_id.empty()) return invalid("holder ids are empty");
     if (h.lookup_hash.empty()) return invalid("holder lookup hash is empty");
+    if (!h.identity_verification.empty() && !valid_identity_mode(h.identity_verification))
+      return invalid("unknown identity verification");
     return write([&](Connection& c) -> Status {
       DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
           "INSERT INTO holders (tenant_id, holder_id, name_ciphertext, id_number_ciphertext, phone_ciphertext, "
-          "lookup_hash, status, failed_attempts, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
+          "lookup_hash, status, failed_attempts, created_at, identity_verification, identity_verified_by, "
+          "identity_verified_at, identity_reference) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"));
       st.bind(1, h.tenant_id).bind(2, h.holder_id).bind(3, h.name_ciphertext).bind(4, h.id_number_ciphertext)
           .bind(5, h.phone_ciphertext).bind(6, h.lookup_hash).bind(7, holder_status_text(h.status))
-          .bind(8, h.failed_attempts).bind(9, h.created_at);
+          .bind(8, h.failed_attempts).bind(9, h.created_at).bind(10, h.identity_verification)
+          .bind(11, h.identity_verified_by).bind(12, h.identity_verified_at).bind(13, h.identity_reference);
       return st.run();
     });
   }
@@ -612,12 +748,14 @@ class SqliteStore final : public Store {
   Status create_activation_code(const ActivationCode& a) override {
     if (a.tenant_id.empty() || a.code_id.empty() || a.holder_id.empty()) return invalid("code ids are empty");
     if (a.code_hash.empty()) return invalid("code hash is empty");
+    if (a.otp_attempts_left < 0) return invalid("negative one-time-code attempts");
     return write([&](Connection& c) -> Status {
       DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
           "INSERT INTO activation_codes (tenant_id, code_id, holder_id, code_hash, expires_at, attempts_left, "
-          "used_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+          "used_at, created_at, otp_hash, otp_attempts_left) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"));
       st.bind(1, a.tenant_id).bind(2, a.code_id).bind(3, a.holder_id).bind(4, a.code_hash).bind(5, a.expires_at)
-          .bind(6, a.attempts_left).bind(7, a.used_at).bind(8, a.created_at);
+          .bind(6, a.attempts_left).bind(7, a.used_at).bind(8, a.created_at).bind(9, a.otp_hash)
+          .bind(10, a.otp_attempts_left);
       return st.run();
     });
   }
@@ -649,6 +787,24 @@ class SqliteStore final : public Store {
       DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
           "UPDATE activation_codes SET attempts_left = attempts_left - 1 WHERE tenant_id = ?1 AND code_id = ?2 "
           "AND used_at IS NULL AND attempts_left > 0 RETURNING attempts_left"));
+      st.bind(1, tenant_id).bind(2, code_id);
+      DUET_ASSIGN_OR_RETURN(bool row, st.step());
+      if (!row) {
+        Status s = not_found_or_conflict(c, "SELECT 1 FROM activation_codes WHERE tenant_id = ?1 AND code_id = ?2",
+                                         tenant_id, code_id, "activation code");
+        return Unexpected{s.error()};
+      }
+      int left = static_cast<int>(st.column_int(0));
+      DUET_TRY_STATUS(st.run());
+      return left;
+    });
+  }
+
+  Result<int> spend_otp_attempt(std::string_view tenant_id, std::string_view code_id) override {
+    return run<Result<int>>(Transaction::Kind::kWrite, [&](Connection& c) -> Result<int> {
+      DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+          "UPDATE activation_codes SET otp_attempts_left = otp_attempts_left - 1 WHERE tenant_id = ?1 "
+          "AND code_id = ?2 AND used_at IS NULL AND otp_attempts_left > 0 RETURNING otp_attempts_left"));
       st.bind(1, tenant_id).bind(2, code_id);
       DUET_ASSIGN_OR_RETURN(bool row, st.step());
       if (!row) {
@@ -754,6 +910,10 @@ class SqliteStore final : public Store {
     if (o.items.empty()) return Unexpected{invalid("order has no items").error()};
     for (const SignItem& item : o.items)
       if (item.input.empty()) return Unexpected{invalid("order item input is empty").error()};
+    if (o.kind == OrderKind::kCsr && o.key_id.empty())
+      return Unexpected{invalid("a certificate request order names its key").error()};
+    if (o.kind == OrderKind::kSign && !o.key_id.empty())
+      return Unexpected{invalid("a sign order names no key").error()};
     return run<Result<SignOrder>>(Transaction::Kind::kWrite, [&](Connection& c) -> Result<SignOrder> {
       if (!o.idempotency_key.empty()) {
         DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
@@ -762,13 +922,21 @@ class SqliteStore final : public Store {
         DUET_ASSIGN_OR_RETURN(bool found, st.step());
         if (found) return load_order(c, o.tenant_id, st.column_text(0));
       }
+      if (o.kind == OrderKind::kCsr) {
+        DUET_ASSIGN_OR_RETURN(Statement key, Statement::prepare(c,
+            "SELECT revoked_at FROM holder_keys WHERE tenant_id = ?1 AND key_id = ?2 AND holder_id = ?3"));
+        key.bind(1, o.tenant_id).bind(2, o.key_id).bind(3, o.holder_id);
+        DUET_ASSIGN_OR_RETURN(bool found, key.step());
+        if (!found) return Unexpected{not_found("holder key").error()};
+        if (!key.column_is_null(0)) return Unexpected{conflict("holder key is revoked").error()};
+      }
       DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
           "INSERT INTO sign_orders (tenant_id, order_id, app_id, holder_id, title, display_text, output_format, "
-          "expires_at, callback_url, idempotency_key, state, created_at, updated_at) "
-          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'pending', ?11, ?11)"));
+          "expires_at, callback_url, idempotency_key, state, created_at, updated_at, kind, key_id) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'pending', ?11, ?11, ?12, ?13)"));
       st.bind(1, o.tenant_id).bind(2, o.order_id).bind(3, o.app_id).bind(4, o.holder_id).bind(5, o.title)
           .bind(6, o.display_text).bind(7, format_text(o.output_format)).bind(8, o.expires_at)
-          .bind(9, o.callback_url).bind(11, o.created_at);
+          .bind(9, o.callback_url).bind(11, o.created_at).bind(12, order_kind_text(o.kind)).bind(13, o.key_id);
       if (o.idempotency_key.empty()) st.bind_null(10); else st.bind(10, o.idempotency_key);
       DUET_TRY_STATUS(st.run());
       hook("create_order:after_order_insert");
@@ -796,7 +964,7 @@ class SqliteStore final : public Store {
       if (!cursor) return Unexpected{invalid("malformed order cursor").error()};
     }
     return read<OrderPage>([&](Connection& c) -> Result<OrderPage> {
-      std::string sql = "SELECT order_id FROM sign_orders WHERE tenant_id = ?1";
+      std::string sql = "SELECT order_id FROM sign_orders WHERE tenant_id = ?1 AND kind = 'sign'";
       if (filter.holder_id) sql += " AND holder_id = ?2";
       if (filter.state) sql += " AND state = ?3";
       if (cursor) sql += " AND (created_at < ?4 OR (created_at = ?4 AND order_id < ?5))";
@@ -950,52 +1118,25 @@ class SqliteStore final : public Store {
     for (const Bytes& sig : signatures)
       if (sig.empty()) return invalid("empty signature");
     return write([&](Connection& c) -> Status {
-      DUET_ASSIGN_OR_RETURN(Statement sess, Statement::prepare(c,
-          "SELECT order_id, holder_id FROM sign_sessions WHERE tenant_id = ?1 AND session_id = ?2"));
-      sess.bind(1, tenant_id).bind(2, session_id);
-      DUET_ASSIGN_OR_RETURN(bool found, sess.step());
-      if (!found || sess.column_text(0) != order_id) return not_found("sign session");
-      std::string holder_id = sess.column_text(1);
-
-      DUET_ASSIGN_OR_RETURN(Statement count, Statement::prepare(c,
-          "SELECT COUNT(*) FROM sign_order_items WHERE tenant_id = ?1 AND order_id = ?2"));
-      count.bind(1, tenant_id).bind(2, order_id);
-      DUET_TRY_STATUS(count.step());
-      if (static_cast<size_t>(count.column_int(0)) != signatures.size())
-        return invalid("one signature per order item is required");
-
-      DUET_ASSIGN_OR_RETURN(Statement done, Statement::prepare(c,
-          "UPDATE sign_orders SET state = 'signed', updated_at = ?3 WHERE tenant_id = ?1 AND order_id = ?2 "
-          "AND state IN ('pending', 'signing') AND expires_at > ?3"));
-      done.bind(1, tenant_id).bind(2, order_id).bind(3, now);
-      DUET_ASSIGN_OR_RETURN(int n, run_changes(c, done));
-      if (n != 1) return conflict("order is no longer open for signing");
-      hook("finish_order:after_order_update");
-
-      DUET_ASSIGN_OR_RETURN(Statement fin, Statement::prepare(c,
-          "UPDATE sign_sessions SET state = 'finished', updated_at = ?4 WHERE tenant_id = ?1 AND session_id = ?2 "
-          "AND order_id = ?3 AND state = 'open'"));
-      fin.bind(1, tenant_id).bind(2, session_id).bind(3, order_id).bind(4, now);
-      DUET_ASSIGN_OR_RETURN(n, run_changes(c, fin));
-      if (n != 1) return conflict("sign session is not open");
-
-      for (size_t i = 0; i < signatures.size(); ++i) {
-        DUET_ASSIGN_OR_RETURN(Statement sig, Statement::prepare(c,
-            "UPDATE sign_order_items SET signature = ?4 WHERE tenant_id = ?1 AND order_id = ?2 AND item_index = ?3"));
-        sig.bind(1, tenant_id).bind(2, order_id).bind(3, static_cast<int64_t>(i)).bind(4, signatures[i]);
-        DUET_ASSIGN_OR_RETURN(n, run_changes(c, sig));
-        if (n != 1) return corrupt("order item missing");
-      }
-      // Other sessions of this order can no longer finish.
-      DUET_TRY_STATUS(fail_open_sessions(c, tenant_id, order_id, now));
-
-      DUET_ASSIGN_OR_RETURN(Statement reset, Statement::prepare(c,
-          "UPDATE holders SET failed_attempts = 0, status = 'active' WHERE tenant_id = ?1 AND holder_id = ?2"));
-      reset.bind(1, tenant_id).bind(2, holder_id);
-      DUET_TRY_STATUS(reset.run());
+      DUET_TRY_STATUS(finish_in_tx(c, tenant_id, order_id, session_id, signatures, OrderKind::kSign, nullptr, now));
       hook("finish_order:before_callback");
       if (callback) DUET_TRY_STATUS(insert_callback(c, *callback, tenant_id, order_id, now));
       return Status::Ok();
+    });
+  }
+
+  Status finish_csr_order(std::string_view tenant_id, std::string_view order_id, std::string_view session_id,
+                          const std::vector<Bytes>& signatures, const Certificate& certificate,
+                          UnixSeconds now) override {
+    for (const Bytes& sig : signatures)
+      if (sig.empty()) return invalid("empty signature");
+    DUET_TRY_STATUS(validate_certificate(certificate));
+    if (certificate.tenant_id != tenant_id) return invalid("the certificate must name the order's tenant");
+    return write([&](Connection& c) -> Status {
+      DUET_TRY_STATUS(
+          finish_in_tx(c, tenant_id, order_id, session_id, signatures, OrderKind::kCsr, &certificate, now));
+      hook("finish_csr_order:before_certificate");
+      return insert_certificate(c, certificate);
     });
   }
 
@@ -1044,6 +1185,134 @@ class SqliteStore final : public Store {
           }
           return expired;
         });
+  }
+
+  // --- certificates ---
+
+  Status add_certificate(const Certificate& cert) override {
+    DUET_TRY_STATUS(validate_certificate(cert));
+    return write([&](Connection& c) { return insert_certificate(c, cert); });
+  }
+
+  Result<Certificate> get_certificate(std::string_view tenant_id, std::string_view cert_id) override {
+    return read<Certificate>([&](Connection& c) -> Result<Certificate> {
+      DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+          select_from(kCertCols, "certificates", "tenant_id = ?1 AND cert_id = ?2")));
+      st.bind(1, tenant_id).bind(2, cert_id);
+      return query_one<Certificate>(st, read_certificate, "certificate");
+    });
+  }
+
+  Result<Certificate> find_certificate_by_serial(std::string_view serial_hex) override {
+    return read<Certificate>([&](Connection& c) -> Result<Certificate> {
+      DUET_ASSIGN_OR_RETURN(Statement st,
+                            Statement::prepare(c, select_from(kCertCols, "certificates", "serial_hex = ?1")));
+      st.bind(1, serial_hex);
+      return query_one<Certificate>(st, read_certificate, "certificate");
+    });
+  }
+
+  Result<std::vector<Certificate>> list_holder_certificates(std::string_view tenant_id,
+                                                            std::string_view holder_id) override {
+    return read<std::vector<Certificate>>([&](Connection& c) -> Result<std::vector<Certificate>> {
+      DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+          select_from(kCertCols, "certificates",
+                      "tenant_id = ?1 AND holder_id = ?2 ORDER BY created_at DESC, cert_id DESC")));
+      st.bind(1, tenant_id).bind(2, holder_id);
+      return read_all<Certificate>(st, read_certificate);
+    });
+  }
+
+  Result<std::vector<Certificate>> list_revoked_certificates(std::string_view issuer_id) override {
+    return read<std::vector<Certificate>>([&](Connection& c) -> Result<std::vector<Certificate>> {
+      DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+          select_from(kCertCols, "certificates",
+                      "issuer_id = ?1 AND revoked_at IS NOT NULL ORDER BY serial_hex")));
+      st.bind(1, issuer_id);
+      return read_all<Certificate>(st, read_certificate);
+    });
+  }
+
+  Status revoke_certificate(std::string_view tenant_id, std::string_view cert_id, int reason, bool revoke_key,
+                            UnixSeconds now) override {
+    if (!valid_revocation_reason(reason)) return invalid("unknown revocation reason");
+    return write([&](Connection& c) -> Status {
+      DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+          "UPDATE certificates SET revoked_at = ?3, revocation_reason = ?4 "
+          "WHERE tenant_id = ?1 AND cert_id = ?2 AND revoked_at IS NULL RETURNING holder_id, key_id"));
+      st.bind(1, tenant_id).bind(2, cert_id).bind(3, now).bind(4, reason);
+      DUET_ASSIGN_OR_RETURN(bool row, st.step());
+      if (!row)
+        return not_found_or_conflict(c, "SELECT 1 FROM certificates WHERE tenant_id = ?1 AND cert_id = ?2",
+                                     tenant_id, cert_id, "certificate");
+      const std::string holder_id = st.column_text(0);
+      const std::string key_id = st.column_text(1);
+      DUET_TRY_STATUS(st.run());
+      if (!revoke_key) return Status::Ok();
+      hook("revoke_certificate:after_certificate");
+
+      // Crypto-shredding as revoke_holder_key; a key revoked earlier (e.g.
+      // replaced at re-enrollment) is already shredded and stays as it is.
+      DUET_ASSIGN_OR_RETURN(Statement key, Statement::prepare(c,
+          "UPDATE holder_keys SET revoked_at = ?3, service_share_ciphertext = X'' "
+          "WHERE tenant_id = ?1 AND key_id = ?2 AND revoked_at IS NULL"));
+      key.bind(1, tenant_id).bind(2, key_id).bind(3, now);
+      DUET_TRY_STATUS(key.run());
+      hook("revoke_certificate:after_key");
+
+      DUET_ASSIGN_OR_RETURN(Statement tokens, Statement::prepare(c,
+          "UPDATE device_tokens SET revoked_at = ?3 WHERE tenant_id = ?1 AND holder_id = ?2 AND revoked_at IS NULL"));
+      tokens.bind(1, tenant_id).bind(2, holder_id).bind(3, now);
+      return tokens.run();
+    });
+  }
+
+  // --- CA material ---
+
+  Status put_ca(const CaRecord& ca) override {
+    if (ca.ca_id.empty()) return invalid("CA id is empty");
+    if (!valid_ca_role(ca.role)) return invalid("unknown CA role");
+    if (ca.certificate_der.empty()) return invalid("CA certificate is empty");
+    return write([&](Connection& c) -> Status {
+      DUET_ASSIGN_OR_RETURN(Statement dup, Statement::prepare(c,
+          "SELECT 1 FROM certificate_authorities WHERE ca_id = ?1"));
+      dup.bind(1, ca.ca_id);
+      DUET_ASSIGN_OR_RETURN(bool taken, dup.step());
+      if (taken) return conflict("CA id is already in use");
+      DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+          "INSERT INTO certificate_authorities (ca_id, role, certificate_der, sealed_private_key, created_at, active) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
+      st.bind(1, ca.ca_id).bind(2, ca.role).bind(3, ca.certificate_der).bind(4, ca.sealed_private_key)
+          .bind(5, ca.created_at).bind(6, ca.active ? 1 : 0);
+      return st.run();
+    });
+  }
+
+  Result<std::vector<CaRecord>> list_cas() override {
+    return read<std::vector<CaRecord>>([&](Connection& c) -> Result<std::vector<CaRecord>> {
+      DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+          "SELECT " + std::string(kCaCols) + " FROM certificate_authorities ORDER BY created_at, ca_id"));
+      return read_all<CaRecord>(st, read_ca);
+    });
+  }
+
+  Status set_ca_active(std::string_view ca_id, bool active) override {
+    return update_one("UPDATE certificate_authorities SET active = ?2 WHERE ca_id = ?1", ca_id, active ? 1 : 0, "CA");
+  }
+
+  Result<int64_t> next_crl_number(std::string_view issuer_id) override {
+    if (issuer_id.empty()) return Unexpected{invalid("issuer id is empty").error()};
+    return run<Result<int64_t>>(Transaction::Kind::kWrite, [&](Connection& c) -> Result<int64_t> {
+      DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+          "INSERT INTO crl_numbers (issuer_id, last_number) VALUES (?1, 1) "
+          "ON CONFLICT (issuer_id) DO UPDATE SET last_number = last_number + 1 RETURNING last_number"));
+      st.bind(1, issuer_id);
+      DUET_ASSIGN_OR_RETURN(bool row, st.step());
+      if (!row) return corrupt("CRL number upsert returned nothing");
+      int64_t number = st.column_int(0);
+      DUET_TRY_STATUS(st.run());
+      return number;
+    });
   }
 
   // --- nonces ---
@@ -1224,6 +1493,70 @@ class SqliteStore final : public Store {
       if (callback) DUET_TRY_STATUS(insert_callback(c, *callback, tenant_id, order_id, now));
       return Status::Ok();
     });
+  }
+
+  // The shared part of finish_order / finish_csr_order, inside the caller's
+  // transaction: the order must be of `kind` (kInvalidArgument otherwise);
+  // for kCsr, `cert` must name the order's holder and key.
+  Status finish_in_tx(Connection& c, std::string_view tenant_id, std::string_view order_id,
+                      std::string_view session_id, const std::vector<Bytes>& signatures, OrderKind kind,
+                      const Certificate* cert, UnixSeconds now) {
+    const std::string op = kind == OrderKind::kCsr ? "finish_csr_order" : "finish_order";
+    DUET_ASSIGN_OR_RETURN(Statement sess, Statement::prepare(c,
+        "SELECT order_id, holder_id FROM sign_sessions WHERE tenant_id = ?1 AND session_id = ?2"));
+    sess.bind(1, tenant_id).bind(2, session_id);
+    DUET_ASSIGN_OR_RETURN(bool found, sess.step());
+    if (!found || sess.column_text(0) != order_id) return not_found("sign session");
+    std::string holder_id = sess.column_text(1);
+
+    DUET_ASSIGN_OR_RETURN(Statement order, Statement::prepare(c,
+        "SELECT kind, key_id, holder_id FROM sign_orders WHERE tenant_id = ?1 AND order_id = ?2"));
+    order.bind(1, tenant_id).bind(2, order_id);
+    DUET_ASSIGN_OR_RETURN(bool order_found, order.step());
+    if (!order_found) return not_found("order");
+    DUET_ASSIGN_OR_RETURN(OrderKind order_kind, parse_order_kind(order.column_text(0)));
+    if (order_kind != kind)
+      return invalid(kind == OrderKind::kCsr ? "the order is not a certificate request"
+                                             : "a certificate request order is finished with its certificate");
+    if (cert && (cert->holder_id != order.column_text(2) || cert->key_id != order.column_text(1)))
+      return invalid("the certificate must name the order's holder and key");
+
+    DUET_ASSIGN_OR_RETURN(Statement count, Statement::prepare(c,
+        "SELECT COUNT(*) FROM sign_order_items WHERE tenant_id = ?1 AND order_id = ?2"));
+    count.bind(1, tenant_id).bind(2, order_id);
+    DUET_TRY_STATUS(count.step());
+    if (static_cast<size_t>(count.column_int(0)) != signatures.size())
+      return invalid("one signature per order item is required");
+
+    DUET_ASSIGN_OR_RETURN(Statement done, Statement::prepare(c,
+        "UPDATE sign_orders SET state = 'signed', updated_at = ?3 WHERE tenant_id = ?1 AND order_id = ?2 "
+        "AND state IN ('pending', 'signing') AND expires_at > ?3"));
+    done.bind(1, tenant_id).bind(2, order_id).bind(3, now);
+    DUET_ASSIGN_OR_RETURN(int n, run_changes(c, done));
+    if (n != 1) return conflict("order is no longer open for signing");
+    hook(op + ":after_order_update");
+
+    DUET_ASSIGN_OR_RETURN(Statement fin, Statement::prepare(c,
+        "UPDATE sign_sessions SET state = 'finished', updated_at = ?4 WHERE tenant_id = ?1 AND session_id = ?2 "
+        "AND order_id = ?3 AND state = 'open'"));
+    fin.bind(1, tenant_id).bind(2, session_id).bind(3, order_id).bind(4, now);
+    DUET_ASSIGN_OR_RETURN(n, run_changes(c, fin));
+    if (n != 1) return conflict("sign session is not open");
+
+    for (size_t i = 0; i < signatures.size(); ++i) {
+      DUET_ASSIGN_OR_RETURN(Statement sig, Statement::prepare(c,
+          "UPDATE sign_order_items SET signature = ?4 WHERE tenant_id = ?1 AND order_id = ?2 AND item_index = ?3"));
+      sig.bind(1, tenant_id).bind(2, order_id).bind(3, static_cast<int64_t>(i)).bind(4, signatures[i]);
+      DUET_ASSIGN_OR_RETURN(n, run_changes(c, sig));
+      if (n != 1) return corrupt("order item missing");
+    }
+    // Other sessions of this order can no longer finish.
+    DUET_TRY_STATUS(fail_open_sessions(c, tenant_id, order_id, now));
+
+    DUET_ASSIGN_OR_RETURN(Statement reset, Statement::prepare(c,
+        "UPDATE holders SET failed_attempts = 0, status = 'active' WHERE tenant_id = ?1 AND holder_id = ?2"));
+    reset.bind(1, tenant_id).bind(2, holder_id);
+    return reset.run();
   }
 
   static Result<int> read_version(Connection& c) {

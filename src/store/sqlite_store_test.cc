@@ -359,6 +359,179 @@ TEST(SqliteStore, UpgradesAVersion2DatabaseWithItsData) {
   EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << plan;
 }
 
+// A key, a kCsr order for it with an open session, and the certificate
+// finish_csr_order would store.
+struct CsrFixture {
+  Fixture base;
+  HolderKeyShare key;
+  SignOrder order;
+  SignSession session;
+  Certificate cert;
+};
+
+CsrFixture seed_csr(Store& store) {
+  CsrFixture f;
+  f.base = seed(store);
+  f.key.tenant_id = f.base.tenant_id;
+  f.key.key_id = new_id("key_");
+  f.key.holder_id = f.base.holder_id;
+  f.key.public_key_hex = "04csr";
+  f.key.service_share_ciphertext = Bytes{9, 9};
+  EXPECT_TRUE(store.add_holder_key(f.key).ok());
+  f.order = f.base.order;
+  f.order.order_id = new_id("ord_");
+  f.order.kind = OrderKind::kCsr;
+  f.order.key_id = f.key.key_id;
+  f.order.callback_url.clear();
+  EXPECT_TRUE(store.create_order(f.order).ok());
+  f.session = f.base.session;
+  f.session.session_id = new_id("ses_");
+  f.session.order_id = f.order.order_id;
+  EXPECT_TRUE(store.start_sign_session(f.session, 5, kNow).ok());
+  f.cert.tenant_id = f.base.tenant_id;
+  f.cert.cert_id = new_id("crt_");
+  f.cert.holder_id = f.base.holder_id;
+  f.cert.key_id = f.key.key_id;
+  f.cert.serial_hex = "7f01";
+  f.cert.issuer_id = "ca_issuing";
+  f.cert.der = Bytes{0x30, 0x03};
+  return f;
+}
+
+TEST(SqliteStore, CrashInsideFinishCsrOrderLeavesNeitherSignatureNorCertificate) {
+  TempDir dir;
+  std::string path = dir.file("duet.db");
+  CsrFixture f;
+  {
+    auto store = open_at(path);
+    f = seed_csr(*store);
+  }
+  for (const char* point : {"finish_csr_order:after_order_update", "finish_csr_order:before_certificate"}) {
+    int code = crash_child_at(path, point, [&](Store& s) {
+      (void)s.finish_csr_order(f.base.tenant_id, f.order.order_id, f.session.session_id, {Bytes{0x30, 0x02}},
+                               f.cert, kNow);
+    });
+    ASSERT_EQ(code, 42) << point;
+    auto store = open_at(path);
+    auto order = store->get_order(f.base.tenant_id, f.order.order_id);
+    ASSERT_TRUE(order.ok());
+    EXPECT_EQ(order->state, OrderState::kSigning) << point;
+    EXPECT_TRUE(order->items[0].signature.empty()) << point;
+    EXPECT_EQ(store->get_sign_session(f.base.tenant_id, f.session.session_id)->state, SessionState::kOpen) << point;
+    EXPECT_EQ(store->get_holder(f.base.tenant_id, f.base.holder_id)->failed_attempts, 2) << point;
+    EXPECT_EQ(store_error_kind(store->find_certificate_by_serial(f.cert.serial_hex)), StoreError::kNotFound) << point;
+  }
+  auto store = open_at(path);
+  ASSERT_TRUE(store->finish_csr_order(f.base.tenant_id, f.order.order_id, f.session.session_id, {Bytes{0x30, 0x02}},
+                                      f.cert, kNow)
+                  .ok());
+  EXPECT_EQ(store->find_certificate_by_serial(f.cert.serial_hex)->cert_id, f.cert.cert_id);
+  EXPECT_EQ(store->get_order(f.base.tenant_id, f.order.order_id)->state, OrderState::kSigned);
+  EXPECT_TRUE(store->claim_due_callbacks("w", kNow, 30, 10)->empty());
+}
+
+TEST(SqliteStore, CrashInsideRevokeCertificateLeavesCertificateKeyAndDevicesGood) {
+  TempDir dir;
+  std::string path = dir.file("duet.db");
+  CsrFixture f;
+  DeviceToken token;
+  {
+    auto store = open_at(path);
+    f = seed_csr(*store);
+    ASSERT_TRUE(store->add_certificate(f.cert).ok());
+    token.tenant_id = f.base.tenant_id;
+    token.token_hash = Bytes{0xd7};
+    token.holder_id = f.base.holder_id;
+    ASSERT_TRUE(store->create_device_token(token).ok());
+  }
+  for (const char* point : {"revoke_certificate:after_certificate", "revoke_certificate:after_key"}) {
+    ASSERT_EQ(crash_child_at(path, point,
+                             [&](Store& s) { (void)s.revoke_certificate(f.base.tenant_id, f.cert.cert_id, 1, true, kNow); }),
+              42)
+        << point;
+    auto store = open_at(path);
+    EXPECT_FALSE(store->get_certificate(f.base.tenant_id, f.cert.cert_id)->revoked) << point;
+    auto key = store->get_active_holder_key(f.base.tenant_id, f.base.holder_id);
+    ASSERT_TRUE(key.ok()) << point;
+    EXPECT_EQ(key->service_share_ciphertext, (Bytes{9, 9})) << point;
+    EXPECT_TRUE(store->find_device_token(token.token_hash).ok()) << point;
+    EXPECT_TRUE(store->list_revoked_certificates("ca_issuing")->empty()) << point;
+  }
+  auto store = open_at(path);
+  ASSERT_TRUE(store->revoke_certificate(f.base.tenant_id, f.cert.cert_id, 1, true, kNow).ok());
+  EXPECT_TRUE(store->get_certificate(f.base.tenant_id, f.cert.cert_id)->revoked);
+  EXPECT_TRUE(store->get_holder_key(f.base.tenant_id, f.key.key_id)->service_share_ciphertext.empty());
+  EXPECT_EQ(store_error_kind(store->find_device_token(token.token_hash)), StoreError::kNotFound);
+}
+
+TEST(SqliteStore, UpgradesAVersion3DatabaseWithDefaultsForIssue4) {
+  TempDir dir;
+  std::string path = dir.file("duet.db");
+  {
+    // What a binary that knew versions 1-3 left behind: one of each row issue 4 extends.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    std::string sql =
+        "CREATE TABLE schema_version (version INTEGER NOT NULL PRIMARY KEY, applied_at INTEGER NOT NULL DEFAULT 0);";
+    for (const sqlite::Migration& m : sqlite::migrations())
+      if (m.version <= 3) sql += std::string(m.sql) + ";INSERT INTO schema_version (version) VALUES (" +
+                                 std::to_string(m.version) + ");";
+    sql +=
+        "INSERT INTO tenants (tenant_id, name, suspended, created_at) VALUES ('ten_old', 'old', 0, 1);"
+        "INSERT INTO apps (tenant_id, app_id, secret_ciphertext, environment, created_at) "
+        "  VALUES ('ten_old', 'app_old', X'01', 'sandbox', 1);"
+        "INSERT INTO holders (tenant_id, holder_id, name_ciphertext, id_number_ciphertext, phone_ciphertext, "
+        "  lookup_hash, status, failed_attempts, created_at) VALUES ('ten_old', 'hld_old', X'', X'', X'', X'0b', "
+        "  'active', 0, 1);"
+        "INSERT INTO activation_codes (tenant_id, code_id, holder_id, code_hash, expires_at, attempts_left, "
+        "  created_at) VALUES ('ten_old', 'act_old', 'hld_old', X'0c', 9999999999, 3, 1);"
+        "INSERT INTO sign_orders (tenant_id, order_id, app_id, holder_id, title, display_text, output_format, "
+        "  expires_at, callback_url, state, created_at, updated_at) VALUES ('ten_old', 'ord_old', 'app_old', "
+        "  'hld_old', 't', 'd', 'raw', 9999999999, '', 'pending', 1, 1);"
+        "INSERT INTO sign_order_items (tenant_id, order_id, item_index, input, input_is_digest) "
+        "  VALUES ('ten_old', 'ord_old', 0, X'aa', 0);";
+    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  auto store = open_at(path);
+  ASSERT_TRUE(store);
+  EXPECT_EQ(*store->schema_version(), sqlite_store_latest_schema_version());
+  EXPECT_GE(sqlite_store_latest_schema_version(), 4);
+  auto app = store->get_app("ten_old", "app_old");
+  ASSERT_TRUE(app.ok()) << app.error().to_string();
+  EXPECT_EQ(app->identity_mode, "attested");
+  EXPECT_FALSE(app->sms_otp_required);
+  EXPECT_EQ(app->cms_oid_style, "pkcs7");
+  auto holder = store->get_holder("ten_old", "hld_old");
+  ASSERT_TRUE(holder.ok());
+  EXPECT_EQ(holder->identity_verification, "");
+  EXPECT_EQ(holder->identity_verified_at, 0);
+  auto code = store->find_activation_code(Bytes{0x0c});
+  ASSERT_TRUE(code.ok());
+  EXPECT_TRUE(code->otp_hash.empty());
+  EXPECT_EQ(code->otp_attempts_left, 0);
+  EXPECT_EQ(code->attempts_left, 3);
+  auto order = store->get_order("ten_old", "ord_old");
+  ASSERT_TRUE(order.ok());
+  EXPECT_EQ(order->kind, OrderKind::kSign);
+  EXPECT_TRUE(order->key_id.empty());
+  EXPECT_EQ(store->list_orders("ten_old", OrderFilter{})->orders.size(), 1u);
+  ASSERT_TRUE(store->update_app_settings("ten_old", "app_old", "identity_source", true, "gmt").ok());
+
+  // The certificate lookups are served by their indexes.
+  std::string plan = query_plan(path,
+      "SELECT cert_id FROM certificates WHERE tenant_id = 'x' AND holder_id = 'h' "
+      "ORDER BY created_at DESC, cert_id DESC");
+  EXPECT_NE(plan.find("certificates_holder"), std::string::npos) << plan;
+  EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << plan;
+  plan = query_plan(path,
+      "SELECT cert_id FROM certificates WHERE issuer_id = 'i' AND revoked_at IS NOT NULL ORDER BY serial_hex");
+  EXPECT_NE(plan.find("certificates_revoked"), std::string::npos) << plan;
+  EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << plan;
+  plan = query_plan(path, "SELECT cert_id FROM certificates WHERE serial_hex = 's'");
+  EXPECT_NE(plan.find("certificates_serial"), std::string::npos) << plan;
+}
+
 TEST(SqliteStore, TwoNodesOnOneFileFinishAnOrderOnce) {
   TempDir dir;
   std::string path = dir.file("duet.db");

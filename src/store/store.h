@@ -7,8 +7,10 @@
 //    row takes the tenant id, and a row of another tenant is kNotFound. The
 //    only calls without a tenant are the entry-point lookups that *discover*
 //    the tenant from a credential (find_app, find_device_token,
-//    find_activation_code), the cross-tenant background sweeps
-//    (expire_orders, claim_due_callbacks, prune_nonces) and operator tokens.
+//    find_activation_code, find_certificate_by_serial), the cross-tenant
+//    background sweeps (expire_orders, claim_due_callbacks, prune_nonces),
+//    the CRL listing (list_revoked_certificates), and the global operator
+//    tokens and CA material.
 //  - Every call is atomic: a multi-step state change is one transaction, made
 //    of conditional updates ("... WHERE state IN (...)") whose affected-row
 //    count is checked. Losing a race is kConflict, never a half-applied change.
@@ -23,6 +25,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -66,9 +69,18 @@ class Store {
   // Replaces the app's encrypted HMAC secret (rotation). kNotFound.
   virtual Status update_app_secret(std::string_view tenant_id, std::string_view app_id,
                                    ByteView secret_ciphertext) = 0;
+  // Replaces the app's certificate-issuance settings (App::identity_mode,
+  // sms_otp_required, cms_oid_style). kNotFound; an unknown identity_mode
+  // ("attested" | "identity_source") or cms_oid_style ("pkcs7" | "gmt") is
+  // ErrorCode::kInvalidArgument. create_app validates the same values.
+  virtual Status update_app_settings(std::string_view tenant_id, std::string_view app_id,
+                                     std::string_view identity_mode, bool sms_otp_required,
+                                     std::string_view cms_oid_style) = 0;
 
   // --- holders --------------------------------------------------------------
-  virtual Status create_holder(const Holder& holder) = 0;  // kDuplicate (id or lookup hash)
+  // kDuplicate (id or lookup hash). identity_verification must be
+  // "attested", "identity_source" or "" (not recorded), else kInvalidArgument.
+  virtual Status create_holder(const Holder& holder) = 0;
   virtual Result<Holder> get_holder(std::string_view tenant_id, std::string_view holder_id) = 0;
   virtual Result<Holder> find_holder_by_lookup_hash(std::string_view tenant_id, ByteView lookup_hash) = 0;
   // Operator unlock: status active, failed_attempts 0.
@@ -105,6 +117,11 @@ class Store {
   // kConflict when none are left or the code is used.
   virtual Result<int> spend_activation_attempt(std::string_view tenant_id,
                                                std::string_view code_id) = 0;
+  // Spends one SMS one-time-code attempt (a wrong OTP); returns the OTP
+  // attempts left. kConflict when none are left (also for a code without an
+  // OTP) or the code is used; kNotFound. Concurrent callers never spend more
+  // than otp_attempts_left.
+  virtual Result<int> spend_otp_attempt(std::string_view tenant_id, std::string_view code_id) = 0;
   // Enrollment, one transaction: the code must be unused, unexpired at
   // c.now, have attempts_left > 0 and belong to c.key.holder_id (else
   // kConflict; an unknown code is kNotFound) and is marked used; every
@@ -127,17 +144,21 @@ class Store {
   // second create for the same (tenant, app, key) returns the existing order
   // unchanged (whatever its state) instead of creating one; callers that need
   // to refuse a different body under the same key compare the result.
-  // kNotFound if the app or holder does not exist in the tenant.
+  // kNotFound if the app or holder does not exist in the tenant. A kCsr
+  // order needs key_id: a key of the order's holder (else kNotFound) that is
+  // unrevoked (else kConflict); a kSign order must not name a key
+  // (kInvalidArgument).
   virtual Result<SignOrder> create_order(const SignOrder& order) = 0;
+  // Either kind.
   virtual Result<SignOrder> get_order(std::string_view tenant_id, std::string_view order_id) = 0;
-  // A page of the tenant's orders, newest first (created_at DESC, order_id
+  // A page of the tenant's kSign orders (kCsr orders are never listed), newest first (created_at DESC, order_id
   // DESC), with items, narrowed by filter.holder_id / filter.state. Pass the
   // returned next_cursor as filter.cursor for the next page (same filter);
   // it is empty when no more orders follow. A malformed cursor or a zero
   // limit is ErrorCode::kInvalidArgument.
   virtual Result<OrderPage> list_orders(std::string_view tenant_id, const OrderFilter& filter) = 0;
-  // The holder's orders that are pending or signing and unexpired at `now`,
-  // oldest first, with items.
+  // The holder's orders (both kinds) that are pending or signing and
+  // unexpired at `now`, oldest first, with items.
   virtual Result<std::vector<SignOrder>> list_open_orders(std::string_view tenant_id,
                                                           std::string_view holder_id,
                                                           UnixSeconds now, size_t limit) = 0;
@@ -175,7 +196,8 @@ class Store {
   // failed_attempts reset to 0 and status active (a valid signature proves
   // the PIN), and `callback` (if any) enqueued for the order. kConflict if
   // another caller won any of these conditions; kNotFound if the session is
-  // not this order's; kInvalidArgument if signatures.size() != items.
+  // not this order's; kInvalidArgument if signatures.size() != items or the
+  // order is kCsr (use finish_csr_order).
   virtual Status finish_order(std::string_view tenant_id, std::string_view order_id,
                               std::string_view session_id, const std::vector<Bytes>& signatures,
                               const std::optional<CallbackJob>& callback, UnixSeconds now) = 0;
@@ -192,6 +214,53 @@ class Store {
   // the expired orders in their new state.
   virtual Result<std::vector<SignOrder>> expire_orders(UnixSeconds now, size_t limit,
                                                        const CallbackFactory& make_callback) = 0;
+
+  // finish_order for a kCsr order, and the issued certificate stored, in ONE
+  // transaction: order -> signed, signatures written, session finished
+  // (others failed), holder attempts reset, no callback, and `certificate`
+  // inserted. The certificate must name the order's tenant, holder and key
+  // (else kInvalidArgument). kConflict if another finish won or the serial
+  // is taken (nothing is written then); kNotFound as finish_order;
+  // kInvalidArgument if the order is not kCsr.
+  virtual Status finish_csr_order(std::string_view tenant_id, std::string_view order_id,
+                                  std::string_view session_id, const std::vector<Bytes>& signatures,
+                                  const Certificate& certificate, UnixSeconds now) = 0;
+
+  // --- certificates ---------------------------------------------------------
+  // Stores an issued certificate. kConflict if the serial is taken (in any
+  // tenant), kDuplicate if the cert id is; kNotFound unless key_id is a key
+  // of holder_id in the tenant. revoked must equal revoked_at.has_value().
+  virtual Status add_certificate(const Certificate& c) = 0;
+  virtual Result<Certificate> get_certificate(std::string_view tenant_id, std::string_view cert_id) = 0;
+  // Entry point of OCSP / status checks (all tenants): the certificate by
+  // its lowercase hex serial. kNotFound.
+  virtual Result<Certificate> find_certificate_by_serial(std::string_view serial_hex) = 0;
+  // The holder's certificates, newest first (created_at, then cert_id, descending).
+  virtual Result<std::vector<Certificate>> list_holder_certificates(std::string_view tenant_id,
+                                                                    std::string_view holder_id) = 0;
+  // Every revoked certificate of an issuer (all tenants, for the CRL), by serial.
+  virtual Result<std::vector<Certificate>> list_revoked_certificates(std::string_view issuer_id) = 0;
+  // One transaction: the certificate good -> revoked (revoked_at = now,
+  // revocation_reason = reason; kConflict if already revoked, kNotFound).
+  // With revoke_key, the certificate's key is also revoked with its share
+  // wiped, as revoke_holder_key does (a key already revoked stays as it is),
+  // and every unrevoked device token of the holder is revoked. reason must
+  // be an RFC 5280 CRLReason usable for revocation (0-6, 9, 10), else
+  // ErrorCode::kInvalidArgument.
+  virtual Status revoke_certificate(std::string_view tenant_id, std::string_view cert_id, int reason,
+                                    bool revoke_key, UnixSeconds now) = 0;
+
+  // --- CA material (global) -------------------------------------------------
+  // Inserts a CA; kConflict if ca_id exists. role must be "root",
+  // "issuing" or "ocsp" and certificate_der non-empty (kInvalidArgument).
+  virtual Status put_ca(const CaRecord& ca) = 0;
+  // Every CA, oldest first (created_at, then ca_id).
+  virtual Result<std::vector<CaRecord>> list_cas() = 0;
+  virtual Status set_ca_active(std::string_view ca_id, bool active) = 0;  // kNotFound
+  // The issuer's next CRL number: 1, 2, 3, ... Strictly increasing per
+  // issuer across threads, processes and nodes (one conditional upsert);
+  // a number handed out is never handed out again.
+  virtual Result<int64_t> next_crl_number(std::string_view issuer_id) = 0;
 
   // --- request nonces -------------------------------------------------------
   // Records a nonce; kDuplicate if (tenant, app, nonce) was seen before.

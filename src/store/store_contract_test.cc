@@ -101,6 +101,43 @@ CallbackJob StoreContractTest::callback_for(const SignOrder& o, const std::strin
   return j;
 }
 
+HolderKeyShare StoreContractTest::add_key(const World& w) {
+  HolderKeyShare k;
+  k.tenant_id = w.tenant_id;
+  k.key_id = new_id("key_");
+  k.holder_id = w.holder_id;
+  k.public_key_hex = "04" + k.key_id;
+  k.service_share_ciphertext = Bytes{0x5e, 0xc0};
+  k.created_at = kNow;
+  Status s = store_->add_holder_key(k);
+  EXPECT_TRUE(s.ok()) << s.error().to_string();
+  return k;
+}
+
+SignOrder StoreContractTest::csr_order_for(const World& w, const std::string& key_id) {
+  SignOrder o = order_for(w);
+  o.kind = OrderKind::kCsr;
+  o.key_id = key_id;
+  o.title = "certificate request";
+  o.callback_url.clear();
+  return o;
+}
+
+Certificate StoreContractTest::cert_for(const World& w, const std::string& key_id, const std::string& serial_hex) {
+  Certificate c;
+  c.tenant_id = w.tenant_id;
+  c.cert_id = new_id("crt_");
+  c.holder_id = w.holder_id;
+  c.key_id = key_id;
+  c.serial_hex = serial_hex;
+  c.issuer_id = "ca_issuing";
+  c.der = Bytes{0x30, 0x82, 0x01};
+  c.not_before = kNow;
+  c.not_after = kNow + 365 * 86400;
+  c.created_at = kNow;
+  return c;
+}
+
 namespace {
 
 template <typename R>
@@ -1317,6 +1354,703 @@ TEST_P(StoreContractTest, FailSignSessionLockoutAndCallbackAreOneTransaction) {
   EXPECT_EQ(store_->get_order(w.tenant_id, o.order_id)->state, OrderState::kSigning);
   EXPECT_EQ(*store_->fail_sign_session(w.tenant_id, s.session_id, std::nullopt, kNow), OrderState::kFailed);
   EXPECT_EQ(kind(store_->fail_sign_session(w.tenant_id, "ses_missing", std::nullopt, kNow)), StoreError::kNotFound);
+}
+
+
+// --- certificates (issue 4) ---------------------------------------------------------------
+
+TEST_P(StoreContractTest, AppSettingsAreStoredAndUpdated) {
+  World w = make_world("t");
+  auto plain = store_->get_app(w.tenant_id, w.app_id);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->identity_mode, "attested");
+  EXPECT_FALSE(plain->sms_otp_required);
+  EXPECT_EQ(plain->cms_oid_style, "pkcs7");
+
+  App a;
+  a.tenant_id = w.tenant_id;
+  a.app_id = new_id("app_");
+  a.secret_ciphertext = Bytes{4};
+  a.identity_mode = "identity_source";
+  a.sms_otp_required = true;
+  a.cms_oid_style = "gmt";
+  ASSERT_TRUE(store_->create_app(a).ok());
+  for (const auto& got : {store_->get_app(w.tenant_id, a.app_id), store_->find_app(a.app_id)}) {
+    ASSERT_TRUE(got.ok());
+    EXPECT_EQ(got->identity_mode, "identity_source");
+    EXPECT_TRUE(got->sms_otp_required);
+    EXPECT_EQ(got->cms_oid_style, "gmt");
+  }
+  auto listed = store_->list_apps(w.tenant_id);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 2u);
+  for (const App& x : *listed) EXPECT_EQ(x.cms_oid_style, x.app_id == a.app_id ? "gmt" : "pkcs7");
+
+  ASSERT_TRUE(store_->update_app_settings(w.tenant_id, w.app_id, "identity_source", true, "gmt").ok());
+  auto updated = store_->get_app(w.tenant_id, w.app_id);
+  EXPECT_EQ(updated->identity_mode, "identity_source");
+  EXPECT_TRUE(updated->sms_otp_required);
+  EXPECT_EQ(updated->cms_oid_style, "gmt");
+  EXPECT_EQ(updated->secret_ciphertext, (Bytes{1, 2, 3})) << "the secret is not a setting";
+  ASSERT_TRUE(store_->update_app_settings(w.tenant_id, w.app_id, "attested", false, "pkcs7").ok());
+  reopen();
+  updated = store_->get_app(w.tenant_id, w.app_id);
+  EXPECT_EQ(updated->identity_mode, "attested");
+  EXPECT_FALSE(updated->sms_otp_required);
+  EXPECT_EQ(updated->cms_oid_style, "pkcs7");
+  EXPECT_EQ(store_->get_app(w.tenant_id, a.app_id)->cms_oid_style, "gmt");
+
+  EXPECT_EQ(store_->update_app_settings(w.tenant_id, w.app_id, "trust_me", false, "pkcs7").code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store_->update_app_settings(w.tenant_id, w.app_id, "attested", false, "PKCS7").code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store_->update_app_settings(w.tenant_id, w.app_id, "", false, "").code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(kind(store_->update_app_settings(w.tenant_id, "app_missing", "attested", false, "pkcs7")),
+            StoreError::kNotFound);
+  App bad = a;
+  bad.app_id = new_id("app_");
+  bad.identity_mode = "none";
+  EXPECT_EQ(store_->create_app(bad).code(), ErrorCode::kInvalidArgument);
+  bad.identity_mode = "attested";
+  bad.cms_oid_style = "";
+  EXPECT_EQ(store_->create_app(bad).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(kind(store_->find_app(bad.app_id)), StoreError::kNotFound);
+}
+
+TEST_P(StoreContractTest, HoldersRecordHowTheirIdentityWasChecked) {
+  World w = make_world("t");
+  EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->identity_verification, "") << "not recorded";
+  Holder h;
+  h.tenant_id = w.tenant_id;
+  h.holder_id = new_id("hld_");
+  h.lookup_hash = Bytes{0x1d, 0x01};
+  h.identity_verification = "identity_source";
+  h.identity_verified_by = w.app_id;
+  h.identity_verified_at = kNow + 5;
+  h.identity_reference = "idsrc-ref-42";
+  h.created_at = kNow + 5;
+  ASSERT_TRUE(store_->create_holder(h).ok());
+  Holder attested = h;
+  attested.holder_id = new_id("hld_");
+  attested.lookup_hash = Bytes{0x1d, 0x02};
+  attested.identity_verification = "attested";
+  attested.identity_reference.clear();
+  ASSERT_TRUE(store_->create_holder(attested).ok());
+  reopen();
+
+  auto check = [&](const Holder& got, const Holder& want) {
+    EXPECT_EQ(got.identity_verification, want.identity_verification);
+    EXPECT_EQ(got.identity_verified_by, want.identity_verified_by);
+    EXPECT_EQ(got.identity_verified_at, want.identity_verified_at);
+    EXPECT_EQ(got.identity_reference, want.identity_reference);
+  };
+  check(*store_->get_holder(w.tenant_id, h.holder_id), h);
+  check(*store_->find_holder_by_lookup_hash(w.tenant_id, h.lookup_hash), h);
+  check(*store_->get_holder(w.tenant_id, attested.holder_id), attested);
+  auto all = store_->list_holders(w.tenant_id, "", 10);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 3u);
+  for (const Holder& x : *all) {
+    if (x.holder_id == h.holder_id) check(x, h);
+    if (x.holder_id == attested.holder_id) check(x, attested);
+  }
+
+  Holder bad = h;
+  bad.holder_id = new_id("hld_");
+  bad.lookup_hash = Bytes{0x1d, 0x03};
+  bad.identity_verification = "vibes";
+  EXPECT_EQ(store_->create_holder(bad).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(kind(store_->get_holder(w.tenant_id, bad.holder_id)), StoreError::kNotFound);
+}
+
+TEST_P(StoreContractTest, OtpAttemptsAreSpentSeparatelyDownToZero) {
+  World w = make_world("t");
+  ActivationCode code = code_for(w.tenant_id, w.holder_id, Bytes{0x07, 0x01}, kNow + 300, 5);
+  code.otp_hash = Bytes{0x0e, 0x0f};
+  code.otp_attempts_left = 2;
+  ASSERT_TRUE(store_->create_activation_code(code).ok());
+  reopen();
+  auto found = store_->find_activation_code(code.code_hash);
+  ASSERT_TRUE(found.ok());
+  EXPECT_EQ(found->otp_hash, (Bytes{0x0e, 0x0f}));
+  EXPECT_EQ(found->otp_attempts_left, 2);
+
+  EXPECT_EQ(*store_->spend_otp_attempt(w.tenant_id, code.code_id), 1);
+  EXPECT_EQ(*store_->spend_activation_attempt(w.tenant_id, code.code_id), 4);
+  found = store_->find_activation_code(code.code_hash);
+  EXPECT_EQ(found->otp_attempts_left, 1) << "the two counters are separate";
+  EXPECT_EQ(found->attempts_left, 4);
+  EXPECT_EQ(*store_->spend_otp_attempt(w.tenant_id, code.code_id), 0);
+  EXPECT_EQ(kind(store_->spend_otp_attempt(w.tenant_id, code.code_id)), StoreError::kConflict);
+  EXPECT_EQ(store_->spend_otp_attempt(w.tenant_id, code.code_id).code(), ErrorCode::kConflict);
+  EXPECT_EQ(store_->find_activation_code(code.code_hash)->otp_attempts_left, 0);
+  EXPECT_EQ(store_->find_activation_code(code.code_hash)->attempts_left, 4);
+
+  // A code without an OTP has no OTP attempts; a used code none either.
+  ActivationCode plain = code_for(w.tenant_id, w.holder_id, Bytes{0x07, 0x02}, kNow + 300, 3);
+  ASSERT_TRUE(store_->create_activation_code(plain).ok());
+  EXPECT_TRUE(store_->find_activation_code(plain.code_hash)->otp_hash.empty());
+  EXPECT_EQ(kind(store_->spend_otp_attempt(w.tenant_id, plain.code_id)), StoreError::kConflict);
+  ActivationCode used = code_for(w.tenant_id, w.holder_id, Bytes{0x07, 0x03}, kNow + 300, 3);
+  used.otp_hash = Bytes{0x0e};
+  used.otp_attempts_left = 3;
+  ASSERT_TRUE(store_->create_activation_code(used).ok());
+  ASSERT_TRUE(store_->use_activation_code(w.tenant_id, used.code_id, kNow).ok());
+  EXPECT_EQ(kind(store_->spend_otp_attempt(w.tenant_id, used.code_id)), StoreError::kConflict);
+  EXPECT_EQ(store_->find_activation_code(used.code_hash)->otp_attempts_left, 3);
+  EXPECT_EQ(kind(store_->spend_otp_attempt(w.tenant_id, "act_missing")), StoreError::kNotFound);
+
+  // complete_activation ignores the OTP (core checks it first).
+  ActivationCode otp = code_for(w.tenant_id, w.holder_id, Bytes{0x07, 0x04}, kNow + 300, 3);
+  otp.otp_hash = Bytes{0x0e};
+  otp.otp_attempts_left = 0;
+  ASSERT_TRUE(store_->create_activation_code(otp).ok());
+  EXPECT_TRUE(store_->complete_activation(completion_for(otp, kNow, 0x51)).ok());
+
+  ActivationCode negative = code_for(w.tenant_id, w.holder_id, Bytes{0x07, 0x05}, kNow + 300, 3);
+  negative.otp_attempts_left = -1;
+  EXPECT_EQ(store_->create_activation_code(negative).code(), ErrorCode::kInvalidArgument);
+}
+
+TEST_P(StoreContractTest, ConcurrentOtpSpendsNeverOverspend) {
+  World w = make_world("t");
+  constexpr int kThreads = 8;
+  constexpr int kAttempts = 3;
+  ActivationCode code = code_for(w.tenant_id, w.holder_id, Bytes{0x07, 0x10}, kNow + 300, 5);
+  code.otp_hash = Bytes{0x0e};
+  code.otp_attempts_left = kAttempts;
+  ASSERT_TRUE(store_->create_activation_code(code).ok());
+  std::vector<int> results(kThreads, -1);
+  std::atomic<int> conflicts{0};
+  std::latch go(kThreads);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      go.arrive_and_wait();
+      auto r = store_->spend_otp_attempt(w.tenant_id, code.code_id);
+      if (r.ok()) results[i] = *r;
+      else if (store_error_kind(r) == StoreError::kConflict) ++conflicts;
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::multiset<int> left;
+  for (int r : results)
+    if (r >= 0) left.insert(r);
+  EXPECT_EQ(left, (std::multiset<int>{0, 1, 2})) << "each attempt spent once";
+  EXPECT_EQ(conflicts.load(), kThreads - kAttempts);
+  EXPECT_EQ(store_->find_activation_code(code.code_hash)->otp_attempts_left, 0);
+}
+
+TEST_P(StoreContractTest, CsrOrdersAreHiddenFromTheBusinessListing) {
+  World w = make_world("t");
+  HolderKeyShare key = add_key(w);
+  SignOrder sign = order_for(w);
+  sign.created_at = kNow;
+  create(sign);
+  SignOrder csr = csr_order_for(w, key.key_id);
+  csr.created_at = kNow + 1;  // newer than the sign order
+  csr.idempotency_key = "csr-1";
+  SignOrder made = create(csr);
+  EXPECT_EQ(made.kind, OrderKind::kCsr);
+  EXPECT_EQ(made.key_id, key.key_id);
+  reopen();
+
+  auto got = store_->get_order(w.tenant_id, csr.order_id);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->kind, OrderKind::kCsr);
+  EXPECT_EQ(got->key_id, key.key_id);
+  EXPECT_EQ(got->state, OrderState::kPending);
+  auto got_sign = store_->get_order(w.tenant_id, sign.order_id);
+  EXPECT_EQ(got_sign->kind, OrderKind::kSign);
+  EXPECT_TRUE(got_sign->key_id.empty());
+  SignOrder replay = csr;
+  replay.order_id = new_id("ord_");
+  auto again = store_->create_order(replay);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->order_id, csr.order_id) << "idempotent replay of a CSR order";
+  EXPECT_EQ(again->kind, OrderKind::kCsr);
+
+  OrderFilter all;
+  auto page = store_->list_orders(w.tenant_id, all);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->orders.size(), 1u);
+  EXPECT_EQ(page->orders[0].order_id, sign.order_id);
+  EXPECT_TRUE(page->next_cursor.empty());
+  OrderFilter mine;
+  mine.holder_id = w.holder_id;
+  mine.state = OrderState::kPending;
+  mine.limit = 1;
+  page = store_->list_orders(w.tenant_id, mine);
+  ASSERT_EQ(page->orders.size(), 1u);
+  EXPECT_EQ(page->orders[0].order_id, sign.order_id);
+  EXPECT_TRUE(page->next_cursor.empty()) << "the CSR order does not make another page";
+
+  auto open = store_->list_open_orders(w.tenant_id, w.holder_id, kNow, 10);
+  ASSERT_TRUE(open.ok());
+  ASSERT_EQ(open->size(), 2u);
+  EXPECT_EQ((*open)[0].order_id, sign.order_id);
+  EXPECT_EQ((*open)[1].order_id, csr.order_id);
+  EXPECT_EQ((*open)[1].kind, OrderKind::kCsr);
+
+  // Validation: a CSR order names a live key of its holder; a sign order none.
+  SignOrder no_key = csr_order_for(w, "");
+  EXPECT_EQ(store_->create_order(no_key).code(), ErrorCode::kInvalidArgument);
+  SignOrder keyed_sign = order_for(w);
+  keyed_sign.key_id = key.key_id;
+  EXPECT_EQ(store_->create_order(keyed_sign).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(kind(store_->create_order(csr_order_for(w, "key_missing"))), StoreError::kNotFound);
+  World other = make_world("other");
+  HolderKeyShare their_key = add_key(other);
+  EXPECT_EQ(kind(store_->create_order(csr_order_for(w, their_key.key_id))), StoreError::kNotFound);
+  ASSERT_TRUE(store_->revoke_holder_key(w.tenant_id, key.key_id, kNow).ok());
+  EXPECT_EQ(kind(store_->create_order(csr_order_for(w, key.key_id))), StoreError::kConflict);
+  EXPECT_EQ(store_->list_open_orders(w.tenant_id, w.holder_id, kNow, 10)->size(), 2u) << "nothing created";
+}
+
+TEST_P(StoreContractTest, FinishCsrOrderSignsAndStoresTheCertificateInOneStep) {
+  World w = make_world("t");
+  HolderKeyShare key = add_key(w);
+  SignOrder o = create(csr_order_for(w, key.key_id));
+  SignSession s1 = session_for(o), s2 = session_for(o);
+  ASSERT_TRUE(store_->start_sign_session(s1, 5, kNow).ok());
+  ASSERT_TRUE(store_->start_sign_session(s2, 5, kNow).ok());
+  ASSERT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 2);
+  Certificate cert = cert_for(w, key.key_id, "0a1b2c");
+
+  // The wrong finish for each kind, and certificates that do not match the order.
+  EXPECT_EQ(store_->finish_order(w.tenant_id, o.order_id, s1.session_id, sigs(1), std::nullopt, kNow).code(),
+            ErrorCode::kInvalidArgument);
+  Certificate wrong = cert;
+  wrong.holder_id = new_id("hld_");
+  EXPECT_EQ(store_->finish_csr_order(w.tenant_id, o.order_id, s1.session_id, sigs(1), wrong, kNow).code(),
+            ErrorCode::kInvalidArgument);
+  wrong = cert;
+  wrong.key_id = new_id("key_");
+  EXPECT_EQ(store_->finish_csr_order(w.tenant_id, o.order_id, s1.session_id, sigs(1), wrong, kNow).code(),
+            ErrorCode::kInvalidArgument);
+  wrong = cert;
+  wrong.tenant_id = new_id("ten_");
+  EXPECT_EQ(store_->finish_csr_order(w.tenant_id, o.order_id, s1.session_id, sigs(1), wrong, kNow).code(),
+            ErrorCode::kInvalidArgument);
+  wrong = cert;
+  wrong.der.clear();
+  EXPECT_EQ(store_->finish_csr_order(w.tenant_id, o.order_id, s1.session_id, sigs(1), wrong, kNow).code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store_->finish_csr_order(w.tenant_id, o.order_id, s1.session_id, sigs(2), cert, kNow).code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(kind(store_->finish_csr_order(w.tenant_id, o.order_id, "ses_missing", sigs(1), cert, kNow)),
+            StoreError::kNotFound);
+  SignOrder plain = create(order_for(w));
+  SignSession ps = session_for(plain);
+  ASSERT_TRUE(store_->start_sign_session(ps, 5, kNow).ok());
+  Certificate for_plain = cert_for(w, key.key_id, "0a1b2d");
+  EXPECT_EQ(store_->finish_csr_order(w.tenant_id, plain.order_id, ps.session_id, sigs(1), for_plain, kNow).code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store_->get_order(w.tenant_id, o.order_id)->state, OrderState::kSigning) << "nothing applied";
+  EXPECT_EQ(kind(store_->get_certificate(w.tenant_id, cert.cert_id)), StoreError::kNotFound);
+
+  ASSERT_TRUE(store_->finish_csr_order(w.tenant_id, o.order_id, s1.session_id, sigs(1, 0x44), cert, kNow + 3).ok());
+  auto done = store_->get_order(w.tenant_id, o.order_id);
+  ASSERT_TRUE(done.ok());
+  EXPECT_EQ(done->state, OrderState::kSigned);
+  EXPECT_EQ(done->updated_at, kNow + 3);
+  EXPECT_EQ(done->items[0].signature, sigs(1, 0x44)[0]);
+  EXPECT_EQ(store_->get_sign_session(w.tenant_id, s1.session_id)->state, SessionState::kFinished);
+  EXPECT_EQ(store_->get_sign_session(w.tenant_id, s2.session_id)->state, SessionState::kFailed);
+  auto h = store_->get_holder(w.tenant_id, w.holder_id);
+  EXPECT_EQ(h->failed_attempts, 0);
+  EXPECT_EQ(h->status, HolderStatus::kActive);
+  auto stored = store_->get_certificate(w.tenant_id, cert.cert_id);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->serial_hex, "0a1b2c");
+  EXPECT_EQ(stored->key_id, key.key_id);
+  EXPECT_FALSE(stored->revoked);
+  EXPECT_TRUE(store_->claim_due_callbacks("w", kNow + 1000, 30, 10)->empty()) << "no callback for a CSR order";
+  EXPECT_EQ(kind(store_->finish_csr_order(w.tenant_id, o.order_id, s2.session_id, sigs(1),
+                                          cert_for(w, key.key_id, "0a1b2e"), kNow + 3)),
+            StoreError::kConflict);
+  EXPECT_EQ(store_->list_holder_certificates(w.tenant_id, w.holder_id)->size(), 1u);
+}
+
+TEST_P(StoreContractTest, FinishCsrOrderWithATakenSerialChangesNothing) {
+  World w = make_world("t");
+  World other = make_world("other");
+  HolderKeyShare theirs = add_key(other);
+  ASSERT_TRUE(store_->add_certificate(cert_for(other, theirs.key_id, "5e7a1")).ok());
+  HolderKeyShare key = add_key(w);
+  SignOrder o = create(csr_order_for(w, key.key_id));
+  SignSession s = session_for(o);
+  ASSERT_TRUE(store_->start_sign_session(s, 5, kNow).ok());
+  Certificate clash = cert_for(w, key.key_id, "5e7a1");  // another tenant's serial
+  EXPECT_EQ(kind(store_->finish_csr_order(w.tenant_id, o.order_id, s.session_id, sigs(1), clash, kNow)),
+            StoreError::kConflict);
+  auto order = store_->get_order(w.tenant_id, o.order_id);
+  EXPECT_EQ(order->state, OrderState::kSigning);
+  EXPECT_TRUE(order->items[0].signature.empty());
+  EXPECT_EQ(store_->get_sign_session(w.tenant_id, s.session_id)->state, SessionState::kOpen);
+  EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 1);
+  EXPECT_TRUE(store_->list_holder_certificates(w.tenant_id, w.holder_id)->empty());
+  Certificate good = cert_for(w, key.key_id, "5e7a2");
+  EXPECT_TRUE(store_->finish_csr_order(w.tenant_id, o.order_id, s.session_id, sigs(1), good, kNow).ok());
+}
+
+TEST_P(StoreContractTest, ExactlyOneOfConcurrentCsrFinishesWins) {
+  World w = make_world("t");
+  HolderKeyShare key = add_key(w);
+  for (int round = 0; round < 6; ++round) {
+    SignOrder o = create(csr_order_for(w, key.key_id));
+    SignSession s1 = session_for(o), s2 = session_for(o);
+    ASSERT_TRUE(store_->start_sign_session(s1, 100, kNow).ok());
+    ASSERT_TRUE(store_->start_sign_session(s2, 100, kNow).ok());
+    Certificate c1 = cert_for(w, key.key_id, "c1" + std::to_string(round));
+    Certificate c2 = cert_for(w, key.key_id, "c2" + std::to_string(round));
+    std::atomic<int> wins{0}, conflicts{0};
+    std::latch go(2);
+    auto finisher = [&](const SignSession& s, const Certificate& c) {
+      go.arrive_and_wait();
+      Status r = store_->finish_csr_order(w.tenant_id, o.order_id, s.session_id, sigs(1), c, kNow);
+      if (r.ok()) ++wins;
+      else if (store_error_kind(r) == StoreError::kConflict) ++conflicts;
+    };
+    std::thread t1(finisher, s1, c1), t2(finisher, s2, c2);
+    t1.join();
+    t2.join();
+    EXPECT_EQ(wins.load(), 1) << "round " << round;
+    EXPECT_EQ(conflicts.load(), 1) << "round " << round;
+    EXPECT_EQ(store_->get_order(w.tenant_id, o.order_id)->state, OrderState::kSigned);
+    EXPECT_NE(store_->get_certificate(w.tenant_id, c1.cert_id).ok(), store_->get_certificate(w.tenant_id, c2.cert_id).ok())
+        << "exactly one certificate, the winner's";
+  }
+  EXPECT_EQ(store_->list_holder_certificates(w.tenant_id, w.holder_id)->size(), 6u);
+}
+
+TEST_P(StoreContractTest, CertificatesAreFoundBySerialAndListedNewestFirst) {
+  World w = make_world("t");
+  HolderKeyShare key = add_key(w);
+  Certificate first = cert_for(w, key.key_id, "01");
+  first.created_at = kNow;
+  Certificate second = cert_for(w, key.key_id, "02");
+  second.created_at = kNow + 10;
+  second.issuer_id = "ca_other";
+  ASSERT_TRUE(store_->add_certificate(first).ok());
+  ASSERT_TRUE(store_->add_certificate(second).ok());
+  reopen();
+
+  auto got = store_->get_certificate(w.tenant_id, first.cert_id);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->tenant_id, w.tenant_id);
+  EXPECT_EQ(got->holder_id, w.holder_id);
+  EXPECT_EQ(got->key_id, key.key_id);
+  EXPECT_EQ(got->serial_hex, "01");
+  EXPECT_EQ(got->issuer_id, "ca_issuing");
+  EXPECT_EQ(got->der, first.der);
+  EXPECT_EQ(got->not_before, first.not_before);
+  EXPECT_EQ(got->not_after, first.not_after);
+  EXPECT_FALSE(got->revoked);
+  EXPECT_FALSE(got->revoked_at.has_value());
+  EXPECT_EQ(got->created_at, kNow);
+  auto by_serial = store_->find_certificate_by_serial("02");
+  ASSERT_TRUE(by_serial.ok());
+  EXPECT_EQ(by_serial->cert_id, second.cert_id);
+  EXPECT_EQ(by_serial->tenant_id, w.tenant_id) << "the serial discovers the tenant";
+  EXPECT_EQ(kind(store_->find_certificate_by_serial("03")), StoreError::kNotFound);
+  auto listed = store_->list_holder_certificates(w.tenant_id, w.holder_id);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].cert_id, second.cert_id);
+  EXPECT_EQ((*listed)[1].cert_id, first.cert_id);
+  EXPECT_TRUE(store_->list_holder_certificates(w.tenant_id, "hld_missing")->empty());
+
+  // Serials are unique across tenants; cert ids per tenant.
+  World other = make_world("other");
+  HolderKeyShare their_key = add_key(other);
+  EXPECT_EQ(kind(store_->add_certificate(cert_for(other, their_key.key_id, "01"))), StoreError::kConflict);
+  EXPECT_EQ(store_->add_certificate(cert_for(other, their_key.key_id, "01")).code(), ErrorCode::kConflict);
+  Certificate same_id = cert_for(w, key.key_id, "04");
+  same_id.cert_id = first.cert_id;
+  EXPECT_EQ(kind(store_->add_certificate(same_id)), StoreError::kDuplicate);
+  // The key must be the holder's.
+  Holder second_holder;
+  second_holder.tenant_id = w.tenant_id;
+  second_holder.holder_id = new_id("hld_");
+  second_holder.lookup_hash = Bytes{0x2b};
+  ASSERT_TRUE(store_->create_holder(second_holder).ok());
+  Certificate not_theirs = cert_for(w, key.key_id, "05");
+  not_theirs.holder_id = second_holder.holder_id;
+  EXPECT_EQ(kind(store_->add_certificate(not_theirs)), StoreError::kNotFound);
+  EXPECT_EQ(kind(store_->add_certificate(cert_for(w, "key_missing", "06"))), StoreError::kNotFound);
+
+  // Malformed records.
+  Certificate bad = cert_for(w, key.key_id, "0A");
+  EXPECT_EQ(store_->add_certificate(bad).code(), ErrorCode::kInvalidArgument) << "uppercase serial";
+  bad = cert_for(w, key.key_id, "");
+  EXPECT_EQ(store_->add_certificate(bad).code(), ErrorCode::kInvalidArgument);
+  bad = cert_for(w, key.key_id, "07");
+  bad.der.clear();
+  EXPECT_EQ(store_->add_certificate(bad).code(), ErrorCode::kInvalidArgument);
+  bad = cert_for(w, key.key_id, "07");
+  bad.revoked = true;  // without revoked_at
+  EXPECT_EQ(store_->add_certificate(bad).code(), ErrorCode::kInvalidArgument);
+  bad = cert_for(w, key.key_id, "07");
+  bad.issuer_id.clear();
+  EXPECT_EQ(store_->add_certificate(bad).code(), ErrorCode::kInvalidArgument);
+  Certificate revoked = cert_for(w, key.key_id, "07");
+  revoked.revoked = true;
+  revoked.revoked_at = kNow;
+  revoked.revocation_reason = 4;
+  ASSERT_TRUE(store_->add_certificate(revoked).ok()) << "an already revoked certificate may be recorded";
+  EXPECT_EQ(store_->find_certificate_by_serial("07")->revocation_reason, 4);
+  EXPECT_EQ(store_->list_holder_certificates(w.tenant_id, w.holder_id)->size(), 3u);
+}
+
+TEST_P(StoreContractTest, RevokeCertificateAndOptionallyItsKeyAndDevices) {
+  World w = make_world("t");
+  World other = make_world("other");
+  HolderKeyShare key = add_key(w);
+  HolderKeyShare their_key = add_key(other);
+  Certificate a = cert_for(w, key.key_id, "aa01");
+  Certificate b = cert_for(w, key.key_id, "aa02");
+  Certificate theirs = cert_for(other, their_key.key_id, "aa03");
+  Certificate elsewhere = cert_for(other, their_key.key_id, "aa04");
+  elsewhere.issuer_id = "ca_other";
+  for (const auto* c : {&a, &b, &theirs, &elsewhere}) ASSERT_TRUE(store_->add_certificate(*c).ok());
+  for (uint8_t i : {1, 2}) {
+    DeviceToken t;
+    t.tenant_id = w.tenant_id;
+    t.token_hash = Bytes{0xdd, i};
+    t.holder_id = w.holder_id;
+    ASSERT_TRUE(store_->create_device_token(t).ok());
+  }
+  DeviceToken their_token;
+  their_token.tenant_id = other.tenant_id;
+  their_token.token_hash = Bytes{0xdd, 0x09};
+  their_token.holder_id = other.holder_id;
+  ASSERT_TRUE(store_->create_device_token(their_token).ok());
+
+  // Certificate only.
+  ASSERT_TRUE(store_->revoke_certificate(w.tenant_id, a.cert_id, 3, false, kNow + 5).ok());
+  auto got = store_->get_certificate(w.tenant_id, a.cert_id);
+  EXPECT_TRUE(got->revoked);
+  EXPECT_EQ(got->revoked_at, kNow + 5);
+  EXPECT_EQ(got->revocation_reason, 3);
+  EXPECT_EQ(kind(store_->revoke_certificate(w.tenant_id, a.cert_id, 1, true, kNow + 6)), StoreError::kConflict);
+  EXPECT_EQ(store_->get_certificate(w.tenant_id, a.cert_id)->revocation_reason, 3) << "the loser changed nothing";
+  EXPECT_EQ(store_->get_active_holder_key(w.tenant_id, w.holder_id)->service_share_ciphertext, key.service_share_ciphertext);
+  EXPECT_TRUE(store_->find_device_token(Bytes{0xdd, 1}).ok());
+  EXPECT_FALSE(store_->get_certificate(w.tenant_id, b.cert_id)->revoked);
+
+  // Certificate, key (crypto-shredded) and the holder's devices.
+  ASSERT_TRUE(store_->revoke_certificate(w.tenant_id, b.cert_id, 1, true, kNow + 7).ok());
+  EXPECT_EQ(store_->get_certificate(w.tenant_id, b.cert_id)->revocation_reason, 1);
+  auto k = store_->get_holder_key(w.tenant_id, key.key_id);
+  ASSERT_TRUE(k.ok());
+  EXPECT_EQ(k->revoked_at, kNow + 7);
+  EXPECT_TRUE(k->service_share_ciphertext.empty()) << "share shredded";
+  EXPECT_EQ(kind(store_->get_active_holder_key(w.tenant_id, w.holder_id)), StoreError::kNotFound);
+  EXPECT_EQ(kind(store_->find_device_token(Bytes{0xdd, 1})), StoreError::kNotFound);
+  EXPECT_EQ(kind(store_->find_device_token(Bytes{0xdd, 2})), StoreError::kNotFound);
+  EXPECT_TRUE(store_->find_device_token(their_token.token_hash).ok()) << "another holder's device untouched";
+  EXPECT_TRUE(store_->get_active_holder_key(other.tenant_id, other.holder_id).ok());
+
+  // A later certificate of an already revoked key: revoking it with the key is fine.
+  Certificate late = cert_for(w, key.key_id, "aa05");
+  ASSERT_TRUE(store_->add_certificate(late).ok());
+  ASSERT_TRUE(store_->revoke_certificate(w.tenant_id, late.cert_id, 0, true, kNow + 8).ok());
+  EXPECT_EQ(store_->get_holder_key(w.tenant_id, key.key_id)->revoked_at, kNow + 7) << "first revocation kept";
+
+  // The CRL view: every tenant, one issuer, revoked only, by serial.
+  ASSERT_TRUE(store_->revoke_certificate(other.tenant_id, theirs.cert_id, 5, false, kNow + 9).ok());
+  ASSERT_TRUE(store_->revoke_certificate(other.tenant_id, elsewhere.cert_id, 5, false, kNow + 9).ok());
+  auto crl = store_->list_revoked_certificates("ca_issuing");
+  ASSERT_TRUE(crl.ok());
+  std::vector<std::string> serials;
+  for (const Certificate& c : *crl) serials.push_back(c.serial_hex);
+  EXPECT_EQ(serials, (std::vector<std::string>{"aa01", "aa02", "aa03", "aa05"}));
+  EXPECT_EQ((*crl)[2].tenant_id, other.tenant_id);
+  EXPECT_EQ((*crl)[2].revoked_at, kNow + 9);
+  EXPECT_EQ(store_->list_revoked_certificates("ca_other")->size(), 1u);
+  EXPECT_TRUE(store_->list_revoked_certificates("ca_none")->empty());
+
+  // Errors.
+  Certificate fresh = cert_for(other, their_key.key_id, "aa06");
+  ASSERT_TRUE(store_->add_certificate(fresh).ok());
+  for (int reason : {-1, 7, 8, 11})
+    EXPECT_EQ(store_->revoke_certificate(other.tenant_id, fresh.cert_id, reason, false, kNow).code(),
+              ErrorCode::kInvalidArgument) << reason;
+  EXPECT_FALSE(store_->get_certificate(other.tenant_id, fresh.cert_id)->revoked);
+  EXPECT_EQ(kind(store_->revoke_certificate(other.tenant_id, "crt_missing", 0, false, kNow)), StoreError::kNotFound);
+}
+
+TEST_P(StoreContractTest, ExactlyOneOfConcurrentRevocationsWins) {
+  World w = make_world("t");
+  HolderKeyShare key = add_key(w);
+  constexpr int kThreads = 4;
+  for (int round = 0; round < 4; ++round) {
+    Certificate c = cert_for(w, key.key_id, "be" + std::to_string(round));
+    ASSERT_TRUE(store_->add_certificate(c).ok());
+    std::atomic<int> wins{0}, conflicts{0};
+    std::latch go(kThreads);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kThreads; ++i) {
+      threads.emplace_back([&, i] {
+        go.arrive_and_wait();
+        Status s = store_->revoke_certificate(w.tenant_id, c.cert_id, i + 1, false, kNow + i);
+        if (s.ok()) ++wins;
+        else if (store_error_kind(s) == StoreError::kConflict) ++conflicts;
+      });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(wins.load(), 1) << "round " << round;
+    EXPECT_EQ(conflicts.load(), kThreads - 1) << "round " << round;
+    auto got = store_->get_certificate(w.tenant_id, c.cert_id);
+    EXPECT_EQ(*got->revoked_at, kNow + got->revocation_reason - 1) << "one winner's values, not a mix";
+  }
+}
+
+TEST_P(StoreContractTest, AnotherTenantsCertificatesAndSettingsAreNotFound) {
+  World a = make_world("a");
+  World b = make_world("b");
+  const std::string& B = b.tenant_id;
+  HolderKeyShare key = add_key(a);
+  Certificate cert = cert_for(a, key.key_id, "ab01");
+  ASSERT_TRUE(store_->add_certificate(cert).ok());
+  DeviceToken token;
+  token.tenant_id = a.tenant_id;
+  token.token_hash = Bytes{0xab};
+  token.holder_id = a.holder_id;
+  ASSERT_TRUE(store_->create_device_token(token).ok());
+  ActivationCode code = code_for(a.tenant_id, a.holder_id, Bytes{0xab, 0x02}, kNow + 300, 3);
+  code.otp_hash = Bytes{0x01};
+  code.otp_attempts_left = 3;
+  ASSERT_TRUE(store_->create_activation_code(code).ok());
+  SignOrder csr = create(csr_order_for(a, key.key_id));
+  SignSession s = session_for(csr);
+  ASSERT_TRUE(store_->start_sign_session(s, 5, kNow).ok());
+
+  auto nf = [](const auto& r) { return store_error_kind(r) == StoreError::kNotFound; };
+  EXPECT_TRUE(nf(store_->get_certificate(B, cert.cert_id)));
+  EXPECT_TRUE(store_->list_holder_certificates(B, a.holder_id)->empty());
+  EXPECT_TRUE(nf(store_->revoke_certificate(B, cert.cert_id, 1, true, kNow)));
+  EXPECT_TRUE(nf(store_->update_app_settings(B, a.app_id, "identity_source", true, "gmt")));
+  EXPECT_TRUE(nf(store_->spend_otp_attempt(B, code.code_id)));
+  Certificate stolen = cert_for(b, key.key_id, "ab02");  // B naming A's key
+  EXPECT_TRUE(nf(store_->add_certificate(stolen)));
+  stolen.holder_id = a.holder_id;  // and A's holder
+  EXPECT_TRUE(nf(store_->add_certificate(stolen)));
+  EXPECT_TRUE(nf(store_->create_order(csr_order_for(b, key.key_id))));
+  Certificate via_b = cert_for(a, key.key_id, "ab03");
+  via_b.tenant_id = B;
+  EXPECT_TRUE(nf(store_->finish_csr_order(B, csr.order_id, s.session_id, sigs(1), via_b, kNow)));
+  EXPECT_TRUE(nf(store_->get_order(B, csr.order_id)));
+  EXPECT_TRUE(store_->list_open_orders(B, a.holder_id, kNow, 10)->empty());
+
+  // None of it touched A's rows.
+  auto still = store_->get_certificate(a.tenant_id, cert.cert_id);
+  ASSERT_TRUE(still.ok());
+  EXPECT_FALSE(still->revoked);
+  EXPECT_TRUE(store_->get_active_holder_key(a.tenant_id, a.holder_id).ok());
+  EXPECT_TRUE(store_->find_device_token(token.token_hash).ok());
+  EXPECT_EQ(store_->get_app(a.tenant_id, a.app_id)->identity_mode, "attested");
+  EXPECT_EQ(store_->find_activation_code(code.code_hash)->otp_attempts_left, 3);
+  EXPECT_EQ(store_->get_order(a.tenant_id, csr.order_id)->state, OrderState::kSigning);
+  EXPECT_EQ(kind(store_->find_certificate_by_serial("ab02")), StoreError::kNotFound);
+  EXPECT_EQ(kind(store_->find_certificate_by_serial("ab03")), StoreError::kNotFound);
+}
+
+TEST_P(StoreContractTest, CaRecordsAreKeptGlobally) {
+  CaRecord root;
+  root.ca_id = "ca_root_1";
+  root.role = "root";
+  root.certificate_der = Bytes{0x30, 0x01};
+  root.sealed_private_key = Bytes{0x5e, 0x01};
+  root.created_at = kNow;
+  CaRecord issuing = root;
+  issuing.ca_id = "ca_issuing_1";
+  issuing.role = "issuing";
+  issuing.created_at = kNow + 1;
+  CaRecord ocsp = root;
+  ocsp.ca_id = "ca_ocsp_1";
+  ocsp.role = "ocsp";
+  ocsp.sealed_private_key.clear();  // key held elsewhere
+  ocsp.active = false;
+  ocsp.created_at = kNow + 1;
+  for (const auto* ca : {&issuing, &ocsp, &root}) ASSERT_TRUE(store_->put_ca(*ca).ok());
+  CaRecord dup = root;
+  dup.role = "issuing";
+  EXPECT_EQ(kind(store_->put_ca(dup)), StoreError::kConflict);
+  EXPECT_EQ(store_->put_ca(dup).code(), ErrorCode::kConflict);
+  reopen();
+
+  auto cas = store_->list_cas();
+  ASSERT_TRUE(cas.ok());
+  ASSERT_EQ(cas->size(), 3u);
+  EXPECT_EQ((*cas)[0].ca_id, "ca_root_1");
+  EXPECT_EQ((*cas)[0].role, "root") << "the duplicate did not overwrite";
+  EXPECT_EQ((*cas)[0].sealed_private_key, (Bytes{0x5e, 0x01}));
+  EXPECT_EQ((*cas)[1].ca_id, "ca_issuing_1");
+  EXPECT_EQ((*cas)[2].ca_id, "ca_ocsp_1");
+  EXPECT_TRUE((*cas)[1].active);
+  EXPECT_FALSE((*cas)[2].active);
+  EXPECT_TRUE((*cas)[2].sealed_private_key.empty());
+  EXPECT_EQ((*cas)[1].certificate_der, (Bytes{0x30, 0x01}));
+  EXPECT_EQ((*cas)[1].created_at, kNow + 1);
+
+  ASSERT_TRUE(store_->set_ca_active("ca_issuing_1", false).ok());
+  ASSERT_TRUE(store_->set_ca_active("ca_ocsp_1", true).ok());
+  cas = store_->list_cas();
+  EXPECT_FALSE((*cas)[1].active);
+  EXPECT_TRUE((*cas)[2].active);
+  EXPECT_EQ(kind(store_->set_ca_active("ca_missing", true)), StoreError::kNotFound);
+
+  CaRecord bad = root;
+  bad.ca_id = "ca_bad";
+  bad.role = "intermediate";
+  EXPECT_EQ(store_->put_ca(bad).code(), ErrorCode::kInvalidArgument);
+  bad.role = "issuing";
+  bad.certificate_der.clear();
+  EXPECT_EQ(store_->put_ca(bad).code(), ErrorCode::kInvalidArgument);
+  bad = root;
+  bad.ca_id.clear();
+  EXPECT_EQ(store_->put_ca(bad).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store_->list_cas()->size(), 3u);
+}
+
+TEST_P(StoreContractTest, CrlNumbersIncreasePerIssuer) {
+  EXPECT_EQ(*store_->next_crl_number("ca_a"), 1);
+  EXPECT_EQ(*store_->next_crl_number("ca_a"), 2);
+  EXPECT_EQ(*store_->next_crl_number("ca_b"), 1) << "each issuer counts on its own";
+  reopen();
+  EXPECT_EQ(*store_->next_crl_number("ca_a"), 3) << "the counter survives a restart";
+  EXPECT_EQ(*store_->next_crl_number("ca_b"), 2);
+  EXPECT_EQ(store_->next_crl_number("").code(), ErrorCode::kInvalidArgument);
+}
+
+TEST_P(StoreContractTest, ConcurrentCrlNumbersAreNeverHandedOutTwice) {
+  constexpr int kThreads = 4;
+  constexpr int kEach = 20;
+  std::vector<std::vector<int64_t>> got(kThreads);
+  std::latch go(kThreads);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      go.arrive_and_wait();
+      for (int n = 0; n < kEach; ++n) {
+        auto r = store_->next_crl_number("ca_busy");
+        if (r.ok()) got[i].push_back(*r);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::set<int64_t> all;
+  for (const auto& mine : got) {
+    EXPECT_EQ(mine.size(), static_cast<size_t>(kEach));
+    EXPECT_TRUE(std::is_sorted(mine.begin(), mine.end())) << "increasing as each caller sees them";
+    all.insert(mine.begin(), mine.end());
+  }
+  EXPECT_EQ(all.size(), static_cast<size_t>(kThreads * kEach)) << "no number twice";
+  EXPECT_EQ(*all.begin(), 1);
+  EXPECT_EQ(*all.rbegin(), kThreads * kEach);
+  EXPECT_EQ(*store_->next_crl_number("ca_busy"), kThreads * kEach + 1);
 }
 
 }  // namespace

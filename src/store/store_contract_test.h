@@ -59,6 +59,11 @@ class StoreContractTest : public ::testing::TestWithParam<StoreBackendParam> {
   SignOrder create(const SignOrder& o);  // create_order, asserting success
   SignSession session_for(const SignOrder& o);
   CallbackJob callback_for(const SignOrder& o, const std::string& payload);
+  // Certificates (issue 4): an active key added for w's holder, a kCsr
+  // order for it, and a good certificate of it issued by "ca_issuing".
+  HolderKeyShare add_key(const World& w);
+  SignOrder csr_order_for(const World& w, const std::string& key_id);
+  Certificate cert_for(const World& w, const std::string& key_id, const std::string& serial_hex);
 
   std::unique_ptr<StoreBackend> backend_;
   std::unique_ptr<Store> store_;

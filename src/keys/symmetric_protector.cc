@@ -1,0 +1,77 @@
+#include "keys/symmetric_protector.h"
+
+#include <string>
+
+#include "crypto/random.h"
+#include "crypto/sm3.h"
+
+namespace duet::keys::internal {
+namespace {
+
+uint8_t format_version(crypto::AeadAlgorithm alg) { return alg == crypto::AeadAlgorithm::kAes256Gcm ? 1 : 2; }
+
+class SymmetricProtector final : public DataProtector {
+ public:
+  SymmetricProtector(crypto::AeadAlgorithm alg, SecretBytes data_key, SecretBytes index_key,
+                     std::function<Status()> check)
+      : alg_(alg),
+        version_(format_version(alg)),
+        data_key_(std::move(data_key)),
+        index_key_(std::move(index_key)),
+        check_(std::move(check)) {}
+
+  Result<Bytes> seal(std::string_view context, ByteView plaintext) override {
+    Bytes nonce(crypto::kAeadNonceSize);
+    crypto::SystemRandom::instance().fill(nonce);
+    DUET_ASSIGN_OR_RETURN(Bytes ct, crypto::aead_seal(alg_, data_key_.view(), nonce, aad(context), plaintext));
+    Bytes out;
+    out.reserve(1 + nonce.size() + ct.size());
+    out.push_back(version_);
+    out.insert(out.end(), nonce.begin(), nonce.end());
+    out.insert(out.end(), ct.begin(), ct.end());
+    return out;
+  }
+
+  Result<SecretBytes> open(std::string_view context, ByteView sealed) override {
+    if (sealed.size() < 1 + crypto::kAeadNonceSize + crypto::kAeadTagSize || sealed[0] != version_) {
+      return make_error(ErrorCode::kBadEncoding, "sealed value has an unknown format");
+    }
+    return crypto::aead_open(alg_, data_key_.view(), sealed.subspan(1, crypto::kAeadNonceSize), aad(context),
+                             sealed.subspan(1 + crypto::kAeadNonceSize));
+  }
+
+  Bytes keyed_hash(std::string_view purpose, ByteView value) const override {
+    Bytes msg;
+    uint32_t n = static_cast<uint32_t>(purpose.size());
+    msg.insert(msg.end(), {static_cast<uint8_t>(n >> 24), static_cast<uint8_t>(n >> 16), static_cast<uint8_t>(n >> 8),
+                           static_cast<uint8_t>(n)});
+    msg.insert(msg.end(), purpose.begin(), purpose.end());
+    msg.insert(msg.end(), value.begin(), value.end());
+    crypto::Digest d = crypto::hmac_sm3(index_key_.view(), msg);
+    secure_wipe(msg.data(), msg.size());
+    return Bytes(d.begin(), d.end());
+  }
+
+  Status check() override { return check_ ? check_() : Status::Ok(); }
+
+ private:
+  static Bytes aad(std::string_view context) {
+    std::string a = "duet/seal/v1/";
+    a += context;
+    return Bytes(a.begin(), a.end());
+  }
+  crypto::AeadAlgorithm alg_;
+  uint8_t version_;
+  SecretBytes data_key_;
+  SecretBytes index_key_;
+  std::function<Status()> check_;
+};
+
+}  // namespace
+
+std::unique_ptr<DataProtector> make_symmetric_protector(crypto::AeadAlgorithm alg, SecretBytes data_key,
+                                                        SecretBytes index_key, std::function<Status()> check) {
+  return std::make_unique<SymmetricProtector>(alg, std::move(data_key), std::move(index_key), std::move(check));
+}
+
+}  // namespace duet::keys::internal
