@@ -161,6 +161,10 @@ Status DaemonConfig::validate() const {
   DUET_TRY_STATUS(http.validate());
   const core::CoreConfig& c = service.core;
   if (service.data_dir.empty()) return bad("service.data_dir must not be empty");
+  if (keys.kek != "pkcs11" && keys.kek != "file") return bad("keys.kek must be \"pkcs11\" or \"file\"");
+  if (keys.kek == "file" && !dev) return bad("keys.kek = \"file\" is only for development (--dev)");
+  if (keys.data_key_algorithm != "aes-256-gcm" && keys.data_key_algorithm != "sm4-gcm")
+    return bad("keys.data_key_algorithm must be \"aes-256-gcm\" or \"sm4-gcm\"");
   if (c.public_url.rfind("http://", 0) != 0 && c.public_url.rfind("https://", 0) != 0)
     return bad("service.public_url must be an http(s) URL");
   if (c.max_failed_attempts < 1 || c.max_failed_attempts > 100) return bad("service.max_failed_attempts must be 1..100");
@@ -184,8 +188,39 @@ Status DaemonConfig::validate() const {
   return Status::Ok();
 }
 
+Status read_keys_table(const toml::table& t, DaemonConfig& c) {
+  for (const auto& [k, node] : t) {
+    std::string_view key = k.str();
+    if (key == "create_key") {
+      auto v = node.value<bool>();
+      if (!node.is_boolean() || !v) return bad("keys.create_key must be true or false");
+      c.keys.pkcs11.create_key_if_missing = *v;
+      continue;
+    }
+    if (!node.is_string()) return bad("keys." + std::string(key) + " must be a string");
+    std::string v = *node.value<std::string>();
+    if (key == "kek") { c.keys.kek = v; c.kek_explicit = true; }
+    else if (key == "pkcs11_module") c.keys.pkcs11.module_path = v;
+    else if (key == "token_label") c.keys.pkcs11.token_label = v;
+    else if (key == "key_label") c.keys.pkcs11.key_label = v;
+    else if (key == "pin_file") c.keys.pkcs11.pin_file = v;
+    else if (key == "data_key_algorithm") c.keys.data_key_algorithm = v;
+    else return bad("keys: unknown key '" + std::string(key) + "'");
+  }
+  return Status::Ok();
+}
+
+void apply_keys_env(DaemonConfig& c, const http::EnvLookup& env) {
+  if (auto v = env("DUET_KEK")) { c.keys.kek = *v; c.kek_explicit = true; }
+  if (auto v = env("DUET_PKCS11_MODULE")) c.keys.pkcs11.module_path = *v;
+  if (auto v = env("DUET_PKCS11_TOKEN")) c.keys.pkcs11.token_label = *v;
+  if (auto v = env("DUET_PKCS11_KEY")) c.keys.pkcs11.key_label = *v;
+  if (auto v = env("DUET_PKCS11_PIN_FILE")) c.keys.pkcs11.pin_file = *v;
+}
+
 Result<DaemonConfig> parse_daemon_config(std::string_view toml_text, const http::EnvLookup& env) {
   DaemonConfig c;
+  c.keys.pkcs11.create_key_if_missing = true;
   DUET_ASSIGN_OR_RETURN(c.http, http::parse_server_config(toml_text, env));
   try {
     toml::table root = toml::parse(toml_text);
@@ -194,10 +229,16 @@ Result<DaemonConfig> parse_daemon_config(std::string_view toml_text, const http:
       if (!t) return bad("[service] must be a table");
       DUET_TRY_STATUS(read_service_table(*t, c.service));
     }
+    if (const toml::node* k = root.get("keys")) {
+      const toml::table* t = k->as_table();
+      if (!t) return bad("[keys] must be a table");
+      DUET_TRY_STATUS(read_keys_table(*t, c));
+    }
   } catch (const toml::parse_error& e) {
     return make_error(ErrorCode::kInvalidArgument, std::string("config: ") + std::string(e.description()));
   }
   DUET_TRY_STATUS(apply_service_env(c, env));
+  apply_keys_env(c, env);
   return c;
 }
 
@@ -215,6 +256,7 @@ Result<DaemonConfig> load_daemon_config(const CommandLine& cli, const http::EnvL
     c.http.listen_port = hp.second;
   }
   if (cli.dev) c.dev = true;
+  if (c.dev && !c.kek_explicit) c.keys.kek = "file";
   if (c.dev && c.http.tls_cert.empty() && c.http.tls_dev_dir.empty())
     c.http.tls_dev_dir = (fs::path(c.service.data_dir) / "tls").string();
   DUET_TRY_STATUS(c.validate());
@@ -226,6 +268,7 @@ Result<DaemonConfig> load_daemon_config(const CommandLine& cli, const http::EnvL
 struct Daemon::Impl {
   DaemonConfig config;
   std::unique_ptr<store::Store> store;
+  std::shared_ptr<keys::Kek> kek;  // wraps the CA keys (issue 4)
   std::unique_ptr<keys::DataProtector> protector;
   core::SystemClock system_clock;
   const core::Clock* clock = nullptr;
@@ -256,6 +299,15 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config, DaemonOption
   std::error_code ec;
   fs::remove(m.path("duetd.port"), ec);  // a stale one would mislead whoever waits for it
 
+  // Keys first: with the KEK unavailable nothing (not even duet.db) is written.
+  keys::KeyServicesConfig kc = m.config.keys;
+  kc.data_dir = dir;
+  kc.dev = m.config.dev;
+  auto ks = keys::open_key_services(kc);
+  if (!ks.ok()) return make_error(ks.code(), "keys: " + ks.error().message);
+  m.kek = std::move(ks->kek);
+  m.protector = std::move(ks->protector);
+
   store::SqliteStoreOptions so;
   so.path = m.path("duet.db");
   so.max_connections = m.config.service.store_max_connections;
@@ -263,9 +315,6 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config, DaemonOption
   if (!st.ok()) return make_error(st.code(), "store " + so.path + ": " + st.error().message);
   m.store = std::move(*st);
 
-  auto kp = keys::open_local_key_file(m.path("kek.key"), true);
-  if (!kp.ok()) return make_error(kp.code(), "key file " + m.path("kek.key") + ": " + kp.error().message);
-  m.protector = std::move(*kp);
 
   m.clock = options.clock ? options.clock : &m.system_clock;
   m.deps = std::make_unique<core::CoreDeps>(core::CoreDeps{*m.store, *m.protector, *m.clock,

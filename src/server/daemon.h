@@ -32,6 +32,20 @@
 //   nonce_prune_interval_seconds = 60    # how often old request nonces are forgotten
 //   store_max_connections       = 4      # SQLite connection pool size
 //
+// and this [keys] table (the key-encryption key, DESIGN.md §4):
+//
+//   [keys]
+//   kek             = "pkcs11"   # "pkcs11": an AES-256 key in a PKCS#11 token wraps the data
+//                                #   keys (<data_dir>/datakeys.wrapped) and the CA keys;
+//                                #   "file": a key file in data_dir, only with --dev (the
+//                                #   default there). env DUET_KEK
+//   pkcs11_module   = "/usr/lib/softhsm/libsofthsm2.so"   # env DUET_PKCS11_MODULE
+//   token_label     = "duet"     # the token is found by label; env DUET_PKCS11_TOKEN
+//   key_label       = "duet-kek" # env DUET_PKCS11_KEY
+//   pin_file        = ""         # user PIN (first line); else env DUET_PKCS11_PIN. env DUET_PKCS11_PIN_FILE
+//   create_key      = true       # generate the key object in the token at first start
+//   data_key_algorithm = "aes-256-gcm"   # or "sm4-gcm", for a data-key record created now
+//
 // Command line (duetd): --config FILE, --data-dir DIR (= data_dir), --listen
 // HOST:PORT (= [http] listen), --public-url URL (= public_url), --dev (HTTPS
 // with a self-signed certificate in <data_dir>/tls unless [http.tls] cert/key
@@ -50,6 +64,7 @@
 #include "core/core_deps.h"
 #include "http/config.h"
 #include "http/router.h"
+#include "keys/kek.h"
 
 namespace spdlog {
 class logger;
@@ -69,6 +84,8 @@ struct ServiceConfig {
 struct DaemonConfig {
   http::ServerConfig http;
   ServiceConfig service;
+  keys::KeyServicesConfig keys;  // data_dir and dev are filled from the above at start
+  bool kek_explicit = false;     // [keys] kek or DUET_KEK was given (else --dev picks "file")
   bool dev = false;
 
   // Ranges of the [service] keys and the [http] validation.

@@ -55,6 +55,8 @@ TEST(OpenApi, DocumentedRoutesEqualRegisteredRoutes) {
   set_logging_enabled(false);
   auto dir = testing::temp_dir("openapi");
   DaemonConfig c;
+    c.dev = true;
+    c.keys.kek = "file";  // the PKCS#11 KEK has its own tests (keys, kek_pkcs11)
   c.http.listen_port = 0;
   c.http.access_log = false;
   c.service.data_dir = dir.string();

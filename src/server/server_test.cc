@@ -136,6 +136,8 @@ class ServerTest : public ::testing::Test {
     set_logging_enabled(false);
     dir = testing::temp_dir("it");
     DaemonConfig c;
+    c.dev = true;
+    c.keys.kek = "file";  // the PKCS#11 KEK has its own tests (keys, kek_pkcs11)
     c.http.listen_host = "127.0.0.1";
     c.http.listen_port = 0;
     c.http.threads = 4;

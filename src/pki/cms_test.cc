@@ -1,0 +1,214 @@
+#include "pki/cms.h"
+
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <sstream>
+
+#include "crypto/sm2_evp.h"
+#include "pki/issuer.h"
+#include "pki/test_support.h"
+
+namespace duet::pki {
+namespace {
+
+using testing::LocalSigner;
+using testing::run;
+using testing::ScratchDir;
+
+struct Asn1Item {
+  size_t offset, depth, header, length;
+  std::string what;
+};
+
+// `openssl asn1parse` as an independent reader of our DER.
+std::vector<Asn1Item> asn1parse(const std::string& path) {
+  auto r = run("openssl asn1parse -inform DER -in " + path);
+  std::vector<Asn1Item> items;
+  std::regex line(R"(^\s*(\d+):d=(\d+)\s+hl=(\d+)\s+l=\s*(\d+)\s+(?:cons|prim):\s*(.*)$)");
+  std::istringstream in(r.output);
+  std::string l;
+  std::smatch m;
+  while (std::getline(in, l)) {
+    if (std::regex_match(l, m, line)) {
+      items.push_back({std::stoul(m[1]), std::stoul(m[2]), std::stoul(m[3]), std::stoul(m[4]), m[5]});
+    }
+  }
+  return items;
+}
+
+class CmsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    hierarchy_ = std::make_unique<CaHierarchy>(create_ca_hierarchy(CaProfile{}, crypto::SystemRandom::instance()).value());
+    HolderProfile p;
+    p.subject = {"CN", "Example Co", "", "Li Si", "9c1e77ab20d4f3e5"};
+    p.crl_url = "http://ca.duet.test/crl";
+    p.ocsp_url = "http://ca.duet.test/ocsp";
+    p.policy_oid = "1.3.6.1.4.1.99999.1.2.1";
+    IssuancePolicy policy;
+    policy.policy_oid = p.policy_oid;
+    auto c = issue_holder_certificate(hierarchy_->issuing_ca(), holder_.pub, p, policy, crypto::SystemRandom::instance());
+    ASSERT_TRUE(c.ok()) << c.error().to_string();
+    cert_ = std::make_unique<Certificate>(std::move(c).value());
+    trust_.intermediates = {hierarchy_->issuing_certificate};
+    trust_.roots = {hierarchy_->root_certificate};
+  }
+  CmsSignOptions options(bool detached, CmsOids oids = CmsOids::kPkcs7) {
+    CmsSignOptions o;
+    o.detached = detached;
+    o.oids = oids;
+    o.signing_time = now_seconds();
+    return o;
+  }
+
+  LocalSigner holder_;
+  std::unique_ptr<CaHierarchy> hierarchy_;
+  std::unique_ptr<Certificate> cert_;
+  CmsTrust trust_;
+  const std::string content_ = "contract #42: pay 100 CNY";
+};
+
+TEST_F(CmsTest, DetachedAndAttachedVerify) {
+  for (bool detached : {true, false}) {
+    for (CmsOids oids : {CmsOids::kPkcs7, CmsOids::kGmT0010}) {
+      auto der = cms_sign(as_bytes(content_), *cert_, holder_.signer(), options(detached, oids));
+      ASSERT_TRUE(der.ok()) << der.error().to_string();
+      auto v = verify_cms(*der, detached ? std::optional<ByteView>(as_bytes(content_)) : std::nullopt, trust_);
+      ASSERT_TRUE(v.ok()) << v.error().to_string();
+      EXPECT_TRUE(v->ok()) << (v->reasons.empty() ? "" : v->reasons[0]);
+      EXPECT_EQ(v->detached, detached);
+      EXPECT_EQ(v->oids, oids);
+      ASSERT_TRUE(v->signer.has_value());
+      EXPECT_EQ(v->signer->der(), cert_->der());
+      EXPECT_TRUE(v->signing_time.has_value());
+    }
+  }
+  // Detached from the digest alone.
+  auto der = cms_sign_detached_digest(crypto::sm3(as_bytes(content_)), *cert_, holder_.signer(), options(true));
+  ASSERT_TRUE(der.ok());
+  EXPECT_TRUE(verify_cms(*der, as_bytes(content_), trust_)->ok());
+  EXPECT_TRUE(verify_cms_detached_digest(*der, crypto::sm3(as_bytes(content_)), trust_)->ok());
+  // A detached signature without its content is a usage error.
+  EXPECT_EQ(verify_cms(*der, std::nullopt, trust_).code(), ErrorCode::kInvalidArgument);
+}
+
+TEST_F(CmsTest, OpensslParsesAndVerifiesSignedAttributes) {
+  ScratchDir dir;
+  for (bool detached : {true, false}) {
+    auto der = cms_sign(as_bytes(content_), *cert_, holder_.signer(), options(detached));
+    ASSERT_TRUE(der.ok());
+    std::string path = dir.write("sig.p7s", *der);
+    auto print = run("openssl cms -cmsout -print -inform DER -in " + path);
+    ASSERT_EQ(print.status, 0) << print.output;
+    for (const char* want : {"contentType: pkcs7-signedData", "eContentType: pkcs7-data", "algorithm: sm3",
+                             "algorithm: SM2-with-SM3", "object: contentType", "object: signingTime",
+                             "object: messageDigest", "object: id-smime-aa-signingCertificateV2",
+                             "subject: C=CN, O=Example Co, CN=Li Si"}) {
+      EXPECT_NE(print.output.find(want), std::string::npos) << want << "\n" << print.output;
+    }
+    EXPECT_EQ(print.output.find("object: S/MIME Capabilities"), std::string::npos);
+    EXPECT_EQ(print.output.find("eContent: <ABSENT>") != std::string::npos, detached) << print.output;
+
+    // Extract the signed attributes ([0] at depth 5, inside the SignerInfo)
+    // and the signature (the last OCTET STRING at depth 5) with asn1parse.
+    std::vector<Asn1Item> items = asn1parse(path);
+    const Asn1Item* attrs = nullptr;
+    const Asn1Item* sig = nullptr;
+    for (const Asn1Item& it : items) {
+      if (it.depth == 5 && it.what.find("cont [ 0 ]") != std::string::npos) attrs = &it;
+      if (it.depth == 5 && it.what.find("OCTET STRING") != std::string::npos) sig = &it;
+    }
+    ASSERT_NE(attrs, nullptr);
+    ASSERT_NE(sig, nullptr);
+    Bytes attrs_der(der->begin() + attrs->offset, der->begin() + attrs->offset + attrs->header + attrs->length);
+    attrs_der[0] = 0x31;  // [0] IMPLICIT → SET, as RFC 5652 §5.4 prescribes for signing
+    Bytes sig_der(der->begin() + sig->offset + sig->header,
+                  der->begin() + sig->offset + sig->header + sig->length);
+    dir.write("attrs.der", attrs_der);
+    dir.write("sig.der", sig_der);
+    dir.write("pub.pem", crypto::public_key_spki_pem(holder_.pub).value());
+    std::string dgst = "openssl dgst -sm3 -verify " + dir.file("pub.pem") + " -sigopt distid:1234567812345678 -signature " +
+                       dir.file("sig.der") + " " + dir.file("attrs.der");
+    auto ok = run(dgst);
+    EXPECT_EQ(ok.status, 0) << dgst << "\n" << ok.output;
+    EXPECT_NE(ok.output.find("Verified OK"), std::string::npos) << ok.output;
+    // A different ID does not verify: the standard ID is in the signature.
+    auto bad = run("openssl dgst -sm3 -verify " + dir.file("pub.pem") + " -signature " + dir.file("sig.der") + " " +
+                   dir.file("attrs.der"));
+    EXPECT_NE(bad.output.find("Verification failure"), std::string::npos) << bad.output;
+  }
+}
+
+TEST_F(CmsTest, GmOidsAreUsed) {
+  auto der = cms_sign(as_bytes(content_), *cert_, holder_.signer(), options(false, CmsOids::kGmT0010));
+  ASSERT_TRUE(der.ok());
+  ScratchDir dir;
+  auto r = run("openssl asn1parse -inform DER -in " + dir.write("gm.p7s", *der));
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("OBJECT            :1.2.156.10197.6.1.4.2.2"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("OBJECT            :1.2.156.10197.6.1.4.2.1"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find(":pkcs7-signedData"), std::string::npos) << r.output;
+}
+
+TEST_F(CmsTest, TamperingIsNamed) {
+  Time when = now_seconds();
+  CmsSignOptions o = options(true);
+  o.signing_time = when;
+  Bytes der = cms_sign(as_bytes(content_), *cert_, holder_.signer(), o).value();
+
+  // Other content: messageDigest mismatch, the signature itself still holds.
+  auto v = verify_cms(der, as_bytes(std::string("contract #42: pay 900 CNY")), trust_);
+  ASSERT_TRUE(v.ok());
+  EXPECT_FALSE(v->ok());
+  EXPECT_TRUE(v->has(CmsProblem::kMessageDigestMismatch));
+  EXPECT_FALSE(v->has(CmsProblem::kSignatureInvalid));
+
+  // A changed signed attribute (the signingTime's seconds digit): the signature breaks.
+  char stamp[16];
+  std::time_t t = when.time_since_epoch().count();
+  std::strftime(stamp, sizeof stamp, "%y%m%d%H%M%SZ", std::gmtime(&t));
+  std::string s(der.begin(), der.end());
+  size_t at = s.rfind(stamp);  // the last one: the certificate carries the same time as notBefore
+  ASSERT_NE(at, std::string::npos);
+  Bytes tampered = der;
+  tampered[at + 11] = tampered[at + 11] == '0' ? '1' : '0';
+  v = verify_cms(tampered, as_bytes(content_), trust_);
+  ASSERT_TRUE(v.ok()) << v.error().to_string();
+  EXPECT_TRUE(v->has(CmsProblem::kSignatureInvalid));
+  EXPECT_FALSE(v->has(CmsProblem::kMessageDigestMismatch));
+
+  // Attached content changed inside the structure.
+  Bytes attached = cms_sign(as_bytes(content_), *cert_, holder_.signer(), options(false)).value();
+  std::string a(attached.begin(), attached.end());
+  size_t c = a.find("pay 100");
+  ASSERT_NE(c, std::string::npos);
+  attached[c + 4] = '9';
+  v = verify_cms(attached, std::nullopt, trust_);
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->has(CmsProblem::kMessageDigestMismatch));
+
+  // Another trust anchor: the chain fails, nothing else.
+  auto other = create_ca_hierarchy(CaProfile{}, crypto::SystemRandom::instance()).value();
+  v = verify_cms(der, as_bytes(content_), CmsTrust{{other.issuing_certificate}, {other.root_certificate}, {}});
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->problems, std::vector<CmsProblem>{CmsProblem::kChainInvalid});
+
+  // Wrong ID at verification: the signature does not verify.
+  v = verify_cms(der, as_bytes(content_), trust_, "");
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->has(CmsProblem::kSignatureInvalid));
+
+  // Garbage is an error, not a verdict.
+  EXPECT_EQ(verify_cms(as_bytes(std::string("not cms")), std::nullopt, trust_).code(), ErrorCode::kBadEncoding);
+  EXPECT_EQ(verify_cms(Bytes(der.begin(), der.end() - 1), as_bytes(content_), trust_).code(), ErrorCode::kBadEncoding);
+}
+
+TEST_F(CmsTest, SignerWithTheWrongKeyIsRefused) {
+  LocalSigner other;
+  auto der = cms_sign(as_bytes(content_), *cert_, other.signer(), options(true));
+  EXPECT_EQ(der.code(), ErrorCode::kSignatureInvalid);
+}
+
+}  // namespace
+}  // namespace duet::pki

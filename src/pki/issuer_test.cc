@@ -1,0 +1,199 @@
+#include "pki/issuer.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "pki/csr.h"
+#include "pki/test_support.h"
+
+namespace duet::pki {
+namespace {
+
+using testing::LocalSigner;
+using testing::run;
+using testing::ScratchDir;
+
+constexpr const char* kPolicy = "1.3.6.1.4.1.99999.1.2.1";
+
+HolderProfile holder_profile() {
+  HolderProfile p;
+  p.subject = {"CN", "Example Co", "", "Zhang San", "3f9a0c5b7d2e4f61"};
+  p.crl_url = "http://ca.duet.test/crl/issuing.crl";
+  p.ocsp_url = "http://ca.duet.test/ocsp";
+  p.ca_issuers_url = "http://ca.duet.test/issuing.cer";
+  p.policy_oid = kPolicy;
+  return p;
+}
+
+class IssuerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto h = create_ca_hierarchy(CaProfile{}, crypto::SystemRandom::instance());
+    ASSERT_TRUE(h.ok());
+    hierarchy_ = std::make_unique<CaHierarchy>(std::move(h).value());
+    policy_.policy_oid = kPolicy;
+    policy_.serial_is_unused = [this](ByteView s) -> Result<bool> {
+      return used_.count(Bytes(s.begin(), s.end())) == 0;
+    };
+  }
+  Result<Certificate> issue(const HolderProfile& p, const crypto::Point& key) {
+    auto c = issue_holder_certificate(hierarchy_->issuing_ca(), key, p, policy_, crypto::SystemRandom::instance());
+    if (c.ok()) used_.insert(c->serial_bytes());
+    return c;
+  }
+  std::unique_ptr<CaHierarchy> hierarchy_;
+  IssuancePolicy policy_;
+  std::set<Bytes> used_;
+};
+
+TEST_F(IssuerTest, IssuesFromExternallySignedCsr) {
+  LocalSigner holder;
+  Bytes csr = build_csr(holder.pub, {"", "", "", "ignored", ""}, holder.signer()).value();
+  auto cert = issue_holder_certificate_from_csr(hierarchy_->issuing_ca(), csr, holder_profile(), policy_,
+                                                crypto::SystemRandom::instance());
+  ASSERT_TRUE(cert.ok()) << cert.error().to_string();
+  EXPECT_EQ(cert->public_key().value(), holder.pub);
+  EXPECT_EQ(cert->subject(), "serialNumber=3f9a0c5b7d2e4f61,CN=Zhang San,O=Example Co,C=CN");
+  EXPECT_EQ(cert->serial_bytes().size(), 16u);
+  EXPECT_EQ(std::chrono::duration_cast<std::chrono::days>(cert->not_after() - cert->not_before()).count(), 365);
+  EXPECT_TRUE(verify_chain(*cert, {hierarchy_->issuing_certificate}, {hierarchy_->root_certificate}).ok());
+  // Lint of the finished certificate passes too (serial uniqueness aside).
+  IssuancePolicy relaxed = policy_;
+  relaxed.serial_is_unused = nullptr;
+  EXPECT_TRUE(lint_certificate(cert->raw(), hierarchy_->issuing_certificate.raw(), relaxed).ok());
+
+  // A tampered request is refused before anything is issued.
+  Bytes bad = csr;
+  bad[bad.size() - 5] ^= 1;
+  auto refused = issue_holder_certificate_from_csr(hierarchy_->issuing_ca(), bad, holder_profile(), policy_,
+                                                   crypto::SystemRandom::instance());
+  EXPECT_FALSE(refused.ok());
+}
+
+TEST_F(IssuerTest, OpensslSeesProfileAndVerifiesChain) {
+  LocalSigner holder;
+  auto cert = issue(holder_profile(), holder.pub);
+  ASSERT_TRUE(cert.ok()) << cert.error().to_string();
+  ScratchDir dir;
+  std::string root = dir.write("root.pem", hierarchy_->root_certificate.pem());
+  std::string issuing = dir.write("issuing.pem", hierarchy_->issuing_certificate.pem());
+  std::string leaf = dir.write("holder.pem", cert->pem());
+  auto text = run("openssl x509 -in " + leaf + " -noout -text");
+  ASSERT_EQ(text.status, 0) << text.output;
+  for (const char* want : {"Version: 3 (0x2)", "Signature Algorithm: SM2-with-SM3",
+                           "X509v3 Key Usage: critical\n                Digital Signature, Non Repudiation",
+                           "X509v3 Basic Constraints: \n                CA:FALSE", "X509v3 Subject Key Identifier",
+                           "X509v3 Authority Key Identifier", "URI:http://ca.duet.test/crl/issuing.crl",
+                           "OCSP - URI:http://ca.duet.test/ocsp", "CA Issuers - URI:http://ca.duet.test/issuing.cer",
+                           "Policy: 1.3.6.1.4.1.99999.1.2.1"}) {
+    EXPECT_NE(text.output.find(want), std::string::npos) << want << "\n" << text.output;
+  }
+  // The leaf's signature with the ID.
+  auto leaf_ok = run("openssl verify -partial_chain -CAfile " + issuing + " -vfyopt distid:1234567812345678 " + leaf);
+  EXPECT_EQ(leaf_ok.status, 0) << leaf_ok.output;
+  // The issuing CA's signature with the ID.
+  auto ica_ok = run("openssl verify -CAfile " + root + " -vfyopt distid:1234567812345678 " + issuing);
+  EXPECT_EQ(ica_ok.status, 0) << ica_ok.output;
+  // The whole chain in one command: OpenSSL 3.0 applies -vfyopt's distid to the
+  // target certificate only; the -untrusted issuing CA certificate is checked
+  // with an empty ID, so its (standard-ID) signature fails at depth 1.
+  auto chain = run("openssl verify -CAfile " + root + " -untrusted " + issuing +
+                   " -vfyopt distid:1234567812345678 " + leaf);
+  if (chain.status == 0) {
+    SUCCEED() << "this OpenSSL applies the ID to the whole chain";
+  } else {
+    EXPECT_NE(chain.output.find("error 7 at 1 depth lookup: certificate signature failure"), std::string::npos)
+        << chain.output;
+  }
+  // In process, with the ID on every certificate, the whole chain verifies.
+  EXPECT_TRUE(verify_chain(*cert, {hierarchy_->issuing_certificate}, {hierarchy_->root_certificate}).ok());
+}
+
+TEST_F(IssuerTest, SerialsAreFreshAndCheckedForUniqueness) {
+  LocalSigner holder;
+  std::set<std::string> serials;
+  for (int i = 0; i < 5; ++i) serials.insert(issue(holder_profile(), holder.pub).value().serial_hex());
+  EXPECT_EQ(serials.size(), 5u);
+  for (const std::string& s : serials) EXPECT_GE(std::stoi(s.substr(0, 1), nullptr, 16), 4);  // 01xxxxxx first byte
+  // A store that says every serial is taken: issuance fails, nothing is signed.
+  IssuancePolicy all_taken = policy_;
+  all_taken.serial_is_unused = [](ByteView) -> Result<bool> { return false; };
+  auto c = issue_holder_certificate(hierarchy_->issuing_ca(), holder.pub, holder_profile(), all_taken,
+                                    crypto::SystemRandom::instance());
+  EXPECT_EQ(c.code(), ErrorCode::kInternal);
+  // A store error propagates.
+  all_taken.serial_is_unused = [](ByteView) -> Result<bool> { return make_error(ErrorCode::kUnavailable, "db"); };
+  EXPECT_EQ(issue_holder_certificate(hierarchy_->issuing_ca(), holder.pub, holder_profile(), all_taken,
+                                     crypto::SystemRandom::instance())
+                .code(),
+            ErrorCode::kUnavailable);
+}
+
+TEST_F(IssuerTest, LintRefusesProfileViolations) {
+  LocalSigner holder;
+  auto expect_refused = [&](const HolderProfile& p, const std::string& reason) {
+    auto c = issue(p, holder.pub);
+    ASSERT_FALSE(c.ok()) << reason;
+    EXPECT_EQ(c.code(), ErrorCode::kInvalidArgument);
+    EXPECT_NE(c.error().message.find(reason), std::string::npos) << c.error().message;
+  };
+  HolderProfile p = holder_profile();
+  p.validity = std::chrono::days(3650);
+  expect_refused(p, "validity ends after the issuer's");
+  p = holder_profile();
+  p.not_before = hierarchy_->issuing_certificate.not_before() - std::chrono::days(1);
+  expect_refused(p, "validity starts before the issuer's");
+  p = holder_profile();
+  p.crl_url.clear();
+  expect_refused(p, "CRL distribution point");
+  p = holder_profile();
+  p.ocsp_url.clear();
+  expect_refused(p, "OCSP URI missing");
+  p = holder_profile();
+  p.policy_oid = "1.2.3.4";
+  expect_refused(p, "certificatePolicies is not");
+  p = holder_profile();
+  p.subject.serial_number.clear();
+  expect_refused(p, "no serialNumber");
+  p = holder_profile();
+  p.subject.serial_number = "11010519491231002X";  // the GB 11643 example ID number
+  expect_refused(p, "raw ID number");
+  p = holder_profile();
+  p.subject.common_name = "Zhang San 110105194912310";
+  expect_refused(p, "raw ID number");
+  IssuancePolicy short_policy = policy_;
+  short_policy.max_validity = std::chrono::days(90);
+  auto c = issue_holder_certificate(hierarchy_->issuing_ca(), holder.pub, holder_profile(), short_policy,
+                                    crypto::SystemRandom::instance());
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().message.find("longer than the policy allows"), std::string::npos) << c.error().message;
+  p = holder_profile();
+  p.crl_url = "http://x/a,b";
+  EXPECT_EQ(issue(p, holder.pub).code(), ErrorCode::kInvalidArgument);
+}
+
+TEST(Lint, ResidentIdPatterns) {
+  EXPECT_TRUE(looks_like_resident_id("11010519491231002X"));
+  EXPECT_TRUE(looks_like_resident_id("id:11010519491231002x!"));
+  EXPECT_TRUE(looks_like_resident_id("110105491231002"));
+  EXPECT_FALSE(looks_like_resident_id("110105194912310021"));  // bad check character
+  EXPECT_FALSE(looks_like_resident_id("3f9a0c5b7d2e4f61a0b1c2d3e4f5a6b7"));
+  EXPECT_FALSE(looks_like_resident_id("a110105491231002"));   // 15 digits inside a token
+  EXPECT_FALSE(looks_like_resident_id("Zhang San"));
+}
+
+TEST_F(IssuerTest, OcspSignerCertificate) {
+  LocalSigner responder;
+  auto c = issue_ocsp_signer_certificate(hierarchy_->issuing_ca(), responder.pub, {"CN", "Duet", "", "Duet OCSP", ""},
+                                         std::chrono::days(30), crypto::SystemRandom::instance());
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  ScratchDir dir;
+  auto text = run("openssl x509 -in " + dir.write("o.pem", c->pem()) + " -noout -text");
+  EXPECT_NE(text.output.find("X509v3 Extended Key Usage: critical\n                OCSP Signing"), std::string::npos)
+      << text.output;
+  EXPECT_NE(text.output.find("OCSP No Check"), std::string::npos) << text.output;
+}
+
+}  // namespace
+}  // namespace duet::pki

@@ -1,0 +1,43 @@
+// Pre-issuance lint: every to-be-signed holder certificate is checked against
+// the CA's rules before the CA signs it, and refused (kInvalidArgument with
+// the reason) when it does not match.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "pki/serial.h"
+
+typedef struct x509_st X509;
+
+namespace duet::pki {
+
+// The CA's rules for holder certificates.
+struct IssuancePolicy {
+  // certificatePolicies must contain exactly this policy OID (dotted).
+  std::string policy_oid;
+  // Longest allowed validity (notAfter - notBefore).
+  std::chrono::seconds max_validity = std::chrono::days(3 * 366);
+  // Uniqueness of the serial among this CA's certificates (may be empty in
+  // tests that do not track serials).
+  SerialIsUnused serial_is_unused;
+};
+
+// Checks `tbs` (not yet signed) issued by `issuer`:
+//  - v3; SM2 public key;
+//  - serial positive, 8..20 octets (>= 64 bits), unused;
+//  - validity ordered, inside the issuer's, at most max_validity;
+//  - subject CN and serialNumber present, C two letters if present, no field
+//    carrying a raw PRC resident ID number (15 digits, or 17 digits + check
+//    character with a valid ISO 7064 MOD 11-2 check);
+//  - issuer name = the issuer's subject;
+//  - keyUsage critical = digitalSignature + nonRepudiation exactly;
+//    basicConstraints CA:FALSE; SKI; AKI = the issuer's SKI; CRL distribution
+//    point with a URI; AIA with an OCSP URI; certificatePolicies = policy_oid;
+//    no unknown critical extension.
+Status lint_certificate(X509* tbs, X509* issuer, const IssuancePolicy& policy);
+
+// True if `value` contains something shaped like a raw PRC resident ID number.
+bool looks_like_resident_id(std::string_view value);
+
+}  // namespace duet::pki
