@@ -3,6 +3,7 @@
 
 #include "cli/admin_commands.h"
 #include "cli/api_commands.h"
+#include "cli/bench_commands.h"
 #include "cli/demo_commands.h"
 #include "cli/holder_commands.h"
 #include "cli/protocol_commands.h"
@@ -15,6 +16,7 @@ int main(int argc, char** argv) {
   duet::cli::add_api_commands(app);
   duet::cli::add_holder_commands(app);
   duet::cli::add_demo_commands(app);
+  duet::cli::add_bench_commands(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }
