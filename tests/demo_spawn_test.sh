@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `duet demo --spawn`: a fresh duetd, tenant → app → holder → activation →
-# enrollment → order → co-signature over HTTPS, then the signature checked
+# enrollment (ending with a co-signed certificate) → order → co-signature over HTTPS, then the signature checked
 # again here by the openssl command line as an independent verifier; a changed
 # message must fail. Usage: demo_spawn_test.sh DUET DUETD
 set -euo pipefail
@@ -15,7 +15,17 @@ grep -q "stopped duetd" "$dir/log"
 # Nothing secret in the output: the PIN is never printed.
 if grep -q 246810 "$dir/log"; then echo "the PIN was printed" >&2; exit 1; fi
 
-for f in message signature.der public.pem; do test -s "$dir/out/$f"; done
+for f in message signature.der public.pem holder.pem ca-chain.pem; do test -s "$dir/out/$f"; done
+# Enrollment ended with a certificate of the joint key, verified by openssl (OpenSSL 3.0
+# applies -vfyopt distid to the leaf only, hence -partial_chain against the issuing CA).
+openssl verify -partial_chain -CAfile "$dir/out/ca-chain.pem" -vfyopt distid:1234567812345678 \
+  "$dir/out/holder.pem" | grep -q ": OK"
+test "$(openssl x509 -in "$dir/out/holder.pem" -noout -pubkey | openssl pkey -pubin -outform DER | sha256sum)" = \
+     "$(openssl pkey -pubin -in "$dir/out/public.pem" -outform DER | sha256sum)"
+openssl x509 -in "$dir/out/holder.pem" -noout -subject | grep -q "CN = "
+if openssl x509 -in "$dir/out/holder.pem" -noout -subject | grep -q 11010519491231002X; then
+  echo "the raw ID number is in the certificate" >&2; exit 1
+fi
 openssl dgst -sm3 -verify "$dir/out/public.pem" -sigopt distid:1234567812345678 \
   -signature "$dir/out/signature.der" "$dir/out/message" | grep -qx "Verified OK"
 openssl pkey -pubin -in "$dir/out/public.pem" -noout -text | grep -q "ASN1 OID: SM2"

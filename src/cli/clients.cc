@@ -182,6 +182,26 @@ json HolderDevice::reject(const std::string& order_id) {
   return expect_json(call("POST", "/app/v1/orders/" + seg(order_id) + "/reject"), {200}, "reject order");
 }
 
+json HolderDevice::certificate() {
+  return expect_json(call("GET", "/app/v1/certificate"), {200}, "get certificate");
+}
+
+json HolderDevice::revoke_certificate() {
+  return expect_json(call("POST", "/app/v1/certificate/revoke"), {200}, "revoke certificate");
+}
+
+json HolderDevice::obtain_certificate(const std::string& pin) {
+  json request = expect_json(call("POST", "/app/v1/certificate-requests"), {201, 200}, "request certificate");
+  std::string order_id = json_string(request, "order_id", "request certificate");
+  SignOutcome signed_ = sign(order_id, pin);
+  std::string state = signed_.finish_response.value("state", "");
+  if (state != "signed") fail("certificate request " + order_id + " is " + state + ", not signed");
+  json cert = certificate();
+  json_string(cert, "certificate_pem", "get certificate");
+  json_string(cert, "chain_pem", "get certificate");
+  return cert;
+}
+
 SignOutcome HolderDevice::sign(const std::string& order_id, const std::string& pin) {
   json o = order(order_id);
   if (!o.contains("items") || !o["items"].is_array() || o["items"].empty()) {

@@ -86,6 +86,15 @@ class HolderDevice {
   SignOutcome sign(const std::string& order_id, const std::string& pin);
   json reject(const std::string& order_id);
 
+  // Enrollment ends with a certificate: POST /app/v1/certificate-requests,
+  // sign that order with the PIN (the same checks as sign()), then
+  // GET /app/v1/certificate. Returns the certificate answer
+  // ({certificate_pem, chain_pem, serial, not_after, …}).
+  json obtain_certificate(const std::string& pin);
+  json certificate();
+  // POST /app/v1/certificate/revoke (keyCompromise): the share is shredded.
+  json revoke_certificate();
+
   // The enrolled public key, SEC1 uncompressed hex (from the local state).
   std::string public_key_hex();
   std::string holder_id();

@@ -238,7 +238,25 @@ void run_demo(const DemoOptions& o, const ServerOptions& server, const std::stri
   std::string device_key = device.public_key_hex();
   step(5, "holder", "enroll (2-party keygen)", "P = " + device_key.substr(0, 24) + "...");
 
-  // 6. Business system: order over the message, DER output.
+  // 6. Holder: enrollment ends with a certificate (PKCS#10 co-signed with the PIN).
+  const std::string holder_cert_path = out + "/holder.pem";
+  const std::string chain_path = out + "/ca-chain.pem";
+  json cert = device.obtain_certificate(o.pin);
+  write_file(holder_cert_path, str(cert, "certificate_pem", "get certificate"));
+  write_file(chain_path, str(cert, "chain_pem", "get certificate"));
+  step(6, "holder", "certificate (co-signed CSR)", "serial " + cert.value("serial", "?"));
+  // OpenSSL 3.0 applies -vfyopt distid to the leaf only: check the leaf's
+  // signature against the issuing CA (the first certificate of the chain file).
+  ProcessResult cv = run_process({"openssl", "verify", "-partial_chain", "-CAfile", chain_path, "-vfyopt",
+                                  "distid:1234567812345678", holder_cert_path});
+  std::string cverdict = cv.output;
+  while (!cverdict.empty() && (cverdict.back() == '\n' || cverdict.back() == '\r')) cverdict.pop_back();
+  step(7, "openssl", "verify holder.pem", cverdict);
+  if (cv.exit_status != 0 || cv.output.find(": OK") == std::string::npos) {
+    fail("openssl did not verify the holder certificate (exit " + std::to_string(cv.exit_status) + ")");
+  }
+
+  // 8. Business system: order over the message, DER output.
   json order_request = {{"holder_id", holder_id},
                         {"title", "Duet demo"},
                         {"display_text", "Sign the demo message (" + std::to_string(message.size()) + " bytes)"},
@@ -246,9 +264,9 @@ void run_demo(const DemoOptions& o, const ServerOptions& server, const std::stri
                         {"data_base64", base64_encode(as_bytes(message))}};
   json order = business.create_order(order_request, "demo-" + random_hex(8));
   std::string order_id = str(order, "order_id", "create order");
-  step(6, "business", "create order", order_id + " over " + std::to_string(message.size()) + " bytes, output der");
+  step(8, "business", "create order", order_id + " over " + std::to_string(message.size()) + " bytes, output der");
 
-  // 7. Holder: the order is pending.
+  // 9. Holder: the order is pending.
   json pending = device.pending_orders();
   bool found = false;
   size_t count = 0;
@@ -259,15 +277,15 @@ void run_demo(const DemoOptions& o, const ServerOptions& server, const std::stri
     }
   }
   if (!found) fail("the holder's pending orders do not include " + order_id);
-  step(7, "holder", "list pending orders", std::to_string(count) + " pending, including " + order_id);
+  step(9, "holder", "list pending orders", std::to_string(count) + " pending, including " + order_id);
 
-  // 8. Holder: check e, sign with the PIN.
+  // 10. Holder: check e, sign with the PIN.
   SignOutcome signed_ = device.sign(order_id, o.pin);
-  step(8, "holder", "sign with the PIN",
+  step(10, "holder", "sign with the PIN",
        "state " + signed_.finish_response.value("state", "?") +
            (signed_.attempts_left >= 0 ? " (attempts left " + std::to_string(signed_.attempts_left) + ")" : ""));
 
-  // 9. Business system: fetch the signed order.
+  // 11. Business system: fetch the signed order.
   json final_order = business.get_order(order_id);
   std::string state = final_order.value("state", "?");
   if (state != "signed") fail("order " + order_id + " is " + state + ", not signed");
@@ -282,22 +300,25 @@ void run_demo(const DemoOptions& o, const ServerOptions& server, const std::stri
   if (pub.to_hex() != device_key) fail("the service's public key for " + holder_id + " is not the device's");
   write_file(public_path, unwrap(crypto::public_key_spki_pem(pub), "public key PEM"));
   bool same = !signed_.signatures_der.empty() && signed_.signatures_der.front() == der;
-  step(9, "business", "fetch order", "state signed, " + std::to_string(der.size()) + "-byte DER signature" +
+  step(11, "business", "fetch order", "state signed, " + std::to_string(der.size()) + "-byte DER signature" +
                                          (same ? " (= the device's)" : ""));
 
-  // 10. An independent verifier: the openssl command line.
+  // 12. An independent verifier: the openssl command line.
   ProcessResult r = run_process({"openssl", "dgst", "-sm3", "-verify", public_path, "-sigopt",
                                  "distid:1234567812345678", "-signature", signature_path, message_path});
   std::string verdict = r.output;
   while (!verdict.empty() && (verdict.back() == '\n' || verdict.back() == '\r')) verdict.pop_back();
-  step(10, "openssl", "dgst -sm3 -verify", verdict);
+  step(12, "openssl", "dgst -sm3 -verify", verdict);
   if (r.exit_status != 0 || r.output.find("Verified OK") == std::string::npos) {
     fail("openssl did not verify the signature (exit " + std::to_string(r.exit_status) + ")");
   }
   if (!o.out_dir.empty()) {
-    std::cout << "wrote " << message_path << ", " << signature_path << ", " << public_path << "\n"
+    std::cout << "wrote " << message_path << ", " << signature_path << ", " << public_path << ", "
+              << holder_cert_path << ", " << chain_path << "\n"
               << "check: openssl dgst -sm3 -verify " << public_path
-              << " -sigopt distid:1234567812345678 -signature " << signature_path << " " << message_path << "\n";
+              << " -sigopt distid:1234567812345678 -signature " << signature_path << " " << message_path << "\n"
+              << "check: openssl verify -partial_chain -CAfile " << chain_path
+              << " -vfyopt distid:1234567812345678 " << holder_cert_path << "\n";
   }
 }
 
@@ -306,7 +327,7 @@ void run_demo(const DemoOptions& o, const ServerOptions& server, const std::stri
 void add_demo_commands(CLI::App& app) {
   auto o = std::make_shared<DemoOptions>();
   auto* demo = app.add_subcommand(
-      "demo", "End to end against duetd: tenant, app, holder, enrollment, order, co-signature, openssl check");
+      "demo", "End to end against duetd: tenant, app, holder, enrollment with certificate, order, co-signature, openssl checks");
   add_server_options(*demo, o->server, /*server_required=*/false);
   demo->add_option("--admin-token-file", o->admin_token_file, "Admin token file (with --server)")
       ->check(CLI::ExistingFile);
@@ -314,7 +335,7 @@ void add_demo_commands(CLI::App& app) {
   spawn->excludes(demo->get_option("--server"));
   spawn->excludes(demo->get_option("--admin-token-file"));
   demo->add_option("--duetd", o->duetd, "duetd binary for --spawn (default: next to this duet)");
-  demo->add_option("--out", o->out_dir, "Leave message, signature.der and public.pem in DIR");
+  demo->add_option("--out", o->out_dir, "Leave message, signature.der, public.pem, holder.pem and ca-chain.pem in DIR");
   demo->add_option("--pin", o->pin, "The holder's PIN (default 246810)");
   demo->add_option("--message", o->message_file, "Sign this file instead of a generated message")
       ->check(CLI::ExistingFile);

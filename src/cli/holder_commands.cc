@@ -21,6 +21,8 @@ struct HolderOptions {
   std::string pin;
   uint32_t kdf_iterations = 100'000;
   bool force = false;
+  bool no_certificate = false;
+  bool request_certificate = false;
   std::string order_id;
   std::string signature_out;
 };
@@ -48,6 +50,8 @@ void add_holder_commands(CLI::App& app) {
   enroll->add_option("--kdf-iterations", o->kdf_iterations, "PBKDF2-HMAC-SM3 iterations wrapping the share")
       ->check(CLI::Range(1000u, 100000000u));
   enroll->add_flag("--force", o->force, "Replace an enrollment already in the state file");
+  enroll->add_flag("--no-certificate", o->no_certificate,
+                   "Stop after key generation (no certificate request; `duet holder certificate` later)");
   enroll->callback([o] {
     run_guarded("holder enroll", [&] {
       if (!o->uri.empty()) {
@@ -73,7 +77,21 @@ void add_holder_commands(CLI::App& app) {
         throw CLI::ValidationError("holder enroll", "give --uri, or both --code and --holder-id");
       }
       HolderDevice d = device(*o);
-      print_json(d.enroll(o->holder_id, o->code, o->pin, o->kdf_iterations, o->force));
+      json answer = d.enroll(o->holder_id, o->code, o->pin, o->kdf_iterations, o->force);
+      if (!o->no_certificate) {
+        // Enrollment ends with a certificate: a PKCS#10 request co-signed with the PIN.
+        json cert = d.obtain_certificate(o->pin);
+        std::string cert_path = o->state_file + ".cert.pem";
+        std::string chain_path = o->state_file + ".chain.pem";
+        write_file(cert_path, cert["certificate_pem"].get<std::string>());
+        write_file(chain_path, cert["chain_pem"].get<std::string>());
+        answer["certificate"] = {{"cert_id", cert.value("cert_id", "")},
+                                 {"serial", cert.value("serial", "")},
+                                 {"not_after", cert.value("not_after", int64_t{0})},
+                                 {"certificate_file", cert_path},
+                                 {"chain_file", chain_path}};
+      }
+      print_json(answer);
     });
   });
 
@@ -101,6 +119,33 @@ void add_holder_commands(CLI::App& app) {
         write_file(o->signature_out, out.signatures_der.front());
       }
     });
+  });
+
+  auto* certificate = holder->add_subcommand(
+      "certificate", "Show the holder's certificate; with --request, request one and co-sign it with the PIN");
+  certificate->add_flag("--request", o->request_certificate, "Request a certificate for the key (needs --pin)");
+  certificate->add_option("--pin", o->pin, "The PIN (with --request)");
+  certificate->callback([o] {
+    run_guarded("holder certificate", [&] {
+      HolderDevice d = device(*o);
+      json cert;
+      if (o->request_certificate) {
+        if (o->pin.empty()) throw CLI::ValidationError("holder certificate", "--request needs --pin");
+        cert = d.obtain_certificate(o->pin);
+      } else {
+        cert = d.certificate();
+      }
+      write_file(o->state_file + ".cert.pem", cert.value("certificate_pem", ""));
+      write_file(o->state_file + ".chain.pem", cert.value("chain_pem", ""));
+      cert["certificate_file"] = o->state_file + ".cert.pem";
+      cert["chain_file"] = o->state_file + ".chain.pem";
+      print_json(cert);
+    });
+  });
+
+  auto* revoke = holder->add_subcommand("revoke", "Revoke this holder's certificate and key (lost device)");
+  revoke->callback([o] {
+    run_guarded("holder revoke", [&] { print_json(device(*o).revoke_certificate()); });
   });
 
   auto* reject = holder->add_subcommand("reject", "Decline to sign an order");

@@ -251,8 +251,18 @@ Result<store::SignOrder> BusinessService::create_order(const AppContext& ctx, co
   return stored;
 }
 
+namespace {
+// Certificate requests (kCsr) belong to enrollment, not to the business
+// system's orders: they are neither listed nor shown nor cancellable here.
+Result<store::SignOrder> business_order(store::Store& st, const AppContext& ctx, const std::string& order_id) {
+  DUET_ASSIGN_OR_RETURN(store::SignOrder o, st.get_order(ctx.tenant_id, order_id));
+  if (o.kind != store::OrderKind::kSign) return make_error(ErrorCode::kNotFound, "no such order");
+  return o;
+}
+}  // namespace
+
 Result<store::SignOrder> BusinessService::get_order(const AppContext& ctx, const std::string& order_id) {
-  return deps_.store.get_order(ctx.tenant_id, order_id);
+  return business_order(deps_.store, ctx, order_id);
 }
 
 Result<store::OrderPage> BusinessService::list_orders(const AppContext& ctx, const store::OrderFilter& filter) {
@@ -262,7 +272,7 @@ Result<store::OrderPage> BusinessService::list_orders(const AppContext& ctx, con
 }
 
 Result<store::SignOrder> BusinessService::cancel_order(const AppContext& ctx, const std::string& order_id) {
-  DUET_ASSIGN_OR_RETURN(store::SignOrder o, deps_.store.get_order(ctx.tenant_id, order_id));
+  DUET_ASSIGN_OR_RETURN(store::SignOrder o, business_order(deps_.store, ctx, order_id));
   UnixSeconds now = deps_.clock.now();
   store::SignOrder after = o;
   after.state = store::OrderState::kCancelled;
@@ -271,7 +281,7 @@ Result<store::SignOrder> BusinessService::cancel_order(const AppContext& ctx, co
 }
 
 Result<std::string> BusinessService::order_uri(const AppContext& ctx, const std::string& order_id) {
-  DUET_ASSIGN_OR_RETURN(store::SignOrder o, deps_.store.get_order(ctx.tenant_id, order_id));
+  DUET_ASSIGN_OR_RETURN(store::SignOrder o, business_order(deps_.store, ctx, order_id));
   return order_uri_for(o.order_id);
 }
 

@@ -23,6 +23,8 @@ struct CoreMetrics {
   std::atomic<uint64_t> callbacks_delivered{0};
   std::atomic<uint64_t> callbacks_failed{0};
   std::atomic<uint64_t> orders_expired{0};
+  std::atomic<uint64_t> certificates_issued{0};
+  std::atomic<uint64_t> certificates_revoked{0};
 };
 
 struct CoreDeps {

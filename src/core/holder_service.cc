@@ -1,6 +1,7 @@
 #include "core/holder_service.h"
 
 #include "core/callbacks.h"
+#include "core/certificate_service.h"
 #include "cosign/keygen.h"
 #include "cosign/sign.h"
 #include "crypto/sm2.h"
@@ -94,9 +95,16 @@ Result<Activation> HolderService::redeem_activation(std::string_view code, const
 Result<OrderForHolder> HolderService::for_holder(const HolderContext& ctx, store::SignOrder order) {
   // Another holder's order is indistinguishable from a missing one.
   if (order.holder_id != ctx.holder_id) return make_error(ErrorCode::kNotFound, "no such order");
-  DUET_ASSIGN_OR_RETURN(store::HolderKeyShare key, deps_.store.get_active_holder_key(ctx.tenant_id, ctx.holder_id));
-  DUET_ASSIGN_OR_RETURN(crypto::Point pub, crypto::Point::from_hex(key.public_key_hex));
-  OrderForHolder out{std::move(order), {}, key.public_key_hex};
+  auto key = deps_.store.get_active_holder_key(ctx.tenant_id, ctx.holder_id);
+  if (!key.ok()) {
+    // Revoked (certificate revocation shreds the share) or never enrolled.
+    if (key.code() == ErrorCode::kNotFound) {
+      return make_error(ErrorCode::kConflict, "the holder has no active key (revoked or not enrolled)");
+    }
+    return Unexpected{key.error()};
+  }
+  DUET_ASSIGN_OR_RETURN(crypto::Point pub, crypto::Point::from_hex(key->public_key_hex));
+  OrderForHolder out{std::move(order), {}, key->public_key_hex};
   for (const auto& item : out.order.items) {
     DUET_ASSIGN_OR_RETURN(crypto::Digest e, item_digest(pub, item));
     out.digests.push_back(e);
@@ -108,6 +116,12 @@ Result<std::vector<OrderForHolder>> HolderService::pending_orders(const HolderCo
   DUET_ASSIGN_OR_RETURN(auto orders, deps_.store.list_open_orders(ctx.tenant_id, ctx.holder_id, deps_.clock.now(),
                                                                   std::clamp<size_t>(limit, 1, 100)));
   std::vector<OrderForHolder> out;
+  if (orders.empty()) return out;
+  auto key = deps_.store.get_active_holder_key(ctx.tenant_id, ctx.holder_id);
+  if (!key.ok()) {
+    if (key.code() == ErrorCode::kNotFound) return out;  // nothing can be signed without a key
+    return Unexpected{key.error()};
+  }
   for (auto& o : orders) {
     DUET_ASSIGN_OR_RETURN(OrderForHolder v, for_holder(ctx, std::move(o)));
     out.push_back(std::move(v));
@@ -181,6 +195,7 @@ Result<store::SignOrder> HolderService::finish_signing(const HolderContext& ctx,
   }
   DUET_ASSIGN_OR_RETURN(crypto::Point pub, crypto::Point::from_hex(o.public_key_hex));
   std::vector<Bytes> outputs;
+  std::vector<crypto::Sm2Signature> verified;
   bool all_valid = true;
   for (size_t i = 0; i < finishes.size(); ++i) {
     DUET_ASSIGN_OR_RETURN(crypto::Scalar r, crypto::Scalar::from_hex_nonzero(session.r_values[i]));
@@ -190,6 +205,7 @@ Result<store::SignOrder> HolderService::finish_signing(const HolderContext& ctx,
       all_valid = false;
       break;
     }
+    verified.push_back(*sig);
     if (o.order.output_format == store::OutputFormat::kDer) {
       outputs.push_back(sig->to_der());
     } else {
@@ -209,6 +225,14 @@ Result<store::SignOrder> HolderService::finish_signing(const HolderContext& ctx,
                       *state == store::OrderState::kFailed
                           ? "the signature does not verify; the holder is now locked and the order failed"
                           : "the signature does not verify (wrong PIN?)");
+  }
+  if (o.order.kind == store::OrderKind::kCsr) {
+    // The certificate is issued and stored with the order's completion; no
+    // callback, not metered as a co-signature.
+    if (certs_ == nullptr) return make_error(ErrorCode::kUnavailable, "certificate issuance is not configured");
+    DUET_TRY_STATUS(certs_->issue_for_csr_order(o.order, session_id, verified.front(), outputs.front(), now));
+    deps_.metrics.certificates_issued++;
+    return deps_.store.get_order(ctx.tenant_id, order_id);
   }
   store::SignOrder signed_order = o.order;
   signed_order.state = store::OrderState::kSigned;

@@ -32,9 +32,13 @@ struct SignStart {
   int attempts_left = 0;
 };
 
+class CertificateService;
+
 class HolderService {
  public:
-  explicit HolderService(CoreDeps deps) : deps_(deps) {}
+  // `certs` (nullable: no certificate requests then) issues the certificate
+  // when a kCsr order is finished; it must outlive this object.
+  explicit HolderService(CoreDeps deps, CertificateService* certs = nullptr) : deps_(deps), certs_(certs) {}
 
   // Bearer token → holder; kUnauthenticated otherwise.
   Result<HolderContext> authenticate_device(std::string_view bearer_token);
@@ -58,7 +62,9 @@ class HolderService {
                                   const std::string& session_id, const std::vector<cosign::SignRequest>& requests);
 
   // Step 4: every (r, s) must verify. Valid: the order is signed (outputs
-  // assembled, callback queued, attempts reset) in one transaction. Invalid:
+  // assembled, callback queued, attempts reset) in one transaction; for a
+  // certificate request (kCsr) the certificate is issued and stored in that
+  // transaction instead (no callback, not metered as a co-signature). Invalid:
   // kSignatureInvalid; the session fails and the attempt stays counted (the
   // order fails if that locked the holder).
   Result<store::SignOrder> finish_signing(const HolderContext& ctx, const std::string& order_id,
@@ -70,6 +76,7 @@ class HolderService {
  private:
   Result<OrderForHolder> for_holder(const HolderContext& ctx, store::SignOrder order);
   CoreDeps deps_;
+  CertificateService* certs_ = nullptr;
 };
 
 }  // namespace duet::core

@@ -207,12 +207,50 @@ json holder_order_json(const core::OrderForHolder& h) {
     items.push_back(std::move(item));
   }
   return json{{"order_id", h.order.order_id},
+              {"kind", h.order.kind == store::OrderKind::kCsr ? "certificate_request" : "sign"},
               {"title", h.order.title},
               {"display_text", h.order.display_text},
               {"state", core::order_state_name(h.order.state)},
               {"expires_at", h.order.expires_at},
               {"public_key", h.public_key_hex},
               {"items", std::move(items)}};
+}
+
+json certificate_json(const core::CertificateView& v) {
+  const store::Certificate& c = v.record;
+  return json{{"cert_id", c.cert_id},
+              {"holder_id", c.holder_id},
+              {"key_id", c.key_id},
+              {"serial", c.serial_hex},
+              {"issuer_id", c.issuer_id},
+              {"status", c.revoked ? "revoked" : "good"},
+              {"not_before", c.not_before},
+              {"not_after", c.not_after},
+              {"revoked_at", c.revoked_at ? json(*c.revoked_at) : json(nullptr)},
+              {"revocation_reason",
+               c.revoked ? json(std::string(core::revocation_reason_name(c.revocation_reason))) : json(nullptr)},
+              {"created_at", c.created_at},
+              {"certificate_pem", v.certificate_pem},
+              {"chain_pem", v.chain_pem}};
+}
+
+// "<id>.<ext>" with one of `exts`: the id and the extension; nullopt otherwise.
+std::optional<std::pair<std::string, std::string>> split_file(std::string_view file,
+                                                              std::initializer_list<std::string_view> exts) {
+  auto dot = file.rfind('.');
+  if (dot == std::string_view::npos || dot == 0) return std::nullopt;
+  std::string_view ext = file.substr(dot + 1);
+  for (auto e : exts)
+    if (ext == e) return std::pair{std::string(file.substr(0, dot)), std::string(ext)};
+  return std::nullopt;
+}
+
+Response binary_response(int status, std::string body, std::string content_type) {
+  Response r;
+  r.status = status;
+  r.body = std::move(body);
+  r.content_type = std::move(content_type);
+  return r;
 }
 
 json state_json(const store::SignOrder& o) {
@@ -297,6 +335,9 @@ constexpr CounterSpec kCoreCounters[] = {
      &core::CoreMetrics::callbacks_delivered},
     {"duet_callbacks_failed_total", "Webhook delivery attempts that failed.", &core::CoreMetrics::callbacks_failed},
     {"duet_orders_expired_total", "Orders moved to expired by the sweeper.", &core::CoreMetrics::orders_expired},
+    {"duet_certificates_issued_total", "Holder certificates issued (certificate requests co-signed).",
+     &core::CoreMetrics::certificates_issued},
+    {"duet_certificates_revoked_total", "Holder certificates revoked.", &core::CoreMetrics::certificates_revoked},
 };
 
 }  // namespace
@@ -308,12 +349,13 @@ struct ApiRoutes::Impl {
   std::shared_ptr<http::MetricsRegistry> metrics;
   core::AdminService admin;
   core::BusinessService business;
+  core::CertificateService* certs;
   core::HolderService holders;
 
   std::mutex export_mu;
 
-  Impl(core::CoreDeps d, std::shared_ptr<http::MetricsRegistry> m)
-      : deps(d), metrics(std::move(m)), admin(d), business(d), holders(d) {
+  Impl(core::CoreDeps d, std::shared_ptr<http::MetricsRegistry> m, core::CertificateService* cs)
+      : deps(d), metrics(std::move(m)), admin(d), business(d), certs(cs), holders(d, cs) {
     if (!metrics) metrics = std::make_shared<http::MetricsRegistry>();
     for (const auto& c : kCoreCounters) metrics->declare(c.name, http::MetricsRegistry::Type::kCounter, c.help);
   }
@@ -673,13 +715,118 @@ struct ApiRoutes::Impl {
              DUET_ASSIGN_OR_RETURN(store::SignOrder o,
                                    holders.finish_signing(ctx, std::string(req.param("order_id")),
                                                           std::string(req.param("session_id")), finishes));
-             return json_response(200, state_json(o));
+             json out = state_json(o);
+             if (o.kind == store::OrderKind::kCsr && certs != nullptr) {
+               // Enrollment ends with a certificate: it comes with the finish answer.
+               DUET_ASSIGN_OR_RETURN(core::CertificateView v,
+                                     certs->certificate_for_key(ctx.tenant_id, ctx.holder_id, o.key_id));
+               out["certificate"] = certificate_json(v);
+               out["certificate_pem"] = v.certificate_pem;
+               out["chain_pem"] = v.chain_pem;
+             }
+             return json_response(200, out);
            }));
     r.post("/app/v1/orders/{order_id}/reject",
            device([this](const Request& req, const core::HolderContext& ctx) -> Result<Response> {
              DUET_ASSIGN_OR_RETURN(store::SignOrder o, holders.reject_order(ctx, std::string(req.param("order_id"))));
              return json_response(200, state_json(o));
            }));
+  }
+
+  Result<core::CertificateService*> need_certs() {
+    if (certs == nullptr || !certs->ready()) return make_error(ErrorCode::kUnavailable, "the CA is not available");
+    return certs;
+  }
+
+  void certificate_holder_routes(http::Router& r) {
+    r.post("/app/v1/certificate-requests",
+           device([this](const Request&, const core::HolderContext& ctx) -> Result<Response> {
+             DUET_ASSIGN_OR_RETURN(core::CertificateService * cs, need_certs());
+             bool replayed = false;
+             DUET_ASSIGN_OR_RETURN(store::SignOrder o, cs->request_certificate(ctx, &replayed));
+             DUET_ASSIGN_OR_RETURN(core::OrderForHolder h, holders.order_details(ctx, o.order_id));
+             return json_response(replayed ? 200 : 201, holder_order_json(h));
+           }));
+    r.get("/app/v1/certificate", device([this](const Request&, const core::HolderContext& ctx) -> Result<Response> {
+      DUET_ASSIGN_OR_RETURN(core::CertificateService * cs, need_certs());
+      DUET_ASSIGN_OR_RETURN(core::CertificateView v, cs->current_certificate(ctx));
+      return json_response(200, certificate_json(v));
+    }));
+    r.post("/app/v1/certificate/revoke",
+           device([this](const Request&, const core::HolderContext& ctx) -> Result<Response> {
+             DUET_ASSIGN_OR_RETURN(core::CertificateService * cs, need_certs());
+             DUET_TRY_STATUS(cs->revoke_own(ctx, deps.clock.now()));
+             return json_response(200, json{{"holder_id", ctx.holder_id},
+                                            {"revoked", true},
+                                            {"reason", "keyCompromise"}});
+           }));
+  }
+
+  void certificate_business_routes(http::Router& r) {
+    r.get("/api/v1/holders/{holder_id}/certificates",
+          biz([this](const Request& req, const core::AppContext& ctx) -> Result<Response> {
+            DUET_ASSIGN_OR_RETURN(core::CertificateService * cs, need_certs());
+            DUET_ASSIGN_OR_RETURN(std::vector<core::CertificateView> list,
+                                  cs->list_certificates(ctx.tenant_id, std::string(req.param("holder_id"))));
+            json arr = json::array();
+            for (const auto& v : list) arr.push_back(certificate_json(v));
+            return json_response(200, json{{"certificates", std::move(arr)}});
+          }));
+    r.post("/api/v1/holders/{holder_id}/certificates/{cert_id}/revoke",
+           biz([this](const Request& req, const core::AppContext& ctx) -> Result<Response> {
+             DUET_ASSIGN_OR_RETURN(core::CertificateService * cs, need_certs());
+             DUET_ASSIGN_OR_RETURN(json body, parse_body(req, true));
+             int reason = 0;
+             auto it = body.find("reason");
+             if (it != body.end() && !it->is_null()) {
+               std::optional<int> parsed;
+               if (it->is_string()) parsed = core::revocation_reason_from_name(it->get<std::string>());
+               else if (it->is_number_integer())
+                 parsed = core::revocation_reason_from_name(std::to_string(it->get<int64_t>()));
+               else return invalid("field 'reason' must be a string or an integer");
+               if (!parsed) return invalid("reason must be an RFC 5280 CRLReason name (e.g. keyCompromise) or number");
+               reason = *parsed;
+             }
+             DUET_ASSIGN_OR_RETURN(core::CertificateView v,
+                                   cs->revoke(ctx.tenant_id, std::string(req.param("holder_id")),
+                                              std::string(req.param("cert_id")), reason, deps.clock.now()));
+             return json_response(200, certificate_json(v));
+           }));
+  }
+
+  void pki_routes(http::Router& r) {
+    r.get("/pki/ca/{ca_file}", wrap(
+                                   [this](const Request& req) -> Result<Response> {
+                                     DUET_ASSIGN_OR_RETURN(core::CertificateService * cs, need_certs());
+                                     auto f = split_file(req.param("ca_file"), {"pem", "cer", "der"});
+                                     if (!f) return make_error(ErrorCode::kNotFound, "expected <ca_id>.pem or .cer");
+                                     DUET_ASSIGN_OR_RETURN(pki::Certificate c, cs->ca_certificate(f->first));
+                                     if (f->second == "pem") return binary_response(200, c.pem(), "application/x-pem-file");
+                                     Bytes der = c.der();
+                                     return binary_response(200, std::string(der.begin(), der.end()),
+                                                            "application/pkix-cert");
+                                   },
+                                   false));
+    r.get("/pki/crl/{crl_file}", wrap(
+                                     [this](const Request& req) -> Result<Response> {
+                                       DUET_ASSIGN_OR_RETURN(core::CertificateService * cs, need_certs());
+                                       auto f = split_file(req.param("crl_file"), {"crl"});
+                                       if (!f) return make_error(ErrorCode::kNotFound, "expected <ca_id>.crl");
+                                       DUET_ASSIGN_OR_RETURN(Bytes der, cs->crl_der(f->first, deps.clock.now()));
+                                       return binary_response(200, std::string(der.begin(), der.end()),
+                                                              "application/pkix-crl");
+                                     },
+                                     false));
+    r.post("/pki/ocsp", wrap(
+                            [this](const Request& req) -> Result<Response> {
+                              DUET_ASSIGN_OR_RETURN(core::CertificateService * cs, need_certs());
+                              DUET_ASSIGN_OR_RETURN(Bytes der, cs->ocsp_response(as_bytes(req.body), deps.clock.now()));
+                              Response resp = binary_response(200, std::string(der.begin(), der.end()),
+                                                              "application/ocsp-response");
+                              resp.headers.set("Cache-Control", "no-cache");
+                              return resp;
+                            },
+                            false));
   }
 
   void ops_routes(http::Router& r) {
@@ -694,8 +841,9 @@ struct ApiRoutes::Impl {
   }
 };
 
-ApiRoutes::ApiRoutes(core::CoreDeps deps, std::shared_ptr<http::MetricsRegistry> metrics)
-    : impl_(std::make_unique<Impl>(deps, std::move(metrics))) {}
+ApiRoutes::ApiRoutes(core::CoreDeps deps, std::shared_ptr<http::MetricsRegistry> metrics,
+                     core::CertificateService* certs)
+    : impl_(std::make_unique<Impl>(deps, std::move(metrics), certs)) {}
 ApiRoutes::~ApiRoutes() = default;
 
 void ApiRoutes::register_routes(http::Router& router) {
@@ -703,6 +851,9 @@ void ApiRoutes::register_routes(http::Router& router) {
   impl_->admin_routes(router);
   impl_->business_routes(router);
   impl_->holder_routes(router);
+  impl_->certificate_holder_routes(router);
+  impl_->certificate_business_routes(router);
+  impl_->pki_routes(router);
 }
 
 void ApiRoutes::export_core_metrics() { impl_->export_core_metrics(); }

@@ -6,6 +6,8 @@
 //  - Holder API /app/v1: "Authorization: Bearer <device token>"
 //    (POST /app/v1/activations needs none: the activation code is the credential).
 //  - Admin API /admin/v1: "Authorization: Bearer <admin token>".
+//  - PKI /pki (no authentication): CA certificates, CRLs (application/pkix-crl)
+//    and the OCSP responder (POST application/ocsp-request → application/ocsp-response).
 //  - GET /metrics: the http registry with core::CoreMetrics exported as
 //    duet_*_total counters, brought up to date at each scrape.
 //    (/healthz and /readyz are the http::Server built-ins.)
@@ -25,6 +27,7 @@
 
 #include "core/admin_service.h"
 #include "core/business_service.h"
+#include "core/certificate_service.h"
 #include "core/core_deps.h"
 #include "core/holder_service.h"
 #include "http/metrics.h"
@@ -36,7 +39,9 @@ class ApiRoutes {
  public:
   // `deps` (and what it refers to) and `metrics` must outlive this object;
   // the object must outlive every router/server it registered on.
-  ApiRoutes(core::CoreDeps deps, std::shared_ptr<http::MetricsRegistry> metrics);
+  // `certs` (nullable: no certificate and /pki routes then) must outlive this object.
+  ApiRoutes(core::CoreDeps deps, std::shared_ptr<http::MetricsRegistry> metrics,
+            core::CertificateService* certs = nullptr);
   ~ApiRoutes();
   ApiRoutes(const ApiRoutes&) = delete;
   ApiRoutes& operator=(const ApiRoutes&) = delete;

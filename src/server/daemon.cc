@@ -185,6 +185,53 @@ Status DaemonConfig::validate() const {
     return bad("service worker intervals are too small");
   if (service.store_max_connections < 1 || service.store_max_connections > 64)
     return bad("service.store_max_connections must be 1..64");
+  if (pki.validity_days < 1 || pki.validity_days > 1095) return bad("pki.validity_days must be 1..1095");
+  if (pki.subject_country.size() != 0 && pki.subject_country.size() != 2)
+    return bad("pki.country must be two letters or empty");
+  if (pki.policy_oid.empty() || pki.policy_oid.find_first_not_of("0123456789.") != std::string::npos)
+    return bad("pki.policy_oid must be a dotted OID");
+  if (!pki.base_url.empty() && pki.base_url.rfind("http://", 0) != 0 && pki.base_url.rfind("https://", 0) != 0)
+    return bad("pki.base_url must be an http(s) URL");
+  if (pki.crl_refresh_seconds < 1 || pki.crl_next_update_seconds < pki.crl_refresh_seconds)
+    return bad("pki CRL times must be 1 <= crl_refresh_seconds <= crl_next_update_seconds");
+  if (crl_check_interval_seconds < 1) return bad("pki.crl_check_interval_seconds must be >= 1");
+  if (pki.ocsp_validity_seconds < 60) return bad("pki.ocsp_validity_seconds must be >= 60");
+  if (pki.csr_order_ttl_seconds < 60) return bad("pki.csr_order_ttl_seconds must be >= 60");
+  if (!pki.ocsp_crl_sm2_id.empty() && pki.ocsp_crl_sm2_id.size() > 64)
+    return bad("pki.ocsp_crl_sm2_id must be at most 64 bytes");
+  return Status::Ok();
+}
+
+Status read_pki_table(const toml::table& t, DaemonConfig& c) {
+  core::PkiConfig& p = c.pki;
+  for (const auto& [k, node] : t) {
+    std::string_view key = k.str();
+    auto str_key = [&](std::string& field) -> Status {
+      if (!node.is_string()) return bad("pki." + std::string(key) + " must be a string");
+      field = *node.value<std::string>();
+      return Status::Ok();
+    };
+    auto int_key = [&](int64_t& field) -> Status {
+      auto v = node.value<int64_t>();
+      if (!node.is_integer() || !v) return bad("pki." + std::string(key) + " must be an integer");
+      field = *v;
+      return Status::Ok();
+    };
+    Status st;
+    if (key == "organization") st = str_key(p.subject_organization);
+    else if (key == "country") st = str_key(p.subject_country);
+    else if (key == "validity_days") st = int_key(p.validity_days);
+    else if (key == "policy_oid") st = str_key(p.policy_oid);
+    else if (key == "base_url") st = str_key(p.base_url);
+    else if (key == "crl_refresh_seconds") st = int_key(p.crl_refresh_seconds);
+    else if (key == "crl_next_update_seconds") st = int_key(p.crl_next_update_seconds);
+    else if (key == "crl_check_interval_seconds") st = int_key(c.crl_check_interval_seconds);
+    else if (key == "ocsp_validity_seconds") st = int_key(p.ocsp_validity_seconds);
+    else if (key == "csr_order_ttl_seconds") st = int_key(p.csr_order_ttl_seconds);
+    else if (key == "ocsp_crl_sm2_id") st = str_key(p.ocsp_crl_sm2_id);
+    else return bad("pki: unknown key '" + std::string(key) + "'");
+    if (!st.ok()) return st;
+  }
   return Status::Ok();
 }
 
@@ -228,6 +275,11 @@ Result<DaemonConfig> parse_daemon_config(std::string_view toml_text, const http:
       const toml::table* t = s->as_table();
       if (!t) return bad("[service] must be a table");
       DUET_TRY_STATUS(read_service_table(*t, c.service));
+    }
+    if (const toml::node* k = root.get("pki")) {
+      const toml::table* t = k->as_table();
+      if (!t) return bad("[pki] must be a table");
+      DUET_TRY_STATUS(read_pki_table(*t, c));
     }
     if (const toml::node* k = root.get("keys")) {
       const toml::table* t = k->as_table();
@@ -275,6 +327,7 @@ struct Daemon::Impl {
   core::CoreMetrics core_metrics;
   std::unique_ptr<core::CoreDeps> deps;
   std::shared_ptr<http::MetricsRegistry> metrics = std::make_shared<http::MetricsRegistry>();
+  std::unique_ptr<core::CertificateService> certs;
   std::unique_ptr<ApiRoutes> api;
   std::unique_ptr<Workers> workers;
   std::unique_ptr<http::Server> server;
@@ -320,7 +373,12 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config, DaemonOption
   m.deps = std::make_unique<core::CoreDeps>(core::CoreDeps{*m.store, *m.protector, *m.clock,
                                                            crypto::SystemRandom::instance(), m.config.service.core,
                                                            m.core_metrics});
-  m.api = std::make_unique<ApiRoutes>(*m.deps, m.metrics);
+  // The built-in CA: created at first start (keys sealed by the KEK), loaded after.
+  m.certs = std::make_unique<core::CertificateService>(*m.deps, *m.kek, m.config.pki);
+  if (Status ca = m.certs->bootstrap(m.clock->now()); !ca.ok()) {
+    return make_error(ca.code(), "pki: " + ca.error().message);
+  }
+  m.api = std::make_unique<ApiRoutes>(*m.deps, m.metrics, m.certs.get());
   auto token = m.api->admin().bootstrap_admin_token(m.path("admin.token"));
   if (!token.ok()) return make_error(token.code(), "admin token: " + token.error().message);
 
@@ -328,6 +386,8 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config, DaemonOption
   wo.callback_poll = std::chrono::milliseconds(m.config.service.callback_poll_ms);
   wo.expiry_interval = std::chrono::milliseconds(m.config.service.expiry_interval_ms);
   wo.nonce_prune_interval = std::chrono::seconds(m.config.service.nonce_prune_interval_seconds);
+  wo.certs = m.certs.get();
+  wo.crl_check_interval = std::chrono::seconds(m.config.crl_check_interval_seconds);
   m.workers = std::make_unique<Workers>(*m.deps, wo, std::move(options.webhook_sender));
 
   http::Router router;
@@ -390,6 +450,7 @@ bool Daemon::ready() { return impl_->store->schema_version().ok() && impl_->prot
 std::vector<http::Router::RouteInfo> Daemon::routes() const { return impl_->route_list; }
 const DaemonConfig& Daemon::config() const { return impl_->config; }
 core::CoreMetrics& Daemon::core_metrics() { return impl_->core_metrics; }
+core::CertificateService& Daemon::certificates() { return *impl_->certs; }
 std::string Daemon::admin_token_path() const { return impl_->path("admin.token"); }
 std::string Daemon::port_file_path() const { return impl_->path("duetd.port"); }
 

@@ -46,6 +46,25 @@
 //   create_key      = true       # generate the key object in the token at first start
 //   data_key_algorithm = "aes-256-gcm"   # or "sm4-gcm", for a data-key record created now
 //
+// and this [pki] table (the built-in CA, issue 4; created at first start, its
+// keys sealed by the KEK and kept in the store):
+//
+//   [pki]
+//   organization            = "Duet"    # O of the CA and holder certificates
+//   country                 = "CN"      # C (two letters; "" for none)
+//   validity_days           = 365       # holder certificate lifetime (1..1095)
+//   policy_oid              = "1.3.6.1.4.1.99999.1.2.1"  # certificatePolicies (placeholder: set yours)
+//   base_url                = ""        # base of the CRL/OCSP/caIssuers URLs put in certificates;
+//                                       #   "" = service.public_url (…/pki/crl/<ca_id>.crl, …/pki/ocsp)
+//   crl_refresh_seconds     = 3600      # a CRL older than this is rebuilt (also after a revocation)
+//   crl_next_update_seconds = 86400     # nextUpdate of each CRL
+//   crl_check_interval_seconds = 60     # how often the worker looks for a stale CRL
+//   ocsp_validity_seconds   = 86400     # nextUpdate of each OCSP answer
+//   csr_order_ttl_seconds   = 86400     # how long a certificate request waits to be signed
+//   ocsp_crl_sm2_id         = "1234567812345678"  # SM2 ID of CRL and OCSP signatures; "" for
+//                                       #   OpenSSL 3.0 clients (`openssl ocsp`, `openssl crl -verify`
+//                                       #   check those signatures with an empty ID only)
+//
 // Command line (duetd): --config FILE, --data-dir DIR (= data_dir), --listen
 // HOST:PORT (= [http] listen), --public-url URL (= public_url), --dev (HTTPS
 // with a self-signed certificate in <data_dir>/tls unless [http.tls] cert/key
@@ -61,6 +80,7 @@
 #include "base/result.h"
 #include "core/config.h"
 #include "core/callbacks.h"
+#include "core/certificate_service.h"
 #include "core/core_deps.h"
 #include "http/config.h"
 #include "http/router.h"
@@ -85,6 +105,8 @@ struct DaemonConfig {
   http::ServerConfig http;
   ServiceConfig service;
   keys::KeyServicesConfig keys;  // data_dir and dev are filled from the above at start
+  core::PkiConfig pki;
+  int64_t crl_check_interval_seconds = 60;
   bool kek_explicit = false;     // [keys] kek or DUET_KEK was given (else --dev picks "file")
   bool dev = false;
 
@@ -140,6 +162,7 @@ class Daemon {
   std::vector<http::Router::RouteInfo> routes() const;
   const DaemonConfig& config() const;
   core::CoreMetrics& core_metrics();
+  core::CertificateService& certificates();
   std::string admin_token_path() const;
   std::string port_file_path() const;
 

@@ -24,6 +24,8 @@
 #include "server/daemon.h"
 #include "server/log.h"
 #include "server/test_support.h"
+#include "pki/certificate.h"
+#include "pki/test_support.h"
 
 namespace duet::server {
 namespace {
@@ -146,6 +148,7 @@ class ServerTest : public ::testing::Test {
     c.service.callback_poll_ms = 50;
     c.service.expiry_interval_ms = 50;
     c.service.core.public_url = "https://duet.example";
+    c.pki.ocsp_crl_sm2_id = "";  // `openssl ocsp` / `openssl crl -verify` (OpenSSL 3.0) check an empty ID
     DaemonOptions o;
     o.clock = &clock;
     auto d = Daemon::create(c, std::move(o));
@@ -413,6 +416,146 @@ TEST_F(ServerTest, EnrollSignVerifyAndCallbackEndToEnd) {
   EXPECT_NE(m.find("duet_cosignatures_total 1"), std::string::npos) << m;
   EXPECT_NE(m.find("duet_enrollments_total 1"), std::string::npos);
   EXPECT_NE(m.find("duet_callbacks_delivered_total 1"), std::string::npos);
+}
+
+// Issue 4: enrollment ends with a certificate; revocation, CRL and OCSP over
+// HTTP, checked by the openssl command line.
+TEST_F(ServerTest, EnrollmentEndsWithACertificateThenCrlOcspAndRevocation) {
+  using pki::testing::run;
+  Tenant t = new_tenant("Bank C");
+  Device d = enroll(t.sandbox, "123456");
+  pki::testing::ScratchDir scratch;
+
+  EXPECT_EQ(dev(d.token, "GET", "/app/v1/certificate").status, 404);
+  auto req = dev(d.token, "POST", "/app/v1/certificate-requests");
+  ASSERT_EQ(req.status, 201) << req.body;
+  json rj = parse(req);
+  EXPECT_EQ(rj["kind"], "certificate_request");
+  ASSERT_EQ(rj["items"].size(), 1u);
+  std::string csr_order = rj["order_id"];
+  auto again = dev(d.token, "POST", "/app/v1/certificate-requests");
+  EXPECT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(parse(again)["order_id"], csr_order);
+  // Certificate requests are not the business system's orders.
+  auto listed = biz(t.sandbox, "GET", "/api/v1/orders");
+  ASSERT_EQ(listed.status, 200);
+  EXPECT_TRUE(parse(listed)["orders"].empty()) << listed.body;
+  EXPECT_EQ(biz(t.sandbox, "GET", "/api/v1/orders/" + csr_order).status, 404);
+
+  auto fin = sign(d, csr_order, "123456", "ses_csr_http1");
+  ASSERT_EQ(fin.status, 200) << fin.body;
+  json fj = parse(fin);
+  EXPECT_EQ(fj["state"], "signed");
+  ASSERT_TRUE(fj["certificate_pem"].is_string()) << fin.body;
+  std::string leaf_pem = fj["certificate_pem"], chain_pem = fj["chain_pem"];
+  auto mine = dev(d.token, "GET", "/app/v1/certificate");
+  ASSERT_EQ(mine.status, 200) << mine.body;
+  json cj = parse(mine);
+  EXPECT_EQ(cj["certificate_pem"], leaf_pem);
+  EXPECT_EQ(cj["status"], "good");
+  std::string serial = cj["serial"], cert_id = cj["cert_id"], issuer_id = cj["issuer_id"];
+
+  // Its key is the joint key; openssl verifies it against the chain.
+  auto holder = parse(biz(t.sandbox, "GET", "/api/v1/holders/" + d.holder_id));
+  auto leaf = pki::Certificate::parse(leaf_pem);
+  ASSERT_TRUE(leaf.ok());
+  EXPECT_EQ(leaf->public_key()->to_hex(), holder["public_key"]);
+  std::string leaf_path = scratch.write("holder.pem", leaf_pem);
+  std::string chain_path = scratch.write("chain.pem", chain_pem);
+  auto v = run("openssl verify -partial_chain -CAfile " + chain_path + " -vfyopt distid:1234567812345678 " + leaf_path);
+  EXPECT_EQ(v.status, 0) << v.output;
+  auto issuing_pem = call("GET", "/pki/ca/" + issuer_id + ".pem");
+  ASSERT_EQ(issuing_pem.status, 200);
+  std::string issuing_path = scratch.write("issuing.pem", issuing_pem.body);
+  EXPECT_EQ(chain_pem.rfind(issuing_pem.body, 0), 0u);
+  auto responder = call("GET", "/pki/ca/" + daemon->certificates().ocsp_ca_id() + ".pem");
+  ASSERT_EQ(responder.status, 200);
+  scratch.write("ocsp.pem", responder.body);
+  auto certs = biz(t.sandbox, "GET", "/api/v1/holders/" + d.holder_id + "/certificates");
+  ASSERT_EQ(certs.status, 200) << certs.body;
+  ASSERT_EQ(parse(certs)["certificates"].size(), 1u);
+  EXPECT_EQ(parse(certs)["certificates"][0]["chain_pem"], chain_pem);
+
+  auto fetch_crl = [&](const std::string& name) {
+    auto crl = call("GET", "/pki/crl/" + issuer_id + ".crl");
+    EXPECT_EQ(crl.status, 200) << crl.body;
+    EXPECT_EQ(crl.header("Content-Type").value_or(""), "application/pkix-crl");
+    std::string path = scratch.write(name, crl.body);
+    auto ok = run("openssl crl -inform DER -in " + path + " -CAfile " + issuing_path + " -noout -verify");
+    EXPECT_NE(ok.output.find("verify OK"), std::string::npos) << ok.output;
+    return run("openssl crl -inform DER -in " + path + " -noout -text").output;
+  };
+  auto ocsp_status = [&](const std::string& tag) {
+    std::string req_path = scratch.file(tag + ".req");
+    auto r = run("openssl ocsp -issuer " + issuing_path + " -cert " + leaf_path + " -reqout " + req_path);
+    EXPECT_EQ(r.status, 0) << r.output;
+    httpclient::HttpRequest hr;
+    hr.method = "POST";
+    hr.url = base + "/pki/ocsp";
+    hr.body = scratch.read(tag + ".req");
+    hr.headers = {{"Content-Type", "application/ocsp-request"}};
+    auto answered = client.perform(hr);
+    EXPECT_TRUE(answered.ok());
+    EXPECT_EQ(answered->status, 200);
+    EXPECT_EQ(answered->header("Content-Type").value_or(""), "application/ocsp-response");
+    scratch.write(tag + ".resp", answered->body);
+    return run("cd " + scratch.path() + " && openssl ocsp -respin " + tag + ".resp -issuer issuing.pem -cert holder.pem " +
+               "-no_nonce -VAfile ocsp.pem").output;
+  };
+  std::string upper = serial;
+  for (auto& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  EXPECT_EQ(fetch_crl("before.crl").find(upper), std::string::npos);
+  std::string good = ocsp_status("good");
+  EXPECT_NE(good.find("Response verify OK"), std::string::npos) << good;
+  EXPECT_NE(good.find("holder.pem: good"), std::string::npos) << good;
+
+  // An order waits; the business system revokes the certificate.
+  std::string order_id = create_order(t.sandbox, d.holder_id, "after revocation");
+  auto bad_reason = biz(t.sandbox, "POST", "/api/v1/holders/" + d.holder_id + "/certificates/" + cert_id + "/revoke",
+                        json{{"reason", "certificateHold"}}.dump());
+  EXPECT_EQ(bad_reason.status, 400) << bad_reason.body;
+  auto rev = biz(t.sandbox, "POST", "/api/v1/holders/" + d.holder_id + "/certificates/" + cert_id + "/revoke",
+                 json{{"reason", "keyCompromise"}}.dump());
+  ASSERT_EQ(rev.status, 200) << rev.body;
+  EXPECT_EQ(parse(rev)["status"], "revoked");
+  EXPECT_EQ(parse(rev)["revocation_reason"], "keyCompromise");
+  auto twice = biz(t.sandbox, "POST", "/api/v1/holders/" + d.holder_id + "/certificates/" + cert_id + "/revoke",
+                   json{{"reason", 1}}.dump());
+  EXPECT_EQ(twice.status, 409) << twice.body;
+
+  std::string crl_text = fetch_crl("after.crl");
+  EXPECT_NE(crl_text.find("Serial Number: " + upper), std::string::npos) << crl_text;
+  EXPECT_NE(crl_text.find("Key Compromise"), std::string::npos) << crl_text;
+  std::string revoked = ocsp_status("revoked");
+  EXPECT_NE(revoked.find("Response verify OK"), std::string::npos) << revoked;
+  EXPECT_NE(revoked.find("holder.pem: revoked"), std::string::npos) << revoked;
+  EXPECT_NE(revoked.find("Reason: keyCompromise"), std::string::npos) << revoked;
+
+  // The holder can no longer sign: share shredded, devices signed out.
+  auto start = dev(d.token, "POST", "/app/v1/orders/" + order_id + "/sessions",
+                   json{{"session_id", "ses_after_rev"}, {"items", json::array()}}.dump());
+  EXPECT_EQ(start.status, 401) << start.body;
+  EXPECT_TRUE(parse(biz(t.sandbox, "GET", "/api/v1/holders/" + d.holder_id))["public_key"].is_null());
+  EXPECT_EQ(biz(t.sandbox, "POST", "/api/v1/orders",
+                json{{"holder_id", d.holder_id}, {"title", "x"}, {"data_base64", encode_base64(as_bytes("x"))}}.dump())
+                .status,
+            409);
+  EXPECT_NE(metrics_text().find("duet_certificates_revoked_total 1"), std::string::npos);
+
+  // A holder revokes its own certificate (lost phone).
+  Device d2 = enroll(t.sandbox, "654321", "110101198803071234");
+  auto req2 = dev(d2.token, "POST", "/app/v1/certificate-requests");
+  ASSERT_EQ(req2.status, 201) << req2.body;
+  ASSERT_EQ(sign(d2, parse(req2)["order_id"], "654321", "ses_csr_http2").status, 200);
+  auto self = dev(d2.token, "POST", "/app/v1/certificate/revoke");
+  ASSERT_EQ(self.status, 200) << self.body;
+  EXPECT_EQ(dev(d2.token, "GET", "/app/v1/certificate").status, 401);
+  auto list2 = parse(biz(t.sandbox, "GET", "/api/v1/holders/" + d2.holder_id + "/certificates"));
+  EXPECT_EQ(list2["certificates"][0]["status"], "revoked");
+  EXPECT_EQ(list2["certificates"][0]["revocation_reason"], "keyCompromise");
+  EXPECT_EQ(call("GET", "/pki/crl/ca_nope.crl").status, 404);
+  auto junk = call("POST", "/pki/ocsp", "junk", {{"Content-Type", "application/ocsp-request"}});
+  EXPECT_EQ(junk.status, 200);  // an OCSPResponse with malformedRequest
 }
 
 TEST_F(ServerTest, BatchOrderWithDigestItems) {

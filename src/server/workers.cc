@@ -55,6 +55,9 @@ void Workers::start() {
   threads_.emplace_back([this] { loop("callbacks", options_.callback_poll, &Workers::dispatch_callbacks); });
   threads_.emplace_back([this] { loop("expiry", options_.expiry_interval, &Workers::expire_orders); });
   threads_.emplace_back([this] { loop("nonce_prune", options_.nonce_prune_interval, &Workers::prune_nonces); });
+  if (options_.certs != nullptr) {
+    threads_.emplace_back([this] { loop("crl_refresh", options_.crl_check_interval, &Workers::refresh_crls); });
+  }
 }
 
 void Workers::stop() {
@@ -123,6 +126,16 @@ void Workers::prune_nonces() {
   if (!n.ok()) {
     log_event("warn", "nonce_prune_failed",
               {{"code", std::string(error_code_name(n.code()))}, {"message", n.error().message}});
+  }
+}
+
+void Workers::refresh_crls() {
+  auto n = options_.certs->refresh_crls(deps_.clock.now());
+  if (!n.ok()) {
+    log_event("warn", "crl_refresh_failed",
+              {{"code", std::string(error_code_name(n.code()))}, {"message", n.error().message}});
+  } else if (*n > 0) {
+    log_event("info", "crl_rebuilt", {{"count", std::to_string(*n)}});
   }
 }
 

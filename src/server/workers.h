@@ -3,7 +3,10 @@
 //     WebhookSender, polled every callback_poll (default 500 ms);
 //   - expiry sweeper: core::expire_due_orders every expiry_interval (1 s);
 //   - nonce pruning: store.prune_nonces(now - 2 × request window) every
-//     nonce_prune_interval (60 s).
+//     nonce_prune_interval (60 s);
+//   - CRL refresh (when a CertificateService is given): rebuilds the issuing
+//     CA's CRL when it is older than [pki] crl_refresh_seconds or misses a
+//     revocation, checked every crl_check_interval (60 s).
 // A failing iteration is logged (code and message only) and the loop goes on.
 #pragma once
 
@@ -16,6 +19,7 @@
 #include <vector>
 
 #include "core/callbacks.h"
+#include "core/certificate_service.h"
 #include "core/core_deps.h"
 
 namespace duet::server {
@@ -40,6 +44,8 @@ struct WorkerOptions {
   std::chrono::milliseconds expiry_interval{1000};
   std::chrono::milliseconds nonce_prune_interval{60000};
   size_t callback_batch = 16;
+  core::CertificateService* certs = nullptr;  // null: no CRL refresh loop
+  std::chrono::milliseconds crl_check_interval{60000};
 };
 
 class Workers {
@@ -59,6 +65,7 @@ class Workers {
   void dispatch_callbacks();
   void expire_orders();
   void prune_nonces();
+  void refresh_crls();
   bool wait_for(std::chrono::milliseconds d);  // false once stopping
 
   core::CoreDeps deps_;

@@ -1,0 +1,163 @@
+// The built-in CA in the service (DESIGN.md §3 enrollment, issue 4): the CA
+// hierarchy kept in the store with its private keys sealed by the KEK, the
+// certificate request of a holder's key signed by the two-party protocol like
+// any order (OrderKind::kCsr), issuance with pre-issuance lint, revocation
+// (which shreds the service's key share), the CRL and the OCSP responder.
+//
+// Flow: request_certificate(holder) builds the PKCS#10 request of the holder's
+// active key only to learn the digest e it must be signed over, and stores a
+// kCsr order with that one digest item. The device signs it with the usual
+// sessions/finish routes; HolderService::finish_signing, once (r, s) verified,
+// calls issue_for_csr_order, which rebuilds the same request with that
+// signature, verifies it, issues the certificate and stores it together with
+// the order's completion (Store::finish_csr_order, one transaction). CSR
+// orders are never metered, called back or listed to the business system.
+//
+// Thread-safe after bootstrap(): the CA material is immutable, the CRL cache
+// has its own lock.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/contexts.h"
+#include "core/core_deps.h"
+#include "crypto/sm2.h"
+#include "keys/data_protector.h"
+#include "pki/ca.h"
+#include "pki/certificate.h"
+#include "pki/crl.h"
+#include "pki/ocsp.h"
+
+namespace duet::core {
+
+// [pki] settings (duetd fills them from its TOML config; see server/daemon.h).
+struct PkiConfig {
+  std::string subject_organization = "Duet";  // O of holder certificates (empty: none)
+  std::string subject_country = "CN";         // C of holder certificates (empty: none)
+  int64_t validity_days = 365;                // holder certificate lifetime
+  // certificatePolicies of holder certificates; the default is a placeholder
+  // under the private-enterprise arc, to be replaced by the operator's OID.
+  std::string policy_oid = "1.3.6.1.4.1.99999.1.2.1";
+  // Empty: derived from CoreConfig::public_url: <public_url>/pki/crl/<ca_id>.crl,
+  // <public_url>/pki/ocsp, <public_url>/pki/ca/<ca_id>.cer.
+  std::string base_url;
+  int64_t crl_refresh_seconds = 3600;        // a cached CRL older than this is rebuilt
+  int64_t crl_next_update_seconds = 86400;   // nextUpdate - thisUpdate of each CRL
+  int64_t ocsp_validity_seconds = 86400;     // nextUpdate - thisUpdate of each OCSP answer
+  int64_t csr_order_ttl_seconds = 86400;     // how long a certificate request waits for the holder
+  // The SM2 ID of CRL and OCSP signatures. The standard one by default;
+  // "" for OpenSSL 3.0 clients (`openssl crl -verify`, `openssl ocsp`), which
+  // verify those signatures with an empty ID only.
+  std::string ocsp_crl_sm2_id = std::string(crypto::kDefaultSm2Id);
+};
+
+// An issued certificate as the APIs show it.
+struct CertificateView {
+  store::Certificate record;
+  std::string certificate_pem;
+  std::string chain_pem;  // issuing CA then root, PEM
+};
+
+// RFC 5280 CRLReason by name ("keyCompromise", …) or number ("1"); nullopt if unknown.
+std::optional<int> revocation_reason_from_name(std::string_view name);
+std::string_view revocation_reason_name(int reason);
+
+class CertificateService {
+ public:
+  CertificateService(CoreDeps deps, keys::Kek& kek, PkiConfig config);
+  ~CertificateService();
+  CertificateService(const CertificateService&) = delete;
+  CertificateService& operator=(const CertificateService&) = delete;
+
+  // Loads the active CA hierarchy from the store (keys unwrapped by the KEK),
+  // or creates one (root, issuing CA, OCSP responder), seals the keys with
+  // the KEK ("ca_key:<ca_id>") and stores it. Call once before serving.
+  Status bootstrap(UnixSeconds now);
+  bool ready() const { return loaded_; }
+
+  const std::string& issuing_ca_id() const { return issuing_id_; }
+  const std::string& root_ca_id() const { return root_id_; }
+  const std::string& ocsp_ca_id() const { return ocsp_id_; }  // the OCSP responder's certificate
+  // Issuing CA then root, PEM.
+  std::string chain_pem() const;
+  // A CA certificate (any role, active or not) by id; kNotFound.
+  Result<pki::Certificate> ca_certificate(std::string_view ca_id) const;
+
+  // The kCsr order for the holder's active key (an open one is returned again).
+  // kConflict when the holder has no active key or the key already has a
+  // valid certificate. *replayed (if given) tells whether an open request was returned.
+  Result<store::SignOrder> request_certificate(const HolderContext& ctx, bool* replayed = nullptr);
+
+  // Called by HolderService::finish_signing for a kCsr order whose (r, s)
+  // verified: issues the certificate and finishes the order with it in one
+  // transaction. `signature` is the verified signature over the order's e.
+  Result<CertificateView> issue_for_csr_order(const store::SignOrder& order, const std::string& session_id,
+                                              const crypto::Sm2Signature& signature, const Bytes& raw_signature,
+                                              UnixSeconds now);
+
+  // The newest unrevoked certificate of the holder's active key; kNotFound.
+  Result<CertificateView> current_certificate(const HolderContext& ctx);
+  // The certificate issued for `key_id` (newest); kNotFound.
+  Result<CertificateView> certificate_for_key(const std::string& tenant_id, const std::string& holder_id,
+                                              const std::string& key_id);
+  // Every certificate of a holder, newest first (kNotFound for an unknown holder).
+  Result<std::vector<CertificateView>> list_certificates(const std::string& tenant_id, const std::string& holder_id);
+
+  // Revokes a certificate of the holder and shreds its key share (and signs
+  // the holder's devices out). reason: RFC 5280 CRLReason 0-5, 9, 10
+  // (certificateHold is refused: revocation here is permanent).
+  Result<CertificateView> revoke(const std::string& tenant_id, const std::string& holder_id,
+                                 const std::string& cert_id, int reason, UnixSeconds now);
+  // The holder revokes its own current certificate (lost device): keyCompromise.
+  // Without a certificate, the active key alone is revoked.
+  Status revoke_own(const HolderContext& ctx, UnixSeconds now);
+
+  // DER CRL of a CA (issuing CA ids only; kNotFound otherwise), cached and
+  // rebuilt after a revocation or when older than crl_refresh_seconds.
+  Result<Bytes> crl_der(std::string_view ca_id, UnixSeconds now);
+  // Rebuilds stale CRLs (the worker's tick): older than crl_refresh_seconds,
+  // or listing fewer revocations than the store now holds (a revocation made
+  // through another node). Returns how many were rebuilt.
+  Result<size_t> refresh_crls(UnixSeconds now);
+  // Forgets the cached CRLs (after a revocation, possibly by another node).
+  void invalidate_crl();
+
+  // RFC 6960: DER OCSPRequest in, DER OCSPResponse out (always an answer;
+  // malformedRequest / internalError inside it when needed).
+  Result<Bytes> ocsp_response(ByteView request_der, UnixSeconds now);
+
+  const PkiConfig& config() const { return config_; }
+
+ private:
+  Result<pki::DistinguishedName> subject_for(const store::Holder& holder);
+  Result<CertificateView> view(store::Certificate c) const;
+  std::string base_url() const;
+  Status load(const std::vector<store::CaRecord>& cas);
+  Status create_hierarchy(UnixSeconds now);
+
+  CoreDeps deps_;
+  keys::Kek& kek_;
+  PkiConfig config_;
+  bool loaded_ = false;
+  std::string root_id_, issuing_id_, ocsp_id_;
+  std::unique_ptr<pki::IssuingCa> issuing_;
+  std::unique_ptr<pki::OcspResponderConfig> ocsp_;
+  std::map<std::string, pki::Certificate, std::less<>> ca_certs_;  // every CA by id
+
+  struct CachedCrl {
+    Bytes der;
+    UnixSeconds built_at = 0;
+    size_t revoked_count = 0;
+  };
+  std::mutex crl_mu_;
+  std::map<std::string, CachedCrl, std::less<>> crl_cache_;
+  bool crl_dirty_ = true;
+};
+
+}  // namespace duet::core
