@@ -104,7 +104,7 @@ Result<OrderForHolder> HolderService::for_holder(const HolderContext& ctx, store
     return Unexpected{key.error()};
   }
   DUET_ASSIGN_OR_RETURN(crypto::Point pub, crypto::Point::from_hex(key->public_key_hex));
-  OrderForHolder out{std::move(order), {}, key->public_key_hex};
+  OrderForHolder out{std::move(order), {}, key->public_key_hex, *key};
   for (const auto& item : out.order.items) {
     DUET_ASSIGN_OR_RETURN(crypto::Digest e, item_digest(pub, item));
     out.digests.push_back(e);
@@ -151,7 +151,7 @@ Result<SignStart> HolderService::start_signing(const HolderContext& ctx, const s
   if (holder.status == store::HolderStatus::kLocked) {
     return make_error(ErrorCode::kLocked, "the holder is locked after too many failed attempts");
   }
-  DUET_ASSIGN_OR_RETURN(store::HolderKeyShare key, deps_.store.get_active_holder_key(ctx.tenant_id, ctx.holder_id));
+  const store::HolderKeyShare& key = o.key;  // read with the order above
   DUET_ASSIGN_OR_RETURN(SecretBytes sealed,
                         deps_.protector.open("key_share:" + key.tenant_id + ":" + key.key_id,
                                              key.service_share_ciphertext));
@@ -237,10 +237,11 @@ Result<store::SignOrder> HolderService::finish_signing(const HolderContext& ctx,
   store::SignOrder signed_order = o.order;
   signed_order.state = store::OrderState::kSigned;
   for (size_t i = 0; i < outputs.size(); ++i) signed_order.items[i].signature = outputs[i];
+  signed_order.updated_at = now;
   DUET_TRY_STATUS(deps_.store.finish_order(ctx.tenant_id, order_id, session_id, outputs,
                                            make_order_callback(signed_order, now), now));
   deps_.metrics.cosignatures += outputs.size();
-  return deps_.store.get_order(ctx.tenant_id, order_id);
+  return signed_order;  // exactly what finish_order wrote; no second read
 }
 
 Result<store::SignOrder> HolderService::reject_order(const HolderContext& ctx, const std::string& order_id) {

@@ -24,6 +24,7 @@ struct OrderForHolder {
   store::SignOrder order;
   std::vector<crypto::Digest> digests;  // e per item, for the app to check what it signs
   std::string public_key_hex;
+  store::HolderKeyShare key;            // the active key (sealed share), read once per request
 };
 
 struct SignStart {

@@ -3,12 +3,15 @@
 #pragma once
 
 #include <condition_variable>
+#include <cstddef>
 #include <cstdint>
+#include <list>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "base/bytes.h"
@@ -25,29 +28,87 @@ namespace duet::store::sqlite {
 // text for the code, never parameter values.
 Unexpected sqlite_error(int rc, std::string_view what);
 
+class Connection;
+
+// The prepared statements of one connection, keyed by their SQL text and
+// prepared once with SQLITE_PREPARE_PERSISTENT (compiling a statement costs
+// far more than running it; docs/performance.md). Owned by the Connection and,
+// like it, used by one thread at a time, so it needs no lock.
+//
+// - A cached statement is lent to one Statement wrapper at a time; the
+//   wrapper resets it and clears its bindings when it goes out of scope.
+//   While it is lent, a second use of the same SQL (a nested query) gets a
+//   fresh statement of its own that is finalized after use.
+// - The cache holds at most `capacity` statements and evicts the least
+//   recently used idle one, so SQL built at run time cannot grow it without
+//   bound (all of the store's SQL comes from a small fixed set of texts).
+class StatementCache {
+ public:
+  static constexpr size_t kDefaultCapacity = 256;
+
+  struct Entry {
+    std::string sql;
+    sqlite3_stmt* stmt = nullptr;
+    bool in_use = false;
+  };
+
+  explicit StatementCache(size_t capacity = kDefaultCapacity) : capacity_(capacity) {}
+  ~StatementCache() { clear(); }
+  StatementCache(const StatementCache&) = delete;
+  StatementCache& operator=(const StatementCache&) = delete;
+
+  // An idle cached statement for `sql`, marked in use; nullptr if it is not
+  // cached or is in use.
+  Entry* lend(std::string_view sql);
+  // Adds a statement just prepared for `sql` (not cached yet), marked in
+  // use, evicting the least recently used idle entry when full. nullptr if
+  // every entry is in use: the caller keeps `stmt` as an uncached statement.
+  Entry* add(std::string_view sql, sqlite3_stmt* stmt);
+  // Is `sql` cached (whether lent or idle)?
+  bool contains(std::string_view sql) const { return index_.count(sql) != 0; }
+  size_t size() const { return index_.size(); }
+  // Finalizes every statement (none may be lent).
+  void clear();
+
+ private:
+  size_t capacity_;
+  std::list<Entry> lru_;  // most recently lent first
+  std::unordered_map<std::string_view, std::list<Entry>::iterator> index_;  // keys view Entry::sql
+};
+
 // One open database connection. Used by one thread at a time.
 class Connection {
  public:
   // Opens `path` (created if absent), sets extended result codes, busy
-  // timeout, WAL, synchronous=NORMAL and foreign_keys=ON.
+  // timeout, WAL, synchronous=NORMAL (see the .cc for what that guarantees),
+  // foreign_keys=ON and temp_store=MEMORY.
   static Result<std::unique_ptr<Connection>> open(const std::string& path, int busy_timeout_ms);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  // Runs SQL without results (may hold several statements).
+  // Runs SQL without results (may hold several statements). Not cached:
+  // for pragmas and migrations.
   Status exec(std::string_view sql, std::string_view what);
+  // Runs one statement without results through the statement cache (BEGIN,
+  // COMMIT, ROLLBACK); an error is reported as `what`.
+  Status run_cached(std::string_view sql, std::string_view what);
   // Rows changed by the last INSERT/UPDATE/DELETE on this connection.
   int changes() const;
   sqlite3* raw() { return db_; }
+  StatementCache& statements() { return statements_; }
 
  private:
   explicit Connection(sqlite3* db) : db_(db) {}
   sqlite3* db_;
+  StatementCache statements_;
 };
 
-// A prepared statement, finalized on destruction. Parameters are 1-based,
-// columns 0-based. Bind errors are remembered and reported by step().
+// A prepared statement: borrowed from the connection's cache (reset, its
+// bindings cleared and given back on destruction) or, when the cached one is
+// busy, prepared for this use only (finalized on destruction). Parameters
+// are 1-based, columns 0-based. Bind errors are remembered and reported by
+// step().
 class Statement {
  public:
   static Result<Statement> prepare(Connection& conn, std::string_view sql);
@@ -79,17 +140,25 @@ class Statement {
   bool column_is_null(int col) const;
   std::optional<int64_t> column_optional_int(int col) const;
 
+  // Was this statement borrowed from the cache (for tests)?
+  bool cached() const { return entry_ != nullptr; }
+
  private:
-  Statement(sqlite3_stmt* stmt, std::string what) : stmt_(stmt), what_(std::move(what)) {}
+  Statement(sqlite3_stmt* stmt, StatementCache::Entry* entry) : stmt_(stmt), entry_(entry) {}
+  void release() noexcept;
+  // A short label for errors: the first words of the SQL (no values are
+  // ever inlined). Built only when an error is reported.
+  std::string what() const;
   void note_bind(int rc);
   sqlite3_stmt* stmt_ = nullptr;
-  std::string what_;  // a short label for errors (the first words of the SQL)
+  StatementCache::Entry* entry_ = nullptr;  // non-null: lent by the cache
   int bind_rc_ = 0;
 };
 
 // A transaction on one connection: rolled back on destruction unless
 // committed. Write transactions use BEGIN IMMEDIATE (take the write lock up
-// front and wait for it under the busy timeout).
+// front and wait for it under the busy timeout). BEGIN/COMMIT/ROLLBACK run
+// as cached prepared statements.
 class Transaction {
  public:
   enum class Kind { kRead, kWrite };

@@ -515,7 +515,7 @@ class SqliteStore final : public Store {
   }
 
   Result<Tenant> get_tenant(std::string_view tenant_id) override {
-    return read<Tenant>([&](Connection& c) -> Result<Tenant> {
+    return read_single<Tenant>([&](Connection& c) -> Result<Tenant> {
       DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, select_from(kTenantCols, "tenants", "tenant_id = ?1")));
       st.bind(1, tenant_id);
       return query_one<Tenant>(st, read_tenant, "tenant");
@@ -533,7 +533,7 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<Tenant>> list_tenants() override {
-    return read<std::vector<Tenant>>([&](Connection& c) -> Result<std::vector<Tenant>> {
+    return read_single<std::vector<Tenant>>([&](Connection& c) -> Result<std::vector<Tenant>> {
       DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
           "SELECT " + std::string(kTenantCols) + " FROM tenants ORDER BY tenant_id"));
       std::vector<Tenant> out;
@@ -564,7 +564,7 @@ class SqliteStore final : public Store {
   }
 
   Result<App> get_app(std::string_view tenant_id, std::string_view app_id) override {
-    return read<App>([&](Connection& c) -> Result<App> {
+    return read_single<App>([&](Connection& c) -> Result<App> {
       DUET_ASSIGN_OR_RETURN(Statement st,
                             Statement::prepare(c, select_from(kAppCols, "apps", "tenant_id = ?1 AND app_id = ?2")));
       st.bind(1, tenant_id).bind(2, app_id);
@@ -573,7 +573,7 @@ class SqliteStore final : public Store {
   }
 
   Result<App> find_app(std::string_view app_id) override {
-    return read<App>([&](Connection& c) -> Result<App> {
+    return read_single<App>([&](Connection& c) -> Result<App> {
       DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, select_from(kAppCols, "apps", "app_id = ?1")));
       st.bind(1, app_id);
       return query_one<App>(st, read_app, "app");
@@ -581,7 +581,7 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<App>> list_apps(std::string_view tenant_id) override {
-    return read<std::vector<App>>([&](Connection& c) -> Result<std::vector<App>> {
+    return read_single<std::vector<App>>([&](Connection& c) -> Result<std::vector<App>> {
       DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
           select_from(kAppCols, "apps", "tenant_id = ?1 ORDER BY app_id")));
       st.bind(1, tenant_id);
@@ -644,11 +644,11 @@ class SqliteStore final : public Store {
   }
 
   Result<Holder> get_holder(std::string_view tenant_id, std::string_view holder_id) override {
-    return read<Holder>([&](Connection& c) { return load_holder(c, tenant_id, holder_id); });
+    return read_single<Holder>([&](Connection& c) { return load_holder(c, tenant_id, holder_id); });
   }
 
   Result<Holder> find_holder_by_lookup_hash(std::string_view tenant_id, ByteView lookup_hash) override {
-    return read<Holder>([&](Connection& c) -> Result<Holder> {
+    return read_single<Holder>([&](Connection& c) -> Result<Holder> {
       DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
           select_from(kHolderCols, "holders", "tenant_id = ?1 AND lookup_hash = ?2")));
       st.bind(1, tenant_id).bind(2, lookup_hash);
@@ -678,7 +678,7 @@ class SqliteStore final : public Store {
 
   Result<std::vector<Holder>> list_holders(std::string_view tenant_id, std::string_view after_holder_id,
                                            size_t limit) override {
-    return read<std::vector<Holder>>([&](Connection& c) -> Result<std::vector<Holder>> {
+    return read_single<std::vector<Holder>>([&](Connection& c) -> Result<std::vector<Holder>> {
       DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
           select_from(kHolderCols, "holders", "tenant_id = ?1 AND holder_id > ?2 ORDER BY holder_id LIMIT ?3")));
       st.bind(1, tenant_id).bind(2, after_holder_id).bind(3, clamp_limit(limit));
@@ -713,7 +713,7 @@ class SqliteStore final : public Store {
   }
 
   Result<HolderKeyShare> get_active_holder_key(std::string_view tenant_id, std::string_view holder_id) override {
-    return read<HolderKeyShare>([&](Connection& c) -> Result<HolderKeyShare> {
+    return read_single<HolderKeyShare>([&](Connection& c) -> Result<HolderKeyShare> {
       DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
           select_from(kKeyCols, "holder_keys", "tenant_id = ?1 AND holder_id = ?2 AND revoked_at IS NULL")));
       st.bind(1, tenant_id).bind(2, holder_id);
@@ -735,7 +735,7 @@ class SqliteStore final : public Store {
   }
 
   Result<HolderKeyShare> get_holder_key(std::string_view tenant_id, std::string_view key_id) override {
-    return read<HolderKeyShare>([&](Connection& c) -> Result<HolderKeyShare> {
+    return read_single<HolderKeyShare>([&](Connection& c) -> Result<HolderKeyShare> {
       DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
           select_from(kKeyCols, "holder_keys", "tenant_id = ?1 AND key_id = ?2")));
       st.bind(1, tenant_id).bind(2, key_id);
@@ -761,7 +761,7 @@ class SqliteStore final : public Store {
   }
 
   Result<ActivationCode> find_activation_code(ByteView code_hash) override {
-    return read<ActivationCode>([&](Connection& c) -> Result<ActivationCode> {
+    return read_single<ActivationCode>([&](Connection& c) -> Result<ActivationCode> {
       DUET_ASSIGN_OR_RETURN(Statement st,
                             Statement::prepare(c, select_from(kCodeCols, "activation_codes", "code_hash = ?1")));
       st.bind(1, code_hash);
@@ -884,7 +884,7 @@ class SqliteStore final : public Store {
   }
 
   Result<DeviceToken> find_device_token(ByteView token_hash) override {
-    return read<DeviceToken>([&](Connection& c) -> Result<DeviceToken> {
+    return read_single<DeviceToken>([&](Connection& c) -> Result<DeviceToken> {
       DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
           select_from(kTokenCols, "device_tokens", "token_hash = ?1 AND revoked_at IS NULL")));
       st.bind(1, token_hash);
@@ -1059,7 +1059,7 @@ class SqliteStore final : public Store {
   }
 
   Result<SignSession> get_sign_session(std::string_view tenant_id, std::string_view session_id) override {
-    return read<SignSession>([&](Connection& c) -> Result<SignSession> {
+    return read_single<SignSession>([&](Connection& c) -> Result<SignSession> {
       DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
           select_from(kSessionCols, "sign_sessions", "tenant_id = ?1 AND session_id = ?2")));
       st.bind(1, tenant_id).bind(2, session_id);
@@ -1195,7 +1195,7 @@ class SqliteStore final : public Store {
   }
 
   Result<Certificate> get_certificate(std::string_view tenant_id, std::string_view cert_id) override {
-    return read<Certificate>([&](Connection& c) -> Result<Certificate> {
+    return read_single<Certificate>([&](Connection& c) -> Result<Certificate> {
       DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
           select_from(kCertCols, "certificates", "tenant_id = ?1 AND cert_id = ?2")));
       st.bind(1, tenant_id).bind(2, cert_id);
@@ -1204,7 +1204,7 @@ class SqliteStore final : public Store {
   }
 
   Result<Certificate> find_certificate_by_serial(std::string_view serial_hex) override {
-    return read<Certificate>([&](Connection& c) -> Result<Certificate> {
+    return read_single<Certificate>([&](Connection& c) -> Result<Certificate> {
       DUET_ASSIGN_OR_RETURN(Statement st,
                             Statement::prepare(c, select_from(kCertCols, "certificates", "serial_hex = ?1")));
       st.bind(1, serial_hex);
@@ -1214,7 +1214,7 @@ class SqliteStore final : public Store {
 
   Result<std::vector<Certificate>> list_holder_certificates(std::string_view tenant_id,
                                                             std::string_view holder_id) override {
-    return read<std::vector<Certificate>>([&](Connection& c) -> Result<std::vector<Certificate>> {
+    return read_single<std::vector<Certificate>>([&](Connection& c) -> Result<std::vector<Certificate>> {
       DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
           select_from(kCertCols, "certificates",
                       "tenant_id = ?1 AND holder_id = ?2 ORDER BY created_at DESC, cert_id DESC")));
@@ -1224,7 +1224,7 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<Certificate>> list_revoked_certificates(std::string_view issuer_id) override {
-    return read<std::vector<Certificate>>([&](Connection& c) -> Result<std::vector<Certificate>> {
+    return read_single<std::vector<Certificate>>([&](Connection& c) -> Result<std::vector<Certificate>> {
       DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
           select_from(kCertCols, "certificates",
                       "issuer_id = ?1 AND revoked_at IS NOT NULL ORDER BY serial_hex")));
@@ -1289,7 +1289,7 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<CaRecord>> list_cas() override {
-    return read<std::vector<CaRecord>>([&](Connection& c) -> Result<std::vector<CaRecord>> {
+    return read_single<std::vector<CaRecord>>([&](Connection& c) -> Result<std::vector<CaRecord>> {
       DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
           "SELECT " + std::string(kCaCols) + " FROM certificate_authorities ORDER BY created_at, ca_id"));
       return read_all<CaRecord>(st, read_ca);
@@ -1347,7 +1347,7 @@ class SqliteStore final : public Store {
   }
 
   Result<CallbackJob> get_callback(std::string_view tenant_id, std::string_view job_id) override {
-    return read<CallbackJob>([&](Connection& c) { return load_callback(c, tenant_id, job_id); });
+    return read_single<CallbackJob>([&](Connection& c) { return load_callback(c, tenant_id, job_id); });
   }
 
   Result<std::vector<CallbackJob>> claim_due_callbacks(std::string_view worker, UnixSeconds now,
@@ -1424,7 +1424,7 @@ class SqliteStore final : public Store {
   }
 
   Result<AdminToken> find_admin_token(ByteView token_hash) override {
-    return read<AdminToken>([&](Connection& c) -> Result<AdminToken> {
+    return read_single<AdminToken>([&](Connection& c) -> Result<AdminToken> {
       DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
           select_from(kAdminCols, "admin_tokens", "token_hash = ?1 AND revoked_at IS NULL")));
       st.bind(1, token_hash);
@@ -1461,6 +1461,22 @@ class SqliteStore final : public Store {
   template <typename T, typename F>
   Result<T> read(F&& fn) {
     return run<Result<T>>(Transaction::Kind::kRead, std::forward<F>(fn));
+  }
+
+  // A read that is ONE SELECT: no explicit transaction. In autocommit mode
+  // the statement runs in its own implicit read transaction (one snapshot
+  // from its first step until it is reset), which is exactly what
+  // BEGIN DEFERRED + SELECT + COMMIT gave, minus two statements. Reads made
+  // of several statements use read() for one snapshot across them.
+  template <typename T, typename F>
+  Result<T> read_single(F&& fn) {
+    try {
+      auto lease = pool_.acquire();
+      if (!lease.ok()) return Unexpected{lease.error()};
+      return fn(**lease);
+    } catch (const std::exception&) {
+      return make_error(ErrorCode::kInternal, "store: unexpected exception");
+    }
   }
 
   // A caller's row limit as an SQL LIMIT (size_t may not fit in int64).

@@ -11,6 +11,10 @@
 //   opened lazily). Reads run concurrently under WAL; writes take
 //   BEGIN IMMEDIATE, so SQLite serialises them and waits up to the busy
 //   timeout instead of failing on lock upgrade.
+// - Each pooled connection caches its prepared statements (BEGIN/COMMIT
+//   included); a call that is a single SELECT runs without an explicit
+//   transaction (autocommit gives it one snapshot), multi-statement reads
+//   run in one BEGIN DEFERRED transaction.
 #pragma once
 
 #include <chrono>

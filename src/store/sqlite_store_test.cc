@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "store/ids.h"
+#include "store/sqlite_db.h"
 #include "store/sqlite_schema.h"
 #include "store/sqlite_test_util.h"
 
@@ -559,6 +560,130 @@ TEST(SqliteStore, TwoNodesOnOneFileFinishAnOrderOnce) {
     EXPECT_EQ(node_b->get_order(f.tenant_id, f.order.order_id)->state, OrderState::kSigned);
   }
   EXPECT_EQ(node_a->claim_due_callbacks("w", kNow, 30, 100)->size(), 5u);
+}
+
+// --- the per-connection statement cache (sqlite_db.h) ---
+
+std::unique_ptr<sqlite::Connection> open_connection(const std::string& path) {
+  auto c = sqlite::Connection::open(path, 5000);
+  EXPECT_TRUE(c.ok());
+  return c.ok() ? std::move(c).value() : nullptr;
+}
+
+TEST(SqliteStatementCache, ReusesAStatementAndGivesANestedUseItsOwn) {
+  TempDir dir;
+  auto conn = open_connection(dir.file("cache.db"));
+  ASSERT_TRUE(conn);
+  ASSERT_TRUE(conn->exec("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1), (2), (3);", "setup").ok());
+  constexpr std::string_view kSql = "SELECT x FROM t ORDER BY x";
+  {
+    auto outer = sqlite::Statement::prepare(*conn, kSql);
+    ASSERT_TRUE(outer.ok());
+    EXPECT_TRUE(outer->cached());
+    ASSERT_TRUE(*outer->step());
+    EXPECT_EQ(outer->column_int(0), 1);
+    {
+      // The cached statement is lent out: the nested use gets a fresh one
+      // and does not disturb the outer cursor.
+      auto inner = sqlite::Statement::prepare(*conn, kSql);
+      ASSERT_TRUE(inner.ok());
+      EXPECT_FALSE(inner->cached());
+      ASSERT_TRUE(*inner->step());
+      EXPECT_EQ(inner->column_int(0), 1);
+    }
+    ASSERT_TRUE(*outer->step());
+    EXPECT_EQ(outer->column_int(0), 2);
+  }
+  EXPECT_EQ(conn->statements().size(), 1u);
+  // Given back reset: the next use starts from the first row again.
+  auto again = sqlite::Statement::prepare(*conn, kSql);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->cached());
+  ASSERT_TRUE(*again->step());
+  EXPECT_EQ(again->column_int(0), 1);
+}
+
+TEST(SqliteStatementCache, ClearsBindingsAndEndsTheReadWhenGivenBack) {
+  TempDir dir;
+  std::string path = dir.file("cache.db");
+  auto reader = open_connection(path);
+  auto writer = open_connection(path);
+  ASSERT_TRUE(reader && writer);
+  ASSERT_TRUE(writer->exec("CREATE TABLE t (x INTEGER)", "setup").ok());
+  {
+    auto st = sqlite::Statement::prepare(*reader, "SELECT ?1");
+    ASSERT_TRUE(st.ok());
+    st->bind(1, int64_t{42});
+    ASSERT_TRUE(*st->step());
+    EXPECT_EQ(st->column_int(0), 42);
+  }
+  {
+    auto st = sqlite::Statement::prepare(*reader, "SELECT ?1");
+    ASSERT_TRUE(st.ok());
+    EXPECT_TRUE(st->cached());
+    ASSERT_TRUE(*st->step());
+    EXPECT_TRUE(st->column_is_null(0));  // the 42 did not linger
+  }
+  constexpr std::string_view kCount = "SELECT COUNT(*) FROM t";
+  {
+    // One step of a one-row query leaves the statement un-done; giving it
+    // back must still end its (autocommit) read transaction.
+    auto st = sqlite::Statement::prepare(*reader, kCount);
+    ASSERT_TRUE(st.ok());
+    ASSERT_TRUE(*st->step());
+    EXPECT_EQ(st->column_int(0), 0);
+  }
+  ASSERT_TRUE(writer->exec("INSERT INTO t VALUES (1)", "insert").ok());
+  auto st = sqlite::Statement::prepare(*reader, kCount);
+  ASSERT_TRUE(st.ok());
+  EXPECT_TRUE(st->cached());
+  ASSERT_TRUE(*st->step());
+  EXPECT_EQ(st->column_int(0), 1);  // a new snapshot, not the old one
+}
+
+TEST(SqliteStatementCache, IsBoundedAndEvictsTheLeastRecentlyUsed) {
+  TempDir dir;
+  auto conn = open_connection(dir.file("cache.db"));
+  ASSERT_TRUE(conn);
+  const size_t cap = sqlite::StatementCache::kDefaultCapacity;
+  for (size_t i = 0; i < cap + 50; ++i) {
+    std::string sql = "SELECT " + std::to_string(i);
+    auto st = sqlite::Statement::prepare(*conn, sql);
+    ASSERT_TRUE(st.ok());
+    ASSERT_TRUE(*st->step());
+    EXPECT_EQ(st->column_int(0), static_cast<int64_t>(i));
+  }
+  EXPECT_EQ(conn->statements().size(), cap);
+  EXPECT_FALSE(conn->statements().contains("SELECT 0"));
+  EXPECT_TRUE(conn->statements().contains("SELECT " + std::to_string(cap + 49)));
+}
+
+TEST(SqliteStatementCache, TransactionsStillCommitAndRollBack) {
+  TempDir dir;
+  std::string path = dir.file("cache.db");
+  auto conn = open_connection(path);
+  ASSERT_TRUE(conn);
+  ASSERT_TRUE(conn->exec("CREATE TABLE t (x INTEGER)", "setup").ok());
+  for (int round = 0; round < 3; ++round) {
+    {
+      auto tx = sqlite::Transaction::begin(*conn, sqlite::Transaction::Kind::kWrite);
+      ASSERT_TRUE(tx.ok());
+      auto st = sqlite::Statement::prepare(*conn, "INSERT INTO t VALUES (?1)");
+      ASSERT_TRUE(st.ok());
+      st->bind(1, int64_t{round});
+      ASSERT_TRUE(st->run().ok());
+    }  // rolled back
+    auto tx = sqlite::Transaction::begin(*conn, sqlite::Transaction::Kind::kWrite);
+    ASSERT_TRUE(tx.ok());
+    {
+      auto st = sqlite::Statement::prepare(*conn, "INSERT INTO t VALUES (?1)");
+      ASSERT_TRUE(st.ok());
+      st->bind(1, int64_t{100 + round});
+      ASSERT_TRUE(st->run().ok());
+    }
+    ASSERT_TRUE(tx->commit().ok());
+  }
+  EXPECT_EQ(raw_query(path, "SELECT group_concat(x) FROM t"), "100,101,102");
 }
 
 }  // namespace

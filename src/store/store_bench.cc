@@ -1,0 +1,235 @@
+// duet_store_bench: the SQLite store's cost per call, outside the service.
+//
+// A small program (no benchmark library): it opens a fresh database in a
+// temporary directory, sets up one tenant, app, holder and key, and then
+// times two loops on one thread, in wall time and thread CPU time:
+//
+//  cycle   start_sign_session + finish_order + get_order + insert_nonce
+//          on an order created beforehand (creation not timed);
+//  cosign  the 24 store calls duetd makes per co-signature
+//          (docs/performance.md, "Where duetd's CPU goes"), create included.
+//
+// Usage: duet_store_bench [seconds per loop, default 3] [database directory]
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "store/ids.h"
+#include "store/sqlite_store.h"
+
+using namespace duet;
+using namespace duet::store;
+
+namespace {
+
+double thread_cpu_us() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+double wall_us() {
+  return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+template <typename T>
+void must(const T& r, const char* what) {
+  if (!r.ok()) {
+    std::fprintf(stderr, "%s failed: %s\n", what, r.error().message.c_str());
+    std::exit(1);
+  }
+}
+
+struct Fixture {
+  std::unique_ptr<Store> s;
+  std::string tenant = new_id("ten_");
+  std::string app = new_id("app_");
+  std::string holder = new_id("hld_");
+  std::string key = new_id("key_");
+  Bytes token_hash = Bytes(32, 0x5a);
+  UnixSeconds now = 1'800'000'000;
+  long serial = 0;
+
+  SignOrder order() {
+    SignOrder o;
+    o.tenant_id = tenant;
+    o.order_id = new_id("ord_");
+    o.app_id = app;
+    o.holder_id = holder;
+    o.title = "bench";
+    o.display_text = "bench order";
+    o.output_format = OutputFormat::kDer;
+    o.items.push_back(SignItem{Bytes(256, 0x42), false, {}});
+    o.expires_at = now + 3600;
+    o.idempotency_key = "idem-" + std::to_string(++serial);
+    o.created_at = now;
+    o.updated_at = now;
+    return o;
+  }
+  SignSession session(const std::string& order_id) {
+    SignSession ss;
+    ss.tenant_id = tenant;
+    ss.session_id = new_id("ses_");
+    ss.order_id = order_id;
+    ss.holder_id = holder;
+    ss.r_values = {std::string(64, 'a')};
+    ss.created_at = now;
+    ss.updated_at = now;
+    return ss;
+  }
+  std::string nonce() { return "nonce-" + std::to_string(++serial); }
+};
+
+Fixture setup(const std::string& dir) {
+  Fixture f;
+  SqliteStoreOptions options;
+  options.path = dir + "/duet.db";
+  auto s = open_sqlite_store(options);
+  must(s, "open");
+  f.s = std::move(s).value();
+  Tenant t{f.tenant, "bench", std::nullopt, false, f.now};
+  must(f.s->create_tenant(t), "create_tenant");
+  App a;
+  a.tenant_id = f.tenant;
+  a.app_id = f.app;
+  a.secret_ciphertext = Bytes(48, 1);
+  a.created_at = f.now;
+  must(f.s->create_app(a), "create_app");
+  Holder h;
+  h.tenant_id = f.tenant;
+  h.holder_id = f.holder;
+  h.name_ciphertext = Bytes(40, 2);
+  h.id_number_ciphertext = Bytes(40, 3);
+  h.phone_ciphertext = Bytes(40, 4);
+  h.lookup_hash = Bytes(32, 5);
+  h.created_at = f.now;
+  h.identity_verification = "attested";
+  h.identity_verified_by = f.app;
+  must(f.s->create_holder(h), "create_holder");
+  HolderKeyShare k;
+  k.tenant_id = f.tenant;
+  k.key_id = f.key;
+  k.holder_id = f.holder;
+  k.public_key_hex = "04" + std::string(128, 'b');
+  k.service_share_ciphertext = Bytes(80, 6);
+  k.created_at = f.now;
+  must(f.s->add_holder_key(k), "add_holder_key");
+  DeviceToken d{f.tenant, f.token_hash, f.holder, f.now, std::nullopt};
+  must(f.s->create_device_token(d), "create_device_token");
+  return f;
+}
+
+struct Timing {
+  long n = 0;
+  double wall = 0, cpu = 0;
+};
+
+template <typename Prep, typename Body>
+Timing time_loop(double seconds, Prep prep, Body body) {
+  Timing t;
+  double end = wall_us() + seconds * 1e6;
+  while (wall_us() < end) {
+    auto arg = prep();
+    double w0 = wall_us(), c0 = thread_cpu_us();
+    body(arg);
+    t.cpu += thread_cpu_us() - c0;
+    t.wall += wall_us() - w0;
+    ++t.n;
+  }
+  return t;
+}
+
+void report(const char* name, const Timing& t, int calls) {
+  std::printf("%-8s %7ld iterations  wall %8.1f us  cpu %8.1f us  per iteration  (%d store calls, cpu %.1f us/call)\n",
+              name, t.n, t.wall / t.n, t.cpu / t.n, calls, t.cpu / t.n / calls);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  double seconds = argc > 1 ? std::atof(argv[1]) : 3.0;
+  std::string dir;
+  bool remove_dir = false;
+  if (argc > 2) {
+    dir = argv[2];
+  } else {
+    std::string pattern = (std::filesystem::temp_directory_path() / "duet-store-bench-XXXXXX").string();
+    if (!mkdtemp(pattern.data())) return 1;
+    dir = pattern;
+    remove_dir = true;
+  }
+  Fixture f = setup(dir);
+  Store& s = *f.s;
+
+  // Warm-up (and the per-connection caches, if any).
+  for (int i = 0; i < 50; ++i) {
+    auto o = f.order();
+    must(s.create_order(o), "create_order");
+  }
+
+  Timing cycle = time_loop(
+      seconds,
+      [&] {
+        auto o = f.order();
+        must(s.create_order(o), "create_order");
+        return o.order_id;
+      },
+      [&](const std::string& order_id) {
+        auto ss = f.session(order_id);
+        must(s.start_sign_session(ss, 5, f.now), "start_sign_session");
+        must(s.finish_order(f.tenant, order_id, ss.session_id, {Bytes(72, 9)}, std::nullopt, f.now), "finish_order");
+        must(s.get_order(f.tenant, order_id), "get_order");
+        must(s.insert_nonce(f.tenant, f.app, f.nonce(), f.now), "insert_nonce");
+      });
+  report("cycle", cycle, 4);
+
+  // The store calls of one co-signature in duetd (create, start, finish, fetch).
+  Timing cosign = time_loop(
+      seconds, [&] { return 0; },
+      [&](int) {
+        // create
+        must(s.find_app(f.app), "find_app");
+        must(s.get_tenant(f.tenant), "get_tenant");
+        must(s.insert_nonce(f.tenant, f.app, f.nonce(), f.now), "insert_nonce");
+        must(s.get_holder(f.tenant, f.holder), "get_holder");
+        must(s.get_active_holder_key(f.tenant, f.holder), "get_active_holder_key");
+        auto o = f.order();
+        must(s.create_order(o), "create_order");
+        // start
+        must(s.find_device_token(f.token_hash), "find_device_token");
+        must(s.get_tenant(f.tenant), "get_tenant");
+        must(s.get_order(f.tenant, o.order_id), "get_order");
+        must(s.get_active_holder_key(f.tenant, f.holder), "get_active_holder_key");
+        must(s.get_holder(f.tenant, f.holder), "get_holder");
+        must(s.get_active_holder_key(f.tenant, f.holder), "get_active_holder_key");
+        auto ss = f.session(o.order_id);
+        must(s.start_sign_session(ss, 5, f.now), "start_sign_session");
+        // finish
+        must(s.find_device_token(f.token_hash), "find_device_token");
+        must(s.get_tenant(f.tenant), "get_tenant");
+        must(s.get_sign_session(f.tenant, ss.session_id), "get_sign_session");
+        must(s.get_order(f.tenant, o.order_id), "get_order");
+        must(s.get_active_holder_key(f.tenant, f.holder), "get_active_holder_key");
+        must(s.finish_order(f.tenant, o.order_id, ss.session_id, {Bytes(72, 9)}, std::nullopt, f.now),
+             "finish_order");
+        must(s.get_order(f.tenant, o.order_id), "get_order");
+        // fetch
+        must(s.find_app(f.app), "find_app");
+        must(s.get_tenant(f.tenant), "get_tenant");
+        must(s.insert_nonce(f.tenant, f.app, f.nonce(), f.now), "insert_nonce");
+        must(s.get_order(f.tenant, o.order_id), "get_order");
+      });
+  report("cosign", cosign, 24);
+
+  f.s.reset();
+  if (remove_dir) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+  return 0;
+}
