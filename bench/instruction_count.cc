@@ -1,0 +1,92 @@
+// A deterministic companion to duet_bench: runs fixed numbers of the service's
+// co-signature steps and of OpenSSL's SM2 verification in separate functions,
+// so that `valgrind --tool=callgrind` counts their instructions, which do not
+// depend on machine load. bench/instruction_ratio runs it and prints the ratio.
+//
+//   duet_bench_count [N]   (N rounds of each; default 50)
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <vector>
+
+#include "cosign/keygen.h"
+#include "cosign/sign.h"
+#include "crypto/sm2_evp.h"
+
+using namespace duet;
+
+namespace {
+
+struct Prepared {
+  cosign::SignContext ctx;
+  cosign::SignRequest request;
+  cosign::SignResponse response;
+  cosign::SignFinish finish;
+  Bytes message;
+  Bytes der;
+};
+
+// The service's cost of one co-signature: step 2 (respond) + step 4 (finish).
+__attribute__((noinline)) void service_cosign(const cosign::ServiceKeyShare& share, const std::vector<Prepared>& p,
+                                              int n) {
+  crypto::RandomSource& rng = crypto::SystemRandom::instance();
+  for (int i = 0; i < n; ++i) {
+    const Prepared& s = p[static_cast<size_t>(i) % p.size()];
+    auto resp = cosign::ServiceSigner::respond(share, s.ctx, s.request, rng);
+    auto fin = cosign::ServiceSigner::finish(share.public_key, s.ctx, s.response.r, s.finish);
+    if (!resp.ok() || !fin.ok()) std::abort();
+  }
+}
+
+// One OpenSSL SM2 verification as an application calls it: EVP_DigestVerify
+// (Z_A, SM3, verify) with the key imported for each signature.
+__attribute__((noinline)) void openssl_verify_evp(const crypto::Point& pub, const std::vector<Prepared>& p, int n) {
+  for (int i = 0; i < n; ++i) {
+    const Prepared& s = p[static_cast<size_t>(i) % p.size()];
+    if (!crypto::evp_sm2_verify(pub, s.message, s.der).ok()) std::abort();
+  }
+}
+
+// The bare verification: EVP_PKEY_verify of e with key and context built once.
+__attribute__((noinline)) void openssl_verify_raw(EVP_PKEY_CTX* ctx, const std::vector<Prepared>& p, int n) {
+  for (int i = 0; i < n; ++i) {
+    const Prepared& s = p[static_cast<size_t>(i) % p.size()];
+    if (EVP_PKEY_verify(ctx, s.der.data(), s.der.size(), s.ctx.e.data(), s.ctx.e.size()) != 1) std::abort();
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int n = argc > 1 ? std::atoi(argv[1]) : 50;
+  crypto::RandomSource& rng = crypto::SystemRandom::instance();
+  auto [dk, kreq] = *cosign::DeviceKeygen::start("hld_count", rng);
+  auto [share, kresp] = *cosign::ServiceKeygen::respond("hld_count", kreq, rng);
+  cosign::DeviceState state = *dk.finish(kresp, "123456", 1000, rng);
+  std::vector<Prepared> pool;
+  for (int i = 0; i < 8; ++i) {
+    Bytes message(32, static_cast<uint8_t>(i));
+    cosign::SignContext ctx{"ord_count", "ses_count_" + std::to_string(i), *crypto::sm2_digest(share.public_key, message)};
+    auto [signer, req] = *cosign::DeviceSigner::start(state, "123456", ctx, rng);
+    cosign::SignResponse response = *cosign::ServiceSigner::respond(share, ctx, req, rng);
+    cosign::SignFinish finish = signer.finish(response)->first;
+    Bytes der = crypto::Sm2Signature{response.r, finish.s}.to_der();
+    pool.push_back(Prepared{ctx, req, response, finish, message, der});
+  }
+  // Key and context for the raw verification, built from the SPKI.
+  Bytes spki = *crypto::public_key_spki_der(share.public_key);
+  const unsigned char* pp = spki.data();
+  EVP_PKEY* pkey = d2i_PUBKEY(nullptr, &pp, static_cast<long>(spki.size()));
+  EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_from_pkey(nullptr, pkey, nullptr);
+  if (pkey == nullptr || ctx == nullptr || EVP_PKEY_verify_init(ctx) != 1) return 2;
+
+  service_cosign(share, pool, n);
+  openssl_verify_evp(share.public_key, pool, n);
+  openssl_verify_raw(ctx, pool, n);
+  EVP_PKEY_CTX_free(ctx);
+  EVP_PKEY_free(pkey);
+  std::printf("ran %d rounds of each\n", n);
+  return 0;
+}
