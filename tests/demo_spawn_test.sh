@@ -15,7 +15,20 @@ grep -q "stopped duetd" "$dir/log"
 # Nothing secret in the output: the PIN is never printed.
 if grep -q 246810 "$dir/log"; then echo "the PIN was printed" >&2; exit 1; fi
 
-for f in message signature.der public.pem holder.pem ca-chain.pem; do test -s "$dir/out/$f"; done
+for f in message signature.der signature.p7s public.pem holder.pem ca-chain.pem; do test -s "$dir/out/$f"; done
+# The detached CMS SignedData of the message parses, with its signed attributes and signer certificate.
+openssl cms -cmsout -print -inform DER -in "$dir/out/signature.p7s" > "$dir/p7s.txt"
+grep -q "signingTime" "$dir/p7s.txt"
+grep -q "messageDigest" "$dir/p7s.txt"
+grep -q "eContent: <ABSENT>" "$dir/p7s.txt"
+# ... and verifies locally (duet verify) against the chain; a changed message does not.
+"$duet" verify --data "$dir/out/message" --signature "$dir/out/signature.p7s" --chain "$dir/out/ca-chain.pem" \
+  | grep -q '"valid": true'
+printf 'changed' > "$dir/other"
+if "$duet" verify --data "$dir/other" --signature "$dir/out/signature.p7s" --chain "$dir/out/ca-chain.pem" \
+     >/dev/null 2>&1; then
+  echo "the CMS verified over other data" >&2; exit 1
+fi
 # Enrollment ended with a certificate of the joint key, verified by openssl (OpenSSL 3.0
 # applies -vfyopt distid to the leaf only, hence -partial_chain against the issuing CA).
 openssl verify -partial_chain -CAfile "$dir/out/ca-chain.pem" -vfyopt distid:1234567812345678 \

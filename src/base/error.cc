@@ -28,6 +28,7 @@ std::string_view error_code_name(ErrorCode code) {
     case ErrorCode::kQuotaExhausted: return "quota_exhausted";
     case ErrorCode::kUnavailable: return "unavailable";
     case ErrorCode::kExpired: return "expired";
+    case ErrorCode::kIdentityRejected: return "identity_rejected";
   }
   return "internal";
 }

@@ -34,6 +34,7 @@ enum class ErrorCode {
   kQuotaExhausted,
   kUnavailable,       // a dependency (store, KEK) is not available right now
   kExpired,           // the thing (code, order) has expired
+  kIdentityRejected,  // the identity source does not confirm the claimed identity
 };
 
 // The stable snake_case name of a code, e.g. "bad_point".

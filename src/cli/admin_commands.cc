@@ -20,6 +20,10 @@ struct AdminOptions {
   std::string active_from;
   std::string tenant_id;
   std::string app_id;
+  // app settings
+  std::string identity_mode;
+  std::string sms_otp;  // "" | "on" | "off"
+  std::string cms_oid_style;
 };
 
 AdminClient connect(const AdminOptions& o) { return AdminClient(o.server, read_secret_file(o.token_file)); }
@@ -128,6 +132,26 @@ void add_admin_commands(CLI::App& app) {
       std::cerr << "note: the new secret below is shown only once; store it now\n";
       call_and_print(*o, "POST", tenant_path(*o) + "/apps/" + url_encode(o->app_id) + "/rotate-secret", nullptr,
                      {200, 201}, "rotate secret");
+    });
+  });
+
+  auto* settings = appcmd->add_subcommand(
+      "settings", "Certificate-issuance settings of one app credential (sandbox and production are separate)");
+  settings->add_option("--tenant", o->tenant_id, "Tenant id")->required();
+  settings->add_option("--app", o->app_id, "App id")->required();
+  settings->add_option("--identity-mode", o->identity_mode, "attested | identity_source")
+      ->check(CLI::IsMember({"attested", "identity_source"}));
+  settings->add_option("--sms-otp", o->sms_otp, "on | off: activation needs an SMS one-time code")
+      ->check(CLI::IsMember({"on", "off"}));
+  settings->add_option("--cms-oid-style", o->cms_oid_style, "pkcs7 | gmt")->check(CLI::IsMember({"pkcs7", "gmt"}));
+  settings->callback([o] {
+    run_guarded("admin app settings", [&] {
+      json body = json::object();  // absent settings keep their value
+      if (!o->identity_mode.empty()) body["identity_mode"] = o->identity_mode;
+      if (!o->sms_otp.empty()) body["sms_otp_required"] = o->sms_otp == "on";
+      if (!o->cms_oid_style.empty()) body["cms_oid_style"] = o->cms_oid_style;
+      call_and_print(*o, "POST", tenant_path(*o) + "/apps/" + url_encode(o->app_id) + "/settings", body, {200},
+                     "app settings");
     });
   });
 }

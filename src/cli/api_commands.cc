@@ -158,7 +158,7 @@ void add_holder_commands_to(CLI::App& api, const std::shared_ptr<ApiOptions>& o)
   holder->require_subcommand(1);
   holder->fallthrough();
 
-  auto* create = holder->add_subcommand("create", "Create a holder; identity attested by the business system");
+  auto* create = holder->add_subcommand("create", "Create a holder; identity attested by the business system or checked by the identity source (the app's identity_mode)");
   create->add_option("--name", o->name, "Full name")->required();
   create->add_option("--id-number", o->id_number, "ID number")->required();
   create->add_option("--phone", o->phone, "Mobile phone number")->required();
@@ -219,7 +219,7 @@ void add_order_commands_to(CLI::App& api, const std::shared_ptr<ApiOptions>& o) 
   auto* file = create->add_option("--file", o->file, "The data to sign (sent as data_base64)")->check(CLI::ExistingFile);
   auto* digest = create->add_option("--digest", o->digest, "e = SM3(Z_A || M) as 64 hex (sent as digest_hex)");
   file->excludes(digest);
-  create->add_option("--output", o->output, "Signature format")->check(CLI::IsMember({"raw", "der"}));
+  create->add_option("--output", o->output, "Signature format")->check(CLI::IsMember({"raw", "der", "cms-detached", "cms-attached"}));
   create->add_option("--callback", o->callback, "Callback URL for the final state");
   create->add_option("--expires-in", o->expires_in, "Seconds until the order expires (>= 60)")
       ->check(CLI::Range(int64_t{60}, int64_t{366} * 86400));

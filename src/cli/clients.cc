@@ -1,5 +1,9 @@
 #include "cli/clients.h"
 
+#include <algorithm>
+
+#include "crypto/sm3.h"
+
 #include <sys/stat.h>
 
 #include <ctime>
@@ -137,7 +141,7 @@ std::string HolderDevice::holder_id() {
 }
 
 json HolderDevice::enroll(const std::string& holder_id, const std::string& code, const std::string& pin,
-                          uint32_t kdf_iterations, bool force) {
+                          uint32_t kdf_iterations, bool force, const std::string& otp) {
   // Check the PIN before the one-time code is spent.
   unwrap(cosign::check_pin(pin), "PIN");
   client::HolderClient hc = open_holder(state_path_);
@@ -149,6 +153,7 @@ json HolderDevice::enroll(const std::string& holder_id, const std::string& code,
   }
   std::string keygen_request = unwrap(hc.begin_enrollment(holder_id), "key generation");
   json body = {{"code", code}, {"keygen", json::parse(keygen_request)}};
+  if (!otp.empty()) body["otp"] = otp;  // the SMS one-time code, when the app requires one
   // Unauthenticated: the code is the credential.
   auto response = conn_.send("POST", "/app/v1/activations", {}, body.dump());
   json answer = expect_json(response, {201, 200}, "redeem activation code");
@@ -232,7 +237,22 @@ SignOutcome HolderDevice::sign(const std::string& order_id, const std::string& p
     std::copy(e_bytes.begin(), e_bytes.end(), e.begin());
     rounds.push_back(open_holder(state_path_));
     client::HolderClient& hc = rounds.back();
-    if (item.contains("data_base64") && item["data_base64"].is_string()) {
+    if (item.contains("signed_attributes_base64") && item["signed_attributes_base64"].is_string()) {
+      // CMS output: e covers the signed attributes; their messageDigest must be SM3(data).
+      Bytes attrs = base64_decode(item["signed_attributes_base64"].get<std::string>());
+      crypto::Digest mine_e = unwrap(hc.message_digest(attrs), what + ": digest");
+      if (mine_e != e) fail(what + ": the service's e is not SM3(Z_A || signed attributes); refusing to sign");
+      if (item.contains("data_base64") && item["data_base64"].is_string()) {
+        Bytes data = base64_decode(item["data_base64"].get<std::string>());
+        crypto::Digest md = crypto::sm3(data);
+        // Attribute { messageDigest (1.2.840.113549.1.9.4), SET { OCTET STRING (32) } }.
+        Bytes want = {0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x04, 0x31, 0x22, 0x04, 0x20};
+        want.insert(want.end(), md.begin(), md.end());
+        if (std::search(attrs.begin(), attrs.end(), want.begin(), want.end()) == attrs.end()) {
+          fail(what + ": the signed attributes' messageDigest is not SM3(data); refusing to sign");
+        }
+      }
+    } else if (item.contains("data_base64") && item["data_base64"].is_string()) {
       // Compute e from what is shown rather than trusting the service's e.
       Bytes data = base64_decode(item["data_base64"].get<std::string>());
       crypto::Digest mine_e = unwrap(hc.message_digest(data), what + ": digest");

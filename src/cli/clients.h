@@ -75,7 +75,7 @@ class HolderDevice {
   // `force` an existing enrollment in this state file is replaced.
   // Returns the activation answer without the device token.
   json enroll(const std::string& holder_id, const std::string& code, const std::string& pin,
-              uint32_t kdf_iterations, bool force);
+              uint32_t kdf_iterations, bool force, const std::string& otp = "");
 
   json pending_orders();
   json order(const std::string& order_id);

@@ -15,6 +15,8 @@
 #include "cli/cli_common.h"
 #include "cli/clients.h"
 #include "cli/process.h"
+#include "core/verification.h"
+#include "pki/certificate.h"
 #include "cosign/pin.h"
 #include "crypto/point.h"
 #include "crypto/sm2_evp.h"
@@ -312,9 +314,54 @@ void run_demo(const DemoOptions& o, const ServerOptions& server, const std::stri
   if (r.exit_status != 0 || r.output.find("Verified OK") == std::string::npos) {
     fail("openssl did not verify the signature (exit " + std::to_string(r.exit_status) + ")");
   }
+  // 13. The same message as a detached CMS SignedData (signed attributes,
+  // the holder's certificate), co-signed like any order.
+  const std::string p7s_path = out + "/signature.p7s";
+  json cms_request = order_request;
+  cms_request["output"] = "cms-detached";
+  json cms_order = business.create_order(cms_request, "demo-" + random_hex(8));
+  std::string cms_order_id = str(cms_order, "order_id", "create CMS order");
+  device.sign(cms_order_id, o.pin);
+  json cms_final = business.get_order(cms_order_id);
+  if (cms_final.value("state", "?") != "signed") fail("order " + cms_order_id + " is not signed");
+  if (!cms_final.contains("items") || !cms_final["items"].is_array() || cms_final["items"].empty()) {
+    fail("order " + cms_order_id + ": no items in the answer");
+  }
+  Bytes p7s = unwrap(from_hex(str(cms_final["items"][0], "signature", "get CMS order")), "CMS signature");
+  write_file(p7s_path, p7s);
+  step(13, "holder", "sign a cms-detached order",
+       cms_order_id + ": " + std::to_string(p7s.size()) + "-byte SignedData");
+  // 14. Verified here against the CA chain (OpenSSL 3.0's cms -verify cannot take the SM2 ID).
+  core::VerifyRequest vin;
+  vin.data = Bytes(message.begin(), message.end());
+  vin.signature = p7s;
+  vin.format = "cms";
+  core::VerifyTrust trust;
+  {
+    std::string chain = read_file(chain_path);
+    const std::string begin = "-----BEGIN CERTIFICATE-----", end = "-----END CERTIFICATE-----";
+    for (size_t pos = 0;;) {
+      size_t b = chain.find(begin, pos);
+      if (b == std::string::npos) break;
+      size_t e = chain.find(end, b);
+      if (e == std::string::npos) break;
+      pki::Certificate c = unwrap(pki::Certificate::parse(std::string_view(chain).substr(b, e + end.size() - b)), "chain");
+      (c.subject() == c.issuer() ? trust.roots : trust.intermediates).push_back(c);
+      pos = e + end.size();
+    }
+  }
+  core::VerifyOutcome cv2 = unwrap(core::verify_signature(vin, trust), "verify CMS");
+  step(14, "verifier", "verify signature.p7s", cv2.valid ? "valid, signer " + cv2.signer_serial.value_or("?") +
+                                                               ", chain ok"
+                                                         : "NOT valid: " + (cv2.reasons.empty() ? std::string("?")
+                                                                                                 : cv2.reasons[0]));
+  if (!cv2.valid) fail("the CMS signature does not verify");
   if (!o.out_dir.empty()) {
     std::cout << "wrote " << message_path << ", " << signature_path << ", " << public_path << ", "
-              << holder_cert_path << ", " << chain_path << "\n"
+              << holder_cert_path << ", " << chain_path << ", " << p7s_path << "\n"
+              << "check: openssl cms -cmsout -print -inform DER -in " << p7s_path << "\n"
+              << "check: duet verify --data " << message_path << " --signature " << p7s_path << " --chain "
+              << chain_path << "\n"
               << "check: openssl dgst -sm3 -verify " << public_path
               << " -sigopt distid:1234567812345678 -signature " << signature_path << " " << message_path << "\n"
               << "check: openssl verify -partial_chain -CAfile " << chain_path

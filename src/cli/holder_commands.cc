@@ -18,6 +18,7 @@ struct HolderOptions {
   std::string holder_id;
   std::string uri;
   std::string code;
+  std::string otp;
   std::string pin;
   uint32_t kdf_iterations = 100'000;
   bool force = false;
@@ -46,6 +47,7 @@ void add_holder_commands(CLI::App& app) {
   enroll->add_option("--holder-id", o->holder_id,
                      "The holder id the code was issued for (bound into the key-generation proofs)");
   enroll->add_option("--code", o->code, "Activation code, e.g. ABCD-EFGH-JKMN");
+  enroll->add_option("--otp", o->otp, "The 6-digit one-time code sent by SMS (when the app requires one)");
   enroll->add_option("--pin", o->pin, "New PIN (4 to 64 bytes); never stored or sent")->required();
   enroll->add_option("--kdf-iterations", o->kdf_iterations, "PBKDF2-HMAC-SM3 iterations wrapping the share")
       ->check(CLI::Range(1000u, 100000000u));
@@ -77,7 +79,7 @@ void add_holder_commands(CLI::App& app) {
         throw CLI::ValidationError("holder enroll", "give --uri, or both --code and --holder-id");
       }
       HolderDevice d = device(*o);
-      json answer = d.enroll(o->holder_id, o->code, o->pin, o->kdf_iterations, o->force);
+      json answer = d.enroll(o->holder_id, o->code, o->pin, o->kdf_iterations, o->force, o->otp);
       if (!o->no_certificate) {
         // Enrollment ends with a certificate: a PKCS#10 request co-signed with the PIN.
         json cert = d.obtain_certificate(o->pin);

@@ -7,6 +7,7 @@
 #include "cli/demo_commands.h"
 #include "cli/holder_commands.h"
 #include "cli/protocol_commands.h"
+#include "cli/verify_commands.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"duet — two-party SM2 co-signature: tools, demo and holder CLI"};
@@ -17,6 +18,7 @@ int main(int argc, char** argv) {
   duet::cli::add_holder_commands(app);
   duet::cli::add_demo_commands(app);
   duet::cli::add_bench_commands(app);
+  duet::cli::add_verify_commands(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }

@@ -129,4 +129,16 @@ Result<IssuedCredential> AdminService::rotate_app_secret(const OperatorContext&,
   return c;
 }
 
+Result<store::App> AdminService::update_app_settings(const OperatorContext&, const std::string& tenant_id,
+                                                     const std::string& app_id, const std::string& identity_mode,
+                                                     bool sms_otp_required, const std::string& cms_oid_style) {
+  if (identity_mode != "attested" && identity_mode != "identity_source")
+    return make_error(ErrorCode::kInvalidArgument, "identity_mode must be attested or identity_source");
+  if (cms_oid_style != "pkcs7" && cms_oid_style != "gmt")
+    return make_error(ErrorCode::kInvalidArgument, "cms_oid_style must be pkcs7 or gmt");
+  DUET_TRY_STATUS(deps_.store.get_app(tenant_id, app_id));
+  DUET_TRY_STATUS(deps_.store.update_app_settings(tenant_id, app_id, identity_mode, sms_otp_required, cms_oid_style));
+  return deps_.store.get_app(tenant_id, app_id);
+}
+
 }  // namespace duet::core

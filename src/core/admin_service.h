@@ -45,6 +45,12 @@ class AdminService {
   Result<std::vector<store::App>> list_apps(const OperatorContext& op, const std::string& tenant_id);
   Result<IssuedCredential> rotate_app_secret(const OperatorContext& op, const std::string& tenant_id,
                                              const std::string& app_id);
+  // Certificate-issuance settings of one app row (the sandbox and the
+  // production credential of an app are separate rows: only the one named
+  // changes). Unknown values are kInvalidArgument; returns the updated app.
+  Result<store::App> update_app_settings(const OperatorContext& op, const std::string& tenant_id,
+                                         const std::string& app_id, const std::string& identity_mode,
+                                         bool sms_otp_required, const std::string& cms_oid_style);
 
  private:
   Result<IssuedCredential> issue_credential(const std::string& tenant_id, store::AppEnvironment env);

@@ -1,6 +1,7 @@
 #include "core/business_service.h"
 
 #include "core/callbacks.h"
+#include "core/cms_orders.h"
 #include "core/masking.h"
 #include "crypto/sm3.h"
 #include "qr/qr_code.h"
@@ -51,6 +52,13 @@ bool same_order_body(const store::SignOrder& a, const NewOrder& b) {
 
 }  // namespace
 
+Bytes activation_otp_hash(const keys::DataProtector& protector, std::string_view code_id, std::string_view otp) {
+  std::string v = std::string(code_id) + ":" + std::string(otp);
+  Bytes out = protector.keyed_hash("activation_otp", as_bytes(v));
+  secure_wipe(v.data(), v.size());
+  return out;
+}
+
 std::string normalize_activation_code(std::string_view code) {
   std::string out;
   for (char c : code) {
@@ -79,6 +87,10 @@ Result<HolderView> BusinessService::view_holder(const store::Holder& h) {
                         ? 0
                         : std::max(0, deps_.config.max_failed_attempts - h.failed_attempts);
   v.created_at = h.created_at;
+  v.identity_verification = h.identity_verification;
+  v.identity_verified_by = h.identity_verified_by;
+  v.identity_verified_at = h.identity_verified_at;
+  v.identity_reference = h.identity_reference;
   auto key = deps_.store.get_active_holder_key(h.tenant_id, h.holder_id);
   if (key.ok()) {
     v.public_key_hex = key->public_key_hex;
@@ -94,8 +106,9 @@ Result<HolderView> BusinessService::create_holder(const AppContext& ctx, const N
   DUET_TRY_STATUS(check_text(in.id_type, 32, "id_type", true));
   DUET_TRY_STATUS(check_text(in.id_number, 64, "id_number", true));
   DUET_TRY_STATUS(check_text(in.phone, 32, "phone", true));
-  if (in.identity_verification != "attested") {
-    return make_error(ErrorCode::kInvalidArgument, "identity_verification must be \"attested\"");
+  if (!in.identity_verification.empty() && in.identity_verification != "attested" &&
+      in.identity_verification != "identity_source") {
+    return make_error(ErrorCode::kInvalidArgument, "identity_verification must be attested or identity_source");
   }
   for (char c : in.id_type) {
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) {
@@ -107,9 +120,35 @@ Result<HolderView> BusinessService::create_holder(const AppContext& ctx, const N
       return make_error(ErrorCode::kInvalidArgument, "phone must be digits");
     }
   }
+  DUET_ASSIGN_OR_RETURN(store::App app, deps_.store.get_app(ctx.tenant_id, ctx.app_id));
+  if (!in.identity_verification.empty() && in.identity_verification != app.identity_mode) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "identity_verification must match the app's identity mode (" + app.identity_mode + ")");
+  }
   store::Holder h;
   h.tenant_id = ctx.tenant_id;
   h.holder_id = store::new_id("hld_");
+  h.identity_verification = app.identity_mode;
+  h.identity_verified_by = ctx.app_id;
+  if (app.identity_mode == "identity_source") {
+    if (deps_.identity_source == nullptr) {
+      return make_error(ErrorCode::kUnavailable, "no identity source is configured");
+    }
+    // The source is asked before anything is written, outside any transaction.
+    IdentityClaim claim{in.name, in.id_type, in.id_number, in.phone};
+    auto verdict = deps_.identity_source->verify(claim);
+    secure_wipe(claim.name.data(), claim.name.size());
+    secure_wipe(claim.id_number.data(), claim.id_number.size());
+    secure_wipe(claim.phone.data(), claim.phone.size());
+    if (!verdict.ok()) {
+      return make_error(ErrorCode::kUnavailable, "the identity source is unavailable");
+    }
+    if (!verdict->match) {
+      std::string why = verdict->reason.empty() ? "" : " (" + verdict->reason + ")";
+      return make_error(ErrorCode::kIdentityRejected, "the identity source does not confirm this identity" + why);
+    }
+    h.identity_reference = verdict->reference;
+  }
   std::string base = "holder:" + h.tenant_id + ":" + h.holder_id + ":";
   std::string id_full = in.id_type + ":" + in.id_number;
   DUET_ASSIGN_OR_RETURN(h.name_ciphertext, deps_.protector.seal(base + "name", as_bytes(in.name)));
@@ -118,6 +157,7 @@ Result<HolderView> BusinessService::create_holder(const AppContext& ctx, const N
   h.lookup_hash = deps_.protector.keyed_hash("holder_identity", as_bytes(ctx.tenant_id + "\n" + id_full));
   secure_wipe(id_full.data(), id_full.size());
   h.created_at = deps_.clock.now();
+  h.identity_verified_at = h.created_at;
   auto st = deps_.store.create_holder(h);
   if (!st.ok()) {
     if (st.code() == ErrorCode::kConflict) {
@@ -158,6 +198,10 @@ Result<HolderView> BusinessService::unlock_holder(const AppContext& ctx, const s
 Result<IssuedActivationCode> BusinessService::create_activation_code(const AppContext& ctx,
                                                                      const std::string& holder_id) {
   DUET_ASSIGN_OR_RETURN(store::Holder h, deps_.store.get_holder(ctx.tenant_id, holder_id));
+  DUET_ASSIGN_OR_RETURN(store::App app, deps_.store.get_app(ctx.tenant_id, ctx.app_id));
+  if (app.sms_otp_required && deps_.sms == nullptr) {
+    return make_error(ErrorCode::kUnavailable, "no SMS sender is configured");
+  }
   // 12 characters of a 30-letter alphabet: ~59 bits, typed as XXXX-XXXX-XXXX.
   std::string code;
   Bytes rnd(12);
@@ -182,7 +226,32 @@ Result<IssuedActivationCode> BusinessService::create_activation_code(const AppCo
   rec.created_at = deps_.clock.now();
   rec.expires_at = rec.created_at + deps_.config.activation_code_ttl_seconds;
   rec.attempts_left = deps_.config.activation_code_attempts;
+  std::string otp;
+  if (app.sms_otp_required) {
+    // Six uniform decimal digits (rejection sampling over 32-bit draws).
+    uint32_t v = 0;
+    do {
+      Bytes four(4);
+      deps_.rng.fill(four);
+      v = (uint32_t{four[0]} << 24) | (uint32_t{four[1]} << 16) | (uint32_t{four[2]} << 8) | four[3];
+    } while (v >= 4294000000u);  // 4294000000 = 4294 * 10^6
+    otp = std::to_string(v % 1000000u);
+    otp.insert(0, 6 - otp.size(), '0');
+    rec.otp_hash = activation_otp_hash(deps_.protector, rec.code_id, otp);
+    rec.otp_attempts_left = kActivationOtpAttempts;
+  }
   DUET_TRY_STATUS(deps_.store.create_activation_code(rec));
+  if (!otp.empty()) {
+    // Sent after the code is stored, outside the transaction. A failed send
+    // leaves a code nobody can redeem; the business system asks for another.
+    std::string base = "holder:" + h.tenant_id + ":" + h.holder_id + ":";
+    DUET_ASSIGN_OR_RETURN(SecretBytes phone, deps_.protector.open(base + "phone", h.phone_ciphertext));
+    std::string text = "Duet activation code for " + h.holder_id + ": " + otp;
+    Status sent = deps_.sms->send(to_string(phone), text);
+    secure_wipe(text.data(), text.size());
+    secure_wipe(otp.data(), otp.size());
+    if (!sent.ok()) return make_error(ErrorCode::kUnavailable, "the SMS one-time code could not be sent");
+  }
   out.code_id = rec.code_id;
   out.holder_id = h.holder_id;
   out.expires_at = rec.expires_at;
@@ -191,6 +260,7 @@ Result<IssuedActivationCode> BusinessService::create_activation_code(const AppCo
   DUET_ASSIGN_OR_RETURN(qr::QrCode qr_code, qr::encode_qr(out.uri));
   DUET_ASSIGN_OR_RETURN(out.qr_png, qr::to_png(qr_code));
   out.qr_svg = qr::to_svg(qr_code);
+  out.otp_required = app.sms_otp_required;
   return out;
 }
 
@@ -228,6 +298,29 @@ Result<store::SignOrder> BusinessService::create_order(const AppContext& ctx, co
     if (key.code() == ErrorCode::kNotFound) return make_error(ErrorCode::kConflict, "the holder is not enrolled");
     return Unexpected{key.error()};
   }
+  UnixSeconds now = deps_.clock.now();
+  std::optional<store::Certificate> signer_cert;
+  std::string oid_style;
+  if (is_cms_output(in.output)) {
+    for (const auto& item : in.items) {
+      if (item.is_digest && in.output == store::OutputFormat::kCmsAttached) {
+        return make_error(ErrorCode::kInvalidArgument, "cms-attached needs data_base64 (a digest cannot be attached)");
+      }
+    }
+    // The signer's certificate: the newest good one of the active key now.
+    DUET_ASSIGN_OR_RETURN(auto certs, deps_.store.list_holder_certificates(ctx.tenant_id, holder.holder_id));
+    for (const auto& c : certs) {
+      if (c.key_id == key->key_id && !c.revoked && c.not_before <= now && now < c.not_after) {
+        signer_cert = c;
+        break;
+      }
+    }
+    if (!signer_cert) {
+      return make_error(ErrorCode::kConflict, "CMS outputs need the holder's current certificate; the holder has none");
+    }
+    DUET_ASSIGN_OR_RETURN(store::App app, deps_.store.get_app(ctx.tenant_id, ctx.app_id));
+    oid_style = app.cms_oid_style;
+  }
   store::SignOrder o;
   o.tenant_id = ctx.tenant_id;
   o.order_id = store::new_id("ord_");
@@ -237,8 +330,16 @@ Result<store::SignOrder> BusinessService::create_order(const AppContext& ctx, co
   o.display_text = in.display_text;
   o.output_format = in.output;
   for (const auto& item : in.items) o.items.push_back(store::SignItem{item.input, item.is_digest, {}});
-  o.created_at = o.updated_at = deps_.clock.now();
+  o.created_at = o.updated_at = now;
   o.expires_at = o.created_at + ttl;
+  if (signer_cert) {
+    o.signer_cert_id = signer_cert->cert_id;
+    o.cms_oid_style = oid_style;
+    // The signed attributes (and so every item's e) are fixed now: build them
+    // once to refuse what cannot be signed before the order exists.
+    DUET_ASSIGN_OR_RETURN(pki::Certificate cert, pki::Certificate::parse(signer_cert->der));
+    for (const auto& item : o.items) DUET_TRY_STATUS(cms_item_plan(cert, o, item));
+  }
   o.callback_url = in.callback_url;
   o.idempotency_key = in.idempotency_key;
   DUET_ASSIGN_OR_RETURN(store::SignOrder stored, deps_.store.create_order(o));

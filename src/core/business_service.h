@@ -16,7 +16,9 @@ struct NewHolder {
   std::string id_type = "resident_id";
   std::string id_number;
   std::string phone;
-  std::string identity_verification = "attested";  // the business system vouches
+  // Optional in the request: when given it must equal the calling app's
+  // identity_mode ("attested" | "identity_source"); the app's mode decides.
+  std::string identity_verification;
 };
 
 // What any answer may show of a holder: personal data masked.
@@ -31,6 +33,10 @@ struct HolderView {
   std::optional<std::string> public_key_hex;  // once enrolled
   std::optional<std::string> key_id;
   UnixSeconds created_at = 0;
+  std::string identity_verification;  // "attested" | "identity_source" | "" (not recorded)
+  std::string identity_verified_by;   // app id
+  UnixSeconds identity_verified_at = 0;
+  std::string identity_reference;     // the identity source's reference, if any
 };
 
 struct HolderPage {
@@ -47,6 +53,7 @@ struct IssuedActivationCode {
                         // holder id before redeeming: its key-generation proof is bound to it)
   Bytes qr_png;
   std::string qr_svg;
+  bool otp_required = false;  // an SMS one-time code was sent to the holder's phone
 };
 
 struct NewOrderItem {
@@ -69,12 +76,19 @@ class BusinessService {
  public:
   explicit BusinessService(CoreDeps deps) : deps_(deps) {}
 
+  // The calling app's identity_mode decides: "attested" records the app as
+  // the voucher; "identity_source" asks deps.identity_source first (none
+  // configured or unreachable: kUnavailable; no match: kIdentityRejected and
+  // no holder is created) and keeps its reference.
   Result<HolderView> create_holder(const AppContext& ctx, const NewHolder& holder);
   Result<HolderView> get_holder(const AppContext& ctx, const std::string& holder_id);
   Result<HolderPage> list_holders(const AppContext& ctx, const std::string& cursor, size_t limit);
   Result<HolderView> lock_holder(const AppContext& ctx, const std::string& holder_id);
   Result<HolderView> unlock_holder(const AppContext& ctx, const std::string& holder_id);
 
+  // When the calling app has sms_otp_required, a 6-digit one-time code is
+  // drawn too: its keyed hash is stored with the code (5 attempts) and it is
+  // sent through deps.sms to the holder's phone (no sender: kUnavailable).
   Result<IssuedActivationCode> create_activation_code(const AppContext& ctx, const std::string& holder_id);
 
   // With an idempotency key, a repeat returns the first order (and sets
@@ -94,6 +108,11 @@ class BusinessService {
  private:
   CoreDeps deps_;
 };
+
+// The SMS one-time code of an activation code: its keyed hash (bound to the
+// code id) and the number of wrong codes allowed.
+inline constexpr int kActivationOtpAttempts = 5;
+Bytes activation_otp_hash(const keys::DataProtector& protector, std::string_view code_id, std::string_view otp);
 
 // Normalises an activation code as typed (case, spaces, dashes).
 std::string normalize_activation_code(std::string_view code);

@@ -7,6 +7,7 @@
 
 #include "core/clock.h"
 #include "core/config.h"
+#include "core/identity.h"
 #include "crypto/random.h"
 #include "keys/data_protector.h"
 #include "store/store.h"
@@ -34,6 +35,11 @@ struct CoreDeps {
   crypto::RandomSource& rng;
   CoreConfig config;
   CoreMetrics& metrics;
+  // Identity adapters (DESIGN.md §3, issue 4); nullable: an app whose
+  // identity_mode is identity_source (or that requires an SMS one-time code)
+  // is answered 503 unavailable without them. They must outlive the services.
+  IdentitySource* identity_source = nullptr;
+  SmsSender* sms = nullptr;
 };
 
 // Error helpers shared by the services.

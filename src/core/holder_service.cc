@@ -2,6 +2,7 @@
 
 #include "core/callbacks.h"
 #include "core/certificate_service.h"
+#include "core/cms_orders.h"
 #include "cosign/keygen.h"
 #include "cosign/sign.h"
 #include "crypto/sm2.h"
@@ -45,7 +46,8 @@ Result<HolderContext> HolderService::authenticate_device(std::string_view bearer
   return HolderContext{token->tenant_id, token->holder_id};
 }
 
-Result<Activation> HolderService::redeem_activation(std::string_view code, const cosign::KeygenRequest& request) {
+Result<Activation> HolderService::redeem_activation(std::string_view code, const cosign::KeygenRequest& request,
+                                                   std::string_view otp) {
   std::string normalized = normalize_activation_code(code);
   if (normalized.size() != 12) return make_error(ErrorCode::kNotFound, "unknown activation code");
   Bytes hash = deps_.protector.keyed_hash("activation_code", as_bytes(normalized));
@@ -58,6 +60,23 @@ Result<Activation> HolderService::redeem_activation(std::string_view code, const
   if (rec->used_at) return make_error(ErrorCode::kConflict, "activation code already used");
   if (rec->expires_at <= now) return make_error(ErrorCode::kExpired, "activation code expired");
   if (rec->attempts_left <= 0) return make_error(ErrorCode::kConflict, "activation code has no attempts left");
+  if (!rec->otp_hash.empty()) {
+    if (rec->otp_attempts_left <= 0) {
+      return make_error(ErrorCode::kConflict, "no one-time code attempts left; ask for a new activation code");
+    }
+    if (otp.empty()) return make_error(ErrorCode::kUnauthenticated, "the SMS one-time code (otp) is required");
+    Bytes got = activation_otp_hash(deps_.protector, rec->code_id, otp.size() > 16 ? otp.substr(0, 16) : otp);
+    if (otp.size() != 6 || !constant_time_equal(got, rec->otp_hash)) {
+      auto left = deps_.store.spend_otp_attempt(rec->tenant_id, rec->code_id);
+      if (!left.ok()) {
+        if (left.code() == ErrorCode::kConflict) {
+          return make_error(ErrorCode::kConflict, "no one-time code attempts left; ask for a new activation code");
+        }
+        return Unexpected{left.error()};
+      }
+      return make_error(ErrorCode::kUnauthenticated, "wrong one-time code");
+    }
+  }
 
   auto keyed = cosign::ServiceKeygen::respond(rec->holder_id, request, deps_.rng);
   if (!keyed.ok()) {
@@ -104,7 +123,21 @@ Result<OrderForHolder> HolderService::for_holder(const HolderContext& ctx, store
     return Unexpected{key.error()};
   }
   DUET_ASSIGN_OR_RETURN(crypto::Point pub, crypto::Point::from_hex(key->public_key_hex));
-  OrderForHolder out{std::move(order), {}, key->public_key_hex, *key};
+  OrderForHolder out{std::move(order), {}, key->public_key_hex, *key, {}, {}};
+  if (is_cms_output(out.order.output_format)) {
+    DUET_ASSIGN_OR_RETURN(store::Certificate c, deps_.store.get_certificate(ctx.tenant_id, out.order.signer_cert_id));
+    if (c.key_id != key->key_id) {
+      return make_error(ErrorCode::kConflict, "the order's certificate is not of the holder's active key");
+    }
+    DUET_ASSIGN_OR_RETURN(pki::Certificate cert, pki::Certificate::parse(c.der));
+    for (const auto& item : out.order.items) {
+      DUET_ASSIGN_OR_RETURN(CmsItemPlan plan, cms_item_plan(cert, out.order, item));
+      out.digests.push_back(plan.e);
+      out.signed_attributes.push_back(std::move(plan.signed_attributes));
+    }
+    out.signer_cert_der = std::move(c.der);
+    return out;
+  }
   for (const auto& item : out.order.items) {
     DUET_ASSIGN_OR_RETURN(crypto::Digest e, item_digest(pub, item));
     out.digests.push_back(e);
@@ -194,6 +227,11 @@ Result<store::SignOrder> HolderService::finish_signing(const HolderContext& ctx,
     return make_error(ErrorCode::kInvalidArgument, "one finish per order item is required");
   }
   DUET_ASSIGN_OR_RETURN(crypto::Point pub, crypto::Point::from_hex(o.public_key_hex));
+  std::optional<pki::Certificate> cms_cert;
+  if (is_cms_output(o.order.output_format)) {
+    DUET_ASSIGN_OR_RETURN(pki::Certificate c, pki::Certificate::parse(o.signer_cert_der));
+    cms_cert.emplace(std::move(c));
+  }
   std::vector<Bytes> outputs;
   std::vector<crypto::Sm2Signature> verified;
   bool all_valid = true;
@@ -206,7 +244,10 @@ Result<store::SignOrder> HolderService::finish_signing(const HolderContext& ctx,
       break;
     }
     verified.push_back(*sig);
-    if (o.order.output_format == store::OutputFormat::kDer) {
+    if (cms_cert) {
+      DUET_ASSIGN_OR_RETURN(Bytes cms, cms_item_assemble(*cms_cert, o.order, o.order.items[i], o.digests[i], *sig));
+      outputs.push_back(std::move(cms));
+    } else if (o.order.output_format == store::OutputFormat::kDer) {
       outputs.push_back(sig->to_der());
     } else {
       Bytes raw(sig->r.bytes().begin(), sig->r.bytes().end());

@@ -25,6 +25,9 @@ struct OrderForHolder {
   std::vector<crypto::Digest> digests;  // e per item, for the app to check what it signs
   std::string public_key_hex;
   store::HolderKeyShare key;            // the active key (sealed share), read once per request
+  // CMS outputs: DER signed attributes per item (e covers them) and the signer's certificate.
+  std::vector<Bytes> signed_attributes;
+  Bytes signer_cert_der;
 };
 
 struct SignStart {
@@ -49,7 +52,13 @@ class HolderService {
   // attempts), generates d2, stores the sealed share, issues a device token —
   // code use, key, token in one transaction. An earlier key of the holder is
   // revoked (re-enrollment).
-  Result<Activation> redeem_activation(std::string_view code, const cosign::KeygenRequest& request);
+  // A code issued with an SMS one-time code (the app's sms_otp_required) also
+  // needs `otp`, checked before anything else is done: missing is
+  // kUnauthenticated (nothing spent); wrong spends one OTP attempt and is
+  // kUnauthenticated "wrong one-time code" (no key is generated, the code
+  // stays usable); with no OTP attempts left, kConflict.
+  Result<Activation> redeem_activation(std::string_view code, const cosign::KeygenRequest& request,
+                                       std::string_view otp = {});
 
   Result<std::vector<OrderForHolder>> pending_orders(const HolderContext& ctx, size_t limit);
   Result<OrderForHolder> order_details(const HolderContext& ctx, const std::string& order_id);

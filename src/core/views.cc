@@ -24,11 +24,21 @@ std::optional<store::OrderState> order_state_from_name(std::string_view n) {
   return std::nullopt;
 }
 
-std::string_view output_format_name(store::OutputFormat f) { return f == store::OutputFormat::kDer ? "der" : "raw"; }
+std::string_view output_format_name(store::OutputFormat f) {
+  switch (f) {
+    case store::OutputFormat::kDer: return "der";
+    case store::OutputFormat::kCmsDetached: return "cms-detached";
+    case store::OutputFormat::kCmsAttached: return "cms-attached";
+    case store::OutputFormat::kRaw: break;
+  }
+  return "raw";
+}
 
 std::optional<store::OutputFormat> output_format_from_name(std::string_view n) {
   if (n == "raw") return store::OutputFormat::kRaw;
   if (n == "der") return store::OutputFormat::kDer;
+  if (n == "cms-detached") return store::OutputFormat::kCmsDetached;
+  if (n == "cms-attached") return store::OutputFormat::kCmsAttached;
   return std::nullopt;
 }
 

@@ -103,7 +103,8 @@ int status_for(ErrorCode code) {
     case ErrorCode::kBadPoint:
     case ErrorCode::kInvalidArgument: return 400;
     case ErrorCode::kBadProof:
-    case ErrorCode::kSignatureInvalid: return 422;
+    case ErrorCode::kSignatureInvalid:
+    case ErrorCode::kIdentityRejected: return 422;
     case ErrorCode::kBadState:
     case ErrorCode::kRetry: return 409;
     case ErrorCode::kLocked: return 423;

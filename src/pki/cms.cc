@@ -119,6 +119,7 @@ Result<Bytes> sign_impl(const std::optional<ByteView>& content, const crypto::Di
   // External signature over the DER SET OF attributes. No CMS_final: it
   // would try to sign with the (absent) private key.
   DUET_ASSIGN_OR_RETURN(Bytes attrs, signed_attrs_der(si));
+  if (options.signed_attributes_out != nullptr) *options.signed_attributes_out = attrs;
   DUET_ASSIGN_OR_RETURN(crypto::Digest e, crypto::sm2_digest(pub, attrs, options.sm2_id));
   DUET_ASSIGN_OR_RETURN(crypto::Sm2Signature sig, signer(e));
   DUET_TRY_STATUS(crypto::sm2_verify_digest(pub, e, sig));

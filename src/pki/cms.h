@@ -26,6 +26,9 @@ struct CmsSignOptions {
   CmsOids oids = CmsOids::kPkcs7;
   std::optional<Time> signing_time;  // default: now
   std::string sm2_id = std::string(crypto::kDefaultSm2Id);
+  // When set, receives DER(SET OF signed attributes) before the signer is
+  // called (what e covers; a device shows it to check messageDigest).
+  Bytes* signed_attributes_out = nullptr;
 };
 
 // DER ContentInfo with SignedData: digestAlgorithm SM3, signatureAlgorithm

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "core/business_auth.h"
+#include "core/verification.h"
 #include "core/views.h"
 #include "cosign/wire.h"
 #include "http/http.h"
@@ -174,7 +175,20 @@ json holder_json(const core::HolderView& h) {
               {"attempts_left", h.attempts_left},
               {"public_key", nullable(h.public_key_hex)},
               {"key_id", nullable(h.key_id)},
-              {"created_at", h.created_at}};
+              {"created_at", h.created_at},
+              {"identity_verification", h.identity_verification.empty() ? json(nullptr) : json(h.identity_verification)},
+              {"identity_verified_by", h.identity_verified_by.empty() ? json(nullptr) : json(h.identity_verified_by)},
+              {"identity_verified_at", h.identity_verified_at == 0 ? json(nullptr) : json(h.identity_verified_at)},
+              {"identity_reference", h.identity_reference.empty() ? json(nullptr) : json(h.identity_reference)}};
+}
+
+json app_json(const store::App& a) {
+  return json{{"app_id", a.app_id},
+              {"environment", core::environment_name(a.environment)},
+              {"created_at", a.created_at},
+              {"identity_mode", a.identity_mode},
+              {"sms_otp_required", a.sms_otp_required},
+              {"cms_oid_style", a.cms_oid_style}};
 }
 
 json order_json(const store::SignOrder& o, const std::string& uri) {
@@ -182,7 +196,8 @@ json order_json(const store::SignOrder& o, const std::string& uri) {
   for (const auto& it : o.items) {
     items.push_back(json{{"kind", it.input_is_digest ? "digest" : "data"},
                          {"size", it.input.size()},
-                         {"signature", it.signature.empty() ? json(nullptr) : json(to_hex(it.signature))}});
+                         {"signature", it.signature.empty() ? json(nullptr) : json(to_hex(it.signature))},
+                         {"signature_base64", it.signature.empty() ? json(nullptr) : json(encode_base64(it.signature))}});
   }
   return json{{"order_id", o.order_id},
               {"holder_id", o.holder_id},
@@ -204,6 +219,10 @@ json holder_order_json(const core::OrderForHolder& h) {
   for (size_t i = 0; i < h.order.items.size(); ++i) {
     json item{{"e", i < h.digests.size() ? to_hex(h.digests[i]) : std::string()}};
     if (!h.order.items[i].input_is_digest) item["data_base64"] = encode_base64(h.order.items[i].input);
+    if (i < h.signed_attributes.size()) {
+      // CMS: e covers these; the device checks messageDigest = SM3(data) in them.
+      item["signed_attributes_base64"] = encode_base64(h.signed_attributes[i]);
+    }
     items.push_back(std::move(item));
   }
   return json{{"order_id", h.order.order_id},
@@ -211,6 +230,7 @@ json holder_order_json(const core::OrderForHolder& h) {
               {"title", h.order.title},
               {"display_text", h.order.display_text},
               {"state", core::order_state_name(h.order.state)},
+              {"output", core::output_format_name(h.order.output_format)},
               {"expires_at", h.order.expires_at},
               {"public_key", h.public_key_hex},
               {"items", std::move(items)}};
@@ -468,10 +488,7 @@ struct ApiRoutes::Impl {
             DUET_TRY_STATUS(admin.get_tenant(op, tenant_id));
             DUET_ASSIGN_OR_RETURN(std::vector<store::App> apps, admin.list_apps(op, tenant_id));
             json arr = json::array();
-            for (const auto& a : apps)
-              arr.push_back(json{{"app_id", a.app_id},
-                                 {"environment", core::environment_name(a.environment)},
-                                 {"created_at", a.created_at}});
+            for (const auto& a : apps) arr.push_back(app_json(a));
             return json_response(200, json{{"apps", std::move(arr)}});
           }));
     r.post("/admin/v1/tenants/{tenant_id}/apps/{app_id}/rotate-secret",
@@ -480,6 +497,24 @@ struct ApiRoutes::Impl {
                                    admin.rotate_app_secret(op, std::string(req.param("tenant_id")),
                                                            std::string(req.param("app_id"))));
              return json_response(200, credential_json(c));
+           }));
+    r.post("/admin/v1/tenants/{tenant_id}/apps/{app_id}/settings",
+           operator_([this](const Request& req, const core::OperatorContext& op) -> Result<Response> {
+             std::string tenant_id(req.param("tenant_id")), app_id(req.param("app_id"));
+             DUET_ASSIGN_OR_RETURN(json body, parse_body(req, false));
+             // Absent fields keep their current value.
+             DUET_ASSIGN_OR_RETURN(store::App cur, deps.store.get_app(tenant_id, app_id));
+             DUET_ASSIGN_OR_RETURN(std::optional<std::string> mode, opt_string(body, "identity_mode"));
+             DUET_ASSIGN_OR_RETURN(std::optional<std::string> style, opt_string(body, "cms_oid_style"));
+             bool sms = cur.sms_otp_required;
+             if (auto it = body.find("sms_otp_required"); it != body.end() && !it->is_null()) {
+               if (!it->is_boolean()) return invalid("field 'sms_otp_required' must be a boolean");
+               sms = it->get<bool>();
+             }
+             DUET_ASSIGN_OR_RETURN(store::App a,
+                                   admin.update_app_settings(op, tenant_id, app_id, mode.value_or(cur.identity_mode),
+                                                             sms, style.value_or(cur.cms_oid_style)));
+             return json_response(200, app_json(a));
            }));
   }
 
@@ -518,7 +553,7 @@ struct ApiRoutes::Impl {
     DUET_ASSIGN_OR_RETURN(std::optional<std::string> output, opt_string(body, "output"));
     if (output) {
       auto f = core::output_format_from_name(*output);
-      if (!f) return invalid("output must be raw or der");
+      if (!f) return invalid("output must be raw, der, cms-detached or cms-attached");
       o.output = *f;
     }
     bool has_items = body.contains("items") && !body["items"].is_null();
@@ -557,7 +592,8 @@ struct ApiRoutes::Impl {
       if (id_type) h.id_type = *id_type;
       DUET_ASSIGN_OR_RETURN(std::optional<std::string> iv, opt_string(body, "identity_verification"));
       if (iv) {
-        if (*iv != "attested") return invalid("identity_verification must be attested");
+        if (*iv != "attested" && *iv != "identity_source")
+          return invalid("identity_verification must be attested or identity_source");
         h.identity_verification = *iv;
       }
       DUET_ASSIGN_OR_RETURN(core::HolderView v, business.create_holder(ctx, h));
@@ -596,7 +632,8 @@ struct ApiRoutes::Impl {
                                                      {"expires_at", c.expires_at},
                                                      {"uri", c.uri},
                                                      {"qr_png_base64", encode_base64(c.qr_png)},
-                                                     {"qr_svg", c.qr_svg}});
+                                                     {"qr_svg", c.qr_svg},
+                                                     {"otp_required", c.otp_required}});
              resp.headers.set("Cache-Control", "no-store");
              return resp;
            }));
@@ -661,8 +698,10 @@ struct ApiRoutes::Impl {
                                         DUET_ASSIGN_OR_RETURN(const json* kg, req_object(body, "keygen"));
                                         DUET_ASSIGN_OR_RETURN(cosign::KeygenRequest kreq,
                                                               parse_wire(*kg, &cosign::parse_keygen_request, "keygen"));
+                                        DUET_ASSIGN_OR_RETURN(std::optional<std::string> otp,
+                                                              opt_string(body, "otp"));
                                         DUET_ASSIGN_OR_RETURN(core::Activation a,
-                                                              holders.redeem_activation(code, kreq));
+                                                              holders.redeem_activation(code, kreq, otp.value_or("")));
                                         Response resp = json_response(
                                             201, json{{"holder_id", a.holder_id},
                                                       {"device_token", a.device_token},
@@ -794,12 +833,87 @@ struct ApiRoutes::Impl {
            }));
   }
 
+  void verify_routes(http::Router& r) {
+    r.post("/api/v1/verify", biz([this](const Request& req, const core::AppContext&) -> Result<Response> {
+      DUET_ASSIGN_OR_RETURN(json body, parse_body(req, false));
+      core::VerifyRequest in;
+      DUET_ASSIGN_OR_RETURN(std::optional<std::string> data, opt_string(body, "data_base64"));
+      DUET_ASSIGN_OR_RETURN(std::optional<std::string> digest, opt_string(body, "digest_hex"));
+      if (data && digest) return invalid("give one of data_base64, digest_hex, not both");
+      if (data) {
+        auto bytes = decode_base64(*data);
+        if (!bytes) return make_error(ErrorCode::kBadEncoding, "data_base64 is not valid base64");
+        in.data = std::move(*bytes);
+      } else if (digest) {
+        auto bytes = from_hex_exact(*digest, 32);
+        if (!bytes.ok()) return make_error(ErrorCode::kBadEncoding, "digest_hex must be 64 hex characters");
+        crypto::Digest d{};
+        std::copy(bytes->begin(), bytes->end(), d.begin());
+        in.digest = d;
+      }
+      DUET_ASSIGN_OR_RETURN(std::optional<std::string> sig_hex, opt_string(body, "signature_hex"));
+      DUET_ASSIGN_OR_RETURN(std::optional<std::string> sig_b64, opt_string(body, "signature_base64"));
+      if (sig_hex.has_value() == sig_b64.has_value()) return invalid("give exactly one of signature_hex, signature_base64");
+      if (sig_hex) {
+        auto bytes = from_hex(*sig_hex);
+        if (!bytes.ok()) return make_error(ErrorCode::kBadEncoding, "signature_hex is not valid hex");
+        in.signature = std::move(*bytes);
+      } else {
+        auto bytes = decode_base64(*sig_b64);
+        if (!bytes) return make_error(ErrorCode::kBadEncoding, "signature_base64 is not valid base64");
+        in.signature = std::move(*bytes);
+      }
+      if (in.signature.empty()) return invalid("the signature is empty");
+      DUET_ASSIGN_OR_RETURN(std::optional<std::string> format, opt_string(body, "format"));
+      in.format = format.value_or("der");
+      if (in.format != "raw" && in.format != "der" && in.format != "cms") return invalid("format must be raw, der or cms");
+      DUET_ASSIGN_OR_RETURN(std::optional<std::string> pub, opt_string(body, "public_key_hex"));
+      if (pub) {
+        auto p = crypto::Point::from_hex(*pub);
+        if (!p.ok()) return make_error(p.code(), "public_key_hex: " + p.error().message);
+        in.public_key = *p;
+      }
+      DUET_ASSIGN_OR_RETURN(std::optional<std::string> pem, opt_string(body, "certificate_pem"));
+      if (pem) {
+        auto c = pki::Certificate::parse(std::string_view(*pem));
+        if (!c.ok()) return make_error(ErrorCode::kBadEncoding, "certificate_pem does not parse");
+        in.certificate = *c;
+      }
+      core::VerifyTrust trust;
+      if (certs != nullptr && certs->ready()) {
+        auto issuing = certs->ca_certificate(certs->issuing_ca_id());
+        auto root = certs->ca_certificate(certs->root_ca_id());
+        if (issuing.ok()) trust.intermediates.push_back(*issuing);
+        if (root.ok()) trust.roots.push_back(*root);
+      }
+      trust.revocation = [this](const std::string& serial) -> std::optional<std::optional<int64_t>> {
+        auto c = deps.store.find_certificate_by_serial(serial);
+        if (!c.ok()) return std::nullopt;
+        return std::optional<int64_t>(c->revoked_at);
+      };
+      DUET_ASSIGN_OR_RETURN(core::VerifyOutcome v, core::verify_signature(in, trust));
+      json signer = nullptr;
+      if (v.signer_serial) signer = json{{"serial", *v.signer_serial}, {"subject", v.signer_subject.value_or("")}};
+      json revoked = v.revoked_at_signing_time == "unknown" ? json("unknown") : json(v.revoked_at_signing_time == "true");
+      return json_response(200, json{{"valid", v.valid},
+                                     {"reasons", v.reasons},
+                                     {"signer", signer},
+                                     {"revoked_at_signing_time", revoked},
+                                     {"chain_ok", v.chain_ok ? json(*v.chain_ok) : json(nullptr)},
+                                     {"signing_time", v.signing_time ? json(*v.signing_time) : json(nullptr)}});
+    }));
+  }
+
   void pki_routes(http::Router& r) {
     r.get("/pki/ca/{ca_file}", wrap(
                                    [this](const Request& req) -> Result<Response> {
                                      DUET_ASSIGN_OR_RETURN(core::CertificateService * cs, need_certs());
                                      auto f = split_file(req.param("ca_file"), {"pem", "cer", "der"});
                                      if (!f) return make_error(ErrorCode::kNotFound, "expected <ca_id>.pem or .cer");
+                                     if (f->first == "chain" && f->second == "pem") {
+                                       // The current chain (issuing CA, root): what `duet verify --server` trusts.
+                                       return binary_response(200, cs->chain_pem(), "application/x-pem-file");
+                                     }
                                      DUET_ASSIGN_OR_RETURN(pki::Certificate c, cs->ca_certificate(f->first));
                                      if (f->second == "pem") return binary_response(200, c.pem(), "application/x-pem-file");
                                      Bytes der = c.der();
@@ -854,6 +968,7 @@ void ApiRoutes::register_routes(http::Router& router) {
   impl_->certificate_holder_routes(router);
   impl_->certificate_business_routes(router);
   impl_->pki_routes(router);
+  impl_->verify_routes(router);
 }
 
 void ApiRoutes::export_core_metrics() { impl_->export_core_metrics(); }

@@ -17,6 +17,7 @@
 #include "keys/data_protector.h"
 #include "server/api_routes.h"
 #include "server/log.h"
+#include "server/identity_adapters.h"
 #include "server/workers.h"
 #include "store/sqlite_store.h"
 
@@ -196,6 +197,11 @@ Status DaemonConfig::validate() const {
     return bad("pki CRL times must be 1 <= crl_refresh_seconds <= crl_next_update_seconds");
   if (crl_check_interval_seconds < 1) return bad("pki.crl_check_interval_seconds must be >= 1");
   if (pki.ocsp_validity_seconds < 60) return bad("pki.ocsp_validity_seconds must be >= 60");
+  if (identity.source_timeout_ms < 100 || identity.source_timeout_ms > 120000)
+    return bad("identity.source_timeout_ms must be 100 to 120000");
+  if (!identity.source_url.empty() && identity.source_url.rfind("http://", 0) != 0 &&
+      identity.source_url.rfind("https://", 0) != 0)
+    return bad("identity.source_url must be an http(s) URL");
   if (pki.csr_order_ttl_seconds < 60) return bad("pki.csr_order_ttl_seconds must be >= 60");
   if (!pki.ocsp_crl_sm2_id.empty() && pki.ocsp_crl_sm2_id.size() > 64)
     return bad("pki.ocsp_crl_sm2_id must be at most 64 bytes");
@@ -231,6 +237,26 @@ Status read_pki_table(const toml::table& t, DaemonConfig& c) {
     else if (key == "ocsp_crl_sm2_id") st = str_key(p.ocsp_crl_sm2_id);
     else return bad("pki: unknown key '" + std::string(key) + "'");
     if (!st.ok()) return st;
+  }
+  return Status::Ok();
+}
+
+Status read_identity_table(const toml::table& t, IdentityConfig& c) {
+  for (const auto& [k, node] : t) {
+    std::string_view key = k.str();
+    if (key == "source_timeout_ms") {
+      auto v = node.value<int64_t>();
+      if (!node.is_integer() || !v) return bad("identity.source_timeout_ms must be an integer");
+      c.source_timeout_ms = *v;
+      continue;
+    }
+    if (!node.is_string()) return bad("identity." + std::string(key) + " must be a string");
+    std::string v = *node.value<std::string>();
+    if (key == "source_url") c.source_url = v;
+    else if (key == "source_api_key_file") c.source_api_key_file = v;
+    else if (key == "source_ca_file") c.source_ca_file = v;
+    else if (key == "sms_sink") c.sms_sink = v;
+    else return bad("identity: unknown key '" + std::string(key) + "'");
   }
   return Status::Ok();
 }
@@ -286,6 +312,11 @@ Result<DaemonConfig> parse_daemon_config(std::string_view toml_text, const http:
       if (!t) return bad("[keys] must be a table");
       DUET_TRY_STATUS(read_keys_table(*t, c));
     }
+    if (const toml::node* k = root.get("identity")) {
+      const toml::table* t = k->as_table();
+      if (!t) return bad("[identity] must be a table");
+      DUET_TRY_STATUS(read_identity_table(*t, c.identity));
+    }
   } catch (const toml::parse_error& e) {
     return make_error(ErrorCode::kInvalidArgument, std::string("config: ") + std::string(e.description()));
   }
@@ -326,6 +357,8 @@ struct Daemon::Impl {
   const core::Clock* clock = nullptr;
   core::CoreMetrics core_metrics;
   std::unique_ptr<core::CoreDeps> deps;
+  std::unique_ptr<core::IdentitySource> identity_source;
+  std::unique_ptr<core::SmsSender> sms;
   std::shared_ptr<http::MetricsRegistry> metrics = std::make_shared<http::MetricsRegistry>();
   std::unique_ptr<core::CertificateService> certs;
   std::unique_ptr<ApiRoutes> api;
@@ -373,6 +406,24 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config, DaemonOption
   m.deps = std::make_unique<core::CoreDeps>(core::CoreDeps{*m.store, *m.protector, *m.clock,
                                                            crypto::SystemRandom::instance(), m.config.service.core,
                                                            m.core_metrics});
+  // Identity adapters ([identity]): the source only when configured; the
+  // development SMS sink always (a file only the service's user can read).
+  const IdentityConfig& ic = m.config.identity;
+  if (!ic.source_url.empty()) {
+    std::string key;
+    if (!ic.source_api_key_file.empty()) {
+      auto text = read_file(ic.source_api_key_file);
+      if (!text.ok()) return make_error(text.code(), "identity.source_api_key_file: " + text.error().message);
+      key = *text;
+      if (auto nl = key.find_first_of("\r\n"); nl != std::string::npos) key.resize(nl);
+    }
+    m.identity_source = make_http_identity_source(ic.source_url, key, ic.source_ca_file,
+                                                  static_cast<int>(ic.source_timeout_ms));
+    secure_wipe(key.data(), key.size());
+    m.deps->identity_source = m.identity_source.get();
+  }
+  m.sms = std::make_unique<FileSmsSink>(d->sms_sink_path());
+  m.deps->sms = m.sms.get();
   // The built-in CA: created at first start (keys sealed by the KEK), loaded after.
   m.certs = std::make_unique<core::CertificateService>(*m.deps, *m.kek, m.config.pki);
   if (Status ca = m.certs->bootstrap(m.clock->now()); !ca.ok()) {
@@ -453,5 +504,8 @@ core::CoreMetrics& Daemon::core_metrics() { return impl_->core_metrics; }
 core::CertificateService& Daemon::certificates() { return *impl_->certs; }
 std::string Daemon::admin_token_path() const { return impl_->path("admin.token"); }
 std::string Daemon::port_file_path() const { return impl_->path("duetd.port"); }
+std::string Daemon::sms_sink_path() const {
+  return impl_->config.identity.sms_sink.empty() ? impl_->path("sms-outbox.jsonl") : impl_->config.identity.sms_sink;
+}
 
 }  // namespace duet::server

@@ -65,6 +65,20 @@
 //                                       #   OpenSSL 3.0 clients (`openssl ocsp`, `openssl crl -verify`
 //                                       #   check those signatures with an empty ID only)
 //
+// and this [identity] table (identity checks at enrollment, DESIGN.md §3;
+// per app: POST /admin/v1/tenants/{t}/apps/{a}/settings):
+//
+//   [identity]
+//   source_url          = ""   # the trusted identity data source (HttpIdentitySource,
+//                              #   server/identity_adapters.h): POST {name, id_type, id_number,
+//                              #   phone} → {"match", "reference", "reason"}. "" = none: apps
+//                              #   with identity_mode = "identity_source" get 503 unavailable
+//   source_api_key_file = ""   # its bearer key (first line of the file); "" = no key
+//   source_ca_file      = ""   # CA bundle that verifies the source's TLS ("" = system)
+//   source_timeout_ms   = 5000 # one request to the source
+//   sms_sink            = ""   # the development SMS gateway: one JSON line per message
+//                              #   (mode 0600, phone masked); "" = <data_dir>/sms-outbox.jsonl
+//
 // Command line (duetd): --config FILE, --data-dir DIR (= data_dir), --listen
 // HOST:PORT (= [http] listen), --public-url URL (= public_url), --dev (HTTPS
 // with a self-signed certificate in <data_dir>/tls unless [http.tls] cert/key
@@ -101,11 +115,20 @@ struct ServiceConfig {
   core::CoreConfig core;  // public_url, max_failed_attempts, order limits, callbacks …
 };
 
+struct IdentityConfig {
+  std::string source_url;
+  std::string source_api_key_file;
+  std::string source_ca_file;
+  int64_t source_timeout_ms = 5000;
+  std::string sms_sink;  // "" = <data_dir>/sms-outbox.jsonl
+};
+
 struct DaemonConfig {
   http::ServerConfig http;
   ServiceConfig service;
   keys::KeyServicesConfig keys;  // data_dir and dev are filled from the above at start
   core::PkiConfig pki;
+  IdentityConfig identity;
   int64_t crl_check_interval_seconds = 60;
   bool kek_explicit = false;     // [keys] kek or DUET_KEK was given (else --dev picks "file")
   bool dev = false;
@@ -165,6 +188,7 @@ class Daemon {
   core::CertificateService& certificates();
   std::string admin_token_path() const;
   std::string port_file_path() const;
+  std::string sms_sink_path() const;
 
  private:
   Daemon();

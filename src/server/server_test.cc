@@ -19,12 +19,15 @@
 #include "cosign/wire.h"
 #include "crypto/random.h"
 #include "crypto/sm2_evp.h"
+#include "http/server.h"
 #include "httpclient/http_client.h"
 #include "server/api_routes.h"
 #include "server/daemon.h"
 #include "server/log.h"
 #include "server/test_support.h"
 #include "pki/certificate.h"
+#include "pki/cms.h"
+#include "crypto/sm3.h"
 #include "pki/test_support.h"
 
 namespace duet::server {
@@ -149,6 +152,7 @@ class ServerTest : public ::testing::Test {
     c.service.expiry_interval_ms = 50;
     c.service.core.public_url = "https://duet.example";
     c.pki.ocsp_crl_sm2_id = "";  // `openssl ocsp` / `openssl crl -verify` (OpenSSL 3.0) check an empty ID
+    configure(c);
     DaemonOptions o;
     o.clock = &clock;
     auto d = Daemon::create(c, std::move(o));
@@ -165,6 +169,9 @@ class ServerTest : public ::testing::Test {
     daemon.reset();
     std::filesystem::remove_all(dir);
   }
+
+  // Subclasses adjust the daemon's configuration before it is created.
+  virtual void configure(DaemonConfig&) {}
 
   httpclient::HttpResponse call(const std::string& method, const std::string& target, const std::string& body = "",
                                 httpclient::HeaderList headers = {}) {
@@ -931,6 +938,467 @@ TEST_F(ServerTest, ConcurrentFinishesOfOneOrderExactlyOneWins) {
     EXPECT_TRUE(crypto::evp_sm2_verify(d.state->public_key, as_bytes("race " + std::to_string(round)), sig).ok());
   }
   EXPECT_NE(metrics_text().find("duet_cosignatures_total 3"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace duet::server
+
+namespace duet::server {
+namespace {
+
+// A local trusted identity data source (the HttpIdentitySource's peer): it
+// confirms an identity whose id_number ends in "1234", checks the bearer key,
+// and answers 503 while `down`.
+class IdentitySourceStub {
+ public:
+  IdentitySourceStub() {
+    http::Router r;
+    r.post("/verify", [this](const http::Request& req) {
+      calls++;
+      if (down) return http::Response::json(503, R"({"error":"maintenance"})");
+      auto auth = req.header("Authorization");
+      if (!auth || *auth != "Bearer source-key-1") return http::Response::json(401, "{}");
+      json j = json::parse(req.body, nullptr, false);
+      std::string idn = j.value("id_number", "");
+      bool match = idn.size() >= 4 && idn.substr(idn.size() - 4) == "1234" && j.value("name", "") == "张三";
+      json out{{"match", match}, {"reference", "ids-ref-" + std::to_string(calls.load())}};
+      if (!match) out["reason"] = "no such record";
+      return http::Response::json(200, out.dump());
+    });
+    http::ServerConfig c;
+    c.listen_host = "127.0.0.1";
+    c.listen_port = 0;
+    c.threads = 1;
+    c.access_log = false;
+    server = std::make_unique<http::Server>(c, std::move(r));
+    EXPECT_TRUE(server->start().ok());
+  }
+  ~IdentitySourceStub() { server->stop(); }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(server->port()) + "/verify"; }
+
+  std::atomic<int> calls{0};
+  std::atomic<bool> down{false};
+  std::unique_ptr<http::Server> server;
+};
+
+class IdentityTest : public ServerTest {
+ protected:
+  void configure(DaemonConfig& c) override {
+    key_file = testing::temp_dir("idkey");
+    {
+      std::ofstream out(key_file);
+      out << "source-key-1\n";
+    }
+    c.identity.source_url = source.url();
+    c.identity.source_api_key_file = key_file.string();
+    c.identity.source_timeout_ms = 2000;
+  }
+  void TearDown() override {
+    ServerTest::TearDown();
+    std::filesystem::remove(key_file);
+  }
+  void settings(const Tenant& t, const Cred& c, json body, int want = 200) {
+    auto r = admin("POST", "/admin/v1/tenants/" + t.tenant_id + "/apps/" + c.app_id + "/settings", body.dump());
+    EXPECT_EQ(r.status, want) << r.body;
+  }
+  httpclient::HttpResponse create_holder(const Cred& c, const std::string& name, const std::string& id_number) {
+    return biz(c, "POST", "/api/v1/holders",
+               json{{"name", name}, {"id_number", id_number}, {"phone", "13812345678"}}.dump());
+  }
+  std::vector<json> sms_lines() {
+    std::vector<json> out;
+    std::ifstream in(daemon->sms_sink_path());
+    std::string line;
+    while (std::getline(in, line)) out.push_back(json::parse(line));
+    return out;
+  }
+
+  IdentitySourceStub source;
+  std::filesystem::path key_file;
+};
+
+TEST_F(IdentityTest, AppSettingsAndAttestedRecordsWhoAndWhen) {
+  Tenant t = new_tenant("Bank ID");
+  // Defaults, shown in the app list.
+  auto apps = parse(admin("GET", "/admin/v1/tenants/" + t.tenant_id + "/apps"));
+  ASSERT_EQ(apps["apps"].size(), 2u);
+  EXPECT_EQ(apps["apps"][0]["identity_mode"], "attested");
+  EXPECT_EQ(apps["apps"][0]["sms_otp_required"], false);
+  EXPECT_EQ(apps["apps"][0]["cms_oid_style"], "pkcs7");
+  // Bad values and unknown apps.
+  settings(t, t.sandbox, json{{"identity_mode", "psychic"}}, 400);
+  settings(t, t.sandbox, json{{"cms_oid_style", "x"}}, 400);
+  settings(t, t.sandbox, json{{"sms_otp_required", "yes"}}, 400);
+  EXPECT_EQ(admin("POST", "/admin/v1/tenants/" + t.tenant_id + "/apps/app_nope/settings", "{}").status, 404);
+
+  auto h = create_holder(t.sandbox, "张三", "110101199003071234");
+  ASSERT_EQ(h.status, 201) << h.body;
+  json hj = parse(h);
+  EXPECT_EQ(hj["identity_verification"], "attested");
+  EXPECT_EQ(hj["identity_verified_by"], t.sandbox.app_id);
+  EXPECT_EQ(hj["identity_verified_at"], clock.now());
+  EXPECT_EQ(source.calls.load(), 0);
+  // Settings apply to the app row named: production stays attested.
+  settings(t, t.sandbox, json{{"identity_mode", "identity_source"}, {"sms_otp_required", true}, {"cms_oid_style", "gmt"}});
+  apps = parse(admin("GET", "/admin/v1/tenants/" + t.tenant_id + "/apps"));
+  for (const auto& a : apps["apps"]) {
+    bool sbx = a["app_id"] == t.sandbox.app_id;
+    EXPECT_EQ(a["identity_mode"], sbx ? "identity_source" : "attested");
+    EXPECT_EQ(a["sms_otp_required"], sbx);
+    EXPECT_EQ(a["cms_oid_style"], sbx ? "gmt" : "pkcs7");
+  }
+  // A request may name the mode, but it must be the app's.
+  auto wrong = biz(t.sandbox, "POST", "/api/v1/holders",
+                   json{{"name", "李四"}, {"id_number", "X1234"}, {"phone", "13812345678"},
+                        {"identity_verification", "attested"}}.dump());
+  EXPECT_EQ(wrong.status, 400) << wrong.body;
+}
+
+TEST_F(IdentityTest, IdentitySourceMatchMismatchAndDown) {
+  Tenant t = new_tenant("Bank IDS");
+  settings(t, t.sandbox, json{{"identity_mode", "identity_source"}});
+  auto ok = create_holder(t.sandbox, "张三", "110101199003071234");
+  ASSERT_EQ(ok.status, 201) << ok.body;
+  json hj = parse(ok);
+  EXPECT_EQ(hj["identity_verification"], "identity_source");
+  EXPECT_EQ(hj["identity_verified_by"], t.sandbox.app_id);
+  EXPECT_EQ(hj["identity_reference"], "ids-ref-1");
+  EXPECT_EQ(parse(biz(t.sandbox, "GET", "/api/v1/holders/" + hj["holder_id"].get<std::string>()))["identity_reference"],
+            "ids-ref-1");
+
+  auto no = create_holder(t.sandbox, "张三", "110101199003075678");
+  EXPECT_EQ(no.status, 422) << no.body;
+  EXPECT_EQ(error_code(no), "identity_rejected");
+  EXPECT_EQ(source.calls.load(), 2);
+
+  source.down = true;
+  auto down = create_holder(t.sandbox, "王五", "110101199003079999");
+  EXPECT_EQ(down.status, 503) << down.body;
+  EXPECT_EQ(error_code(down), "unavailable");
+  source.down = false;
+  // Neither the rejected nor the unverified holder exists.
+  EXPECT_EQ(parse(biz(t.sandbox, "GET", "/api/v1/holders"))["holders"].size(), 1u);
+}
+
+TEST_F(ServerTest, IdentitySourceModeWithoutASourceIs503) {
+  Tenant t = new_tenant("Bank no source");
+  auto s = admin("POST", "/admin/v1/tenants/" + t.tenant_id + "/apps/" + t.sandbox.app_id + "/settings",
+                 json{{"identity_mode", "identity_source"}}.dump());
+  ASSERT_EQ(s.status, 200) << s.body;
+  EXPECT_EQ(parse(s)["identity_mode"], "identity_source");
+  auto h = biz(t.sandbox, "POST", "/api/v1/holders",
+               json{{"name", "张三"}, {"id_number", "110101199003071234"}, {"phone", "13812345678"}}.dump());
+  EXPECT_EQ(h.status, 503) << h.body;
+  EXPECT_EQ(parse(biz(t.sandbox, "GET", "/api/v1/holders"))["holders"].size(), 0u);
+}
+
+TEST_F(IdentityTest, SmsOneTimeCodeAtActivation) {
+  Tenant t = new_tenant("Bank OTP");
+  settings(t, t.sandbox, json{{"sms_otp_required", true}});
+  std::string holder_id = new_holder(t.sandbox);
+  auto code = biz(t.sandbox, "POST", "/api/v1/holders/" + holder_id + "/activation-codes");
+  ASSERT_EQ(code.status, 201) << code.body;
+  json cj = parse(code);
+  EXPECT_EQ(cj["otp_required"], true);
+
+  // The sink: mode 0600, phone masked, the code in the text.
+  auto perms = std::filesystem::status(daemon->sms_sink_path()).permissions();
+  EXPECT_EQ(perms & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  auto lines = sms_lines();
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0]["phone"], "138****5678");
+  std::string text = lines[0]["text"];
+  std::string prefix = "Duet activation code for " + holder_id + ": ";
+  ASSERT_EQ(text.rfind(prefix, 0), 0u) << text;
+  std::string otp = text.substr(prefix.size());
+  ASSERT_EQ(otp.size(), 6u);
+  std::string wrong_otp = otp == "000000" ? "000001" : "000000";
+
+  auto redeem = [&](const json& extra) {
+    auto [dk, req] = *cosign::DeviceKeygen::start(holder_id, crypto::SystemRandom::instance());
+    json body{{"code", cj["code"]}, {"keygen", json::parse(cosign::to_json(req))}};
+    for (auto& [k, v] : extra.items()) body[k] = v;
+    return call("POST", "/app/v1/activations", body.dump());
+  };
+  auto missing = redeem(json::object());
+  EXPECT_EQ(missing.status, 401) << missing.body;
+  auto bad = redeem(json{{"otp", wrong_otp}});
+  EXPECT_EQ(bad.status, 401) << bad.body;
+  EXPECT_NE(parse(bad)["error"]["message"].get<std::string>().find("wrong one-time code"), std::string::npos);
+  EXPECT_TRUE(parse(biz(t.sandbox, "GET", "/api/v1/holders/" + holder_id))["public_key"].is_null());
+  auto good = redeem(json{{"otp", otp}});
+  ASSERT_EQ(good.status, 201) << good.body;
+  EXPECT_TRUE(parse(biz(t.sandbox, "GET", "/api/v1/holders/" + holder_id))["public_key"].is_string());
+
+  // Five wrong codes use up the attempts: then 409 even with the right one.
+  auto code2 = parse(biz(t.sandbox, "POST", "/api/v1/holders/" + holder_id + "/activation-codes"));
+  cj = code2;
+  std::string otp2 = sms_lines().back()["text"].get<std::string>().substr(prefix.size());
+  std::string wrong2 = otp2 == "000000" ? "000001" : "000000";
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(redeem(json{{"otp", wrong2}}).status, 401);
+  auto spent = redeem(json{{"otp", otp2}});
+  EXPECT_EQ(spent.status, 409) << spent.body;
+  EXPECT_EQ(sms_lines().size(), 2u);
+  // Without the setting no one-time code is drawn or sent.
+  settings(t, t.sandbox, json{{"sms_otp_required", false}});
+  auto code3 = parse(biz(t.sandbox, "POST", "/api/v1/holders/" + holder_id + "/activation-codes"));
+  EXPECT_EQ(code3["otp_required"], false);
+  EXPECT_EQ(sms_lines().size(), 2u);
+}
+
+}  // namespace
+}  // namespace duet::server
+
+namespace duet::server {
+namespace {
+
+std::vector<pki::Certificate> parse_pem_chain(const std::string& pem) {
+  std::vector<pki::Certificate> out;
+  const std::string end = "-----END CERTIFICATE-----";
+  size_t pos = 0;
+  while (true) {
+    size_t b = pem.find("-----BEGIN CERTIFICATE-----", pos);
+    if (b == std::string::npos) break;
+    size_t e = pem.find(end, b);
+    if (e == std::string::npos) break;
+    auto c = pki::Certificate::parse(std::string_view(pem).substr(b, e + end.size() - b));
+    EXPECT_TRUE(c.ok());
+    if (c.ok()) out.push_back(*c);
+    pos = e + end.size();
+  }
+  return out;
+}
+
+class CmsTest : public ServerTest {
+ protected:
+  // Enrollment with a certificate; returns the chain PEM (issuing CA, root).
+  std::string certify(const Device& d) {
+    auto req = dev(d.token, "POST", "/app/v1/certificate-requests");
+    EXPECT_EQ(req.status, 201) << req.body;
+    auto fin = sign(d, parse(req)["order_id"], "123456", "ses_cert_" + d.holder_id.substr(4, 12));
+    EXPECT_EQ(fin.status, 200) << fin.body;
+    return parse(fin)["chain_pem"];
+  }
+  httpclient::HttpResponse order(const Cred& c, json body) {
+    body["title"] = "CMS";
+    return biz(c, "POST", "/api/v1/orders", body.dump());
+  }
+  pki::CmsTrust trust(const std::string& chain_pem) {
+    auto chain = parse_pem_chain(chain_pem);
+    EXPECT_EQ(chain.size(), 2u);
+    pki::CmsTrust t;
+    if (chain.size() == 2) {
+      t.intermediates.push_back(chain[0]);
+      t.roots.push_back(chain[1]);
+    }
+    return t;
+  }
+};
+
+TEST_F(CmsTest, DetachedAndAttachedCmsOrders) {
+  using pki::testing::run;
+  Tenant t = new_tenant("Bank CMS");
+  Device d = enroll(t.sandbox, "123456");
+  const std::string msg = "contract 2026-042";
+  // Without a certificate: 409 at creation.
+  auto early = order(t.sandbox, json{{"holder_id", d.holder_id}, {"output", "cms-detached"},
+                                     {"data_base64", encode_base64(as_bytes(msg))}});
+  EXPECT_EQ(early.status, 409) << early.body;
+  std::string chain_pem = certify(d);
+  pki::CmsTrust tr = trust(chain_pem);
+  auto pub = crypto::Point::from_hex(parse(biz(t.sandbox, "GET", "/api/v1/holders/" + d.holder_id))["public_key"].get<std::string>());
+  ASSERT_TRUE(pub.ok());
+
+  // Attached needs data.
+  auto bad = order(t.sandbox, json{{"holder_id", d.holder_id}, {"output", "cms-attached"},
+                                   {"digest_hex", to_hex(crypto::sm3(as_bytes(msg)))}});
+  EXPECT_EQ(bad.status, 400) << bad.body;
+
+  // Detached, PKCS#7 OIDs (the default style).
+  auto o1 = order(t.sandbox, json{{"holder_id", d.holder_id}, {"output", "cms-detached"},
+                                  {"data_base64", encode_base64(as_bytes(msg))}});
+  ASSERT_EQ(o1.status, 201) << o1.body;
+  std::string id1 = parse(o1)["order_id"];
+  EXPECT_EQ(parse(o1)["output"], "cms-detached");
+  auto view = parse(dev(d.token, "GET", "/app/v1/orders/" + id1));
+  EXPECT_EQ(view["output"], "cms-detached");
+  auto attrs = decode_base64(view["items"][0]["signed_attributes_base64"].get<std::string>());
+  ASSERT_TRUE(attrs && !attrs->empty());
+  // e covers the signed attributes, whose messageDigest is SM3(data).
+  EXPECT_EQ(view["items"][0]["e"], to_hex(*crypto::sm2_digest(*pub, *attrs)));
+  auto md = crypto::sm3(as_bytes(msg));
+  std::string attrs_s(attrs->begin(), attrs->end()), md_s(md.begin(), md.end());
+  EXPECT_NE(attrs_s.find(md_s), std::string::npos);
+  // The same e at every read (deterministic signed attributes).
+  EXPECT_EQ(parse(dev(d.token, "GET", "/app/v1/orders/" + id1))["items"][0]["e"], view["items"][0]["e"]);
+  auto f1 = sign(d, id1, "123456", "ses_cms_det01");
+  ASSERT_EQ(f1.status, 200) << f1.body;
+  json g1 = parse(biz(t.sandbox, "GET", "/api/v1/orders/" + id1));
+  ASSERT_EQ(g1["state"], "signed");
+  auto der1 = from_hex(g1["items"][0]["signature"].get<std::string>());
+  ASSERT_TRUE(der1.ok());
+  EXPECT_EQ(g1["items"][0]["signature_base64"], encode_base64(*der1));
+  auto v1 = pki::verify_cms(*der1, ByteView(as_bytes(msg)), tr);
+  ASSERT_TRUE(v1.ok()) << v1.error().to_string();
+  EXPECT_TRUE(v1->ok()) << (v1->reasons.empty() ? "" : v1->reasons[0]);
+  EXPECT_TRUE(v1->detached);
+  EXPECT_EQ(v1->oids, pki::CmsOids::kPkcs7);
+  ASSERT_TRUE(v1->signing_time.has_value());
+  EXPECT_EQ(v1->signing_time->time_since_epoch().count(), g1["created_at"].get<int64_t>());
+  auto other = pki::verify_cms(*der1, ByteView(as_bytes(std::string("tampered"))), tr);
+  ASSERT_TRUE(other.ok());
+  EXPECT_FALSE(other->ok());
+  pki::testing::ScratchDir scratch;
+  std::string p7 = scratch.write("d.p7s", std::string(der1->begin(), der1->end()));
+  auto printed = run("openssl cms -cmsout -print -inform DER -in " + p7);
+  EXPECT_EQ(printed.status, 0) << printed.output;
+  EXPECT_NE(printed.output.find("signingTime"), std::string::npos) << printed.output;
+
+  // Detached from a digest (SM3 of the content).
+  auto o2 = order(t.sandbox, json{{"holder_id", d.holder_id}, {"output", "cms-detached"}, {"digest_hex", to_hex(md)}});
+  ASSERT_EQ(o2.status, 201) << o2.body;
+  std::string id2 = parse(o2)["order_id"];
+  ASSERT_EQ(sign(d, id2, "123456", "ses_cms_dig01").status, 200);
+  auto der2 = from_hex(parse(biz(t.sandbox, "GET", "/api/v1/orders/" + id2))["items"][0]["signature"].get<std::string>());
+  ASSERT_TRUE(der2.ok());
+  auto v2 = pki::verify_cms(*der2, ByteView(as_bytes(msg)), tr);
+  ASSERT_TRUE(v2.ok());
+  EXPECT_TRUE(v2->ok());
+
+  // Attached with GM/T 0010 OIDs (the app's setting), as a batch.
+  auto s = admin("POST", "/admin/v1/tenants/" + t.tenant_id + "/apps/" + t.sandbox.app_id + "/settings",
+                 json{{"cms_oid_style", "gmt"}}.dump());
+  ASSERT_EQ(s.status, 200) << s.body;
+  auto o3 = order(t.sandbox, json{{"holder_id", d.holder_id}, {"output", "cms-attached"},
+                                  {"items", json::array({json{{"data_base64", encode_base64(as_bytes(msg))}},
+                                                         json{{"data_base64", encode_base64(as_bytes("two"))}}})}});
+  ASSERT_EQ(o3.status, 201) << o3.body;
+  std::string id3 = parse(o3)["order_id"];
+  // The style is fixed at creation: changing the setting now changes nothing.
+  ASSERT_EQ(admin("POST", "/admin/v1/tenants/" + t.tenant_id + "/apps/" + t.sandbox.app_id + "/settings",
+                  json{{"cms_oid_style", "pkcs7"}}.dump()).status, 200);
+  ASSERT_EQ(sign(d, id3, "123456", "ses_cms_att01").status, 200);
+  json g3 = parse(biz(t.sandbox, "GET", "/api/v1/orders/" + id3));
+  ASSERT_EQ(g3["items"].size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    auto der = from_hex(g3["items"][i]["signature"].get<std::string>());
+    ASSERT_TRUE(der.ok());
+    auto v = pki::verify_cms(*der, std::nullopt, tr);
+    ASSERT_TRUE(v.ok()) << v.error().to_string();
+    EXPECT_TRUE(v->ok()) << (v->reasons.empty() ? "" : v->reasons[0]);
+    EXPECT_FALSE(v->detached);
+    EXPECT_EQ(v->oids, pki::CmsOids::kGmT0010);
+  }
+  // The verify route takes an attached CMS alone.
+  auto vr = biz(t.sandbox, "POST", "/api/v1/verify",
+                json{{"signature_hex", g3["items"][1]["signature"]}, {"format", "cms"}}.dump());
+  ASSERT_EQ(vr.status, 200) << vr.body;
+  EXPECT_EQ(parse(vr)["valid"], true) << vr.body;
+}
+
+
+TEST_F(CmsTest, VerifyRoute) {
+  Tenant t = new_tenant("Bank Verify");
+  Device d = enroll(t.sandbox, "123456");
+  std::string chain_pem = certify(d);
+  json cert = parse(dev(d.token, "GET", "/app/v1/certificate"));
+  std::string pub = parse(biz(t.sandbox, "GET", "/api/v1/holders/" + d.holder_id))["public_key"];
+  const std::string msg = "verify me";
+  auto signed_order = [&](const std::string& output, const std::string& ses) {
+    auto o = order(t.sandbox, json{{"holder_id", d.holder_id}, {"output", output},
+                                   {"data_base64", encode_base64(as_bytes(msg))}});
+    EXPECT_EQ(o.status, 201) << o.body;
+    std::string id = parse(o)["order_id"];
+    EXPECT_EQ(sign(d, id, "123456", ses).status, 200);
+    return parse(biz(t.sandbox, "GET", "/api/v1/orders/" + id))["items"][0];
+  };
+  json cms = signed_order("cms-detached", "ses_ver_cms01");
+  json der = signed_order("der", "ses_ver_der01");
+  json raw = signed_order("raw", "ses_ver_raw01");
+  auto verify = [&](json body) {
+    auto r = biz(t.sandbox, "POST", "/api/v1/verify", body.dump());
+    EXPECT_EQ(r.status, 200) << r.body;
+    return parse(r);
+  };
+  json data{{"data_base64", encode_base64(as_bytes(msg))}};
+  json v = verify(json{{"data_base64", data["data_base64"]}, {"signature_base64", cms["signature_base64"]}, {"format", "cms"}});
+  EXPECT_EQ(v["valid"], true) << v.dump();
+  EXPECT_EQ(v["chain_ok"], true);
+  EXPECT_EQ(v["signer"]["serial"], cert["serial"]);
+  EXPECT_NE(v["signer"]["subject"].get<std::string>().find("CN="), std::string::npos);
+  EXPECT_EQ(v["revoked_at_signing_time"], false);
+  json tampered = verify(json{{"data_base64", encode_base64(as_bytes(std::string("other")))},
+                              {"signature_hex", cms["signature"]}, {"format", "cms"}});
+  EXPECT_EQ(tampered["valid"], false);
+  EXPECT_FALSE(tampered["reasons"].empty());
+  // The digest form of a detached CMS: SM3 of the content.
+  json by_digest = verify(json{{"digest_hex", to_hex(crypto::sm3(as_bytes(msg)))}, {"signature_hex", cms["signature"]},
+                               {"format", "cms"}});
+  EXPECT_EQ(by_digest["valid"], true) << by_digest.dump();
+
+  json vd = verify(json{{"data_base64", data["data_base64"]}, {"signature_hex", der["signature"]}, {"format", "der"},
+                        {"public_key_hex", pub}});
+  EXPECT_EQ(vd["valid"], true) << vd.dump();
+  EXPECT_TRUE(vd["chain_ok"].is_null());
+  json vr = verify(json{{"data_base64", data["data_base64"]}, {"signature_hex", raw["signature"]}, {"format", "raw"},
+                        {"certificate_pem", cert["certificate_pem"]}});
+  EXPECT_EQ(vr["valid"], true) << vr.dump();
+  EXPECT_EQ(vr["chain_ok"], true);
+  EXPECT_EQ(vr["revoked_at_signing_time"], false);
+  json wrong = verify(json{{"data_base64", encode_base64(as_bytes(std::string("x")))}, {"signature_hex", raw["signature"]},
+                           {"format", "raw"}, {"public_key_hex", pub}});
+  EXPECT_EQ(wrong["valid"], false);
+  EXPECT_EQ(biz(t.sandbox, "POST", "/api/v1/verify",
+                json{{"data_base64", data["data_base64"]}, {"signature_hex", der["signature"]}, {"format", "der"}}.dump())
+                .status,
+            400);  // no key
+
+  // After revocation: the CMS was signed before it (false); a bare DER
+  // signature has no signing time (unknown).
+  clock.advance(60);
+  auto rev = biz(t.sandbox, "POST", "/api/v1/holders/" + d.holder_id + "/certificates/" +
+                                        cert["cert_id"].get<std::string>() + "/revoke",
+                 json{{"reason", "keyCompromise"}}.dump());
+  ASSERT_EQ(rev.status, 200) << rev.body;
+  v = verify(json{{"data_base64", data["data_base64"]}, {"signature_base64", cms["signature_base64"]}, {"format", "cms"}});
+  EXPECT_EQ(v["revoked_at_signing_time"], false) << v.dump();
+  EXPECT_EQ(v["valid"], true);
+  vr = verify(json{{"data_base64", data["data_base64"]}, {"signature_hex", raw["signature"]}, {"format", "raw"},
+                   {"certificate_pem", cert["certificate_pem"]}});
+  EXPECT_EQ(vr["revoked_at_signing_time"], "unknown") << vr.dump();
+  EXPECT_EQ(vr["valid"], false);
+}
+
+
+TEST(DaemonConfigIdentity, IdentityTableParsesAndValidates) {
+  auto env = [](std::string_view) -> std::optional<std::string> { return std::nullopt; };
+  auto c = parse_daemon_config(R"([identity]
+source_url = "https://ids.example/verify"
+source_api_key_file = "/etc/duet/ids.key"
+source_ca_file = "/etc/duet/ids-ca.pem"
+source_timeout_ms = 3000
+sms_sink = "/var/lib/duet/sms.jsonl"
+)", env);
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  EXPECT_EQ(c->identity.source_url, "https://ids.example/verify");
+  EXPECT_EQ(c->identity.source_api_key_file, "/etc/duet/ids.key");
+  EXPECT_EQ(c->identity.source_ca_file, "/etc/duet/ids-ca.pem");
+  EXPECT_EQ(c->identity.source_timeout_ms, 3000);
+  EXPECT_EQ(c->identity.sms_sink, "/var/lib/duet/sms.jsonl");
+  EXPECT_FALSE(parse_daemon_config("[identity]\nsource_urll = \"x\"\n", env).ok());
+  auto bad_url = parse_daemon_config("[identity]\nsource_url = \"ftp://x\"\n", env);
+  ASSERT_TRUE(bad_url.ok());
+  bad_url->dev = true;
+  bad_url->keys.kek = "file";
+  EXPECT_FALSE(bad_url->validate().ok());
+}
+
+TEST_F(ServerTest, CaChainPemIsPublished) {
+  auto r = call("GET", "/pki/ca/chain.pem");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body, daemon->certificates().chain_pem());
+  EXPECT_EQ(parse_pem_chain(r.body).size(), 2u);
 }
 
 }  // namespace

@@ -122,7 +122,9 @@ struct ActivationCompletion {
 
 // --- signing ----------------------------------------------------------------
 
-enum class OutputFormat { kRaw, kDer };
+// kCmsDetached / kCmsAttached: CMS SignedData (schema version 5). The store
+// keeps them as output_format 'der' plus cms_output 'detached' | 'attached'.
+enum class OutputFormat { kRaw, kDer, kCmsDetached, kCmsAttached };
 
 // kSign: the business system's data; kCsr: the PKCS#10 request of a holder's
 // key during enrollment (not listed to the business system).
@@ -154,6 +156,13 @@ struct SignOrder {
   UnixSeconds updated_at = 0;
   OrderKind kind = OrderKind::kSign;
   std::string key_id;              // kCsr: the key whose certificate is requested (required); kSign: empty
+  // CMS outputs only (both required then, both empty otherwise), fixed when
+  // the order is created so that the signed attributes — and so the e the
+  // device signs — are the same at every read: the signer's certificate
+  // (its id in the tenant) and the OID style ("pkcs7" | "gmt"). The
+  // signingTime attribute is created_at.
+  std::string signer_cert_id;
+  std::string cms_oid_style;
 };
 
 enum class SessionState { kOpen, kFinished, kFailed };

@@ -242,7 +242,18 @@ CREATE TABLE crl_numbers (
 );
 )sql";
 
-constexpr std::array<Migration, 4> kMigrations = {{{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}}};
+// CMS outputs (issue 4 item 6): output_format stays 'raw' | 'der' (its CHECK
+// cannot be altered in place); a CMS order is 'der' with cms_output
+// 'detached' | 'attached', and names the signer's certificate and OID style.
+constexpr std::string_view kV5 = R"sql(
+ALTER TABLE sign_orders ADD COLUMN cms_output TEXT NOT NULL DEFAULT ''
+  CHECK (cms_output IN ('', 'detached', 'attached'));
+ALTER TABLE sign_orders ADD COLUMN signer_cert_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE sign_orders ADD COLUMN cms_oid_style TEXT NOT NULL DEFAULT ''
+  CHECK (cms_oid_style IN ('', 'pkcs7', 'gmt'));
+)sql";
+
+constexpr std::array<Migration, 5> kMigrations = {{{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5}}};
 
 }  // namespace
 

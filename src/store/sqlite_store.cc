@@ -22,7 +22,12 @@ using sqlite::Transaction;
 
 std::string_view env_text(AppEnvironment e) { return e == AppEnvironment::kProduction ? "production" : "sandbox"; }
 std::string_view holder_status_text(HolderStatus s) { return s == HolderStatus::kLocked ? "locked" : "active"; }
-std::string_view format_text(OutputFormat f) { return f == OutputFormat::kDer ? "der" : "raw"; }
+// CMS outputs are stored as 'der' plus cms_output (schema version 5).
+std::string_view format_text(OutputFormat f) { return f == OutputFormat::kRaw ? "raw" : "der"; }
+std::string_view cms_output_text(OutputFormat f) {
+  return f == OutputFormat::kCmsDetached ? "detached" : f == OutputFormat::kCmsAttached ? "attached" : "";
+}
+bool is_cms(OutputFormat f) { return f == OutputFormat::kCmsDetached || f == OutputFormat::kCmsAttached; }
 
 Unexpected corrupt(std::string_view what) { return store_error(StoreError::kCorrupt, what); }
 
@@ -36,9 +41,11 @@ Result<HolderStatus> parse_holder_status(std::string_view t) {
   if (t == "locked") return HolderStatus::kLocked;
   return corrupt("unknown holder status");
 }
-Result<OutputFormat> parse_format(std::string_view t) {
-  if (t == "raw") return OutputFormat::kRaw;
-  if (t == "der") return OutputFormat::kDer;
+Result<OutputFormat> parse_format(std::string_view t, std::string_view cms) {
+  if (t == "raw" && cms.empty()) return OutputFormat::kRaw;
+  if (t == "der" && cms.empty()) return OutputFormat::kDer;
+  if (t == "der" && cms == "detached") return OutputFormat::kCmsDetached;
+  if (t == "der" && cms == "attached") return OutputFormat::kCmsAttached;
   return corrupt("unknown output format");
 }
 Result<OrderKind> parse_order_kind(std::string_view t) {
@@ -402,7 +409,8 @@ Result<SignOrder> load_order(Connection& c, std::string_view tenant, std::string
       Statement st,
       Statement::prepare(c,
                          "SELECT tenant_id, order_id, app_id, holder_id, title, display_text, output_format, "
-                         "expires_at, callback_url, idempotency_key, state, created_at, updated_at, kind, key_id "
+                         "expires_at, callback_url, idempotency_key, state, created_at, updated_at, kind, key_id, "
+                         "cms_output, signer_cert_id, cms_oid_style "
                          "FROM sign_orders WHERE tenant_id = ?1 AND order_id = ?2"));
   st.bind(1, tenant).bind(2, order_id);
   DUET_ASSIGN_OR_RETURN(bool row, st.step());
@@ -414,7 +422,9 @@ Result<SignOrder> load_order(Connection& c, std::string_view tenant, std::string
   o.holder_id = st.column_text(3);
   o.title = st.column_text(4);
   o.display_text = st.column_text(5);
-  DUET_ASSIGN_OR_RETURN(o.output_format, parse_format(st.column_text(6)));
+  DUET_ASSIGN_OR_RETURN(o.output_format, parse_format(st.column_text(6), st.column_text(15)));
+  o.signer_cert_id = st.column_text(16);
+  o.cms_oid_style = st.column_text(17);
   o.expires_at = st.column_int(7);
   o.callback_url = st.column_text(8);
   o.idempotency_key = st.column_text(9);
@@ -914,6 +924,10 @@ class SqliteStore final : public Store {
       return Unexpected{invalid("a certificate request order names its key").error()};
     if (o.kind == OrderKind::kSign && !o.key_id.empty())
       return Unexpected{invalid("a sign order names no key").error()};
+    if (is_cms(o.output_format) != !o.signer_cert_id.empty() || is_cms(o.output_format) != !o.cms_oid_style.empty())
+      return Unexpected{invalid("a CMS order names its signer certificate and OID style (and only a CMS order)").error()};
+    if (!o.cms_oid_style.empty() && o.cms_oid_style != "pkcs7" && o.cms_oid_style != "gmt")
+      return Unexpected{invalid("unknown CMS OID style").error()};
     return run<Result<SignOrder>>(Transaction::Kind::kWrite, [&](Connection& c) -> Result<SignOrder> {
       if (!o.idempotency_key.empty()) {
         DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
@@ -932,11 +946,13 @@ class SqliteStore final : public Store {
       }
       DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
           "INSERT INTO sign_orders (tenant_id, order_id, app_id, holder_id, title, display_text, output_format, "
-          "expires_at, callback_url, idempotency_key, state, created_at, updated_at, kind, key_id) "
-          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'pending', ?11, ?11, ?12, ?13)"));
+          "expires_at, callback_url, idempotency_key, state, created_at, updated_at, kind, key_id, cms_output, "
+          "signer_cert_id, cms_oid_style) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'pending', ?11, ?11, ?12, ?13, ?14, ?15, ?16)"));
       st.bind(1, o.tenant_id).bind(2, o.order_id).bind(3, o.app_id).bind(4, o.holder_id).bind(5, o.title)
           .bind(6, o.display_text).bind(7, format_text(o.output_format)).bind(8, o.expires_at)
-          .bind(9, o.callback_url).bind(11, o.created_at).bind(12, order_kind_text(o.kind)).bind(13, o.key_id);
+          .bind(9, o.callback_url).bind(11, o.created_at).bind(12, order_kind_text(o.kind)).bind(13, o.key_id)
+          .bind(14, cms_output_text(o.output_format)).bind(15, o.signer_cert_id).bind(16, o.cms_oid_style);
       if (o.idempotency_key.empty()) st.bind_null(10); else st.bind(10, o.idempotency_key);
       DUET_TRY_STATUS(st.run());
       hook("create_order:after_order_insert");

@@ -497,6 +497,30 @@ TEST_P(StoreContractTest, OrdersAreValidated) {
   EXPECT_EQ(kind(store_->create_order(ghost)), StoreError::kNotFound);
 }
 
+TEST_P(StoreContractTest, CmsOrdersKeepTheirFormatCertificateAndOidStyle) {
+  World w = make_world("t");
+  for (OutputFormat f : {OutputFormat::kCmsDetached, OutputFormat::kCmsAttached}) {
+    SignOrder o = order_for(w);
+    o.output_format = f;
+    // A CMS order names its certificate and OID style; other orders do not.
+    EXPECT_EQ(store_->create_order(o).code(), ErrorCode::kInvalidArgument);
+    o.signer_cert_id = "crt_1";
+    o.cms_oid_style = "sm2";
+    EXPECT_EQ(store_->create_order(o).code(), ErrorCode::kInvalidArgument);
+    o.cms_oid_style = f == OutputFormat::kCmsDetached ? "gmt" : "pkcs7";
+    create(o);
+    auto got = store_->get_order(w.tenant_id, o.order_id);
+    ASSERT_TRUE(got.ok());
+    EXPECT_EQ(got->output_format, f);
+    EXPECT_EQ(got->signer_cert_id, "crt_1");
+    EXPECT_EQ(got->cms_oid_style, o.cms_oid_style);
+  }
+  SignOrder der = order_for(w);
+  der.signer_cert_id = "crt_1";
+  der.cms_oid_style = "pkcs7";
+  EXPECT_EQ(store_->create_order(der).code(), ErrorCode::kInvalidArgument);
+}
+
 // --- signing: attempts, finish, races -------------------------------------------------
 
 TEST_P(StoreContractTest, SessionStartCountsAttemptsAndLocksAtTheLimit) {

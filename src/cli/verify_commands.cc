@@ -1,0 +1,135 @@
+// duet verify --data F --signature F [--cert F] [--chain F | --server URL]:
+// verifies an SM2 signature locally with core::verify_signature (the same
+// code as POST /api/v1/verify). Formats: raw (r‖s), der (SEQUENCE{r,s}), cms
+// (SignedData, DER or PEM); "auto" guesses from the bytes. A certificate
+// (given, or inside a CMS) without trust anchors is not valid. The trust anchors
+// come from --chain (PEM: intermediates and the self-signed root) or from the
+// server's current chain (GET /pki/ca/chain.pem). Revocation is not checked
+// locally ("unknown"). Prints the verdict as JSON; exit 0 valid, 2 not valid.
+#include "cli/verify_commands.h"
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+#include <memory>
+
+#include "cli/cli_common.h"
+#include "core/verification.h"
+#include "crypto/sm2.h"
+#include "pki/certificate.h"
+
+namespace duet::cli {
+namespace {
+
+struct VerifyOptions {
+  ServerOptions server;
+  std::string data_file, digest_hex, signature_file, format = "auto", cert_file, public_key_hex, chain_file;
+};
+
+std::vector<pki::Certificate> parse_pem_bundle(const std::string& pem) {
+  std::vector<pki::Certificate> out;
+  const std::string begin = "-----BEGIN CERTIFICATE-----", end = "-----END CERTIFICATE-----";
+  size_t pos = 0;
+  while (true) {
+    size_t b = pem.find(begin, pos);
+    if (b == std::string::npos) break;
+    size_t e = pem.find(end, b);
+    if (e == std::string::npos) fail("a certificate in the chain is cut short");
+    out.push_back(unwrap(pki::Certificate::parse(std::string_view(pem).substr(b, e + end.size() - b)), "chain"));
+    pos = e + end.size();
+  }
+  return out;
+}
+
+Bytes read_signature(const std::string& path) {
+  std::string text = read_file(path);
+  // PEM CMS ("-----BEGIN CMS-----" / "PKCS7") → DER.
+  auto b = text.find("-----BEGIN ");
+  if (b != std::string::npos) {
+    auto body = text.find('\n', b);
+    auto e = text.find("-----END ", body);
+    if (body == std::string::npos || e == std::string::npos) fail("the signature PEM is cut short");
+    std::string b64;
+    for (size_t i = body; i < e; ++i)
+      if (!std::isspace(static_cast<unsigned char>(text[i]))) b64 += text[i];
+    return base64_decode(b64);
+  }
+  return Bytes(text.begin(), text.end());
+}
+
+std::string guess_format(const Bytes& sig) {
+  if (sig.size() == 64) return "raw";
+  if (crypto::Sm2Signature::from_der(sig).ok()) return "der";
+  return "cms";
+}
+
+}  // namespace
+
+void add_verify_commands(CLI::App& app) {
+  auto o = std::make_shared<VerifyOptions>();
+  auto* cmd = app.add_subcommand("verify", "Verify an SM2 signature (raw, DER or CMS) locally");
+  cmd->add_option("--data", o->data_file, "The signed data (file)");
+  cmd->add_option("--digest-hex", o->digest_hex, "Instead of --data: e (raw/der) or SM3 of the content (cms), hex");
+  cmd->add_option("--signature", o->signature_file, "The signature (file: raw, DER, CMS DER or PEM)")->required();
+  cmd->add_option("--format", o->format, "auto | raw | der | cms")->check(CLI::IsMember({"auto", "raw", "der", "cms"}));
+  cmd->add_option("--cert", o->cert_file, "The signer's certificate (PEM or DER); CMS carries its own");
+  cmd->add_option("--public-key", o->public_key_hex, "The signer's public key (SEC1 uncompressed hex), raw/der");
+  cmd->add_option("--chain", o->chain_file, "Trusted CA certificates (PEM bundle: issuing CA(s) and the root)");
+  add_server_options(*cmd, o->server, /*server_required=*/false);
+  cmd->callback([o] {
+    run_guarded("verify", [&] {
+      core::VerifyRequest in;
+      in.signature = read_signature(o->signature_file);
+      in.format = o->format == "auto" ? guess_format(in.signature) : o->format;
+      if (!o->data_file.empty() && !o->digest_hex.empty()) fail("give --data or --digest-hex, not both");
+      if (!o->data_file.empty()) {
+        std::string d = read_file(o->data_file);
+        in.data = Bytes(d.begin(), d.end());
+      } else if (!o->digest_hex.empty()) {
+        Bytes d = unwrap(from_hex_exact(o->digest_hex, 32), "--digest-hex");
+        crypto::Digest e{};
+        std::copy(d.begin(), d.end(), e.begin());
+        in.digest = e;
+      }
+      if (!o->public_key_hex.empty()) in.public_key = unwrap(crypto::Point::from_hex(o->public_key_hex), "--public-key");
+      if (!o->cert_file.empty()) {
+        std::string c = read_file(o->cert_file);
+        in.certificate = unwrap(pki::Certificate::parse(as_bytes(c)), "--cert");
+      }
+      std::string chain_pem;
+      if (!o->chain_file.empty()) {
+        chain_pem = read_file(o->chain_file);
+      } else if (!o->server.server.empty()) {
+        Connection conn(o->server);
+        auto r = conn.send("GET", "/pki/ca/chain.pem", {});
+        if (r.status != 200) fail("the server did not give its CA chain (HTTP " + std::to_string(r.status) + ")", kExitServer);
+        chain_pem = r.body;
+      }
+      core::VerifyTrust trust;
+      for (auto& c : parse_pem_bundle(chain_pem)) {
+        if (c.subject() == c.issuer()) trust.roots.push_back(c);
+        else trust.intermediates.push_back(c);
+      }
+      core::VerifyOutcome v = unwrap(core::verify_signature(in, trust), "verify");
+      if (trust.roots.empty() && v.chain_ok.has_value()) {
+        // Without anchors the chain cannot be judged: not valid, and said so.
+        std::erase_if(v.reasons, [](const std::string& r) { return r.find("chain") != std::string::npos; });
+        v.reasons.push_back("no trusted CA given (--chain or --server): the certificate is not checked");
+        v.chain_ok.reset();
+        v.valid = false;
+      }
+      json signer = nullptr;
+      if (v.signer_serial) signer = json{{"serial", *v.signer_serial}, {"subject", v.signer_subject.value_or("")}};
+      print_json(json{{"valid", v.valid},
+                      {"format", in.format},
+                      {"reasons", v.reasons},
+                      {"signer", signer},
+                      {"revoked_at_signing_time", "unknown"},
+                      {"chain_ok", v.chain_ok ? json(*v.chain_ok) : json(nullptr)},
+                      {"signing_time", v.signing_time ? json(*v.signing_time) : json(nullptr)}});
+      if (!v.valid) throw CliError("the signature is not valid", 2);
+    });
+  });
+}
+
+}  // namespace duet::cli
