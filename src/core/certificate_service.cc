@@ -1,6 +1,8 @@
 #include "core/certificate_service.h"
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 
 #include "crypto/point.h"
 #include "crypto/scalar.h"
@@ -79,7 +81,9 @@ Status CertificateService::bootstrap(UnixSeconds now) {
     return c.active && c.role == kIssuing && !c.sealed_private_key.empty();
   });
   if (!has_issuing) {
-    DUET_TRY_STATUS(create_hierarchy(now));
+    bool import = !config_.import_root_cert.empty() || !config_.import_issuing_cert.empty() ||
+                  !config_.import_issuing_key.empty();
+    DUET_TRY_STATUS(import ? import_hierarchy(now) : create_hierarchy(now));
     DUET_ASSIGN_OR_RETURN(cas, deps_.store.list_cas());
   }
   return load(cas);
@@ -111,6 +115,59 @@ Status CertificateService::create_hierarchy(UnixSeconds now) {
     rec.certificate_der = it.cert->der();
     DUET_ASSIGN_OR_RETURN(rec.sealed_private_key,
                           kek_.wrap(seal_context(rec.ca_id), ByteView(it.key->bytes().data(), it.key->bytes().size())));
+    rec.created_at = now;
+    rec.active = true;
+    DUET_TRY_STATUS(deps_.store.put_ca(rec));
+  }
+  return Status::Ok();
+}
+
+Status CertificateService::import_hierarchy(UnixSeconds now) {
+  if (config_.import_root_cert.empty() || config_.import_issuing_cert.empty() || config_.import_issuing_key.empty()) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "CA import needs import_root_cert, import_issuing_cert and import_issuing_key");
+  }
+  auto read = [](const std::string& path, std::string& out) -> Status {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return make_error(ErrorCode::kInvalidArgument, "cannot read " + path);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    out = ss.str();
+    return Status::Ok();
+  };
+  std::string root_pem, issuing_pem, key_pem;
+  DUET_TRY_STATUS(read(config_.import_root_cert, root_pem));
+  DUET_TRY_STATUS(read(config_.import_issuing_cert, issuing_pem));
+  DUET_TRY_STATUS(read(config_.import_issuing_key, key_pem));
+  auto imported = pki::import_issuing_ca(root_pem, issuing_pem, key_pem);
+  secure_wipe(key_pem.data(), key_pem.size());
+  if (!imported.ok()) return make_error(imported.code(), "CA import: " + imported.error().message);
+  const pki::IssuingCa& ca = *imported;
+  const std::string& org = config_.subject_organization.empty() ? std::string("Duet") : config_.subject_organization;
+  crypto::Scalar ocsp_key = crypto::Scalar::random_nonzero(deps_.rng);
+  DUET_ASSIGN_OR_RETURN(crypto::Point ocsp_pub, crypto::Point::mul_base(ocsp_key));
+  // The responder certificate lives at most as long as the issuing CA.
+  auto validity = std::chrono::duration_cast<std::chrono::seconds>(ca.certificate.not_after() - to_time(now));
+  if (validity.count() <= 0) return make_error(ErrorCode::kInvalidArgument, "CA import: the issuing CA has expired");
+  validity = std::min<std::chrono::seconds>(validity, std::chrono::days(1827));
+  DUET_ASSIGN_OR_RETURN(pki::Certificate ocsp_cert,
+                        pki::issue_ocsp_signer_certificate(ca, ocsp_pub,
+                                                           {config_.subject_country, org, "", org + " OCSP Responder", ""},
+                                                           validity, deps_.rng, to_time(now)));
+  struct Item {
+    std::string_view role;
+    const pki::Certificate* cert;
+    const crypto::Scalar* key;  // null: not held (the imported root)
+  } items[] = {{kRoot, &ca.root, nullptr}, {kIssuing, &ca.certificate, &ca.private_key}, {kOcsp, &ocsp_cert, &ocsp_key}};
+  for (const auto& it : items) {
+    store::CaRecord rec;
+    rec.ca_id = store::new_id("ca_");
+    rec.role = std::string(it.role);
+    rec.certificate_der = it.cert->der();
+    if (it.key != nullptr) {
+      DUET_ASSIGN_OR_RETURN(rec.sealed_private_key, kek_.wrap(seal_context(rec.ca_id),
+                                                              ByteView(it.key->bytes().data(), it.key->bytes().size())));
+    }
     rec.created_at = now;
     rec.active = true;
     DUET_TRY_STATUS(deps_.store.put_ca(rec));
@@ -204,7 +261,28 @@ Result<CertificateView> CertificateService::view(store::Certificate c) const {
   return v;
 }
 
-Result<store::SignOrder> CertificateService::request_certificate(const HolderContext& ctx, bool* replayed) {
+Result<size_t> CertificateService::supersede_stale_certificates(const std::string& tenant_id,
+                                                               const std::string& holder_id,
+                                                               const std::string& active_key_id, UnixSeconds now) {
+  DUET_ASSIGN_OR_RETURN(auto certs, deps_.store.list_holder_certificates(tenant_id, holder_id));
+  size_t n = 0;
+  for (const auto& c : certs) {
+    if (c.revoked || c.key_id == active_key_id) continue;
+    auto st = deps_.store.revoke_certificate(tenant_id, c.cert_id, static_cast<int>(pki::RevocationReason::kSuperseded),
+                                             /*revoke_key=*/false, now);
+    if (!st.ok()) {
+      if (st.code() == ErrorCode::kConflict) continue;  // revoked meanwhile
+      return Unexpected{st.error()};
+    }
+    ++n;
+    deps_.metrics.certificates_revoked++;
+  }
+  if (n > 0) invalidate_crl();
+  return n;
+}
+
+Result<store::SignOrder> CertificateService::request_certificate(const HolderContext& ctx, bool* replayed,
+                                                                bool renewal) {
   if (replayed != nullptr) *replayed = false;
   if (!loaded_) return make_error(ErrorCode::kUnavailable, "the CA is not ready");
   UnixSeconds now = deps_.clock.now();
@@ -216,6 +294,8 @@ Result<store::SignOrder> CertificateService::request_certificate(const HolderCon
     }
     return Unexpected{key.error()};
   }
+  // Retry of a re-key's revocation of the old certificates (see header).
+  DUET_TRY_STATUS(supersede_stale_certificates(ctx.tenant_id, ctx.holder_id, key->key_id, now));
   // Idempotent: an open request for this key is answered again.
   DUET_ASSIGN_OR_RETURN(auto open, deps_.store.list_open_orders(ctx.tenant_id, ctx.holder_id, now, 100));
   for (auto& o : open) {
@@ -226,7 +306,7 @@ Result<store::SignOrder> CertificateService::request_certificate(const HolderCon
   }
   DUET_ASSIGN_OR_RETURN(auto certs, deps_.store.list_holder_certificates(ctx.tenant_id, ctx.holder_id));
   for (const auto& c : certs) {
-    if (c.key_id == key->key_id && !c.revoked) {
+    if (!renewal && c.key_id == key->key_id && !c.revoked) {
       return make_error(ErrorCode::kConflict, "the holder's key already has a certificate");
     }
   }

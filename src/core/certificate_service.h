@@ -55,6 +55,15 @@ struct PkiConfig {
   // "" for OpenSSL 3.0 clients (`openssl crl -verify`, `openssl ocsp`), which
   // verify those signatures with an empty ID only.
   std::string ocsp_crl_sm2_id = std::string(crypto::kDefaultSm2Id);
+  // CA import at first start (all three set, or none): PEM file paths of the
+  // root certificate, the issuing CA certificate and its PKCS#8 private key.
+  // When the store has no CA yet, this issuing CA is imported
+  // (pki::import_issuing_ca, its key sealed by the KEK like a created one; the
+  // root key is never needed) and an OCSP responder certificate is issued
+  // under it. Ignored once the store holds a CA.
+  std::string import_root_cert;
+  std::string import_issuing_cert;
+  std::string import_issuing_key;
 };
 
 // An issued certificate as the APIs show it.
@@ -90,9 +99,24 @@ class CertificateService {
   Result<pki::Certificate> ca_certificate(std::string_view ca_id) const;
 
   // The kCsr order for the holder's active key (an open one is returned again).
-  // kConflict when the holder has no active key or the key already has a
-  // valid certificate. *replayed (if given) tells whether an open request was returned.
-  Result<store::SignOrder> request_certificate(const HolderContext& ctx, bool* replayed = nullptr);
+  // kConflict when the holder has no active key or (unless `renewal`) the key
+  // already has a valid certificate. With `renewal` (the business system's
+  // POST /api/v1/holders/{id}/certificates/renew) a new certificate of the same
+  // key is requested; the previous one stays valid until it expires.
+  // *replayed (if given) tells whether an open request was returned.
+  // Also retries supersede_stale_certificates for the holder.
+  Result<store::SignOrder> request_certificate(const HolderContext& ctx, bool* replayed = nullptr,
+                                               bool renewal = false);
+
+  // Re-key: revokes (reason superseded) every still-good certificate of the
+  // holder whose key is not `active_key_id` (keys revoked by
+  // Store::complete_activation). The keys and device tokens are left as they
+  // are. Idempotent: a certificate revoked meanwhile is skipped; called right
+  // after complete_activation and again at the holder's next certificate
+  // request (request_certificate), so a failure is retried. Returns how many
+  // certificates it revoked.
+  Result<size_t> supersede_stale_certificates(const std::string& tenant_id, const std::string& holder_id,
+                                              const std::string& active_key_id, UnixSeconds now);
 
   // Called by HolderService::finish_signing for a kCsr order whose (r, s)
   // verified: issues the certificate and finishes the order with it in one
@@ -140,6 +164,7 @@ class CertificateService {
   std::string base_url() const;
   Status load(const std::vector<store::CaRecord>& cas);
   Status create_hierarchy(UnixSeconds now);
+  Status import_hierarchy(UnixSeconds now);
 
   CoreDeps deps_;
   keys::Kek& kek_;

@@ -108,6 +108,11 @@ Result<Activation> HolderService::redeem_activation(std::string_view code, const
   c.token.created_at = now;
   DUET_TRY_STATUS(deps_.store.complete_activation(c));
   deps_.metrics.enrollments++;
+  // Re-key: complete_activation revoked the holder's older keys and tokens;
+  // their still-good certificates are revoked now (superseded). Idempotent and
+  // retried by the holder's next certificate request, so a failure here does
+  // not fail the enrollment (the new device already holds its key share).
+  if (certs_ != nullptr) (void)certs_->supersede_stale_certificates(c.tenant_id, c.key.holder_id, c.key.key_id, now);
   return Activation{rec->tenant_id, rec->holder_id, token, response};
 }
 

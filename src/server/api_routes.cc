@@ -811,6 +811,24 @@ struct ApiRoutes::Impl {
             for (const auto& v : list) arr.push_back(certificate_json(v));
             return json_response(200, json{{"certificates", std::move(arr)}});
           }));
+    // Renewal: a new certificate of the holder's active key. The answer is the
+    // certificate request the holder signs with the usual session routes
+    // (201 created, 200 the open one again); the previous certificate stays
+    // valid until it expires.
+    r.post("/api/v1/holders/{holder_id}/certificates/renew",
+           biz([this](const Request& req, const core::AppContext& ctx) -> Result<Response> {
+             DUET_ASSIGN_OR_RETURN(core::CertificateService * cs, need_certs());
+             core::HolderContext holder{ctx.tenant_id, std::string(req.param("holder_id"))};
+             bool replayed = false;
+             DUET_ASSIGN_OR_RETURN(store::SignOrder o, cs->request_certificate(holder, &replayed, /*renewal=*/true));
+             return json_response(replayed ? 200 : 201, json{{"order_id", o.order_id},
+                                                             {"holder_id", o.holder_id},
+                                                             {"key_id", o.key_id},
+                                                             {"kind", "certificate_request"},
+                                                             {"state", core::order_state_name(o.state)},
+                                                             {"created_at", o.created_at},
+                                                             {"expires_at", o.expires_at}});
+           }));
     r.post("/api/v1/holders/{holder_id}/certificates/{cert_id}/revoke",
            biz([this](const Request& req, const core::AppContext& ctx) -> Result<Response> {
              DUET_ASSIGN_OR_RETURN(core::CertificateService * cs, need_certs());

@@ -205,6 +205,11 @@ Status DaemonConfig::validate() const {
   if (pki.csr_order_ttl_seconds < 60) return bad("pki.csr_order_ttl_seconds must be >= 60");
   if (!pki.ocsp_crl_sm2_id.empty() && pki.ocsp_crl_sm2_id.size() > 64)
     return bad("pki.ocsp_crl_sm2_id must be at most 64 bytes");
+  {
+    int n = !pki.import_root_cert.empty() + !pki.import_issuing_cert.empty() + !pki.import_issuing_key.empty();
+    if (n != 0 && n != 3)
+      return bad("pki.import_root_cert, import_issuing_cert and import_issuing_key go together (all or none)");
+  }
   return Status::Ok();
 }
 
@@ -235,6 +240,9 @@ Status read_pki_table(const toml::table& t, DaemonConfig& c) {
     else if (key == "ocsp_validity_seconds") st = int_key(p.ocsp_validity_seconds);
     else if (key == "csr_order_ttl_seconds") st = int_key(p.csr_order_ttl_seconds);
     else if (key == "ocsp_crl_sm2_id") st = str_key(p.ocsp_crl_sm2_id);
+    else if (key == "import_root_cert") st = str_key(p.import_root_cert);
+    else if (key == "import_issuing_cert") st = str_key(p.import_issuing_cert);
+    else if (key == "import_issuing_key") st = str_key(p.import_issuing_key);
     else return bad("pki: unknown key '" + std::string(key) + "'");
     if (!st.ok()) return st;
   }

@@ -64,6 +64,10 @@
 //   ocsp_crl_sm2_id         = "1234567812345678"  # SM2 ID of CRL and OCSP signatures; "" for
 //                                       #   OpenSSL 3.0 clients (`openssl ocsp`, `openssl crl -verify`
 //                                       #   check those signatures with an empty ID only)
+//   import_root_cert        = ""        # CA import at first start (all three or none): PEM paths of
+//   import_issuing_cert     = ""        #   the root certificate, the issuing CA certificate and its
+//   import_issuing_key      = ""        #   PKCS#8 SM2 key; used instead of creating a CA when the
+//                                       #   store has none yet (the key is sealed by the KEK; ignored after)
 //
 // and this [identity] table (identity checks at enrollment, DESIGN.md §3;
 // per app: POST /admin/v1/tenants/{t}/apps/{a}/settings):

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -1394,11 +1395,225 @@ sms_sink = "/var/lib/duet/sms.jsonl"
   EXPECT_FALSE(bad_url->validate().ok());
 }
 
+TEST(DaemonConfigPki, ImportKeysParseAndGoTogether) {
+  auto env = [](std::string_view) -> std::optional<std::string> { return std::nullopt; };
+  auto c = parse_daemon_config(R"([pki]
+import_root_cert = "/etc/duet/root.pem"
+import_issuing_cert = "/etc/duet/issuing.pem"
+import_issuing_key = "/etc/duet/issuing.key"
+)", env);
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  EXPECT_EQ(c->pki.import_root_cert, "/etc/duet/root.pem");
+  EXPECT_EQ(c->pki.import_issuing_cert, "/etc/duet/issuing.pem");
+  EXPECT_EQ(c->pki.import_issuing_key, "/etc/duet/issuing.key");
+  c->dev = true;
+  c->keys.kek = "file";
+  EXPECT_TRUE(c->validate().ok());
+  auto partial = parse_daemon_config("[pki]\nimport_root_cert = \"/etc/duet/root.pem\"\n", env);
+  ASSERT_TRUE(partial.ok());
+  partial->dev = true;
+  partial->keys.kek = "file";
+  EXPECT_FALSE(partial->validate().ok());
+}
+
 TEST_F(ServerTest, CaChainPemIsPublished) {
   auto r = call("GET", "/pki/ca/chain.pem");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.body, daemon->certificates().chain_pem());
   EXPECT_EQ(parse_pem_chain(r.body).size(), 2u);
+}
+
+// --- certificate lifecycle: renewal, re-key, CA import -----------------------
+
+class LifecycleTest : public ServerTest {
+ protected:
+  // The certificate request of d signed; returns the finish answer.
+  json certify(const Device& d, const std::string& pin, const std::string& session_id) {
+    auto req = dev(d.token, "POST", "/app/v1/certificate-requests");
+    EXPECT_EQ(req.status, 201) << req.body;
+    auto fin = sign(d, parse(req)["order_id"], pin, session_id);
+    EXPECT_EQ(fin.status, 200) << fin.body;
+    return parse(fin);
+  }
+  // A new activation code for an existing holder, redeemed by a new device.
+  Device reactivate(const Cred& c, const std::string& holder_id, const std::string& pin) {
+    Device d;
+    d.holder_id = holder_id;
+    auto code = biz(c, "POST", "/api/v1/holders/" + holder_id + "/activation-codes");
+    EXPECT_EQ(code.status, 201) << code.body;
+    auto [dk, req] = *cosign::DeviceKeygen::start(holder_id, crypto::SystemRandom::instance());
+    auto act = call("POST", "/app/v1/activations",
+                    json{{"code", parse(code)["code"]}, {"keygen", json::parse(cosign::to_json(req))}}.dump());
+    EXPECT_EQ(act.status, 201) << act.body;
+    json aj = parse(act);
+    d.token = aj["device_token"];
+    auto resp = cosign::parse_keygen_response(aj["keygen"].dump());
+    EXPECT_TRUE(resp.ok());
+    auto state = dk.finish(*resp, pin, kIters, crypto::SystemRandom::instance());
+    EXPECT_TRUE(state.ok());
+    if (state.ok()) d.state.emplace(std::move(*state));
+    return d;
+  }
+};
+
+TEST_F(LifecycleTest, RenewalIssuesASecondCertificateOfTheSameKey) {
+  using pki::testing::run;
+  Tenant t = new_tenant("Bank R");
+  Device d = enroll(t.sandbox, "123456");
+  json first = certify(d, "123456", "ses_first_cert");
+  std::string chain_pem = first["chain_pem"];
+
+  auto renew = biz(t.sandbox, "POST", "/api/v1/holders/" + d.holder_id + "/certificates/renew");
+  ASSERT_EQ(renew.status, 201) << renew.body;
+  json rj = parse(renew);
+  EXPECT_EQ(rj["kind"], "certificate_request");
+  EXPECT_EQ(rj["holder_id"], d.holder_id);
+  EXPECT_EQ(rj["state"], "pending");
+  std::string order_id = rj["order_id"];
+  auto again = biz(t.sandbox, "POST", "/api/v1/holders/" + d.holder_id + "/certificates/renew");
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(parse(again)["order_id"], order_id);
+  // The holder's own request answers the open renewal request.
+  auto own = dev(d.token, "POST", "/app/v1/certificate-requests");
+  EXPECT_EQ(own.status, 200) << own.body;
+  EXPECT_EQ(parse(own)["order_id"], order_id);
+  EXPECT_EQ(biz(t.sandbox, "POST", "/api/v1/holders/hld_nope/certificates/renew").status, 404);
+
+  auto fin = sign(d, order_id, "123456", "ses_renewal");
+  ASSERT_EQ(fin.status, 200) << fin.body;
+  json fj = parse(fin);
+  ASSERT_TRUE(fj["certificate_pem"].is_string()) << fin.body;
+
+  auto list = biz(t.sandbox, "GET", "/api/v1/holders/" + d.holder_id + "/certificates");
+  ASSERT_EQ(list.status, 200) << list.body;
+  json certs = parse(list)["certificates"];
+  ASSERT_EQ(certs.size(), 2u) << list.body;
+  EXPECT_NE(certs[0]["serial"], certs[1]["serial"]);
+  pki::testing::ScratchDir scratch;
+  std::string chain_path = scratch.write("chain.pem", chain_pem);
+  std::string holder_key = parse(biz(t.sandbox, "GET", "/api/v1/holders/" + d.holder_id))["public_key"];
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(certs[i]["status"], "good");
+    auto c = pki::Certificate::parse(certs[i]["certificate_pem"].get<std::string>());
+    ASSERT_TRUE(c.ok());
+    EXPECT_EQ(c->public_key()->to_hex(), holder_key);
+    std::string leaf = scratch.write("leaf" + std::to_string(i) + ".pem", certs[i]["certificate_pem"].get<std::string>());
+    auto v = run("openssl verify -partial_chain -CAfile " + chain_path + " -vfyopt distid:1234567812345678 " + leaf);
+    EXPECT_EQ(v.status, 0) << v.output;
+  }
+  // The current certificate is the newest.
+  auto mine = dev(d.token, "GET", "/app/v1/certificate");
+  ASSERT_EQ(mine.status, 200);
+  EXPECT_EQ(parse(mine)["certificate_pem"], fj["certificate_pem"]);
+}
+
+TEST_F(LifecycleTest, RekeyRevokesTheOldKeysCertificatesAsSuperseded) {
+  using pki::testing::run;
+  Tenant t = new_tenant("Bank K");
+  Device old_dev = enroll(t.sandbox, "123456");
+  json first = certify(old_dev, "123456", "ses_old_cert");
+  auto old_cert = pki::Certificate::parse(first["certificate_pem"].get<std::string>());
+  ASSERT_TRUE(old_cert.ok());
+  std::string old_serial = old_cert->serial_hex();
+
+  // Forgotten PIN / lost phone: a new activation code, a new device.
+  Device new_dev = reactivate(t.sandbox, old_dev.holder_id, "654321");
+  EXPECT_EQ(dev(old_dev.token, "GET", "/app/v1/certificate").status, 401);
+
+  auto list = parse(biz(t.sandbox, "GET", "/api/v1/holders/" + old_dev.holder_id + "/certificates"));
+  ASSERT_EQ(list["certificates"].size(), 1u);
+  EXPECT_EQ(list["certificates"][0]["status"], "revoked");
+  EXPECT_EQ(list["certificates"][0]["revocation_reason"], "superseded");
+  // OCSP (through the service's responder) and the CRL.
+  std::string issuer_id = daemon->certificates().issuing_ca_id();
+  {
+    pki::testing::ScratchDir o;
+    o.write("issuing.pem", daemon->certificates().ca_certificate(issuer_id)->pem());
+    o.write("holder.pem", first["certificate_pem"].get<std::string>());
+    o.write("ocsp.pem", daemon->certificates().ca_certificate(daemon->certificates().ocsp_ca_id())->pem());
+    auto r = run("cd " + o.path() + " && openssl ocsp -issuer issuing.pem -cert holder.pem -reqout q.req");
+    ASSERT_EQ(r.status, 0) << r.output;
+    std::string q = o.read("q.req");
+    auto resp = daemon->certificates().ocsp_response(as_bytes(q), clock.now());
+    ASSERT_TRUE(resp.ok());
+    o.write("q.resp", std::string(resp->begin(), resp->end()));
+    std::string out = run("cd " + o.path() + " && openssl ocsp -respin q.resp -issuer issuing.pem -cert holder.pem "
+                          "-no_nonce -VAfile ocsp.pem").output;
+    EXPECT_NE(out.find("holder.pem: revoked"), std::string::npos) << out;
+    EXPECT_NE(out.find("Reason: superseded"), std::string::npos) << out;
+  }
+  auto crl = call("GET", "/pki/crl/" + issuer_id + ".crl");
+  ASSERT_EQ(crl.status, 200);
+  pki::testing::ScratchDir scratch;
+  std::string text = run("openssl crl -inform DER -in " + scratch.write("rekey.crl", crl.body) + " -noout -text").output;
+  std::string upper = old_serial;
+  for (auto& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  EXPECT_NE(text.find("Serial Number: " + upper), std::string::npos) << text;
+  EXPECT_NE(text.find("Superseded"), std::string::npos) << text;
+
+  // The new enrollment gets its own certificate; the sweep is idempotent.
+  json second = certify(new_dev, "654321", "ses_new_cert");
+  auto new_cert = pki::Certificate::parse(second["certificate_pem"].get<std::string>());
+  ASSERT_TRUE(new_cert.ok());
+  EXPECT_NE(new_cert->serial_hex(), old_serial);
+  EXPECT_NE(new_cert->public_key()->to_hex(), old_cert->public_key()->to_hex());
+  auto after = parse(biz(t.sandbox, "GET", "/api/v1/holders/" + old_dev.holder_id + "/certificates"));
+  ASSERT_EQ(after["certificates"].size(), 2u);
+  EXPECT_EQ(dev(new_dev.token, "GET", "/app/v1/certificate").status, 200);
+  std::string new_key_id;
+  for (const auto& c : after["certificates"]) {
+    if (c["status"] == "good") new_key_id = c["key_id"];
+  }
+  ASSERT_FALSE(new_key_id.empty()) << after.dump();
+  auto swept = daemon->certificates().supersede_stale_certificates(t.tenant_id, old_dev.holder_id, new_key_id,
+                                                                   clock.now());
+  ASSERT_TRUE(swept.ok());
+  EXPECT_EQ(*swept, 0u);
+}
+
+class CaImportTest : public ServerTest {
+ protected:
+  void configure(DaemonConfig& c) override {
+    pki::CaProfile profile;
+    profile.root_subject = {"CN", "Imported Org", "", "Imported Root CA", ""};
+    profile.issuing_subject = {"CN", "Imported Org", "", "Imported Issuing CA", ""};
+    auto h = pki::create_ca_hierarchy(profile, crypto::SystemRandom::instance());
+    ASSERT_TRUE(h.ok());
+    hierarchy.emplace(std::move(*h));
+    std::filesystem::create_directories(dir);
+    auto write = [&](const std::string& name, const std::string& text) {
+      std::string path = (std::filesystem::path(dir) / name).string();
+      std::ofstream(path, std::ios::binary) << text;
+      return path;
+    };
+    c.pki.import_root_cert = write("import_root.pem", hierarchy->root_certificate.pem());
+    c.pki.import_issuing_cert = write("import_issuing.pem", hierarchy->issuing_certificate.pem());
+    c.pki.import_issuing_key = write("import_issuing.key", pki::private_key_pem(hierarchy->issuing_private_key).value());
+  }
+  std::optional<pki::CaHierarchy> hierarchy;
+};
+
+TEST_F(CaImportTest, ImportedCaIssuesHolderCertificates) {
+  ASSERT_TRUE(hierarchy);
+  Tenant t = new_tenant("Bank I");
+  Device d = enroll(t.sandbox, "123456");
+  auto req = dev(d.token, "POST", "/app/v1/certificate-requests");
+  ASSERT_EQ(req.status, 201) << req.body;
+  auto fin = sign(d, parse(req)["order_id"], "123456", "ses_import");
+  ASSERT_EQ(fin.status, 200) << fin.body;
+  json fj = parse(fin);
+  auto leaf = pki::Certificate::parse(fj["certificate_pem"].get<std::string>());
+  ASSERT_TRUE(leaf.ok());
+  EXPECT_EQ(leaf->issuer(), hierarchy->issuing_certificate.subject());
+  EXPECT_EQ(fj["chain_pem"], hierarchy->issuing_certificate.pem() + hierarchy->root_certificate.pem());
+  auto& cs = daemon->certificates();
+  EXPECT_EQ(cs.ca_certificate(cs.issuing_ca_id())->der(), hierarchy->issuing_certificate.der());
+  EXPECT_EQ(cs.ca_certificate(cs.root_ca_id())->der(), hierarchy->root_certificate.der());
+  pki::testing::ScratchDir scratch;
+  std::string chain = scratch.write("chain.pem", fj["chain_pem"].get<std::string>());
+  auto v = pki::testing::run("openssl verify -partial_chain -CAfile " + chain +
+                             " -vfyopt distid:1234567812345678 " + scratch.write("leaf.pem", fj["certificate_pem"].get<std::string>()));
+  EXPECT_EQ(v.status, 0) << v.output;
 }
 
 }  // namespace
