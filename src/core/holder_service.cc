@@ -4,6 +4,7 @@
 #include "core/certificate_service.h"
 #include "core/cms_orders.h"
 #include "cosign/keygen.h"
+#include "cosign/refresh.h"
 #include "cosign/sign.h"
 #include "crypto/sm2.h"
 #include "store/ids.h"
@@ -298,6 +299,88 @@ Result<store::SignOrder> HolderService::reject_order(const HolderContext& ctx, c
   after.state = store::OrderState::kRejected;
   DUET_TRY_STATUS(deps_.store.reject_order(ctx.tenant_id, order_id, make_order_callback(after, now), now));
   return deps_.store.get_order(ctx.tenant_id, order_id);
+}
+
+Result<cosign::RefreshResponse> HolderService::begin_refresh(const HolderContext& ctx, const std::string& refresh_id,
+                                                             const cosign::RefreshRequest& request) {
+  if (!valid_session_id(refresh_id)) {
+    return make_error(ErrorCode::kInvalidArgument, "refresh_id must be 8 to 64 characters [A-Za-z0-9_-]");
+  }
+  DUET_ASSIGN_OR_RETURN(store::Holder holder, deps_.store.get_holder(ctx.tenant_id, ctx.holder_id));
+  if (holder.status == store::HolderStatus::kLocked) {
+    return make_error(ErrorCode::kLocked, "the holder is locked after too many failed attempts");
+  }
+  DUET_ASSIGN_OR_RETURN(store::HolderKeyShare key, deps_.store.get_active_holder_key(ctx.tenant_id, ctx.holder_id));
+  const std::string share_context = "key_share:" + key.tenant_id + ":" + key.key_id;
+  DUET_ASSIGN_OR_RETURN(SecretBytes sealed, deps_.protector.open(share_context, key.service_share_ciphertext));
+  DUET_ASSIGN_OR_RETURN(cosign::ServiceKeyShare share, cosign::ServiceKeyShare::parse(sealed.view()));
+
+  UnixSeconds now = deps_.clock.now();
+  store::ShareRefresh rec;
+  rec.tenant_id = ctx.tenant_id;
+  rec.refresh_id = refresh_id;
+  rec.key_id = key.key_id;
+  rec.holder_id = ctx.holder_id;
+  rec.created_at = now;
+  auto responded = cosign::ServiceRefresh::respond(share, ctx.holder_id, refresh_id, request, deps_.rng);
+  if (!responded.ok()) {
+    if (responded.code() == ErrorCode::kBadProof) {
+      // A wrong PIN: the attempt counts (and may lock the holder).
+      rec.state = store::RefreshState::kAbandoned;
+      Status counted = deps_.store.begin_share_refresh(rec, deps_.config.max_failed_attempts, now);
+      if (!counted.ok()) return Unexpected{counted.error()};
+      if (holder.failed_attempts + 1 >= deps_.config.max_failed_attempts) deps_.metrics.holder_locks++;
+    }
+    return Unexpected{responded.error()};
+  }
+  auto& [pending, response] = *responded;
+  SecretBytes rho_raw{ByteView(request.rho.bytes().data(), request.rho.bytes().size())};
+  DUET_ASSIGN_OR_RETURN(rec.sealed_rho,
+                        deps_.protector.seal("refresh_rho:" + ctx.tenant_id + ":" + refresh_id, rho_raw.view()));
+  SecretBytes serialized = pending.serialize();
+  // Sealed under the key's own context: it replaces the share in place.
+  DUET_ASSIGN_OR_RETURN(rec.pending_share_ciphertext, deps_.protector.seal(share_context, serialized.view()));
+  rec.state = store::RefreshState::kOpen;
+  DUET_TRY_STATUS(deps_.store.begin_share_refresh(rec, deps_.config.max_failed_attempts, now));
+  if (holder.failed_attempts + 1 >= deps_.config.max_failed_attempts) deps_.metrics.holder_locks++;
+  return response;
+}
+
+Result<std::string> HolderService::confirm_refresh(const HolderContext& ctx, const std::string& refresh_id,
+                                                   const cosign::RefreshConfirm& confirm) {
+  if (!valid_session_id(refresh_id)) return make_error(ErrorCode::kNotFound, "unknown refresh");
+  auto rec = deps_.store.get_share_refresh(ctx.tenant_id, refresh_id);
+  if (!rec.ok()) {
+    if (rec.code() == ErrorCode::kNotFound) return make_error(ErrorCode::kNotFound, "unknown refresh");
+    return Unexpected{rec.error()};
+  }
+  // Another holder's refresh is indistinguishable from a missing one.
+  if (rec->holder_id != ctx.holder_id) return make_error(ErrorCode::kNotFound, "unknown refresh");
+  if (rec->state == store::RefreshState::kConfirmed) {
+    return make_error(ErrorCode::kConflict, "share refresh already confirmed");
+  }
+  if (rec->state != store::RefreshState::kOpen) return make_error(ErrorCode::kConflict, "the refresh is not open");
+  DUET_ASSIGN_OR_RETURN(SecretBytes rho_raw,
+                        deps_.protector.open("refresh_rho:" + ctx.tenant_id + ":" + refresh_id, rec->sealed_rho));
+  DUET_ASSIGN_OR_RETURN(crypto::Scalar rho, crypto::Scalar::from_bytes(rho_raw.view()));
+  DUET_ASSIGN_OR_RETURN(SecretBytes sealed,
+                        deps_.protector.open("key_share:" + ctx.tenant_id + ":" + rec->key_id,
+                                             rec->pending_share_ciphertext));
+  DUET_ASSIGN_OR_RETURN(cosign::ServiceKeyShare pending, cosign::ServiceKeyShare::parse(sealed.view()));
+  DUET_TRY_STATUS(cosign::ServiceRefresh::confirm(pending, ctx.holder_id, refresh_id, rho, confirm));
+
+  UnixSeconds now = deps_.clock.now();
+  Bytes token_raw(32);
+  deps_.rng.fill(token_raw);
+  std::string token = "dtk_" + to_hex(token_raw);
+  secure_wipe(token_raw.data(), token_raw.size());
+  store::DeviceToken t;
+  t.tenant_id = ctx.tenant_id;
+  t.holder_id = ctx.holder_id;
+  t.token_hash = deps_.protector.keyed_hash("device_token", as_bytes(token));
+  t.created_at = now;
+  DUET_TRY_STATUS(deps_.store.confirm_share_refresh(ctx.tenant_id, refresh_id, t, now));
+  return token;
 }
 
 }  // namespace duet::core

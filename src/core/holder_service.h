@@ -83,6 +83,27 @@ class HolderService {
 
   Result<store::SignOrder> reject_order(const HolderContext& ctx, const std::string& order_id);
 
+  // Share refresh (docs/protocol.md §7), run by the device holding the current
+  // state and the PIN. refresh_id: 8 to 64 [A-Za-z0-9_-], chosen by the device,
+  // unique in the tenant (kConflict if taken). Refused with kLocked when the
+  // holder is locked; otherwise counts one attempt, as start_signing does. A
+  // wrong PIN (kBadProof) counts the attempt too: the refresh is then stored
+  // abandoned (its id burnt) in the same store call. The service keeps signing
+  // with d2 until confirm_refresh.
+  Result<cosign::RefreshResponse> begin_refresh(const HolderContext& ctx, const std::string& refresh_id,
+                                                const cosign::RefreshRequest& request);
+
+  // Verifies the confirm against the pending share, then in one transaction
+  // replaces the key's share (same key, public key and certificates), revokes
+  // the holder's device tokens and issues a new one, returned here (only its
+  // hash is kept). A repeated confirm after success answers kConflict
+  // "share refresh already confirmed": the token cannot be shown twice, so the
+  // device keeps the one it got (if that answer was lost, the new state is not
+  // usable without a token and the holder re-enrolls). A forged confirm is
+  // kBadProof and changes nothing.
+  Result<std::string> confirm_refresh(const HolderContext& ctx, const std::string& refresh_id,
+                                      const cosign::RefreshConfirm& confirm);
+
  private:
   Result<OrderForHolder> for_holder(const HolderContext& ctx, store::SignOrder order);
   CoreDeps deps_;

@@ -12,10 +12,18 @@ void check_certificate(const pki::Certificate& cert, const VerifyTrust& trust, s
                        VerifyOutcome& out, bool chain_already_checked, bool chain_result) {
   out.signer_serial = cert.serial_hex();
   out.signer_subject = cert.subject();
+  pki::Time when = at ? pki::Time(std::chrono::seconds(*at)) : pki::now_seconds();
+  // Validity gets its own reason, before (and besides) the chain check.
+  if (when > cert.not_after()) {
+    out.reasons.push_back("the certificate had expired at the " + std::string(at ? "signing" : "verification") +
+                          " time (notAfter " + std::to_string(to_unix(cert.not_after())) + ")");
+  } else if (when < cert.not_before()) {
+    out.reasons.push_back("the certificate was not yet valid at the " +
+                          std::string(at ? "signing" : "verification") + " time");
+  }
   if (chain_already_checked) {
     out.chain_ok = chain_result;
   } else {
-    pki::Time when = at ? pki::Time(std::chrono::seconds(*at)) : pki::now_seconds();
     auto st = pki::verify_chain(cert, trust.intermediates, trust.roots, when);
     out.chain_ok = st.ok();
     if (!st.ok()) out.reasons.push_back("the certificate does not chain to a trusted CA: " + st.error().message);

@@ -765,6 +765,32 @@ struct ApiRoutes::Impl {
              }
              return json_response(200, out);
            }));
+    // Share refresh (docs/protocol.md §7): move the holder to a new phone while
+    // the old one (and the PIN) is present.
+    r.post("/app/v1/key/refreshes",
+           device([this](const Request& req, const core::HolderContext& ctx) -> Result<Response> {
+             DUET_ASSIGN_OR_RETURN(json body, parse_body(req, false));
+             DUET_ASSIGN_OR_RETURN(std::string refresh_id, req_string(body, "refresh_id"));
+             DUET_ASSIGN_OR_RETURN(const json* rq, req_object(body, "request"));
+             DUET_ASSIGN_OR_RETURN(cosign::RefreshRequest request,
+                                   parse_wire(*rq, &cosign::parse_refresh_request, "request"));
+             DUET_ASSIGN_OR_RETURN(cosign::RefreshResponse response,
+                                   holders.begin_refresh(ctx, refresh_id, request));
+             return json_response(201, json{{"refresh_id", refresh_id},
+                                            {"response", wire_json(cosign::to_json(response))}});
+           }));
+    r.post("/app/v1/key/refreshes/{refresh_id}/confirm",
+           device([this](const Request& req, const core::HolderContext& ctx) -> Result<Response> {
+             DUET_ASSIGN_OR_RETURN(json body, parse_body(req, false));
+             DUET_ASSIGN_OR_RETURN(const json* cf, req_object(body, "confirm"));
+             DUET_ASSIGN_OR_RETURN(cosign::RefreshConfirm confirm,
+                                   parse_wire(*cf, &cosign::parse_refresh_confirm, "confirm"));
+             DUET_ASSIGN_OR_RETURN(std::string token,
+                                   holders.confirm_refresh(ctx, std::string(req.param("refresh_id")), confirm));
+             Response resp = json_response(200, json{{"device_token", token}});
+             resp.headers.set("Cache-Control", "no-store");
+             return resp;
+           }));
     r.post("/app/v1/orders/{order_id}/reject",
            device([this](const Request& req, const core::HolderContext& ctx) -> Result<Response> {
              DUET_ASSIGN_OR_RETURN(store::SignOrder o, holders.reject_order(ctx, std::string(req.param("order_id"))));

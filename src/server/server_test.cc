@@ -16,6 +16,7 @@
 
 #include "core/request_signing.h"
 #include "cosign/keygen.h"
+#include "cosign/refresh.h"
 #include "cosign/sign.h"
 #include "cosign/wire.h"
 #include "crypto/random.h"
@@ -1614,6 +1615,131 @@ TEST_F(CaImportTest, ImportedCaIssuesHolderCertificates) {
   auto v = pki::testing::run("openssl verify -partial_chain -CAfile " + chain +
                              " -vfyopt distid:1234567812345678 " + scratch.write("leaf.pem", fj["certificate_pem"].get<std::string>()));
   EXPECT_EQ(v.status, 0) << v.output;
+}
+
+
+// Issue 4 item 4: device change by share refresh while the old phone (and the
+// PIN) is present. Same key, same certificate; the old token and the old
+// state stop working.
+TEST_F(LifecycleTest, ShareRefreshMovesTheHolderToANewStateUnderTheSameKey) {
+  auto& rng = crypto::SystemRandom::instance();
+  Tenant t = new_tenant("Bank F");
+  Device old_dev = enroll(t.sandbox, "123456");
+  json first = certify(old_dev, "123456", "ses_cert_refresh");
+  std::string cert_pem = first["certificate_pem"];
+  auto holder = parse(biz(t.sandbox, "GET", "/api/v1/holders/" + old_dev.holder_id));
+  auto pub = crypto::Point::from_hex(holder["public_key"].get<std::string>());
+  ASSERT_TRUE(pub.ok());
+  EXPECT_EQ(holder["attempts_left"], 5);
+  auto attempts_left = [&] {
+    return parse(biz(t.sandbox, "GET", "/api/v1/holders/" + old_dev.holder_id))["attempts_left"].get<int>();
+  };
+  auto begin = [&](const Device& d, const std::string& pin, const std::string& refresh_id) {
+    auto started = cosign::DeviceRefresh::start(*d.state, pin, refresh_id, rng);
+    EXPECT_TRUE(started.ok());
+    auto r = dev(d.token, "POST", "/app/v1/key/refreshes",
+                 json{{"refresh_id", refresh_id}, {"request", json::parse(cosign::to_json(started->second))}}.dump());
+    return std::make_pair(std::move(started->first), r);
+  };
+
+  // A wrong PIN: 422 bad_proof, and the attempt counts.
+  {
+    auto [dr, r] = begin(old_dev, "000000", "ref_wrong_pin_1");
+    EXPECT_EQ(r.status, 422) << r.body;
+    EXPECT_EQ(error_code(r), "bad_proof");
+    EXPECT_EQ(attempts_left(), 4);
+  }
+  // A forged confirm (another refresh's proof): 422, nothing changes; the old share still signs.
+  {
+    auto [dr_a, ra] = begin(old_dev, "123456", "ref_forged_a1");
+    ASSERT_EQ(ra.status, 201) << ra.body;
+    EXPECT_EQ(parse(ra)["refresh_id"], "ref_forged_a1");
+    EXPECT_EQ(attempts_left(), 3) << "a refresh counts an attempt";
+    auto resp = cosign::parse_refresh_response(parse(ra)["response"].dump());
+    ASSERT_TRUE(resp.ok());
+    auto fin = dr_a.finish(*resp, "123456", kIters, rng);
+    ASSERT_TRUE(fin.ok());
+    auto [dr_b, rb] = begin(old_dev, "123456", "ref_forged_b1");
+    ASSERT_EQ(rb.status, 201) << rb.body;
+    auto forged = dev(old_dev.token, "POST", "/app/v1/key/refreshes/ref_forged_b1/confirm",
+                      json{{"confirm", json::parse(cosign::to_json(fin->second))}}.dump());
+    EXPECT_EQ(forged.status, 422) << forged.body;
+    EXPECT_EQ(error_code(forged), "bad_proof");
+    EXPECT_EQ(dev(old_dev.token, "POST", "/app/v1/key/refreshes/ref_unknown_1/confirm",
+                  json{{"confirm", json::parse(cosign::to_json(fin->second))}}.dump()).status, 404);
+    EXPECT_EQ(sign(old_dev, create_order(t.sandbox, old_dev.holder_id, "still old"), "123456", "ses_still_old1").status,
+              200);
+    EXPECT_EQ(attempts_left(), 5);
+  }
+  auto taken = begin(old_dev, "123456", "ref_forged_a1");
+  EXPECT_EQ(taken.second.status, 409) << "a refresh_id is never reused: " << taken.second.body;
+  EXPECT_EQ(begin(old_dev, "123456", "short").second.status, 400);
+
+  // The real refresh, to a new PIN.
+  auto [dr, r] = begin(old_dev, "123456", "ref_new_phone1");
+  ASSERT_EQ(r.status, 201) << r.body;
+  auto resp = cosign::parse_refresh_response(parse(r)["response"].dump());
+  ASSERT_TRUE(resp.ok());
+  auto fin = dr.finish(*resp, "654321", kIters, rng);
+  ASSERT_TRUE(fin.ok());
+  std::string confirm_body = json{{"confirm", json::parse(cosign::to_json(fin->second))}}.dump();
+  auto ok = dev(old_dev.token, "POST", "/app/v1/key/refreshes/ref_new_phone1/confirm", confirm_body);
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(ok.header("Cache-Control").value_or(""), "no-store");
+  Device new_dev;
+  new_dev.holder_id = old_dev.holder_id;
+  new_dev.token = parse(ok)["device_token"];
+  new_dev.state.emplace(std::move(fin->first));
+  EXPECT_EQ(attempts_left(), 5);
+  auto again = dev(new_dev.token, "POST", "/app/v1/key/refreshes/ref_new_phone1/confirm", confirm_body);
+  EXPECT_EQ(again.status, 409) << again.body;
+  EXPECT_NE(again.body.find("already confirmed"), std::string::npos) << again.body;
+
+  // The old device token is revoked.
+  EXPECT_EQ(dev(old_dev.token, "GET", "/app/v1/orders").status, 401);
+
+  // The new state and token sign under the same public key; the certificate still fits.
+  const std::string msg = "signed from the new phone";
+  std::string order_id = create_order(t.sandbox, new_dev.holder_id, msg);
+  auto signed_fin = sign(new_dev, order_id, "654321", "ses_new_phone1");
+  ASSERT_EQ(signed_fin.status, 200) << signed_fin.body;
+  json oj = parse(biz(t.sandbox, "GET", "/api/v1/orders/" + order_id));
+  auto sig = from_hex(oj["items"][0]["signature"].get<std::string>());
+  ASSERT_TRUE(sig.ok());
+  EXPECT_TRUE(crypto::evp_sm2_verify(*pub, as_bytes(msg), *sig).ok());
+  EXPECT_EQ(parse(biz(t.sandbox, "GET", "/api/v1/holders/" + new_dev.holder_id))["public_key"], holder["public_key"]);
+  auto mine = dev(new_dev.token, "GET", "/app/v1/certificate");
+  ASSERT_EQ(mine.status, 200) << mine.body;
+  EXPECT_EQ(parse(mine)["certificate_pem"], cert_pem);
+  auto cert = pki::Certificate::parse(cert_pem);
+  ASSERT_TRUE(cert.ok());
+  auto cert_pub = cert->public_key();
+  ASSERT_TRUE(cert_pub.ok());
+  EXPECT_EQ(cert_pub->to_hex(), pub->to_hex());
+  EXPECT_TRUE(crypto::evp_sm2_verify(*cert_pub, as_bytes(msg), *sig).ok());
+  auto chain = parse_pem_chain(first["chain_pem"].get<std::string>());
+  ASSERT_EQ(chain.size(), 2u);
+  EXPECT_TRUE(pki::verify_chain(*cert, {chain[0]}, {chain[1]}).ok());
+  auto certs = parse(biz(t.sandbox, "GET", "/api/v1/holders/" + new_dev.holder_id + "/certificates"));
+  ASSERT_EQ(certs["certificates"].size(), 1u);
+  EXPECT_EQ(certs["certificates"][0]["status"], "good");
+
+  // The old state with the new share yields an invalid signature.
+  old_dev.token = new_dev.token;
+  auto stale = sign(old_dev, create_order(t.sandbox, old_dev.holder_id, "old state"), "123456", "ses_old_state1");
+  EXPECT_EQ(stale.status, 422) << stale.body;
+  EXPECT_EQ(error_code(stale), "signature_invalid");
+  EXPECT_EQ(attempts_left(), 4);
+
+  // Wrong PINs lock the holder; a locked holder's refresh is refused (423) and counts nothing.
+  for (int i = 0; i < 4; ++i) {
+    auto [bad, br] = begin(new_dev, "111111", "ref_lockout_" + std::to_string(i));
+    EXPECT_EQ(br.status, 422) << i << ": " << br.body;
+  }
+  EXPECT_EQ(attempts_left(), 0);
+  auto locked = begin(new_dev, "654321", "ref_when_locked");
+  EXPECT_EQ(locked.second.status, 423) << locked.second.body;
+  EXPECT_EQ(error_code(locked.second), "locked");
 }
 
 }  // namespace

@@ -109,6 +109,25 @@ struct DeviceToken {
   std::optional<UnixSeconds> revoked_at;
 };
 
+// A share refresh (docs/protocol.md §7), keyed by (tenant_id, refresh_id).
+// open: the service answered the request and keeps the pending share d2' and
+// rho (both sealed by core); confirmed: d2' replaced the key's share;
+// abandoned: the request's proof failed (a wrong PIN), stored only to count
+// the attempt and burn the refresh_id, with empty sealed values.
+enum class RefreshState { kOpen, kConfirmed, kAbandoned };
+
+struct ShareRefresh {
+  std::string tenant_id;
+  std::string refresh_id;          // chosen by the device, never reused in the tenant
+  std::string key_id;              // the holder's active key whose share is replaced
+  std::string holder_id;
+  Bytes sealed_rho;                // rho, encrypted by core ("refresh_rho:<tenant>:<refresh_id>")
+  Bytes pending_share_ciphertext;  // d2', encrypted by core under the key's own context
+  RefreshState state = RefreshState::kOpen;
+  UnixSeconds created_at = 0;
+  std::optional<UnixSeconds> confirmed_at;
+};
+
 // Everything a successful redemption of an activation code writes
 // (Store::complete_activation). key.tenant_id / token.tenant_id must be
 // tenant_id, and key.holder_id / token.holder_id the code's holder.

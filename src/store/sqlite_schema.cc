@@ -253,7 +253,25 @@ ALTER TABLE sign_orders ADD COLUMN cms_oid_style TEXT NOT NULL DEFAULT ''
   CHECK (cms_oid_style IN ('', 'pkcs7', 'gmt'));
 )sql";
 
-constexpr std::array<Migration, 5> kMigrations = {{{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5}}};
+// Share refresh (issue 4 item 4, docs/protocol.md §7).
+constexpr std::string_view kV6 = R"sql(
+CREATE TABLE share_refreshes (
+  tenant_id TEXT NOT NULL,
+  refresh_id TEXT NOT NULL,
+  key_id TEXT NOT NULL,
+  holder_id TEXT NOT NULL,
+  sealed_rho BLOB NOT NULL,
+  pending_share_ciphertext BLOB NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('open', 'confirmed', 'abandoned')),
+  created_at INTEGER NOT NULL,
+  confirmed_at INTEGER,
+  PRIMARY KEY (tenant_id, refresh_id),
+  FOREIGN KEY (tenant_id, holder_id) REFERENCES holders (tenant_id, holder_id),
+  FOREIGN KEY (tenant_id, key_id) REFERENCES holder_keys (tenant_id, key_id)
+);
+)sql";
+
+constexpr std::array<Migration, 6> kMigrations = {{{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5}, {6, kV6}}};
 
 }  // namespace
 

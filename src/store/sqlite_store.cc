@@ -276,6 +276,35 @@ Result<SignSession> read_session(const Statement& st) {
   return s;
 }
 
+constexpr std::string_view kRefreshCols =
+    "tenant_id, refresh_id, key_id, holder_id, sealed_rho, pending_share_ciphertext, state, created_at, "
+    "confirmed_at";
+std::string_view refresh_state_text(RefreshState s) {
+  switch (s) {
+    case RefreshState::kOpen: return "open";
+    case RefreshState::kConfirmed: return "confirmed";
+    case RefreshState::kAbandoned: return "abandoned";
+  }
+  return "open";
+}
+Result<ShareRefresh> read_refresh(const Statement& st) {
+  ShareRefresh r;
+  r.tenant_id = st.column_text(0);
+  r.refresh_id = st.column_text(1);
+  r.key_id = st.column_text(2);
+  r.holder_id = st.column_text(3);
+  r.sealed_rho = st.column_blob(4);
+  r.pending_share_ciphertext = st.column_blob(5);
+  std::string state = st.column_text(6);
+  if (state == "open") r.state = RefreshState::kOpen;
+  else if (state == "confirmed") r.state = RefreshState::kConfirmed;
+  else if (state == "abandoned") r.state = RefreshState::kAbandoned;
+  else return corrupt("unknown share refresh state");
+  r.created_at = st.column_int(7);
+  r.confirmed_at = st.column_optional_int(8);
+  return r;
+}
+
 constexpr std::string_view kCallbackCols =
     "tenant_id, job_id, order_id, url, payload, attempts, next_attempt_at, delivered_at, last_error, "
     "lease_owner, lease_until, created_at";
@@ -1071,6 +1100,98 @@ class SqliteStore final : public Store {
       ins.bind(1, s.tenant_id).bind(2, s.session_id).bind(3, s.order_id).bind(4, s.holder_id)
           .bind(5, join_r_values(s.r_values)).bind(6, now);
       return ins.run();
+    });
+  }
+
+  // --- share refresh ---
+
+  Status begin_share_refresh(const ShareRefresh& r, int max_attempts, UnixSeconds now) override {
+    if (r.tenant_id.empty() || r.refresh_id.empty() || r.key_id.empty() || r.holder_id.empty())
+      return invalid("share refresh ids are empty");
+    if (max_attempts < 1) return invalid("max_attempts must be at least 1");
+    if (r.state == RefreshState::kConfirmed) return invalid("a share refresh starts open or abandoned");
+    if (r.state == RefreshState::kOpen && (r.sealed_rho.empty() || r.pending_share_ciphertext.empty()))
+      return invalid("an open share refresh needs its sealed values");
+    return write([&](Connection& c) -> Status {
+      DUET_ASSIGN_OR_RETURN(Holder holder, load_holder(c, r.tenant_id, r.holder_id));
+      if (holder.status == HolderStatus::kLocked)
+        return store_error(StoreError::kConflict, ErrorCode::kLocked, "holder is locked");
+      DUET_ASSIGN_OR_RETURN(Statement key, Statement::prepare(c,
+          "SELECT revoked_at FROM holder_keys WHERE tenant_id = ?1 AND key_id = ?2 AND holder_id = ?3"));
+      key.bind(1, r.tenant_id).bind(2, r.key_id).bind(3, r.holder_id);
+      DUET_ASSIGN_OR_RETURN(bool found, key.step());
+      if (!found) return not_found("holder key");
+      if (!key.column_is_null(0)) return conflict("holder key is revoked");
+
+      DUET_ASSIGN_OR_RETURN(Statement count, Statement::prepare(c,
+          "UPDATE holders SET failed_attempts = failed_attempts + 1, "
+          "status = CASE WHEN failed_attempts + 1 >= ?3 THEN 'locked' ELSE status END "
+          "WHERE tenant_id = ?1 AND holder_id = ?2 AND status = 'active'"));
+      count.bind(1, r.tenant_id).bind(2, r.holder_id).bind(3, max_attempts);
+      DUET_ASSIGN_OR_RETURN(int counted, run_changes(c, count));
+      if (counted != 1) return store_error(StoreError::kConflict, ErrorCode::kLocked, "holder is locked");
+
+      DUET_ASSIGN_OR_RETURN(Statement ins, Statement::prepare(c,
+          "INSERT INTO share_refreshes (tenant_id, refresh_id, key_id, holder_id, sealed_rho, "
+          "pending_share_ciphertext, state, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+      ins.bind(1, r.tenant_id).bind(2, r.refresh_id).bind(3, r.key_id).bind(4, r.holder_id)
+          .bind(5, r.sealed_rho).bind(6, r.pending_share_ciphertext).bind(7, refresh_state_text(r.state))
+          .bind(8, now);
+      return ins.run();
+    });
+  }
+
+  Status confirm_share_refresh(std::string_view tenant_id, std::string_view refresh_id, const DeviceToken& t,
+                               UnixSeconds now) override {
+    if (tenant_id.empty() || refresh_id.empty()) return invalid("share refresh ids are empty");
+    if (t.token_hash.empty() || t.tenant_id != tenant_id) return invalid("device token is incomplete");
+    return write([&](Connection& c) -> Status {
+      DUET_ASSIGN_OR_RETURN(Statement sel, Statement::prepare(c,
+          select_from(kRefreshCols, "share_refreshes", "tenant_id = ?1 AND refresh_id = ?2")));
+      sel.bind(1, tenant_id).bind(2, refresh_id);
+      DUET_ASSIGN_OR_RETURN(ShareRefresh r, query_one<ShareRefresh>(sel, read_refresh, "share refresh"));
+      if (r.state == RefreshState::kConfirmed) return conflict("share refresh already confirmed");
+      if (r.state != RefreshState::kOpen) return conflict("share refresh is not open");
+      if (t.holder_id != r.holder_id) return invalid("device token must name the refresh's holder");
+
+      DUET_ASSIGN_OR_RETURN(Statement done, Statement::prepare(c,
+          "UPDATE share_refreshes SET state = 'confirmed', confirmed_at = ?3 "
+          "WHERE tenant_id = ?1 AND refresh_id = ?2 AND state = 'open'"));
+      done.bind(1, tenant_id).bind(2, refresh_id).bind(3, now);
+      DUET_ASSIGN_OR_RETURN(int n, run_changes(c, done));
+      if (n != 1) return conflict("share refresh is not open");
+
+      DUET_ASSIGN_OR_RETURN(Statement key, Statement::prepare(c,
+          "UPDATE holder_keys SET service_share_ciphertext = ?4 "
+          "WHERE tenant_id = ?1 AND key_id = ?2 AND holder_id = ?3 AND revoked_at IS NULL"));
+      key.bind(1, tenant_id).bind(2, r.key_id).bind(3, r.holder_id).bind(4, r.pending_share_ciphertext);
+      DUET_ASSIGN_OR_RETURN(n, run_changes(c, key));
+      if (n != 1) return conflict("holder key is revoked");
+
+      DUET_ASSIGN_OR_RETURN(Statement tokens, Statement::prepare(c,
+          "UPDATE device_tokens SET revoked_at = ?3 WHERE tenant_id = ?1 AND holder_id = ?2 AND revoked_at IS NULL"));
+      tokens.bind(1, tenant_id).bind(2, r.holder_id).bind(3, now);
+      DUET_TRY_STATUS(tokens.run());
+      DUET_ASSIGN_OR_RETURN(Statement token, Statement::prepare(c,
+          "INSERT INTO device_tokens (tenant_id, token_hash, holder_id, created_at) VALUES (?1, ?2, ?3, ?4)"));
+      token.bind(1, tenant_id).bind(2, t.token_hash).bind(3, r.holder_id).bind(4, t.created_at);
+      DUET_TRY_STATUS(token.run());
+
+      DUET_ASSIGN_OR_RETURN(Statement holder, Statement::prepare(c,
+          "UPDATE holders SET failed_attempts = 0 WHERE tenant_id = ?1 AND holder_id = ?2"));
+      holder.bind(1, tenant_id).bind(2, r.holder_id);
+      DUET_ASSIGN_OR_RETURN(n, run_changes(c, holder));
+      if (n != 1) return corrupt("share refresh's holder missing");
+      return Status::Ok();
+    });
+  }
+
+  Result<ShareRefresh> get_share_refresh(std::string_view tenant_id, std::string_view refresh_id) override {
+    return read_single<ShareRefresh>([&](Connection& c) -> Result<ShareRefresh> {
+      DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+          select_from(kRefreshCols, "share_refreshes", "tenant_id = ?1 AND refresh_id = ?2")));
+      st.bind(1, tenant_id).bind(2, refresh_id);
+      return query_one<ShareRefresh>(st, read_refresh, "share refresh");
     });
   }
 

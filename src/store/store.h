@@ -139,6 +139,27 @@ class Store {
   virtual Status revoke_device_token(std::string_view tenant_id, ByteView token_hash,
                                      UnixSeconds now) = 0;
 
+  // --- share refresh (docs/protocol.md §7) ----------------------------------
+  // One transaction: the holder must be active (else ErrorCode::kLocked with
+  // kind kConflict, nothing counted), the key unrevoked and the holder's
+  // (kNotFound / kConflict). Counts one attempt (failed_attempts += 1, locked
+  // when it reaches max_attempts, as start_sign_session) and stores the
+  // refresh as given: kOpen (sealed values required) or kAbandoned (the
+  // request's proof failed: only the attempt counts; sealed values empty).
+  // kDuplicate if the refresh_id is taken in the tenant (nothing counted).
+  virtual Status begin_share_refresh(const ShareRefresh& refresh, int max_attempts, UnixSeconds now) = 0;
+  // One transaction: the refresh open -> confirmed; the key's
+  // service_share_ciphertext replaced by the pending one (same key_id, public
+  // key and certificates); every unrevoked device token of the holder revoked
+  // and new_token inserted; the holder's failed_attempts reset to 0 (status
+  // unchanged). kNotFound (unknown refresh); kConflict with the message
+  // "share refresh already confirmed" if it was confirmed before (core answers
+  // that idempotently), another kConflict if abandoned or the key was revoked
+  // meanwhile.
+  virtual Status confirm_share_refresh(std::string_view tenant_id, std::string_view refresh_id,
+                                       const DeviceToken& new_token, UnixSeconds now) = 0;
+  virtual Result<ShareRefresh> get_share_refresh(std::string_view tenant_id, std::string_view refresh_id) = 0;
+
   // --- sign orders and sessions ---------------------------------------------
   // Creates the order with its items. With a non-empty idempotency_key, a
   // second create for the same (tenant, app, key) returns the existing order

@@ -551,6 +551,114 @@ TEST_P(StoreContractTest, SessionStartCountsAttemptsAndLocksAtTheLimit) {
   EXPECT_TRUE(store_->start_sign_session(session_for(create(order_for(w))), 3, kNow).ok());
 }
 
+// --- share refresh (docs/protocol.md §7) ---------------------------------------------
+
+TEST_P(StoreContractTest, ShareRefreshCountsAnAttemptAndConfirmReplacesTheShareInPlace) {
+  World w = make_world("t");
+  HolderKeyShare key = add_key(w);
+  DeviceToken old_token;
+  old_token.tenant_id = w.tenant_id;
+  old_token.token_hash = Bytes{0xd0, 0x01};
+  old_token.holder_id = w.holder_id;
+  old_token.created_at = kNow;
+  ASSERT_TRUE(store_->create_device_token(old_token).ok());
+
+  ShareRefresh r;
+  r.tenant_id = w.tenant_id;
+  r.refresh_id = "ref_contract_1";
+  r.key_id = key.key_id;
+  r.holder_id = w.holder_id;
+  r.sealed_rho = Bytes{0x01, 0x02};
+  r.pending_share_ciphertext = Bytes{0x77, 0x88};
+  ASSERT_TRUE(store_->begin_share_refresh(r, 5, kNow).ok());
+  EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 1) << "a refresh counts an attempt";
+  EXPECT_EQ(kind(store_->begin_share_refresh(r, 5, kNow)), StoreError::kDuplicate);
+  EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 1) << "a refused begin counts nothing";
+  auto got = store_->get_share_refresh(w.tenant_id, r.refresh_id);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->state, RefreshState::kOpen);
+  EXPECT_EQ(got->key_id, key.key_id);
+  EXPECT_EQ(got->sealed_rho, r.sealed_rho);
+  EXPECT_EQ(got->pending_share_ciphertext, r.pending_share_ciphertext);
+  EXPECT_EQ(got->created_at, kNow);
+  EXPECT_FALSE(got->confirmed_at.has_value());
+  EXPECT_EQ(store_->get_active_holder_key(w.tenant_id, w.holder_id)->service_share_ciphertext,
+            key.service_share_ciphertext) << "the old share stays until the confirm";
+  EXPECT_EQ(kind(store_->get_share_refresh("other", r.refresh_id)), StoreError::kNotFound);
+
+  DeviceToken new_token = old_token;
+  new_token.token_hash = Bytes{0xd0, 0x02};
+  new_token.created_at = kNow + 1;
+  ASSERT_TRUE(store_->confirm_share_refresh(w.tenant_id, r.refresh_id, new_token, kNow + 1).ok());
+  auto active = store_->get_active_holder_key(w.tenant_id, w.holder_id);
+  ASSERT_TRUE(active.ok());
+  EXPECT_EQ(active->key_id, key.key_id) << "same key, share replaced in place";
+  EXPECT_EQ(active->public_key_hex, key.public_key_hex);
+  EXPECT_EQ(active->service_share_ciphertext, r.pending_share_ciphertext);
+  EXPECT_EQ(kind(store_->find_device_token(old_token.token_hash)), StoreError::kNotFound);
+  EXPECT_TRUE(store_->find_device_token(new_token.token_hash).ok());
+  EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 0);
+  got = store_->get_share_refresh(w.tenant_id, r.refresh_id);
+  EXPECT_EQ(got->state, RefreshState::kConfirmed);
+  EXPECT_EQ(got->confirmed_at, kNow + 1);
+
+  DeviceToken third = old_token;
+  third.token_hash = Bytes{0xd0, 0x03};
+  Status again = store_->confirm_share_refresh(w.tenant_id, r.refresh_id, third, kNow + 2);
+  EXPECT_EQ(kind(again), StoreError::kConflict);
+  EXPECT_NE(again.error().message.find("share refresh already confirmed"), std::string::npos) << again.error().message;
+  EXPECT_EQ(kind(store_->find_device_token(third.token_hash)), StoreError::kNotFound) << "nothing written";
+  EXPECT_TRUE(store_->find_device_token(new_token.token_hash).ok());
+  EXPECT_EQ(kind(store_->confirm_share_refresh(w.tenant_id, "ref_unknown_1", third, kNow)), StoreError::kNotFound);
+}
+
+TEST_P(StoreContractTest, ShareRefreshAbandonedLockedAndForeignKeys) {
+  World w = make_world("t");
+  HolderKeyShare key = add_key(w);
+  World other = make_world("t2");
+  ShareRefresh bad;
+  bad.tenant_id = w.tenant_id;
+  bad.key_id = key.key_id;
+  bad.holder_id = w.holder_id;
+  bad.state = RefreshState::kAbandoned;  // a wrong PIN: only the attempt counts
+  for (int i = 1; i <= 3; ++i) {
+    bad.refresh_id = "ref_bad_" + std::to_string(i);
+    ASSERT_TRUE(store_->begin_share_refresh(bad, 3, kNow).ok()) << i;
+    EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, i);
+  }
+  EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->status, HolderStatus::kLocked);
+  DeviceToken t;
+  t.tenant_id = w.tenant_id;
+  t.token_hash = Bytes{0xd1, 0x01};
+  t.holder_id = w.holder_id;
+  Status abandoned = store_->confirm_share_refresh(w.tenant_id, "ref_bad_1", t, kNow);
+  EXPECT_EQ(kind(abandoned), StoreError::kConflict);
+  EXPECT_EQ(abandoned.error().message.find("already confirmed"), std::string::npos);
+
+  ShareRefresh r = bad;
+  r.refresh_id = "ref_locked_1";
+  r.state = RefreshState::kOpen;
+  r.sealed_rho = Bytes{1};
+  r.pending_share_ciphertext = Bytes{2};
+  Status locked = store_->begin_share_refresh(r, 3, kNow);
+  EXPECT_EQ(locked.code(), ErrorCode::kLocked);
+  EXPECT_EQ(kind(locked), StoreError::kConflict);
+  EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 3);
+  EXPECT_EQ(kind(store_->get_share_refresh(w.tenant_id, r.refresh_id)), StoreError::kNotFound);
+
+  ASSERT_TRUE(store_->unlock_holder(w.tenant_id, w.holder_id).ok());
+  ShareRefresh foreign = r;
+  foreign.holder_id = other.holder_id;
+  foreign.tenant_id = other.tenant_id;
+  EXPECT_EQ(kind(store_->begin_share_refresh(foreign, 3, kNow)), StoreError::kNotFound) << "another tenant's key";
+  r.sealed_rho.clear();
+  EXPECT_EQ(store_->begin_share_refresh(r, 3, kNow).code(), ErrorCode::kInvalidArgument);
+  r.sealed_rho = Bytes{1};
+  ASSERT_TRUE(store_->revoke_holder_key(w.tenant_id, key.key_id, kNow).ok());
+  EXPECT_EQ(kind(store_->begin_share_refresh(r, 3, kNow)), StoreError::kConflict) << "revoked key";
+  EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 0);
+}
+
 TEST_P(StoreContractTest, FinishOrderSignsResetsAttemptsAndEnqueuesCallback) {
   World w = make_world("t");
   SignOrder o = create(order_for(w, 2));
