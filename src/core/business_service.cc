@@ -202,6 +202,30 @@ Result<IssuedActivationCode> BusinessService::create_activation_code(const AppCo
   if (app.sms_otp_required && deps_.sms == nullptr) {
     return make_error(ErrorCode::kUnavailable, "no SMS sender is configured");
   }
+  // Re-key (a forgotten PIN, a lost phone): the holder already has a key, so the
+  // identity is checked again before a new enrollment can start.
+  auto existing_key = deps_.store.get_active_holder_key(ctx.tenant_id, h.holder_id);
+  if (!existing_key.ok() && existing_key.code() != ErrorCode::kNotFound) return Unexpected{existing_key.error()};
+  if (existing_key.ok() && app.identity_mode == "identity_source") {
+    if (deps_.identity_source == nullptr) return make_error(ErrorCode::kUnavailable, "no identity source is configured");
+    std::string base = "holder:" + h.tenant_id + ":" + h.holder_id + ":";
+    DUET_ASSIGN_OR_RETURN(SecretBytes name, deps_.protector.open(base + "name", h.name_ciphertext));
+    DUET_ASSIGN_OR_RETURN(SecretBytes id_full, deps_.protector.open(base + "id_number", h.id_number_ciphertext));
+    DUET_ASSIGN_OR_RETURN(SecretBytes phone, deps_.protector.open(base + "phone", h.phone_ciphertext));
+    std::string idn = to_string(id_full);
+    auto colon = idn.find(':');
+    IdentityClaim claim{to_string(name), colon == std::string::npos ? "" : idn.substr(0, colon),
+                        colon == std::string::npos ? idn : idn.substr(colon + 1), to_string(phone)};
+    secure_wipe(idn.data(), idn.size());
+    auto verdict = deps_.identity_source->verify(claim);
+    secure_wipe(claim.name.data(), claim.name.size());
+    secure_wipe(claim.id_number.data(), claim.id_number.size());
+    secure_wipe(claim.phone.data(), claim.phone.size());
+    if (!verdict.ok()) return make_error(ErrorCode::kUnavailable, "the identity source is unavailable");
+    if (!verdict->match) {
+      return make_error(ErrorCode::kIdentityRejected, "the identity source no longer confirms this identity");
+    }
+  }
   // 12 characters of a 30-letter alphabet: ~59 bits, typed as XXXX-XXXX-XXXX.
   std::string code;
   Bytes rnd(12);

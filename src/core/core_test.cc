@@ -89,8 +89,9 @@ class CoreTest : public ::testing::Test {
     std::string token;
     cosign::DeviceState state;
   };
-  Device enroll(const AppContext& app, const std::string& pin, const std::string& id_number = "110101199003071234") {
-    auto h = business->create_holder(app, NewHolder{"张三", "resident_id", id_number, "13812345678", "attested"});
+  Device enroll(const AppContext& app, const std::string& pin, const std::string& id_number = "110101199003071234",
+                const std::string& mode = "attested") {
+    auto h = business->create_holder(app, NewHolder{"张三", "resident_id", id_number, "13812345678", mode});
     EXPECT_TRUE(h.ok()) << h.error().to_string();
     auto code = business->create_activation_code(app, h->holder_id);
     EXPECT_TRUE(code.ok());
@@ -552,6 +553,48 @@ TEST(RevocationReasons, NamesAndNumbers) {
   EXPECT_EQ(revocation_reason_from_name("-1"), std::nullopt);
   EXPECT_EQ(revocation_reason_from_name("nonsense"), std::nullopt);
   EXPECT_EQ(revocation_reason_name(9), "privilegeWithdrawn");
+}
+
+}  // namespace
+}  // namespace duet::core
+
+namespace duet::core {
+namespace {
+
+// The identity data source is outside the project: a local stand-in that
+// answers from a switch and counts what it was asked.
+class SwitchIdentitySource final : public IdentitySource {
+ public:
+  Result<IdentityVerdict> verify(const IdentityClaim& claim) override {
+    ++calls;
+    last_id_number = claim.id_number;
+    return IdentityVerdict{match, "ref-" + std::to_string(calls), match ? "" : "not found"};
+  }
+  bool match = true;
+  int calls = 0;
+  std::string last_id_number;
+};
+
+// Forgotten PIN: a new activation code for an enrolled holder of an
+// identity-source app asks the source again; a source that no longer confirms
+// the identity stops the re-key before any code exists.
+TEST_F(CoreTest, RekeyChecksTheIdentityAgain) {
+  SwitchIdentitySource source;
+  deps->identity_source = &source;
+  business = std::make_unique<BusinessService>(*deps);
+  auto t = new_tenant("T");
+  ASSERT_TRUE(store_->update_app_settings(t.tenant_id, t.sandbox.app_id, "identity_source", false, "pkcs7").ok());
+  Device d = enroll(t.sandbox, "123456", "110101199003071234", "identity_source");
+  EXPECT_EQ(source.calls, 1);  // at creation
+  // Re-key while the source confirms: a second check, a code is issued.
+  auto again = business->create_activation_code(t.sandbox, d.ctx.holder_id);
+  ASSERT_TRUE(again.ok()) << again.error().to_string();
+  EXPECT_EQ(source.calls, 2);
+  EXPECT_EQ(source.last_id_number, "110101199003071234");
+  // The source no longer confirms: refused, nothing issued.
+  source.match = false;
+  EXPECT_EQ(business->create_activation_code(t.sandbox, d.ctx.holder_id).code(), ErrorCode::kIdentityRejected);
+  EXPECT_EQ(source.calls, 3);
 }
 
 }  // namespace
