@@ -127,25 +127,6 @@ void require_loopback(const std::string& url) {
 
 // ---- a spawned duetd -----------------------------------------------------------
 
-class TempDir {
- public:
-  explicit TempDir(const std::string& prefix) {
-    std::string tmpl = (fs::temp_directory_path() / (prefix + "XXXXXX")).string();
-    if (!::mkdtemp(tmpl.data())) fail("mkdtemp: cannot create a temporary directory");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
 std::string parse_port(const std::string& text) {
   std::string t = text;
   while (!t.empty() && (t.back() == '\n' || t.back() == '\r' || t.back() == ' ' || t.back() == '/')) t.pop_back();

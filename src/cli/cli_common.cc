@@ -1,5 +1,9 @@
 #include "cli/cli_common.h"
 
+#include <stdlib.h>
+
+#include <filesystem>
+
 #include <CLI/CLI.hpp>
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -214,6 +218,17 @@ json expect_json(const httpclient::HttpResponse& response, std::initializer_list
   json j = json::parse(response.body, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) fail(std::string(what) + ": the server's answer is not JSON");
   return j;
+}
+
+TempDir::TempDir(const std::string& prefix) {
+  std::string tmpl = (std::filesystem::temp_directory_path() / (prefix + "XXXXXX")).string();
+  if (!::mkdtemp(tmpl.data())) fail("mkdtemp: cannot create a temporary directory");
+  path_ = tmpl;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
 }
 
 }  // namespace duet::cli

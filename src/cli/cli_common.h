@@ -120,4 +120,17 @@ std::string describe_error_response(const httpclient::HttpResponse& response);
 // (fails on a body that is not JSON).
 json expect_json(const httpclient::HttpResponse& response, std::initializer_list<int> ok, std::string_view what);
 
+// A directory made with mkdtemp, removed (recursively) by the destructor.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& prefix);
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
 }  // namespace duet::cli

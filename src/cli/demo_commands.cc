@@ -38,26 +38,6 @@ struct DemoOptions {
   int startup_timeout = 60;
 };
 
-// A directory made with mkdtemp, removed (recursively) by the destructor.
-class TempDir {
- public:
-  explicit TempDir(const std::string& prefix) {
-    std::string tmpl = (fs::temp_directory_path() / (prefix + "XXXXXX")).string();
-    if (!::mkdtemp(tmpl.data())) fail("mkdtemp: cannot create a temporary directory");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
 void step(int n, const std::string& actor, const std::string& what, const std::string& result) {
   std::ostringstream line;
   line << std::setw(2) << n << ". " << std::left << std::setw(10) << (actor + ":") << std::setw(30) << what << result;
