@@ -784,12 +784,7 @@ void add_bench_commands(CLI::App& app) {
   auto* bench = app.add_subcommand(
       "bench", "Load generator: N simulated holders co-signing against a loopback duetd (see docs/performance.md)");
   add_server_options(*bench, o->server, /*server_required=*/false);
-  bench->add_option("--admin-token-file", o->admin_token_file, "Admin token file (with --server)")
-      ->check(CLI::ExistingFile);
-  auto* spawn = bench->add_flag("--spawn", o->spawn, "Start a duetd on a fresh temporary data dir and stop it at the end");
-  spawn->excludes(bench->get_option("--server"));
-  spawn->excludes(bench->get_option("--admin-token-file"));
-  bench->add_option("--duetd", o->duetd, "duetd binary for --spawn (default: next to this duet)");
+  add_spawn_options(*bench, o->admin_token_file, o->spawn, o->duetd);
   bench->add_option("--duetd-pid", o->duetd_pid, "PID of the duetd behind --server, for its CPU time")
       ->check(CLI::PositiveNumber);
   bench->add_option("--holders", o->holders, "Concurrent simulated holders (default 32)")->check(CLI::Range(1, 1024));

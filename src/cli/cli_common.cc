@@ -231,4 +231,12 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
+void add_spawn_options(CLI::App& cmd, std::string& admin_token_file, bool& spawn, std::string& duetd) {
+  cmd.add_option("--admin-token-file", admin_token_file, "Admin token file (with --server)")->check(CLI::ExistingFile);
+  auto* flag = cmd.add_flag("--spawn", spawn, "Start a duetd on a fresh temporary data dir and stop it at the end");
+  flag->excludes(cmd.get_option("--server"));
+  flag->excludes(cmd.get_option("--admin-token-file"));
+  cmd.add_option("--duetd", duetd, "duetd binary for --spawn (default: next to this duet)");
+}
+
 }  // namespace duet::cli

@@ -133,4 +133,9 @@ class TempDir {
   std::string path_;
 };
 
+// The options of a command that talks to a running duetd (--server, from
+// add_server_options) or starts its own: --admin-token-file, --spawn (which
+// excludes both) and --duetd.
+void add_spawn_options(CLI::App& cmd, std::string& admin_token_file, bool& spawn, std::string& duetd);
+
 }  // namespace duet::cli

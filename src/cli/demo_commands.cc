@@ -356,12 +356,7 @@ void add_demo_commands(CLI::App& app) {
   auto* demo = app.add_subcommand(
       "demo", "End to end against duetd: tenant, app, holder, enrollment with certificate, order, co-signature, openssl checks");
   add_server_options(*demo, o->server, /*server_required=*/false);
-  demo->add_option("--admin-token-file", o->admin_token_file, "Admin token file (with --server)")
-      ->check(CLI::ExistingFile);
-  auto* spawn = demo->add_flag("--spawn", o->spawn, "Start a duetd on a fresh temporary data dir and stop it at the end");
-  spawn->excludes(demo->get_option("--server"));
-  spawn->excludes(demo->get_option("--admin-token-file"));
-  demo->add_option("--duetd", o->duetd, "duetd binary for --spawn (default: next to this duet)");
+  add_spawn_options(*demo, o->admin_token_file, o->spawn, o->duetd);
   demo->add_option("--out", o->out_dir, "Leave message, signature.der, public.pem, holder.pem and ca-chain.pem in DIR");
   demo->add_option("--pin", o->pin, "The holder's PIN (default 246810)");
   demo->add_option("--message", o->message_file, "Sign this file instead of a generated message")

@@ -1,5 +1,6 @@
 // Internal helpers shared by the crypto .cc files: RAII deleters for OpenSSL
-// objects, cached algorithm handles, the per-thread BN_CTX. Not for other layers.
+// objects, cached algorithm handles, the per-thread BN_CTX. Not for layers above
+// crypto, except pki's OpenSSL glue (src/pki/ossl.cc), which shares the error drain.
 #pragma once
 
 #include <openssl/bn.h>

@@ -7,19 +7,11 @@
 
 #include <ctime>
 
+#include "crypto/openssl_util.h"
+
 namespace duet::pki::ossl {
 
-std::string errors() {
-  std::string out;
-  unsigned long e;
-  char buf[256];
-  while ((e = ERR_get_error()) != 0) {
-    ERR_error_string_n(e, buf, sizeof buf);
-    if (!out.empty()) out += "; ";
-    out += buf;
-  }
-  return out;
-}
+std::string errors() { return crypto::openssl_errors(); }
 
 void clear_errors() { ERR_clear_error(); }
 
