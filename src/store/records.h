@@ -269,4 +269,26 @@ struct AdminToken {
   std::optional<UnixSeconds> revoked_at;
 };
 
+// --- audit (issue 5 §4) -------------------------------------------------------
+
+// One event of the hash-chained audit log. The caller fills the descriptive
+// fields (no secrets; personal data already masked); the store assigns seq,
+// prev_hash and hash when it appends the event:
+//   hash = SM3(prev_hash || canonical(event))   (see core/audit_chain.h)
+struct AuditEvent {
+  int64_t seq = 0;                 // 1, 2, 3, … in append order; assigned by the store
+  UnixSeconds at = 0;
+  std::string tenant_id;           // "" for service-wide events
+  std::string actor_type;          // "app" | "holder" | "operator" | "system"
+  std::string actor_id;
+  std::string action;              // e.g. "order.create", "retention.purge"
+  std::string target;              // ids only
+  std::string outcome;             // "ok" or an error code name
+  std::string address;             // client IP; "" for system events
+  std::string request_id;
+  std::string details;             // a JSON object as text (masked), or ""
+  Bytes prev_hash;                 // assigned by the store
+  Bytes hash;                      // assigned by the store
+};
+
 }  // namespace duet::store

@@ -271,7 +271,30 @@ CREATE TABLE share_refreshes (
 );
 )sql";
 
-constexpr std::array<Migration, 6> kMigrations = {{{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5}, {6, kV6}}};
+// Issue 5 (service rules). Each version belongs to one area; until an area
+// lands its version is a no-op so the numbering stays fixed.
+// v7: packages, usage records and notices (metering).
+constexpr std::string_view kV7 = R"sql(
+SELECT 1;
+)sql";
+
+// v8: the hash-chained audit log and its signed checkpoints.
+constexpr std::string_view kV8 = R"sql(
+SELECT 1;
+)sql";
+
+// v9: availability minutes, maintenance windows, SLA credits.
+constexpr std::string_view kV9 = R"sql(
+SELECT 1;
+)sql";
+
+// v10: retention, rate-limit windows, personal-data purge bookkeeping.
+constexpr std::string_view kV10 = R"sql(
+SELECT 1;
+)sql";
+
+constexpr std::array<Migration, 10> kMigrations = {{{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5}, {6, kV6},
+                                                     {7, kV7}, {8, kV8}, {9, kV9}, {10, kV10}}};
 
 }  // namespace
 
