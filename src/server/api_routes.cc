@@ -997,6 +997,25 @@ struct ApiRoutes::Impl {
       return resp;
     });
   }
+
+  // --- issue 5 areas: each area's routes live in its own member function
+  // below (thin handlers; JSON and rules in the area's own files). ---
+
+  void metering_routes(http::Router& r) {
+    (void)r;  // packages, usage, notices
+  }
+
+  void audit_routes(http::Router& r) {
+    (void)r;  // audit log, checkpoints, operators
+  }
+
+  void sla_routes(http::Router& r) {
+    (void)r;  // availability, maintenance windows, SLA reports and credits
+  }
+
+  void privacy_routes(http::Router& r) {
+    (void)r;  // retention settings and purges
+  }
 };
 
 ApiRoutes::ApiRoutes(core::CoreDeps deps, std::shared_ptr<http::MetricsRegistry> metrics,
@@ -1013,6 +1032,10 @@ void ApiRoutes::register_routes(http::Router& router) {
   impl_->certificate_business_routes(router);
   impl_->pki_routes(router);
   impl_->verify_routes(router);
+  impl_->metering_routes(router);
+  impl_->audit_routes(router);
+  impl_->sla_routes(router);
+  impl_->privacy_routes(router);
 }
 
 void ApiRoutes::export_core_metrics() { impl_->export_core_metrics(); }

@@ -269,6 +269,27 @@ struct AdminToken {
   std::optional<UnixSeconds> revoked_at;
 };
 
+// --- packages and metering (issue 5 §1) ----------------------------------------
+
+// A service package (服务套餐) bought by a tenant. Per-signature packages count
+// completed signatures, per-user packages count created holders, unlimited
+// ones count nothing. A package serves from starts_at until expires_at
+// (one year for a purchase); at expiry its remaining quantity is void.
+enum class PackageKind { kPerSignature, kPerUser, kUnlimited };
+
+struct Package {
+  std::string tenant_id;
+  std::string package_id;
+  PackageKind kind = PackageKind::kPerSignature;
+  int64_t quantity = 0;            // purchased signatures or users; 0 for unlimited
+  int64_t used = 0;                // counted so far (never above quantity)
+  UnixSeconds starts_at = 0;
+  UnixSeconds expires_at = 0;      // exclusive: the package serves while now < expires_at
+  std::string source = "purchase"; // "purchase" | "sla_credit" (a compensation bonus)
+  std::string note;                // free text (e.g. the SLA month a credit is for)
+  UnixSeconds created_at = 0;
+};
+
 // --- audit (issue 5 §4) -------------------------------------------------------
 
 // One event of the hash-chained audit log. The caller fills the descriptive
