@@ -40,6 +40,8 @@
 #include "crypto/scalar.h"
 #include "crypto/sm2.h"
 #include "crypto/sm2_evp.h"
+#include "crypto/sm2_field.h"
+#include "crypto/openssl_util.h"
 
 namespace {
 
@@ -266,6 +268,52 @@ void point_public_mul_add(benchmark::State& state) {
     const size_t k = i++ % as.size();
     auto p = Point::public_mul_add(as[k], bs[k], q);
     benchmark::DoNotOptimize(p);
+  }
+}
+
+// a·G + b·Q for secret a, b (the service's k2·G + k3·Q1): comb + window, one inversion.
+void point_mul_base_add(benchmark::State& state) {
+  const auto as = random_scalars(64);
+  const auto bs = random_scalars(64);
+  const Point q = must(Point::mul_base(Scalar::random_nonzero(rng())), "mul_base");
+  size_t i = 0;
+  for (auto _ : state) {
+    const size_t k = i++ % as.size();
+    auto p = Point::mul_base_add(as[k], bs[k], q);
+    benchmark::DoNotOptimize(p);
+  }
+}
+
+// OpenSSL 3.0's generic EC_POINT_mul (what Point used before the native code):
+// the constant-time ladder for one term, for comparison with point_mul*.
+void openssl_ec_point_mul(benchmark::State& state) {
+  const auto ks = random_scalars(64);
+  std::vector<crypto::BnPtr> bns;
+  for (const Scalar& k : ks) bns.emplace_back(BN_bin2bn(k.bytes().data(), 32, nullptr));
+  crypto::PointPtr r(EC_POINT_new(crypto::sm2_group()));
+  size_t i = 0;
+  for (auto _ : state) {
+    int ok = EC_POINT_mul(crypto::sm2_group(), r.get(), nullptr, EC_GROUP_get0_generator(crypto::sm2_group()),
+                          bns[i++ % bns.size()].get(), crypto::thread_bn_ctx());
+    benchmark::DoNotOptimize(ok);
+  }
+}
+
+// Native field multiplication and inversion modulo p (Montgomery form).
+void sm2_field_mul(benchmark::State& state) {
+  crypto::sm2::Fe a = crypto::sm2::kR2, b = crypto::sm2::kOne;
+  b.v[0] ^= 0x1234;
+  for (auto _ : state) {
+    crypto::sm2::fe_mul(a, a, b);
+    benchmark::DoNotOptimize(a);
+  }
+}
+
+void sm2_field_inv(benchmark::State& state) {
+  crypto::sm2::Fe a = crypto::sm2::kR2;
+  for (auto _ : state) {
+    crypto::sm2::fe_inv(a, a);
+    benchmark::DoNotOptimize(a);
   }
 }
 
@@ -555,6 +603,10 @@ void register_all() {
   add("point_mul", point_mul);
   // Building blocks.
   add("point_public_mul_add", point_public_mul_add);
+  add("point_mul_base_add", point_mul_base_add);
+  add("openssl_ec_point_mul", openssl_ec_point_mul);
+  add("sm2_field_mul", sm2_field_mul, benchmark::kNanosecond);
+  add("sm2_field_inv", sm2_field_inv);
   add("point_from_sec1", point_from_sec1);
   add("scalar_inverse", scalar_inverse);
   add("scalar_mul", scalar_mul);
@@ -641,8 +693,16 @@ void print_summary(const SummaryReporter& rep) {
   line("openssl_sm2_verify_raw_digest (EVP_PKEY_verify)", raw_verify);
   line("openssl_sm2_sign_evp", get("openssl_sm2_sign_evp"));
   line("openssl_sm2_sign_raw_digest", get("openssl_sm2_sign_raw_digest"));
-  line("point_mul_base (constant-time ladder)", get("point_mul_base"));
-  line("point_mul (constant-time ladder)", get("point_mul"));
+  line("openssl_ec_point_mul (generic constant-time ladder)", get("openssl_ec_point_mul"));
+  std::printf("native SM2 arithmetic:\n");
+  if (const auto fm = get("sm2_field_mul")) {
+    std::printf("  %-50s %10.1f ns\n", "sm2_field_mul (Montgomery, 4x64)", *fm * 1e9);
+  }
+  line("sm2_field_inv (Fermat)", get("sm2_field_inv"));
+  line("point_mul_base (constant-time comb)", get("point_mul_base"));
+  line("point_mul (constant-time 4-bit window)", get("point_mul"));
+  line("point_mul_base_add (constant-time, k2.G + k3.Q1)", get("point_mul_base_add"));
+  line("point_public_mul_add (wNAF, variable time)", get("point_public_mul_add"));
   std::printf("service:\n");
   line("service_sign_respond", respond);
   line("service_sign_finish", finish);

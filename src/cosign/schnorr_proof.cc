@@ -38,7 +38,8 @@ Result<SchnorrProof> prove(std::string_view domain, const Point& base, const Sca
   append(x_point.to_sec1());
   append(context);
   Scalar t = hedged_nonce(x, "schnorr-t", transcript, rng);
-  DUET_ASSIGN_OR_RETURN(Point t_point, base.mul(t));
+  // Constant time either way; the fixed-base comb is ≈ 4× faster for G.
+  DUET_ASSIGN_OR_RETURN(Point t_point, base == Point::generator() ? Point::mul_base(t) : base.mul(t));
   Scalar c = proof_challenge(domain, base, x_point, t_point, context);
   return SchnorrProof{t_point, t + c * x};
 }
@@ -48,8 +49,10 @@ Status verify(std::string_view domain, const Point& base, const Point& x_point, 
   Scalar c = proof_challenge(domain, base, x_point, proof.t, context);
   // z·B − c·X must equal T. All values are public: variable time is fine.
   if (base == Point::generator()) {
-    auto lhs = Point::public_mul_add(proof.z, c.negate(), x_point);
-    if (!lhs.ok() || !(*lhs == proof.t)) return make_error(ErrorCode::kBadProof, std::string(domain) + ": proof does not verify");
+    // Compared projectively (no inversion); infinity equals no point.
+    if (!Point::public_mul_add_equals(proof.z, c.negate(), x_point, proof.t)) {
+      return make_error(ErrorCode::kBadProof, std::string(domain) + ": proof does not verify");
+    }
     return Status::Ok();
   }
   auto zb = base.mul(proof.z);

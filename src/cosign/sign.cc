@@ -67,10 +67,10 @@ Result<std::pair<SignFinish, crypto::Sm2Signature>> DeviceSigner::finish(const S
 
 Result<SignResponse> detail::service_sign_step(const Scalar& d2, const crypto::Digest& e, const Point& q1,
                                                const Scalar& k2, const Scalar& k3) {
-  // Both multiplications take the constant-time ladder (k2, k3 are secret).
-  DUET_ASSIGN_OR_RETURN(Point q2, Point::mul_base(k2));
-  DUET_ASSIGN_OR_RETURN(Point k3q1, q1.mul(k3));
-  auto point = k3q1.add(q2);
+  // k2·G + k3·Q1 in constant time (k2, k3 are secret): fixed-base comb for
+  // k2·G, fixed-window for k3·Q1, one complete addition, one inversion.
+  if (k2.is_zero() || k3.is_zero()) return make_error(ErrorCode::kBadScalar, "multiplication by zero");
+  auto point = Point::mul_base_add(k2, k3, q1);
   if (!point.ok()) return make_error(ErrorCode::kRetry, "k3·Q1 + Q2 is infinity");
   Scalar r = Scalar::reduce(e) + Scalar::reduce(point->x_bytes());
   if (r.is_zero()) return make_error(ErrorCode::kRetry, "r = 0");

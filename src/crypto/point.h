@@ -5,9 +5,12 @@
 // Every constructor and operation that could break the invariant returns a
 // Result and reports kBadPoint instead.
 //
-// Multiplication by a secret scalar uses OpenSSL's constant-time Montgomery
-// ladder (EC_POINT_mul with a single term). Only verification, whose scalars
-// are public, uses the variable-time double multiplication.
+// The arithmetic is native (crypto/sm2_curve.h), tested against OpenSSL.
+// Multiplication by a secret scalar is constant time (fixed-base comb for G,
+// fixed 4-bit window for other bases, masked table scans, infinity and the
+// exceptional additions handled without secret-dependent branches).
+// Only verification, whose scalars are public, uses the variable-time double
+// multiplication. The point is held as affine coordinates (Montgomery form).
 #pragma once
 
 #include <array>
@@ -16,8 +19,7 @@
 
 #include "base/bytes.h"
 #include "crypto/scalar.h"
-
-typedef struct ec_point_st EC_POINT;
+#include "crypto/sm2_curve.h"
 
 namespace duet::crypto {
 
@@ -26,10 +28,8 @@ class Point {
   static constexpr size_t kSize = 65;  // SEC1 uncompressed: 04 ‖ x ‖ y
   using Encoded = std::array<uint8_t, kSize>;
 
-  Point(const Point& other);
-  Point& operator=(const Point& other);
-  Point(Point&&) noexcept;
-  Point& operator=(Point&&) noexcept;
+  Point(const Point& other) = default;
+  Point& operator=(const Point& other) = default;
   ~Point();
 
   static const Point& generator();
@@ -43,29 +43,33 @@ class Point {
   std::array<uint8_t, 32> x_bytes() const;
   std::array<uint8_t, 32> y_bytes() const;
 
-  // k·G and k·this with the constant-time ladder. k = 0 is kBadScalar.
+  // k·G and k·this, constant time. k = 0 is kBadScalar.
   static Result<Point> mul_base(const Scalar& k);
   Result<Point> mul(const Scalar& k) const;
+  // a·G + b·q for SECRET a, b, constant time, one inversion. a = 0 or b = 0 is
+  // kBadScalar; kBadPoint if the sum is the point at infinity.
+  static Result<Point> mul_base_add(const Scalar& a, const Scalar& b, const Point& q);
 
-  // this + other; kBadPoint if the sum is the point at infinity.
+  // this + other (constant time); kBadPoint if the sum is the point at infinity.
   Result<Point> add(const Point& other) const;
   Result<Point> sub(const Point& other) const;
 
   // a·G + b·Q for PUBLIC a, b (variable time); kBadPoint if the result is infinity.
   static Result<Point> public_mul_add(const Scalar& a, const Scalar& b, const Point& q);
+  // a·G + b·Q == expected, for PUBLIC values (variable time, no inversion).
+  static bool public_mul_add_equals(const Scalar& a, const Scalar& b, const Point& q, const Point& expected);
 
   bool operator==(const Point& other) const;
 
-  const EC_POINT* raw() const { return p_; }
+  // The native affine coordinates (Montgomery form), for crypto/ and its tests.
+  const sm2::Affine& affine() const { return a_; }
 
  private:
-  explicit Point(EC_POINT* p) : p_(p) {}
-  // For points from outside (parsing): on the curve and not infinity.
-  static Result<Point> adopt_checked(EC_POINT* p);
+  explicit Point(const sm2::Affine& a) : a_(a) {}
   // For results of group arithmetic on valid points: those stay on the curve,
-  // so only the point at infinity needs refusing (saves a curve check per op).
-  static Result<Point> adopt_computed(EC_POINT* p);
-  EC_POINT* p_ = nullptr;
+  // so only the point at infinity needs refusing (one inversion).
+  static Result<Point> from_computed(const sm2::Jacobian& j);
+  sm2::Affine a_;
 };
 
 }  // namespace duet::crypto

@@ -1,0 +1,450 @@
+#include "crypto/sm2_curve.h"
+
+#include <openssl/crypto.h>
+
+#include <cstring>
+#include <vector>
+
+namespace duet::crypto::sm2 {
+namespace {
+
+constexpr Fe kB = {{0x90d230632bc0dd42ULL, 0x71cf379ae9b537abULL, 0x527981505ea51c3cULL, 0x240fe188ba20e2c8ULL}};
+constexpr Affine kG = {{{0x61328990f418029eULL, 0x3e7981eddca6c050ULL, 0xd6a1ed99ac24c3c3ULL, 0x91167a5ee1c13b05ULL}},
+                       {{0xc1354e593c2d0dddULL, 0xc1f5e5788d3295faULL, 0x8d4cfb066e2a48f8ULL, 0x63cd65d481d735bdULL}}};
+
+inline u64 eq_mask_u64(u64 a, u64 b) {
+  u64 x = a ^ b;
+  return ((x | (0 - x)) >> 63) - 1;
+}
+
+inline void cmov(Jacobian& r, const Jacobian& a, u64 mask) {
+  fe_cmov(r.x, a.x, mask);
+  fe_cmov(r.y, a.y, mask);
+  fe_cmov(r.z, a.z, mask);
+}
+
+// The generic addition (add-1998-cmo-2, 12M + 4S). Correct when a, b are
+// finite and distinct up to sign; h = U2 − U1 and rr = S2 − S1 tell the
+// caller about the exceptional cases (h = 0: same x; rr = 0 too: a == b).
+inline void add_core(Jacobian& out, Fe& h, Fe& rr, const Jacobian& a, const Jacobian& b) {
+  Fe z1z1, z2z2, u1, u2, s1, s2, hh, hhh, v, t;
+  fe_sqr(z1z1, a.z);
+  fe_sqr(z2z2, b.z);
+  fe_mul(u1, a.x, z2z2);
+  fe_mul(u2, b.x, z1z1);
+  fe_mul(s1, a.y, b.z);
+  fe_mul(s1, s1, z2z2);
+  fe_mul(s2, b.y, a.z);
+  fe_mul(s2, s2, z1z1);
+  fe_sub(h, u2, u1);
+  fe_sub(rr, s2, s1);
+  fe_sqr(hh, h);
+  fe_mul(hhh, h, hh);
+  fe_mul(v, u1, hh);
+  Jacobian r;
+  fe_sqr(r.x, rr);
+  fe_sub(r.x, r.x, hhh);
+  fe_sub(r.x, r.x, v);
+  fe_sub(r.x, r.x, v);
+  fe_sub(t, v, r.x);
+  fe_mul(t, rr, t);
+  fe_mul(s1, s1, hhh);
+  fe_sub(r.y, t, s1);
+  fe_mul(r.z, a.z, b.z);
+  fe_mul(r.z, r.z, h);
+  out = r;
+}
+
+// Mixed addition a + (b.x, b.y, 1) (8M + 3S), same contract as add_core.
+inline void add_core_affine(Jacobian& out, Fe& h, Fe& rr, const Jacobian& a, const Affine& b) {
+  Fe z1z1, u2, s2, hh, hhh, v, t, s1hhh;
+  fe_sqr(z1z1, a.z);
+  fe_mul(u2, b.x, z1z1);
+  fe_mul(s2, b.y, a.z);
+  fe_mul(s2, s2, z1z1);
+  fe_sub(h, u2, a.x);
+  fe_sub(rr, s2, a.y);
+  fe_sqr(hh, h);
+  fe_mul(hhh, h, hh);
+  fe_mul(v, a.x, hh);
+  Jacobian r;
+  fe_sqr(r.x, rr);
+  fe_sub(r.x, r.x, hhh);
+  fe_sub(r.x, r.x, v);
+  fe_sub(r.x, r.x, v);
+  fe_sub(t, v, r.x);
+  fe_mul(t, rr, t);
+  fe_mul(s1hhh, a.y, hhh);
+  fe_sub(r.y, t, s1hhh);
+  fe_mul(r.z, a.z, h);
+  out = r;
+}
+
+// Mixed addition for the comb, constant time, infinity on either side handled
+// by masks. b_inf: all-ones when b stands for the point at infinity (its
+// coordinates are then ignored). Precondition: a ≠ ±b when both are finite;
+// mul_base_ct guarantees it (see there), so no doubling is computed.
+void add_affine_ct_distinct(Jacobian& r, const Jacobian& a, const Affine& b, u64 b_inf) {
+  Jacobian g;
+  Fe h, rr;
+  add_core_affine(g, h, rr, a, b);
+  u64 a_inf = fe_is_zero_mask(a.z);
+  Jacobian bj = to_jacobian(b);
+  cmov(g, bj, a_inf & ~b_inf);
+  cmov(g, a, b_inf);
+  r = g;
+}
+
+void add_affine_var(Jacobian& r, const Jacobian& a, const Affine& b) {
+  if (is_infinity(a)) {
+    r = to_jacobian(b);
+    return;
+  }
+  Jacobian g;
+  Fe h, rr;
+  add_core_affine(g, h, rr, a, b);
+  if (fe_is_zero_mask(h)) {
+    if (fe_is_zero_mask(rr)) {
+      dbl(r, a);
+    } else {
+      r = Jacobian{kOne, kOne, kZero};
+    }
+    return;
+  }
+  r = g;
+}
+
+// As add_ct without the doubling case. Precondition: a ≠ b when both are
+// finite (a = −b still gives infinity); mul_ct guarantees it (see there).
+void add_ct_distinct(Jacobian& r, const Jacobian& a, const Jacobian& b) {
+  Jacobian g;
+  Fe h, rr;
+  add_core(g, h, rr, a, b);
+  u64 a_inf = fe_is_zero_mask(a.z);
+  u64 b_inf = fe_is_zero_mask(b.z);
+  cmov(g, b, a_inf);
+  cmov(g, a, b_inf);
+  r = g;
+}
+
+// k mod n for any k < 2^256 (< 2n): one masked subtraction. Constant time.
+constexpr u64 kN[4] = {0x53bbf40939d54123ULL, 0x7203df6b21c6052bULL, 0xffffffffffffffffULL, 0xfffffffeffffffffULL};
+void reduce_mod_n(u64 out[4], const u64 k[4]) {
+  u64 d[4];
+  u128 t = (u128)k[0] - kN[0];
+  d[0] = (u64)t;
+  for (int i = 1; i < 4; ++i) {
+    t = (u128)k[i] - kN[i] - (u64)((t >> 64) & 1);
+    d[i] = (u64)t;
+  }
+  u64 keep = 0 - (u64)((t >> 64) & 1);  // k < n: keep k
+  for (int i = 0; i < 4; ++i) out[i] = (k[i] & keep) | (d[i] & ~keep);
+  OPENSSL_cleanse(d, sizeof(d));
+}
+
+// Converts n finite Jacobian points to affine with a single inversion.
+void batch_to_affine(Affine* out, const Jacobian* in, size_t n) {
+  std::vector<Fe> prefix(n);
+  Fe acc = kOne;
+  for (size_t i = 0; i < n; ++i) {
+    prefix[i] = acc;
+    fe_mul(acc, acc, in[i].z);
+  }
+  Fe inv;
+  fe_inv(inv, acc);  // inverse of the product of all z
+  for (size_t i = n; i-- > 0;) {
+    Fe zinv, z2, z3;
+    fe_mul(zinv, inv, prefix[i]);
+    fe_mul(inv, inv, in[i].z);
+    fe_sqr(z2, zinv);
+    fe_mul(z3, z2, zinv);
+    fe_mul(out[i].x, in[i].x, z2);
+    fe_mul(out[i].y, in[i].y, z3);
+  }
+}
+
+// Fixed-base comb table: kComb[i][j − 1] = j·16^i·G, i < 64, 1 <= j <= 15.
+struct CombTable {
+  Affine t[64][15];
+};
+
+const CombTable& comb_table() {
+  static const CombTable* table = [] {
+    auto* ct = new CombTable;
+    std::vector<Jacobian> jac(64 * 15);
+    Jacobian base = to_jacobian(kG);  // 16^i·G
+    for (int i = 0; i < 64; ++i) {
+      Jacobian* row = &jac[i * 15];
+      row[0] = base;
+      for (int j = 1; j < 15; ++j) add_var(row[j], row[j - 1], base);
+      for (int k = 0; k < 4; ++k) dbl(base, base);
+    }
+    batch_to_affine(&ct->t[0][0], jac.data(), jac.size());
+    return ct;
+  }();
+  return *table;
+}
+
+// Odd multiples of G for the public wNAF: kOddG[i] = (2i + 1)·G, i < 64.
+constexpr int kWindowG = 8;
+constexpr int kWindowQ = 5;
+
+const Affine* odd_g_table() {
+  static const Affine* table = [] {
+    constexpr int n = 1 << (kWindowG - 2);
+    auto* t = new Affine[n];
+    std::vector<Jacobian> jac(n);
+    Jacobian g = to_jacobian(kG), g2;
+    dbl(g2, g);
+    jac[0] = g;
+    for (int i = 1; i < n; ++i) add_var(jac[i], jac[i - 1], g2);
+    batch_to_affine(t, jac.data(), n);
+    return t;
+  }();
+  return table;
+}
+
+// Width-w NAF of a 256-bit value: digits odd in (−2^(w−1), 2^(w−1)) or zero,
+// at most 257 of them. Variable time (public scalars only). Returns the length.
+int wnaf(int digits[258], const u64 k_in[4], int w) {
+  u64 k[5] = {k_in[0], k_in[1], k_in[2], k_in[3], 0};
+  std::memset(digits, 0, 258 * sizeof(int));
+  int len = 0;
+  const int64_t full = int64_t{1} << w, half = int64_t{1} << (w - 1);
+  for (int i = 0; (k[0] | k[1] | k[2] | k[3] | k[4]) != 0; ++i) {
+    if (k[0] & 1) {
+      int64_t d = static_cast<int64_t>(k[0] & static_cast<u64>(full - 1));
+      if (d >= half) d -= full;
+      digits[i] = static_cast<int>(d);
+      // k −= d (k becomes divisible by 2^w).
+      if (d > 0) {
+        u128 c = (u128)k[0] - static_cast<u64>(d);
+        k[0] = (u64)c;
+        for (int j = 1; j < 5 && ((c >> 64) & 1); ++j) {
+          c = (u128)k[j] - 1;
+          k[j] = (u64)c;
+        }
+      } else {
+        u128 c = (u128)k[0] + static_cast<u64>(-d);
+        k[0] = (u64)c;
+        for (int j = 1; j < 5 && (c >> 64); ++j) {
+          c = (u128)k[j] + 1;
+          k[j] = (u64)c;
+        }
+      }
+    }
+    for (int j = 0; j < 4; ++j) k[j] = (k[j] >> 1) | (k[j + 1] << 63);
+    k[4] >>= 1;
+    len = i + 1;
+  }
+  return len;
+}
+
+}  // namespace
+
+const Affine& generator() { return kG; }
+const Fe& curve_b() { return kB; }
+
+bool on_curve(const Affine& a) {
+  Fe lhs, rhs, t;
+  fe_sqr(lhs, a.y);
+  fe_sqr(rhs, a.x);
+  fe_mul(rhs, rhs, a.x);
+  fe_add(t, a.x, a.x);
+  fe_add(t, t, a.x);
+  fe_sub(rhs, rhs, t);
+  fe_add(rhs, rhs, kB);
+  return fe_eq_mask(lhs, rhs) != 0;
+}
+
+bool to_affine(Affine& out, const Jacobian& a) {
+  if (is_infinity(a)) return false;
+  Fe zinv, z2, z3;
+  fe_inv(zinv, a.z);
+  fe_sqr(z2, zinv);
+  fe_mul(z3, z2, zinv);
+  fe_mul(out.x, a.x, z2);
+  fe_mul(out.y, a.y, z3);
+  OPENSSL_cleanse(&zinv, sizeof(zinv));
+  return true;
+}
+
+bool equals_affine(const Jacobian& a, const Affine& b) {
+  if (is_infinity(a)) return false;
+  Fe z2, z3, t;
+  fe_sqr(z2, a.z);
+  fe_mul(z3, z2, a.z);
+  fe_mul(t, b.x, z2);
+  if (!fe_eq_mask(t, a.x)) return false;
+  fe_mul(t, b.y, z3);
+  return fe_eq_mask(t, a.y) != 0;
+}
+
+void dbl(Jacobian& r, const Jacobian& a) {
+  // dbl-2001-b for a = −3 (3M + 5S). With Z = 0 the result has Z = 0.
+  Fe delta, gamma, beta, alpha, t1, t2, beta4;
+  fe_sqr(delta, a.z);
+  fe_sqr(gamma, a.y);
+  fe_mul(beta, a.x, gamma);
+  fe_sub(t1, a.x, delta);
+  fe_add(t2, a.x, delta);
+  fe_mul(alpha, t1, t2);
+  fe_add(t1, alpha, alpha);
+  fe_add(alpha, t1, alpha);
+  Jacobian out;
+  fe_add(t1, a.y, a.z);
+  fe_sqr(t1, t1);
+  fe_sub(t1, t1, gamma);
+  fe_sub(out.z, t1, delta);
+  fe_add(beta4, beta, beta);
+  fe_add(beta4, beta4, beta4);
+  fe_add(t2, beta4, beta4);
+  fe_sqr(out.x, alpha);
+  fe_sub(out.x, out.x, t2);
+  fe_sub(t1, beta4, out.x);
+  fe_mul(t1, alpha, t1);
+  fe_sqr(gamma, gamma);
+  fe_add(gamma, gamma, gamma);
+  fe_add(gamma, gamma, gamma);
+  fe_add(gamma, gamma, gamma);
+  fe_sub(out.y, t1, gamma);
+  r = out;
+}
+
+void add_ct(Jacobian& r, const Jacobian& a, const Jacobian& b) {
+  Jacobian g, d;
+  Fe h, rr;
+  add_core(g, h, rr, a, b);
+  dbl(d, a);
+  u64 a_inf = fe_is_zero_mask(a.z);
+  u64 b_inf = fe_is_zero_mask(b.z);
+  u64 same = fe_is_zero_mask(h) & fe_is_zero_mask(rr) & ~a_inf & ~b_inf;
+  cmov(g, d, same);  // a == b: doubling
+  cmov(g, b, a_inf);
+  cmov(g, a, b_inf);
+  // a == −b: the generic formula already gives Z = H·Z1·Z2 = 0.
+  r = g;
+}
+
+void add_var(Jacobian& r, const Jacobian& a, const Jacobian& b) {
+  if (is_infinity(a)) {
+    r = b;
+    return;
+  }
+  if (is_infinity(b)) {
+    r = a;
+    return;
+  }
+  Jacobian g;
+  Fe h, rr;
+  add_core(g, h, rr, a, b);
+  if (fe_is_zero_mask(h)) {
+    if (fe_is_zero_mask(rr)) {
+      dbl(r, a);
+    } else {
+      r = Jacobian{kOne, kOne, kZero};
+    }
+    return;
+  }
+  r = g;
+}
+
+void neg(Jacobian& r, const Jacobian& a) {
+  r.x = a.x;
+  fe_neg(r.y, a.y);
+  r.z = a.z;
+}
+
+// Why the comb never meets the doubling case: with k reduced below n, before
+// window i the accumulator is m·G, m = k mod 16^i, and the entry is d·16^i·G.
+// Both finite means 0 < m < 16^i <= d·16^i; m ≡ d·16^i would need m = d·16^i
+// (both are below n), and m ≡ −d·16^i would need m + d·16^i = n, but that sum
+// is at most k < n. So a ≠ ±b whenever both are finite.
+void mul_base_ct(Jacobian& r, const u64 k_in[4]) {
+  const CombTable& table = comb_table();
+  u64 k[4];
+  reduce_mod_n(k, k_in);
+  Jacobian acc{kOne, kOne, kZero};
+  Affine e;
+  for (int i = 0; i < 64; ++i) {
+    u64 d = (k[i / 16] >> ((i % 16) * 4)) & 0xf;
+    e.x = kZero;
+    e.y = kZero;
+    for (u64 j = 1; j < 16; ++j) {
+      u64 m = eq_mask_u64(j, d);
+      fe_cmov(e.x, table.t[i][j - 1].x, m);
+      fe_cmov(e.y, table.t[i][j - 1].y, m);
+    }
+    add_affine_ct_distinct(acc, acc, e, eq_mask_u64(d, 0));
+  }
+  r = acc;
+  OPENSSL_cleanse(k, sizeof(k));
+  OPENSSL_cleanse(&acc, sizeof(acc));
+  OPENSSL_cleanse(&e, sizeof(e));
+}
+
+// Why the main loop never meets the doubling case: with k reduced below n,
+// after the doublings of window i the accumulator is 16m·P, m = k >> 4(i+1),
+// and the entry is d·P, d < 16. Both finite means 16m ≢ 0 and d ≠ 0;
+// 16m ≡ d would need 16m = d (both below n), impossible for m > 0; 16m ≡ −d
+// would need 16m + d = n, but 16m + d = k >> 4i <= k < n. (P has order n:
+// the cofactor is 1.) The table itself is built with complete additions.
+void mul_ct(Jacobian& r, const Affine& p, const u64 k_in[4]) {
+  u64 k[4];
+  reduce_mod_n(k, k_in);
+  Jacobian table[16];
+  table[0] = Jacobian{kOne, kOne, kZero};
+  table[1] = to_jacobian(p);
+  for (int j = 2; j < 16; ++j) {
+    if (j % 2 == 0) {
+      dbl(table[j], table[j / 2]);
+    } else {
+      add_ct(table[j], table[j - 1], table[1]);
+    }
+  }
+  Jacobian acc{kOne, kOne, kZero}, e;
+  for (int i = 63; i >= 0; --i) {
+    for (int s = 0; s < 4; ++s) dbl(acc, acc);
+    u64 d = (k[i / 16] >> ((i % 16) * 4)) & 0xf;
+    e = table[0];
+    for (u64 j = 1; j < 16; ++j) cmov(e, table[j], eq_mask_u64(j, d));
+    add_ct_distinct(acc, acc, e);
+  }
+  r = acc;
+  OPENSSL_cleanse(k, sizeof(k));
+  OPENSSL_cleanse(&acc, sizeof(acc));
+  OPENSSL_cleanse(&e, sizeof(e));
+  OPENSSL_cleanse(table, sizeof(table));
+}
+
+void mul_add_public(Jacobian& r, const u64 a[4], const Affine& q, const u64 b[4]) {
+  const Affine* g_odd = odd_g_table();
+  // Odd multiples of Q: q_odd[i] = (2i + 1)·Q.
+  constexpr int nq = 1 << (kWindowQ - 2);
+  Jacobian q_odd[nq], q2;
+  q_odd[0] = to_jacobian(q);
+  dbl(q2, q_odd[0]);
+  for (int i = 1; i < nq; ++i) add_var(q_odd[i], q_odd[i - 1], q2);
+
+  int na[258], nb[258];
+  int la = wnaf(na, a, kWindowG);
+  int lb = wnaf(nb, b, kWindowQ);
+  int len = la > lb ? la : lb;
+  Jacobian acc{kOne, kOne, kZero};
+  for (int i = len - 1; i >= 0; --i) {
+    if (!is_infinity(acc)) dbl(acc, acc);
+    if (int d = na[i]; d != 0) {
+      Affine e = g_odd[(d > 0 ? d : -d) / 2];
+      if (d < 0) fe_neg(e.y, e.y);
+      add_affine_var(acc, acc, e);
+    }
+    if (int d = nb[i]; d != 0) {
+      Jacobian e = q_odd[(d > 0 ? d : -d) / 2];
+      if (d < 0) fe_neg(e.y, e.y);
+      add_var(acc, acc, e);
+    }
+  }
+  r = acc;
+}
+
+}  // namespace duet::crypto::sm2
