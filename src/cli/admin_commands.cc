@@ -5,8 +5,11 @@
 #include <iostream>
 #include <memory>
 
+#include "cli/backup_commands.h"
 #include "cli/cli_common.h"
 #include "cli/clients.h"
+#include "cli/package_commands.h"
+#include "cli/sla_commands.h"
 
 namespace duet::cli {
 namespace {
@@ -26,7 +29,12 @@ struct AdminOptions {
   std::string cms_oid_style;
 };
 
-AdminClient connect(const AdminOptions& o) { return AdminClient(o.server, read_secret_file(o.token_file)); }
+// The API subcommands need --token-file; the local ones (backup, restore) do not.
+AdminClient connect(const AdminOptions& o) {
+  if (o.server.server.empty()) fail("--server is required for this command");
+  if (o.token_file.empty()) fail("--token-file is required for this command");
+  return AdminClient(o.server, read_secret_file(o.token_file));
+}
 
 // Sends the request and prints the JSON answer; a non-2xx answer fails (exit 3).
 void call_and_print(const AdminOptions& o, const std::string& method, const std::string& path, const json& body,
@@ -44,10 +52,12 @@ void add_admin_commands(CLI::App& app) {
   auto* admin = app.add_subcommand("admin", "Operator Admin API (/admin/v1): tenants and app credentials");
   admin->require_subcommand(1);
   admin->fallthrough();
-  add_server_options(*admin, o->server);
+  add_server_options(*admin, o->server, /*server_required=*/false);
   admin->add_option("--token-file", o->token_file, "File with the admin token (<data_dir>/admin.token)")
-      ->required()
       ->check(CLI::ExistingFile);
+  add_backup_commands(*admin);
+  add_sla_commands(*admin, [o] { return connect(*o); });
+  add_package_commands(*admin, [o] { return connect(*o); });
 
   // ---- tenant ----
   auto* tenant = admin->add_subcommand("tenant", "Tenants");

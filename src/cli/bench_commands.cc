@@ -1,7 +1,7 @@
 // duet bench: see bench_commands.h and docs/performance.md.
 //
 // Shape of one run
-//   setup (not timed)  tenant, sandbox app, N holders, each enrolled by a
+//   setup (not timed)  tenant (production from now, a package), app, N holders, each enrolled by a
 //                      HolderClient (MemoryStateStore, or files with
 //                      --keep-holders; PIN KDF at --kdf-iterations, 1000 by default)
 //   crypto floor       ServiceSigner::respond + ServiceSigner::finish in this
@@ -98,6 +98,13 @@ struct BenchOptions {
   std::string json_file;
   std::string keep_holders;
   int startup_timeout = 60;
+  // Production credentials by default: the tenant active from now, metered,
+  // with a per-signature package of `package` signatures bought first (0:
+  // none). --sandbox uses the sandbox credentials instead (never metered,
+  // and rate-limited by [limits] sandbox_requests_per_second: not for load).
+  bool sandbox = false;
+  int64_t package = 1'000'000;
+  std::string callback_url;  // set on every order when not empty
 };
 
 // ---- loopback only -----------------------------------------------------------
@@ -466,6 +473,7 @@ class Worker {
                    {"title", "bench"},
                    {"output", "der"},
                    {"data_base64", base64_encode(as_bytes(payload))}};
+    if (!o_.callback_url.empty()) create["callback_url"] = o_.callback_url;
     std::string body = create.dump();
     std::string idem = "bench-" + random_hex(12);
     auto created = timed(kCreate, [&] { return business_.call("POST", "/api/v1/orders", body, idem); });
@@ -573,17 +581,26 @@ int run_bench(const BenchOptions& o, ServerOptions server, const std::string& ad
   // Setup: tenant, app, holders (not timed).
   auto setup_start = Clock::now();
   AdminClient admin(server, read_secret_file(admin_token_file));
-  json tenant = admin.create_tenant("bench " + utc_stamp(), std::nullopt);
+  std::optional<int64_t> active_from;
+  if (!o.sandbox) active_from = std::chrono::duration_cast<std::chrono::seconds>(
+                                      std::chrono::system_clock::now().time_since_epoch()).count() - 1;
+  json tenant = admin.create_tenant("bench " + utc_stamp(), active_from);
   std::string tenant_id = str(tenant, "tenant_id", "create tenant");
+  if (!o.sandbox && o.package > 0) {
+    json pkg = {{"kind", "per_signature"}, {"quantity", o.package}, {"note", "duet bench"}};
+    expect_json(admin.call("POST", "/admin/v1/tenants/" + url_encode(tenant_id) + "/packages", pkg), {201},
+                "add package");
+  }
   json app = admin.create_app(tenant_id);
-  if (!app.contains("sandbox") || !app["sandbox"].is_object()) fail("create app: no sandbox credential");
-  AppCredential cred{str(app["sandbox"], "app_id", "create app"), str(app["sandbox"], "secret", "create app")};
+  const char* env = o.sandbox ? "sandbox" : "production";
+  if (!app.contains(env) || !app[env].is_object()) fail(std::string("create app: no ") + env + " credential");
+  AppCredential cred{str(app[env], "app_id", "create app"), str(app[env], "secret", "create app")};
   if (!o.keep_holders.empty()) {
     std::error_code ec;
     fs::create_directories(o.keep_holders, ec);
     if (ec) fail("cannot create " + o.keep_holders + ": " + ec.message());
     write_file(o.keep_holders + "/app.secret", cred.secret, /*private_file=*/true);
-    json profile = {{"server", server.server}, {"app_id", cred.app_id},
+    json profile = {{"server", server.server}, {"app_id", cred.app_id}, {"tenant_id", tenant_id},
                     {"secret_file", fs::absolute(o.keep_holders + "/app.secret").string()}, {"ca", server.ca_file}};
     write_file(o.keep_holders + "/profile.json", profile.dump(2) + "\n");
   }
@@ -806,6 +823,12 @@ void add_bench_commands(CLI::App& app) {
                     "Keep the holders' device state in DIR (holder-<i>.state + .token, profile.json, holders.json) "
                     "for `duet holder` / `duet api --profile` afterwards");
   bench->add_option("--json", o->json_file, "Also write the figures as JSON to FILE");
+  bench->add_flag("--sandbox", o->sandbox,
+                  "Sandbox credentials (not metered, rate-limited) instead of production ones");
+  bench->add_option("--package", o->package,
+                    "Production: per-signature package bought first (default 1000000; 0: none)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 40));
+  bench->add_option("--callback-url", o->callback_url, "Callback URL set on every order (e.g. a duet webhook-sink)");
   bench->add_option("--startup-timeout", o->startup_timeout, "Seconds to wait for a spawned duetd")
       ->check(CLI::Range(1, 600));
   bench->callback([o] {

@@ -36,6 +36,11 @@ struct DemoOptions {
   std::string message_file;
   uint32_t kdf_iterations = 100'000;
   int startup_timeout = 60;
+  // The holder the demo creates (printed masked only, as the service answers).
+  std::string holder_name = "张三";
+  std::string id_number = "11010519491231002X";
+  std::string phone = "13800138000";
+  std::string keep_data;  // --spawn: the data directory (and duetd.log) left here instead of a temp dir
 };
 
 void step(int n, const std::string& actor, const std::string& what, const std::string& result) {
@@ -72,20 +77,33 @@ std::string tail_of_file(const std::string& path, size_t max_lines) {
   return text.substr(pos);
 }
 
-// A duetd on a fresh data directory, stopped (and the directory removed) at the end.
+// A duetd on a fresh data directory, stopped (and the directory removed) at
+// the end; with --keep-data DIR the directory is DIR (created with mode 0700
+// if missing) and is left there, with duetd's log (stdout and stderr, the
+// access log included) in DIR/duetd.log.
 class SpawnedServer {
  public:
-  SpawnedServer(const DemoOptions& o) : data_("duet-demo-server-") {
+  SpawnedServer(const DemoOptions& o) {
     std::string duetd = o.duetd.empty() ? (fs::path(self_directory()) / "duetd").string() : o.duetd;
     std::error_code ec;
     if (!fs::exists(duetd, ec)) fail("no duetd at " + duetd + " (give --duetd PATH)");
-    log_ = data_.path() + "/duetd.log";
+    if (o.keep_data.empty()) {
+      tmp_ = std::make_unique<TempDir>("duet-demo-server-");
+      dir_ = tmp_->path();
+    } else {
+      dir_ = fs::absolute(o.keep_data, ec).string();
+      if (ec) fail("--keep-data " + o.keep_data + ": " + ec.message());
+      fs::create_directories(dir_, ec);
+      if (ec) fail("cannot create " + dir_ + ": " + ec.message());
+      fs::permissions(dir_, fs::perms::owner_all, fs::perm_options::replace, ec);
+    }
+    log_ = dir_ + "/duetd.log";
     child_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{duetd, "--data-dir", data_.path(), "--listen", "127.0.0.1:0", "--dev"}, log_);
-    std::cout << "started " << duetd << " (pid " << child_->pid() << ") on " << data_.path() << std::endl;
+        std::vector<std::string>{duetd, "--data-dir", dir_, "--listen", "127.0.0.1:0", "--dev"}, log_);
+    std::cout << "started " << duetd << " (pid " << child_->pid() << ") on " << dir_ << std::endl;
 
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(o.startup_timeout);
-    std::string port_file = data_.path() + "/duetd.port";
+    std::string port_file = dir_ + "/duetd.port";
     std::string port;
     while (port.empty()) {
       if (!child_->running()) fail("duetd " + child_->exit_description() + " before it listened" + log_tail());
@@ -96,7 +114,7 @@ class SpawnedServer {
     options_.server = "https://127.0.0.1:" + port;
     options_.ca_file = find_cert();
     options_.timeout_ms = o.server.timeout_ms;
-    admin_token_file_ = data_.path() + "/admin.token";
+    admin_token_file_ = dir_ + "/admin.token";
 
     // /healthz answers 200 once serving.
     Connection conn(options_);
@@ -119,6 +137,7 @@ class SpawnedServer {
       std::cout << "stopped duetd (" << (status == 0 ? std::string("exit 0") : child_->exit_description()) << ")"
                 << std::endl;
     }
+    if (!tmp_) std::cout << "kept the data directory and duetd.log in " << dir_ << std::endl;
   }
 
   const ServerOptions& options() const { return options_; }
@@ -140,7 +159,7 @@ class SpawnedServer {
   }
 
   std::string find_cert() const {
-    fs::path dir = fs::path(data_.path()) / "tls";
+    fs::path dir = fs::path(dir_) / "tls";
     fs::path exact = dir / "dev-cert.pem";  // http/dev_cert.h
     std::error_code ec;
     if (fs::exists(exact, ec)) return exact.string();
@@ -151,7 +170,8 @@ class SpawnedServer {
     fail("no dev certificate in " + dir.string() + log_tail());
   }
 
-  TempDir data_;  // destroyed after child_ (declared first)
+  std::unique_ptr<TempDir> tmp_;  // destroyed after child_ (declared first); null with --keep-data
+  std::string dir_;
   std::string log_;
   std::unique_ptr<ChildProcess> child_;
   ServerOptions options_;
@@ -203,10 +223,11 @@ void run_demo(const DemoOptions& o, const ServerOptions& server, const std::stri
 
   // 3-4. Business system: holder and activation code.
   BusinessClient business(server, cred);
-  json holder = business.create_holder("张三", "11010519491231002X", "13800138000");
+  json holder = business.create_holder(o.holder_name, o.id_number, o.phone);
   std::string holder_id = str(holder, "holder_id", "create holder");
+  // The service answers masked values only (张*, 1101**********1234, 138****5678).
   step(3, "business", "create holder", holder_id + " (" + holder.value("name", "") + ", " +
-                                           holder.value("phone", "") + ")");
+                                           holder.value("id_number", "") + ", " + holder.value("phone", "") + ")");
   json code = business.issue_activation_code(holder_id);
   std::string activation_code = str(code, "code", "issue activation code");
   step(4, "business", "issue activation code",
@@ -365,8 +386,14 @@ void add_demo_commands(CLI::App& app) {
       ->check(CLI::Range(1000u, 100000000u));
   demo->add_option("--startup-timeout", o->startup_timeout, "Seconds to wait for a spawned duetd")
       ->check(CLI::Range(1, 600));
+  demo->add_option("--holder-name", o->holder_name, "Name of the holder the demo creates (shown masked)");
+  demo->add_option("--id-number", o->id_number, "ID number of that holder (shown masked)");
+  demo->add_option("--phone", o->phone, "Phone number of that holder (shown masked)");
+  demo->add_option("--keep-data", o->keep_data,
+                   "With --spawn: leave duetd's data directory and its log (duetd.log) in DIR");
   demo->callback([o] {
     run_guarded("demo", [&] {
+      if (!o->keep_data.empty() && !o->spawn) fail("--keep-data needs --spawn");
       if (o->spawn) {
         SpawnedServer server(*o);
         try {

@@ -71,17 +71,23 @@ std::string normalize_activation_code(std::string_view code) {
 Result<HolderView> BusinessService::view_holder(const store::Holder& h) {
   std::string base = "holder:" + h.tenant_id + ":" + h.holder_id + ":";
   DUET_ASSIGN_OR_RETURN(SecretBytes name, deps_.protector.open(base + "name", h.name_ciphertext));
-  DUET_ASSIGN_OR_RETURN(SecretBytes id_number, deps_.protector.open(base + "id_number", h.id_number_ciphertext));
-  DUET_ASSIGN_OR_RETURN(SecretBytes phone, deps_.protector.open(base + "phone", h.phone_ciphertext));
   HolderView v;
   v.holder_id = h.holder_id;
   v.name_masked = mask_name(to_string(name));
-  std::string idn = to_string(id_number);
-  auto colon = idn.find(':');  // stored as "<type>:<number>"
-  v.id_type = colon == std::string::npos ? "" : idn.substr(0, colon);
-  v.id_number_masked = mask_id_number(colon == std::string::npos ? idn : idn.substr(colon + 1));
-  secure_wipe(idn.data(), idn.size());
-  v.phone_masked = mask_phone(to_string(phone));
+  // Empty ciphertexts: purged by the retention rules (core/retention.h).
+  v.identity_purged = h.id_number_ciphertext.empty() && h.phone_ciphertext.empty();
+  if (!v.identity_purged) {
+    DUET_ASSIGN_OR_RETURN(SecretBytes id_number, deps_.protector.open(base + "id_number", h.id_number_ciphertext));
+    DUET_ASSIGN_OR_RETURN(SecretBytes phone, deps_.protector.open(base + "phone", h.phone_ciphertext));
+    std::string idn = to_string(id_number);
+    auto colon = idn.find(':');  // stored as "<type>:<number>"
+    v.id_type = colon == std::string::npos ? "" : idn.substr(0, colon);
+    v.id_number_masked = mask_id_number(colon == std::string::npos ? idn : idn.substr(colon + 1));
+    secure_wipe(idn.data(), idn.size());
+    std::string ph = to_string(phone);
+    v.phone_masked = mask_phone(ph);
+    secure_wipe(ph.data(), ph.size());
+  }
   v.status = h.status;
   v.attempts_left = h.status == store::HolderStatus::kLocked
                         ? 0
@@ -206,6 +212,12 @@ Result<IssuedActivationCode> BusinessService::create_activation_code(const AppCo
   // identity is checked again before a new enrollment can start.
   auto existing_key = deps_.store.get_active_holder_key(ctx.tenant_id, h.holder_id);
   if (!existing_key.ok() && existing_key.code() != ErrorCode::kNotFound) return Unexpected{existing_key.error()};
+  const bool identity_purged = h.id_number_ciphertext.empty() && h.phone_ciphertext.empty();
+  if (identity_purged && ((existing_key.ok() && app.identity_mode == "identity_source") || app.sms_otp_required)) {
+    return make_error(ErrorCode::kConflict,
+                      "the holder's ID number and phone were purged by the retention rules; they cannot be "
+                      "checked or messaged again");
+  }
   if (existing_key.ok() && app.identity_mode == "identity_source") {
     if (deps_.identity_source == nullptr) return make_error(ErrorCode::kUnavailable, "no identity source is configured");
     std::string base = "holder:" + h.tenant_id + ":" + h.holder_id + ":";

@@ -37,6 +37,9 @@ struct HolderView {
   std::string identity_verified_by;   // app id
   UnixSeconds identity_verified_at = 0;
   std::string identity_reference;     // the identity source's reference, if any
+  // The retention rules purged the ID number and phone (core/retention.h):
+  // id_type, id_number_masked and phone_masked are "" then.
+  bool identity_purged = false;
 };
 
 struct HolderPage {

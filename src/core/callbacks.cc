@@ -31,17 +31,37 @@ std::optional<store::CallbackJob> make_order_callback(const store::SignOrder& or
   return job;
 }
 
+namespace {
+// The key that signs a job: the order's app secret; for a notice webhook (no
+// order, core/metering.h) the tenant's notify secret.
+Result<SecretBytes> callback_secret(CoreDeps& deps, const store::CallbackJob& job, std::string* error) {
+  if (job.order_id.empty()) {
+    auto target = deps.store.get_tenant_notify_target(job.tenant_id);
+    if (!target.ok()) {
+      *error = "notify target unavailable";
+      return Unexpected{target.error()};
+    }
+    return deps.protector.open("notify_secret:" + job.tenant_id, target->secret_ciphertext);
+  }
+  auto order = deps.store.get_order(job.tenant_id, job.order_id);
+  if (!order.ok()) {
+    *error = "order unavailable";
+    return Unexpected{order.error()};
+  }
+  auto app = deps.store.get_app(job.tenant_id, order->app_id);
+  if (!app.ok()) return Unexpected{app.error()};
+  return deps.protector.open("app_secret:" + app->app_id, app->secret_ciphertext);
+}
+}  // namespace
+
 Result<size_t> CallbackDispatcher::run_once(size_t limit) {
   UnixSeconds now = deps_.clock.now();
   DUET_ASSIGN_OR_RETURN(auto jobs, deps_.store.claim_due_callbacks(worker_id_, now, 60, limit));
   for (const auto& job : jobs) {
-    auto order = deps_.store.get_order(job.tenant_id, job.order_id);
     std::string error;
     bool delivered = false;
-    if (order.ok()) {
-      auto app = deps_.store.get_app(job.tenant_id, order->app_id);
-      auto secret = app.ok() ? deps_.protector.open("app_secret:" + app->app_id, app->secret_ciphertext)
-                             : Result<SecretBytes>(Unexpected{app.error()});
+    auto secret = callback_secret(deps_, job, &error);
+    {
       if (secret.ok()) {
         std::string ts = std::to_string(deps_.clock.now());
         std::string key(reinterpret_cast<const char*>(secret->data()), secret->size());
@@ -57,11 +77,9 @@ Result<size_t> CallbackDispatcher::run_once(size_t limit) {
         auto status = sender_.post(job.url, headers, job.payload, deps_.config.callback_timeout_ms);
         if (status.ok() && *status >= 200 && *status < 300) delivered = true;
         else error = status.ok() ? "HTTP " + std::to_string(*status) : status.error().message;
-      } else {
-        error = "app secret unavailable";
+      } else if (error.empty()) {
+        error = job.order_id.empty() ? "notify secret unavailable" : "app secret unavailable";
       }
-    } else {
-      error = "order unavailable";
     }
     if (delivered) {
       auto st = deps_.store.mark_callback_delivered(job.tenant_id, job.job_id, deps_.clock.now());

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/masking.h"
 #include "crypto/point.h"
 #include "crypto/scalar.h"
 #include "pki/csr.h"
@@ -234,15 +235,36 @@ Result<pki::Certificate> CertificateService::ca_certificate(std::string_view ca_
 Result<pki::DistinguishedName> CertificateService::subject_for(const store::Holder& h) {
   std::string base = "holder:" + h.tenant_id + ":" + h.holder_id + ":";
   DUET_ASSIGN_OR_RETURN(SecretBytes name, deps_.protector.open(base + "name", h.name_ciphertext));
+  pki::DistinguishedName dn;
+  dn.country = config_.subject_country;
+  dn.organization = config_.subject_organization;
+  // CN: the masked name (张*), like every answer (issue 5 §5): certificates
+  // travel with every CMS signature and are kept in clear in the store. The
+  // person is identified by serialNumber and the business system's records.
+  std::string plain_name = to_string(name);
+  dn.common_name = mask_name(plain_name);
+  secure_wipe(plain_name.data(), plain_name.size());
+  if (h.id_number_ciphertext.empty()) {
+    // The ID number was purged by the retention rules (core/retention.h):
+    // the pseudonym stays the one of the holder's earlier certificates.
+    DUET_ASSIGN_OR_RETURN(auto issued, deps_.store.list_holder_certificates(h.tenant_id, h.holder_id));
+    for (const auto& c : issued) {
+      auto cert = pki::Certificate::parse(c.der);
+      if (!cert.ok()) continue;
+      std::string subject = cert->subject();
+      auto at = subject.find("serialNumber=");
+      if (at == std::string::npos) continue;
+      at += std::string_view("serialNumber=").size();
+      dn.serial_number = subject.substr(at, subject.find(',', at) - at);
+      return dn;
+    }
+    return make_error(ErrorCode::kConflict, "the holder's ID number was purged and no earlier certificate names it");
+  }
   DUET_ASSIGN_OR_RETURN(SecretBytes id_full, deps_.protector.open(base + "id_number", h.id_number_ciphertext));
   // serialNumber: a pseudonym stable per (tenant, identity), never the raw number.
   std::string input = h.tenant_id + "\n" + to_string(id_full);
   Bytes hash = deps_.protector.keyed_hash("cert_subject_serial", as_bytes(input));
   secure_wipe(input.data(), input.size());
-  pki::DistinguishedName dn;
-  dn.country = config_.subject_country;
-  dn.organization = config_.subject_organization;
-  dn.common_name = to_string(name);
   dn.serial_number = to_hex(hash).substr(0, 32);
   return dn;
 }

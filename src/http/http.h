@@ -65,6 +65,10 @@ struct Response {
   Headers headers;
   std::string body;
   std::string content_type;  // empty: no Content-Type header
+  // The tenant the request was served for, when the handler knew it (set by
+  // the API's authentication wrappers). Not sent: given to
+  // ServerOptions::on_request for per-tenant availability accounting.
+  std::string tenant_id;
 
   static Response json(int status, std::string body);
   static Response text(int status, std::string body);

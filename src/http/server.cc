@@ -270,8 +270,22 @@ struct Server::Impl {
   }
 
   void record(std::string_view route, std::string_view method, int status, Clock::time_point start,
-              const std::string& request_id, const std::string& remote) {
-    double secs = std::chrono::duration<double>(Clock::now() - start).count();
+              const std::string& request_id, const std::string& remote, std::string_view tenant_id = {}) {
+    auto elapsed = Clock::now() - start;
+    double secs = std::chrono::duration<double>(elapsed).count();
+    if (opts.on_request) {
+      RequestOutcome o;
+      o.route = route;
+      o.method = method_label(method);
+      o.status = status;
+      o.duration_us = std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count();
+      o.tenant_id = tenant_id;
+      try {
+        opts.on_request(o);
+      } catch (...) {
+        access_log.warn("observer_exception", "request observer threw; request_id=" + request_id);
+      }
+    }
     std::string status_s = std::to_string(status);
     std::string route_s(route);
     metrics->counter("duet_http_requests_total",
@@ -428,9 +442,10 @@ struct Server::Impl {
           resp = json_error(500, "internal", "internal error", req.request_id);
         }
         int status = resp.status;
+        std::string tenant_id = std::move(resp.tenant_id);
         bool keep = keep_alive && !draining.load();
         auto res = to_beast(resp, req.request_id, msg.version() == 10 ? 10 : 11, keep);
-        record(req.route, req.method, status, start, req.request_id, remote);
+        record(req.route, req.method, status, start, req.request_id, remote, tenant_id);
         c->lowest().expires_after(cfg.request_timeout);
         co_await bhttp::async_write(c->stream, res, asio::redirect_error(asio::use_awaitable, ec));
         if (ec) break;

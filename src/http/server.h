@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include "base/result.h"
@@ -38,7 +39,19 @@ class logger;
 
 namespace duet::http {
 
+// One answered request, as given to ServerOptions::on_request.
+struct RequestOutcome {
+  std::string_view route;      // the route pattern ("unmatched" for 404 and unparseable requests)
+  std::string_view method;
+  int status = 0;
+  int64_t duration_us = 0;     // from request header read until the response is ready to send
+  std::string_view tenant_id;  // Response::tenant_id; "" when unknown
+};
+
 struct ServerOptions {
+  // Called once per answered request (also early rejections), on the worker
+  // thread, before the response is written. Must be cheap and thread-safe.
+  std::function<void(const RequestOutcome&)> on_request;
   // /readyz answers 200 when this returns true (default: always ready).
   std::function<bool()> readiness;
   // Shared with other components that export metrics; created if null.

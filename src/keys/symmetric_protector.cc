@@ -21,6 +21,13 @@ class SymmetricProtector final : public DataProtector {
         check_(std::move(check)) {}
 
   Result<Bytes> seal(std::string_view context, ByteView plaintext) override {
+    // Fail closed (issue 5 §5): while the KEK is unavailable nothing new is
+    // sealed, so callers answer 503 instead of writing (check() is cached by
+    // the KEK for its check interval).
+    if (check_) {
+      Status st = check_();
+      if (!st.ok()) return make_error(ErrorCode::kUnavailable, "the key-encryption key is unavailable");
+    }
     Bytes nonce(crypto::kAeadNonceSize);
     crypto::SystemRandom::instance().fill(nonce);
     DUET_ASSIGN_OR_RETURN(Bytes ct, crypto::aead_seal(alg_, data_key_.view(), nonce, aad(context), plaintext));

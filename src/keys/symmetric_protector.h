@@ -15,7 +15,8 @@
 namespace duet::keys::internal {
 
 // `data_key` must be aead_key_size(alg) bytes, `index_key` 32 bytes. `check`
-// (may be empty: always Ok) answers check().
+// (may be empty: always Ok) answers check(); seal() fails with kUnavailable
+// while it fails (no new ciphertext while the KEK is unavailable).
 std::unique_ptr<DataProtector> make_symmetric_protector(crypto::AeadAlgorithm alg, SecretBytes data_key,
                                                         SecretBytes index_key, std::function<Status()> check);
 

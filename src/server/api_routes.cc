@@ -10,13 +10,21 @@
 #include <optional>
 #include <string>
 
+#include "core/audit_json.h"
+#include "core/audit_service.h"
 #include "core/business_auth.h"
+#include "core/operator_roles.h"
 #include "core/verification.h"
 #include "core/views.h"
 #include "cosign/wire.h"
 #include "http/http.h"
 #include "qr/qr_code.h"
+#include "server/audit_recorder.h"
+#include "server/audit_views.h"
 #include "server/log.h"
+#include "server/metering_views.h"
+#include "server/sla_routes.h"
+#include "store/audit_scope.h"
 
 namespace duet::server {
 
@@ -179,7 +187,8 @@ json holder_json(const core::HolderView& h) {
               {"identity_verification", h.identity_verification.empty() ? json(nullptr) : json(h.identity_verification)},
               {"identity_verified_by", h.identity_verified_by.empty() ? json(nullptr) : json(h.identity_verified_by)},
               {"identity_verified_at", h.identity_verified_at == 0 ? json(nullptr) : json(h.identity_verified_at)},
-              {"identity_reference", h.identity_reference.empty() ? json(nullptr) : json(h.identity_reference)}};
+              {"identity_reference", h.identity_reference.empty() ? json(nullptr) : json(h.identity_reference)},
+              {"identity_purged", h.identity_purged}};
 }
 
 json app_json(const store::App& a) {
@@ -396,9 +405,46 @@ struct ApiRoutes::Impl {
   using HolderFn = std::function<Result<Response>(const Request&, const core::HolderContext&)>;
   using AdminFn = std::function<Result<Response>(const Request&, const core::OperatorContext&)>;
 
+  // --- audit (issue 5 §4, docs/audit.md): every request of the three APIs is
+  // an event. The wrappers below fill the actor once authenticated and bind
+  // the event around the handler (store::ScopedAuditEvent), so every write
+  // transaction it makes carries the event (fail-closed); audited() queues
+  // it afterwards when no write carried it or the outcome differs.
+  core::AuditService audit{deps};
+  AuditRecorder recorder{deps.store};
+
+  using AuditedFn = std::function<Result<Response>(const Request&, store::PendingAuditEvent&)>;
+  http::Handler audited(AuditedFn fn, bool bearer) {
+    return [this, fn = std::move(fn), bearer](const Request& req) -> Response {
+      store::PendingAuditEvent pending{request_audit_event(req, deps.clock.now())};
+      std::string outcome = "ok";
+      Response resp;
+      try {
+        Result<Response> r = fn(req, pending);
+        if (r.ok()) {
+          resp = std::move(r).value();
+        } else {
+          outcome = std::string(error_code_name(r.code()));
+          resp = error_for(req, r.error(), bearer);
+        }
+      } catch (const json::exception&) {
+        outcome = "invalid_argument";
+        resp = error_for(req, Error{ErrorCode::kInvalidArgument, "a field has the wrong type"}, bearer);
+      } catch (const std::bad_alloc&) {
+        outcome = "unavailable";
+        resp = error_for(req, Error{ErrorCode::kUnavailable, "out of memory"}, bearer);
+      }
+      if (outcome == "ok" && resp.status >= 400) outcome = "http_" + std::to_string(resp.status);
+      // Availability per tenant (sla): the tenant an app or holder request was served for.
+      if (pending.event.actor_type == "app" || pending.event.actor_type == "holder") resp.tenant_id = pending.event.tenant_id;
+      if (pending.appended == 0 || outcome != "ok") recorder.enqueue(final_audit_event(std::move(pending), outcome));
+      return resp;
+    };
+  }
+
   http::Handler biz(BizFn fn) {
-    return wrap(
-        [this, fn = std::move(fn)](const Request& req) -> Result<Response> {
+    return audited(
+        [this, fn = std::move(fn)](const Request& req, store::PendingAuditEvent& pending) -> Result<Response> {
           core::SignedRequest sr;
           sr.method = req.method;
           sr.path = req.path;    // raw, as received
@@ -408,27 +454,64 @@ struct ApiRoutes::Impl {
           sr.nonce = header_or_empty(req, "X-Duet-Nonce");
           sr.signature = header_or_empty(req, "X-Duet-Signature");
           sr.body = req.body;
+          pending.event.actor_id = sr.app_id.substr(0, 64);  // as claimed, until authenticated
           DUET_ASSIGN_OR_RETURN(core::AppContext ctx, core::authenticate_business_request(deps, sr));
+          pending.event.actor_type = "app";
+          pending.event.actor_id = ctx.app_id;
+          pending.event.tenant_id = ctx.tenant_id;
+          if (limiter != nullptr) {  // sandbox per app, production per tenant (core/rate_limit.h)
+            core::RateDecision d = limiter->check(ctx);
+            if (!d.allowed) return rate_limited_response(req, d);
+          }
+          store::ScopedAuditEvent bind(pending);
           return fn(req, ctx);
         },
         false);
   }
 
   http::Handler device(HolderFn fn) {
-    return wrap(
-        [this, fn = std::move(fn)](const Request& req) -> Result<Response> {
+    return audited(
+        [this, fn = std::move(fn)](const Request& req, store::PendingAuditEvent& pending) -> Result<Response> {
           DUET_ASSIGN_OR_RETURN(std::string_view token, bearer_token(req));
           DUET_ASSIGN_OR_RETURN(core::HolderContext ctx, holders.authenticate_device(token));
+          pending.event.actor_type = "holder";
+          pending.event.actor_id = ctx.holder_id;
+          pending.event.tenant_id = ctx.tenant_id;
+          store::ScopedAuditEvent bind(pending);
           return fn(req, ctx);
         },
         true);
   }
 
-  http::Handler operator_(AdminFn fn) {
-    return wrap(
-        [this, fn = std::move(fn)](const Request& req) -> Result<Response> {
+  // A Holder API route whose request carries its own credential (the
+  // activation code): audited with an anonymous actor.
+  http::Handler holder_open(Inner fn) {
+    return audited(
+        [fn = std::move(fn)](const Request& req, store::PendingAuditEvent& pending) -> Result<Response> {
+          store::ScopedAuditEvent bind(pending);
+          return fn(req);
+        },
+        false);
+  }
+
+  // Admin routes state the roles allowed (core/operator_roles.h;
+  // docs/operations-roles.md). The default admits every role but the
+  // auditor, who only reads the audit log: a route restricted further says
+  // so here or checks core::require_role inside.
+  http::Handler operator_(AdminFn fn,
+                          std::initializer_list<std::string_view> roles = {core::kRoleOperator,
+                                                                           core::kRoleSecurityOfficer}) {
+    std::vector<std::string> allowed(roles.begin(), roles.end());
+    return audited(
+        [this, fn = std::move(fn), allowed = std::move(allowed)](
+            const Request& req, store::PendingAuditEvent& pending) -> Result<Response> {
           DUET_ASSIGN_OR_RETURN(std::string_view token, bearer_token(req));
           DUET_ASSIGN_OR_RETURN(core::OperatorContext op, admin.authenticate_operator(token));
+          pending.event.actor_type = "operator";
+          pending.event.actor_id = op.name;
+          pending.event.tenant_id = std::string(req.param("tenant_id"));
+          DUET_TRY_STATUS(core::require_role(op, allowed));
+          store::ScopedAuditEvent bind(pending);
           return fn(req, op);
         },
         true);
@@ -441,26 +524,28 @@ struct ApiRoutes::Impl {
   // --- Admin API ---
 
   void admin_routes(http::Router& r) {
-    r.post("/admin/v1/tenants", operator_([this](const Request& req, const core::OperatorContext& op) -> Result<Response> {
+    // Tenants and apps: the operator role only (docs/operations-roles.md).
+    auto op_only = [this](AdminFn fn) { return operator_(std::move(fn), {core::kRoleOperator}); };
+    r.post("/admin/v1/tenants", op_only([this](const Request& req, const core::OperatorContext& op) -> Result<Response> {
       DUET_ASSIGN_OR_RETURN(json body, parse_body(req, false));
       DUET_ASSIGN_OR_RETURN(std::string name, req_string(body, "name"));
       DUET_ASSIGN_OR_RETURN(std::optional<int64_t> from, opt_int(body, "production_active_from"));
       DUET_ASSIGN_OR_RETURN(store::Tenant t, admin.create_tenant(op, name, from));
       return json_response(201, tenant_json(t));
     }));
-    r.get("/admin/v1/tenants", operator_([this](const Request&, const core::OperatorContext& op) -> Result<Response> {
+    r.get("/admin/v1/tenants", op_only([this](const Request&, const core::OperatorContext& op) -> Result<Response> {
       DUET_ASSIGN_OR_RETURN(std::vector<store::Tenant> ts, admin.list_tenants(op));
       json arr = json::array();
       for (const auto& t : ts) arr.push_back(tenant_json(t));
       return json_response(200, json{{"tenants", std::move(arr)}});
     }));
     r.get("/admin/v1/tenants/{tenant_id}",
-          operator_([this](const Request& req, const core::OperatorContext& op) -> Result<Response> {
+          op_only([this](const Request& req, const core::OperatorContext& op) -> Result<Response> {
             DUET_ASSIGN_OR_RETURN(store::Tenant t, admin.get_tenant(op, std::string(req.param("tenant_id"))));
             return json_response(200, tenant_json(t));
           }));
     r.post("/admin/v1/tenants/{tenant_id}/activation",
-           operator_([this](const Request& req, const core::OperatorContext& op) -> Result<Response> {
+           op_only([this](const Request& req, const core::OperatorContext& op) -> Result<Response> {
              DUET_ASSIGN_OR_RETURN(json body, parse_body(req, false));
              DUET_ASSIGN_OR_RETURN(int64_t from, req_int(body, "production_active_from"));
              DUET_ASSIGN_OR_RETURN(store::Tenant t,
@@ -469,20 +554,20 @@ struct ApiRoutes::Impl {
            }));
     for (bool suspend : {true, false}) {
       r.post(suspend ? "/admin/v1/tenants/{tenant_id}/suspend" : "/admin/v1/tenants/{tenant_id}/resume",
-             operator_([this, suspend](const Request& req, const core::OperatorContext& op) -> Result<Response> {
+             op_only([this, suspend](const Request& req, const core::OperatorContext& op) -> Result<Response> {
                DUET_ASSIGN_OR_RETURN(store::Tenant t,
                                      admin.set_suspended(op, std::string(req.param("tenant_id")), suspend));
                return json_response(200, tenant_json(t));
              }));
     }
     r.post("/admin/v1/tenants/{tenant_id}/apps",
-           operator_([this](const Request& req, const core::OperatorContext& op) -> Result<Response> {
+           op_only([this](const Request& req, const core::OperatorContext& op) -> Result<Response> {
              DUET_ASSIGN_OR_RETURN(core::IssuedApp app, admin.create_app(op, std::string(req.param("tenant_id"))));
              return json_response(
                  201, json{{"sandbox", credential_json(app.sandbox)}, {"production", credential_json(app.production)}});
            }));
     r.get("/admin/v1/tenants/{tenant_id}/apps",
-          operator_([this](const Request& req, const core::OperatorContext& op) -> Result<Response> {
+          op_only([this](const Request& req, const core::OperatorContext& op) -> Result<Response> {
             std::string tenant_id(req.param("tenant_id"));
             // An unknown tenant is 404 (list_apps alone would answer an empty list).
             DUET_TRY_STATUS(admin.get_tenant(op, tenant_id));
@@ -492,14 +577,14 @@ struct ApiRoutes::Impl {
             return json_response(200, json{{"apps", std::move(arr)}});
           }));
     r.post("/admin/v1/tenants/{tenant_id}/apps/{app_id}/rotate-secret",
-           operator_([this](const Request& req, const core::OperatorContext& op) -> Result<Response> {
+           op_only([this](const Request& req, const core::OperatorContext& op) -> Result<Response> {
              DUET_ASSIGN_OR_RETURN(core::IssuedCredential c,
                                    admin.rotate_app_secret(op, std::string(req.param("tenant_id")),
                                                            std::string(req.param("app_id"))));
              return json_response(200, credential_json(c));
            }));
     r.post("/admin/v1/tenants/{tenant_id}/apps/{app_id}/settings",
-           operator_([this](const Request& req, const core::OperatorContext& op) -> Result<Response> {
+           op_only([this](const Request& req, const core::OperatorContext& op) -> Result<Response> {
              std::string tenant_id(req.param("tenant_id")), app_id(req.param("app_id"));
              DUET_ASSIGN_OR_RETURN(json body, parse_body(req, false));
              // Absent fields keep their current value.
@@ -691,7 +776,7 @@ struct ApiRoutes::Impl {
   // --- Holder API ---
 
   void holder_routes(http::Router& r) {
-    r.post("/app/v1/activations", wrap(
+    r.post("/app/v1/activations", holder_open(
                                       [this](const Request& req) -> Result<Response> {
                                         DUET_ASSIGN_OR_RETURN(json body, parse_body(req, false));
                                         DUET_ASSIGN_OR_RETURN(std::string code, req_string(body, "code"));
@@ -708,8 +793,7 @@ struct ApiRoutes::Impl {
                                                       {"keygen", wire_json(cosign::to_json(a.keygen_response))}});
                                         resp.headers.set("Cache-Control", "no-store");
                                         return resp;
-                                      },
-                                      false));
+                                      }));
     r.get("/app/v1/orders", device([this](const Request&, const core::HolderContext& ctx) -> Result<Response> {
       DUET_ASSIGN_OR_RETURN(std::vector<core::OrderForHolder> orders, holders.pending_orders(ctx, 100));
       json arr = json::array();
@@ -1001,20 +1085,202 @@ struct ApiRoutes::Impl {
   // --- issue 5 areas: each area's routes live in its own member function
   // below (thin handlers; JSON and rules in the area's own files). ---
 
+  // Packages and notices (core/metering.h; JSON in server/metering_views.h).
+  core::MeteringService metering{deps};
+
   void metering_routes(http::Router& r) {
-    (void)r;  // packages, usage, notices
+    r.post("/admin/v1/tenants/{tenant_id}/packages",
+           operator_([this](const Request& req, const core::OperatorContext& op) -> Result<Response> {
+             DUET_ASSIGN_OR_RETURN(json body, parse_body(req, false));
+             DUET_ASSIGN_OR_RETURN(core::NewPackage in, parse_new_package(body));
+             DUET_ASSIGN_OR_RETURN(store::Package p, metering.add_package(op, std::string(req.param("tenant_id")), in));
+             return json_response(201, package_json(p, metering.now()));
+           }));
+    r.get("/admin/v1/tenants/{tenant_id}/packages",
+          operator_([this](const Request& req, const core::OperatorContext& op) -> Result<Response> {
+            DUET_ASSIGN_OR_RETURN(std::vector<store::Package> ps,
+                                  metering.list_packages(op, std::string(req.param("tenant_id"))));
+            json arr = json::array();
+            for (const auto& p : ps) arr.push_back(package_json(p, metering.now()));
+            return json_response(200, json{{"packages", std::move(arr)}});
+          }));
+    auto set_notify = [this](const Request& req, const core::OperatorContext& op) -> Result<Response> {
+      DUET_ASSIGN_OR_RETURN(json body, parse_body(req, false));
+      DUET_ASSIGN_OR_RETURN(std::optional<std::string> url, opt_string(body, "notify_url"));
+      DUET_ASSIGN_OR_RETURN(core::IssuedNotifyTarget t,
+                            metering.set_notify_url(op, std::string(req.param("tenant_id")), url.value_or("")));
+      return json_response(200, json{{"notify_url", t.url.empty() ? json(nullptr) : json(t.url)},
+                                     {"notify_secret", t.secret.empty() ? json(nullptr) : json(t.secret)}});
+    };
+    r.put("/admin/v1/tenants/{tenant_id}/notify-url", operator_(set_notify));
+    r.post("/admin/v1/tenants/{tenant_id}/notify-url", operator_(set_notify));
+    r.get("/admin/v1/tenants/{tenant_id}/notify-url",
+          operator_([this](const Request& req, const core::OperatorContext& op) -> Result<Response> {
+            DUET_ASSIGN_OR_RETURN(std::string url, metering.notify_url(op, std::string(req.param("tenant_id"))));
+            return json_response(200, json{{"notify_url", url.empty() ? json(nullptr) : json(url)}});
+          }));
+    r.get("/api/v1/packages", biz([this](const Request&, const core::AppContext& ctx) -> Result<Response> {
+      DUET_ASSIGN_OR_RETURN(std::vector<store::Package> ps, metering.tenant_packages(ctx));
+      json arr = json::array();
+      for (const auto& p : ps) arr.push_back(package_json(p, metering.now()));
+      return json_response(200, json{{"packages", std::move(arr)}});
+    }));
+    r.get("/api/v1/notices", biz([this](const Request& req, const core::AppContext& ctx) -> Result<Response> {
+      DUET_ASSIGN_OR_RETURN(size_t limit, parse_limit(req, 50));
+      DUET_ASSIGN_OR_RETURN(std::vector<store::Notice> ns, metering.tenant_notices(ctx, limit));
+      json arr = json::array();
+      for (const auto& n : ns) arr.push_back(notice_json(n));
+      return json_response(200, json{{"notices", std::move(arr)}});
+    }));
+  }
+
+  // Audit log, checkpoints, operators (docs/audit.md, docs/operations-roles.md).
+  static Result<int64_t> audit_query_int(const Request& req, std::string_view name, int64_t def, int64_t min,
+                                         int64_t max) {
+    auto v = req.query_param(name);
+    if (!v) return def;
+    int64_t n = 0;
+    bool neg = !v->empty() && (*v)[0] == '-';
+    std::string_view digits = std::string_view(*v).substr(neg ? 1 : 0);
+    if (digits.empty() || digits.size() > 18) return invalid(std::string(name) + " must be an integer");
+    for (char c : digits) {
+      if (c < '0' || c > '9') return invalid(std::string(name) + " must be an integer");
+      n = n * 10 + (c - '0');
+    }
+    if (neg) n = -n;
+    if (n < min || n > max) return invalid(std::string(name) + " is out of range");
+    return n;
   }
 
   void audit_routes(http::Router& r) {
-    (void)r;  // audit log, checkpoints, operators
+    const auto readers = {core::kRoleAuditor, core::kRoleSecurityOfficer};
+    r.get("/admin/v1/audit/events", operator_([this](const Request& req, const core::OperatorContext&) -> Result<Response> {
+      DUET_ASSIGN_OR_RETURN(int64_t after, audit_query_int(req, "after_seq", 0, 0, INT64_MAX));
+      DUET_ASSIGN_OR_RETURN(int64_t limit, audit_query_int(req, "limit", 500, 1, 1000));
+      std::optional<std::string> tenant = req.query_param("tenant");
+      std::vector<store::AuditEvent> events;
+      if (tenant) {
+        DUET_ASSIGN_OR_RETURN(int64_t from, audit_query_int(req, "from", 0, 0, INT64_MAX / 2));
+        DUET_ASSIGN_OR_RETURN(int64_t to, audit_query_int(req, "to", INT64_MAX / 2, 0, INT64_MAX / 2));
+        DUET_ASSIGN_OR_RETURN(events, deps.store.list_tenant_audit_events(*tenant, from, to, after,
+                                                                          static_cast<size_t>(limit)));
+      } else {
+        DUET_ASSIGN_OR_RETURN(events, deps.store.list_audit_events(after, static_cast<size_t>(limit)));
+      }
+      std::string body = "{\"events\":[";
+      for (size_t i = 0; i < events.size(); ++i) {
+        if (i) body += ',';
+        body += core::audit_event_json(events[i]);
+      }
+      body += "],\"next_after_seq\":";
+      body += static_cast<int64_t>(events.size()) == limit ? std::to_string(events.back().seq) : "null";
+      body += '}';
+      return Response::json(200, std::move(body));
+    }, readers));
+    r.get("/admin/v1/audit/checkpoints",
+          operator_([this](const Request& req, const core::OperatorContext&) -> Result<Response> {
+            DUET_ASSIGN_OR_RETURN(int64_t from, audit_query_int(req, "from_seq", 0, 0, INT64_MAX));
+            DUET_ASSIGN_OR_RETURN(int64_t to, audit_query_int(req, "to_seq", INT64_MAX, 0, INT64_MAX));
+            DUET_ASSIGN_OR_RETURN(std::vector<store::AuditCheckpoint> cps, deps.store.list_audit_checkpoints(from, to));
+            DUET_ASSIGN_OR_RETURN(std::vector<store::AuditKey> keys, deps.store.list_audit_keys());
+            DUET_ASSIGN_OR_RETURN(store::AuditCheckpoint head, deps.store.get_audit_head());
+            std::string body = "{\"checkpoints\":[";
+            for (size_t i = 0; i < cps.size(); ++i) body += (i ? "," : "") + core::audit_checkpoint_json(cps[i]);
+            body += "],\"keys\":[";
+            for (size_t i = 0; i < keys.size(); ++i) body += (i ? "," : "") + core::audit_key_json(keys[i]);
+            body += "],\"head\":" + json{{"seq", head.seq}, {"hash", to_hex(head.hash)}}.dump() + "}";
+            return Response::json(200, std::move(body));
+          }, readers));
+    r.post("/admin/v1/operators", operator_([this](const Request& req, const core::OperatorContext&) -> Result<Response> {
+      DUET_ASSIGN_OR_RETURN(json body, parse_body(req, false));
+      DUET_ASSIGN_OR_RETURN(std::string name, req_string(body, "name"));
+      DUET_ASSIGN_OR_RETURN(std::string role, req_string(body, "role"));
+      DUET_ASSIGN_OR_RETURN(core::IssuedOperator o, audit.create_operator(name, role));
+      Response resp = json_response(201, json{{"name", o.name}, {"role", o.role}, {"token", o.token}});
+      resp.headers.set("Cache-Control", "no-store");
+      return resp;
+    }, {core::kRoleSecurityOfficer}));
+    r.get("/admin/v1/operators", operator_([this](const Request&, const core::OperatorContext&) -> Result<Response> {
+      DUET_ASSIGN_OR_RETURN(std::vector<store::AdminToken> ops, audit.list_operators());
+      json arr = json::array();
+      for (const auto& t : ops)
+        arr.push_back(json{{"name", t.name},
+                           {"role", t.role},
+                           {"created_at", t.created_at},
+                           {"revoked_at", t.revoked_at ? json(*t.revoked_at) : json(nullptr)}});
+      return json_response(200, json{{"operators", std::move(arr)}});
+    }, {core::kRoleSecurityOfficer}));
+    r.del("/admin/v1/operators/{name}",
+          operator_([this](const Request& req, const core::OperatorContext& op) -> Result<Response> {
+            DUET_TRY_STATUS(audit.revoke_operator(op, std::string(req.param("name"))));
+            return Response::empty(204);
+          }, {core::kRoleSecurityOfficer}));
   }
 
+  // Availability, maintenance windows, SLA reports and credits, rate limits
+  // (server/sla_routes.h); set_sla gives the daemon's services.
+  core::SlaService* sla = nullptr;
+  core::RateLimiter* limiter = nullptr;
+  std::unique_ptr<core::SlaService> own_sla;  // when the daemon gave none
+
   void sla_routes(http::Router& r) {
-    (void)r;  // availability, maintenance windows, SLA reports and credits
+    if (sla == nullptr) {
+      own_sla = std::make_unique<core::SlaService>(deps);
+      sla = own_sla.get();
+    }
+    register_sla_routes(r, SlaRouteDeps{deps, *sla, limiter,
+                                        [this](SlaAdminFn fn, std::initializer_list<std::string_view> roles) {
+                                          return operator_(std::move(fn), roles);
+                                        }});
+  }
+
+  // Retention settings (core/retention.h): the operator and the security
+  // officer read them (the auditor reads only the audit log); changing them,
+  // or running the purges now, needs the security_officer role.
+  core::RetentionService* retention = nullptr;
+  std::unique_ptr<core::RetentionService> own_retention;  // when the daemon gave none
+
+  static json retention_json(const core::EffectiveRetention& e) {
+    const store::RetentionSettings& s = e.settings;
+    return json{{"order_payload_days", s.order_payload_days},
+                {"identity_days", s.identity_days},
+                {"expired_key_days", s.expired_key_days},
+                {"interval_seconds", s.interval_seconds},
+                {"source", e.source},
+                {"updated_at", s.updated_at == 0 ? json(nullptr) : json(s.updated_at)},
+                {"updated_by", s.updated_by.empty() ? json(nullptr) : json(s.updated_by)}};
   }
 
   void privacy_routes(http::Router& r) {
-    (void)r;  // retention settings and purges
+    if (retention == nullptr) {
+      own_retention = std::make_unique<core::RetentionService>(deps.store, deps.clock, store::RetentionSettings{});
+      retention = own_retention.get();
+    }
+    r.get("/admin/v1/retention", operator_([this](const Request&, const core::OperatorContext&) -> Result<Response> {
+      DUET_ASSIGN_OR_RETURN(core::EffectiveRetention e, retention->settings());
+      return json_response(200, retention_json(e));
+    }));
+    r.put("/admin/v1/retention", operator_([this](const Request& req, const core::OperatorContext& op) -> Result<Response> {
+      DUET_ASSIGN_OR_RETURN(json body, parse_body(req, false));
+      DUET_ASSIGN_OR_RETURN(core::EffectiveRetention current, retention->settings());
+      store::RetentionSettings s = current.settings;
+      for (auto [key, field] : {std::pair{"order_payload_days", &s.order_payload_days},
+                                std::pair{"identity_days", &s.identity_days},
+                                std::pair{"expired_key_days", &s.expired_key_days},
+                                std::pair{"interval_seconds", &s.interval_seconds}}) {
+        DUET_ASSIGN_OR_RETURN(std::optional<int64_t> v, opt_int(body, key));
+        if (v) *field = *v;
+      }
+      DUET_ASSIGN_OR_RETURN(core::EffectiveRetention e, retention->update(s, op.name));
+      return json_response(200, retention_json(e));
+    }, {core::kRoleSecurityOfficer}));
+    r.post("/admin/v1/retention/purge",
+           operator_([this](const Request&, const core::OperatorContext& op) -> Result<Response> {
+             DUET_ASSIGN_OR_RETURN(core::PurgeCounts n, retention->run_once("operator:" + op.name));
+             return json_response(200, json{{"order_payloads", n.order_payloads},
+                                            {"identities", n.identities},
+                                            {"key_shares", n.key_shares}});
+           }, {core::kRoleSecurityOfficer}));
   }
 };
 
@@ -1039,8 +1305,15 @@ void ApiRoutes::register_routes(http::Router& router) {
 }
 
 void ApiRoutes::export_core_metrics() { impl_->export_core_metrics(); }
+void ApiRoutes::set_sla(core::SlaService* sla, core::RateLimiter* limiter) {
+  impl_->sla = sla;
+  impl_->limiter = limiter;
+}
 core::AdminService& ApiRoutes::admin() { return impl_->admin; }
 core::BusinessService& ApiRoutes::business() { return impl_->business; }
 core::HolderService& ApiRoutes::holders() { return impl_->holders; }
+core::AuditService& ApiRoutes::audit() { return impl_->audit; }
+AuditRecorder& ApiRoutes::audit_recorder() { return impl_->recorder; }
+void ApiRoutes::set_retention(core::RetentionService* retention) { impl_->retention = retention; }
 
 }  // namespace duet::server

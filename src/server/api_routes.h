@@ -26,14 +26,20 @@
 #include <memory>
 
 #include "core/admin_service.h"
+#include "core/audit_service.h"
 #include "core/business_service.h"
 #include "core/certificate_service.h"
 #include "core/core_deps.h"
 #include "core/holder_service.h"
+#include "core/retention.h"
+#include "core/rate_limit.h"
+#include "core/sla_service.h"
 #include "http/metrics.h"
 #include "http/router.h"
 
 namespace duet::server {
+
+class AuditRecorder;
 
 class ApiRoutes {
  public:
@@ -56,6 +62,18 @@ class ApiRoutes {
   core::AdminService& admin();
   core::BusinessService& business();
   core::HolderService& holders();
+  // The audit log's service side (key, checkpoints, operators) and the
+  // writer of request events no write transaction carried (audit_recorder.h).
+  core::AuditService& audit();
+  AuditRecorder& audit_recorder();
+  // The retention service of GET/PUT /admin/v1/retention (must outlive this
+  // object); call before register_routes. Unset: one with the default settings.
+  void set_retention(core::RetentionService* retention);
+  // The SLA services (reports, credits, maintenance windows) and the
+  // Business API rate limiter (both must outlive this object; the limiter
+  // may be null: no limits); call before register_routes. Unset: an
+  // SlaService with the default settings and no rate limits.
+  void set_sla(core::SlaService* sla, core::RateLimiter* limiter);
 
  private:
   struct Impl;

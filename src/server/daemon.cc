@@ -3,22 +3,30 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <tuple>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <toml++/toml.h>
 
 #include "core/admin_service.h"
+#include "core/retention.h"
 #include "http/server.h"
 #include "keys/data_protector.h"
 #include "server/api_routes.h"
+#include "server/audit_recorder.h"
 #include "server/log.h"
 #include "server/identity_adapters.h"
 #include "server/workers.h"
+#include "server/sla_config.h"
+#include "server/sla_workers.h"
+#include "core/availability.h"
+#include "store/pg_store.h"
 #include "store/sqlite_store.h"
 
 namespace duet::server {
@@ -186,6 +194,10 @@ Status DaemonConfig::validate() const {
     return bad("service worker intervals are too small");
   if (service.store_max_connections < 1 || service.store_max_connections > 64)
     return bad("service.store_max_connections must be 1..64");
+  if (store.backend != "sqlite" && store.backend != "postgres") return bad("store.backend must be sqlite or postgres");
+  if (store.backend == "postgres" && store.postgres_dsn.empty())
+    return bad("store.postgres_dsn (or DUET_PG_DSN) is required with store.backend = \"postgres\"");
+  if (store.max_connections < 0 || store.max_connections > 64) return bad("store.max_connections must be 0..64");
   if (pki.validity_days < 1 || pki.validity_days > 1095) return bad("pki.validity_days must be 1..1095");
   if (pki.subject_country.size() != 0 && pki.subject_country.size() != 2)
     return bad("pki.country must be two letters or empty");
@@ -203,6 +215,15 @@ Status DaemonConfig::validate() const {
       identity.source_url.rfind("https://", 0) != 0)
     return bad("identity.source_url must be an http(s) URL");
   if (pki.csr_order_ttl_seconds < 60) return bad("pki.csr_order_ttl_seconds must be >= 60");
+  if (retention.order_payload_days < 0 || retention.identity_days < 0 || retention.expired_key_days < 0 ||
+      retention.order_payload_days > 36500 || retention.identity_days > 36500 || retention.expired_key_days > 36500)
+    return bad("retention days must be 0..36500");
+  if (retention.interval_seconds < 1 || retention.interval_seconds > 7 * 86400)
+    return bad("retention.interval_seconds must be 1..604800");
+  if (audit.checkpoint_events < 1 || audit.checkpoint_events > 10'000'000)
+    return bad("audit.checkpoint_events must be 1..10000000");
+  if (audit.checkpoint_seconds < 1 || audit.checkpoint_seconds > 86400)
+    return bad("audit.checkpoint_seconds must be 1..86400");
   if (!pki.ocsp_crl_sm2_id.empty() && pki.ocsp_crl_sm2_id.size() > 64)
     return bad("pki.ocsp_crl_sm2_id must be at most 64 bytes");
   {
@@ -269,6 +290,32 @@ Status read_identity_table(const toml::table& t, IdentityConfig& c) {
   return Status::Ok();
 }
 
+Status read_retention_table(const toml::table& t, store::RetentionSettings& r) {
+  for (const auto& [k, node] : t) {
+    std::string_view key = k.str();
+    auto v = node.value<int64_t>();
+    if (!node.is_integer() || !v) return bad("retention." + std::string(key) + " must be an integer");
+    if (key == "order_payload_days") r.order_payload_days = *v;
+    else if (key == "identity_days") r.identity_days = *v;
+    else if (key == "expired_key_days") r.expired_key_days = *v;
+    else if (key == "interval_seconds") r.interval_seconds = *v;
+    else return bad("retention: unknown key '" + std::string(key) + "'");
+  }
+  return Status::Ok();
+}
+
+Status read_audit_table(const toml::table& t, AuditConfig& a) {
+  for (const auto& [k, node] : t) {
+    std::string_view key = k.str();
+    auto v = node.value<int64_t>();
+    if (!node.is_integer() || !v) return bad("audit." + std::string(key) + " must be an integer");
+    if (key == "checkpoint_events") a.checkpoint_events = *v;
+    else if (key == "checkpoint_seconds") a.checkpoint_seconds = *v;
+    else return bad("audit: unknown key '" + std::string(key) + "'");
+  }
+  return Status::Ok();
+}
+
 Status read_keys_table(const toml::table& t, DaemonConfig& c) {
   for (const auto& [k, node] : t) {
     std::string_view key = k.str();
@@ -289,6 +336,28 @@ Status read_keys_table(const toml::table& t, DaemonConfig& c) {
     else return bad("keys: unknown key '" + std::string(key) + "'");
   }
   return Status::Ok();
+}
+
+Status read_store_table(const toml::table& t, StoreConfig& s) {
+  for (const auto& [k, node] : t) {
+    std::string_view key = k.str();
+    if (key == "max_connections") {
+      auto v = node.value<int64_t>();
+      if (!node.is_integer() || !v) return bad("store.max_connections must be an integer");
+      s.max_connections = static_cast<int>(std::clamp<int64_t>(*v, -1, 1000));
+      continue;
+    }
+    if (!node.is_string()) return bad("store." + std::string(key) + " must be a string");
+    if (key == "backend") s.backend = *node.value<std::string>();
+    else if (key == "postgres_dsn") s.postgres_dsn = *node.value<std::string>();
+    else return bad("store: unknown key '" + std::string(key) + "'");
+  }
+  return Status::Ok();
+}
+
+void apply_store_env(DaemonConfig& c, const http::EnvLookup& env) {
+  if (auto v = env("DUET_STORE_BACKEND")) c.store.backend = *v;
+  if (auto v = env("DUET_PG_DSN")) c.store.postgres_dsn = *v;
 }
 
 void apply_keys_env(DaemonConfig& c, const http::EnvLookup& env) {
@@ -320,6 +389,22 @@ Result<DaemonConfig> parse_daemon_config(std::string_view toml_text, const http:
       if (!t) return bad("[keys] must be a table");
       DUET_TRY_STATUS(read_keys_table(*t, c));
     }
+    if (const toml::node* k = root.get("store")) {
+      const toml::table* t = k->as_table();
+      if (!t) return bad("[store] must be a table");
+      DUET_TRY_STATUS(read_store_table(*t, c.store));
+    }
+    if (const toml::node* k = root.get("audit")) {
+      const toml::table* t = k->as_table();
+      if (!t) return bad("[audit] must be a table");
+      DUET_TRY_STATUS(read_audit_table(*t, c.audit));
+    }
+    if (const toml::node* k = root.get("retention")) {
+      const toml::table* t = k->as_table();
+      if (!t) return bad("[retention] must be a table");
+      DUET_TRY_STATUS(read_retention_table(*t, c.retention));
+    }
+    DUET_TRY_STATUS(parse_sla_config(toml_text, c.sla, c.limits));  // [sla], [limits]
     if (const toml::node* k = root.get("identity")) {
       const toml::table* t = k->as_table();
       if (!t) return bad("[identity] must be a table");
@@ -330,6 +415,7 @@ Result<DaemonConfig> parse_daemon_config(std::string_view toml_text, const http:
   }
   DUET_TRY_STATUS(apply_service_env(c, env));
   apply_keys_env(c, env);
+  apply_store_env(c, env);
   return c;
 }
 
@@ -369,8 +455,15 @@ struct Daemon::Impl {
   std::unique_ptr<core::SmsSender> sms;
   std::shared_ptr<http::MetricsRegistry> metrics = std::make_shared<http::MetricsRegistry>();
   std::unique_ptr<core::CertificateService> certs;
+  std::unique_ptr<core::RetentionService> retention;  // [retention] + API overrides (core/retention.h)
+  // SLA (issue 5 §2, §3, §7): declared before api and server, which use them.
+  std::unique_ptr<core::AvailabilityRecorder> availability;
+  std::unique_ptr<core::SlaService> sla;
+  std::unique_ptr<core::RateLimiter> limiter;
+  std::unique_ptr<SlaWorkers> sla_workers;
   std::unique_ptr<ApiRoutes> api;
   std::unique_ptr<Workers> workers;
+  std::unique_ptr<AuditCheckpointWorker> audit_checkpoints;  // [audit]
   std::unique_ptr<http::Server> server;
   std::vector<http::Router::RouteInfo> route_list;
   bool started = false;
@@ -402,12 +495,23 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config, DaemonOption
   m.kek = std::move(ks->kek);
   m.protector = std::move(ks->protector);
 
-  store::SqliteStoreOptions so;
-  so.path = m.path("duet.db");
-  so.max_connections = m.config.service.store_max_connections;
-  auto st = store::open_sqlite_store(so);
-  if (!st.ok()) return make_error(st.code(), "store " + so.path + ": " + st.error().message);
-  m.store = std::move(*st);
+  const int pool_size = m.config.store.max_connections > 0 ? m.config.store.max_connections
+                                                           : m.config.service.store_max_connections;
+  if (m.config.store.backend == "postgres") {
+    store::PostgresStoreOptions po;
+    po.dsn = m.config.store.postgres_dsn;
+    po.max_connections = pool_size;
+    auto st = store::open_postgres_store(po);  // the DSN is not logged (it may name a password)
+    if (!st.ok()) return make_error(st.code(), "store (postgres): " + st.error().message);
+    m.store = std::move(*st);
+  } else {
+    store::SqliteStoreOptions so;
+    so.path = m.path("duet.db");
+    so.max_connections = pool_size;
+    auto st = store::open_sqlite_store(so);
+    if (!st.ok()) return make_error(st.code(), "store " + so.path + ": " + st.error().message);
+    m.store = std::move(*st);
+  }
 
 
   m.clock = options.clock ? options.clock : &m.system_clock;
@@ -438,8 +542,24 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config, DaemonOption
     return make_error(ca.code(), "pki: " + ca.error().message);
   }
   m.api = std::make_unique<ApiRoutes>(*m.deps, m.metrics, m.certs.get());
+  m.retention = std::make_unique<core::RetentionService>(*m.store, *m.clock, m.config.retention);
+  m.api->set_retention(m.retention.get());
+  m.availability = std::make_unique<core::AvailabilityRecorder>(*m.store, *m.clock);
+  m.sla = std::make_unique<core::SlaService>(*m.deps, m.config.sla);
+  m.limiter = std::make_unique<core::RateLimiter>(*m.store, *m.clock, m.config.limits);
+  m.api->set_sla(m.sla.get(), m.limiter.get());
+  m.sla_workers = std::make_unique<SlaWorkers>(*m.deps, *m.availability, *m.sla, m.limiter.get());
   auto token = m.api->admin().bootstrap_admin_token(m.path("admin.token"));
   if (!token.ok()) return make_error(token.code(), "admin token: " + token.error().message);
+  // Audit (docs/audit.md): the role tokens and the checkpoint key.
+  for (auto [file, name, role] : {std::tuple{"security-officer.token", "security-officer", "security_officer"},
+                                  std::tuple{"auditor.token", "auditor", "auditor"}}) {
+    auto t = m.api->audit().bootstrap_role_token(m.path(file), name, role);
+    if (!t.ok()) return make_error(t.code(), std::string(file) + ": " + t.error().message);
+  }
+  if (Status k = m.api->audit().ensure_key(); !k.ok()) return make_error(k.code(), "audit key: " + k.error().message);
+  m.audit_checkpoints = std::make_unique<AuditCheckpointWorker>(m.api->audit(), m.config.audit.checkpoint_events,
+                                                                m.config.audit.checkpoint_seconds);
 
   WorkerOptions wo;
   wo.callback_poll = std::chrono::milliseconds(m.config.service.callback_poll_ms);
@@ -447,6 +567,8 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config, DaemonOption
   wo.nonce_prune_interval = std::chrono::seconds(m.config.service.nonce_prune_interval_seconds);
   wo.certs = m.certs.get();
   wo.crl_check_interval = std::chrono::seconds(m.config.crl_check_interval_seconds);
+  wo.retention = m.retention.get();
+  wo.retention_poll = std::chrono::seconds(std::min<int64_t>(30, m.config.retention.interval_seconds));
   m.workers = std::make_unique<Workers>(*m.deps, wo, std::move(options.webhook_sender));
 
   http::Router router;
@@ -454,6 +576,9 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config, DaemonOption
   http::ServerOptions sopts;
   sopts.metrics = m.metrics;
   sopts.access_log = options.access_log;
+  sopts.on_request = [rec = m.availability.get()](const http::RequestOutcome& o) {
+    rec->record_request(o.route, o.tenant_id, o.status, o.duration_us);
+  };
   if (!sopts.access_log && m.config.http.access_log) {
     // stdout carries only duetd's startup line; every log line goes to stderr.
     auto logger = std::make_shared<spdlog::logger>("duet.access", std::make_shared<spdlog::sinks::stderr_sink_mt>());
@@ -477,6 +602,8 @@ Status Daemon::start() {
   m.started = true;
   DUET_TRY_STATUS(m.server->start());
   m.workers->start();
+  m.audit_checkpoints->start();
+  m.sla_workers->start();
   Status w = write_file_atomically(m.path("duetd.port"), std::to_string(m.server->port()) + "\n");
   if (!w.ok()) log_event("warn", "port_file", {{"message", w.error().message}});
   log_event("info", "started",
@@ -491,6 +618,9 @@ void Daemon::stop() {
   log_event("info", "stopping");
   m.server->stop();   // stop accepting, drain in-flight requests
   m.workers->stop();  // finish the current iterations
+  (void)m.api->audit_recorder().flush();  // queued request events, then the last checkpoint
+  m.audit_checkpoints->stop();
+  m.sla_workers->stop();  // last availability flush
   std::error_code ec;
   fs::remove(m.path("duetd.port"), ec);
   log_event("info", "stopped");

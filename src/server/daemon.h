@@ -83,6 +83,69 @@
 //   sms_sink            = ""   # the development SMS gateway: one JSON line per message
 //                              #   (mode 0600, phone masked); "" = <data_dir>/sms-outbox.jsonl
 //
+// and this [retention] table (personal data and payloads, issue 5 §5; the
+// rules in core/retention.h). Days are whole days of 86,400 s; settings
+// changed over the Admin API (GET/PUT /admin/v1/retention, PUT needs the
+// security_officer role) are kept in the store and override this table:
+//
+//   [retention]
+//   order_payload_days = 180   # final orders: item data and display text purged this long after
+//                              #   the order ended (SM3 of the data, signatures, state stay); 0 = never
+//   identity_days      = 30    # holders: ID number and phone ciphertexts purged this long after the
+//                              #   first certificate was issued (name and lookup hash stay); 0 = never
+//   expired_key_days   = 0     # service share of a key whose last certificate expired: wiped (and the
+//                              #   key retired) this long after the expiry; revoked keys at revocation
+//   interval_seconds   = 3600  # how often the purge worker runs (one node at a time: store lease
+//                              #   "retention.purge"); every purged record is an audit event
+//
+// and this [store] table (which database backs the service, DESIGN.md §5):
+//
+//   [store]
+//   backend         = "sqlite"  # "sqlite": <data_dir>/duet.db (one node); "postgres": the
+//                               #   database at postgres_dsn (several duetd nodes may share it)
+//                               #   env DUET_STORE_BACKEND
+//   postgres_dsn    = ""        # libpq connection string or URI, e.g. "host=/run/postgresql
+//                               #   dbname=duet user=duet" (needed with "postgres"); env DUET_PG_DSN.
+//                               #   A password belongs in ~/.pgpass or PGPASSWORD, not here
+//   max_connections = 0         # connection pool size 1..64; 0 = [service] store_max_connections
+//
+// and these [sla] and [limits] tables (availability accounting, compensation
+// and rate limits, issue 5 §2, §3, §7; rules in core/sla_report.h,
+// core/compensation.h, core/rate_limit.h):
+//
+//   [sla]
+//   utc_offset_minutes  = 480    # local time of months and working days (+08:00)
+//   notice_working_days = 3      # maintenance announced this many whole working days ahead is excluded
+//   holidays            = ["2026-10-01"]  # dates (local) that are not working days
+//   working_weekends    = ["2026-09-27"]  # Saturdays/Sundays that are working days
+//   flush_interval_ms   = 5000   # per-minute counts written to the store this often (and at stop)
+//   probe_interval_seconds = 60  # the self-check runs once per minute (only 60 is accepted)
+//   signature_tiers = [          # per-signature tenants: free signatures in % of the purchased
+//     { min_quantity = 0, band_a = 1.0, band_b = 3.0, band_c = 7.0 },        # annual quantity by
+//     { min_quantity = 100000, band_a = 1.5, band_b = 4.0, band_c = 7.5 },   # tier (largest
+//     { min_quantity = 1000000, band_a = 2.0, band_b = 5.0, band_c = 8.0 },  # min_quantity <=
+//     { min_quantity = 10000000, band_a = 2.5, band_b = 6.0, band_c = 8.5 }] # purchased)
+//   day_tiers = [                # per-user (by users) and unlimited (top tier) tenants: free days
+//     { min_quantity = 0, band_a = 1, band_b = 5, band_c = 10 },
+//     { min_quantity = 10000, band_a = 2, band_b = 7, band_c = 15 },
+//     { min_quantity = 100000, band_a = 3, band_b = 10, band_c = 20 }]
+//
+//   [limits]
+//   sandbox_requests_per_second = 10   # per sandbox app (429 rate_limited + Retry-After); 0 = none
+//   refresh_seconds             = 10   # how often each node reloads the production per-tenant
+//                                      #   limits (PUT /admin/v1/tenants/{id}/rate-limit)
+//
+// and this [audit] table (the hash-chained audit log, docs/audit.md). At
+// first start the data directory also receives security-officer.token and
+// auditor.token (mode 0600) next to admin.token (roles: docs/operations-roles.md),
+// and the audit SM2 key is created (private key sealed by the KEK, public
+// key in clear in the store so `duet audit verify --data` needs no KEK):
+//
+//   [audit]
+//   checkpoint_events  = 1000  # sign the chain head after this many new events …
+//   checkpoint_seconds = 300   # … or this long after the last checkpoint (if anything new);
+//                              #   and once more at shutdown
+//
 // Command line (duetd): --config FILE, --data-dir DIR (= data_dir), --listen
 // HOST:PORT (= [http] listen), --public-url URL (= public_url), --dev (HTTPS
 // with a self-signed certificate in <data_dir>/tls unless [http.tls] cert/key
@@ -100,9 +163,12 @@
 #include "core/callbacks.h"
 #include "core/certificate_service.h"
 #include "core/core_deps.h"
+#include "core/rate_limit.h"
+#include "core/sla_service.h"
 #include "http/config.h"
 #include "http/router.h"
 #include "keys/kek.h"
+#include "store/records.h"
 
 namespace spdlog {
 class logger;
@@ -127,13 +193,29 @@ struct IdentityConfig {
   std::string sms_sink;  // "" = <data_dir>/sms-outbox.jsonl
 };
 
+struct StoreConfig {
+  std::string backend = "sqlite";  // "sqlite" | "postgres"
+  std::string postgres_dsn;
+  int max_connections = 0;  // 0: ServiceConfig::store_max_connections
+};
+
+struct AuditConfig {
+  int64_t checkpoint_events = 1000;
+  int64_t checkpoint_seconds = 300;
+};
+
 struct DaemonConfig {
   http::ServerConfig http;
   ServiceConfig service;
+  StoreConfig store;  // [store]
   keys::KeyServicesConfig keys;  // data_dir and dev are filled from the above at start
   core::PkiConfig pki;
   IdentityConfig identity;
+  core::SlaConfig sla;        // [sla]
+  core::LimitsConfig limits;  // [limits]
   int64_t crl_check_interval_seconds = 60;
+  store::RetentionSettings retention;  // [retention] (core/retention.h)
+  AuditConfig audit;                   // [audit]
   bool kek_explicit = false;     // [keys] kek or DUET_KEK was given (else --dev picks "file")
   bool dev = false;
 

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "core/request_signing.h"
@@ -27,6 +28,7 @@
 #include "server/daemon.h"
 #include "server/log.h"
 #include "server/test_support.h"
+#include "store/sqlite_store.h"
 #include "pki/certificate.h"
 #include "pki/cms.h"
 #include "crypto/sm3.h"
@@ -152,6 +154,7 @@ class ServerTest : public ::testing::Test {
     c.service.data_dir = dir.string();
     c.service.callback_poll_ms = 50;
     c.service.expiry_interval_ms = 50;
+    c.limits.sandbox_requests_per_second = 0;  // (sla) these tests send many sandbox requests per second
     c.service.core.public_url = "https://duet.example";
     c.pki.ocsp_crl_sm2_id = "";  // `openssl ocsp` / `openssl crl -verify` (OpenSSL 3.0) check an empty ID
     configure(c);
@@ -1740,6 +1743,127 @@ TEST_F(LifecycleTest, ShareRefreshMovesTheHolderToANewStateUnderTheSameKey) {
   auto locked = begin(new_dev, "654321", "ref_when_locked");
   EXPECT_EQ(locked.second.status, 423) << locked.second.body;
   EXPECT_EQ(error_code(locked.second), "locked");
+}
+
+// Metering over HTTP (issue 5 items 1 and 9; store rules in store.h
+// "packages and metering"): a production tenant without a usable package is
+// refused with 402 quota_exhausted at holder and order creation and at
+// finish; purchases below the minimum are 400; notices show in GET
+// /api/v1/notices and arrive as signed webhooks at the tenant's notify URL.
+TEST_F(ServerTest, MeteringQuotaNoticesAndWebhook) {
+  CallbackReceiver receiver;
+  Tenant t = new_tenant("metered");
+  auto act = admin("POST", "/admin/v1/tenants/" + t.tenant_id + "/activation",
+                   json{{"production_active_from", clock.now() - 10}}.dump());
+  ASSERT_EQ(act.status, 200) << act.body;
+  const std::string base_path = "/admin/v1/tenants/" + t.tenant_id;
+
+  // No package: a production holder is refused.
+  auto refused = biz(t.production, "POST", "/api/v1/holders",
+                     json{{"name", "张三"}, {"id_number", "110101199003071234"}, {"phone", "13812345678"}}.dump());
+  EXPECT_EQ(refused.status, 402) << refused.body;
+  EXPECT_EQ(error_code(refused), "quota_exhausted");
+
+  // Purchases: below the minimum 400; 10,000 starting next year is scheduled.
+  auto small = admin("POST", base_path + "/packages", json{{"kind", "per_signature"}, {"quantity", 9999}}.dump());
+  EXPECT_EQ(small.status, 400) << small.body;
+  EXPECT_EQ(error_code(small), "invalid_argument");
+  auto few_users = admin("POST", base_path + "/packages", json{{"kind", "per_user"}, {"quantity", 999}}.dump());
+  EXPECT_EQ(few_users.status, 400) << few_users.body;
+  auto later = admin("POST", base_path + "/packages",
+                     json{{"kind", "per_signature"}, {"quantity", 10000}, {"starts_at", clock.now() + 400 * 86400}}.dump());
+  ASSERT_EQ(later.status, 201) << later.body;
+  EXPECT_EQ(parse(later)["status"], "scheduled");
+  EXPECT_EQ(parse(later)["remaining"], 0);
+  EXPECT_EQ(parse(later)["expires_at"].get<int64_t>() - parse(later)["starts_at"].get<int64_t>() >= 365 * 86400, true);
+  EXPECT_EQ(admin("POST", "/admin/v1/tenants/ten_nope/packages",
+                  json{{"kind", "unlimited"}}.dump()).status, 404);
+
+  // A one-signature credit (as SLA compensation grants; added through the
+  // store on the daemon's own SQLite file) that ends in 20 days.
+  {
+    store::SqliteStoreOptions so;
+    so.path = (dir / "duet.db").string();
+    auto st = store::open_sqlite_store(so);
+    ASSERT_TRUE(st.ok()) << st.error().to_string();
+    store::Package credit;
+    credit.tenant_id = t.tenant_id;
+    credit.package_id = "pkg_credit_one";
+    credit.kind = store::PackageKind::kPerSignature;
+    credit.quantity = 1;
+    credit.starts_at = clock.now() - 10;
+    credit.expires_at = clock.now() + 20 * 86400;
+    credit.source = "sla_credit";
+    credit.created_at = clock.now();
+    ASSERT_TRUE((*st)->add_package(credit).ok());
+  }
+  auto notify = admin("PUT", base_path + "/notify-url",
+                      json{{"notify_url", "http://127.0.0.1:" + std::to_string(receiver.port()) + "/notices"}}.dump());
+  ASSERT_EQ(notify.status, 200) << notify.body;
+  const std::string notify_secret = parse(notify)["notify_secret"];
+  ASSERT_EQ(notify_secret.size(), 64u);
+  EXPECT_EQ(parse(admin("GET", base_path + "/notify-url"))["notify_url"],
+            "http://127.0.0.1:" + std::to_string(receiver.port()) + "/notices");
+
+  // The per-signature credit covers holder creation (not counted) and one signature.
+  Device d = enroll(t.production, "123456");
+  ASSERT_TRUE(d.state.has_value());
+  std::string a = create_order(t.production, d.holder_id, "first");
+  std::string b = create_order(t.production, d.holder_id, "second");  // created while 1 is left
+  auto fa = sign(d, a, "123456", "ses_meter_a1");
+  ASSERT_EQ(fa.status, 200) << fa.body;
+  auto fb = sign(d, b, "123456", "ses_meter_b1");
+  EXPECT_EQ(fb.status, 402) << fb.body;
+  EXPECT_EQ(error_code(fb), "quota_exhausted");
+  EXPECT_EQ(parse(biz(t.production, "GET", "/api/v1/orders/" + b))["state"], "signing");
+  auto c = biz(t.production, "POST", "/api/v1/orders",
+               json{{"holder_id", d.holder_id}, {"title", "third"}, {"digest_hex", std::string(64, 'a')}}.dump());
+  EXPECT_EQ(c.status, 402) << c.body;
+  EXPECT_EQ(error_code(c), "quota_exhausted");
+  // The sandbox is never metered.
+  create_order(t.sandbox, d.holder_id, "sandbox");
+
+  auto packages = parse(biz(t.production, "GET", "/api/v1/packages"));
+  ASSERT_EQ(packages["packages"].size(), 2u);
+  EXPECT_EQ(packages["packages"][0]["package_id"], "pkg_credit_one");  // earliest expiry first
+  EXPECT_EQ(packages["packages"][0]["used"], 1);
+  EXPECT_EQ(packages["packages"][0]["remaining"], 0);
+  EXPECT_EQ(packages["packages"][0]["status"], "exhausted");
+  auto listed = parse(admin("GET", base_path + "/packages"));
+  EXPECT_EQ(listed["packages"].size(), 2u);
+
+  // Notices: 80/90/100 % from the metering transaction, 30 days from the sweep.
+  std::set<std::string> kinds;
+  for (int i = 0; i < 100 && kinds.size() < 4; ++i) {
+    kinds.clear();
+    auto listed_notices = biz(t.production, "GET", "/api/v1/notices");
+    ASSERT_EQ(listed_notices.status, 200) << listed_notices.body;
+    json notices = parse(listed_notices);
+    for (const auto& n : notices["notices"]) kinds.insert(n["kind"].get<std::string>());
+    if (kinds.size() < 4) std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(kinds, (std::set<std::string>{"used_80", "used_90", "used_100", "expiring_30d"}));
+  std::vector<CallbackReceiver::Received> got;
+  for (int i = 0; i < 100; ++i) {
+    got = receiver.received();
+    if (got.size() >= 4) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_EQ(got.size(), 4u);
+  std::set<std::string> events;
+  for (const auto& r : got) {
+    EXPECT_EQ(r.header("X-Duet-Signature"), core::sign_callback(notify_secret, r.header("X-Duet-Timestamp"), r.body));
+    json body = json::parse(r.body);
+    events.insert(body["event"].get<std::string>());
+    EXPECT_EQ(body["package_id"], "pkg_credit_one");
+    EXPECT_EQ(r.header("X-Duet-Event"), body["event"]);
+  }
+  EXPECT_EQ(events, (std::set<std::string>{"notice.used_80", "notice.used_90", "notice.used_100",
+                                           "notice.expiring_30d"}));
+  // Each notice once: another sweep period adds nothing.
+  std::this_thread::sleep_for(2500ms);
+  EXPECT_EQ(receiver.received().size(), 4u);
+  EXPECT_EQ(parse(biz(t.production, "GET", "/api/v1/notices"))["notices"].size(), 4u);
 }
 
 }  // namespace

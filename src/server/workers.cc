@@ -6,6 +6,7 @@
 #include "crypto/random.h"
 #include "httpclient/http_client.h"
 #include "server/log.h"
+#include "store/audit_scope.h"
 
 namespace duet::server {
 
@@ -55,8 +56,12 @@ void Workers::start() {
   threads_.emplace_back([this] { loop("callbacks", options_.callback_poll, &Workers::dispatch_callbacks); });
   threads_.emplace_back([this] { loop("expiry", options_.expiry_interval, &Workers::expire_orders); });
   threads_.emplace_back([this] { loop("nonce_prune", options_.nonce_prune_interval, &Workers::prune_nonces); });
+  threads_.emplace_back([this] { loop("notices", options_.notice_interval, &Workers::sweep_notices); });
   if (options_.certs != nullptr) {
     threads_.emplace_back([this] { loop("crl_refresh", options_.crl_check_interval, &Workers::refresh_crls); });
+  }
+  if (options_.retention != nullptr) {
+    threads_.emplace_back([this] { loop("retention", options_.retention_poll, &Workers::run_retention); });
   }
 }
 
@@ -85,7 +90,23 @@ void Workers::loop(const char* name, std::chrono::milliseconds interval, void (W
       if (stopping_) break;
     }
     try {
-      (this->*step)();
+      // Audit (docs/audit.md): each write transaction of a sweep that changes
+      // rows carries a "system" event (retention appends its own per purge;
+      // forgetting old replay nonces is not audited).
+      std::string_view n(name);
+      if (n == "nonce_prune" || n == "retention") {
+        (this->*step)();
+      } else {
+        store::AuditEvent e;
+        e.at = deps_.clock.now();
+        e.actor_type = "system";
+        e.actor_id = options_.worker_id;
+        e.action = "worker." + std::string(n);
+        e.outcome = "ok";
+        store::PendingAuditEvent pending{std::move(e)};
+        store::ScopedAuditEvent bind(pending);
+        (this->*step)();
+      }
     } catch (const std::exception& e) {
       log_event("error", "worker_exception", {{"worker", name}, {"message", e.what()}});
     } catch (...) {
@@ -129,6 +150,16 @@ void Workers::prune_nonces() {
   }
 }
 
+void Workers::sweep_notices() {
+  auto n = core::sweep_package_notices(deps_);
+  if (!n.ok()) {
+    log_event("warn", "notice_sweep_failed",
+              {{"code", std::string(error_code_name(n.code()))}, {"message", n.error().message}});
+  } else if (*n > 0) {
+    log_event("info", "package_notices", {{"count", std::to_string(*n)}});
+  }
+}
+
 void Workers::refresh_crls() {
   auto n = options_.certs->refresh_crls(deps_.clock.now());
   if (!n.ok()) {
@@ -136,6 +167,18 @@ void Workers::refresh_crls() {
               {{"code", std::string(error_code_name(n.code()))}, {"message", n.error().message}});
   } else if (*n > 0) {
     log_event("info", "crl_rebuilt", {{"count", std::to_string(*n)}});
+  }
+}
+
+void Workers::run_retention() {
+  auto n = options_.retention->run_if_due(options_.worker_id);
+  if (!n.ok()) {
+    log_event("warn", "retention_purge_failed",
+              {{"code", std::string(error_code_name(n.code()))}, {"message", n.error().message}});
+  } else if (n->has_value() && (*n)->total() > 0) {
+    log_event("info", "retention_purged", {{"order_payloads", std::to_string((*n)->order_payloads)},
+                                           {"identities", std::to_string((*n)->identities)},
+                                           {"key_shares", std::to_string((*n)->key_shares)}});
   }
 }
 

@@ -6,7 +6,12 @@
 //     nonce_prune_interval (60 s);
 //   - CRL refresh (when a CertificateService is given): rebuilds the issuing
 //     CA's CRL when it is older than [pki] crl_refresh_seconds or misses a
-//     revocation, checked every crl_check_interval (60 s).
+//     revocation, checked every crl_check_interval (60 s);
+//   - retention purges (when a RetentionService is given): run_if_due every
+//     retention_poll; the service keeps the interval and the store lease
+//     "retention.purge" so one node purges at a time (core/retention.h).
+//   - package notices: core::sweep_package_notices (30/7-day and ended
+//     notices, webhooks of new notices queued) every notice_interval (2 s).
 // A failing iteration is logged (code and message only) and the loop goes on.
 #pragma once
 
@@ -21,6 +26,8 @@
 #include "core/callbacks.h"
 #include "core/certificate_service.h"
 #include "core/core_deps.h"
+#include "core/metering.h"
+#include "core/retention.h"
 
 namespace duet::server {
 
@@ -46,6 +53,9 @@ struct WorkerOptions {
   size_t callback_batch = 16;
   core::CertificateService* certs = nullptr;  // null: no CRL refresh loop
   std::chrono::milliseconds crl_check_interval{60000};
+  std::chrono::milliseconds notice_interval{2000};
+  core::RetentionService* retention = nullptr;  // null: no purge loop
+  std::chrono::milliseconds retention_poll{30000};
 };
 
 class Workers {
@@ -66,6 +76,8 @@ class Workers {
   void expire_orders();
   void prune_nonces();
   void refresh_crls();
+  void sweep_notices();
+  void run_retention();
   bool wait_for(std::chrono::milliseconds d);  // false once stopping
 
   core::CoreDeps deps_;

@@ -218,7 +218,7 @@ struct OrderPage {
 struct CallbackJob {
   std::string tenant_id;
   std::string job_id;              // "cbk_..."
-  std::string order_id;
+  std::string order_id;            // empty for a notice webhook (Store::sweep_package_notices)
   std::string url;
   std::string payload;             // the body to POST, built (and signed) by core
   int attempts = 0;                // deliveries started (claims)
@@ -290,6 +290,46 @@ struct Package {
   UnixSeconds created_at = 0;
 };
 
+// One counted unit (metering, issue 5 §1): a signed item of a production
+// kSign order (order_id + item_index), or a holder created by a production
+// app (holder_id; order_id empty). Unique per (tenant, order_id, item_index)
+// and per (tenant, holder_id), so no retry can count twice. Kept at least one
+// year (Store::prune_usage_records refuses younger cutoffs).
+struct UsageRecord {
+  std::string tenant_id;
+  std::string usage_id;            // "use_..."
+  std::string package_id;          // the package the unit was taken from
+  PackageKind kind = PackageKind::kPerSignature;  // kPerSignature | kPerUser
+  std::string order_id;            // kPerSignature: the order
+  int64_t item_index = 0;          // kPerSignature: the item
+  std::string holder_id;           // the order's holder, or the created holder
+  UnixSeconds counted_at = 0;
+};
+
+// Service notices (服务告知) about a package; each (package, kind) at most once.
+enum class NoticeKind { kUsed80, kUsed90, kUsed100, kExpiring30Days, kExpiring7Days, kEnded };
+
+struct Notice {
+  std::string tenant_id;
+  std::string notice_id;           // "ntc_..."
+  std::string package_id;
+  NoticeKind kind = NoticeKind::kUsed80;
+  UnixSeconds created_at = 0;
+  // Webhook to the tenant's notify URL: "pending" (not yet looked at by
+  // Store::sweep_package_notices), "queued" (a callback job carries it),
+  // "none" (the tenant had no notify URL then).
+  std::string webhook_state = "pending";
+};
+
+// Where a tenant's notices are POSTed (set by an operator), and the HMAC
+// secret that signs them (encrypted by core, "notify_secret:<tenant>").
+struct TenantNotifyTarget {
+  std::string tenant_id;
+  std::string url;
+  Bytes secret_ciphertext;
+  UnixSeconds updated_at = 0;
+};
+
 // --- audit (issue 5 §4) -------------------------------------------------------
 
 // One event of the hash-chained audit log. The caller fills the descriptive
@@ -310,6 +350,47 @@ struct AuditEvent {
   std::string details;             // a JSON object as text (masked), or ""
   Bytes prev_hash;                 // assigned by the store
   Bytes hash;                      // assigned by the store
+};
+
+// A signed statement that the chain head was (seq, hash) at signed_at:
+// signature = SM2 (ID 1234567812345678, DER) over
+// store::audit_checkpoint_message(seq, hash, signed_at, key_id).
+struct AuditCheckpoint {
+  int64_t seq = 0;
+  Bytes hash;
+  UnixSeconds signed_at = 0;
+  std::string key_id;
+  Bytes signature;
+};
+
+// The service's audit signing key. The public key is kept in clear (DER
+// SubjectPublicKeyInfo) so a data directory can be verified offline without
+// the KEK; the private key is sealed by the DataProtector.
+struct AuditKey {
+  std::string key_id;
+  Bytes public_key_der;
+  Bytes sealed_private_key;
+  UnixSeconds created_at = 0;
+};
+
+// --- retention (issue 5 §5) -----------------------------------------------------
+
+// The retention rules (core/retention.h). Days count whole days of 86,400 s
+// from the event: a record becomes purgeable at exactly event + days × 86,400.
+struct RetentionSettings {
+  // Payloads (item data, display text) of final orders, this long after the
+  // order became final (updated_at). 0: never purged.
+  int64_t order_payload_days = 180;
+  // ID number and phone ciphertexts of holders, this long after the holder's
+  // first certificate was issued. 0: never purged.
+  int64_t identity_days = 30;
+  // The service share of a key whose last certificate expired, this long
+  // after that expiry (0: at once). Revoked keys are wiped at revocation.
+  int64_t expired_key_days = 0;
+  // How often the purge worker runs.
+  int64_t interval_seconds = 3600;
+  UnixSeconds updated_at = 0;      // set by the API change
+  std::string updated_by;          // the operator (token name) who changed them
 };
 
 }  // namespace duet::store

@@ -273,24 +273,222 @@ CREATE TABLE share_refreshes (
 
 // Issue 5 (service rules). Each version belongs to one area; until an area
 // lands its version is a no-op so the numbering stays fixed.
-// v7: packages, usage records and notices (metering).
+// v7: packages, usage records and notices (metering, store.h "packages and
+// metering"). callback_jobs is rebuilt with a nullable order_id so the same
+// persistent queue also carries notice webhooks (order_id NULL); SQLite
+// cannot drop NOT NULL in place. Nothing references callback_jobs.
 constexpr std::string_view kV7 = R"sql(
-SELECT 1;
+CREATE TABLE packages (
+  tenant_id TEXT NOT NULL REFERENCES tenants (tenant_id),
+  package_id TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('per_signature', 'per_user', 'unlimited')),
+  quantity INTEGER NOT NULL CHECK (quantity >= 0),
+  used INTEGER NOT NULL DEFAULT 0 CHECK (used >= 0),
+  starts_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  source TEXT NOT NULL CHECK (source IN ('purchase', 'sla_credit')),
+  note TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, package_id),
+  CHECK (kind = 'unlimited' OR used <= quantity),
+  CHECK (expires_at > starts_at)
+);
+CREATE INDEX packages_tenant_expiry ON packages (tenant_id, kind, expires_at);
+CREATE INDEX packages_expiry ON packages (expires_at);
+
+-- Usage records outlive orders and holders (kept >= 1 year): no foreign key
+-- to them, so no other purge can take a record with it.
+CREATE TABLE usage_records (
+  tenant_id TEXT NOT NULL,
+  usage_id TEXT NOT NULL,
+  package_id TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('per_signature', 'per_user')),
+  order_id TEXT NOT NULL DEFAULT '',
+  item_index INTEGER NOT NULL DEFAULT 0,
+  holder_id TEXT NOT NULL,
+  counted_at INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, usage_id),
+  FOREIGN KEY (tenant_id, package_id) REFERENCES packages (tenant_id, package_id)
+);
+CREATE UNIQUE INDEX usage_records_item ON usage_records (tenant_id, order_id, item_index)
+  WHERE kind = 'per_signature';
+CREATE UNIQUE INDEX usage_records_holder ON usage_records (tenant_id, holder_id) WHERE kind = 'per_user';
+CREATE INDEX usage_records_tenant_counted ON usage_records (tenant_id, counted_at);
+CREATE INDEX usage_records_counted ON usage_records (counted_at);
+
+CREATE TABLE notices (
+  tenant_id TEXT NOT NULL,
+  notice_id TEXT NOT NULL,
+  package_id TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('used_80', 'used_90', 'used_100', 'expiring_30d', 'expiring_7d', 'ended')),
+  created_at INTEGER NOT NULL,
+  webhook_state TEXT NOT NULL CHECK (webhook_state IN ('pending', 'queued', 'none')),
+  PRIMARY KEY (tenant_id, notice_id),
+  FOREIGN KEY (tenant_id, package_id) REFERENCES packages (tenant_id, package_id)
+);
+CREATE UNIQUE INDEX notices_once ON notices (tenant_id, package_id, kind);
+CREATE INDEX notices_tenant_created ON notices (tenant_id, created_at, notice_id);
+CREATE INDEX notices_pending ON notices (created_at) WHERE webhook_state = 'pending';
+
+CREATE TABLE tenant_notify_targets (
+  tenant_id TEXT NOT NULL PRIMARY KEY REFERENCES tenants (tenant_id),
+  url TEXT NOT NULL,
+  secret_ciphertext BLOB NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+
+CREATE TABLE callback_jobs_v7 (
+  tenant_id TEXT NOT NULL,
+  job_id TEXT NOT NULL,
+  order_id TEXT,
+  url TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  delivered_at INTEGER,
+  last_error TEXT NOT NULL DEFAULT '',
+  lease_owner TEXT,
+  lease_until INTEGER,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, job_id),
+  FOREIGN KEY (tenant_id, order_id) REFERENCES sign_orders (tenant_id, order_id)
+);
+INSERT INTO callback_jobs_v7 (tenant_id, job_id, order_id, url, payload, attempts, next_attempt_at, delivered_at,
+  last_error, lease_owner, lease_until, created_at)
+  SELECT tenant_id, job_id, order_id, url, payload, attempts, next_attempt_at, delivered_at, last_error,
+    lease_owner, lease_until, created_at FROM callback_jobs;
+DROP TABLE callback_jobs;
+ALTER TABLE callback_jobs_v7 RENAME TO callback_jobs;
+CREATE INDEX callback_jobs_due ON callback_jobs (next_attempt_at) WHERE delivered_at IS NULL;
 )sql";
 
-// v8: the hash-chained audit log and its signed checkpoints.
+// v8: the hash-chained audit log and its signed checkpoints (docs/audit.md).
+// audit_head is one row (id 1): the chain head, read and advanced in the
+// same transaction as every append, so appenders serialise on it and seq has
+// no gaps. Events are global (the chain spans every tenant); tenant_id is a
+// column for export by tenant.
 constexpr std::string_view kV8 = R"sql(
-SELECT 1;
+CREATE TABLE audit_events (
+  seq INTEGER NOT NULL PRIMARY KEY,
+  at INTEGER NOT NULL,
+  tenant_id TEXT NOT NULL,
+  actor_type TEXT NOT NULL,
+  actor_id TEXT NOT NULL,
+  action TEXT NOT NULL,
+  target TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  address TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  details TEXT NOT NULL,
+  prev_hash BLOB NOT NULL,
+  hash BLOB NOT NULL
+);
+CREATE INDEX audit_events_by_tenant ON audit_events (tenant_id, at, seq);
+CREATE TABLE audit_head (
+  id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+  seq INTEGER NOT NULL,
+  hash BLOB NOT NULL
+);
+INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, zeroblob(32));
+CREATE TABLE audit_checkpoints (
+  seq INTEGER NOT NULL PRIMARY KEY,
+  hash BLOB NOT NULL,
+  signed_at INTEGER NOT NULL,
+  key_id TEXT NOT NULL,
+  signature BLOB NOT NULL
+);
+CREATE TABLE audit_keys (
+  key_id TEXT NOT NULL PRIMARY KEY,
+  public_key_der BLOB NOT NULL,
+  sealed_private_key BLOB NOT NULL,
+  created_at INTEGER NOT NULL
+);
 )sql";
 
 // v9: availability minutes, maintenance windows, SLA credits.
 constexpr std::string_view kV9 = R"sql(
-SELECT 1;
+-- Per-minute counts, added into by every node (tenant_id '' = the service row).
+CREATE TABLE availability_minutes (
+  tenant_id TEXT NOT NULL,
+  minute INTEGER NOT NULL CHECK (minute % 60 = 0),
+  requests INTEGER NOT NULL DEFAULT 0,
+  normal INTEGER NOT NULL DEFAULT 0,
+  total_us INTEGER NOT NULL DEFAULT 0,
+  max_us INTEGER NOT NULL DEFAULT 0,
+  probes_ok INTEGER NOT NULL DEFAULT 0,
+  probes_failed INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (tenant_id, minute)
+);
+CREATE TABLE maintenance_windows (
+  window_id TEXT NOT NULL PRIMARY KEY,
+  starts_at INTEGER NOT NULL,
+  ends_at INTEGER NOT NULL,
+  announced_at INTEGER NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  created_by TEXT NOT NULL DEFAULT '',
+  CHECK (ends_at > starts_at)
+);
+CREATE INDEX maintenance_windows_start ON maintenance_windows (starts_at);
+CREATE TABLE sla_credits (
+  tenant_id TEXT NOT NULL REFERENCES tenants (tenant_id),
+  credit_id TEXT NOT NULL,
+  month TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('signatures', 'days')),
+  band TEXT NOT NULL CHECK (band IN ('A', 'B', 'C')),
+  amount INTEGER NOT NULL CHECK (amount >= 1),
+  basis TEXT NOT NULL DEFAULT '',
+  state TEXT NOT NULL CHECK (state IN ('proposed', 'approved')),
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  approved_at INTEGER,
+  approved_by TEXT NOT NULL DEFAULT '',
+  package_id TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (tenant_id, credit_id)
+);
+CREATE UNIQUE INDEX sla_credits_once ON sla_credits (tenant_id, month, kind);
+CREATE UNIQUE INDEX sla_credits_id ON sla_credits (credit_id);
+-- Fixed-window request counters (rate limits), shared by every node.
+CREATE TABLE rate_windows (
+  tenant_id TEXT NOT NULL,
+  scope_key TEXT NOT NULL,
+  window_start INTEGER NOT NULL,
+  count INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, scope_key, window_start)
+);
+CREATE INDEX rate_windows_start ON rate_windows (window_start);
+CREATE TABLE tenant_rate_limits (
+  tenant_id TEXT NOT NULL PRIMARY KEY REFERENCES tenants (tenant_id),
+  requests_per_second INTEGER NOT NULL CHECK (requests_per_second >= 1),
+  updated_at INTEGER NOT NULL
+);
 )sql";
 
 // v10: retention, rate-limit windows, personal-data purge bookkeeping.
 constexpr std::string_view kV10 = R"sql(
-SELECT 1;
+-- Retention settings changed over the Admin API (one row; absent = the
+-- [retention] table of the config file applies).
+CREATE TABLE retention_settings (
+  id INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+  order_payload_days INTEGER NOT NULL CHECK (order_payload_days >= 0),
+  identity_days INTEGER NOT NULL CHECK (identity_days >= 0),
+  expired_key_days INTEGER NOT NULL CHECK (expired_key_days >= 0),
+  interval_seconds INTEGER NOT NULL CHECK (interval_seconds >= 1),
+  updated_at INTEGER NOT NULL,
+  updated_by TEXT NOT NULL
+);
+-- When a final order's payload (item data, display text) was purged; the
+-- data items then hold SM3(data).
+ALTER TABLE sign_orders ADD COLUMN payload_purged_at INTEGER;
+CREATE INDEX sign_orders_payload_purge ON sign_orders (updated_at)
+  WHERE payload_purged_at IS NULL AND state IN ('signed', 'rejected', 'expired', 'cancelled', 'failed');
+-- When a holder's ID number and phone ciphertexts were purged (emptied).
+ALTER TABLE holders ADD COLUMN identity_purged_at INTEGER;
+-- Generic leases: one row per timer name, held by one owner until expires_at.
+CREATE TABLE leases (
+  name TEXT NOT NULL PRIMARY KEY,
+  owner TEXT NOT NULL,
+  expires_at INTEGER NOT NULL
+);
 )sql";
 
 constexpr std::array<Migration, 10> kMigrations = {{{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5}, {6, kV6},

@@ -6,9 +6,14 @@
 #include <limits>
 #include <utility>
 
+#include "store/audit_scope.h"
 #include "store/ids.h"
+#include "store/sqlite_audit.h"
 #include "store/sqlite_db.h"
+#include "store/sqlite_metering.h"
 #include "store/sqlite_schema.h"
+#include "store/sqlite_sla.h"
+#include "store/sqlite_retention.h"
 
 namespace duet::store {
 namespace {
@@ -678,7 +683,8 @@ class SqliteStore final : public Store {
           .bind(5, h.phone_ciphertext).bind(6, h.lookup_hash).bind(7, holder_status_text(h.status))
           .bind(8, h.failed_attempts).bind(9, h.created_at).bind(10, h.identity_verification)
           .bind(11, h.identity_verified_by).bind(12, h.identity_verified_at).bind(13, h.identity_reference);
-      return st.run();
+      DUET_TRY_STATUS(st.run());
+      return sqlite::meter_new_holder(c, h);  // per-user metering, same transaction (store.h)
     });
   }
 
@@ -973,6 +979,7 @@ class SqliteStore final : public Store {
         if (!found) return Unexpected{not_found("holder key").error()};
         if (!key.column_is_null(0)) return Unexpected{conflict("holder key is revoked").error()};
       }
+      DUET_TRY_STATUS(sqlite::check_order_quota(c, o));  // production kSign orders need quota (store.h)
       DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
           "INSERT INTO sign_orders (tenant_id, order_id, app_id, holder_id, title, display_text, output_format, "
           "expires_at, callback_url, idempotency_key, state, created_at, updated_at, kind, key_id, cms_output, "
@@ -1256,6 +1263,8 @@ class SqliteStore final : public Store {
       if (sig.empty()) return invalid("empty signature");
     return write([&](Connection& c) -> Status {
       DUET_TRY_STATUS(finish_in_tx(c, tenant_id, order_id, session_id, signatures, OrderKind::kSign, nullptr, now));
+      // Exactly-once metering in the transaction that completes the signature.
+      DUET_TRY_STATUS(sqlite::meter_finished_order(c, tenant_id, order_id, now));
       hook("finish_order:before_callback");
       if (callback) DUET_TRY_STATUS(insert_callback(c, *callback, tenant_id, order_id, now));
       return Status::Ok();
@@ -1548,6 +1557,52 @@ class SqliteStore final : public Store {
     });
   }
 
+  // --- packages and metering (store/sqlite_metering.cc) ---
+
+  Status add_package(const Package& p) override {
+    DUET_TRY_STATUS(sqlite::validate_package(p));
+    return write([&](Connection& c) { return sqlite::add_package(c, p); });
+  }
+  Result<std::vector<Package>> list_packages(std::string_view tenant_id) override {
+    return read_single<std::vector<Package>>([&](Connection& c) { return sqlite::list_packages(c, tenant_id); });
+  }
+  Result<Package> get_package(std::string_view tenant_id, std::string_view package_id) override {
+    return read_single<Package>([&](Connection& c) { return sqlite::get_package(c, tenant_id, package_id); });
+  }
+  Status check_quota(std::string_view tenant_id, PackageKind kind, int64_t units, UnixSeconds now) override {
+    return run<Status>(Transaction::Kind::kRead,
+                       [&](Connection& c) { return sqlite::check_quota(c, tenant_id, kind, units, now); });
+  }
+  Result<std::vector<UsageRecord>> list_usage_records(std::string_view tenant_id, UnixSeconds from, UnixSeconds to,
+                                                      size_t limit) override {
+    return read_single<std::vector<UsageRecord>>(
+        [&](Connection& c) { return sqlite::list_usage_records(c, tenant_id, from, to, limit); });
+  }
+  Result<int64_t> count_usage(std::string_view tenant_id, PackageKind kind, UnixSeconds from,
+                              UnixSeconds to) override {
+    return read_single<int64_t>([&](Connection& c) { return sqlite::count_usage(c, tenant_id, kind, from, to); });
+  }
+  Result<size_t> prune_usage_records(UnixSeconds before, UnixSeconds now) override {
+    return run<Result<size_t>>(Transaction::Kind::kWrite,
+                               [&](Connection& c) { return sqlite::prune_usage_records(c, before, now); });
+  }
+  Result<std::vector<Notice>> list_notices(std::string_view tenant_id, size_t limit) override {
+    return read_single<std::vector<Notice>>([&](Connection& c) { return sqlite::list_notices(c, tenant_id, limit); });
+  }
+  Result<std::vector<Notice>> sweep_package_notices(UnixSeconds now, size_t limit,
+                                                    const NoticeCallbackFactory& make_callback) override {
+    return run<Result<std::vector<Notice>>>(Transaction::Kind::kWrite, [&](Connection& c) {
+      return sqlite::sweep_package_notices(c, now, limit, make_callback);
+    });
+  }
+  Status set_tenant_notify_target(const TenantNotifyTarget& t) override {
+    return write([&](Connection& c) { return sqlite::set_tenant_notify_target(c, t); });
+  }
+  Result<TenantNotifyTarget> get_tenant_notify_target(std::string_view tenant_id) override {
+    return read_single<TenantNotifyTarget>(
+        [&](Connection& c) { return sqlite::get_tenant_notify_target(c, tenant_id); });
+  }
+
   // --- admin tokens ---
 
   Status create_admin_token(const AdminToken& t) override {
@@ -1569,6 +1624,158 @@ class SqliteStore final : public Store {
     });
   }
 
+  // --- retention and leases (store/sqlite_retention.cc) ---
+
+  Result<size_t> purge_order_payloads(UnixSeconds final_before, UnixSeconds now, std::string_view actor,
+                                      size_t limit) override {
+    return run<Result<size_t>>(Transaction::Kind::kWrite, [&](Connection& c) {
+      return sqlite::purge_order_payloads(c, final_before, now, actor, limit);
+    });
+  }
+  Result<std::optional<UnixSeconds>> order_payload_purged_at(std::string_view tenant_id,
+                                                             std::string_view order_id) override {
+    return read_single<std::optional<UnixSeconds>>(
+        [&](Connection& c) { return sqlite::order_payload_purged_at(c, tenant_id, order_id); });
+  }
+  Result<size_t> purge_identity_attributes(UnixSeconds issued_before, UnixSeconds now, std::string_view actor,
+                                           size_t limit) override {
+    return run<Result<size_t>>(Transaction::Kind::kWrite, [&](Connection& c) {
+      return sqlite::purge_identity_attributes(c, issued_before, now, actor, limit);
+    });
+  }
+  Result<size_t> wipe_retired_key_shares(UnixSeconds expired_before, UnixSeconds now, std::string_view actor,
+                                         size_t limit) override {
+    return run<Result<size_t>>(Transaction::Kind::kWrite, [&](Connection& c) {
+      return sqlite::wipe_retired_key_shares(c, expired_before, now, actor, limit);
+    });
+  }
+  Result<RetentionSettings> get_retention_settings() override {
+    return read_single<RetentionSettings>([&](Connection& c) { return sqlite::get_retention_settings(c); });
+  }
+  Status put_retention_settings(const RetentionSettings& settings) override {
+    DUET_TRY_STATUS(sqlite::validate_retention_settings(settings));
+    return write([&](Connection& c) { return sqlite::put_retention_settings(c, settings); });
+  }
+  Result<bool> try_acquire_lease(std::string_view name, std::string_view owner, UnixSeconds now,
+                                 int64_t ttl_seconds) override {
+    if (name.empty() || owner.empty()) return make_error(ErrorCode::kInvalidArgument, "lease name and owner are required");
+    if (ttl_seconds < 1) return make_error(ErrorCode::kInvalidArgument, "lease ttl must be >= 1 s");
+    return run<Result<bool>>(Transaction::Kind::kWrite, [&](Connection& c) {
+      return sqlite::try_acquire_lease(c, name, owner, now, ttl_seconds);
+    });
+  }
+
+  // --- sla (store/sqlite_sla.cc) ---
+
+  Status add_availability(const std::vector<AvailabilityMinute>& deltas) override {
+    DUET_TRY_STATUS(sqlite::validate_availability(deltas));
+    return write([&](Connection& c) { return sqlite::add_availability(c, deltas); });
+  }
+  Result<std::vector<AvailabilityMinute>> list_availability(std::string_view tenant_id, UnixSeconds from,
+                                                            UnixSeconds to) override {
+    return read_single<std::vector<AvailabilityMinute>>(
+        [&](Connection& c) { return sqlite::list_availability(c, tenant_id, from, to); });
+  }
+  Result<std::optional<UnixSeconds>> first_availability_minute() override {
+    return read_single<std::optional<UnixSeconds>>([&](Connection& c) { return sqlite::first_availability_minute(c); });
+  }
+  Status create_maintenance_window(const MaintenanceWindow& w) override {
+    return write([&](Connection& c) { return sqlite::create_maintenance_window(c, w); });
+  }
+  Result<MaintenanceWindow> get_maintenance_window(std::string_view window_id) override {
+    return read_single<MaintenanceWindow>([&](Connection& c) { return sqlite::get_maintenance_window(c, window_id); });
+  }
+  Result<std::vector<MaintenanceWindow>> list_maintenance_windows(UnixSeconds from, UnixSeconds to) override {
+    return read_single<std::vector<MaintenanceWindow>>(
+        [&](Connection& c) { return sqlite::list_maintenance_windows(c, from, to); });
+  }
+  Status delete_maintenance_window(std::string_view window_id, UnixSeconds now) override {
+    return write([&](Connection& c) { return sqlite::delete_maintenance_window(c, window_id, now); });
+  }
+  Result<SlaCredit> propose_sla_credit(const SlaCredit& credit) override {
+    DUET_TRY_STATUS(sqlite::validate_sla_credit(credit));
+    return run<Result<SlaCredit>>(Transaction::Kind::kWrite,
+                                  [&](Connection& c) { return sqlite::propose_sla_credit(c, credit); });
+  }
+  Status withdraw_sla_credit(std::string_view tenant_id, std::string_view month, SlaCreditKind kind) override {
+    return write([&](Connection& c) { return sqlite::withdraw_sla_credit(c, tenant_id, month, kind); });
+  }
+  Result<SlaCredit> find_sla_credit(std::string_view credit_id) override {
+    return read_single<SlaCredit>([&](Connection& c) { return sqlite::find_sla_credit(c, credit_id); });
+  }
+  Result<std::vector<SlaCredit>> list_sla_credits(std::string_view tenant_id, std::string_view month) override {
+    return read_single<std::vector<SlaCredit>>(
+        [&](Connection& c) { return sqlite::list_sla_credits(c, tenant_id, month); });
+  }
+  Status approve_sla_credit(std::string_view credit_id, std::string_view approved_by, UnixSeconds now,
+                            const Package& bonus) override {
+    return write([&](Connection& c) { return sqlite::approve_sla_credit(c, credit_id, approved_by, now, bonus); });
+  }
+  Result<int64_t> hit_rate_window(std::string_view tenant_id, std::string_view key, UnixSeconds window_start) override {
+    return run<Result<int64_t>>(Transaction::Kind::kWrite,
+                                [&](Connection& c) { return sqlite::hit_rate_window(c, tenant_id, key, window_start); });
+  }
+  Result<size_t> prune_rate_windows(UnixSeconds before) override {
+    return run<Result<size_t>>(Transaction::Kind::kWrite,
+                               [&](Connection& c) { return sqlite::prune_rate_windows(c, before); });
+  }
+  Status set_tenant_rate_limit(std::string_view tenant_id, int64_t requests_per_second, UnixSeconds now) override {
+    return write([&](Connection& c) { return sqlite::set_tenant_rate_limit(c, tenant_id, requests_per_second, now); });
+  }
+  Result<std::vector<TenantRateLimit>> list_tenant_rate_limits() override {
+    return read_single<std::vector<TenantRateLimit>>([&](Connection& c) { return sqlite::list_tenant_rate_limits(c); });
+  }
+
+  // --- audit (sqlite_audit.cc; the store's own audit calls are not bound) ---
+
+  Result<AuditEvent> append_audit_event(const AuditEvent& event) override {
+    store::ScopedAuditSuspend unbound;
+    AuditEvent e = event;
+    DUET_TRY_STATUS(write([&](Connection& c) { return sqlite::append_audit_event(c, e); }));
+    return e;
+  }
+  Status append_audit_events(std::vector<AuditEvent>& events) override {
+    store::ScopedAuditSuspend unbound;
+    return write([&](Connection& c) -> Status {
+      for (AuditEvent& e : events) DUET_TRY_STATUS(sqlite::append_audit_event(c, e));
+      return Status::Ok();
+    });
+  }
+  Result<AuditCheckpoint> get_audit_head() override {
+    return read_single<AuditCheckpoint>([&](Connection& c) { return sqlite::read_audit_head(c); });
+  }
+  Result<std::vector<AuditEvent>> list_audit_events(int64_t after_seq, size_t limit) override {
+    return read_single<std::vector<AuditEvent>>(
+        [&](Connection& c) { return sqlite::list_audit_events(c, after_seq, limit); });
+  }
+  Result<std::vector<AuditEvent>> list_tenant_audit_events(std::string_view tenant_id, UnixSeconds from,
+                                                           UnixSeconds to, int64_t after_seq, size_t limit) override {
+    return read_single<std::vector<AuditEvent>>(
+        [&](Connection& c) { return sqlite::list_tenant_audit_events(c, tenant_id, from, to, after_seq, limit); });
+  }
+  Status add_audit_checkpoint(const AuditCheckpoint& cp) override {
+    store::ScopedAuditSuspend unbound;
+    return write([&](Connection& c) { return sqlite::add_audit_checkpoint(c, cp); });
+  }
+  Result<std::vector<AuditCheckpoint>> list_audit_checkpoints(int64_t from_seq, int64_t to_seq) override {
+    return read_single<std::vector<AuditCheckpoint>>(
+        [&](Connection& c) { return sqlite::list_audit_checkpoints(c, from_seq, to_seq); });
+  }
+  Status put_audit_key(const AuditKey& key) override {
+    store::ScopedAuditSuspend unbound;
+    return write([&](Connection& c) { return sqlite::put_audit_key(c, key); });
+  }
+  Result<std::vector<AuditKey>> list_audit_keys() override {
+    return read_single<std::vector<AuditKey>>([&](Connection& c) { return sqlite::list_audit_keys(c); });
+  }
+  Result<std::vector<AdminToken>> list_admin_tokens() override {
+    return read_single<std::vector<AdminToken>>([&](Connection& c) { return sqlite::list_admin_tokens(c); });
+  }
+  Result<size_t> revoke_admin_tokens(std::string_view name, UnixSeconds now) override {
+    return run<Result<size_t>>(Transaction::Kind::kWrite,
+                               [&](Connection& c) { return sqlite::revoke_admin_tokens(c, name, now); });
+  }
+
  private:
   // Runs `fn` in one transaction on a pooled connection; commits only if it
   // succeeded. Nothing escapes as an exception.
@@ -1580,10 +1787,30 @@ class SqliteStore final : public Store {
       Connection& conn = **lease;
       auto tx = Transaction::begin(conn, kind);
       if (!tx.ok()) return Unexpected{tx.error()};
+      PendingAuditEvent* pending = kind == Transaction::Kind::kWrite ? ScopedAuditEvent::current() : nullptr;
+      const int64_t changes_before = pending ? sqlite::total_changes(conn) : 0;
       R result = fn(conn);
       if (!result.ok()) return result;  // tx rolls back on destruction
+      // Fail-closed audit (store.h, "audit"): a write that changed rows for
+      // a bound action carries its event in the same transaction, or does
+      // not commit.
+      if (pending && sqlite::total_changes(conn) == changes_before) pending = nullptr;
+      AuditEvent audited;
+      if (pending) {
+        audited = pending->event;
+        audited.outcome = "ok";
+        hook("audit:before_append");
+        // Whatever the cause, the caller sees "unavailable": the change was
+        // not made because its audit record could not be written.
+        if (!sqlite::append_audit_event(conn, audited).ok())
+          return store_error(StoreError::kUnavailable, "audit log unavailable: the change was not made");
+      }
       Status committed = tx->commit();
       if (!committed.ok()) return Unexpected{committed.error()};
+      if (pending) {
+        ++pending->appended;
+        pending->last_seq = audited.seq;
+      }
       return result;
     } catch (const std::exception&) {
       return make_error(ErrorCode::kInternal, "store: unexpected exception");

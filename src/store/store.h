@@ -35,6 +35,7 @@
 #include "base/bytes.h"
 #include "base/result.h"
 #include "store/records.h"
+#include "store/sla_records.h"
 #include "store/store_error.h"
 
 namespace duet::store {
@@ -292,7 +293,8 @@ class Store {
 
   // --- callback queue -------------------------------------------------------
   // Enqueues a job on its own (tenant_id and order_id must be set; created_at
-  // is taken from the job). In every call that takes a CallbackJob, the
+  // is taken from the job). Notice webhooks (order_id empty) are enqueued
+  // only by sweep_package_notices. In every call that takes a CallbackJob, the
   // store sets tenant_id/order_id to the order's, makes job_id with
   // new_id("cbk_") if empty, and starts attempts at 0 without a lease; an
   // empty url is kInvalidArgument.
@@ -316,10 +318,266 @@ class Store {
                                       std::string_view worker, std::string_view error,
                                       UnixSeconds next_attempt_at) = 0;
 
+  // --- packages and metering (issue 5 §1; SQLite: store/sqlite_metering.cc) ---
+  //
+  // Metering rules every backend keeps (DESIGN.md §4):
+  //  - A package is usable at `now` when starts_at <= now < expires_at (at
+  //    the instant expires_at it is already over; its remaining quantity is
+  //    void from then on).
+  //  - Production only: a kSign order is metered when its app is a
+  //    production app; a holder when holder.identity_verified_by names a
+  //    production app of the tenant. Sandbox apps are never metered, kCsr
+  //    orders (certificate requests of enrollment) are not signatures of
+  //    business data and are never metered.
+  //  - Signatures (finish_order of a metered order, in ITS transaction): one
+  //    unit per item. A usable unlimited package covers them without
+  //    counting; else the units are taken from the usable per-signature
+  //    packages with quantity left, earliest expires_at first (then
+  //    package_id), spilling over to the next; else a usable per-user package
+  //    covers them without counting (a per-user tenant's signatures are
+  //    free); else the whole finish fails with ErrorCode::kQuotaExhausted
+  //    (kind kConflict) and nothing changes (the order stays signing).
+  //  - Holders (create_holder of a metered holder, in its transaction):
+  //    symmetric, one unit: unlimited covers; else the usable per-user
+  //    packages with quantity left, earliest expiry first; else a usable
+  //    per-signature package covers it without counting; else
+  //    kQuotaExhausted and no holder.
+  //  - A production tenant without any usable package is refused
+  //    (kQuotaExhausted) just like an exhausted one.
+  //  - create_order of a metered order checks, in its transaction, that the
+  //    units of all its items are available (check_quota's rule); else
+  //    kQuotaExhausted and no order. An idempotent replay returns the
+  //    existing order without a check. Nothing is reserved: finish decides.
+  //  - Each unit writes a UsageRecord (unique per (tenant, order, item) and
+  //    per (tenant, holder)): a unit already recorded is never counted again.
+  //  - When a package's used crosses 80 %, 90 % or 100 % of its quantity, the
+  //    Notice (kUsed80/90/100) is inserted in the same transaction; a
+  //    (package, kind) notice is inserted at most once.
+
+  // Adds a package. tenant_id/package_id non-empty, expires_at > starts_at,
+  // used 0, source "purchase" | "sla_credit". Quantity: unlimited 0; a
+  // purchase of per-signature >= 10,000, per-user >= 1,000; an sla_credit
+  // >= 1. Anything else is kInvalidArgument. kNotFound (tenant), kDuplicate.
+  virtual Status add_package(const Package& package) = 0;
+  // The tenant's packages (every state), earliest expires_at first, then
+  // package_id. Empty for an unknown tenant.
+  virtual Result<std::vector<Package>> list_packages(std::string_view tenant_id) = 0;
+  virtual Result<Package> get_package(std::string_view tenant_id, std::string_view package_id) = 0;  // kNotFound
+  // Would `units` units of `kind` (kPerSignature or kPerUser) be covered at
+  // `now` by the rules above? Ok or ErrorCode::kQuotaExhausted (kind
+  // kConflict). Counts nothing.
+  virtual Status check_quota(std::string_view tenant_id, PackageKind kind, int64_t units, UnixSeconds now) = 0;
+  // The tenant's usage records with from <= counted_at < to, oldest first
+  // (counted_at, usage_id), at most `limit`.
+  virtual Result<std::vector<UsageRecord>> list_usage_records(std::string_view tenant_id, UnixSeconds from,
+                                                              UnixSeconds to, size_t limit) = 0;
+  // How many units of `kind` the tenant used with from <= counted_at < to.
+  virtual Result<int64_t> count_usage(std::string_view tenant_id, PackageKind kind, UnixSeconds from,
+                                      UnixSeconds to) = 0;
+  // Deletes usage records (all tenants) counted before `before`. Records are
+  // kept at least one year: a cutoff later than now - 366 days is
+  // kInvalidArgument and deletes nothing. Returns how many were deleted.
+  virtual Result<size_t> prune_usage_records(UnixSeconds before, UnixSeconds now) = 0;
+  // The tenant's notices, newest first (created_at, notice_id descending), at most `limit`.
+  virtual Result<std::vector<Notice>> list_notices(std::string_view tenant_id, size_t limit) = 0;
+  // Sweep (all tenants), one transaction:
+  //  1. expiry notices for up to `limit` packages: kEnded when now >=
+  //     expires_at; else kExpiring7Days when now >= expires_at - 7 days; else
+  //     kExpiring30Days when now >= expires_at - 30 days (only the latest
+  //     applicable one is inserted: a package first seen 5 days before its
+  //     end gets the 7-day notice, never a late 30-day one). Each (package,
+  //     kind) once.
+  //  2. every "pending" notice (up to `limit`): if its tenant has a notify
+  //     target, make_callback(notice, url) is enqueued (order_id empty) and
+  //     the notice becomes "queued"; else it becomes "none".
+  // Returns the notices inserted by step 1.
+  using NoticeCallbackFactory = std::function<std::optional<CallbackJob>(const Notice&, const std::string& url)>;
+  virtual Result<std::vector<Notice>> sweep_package_notices(UnixSeconds now, size_t limit,
+                                                            const NoticeCallbackFactory& make_callback) = 0;
+  // Sets (replaces) the tenant's notify target; an empty url removes it.
+  // kNotFound (tenant).
+  virtual Status set_tenant_notify_target(const TenantNotifyTarget& target) = 0;
+  virtual Result<TenantNotifyTarget> get_tenant_notify_target(std::string_view tenant_id) = 0;  // kNotFound: none
+
+  // --- audit (issue 5 §4, docs/audit.md; owner: audit) ------------------------
+  // The audit log is ONE hash chain over all tenants (not tenant-scoped: the
+  // tenant_id column serves export by tenant). Appending reads the chain
+  // head (audit_head, one row) and advances it in the same transaction, so
+  // concurrent appenders serialise on that row and seq is 1, 2, 3, … without
+  // gaps; hash = store::audit_event_hash(prev_hash, event)
+  // (store/audit_encoding.h), prev_hash of seq 1 = 32 zero bytes.
+  //
+  // Fail-closed binding (store/audit_scope.h): while a ScopedAuditEvent is
+  // bound on the calling thread, EVERY write transaction of the store that
+  // changed at least one row (all state-changing calls, except the audit
+  // calls below) appends a copy of the bound event, with outcome "ok", inside
+  // that transaction just before commit; if the append fails, the
+  // transaction rolls back and the call fails. A write that changed nothing
+  // (an empty sweep) appends nothing. PendingAuditEvent::appended and
+  // last_seq count the commits that carried it.
+  //
+  // Appends `event` on its own (one transaction); assigns seq, prev_hash and
+  // hash and returns the event as stored. actor_type must be "app",
+  // "holder", "operator", "system" or "anonymous", action and outcome
+  // non-empty (kInvalidArgument).
+  virtual Result<AuditEvent> append_audit_event(const AuditEvent& event) = 0;
+  // Appends several events in order in ONE transaction (a batch of
+  // read-only request events); assigns their seq/hashes.
+  virtual Status append_audit_events(std::vector<AuditEvent>& events) = 0;
+  // The chain head: seq and hash of the last event (seq 0 and 32 zero bytes
+  // when empty); signature/key_id/signed_at are empty.
+  virtual Result<AuditCheckpoint> get_audit_head() = 0;
+  // Up to `limit` events with seq > after_seq, by seq.
+  virtual Result<std::vector<AuditEvent>> list_audit_events(int64_t after_seq, size_t limit) = 0;
+  // Up to `limit` events of one tenant with from <= at < to and seq >
+  // after_seq, by seq.
+  virtual Result<std::vector<AuditEvent>> list_tenant_audit_events(std::string_view tenant_id, UnixSeconds from,
+                                                                   UnixSeconds to, int64_t after_seq,
+                                                                   size_t limit) = 0;
+  // Stores a signed checkpoint. The event at cp.seq must exist (kNotFound)
+  // and have cp.hash (kInvalidArgument); kDuplicate if seq has one already.
+  virtual Status add_audit_checkpoint(const AuditCheckpoint& cp) = 0;
+  // Checkpoints with from_seq <= seq <= to_seq, by seq.
+  virtual Result<std::vector<AuditCheckpoint>> list_audit_checkpoints(int64_t from_seq, int64_t to_seq) = 0;
+  // The service's audit signing keys. put: kDuplicate if key_id exists.
+  virtual Status put_audit_key(const AuditKey& key) = 0;
+  // Oldest first (created_at, key_id).
+  virtual Result<std::vector<AuditKey>> list_audit_keys() = 0;
+  // Every operator token (revoked ones too), by created_at then name.
+  virtual Result<std::vector<AdminToken>> list_admin_tokens() = 0;
+  // Revokes every unrevoked token named `name`; returns how many (kNotFound
+  // when there was none).
+  virtual Result<size_t> revoke_admin_tokens(std::string_view name, UnixSeconds now) = 0;
+
   // --- operator tokens ------------------------------------------------------
   virtual Status create_admin_token(const AdminToken& token) = 0;
   // An unrevoked token by its hash.
   virtual Result<AdminToken> find_admin_token(ByteView token_hash) = 0;
+
+  // --- retention (issue 5 §5; SQLite: store/sqlite_retention.cc) -----------
+  //
+  // Purges (all tenants) remove personal data and payloads that are no longer
+  // needed, by the rules of RetentionSettings. Each purge call is ONE
+  // transaction that changes up to `limit` records and appends, per record,
+  // one audit event in that same transaction (actor_type "system", actor_id
+  // `actor`, at `now`, outcome "ok", target the record's id, the record's
+  // tenant_id, details a JSON object), so a purge and its audit record commit
+  // or roll back together. Each returns how many records it purged; 0 when
+  // nothing is due. Usage/metering records, audit events, certificates and
+  // signatures are never touched by these calls.
+
+  // Final orders (signed, rejected, expired, cancelled, failed; both kinds)
+  // with updated_at <= final_before whose payload was not purged yet:
+  // display_text becomes "", every data item's input (input_is_digest false)
+  // is replaced by its SM3 digest (32 bytes; input_is_digest stays false),
+  // digest items, signatures, title, state, ids and times stay;
+  // payload_purged_at = now. Audit action "retention.order_payload_purged",
+  // target the order id, details {"items": n}.
+  virtual Result<size_t> purge_order_payloads(UnixSeconds final_before, UnixSeconds now, std::string_view actor,
+                                              size_t limit) = 0;
+  // Was the order's payload purged (and when)? nullopt: not purged. kNotFound.
+  virtual Result<std::optional<UnixSeconds>> order_payload_purged_at(std::string_view tenant_id,
+                                                                     std::string_view order_id) = 0;
+  // Holders not purged yet that have a certificate created at or before
+  // issued_before: id_number_ciphertext and phone_ciphertext become empty,
+  // identity_purged_at = now. The name ciphertext (the certificate subject
+  // of a re-issue, masked views) and the lookup hash (lookups by identity)
+  // stay. Audit action "retention.identity_purged", target the holder id,
+  // details {"fields": ["id_number", "phone"]}.
+  virtual Result<size_t> purge_identity_attributes(UnixSeconds issued_before, UnixSeconds now,
+                                                   std::string_view actor, size_t limit) = 0;
+  // Keys whose share is still present and that are either revoked, or
+  // unrevoked with at least one certificate whose newest not_after <=
+  // expired_before (the key's last certificate expired): the share is wiped
+  // (empty), an unrevoked key gets revoked_at = now, and the key's open
+  // share refreshes become abandoned with their sealed values wiped. Audit
+  // action "retention.key_share_wiped", target the key id, details
+  // {"reason": "expired" | "revoked"}.
+  virtual Result<size_t> wipe_retired_key_shares(UnixSeconds expired_before, UnixSeconds now,
+                                                 std::string_view actor, size_t limit) = 0;
+  // The settings last stored by put_retention_settings; kNotFound if never.
+  virtual Result<RetentionSettings> get_retention_settings() = 0;
+  // Stores (replaces) the settings. Days >= 0 and interval_seconds >= 1,
+  // else kInvalidArgument.
+  virtual Status put_retention_settings(const RetentionSettings& settings) = 0;
+
+  // --- leases (generic; one row per name) ------------------------------------
+  // Takes or renews the lease `name` for `owner` until now + ttl_seconds: true
+  // if it was free, expired (expires_at <= now) or already held by `owner`;
+  // false (nothing changed) while another owner holds it. One conditional
+  // upsert: of concurrent callers (threads, processes, nodes) at most one
+  // owner holds a lease at a time. ttl_seconds >= 1, name/owner non-empty,
+  // else kInvalidArgument.
+  virtual Result<bool> try_acquire_lease(std::string_view name, std::string_view owner, UnixSeconds now,
+                                         int64_t ttl_seconds) = 0;
+
+  // --- sla (issue 5 §2, §3, §7; SQLite: store/sqlite_sla.cc; owner: sla) ----
+  // Availability minutes, maintenance windows, compensation credits and
+  // rate-limit counters (records in store/sla_records.h). Core decides what
+  // the counts mean (core/sla_report.h); the store only keeps them.
+
+  // Adds every delta to its (tenant_id, minute) row, creating the row when
+  // missing, in ONE transaction: requests, normal, total_us, probes_ok and
+  // probes_failed are added, max_us becomes the larger of the two. Several
+  // writers (threads, processes, nodes) adding into one row never lose a
+  // delta. minute must be a multiple of 60 and every count >= 0, else
+  // kInvalidArgument (nothing written). tenant_id "" is the service row.
+  virtual Status add_availability(const std::vector<AvailabilityMinute>& deltas) = 0;
+  // The rows of one tenant ("" = the service) with from <= minute < to, by minute.
+  virtual Result<std::vector<AvailabilityMinute>> list_availability(std::string_view tenant_id, UnixSeconds from,
+                                                                    UnixSeconds to) = 0;
+  // The first minute the service recorded anything (its service row with
+  // the smallest minute); nullopt when it never recorded one.
+  virtual Result<std::optional<UnixSeconds>> first_availability_minute() = 0;
+
+  // Maintenance windows (service-wide). create: window_id non-empty,
+  // ends_at > starts_at, else kInvalidArgument; kDuplicate.
+  virtual Status create_maintenance_window(const MaintenanceWindow& window) = 0;
+  virtual Result<MaintenanceWindow> get_maintenance_window(std::string_view window_id) = 0;  // kNotFound
+  // Windows overlapping [from, to) (starts_at < to and ends_at > from), by
+  // starts_at then window_id.
+  virtual Result<std::vector<MaintenanceWindow>> list_maintenance_windows(UnixSeconds from, UnixSeconds to) = 0;
+  // Deletes a window that has not started (now < starts_at); kConflict once
+  // it has started (the reports of its time depend on it); kNotFound.
+  virtual Status delete_maintenance_window(std::string_view window_id, UnixSeconds now) = 0;
+
+  // Proposes a credit: when the tenant has none for (month, kind), inserts
+  // `credit` (state proposed; credit_id non-empty, amount >= 1, band "A" |
+  // "B" | "C", else kInvalidArgument); when a proposed one exists, replaces
+  // its band, amount, basis and updated_at (its credit_id stays); an
+  // approved one is never changed. Returns the credit as stored. kNotFound
+  // (tenant).
+  virtual Result<SlaCredit> propose_sla_credit(const SlaCredit& credit) = 0;
+  // Withdraws a still-proposed credit of (tenant, month, kind), e.g. after a
+  // recomputation found no breach; an approved one stays. Ok when there is none.
+  virtual Status withdraw_sla_credit(std::string_view tenant_id, std::string_view month, SlaCreditKind kind) = 0;
+  // Entry point of approval (all tenants): a credit by its id. kNotFound.
+  virtual Result<SlaCredit> find_sla_credit(std::string_view credit_id) = 0;
+  // Credits, narrowed to a tenant and/or a month when non-empty, by month,
+  // tenant_id, kind.
+  virtual Result<std::vector<SlaCredit>> list_sla_credits(std::string_view tenant_id, std::string_view month) = 0;
+  // Grants a credit exactly once, ONE transaction: the credit proposed ->
+  // approved (approved_at = now, approved_by, package_id = bonus.package_id)
+  // and `bonus` added as add_package does (source "sla_credit", the credit's
+  // tenant). kConflict when the credit is no longer proposed (already
+  // approved: nothing changes, no second package); kNotFound; add_package's
+  // errors roll the approval back.
+  virtual Status approve_sla_credit(std::string_view credit_id, std::string_view approved_by, UnixSeconds now,
+                                    const Package& bonus) = 0;
+
+  // Rate limiting with fixed windows shared by every node: adds 1 to the
+  // counter (tenant_id, key, window_start) and returns its value after the
+  // increment, in one atomic upsert (concurrent callers get distinct values
+  // 1, 2, 3, ...). tenant_id and key non-empty, else kInvalidArgument.
+  virtual Result<int64_t> hit_rate_window(std::string_view tenant_id, std::string_view key,
+                                          UnixSeconds window_start) = 0;
+  // Forgets counters of windows that started before `before`; returns how many.
+  virtual Result<size_t> prune_rate_windows(UnixSeconds before) = 0;
+  // A production tenant's limit: requests_per_second >= 1 sets (replaces)
+  // it, 0 removes it (unlimited). kNotFound (tenant); negative is kInvalidArgument.
+  virtual Status set_tenant_rate_limit(std::string_view tenant_id, int64_t requests_per_second, UnixSeconds now) = 0;
+  // Every stored limit, by tenant_id.
+  virtual Result<std::vector<TenantRateLimit>> list_tenant_rate_limits() = 0;
 };
 
 }  // namespace duet::store

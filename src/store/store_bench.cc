@@ -1,4 +1,5 @@
-// duet_store_bench: the SQLite store's cost per call, outside the service.
+// duet_store_bench: the store's cost per call (SQLite, or PostgreSQL with
+// --postgres), outside the service.
 //
 // A small program (no benchmark library): it opens a fresh database in a
 // temporary directory, sets up one tenant, app, holder and key, and then
@@ -10,6 +11,11 @@
 //          (docs/performance.md, "Where duetd's CPU goes"), create included.
 //
 // Usage: duet_store_bench [seconds per loop, default 3] [database directory]
+//        duet_store_bench SECONDS --postgres DSN
+// With --postgres the same loops run on the PostgreSQL backend, in a fresh
+// schema of that database (dropped afterwards; DSN in keyword form); the
+// report adds the CPU the server's backends serving the bench spent (read
+// from /proc, so the server must run on this machine).
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -17,10 +23,14 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "store/ids.h"
+#include "store/pg_db.h"
+#include "store/pg_store.h"
 #include "store/sqlite_store.h"
 
 using namespace duet;
@@ -85,11 +95,46 @@ struct Fixture {
   std::string nonce() { return "nonce-" + std::to_string(++serial); }
 };
 
-Fixture setup(const std::string& dir) {
+// The server processes (backends) serving this program's connections, found
+// by application_name once the pool is open.
+std::vector<std::string> g_backend_pids;
+
+// CPU time (us) of those backends.
+double postgres_cpu_us() {
+  double total = 0;
+  const double tick_us = 1e6 / static_cast<double>(sysconf(_SC_CLK_TCK));
+  for (const std::string& pid : g_backend_pids) {
+    std::ifstream in("/proc/" + pid + "/stat");
+    std::string line;
+    if (!std::getline(in, line)) continue;
+    size_t open = line.find('('), close = line.rfind(')');
+    if (open == std::string::npos || close == std::string::npos) continue;
+    std::istringstream rest(line.substr(close + 2));
+    std::string field;
+    double utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && rest >> field; ++i) {
+      if (i == 14) utime = std::atof(field.c_str());
+      if (i == 15) stime = std::atof(field.c_str());
+    }
+    total += (utime + stime) * tick_us;
+  }
+  return total;
+}
+
+Fixture setup(const std::string& dir, const std::string& pg_dsn, const std::string& pg_schema) {
   Fixture f;
-  SqliteStoreOptions options;
-  options.path = dir + "/duet.db";
-  auto s = open_sqlite_store(options);
+  Result<std::unique_ptr<Store>> s = make_error(ErrorCode::kInternal, "no store");
+  if (!pg_dsn.empty()) {
+    PostgresStoreOptions options;
+    options.dsn = pg_dsn;
+    options.schema = pg_schema;
+    options.dsn += " application_name=duet_store_bench";  // (a keyword DSN)
+    s = open_postgres_store(options);
+  } else {
+    SqliteStoreOptions options;
+    options.path = dir + "/duet.db";
+    s = open_sqlite_store(options);
+  }
   must(s, "open");
   f.s = std::move(s).value();
   Tenant t{f.tenant, "bench", std::nullopt, false, f.now};
@@ -126,13 +171,18 @@ Fixture setup(const std::string& dir) {
 
 struct Timing {
   long n = 0;
-  double wall = 0, cpu = 0;
+  double wall = 0, cpu = 0, server_cpu = -1;  // server_cpu: PostgreSQL only
 };
+
+bool g_postgres = false;
 
 template <typename Prep, typename Body>
 Timing time_loop(double seconds, Prep prep, Body body) {
   Timing t;
   double end = wall_us() + seconds * 1e6;
+  // Server CPU comes in clock ticks (10 ms): measured over the whole loop,
+  // so it includes prep() (the untimed order creation of "cycle").
+  const double s0 = g_postgres ? postgres_cpu_us() : 0;
   while (wall_us() < end) {
     auto arg = prep();
     double w0 = wall_us(), c0 = thread_cpu_us();
@@ -141,21 +191,33 @@ Timing time_loop(double seconds, Prep prep, Body body) {
     t.wall += wall_us() - w0;
     ++t.n;
   }
+  if (g_postgres) t.server_cpu = postgres_cpu_us() - s0;
   return t;
 }
 
 void report(const char* name, const Timing& t, int calls) {
   std::printf("%-8s %7ld iterations  wall %8.1f us  cpu %8.1f us  per iteration  (%d store calls, cpu %.1f us/call)\n",
               name, t.n, t.wall / t.n, t.cpu / t.n, calls, t.cpu / t.n / calls);
+  if (t.server_cpu >= 0)
+    std::printf("%-8s server (its backends) cpu %8.1f us per iteration (whole loop)\n", name,
+                t.server_cpu / t.n);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   double seconds = argc > 1 ? std::atof(argv[1]) : 3.0;
-  std::string dir;
+  std::string dir, pg_dsn, pg_schema;
   bool remove_dir = false;
-  if (argc > 2) {
+  if (argc > 3 && std::string(argv[2]) == "--postgres") {
+    pg_dsn = argv[3];
+    if (pg_dsn.empty()) {
+      std::fprintf(stderr, "--postgres needs a DSN\n");
+      return 2;
+    }
+    pg_schema = "bench_" + new_id("").substr(0, 16);
+    g_postgres = true;
+  } else if (argc > 2) {
     dir = argv[2];
   } else {
     std::string pattern = (std::filesystem::temp_directory_path() / "duet-store-bench-XXXXXX").string();
@@ -163,13 +225,23 @@ int main(int argc, char** argv) {
     dir = pattern;
     remove_dir = true;
   }
-  Fixture f = setup(dir);
+  Fixture f = setup(dir, pg_dsn, pg_schema);
+  std::printf("backend: %s\n", g_postgres ? "postgres" : "sqlite");
   Store& s = *f.s;
 
   // Warm-up (and the per-connection caches, if any).
   for (int i = 0; i < 50; ++i) {
     auto o = f.order();
     must(s.create_order(o), "create_order");
+  }
+
+  if (g_postgres) {
+    auto c = pg::Connection::open(pg_dsn, "");
+    must(c, "connect");
+    auto pids = (*c)->query("SELECT pid::bigint FROM pg_stat_activity WHERE application_name = 'duet_store_bench'");
+    must(pids, "backend pids");
+    for (int i = 0; i < pids->size(); ++i) g_backend_pids.push_back(std::to_string(pids->get_int(i, 0)));
+    std::printf("server: %zu backend(s) measured\n", g_backend_pids.size());
   }
 
   Timing cycle = time_loop(
@@ -227,6 +299,10 @@ int main(int argc, char** argv) {
   report("cosign", cosign, 24);
 
   f.s.reset();
+  if (g_postgres) {
+    auto c = pg::Connection::open(pg_dsn, "");
+    if (c.ok()) (void)(*c)->exec("DROP SCHEMA IF EXISTS " + pg_schema + " CASCADE", "drop bench schema");
+  }
   if (remove_dir) {
     std::error_code ec;
     std::filesystem::remove_all(dir, ec);

@@ -1,0 +1,385 @@
+// The audit chain verifier on synthetic chains (each kind of damage names the
+// right first bad event), checkpoint signing by AuditService on a real SQLite
+// store with a real key file, export verification, and the role check.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "core/audit_chain.h"
+#include "core/audit_json.h"
+#include "core/audit_service.h"
+#include "core/operator_roles.h"
+#include "crypto/sm2_evp.h"
+#include "store/audit_encoding.h"
+#include "store/sqlite_store.h"
+
+namespace duet::core {
+namespace {
+
+using store::AuditCheckpoint;
+using store::AuditEvent;
+
+AuditEvent ev(int i, const std::string& tenant = "ten_a") {
+  AuditEvent e;
+  e.at = 1'700'000'000 + i;
+  e.tenant_id = tenant;
+  e.actor_type = "app";
+  e.actor_id = "app_" + std::to_string(i % 3);
+  e.action = "POST /api/v1/orders";
+  e.target = "order_id:ord_" + std::to_string(i);
+  e.outcome = "ok";
+  e.address = "10.0.0.1";
+  e.request_id = "req" + std::to_string(i);
+  return e;
+}
+
+// A valid chain of n events (seq 1..n) as the store would build it.
+std::vector<AuditEvent> chain(int n) {
+  std::vector<AuditEvent> out;
+  Bytes prev = store::audit_genesis_hash();
+  for (int i = 1; i <= n; ++i) {
+    AuditEvent e = ev(i, i % 2 ? "ten_a" : "ten_b");
+    e.seq = i;
+    e.prev_hash = prev;
+    e.hash = store::audit_event_hash(prev, e);
+    prev = e.hash;
+    out.push_back(e);
+  }
+  return out;
+}
+
+struct Signer {
+  crypto::Scalar d = crypto::Scalar::random_nonzero(crypto::SystemRandom::instance());
+  crypto::Point p = *crypto::Point::mul_base(d);
+  AuditCheckpoint sign(const AuditEvent& e, const std::string& key_id = "audk_t") const {
+    AuditCheckpoint cp{e.seq, e.hash, 1'700'001'000, key_id, {}};
+    cp.signature = *crypto::evp_sm2_sign(d, store::audit_checkpoint_message(cp.seq, cp.hash, cp.signed_at, key_id));
+    return cp;
+  }
+  std::map<std::string, crypto::Point> keys() const { return {{"audk_t", p}}; }
+};
+
+AuditVerifyResult verify(std::vector<AuditEvent> events, std::vector<AuditCheckpoint> cps = {},
+                         const Signer* s = nullptr, std::optional<int64_t> head_seq = std::nullopt) {
+  AuditVerifyInput in;
+  in.events = std::move(events);
+  in.checkpoints = std::move(cps);
+  if (s) in.keys = s->keys();
+  if (head_seq) {
+    AuditCheckpoint h;
+    h.seq = *head_seq;
+    for (const auto& e : in.events)
+      if (e.seq == *head_seq) h.hash = e.hash;
+    in.head = h;
+  }
+  return verify_audit_chain(in);
+}
+
+void expect_bad(const AuditVerifyResult& r, int64_t seq, AuditDamage d) {
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.first_bad_seq, seq) << r.detail;
+  EXPECT_EQ(audit_damage_name(r.damage), audit_damage_name(d)) << r.detail;
+}
+
+TEST(AuditChain, UntouchedChainVerifies) {
+  Signer s;
+  auto c = chain(20);
+  auto r = verify(c, {s.sign(c[9]), s.sign(c[19])}, &s, 20);
+  EXPECT_TRUE(r.ok) << r.detail;
+  EXPECT_EQ(r.events, 20);
+  EXPECT_EQ(r.last_seq, 20);
+  EXPECT_EQ(r.checkpoints, 2);
+  EXPECT_EQ(r.last_checkpoint_seq, 20);
+  EXPECT_TRUE(verify({}).ok);
+}
+
+TEST(AuditChain, EditedFieldIsNamed) {
+  for (int field = 0; field < 11; ++field) {
+    auto c = chain(10);
+    AuditEvent& e = c[6];  // seq 7
+    switch (field) {
+      case 0: e.at += 1; break;
+      case 1: e.tenant_id = "ten_x"; break;
+      case 2: e.actor_type = "operator"; break;
+      case 3: e.actor_id += "x"; break;
+      case 4: e.action = "GET /x"; break;
+      case 5: e.target = ""; break;
+      case 6: e.outcome = "forbidden"; break;
+      case 7: e.address = "1.2.3.4"; break;
+      case 8: e.request_id = "r"; break;
+      case 9: e.details = "{}"; break;
+      case 10: e.hash[0] ^= 1; break;
+    }
+    SCOPED_TRACE(field);
+    expect_bad(verify(c, {}, nullptr, 10), 7, AuditDamage::kEdited);
+  }
+}
+
+TEST(AuditChain, EditedAndRehashedEventIsNamedByTheBrokenLink) {
+  auto c = chain(10);
+  c[3].outcome = "ok-ish";
+  c[3].hash = store::audit_event_hash(c[3].prev_hash, c[3]);  // the forger recomputes the hash
+  expect_bad(verify(c), 4, AuditDamage::kEdited);
+}
+
+TEST(AuditChain, DeletedEventIsNamed) {
+  auto c = chain(10);
+  c.erase(c.begin() + 4);  // seq 5 gone
+  expect_bad(verify(c), 5, AuditDamage::kDeleted);
+  // Renumbered to hide the gap.
+  auto d = chain(10);
+  d.erase(d.begin() + 4);
+  for (size_t i = 4; i < d.size(); ++i) d[i].seq -= 1;
+  expect_bad(verify(d), 5, AuditDamage::kDeleted);
+}
+
+TEST(AuditChain, TailCutIsNamedByHeadOrCheckpoint) {
+  Signer s;
+  auto c = chain(10);
+  AuditCheckpoint cp = s.sign(c[9]);
+  auto cut = c;
+  cut.pop_back();
+  AuditVerifyInput in;
+  in.events = cut;
+  in.head = AuditCheckpoint{10, c[9].hash, 0, "", {}};
+  auto r = verify_audit_chain(in);
+  expect_bad(r, 10, AuditDamage::kDeleted);
+  expect_bad(verify(cut, {cp}, &s), 10, AuditDamage::kDeleted);
+}
+
+TEST(AuditChain, InsertedEventIsNamed) {
+  // Forged row at seq 4, originals renumbered up, forger even links it.
+  auto c = chain(10);
+  AuditEvent forged = ev(99);
+  forged.seq = 4;
+  forged.prev_hash = c[2].hash;
+  forged.hash = store::audit_event_hash(forged.prev_hash, forged);
+  for (size_t i = 3; i < c.size(); ++i) c[i].seq += 1;
+  c.insert(c.begin() + 3, forged);
+  expect_bad(verify(c), 4, AuditDamage::kInserted);
+  // A forged row with a junk hash, originals renumbered.
+  auto d = chain(10);
+  AuditEvent junk = ev(98);
+  junk.seq = 4;
+  junk.prev_hash = Bytes(32, 7);
+  junk.hash = Bytes(32, 8);
+  for (size_t i = 3; i < d.size(); ++i) d[i].seq += 1;
+  d.insert(d.begin() + 3, junk);
+  expect_bad(verify(d), 4, AuditDamage::kInserted);
+  // Appended beyond the recorded head.
+  auto t = chain(10);
+  AuditEvent extra = ev(97);
+  extra.seq = 11;
+  extra.prev_hash = t.back().hash;
+  extra.hash = store::audit_event_hash(extra.prev_hash, extra);
+  t.push_back(extra);
+  AuditVerifyInput in;
+  in.events = t;
+  in.head = AuditCheckpoint{10, t[9].hash, 0, "", {}};
+  expect_bad(verify_audit_chain(in), 11, AuditDamage::kInserted);
+}
+
+TEST(AuditChain, SwappedEventsAreNamed) {
+  auto c = chain(10);
+  std::swap(c[5], c[6]);  // events 6 and 7 exchange places (their seq values swapped)
+  std::swap(c[5].seq, c[6].seq);
+  expect_bad(verify(c), 6, AuditDamage::kReordered);
+  // Far apart.
+  auto d = chain(30);
+  std::swap(d[2], d[20]);
+  std::swap(d[2].seq, d[20].seq);
+  expect_bad(verify(d), 3, AuditDamage::kReordered);
+}
+
+TEST(AuditChain, ForgedCheckpointIsNamed) {
+  Signer s, other;
+  auto c = chain(10);
+  AuditCheckpoint good = s.sign(c[4]);
+  AuditCheckpoint forged = other.sign(c[7]);  // signed with another key under our key id
+  expect_bad(verify(c, {good, forged}, &s), 8, AuditDamage::kBadCheckpoint);
+  AuditCheckpoint altered = s.sign(c[7]);
+  altered.signed_at += 1;
+  expect_bad(verify(c, {good, altered}, &s), 8, AuditDamage::kBadCheckpoint);
+  AuditCheckpoint unknown = s.sign(c[7], "audk_other");
+  expect_bad(verify(c, {unknown}, &s), 8, AuditDamage::kBadCheckpoint);
+  // A consistent rewrite of the whole chain is caught by the signed checkpoint.
+  auto rewritten = chain(10);
+  rewritten[1].outcome = "not_found";
+  Bytes prev = store::audit_genesis_hash();
+  for (auto& e : rewritten) {
+    e.prev_hash = prev;
+    e.hash = store::audit_event_hash(prev, e);
+    prev = e.hash;
+  }
+  expect_bad(verify(rewritten, {s.sign(c[4])}, &s), 5, AuditDamage::kCheckpointMismatch);
+}
+
+TEST(AuditChain, FirstBadEventWinsAcrossKinds) {
+  Signer s;
+  auto c = chain(10);
+  AuditCheckpoint forged = s.sign(c[8]);
+  forged.signature.back() ^= 1;
+  c[2].target = "x";  // edit at 3, bad checkpoint at 9
+  expect_bad(verify(c, {forged}, &s), 3, AuditDamage::kEdited);
+}
+
+TEST(AuditChain, JsonRoundTripKeepsTheHash) {
+  auto c = chain(3);
+  c[1].details = "{\"k\":\"v \\u00e9\"}";
+  c[1].hash = store::audit_event_hash(c[1].prev_hash, c[1]);
+  auto back = audit_event_from_json(audit_event_json(c[1], true));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(store::audit_event_hash(back->prev_hash, *back), c[1].hash);
+  EXPECT_EQ(*audit_json_type(audit_event_json(c[1], true)), "event");
+}
+
+TEST(AuditChain, ExportWithLinksVerifiesAndDetectsEdits) {
+  Signer s;
+  auto c = chain(12);
+  // Tenant ten_a = odd seqs; run from after checkpoint 2 to checkpoint 10.
+  std::vector<AuditCheckpoint> cps = {s.sign(c[1]), s.sign(c[9])};
+  AuditExportInput in;
+  in.keys = s.keys();
+  in.checkpoints = cps;
+  for (int seq = 3; seq <= 10; ++seq) {
+    AuditExportEntry x;
+    x.event = c[seq - 1];
+    if (x.event.tenant_id != "ten_a") {
+      x.link = true;
+      x.digest = store::audit_content_digest(x.event);
+      AuditEvent stripped;
+      stripped.seq = x.event.seq;
+      stripped.prev_hash = x.event.prev_hash;
+      stripped.hash = x.event.hash;
+      x.event = stripped;
+    }
+    in.entries.push_back(x);
+  }
+  auto r = verify_audit_export(in);
+  EXPECT_TRUE(r.ok) << r.detail;
+  EXPECT_EQ(r.events, 4);  // 3, 5, 7, 9
+  EXPECT_TRUE(r.detail.empty());
+  auto edited = in;
+  edited.entries[2].event.outcome = "forbidden";  // seq 5
+  expect_bad(verify_audit_export(edited), 5, AuditDamage::kEdited);
+  auto dropped = in;
+  dropped.entries.erase(dropped.entries.begin() + 1);  // the link at 4
+  expect_bad(verify_audit_export(dropped), 4, AuditDamage::kDeleted);
+  auto unanchored = in;
+  unanchored.checkpoints = {cps[1]};
+  expect_bad(verify_audit_export(unanchored), 3, AuditDamage::kDeleted);
+}
+
+TEST(OperatorRoles, RequireRole) {
+  OperatorContext aud{"a", "auditor"}, op{"o", "operator"};
+  EXPECT_TRUE(require_role(aud, {kRoleAuditor, kRoleSecurityOfficer}).ok());
+  auto st = require_role(op, {kRoleAuditor, kRoleSecurityOfficer});
+  EXPECT_EQ(st.code(), ErrorCode::kForbidden);
+  EXPECT_NE(st.error().message.find("auditor or security_officer"), std::string::npos);
+  EXPECT_TRUE(is_operator_role("security_officer"));
+  EXPECT_FALSE(is_operator_role("root"));
+}
+
+class AuditServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir = std::filesystem::temp_directory_path() / ("duet-audit-" + std::to_string(::getpid()) + "-" +
+                                                   ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    open();
+  }
+  void open() {
+    store::SqliteStoreOptions opts;
+    opts.path = (dir / "duet.db").string();
+    st = std::move(*store::open_sqlite_store(opts));
+    protector = std::move(*keys::open_local_key_file((dir / "kek.key").string(), true));
+    deps = std::make_unique<CoreDeps>(CoreDeps{*st, *protector, clock, crypto::SystemRandom::instance(), CoreConfig{},
+                                               metrics});
+    audit = std::make_unique<AuditService>(*deps);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir); }
+  void append(int n) {
+    for (int i = 0; i < n; ++i) ASSERT_TRUE(st->append_audit_event(ev(i)).ok());
+  }
+  std::filesystem::path dir;
+  ManualClock clock{1'700'000'000};
+  CoreMetrics metrics;
+  std::unique_ptr<store::Store> st;
+  std::unique_ptr<keys::DataProtector> protector;
+  std::unique_ptr<CoreDeps> deps;
+  std::unique_ptr<AuditService> audit;
+};
+
+TEST_F(AuditServiceTest, KeyIsCreatedOnceSealedAndCheckpointsVerifyOffline) {
+  ASSERT_TRUE(audit->ensure_key().ok());
+  auto keys = st->list_audit_keys();
+  ASSERT_TRUE(keys.ok());
+  ASSERT_EQ(keys->size(), 1u);
+  EXPECT_FALSE((*keys)[0].sealed_private_key.empty());
+  // Reopened: the same key is loaded, not a new one.
+  audit.reset();
+  st.reset();
+  open();
+  ASSERT_TRUE(audit->ensure_key().ok());
+  EXPECT_EQ(st->list_audit_keys()->size(), 1u);
+
+  // Nothing to sign on an empty chain.
+  EXPECT_FALSE(audit->checkpoint_now()->has_value());
+  append(5);
+  // Thresholds: 5 events < 10 and no time passed: not due.
+  EXPECT_FALSE(audit->checkpoint_if_due(10, 60)->has_value());
+  append(5);
+  auto cp = audit->checkpoint_if_due(10, 60);
+  ASSERT_TRUE(cp.ok());
+  ASSERT_TRUE(cp->has_value());
+  EXPECT_EQ((*cp)->seq, 10);
+  append(1);
+  EXPECT_FALSE(audit->checkpoint_if_due(10, 60)->has_value());
+  clock.advance(60);
+  auto timed = audit->checkpoint_if_due(10, 60);
+  ASSERT_TRUE(timed.ok() && timed->has_value());
+  EXPECT_EQ((*timed)->seq, 11);
+
+  AuditVerifyInput in;
+  in.events = *st->list_audit_events(0, 100);
+  in.checkpoints = *st->list_audit_checkpoints(0, 100);
+  in.keys = *audit->public_keys();
+  in.head = *st->get_audit_head();
+  auto r = verify_audit_chain(in);
+  EXPECT_TRUE(r.ok) << r.detail;
+  EXPECT_EQ(r.checkpoints, 2);
+}
+
+TEST_F(AuditServiceTest, OperatorsAndBootstrapTokens) {
+  auto t1 = audit->bootstrap_role_token((dir / "auditor.token").string(), "auditor", "auditor");
+  ASSERT_TRUE(t1.ok());
+  EXPECT_EQ(std::filesystem::status(dir / "auditor.token").permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  auto t2 = audit->bootstrap_role_token((dir / "auditor.token").string(), "auditor", "auditor");
+  ASSERT_TRUE(t2.ok());
+  EXPECT_EQ(*t1, *t2);
+  auto found = st->find_admin_token(protector->keyed_hash("admin_token", as_bytes(*t1)));
+  ASSERT_TRUE(found.ok());
+  EXPECT_EQ(found->role, "auditor");
+  // The bootstrap was audited in its transaction.
+  auto events = st->list_audit_events(0, 10);
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ((*events)[0].action, "operator.bootstrap");
+  EXPECT_EQ((*events)[0].actor_type, "system");
+
+  auto o = audit->create_operator("carol", "security_officer");
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(audit->create_operator("carol", "operator").code(), ErrorCode::kConflict);
+  EXPECT_EQ(audit->create_operator("bad name", "operator").code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(audit->create_operator("dave", "root").code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(audit->revoke_operator({"carol", "security_officer"}, "carol").code(), ErrorCode::kConflict);
+  ASSERT_TRUE(audit->revoke_operator({"x", "security_officer"}, "auditor").ok());
+  // A revoked bootstrap token stays revoked at the next start.
+  auto t3 = audit->bootstrap_role_token((dir / "auditor.token").string(), "auditor", "auditor");
+  ASSERT_TRUE(t3.ok());
+  EXPECT_FALSE(st->find_admin_token(protector->keyed_hash("admin_token", as_bytes(*t3))).ok());
+}
+
+}  // namespace
+}  // namespace duet::core

@@ -1,0 +1,210 @@
+#include "core/audit_service.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <limits>
+
+#include "core/operator_roles.h"
+#include "crypto/sm2_evp.h"
+#include "store/audit_encoding.h"
+#include "store/audit_scope.h"
+#include "store/ids.h"
+
+namespace duet::core {
+namespace {
+
+std::string key_context(const std::string& key_id) { return "audit_key:" + key_id; }
+
+bool valid_operator_name(std::string_view n) {
+  if (n.empty() || n.size() > 64) return false;
+  for (char c : n)
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+          c == '-'))
+      return false;
+  return true;
+}
+
+Status write_secret_file(const std::string& path, const std::string& content) {
+  std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return make_error(ErrorCode::kUnavailable, "cannot create " + tmp + ": " + std::strerror(errno));
+  bool ok = ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0)
+    return make_error(ErrorCode::kUnavailable, "cannot write " + path);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status AuditService::ensure_key() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (private_key_) return Status::Ok();
+  DUET_ASSIGN_OR_RETURN(std::vector<store::AuditKey> keys, deps_.store.list_audit_keys());
+  if (keys.empty()) {
+    store::AuditKey k;
+    k.key_id = store::new_id("audk_");
+    crypto::Scalar d = crypto::Scalar::random_nonzero(deps_.rng);
+    DUET_ASSIGN_OR_RETURN(crypto::Point p, crypto::Point::mul_base(d));
+    DUET_ASSIGN_OR_RETURN(k.public_key_der, crypto::public_key_spki_der(p));
+    DUET_ASSIGN_OR_RETURN(k.sealed_private_key, deps_.protector.seal(key_context(k.key_id), d.bytes()));
+    k.created_at = deps_.clock.now();
+    Status put = deps_.store.put_audit_key(k);
+    if (!put.ok()) {
+      // Another node created one first: use the store's.
+      if (put.code() != ErrorCode::kConflict && store::store_error_kind(put.error()) != store::StoreError::kDuplicate)
+        return put;
+      DUET_ASSIGN_OR_RETURN(keys, deps_.store.list_audit_keys());
+    } else {
+      key_id_ = k.key_id;
+      private_key_ = d;
+      return Status::Ok();
+    }
+  }
+  if (keys.empty()) return make_error(ErrorCode::kInternal, "no audit key");
+  const store::AuditKey& newest = keys.back();
+  DUET_ASSIGN_OR_RETURN(SecretBytes raw, deps_.protector.open(key_context(newest.key_id), newest.sealed_private_key));
+  DUET_ASSIGN_OR_RETURN(crypto::Scalar d, crypto::Scalar::from_bytes_nonzero(raw.view()));
+  key_id_ = newest.key_id;
+  private_key_ = d;
+  return Status::Ok();
+}
+
+Result<std::map<std::string, crypto::Point>> AuditService::public_keys() {
+  DUET_ASSIGN_OR_RETURN(std::vector<store::AuditKey> keys, deps_.store.list_audit_keys());
+  std::map<std::string, crypto::Point> out;
+  for (const auto& k : keys) {
+    DUET_ASSIGN_OR_RETURN(crypto::Point p, crypto::public_key_from_spki(k.public_key_der));
+    out.emplace(k.key_id, p);
+  }
+  return out;
+}
+
+Status AuditService::load_last_checkpoint() {
+  if (last_loaded_) return Status::Ok();
+  DUET_ASSIGN_OR_RETURN(std::vector<store::AuditCheckpoint> cps,
+                        deps_.store.list_audit_checkpoints(0, std::numeric_limits<int64_t>::max()));
+  if (!cps.empty()) {
+    last_seq_ = cps.back().seq;
+    last_at_ = cps.back().signed_at;
+  } else {
+    last_seq_ = 0;
+    last_at_ = deps_.clock.now();
+  }
+  last_loaded_ = true;
+  return Status::Ok();
+}
+
+Result<std::optional<store::AuditCheckpoint>> AuditService::checkpoint_now() {
+  DUET_TRY_STATUS(ensure_key());
+  std::lock_guard<std::mutex> lock(mu_);
+  DUET_TRY_STATUS(load_last_checkpoint());
+  DUET_ASSIGN_OR_RETURN(store::AuditCheckpoint head, deps_.store.get_audit_head());
+  if (head.seq <= last_seq_) return std::optional<store::AuditCheckpoint>();
+  store::AuditCheckpoint cp;
+  cp.seq = head.seq;
+  cp.hash = head.hash;
+  cp.signed_at = deps_.clock.now();
+  cp.key_id = *key_id_;
+  DUET_ASSIGN_OR_RETURN(cp.signature, crypto::evp_sm2_sign(*private_key_, store::audit_checkpoint_message(
+                                                                             cp.seq, cp.hash, cp.signed_at, cp.key_id)));
+  Status added = deps_.store.add_audit_checkpoint(cp);
+  last_seq_ = head.seq;
+  last_at_ = cp.signed_at;
+  if (!added.ok()) {
+    if (store::store_error_kind(added.error()) == store::StoreError::kDuplicate) return std::optional<store::AuditCheckpoint>();
+    return Unexpected{added.error()};
+  }
+  return std::optional<store::AuditCheckpoint>(std::move(cp));
+}
+
+Result<std::optional<store::AuditCheckpoint>> AuditService::checkpoint_if_due(int64_t every_events,
+                                                                                 int64_t every_seconds) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    DUET_TRY_STATUS(load_last_checkpoint());
+    DUET_ASSIGN_OR_RETURN(store::AuditCheckpoint head, deps_.store.get_audit_head());
+    int64_t pending = head.seq - last_seq_;
+    if (pending <= 0) return std::optional<store::AuditCheckpoint>();
+    bool due = pending >= every_events || deps_.clock.now() - last_at_ >= every_seconds;
+    if (!due) return std::optional<store::AuditCheckpoint>();
+  }
+  return checkpoint_now();
+}
+
+Result<std::string> AuditService::bootstrap_role_token(const std::string& path, const std::string& name,
+                                                       const std::string& role) {
+  if (!is_operator_role(role)) return make_error(ErrorCode::kInvalidArgument, "unknown operator role");
+  std::string token;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    char buf[256];
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    ::close(fd);
+    if (n <= 0) return make_error(ErrorCode::kUnavailable, "cannot read token file " + path);
+    token.assign(buf, static_cast<size_t>(n));
+    while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
+  } else if (errno == ENOENT) {
+    Bytes raw(32);
+    deps_.rng.fill(raw);
+    token = "adm_" + to_hex(raw);
+    secure_wipe(raw.data(), raw.size());
+    DUET_TRY_STATUS(write_secret_file(path, token + "\n"));
+  } else {
+    return make_error(ErrorCode::kUnavailable, "cannot open token file " + path + ": " + std::strerror(errno));
+  }
+  Bytes hash = deps_.protector.keyed_hash("admin_token", as_bytes(token));
+  auto found = deps_.store.find_admin_token(hash);
+  if (found.ok()) return token;
+  if (found.code() != ErrorCode::kNotFound) return Unexpected{found.error()};
+  // A token revoked by the security officer stays revoked across restarts.
+  DUET_ASSIGN_OR_RETURN(std::vector<store::AdminToken> all, deps_.store.list_admin_tokens());
+  for (const auto& t : all)
+    if (t.token_hash == hash) return token;
+  store::AuditEvent e;
+  e.at = deps_.clock.now();
+  e.actor_type = "system";
+  e.actor_id = "duetd";
+  e.action = "operator.bootstrap";
+  e.target = "operator:" + name + " role:" + role;
+  e.outcome = "pending";
+  store::PendingAuditEvent pending{e};
+  store::ScopedAuditEvent bind(pending);
+  Status st = deps_.store.create_admin_token({hash, name, role, deps_.clock.now(), std::nullopt});
+  if (!st.ok() && st.code() != ErrorCode::kConflict &&
+      store::store_error_kind(st.error()) != store::StoreError::kDuplicate)
+    return Unexpected{st.error()};
+  return token;
+}
+
+Result<IssuedOperator> AuditService::create_operator(const std::string& name, const std::string& role) {
+  if (!valid_operator_name(name))
+    return make_error(ErrorCode::kInvalidArgument, "name must be 1 to 64 of A-Z a-z 0-9 . _ -");
+  if (!is_operator_role(role))
+    return make_error(ErrorCode::kInvalidArgument, "role must be operator, auditor or security_officer");
+  DUET_ASSIGN_OR_RETURN(std::vector<store::AdminToken> all, deps_.store.list_admin_tokens());
+  for (const auto& t : all)
+    if (t.name == name && !t.revoked_at) return make_error(ErrorCode::kConflict, "an operator of that name exists");
+  Bytes raw(32);
+  deps_.rng.fill(raw);
+  IssuedOperator out{name, role, "adm_" + to_hex(raw)};
+  secure_wipe(raw.data(), raw.size());
+  Bytes hash = deps_.protector.keyed_hash("admin_token", as_bytes(out.token));
+  DUET_TRY_STATUS(deps_.store.create_admin_token({hash, name, role, deps_.clock.now(), std::nullopt}));
+  return out;
+}
+
+Result<std::vector<store::AdminToken>> AuditService::list_operators() { return deps_.store.list_admin_tokens(); }
+
+Status AuditService::revoke_operator(const OperatorContext& by, const std::string& name) {
+  if (by.name == name) return make_error(ErrorCode::kConflict, "an operator cannot revoke itself");
+  DUET_ASSIGN_OR_RETURN(size_t n, deps_.store.revoke_admin_tokens(name, deps_.clock.now()));
+  (void)n;
+  return Status::Ok();
+}
+
+}  // namespace duet::core

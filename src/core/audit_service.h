@@ -1,0 +1,69 @@
+// The service side of the audit log (issue 5 §4, docs/audit.md): the audit
+// SM2 key (created at first start; private key sealed by the DataProtector,
+// public key in clear so offline verification needs no KEK), signed
+// checkpoints of the chain head, role token bootstrap, and the operator
+// management (POST/GET/DELETE /admin/v1/operators).
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/contexts.h"
+#include "core/core_deps.h"
+#include "crypto/point.h"
+#include "crypto/scalar.h"
+
+namespace duet::core {
+
+struct IssuedOperator {
+  std::string name;
+  std::string role;
+  std::string token;  // shown once
+};
+
+class AuditService {
+ public:
+  explicit AuditService(CoreDeps deps) : deps_(deps) {}
+
+  // Loads the newest audit key (opening its sealed private key) or, when the
+  // store has none, creates one. Idempotent; safe from several threads.
+  Status ensure_key();
+  // The public keys of every audit key (for verification), by key id.
+  Result<std::map<std::string, crypto::Point>> public_keys();
+  // Signs the chain head if it moved past the last checkpoint this service
+  // knows of. Returns the checkpoint stored (nullopt: nothing new, or
+  // another node signed that head first).
+  Result<std::optional<store::AuditCheckpoint>> checkpoint_now();
+  // checkpoint_now() when at least every_events events were appended since
+  // the last checkpoint, or when every_seconds passed since it and at least
+  // one event was.
+  Result<std::optional<store::AuditCheckpoint>> checkpoint_if_due(int64_t every_events, int64_t every_seconds);
+
+  // Reads the token at `path`, or creates it (mode 0600) for a new operator
+  // `name` with `role`; makes sure the store knows its hash.
+  Result<std::string> bootstrap_role_token(const std::string& path, const std::string& name,
+                                           const std::string& role);
+
+  // Operator management (security_officer; the route checks the role).
+  // name: 1-64 of [A-Za-z0-9._-]; role: operator | auditor | security_officer.
+  // kConflict if an unrevoked operator of that name exists.
+  Result<IssuedOperator> create_operator(const std::string& name, const std::string& role);
+  Result<std::vector<store::AdminToken>> list_operators();
+  // Revokes the operator's tokens (kNotFound). An operator cannot revoke itself.
+  Status revoke_operator(const OperatorContext& by, const std::string& name);
+
+ private:
+  Status load_last_checkpoint();
+  CoreDeps deps_;
+  std::mutex mu_;
+  std::optional<std::string> key_id_;
+  std::optional<crypto::Scalar> private_key_;
+  bool last_loaded_ = false;
+  int64_t last_seq_ = 0;
+  UnixSeconds last_at_ = 0;
+};
+
+}  // namespace duet::core

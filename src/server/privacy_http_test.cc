@@ -1,0 +1,485 @@
+// Retention and personal data against a real duetd in-process (issue 5 §5,
+// §9): the [retention] rules run by the background worker at their exact
+// boundaries (N days minus one second: nothing), what stays after a purge (the
+// signature still verifies with openssl), one audit event per purge, the
+// retention settings over the Admin API (security_officer only, persisted,
+// overriding the config file), the store lease between two nodes, and the
+// DataProtector refusing to seal while its KEK check fails.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "core/request_signing.h"
+#include "core/retention.h"
+#include "cosign/keygen.h"
+#include "cosign/sign.h"
+#include "cosign/wire.h"
+#include "crypto/random.h"
+#include "crypto/sm3.h"
+#include "httpclient/http_client.h"
+#include "keys/data_protector.h"
+#include "keys/kek.h"
+#include "pki/certificate.h"
+#include "server/api_routes.h"
+#include "server/daemon.h"
+#include "server/log.h"
+#include "server/test_support.h"
+#include "store/sqlite_store.h"
+
+namespace duet::server {
+namespace {
+
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+constexpr uint32_t kIters = 1000;
+constexpr int64_t kDay = 86400;
+
+struct Cred {
+  std::string app_id, secret;
+};
+
+struct Device {
+  std::string holder_id, token;
+  std::optional<cosign::DeviceState> state;
+};
+
+class PrivacyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    set_logging_enabled(false);
+    dir = testing::temp_dir("privacy");
+    start_daemon();
+    store::SqliteStoreOptions so;
+    so.path = (dir / "duet.db").string();
+    auto s = store::open_sqlite_store(so);
+    ASSERT_TRUE(s.ok()) << s.error().to_string();
+    side = std::move(*s);
+  }
+  void TearDown() override {
+    if (daemon) daemon->stop();
+    daemon.reset();
+    side.reset();
+    std::filesystem::remove_all(dir);
+  }
+
+  DaemonConfig config() {
+    DaemonConfig c;
+    c.dev = true;
+    c.keys.kek = "file";
+    c.http.listen_host = "127.0.0.1";
+    c.http.listen_port = 0;
+    c.http.threads = 4;
+    c.http.access_log = false;
+    c.service.data_dir = dir.string();
+    c.service.core.public_url = "https://duet.example";
+    c.retention.order_payload_days = 30;
+    c.retention.identity_days = 10;
+    c.retention.expired_key_days = 0;
+    c.retention.interval_seconds = 1;  // the worker polls every second
+    return c;
+  }
+
+  void start_daemon() {
+    DaemonOptions o;
+    o.clock = &clock;
+    auto d = Daemon::create(config(), std::move(o));
+    ASSERT_TRUE(d.ok()) << d.error().to_string();
+    daemon = std::move(*d);
+    ASSERT_TRUE(daemon->start().ok());
+    base = daemon->url();
+    admin_token = testing::trim(testing::read_text(daemon->admin_token_path()));
+  }
+
+  // An operator token with `role`, written straight into the database with
+  // the data directory's key (dev key file), as an operator tool would.
+  std::string operator_token(const std::string& name, const std::string& role) {
+    auto prot = keys::open_local_key_file((dir / "kek.key").string(), false);
+    EXPECT_TRUE(prot.ok());
+    Bytes rnd(16);
+    crypto::SystemRandom::instance().fill(rnd);
+    std::string token = "adm_" + to_hex(rnd);
+    store::AdminToken rec{(*prot)->keyed_hash("admin_token", as_bytes(token)), name, role, clock.now(), std::nullopt};
+    Status st = side->create_admin_token(rec);
+    EXPECT_TRUE(st.ok()) << st.error().to_string();
+    return token;
+  }
+
+  httpclient::HttpResponse call(const std::string& method, const std::string& target, const std::string& body = "",
+                                httpclient::HeaderList headers = {}) {
+    httpclient::HttpRequest req;
+    req.method = method;
+    req.url = base + target;
+    req.body = body;
+    req.headers = std::move(headers);
+    if (!body.empty()) req.headers.emplace_back("Content-Type", "application/json");
+    auto r = client.perform(req);
+    EXPECT_TRUE(r.ok()) << method << " " << target;
+    return r.ok() ? *r : httpclient::HttpResponse{};
+  }
+  httpclient::HttpResponse as(const std::string& token, const std::string& method, const std::string& target,
+                              const std::string& body = "") {
+    return call(method, target, body, {{"Authorization", "Bearer " + token}});
+  }
+  httpclient::HttpResponse biz(const Cred& cred, const std::string& method, const std::string& target,
+                               const std::string& body = "") {
+    std::string path = target, query;
+    if (auto q = target.find('?'); q != std::string::npos) {
+      path = target.substr(0, q);
+      query = target.substr(q + 1);
+    }
+    std::string ts = std::to_string(clock.now());
+    std::string nonce = "n-" + std::to_string(++nonces) + "-" + std::to_string(::getpid());
+    std::string sig = core::sign_request(cred.secret, method, path, query, ts, nonce, body);
+    return call(method, target, body,
+                {{"X-Duet-App-Id", cred.app_id}, {"X-Duet-Timestamp", ts}, {"X-Duet-Nonce", nonce},
+                 {"X-Duet-Signature", sig}});
+  }
+  static json parse(const httpclient::HttpResponse& r) {
+    json j = json::parse(r.body, nullptr, false);
+    EXPECT_FALSE(j.is_discarded()) << r.body;
+    return j;
+  }
+
+  Cred new_app() {
+    auto t = as(admin_token, "POST", "/admin/v1/tenants", json{{"name", "Privacy bank"}}.dump());
+    EXPECT_EQ(t.status, 201) << t.body;
+    tenant_id = parse(t)["tenant_id"];
+    auto a = as(admin_token, "POST", "/admin/v1/tenants/" + tenant_id + "/apps");
+    EXPECT_EQ(a.status, 201) << a.body;
+    json aj = parse(a);
+    return {aj["sandbox"]["app_id"], aj["sandbox"]["secret"]};
+  }
+
+  Device enroll(const Cred& c, const std::string& pin) {
+    Device d;
+    auto h = biz(c, "POST", "/api/v1/holders",
+                 json{{"name", "张三丰"}, {"id_number", "110101199003071234"}, {"phone", "13812345678"}}.dump());
+    EXPECT_EQ(h.status, 201) << h.body;
+    d.holder_id = parse(h)["holder_id"];
+    auto code = biz(c, "POST", "/api/v1/holders/" + d.holder_id + "/activation-codes");
+    EXPECT_EQ(code.status, 201) << code.body;
+    auto [dk, req] = *cosign::DeviceKeygen::start(d.holder_id, crypto::SystemRandom::instance());
+    auto act = call("POST", "/app/v1/activations",
+                    json{{"code", parse(code)["code"]}, {"keygen", json::parse(cosign::to_json(req))}}.dump());
+    EXPECT_EQ(act.status, 201) << act.body;
+    json aj = parse(act);
+    d.token = aj["device_token"];
+    auto resp = cosign::parse_keygen_response(aj["keygen"].dump());
+    auto state = dk.finish(*resp, pin, kIters, crypto::SystemRandom::instance());
+    EXPECT_TRUE(state.ok());
+    if (state.ok()) d.state.emplace(std::move(*state));
+    return d;
+  }
+
+  httpclient::HttpResponse sign(const Device& d, const std::string& order_id, const std::string& pin,
+                                const std::string& session_id) {
+    auto details = as(d.token, "GET", "/app/v1/orders/" + order_id);
+    EXPECT_EQ(details.status, 200) << details.body;
+    json dj = parse(details);
+    std::vector<cosign::DeviceSigner> signers;
+    json items = json::array();
+    for (const auto& it : dj["items"]) {
+      auto e_bytes = from_hex_exact(it["e"].get<std::string>(), 32);
+      crypto::Digest e{};
+      std::copy(e_bytes->begin(), e_bytes->end(), e.begin());
+      auto started =
+          cosign::DeviceSigner::start(*d.state, pin, {order_id, session_id, e}, crypto::SystemRandom::instance());
+      signers.push_back(started->first);
+      items.push_back(json::parse(cosign::to_json(started->second)));
+    }
+    auto start = as(d.token, "POST", "/app/v1/orders/" + order_id + "/sessions",
+                    json{{"session_id", session_id}, {"items", items}}.dump());
+    if (start.status != 201) return start;
+    json sj = parse(start);
+    json fin = json::array();
+    for (size_t i = 0; i < signers.size(); ++i) {
+      auto f = signers[i].finish(*cosign::parse_sign_response(sj["items"][i].dump()));
+      fin.push_back(json::parse(cosign::to_json(f->first)));
+    }
+    return as(d.token, "POST", "/app/v1/orders/" + order_id + "/sessions/" + session_id + "/finish",
+              json{{"items", fin}}.dump());
+  }
+
+  // Waits (real time) until pred() holds or `limit` passes.
+  template <typename P>
+  bool eventually(P pred, std::chrono::milliseconds limit = 6000ms) {
+    auto until = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < until) {
+      if (pred()) return true;
+      std::this_thread::sleep_for(100ms);
+    }
+    return pred();
+  }
+
+  std::vector<store::AuditEvent> audit_events(const std::string& action) {
+    auto all = side->list_audit_events(0, 100000);
+    EXPECT_TRUE(all.ok());
+    std::vector<store::AuditEvent> out;
+    for (auto& e : *all)
+      if (e.action == action) out.push_back(e);
+    return out;
+  }
+
+  static std::string run(const std::string& cmd) {
+    std::string out;
+    FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
+    if (!p) return out;
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    ::pclose(p);
+    return out;
+  }
+
+  std::filesystem::path dir;
+  core::ManualClock clock{std::chrono::duration_cast<std::chrono::seconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count()};
+  std::unique_ptr<Daemon> daemon;
+  std::unique_ptr<store::Store> side;  // the same database, for inspection
+  std::string base, admin_token, tenant_id;
+  httpclient::HttpClient client;
+  int nonces = 0;
+};
+
+TEST_F(PrivacyTest, RetentionSettingsOverTheAdminApi) {
+  auto got = as(admin_token, "GET", "/admin/v1/retention");
+  ASSERT_EQ(got.status, 200) << got.body;
+  json j = parse(got);
+  EXPECT_EQ(j["source"], "config");
+  EXPECT_EQ(j["order_payload_days"], 30);
+  EXPECT_EQ(j["identity_days"], 10);
+  EXPECT_EQ(j["expired_key_days"], 0);
+  EXPECT_EQ(j["interval_seconds"], 1);
+  EXPECT_TRUE(j["updated_by"].is_null());
+
+  // The bootstrap operator (role operator) reads, does not change; the
+  // auditor reads only the audit log.
+  std::string auditor = operator_token("auditor-1", "auditor");
+  EXPECT_EQ(as(auditor, "GET", "/admin/v1/retention").status, 403);
+  for (const std::string& tok : {admin_token, auditor}) {
+    auto put = as(tok, "PUT", "/admin/v1/retention", json{{"order_payload_days", 1}}.dump());
+    EXPECT_EQ(put.status, 403) << put.body;
+    EXPECT_EQ(parse(put)["error"]["code"], "forbidden");
+    EXPECT_EQ(as(tok, "POST", "/admin/v1/retention/purge").status, 403);
+  }
+  EXPECT_EQ(as("adm_nope", "GET", "/admin/v1/retention").status, 401);
+  EXPECT_EQ(parse(as(admin_token, "GET", "/admin/v1/retention"))["order_payload_days"], 30);
+
+  std::string officer = operator_token("officer-1", "security_officer");
+  auto bad = as(officer, "PUT", "/admin/v1/retention", json{{"identity_days", -1}}.dump());
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  EXPECT_EQ(as(officer, "PUT", "/admin/v1/retention", json{{"interval_seconds", "x"}}.dump()).status, 400);
+  auto put = as(officer, "PUT", "/admin/v1/retention", json{{"order_payload_days", 7}, {"expired_key_days", 2}}.dump());
+  ASSERT_EQ(put.status, 200) << put.body;
+  j = parse(put);
+  EXPECT_EQ(j["source"], "api");
+  EXPECT_EQ(j["order_payload_days"], 7);
+  EXPECT_EQ(j["identity_days"], 10) << "absent fields keep their value";
+  EXPECT_EQ(j["expired_key_days"], 2);
+  EXPECT_EQ(j["updated_by"], "officer-1");
+  EXPECT_EQ(j["updated_at"], clock.now());
+  auto purge = as(officer, "POST", "/admin/v1/retention/purge");
+  ASSERT_EQ(purge.status, 200) << purge.body;
+  EXPECT_EQ(parse(purge)["order_payloads"], 0);
+
+  // Persisted: a restarted daemon (same config file values) keeps the API's settings.
+  daemon->stop();
+  daemon.reset();
+  start_daemon();
+  j = parse(as(admin_token, "GET", "/admin/v1/retention"));
+  EXPECT_EQ(j["source"], "api");
+  EXPECT_EQ(j["order_payload_days"], 7);
+  EXPECT_EQ(j["expired_key_days"], 2);
+}
+
+// The worker purges at the exact boundaries; what verification needs stays;
+// every purge is an audit event; the purged bytes are gone from the file.
+TEST_F(PrivacyTest, WorkerPurgesAtTheBoundariesAndSignaturesStillVerify) {
+  Cred app = new_app();
+  Device d = enroll(app, "123456");
+  // Enrollment ends with a certificate.
+  auto req = as(d.token, "POST", "/app/v1/certificate-requests");
+  ASSERT_EQ(req.status, 201) << req.body;
+  auto fin = sign(d, parse(req)["order_id"], "123456", "ses_priv_csr1");
+  ASSERT_EQ(fin.status, 200) << fin.body;
+  std::string cert_pem = parse(fin)["certificate_pem"];
+  auto leaf = pki::Certificate::parse(cert_pem);
+  ASSERT_TRUE(leaf.ok());
+  EXPECT_NE(leaf->subject().find("CN=张*"), std::string::npos) << leaf->subject();
+  EXPECT_EQ(leaf->subject().find("张三丰"), std::string::npos) << "the certificate names the holder masked";
+
+  const std::string msg = "PRIVACY-PAYLOAD loan agreement 2026-777 between 张三丰 and the bank";
+  json body{{"holder_id", d.holder_id}, {"title", "Loan"}, {"display_text", "DISPLAY-TEXT-MARKER sign the loan"},
+            {"output", "der"}, {"data_base64", encode_base64(as_bytes(msg))}};
+  auto created = biz(app, "POST", "/api/v1/orders", body.dump());
+  ASSERT_EQ(created.status, 201) << created.body;
+  std::string order_id = parse(created)["order_id"];
+  auto signed_ = sign(d, order_id, "123456", "ses_priv_0001");
+  ASSERT_EQ(signed_.status, 200) << signed_.body;
+  json before = parse(biz(app, "GET", "/api/v1/orders/" + order_id));
+  ASSERT_EQ(before["state"], "signed");
+  std::string signature_hex = before["items"][0]["signature"];
+
+  auto certs = side->list_holder_certificates(tenant_id, d.holder_id);
+  ASSERT_TRUE(certs.ok());
+  ASSERT_EQ(certs->size(), 1u);
+  const store::UnixSeconds issued = certs->front().created_at, not_after = certs->front().not_after;
+  const store::UnixSeconds final_at = side->get_order(tenant_id, order_id)->updated_at;
+  auto holder = [&] { return parse(biz(app, "GET", "/api/v1/holders/" + d.holder_id)); };
+  auto order = [&] { return parse(biz(app, "GET", "/api/v1/orders/" + order_id)); };
+
+  // Identity: 10 days after issuance, not one second earlier.
+  clock.set(issued + 10 * kDay - 1);
+  std::this_thread::sleep_for(2500ms);  // two worker rounds
+  EXPECT_EQ(holder()["id_number"], "1101**********1234");
+  EXPECT_TRUE(audit_events("retention.identity_purged").empty());
+  clock.set(issued + 10 * kDay);
+  ASSERT_TRUE(eventually([&] { return holder()["identity_purged"] == true; })) << holder().dump();
+  json h = holder();
+  EXPECT_EQ(h["name"], "张*");
+  EXPECT_EQ(h["id_number"], "");
+  EXPECT_EQ(h["phone"], "");
+  // The keyed lookup hash stays: the same identity is still recognised.
+  auto dup = biz(app, "POST", "/api/v1/holders",
+                 json{{"name", "张三丰"}, {"id_number", "110101199003071234"}, {"phone", "13812345678"}}.dump());
+  EXPECT_EQ(dup.status, 409) << dup.body;
+  auto id_events = audit_events("retention.identity_purged");
+  ASSERT_EQ(id_events.size(), 1u);
+  EXPECT_EQ(id_events[0].target, d.holder_id);
+  EXPECT_EQ(id_events[0].tenant_id, tenant_id);
+  EXPECT_EQ(id_events[0].actor_type, "system");
+  EXPECT_EQ(id_events[0].actor_id.rfind("retention:", 0), 0u) << id_events[0].actor_id;
+  EXPECT_EQ(id_events[0].at, issued + 10 * kDay);
+
+  // Order payload: 30 days after the order ended.
+  clock.set(final_at + 30 * kDay - 1);
+  std::this_thread::sleep_for(2500ms);
+  EXPECT_EQ(order()["display_text"], "DISPLAY-TEXT-MARKER sign the loan");
+  clock.set(final_at + 30 * kDay);
+  ASSERT_TRUE(eventually([&] { return order()["display_text"] == ""; })) << order().dump();
+  json after = order();
+  EXPECT_EQ(after["state"], "signed");
+  EXPECT_EQ(after["items"][0]["signature"], signature_hex) << "the signature stays";
+  auto stored = side->get_order(tenant_id, order_id);
+  crypto::Digest md = crypto::sm3(as_bytes(msg));
+  EXPECT_EQ(stored->items[0].input, Bytes(md.begin(), md.end())) << "SM3(data) stays";
+  bool found = false;
+  for (const auto& e : audit_events("retention.order_payload_purged")) found = found || e.target == order_id;
+  EXPECT_TRUE(found);
+
+  // openssl: the kept signature verifies with the document and the certificate's key.
+  auto scratch = dir / "verify";
+  std::filesystem::create_directories(scratch);
+  std::ofstream(scratch / "msg", std::ios::binary) << msg;
+  std::ofstream(scratch / "cert.pem") << cert_pem;
+  auto sig = from_hex(signature_hex);
+  std::ofstream(scratch / "sig.der", std::ios::binary).write(reinterpret_cast<const char*>(sig->data()),
+                                                               static_cast<std::streamsize>(sig->size()));
+  std::string s = scratch.string();
+  std::string out = run("openssl x509 -in " + s + "/cert.pem -noout -pubkey > " + s + "/pub.pem && openssl dgst -sm3 "
+                        "-verify " + s + "/pub.pem -sigopt distid:1234567812345678 -signature " + s + "/sig.der " +
+                        s + "/msg");
+  EXPECT_NE(out.find("Verified OK"), std::string::npos) << out;
+  std::ofstream(scratch / "other", std::ios::binary) << msg << "!";
+  out = run("openssl dgst -sm3 -verify " + s + "/pub.pem -sigopt distid:1234567812345678 -signature " + s +
+            "/sig.der " + s + "/other");
+  EXPECT_EQ(out.find("Verified OK"), std::string::npos) << out;
+
+  // The purged bytes are gone from the database file (secure_delete) once
+  // the WAL is checkpointed.
+  std::string db = (dir / "duet.db").string();
+  out = run("sqlite3 " + db + " 'PRAGMA wal_checkpoint(TRUNCATE)'");
+  EXPECT_EQ(out.rfind("0|", 0), 0u) << out;
+  std::string raw = testing::read_text(dir / "duet.db") + testing::read_text(dir / "duet.db-wal");
+  EXPECT_EQ(raw.find("PRIVACY-PAYLOAD"), std::string::npos);
+  EXPECT_EQ(raw.find("DISPLAY-TEXT-MARKER"), std::string::npos);
+  EXPECT_EQ(raw.find("张三丰"), std::string::npos);
+  EXPECT_EQ(raw.find("13812345678"), std::string::npos);
+
+  // Key share: wiped when the key's last certificate expires, not a second earlier.
+  clock.set(not_after - 1);
+  std::this_thread::sleep_for(2500ms);
+  EXPECT_FALSE(side->get_active_holder_key(tenant_id, d.holder_id)->service_share_ciphertext.empty());
+  clock.set(not_after);
+  ASSERT_TRUE(eventually([&] { return !side->get_active_holder_key(tenant_id, d.holder_id).ok(); }));
+  auto keys = audit_events("retention.key_share_wiped");
+  ASSERT_EQ(keys.size(), 1u);
+  auto key = side->get_holder_key(tenant_id, keys[0].target);
+  ASSERT_TRUE(key.ok());
+  EXPECT_TRUE(key->service_share_ciphertext.empty());
+  EXPECT_EQ(key->revoked_at, std::optional<store::UnixSeconds>(not_after));
+  EXPECT_EQ(keys[0].details, "{\"reason\":\"expired\"}");
+  // A key without a share cannot sign: new orders for the holder fail cleanly.
+  auto none = biz(app, "GET", "/api/v1/holders/" + d.holder_id);
+  EXPECT_TRUE(parse(none)["public_key"].is_null()) << none.body;
+}
+
+// Two nodes (two stores on one database, two services): one runs the purge
+// per interval; the other takes over only once the lease expired.
+TEST_F(PrivacyTest, OneNodeAtATimeRunsThePurge) {
+  store::SqliteStoreOptions so;
+  so.path = (dir / "duet.db").string();
+  auto other = store::open_sqlite_store(so);
+  ASSERT_TRUE(other.ok());
+  core::ManualClock c(clock.now() + 1000);
+  store::RetentionSettings s;
+  s.interval_seconds = 60;
+  // The daemon's own worker holds the lease from its first round: wait it out.
+  core::RetentionService a(*side, c, s), b(**other, c, s);
+  c.set(c.now() + 7200);
+  auto ra = a.run_if_due("node-a");
+  ASSERT_TRUE(ra.ok()) << ra.error().to_string();
+  EXPECT_TRUE(ra->has_value()) << "node-a takes the free (expired) lease";
+  auto rb = b.run_if_due("node-b");
+  ASSERT_TRUE(rb.ok());
+  EXPECT_FALSE(rb->has_value()) << "node-b waits while node-a holds it";
+  c.set(c.now() + 59);
+  EXPECT_FALSE(b.run_if_due("node-b")->has_value());
+  EXPECT_FALSE(a.run_if_due("node-a")->has_value()) << "not due for node-a either";
+  c.set(c.now() + 1);
+  EXPECT_TRUE(b.run_if_due("node-b")->has_value()) << "expired: node-b takes over";
+  EXPECT_FALSE(a.run_if_due("node-a")->has_value());
+}
+
+// Fail closed: while the KEK's check fails, the protector seals nothing.
+class FlakyKek final : public keys::Kek {
+ public:
+  explicit FlakyKek(std::shared_ptr<keys::Kek> inner) : inner_(std::move(inner)) {}
+  Result<Bytes> wrap(std::string_view c, ByteView p) override { return inner_->wrap(c, p); }
+  Result<SecretBytes> unwrap(std::string_view c, ByteView w) override { return inner_->unwrap(c, w); }
+  Status check() override {
+    return up ? Status::Ok() : Status(make_error(ErrorCode::kUnavailable, "token gone"));
+  }
+  std::string describe() const override { return "flaky"; }
+  std::atomic<bool> up{true};
+
+ private:
+  std::shared_ptr<keys::Kek> inner_;
+};
+
+TEST_F(PrivacyTest, ProtectorRefusesToSealWhileTheKekIsUnavailable) {
+  auto file = keys::open_file_kek((dir / "flaky-kek.key").string(), true);
+  ASSERT_TRUE(file.ok());
+  auto kek = std::make_shared<FlakyKek>(*file);
+  auto prot = keys::open_envelope_protector(kek, (dir / "flaky.wrapped").string());
+  ASSERT_TRUE(prot.ok()) << prot.error().to_string();
+  auto sealed = (*prot)->seal("ctx", as_bytes(std::string("13812345678")));
+  ASSERT_TRUE(sealed.ok());
+  kek->up = false;
+  auto refused = (*prot)->seal("ctx", as_bytes(std::string("13812345678")));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.code(), ErrorCode::kUnavailable);
+  EXPECT_FALSE((*prot)->check().ok());
+  kek->up = true;
+  EXPECT_TRUE((*prot)->seal("ctx", as_bytes(std::string("x"))).ok());
+  auto opened = (*prot)->open("ctx", *sealed);
+  ASSERT_TRUE(opened.ok());
+}
+
+}  // namespace
+}  // namespace duet::server

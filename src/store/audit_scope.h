@@ -1,0 +1,62 @@
+// Binds the audit event of the action in progress to the calling thread, so
+// that the store appends it inside every write transaction it runs for that
+// action (store.h, section "audit": the fail-closed rule of DESIGN.md §4).
+// Light header: no store or SQL types beyond the record.
+//
+// Usage (one per request / background action, on the thread that calls the
+// store):
+//   store::PendingAuditEvent pending{event};
+//   store::ScopedAuditEvent bind(pending);
+//   ... store calls ...           // each committed write carries the event
+//   if (pending.appended == 0) store.append_audit_event(pending.event);
+#pragma once
+
+#include "store/records.h"
+
+namespace duet::store {
+
+struct PendingAuditEvent {
+  AuditEvent event;   // descriptive fields; outcome is written as "ok" in a transaction
+  int appended = 0;   // write transactions that committed with a copy of it
+  int64_t last_seq = 0;
+};
+
+namespace detail {
+inline PendingAuditEvent*& bound_audit_event() {
+  thread_local PendingAuditEvent* bound = nullptr;
+  return bound;
+}
+}  // namespace detail
+
+// Binds `pending` on this thread until destruction (restores the previous
+// binding, so scopes nest).
+class ScopedAuditEvent {
+ public:
+  explicit ScopedAuditEvent(PendingAuditEvent& pending) : previous_(detail::bound_audit_event()) {
+    detail::bound_audit_event() = &pending;
+  }
+  ~ScopedAuditEvent() { detail::bound_audit_event() = previous_; }
+  ScopedAuditEvent(const ScopedAuditEvent&) = delete;
+  ScopedAuditEvent& operator=(const ScopedAuditEvent&) = delete;
+
+  // The event bound on this thread, or nullptr.
+  static PendingAuditEvent* current() { return detail::bound_audit_event(); }
+
+ private:
+  PendingAuditEvent* previous_;
+};
+
+// Unbinds for its lifetime (store writes that are not the audited action,
+// and the store's own audit calls).
+class ScopedAuditSuspend {
+ public:
+  ScopedAuditSuspend() : previous_(detail::bound_audit_event()) { detail::bound_audit_event() = nullptr; }
+  ~ScopedAuditSuspend() { detail::bound_audit_event() = previous_; }
+  ScopedAuditSuspend(const ScopedAuditSuspend&) = delete;
+  ScopedAuditSuspend& operator=(const ScopedAuditSuspend&) = delete;
+
+ private:
+  PendingAuditEvent* previous_;
+};
+
+}  // namespace duet::store

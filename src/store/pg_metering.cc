@@ -1,0 +1,441 @@
+// Packages, metering and notices on PostgreSQL (schema v7); mirrors
+// sqlite_metering.cc. Concurrency on top of SQLite's rules: the packages a
+// metered unit is taken from are locked (SELECT ... FOR UPDATE, in one order:
+// expiry, then id) while the plan is made, so concurrent finishes on several
+// nodes queue on them instead of losing a conditional update; pending notices
+// are claimed with FOR UPDATE SKIP LOCKED so one sweeper sends each webhook.
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "store/ids.h"
+#include "store/pg_areas.h"
+#include "store/pg_db.h"
+#include "store/pg_util.h"
+#include "store/sqlite_metering.h"  // validate_package (backend-neutral)
+
+namespace duet::store::pg {
+namespace {
+
+constexpr int64_t kDay = 86'400;
+constexpr int64_t kUsageRetentionSeconds = 366 * kDay;
+
+Unexpected quota_exhausted(std::string_view what) {
+  return store_error(StoreError::kConflict, ErrorCode::kQuotaExhausted, what);
+}
+
+std::string_view kind_text(PackageKind k) {
+  switch (k) {
+    case PackageKind::kPerSignature: return "per_signature";
+    case PackageKind::kPerUser: return "per_user";
+    case PackageKind::kUnlimited: return "unlimited";
+  }
+  return "per_signature";
+}
+
+Result<PackageKind> parse_kind(std::string_view t) {
+  if (t == "per_signature") return PackageKind::kPerSignature;
+  if (t == "per_user") return PackageKind::kPerUser;
+  if (t == "unlimited") return PackageKind::kUnlimited;
+  return corrupt("unknown package kind");
+}
+
+constexpr std::pair<NoticeKind, std::string_view> kNoticeKinds[] = {
+    {NoticeKind::kUsed80, "used_80"},          {NoticeKind::kUsed90, "used_90"},
+    {NoticeKind::kUsed100, "used_100"},        {NoticeKind::kExpiring30Days, "expiring_30d"},
+    {NoticeKind::kExpiring7Days, "expiring_7d"}, {NoticeKind::kEnded, "ended"}};
+
+std::string_view notice_text(NoticeKind k) {
+  for (const auto& [kind, name] : kNoticeKinds)
+    if (kind == k) return name;
+  return "used_80";
+}
+
+Result<NoticeKind> parse_notice(std::string_view t) {
+  for (const auto& [kind, name] : kNoticeKinds)
+    if (name == t) return kind;
+  return corrupt("unknown notice kind");
+}
+
+constexpr std::string_view kPackageCols =
+    "tenant_id, package_id, kind, quantity, used, starts_at, expires_at, source, note, created_at";
+
+Result<Package> read_package(const Row& r) {
+  Package p;
+  p.tenant_id = r.text(0);
+  p.package_id = r.text(1);
+  DUET_ASSIGN_OR_RETURN(p.kind, parse_kind(r.text(2)));
+  p.quantity = r.get_int(3);
+  p.used = r.get_int(4);
+  p.starts_at = r.get_int(5);
+  p.expires_at = r.get_int(6);
+  p.source = r.text(7);
+  p.note = r.text(8);
+  p.created_at = r.get_int(9);
+  return p;
+}
+
+constexpr std::string_view kUsageCols =
+    "tenant_id, usage_id, package_id, kind, order_id, item_index, holder_id, counted_at";
+
+Result<UsageRecord> read_usage(const Row& r) {
+  UsageRecord u;
+  u.tenant_id = r.text(0);
+  u.usage_id = r.text(1);
+  u.package_id = r.text(2);
+  DUET_ASSIGN_OR_RETURN(u.kind, parse_kind(r.text(3)));
+  u.order_id = r.text(4);
+  u.item_index = r.get_int(5);
+  u.holder_id = r.text(6);
+  u.counted_at = r.get_int(7);
+  return u;
+}
+
+constexpr std::string_view kNoticeCols = "tenant_id, notice_id, package_id, kind, created_at, webhook_state";
+
+Result<Notice> read_notice(const Row& r) {
+  Notice n;
+  n.tenant_id = r.text(0);
+  n.notice_id = r.text(1);
+  n.package_id = r.text(2);
+  DUET_ASSIGN_OR_RETURN(n.kind, parse_notice(r.text(3)));
+  n.created_at = r.get_int(4);
+  n.webhook_state = r.text(5);
+  return n;
+}
+
+template <typename T>
+Result<std::vector<T>> read_all(const Rows& rows, Result<T> (*read)(const Row&)) {
+  std::vector<T> out;
+  for (int i = 0; i < rows.size(); ++i) {
+    DUET_ASSIGN_OR_RETURN(T v, read(Row(rows, i)));
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+Result<bool> insert_notice(Connection& c, std::string_view tenant, std::string_view package_id, NoticeKind kind,
+                           UnixSeconds now, Notice* out = nullptr) {
+  Notice n;
+  n.tenant_id = std::string(tenant);
+  n.notice_id = new_id("ntc_");
+  n.package_id = std::string(package_id);
+  n.kind = kind;
+  n.created_at = now;
+  n.webhook_state = "pending";
+  DUET_ASSIGN_OR_RETURN(int64_t changed, changes(c,
+      "INSERT INTO notices (tenant_id, notice_id, package_id, kind, created_at, webhook_state) "
+      "VALUES ($1, $2, $3, $4, $5, 'pending') ON CONFLICT (tenant_id, package_id, kind) DO NOTHING",
+      {n.tenant_id, n.notice_id, n.package_id, notice_text(kind), now}));
+  if (changed == 1 && out) *out = n;
+  return changed == 1;
+}
+
+Result<bool> has_usable(Connection& c, std::string_view tenant, PackageKind kind, UnixSeconds now) {
+  DUET_ASSIGN_OR_RETURN(Rows r, c.query(
+      "SELECT 1 FROM packages WHERE tenant_id = $1 AND kind = $2 AND starts_at <= $3 AND expires_at > $3 LIMIT 1",
+      {tenant, kind_text(kind), now}));
+  return !r.empty();
+}
+
+struct Slot {
+  std::string package_id;
+  int64_t quantity = 0, used = 0;
+};
+
+// The usable counted packages of `kind` with quantity left, earliest expiry
+// first; with `lock`, locked for the rest of the transaction.
+Result<std::vector<Slot>> counted_slots(Connection& c, std::string_view tenant, PackageKind kind, UnixSeconds now,
+                                        bool lock) {
+  std::string sql =
+      "SELECT package_id, quantity, used FROM packages WHERE tenant_id = $1 AND kind = $2 AND starts_at <= $3 "
+      "AND expires_at > $3 AND used < quantity ORDER BY expires_at, package_id";
+  if (lock) sql += " FOR UPDATE";
+  DUET_ASSIGN_OR_RETURN(Rows r, c.query(sql, {tenant, kind_text(kind), now}));
+  std::vector<Slot> out;
+  for (int i = 0; i < r.size(); ++i) out.push_back(Slot{r.text(i, 0), r.get_int(i, 1), r.get_int(i, 2)});
+  return out;
+}
+
+enum class Cover { kFree, kCounted, kNone };
+
+struct Plan {
+  Cover cover = Cover::kNone;
+  std::vector<Slot> slots;
+};
+
+Result<Plan> plan_units(Connection& c, std::string_view tenant, PackageKind counted, int64_t units, UnixSeconds now,
+                        bool lock) {
+  Plan plan;
+  DUET_ASSIGN_OR_RETURN(bool unlimited, has_usable(c, tenant, PackageKind::kUnlimited, now));
+  if (unlimited || units <= 0) {
+    plan.cover = Cover::kFree;
+    return plan;
+  }
+  DUET_ASSIGN_OR_RETURN(plan.slots, counted_slots(c, tenant, counted, now, lock));
+  int64_t left = 0;
+  for (const Slot& s : plan.slots) left += s.quantity - s.used;
+  if (left >= units) {
+    plan.cover = Cover::kCounted;
+    return plan;
+  }
+  const PackageKind other = counted == PackageKind::kPerSignature ? PackageKind::kPerUser : PackageKind::kPerSignature;
+  DUET_ASSIGN_OR_RETURN(bool other_usable, has_usable(c, tenant, other, now));
+  plan.cover = other_usable ? Cover::kFree : Cover::kNone;
+  return plan;
+}
+
+Status take_units(Connection& c, std::string_view tenant, const Slot& slot, int64_t k, UnixSeconds now) {
+  DUET_ASSIGN_OR_RETURN(int64_t n, changes(c,
+      "UPDATE packages SET used = used + $3 WHERE tenant_id = $1 AND package_id = $2 AND used + $3 <= quantity "
+      "AND starts_at <= $4 AND expires_at > $4",
+      {tenant, slot.package_id, k, now}));
+  if (n != 1) return conflict("package changed meanwhile");
+  const int64_t before = slot.used, after = slot.used + k, q = slot.quantity;
+  constexpr std::pair<int, NoticeKind> kThresholds[] = {
+      {80, NoticeKind::kUsed80}, {90, NoticeKind::kUsed90}, {100, NoticeKind::kUsed100}};
+  for (const auto& [pct, kind] : kThresholds) {
+    if (before * 100 < pct * q && after * 100 >= pct * q)
+      DUET_TRY_STATUS(insert_notice(c, tenant, slot.package_id, kind, now));
+  }
+  return Status::Ok();
+}
+
+Status insert_usage(Connection& c, const UsageRecord& u) {
+  return run(c,
+      "INSERT INTO usage_records (tenant_id, usage_id, package_id, kind, order_id, item_index, holder_id, counted_at) "
+      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+      {u.tenant_id, u.usage_id, u.package_id, kind_text(u.kind), u.order_id, u.item_index, u.holder_id, u.counted_at});
+}
+
+// The app's environment; *found false when the app does not exist.
+Result<AppEnvironment> app_environment(Connection& c, std::string_view tenant, std::string_view app_id,
+                                       bool* found) {
+  DUET_ASSIGN_OR_RETURN(Rows r, c.query("SELECT environment FROM apps WHERE tenant_id = $1 AND app_id = $2",
+                                        {tenant, app_id}));
+  *found = !r.empty();
+  if (r.empty()) return AppEnvironment::kSandbox;
+  return r.text(0, 0) == "production" ? AppEnvironment::kProduction : AppEnvironment::kSandbox;
+}
+
+Status check_quota_impl(Connection& c, std::string_view tenant_id, PackageKind kind, int64_t units, UnixSeconds now) {
+  if (kind == PackageKind::kUnlimited) return invalid("quota is checked for per-signature or per-user units");
+  DUET_ASSIGN_OR_RETURN(Plan plan, plan_units(c, tenant_id, kind, units, now, /*lock=*/false));
+  if (plan.cover == Cover::kNone)
+    return quota_exhausted(kind == PackageKind::kPerSignature ? "no usable package has signatures left"
+                                                              : "no usable package has users left");
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status add_package(Connection& c, const Package& p) {
+  DUET_TRY_STATUS(sqlite::validate_package(p));
+  DUET_ASSIGN_OR_RETURN(Rows t, c.query("SELECT 1 FROM tenants WHERE tenant_id = $1", {p.tenant_id}));
+  if (t.empty()) return store_error(StoreError::kNotFound, "tenant not found");
+  return run(c,
+      "INSERT INTO packages (tenant_id, package_id, kind, quantity, used, starts_at, expires_at, source, note, "
+      "created_at) VALUES ($1, $2, $3, $4, 0, $5, $6, $7, $8, $9)",
+      {p.tenant_id, p.package_id, kind_text(p.kind), p.quantity, p.starts_at, p.expires_at, p.source, p.note,
+       p.created_at});
+}
+
+Result<std::vector<Package>> list_packages(Connection& c, std::string_view tenant_id) {
+  DUET_ASSIGN_OR_RETURN(Rows r, c.query(
+      "SELECT " + std::string(kPackageCols) + " FROM packages WHERE tenant_id = $1 ORDER BY expires_at, package_id",
+      {tenant_id}));
+  return read_all<Package>(r, read_package);
+}
+
+Result<Package> get_package(Connection& c, std::string_view tenant_id, std::string_view package_id) {
+  DUET_ASSIGN_OR_RETURN(Rows r, c.query(
+      "SELECT " + std::string(kPackageCols) + " FROM packages WHERE tenant_id = $1 AND package_id = $2",
+      {tenant_id, package_id}));
+  if (r.empty()) return store_error(StoreError::kNotFound, "package not found");
+  return read_package(Row(r, 0));
+}
+
+Status check_quota(Connection& c, std::string_view tenant_id, PackageKind kind, int64_t units, UnixSeconds now) {
+  return check_quota_impl(c, tenant_id, kind, units, now);
+}
+
+Status check_order_quota(Connection& c, const SignOrder& o) {
+  if (o.kind != OrderKind::kSign) return Status::Ok();
+  bool found = false;
+  DUET_ASSIGN_OR_RETURN(AppEnvironment env, app_environment(c, o.tenant_id, o.app_id, &found));
+  if (!found || env != AppEnvironment::kProduction) return Status::Ok();  // a missing app fails the insert
+  return check_quota_impl(c, o.tenant_id, PackageKind::kPerSignature, static_cast<int64_t>(o.items.size()),
+                          o.created_at);
+}
+
+Status meter_finished_order(Connection& c, std::string_view tenant_id, std::string_view order_id, UnixSeconds now) {
+  DUET_ASSIGN_OR_RETURN(Rows o, c.query(
+      "SELECT o.kind, o.holder_id, a.environment FROM sign_orders o JOIN apps a "
+      "ON a.tenant_id = o.tenant_id AND a.app_id = o.app_id WHERE o.tenant_id = $1 AND o.order_id = $2",
+      {tenant_id, order_id}));
+  if (o.empty()) return store_error(StoreError::kNotFound, "order not found");
+  if (o.text(0, 0) != "sign" || o.text(0, 2) != "production") return Status::Ok();
+  const std::string holder_id = o.text(0, 1);
+
+  DUET_ASSIGN_OR_RETURN(Rows items, c.query(
+      "SELECT i.item_index FROM sign_order_items i WHERE i.tenant_id = $1 AND i.order_id = $2 AND NOT EXISTS "
+      "(SELECT 1 FROM usage_records u WHERE u.tenant_id = i.tenant_id AND u.order_id = i.order_id "
+      "AND u.item_index = i.item_index AND u.kind = 'per_signature') ORDER BY i.item_index",
+      {tenant_id, order_id}));
+  std::vector<int64_t> pending;
+  for (int i = 0; i < items.size(); ++i) pending.push_back(items.get_int(i, 0));
+  if (pending.empty()) return Status::Ok();
+
+  DUET_ASSIGN_OR_RETURN(Plan plan, plan_units(c, tenant_id, PackageKind::kPerSignature,
+                                              static_cast<int64_t>(pending.size()), now, /*lock=*/true));
+  if (plan.cover == Cover::kNone) return quota_exhausted("no usable package has signatures left");
+  if (plan.cover == Cover::kFree) return Status::Ok();
+  size_t next = 0;
+  for (const Slot& slot : plan.slots) {
+    if (next == pending.size()) break;
+    const int64_t k = std::min<int64_t>(slot.quantity - slot.used, static_cast<int64_t>(pending.size() - next));
+    DUET_TRY_STATUS(take_units(c, tenant_id, slot, k, now));
+    for (int64_t i = 0; i < k; ++i, ++next) {
+      UsageRecord u;
+      u.tenant_id = std::string(tenant_id);
+      u.usage_id = new_id("use_");
+      u.package_id = slot.package_id;
+      u.kind = PackageKind::kPerSignature;
+      u.order_id = std::string(order_id);
+      u.item_index = pending[next];
+      u.holder_id = holder_id;
+      u.counted_at = now;
+      DUET_TRY_STATUS(insert_usage(c, u));
+    }
+  }
+  if (next != pending.size()) return corrupt("metering plan did not cover the order");
+  return Status::Ok();
+}
+
+Status meter_new_holder(Connection& c, const Holder& h) {
+  if (h.identity_verified_by.empty()) return Status::Ok();
+  bool found = false;
+  DUET_ASSIGN_OR_RETURN(AppEnvironment env, app_environment(c, h.tenant_id, h.identity_verified_by, &found));
+  if (!found || env != AppEnvironment::kProduction) return Status::Ok();
+  const UnixSeconds now = h.created_at;
+  DUET_ASSIGN_OR_RETURN(Plan plan, plan_units(c, h.tenant_id, PackageKind::kPerUser, 1, now, /*lock=*/true));
+  if (plan.cover == Cover::kNone) return quota_exhausted("no usable package has users left");
+  if (plan.cover == Cover::kFree) return Status::Ok();
+  const Slot& slot = plan.slots.front();
+  DUET_TRY_STATUS(take_units(c, h.tenant_id, slot, 1, now));
+  UsageRecord u;
+  u.tenant_id = h.tenant_id;
+  u.usage_id = new_id("use_");
+  u.package_id = slot.package_id;
+  u.kind = PackageKind::kPerUser;
+  u.holder_id = h.holder_id;
+  u.counted_at = now;
+  return insert_usage(c, u);
+}
+
+Result<std::vector<UsageRecord>> list_usage_records(Connection& c, std::string_view tenant_id, UnixSeconds from,
+                                                    UnixSeconds to, size_t limit) {
+  DUET_ASSIGN_OR_RETURN(Rows r, c.query(
+      "SELECT " + std::string(kUsageCols) + " FROM usage_records WHERE tenant_id = $1 AND counted_at >= $2 "
+      "AND counted_at < $3 ORDER BY counted_at, usage_id LIMIT $4",
+      {tenant_id, from, to, clamp_limit(limit)}));
+  return read_all<UsageRecord>(r, read_usage);
+}
+
+Result<int64_t> count_usage(Connection& c, std::string_view tenant_id, PackageKind kind, UnixSeconds from,
+                            UnixSeconds to) {
+  DUET_ASSIGN_OR_RETURN(Rows r, c.query(
+      "SELECT COUNT(*) FROM usage_records WHERE tenant_id = $1 AND kind = $2 AND counted_at >= $3 AND counted_at < $4",
+      {tenant_id, kind_text(kind), from, to}));
+  return r.get_int(0, 0);
+}
+
+Result<size_t> prune_usage_records(Connection& c, UnixSeconds before, UnixSeconds now) {
+  if (before > now - kUsageRetentionSeconds)
+    return invalid("usage records are kept at least one year (366 days)");
+  DUET_ASSIGN_OR_RETURN(int64_t n, changes(c, "DELETE FROM usage_records WHERE counted_at < $1", {before}));
+  return static_cast<size_t>(n);
+}
+
+Result<std::vector<Notice>> list_notices(Connection& c, std::string_view tenant_id, size_t limit) {
+  DUET_ASSIGN_OR_RETURN(Rows r, c.query(
+      "SELECT " + std::string(kNoticeCols) + " FROM notices WHERE tenant_id = $1 "
+      "ORDER BY created_at DESC, notice_id DESC LIMIT $2",
+      {tenant_id, clamp_limit(limit)}));
+  return read_all<Notice>(r, read_notice);
+}
+
+Result<std::vector<Notice>> sweep_package_notices(Connection& c, UnixSeconds now, size_t limit,
+                                                  const Store::NoticeCallbackFactory& make_callback) {
+  const int64_t lim = clamp_limit(limit);
+  // 1. Expiry notices: the latest applicable kind of each package near or past its end.
+  DUET_ASSIGN_OR_RETURN(Rows due, c.query(
+      "SELECT tenant_id, package_id, expires_at FROM packages p WHERE expires_at <= $1::bigint + $2::bigint "
+      "AND NOT EXISTS (SELECT 1 FROM notices n WHERE n.tenant_id = p.tenant_id AND n.package_id = p.package_id "
+      "AND n.kind = CASE WHEN p.expires_at <= $1::bigint THEN 'ended' "
+      "WHEN p.expires_at <= $1::bigint + $3::bigint THEN 'expiring_7d' "
+      "ELSE 'expiring_30d' END) ORDER BY expires_at, tenant_id, package_id LIMIT $4",
+      {now, 30 * kDay, 7 * kDay, lim}));
+  std::vector<Notice> inserted;
+  for (int i = 0; i < due.size(); ++i) {
+    const UnixSeconds expires_at = due.get_int(i, 2);
+    const NoticeKind kind = expires_at <= now              ? NoticeKind::kEnded
+                            : expires_at <= now + 7 * kDay ? NoticeKind::kExpiring7Days
+                                                           : NoticeKind::kExpiring30Days;
+    Notice n;
+    DUET_ASSIGN_OR_RETURN(bool is_new, insert_notice(c, due.text(i, 0), due.text(i, 1), kind, now, &n));
+    if (is_new) inserted.push_back(std::move(n));
+  }
+
+  // 2. Webhooks for pending notices; a notice another sweeper holds is skipped.
+  DUET_ASSIGN_OR_RETURN(Rows pending, c.query(
+      "SELECT n.tenant_id, n.notice_id, n.package_id, n.kind, n.created_at, n.webhook_state, t.url "
+      "FROM notices n LEFT JOIN tenant_notify_targets t ON t.tenant_id = n.tenant_id "
+      "WHERE n.webhook_state = 'pending' ORDER BY n.created_at, n.tenant_id, n.notice_id LIMIT $1 "
+      "FOR UPDATE OF n SKIP LOCKED",
+      {lim}));
+  for (int i = 0; i < pending.size(); ++i) {
+    DUET_ASSIGN_OR_RETURN(Notice n, read_notice(Row(pending, i)));
+    const std::string url = pending.text(i, 6);
+    std::optional<CallbackJob> job;
+    if (!url.empty() && make_callback) job = make_callback(n, url);
+    DUET_ASSIGN_OR_RETURN(int64_t claimed, changes(c,
+        "UPDATE notices SET webhook_state = $3 WHERE tenant_id = $1 AND notice_id = $2 AND webhook_state = 'pending'",
+        {n.tenant_id, n.notice_id, job ? "queued" : "none"}));
+    if (claimed != 1 || !job) continue;
+    if (job->job_id.empty()) job->job_id = new_id("cbk_");
+    DUET_TRY_STATUS(run(c,
+        "INSERT INTO callback_jobs (tenant_id, job_id, order_id, url, payload, attempts, next_attempt_at, "
+        "last_error, created_at) VALUES ($1, $2, NULL, $3, $4, 0, $5, '', $6)",
+        {n.tenant_id, job->job_id, url, job->payload, job->next_attempt_at, now}));
+  }
+  return inserted;
+}
+
+Status set_tenant_notify_target(Connection& c, const TenantNotifyTarget& t) {
+  if (t.tenant_id.empty()) return invalid("tenant id is empty");
+  DUET_ASSIGN_OR_RETURN(Rows ten, c.query("SELECT 1 FROM tenants WHERE tenant_id = $1", {t.tenant_id}));
+  if (ten.empty()) return store_error(StoreError::kNotFound, "tenant not found");
+  if (t.url.empty()) return run(c, "DELETE FROM tenant_notify_targets WHERE tenant_id = $1", {t.tenant_id});
+  if (t.secret_ciphertext.empty()) return invalid("notify secret is empty");
+  return run(c,
+      "INSERT INTO tenant_notify_targets (tenant_id, url, secret_ciphertext, updated_at) VALUES ($1, $2, $3, $4) "
+      "ON CONFLICT (tenant_id) DO UPDATE SET url = excluded.url, secret_ciphertext = excluded.secret_ciphertext, "
+      "updated_at = excluded.updated_at",
+      {t.tenant_id, t.url, t.secret_ciphertext, t.updated_at});
+}
+
+Result<TenantNotifyTarget> get_tenant_notify_target(Connection& c, std::string_view tenant_id) {
+  DUET_ASSIGN_OR_RETURN(Rows r, c.query(
+      "SELECT tenant_id, url, secret_ciphertext, updated_at FROM tenant_notify_targets WHERE tenant_id = $1",
+      {tenant_id}));
+  if (r.empty()) return store_error(StoreError::kNotFound, "notify target not found");
+  TenantNotifyTarget t;
+  t.tenant_id = r.text(0, 0);
+  t.url = r.text(0, 1);
+  t.secret_ciphertext = r.blob(0, 2);
+  t.updated_at = r.get_int(0, 3);
+  return t;
+}
+
+}  // namespace duet::store::pg

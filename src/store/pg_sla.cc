@@ -1,0 +1,266 @@
+// Availability minutes, maintenance windows, SLA credits and rate-limit
+// windows on PostgreSQL (schema v9); mirrors sqlite_sla.cc. Counters are
+// single-statement upserts (concurrent writers on every node add up; none is
+// lost); a credit proposal is an insert-or-conditional-update, so concurrent
+// proposals for one (tenant, month, kind) never collide on its unique key.
+#include <algorithm>
+#include <string>
+
+#include "store/pg_areas.h"
+#include "store/pg_db.h"
+#include "store/pg_util.h"
+#include "store/sqlite_sla.h"  // validate_* (backend-neutral)
+
+namespace duet::store::pg {
+namespace {
+
+std::string_view kind_text(SlaCreditKind k) { return k == SlaCreditKind::kDays ? "days" : "signatures"; }
+
+constexpr std::string_view kMinuteCols =
+    "tenant_id, minute, requests, normal, total_us, max_us, probes_ok, probes_failed";
+AvailabilityMinute read_minute(const Row& r) {
+  AvailabilityMinute m;
+  m.tenant_id = r.text(0);
+  m.minute = r.get_int(1);
+  m.requests = r.get_int(2);
+  m.normal = r.get_int(3);
+  m.total_us = r.get_int(4);
+  m.max_us = r.get_int(5);
+  m.probes_ok = r.get_int(6);
+  m.probes_failed = r.get_int(7);
+  return m;
+}
+
+constexpr std::string_view kWindowCols = "window_id, starts_at, ends_at, announced_at, description, created_by";
+MaintenanceWindow read_window(const Row& r) {
+  MaintenanceWindow w;
+  w.window_id = r.text(0);
+  w.starts_at = r.get_int(1);
+  w.ends_at = r.get_int(2);
+  w.announced_at = r.get_int(3);
+  w.description = r.text(4);
+  w.created_by = r.text(5);
+  return w;
+}
+
+constexpr std::string_view kCreditCols =
+    "tenant_id, credit_id, month, kind, band, amount, basis, state, created_at, updated_at, approved_at, "
+    "approved_by, package_id";
+Result<SlaCredit> read_credit(const Row& r) {
+  SlaCredit c;
+  c.tenant_id = r.text(0);
+  c.credit_id = r.text(1);
+  c.month = r.text(2);
+  std::string kind = r.text(3);
+  if (kind == "signatures") c.kind = SlaCreditKind::kSignatures;
+  else if (kind == "days") c.kind = SlaCreditKind::kDays;
+  else return corrupt("unknown credit kind");
+  c.band = r.text(4);
+  c.amount = r.get_int(5);
+  c.basis = r.text(6);
+  std::string state = r.text(7);
+  if (state == "proposed") c.state = SlaCreditState::kProposed;
+  else if (state == "approved") c.state = SlaCreditState::kApproved;
+  else return corrupt("unknown credit state");
+  c.created_at = r.get_int(8);
+  c.updated_at = r.get_int(9);
+  c.approved_at = r.optional_int(10);
+  c.approved_by = r.text(11);
+  c.package_id = r.text(12);
+  return c;
+}
+
+Result<std::vector<SlaCredit>> read_credits(const Rows& rows) {
+  std::vector<SlaCredit> out;
+  for (int i = 0; i < rows.size(); ++i) {
+    DUET_ASSIGN_OR_RETURN(SlaCredit c, read_credit(Row(rows, i)));
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+Result<std::optional<SlaCredit>> credit_for(Connection& c, std::string_view tenant_id, std::string_view month,
+                                            SlaCreditKind kind) {
+  DUET_ASSIGN_OR_RETURN(Rows r, c.query("SELECT " + std::string(kCreditCols) +
+                                            " FROM sla_credits WHERE tenant_id = $1 AND month = $2 AND kind = $3",
+                                        {tenant_id, month, kind_text(kind)}));
+  DUET_ASSIGN_OR_RETURN(std::vector<SlaCredit> v, read_credits(r));
+  if (v.empty()) return std::optional<SlaCredit>();
+  return std::optional<SlaCredit>(std::move(v.front()));
+}
+
+}  // namespace
+
+// --- availability ---------------------------------------------------------------
+
+Status add_availability(Connection& c, const std::vector<AvailabilityMinute>& deltas) {
+  DUET_TRY_STATUS(sqlite::validate_availability(deltas));
+  // Rows locked in one order (tenant, minute) by every writer: no deadlock.
+  std::vector<const AvailabilityMinute*> sorted;
+  for (const auto& d : deltas) sorted.push_back(&d);
+  std::sort(sorted.begin(), sorted.end(), [](const AvailabilityMinute* a, const AvailabilityMinute* b) {
+    return a->tenant_id != b->tenant_id ? a->tenant_id < b->tenant_id : a->minute < b->minute;
+  });
+  for (const AvailabilityMinute* p : sorted) {
+    const AvailabilityMinute& d = *p;
+    DUET_TRY_STATUS(run(c,
+        "INSERT INTO availability_minutes AS a (tenant_id, minute, requests, normal, total_us, max_us, probes_ok, "
+        "probes_failed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (tenant_id, minute) DO UPDATE SET "
+        "requests = a.requests + excluded.requests, normal = a.normal + excluded.normal, "
+        "total_us = a.total_us + excluded.total_us, max_us = GREATEST(a.max_us, excluded.max_us), "
+        "probes_ok = a.probes_ok + excluded.probes_ok, probes_failed = a.probes_failed + excluded.probes_failed",
+        {d.tenant_id, d.minute, d.requests, d.normal, d.total_us, d.max_us, d.probes_ok, d.probes_failed}));
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<AvailabilityMinute>> list_availability(Connection& c, std::string_view tenant_id,
+                                                          UnixSeconds from, UnixSeconds to) {
+  DUET_ASSIGN_OR_RETURN(Rows r, c.query("SELECT " + std::string(kMinuteCols) +
+      " FROM availability_minutes WHERE tenant_id = $1 AND minute >= $2 AND minute < $3 ORDER BY minute",
+      {tenant_id, from, to}));
+  std::vector<AvailabilityMinute> out;
+  for (int i = 0; i < r.size(); ++i) out.push_back(read_minute(Row(r, i)));
+  return out;
+}
+
+Result<std::optional<UnixSeconds>> first_availability_minute(Connection& c) {
+  DUET_ASSIGN_OR_RETURN(Rows r, c.query("SELECT MIN(minute) FROM availability_minutes WHERE tenant_id = ''"));
+  return r.optional_int(0, 0);
+}
+
+// --- maintenance windows --------------------------------------------------------
+
+Status create_maintenance_window(Connection& c, const MaintenanceWindow& w) {
+  if (w.window_id.empty()) return invalid("maintenance window id is empty");
+  if (w.ends_at <= w.starts_at) return invalid("a maintenance window must end after it starts");
+  return run(c,
+      "INSERT INTO maintenance_windows (window_id, starts_at, ends_at, announced_at, description, created_by) "
+      "VALUES ($1, $2, $3, $4, $5, $6)",
+      {w.window_id, w.starts_at, w.ends_at, w.announced_at, w.description, w.created_by});
+}
+
+Result<MaintenanceWindow> get_maintenance_window(Connection& c, std::string_view window_id) {
+  DUET_ASSIGN_OR_RETURN(Rows r, c.query("SELECT " + std::string(kWindowCols) +
+                                            " FROM maintenance_windows WHERE window_id = $1",
+                                        {window_id}));
+  if (r.empty()) return not_found("maintenance window");
+  return read_window(Row(r, 0));
+}
+
+Result<std::vector<MaintenanceWindow>> list_maintenance_windows(Connection& c, UnixSeconds from, UnixSeconds to) {
+  DUET_ASSIGN_OR_RETURN(Rows r, c.query("SELECT " + std::string(kWindowCols) +
+      " FROM maintenance_windows WHERE starts_at < $2 AND ends_at > $1 ORDER BY starts_at, window_id",
+      {from, to}));
+  std::vector<MaintenanceWindow> out;
+  for (int i = 0; i < r.size(); ++i) out.push_back(read_window(Row(r, i)));
+  return out;
+}
+
+Status delete_maintenance_window(Connection& c, std::string_view window_id, UnixSeconds now) {
+  DUET_ASSIGN_OR_RETURN(int64_t n, changes(c,
+      "DELETE FROM maintenance_windows WHERE window_id = $1 AND starts_at > $2", {window_id, now}));
+  if (n == 1) return Status::Ok();
+  DUET_TRY_STATUS(get_maintenance_window(c, window_id));
+  return conflict("the maintenance window has started and can no longer be deleted");
+}
+
+// --- credits --------------------------------------------------------------------
+
+Result<SlaCredit> propose_sla_credit(Connection& c, const SlaCredit& credit) {
+  DUET_TRY_STATUS(sqlite::validate_sla_credit(credit));
+  DUET_ASSIGN_OR_RETURN(int64_t inserted, changes(c,
+      "INSERT INTO sla_credits (tenant_id, credit_id, month, kind, band, amount, basis, state, created_at, "
+      "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'proposed', $8, $9) "
+      "ON CONFLICT (tenant_id, month, kind) DO NOTHING",
+      {credit.tenant_id, credit.credit_id, credit.month, kind_text(credit.kind), credit.band, credit.amount,
+       credit.basis, credit.created_at, credit.updated_at}));
+  if (inserted == 0) {
+    // One exists: a proposed one takes the new figures, an approved one stays.
+    DUET_TRY_STATUS(run(c,
+        "UPDATE sla_credits SET band = $4, amount = $5, basis = $6, updated_at = $7 "
+        "WHERE tenant_id = $1 AND month = $2 AND kind = $3 AND state = 'proposed'",
+        {credit.tenant_id, credit.month, kind_text(credit.kind), credit.band, credit.amount, credit.basis,
+         credit.updated_at}));
+  }
+  DUET_ASSIGN_OR_RETURN(std::optional<SlaCredit> stored, credit_for(c, credit.tenant_id, credit.month, credit.kind));
+  if (!stored) return corrupt("credit vanished");
+  return *stored;
+}
+
+Status withdraw_sla_credit(Connection& c, std::string_view tenant_id, std::string_view month, SlaCreditKind kind) {
+  return run(c, "DELETE FROM sla_credits WHERE tenant_id = $1 AND month = $2 AND kind = $3 AND state = 'proposed'",
+             {tenant_id, month, kind_text(kind)});
+}
+
+Result<SlaCredit> find_sla_credit(Connection& c, std::string_view credit_id) {
+  DUET_ASSIGN_OR_RETURN(Rows r, c.query("SELECT " + std::string(kCreditCols) + " FROM sla_credits WHERE credit_id = $1",
+                                        {credit_id}));
+  DUET_ASSIGN_OR_RETURN(std::vector<SlaCredit> v, read_credits(r));
+  if (v.empty()) return not_found("credit");
+  return std::move(v.front());
+}
+
+Result<std::vector<SlaCredit>> list_sla_credits(Connection& c, std::string_view tenant_id, std::string_view month) {
+  DUET_ASSIGN_OR_RETURN(Rows r, c.query("SELECT " + std::string(kCreditCols) +
+      " FROM sla_credits WHERE ($1::text = '' OR tenant_id = $1::text) AND ($2::text = '' OR month = $2::text) "
+      "ORDER BY month, tenant_id, kind",
+      {tenant_id, month}));
+  return read_credits(r);
+}
+
+Status approve_sla_credit(Connection& c, std::string_view credit_id, std::string_view approved_by, UnixSeconds now,
+                          const Package& bonus) {
+  DUET_ASSIGN_OR_RETURN(SlaCredit credit, find_sla_credit(c, credit_id));
+  if (bonus.package_id.empty()) return invalid("the bonus package needs an id");
+  // Concurrent approvers queue on the row; the loser finds it approved.
+  DUET_ASSIGN_OR_RETURN(int64_t n, changes(c,
+      "UPDATE sla_credits SET state = 'approved', approved_at = $3, approved_by = $4, package_id = $5, "
+      "updated_at = $3 WHERE tenant_id = $1 AND credit_id = $2 AND state = 'proposed'",
+      {credit.tenant_id, credit.credit_id, now, approved_by, bonus.package_id}));
+  if (n != 1) return conflict("the credit was already approved");
+  Package p = bonus;
+  p.tenant_id = credit.tenant_id;
+  p.source = "sla_credit";
+  return add_package(c, p);
+}
+
+// --- rate limits ----------------------------------------------------------------
+
+Result<int64_t> hit_rate_window(Connection& c, std::string_view tenant_id, std::string_view key,
+                                UnixSeconds window_start) {
+  if (tenant_id.empty() || key.empty()) return invalid("rate window tenant and key must be set");
+  DUET_ASSIGN_OR_RETURN(Rows r, c.query(
+      "INSERT INTO rate_windows AS w (tenant_id, scope_key, window_start, count) VALUES ($1, $2, $3, 1) "
+      "ON CONFLICT (tenant_id, scope_key, window_start) DO UPDATE SET count = w.count + 1 RETURNING count",
+      {tenant_id, key, window_start}));
+  if (r.empty()) return corrupt("rate window upsert returned no row");
+  return r.get_int(0, 0);
+}
+
+Result<size_t> prune_rate_windows(Connection& c, UnixSeconds before) {
+  DUET_ASSIGN_OR_RETURN(int64_t n, changes(c, "DELETE FROM rate_windows WHERE window_start < $1", {before}));
+  return static_cast<size_t>(n);
+}
+
+Status set_tenant_rate_limit(Connection& c, std::string_view tenant_id, int64_t requests_per_second, UnixSeconds now) {
+  if (requests_per_second < 0) return invalid("requests_per_second must not be negative");
+  DUET_ASSIGN_OR_RETURN(Rows t, c.query("SELECT 1 FROM tenants WHERE tenant_id = $1", {tenant_id}));
+  if (t.empty()) return not_found("tenant");
+  if (requests_per_second == 0) return run(c, "DELETE FROM tenant_rate_limits WHERE tenant_id = $1", {tenant_id});
+  return run(c,
+      "INSERT INTO tenant_rate_limits (tenant_id, requests_per_second, updated_at) VALUES ($1, $2, $3) "
+      "ON CONFLICT (tenant_id) DO UPDATE SET requests_per_second = excluded.requests_per_second, "
+      "updated_at = excluded.updated_at",
+      {tenant_id, requests_per_second, now});
+}
+
+Result<std::vector<TenantRateLimit>> list_tenant_rate_limits(Connection& c) {
+  DUET_ASSIGN_OR_RETURN(Rows r, c.query(
+      "SELECT tenant_id, requests_per_second, updated_at FROM tenant_rate_limits ORDER BY tenant_id"));
+  std::vector<TenantRateLimit> out;
+  for (int i = 0; i < r.size(); ++i) out.push_back(TenantRateLimit{r.text(i, 0), r.get_int(i, 1), r.get_int(i, 2)});
+  return out;
+}
+
+}  // namespace duet::store::pg

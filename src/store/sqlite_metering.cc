@@ -1,0 +1,516 @@
+#include "store/sqlite_metering.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "store/ids.h"
+#include "store/sqlite_db.h"
+
+namespace duet::store::sqlite {
+namespace {
+
+constexpr int64_t kDay = 86'400;
+// Usage records are kept at least one year; 366 days covers a leap year.
+constexpr int64_t kUsageRetentionSeconds = 366 * kDay;
+constexpr int64_t kMinPerSignaturePurchase = 10'000;
+constexpr int64_t kMinPerUserPurchase = 1'000;
+
+Status invalid(std::string_view what) { return make_error(ErrorCode::kInvalidArgument, std::string(what)); }
+Unexpected corrupt(std::string_view what) { return store_error(StoreError::kCorrupt, what); }
+Status quota_exhausted(std::string_view what) {
+  return store_error(StoreError::kConflict, ErrorCode::kQuotaExhausted, what);
+}
+
+std::string_view kind_text(PackageKind k) {
+  switch (k) {
+    case PackageKind::kPerSignature: return "per_signature";
+    case PackageKind::kPerUser: return "per_user";
+    case PackageKind::kUnlimited: return "unlimited";
+  }
+  return "per_signature";
+}
+
+Result<PackageKind> parse_kind(std::string_view t) {
+  if (t == "per_signature") return PackageKind::kPerSignature;
+  if (t == "per_user") return PackageKind::kPerUser;
+  if (t == "unlimited") return PackageKind::kUnlimited;
+  return corrupt("unknown package kind");
+}
+
+constexpr std::pair<NoticeKind, std::string_view> kNoticeKinds[] = {
+    {NoticeKind::kUsed80, "used_80"},          {NoticeKind::kUsed90, "used_90"},
+    {NoticeKind::kUsed100, "used_100"},        {NoticeKind::kExpiring30Days, "expiring_30d"},
+    {NoticeKind::kExpiring7Days, "expiring_7d"}, {NoticeKind::kEnded, "ended"}};
+
+std::string_view notice_text(NoticeKind k) {
+  for (const auto& [kind, name] : kNoticeKinds)
+    if (kind == k) return name;
+  return "used_80";
+}
+
+Result<NoticeKind> parse_notice(std::string_view t) {
+  for (const auto& [kind, name] : kNoticeKinds)
+    if (name == t) return kind;
+  return corrupt("unknown notice kind");
+}
+
+constexpr std::string_view kPackageCols =
+    "tenant_id, package_id, kind, quantity, used, starts_at, expires_at, source, note, created_at";
+
+Result<Package> read_package(const Statement& st) {
+  Package p;
+  p.tenant_id = st.column_text(0);
+  p.package_id = st.column_text(1);
+  DUET_ASSIGN_OR_RETURN(p.kind, parse_kind(st.column_text(2)));
+  p.quantity = st.column_int(3);
+  p.used = st.column_int(4);
+  p.starts_at = st.column_int(5);
+  p.expires_at = st.column_int(6);
+  p.source = st.column_text(7);
+  p.note = st.column_text(8);
+  p.created_at = st.column_int(9);
+  return p;
+}
+
+constexpr std::string_view kUsageCols =
+    "tenant_id, usage_id, package_id, kind, order_id, item_index, holder_id, counted_at";
+
+Result<UsageRecord> read_usage(const Statement& st) {
+  UsageRecord u;
+  u.tenant_id = st.column_text(0);
+  u.usage_id = st.column_text(1);
+  u.package_id = st.column_text(2);
+  DUET_ASSIGN_OR_RETURN(u.kind, parse_kind(st.column_text(3)));
+  u.order_id = st.column_text(4);
+  u.item_index = st.column_int(5);
+  u.holder_id = st.column_text(6);
+  u.counted_at = st.column_int(7);
+  return u;
+}
+
+constexpr std::string_view kNoticeCols = "tenant_id, notice_id, package_id, kind, created_at, webhook_state";
+
+Result<Notice> read_notice(const Statement& st) {
+  Notice n;
+  n.tenant_id = st.column_text(0);
+  n.notice_id = st.column_text(1);
+  n.package_id = st.column_text(2);
+  DUET_ASSIGN_OR_RETURN(n.kind, parse_notice(st.column_text(3)));
+  n.created_at = st.column_int(4);
+  n.webhook_state = st.column_text(5);
+  return n;
+}
+
+// Inserts the (package, kind) notice unless it exists. Returns whether it was new.
+Result<bool> insert_notice(Connection& c, std::string_view tenant, std::string_view package_id, NoticeKind kind,
+                           UnixSeconds now, Notice* out = nullptr) {
+  Notice n;
+  n.tenant_id = std::string(tenant);
+  n.notice_id = new_id("ntc_");
+  n.package_id = std::string(package_id);
+  n.kind = kind;
+  n.created_at = now;
+  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+      "INSERT INTO notices (tenant_id, notice_id, package_id, kind, created_at, webhook_state) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, 'pending') ON CONFLICT (tenant_id, package_id, kind) DO NOTHING"));
+  st.bind(1, n.tenant_id).bind(2, n.notice_id).bind(3, n.package_id).bind(4, notice_text(kind)).bind(5, now);
+  DUET_TRY_STATUS(st.run());
+  bool inserted = c.changes() == 1;
+  if (inserted && out) *out = n;
+  return inserted;
+}
+
+// Is there a package of `kind` usable at `now` (by time only)?
+Result<bool> has_usable(Connection& c, std::string_view tenant, PackageKind kind, UnixSeconds now) {
+  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+      "SELECT 1 FROM packages WHERE tenant_id = ?1 AND kind = ?2 AND starts_at <= ?3 AND expires_at > ?3 LIMIT 1"));
+  st.bind(1, tenant).bind(2, kind_text(kind)).bind(3, now);
+  return st.step();
+}
+
+struct Slot {
+  std::string package_id;
+  int64_t quantity = 0, used = 0;
+};
+
+// The usable counted packages of `kind` with quantity left, earliest expiry first.
+Result<std::vector<Slot>> counted_slots(Connection& c, std::string_view tenant, PackageKind kind, UnixSeconds now) {
+  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+      "SELECT package_id, quantity, used FROM packages WHERE tenant_id = ?1 AND kind = ?2 AND starts_at <= ?3 "
+      "AND expires_at > ?3 AND used < quantity ORDER BY expires_at, package_id"));
+  st.bind(1, tenant).bind(2, kind_text(kind)).bind(3, now);
+  std::vector<Slot> out;
+  for (;;) {
+    DUET_ASSIGN_OR_RETURN(bool row, st.step());
+    if (!row) break;
+    out.push_back(Slot{st.column_text(0), st.column_int(1), st.column_int(2)});
+  }
+  return out;
+}
+
+// How `units` of `counted` would be covered at `now` (store.h rules).
+enum class Cover { kFree, kCounted, kNone };
+
+struct Plan {
+  Cover cover = Cover::kNone;
+  std::vector<Slot> slots;
+};
+
+Result<Plan> plan_units(Connection& c, std::string_view tenant, PackageKind counted, int64_t units, UnixSeconds now) {
+  Plan plan;
+  DUET_ASSIGN_OR_RETURN(bool unlimited, has_usable(c, tenant, PackageKind::kUnlimited, now));
+  if (unlimited || units <= 0) {
+    plan.cover = Cover::kFree;
+    return plan;
+  }
+  DUET_ASSIGN_OR_RETURN(plan.slots, counted_slots(c, tenant, counted, now));
+  int64_t left = 0;
+  for (const Slot& s : plan.slots) left += s.quantity - s.used;
+  if (left >= units) {
+    plan.cover = Cover::kCounted;
+    return plan;
+  }
+  const PackageKind other = counted == PackageKind::kPerSignature ? PackageKind::kPerUser : PackageKind::kPerSignature;
+  DUET_ASSIGN_OR_RETURN(bool other_usable, has_usable(c, tenant, other, now));
+  plan.cover = other_usable ? Cover::kFree : Cover::kNone;
+  return plan;
+}
+
+// Takes `k` units from a package (conditional update) and inserts the
+// threshold notices the step crosses.
+Status take_units(Connection& c, std::string_view tenant, const Slot& slot, int64_t k, UnixSeconds now) {
+  DUET_ASSIGN_OR_RETURN(Statement up, Statement::prepare(c,
+      "UPDATE packages SET used = used + ?3 WHERE tenant_id = ?1 AND package_id = ?2 AND used + ?3 <= quantity "
+      "AND starts_at <= ?4 AND expires_at > ?4"));
+  up.bind(1, tenant).bind(2, slot.package_id).bind(3, k).bind(4, now);
+  DUET_TRY_STATUS(up.run());
+  if (c.changes() != 1) return store_error(StoreError::kConflict, "package changed meanwhile");
+  const int64_t before = slot.used, after = slot.used + k, q = slot.quantity;
+  constexpr std::pair<int, NoticeKind> kThresholds[] = {
+      {80, NoticeKind::kUsed80}, {90, NoticeKind::kUsed90}, {100, NoticeKind::kUsed100}};
+  for (const auto& [pct, kind] : kThresholds) {
+    if (before * 100 < pct * q && after * 100 >= pct * q)
+      DUET_TRY_STATUS(insert_notice(c, tenant, slot.package_id, kind, now));
+  }
+  return Status::Ok();
+}
+
+Status insert_usage(Connection& c, const UsageRecord& u) {
+  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+      "INSERT INTO usage_records (tenant_id, usage_id, package_id, kind, order_id, item_index, holder_id, counted_at) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+  st.bind(1, u.tenant_id).bind(2, u.usage_id).bind(3, u.package_id).bind(4, kind_text(u.kind)).bind(5, u.order_id)
+      .bind(6, u.item_index).bind(7, u.holder_id).bind(8, u.counted_at);
+  return st.run();
+}
+
+Result<AppEnvironment> app_environment(Connection& c, std::string_view tenant, std::string_view app_id,
+                                       bool* found) {
+  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+      "SELECT environment FROM apps WHERE tenant_id = ?1 AND app_id = ?2"));
+  st.bind(1, tenant).bind(2, app_id);
+  DUET_ASSIGN_OR_RETURN(bool row, st.step());
+  *found = row;
+  if (!row) return AppEnvironment::kSandbox;
+  return st.column_text(0) == "production" ? AppEnvironment::kProduction : AppEnvironment::kSandbox;
+}
+
+}  // namespace
+
+Status validate_package(const Package& p) {
+  if (p.tenant_id.empty() || p.package_id.empty()) return invalid("package ids are empty");
+  if (p.expires_at <= p.starts_at) return invalid("a package expires after it starts");
+  if (p.used != 0) return invalid("a new package has used 0");
+  if (p.source != "purchase" && p.source != "sla_credit") return invalid("package source is purchase or sla_credit");
+  if (p.kind == PackageKind::kUnlimited) {
+    if (p.quantity != 0) return invalid("an unlimited package has quantity 0");
+    return Status::Ok();
+  }
+  if (p.source == "sla_credit") {
+    if (p.quantity < 1) return invalid("a credit package has a quantity of at least 1");
+    return Status::Ok();
+  }
+  if (p.kind == PackageKind::kPerSignature && p.quantity < kMinPerSignaturePurchase)
+    return invalid("a per-signature package has at least 10000 signatures");
+  if (p.kind == PackageKind::kPerUser && p.quantity < kMinPerUserPurchase)
+    return invalid("a per-user package has at least 1000 users");
+  return Status::Ok();
+}
+
+Status add_package(Connection& c, const Package& p) {
+  DUET_TRY_STATUS(validate_package(p));
+  DUET_ASSIGN_OR_RETURN(Statement t, Statement::prepare(c, "SELECT 1 FROM tenants WHERE tenant_id = ?1"));
+  t.bind(1, p.tenant_id);
+  DUET_ASSIGN_OR_RETURN(bool tenant_found, t.step());
+  if (!tenant_found) return store_error(StoreError::kNotFound, "tenant not found");
+  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+      "INSERT INTO packages (tenant_id, package_id, kind, quantity, used, starts_at, expires_at, source, note, "
+      "created_at) VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?7, ?8, ?9)"));
+  st.bind(1, p.tenant_id).bind(2, p.package_id).bind(3, kind_text(p.kind)).bind(4, p.quantity).bind(5, p.starts_at)
+      .bind(6, p.expires_at).bind(7, p.source).bind(8, p.note).bind(9, p.created_at);
+  return st.run();
+}
+
+Result<std::vector<Package>> list_packages(Connection& c, std::string_view tenant_id) {
+  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+      "SELECT " + std::string(kPackageCols) + " FROM packages WHERE tenant_id = ?1 ORDER BY expires_at, package_id"));
+  st.bind(1, tenant_id);
+  std::vector<Package> out;
+  for (;;) {
+    DUET_ASSIGN_OR_RETURN(bool row, st.step());
+    if (!row) break;
+    DUET_ASSIGN_OR_RETURN(Package p, read_package(st));
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+Result<Package> get_package(Connection& c, std::string_view tenant_id, std::string_view package_id) {
+  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+      "SELECT " + std::string(kPackageCols) + " FROM packages WHERE tenant_id = ?1 AND package_id = ?2"));
+  st.bind(1, tenant_id).bind(2, package_id);
+  DUET_ASSIGN_OR_RETURN(bool row, st.step());
+  if (!row) return store_error(StoreError::kNotFound, "package not found");
+  return read_package(st);
+}
+
+Status check_quota(Connection& c, std::string_view tenant_id, PackageKind kind, int64_t units, UnixSeconds now) {
+  if (kind == PackageKind::kUnlimited) return invalid("quota is checked for per-signature or per-user units");
+  DUET_ASSIGN_OR_RETURN(Plan plan, plan_units(c, tenant_id, kind, units, now));
+  if (plan.cover == Cover::kNone)
+    return quota_exhausted(kind == PackageKind::kPerSignature ? "no usable package has signatures left"
+                                                              : "no usable package has users left");
+  return Status::Ok();
+}
+
+Status check_order_quota(Connection& c, const SignOrder& o) {
+  if (o.kind != OrderKind::kSign) return Status::Ok();
+  bool found = false;
+  DUET_ASSIGN_OR_RETURN(AppEnvironment env, app_environment(c, o.tenant_id, o.app_id, &found));
+  if (!found || env != AppEnvironment::kProduction) return Status::Ok();  // a missing app fails the insert
+  return check_quota(c, o.tenant_id, PackageKind::kPerSignature, static_cast<int64_t>(o.items.size()), o.created_at);
+}
+
+Status meter_finished_order(Connection& c, std::string_view tenant_id, std::string_view order_id, UnixSeconds now) {
+  DUET_ASSIGN_OR_RETURN(Statement o, Statement::prepare(c,
+      "SELECT o.kind, o.holder_id, a.environment FROM sign_orders o JOIN apps a "
+      "ON a.tenant_id = o.tenant_id AND a.app_id = o.app_id WHERE o.tenant_id = ?1 AND o.order_id = ?2"));
+  o.bind(1, tenant_id).bind(2, order_id);
+  DUET_ASSIGN_OR_RETURN(bool row, o.step());
+  if (!row) return store_error(StoreError::kNotFound, "order not found");
+  if (o.column_text(0) != "sign" || o.column_text(2) != "production") return Status::Ok();
+  const std::string holder_id = o.column_text(1);
+
+  // The items not counted yet (a unit already recorded never counts again).
+  DUET_ASSIGN_OR_RETURN(Statement items, Statement::prepare(c,
+      "SELECT i.item_index FROM sign_order_items i WHERE i.tenant_id = ?1 AND i.order_id = ?2 AND NOT EXISTS "
+      "(SELECT 1 FROM usage_records u WHERE u.tenant_id = i.tenant_id AND u.order_id = i.order_id "
+      "AND u.item_index = i.item_index AND u.kind = 'per_signature') ORDER BY i.item_index"));
+  items.bind(1, tenant_id).bind(2, order_id);
+  std::vector<int64_t> pending;
+  for (;;) {
+    DUET_ASSIGN_OR_RETURN(bool more, items.step());
+    if (!more) break;
+    pending.push_back(items.column_int(0));
+  }
+  if (pending.empty()) return Status::Ok();
+
+  DUET_ASSIGN_OR_RETURN(Plan plan, plan_units(c, tenant_id, PackageKind::kPerSignature,
+                                              static_cast<int64_t>(pending.size()), now));
+  if (plan.cover == Cover::kNone) return quota_exhausted("no usable package has signatures left");
+  if (plan.cover == Cover::kFree) return Status::Ok();
+  size_t next = 0;
+  for (const Slot& slot : plan.slots) {
+    if (next == pending.size()) break;
+    const int64_t k = std::min<int64_t>(slot.quantity - slot.used, static_cast<int64_t>(pending.size() - next));
+    DUET_TRY_STATUS(take_units(c, tenant_id, slot, k, now));
+    for (int64_t i = 0; i < k; ++i, ++next) {
+      UsageRecord u;
+      u.tenant_id = std::string(tenant_id);
+      u.usage_id = new_id("use_");
+      u.package_id = slot.package_id;
+      u.kind = PackageKind::kPerSignature;
+      u.order_id = std::string(order_id);
+      u.item_index = pending[next];
+      u.holder_id = holder_id;
+      u.counted_at = now;
+      DUET_TRY_STATUS(insert_usage(c, u));
+    }
+  }
+  if (next != pending.size()) return corrupt("metering plan did not cover the order");
+  return Status::Ok();
+}
+
+Status meter_new_holder(Connection& c, const Holder& h) {
+  if (h.identity_verified_by.empty()) return Status::Ok();
+  bool found = false;
+  DUET_ASSIGN_OR_RETURN(AppEnvironment env, app_environment(c, h.tenant_id, h.identity_verified_by, &found));
+  if (!found || env != AppEnvironment::kProduction) return Status::Ok();
+  const UnixSeconds now = h.created_at;
+  DUET_ASSIGN_OR_RETURN(Plan plan, plan_units(c, h.tenant_id, PackageKind::kPerUser, 1, now));
+  if (plan.cover == Cover::kNone) return quota_exhausted("no usable package has users left");
+  if (plan.cover == Cover::kFree) return Status::Ok();
+  const Slot& slot = plan.slots.front();
+  DUET_TRY_STATUS(take_units(c, h.tenant_id, slot, 1, now));
+  UsageRecord u;
+  u.tenant_id = h.tenant_id;
+  u.usage_id = new_id("use_");
+  u.package_id = slot.package_id;
+  u.kind = PackageKind::kPerUser;
+  u.holder_id = h.holder_id;
+  u.counted_at = now;
+  return insert_usage(c, u);
+}
+
+Result<std::vector<UsageRecord>> list_usage_records(Connection& c, std::string_view tenant_id, UnixSeconds from,
+                                                    UnixSeconds to, size_t limit) {
+  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+      "SELECT " + std::string(kUsageCols) + " FROM usage_records WHERE tenant_id = ?1 AND counted_at >= ?2 "
+      "AND counted_at < ?3 ORDER BY counted_at, usage_id LIMIT ?4"));
+  st.bind(1, tenant_id).bind(2, from).bind(3, to)
+      .bind(4, static_cast<int64_t>(std::min<size_t>(limit, static_cast<size_t>(INT64_MAX))));
+  std::vector<UsageRecord> out;
+  for (;;) {
+    DUET_ASSIGN_OR_RETURN(bool row, st.step());
+    if (!row) break;
+    DUET_ASSIGN_OR_RETURN(UsageRecord u, read_usage(st));
+    out.push_back(std::move(u));
+  }
+  return out;
+}
+
+Result<int64_t> count_usage(Connection& c, std::string_view tenant_id, PackageKind kind, UnixSeconds from,
+                            UnixSeconds to) {
+  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+      "SELECT COUNT(*) FROM usage_records WHERE tenant_id = ?1 AND kind = ?2 AND counted_at >= ?3 AND counted_at < ?4"));
+  st.bind(1, tenant_id).bind(2, kind_text(kind)).bind(3, from).bind(4, to);
+  DUET_TRY_STATUS(st.step());
+  return st.column_int(0);
+}
+
+Result<size_t> prune_usage_records(Connection& c, UnixSeconds before, UnixSeconds now) {
+  if (before > now - kUsageRetentionSeconds)
+    return make_error(ErrorCode::kInvalidArgument, "usage records are kept at least one year (366 days)");
+  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, "DELETE FROM usage_records WHERE counted_at < ?1"));
+  st.bind(1, before);
+  DUET_TRY_STATUS(st.run());
+  return static_cast<size_t>(c.changes());
+}
+
+Result<std::vector<Notice>> list_notices(Connection& c, std::string_view tenant_id, size_t limit) {
+  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+      "SELECT " + std::string(kNoticeCols) + " FROM notices WHERE tenant_id = ?1 "
+      "ORDER BY created_at DESC, notice_id DESC LIMIT ?2"));
+  st.bind(1, tenant_id).bind(2, static_cast<int64_t>(std::min<size_t>(limit, static_cast<size_t>(INT64_MAX))));
+  std::vector<Notice> out;
+  for (;;) {
+    DUET_ASSIGN_OR_RETURN(bool row, st.step());
+    if (!row) break;
+    DUET_ASSIGN_OR_RETURN(Notice n, read_notice(st));
+    out.push_back(std::move(n));
+  }
+  return out;
+}
+
+Result<std::vector<Notice>> sweep_package_notices(Connection& c, UnixSeconds now, size_t limit,
+                                                  const Store::NoticeCallbackFactory& make_callback) {
+  const auto lim = static_cast<int64_t>(std::min<size_t>(limit, static_cast<size_t>(INT64_MAX)));
+  // 1. Expiry notices: the latest applicable kind of each package near or past its end.
+  std::vector<std::pair<std::string, std::string>> due;  // (tenant, package)
+  std::vector<NoticeKind> due_kind;
+  {
+    DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+        "SELECT tenant_id, package_id, expires_at FROM packages p WHERE expires_at <= ?1 + ?2 AND NOT EXISTS "
+        "(SELECT 1 FROM notices n WHERE n.tenant_id = p.tenant_id AND n.package_id = p.package_id AND n.kind = "
+        "CASE WHEN p.expires_at <= ?1 THEN 'ended' WHEN p.expires_at <= ?1 + ?3 THEN 'expiring_7d' "
+        "ELSE 'expiring_30d' END) ORDER BY expires_at, tenant_id, package_id LIMIT ?4"));
+    st.bind(1, now).bind(2, 30 * kDay).bind(3, 7 * kDay).bind(4, lim);
+    for (;;) {
+      DUET_ASSIGN_OR_RETURN(bool row, st.step());
+      if (!row) break;
+      const UnixSeconds expires_at = st.column_int(2);
+      due.emplace_back(st.column_text(0), st.column_text(1));
+      due_kind.push_back(expires_at <= now              ? NoticeKind::kEnded
+                         : expires_at <= now + 7 * kDay ? NoticeKind::kExpiring7Days
+                                                        : NoticeKind::kExpiring30Days);
+    }
+  }
+  std::vector<Notice> inserted;
+  for (size_t i = 0; i < due.size(); ++i) {
+    Notice n;
+    DUET_ASSIGN_OR_RETURN(bool is_new, insert_notice(c, due[i].first, due[i].second, due_kind[i], now, &n));
+    if (is_new) inserted.push_back(std::move(n));
+  }
+
+  // 2. Webhooks for pending notices.
+  std::vector<std::pair<Notice, std::string>> pending;
+  {
+    DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+        "SELECT n.tenant_id, n.notice_id, n.package_id, n.kind, n.created_at, n.webhook_state, t.url "
+        "FROM notices n LEFT JOIN tenant_notify_targets t ON t.tenant_id = n.tenant_id "
+        "WHERE n.webhook_state = 'pending' ORDER BY n.created_at, n.tenant_id, n.notice_id LIMIT ?1"));
+    st.bind(1, lim);
+    for (;;) {
+      DUET_ASSIGN_OR_RETURN(bool row, st.step());
+      if (!row) break;
+      DUET_ASSIGN_OR_RETURN(Notice n, read_notice(st));
+      pending.emplace_back(std::move(n), st.column_text(6));
+    }
+  }
+  for (const auto& [n, url] : pending) {
+    std::optional<CallbackJob> job;
+    if (!url.empty() && make_callback) job = make_callback(n, url);
+    // The conditional update first: only the sweep that moves the notice
+    // out of "pending" queues its job (never twice).
+    DUET_ASSIGN_OR_RETURN(Statement up, Statement::prepare(c,
+        "UPDATE notices SET webhook_state = ?3 WHERE tenant_id = ?1 AND notice_id = ?2 AND webhook_state = 'pending'"));
+    up.bind(1, n.tenant_id).bind(2, n.notice_id).bind(3, job ? "queued" : "none");
+    DUET_TRY_STATUS(up.run());
+    if (c.changes() != 1 || !job) continue;
+    if (job->job_id.empty()) job->job_id = new_id("cbk_");
+    DUET_ASSIGN_OR_RETURN(Statement ins, Statement::prepare(c,
+        "INSERT INTO callback_jobs (tenant_id, job_id, order_id, url, payload, attempts, next_attempt_at, "
+        "last_error, created_at) VALUES (?1, ?2, NULL, ?3, ?4, 0, ?5, '', ?6)"));
+    ins.bind(1, n.tenant_id).bind(2, job->job_id).bind(3, url).bind(4, job->payload)
+        .bind(5, job->next_attempt_at).bind(6, now);
+    DUET_TRY_STATUS(ins.run());
+  }
+  return inserted;
+}
+
+Status set_tenant_notify_target(Connection& c, const TenantNotifyTarget& t) {
+  if (t.tenant_id.empty()) return invalid("tenant id is empty");
+  DUET_ASSIGN_OR_RETURN(Statement ten, Statement::prepare(c, "SELECT 1 FROM tenants WHERE tenant_id = ?1"));
+  ten.bind(1, t.tenant_id);
+  DUET_ASSIGN_OR_RETURN(bool found, ten.step());
+  if (!found) return store_error(StoreError::kNotFound, "tenant not found");
+  if (t.url.empty()) {
+    DUET_ASSIGN_OR_RETURN(Statement del, Statement::prepare(c, "DELETE FROM tenant_notify_targets WHERE tenant_id = ?1"));
+    del.bind(1, t.tenant_id);
+    return del.run();
+  }
+  if (t.secret_ciphertext.empty()) return invalid("notify secret is empty");
+  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+      "INSERT INTO tenant_notify_targets (tenant_id, url, secret_ciphertext, updated_at) VALUES (?1, ?2, ?3, ?4) "
+      "ON CONFLICT (tenant_id) DO UPDATE SET url = excluded.url, secret_ciphertext = excluded.secret_ciphertext, "
+      "updated_at = excluded.updated_at"));
+  st.bind(1, t.tenant_id).bind(2, t.url).bind(3, t.secret_ciphertext).bind(4, t.updated_at);
+  return st.run();
+}
+
+Result<TenantNotifyTarget> get_tenant_notify_target(Connection& c, std::string_view tenant_id) {
+  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+      "SELECT tenant_id, url, secret_ciphertext, updated_at FROM tenant_notify_targets WHERE tenant_id = ?1"));
+  st.bind(1, tenant_id);
+  DUET_ASSIGN_OR_RETURN(bool row, st.step());
+  if (!row) return store_error(StoreError::kNotFound, "notify target not found");
+  TenantNotifyTarget t;
+  t.tenant_id = st.column_text(0);
+  t.url = st.column_text(1);
+  t.secret_ciphertext = st.column_blob(2);
+  t.updated_at = st.column_int(3);
+  return t;
+}
+
+}  // namespace duet::store::sqlite

@@ -1,0 +1,238 @@
+// Retention purges, settings and leases on SQLite (schema v10; store.h
+// "retention" and "leases" sections).
+#include "store/sqlite_retention.h"
+
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "crypto/sm3.h"
+#include "store/sqlite_audit.h"
+#include "store/sqlite_db.h"
+#include "store/store_error.h"
+
+namespace duet::store::sqlite {
+namespace {
+
+int64_t clamp(size_t limit) {
+  constexpr auto kMax = static_cast<size_t>(std::numeric_limits<int64_t>::max() - 1);
+  return static_cast<int64_t>(limit < kMax ? limit : kMax);
+}
+
+Status invalid(std::string_view what) { return make_error(ErrorCode::kInvalidArgument, std::string(what)); }
+
+// One audit event of a purge, appended in the caller's transaction.
+Status audit_purge(Connection& c, std::string_view tenant_id, std::string_view actor, std::string_view action,
+                   std::string_view target, std::string details, UnixSeconds now) {
+  AuditEvent e;
+  e.at = now;
+  e.tenant_id = std::string(tenant_id);
+  e.actor_type = "system";
+  e.actor_id = std::string(actor);
+  e.action = std::string(action);
+  e.target = std::string(target);
+  e.outcome = "ok";
+  e.details = std::move(details);
+  return append_audit_event(c, e);
+}
+
+struct Row {
+  std::string tenant_id;
+  std::string id;
+};
+
+Status check_purge_args(std::string_view actor) {
+  if (actor.empty()) return invalid("purge actor is empty");
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<size_t> purge_order_payloads(Connection& c, UnixSeconds final_before, UnixSeconds now, std::string_view actor,
+                                    size_t limit) {
+  DUET_TRY_STATUS(check_purge_args(actor));
+  std::vector<Row> orders;
+  {
+    DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+        "SELECT tenant_id, order_id FROM sign_orders WHERE payload_purged_at IS NULL "
+        "AND state IN ('signed', 'rejected', 'expired', 'cancelled', 'failed') AND updated_at <= ?1 "
+        "ORDER BY updated_at, tenant_id, order_id LIMIT ?2"));
+    st.bind(1, final_before).bind(2, clamp(limit));
+    for (;;) {
+      DUET_ASSIGN_OR_RETURN(bool row, st.step());
+      if (!row) break;
+      orders.push_back({st.column_text(0), st.column_text(1)});
+    }
+  }
+  for (const Row& o : orders) {
+    struct Item {
+      int64_t index;
+      Bytes digest;
+    };
+    std::vector<Item> items;
+    int64_t count = 0;
+    {
+      DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+          "SELECT item_index, input, input_is_digest FROM sign_order_items WHERE tenant_id = ?1 AND order_id = ?2 "
+          "ORDER BY item_index"));
+      st.bind(1, o.tenant_id).bind(2, o.id);
+      for (;;) {
+        DUET_ASSIGN_OR_RETURN(bool row, st.step());
+        if (!row) break;
+        ++count;
+        if (st.column_int(2) != 0) continue;  // already a digest: kept as it is
+        Bytes input = st.column_blob(1);
+        crypto::Digest d = crypto::sm3(input);
+        secure_wipe(input.data(), input.size());
+        items.push_back({st.column_int(0), Bytes(d.begin(), d.end())});
+      }
+    }
+    for (const Item& it : items) {
+      DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+          "UPDATE sign_order_items SET input = ?4 WHERE tenant_id = ?1 AND order_id = ?2 AND item_index = ?3"));
+      st.bind(1, o.tenant_id).bind(2, o.id).bind(3, it.index).bind(4, it.digest);
+      DUET_TRY_STATUS(st.run());
+    }
+    DUET_ASSIGN_OR_RETURN(Statement up, Statement::prepare(c,
+        "UPDATE sign_orders SET display_text = '', payload_purged_at = ?3 "
+        "WHERE tenant_id = ?1 AND order_id = ?2 AND payload_purged_at IS NULL"));
+    up.bind(1, o.tenant_id).bind(2, o.id).bind(3, now);
+    DUET_TRY_STATUS(up.run());
+    if (c.changes() != 1) return store_error(StoreError::kConflict, "order payload purged concurrently");
+    DUET_TRY_STATUS(audit_purge(c, o.tenant_id, actor, "retention.order_payload_purged", o.id,
+                                "{\"items\":" + std::to_string(count) + "}", now));
+  }
+  return orders.size();
+}
+
+Result<std::optional<UnixSeconds>> order_payload_purged_at(Connection& c, std::string_view tenant_id,
+                                                           std::string_view order_id) {
+  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+      "SELECT payload_purged_at FROM sign_orders WHERE tenant_id = ?1 AND order_id = ?2"));
+  st.bind(1, tenant_id).bind(2, order_id);
+  DUET_ASSIGN_OR_RETURN(bool row, st.step());
+  if (!row) return store_error(StoreError::kNotFound, "order not found");
+  return st.column_optional_int(0);
+}
+
+Result<size_t> purge_identity_attributes(Connection& c, UnixSeconds issued_before, UnixSeconds now,
+                                         std::string_view actor, size_t limit) {
+  DUET_TRY_STATUS(check_purge_args(actor));
+  std::vector<Row> holders;
+  {
+    DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+        "SELECT h.tenant_id, h.holder_id FROM holders h WHERE h.identity_purged_at IS NULL AND EXISTS "
+        "(SELECT 1 FROM certificates c WHERE c.tenant_id = h.tenant_id AND c.holder_id = h.holder_id "
+        "AND c.created_at <= ?1) ORDER BY h.tenant_id, h.holder_id LIMIT ?2"));
+    st.bind(1, issued_before).bind(2, clamp(limit));
+    for (;;) {
+      DUET_ASSIGN_OR_RETURN(bool row, st.step());
+      if (!row) break;
+      holders.push_back({st.column_text(0), st.column_text(1)});
+    }
+  }
+  for (const Row& h : holders) {
+    DUET_ASSIGN_OR_RETURN(Statement up, Statement::prepare(c,
+        "UPDATE holders SET id_number_ciphertext = X'', phone_ciphertext = X'', identity_purged_at = ?3 "
+        "WHERE tenant_id = ?1 AND holder_id = ?2 AND identity_purged_at IS NULL"));
+    up.bind(1, h.tenant_id).bind(2, h.id).bind(3, now);
+    DUET_TRY_STATUS(up.run());
+    if (c.changes() != 1) return store_error(StoreError::kConflict, "holder identity purged concurrently");
+    DUET_TRY_STATUS(audit_purge(c, h.tenant_id, actor, "retention.identity_purged", h.id,
+                                "{\"fields\":[\"id_number\",\"phone\"]}", now));
+  }
+  return holders.size();
+}
+
+Result<size_t> wipe_retired_key_shares(Connection& c, UnixSeconds expired_before, UnixSeconds now,
+                                       std::string_view actor, size_t limit) {
+  DUET_TRY_STATUS(check_purge_args(actor));
+  struct Key {
+    std::string tenant_id, key_id;
+    bool revoked;
+  };
+  std::vector<Key> keys;
+  {
+    DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+        "SELECT k.tenant_id, k.key_id, k.revoked_at IS NOT NULL FROM holder_keys k "
+        "WHERE length(k.service_share_ciphertext) > 0 AND (k.revoked_at IS NOT NULL OR "
+        "(SELECT MAX(c.not_after) FROM certificates c WHERE c.tenant_id = k.tenant_id AND c.key_id = k.key_id) "
+        "<= ?1) ORDER BY k.tenant_id, k.key_id LIMIT ?2"));
+    st.bind(1, expired_before).bind(2, clamp(limit));
+    for (;;) {
+      DUET_ASSIGN_OR_RETURN(bool row, st.step());
+      if (!row) break;
+      keys.push_back({st.column_text(0), st.column_text(1), st.column_int(2) != 0});
+    }
+  }
+  for (const Key& k : keys) {
+    DUET_ASSIGN_OR_RETURN(Statement up, Statement::prepare(c,
+        "UPDATE holder_keys SET service_share_ciphertext = X'', revoked_at = COALESCE(revoked_at, ?3) "
+        "WHERE tenant_id = ?1 AND key_id = ?2 AND length(service_share_ciphertext) > 0"));
+    up.bind(1, k.tenant_id).bind(2, k.key_id).bind(3, now);
+    DUET_TRY_STATUS(up.run());
+    if (c.changes() != 1) return store_error(StoreError::kConflict, "key share wiped concurrently");
+    DUET_ASSIGN_OR_RETURN(Statement rf, Statement::prepare(c,
+        "UPDATE share_refreshes SET state = 'abandoned', sealed_rho = X'', pending_share_ciphertext = X'' "
+        "WHERE tenant_id = ?1 AND key_id = ?2 AND state = 'open'"));
+    rf.bind(1, k.tenant_id).bind(2, k.key_id);
+    DUET_TRY_STATUS(rf.run());
+    DUET_TRY_STATUS(audit_purge(c, k.tenant_id, actor, "retention.key_share_wiped", k.key_id,
+                                std::string("{\"reason\":\"") + (k.revoked ? "revoked" : "expired") + "\"}", now));
+  }
+  return keys.size();
+}
+
+Result<RetentionSettings> get_retention_settings(Connection& c) {
+  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+      "SELECT order_payload_days, identity_days, expired_key_days, interval_seconds, updated_at, updated_by "
+      "FROM retention_settings WHERE id = 1"));
+  DUET_ASSIGN_OR_RETURN(bool row, st.step());
+  if (!row) return store_error(StoreError::kNotFound, "retention settings not found");
+  RetentionSettings s;
+  s.order_payload_days = st.column_int(0);
+  s.identity_days = st.column_int(1);
+  s.expired_key_days = st.column_int(2);
+  s.interval_seconds = st.column_int(3);
+  s.updated_at = st.column_int(4);
+  s.updated_by = st.column_text(5);
+  return s;
+}
+
+Status validate_retention_settings(const RetentionSettings& s) {
+  constexpr int64_t kMaxDays = 36500;
+  if (s.order_payload_days < 0 || s.identity_days < 0 || s.expired_key_days < 0 || s.order_payload_days > kMaxDays ||
+      s.identity_days > kMaxDays || s.expired_key_days > kMaxDays) {
+    return invalid("retention days must be 0..36500");
+  }
+  if (s.interval_seconds < 1 || s.interval_seconds > 7 * 86400) return invalid("retention interval must be 1..604800 s");
+  return Status::Ok();
+}
+
+Status put_retention_settings(Connection& c, const RetentionSettings& s) {
+  DUET_TRY_STATUS(validate_retention_settings(s));
+  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+      "INSERT INTO retention_settings (id, order_payload_days, identity_days, expired_key_days, interval_seconds, "
+      "updated_at, updated_by) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO UPDATE SET "
+      "order_payload_days = excluded.order_payload_days, identity_days = excluded.identity_days, "
+      "expired_key_days = excluded.expired_key_days, interval_seconds = excluded.interval_seconds, "
+      "updated_at = excluded.updated_at, updated_by = excluded.updated_by"));
+  st.bind(1, s.order_payload_days).bind(2, s.identity_days).bind(3, s.expired_key_days).bind(4, s.interval_seconds)
+      .bind(5, s.updated_at).bind(6, s.updated_by);
+  return st.run();
+}
+
+Result<bool> try_acquire_lease(Connection& c, std::string_view name, std::string_view owner, UnixSeconds now,
+                               int64_t ttl_seconds) {
+  if (name.empty() || owner.empty()) return make_error(ErrorCode::kInvalidArgument, "lease name and owner are required");
+  if (ttl_seconds < 1) return make_error(ErrorCode::kInvalidArgument, "lease ttl must be >= 1 s");
+  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+      "INSERT INTO leases (name, owner, expires_at) VALUES (?1, ?2, ?3 + ?4) ON CONFLICT (name) DO UPDATE SET "
+      "owner = excluded.owner, expires_at = excluded.expires_at "
+      "WHERE leases.owner = excluded.owner OR leases.expires_at <= ?3"));
+  st.bind(1, name).bind(2, owner).bind(3, now).bind(4, ttl_seconds);
+  DUET_TRY_STATUS(st.run());
+  return c.changes() == 1;
+}
+
+}  // namespace duet::store::sqlite

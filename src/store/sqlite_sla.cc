@@ -1,0 +1,317 @@
+#include "store/sqlite_sla.h"
+
+#include <string>
+
+#include "store/sqlite_db.h"
+#include "store/sqlite_metering.h"
+#include "store/store_error.h"
+
+namespace duet::store::sqlite {
+namespace {
+
+Unexpected invalid(std::string_view what) { return make_error(ErrorCode::kInvalidArgument, std::string(what)); }
+Unexpected not_found(std::string_view what) {
+  return store_error(StoreError::kNotFound, std::string(what) + " not found");
+}
+Unexpected corrupt(std::string_view what) { return store_error(StoreError::kCorrupt, what); }
+
+std::string_view kind_text(SlaCreditKind k) { return k == SlaCreditKind::kDays ? "days" : "signatures"; }
+
+constexpr std::string_view kMinuteCols =
+    "tenant_id, minute, requests, normal, total_us, max_us, probes_ok, probes_failed";
+AvailabilityMinute read_minute(const Statement& st) {
+  AvailabilityMinute m;
+  m.tenant_id = st.column_text(0);
+  m.minute = st.column_int(1);
+  m.requests = st.column_int(2);
+  m.normal = st.column_int(3);
+  m.total_us = st.column_int(4);
+  m.max_us = st.column_int(5);
+  m.probes_ok = st.column_int(6);
+  m.probes_failed = st.column_int(7);
+  return m;
+}
+
+constexpr std::string_view kWindowCols = "window_id, starts_at, ends_at, announced_at, description, created_by";
+MaintenanceWindow read_window(const Statement& st) {
+  MaintenanceWindow w;
+  w.window_id = st.column_text(0);
+  w.starts_at = st.column_int(1);
+  w.ends_at = st.column_int(2);
+  w.announced_at = st.column_int(3);
+  w.description = st.column_text(4);
+  w.created_by = st.column_text(5);
+  return w;
+}
+
+constexpr std::string_view kCreditCols =
+    "tenant_id, credit_id, month, kind, band, amount, basis, state, created_at, updated_at, approved_at, "
+    "approved_by, package_id";
+Result<SlaCredit> read_credit(const Statement& st) {
+  SlaCredit c;
+  c.tenant_id = st.column_text(0);
+  c.credit_id = st.column_text(1);
+  c.month = st.column_text(2);
+  std::string kind = st.column_text(3);
+  if (kind == "signatures") c.kind = SlaCreditKind::kSignatures;
+  else if (kind == "days") c.kind = SlaCreditKind::kDays;
+  else return corrupt("unknown credit kind");
+  c.band = st.column_text(4);
+  c.amount = st.column_int(5);
+  c.basis = st.column_text(6);
+  std::string state = st.column_text(7);
+  if (state == "proposed") c.state = SlaCreditState::kProposed;
+  else if (state == "approved") c.state = SlaCreditState::kApproved;
+  else return corrupt("unknown credit state");
+  c.created_at = st.column_int(8);
+  c.updated_at = st.column_int(9);
+  c.approved_at = st.column_optional_int(10);
+  c.approved_by = st.column_text(11);
+  c.package_id = st.column_text(12);
+  return c;
+}
+
+Result<std::vector<SlaCredit>> read_credits(Statement& st) {
+  std::vector<SlaCredit> out;
+  for (;;) {
+    DUET_ASSIGN_OR_RETURN(bool row, st.step());
+    if (!row) break;
+    DUET_ASSIGN_OR_RETURN(SlaCredit c, read_credit(st));
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+Result<std::optional<SlaCredit>> credit_for(Connection& c, std::string_view tenant_id, std::string_view month,
+                                            SlaCreditKind kind) {
+  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, "SELECT " + std::string(kCreditCols) +
+      " FROM sla_credits WHERE tenant_id = ?1 AND month = ?2 AND kind = ?3"));
+  st.bind(1, tenant_id).bind(2, month).bind(3, kind_text(kind));
+  DUET_ASSIGN_OR_RETURN(std::vector<SlaCredit> v, read_credits(st));
+  if (v.empty()) return std::optional<SlaCredit>();
+  return std::optional<SlaCredit>(std::move(v.front()));
+}
+
+}  // namespace
+
+// --- availability ---------------------------------------------------------------
+
+Status validate_availability(const std::vector<AvailabilityMinute>& deltas) {
+  for (const auto& d : deltas) {
+    if (d.minute % 60 != 0) return invalid("an availability minute must be a multiple of 60");
+    if (d.requests < 0 || d.normal < 0 || d.total_us < 0 || d.max_us < 0 || d.probes_ok < 0 || d.probes_failed < 0)
+      return invalid("availability counts must not be negative");
+  }
+  return Status::Ok();
+}
+
+Status add_availability(Connection& c, const std::vector<AvailabilityMinute>& deltas) {
+  DUET_TRY_STATUS(validate_availability(deltas));
+  for (const auto& d : deltas) {
+    DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+        "INSERT INTO availability_minutes (tenant_id, minute, requests, normal, total_us, max_us, probes_ok, "
+        "probes_failed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (tenant_id, minute) DO UPDATE SET "
+        "requests = requests + excluded.requests, normal = normal + excluded.normal, "
+        "total_us = total_us + excluded.total_us, max_us = MAX(max_us, excluded.max_us), "
+        "probes_ok = probes_ok + excluded.probes_ok, probes_failed = probes_failed + excluded.probes_failed"));
+    st.bind(1, d.tenant_id).bind(2, d.minute).bind(3, d.requests).bind(4, d.normal).bind(5, d.total_us)
+        .bind(6, d.max_us).bind(7, d.probes_ok).bind(8, d.probes_failed);
+    DUET_TRY_STATUS(st.run());
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<AvailabilityMinute>> list_availability(Connection& c, std::string_view tenant_id,
+                                                          UnixSeconds from, UnixSeconds to) {
+  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, "SELECT " + std::string(kMinuteCols) +
+      " FROM availability_minutes WHERE tenant_id = ?1 AND minute >= ?2 AND minute < ?3 ORDER BY minute"));
+  st.bind(1, tenant_id).bind(2, from).bind(3, to);
+  std::vector<AvailabilityMinute> out;
+  for (;;) {
+    DUET_ASSIGN_OR_RETURN(bool row, st.step());
+    if (!row) break;
+    out.push_back(read_minute(st));
+  }
+  return out;
+}
+
+Result<std::optional<UnixSeconds>> first_availability_minute(Connection& c) {
+  DUET_ASSIGN_OR_RETURN(Statement st,
+                        Statement::prepare(c, "SELECT MIN(minute) FROM availability_minutes WHERE tenant_id = ''"));
+  DUET_TRY_STATUS(st.step());
+  return st.column_optional_int(0);
+}
+
+// --- maintenance windows --------------------------------------------------------
+
+Status create_maintenance_window(Connection& c, const MaintenanceWindow& w) {
+  if (w.window_id.empty()) return invalid("maintenance window id is empty");
+  if (w.ends_at <= w.starts_at) return invalid("a maintenance window must end after it starts");
+  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+      "INSERT INTO maintenance_windows (window_id, starts_at, ends_at, announced_at, description, created_by) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
+  st.bind(1, w.window_id).bind(2, w.starts_at).bind(3, w.ends_at).bind(4, w.announced_at).bind(5, w.description)
+      .bind(6, w.created_by);
+  return st.run();
+}
+
+Result<MaintenanceWindow> get_maintenance_window(Connection& c, std::string_view window_id) {
+  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, "SELECT " + std::string(kWindowCols) +
+      " FROM maintenance_windows WHERE window_id = ?1"));
+  st.bind(1, window_id);
+  DUET_ASSIGN_OR_RETURN(bool row, st.step());
+  if (!row) return not_found("maintenance window");
+  return read_window(st);
+}
+
+Result<std::vector<MaintenanceWindow>> list_maintenance_windows(Connection& c, UnixSeconds from, UnixSeconds to) {
+  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, "SELECT " + std::string(kWindowCols) +
+      " FROM maintenance_windows WHERE starts_at < ?2 AND ends_at > ?1 ORDER BY starts_at, window_id"));
+  st.bind(1, from).bind(2, to);
+  std::vector<MaintenanceWindow> out;
+  for (;;) {
+    DUET_ASSIGN_OR_RETURN(bool row, st.step());
+    if (!row) break;
+    out.push_back(read_window(st));
+  }
+  return out;
+}
+
+Status delete_maintenance_window(Connection& c, std::string_view window_id, UnixSeconds now) {
+  DUET_ASSIGN_OR_RETURN(Statement st,
+                        Statement::prepare(c, "DELETE FROM maintenance_windows WHERE window_id = ?1 AND starts_at > ?2"));
+  st.bind(1, window_id).bind(2, now);
+  DUET_TRY_STATUS(st.run());
+  if (c.changes() == 1) return Status::Ok();
+  DUET_TRY_STATUS(get_maintenance_window(c, window_id));
+  return store_error(StoreError::kConflict, "the maintenance window has started and can no longer be deleted");
+}
+
+// --- credits --------------------------------------------------------------------
+
+Status validate_sla_credit(const SlaCredit& credit) {
+  if (credit.tenant_id.empty() || credit.credit_id.empty()) return invalid("credit ids are empty");
+  if (credit.month.size() != 7 || credit.month[4] != '-') return invalid("credit month must be YYYY-MM");
+  if (credit.amount < 1) return invalid("a credit amount must be at least 1");
+  if (credit.band != "A" && credit.band != "B" && credit.band != "C") return invalid("credit band must be A, B or C");
+  return Status::Ok();
+}
+
+Result<SlaCredit> propose_sla_credit(Connection& c, const SlaCredit& credit) {
+  DUET_TRY_STATUS(validate_sla_credit(credit));
+  DUET_ASSIGN_OR_RETURN(std::optional<SlaCredit> existing, credit_for(c, credit.tenant_id, credit.month, credit.kind));
+  if (existing) {
+    if (existing->state == SlaCreditState::kApproved) return *existing;
+    DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+        "UPDATE sla_credits SET band = ?3, amount = ?4, basis = ?5, updated_at = ?6 "
+        "WHERE tenant_id = ?1 AND credit_id = ?2 AND state = 'proposed'"));
+    st.bind(1, existing->tenant_id).bind(2, existing->credit_id).bind(3, credit.band).bind(4, credit.amount)
+        .bind(5, credit.basis).bind(6, credit.updated_at);
+    DUET_TRY_STATUS(st.run());
+  } else {
+    DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+        "INSERT INTO sla_credits (tenant_id, credit_id, month, kind, band, amount, basis, state, created_at, "
+        "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'proposed', ?8, ?9)"));
+    st.bind(1, credit.tenant_id).bind(2, credit.credit_id).bind(3, credit.month).bind(4, kind_text(credit.kind))
+        .bind(5, credit.band).bind(6, credit.amount).bind(7, credit.basis).bind(8, credit.created_at)
+        .bind(9, credit.updated_at);
+    DUET_TRY_STATUS(st.run());
+  }
+  DUET_ASSIGN_OR_RETURN(std::optional<SlaCredit> stored, credit_for(c, credit.tenant_id, credit.month, credit.kind));
+  if (!stored) return corrupt("credit vanished");
+  return *stored;
+}
+
+Status withdraw_sla_credit(Connection& c, std::string_view tenant_id, std::string_view month, SlaCreditKind kind) {
+  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+      "DELETE FROM sla_credits WHERE tenant_id = ?1 AND month = ?2 AND kind = ?3 AND state = 'proposed'"));
+  st.bind(1, tenant_id).bind(2, month).bind(3, kind_text(kind));
+  return st.run();
+}
+
+Result<SlaCredit> find_sla_credit(Connection& c, std::string_view credit_id) {
+  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, "SELECT " + std::string(kCreditCols) +
+      " FROM sla_credits WHERE credit_id = ?1"));
+  st.bind(1, credit_id);
+  DUET_ASSIGN_OR_RETURN(std::vector<SlaCredit> v, read_credits(st));
+  if (v.empty()) return not_found("credit");
+  return std::move(v.front());
+}
+
+Result<std::vector<SlaCredit>> list_sla_credits(Connection& c, std::string_view tenant_id, std::string_view month) {
+  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, "SELECT " + std::string(kCreditCols) +
+      " FROM sla_credits WHERE (?1 = '' OR tenant_id = ?1) AND (?2 = '' OR month = ?2) "
+      "ORDER BY month, tenant_id, kind"));
+  st.bind(1, tenant_id).bind(2, month);
+  return read_credits(st);
+}
+
+Status approve_sla_credit(Connection& c, std::string_view credit_id, std::string_view approved_by, UnixSeconds now,
+                          const Package& bonus) {
+  DUET_ASSIGN_OR_RETURN(SlaCredit credit, find_sla_credit(c, credit_id));
+  if (bonus.package_id.empty()) return invalid("the bonus package needs an id");
+  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+      "UPDATE sla_credits SET state = 'approved', approved_at = ?3, approved_by = ?4, package_id = ?5, "
+      "updated_at = ?3 WHERE tenant_id = ?1 AND credit_id = ?2 AND state = 'proposed'"));
+  st.bind(1, credit.tenant_id).bind(2, credit.credit_id).bind(3, now).bind(4, approved_by).bind(5, bonus.package_id);
+  DUET_TRY_STATUS(st.run());
+  if (c.changes() != 1) return store_error(StoreError::kConflict, "the credit was already approved");
+  Package p = bonus;
+  p.tenant_id = credit.tenant_id;
+  p.source = "sla_credit";
+  return add_package(c, p);
+}
+
+// --- rate limits ----------------------------------------------------------------
+
+Result<int64_t> hit_rate_window(Connection& c, std::string_view tenant_id, std::string_view key,
+                                UnixSeconds window_start) {
+  if (tenant_id.empty() || key.empty()) return invalid("rate window tenant and key must be set");
+  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+      "INSERT INTO rate_windows (tenant_id, scope_key, window_start, count) VALUES (?1, ?2, ?3, 1) "
+      "ON CONFLICT (tenant_id, scope_key, window_start) DO UPDATE SET count = count + 1 RETURNING count"));
+  st.bind(1, tenant_id).bind(2, key).bind(3, window_start);
+  DUET_ASSIGN_OR_RETURN(bool row, st.step());
+  if (!row) return corrupt("rate window upsert returned no row");
+  return st.column_int(0);
+}
+
+Result<size_t> prune_rate_windows(Connection& c, UnixSeconds before) {
+  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, "DELETE FROM rate_windows WHERE window_start < ?1"));
+  st.bind(1, before);
+  DUET_TRY_STATUS(st.run());
+  return static_cast<size_t>(c.changes());
+}
+
+Status set_tenant_rate_limit(Connection& c, std::string_view tenant_id, int64_t requests_per_second, UnixSeconds now) {
+  if (requests_per_second < 0) return invalid("requests_per_second must not be negative");
+  DUET_ASSIGN_OR_RETURN(Statement t, Statement::prepare(c, "SELECT 1 FROM tenants WHERE tenant_id = ?1"));
+  t.bind(1, tenant_id);
+  DUET_ASSIGN_OR_RETURN(bool found, t.step());
+  if (!found) return not_found("tenant");
+  if (requests_per_second == 0) {
+    DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, "DELETE FROM tenant_rate_limits WHERE tenant_id = ?1"));
+    st.bind(1, tenant_id);
+    return st.run();
+  }
+  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+      "INSERT INTO tenant_rate_limits (tenant_id, requests_per_second, updated_at) VALUES (?1, ?2, ?3) "
+      "ON CONFLICT (tenant_id) DO UPDATE SET requests_per_second = excluded.requests_per_second, "
+      "updated_at = excluded.updated_at"));
+  st.bind(1, tenant_id).bind(2, requests_per_second).bind(3, now);
+  return st.run();
+}
+
+Result<std::vector<TenantRateLimit>> list_tenant_rate_limits(Connection& c) {
+  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+      "SELECT tenant_id, requests_per_second, updated_at FROM tenant_rate_limits ORDER BY tenant_id"));
+  std::vector<TenantRateLimit> out;
+  for (;;) {
+    DUET_ASSIGN_OR_RETURN(bool row, st.step());
+    if (!row) break;
+    out.push_back(TenantRateLimit{st.column_text(0), st.column_int(1), st.column_int(2)});
+  }
+  return out;
+}
+
+}  // namespace duet::store::sqlite

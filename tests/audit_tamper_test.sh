@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# The audit log on a real data directory (issue 5 §4, §9; docs/audit.md):
+#   - a real duetd serves a demo (Business, Holder and Admin API) and admin calls
+#     for two tenants; role tokens are written at first start (mode 0600);
+#   - `duet audit verify --server` (auditor token) verifies the live chain, and is
+#     refused (exit 3, 403) with the operator's token;
+#   - `duet audit export --tenant A` writes only A's events in full (B's as links),
+#     and `duet audit verify --export` re-verifies it; an edited export is caught;
+#   - after a clean stop the untouched data dir verifies offline (`--data`);
+#   - each kind of tampering done with the sqlite3 CLI on a copy of the data dir
+#     (edit a field, delete an event, insert one, swap two, forge a checkpoint)
+#     is detected, naming the right first bad seq and kind.
+# Usage: audit_tamper_test.sh DUET DUETD
+set -euo pipefail
+duet=$1
+duetd=$2
+for tool in jq sqlite3; do
+  command -v "$tool" >/dev/null || { echo "audit_tamper_test: needs $tool" >&2; exit 1; }
+done
+dir=$(mktemp -d)
+data=$dir/data
+pid=""
+cleanup() {
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+  if [ "${KEEP_TEST_DIR:-0}" = 1 ]; then echo "left $dir"; else rm -rf "$dir"; fi
+}
+trap cleanup EXIT
+fail() { echo "audit_tamper_test: FAIL: $*" >&2; tail -n 20 "$dir/duetd.log" >&2 || true; exit 1; }
+
+printf '[audit]\ncheckpoint_events = 10\ncheckpoint_seconds = 2\n' >"$dir/duet.toml"
+"$duetd" --config "$dir/duet.toml" --data-dir "$data" --listen 127.0.0.1:0 --dev >>"$dir/duetd.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 600); do
+  [ -s "$data/duetd.port" ] && break
+  kill -0 "$pid" 2>/dev/null || fail "duetd exited at start"
+  sleep 0.1
+done
+[ -s "$data/duetd.port" ] || fail "no port file"
+port=$(tr -dc '0-9:' <"$data/duetd.port"); port=${port##*:}
+url="https://127.0.0.1:$port"
+ca="$data/tls/dev-cert.pem"
+for f in admin.token security-officer.token auditor.token; do
+  [ "$(stat -c %a "$data/$f")" = 600 ] || fail "$f is not mode 0600"
+done
+
+# ---- traffic: a demo (all three APIs) and two tenants' admin calls -----------
+"$duet" demo --server "$url" --ca "$ca" --admin-token-file "$data/admin.token" >"$dir/demo.log" 2>&1 \
+  || fail "demo: $(tail -n 5 "$dir/demo.log")"
+adm() { "$duet" admin --server "$url" --ca "$ca" --token-file "$data/admin.token" "$@"; }
+ta=$(adm tenant create --name "Tenant A" | jq -r .tenant_id)
+tb=$(adm tenant create --name "Tenant B" | jq -r .tenant_id)
+for t in "$ta" "$tb" "$ta"; do
+  adm app create --tenant "$t" >/dev/null
+  adm tenant get "$t" >/dev/null
+done
+sleep 3  # a timed checkpoint
+
+# ---- online verification, roles ----------------------------------------------
+out=$("$duet" audit verify --server "$url" --ca "$ca" --token "$data/auditor.token") || fail "online verify: $out"
+echo "online: $out"
+set +e
+"$duet" audit verify --server "$url" --ca "$ca" --token "$data/admin.token" >"$dir/op.log" 2>&1
+rc=$?
+set -e
+[ "$rc" = 3 ] || fail "the operator read the audit log (exit $rc)"
+grep -q forbidden "$dir/op.log" || fail "operator refusal: $(cat "$dir/op.log")"
+
+# ---- export by tenant --------------------------------------------------------
+"$duet" audit export --server "$url" --ca "$ca" --token "$data/auditor.token" \
+  --tenant "$ta" --from 2000-01-01 --to "$(( $(date +%s) + 60 ))" --out "$dir/a.jsonl" 2>/dev/null || fail "export"
+na=$(jq -c 'select(.type=="event")' "$dir/a.jsonl" | wc -l)
+[ "$na" -ge 4 ] || fail "export has only $na events of tenant A"
+others=$(jq -r 'select(.type=="event") | .tenant_id' "$dir/a.jsonl" | grep -vc "^$ta\$" || true)
+[ "$others" = 0 ] || fail "export of A carries $others events of other tenants"
+grep -q "$tb" "$dir/a.jsonl" && fail "export of A mentions tenant B"
+[ "$(jq -c 'select(.type=="link")' "$dir/a.jsonl" | wc -l)" -ge 1 ] || fail "no links in the export"
+[ "$(jq -c 'select(.type=="checkpoint")' "$dir/a.jsonl" | wc -l)" -ge 1 ] || fail "no checkpoint in the export"
+out=$("$duet" audit verify --export "$dir/a.jsonl") || fail "export verify: $out"
+echo "export: $out"
+first_a=$(jq -r 'select(.type=="event") | .seq' "$dir/a.jsonl" | head -n 1)
+jq -c "if .type==\"event\" and .seq==$first_a then .outcome=\"forbidden\" else . end" "$dir/a.jsonl" >"$dir/a-edited.jsonl"
+set +e
+out=$("$duet" audit verify --export "$dir/a-edited.jsonl" 2>&1)
+rc=$?
+set -e
+[ "$rc" = 1 ] || fail "edited export verified (exit $rc)"
+echo "$out" | grep -q "BROKEN at event $first_a: edited" || fail "edited export: $out"
+
+# ---- clean stop, offline verification ----------------------------------------
+kill "$pid"; wait "$pid" || true; pid=""
+out=$("$duet" audit verify --data "$data") || fail "untouched data dir: $out"
+echo "offline: $out"
+n=$(sqlite3 "$data/duet.db" 'SELECT seq FROM audit_head')
+[ "$n" -ge 30 ] || fail "only $n events"
+last_cp=$(sqlite3 "$data/duet.db" 'SELECT MAX(seq) FROM audit_checkpoints')
+[ "$last_cp" = "$n" ] || fail "the head ($n) is not signed at shutdown (last checkpoint $last_cp)"
+cp1=$(sqlite3 "$data/duet.db" 'SELECT MIN(seq) FROM audit_checkpoints')
+
+# tamper NAME "SQL" SEQ KIND: on a copy of the data dir, expect exit 1 naming SEQ and KIND.
+tamper() {
+  local name=$1 sql=$2 seq=$3 kind=$4 copy=$dir/t-$1
+  rm -rf "$copy"; cp -a "$data" "$copy"
+  sqlite3 "$copy/duet.db" "$sql"
+  set +e
+  out=$("$duet" audit verify --data "$copy" 2>&1)
+  local rc=$?
+  set -e
+  [ "$rc" = 1 ] || fail "$name: verify exit $rc: $out"
+  echo "$out" | grep -q "BROKEN at event $seq: $kind" || fail "$name: expected event $seq $kind, got: $out"
+  echo "$name: $out"
+}
+k=7
+tamper edit "UPDATE audit_events SET outcome = 'ok', actor_id = 'someone' WHERE seq = $k" $k edited
+tamper edit-late "UPDATE audit_events SET target = 'x' WHERE seq = $n" $n edited
+tamper delete "DELETE FROM audit_events WHERE seq = $k" $k deleted
+tamper delete-tail "DELETE FROM audit_events WHERE seq = $n" $n deleted
+tamper insert "UPDATE audit_events SET seq = -seq WHERE seq >= $k;
+  UPDATE audit_events SET seq = 1 - seq WHERE seq < 0;
+  INSERT INTO audit_events SELECT $k, at, tenant_id, actor_type, 'intruder', action, target, outcome, address,
+    request_id, details, prev_hash, hash FROM audit_events WHERE seq = $((k - 1));" $k inserted
+tamper swap "UPDATE audit_events SET seq = -1 WHERE seq = $k;
+  UPDATE audit_events SET seq = $k WHERE seq = $((k + 1));
+  UPDATE audit_events SET seq = $((k + 1)) WHERE seq = -1;" $k reordered
+tamper forge-checkpoint "UPDATE audit_checkpoints SET signed_at = signed_at + 1 WHERE seq = $cp1" "$cp1" bad_checkpoint_signature
+tamper forge-signature "UPDATE audit_checkpoints SET signature = randomblob(72) WHERE seq = $n" "$n" bad_checkpoint_signature
+echo "audit tamper test: OK ($n events, checkpoints from $cp1 to $last_cp)"
