@@ -7,26 +7,46 @@
 #   - the holder enrolled before the backup signs a new order on the restored
 #     instance with the device state it kept, checked by the openssl command line;
 #   - a damaged backup (one byte changed) is refused before anything is written.
-# Usage: backup_restore_test.sh DUET DUETD
+# Usage: backup_restore_test.sh DUET DUETD [pg]
+# With "pg" the same on PostgreSQL (env DUET_TEST_PG_DSN): pg_dump of the live
+# database, pg_restore into a new empty one; the audit chain is then verified
+# online with the auditor's token (offline verification reads SQLite files).
 set -euo pipefail
 duet=$1
 duetd=$2
+mode=${3:-sqlite}
 for tool in jq openssl xxd; do
   command -v "$tool" >/dev/null || { echo "backup_restore_test: needs $tool" >&2; exit 1; }
 done
 dir=$(mktemp -d)
 pid=""
+dsn_a=""; dsn_b=""; pg_env=()
+if [ "$mode" = pg ]; then
+  [ -n "${DUET_TEST_PG_DSN:-}" ] || { echo "backup_restore_test: DUET_TEST_PG_DSN is not set" >&2; exit 1; }
+  db="br_$(date +%s)_$$"
+  base=$(sed -E "s/dbname=[^ ]*//" <<<"$DUET_TEST_PG_DSN")
+  dsn_a="$base dbname=${db}_a"; dsn_b="$base dbname=${db}_b"
+  psql "$DUET_TEST_PG_DSN" -qc "CREATE DATABASE ${db}_a" -c "CREATE DATABASE ${db}_b"
+fi
 cleanup() {
   [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+  if [ "$mode" = pg ]; then
+    sleep 0.2
+    psql "$DUET_TEST_PG_DSN" -qc "DROP DATABASE IF EXISTS ${db}_a" -c "DROP DATABASE IF EXISTS ${db}_b" >/dev/null 2>&1 || true
+  fi
   if [ "${KEEP_TEST_DIR:-0}" = 1 ]; then echo "left $dir"; else rm -rf "$dir"; fi
 }
 trap cleanup EXIT
 fail() { echo "backup_restore_test: FAIL: $*" >&2; tail -n 20 "$dir/duetd.log" >&2 || true; exit 1; }
 
-start_duetd() {  # DATA_DIR
-  local data=$1
+start_duetd() {  # DATA_DIR [PG_DSN]
+  local data=$1 dsn=${2:-}
   rm -f "$data/duetd.port"
-  "$duetd" --data-dir "$data" --listen 127.0.0.1:0 --dev >>"$dir/duetd.log" 2>&1 &
+  if [ -n "$dsn" ]; then
+    DUET_STORE_BACKEND=postgres DUET_PG_DSN="$dsn" "$duetd" --data-dir "$data" --listen 127.0.0.1:0 --dev >>"$dir/duetd.log" 2>&1 &
+  else
+    "$duetd" --data-dir "$data" --listen 127.0.0.1:0 --dev >>"$dir/duetd.log" 2>&1 &
+  fi
   pid=$!
   for _ in $(seq 1 600); do
     [ -s "$data/duetd.port" ] && break
@@ -42,7 +62,7 @@ stop_duetd() { kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""; }
 
 # ---- 1. an instance with a tenant, an enrolled holder and a signed order ----------
 a=$dir/a
-start_duetd "$a"
+start_duetd "$a" "$dsn_a"
 adm=("$duet" admin --server "$url" --ca "$ca" --token-file "$a/admin.token")
 tenant=$("${adm[@]}" tenant create --name "Backup bank" | jq -r .tenant_id)
 apps=$("${adm[@]}" app create --tenant "$tenant" 2>/dev/null)
@@ -60,30 +80,53 @@ before=$(api order create --holder "$holder_id" --title before --file "$dir/m1" 
 hold sign "$before" --pin 135790 >"$dir/sign1.log" 2>&1 || fail "sign before: $(cat "$dir/sign1.log")"
 
 # ---- 2. online backup while duetd runs; then a write the backup must not have ------
-"$duet" admin backup --data "$a" --out "$dir/backup" >"$dir/backup.log" 2>&1 || fail "backup: $(cat "$dir/backup.log")"
-[ -f "$dir/backup/duet.db" ] && [ -f "$dir/backup/manifest.json" ] || fail "backup files missing"
-[ ! -e "$dir/backup/duet.db-wal" ] || fail "the backup needs a -wal file"
+backup_args=(--data "$a" --out "$dir/backup")
+[ "$mode" = pg ] && backup_args+=(--pg-dsn "$dsn_a")
+"$duet" admin backup "${backup_args[@]}" >"$dir/backup.log" 2>&1 || fail "backup: $(cat "$dir/backup.log")"
+if [ "$mode" = pg ]; then
+  [ -f "$dir/backup/duet.pgdump" ] && [ -f "$dir/backup/manifest.json" ] || fail "backup files missing"
+  dbfile=duet.pgdump
+else
+  [ -f "$dir/backup/duet.db" ] && [ -f "$dir/backup/manifest.json" ] || fail "backup files missing"
+  [ ! -e "$dir/backup/duet.db-wal" ] || fail "the backup needs a -wal file"
+  dbfile=duet.db
+fi
 [ "$(stat -c %a "$dir/backup")" = 700 ] || fail "the backup directory is not private"
-if "$duet" admin backup --data "$a" --out "$dir/backup" >/dev/null 2>&1; then fail "backup over a non-empty dir"; fi
+if "$duet" admin backup "${backup_args[@]}" >/dev/null 2>&1; then fail "backup over a non-empty dir"; fi
 after=$(api order create --holder "$holder_id" --title after --file "$dir/m1" --output der | jq -r .order_id)
 stop_duetd
 
 # ---- 3. a damaged backup is refused, nothing written --------------------------------
 cp -r "$dir/backup" "$dir/damaged"
-printf '\x01' | dd of="$dir/damaged/duet.db" bs=1 seek=5000 conv=notrunc status=none
-if "$duet" admin restore --from "$dir/damaged" --data "$dir/c" >"$dir/damaged.log" 2>&1; then
+printf '\x01' | dd of="$dir/damaged/$dbfile" bs=1 seek=3000 conv=notrunc status=none
+restore_pg=(); [ "$mode" = pg ] && restore_pg=(--pg-dsn "$dsn_b")
+if "$duet" admin restore --from "$dir/damaged" --data "$dir/c" "${restore_pg[@]}" >"$dir/damaged.log" 2>&1; then
   fail "a damaged backup was restored"
 fi
 grep -q "damaged" "$dir/damaged.log" || fail "no damage message: $(cat "$dir/damaged.log")"
 [ ! -e "$dir/c/duet.db" ] || fail "a damaged restore wrote a database"
+if [ "$mode" = pg ]; then
+  [ "$(psql "$dsn_b" -Atc "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")" = 0 ] ||
+    fail "a damaged restore wrote into the database"
+fi
 
 # ---- 4. restore into a fresh instance ------------------------------------------------
 b=$dir/b
-"$duet" admin restore --from "$dir/backup" --data "$b" >"$dir/restore.log" 2>&1 || fail "restore: $(cat "$dir/restore.log")"
-if "$duet" admin restore --from "$dir/backup" --data "$b" >/dev/null 2>&1; then fail "restore over a used dir"; fi
-cp "$a/admin.token" "$b/admin.token"  # the operator keeps their token file; its hash is in the backup
-"$duet" audit verify --data "$b" >"$dir/audit.log" 2>&1 || fail "audit verify after restore: $(cat "$dir/audit.log")"
-start_duetd "$b"
+"$duet" admin restore --from "$dir/backup" --data "$b" "${restore_pg[@]}" >"$dir/restore.log" 2>&1 ||
+  fail "restore: $(cat "$dir/restore.log")"
+if "$duet" admin restore --from "$dir/backup" --data "$b" "${restore_pg[@]}" >/dev/null 2>&1; then
+  fail "restore over a used dir"
+fi
+# The operators keep their token files; the tokens' hashes are in the backup.
+cp "$a/admin.token" "$a/auditor.token" "$b/"
+if [ "$mode" = pg ]; then
+  start_duetd "$b" "$dsn_b"
+  "$duet" audit verify --server "$url" --ca "$ca" --token "$b/auditor.token" >"$dir/audit.log" 2>&1 ||
+    fail "audit verify after restore: $(cat "$dir/audit.log")"
+else
+  "$duet" audit verify --data "$b" >"$dir/audit.log" 2>&1 || fail "audit verify after restore: $(cat "$dir/audit.log")"
+  start_duetd "$b"
+fi
 [ "$(api order get "$before" | jq -r .state)" = signed ] || fail "the order signed before the backup is not signed"
 if api order get "$after" >/dev/null 2>&1; then fail "an order created after the backup is in it"; fi
 
@@ -97,4 +140,4 @@ openssl pkey -pubin -inform DER -in "$dir/pub.der" -out "$dir/pub.pem" 2>/dev/nu
 openssl dgst -sm3 -verify "$dir/pub.pem" -sigopt distid:1234567812345678 -signature "$dir/sig2.der" "$dir/m2" |
   grep -q "Verified OK" || fail "openssl did not verify the signature made on the restored instance"
 stop_duetd
-echo "backup/restore: online backup, point in time, damage refused, audit verified, holder signs after restore"
+echo "backup/restore ($mode): online backup, point in time, damage refused, audit verified, holder signs after restore"

@@ -15,8 +15,9 @@ bool counts_for_availability(std::string_view route) {
   return route != "/healthz" && route != "/readyz" && route != "/metrics";
 }
 
-AvailabilityRecorder::AvailabilityRecorder(store::Store& store, const Clock& clock, int64_t slow_us)
-    : store_(store), clock_(clock), slow_us_(slow_us) {}
+AvailabilityRecorder::AvailabilityRecorder(store::Store& store, const Clock& clock, int64_t slow_us,
+                                           std::string node_id)
+    : store_(store), clock_(clock), slow_us_(slow_us), node_row_(node_id.empty() ? "" : "node:" + node_id) {}
 
 void AvailabilityRecorder::add_locked(const store::AvailabilityMinute& d) {
   auto [it, inserted] = rows_.try_emplace(Key{d.minute, d.tenant_id}, d);
@@ -42,6 +43,10 @@ void AvailabilityRecorder::record_request(std::string_view route, std::string_vi
   d.max_us = duration_us;
   std::lock_guard lock(mu_);
   add_locked(d);
+  if (!node_row_.empty()) {
+    d.tenant_id = node_row_;
+    add_locked(d);
+  }
   if (!tenant_id.empty()) {
     d.tenant_id = std::string(tenant_id);
     add_locked(d);
@@ -54,6 +59,10 @@ void AvailabilityRecorder::record_probe(bool ok) {
   (ok ? d.probes_ok : d.probes_failed) = 1;
   std::lock_guard lock(mu_);
   add_locked(d);
+  if (!node_row_.empty()) {
+    d.tenant_id = node_row_;
+    add_locked(d);
+  }
 }
 
 Status AvailabilityRecorder::flush() {

@@ -32,10 +32,15 @@ inline UnixSeconds minute_of(UnixSeconds t) { return t >= 0 ? t - t % 60 : t - (
 
 class AvailabilityRecorder {
  public:
-  AvailabilityRecorder(store::Store& store, const Clock& clock, int64_t slow_us = kSlowAnswerUs);
+  // With a node_id, every request and probe is also counted in the row of
+  // tenant_id "node:<node_id>": which node answered and probed in each minute
+  // (several nodes, issue 6). Reports read only the service and tenant rows
+  // (tenant ids never start with "node:").
+  AvailabilityRecorder(store::Store& store, const Clock& clock, int64_t slow_us = kSlowAnswerUs,
+                       std::string node_id = "");
 
-  // Counts one answered request in the current minute, for the service row
-  // and (when known) the tenant's row. Thread-safe, no store call.
+  // Counts one answered request in the current minute, for the service row,
+  // the node's row and (when known) the tenant's row. Thread-safe, no store call.
   void record_request(std::string_view route, std::string_view tenant_id, int status, int64_t duration_us);
   // Counts one self-check result in the current minute (service row).
   void record_probe(bool ok);
@@ -57,6 +62,7 @@ class AvailabilityRecorder {
   store::Store& store_;
   const Clock& clock_;
   int64_t slow_us_;
+  std::string node_row_;  // "node:<id>", or "" without a node id
   mutable std::mutex mu_;
   std::map<Key, store::AvailabilityMinute> rows_;
 };

@@ -530,6 +530,26 @@ TEST_F(SlaTest, RecorderAggregatesAndFlushesAdditively) {
   ASSERT_TRUE(run_self_check(*store_, *protector).ok());
 }
 
+TEST_F(SlaTest, RecorderKeepsOneRowPerNode) {
+  AvailabilityRecorder a(*store_, clock, kSlowAnswerUs, "a"), b(*store_, clock, kSlowAnswerUs, "b");
+  UnixSeconds minute = minute_of(clock.now());
+  a.record_request("/api/v1/orders", "ten_1", 200, 100);
+  a.record_request("/api/v1/orders", "ten_1", 500, 100);
+  a.record_probe(true);
+  b.record_request("/app/v1/orders", "", 200, 100);
+  ASSERT_TRUE(a.flush().ok());
+  ASSERT_TRUE(b.flush().ok());
+  auto na = store_->list_availability("node:a", minute, minute + 60);
+  auto nb = store_->list_availability("node:b", minute, minute + 60);
+  ASSERT_EQ(na->size(), 1u);
+  ASSERT_EQ(nb->size(), 1u);
+  EXPECT_EQ((*na)[0].requests, 2);
+  EXPECT_EQ((*na)[0].normal, 1);
+  EXPECT_EQ((*na)[0].probes_ok, 1);
+  EXPECT_EQ((*nb)[0].requests, 1);
+  EXPECT_EQ((*store_->list_availability("", minute, minute + 60))[0].requests, 3);  // the service row: both
+}
+
 TEST_F(SlaTest, RateLimiterSandboxAndProduction) {
   std::string t = tenant("limited");
   LimitsConfig lc;

@@ -82,6 +82,8 @@ Status read_service_table(const toml::table& t, ServiceConfig& s) {
       DUET_ASSIGN_OR_RETURN(s.data_dir, toml_string(node, key));
     } else if (key == "public_url") {
       DUET_ASSIGN_OR_RETURN(c.public_url, toml_string(node, key));
+    } else if (key == "node_id") {
+      DUET_ASSIGN_OR_RETURN(s.node_id, toml_string(node, key));
     } else if (key == "max_failed_attempts") st = int_key(c.max_failed_attempts);
     else if (key == "request_window_seconds") st = int_key(c.request_window_seconds);
     else if (key == "activation_code_ttl_seconds") st = int_key(c.activation_code_ttl_seconds);
@@ -109,6 +111,7 @@ Status read_service_table(const toml::table& t, ServiceConfig& s) {
 Status apply_service_env(DaemonConfig& c, const http::EnvLookup& env) {
   if (auto v = env("DUET_DATA_DIR")) c.service.data_dir = *v;
   if (auto v = env("DUET_PUBLIC_URL")) c.service.core.public_url = *v;
+  if (auto v = env("DUET_NODE_ID")) c.service.node_id = *v;
   if (auto v = env("DUET_MAX_FAILED_ATTEMPTS")) {
     DUET_ASSIGN_OR_RETURN(int64_t n, parse_int("DUET_MAX_FAILED_ATTEMPTS", *v));
     c.service.core.max_failed_attempts = static_cast<int>(n);
@@ -544,7 +547,12 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config, DaemonOption
   m.api = std::make_unique<ApiRoutes>(*m.deps, m.metrics, m.certs.get());
   m.retention = std::make_unique<core::RetentionService>(*m.store, *m.clock, m.config.retention);
   m.api->set_retention(m.retention.get());
-  m.availability = std::make_unique<core::AvailabilityRecorder>(*m.store, *m.clock);
+  std::string node_id = m.config.service.node_id;
+  if (node_id.empty()) {
+    char host[256] = {0};
+    node_id = ::gethostname(host, sizeof host - 1) == 0 && host[0] ? host : "duetd";
+  }
+  m.availability = std::make_unique<core::AvailabilityRecorder>(*m.store, *m.clock, core::kSlowAnswerUs, node_id);
   m.sla = std::make_unique<core::SlaService>(*m.deps, m.config.sla);
   m.limiter = std::make_unique<core::RateLimiter>(*m.store, *m.clock, m.config.limits);
   m.api->set_sla(m.sla.get(), m.limiter.get());

@@ -31,6 +31,8 @@
 //   expiry_interval_ms          = 1000   # how often past-due orders are expired
 //   nonce_prune_interval_seconds = 60    # how often old request nonces are forgotten
 //   store_max_connections       = 4      # SQLite connection pool size
+//   node_id                     = ""     # this node's name in the per-node availability rows
+//                                        #   ("node:<id>"); "" = the host name. env DUET_NODE_ID
 //
 // and this [keys] table (the key-encryption key, DESIGN.md §4):
 //
@@ -182,6 +184,7 @@ struct ServiceConfig {
   int64_t expiry_interval_ms = 1000;
   int64_t nonce_prune_interval_seconds = 60;
   int store_max_connections = 4;
+  std::string node_id;    // "" = the host name; names this node in the availability rows
   core::CoreConfig core;  // public_url, max_failed_attempts, order limits, callbacks …
 };
 
