@@ -1,5 +1,7 @@
 #include "server/workers.h"
 
+#include <algorithm>
+
 #include <unistd.h>
 
 #include "base/bytes.h"
@@ -90,10 +92,28 @@ void Workers::loop(const char* name, std::chrono::milliseconds interval, void (W
       if (stopping_) break;
     }
     try {
+      // Sweeps over shared state run on one node at a time (several duetd on
+      // one store): each round first takes or renews the store lease
+      // "timer.<name>" for a few intervals; a node that cannot skips the
+      // round, and takes over once the holder stops renewing (it died). The
+      // sweeps would also be correct on every node at once (conditional
+      // updates), the lease only saves the duplicate work. Callbacks are not
+      // leased here: each job has its own lease (claim_due_callbacks).
+      // Retention takes its own lease. Taken before the audit binding below,
+      // so a renewal is not an audited change.
+      std::string_view n(name);
+      if (n == "expiry" || n == "notices" || n == "crl_refresh" || n == "nonce_prune") {
+        int64_t ttl = std::max<int64_t>(5, 3 * std::chrono::duration_cast<std::chrono::seconds>(interval).count());
+        auto held = deps_.store.try_acquire_lease("timer." + std::string(n), options_.worker_id,
+                                                  deps_.clock.now(), ttl);
+        if (!held.ok() || !*held) {
+          if (!wait_for(interval)) break;
+          continue;
+        }
+      }
       // Audit (docs/audit.md): each write transaction of a sweep that changes
       // rows carries a "system" event (retention appends its own per purge;
       // forgetting old replay nonces is not audited).
-      std::string_view n(name);
       if (n == "nonce_prune" || n == "retention") {
         (this->*step)();
       } else {
