@@ -11,6 +11,7 @@
 #include "store/ids.h"
 #include "store/pg_areas.h"
 #include "store/pg_db.h"
+#include "store/record_text.h"
 #include "store/pg_schema.h"
 #include "store/pg_util.h"
 #include "store/sqlite_metering.h"  // validate_* (backend-neutral record checks)
@@ -35,88 +36,7 @@ using pg::not_found;
 using pg::not_found_or_conflict;
 using pg::clamp_limit;
 
-// --- enum <-> text (as the SQLite backend stores them) -------------------------
-
-std::string_view env_text(AppEnvironment e) { return e == AppEnvironment::kProduction ? "production" : "sandbox"; }
-std::string_view holder_status_text(HolderStatus s) { return s == HolderStatus::kLocked ? "locked" : "active"; }
-std::string_view format_text(OutputFormat f) { return f == OutputFormat::kRaw ? "raw" : "der"; }
-std::string_view cms_output_text(OutputFormat f) {
-  return f == OutputFormat::kCmsDetached ? "detached" : f == OutputFormat::kCmsAttached ? "attached" : "";
-}
-bool is_cms(OutputFormat f) { return f == OutputFormat::kCmsDetached || f == OutputFormat::kCmsAttached; }
-
-Result<AppEnvironment> parse_env(std::string_view t) {
-  if (t == "sandbox") return AppEnvironment::kSandbox;
-  if (t == "production") return AppEnvironment::kProduction;
-  return corrupt("unknown app environment");
-}
-Result<HolderStatus> parse_holder_status(std::string_view t) {
-  if (t == "active") return HolderStatus::kActive;
-  if (t == "locked") return HolderStatus::kLocked;
-  return corrupt("unknown holder status");
-}
-Result<OutputFormat> parse_format(std::string_view t, std::string_view cms) {
-  if (t == "raw" && cms.empty()) return OutputFormat::kRaw;
-  if (t == "der" && cms.empty()) return OutputFormat::kDer;
-  if (t == "der" && cms == "detached") return OutputFormat::kCmsDetached;
-  if (t == "der" && cms == "attached") return OutputFormat::kCmsAttached;
-  return corrupt("unknown output format");
-}
-Result<OrderKind> parse_order_kind(std::string_view t) {
-  if (t == "sign") return OrderKind::kSign;
-  if (t == "csr") return OrderKind::kCsr;
-  return corrupt("unknown order kind");
-}
-std::string_view order_kind_text(OrderKind k) { return k == OrderKind::kCsr ? "csr" : "sign"; }
-
-bool valid_identity_mode(std::string_view m) { return m == "attested" || m == "identity_source"; }
-bool valid_cms_oid_style(std::string_view s) { return s == "pkcs7" || s == "gmt"; }
-bool valid_ca_role(std::string_view r) { return r == "root" || r == "issuing" || r == "ocsp"; }
-bool valid_revocation_reason(int r) { return (r >= 0 && r <= 6) || r == 9 || r == 10; }
-
-Result<SessionState> parse_session_state(std::string_view t) {
-  if (t == "open") return SessionState::kOpen;
-  if (t == "finished") return SessionState::kFinished;
-  if (t == "failed") return SessionState::kFailed;
-  return corrupt("unknown session state");
-}
-
-constexpr std::pair<OrderState, std::string_view> kOrderStates[] = {
-    {OrderState::kPending, "pending"},     {OrderState::kSigning, "signing"},
-    {OrderState::kSigned, "signed"},       {OrderState::kRejected, "rejected"},
-    {OrderState::kExpired, "expired"},     {OrderState::kCancelled, "cancelled"},
-    {OrderState::kFailed, "failed"}};
-
-Result<OrderState> parse_order_state(std::string_view t) {
-  for (const auto& [s, name] : kOrderStates)
-    if (name == t) return s;
-  return corrupt("unknown order state");
-}
-
-std::string_view order_state_text(OrderState state) {
-  for (const auto& [s, name] : kOrderStates)
-    if (s == state) return name;
-  return "pending";
-}
-
-std::string make_order_cursor(const SignOrder& o) { return std::to_string(o.created_at) + ":" + o.order_id; }
-
-struct OrderCursor {
-  UnixSeconds created_at = 0;
-  std::string order_id;
-};
-
-std::optional<OrderCursor> parse_order_cursor(std::string_view text) {
-  size_t colon = text.find(':');
-  if (colon == std::string_view::npos || colon == 0 || colon + 1 == text.size()) return std::nullopt;
-  OrderCursor c;
-  const char* first = text.data();
-  const char* last = text.data() + colon;
-  auto [end, ec] = std::from_chars(first, last, c.created_at);
-  if (ec != std::errc() || end != last) return std::nullopt;
-  c.order_id = std::string(text.substr(colon + 1));
-  return c;
-}
+using namespace record_text;  // enum <-> text and cursors (store/record_text.h)
 
 std::string join_r_values(const std::vector<std::string>& values) {
   std::string out;

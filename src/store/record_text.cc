@@ -1,0 +1,85 @@
+#include "store/record_text.h"
+
+#include <charconv>
+#include <utility>
+
+#include "store/store_error.h"
+
+namespace duet::store::record_text {
+std::string_view env_text(AppEnvironment e) { return e == AppEnvironment::kProduction ? "production" : "sandbox"; }
+std::string_view holder_status_text(HolderStatus s) { return s == HolderStatus::kLocked ? "locked" : "active"; }
+std::string_view format_text(OutputFormat f) { return f == OutputFormat::kRaw ? "raw" : "der"; }
+std::string_view cms_output_text(OutputFormat f) {
+  return f == OutputFormat::kCmsDetached ? "detached" : f == OutputFormat::kCmsAttached ? "attached" : "";
+}
+bool is_cms(OutputFormat f) { return f == OutputFormat::kCmsDetached || f == OutputFormat::kCmsAttached; }
+
+Result<AppEnvironment> parse_env(std::string_view t) {
+  if (t == "sandbox") return AppEnvironment::kSandbox;
+  if (t == "production") return AppEnvironment::kProduction;
+  return store_error(StoreError::kCorrupt, "unknown app environment");
+}
+Result<HolderStatus> parse_holder_status(std::string_view t) {
+  if (t == "active") return HolderStatus::kActive;
+  if (t == "locked") return HolderStatus::kLocked;
+  return store_error(StoreError::kCorrupt, "unknown holder status");
+}
+Result<OutputFormat> parse_format(std::string_view t, std::string_view cms) {
+  if (t == "raw" && cms.empty()) return OutputFormat::kRaw;
+  if (t == "der" && cms.empty()) return OutputFormat::kDer;
+  if (t == "der" && cms == "detached") return OutputFormat::kCmsDetached;
+  if (t == "der" && cms == "attached") return OutputFormat::kCmsAttached;
+  return store_error(StoreError::kCorrupt, "unknown output format");
+}
+Result<OrderKind> parse_order_kind(std::string_view t) {
+  if (t == "sign") return OrderKind::kSign;
+  if (t == "csr") return OrderKind::kCsr;
+  return store_error(StoreError::kCorrupt, "unknown order kind");
+}
+std::string_view order_kind_text(OrderKind k) { return k == OrderKind::kCsr ? "csr" : "sign"; }
+
+bool valid_identity_mode(std::string_view m) { return m == "attested" || m == "identity_source"; }
+bool valid_cms_oid_style(std::string_view s) { return s == "pkcs7" || s == "gmt"; }
+bool valid_ca_role(std::string_view r) { return r == "root" || r == "issuing" || r == "ocsp"; }
+bool valid_revocation_reason(int r) { return (r >= 0 && r <= 6) || r == 9 || r == 10; }
+
+Result<SessionState> parse_session_state(std::string_view t) {
+  if (t == "open") return SessionState::kOpen;
+  if (t == "finished") return SessionState::kFinished;
+  if (t == "failed") return SessionState::kFailed;
+  return store_error(StoreError::kCorrupt, "unknown session state");
+}
+
+constexpr std::pair<OrderState, std::string_view> kOrderStates[] = {
+    {OrderState::kPending, "pending"},     {OrderState::kSigning, "signing"},
+    {OrderState::kSigned, "signed"},       {OrderState::kRejected, "rejected"},
+    {OrderState::kExpired, "expired"},     {OrderState::kCancelled, "cancelled"},
+    {OrderState::kFailed, "failed"}};
+
+Result<OrderState> parse_order_state(std::string_view t) {
+  for (const auto& [s, name] : kOrderStates)
+    if (name == t) return s;
+  return store_error(StoreError::kCorrupt, "unknown order state");
+}
+
+std::string_view order_state_text(OrderState state) {
+  for (const auto& [s, name] : kOrderStates)
+    if (s == state) return name;
+  return "pending";
+}
+
+std::string make_order_cursor(const SignOrder& o) { return std::to_string(o.created_at) + ":" + o.order_id; }
+
+std::optional<OrderCursor> parse_order_cursor(std::string_view text) {
+  size_t colon = text.find(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == text.size()) return std::nullopt;
+  OrderCursor c;
+  const char* first = text.data();
+  const char* last = text.data() + colon;
+  auto [end, ec] = std::from_chars(first, last, c.created_at);
+  if (ec != std::errc() || end != last) return std::nullopt;
+  c.order_id = std::string(text.substr(colon + 1));
+  return c;
+}
+
+}  // namespace duet::store::record_text
