@@ -16,9 +16,16 @@
 //                        finish  POST /app/v1/orders/{id}/sessions/{sid}/finish
 //                        fetch   GET  /api/v1/orders/{id}  (signature = the device's)
 //                      until --duration seconds or --orders orders.
+//   transport floor    after the load, the same workers send GET /healthz on
+//                      their keep-alive HTTPS connections for
+//                      --transport-floor-seconds: duetd's CPU per request that
+//                      does no work (TLS, HTTP parse/serialize, router, access
+//                      log, metrics, kernel networking), × 4 requests per
+//                      co-signature
 //   report             co-signatures/s, p50/p99/max per route, errors by route
 //                      and status, duetd CPU (/proc/PID/stat utime+stime) per
-//                      co-signature and its ratio to the crypto floor.
+//                      co-signature and its ratio to the crypto floor, and to
+//                      the crypto floor plus the transport floor.
 //
 // The simulated phones run on the same machine: their device steps (PBKDF2
 // with 1000 iterations, k1·G, the proof, the combination and its check, about
@@ -94,6 +101,7 @@ struct BenchOptions {
   uint32_t kdf_iterations = 1000;
   size_t data_bytes = 256;
   double floor_seconds = 2;
+  double transport_floor_seconds = 3;
   double give_up_after = 10;
   std::string json_file;
   std::string keep_holders;
@@ -393,6 +401,20 @@ class Worker {
   Connection& phone() { return phone_; }
   WorkerStats& stats() { return stats_; }
 
+  // The transport floor: GET /healthz on the phone's keep-alive connection
+  // until `until`; returns how many got 200.
+  int64_t ping(Clock::time_point until) {
+    int64_t n = 0;
+    while (Clock::now() < until) {
+      try {
+        if (phone_.send("GET", "/healthz", {}).status == 200) ++n;
+      } catch (const CliError&) {
+        return n;  // the server is gone: no floor from this worker
+      }
+    }
+    return n;
+  }
+
   void run() {
     size_t next = 0;
     while (!shared_.stop.load(std::memory_order_relaxed)) {
@@ -687,6 +709,40 @@ int run_bench(const BenchOptions& o, ServerOptions server, const std::string& ad
   double duetd_cpu1 = duetd_pid > 0 ? process_cpu_seconds(duetd_pid) : -1;
   double self_cpu = self_cpu_seconds() - self_cpu0;
 
+  // The transport floor: the same connections, requests that do no work.
+  double transport_us_per_request = 0;
+  int64_t pings = 0;
+  if (o.transport_floor_seconds > 0 && duetd_pid > 0 && duetd_cpu1 >= 0 && !shared.gave_up) {
+    std::vector<int64_t> counts(workers.size(), 0);
+    std::latch go(static_cast<std::ptrdiff_t>(workers.size()) + 1);
+    std::vector<std::thread> pingers;
+    Clock::time_point until{};
+    std::mutex until_mu;
+    for (size_t t = 0; t < workers.size(); ++t) {
+      pingers.emplace_back([&, t] {
+        go.arrive_and_wait();
+        Clock::time_point u;
+        {
+          std::lock_guard lock(until_mu);
+          u = until;
+        }
+        counts[t] = workers[t]->ping(u);
+      });
+    }
+    const double cpu0 = process_cpu_seconds(duetd_pid);
+    {
+      std::lock_guard lock(until_mu);
+      until = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                 std::chrono::duration<double>(o.transport_floor_seconds));
+    }
+    go.arrive_and_wait();
+    for (auto& th : pingers) th.join();
+    const double cpu1 = process_cpu_seconds(duetd_pid);
+    for (int64_t c : counts) pings += c;
+    if (pings > 0 && cpu0 >= 0 && cpu1 >= 0) transport_us_per_request = (cpu1 - cpu0) * 1e6 / static_cast<double>(pings);
+  }
+  const double transport_floor_us = 4 * transport_us_per_request;  // four requests per co-signature
+
   // Figures.
   WorkerStats all;
   for (auto& w : workers) {
@@ -742,6 +798,17 @@ int run_bench(const BenchOptions& o, ServerOptions server, const std::string& ad
     std::cout << "ratio duetd CPU per co-signature / crypto floor = " << fixed(ratio, 2) << "  (target <= 1.25: "
               << (ratio <= 1.25 ? "MET" : "NOT MET") << ")\n";
   }
+  const double both_floors = floor.us_per_cosignature + transport_floor_us;
+  if (transport_floor_us > 0) {
+    std::cout << "transport floor:     " << fixed(transport_us_per_request, 1) << " us duetd CPU per GET /healthz ("
+              << pings << " on the same keep-alive HTTPS connections) x 4 requests = " << fixed(transport_floor_us, 0)
+              << " us per co-signature\n";
+    if (floor.us_per_cosignature > 0 && duetd_us > 0) {
+      std::cout << "ratio duetd CPU per co-signature / (crypto floor + transport floor) = "
+                << fixed(duetd_us / both_floors, 2) << "; the floors alone are "
+                << fixed(both_floors / floor.us_per_cosignature, 2) << " x the crypto floor\n";
+    }
+  }
   std::cout << "client (this process) CPU: " << fixed(self_cpu, 2) << " s ("
             << (all.cosignatures > 0 ? fixed(self_cpu * 1e6 / static_cast<double>(all.cosignatures), 0) : "-")
             << " us per co-signature)\n";
@@ -783,6 +850,12 @@ int run_bench(const BenchOptions& o, ServerOptions server, const std::string& ad
       j["ratio_duetd_cpu_to_crypto_floor"] = ratio;
       j["ratio_target"] = 1.25;
     }
+    if (transport_floor_us > 0) {
+      j["transport_floor_us_per_request"] = transport_us_per_request;
+      j["transport_floor_requests"] = pings;
+      j["transport_floor_us_per_cosignature"] = transport_floor_us;
+      if (duetd_us > 0 && floor.us_per_cosignature > 0) j["ratio_duetd_cpu_to_both_floors"] = duetd_us / both_floors;
+    }
     j["client_cpu_s"] = self_cpu;
     j["kdf_iterations"] = o.kdf_iterations;
     write_file(o.json_file, j.dump(2) + "\n");
@@ -815,6 +888,10 @@ void add_bench_commands(CLI::App& app) {
   bench->add_option("--data-bytes", o->data_bytes, "Bytes of data per order (default 256)")
       ->check(CLI::Range(size_t{1}, size_t{200'000}));
   bench->add_option("--floor-seconds", o->floor_seconds, "Seconds of the in-process crypto floor (0: skip; default 2)")
+      ->check(CLI::Range(0.0, 60.0));
+  bench->add_option("--transport-floor-seconds", o->transport_floor_seconds,
+                    "Seconds of GET /healthz after the load, for duetd's CPU per request that does no work "
+                    "(0: skip; default 3; needs duetd's pid)")
       ->check(CLI::Range(0.0, 60.0));
   bench->add_option("--give-up-after", o->give_up_after,
                     "Stop early when no request has succeeded for this many seconds (default 10)")

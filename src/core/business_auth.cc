@@ -6,7 +6,7 @@
 
 namespace duet::core {
 
-Result<AppContext> authenticate_business_request(CoreDeps& deps, const SignedRequest& r) {
+Result<AppContext> authenticate_business_request(CoreDeps& deps, const SignedRequest& r, store::PendingNonce* defer) {
   auto unauth = [](const char* why) { return make_error(ErrorCode::kUnauthenticated, why); };
   if (r.app_id.empty() || r.timestamp.empty() || r.nonce.empty() || r.signature.empty()) {
     return unauth("missing X-Duet-App-Id, X-Duet-Timestamp, X-Duet-Nonce or X-Duet-Signature");
@@ -34,16 +34,28 @@ Result<AppContext> authenticate_business_request(CoreDeps& deps, const SignedReq
 
   DUET_ASSIGN_OR_RETURN(store::Tenant tenant, deps.store.get_tenant(app->tenant_id));
   if (tenant.suspended) return make_error(ErrorCode::kTenantSuspended, "the tenant is suspended");
-  auto nonce = deps.store.insert_nonce(app->tenant_id, app->app_id, r.nonce, now);
-  if (!nonce.ok()) {
-    if (nonce.code() == ErrorCode::kConflict) return unauth("nonce already used");
-    return Unexpected{nonce.error()};
+  if (defer != nullptr) {
+    *defer = store::PendingNonce{app->tenant_id, app->app_id, r.nonce, now, false};
+  } else {
+    store::PendingNonce nonce{app->tenant_id, app->app_id, r.nonce, now, false};
+    DUET_TRY_STATUS(record_deferred_nonce(deps, nonce));
   }
   if (app->environment == store::AppEnvironment::kProduction &&
       (!tenant.production_active_from || now < *tenant.production_active_from)) {
     return make_error(ErrorCode::kServiceNotActive, "production service is not active for this tenant yet");
   }
   return AppContext{app->tenant_id, app->app_id, app->environment};
+}
+
+Status record_deferred_nonce(CoreDeps& deps, store::PendingNonce& nonce) {
+  if (nonce.recorded || nonce.nonce.empty()) return Status::Ok();
+  auto inserted = deps.store.insert_nonce(nonce.tenant_id, nonce.app_id, nonce.nonce, nonce.seen_at);
+  if (!inserted.ok()) {
+    if (inserted.code() == ErrorCode::kConflict) return make_error(ErrorCode::kUnauthenticated, "nonce already used");
+    return Unexpected{inserted.error()};
+  }
+  nonce.recorded = true;
+  return Status::Ok();
 }
 
 }  // namespace duet::core

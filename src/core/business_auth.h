@@ -7,6 +7,8 @@
 
 #include <string>
 
+#include "store/nonce_scope.h"
+
 #include "core/contexts.h"
 #include "core/core_deps.h"
 
@@ -25,6 +27,20 @@ struct SignedRequest {
 
 // kUnauthenticated (message says which check), kTenantSuspended,
 // kServiceNotActive.
-Result<AppContext> authenticate_business_request(CoreDeps& deps, const SignedRequest& request);
+//
+// With `defer` null the nonce is recorded here (a replay is refused with
+// kUnauthenticated "nonce already used"). With `defer` set, the nonce is
+// NOT recorded: once the signature has verified and the tenant is not
+// suspended, `*defer` is filled (even if a later check fails) and the
+// caller must record it, in the request's first write transaction
+// (store/nonce_scope.h) or on its own before answering, whatever the
+// outcome.
+Result<AppContext> authenticate_business_request(CoreDeps& deps, const SignedRequest& request,
+                                                 store::PendingNonce* defer = nullptr);
+
+// Records a deferred nonce that no write transaction recorded:
+// kUnauthenticated "nonce already used" if it was seen before. Call with the
+// nonce no longer bound (store::ScopedRequestNonce out of scope).
+Status record_deferred_nonce(CoreDeps& deps, store::PendingNonce& nonce);
 
 }  // namespace duet::core

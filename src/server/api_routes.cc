@@ -442,9 +442,18 @@ struct ApiRoutes::Impl {
     };
   }
 
-  http::Handler biz(BizFn fn) {
+  // When a Business API request's nonce is recorded. kUpFront: during
+  // authentication, before the handler runs (a replay does nothing at all).
+  // kWithFirstWrite: in the handler's first write transaction, or on its
+  // own before the answer (store/nonce_scope.h); one write fewer, for
+  // routes whose handler has no effect outside the store before its first
+  // write (a replay then fails in that transaction, changing nothing). Not
+  // for routes that call an identity source or an SMS gateway first.
+  enum class NonceAt { kUpFront, kWithFirstWrite };
+
+  http::Handler biz(BizFn fn, NonceAt nonce_at = NonceAt::kUpFront) {
     return audited(
-        [this, fn = std::move(fn)](const Request& req, store::PendingAuditEvent& pending) -> Result<Response> {
+        [this, fn = std::move(fn), nonce_at](const Request& req, store::PendingAuditEvent& pending) -> Result<Response> {
           core::SignedRequest sr;
           sr.method = req.method;
           sr.path = req.path;    // raw, as received
@@ -455,16 +464,35 @@ struct ApiRoutes::Impl {
           sr.signature = header_or_empty(req, "X-Duet-Signature");
           sr.body = req.body;
           pending.event.actor_id = sr.app_id.substr(0, 64);  // as claimed, until authenticated
-          DUET_ASSIGN_OR_RETURN(core::AppContext ctx, core::authenticate_business_request(deps, sr));
+          // The nonce commits with the request's first write, or on its own
+          // before the answer, whatever the outcome (store/nonce_scope.h).
+          store::PendingNonce nonce;
+          auto answer = [&](Result<Response> r) -> Result<Response> {
+            Status recorded = core::record_deferred_nonce(deps, nonce);
+            if (!recorded.ok()) return Unexpected{recorded.error()};
+            return r;
+          };
+          auto authenticated =
+              core::authenticate_business_request(deps, sr, nonce_at == NonceAt::kWithFirstWrite ? &nonce : nullptr);
+          if (!authenticated.ok()) return answer(Unexpected{authenticated.error()});
+          const core::AppContext& ctx = *authenticated;
           pending.event.actor_type = "app";
           pending.event.actor_id = ctx.app_id;
           pending.event.tenant_id = ctx.tenant_id;
           if (limiter != nullptr) {  // sandbox per app, production per tenant (core/rate_limit.h)
             core::RateDecision d = limiter->check(ctx);
-            if (!d.allowed) return rate_limited_response(req, d);
+            if (!d.allowed) return answer(rate_limited_response(req, d));
           }
-          store::ScopedAuditEvent bind(pending);
-          return fn(req, ctx);
+          Result<Response> r = make_error(ErrorCode::kInternal, "no answer");
+          try {
+            store::ScopedAuditEvent bind(pending);
+            store::ScopedRequestNonce bind_nonce(nonce);
+            r = fn(req, ctx);
+          } catch (...) {
+            (void)core::record_deferred_nonce(deps, nonce);
+            throw;
+          }
+          return answer(std::move(r));
         },
         false);
   }
@@ -727,7 +755,7 @@ struct ApiRoutes::Impl {
       bool replayed = false;
       DUET_ASSIGN_OR_RETURN(store::SignOrder o, business.create_order(ctx, in, &replayed));
       return order_response(replayed ? 200 : 201, ctx, o);
-    }));
+    }, NonceAt::kWithFirstWrite));
     r.get("/api/v1/orders", biz([this](const Request& req, const core::AppContext& ctx) -> Result<Response> {
       store::OrderFilter f;
       DUET_ASSIGN_OR_RETURN(f.limit, parse_limit(req, 50));

@@ -650,6 +650,68 @@ TEST_F(ServerTest, BusinessAuthenticationFailures) {
   EXPECT_EQ(biz(Cred{t.sandbox.app_id, parse(rot)["secret"]}, "GET", "/api/v1/holders").status, 200);
 }
 
+// Order creation records its nonce inside the order's own write transaction
+// (store/nonce_scope.h): a replay is refused and creates nothing, and a create
+// that fails still burns its nonce.
+TEST_F(ServerTest, ReplayedOrderCreationIsRefusedAndCreatesNothing) {
+  Tenant t = new_tenant("Replay");
+  Device d = enroll(t.sandbox, "123456");
+  json body{{"holder_id", d.holder_id}, {"title", "T"}, {"display_text", "x"}, {"output", "der"},
+            {"data_base64", encode_base64(as_bytes(std::string("replayed")))}};
+  auto first = biz(t.sandbox, "POST", "/api/v1/orders", body.dump(), {}, std::nullopt, "create-nonce-1");
+  ASSERT_EQ(first.status, 201) << first.body;
+  auto again = biz(t.sandbox, "POST", "/api/v1/orders", body.dump(), {}, std::nullopt, "create-nonce-1");
+  EXPECT_EQ(again.status, 401) << again.body;
+  EXPECT_EQ(error_code(again), "unauthenticated");
+  auto listed = parse(biz(t.sandbox, "GET", "/api/v1/orders?holder_id=" + d.holder_id));
+  EXPECT_EQ(listed["orders"].size(), 1u) << listed.dump();
+
+  // A create refused by the handler (unknown holder: 404) burns its nonce too.
+  json unknown = body;
+  unknown["holder_id"] = "hld_doesnotexist";
+  auto refused = biz(t.sandbox, "POST", "/api/v1/orders", unknown.dump(), {}, std::nullopt, "create-nonce-2");
+  EXPECT_EQ(refused.status, 404) << refused.body;
+  auto replayed = biz(t.sandbox, "POST", "/api/v1/orders", unknown.dump(), {}, std::nullopt, "create-nonce-2");
+  EXPECT_EQ(replayed.status, 401) << replayed.body;
+  // And one refused before the handler (production credentials before activation: 402).
+  auto inactive = biz(t.production, "POST", "/api/v1/orders", body.dump(), {}, std::nullopt, "create-nonce-3");
+  EXPECT_EQ(inactive.status, 402) << inactive.body;
+  ASSERT_EQ(admin("POST", "/admin/v1/tenants/" + t.tenant_id + "/activation",
+                  json{{"production_active_from", clock.now() - 10}}.dump()).status, 200);
+  auto after = biz(t.production, "POST", "/api/v1/orders", body.dump(), {}, std::nullopt, "create-nonce-3");
+  EXPECT_EQ(after.status, 401) << after.body;
+
+  // Concurrent copies of one request: exactly one order.
+  json concurrent = body;
+  concurrent["title"] = "concurrent";
+  const std::string cbody = concurrent.dump(), ts = std::to_string(clock.now()), cnonce = "create-nonce-4";
+  const std::string sig = core::sign_request(t.sandbox.secret, "POST", "/api/v1/orders", "", ts, cnonce, cbody);
+  std::atomic<int> created{0}, refused_401{0};
+  std::atomic<bool> go{false};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 6; ++i) {
+    threads.emplace_back([&] {
+      httpclient::HttpClient own;  // one connection per thread
+      httpclient::HttpRequest req;
+      req.method = "POST";
+      req.url = base + "/api/v1/orders";
+      req.body = cbody;
+      req.headers = {{"X-Duet-App-Id", t.sandbox.app_id}, {"X-Duet-Timestamp", ts}, {"X-Duet-Nonce", cnonce},
+                     {"X-Duet-Signature", sig}, {"Content-Type", "application/json"}};
+      while (!go.load()) std::this_thread::yield();
+      auto r = own.perform(req);
+      if (r.ok() && r->status == 201) ++created;
+      if (r.ok() && r->status == 401) ++refused_401;
+    });
+  }
+  go = true;
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(created.load(), 1);
+  EXPECT_EQ(refused_401.load(), 5);
+  listed = parse(biz(t.sandbox, "GET", "/api/v1/orders?holder_id=" + d.holder_id));
+  EXPECT_EQ(listed["orders"].size(), 2u) << listed.dump();
+}
+
 TEST_F(ServerTest, AdminAndHolderAuthentication) {
   EXPECT_EQ(call("GET", "/admin/v1/tenants").status, 401);
   auto r = call("GET", "/admin/v1/tenants", "", {{"Authorization", "Bearer wrong"}});

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "store/audit_scope.h"
+#include "store/nonce_scope.h"
 #include "store/ids.h"
 #include "store/pg_areas.h"
 #include "store/pg_db.h"
@@ -1571,11 +1572,21 @@ class PgStore final : public Store {
         Connection& conn = **lease;
         bool begun = false;
         PendingAuditEvent* pending = kind == Transaction::Kind::kWrite ? ScopedAuditEvent::current() : nullptr;
+        // The request's nonce commits with its first write (nonce_scope.h).
+        PendingNonce* nonce = kind == Transaction::Kind::kWrite ? ScopedRequestNonce::unrecorded() : nullptr;
         AuditEvent audited;
         R result = [&]() -> R {
           auto tx = Transaction::begin(conn, kind);
           if (!tx.ok()) return Unexpected{tx.error()};
           begun = true;
+          if (nonce) {
+            Status inserted = pg::run(conn, "INSERT INTO request_nonces (tenant_id, app_id, nonce, seen_at) "
+                                            "VALUES ($1, $2, $3, $4)",
+                                      {nonce->tenant_id, nonce->app_id, nonce->nonce, nonce->seen_at});
+            if (!inserted.ok() && store_error_kind(inserted.error()) == StoreError::kDuplicate)
+              return make_error(ErrorCode::kUnauthenticated, "nonce already used");
+            if (!inserted.ok()) return Unexpected{inserted.error()};
+          }
           R r = fn(conn);
           if (!r.ok()) return r;  // tx rolls back on destruction
           // Fail-closed audit (store.h, "audit"): a write made for a bound
@@ -1595,6 +1606,7 @@ class PgStore final : public Store {
           if (!committed.ok()) return Unexpected{committed.error()};
           return r;
         }();
+        if (result.ok() && nonce) nonce->recorded = true;
         if (result.ok() && pending) {
           ++pending->appended;
           pending->last_seq = audited.seq;
@@ -1640,17 +1652,18 @@ class PgStore final : public Store {
     }
   }
 
-  // A write of one statement; while an audit event is bound it needs a
-  // transaction to carry the event, so it runs in one.
+  // A write of one statement; while an audit event or an unrecorded request
+  // nonce is bound it needs a transaction to carry them, so it runs in one.
   template <typename F>
   Status write_single(F&& fn) {
-    if (ScopedAuditEvent::current()) return write(std::forward<F>(fn));
+    if (ScopedAuditEvent::current() || ScopedRequestNonce::unrecorded()) return write(std::forward<F>(fn));
     return single<Status>(std::forward<F>(fn), /*idempotent=*/false);
   }
 
   template <typename T, typename F>
   Result<T> write_single_value(F&& fn) {
-    if (ScopedAuditEvent::current()) return run<Result<T>>(Transaction::Kind::kWrite, std::forward<F>(fn));
+    if (ScopedAuditEvent::current() || ScopedRequestNonce::unrecorded())
+      return run<Result<T>>(Transaction::Kind::kWrite, std::forward<F>(fn));
     return single<Result<T>>(std::forward<F>(fn), /*idempotent=*/false);
   }
 

@@ -292,12 +292,82 @@ Status Transaction::commit() {
 
 // --- ConnectionPool ---------------------------------------------------------
 
-ConnectionPool::ConnectionPool(std::string path, int busy_timeout_ms, int max_connections)
+ConnectionPool::ConnectionPool(std::string path, int busy_timeout_ms, int max_connections, int checkpoint_pages)
     : path_(std::move(path)), busy_timeout_ms_(busy_timeout_ms),
-      max_connections_(max_connections < 1 ? 1 : max_connections) {}
+      max_connections_(max_connections < 1 ? 1 : max_connections),
+      checkpoint_pages_(checkpoint_pages < 1 ? kDefaultCheckpointPages : checkpoint_pages) {}
+
+ConnectionPool::~ConnectionPool() {
+  {
+    std::lock_guard lock(checkpoint_mu_);
+    stopping_ = true;
+  }
+  checkpoint_cv_.notify_all();
+  if (checkpointer_.joinable()) checkpointer_.join();
+}
+
+// Called by SQLite on the writer's thread after each commit, with the WAL's
+// frame count. Must not run SQL on `db`; it wakes the checkpointer when
+// `checkpoint_pages` frames have been added since the last checkpoint
+// (counting from the frame count a checkpoint left behind: while readers hold
+// old snapshots a PASSIVE checkpoint cannot reset the WAL, and waking the
+// thread after every commit would checkpoint, and fsync, over and over).
+int ConnectionPool::on_wal_commit(void* arg, sqlite3* db, const char*, int frames) {
+  auto* pool = static_cast<ConnectionPool*>(arg);
+  int done = pool->checkpointed_frames_.load(std::memory_order_relaxed);
+  if (frames < done) {  // the WAL was restarted from its beginning
+    done = 0;
+    pool->checkpointed_frames_.store(0, std::memory_order_relaxed);
+  }
+  const int pending = frames - done;
+  if (pending >= 4 * pool->checkpoint_pages_) {
+    // The background thread has fallen behind: checkpoint here, once.
+    int log = 0, copied = 0;
+    if (sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied) == SQLITE_OK)
+      pool->checkpointed_frames_.store(log, std::memory_order_relaxed);
+  } else if (pending >= pool->checkpoint_pages_) {
+    {
+      std::lock_guard lock(pool->checkpoint_mu_);
+      pool->checkpoint_wanted_ = true;
+    }
+    pool->checkpoint_cv_.notify_one();
+  }
+  return SQLITE_OK;
+}
+
+void ConnectionPool::checkpointer_loop() {
+  std::unique_lock lock(checkpoint_mu_);
+  for (;;) {
+    checkpoint_cv_.wait(lock, [&] { return checkpoint_wanted_ || stopping_; });
+    if (stopping_) return;
+    checkpoint_wanted_ = false;
+    // A failed checkpoint (I/O, busy) is retried at the next request for one;
+    // the WAL keeps every committed transaction meanwhile.
+    if (!checkpoint_conn_) {
+      auto opened = Connection::open(path_, busy_timeout_ms_);
+      if (!opened.ok()) continue;
+      checkpoint_conn_ = std::move(opened).value();
+      (void)checkpoint_conn_->exec("PRAGMA wal_autocheckpoint=0", "checkpointer setting");
+    }
+    int log = 0, copied = 0;
+    if (sqlite3_wal_checkpoint_v2(checkpoint_conn_->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied) ==
+        SQLITE_OK) {
+      // The frames present now count as handled, whether or not readers let
+      // all of them be copied: the next checkpoint comes after as many new ones.
+      checkpointed_frames_.store(log, std::memory_order_relaxed);
+    }
+  }
+}
+
+Status ConnectionPool::checkpoint_now() {
+  DUET_ASSIGN_OR_RETURN(Lease lease, acquire());
+  int rc = sqlite3_wal_checkpoint_v2(lease->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  if (rc != SQLITE_OK) return sqlite_error(rc, "checkpoint");
+  return Status::Ok();
+}
 
 ConnectionPool::Lease::~Lease() {
-  if (conn_) pool_->give_back(std::move(conn_));
+  if (conn_) pool_->give_back(std::move(conn_), writer_);
 }
 
 Result<ConnectionPool::Lease> ConnectionPool::acquire() {
@@ -306,28 +376,77 @@ Result<ConnectionPool::Lease> ConnectionPool::acquire() {
   if (!idle_.empty()) {
     std::unique_ptr<Connection> conn = std::move(idle_.back());
     idle_.pop_back();
-    return Lease(this, std::move(conn));
+    return Lease(this, std::move(conn), false);
   }
   ++open_count_;
   lock.unlock();
   auto conn = Connection::open(path_, busy_timeout_ms_);
+  if (conn.ok()) {
+    // Only the writer checkpoints (see the class comment).
+    Status off = (*conn)->exec("PRAGMA wal_autocheckpoint=0", "reader checkpoint setting");
+    if (!off.ok()) conn = Unexpected{off.error()};
+  }
   if (!conn.ok()) {
     lock.lock();
     --open_count_;
     cv_.notify_one();
     return Unexpected{conn.error()};
   }
-  return Lease(this, std::move(conn).value());
+  return Lease(this, std::move(conn).value(), false);
 }
 
-void ConnectionPool::give_back(std::unique_ptr<Connection> conn) {
+Result<ConnectionPool::Lease> ConnectionPool::acquire_writer() {
+  std::unique_lock lock(mu_);
+  writer_cv_.wait(lock, [&] { return !writer_busy_; });
+  writer_busy_ = true;
+  std::unique_ptr<Connection> conn = std::move(writer_);
+  lock.unlock();
+  if (!conn) {
+    auto opened = Connection::open(path_, busy_timeout_ms_);
+    if (opened.ok()) {
+      Status set = (*opened)->exec("PRAGMA wal_autocheckpoint=0", "writer checkpoint setting");
+      if (!set.ok()) opened = Unexpected{set.error()};
+    }
+    if (opened.ok()) {
+      sqlite3_wal_hook((*opened)->raw(), &ConnectionPool::on_wal_commit, this);
+      std::lock_guard checkpoint_lock(checkpoint_mu_);
+      if (!checkpointer_.joinable()) checkpointer_ = std::thread([this] { checkpointer_loop(); });
+    }
+    if (!opened.ok()) {
+      lock.lock();
+      writer_busy_ = false;
+      writer_cv_.notify_one();
+      return Unexpected{opened.error()};
+    }
+    conn = std::move(opened).value();
+  }
+  return Lease(this, std::move(conn), true);
+}
+
+Result<ConnectionPool::Lease> ConnectionPool::acquire_for_read() {
+  {
+    std::lock_guard lock(mu_);
+    if (!writer_busy_ && writer_) {
+      writer_busy_ = true;
+      return Lease(this, std::move(writer_), true);
+    }
+  }
+  return acquire();
+}
+
+void ConnectionPool::give_back(std::unique_ptr<Connection> conn, bool writer) {
   // Never hand out a connection with a transaction left open.
   rollback_if_open(*conn);
   {
     std::lock_guard lock(mu_);
-    idle_.push_back(std::move(conn));
+    if (writer) {
+      writer_ = std::move(conn);
+      writer_busy_ = false;
+    } else {
+      idle_.push_back(std::move(conn));
+    }
   }
-  cv_.notify_one();
+  if (writer) writer_cv_.notify_one(); else cv_.notify_one();
 }
 
 }  // namespace duet::store::sqlite

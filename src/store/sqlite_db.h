@@ -2,6 +2,7 @@
 // includes this). sqlite3.h stays in the .cc.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -11,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -175,14 +177,44 @@ class Transaction {
   Connection* conn_;
 };
 
-// A small pool of connections to one file, each lent to one thread at a time.
+// The connections of one process to one file: a small pool of reader
+// connections, each lent to one thread at a time, and ONE writer connection
+// that every write transaction of this process uses, lent under a mutex.
+//
+// Why one writer: SQLite admits one writer at a time anyway, so nothing is
+// lost; writers of this process wait on a mutex (woken at once) instead of
+// SQLite's busy handler (which sleeps and retries); and the writer's page
+// cache stays valid from one write to the next (in WAL mode a connection
+// drops its cache whenever ANOTHER connection has committed), so a write
+// re-reads no pages. Other processes (backup, offline tools) still meet
+// SQLite's locks and the busy timeout.
+//
+// Checkpoints (copying the WAL back into the database file) run on a
+// background thread with a connection of its own, so no request waits for
+// one: after a write commits with `checkpoint_pages` or more frames in the
+// WAL, the thread is woken and runs a PASSIVE checkpoint (it never blocks
+// readers or the writer). SQLite's own auto-checkpoint is off on every
+// connection; should the WAL still reach 4 × `checkpoint_pages` (the thread
+// cannot keep up), the writer checkpoints inline once. The threshold is
+// larger than SQLite's default of 1000 pages, which rewrote the same hot
+// pages into the database too often (docs/performance.md).
 class ConnectionPool {
  public:
-  ConnectionPool(std::string path, int busy_timeout_ms, int max_connections);
+  static constexpr int kDefaultCheckpointPages = 4000;
+  ConnectionPool(std::string path, int busy_timeout_ms, int max_connections,
+                 int checkpoint_pages = kDefaultCheckpointPages);
+  ~ConnectionPool();
+  ConnectionPool(const ConnectionPool&) = delete;
+  ConnectionPool& operator=(const ConnectionPool&) = delete;
+
+  // Checkpoints the WAL now, on the calling thread (PASSIVE); for tests and
+  // for shutdown.
+  Status checkpoint_now();
 
   class Lease {
    public:
-    Lease(ConnectionPool* pool, std::unique_ptr<Connection> conn) : pool_(pool), conn_(std::move(conn)) {}
+    Lease(ConnectionPool* pool, std::unique_ptr<Connection> conn, bool writer)
+        : pool_(pool), conn_(std::move(conn)), writer_(writer) {}
     Lease(Lease&&) noexcept = default;
     Lease& operator=(Lease&&) = delete;
     Lease(const Lease&) = delete;
@@ -194,21 +226,45 @@ class ConnectionPool {
    private:
     ConnectionPool* pool_;
     std::unique_ptr<Connection> conn_;
+    bool writer_;
   };
 
-  // Waits for a free connection, opening a new one while under the maximum.
+  // A reader: waits for a free one, opening a new one while under the maximum.
   Result<Lease> acquire();
+  // The writer: waits until no other thread of this process holds it (opened
+  // on first use). A thread must not ask for it while it holds it.
+  Result<Lease> acquire_writer();
+  // For a read: the writer connection if it is idle right now (its page
+  // cache is current: no page is read again), else a reader. Never waits
+  // for the writer.
+  Result<Lease> acquire_for_read();
 
  private:
-  void give_back(std::unique_ptr<Connection> conn);
+  void give_back(std::unique_ptr<Connection> conn, bool writer);
 
   std::string path_;
   int busy_timeout_ms_;
   int max_connections_;
+  int checkpoint_pages_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<std::unique_ptr<Connection>> idle_;
   int open_count_ = 0;
+  // The writer: null while lent (writer_busy_) or before its first use.
+  std::unique_ptr<Connection> writer_;
+  bool writer_busy_ = false;
+  std::condition_variable writer_cv_;
+
+  // The background checkpointer (started with the writer).
+  static int on_wal_commit(void* pool, sqlite3* db, const char* schema, int frames);
+  void checkpointer_loop();
+  std::thread checkpointer_;
+  std::mutex checkpoint_mu_;  // guards the fields below and checkpoint_conn_'s use
+  std::condition_variable checkpoint_cv_;
+  bool checkpoint_wanted_ = false;
+  bool stopping_ = false;
+  std::unique_ptr<Connection> checkpoint_conn_;
+  std::atomic<int> checkpointed_frames_{0};  // WAL frames at the last checkpoint
 };
 
 }  // namespace duet::store::sqlite

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "store/audit_scope.h"
+#include "store/nonce_scope.h"
 #include "store/ids.h"
 #include "store/sqlite_audit.h"
 #include "store/sqlite_db.h"
@@ -436,7 +437,8 @@ class SqliteStore final : public Store {
  public:
   explicit SqliteStore(SqliteStoreOptions options)
       : options_(std::move(options)),
-        pool_(options_.path, static_cast<int>(options_.busy_timeout.count()), options_.max_connections) {}
+        pool_(options_.path, static_cast<int>(options_.busy_timeout.count()), options_.max_connections,
+              options_.checkpoint_pages) {}
 
   Status migrate() {
     return run<Status>(Transaction::Kind::kWrite, [&](Connection& c) -> Status {
@@ -1700,12 +1702,15 @@ class SqliteStore final : public Store {
   template <typename R, typename F>
   R run(Transaction::Kind kind, F&& fn) {
     try {
-      auto lease = pool_.acquire();
+      auto lease = kind == Transaction::Kind::kWrite ? pool_.acquire_writer() : pool_.acquire_for_read();
       if (!lease.ok()) return Unexpected{lease.error()};
       Connection& conn = **lease;
       auto tx = Transaction::begin(conn, kind);
       if (!tx.ok()) return Unexpected{tx.error()};
       PendingAuditEvent* pending = kind == Transaction::Kind::kWrite ? ScopedAuditEvent::current() : nullptr;
+      // The request's nonce commits with its first write (nonce_scope.h).
+      PendingNonce* nonce = kind == Transaction::Kind::kWrite ? ScopedRequestNonce::unrecorded() : nullptr;
+      if (nonce) DUET_TRY_STATUS(insert_nonce_in(conn, *nonce));
       const int64_t changes_before = pending ? sqlite::total_changes(conn) : 0;
       R result = fn(conn);
       if (!result.ok()) return result;  // tx rolls back on destruction
@@ -1725,6 +1730,7 @@ class SqliteStore final : public Store {
       }
       Status committed = tx->commit();
       if (!committed.ok()) return Unexpected{committed.error()};
+      if (nonce) nonce->recorded = true;
       if (pending) {
         ++pending->appended;
         pending->last_seq = audited.seq;
@@ -1740,6 +1746,18 @@ class SqliteStore final : public Store {
     return run<Status>(Transaction::Kind::kWrite, std::forward<F>(fn));
   }
 
+  // The bound request nonce, inside the transaction that commits with it; a
+  // nonce seen before is the request's authentication failure.
+  static Status insert_nonce_in(Connection& c, const PendingNonce& n) {
+    DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+        "INSERT INTO request_nonces (tenant_id, app_id, nonce, seen_at) VALUES (?1, ?2, ?3, ?4)"));
+    st.bind(1, n.tenant_id).bind(2, n.app_id).bind(3, n.nonce).bind(4, n.seen_at);
+    Status done = st.run();
+    if (!done.ok() && store_error_kind(done.error()) == StoreError::kDuplicate)
+      return make_error(ErrorCode::kUnauthenticated, "nonce already used");
+    return done;
+  }
+
   template <typename T, typename F>
   Result<T> read(F&& fn) {
     return run<Result<T>>(Transaction::Kind::kRead, std::forward<F>(fn));
@@ -1753,7 +1771,7 @@ class SqliteStore final : public Store {
   template <typename T, typename F>
   Result<T> read_single(F&& fn) {
     try {
-      auto lease = pool_.acquire();
+      auto lease = pool_.acquire_for_read();
       if (!lease.ok()) return Unexpected{lease.error()};
       return fn(**lease);
     } catch (const std::exception&) {

@@ -6,11 +6,13 @@
 //   BEGIN IMMEDIATE transaction that records it in schema_version; reopening
 //   applies only what is missing. A file whose schema is newer than this
 //   binary is refused (kCorrupt).
-// - Threads: a small pool of connections, each used by one thread at a time
-//   (a mutex + condition variable hand them out; up to max_connections are
-//   opened lazily). Reads run concurrently under WAL; writes take
-//   BEGIN IMMEDIATE, so SQLite serialises them and waits up to the busy
-//   timeout instead of failing on lock upgrade.
+// - Threads: one writer connection that every write transaction of the
+//   process uses in turn (a mutex; its page cache stays current, and reads
+//   use it too whenever it is idle), and a small pool of reader connections
+//   (up to max_connections, opened lazily). Reads run concurrently under
+//   WAL; writes take BEGIN IMMEDIATE, so other processes wait up to the busy
+//   timeout instead of failing on lock upgrade. A background thread
+//   checkpoints the WAL (sqlite_db.h, ConnectionPool).
 // - Each pooled connection caches its prepared statements (BEGIN/COMMIT
 //   included); a call that is a single SELECT runs without an explicit
 //   transaction (autocommit gives it one snapshot), multi-statement reads
@@ -32,6 +34,9 @@ struct SqliteStoreOptions {
   std::string path;                           // database file; created if absent
   std::chrono::milliseconds busy_timeout{5000};
   int max_connections = 4;
+  // WAL frames added between two background checkpoints (ConnectionPool in
+  // sqlite_db.h); 0 takes the default (4000 pages, 16 MiB).
+  int checkpoint_pages = 0;
   // Test hook: called inside write transactions at named points (e.g.
   // "finish_order:after_order_update"); lets tests simulate a crash there.
   // Empty in production.

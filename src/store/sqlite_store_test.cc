@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <latch>
 #include <thread>
@@ -560,6 +562,83 @@ TEST(SqliteStore, TwoNodesOnOneFileFinishAnOrderOnce) {
     EXPECT_EQ(node_b->get_order(f.tenant_id, f.order.order_id)->state, OrderState::kSigned);
   }
   EXPECT_EQ(node_a->claim_due_callbacks("w", kNow, 30, 100)->size(), 5u);
+}
+
+// --- the connection pool (sqlite_db.h): one writer, background checkpoints ---
+
+TEST(SqliteConnectionPool, TheWalIsCheckpointedInTheBackground) {
+  TempDir dir;
+  std::string path = dir.file("pool.db");
+  sqlite::ConnectionPool pool(path, 5000, 2, /*checkpoint_pages=*/8);
+  {
+    auto w = pool.acquire_writer();
+    ASSERT_TRUE(w.ok());
+    ASSERT_TRUE((*w)->exec("CREATE TABLE t (x BLOB)", "setup").ok());
+  }
+  const auto db_size = [&] { return std::filesystem::file_size(path); };
+  const auto before = db_size();
+  // Each row fills about a page: the WAL passes 8 frames many times over.
+  for (int i = 0; i < 200; ++i) {
+    auto w = pool.acquire_writer();
+    ASSERT_TRUE(w.ok());
+    auto tx = sqlite::Transaction::begin(**w, sqlite::Transaction::Kind::kWrite);
+    ASSERT_TRUE(tx.ok());
+    auto st = sqlite::Statement::prepare(**w, "INSERT INTO t VALUES (?1)");
+    ASSERT_TRUE(st.ok());
+    st->bind(1, Bytes(3000, static_cast<uint8_t>(i)));
+    ASSERT_TRUE(st->run().ok());
+    ASSERT_TRUE(tx->commit().ok());
+  }
+  // Without a checkpoint every page would still be in the WAL only and the
+  // database file would not have grown; the background thread copies them.
+  bool grown = false;
+  for (int i = 0; i < 200 && !grown; ++i) {
+    grown = db_size() > before + 100 * 4096;
+    if (!grown) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(grown) << "database file stayed at " << db_size() << " bytes";
+  // SQLite's own auto-checkpoint is off on every connection (the thread does it).
+  auto r = pool.acquire();
+  ASSERT_TRUE(r.ok());
+  auto st = sqlite::Statement::prepare(**r, "PRAGMA wal_autocheckpoint");
+  ASSERT_TRUE(st.ok());
+  ASSERT_TRUE(*st->step());
+  EXPECT_EQ(st->column_int(0), 0);
+}
+
+TEST(SqliteConnectionPool, OneWriterAtATimeAndReadsNeverWaitForIt) {
+  TempDir dir;
+  sqlite::ConnectionPool pool(dir.file("pool.db"), 5000, 2);
+  auto w = pool.acquire_writer();
+  ASSERT_TRUE(w.ok());
+  ASSERT_TRUE((*w)->exec("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (7);", "setup").ok());
+  sqlite::Connection* writer = &**w;
+  // While the writer is lent, a read gets a reader connection at once.
+  {
+    auto r = pool.acquire_for_read();
+    ASSERT_TRUE(r.ok());
+    EXPECT_NE(&**r, writer);
+  }
+  // A second writer waits until the first is given back.
+  std::atomic<bool> second_has_it{false};
+  std::thread t([&] {
+    auto w2 = pool.acquire_writer();
+    ASSERT_TRUE(w2.ok());
+    second_has_it = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_FALSE(second_has_it.load());
+  { auto given_back = std::move(w).value(); }
+  t.join();
+  EXPECT_TRUE(second_has_it.load());
+  // An idle writer serves reads (its page cache is current).
+  auto r = pool.acquire_for_read();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(&**r, writer);
+  auto st = sqlite::Statement::prepare(**r, "SELECT x FROM t");
+  ASSERT_TRUE(st.ok());
+  ASSERT_TRUE(*st->step());
+  EXPECT_EQ(st->column_int(0), 7);
 }
 
 // --- the per-connection statement cache (sqlite_db.h) ---

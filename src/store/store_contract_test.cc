@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "store/ids.h"
+#include "store/nonce_scope.h"
 
 namespace duet::store::testing {
 
@@ -878,6 +879,49 @@ TEST_P(StoreContractTest, ConcurrentNonceInsertsAcceptExactlyOne) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(ok.load(), 1);
   EXPECT_EQ(dup.load(), kThreads - 1);
+}
+
+// A bound request nonce (nonce_scope.h) commits with the first write
+// transaction; a nonce seen before fails that write with kUnauthenticated and
+// changes nothing; a write that fails leaves the nonce unrecorded.
+TEST_P(StoreContractTest, BoundRequestNonceCommitsWithTheFirstWrite) {
+  World w = make_world("t");
+  PendingNonce nonce{w.tenant_id, w.app_id, "bound-1", kNow, false};
+  SignOrder first = order_for(w);
+  {
+    ScopedRequestNonce bind(nonce);
+    ASSERT_TRUE(store_->create_order(first).ok());
+    EXPECT_TRUE(nonce.recorded);
+    EXPECT_EQ(ScopedRequestNonce::unrecorded(), nullptr);
+  }
+  // It is in the table: inserting it again is a duplicate.
+  EXPECT_EQ(store_error_kind(store_->insert_nonce(w.tenant_id, w.app_id, "bound-1", kNow)), StoreError::kDuplicate);
+
+  // The same nonce bound again: the write is refused and nothing is created.
+  PendingNonce replay{w.tenant_id, w.app_id, "bound-1", kNow, false};
+  SignOrder second = order_for(w);
+  {
+    ScopedRequestNonce bind(replay);
+    auto r = store_->create_order(second);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.code(), ErrorCode::kUnauthenticated);
+    EXPECT_FALSE(replay.recorded);
+  }
+  EXPECT_EQ(store_->get_order(w.tenant_id, second.order_id).code(), ErrorCode::kNotFound);
+
+  // A write that fails rolls the nonce back with it.
+  PendingNonce failing{w.tenant_id, w.app_id, "bound-2", kNow, false};
+  {
+    ScopedRequestNonce bind(failing);
+    SignOrder dup = first;  // same order id: the insert fails
+    dup.idempotency_key.clear();
+    EXPECT_FALSE(store_->create_order(dup).ok());
+    EXPECT_FALSE(failing.recorded);
+    // Reads do not record it.
+    EXPECT_TRUE(store_->get_order(w.tenant_id, first.order_id).ok());
+    EXPECT_FALSE(failing.recorded);
+  }
+  EXPECT_TRUE(store_->insert_nonce(w.tenant_id, w.app_id, "bound-2", kNow).ok());
 }
 
 // --- callback queue -------------------------------------------------------------------
