@@ -341,21 +341,26 @@ void ConnectionPool::checkpointer_loop() {
     checkpoint_cv_.wait(lock, [&] { return checkpoint_wanted_ || stopping_; });
     if (stopping_) return;
     checkpoint_wanted_ = false;
+    // Unlocked while it works: the writer's commit hook takes checkpoint_mu_
+    // and must never wait for a checkpoint. checkpoint_conn_ is this thread's.
+    lock.unlock();
     // A failed checkpoint (I/O, busy) is retried at the next request for one;
     // the WAL keeps every committed transaction meanwhile.
     if (!checkpoint_conn_) {
       auto opened = Connection::open(path_, busy_timeout_ms_);
-      if (!opened.ok()) continue;
-      checkpoint_conn_ = std::move(opened).value();
-      (void)checkpoint_conn_->exec("PRAGMA wal_autocheckpoint=0", "checkpointer setting");
+      if (opened.ok()) {
+        checkpoint_conn_ = std::move(opened).value();
+        (void)checkpoint_conn_->exec("PRAGMA wal_autocheckpoint=0", "checkpointer setting");
+      }
     }
     int log = 0, copied = 0;
-    if (sqlite3_wal_checkpoint_v2(checkpoint_conn_->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied) ==
-        SQLITE_OK) {
+    if (checkpoint_conn_ && sqlite3_wal_checkpoint_v2(checkpoint_conn_->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                                      &log, &copied) == SQLITE_OK) {
       // The frames present now count as handled, whether or not readers let
       // all of them be copied: the next checkpoint comes after as many new ones.
       checkpointed_frames_.store(log, std::memory_order_relaxed);
     }
+    lock.lock();
   }
 }
 

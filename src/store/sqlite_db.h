@@ -259,11 +259,11 @@ class ConnectionPool {
   static int on_wal_commit(void* pool, sqlite3* db, const char* schema, int frames);
   void checkpointer_loop();
   std::thread checkpointer_;
-  std::mutex checkpoint_mu_;  // guards the fields below and checkpoint_conn_'s use
+  std::mutex checkpoint_mu_;  // guards checkpoint_wanted_ and stopping_
   std::condition_variable checkpoint_cv_;
   bool checkpoint_wanted_ = false;
   bool stopping_ = false;
-  std::unique_ptr<Connection> checkpoint_conn_;
+  std::unique_ptr<Connection> checkpoint_conn_;  // the checkpointer thread's own
   std::atomic<int> checkpointed_frames_{0};  // WAL frames at the last checkpoint
 };
 
