@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "store/audit_scope.h"
 #include "store/ids.h"
 
 namespace duet::core {
@@ -70,6 +71,7 @@ Result<store::Tenant> AdminService::create_tenant(const OperatorContext&, const 
                                                   std::optional<UnixSeconds> from) {
   if (name.empty() || name.size() > 200) return make_error(ErrorCode::kInvalidArgument, "name must be 1 to 200 bytes");
   store::Tenant t{store::new_id("ten_"), name, from, false, deps_.clock.now()};
+  store::name_audit_target("tenant_id", t.tenant_id);
   DUET_TRY_STATUS(deps_.store.create_tenant(t));
   return t;
 }
@@ -100,6 +102,7 @@ Result<IssuedCredential> AdminService::issue_credential(const std::string& tenan
   store::App app;
   app.tenant_id = tenant_id;
   app.app_id = c.app_id;
+  store::name_audit_target("app_id", app.app_id);
   app.environment = env;
   app.created_at = deps_.clock.now();
   DUET_ASSIGN_OR_RETURN(app.secret_ciphertext, deps_.protector.seal("app_secret:" + app.app_id, as_bytes(c.secret)));

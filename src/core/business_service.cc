@@ -5,6 +5,7 @@
 #include "core/masking.h"
 #include "crypto/sm3.h"
 #include "qr/qr_code.h"
+#include "store/audit_scope.h"
 #include "store/ids.h"
 
 namespace duet::core {
@@ -134,6 +135,7 @@ Result<HolderView> BusinessService::create_holder(const AppContext& ctx, const N
   store::Holder h;
   h.tenant_id = ctx.tenant_id;
   h.holder_id = store::new_id("hld_");
+  store::name_audit_target("holder_id", h.holder_id);
   h.identity_verification = app.identity_mode;
   h.identity_verified_by = ctx.app_id;
   if (app.identity_mode == "identity_source") {
@@ -257,6 +259,7 @@ Result<IssuedActivationCode> BusinessService::create_activation_code(const AppCo
   store::ActivationCode rec;
   rec.tenant_id = ctx.tenant_id;
   rec.code_id = store::new_id("act_");
+  store::name_audit_target("code_id", rec.code_id);
   rec.holder_id = h.holder_id;
   rec.code_hash = deps_.protector.keyed_hash("activation_code", as_bytes(code));
   rec.created_at = deps_.clock.now();
@@ -359,7 +362,7 @@ Result<store::SignOrder> BusinessService::create_order(const AppContext& ctx, co
   }
   store::SignOrder o;
   o.tenant_id = ctx.tenant_id;
-  o.order_id = store::new_id("ord_");
+  o.order_id = store::new_id("ord_");  // named in the audit event by the store, unless an idempotent replay
   o.app_id = ctx.app_id;
   o.holder_id = holder.holder_id;
   o.title = in.title;

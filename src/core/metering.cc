@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "store/audit_scope.h"
 #include "store/ids.h"
 
 namespace duet::core {
@@ -90,6 +91,7 @@ Result<store::Package> MeteringService::add_package(const OperatorContext&, cons
   store::Package p;
   p.tenant_id = tenant_id;
   p.package_id = store::new_id("pkg_");
+  store::name_audit_target("package_id", p.package_id);
   p.kind = in.kind;
   p.quantity = in.quantity;
   p.starts_at = in.starts_at.value_or(now);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "store/audit_scope.h"
 #include "store/ids.h"
 
 namespace duet::core {
@@ -114,6 +115,7 @@ Result<store::MaintenanceWindow> SlaService::create_window(const OperatorContext
   if (description.size() > 1000) return make_error(ErrorCode::kInvalidArgument, "description is too long");
   store::MaintenanceWindow w;
   w.window_id = store::new_id("mnt_");
+  store::name_audit_target("window_id", w.window_id);
   w.starts_at = starts_at;
   w.ends_at = ends_at;
   w.announced_at = now;  // tenants are told from now on

@@ -237,6 +237,7 @@ TEST_F(AuditServerTest, EveryRequestIsAnEventWithActorOutcomeAddressAndRequestId
       EXPECT_EQ(e["actor_id"], "bootstrap");
       EXPECT_EQ(e["address"], "127.0.0.1");
       EXPECT_EQ(e["details"], "");  // the write carried it: one event only
+      EXPECT_EQ(e["target"], "tenant_id:" + t);  // the created tenant is named
     }
     if (e["action"] == "GET /admin/v1/tenants" && e["request_id"] == list_rid) {
       saw_list = true;

@@ -710,6 +710,24 @@ TEST_F(ServerTest, ReplayedOrderCreationIsRefusedAndCreatesNothing) {
   EXPECT_EQ(refused_401.load(), 5);
   listed = parse(biz(t.sandbox, "GET", "/api/v1/orders?holder_id=" + d.holder_id));
   EXPECT_EQ(listed["orders"].size(), 2u) << listed.dump();
+
+  // The audit log names what each create made (the create request's path has no id).
+  std::string auditor;
+  std::ifstream((dir / "auditor.token").string()) >> auditor;
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // read-only events are written in batches
+  auto audit = call("GET", "/admin/v1/audit/events?limit=1000", "", {{"Authorization", "Bearer " + auditor}});
+  ASSERT_EQ(audit.status, 200) << audit.body;
+  const std::string first_id = parse(first)["order_id"];
+  int named_order = 0, named_holder = 0;
+  const json events = parse(audit)["events"];
+  for (const auto& e : events) {
+    if (e["action"] == "POST /api/v1/orders" && e["outcome"] == "ok" && e["target"] == "order_id:" + first_id)
+      ++named_order;
+    if (e["action"] == "POST /api/v1/holders" && e["outcome"] == "ok" && e["target"] == "holder_id:" + d.holder_id)
+      ++named_holder;
+  }
+  EXPECT_EQ(named_order, 1);
+  EXPECT_EQ(named_holder, 1);
 }
 
 TEST_F(ServerTest, AdminAndHolderAuthentication) {

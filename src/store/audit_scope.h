@@ -11,6 +11,9 @@
 //   if (pending.appended == 0) store.append_audit_event(pending.event);
 #pragma once
 
+#include <string>
+#include <string_view>
+
 #include "store/records.h"
 
 namespace duet::store {
@@ -45,6 +48,24 @@ class ScopedAuditEvent {
  private:
   PendingAuditEvent* previous_;
 };
+
+// Names an object the bound action creates, before (or inside) the write
+// transaction that creates it: appends "name:id" to the bound event's target
+// (docs/audit.md), so the event committed with the row says which row it was
+// (a create request's path names no id). No-op when no event is bound.
+// Naming the same object twice (a transaction run again) adds it once.
+inline void name_audit_target(std::string_view name, std::string_view id) {
+  PendingAuditEvent* pending = ScopedAuditEvent::current();
+  if (pending == nullptr || id.empty()) return;
+  std::string token = std::string(name) + ":" + std::string(id.substr(0, 128));
+  std::string& target = pending->event.target;
+  for (size_t at = target.find(token); at != std::string::npos; at = target.find(token, at + 1)) {
+    const size_t end = at + token.size();
+    if ((at == 0 || target[at - 1] == ' ') && (end == target.size() || target[end] == ' ')) return;
+  }
+  if (!target.empty()) target += ' ';
+  target += token;
+}
 
 // Unbinds for its lifetime (store writes that are not the audited action,
 // and the store's own audit calls).

@@ -911,6 +911,7 @@ class SqliteStore final : public Store {
           .bind(14, cms_output_text(o.output_format)).bind(15, o.signer_cert_id).bind(16, o.cms_oid_style);
       if (o.idempotency_key.empty()) st.bind_null(10); else st.bind(10, o.idempotency_key);
       DUET_TRY_STATUS(st.run());
+      name_audit_target("order_id", o.order_id);  // (not on the idempotent path above)
       hook("create_order:after_order_insert");
       for (size_t i = 0; i < o.items.size(); ++i) {
         DUET_ASSIGN_OR_RETURN(Statement item, Statement::prepare(c,
