@@ -112,8 +112,9 @@ void Workers::loop(const char* name, std::chrono::milliseconds interval, void (W
         }
       }
       // Audit (docs/audit.md): each write transaction of a sweep that changes
-      // rows carries a "system" event (retention appends its own per purge;
-      // forgetting old replay nonces is not audited).
+      // rows carries a "system" event (the expiry sweep one per expired order,
+      // with its tenant; retention appends its own per purge; forgetting old
+      // replay nonces is not audited).
       if (n == "nonce_prune" || n == "retention") {
         (this->*step)();
       } else {

@@ -26,7 +26,15 @@ Result<Package> get_package(Connection& c, std::string_view tenant_id, std::stri
 Status check_quota(Connection& c, std::string_view tenant_id, PackageKind kind, int64_t units, UnixSeconds now);
 
 Status check_order_quota(Connection& c, const SignOrder& order);
+// The same, with the order's app already read by the caller (`app_found`,
+// its environment): one round trip less.
+Status check_order_quota(Connection& c, const SignOrder& order, bool app_found, AppEnvironment environment);
 Status meter_finished_order(Connection& c, std::string_view tenant_id, std::string_view order_id, UnixSeconds now);
+// The same, with the order's kind, holder and its app's environment already
+// read by the caller in this transaction (`app_environment` empty: the app
+// is missing): one round trip less.
+Status meter_finished_order(Connection& c, std::string_view tenant_id, std::string_view order_id, UnixSeconds now,
+                            std::string_view kind, std::string_view holder_id, std::string_view app_environment);
 Status meter_new_holder(Connection& c, const Holder& holder);
 
 Result<std::vector<UsageRecord>> list_usage_records(Connection& c, std::string_view tenant_id, UnixSeconds from,
@@ -44,7 +52,11 @@ Result<TenantNotifyTarget> get_tenant_notify_target(Connection& c, std::string_v
 
 
 // --- audit (pg_audit.cc) ---
-Status append_audit_event(Connection& c, AuditEvent& event);
+// With `then_commit` (inside a Transaction, as its last statement) the
+// event's insert and the COMMIT travel in one round trip
+// (Connection::commit_with_next); Transaction::commit() then reports the
+// COMMIT's outcome.
+Status append_audit_event(Connection& c, AuditEvent& event, bool then_commit = false);
 Result<AuditCheckpoint> read_audit_head(Connection& c);  // seq 0 + zero hash when empty
 Result<std::vector<AuditEvent>> list_audit_events(Connection& c, int64_t after_seq, size_t limit);
 Result<std::vector<AuditEvent>> list_tenant_audit_events(Connection& c, std::string_view tenant_id,

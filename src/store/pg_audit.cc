@@ -59,7 +59,7 @@ Result<AuditCheckpoint> read_audit_head(Connection& c) {
 // concurrent appenders (threads, nodes) queue on it, so seq has no gaps and
 // every event chains to its predecessor. Every transaction takes this lock
 // last (just before commit), after its other row locks.
-Status append_audit_event(Connection& c, AuditEvent& event) {
+Status append_audit_event(Connection& c, AuditEvent& event, bool then_commit) {
   if (event.action.empty() || event.outcome.empty() || !valid_actor_type(event.actor_type))
     return invalid("audit event needs an actor type, an action and an outcome");
   DUET_ASSIGN_OR_RETURN(Rows r, c.query("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE"));
@@ -67,14 +67,23 @@ Status append_audit_event(Connection& c, AuditEvent& event) {
   event.seq = head.seq + 1;
   event.prev_hash = head.hash;
   event.hash = audit_event_hash(event.prev_hash, event);
-  // Insert and head update in one statement (one round trip).
-  DUET_ASSIGN_OR_RETURN(Rows up, c.query(
+  // Insert and head update in one statement (one round trip). A head that
+  // moved (impossible while the row lock is held) is an SQL error of the
+  // statement itself (division by zero, SQLSTATE 22012), not a row count
+  // read afterwards, so that a COMMIT sent with it (then_commit) is skipped
+  // by the server and the transaction rolls back.
+  if (then_commit) c.commit_with_next();
+  auto up = c.query(
       "WITH ins AS (INSERT INTO audit_events (seq, at, tenant_id, actor_type, actor_id, action, target, outcome, "
-      "address, request_id, details, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)) "
-      "UPDATE audit_head SET seq = $1, hash = $13 WHERE id = 1 AND seq = $14",
+      "address, request_id, details, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)), "
+      "up AS (UPDATE audit_head SET seq = $1, hash = $13 WHERE id = 1 AND seq = $14 RETURNING 1) "
+      "SELECT 1 / (SELECT COUNT(*)::int FROM up)",
       {event.seq, event.at, event.tenant_id, event.actor_type, event.actor_id, event.action, event.target,
-       event.outcome, event.address, event.request_id, event.details, event.prev_hash, event.hash, head.seq}));
-  if (up.affected() != 1) return conflict("audit chain head moved");
+       event.outcome, event.address, event.request_id, event.details, event.prev_hash, event.hash, head.seq});
+  if (!up.ok()) {
+    if (c.last_sqlstate() == "22012") return conflict("audit chain head moved");
+    return Unexpected{up.error()};
+  }
   return Status::Ok();
 }
 

@@ -4,6 +4,7 @@
 
 #include <poll.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
 
@@ -41,7 +42,12 @@ std::string label(std::string_view sql) {
 
 void ignore_notice(void*, const char*) {}
 
+std::atomic<uint64_t> g_round_trips{0};
+void count_round_trip() { g_round_trips.fetch_add(1, std::memory_order_relaxed); }
+
 }  // namespace
+
+uint64_t round_trips() { return g_round_trips.load(std::memory_order_relaxed); }
 
 Unexpected pg_error(std::string_view sqlstate, std::string_view what, std::string_view detail) {
   std::string msg = "postgres: ";
@@ -145,7 +151,7 @@ Result<std::unique_ptr<Connection>> Connection::open(const std::string& dsn, con
 
 Connection::~Connection() { PQfinish(conn_); }
 
-bool Connection::broken() const { return PQstatus(conn_) != CONNECTION_OK; }
+bool Connection::broken() const { return poisoned_ || PQstatus(conn_) != CONNECTION_OK; }
 
 bool Connection::idle_alive() {
   if (broken()) return false;
@@ -186,6 +192,10 @@ Unexpected Connection::fail(pg_result* res, std::string_view sql) {
 Result<Rows> Connection::query(std::string_view sql, std::span<const Param> params) {
   constexpr size_t kMaxPrepared = 512;
   constexpr size_t kMaxParams = 32;
+  const bool send_commit = commit_next_;  // applies to this statement only, whatever happens
+  commit_next_ = false;
+  if (tx_ == TxState::kBeginFailed) return Unexpected{*begin_error_};  // nothing runs outside the transaction
+  if (tx_ == TxState::kEnded) return make_error(ErrorCode::kInternal, "postgres: statement after COMMIT was sent");
   if (params.size() > kMaxParams) return make_error(ErrorCode::kInternal, "postgres: too many parameters");
   const char* values[kMaxParams];
   int lengths[kMaxParams];
@@ -198,27 +208,159 @@ Result<Rows> Connection::query(std::string_view sql, std::span<const Param> para
   const int n = static_cast<int>(params.size());
   std::string key(sql);
   auto it = prepared_.find(key);
-  PGresult* res = nullptr;
-  if (it == prepared_.end() && prepared_.size() < kMaxPrepared) {
-    std::string name = "s" + std::to_string(prepared_.size() + 1);
-    PGresult* prep = PQprepare(conn_, name.c_str(), key.c_str(), 0, nullptr);
-    if (!prep || PQresultStatus(prep) != PGRES_COMMAND_OK) return fail(prep, sql);
-    PQclear(prep);
-    it = prepared_.emplace(std::move(key), std::move(name)).first;
+  const bool send_begin = tx_ == TxState::kPending;
+  if (send_begin || send_commit || (it == prepared_.end() && prepared_.size() < kMaxPrepared)) {
+    if (it != prepared_.end()) return pipelined(sql, &it->second, nullptr, n, values, lengths, formats, send_commit);
+    if (prepared_.size() < kMaxPrepared) {
+      std::string name = "s" + std::to_string(prepared_.size() + 1);
+      return pipelined(sql, &name, &key, n, values, lengths, formats, send_commit);
+    }
+    return pipelined(sql, nullptr, nullptr, n, values, lengths, formats, send_commit);
   }
-  if (it != prepared_.end()) {
-    res = PQexecPrepared(conn_, it->second.c_str(), n, values, lengths, formats, /*resultFormat=*/1);
-  } else {
-    res = PQexecParams(conn_, key.c_str(), n, nullptr, values, lengths, formats, /*resultFormat=*/1);
-  }
+  // The usual case: a prepared statement, nothing travelling with it.
+  count_round_trip();
+  PGresult* res = it != prepared_.end()
+                      ? PQexecPrepared(conn_, it->second.c_str(), n, values, lengths, formats, /*resultFormat=*/1)
+                      : PQexecParams(conn_, key.c_str(), n, nullptr, values, lengths, formats, /*resultFormat=*/1);
   if (!res) return fail(nullptr, sql);
   ExecStatusType st = PQresultStatus(res);
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return fail(res, sql);
   return Rows(res);
 }
 
+// One pipeline: [BEGIN] [PREPARE] statement [COMMIT], then Sync; one round
+// trip. The server runs them in order and skips everything after the first
+// failure up to the Sync, so a failed BEGIN runs nothing and a failed
+// statement never commits. Errors are reported as the sequential calls
+// would: the BEGIN's as "begin transaction", a PREPARE's or the statement's
+// under the statement's label, the COMMIT's by Transaction::commit().
+Result<Rows> Connection::pipelined(std::string_view sql, const std::string* prepared_name,
+                                   const std::string* to_prepare, int n, const char* const* values,
+                                   const int* lengths, const int* formats, bool send_commit) {
+  const bool send_begin = tx_ == TxState::kPending;
+  enum Step { kBegin, kPrepare, kStatement, kCommit, kSteps };
+  bool sent[kSteps] = {send_begin, to_prepare != nullptr, true, send_commit};
+  PGresult* res[kSteps] = {};
+  auto clear_all = [&] {
+    for (PGresult*& r : res) {
+      if (r) PQclear(r);
+      r = nullptr;
+    }
+  };
+
+  count_round_trip();
+  bool ok = PQenterPipelineMode(conn_) == 1;
+  if (ok && send_begin) ok = PQsendQueryParams(conn_, begin_sql_, 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
+  if (ok && to_prepare) ok = PQsendPrepare(conn_, prepared_name->c_str(), to_prepare->c_str(), 0, nullptr) == 1;
+  if (ok) {
+    ok = prepared_name
+             ? PQsendQueryPrepared(conn_, prepared_name->c_str(), n, values, lengths, formats, /*resultFormat=*/1) == 1
+             : PQsendQueryParams(conn_, std::string(sql).c_str(), n, nullptr, values, lengths, formats,
+                                 /*resultFormat=*/1) == 1;
+  }
+  if (ok && send_commit) ok = PQsendQueryParams(conn_, "COMMIT", 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
+  if (ok) ok = PQpipelineSync(conn_) == 1;
+  if (ok) {
+    // Each sent command yields its result(s) and then NULL; the Sync yields
+    // PGRES_PIPELINE_SYNC. A lost connection ends the reading.
+    for (int step = 0; step < kSteps && ok; ++step) {
+      if (!sent[step]) continue;
+      PGresult* first = PQgetResult(conn_);
+      if (!first) {
+        ok = false;
+        break;
+      }
+      res[step] = first;
+      for (int guard = 0; guard < 16; ++guard) {
+        PGresult* more = PQgetResult(conn_);
+        if (!more) break;
+        PQclear(more);
+      }
+      if (PQstatus(conn_) != CONNECTION_OK) ok = false;
+    }
+    if (ok) {
+      PGresult* sync = PQgetResult(conn_);
+      ok = sync && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
+      if (sync) PQclear(sync);
+    }
+  }
+  if (!ok || PQexitPipelineMode(conn_) != 1) poisoned_ = true;  // closed by the pool, never reused
+
+  auto good = [&](Step step) {
+    if (!res[step]) return false;
+    ExecStatusType st = PQresultStatus(res[step]);
+    return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+  };
+  auto take = [&](Step step) {
+    PGresult* r = res[step];
+    res[step] = nullptr;
+    return r;
+  };
+
+  if (send_begin) {
+    if (!good(kBegin)) {
+      tx_ = TxState::kBeginFailed;
+      PGresult* r = take(kBegin);
+      clear_all();
+      Unexpected e = fail(r, "begin transaction");
+      begin_error_ = e.error;
+      return e;
+    }
+    tx_ = TxState::kOpen;
+    begin_unanswered_ = false;
+  }
+  if (to_prepare) {
+    if (!good(kPrepare)) {
+      PGresult* r = take(kPrepare);
+      clear_all();
+      return fail(r, sql);
+    }
+    prepared_.emplace(*to_prepare, *prepared_name);
+  }
+  if (!good(kStatement)) {
+    // The COMMIT (if sent) was skipped: the transaction stays open (failed)
+    // and rolls back.
+    PGresult* r = take(kStatement);
+    clear_all();
+    return fail(r, sql);
+  }
+  Rows rows(take(kStatement));
+  if (send_commit) {
+    // Whatever the COMMIT's outcome, the transaction is over (or, if the
+    // connection was lost, its fate unknown): nothing rolls back.
+    tx_ = TxState::kEnded;
+    if (good(kCommit)) {
+      commit_status_ = Status::Ok();
+    } else {
+      PGresult* r = take(kCommit);
+      commit_status_ = fail(r, "commit");
+    }
+  }
+  clear_all();
+  return rows;
+}
+
+Status Connection::flush_begin() {
+  if (tx_ != TxState::kPending) return Status::Ok();
+  count_round_trip();
+  PGresult* res = PQexec(conn_, begin_sql_);
+  if (res && PQresultStatus(res) == PGRES_COMMAND_OK) {
+    PQclear(res);
+    tx_ = TxState::kOpen;
+    begin_unanswered_ = false;
+    return Status::Ok();
+  }
+  tx_ = TxState::kBeginFailed;
+  Unexpected e = fail(res, "begin transaction");
+  begin_error_ = e.error;
+  return e;
+}
+
 Status Connection::exec(std::string_view sql, std::string_view what) {
+  if (tx_ == TxState::kBeginFailed) return Unexpected{*begin_error_};
+  DUET_TRY_STATUS(flush_begin());
   std::string text(sql);
+  count_round_trip();
   PGresult* res = PQexec(conn_, text.c_str());
   if (!res) return fail(nullptr, what);
   ExecStatusType st = PQresultStatus(res);
@@ -227,23 +369,68 @@ Status Connection::exec(std::string_view sql, std::string_view what) {
   return Status::Ok();
 }
 
+void Connection::tx_begin(const char* begin_sql) {
+  clear_failure();
+  begin_unanswered_ = true;
+  tx_ = TxState::kPending;
+  begin_sql_ = begin_sql;
+  commit_next_ = false;
+  begin_error_.reset();
+  commit_status_ = Status::Ok();
+}
+
+Status Connection::tx_commit() {
+  const TxState state = tx_;
+  tx_ = TxState::kNone;
+  commit_next_ = false;
+  switch (state) {
+    case TxState::kNone:
+    case TxState::kPending:  // nothing was sent: nothing to commit
+      return Status::Ok();
+    case TxState::kBeginFailed:
+      return Unexpected{*begin_error_};
+    case TxState::kEnded:
+      return commit_status_;
+    case TxState::kOpen:
+      break;
+  }
+  count_round_trip();
+  PGresult* res = PQexec(conn_, "COMMIT");
+  if (!res) return fail(nullptr, "commit");
+  if (PQresultStatus(res) != PGRES_COMMAND_OK) return fail(res, "commit");
+  PQclear(res);
+  return Status::Ok();
+}
+
+void Connection::tx_rollback() {
+  const TxState state = tx_;
+  tx_ = TxState::kNone;
+  commit_next_ = false;
+  // kPending: nothing sent. kEnded: COMMIT sent (committed, failed or lost).
+  // kBeginFailed: the BEGIN ran nothing (a stray ROLLBACK is harmless, and
+  // one is sent in case the server did open the transaction).
+  if ((state == TxState::kOpen || state == TxState::kBeginFailed) && !broken()) {
+    count_round_trip();
+    PGresult* res = PQexec(conn_, "ROLLBACK");
+    if (res) PQclear(res);
+  }
+}
+
 // --- Transaction -------------------------------------------------------------------
 
 Result<Transaction> Transaction::begin(Connection& conn, Kind kind) {
-  conn.clear_failure();
-  DUET_TRY_STATUS(conn.exec(kind == Kind::kWrite ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-                            "begin transaction"));
+  conn.tx_begin(kind == Kind::kWrite ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
   return Transaction(&conn);
 }
 
 Transaction::~Transaction() {
-  if (conn_ && !conn_->broken()) (void)conn_->exec("ROLLBACK", "rollback");
+  if (conn_) conn_->tx_rollback();
 }
 
 Status Transaction::commit() {
   Connection* c = conn_;
   conn_ = nullptr;
-  return c->exec("COMMIT", "commit");
+  return c->tx_commit();
 }
 
 // --- ConnectionPool ------------------------------------------------------------------

@@ -10,7 +10,11 @@
 //   format; Rows reads int2/int4/int8/bool/text/bytea columns from it.
 // - Errors map from SQLSTATE to store kinds (pg_error); messages name the
 //   statement's first words and the SQLSTATE, never parameter values.
-// - Transaction: BEGIN on creation, ROLLBACK on destruction unless committed.
+// - Transaction: BEGIN is deferred and travels with the transaction's first
+//   statement in one pipeline (one round trip for both); COMMIT may travel
+//   with the last statement (Connection::commit_with_next); ROLLBACK on
+//   destruction unless committed. A transaction that sent nothing sends
+//   nothing to commit or roll back.
 // - ConnectionPool: up to max_connections opened lazily, each lent to one
 //   thread at a time; a connection found broken is closed, not given back.
 #pragma once
@@ -36,6 +40,11 @@ struct pg_conn;
 struct pg_result;
 
 namespace duet::store::pg {
+
+// Round trips to the server made by this process's connections so far (each
+// wait for an answer counts once: a statement, a PREPARE, a pipeline), for
+// benchmarks and tests.
+uint64_t round_trips();
 
 // SQLSTATE classes the backend acts on.
 inline bool is_retryable_sqlstate(std::string_view s) { return s == "40001" || s == "40P01"; }
@@ -140,16 +149,37 @@ class Connection {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  // Runs one statement through the prepared-statement cache.
+  // Runs one statement through the prepared-statement cache. Inside a
+  // Transaction whose BEGIN has not been sent yet, BEGIN, the statement (and
+  // its PREPARE on first use) go in one pipeline: one round trip. If the
+  // BEGIN fails, this statement and every later one of the transaction fail
+  // with the BEGIN's error ("begin transaction"), without running.
   Result<Rows> query(std::string_view sql, std::span<const Param> params);
   Result<Rows> query(std::string_view sql, std::initializer_list<Param> params = {}) {
     return query(sql, std::span<const Param>(params.begin(), params.size()));
   }
   // Runs SQL without parameters over the simple protocol (may hold several
-  // statements; not cached): BEGIN/COMMIT, migrations.
+  // statements; not cached): migrations, ROLLBACK. Inside a Transaction a
+  // deferred BEGIN is sent first, on its own.
   Status exec(std::string_view sql, std::string_view what);
 
-  // The connection is unusable (lost); the pool closes it.
+  // Inside a Transaction: the NEXT query() sends COMMIT in the same pipeline
+  // right after its statement, so the statement and the commit cost one
+  // round trip. Only for a transaction's last statement, and only where
+  // every outcome that must stop the commit is an SQL error of that
+  // statement (a failed statement makes the server skip the COMMIT; the
+  // transaction then stays open and rolls back). query() returns the
+  // statement's result; Transaction::commit() returns the COMMIT's.
+  void commit_with_next() { commit_next_ = tx_ == TxState::kPending || tx_ == TxState::kOpen; }
+
+  // A transaction's BEGIN has not been answered successfully (not sent yet,
+  // or sent and failed or lost): nothing of the transaction can have
+  // committed, so when the connection is lost it is safe to run it again.
+  // Holds after the transaction ended, until the next one or clear_failure().
+  bool begin_unanswered() const { return begin_unanswered_; }
+
+  // The connection is unusable (lost, or left in an unknown protocol state);
+  // the pool closes it.
   bool broken() const;
   // For an idle connection: false when the server has ended the session
   // meanwhile (its goodbye message or EOF is waiting on the socket), found
@@ -163,6 +193,7 @@ class Connection {
   bool retryable_failure() const { return retryable_; }
   void clear_failure() {
     retryable_ = false;
+    begin_unanswered_ = false;
     last_constraint_.clear();
     last_sqlstate_.clear();
   }
@@ -180,9 +211,32 @@ class Connection {
   size_t prepared_count() const { return prepared_.size(); }
 
  private:
+  friend class Transaction;
+  // kNone: no transaction. kPending: BEGIN deferred (nothing sent yet).
+  // kOpen: BEGIN answered. kBeginFailed: the deferred BEGIN failed or was
+  // lost. kEnded: COMMIT sent (with a statement); its outcome is commit_status_.
+  enum class TxState { kNone, kPending, kOpen, kBeginFailed, kEnded };
+
   explicit Connection(pg_conn* conn) : conn_(conn) {}
   Unexpected fail(pg_result* res, std::string_view sql);
+  // query() when BEGIN, PREPARE or COMMIT travel with the statement.
+  Result<Rows> pipelined(std::string_view sql, const std::string* prepared_name, const std::string* to_prepare,
+                         int n, const char* const* values, const int* lengths, const int* formats, bool send_commit);
+  // Sends a deferred BEGIN on its own (before exec()).
+  Status flush_begin();
+  // For Transaction: starts (deferred), commits, abandons.
+  void tx_begin(const char* begin_sql);
+  Status tx_commit();
+  void tx_rollback();
+
   pg_conn* conn_;
+  bool poisoned_ = false;  // protocol state unknown (a pipeline went wrong): close it
+  TxState tx_ = TxState::kNone;
+  const char* begin_sql_ = nullptr;
+  bool commit_next_ = false;
+  bool begin_unanswered_ = false;
+  std::optional<Error> begin_error_;  // kBeginFailed: the BEGIN's error
+  Status commit_status_ = Status::Ok();  // kEnded: the pipelined COMMIT's outcome
   std::unordered_map<std::string, std::string> prepared_;  // SQL -> statement name
   bool retryable_ = false;
   std::string last_constraint_;
@@ -192,7 +246,10 @@ class Connection {
 // A transaction on one connection: rolled back on destruction unless
 // committed. kWrite is READ COMMITTED (the store's writes are conditional
 // updates and row locks); kRead is REPEATABLE READ READ ONLY (one snapshot
-// across several statements).
+// across several statements). BEGIN is deferred to the first statement
+// (Connection::query), so begin() sends nothing and always succeeds; a
+// BEGIN that fails is reported by that statement, and the caller asks
+// Connection::begin_unanswered() whether the transaction may be run again.
 class Transaction {
  public:
   enum class Kind { kRead, kWrite };
@@ -202,6 +259,9 @@ class Transaction {
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;
   ~Transaction();
+  // Commits (or, if COMMIT went with the last statement, reports its
+  // outcome). A transaction that sent no statement commits without a round
+  // trip.
   Status commit();
 
  private:

@@ -263,7 +263,12 @@ Status check_order_quota(Connection& c, const SignOrder& o) {
   if (o.kind != OrderKind::kSign) return Status::Ok();
   bool found = false;
   DUET_ASSIGN_OR_RETURN(AppEnvironment env, app_environment(c, o.tenant_id, o.app_id, &found));
-  if (!found || env != AppEnvironment::kProduction) return Status::Ok();  // a missing app fails the insert
+  return check_order_quota(c, o, found, env);
+}
+
+Status check_order_quota(Connection& c, const SignOrder& o, bool app_found, AppEnvironment env) {
+  if (o.kind != OrderKind::kSign) return Status::Ok();
+  if (!app_found || env != AppEnvironment::kProduction) return Status::Ok();  // a missing app fails the insert
   return check_quota_impl(c, o.tenant_id, PackageKind::kPerSignature, static_cast<int64_t>(o.items.size()),
                           o.created_at);
 }
@@ -274,8 +279,13 @@ Status meter_finished_order(Connection& c, std::string_view tenant_id, std::stri
       "ON a.tenant_id = o.tenant_id AND a.app_id = o.app_id WHERE o.tenant_id = $1 AND o.order_id = $2",
       {tenant_id, order_id}));
   if (o.empty()) return store_error(StoreError::kNotFound, "order not found");
-  if (o.text(0, 0) != "sign" || o.text(0, 2) != "production") return Status::Ok();
-  const std::string holder_id = o.text(0, 1);
+  return meter_finished_order(c, tenant_id, order_id, now, o.text(0, 0), o.text(0, 1), o.text(0, 2));
+}
+
+Status meter_finished_order(Connection& c, std::string_view tenant_id, std::string_view order_id, UnixSeconds now,
+                            std::string_view kind, std::string_view holder_id, std::string_view app_environment) {
+  if (app_environment.empty()) return store_error(StoreError::kNotFound, "order not found");
+  if (kind != "sign" || app_environment != "production") return Status::Ok();
 
   DUET_ASSIGN_OR_RETURN(Rows items, c.query(
       "SELECT i.item_index FROM sign_order_items i WHERE i.tenant_id = $1 AND i.order_id = $2 AND NOT EXISTS "

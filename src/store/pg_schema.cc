@@ -472,9 +472,14 @@ constexpr std::array<Migration, 10> kMigrations = {{{1, kV1}, {2, kV2}, {3, kV3}
 // Concurrent CREATE ... IF NOT EXISTS of one object can still fail in
 // PostgreSQL (unique violation on the catalog, or "already exists"): the
 // object is there either way.
+// Concurrent CREATE ... IF NOT EXISTS can still fail when another session
+// creates the object at the same moment: with a unique violation in the
+// catalog (23505), duplicate_table (42P07) or, for the table's row type,
+// duplicate_object (42710).
 bool already_exists(const Error& e) {
   return e.message.find("SQLSTATE 23505") != std::string::npos ||
-         e.message.find("SQLSTATE 42P07") != std::string::npos;
+         e.message.find("SQLSTATE 42P07") != std::string::npos ||
+         e.message.find("SQLSTATE 42710") != std::string::npos;
 }
 
 }  // namespace

@@ -783,10 +783,18 @@ class PgStore final : public Store {
     return run<Result<SignOrder>>(Transaction::Kind::kWrite, [&](Connection& c) -> Result<SignOrder> {
       constexpr std::string_view kByKey =
           "SELECT order_id FROM sign_orders WHERE tenant_id = $1 AND app_id = $2 AND idempotency_key = $3";
-      if (!o.idempotency_key.empty()) {
-        DUET_ASSIGN_OR_RETURN(Rows found, c.query(kByKey, {o.tenant_id, o.app_id, o.idempotency_key}));
-        if (!found.empty()) return load_order(c, o.tenant_id, found.text(0, 0));
-      }
+      // The order already made under this idempotency key (NULL: none; a
+      // NULL key matches nothing) and the app's environment (NULL: no such
+      // app) in one statement (one round trip).
+      DUET_ASSIGN_OR_RETURN(Rows pre, c.query(
+          "SELECT (SELECT order_id FROM sign_orders WHERE tenant_id = $1 AND app_id = $2 AND idempotency_key = $3), "
+          "(SELECT environment FROM apps WHERE tenant_id = $1 AND app_id = $2)",
+          {o.tenant_id, o.app_id, o.idempotency_key.empty() ? Param::null() : Param(o.idempotency_key)}));
+      if (pre.empty()) return corrupt("order pre-check returned no row");
+      if (!pre.is_null(0, 0)) return load_order(c, o.tenant_id, pre.text(0, 0));
+      const bool app_found = !pre.is_null(0, 1);
+      const AppEnvironment app_env =
+          pre.text(0, 1) == "production" ? AppEnvironment::kProduction : AppEnvironment::kSandbox;
       if (o.kind == OrderKind::kCsr) {
         DUET_ASSIGN_OR_RETURN(Rows key, c.query(
             "SELECT revoked_at FROM holder_keys WHERE tenant_id = $1 AND key_id = $2 AND holder_id = $3",
@@ -794,7 +802,8 @@ class PgStore final : public Store {
         if (key.empty()) return not_found("holder key");
         if (!key.is_null(0, 0)) return conflict("holder key is revoked");
       }
-      DUET_TRY_STATUS(pg::check_order_quota(c, o));  // production kSign orders need quota (store.h)
+      // production kSign orders need quota (store.h)
+      DUET_TRY_STATUS(pg::check_order_quota(c, o, app_found, app_env));
       // A concurrent create under the same idempotency key: this insert
       // waits for it and then inserts nothing; the order it made is returned.
       DUET_ASSIGN_OR_RETURN(int64_t inserted, changes(c,
@@ -812,6 +821,7 @@ class PgStore final : public Store {
         if (found.empty()) return corrupt("idempotent order vanished");
         return load_order(c, o.tenant_id, found.text(0, 0));
       }
+      name_audit_target("order_id", o.order_id);  // (not on the idempotent path above)
       hook("create_order:after_order_insert");
       for (size_t i = 0; i < o.items.size(); ++i) {
         DUET_TRY_STATUS(pg::run(c,
@@ -897,15 +907,20 @@ class PgStore final : public Store {
     for (const std::string& r : s.r_values)
       if (r.empty() || r.find(',') != std::string::npos) return invalid("malformed r value");
     return write([&](Connection& c) -> Status {
-      DUET_ASSIGN_OR_RETURN(Holder holder, load_holder(c, s.tenant_id, s.holder_id));
-      if (holder.status == HolderStatus::kLocked)
+      // The holder's status, the order's holder and its item count in one
+      // statement (one round trip; reads only, no row locks yet). NULL
+      // status: no such holder; NULL order holder: no such order.
+      DUET_ASSIGN_OR_RETURN(Rows pre, c.query(
+          "SELECT (SELECT status FROM holders WHERE tenant_id = $1 AND holder_id = $2), o.holder_id, "
+          "(SELECT COUNT(*) FROM sign_order_items i WHERE i.tenant_id = o.tenant_id AND i.order_id = o.order_id) "
+          "FROM (SELECT 1) one LEFT JOIN sign_orders o ON o.tenant_id = $1 AND o.order_id = $3",
+          {s.tenant_id, s.holder_id, s.order_id}));
+      if (pre.empty() || pre.is_null(0, 0)) return not_found("holder");
+      DUET_ASSIGN_OR_RETURN(HolderStatus status, parse_holder_status(pre.text(0, 0)));
+      if (status == HolderStatus::kLocked)
         return store_error(StoreError::kConflict, ErrorCode::kLocked, "holder is locked");
-      DUET_ASSIGN_OR_RETURN(Rows order, c.query(
-          "SELECT holder_id, (SELECT COUNT(*) FROM sign_order_items i WHERE i.tenant_id = o.tenant_id "
-          "AND i.order_id = o.order_id) FROM sign_orders o WHERE tenant_id = $1 AND order_id = $2",
-          {s.tenant_id, s.order_id}));
-      if (order.empty() || order.text(0, 0) != s.holder_id) return not_found("order");
-      if (s.r_values.size() != static_cast<size_t>(order.get_int(0, 1)))
+      if (pre.is_null(0, 1) || pre.text(0, 1) != s.holder_id) return not_found("order");
+      if (s.r_values.size() != static_cast<size_t>(pre.get_int(0, 2)))
         return invalid("one r value per order item is required");
 
       // Row locks in the backend's order: the order, then the holder.
@@ -1077,9 +1092,11 @@ class PgStore final : public Store {
     for (const Bytes& sig : signatures)
       if (sig.empty()) return invalid("empty signature");
     return write([&](Connection& c) -> Status {
-      DUET_TRY_STATUS(finish_in_tx(c, tenant_id, order_id, session_id, signatures, OrderKind::kSign, nullptr, now));
+      MeterInput m;
+      DUET_TRY_STATUS(
+          finish_in_tx(c, tenant_id, order_id, session_id, signatures, OrderKind::kSign, nullptr, now, &m));
       // Exactly-once metering in the transaction that completes the signature.
-      DUET_TRY_STATUS(pg::meter_finished_order(c, tenant_id, order_id, now));
+      DUET_TRY_STATUS(pg::meter_finished_order(c, tenant_id, order_id, now, m.kind, m.holder_id, m.app_environment));
       hook("finish_order:before_callback");
       if (callback) DUET_TRY_STATUS(insert_callback(c, *callback, tenant_id, order_id, now));
       return Status::Ok();
@@ -1113,8 +1130,15 @@ class PgStore final : public Store {
 
   Result<std::vector<SignOrder>> expire_orders(UnixSeconds now, size_t limit,
                                                const CallbackFactory& make_callback) override {
-    return run<Result<std::vector<SignOrder>>>(
+    // A bound (sweep) event is appended once per expired order, with the
+    // order's tenant and id (store.h), instead of once for the transaction.
+    PendingAuditEvent* pending = ScopedAuditEvent::current();
+    ScopedAuditSuspend per_order;
+    int appended = 0;
+    int64_t last_seq = 0;
+    auto result = run<Result<std::vector<SignOrder>>>(
         Transaction::Kind::kWrite, [&](Connection& c) -> Result<std::vector<SignOrder>> {
+          appended = 0;
           // Orders another sweeper (node) is expiring right now are skipped,
           // not waited for; the conditional update re-checks each one.
           DUET_ASSIGN_OR_RETURN(Rows due, c.query(
@@ -1133,11 +1157,26 @@ class PgStore final : public Store {
               std::optional<CallbackJob> cb = make_callback(order);
               if (cb) DUET_TRY_STATUS(insert_callback(c, *cb, tenant, id, now));
             }
+            if (pending) {
+              AuditEvent e = pending->event;
+              e.tenant_id = tenant;
+              e.target = "order_id:" + id;
+              e.outcome = "ok";
+              if (!pg::append_audit_event(c, e).ok())
+                return store_error(StoreError::kUnavailable, "audit log unavailable: the change was not made");
+              ++appended;
+              last_seq = e.seq;
+            }
             hook("expire_orders:after_order");
             expired.push_back(std::move(order));
           }
           return expired;
         });
+    if (result.ok() && pending && appended > 0) {
+      pending->appended += appended;
+      pending->last_seq = last_seq;
+    }
+    return result;
   }
 
   // --- certificates ---
@@ -1503,13 +1542,16 @@ class PgStore final : public Store {
   Result<AuditEvent> append_audit_event(const AuditEvent& event) override {
     store::ScopedAuditSuspend unbound;
     AuditEvent e = event;
-    DUET_TRY_STATUS(write([&](Connection& c) { return pg::append_audit_event(c, e); }));
+    // Unbound, so run() appends nothing after it: the event's insert is the
+    // transaction's last statement and carries the COMMIT.
+    DUET_TRY_STATUS(write([&](Connection& c) { return pg::append_audit_event(c, e, /*then_commit=*/true); }));
     return e;
   }
   Status append_audit_events(std::vector<AuditEvent>& events) override {
     store::ScopedAuditSuspend unbound;
     return write([&](Connection& c) -> Status {
-      for (AuditEvent& e : events) DUET_TRY_STATUS(pg::append_audit_event(c, e));
+      for (size_t i = 0; i < events.size(); ++i)
+        DUET_TRY_STATUS(pg::append_audit_event(c, events[i], /*then_commit=*/i + 1 == events.size()));
       return Status::Ok();
     });
   }
@@ -1561,8 +1603,9 @@ class PgStore final : public Store {
 
   // Runs `fn` in one transaction on a pooled connection; commits only if it
   // succeeded. A transaction that failed with a serialization failure or
-  // deadlock, or whose BEGIN found the pooled connection lost, runs again
-  // from the start (up to kMaxAttempts). Nothing escapes as an exception.
+  // deadlock, or whose BEGIN (sent with its first statement, pg_db.h) found
+  // the pooled connection lost, runs again from the start (up to
+  // kMaxAttempts). Nothing escapes as an exception.
   template <typename R, typename F>
   R run(Transaction::Kind kind, F&& fn) {
     try {
@@ -1599,7 +1642,9 @@ class PgStore final : public Store {
             // Whatever the cause, the caller sees "unavailable": the change
             // was not made because its audit record could not be written
             // (a deadlock on the head row is still run again, see below).
-            if (!pg::append_audit_event(conn, audited).ok())
+            // The event's insert carries the COMMIT (one round trip less);
+            // tx->commit() below reports the COMMIT's outcome.
+            if (!pg::append_audit_event(conn, audited, /*then_commit=*/true).ok())
               return store_error(StoreError::kUnavailable, "audit log unavailable: the change was not made");
           }
           Status committed = tx->commit();
@@ -1612,7 +1657,10 @@ class PgStore final : public Store {
           pending->last_seq = audited.seq;
         }
         if (result.ok() || attempt >= kMaxAttempts) return result;
-        const bool retry = conn.retryable_failure() || conn.ended_by_server() || (!begun && conn.broken());
+        // BEGIN travels with the first statement: a connection lost before
+        // it was answered committed nothing.
+        const bool retry = conn.retryable_failure() || conn.ended_by_server() ||
+                           ((!begun || conn.begin_unanswered()) && conn.broken());
         if (!retry) return result;
         backoff(attempt);
       }
@@ -1711,14 +1759,21 @@ class PgStore final : public Store {
   // The shared part of finish_order / finish_csr_order inside the caller's
   // transaction (see the SQLite backend). Row locks: the order (conditional
   // update), then the session, then the holder.
+  // `metered` (optional) receives what meter_finished_order reads (the
+  // order's kind and holder, its app's environment, "" if the app is
+  // missing), read here in the same statement.
+  struct MeterInput {
+    std::string kind, holder_id, app_environment;
+  };
   Status finish_in_tx(Connection& c, std::string_view tenant_id, std::string_view order_id,
                       std::string_view session_id, const std::vector<Bytes>& signatures, OrderKind kind,
-                      const Certificate* cert, UnixSeconds now) {
+                      const Certificate* cert, UnixSeconds now, MeterInput* metered = nullptr) {
     const std::string op = kind == OrderKind::kCsr ? "finish_csr_order" : "finish_order";
-    // Session, order and item count in one statement.
+    // Session, order, item count and the order's app environment in one statement.
     DUET_ASSIGN_OR_RETURN(Rows r, c.query(
         "SELECT s.order_id, s.holder_id, o.kind, o.key_id, o.holder_id, "
-        "(SELECT COUNT(*) FROM sign_order_items i WHERE i.tenant_id = o.tenant_id AND i.order_id = o.order_id) "
+        "(SELECT COUNT(*) FROM sign_order_items i WHERE i.tenant_id = o.tenant_id AND i.order_id = o.order_id), "
+        "(SELECT a.environment FROM apps a WHERE a.tenant_id = o.tenant_id AND a.app_id = o.app_id) "
         "FROM sign_sessions s LEFT JOIN sign_orders o ON o.tenant_id = s.tenant_id AND o.order_id = $2 "
         "WHERE s.tenant_id = $1 AND s.session_id = $3",
         {tenant_id, order_id, session_id}));
@@ -1733,6 +1788,7 @@ class PgStore final : public Store {
       return invalid("the certificate must name the order's holder and key");
     if (static_cast<size_t>(r.get_int(0, 5)) != signatures.size())
       return invalid("one signature per order item is required");
+    if (metered) *metered = MeterInput{r.text(0, 2), r.text(0, 4), r.text(0, 6)};
 
     DUET_ASSIGN_OR_RETURN(int64_t n, changes(c,
         "UPDATE sign_orders SET state = 'signed', updated_at = $3 WHERE tenant_id = $1 AND order_id = $2 "
@@ -1741,11 +1797,19 @@ class PgStore final : public Store {
     if (n != 1) return conflict("order is no longer open for signing");
     hook(op + ":after_order_update");
 
-    DUET_ASSIGN_OR_RETURN(n, changes(c,
-        "UPDATE sign_sessions SET state = 'finished', updated_at = $4 WHERE tenant_id = $1 AND session_id = $2 "
-        "AND order_id = $3 AND state = 'open'",
+    // This session finishes and the order's other open sessions fail, in one
+    // statement (one round trip). Every writer of an order's sessions holds
+    // the order's row lock first (taken above), so locking them together
+    // cannot deadlock; if this session is not open, the transaction rolls
+    // back and nothing of it stays.
+    DUET_ASSIGN_OR_RETURN(Rows closed, c.query(
+        "UPDATE sign_sessions SET state = CASE WHEN session_id = $2 THEN 'finished' ELSE 'failed' END, "
+        "updated_at = $4 WHERE tenant_id = $1 AND order_id = $3 AND state = 'open' "
+        "RETURNING session_id = $2",
         {tenant_id, session_id, order_id, now}));
-    if (n != 1) return conflict("sign session is not open");
+    bool finished = false;
+    for (int i = 0; i < closed.size(); ++i) finished = finished || closed.get_int(i, 0) != 0;
+    if (!finished) return conflict("sign session is not open");
 
     for (size_t i = 0; i < signatures.size(); ++i) {
       DUET_ASSIGN_OR_RETURN(n, changes(c,
@@ -1753,7 +1817,6 @@ class PgStore final : public Store {
           {tenant_id, order_id, static_cast<int64_t>(i), signatures[i]}));
       if (n != 1) return corrupt("order item missing");
     }
-    DUET_TRY_STATUS(fail_open_sessions(c, tenant_id, order_id, now));
     return pg::run(c,
         "UPDATE holders SET failed_attempts = 0, status = 'active' WHERE tenant_id = $1 AND holder_id = $2",
         {tenant_id, holder_id});

@@ -165,6 +165,139 @@ TEST_F(PgStoreTest, LostConnectionsAreReplaced) {
   EXPECT_TRUE(store.get_app(t.tenant_id, a.app_id).ok());
 }
 
+// BEGIN is deferred to the transaction's first statement and COMMIT may go
+// with its last (pg_db.h): one round trip each fewer, same outcomes.
+TEST_F(PgStoreTest, BeginAndCommitTravelWithStatements) {
+  auto c = admin();
+  ASSERT_TRUE(c);
+  ASSERT_TRUE(c->exec("CREATE SCHEMA " + schema_.name(), "create schema").ok());
+  ASSERT_TRUE(c->exec("CREATE TABLE pipe_t (k int PRIMARY KEY, v int NOT NULL)", "create").ok());
+
+  // BEGIN + first statement: one round trip; plain COMMIT: one more.
+  uint64_t r0 = pg::round_trips();
+  {
+    auto tx = pg::Transaction::begin(*c, pg::Transaction::Kind::kWrite);
+    ASSERT_TRUE(tx.ok());
+    EXPECT_EQ(pg::round_trips(), r0);  // nothing sent yet
+    ASSERT_TRUE(c->query("INSERT INTO pipe_t (k, v) VALUES ($1, $2)", {1, 10}).ok());
+    EXPECT_EQ(pg::round_trips(), r0 + 1);
+    ASSERT_TRUE(tx->commit().ok());
+    EXPECT_EQ(pg::round_trips(), r0 + 2);
+  }
+  // A transaction that sends nothing costs nothing.
+  r0 = pg::round_trips();
+  {
+    auto tx = pg::Transaction::begin(*c, pg::Transaction::Kind::kRead);
+    ASSERT_TRUE(tx.ok());
+    EXPECT_TRUE(tx->commit().ok());
+  }
+  { auto tx = pg::Transaction::begin(*c, pg::Transaction::Kind::kWrite); }
+  EXPECT_EQ(pg::round_trips(), r0);
+
+  // Statement + COMMIT in one round trip; commit() reports the COMMIT.
+  r0 = pg::round_trips();
+  {
+    auto tx = pg::Transaction::begin(*c, pg::Transaction::Kind::kWrite);
+    ASSERT_TRUE(c->query("UPDATE pipe_t SET v = v + 1 WHERE k = $1", {1}).ok());
+    c->commit_with_next();
+    auto last = c->query("INSERT INTO pipe_t (k, v) VALUES ($1, $2)", {2, 20});
+    ASSERT_TRUE(last.ok()) << last.error().to_string();
+    EXPECT_EQ(last->affected(), 1);
+    EXPECT_TRUE(tx->commit().ok());
+  }
+  EXPECT_EQ(pg::round_trips(), r0 + 2);
+  auto v = c->query("SELECT v FROM pipe_t WHERE k = $1", {1});
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->get_int(0, 0), 11);
+  EXPECT_EQ(c->query("SELECT 1 FROM pipe_t WHERE k = $1", {2})->size(), 1);
+
+  // A last statement that fails: the COMMIT is skipped, everything rolls
+  // back, the statement's own error is reported.
+  {
+    auto tx = pg::Transaction::begin(*c, pg::Transaction::Kind::kWrite);
+    ASSERT_TRUE(c->query("UPDATE pipe_t SET v = 99 WHERE k = $1", {1}).ok());
+    c->commit_with_next();
+    auto dup = c->query("INSERT INTO pipe_t (k, v) VALUES ($1, $2)", {2, 0});
+    ASSERT_FALSE(dup.ok());
+    EXPECT_EQ(store_error_kind(dup.error()), StoreError::kDuplicate);
+    EXPECT_EQ(c->last_constraint(), "pipe_t_pkey");
+  }
+  EXPECT_EQ(c->query("SELECT v FROM pipe_t WHERE k = $1", {1})->get_int(0, 0), 11);
+  // ... also when it is the transaction's only statement (BEGIN, statement
+  // and COMMIT in one pipeline).
+  {
+    auto tx = pg::Transaction::begin(*c, pg::Transaction::Kind::kWrite);
+    c->commit_with_next();
+    EXPECT_FALSE(c->query("INSERT INTO pipe_t (k, v) VALUES ($1, NULL)", {3}).ok());
+    EXPECT_EQ(c->last_sqlstate(), "23502");
+  }
+  EXPECT_EQ(c->query("SELECT 1 FROM pipe_t WHERE k = $1", {3})->size(), 0);
+  // A failed first statement (sent with BEGIN) fails the transaction only.
+  {
+    auto tx = pg::Transaction::begin(*c, pg::Transaction::Kind::kWrite);
+    EXPECT_FALSE(c->query("INSERT INTO pipe_t (k, v) VALUES ($1, $2)", {1, 0}).ok());
+    EXPECT_FALSE(c->begin_unanswered());
+  }
+  EXPECT_FALSE(c->broken());
+  EXPECT_TRUE(c->query("SELECT 1").ok());
+  // A read transaction is one snapshot, read only.
+  {
+    auto tx = pg::Transaction::begin(*c, pg::Transaction::Kind::kRead);
+    auto w = c->query("INSERT INTO pipe_t (k, v) VALUES ($1, $2)", {4, 4});
+    ASSERT_FALSE(w.ok());
+    EXPECT_EQ(c->last_sqlstate(), "25006");  // read_only_sql_transaction
+  }
+  ASSERT_TRUE(c->exec("DROP TABLE pipe_t", "drop").ok());
+}
+
+// A connection the server ended before the deferred BEGIN was answered: the
+// statement reports the BEGIN's failure, nothing can have committed, so the
+// store runs the transaction again (PostgresStore::run).
+TEST_F(PgStoreTest, ALostDeferredBeginIsReportedAndRunAgain) {
+  const std::string app = "duet_pgtest_" + new_id("").substr(0, 8);
+  auto victim = pg::Connection::open(test_dsn() + " application_name=" + app, schema_.name());
+  ASSERT_TRUE(victim.ok());
+  pg::Connection& v = **victim;
+  ASSERT_TRUE(v.query("SELECT 1").ok());
+  auto c = admin();
+  ASSERT_TRUE(c);
+  ASSERT_TRUE(c->query("SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1",
+                       {app}).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  {
+    auto tx = pg::Transaction::begin(v, pg::Transaction::Kind::kWrite);
+    ASSERT_TRUE(tx.ok());
+    auto r = v.query("SELECT 1");
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.error().message.find("begin transaction"), std::string::npos) << r.error().message;
+    EXPECT_EQ(store_error_kind(r.error()), StoreError::kUnavailable);
+    EXPECT_TRUE(v.begin_unanswered());
+    EXPECT_TRUE(v.broken());
+    // Nothing else of the transaction runs, and it does not commit.
+    EXPECT_FALSE(v.query("SELECT 2").ok());
+    EXPECT_FALSE(tx->commit().ok());
+  }
+  EXPECT_TRUE(v.begin_unanswered());  // still known after the transaction ended
+
+  // Through the store: every pooled connection ended without notice, then a
+  // write transaction (create_holder) still succeeds, exactly once.
+  auto s = open_postgres_store(options(" application_name=" + app));
+  ASSERT_TRUE(s.ok()) << s.error().to_string();
+  Tenant t;
+  t.tenant_id = new_id("ten_");
+  t.name = "t";
+  ASSERT_TRUE((*s)->create_tenant(t).ok());
+  ASSERT_TRUE(c->query("SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1",
+                       {app}).ok());
+  Holder h;
+  h.tenant_id = t.tenant_id;
+  h.holder_id = new_id("hld_");
+  h.lookup_hash = Bytes{7};
+  Status created = (*s)->create_holder(h);
+  EXPECT_TRUE(created.ok()) << created.error().to_string();
+  EXPECT_TRUE((*s)->get_holder(t.tenant_id, h.holder_id).ok());
+}
+
 TEST_F(PgStoreTest, OptionsAreValidated) {
   PostgresStoreOptions o = options();
   o.dsn.clear();

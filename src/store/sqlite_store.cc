@@ -1219,8 +1219,15 @@ class SqliteStore final : public Store {
 
   Result<std::vector<SignOrder>> expire_orders(UnixSeconds now, size_t limit,
                                                const CallbackFactory& make_callback) override {
-    return run<Result<std::vector<SignOrder>>>(
+    // A bound (sweep) event is appended once per expired order, with the
+    // order's tenant and id (store.h), instead of once for the transaction.
+    PendingAuditEvent* pending = ScopedAuditEvent::current();
+    ScopedAuditSuspend per_order;
+    int appended = 0;
+    int64_t last_seq = 0;
+    auto result = run<Result<std::vector<SignOrder>>>(
         Transaction::Kind::kWrite, [&](Connection& c) -> Result<std::vector<SignOrder>> {
+          appended = 0;
           std::vector<std::pair<std::string, std::string>> due;
           {
             DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
@@ -1247,11 +1254,26 @@ class SqliteStore final : public Store {
               std::optional<CallbackJob> cb = make_callback(order);
               if (cb) DUET_TRY_STATUS(insert_callback(c, *cb, tenant, id, now));
             }
+            if (pending) {
+              AuditEvent e = pending->event;
+              e.tenant_id = tenant;
+              e.target = "order_id:" + id;
+              e.outcome = "ok";
+              if (!sqlite::append_audit_event(c, e).ok())
+                return store_error(StoreError::kUnavailable, "audit log unavailable: the change was not made");
+              ++appended;
+              last_seq = e.seq;
+            }
             hook("expire_orders:after_order");
             expired.push_back(std::move(order));
           }
           return expired;
         });
+    if (result.ok() && pending && appended > 0) {
+      pending->appended += appended;
+      pending->last_seq = last_seq;
+    }
+    return result;
   }
 
   // --- certificates ---

@@ -233,7 +233,10 @@ class Store {
   // Sweep (all tenants): up to `limit` orders pending|signing with
   // expires_at <= now -> expired, their open sessions failed, and
   // make_callback(order) enqueued for each, all in one transaction. Returns
-  // the expired orders in their new state.
+  // the expired orders in their new state. A bound audit event (the sweep's,
+  // audit_scope.h) is appended once PER EXPIRED ORDER in that transaction,
+  // with the order's tenant_id and target "order_id:<id>" (so a tenant's
+  // export holds its expiries); nothing is appended when nothing expired.
   virtual Result<std::vector<SignOrder>> expire_orders(UnixSeconds now, size_t limit,
                                                        const CallbackFactory& make_callback) = 0;
 

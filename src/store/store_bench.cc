@@ -9,6 +9,10 @@
 //          on an order created beforehand (creation not timed);
 //  cosign  the 24 store calls duetd makes per co-signature
 //          (docs/performance.md, "Where duetd's CPU goes"), create included.
+//  audited the same flow as duetd runs it now: each request's audit event
+//          bound (store/audit_scope.h) so every write carries it, the create
+//          request's nonce folded into create_order (store/nonce_scope.h),
+//          and the read-only fetch's event appended on its own.
 //
 // Usage: duet_store_bench [seconds per loop, default 3] [database directory]
 //        duet_store_bench SECONDS --postgres DSN
@@ -28,7 +32,9 @@
 #include <string>
 #include <vector>
 
+#include "store/audit_scope.h"
 #include "store/ids.h"
+#include "store/nonce_scope.h"
 #include "store/pg_db.h"
 #include "store/pg_store.h"
 #include "store/sqlite_store.h"
@@ -172,6 +178,7 @@ Fixture setup(const std::string& dir, const std::string& pg_dsn, const std::stri
 struct Timing {
   long n = 0;
   double wall = 0, cpu = 0, server_cpu = -1;  // server_cpu: PostgreSQL only
+  uint64_t round_trips = 0;                    // PostgreSQL only, timed part
 };
 
 bool g_postgres = false;
@@ -185,9 +192,11 @@ Timing time_loop(double seconds, Prep prep, Body body) {
   const double s0 = g_postgres ? postgres_cpu_us() : 0;
   while (wall_us() < end) {
     auto arg = prep();
+    const uint64_t r0 = pg::round_trips();
     double w0 = wall_us(), c0 = thread_cpu_us();
     body(arg);
     t.cpu += thread_cpu_us() - c0;
+    t.round_trips += pg::round_trips() - r0;
     t.wall += wall_us() - w0;
     ++t.n;
   }
@@ -198,9 +207,12 @@ Timing time_loop(double seconds, Prep prep, Body body) {
 void report(const char* name, const Timing& t, int calls) {
   std::printf("%-8s %7ld iterations  wall %8.1f us  cpu %8.1f us  per iteration  (%d store calls, cpu %.1f us/call)\n",
               name, t.n, t.wall / t.n, t.cpu / t.n, calls, t.cpu / t.n / calls);
-  if (t.server_cpu >= 0)
+  if (t.server_cpu >= 0) {
     std::printf("%-8s server (its backends) cpu %8.1f us per iteration (whole loop)\n", name,
                 t.server_cpu / t.n);
+    std::printf("%-8s round trips to the server %6.2f per iteration\n", name,
+                static_cast<double>(t.round_trips) / static_cast<double>(t.n));
+  }
 }
 
 }  // namespace
@@ -297,6 +309,75 @@ int main(int argc, char** argv) {
         must(s.get_order(f.tenant, o.order_id), "get_order");
       });
   report("cosign", cosign, 24);
+
+  // The co-signature as duetd makes it today (server/api_routes.cc).
+  auto event = [&](const char* action, const char* actor_type, const std::string& actor) {
+    AuditEvent e;
+    e.at = f.now;
+    e.tenant_id = f.tenant;
+    e.actor_type = actor_type;
+    e.actor_id = actor;
+    e.action = action;
+    e.outcome = "ok";
+    e.target = "ord_0123456789abcdef";
+    e.address = "127.0.0.1";
+    e.request_id = "req_0123456789abcdef";
+    return e;
+  };
+  Timing audited = time_loop(
+      seconds, [&] { return 0; },
+      [&](int) {
+        std::string order_id;
+        {  // create
+          PendingAuditEvent pending{event("order.create", "app", f.app)};
+          PendingNonce nonce{f.tenant, f.app, f.nonce(), f.now, false};
+          must(s.find_app(f.app), "find_app");
+          must(s.get_tenant(f.tenant), "get_tenant");
+          ScopedAuditEvent bind(pending);
+          ScopedRequestNonce bind_nonce(nonce);
+          must(s.get_holder(f.tenant, f.holder), "get_holder");
+          must(s.get_active_holder_key(f.tenant, f.holder), "get_active_holder_key");
+          auto o = f.order();
+          must(s.create_order(o), "create_order");
+          order_id = o.order_id;
+          if (!nonce.recorded || pending.appended != 1) {
+            std::fprintf(stderr, "create: nonce or audit event not carried by the write\n");
+            std::exit(1);
+          }
+        }
+        std::string session_id;
+        {  // start
+          PendingAuditEvent pending{event("sign.start", "holder", f.holder)};
+          must(s.find_device_token(f.token_hash), "find_device_token");
+          must(s.get_tenant(f.tenant), "get_tenant");
+          ScopedAuditEvent bind(pending);
+          must(s.get_order(f.tenant, order_id), "get_order");
+          must(s.get_active_holder_key(f.tenant, f.holder), "get_active_holder_key");
+          must(s.get_holder(f.tenant, f.holder), "get_holder");
+          auto ss = f.session(order_id);
+          must(s.start_sign_session(ss, 5, f.now), "start_sign_session");
+          session_id = ss.session_id;
+        }
+        {  // finish
+          PendingAuditEvent pending{event("sign.finish", "holder", f.holder)};
+          must(s.find_device_token(f.token_hash), "find_device_token");
+          must(s.get_tenant(f.tenant), "get_tenant");
+          ScopedAuditEvent bind(pending);
+          must(s.get_sign_session(f.tenant, session_id), "get_sign_session");
+          must(s.get_order(f.tenant, order_id), "get_order");
+          must(s.get_active_holder_key(f.tenant, f.holder), "get_active_holder_key");
+          must(s.finish_order(f.tenant, order_id, session_id, {Bytes(72, 9)}, std::nullopt, f.now), "finish_order");
+          must(s.get_order(f.tenant, order_id), "get_order");
+        }
+        {  // fetch (read only: nonce on its own, event appended afterwards)
+          must(s.find_app(f.app), "find_app");
+          must(s.get_tenant(f.tenant), "get_tenant");
+          must(s.get_order(f.tenant, order_id), "get_order");
+          must(s.insert_nonce(f.tenant, f.app, f.nonce(), f.now), "insert_nonce");
+          must(s.append_audit_event(event("order.get", "app", f.app)), "append_audit_event");
+        }
+      });
+  report("audited", audited, 23);
 
   f.s.reset();
   if (g_postgres) {

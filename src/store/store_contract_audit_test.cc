@@ -159,6 +159,49 @@ TEST_P(StoreContractTest, AuditBoundEventIsAppendedInsideEveryWriteTransaction) 
   EXPECT_EQ(store_->get_audit_head()->seq, 1);
 }
 
+// The expiry sweep's bound event is appended once per expired order, with the
+// order's tenant and id (so a tenant's export holds its expiries), and not at
+// all when nothing expired.
+TEST_P(StoreContractTest, AuditExpirySweepAppendsOneEventPerExpiredOrderWithItsTenant) {
+  World a = make_world("ta"), b = make_world("tb");
+  SignOrder oa = create(order_for(a, 1, kNow + 10));
+  SignOrder ob = create(order_for(b, 1, kNow + 20));
+  SignOrder later = create(order_for(a, 1, kNow + 500));
+  const int64_t head = store_->get_audit_head()->seq;
+  PendingAuditEvent pending{event("", "worker.expiry", kNow + 30)};
+  pending.event.actor_type = "system";
+  pending.event.target = "";
+  {
+    ScopedAuditEvent bind(pending);
+    auto none = store_->expire_orders(kNow + 5, 10, nullptr);  // nothing due yet
+    ASSERT_TRUE(none.ok());
+    EXPECT_TRUE(none->empty());
+    EXPECT_EQ(store_->get_audit_head()->seq, head);
+    auto expired = store_->expire_orders(kNow + 30, 10, nullptr);
+    ASSERT_TRUE(expired.ok());
+    ASSERT_EQ(expired->size(), 2u);
+  }
+  EXPECT_EQ(pending.appended, 2);
+  auto all = store_->list_audit_events(head, 10);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 2u);
+  std::set<std::pair<std::string, std::string>> seen;
+  for (const AuditEvent& e : *all) {
+    EXPECT_EQ(e.action, "worker.expiry");
+    EXPECT_EQ(e.actor_type, "system");
+    EXPECT_EQ(e.outcome, "ok");
+    seen.insert({e.tenant_id, e.target});
+  }
+  EXPECT_EQ(seen, (std::set<std::pair<std::string, std::string>>{{a.tenant_id, "order_id:" + oa.order_id},
+                                                                  {b.tenant_id, "order_id:" + ob.order_id}}));
+  EXPECT_EQ(pending.last_seq, all->back().seq);
+  auto only_a = store_->list_tenant_audit_events(a.tenant_id, 0, kNow * 2, head, 10);
+  ASSERT_TRUE(only_a.ok());
+  ASSERT_EQ(only_a->size(), 1u);
+  EXPECT_EQ((*only_a)[0].target, "order_id:" + oa.order_id);
+  EXPECT_EQ(store_->get_order(a.tenant_id, later.order_id)->state, OrderState::kPending);
+}
+
 TEST_P(StoreContractTest, AuditBoundEventThatCannotBeAppendedRollsTheWriteBack) {
   // An invalid bound event (no action) cannot be appended: the write fails
   // and leaves no trace (fail-closed).
