@@ -714,28 +714,11 @@ int run_bench(const BenchOptions& o, ServerOptions server, const std::string& ad
   int64_t pings = 0;
   if (o.transport_floor_seconds > 0 && duetd_pid > 0 && duetd_cpu1 >= 0 && !shared.gave_up) {
     std::vector<int64_t> counts(workers.size(), 0);
-    std::latch go(static_cast<std::ptrdiff_t>(workers.size()) + 1);
-    std::vector<std::thread> pingers;
-    Clock::time_point until{};
-    std::mutex until_mu;
-    for (size_t t = 0; t < workers.size(); ++t) {
-      pingers.emplace_back([&, t] {
-        go.arrive_and_wait();
-        Clock::time_point u;
-        {
-          std::lock_guard lock(until_mu);
-          u = until;
-        }
-        counts[t] = workers[t]->ping(u);
-      });
-    }
     const double cpu0 = process_cpu_seconds(duetd_pid);
-    {
-      std::lock_guard lock(until_mu);
-      until = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                 std::chrono::duration<double>(o.transport_floor_seconds));
-    }
-    go.arrive_and_wait();
+    const Clock::time_point until =
+        Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.transport_floor_seconds));
+    std::vector<std::thread> pingers;
+    for (size_t t = 0; t < workers.size(); ++t) pingers.emplace_back([&, t] { counts[t] = workers[t]->ping(until); });
     for (auto& th : pingers) th.join();
     const double cpu1 = process_cpu_seconds(duetd_pid);
     for (int64_t c : counts) pings += c;

@@ -49,6 +49,14 @@ class ScopedAuditEvent {
   PendingAuditEvent* previous_;
 };
 
+// The bound event as a write transaction commits it: outcome "ok" (the
+// change happened, whatever the request's final outcome).
+inline AuditEvent committed_event(const PendingAuditEvent& pending) {
+  AuditEvent e = pending.event;
+  e.outcome = "ok";
+  return e;
+}
+
 // Names an object the bound action creates, before (or inside) the write
 // transaction that creates it: appends "name:id" to the bound event's target
 // (docs/audit.md), so the event committed with the row says which row it was

@@ -1158,10 +1158,9 @@ class PgStore final : public Store {
               if (cb) DUET_TRY_STATUS(insert_callback(c, *cb, tenant, id, now));
             }
             if (pending) {
-              AuditEvent e = pending->event;
+              AuditEvent e = committed_event(*pending);
               e.tenant_id = tenant;
               e.target = "order_id:" + id;
-              e.outcome = "ok";
               if (!pg::append_audit_event(c, e).ok())
                 return store_error(StoreError::kUnavailable, "audit log unavailable: the change was not made");
               ++appended;
@@ -1293,10 +1292,7 @@ class PgStore final : public Store {
   Status insert_nonce(std::string_view tenant_id, std::string_view app_id, std::string_view nonce,
                       UnixSeconds seen_at) override {
     if (nonce.empty()) return invalid("nonce is empty");
-    return write_single([&](Connection& c) {
-      return pg::run(c, "INSERT INTO request_nonces (tenant_id, app_id, nonce, seen_at) VALUES ($1, $2, $3, $4)",
-                     {tenant_id, app_id, nonce, seen_at});
-    });
+    return write_single([&](Connection& c) { return insert_nonce_row(c, tenant_id, app_id, nonce, seen_at); });
   }
 
   Result<size_t> prune_nonces(UnixSeconds before) override {
@@ -1623,9 +1619,7 @@ class PgStore final : public Store {
           if (!tx.ok()) return Unexpected{tx.error()};
           begun = true;
           if (nonce) {
-            Status inserted = pg::run(conn, "INSERT INTO request_nonces (tenant_id, app_id, nonce, seen_at) "
-                                            "VALUES ($1, $2, $3, $4)",
-                                      {nonce->tenant_id, nonce->app_id, nonce->nonce, nonce->seen_at});
+            Status inserted = insert_nonce_row(conn, nonce->tenant_id, nonce->app_id, nonce->nonce, nonce->seen_at);
             if (!inserted.ok() && store_error_kind(inserted.error()) == StoreError::kDuplicate)
               return make_error(ErrorCode::kUnauthenticated, "nonce already used");
             if (!inserted.ok()) return Unexpected{inserted.error()};
@@ -1636,8 +1630,7 @@ class PgStore final : public Store {
           // action carries its event in the same transaction, or does not
           // commit.
           if (pending) {
-            audited = pending->event;
-            audited.outcome = "ok";
+            audited = committed_event(*pending);
             hook("audit:before_append");
             // Whatever the cause, the caller sees "unavailable": the change
             // was not made because its audit record could not be written
@@ -1672,6 +1665,13 @@ class PgStore final : public Store {
   template <typename F>
   Status write(F&& fn) {
     return run<Status>(Transaction::Kind::kWrite, std::forward<F>(fn));
+  }
+
+  // One request_nonces row; kDuplicate if it was seen before.
+  static Status insert_nonce_row(Connection& c, std::string_view tenant_id, std::string_view app_id,
+                                 std::string_view nonce, UnixSeconds seen_at) {
+    return pg::run(c, "INSERT INTO request_nonces (tenant_id, app_id, nonce, seen_at) VALUES ($1, $2, $3, $4)",
+                   {tenant_id, app_id, nonce, seen_at});
   }
 
   // A call that is ONE statement (plus, on its failure path, read-only

@@ -347,11 +347,8 @@ void ConnectionPool::checkpointer_loop() {
     // A failed checkpoint (I/O, busy) is retried at the next request for one;
     // the WAL keeps every committed transaction meanwhile.
     if (!checkpoint_conn_) {
-      auto opened = Connection::open(path_, busy_timeout_ms_);
-      if (opened.ok()) {
-        checkpoint_conn_ = std::move(opened).value();
-        (void)checkpoint_conn_->exec("PRAGMA wal_autocheckpoint=0", "checkpointer setting");
-      }
+      auto opened = open_connection();
+      if (opened.ok()) checkpoint_conn_ = std::move(opened).value();
     }
     int log = 0, copied = 0;
     if (checkpoint_conn_ && sqlite3_wal_checkpoint_v2(checkpoint_conn_->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
@@ -364,11 +361,12 @@ void ConnectionPool::checkpointer_loop() {
   }
 }
 
-Status ConnectionPool::checkpoint_now() {
-  DUET_ASSIGN_OR_RETURN(Lease lease, acquire());
-  int rc = sqlite3_wal_checkpoint_v2(lease->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-  if (rc != SQLITE_OK) return sqlite_error(rc, "checkpoint");
-  return Status::Ok();
+Result<std::unique_ptr<Connection>> ConnectionPool::open_connection() {
+  DUET_ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn, Connection::open(path_, busy_timeout_ms_));
+  // SQLite's auto-checkpoint is off on every connection: the background
+  // thread checkpoints (see the class comment).
+  DUET_TRY_STATUS(conn->exec("PRAGMA wal_autocheckpoint=0", "checkpoint setting"));
+  return conn;
 }
 
 ConnectionPool::Lease::~Lease() {
@@ -385,12 +383,7 @@ Result<ConnectionPool::Lease> ConnectionPool::acquire() {
   }
   ++open_count_;
   lock.unlock();
-  auto conn = Connection::open(path_, busy_timeout_ms_);
-  if (conn.ok()) {
-    // Only the writer checkpoints (see the class comment).
-    Status off = (*conn)->exec("PRAGMA wal_autocheckpoint=0", "reader checkpoint setting");
-    if (!off.ok()) conn = Unexpected{off.error()};
-  }
+  auto conn = open_connection();
   if (!conn.ok()) {
     lock.lock();
     --open_count_;
@@ -407,11 +400,7 @@ Result<ConnectionPool::Lease> ConnectionPool::acquire_writer() {
   std::unique_ptr<Connection> conn = std::move(writer_);
   lock.unlock();
   if (!conn) {
-    auto opened = Connection::open(path_, busy_timeout_ms_);
-    if (opened.ok()) {
-      Status set = (*opened)->exec("PRAGMA wal_autocheckpoint=0", "writer checkpoint setting");
-      if (!set.ok()) opened = Unexpected{set.error()};
-    }
+    auto opened = open_connection();
     if (opened.ok()) {
       sqlite3_wal_hook((*opened)->raw(), &ConnectionPool::on_wal_commit, this);
       std::lock_guard checkpoint_lock(checkpoint_mu_);

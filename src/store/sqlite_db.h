@@ -207,10 +207,6 @@ class ConnectionPool {
   ConnectionPool(const ConnectionPool&) = delete;
   ConnectionPool& operator=(const ConnectionPool&) = delete;
 
-  // Checkpoints the WAL now, on the calling thread (PASSIVE); for tests and
-  // for shutdown.
-  Status checkpoint_now();
-
   class Lease {
    public:
     Lease(ConnectionPool* pool, std::unique_ptr<Connection> conn, bool writer)
@@ -241,6 +237,8 @@ class ConnectionPool {
 
  private:
   void give_back(std::unique_ptr<Connection> conn, bool writer);
+  // A new connection to path_ with SQLite's auto-checkpoint off.
+  Result<std::unique_ptr<Connection>> open_connection();
 
   std::string path_;
   int busy_timeout_ms_;

@@ -1255,10 +1255,9 @@ class SqliteStore final : public Store {
               if (cb) DUET_TRY_STATUS(insert_callback(c, *cb, tenant, id, now));
             }
             if (pending) {
-              AuditEvent e = pending->event;
+              AuditEvent e = committed_event(*pending);
               e.tenant_id = tenant;
               e.target = "order_id:" + id;
-              e.outcome = "ok";
               if (!sqlite::append_audit_event(c, e).ok())
                 return store_error(StoreError::kUnavailable, "audit log unavailable: the change was not made");
               ++appended;
@@ -1409,12 +1408,7 @@ class SqliteStore final : public Store {
   Status insert_nonce(std::string_view tenant_id, std::string_view app_id, std::string_view nonce,
                       UnixSeconds seen_at) override {
     if (nonce.empty()) return invalid("nonce is empty");
-    return write([&](Connection& c) -> Status {
-      DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
-          "INSERT INTO request_nonces (tenant_id, app_id, nonce, seen_at) VALUES (?1, ?2, ?3, ?4)"));
-      st.bind(1, tenant_id).bind(2, app_id).bind(3, nonce).bind(4, seen_at);
-      return st.run();
-    });
+    return write([&](Connection& c) { return insert_nonce_row(c, tenant_id, app_id, nonce, seen_at); });
   }
 
   Result<size_t> prune_nonces(UnixSeconds before) override {
@@ -1743,8 +1737,7 @@ class SqliteStore final : public Store {
       if (pending && sqlite::total_changes(conn) == changes_before) pending = nullptr;
       AuditEvent audited;
       if (pending) {
-        audited = pending->event;
-        audited.outcome = "ok";
+        audited = committed_event(*pending);
         hook("audit:before_append");
         // Whatever the cause, the caller sees "unavailable": the change was
         // not made because its audit record could not be written.
@@ -1769,13 +1762,19 @@ class SqliteStore final : public Store {
     return run<Status>(Transaction::Kind::kWrite, std::forward<F>(fn));
   }
 
+  // One request_nonces row; kDuplicate if it was seen before.
+  static Status insert_nonce_row(Connection& c, std::string_view tenant_id, std::string_view app_id,
+                                 std::string_view nonce, UnixSeconds seen_at) {
+    DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+        "INSERT INTO request_nonces (tenant_id, app_id, nonce, seen_at) VALUES (?1, ?2, ?3, ?4)"));
+    st.bind(1, tenant_id).bind(2, app_id).bind(3, nonce).bind(4, seen_at);
+    return st.run();
+  }
+
   // The bound request nonce, inside the transaction that commits with it; a
   // nonce seen before is the request's authentication failure.
   static Status insert_nonce_in(Connection& c, const PendingNonce& n) {
-    DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
-        "INSERT INTO request_nonces (tenant_id, app_id, nonce, seen_at) VALUES (?1, ?2, ?3, ?4)"));
-    st.bind(1, n.tenant_id).bind(2, n.app_id).bind(3, n.nonce).bind(4, n.seen_at);
-    Status done = st.run();
+    Status done = insert_nonce_row(c, n.tenant_id, n.app_id, n.nonce, n.seen_at);
     if (!done.ok() && store_error_kind(done.error()) == StoreError::kDuplicate)
       return make_error(ErrorCode::kUnauthenticated, "nonce already used");
     return done;
