@@ -12,6 +12,7 @@
 # database, pg_restore into a new empty one; the audit chain is then verified
 # online with the auditor's token (offline verification reads SQLite files).
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/flip_byte.sh"
 duet=$1
 duetd=$2
 mode=${3:-sqlite}
@@ -98,7 +99,7 @@ stop_duetd
 
 # ---- 3. a damaged backup is refused, nothing written --------------------------------
 cp -r "$dir/backup" "$dir/damaged"
-printf '\x01' | dd of="$dir/damaged/$dbfile" bs=1 seek=3000 conv=notrunc status=none
+flip_byte "$dir/damaged/$dbfile" 3000
 restore_pg=(); [ "$mode" = pg ] && restore_pg=(--pg-dsn "$dsn_b")
 if "$duet" admin restore --from "$dir/damaged" --data "$dir/c" "${restore_pg[@]}" >"$dir/damaged.log" 2>&1; then
   fail "a damaged backup was restored"

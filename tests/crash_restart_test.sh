@@ -14,6 +14,7 @@
 # exits 4 (transport errors), not with a crash.
 # Usage: crash_restart_test.sh DUET DUETD
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/flip_byte.sh"
 duet=$1
 duetd=$2
 for tool in jq openssl sqlite3 xxd; do
@@ -224,7 +225,7 @@ while IFS=$'\t' read -r id holder state sig; do
 done < <(jq -r '[.order_id, .holder_id, .state, (.items[0].signature // "")] | @tsv' "$dir/final.json")
 [ "$n_verified" -ge "$(wc -l <"$dir/acked_signed")" ] || fail "fewer signed orders than the bench saw signed"
 # The check can fail: the last signature over a changed message must not verify.
-printf 'X' | dd of="$dir/msg" bs=1 seek=0 conv=notrunc status=none
+flip_byte "$dir/msg" 0
 if openssl dgst -sm3 -verify "$last_pub" -sigopt distid:1234567812345678 -signature "$dir/sig.der" \
      "$dir/msg" >/dev/null 2>&1; then
   fail "a changed message verified"

@@ -4,6 +4,7 @@
 # again here by the openssl command line as an independent verifier; a changed
 # message must fail. Usage: demo_spawn_test.sh DUET DUETD
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/flip_byte.sh"
 duet=$1
 duetd=$2
 dir=$(mktemp -d)
@@ -46,7 +47,7 @@ openssl pkey -pubin -in "$dir/out/public.pem" -noout -text | grep -q "ASN1 OID: 
 openssl asn1parse -inform DER -in "$dir/out/signature.der" | grep -c "INTEGER" | grep -qx 2
 
 # Negative: one changed byte must not verify.
-printf 'X' | dd of="$dir/out/message" bs=1 seek=3 conv=notrunc status=none
+flip_byte "$dir/out/message" 3
 if openssl dgst -sm3 -verify "$dir/out/public.pem" -sigopt distid:1234567812345678 \
      -signature "$dir/out/signature.der" "$dir/out/message" >/dev/null 2>&1; then
   echo "a modified message verified" >&2; exit 1

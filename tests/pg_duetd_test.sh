@@ -10,6 +10,7 @@
 #     the audit chain there has no gap.
 # Usage: pg_duetd_test.sh DUET DUETD
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/flip_byte.sh"
 duet=$1
 duetd=$2
 if [ -z "${DUET_TEST_PG_DSN:-}" ]; then
@@ -69,7 +70,7 @@ start_duetd
 grep -q "demo OK" "$dir/demo.log" || fail "demo did not finish"
 openssl dgst -sm3 -verify "$dir/demo/public.pem" -sigopt distid:1234567812345678 \
   -signature "$dir/demo/signature.der" "$dir/demo/message" | grep -qx "Verified OK" || fail "demo signature"
-printf 'X' | dd of="$dir/demo/message" bs=1 seek=3 conv=notrunc status=none
+flip_byte "$dir/demo/message" 3
 if openssl dgst -sm3 -verify "$dir/demo/public.pem" -sigopt distid:1234567812345678 \
      -signature "$dir/demo/signature.der" "$dir/demo/message" >/dev/null 2>&1; then
   fail "a modified message verified"

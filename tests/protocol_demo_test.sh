@@ -2,6 +2,7 @@
 # `duet protocol demo` end to end, checked by the openssl command line as an
 # independent verifier; a changed message must then fail verification.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/flip_byte.sh"
 duet=$1
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
@@ -12,7 +13,7 @@ openssl dgst -sm3 -verify "$dir/out/public.pem" -sigopt distid:1234567812345678 
 # Independent check of the key: OpenSSL parses it as an SM2 public key.
 openssl pkey -pubin -in "$dir/out/public.pem" -noout -text | grep -q "ASN1 OID: SM2"
 # Negative: one changed byte, or the empty default ID, must not verify.
-printf 'X' | dd of="$dir/message" bs=1 seek=100 conv=notrunc status=none
+flip_byte "$dir/message" 100
 if openssl dgst -sm3 -verify "$dir/out/public.pem" -sigopt distid:1234567812345678 \
      -signature "$dir/out/signature.der" "$dir/message" >/dev/null 2>&1; then
   echo "a modified message verified" >&2; exit 1
