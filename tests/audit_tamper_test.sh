@@ -21,8 +21,8 @@ dir=$(mktemp -d)
 data=$dir/data
 pid=""
 cleanup() {
-  [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
-  if [ "${KEEP_TEST_DIR:-0}" = 1 ]; then echo "left $dir"; else rm -rf "$dir"; fi
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+  if [ "${KEEP_TEST_DIR:-0}" = 1 ]; then echo "left $dir"; else rm -rf "$dir" || true; fi
 }
 trap cleanup EXIT
 fail() { echo "audit_tamper_test: FAIL: $*" >&2; tail -n 20 "$dir/duetd.log" >&2 || true; exit 1; }
@@ -90,11 +90,11 @@ echo "$out" | grep -q "BROKEN at event $first_a: edited" || fail "edited export:
 kill "$pid"; wait "$pid" || true; pid=""
 out=$("$duet" audit verify --data "$data") || fail "untouched data dir: $out"
 echo "offline: $out"
-n=$(sqlite3 "$data/duet.db" 'SELECT seq FROM audit_head')
+n=$(sqlite3 -cmd ".timeout 10000" "$data/duet.db" 'SELECT seq FROM audit_head')
 [ "$n" -ge 30 ] || fail "only $n events"
-last_cp=$(sqlite3 "$data/duet.db" 'SELECT MAX(seq) FROM audit_checkpoints')
+last_cp=$(sqlite3 -cmd ".timeout 10000" "$data/duet.db" 'SELECT MAX(seq) FROM audit_checkpoints')
 [ "$last_cp" = "$n" ] || fail "the head ($n) is not signed at shutdown (last checkpoint $last_cp)"
-cp1=$(sqlite3 "$data/duet.db" 'SELECT MIN(seq) FROM audit_checkpoints')
+cp1=$(sqlite3 -cmd ".timeout 10000" "$data/duet.db" 'SELECT MIN(seq) FROM audit_checkpoints')
 
 # tamper NAME "SQL" SEQ KIND: on a copy of the data dir, expect exit 1 naming SEQ and KIND.
 tamper() {

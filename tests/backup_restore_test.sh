@@ -30,12 +30,11 @@ if [ "$mode" = pg ]; then
   psql "$DUET_TEST_PG_DSN" -qc "CREATE DATABASE ${db}_a" -c "CREATE DATABASE ${db}_b"
 fi
 cleanup() {
-  [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
   if [ "$mode" = pg ]; then
-    sleep 0.2
     psql "$DUET_TEST_PG_DSN" -qc "DROP DATABASE IF EXISTS ${db}_a" -c "DROP DATABASE IF EXISTS ${db}_b" >/dev/null 2>&1 || true
   fi
-  if [ "${KEEP_TEST_DIR:-0}" = 1 ]; then echo "left $dir"; else rm -rf "$dir"; fi
+  if [ "${KEEP_TEST_DIR:-0}" = 1 ]; then echo "left $dir"; else rm -rf "$dir" || true; fi
 }
 trap cleanup EXIT
 fail() { echo "backup_restore_test: FAIL: $*" >&2; tail -n 20 "$dir/duetd.log" >&2 || true; exit 1; }

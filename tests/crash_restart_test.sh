@@ -27,9 +27,9 @@ keep=$dir/holders
 pid=""
 bench_pid=""
 cleanup() {
-  [ -n "$bench_pid" ] && kill "$bench_pid" 2>/dev/null || true
-  [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
-  if [ "${KEEP_CRASH_DIR:-0}" = 1 ]; then echo "left $dir"; else rm -rf "$dir"; fi
+  [ -n "$bench_pid" ] && kill "$bench_pid" 2>/dev/null && wait "$bench_pid" 2>/dev/null || true
+  [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+  if [ "${KEEP_CRASH_DIR:-0}" = 1 ]; then echo "left $dir"; else rm -rf "$dir" || true; fi
 }
 trap cleanup EXIT
 fail() {

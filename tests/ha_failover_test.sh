@@ -26,8 +26,9 @@ pids=()
 db="ha_$(date +%s)_$$"
 cleanup() {
   for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   psql "$DUET_TEST_PG_DSN" -qc "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
-  if [ "${KEEP_TEST_DIR:-0}" = 1 ]; then echo "left $dir"; else rm -rf "$dir"; fi
+  if [ "${KEEP_TEST_DIR:-0}" = 1 ]; then echo "left $dir"; else rm -rf "$dir" || true; fi
 }
 trap cleanup EXIT
 fail() {
@@ -35,8 +36,11 @@ fail() {
   for f in a.log b.log haproxy.log bench.log; do echo "--- $f (tail)" >&2; tail -n 15 "$dir/$f" >&2 2>/dev/null || true; done
   exit 1
 }
+# HAProxy needs a port named in its configuration: one below the kernel's ephemeral
+# range (32768 up on Debian), so no outgoing connection of a parallel test takes it
+# between the probe and the bind; start_haproxy tries another if the bind fails.
 free_port() {
-  local p=$(( 20000 + RANDOM % 20000 ))
+  local p=$(( 20000 + RANDOM % 12000 ))
   while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done
   echo "$p"
 }
@@ -53,27 +57,34 @@ for _ in $(seq 1 100); do [ -s "$dir/sink.port" ] && break; sleep 0.1; done
 [ -s "$dir/sink.port" ] || fail "webhook sink did not start"
 hook_url="http://127.0.0.1:$(cat "$dir/sink.port")/hooks"
 
-start_node() {  # NAME PORT
-  local name=$1 port=$2
+# Each node listens on a port the kernel picks and writes it to <data dir>/duetd.port
+# once it serves; node_port reads it back.
+start_node() {  # NAME
+  local name=$1
   DUET_STORE_BACKEND=postgres DUET_PG_DSN="$dsn" DUET_TLS_DEV_DIR="$dir/a/tls" DUET_NODE_ID="node-$name" \
-    "$duetd" --data-dir "$dir/$name" --listen "127.0.0.1:$port" --dev >>"$dir/$name.log" 2>&1 &
-  local pid=$!
+    "$duetd" --data-dir "$dir/$name" --listen "127.0.0.1:0" --dev >>"$dir/$name.log" 2>&1 &
+  local pid=$! port
   for _ in $(seq 1 600); do
-    if curl -fsk "https://127.0.0.1:$port/readyz" >/dev/null 2>&1; then echo "$pid"; return 0; fi
+    if [ -s "$dir/$name/duetd.port" ]; then
+      port=$(node_port "$name")
+      if curl -fsk "https://127.0.0.1:$port/readyz" >/dev/null 2>&1; then echo "$pid"; return 0; fi
+    fi
     kill -0 "$pid" 2>/dev/null || fail "node $name exited at start"
     sleep 0.1
   done
   fail "node $name not ready"
 }
-port_a=$(free_port); port_b=$(free_port); port_lb=$(free_port)
+node_port() { local p; p=$(tr -dc '0-9:' <"$dir/$1/duetd.port"); echo "${p##*:}"; }
 # (start_node runs in a subshell: the caller records the pid it prints.)
-pid_a=$(start_node a "$port_a"); pids+=("$pid_a")
+pid_a=$(start_node a); pids+=("$pid_a"); port_a=$(node_port a)
 # Node B shares the store, the KEK (here the --dev key files) and the wrapped data keys.
 mkdir -p "$dir/b" && chmod 700 "$dir/b"
 for f in datakeys.wrapped kek.key kek-dev.key; do [ -f "$dir/a/$f" ] && cp -p "$dir/a/$f" "$dir/b/$f"; done
-pid_b=$(start_node b "$port_b"); pids+=("$pid_b")
+pid_b=$(start_node b); pids+=("$pid_b"); port_b=$(node_port b)
 ca=$dir/a/tls/dev-cert.pem
 
+start_haproxy() {  # writes the configuration for port_lb and starts HAProxy; 1 if it exits
+port_lb=$(free_port)
 cat >"$dir/haproxy.cfg" <<CFG
 global
     maxconn 1024
@@ -97,9 +108,19 @@ backend nodes
     server b 127.0.0.1:$port_b
 CFG
 "$haproxy" -f "$dir/haproxy.cfg" -db >"$dir/haproxy.log" 2>&1 &
-pids+=($!)
+haproxy_pid=$!
 url="https://127.0.0.1:$port_lb"
-for _ in $(seq 1 100); do curl -fsk "$url/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+for _ in $(seq 1 100); do
+  kill -0 "$haproxy_pid" 2>/dev/null || return 1
+  curl -fsk "$url/readyz" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+}
+for attempt in 1 2 3 4 5; do
+  if start_haproxy; then pids+=("$haproxy_pid"); break; fi
+  wait "$haproxy_pid" 2>/dev/null || true
+  echo "HAProxy did not start on :$port_lb (attempt $attempt): $(tail -n 2 "$dir/haproxy.log" | tr '\n' ' ')"
+done
 curl -fsk "$url/readyz" >/dev/null || fail "HAProxy does not pass requests"
 echo "PostgreSQL database $db; node A pid $pid_a :$port_a, node B pid $pid_b :$port_b; HAProxy :$port_lb"
 
@@ -110,6 +131,7 @@ keep=$dir/holders
   --holders 8 --duration 24 --floor-seconds 0 --give-up-after 15 --timeout-ms 20000 \
   --keep-holders "$keep" --json "$dir/bench.json" >"$dir/bench.log" 2>&1 &
 bench_pid=$!
+bench_start=$(date +%s)
 for _ in $(seq 1 1200); do
   grep -q "^setup:" "$dir/bench.log" && break
   kill -0 "$bench_pid" 2>/dev/null || fail "the bench ended during setup"
@@ -119,16 +141,19 @@ grep -q "^setup:" "$dir/bench.log" || fail "bench setup did not finish"
 sleep 8
 kill -9 "$pid_a"
 kill_time=$(date +%s)
+wait "$pid_a" 2>/dev/null || true
+# Out of the cleanup list: its number may be reused by another process before then.
+alive=(); for p in "${pids[@]}"; do [ "$p" = "$pid_a" ] || alive+=("$p"); done; pids=("${alive[@]}")
 echo "killed node A (SIGKILL) at $(date -u +%H:%M:%S), $(grep -c '"event":"signed"' "$keep/orders.jsonl" || true) orders signed so far"
 set +e
 wait "$bench_pid"
 bench_status=$?
 set -e
+bench_end=$(date +%s)
 echo "bench exit status $bench_status"
 grep -q "==== duet bench" "$dir/bench.log" || fail "the bench printed no report"
 [ "$bench_status" -le 4 ] || fail "bench crashed ($bench_status)"
 jq -e '.cosignatures > 0' "$dir/bench.json" >/dev/null || fail "no co-signatures"
-after_kill=$(jq -r 'select(.event=="signed") | .at // empty' "$keep/orders.jsonl" 2>/dev/null | wc -l)
 echo "bench: $(jq -r '"\(.cosignatures) co-signatures, \(.transport_errors) transport errors"' "$dir/bench.json")"
 
 # ---- every order final ---------------------------------------------------------------------
@@ -184,6 +209,7 @@ while IFS=$'\t' read -r id holder sig; do
   n_verified=$((n_verified + 1))
 done < <(jq -r 'select(.state=="signed") | [.order_id, .holder_id, .items[0].signature] | @tsv' "$dir/final.json")
 echo "verified $n_verified signatures with openssl"
+[ "$n_verified" -eq "$signed" ] || fail "verified $n_verified signatures of $signed signed orders"
 
 # ---- metering equals the signed orders ----------------------------------------------------
 used=$("$duet" admin --server "$url" --ca "$ca" --token-file "$dir/a/admin.token" package list --tenant "$tenant" |
@@ -218,16 +244,23 @@ echo "callbacks: $jobs jobs delivered once each; the sink saw all $final_with_cb
 # available for the service (>= 90 % normal answers: node B carried the load).
 sleep 6  # node B's last flush
 kill_minute=$(( kill_time / 60 * 60 ))
-svc=$(sql "SELECT coalesce(sum(requests), 0) FROM availability_minutes WHERE tenant_id = ''")
-na=$(sql "SELECT coalesce(sum(requests), 0) FROM availability_minutes WHERE tenant_id = 'node:node-a'")
-nb=$(sql "SELECT coalesce(sum(requests), 0) FROM availability_minutes WHERE tenant_id = 'node:node-b'")
-a_last=$(sql "SELECT coalesce(max(minute), 0) FROM availability_minutes WHERE tenant_id = 'node:node-a'")
-b_last=$(sql "SELECT coalesce(max(minute), 0) FROM availability_minutes WHERE tenant_id = 'node:node-b'")
+# One statement, one snapshot: a flush of node B (one transaction for both of its rows)
+# is either wholly in it or not at all.
+IFS='|' read -r svc na nb a_last b_last < <(sql "SELECT
+  coalesce(sum(requests) FILTER (WHERE tenant_id = ''), 0),
+  coalesce(sum(requests) FILTER (WHERE tenant_id = 'node:node-a'), 0),
+  coalesce(sum(requests) FILTER (WHERE tenant_id = 'node:node-b'), 0),
+  coalesce(max(minute) FILTER (WHERE tenant_id = 'node:node-a'), 0),
+  coalesce(max(minute) FILTER (WHERE tenant_id = 'node:node-b'), 0)
+  FROM availability_minutes")
 echo "availability: service $svc requests = node A $na + node B $nb; node A's last minute $a_last, node B's $b_last, kill in $kill_minute"
 [ "$svc" -gt 0 ] && [ "$na" -gt 0 ] && [ "$nb" -gt 0 ] || fail "per-node request counts missing"
 [ "$svc" -eq $((na + nb)) ] || fail "service row ($svc) != node A + node B ($na + $nb)"
 [ "$a_last" -le "$kill_minute" ] || fail "node A has counts after it was killed"
 [ "$b_last" -ge "$kill_minute" ] || fail "node B has no counts from the kill on"
-bad_minutes=$(sql "SELECT count(*) FROM availability_minutes WHERE tenant_id = '' AND requests > 0 AND normal * 10 < requests * 9")
+# Judged over the bench's minutes: outside them a minute holds only a few of this
+# script's own calls, where one slow answer on a loaded machine would decide it.
+bad_minutes=$(sql "SELECT count(*) FROM availability_minutes WHERE tenant_id = '' AND requests > 0
+  AND minute >= $(( bench_start / 60 * 60 )) AND minute <= $bench_end AND normal * 10 < requests * 9")
 [ "$bad_minutes" -eq 0 ] || fail "$bad_minutes minutes under 90 % normal answers: the failover cost availability"
 echo "ha_failover_test: OK"

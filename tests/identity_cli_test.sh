@@ -15,8 +15,8 @@ dir=$(mktemp -d)
 data=$dir/data
 pid=""
 cleanup() {
-  [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
-  rm -rf "$dir"
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+  rm -rf "$dir" || true
 }
 trap cleanup EXIT
 fail() { echo "identity_cli_test: FAIL: $*" >&2; tail -n 20 "$dir/duetd.log" >&2 || true; exit 1; }

@@ -7,7 +7,7 @@ duetd=$1
 root=$(cd "$(dirname "$0")/.." && pwd)
 dir=$(mktemp -d)
 pid=""
-cleanup() { [[ -n "$pid" ]] && kill -9 "$pid" 2>/dev/null; rm -rf "$dir"; }
+cleanup() { [[ -n "$pid" ]] && kill -9 "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; rm -rf "$dir" || true; }
 trap cleanup EXIT
 
 eval "$("$root/scripts/softhsm-token" "$dir/hsm" duet)"

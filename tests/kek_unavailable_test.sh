@@ -14,7 +14,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
 dir=$(mktemp -d)
 pid=""
-cleanup() { [[ -n "$pid" ]] && kill -9 "$pid" 2>/dev/null; rm -rf "$dir"; }
+cleanup() { [[ -n "$pid" ]] && kill -9 "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; rm -rf "$dir" || true; }
 trap cleanup EXIT
 fail() { echo "kek_unavailable_test: FAIL: $*" >&2; tail -n 20 "$dir/duetd.log" >&2 || true; exit 1; }
 
@@ -46,7 +46,7 @@ wait_ready() {  # wait_ready WANT: /readyz answers WANT within 20 s
   done
   fail "/readyz stayed $got, expected $1"
 }
-holders() { sqlite3 "file:$data/duet.db?mode=ro" "SELECT COUNT(*) FROM holders"; }
+holders() { sqlite3 -cmd ".timeout 10000" "file:$data/duet.db?mode=ro" "SELECT COUNT(*) FROM holders"; }
 wait_ready 200
 [[ -f "$data/datakeys.wrapped" ]] || fail "no wrapped data-key record (not on the PKCS#11 KEK?)"
 [[ ! -e "$data/kek.key" && ! -e "$data/kek-dev.key" ]] || fail "a plain key file exists"
@@ -79,7 +79,7 @@ try_create() {
     fail "a holder was created without the KEK: $(cat "$dir/create.out")"
   fi
   grep -q "unavailable" "$dir/create.out" "$dir/create.err" || fail "not an unavailable error: $(cat "$dir/create.out" "$dir/create.err")"
-  grep -q "503" "$dir/create.out" "$dir/create.err" || fail "not a 503: $(cat "$dir/create.out" "$dir/create.err")"
+  grep -q "HTTP 503" "$dir/create.out" "$dir/create.err" || fail "not a 503: $(cat "$dir/create.out" "$dir/create.err")"
   [[ "$(holders)" == 1 ]] || fail "a holder row was written without the KEK"
 }
 try_create
@@ -112,7 +112,7 @@ mv "$tokdir" "$dir/token-away"
 wait_ready 503
 "${api[@]}" holder create --name "赵六" --id-number 110101196606066666 --phone 13600006666 \
   >"$dir/create3.out" 2>"$dir/create3.err" && fail "a holder was created without the token"
-grep -q "503" "$dir/create3.out" "$dir/create3.err" || fail "not a 503: $(cat "$dir/create3.out" "$dir/create3.err")"
+grep -q "HTTP 503" "$dir/create3.out" "$dir/create3.err" || fail "not a 503: $(cat "$dir/create3.out" "$dir/create3.err")"
 [[ "$(holders)" == 2 ]] || fail "a holder row was written without the token"
 kill -TERM "$pid"; wait "$pid" || true; pid=""
 mv "$dir/token-away" "$tokdir"

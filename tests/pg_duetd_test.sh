@@ -27,7 +27,7 @@ pid=""
 cleanup() {
   [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
   psql "$DUET_TEST_PG_DSN" -qAt -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
-  if [ "${KEEP_TEST_DIR:-0}" = 1 ]; then echo "left $dir"; else rm -rf "$dir"; fi
+  if [ "${KEEP_TEST_DIR:-0}" = 1 ]; then echo "left $dir"; else rm -rf "$dir" || true; fi
 }
 trap cleanup EXIT
 fail() { echo "pg_duetd_test: FAIL: $*" >&2; tail -n 30 "$dir/duetd.log" >&2 || true; exit 1; }

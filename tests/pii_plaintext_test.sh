@@ -12,7 +12,7 @@ duetd=$2
 here=$(cd "$(dirname "$0")" && pwd)
 dir=$(mktemp -d)
 pid=""
-cleanup() { [[ -n "$pid" ]] && kill -9 "$pid" 2>/dev/null; rm -rf "$dir"; }
+cleanup() { [[ -n "$pid" ]] && kill -9 "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; rm -rf "$dir" || true; }
 trap cleanup EXIT
 
 name=张三丰
