@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/masking.h"
+#include "core/subject_pseudonym.h"
 #include "crypto/point.h"
 #include "crypto/scalar.h"
 #include "pki/csr.h"
@@ -265,7 +266,7 @@ Result<pki::DistinguishedName> CertificateService::subject_for(const store::Hold
   std::string input = h.tenant_id + "\n" + to_string(id_full);
   Bytes hash = deps_.protector.keyed_hash("cert_subject_serial", as_bytes(input));
   secure_wipe(input.data(), input.size());
-  dn.serial_number = to_hex(hash).substr(0, 32);
+  dn.serial_number = subject_pseudonym(hash);
   return dn;
 }
 

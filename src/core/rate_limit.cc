@@ -30,12 +30,23 @@ RateDecision RateLimiter::check(const AppContext& ctx) {
 }
 
 Status RateLimiter::refresh() {
-  DUET_ASSIGN_OR_RETURN(std::vector<store::TenantRateLimit> all, store_.list_tenant_rate_limits());
-  std::map<std::string, int64_t, std::less<>> fresh;
-  for (const auto& l : all) fresh[l.tenant_id] = l.requests_per_second;
-  std::unique_lock lock(mu_);
-  tenant_limits_.swap(fresh);
-  return Status::Ok();
+  // A set_tenant_limit() that lands between this read and the swap would be undone
+  // by the older snapshot; the generation tells, and the read is done again.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    uint64_t seen;
+    {
+      std::shared_lock lock(mu_);
+      seen = generation_;
+    }
+    DUET_ASSIGN_OR_RETURN(std::vector<store::TenantRateLimit> all, store_.list_tenant_rate_limits());
+    std::map<std::string, int64_t, std::less<>> fresh;
+    for (const auto& l : all) fresh[l.tenant_id] = l.requests_per_second;
+    std::unique_lock lock(mu_);
+    if (generation_ != seen) continue;
+    tenant_limits_.swap(fresh);
+    return Status::Ok();
+  }
+  return Status::Ok();  // changed under every read: this node's sets are in the cache already
 }
 
 Status RateLimiter::set_tenant_limit(std::string_view tenant_id, int64_t requests_per_second) {
@@ -43,6 +54,7 @@ Status RateLimiter::set_tenant_limit(std::string_view tenant_id, int64_t request
     return make_error(ErrorCode::kInvalidArgument, "requests_per_second must be 0 (unlimited) or more");
   DUET_TRY_STATUS(store_.set_tenant_rate_limit(tenant_id, requests_per_second, clock_.now()));
   std::unique_lock lock(mu_);
+  ++generation_;
   if (requests_per_second == 0) tenant_limits_.erase(std::string(tenant_id));
   else tenant_limits_[std::string(tenant_id)] = requests_per_second;
   return Status::Ok();

@@ -39,7 +39,8 @@ class RateLimiter {
 
   // Counts the request of an authenticated app and decides.
   RateDecision check(const AppContext& ctx);
-  // Reloads the production limits from the store.
+  // Reloads the production limits from the store. Never undoes a set_tenant_limit()
+  // of this node that returned before the reload's swap.
   Status refresh();
   // Sets a tenant's limit (0 = unlimited) in the store and in this node's cache.
   Status set_tenant_limit(std::string_view tenant_id, int64_t requests_per_second);
@@ -55,6 +56,10 @@ class RateLimiter {
   LimitsConfig config_;
   mutable std::shared_mutex mu_;
   std::map<std::string, int64_t, std::less<>> tenant_limits_;
+  // Counts this node's set_tenant_limit() calls (under mu_): refresh() swaps in its
+  // snapshot only if none happened since it began reading, so a refresh never undoes
+  // a newer change with an older read.
+  uint64_t generation_ = 0;
 };
 
 }  // namespace duet::core

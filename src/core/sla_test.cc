@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -578,6 +579,35 @@ TEST_F(SlaTest, RateLimiterSandboxAndProduction) {
   ASSERT_TRUE(rl.set_tenant_limit(t, 0).ok());
   EXPECT_TRUE(rl.check(prod).allowed);
   EXPECT_EQ(rl.set_tenant_limit("ten_nope", 5).code(), ErrorCode::kNotFound);
+}
+
+// A reload that read the store before an operator's change must not undo the change
+// when it swaps in its older snapshot (the SLA worker reloads every few seconds while
+// the Admin API sets limits).
+TEST_F(SlaTest, RateLimiterReloadNeverUndoesANewerChange) {
+  std::string t = tenant("raced");
+  RateLimiter rl(*store_, clock, LimitsConfig{});
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> reloads{0};
+  std::thread reloader([&] {
+    while (!stop.load()) {
+      EXPECT_TRUE(rl.refresh().ok());
+      reloads.fetch_add(1);
+    }
+  });
+  int stale = 0;
+  for (int i = 1; i <= 400; ++i) {
+    ASSERT_TRUE(rl.set_tenant_limit(t, i).ok());
+    // Wait until a reload has finished after the change: the one under way when the
+    // change was made, or a later one.
+    uint64_t seen = reloads.load();
+    while (reloads.load() < seen + 1) std::this_thread::yield();
+    if (rl.tenant_limit(t) != i) ++stale;
+  }
+  stop = true;
+  reloader.join();
+  EXPECT_EQ(stale, 0);
+  EXPECT_EQ(rl.tenant_limit(t), 400);
 }
 
 }  // namespace
