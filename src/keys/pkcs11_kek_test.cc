@@ -382,22 +382,77 @@ TEST_F(Pkcs11Test, TokenDirectoryRemoved) {
   ::setenv("SOFTHSM2_CONF", saved.c_str(), 1);
 }
 
+// A Kek that forwards to another and counts the calls: every way the envelope
+// protector can reach the token goes through its Kek (it holds nothing else
+// of the PKCS#11 module).
+class CountingKek : public Kek {
+ public:
+  explicit CountingKek(std::shared_ptr<Kek> inner) : inner_(std::move(inner)) {}
+  Result<Bytes> wrap(std::string_view context, ByteView plaintext) override {
+    ++key_ops;
+    return inner_->wrap(context, plaintext);
+  }
+  Result<SecretBytes> unwrap(std::string_view context, ByteView wrapped) override {
+    ++key_ops;
+    return inner_->unwrap(context, wrapped);
+  }
+  Status check() override {
+    ++checks;
+    return inner_->check();
+  }
+  std::string describe() const override { return inner_->describe(); }
+  std::atomic<int> key_ops{0};  // wrap + unwrap
+  std::atomic<int> checks{0};
+
+ private:
+  std::shared_ptr<Kek> inner_;
+};
+
+// Shown by counting and by taking the token away, not by time (a time bound
+// was at the mercy of a loaded, sanitized CI machine). seal() asks the KEK's
+// check() (fail closed: nothing new is sealed while the KEK is unavailable),
+// which the KEK answers from its cache within check_interval (5 s by
+// default; 1 h here); open and keyed_hash use the data keys in memory only.
 TEST_F(Pkcs11Test, SealAndOpenDoNotTouchTheToken) {
-  auto dp = open_pkcs11_data_protector(config(), data_dir("perf"));
-  ASSERT_TRUE(dp.ok());
-  auto kek = open_pkcs11_kek(config());
-  ASSERT_TRUE(kek.ok());
+  ASSERT_EQ(run(std::string(DUET_SOURCE_DIR) + "/scripts/softhsm-token " + dir_->string() + " perf >/dev/null 2>&1"), 0);
+  Pkcs11Config c = config();
+  c.token_label = "perf";
+  c.check_interval = std::chrono::hours(1);
+  auto inner = open_pkcs11_kek(c);
+  ASSERT_TRUE(inner.ok()) << inner.error().to_string();
+  auto counting = std::make_shared<CountingKek>(*inner);
+  auto dp = open_envelope_protector(counting, data_dir("perf") + "/datakeys.wrapped");
+  ASSERT_TRUE(dp.ok()) << dp.error().to_string();
+  EXPECT_GE(counting->key_ops.load(), 1) << "opening wraps/unwraps the data keys through the KEK";
+  EXPECT_TRUE((*dp)->check().ok());  // the KEK's cached answer is now fresh
+  // An uncached handle on the same token, to show the token is really gone.
+  Pkcs11Config uncached = c;
+  uncached.check_interval = std::chrono::milliseconds(0);
+  auto probe = open_pkcs11_kek(uncached);
+  ASSERT_TRUE(probe.ok());
+  EXPECT_TRUE((*probe)->check().ok());
+  const int key_ops = counting->key_ops.load(), checks = counting->checks.load();
+
+  ASSERT_EQ(run("softhsm2-util --delete-token --token perf >/dev/null 2>&1"), 0);
+  EXPECT_EQ((*probe)->check().code(), ErrorCode::kUnavailable) << "the token is still there";
+
   Bytes value(64, 0x42);
   constexpr int kN = 20000;
   auto t0 = std::chrono::steady_clock::now();
   for (int i = 0; i < kN; ++i) {
     auto s = (*dp)->seal("holder_name:h_1", value);
+    ASSERT_TRUE(s.ok()) << s.error().to_string();
     auto o = (*dp)->open("holder_name:h_1", *s);
     ASSERT_TRUE(o.ok());
   }
   auto t1 = std::chrono::steady_clock::now();
   for (int i = 0; i < kN; ++i) (void)(*dp)->keyed_hash("id_number", value);
   auto t2 = std::chrono::steady_clock::now();
+  EXPECT_EQ(counting->key_ops.load(), key_ops) << "a field operation wrapped or unwrapped through the KEK";
+  EXPECT_LE(counting->checks.load() - checks, kN) << "more than one readiness check per seal";
+
+  auto kek = open_pkcs11_kek(config());
+  ASSERT_TRUE(kek.ok());
   constexpr int kW = 500;
   for (int i = 0; i < kW; ++i) {
     auto w = (*kek)->wrap("ca_key:c", value);
@@ -405,11 +460,10 @@ TEST_F(Pkcs11Test, SealAndOpenDoNotTouchTheToken) {
   }
   auto t3 = std::chrono::steady_clock::now();
   auto us = [](auto d, int n) { return std::chrono::duration<double, std::micro>(d).count() / n; };
-  double seal_open = us(t1 - t0, kN);
+  // Figures for the record only (no bound: see above).
   std::printf("[ perf ] envelope seal+open of 64 bytes: %.2f us; keyed_hash: %.2f us; "
               "KEK wrap+unwrap through SoftHSM2: %.2f us\n",
-              seal_open, us(t2 - t1, kN), us(t3 - t2, kW));
-  EXPECT_LT(seal_open, 500.0);  // microseconds, generous for sanitizer builds
+              us(t1 - t0, kN), us(t2 - t1, kN), us(t3 - t2, kW));
 }
 
 }  // namespace

@@ -40,7 +40,11 @@ std::vector<Asn1Item> asn1parse(const std::string& path) {
 class CmsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    hierarchy_ = std::make_unique<CaHierarchy>(create_ca_hierarchy(CaProfile{}, crypto::SystemRandom::instance()).value());
+    // One instant for the CA and the leaf: two wall-clock reads could put the
+    // leaf before its issuer if the clock steps back between them.
+    const Time now = now_seconds();
+    hierarchy_ =
+        std::make_unique<CaHierarchy>(create_ca_hierarchy(CaProfile{}, crypto::SystemRandom::instance(), now).value());
     HolderProfile p;
     p.subject = {"CN", "Example Co", "", "Li Si", "9c1e77ab20d4f3e5"};
     p.crl_url = "http://ca.duet.test/crl";
@@ -48,7 +52,8 @@ class CmsTest : public ::testing::Test {
     p.policy_oid = "1.3.6.1.4.1.99999.1.2.1";
     IssuancePolicy policy;
     policy.policy_oid = p.policy_oid;
-    auto c = issue_holder_certificate(hierarchy_->issuing_ca(), holder_.pub, p, policy, crypto::SystemRandom::instance());
+    auto c =
+        issue_holder_certificate(hierarchy_->issuing_ca(), holder_.pub, p, policy, crypto::SystemRandom::instance(), now);
     ASSERT_TRUE(c.ok()) << c.error().to_string();
     cert_ = std::make_unique<Certificate>(std::move(c).value());
     trust_.intermediates = {hierarchy_->issuing_certificate};

@@ -29,7 +29,7 @@ HolderProfile holder_profile() {
 class IssuerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto h = create_ca_hierarchy(CaProfile{}, crypto::SystemRandom::instance());
+    auto h = create_ca_hierarchy(CaProfile{}, crypto::SystemRandom::instance(), now_);
     ASSERT_TRUE(h.ok());
     hierarchy_ = std::make_unique<CaHierarchy>(std::move(h).value());
     policy_.policy_oid = kPolicy;
@@ -38,10 +38,13 @@ class IssuerTest : public ::testing::Test {
     };
   }
   Result<Certificate> issue(const HolderProfile& p, const crypto::Point& key) {
-    auto c = issue_holder_certificate(hierarchy_->issuing_ca(), key, p, policy_, crypto::SystemRandom::instance());
+    auto c = issue_holder_certificate(hierarchy_->issuing_ca(), key, p, policy_, crypto::SystemRandom::instance(), now_);
     if (c.ok()) used_.insert(c->serial_bytes());
     return c;
   }
+  // One instant for the CA and every leaf: a wall-clock read per certificate
+  // could put a leaf before its issuer if the clock steps back in between.
+  const Time now_ = now_seconds();
   std::unique_ptr<CaHierarchy> hierarchy_;
   IssuancePolicy policy_;
   std::set<Bytes> used_;
@@ -51,7 +54,7 @@ TEST_F(IssuerTest, IssuesFromExternallySignedCsr) {
   LocalSigner holder;
   Bytes csr = build_csr(holder.pub, {"", "", "", "ignored", ""}, holder.signer()).value();
   auto cert = issue_holder_certificate_from_csr(hierarchy_->issuing_ca(), csr, holder_profile(), policy_,
-                                                crypto::SystemRandom::instance());
+                                                crypto::SystemRandom::instance(), now_);
   ASSERT_TRUE(cert.ok()) << cert.error().to_string();
   EXPECT_EQ(cert->public_key().value(), holder.pub);
   EXPECT_EQ(cert->subject(), "serialNumber=3f9a0c5b7d2e4f61,CN=Zhang San,O=Example Co,C=CN");
@@ -165,7 +168,7 @@ TEST_F(IssuerTest, LintRefusesProfileViolations) {
   IssuancePolicy short_policy = policy_;
   short_policy.max_validity = std::chrono::days(90);
   auto c = issue_holder_certificate(hierarchy_->issuing_ca(), holder.pub, holder_profile(), short_policy,
-                                    crypto::SystemRandom::instance());
+                                    crypto::SystemRandom::instance(), now_);
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.error().message.find("longer than the policy allows"), std::string::npos) << c.error().message;
   p = holder_profile();

@@ -25,7 +25,10 @@ struct Free {
 class OcspTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    h_ = std::make_unique<CaHierarchy>(create_ca_hierarchy(CaProfile{}, crypto::SystemRandom::instance()).value());
+    // One instant for the CA and the certificates it issues: two wall-clock
+    // reads could put a leaf before its issuer if the clock steps back.
+    const Time now = now_seconds();
+    h_ = std::make_unique<CaHierarchy>(create_ca_hierarchy(CaProfile{}, crypto::SystemRandom::instance(), now).value());
     HolderProfile p;
     p.subject = {"CN", "Example Co", "", "Wang Wu", "77aa01bc9e3d5f20"};
     p.crl_url = "http://ca.duet.test/crl";
@@ -34,13 +37,13 @@ class OcspTest : public ::testing::Test {
     IssuancePolicy policy{p.policy_oid, std::chrono::days(400), nullptr};
     LocalSigner a, b;
     good_ = std::make_unique<Certificate>(
-        issue_holder_certificate(h_->issuing_ca(), a.pub, p, policy, crypto::SystemRandom::instance()).value());
+        issue_holder_certificate(h_->issuing_ca(), a.pub, p, policy, crypto::SystemRandom::instance(), now).value());
     revoked_ = std::make_unique<Certificate>(
-        issue_holder_certificate(h_->issuing_ca(), b.pub, p, policy, crypto::SystemRandom::instance()).value());
+        issue_holder_certificate(h_->issuing_ca(), b.pub, p, policy, crypto::SystemRandom::instance(), now).value());
     config_ = std::make_unique<OcspResponderConfig>(OcspResponderConfig{
         h_->issuing_certificate,
         issue_ocsp_signer_certificate(h_->issuing_ca(), responder_.pub, {"CN", "Duet", "", "Duet OCSP", ""},
-                                      std::chrono::days(30), crypto::SystemRandom::instance())
+                                      std::chrono::days(30), crypto::SystemRandom::instance(), now)
             .value(),
         responder_.key});
     revoked_at_ = now_seconds() - std::chrono::hours(3);

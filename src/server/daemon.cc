@@ -648,6 +648,7 @@ std::vector<http::Router::RouteInfo> Daemon::routes() const { return impl_->rout
 const DaemonConfig& Daemon::config() const { return impl_->config; }
 core::CoreMetrics& Daemon::core_metrics() { return impl_->core_metrics; }
 core::CertificateService& Daemon::certificates() { return *impl_->certs; }
+Status Daemon::flush_audit_events() { return impl_->api->audit_recorder().flush(); }
 std::string Daemon::admin_token_path() const { return impl_->path("admin.token"); }
 std::string Daemon::port_file_path() const { return impl_->path("duetd.port"); }
 std::string Daemon::sms_sink_path() const {

@@ -275,6 +275,12 @@ class Daemon {
   const DaemonConfig& config() const;
   core::CoreMetrics& core_metrics();
   core::CertificateService& certificates();
+  // Waits until every request audit event queued so far (read-only and
+  // refused requests, the outcome of audited writes: audit_recorder.h) is
+  // appended to the store. A request's event is queued before its response
+  // is sent, so after a response has been received its event is visible once
+  // this returns. For tests; the error of a failed append, else Ok.
+  Status flush_audit_events();
   std::string admin_token_path() const;
   std::string port_file_path() const;
   std::string sms_sink_path() const;

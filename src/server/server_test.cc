@@ -424,10 +424,16 @@ TEST_F(ServerTest, EnrollSignVerifyAndCallbackEndToEnd) {
   EXPECT_EQ(cbj["order_id"], order_id);
   EXPECT_EQ(cbj["state"], "signed");
 
+  // The dispatcher counts a delivery once the receiver's answer is back,
+  // which can be after the receiver recorded the call: poll for it.
   std::string m = metrics_text();
+  for (auto until = std::chrono::steady_clock::now() + 10s;
+       m.find("duet_callbacks_delivered_total 1\n") == std::string::npos && std::chrono::steady_clock::now() < until;
+       m = metrics_text())
+    std::this_thread::sleep_for(50ms);
   EXPECT_NE(m.find("duet_cosignatures_total 1"), std::string::npos) << m;
   EXPECT_NE(m.find("duet_enrollments_total 1"), std::string::npos);
-  EXPECT_NE(m.find("duet_callbacks_delivered_total 1"), std::string::npos);
+  EXPECT_NE(m.find("duet_callbacks_delivered_total 1\n"), std::string::npos) << m;
 }
 
 // Issue 4: enrollment ends with a certificate; revocation, CRL and OCSP over
@@ -474,7 +480,10 @@ TEST_F(ServerTest, EnrollmentEndsWithACertificateThenCrlOcspAndRevocation) {
   EXPECT_EQ(leaf->public_key()->to_hex(), holder["public_key"]);
   std::string leaf_path = scratch.write("holder.pem", leaf_pem);
   std::string chain_path = scratch.write("chain.pem", chain_pem);
-  auto v = run("openssl verify -partial_chain -CAfile " + chain_path + " -vfyopt distid:1234567812345678 " + leaf_path);
+  // At the test clock's instant (the certificates' dates come from it), not openssl's wall clock.
+  const std::string attime = " -attime " + std::to_string(clock.now());
+  auto v = run("openssl verify -partial_chain -CAfile " + chain_path + attime + " -vfyopt distid:1234567812345678 " +
+               leaf_path);
   EXPECT_EQ(v.status, 0) << v.output;
   auto issuing_pem = call("GET", "/pki/ca/" + issuer_id + ".pem");
   ASSERT_EQ(issuing_pem.status, 200);
@@ -512,7 +521,7 @@ TEST_F(ServerTest, EnrollmentEndsWithACertificateThenCrlOcspAndRevocation) {
     EXPECT_EQ(answered->header("Content-Type").value_or(""), "application/ocsp-response");
     scratch.write(tag + ".resp", answered->body);
     return run("cd " + scratch.path() + " && openssl ocsp -respin " + tag + ".resp -issuer issuing.pem -cert holder.pem " +
-               "-no_nonce -VAfile ocsp.pem").output;
+               "-no_nonce -VAfile ocsp.pem" + attime).output;
   };
   std::string upper = serial;
   for (auto& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
@@ -1546,6 +1555,9 @@ TEST_F(LifecycleTest, RenewalIssuesASecondCertificateOfTheSameKey) {
   Device d = enroll(t.sandbox, "123456");
   json first = certify(d, "123456", "ses_first_cert");
   std::string chain_pem = first["chain_pem"];
+  // A later second: "the newest" below then names one certificate (two issued in the
+  // same second tie on created_at, and either is the key's current certificate).
+  clock.advance(1);
 
   auto renew = biz(t.sandbox, "POST", "/api/v1/holders/" + d.holder_id + "/certificates/renew");
   ASSERT_EQ(renew.status, 201) << renew.body;
@@ -1582,10 +1594,13 @@ TEST_F(LifecycleTest, RenewalIssuesASecondCertificateOfTheSameKey) {
     ASSERT_TRUE(c.ok());
     EXPECT_EQ(c->public_key()->to_hex(), holder_key);
     std::string leaf = scratch.write("leaf" + std::to_string(i) + ".pem", certs[i]["certificate_pem"].get<std::string>());
-    auto v = run("openssl verify -partial_chain -CAfile " + chain_path + " -vfyopt distid:1234567812345678 " + leaf);
+    auto v = run("openssl verify -partial_chain -CAfile " + chain_path + " -attime " + std::to_string(clock.now()) +
+                 " -vfyopt distid:1234567812345678 " + leaf);
     EXPECT_EQ(v.status, 0) << v.output;
   }
-  // The current certificate is the newest.
+  // The finish answer carries the renewed certificate, and it is now the current one.
+  EXPECT_NE(fj["certificate_pem"], first["certificate_pem"]);
+  EXPECT_EQ(certs[0]["certificate_pem"], fj["certificate_pem"]);  // newest first
   auto mine = dev(d.token, "GET", "/app/v1/certificate");
   ASSERT_EQ(mine.status, 200);
   EXPECT_EQ(parse(mine)["certificate_pem"], fj["certificate_pem"]);
@@ -1622,7 +1637,7 @@ TEST_F(LifecycleTest, RekeyRevokesTheOldKeysCertificatesAsSuperseded) {
     ASSERT_TRUE(resp.ok());
     o.write("q.resp", std::string(resp->begin(), resp->end()));
     std::string out = run("cd " + o.path() + " && openssl ocsp -respin q.resp -issuer issuing.pem -cert holder.pem "
-                          "-no_nonce -VAfile ocsp.pem").output;
+                          "-no_nonce -VAfile ocsp.pem -attime " + std::to_string(clock.now())).output;
     EXPECT_NE(out.find("holder.pem: revoked"), std::string::npos) << out;
     EXPECT_NE(out.find("Reason: superseded"), std::string::npos) << out;
   }
