@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include <cctype>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -14,6 +13,7 @@
 
 #include "client/duet_client.h"
 #include "cosign/keygen.h"
+#include "cosign/test_util.h"
 #include "cosign/refresh.h"
 #include "cosign/sign.h"
 #include "cosign/wire.h"
@@ -33,18 +33,7 @@ constexpr const char* kPin = "123456";
 
 crypto::SystemRandom& rng() { return crypto::SystemRandom::instance(); }
 
-// True when `pin` occurs in `text` other than inside a longer run of hex
-// digits. A PIN kept in clear (a JSON string "123456" or number 123456, or
-// within other text) is found; a chance run of the PIN's digits inside the
-// random hex of keys, salts and ciphertexts (about once in 10^5 states) is not.
-bool contains_pin_in_clear(const std::string& text, const std::string& pin) {
-  auto hex = [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; };
-  for (size_t at = text.find(pin); at != std::string::npos; at = text.find(pin, at + 1)) {
-    bool inside_hex = (at > 0 && hex(text[at - 1])) || (at + pin.size() < text.size() && hex(text[at + pin.size()]));
-    if (!inside_hex) return true;
-  }
-  return false;
-}
+using cosign::testing::contains_pin_in_clear;
 
 struct ClientDeleter {
   void operator()(duet_client* h) const { duet_client_free(h); }

@@ -1,8 +1,5 @@
 #include <gtest/gtest.h>
 
-#include <cctype>
-#include <string>
-
 #include "cosign/attempts.h"
 #include "cosign/nonce.h"
 #include "cosign/test_util.h"
@@ -17,19 +14,6 @@ using crypto::Scalar;
 using namespace testing;
 
 crypto::SystemRandom& rng() { return crypto::SystemRandom::instance(); }
-
-// True when `pin` occurs in `text` other than inside a longer run of hex
-// digits. A PIN kept in clear (a JSON string "123456" or number 123456, or
-// within other text) is found; a chance run of the PIN's digits inside the
-// random hex of keys, salts and ciphertexts (about once in 10^5 states) is not.
-bool contains_pin_in_clear(const std::string& text, const std::string& pin) {
-  auto hex = [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; };
-  for (size_t at = text.find(pin); at != std::string::npos; at = text.find(pin, at + 1)) {
-    bool inside_hex = (at > 0 && hex(text[at - 1])) || (at + pin.size() < text.size() && hex(text[at + pin.size()]));
-    if (!inside_hex) return true;
-  }
-  return false;
-}
 
 TEST(Cosign, KeygenAndSignVerifyWithOpenSsl) {
   Enrolled e = enroll("hld_alice", "123456", rng());

@@ -3,11 +3,27 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
+#include <string>
+
 #include "cosign/keygen.h"
 #include "cosign/sign.h"
 #include "crypto/sm2.h"
 
 namespace duet::cosign::testing {
+
+// True when `pin` occurs in `text` other than inside a longer run of hex
+// digits. A PIN kept in clear (a JSON string "123456" or number 123456, or
+// within other text) is found; a chance run of the PIN's digits inside the
+// random hex of keys, salts and ciphertexts (about once in 10^5 states) is not.
+inline bool contains_pin_in_clear(const std::string& text, const std::string& pin) {
+  auto hex = [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; };
+  for (size_t at = text.find(pin); at != std::string::npos; at = text.find(pin, at + 1)) {
+    bool inside_hex = (at > 0 && hex(text[at - 1])) || (at + pin.size() < text.size() && hex(text[at + pin.size()]));
+    if (!inside_hex) return true;
+  }
+  return false;
+}
 
 // Few KDF iterations keep the many-round tests fast; production uses 100,000.
 inline constexpr uint32_t kTestIterations = 1000;
