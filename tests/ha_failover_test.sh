@@ -53,7 +53,7 @@ sql() { psql "$dsn" -Atqc "$1"; }
 # ---- webhook sink, two nodes, HAProxy -------------------------------------------------
 "$duet" webhook-sink --out "$dir/hooks.jsonl" --port-file "$dir/sink.port" >"$dir/sink.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 1 100); do [ -s "$dir/sink.port" ] && break; sleep 0.1; done
+for _ in $(seq 1 300); do [ -s "$dir/sink.port" ] && break; sleep 0.1; done
 [ -s "$dir/sink.port" ] || fail "webhook sink did not start"
 hook_url="http://127.0.0.1:$(cat "$dir/sink.port")/hooks"
 
@@ -110,7 +110,7 @@ CFG
 "$haproxy" -f "$dir/haproxy.cfg" -db >"$dir/haproxy.log" 2>&1 &
 haproxy_pid=$!
 url="https://127.0.0.1:$port_lb"
-for _ in $(seq 1 100); do
+for _ in $(seq 1 300); do
   kill -0 "$haproxy_pid" 2>/dev/null || return 1
   curl -fsk "$url/readyz" >/dev/null 2>&1 && break
   sleep 0.1

@@ -13,15 +13,15 @@ trap cleanup EXIT
 eval "$("$root/scripts/softhsm-token" "$dir/hsm" duet)"
 export DUET_KEK=pkcs11 DUET_PKCS11_PIN_FILE="$dir/hsm/user.pin"
 
-start() {  # start DATA_DIR → sets pid and port
+start() {  # start DATA_DIR → sets pid and port; 1 if duetd exited, 2 if it is still starting after 60 s
   "$duetd" --dev --data-dir "$1" --listen 127.0.0.1:0 >"$1.out" 2>"$1.log" &
   pid=$!
-  for _ in $(seq 1 150); do
+  for _ in $(seq 1 600); do
     [[ -s "$1/duetd.port" ]] && { port=$(cat "$1/duetd.port"); return 0; }
     kill -0 "$pid" 2>/dev/null || return 1
     sleep 0.1
   done
-  return 1
+  return 2
 }
 status() { curl -s -o /dev/null -w '%{http_code}' --cacert "$1/tls/dev-cert.pem" "https://127.0.0.1:$port$2"; }
 
@@ -34,7 +34,7 @@ start "$dir/data" || { cat "$dir/data.log" >&2; exit 1; }
 # The token goes away: readiness fails within the KEK's check interval (5 s).
 softhsm2-util --delete-token --token duet >/dev/null
 ready=200
-for _ in $(seq 1 40); do
+for _ in $(seq 1 160); do
   ready=$(status "$dir/data" /readyz)
   [[ "$ready" == 503 ]] && break
   sleep 0.25
@@ -44,7 +44,8 @@ done
 kill -TERM "$pid"; wait "$pid" || true; pid=""
 
 # Without the token a fresh start fails, and writes no database.
-if start "$dir/fresh"; then echo "duetd started without its KEK" >&2; exit 1; fi
+rc=0; start "$dir/fresh" || rc=$?
+[[ $rc == 1 ]] || { echo "duetd without its KEK: start gave $rc, not an exit (0 = started, 2 = still starting)" >&2; exit 1; }
 wait "$pid" 2>/dev/null || true; pid=""
 [[ ! -e "$dir/fresh/duet.db" ]] || { echo "duet.db was written without the KEK" >&2; exit 1; }
 grep -q "keys" "$dir/fresh.log"

@@ -25,7 +25,7 @@ start_duetd() {
   rm -f "$data/duetd.port"
   "$duetd" --dev --data-dir "$data" --listen 127.0.0.1:0 >>"$dir/duetd.out" 2>>"$dir/duetd.log" &
   pid=$!
-  for _ in $(seq 1 150); do
+  for _ in $(seq 1 600); do
     [[ -s "$data/duetd.port" ]] && break
     kill -0 "$pid" 2>/dev/null || fail "duetd exited at start"
     sleep 0.1
@@ -37,9 +37,9 @@ start_duetd() {
 ca="$data/tls/dev-cert.pem"
 start_duetd
 status() { curl -s -o /dev/null -w '%{http_code}' --cacert "$ca" "$url$1"; }
-wait_ready() {  # wait_ready WANT: /readyz answers WANT within 20 s
+wait_ready() {  # wait_ready WANT: /readyz answers WANT within 40 s
   local got=""
-  for _ in $(seq 1 80); do
+  for _ in $(seq 1 160); do
     got=$(status /readyz)
     [[ "$got" == "$1" ]] && return 0
     sleep 0.25

@@ -47,7 +47,7 @@ scan "$dir/data" "$dir/out" "$dir/demo.out" "$dir/demo.err"
 # Again with a duetd holding the database open (the live -wal and -shm files).
 "$duetd" --dev --data-dir "$dir/data" --listen 127.0.0.1:0 > "$dir/restart.out" 2> "$dir/restart.log" &
 pid=$!
-for _ in $(seq 1 150); do [[ -s "$dir/data/duetd.port" ]] && break; sleep 0.1; done
+for _ in $(seq 1 600); do [[ -s "$dir/data/duetd.port" ]] && break; sleep 0.1; done
 [[ -s "$dir/data/duetd.port" ]] || { cat "$dir/restart.log" >&2; exit 1; }
 mkdir "$dir/live"
 cp "$dir/data"/duet.db* "$dir/live/"

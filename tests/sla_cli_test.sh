@@ -85,7 +85,7 @@ code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$ca" "$url/healthz")
 [ "$code" = 200 ] || fail "healthz $code"
 
 # ---- per-minute records of those requests ------------------------------------------
-for _ in $(seq 1 50); do
+for _ in $(seq 1 150); do
   n=$(sqlite3 -cmd ".timeout 10000" "$db" "SELECT COALESCE(SUM(requests),0) FROM availability_minutes WHERE tenant_id = '$tenant'")
   [ "$n" -ge 9 ] && break
   sleep 0.2
