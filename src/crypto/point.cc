@@ -2,6 +2,8 @@
 
 #include <openssl/crypto.h>
 
+#include "crypto/ct.h"
+
 namespace duet::crypto {
 namespace {
 
@@ -138,7 +140,9 @@ bool Point::public_mul_add_equals(const Scalar& a, const Scalar& b, const Point&
 }
 
 bool Point::operator==(const Point& other) const {
-  return (sm2::fe_eq_mask(a_.x, other.a_.x) & sm2::fe_eq_mask(a_.y, other.a_.y)) != 0;
+  // Constant time; the verdict is public (every caller uses it as a proof
+  // verification result or a check on public keys).
+  return ct::declassified((sm2::fe_eq_mask(a_.x, other.a_.x) & sm2::fe_eq_mask(a_.y, other.a_.y)) != 0);
 }
 
 }  // namespace duet::crypto

@@ -59,6 +59,7 @@ class Point {
   // a·G + b·Q == expected, for PUBLIC values (variable time, no inversion).
   static bool public_mul_add_equals(const Scalar& a, const Scalar& b, const Point& q, const Point& expected);
 
+  // Constant time; the answer is declared public (crypto/ct.h).
   bool operator==(const Point& other) const;
 
   // The native affine coordinates (Montgomery form), for crypto/ and its tests.

@@ -1,38 +1,36 @@
 #include "crypto/scalar.h"
 
-#include <openssl/bn.h>
 #include <openssl/crypto.h>
 
-#include "crypto/openssl_util.h"
+#include "crypto/ct.h"
+#include "crypto/sm2_scalar.h"
 
 namespace duet::crypto {
 namespace {
 
-BnPtr to_bn(const Scalar& s) {
-  BnPtr b = new_secret_bn();
-  if (BN_bin2bn(s.bytes().data(), Scalar::kSize, b.get()) == nullptr) openssl_fatal("BN_bin2bn");
-  return b;
-}
+using sm2::Sc;
 
-// Writes a BIGNUM already reduced into [0, n) into fixed-width big-endian bytes.
-void store(const BIGNUM* b, std::array<uint8_t, Scalar::kSize>& out) {
-  if (BN_bn2binpad(b, out.data(), Scalar::kSize) != static_cast<int>(Scalar::kSize)) openssl_fatal("BN_bn2binpad");
-}
+// Wipes a limb temporary when it goes out of scope.
+struct Limbs {
+  Sc v{};
+  ~Limbs() { OPENSSL_cleanse(&v, sizeof(v)); }
+};
 
-// Compares a 32-byte big-endian value with n without branching on the value.
-bool less_than_order(const uint8_t* be) {
-  static const std::array<uint8_t, 32> n = [] {
-    std::array<uint8_t, 32> a{};
-    if (BN_bn2binpad(sm2_order(), a.data(), 32) != 32) openssl_fatal("BN_bn2binpad(n)");
-    return a;
-  }();
-  // Borrow of be - n, computed over all bytes.
-  int borrow = 0;
-  for (int i = 31; i >= 0; --i) {
-    int d = static_cast<int>(be[i]) - static_cast<int>(n[static_cast<size_t>(i)]) - borrow;
-    borrow = (d >> 8) & 1;  // 1 when d < 0
-  }
-  return borrow == 1;
+// The stored bytes are always below n, so loading them never fails.
+void load(Sc& out, const std::array<uint8_t, Scalar::kSize>& be) { (void)sm2::sc_from_bytes(out, be.data()); }
+
+// Value of one hex digit, or 0xff for a non-hex character, without branches
+// or table lookups on the character (the digits of a share are secret).
+inline uint32_t hex_digit_ct(uint8_t ch) {
+  uint32_t c = ch;
+  // mask(lo <= c <= hi) as all-ones / zero, from the sign bits of c − lo and hi − c.
+  auto in_range = [c](uint32_t lo, uint32_t hi) {
+    return ((((c - lo) | (hi - c)) >> 31) & 1) - 1u;  // 0xffffffff when both are >= 0
+  };
+  uint32_t dec = in_range('0', '9'), low = in_range('a', 'f'), up = in_range('A', 'F');
+  uint32_t value = (dec & (c - '0')) | (low & (c - 'a' + 10)) | (up & (c - 'A' + 10));
+  uint32_t valid = dec | low | up;
+  return (value & valid) | (0xffu & ~valid);
 }
 
 }  // namespace
@@ -42,12 +40,15 @@ Scalar Scalar::one() { return from_u64(1); }
 Scalar Scalar::from_u64(uint64_t v) {
   Scalar s;
   for (int i = 0; i < 8; ++i) s.bytes_[kSize - 1 - static_cast<size_t>(i)] = static_cast<uint8_t>(v >> (8 * i));
-  return s;
+  return s;  // any u64 is below n
 }
 
 Result<Scalar> Scalar::from_bytes(ByteView be32) {
   if (be32.size() != kSize) return make_error(ErrorCode::kBadEncoding, "scalar must be 32 bytes");
-  if (!less_than_order(be32.data())) return make_error(ErrorCode::kBadScalar, "scalar not below the group order");
+  Limbs l;
+  // The range check is constant time; only its verdict becomes public.
+  bool ok = ct::declassified(sm2::sc_from_bytes(l.v, be32.data()) != 0);
+  if (!ok) return make_error(ErrorCode::kBadScalar, "scalar not below the group order");
   Scalar s;
   std::copy(be32.begin(), be32.end(), s.bytes_.begin());
   return s;
@@ -60,8 +61,20 @@ Result<Scalar> Scalar::from_bytes_nonzero(ByteView be32) {
 }
 
 Result<Scalar> Scalar::from_hex(std::string_view hex) {
-  DUET_ASSIGN_OR_RETURN(Bytes raw, from_hex_exact(hex, kSize));
-  auto s = from_bytes(raw);
+  if (hex.size() != 2 * kSize) {
+    return make_error(ErrorCode::kBadEncoding, "hex field must encode 32 bytes, got " + std::to_string(hex.size()) +
+                                                   " characters");
+  }
+  std::array<uint8_t, kSize> raw{};
+  uint32_t bad = 0;
+  for (size_t i = 0; i < kSize; ++i) {
+    uint32_t hi = hex_digit_ct(static_cast<uint8_t>(hex[2 * i]));
+    uint32_t lo = hex_digit_ct(static_cast<uint8_t>(hex[2 * i + 1]));
+    bad |= (hi | lo) & 0xf0;
+    raw[i] = static_cast<uint8_t>((hi << 4) | (lo & 0xf));
+  }
+  bool well_formed = ct::declassified(bad == 0);
+  Result<Scalar> s = well_formed ? from_bytes(raw) : make_error(ErrorCode::kBadEncoding, "non-hex character");
   secure_wipe(raw.data(), raw.size());
   return s;
 }
@@ -73,12 +86,10 @@ Result<Scalar> Scalar::from_hex_nonzero(std::string_view hex) {
 }
 
 Scalar Scalar::reduce(ByteView be) {
-  BnPtr x = new_secret_bn();
-  if (BN_bin2bn(be.data(), static_cast<int>(be.size()), x.get()) == nullptr) openssl_fatal("BN_bin2bn");
-  BnPtr r = new_secret_bn();
-  if (BN_nnmod(r.get(), x.get(), sm2_order(), thread_bn_ctx()) != 1) openssl_fatal("BN_nnmod");
+  Limbs l;
+  sm2::sc_reduce_bytes(l.v, be.data(), be.size());
   Scalar s;
-  store(r.get(), s.bytes_);
+  sm2::sc_to_bytes(s.bytes_.data(), l.v);
   return s;
 }
 
@@ -87,55 +98,75 @@ Scalar Scalar::random_nonzero(RandomSource& rng) {
     SecretBytes wide(64);
     rng.fill(wide.span());
     Scalar s = reduce(wide.view());
-    if (!s.is_zero()) return s;
+    if (!s.is_zero()) return s;  // probability 2^-256; is_zero's answer is public
   }
+}
+
+std::string Scalar::to_hex() const {
+  std::string out(2 * kSize, '0');
+  for (size_t i = 0; i < kSize; ++i) {
+    for (int half = 0; half < 2; ++half) {
+      uint32_t d = (bytes_[i] >> (half == 0 ? 4 : 0)) & 0xf;
+      // '0' + d, plus ('a' − '0' − 10) when d > 9: the mask comes from the sign of 9 − d.
+      uint32_t above9 = 0u - ((9u - d) >> 31);
+      out[2 * i + static_cast<size_t>(half)] = static_cast<char>('0' + d + (above9 & ('a' - '0' - 10)));
+    }
+  }
+  return out;
 }
 
 bool Scalar::is_zero() const {
   uint8_t acc = 0;
   for (uint8_t b : bytes_) acc |= b;
-  return acc == 0;
+  return ct::declassified(acc == 0);
 }
 
 Scalar Scalar::operator+(const Scalar& o) const {
-  BnPtr a = to_bn(*this), b = to_bn(o), r = new_secret_bn();
-  if (BN_mod_add(r.get(), a.get(), b.get(), sm2_order(), thread_bn_ctx()) != 1) openssl_fatal("BN_mod_add");
+  Limbs a, b;
+  load(a.v, bytes_);
+  load(b.v, o.bytes_);
+  sm2::sc_add(a.v, a.v, b.v);
   Scalar s;
-  store(r.get(), s.bytes_);
+  sm2::sc_to_bytes(s.bytes_.data(), a.v);
   return s;
 }
 
 Scalar Scalar::operator-(const Scalar& o) const {
-  BnPtr a = to_bn(*this), b = to_bn(o), r = new_secret_bn();
-  if (BN_mod_sub(r.get(), a.get(), b.get(), sm2_order(), thread_bn_ctx()) != 1) openssl_fatal("BN_mod_sub");
+  Limbs a, b;
+  load(a.v, bytes_);
+  load(b.v, o.bytes_);
+  sm2::sc_sub(a.v, a.v, b.v);
   Scalar s;
-  store(r.get(), s.bytes_);
+  sm2::sc_to_bytes(s.bytes_.data(), a.v);
   return s;
 }
 
 Scalar Scalar::operator*(const Scalar& o) const {
-  BnPtr a = to_bn(*this), b = to_bn(o), r = new_secret_bn();
-  if (BN_mod_mul(r.get(), a.get(), b.get(), sm2_order(), thread_bn_ctx()) != 1) openssl_fatal("BN_mod_mul");
+  Limbs a, b;
+  load(a.v, bytes_);
+  load(b.v, o.bytes_);
+  sm2::sc_mul(a.v, a.v, b.v);
   Scalar s;
-  store(r.get(), s.bytes_);
+  sm2::sc_to_bytes(s.bytes_.data(), a.v);
   return s;
 }
 
-Scalar Scalar::negate() const { return Scalar() - *this; }
+Scalar Scalar::negate() const {
+  Limbs a;
+  load(a.v, bytes_);
+  sm2::sc_neg(a.v, a.v);
+  Scalar s;
+  sm2::sc_to_bytes(s.bytes_.data(), a.v);
+  return s;
+}
 
 Result<Scalar> Scalar::inverse() const {
   if (is_zero()) return make_error(ErrorCode::kBadScalar, "zero has no inverse");
-  static const BIGNUM* n_minus_2 = [] {
-    BIGNUM* e = BN_dup(sm2_order());
-    if (e == nullptr || BN_sub_word(e, 2) != 1) openssl_fatal("n-2");
-    return e;
-  }();
-  BnPtr a = to_bn(*this), r = new_secret_bn();
-  if (BN_mod_exp_mont_consttime(r.get(), a.get(), n_minus_2, sm2_order(), thread_bn_ctx(), sm2_order_mont()) != 1) {
-    openssl_fatal("BN_mod_exp_mont_consttime");
-  }
+  Limbs a;
+  load(a.v, bytes_);
+  sm2::sc_inv(a.v, a.v);
   Scalar s;
-  store(r.get(), s.bytes_);
+  sm2::sc_to_bytes(s.bytes_.data(), a.v);
   return s;
 }
 

@@ -2,9 +2,15 @@
 //
 // Invariant: 0 <= value < n. Parsing rejects anything else (never reduces
 // silently); zero is representable because the protocol must be able to say
-// "this was zero" and reject it. All arithmetic is modulo n and uses OpenSSL's
-// constant-time BIGNUM paths (BN_FLG_CONSTTIME): scalars are usually secret.
-// The value is wiped when the object is destroyed.
+// "this was zero" and reject it. All arithmetic is modulo n and native
+// fixed-width code (crypto/sm2_scalar.h): constant time, because scalars are
+// usually secret. No scalar goes through OpenSSL BIGNUM. The value is wiped
+// when the object is destroyed.
+//
+// Public outcomes: is_zero() and the range checks of from_bytes / from_hex
+// are computed in constant time and their boolean result is then declared
+// public (crypto/ct.h): callers branch on them ("zero → retry", "not below n
+// → reject"). Everything else — values, equality — stays secret.
 #pragma once
 
 #include <array>
@@ -34,18 +40,22 @@ class Scalar {
   static Result<Scalar> from_bytes(ByteView be32);
   // As from_bytes, and also rejects zero.
   static Result<Scalar> from_bytes_nonzero(ByteView be32);
-  // 64 lowercase/uppercase hex characters; value < n.
+  // 64 lowercase/uppercase hex characters; value < n. Constant time in the
+  // digits (only "well-formed and below n" is public); no copy left behind.
   static Result<Scalar> from_hex(std::string_view hex);
   static Result<Scalar> from_hex_nonzero(std::string_view hex);
   // Any byte string interpreted big-endian, reduced modulo n. Use 64 bytes of
-  // uniform input to get a scalar whose bias is below 2^-256.
+  // uniform input to get a scalar whose bias is below 2^-256. Constant time
+  // for a given input length (used on secret PBKDF2 and HMAC outputs).
   static Scalar reduce(ByteView be);
   // Uniform in [1, n-1]: 64 random bytes reduced, retried on zero.
   static Scalar random_nonzero(RandomSource& rng);
 
   const std::array<uint8_t, kSize>& bytes() const { return bytes_; }
-  std::string to_hex() const { return duet::to_hex(bytes_); }
-  bool is_zero() const;  // constant time
+  // 64 lowercase hex characters, encoded in constant time.
+  std::string to_hex() const;
+  // Constant time; the answer is declared public (see above).
+  bool is_zero() const;
 
   Scalar operator+(const Scalar& o) const;
   Scalar operator-(const Scalar& o) const;
@@ -55,7 +65,8 @@ class Scalar {
   // is kBadScalar.
   Result<Scalar> inverse() const;
 
-  // Constant-time equality.
+  // Constant-time equality. The answer is NOT declassified: a caller that
+  // branches on it on secret values must justify that itself.
   bool operator==(const Scalar& o) const;
 
  private:

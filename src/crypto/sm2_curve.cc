@@ -2,6 +2,8 @@
 
 #include <openssl/crypto.h>
 
+#include "crypto/ct.h"
+
 #include <cstring>
 #include <vector>
 
@@ -258,7 +260,10 @@ bool on_curve(const Affine& a) {
 }
 
 bool to_affine(Affine& out, const Jacobian& a) {
-  if (is_infinity(a)) return false;
+  // Whether a computed point is infinity is public: the callers reject it (a
+  // zero scalar, P = −G, a sum that cancels), an event of probability ~2^-256
+  // for honest inputs. The coordinates themselves stay secret.
+  if (ct::declassified(is_infinity(a))) return false;
   Fe zinv, z2, z3;
   fe_inv(zinv, a.z);
   fe_sqr(z2, zinv);

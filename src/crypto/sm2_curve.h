@@ -41,7 +41,8 @@ bool on_curve(const Affine& a);
 
 inline Jacobian to_jacobian(const Affine& a) { return Jacobian{a.x, a.y, kOne}; }
 inline bool is_infinity(const Jacobian& a) { return fe_is_zero_mask(a.z) != 0; }
-// One inversion (constant time). Returns false, leaving out untouched, for infinity.
+// One inversion (constant time). Returns false, leaving out untouched, for
+// infinity; that verdict is declared public (crypto/ct.h), the coordinates are not.
 bool to_affine(Affine& out, const Jacobian& a);
 // a == b for a public Jacobian a, without an inversion. Infinity equals nothing.
 bool equals_affine(const Jacobian& a, const Affine& b);

@@ -1,0 +1,183 @@
+#include "crypto/sm2_scalar.h"
+
+#include <openssl/crypto.h>
+
+namespace duet::crypto::sm2 {
+namespace {
+
+// −n^-1 mod 2^64 (the Montgomery quotient factor), R^2 mod n, R mod n.
+constexpr u64 kN0Inv = 0x327f9e8872350975ULL;
+constexpr Sc kScR2 = {{0x901192af7c114f20ULL, 0x3464504ade6fa2faULL, 0x620fc84c3affe0d4ULL, 0x1eb5e412a22b3d3bULL}};
+constexpr Sc kScMontOne = {{0xac440bf6c62abeddULL, 0x8dfc2094de39fad4ULL, 0x0000000000000000ULL, 0x0000000100000000ULL}};
+constexpr Sc kScRawOne = {{1, 0, 0, 0}};
+// The public exponent of the inversion, n − 2.
+constexpr Sc kNMinus2 = {{0x53bbf40939d54121ULL, 0x7203df6b21c6052bULL, 0xffffffffffffffffULL, 0xfffffffeffffffffULL}};
+
+// r = t − n if that does not borrow through the fifth limb t4, else t.
+// Precondition t4·2^256 + t < 2n, so the result is below n.
+inline void sub_n_if_ge(Sc& r, u64 t0, u64 t1, u64 t2, u64 t3, u64 t4) {
+  u128 d = (u128)t0 - kOrder.v[0];
+  u64 s0 = (u64)d;
+  d = (u128)t1 - kOrder.v[1] - (u64)((d >> 64) & 1);
+  u64 s1 = (u64)d;
+  d = (u128)t2 - kOrder.v[2] - (u64)((d >> 64) & 1);
+  u64 s2 = (u64)d;
+  d = (u128)t3 - kOrder.v[3] - (u64)((d >> 64) & 1);
+  u64 s3 = (u64)d;
+  u64 borrow = (u64)((d >> 64) & 1);
+  // Keep t iff t < n, i.e. the 5-limb subtraction borrows: t4 == 0 and borrow.
+  u64 keep = 0 - (borrow & (t4 ^ 1));
+  r.v[0] = (t0 & keep) | (s0 & ~keep);
+  r.v[1] = (t1 & keep) | (s1 & ~keep);
+  r.v[2] = (t2 & keep) | (s2 & ~keep);
+  r.v[3] = (t3 & keep) | (s3 & ~keep);
+}
+
+// r = a·b·R^-1 mod n (CIOS Montgomery multiplication). Inputs < n, output < n;
+// r may alias a or b. After each row the accumulator stays below 2n.
+void mont_mul(Sc& r, const Sc& a, const Sc& b) {
+  u64 t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0;
+#pragma GCC unroll 4
+  for (int i = 0; i < 4; ++i) {
+    u64 bi = b.v[i];
+    u128 c = (u128)a.v[0] * bi + t0;
+    t0 = (u64)c;
+    c = (c >> 64) + (u128)a.v[1] * bi + t1;
+    t1 = (u64)c;
+    c = (c >> 64) + (u128)a.v[2] * bi + t2;
+    t2 = (u64)c;
+    c = (c >> 64) + (u128)a.v[3] * bi + t3;
+    t3 = (u64)c;
+    c = (c >> 64) + t4;
+    t4 = (u64)c;
+    u64 t5 = (u64)(c >> 64);
+    // m makes t + m·n divisible by 2^64; add it and shift one limb down.
+    u64 m = t0 * kN0Inv;
+    c = (u128)m * kOrder.v[0] + t0;  // low 64 bits are zero by the choice of m
+    c = (c >> 64) + (u128)m * kOrder.v[1] + t1;
+    t0 = (u64)c;
+    c = (c >> 64) + (u128)m * kOrder.v[2] + t2;
+    t1 = (u64)c;
+    c = (c >> 64) + (u128)m * kOrder.v[3] + t3;
+    t2 = (u64)c;
+    c = (c >> 64) + t4;
+    t3 = (u64)c;
+    t4 = t5 + (u64)(c >> 64);
+  }
+  sub_n_if_ge(r, t0, t1, t2, t3, t4);
+}
+
+// Big-endian bytes → little-endian limbs; `len` <= 32 bytes fill the low end.
+void load_be(Sc& r, const uint8_t* in, size_t len) {
+  r = Sc{{0, 0, 0, 0}};
+  for (size_t i = 0; i < len; ++i) {
+    size_t bit = 8 * (len - 1 - i);  // position from the public length only
+    r.v[bit / 64] |= static_cast<u64>(in[i]) << (bit % 64);
+  }
+}
+
+}  // namespace
+
+u64 sc_from_bytes(Sc& r, const uint8_t in[32]) {
+  Sc raw;
+  load_be(raw, in, 32);
+  // raw < n iff raw − n borrows.
+  u128 d = (u128)raw.v[0] - kOrder.v[0];
+  d = (u128)raw.v[1] - kOrder.v[1] - (u64)((d >> 64) & 1);
+  d = (u128)raw.v[2] - kOrder.v[2] - (u64)((d >> 64) & 1);
+  d = (u128)raw.v[3] - kOrder.v[3] - (u64)((d >> 64) & 1);
+  u64 ok = 0 - (u64)((d >> 64) & 1);
+  for (int i = 0; i < 4; ++i) r.v[i] = raw.v[i] & ok;
+  OPENSSL_cleanse(&raw, sizeof(raw));
+  return ok;
+}
+
+void sc_to_bytes(uint8_t out[32], const Sc& a) {
+  for (int i = 0; i < 4; ++i) {
+    for (int j = 0; j < 8; ++j) out[(3 - i) * 8 + j] = static_cast<uint8_t>(a.v[i] >> (56 - 8 * j));
+  }
+}
+
+// Horner over 32-byte blocks, most significant first: acc ← acc·2^256 + block.
+// acc·2^256 mod n is one Montgomery multiplication by R^2; a block (< 2^256 < 2n)
+// is reduced by one masked subtraction. The number of blocks and the size of
+// the first one depend on the length only.
+void sc_reduce_bytes(Sc& r, const uint8_t* in, size_t len) {
+  Sc acc{{0, 0, 0, 0}}, block;
+  size_t first = len % 32 == 0 ? 32 : len % 32;
+  size_t pos = 0;
+  while (pos < len) {
+    size_t take = pos == 0 ? first : 32;
+    load_be(block, in + pos, take);
+    sub_n_if_ge(block, block.v[0], block.v[1], block.v[2], block.v[3], 0);
+    mont_mul(acc, acc, kScR2);
+    sc_add(acc, acc, block);
+    pos += take;
+  }
+  r = acc;
+  OPENSSL_cleanse(&acc, sizeof(acc));
+  OPENSSL_cleanse(&block, sizeof(block));
+}
+
+void sc_add(Sc& r, const Sc& a, const Sc& b) {
+  u128 c = (u128)a.v[0] + b.v[0];
+  u64 t0 = (u64)c;
+  c = (c >> 64) + a.v[1] + b.v[1];
+  u64 t1 = (u64)c;
+  c = (c >> 64) + a.v[2] + b.v[2];
+  u64 t2 = (u64)c;
+  c = (c >> 64) + a.v[3] + b.v[3];
+  u64 t3 = (u64)c;
+  sub_n_if_ge(r, t0, t1, t2, t3, (u64)(c >> 64));  // a + b < 2n
+}
+
+void sc_sub(Sc& r, const Sc& a, const Sc& b) {
+  u128 d = (u128)a.v[0] - b.v[0];
+  u64 t0 = (u64)d;
+  d = (u128)a.v[1] - b.v[1] - (u64)((d >> 64) & 1);
+  u64 t1 = (u64)d;
+  d = (u128)a.v[2] - b.v[2] - (u64)((d >> 64) & 1);
+  u64 t2 = (u64)d;
+  d = (u128)a.v[3] - b.v[3] - (u64)((d >> 64) & 1);
+  u64 t3 = (u64)d;
+  u64 mask = 0 - (u64)((d >> 64) & 1);  // a < b: add n back
+  u128 c = (u128)t0 + (kOrder.v[0] & mask);
+  r.v[0] = (u64)c;
+  c = (c >> 64) + t1 + (kOrder.v[1] & mask);
+  r.v[1] = (u64)c;
+  c = (c >> 64) + t2 + (kOrder.v[2] & mask);
+  r.v[2] = (u64)c;
+  c = (c >> 64) + t3 + (kOrder.v[3] & mask);
+  r.v[3] = (u64)c;
+}
+
+void sc_neg(Sc& r, const Sc& a) { sc_sub(r, Sc{{0, 0, 0, 0}}, a); }
+
+// (a·b·R^-1)·R^2·R^-1 = a·b.
+void sc_mul(Sc& r, const Sc& a, const Sc& b) {
+  Sc t;
+  mont_mul(t, a, b);
+  mont_mul(r, t, kScR2);
+  OPENSSL_cleanse(&t, sizeof(t));
+}
+
+void sc_inv(Sc& r, const Sc& a) {
+  // In Montgomery form: am = a·R. Fixed 4-bit window over the public exponent
+  // n − 2: 256 squarings and one multiplication per non-zero digit (a digit of
+  // a public constant, so skipping zero digits reveals nothing).
+  Sc pow[16];
+  pow[0] = kScMontOne;
+  mont_mul(pow[1], a, kScR2);
+  for (int i = 2; i < 16; ++i) mont_mul(pow[i], pow[i - 1], pow[1]);
+  Sc acc = kScMontOne;
+  for (int nib = 63; nib >= 0; --nib) {
+    for (int k = 0; k < 4; ++k) mont_mul(acc, acc, acc);
+    unsigned d = static_cast<unsigned>((kNMinus2.v[nib / 16] >> ((nib % 16) * 4)) & 0xf);
+    if (d != 0) mont_mul(acc, acc, pow[d]);
+  }
+  mont_mul(r, acc, kScRawOne);  // leave Montgomery form
+  OPENSSL_cleanse(pow, sizeof(pow));
+  OPENSSL_cleanse(&acc, sizeof(acc));
+}
+
+}  // namespace duet::crypto::sm2
