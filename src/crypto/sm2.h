@@ -34,6 +34,15 @@ struct Sm2Signature {
 // Verifies (r, s) over digest e under public_key: t = r + s ≠ 0,
 // (x1, y1) = s·G + t·P, r == (e + x1) mod n. kSignatureInvalid when it does not
 // hold, kBadScalar when r or s is outside [1, n-1].
+// Variable time (wNAF): for PUBLIC signatures only — received ones, or ones
+// already released.
 Status sm2_verify_digest(const Point& public_key, const Digest& e, const Sm2Signature& sig);
+
+// The same check, constant time in r and s: for a signature that is still
+// secret, such as the device's own s checked before it is released (a reply
+// that fails the check must leave nothing about s in the timing: see
+// docs/constant-time.md). Only the verdict is public. About 2× the cost of
+// sm2_verify_digest.
+Status sm2_verify_digest_ct(const Point& public_key, const Digest& e, const Sm2Signature& sig);
 
 }  // namespace duet::crypto

@@ -25,6 +25,37 @@ TEST(Sm2, RandomKeysCrossVerifyWithOpenSsl) {
   }
 }
 
+// The constant-time verifier gives the same verdicts as the variable-time one,
+// on OpenSSL's valid signatures and on every kind of tampering.
+TEST(Sm2, ConstantTimeVerifierAgrees) {
+  DeterministicRandom rng(as_bytes("sm2-verify-ct"));
+  for (int i = 0; i < 20; ++i) {
+    Scalar d = Scalar::random_nonzero(rng);
+    Point pub = *Point::mul_base(d);
+    Bytes msg(static_cast<size_t>(i * 5 + 1), static_cast<uint8_t>(i));
+    Digest e = *sm2_digest(pub, msg);
+    Sm2Signature sig = *Sm2Signature::from_der(*evp_sm2_sign(d, msg));
+    EXPECT_TRUE(sm2_verify_digest_ct(pub, e, sig).ok());
+    const Sm2Signature bad[] = {
+        {sig.r + Scalar::one(), sig.s},
+        {sig.r, sig.s + Scalar::one()},
+        {sig.s, sig.r},
+        {sig.r, sig.r.negate()},  // r + s = 0
+        {Scalar::zero(), sig.s},
+        {sig.r, Scalar::zero()},
+    };
+    for (const Sm2Signature& b : bad) {
+      EXPECT_EQ(sm2_verify_digest_ct(pub, e, b).code(), sm2_verify_digest(pub, e, b).code());
+      EXPECT_FALSE(sm2_verify_digest_ct(pub, e, b).ok());
+    }
+    Digest other = e;
+    other[0] ^= 1;
+    EXPECT_EQ(sm2_verify_digest_ct(pub, other, sig).code(), ErrorCode::kSignatureInvalid);
+    Point other_key = *Point::mul_base(d + Scalar::one());
+    EXPECT_EQ(sm2_verify_digest_ct(other_key, e, sig).code(), ErrorCode::kSignatureInvalid);
+  }
+}
+
 TEST(Sm2, SignatureDerIsStrict) {
   EXPECT_EQ(Sm2Signature::from_der(Bytes{0x30, 0x00}).code(), ErrorCode::kBadEncoding);
   Sm2Signature sig{Scalar::from_u64(5), Scalar::from_u64(9)};
