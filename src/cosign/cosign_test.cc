@@ -1,6 +1,8 @@
+// The roles of key generation and signing (protocol v2) against each other,
+// the device state and the service share record. The PIN proof's own rules
+// (wrong PIN, batches, P1 stored or derived) are in pin_proof_test.cc.
 #include <gtest/gtest.h>
 
-#include "cosign/attempts.h"
 #include "cosign/nonce.h"
 #include "cosign/test_util.h"
 #include "cosign/wire.h"
@@ -15,145 +17,178 @@ using namespace testing;
 
 crypto::SystemRandom& rng() { return crypto::SystemRandom::instance(); }
 
-TEST(Cosign, KeygenAndSignVerifyWithOpenSsl) {
-  Enrolled e = enroll("hld_alice", "123456", rng());
+std::string text_of(const SecretBytes& blob) { return std::string(reinterpret_cast<const char*>(blob.data()), blob.size()); }
+
+TEST(Cosign, KeygenAndSignABatchVerifyWithOpenSsl) {
+  ASSERT_ENROLLED(e, "hld_alice", "123456");
   EXPECT_TRUE(e.device.public_key == e.service.public_key);
-  std::string msg = "contract #42";
-  SignContext ctx = context_for(e.device.public_key, as_bytes(msg));
-  auto sig = sign_once(e, "123456", ctx, rng());
-  ASSERT_TRUE(sig.ok()) << sig.error().to_string();
-  EXPECT_TRUE(crypto::evp_sm2_verify(e.device.public_key, as_bytes(msg), sig->to_der()).ok());
-}
-
-TEST(Cosign, WrongPinGivesInvalidSignatureTheServiceRejects) {
-  Enrolled e = enroll("hld_bob", "123456", rng());
-  SignContext ctx = context_for(e.device.public_key, as_bytes("pay 100"));
-  auto [device, request] = *DeviceSigner::start(e.device, "654321", ctx, rng());
-  auto response = ServiceSigner::respond(e.service, ctx, request, rng());
-  ASSERT_TRUE(response.ok());  // the service cannot tell yet: the attempt is counted
-  auto finished = device.finish(*response);
-  EXPECT_EQ(finished.code(), ErrorCode::kSignatureInvalid);  // device releases nothing
-  // What a device that skipped its check would send is refused by the service.
-  SignFinish forged{*device.unchecked_s(*response)};
-  EXPECT_EQ(ServiceSigner::finish(e.service.public_key, ctx, response->r, forged).code(),
-            ErrorCode::kSignatureInvalid);
-}
-
-TEST(Cosign, PinChangeKeepsSigningAndOldPinFails) {
-  Enrolled e = enroll("hld_carol", "111111", rng());
-  auto changed = e.device.change_pin("111111", "222222", rng());
-  ASSERT_TRUE(changed.ok());
-  EXPECT_FALSE(changed->kdf.salt == e.device.kdf.salt);
-  Enrolled after{*changed, e.service};
-  SignContext ctx = context_for(e.device.public_key, as_bytes("m"));
-  EXPECT_TRUE(sign_once(after, "222222", ctx, rng()).ok());
-  EXPECT_EQ(sign_once(after, "111111", ctx, rng()).code(), ErrorCode::kSignatureInvalid);
-  EXPECT_EQ(e.device.change_pin("111111", "12", rng()).code(), ErrorCode::kInvalidArgument);
+  std::vector<std::string> messages = {"contract #42", "annex A", ""};
+  SignSessionContext ctx = session_for(e.device.public_key, messages);
+  ASSERT_OK_AND_ASSIGN(auto sigs, sign_session(e, "123456", ctx, rng()));
+  ASSERT_EQ(sigs.size(), messages.size());
+  for (size_t i = 0; i < messages.size(); ++i) {
+    EXPECT_TRUE(crypto::evp_sm2_verify(e.device.public_key, as_bytes(messages[i]), sigs[i].to_der()).ok()) << i;
+  }
 }
 
 TEST(Cosign, DeviceStateHoldsNoPinNoP1AndRoundTrips) {
   const std::string pin = "918273";
-  Enrolled e = enroll("hld_dave", pin, rng());
+  ASSERT_ENROLLED(e, "hld_dave", pin);
   SecretBytes blob = e.device.serialize();
-  std::string text(reinterpret_cast<const char*>(blob.data()), blob.size());
+  std::string text = text_of(blob);
   EXPECT_FALSE(contains_pin_in_clear(text, pin)) << text;
-  Scalar d1 = *unwrap_share(e.device, pin);
-  Point p1 = *Point::mul_base(*d1.inverse());
+  ASSERT_OK_AND_ASSIGN(Scalar d1, unwrap_share(e.device, pin));
+  ASSERT_OK_AND_ASSIGN(Point p1, e.service.p1_or_derive());
+  ASSERT_OK_AND_ASSIGN(Scalar u, d1.inverse());
+  ASSERT_OK_AND_ASSIGN(Point p1_from_device, Point::mul_base(u));
+  EXPECT_TRUE(p1 == p1_from_device);  // the right PIN gives the d1 the service knows as P1
   EXPECT_EQ(text.find(p1.to_hex()), std::string::npos);
   EXPECT_EQ(text.find(to_hex(p1.x_bytes())), std::string::npos);
   EXPECT_EQ(text.find(d1.to_hex()), std::string::npos);
-  auto back = DeviceState::parse(blob.view());
-  ASSERT_TRUE(back.ok()) << back.error().to_string();
-  EXPECT_TRUE(back->public_key == e.device.public_key && back->wrapped_share == e.device.wrapped_share);
-  EXPECT_EQ(back->holder_id, "hld_dave");
-  // Every PIN unwraps to *some* non-zero d1: there is nothing to test a guess against.
-  for (const char* guess : {"000000", "123456", "999999"}) EXPECT_TRUE(unwrap_share(*back, guess).ok());
+  ASSERT_OK_AND_ASSIGN(DeviceState back, DeviceState::parse(blob.view()));
+  EXPECT_TRUE(back.public_key == e.device.public_key && back.wrapped_share == e.device.wrapped_share);
+  EXPECT_EQ(back.holder_id, "hld_dave");
+  EXPECT_EQ(text_of(back.serialize()), text);
+  // Every PIN unwraps to *some* non-zero d1: the state alone tests no guess.
+  for (const char* guess : {"000000", "123456", "999999"}) EXPECT_TRUE(unwrap_share(back, guess).ok());
 }
 
 TEST(Cosign, DeviceStateParseIsStrict) {
   EXPECT_EQ(DeviceState::parse(as_bytes("{}")).code(), ErrorCode::kBadState);
   EXPECT_EQ(DeviceState::parse(as_bytes("nonsense")).code(), ErrorCode::kBadState);
   EXPECT_EQ(DeviceState::parse(as_bytes(R"({"v":2})")).code(), ErrorCode::kUnsupportedVersion);
-  Enrolled e = enroll("hld_x", "123456", rng());
-  SecretBytes blob = e.device.serialize();
-  std::string text(reinterpret_cast<const char*>(blob.data()), blob.size());
+  ASSERT_ENROLLED(e, "hld_x", "123456");
+  std::string text = text_of(e.device.serialize());
   std::string bad = text;
-  bad.replace(bad.find(e.device.public_key.to_hex()), 130, std::string(130, '0'));
+  size_t at = bad.find(e.device.public_key.to_hex());
+  ASSERT_NE(at, std::string::npos);
+  bad.replace(at, 130, std::string(130, '0'));
   EXPECT_EQ(DeviceState::parse(as_bytes(bad)).code(), ErrorCode::kBadState);
 }
 
-TEST(Cosign, ServiceShareRoundTrips) {
-  Enrolled e = enroll("hld_y", "123456", rng());
-  SecretBytes blob = e.service.serialize();
-  auto back = ServiceKeyShare::parse(blob.view());
-  ASSERT_TRUE(back.ok());
-  EXPECT_TRUE(back->d2 == e.service.d2 && back->public_key == e.service.public_key);
+TEST(Cosign, ServiceShareRecordIsBinaryV2AndRoundTrips) {
+  ASSERT_ENROLLED(e, "hld_y", "123456");
+  ASSERT_TRUE(e.service.p1.has_value());  // keygen keeps P1 in the record
+  ASSERT_OK_AND_ASSIGN(SecretBytes blob, e.service.serialize());
+  // 0x02 ‖ d2 ‖ P1 ‖ P: no JSON and no hex of d2 anywhere.
+  ASSERT_EQ(blob.size(), 1 + Scalar::kSize + 2 * Point::kSize);
+  EXPECT_EQ(blob.data()[0], 0x02);
+  EXPECT_EQ(text_of(blob).find(e.service.d2.to_hex()), std::string::npos);
+  ASSERT_OK_AND_ASSIGN(ServiceKeyShare back, ServiceKeyShare::parse(blob.view()));
+  ASSERT_TRUE(back.p1.has_value());
+  EXPECT_TRUE(back.d2 == e.service.d2 && back.public_key == e.service.public_key && *back.p1 == *e.service.p1);
+
+  // Malformed records: a wrong tag or size, an off-curve P1, a zero d2.
+  SecretBytes wrong_tag = blob.clone();
+  wrong_tag.data()[0] = 0x03;
+  EXPECT_EQ(ServiceKeyShare::parse(wrong_tag.view()).code(), ErrorCode::kUnsupportedVersion);
+  EXPECT_EQ(ServiceKeyShare::parse(blob.view().first(blob.size() - 1)).code(), ErrorCode::kUnsupportedVersion);
+  SecretBytes bad_p1 = blob.clone();
+  bad_p1.data()[1 + Scalar::kSize + Point::kSize - 1] ^= 0x01;  // last byte of P1's y
+  EXPECT_EQ(ServiceKeyShare::parse(bad_p1.view()).code(), ErrorCode::kBadState);
+  SecretBytes zero_d2 = blob.clone();
+  std::fill(zero_d2.data() + 1, zero_d2.data() + 1 + Scalar::kSize, 0);
+  EXPECT_EQ(ServiceKeyShare::parse(zero_d2.view()).code(), ErrorCode::kBadState);
   EXPECT_EQ(ServiceKeyShare::parse(as_bytes(R"({"v":1,"d2":"00","public_key":"04"})")).code(), ErrorCode::kBadState);
+  EXPECT_EQ(ServiceKeyShare::parse(as_bytes(R"({"v":3})")).code(), ErrorCode::kUnsupportedVersion);
 }
 
-TEST(Cosign, ProofReplayedUnderAnotherOrderOrSessionIsRejected) {
-  Enrolled e = enroll("hld_eve", "123456", rng());
-  SignContext ctx = context_for(e.device.public_key, as_bytes("doc"), "ord_a", "ses_a");
-  auto [device, request] = *DeviceSigner::start(e.device, "123456", ctx, rng());
-  SignContext other_order = ctx, other_session = ctx, other_digest = ctx;
+TEST(Cosign, ItemProofReplayedUnderAnotherOrderSessionOrDigestIsRefused) {
+  ASSERT_ENROLLED(e, "hld_eve", "123456");
+  ASSERT_OK_AND_ASSIGN(Point p1, e.service.p1_or_derive());
+  SignSessionContext ctx = session_for(e.device.public_key, {"doc"}, "ord_a", "ses_a");
+  ASSERT_OK_AND_ASSIGN(auto started, DeviceSignSession::start(e.device, "123456", ctx, rng()));
+  const SignSessionRequest& request = started.second;
+  SignSessionContext other_order = ctx, other_session = ctx, other_digest = ctx;
   other_order.order_id = "ord_b";
   other_session.session_id = "ses_b";
-  other_digest.e[0] ^= 1;
-  for (const SignContext& c : {other_order, other_session, other_digest}) {
-    EXPECT_EQ(ServiceSigner::respond(e.service, c, request, rng()).code(), ErrorCode::kBadProof);
+  other_digest.digests[0][0] ^= 1;
+  // The PIN proof covers order, session and e too, so its verdict comes first.
+  for (const SignSessionContext& c : {other_order, other_session, other_digest}) {
+    EXPECT_EQ(ServiceSigner::verify_session(p1, c, request).code(), ErrorCode::kPinInvalid);
   }
-  EXPECT_TRUE(ServiceSigner::respond(e.service, ctx, request, rng()).ok());
+  EXPECT_TRUE(ServiceSigner::verify_session(p1, ctx, request).ok());
+}
+
+// Runs steps 1-2 of a one-item session with the right PIN.
+struct Started {
+  DeviceSignSession device;
+  SignSessionContext ctx;
+  SignResponse response;
+};
+Result<Started> start_and_respond(const Enrolled& e, const std::string& message) {
+  SignSessionContext ctx = session_for(e.device.public_key, {message});
+  DUET_ASSIGN_OR_RETURN(auto started, DeviceSignSession::start(e.device, "123456", ctx, rng()));
+  DUET_ASSIGN_OR_RETURN(Point p1, e.service.p1_or_derive());
+  DUET_ASSIGN_OR_RETURN(VerifiedSignSession v, ServiceSigner::verify_session(p1, ctx, started.second));
+  DUET_ASSIGN_OR_RETURN(std::vector<SignResponse> responses, ServiceSigner::respond(e.service, v, rng()));
+  return Started{std::move(started.first), std::move(ctx), responses.at(0)};
 }
 
 TEST(Cosign, TamperedServiceReplyIsCaughtByTheDevice) {
-  Enrolled e = enroll("hld_f", "123456", rng());
-  SignContext ctx = context_for(e.device.public_key, as_bytes("doc"));
-  auto [device, request] = *DeviceSigner::start(e.device, "123456", ctx, rng());
-  SignResponse good = *ServiceSigner::respond(e.service, ctx, request, rng());
+  ASSERT_ENROLLED(e, "hld_f", "123456");
+  ASSERT_OK_AND_ASSIGN(Started s, start_and_respond(e, "doc"));
   for (int field = 0; field < 3; ++field) {
-    SignResponse bad = good;
+    SignResponse bad = s.response;
     Scalar& target = field == 0 ? bad.r : field == 1 ? bad.s2 : bad.s3;
     target = target + Scalar::one();
-    EXPECT_EQ(device.finish(bad).code(), ErrorCode::kSignatureInvalid) << field;
+    EXPECT_EQ(s.device.finish({bad}).code(), ErrorCode::kSignatureInvalid) << field;
   }
-  // The device's state is unchanged by the failures: the genuine reply still works.
-  EXPECT_TRUE(device.finish(good).ok());
+  // Nothing was released by the failures, so the genuine reply still works.
+  EXPECT_TRUE(s.device.finish({s.response}).ok());
 }
 
 TEST(Cosign, DeviceReleasesAtMostOneSPerNonce) {
   // A malicious service holding d2 can make two valid replies for one Q1; two
   // released s values for one k1 would reveal d1. The second finish is refused.
-  Enrolled e = enroll("hld_once", "123456", rng());
-  SignContext ctx = context_for(e.device.public_key, as_bytes("once"));
-  auto [device, request] = *DeviceSigner::start(e.device, "123456", ctx, rng());
-  SignResponse first = *ServiceSigner::respond(e.service, ctx, request, rng());
-  SignResponse second = *ServiceSigner::respond(e.service, ctx, request, rng());
-  EXPECT_FALSE(first.r == second.r);
+  ASSERT_ENROLLED(e, "hld_once", "123456");
+  SignSessionContext ctx = session_for(e.device.public_key, {"once"});
+  ASSERT_OK_AND_ASSIGN(auto started, DeviceSignSession::start(e.device, "123456", ctx, rng()));
+  ASSERT_OK_AND_ASSIGN(Point p1, e.service.p1_or_derive());
+  ASSERT_OK_AND_ASSIGN(VerifiedSignSession v, ServiceSigner::verify_session(p1, ctx, started.second));
+  ASSERT_OK_AND_ASSIGN(std::vector<SignResponse> first, ServiceSigner::respond(e.service, v, rng()));
+  ASSERT_OK_AND_ASSIGN(std::vector<SignResponse> second, ServiceSigner::respond(e.service, v, rng()));
+  EXPECT_FALSE(first[0].r == second[0].r);
+  DeviceSignSession& device = started.first;
   ASSERT_TRUE(device.finish(first).ok());
   EXPECT_EQ(device.finish(second).code(), ErrorCode::kBadState);
   EXPECT_EQ(device.finish(first).code(), ErrorCode::kBadState);
   EXPECT_EQ(device.unchecked_s(second).code(), ErrorCode::kBadState);
 }
 
-TEST(Cosign, DeviceRefusesZeroValuesInTheReply) {
+TEST(Cosign, DeviceRefusesZeroValuesAndWrongCountsInTheReply) {
   // s2 = 0 would make s + r = d1·s3 and expose d1.
-  Enrolled e = enroll("hld_zero", "123456", rng());
-  SignContext ctx = context_for(e.device.public_key, as_bytes("zero"));
-  auto [device, request] = *DeviceSigner::start(e.device, "123456", ctx, rng());
-  SignResponse good = *ServiceSigner::respond(e.service, ctx, request, rng());
+  ASSERT_ENROLLED(e, "hld_zero", "123456");
+  ASSERT_OK_AND_ASSIGN(Started s, start_and_respond(e, "zero"));
   for (int field = 0; field < 3; ++field) {
-    SignResponse bad = good;
+    SignResponse bad = s.response;
     (field == 0 ? bad.r : field == 1 ? bad.s2 : bad.s3) = Scalar::zero();
-    EXPECT_EQ(device.finish(bad).code(), ErrorCode::kBadScalar) << field;
+    EXPECT_EQ(s.device.finish({bad}).code(), ErrorCode::kBadScalar) << field;
   }
-  EXPECT_TRUE(device.finish(good).ok());
+  EXPECT_EQ(s.device.finish({}).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(s.device.finish({s.response, s.response}).code(), ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(s.device.finish({s.response}).ok());
+}
+
+TEST(Cosign, ServiceRefusesABadFinalSignature) {
+  ASSERT_ENROLLED(e, "hld_fin", "123456");
+  ASSERT_OK_AND_ASSIGN(Started s, start_and_respond(e, "final"));
+  ASSERT_OK_AND_ASSIGN(auto finished, s.device.finish({s.response}));
+  SignFinish wrong{finished.first[0].s + Scalar::one()};
+  EXPECT_EQ(ServiceSigner::finish(e.service.public_key, s.ctx.item(0), s.response.r, wrong).code(),
+            ErrorCode::kSignatureInvalid);
+  EXPECT_EQ(ServiceSigner::finish(e.service.public_key, s.ctx.item(0), s.response.r, SignFinish{Scalar::zero()}).code(),
+            ErrorCode::kBadScalar);
+  EXPECT_TRUE(ServiceSigner::finish(e.service.public_key, s.ctx.item(0), s.response.r, finished.first[0]).ok());
 }
 
 TEST(Cosign, ServiceRetriesWhenRIsZero) {
   crypto::DeterministicRandom r(as_bytes("r0"));
   Scalar d2 = Scalar::random_nonzero(r), k2 = Scalar::random_nonzero(r), k3 = Scalar::random_nonzero(r);
-  Point q1 = *Point::mul_base(Scalar::random_nonzero(r));
-  Point x = *(*q1.mul(k3)).add(*Point::mul_base(k2));
+  ASSERT_OK_AND_ASSIGN(Point q1, Point::mul_base(Scalar::random_nonzero(r)));
+  ASSERT_OK_AND_ASSIGN(Point k3q1, q1.mul(k3));
+  ASSERT_OK_AND_ASSIGN(Point q2, Point::mul_base(k2));
+  ASSERT_OK_AND_ASSIGN(Point x, k3q1.add(q2));
   // Choose e = −x1 mod n so that r = e + x1 = 0.
   Scalar e_scalar = Scalar::reduce(x.x_bytes()).negate();
   crypto::Digest e{};
@@ -167,7 +202,8 @@ TEST(Cosign, DeviceCombineMatchesTheFormula) {
   crypto::DeterministicRandom r(as_bytes("combine"));
   Scalar d1 = Scalar::random_nonzero(r), k1 = Scalar::random_nonzero(r);
   SignResponse resp{Scalar::random_nonzero(r), Scalar::random_nonzero(r), Scalar::random_nonzero(r)};
-  EXPECT_TRUE(detail::device_combine(d1, k1, resp) == d1 * k1 * resp.s2 + d1 * resp.s3 - resp.r);
+  // s = d1·(k1·s2 + s3) − r, written another way than device_combine does.
+  EXPECT_TRUE(detail::device_combine(d1, k1, resp) == d1 * (k1 * resp.s2 + resp.s3) - resp.r);
   // s = 0 exactly when r = d1·k1·s2 + d1·s3.
   resp.r = d1 * k1 * resp.s2 + d1 * resp.s3;
   EXPECT_TRUE(detail::device_combine(d1, k1, resp).is_zero());
@@ -183,67 +219,44 @@ TEST(HedgedNonce, BrokenRandomSourceNeverRepeatsANonceAcrossMessages) {
   EXPECT_FALSE(a == b);
   EXPECT_FALSE(a == c);
   EXPECT_FALSE(a == d);
-  // Signing two messages with a stuck RNG still uses different Q1.
-  Enrolled e = enroll("hld_g", "123456", rng());
-  auto s1 = DeviceSigner::start(e.device, "123456", context_for(e.device.public_key, as_bytes("m1")), stuck);
-  auto s2 = DeviceSigner::start(e.device, "123456", context_for(e.device.public_key, as_bytes("m2")), stuck);
-  EXPECT_FALSE(s1->second.q1 == s2->second.q1);
-}
-
-TEST(AttemptCounter, FiveConsecutiveFailuresLock) {
-  AttemptCounter c;
-  for (int i = 0; i < 5; ++i) {
-    EXPECT_EQ(c.attempts_left(), 5 - i);
-    EXPECT_TRUE(c.begin_attempt());
-  }
-  EXPECT_TRUE(c.locked());
-  EXPECT_FALSE(c.begin_attempt());
-  EXPECT_EQ(c.consecutive_failures(), 5);
-  c.unlock();
-  EXPECT_EQ(c.attempts_left(), 5);
-  EXPECT_TRUE(c.begin_attempt());
-  c.record_success();
-  EXPECT_EQ(c.attempts_left(), 5);
-}
-
-TEST(AttemptCounter, WrongPinsThroughTheProtocolLockTheKey) {
-  Enrolled e = enroll("hld_h", "123456", rng());
-  AttemptCounter counter;
-  SignContext ctx = context_for(e.device.public_key, as_bytes("m"));
-  int tried = 0;
-  for (std::string pin : {"000001", "000002", "000003", "000004", "000005", "123456"}) {
-    if (!counter.begin_attempt()) break;  // counted before the service answers
-    ++tried;
-    if (sign_once(e, pin, ctx, rng()).ok()) counter.record_success();
-  }
-  EXPECT_EQ(tried, 5);
-  EXPECT_TRUE(counter.locked());  // the right PIN came too late
+  // Two sessions (two messages) with a stuck RNG still use different Q1.
+  ASSERT_ENROLLED(e, "hld_g", "123456");
+  ASSERT_OK_AND_ASSIGN(auto s1, DeviceSignSession::start(e.device, "123456",
+                                                          session_for(e.device.public_key, {"m1"}), stuck));
+  ASSERT_OK_AND_ASSIGN(auto s2, DeviceSignSession::start(e.device, "123456",
+                                                          session_for(e.device.public_key, {"m2"}), stuck));
+  EXPECT_FALSE(s1.second.items[0].q1 == s2.second.items[0].q1);
 }
 
 TEST(Wire, MessagesRoundTrip) {
-  Enrolled e = enroll("hld_w", "123456", rng());
-  auto [keygen, kreq] = *DeviceKeygen::start("hld_w2", rng());
-  auto kreq2 = parse_keygen_request(to_json(kreq));
-  ASSERT_TRUE(kreq2.ok());
-  EXPECT_TRUE(kreq2->p1 == kreq.p1 && kreq2->proof.z == kreq.proof.z);
-  auto [share, kresp] = *ServiceKeygen::respond("hld_w2", *kreq2, rng());
-  auto kresp2 = parse_keygen_response(to_json(kresp));
-  ASSERT_TRUE(kresp2.ok());
-  EXPECT_TRUE(keygen.finish(*kresp2, "123456", kTestIterations, rng()).ok());
+  ASSERT_ENROLLED(e, "hld_w", "123456");
+  ASSERT_OK_AND_ASSIGN(auto kstart, DeviceKeygen::start("hld_w2", rng()));
+  ASSERT_OK_AND_ASSIGN(KeygenRequest kreq2, parse_keygen_request(to_json(kstart.second)));
+  EXPECT_TRUE(kreq2.p1 == kstart.second.p1 && kreq2.proof.z == kstart.second.proof.z);
+  ASSERT_OK_AND_ASSIGN(auto kresp, ServiceKeygen::respond("hld_w2", kreq2, rng()));
+  ASSERT_OK_AND_ASSIGN(KeygenResponse kresp2, parse_keygen_response(to_json(kresp.second)));
+  EXPECT_TRUE(kstart.first.finish(kresp2, "123456", kTestIterations, rng()).ok());
 
-  SignContext ctx = context_for(e.device.public_key, as_bytes("w"));
-  auto [device, sreq] = *DeviceSigner::start(e.device, "123456", ctx, rng());
-  auto sreq2 = parse_sign_request(to_json(sreq));
-  ASSERT_TRUE(sreq2.ok());
-  auto sresp = ServiceSigner::respond(e.service, ctx, *sreq2, rng());
-  ASSERT_TRUE(sresp.ok());
-  auto sresp2 = parse_sign_response(to_json(*sresp));
-  ASSERT_TRUE(sresp2.ok());
-  auto fin = device.finish(*sresp2);
-  ASSERT_TRUE(fin.ok());
-  auto fin2 = parse_sign_finish(to_json(fin->first));
-  ASSERT_TRUE(fin2.ok());
-  EXPECT_TRUE(ServiceSigner::finish(e.service.public_key, ctx, sresp->r, *fin2).ok());
+  SignSessionContext ctx = session_for(e.device.public_key, {"w1", "w2"});
+  ASSERT_OK_AND_ASSIGN(auto started, DeviceSignSession::start(e.device, "123456", ctx, rng()));
+  std::string sent = to_json(started.second);
+  // The PIN proof travels once per session, and P1 never travels.
+  ASSERT_OK_AND_ASSIGN(Point p1, e.service.p1_or_derive());
+  EXPECT_EQ(sent.find(p1.to_hex()), std::string::npos);
+  ASSERT_OK_AND_ASSIGN(SignSessionRequest sreq2, parse_sign_session_request(sent, 2));
+  ASSERT_EQ(sreq2.items.size(), 2u);
+  ASSERT_OK_AND_ASSIGN(VerifiedSignSession v, ServiceSigner::verify_session(p1, ctx, sreq2));
+  ASSERT_OK_AND_ASSIGN(std::vector<SignResponse> sresp, ServiceSigner::respond(e.service, v, rng()));
+  std::vector<SignResponse> sresp2;
+  for (const auto& r : sresp) {
+    ASSERT_OK_AND_ASSIGN(SignResponse back, parse_sign_response(to_json(r)));
+    sresp2.push_back(back);
+  }
+  ASSERT_OK_AND_ASSIGN(auto fin, started.first.finish(sresp2));
+  for (size_t i = 0; i < sresp.size(); ++i) {
+    ASSERT_OK_AND_ASSIGN(SignFinish fin2, parse_sign_finish(to_json(fin.first[i])));
+    EXPECT_TRUE(ServiceSigner::finish(e.service.public_key, ctx.item(i), sresp[i].r, fin2).ok()) << i;
+  }
 }
 
 }  // namespace

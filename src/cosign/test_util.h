@@ -1,14 +1,31 @@
-// Test-only helpers for cosign: run the roles against each other in-process.
+// Test-only helpers for cosign: run the roles against each other in-process
+// (protocol v2: one PIN proof per signing session).
 #pragma once
 
 #include <gtest/gtest.h>
 
 #include <cctype>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "cosign/keygen.h"
 #include "cosign/sign.h"
 #include "crypto/sm2.h"
+
+// `lhs = *expr` only after asserting that expr succeeded (never dereference an
+// unchecked Result). For use in TEST bodies (ASSERT returns from void).
+#define DUET_ASSERT_OK_AND_ASSIGN_IMPL(tmp, lhs, expr)    \
+  auto tmp = (expr);                                    \
+  ASSERT_TRUE(tmp.ok()) << tmp.error().to_string();     \
+  lhs = std::move(*tmp)
+#define ASSERT_OK_AND_ASSIGN(lhs, expr) \
+  DUET_ASSERT_OK_AND_ASSIGN_IMPL(DUET_CONCAT(duet_test_result_, __LINE__), lhs, expr)
+// `Enrolled& var` for a fresh key of `holder` under `pin`, or the test stops.
+#define ASSERT_ENROLLED(var, holder, pin)                                    \
+  auto DUET_CONCAT(var, _enrolled) = ::duet::cosign::testing::try_enroll(holder, pin, rng()); \
+  ASSERT_TRUE(DUET_CONCAT(var, _enrolled).has_value());                     \
+  ::duet::cosign::testing::Enrolled& var = *DUET_CONCAT(var, _enrolled)
 
 namespace duet::cosign::testing {
 
@@ -30,30 +47,59 @@ inline constexpr uint32_t kTestIterations = 1000;
 
 struct Enrolled {
   DeviceState device;
-  ServiceKeyShare service;
+  ServiceKeyShare service;  // as keygen leaves it: P1 stored (format v2)
 };
 
-inline Enrolled enroll(const std::string& holder, std::string_view pin, crypto::RandomSource& rng) {
-  auto [keygen, request] = *DeviceKeygen::start(holder, rng);
-  auto [share, response] = *ServiceKeygen::respond(holder, request, rng);
-  auto state = keygen.finish(response, pin, kTestIterations, rng);
+// Both roles of key generation. Fails the calling test (and returns an empty
+// optional) if any step fails, so callers never dereference an error.
+inline std::optional<Enrolled> try_enroll(const std::string& holder, std::string_view pin, crypto::RandomSource& rng) {
+  auto started = DeviceKeygen::start(holder, rng);
+  EXPECT_TRUE(started.ok()) << started.error().to_string();
+  if (!started.ok()) return std::nullopt;
+  auto responded = ServiceKeygen::respond(holder, started->second, rng);
+  EXPECT_TRUE(responded.ok()) << responded.error().to_string();
+  if (!responded.ok()) return std::nullopt;
+  auto state = started->first.finish(responded->second, pin, kTestIterations, rng);
   EXPECT_TRUE(state.ok()) << state.error().to_string();
-  return Enrolled{*state, share};
+  if (!state.ok()) return std::nullopt;
+  return Enrolled{*state, responded->first};
 }
 
-inline SignContext context_for(const crypto::Point& pub, ByteView message, std::string order = "ord_1",
-                               std::string session = "ses_1") {
-  return SignContext{std::move(order), std::move(session), *crypto::sm2_digest(pub, message)};
+// The digest of each message under `pub` (Z_A with the default ID).
+inline std::vector<crypto::Digest> digests_for(const crypto::Point& pub, const std::vector<std::string>& messages) {
+  std::vector<crypto::Digest> out;
+  for (const auto& m : messages) {
+    auto e = crypto::sm2_digest(pub, as_bytes(m));
+    EXPECT_TRUE(e.ok());
+    out.push_back(e.ok() ? *e : crypto::Digest{});
+  }
+  return out;
 }
 
-// Runs the four steps; returns the service's verdict.
-inline Result<crypto::Sm2Signature> sign_once(const Enrolled& e, std::string_view pin, const SignContext& ctx,
-                                              crypto::RandomSource& rng) {
-  DUET_ASSIGN_OR_RETURN(auto started, DeviceSigner::start(e.device, pin, ctx, rng));
+inline SignSessionContext session_for(const crypto::Point& pub, const std::vector<std::string>& messages,
+                                      std::string order = "ord_1", std::string session = "ses_1") {
+  return SignSessionContext{std::move(order), std::move(session), digests_for(pub, messages)};
+}
+
+// Runs the four steps of one session; returns the service's verdicts (the
+// first failure of any step otherwise). The PIN proof must verify against the
+// service's P1 (from the record, or derived for a v1 record) before respond.
+inline Result<std::vector<crypto::Sm2Signature>> sign_session(const Enrolled& e, std::string_view pin,
+                                                              const SignSessionContext& ctx,
+                                                              crypto::RandomSource& rng) {
+  DUET_ASSIGN_OR_RETURN(auto started, DeviceSignSession::start(e.device, pin, ctx, rng));
   auto& [device, request] = started;
-  DUET_ASSIGN_OR_RETURN(SignResponse response, ServiceSigner::respond(e.service, ctx, request, rng));
-  DUET_ASSIGN_OR_RETURN(auto finished, device.finish(response));
-  return ServiceSigner::finish(e.service.public_key, ctx, response.r, finished.first);
+  DUET_ASSIGN_OR_RETURN(crypto::Point p1, e.service.p1_or_derive());
+  DUET_ASSIGN_OR_RETURN(VerifiedSignSession verified, ServiceSigner::verify_session(p1, ctx, request));
+  DUET_ASSIGN_OR_RETURN(std::vector<SignResponse> responses, ServiceSigner::respond(e.service, verified, rng));
+  DUET_ASSIGN_OR_RETURN(auto finished, device.finish(responses));
+  std::vector<crypto::Sm2Signature> out;
+  for (size_t i = 0; i < responses.size(); ++i) {
+    DUET_ASSIGN_OR_RETURN(crypto::Sm2Signature sig, ServiceSigner::finish(e.service.public_key, ctx.item(i),
+                                                                          responses[i].r, finished.first[i]));
+    out.push_back(sig);
+  }
+  return out;
 }
 
 // A random source that always returns the same bytes (a broken RNG).
