@@ -48,6 +48,20 @@ int duet_client_c99_smoke(void) {
   CHECK(strcmp(duet_client_last_error(h), "") == 0);
   CHECK(duet_client_complete_enrollment(h, "not json", "123456") == DUET_ERR_BAD_ENCODING);
 
+  /* The service's refusals of protocol v2 map to their own codes. */
+  CHECK(duet_client_attempts_left(h) == -1);
+  CHECK(duet_client_service_error(
+            h, "{\"error\":{\"code\":\"pin_invalid\",\"message\":\"wrong\",\"attempts_left\":3}}") ==
+        DUET_ERR_PIN_INVALID);
+  CHECK(duet_client_attempts_left(h) == 3);
+  CHECK(duet_client_service_error(h, "{\"error\":{\"code\":\"locked\"}}") == DUET_ERR_LOCKED);
+  CHECK(duet_client_service_error(h, "{\"error\":{\"code\":\"client_upgrade_required\"}}") ==
+        DUET_ERR_CLIENT_UPGRADE_REQUIRED);
+  CHECK(duet_client_service_error(h, "{\"error\":{\"code\":\"refresh_required\"}}") == DUET_ERR_REFRESH_REQUIRED);
+  CHECK(duet_client_service_error(h, "{}") == DUET_ERR_BAD_ENCODING);
+  CHECK(strcmp(duet_status_name(DUET_ERR_PIN_INVALID), "pin_invalid") == 0);
+  CHECK(duet_client_attempts_left(NULL) == -1);
+
 done:
   free(request);
   duet_client_free(h);

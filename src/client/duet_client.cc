@@ -5,9 +5,11 @@
 
 #include <cstring>
 #include <mutex>
+#include <optional>
 #include <new>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "client/holder_client.h"
 
@@ -27,12 +29,32 @@ static_assert(DUET_ERR_INVALID_ARGUMENT == -static_cast<int>(ErrorCode::kInvalid
 static_assert(DUET_ERR_CRYPTO_FAILURE == -static_cast<int>(ErrorCode::kCryptoFailure));
 static_assert(DUET_ERR_LOCKED == -static_cast<int>(ErrorCode::kLocked));
 static_assert(DUET_ERR_INTERNAL == -static_cast<int>(ErrorCode::kInternal));
-static_assert(static_cast<int>(ErrorCode::kInternal) == 12, "ErrorCode changed: extend duet_status");
+static_assert(DUET_ERR_NOT_FOUND == -static_cast<int>(ErrorCode::kNotFound));
+static_assert(DUET_ERR_CONFLICT == -static_cast<int>(ErrorCode::kConflict));
+static_assert(DUET_ERR_UNAUTHENTICATED == -static_cast<int>(ErrorCode::kUnauthenticated));
+static_assert(DUET_ERR_FORBIDDEN == -static_cast<int>(ErrorCode::kForbidden));
+static_assert(DUET_ERR_SERVICE_NOT_ACTIVE == -static_cast<int>(ErrorCode::kServiceNotActive));
+static_assert(DUET_ERR_TENANT_SUSPENDED == -static_cast<int>(ErrorCode::kTenantSuspended));
+static_assert(DUET_ERR_PAYLOAD_TOO_LARGE == -static_cast<int>(ErrorCode::kPayloadTooLarge));
+static_assert(DUET_ERR_RATE_LIMITED == -static_cast<int>(ErrorCode::kRateLimited));
+static_assert(DUET_ERR_QUOTA_EXHAUSTED == -static_cast<int>(ErrorCode::kQuotaExhausted));
+static_assert(DUET_ERR_UNAVAILABLE == -static_cast<int>(ErrorCode::kUnavailable));
+static_assert(DUET_ERR_EXPIRED == -static_cast<int>(ErrorCode::kExpired));
+static_assert(DUET_ERR_IDENTITY_REJECTED == -static_cast<int>(ErrorCode::kIdentityRejected));
+static_assert(DUET_ERR_PIN_INVALID == -static_cast<int>(ErrorCode::kPinInvalid));
+static_assert(DUET_ERR_CLIENT_UPGRADE_REQUIRED == -static_cast<int>(ErrorCode::kClientUpgradeRequired));
+static_assert(DUET_ERR_REFRESH_REQUIRED == -static_cast<int>(ErrorCode::kRefreshRequired));
+// The last ErrorCode: a new one needs a new duet_status (and this bumped).
+static_assert(static_cast<int>(ErrorCode::kRefreshRequired) == 27, "ErrorCode changed: extend duet_status");
+constexpr int kLastMirroredStatus = DUET_ERR_REFRESH_REQUIRED;
 
 struct duet_client {
   explicit duet_client(std::unique_ptr<duet::client::StateStore> store) : client(std::move(store)) {}
   HolderClient client;
   std::string last_error;
+  // The outputs of the last successful complete_signing (public values:
+  // the finish body and the signatures), until the next begin_signing.
+  std::optional<duet::client::SigningResult> signed_session;
   std::mutex mu;
 };
 
@@ -131,7 +153,7 @@ const char* duet_status_name(int status) {
     case DUET_ERR_OUT_OF_MEMORY: return "out_of_memory";
     default: break;
   }
-  if (status < 0 && status >= DUET_ERR_INTERNAL) {
+  if (status < 0 && status >= kLastMirroredStatus) {
     return duet::error_code_name(static_cast<ErrorCode>(-status)).data();  // static storage, NUL-terminated
   }
   return "unknown";
@@ -159,6 +181,18 @@ void duet_client_free(duet_client* h) { delete h; }
 const char* duet_client_last_error(const duet_client* h) {
   if (h == nullptr) return "invalid_argument: NULL handle";
   return h->last_error.c_str();
+}
+
+int duet_client_attempts_left(const duet_client* h) {
+  if (h == nullptr) return -1;
+  return h->client.last_attempts_left();
+}
+
+int duet_client_service_error(duet_client* h, const char* body) {
+  return guarded(h, [&]() -> int {
+    if (body == nullptr) return null_argument(h, "body");
+    return fail(h, h->client.service_error(body));
+  });
 }
 
 int duet_client_set_kdf_iterations(duet_client* h, uint32_t iterations) {
@@ -210,6 +244,7 @@ int duet_client_forget(duet_client* h) {
 int duet_client_cancel(duet_client* h) {
   return guarded(h, [&]() -> int {
     h->client.cancel();
+    h->signed_session.reset();
     return DUET_OK;
   });
 }
@@ -231,46 +266,63 @@ int duet_client_complete_enrollment(duet_client* h, const char* response_json, c
   });
 }
 
-int duet_client_begin_signing(duet_client* h, const char* order_id, const char* session_id, const uint8_t* e,
-                              size_t e_len, const char* pin, char* out, size_t* out_len) {
+int duet_client_begin_signing(duet_client* h, const char* order_id, const char* session_id, const uint8_t* digests,
+                              size_t digest_count, const char* pin, char* out, size_t* out_len) {
   return guarded(h, [&]() -> int {
+    h->signed_session.reset();
     if (order_id == nullptr) return null_argument(h, "order_id");
     if (session_id == nullptr) return null_argument(h, "session_id");
-    if (e == nullptr) return null_argument(h, "e");
+    if (digests == nullptr) return null_argument(h, "digests");
     if (pin == nullptr) return null_argument(h, "pin");
-    if (e_len != DUET_DIGEST_SIZE) return fail(h, DUET_ERR_INVALID_ARGUMENT, "invalid_argument: e must be 32 bytes");
-    duet::crypto::Digest digest{};
-    std::memcpy(digest.data(), e, digest.size());
-    auto r = h->client.begin_signing(order_id, session_id, digest, pin);
+    if (digest_count == 0 || digest_count > DUET_SIGN_MAX_ITEMS) {
+      return fail(h, DUET_ERR_INVALID_ARGUMENT, "invalid_argument: 1 to DUET_SIGN_MAX_ITEMS digests");
+    }
+    // Checked first: the PIN unwrap (PBKDF2) runs once per call.
+    bool too_small = false;
+    const size_t need = DUET_SIGN_REQUEST_MAX(digest_count);
+    if (int rc = require_capacity(h, out, out_len, need, &too_small); rc != DUET_OK) return rc;
+    if (too_small) return fail(h, DUET_ERR_BUFFER_TOO_SMALL, "buffer_too_small: needs DUET_SIGN_REQUEST_MAX(k) bytes");
+    std::vector<duet::crypto::Digest> es(digest_count);
+    for (size_t i = 0; i < digest_count; ++i) std::memcpy(es[i].data(), digests + i * DUET_DIGEST_SIZE, DUET_DIGEST_SIZE);
+    auto r = h->client.begin_signing(order_id, session_id, std::move(es), pin);
     if (!r.ok()) return fail(h, r.error());
     return write_string(h, *r, out, out_len);
   });
 }
 
-int duet_client_complete_signing(duet_client* h, const char* response_json, char* finish_out, size_t* finish_len,
-                                 uint8_t* der_out, size_t* der_len) {
+int duet_client_complete_signing(duet_client* h, const char* answer_json) {
   return guarded(h, [&]() -> int {
-    if (response_json == nullptr) return null_argument(h, "response_json");
-    bool too_small = false;
-    if (int rc = require_capacity(h, finish_out, finish_len, DUET_MESSAGE_MAX, &too_small); rc != DUET_OK) return rc;
-    if (int rc = require_capacity(h, der_out, der_len, DUET_SIGNATURE_DER_MAX, &too_small); rc != DUET_OK) return rc;
-    if (too_small) {
-      return fail(h, DUET_ERR_BUFFER_TOO_SMALL,
-                  "buffer_too_small: needs DUET_MESSAGE_MAX and DUET_SIGNATURE_DER_MAX bytes (checked first)");
-    }
-    auto r = h->client.complete_signing(response_json);
+    h->signed_session.reset();
+    if (answer_json == nullptr) return null_argument(h, "answer_json");
+    auto r = h->client.complete_signing(answer_json);
     if (!r.ok()) return fail(h, r.error());
-    // Fits: the capacities were checked against the maxima above.
-    if (int rc = write_string(h, r->finish_json, finish_out, finish_len); rc != DUET_OK) return rc;
-    return write_bytes(h, r->signature_der.data(), r->signature_der.size(), false, der_out, der_len);
+    h->signed_session.emplace(std::move(*r));
+    return DUET_OK;
   });
 }
 
-int duet_client_change_pin(duet_client* h, const char* old_pin, const char* new_pin) {
+int duet_client_sign_finish(duet_client* h, char* out, size_t* out_len) {
   return guarded(h, [&]() -> int {
-    if (old_pin == nullptr) return null_argument(h, "old_pin");
-    if (new_pin == nullptr) return null_argument(h, "new_pin");
-    return check(h, h->client.change_pin(old_pin, new_pin));
+    if (!h->signed_session) return fail(h, DUET_ERR_BAD_STATE, "bad_state: no signed session");
+    return write_string(h, h->signed_session->finish_json, out, out_len);
+  });
+}
+
+int duet_client_signature_count(duet_client* h, size_t* count) {
+  return guarded(h, [&]() -> int {
+    if (count == nullptr) return null_argument(h, "count");
+    if (!h->signed_session) return fail(h, DUET_ERR_BAD_STATE, "bad_state: no signed session");
+    *count = h->signed_session->signatures_der.size();
+    return DUET_OK;
+  });
+}
+
+int duet_client_signature_der(duet_client* h, size_t index, uint8_t* out, size_t* out_len) {
+  return guarded(h, [&]() -> int {
+    if (!h->signed_session) return fail(h, DUET_ERR_BAD_STATE, "bad_state: no signed session");
+    const auto& sigs = h->signed_session->signatures_der;
+    if (index >= sigs.size()) return fail(h, DUET_ERR_INVALID_ARGUMENT, "invalid_argument: no signature at index");
+    return write_bytes(h, sigs[index].data(), sigs[index].size(), false, out, out_len);
   });
 }
 
@@ -284,17 +336,28 @@ int duet_client_begin_refresh(duet_client* h, const char* refresh_id, const char
   });
 }
 
-int duet_client_complete_refresh(duet_client* h, const char* response_json, const char* new_pin, char* confirm_out,
+int duet_client_begin_pin_change(duet_client* h, const char* refresh_id, const char* old_pin, char* out,
+                                 size_t* out_len) {
+  return guarded(h, [&]() -> int {
+    if (refresh_id == nullptr) return null_argument(h, "refresh_id");
+    if (old_pin == nullptr) return null_argument(h, "old_pin");
+    auto r = h->client.begin_pin_change(refresh_id, old_pin);
+    if (!r.ok()) return fail(h, r.error());
+    return write_string(h, *r, out, out_len);
+  });
+}
+
+int duet_client_complete_refresh(duet_client* h, const char* answer_json, const char* new_pin, char* confirm_out,
                                  size_t* confirm_len) {
   return guarded(h, [&]() -> int {
-    if (response_json == nullptr) return null_argument(h, "response_json");
+    if (answer_json == nullptr) return null_argument(h, "answer_json");
     if (new_pin == nullptr) return null_argument(h, "new_pin");
     bool too_small = false;
     if (int rc = require_capacity(h, confirm_out, confirm_len, DUET_MESSAGE_MAX, &too_small); rc != DUET_OK) {
       return rc;
     }
     if (too_small) return fail(h, DUET_ERR_BUFFER_TOO_SMALL, "buffer_too_small: needs DUET_MESSAGE_MAX bytes");
-    auto r = h->client.complete_refresh(response_json, new_pin);
+    auto r = h->client.complete_refresh(answer_json, new_pin);
     if (!r.ok()) return fail(h, r.error());
     return write_string(h, *r, confirm_out, confirm_len);
   });
@@ -315,16 +378,21 @@ int duet_client_pending_refresh_id(duet_client* h, char* out, size_t* out_len) {
     auto r = h->client.pending_refresh();
     if (!r.ok()) return fail(h, r.error());
     if (!r->has_value()) return fail(h, DUET_ERR_BAD_STATE, "bad_state: no refresh pending");
-    return write_string(h, (*r)->refresh_id, out, out_len);
+    return write_string(h, **r, out, out_len);
   });
 }
 
-int duet_client_pending_refresh_confirm(duet_client* h, char* out, size_t* out_len) {
+int duet_client_confirm_pending_refresh(duet_client* h, const char* pin, char* confirm_out, size_t* confirm_len) {
   return guarded(h, [&]() -> int {
-    auto r = h->client.pending_refresh();
+    if (pin == nullptr) return null_argument(h, "pin");
+    bool too_small = false;
+    if (int rc = require_capacity(h, confirm_out, confirm_len, DUET_MESSAGE_MAX, &too_small); rc != DUET_OK) {
+      return rc;
+    }
+    if (too_small) return fail(h, DUET_ERR_BUFFER_TOO_SMALL, "buffer_too_small: needs DUET_MESSAGE_MAX bytes");
+    auto r = h->client.confirm_pending_refresh(pin);
     if (!r.ok()) return fail(h, r.error());
-    if (!r->has_value()) return fail(h, DUET_ERR_BAD_STATE, "bad_state: no refresh pending");
-    return write_string(h, (*r)->confirm_json, out, out_len);
+    return write_string(h, *r, confirm_out, confirm_len);
   });
 }
 

@@ -4,34 +4,27 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <vector>
 
 namespace duet::client {
 
-Status StateStore::promote_pending() {
-  DUET_ASSIGN_OR_RETURN(std::optional<SecretBytes> pending, load(Slot::kPending));
-  if (!pending) return make_error(ErrorCode::kBadState, "no pending state to promote");
-  DUET_TRY_STATUS(save(Slot::kCurrent, pending->view()));
-  return erase(Slot::kPending);
-}
-
 // ---- MemoryStateStore ----------------------------------------------------
 
-Result<std::optional<SecretBytes>> MemoryStateStore::load(Slot slot) {
-  auto it = blobs_.find(slot);
-  if (it == blobs_.end()) return std::optional<SecretBytes>();
-  return std::optional<SecretBytes>(it->second.clone());
+Result<std::optional<SecretBytes>> MemoryStateStore::load() {
+  if (!blob_) return std::optional<SecretBytes>();
+  return std::optional<SecretBytes>(blob_->clone());
 }
 
-Status MemoryStateStore::save(Slot slot, ByteView blob) {
-  blobs_[slot] = SecretBytes(blob);
+Status MemoryStateStore::save(ByteView blob) {
+  blob_.emplace(blob);  // the previous SecretBytes wipes itself
   return Status::Ok();
 }
 
-Status MemoryStateStore::erase(Slot slot) {
-  blobs_.erase(slot);
+Status MemoryStateStore::erase() {
+  blob_.reset();
   return Status::Ok();
 }
 
@@ -64,6 +57,43 @@ class Fd {
   int fd_;
 };
 
+// Overwrites the whole content of an open regular file with zeros and fsyncs
+// it. Used on a file that is about to lose (or has just lost) its name, so
+// that no copy of the wrapped share stays in its blocks or other hard links.
+Status wipe_open_file(int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return io_error("stat", errno);
+  if (!S_ISREG(st.st_mode)) return make_error(ErrorCode::kBadState, "state store: not a regular file");
+  static constexpr size_t kChunk = 4096;
+  const uint8_t zeros[kChunk] = {};
+  off_t size = st.st_size;
+  off_t done = 0;
+  while (done < size) {
+    size_t n = static_cast<size_t>(std::min<off_t>(size - done, static_cast<off_t>(kChunk)));
+    ssize_t w = ::pwrite(fd, zeros, n, done);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return io_error("overwrite", errno);
+    }
+    done += w;
+  }
+  if (::fsync(fd) != 0) return io_error("fsync", errno);
+  return Status::Ok();
+}
+
+// Opens an existing file to overwrite it later; -1 when there is none (or it
+// is not a regular file, which load() refuses anyway).
+int open_for_wipe(const std::string& file) {
+  int fd = ::open(file.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return -1;
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
 }  // namespace
 
 FileStateStore::FileStateStore(std::string path) : path_(std::move(path)) {
@@ -77,15 +107,6 @@ FileStateStore::FileStateStore(std::string path) : path_(std::move(path)) {
   }
 }
 
-std::string FileStateStore::slot_path(Slot slot) const {
-  switch (slot) {
-    case Slot::kCurrent: return path_;
-    case Slot::kPending: return path_ + ".pending";
-    case Slot::kPendingInfo: return path_ + ".pending-info";
-  }
-  return path_ + ".unknown";
-}
-
 Status FileStateStore::sync_directory() const {
   Fd dir(::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir.get() < 0) return io_error("open directory", errno);
@@ -93,10 +114,27 @@ Status FileStateStore::sync_directory() const {
   return Status::Ok();
 }
 
-Result<std::optional<SecretBytes>> FileStateStore::load(Slot slot) {
+Status FileStateStore::remove_legacy_files() {
+  if (legacy_checked_) return Status::Ok();
+  bool removed = false;
+  for (const char* suffix : {".pending-info", ".pending"}) {
+    std::string file = path_ + suffix;
+    Fd fd(open_for_wipe(file));
+    // Absent (the usual case), or not a regular file: nothing of ours to wipe.
+    if (fd.get() < 0) continue;
+    DUET_TRY_STATUS(wipe_open_file(fd.get()));
+    if (::unlink(file.c_str()) != 0 && errno != ENOENT) return io_error("unlink", errno);
+    removed = true;
+  }
+  if (removed) DUET_TRY_STATUS(sync_directory());
+  legacy_checked_ = true;
+  return Status::Ok();
+}
+
+Result<std::optional<SecretBytes>> FileStateStore::load() {
   if (path_.empty()) return make_error(ErrorCode::kInvalidArgument, "state store: empty path");
-  std::string file = slot_path(slot);
-  Fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  DUET_TRY_STATUS(remove_legacy_files());
+  Fd fd(::open(path_.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   if (fd.get() < 0) {
     if (errno == ENOENT) return std::optional<SecretBytes>();
     return io_error("open", errno);
@@ -123,11 +161,11 @@ Result<std::optional<SecretBytes>> FileStateStore::load(Slot slot) {
   return std::optional<SecretBytes>(SecretBytes(ByteView(buf.data(), got)));
 }
 
-Status FileStateStore::save(Slot slot, ByteView blob) {
+Status FileStateStore::save(ByteView blob) {
   if (path_.empty()) return make_error(ErrorCode::kInvalidArgument, "state store: empty path");
   if (blob.size() > kMaxBlobSize) return make_error(ErrorCode::kInvalidArgument, "state store: blob too large");
-  std::string target = slot_path(slot);
-  std::string tmpl = target + ".tmp.XXXXXX";
+  DUET_TRY_STATUS(remove_legacy_files());
+  std::string tmpl = path_ + ".tmp.XXXXXX";
   std::vector<char> name(tmpl.begin(), tmpl.end());
   name.push_back('\0');
   // mkostemp creates the file with O_EXCL and mode 0600 (whatever the umask).
@@ -151,26 +189,27 @@ Status FileStateStore::save(Slot slot, ByteView blob) {
   }
   if (::fsync(fd.get()) != 0) return fail("fsync", errno);
   if (fd.close() != 0) return fail("close", errno);
-  if (::rename(tmp.c_str(), target.c_str()) != 0) return fail("rename", errno);
-  return sync_directory();
+  // The previous file, held open across the rename so that it can be wiped
+  // once the new one is committed (never before: a crash in between must
+  // leave a whole state behind).
+  Fd previous(open_for_wipe(path_));
+  if (::rename(tmp.c_str(), path_.c_str()) != 0) return fail("rename", errno);
+  DUET_TRY_STATUS(sync_directory());
+  if (previous.get() >= 0) {
+    // Best effort (see the header): the new state is already in force.
+    (void)wipe_open_file(previous.get());
+  }
+  return Status::Ok();
 }
 
-Status FileStateStore::erase(Slot slot) {
+Status FileStateStore::erase() {
   if (path_.empty()) return make_error(ErrorCode::kInvalidArgument, "state store: empty path");
-  std::string target = slot_path(slot);
-  if (::unlink(target.c_str()) != 0) {
+  DUET_TRY_STATUS(remove_legacy_files());
+  Fd fd(open_for_wipe(path_));
+  if (fd.get() >= 0) DUET_TRY_STATUS(wipe_open_file(fd.get()));
+  if (::unlink(path_.c_str()) != 0) {
     if (errno == ENOENT) return Status::Ok();
     return io_error("unlink", errno);
-  }
-  return sync_directory();
-}
-
-Status FileStateStore::promote_pending() {
-  if (path_.empty()) return make_error(ErrorCode::kInvalidArgument, "state store: empty path");
-  std::string pending = slot_path(Slot::kPending);
-  if (::rename(pending.c_str(), path_.c_str()) != 0) {
-    if (errno == ENOENT) return make_error(ErrorCode::kBadState, "no pending state to promote");
-    return io_error("rename", errno);
   }
   return sync_directory();
 }

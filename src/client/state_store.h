@@ -1,20 +1,19 @@
 // Where the holder's device keeps its state between sessions.
 //
-// A store holds opaque byte blobs in three slots:
-//   kCurrent      the serialized cosign::DeviceState the device signs with;
-//   kPending      the serialized DeviceState of a share refresh that the
-//                 service answered but has not yet acknowledged;
-//   kPendingInfo  that refresh's id and confirm message (HolderClient's JSON,
-//                 not secret; see holder_client.h).
-// The blobs hold the PIN-wrapped share: not usable without the PIN and the
-// service, but still secret. Stores never log them.
+// A store holds ONE opaque byte blob: the device record HolderClient writes
+// (a serialized cosign::DeviceState, or while a share refresh awaits its
+// confirm, that refresh's id with the NEW state; holder_client.h). One slot
+// on purpose: the device never keeps two wraps of its share (the old and the
+// new state of a refresh, or the same share under two PINs) side by side,
+// which would allow an offline PIN test (DESIGN.md §2). The blob holds the
+// PIN-wrapped share: not usable without the PIN and the service, but still
+// secret. Stores never log it.
 //
-// Every save replaces the slot as a whole (a reader sees the old or the new
-// blob, never a mixture), and promote_pending() moves kPending over kCurrent
-// in one step where the medium allows it.
+// save() replaces the blob as a whole (a reader sees the old or the new blob,
+// never a mixture) and leaves no copy of the previous blob behind where the
+// medium allows it; erase() likewise.
 #pragma once
 
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -24,59 +23,67 @@
 
 namespace duet::client {
 
-enum class Slot { kCurrent, kPending, kPendingInfo };
-
 class StateStore {
  public:
   virtual ~StateStore() = default;
 
-  // The slot's blob, or nullopt when it was never saved (or was erased).
-  virtual Result<std::optional<SecretBytes>> load(Slot slot) = 0;
-  // Replaces the slot's blob atomically and durably.
-  virtual Status save(Slot slot, ByteView blob) = 0;
-  // Removes the slot's blob; erasing an empty slot is not an error.
-  virtual Status erase(Slot slot) = 0;
-  // kPending becomes kCurrent, kPending becomes empty. kBadState when there is
-  // no pending blob. The default is load + save + erase (a crash in between
-  // leaves both slots equal, which the client treats as still pending).
-  virtual Status promote_pending();
+  // The blob, or nullopt when it was never saved (or was erased).
+  virtual Result<std::optional<SecretBytes>> load() = 0;
+  // Replaces the blob atomically and durably; the previous blob is wiped.
+  virtual Status save(ByteView blob) = 0;
+  // Removes (and wipes) the blob; erasing an empty store is not an error.
+  virtual Status erase() = 0;
 };
 
-// Keeps the blobs in memory (tests, or apps that persist elsewhere).
+// Keeps the blob in memory (tests, or apps that persist elsewhere). The
+// previous blob is wiped on save and erase (SecretBytes).
 class MemoryStateStore final : public StateStore {
  public:
-  Result<std::optional<SecretBytes>> load(Slot slot) override;
-  Status save(Slot slot, ByteView blob) override;
-  Status erase(Slot slot) override;
+  Result<std::optional<SecretBytes>> load() override;
+  Status save(ByteView blob) override;
+  Status erase() override;
 
  private:
-  std::map<Slot, SecretBytes> blobs_;
+  std::optional<SecretBytes> blob_;
 };
 
-// Keeps the blobs in files: kCurrent at `path`, kPending at `path` + ".pending",
-// kPendingInfo at `path` + ".pending-info".
-// A save writes a new temporary file in the same directory (created with mode
-// 0600, O_EXCL, O_NOFOLLOW), fsyncs it, renames it over the target and fsyncs
-// the directory, so a crash leaves either the old or the new file, whole.
-// promote_pending() is one rename. Loads refuse files above kMaxBlobSize.
+// Keeps the blob in the file at `path`.
+//
+// save(): writes a new temporary file in the same directory (mode 0600,
+// O_EXCL), fsyncs it, renames it over `path` and fsyncs the directory (the
+// rename is the commit: a crash leaves the old or the new file, whole); then
+// overwrites the previous file's content with zeros through a descriptor
+// opened before the rename, and fsyncs it. erase(): overwrite, fsync, unlink,
+// fsync the directory. The overwrite is best effort: it reaches every other
+// hard link of the old file, but flash translation layers and copy-on-write
+// filesystems may keep old blocks (docs/protocol.md §6); its failure does
+// not undo a committed save.
+//
+// Files an SDK before protocol v2 left next to the state — `path`.pending (a
+// second wrap of the share) and `path`.pending-info (a refresh confirm proof)
+// — are wiped and removed on the first load: such a refresh is abandoned
+// (the service keeps its old share until a confirm arrives, so the state at
+// `path` keeps working).
+//
+// Loads refuse files above kMaxBlobSize and anything but a regular file.
 class FileStateStore final : public StateStore {
  public:
   static constexpr size_t kMaxBlobSize = 64 * 1024;
 
   explicit FileStateStore(std::string path);
 
-  Result<std::optional<SecretBytes>> load(Slot slot) override;
-  Status save(Slot slot, ByteView blob) override;
-  Status erase(Slot slot) override;
-  Status promote_pending() override;
+  Result<std::optional<SecretBytes>> load() override;
+  Status save(ByteView blob) override;
+  Status erase() override;
 
   const std::string& path() const { return path_; }
-  std::string slot_path(Slot slot) const;
 
  private:
   Status sync_directory() const;
+  Status remove_legacy_files();
   std::string path_;
   std::string dir_;
+  bool legacy_checked_ = false;
 };
 
 }  // namespace duet::client
