@@ -1,11 +1,17 @@
 // The protocol test vectors printed in docs/protocol.md §9 (`duet protocol
-// vectors` prints them; vectors_test.cc checks the document against the code).
+// vectors` prints them). The block in the document is the frozen known answer:
+// vectors_test.cc checks that this code still reproduces it byte for byte AND
+// recomputes every value from the document with OpenSSL alone (EVP SM3, EC
+// arithmetic on NID_sm2, PBKDF2, HMAC, EVP SM2 verification), so the document,
+// the code and an independent computation agree. Regenerating the block is an
+// explicit act: `duet protocol vectors`, pasted between the markers.
 //
-// Part A gives the secrets as explicit inputs and every derived value, so an
-// independent implementation can check its arithmetic, challenges and proof
-// verification without reproducing our random stream. Part B is a transcript
-// of the role classes driven by DeterministicRandom: it freezes this
-// implementation's behaviour.
+// Part A gives the secrets as explicit inputs and every derived value of key
+// generation, a two-item signing session with its PIN proof, and a share
+// refresh (protocol v2), so an independent implementation can check its
+// arithmetic, contexts, challenges and proofs without our random stream.
+// Part B is a transcript of the role classes driven by DeterministicRandom:
+// it freezes this implementation's behaviour.
 #pragma once
 
 #include <string>
