@@ -14,11 +14,15 @@
 #include <openssl/evp.h>
 #include <openssl/obj_mac.h>
 #include <openssl/param_build.h>
+#include <openssl/pem.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
 #include <sstream>
+#include <unistd.h>
 
 #include "base/bytes.h"
 #include "cosign/vectors.h"
@@ -184,10 +188,8 @@ class Ossl {
     return out;
   }
 
-  // EVP verification of a DER SM2 signature of `message` under the SEC1
-  // public key, with the distinguishing ID set explicitly (OpenSSL 3.0's
-  // default ID is empty: see FIELD-NOTES).
-  bool evp_verify(const std::string& pub_hex, const std::string& message, const Bytes& der, const std::string& id) {
+  // The SEC1 public key as an SM2 EVP_PKEY (caller frees), or nullptr.
+  EVP_PKEY* public_key(const std::string& pub_hex) {
     Bytes pub = hexb(pub_hex);
     OSSL_PARAM_BLD* bld = OSSL_PARAM_BLD_new();
     OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "SM2", 0);
@@ -200,10 +202,32 @@ class Ossl {
     EVP_PKEY_CTX_free(from);
     OSSL_PARAM_free(params);
     OSSL_PARAM_BLD_free(bld);
-    if (!made) {
+    if (!made) ok = false;
+    return made ? pkey : nullptr;
+  }
+  // SubjectPublicKeyInfo PEM of the SEC1 public key, for the openssl CLI.
+  std::string public_key_pem(const std::string& pub_hex) {
+    EVP_PKEY* pkey = public_key(pub_hex);
+    BIO* bio = BIO_new(BIO_s_mem());
+    std::string pem;
+    if (pkey != nullptr && bio != nullptr && PEM_write_bio_PUBKEY(bio, pkey) == 1) {
+      char* data = nullptr;
+      long len = BIO_get_mem_data(bio, &data);
+      pem.assign(data, static_cast<size_t>(len));
+    } else {
       ok = false;
-      return false;
     }
+    BIO_free(bio);
+    EVP_PKEY_free(pkey);
+    return pem;
+  }
+
+  // EVP verification of a DER SM2 signature of `message` under the SEC1
+  // public key, with the distinguishing ID set explicitly (OpenSSL 3.0's
+  // default ID is empty: see FIELD-NOTES).
+  bool evp_verify(const std::string& pub_hex, const std::string& message, const Bytes& der, const std::string& id) {
+    EVP_PKEY* pkey = public_key(pub_hex);
+    if (pkey == nullptr) return false;
     EVP_MD_CTX* md = EVP_MD_CTX_new();
     EVP_PKEY_CTX* pctx = EVP_PKEY_CTX_new(pkey, nullptr);
     bool verified = md != nullptr && pctx != nullptr && EVP_PKEY_CTX_set1_id(pctx, id.data(), id.size()) == 1;
@@ -485,6 +509,31 @@ TEST_F(DocVectors, PartBTranscriptVerifies) {
   check_proof("B.refresh_service_proof", "duet/refresh/service/v1", p1_new, p_plus_g, rctx);
   check_proof("B.refresh_confirm_proof", "duet/refresh/confirm/v1", g, p1_new,
               framed({ascii(at("A.holder_id")), ascii(at("A.refresh_id"))}));
+}
+
+TEST_F(DocVectors, TheOpensslCommandVerifiesTheFinalSignatures) {
+  // The way a reader would check the document: `openssl dgst` with the ID.
+  if (std::system("openssl version > /dev/null 2>&1") != 0) GTEST_SKIP() << "no openssl command";
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / ("duet-vectors-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  auto write = [&](const std::string& name, const std::string& bytes) {
+    std::ofstream(dir / name, std::ios::binary) << bytes;
+  };
+  write("pub.pem", o.public_key_pem(at("A.P")));
+  for (const std::string n : {"1", "2"}) {
+    Bytes der = hexb(at("A.signature_der_" + n));
+    write("sig.der", std::string(der.begin(), der.end()));
+    write("msg", at("A.message_" + n + "_ascii"));
+    write("other", at("A.message_" + n + "_ascii") + ".");
+    std::string base = "cd '" + dir.string() + "' && openssl dgst -sm3 -verify pub.pem -sigopt distid:1234567812345678 -signature sig.der ";
+    EXPECT_EQ(std::system((base + "msg > out 2>&1").c_str()), 0) << "item " << n;
+    std::ifstream out(dir / "out");
+    std::string verdict((std::istreambuf_iterator<char>(out)), std::istreambuf_iterator<char>());
+    EXPECT_NE(verdict.find("Verified OK"), std::string::npos) << verdict;
+    EXPECT_NE(std::system((base + "other > out 2>&1").c_str()), 0) << "item " << n;
+  }
+  fs::remove_all(dir);
 }
 
 TEST_F(DocVectors, AProofDoesNotVerifyUnderAnotherDomainOrContext) {
