@@ -24,7 +24,7 @@
 // vector as detected and with OPENSSL_ia32cap masking every extension, so a
 // future dispatching path cannot hide from the test.
 //
-//   duet_ct_test [--native] [--canary] [case...]   cases: scalar point pin
+//   duet_ct_test [--native] [--canary] [case...]   cases: scalar point pin proof
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -32,13 +32,16 @@
 #include <vector>
 
 #include "cosign/device_state.h"
+#include "cosign/nonce.h"
 #include "cosign/pin.h"
+#include "cosign/schnorr_proof.h"
 #include "crypto/ct.h"
 #include "crypto/point.h"
 #include "crypto/random.h"
 #include "crypto/scalar.h"
 #include "crypto/sm2.h"
 #include "crypto/sm2_evp.h"
+#include "ct_util.h"
 
 namespace duet::ct_test {
 
@@ -55,13 +58,6 @@ void check(bool ok, const char* what) {
   }
 }
 
-void secret(const void* p, size_t n) { crypto::ct::classify(p, n); }
-void secret(const Scalar& s) { secret(s.bytes().data(), Scalar::kSize); }
-template <typename T>
-void wire(const T& v) {
-  crypto::ct::declassify(&v, sizeof(v));
-}
-void wire(const Scalar& s) { crypto::ct::declassify(s.bytes().data(), Scalar::kSize); }
 
 // Scalars from a fixed seed, then marked secret.
 Scalar secret_scalar(std::string_view seed) {
@@ -185,6 +181,40 @@ void case_pin() {
   check(p1.ok(), "P1 = u·G");
 }
 
+// ---- Hedged nonces and Schnorr proofs -------------------------------------------------
+
+void case_proof() {
+  SecretRandom rng("ct/proof");
+  const Point& g = Point::generator();
+  const Bytes context = {'c', 't', 'x'};
+  // The hedged nonce: HMAC-SM3 keyed by a secret, fresh secret randomness, reduce.
+  Scalar key = secret_scalar("nonce key");
+  Scalar k = cosign::hedged_nonce(key, "k2", context, rng);
+  check(!k.is_zero(), "hedged_nonce");
+
+  // Base G (every device proof): prove with a secret x; X = x·G goes on the wire.
+  Scalar x = secret_scalar("x");
+  auto x_point = Point::mul_base(x);
+  auto proof = cosign::prove(cosign::kDomainKeygenDevice, g, x, *x_point, context, rng);
+  check(proof.ok(), "prove, base G");
+  wire(*x_point);
+  wire(*proof);
+  check(cosign::verify(cosign::kDomainKeygenDevice, g, *x_point, *proof, context).ok(), "verify, base G");
+
+  // A SECRET base, as the device verifies the service's key generation and
+  // refresh proofs against its own P1 = u·G: that path must be constant time.
+  Scalar b = secret_scalar("base"), y = secret_scalar("y");
+  auto base = Point::mul_base(b);
+  auto y_point = base->mul(y);
+  auto proof2 = cosign::prove(cosign::kDomainKeygenService, *base, y, *y_point, context, rng);
+  check(proof2.ok(), "prove, secret base");
+  wire(*proof2);
+  check(cosign::verify(cosign::kDomainKeygenService, *base, *y_point, *proof2, context).ok(),
+        "verify, secret base and statement");
+  check(!cosign::verify(cosign::kDomainKeygenService, *base, *y_point, *proof, context).ok(),
+        "verify refuses another proof, secret base");
+}
+
 }  // namespace duet::ct_test
 
 int main(int argc, char** argv) {
@@ -214,11 +244,12 @@ int main(int argc, char** argv) {
     else std::puts("ct_test: canary even");
     return 0;
   }
-  if (cases.empty()) cases = {"scalar", "point", "pin"};
+  if (cases.empty()) cases = {"scalar", "point", "pin", "proof"};
   for (const std::string& c : cases) {
     if (c == "scalar") case_scalar();
     else if (c == "point") case_point();
     else if (c == "pin") case_pin();
+    else if (c == "proof") case_proof();
     else {
       std::fprintf(stderr, "ct_test: unknown case %s\n", c.c_str());
       return 2;
