@@ -29,6 +29,9 @@ std::string_view error_code_name(ErrorCode code) {
     case ErrorCode::kUnavailable: return "unavailable";
     case ErrorCode::kExpired: return "expired";
     case ErrorCode::kIdentityRejected: return "identity_rejected";
+    case ErrorCode::kPinInvalid: return "pin_invalid";
+    case ErrorCode::kClientUpgradeRequired: return "client_upgrade_required";
+    case ErrorCode::kRefreshRequired: return "refresh_required";
   }
   return "internal";
 }

@@ -35,6 +35,9 @@ enum class ErrorCode {
   kUnavailable,       // a dependency (store, KEK) is not available right now
   kExpired,           // the thing (code, order) has expired
   kIdentityRejected,  // the identity source does not confirm the claimed identity
+  kPinInvalid,        // signing step 1: the PIN proof does not verify (a wrong PIN); the attempt counted
+  kClientUpgradeRequired,  // a message of an older protocol version that is no longer served
+  kRefreshRequired,   // the holder was unlocked: a share refresh must run before the next signature
 };
 
 // The stable snake_case name of a code, e.g. "bad_point".
@@ -45,6 +48,9 @@ std::string_view error_code_name(ErrorCode code);
 struct Error {
   ErrorCode code = ErrorCode::kInternal;
   std::string message;
+  // For kPinInvalid and kLocked from a PIN use: the attempts left before the
+  // key locks (the HTTP error body carries it as "attempts_left"); -1: none.
+  int attempts_left = -1;
 
   std::string to_string() const;
 };

@@ -71,11 +71,5 @@ Result<Scalar> unwrap_share(const DeviceState& state, std::string_view pin) {
   return state.wrapped_share * w;
 }
 
-Result<DeviceState> DeviceState::change_pin(std::string_view old_pin, std::string_view new_pin,
-                                            crypto::RandomSource& rng) const {
-  DUET_TRY_STATUS(check_pin(new_pin));
-  DUET_ASSIGN_OR_RETURN(Scalar d1, unwrap_share(*this, old_pin));
-  return wrap_share(holder_id, public_key, d1, new_pin, kdf.iterations, rng);
-}
 
 }  // namespace duet::cosign

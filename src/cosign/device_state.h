@@ -32,11 +32,10 @@ struct DeviceState {
   // kBadState (with bad_point / bad_scalar detail in the message).
   static Result<DeviceState> parse(ByteView json);
 
-  // Local PIN change: d1'' = d1'·w_old·w_new⁻¹ with a fresh salt. No message is
-  // sent. A wrong old PIN cannot be detected here (that would be an offline
-  // oracle); it yields a state that signs invalidly, like a wrong PIN.
-  Result<DeviceState> change_pin(std::string_view old_pin, std::string_view new_pin,
-                                 crypto::RandomSource& rng) const;
+  // There is no local PIN change: changing the PIN is a share refresh with
+  // the new PIN (refresh.h). A local re-wrap would leave two wraps of one d1
+  // under two PINs wherever an old copy survives (a backup, an unerased
+  // file), which allows a meet-in-the-middle offline PIN test.
 };
 
 // Wraps d1 under a PIN with a fresh salt.

@@ -19,12 +19,16 @@ Result<std::pair<DeviceKeygen, KeygenRequest>> DeviceKeygen::start(std::string h
 }
 
 Result<DeviceState> DeviceKeygen::finish(const KeygenResponse& response, std::string_view pin,
-                                         uint32_t kdf_iterations, crypto::RandomSource& rng) const {
+                                         uint32_t kdf_iterations, crypto::RandomSource& rng) {
+  if (spent_) return make_error(ErrorCode::kBadState, "the share was wrapped already");
   DUET_TRY_STATUS(check_pin(pin));
   auto p_plus_g = response.public_key.add(Point::generator());
   if (!p_plus_g.ok()) return make_error(ErrorCode::kBadPoint, "public key is −G");
   DUET_TRY_STATUS(verify(kDomainKeygenService, p1_, *p_plus_g, response.proof, keygen_context(holder_id_)));
-  return wrap_share(holder_id_, response.public_key, d1_, pin, kdf_iterations, rng);
+  DUET_ASSIGN_OR_RETURN(DeviceState state, wrap_share(holder_id_, response.public_key, d1_, pin, kdf_iterations, rng));
+  spent_ = true;
+  d1_ = Scalar::zero();
+  return state;
 }
 
 Result<std::pair<ServiceKeyShare, KeygenResponse>> ServiceKeygen::respond(std::string_view holder_id,
@@ -40,7 +44,7 @@ Result<std::pair<ServiceKeyShare, KeygenResponse>> ServiceKeygen::respond(std::s
     auto p = p_plus_g.sub(Point::generator());
     if (!p.ok()) continue;  // P would be infinity (d2 = d1⁻¹): draw again
     DUET_ASSIGN_OR_RETURN(SchnorrProof proof, prove(kDomainKeygenService, request.p1, d2_inv, p_plus_g, context, rng));
-    return std::make_pair(ServiceKeyShare{d2, *p}, KeygenResponse{*p, std::move(proof)});
+    return std::make_pair(ServiceKeyShare{d2, *p, request.p1}, KeygenResponse{*p, std::move(proof)});
   }
 }
 

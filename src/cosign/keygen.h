@@ -20,9 +20,11 @@ class DeviceKeygen {
   static Result<std::pair<DeviceKeygen, KeygenRequest>> start(std::string holder_id, crypto::RandomSource& rng);
 
   // Step 3: verifies the service's proof (kBadProof), then wraps d1 under the
-  // PIN. `kdf_iterations` >= 1000.
+  // PIN. `kdf_iterations` >= 1000. One-shot: after a wrap d1 is wiped and a
+  // second call is kBadState — two wraps of one share under two PINs would
+  // allow a meet-in-the-middle offline PIN test.
   Result<DeviceState> finish(const KeygenResponse& response, std::string_view pin, uint32_t kdf_iterations,
-                             crypto::RandomSource& rng) const;
+                             crypto::RandomSource& rng);
 
  private:
   DeviceKeygen(std::string holder_id, crypto::Scalar d1, crypto::Point p1)
@@ -30,6 +32,7 @@ class DeviceKeygen {
   std::string holder_id_;
   crypto::Scalar d1_;
   crypto::Point p1_;
+  bool spent_ = false;
 };
 
 // Service role: one step. Verifies the device's proof (kBadProof), draws d2,

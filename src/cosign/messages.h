@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "cosign/schnorr_proof.h"
 #include "crypto/point.h"
@@ -33,10 +34,27 @@ struct SignContext {
   std::string session_id;
   crypto::Digest e{};
 };
-// Device → service: Q1 = k1·G with a proof bound to order, session and e.
+// What a whole session is bound to: the order, the session and every item's e.
+struct SignSessionContext {
+  std::string order_id;
+  std::string session_id;
+  std::vector<crypto::Digest> digests;  // e_1..e_k, k >= 1
+
+  SignContext item(size_t i) const { return SignContext{order_id, session_id, digests.at(i)}; }
+};
+// One item of step 1: Q1 = k1·G with a proof of k1 bound to order, session and e.
 struct SignRequest {
   crypto::Point q1;
   SchnorrProof proof;
+};
+// Device → service, step 1 of a session (protocol v2): one SignRequest per
+// item and ONE PIN proof for the whole session — knowledge of u = d1⁻¹ for
+// P1 = u·G, bound to order, session and every (e_i, Q1_i). P1 is never sent:
+// each side uses its own copy. The service answers nothing that depends on d2
+// until this proof verifies, so a wrong PIN learns nothing but "wrong".
+struct SignSessionRequest {
+  std::vector<SignRequest> items;
+  SchnorrProof pin_proof;
 };
 // Service → device: r = (e + x1) mod n, s2 = d2·k3, s3 = d2·(r + k2).
 struct SignResponse {
@@ -51,7 +69,8 @@ struct SignFinish {
 
 // ---- Share refresh (new phone) --------------------------------------------
 // Device → service: ρ and a proof of knowledge of d1⁻¹ for P1 = d1⁻¹·G bound to
-// holder, refresh id and ρ. The channel must keep ρ confidential (TLS).
+// holder, refresh id and ρ. The channel must keep ρ confidential (TLS). The
+// service counts an attempt before it verifies the proof.
 struct RefreshRequest {
   crypto::Scalar rho;
   SchnorrProof proof;
@@ -62,7 +81,10 @@ struct RefreshResponse {
   SchnorrProof proof;
 };
 // Device → service: proof of knowledge of d1'⁻¹ for P1' (the new share exists
-// on the device); the service switches to d2' only on this message.
+// on the device), bound to holder and refresh id only (not ρ, so a device
+// that resumes an interrupted refresh needs nothing but the refresh id and
+// the new wrap). The service switches to d2' only on this message; it is a
+// PIN use, counted before the proof is verified.
 struct RefreshConfirm {
   SchnorrProof proof;
 };

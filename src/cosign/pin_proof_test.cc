@@ -254,11 +254,9 @@ TEST(PinProof, V1SignRequestsAreRefusedWithUpgradeRequired) {
   EXPECT_TRUE(parse_sign_session_request(to_json(started.second), 10).ok());
 }
 
-// Disabled: fails on today's sign.cc, which derives k1 from (order, session,
-// e) without the item's position, so a batch holding one document twice
-// repeats k1 when the random source is broken (reported to the owner of
-// cosign/sign.cc; enable with the fix).
-TEST(PinProof, DISABLED_TwoItemsWithOneDocumentUseTwoNoncesEvenWithAStuckRandomSource) {
+// k1 is derived from (order, session, e, item position): a batch holding one
+// document twice must not repeat k1 even when the random source is broken.
+TEST(PinProof, TwoItemsWithOneDocumentUseTwoNoncesEvenWithAStuckRandomSource) {
   // The hedged k1 must differ per item: one k1 answered twice (two items with
   // the same e in one session) gives two equations for d1 to a service that
   // answers both.

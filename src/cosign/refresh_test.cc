@@ -158,9 +158,7 @@ TEST(Refresh, AV1ShareRecordRefreshesLikeAV2One) {
 
 // Two wraps of one share under two PINs from the device roles' own steps: a
 // finished key generation or refresh must not wrap its share a second time.
-// Disabled: DeviceKeygen::finish and DeviceRefresh::finish are const and
-// re-runnable today (reported to the owner of cosign/keygen and refresh).
-TEST(Refresh, DISABLED_ARoleWrapsItsShareOnce) {
+TEST(Refresh, ARoleWrapsItsShareOnce) {
   auto kstart = DeviceKeygen::start("hld_twice", rng());
   ASSERT_TRUE(kstart.ok());
   ASSERT_OK_AND_ASSIGN(auto kresp, ServiceKeygen::respond("hld_twice", kstart->second, rng()));

@@ -25,6 +25,7 @@ struct SchnorrProof {
 inline constexpr std::string_view kDomainKeygenDevice = "duet/keygen/device/v1";
 inline constexpr std::string_view kDomainKeygenService = "duet/keygen/service/v1";
 inline constexpr std::string_view kDomainSignDevice = "duet/sign/device/v1";
+inline constexpr std::string_view kDomainSignPin = "duet/sign/pin/v1";
 inline constexpr std::string_view kDomainRefreshDevice = "duet/refresh/device/v1";
 inline constexpr std::string_view kDomainRefreshService = "duet/refresh/service/v1";
 inline constexpr std::string_view kDomainRefreshConfirm = "duet/refresh/confirm/v1";

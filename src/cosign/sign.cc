@@ -11,58 +11,112 @@ Bytes sign_context(const SignContext& ctx) {
   return ProofContext().add(ctx.order_id).add(ctx.session_id).add(ByteView(ctx.e)).bytes();
 }
 
-static Status check_context(const SignContext& ctx) {
+static Status check_context(const SignSessionContext& ctx) {
   if (ctx.order_id.empty() || ctx.session_id.empty()) {
     return make_error(ErrorCode::kInvalidArgument, "order id and session id are required");
   }
+  if (ctx.digests.empty()) return make_error(ErrorCode::kInvalidArgument, "a session signs at least one digest");
   return Status::Ok();
 }
 
-Result<std::pair<DeviceSigner, SignRequest>> DeviceSigner::start(const DeviceState& state, std::string_view pin,
-                                                                 SignContext ctx, crypto::RandomSource& rng) {
+static void put_u32(Bytes& out, uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<uint8_t>(v >> shift));
+}
+
+Result<Bytes> pin_proof_context(const SignSessionContext& ctx, const std::vector<SignRequest>& items) {
+  DUET_TRY_STATUS(check_context(ctx));
+  if (items.size() != ctx.digests.size()) {
+    return make_error(ErrorCode::kInvalidArgument, "one sign request per digest is required");
+  }
+  Bytes k;
+  put_u32(k, static_cast<uint32_t>(items.size()));
+  ProofContext pc;
+  pc.add(ctx.order_id).add(ctx.session_id).add(ByteView(k));
+  for (size_t i = 0; i < items.size(); ++i) {
+    auto q1 = items[i].q1.to_sec1();
+    pc.add(ByteView(ctx.digests[i])).add(ByteView(q1.data(), q1.size()));
+  }
+  return pc.bytes();
+}
+
+Result<std::pair<DeviceSignSession, SignSessionRequest>> DeviceSignSession::start(const DeviceState& state,
+                                                                                 std::string_view pin,
+                                                                                 SignSessionContext ctx,
+                                                                                 crypto::RandomSource& rng) {
   DUET_TRY_STATUS(check_context(ctx));
   DUET_ASSIGN_OR_RETURN(Scalar d1, unwrap_share(state, pin));
-  Bytes context = sign_context(ctx);
-  Scalar k1 = hedged_nonce(d1, "k1", context, rng);
-  DUET_ASSIGN_OR_RETURN(Point q1, Point::mul_base(k1));
-  DUET_ASSIGN_OR_RETURN(SchnorrProof proof, prove(kDomainSignDevice, Point::generator(), k1, q1, context, rng));
-  SignRequest request{q1, std::move(proof)};
-  return std::make_pair(DeviceSigner(d1, k1, state.public_key, std::move(ctx)), std::move(request));
+  std::vector<SignRequest> items;
+  std::vector<Scalar> k1s;
+  for (size_t i = 0; i < ctx.digests.size(); ++i) {
+    Bytes context = sign_context(ctx.item(i));
+    // The item's position joins the nonce's transcript: one document twice
+    // in a batch must still get two k1 even from a stuck random source.
+    Bytes transcript = context;
+    put_u32(transcript, static_cast<uint32_t>(i));
+    Scalar k1 = hedged_nonce(d1, "k1", transcript, rng);
+    DUET_ASSIGN_OR_RETURN(Point q1, Point::mul_base(k1));
+    DUET_ASSIGN_OR_RETURN(SchnorrProof proof, prove(kDomainSignDevice, Point::generator(), k1, q1, context, rng));
+    items.push_back(SignRequest{std::move(q1), std::move(proof)});
+    k1s.push_back(k1);
+  }
+  // The PIN proof: u = d1⁻¹ and P1 = u·G, both wiped when they go out of scope.
+  DUET_ASSIGN_OR_RETURN(Scalar u, d1.inverse());
+  DUET_ASSIGN_OR_RETURN(Point p1, Point::mul_base(u));
+  DUET_ASSIGN_OR_RETURN(Bytes pin_context, pin_proof_context(ctx, items));
+  DUET_ASSIGN_OR_RETURN(SchnorrProof pin_proof, prove(kDomainSignPin, Point::generator(), u, p1, pin_context, rng));
+  SignSessionRequest request{std::move(items), std::move(pin_proof)};
+  return std::make_pair(DeviceSignSession(d1, std::move(k1s), state.public_key, std::move(ctx)), std::move(request));
 }
 
 Scalar detail::device_combine(const Scalar& d1, const Scalar& k1, const SignResponse& response) {
   return (d1 * k1) * response.s2 + d1 * response.s3 - response.r;
 }
 
-static Status check_response(const SignResponse& response) {
-  if (response.r.is_zero() || response.s2.is_zero() || response.s3.is_zero()) {
-    return make_error(ErrorCode::kBadScalar, "r, s2 and s3 must be non-zero");
+static Status check_responses(const std::vector<SignResponse>& responses, size_t expected) {
+  if (responses.size() != expected) return make_error(ErrorCode::kInvalidArgument, "one response per item is required");
+  for (const auto& response : responses) {
+    if (response.r.is_zero() || response.s2.is_zero() || response.s3.is_zero()) {
+      return make_error(ErrorCode::kBadScalar, "r, s2 and s3 must be non-zero");
+    }
   }
   return Status::Ok();
 }
 
-Result<Scalar> DeviceSigner::unchecked_s(const SignResponse& response) {
-  if (spent_) return make_error(ErrorCode::kBadState, "this signing session already released s");
-  DUET_TRY_STATUS(check_response(response));
+void DeviceSignSession::wipe() {
   spent_ = true;
-  Scalar s = detail::device_combine(d1_, k1_, response);
-  k1_ = Scalar::zero();
-  return s;
+  d1_ = Scalar::zero();
+  for (auto& k : k1_) k = Scalar::zero();
 }
 
-Result<std::pair<SignFinish, crypto::Sm2Signature>> DeviceSigner::finish(const SignResponse& response) {
+Result<std::vector<Scalar>> DeviceSignSession::unchecked_s(const std::vector<SignResponse>& responses) {
   if (spent_) return make_error(ErrorCode::kBadState, "this signing session already released s");
-  DUET_TRY_STATUS(check_response(response));
-  Scalar s = detail::device_combine(d1_, k1_, response);
-  if (s.is_zero()) return make_error(ErrorCode::kRetry, "s = 0: start the signature again");
-  crypto::Sm2Signature sig{response.r, s};
-  if (!crypto::sm2_verify_digest(public_key_, ctx_.e, sig).ok()) {
-    return make_error(ErrorCode::kSignatureInvalid, "the joint signature does not verify (wrong PIN?)");
+  DUET_TRY_STATUS(check_responses(responses, k1_.size()));
+  std::vector<Scalar> out;
+  for (size_t i = 0; i < responses.size(); ++i) out.push_back(detail::device_combine(d1_, k1_[i], responses[i]));
+  wipe();
+  return out;
+}
+
+Result<std::pair<std::vector<SignFinish>, std::vector<crypto::Sm2Signature>>> DeviceSignSession::finish(
+    const std::vector<SignResponse>& responses) {
+  if (spent_) return make_error(ErrorCode::kBadState, "this signing session already released s");
+  DUET_TRY_STATUS(check_responses(responses, k1_.size()));
+  std::vector<SignFinish> finishes;
+  std::vector<crypto::Sm2Signature> signatures;
+  for (size_t i = 0; i < responses.size(); ++i) {
+    Scalar s = detail::device_combine(d1_, k1_[i], responses[i]);
+    if (s.is_zero()) return make_error(ErrorCode::kRetry, "s = 0: start the signature again");
+    crypto::Sm2Signature sig{responses[i].r, s};
+    // s is still secret here: the check is constant time, only its verdict
+    // is public (docs/protocol.md §8.4).
+    if (!crypto::sm2_verify_digest_ct(public_key_, ctx_.digests[i], sig).ok()) {
+      return make_error(ErrorCode::kSignatureInvalid, "the joint signature does not verify (tampered reply?)");
+    }
+    finishes.push_back(SignFinish{s});
+    signatures.push_back(sig);
   }
-  spent_ = true;
-  k1_ = Scalar::zero();
-  d1_ = Scalar::zero();
-  return std::make_pair(SignFinish{s}, sig);
+  wipe();
+  return std::make_pair(std::move(finishes), std::move(signatures));
 }
 
 Result<SignResponse> detail::service_sign_step(const Scalar& d2, const crypto::Digest& e, const Point& q1,
@@ -80,21 +134,50 @@ Result<SignResponse> detail::service_sign_step(const Scalar& d2, const crypto::D
   return SignResponse{r, s2, s3};
 }
 
-Result<SignResponse> ServiceSigner::respond(const ServiceKeyShare& share, const SignContext& ctx,
-                                            const SignRequest& request, crypto::RandomSource& rng) {
-  DUET_TRY_STATUS(check_context(ctx));
-  Bytes context = sign_context(ctx);
-  DUET_TRY_STATUS(verify(kDomainSignDevice, Point::generator(), request.q1, request.proof, context));
-  Bytes transcript = context;
-  auto q1 = request.q1.to_sec1();
-  transcript.insert(transcript.end(), q1.begin(), q1.end());
-  for (int round = 0; round < 16; ++round) {
-    Scalar k2 = hedged_nonce(share.d2, "k2", transcript, rng);
-    Scalar k3 = hedged_nonce(share.d2, "k3", transcript, rng);
-    auto response = detail::service_sign_step(share.d2, ctx.e, request.q1, k2, k3);
-    if (response.ok() || response.code() != ErrorCode::kRetry) return response;
+Result<VerifiedSignSession> ServiceSigner::verify_session(const Point& p1, SignSessionContext ctx,
+                                                          const SignSessionRequest& request) {
+  DUET_ASSIGN_OR_RETURN(Bytes pin_context, pin_proof_context(ctx, request.items));
+  // Every proof is checked, with no early exit: the answer and its timing
+  // depend only on "PIN proof good?" and "all item proofs good?".
+  bool pin_ok = verify(kDomainSignPin, Point::generator(), p1, request.pin_proof, pin_context).ok();
+  bool items_ok = true;
+  std::vector<Point> q1;
+  for (size_t i = 0; i < request.items.size(); ++i) {
+    bool ok = verify(kDomainSignDevice, Point::generator(), request.items[i].q1, request.items[i].proof,
+                     sign_context(ctx.item(i)))
+                  .ok();
+    items_ok = items_ok && ok;
+    q1.push_back(request.items[i].q1);
   }
-  return make_error(ErrorCode::kInternal, "no usable nonce after 16 draws (broken random source?)");
+  if (!pin_ok) return make_error(ErrorCode::kPinInvalid, "the PIN is wrong");
+  if (!items_ok) return make_error(ErrorCode::kBadProof, "a sign request's proof does not verify");
+  return VerifiedSignSession(std::move(ctx), std::move(q1));
+}
+
+Result<std::vector<SignResponse>> ServiceSigner::respond(const ServiceKeyShare& share,
+                                                         const VerifiedSignSession& session,
+                                                         crypto::RandomSource& rng) {
+  std::vector<SignResponse> out;
+  const SignSessionContext& ctx = session.context();
+  for (size_t i = 0; i < session.q1().size(); ++i) {
+    Bytes transcript = sign_context(ctx.item(i));
+    auto q1 = session.q1()[i].to_sec1();
+    transcript.insert(transcript.end(), q1.begin(), q1.end());
+    bool done = false;
+    for (int round = 0; round < 16 && !done; ++round) {
+      Scalar k2 = hedged_nonce(share.d2, "k2", transcript, rng);
+      Scalar k3 = hedged_nonce(share.d2, "k3", transcript, rng);
+      auto response = detail::service_sign_step(share.d2, ctx.digests[i], session.q1()[i], k2, k3);
+      if (response.ok()) {
+        out.push_back(*response);
+        done = true;
+      } else if (response.code() != ErrorCode::kRetry) {
+        return Unexpected{response.error()};
+      }
+    }
+    if (!done) return make_error(ErrorCode::kInternal, "no usable nonce after 16 draws (broken random source?)");
+  }
+  return out;
 }
 
 Result<crypto::Sm2Signature> ServiceSigner::finish(const Point& public_key, const SignContext& ctx, const Scalar& r,

@@ -104,7 +104,10 @@ int status_for(ErrorCode code) {
     case ErrorCode::kInvalidArgument: return 400;
     case ErrorCode::kBadProof:
     case ErrorCode::kSignatureInvalid:
-    case ErrorCode::kIdentityRejected: return 422;
+    case ErrorCode::kIdentityRejected:
+    case ErrorCode::kPinInvalid: return 422;
+    case ErrorCode::kClientUpgradeRequired: return 426;
+    case ErrorCode::kRefreshRequired: return 409;
     case ErrorCode::kBadState:
     case ErrorCode::kRetry: return 409;
     case ErrorCode::kLocked: return 423;
@@ -132,7 +135,16 @@ Response error_response(const Error& error, std::string_view request_id) {
   if (status == 503)
     return json_error(status, "unavailable", "service temporarily unavailable", request_id);
   if (status >= 500) return json_error(status, "internal", "internal error", request_id);
-  return json_error(status, error_code_name(error.code), error.message, request_id);
+  Response r = json_error(status, error_code_name(error.code), error.message, request_id);
+  if (error.attempts_left >= 0) {
+    nlohmann::json j;
+    j["error"] = {{"code", error_code_name(error.code)},
+                  {"message", error.message},
+                  {"attempts_left", error.attempts_left},
+                  {"request_id", request_id}};
+    r = Response::json(status, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  }
+  return r;
 }
 
 std::string new_request_id() {
