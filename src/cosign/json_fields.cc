@@ -1,5 +1,7 @@
 #include "cosign/json_fields.h"
 
+#include "base/json_limits.h"
+
 namespace duet::cosign::json_fields {
 
 static Unexpected field_error(ErrorCode code, const char* key, const std::string& what) {
@@ -7,8 +9,9 @@ static Unexpected field_error(ErrorCode code, const char* key, const std::string
 }
 
 Result<json> parse_object(std::string_view text) {
-  json j = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return make_error(ErrorCode::kBadEncoding, "not valid JSON");
+  // Bounded nesting: a caller may dump or copy what it gets (base/json_limits.h).
+  json j = parse_json_bounded(text);
+  if (j.is_discarded()) return make_error(ErrorCode::kBadEncoding, "not valid JSON (or nested too deeply)");
   if (!j.is_object()) return make_error(ErrorCode::kBadEncoding, "expected a JSON object");
   return j;
 }

@@ -14,7 +14,8 @@ namespace duet::cosign::json_fields {
 
 using nlohmann::json;
 
-// Parses without exceptions; anything but a JSON object is kBadEncoding.
+// Parses without exceptions; anything but a JSON object, or one nested deeper
+// than kMaxJsonDepth (base/json_limits.h), is kBadEncoding.
 Result<json> parse_object(std::string_view text);
 
 Result<std::string> get_string(const json& obj, const char* key);

@@ -1,0 +1,42 @@
+#include "base/json_limits.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace duet {
+namespace {
+
+std::string nested(int depth) { return std::string(depth, '[') + std::string(depth, ']'); }
+
+TEST(JsonLimits, KeepsWhatNestsUpToTheLimit) {
+  auto j = parse_json_bounded(nested(kMaxJsonDepth));
+  ASSERT_FALSE(j.is_discarded());
+  EXPECT_EQ(j.dump(), nested(kMaxJsonDepth));
+  auto o = parse_json_bounded(R"({"items":[{"proof":{"t":"04","z":"00"}}],"n":1})");
+  ASSERT_FALSE(o.is_discarded());
+  EXPECT_EQ(o["items"][0]["proof"]["z"], "00");
+  EXPECT_EQ(o["n"], 1);
+}
+
+TEST(JsonLimits, RefusesDeeperThanTheLimit) {
+  EXPECT_TRUE(parse_json_bounded(nested(kMaxJsonDepth + 1)).is_discarded());
+  EXPECT_TRUE(parse_json_bounded(R"({"a":{"b":[1]}})", 2).is_discarded());
+  EXPECT_FALSE(parse_json_bounded(R"({"a":{"b":1}})", 2).is_discarded());
+}
+
+// The input that crashed the server (fuzz/regress/holder_body): 100,000 levels
+// parse with nlohmann but overflow the stack in dump(). Refused, not crashed.
+TEST(JsonLimits, RefusesTheStackOverflowInput) {
+  std::string body = R"({"code":"x","keygen":{"p1":)" + nested(100'000) + "}}";
+  EXPECT_TRUE(parse_json_bounded(body).is_discarded());
+}
+
+TEST(JsonLimits, NotJsonIsDiscarded) {
+  EXPECT_TRUE(parse_json_bounded("").is_discarded());
+  EXPECT_TRUE(parse_json_bounded("{\"a\":").is_discarded());
+  EXPECT_TRUE(parse_json_bounded("[1,2]x").is_discarded());
+}
+
+}  // namespace
+}  // namespace duet
