@@ -4,6 +4,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "base/json_limits.h"
 #include "cosign/device_state.h"
 #include "cosign/keygen.h"
 #include "cosign/pin.h"
@@ -98,9 +99,11 @@ ErrorCode code_from_name(std::string_view name) {
   return ErrorCode::kInternal;
 }
 
-// The answer's JSON object, kBadEncoding otherwise.
+// The answer's JSON object, kBadEncoding otherwise. Nesting is bounded: items
+// are dumped for cosign's parsers, and dump() recurses per level (a service
+// answer nested 100,000 deep would otherwise overflow the app's stack).
 Result<json> parse_answer(std::string_view answer) {
-  json j = json::parse(answer.begin(), answer.end(), nullptr, /*allow_exceptions=*/false);
+  json j = parse_json_bounded(answer);
   if (j.is_discarded() || !j.is_object()) return make_error(ErrorCode::kBadEncoding, "the answer is not a JSON object");
   return j;
 }
