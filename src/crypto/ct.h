@@ -1,4 +1,4 @@
-// Hooks for the constant-time test (docs/constant-time.md, src/crypto/ct_test.cc).
+// Hooks for the constant-time test (docs/protocol.md §8.4, tests/ct/ct_test.cc).
 //
 // The test runs the code under valgrind memcheck with every secret marked
 // "undefined" (libsecp256k1's method): memcheck then reports each branch and
@@ -6,7 +6,7 @@
 // secrets are public by design ("is this scalar zero → retry", "is this sum
 // the point at infinity → reject", "is this encoding below n"); the code says
 // so by declassifying exactly that outcome right before it branches on it.
-// Every such call site is listed in docs/constant-time.md.
+// Every such call site is listed in docs/protocol.md §8.4.
 //
 // Outside valgrind (or when <valgrind/memcheck.h> was absent at build time)
 // these functions do nothing: a client request is a few no-op instructions.

@@ -41,7 +41,7 @@ Status sm2_verify_digest(const Point& public_key, const Digest& e, const Sm2Sign
 // The same check, constant time in r and s: for a signature that is still
 // secret, such as the device's own s checked before it is released (a reply
 // that fails the check must leave nothing about s in the timing: see
-// docs/constant-time.md). Only the verdict is public. About 2× the cost of
+// docs/protocol.md §8.4). Only the verdict is public. About 2× the cost of
 // sm2_verify_digest.
 Status sm2_verify_digest_ct(const Point& public_key, const Digest& e, const Sm2Signature& sig);
 

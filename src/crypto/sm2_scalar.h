@@ -10,7 +10,7 @@
 // Every function here is constant time: no branch and no memory index depends
 // on a value (selection by masks). Only public data drives control flow: the
 // fixed exponent n − 2 of the inversion and the LENGTH of a wide input.
-// src/crypto/ct_test.cc checks this under valgrind memcheck.
+// tests/ct/ct_test.cc checks this under valgrind memcheck.
 #pragma once
 
 #include <cstddef>

@@ -11,11 +11,12 @@
 //
 // The only secret-derived values the code itself treats as public are these
 // verdicts, each computed in constant time and then declassified by
-// crypto::ct::declassified() right before the branch (docs/constant-time.md):
+// crypto::ct::declassified() right before the branch (docs/protocol.md §8.4):
 //   1. Scalar::is_zero()                 "zero → retry / reject" (p ≈ 2^-256)
 //   2. Scalar::from_bytes / from_hex     "encoding below n / well-formed hex"
 //   3. sm2::to_affine (Point results)    "the result is the point at infinity"
 //   4. Point::operator==                 proof verification verdicts, key checks
+//   5. crypto::sm2_verify_digest_ct      "the still-secret signature verifies"
 // Nothing else: scalar equality, values, points' coordinates stay secret.
 //
 // No code on these paths is chosen by CPU features: the arithmetic is portable
@@ -24,7 +25,7 @@
 // vector as detected and with OPENSSL_ia32cap masking every extension, so a
 // future dispatching path cannot hide from the test.
 //
-//   duet_ct_test [--native] [--canary] [case...]   cases: scalar point pin proof
+//   duet_ct_test [--native] [--canary] [case...]   cases: scalar point pin proof cosign
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -41,6 +42,7 @@
 #include "crypto/scalar.h"
 #include "crypto/sm2.h"
 #include "crypto/sm2_evp.h"
+#include "ct_cosign.h"
 #include "ct_util.h"
 
 namespace duet::ct_test {
@@ -244,12 +246,13 @@ int main(int argc, char** argv) {
     else std::puts("ct_test: canary even");
     return 0;
   }
-  if (cases.empty()) cases = {"scalar", "point", "pin", "proof"};
+  if (cases.empty()) cases = {"scalar", "point", "pin", "proof", "cosign"};
   for (const std::string& c : cases) {
     if (c == "scalar") case_scalar();
     else if (c == "point") case_point();
     else if (c == "pin") case_pin();
     else if (c == "proof") case_proof();
+    else if (c == "cosign") run_cosign_cases(check);
     else {
       std::fprintf(stderr, "ct_test: unknown case %s\n", c.c_str());
       return 2;
