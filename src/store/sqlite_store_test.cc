@@ -20,6 +20,7 @@
 #include "store/sqlite_db.h"
 #include "store/sqlite_schema.h"
 #include "store/sqlite_test_util.h"
+#include "store/store_test_util.h"
 
 namespace duet::store::testing {
 namespace {
@@ -107,7 +108,7 @@ Fixture seed(Store& store) {
   f.session.order_id = f.order.order_id;
   f.session.holder_id = f.holder_id;
   f.session.r_values = {"ab"};
-  EXPECT_TRUE(store.start_sign_session(f.session, 5, kNow).ok());
+  EXPECT_TRUE(open_session(store, f.session, kNow).ok());  // the holder's count back at 0
   return f;
 }
 
@@ -200,7 +201,7 @@ TEST(SqliteStore, CrashInsideFinishOrderLeavesNothingHalfWritten) {
     EXPECT_EQ(order->state, OrderState::kSigning) << point;
     EXPECT_TRUE(order->items[0].signature.empty()) << point;
     EXPECT_EQ(store->get_sign_session(f.tenant_id, f.session.session_id)->state, SessionState::kOpen) << point;
-    EXPECT_EQ(store->get_holder(f.tenant_id, f.holder_id)->failed_attempts, 1) << point;
+    EXPECT_EQ(store->get_holder(f.tenant_id, f.holder_id)->failed_attempts, 0) << point;
     EXPECT_TRUE(store->claim_due_callbacks("w", kNow, 30, 10)->empty()) << point;
   }
   // The survivor can still complete the order.
@@ -226,14 +227,15 @@ TEST(SqliteStore, CrashInsideCreateOrderAndSessionStartLeavesNoTrace) {
             42);
   SignSession again = f.session;
   again.session_id = new_id("ses_");
-  ASSERT_EQ(crash_child_at(path, "start_sign_session:after_attempt_counted",
-                           [&](Store& s) { (void)s.start_sign_session(again, 5, kNow); }),
+  ASSERT_EQ(crash_child_at(path, "begin_sign_attempt:after_attempt_counted",
+                           [&](Store& s) { (void)begin_sign(s, again, kNow); }),
             42);
   auto store = open_at(path);
   EXPECT_EQ(store_error_kind(store->get_order(f.tenant_id, second.order_id)), StoreError::kNotFound);
   EXPECT_EQ(raw_query(path, "SELECT COUNT(*) FROM sign_order_items"), "1");
   EXPECT_EQ(store_error_kind(store->get_sign_session(f.tenant_id, again.session_id)), StoreError::kNotFound);
-  EXPECT_EQ(store->get_holder(f.tenant_id, f.holder_id)->failed_attempts, 1);
+  EXPECT_EQ(store->get_holder(f.tenant_id, f.holder_id)->failed_attempts, 0) << "the crashed attempt counted nothing";
+  EXPECT_EQ(raw_query(path, "SELECT COUNT(*) FROM pin_attempts"), "1") << "the seed's attempt only";
 }
 
 TEST(SqliteStore, CrashInsideCompleteActivationLeavesTheOldEnrollment) {
@@ -291,7 +293,7 @@ TEST(SqliteStore, CrashInsideCompleteActivationLeavesTheOldEnrollment) {
     EXPECT_EQ(store_error_kind(store->find_device_token(c.token.token_hash)), StoreError::kNotFound) << point;
     auto h = store->get_holder(f.tenant_id, f.holder_id);
     EXPECT_EQ(h->status, HolderStatus::kLocked) << point;
-    EXPECT_EQ(h->failed_attempts, 1) << point;
+    EXPECT_EQ(h->failed_attempts, 0) << point;
   }
   auto store = open_at(path);
   ASSERT_TRUE(store->complete_activation(c).ok());
@@ -390,7 +392,7 @@ CsrFixture seed_csr(Store& store) {
   f.session = f.base.session;
   f.session.session_id = new_id("ses_");
   f.session.order_id = f.order.order_id;
-  EXPECT_TRUE(store.start_sign_session(f.session, 5, kNow).ok());
+  EXPECT_TRUE(open_session(store, f.session, kNow).ok());
   f.cert.tenant_id = f.base.tenant_id;
   f.cert.cert_id = new_id("crt_");
   f.cert.holder_id = f.base.holder_id;
@@ -421,7 +423,7 @@ TEST(SqliteStore, CrashInsideFinishCsrOrderLeavesNeitherSignatureNorCertificate)
     EXPECT_EQ(order->state, OrderState::kSigning) << point;
     EXPECT_TRUE(order->items[0].signature.empty()) << point;
     EXPECT_EQ(store->get_sign_session(f.base.tenant_id, f.session.session_id)->state, SessionState::kOpen) << point;
-    EXPECT_EQ(store->get_holder(f.base.tenant_id, f.base.holder_id)->failed_attempts, 2) << point;
+    EXPECT_EQ(store->get_holder(f.base.tenant_id, f.base.holder_id)->failed_attempts, 0) << point;
     EXPECT_EQ(store_error_kind(store->find_certificate_by_serial(f.cert.serial_hex)), StoreError::kNotFound) << point;
   }
   auto store = open_at(path);
@@ -544,7 +546,7 @@ TEST(SqliteStore, TwoNodesOnOneFileFinishAnOrderOnce) {
     Fixture f = seed(*node_a);
     SignSession other = f.session;
     other.session_id = new_id("ses_");
-    ASSERT_TRUE(node_b->start_sign_session(other, 5, kNow).ok());
+    ASSERT_TRUE(open_session(*node_b, other, kNow).ok());
     std::atomic<int> wins{0}, conflicts{0};
     std::latch go(2);
     auto finish = [&](Store& node, const SignSession& s) {

@@ -10,6 +10,7 @@
 
 #include "store/ids.h"
 #include "store/store_contract_test.h"
+#include "store/store_test_util.h"
 
 namespace duet::store::testing {
 namespace {
@@ -108,7 +109,7 @@ class Metering {
     s.order_id = o.order_id;
     s.holder_id = o.holder_id;
     for (size_t i = 0; i < o.items.size(); ++i) s.r_values.push_back("ab");
-    Status st = s_.start_sign_session(s, 1000000, now);
+    Status st = open_session(s_, s, now, 1000000);
     EXPECT_TRUE(st.ok()) << st.error().to_string();
     return s.session_id;
   }

@@ -8,6 +8,7 @@
 #include "crypto/sm3.h"
 #include "store/ids.h"
 #include "store/store_contract_test.h"
+#include "store/store_test_util.h"
 
 namespace duet::store::testing {
 namespace {
@@ -49,7 +50,7 @@ TEST_P(StoreContractTest, RetentionPurgesFinalOrderPayloadsAtTheBoundary) {
   o.display_text = "Pay 100 yuan to Zhang";
   o = create(o);
   SignSession s = session_for(o);
-  ASSERT_TRUE(store_->start_sign_session(s, 5, kNow).ok());
+  ASSERT_TRUE(open_session(*store_, s, kNow).ok());
   const UnixSeconds signed_at = kNow + 10;
   std::vector<Bytes> sigs = {Bytes{0x30, 0x01, 0xaa}, Bytes{0x30, 0x01, 0xbb}};
   ASSERT_TRUE(store_->finish_order(w.tenant_id, o.order_id, s.session_id, sigs, std::nullopt, signed_at).ok());
@@ -176,9 +177,9 @@ TEST_P(StoreContractTest, RetentionWipesSharesOfExpiredKeys) {
   r.refresh_id = "ref_" + new_id("");
   r.key_id = key.key_id;
   r.holder_id = w.holder_id;
-  r.sealed_rho = Bytes{0x01};
-  r.pending_share_ciphertext = Bytes{0x02};
-  ASSERT_TRUE(store_->begin_share_refresh(r, 5, kNow).ok());
+  ASSERT_TRUE(store_->begin_refresh_attempt(r, "att_" + r.refresh_id, 0, simple_pin_rule(), kNow).ok());
+  ASSERT_TRUE(store_->accept_refresh_attempt(w.tenant_id, r.refresh_id, "att_" + r.refresh_id, Bytes{0x02}, kNow).ok());
+  ASSERT_EQ(store_->get_share_refresh(w.tenant_id, r.refresh_id)->state, RefreshState::kOpen);
 
   int64_t seq0 = head_seq(*store_);
   // The first certificate expired, the newer one not yet: kept.

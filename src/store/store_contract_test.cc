@@ -4,12 +4,14 @@
 #include <algorithm>
 #include <atomic>
 #include <latch>
+#include <mutex>
 #include <set>
 #include <thread>
 #include <vector>
 
 #include "store/ids.h"
 #include "store/nonce_scope.h"
+#include "store/store_test_util.h"
 
 namespace duet::store::testing {
 
@@ -150,6 +152,38 @@ std::vector<Bytes> sigs(size_t n, uint8_t tag = 0x30) {
   std::vector<Bytes> out;
   for (size_t i = 0; i < n; ++i) out.push_back(Bytes{tag, static_cast<uint8_t>(i)});
   return out;
+}
+
+// A share refresh of `key` as core begins one (state and sealed values are
+// ignored by begin_refresh_attempt).
+ShareRefresh refresh_for(const HolderKeyShare& key, const std::string& refresh_id) {
+  ShareRefresh r;
+  r.tenant_id = key.tenant_id;
+  r.refresh_id = refresh_id;
+  r.key_id = key.key_id;
+  r.holder_id = key.holder_id;
+  return r;
+}
+
+// The counters the store hands the rule for `order`'s holder, with the
+// window from window_since, read by a begin_sign_attempt whose rule refuses:
+// nothing is written. The order must be open for signing at kNow.
+PinAttemptCounters peek_counters(Store& store, const SignOrder& order, UnixSeconds window_since) {
+  PinAttemptCounters seen{-1, -1, false};
+  SignSession probe;
+  probe.tenant_id = order.tenant_id;
+  probe.session_id = new_id("ses_");
+  probe.order_id = order.order_id;
+  probe.holder_id = order.holder_id;
+  auto r = store.begin_sign_attempt(
+      probe, new_id("att_"), window_since,
+      [&](const PinAttemptCounters& before) -> Result<PinAttemptCounters> {
+        seen = before;
+        return make_error(ErrorCode::kLocked, "peek");
+      },
+      StoreContractTest::kNow);
+  EXPECT_EQ(r.code(), ErrorCode::kLocked) << (r.ok() ? "" : r.error().to_string());
+  return seen;
 }
 
 // --- schema and durability ------------------------------------------------------
@@ -360,7 +394,7 @@ TEST_P(StoreContractTest, AnotherTenantsRowsAreNotFoundEverywhere) {
   ASSERT_TRUE(store_->create_device_token(token).ok());
   SignOrder o = create(order_for(a));
   SignSession s = session_for(o);
-  ASSERT_TRUE(store_->start_sign_session(s, 5, kNow).ok());
+  ASSERT_TRUE(open_session(*store_, s, kNow).ok());
   ASSERT_TRUE(store_->enqueue_callback(callback_for(o, "{}")).ok());
   CallbackJob job = callback_for(o, "{}");
   ASSERT_TRUE(store_->enqueue_callback(job).ok());
@@ -412,7 +446,7 @@ TEST_P(StoreContractTest, AnotherTenantsRowsAreNotFoundEverywhere) {
   // Writes that name another tenant's rows are refused as "not found" too.
   SignSession cross = session_for(o);
   cross.tenant_id = B;
-  EXPECT_TRUE(nf(store_->start_sign_session(cross, 5, kNow)));
+  EXPECT_TRUE(nf(store_->begin_sign_attempt(cross, "att_cross", 0, simple_pin_rule(), kNow)));
   SignOrder foreign = order_for(a);
   foreign.tenant_id = B;  // B's order naming A's app and holder
   EXPECT_TRUE(nf(store_->create_order(foreign)));
@@ -424,7 +458,7 @@ TEST_P(StoreContractTest, AnotherTenantsRowsAreNotFoundEverywhere) {
   // And none of it touched A's rows.
   EXPECT_EQ(store_->get_order(a.tenant_id, o.order_id)->state, OrderState::kSigning);
   EXPECT_EQ(store_->get_sign_session(a.tenant_id, s.session_id)->state, SessionState::kOpen);
-  EXPECT_EQ(store_->get_holder(a.tenant_id, a.holder_id)->failed_attempts, 1);
+  EXPECT_EQ(store_->get_holder(a.tenant_id, a.holder_id)->failed_attempts, 0);
   EXPECT_EQ(store_->get_holder(a.tenant_id, a.holder_id)->status, HolderStatus::kActive);
   EXPECT_TRUE(store_->get_active_holder_key(a.tenant_id, a.holder_id).ok());
   EXPECT_EQ(store_->get_app(a.tenant_id, a.app_id)->secret_ciphertext, (Bytes{1, 2, 3}));
@@ -524,37 +558,365 @@ TEST_P(StoreContractTest, CmsOrdersKeepTheirFormatCertificateAndOidStyle) {
 
 // --- signing: attempts, finish, races -------------------------------------------------
 
-TEST_P(StoreContractTest, SessionStartCountsAttemptsAndLocksAtTheLimit) {
+TEST_P(StoreContractTest, SignAttemptsCountAndLockAtTheLimit) {
   World w = make_world("t");
   SignOrder o = create(order_for(w));
   for (int i = 1; i <= 3; ++i) {
     SignSession s = session_for(o);
-    ASSERT_TRUE(store_->start_sign_session(s, 3, kNow).ok()) << i;
+    auto counted = begin_sign(*store_, s, kNow, 3);
+    ASSERT_TRUE(counted.ok()) << i << ": " << counted.error().to_string();
+    EXPECT_EQ(counted->consecutive_failures, i);
+    EXPECT_EQ(counted->failures_in_window, i);
+    EXPECT_FALSE(counted->locked) << "only a failure locks";
+    EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->status, HolderStatus::kActive);
     EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, i);
-    auto after = store_->fail_sign_session(w.tenant_id, s.session_id, std::nullopt, kNow);
-    ASSERT_TRUE(after.ok()) << i;
-    EXPECT_EQ(*after, i < 3 ? OrderState::kSigning : OrderState::kFailed) << "the lockout ends the order";
-    EXPECT_EQ(kind(store_->fail_sign_session(w.tenant_id, s.session_id, std::nullopt, kNow)), StoreError::kConflict);
+    auto stored = store_->get_sign_session(w.tenant_id, s.session_id);
+    ASSERT_TRUE(stored.ok());
+    EXPECT_EQ(stored->state, SessionState::kOpen);
+    EXPECT_TRUE(stored->r_values.empty()) << "no r values before the PIN proof";
+    // core's rule: this failure reached the limit, so it locks
+    ASSERT_TRUE(store_->fail_pin_attempt(w.tenant_id, attempt_id_for(s), /*lock_holder=*/i == 3, s.session_id, {},
+                                         std::nullopt, kNow).ok())
+        << i;
+    EXPECT_EQ(store_->get_sign_session(w.tenant_id, s.session_id)->state, SessionState::kFailed);
+    EXPECT_EQ(store_->get_order(w.tenant_id, o.order_id)->state, i < 3 ? OrderState::kSigning : OrderState::kFailed)
+        << "the lockout ends the order";
+    EXPECT_EQ(kind(store_->fail_pin_attempt(w.tenant_id, attempt_id_for(s), false, s.session_id, {}, std::nullopt,
+                                            kNow)),
+              StoreError::kConflict)
+        << "an attempt ends once";
   }
-  auto h = store_->get_holder(w.tenant_id, w.holder_id);
-  EXPECT_EQ(h->status, HolderStatus::kLocked);
-  Status refused = store_->start_sign_session(session_for(o), 3, kNow);
+  EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->status, HolderStatus::kLocked);
+  SignOrder next = create(order_for(w));
+  auto refused = begin_sign(*store_, session_for(next), kNow, 3);
   EXPECT_EQ(refused.code(), ErrorCode::kLocked);
-  EXPECT_EQ(kind(refused), StoreError::kConflict);
-  EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 3) << "a refused start costs nothing";
-  EXPECT_EQ(store_->get_order(w.tenant_id, o.order_id)->state, OrderState::kFailed);
+  EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 3) << "a refused begin counts nothing";
+  EXPECT_EQ(store_->get_order(w.tenant_id, next.order_id)->state, OrderState::kPending) << "and moves nothing";
 
   ASSERT_TRUE(store_->unlock_holder(w.tenant_id, w.holder_id).ok());
-  h = store_->get_holder(w.tenant_id, w.holder_id);
+  auto h = store_->get_holder(w.tenant_id, w.holder_id);
   EXPECT_EQ(h->status, HolderStatus::kActive);
   EXPECT_EQ(h->failed_attempts, 0);
-  EXPECT_EQ(kind(store_->start_sign_session(session_for(o), 3, kNow)), StoreError::kConflict) << "order failed";
-  EXPECT_TRUE(store_->start_sign_session(session_for(create(order_for(w))), 3, kNow).ok());
+  EXPECT_FALSE(h->refresh_required) << "no active key: no device state to kill";
+  EXPECT_EQ(kind(begin_sign(*store_, session_for(o), kNow, 3)), StoreError::kConflict) << "order failed";
+  EXPECT_TRUE(begin_sign(*store_, session_for(next), kNow, 3).ok());
+}
+
+TEST_P(StoreContractTest, ARefusedSignAttemptChangesNothing) {
+  World w = make_world("t");
+  SignOrder o = create(order_for(w));
+  SignSession first = session_for(o);
+  ASSERT_TRUE(begin_sign(*store_, first, kNow).ok());  // one pending attempt
+
+  // The rule sees the counters and refuses: its error comes back as is and
+  // nothing is written.
+  SignOrder other = create(order_for(w));
+  SignSession s = session_for(other);
+  PinAttemptCounters seen{-1, -1, true};
+  auto refused = store_->begin_sign_attempt(
+      s, "att_refused", 0,
+      [&](const PinAttemptCounters& before) -> Result<PinAttemptCounters> {
+        seen = before;
+        return make_error(ErrorCode::kLocked, "refused by the test rule");
+      },
+      kNow);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.code(), ErrorCode::kLocked);
+  EXPECT_NE(refused.error().message.find("refused by the test rule"), std::string::npos);
+  EXPECT_EQ(seen.consecutive_failures, 1);
+  EXPECT_EQ(seen.failures_in_window, 1);
+  EXPECT_FALSE(seen.locked);
+  EXPECT_EQ(kind(store_->get_sign_session(w.tenant_id, s.session_id)), StoreError::kNotFound);
+  EXPECT_EQ(store_->get_order(w.tenant_id, other.order_id)->state, OrderState::kPending);
+  EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 1);
+  // Neither the session id nor the attempt id was stored.
+  ASSERT_TRUE(store_->begin_sign_attempt(s, "att_refused", 0, simple_pin_rule(), kNow).ok());
+  EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 2);
+
+  // Refused before the rule is asked, nothing counted: a used session id, a
+  // used attempt id, another holder's order.
+  bool asked = false;
+  PinAttemptRule watching = [&](const PinAttemptCounters& before) -> Result<PinAttemptCounters> {
+    asked = true;
+    return simple_pin_rule()(before);
+  };
+  EXPECT_EQ(kind(store_->begin_sign_attempt(s, "att_dup", 0, watching, kNow)), StoreError::kDuplicate);
+  EXPECT_EQ(kind(store_->begin_sign_attempt(first, "att_dup", 0, watching, kNow)), StoreError::kDuplicate);
+  EXPECT_FALSE(asked);
+  EXPECT_EQ(kind(store_->begin_sign_attempt(session_for(o), "att_refused", 0, simple_pin_rule(), kNow)),
+            StoreError::kDuplicate)
+      << "an attempt id is used once";
+  Holder bystander;
+  bystander.tenant_id = w.tenant_id;
+  bystander.holder_id = new_id("hld_");
+  bystander.lookup_hash = Bytes{0xb8};
+  ASSERT_TRUE(store_->create_holder(bystander).ok());
+  SignSession theirs = session_for(o);
+  theirs.holder_id = bystander.holder_id;
+  EXPECT_EQ(kind(store_->begin_sign_attempt(theirs, "att_theirs", 0, watching, kNow)), StoreError::kNotFound);
+  EXPECT_FALSE(asked);
+  // An order that is no longer open: kConflict, nothing counted.
+  SignOrder expired = create(order_for(w, 1, kNow + 5));
+  EXPECT_EQ(kind(store_->begin_sign_attempt(session_for(expired), "att_late", 0, watching, kNow + 5)),
+            StoreError::kConflict);
+  EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 2);
+  EXPECT_EQ(store_->get_holder(bystander.tenant_id, bystander.holder_id)->failed_attempts, 0);
+
+  // The argument checks.
+  EXPECT_EQ(store_->begin_sign_attempt(session_for(o), "", 0, simple_pin_rule(), kNow).code(),
+            ErrorCode::kInvalidArgument);
+  SignSession nameless = session_for(o);
+  nameless.session_id.clear();
+  EXPECT_EQ(begin_sign(*store_, nameless, kNow).code(), ErrorCode::kInvalidArgument);
+}
+
+TEST_P(StoreContractTest, AcceptGivesTheSessionItsRValuesOnce) {
+  World w = make_world("t");
+  SignOrder o = create(order_for(w, 2));
+  SignSession s = session_for(o);
+  ASSERT_TRUE(begin_sign(*store_, s, kNow).ok());
+  EXPECT_EQ(store_->accept_sign_attempt(w.tenant_id, s.session_id, attempt_id_for(s), {}, kNow).code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store_->accept_sign_attempt(w.tenant_id, s.session_id, attempt_id_for(s), {"ab", "c,d"}, kNow).code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(kind(store_->accept_sign_attempt(w.tenant_id, s.session_id, "att_other", s.r_values, kNow)),
+            StoreError::kConflict)
+      << "not this session's pending attempt";
+  EXPECT_TRUE(store_->get_sign_session(w.tenant_id, s.session_id)->r_values.empty()) << "rolled back";
+  ASSERT_TRUE(store_->accept_sign_attempt(w.tenant_id, s.session_id, attempt_id_for(s), s.r_values, kNow + 1).ok());
+  auto stored = store_->get_sign_session(w.tenant_id, s.session_id);
+  EXPECT_EQ(stored->r_values, s.r_values);
+  EXPECT_EQ(stored->updated_at, kNow + 1);
+  EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 0);
+  EXPECT_EQ(kind(store_->accept_sign_attempt(w.tenant_id, s.session_id, attempt_id_for(s), s.r_values, kNow)),
+            StoreError::kConflict)
+      << "once";
+  EXPECT_EQ(kind(store_->fail_pin_attempt(w.tenant_id, attempt_id_for(s), false, "", {}, std::nullopt, kNow)),
+            StoreError::kConflict)
+      << "an accepted attempt cannot fail";
+
+  // The order ended meanwhile: the session is no longer open.
+  SignOrder ended = create(order_for(w));
+  SignSession late = session_for(ended);
+  ASSERT_TRUE(begin_sign(*store_, late, kNow).ok());
+  ASSERT_TRUE(store_->reject_order(w.tenant_id, ended.order_id, std::nullopt, kNow).ok());
+  EXPECT_EQ(kind(store_->accept_sign_attempt(w.tenant_id, late.session_id, attempt_id_for(late), late.r_values, kNow)),
+            StoreError::kConflict);
+}
+
+TEST_P(StoreContractTest, TheBudgetWindowCountsPendingAndFailedAttemptsSinceItsStart) {
+  World w = make_world("t");
+  SignOrder o = create(order_for(w, 1, kNow + 100000));
+  auto failed_at = [&](UnixSeconds at) {
+    SignSession s = session_for(o);
+    ASSERT_TRUE(begin_sign(*store_, s, at).ok());
+    ASSERT_TRUE(
+        store_->fail_pin_attempt(w.tenant_id, attempt_id_for(s), false, s.session_id, {}, std::nullopt, at).ok());
+  };
+  failed_at(kNow);                                                  // failed
+  ASSERT_TRUE(open_session(*store_, session_for(o), kNow + 10).ok());  // ok: not counted
+  ASSERT_TRUE(begin_sign(*store_, session_for(o), kNow + 20).ok());    // pending: counted
+  failed_at(kNow + 30);                                             // failed
+
+  auto at_0 = peek_counters(*store_, o, 0);
+  EXPECT_EQ(at_0.consecutive_failures, 2) << "the ok attempt reset the consecutive count";
+  EXPECT_EQ(at_0.failures_in_window, 3) << "pending and failed count, ok does not";
+  EXPECT_FALSE(at_0.locked);
+  EXPECT_EQ(peek_counters(*store_, o, kNow).failures_in_window, 2) << "only attempts after the window start";
+  EXPECT_EQ(peek_counters(*store_, o, kNow + 25).failures_in_window, 1);
+  EXPECT_EQ(peek_counters(*store_, o, kNow + 30).failures_in_window, 0);
+
+  // A valid proof resets the consecutive count, never the window count.
+  SignSession good = session_for(o);
+  auto begun = begin_sign(*store_, good, kNow + 40);
+  ASSERT_TRUE(begun.ok());
+  EXPECT_EQ(begun->consecutive_failures, 3);
+  EXPECT_EQ(begun->failures_in_window, 4);
+  ASSERT_TRUE(store_->accept_sign_attempt(w.tenant_id, good.session_id, attempt_id_for(good), good.r_values,
+                                          kNow + 40).ok());
+  auto after = peek_counters(*store_, o, 0);
+  EXPECT_EQ(after.consecutive_failures, 0);
+  EXPECT_EQ(after.failures_in_window, 3);
+
+  // An unlock forgives them all (pending and failed): they leave the budget.
+  ASSERT_TRUE(store_->unlock_holder(w.tenant_id, w.holder_id).ok());
+  EXPECT_EQ(peek_counters(*store_, o, 0).failures_in_window, 0);
+}
+
+TEST_P(StoreContractTest, UnlockForgivesAndForcesAShareRefresh) {
+  World w = make_world("t");
+  HolderKeyShare key = add_key(w);
+  SignOrder o = create(order_for(w));
+  for (int i = 0; i < 5; ++i) {
+    SignSession s = session_for(o);
+    ASSERT_TRUE(begin_sign(*store_, s, kNow).ok()) << i;
+    ASSERT_TRUE(store_->fail_pin_attempt(w.tenant_id, attempt_id_for(s), /*lock_holder=*/i == 4, s.session_id, {},
+                                         std::nullopt, kNow).ok());
+  }
+  ASSERT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->status, HolderStatus::kLocked);
+  EXPECT_EQ(store_->get_order(w.tenant_id, o.order_id)->state, OrderState::kFailed);
+  EXPECT_FALSE(store_->get_holder(w.tenant_id, w.holder_id)->refresh_required);
+
+  ASSERT_TRUE(store_->unlock_holder(w.tenant_id, w.holder_id).ok());
+  auto h = store_->get_holder(w.tenant_id, w.holder_id);
+  EXPECT_EQ(h->status, HolderStatus::kActive);
+  EXPECT_EQ(h->failed_attempts, 0);
+  EXPECT_TRUE(h->refresh_required) << "an active key: the old device state must die";
+
+  // Signing is refused before anything is counted, until the refresh.
+  SignOrder next = create(order_for(w));
+  SignSession s = session_for(next);
+  auto refused = begin_sign(*store_, s, kNow + 1);
+  EXPECT_EQ(refused.code(), ErrorCode::kRefreshRequired);
+  EXPECT_EQ(store_->get_order(w.tenant_id, next.order_id)->state, OrderState::kPending);
+  EXPECT_EQ(kind(store_->get_sign_session(w.tenant_id, s.session_id)), StoreError::kNotFound);
+
+  // The refresh is a PIN use like any other; its window starts empty (forgiven).
+  ShareRefresh r = refresh_for(key, new_id("ref_"));
+  PinAttemptCounters seen{-1, -1, true};
+  auto counted = store_->begin_refresh_attempt(
+      r, "att_ref_1", 0,
+      [&](const PinAttemptCounters& before) {
+        seen = before;
+        return simple_pin_rule()(before);
+      },
+      kNow + 1);
+  ASSERT_TRUE(counted.ok()) << counted.error().to_string();
+  EXPECT_EQ(seen.consecutive_failures, 0);
+  EXPECT_EQ(seen.failures_in_window, 0) << "the unlock forgave the five failures";
+  EXPECT_FALSE(seen.locked);
+  ASSERT_TRUE(store_->accept_refresh_attempt(w.tenant_id, r.refresh_id, "att_ref_1", Bytes{0x99}, kNow + 1).ok());
+  EXPECT_TRUE(store_->get_holder(w.tenant_id, w.holder_id)->refresh_required) << "until the confirm";
+  EXPECT_EQ(begin_sign(*store_, s, kNow + 1).code(), ErrorCode::kRefreshRequired);
+  ASSERT_TRUE(store_->begin_confirm_attempt(w.tenant_id, w.holder_id, r.refresh_id, "att_ref_2", kNow - 600, 0,
+                                            simple_pin_rule(), kNow + 2).ok());
+  DeviceToken t;
+  t.tenant_id = w.tenant_id;
+  t.token_hash = Bytes{0xd7, 0x01};
+  t.holder_id = w.holder_id;
+  t.created_at = kNow + 2;
+  ASSERT_TRUE(store_->confirm_share_refresh(w.tenant_id, r.refresh_id, "att_ref_2", t, kNow + 2).ok());
+  h = store_->get_holder(w.tenant_id, w.holder_id);
+  EXPECT_FALSE(h->refresh_required);
+  EXPECT_EQ(h->failed_attempts, 0);
+  EXPECT_TRUE(begin_sign(*store_, s, kNow + 3).ok());
+}
+
+TEST_P(StoreContractTest, FailPinAttemptEnqueuesAlarmsAndOnLockoutFailsTheOrder) {
+  World w = make_world("t");
+  SignOrder o = create(order_for(w));
+  SignSession s1 = session_for(o), s2 = session_for(o);
+  ASSERT_TRUE(begin_sign(*store_, s1, kNow, 2).ok());
+  ASSERT_TRUE(begin_sign(*store_, s2, kNow, 2).ok());  // the last attempt
+  ASSERT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->status, HolderStatus::kActive) << "only a failure locks";
+
+  CallbackJob to_order = callback_for(o, R"({"event":"holder.locked"})");
+  CallbackJob to_tenant = callback_for(o, R"({"event":"holder.locked"})");
+  to_tenant.order_id.clear();  // the tenant's notify target: about no order
+  to_tenant.url = "https://biz.example/notify";
+  CallbackJob cb = callback_for(o, R"({"state":"failed"})");
+  Status failed = store_->fail_pin_attempt(w.tenant_id, attempt_id_for(s2), /*lock_holder=*/true, s2.session_id,
+                                           {to_order, to_tenant}, cb, kNow + 1);
+  ASSERT_TRUE(failed.ok()) << failed.error().to_string();
+  auto order = store_->get_order(w.tenant_id, o.order_id);
+  EXPECT_EQ(order->state, OrderState::kFailed);
+  EXPECT_EQ(order->updated_at, kNow + 1);
+  EXPECT_EQ(store_->get_sign_session(w.tenant_id, s2.session_id)->state, SessionState::kFailed);
+  EXPECT_EQ(store_->get_sign_session(w.tenant_id, s1.session_id)->state, SessionState::kFailed)
+      << "the order's other open sessions end with it";
+  auto job = store_->get_callback(w.tenant_id, cb.job_id);
+  ASSERT_TRUE(job.ok());
+  EXPECT_EQ(job->payload, R"({"state":"failed"})");
+  auto alarm = store_->get_callback(w.tenant_id, to_order.job_id);
+  ASSERT_TRUE(alarm.ok());
+  EXPECT_EQ(alarm->order_id, o.order_id);
+  EXPECT_EQ(alarm->payload, R"({"event":"holder.locked"})");
+  alarm = store_->get_callback(w.tenant_id, to_tenant.job_id);
+  ASSERT_TRUE(alarm.ok()) << alarm.error().to_string();
+  EXPECT_EQ(alarm->order_id, "");
+  EXPECT_EQ(alarm->url, "https://biz.example/notify");
+  EXPECT_EQ(store_->claim_due_callbacks("w", kNow + 1, 30, 10)->size(), 3u);
+
+  // Without a session (a refresh's PIN use): the attempt and its alarms only.
+  CallbackJob again = to_tenant;
+  again.job_id = new_id("cbk_");
+  ASSERT_TRUE(
+      store_->fail_pin_attempt(w.tenant_id, attempt_id_for(s1), false, "", {again}, std::nullopt, kNow + 2).ok());
+  EXPECT_TRUE(store_->get_callback(w.tenant_id, again.job_id).ok());
+  EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 2) << "ending an attempt counts nothing";
+  EXPECT_EQ(kind(store_->fail_pin_attempt(w.tenant_id, "att_unknown", false, "", {}, std::nullopt, kNow)),
+            StoreError::kConflict);
+
+  // One transaction: an alarm the store refuses leaves the attempt pending
+  // and the session open.
+  World v = make_world("v");
+  SignOrder vo = create(order_for(v));
+  SignSession vs = session_for(vo);
+  ASSERT_TRUE(begin_sign(*store_, vs, kNow, 1).ok());
+  CallbackJob bad = callback_for(vo, "{}");
+  bad.url.clear();
+  EXPECT_FALSE(store_->fail_pin_attempt(v.tenant_id, attempt_id_for(vs), /*lock_holder=*/true, vs.session_id, {bad},
+                                        callback_for(vo, "x"), kNow).ok());
+  EXPECT_EQ(store_->get_holder(v.tenant_id, v.holder_id)->status, HolderStatus::kActive);
+  EXPECT_EQ(store_->get_sign_session(v.tenant_id, vs.session_id)->state, SessionState::kOpen);
+  EXPECT_EQ(store_->get_order(v.tenant_id, vo.order_id)->state, OrderState::kSigning);
+  ASSERT_TRUE(store_->fail_pin_attempt(v.tenant_id, attempt_id_for(vs), /*lock_holder=*/true, vs.session_id, {},
+                                       std::nullopt, kNow).ok());
+  EXPECT_EQ(store_->get_holder(v.tenant_id, v.holder_id)->status, HolderStatus::kLocked);
+  EXPECT_EQ(store_->get_order(v.tenant_id, vo.order_id)->state, OrderState::kFailed);
+}
+
+// Issue 10 item 6b at the store: 20 concurrent step 1s of one holder (each
+// its own order and session, so they meet only at the holder's row) get
+// exactly N = 5 counted attempts; the other 15 are refused as locked. The
+// rule must see each count once (0..4 allowed, then only 5): the holder's
+// row is held from the read to the write. (Without that, the conditional
+// update alone still stops at 5, but refuses attempts the rule allowed.)
+TEST_P(StoreContractTest, TwentyConcurrentSignAttemptsCountExactlyFive) {
+  World w = make_world("t");
+  constexpr int kThreads = 20;
+  std::vector<SignSession> sessions;
+  for (int i = 0; i < kThreads; ++i) sessions.push_back(session_for(create(order_for(w))));
+  std::mutex mu;
+  std::vector<int> allowed_at;  // consecutive_failures the rule allowed an attempt at
+  PinAttemptRule recording = [&](const PinAttemptCounters& before) -> Result<PinAttemptCounters> {
+    auto after = simple_pin_rule(5)(before);
+    std::lock_guard<std::mutex> lock(mu);
+    if (after.ok()) allowed_at.push_back(before.consecutive_failures);
+    return after;
+  };
+  std::atomic<int> counted{0}, locked{0}, other{0};
+  std::latch go(kThreads);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      const SignSession& s = sessions[static_cast<size_t>(i)];
+      go.arrive_and_wait();
+      auto r = store_->begin_sign_attempt(s, attempt_id_for(s), 0, recording, kNow);
+      if (r.ok()) ++counted;
+      else if (r.code() == ErrorCode::kLocked) ++locked;
+      else ++other;
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(counted.load(), 5);
+  EXPECT_EQ(locked.load(), 15);
+  EXPECT_EQ(other.load(), 0);
+  std::sort(allowed_at.begin(), allowed_at.end());
+  EXPECT_EQ(allowed_at, (std::vector<int>{0, 1, 2, 3, 4})) << "each count seen once, with the row held";
+  auto h = store_->get_holder(w.tenant_id, w.holder_id);
+  EXPECT_EQ(h->failed_attempts, 5);
+  int stored = 0;
+  for (const SignSession& s : sessions) stored += store_->get_sign_session(w.tenant_id, s.session_id).ok() ? 1 : 0;
+  EXPECT_EQ(stored, 5) << "a refused attempt stores no session";
+  auto seen = peek_counters(*store_, create(order_for(w)), 0);
+  EXPECT_EQ(seen.failures_in_window, 5) << "five attempt rows";
+  EXPECT_EQ(seen.consecutive_failures, 5);
 }
 
 // --- share refresh (docs/protocol.md §7) ---------------------------------------------
 
-TEST_P(StoreContractTest, ShareRefreshCountsAnAttemptAndConfirmReplacesTheShareInPlace) {
+TEST_P(StoreContractTest, ShareRefreshCountsItsAttemptsAndConfirmReplacesTheShareInPlace) {
   World w = make_world("t");
   HolderKeyShare key = add_key(w);
   DeviceToken old_token;
@@ -564,22 +926,40 @@ TEST_P(StoreContractTest, ShareRefreshCountsAnAttemptAndConfirmReplacesTheShareI
   old_token.created_at = kNow;
   ASSERT_TRUE(store_->create_device_token(old_token).ok());
 
-  ShareRefresh r;
-  r.tenant_id = w.tenant_id;
-  r.refresh_id = "ref_contract_1";
-  r.key_id = key.key_id;
-  r.holder_id = w.holder_id;
-  r.sealed_rho = Bytes{0x01, 0x02};
+  ShareRefresh r = refresh_for(key, "ref_contract_1");
+  r.sealed_rho = Bytes{0x01, 0x02};  // ignored: begin stores no sealed values
   r.pending_share_ciphertext = Bytes{0x77, 0x88};
-  ASSERT_TRUE(store_->begin_share_refresh(r, 5, kNow).ok());
-  EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 1) << "a refresh counts an attempt";
-  EXPECT_EQ(kind(store_->begin_share_refresh(r, 5, kNow)), StoreError::kDuplicate);
-  EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 1) << "a refused begin counts nothing";
+  auto counted = store_->begin_refresh_attempt(r, "att_req_1", 0, simple_pin_rule(), kNow);
+  ASSERT_TRUE(counted.ok()) << counted.error().to_string();
+  EXPECT_EQ(counted->consecutive_failures, 1);
+  EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 1) << "a refresh request counts";
   auto got = store_->get_share_refresh(w.tenant_id, r.refresh_id);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->state, RefreshState::kAbandoned) << "nothing usable before the proof verifies";
+  EXPECT_TRUE(got->sealed_rho.empty());
+  EXPECT_TRUE(got->pending_share_ciphertext.empty());
+  // A used refresh id is refused before anything is counted.
+  bool asked = false;
+  PinAttemptRule watching = [&](const PinAttemptCounters& before) -> Result<PinAttemptCounters> {
+    asked = true;
+    return simple_pin_rule()(before);
+  };
+  EXPECT_EQ(kind(store_->begin_refresh_attempt(r, "att_req_2", 0, watching, kNow)), StoreError::kDuplicate);
+  EXPECT_FALSE(asked);
+  EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 1) << "a refused begin counts nothing";
+
+  EXPECT_EQ(store_->accept_refresh_attempt(w.tenant_id, r.refresh_id, "att_req_1", {}, kNow).code(),
+            ErrorCode::kInvalidArgument);
+  ASSERT_TRUE(
+      store_->accept_refresh_attempt(w.tenant_id, r.refresh_id, "att_req_1", r.pending_share_ciphertext, kNow).ok());
+  EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 0) << "the valid proof resets";
+  EXPECT_EQ(kind(store_->accept_refresh_attempt(w.tenant_id, r.refresh_id, "att_req_1", Bytes{1}, kNow)),
+            StoreError::kConflict)
+      << "once";
+  got = store_->get_share_refresh(w.tenant_id, r.refresh_id);
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(got->state, RefreshState::kOpen);
   EXPECT_EQ(got->key_id, key.key_id);
-  EXPECT_EQ(got->sealed_rho, r.sealed_rho);
   EXPECT_EQ(got->pending_share_ciphertext, r.pending_share_ciphertext);
   EXPECT_EQ(got->created_at, kNow);
   EXPECT_FALSE(got->confirmed_at.has_value());
@@ -587,10 +967,19 @@ TEST_P(StoreContractTest, ShareRefreshCountsAnAttemptAndConfirmReplacesTheShareI
             key.service_share_ciphertext) << "the old share stays until the confirm";
   EXPECT_EQ(kind(store_->get_share_refresh("other", r.refresh_id)), StoreError::kNotFound);
 
+  // The confirm counts an attempt too, then ends it.
+  EXPECT_EQ(kind(store_->begin_confirm_attempt(w.tenant_id, "hld_other", r.refresh_id, "att_cfm_1", kNow - 600, 0,
+                                               watching, kNow + 1)),
+            StoreError::kNotFound)
+      << "another holder's refresh";
+  EXPECT_FALSE(asked);
+  ASSERT_TRUE(store_->begin_confirm_attempt(w.tenant_id, w.holder_id, r.refresh_id, "att_cfm_1", kNow - 600, 0,
+                                            simple_pin_rule(), kNow + 1).ok());
+  EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 1);
   DeviceToken new_token = old_token;
   new_token.token_hash = Bytes{0xd0, 0x02};
   new_token.created_at = kNow + 1;
-  ASSERT_TRUE(store_->confirm_share_refresh(w.tenant_id, r.refresh_id, new_token, kNow + 1).ok());
+  ASSERT_TRUE(store_->confirm_share_refresh(w.tenant_id, r.refresh_id, "att_cfm_1", new_token, kNow + 1).ok());
   auto active = store_->get_active_holder_key(w.tenant_id, w.holder_id);
   ASSERT_TRUE(active.ok());
   EXPECT_EQ(active->key_id, key.key_id) << "same key, share replaced in place";
@@ -603,47 +992,53 @@ TEST_P(StoreContractTest, ShareRefreshCountsAnAttemptAndConfirmReplacesTheShareI
   EXPECT_EQ(got->state, RefreshState::kConfirmed);
   EXPECT_EQ(got->confirmed_at, kNow + 1);
 
+  // A confirmed refresh: refused before anything is counted.
+  auto used = store_->begin_confirm_attempt(w.tenant_id, w.holder_id, r.refresh_id, "att_cfm_2", kNow - 600, 0,
+                                            watching, kNow + 2);
+  EXPECT_EQ(kind(used), StoreError::kConflict);
+  EXPECT_NE(used.error().message.find("share refresh already confirmed"), std::string::npos) << used.error().message;
+  EXPECT_FALSE(asked);
   DeviceToken third = old_token;
   third.token_hash = Bytes{0xd0, 0x03};
-  Status again = store_->confirm_share_refresh(w.tenant_id, r.refresh_id, third, kNow + 2);
+  Status again = store_->confirm_share_refresh(w.tenant_id, r.refresh_id, "att_cfm_2", third, kNow + 2);
   EXPECT_EQ(kind(again), StoreError::kConflict);
   EXPECT_NE(again.error().message.find("share refresh already confirmed"), std::string::npos) << again.error().message;
   EXPECT_EQ(kind(store_->find_device_token(third.token_hash)), StoreError::kNotFound) << "nothing written";
   EXPECT_TRUE(store_->find_device_token(new_token.token_hash).ok());
-  EXPECT_EQ(kind(store_->confirm_share_refresh(w.tenant_id, "ref_unknown_1", third, kNow)), StoreError::kNotFound);
+  EXPECT_EQ(kind(store_->begin_confirm_attempt(w.tenant_id, w.holder_id, "ref_unknown_1", "att_cfm_3", kNow - 600, 0,
+                                               watching, kNow)),
+            StoreError::kNotFound);
+  EXPECT_EQ(kind(store_->confirm_share_refresh(w.tenant_id, "ref_unknown_1", "att_cfm_3", third, kNow)),
+            StoreError::kNotFound);
+  EXPECT_FALSE(asked);
+  EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 0);
 }
 
-TEST_P(StoreContractTest, ShareRefreshAbandonedLockedAndForeignKeys) {
+TEST_P(StoreContractTest, ShareRefreshFailuresLockAndForeignOrRevokedKeysAreRefused) {
   World w = make_world("t");
   HolderKeyShare key = add_key(w);
   World other = make_world("t2");
-  ShareRefresh bad;
-  bad.tenant_id = w.tenant_id;
-  bad.key_id = key.key_id;
-  bad.holder_id = w.holder_id;
-  bad.state = RefreshState::kAbandoned;  // a wrong PIN: only the attempt counts
-  for (int i = 1; i <= 3; ++i) {
-    bad.refresh_id = "ref_bad_" + std::to_string(i);
-    ASSERT_TRUE(store_->begin_share_refresh(bad, 3, kNow).ok()) << i;
+  for (int i = 1; i <= 3; ++i) {  // wrong PINs: each request's proof fails
+    ShareRefresh bad = refresh_for(key, "ref_bad_" + std::to_string(i));
+    const std::string attempt = "att_bad_" + std::to_string(i);
+    ASSERT_TRUE(store_->begin_refresh_attempt(bad, attempt, 0, simple_pin_rule(3), kNow).ok()) << i;
+    ASSERT_TRUE(store_->fail_pin_attempt(w.tenant_id, attempt, /*lock_holder=*/i == 3, "", {}, std::nullopt, kNow).ok())
+        << i;
     EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, i);
+    EXPECT_EQ(store_->get_share_refresh(w.tenant_id, bad.refresh_id)->state, RefreshState::kAbandoned);
   }
   EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->status, HolderStatus::kLocked);
-  DeviceToken t;
-  t.tenant_id = w.tenant_id;
-  t.token_hash = Bytes{0xd1, 0x01};
-  t.holder_id = w.holder_id;
-  Status abandoned = store_->confirm_share_refresh(w.tenant_id, "ref_bad_1", t, kNow);
+  auto abandoned = store_->begin_confirm_attempt(w.tenant_id, w.holder_id, "ref_bad_1", "att_cfm", kNow - 600, 0,
+                                                 simple_pin_rule(3), kNow);
   EXPECT_EQ(kind(abandoned), StoreError::kConflict);
   EXPECT_EQ(abandoned.error().message.find("already confirmed"), std::string::npos);
+  EXPECT_EQ(kind(store_->accept_refresh_attempt(w.tenant_id, "ref_bad_1", "att_bad_1", Bytes{2}, kNow)),
+            StoreError::kConflict)
+      << "a failed attempt cannot open its refresh";
 
-  ShareRefresh r = bad;
-  r.refresh_id = "ref_locked_1";
-  r.state = RefreshState::kOpen;
-  r.sealed_rho = Bytes{1};
-  r.pending_share_ciphertext = Bytes{2};
-  Status locked = store_->begin_share_refresh(r, 3, kNow);
+  ShareRefresh r = refresh_for(key, "ref_locked_1");
+  auto locked = store_->begin_refresh_attempt(r, "att_locked", 0, simple_pin_rule(3), kNow);
   EXPECT_EQ(locked.code(), ErrorCode::kLocked);
-  EXPECT_EQ(kind(locked), StoreError::kConflict);
   EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 3);
   EXPECT_EQ(kind(store_->get_share_refresh(w.tenant_id, r.refresh_id)), StoreError::kNotFound);
 
@@ -651,25 +1046,69 @@ TEST_P(StoreContractTest, ShareRefreshAbandonedLockedAndForeignKeys) {
   ShareRefresh foreign = r;
   foreign.holder_id = other.holder_id;
   foreign.tenant_id = other.tenant_id;
-  EXPECT_EQ(kind(store_->begin_share_refresh(foreign, 3, kNow)), StoreError::kNotFound) << "another tenant's key";
-  r.sealed_rho.clear();
-  EXPECT_EQ(store_->begin_share_refresh(r, 3, kNow).code(), ErrorCode::kInvalidArgument);
-  r.sealed_rho = Bytes{1};
+  EXPECT_EQ(kind(store_->begin_refresh_attempt(foreign, "att_f", 0, simple_pin_rule(3), kNow)), StoreError::kNotFound)
+      << "another tenant's key";
+  EXPECT_EQ(store_->begin_refresh_attempt(r, "", 0, simple_pin_rule(3), kNow).code(), ErrorCode::kInvalidArgument);
   ASSERT_TRUE(store_->revoke_holder_key(w.tenant_id, key.key_id, kNow).ok());
-  EXPECT_EQ(kind(store_->begin_share_refresh(r, 3, kNow)), StoreError::kConflict) << "revoked key";
+  EXPECT_EQ(kind(store_->begin_refresh_attempt(r, "att_r", 0, simple_pin_rule(3), kNow)), StoreError::kConflict)
+      << "revoked key";
   EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 0);
+  EXPECT_EQ(store_->get_holder(other.tenant_id, other.holder_id)->failed_attempts, 0);
 }
 
-TEST_P(StoreContractTest, FinishOrderSignsResetsAttemptsAndEnqueuesCallback) {
+TEST_P(StoreContractTest, AnExpiredRefreshIsAbandonedAtTheConfirmWithItsShareWiped) {
+  World w = make_world("t");
+  HolderKeyShare key = add_key(w);
+  ShareRefresh r = refresh_for(key, new_id("ref_"));
+  ASSERT_TRUE(store_->begin_refresh_attempt(r, "att_req", 0, simple_pin_rule(), kNow).ok());
+  ASSERT_TRUE(store_->accept_refresh_attempt(w.tenant_id, r.refresh_id, "att_req", Bytes{0x77}, kNow).ok());
+  bool asked = false;
+  PinAttemptRule watching = [&](const PinAttemptCounters& before) -> Result<PinAttemptCounters> {
+    asked = true;
+    return simple_pin_rule()(before);
+  };
+  // Refreshes created at or before open_since have expired.
+  auto late = store_->begin_confirm_attempt(w.tenant_id, w.holder_id, r.refresh_id, "att_late", kNow, 0, watching,
+                                            kNow + 601);
+  EXPECT_EQ(late.code(), ErrorCode::kExpired);
+  EXPECT_FALSE(asked) << "refused before anything is counted";
+  EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 0);
+  auto got = store_->get_share_refresh(w.tenant_id, r.refresh_id);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->state, RefreshState::kAbandoned) << "the refusal committed";
+  EXPECT_TRUE(got->pending_share_ciphertext.empty()) << "pending share wiped";
+  EXPECT_TRUE(got->sealed_rho.empty());
+  auto again = store_->begin_confirm_attempt(w.tenant_id, w.holder_id, r.refresh_id, "att_late", kNow - 600, 0,
+                                             watching, kNow + 602);
+  EXPECT_EQ(kind(again), StoreError::kConflict);
+  EXPECT_FALSE(asked);
+  DeviceToken t;
+  t.tenant_id = w.tenant_id;
+  t.token_hash = Bytes{0xd8, 0x01};
+  t.holder_id = w.holder_id;
+  EXPECT_EQ(kind(store_->confirm_share_refresh(w.tenant_id, r.refresh_id, "att_late", t, kNow + 602)),
+            StoreError::kConflict);
+  EXPECT_EQ(store_->get_active_holder_key(w.tenant_id, w.holder_id)->service_share_ciphertext,
+            key.service_share_ciphertext);
+  EXPECT_EQ(kind(store_->accept_refresh_attempt(w.tenant_id, r.refresh_id, "att_req", Bytes{0x78}, kNow)),
+            StoreError::kConflict)
+      << "an ended attempt cannot reopen it";
+}
+
+// --- sessions and orders, continued -------------------------------------------------
+
+TEST_P(StoreContractTest, FinishOrderSignsAndEnqueuesCallback) {
   World w = make_world("t");
   SignOrder o = create(order_for(w, 2));
   SignSession failed = session_for(o);
-  ASSERT_TRUE(store_->start_sign_session(failed, 5, kNow).ok());
-  EXPECT_EQ(*store_->fail_sign_session(w.tenant_id, failed.session_id, callback_for(o, "failed"), kNow),
-            OrderState::kSigning);
+  ASSERT_TRUE(begin_sign(*store_, failed, kNow).ok());
+  ASSERT_TRUE(store_->fail_pin_attempt(w.tenant_id, attempt_id_for(failed), false, failed.session_id, {},
+                                       callback_for(o, "failed"), kNow).ok());
+  EXPECT_EQ(store_->get_order(w.tenant_id, o.order_id)->state, OrderState::kSigning) << "not locked: goes on";
+  EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 1);
   SignSession s = session_for(o);
-  ASSERT_TRUE(store_->start_sign_session(s, 5, kNow + 1).ok());
-  EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 2);
+  ASSERT_TRUE(open_session(*store_, s, kNow + 1).ok());
+  EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 0) << "the valid PIN proof resets";
   auto stored = store_->get_sign_session(w.tenant_id, s.session_id);
   ASSERT_TRUE(stored.ok());
   EXPECT_EQ(stored->r_values, s.r_values);
@@ -691,7 +1130,7 @@ TEST_P(StoreContractTest, FinishOrderSignsResetsAttemptsAndEnqueuesCallback) {
   auto job = store_->get_callback(w.tenant_id, cb.job_id);
   ASSERT_TRUE(job.ok());
   EXPECT_EQ(store_->claim_due_callbacks("w", kNow + 2, 30, 10)->size(), 1u)
-      << "fail_sign_session enqueued nothing while the order went on";
+      << "fail_pin_attempt enqueued nothing while the order went on";
   EXPECT_EQ(job->payload, R"({"state":"signed"})");
   EXPECT_EQ(job->order_id, o.order_id);
 
@@ -699,34 +1138,51 @@ TEST_P(StoreContractTest, FinishOrderSignsResetsAttemptsAndEnqueuesCallback) {
   EXPECT_EQ(kind(store_->finish_order(w.tenant_id, o.order_id, s.session_id, sigs(2), std::nullopt, kNow + 3)),
             StoreError::kConflict);
   EXPECT_EQ(kind(store_->reject_order(w.tenant_id, o.order_id, std::nullopt, kNow + 3)), StoreError::kConflict);
-  EXPECT_EQ(kind(store_->start_sign_session(session_for(o), 5, kNow + 3)), StoreError::kConflict);
+  EXPECT_EQ(kind(begin_sign(*store_, session_for(o), kNow + 3)), StoreError::kConflict);
+  EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 0) << "a refused begin counts nothing";
   EXPECT_TRUE(store_->list_open_orders(w.tenant_id, w.holder_id, kNow + 3, 10)->empty());
 }
 
-TEST_P(StoreContractTest, ValidSignatureOnTheLastAttemptUnlocks) {
+// The counters belong to the PIN proof (accept_sign_attempt), not to the
+// signature; and only a failure locks, so the right PIN on the last attempt
+// leaves the holder active.
+TEST_P(StoreContractTest, AValidProofOnTheLastAttemptResetsTheCountAndNeverLocks) {
   World w = make_world("t");
   SignOrder o = create(order_for(w));
   SignSession s = session_for(o);
-  ASSERT_TRUE(store_->start_sign_session(s, 1, kNow).ok());
-  EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->status, HolderStatus::kLocked);
+  ASSERT_TRUE(begin_sign(*store_, s, kNow, 1).ok());
+  EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->status, HolderStatus::kActive);
+  EXPECT_EQ(begin_sign(*store_, session_for(o), kNow, 1).code(), ErrorCode::kLocked) << "at most N at once";
+  ASSERT_TRUE(store_->accept_sign_attempt(w.tenant_id, s.session_id, attempt_id_for(s), s.r_values, kNow).ok());
+  EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 0);
+  EXPECT_EQ(store_->get_sign_session(w.tenant_id, s.session_id)->r_values, s.r_values);
   ASSERT_TRUE(store_->finish_order(w.tenant_id, o.order_id, s.session_id, sigs(1), std::nullopt, kNow).ok());
   auto h = store_->get_holder(w.tenant_id, w.holder_id);
   EXPECT_EQ(h->status, HolderStatus::kActive);
   EXPECT_EQ(h->failed_attempts, 0);
+
+  // A pending attempt of another order is not reset by a finish either.
+  World v = make_world("v");
+  SignOrder first = create(order_for(v)), second = create(order_for(v));
+  SignSession done = session_for(first), pending = session_for(second);
+  ASSERT_TRUE(open_session(*store_, done, kNow).ok());
+  ASSERT_TRUE(begin_sign(*store_, pending, kNow).ok());
+  ASSERT_TRUE(store_->finish_order(v.tenant_id, first.order_id, done.session_id, sigs(1), std::nullopt, kNow).ok());
+  EXPECT_EQ(store_->get_holder(v.tenant_id, v.holder_id)->failed_attempts, 1);
 }
 
 TEST_P(StoreContractTest, StateChangeAndItsCallbackAreOneTransaction) {
   World w = make_world("t");
   SignOrder o = create(order_for(w));
   SignSession s = session_for(o);
-  ASSERT_TRUE(store_->start_sign_session(s, 5, kNow).ok());
+  ASSERT_TRUE(open_session(*store_, s, kNow).ok());
   CallbackJob bad = callback_for(o, "{}");
   bad.url.clear();  // refused by the store after the order update ran
   EXPECT_FALSE(store_->finish_order(w.tenant_id, o.order_id, s.session_id, sigs(1), bad, kNow).ok());
   EXPECT_EQ(store_->get_order(w.tenant_id, o.order_id)->state, OrderState::kSigning);
   EXPECT_TRUE(store_->get_order(w.tenant_id, o.order_id)->items[0].signature.empty());
   EXPECT_EQ(store_->get_sign_session(w.tenant_id, s.session_id)->state, SessionState::kOpen);
-  EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 1);
+  EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 0);
   EXPECT_TRUE(store_->claim_due_callbacks("w", kNow, 30, 10)->empty());
   EXPECT_TRUE(store_->finish_order(w.tenant_id, o.order_id, s.session_id, sigs(1), std::nullopt, kNow).ok());
 }
@@ -736,8 +1192,8 @@ TEST_P(StoreContractTest, ExactlyOneOfConcurrentFinishesWins) {
   for (int round = 0; round < 8; ++round) {
     SignOrder o = create(order_for(w));
     SignSession s1 = session_for(o), s2 = session_for(o);
-    ASSERT_TRUE(store_->start_sign_session(s1, 100, kNow).ok());
-    ASSERT_TRUE(store_->start_sign_session(s2, 100, kNow).ok());
+    ASSERT_TRUE(open_session(*store_, s1, kNow).ok());
+    ASSERT_TRUE(open_session(*store_, s2, kNow).ok());
     std::atomic<int> wins{0}, conflicts{0};
     std::latch go(2);
     auto finisher = [&](const SignSession& s, uint8_t tag) {
@@ -772,7 +1228,7 @@ TEST_P(StoreContractTest, RejectAndCancel) {
 
   SignOrder signing = create(order_for(w));
   SignSession s = session_for(signing);
-  ASSERT_TRUE(store_->start_sign_session(s, 5, kNow).ok());
+  ASSERT_TRUE(open_session(*store_, s, kNow).ok());
   EXPECT_EQ(kind(store_->cancel_order(w.tenant_id, signing.order_id, std::nullopt, kNow)), StoreError::kConflict);
   ASSERT_TRUE(store_->reject_order(w.tenant_id, signing.order_id, callback_for(signing, "r"), kNow).ok());
   EXPECT_EQ(store_->get_order(w.tenant_id, signing.order_id)->state, OrderState::kRejected);
@@ -788,19 +1244,19 @@ TEST_P(StoreContractTest, ExpireOrdersMovesPastDueOrdersAndEnqueuesCallbacks) {
   SignOrder due_pending = create(order_for(w, 1, kNow + 10));
   SignOrder due_signing = create(order_for(other, 1, kNow + 20));
   SignSession s = session_for(due_signing);
-  ASSERT_TRUE(store_->start_sign_session(s, 5, kNow).ok());
+  ASSERT_TRUE(open_session(*store_, s, kNow).ok());
   SignOrder no_callback = order_for(w, 1, kNow + 5);
   no_callback.callback_url.clear();
   create(no_callback);
   SignOrder future = create(order_for(w, 1, kNow + 1000));
   SignOrder signed_order = create(order_for(w, 1, kNow + 10));
   SignSession s2 = session_for(signed_order);
-  ASSERT_TRUE(store_->start_sign_session(s2, 5, kNow).ok());
+  ASSERT_TRUE(open_session(*store_, s2, kNow).ok());
   ASSERT_TRUE(store_->finish_order(w.tenant_id, signed_order.order_id, s2.session_id, sigs(1), std::nullopt, kNow).ok());
 
   const UnixSeconds later = kNow + 20;
   // Past expiry, nothing else may move the order or start a session.
-  EXPECT_EQ(kind(store_->start_sign_session(session_for(due_pending), 5, later)), StoreError::kConflict);
+  EXPECT_EQ(kind(begin_sign(*store_, session_for(due_pending), later)), StoreError::kConflict);
   EXPECT_EQ(kind(store_->finish_order(other.tenant_id, due_signing.order_id, s.session_id, sigs(1), std::nullopt,
                                       later)),
             StoreError::kConflict);
@@ -1055,14 +1511,15 @@ TEST_P(StoreContractTest, LockHolderKeepsAttemptsAndRefusesSessions) {
   World w = make_world("t");
   SignOrder o = create(order_for(w));
   SignSession s = session_for(o);
-  ASSERT_TRUE(store_->start_sign_session(s, 5, kNow).ok());
+  ASSERT_TRUE(begin_sign(*store_, s, kNow).ok());  // one attempt counted
   ASSERT_TRUE(store_->lock_holder(w.tenant_id, w.holder_id).ok());
   ASSERT_TRUE(store_->lock_holder(w.tenant_id, w.holder_id).ok()) << "locking a locked holder is fine";
   auto h = store_->get_holder(w.tenant_id, w.holder_id);
   EXPECT_EQ(h->status, HolderStatus::kLocked);
   EXPECT_EQ(h->failed_attempts, 1) << "unchanged";
-  Status refused = store_->start_sign_session(session_for(o), 5, kNow);
+  auto refused = begin_sign(*store_, session_for(o), kNow);
   EXPECT_EQ(refused.code(), ErrorCode::kLocked);
+  EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 1) << "a refused begin counts nothing";
   EXPECT_EQ(kind(store_->lock_holder(w.tenant_id, "hld_missing")), StoreError::kNotFound);
   EXPECT_EQ(store_->lock_holder(w.tenant_id, "hld_missing").code(), ErrorCode::kNotFound);
   ASSERT_TRUE(store_->unlock_holder(w.tenant_id, w.holder_id).ok());
@@ -1326,8 +1783,15 @@ TEST_P(StoreContractTest, CompleteActivationReplacesKeyAndTokensAndUnlocks) {
     ASSERT_TRUE(store_->create_device_token(t).ok());
   }
   SignOrder o = create(order_for(w));
-  ASSERT_TRUE(store_->start_sign_session(session_for(o), 1, kNow).ok());
+  SignSession last = session_for(o);
+  ASSERT_TRUE(begin_sign(*store_, last, kNow, 1).ok());
+  ASSERT_TRUE(store_->fail_pin_attempt(w.tenant_id, attempt_id_for(last), /*lock_holder=*/true, last.session_id, {},
+                                       std::nullopt, kNow).ok());
   ASSERT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->status, HolderStatus::kLocked);
+  // An unlock forced a refresh, then the business system locked again.
+  ASSERT_TRUE(store_->unlock_holder(w.tenant_id, w.holder_id).ok());
+  ASSERT_TRUE(store_->get_holder(w.tenant_id, w.holder_id)->refresh_required);
+  ASSERT_TRUE(store_->lock_holder(w.tenant_id, w.holder_id).ok());
   // Another holder's credentials are untouched.
   Holder bystander;
   bystander.tenant_id = w.tenant_id;
@@ -1364,6 +1828,7 @@ TEST_P(StoreContractTest, CompleteActivationReplacesKeyAndTokensAndUnlocks) {
   auto h = store_->get_holder(w.tenant_id, w.holder_id);
   EXPECT_EQ(h->status, HolderStatus::kActive);
   EXPECT_EQ(h->failed_attempts, 0);
+  EXPECT_FALSE(h->refresh_required) << "a new enrollment is a new device state";
 
   // A first enrollment (no key, no token yet) works the same way.
   World fresh = make_world("fresh");
@@ -1484,8 +1949,11 @@ TEST_P(StoreContractTest, FailSignSessionOnLockoutFailsTheOrderAndEnqueuesItsCal
   World w = make_world("t");
   SignOrder o = create(order_for(w));
   SignSession s1 = session_for(o), s2 = session_for(o);
-  ASSERT_TRUE(store_->start_sign_session(s1, 2, kNow).ok());
-  ASSERT_TRUE(store_->start_sign_session(s2, 2, kNow).ok());  // the last attempt: locked now
+  ASSERT_TRUE(begin_sign(*store_, s1, kNow, 2).ok());
+  ASSERT_TRUE(begin_sign(*store_, s2, kNow, 2).ok());
+  // The last attempt's proof failed elsewhere (no session named): locked now.
+  ASSERT_TRUE(store_->fail_pin_attempt(w.tenant_id, attempt_id_for(s2), /*lock_holder=*/true, "", {}, std::nullopt,
+                                       kNow).ok());
   ASSERT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->status, HolderStatus::kLocked);
   CallbackJob cb = callback_for(o, R"({"state":"failed"})");
   auto after = store_->fail_sign_session(w.tenant_id, s1.session_id, cb, kNow + 1);
@@ -1511,7 +1979,7 @@ TEST_P(StoreContractTest, FailSignSessionOnLockoutFailsTheOrderAndEnqueuesItsCal
   World b = make_world("b");
   SignOrder bo = create(order_for(b));
   SignSession bs = session_for(bo);
-  ASSERT_TRUE(store_->start_sign_session(bs, 5, kNow).ok());
+  ASSERT_TRUE(begin_sign(*store_, bs, kNow).ok());
   ASSERT_TRUE(store_->lock_holder(b.tenant_id, b.holder_id).ok());
   EXPECT_EQ(*store_->fail_sign_session(b.tenant_id, bs.session_id, std::nullopt, kNow), OrderState::kFailed);
   EXPECT_EQ(store_->get_holder(b.tenant_id, b.holder_id)->failed_attempts, 1);
@@ -1522,7 +1990,8 @@ TEST_P(StoreContractTest, FailSignSessionLockoutAndCallbackAreOneTransaction) {
   World w = make_world("t");
   SignOrder o = create(order_for(w));
   SignSession s = session_for(o);
-  ASSERT_TRUE(store_->start_sign_session(s, 1, kNow).ok());
+  ASSERT_TRUE(begin_sign(*store_, s, kNow, 1).ok());
+  ASSERT_TRUE(store_->lock_holder(w.tenant_id, w.holder_id).ok());
   CallbackJob bad = callback_for(o, "{}");
   bad.url.clear();
   EXPECT_FALSE(store_->fail_sign_session(w.tenant_id, s.session_id, bad, kNow).ok());
@@ -1788,9 +2257,9 @@ TEST_P(StoreContractTest, FinishCsrOrderSignsAndStoresTheCertificateInOneStep) {
   HolderKeyShare key = add_key(w);
   SignOrder o = create(csr_order_for(w, key.key_id));
   SignSession s1 = session_for(o), s2 = session_for(o);
-  ASSERT_TRUE(store_->start_sign_session(s1, 5, kNow).ok());
-  ASSERT_TRUE(store_->start_sign_session(s2, 5, kNow).ok());
-  ASSERT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 2);
+  ASSERT_TRUE(open_session(*store_, s1, kNow).ok());
+  ASSERT_TRUE(open_session(*store_, s2, kNow).ok());
+  ASSERT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 0);
   Certificate cert = cert_for(w, key.key_id, "0a1b2c");
 
   // The wrong finish for each kind, and certificates that do not match the order.
@@ -1818,7 +2287,7 @@ TEST_P(StoreContractTest, FinishCsrOrderSignsAndStoresTheCertificateInOneStep) {
             StoreError::kNotFound);
   SignOrder plain = create(order_for(w));
   SignSession ps = session_for(plain);
-  ASSERT_TRUE(store_->start_sign_session(ps, 5, kNow).ok());
+  ASSERT_TRUE(open_session(*store_, ps, kNow).ok());
   Certificate for_plain = cert_for(w, key.key_id, "0a1b2d");
   EXPECT_EQ(store_->finish_csr_order(w.tenant_id, plain.order_id, ps.session_id, sigs(1), for_plain, kNow).code(),
             ErrorCode::kInvalidArgument);
@@ -1856,7 +2325,7 @@ TEST_P(StoreContractTest, FinishCsrOrderWithATakenSerialChangesNothing) {
   HolderKeyShare key = add_key(w);
   SignOrder o = create(csr_order_for(w, key.key_id));
   SignSession s = session_for(o);
-  ASSERT_TRUE(store_->start_sign_session(s, 5, kNow).ok());
+  ASSERT_TRUE(open_session(*store_, s, kNow).ok());
   Certificate clash = cert_for(w, key.key_id, "5e7a1");  // another tenant's serial
   EXPECT_EQ(kind(store_->finish_csr_order(w.tenant_id, o.order_id, s.session_id, sigs(1), clash, kNow)),
             StoreError::kConflict);
@@ -1864,7 +2333,7 @@ TEST_P(StoreContractTest, FinishCsrOrderWithATakenSerialChangesNothing) {
   EXPECT_EQ(order->state, OrderState::kSigning);
   EXPECT_TRUE(order->items[0].signature.empty());
   EXPECT_EQ(store_->get_sign_session(w.tenant_id, s.session_id)->state, SessionState::kOpen);
-  EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 1);
+  EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 0);
   EXPECT_TRUE(store_->list_holder_certificates(w.tenant_id, w.holder_id)->empty());
   Certificate good = cert_for(w, key.key_id, "5e7a2");
   EXPECT_TRUE(store_->finish_csr_order(w.tenant_id, o.order_id, s.session_id, sigs(1), good, kNow).ok());
@@ -1876,8 +2345,8 @@ TEST_P(StoreContractTest, ExactlyOneOfConcurrentCsrFinishesWins) {
   for (int round = 0; round < 6; ++round) {
     SignOrder o = create(csr_order_for(w, key.key_id));
     SignSession s1 = session_for(o), s2 = session_for(o);
-    ASSERT_TRUE(store_->start_sign_session(s1, 100, kNow).ok());
-    ASSERT_TRUE(store_->start_sign_session(s2, 100, kNow).ok());
+    ASSERT_TRUE(open_session(*store_, s1, kNow).ok());
+    ASSERT_TRUE(open_session(*store_, s2, kNow).ok());
     Certificate c1 = cert_for(w, key.key_id, "c1" + std::to_string(round));
     Certificate c2 = cert_for(w, key.key_id, "c2" + std::to_string(round));
     std::atomic<int> wins{0}, conflicts{0};
@@ -2101,7 +2570,7 @@ TEST_P(StoreContractTest, AnotherTenantsCertificatesAndSettingsAreNotFound) {
   ASSERT_TRUE(store_->create_activation_code(code).ok());
   SignOrder csr = create(csr_order_for(a, key.key_id));
   SignSession s = session_for(csr);
-  ASSERT_TRUE(store_->start_sign_session(s, 5, kNow).ok());
+  ASSERT_TRUE(open_session(*store_, s, kNow).ok());
 
   auto nf = [](const auto& r) { return store_error_kind(r) == StoreError::kNotFound; };
   EXPECT_TRUE(nf(store_->get_certificate(B, cert.cert_id)));

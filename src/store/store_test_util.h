@@ -1,0 +1,48 @@
+// Helpers for the store's tests and its bench, written only against
+// store/store.h (no test framework): PIN attempts the way core makes them
+// (store.h, "PIN attempts"), for tests that only need an open sign session.
+#pragma once
+
+#include <string>
+
+#include "store/store.h"
+
+namespace duet::store::testing {
+
+// Core's rule (core/pin_attempt_rule.h) in miniature, without the window
+// budget: an attempt may start iff the holder is not locked and has fewer
+// than max_consecutive consecutive failures; after it, one more (counted as
+// a failure until its proof verifies; only fail_pin_attempt locks). A
+// refusal is ErrorCode::kLocked.
+inline PinAttemptRule simple_pin_rule(int max_consecutive = 5) {
+  return [max_consecutive](const PinAttemptCounters& before) -> Result<PinAttemptCounters> {
+    if (before.locked || before.consecutive_failures >= max_consecutive)
+      return make_error(ErrorCode::kLocked, "holder is locked");
+    PinAttemptCounters after = before;
+    after.consecutive_failures = before.consecutive_failures + 1;
+    after.failures_in_window = before.failures_in_window + 1;
+    return after;
+  };
+}
+
+// The attempt id the helpers below give a session's PIN use.
+inline std::string attempt_id_for(const SignSession& s) { return "att_" + s.session_id; }
+
+// Signing step 1 counted (begin_sign_attempt with simple_pin_rule, the
+// window from the epoch): the session is stored open without r values and
+// the attempt stays pending until accept_sign_attempt or fail_pin_attempt.
+inline Result<PinAttemptCounters> begin_sign(Store& store, const SignSession& s, UnixSeconds now,
+                                             int max_consecutive = 5) {
+  return store.begin_sign_attempt(s, attempt_id_for(s), 0, simple_pin_rule(max_consecutive), now);
+}
+
+// An open session with s.r_values, as core leaves one after a valid PIN
+// proof: begin_sign then accept_sign_attempt (the holder's consecutive count
+// is 0 afterwards).
+inline Status open_session(Store& store, const SignSession& s, UnixSeconds now, int max_consecutive = 5) {
+  auto begun = begin_sign(store, s, now, max_consecutive);
+  if (!begun.ok()) return Unexpected{begun.error()};
+  return store.accept_sign_attempt(s.tenant_id, s.session_id, attempt_id_for(s), s.r_values, now);
+}
+
+}  // namespace duet::store::testing
