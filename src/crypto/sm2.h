@@ -41,8 +41,8 @@ Status sm2_verify_digest(const Point& public_key, const Digest& e, const Sm2Sign
 // The same check, constant time in r and s: for a signature that is still
 // secret, such as the device's own s checked before it is released (a reply
 // that fails the check must leave nothing about s in the timing: see
-// docs/protocol.md §8.4). Only the verdict is public. About 2× the cost of
-// sm2_verify_digest.
+// docs/protocol.md §8.4). Only the verdict is public. Costs about 1.25× the
+// instructions of sm2_verify_digest (2.42 M vs 1.93 M, callgrind).
 Status sm2_verify_digest_ct(const Point& public_key, const Digest& e, const Sm2Signature& sig);
 
 }  // namespace duet::crypto
