@@ -62,7 +62,7 @@ Unexpected pg_error(std::string_view sqlstate, std::string_view what, std::strin
   if (sqlstate == "23505") return store_error(StoreError::kDuplicate, msg);
   if (sqlstate == "23503") return store_error(StoreError::kNotFound, msg + " (a referenced row does not exist)");
   if (sqlstate == "23514" || sqlstate == "23502" || sqlstate.starts_with("22"))
-    return make_error(ErrorCode::kInvalidArgument, msg);  // a record the schema refuses
+    return store_error(StoreError::kRefused, msg);  // a record the schema refuses
   if (sqlstate == "XX001" || sqlstate == "XX002") return store_error(StoreError::kCorrupt, msg);
   return store_error(StoreError::kUnavailable, msg);
 }

@@ -28,8 +28,8 @@ Unexpected sqlite_error(int rc, std::string_view what) {
     case SQLITE_FORMAT:
       return store_error(StoreError::kCorrupt, msg);
     case SQLITE_CONSTRAINT:
-      // CHECK / NOT NULL: a record the schema refuses.
-      return make_error(ErrorCode::kInvalidArgument, msg);
+      // CHECK / NOT NULL / a trigger: a record the schema refuses.
+      return store_error(StoreError::kRefused, msg);
     default:
       return store_error(StoreError::kUnavailable, msg);
   }

@@ -7,9 +7,9 @@ namespace {
 
 constexpr std::string_view kPrefix = "store/";
 
-constexpr std::array<StoreError, 5> kAllKinds = {
+constexpr std::array<StoreError, 6> kAllKinds = {
     StoreError::kNotFound, StoreError::kConflict, StoreError::kDuplicate,
-    StoreError::kUnavailable, StoreError::kCorrupt};
+    StoreError::kUnavailable, StoreError::kCorrupt, StoreError::kRefused};
 
 }  // namespace
 
@@ -20,6 +20,7 @@ std::string_view store_error_name(StoreError kind) {
     case StoreError::kDuplicate: return "duplicate";
     case StoreError::kUnavailable: return "unavailable";
     case StoreError::kCorrupt: return "corrupt";
+    case StoreError::kRefused: return "refused";
   }
   return "unavailable";
 }
@@ -31,6 +32,7 @@ ErrorCode store_error_code(StoreError kind) {
     case StoreError::kDuplicate: return ErrorCode::kConflict;
     case StoreError::kUnavailable: return ErrorCode::kUnavailable;
     case StoreError::kCorrupt: return ErrorCode::kInternal;
+    case StoreError::kRefused: return ErrorCode::kInvalidArgument;
   }
   return ErrorCode::kInternal;
 }

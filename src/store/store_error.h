@@ -20,11 +20,14 @@
 //   kConflict, kDuplicate  -> ErrorCode::kConflict
 //   kUnavailable           -> ErrorCode::kUnavailable
 //   kCorrupt               -> ErrorCode::kInternal
+//   kRefused               -> ErrorCode::kInvalidArgument
 // with one exception: start_sign_session on a locked holder answers
 // ErrorCode::kLocked (kind kConflict).
 //
 // Messages name the operation and the kind of row, never values (no ids of
-// other tenants, no hashes, no ciphertext, no SQL parameters).
+// other tenants, no hashes, no ciphertext, no SQL parameters). They may name
+// tables, constraints and SQL text: they are for the log, never for an API
+// client (server/public_errors.h replaces every message with the token).
 #pragma once
 
 #include <optional>
@@ -41,6 +44,7 @@ enum class StoreError {
   kDuplicate,    // a unique key already exists (id, app id, nonce, hash, ...)
   kUnavailable,  // the database could not be reached, is busy past the timeout, disk full, I/O
   kCorrupt,      // the database content does not parse, or its schema is newer than this binary
+  kRefused,      // the schema refuses the record (CHECK, NOT NULL, a trigger, a bad value)
 };
 
 // The stable token of a kind, e.g. "not_found".

@@ -7,7 +7,7 @@ namespace {
 
 TEST(StoreError, KindRoundTripsThroughError) {
   for (StoreError kind : {StoreError::kNotFound, StoreError::kConflict, StoreError::kDuplicate,
-                          StoreError::kUnavailable, StoreError::kCorrupt}) {
+                          StoreError::kUnavailable, StoreError::kCorrupt, StoreError::kRefused}) {
     Status s = store_error(kind, "order");
     ASSERT_FALSE(s.ok());
     EXPECT_EQ(store_error_kind(s), kind);
@@ -21,6 +21,7 @@ TEST(StoreError, CodesFollowTheDocumentedMapping) {
   EXPECT_EQ(store_error_code(StoreError::kDuplicate), ErrorCode::kConflict);
   EXPECT_EQ(store_error_code(StoreError::kUnavailable), ErrorCode::kUnavailable);
   EXPECT_EQ(store_error_code(StoreError::kCorrupt), ErrorCode::kInternal);
+  EXPECT_EQ(store_error_code(StoreError::kRefused), ErrorCode::kInvalidArgument);
   Status nf = store_error(StoreError::kNotFound, "order not found");
   EXPECT_EQ(nf.code(), ErrorCode::kNotFound);
   EXPECT_EQ(nf.error().message, "store/not_found: order not found") << "the kind token stays in the message";
