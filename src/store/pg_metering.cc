@@ -43,7 +43,8 @@ Result<PackageKind> parse_kind(std::string_view t) {
 constexpr std::pair<NoticeKind, std::string_view> kNoticeKinds[] = {
     {NoticeKind::kUsed80, "used_80"},          {NoticeKind::kUsed90, "used_90"},
     {NoticeKind::kUsed100, "used_100"},        {NoticeKind::kExpiring30Days, "expiring_30d"},
-    {NoticeKind::kExpiring7Days, "expiring_7d"}, {NoticeKind::kEnded, "ended"}};
+    {NoticeKind::kExpiring7Days, "expiring_7d"}, {NoticeKind::kEnded, "ended"},
+    {NoticeKind::kSignatureV1Cutoff, "signature_v1_cutoff"}};
 
 std::string_view notice_text(NoticeKind k) {
   for (const auto& [kind, name] : kNoticeKinds)
@@ -91,8 +92,10 @@ Result<UsageRecord> read_usage(const Row& r) {
   return u;
 }
 
-constexpr std::string_view kNoticeCols = "tenant_id, notice_id, package_id, kind, created_at, webhook_state";
+constexpr std::string_view kNoticeCols =
+    "tenant_id, notice_id, package_id, kind, created_at, webhook_state, effective_at";
 
+// package_id is NULL for a tenant notice (schema v11): read as "".
 Result<Notice> read_notice(const Row& r) {
   Notice n;
   n.tenant_id = r.text(0);
@@ -101,6 +104,7 @@ Result<Notice> read_notice(const Row& r) {
   DUET_ASSIGN_OR_RETURN(n.kind, parse_notice(r.text(3)));
   n.created_at = r.get_int(4);
   n.webhook_state = r.text(5);
+  n.effective_at = r.optional_int(6);
   return n;
 }
 
@@ -399,14 +403,14 @@ Result<std::vector<Notice>> sweep_package_notices(Connection& c, UnixSeconds now
 
   // 2. Webhooks for pending notices; a notice another sweeper holds is skipped.
   DUET_ASSIGN_OR_RETURN(Rows pending, c.query(
-      "SELECT n.tenant_id, n.notice_id, n.package_id, n.kind, n.created_at, n.webhook_state, t.url "
-      "FROM notices n LEFT JOIN tenant_notify_targets t ON t.tenant_id = n.tenant_id "
+      "SELECT n.tenant_id, n.notice_id, n.package_id, n.kind, n.created_at, n.webhook_state, n.effective_at, "
+      "t.url FROM notices n LEFT JOIN tenant_notify_targets t ON t.tenant_id = n.tenant_id "
       "WHERE n.webhook_state = 'pending' ORDER BY n.created_at, n.tenant_id, n.notice_id LIMIT $1 "
       "FOR UPDATE OF n SKIP LOCKED",
       {lim}));
   for (int i = 0; i < pending.size(); ++i) {
     DUET_ASSIGN_OR_RETURN(Notice n, read_notice(Row(pending, i)));
-    const std::string url = pending.text(i, 6);
+    const std::string url = pending.text(i, 7);
     std::optional<CallbackJob> job;
     if (!url.empty() && make_callback) job = make_callback(n, url);
     DUET_ASSIGN_OR_RETURN(int64_t claimed, changes(c,
@@ -433,6 +437,24 @@ Status set_tenant_notify_target(Connection& c, const TenantNotifyTarget& t) {
       "ON CONFLICT (tenant_id) DO UPDATE SET url = excluded.url, secret_ciphertext = excluded.secret_ciphertext, "
       "updated_at = excluded.updated_at",
       {t.tenant_id, t.url, t.secret_ciphertext, t.updated_at});
+}
+
+Result<Notice> set_tenant_signature_v1_cutoff(Connection& c, std::string_view tenant_id, UnixSeconds cutoff,
+                                              UnixSeconds now) {
+  DUET_ASSIGN_OR_RETURN(int64_t changed, changes(c,
+      "UPDATE tenants SET signature_v1_cutoff = $2 WHERE tenant_id = $1", {tenant_id, cutoff}));
+  if (changed != 1) return store_error(StoreError::kNotFound, "tenant not found");
+  Notice n;
+  n.tenant_id = std::string(tenant_id);
+  n.notice_id = new_id("ntc_");
+  n.kind = NoticeKind::kSignatureV1Cutoff;
+  n.created_at = now;
+  n.effective_at = cutoff;
+  DUET_TRY_STATUS(run(c,
+      "INSERT INTO notices (tenant_id, notice_id, package_id, kind, created_at, webhook_state, effective_at) "
+      "VALUES ($1, $2, NULL, $3, $4, 'pending', $5)",
+      {n.tenant_id, n.notice_id, notice_text(n.kind), now, cutoff}));
+  return n;
 }
 
 Result<TenantNotifyTarget> get_tenant_notify_target(Connection& c, std::string_view tenant_id) {

@@ -41,7 +41,8 @@ Result<PackageKind> parse_kind(std::string_view t) {
 constexpr std::pair<NoticeKind, std::string_view> kNoticeKinds[] = {
     {NoticeKind::kUsed80, "used_80"},          {NoticeKind::kUsed90, "used_90"},
     {NoticeKind::kUsed100, "used_100"},        {NoticeKind::kExpiring30Days, "expiring_30d"},
-    {NoticeKind::kExpiring7Days, "expiring_7d"}, {NoticeKind::kEnded, "ended"}};
+    {NoticeKind::kExpiring7Days, "expiring_7d"}, {NoticeKind::kEnded, "ended"},
+    {NoticeKind::kSignatureV1Cutoff, "signature_v1_cutoff"}};
 
 std::string_view notice_text(NoticeKind k) {
   for (const auto& [kind, name] : kNoticeKinds)
@@ -89,8 +90,10 @@ Result<UsageRecord> read_usage(const Statement& st) {
   return u;
 }
 
-constexpr std::string_view kNoticeCols = "tenant_id, notice_id, package_id, kind, created_at, webhook_state";
+constexpr std::string_view kNoticeCols =
+    "tenant_id, notice_id, package_id, kind, created_at, webhook_state, effective_at";
 
+// package_id is NULL for a tenant notice (schema v11): read as "".
 Result<Notice> read_notice(const Statement& st) {
   Notice n;
   n.tenant_id = st.column_text(0);
@@ -99,6 +102,7 @@ Result<Notice> read_notice(const Statement& st) {
   DUET_ASSIGN_OR_RETURN(n.kind, parse_notice(st.column_text(3)));
   n.created_at = st.column_int(4);
   n.webhook_state = st.column_text(5);
+  n.effective_at = st.column_optional_int(6);
   return n;
 }
 
@@ -447,15 +451,15 @@ Result<std::vector<Notice>> sweep_package_notices(Connection& c, UnixSeconds now
   std::vector<std::pair<Notice, std::string>> pending;
   {
     DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
-        "SELECT n.tenant_id, n.notice_id, n.package_id, n.kind, n.created_at, n.webhook_state, t.url "
-        "FROM notices n LEFT JOIN tenant_notify_targets t ON t.tenant_id = n.tenant_id "
+        "SELECT n.tenant_id, n.notice_id, n.package_id, n.kind, n.created_at, n.webhook_state, n.effective_at, "
+        "t.url FROM notices n LEFT JOIN tenant_notify_targets t ON t.tenant_id = n.tenant_id "
         "WHERE n.webhook_state = 'pending' ORDER BY n.created_at, n.tenant_id, n.notice_id LIMIT ?1"));
     st.bind(1, lim);
     for (;;) {
       DUET_ASSIGN_OR_RETURN(bool row, st.step());
       if (!row) break;
       DUET_ASSIGN_OR_RETURN(Notice n, read_notice(st));
-      pending.emplace_back(std::move(n), st.column_text(6));
+      pending.emplace_back(std::move(n), st.column_text(7));
     }
   }
   for (const auto& [n, url] : pending) {
@@ -497,6 +501,27 @@ Status set_tenant_notify_target(Connection& c, const TenantNotifyTarget& t) {
       "updated_at = excluded.updated_at"));
   st.bind(1, t.tenant_id).bind(2, t.url).bind(3, t.secret_ciphertext).bind(4, t.updated_at);
   return st.run();
+}
+
+Result<Notice> set_tenant_signature_v1_cutoff(Connection& c, std::string_view tenant_id, UnixSeconds cutoff,
+                                              UnixSeconds now) {
+  DUET_ASSIGN_OR_RETURN(Statement up, Statement::prepare(c,
+      "UPDATE tenants SET signature_v1_cutoff = ?2 WHERE tenant_id = ?1"));
+  up.bind(1, tenant_id).bind(2, cutoff);
+  DUET_TRY_STATUS(up.run());
+  if (c.changes() != 1) return store_error(StoreError::kNotFound, "tenant not found");
+  Notice n;
+  n.tenant_id = std::string(tenant_id);
+  n.notice_id = new_id("ntc_");
+  n.kind = NoticeKind::kSignatureV1Cutoff;
+  n.created_at = now;
+  n.effective_at = cutoff;
+  DUET_ASSIGN_OR_RETURN(Statement ins, Statement::prepare(c,
+      "INSERT INTO notices (tenant_id, notice_id, package_id, kind, created_at, webhook_state, effective_at) "
+      "VALUES (?1, ?2, NULL, ?3, ?4, 'pending', ?5)"));
+  ins.bind(1, n.tenant_id).bind(2, n.notice_id).bind(3, notice_text(n.kind)).bind(4, now).bind(5, cutoff);
+  DUET_TRY_STATUS(ins.run());
+  return n;
 }
 
 Result<TenantNotifyTarget> get_tenant_notify_target(Connection& c, std::string_view tenant_id) {

@@ -45,6 +45,8 @@ Result<std::vector<Notice>> sweep_package_notices(Connection& c, UnixSeconds now
                                                   const Store::NoticeCallbackFactory& make_callback);
 
 Status set_tenant_notify_target(Connection& c, const TenantNotifyTarget& t);
+Result<Notice> set_tenant_signature_v1_cutoff(Connection& c, std::string_view tenant_id, UnixSeconds cutoff,
+                                              UnixSeconds now);
 Result<TenantNotifyTarget> get_tenant_notify_target(Connection& c, std::string_view tenant_id);
 
 // Validation shared by add_package (no database access).
