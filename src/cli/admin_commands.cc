@@ -98,6 +98,18 @@ void add_admin_commands(CLI::App& app) {
     });
   });
 
+  // Request-signature v1 refused from this date (a notice tells the tenant).
+  auto* cutoff = tenant->add_subcommand("signature-v1-cutoff",
+                                        "Set the date from which the tenant's request-signature v1 is refused");
+  cutoff->add_option("ID", o->tenant_id, "Tenant id")->required();
+  cutoff->add_option("--at", o->active_from, "Unix seconds or \"now\"")->required();
+  cutoff->callback([o] {
+    run_guarded("admin tenant signature-v1-cutoff", [&] {
+      json body = {{"signature_v1_cutoff", parse_unix_time(o->active_from)}};
+      call_and_print(*o, "POST", tenant_path(*o) + "/signature-v1-cutoff", body, {200}, "set signature v1 cut-off");
+    });
+  });
+
   auto* suspend = tenant->add_subcommand("suspend", "Suspend a tenant (every call answered 403 tenant_suspended)");
   suspend->add_option("ID", o->tenant_id, "Tenant id")->required();
   suspend->callback([o] {

@@ -70,7 +70,7 @@ Result<OperatorContext> AdminService::authenticate_operator(std::string_view bea
 Result<store::Tenant> AdminService::create_tenant(const OperatorContext&, const std::string& name,
                                                   std::optional<UnixSeconds> from) {
   if (name.empty() || name.size() > 200) return make_error(ErrorCode::kInvalidArgument, "name must be 1 to 200 bytes");
-  store::Tenant t{store::new_id("ten_"), name, from, false, deps_.clock.now()};
+  store::Tenant t{store::new_id("ten_"), name, from, false, deps_.clock.now(), std::nullopt};
   store::name_audit_target("tenant_id", t.tenant_id);
   DUET_TRY_STATUS(deps_.store.create_tenant(t));
   return t;
@@ -87,6 +87,15 @@ Result<std::vector<store::Tenant>> AdminService::list_tenants(const OperatorCont
 Result<store::Tenant> AdminService::set_production_active_from(const OperatorContext&, const std::string& tenant_id,
                                                                UnixSeconds from) {
   DUET_TRY_STATUS(deps_.store.set_tenant_production_active_from(tenant_id, from));
+  return deps_.store.get_tenant(tenant_id);
+}
+
+Result<store::Tenant> AdminService::set_signature_v1_cutoff(const OperatorContext&, const std::string& tenant_id,
+                                                            UnixSeconds cutoff) {
+  const UnixSeconds now = deps_.clock.now();
+  if (cutoff < now || cutoff > now + 10LL * 366 * 86'400)
+    return make_error(ErrorCode::kInvalidArgument, "signature_v1_cutoff must lie between now and ten years ahead");
+  DUET_TRY_STATUS(deps_.store.set_tenant_signature_v1_cutoff(tenant_id, cutoff, now));
   return deps_.store.get_tenant(tenant_id);
 }
 

@@ -40,6 +40,14 @@ class AdminService {
   Result<store::Tenant> set_production_active_from(const OperatorContext& op, const std::string& tenant_id,
                                                    UnixSeconds from);
   Result<store::Tenant> set_suspended(const OperatorContext& op, const std::string& tenant_id, bool suspended);
+  // The tenant's request-signature v1 cut-off (core/business_auth.h): from
+  // `cutoff` on, requests signed without the Idempotency-Key (no
+  // X-Duet-Signature-Version) are refused. Announced to the tenant by a
+  // notice (kind signature_v1_cutoff; webhook to its notify URL) made in the
+  // same transaction. `cutoff` must lie between now and ten years ahead:
+  // setting it again postpones or advances it, with a new notice.
+  Result<store::Tenant> set_signature_v1_cutoff(const OperatorContext& op, const std::string& tenant_id,
+                                                UnixSeconds cutoff);
 
   Result<IssuedApp> create_app(const OperatorContext& op, const std::string& tenant_id);
   Result<std::vector<store::App>> list_apps(const OperatorContext& op, const std::string& tenant_id);

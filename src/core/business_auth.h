@@ -1,11 +1,14 @@
 // Authentication of Business API requests (DESIGN.md §6): app id → app and
 // tenant; tenant not suspended; timestamp within ±window; HMAC-SM3 signature
-// compared in constant time; nonce never seen before for this app; production
-// credentials only from the tenant's activation date. The nonce is recorded
-// only after the signature verified, so forged requests cannot burn nonces.
+// (core/request_signing.h: v2 with X-Duet-Signature-Version: 2, else v1)
+// compared in constant time; nonce never seen before for this app; v1 only
+// before the tenant's signature_v1_cutoff; production credentials only from
+// the tenant's activation date. The nonce is recorded only after the
+// signature verified, so forged requests cannot burn nonces.
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "store/nonce_scope.h"
 
@@ -22,11 +25,18 @@ struct SignedRequest {
   std::string timestamp;  // X-Duet-Timestamp, Unix seconds
   std::string nonce;      // X-Duet-Nonce, 8..64 characters
   std::string signature;  // X-Duet-Signature, lowercase or uppercase hex
+  std::string signature_version;  // X-Duet-Signature-Version: "2", or "" for v1
+  std::string idempotency_key;    // Idempotency-Key ("" when absent), signed by v2
   std::string body;
 };
 
-// kUnauthenticated (message says which check), kTenantSuspended,
-// kServiceNotActive.
+// The fixed message of the 401 a v1 request gets from its tenant's cut-off
+// on (docs/api/openapi.yaml, signedRequest).
+inline constexpr std::string_view kSignatureV1RetiredMessage =
+    "request-signature v1 is no longer accepted for this tenant: sign with X-Duet-Signature-Version: 2";
+
+// kUnauthenticated (message says which check; kSignatureV1RetiredMessage for
+// v1 past the cut-off), kTenantSuspended, kServiceNotActive.
 //
 // With `defer` null the nonce is recorded here (a replay is refused with
 // kUnauthenticated "nonce already used"). With `defer` set, the nonce is

@@ -64,6 +64,7 @@ std::string_view notice_kind_name(store::NoticeKind k) {
     case store::NoticeKind::kExpiring30Days: return "expiring_30d";
     case store::NoticeKind::kExpiring7Days: return "expiring_7d";
     case store::NoticeKind::kEnded: return "ended";
+    case store::NoticeKind::kSignatureV1Cutoff: return "signature_v1_cutoff";
   }
   return "used_80";
 }
@@ -155,9 +156,10 @@ std::optional<store::CallbackJob> make_notice_callback(const store::Notice& n, c
   std::string kind(notice_kind_name(n.kind));
   nlohmann::json body = {{"event", "notice." + kind},
                          {"notice_id", n.notice_id},
-                         {"package_id", n.package_id},
+                         {"package_id", n.package_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(n.package_id)},
                          {"kind", kind},
                          {"occurred_at", n.created_at}};
+  if (n.effective_at) body["effective_at"] = *n.effective_at;
   store::CallbackJob job;
   job.tenant_id = n.tenant_id;
   job.url = url;

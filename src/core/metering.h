@@ -15,6 +15,9 @@
 //    the tenant's notify secret instead of an app secret:
 //      body {"event":"notice.<kind>","notice_id":…,"package_id":…,
 //            "kind":…,"occurred_at":unix}
+//    A tenant notice (kind "signature_v1_cutoff", sent when an operator sets
+//    the request-signature v1 cut-off) has "package_id": null and
+//    "effective_at": the cut-off (unix).
 #pragma once
 
 #include <optional>
@@ -36,7 +39,7 @@ UnixSeconds one_year_after(UnixSeconds t);
 
 std::string_view package_kind_name(store::PackageKind k);  // "per_signature" | "per_user" | "unlimited"
 std::optional<store::PackageKind> parse_package_kind(std::string_view name);
-std::string_view notice_kind_name(store::NoticeKind k);  // "used_80" … "ended"
+std::string_view notice_kind_name(store::NoticeKind k);  // "used_80" … "ended", "signature_v1_cutoff"
 
 // A package as seen at `now`: "scheduled" (not started), "active",
 // "exhausted" (counted kind, nothing left), "ended" (expired). remaining is

@@ -24,11 +24,13 @@ json package_json(const store::Package& p, store::UnixSeconds now) {
 }
 
 json notice_json(const store::Notice& n) {
-  return json{{"notice_id", n.notice_id},
-              {"package_id", n.package_id},
-              {"kind", core::notice_kind_name(n.kind)},
-              {"created_at", n.created_at},
-              {"webhook", n.webhook_state}};
+  json j{{"notice_id", n.notice_id},
+         {"package_id", n.package_id.empty() ? json(nullptr) : json(n.package_id)},
+         {"kind", core::notice_kind_name(n.kind)},
+         {"created_at", n.created_at},
+         {"webhook", n.webhook_state}};
+  if (n.effective_at) j["effective_at"] = *n.effective_at;
+  return j;
 }
 
 namespace {

@@ -15,7 +15,7 @@ namespace duet::server {
 //  (null for unlimited; 0 once ended),"status","starts_at","expires_at",
 //  "source","note","created_at"}
 nlohmann::json package_json(const store::Package& p, store::UnixSeconds now);
-// {"notice_id","package_id","kind","created_at","webhook"}
+// {"notice_id","package_id" (null for a tenant notice),"kind","created_at","webhook"[,"effective_at"]}
 nlohmann::json notice_json(const store::Notice& n);
 // {"kind": "per_signature"|"per_user"|"unlimited", "quantity": int (not for
 //  unlimited), "starts_at": unix (optional), "note": string (optional)}
