@@ -52,20 +52,21 @@ jq -r .sandbox.secret <<<"$apps" >"$dir/secret"
 # ---- a sandbox app over its limit: 429 rate_limited, Retry-After -------------------
 api=("$duet" api --server "$url" --ca "$ca" --app-id "$app" --secret-file "$dir/secret")
 "${api[@]}" holder list >/dev/null || fail "first request refused"
-# A burst of signed requests sent at once (signed with openssl, as docs/integration.md shows).
+# A burst of signed requests sent at once (signed with openssl, as docs/api/openapi.yaml shows).
 secret=$(cat "$dir/secret")
 bodyhash=$(printf '' | openssl dgst -sm3 -hex | sed 's/.*= //')
 ts=$(date +%s)
 for i in 1 2 3 4 5 6 7 8; do
   nonce="sla-burst-$i-$RANDOM$RANDOM"
-  sig=$(printf 'GET\n/api/v1/holders\n%s\n%s\n%s' "$ts" "$nonce" "$bodyhash" | openssl dgst -sm3 -hmac "$secret" -hex | sed 's/.*= //')
+  # Request-signature v2: the fifth line is the Idempotency-Key, empty here (none sent).
+  sig=$(printf 'GET\n/api/v1/holders\n%s\n%s\n\n%s' "$ts" "$nonce" "$bodyhash" | openssl dgst -sm3 -hmac "$secret" -hex | sed 's/.*= //')
   printf '%s %s\n' "$nonce" "$sig" >"$dir/req.$i"
 done
 curls=()
 for i in 1 2 3 4 5 6 7 8; do
   read -r nonce sig <"$dir/req.$i"
   curl -s -D "$dir/headers.$i" -o "$dir/body.$i" --cacert "$ca" -H "X-Duet-App-Id: $app" -H "X-Duet-Timestamp: $ts" \
-    -H "X-Duet-Nonce: $nonce" -H "X-Duet-Signature: $sig" "$url/api/v1/holders" &
+    -H "X-Duet-Nonce: $nonce" -H "X-Duet-Signature-Version: 2" -H "X-Duet-Signature: $sig" "$url/api/v1/holders" &
   curls+=($!)
 done
 wait "${curls[@]}"  # not duetd
