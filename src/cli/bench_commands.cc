@@ -4,9 +4,10 @@
 //   setup (not timed)  tenant (production from now, a package), app, N holders, each enrolled by a
 //                      HolderClient (MemoryStateStore, or files with
 //                      --keep-holders; PIN KDF at --kdf-iterations, 1000 by default)
-//   crypto floor       ServiceSigner::respond + ServiceSigner::finish in this
-//                      process over a pre-built pool for --floor-seconds, CPU
-//                      time per co-signature (as bench/cosign_bench.cc's
+//   crypto floor       ServiceSigner::verify_session (the item proof and the
+//                      PIN proof) + respond + finish in this process over a
+//                      pre-built pool for --floor-seconds, CPU time per
+//                      co-signature (as bench/cosign_bench.cc's
 //                      service_cost_per_cosignature)
 //   load               --threads workers (default: one per holder); each owns
 //                      its holders and two HttpClients (the business system's
@@ -248,9 +249,9 @@ struct Floor {
   int64_t iterations = 0;
 };
 
-// ServiceSigner::respond + ServiceSigner::finish over a pool of complete
-// sessions built beforehand, as bench/cosign_bench.cc's
-// service_sign_respond + service_sign_finish.
+// ServiceSigner::verify_session + respond + finish over a pool of complete
+// one-item sessions built beforehand, as bench/cosign_bench.cc's
+// service_sign_verify_session + service_sign_respond + service_sign_finish.
 Floor measure_crypto_floor(double seconds) {
   crypto::RandomSource& rng = crypto::SystemRandom::instance();
   const std::string holder = "hld_bench_floor";
@@ -260,23 +261,26 @@ Floor measure_crypto_floor(double seconds) {
   cosign::DeviceState device = unwrap(keygen.finish(kresponse, pin, 1000, rng), "floor: keygen finish");
 
   struct Session {
-    cosign::SignContext ctx;
-    cosign::SignRequest request;
+    cosign::SignSessionContext ctx;
+    cosign::SignSessionRequest request;
     cosign::SignResponse response;
     cosign::SignFinish finish;
   };
+  // P1 as the service takes it from the sealed share record.
+  const crypto::Point p1 = unwrap(share.p1_or_derive(), "floor: P1");
   std::vector<Session> pool;
   constexpr size_t kPool = 64;
   for (size_t i = 0; i < kPool; ++i) {
     Bytes m(32);
     for (size_t j = 0; j < m.size(); ++j) m[j] = static_cast<uint8_t>(i * 31 + j);
-    cosign::SignContext ctx{"ord_" + std::to_string(i), "ses_" + std::to_string(i),
-                            unwrap(crypto::sm2_digest(share.public_key, m), "floor: digest")};
-    auto [signer, req] = unwrap(cosign::DeviceSigner::start(device, pin, ctx, rng), "floor: sign start");
-    auto resp = unwrap(cosign::ServiceSigner::respond(share, ctx, req, rng), "floor: respond");
+    cosign::SignSessionContext ctx{"ord_" + std::to_string(i), "ses_" + std::to_string(i),
+                                   {unwrap(crypto::sm2_digest(share.public_key, m), "floor: digest")}};
+    auto [signer, req] = unwrap(cosign::DeviceSignSession::start(device, pin, ctx, rng), "floor: sign start");
+    auto verified = unwrap(cosign::ServiceSigner::verify_session(p1, ctx, req), "floor: verify session");
+    auto resp = unwrap(cosign::ServiceSigner::respond(share, verified, rng), "floor: respond");
     auto [fin, sig] = unwrap(signer.finish(resp), "floor: device finish");
-    unwrap(cosign::ServiceSigner::finish(share.public_key, ctx, resp.r, fin), "floor: service finish");
-    pool.push_back(Session{std::move(ctx), std::move(req), resp, fin});
+    unwrap(cosign::ServiceSigner::finish(share.public_key, ctx.item(0), resp[0].r, fin[0]), "floor: service finish");
+    pool.push_back(Session{std::move(ctx), std::move(req), resp[0], fin[0]});
   }
   Floor f;
   const double start_cpu = thread_cpu_seconds();
@@ -284,9 +288,11 @@ Floor measure_crypto_floor(double seconds) {
   do {
     for (int k = 0; k < 8; ++k) {
       const Session& s = pool[static_cast<size_t>(f.iterations) % pool.size()];
-      auto r = cosign::ServiceSigner::respond(share, s.ctx, s.request, rng);
+      auto v = cosign::ServiceSigner::verify_session(p1, s.ctx, s.request);
+      if (!v.ok()) fail("floor: verify session: " + v.error().to_string());
+      auto r = cosign::ServiceSigner::respond(share, *v, rng);
       if (!r.ok()) fail("floor: respond: " + r.error().to_string());
-      auto sig = cosign::ServiceSigner::finish(share.public_key, s.ctx, s.response.r, s.finish);
+      auto sig = cosign::ServiceSigner::finish(share.public_key, s.ctx.item(0), s.response.r, s.finish);
       if (!sig.ok()) fail("floor: finish: " + sig.error().to_string());
       ++f.iterations;
     }
@@ -513,23 +519,22 @@ class Worker {
     auto e = h.device->message_digest(as_bytes(payload));
     if (!e.ok()) return wrong_answer(kStart, "device digest " + e.error().to_string());
     std::string session_id = "ses_" + random_hex(16);
-    auto request = h.device->begin_signing(order_id, session_id, *e, o_.pin);
+    auto request = h.device->begin_signing(order_id, session_id, {*e}, o_.pin);
     if (!request.ok()) return wrong_answer(kStart, "device start " + request.error().to_string());
-    json start = {{"session_id", session_id}, {"items", json::array({json::parse(*request)})}};
+    json start = json::parse(*request);  // {"items":[…],"pin_proof":{…}}
+    start["session_id"] = session_id;
     std::string start_body = start.dump();
     const httpclient::HeaderList auth = {{"Authorization", "Bearer " + h.token}};
     auto started = timed(kStart, [&] { return phone_.send("POST", "/app/v1/orders/" + seg + "/sessions", auth, start_body); });
     if (!started || !expect(kStart, *started, {201, 200})) return;
-    json answer = json::parse(started->body, nullptr, false);
-    if (!answer.is_object() || !answer.contains("items") || !answer["items"].is_array() || answer["items"].size() != 1) {
-      return wrong_answer(kStart, "bad answer");
-    }
 
     // 3. The phone finishes (its own check of (r, s) included) and sends s.
-    auto finished = h.device->complete_signing(answer["items"][0].dump());
-    if (!finished.ok()) return wrong_answer(kFinish, "device finish " + finished.error().to_string());
-    json fin = {{"items", json::array({json::parse(finished->finish_json)})}};
-    std::string fin_body = fin.dump();
+    auto finished = h.device->complete_signing(started->body);
+    if (!finished.ok()) {
+      return wrong_answer(finished.code() == ErrorCode::kBadEncoding ? kStart : kFinish,
+                          "device finish " + finished.error().to_string());
+    }
+    const std::string& fin_body = finished->finish_json;
     auto done = timed(kFinish, [&] {
       return phone_.send("POST", "/app/v1/orders/" + seg + "/sessions/" + url_encode(session_id) + "/finish", auth,
                          fin_body);
@@ -550,7 +555,9 @@ class Worker {
       return wrong_answer(kFetch, "no signature");
     }
     auto der = from_hex(got["items"][0]["signature"].get<std::string>());
-    if (!der.ok() || *der != finished->signature_der) return wrong_answer(kFetch, "signature differs");
+    if (!der.ok() || finished->signatures_der.size() != 1 || *der != finished->signatures_der[0]) {
+      return wrong_answer(kFetch, "signature differs");
+    }
   }
 
   const BenchOptions& o_;
@@ -674,8 +681,8 @@ int run_bench(const BenchOptions& o, ServerOptions server, const std::string& ad
   Floor floor{};
   if (o.floor_seconds > 0) {
     floor = measure_crypto_floor(o.floor_seconds);
-    std::cout << "crypto floor: ServiceSigner::respond + finish = " << fixed(floor.us_per_cosignature, 1)
-              << " us CPU per co-signature (" << floor.iterations << " in-process)" << std::endl;
+    std::cout << "crypto floor: ServiceSigner::verify_session + respond + finish = "
+              << fixed(floor.us_per_cosignature, 1) << " us CPU per co-signature (" << floor.iterations << " in-process)" << std::endl;
   }
 
   // The load.
@@ -775,7 +782,7 @@ int run_bench(const BenchOptions& o, ServerOptions server, const std::string& ad
   }
   if (floor.us_per_cosignature > 0) {
     std::cout << "crypto floor:        " << fixed(floor.us_per_cosignature, 0)
-              << " us CPU per co-signature (ServiceSigner::respond + finish, in-process)\n";
+              << " us CPU per co-signature (ServiceSigner::verify_session + respond + finish, in-process)\n";
   }
   if (ratio > 0) {
     std::cout << "ratio duetd CPU per co-signature / crypto floor = " << fixed(ratio, 2) << "  (target <= 1.25: "

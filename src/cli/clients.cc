@@ -130,9 +130,7 @@ httpclient::HttpResponse HolderDevice::call(const std::string& method, const std
 
 std::string HolderDevice::public_key_hex() {
   client::HolderClient hc = open_holder(state_path_);
-  std::string pem = unwrap(hc.public_key_pem(), "holder state " + state_path_);
-  crypto::Point p = unwrap(crypto::public_key_from_spki(as_bytes(pem)), "holder public key");
-  return p.to_hex();
+  return unwrap(hc.public_key_hex(), "holder state " + state_path_);
 }
 
 std::string HolderDevice::holder_id() {
@@ -207,6 +205,57 @@ json HolderDevice::obtain_certificate(const std::string& pin) {
   return cert;
 }
 
+namespace {
+
+// The service refused a PIN use or a signature: a message a person
+// understands (what happened, what to do), exit 3. The SDK maps the error
+// body to its code and keeps the attempts left.
+[[noreturn]] void refused(client::HolderClient& hc, const httpclient::HttpResponse& r, const std::string& what) {
+  Error e = hc.service_error(r.body);
+  std::string msg;
+  switch (e.code) {
+    case ErrorCode::kPinInvalid: {
+      int left = hc.last_attempts_left();
+      msg = "wrong PIN: the service refused it";
+      if (left == 0) {
+        msg += "; that was the last attempt, the key is now locked (the business system can unlock it)";
+      } else if (left > 0) {
+        msg += " (" + std::to_string(left) + (left == 1 ? " attempt" : " attempts") + " left before the key locks)";
+      }
+      break;
+    }
+    case ErrorCode::kLocked:
+      msg = "the key is locked after too many wrong PINs: the business system must unlock it, then run "
+            "`duet holder refresh` before signing again";
+      break;
+    case ErrorCode::kClientUpgradeRequired:
+      msg = "the service no longer accepts this client's protocol version: upgrade duet (the holder app)";
+      break;
+    case ErrorCode::kRefreshRequired:
+      msg = "the key was unlocked by the business system: run `duet holder refresh --pin PIN` before signing again";
+      break;
+    default:
+      msg = describe_error_response(r);
+      break;
+  }
+  fail(what + ": " + msg, kExitServer);
+}
+
+bool ok_status(const httpclient::HttpResponse& r, std::initializer_list<int> ok) {
+  for (int s : ok) {
+    if (r.status == s) return true;
+  }
+  return false;
+}
+
+json parse_json_body(const httpclient::HttpResponse& r, const std::string& what) {
+  json j = json::parse(r.body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) fail(what + ": the server's answer is not a JSON object");
+  return j;
+}
+
+}  // namespace
+
 SignOutcome HolderDevice::sign(const std::string& order_id, const std::string& pin) {
   json o = order(order_id);
   if (!o.contains("items") || !o["items"].is_array() || o["items"].empty()) {
@@ -216,18 +265,17 @@ SignOutcome HolderDevice::sign(const std::string& order_id, const std::string& p
   if (!state.empty() && state != "pending" && state != "signing") {
     fail("order " + order_id + " is " + state + ", nothing to sign");
   }
+  client::HolderClient hc = open_holder(state_path_);
   // The order must be for this device's key.
-  std::string mine = public_key_hex();
+  std::string mine = unwrap(hc.public_key_hex(), "holder state " + state_path_);
   if (o.contains("public_key") && o["public_key"].is_string()) {
     std::string theirs = o["public_key"].get<std::string>();
     for (char& c : theirs) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (theirs != mine) fail("order " + order_id + " is for another key than this device's");
   }
 
-  // One HolderClient per item: each keeps one signing round (its nonce k1).
-  std::string session_id = "ses_" + random_hex(16);
-  std::vector<client::HolderClient> rounds;
-  json requests = json::array();
+  // Every item's e, checked against what is shown where the order shows it.
+  std::vector<crypto::Digest> digests;
   size_t index = 0;
   for (const json& item : o["items"]) {
     std::string what = "order " + order_id + " item " + std::to_string(index);
@@ -235,8 +283,6 @@ SignOutcome HolderDevice::sign(const std::string& order_id, const std::string& p
     Bytes e_bytes = unwrap(from_hex_exact(e_hex, 32), what + ": e");
     crypto::Digest e{};
     std::copy(e_bytes.begin(), e_bytes.end(), e.begin());
-    rounds.push_back(open_holder(state_path_));
-    client::HolderClient& hc = rounds.back();
     if (item.contains("signed_attributes_base64") && item["signed_attributes_base64"].is_string()) {
       // CMS output: e covers the signed attributes; their messageDigest must be SM3(data).
       Bytes attrs = base64_decode(item["signed_attributes_base64"].get<std::string>());
@@ -258,43 +304,118 @@ SignOutcome HolderDevice::sign(const std::string& order_id, const std::string& p
       crypto::Digest mine_e = unwrap(hc.message_digest(data), what + ": digest");
       if (mine_e != e) fail(what + ": the service's e is not SM3(Z_A || data); refusing to sign");
     }
-    std::string request = unwrap(hc.begin_signing(order_id, session_id, e, pin), what + ": start signing");
-    requests.push_back(json::parse(request));
+    digests.push_back(e);
     ++index;
   }
 
-  json start_body = {{"session_id", session_id}, {"items", requests}};
-  json started = expect_json(call("POST", "/app/v1/orders/" + seg(order_id) + "/sessions", start_body.dump()),
-                             {201, 200}, "start signing");
-  SignOutcome out;
-  if (started.contains("attempts_left") && started["attempts_left"].is_number_integer()) {
-    out.attempts_left = started["attempts_left"].get<int>();
-  }
-  if (!started.contains("items") || !started["items"].is_array() || started["items"].size() != rounds.size()) {
-    fail("start signing: the server answered " + std::to_string(started.value("items", json::array()).size()) +
-         " items for " + std::to_string(rounds.size()));
-  }
-  json finishes = json::array();
-  for (size_t i = 0; i < rounds.size(); ++i) {
-    auto r = rounds[i].complete_signing(started["items"][i].dump());
-    if (!r.ok()) {
-      std::string msg = "item " + std::to_string(i) + ": " + r.error().to_string();
-      if (r.code() == ErrorCode::kSignatureInvalid) {
-        msg = "the signature does not verify: wrong PIN? (the attempt was counted";
-        if (out.attempts_left >= 0) msg += "; attempts left: " + std::to_string(out.attempts_left);
-        msg += ")";
-      }
-      fail("sign order " + order_id + ": " + msg);
+  // One session for the whole order: one PIN unwrap, one PIN proof.
+  std::string session_id = "ses_" + random_hex(16);
+  std::string request = unwrap(hc.begin_signing(order_id, session_id, std::move(digests), pin),
+                               "order " + order_id + ": start signing");
+  json start_body = json::parse(request);
+  start_body["session_id"] = session_id;
+  auto started = call("POST", "/app/v1/orders/" + seg(order_id) + "/sessions", start_body.dump());
+  if (!ok_status(started, {201, 200})) refused(hc, started, "sign order " + order_id);
+  auto r = hc.complete_signing(started.body);
+  if (!r.ok()) {
+    std::string msg = r.error().to_string();
+    if (r.code() == ErrorCode::kSignatureInvalid) {
+      msg = "the service's answer does not give a valid signature (nothing was sent back): " + msg;
     }
-    finishes.push_back(json::parse(r->finish_json));
-    out.signatures_der.push_back(std::move(r->signature_der));
+    fail("sign order " + order_id + ": " + msg);
   }
-  json finish_body = {{"items", finishes}};
+  SignOutcome out;
+  out.attempts_left = hc.last_attempts_left();
+  out.signatures_der = std::move(r->signatures_der);
   out.finish_response =
       expect_json(call("POST", "/app/v1/orders/" + seg(order_id) + "/sessions/" + seg(session_id) + "/finish",
-                       finish_body.dump()),
+                       r->finish_json),
                   {200, 201}, "finish signing");
   return out;
+}
+
+// ---- Share refresh -----------------------------------------------------------
+
+json HolderDevice::confirm_refresh(client::HolderClient& hc, const std::string& refresh_id,
+                                   const std::string& confirm_json) {
+  json body = {{"confirm", json::parse(confirm_json)}};
+  auto answer = call("POST", "/app/v1/key/refreshes/" + seg(refresh_id) + "/confirm", body.dump());
+  if (!ok_status(answer, {200, 201})) {
+    if (answer.status == 409) {
+      fail("confirm refresh " + refresh_id + ": " + describe_error_response(answer) +
+               ". If the service accepted it before (its answer lost) and " + token_path_ +
+               " holds the new token, run `duet holder refresh --acknowledge`; otherwise enroll this device again",
+           kExitServer);
+    }
+    refused(hc, answer, "confirm refresh " + refresh_id + " (it stays pending: `duet holder refresh --resume --pin "
+                        "<PIN of the new state>`)");
+  }
+  json j = parse_json_body(answer, "confirm refresh");
+  std::string device_token = json_string(j, "device_token", "confirm refresh");
+  // The token first: the service revoked the old one. A crash before the
+  // acknowledgement leaves the refresh pending with the new token saved
+  // (`duet holder refresh --acknowledge`).
+  write_file(token_path_, device_token, /*private_file=*/true);
+  unwrap(hc.acknowledge_refresh(), "acknowledge refresh");
+  return json{{"refresh_id", refresh_id}, {"state", "confirmed"}, {"state_file", state_path_},
+              {"device_token_file", token_path_}};
+}
+
+json HolderDevice::refresh(const RefreshOptions& options) {
+  const std::string& new_pin = options.new_pin.empty() ? options.pin : options.new_pin;
+  unwrap(cosign::check_pin(options.pin), "PIN");
+  unwrap(cosign::check_pin(new_pin), "new PIN");
+  client::HolderClient hc = open_holder(state_path_);
+  unwrap(hc.set_kdf_iterations(options.kdf_iterations), "KDF iterations");
+  auto pending = unwrap(hc.pending_refresh(), "holder state " + state_path_);
+  if (pending) {
+    fail("refresh " + *pending + " is pending: finish it first with `duet holder refresh --resume --pin <PIN of the "
+         "new state>`");
+  }
+  const bool pin_change = new_pin != options.pin;
+  std::string refresh_id = "rfr_" + random_hex(12);
+  std::string request = pin_change ? unwrap(hc.begin_pin_change(refresh_id, options.pin), "start PIN change")
+                                   : unwrap(hc.begin_refresh(refresh_id, options.pin), "start refresh");
+  json body = {{"refresh_id", refresh_id}, {"request", json::parse(request)}};
+  auto answer = call("POST", "/app/v1/key/refreshes", body.dump());
+  if (!ok_status(answer, {201, 200})) refused(hc, answer, pin_change ? "change PIN" : "refresh");
+  // The new state (under new_pin) replaces the old one here, pending.
+  std::string confirm = unwrap(hc.complete_refresh(answer.body, new_pin), "refresh");
+  json out = confirm_refresh(hc, refresh_id, confirm);
+  out["pin_changed"] = pin_change;
+  if (!options.move_to.empty()) {
+    // To a new phone: the state and the token move, nothing stays behind
+    // (the old file is overwritten and removed).
+    client::FileStateStore from(state_path_), to(options.move_to);
+    auto blob = unwrap(from.load(), "read " + state_path_);
+    if (!blob) fail("no state at " + state_path_);
+    unwrap(to.save(blob->view()), "write " + options.move_to);
+    write_file(options.move_to + ".token", read_secret_file(token_path_), /*private_file=*/true);
+    unwrap(from.erase(), "erase " + state_path_);
+    std::error_code ec;
+    std::filesystem::remove(token_path_, ec);
+    out["state_file"] = options.move_to;
+    out["device_token_file"] = options.move_to + ".token";
+    out["moved_from"] = state_path_;
+  }
+  return out;
+}
+
+json HolderDevice::resume_refresh(const std::string& pin) {
+  unwrap(cosign::check_pin(pin), "PIN");
+  client::HolderClient hc = open_holder(state_path_);
+  auto pending = unwrap(hc.pending_refresh(), "holder state " + state_path_);
+  if (!pending) fail("no refresh is pending in " + state_path_);
+  std::string confirm = unwrap(hc.confirm_pending_refresh(pin), "confirm refresh " + *pending);
+  return confirm_refresh(hc, *pending, confirm);
+}
+
+json HolderDevice::acknowledge_refresh() {
+  client::HolderClient hc = open_holder(state_path_);
+  auto pending = unwrap(hc.pending_refresh(), "holder state " + state_path_);
+  if (!pending) fail("no refresh is pending in " + state_path_);
+  unwrap(hc.acknowledge_refresh(), "acknowledge refresh");
+  return json{{"refresh_id", *pending}, {"state", "acknowledged"}, {"state_file", state_path_}};
 }
 
 }  // namespace duet::cli

@@ -13,6 +13,10 @@
 
 #include "cli/cli_common.h"
 
+namespace duet::client {
+class HolderClient;
+}
+
 namespace duet::cli {
 
 class AdminClient {
@@ -62,6 +66,13 @@ struct SignOutcome {
   std::vector<Bytes> signatures_der; // computed and checked locally, one per item
 };
 
+struct RefreshOptions {
+  std::string pin;        // the PIN of the current state (checked by the service, counted)
+  std::string new_pin;    // the PIN of the new state; empty: the same PIN
+  uint32_t kdf_iterations = 100'000;
+  std::string move_to;    // when set: the new state (and token) go to this state file, the old one is erased
+};
+
 class HolderDevice {
  public:
   // `state_path`: the FileStateStore path; the token is at state_path + ".token".
@@ -81,9 +92,22 @@ class HolderDevice {
   json order(const std::string& order_id);
   // Checks what is signed (e computed from the data of data items must equal
   // the service's e; the order's public key must be ours), then runs the
-  // two-party signing: POST sessions, finish locally (a wrong PIN fails here,
-  // with the attempt counted by the service), POST finish.
+  // two-party signing, protocol v2: one session for all items with one PIN
+  // proof (POST sessions; a wrong PIN is refused there, counted, with the
+  // attempts left), finish locally (every signature checked), POST finish.
   SignOutcome sign(const std::string& order_id, const std::string& pin);
+
+  // Share refresh (docs/protocol.md §7): POST /app/v1/key/refreshes with the
+  // PIN, the new state (under new_pin) replaces the old one as a pending
+  // record, POST …/confirm, then the new device token is saved and the state
+  // acknowledged. A PIN change is this with a new PIN. Returns a summary.
+  json refresh(const RefreshOptions& options);
+  // Finishes a refresh left pending (an interrupted run): the confirm is made
+  // again from the new state with `pin`, the PIN the new state was made under.
+  json resume_refresh(const std::string& pin);
+  // Marks a pending refresh confirmed without asking the service (after its
+  // answer was lost but the new token was saved).
+  json acknowledge_refresh();
   json reject(const std::string& order_id);
 
   // Enrollment ends with a certificate: POST /app/v1/certificate-requests,
@@ -102,6 +126,8 @@ class HolderDevice {
  private:
   httpclient::HttpResponse call(const std::string& method, const std::string& path, const std::string& body = {});
   std::string token();
+  // POST …/confirm; on success saves the new token and acknowledges.
+  json confirm_refresh(client::HolderClient& hc, const std::string& refresh_id, const std::string& confirm_json);
 
   Connection conn_;
   std::string state_path_;

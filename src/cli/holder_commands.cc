@@ -26,6 +26,10 @@ struct HolderOptions {
   bool request_certificate = false;
   std::string order_id;
   std::string signature_out;
+  std::string new_pin;
+  std::string move_to;
+  bool resume = false;
+  bool acknowledge = false;
 };
 
 HolderDevice device(const HolderOptions& o) { return HolderDevice(o.server, o.state_file); }
@@ -113,6 +117,7 @@ void add_holder_commands(CLI::App& app) {
       HolderDevice d = device(*o);
       SignOutcome out = d.sign(o->order_id, o->pin);
       json j = out.finish_response;
+      if (out.attempts_left >= 0) j["attempts_left"] = out.attempts_left;
       json sigs = json::array();
       for (const Bytes& s : out.signatures_der) sigs.push_back(to_hex(s));
       j["signatures_der"] = sigs;
@@ -120,6 +125,55 @@ void add_holder_commands(CLI::App& app) {
       if (!o->signature_out.empty() && !out.signatures_der.empty()) {
         write_file(o->signature_out, out.signatures_der.front());
       }
+    });
+  });
+
+  // A PIN change is a share refresh with the new PIN (never a local re-wrap:
+  // two wraps of one share under two PINs could be tested offline).
+  auto* change_pin = holder->add_subcommand(
+      "change-pin", "Change the PIN: a share refresh whose new state is wrapped under the new PIN (the old PIN is "
+                    "checked by the service and counts as an attempt)");
+  change_pin->add_option("--pin", o->pin, "The current PIN")->required();
+  change_pin->add_option("--new-pin", o->new_pin, "The new PIN (4 to 64 bytes)")->required();
+  change_pin->add_option("--kdf-iterations", o->kdf_iterations, "PBKDF2-HMAC-SM3 iterations wrapping the new share")
+      ->check(CLI::Range(1000u, 100000000u));
+  change_pin->callback([o] {
+    run_guarded("holder change-pin", [&] {
+      if (o->new_pin == o->pin) throw CLI::ValidationError("holder change-pin", "--new-pin equals --pin");
+      RefreshOptions r{.pin = o->pin, .new_pin = o->new_pin, .kdf_iterations = o->kdf_iterations, .move_to = {}};
+      print_json(device(*o).refresh(r));
+    });
+  });
+
+  auto* refresh = holder->add_subcommand(
+      "refresh", "Share refresh: new shares for the same key (after an unlock, or to move to a new device with "
+                 "--move-to); --resume finishes one that was interrupted");
+  refresh->add_option("--pin", o->pin, "The PIN (with --resume: the PIN of the new state, i.e. the new PIN)");
+  refresh->add_option("--new-pin", o->new_pin, "Wrap the new state under this PIN instead (a PIN change)");
+  refresh->add_option("--move-to", o->move_to,
+                      "Write the new state (and its token) to this state file, for a new device, and erase the old "
+                      "one");
+  refresh->add_option("--kdf-iterations", o->kdf_iterations, "PBKDF2-HMAC-SM3 iterations wrapping the new share")
+      ->check(CLI::Range(1000u, 100000000u));
+  refresh->add_flag("--resume", o->resume, "Finish the pending refresh: confirm it again (needs --pin)");
+  refresh->add_flag("--acknowledge", o->acknowledge,
+                    "Mark the pending refresh done without asking the service (its answer was lost after the new "
+                    "token was saved)");
+  refresh->callback([o] {
+    run_guarded("holder refresh", [&] {
+      HolderDevice d = device(*o);
+      if (o->acknowledge) {
+        print_json(d.acknowledge_refresh());
+        return;
+      }
+      if (o->pin.empty()) throw CLI::ValidationError("holder refresh", "--pin is required");
+      if (o->resume) {
+        print_json(d.resume_refresh(o->pin));
+        return;
+      }
+      RefreshOptions r{.pin = o->pin, .new_pin = o->new_pin, .kdf_iterations = o->kdf_iterations,
+                       .move_to = o->move_to};
+      print_json(d.refresh(r));
     });
   });
 

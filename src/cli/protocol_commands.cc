@@ -64,24 +64,30 @@ Status run_demo(const DemoOptions& o) {
   std::cout << "   joint public key P = " << state.public_key.to_hex().substr(0, 20) << "...\n";
 
   DUET_ASSIGN_OR_RETURN(crypto::Digest e, crypto::sm2_digest(state.public_key, as_bytes(message)));
-  cosign::SignContext ctx{"ord_demo", "ses_demo", e};
-  std::cout << "4. device: e = SM3(Z_A || M) over " << message.size() << " bytes; k1 random, Q1 = k1*G with proof\n";
-  DUET_ASSIGN_OR_RETURN(auto signing, cosign::DeviceSigner::start(state, o.pin, ctx, rng));
+  cosign::SignSessionContext ctx{"ord_demo", "ses_demo", {e}};
+  std::cout << "4. device: e = SM3(Z_A || M) over " << message.size() << " bytes; unwraps d1 with the PIN; k1 random,\n"
+            << "   Q1 = k1*G with a proof of k1, and the PIN proof: knowledge of d1^-1 for P1 (P1 is not sent)\n";
+  DUET_ASSIGN_OR_RETURN(auto signing, cosign::DeviceSignSession::start(state, o.pin, ctx, rng));
   std::string sign_request = cosign::to_json(signing.second);
+  std::cout << "   -> " << sign_request.size() << " bytes to the service\n";
 
-  std::cout << "5. service: checks the proof, answers r, s2, s3 (one attempt counted)\n";
-  DUET_ASSIGN_OR_RETURN(cosign::SignRequest sreq, cosign::parse_sign_request(sign_request));
-  DUET_ASSIGN_OR_RETURN(cosign::SignResponse sresp, cosign::ServiceSigner::respond(share, ctx, sreq, rng));
-  std::string sign_response = cosign::to_json(sresp);
+  std::cout << "5. service: counts one attempt, checks both proofs against its own P1 (a wrong PIN stops here:\n"
+            << "   pin_invalid, no r, s2, s3), then answers r, s2, s3\n";
+  DUET_ASSIGN_OR_RETURN(cosign::SignSessionRequest sreq, cosign::parse_sign_session_request(sign_request, 1));
+  DUET_ASSIGN_OR_RETURN(crypto::Point p1, share.p1_or_derive());
+  DUET_ASSIGN_OR_RETURN(cosign::VerifiedSignSession verified, cosign::ServiceSigner::verify_session(p1, ctx, sreq));
+  DUET_ASSIGN_OR_RETURN(std::vector<cosign::SignResponse> sresp, cosign::ServiceSigner::respond(share, verified, rng));
+  std::string sign_response = cosign::to_json(sresp.at(0));
 
   std::cout << "6. device: s = d1*k1*s2 + d1*s3 - r, checks (r, s) before releasing it\n";
   DUET_ASSIGN_OR_RETURN(cosign::SignResponse dresp, cosign::parse_sign_response(sign_response));
-  DUET_ASSIGN_OR_RETURN(auto finished, signing.first.finish(dresp));
-  std::string finish = cosign::to_json(finished.first);
+  DUET_ASSIGN_OR_RETURN(auto finished, signing.first.finish({dresp}));
+  std::string finish = cosign::to_json(finished.first.at(0));
 
   std::cout << "7. service: verifies (r, s) as a standard SM2 signature under P\n";
   DUET_ASSIGN_OR_RETURN(cosign::SignFinish sfin, cosign::parse_sign_finish(finish));
-  DUET_ASSIGN_OR_RETURN(crypto::Sm2Signature sig, cosign::ServiceSigner::finish(share.public_key, ctx, sresp.r, sfin));
+  DUET_ASSIGN_OR_RETURN(crypto::Sm2Signature sig,
+                        cosign::ServiceSigner::finish(share.public_key, ctx.item(0), sresp.at(0).r, sfin));
 
   std::filesystem::path dir(o.out_dir);
   DUET_ASSIGN_OR_RETURN(std::string pem, crypto::public_key_spki_pem(share.public_key));
