@@ -2,10 +2,12 @@
 // per protocol step and role, against OpenSSL's own SM2 in the same run.
 //
 // The figure the team tracks is the service's cost per co-signature
-// (ServiceSigner::respond + ServiceSigner::finish) divided by the cost of one
-// OpenSSL SM2 verification; main() prints it after the run. Times are CPU
-// time per operation (one thread): the build machine is shared, and CPU time
-// is less disturbed by the neighbours than wall-clock time.
+// (step 2: ServiceSigner::verify_session — the proof of k1 and the PIN proof —
+// and ServiceSigner::respond; step 4: ServiceSigner::finish) divided by the
+// cost of one OpenSSL SM2 verification; main() (bench_summary.cc) prints it
+// after the run. Times are CPU time per operation (one thread): the build
+// machine is shared, and CPU time is less disturbed by the neighbours than
+// wall-clock time.
 //
 // All inputs are prepared before the timed loops (pools of distinct requests,
 // cycled), so a loop measures exactly one call.
@@ -99,21 +101,29 @@ const Enrolled& holder() {
   return e;
 }
 
-cosign::SignContext context_for(size_t i) {
+// A one-item signing session (an order of one document, the common case).
+cosign::SignSessionContext context_for(size_t i) {
   const Bytes m = message32(static_cast<uint8_t>(i));
-  return cosign::SignContext{"ord_" + std::to_string(i), "ses_" + std::to_string(i),
-                             must(crypto::sm2_digest(holder().service.public_key, m), "sm2_digest")};
+  return cosign::SignSessionContext{"ord_" + std::to_string(i), "ses_" + std::to_string(i),
+                                    {must(crypto::sm2_digest(holder().service.public_key, m), "sm2_digest")}};
+}
+
+// P1 as the service takes it from the sealed share record (no derivation).
+const Point& service_p1() {
+  static const Point p1 = must(holder().service.p1_or_derive(), "p1_or_derive");
+  return p1;
 }
 
 // One complete co-signature, kept step by step so that every step can be
 // replayed on its own.
 struct Session {
-  cosign::SignContext ctx;
-  cosign::DeviceSigner device;
-  cosign::SignRequest request;
+  cosign::SignSessionContext ctx;
+  cosign::SignContext item;  // ctx.item(0)
+  cosign::DeviceSignSession device;
+  cosign::SignSessionRequest request;
   cosign::SignResponse response;
   cosign::SignFinish finish;
-  Bytes message;  // the 32-byte message behind ctx.e
+  Bytes message;  // the 32-byte message behind item.e
 };
 
 const std::vector<Session>& sessions() {
@@ -122,15 +132,18 @@ const std::vector<Session>& sessions() {
     out.reserve(kSignPool);
     const Enrolled& h = holder();
     for (size_t i = 0; i < kSignPool; ++i) {
-      cosign::SignContext ctx = context_for(i);
-      auto [device, request] = must(cosign::DeviceSigner::start(h.device, kPin, ctx, rng()), "sign start");
-      auto response = must(cosign::ServiceSigner::respond(h.service, ctx, request, rng()), "sign respond");
-      // DeviceSigner::finish spends its signer: finish a copy, keep the fresh one.
-      cosign::DeviceSigner spent = device;
-      auto [finish, sig] = must(spent.finish(response), "device finish");
-      must(cosign::ServiceSigner::finish(h.service.public_key, ctx, response.r, finish), "service finish");
-      out.push_back(Session{std::move(ctx), std::move(device), std::move(request), response, finish,
-                            message32(static_cast<uint8_t>(i))});
+      cosign::SignSessionContext ctx = context_for(i);
+      auto [device, request] = must(cosign::DeviceSignSession::start(h.device, kPin, ctx, rng()), "sign start");
+      auto verified = must(cosign::ServiceSigner::verify_session(service_p1(), ctx, request), "verify session");
+      auto responses = must(cosign::ServiceSigner::respond(h.service, verified, rng()), "sign respond");
+      // finish spends its session: finish a copy, keep the fresh one.
+      cosign::DeviceSignSession spent = device;
+      auto finished = must(spent.finish(responses), "device finish");
+      must(cosign::ServiceSigner::finish(h.service.public_key, ctx.item(0), responses[0].r, finished.first[0]),
+           "service finish");
+      cosign::SignContext item = ctx.item(0);
+      out.push_back(Session{std::move(ctx), std::move(item), std::move(device), std::move(request), responses[0],
+                            finished.first[0], message32(static_cast<uint8_t>(i))});
     }
     return out;
   }();
@@ -204,14 +217,14 @@ void openssl_sm2_verify_raw_digest(benchmark::State& state) {
   std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree> ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey.get(), nullptr));
   if (!ctx || EVP_PKEY_verify_init(ctx.get()) != 1) die("EVP_PKEY_verify_init(SM2)");
   for (size_t k = 0; k < pool.size(); ++k) {
-    if (EVP_PKEY_verify(ctx.get(), der[k].data(), der[k].size(), pool[k].ctx.e.data(), pool[k].ctx.e.size()) != 1) {
+    if (EVP_PKEY_verify(ctx.get(), der[k].data(), der[k].size(), pool[k].item.e.data(), pool[k].item.e.size()) != 1) {
       die("raw EVP_PKEY_verify rejects a co-signature");
     }
   }
   size_t i = 0;
   for (auto _ : state) {
     const size_t k = i++ % pool.size();
-    int rc = EVP_PKEY_verify(ctx.get(), der[k].data(), der[k].size(), pool[k].ctx.e.data(), pool[k].ctx.e.size());
+    int rc = EVP_PKEY_verify(ctx.get(), der[k].data(), der[k].size(), pool[k].item.e.data(), pool[k].item.e.size());
     if (rc != 1) state.SkipWithError("EVP_PKEY_verify failed");
   }
 }
@@ -318,7 +331,7 @@ void sm2_field_inv(benchmark::State& state) {
 }
 
 void point_from_sec1(benchmark::State& state) {
-  const Point::Encoded enc = sessions()[0].request.q1.to_sec1();
+  const Point::Encoded enc = sessions()[0].request.items[0].q1.to_sec1();
   for (auto _ : state) {
     auto p = Point::from_sec1(enc);
     benchmark::DoNotOptimize(p);
@@ -346,21 +359,21 @@ void scalar_mul(benchmark::State& state) {
 
 void hedged_nonce(benchmark::State& state) {
   const Scalar secret = Scalar::random_nonzero(rng());
-  const Bytes transcript = cosign::sign_context(sessions()[0].ctx);
+  const Bytes transcript = cosign::sign_context(sessions()[0].item);
   for (auto _ : state) {
     Scalar k = cosign::hedged_nonce(secret, "k2", transcript, rng());
     benchmark::DoNotOptimize(k);
   }
 }
 
-// Our own SM2 verifier (what ServiceSigner::finish and DeviceSigner::finish run).
+// Our own SM2 verifier (what ServiceSigner::finish and DeviceSignSession::finish run).
 void duet_sm2_verify_digest(benchmark::State& state) {
   const auto& pool = sessions();
   const Point& pub = holder().service.public_key;
   size_t i = 0;
   for (auto _ : state) {
     const Session& s = pool[i++ % pool.size()];
-    Status st = crypto::sm2_verify_digest(pub, s.ctx.e, crypto::Sm2Signature{s.response.r, s.finish.s});
+    Status st = crypto::sm2_verify_digest(pub, s.item.e, crypto::Sm2Signature{s.response.r, s.finish.s});
     if (!st.ok()) state.SkipWithError("sm2_verify_digest failed");
   }
 }
@@ -369,13 +382,28 @@ void duet_sm2_verify_digest(benchmark::State& state) {
 void schnorr_verify_sign_proof(benchmark::State& state) {
   const auto& pool = sessions();
   std::vector<Bytes> contexts;
-  for (const Session& s : pool) contexts.push_back(cosign::sign_context(s.ctx));
+  for (const Session& s : pool) contexts.push_back(cosign::sign_context(s.item));
   size_t i = 0;
   for (auto _ : state) {
     const size_t k = i++ % pool.size();
-    Status st = cosign::verify(cosign::kDomainSignDevice, Point::generator(), pool[k].request.q1,
-                               pool[k].request.proof, contexts[k]);
+    Status st = cosign::verify(cosign::kDomainSignDevice, Point::generator(), pool[k].request.items[0].q1,
+                               pool[k].request.items[0].proof, contexts[k]);
     if (!st.ok()) state.SkipWithError("proof rejected");
+  }
+}
+
+// The PIN proof, checked as the service does (base G, X = its own P1): the
+// one Schnorr verification protocol v2 adds per session.
+void schnorr_verify_pin_proof(benchmark::State& state) {
+  const auto& pool = sessions();
+  std::vector<Bytes> contexts;
+  for (const Session& s : pool) contexts.push_back(must(cosign::pin_proof_context(s.ctx, s.request.items), "pin ctx"));
+  size_t i = 0;
+  for (auto _ : state) {
+    const size_t k = i++ % pool.size();
+    Status st = cosign::verify(cosign::kDomainSignPin, Point::generator(), service_p1(), pool[k].request.pin_proof,
+                               contexts[k]);
+    if (!st.ok()) state.SkipWithError("PIN proof rejected");
   }
 }
 
@@ -436,11 +464,11 @@ void device_keygen_finish_kdf1000(benchmark::State& state) { device_keygen_finis
 // ---- Signing ------------------------------------------------------------------------------
 
 void device_sign_start(benchmark::State& state, const cosign::DeviceState& device) {
-  std::vector<cosign::SignContext> contexts;
+  std::vector<cosign::SignSessionContext> contexts;
   for (size_t i = 0; i < kSignPool; ++i) contexts.push_back(context_for(i));
   size_t i = 0;
   for (auto _ : state) {
-    auto r = cosign::DeviceSigner::start(device, kPin, contexts[i++ % contexts.size()], rng());
+    auto r = cosign::DeviceSignSession::start(device, kPin, contexts[i++ % contexts.size()], rng());
     if (!r.ok()) state.SkipWithError("sign start failed");
     benchmark::DoNotOptimize(r);
   }
@@ -456,13 +484,34 @@ void device_sign_start_kdf100000(benchmark::State& state) {
   device_sign_start(state, device);
 }
 
+// Step 2a alone: the proof of k1 and the PIN proof (two public double
+// multiplications for a one-item session).
+void service_sign_verify_session(benchmark::State& state) {
+  const auto& pool = sessions();
+  size_t i = 0;
+  for (auto _ : state) {
+    const Session& s = pool[i++ % pool.size()];
+    auto r = cosign::ServiceSigner::verify_session(service_p1(), s.ctx, s.request);
+    if (!r.ok()) state.SkipWithError("verify session failed");
+    benchmark::DoNotOptimize(r);
+  }
+}
+
+// The service's whole step 2 for one item, as before protocol v2 under the
+// same name: verify_session (proof of k1 + PIN proof) and respond (k2·G +
+// k3·Q1 in constant time, two hedged nonces).
 void service_sign_respond(benchmark::State& state) {
   const auto& pool = sessions();
   const cosign::ServiceKeyShare& share = holder().service;
   size_t i = 0;
   for (auto _ : state) {
     const Session& s = pool[i++ % pool.size()];
-    auto r = cosign::ServiceSigner::respond(share, s.ctx, s.request, rng());
+    auto v = cosign::ServiceSigner::verify_session(service_p1(), s.ctx, s.request);
+    if (!v.ok()) {
+      state.SkipWithError("verify session failed");
+      break;
+    }
+    auto r = cosign::ServiceSigner::respond(share, *v, rng());
     if (!r.ok()) state.SkipWithError("sign respond failed");
     benchmark::DoNotOptimize(r);
   }
@@ -473,10 +522,10 @@ void device_sign_finish(benchmark::State& state) {
   size_t i = 0;
   for (auto _ : state) {
     const Session& s = pool[i++ % pool.size()];
-    // A signer releases s once, so each iteration finishes a fresh copy
-    // (two scalars, one EC_POINT_dup, two short strings: well under 1 us).
-    cosign::DeviceSigner device = s.device;
-    auto r = device.finish(s.response);
+    // A session releases s once, so each iteration finishes a fresh copy
+    // (a few scalars, a point, short strings: well under 1 us).
+    cosign::DeviceSignSession device = s.device;
+    auto r = device.finish({s.response});
     if (!r.ok()) state.SkipWithError("device finish failed");
     benchmark::DoNotOptimize(r);
   }
@@ -488,7 +537,7 @@ void service_sign_finish(benchmark::State& state) {
   size_t i = 0;
   for (auto _ : state) {
     const Session& s = pool[i++ % pool.size()];
-    auto r = cosign::ServiceSigner::finish(pub, s.ctx, s.response.r, s.finish);
+    auto r = cosign::ServiceSigner::finish(pub, s.item, s.response.r, s.finish);
     if (!r.ok()) state.SkipWithError("service finish failed");
     benchmark::DoNotOptimize(r);
   }
@@ -498,15 +547,17 @@ void service_sign_finish(benchmark::State& state) {
 // of the per-step figures.
 void cosignature_end_to_end_kdf1000(benchmark::State& state) {
   const Enrolled& h = holder();
-  std::vector<cosign::SignContext> contexts;
+  std::vector<cosign::SignSessionContext> contexts;
   for (size_t i = 0; i < kSignPool; ++i) contexts.push_back(context_for(i));
   size_t i = 0;
   for (auto _ : state) {
-    const cosign::SignContext& ctx = contexts[i++ % contexts.size()];
-    auto started = cosign::DeviceSigner::start(h.device, kPin, ctx, rng());
-    auto response = cosign::ServiceSigner::respond(h.service, ctx, started->second, rng());
-    auto finished = started->first.finish(*response);
-    auto sig = cosign::ServiceSigner::finish(h.service.public_key, ctx, response->r, finished->first);
+    const cosign::SignSessionContext& ctx = contexts[i++ % contexts.size()];
+    auto started = cosign::DeviceSignSession::start(h.device, kPin, ctx, rng());
+    auto verified = cosign::ServiceSigner::verify_session(service_p1(), ctx, started->second);
+    auto responses = cosign::ServiceSigner::respond(h.service, *verified, rng());
+    auto finished = started->first.finish(*responses);
+    auto sig = cosign::ServiceSigner::finish(h.service.public_key, ctx.item(0), (*responses)[0].r,
+                                             finished->first[0]);
     if (!sig.ok()) state.SkipWithError("co-signature failed");
     benchmark::DoNotOptimize(sig);
   }
@@ -534,7 +585,7 @@ const std::vector<RefreshRound>& refresh_rounds() {
           must(cosign::ServiceRefresh::respond(h.service, kHolder, id, request, rng()), "refresh respond");
       cosign::DeviceRefresh spent = device;
       auto confirm = must(spent.finish(response, kPin, kFastIterations, rng()), "refresh finish").second;
-      must(cosign::ServiceRefresh::confirm(pending, kHolder, id, request.rho, confirm), "refresh confirm");
+      must(cosign::ServiceRefresh::confirm(pending, kHolder, id, confirm), "refresh confirm");
       out.push_back(RefreshRound{std::move(id), std::move(device), std::move(request), std::move(pending),
                                  std::move(response), std::move(confirm)});
     }
@@ -582,7 +633,7 @@ void service_refresh_confirm(benchmark::State& state) {
   size_t i = 0;
   for (auto _ : state) {
     const RefreshRound& rr = pool[i++ % pool.size()];
-    Status st = cosign::ServiceRefresh::confirm(rr.pending, kHolder, rr.refresh_id, rr.request.rho, rr.confirm);
+    Status st = cosign::ServiceRefresh::confirm(rr.pending, kHolder, rr.refresh_id, rr.confirm);
     if (!st.ok()) state.SkipWithError("refresh confirm failed");
   }
 }
@@ -593,6 +644,9 @@ void add(const char* name, void (*fn)(benchmark::State&), benchmark::TimeUnit un
   benchmark::RegisterBenchmark(name, fn)->Unit(unit);
 }
 
+}  // namespace
+
+// Called by bench_summary.cc's main().
 void register_all() {
   // Baselines.
   add("openssl_sm2_sign_evp", openssl_sm2_sign_evp);
@@ -613,6 +667,7 @@ void register_all() {
   add("hedged_nonce", hedged_nonce);
   add("duet_sm2_verify_digest", duet_sm2_verify_digest);
   add("schnorr_verify_sign_proof", schnorr_verify_sign_proof);
+  add("schnorr_verify_pin_proof", schnorr_verify_pin_proof);
   // PIN KDF.
   add("pin_factor_1000", pin_factor_1000);
   add("pin_factor_default_100000", pin_factor_default_100000, benchmark::kMillisecond);
@@ -623,6 +678,7 @@ void register_all() {
   // Signing.
   add("device_sign_start_kdf1000", device_sign_start_kdf1000);
   add("device_sign_start_kdf100000", device_sign_start_kdf100000, benchmark::kMillisecond);
+  add("service_sign_verify_session", service_sign_verify_session);
   add("service_sign_respond", service_sign_respond);
   add("device_sign_finish", device_sign_finish);
   add("service_sign_finish", service_sign_finish);
@@ -632,148 +688,4 @@ void register_all() {
   add("service_refresh_respond", service_refresh_respond);
   add("device_refresh_finish_kdf1000", device_refresh_finish_kdf1000);
   add("service_refresh_confirm", service_refresh_confirm);
-}
-
-// ---- Summary ----------------------------------------------------------------------------------
-
-// The console reporter, also keeping CPU seconds per operation by name
-// (the median aggregate when --benchmark_repetitions is used).
-class SummaryReporter : public benchmark::ConsoleReporter {
- public:
-  using benchmark::ConsoleReporter::ConsoleReporter;
-
-  void ReportRuns(const std::vector<Run>& reports) override {
-    for (const Run& run : reports) {
-      if (run.error_occurred || run.iterations <= 0) continue;
-      const std::string& name = run.run_name.function_name;
-      const double secs = run.cpu_accumulated_time / static_cast<double>(run.iterations);
-      if (run.run_type == Run::RT_Aggregate) {
-        if (run.aggregate_name == "median") median_[name] = secs;
-      } else {
-        auto& [sum, n] = iterations_[name];
-        sum += secs;
-        ++n;
-      }
-    }
-    benchmark::ConsoleReporter::ReportRuns(reports);
-  }
-
-  std::optional<double> seconds(const std::string& name) const {
-    if (auto it = median_.find(name); it != median_.end()) return it->second;
-    if (auto it = iterations_.find(name); it != iterations_.end()) return it->second.first / it->second.second;
-    return std::nullopt;
-  }
-
- private:
-  std::map<std::string, double> median_;
-  std::map<std::string, std::pair<double, int>> iterations_;
-};
-
-void print_summary(const SummaryReporter& rep) {
-  auto get = [&](const char* name) { return rep.seconds(name); };
-  auto sum = [](std::optional<double> a, std::optional<double> b) -> std::optional<double> {
-    if (a && b) return *a + *b;
-    return std::nullopt;
-  };
-  const auto respond = get("service_sign_respond");
-  const auto finish = get("service_sign_finish");
-  const auto service = sum(respond, finish);
-  const auto device = sum(get("device_sign_start_kdf1000"), get("device_sign_finish"));
-  const auto device_prod = sum(get("device_sign_start_kdf100000"), get("device_sign_finish"));
-  const auto evp_verify = get("openssl_sm2_verify_evp");
-  const auto raw_verify = get("openssl_sm2_verify_raw_digest");
-
-  std::printf("\n==== duet co-signature cost summary (CPU time per operation, one thread) ====\n");
-  auto line = [](const char* name, std::optional<double> s) {
-    if (!s) return;
-    std::printf("  %-50s %10.1f us  (%7.0f /s)\n", name, *s * 1e6, 1.0 / *s);
-  };
-  std::printf("baselines:\n");
-  line("openssl_sm2_verify_evp (EVP_DigestVerify)", evp_verify);
-  line("openssl_sm2_verify_raw_digest (EVP_PKEY_verify)", raw_verify);
-  line("openssl_sm2_sign_evp", get("openssl_sm2_sign_evp"));
-  line("openssl_sm2_sign_raw_digest", get("openssl_sm2_sign_raw_digest"));
-  line("openssl_ec_point_mul (generic constant-time ladder)", get("openssl_ec_point_mul"));
-  std::printf("native SM2 arithmetic:\n");
-  if (const auto fm = get("sm2_field_mul")) {
-    std::printf("  %-50s %10.1f ns\n", "sm2_field_mul (Montgomery, 4x64)", *fm * 1e9);
-  }
-  line("sm2_field_inv (Fermat)", get("sm2_field_inv"));
-  line("point_mul_base (constant-time comb)", get("point_mul_base"));
-  line("point_mul (constant-time 4-bit window)", get("point_mul"));
-  line("point_mul_base_add (constant-time, k2.G + k3.Q1)", get("point_mul_base_add"));
-  line("point_public_mul_add (wNAF, variable time)", get("point_public_mul_add"));
-  std::printf("service:\n");
-  line("service_sign_respond", respond);
-  line("service_sign_finish", finish);
-  line("service_cost_per_cosignature", service);
-  std::printf("device:\n");
-  line("device_cost_per_signature (KDF 1000)", device);
-  line("device_cost_per_signature (KDF 100000)", device_prod);
-
-  struct Base { const char* name; std::optional<double> s; };
-  const Base bases[] = {{"openssl_sm2_verify", evp_verify}, {"openssl_sm2_verify_raw", raw_verify}};
-  struct Item { const char* name; std::optional<double> s; };
-  const Item items[] = {{"service_sign_respond", respond},
-                        {"service_sign_finish", finish},
-                        {"service_cost_per_cosignature", service},
-                        {"device_cost_per_signature_kdf1000", device}};
-  std::printf("ratios (openssl_sm2_verify = EVP_DigestVerify incl. Z_A/SM3 and key import;\n"
-              "        openssl_sm2_verify_raw = EVP_PKEY_verify of e, key and ctx prebuilt):\n");
-  for (const Base& b : bases) {
-    if (!b.s) continue;
-    for (const Item& it : items) {
-      if (!it.s) continue;
-      std::printf("ratio %s / %s = %.2f\n", it.name, b.name, *it.s / *b.s);
-    }
-  }
-  constexpr double kTarget = 3.5;
-  for (const Base& b : bases) {
-    if (!b.s || !service) continue;
-    const double r = *service / *b.s;
-    std::printf("target service_cost_per_cosignature / %s <= %.1f: %s (%.2f)\n", b.name, kTarget,
-                r <= kTarget ? "MET" : "NOT MET", r);
-  }
-  std::printf("============================================================================\n");
-}
-
-// --json FILE (or --json=FILE) → --benchmark_out=FILE --benchmark_out_format=json.
-std::vector<std::string> translate_args(int argc, char** argv) {
-  std::vector<std::string> out{argv[0]};
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    std::string file;
-    if (a == "--json" && i + 1 < argc) {
-      file = argv[++i];
-    } else if (a.rfind("--json=", 0) == 0) {
-      file = a.substr(7);
-    } else {
-      out.push_back(std::move(a));
-      continue;
-    }
-    out.push_back("--benchmark_out=" + file);
-    out.push_back("--benchmark_out_format=json");
-  }
-  return out;
-}
-
-}  // namespace
-
-int main(int argc, char** argv) {
-  std::vector<std::string> args = translate_args(argc, argv);
-  std::vector<char*> cargs;
-  for (std::string& a : args) cargs.push_back(a.data());
-  int n = static_cast<int>(cargs.size());
-  cargs.push_back(nullptr);
-  benchmark::Initialize(&n, cargs.data());
-  if (benchmark::ReportUnrecognizedArguments(n, cargs.data())) return 1;
-
-  register_all();
-  SummaryReporter reporter(isatty(STDOUT_FILENO) ? benchmark::ConsoleReporter::OO_ColorTabular
-                                                 : benchmark::ConsoleReporter::OO_Tabular);
-  benchmark::RunSpecifiedBenchmarks(&reporter);
-  std::fflush(stdout);
-  print_summary(reporter);
-  benchmark::Shutdown();
-  return 0;
 }

@@ -20,22 +20,26 @@ using namespace duet;
 namespace {
 
 struct Prepared {
-  cosign::SignContext ctx;
-  cosign::SignRequest request;
+  cosign::SignSessionContext ctx;  // one item
+  cosign::SignSessionRequest request;
   cosign::SignResponse response;
   cosign::SignFinish finish;
   Bytes message;
   Bytes der;
 };
 
-// The service's cost of one co-signature: step 2 (respond) + step 4 (finish).
-__attribute__((noinline)) void service_cosign(const cosign::ServiceKeyShare& share, const std::vector<Prepared>& p,
-                                              int n) {
+// The service's cost of one co-signature (protocol v2): step 2 (verify the
+// proof of k1 and the PIN proof against P1 from the sealed record, respond)
+// + step 4 (finish).
+__attribute__((noinline)) void service_cosign(const cosign::ServiceKeyShare& share, const crypto::Point& p1,
+                                              const std::vector<Prepared>& p, int n) {
   crypto::RandomSource& rng = crypto::SystemRandom::instance();
   for (int i = 0; i < n; ++i) {
     const Prepared& s = p[static_cast<size_t>(i) % p.size()];
-    auto resp = cosign::ServiceSigner::respond(share, s.ctx, s.request, rng);
-    auto fin = cosign::ServiceSigner::finish(share.public_key, s.ctx, s.response.r, s.finish);
+    auto verified = cosign::ServiceSigner::verify_session(p1, s.ctx, s.request);
+    if (!verified.ok()) std::abort();
+    auto resp = cosign::ServiceSigner::respond(share, *verified, rng);
+    auto fin = cosign::ServiceSigner::finish(share.public_key, s.ctx.item(0), s.response.r, s.finish);
     if (!resp.ok() || !fin.ok()) std::abort();
   }
 }
@@ -53,7 +57,8 @@ __attribute__((noinline)) void openssl_verify_evp(const crypto::Point& pub, cons
 __attribute__((noinline)) void openssl_verify_raw(EVP_PKEY_CTX* ctx, const std::vector<Prepared>& p, int n) {
   for (int i = 0; i < n; ++i) {
     const Prepared& s = p[static_cast<size_t>(i) % p.size()];
-    if (EVP_PKEY_verify(ctx, s.der.data(), s.der.size(), s.ctx.e.data(), s.ctx.e.size()) != 1) std::abort();
+    const crypto::Digest& e = s.ctx.digests[0];
+    if (EVP_PKEY_verify(ctx, s.der.data(), s.der.size(), e.data(), e.size()) != 1) std::abort();
   }
 }
 
@@ -65,13 +70,16 @@ int main(int argc, char** argv) {
   auto [dk, kreq] = *cosign::DeviceKeygen::start("hld_count", rng);
   auto [share, kresp] = *cosign::ServiceKeygen::respond("hld_count", kreq, rng);
   cosign::DeviceState state = *dk.finish(kresp, "123456", 1000, rng);
+  const crypto::Point p1 = *share.p1_or_derive();  // as sealed in the share record
   std::vector<Prepared> pool;
   for (int i = 0; i < 8; ++i) {
     Bytes message(32, static_cast<uint8_t>(i));
-    cosign::SignContext ctx{"ord_count", "ses_count_" + std::to_string(i), *crypto::sm2_digest(share.public_key, message)};
-    auto [signer, req] = *cosign::DeviceSigner::start(state, "123456", ctx, rng);
-    cosign::SignResponse response = *cosign::ServiceSigner::respond(share, ctx, req, rng);
-    cosign::SignFinish finish = signer.finish(response)->first;
+    cosign::SignSessionContext ctx{"ord_count", "ses_count_" + std::to_string(i),
+                                   {*crypto::sm2_digest(share.public_key, message)}};
+    auto [signer, req] = *cosign::DeviceSignSession::start(state, "123456", ctx, rng);
+    auto verified = *cosign::ServiceSigner::verify_session(p1, ctx, req);
+    cosign::SignResponse response = (*cosign::ServiceSigner::respond(share, verified, rng))[0];
+    cosign::SignFinish finish = signer.finish({response})->first[0];
     Bytes der = crypto::Sm2Signature{response.r, finish.s}.to_der();
     pool.push_back(Prepared{ctx, req, response, finish, message, der});
   }
@@ -82,7 +90,7 @@ int main(int argc, char** argv) {
   EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_from_pkey(nullptr, pkey, nullptr);
   if (pkey == nullptr || ctx == nullptr || EVP_PKEY_verify_init(ctx) != 1) return 2;
 
-  service_cosign(share, pool, n);
+  service_cosign(share, p1, pool, n);
   openssl_verify_evp(share.public_key, pool, n);
   openssl_verify_raw(ctx, pool, n);
   EVP_PKEY_CTX_free(ctx);
