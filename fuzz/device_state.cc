@@ -1,12 +1,15 @@
 // Fuzz target: the device state file (cosign/device_state.h DeviceState::parse).
 //
 // Invariants checked, when a state parses:
+//  - the text holds no NUL byte (nlohmann would stop there, ignoring the rest);
 //  - holder_id is non-empty, the wrapped share d1' is non-zero (and < n by
 //    type), the KDF iterations are within [1000, 10^8], the salt has its size;
 //  - it agrees with the input (every value serialize() writes is the input's,
 //    hex up to case) and serialize → parse gives the same state, whose
 //    serialization is byte-identical.
 // Refusals are kBadState or kUnsupportedVersion, nothing else.
+#include <algorithm>
+
 #include "cosign/device_state.h"
 #include "json_agree.h"
 
@@ -32,6 +35,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(s.code() == ErrorCode::kBadState || s.code() == ErrorCode::kUnsupportedVersion);
     return 0;
   }
+  FUZZ_CHECK(std::find(data, data + size, 0) == data + size);  // nothing hides after a NUL
   FUZZ_CHECK(!s->holder_id.empty());
   FUZZ_CHECK(!s->wrapped_share.is_zero());
   FUZZ_CHECK(s->kdf.iterations >= 1000 && s->kdf.iterations <= 100'000'000u);

@@ -8,6 +8,8 @@
 //  - a blob in the form serialize() writes comes back byte-identical (the
 //    encoding is canonical: nothing is reduced, padded or dropped).
 // Refusals are kBadState or kUnsupportedVersion.
+#include <algorithm>
+
 #include "cosign/service_key_share.h"
 #include "fuzz_util.h"
 
@@ -30,6 +32,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   FUZZ_CHECK(!share->d2.is_zero());
+  // The v1 JSON form holds no NUL byte (nlohmann would stop there, ignoring the rest).
+  if (size > 0 && data[0] == '{') FUZZ_CHECK(std::find(data, data + size, 0) == data + size);
   auto blob = share->serialize();
   // P1 is derived from d2·(P + G) for a v1 record; that fails only when P = -G.
   if (!blob.ok()) {

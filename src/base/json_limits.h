@@ -9,6 +9,12 @@
 // (request bodies, service answers, stored blobs) goes through
 // parse_json_bounded, so no value it returns nests deeper than max_depth.
 //
+// It also refuses a NUL byte anywhere: nlohmann's lexer takes NUL for the end
+// of input, so `{"s":"…"}\0<anything>` would parse as the object and silently
+// ignore the rest (found by fuzz/json_fields). Valid JSON never holds a raw
+// NUL (inside strings it must be escaped as \u0000), so refusing is strict,
+// not lossy.
+//
 // Header-only on purpose: base does not link nlohmann; only code that already
 // uses nlohmann includes this.
 #pragma once
@@ -24,11 +30,13 @@ namespace duet {
 inline constexpr int kMaxJsonDepth = 64;
 
 // The value of `text`, or a discarded value (is_discarded()) when `text` is
-// not JSON or an object or array in it lies more than max_depth containers
-// deep (the top-level value is at depth 1). Never throws except bad_alloc.
+// not JSON, holds a NUL byte, or an object or array in it lies more than
+// max_depth containers deep (the top-level value is at depth 1). Never
+// throws except bad_alloc.
 // Linear time: after the limit is hit the rest is scanned but not kept.
 inline nlohmann::json parse_json_bounded(std::string_view text, int max_depth = kMaxJsonDepth) {
   using nlohmann::json;
+  if (text.find('\0') != std::string_view::npos) return json(json::value_t::discarded);
   bool too_deep = false;
   // `depth` is the number of containers enclosing the event's value.
   auto limit = [&](int depth, json::parse_event_t event, json&) {

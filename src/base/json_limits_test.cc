@@ -32,6 +32,17 @@ TEST(JsonLimits, RefusesTheStackOverflowInput) {
   EXPECT_TRUE(parse_json_bounded(body).is_discarded());
 }
 
+// nlohmann stops at a NUL byte and ignores what follows; JSON never holds one.
+TEST(JsonLimits, RefusesANulByte) {
+  using namespace std::string_literals;
+  EXPECT_TRUE(parse_json_bounded("{\"s\":\"ab\"}\0garbage{{{"s).is_discarded());
+  EXPECT_TRUE(parse_json_bounded("{\"s\":\"ab\"}\0"s).is_discarded());
+  EXPECT_TRUE(parse_json_bounded("{\"s\":\"a\0b\"}"s).is_discarded());
+  auto escaped = parse_json_bounded(R"({"s":"a\u0000b"})");
+  ASSERT_FALSE(escaped.is_discarded());
+  EXPECT_EQ(escaped["s"].get<std::string>(), "a\0b"s);
+}
+
 TEST(JsonLimits, NotJsonIsDiscarded) {
   EXPECT_TRUE(parse_json_bounded("").is_discarded());
   EXPECT_TRUE(parse_json_bounded("{\"a\":").is_discarded());
