@@ -69,11 +69,19 @@ httpclient::HttpResponse BusinessClient::call(const std::string& method, const s
   }
   std::string timestamp = std::to_string(static_cast<int64_t>(std::time(nullptr)));
   std::string nonce = random_hex(8);
-  std::string signature = core::sign_request(cred_.secret, method, path, query, timestamp, nonce, body);
+  // Request-signature v2: the Idempotency-Key (empty when none is sent) is signed too.
+  std::string signature = core::sign_request_v2(cred_.secret, {.method = method,
+                                                               .path = path,
+                                                               .query = query,
+                                                               .timestamp = timestamp,
+                                                               .nonce = nonce,
+                                                               .idempotency_key = idempotency_key,
+                                                               .body = body});
   httpclient::HeaderList headers = {
       {"X-Duet-App-Id", cred_.app_id},
       {"X-Duet-Timestamp", timestamp},
       {"X-Duet-Nonce", nonce},
+      {std::string(core::kSignatureVersionHeader), std::string(core::kSignatureVersion2)},
       {"X-Duet-Signature", signature},
   };
   if (!idempotency_key.empty()) headers.emplace_back("Idempotency-Key", idempotency_key);

@@ -93,6 +93,7 @@ Result<HolderView> BusinessService::view_holder(const store::Holder& h) {
   v.attempts_left = h.status == store::HolderStatus::kLocked
                         ? 0
                         : std::max(0, deps_.config.max_failed_attempts - h.failed_attempts);
+  v.refresh_required = h.refresh_required;
   v.created_at = h.created_at;
   v.identity_verification = h.identity_verification;
   v.identity_verified_by = h.identity_verified_by;

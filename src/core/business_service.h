@@ -30,6 +30,7 @@ struct HolderView {
   std::string phone_masked;
   store::HolderStatus status = store::HolderStatus::kActive;
   int attempts_left = 0;
+  bool refresh_required = false;  // an unlock was given: the next PIN use must be a share refresh
   std::optional<std::string> public_key_hex;  // once enrolled
   std::optional<std::string> key_id;
   UnixSeconds created_at = 0;

@@ -9,6 +9,12 @@ namespace duet::core {
 
 struct CoreConfig {
   int max_failed_attempts = 5;            // DESIGN.md §2: N consecutive failures lock the key
+  // The failure budget (DESIGN.md §2 "Counting"): at most this many failed
+  // PIN uses per holder in any window of pin_budget_window_seconds, however
+  // many successes come between; reaching it locks the key.
+  int pin_failure_budget = 10;
+  int64_t pin_budget_window_seconds = 30 * 24 * 3600;
+  int64_t refresh_ttl_seconds = 600;      // an open share refresh expires after this
   int64_t request_window_seconds = 300;   // ±window for X-Duet-Timestamp
   int64_t activation_code_ttl_seconds = 600;
   int activation_code_attempts = 5;       // failed redemptions (bad proofs) before the code dies

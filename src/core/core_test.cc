@@ -15,6 +15,7 @@
 #include "core/request_signing.h"
 #include "core/subject_pseudonym.h"
 #include "cosign/keygen.h"
+#include "cosign/refresh.h"
 #include "cosign/sign.h"
 #include "crypto/random.h"
 #include "crypto/sm2_evp.h"
@@ -112,21 +113,12 @@ class CoreTest : public ::testing::Test {
   Result<store::SignOrder> sign(const Device& d, const std::string& order_id, const std::string& pin,
                                 const std::string& session_id) {
     DUET_ASSIGN_OR_RETURN(OrderForHolder details, holders->order_details(d.ctx, order_id));
-    std::vector<cosign::DeviceSigner> signers;
-    std::vector<cosign::SignRequest> requests;
-    for (const auto& e : details.digests) {
-      DUET_ASSIGN_OR_RETURN(auto started, cosign::DeviceSigner::start(d.state, pin, {order_id, session_id, e},
-                                                                      crypto::SystemRandom::instance()));
-      signers.push_back(started.first);
-      requests.push_back(started.second);
-    }
-    DUET_ASSIGN_OR_RETURN(SignStart start, holders->start_signing(d.ctx, order_id, session_id, requests));
-    std::vector<cosign::SignFinish> finishes;
-    for (size_t i = 0; i < signers.size(); ++i) {
-      auto fin = signers[i].finish(start.responses[i]);
-      // A wrong PIN: the device's check fails; send what a skipping device would.
-      finishes.push_back(fin.ok() ? fin->first : cosign::SignFinish{*signers[i].unchecked_s(start.responses[i])});
-    }
+    DUET_ASSIGN_OR_RETURN(auto started, cosign::DeviceSignSession::start(d.state, pin,
+                                                                         {order_id, session_id, details.digests},
+                                                                         crypto::SystemRandom::instance()));
+    DUET_ASSIGN_OR_RETURN(SignStart start, holders->start_signing(d.ctx, order_id, session_id, started.second));
+    DUET_ASSIGN_OR_RETURN(auto fin, started.first.finish(start.responses));
+    std::vector<cosign::SignFinish> finishes = fin.first;
     return holders->finish_signing(d.ctx, order_id, session_id, finishes);
   }
 
@@ -227,7 +219,9 @@ TEST_F(CoreTest, FiveWrongPinsLockTheHolderAndFailTheOrder) {
   ASSERT_TRUE(order.ok());
   for (int i = 0; i < 5; ++i) {
     auto r = sign(d, order->order_id, "000000", "ses_wrong00" + std::to_string(i));
-    EXPECT_EQ(r.code(), ErrorCode::kSignatureInvalid) << i;
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.code(), ErrorCode::kPinInvalid) << i;
+    EXPECT_EQ(r.error().attempts_left, 4 - i);
   }
   EXPECT_EQ(business->get_holder(t.sandbox, d.ctx.holder_id)->status, store::HolderStatus::kLocked);
   EXPECT_EQ(business->get_order(t.sandbox, order->order_id)->state, store::OrderState::kFailed);
@@ -235,7 +229,51 @@ TEST_F(CoreTest, FiveWrongPinsLockTheHolderAndFailTheOrder) {
       t.sandbox, NewOrder{d.ctx.holder_id, "y", "", store::OutputFormat::kRaw, {{Bytes{2}, false}}, std::nullopt, "", ""});
   EXPECT_EQ(sign(d, order2->order_id, "123456", "ses_right000").code(), ErrorCode::kLocked);
   ASSERT_TRUE(business->unlock_holder(t.sandbox, d.ctx.holder_id).ok());
-  EXPECT_TRUE(sign(d, order2->order_id, "123456", "ses_right001").ok());
+  // An unlock forces a share refresh before the next signature, so that any
+  // copy of the old device state (the thief's) stops working.
+  EXPECT_EQ(sign(d, order2->order_id, "123456", "ses_right001").code(), ErrorCode::kRefreshRequired);
+  auto& rng = crypto::SystemRandom::instance();
+  auto started = cosign::DeviceRefresh::start(d.state, "123456", "ref_after_unlock", rng);
+  ASSERT_TRUE(started.ok());
+  auto response = holders->begin_refresh(d.ctx, "ref_after_unlock", started->second);
+  ASSERT_TRUE(response.ok()) << response.error().to_string();
+  auto fin = started->first.finish(*response, "123456", kIters, rng);
+  ASSERT_TRUE(fin.ok());
+  auto token = holders->confirm_refresh(d.ctx, "ref_after_unlock", fin->second);
+  ASSERT_TRUE(token.ok()) << token.error().to_string();
+  Device fresh{*holders->authenticate_device(*token), *token, fin->first};
+  EXPECT_TRUE(sign(fresh, order2->order_id, "123456", "ses_right002").ok());
+  // The old state, even with the right PIN, now only fails (and is counted).
+  auto order3 = business->create_order(
+      t.sandbox, NewOrder{d.ctx.holder_id, "z", "", store::OutputFormat::kRaw, {{Bytes{3}, false}}, std::nullopt, "", ""});
+  Device stale{fresh.ctx, fresh.token, d.state};
+  auto old_state = sign(stale, order3->order_id, "123456", "ses_old_state1");
+  EXPECT_EQ(old_state.code(), ErrorCode::kPinInvalid);
+}
+
+// DESIGN.md §2 "Counting": a failure budget that success does not reset, so a
+// cloned device state cannot guess N-1 times between each of the holder's
+// own signings. Default 10 failures in 30 days.
+TEST_F(CoreTest, FailureBudgetLocksDespiteSuccessesBetweenGuesses) {
+  auto t = new_tenant("T");
+  Device d = enroll(t.sandbox, "123456");
+  int n = 0;
+  auto one = [&](const std::string& pin) {
+    auto o = business->create_order(t.sandbox, NewOrder{d.ctx.holder_id, "b", "", store::OutputFormat::kRaw,
+                                                        {{Bytes{9}, false}}, std::nullopt, "", ""});
+    EXPECT_TRUE(o.ok());
+    return sign(d, o->order_id, pin, "ses_budget_" + std::to_string(n++));
+  };
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < 4; ++i) EXPECT_EQ(one("000000").code(), ErrorCode::kPinInvalid);
+    EXPECT_TRUE(one("123456").ok()) << "a success resets only the consecutive count";
+  }
+  auto ninth = one("000000");
+  EXPECT_EQ(ninth.code(), ErrorCode::kPinInvalid);
+  EXPECT_EQ(ninth.error().attempts_left, 1) << "the budget, not the consecutive count, is what is left";
+  EXPECT_EQ(one("000000").code(), ErrorCode::kPinInvalid);
+  EXPECT_EQ(business->get_holder(t.sandbox, d.ctx.holder_id)->status, store::HolderStatus::kLocked);
+  EXPECT_EQ(one("123456").code(), ErrorCode::kLocked);
 }
 
 TEST_F(CoreTest, TenantsCannotSeeEachOther) {
@@ -279,7 +317,7 @@ TEST_F(CoreTest, IdempotentCreate) {
 TEST_F(CoreTest, RequestAuthentication) {
   auto t = new_tenant("T");
   SignedRequest r{"POST", "/api/v1/holders", "", t.app.sandbox.app_id, std::to_string(clock.now()), "nonce-0001",
-                  "", "{}"};
+                  "", "", "", "{}"};
   r.signature = sign_request(t.app.sandbox.secret, r.method, r.path, r.query, r.timestamp, r.nonce, r.body);
   auto ok = authenticate_business_request(*deps, r);
   ASSERT_TRUE(ok.ok()) << ok.error().to_string();
@@ -442,14 +480,14 @@ TEST_F(CoreTest, TamperedCsrSignatureIsRefusedAndNothingIsIssued) {
   auto details = holders->order_details(d.ctx, req->order_id);
   ASSERT_TRUE(details.ok());
   const std::string session = "ses_csr_bad1";
-  auto started = cosign::DeviceSigner::start(d.state, "123456", {req->order_id, session, details->digests[0]},
-                                             crypto::SystemRandom::instance());
+  auto started = cosign::DeviceSignSession::start(d.state, "123456", {req->order_id, session, details->digests},
+                                                  crypto::SystemRandom::instance());
   ASSERT_TRUE(started.ok());
-  auto start = holders->start_signing(d.ctx, req->order_id, session, {started->second});
+  auto start = holders->start_signing(d.ctx, req->order_id, session, started->second);
   ASSERT_TRUE(start.ok()) << start.error().to_string();
-  auto fin = started->first.finish(start->responses[0]);
+  auto fin = started->first.finish(start->responses);
   ASSERT_TRUE(fin.ok());
-  cosign::SignFinish tampered{fin->first.s + crypto::Scalar::one()};
+  cosign::SignFinish tampered{fin->first[0].s + crypto::Scalar::one()};
   auto r = holders->finish_signing(d.ctx, req->order_id, session, {tampered});
   EXPECT_EQ(r.code(), ErrorCode::kSignatureInvalid);
   auto list = certs->list_certificates(t.tenant_id, d.ctx.holder_id);

@@ -2,6 +2,8 @@
 
 #include "core/callbacks.h"
 #include "core/certificate_service.h"
+#include "core/holder_alarms.h"
+#include "core/pin_attempt_rule.h"
 #include "core/cms_orders.h"
 #include "cosign/keygen.h"
 #include "cosign/refresh.h"
@@ -31,6 +33,35 @@ Result<crypto::Digest> item_digest(const crypto::Point& pub, const store::SignIt
 }
 
 bool open_state(store::OrderState s) { return s == store::OrderState::kPending || s == store::OrderState::kSigning; }
+
+PinAttemptPolicy pin_policy(const CoreConfig& c) {
+  return PinAttemptPolicy{c.max_failed_attempts, c.pin_failure_budget, c.pin_budget_window_seconds};
+}
+
+std::string share_context(const store::HolderKeyShare& key) { return "key_share:" + key.tenant_id + ":" + key.key_id; }
+
+// Opens a key's sealed share. A record sealed before protocol v2 holds no
+// P1: it is computed once and the share sealed again with it (best effort: a
+// refresh that replaced the share meanwhile wins, and the next use retries).
+Result<cosign::ServiceKeyShare> open_share(CoreDeps& deps, const store::HolderKeyShare& key) {
+  DUET_ASSIGN_OR_RETURN(SecretBytes sealed, deps.protector.open(share_context(key), key.service_share_ciphertext));
+  DUET_ASSIGN_OR_RETURN(cosign::ServiceKeyShare share, cosign::ServiceKeyShare::parse(sealed.view()));
+  if (!share.p1) {
+    DUET_ASSIGN_OR_RETURN(crypto::Point p1, share.p1_or_derive());
+    share.p1 = p1;
+    DUET_ASSIGN_OR_RETURN(SecretBytes v2, share.serialize());
+    auto resealed = deps.protector.seal(share_context(key), v2.view());
+    if (resealed.ok()) (void)deps.store.reseal_key_share(key.tenant_id, key.key_id, key.service_share_ciphertext, *resealed);
+  }
+  return share;
+}
+
+// The error a failed PIN proof answers, with what is left.
+Unexpected pin_error(ErrorCode code, std::string message, int attempts_left) {
+  Error e{code, std::move(message)};
+  e.attempts_left = attempts_left;
+  return Unexpected{std::move(e)};
+}
 
 }  // namespace
 
@@ -96,7 +127,7 @@ Result<Activation> HolderService::redeem_activation(std::string_view code, const
   c.key.holder_id = rec->holder_id;
   c.key.public_key_hex = share.public_key.to_hex();
   c.key.created_at = now;
-  SecretBytes serialized = share.serialize();
+  DUET_ASSIGN_OR_RETURN(SecretBytes serialized, share.serialize());
   DUET_ASSIGN_OR_RETURN(c.key.service_share_ciphertext,
                         deps_.protector.seal("key_share:" + c.key.tenant_id + ":" + c.key.key_id, serialized.view()));
   Bytes token_raw(32);
@@ -175,48 +206,82 @@ Result<OrderForHolder> HolderService::order_details(const HolderContext& ctx, co
 
 Result<SignStart> HolderService::start_signing(const HolderContext& ctx, const std::string& order_id,
                                                const std::string& session_id,
-                                               const std::vector<cosign::SignRequest>& requests) {
+                                               const cosign::SignSessionRequest& request) {
   if (!valid_session_id(session_id)) {
     return make_error(ErrorCode::kInvalidArgument, "session_id must be 8 to 64 characters [A-Za-z0-9_-]");
   }
+  // Public checks first: none of them needs the PIN, so none counts.
   DUET_ASSIGN_OR_RETURN(OrderForHolder o, order_details(ctx, order_id));
   UnixSeconds now = deps_.clock.now();
+  // A locked holder hears "locked" whatever became of the order (a lockout
+  // fails the order it happened on); the store checks again atomically.
+  DUET_ASSIGN_OR_RETURN(store::Holder holder, deps_.store.get_holder(ctx.tenant_id, ctx.holder_id));
+  if (holder.status == store::HolderStatus::kLocked) return pin_error(ErrorCode::kLocked, "the holder is locked", 0);
+  if (holder.refresh_required) {
+    return make_error(ErrorCode::kRefreshRequired, "a share refresh must run before the next signature");
+  }
   if (!open_state(o.order.state)) return make_error(ErrorCode::kConflict, "the order is not open for signing");
   if (o.order.expires_at <= now) return make_error(ErrorCode::kConflict, "the order has expired");
-  if (requests.size() != o.order.items.size()) {
+  if (request.items.size() != o.order.items.size()) {
     return make_error(ErrorCode::kInvalidArgument, "one sign request per order item is required");
   }
-  DUET_ASSIGN_OR_RETURN(store::Holder holder, deps_.store.get_holder(ctx.tenant_id, ctx.holder_id));
-  if (holder.status == store::HolderStatus::kLocked) {
-    return make_error(ErrorCode::kLocked, "the holder is locked after too many failed attempts");
-  }
-  const store::HolderKeyShare& key = o.key;  // read with the order above
-  DUET_ASSIGN_OR_RETURN(SecretBytes sealed,
-                        deps_.protector.open("key_share:" + key.tenant_id + ":" + key.key_id,
-                                             key.service_share_ciphertext));
-  DUET_ASSIGN_OR_RETURN(cosign::ServiceKeyShare share, cosign::ServiceKeyShare::parse(sealed.view()));
 
-  SignStart out;
-  out.session_id = session_id;
+  // One attempt, committed before any work that depends on the PIN.
+  const PinAttemptPolicy policy = pin_policy(deps_.config);
+  const std::string attempt_id = store::new_id("pat_");
   store::SignSession session;
   session.tenant_id = ctx.tenant_id;
   session.session_id = session_id;
   session.order_id = order_id;
   session.holder_id = ctx.holder_id;
   session.created_at = session.updated_at = now;
-  for (size_t i = 0; i < requests.size(); ++i) {
-    cosign::SignContext sc{order_id, session_id, o.digests[i]};
-    DUET_ASSIGN_OR_RETURN(cosign::SignResponse resp, cosign::ServiceSigner::respond(share, sc, requests[i], deps_.rng));
-    session.r_values.push_back(resp.r.to_hex());
-    out.responses.push_back(resp);
+  auto counted = deps_.store.begin_sign_attempt(session, attempt_id, now - policy.window_seconds,
+                                                pin_attempt_rule(policy), now);
+  if (!counted.ok()) {
+    if (counted.code() == ErrorCode::kLocked) return pin_error(ErrorCode::kLocked, "the holder is locked", 0);
+    return Unexpected{counted.error()};
   }
-  // The attempt is counted here, atomically with opening the session, before
-  // any of the responses leave the service.
-  DUET_TRY_STATUS(deps_.store.start_sign_session(session, deps_.config.max_failed_attempts, now));
   deps_.metrics.sign_attempts++;
-  int failed = holder.failed_attempts + 1;
-  if (failed >= deps_.config.max_failed_attempts) deps_.metrics.holder_locks++;
-  out.attempts_left = std::max(0, deps_.config.max_failed_attempts - failed);
+
+  auto fail = [&](ErrorCode code, std::string message) -> Unexpected {
+    const int left = pin_attempts_left(*counted, policy);
+    const bool lock = locks_after_failure(*counted, policy);
+    if (lock) deps_.metrics.holder_locks++;
+    deps_.metrics.failed_signatures++;
+    store::SignOrder failed = o.order;
+    failed.state = store::OrderState::kFailed;
+    Status recorded = deps_.store.fail_pin_attempt(
+        ctx.tenant_id, attempt_id, lock, session_id,
+        pin_failure_alarms(deps_, ctx.tenant_id, ctx.holder_id, &o.order, "sign", left, lock, now),
+        make_order_callback(failed, now), now);
+    if (!recorded.ok()) return Unexpected{recorded.error()};
+    return pin_error(code, std::move(message), left);
+  };
+
+  DUET_ASSIGN_OR_RETURN(cosign::ServiceKeyShare share, open_share(deps_, o.key));
+  DUET_ASSIGN_OR_RETURN(crypto::Point p1, share.p1_or_derive());
+  auto verified = cosign::ServiceSigner::verify_session(
+      p1, cosign::SignSessionContext{order_id, session_id, o.digests}, request);
+  if (!verified.ok()) {
+    if (verified.code() == ErrorCode::kPinInvalid) return fail(ErrorCode::kPinInvalid, "the PIN is wrong");
+    if (verified.code() == ErrorCode::kBadProof) {
+      return fail(ErrorCode::kBadProof, "a sign request's proof does not verify");
+    }
+    return Unexpected{verified.error()};
+  }
+  DUET_ASSIGN_OR_RETURN(std::vector<cosign::SignResponse> responses,
+                        cosign::ServiceSigner::respond(share, *verified, deps_.rng));
+  std::vector<std::string> r_values;
+  for (const auto& resp : responses) r_values.push_back(resp.r.to_hex());
+  DUET_TRY_STATUS(deps_.store.accept_sign_attempt(ctx.tenant_id, session_id, attempt_id, r_values, now));
+
+  SignStart out;
+  out.session_id = session_id;
+  out.responses = std::move(responses);
+  store::PinAttemptCounters after = *counted;
+  after.consecutive_failures = 0;
+  after.failures_in_window = std::max(0, after.failures_in_window - 1);
+  out.attempts_left = pin_attempts_left(after, policy);
   return out;
 }
 
@@ -306,70 +371,94 @@ Result<cosign::RefreshResponse> HolderService::begin_refresh(const HolderContext
   if (!valid_session_id(refresh_id)) {
     return make_error(ErrorCode::kInvalidArgument, "refresh_id must be 8 to 64 characters [A-Za-z0-9_-]");
   }
-  DUET_ASSIGN_OR_RETURN(store::Holder holder, deps_.store.get_holder(ctx.tenant_id, ctx.holder_id));
-  if (holder.status == store::HolderStatus::kLocked) {
-    return make_error(ErrorCode::kLocked, "the holder is locked after too many failed attempts");
-  }
   DUET_ASSIGN_OR_RETURN(store::HolderKeyShare key, deps_.store.get_active_holder_key(ctx.tenant_id, ctx.holder_id));
-  const std::string share_context = "key_share:" + key.tenant_id + ":" + key.key_id;
-  DUET_ASSIGN_OR_RETURN(SecretBytes sealed, deps_.protector.open(share_context, key.service_share_ciphertext));
-  DUET_ASSIGN_OR_RETURN(cosign::ServiceKeyShare share, cosign::ServiceKeyShare::parse(sealed.view()));
-
   UnixSeconds now = deps_.clock.now();
+  const PinAttemptPolicy policy = pin_policy(deps_.config);
+  const std::string attempt_id = store::new_id("pat_");
   store::ShareRefresh rec;
   rec.tenant_id = ctx.tenant_id;
   rec.refresh_id = refresh_id;
   rec.key_id = key.key_id;
   rec.holder_id = ctx.holder_id;
   rec.created_at = now;
+  // Locked holders and used refresh ids are refused inside, before counting.
+  auto counted = deps_.store.begin_refresh_attempt(rec, attempt_id, now - policy.window_seconds,
+                                                   pin_attempt_rule(policy), now);
+  if (!counted.ok()) {
+    if (counted.code() == ErrorCode::kLocked) return pin_error(ErrorCode::kLocked, "the holder is locked", 0);
+    return Unexpected{counted.error()};
+  }
+  DUET_ASSIGN_OR_RETURN(cosign::ServiceKeyShare share, open_share(deps_, key));
   auto responded = cosign::ServiceRefresh::respond(share, ctx.holder_id, refresh_id, request, deps_.rng);
   if (!responded.ok()) {
-    if (responded.code() == ErrorCode::kBadProof) {
-      // A wrong PIN: the attempt counts (and may lock the holder).
-      rec.state = store::RefreshState::kAbandoned;
-      Status counted = deps_.store.begin_share_refresh(rec, deps_.config.max_failed_attempts, now);
-      if (!counted.ok()) return Unexpected{counted.error()};
-      if (holder.failed_attempts + 1 >= deps_.config.max_failed_attempts) deps_.metrics.holder_locks++;
-    }
-    return Unexpected{responded.error()};
+    if (responded.code() != ErrorCode::kPinInvalid) return Unexpected{responded.error()};
+    const int left = pin_attempts_left(*counted, policy);
+    const bool lock = locks_after_failure(*counted, policy);
+    if (lock) deps_.metrics.holder_locks++;
+    DUET_TRY_STATUS(deps_.store.fail_pin_attempt(
+        ctx.tenant_id, attempt_id, lock, "",
+        pin_failure_alarms(deps_, ctx.tenant_id, ctx.holder_id, nullptr, "refresh", left, lock, now),
+        std::nullopt, now));
+    return pin_error(ErrorCode::kPinInvalid, "the PIN is wrong", left);
   }
   auto& [pending, response] = *responded;
-  SecretBytes rho_raw{ByteView(request.rho.bytes().data(), request.rho.bytes().size())};
-  DUET_ASSIGN_OR_RETURN(rec.sealed_rho,
-                        deps_.protector.seal("refresh_rho:" + ctx.tenant_id + ":" + refresh_id, rho_raw.view()));
-  SecretBytes serialized = pending.serialize();
+  DUET_ASSIGN_OR_RETURN(SecretBytes serialized, pending.serialize());
   // Sealed under the key's own context: it replaces the share in place.
-  DUET_ASSIGN_OR_RETURN(rec.pending_share_ciphertext, deps_.protector.seal(share_context, serialized.view()));
-  rec.state = store::RefreshState::kOpen;
-  DUET_TRY_STATUS(deps_.store.begin_share_refresh(rec, deps_.config.max_failed_attempts, now));
-  if (holder.failed_attempts + 1 >= deps_.config.max_failed_attempts) deps_.metrics.holder_locks++;
+  DUET_ASSIGN_OR_RETURN(Bytes sealed_pending, deps_.protector.seal(share_context(key), serialized.view()));
+  DUET_TRY_STATUS(deps_.store.accept_refresh_attempt(ctx.tenant_id, refresh_id, attempt_id, sealed_pending, now));
   return response;
 }
 
 Result<std::string> HolderService::confirm_refresh(const HolderContext& ctx, const std::string& refresh_id,
                                                    const cosign::RefreshConfirm& confirm) {
   if (!valid_session_id(refresh_id)) return make_error(ErrorCode::kNotFound, "unknown refresh");
-  auto rec = deps_.store.get_share_refresh(ctx.tenant_id, refresh_id);
-  if (!rec.ok()) {
-    if (rec.code() == ErrorCode::kNotFound) return make_error(ErrorCode::kNotFound, "unknown refresh");
-    return Unexpected{rec.error()};
-  }
-  // Another holder's refresh is indistinguishable from a missing one.
-  if (rec->holder_id != ctx.holder_id) return make_error(ErrorCode::kNotFound, "unknown refresh");
-  if (rec->state == store::RefreshState::kConfirmed) {
-    return make_error(ErrorCode::kConflict, "share refresh already confirmed");
-  }
-  if (rec->state != store::RefreshState::kOpen) return make_error(ErrorCode::kConflict, "the refresh is not open");
-  DUET_ASSIGN_OR_RETURN(SecretBytes rho_raw,
-                        deps_.protector.open("refresh_rho:" + ctx.tenant_id + ":" + refresh_id, rec->sealed_rho));
-  DUET_ASSIGN_OR_RETURN(crypto::Scalar rho, crypto::Scalar::from_bytes(rho_raw.view()));
-  DUET_ASSIGN_OR_RETURN(SecretBytes sealed,
-                        deps_.protector.open("key_share:" + ctx.tenant_id + ":" + rec->key_id,
-                                             rec->pending_share_ciphertext));
-  DUET_ASSIGN_OR_RETURN(cosign::ServiceKeyShare pending, cosign::ServiceKeyShare::parse(sealed.view()));
-  DUET_TRY_STATUS(cosign::ServiceRefresh::confirm(pending, ctx.holder_id, refresh_id, rho, confirm));
-
   UnixSeconds now = deps_.clock.now();
+  {
+    // The device-facing answers of the public refusals (the store refuses
+    // the same again atomically, before counting).
+    auto rec = deps_.store.get_share_refresh(ctx.tenant_id, refresh_id);
+    if (!rec.ok()) {
+      if (rec.code() == ErrorCode::kNotFound) return make_error(ErrorCode::kNotFound, "unknown refresh");
+      return Unexpected{rec.error()};
+    }
+    if (rec->holder_id != ctx.holder_id) return make_error(ErrorCode::kNotFound, "unknown refresh");
+    if (rec->state == store::RefreshState::kConfirmed) {
+      return make_error(ErrorCode::kConflict, "share refresh already confirmed");
+    }
+    if (rec->state != store::RefreshState::kOpen) return make_error(ErrorCode::kConflict, "the refresh is not open");
+  }
+  const PinAttemptPolicy policy = pin_policy(deps_.config);
+  const std::string attempt_id = store::new_id("pat_");
+  // Unknown, used, expired refreshes and locked holders are refused inside,
+  // before counting.
+  auto counted = deps_.store.begin_confirm_attempt(ctx.tenant_id, ctx.holder_id, refresh_id, attempt_id,
+                                                   now - deps_.config.refresh_ttl_seconds,
+                                                   now - policy.window_seconds, pin_attempt_rule(policy), now);
+  if (!counted.ok()) {
+    if (counted.code() == ErrorCode::kLocked) return pin_error(ErrorCode::kLocked, "the holder is locked", 0);
+    if (counted.code() == ErrorCode::kNotFound) return make_error(ErrorCode::kNotFound, "unknown refresh");
+    if (counted.code() == ErrorCode::kExpired) return make_error(ErrorCode::kExpired, "the share refresh has expired");
+    return Unexpected{counted.error()};
+  }
+  DUET_ASSIGN_OR_RETURN(store::ShareRefresh rec, deps_.store.get_share_refresh(ctx.tenant_id, refresh_id));
+  DUET_ASSIGN_OR_RETURN(SecretBytes sealed,
+                        deps_.protector.open("key_share:" + ctx.tenant_id + ":" + rec.key_id,
+                                             rec.pending_share_ciphertext));
+  DUET_ASSIGN_OR_RETURN(cosign::ServiceKeyShare pending, cosign::ServiceKeyShare::parse(sealed.view()));
+  Status proved = cosign::ServiceRefresh::confirm(pending, ctx.holder_id, refresh_id, confirm);
+  if (!proved.ok()) {
+    if (proved.code() != ErrorCode::kPinInvalid) return Unexpected{proved.error()};
+    const int left = pin_attempts_left(*counted, policy);
+    const bool lock = locks_after_failure(*counted, policy);
+    if (lock) deps_.metrics.holder_locks++;
+    DUET_TRY_STATUS(deps_.store.fail_pin_attempt(
+        ctx.tenant_id, attempt_id, lock, "",
+        pin_failure_alarms(deps_, ctx.tenant_id, ctx.holder_id, nullptr, "refresh_confirm", left, lock,
+                           now),
+        std::nullopt, now));
+    return pin_error(ErrorCode::kPinInvalid, "the PIN is wrong", left);
+  }
+
   Bytes token_raw(32);
   deps_.rng.fill(token_raw);
   std::string token = "dtk_" + to_hex(token_raw);
@@ -379,7 +468,7 @@ Result<std::string> HolderService::confirm_refresh(const HolderContext& ctx, con
   t.holder_id = ctx.holder_id;
   t.token_hash = deps_.protector.keyed_hash("device_token", as_bytes(token));
   t.created_at = now;
-  DUET_TRY_STATUS(deps_.store.confirm_share_refresh(ctx.tenant_id, refresh_id, t, now));
+  DUET_TRY_STATUS(deps_.store.confirm_share_refresh(ctx.tenant_id, refresh_id, attempt_id, t, now));
   return token;
 }
 

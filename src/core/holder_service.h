@@ -63,13 +63,18 @@ class HolderService {
   Result<std::vector<OrderForHolder>> pending_orders(const HolderContext& ctx, size_t limit);
   Result<OrderForHolder> order_details(const HolderContext& ctx, const std::string& order_id);
 
-  // Step 2 for every item of the order under one session id chosen by the
-  // device (unique; a reused id is kConflict). Proofs are checked first (a bad
-  // proof counts nothing); then the attempt is counted in the same
-  // transaction that opens the session, before anything is answered.
-  // kLocked when the holder is locked.
+  // Step 2 (protocol v2) for every item of the order under one session id
+  // chosen by the device. In this order: public checks (session id form, the
+  // order is the holder's, open, unexpired, one request per item: nothing
+  // counted); then ONE attempt is committed (Store::begin_sign_attempt: a
+  // reused session id is kConflict and counts nothing, a locked holder
+  // kLocked, an unlocked holder that must refresh first kRefreshRequired);
+  // only then are the proofs verified against the sealed P1. A wrong PIN is
+  // kPinInvalid with Error::attempts_left and no r, s2, s3 (the failure is
+  // recorded and the business system alarmed); a bad item proof kBadProof
+  // (no item named). A valid PIN proof resets the consecutive count.
   Result<SignStart> start_signing(const HolderContext& ctx, const std::string& order_id,
-                                  const std::string& session_id, const std::vector<cosign::SignRequest>& requests);
+                                  const std::string& session_id, const cosign::SignSessionRequest& request);
 
   // Step 4: every (r, s) must verify. Valid: the order is signed (outputs
   // assembled, callback queued, attempts reset) in one transaction; for a
@@ -84,23 +89,26 @@ class HolderService {
   Result<store::SignOrder> reject_order(const HolderContext& ctx, const std::string& order_id);
 
   // Share refresh (docs/protocol.md §7), run by the device holding the current
-  // state and the PIN. refresh_id: 8 to 64 [A-Za-z0-9_-], chosen by the device,
-  // unique in the tenant (kConflict if taken). Refused with kLocked when the
-  // holder is locked; otherwise counts one attempt, as start_signing does. A
-  // wrong PIN (kBadProof) counts the attempt too: the refresh is then stored
-  // abandoned (its id burnt) in the same store call. The service keeps signing
-  // with d2 until confirm_refresh.
+  // state and the PIN; both calls are PIN uses. refresh_id: 8 to 64
+  // [A-Za-z0-9_-], chosen by the device, unique in the tenant. begin_refresh,
+  // in this order: a locked holder (kLocked) or a used refresh id (kConflict)
+  // is refused with nothing counted; then one attempt is committed (the
+  // refresh stored abandoned); then the proof is verified: a wrong PIN is
+  // kPinInvalid with attempts_left (failure recorded, business system
+  // alarmed), a good one opens the refresh and resets the consecutive count.
+  // The service keeps signing with d2 until confirm_refresh.
   Result<cosign::RefreshResponse> begin_refresh(const HolderContext& ctx, const std::string& refresh_id,
                                                 const cosign::RefreshRequest& request);
 
-  // Verifies the confirm against the pending share, then in one transaction
-  // replaces the key's share (same key, public key and certificates), revokes
-  // the holder's device tokens and issues a new one, returned here (only its
-  // hash is kept). A repeated confirm after success answers kConflict
-  // "share refresh already confirmed": the token cannot be shown twice, so the
-  // device keeps the one it got (if that answer was lost, the new state is not
-  // usable without a token and the holder re-enrolls). A forged confirm is
-  // kBadProof and changes nothing.
+  // Confirm, in this order: unknown/another holder's refresh kNotFound,
+  // confirmed before kConflict "share refresh already confirmed", not open
+  // kConflict, older than refresh_ttl_seconds kExpired (abandoned), a locked
+  // holder kLocked — nothing counted; then one attempt is committed; then the
+  // confirm proof is verified against the pending share's P1' (kPinInvalid
+  // with attempts_left; the refresh stays open until it expires). Valid: in
+  // one transaction the key's share is replaced (same key, public key and
+  // certificates), the holder's device tokens revoked and a new one issued,
+  // returned here (only its hash is kept), refresh_required cleared.
   Result<std::string> confirm_refresh(const HolderContext& ctx, const std::string& refresh_id,
                                       const cosign::RefreshConfirm& confirm);
 

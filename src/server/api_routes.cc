@@ -1,5 +1,7 @@
 #include "server/api_routes.h"
 
+#include "base/json_limits.h"
+
 #include <openssl/evp.h>
 
 #include <cstdint>
@@ -13,6 +15,7 @@
 #include "core/audit_json.h"
 #include "core/audit_service.h"
 #include "core/business_auth.h"
+#include "core/request_signing.h"
 #include "core/operator_roles.h"
 #include "core/verification.h"
 #include "core/views.h"
@@ -23,6 +26,7 @@
 #include "server/audit_views.h"
 #include "server/log.h"
 #include "server/metering_views.h"
+#include "server/public_errors.h"
 #include "server/sla_routes.h"
 #include "store/audit_scope.h"
 
@@ -78,8 +82,10 @@ Result<json> parse_body(const Request& req, bool allow_empty) {
     if (allow_empty) return json::object();
     return make_error(ErrorCode::kBadEncoding, "the request body must be a JSON object");
   }
-  json j = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return make_error(ErrorCode::kBadEncoding, "the request body is not valid JSON");
+  // Bounded nesting: handlers dump and copy bodies, which recurse per level
+  // (base/json_limits.h; a 100,000-deep body overflowed the stack).
+  json j = parse_json_bounded(req.body);
+  if (j.is_discarded()) return make_error(ErrorCode::kBadEncoding, "the request body is not valid JSON (or nested too deeply)");
   if (!j.is_object()) return invalid("the request body must be a JSON object");
   return j;
 }
@@ -166,7 +172,8 @@ json tenant_json(const store::Tenant& t) {
               {"name", t.name},
               {"production_active_from", t.production_active_from ? json(*t.production_active_from) : json(nullptr)},
               {"suspended", t.suspended},
-              {"created_at", t.created_at}};
+              {"created_at", t.created_at},
+              {"signature_v1_cutoff", t.signature_v1_cutoff ? json(*t.signature_v1_cutoff) : json(nullptr)}};
 }
 
 json credential_json(const core::IssuedCredential& c) {
@@ -181,6 +188,7 @@ json holder_json(const core::HolderView& h) {
               {"phone", h.phone_masked},
               {"status", core::holder_status_name(h.status)},
               {"attempts_left", h.attempts_left},
+              {"refresh_required", h.refresh_required},
               {"public_key", nullable(h.public_key_hex)},
               {"key_id", nullable(h.key_id)},
               {"created_at", h.created_at},
@@ -291,24 +299,17 @@ json state_json(const store::SignOrder& o) {
 
 using Inner = std::function<Result<Response>(const Request&)>;
 
-// Store errors carry an internal kind token ("store/not_found: …") for
-// store_error_kind(); callers of the API see only the human part.
-Error public_error(Error e) {
-  if (e.message.rfind("store/", 0) == 0) {
-    auto sep = e.message.find(": ");
-    if (sep != std::string::npos) e.message = e.message.substr(sep + 2);
-  }
-  return e;
-}
-
+// Store messages and anything else internal reach the client only as a
+// fixed text per code (server/public_errors.h); the original goes to the log.
 Response error_for(const Request& req, const Error& raw, bool bearer) {
-  Error e = public_error(raw);
+  PublicError pub = public_error(raw);
+  const Error& e = pub.error;
   Response r = http::error_response(e, req.request_id);
-  if (r.status >= 500) {
-    // The message of a core error never carries secrets or personal data.
-    log_event("error", "request_failed",
+  if (r.status >= 500 || pub.replaced) {
+    // Core and store messages never carry secrets or personal data.
+    log_event(r.status >= 500 ? "error" : "warn", "request_failed",
               {{"request_id", req.request_id}, {"route", req.route}, {"code", std::string(error_code_name(e.code))},
-               {"message", e.message}});
+               {"message", raw.message}});
   }
   if (r.status == 401 && bearer) r.headers.set("WWW-Authenticate", "Bearer");
   return r;
@@ -462,6 +463,8 @@ struct ApiRoutes::Impl {
           sr.timestamp = header_or_empty(req, "X-Duet-Timestamp");
           sr.nonce = header_or_empty(req, "X-Duet-Nonce");
           sr.signature = header_or_empty(req, "X-Duet-Signature");
+          sr.signature_version = header_or_empty(req, core::kSignatureVersionHeader);
+          sr.idempotency_key = header_or_empty(req, "Idempotency-Key");  // what v2 signs, and parse_order reads
           sr.body = req.body;
           pending.event.actor_id = sr.app_id.substr(0, 64);  // as claimed, until authenticated
           // The nonce commits with the request's first write, or on its own
@@ -497,8 +500,19 @@ struct ApiRoutes::Impl {
         false);
   }
 
+  // Every Holder API answer, errors included, says Cache-Control: no-store:
+  // protocol values (with the phone's state, almost any of them tests PINs
+  // offline — docs/protocol.md §8) must never sit in a cache.
+  static http::Handler no_store(http::Handler h) {
+    return [h = std::move(h)](const Request& req) -> Response {
+      Response resp = h(req);
+      resp.headers.set("Cache-Control", "no-store");
+      return resp;
+    };
+  }
+
   http::Handler device(HolderFn fn) {
-    return audited(
+    return no_store(audited(
         [this, fn = std::move(fn)](const Request& req, store::PendingAuditEvent& pending) -> Result<Response> {
           DUET_ASSIGN_OR_RETURN(std::string_view token, bearer_token(req));
           DUET_ASSIGN_OR_RETURN(core::HolderContext ctx, holders.authenticate_device(token));
@@ -508,18 +522,18 @@ struct ApiRoutes::Impl {
           store::ScopedAuditEvent bind(pending);
           return fn(req, ctx);
         },
-        true);
+        true));
   }
 
   // A Holder API route whose request carries its own credential (the
   // activation code): audited with an anonymous actor.
   http::Handler holder_open(Inner fn) {
-    return audited(
+    return no_store(audited(
         [fn = std::move(fn)](const Request& req, store::PendingAuditEvent& pending) -> Result<Response> {
           store::ScopedAuditEvent bind(pending);
           return fn(req);
         },
-        false);
+        false));
   }
 
   // Admin routes state the roles allowed (core/operator_roles.h;
@@ -578,6 +592,15 @@ struct ApiRoutes::Impl {
              DUET_ASSIGN_OR_RETURN(int64_t from, req_int(body, "production_active_from"));
              DUET_ASSIGN_OR_RETURN(store::Tenant t,
                                    admin.set_production_active_from(op, std::string(req.param("tenant_id")), from));
+             return json_response(200, tenant_json(t));
+           }));
+    // Request-signature v1 cut-off (core/business_auth.h), announced by a notice.
+    r.post("/admin/v1/tenants/{tenant_id}/signature-v1-cutoff",
+           op_only([this](const Request& req, const core::OperatorContext& op) -> Result<Response> {
+             DUET_ASSIGN_OR_RETURN(json body, parse_body(req, false));
+             DUET_ASSIGN_OR_RETURN(int64_t at, req_int(body, "signature_v1_cutoff"));
+             DUET_ASSIGN_OR_RETURN(store::Tenant t,
+                                   admin.set_signature_v1_cutoff(op, std::string(req.param("tenant_id")), at));
              return json_response(200, tenant_json(t));
            }));
     for (bool suspend : {true, false}) {
@@ -836,16 +859,13 @@ struct ApiRoutes::Impl {
            device([this](const Request& req, const core::HolderContext& ctx) -> Result<Response> {
              DUET_ASSIGN_OR_RETURN(json body, parse_body(req, false));
              DUET_ASSIGN_OR_RETURN(std::string session_id, req_string(body, "session_id"));
-             DUET_ASSIGN_OR_RETURN(const json* items, req_array(body, "items"));
-             if (items->size() > deps.config.order_max_items) return invalid("too many items");
-             std::vector<cosign::SignRequest> requests;
-             for (size_t i = 0; i < items->size(); ++i) {
-               DUET_ASSIGN_OR_RETURN(cosign::SignRequest sr, parse_wire((*items)[i], &cosign::parse_sign_request,
-                                                                        "items[" + std::to_string(i) + "]"));
-               requests.push_back(std::move(sr));
-             }
+             // Protocol v2: the items and the session's PIN proof (a v1 body
+             // without pin_proof is 426 client_upgrade_required).
+             auto parsed = cosign::parse_sign_session_request(body.dump(), deps.config.order_max_items);
+             if (!parsed.ok()) return Unexpected{parsed.error()};
+             const cosign::SignSessionRequest& request = *parsed;
              DUET_ASSIGN_OR_RETURN(core::SignStart start, holders.start_signing(ctx, std::string(req.param("order_id")),
-                                                                              session_id, requests));
+                                                                              session_id, request));
              json arr = json::array();
              for (const auto& resp : start.responses) arr.push_back(wire_json(cosign::to_json(resp)));
              return json_response(201, json{{"session_id", start.session_id},

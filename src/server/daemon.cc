@@ -85,6 +85,9 @@ Status read_service_table(const toml::table& t, ServiceConfig& s) {
     } else if (key == "node_id") {
       DUET_ASSIGN_OR_RETURN(s.node_id, toml_string(node, key));
     } else if (key == "max_failed_attempts") st = int_key(c.max_failed_attempts);
+    else if (key == "pin_failure_budget") st = int_key(c.pin_failure_budget);
+    else if (key == "pin_budget_window_seconds") st = int_key(c.pin_budget_window_seconds);
+    else if (key == "refresh_ttl_seconds") st = int_key(c.refresh_ttl_seconds);
     else if (key == "request_window_seconds") st = int_key(c.request_window_seconds);
     else if (key == "activation_code_ttl_seconds") st = int_key(c.activation_code_ttl_seconds);
     else if (key == "activation_code_attempts") st = int_key(c.activation_code_attempts);
@@ -180,6 +183,12 @@ Status DaemonConfig::validate() const {
   if (c.public_url.rfind("http://", 0) != 0 && c.public_url.rfind("https://", 0) != 0)
     return bad("service.public_url must be an http(s) URL");
   if (c.max_failed_attempts < 1 || c.max_failed_attempts > 100) return bad("service.max_failed_attempts must be 1..100");
+  if (c.pin_failure_budget < c.max_failed_attempts || c.pin_failure_budget > 1000)
+    return bad("service.pin_failure_budget must be max_failed_attempts..1000");
+  if (c.pin_budget_window_seconds < 3600 || c.pin_budget_window_seconds > 366 * 86400)
+    return bad("service.pin_budget_window_seconds must be 3600..31622400");
+  if (c.refresh_ttl_seconds < 60 || c.refresh_ttl_seconds > 86400)
+    return bad("service.refresh_ttl_seconds must be 60..86400");
   if (c.request_window_seconds < 10 || c.request_window_seconds > 3600)
     return bad("service.request_window_seconds must be 10..3600");
   if (c.activation_code_ttl_seconds < 60) return bad("service.activation_code_ttl_seconds must be >= 60");

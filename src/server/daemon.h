@@ -12,8 +12,12 @@
 //                                                 #   mode 0700 if missing. env DUET_DATA_DIR
 //   public_url                  = "https://localhost:8443"  # base of the duet:// links (server=…)
 //                                                 #   in QR codes; env DUET_PUBLIC_URL
-//   max_failed_attempts         = 5      # consecutive failed signings that lock a holder's key;
+//   max_failed_attempts         = 5      # consecutive failed PIN uses that lock a holder's key;
 //                                        #   env DUET_MAX_FAILED_ATTEMPTS
+//   pin_failure_budget          = 10     # failed PIN uses in any window that lock the key, however
+//                                        #   many successes come between (>= max_failed_attempts)
+//   pin_budget_window_seconds   = 2592000  # that window (30 days)
+//   refresh_ttl_seconds         = 600    # an open share refresh expires after this
 //   request_window_seconds      = 300    # ±window of X-Duet-Timestamp; nonces are kept 2× as long
 //   activation_code_ttl_seconds = 600    # lifetime of an activation code
 //   activation_code_attempts    = 5      # bad key-generation proofs before a code dies

@@ -184,26 +184,27 @@ class PrivacyTest : public ::testing::Test {
     auto details = as(d.token, "GET", "/app/v1/orders/" + order_id);
     EXPECT_EQ(details.status, 200) << details.body;
     json dj = parse(details);
-    std::vector<cosign::DeviceSigner> signers;
-    json items = json::array();
+    std::vector<crypto::Digest> digests;
     for (const auto& it : dj["items"]) {
       auto e_bytes = from_hex_exact(it["e"].get<std::string>(), 32);
       crypto::Digest e{};
       std::copy(e_bytes->begin(), e_bytes->end(), e.begin());
-      auto started =
-          cosign::DeviceSigner::start(*d.state, pin, {order_id, session_id, e}, crypto::SystemRandom::instance());
-      signers.push_back(started->first);
-      items.push_back(json::parse(cosign::to_json(started->second)));
+      digests.push_back(e);
     }
-    auto start = as(d.token, "POST", "/app/v1/orders/" + order_id + "/sessions",
-                    json{{"session_id", session_id}, {"items", items}}.dump());
+    auto started = cosign::DeviceSignSession::start(*d.state, pin, {order_id, session_id, digests},
+                                                    crypto::SystemRandom::instance());
+    EXPECT_TRUE(started.ok());
+    json body = json::parse(cosign::to_json(started->second));
+    body["session_id"] = session_id;
+    auto start = as(d.token, "POST", "/app/v1/orders/" + order_id + "/sessions", body.dump());
     if (start.status != 201) return start;
     json sj = parse(start);
+    std::vector<cosign::SignResponse> responses;
+    for (const auto& item : sj["items"]) responses.push_back(*cosign::parse_sign_response(item.dump()));
+    auto f = started->first.finish(responses);
+    EXPECT_TRUE(f.ok());
     json fin = json::array();
-    for (size_t i = 0; i < signers.size(); ++i) {
-      auto f = signers[i].finish(*cosign::parse_sign_response(sj["items"][i].dump()));
-      fin.push_back(json::parse(cosign::to_json(f->first)));
-    }
+    for (const auto& sf : f->first) fin.push_back(json::parse(cosign::to_json(sf)));
     return as(d.token, "POST", "/app/v1/orders/" + order_id + "/sessions/" + session_id + "/finish",
               json{{"items", fin}}.dump());
   }

@@ -309,31 +309,33 @@ class ServerTest : public ::testing::Test {
     auto details = dev(d.token, "GET", "/app/v1/orders/" + order_id);
     EXPECT_EQ(details.status, 200) << details.body;
     json dj = parse(details);
-    std::vector<cosign::DeviceSigner> signers;
-    json items = json::array();
+    std::vector<crypto::Digest> digests;
     for (const auto& it : dj["items"]) {
       auto e_bytes = from_hex_exact(it["e"].get<std::string>(), 32);
       EXPECT_TRUE(e_bytes.ok());
       crypto::Digest e{};
       std::copy(e_bytes->begin(), e_bytes->end(), e.begin());
-      auto started = cosign::DeviceSigner::start(*d.state, pin, {order_id, session_id, e}, crypto::SystemRandom::instance());
-      EXPECT_TRUE(started.ok());
-      signers.push_back(started->first);
-      items.push_back(json::parse(cosign::to_json(started->second)));
+      digests.push_back(e);
     }
-    auto start = dev(d.token, "POST", "/app/v1/orders/" + order_id + "/sessions",
-                     json{{"session_id", session_id}, {"items", items}}.dump());
+    auto started = cosign::DeviceSignSession::start(*d.state, pin, {order_id, session_id, digests},
+                                                    crypto::SystemRandom::instance());
+    EXPECT_TRUE(started.ok());
+    json body = json::parse(cosign::to_json(started->second));
+    body["session_id"] = session_id;
+    auto start = dev(d.token, "POST", "/app/v1/orders/" + order_id + "/sessions", body.dump());
     if (start.status != 201) return start;
     json sj = parse(start);
     EXPECT_EQ(sj["session_id"], session_id);
-    json fin = json::array();
-    for (size_t i = 0; i < signers.size(); ++i) {
-      auto resp = cosign::parse_sign_response(sj["items"][i].dump());
+    std::vector<cosign::SignResponse> responses;
+    for (const auto& item : sj["items"]) {
+      auto resp = cosign::parse_sign_response(item.dump());
       EXPECT_TRUE(resp.ok());
-      auto f = signers[i].finish(*resp);
-      cosign::SignFinish sf = f.ok() ? f->first : cosign::SignFinish{*signers[i].unchecked_s(*resp)};
-      fin.push_back(json::parse(cosign::to_json(sf)));
+      responses.push_back(*resp);
     }
+    auto f = started->first.finish(responses);
+    EXPECT_TRUE(f.ok());
+    json fin = json::array();
+    for (const auto& sf : f->first) fin.push_back(json::parse(cosign::to_json(sf)));
     return dev(d.token, "POST", "/app/v1/orders/" + order_id + "/sessions/" + session_id + "/finish",
                json{{"items", fin}}.dump());
   }
@@ -852,7 +854,7 @@ TEST_F(ServerTest, MalformedInputIs400) {
       {"bad output", "/api/v1/orders",
        json{{"holder_id", d.holder_id}, {"title", "x"}, {"data_base64", "eA=="}, {"output", "pdf"}}.dump(),
        "invalid_argument"},
-      {"deep nesting", "/api/v1/holders", std::string(100000, '[') + std::string(100000, ']'), "invalid_argument"},
+      {"deep nesting", "/api/v1/holders", std::string(100000, '[') + std::string(100000, ']'), "bad_encoding"},
   };
   for (const auto& c : cases) {
     auto r = biz(t.sandbox, "POST", c.target, c.body);
@@ -876,7 +878,8 @@ TEST_F(ServerTest, MalformedInputIs400) {
                 .status,
             400);
   EXPECT_EQ(dev(d.token, "POST", "/app/v1/orders/" + order_id + "/sessions",
-                R"({"session_id":"ses_abcdefgh","items":[{"q1":"00","proof":{"t":"00","z":"00"}}]})")
+                R"({"session_id":"ses_abcdefgh","items":[{"q1":"00","proof":{"t":"00","z":"00"}}],)"
+                R"("pin_proof":{"t":"00","z":"00"}})")
                 .status,
             400);
   EXPECT_EQ(dev(d.token, "POST", "/app/v1/orders/" + order_id + "/sessions/ses_abcdefgh/finish", R"({"items":[{"s":5}]})")
@@ -901,7 +904,13 @@ TEST_F(ServerTest, FiveWrongPinsLockTheHolder) {
   for (int i = 0; i < 5; ++i) {
     auto r = sign(d, order_id, "000000", "ses_wrong00" + std::to_string(i));
     EXPECT_EQ(r.status, 422) << i << ": " << r.body;
-    EXPECT_EQ(error_code(r), "signature_invalid");
+    EXPECT_EQ(error_code(r), "pin_invalid");
+    json err = parse(r)["error"];
+    EXPECT_EQ(err["attempts_left"], 4 - i);
+    EXPECT_EQ(r.header("Cache-Control").value_or(""), "no-store");
+    // Nothing but the error: no r, s2, s3 to test PINs with offline.
+    EXPECT_EQ(parse(r).size(), 1u) << r.body;
+    EXPECT_EQ(r.body.find("\"s2\""), std::string::npos);
   }
   json holder = parse(biz(t.sandbox, "GET", "/api/v1/holders/" + d.holder_id));
   EXPECT_EQ(holder["status"], "locked");
@@ -915,9 +924,12 @@ TEST_F(ServerTest, FiveWrongPinsLockTheHolder) {
   EXPECT_NE(m.find("duet_holder_locks_total 1"), std::string::npos) << m;
   EXPECT_NE(m.find("duet_failed_signatures_total 5"), std::string::npos);
   EXPECT_NE(m.find("duet_sign_attempts_total 5"), std::string::npos);
-  // The business system unlocks; the right PIN signs.
+  // The business system unlocks: the next PIN use must be a share refresh
+  // (any copy of the old device state must die), so signing answers 409.
   ASSERT_EQ(biz(t.sandbox, "POST", "/api/v1/holders/" + d.holder_id + "/unlock").status, 200);
-  EXPECT_EQ(sign(d, order2, "123456", "ses_right001").status, 200);
+  auto after_unlock = sign(d, order2, "123456", "ses_right001");
+  EXPECT_EQ(after_unlock.status, 409) << after_unlock.body;
+  EXPECT_EQ(error_code(after_unlock), "refresh_required");
 }
 
 TEST_F(ServerTest, IdempotencyKeyRejectCancelAndExpiry) {
@@ -994,15 +1006,16 @@ TEST_F(ServerTest, ConcurrentFinishesOfOneOrderExactlyOneWins) {
     std::vector<std::string> finish_bodies, sessions;
     for (int s = 0; s < 2; ++s) {
       std::string sid = "ses_race_" + std::to_string(round) + "_" + std::to_string(s);
-      auto [signer, request] =
-          *cosign::DeviceSigner::start(*d.state, "123456", {order_id, sid, e}, crypto::SystemRandom::instance());
-      auto start = dev(d.token, "POST", "/app/v1/orders/" + order_id + "/sessions",
-                       json{{"session_id", sid}, {"items", json::array({json::parse(cosign::to_json(request))})}}.dump());
+      auto [signer, request] = *cosign::DeviceSignSession::start(*d.state, "123456", {order_id, sid, {e}},
+                                                                 crypto::SystemRandom::instance());
+      json body = json::parse(cosign::to_json(request));
+      body["session_id"] = sid;
+      auto start = dev(d.token, "POST", "/app/v1/orders/" + order_id + "/sessions", body.dump());
       ASSERT_EQ(start.status, 201) << start.body;
       auto resp = *cosign::parse_sign_response(parse(start)["items"][0].dump());
-      auto fin = signer.finish(resp);
+      auto fin = signer.finish({resp});
       ASSERT_TRUE(fin.ok());
-      finish_bodies.push_back(json{{"items", json::array({json::parse(cosign::to_json(fin->first))})}}.dump());
+      finish_bodies.push_back(json{{"items", json::array({json::parse(cosign::to_json(fin->first[0]))})}}.dump());
       sessions.push_back(sid);
     }
     std::vector<int> statuses(2, 0);
@@ -1744,11 +1757,12 @@ TEST_F(LifecycleTest, ShareRefreshMovesTheHolderToANewStateUnderTheSameKey) {
     return std::make_pair(std::move(started->first), r);
   };
 
-  // A wrong PIN: 422 bad_proof, and the attempt counts.
+  // A wrong PIN: 422 pin_invalid with the attempts left, and the attempt counts.
   {
     auto [dr, r] = begin(old_dev, "000000", "ref_wrong_pin_1");
     EXPECT_EQ(r.status, 422) << r.body;
-    EXPECT_EQ(error_code(r), "bad_proof");
+    EXPECT_EQ(error_code(r), "pin_invalid");
+    EXPECT_EQ(parse(r)["error"]["attempts_left"], 4);
     EXPECT_EQ(attempts_left(), 4);
   }
   // A forged confirm (another refresh's proof): 422, nothing changes; the old share still signs.
@@ -1756,7 +1770,7 @@ TEST_F(LifecycleTest, ShareRefreshMovesTheHolderToANewStateUnderTheSameKey) {
     auto [dr_a, ra] = begin(old_dev, "123456", "ref_forged_a1");
     ASSERT_EQ(ra.status, 201) << ra.body;
     EXPECT_EQ(parse(ra)["refresh_id"], "ref_forged_a1");
-    EXPECT_EQ(attempts_left(), 3) << "a refresh counts an attempt";
+    EXPECT_EQ(attempts_left(), 5) << "a valid PIN proof resets the consecutive count";
     auto resp = cosign::parse_refresh_response(parse(ra)["response"].dump());
     ASSERT_TRUE(resp.ok());
     auto fin = dr_a.finish(*resp, "123456", kIters, rng);
@@ -1766,7 +1780,8 @@ TEST_F(LifecycleTest, ShareRefreshMovesTheHolderToANewStateUnderTheSameKey) {
     auto forged = dev(old_dev.token, "POST", "/app/v1/key/refreshes/ref_forged_b1/confirm",
                       json{{"confirm", json::parse(cosign::to_json(fin->second))}}.dump());
     EXPECT_EQ(forged.status, 422) << forged.body;
-    EXPECT_EQ(error_code(forged), "bad_proof");
+    EXPECT_EQ(error_code(forged), "pin_invalid");
+    EXPECT_EQ(attempts_left(), 4) << "a refresh confirm is a PIN use: a failed one is counted";
     EXPECT_EQ(dev(old_dev.token, "POST", "/app/v1/key/refreshes/ref_unknown_1/confirm",
                   json{{"confirm", json::parse(cosign::to_json(fin->second))}}.dump()).status, 404);
     EXPECT_EQ(sign(old_dev, create_order(t.sandbox, old_dev.holder_id, "still old"), "123456", "ses_still_old1").status,
@@ -1826,11 +1841,12 @@ TEST_F(LifecycleTest, ShareRefreshMovesTheHolderToANewStateUnderTheSameKey) {
   ASSERT_EQ(certs["certificates"].size(), 1u);
   EXPECT_EQ(certs["certificates"][0]["status"], "good");
 
-  // The old state with the new share yields an invalid signature.
+  // The old state, even with its right PIN, is refused at step 1: its PIN
+  // proof no longer fits the service's P1 (counted like a wrong PIN).
   old_dev.token = new_dev.token;
   auto stale = sign(old_dev, create_order(t.sandbox, old_dev.holder_id, "old state"), "123456", "ses_old_state1");
   EXPECT_EQ(stale.status, 422) << stale.body;
-  EXPECT_EQ(error_code(stale), "signature_invalid");
+  EXPECT_EQ(error_code(stale), "pin_invalid");
   EXPECT_EQ(attempts_left(), 4);
 
   // Wrong PINs lock the holder; a locked holder's refresh is refused (423) and counts nothing.
@@ -1963,6 +1979,156 @@ TEST_F(ServerTest, MeteringQuotaNoticesAndWebhook) {
   std::this_thread::sleep_for(2500ms);
   EXPECT_EQ(receiver.received().size(), 4u);
   EXPECT_EQ(parse(biz(t.production, "GET", "/api/v1/notices"))["notices"].size(), 4u);
+}
+
+}  // namespace
+}  // namespace duet::server
+
+namespace duet::server {
+namespace {
+
+// Issue 10: the offline PIN test is closed. Step 1 of a session carries a PIN
+// proof; the service counts the attempt, then checks it, and a wrong PIN gets
+// an error and nothing else.
+class PinSecurityTest : public ServerTest {
+ protected:
+  std::vector<crypto::Digest> digests(const Device& d, const std::string& order_id) {
+    json dj = parse(dev(d.token, "GET", "/app/v1/orders/" + order_id));
+    std::vector<crypto::Digest> out;
+    for (const auto& it : dj["items"]) {
+      auto e_bytes = from_hex_exact(it["e"].get<std::string>(), 32);
+      EXPECT_TRUE(e_bytes.ok());
+      crypto::Digest e{};
+      std::copy(e_bytes->begin(), e_bytes->end(), e.begin());
+      out.push_back(e);
+    }
+    return out;
+  }
+  json session_body(const Device& d, const std::string& order_id, const std::string& pin, const std::string& sid) {
+    auto started = cosign::DeviceSignSession::start(*d.state, pin, {order_id, sid, digests(d, order_id)},
+                                                    crypto::SystemRandom::instance());
+    EXPECT_TRUE(started.ok());
+    json body = json::parse(cosign::to_json(started->second));
+    body["session_id"] = sid;
+    return body;
+  }
+  int attempts_left(const Tenant& t, const Device& d) {
+    return parse(biz(t.sandbox, "GET", "/api/v1/holders/" + d.holder_id))["attempts_left"].get<int>();
+  }
+};
+
+TEST_F(PinSecurityTest, AVersionOneStepOneIsRefusedWith426AndNothingElse) {
+  Tenant t = new_tenant("T");
+  Device d = enroll(t.sandbox, "123456");
+  std::string order_id = create_order(t.sandbox, d.holder_id, "x");
+  json body = session_body(d, order_id, "123456", "ses_v1_shape1");
+  body.erase("pin_proof");  // what a protocol-v1 app sends
+  auto r = dev(d.token, "POST", "/app/v1/orders/" + order_id + "/sessions", body.dump());
+  EXPECT_EQ(r.status, 426) << r.body;
+  EXPECT_EQ(error_code(r), "client_upgrade_required");
+  EXPECT_EQ(parse(r).size(), 1u) << "only the error: " << r.body;
+  EXPECT_EQ(r.header("Cache-Control").value_or(""), "no-store");
+  EXPECT_EQ(attempts_left(t, d), 5) << "a refused v1 message counts nothing";
+}
+
+TEST_F(PinSecurityTest, ABatchWithOneBadItemFailsWholeWithoutNamingIt) {
+  Tenant t = new_tenant("T");
+  Device d = enroll(t.sandbox, "123456");
+  json order{{"holder_id", d.holder_id}, {"title", "batch"}, {"items", json::array()}};
+  for (int i = 0; i < 3; ++i) order["items"].push_back(json{{"data_base64", encode_base64(as_bytes("item " + std::to_string(i)))}});
+  auto created = biz(t.sandbox, "POST", "/api/v1/orders", order.dump());
+  ASSERT_EQ(created.status, 201) << created.body;
+  std::string order_id = parse(created)["order_id"];
+  json body = session_body(d, order_id, "123456", "ses_batch_bad1");
+  // Item 2's proof of k1 is replaced by item 1's: valid on its own, wrong here.
+  body["items"][1]["proof"] = body["items"][0]["proof"];
+  auto r = dev(d.token, "POST", "/app/v1/orders/" + order_id + "/sessions", body.dump());
+  EXPECT_EQ(r.status, 422) << r.body;
+  EXPECT_EQ(error_code(r), "bad_proof");
+  std::string message = parse(r)["error"]["message"];
+  for (const char* c : {"0", "1", "2", "3", "[", "item 2", "second"}) {
+    EXPECT_EQ(message.find(c), std::string::npos) << "the message names an item: " << message;
+  }
+  EXPECT_EQ(r.body.find("\"s2\""), std::string::npos);
+  EXPECT_EQ(attempts_left(t, d), 4) << "the attempt was committed before the proofs were checked";
+  // The same session id again is refused before anything is counted.
+  auto again = dev(d.token, "POST", "/app/v1/orders/" + order_id + "/sessions",
+                   session_body(d, order_id, "123456", "ses_batch_bad1").dump());
+  EXPECT_EQ(again.status, 409) << again.body;
+  EXPECT_EQ(again.body.find("INSERT"), std::string::npos) << again.body;
+  EXPECT_EQ(again.body.find("sign_sessions"), std::string::npos) << again.body;
+  EXPECT_EQ(attempts_left(t, d), 4);
+  // The whole batch with the right PIN signs, and resets the count.
+  EXPECT_EQ(sign(d, order_id, "123456", "ses_batch_good").status, 200);
+  EXPECT_EQ(attempts_left(t, d), 5);
+}
+
+TEST_F(PinSecurityTest, TwentyConcurrentWrongPinStepOnesGetExactlyFiveAnswers) {
+  Tenant t = new_tenant("T");
+  Device d = enroll(t.sandbox, "123456");
+  std::string order_id = create_order(t.sandbox, d.holder_id, "race");
+  std::vector<std::string> bodies;
+  for (int i = 0; i < 20; ++i) {
+    bodies.push_back(session_body(d, order_id, "000000", "ses_conc_" + std::to_string(100 + i)).dump());
+  }
+  std::vector<int> statuses(20, 0);
+  std::vector<std::thread> threads;
+  std::atomic<bool> go{false};
+  for (int i = 0; i < 20; ++i) {
+    threads.emplace_back([&, i] {
+      httpclient::HttpClient own;
+      httpclient::HttpRequest req;
+      req.method = "POST";
+      req.url = base + "/app/v1/orders/" + order_id + "/sessions";
+      req.body = bodies[i];
+      req.headers = {{"Authorization", "Bearer " + d.token}, {"Content-Type", "application/json"}};
+      while (!go.load()) std::this_thread::yield();
+      auto r = own.perform(req);
+      statuses[i] = r.ok() ? r->status : -1;
+    });
+  }
+  go = true;
+  for (auto& th : threads) th.join();
+  int wrong = 0, locked = 0, other = 0;
+  for (int s : statuses) (s == 422 ? wrong : s == 423 ? locked : other)++;
+  EXPECT_EQ(wrong, 5);
+  EXPECT_EQ(locked, 15);
+  EXPECT_EQ(other, 0);
+  EXPECT_EQ(attempts_left(t, d), 0);
+}
+
+TEST_F(PinSecurityTest, RefreshIdsAreCheckedBeforeThePinAndAnExpiredRefreshCannotConfirm) {
+  auto& rng = crypto::SystemRandom::instance();
+  Tenant t = new_tenant("T");
+  Device d = enroll(t.sandbox, "123456");
+  auto begin = [&](const std::string& pin, const std::string& refresh_id) {
+    auto started = cosign::DeviceRefresh::start(*d.state, pin, refresh_id, rng);
+    EXPECT_TRUE(started.ok());
+    auto r = dev(d.token, "POST", "/app/v1/key/refreshes",
+                 json{{"refresh_id", refresh_id}, {"request", json::parse(cosign::to_json(started->second))}}.dump());
+    return std::make_pair(std::move(started->first), r);
+  };
+  auto [dr, r] = begin("123456", "ref_expiring_1");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.header("Cache-Control").value_or(""), "no-store");
+  // A used id, with the right or a wrong PIN: 409 before any PIN work, nothing counted.
+  EXPECT_EQ(begin("000000", "ref_expiring_1").second.status, 409);
+  EXPECT_EQ(begin("123456", "ref_expiring_1").second.status, 409);
+  EXPECT_EQ(attempts_left(t, d), 5);
+  auto resp = cosign::parse_refresh_response(parse(r)["response"].dump());
+  ASSERT_TRUE(resp.ok());
+  auto fin = dr.finish(*resp, "123456", kIters, rng);
+  ASSERT_TRUE(fin.ok());
+  clock.advance(601);  // open refreshes expire after 10 minutes by default
+  auto late = dev(d.token, "POST", "/app/v1/key/refreshes/ref_expiring_1/confirm",
+                  json{{"confirm", json::parse(cosign::to_json(fin->second))}}.dump());
+  EXPECT_EQ(late.status, 409) << late.body;
+  EXPECT_EQ(error_code(late), "expired");
+  EXPECT_EQ(attempts_left(t, d), 5) << "an expired refresh is refused before any PIN work";
+  // Still refused later (it is abandoned now), and the old state still signs.
+  EXPECT_EQ(dev(d.token, "POST", "/app/v1/key/refreshes/ref_expiring_1/confirm",
+                json{{"confirm", json::parse(cosign::to_json(fin->second))}}.dump()).status, 409);
+  EXPECT_EQ(sign(d, create_order(t.sandbox, d.holder_id, "old"), "123456", "ses_after_exp1").status, 200);
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "server/sla_routes.h"
 
+#include "base/json_limits.h"
+
 #include <limits>
 #include <nlohmann/json.hpp>
 
@@ -39,7 +41,7 @@ Result<int64_t> body_int(const json& b, const char* key) {
 }
 
 Result<json> parse_object(const Request& req) {
-  json j = json::parse(req.body, nullptr, false);
+  json j = parse_json_bounded(req.body);  // bounded nesting (base/json_limits.h)
   if (j.is_discarded()) return make_error(ErrorCode::kBadEncoding, "the request body is not valid JSON");
   if (!j.is_object()) return invalid("the request body must be a JSON object");
   return j;

@@ -466,8 +466,42 @@ CREATE TABLE leases (
 );
 )sql";
 
-constexpr std::array<Migration, 10> kMigrations = {{{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5}, {6, kV6},
-                                                     {7, kV7}, {8, kV8}, {9, kV9}, {10, kV10}}};
+// v11: request-signature v1 cut-off per tenant (core/business_auth.h) and
+// the tenant notices that announce it (package_id NULL exactly for the
+// tenant kind; effective_at = the date announced). notices_kind_check is the
+// name PostgreSQL gave v7's column CHECK.
+constexpr std::string_view kV11 = R"sql(
+ALTER TABLE tenants ADD COLUMN signature_v1_cutoff BIGINT;
+ALTER TABLE notices ALTER COLUMN package_id DROP NOT NULL;
+ALTER TABLE notices ADD COLUMN effective_at BIGINT;
+ALTER TABLE notices DROP CONSTRAINT notices_kind_check;
+ALTER TABLE notices ADD CONSTRAINT notices_kind_check CHECK (kind IN ('used_80', 'used_90', 'used_100',
+  'expiring_30d', 'expiring_7d', 'ended', 'signature_v1_cutoff'));
+ALTER TABLE notices ADD CONSTRAINT notices_tenant_kind CHECK ((package_id IS NULL) = (kind = 'signature_v1_cutoff'));
+)sql";
+
+// v12: protocol v2 PIN attempts (docs/protocol.md §5.3), as SQLite's v12.
+// One row per PIN use, pending until its proof is checked; the failure
+// budget counts pending and failed rows in its window (the index serves that
+// count, taken with the holder's row locked). refresh_required: set by an
+// unlock, cleared by a confirmed share refresh or a new enrollment.
+constexpr std::string_view kV12 = R"sql(
+ALTER TABLE holders ADD COLUMN refresh_required BIGINT NOT NULL DEFAULT 0 CHECK (refresh_required IN (0, 1));
+CREATE TABLE pin_attempts (
+  tenant_id TEXT NOT NULL,
+  attempt_id TEXT NOT NULL,
+  holder_id TEXT NOT NULL,
+  started_at BIGINT NOT NULL,
+  outcome TEXT NOT NULL CHECK (outcome IN ('pending', 'ok', 'failed', 'forgiven')),
+  PRIMARY KEY (tenant_id, attempt_id),
+  FOREIGN KEY (tenant_id, holder_id) REFERENCES holders (tenant_id, holder_id)
+);
+CREATE INDEX pin_attempts_holder ON pin_attempts (tenant_id, holder_id, started_at);
+)sql";
+
+constexpr std::array<Migration, 12> kMigrations = {{{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5}, {6, kV6},
+                                                     {7, kV7}, {8, kV8}, {9, kV9}, {10, kV10}, {11, kV11},
+                                                     {12, kV12}}};
 
 // Concurrent CREATE ... IF NOT EXISTS of one object can still fail in
 // PostgreSQL (unique violation on the catalog, or "already exists"): the

@@ -65,7 +65,8 @@ constexpr std::string_view kCallbackExists = "SELECT 1 FROM callback_jobs WHERE 
 
 // --- row readers ----------------------------------------------------------------
 
-constexpr std::string_view kTenantCols = "tenant_id, name, production_active_from, suspended, created_at";
+constexpr std::string_view kTenantCols =
+    "tenant_id, name, production_active_from, suspended, created_at, signature_v1_cutoff";
 Tenant read_tenant(const Row& r) {
   Tenant t;
   t.tenant_id = r.text(0);
@@ -73,6 +74,7 @@ Tenant read_tenant(const Row& r) {
   t.production_active_from = r.optional_int(2);
   t.suspended = r.get_int(3) != 0;
   t.created_at = r.get_int(4);
+  t.signature_v1_cutoff = r.optional_int(5);
   return t;
 }
 
@@ -94,7 +96,7 @@ Result<App> read_app(const Row& r) {
 constexpr std::string_view kHolderCols =
     "tenant_id, holder_id, name_ciphertext, id_number_ciphertext, phone_ciphertext, lookup_hash, "
     "status, failed_attempts, created_at, identity_verification, identity_verified_by, identity_verified_at, "
-    "identity_reference";
+    "identity_reference, refresh_required";
 Result<Holder> read_holder(const Row& r) {
   Holder h;
   h.tenant_id = r.text(0);
@@ -110,6 +112,7 @@ Result<Holder> read_holder(const Row& r) {
   h.identity_verified_by = r.text(10);
   h.identity_verified_at = r.get_int(11);
   h.identity_reference = r.text(12);
+  h.refresh_required = r.get_int(13) != 0;
   return h;
 }
 
@@ -174,14 +177,6 @@ Result<SignSession> read_session(const Row& r) {
 constexpr std::string_view kRefreshCols =
     "tenant_id, refresh_id, key_id, holder_id, sealed_rho, pending_share_ciphertext, state, created_at, "
     "confirmed_at";
-std::string_view refresh_state_text(RefreshState s) {
-  switch (s) {
-    case RefreshState::kOpen: return "open";
-    case RefreshState::kConfirmed: return "confirmed";
-    case RefreshState::kAbandoned: return "abandoned";
-  }
-  return "open";
-}
 Result<ShareRefresh> read_refresh(const Row& row) {
   ShareRefresh r;
   r.tenant_id = row.text(0);
@@ -388,10 +383,13 @@ Status insert_callback(Connection& c, CallbackJob job, std::string_view tenant, 
   job.order_id = std::string(order_id);
   if (job.job_id.empty()) job.job_id = new_id("cbk_");
   if (job.url.empty()) return invalid("callback url is empty");
+  // A job about no order (a PIN alarm to the tenant's notify target, a
+  // refresh's alarm) has order_id NULL: "" would fail the foreign key.
   return pg::run(c,
                  "INSERT INTO callback_jobs (tenant_id, job_id, order_id, url, payload, attempts, "
                  "next_attempt_at, last_error, created_at) VALUES ($1, $2, $3, $4, $5, 0, $6, '', $7)",
-                 {job.tenant_id, job.job_id, job.order_id, job.url, job.payload, job.next_attempt_at, now});
+                 {job.tenant_id, job.job_id, job.order_id.empty() ? Param::null() : Param(job.order_id), job.url,
+                  job.payload, job.next_attempt_at, now});
 }
 
 Status fail_open_sessions(Connection& c, std::string_view tenant, std::string_view order_id, UnixSeconds now) {
@@ -405,6 +403,116 @@ Result<Holder> load_holder(Connection& c, std::string_view tenant_id, std::strin
   DUET_ASSIGN_OR_RETURN(Rows rows, c.query(select_from(kHolderCols, "holders", "tenant_id = $1 AND holder_id = $2"),
                                            {tenant_id, holder_id}));
   return first_row<Holder>(rows, read_holder, "holder");
+}
+
+// --- PIN attempts (store.h): core's rule, run with the holder's row locked ---
+// Writes run at READ COMMITTED (pg_db.h), so the counters are read with the
+// holder's row locked, FOR NO KEY UPDATE: the lock an UPDATE of the row takes,
+// so every PIN use of a holder waits for the one before to commit, while
+// inserts that only reference the holder (orders, sessions) do not wait. The
+// window's COUNT is a separate statement after the lock: its snapshot is
+// taken then and sees every attempt committed by an earlier holder of the
+// lock (one statement would keep the snapshot it started with, and a
+// blocked FOR UPDATE re-reads only the locked row). The rule runs between
+// the read and the write, and the write is a conditional update naming the
+// values read.
+//
+// Row locks in the backend's order: the order or the refresh, the session,
+// the holder, then the holder's pin_attempts rows (unlock_holder too), so PIN
+// uses, their ends and unlocks cannot deadlock one another.
+
+// The statement that counts an attempt: the holder's consecutive count as
+// the rule answered, only if it is still the one read and the holder is
+// active (the status stays active: only a failure locks, fail_pin_attempt),
+// and the attempt's pending row. `also` is empty or one more common table
+// expression ", name AS (INSERT ... SELECT ... FROM attempt)" storing what
+// the attempt starts (its parameters from $7). It answers COUNT(*) of
+// attempt: 1 counted, 0 not (the holder is not active). Parameters: $1
+// tenant, $2 holder, $3 attempt id, $4 failed_attempts read, $5 the rule's
+// failed_attempts, $6 now.
+std::string count_attempt_sql(std::string_view also) {
+  std::string sql =
+      "WITH counted AS (UPDATE holders SET failed_attempts = $5 "
+      "WHERE tenant_id = $1 AND holder_id = $2 AND failed_attempts = $4 AND status = 'active' RETURNING 1), "
+      "attempt AS (INSERT INTO pin_attempts (tenant_id, attempt_id, holder_id, started_at, outcome) "
+      "SELECT $1::text, $3::text, $2::text, $6::bigint, 'pending' FROM counted RETURNING 1)";
+  sql += also;
+  sql += " SELECT COUNT(*) FROM attempt";
+  return sql;
+}
+
+// Locks the holder's row, reads the counters, asks `rule` and counts the
+// attempt (count_attempt_sql with `also`): three round trips. A refusal by
+// the rule is returned as is, nothing written. refuse_refresh_required:
+// signing, which an unlock committed meanwhile must refuse too (the caller's
+// check ran before the lock).
+Result<PinAttemptCounters> count_pin_attempt(Connection& c, std::string_view tenant_id, std::string_view holder_id,
+                                             std::string_view attempt_id, UnixSeconds window_since,
+                                             const PinAttemptRule& rule, UnixSeconds now,
+                                             bool refuse_refresh_required, std::string_view also,
+                                             std::initializer_list<Param> also_params) {
+  DUET_ASSIGN_OR_RETURN(Rows held, c.query(
+      "SELECT failed_attempts, status, refresh_required FROM holders WHERE tenant_id = $1 AND holder_id = $2 "
+      "FOR NO KEY UPDATE",
+      {tenant_id, holder_id}));
+  if (held.empty()) return not_found("holder");
+  if (refuse_refresh_required && held.get_int(0, 2) != 0)
+    return make_error(ErrorCode::kRefreshRequired, "a share refresh must run before the next signature");
+  PinAttemptCounters before;
+  before.consecutive_failures = static_cast<int>(held.get_int(0, 0));
+  DUET_ASSIGN_OR_RETURN(HolderStatus status, parse_holder_status(held.text(0, 1)));
+  before.locked = status == HolderStatus::kLocked;
+  DUET_ASSIGN_OR_RETURN(Rows window, c.query(
+      "SELECT COUNT(*) FROM pin_attempts WHERE tenant_id = $1 AND holder_id = $2 "
+      "AND outcome IN ('pending', 'failed') AND started_at > $3",
+      {tenant_id, holder_id, window_since}));
+  before.failures_in_window = static_cast<int>(window.get_int(0, 0));
+  DUET_ASSIGN_OR_RETURN(PinAttemptCounters after, rule(before));
+  std::vector<Param> params{tenant_id, holder_id, attempt_id, before.consecutive_failures,
+                            after.consecutive_failures, now};
+  params.insert(params.end(), also_params);
+  DUET_ASSIGN_OR_RETURN(Rows counted, c.query(count_attempt_sql(also), params));
+  if (counted.empty() || counted.get_int(0, 0) != 1)
+    return store_error(StoreError::kConflict, ErrorCode::kLocked, "holder is locked");
+  return after;
+}
+
+// accept_*: one statement (one round trip) that applies `what` (an UPDATE
+// of the session or refresh, RETURNING holder_id; $1 tenant, $2 its id, $3
+// the attempt id, its own values from $4), resets that holder's consecutive
+// count and ends the holder's pending attempt ok. Each step reads the one
+// before, so the rows are locked in the backend's order (the session or
+// refresh, the holder, the attempt). Answers (rows `what` changed, attempts
+// ended); anything short of (1, 1) must roll back.
+std::string accept_attempt_sql(std::string_view what) {
+  std::string sql = "WITH target AS (";
+  sql += what;
+  sql +=
+      "), reset AS (UPDATE holders h SET failed_attempts = 0 FROM target t WHERE h.tenant_id = $1 "
+      "AND h.holder_id = t.holder_id RETURNING h.holder_id), "
+      "ended AS (UPDATE pin_attempts SET outcome = 'ok' WHERE tenant_id = $1 AND attempt_id = $3 "
+      "AND outcome = 'pending' AND holder_id IN (SELECT holder_id FROM reset) RETURNING 1) "
+      "SELECT (SELECT COUNT(*) FROM target), (SELECT COUNT(*) FROM ended)";
+  return sql;
+}
+
+// Ends a pending attempt of the holder (any holder if holder_id is empty)
+// with `outcome`; kConflict if it is not pending (ended before, or forgiven
+// by an unlock meanwhile).
+Status end_pin_attempt(Connection& c, std::string_view tenant_id, std::string_view attempt_id,
+                       std::string_view holder_id, std::string_view outcome) {
+  int64_t n = 0;
+  if (holder_id.empty()) {
+    DUET_ASSIGN_OR_RETURN(n, changes(c,
+        "UPDATE pin_attempts SET outcome = $3 WHERE tenant_id = $1 AND attempt_id = $2 AND outcome = 'pending'",
+        {tenant_id, attempt_id, outcome}));
+  } else {
+    DUET_ASSIGN_OR_RETURN(n, changes(c,
+        "UPDATE pin_attempts SET outcome = $3 WHERE tenant_id = $1 AND attempt_id = $2 AND outcome = 'pending' "
+        "AND holder_id = $4",
+        {tenant_id, attempt_id, outcome, holder_id}));
+  }
+  return n == 1 ? Status::Ok() : conflict("PIN attempt is not pending");
 }
 
 Result<CallbackJob> load_callback(Connection& c, std::string_view tenant_id, std::string_view job_id) {
@@ -568,11 +676,20 @@ class PgStore final : public Store {
   }
 
   Status unlock_holder(std::string_view tenant_id, std::string_view holder_id) override {
-    return write_single([&](Connection& c) -> Status {
+    return write([&](Connection& c) -> Status {
+      // The holder's row first, then its attempts (the backend's lock
+      // order): an attempt counted by a PIN use that held the row before is
+      // committed by then and forgiven with the others.
       DUET_ASSIGN_OR_RETURN(int64_t n, changes(c,
-          "UPDATE holders SET status = 'active', failed_attempts = 0 WHERE tenant_id = $1 AND holder_id = $2",
+          "UPDATE holders SET status = 'active', failed_attempts = 0, refresh_required = CASE WHEN EXISTS "
+          "(SELECT 1 FROM holder_keys k WHERE k.tenant_id = $1 AND k.holder_id = $2 AND k.revoked_at IS NULL) "
+          "THEN 1 ELSE 0 END WHERE tenant_id = $1 AND holder_id = $2",
           {tenant_id, holder_id}));
-      return n == 1 ? Status::Ok() : not_found("holder");
+      if (n != 1) return not_found("holder");
+      return pg::run(c,
+          "UPDATE pin_attempts SET outcome = 'forgiven' WHERE tenant_id = $1 AND holder_id = $2 "
+          "AND outcome IN ('pending', 'failed')",
+          {tenant_id, holder_id});
     });
   }
 
@@ -729,7 +846,8 @@ class PgStore final : public Store {
       hook("complete_activation:before_holder_update");
 
       DUET_ASSIGN_OR_RETURN(n, changes(c,
-          "UPDATE holders SET status = 'active', failed_attempts = 0 WHERE tenant_id = $1 AND holder_id = $2",
+          "UPDATE holders SET status = 'active', failed_attempts = 0, refresh_required = 0 "
+          "WHERE tenant_id = $1 AND holder_id = $2",
           {a.tenant_id, k.holder_id}));
       if (n != 1) return corrupt("activation code's holder missing");
       return Status::Ok();
@@ -763,6 +881,18 @@ class PgStore final : public Store {
           "UPDATE device_tokens SET revoked_at = $3 WHERE tenant_id = $1 AND token_hash = $2 AND revoked_at IS NULL",
           {tenant_id, token_hash, now}));
       return n == 1 ? Status::Ok() : not_found("unrevoked device token");
+    });
+  }
+
+  Status reseal_key_share(std::string_view tenant_id, std::string_view key_id, ByteView expected,
+                          ByteView replacement) override {
+    if (replacement.empty()) return invalid("sealed share is empty");
+    return write_single([&](Connection& c) -> Status {
+      DUET_ASSIGN_OR_RETURN(int64_t n, changes(c,
+          "UPDATE holder_keys SET service_share_ciphertext = $4 WHERE tenant_id = $1 AND key_id = $2 "
+          "AND service_share_ciphertext = $3 AND revoked_at IS NULL",
+          {tenant_id, key_id, expected, replacement}));
+      return n == 1 ? Status::Ok() : conflict("holder key share changed");
     });
   }
 
@@ -900,91 +1030,224 @@ class PgStore final : public Store {
     });
   }
 
-  Status start_sign_session(const SignSession& s, int max_attempts, UnixSeconds now) override {
+  // --- PIN attempts (store.h; the helpers above say how they lock) ---
+
+  Result<PinAttemptCounters> begin_sign_attempt(const SignSession& s, std::string_view attempt_id,
+                                                UnixSeconds window_since, const PinAttemptRule& rule,
+                                                UnixSeconds now) override {
     if (s.tenant_id.empty() || s.session_id.empty() || s.order_id.empty() || s.holder_id.empty())
       return invalid("session ids are empty");
-    if (max_attempts < 1) return invalid("max_attempts must be at least 1");
-    for (const std::string& r : s.r_values)
+    if (attempt_id.empty()) return invalid("attempt id is empty");
+    if (!rule) return invalid("PIN attempt rule is missing");
+    return run<Result<PinAttemptCounters>>(Transaction::Kind::kWrite, [&](Connection& c) -> Result<PinAttemptCounters> {
+      // One statement (one round trip, with BEGIN): the order moves to
+      // signing (its row lock first, the backend's order) and what store.h
+      // refuses before the rule is read; any refusal rolls the move back.
+      DUET_ASSIGN_OR_RETURN(Rows pre, c.query(
+          "WITH moved AS (UPDATE sign_orders SET state = 'signing', updated_at = $5 WHERE tenant_id = $1 "
+          "AND order_id = $3 AND holder_id = $4 AND state IN ('pending', 'signing') AND expires_at > $5 RETURNING 1) "
+          "SELECT EXISTS (SELECT 1 FROM sign_sessions WHERE tenant_id = $1 AND session_id = $2), "
+          "(SELECT holder_id FROM sign_orders WHERE tenant_id = $1 AND order_id = $3), "
+          "(SELECT refresh_required FROM holders WHERE tenant_id = $1 AND holder_id = $4), "
+          "(SELECT COUNT(*) FROM moved), "
+          "(SELECT status FROM holders WHERE tenant_id = $1 AND holder_id = $4)",
+          {s.tenant_id, s.session_id, s.order_id, s.holder_id, now}));
+      if (pre.empty()) return corrupt("sign attempt pre-check returned no row");
+      if (pre.get_int(0, 0) != 0) return store_error(StoreError::kDuplicate, "session id already used");
+      if (pre.is_null(0, 1) || pre.text(0, 1) != s.holder_id) return not_found("order");
+      if (pre.is_null(0, 2)) return not_found("holder");
+      if (pre.get_int(0, 2) != 0)
+        return make_error(ErrorCode::kRefreshRequired, "a share refresh must run before the next signature");
+      // A locked holder is refused as locked, also when the lockout failed
+      // the order meanwhile (the subqueries above read the statement's
+      // snapshot, so the status is read again once the move has failed).
+      if (pre.text(0, 4) == "locked") return store_error(StoreError::kConflict, ErrorCode::kLocked, "holder is locked");
+      if (pre.get_int(0, 3) != 1) {
+        DUET_ASSIGN_OR_RETURN(Rows now_status, c.query(
+            "SELECT status FROM holders WHERE tenant_id = $1 AND holder_id = $2", {s.tenant_id, s.holder_id}));
+        if (!now_status.empty() && now_status.text(0, 0) == "locked")
+          return store_error(StoreError::kConflict, ErrorCode::kLocked, "holder is locked");
+        return conflict("order is not open for signing");
+      }
+      // The session is stored open with no r values, with the attempt.
+      DUET_ASSIGN_OR_RETURN(PinAttemptCounters after, count_pin_attempt(c, s.tenant_id, s.holder_id, attempt_id,
+          window_since, rule, now, /*refuse_refresh_required=*/true,
+          ", stored AS (INSERT INTO sign_sessions (tenant_id, session_id, order_id, holder_id, r_values, state, "
+          "created_at, updated_at) SELECT $1::text, $7::text, $8::text, $2::text, '', 'open', $6::bigint, "
+          "$6::bigint FROM attempt)",
+          {s.session_id, s.order_id}));
+      hook("begin_sign_attempt:after_attempt_counted");
+      return after;
+    });
+  }
+
+  Status accept_sign_attempt(std::string_view tenant_id, std::string_view session_id, std::string_view attempt_id,
+                             const std::vector<std::string>& r_values, UnixSeconds now) override {
+    if (r_values.empty()) return invalid("r values are required");
+    for (const std::string& r : r_values)
       if (r.empty() || r.find(',') != std::string::npos) return invalid("malformed r value");
     return write([&](Connection& c) -> Status {
-      // The holder's status, the order's holder and its item count in one
-      // statement (one round trip; reads only, no row locks yet). NULL
-      // status: no such holder; NULL order holder: no such order.
+      // One statement (kAcceptAttempt): the session gets its r values, the
+      // holder's consecutive count is reset, the attempt ends ok. No order
+      // lock: after the session this waits only for the holder and the
+      // attempt, which no writer of the order's sessions holds while it
+      // waits for a session.
+      DUET_ASSIGN_OR_RETURN(Rows done, c.query(accept_attempt_sql(
+          "UPDATE sign_sessions SET r_values = $4, updated_at = $5 WHERE tenant_id = $1 AND session_id = $2 "
+          "AND state = 'open' AND r_values = '' RETURNING holder_id"),
+          {tenant_id, session_id, attempt_id, join_r_values(r_values), now}));
+      if (done.empty() || done.get_int(0, 0) != 1) return conflict("sign session is not open");
+      if (done.get_int(0, 1) != 1) return conflict("PIN attempt is not pending");
+      return Status::Ok();
+    });
+  }
+
+  Result<PinAttemptCounters> begin_refresh_attempt(const ShareRefresh& r, std::string_view attempt_id,
+                                                   UnixSeconds window_since, const PinAttemptRule& rule,
+                                                   UnixSeconds now) override {
+    if (r.tenant_id.empty() || r.refresh_id.empty() || r.key_id.empty() || r.holder_id.empty())
+      return invalid("share refresh ids are empty");
+    if (attempt_id.empty()) return invalid("attempt id is empty");
+    if (!rule) return invalid("PIN attempt rule is missing");
+    return run<Result<PinAttemptCounters>>(Transaction::Kind::kWrite, [&](Connection& c) -> Result<PinAttemptCounters> {
+      // What store.h refuses before the rule, in one statement: the refresh
+      // id taken, the key not the holder's, the key revoked.
       DUET_ASSIGN_OR_RETURN(Rows pre, c.query(
-          "SELECT (SELECT status FROM holders WHERE tenant_id = $1 AND holder_id = $2), o.holder_id, "
-          "(SELECT COUNT(*) FROM sign_order_items i WHERE i.tenant_id = o.tenant_id AND i.order_id = o.order_id) "
-          "FROM (SELECT 1) one LEFT JOIN sign_orders o ON o.tenant_id = $1 AND o.order_id = $3",
-          {s.tenant_id, s.holder_id, s.order_id}));
-      if (pre.empty() || pre.is_null(0, 0)) return not_found("holder");
-      DUET_ASSIGN_OR_RETURN(HolderStatus status, parse_holder_status(pre.text(0, 0)));
-      if (status == HolderStatus::kLocked)
-        return store_error(StoreError::kConflict, ErrorCode::kLocked, "holder is locked");
-      if (pre.is_null(0, 1) || pre.text(0, 1) != s.holder_id) return not_found("order");
-      if (s.r_values.size() != static_cast<size_t>(pre.get_int(0, 2)))
-        return invalid("one r value per order item is required");
+          "SELECT EXISTS (SELECT 1 FROM share_refreshes WHERE tenant_id = $1 AND refresh_id = $2), "
+          "(SELECT COUNT(*) FROM holder_keys WHERE tenant_id = $1 AND key_id = $3 AND holder_id = $4), "
+          "(SELECT COUNT(*) FROM holder_keys WHERE tenant_id = $1 AND key_id = $3 AND holder_id = $4 "
+          "AND revoked_at IS NULL)",
+          {r.tenant_id, r.refresh_id, r.key_id, r.holder_id}));
+      if (pre.empty()) return corrupt("refresh attempt pre-check returned no row");
+      if (pre.get_int(0, 0) != 0) return store_error(StoreError::kDuplicate, "refresh id already used");
+      if (pre.get_int(0, 1) == 0) return not_found("holder key");
+      if (pre.get_int(0, 2) == 0) return conflict("holder key is revoked");
+      // Stored abandoned with no sealed values: only accept_refresh_attempt
+      // opens it, so a crash in between leaves nothing usable.
+      return count_pin_attempt(c, r.tenant_id, r.holder_id, attempt_id, window_since, rule, now,
+          /*refuse_refresh_required=*/false,
+          ", stored AS (INSERT INTO share_refreshes (tenant_id, refresh_id, key_id, holder_id, sealed_rho, "
+          "pending_share_ciphertext, state, created_at) SELECT $1::text, $7::text, $8::text, $2::text, "
+          "'\\x'::bytea, '\\x'::bytea, 'abandoned', $6::bigint FROM attempt)",
+          {r.refresh_id, r.key_id});
+    });
+  }
 
-      // Row locks in the backend's order: the order, then the holder.
-      DUET_ASSIGN_OR_RETURN(int64_t moved, changes(c,
-          "UPDATE sign_orders SET state = 'signing', updated_at = $3 WHERE tenant_id = $1 AND order_id = $2 "
-          "AND state IN ('pending', 'signing') AND expires_at > $3",
-          {s.tenant_id, s.order_id, now}));
-      if (moved != 1) return conflict("order is not open for signing");
+  Status accept_refresh_attempt(std::string_view tenant_id, std::string_view refresh_id, std::string_view attempt_id,
+                                ByteView pending_share_ciphertext, UnixSeconds now) override {
+    (void)now;
+    if (pending_share_ciphertext.empty()) return invalid("an open share refresh needs its pending share");
+    return write([&](Connection& c) -> Status {
+      // One statement (accept_attempt_sql): the refresh opens with its
+      // pending share, the holder's consecutive count is reset, the attempt
+      // ends ok.
+      DUET_ASSIGN_OR_RETURN(Rows done, c.query(accept_attempt_sql(
+          "UPDATE share_refreshes SET state = 'open', pending_share_ciphertext = $4 WHERE tenant_id = $1 "
+          "AND refresh_id = $2 AND state = 'abandoned' AND pending_share_ciphertext = '\\x'::bytea "
+          "RETURNING holder_id"),
+          {tenant_id, refresh_id, attempt_id, pending_share_ciphertext}));
+      if (done.empty() || done.get_int(0, 0) != 1) return conflict("share refresh is not being verified");
+      if (done.get_int(0, 1) != 1) return conflict("PIN attempt is not pending");
+      return Status::Ok();
+    });
+  }
 
-      DUET_ASSIGN_OR_RETURN(int64_t counted, changes(c,
-          "UPDATE holders SET failed_attempts = failed_attempts + 1, "
-          "status = CASE WHEN failed_attempts + 1 >= $3 THEN 'locked' ELSE status END "
-          "WHERE tenant_id = $1 AND holder_id = $2 AND status = 'active'",
-          {s.tenant_id, s.holder_id, max_attempts}));
-      if (counted != 1) return store_error(StoreError::kConflict, ErrorCode::kLocked, "holder is locked");
-      hook("start_sign_session:after_attempt_counted");
+  Result<PinAttemptCounters> begin_confirm_attempt(std::string_view tenant_id, std::string_view holder_id,
+                                                   std::string_view refresh_id, std::string_view attempt_id,
+                                                   UnixSeconds open_since, UnixSeconds window_since,
+                                                   const PinAttemptRule& rule, UnixSeconds now) override {
+    if (tenant_id.empty() || holder_id.empty() || refresh_id.empty()) return invalid("share refresh ids are empty");
+    if (attempt_id.empty()) return invalid("attempt id is empty");
+    if (!rule) return invalid("PIN attempt rule is missing");
+    // An expired refresh is abandoned (its pending share wiped) although the
+    // call fails, so that refusal commits instead of rolling back.
+    bool expired = false;
+    auto result = run<Result<PinAttemptCounters>>(Transaction::Kind::kWrite,
+                                                  [&](Connection& c) -> Result<PinAttemptCounters> {
+      expired = false;  // (a transaction run again starts over)
+      DUET_ASSIGN_OR_RETURN(Rows sel, c.query(
+          "SELECT holder_id, state, created_at FROM share_refreshes WHERE tenant_id = $1 AND refresh_id = $2",
+          {tenant_id, refresh_id}));
+      if (sel.empty() || sel.text(0, 0) != holder_id) return not_found("share refresh");
+      const std::string state = sel.text(0, 1);
+      if (state == "confirmed") return conflict("share refresh already confirmed");
+      if (state != "open") return conflict("share refresh is not open");
+      if (sel.get_int(0, 2) <= open_since) {
+        DUET_ASSIGN_OR_RETURN(int64_t n, changes(c,
+            "UPDATE share_refreshes SET state = 'abandoned', pending_share_ciphertext = '\\x'::bytea, "
+            "sealed_rho = '\\x'::bytea WHERE tenant_id = $1 AND refresh_id = $2 AND state = 'open'",
+            {tenant_id, refresh_id}));
+        // Zero: a concurrent confirm or expiry ended it first.
+        if (n != 1) return conflict("share refresh is not open");
+        expired = true;
+        return PinAttemptCounters{};
+      }
+      return count_pin_attempt(c, tenant_id, holder_id, attempt_id, window_since, rule, now,
+                               /*refuse_refresh_required=*/false, "", {});
+    });
+    if (result.ok() && expired) return make_error(ErrorCode::kExpired, "the share refresh has expired");
+    return result;
+  }
 
-      return pg::run(c,
-          "INSERT INTO sign_sessions (tenant_id, session_id, order_id, holder_id, r_values, state, created_at, "
-          "updated_at) VALUES ($1, $2, $3, $4, $5, 'open', $6, $6)",
-          {s.tenant_id, s.session_id, s.order_id, s.holder_id, join_r_values(s.r_values), now});
+  Status fail_pin_attempt(std::string_view tenant_id, std::string_view attempt_id, bool lock_holder,
+                          std::string_view session_id, const std::vector<CallbackJob>& alarms,
+                          const std::optional<CallbackJob>& callback_if_order_fails, UnixSeconds now) override {
+    if (tenant_id.empty() || attempt_id.empty()) return invalid("PIN attempt ids are empty");
+    return write([&](Connection& c) -> Status {
+      // Row locks in the backend's order: the session's order (as every
+      // writer of an order's sessions), the session, the holder, then the
+      // attempt.
+      std::string order_id;
+      bool locked = false;
+      if (!session_id.empty()) {
+        DUET_ASSIGN_OR_RETURN(Rows order, c.query(
+            "SELECT o.order_id FROM sign_sessions s JOIN sign_orders o ON o.tenant_id = s.tenant_id "
+            "AND o.order_id = s.order_id WHERE s.tenant_id = $1 AND s.session_id = $2 FOR UPDATE OF o",
+            {tenant_id, session_id}));
+        if (order.empty()) return conflict("sign session is not open");
+        order_id = order.text(0, 0);
+        // The session fails; its holder's status comes back (read, not
+        // locked: a lock is set below or was committed before).
+        DUET_ASSIGN_OR_RETURN(Rows failed, c.query(
+            "UPDATE sign_sessions s SET state = 'failed', updated_at = $3 WHERE s.tenant_id = $1 "
+            "AND s.session_id = $2 AND s.state = 'open' RETURNING (SELECT h.status FROM holders h "
+            "WHERE h.tenant_id = s.tenant_id AND h.holder_id = s.holder_id)",
+            {tenant_id, session_id, now}));
+        if (failed.empty()) return conflict("sign session is not open");
+        DUET_ASSIGN_OR_RETURN(HolderStatus status, parse_holder_status(failed.text(0, 0)));
+        locked = status == HolderStatus::kLocked;
+      }
+      if (lock_holder) {
+        // The attempt's holder (the subquery reads the attempt, it does not
+        // lock it: the holder's row comes first).
+        DUET_TRY_STATUS(pg::run(c,
+            "UPDATE holders SET status = 'locked' WHERE (tenant_id, holder_id) IN (SELECT tenant_id, holder_id "
+            "FROM pin_attempts WHERE tenant_id = $1 AND attempt_id = $2 AND outcome = 'pending')",
+            {tenant_id, attempt_id}));
+        locked = true;
+      }
+      if (!session_id.empty() && locked) {
+        DUET_ASSIGN_OR_RETURN(int64_t n, changes(c,
+            "UPDATE sign_orders SET state = 'failed', updated_at = $3 WHERE tenant_id = $1 AND order_id = $2 "
+            "AND state IN ('pending', 'signing') AND expires_at > $3",
+            {tenant_id, order_id, now}));
+        if (n == 1) {
+          DUET_TRY_STATUS(fail_open_sessions(c, tenant_id, order_id, now));
+          if (callback_if_order_fails)
+            DUET_TRY_STATUS(insert_callback(c, *callback_if_order_fails, tenant_id, order_id, now));
+        }
+      }
+      // Not pending (ended before, forgiven, unknown): everything above rolls back.
+      DUET_TRY_STATUS(end_pin_attempt(c, tenant_id, attempt_id, "", "failed"));
+      for (const CallbackJob& job : alarms) DUET_TRY_STATUS(insert_callback(c, job, tenant_id, job.order_id, now));
+      return Status::Ok();
     });
   }
 
   // --- share refresh ---
 
-  Status begin_share_refresh(const ShareRefresh& r, int max_attempts, UnixSeconds now) override {
-    if (r.tenant_id.empty() || r.refresh_id.empty() || r.key_id.empty() || r.holder_id.empty())
-      return invalid("share refresh ids are empty");
-    if (max_attempts < 1) return invalid("max_attempts must be at least 1");
-    if (r.state == RefreshState::kConfirmed) return invalid("a share refresh starts open or abandoned");
-    if (r.state == RefreshState::kOpen && (r.sealed_rho.empty() || r.pending_share_ciphertext.empty()))
-      return invalid("an open share refresh needs its sealed values");
-    return write([&](Connection& c) -> Status {
-      DUET_ASSIGN_OR_RETURN(Holder holder, load_holder(c, r.tenant_id, r.holder_id));
-      if (holder.status == HolderStatus::kLocked)
-        return store_error(StoreError::kConflict, ErrorCode::kLocked, "holder is locked");
-      DUET_ASSIGN_OR_RETURN(Rows key, c.query(
-          "SELECT revoked_at FROM holder_keys WHERE tenant_id = $1 AND key_id = $2 AND holder_id = $3",
-          {r.tenant_id, r.key_id, r.holder_id}));
-      if (key.empty()) return not_found("holder key");
-      if (!key.is_null(0, 0)) return conflict("holder key is revoked");
-      // kDuplicate before anything is counted.
-      DUET_ASSIGN_OR_RETURN(bool taken, exists(c,
-          "SELECT 1 FROM share_refreshes WHERE tenant_id = $1 AND refresh_id = $2", r.tenant_id, r.refresh_id));
-      if (taken) return store_error(StoreError::kDuplicate, "share refresh id is already in use");
-
-      DUET_ASSIGN_OR_RETURN(int64_t counted, changes(c,
-          "UPDATE holders SET failed_attempts = failed_attempts + 1, "
-          "status = CASE WHEN failed_attempts + 1 >= $3 THEN 'locked' ELSE status END "
-          "WHERE tenant_id = $1 AND holder_id = $2 AND status = 'active'",
-          {r.tenant_id, r.holder_id, max_attempts}));
-      if (counted != 1) return store_error(StoreError::kConflict, ErrorCode::kLocked, "holder is locked");
-
-      return pg::run(c,
-          "INSERT INTO share_refreshes (tenant_id, refresh_id, key_id, holder_id, sealed_rho, "
-          "pending_share_ciphertext, state, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-          {r.tenant_id, r.refresh_id, r.key_id, r.holder_id, r.sealed_rho, r.pending_share_ciphertext,
-           refresh_state_text(r.state), now});
-    });
-  }
-
-  Status confirm_share_refresh(std::string_view tenant_id, std::string_view refresh_id, const DeviceToken& t,
-                               UnixSeconds now) override {
+  Status confirm_share_refresh(std::string_view tenant_id, std::string_view refresh_id, std::string_view attempt_id,
+                               const DeviceToken& t, UnixSeconds now) override {
     if (tenant_id.empty() || refresh_id.empty()) return invalid("share refresh ids are empty");
     if (t.token_hash.empty() || t.tenant_id != tenant_id) return invalid("device token is incomplete");
     return write([&](Connection& c) -> Status {
@@ -1021,9 +1284,10 @@ class PgStore final : public Store {
           {tenant_id, t.token_hash, r.holder_id, t.created_at}));
 
       DUET_ASSIGN_OR_RETURN(n, changes(c,
-          "UPDATE holders SET failed_attempts = 0 WHERE tenant_id = $1 AND holder_id = $2", {tenant_id, r.holder_id}));
+          "UPDATE holders SET failed_attempts = 0, refresh_required = 0 WHERE tenant_id = $1 AND holder_id = $2",
+          {tenant_id, r.holder_id}));
       if (n != 1) return corrupt("share refresh's holder missing");
-      return Status::Ok();
+      return end_pin_attempt(c, tenant_id, attempt_id, r.holder_id, "ok");
     });
   }
 
@@ -1430,6 +1694,12 @@ class PgStore final : public Store {
     return read_single<TenantNotifyTarget>(
         [&](Connection& c) { return pg::get_tenant_notify_target(c, tenant_id); });
   }
+  Result<Notice> set_tenant_signature_v1_cutoff(std::string_view tenant_id, UnixSeconds cutoff,
+                                                UnixSeconds now) override {
+    return run<Result<Notice>>(Transaction::Kind::kWrite, [&](Connection& c) {
+      return pg::set_tenant_signature_v1_cutoff(c, tenant_id, cutoff, now);
+    });
+  }
 
   // --- retention and leases (store/pg_retention.cc) ---
 
@@ -1758,7 +2028,9 @@ class PgStore final : public Store {
 
   // The shared part of finish_order / finish_csr_order inside the caller's
   // transaction (see the SQLite backend). Row locks: the order (conditional
-  // update), then the session, then the holder.
+  // update), then its sessions. The holder's counters are not touched: the
+  // valid PIN proof reset them at step 1 (accept_sign_attempt), and a lock
+  // that came since stays.
   // `metered` (optional) receives what meter_finished_order reads (the
   // order's kind and holder, its app's environment, "" if the app is
   // missing), read here in the same statement.
@@ -1779,7 +2051,6 @@ class PgStore final : public Store {
         {tenant_id, order_id, session_id}));
     if (r.empty() || r.text(0, 0) != order_id) return not_found("sign session");
     if (r.is_null(0, 2)) return not_found("order");
-    const std::string holder_id = r.text(0, 1);
     DUET_ASSIGN_OR_RETURN(OrderKind order_kind, parse_order_kind(r.text(0, 2)));
     if (order_kind != kind)
       return invalid(kind == OrderKind::kCsr ? "the order is not a certificate request"
@@ -1817,9 +2088,7 @@ class PgStore final : public Store {
           {tenant_id, order_id, static_cast<int64_t>(i), signatures[i]}));
       if (n != 1) return corrupt("order item missing");
     }
-    return pg::run(c,
-        "UPDATE holders SET failed_attempts = 0, status = 'active' WHERE tenant_id = $1 AND holder_id = $2",
-        {tenant_id, holder_id});
+    return Status::Ok();
   }
 
   void hook(std::string_view point) {

@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,6 +34,10 @@ struct Tenant {
   std::optional<UnixSeconds> production_active_from;
   bool suspended = false;
   UnixSeconds created_at = 0;
+  // Request-signature v1 (no Idempotency-Key in the signature) is refused
+  // from this time on; nullopt: no cut-off set, v1 still accepted
+  // (core/business_auth.h). Set by an operator, announced by a notice.
+  std::optional<UnixSeconds> signature_v1_cutoff;
 };
 
 enum class AppEnvironment { kSandbox, kProduction };
@@ -63,7 +68,10 @@ struct Holder {
   Bytes phone_ciphertext;
   Bytes lookup_hash;               // keyed hash of the identity, unique per tenant
   HolderStatus status = HolderStatus::kActive;
-  int failed_attempts = 0;         // consecutive sign attempts without a valid signature
+  int failed_attempts = 0;         // consecutive PIN uses without a valid PIN proof
+  // Set by an unlock: the next PIN use must be a share refresh, so that any
+  // copy of the old device state stops working (docs/protocol.md §5.3).
+  bool refresh_required = false;
   UnixSeconds created_at = 0;
   // How the identity was checked before enrollment. identity_verification is
   // "attested" (the business system vouches) or "identity_source" (checked
@@ -186,6 +194,17 @@ struct SignOrder {
 
 enum class SessionState { kOpen, kFinished, kFailed };
 
+// What the PIN attempt rule (core/pin_attempt_rule.h) reads and writes,
+// inside the store's transaction with the holder's row locked.
+struct PinAttemptCounters {
+  int consecutive_failures = 0;  // holders.failed_attempts
+  int failures_in_window = 0;    // pin_attempts pending|failed since the window start
+  bool locked = false;           // holders.status = 'locked'
+};
+// The rule: the counters after one more attempt (counted as a failure until
+// its proof verifies), or an error (ErrorCode::kLocked) when none may start.
+using PinAttemptRule = std::function<Result<PinAttemptCounters>(const PinAttemptCounters& before)>;
+
 // One run of the signing protocol for an order; starting it costs the holder
 // one attempt.
 struct SignSession {
@@ -306,15 +325,18 @@ struct UsageRecord {
   UnixSeconds counted_at = 0;
 };
 
-// Service notices (服务告知) about a package; each (package, kind) at most once.
-enum class NoticeKind { kUsed80, kUsed90, kUsed100, kExpiring30Days, kExpiring7Days, kEnded };
+// Service notices (服务告知): about a package, each (package, kind) at most
+// once; or about the tenant (kSignatureV1Cutoff: package_id empty, one per
+// cut-off an operator sets, effective_at = the cut-off).
+enum class NoticeKind { kUsed80, kUsed90, kUsed100, kExpiring30Days, kExpiring7Days, kEnded, kSignatureV1Cutoff };
 
 struct Notice {
   std::string tenant_id;
   std::string notice_id;           // "ntc_..."
-  std::string package_id;
+  std::string package_id;          // empty for a tenant notice (kSignatureV1Cutoff)
   NoticeKind kind = NoticeKind::kUsed80;
   UnixSeconds created_at = 0;
+  std::optional<UnixSeconds> effective_at;  // the date a tenant notice announces
   // Webhook to the tenant's notify URL: "pending" (not yet looked at by
   // Store::sweep_package_notices), "queued" (a callback job carries it),
   // "none" (the tenant had no notify URL then).

@@ -491,8 +491,57 @@ CREATE TABLE leases (
 );
 )sql";
 
-constexpr std::array<Migration, 10> kMigrations = {{{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5}, {6, kV6},
-                                                     {7, kV7}, {8, kV8}, {9, kV9}, {10, kV10}}};
+// v11: request-signature v1 cut-off per tenant (core/business_auth.h) and
+// tenant notices that announce it: notices is rebuilt with a nullable
+// package_id (NULL exactly for the tenant kind, so the (tenant, package)
+// foreign key is not checked for it), the new kind, and effective_at (the
+// date a tenant notice announces). SQLite cannot alter a CHECK or drop NOT
+// NULL in place. Nothing references notices.
+constexpr std::string_view kV11 = R"sql(
+ALTER TABLE tenants ADD COLUMN signature_v1_cutoff INTEGER;
+
+CREATE TABLE notices_v11 (
+  tenant_id TEXT NOT NULL,
+  notice_id TEXT NOT NULL,
+  package_id TEXT,
+  kind TEXT NOT NULL CHECK (kind IN ('used_80', 'used_90', 'used_100', 'expiring_30d', 'expiring_7d', 'ended',
+                                     'signature_v1_cutoff')),
+  created_at INTEGER NOT NULL,
+  webhook_state TEXT NOT NULL CHECK (webhook_state IN ('pending', 'queued', 'none')),
+  effective_at INTEGER,
+  PRIMARY KEY (tenant_id, notice_id),
+  FOREIGN KEY (tenant_id, package_id) REFERENCES packages (tenant_id, package_id),
+  CHECK ((package_id IS NULL) = (kind = 'signature_v1_cutoff'))
+);
+INSERT INTO notices_v11 (tenant_id, notice_id, package_id, kind, created_at, webhook_state)
+  SELECT tenant_id, notice_id, package_id, kind, created_at, webhook_state FROM notices;
+DROP TABLE notices;
+ALTER TABLE notices_v11 RENAME TO notices;
+CREATE UNIQUE INDEX notices_once ON notices (tenant_id, package_id, kind);
+CREATE INDEX notices_tenant_created ON notices (tenant_id, created_at, notice_id);
+CREATE INDEX notices_pending ON notices (created_at) WHERE webhook_state = 'pending';
+)sql";
+
+// v12: protocol v2 PIN attempts (docs/protocol.md §5.3). One row per PIN use,
+// pending until its proof is checked; the failure budget counts pending and
+// failed rows in its window. refresh_required: set by an unlock, cleared by a
+// confirmed share refresh or a new enrollment.
+constexpr std::string_view kV12 = R"sql(
+ALTER TABLE holders ADD COLUMN refresh_required INTEGER NOT NULL DEFAULT 0 CHECK (refresh_required IN (0, 1));
+CREATE TABLE pin_attempts (
+  tenant_id TEXT NOT NULL,
+  attempt_id TEXT NOT NULL,
+  holder_id TEXT NOT NULL,
+  started_at INTEGER NOT NULL,
+  outcome TEXT NOT NULL CHECK (outcome IN ('pending', 'ok', 'failed', 'forgiven')),
+  PRIMARY KEY (tenant_id, attempt_id),
+  FOREIGN KEY (tenant_id, holder_id) REFERENCES holders (tenant_id, holder_id)
+);
+CREATE INDEX pin_attempts_holder ON pin_attempts (tenant_id, holder_id, started_at);
+)sql";
+
+constexpr std::array<Migration, 12> kMigrations = {{{1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5}, {6, kV6},
+                                                     {7, kV7}, {8, kV8}, {9, kV9}, {10, kV10}, {11, kV11}, {12, kV12}}};
 
 }  // namespace
 

@@ -94,7 +94,8 @@ constexpr std::string_view kCallbackExists = "SELECT 1 FROM callback_jobs WHERE 
 
 // --- row readers ----------------------------------------------------------------
 
-constexpr std::string_view kTenantCols = "tenant_id, name, production_active_from, suspended, created_at";
+constexpr std::string_view kTenantCols =
+    "tenant_id, name, production_active_from, suspended, created_at, signature_v1_cutoff";
 Tenant read_tenant(const Statement& st) {
   Tenant t;
   t.tenant_id = st.column_text(0);
@@ -102,6 +103,7 @@ Tenant read_tenant(const Statement& st) {
   t.production_active_from = st.column_optional_int(2);
   t.suspended = st.column_int(3) != 0;
   t.created_at = st.column_int(4);
+  t.signature_v1_cutoff = st.column_optional_int(5);
   return t;
 }
 
@@ -123,7 +125,7 @@ Result<App> read_app(const Statement& st) {
 constexpr std::string_view kHolderCols =
     "tenant_id, holder_id, name_ciphertext, id_number_ciphertext, phone_ciphertext, lookup_hash, "
     "status, failed_attempts, created_at, identity_verification, identity_verified_by, identity_verified_at, "
-    "identity_reference";
+    "identity_reference, refresh_required";
 Result<Holder> read_holder(const Statement& st) {
   Holder h;
   h.tenant_id = st.column_text(0);
@@ -139,6 +141,7 @@ Result<Holder> read_holder(const Statement& st) {
   h.identity_verified_by = st.column_text(10);
   h.identity_verified_at = st.column_int(11);
   h.identity_reference = st.column_text(12);
+  h.refresh_required = st.column_int(13) != 0;
   return h;
 }
 
@@ -203,14 +206,6 @@ Result<SignSession> read_session(const Statement& st) {
 constexpr std::string_view kRefreshCols =
     "tenant_id, refresh_id, key_id, holder_id, sealed_rho, pending_share_ciphertext, state, created_at, "
     "confirmed_at";
-std::string_view refresh_state_text(RefreshState s) {
-  switch (s) {
-    case RefreshState::kOpen: return "open";
-    case RefreshState::kConfirmed: return "confirmed";
-    case RefreshState::kAbandoned: return "abandoned";
-  }
-  return "open";
-}
 Result<ShareRefresh> read_refresh(const Statement& st) {
   ShareRefresh r;
   r.tenant_id = st.column_text(0);
@@ -416,8 +411,11 @@ Status insert_callback(Connection& c, CallbackJob job, std::string_view tenant, 
       Statement::prepare(c,
                          "INSERT INTO callback_jobs (tenant_id, job_id, order_id, url, payload, attempts, "
                          "next_attempt_at, last_error, created_at) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, '', ?7)"));
-  st.bind(1, job.tenant_id).bind(2, job.job_id).bind(3, job.order_id).bind(4, job.url).bind(5, job.payload)
+  st.bind(1, job.tenant_id).bind(2, job.job_id).bind(4, job.url).bind(5, job.payload)
       .bind(6, job.next_attempt_at).bind(7, now);
+  // A job about no order (a PIN alarm to the tenant's notify target, a
+  // refresh's alarm) has order_id NULL: "" would fail the foreign key.
+  if (job.order_id.empty()) st.bind_null(3); else st.bind(3, job.order_id);
   return st.run();
 }
 
@@ -624,10 +622,17 @@ class SqliteStore final : public Store {
   Status unlock_holder(std::string_view tenant_id, std::string_view holder_id) override {
     return write([&](Connection& c) -> Status {
       DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
-          "UPDATE holders SET status = 'active', failed_attempts = 0 WHERE tenant_id = ?1 AND holder_id = ?2"));
+          "UPDATE holders SET status = 'active', failed_attempts = 0, refresh_required = EXISTS (SELECT 1 FROM "
+          "holder_keys k WHERE k.tenant_id = ?1 AND k.holder_id = ?2 AND k.revoked_at IS NULL) "
+          "WHERE tenant_id = ?1 AND holder_id = ?2"));
       st.bind(1, tenant_id).bind(2, holder_id);
       DUET_ASSIGN_OR_RETURN(int n, run_changes(c, st));
-      return n == 1 ? Status::Ok() : not_found("holder");
+      if (n != 1) return not_found("holder");
+      DUET_ASSIGN_OR_RETURN(Statement forgive, Statement::prepare(c,
+          "UPDATE pin_attempts SET outcome = 'forgiven' WHERE tenant_id = ?1 AND holder_id = ?2 "
+          "AND outcome IN ('pending', 'failed')"));
+      forgive.bind(1, tenant_id).bind(2, holder_id);
+      return forgive.run();
     });
   }
 
@@ -827,7 +832,8 @@ class SqliteStore final : public Store {
       hook("complete_activation:before_holder_update");
 
       DUET_ASSIGN_OR_RETURN(Statement holder, Statement::prepare(c,
-          "UPDATE holders SET status = 'active', failed_attempts = 0 WHERE tenant_id = ?1 AND holder_id = ?2"));
+          "UPDATE holders SET status = 'active', failed_attempts = 0, refresh_required = 0 "
+          "WHERE tenant_id = ?1 AND holder_id = ?2"));
       holder.bind(1, a.tenant_id).bind(2, k.holder_id);
       DUET_ASSIGN_OR_RETURN(n, run_changes(c, holder));
       if (n != 1) return corrupt("activation code's holder missing");
@@ -992,85 +998,261 @@ class SqliteStore final : public Store {
     });
   }
 
-  Status start_sign_session(const SignSession& s, int max_attempts, UnixSeconds now) override {
-    if (s.tenant_id.empty() || s.session_id.empty() || s.order_id.empty() || s.holder_id.empty())
-      return invalid("session ids are empty");
-    if (max_attempts < 1) return invalid("max_attempts must be at least 1");
-    for (const std::string& r : s.r_values)
-      if (r.empty() || r.find(',') != std::string::npos) return invalid("malformed r value");
+  // --- share refresh ---
+
+  Status reseal_key_share(std::string_view tenant_id, std::string_view key_id, ByteView expected,
+                          ByteView replacement) override {
+    if (replacement.empty()) return invalid("sealed share is empty");
     return write([&](Connection& c) -> Status {
+      DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+          "UPDATE holder_keys SET service_share_ciphertext = ?4 WHERE tenant_id = ?1 AND key_id = ?2 "
+          "AND service_share_ciphertext = ?3 AND revoked_at IS NULL"));
+      st.bind(1, tenant_id).bind(2, key_id).bind(3, expected).bind(4, replacement);
+      DUET_ASSIGN_OR_RETURN(int n, run_changes(c, st));
+      return n == 1 ? Status::Ok() : conflict("holder key share changed");
+    });
+  }
+
+  // --- PIN attempts (store.h): core's rule, run with the holder's row held ---
+  // SQLite serializes write transactions, so the counters read here cannot
+  // change before the conditional update below; the update still names the
+  // values it read (a compare-and-set), as the PostgreSQL backend must.
+  Result<PinAttemptCounters> count_pin_attempt(Connection& c, std::string_view tenant_id, std::string_view holder_id,
+                                               std::string_view attempt_id, UnixSeconds window_since,
+                                               const PinAttemptRule& rule, UnixSeconds now) {
+    if (attempt_id.empty()) return Unexpected{invalid("attempt id is empty").error()};
+    DUET_ASSIGN_OR_RETURN(Holder holder, load_holder(c, tenant_id, holder_id));
+    PinAttemptCounters before;
+    before.consecutive_failures = holder.failed_attempts;
+    before.locked = holder.status == HolderStatus::kLocked;
+    {
+      DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+          "SELECT COUNT(*) FROM pin_attempts WHERE tenant_id = ?1 AND holder_id = ?2 "
+          "AND outcome IN ('pending', 'failed') AND started_at > ?3"));
+      st.bind(1, tenant_id).bind(2, holder_id).bind(3, window_since);
+      DUET_TRY_STATUS(st.step());
+      before.failures_in_window = static_cast<int>(st.column_int(0));
+    }
+    DUET_ASSIGN_OR_RETURN(PinAttemptCounters after, rule(before));
+    // Only a failure locks (fail_pin_attempt): counting writes the count alone.
+    DUET_ASSIGN_OR_RETURN(Statement count, Statement::prepare(c,
+        "UPDATE holders SET failed_attempts = ?4 "
+        "WHERE tenant_id = ?1 AND holder_id = ?2 AND failed_attempts = ?3 AND status = 'active'"));
+    count.bind(1, tenant_id).bind(2, holder_id).bind(3, before.consecutive_failures)
+        .bind(4, after.consecutive_failures);
+    DUET_ASSIGN_OR_RETURN(int counted, run_changes(c, count));
+    if (counted != 1) return store_error(StoreError::kConflict, ErrorCode::kLocked, "holder is locked");
+    DUET_ASSIGN_OR_RETURN(Statement ins, Statement::prepare(c,
+        "INSERT INTO pin_attempts (tenant_id, attempt_id, holder_id, started_at, outcome) "
+        "VALUES (?1, ?2, ?3, ?4, 'pending')"));
+    ins.bind(1, tenant_id).bind(2, attempt_id).bind(3, holder_id).bind(4, now);
+    DUET_TRY_STATUS(ins.run());
+    return after;
+  }
+
+  template <typename T>
+  static Status as_status(const Result<T>& r) {
+    if (!r.ok()) return Unexpected{r.error()};
+    return Status::Ok();
+  }
+
+  // Ends a pending attempt with `outcome`; returns its holder.
+  static Result<std::string> end_pin_attempt(Connection& c, std::string_view tenant_id, std::string_view attempt_id,
+                                             std::string_view outcome, bool reset_consecutive) {
+    std::string holder_id;
+    {
+      DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+          "SELECT holder_id FROM pin_attempts WHERE tenant_id = ?1 AND attempt_id = ?2 AND outcome = 'pending'"));
+      st.bind(1, tenant_id).bind(2, attempt_id);
+      DUET_ASSIGN_OR_RETURN(bool row, st.step());
+      if (!row) return Unexpected{conflict("PIN attempt is not pending").error()};
+      holder_id = st.column_text(0);
+    }
+    DUET_ASSIGN_OR_RETURN(Statement end, Statement::prepare(c,
+        "UPDATE pin_attempts SET outcome = ?3 WHERE tenant_id = ?1 AND attempt_id = ?2 AND outcome = 'pending'"));
+    end.bind(1, tenant_id).bind(2, attempt_id).bind(3, outcome);
+    DUET_TRY_STATUS(end.run());
+    if (!reset_consecutive) return holder_id;
+    DUET_ASSIGN_OR_RETURN(Statement h, Statement::prepare(c,
+        "UPDATE holders SET failed_attempts = 0 WHERE tenant_id = ?1 AND holder_id = ?2"));
+    h.bind(1, tenant_id).bind(2, holder_id);
+    DUET_TRY_STATUS(h.run());
+    return holder_id;
+  }
+
+  Result<PinAttemptCounters> begin_sign_attempt(const SignSession& s, std::string_view attempt_id,
+                                                UnixSeconds window_since, const PinAttemptRule& rule,
+                                                UnixSeconds now) override {
+    if (s.tenant_id.empty() || s.session_id.empty() || s.order_id.empty() || s.holder_id.empty())
+      return Unexpected{invalid("session ids are empty").error()};
+    return run<Result<PinAttemptCounters>>(Transaction::Kind::kWrite, [&](Connection& c) -> Result<PinAttemptCounters> {
+      DUET_ASSIGN_OR_RETURN(bool seen, exists(c,
+          "SELECT 1 FROM sign_sessions WHERE tenant_id = ?1 AND session_id = ?2", s.tenant_id, s.session_id));
+      if (seen) return store_error(StoreError::kDuplicate, "session id already used");
+      DUET_ASSIGN_OR_RETURN(SignOrder order, load_order(c, s.tenant_id, s.order_id));
+      if (order.holder_id != s.holder_id) return Unexpected{not_found("order").error()};
       DUET_ASSIGN_OR_RETURN(Holder holder, load_holder(c, s.tenant_id, s.holder_id));
+      if (holder.refresh_required)
+        return make_error(ErrorCode::kRefreshRequired, "a share refresh must run before the next signature");
+      // A locked holder is refused as locked before the order's state is
+      // looked at (the lockout may have failed this order).
       if (holder.status == HolderStatus::kLocked)
         return store_error(StoreError::kConflict, ErrorCode::kLocked, "holder is locked");
-      DUET_ASSIGN_OR_RETURN(SignOrder order, load_order(c, s.tenant_id, s.order_id));
-      if (order.holder_id != s.holder_id) return not_found("order");
-      if (s.r_values.size() != order.items.size()) return invalid("one r value per order item is required");
-
-      DUET_ASSIGN_OR_RETURN(Statement count, Statement::prepare(c,
-          "UPDATE holders SET failed_attempts = failed_attempts + 1, "
-          "status = CASE WHEN failed_attempts + 1 >= ?3 THEN 'locked' ELSE status END "
-          "WHERE tenant_id = ?1 AND holder_id = ?2 AND status = 'active'"));
-      count.bind(1, s.tenant_id).bind(2, s.holder_id).bind(3, max_attempts);
-      DUET_ASSIGN_OR_RETURN(int counted, run_changes(c, count));
-      if (counted != 1) return store_error(StoreError::kConflict, ErrorCode::kLocked, "holder is locked");
-      hook("start_sign_session:after_attempt_counted");
-
       DUET_ASSIGN_OR_RETURN(Statement move, Statement::prepare(c,
           "UPDATE sign_orders SET state = 'signing', updated_at = ?3 WHERE tenant_id = ?1 AND order_id = ?2 "
           "AND state IN ('pending', 'signing') AND expires_at > ?3"));
       move.bind(1, s.tenant_id).bind(2, s.order_id).bind(3, now);
       DUET_ASSIGN_OR_RETURN(int moved, run_changes(c, move));
-      if (moved != 1) return conflict("order is not open for signing");
-
+      if (moved != 1) return Unexpected{conflict("order is not open for signing").error()};
+      DUET_ASSIGN_OR_RETURN(PinAttemptCounters after,
+                            count_pin_attempt(c, s.tenant_id, s.holder_id, attempt_id, window_since, rule, now));
+      hook("begin_sign_attempt:after_attempt_counted");
       DUET_ASSIGN_OR_RETURN(Statement ins, Statement::prepare(c,
           "INSERT INTO sign_sessions (tenant_id, session_id, order_id, holder_id, r_values, state, created_at, "
-          "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, 'open', ?6, ?6)"));
-      ins.bind(1, s.tenant_id).bind(2, s.session_id).bind(3, s.order_id).bind(4, s.holder_id)
-          .bind(5, join_r_values(s.r_values)).bind(6, now);
-      return ins.run();
+          "updated_at) VALUES (?1, ?2, ?3, ?4, '', 'open', ?5, ?5)"));
+      ins.bind(1, s.tenant_id).bind(2, s.session_id).bind(3, s.order_id).bind(4, s.holder_id).bind(5, now);
+      DUET_TRY_STATUS(ins.run());
+      return after;
     });
   }
 
-  // --- share refresh ---
-
-  Status begin_share_refresh(const ShareRefresh& r, int max_attempts, UnixSeconds now) override {
-    if (r.tenant_id.empty() || r.refresh_id.empty() || r.key_id.empty() || r.holder_id.empty())
-      return invalid("share refresh ids are empty");
-    if (max_attempts < 1) return invalid("max_attempts must be at least 1");
-    if (r.state == RefreshState::kConfirmed) return invalid("a share refresh starts open or abandoned");
-    if (r.state == RefreshState::kOpen && (r.sealed_rho.empty() || r.pending_share_ciphertext.empty()))
-      return invalid("an open share refresh needs its sealed values");
+  Status accept_sign_attempt(std::string_view tenant_id, std::string_view session_id, std::string_view attempt_id,
+                             const std::vector<std::string>& r_values, UnixSeconds now) override {
+    if (r_values.empty()) return invalid("r values are required");
+    for (const std::string& r : r_values)
+      if (r.empty() || r.find(',') != std::string::npos) return invalid("malformed r value");
     return write([&](Connection& c) -> Status {
-      DUET_ASSIGN_OR_RETURN(Holder holder, load_holder(c, r.tenant_id, r.holder_id));
-      if (holder.status == HolderStatus::kLocked)
-        return store_error(StoreError::kConflict, ErrorCode::kLocked, "holder is locked");
-      DUET_ASSIGN_OR_RETURN(Statement key, Statement::prepare(c,
-          "SELECT revoked_at FROM holder_keys WHERE tenant_id = ?1 AND key_id = ?2 AND holder_id = ?3"));
-      key.bind(1, r.tenant_id).bind(2, r.key_id).bind(3, r.holder_id);
-      DUET_ASSIGN_OR_RETURN(bool found, key.step());
-      if (!found) return not_found("holder key");
-      if (!key.column_is_null(0)) return conflict("holder key is revoked");
+      DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+          "UPDATE sign_sessions SET r_values = ?3, updated_at = ?4 "
+          "WHERE tenant_id = ?1 AND session_id = ?2 AND state = 'open' AND r_values = ''"));
+      st.bind(1, tenant_id).bind(2, session_id).bind(3, join_r_values(r_values)).bind(4, now);
+      DUET_ASSIGN_OR_RETURN(int n, run_changes(c, st));
+      if (n != 1) return conflict("sign session is not open");
+      return as_status(end_pin_attempt(c, tenant_id, attempt_id, "ok", true));
+    });
+  }
 
-      DUET_ASSIGN_OR_RETURN(Statement count, Statement::prepare(c,
-          "UPDATE holders SET failed_attempts = failed_attempts + 1, "
-          "status = CASE WHEN failed_attempts + 1 >= ?3 THEN 'locked' ELSE status END "
-          "WHERE tenant_id = ?1 AND holder_id = ?2 AND status = 'active'"));
-      count.bind(1, r.tenant_id).bind(2, r.holder_id).bind(3, max_attempts);
-      DUET_ASSIGN_OR_RETURN(int counted, run_changes(c, count));
-      if (counted != 1) return store_error(StoreError::kConflict, ErrorCode::kLocked, "holder is locked");
-
+  Result<PinAttemptCounters> begin_refresh_attempt(const ShareRefresh& r, std::string_view attempt_id,
+                                                   UnixSeconds window_since, const PinAttemptRule& rule,
+                                                   UnixSeconds now) override {
+    if (r.tenant_id.empty() || r.refresh_id.empty() || r.key_id.empty() || r.holder_id.empty())
+      return Unexpected{invalid("share refresh ids are empty").error()};
+    return run<Result<PinAttemptCounters>>(Transaction::Kind::kWrite, [&](Connection& c) -> Result<PinAttemptCounters> {
+      DUET_ASSIGN_OR_RETURN(bool seen, exists(c,
+          "SELECT 1 FROM share_refreshes WHERE tenant_id = ?1 AND refresh_id = ?2", r.tenant_id, r.refresh_id));
+      if (seen) return store_error(StoreError::kDuplicate, "refresh id already used");
+      {
+        DUET_ASSIGN_OR_RETURN(Statement key, Statement::prepare(c,
+            "SELECT revoked_at FROM holder_keys WHERE tenant_id = ?1 AND key_id = ?2 AND holder_id = ?3"));
+        key.bind(1, r.tenant_id).bind(2, r.key_id).bind(3, r.holder_id);
+        DUET_ASSIGN_OR_RETURN(bool found, key.step());
+        if (!found) return Unexpected{not_found("holder key").error()};
+        if (!key.column_is_null(0)) return Unexpected{conflict("holder key is revoked").error()};
+      }
+      DUET_ASSIGN_OR_RETURN(PinAttemptCounters after,
+                            count_pin_attempt(c, r.tenant_id, r.holder_id, attempt_id, window_since, rule, now));
       DUET_ASSIGN_OR_RETURN(Statement ins, Statement::prepare(c,
           "INSERT INTO share_refreshes (tenant_id, refresh_id, key_id, holder_id, sealed_rho, "
-          "pending_share_ciphertext, state, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
-      ins.bind(1, r.tenant_id).bind(2, r.refresh_id).bind(3, r.key_id).bind(4, r.holder_id)
-          .bind(5, r.sealed_rho).bind(6, r.pending_share_ciphertext).bind(7, refresh_state_text(r.state))
-          .bind(8, now);
-      return ins.run();
+          "pending_share_ciphertext, state, created_at) VALUES (?1, ?2, ?3, ?4, X'', X'', 'abandoned', ?5)"));
+      ins.bind(1, r.tenant_id).bind(2, r.refresh_id).bind(3, r.key_id).bind(4, r.holder_id).bind(5, now);
+      DUET_TRY_STATUS(ins.run());
+      return after;
     });
   }
 
-  Status confirm_share_refresh(std::string_view tenant_id, std::string_view refresh_id, const DeviceToken& t,
-                               UnixSeconds now) override {
+  Status accept_refresh_attempt(std::string_view tenant_id, std::string_view refresh_id, std::string_view attempt_id,
+                                ByteView pending_share_ciphertext, UnixSeconds now) override {
+    (void)now;
+    if (pending_share_ciphertext.empty()) return invalid("an open share refresh needs its pending share");
+    return write([&](Connection& c) -> Status {
+      DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+          "UPDATE share_refreshes SET state = 'open', pending_share_ciphertext = ?3 "
+          "WHERE tenant_id = ?1 AND refresh_id = ?2 AND state = 'abandoned' AND pending_share_ciphertext = X''"));
+      st.bind(1, tenant_id).bind(2, refresh_id).bind(3, pending_share_ciphertext);
+      DUET_ASSIGN_OR_RETURN(int n, run_changes(c, st));
+      if (n != 1) return conflict("share refresh is not being verified");
+      return as_status(end_pin_attempt(c, tenant_id, attempt_id, "ok", true));
+    });
+  }
+
+  Result<PinAttemptCounters> begin_confirm_attempt(std::string_view tenant_id, std::string_view holder_id,
+                                                   std::string_view refresh_id, std::string_view attempt_id,
+                                                   UnixSeconds open_since, UnixSeconds window_since,
+                                                   const PinAttemptRule& rule, UnixSeconds now) override {
+    // An expired refresh is abandoned (and its pending share wiped) even
+    // though the call fails, so the refusal is committed, not rolled back.
+    bool expired = false;
+    auto result = run<Result<PinAttemptCounters>>(Transaction::Kind::kWrite, [&](Connection& c) -> Result<PinAttemptCounters> {
+      ShareRefresh r;
+      {
+        DUET_ASSIGN_OR_RETURN(Statement sel, Statement::prepare(c,
+            select_from(kRefreshCols, "share_refreshes", "tenant_id = ?1 AND refresh_id = ?2")));
+        sel.bind(1, tenant_id).bind(2, refresh_id);
+        DUET_ASSIGN_OR_RETURN(r, query_one<ShareRefresh>(sel, read_refresh, "share refresh"));
+      }
+      if (r.holder_id != holder_id) return Unexpected{not_found("share refresh").error()};
+      if (r.state == RefreshState::kConfirmed) return Unexpected{conflict("share refresh already confirmed").error()};
+      if (r.state != RefreshState::kOpen) return Unexpected{conflict("share refresh is not open").error()};
+      if (r.created_at <= open_since) {
+        DUET_ASSIGN_OR_RETURN(Statement ab, Statement::prepare(c,
+            "UPDATE share_refreshes SET state = 'abandoned', pending_share_ciphertext = X'', sealed_rho = X'' "
+            "WHERE tenant_id = ?1 AND refresh_id = ?2 AND state = 'open'"));
+        ab.bind(1, tenant_id).bind(2, refresh_id);
+        DUET_TRY_STATUS(ab.run());
+        expired = true;
+        return PinAttemptCounters{};
+      }
+      return count_pin_attempt(c, tenant_id, holder_id, attempt_id, window_since, rule, now);
+    });
+    if (result.ok() && expired) return make_error(ErrorCode::kExpired, "the share refresh has expired");
+    return result;
+  }
+
+  Status fail_pin_attempt(std::string_view tenant_id, std::string_view attempt_id, bool lock_holder,
+                          std::string_view session_id, const std::vector<CallbackJob>& alarms,
+                          const std::optional<CallbackJob>& callback_if_order_fails, UnixSeconds now) override {
+    return write([&](Connection& c) -> Status {
+      DUET_ASSIGN_OR_RETURN(std::string attempt_holder, end_pin_attempt(c, tenant_id, attempt_id, "failed", false));
+      if (lock_holder) {
+        DUET_ASSIGN_OR_RETURN(Statement lock, Statement::prepare(c,
+            "UPDATE holders SET status = 'locked' WHERE tenant_id = ?1 AND holder_id = ?2"));
+        lock.bind(1, tenant_id).bind(2, attempt_holder);
+        DUET_TRY_STATUS(lock.run());
+      }
+      for (const CallbackJob& job : alarms) DUET_TRY_STATUS(insert_callback(c, job, tenant_id, job.order_id, now));
+      if (session_id.empty()) return Status::Ok();
+      std::string order_id, holder_id;
+      {
+        DUET_ASSIGN_OR_RETURN(Statement sess, Statement::prepare(c,
+            "SELECT order_id, holder_id FROM sign_sessions WHERE tenant_id = ?1 AND session_id = ?2 AND state = 'open'"));
+        sess.bind(1, tenant_id).bind(2, session_id);
+        DUET_ASSIGN_OR_RETURN(bool row, sess.step());
+        if (!row) return conflict("sign session is not open");
+        order_id = sess.column_text(0);
+        holder_id = sess.column_text(1);
+      }
+      DUET_ASSIGN_OR_RETURN(Statement fail, Statement::prepare(c,
+          "UPDATE sign_sessions SET state = 'failed', updated_at = ?3 WHERE tenant_id = ?1 AND session_id = ?2"));
+      fail.bind(1, tenant_id).bind(2, session_id).bind(3, now);
+      DUET_TRY_STATUS(fail.run());
+      DUET_ASSIGN_OR_RETURN(Holder holder, load_holder(c, tenant_id, holder_id));
+      if (holder.status != HolderStatus::kLocked) return Status::Ok();
+      DUET_ASSIGN_OR_RETURN(Statement end, Statement::prepare(c,
+          "UPDATE sign_orders SET state = 'failed', updated_at = ?3 WHERE tenant_id = ?1 AND order_id = ?2 "
+          "AND state IN ('pending', 'signing') AND expires_at > ?3"));
+      end.bind(1, tenant_id).bind(2, order_id).bind(3, now);
+      DUET_ASSIGN_OR_RETURN(int n, run_changes(c, end));
+      if (n == 1) {
+        DUET_TRY_STATUS(fail_open_sessions(c, tenant_id, order_id, now));
+        if (callback_if_order_fails)
+          DUET_TRY_STATUS(insert_callback(c, *callback_if_order_fails, tenant_id, order_id, now));
+      }
+      return Status::Ok();
+    });
+  }
+
+  Status confirm_share_refresh(std::string_view tenant_id, std::string_view refresh_id, std::string_view attempt_id,
+                               const DeviceToken& t, UnixSeconds now) override {
     if (tenant_id.empty() || refresh_id.empty()) return invalid("share refresh ids are empty");
     if (t.token_hash.empty() || t.tenant_id != tenant_id) return invalid("device token is incomplete");
     return write([&](Connection& c) -> Status {
@@ -1106,11 +1288,11 @@ class SqliteStore final : public Store {
       DUET_TRY_STATUS(token.run());
 
       DUET_ASSIGN_OR_RETURN(Statement holder, Statement::prepare(c,
-          "UPDATE holders SET failed_attempts = 0 WHERE tenant_id = ?1 AND holder_id = ?2"));
+          "UPDATE holders SET failed_attempts = 0, refresh_required = 0 WHERE tenant_id = ?1 AND holder_id = ?2"));
       holder.bind(1, tenant_id).bind(2, r.holder_id);
       DUET_ASSIGN_OR_RETURN(n, run_changes(c, holder));
       if (n != 1) return corrupt("share refresh's holder missing");
-      return Status::Ok();
+      return as_status(end_pin_attempt(c, tenant_id, attempt_id, "ok", true));
     });
   }
 
@@ -1539,6 +1721,12 @@ class SqliteStore final : public Store {
     return read_single<TenantNotifyTarget>(
         [&](Connection& c) { return sqlite::get_tenant_notify_target(c, tenant_id); });
   }
+  Result<Notice> set_tenant_signature_v1_cutoff(std::string_view tenant_id, UnixSeconds cutoff,
+                                                UnixSeconds now) override {
+    return run<Result<Notice>>(Transaction::Kind::kWrite, [&](Connection& c) {
+      return sqlite::set_tenant_signature_v1_cutoff(c, tenant_id, cutoff, now);
+    });
+  }
 
   // --- admin tokens ---
 
@@ -1888,13 +2076,11 @@ class SqliteStore final : public Store {
       DUET_ASSIGN_OR_RETURN(n, run_changes(c, sig));
       if (n != 1) return corrupt("order item missing");
     }
-    // Other sessions of this order can no longer finish.
-    DUET_TRY_STATUS(fail_open_sessions(c, tenant_id, order_id, now));
-
-    DUET_ASSIGN_OR_RETURN(Statement reset, Statement::prepare(c,
-        "UPDATE holders SET failed_attempts = 0, status = 'active' WHERE tenant_id = ?1 AND holder_id = ?2"));
-    reset.bind(1, tenant_id).bind(2, holder_id);
-    return reset.run();
+    // Other sessions of this order can no longer finish. The holder's
+    // counters are not touched here: the valid PIN proof reset them at step
+    // 1 (accept_sign_attempt), and a lock that came since stays.
+    (void)holder_id;
+    return fail_open_sessions(c, tenant_id, order_id, now);
   }
 
   static Result<int> read_version(Connection& c) {

@@ -84,7 +84,11 @@ class Store {
   virtual Status create_holder(const Holder& holder) = 0;
   virtual Result<Holder> get_holder(std::string_view tenant_id, std::string_view holder_id) = 0;
   virtual Result<Holder> find_holder_by_lookup_hash(std::string_view tenant_id, ByteView lookup_hash) = 0;
-  // Operator unlock: status active, failed_attempts 0.
+  // Unlock (operator or business system), one transaction: status active,
+  // failed_attempts 0, the holder's pending|failed PIN attempts forgiven (they
+  // leave the failure budget), and refresh_required set if the holder has an
+  // active key: any copy of the old device state must stop working, so the
+  // next PIN use is a share refresh.
   virtual Status unlock_holder(std::string_view tenant_id, std::string_view holder_id) = 0;
   // Business-system lock: status locked, failed_attempts unchanged (locking
   // a locked holder succeeds). kNotFound.
@@ -140,25 +144,91 @@ class Store {
   virtual Status revoke_device_token(std::string_view tenant_id, ByteView token_hash,
                                      UnixSeconds now) = 0;
 
+  // Replaces a key's sealed share by another sealing of the same share (the
+  // v1 -> v2 upgrade that seals P1 in): only while the key is unrevoked and
+  // still holds `expected` (kConflict otherwise: a refresh won, nothing
+  // changed).
+  virtual Status reseal_key_share(std::string_view tenant_id, std::string_view key_id, ByteView expected,
+                                  ByteView replacement) = 0;
+
+  // --- PIN attempts (docs/protocol.md §5.3) ---------------------------------
+  // Every use of the PIN (signing step 1, both refresh calls) is counted
+  // BEFORE any work that depends on the PIN, by one of the begin_* calls
+  // below: one transaction that refuses what needs no PIN first (a used id,
+  // a wrong state: nothing counted), then locks the holder's row, reads
+  // PinAttemptCounters (failures_in_window counts the holder's attempts whose
+  // outcome is pending or failed and that started after window_since), asks
+  // `rule` (core's, the only copy), and writes its answer with a conditional
+  // update on the counters it read (status stays active: only a failure
+  // locks, see fail_pin_attempt), plus a pin_attempts row (attempt_id,
+  // outcome pending). A refusal by the rule changes nothing and is returned
+  // as is (ErrorCode::kLocked). The attempt then ends with accept_* (the proof
+  // verified: outcome ok, consecutive failures reset to 0 — the window count
+  // keeps every failure) or fail_pin_attempt (outcome failed). An attempt
+  // that never ends stays pending and counts as a failure.
+
+  // Signing step 1. In this order: session id used before in the tenant ->
+  // kConflict (StoreError::kDuplicate); order not the holder's -> kNotFound;
+  // holder refresh_required -> ErrorCode::kRefreshRequired; the order must be
+  // pending|signing and unexpired (kConflict; it then moves to signing); the
+  // rule; the session is stored open with no r values. Any refusal rolls the
+  // whole transaction back: nothing is counted or moved.
+  virtual Result<PinAttemptCounters> begin_sign_attempt(const SignSession& session, std::string_view attempt_id,
+                                                        UnixSeconds window_since, const PinAttemptRule& rule,
+                                                        UnixSeconds now) = 0;
+  // The PIN proof verified: the session (open, no r values yet) gets its r
+  // values; attempt ok; holder failed_attempts 0. kConflict if the session is
+  // no longer open (the order ended meanwhile).
+  virtual Status accept_sign_attempt(std::string_view tenant_id, std::string_view session_id,
+                                     std::string_view attempt_id, const std::vector<std::string>& r_values,
+                                     UnixSeconds now) = 0;
+  // Refresh step 1 (refresh.state and sealed values ignored). In this order:
+  // refresh id used before in the tenant -> kConflict (kDuplicate); the key
+  // must be the holder's and unrevoked (kNotFound / kConflict); the rule;
+  // then the refresh is stored kAbandoned with no sealed values: it becomes
+  // open only through accept_refresh_attempt, so a crash in between leaves
+  // nothing usable.
+  virtual Result<PinAttemptCounters> begin_refresh_attempt(const ShareRefresh& refresh, std::string_view attempt_id,
+                                                           UnixSeconds window_since, const PinAttemptRule& rule,
+                                                           UnixSeconds now) = 0;
+  // The refresh request's proof verified: abandoned -> open with the pending
+  // share; attempt ok; holder failed_attempts 0 (refresh_required stays until
+  // the confirm).
+  virtual Status accept_refresh_attempt(std::string_view tenant_id, std::string_view refresh_id,
+                                        std::string_view attempt_id, ByteView pending_share_ciphertext,
+                                        UnixSeconds now) = 0;
+  // Refresh confirm. In this order: unknown refresh or another holder's ->
+  // kNotFound; confirmed -> kConflict "share refresh already confirmed"; not
+  // open -> kConflict; created at or before open_since -> ErrorCode::kExpired
+  // (the refresh is abandoned, its pending share wiped); the rule. The
+  // attempt then ends with confirm_share_refresh or fail_pin_attempt.
+  virtual Result<PinAttemptCounters> begin_confirm_attempt(std::string_view tenant_id, std::string_view holder_id,
+                                                           std::string_view refresh_id, std::string_view attempt_id,
+                                                           UnixSeconds open_since, UnixSeconds window_since,
+                                                           const PinAttemptRule& rule, UnixSeconds now) = 0;
+  // A PIN proof failed, one transaction: attempt failed; with lock_holder
+  // (core's rule says this failure reached a limit) the holder's status
+  // becomes locked; each alarm job enqueued (the business system hears of
+  // every failure and lock); with a session id, the session fails too, and
+  // if the holder is now locked the order fails (its other sessions too) with
+  // callback_if_order_fails. Counters are not reset: the attempt was counted
+  // as a failure when it began.
+  virtual Status fail_pin_attempt(std::string_view tenant_id, std::string_view attempt_id, bool lock_holder,
+                                  std::string_view session_id, const std::vector<CallbackJob>& alarms,
+                                  const std::optional<CallbackJob>& callback_if_order_fails, UnixSeconds now) = 0;
+
   // --- share refresh (docs/protocol.md §7) ----------------------------------
-  // One transaction: the holder must be active (else ErrorCode::kLocked with
-  // kind kConflict, nothing counted), the key unrevoked and the holder's
-  // (kNotFound / kConflict). Counts one attempt (failed_attempts += 1, locked
-  // when it reaches max_attempts, as start_sign_session) and stores the
-  // refresh as given: kOpen (sealed values required) or kAbandoned (the
-  // request's proof failed: only the attempt counts; sealed values empty).
-  // kDuplicate if the refresh_id is taken in the tenant (nothing counted).
-  virtual Status begin_share_refresh(const ShareRefresh& refresh, int max_attempts, UnixSeconds now) = 0;
   // One transaction: the refresh open -> confirmed; the key's
   // service_share_ciphertext replaced by the pending one (same key_id, public
   // key and certificates); every unrevoked device token of the holder revoked
-  // and new_token inserted; the holder's failed_attempts reset to 0 (status
+  // and new_token inserted; attempt_id's outcome ok; the holder's
+  // failed_attempts reset to 0 and refresh_required cleared (status
   // unchanged). kNotFound (unknown refresh); kConflict with the message
-  // "share refresh already confirmed" if it was confirmed before (core answers
-  // that idempotently), another kConflict if abandoned or the key was revoked
-  // meanwhile.
+  // "share refresh already confirmed" if it was confirmed before, another
+  // kConflict if abandoned or the key was revoked meanwhile.
   virtual Status confirm_share_refresh(std::string_view tenant_id, std::string_view refresh_id,
-                                       const DeviceToken& new_token, UnixSeconds now) = 0;
+                                       std::string_view attempt_id, const DeviceToken& new_token,
+                                       UnixSeconds now) = 0;
   virtual Result<ShareRefresh> get_share_refresh(std::string_view tenant_id, std::string_view refresh_id) = 0;
 
   // --- sign orders and sessions ---------------------------------------------
@@ -185,16 +255,6 @@ class Store {
                                                           std::string_view holder_id,
                                                           UnixSeconds now, size_t limit) = 0;
 
-  // One transaction: the order must be pending|signing and unexpired at
-  // `now`, and belong to session.holder_id; the holder must be active. Then:
-  // the holder's failed_attempts += 1 (locked when it reaches max_attempts;
-  // the session just started still runs), the order moves to signing, and
-  // the session is stored open. A refused start counts nothing. Errors:
-  // kNotFound (order/holder, or the order is another holder's), kConflict
-  // (order state or expiry), ErrorCode::kLocked with kind kConflict (holder
-  // locked before this call), kInvalidArgument (r_values count != items).
-  virtual Status start_sign_session(const SignSession& session, int max_attempts,
-                                    UnixSeconds now) = 0;
   virtual Result<SignSession> get_sign_session(std::string_view tenant_id,
                                                std::string_view session_id) = 0;
   // The signature did not verify, one transaction: the open session becomes
@@ -401,6 +461,14 @@ class Store {
   // kNotFound (tenant).
   virtual Status set_tenant_notify_target(const TenantNotifyTarget& target) = 0;
   virtual Result<TenantNotifyTarget> get_tenant_notify_target(std::string_view tenant_id) = 0;  // kNotFound: none
+  // Sets the tenant's request-signature v1 cut-off (Tenant::signature_v1_cutoff)
+  // and, in the same transaction, inserts the kSignatureV1Cutoff notice that
+  // announces it (package_id empty, effective_at = cutoff, webhook
+  // "pending": the next sweep_package_notices queues it). Every call is a
+  // new notice, so a postponed or advanced cut-off is announced again.
+  // Returns the notice. kNotFound (tenant).
+  virtual Result<Notice> set_tenant_signature_v1_cutoff(std::string_view tenant_id, UnixSeconds cutoff,
+                                                        UnixSeconds now) = 0;
 
   // --- audit (issue 5 §4, docs/audit.md; owner: audit) ------------------------
   // The audit log is ONE hash chain over all tenants (not tenant-scoped: the

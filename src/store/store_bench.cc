@@ -5,9 +5,10 @@
 // temporary directory, sets up one tenant, app, holder and key, and then
 // times two loops on one thread, in wall time and thread CPU time:
 //
-//  cycle   start_sign_session + finish_order + get_order + insert_nonce
+//  cycle   begin_sign_attempt + accept_sign_attempt (signing step 1 with a
+//          valid PIN proof) + finish_order + get_order + insert_nonce
 //          on an order created beforehand (creation not timed);
-//  cosign  the 24 store calls duetd makes per co-signature
+//  cosign  the 25 store calls duetd makes per co-signature
 //          (docs/performance.md, "Where duetd's CPU goes"), create included.
 //  audited the same flow as duetd runs it now: each request's audit event
 //          bound (store/audit_scope.h) so every write carries it, the create
@@ -38,6 +39,7 @@
 #include "store/pg_db.h"
 #include "store/pg_store.h"
 #include "store/sqlite_store.h"
+#include "store/store_test_util.h"
 
 using namespace duet;
 using namespace duet::store;
@@ -143,7 +145,7 @@ Fixture setup(const std::string& dir, const std::string& pg_dsn, const std::stri
   }
   must(s, "open");
   f.s = std::move(s).value();
-  Tenant t{f.tenant, "bench", std::nullopt, false, f.now};
+  Tenant t{f.tenant, "bench", std::nullopt, false, f.now, std::nullopt};
   must(f.s->create_tenant(t), "create_tenant");
   App a;
   a.tenant_id = f.tenant;
@@ -265,12 +267,14 @@ int main(int argc, char** argv) {
       },
       [&](const std::string& order_id) {
         auto ss = f.session(order_id);
-        must(s.start_sign_session(ss, 5, f.now), "start_sign_session");
+        must(testing::begin_sign(s, ss, f.now), "begin_sign_attempt");
+        must(s.accept_sign_attempt(f.tenant, ss.session_id, testing::attempt_id_for(ss), ss.r_values, f.now),
+             "accept_sign_attempt");
         must(s.finish_order(f.tenant, order_id, ss.session_id, {Bytes(72, 9)}, std::nullopt, f.now), "finish_order");
         must(s.get_order(f.tenant, order_id), "get_order");
         must(s.insert_nonce(f.tenant, f.app, f.nonce(), f.now), "insert_nonce");
       });
-  report("cycle", cycle, 4);
+  report("cycle", cycle, 5);
 
   // The store calls of one co-signature in duetd (create, start, finish, fetch).
   Timing cosign = time_loop(
@@ -292,7 +296,9 @@ int main(int argc, char** argv) {
         must(s.get_holder(f.tenant, f.holder), "get_holder");
         must(s.get_active_holder_key(f.tenant, f.holder), "get_active_holder_key");
         auto ss = f.session(o.order_id);
-        must(s.start_sign_session(ss, 5, f.now), "start_sign_session");
+        must(testing::begin_sign(s, ss, f.now), "begin_sign_attempt");
+        must(s.accept_sign_attempt(f.tenant, ss.session_id, testing::attempt_id_for(ss), ss.r_values, f.now),
+             "accept_sign_attempt");
         // finish
         must(s.find_device_token(f.token_hash), "find_device_token");
         must(s.get_tenant(f.tenant), "get_tenant");
@@ -308,7 +314,7 @@ int main(int argc, char** argv) {
         must(s.insert_nonce(f.tenant, f.app, f.nonce(), f.now), "insert_nonce");
         must(s.get_order(f.tenant, o.order_id), "get_order");
       });
-  report("cosign", cosign, 24);
+  report("cosign", cosign, 25);
 
   // The co-signature as duetd makes it today (server/api_routes.cc).
   auto event = [&](const char* action, const char* actor_type, const std::string& actor) {
@@ -355,7 +361,9 @@ int main(int argc, char** argv) {
           must(s.get_active_holder_key(f.tenant, f.holder), "get_active_holder_key");
           must(s.get_holder(f.tenant, f.holder), "get_holder");
           auto ss = f.session(order_id);
-          must(s.start_sign_session(ss, 5, f.now), "start_sign_session");
+          must(testing::begin_sign(s, ss, f.now), "begin_sign_attempt");
+          must(s.accept_sign_attempt(f.tenant, ss.session_id, testing::attempt_id_for(ss), ss.r_values, f.now),
+               "accept_sign_attempt");
           session_id = ss.session_id;
         }
         {  // finish
@@ -377,7 +385,7 @@ int main(int argc, char** argv) {
           must(s.append_audit_event(event("order.get", "app", f.app)), "append_audit_event");
         }
       });
-  report("audited", audited, 23);
+  report("audited", audited, 24);
 
   f.s.reset();
   if (g_postgres) {
