@@ -19,8 +19,11 @@ using SecretString = std::basic_string<char, std::char_traits<char>, WipingAlloc
 using SecretJson = nlohmann::basic_json<std::map, std::vector, SecretString, bool, std::int64_t, std::uint64_t,
                                         double, WipingAllocator>;
 
-// Parses an object nested at most max_depth deep; discarded otherwise.
+// Parses an object nested at most max_depth deep; discarded otherwise, and
+// for a NUL byte anywhere: nlohmann ends the input at NUL and would ignore
+// what follows (as base/json_limits.h; found by fuzz/device_state).
 inline SecretJson parse_secret_json(std::string_view text, int max_depth = 16) {
+  if (text.find('\0') != std::string_view::npos) return SecretJson(SecretJson::value_t::discarded);
   bool too_deep = false;
   auto limit = [&](int depth, SecretJson::parse_event_t event, SecretJson&) {
     if ((event == SecretJson::parse_event_t::object_start || event == SecretJson::parse_event_t::array_start) &&
