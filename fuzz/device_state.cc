@@ -42,6 +42,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(s->kdf.salt.size() == duet::cosign::PinKdf::kSaltSize);
 
   duet::SecretBytes blob = s->serialize();
+  if (!duet::fuzz::agrees(nlohmann::json::parse(text_of(blob)),
+                          duet::fuzz::parse_input(duet::fuzz::as_text(data, size)))) {
+    std::fprintf(stderr, "serialized: %s\n", duet::fuzz::escaped(text_of(blob)).c_str());
+  }
   FUZZ_CHECK(duet::fuzz::agrees(nlohmann::json::parse(text_of(blob)),
                                 duet::fuzz::parse_input(duet::fuzz::as_text(data, size))));
   auto again = DeviceState::parse(blob.view());

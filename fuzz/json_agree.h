@@ -10,7 +10,8 @@ namespace duet::fuzz {
 
 // Every field of `ours` (a message re-encoded by the project's own encoder)
 // is present in `input` with the same value; hex strings may differ only in
-// case (the encoder writes lowercase, parsers accept either). Fields of the
+// case (the encoder writes lowercase, parsers accept either), other strings
+// not at all. Fields of the
 // input that the message does not keep are ignored (forward compatibility).
 inline bool agrees(const nlohmann::json& ours, const nlohmann::json& input) {
   if (ours.is_object()) {
@@ -29,7 +30,13 @@ inline bool agrees(const nlohmann::json& ours, const nlohmann::json& input) {
     return true;
   }
   if (ours.is_string()) {
-    return input.is_string() && lowercase(input.get_ref<const std::string&>()) == ours.get_ref<const std::string&>();
+    if (!input.is_string()) return false;
+    const std::string& o = ours.get_ref<const std::string&>();
+    const std::string& in = input.get_ref<const std::string&>();
+    if (o == in) return true;
+    // Hex the encoder lowercased; any other string must be kept exactly.
+    bool hex = std::all_of(o.begin(), o.end(), [](char c) { return is_hex_digit(c) && !(c >= 'A' && c <= 'F'); });
+    return hex && lowercase(in) == o;
   }
   return ours == input;
 }
