@@ -65,7 +65,9 @@ grep -q "now locked" "$dir/guess5.log" || fail "fifth guess: $(cat "$dir/guess5.
 h=$("${api[@]}" holder get "$holder_id")
 [ "$(jq -r .status <<<"$h")" = locked ] || fail "not locked after five wrong PINs: $h"
 [ "$(jq -r .attempts_left <<<"$h")" = 0 ] || fail "attempts left: $h"
-if "${hold[@]}" sign "$order" --pin 246810 >"$dir/locked.log" 2>&1; then fail "a locked key signed"; fi
+[ "$("${api[@]}" order get "$order" | jq -r .state)" = failed ] || fail "the lockout did not end the order"
+order_l=$("${api[@]}" order create --holder "$holder_id" --title "locked" --file "$dir/msg" | jq -r .order_id)
+if "${hold[@]}" sign "$order_l" --pin 246810 >"$dir/locked.log" 2>&1; then fail "a locked key signed"; fi
 grep -q "locked" "$dir/locked.log" || fail "locked: $(cat "$dir/locked.log")"
 # No protocol value of the attempts reached the log (points and proofs are hex).
 if grep -Eq '[0-9a-f]{64}' "$dir/duetd.log"; then fail "duetd's log holds a 256-bit hex value"; fi
@@ -79,10 +81,11 @@ grep -q "refresh" "$dir/need.log" || fail "refresh required: $(cat "$dir/need.lo
 "${hold[@]}" refresh --pin 246810 --kdf-iterations 1000 >"$dir/refresh.log" 2>&1 || fail "refresh: $(cat "$dir/refresh.log")"
 "${hold[@]}" sign "$order2" --pin 246810 >"$dir/sign2.log" 2>&1 || fail "sign after refresh: $(cat "$dir/sign2.log")"
 order3=$("${api[@]}" order create --holder "$holder_id" --title "stale" --file "$dir/msg" | jq -r .order_id)
-cp "$dir/device.token" "$dir/thief/device.token" 2>/dev/null || true  # even with a fresh token
+cp "$dir/device.token" "$dir/thief/device.token"  # even with the fresh token
 if "${thief[@]}" sign "$order3" --pin 246810 >"$dir/stale.log" 2>&1; then
   fail "the copied old state signed after the refresh: $(cat "$dir/stale.log")"
 fi
+grep -q "wrong PIN" "$dir/stale.log" || fail "the copy was not refused by its PIN proof: $(cat "$dir/stale.log")"
 
 # A PIN change is a refresh; one wrap on disk afterwards.
 "${hold[@]}" change-pin --pin 246810 --new-pin 135790 --kdf-iterations 1000 >"$dir/chpin.log" 2>&1 ||
