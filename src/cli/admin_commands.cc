@@ -1,5 +1,7 @@
 #include "cli/admin_commands.h"
 
+#include <charconv>
+
 #include <CLI/CLI.hpp>
 
 #include <iostream>
@@ -27,6 +29,7 @@ struct AdminOptions {
   std::string identity_mode;
   std::string sms_otp;  // "" | "on" | "off"
   std::string cms_oid_style;
+  std::string pin_failure_budget;  // "" | "default" | a number
 };
 
 // The API subcommands need --token-file; the local ones (backup, restore) do not.
@@ -166,9 +169,23 @@ void add_admin_commands(CLI::App& app) {
   settings->add_option("--sms-otp", o->sms_otp, "on | off: activation needs an SMS one-time code")
       ->check(CLI::IsMember({"on", "off"}));
   settings->add_option("--cms-oid-style", o->cms_oid_style, "pkcs7 | gmt")->check(CLI::IsMember({"pkcs7", "gmt"}));
+  settings->add_option("--pin-failure-budget", o->pin_failure_budget,
+                       "Failed PIN uses in the budget window that lock a holder's key (>= the consecutive limit), "
+                       "or 'default' for the service's setting");
   settings->callback([o] {
     run_guarded("admin app settings", [&] {
       json body = json::object();  // absent settings keep their value
+      if (o->pin_failure_budget == "default") {
+        body["pin_failure_budget"] = nullptr;
+      } else if (!o->pin_failure_budget.empty()) {
+        int budget = 0;
+        auto [end, ec] = std::from_chars(o->pin_failure_budget.data(),
+                                         o->pin_failure_budget.data() + o->pin_failure_budget.size(), budget);
+        if (ec != std::errc() || end != o->pin_failure_budget.data() + o->pin_failure_budget.size()) {
+          fail("--pin-failure-budget must be a number or 'default'");
+        }
+        body["pin_failure_budget"] = budget;
+      }
       if (!o->identity_mode.empty()) body["identity_mode"] = o->identity_mode;
       if (!o->sms_otp.empty()) body["sms_otp_required"] = o->sms_otp == "on";
       if (!o->cms_oid_style.empty()) body["cms_oid_style"] = o->cms_oid_style;

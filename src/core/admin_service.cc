@@ -141,6 +141,22 @@ Result<IssuedCredential> AdminService::rotate_app_secret(const OperatorContext&,
   return c;
 }
 
+Status AdminService::check_pin_failure_budget(std::optional<int> budget) const {
+  if (budget && (*budget < deps_.config.max_failed_attempts || *budget > 1000)) {
+    return make_error(ErrorCode::kInvalidArgument, "pin_failure_budget must be from " +
+                                                       std::to_string(deps_.config.max_failed_attempts) +
+                                                       " (the consecutive limit) to 1000, or null");
+  }
+  return Status::Ok();
+}
+
+Result<store::App> AdminService::set_app_pin_failure_budget(const OperatorContext&, const std::string& tenant_id,
+                                                            const std::string& app_id, std::optional<int> budget) {
+  DUET_TRY_STATUS(check_pin_failure_budget(budget));
+  DUET_TRY_STATUS(deps_.store.set_app_pin_failure_budget(tenant_id, app_id, budget));
+  return deps_.store.get_app(tenant_id, app_id);
+}
+
 Result<store::App> AdminService::update_app_settings(const OperatorContext&, const std::string& tenant_id,
                                                      const std::string& app_id, const std::string& identity_mode,
                                                      bool sms_otp_required, const std::string& cms_oid_style) {

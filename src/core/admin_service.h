@@ -60,6 +60,14 @@ class AdminService {
                                          const std::string& app_id, const std::string& identity_mode,
                                          bool sms_otp_required, const std::string& cms_oid_style);
 
+  // An app's PIN failure budget (DESIGN.md §2 "Counting"): failed PIN uses
+  // in the budget window that lock a holder's key, for this app's orders and
+  // the holders it created; nullopt restores the service's default. It must
+  // be at least the consecutive limit and at most 1000 (kInvalidArgument).
+  Status check_pin_failure_budget(std::optional<int> budget) const;
+  Result<store::App> set_app_pin_failure_budget(const OperatorContext& op, const std::string& tenant_id,
+                                                const std::string& app_id, std::optional<int> budget);
+
  private:
   Result<IssuedCredential> issue_credential(const std::string& tenant_id, store::AppEnvironment env);
   std::string new_secret();

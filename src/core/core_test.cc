@@ -276,6 +276,37 @@ TEST_F(CoreTest, FailureBudgetLocksDespiteSuccessesBetweenGuesses) {
   EXPECT_EQ(one("123456").code(), ErrorCode::kLocked);
 }
 
+// The failure budget is configurable per app (issue 10 item 4): an app with a
+// budget of 6 locks the key at the sixth failure in the window, successes
+// between notwithstanding; values below the consecutive limit are refused.
+TEST_F(CoreTest, AnAppsOwnFailureBudgetApplies) {
+  auto t = new_tenant("T");
+  EXPECT_EQ(admin->set_app_pin_failure_budget(op, t.tenant_id, t.sandbox.app_id, 4).code(),
+            ErrorCode::kInvalidArgument);
+  auto set = admin->set_app_pin_failure_budget(op, t.tenant_id, t.sandbox.app_id, 6);
+  ASSERT_TRUE(set.ok()) << set.error().to_string();
+  EXPECT_EQ(set->pin_failure_budget, 6);
+  Device d = enroll(t.sandbox, "123456");
+  int n = 0;
+  auto one = [&](const std::string& pin) {
+    auto o = business->create_order(t.sandbox, NewOrder{d.ctx.holder_id, "b", "", store::OutputFormat::kRaw,
+                                                        {{Bytes{7}, false}}, std::nullopt, "", ""});
+    EXPECT_TRUE(o.ok());
+    return sign(d, o->order_id, pin, "ses_app_budget_" + std::to_string(n++));
+  };
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(one("000000").code(), ErrorCode::kPinInvalid);
+  EXPECT_TRUE(one("123456").ok());
+  auto fifth = one("000000");
+  EXPECT_EQ(fifth.code(), ErrorCode::kPinInvalid);
+  EXPECT_EQ(fifth.error().attempts_left, 1);
+  EXPECT_EQ(one("000000").code(), ErrorCode::kPinInvalid);
+  EXPECT_EQ(business->get_holder(t.sandbox, d.ctx.holder_id)->status, store::HolderStatus::kLocked);
+  // Back to the service's default: the app row says so.
+  auto cleared = admin->set_app_pin_failure_budget(op, t.tenant_id, t.sandbox.app_id, std::nullopt);
+  ASSERT_TRUE(cleared.ok());
+  EXPECT_FALSE(cleared->pin_failure_budget.has_value());
+}
+
 TEST_F(CoreTest, TenantsCannotSeeEachOther) {
   auto a = new_tenant("A");
   auto b = new_tenant("B");

@@ -38,6 +38,22 @@ PinAttemptPolicy pin_policy(const CoreConfig& c) {
   return PinAttemptPolicy{c.max_failed_attempts, c.pin_failure_budget, c.pin_budget_window_seconds};
 }
 
+// The policy for a PIN use on behalf of `app_id` (the order's app, or the app
+// that created the holder): its own failure budget if an operator set one.
+PinAttemptPolicy pin_policy_for(CoreDeps& deps, std::string_view tenant_id, std::string_view app_id) {
+  PinAttemptPolicy policy = pin_policy(deps.config);
+  if (app_id.empty()) return policy;
+  auto app = deps.store.get_app(tenant_id, app_id);
+  if (app.ok() && app->pin_failure_budget) policy.budget = *app->pin_failure_budget;
+  return policy;
+}
+
+// A refresh has no order: the app that created (vouched for) the holder.
+PinAttemptPolicy holder_pin_policy(CoreDeps& deps, std::string_view tenant_id, std::string_view holder_id) {
+  auto holder = deps.store.get_holder(tenant_id, holder_id);
+  return pin_policy_for(deps, tenant_id, holder.ok() ? std::string_view(holder->identity_verified_by) : "");
+}
+
 std::string share_context(const store::HolderKeyShare& key) { return "key_share:" + key.tenant_id + ":" + key.key_id; }
 
 // Opens a key's sealed share. A record sealed before protocol v2 holds no
@@ -227,7 +243,7 @@ Result<SignStart> HolderService::start_signing(const HolderContext& ctx, const s
   }
 
   // One attempt, committed before any work that depends on the PIN.
-  const PinAttemptPolicy policy = pin_policy(deps_.config);
+  const PinAttemptPolicy policy = pin_policy_for(deps_, ctx.tenant_id, o.order.app_id);
   const std::string attempt_id = store::new_id("pat_");
   store::SignSession session;
   session.tenant_id = ctx.tenant_id;
@@ -373,7 +389,7 @@ Result<cosign::RefreshResponse> HolderService::begin_refresh(const HolderContext
   }
   DUET_ASSIGN_OR_RETURN(store::HolderKeyShare key, deps_.store.get_active_holder_key(ctx.tenant_id, ctx.holder_id));
   UnixSeconds now = deps_.clock.now();
-  const PinAttemptPolicy policy = pin_policy(deps_.config);
+  const PinAttemptPolicy policy = holder_pin_policy(deps_, ctx.tenant_id, ctx.holder_id);
   const std::string attempt_id = store::new_id("pat_");
   store::ShareRefresh rec;
   rec.tenant_id = ctx.tenant_id;
@@ -427,7 +443,7 @@ Result<std::string> HolderService::confirm_refresh(const HolderContext& ctx, con
     }
     if (rec->state != store::RefreshState::kOpen) return make_error(ErrorCode::kConflict, "the refresh is not open");
   }
-  const PinAttemptPolicy policy = pin_policy(deps_.config);
+  const PinAttemptPolicy policy = holder_pin_policy(deps_, ctx.tenant_id, ctx.holder_id);
   const std::string attempt_id = store::new_id("pat_");
   // Unknown, used, expired refreshes and locked holders are refused inside,
   // before counting.

@@ -205,7 +205,8 @@ json app_json(const store::App& a) {
               {"created_at", a.created_at},
               {"identity_mode", a.identity_mode},
               {"sms_otp_required", a.sms_otp_required},
-              {"cms_oid_style", a.cms_oid_style}};
+              {"cms_oid_style", a.cms_oid_style},
+              {"pin_failure_budget", a.pin_failure_budget ? json(*a.pin_failure_budget) : json(nullptr)}};
 }
 
 json order_json(const store::SignOrder& o, const std::string& uri) {
@@ -647,9 +648,22 @@ struct ApiRoutes::Impl {
                if (!it->is_boolean()) return invalid("field 'sms_otp_required' must be a boolean");
                sms = it->get<bool>();
              }
+             // pin_failure_budget: absent keeps it, null restores the default.
+             auto budget_field = body.find("pin_failure_budget");
+             std::optional<int> budget;
+             if (budget_field != body.end() && !budget_field->is_null()) {
+               if (!budget_field->is_number_integer()) return invalid("field 'pin_failure_budget' must be an integer");
+               int64_t v = budget_field->get<int64_t>();
+               budget = static_cast<int>(std::clamp<int64_t>(v, -1, 1'000'000));
+             }
+             // Everything is checked before anything is written.
+             if (budget_field != body.end()) DUET_TRY_STATUS(admin.check_pin_failure_budget(budget));
              DUET_ASSIGN_OR_RETURN(store::App a,
                                    admin.update_app_settings(op, tenant_id, app_id, mode.value_or(cur.identity_mode),
                                                              sms, style.value_or(cur.cms_oid_style)));
+             if (budget_field != body.end()) {
+               DUET_ASSIGN_OR_RETURN(a, admin.set_app_pin_failure_budget(op, tenant_id, app_id, budget));
+             }
              return json_response(200, app_json(a));
            }));
   }

@@ -486,6 +486,7 @@ ALTER TABLE notices ADD CONSTRAINT notices_tenant_kind CHECK ((package_id IS NUL
 // count, taken with the holder's row locked). refresh_required: set by an
 // unlock, cleared by a confirmed share refresh or a new enrollment.
 constexpr std::string_view kV12 = R"sql(
+ALTER TABLE apps ADD COLUMN pin_failure_budget BIGINT CHECK (pin_failure_budget IS NULL OR pin_failure_budget >= 1);
 ALTER TABLE holders ADD COLUMN refresh_required BIGINT NOT NULL DEFAULT 0 CHECK (refresh_required IN (0, 1));
 CREATE TABLE pin_attempts (
   tenant_id TEXT NOT NULL,

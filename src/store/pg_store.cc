@@ -79,7 +79,8 @@ Tenant read_tenant(const Row& r) {
 }
 
 constexpr std::string_view kAppCols =
-    "tenant_id, app_id, secret_ciphertext, environment, created_at, identity_mode, sms_otp_required, cms_oid_style";
+    "tenant_id, app_id, secret_ciphertext, environment, created_at, identity_mode, sms_otp_required, cms_oid_style, "
+    "pin_failure_budget";
 Result<App> read_app(const Row& r) {
   App a;
   a.tenant_id = r.text(0);
@@ -90,6 +91,7 @@ Result<App> read_app(const Row& r) {
   a.identity_mode = r.text(5);
   a.sms_otp_required = r.get_int(6) != 0;
   a.cms_oid_style = r.text(7);
+  if (auto b = r.optional_int(8)) a.pin_failure_budget = static_cast<int>(*b);
   return a;
 }
 
@@ -627,6 +629,18 @@ class PgStore final : public Store {
       DUET_ASSIGN_OR_RETURN(int64_t n, changes(c,
           "UPDATE apps SET secret_ciphertext = $3 WHERE tenant_id = $1 AND app_id = $2",
           {tenant_id, app_id, secret_ciphertext}));
+      return n == 1 ? Status::Ok() : not_found("app");
+    });
+  }
+
+  Status set_app_pin_failure_budget(std::string_view tenant_id, std::string_view app_id,
+                                    std::optional<int> budget) override {
+    if (budget && *budget < 1) return invalid("the PIN failure budget must be at least 1");
+    std::optional<int64_t> value;
+    if (budget) value = *budget;
+    return write_single([&](Connection& c) -> Status {
+      DUET_ASSIGN_OR_RETURN(int64_t n, changes(c,
+          "UPDATE apps SET pin_failure_budget = $3 WHERE tenant_id = $1 AND app_id = $2", {tenant_id, app_id, value}));
       return n == 1 ? Status::Ok() : not_found("app");
     });
   }
@@ -1213,9 +1227,14 @@ class PgStore final : public Store {
             "AND s.session_id = $2 AND s.state = 'open' RETURNING (SELECT h.status FROM holders h "
             "WHERE h.tenant_id = s.tenant_id AND h.holder_id = s.holder_id)",
             {tenant_id, session_id, now}));
-        if (failed.empty()) return conflict("sign session is not open");
-        DUET_ASSIGN_OR_RETURN(HolderStatus status, parse_holder_status(failed.text(0, 0)));
-        locked = status == HolderStatus::kLocked;
+        // Empty: the session ended meanwhile (another attempt's lockout, or
+        // expiry, failed the order's open sessions). The attempt still ends
+        // failed below: a concurrent lockout must not turn this answer into
+        // a conflict.
+        if (!failed.empty()) {
+          DUET_ASSIGN_OR_RETURN(HolderStatus status, parse_holder_status(failed.text(0, 0)));
+          locked = status == HolderStatus::kLocked;
+        }
       }
       if (lock_holder) {
         // The attempt's holder (the subquery reads the attempt, it does not

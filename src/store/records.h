@@ -54,6 +54,9 @@ struct App {
   std::string identity_mode = "attested";  // "attested" | "identity_source": how this app's holders are checked
   bool sms_otp_required = false;           // activation codes need an SMS one-time code too
   std::string cms_oid_style = "pkcs7";     // "pkcs7" | "gmt" (GM/T 0010 OIDs) in CMS outputs
+  // The PIN failure budget for PIN uses of this app's orders and holders
+  // (Store::set_app_pin_failure_budget); nullopt: the service's default.
+  std::optional<int> pin_failure_budget;
 };
 
 // --- holders and their keys ------------------------------------------------

@@ -527,6 +527,7 @@ CREATE INDEX notices_pending ON notices (created_at) WHERE webhook_state = 'pend
 // failed rows in its window. refresh_required: set by an unlock, cleared by a
 // confirmed share refresh or a new enrollment.
 constexpr std::string_view kV12 = R"sql(
+ALTER TABLE apps ADD COLUMN pin_failure_budget INTEGER CHECK (pin_failure_budget IS NULL OR pin_failure_budget >= 1);
 ALTER TABLE holders ADD COLUMN refresh_required INTEGER NOT NULL DEFAULT 0 CHECK (refresh_required IN (0, 1));
 CREATE TABLE pin_attempts (
   tenant_id TEXT NOT NULL,

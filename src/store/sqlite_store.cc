@@ -89,7 +89,6 @@ Status not_found_or_conflict(Connection& c, std::string_view exists_sql, std::st
 }
 
 constexpr std::string_view kOrderExists = "SELECT 1 FROM sign_orders WHERE tenant_id = ?1 AND order_id = ?2";
-constexpr std::string_view kSessionExists = "SELECT 1 FROM sign_sessions WHERE tenant_id = ?1 AND session_id = ?2";
 constexpr std::string_view kCallbackExists = "SELECT 1 FROM callback_jobs WHERE tenant_id = ?1 AND job_id = ?2";
 
 // --- row readers ----------------------------------------------------------------
@@ -108,7 +107,8 @@ Tenant read_tenant(const Statement& st) {
 }
 
 constexpr std::string_view kAppCols =
-    "tenant_id, app_id, secret_ciphertext, environment, created_at, identity_mode, sms_otp_required, cms_oid_style";
+    "tenant_id, app_id, secret_ciphertext, environment, created_at, identity_mode, sms_otp_required, cms_oid_style, "
+    "pin_failure_budget";
 Result<App> read_app(const Statement& st) {
   App a;
   a.tenant_id = st.column_text(0);
@@ -119,6 +119,7 @@ Result<App> read_app(const Statement& st) {
   a.identity_mode = st.column_text(5);
   a.sms_otp_required = st.column_int(6) != 0;
   a.cms_oid_style = st.column_text(7);
+  if (auto b = st.column_optional_int(8)) a.pin_failure_budget = static_cast<int>(*b);
   return a;
 }
 
@@ -565,6 +566,20 @@ class SqliteStore final : public Store {
       DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
           "UPDATE apps SET secret_ciphertext = ?3 WHERE tenant_id = ?1 AND app_id = ?2"));
       st.bind(1, tenant_id).bind(2, app_id).bind(3, secret_ciphertext);
+      DUET_ASSIGN_OR_RETURN(int n, run_changes(c, st));
+      return n == 1 ? Status::Ok() : not_found("app");
+    });
+  }
+
+  Status set_app_pin_failure_budget(std::string_view tenant_id, std::string_view app_id,
+                                    std::optional<int> budget) override {
+    if (budget && *budget < 1) return invalid("the PIN failure budget must be at least 1");
+    return write([&](Connection& c) -> Status {
+      DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+          "UPDATE apps SET pin_failure_budget = ?3 WHERE tenant_id = ?1 AND app_id = ?2"));
+      st.bind(1, tenant_id).bind(2, app_id);
+      if (budget) st.bind(3, *budget);
+      else st.bind_null(3);
       DUET_ASSIGN_OR_RETURN(int n, run_changes(c, st));
       return n == 1 ? Status::Ok() : not_found("app");
     });
@@ -1224,15 +1239,19 @@ class SqliteStore final : public Store {
       std::string order_id, holder_id;
       {
         DUET_ASSIGN_OR_RETURN(Statement sess, Statement::prepare(c,
-            "SELECT order_id, holder_id FROM sign_sessions WHERE tenant_id = ?1 AND session_id = ?2 AND state = 'open'"));
+            "SELECT order_id, holder_id FROM sign_sessions WHERE tenant_id = ?1 AND session_id = ?2"));
         sess.bind(1, tenant_id).bind(2, session_id);
         DUET_ASSIGN_OR_RETURN(bool row, sess.step());
-        if (!row) return conflict("sign session is not open");
+        if (!row) return not_found("sign session");
         order_id = sess.column_text(0);
         holder_id = sess.column_text(1);
       }
+      // A session that ended meanwhile (another attempt's lockout or expiry
+      // failed the order's open sessions) stays as it is; the attempt still
+      // ends failed: a concurrent lockout must not turn this into a conflict.
       DUET_ASSIGN_OR_RETURN(Statement fail, Statement::prepare(c,
-          "UPDATE sign_sessions SET state = 'failed', updated_at = ?3 WHERE tenant_id = ?1 AND session_id = ?2"));
+          "UPDATE sign_sessions SET state = 'failed', updated_at = ?3 "
+          "WHERE tenant_id = ?1 AND session_id = ?2 AND state = 'open'"));
       fail.bind(1, tenant_id).bind(2, session_id).bind(3, now);
       DUET_TRY_STATUS(fail.run());
       DUET_ASSIGN_OR_RETURN(Holder holder, load_holder(c, tenant_id, holder_id));

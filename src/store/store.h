@@ -74,6 +74,9 @@ class Store {
   // sms_otp_required, cms_oid_style). kNotFound; an unknown identity_mode
   // ("attested" | "identity_source") or cms_oid_style ("pkcs7" | "gmt") is
   // ErrorCode::kInvalidArgument. create_app validates the same values.
+  // Sets (or with nullopt clears) an app's PIN failure budget; kNotFound.
+  virtual Status set_app_pin_failure_budget(std::string_view tenant_id, std::string_view app_id,
+                                            std::optional<int> budget) = 0;
   virtual Status update_app_settings(std::string_view tenant_id, std::string_view app_id,
                                      std::string_view identity_mode, bool sms_otp_required,
                                      std::string_view cms_oid_style) = 0;

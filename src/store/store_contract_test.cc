@@ -802,6 +802,28 @@ TEST_P(StoreContractTest, UnlockForgivesAndForcesAShareRefresh) {
   EXPECT_TRUE(begin_sign(*store_, s, kNow + 3).ok());
 }
 
+// Two attempts on one order at once: the one whose failure locks the holder
+// fails the order and its open sessions; the other attempt's failure then
+// still ends failed (not a conflict: its answer is "wrong PIN", like any).
+TEST_P(StoreContractTest, AnAttemptWhoseSessionALockoutEndedStillEndsFailed) {
+  World w = make_world("t");
+  SignOrder o = create(order_for(w));
+  SignSession s1 = session_for(o), s2 = session_for(o);
+  ASSERT_TRUE(begin_sign(*store_, s1, kNow, 2).ok());
+  ASSERT_TRUE(begin_sign(*store_, s2, kNow, 2).ok());
+  ASSERT_TRUE(store_->fail_pin_attempt(w.tenant_id, attempt_id_for(s2), /*lock_holder=*/true, s2.session_id, {},
+                                       std::nullopt, kNow + 1).ok());
+  ASSERT_EQ(store_->get_sign_session(w.tenant_id, s1.session_id)->state, SessionState::kFailed);
+  Status late = store_->fail_pin_attempt(w.tenant_id, attempt_id_for(s1), false, s1.session_id, {}, std::nullopt,
+                                         kNow + 1);
+  EXPECT_TRUE(late.ok()) << late.error().to_string();
+  EXPECT_EQ(store_->get_order(w.tenant_id, o.order_id)->state, OrderState::kFailed);
+  EXPECT_EQ(kind(store_->fail_pin_attempt(w.tenant_id, attempt_id_for(s1), false, s1.session_id, {}, std::nullopt,
+                                          kNow + 1)),
+            StoreError::kConflict)
+      << "still, an attempt ends once";
+}
+
 TEST_P(StoreContractTest, FailPinAttemptEnqueuesAlarmsAndOnLockoutFailsTheOrder) {
   World w = make_world("t");
   SignOrder o = create(order_for(w));
