@@ -136,7 +136,7 @@ class PrivacyTest : public ::testing::Test {
       query = target.substr(q + 1);
     }
     std::string ts = std::to_string(clock.now());
-    std::string nonce = "n-" + std::to_string(++nonces) + "-" + std::to_string(::getpid());
+    std::string nonce = "nonce-" + std::to_string(++nonces) + "-" + std::to_string(::getpid());
     std::string sig = core::sign_request(cred.secret, method, path, query, ts, nonce, body);
     return call(method, target, body,
                 {{"X-Duet-App-Id", cred.app_id}, {"X-Duet-Timestamp", ts}, {"X-Duet-Nonce", nonce},
