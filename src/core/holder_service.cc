@@ -56,20 +56,32 @@ PinAttemptPolicy holder_pin_policy(CoreDeps& deps, std::string_view tenant_id, s
 
 std::string share_context(const store::HolderKeyShare& key) { return "key_share:" + key.tenant_id + ":" + key.key_id; }
 
+// A key's share as opened, with the sealed bytes it came from: the release
+// of anything computed with it is conditional on the key still holding those
+// bytes (Store::accept_sign_attempt / accept_refresh_attempt).
+struct OpenedShare {
+  cosign::ServiceKeyShare share;
+  Bytes sealed;
+};
+
 // Opens a key's sealed share. A record sealed before protocol v2 holds no
 // P1: it is computed once and the share sealed again with it (best effort: a
 // refresh that replaced the share meanwhile wins, and the next use retries).
-Result<cosign::ServiceKeyShare> open_share(CoreDeps& deps, const store::HolderKeyShare& key) {
+Result<OpenedShare> open_share(CoreDeps& deps, const store::HolderKeyShare& key) {
   DUET_ASSIGN_OR_RETURN(SecretBytes sealed, deps.protector.open(share_context(key), key.service_share_ciphertext));
   DUET_ASSIGN_OR_RETURN(cosign::ServiceKeyShare share, cosign::ServiceKeyShare::parse(sealed.view()));
+  Bytes current = key.service_share_ciphertext;
   if (!share.p1) {
     DUET_ASSIGN_OR_RETURN(crypto::Point p1, share.p1_or_derive());
     share.p1 = p1;
     DUET_ASSIGN_OR_RETURN(SecretBytes v2, share.serialize());
     auto resealed = deps.protector.seal(share_context(key), v2.view());
-    if (resealed.ok()) (void)deps.store.reseal_key_share(key.tenant_id, key.key_id, key.service_share_ciphertext, *resealed);
+    if (resealed.ok() &&
+        deps.store.reseal_key_share(key.tenant_id, key.key_id, key.service_share_ciphertext, *resealed).ok()) {
+      current = *resealed;
+    }
   }
-  return share;
+  return OpenedShare{std::move(share), std::move(current)};
 }
 
 // The error a failed PIN proof answers, with what is left.
@@ -274,7 +286,8 @@ Result<SignStart> HolderService::start_signing(const HolderContext& ctx, const s
     return pin_error(code, std::move(message), left);
   };
 
-  DUET_ASSIGN_OR_RETURN(cosign::ServiceKeyShare share, open_share(deps_, o.key));
+  DUET_ASSIGN_OR_RETURN(OpenedShare opened, open_share(deps_, o.key));
+  const cosign::ServiceKeyShare& share = opened.share;
   DUET_ASSIGN_OR_RETURN(crypto::Point p1, share.p1_or_derive());
   auto verified = cosign::ServiceSigner::verify_session(
       p1, cosign::SignSessionContext{order_id, session_id, o.digests}, request);
@@ -289,7 +302,9 @@ Result<SignStart> HolderService::start_signing(const HolderContext& ctx, const s
                         cosign::ServiceSigner::respond(share, *verified, deps_.rng));
   std::vector<std::string> r_values;
   for (const auto& resp : responses) r_values.push_back(resp.r.to_hex());
-  DUET_TRY_STATUS(deps_.store.accept_sign_attempt(ctx.tenant_id, session_id, attempt_id, r_values, now));
+  // Released only if the key still holds the share these answers came from.
+  DUET_TRY_STATUS(deps_.store.accept_sign_attempt(ctx.tenant_id, session_id, attempt_id, r_values, now,
+                                                  o.key.key_id, opened.sealed));
 
   SignStart out;
   out.session_id = session_id;
@@ -404,8 +419,8 @@ Result<cosign::RefreshResponse> HolderService::begin_refresh(const HolderContext
     if (counted.code() == ErrorCode::kLocked) return pin_error(ErrorCode::kLocked, "the holder is locked", 0);
     return Unexpected{counted.error()};
   }
-  DUET_ASSIGN_OR_RETURN(cosign::ServiceKeyShare share, open_share(deps_, key));
-  auto responded = cosign::ServiceRefresh::respond(share, ctx.holder_id, refresh_id, request, deps_.rng);
+  DUET_ASSIGN_OR_RETURN(OpenedShare opened, open_share(deps_, key));
+  auto responded = cosign::ServiceRefresh::respond(opened.share, ctx.holder_id, refresh_id, request, deps_.rng);
   if (!responded.ok()) {
     if (responded.code() != ErrorCode::kPinInvalid) return Unexpected{responded.error()};
     const int left = pin_attempts_left(*counted, policy);
@@ -421,7 +436,8 @@ Result<cosign::RefreshResponse> HolderService::begin_refresh(const HolderContext
   DUET_ASSIGN_OR_RETURN(SecretBytes serialized, pending.serialize());
   // Sealed under the key's own context: it replaces the share in place.
   DUET_ASSIGN_OR_RETURN(Bytes sealed_pending, deps_.protector.seal(share_context(key), serialized.view()));
-  DUET_TRY_STATUS(deps_.store.accept_refresh_attempt(ctx.tenant_id, refresh_id, attempt_id, sealed_pending, now));
+  DUET_TRY_STATUS(deps_.store.accept_refresh_attempt(ctx.tenant_id, refresh_id, attempt_id, sealed_pending, now,
+                                                     key.key_id, opened.sealed));
   return response;
 }
 

@@ -864,7 +864,12 @@ class PgStore final : public Store {
           "WHERE tenant_id = $1 AND holder_id = $2",
           {a.tenant_id, k.holder_id}));
       if (n != 1) return corrupt("activation code's holder missing");
-      return Status::Ok();
+      // A new key: failures against the old one (whose shares are revoked)
+      // leave the failure budget, as an unlock's do.
+      return pg::run(c,
+          "UPDATE pin_attempts SET outcome = 'forgiven' WHERE tenant_id = $1 AND holder_id = $2 "
+          "AND outcome IN ('pending', 'failed')",
+          {a.tenant_id, k.holder_id});
     });
   }
 
@@ -1095,12 +1100,28 @@ class PgStore final : public Store {
     });
   }
 
+  // The key the caller used is still the holder's, unrevoked, with the same
+  // share (store.h, accept_sign_attempt). FOR SHARE: a refresh, re-key or
+  // revocation that updates the key row waits for this transaction, or has
+  // committed and then fails the comparison.
+  static Status check_key_unchanged(Connection& c, std::string_view tenant_id, std::string_view key_id,
+                                    ByteView expected_share) {
+    if (key_id.empty()) return Status::Ok();
+    DUET_ASSIGN_OR_RETURN(Rows same, c.query(
+        "SELECT 1 FROM holder_keys WHERE tenant_id = $1 AND key_id = $2 AND revoked_at IS NULL "
+        "AND service_share_ciphertext = $3 FOR SHARE",
+        {tenant_id, key_id, expected_share}));
+    return same.empty() ? Status(conflict("the holder's key share changed")) : Status::Ok();
+  }
+
   Status accept_sign_attempt(std::string_view tenant_id, std::string_view session_id, std::string_view attempt_id,
-                             const std::vector<std::string>& r_values, UnixSeconds now) override {
+                             const std::vector<std::string>& r_values, UnixSeconds now, std::string_view key_id,
+                             ByteView expected_share) override {
     if (r_values.empty()) return invalid("r values are required");
     for (const std::string& r : r_values)
       if (r.empty() || r.find(',') != std::string::npos) return invalid("malformed r value");
     return write([&](Connection& c) -> Status {
+      DUET_TRY_STATUS(check_key_unchanged(c, tenant_id, key_id, expected_share));
       // One statement (kAcceptAttempt): the session gets its r values, the
       // holder's consecutive count is reset, the attempt ends ok. No order
       // lock: after the session this waits only for the holder and the
@@ -1148,10 +1169,12 @@ class PgStore final : public Store {
   }
 
   Status accept_refresh_attempt(std::string_view tenant_id, std::string_view refresh_id, std::string_view attempt_id,
-                                ByteView pending_share_ciphertext, UnixSeconds now) override {
+                                ByteView pending_share_ciphertext, UnixSeconds now, std::string_view key_id,
+                                ByteView expected_share) override {
     (void)now;
     if (pending_share_ciphertext.empty()) return invalid("an open share refresh needs its pending share");
     return write([&](Connection& c) -> Status {
+      DUET_TRY_STATUS(check_key_unchanged(c, tenant_id, key_id, expected_share));
       // One statement (accept_attempt_sql): the refresh opens with its
       // pending share, the holder's consecutive count is reset, the attempt
       // ends ok.

@@ -852,7 +852,13 @@ class SqliteStore final : public Store {
       holder.bind(1, a.tenant_id).bind(2, k.holder_id);
       DUET_ASSIGN_OR_RETURN(n, run_changes(c, holder));
       if (n != 1) return corrupt("activation code's holder missing");
-      return Status::Ok();
+      // A new key: failures against the old one (whose shares are revoked)
+      // leave the failure budget, as an unlock's do.
+      DUET_ASSIGN_OR_RETURN(Statement forgive, Statement::prepare(c,
+          "UPDATE pin_attempts SET outcome = 'forgiven' WHERE tenant_id = ?1 AND holder_id = ?2 "
+          "AND outcome IN ('pending', 'failed')"));
+      forgive.bind(1, a.tenant_id).bind(2, k.holder_id);
+      return forgive.run();
     });
   }
 
@@ -1131,12 +1137,27 @@ class SqliteStore final : public Store {
     });
   }
 
+  // The key the caller used is still the holder's, unrevoked, with the same
+  // share (store.h, accept_sign_attempt).
+  static Status check_key_unchanged(Connection& c, std::string_view tenant_id, std::string_view key_id,
+                                    ByteView expected_share) {
+    if (key_id.empty()) return Status::Ok();
+    DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+        "SELECT 1 FROM holder_keys WHERE tenant_id = ?1 AND key_id = ?2 AND revoked_at IS NULL "
+        "AND service_share_ciphertext = ?3"));
+    st.bind(1, tenant_id).bind(2, key_id).bind(3, expected_share);
+    DUET_ASSIGN_OR_RETURN(bool same, st.step());
+    return same ? Status::Ok() : conflict("the holder's key share changed");
+  }
+
   Status accept_sign_attempt(std::string_view tenant_id, std::string_view session_id, std::string_view attempt_id,
-                             const std::vector<std::string>& r_values, UnixSeconds now) override {
+                             const std::vector<std::string>& r_values, UnixSeconds now, std::string_view key_id,
+                             ByteView expected_share) override {
     if (r_values.empty()) return invalid("r values are required");
     for (const std::string& r : r_values)
       if (r.empty() || r.find(',') != std::string::npos) return invalid("malformed r value");
     return write([&](Connection& c) -> Status {
+      DUET_TRY_STATUS(check_key_unchanged(c, tenant_id, key_id, expected_share));
       DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
           "UPDATE sign_sessions SET r_values = ?3, updated_at = ?4 "
           "WHERE tenant_id = ?1 AND session_id = ?2 AND state = 'open' AND r_values = ''"));
@@ -1176,10 +1197,12 @@ class SqliteStore final : public Store {
   }
 
   Status accept_refresh_attempt(std::string_view tenant_id, std::string_view refresh_id, std::string_view attempt_id,
-                                ByteView pending_share_ciphertext, UnixSeconds now) override {
+                                ByteView pending_share_ciphertext, UnixSeconds now, std::string_view key_id,
+                                ByteView expected_share) override {
     (void)now;
     if (pending_share_ciphertext.empty()) return invalid("an open share refresh needs its pending share");
     return write([&](Connection& c) -> Status {
+      DUET_TRY_STATUS(check_key_unchanged(c, tenant_id, key_id, expected_share));
       DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
           "UPDATE share_refreshes SET state = 'open', pending_share_ciphertext = ?3 "
           "WHERE tenant_id = ?1 AND refresh_id = ?2 AND state = 'abandoned' AND pending_share_ciphertext = X''"));

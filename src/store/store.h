@@ -135,8 +135,10 @@ class Store {
   // kConflict; an unknown code is kNotFound) and is marked used; every
   // unrevoked key of the holder is revoked (revoked_at = now, share wiped)
   // and every unrevoked device token of the holder revoked; c.key and
-  // c.token are inserted; the holder becomes active with failed_attempts 0.
-  // Exactly one of concurrent completions of one code succeeds.
+  // c.token are inserted; the holder becomes active with failed_attempts 0,
+  // refresh_required cleared and its pending|failed PIN attempts forgiven
+  // (they were against the revoked key). Exactly one of concurrent
+  // completions of one code succeeds.
   // kInvalidArgument for incomplete records or mismatched tenant/holder ids.
   virtual Status complete_activation(const ActivationCompletion& c) = 0;
 
@@ -182,9 +184,17 @@ class Store {
   // The PIN proof verified: the session (open, no r values yet) gets its r
   // values; attempt ok; holder failed_attempts 0. kConflict if the session is
   // no longer open (the order ended meanwhile).
+  //
+  // The release is conditional on the key the caller used: with a key_id,
+  // that key must still be unrevoked and hold exactly expected_share (else
+  // kConflict, nothing changes and the attempt stays pending, i.e. a
+  // failure) — a refresh, re-key or revocation that committed after the
+  // caller read the share must not let the old share answer. (An empty
+  // key_id skips the check: store-level tests only.)
   virtual Status accept_sign_attempt(std::string_view tenant_id, std::string_view session_id,
                                      std::string_view attempt_id, const std::vector<std::string>& r_values,
-                                     UnixSeconds now) = 0;
+                                     UnixSeconds now, std::string_view key_id = {},
+                                     ByteView expected_share = {}) = 0;
   // Refresh step 1 (refresh.state and sealed values ignored). In this order:
   // refresh id used before in the tenant -> kConflict (kDuplicate); the key
   // must be the holder's and unrevoked (kNotFound / kConflict); the rule;
@@ -197,9 +207,12 @@ class Store {
   // The refresh request's proof verified: abandoned -> open with the pending
   // share; attempt ok; holder failed_attempts 0 (refresh_required stays until
   // the confirm).
+  // Conditional on the key like accept_sign_attempt. Every other open
+  // refresh of the key is abandoned when one is confirmed (confirm_share_refresh).
   virtual Status accept_refresh_attempt(std::string_view tenant_id, std::string_view refresh_id,
                                         std::string_view attempt_id, ByteView pending_share_ciphertext,
-                                        UnixSeconds now) = 0;
+                                        UnixSeconds now, std::string_view key_id = {},
+                                        ByteView expected_share = {}) = 0;
   // Refresh confirm. In this order: unknown refresh or another holder's ->
   // kNotFound; confirmed -> kConflict "share refresh already confirmed"; not
   // open -> kConflict; created at or before open_since -> ErrorCode::kExpired

@@ -805,6 +805,35 @@ TEST_P(StoreContractTest, UnlockForgivesAndForcesAShareRefresh) {
 // Two attempts on one order at once: the one whose failure locks the holder
 // fails the order and its open sessions; the other attempt's failure then
 // still ends failed (not a conflict: its answer is "wrong PIN", like any).
+// The release of a step-2 answer is conditional on the key share the caller
+// used: a refresh (or re-key, revocation) that committed after the caller
+// read the share makes accept_sign_attempt a conflict, and the attempt stays
+// pending (a failure), so an old share never answers after it was replaced.
+TEST_P(StoreContractTest, AcceptSignAttemptRequiresTheShareThatWasUsed) {
+  World w = make_world("t");
+  HolderKeyShare key;
+  key.tenant_id = w.tenant_id;
+  key.key_id = new_id("key_");
+  key.holder_id = w.holder_id;
+  key.public_key_hex = "04key";
+  key.service_share_ciphertext = Bytes{5, 5, 5};
+  ASSERT_TRUE(store_->add_holder_key(key).ok());
+  SignOrder o = create(order_for(w));
+  SignSession s = session_for(o);
+  ASSERT_TRUE(begin_sign(*store_, s, kNow).ok());
+  // The share is replaced after it was read (as a confirmed refresh does).
+  ASSERT_TRUE(store_->reseal_key_share(w.tenant_id, key.key_id, key.service_share_ciphertext, Bytes{6, 6, 6}).ok());
+  EXPECT_EQ(kind(store_->accept_sign_attempt(w.tenant_id, s.session_id, attempt_id_for(s), s.r_values, kNow,
+                                             key.key_id, key.service_share_ciphertext)),
+            StoreError::kConflict);
+  EXPECT_TRUE(store_->get_sign_session(w.tenant_id, s.session_id)->r_values.empty()) << "nothing released";
+  EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 1) << "the attempt still counts";
+  // With the share as it is now, the release goes through.
+  EXPECT_TRUE(store_->accept_sign_attempt(w.tenant_id, s.session_id, attempt_id_for(s), s.r_values, kNow,
+                                          key.key_id, Bytes{6, 6, 6})
+                  .ok());
+}
+
 TEST_P(StoreContractTest, AnAttemptWhoseSessionALockoutEndedStillEndsFailed) {
   World w = make_world("t");
   SignOrder o = create(order_for(w));
@@ -1851,6 +1880,23 @@ TEST_P(StoreContractTest, CompleteActivationReplacesKeyAndTokensAndUnlocks) {
   EXPECT_EQ(h->status, HolderStatus::kActive);
   EXPECT_EQ(h->failed_attempts, 0);
   EXPECT_FALSE(h->refresh_required) << "a new enrollment is a new device state";
+  // The failure against the revoked key left the budget: the next PIN use
+  // sees an empty window.
+  int seen_window = -1;
+  SignOrder next_order = create(order_for(w));
+  SignSession next = session_for(next_order);
+  auto counted = store_->begin_sign_attempt(
+      next, attempt_id_for(next), 0,
+      [&](const PinAttemptCounters& before) -> Result<PinAttemptCounters> {
+        seen_window = before.failures_in_window;
+        PinAttemptCounters after = before;
+        ++after.consecutive_failures;
+        ++after.failures_in_window;
+        return after;
+      },
+      kNow + 11);
+  ASSERT_TRUE(counted.ok()) << counted.error().to_string();
+  EXPECT_EQ(seen_window, 0) << "failures against the revoked key are forgiven";
 
   // A first enrollment (no key, no token yet) works the same way.
   World fresh = make_world("fresh");
