@@ -15,7 +15,6 @@ duet=$1
 duetd=$2
 command -v jq >/dev/null || { echo "pin_guess_test: needs jq" >&2; exit 1; }
 dir=$(mktemp -d)
-data=$dir/data
 pid=""
 cleanup() {
   [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
@@ -24,25 +23,8 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "pin_guess_test: FAIL: $*" >&2; tail -n 20 "$dir/duetd.log" >&2 || true; exit 1; }
 
-# The sandbox rate limit (10 requests/s) is not under test here, and a fast
-# machine runs this script's requests past it.
-printf '[limits]\nsandbox_requests_per_second = 0\n' >"$dir/duetd.toml"
-"$duetd" --config "$dir/duetd.toml" --data-dir "$data" --listen 127.0.0.1:0 --dev >>"$dir/duetd.log" 2>&1 &
-pid=$!
-for _ in $(seq 1 600); do
-  [ -s "$data/duetd.port" ] && break
-  kill -0 "$pid" 2>/dev/null || fail "duetd exited at start"
-  sleep 0.1
-done
-port=$(tr -dc '0-9:' <"$data/duetd.port"); port=${port##*:}
-url="https://127.0.0.1:$port"
-ca="$data/tls/dev-cert.pem"
-adm=("$duet" admin --server "$url" --ca "$ca" --token-file "$data/admin.token")
-tenant=$("${adm[@]}" tenant create --name "PIN bank" | jq -r .tenant_id)
-apps=$("${adm[@]}" app create --tenant "$tenant" 2>/dev/null)
-app=$(jq -r .sandbox.app_id <<<"$apps")
-jq -r .sandbox.secret <<<"$apps" >"$dir/secret"
-api=("$duet" api --server "$url" --ca "$ca" --app-id "$app" --secret-file "$dir/secret")
+# shellcheck source=tests/duetd_sandbox.sh
+source "$(dirname "$0")/duetd_sandbox.sh"
 holder_id=$("${api[@]}" holder create --name "李四" --id-number 110101199003071234 --phone 13812345678 | jq -r .holder_id)
 code=$("${api[@]}" activation-code "$holder_id" | jq -r .code)
 hold=("$duet" holder --server "$url" --ca "$ca" --state "$dir/device")
