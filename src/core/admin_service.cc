@@ -47,11 +47,11 @@ Result<std::string> AdminService::bootstrap_admin_token(const std::string& path)
     return make_error(ErrorCode::kUnavailable, "cannot open admin token file " + path + ": " + std::strerror(errno));
   }
   Bytes hash = deps_.protector.keyed_hash("admin_token", as_bytes(token));
-  auto found = deps_.store.find_admin_token(hash);
+  auto found = stores_.operator_tokens.find_admin_token(hash);
   if (!found.ok()) {
     if (found.code() != ErrorCode::kNotFound) return Unexpected{found.error()};
     store::AdminToken rec{hash, "bootstrap", "operator", deps_.clock.now(), std::nullopt};
-    auto st = deps_.store.create_admin_token(rec);
+    auto st = stores_.operator_tokens.create_admin_token(rec);
     if (!st.ok() && st.code() != ErrorCode::kConflict) return Unexpected{st.error()};
   }
   return token;
@@ -59,7 +59,7 @@ Result<std::string> AdminService::bootstrap_admin_token(const std::string& path)
 
 Result<OperatorContext> AdminService::authenticate_operator(std::string_view bearer) {
   if (bearer.empty() || bearer.size() > 200) return make_error(ErrorCode::kUnauthenticated, "missing admin token");
-  auto found = deps_.store.find_admin_token(deps_.protector.keyed_hash("admin_token", as_bytes(bearer)));
+  auto found = stores_.operator_tokens.find_admin_token(deps_.protector.keyed_hash("admin_token", as_bytes(bearer)));
   if (!found.ok()) {
     if (found.code() == ErrorCode::kNotFound) return make_error(ErrorCode::kUnauthenticated, "unknown admin token");
     return Unexpected{found.error()};
@@ -72,22 +72,22 @@ Result<store::Tenant> AdminService::create_tenant(const OperatorContext&, const 
   if (name.empty() || name.size() > 200) return make_error(ErrorCode::kInvalidArgument, "name must be 1 to 200 bytes");
   store::Tenant t{store::new_id("ten_"), name, from, false, deps_.clock.now(), std::nullopt};
   store::name_audit_target("tenant_id", t.tenant_id);
-  DUET_TRY_STATUS(deps_.store.create_tenant(t));
+  DUET_TRY_STATUS(stores_.tenants.create_tenant(t));
   return t;
 }
 
 Result<store::Tenant> AdminService::get_tenant(const OperatorContext&, const std::string& tenant_id) {
-  return deps_.store.get_tenant(tenant_id);
+  return stores_.tenants.get_tenant(tenant_id);
 }
 
 Result<std::vector<store::Tenant>> AdminService::list_tenants(const OperatorContext&) {
-  return deps_.store.list_tenants();
+  return stores_.tenants.list_tenants();
 }
 
 Result<store::Tenant> AdminService::set_production_active_from(const OperatorContext&, const std::string& tenant_id,
                                                                UnixSeconds from) {
-  DUET_TRY_STATUS(deps_.store.set_tenant_production_active_from(tenant_id, from));
-  return deps_.store.get_tenant(tenant_id);
+  DUET_TRY_STATUS(stores_.tenants.set_tenant_production_active_from(tenant_id, from));
+  return stores_.tenants.get_tenant(tenant_id);
 }
 
 Result<store::Tenant> AdminService::set_signature_v1_cutoff(const OperatorContext&, const std::string& tenant_id,
@@ -95,14 +95,14 @@ Result<store::Tenant> AdminService::set_signature_v1_cutoff(const OperatorContex
   const UnixSeconds now = deps_.clock.now();
   if (cutoff < now || cutoff > now + 10LL * 366 * 86'400)
     return make_error(ErrorCode::kInvalidArgument, "signature_v1_cutoff must lie between now and ten years ahead");
-  DUET_TRY_STATUS(deps_.store.set_tenant_signature_v1_cutoff(tenant_id, cutoff, now));
-  return deps_.store.get_tenant(tenant_id);
+  DUET_TRY_STATUS(stores_.metering.set_tenant_signature_v1_cutoff(tenant_id, cutoff, now));
+  return stores_.tenants.get_tenant(tenant_id);
 }
 
 Result<store::Tenant> AdminService::set_suspended(const OperatorContext&, const std::string& tenant_id,
                                                   bool suspended) {
-  DUET_TRY_STATUS(deps_.store.set_tenant_suspended(tenant_id, suspended));
-  return deps_.store.get_tenant(tenant_id);
+  DUET_TRY_STATUS(stores_.tenants.set_tenant_suspended(tenant_id, suspended));
+  return stores_.tenants.get_tenant(tenant_id);
 }
 
 Result<IssuedCredential> AdminService::issue_credential(const std::string& tenant_id, store::AppEnvironment env) {
@@ -115,12 +115,12 @@ Result<IssuedCredential> AdminService::issue_credential(const std::string& tenan
   app.environment = env;
   app.created_at = deps_.clock.now();
   DUET_ASSIGN_OR_RETURN(app.secret_ciphertext, deps_.protector.seal("app_secret:" + app.app_id, as_bytes(c.secret)));
-  DUET_TRY_STATUS(deps_.store.create_app(app));
+  DUET_TRY_STATUS(stores_.tenants.create_app(app));
   return c;
 }
 
 Result<IssuedApp> AdminService::create_app(const OperatorContext&, const std::string& tenant_id) {
-  DUET_ASSIGN_OR_RETURN(store::Tenant t, deps_.store.get_tenant(tenant_id));
+  DUET_ASSIGN_OR_RETURN(store::Tenant t, stores_.tenants.get_tenant(tenant_id));
   DUET_ASSIGN_OR_RETURN(IssuedCredential sandbox, issue_credential(t.tenant_id, store::AppEnvironment::kSandbox));
   DUET_ASSIGN_OR_RETURN(IssuedCredential production,
                         issue_credential(t.tenant_id, store::AppEnvironment::kProduction));
@@ -128,16 +128,16 @@ Result<IssuedApp> AdminService::create_app(const OperatorContext&, const std::st
 }
 
 Result<std::vector<store::App>> AdminService::list_apps(const OperatorContext&, const std::string& tenant_id) {
-  DUET_TRY_STATUS(deps_.store.get_tenant(tenant_id));
-  return deps_.store.list_apps(tenant_id);
+  DUET_TRY_STATUS(stores_.tenants.get_tenant(tenant_id));
+  return stores_.tenants.list_apps(tenant_id);
 }
 
 Result<IssuedCredential> AdminService::rotate_app_secret(const OperatorContext&, const std::string& tenant_id,
                                                          const std::string& app_id) {
-  DUET_ASSIGN_OR_RETURN(store::App app, deps_.store.get_app(tenant_id, app_id));
+  DUET_ASSIGN_OR_RETURN(store::App app, stores_.tenants.get_app(tenant_id, app_id));
   IssuedCredential c{app.app_id, new_secret(), app.environment};
   DUET_ASSIGN_OR_RETURN(Bytes sealed, deps_.protector.seal("app_secret:" + app.app_id, as_bytes(c.secret)));
-  DUET_TRY_STATUS(deps_.store.update_app_secret(tenant_id, app_id, sealed));
+  DUET_TRY_STATUS(stores_.tenants.update_app_secret(tenant_id, app_id, sealed));
   return c;
 }
 
@@ -153,8 +153,8 @@ Status AdminService::check_pin_failure_budget(std::optional<int> budget) const {
 Result<store::App> AdminService::set_app_pin_failure_budget(const OperatorContext&, const std::string& tenant_id,
                                                             const std::string& app_id, std::optional<int> budget) {
   DUET_TRY_STATUS(check_pin_failure_budget(budget));
-  DUET_TRY_STATUS(deps_.store.set_app_pin_failure_budget(tenant_id, app_id, budget));
-  return deps_.store.get_app(tenant_id, app_id);
+  DUET_TRY_STATUS(stores_.tenants.set_app_pin_failure_budget(tenant_id, app_id, budget));
+  return stores_.tenants.get_app(tenant_id, app_id);
 }
 
 Result<store::App> AdminService::update_app_settings(const OperatorContext&, const std::string& tenant_id,
@@ -164,9 +164,9 @@ Result<store::App> AdminService::update_app_settings(const OperatorContext&, con
     return make_error(ErrorCode::kInvalidArgument, "identity_mode must be attested or identity_source");
   if (cms_oid_style != "pkcs7" && cms_oid_style != "gmt")
     return make_error(ErrorCode::kInvalidArgument, "cms_oid_style must be pkcs7 or gmt");
-  DUET_TRY_STATUS(deps_.store.get_app(tenant_id, app_id));
-  DUET_TRY_STATUS(deps_.store.update_app_settings(tenant_id, app_id, identity_mode, sms_otp_required, cms_oid_style));
-  return deps_.store.get_app(tenant_id, app_id);
+  DUET_TRY_STATUS(stores_.tenants.get_app(tenant_id, app_id));
+  DUET_TRY_STATUS(stores_.tenants.update_app_settings(tenant_id, app_id, identity_mode, sms_otp_required, cms_oid_style));
+  return stores_.tenants.get_app(tenant_id, app_id);
 }
 
 }  // namespace duet::core

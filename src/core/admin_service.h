@@ -9,6 +9,9 @@
 
 #include "core/contexts.h"
 #include "core/core_deps.h"
+#include "store/tenants.h"
+#include "store/metering.h"
+#include "store/operator_tokens.h"
 
 namespace duet::core {
 
@@ -25,7 +28,15 @@ struct IssuedApp {
 
 class AdminService {
  public:
-  explicit AdminService(CoreDeps deps) : deps_(deps) {}
+  // The store areas the service uses (the daemon passes its one store::Store).
+  struct Stores {
+    store::TenantStore& tenants;
+    store::MeteringStore& metering;
+    store::OperatorTokenStore& operator_tokens;
+    explicit Stores(store::Store& s) : tenants(s), metering(s), operator_tokens(s) {}
+  };
+
+  explicit AdminService(CoreDeps deps) : deps_(deps), stores_(deps.store) {}
 
   // Reads the operator token from `path`, or creates one there (mode 0600)
   // at first start; makes sure the store knows its hash. Returns the token.
@@ -71,7 +82,8 @@ class AdminService {
  private:
   Result<IssuedCredential> issue_credential(const std::string& tenant_id, store::AppEnvironment env);
   std::string new_secret();
-  CoreDeps deps_;
+  ServiceDeps deps_;  // everything but the store
+  Stores stores_;
 };
 
 }  // namespace duet::core

@@ -44,7 +44,7 @@ Status write_secret_file(const std::string& path, const std::string& content) {
 Status AuditService::ensure_key() {
   std::lock_guard<std::mutex> lock(mu_);
   if (private_key_) return Status::Ok();
-  DUET_ASSIGN_OR_RETURN(std::vector<store::AuditKey> keys, deps_.store.list_audit_keys());
+  DUET_ASSIGN_OR_RETURN(std::vector<store::AuditKey> keys, stores_.audit.list_audit_keys());
   if (keys.empty()) {
     store::AuditKey k;
     k.key_id = store::new_id("audk_");
@@ -53,12 +53,12 @@ Status AuditService::ensure_key() {
     DUET_ASSIGN_OR_RETURN(k.public_key_der, crypto::public_key_spki_der(p));
     DUET_ASSIGN_OR_RETURN(k.sealed_private_key, deps_.protector.seal(key_context(k.key_id), d.bytes()));
     k.created_at = deps_.clock.now();
-    Status put = deps_.store.put_audit_key(k);
+    Status put = stores_.audit.put_audit_key(k);
     if (!put.ok()) {
       // Another node created one first: use the store's.
       if (put.code() != ErrorCode::kConflict && store::store_error_kind(put.error()) != store::StoreError::kDuplicate)
         return put;
-      DUET_ASSIGN_OR_RETURN(keys, deps_.store.list_audit_keys());
+      DUET_ASSIGN_OR_RETURN(keys, stores_.audit.list_audit_keys());
     } else {
       key_id_ = k.key_id;
       private_key_ = d;
@@ -75,7 +75,7 @@ Status AuditService::ensure_key() {
 }
 
 Result<std::map<std::string, crypto::Point>> AuditService::public_keys() {
-  DUET_ASSIGN_OR_RETURN(std::vector<store::AuditKey> keys, deps_.store.list_audit_keys());
+  DUET_ASSIGN_OR_RETURN(std::vector<store::AuditKey> keys, stores_.audit.list_audit_keys());
   std::map<std::string, crypto::Point> out;
   for (const auto& k : keys) {
     DUET_ASSIGN_OR_RETURN(crypto::Point p, crypto::public_key_from_spki(k.public_key_der));
@@ -87,7 +87,7 @@ Result<std::map<std::string, crypto::Point>> AuditService::public_keys() {
 Status AuditService::load_last_checkpoint() {
   if (last_loaded_) return Status::Ok();
   DUET_ASSIGN_OR_RETURN(std::vector<store::AuditCheckpoint> cps,
-                        deps_.store.list_audit_checkpoints(0, std::numeric_limits<int64_t>::max()));
+                        stores_.audit.list_audit_checkpoints(0, std::numeric_limits<int64_t>::max()));
   if (!cps.empty()) {
     last_seq_ = cps.back().seq;
     last_at_ = cps.back().signed_at;
@@ -103,7 +103,7 @@ Result<std::optional<store::AuditCheckpoint>> AuditService::checkpoint_now() {
   DUET_TRY_STATUS(ensure_key());
   std::lock_guard<std::mutex> lock(mu_);
   DUET_TRY_STATUS(load_last_checkpoint());
-  DUET_ASSIGN_OR_RETURN(store::AuditCheckpoint head, deps_.store.get_audit_head());
+  DUET_ASSIGN_OR_RETURN(store::AuditCheckpoint head, stores_.audit.get_audit_head());
   if (head.seq <= last_seq_) return std::optional<store::AuditCheckpoint>();
   store::AuditCheckpoint cp;
   cp.seq = head.seq;
@@ -112,7 +112,7 @@ Result<std::optional<store::AuditCheckpoint>> AuditService::checkpoint_now() {
   cp.key_id = *key_id_;
   DUET_ASSIGN_OR_RETURN(cp.signature, crypto::evp_sm2_sign(*private_key_, store::audit_checkpoint_message(
                                                                              cp.seq, cp.hash, cp.signed_at, cp.key_id)));
-  Status added = deps_.store.add_audit_checkpoint(cp);
+  Status added = stores_.audit.add_audit_checkpoint(cp);
   last_seq_ = head.seq;
   last_at_ = cp.signed_at;
   if (!added.ok()) {
@@ -127,7 +127,7 @@ Result<std::optional<store::AuditCheckpoint>> AuditService::checkpoint_if_due(in
   {
     std::lock_guard<std::mutex> lock(mu_);
     DUET_TRY_STATUS(load_last_checkpoint());
-    DUET_ASSIGN_OR_RETURN(store::AuditCheckpoint head, deps_.store.get_audit_head());
+    DUET_ASSIGN_OR_RETURN(store::AuditCheckpoint head, stores_.audit.get_audit_head());
     int64_t pending = head.seq - last_seq_;
     if (pending <= 0) return std::optional<store::AuditCheckpoint>();
     bool due = pending >= every_events || deps_.clock.now() - last_at_ >= every_seconds;
@@ -158,11 +158,11 @@ Result<std::string> AuditService::bootstrap_role_token(const std::string& path, 
     return make_error(ErrorCode::kUnavailable, "cannot open token file " + path + ": " + std::strerror(errno));
   }
   Bytes hash = deps_.protector.keyed_hash("admin_token", as_bytes(token));
-  auto found = deps_.store.find_admin_token(hash);
+  auto found = stores_.operator_tokens.find_admin_token(hash);
   if (found.ok()) return token;
   if (found.code() != ErrorCode::kNotFound) return Unexpected{found.error()};
   // A token revoked by the security officer stays revoked across restarts.
-  DUET_ASSIGN_OR_RETURN(std::vector<store::AdminToken> all, deps_.store.list_admin_tokens());
+  DUET_ASSIGN_OR_RETURN(std::vector<store::AdminToken> all, stores_.operator_tokens.list_admin_tokens());
   for (const auto& t : all)
     if (t.token_hash == hash) return token;
   store::AuditEvent e;
@@ -174,7 +174,7 @@ Result<std::string> AuditService::bootstrap_role_token(const std::string& path, 
   e.outcome = "pending";
   store::PendingAuditEvent pending{e};
   store::ScopedAuditEvent bind(pending);
-  Status st = deps_.store.create_admin_token({hash, name, role, deps_.clock.now(), std::nullopt});
+  Status st = stores_.operator_tokens.create_admin_token({hash, name, role, deps_.clock.now(), std::nullopt});
   if (!st.ok() && st.code() != ErrorCode::kConflict &&
       store::store_error_kind(st.error()) != store::StoreError::kDuplicate)
     return Unexpected{st.error()};
@@ -186,7 +186,7 @@ Result<IssuedOperator> AuditService::create_operator(const std::string& name, co
     return make_error(ErrorCode::kInvalidArgument, "name must be 1 to 64 of A-Z a-z 0-9 . _ -");
   if (!is_operator_role(role))
     return make_error(ErrorCode::kInvalidArgument, "role must be operator, auditor or security_officer");
-  DUET_ASSIGN_OR_RETURN(std::vector<store::AdminToken> all, deps_.store.list_admin_tokens());
+  DUET_ASSIGN_OR_RETURN(std::vector<store::AdminToken> all, stores_.operator_tokens.list_admin_tokens());
   for (const auto& t : all)
     if (t.name == name && !t.revoked_at) return make_error(ErrorCode::kConflict, "an operator of that name exists");
   Bytes raw(32);
@@ -194,15 +194,15 @@ Result<IssuedOperator> AuditService::create_operator(const std::string& name, co
   IssuedOperator out{name, role, "adm_" + to_hex(raw)};
   secure_wipe(raw.data(), raw.size());
   Bytes hash = deps_.protector.keyed_hash("admin_token", as_bytes(out.token));
-  DUET_TRY_STATUS(deps_.store.create_admin_token({hash, name, role, deps_.clock.now(), std::nullopt}));
+  DUET_TRY_STATUS(stores_.operator_tokens.create_admin_token({hash, name, role, deps_.clock.now(), std::nullopt}));
   return out;
 }
 
-Result<std::vector<store::AdminToken>> AuditService::list_operators() { return deps_.store.list_admin_tokens(); }
+Result<std::vector<store::AdminToken>> AuditService::list_operators() { return stores_.operator_tokens.list_admin_tokens(); }
 
 Status AuditService::revoke_operator(const OperatorContext& by, const std::string& name) {
   if (by.name == name) return make_error(ErrorCode::kConflict, "an operator cannot revoke itself");
-  DUET_ASSIGN_OR_RETURN(size_t n, deps_.store.revoke_admin_tokens(name, deps_.clock.now()));
+  DUET_ASSIGN_OR_RETURN(size_t n, stores_.operator_tokens.revoke_admin_tokens(name, deps_.clock.now()));
   (void)n;
   return Status::Ok();
 }

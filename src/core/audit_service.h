@@ -13,6 +13,8 @@
 
 #include "core/contexts.h"
 #include "core/core_deps.h"
+#include "store/audit.h"
+#include "store/operator_tokens.h"
 #include "crypto/point.h"
 #include "crypto/scalar.h"
 
@@ -26,7 +28,14 @@ struct IssuedOperator {
 
 class AuditService {
  public:
-  explicit AuditService(CoreDeps deps) : deps_(deps) {}
+  // The store areas the service uses (the daemon passes its one store::Store).
+  struct Stores {
+    store::AuditStore& audit;
+    store::OperatorTokenStore& operator_tokens;
+    explicit Stores(store::Store& s) : audit(s), operator_tokens(s) {}
+  };
+
+  explicit AuditService(CoreDeps deps) : deps_(deps), stores_(deps.store) {}
 
   // Loads the newest audit key (opening its sealed private key) or, when the
   // store has none, creates one. Idempotent; safe from several threads.
@@ -57,7 +66,8 @@ class AuditService {
 
  private:
   Status load_last_checkpoint();
-  CoreDeps deps_;
+  ServiceDeps deps_;  // everything but the store
+  Stores stores_;
   std::mutex mu_;
   std::optional<std::string> key_id_;
   std::optional<crypto::Scalar> private_key_;

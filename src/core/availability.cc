@@ -15,7 +15,7 @@ bool counts_for_availability(std::string_view route) {
   return route != "/healthz" && route != "/readyz" && route != "/metrics";
 }
 
-AvailabilityRecorder::AvailabilityRecorder(store::Store& store, const Clock& clock, int64_t slow_us,
+AvailabilityRecorder::AvailabilityRecorder(store::SlaStore& store, const Clock& clock, int64_t slow_us,
                                            std::string node_id)
     : store_(store), clock_(clock), slow_us_(slow_us), node_row_(node_id.empty() ? "" : "node:" + node_id) {}
 

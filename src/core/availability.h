@@ -14,6 +14,7 @@
 #include "base/result.h"
 #include "core/clock.h"
 #include "keys/data_protector.h"
+#include "store/sla.h"
 #include "store/store.h"
 
 namespace duet::core {
@@ -36,7 +37,7 @@ class AvailabilityRecorder {
   // tenant_id "node:<node_id>": which node answered and probed in each minute
   // (several nodes, issue 6). Reports read only the service and tenant rows
   // (tenant ids never start with "node:").
-  AvailabilityRecorder(store::Store& store, const Clock& clock, int64_t slow_us = kSlowAnswerUs,
+  AvailabilityRecorder(store::SlaStore& store, const Clock& clock, int64_t slow_us = kSlowAnswerUs,
                        std::string node_id = "");
 
   // Counts one answered request in the current minute, for the service row,
@@ -59,7 +60,7 @@ class AvailabilityRecorder {
   using Key = std::pair<UnixSeconds, std::string>;  // (minute, tenant_id)
   void add_locked(const store::AvailabilityMinute& d);
 
-  store::Store& store_;
+  store::SlaStore& store_;
   const Clock& clock_;
   int64_t slow_us_;
   std::string node_row_;  // "node:<id>", or "" without a node id

@@ -99,7 +99,7 @@ Result<HolderView> BusinessService::view_holder(const store::Holder& h) {
   v.identity_verified_by = h.identity_verified_by;
   v.identity_verified_at = h.identity_verified_at;
   v.identity_reference = h.identity_reference;
-  auto key = deps_.store.get_active_holder_key(h.tenant_id, h.holder_id);
+  auto key = stores_.holders.get_active_holder_key(h.tenant_id, h.holder_id);
   if (key.ok()) {
     v.public_key_hex = key->public_key_hex;
     v.key_id = key->key_id;
@@ -128,7 +128,7 @@ Result<HolderView> BusinessService::create_holder(const AppContext& ctx, const N
       return make_error(ErrorCode::kInvalidArgument, "phone must be digits");
     }
   }
-  DUET_ASSIGN_OR_RETURN(store::App app, deps_.store.get_app(ctx.tenant_id, ctx.app_id));
+  DUET_ASSIGN_OR_RETURN(store::App app, stores_.tenants.get_app(ctx.tenant_id, ctx.app_id));
   if (!in.identity_verification.empty() && in.identity_verification != app.identity_mode) {
     return make_error(ErrorCode::kInvalidArgument,
                       "identity_verification must match the app's identity mode (" + app.identity_mode + ")");
@@ -167,7 +167,7 @@ Result<HolderView> BusinessService::create_holder(const AppContext& ctx, const N
   secure_wipe(id_full.data(), id_full.size());
   h.created_at = deps_.clock.now();
   h.identity_verified_at = h.created_at;
-  auto st = deps_.store.create_holder(h);
+  auto st = stores_.holders.create_holder(h);
   if (!st.ok()) {
     if (st.code() == ErrorCode::kConflict) {
       return make_error(ErrorCode::kConflict, "a holder with this identity already exists in the tenant");
@@ -178,13 +178,13 @@ Result<HolderView> BusinessService::create_holder(const AppContext& ctx, const N
 }
 
 Result<HolderView> BusinessService::get_holder(const AppContext& ctx, const std::string& holder_id) {
-  DUET_ASSIGN_OR_RETURN(store::Holder h, deps_.store.get_holder(ctx.tenant_id, holder_id));
+  DUET_ASSIGN_OR_RETURN(store::Holder h, stores_.holders.get_holder(ctx.tenant_id, holder_id));
   return view_holder(h);
 }
 
 Result<HolderPage> BusinessService::list_holders(const AppContext& ctx, const std::string& cursor, size_t limit) {
   limit = std::clamp<size_t>(limit, 1, 200);
-  DUET_ASSIGN_OR_RETURN(auto holders, deps_.store.list_holders(ctx.tenant_id, cursor, limit + 1));
+  DUET_ASSIGN_OR_RETURN(auto holders, stores_.holders.list_holders(ctx.tenant_id, cursor, limit + 1));
   HolderPage page;
   for (size_t i = 0; i < holders.size() && i < limit; ++i) {
     DUET_ASSIGN_OR_RETURN(HolderView v, view_holder(holders[i]));
@@ -195,25 +195,25 @@ Result<HolderPage> BusinessService::list_holders(const AppContext& ctx, const st
 }
 
 Result<HolderView> BusinessService::lock_holder(const AppContext& ctx, const std::string& holder_id) {
-  DUET_TRY_STATUS(deps_.store.lock_holder(ctx.tenant_id, holder_id));
+  DUET_TRY_STATUS(stores_.holders.lock_holder(ctx.tenant_id, holder_id));
   return get_holder(ctx, holder_id);
 }
 
 Result<HolderView> BusinessService::unlock_holder(const AppContext& ctx, const std::string& holder_id) {
-  DUET_TRY_STATUS(deps_.store.unlock_holder(ctx.tenant_id, holder_id));
+  DUET_TRY_STATUS(stores_.holders.unlock_holder(ctx.tenant_id, holder_id));
   return get_holder(ctx, holder_id);
 }
 
 Result<IssuedActivationCode> BusinessService::create_activation_code(const AppContext& ctx,
                                                                      const std::string& holder_id) {
-  DUET_ASSIGN_OR_RETURN(store::Holder h, deps_.store.get_holder(ctx.tenant_id, holder_id));
-  DUET_ASSIGN_OR_RETURN(store::App app, deps_.store.get_app(ctx.tenant_id, ctx.app_id));
+  DUET_ASSIGN_OR_RETURN(store::Holder h, stores_.holders.get_holder(ctx.tenant_id, holder_id));
+  DUET_ASSIGN_OR_RETURN(store::App app, stores_.tenants.get_app(ctx.tenant_id, ctx.app_id));
   if (app.sms_otp_required && deps_.sms == nullptr) {
     return make_error(ErrorCode::kUnavailable, "no SMS sender is configured");
   }
   // Re-key (a forgotten PIN, a lost phone): the holder already has a key, so the
   // identity is checked again before a new enrollment can start.
-  auto existing_key = deps_.store.get_active_holder_key(ctx.tenant_id, h.holder_id);
+  auto existing_key = stores_.holders.get_active_holder_key(ctx.tenant_id, h.holder_id);
   if (!existing_key.ok() && existing_key.code() != ErrorCode::kNotFound) return Unexpected{existing_key.error()};
   const bool identity_purged = h.id_number_ciphertext.empty() && h.phone_ciphertext.empty();
   if (identity_purged && ((existing_key.ok() && app.identity_mode == "identity_source") || app.sms_otp_required)) {
@@ -280,7 +280,7 @@ Result<IssuedActivationCode> BusinessService::create_activation_code(const AppCo
     rec.otp_hash = activation_otp_hash(deps_.protector, rec.code_id, otp);
     rec.otp_attempts_left = kActivationOtpAttempts;
   }
-  DUET_TRY_STATUS(deps_.store.create_activation_code(rec));
+  DUET_TRY_STATUS(stores_.holders.create_activation_code(rec));
   if (!otp.empty()) {
     // Sent after the code is stored, outside the transaction. A failed send
     // leaves a code nobody can redeem; the business system asks for another.
@@ -332,8 +332,8 @@ Result<store::SignOrder> BusinessService::create_order(const AppContext& ctx, co
   }
   if (in.idempotency_key.size() > 128) return make_error(ErrorCode::kInvalidArgument, "Idempotency-Key too long");
   // The holder must exist in this tenant and have a key to sign with.
-  DUET_ASSIGN_OR_RETURN(store::Holder holder, deps_.store.get_holder(ctx.tenant_id, in.holder_id));
-  auto key = deps_.store.get_active_holder_key(ctx.tenant_id, holder.holder_id);
+  DUET_ASSIGN_OR_RETURN(store::Holder holder, stores_.holders.get_holder(ctx.tenant_id, in.holder_id));
+  auto key = stores_.holders.get_active_holder_key(ctx.tenant_id, holder.holder_id);
   if (!key.ok()) {
     if (key.code() == ErrorCode::kNotFound) return make_error(ErrorCode::kConflict, "the holder is not enrolled");
     return Unexpected{key.error()};
@@ -348,7 +348,7 @@ Result<store::SignOrder> BusinessService::create_order(const AppContext& ctx, co
       }
     }
     // The signer's certificate: the newest good one of the active key now.
-    DUET_ASSIGN_OR_RETURN(auto certs, deps_.store.list_holder_certificates(ctx.tenant_id, holder.holder_id));
+    DUET_ASSIGN_OR_RETURN(auto certs, stores_.certificates.list_holder_certificates(ctx.tenant_id, holder.holder_id));
     for (const auto& c : certs) {
       if (c.key_id == key->key_id && !c.revoked && c.not_before <= now && now < c.not_after) {
         signer_cert = c;
@@ -358,7 +358,7 @@ Result<store::SignOrder> BusinessService::create_order(const AppContext& ctx, co
     if (!signer_cert) {
       return make_error(ErrorCode::kConflict, "CMS outputs need the holder's current certificate; the holder has none");
     }
-    DUET_ASSIGN_OR_RETURN(store::App app, deps_.store.get_app(ctx.tenant_id, ctx.app_id));
+    DUET_ASSIGN_OR_RETURN(store::App app, stores_.tenants.get_app(ctx.tenant_id, ctx.app_id));
     oid_style = app.cms_oid_style;
   }
   store::SignOrder o;
@@ -382,7 +382,7 @@ Result<store::SignOrder> BusinessService::create_order(const AppContext& ctx, co
   }
   o.callback_url = in.callback_url;
   o.idempotency_key = in.idempotency_key;
-  DUET_ASSIGN_OR_RETURN(store::SignOrder stored, deps_.store.create_order(o));
+  DUET_ASSIGN_OR_RETURN(store::SignOrder stored, stores_.orders.create_order(o));
   if (stored.order_id != o.order_id) {
     if (!same_order_body(stored, in)) {
       return make_error(ErrorCode::kConflict, "Idempotency-Key reused with a different request");
@@ -395,7 +395,7 @@ Result<store::SignOrder> BusinessService::create_order(const AppContext& ctx, co
 namespace {
 // Certificate requests (kCsr) belong to enrollment, not to the business
 // system's orders: they are neither listed nor shown nor cancellable here.
-Result<store::SignOrder> business_order(store::Store& st, const AppContext& ctx, const std::string& order_id) {
+Result<store::SignOrder> business_order(store::OrderStore& st, const AppContext& ctx, const std::string& order_id) {
   DUET_ASSIGN_OR_RETURN(store::SignOrder o, st.get_order(ctx.tenant_id, order_id));
   if (o.kind != store::OrderKind::kSign) return make_error(ErrorCode::kNotFound, "no such order");
   return o;
@@ -403,26 +403,26 @@ Result<store::SignOrder> business_order(store::Store& st, const AppContext& ctx,
 }  // namespace
 
 Result<store::SignOrder> BusinessService::get_order(const AppContext& ctx, const std::string& order_id) {
-  return business_order(deps_.store, ctx, order_id);
+  return business_order(stores_.orders, ctx, order_id);
 }
 
 Result<store::OrderPage> BusinessService::list_orders(const AppContext& ctx, const store::OrderFilter& filter) {
   store::OrderFilter f = filter;
   f.limit = std::clamp<size_t>(f.limit, 1, 200);
-  return deps_.store.list_orders(ctx.tenant_id, f);
+  return stores_.orders.list_orders(ctx.tenant_id, f);
 }
 
 Result<store::SignOrder> BusinessService::cancel_order(const AppContext& ctx, const std::string& order_id) {
-  DUET_ASSIGN_OR_RETURN(store::SignOrder o, business_order(deps_.store, ctx, order_id));
+  DUET_ASSIGN_OR_RETURN(store::SignOrder o, business_order(stores_.orders, ctx, order_id));
   UnixSeconds now = deps_.clock.now();
   store::SignOrder after = o;
   after.state = store::OrderState::kCancelled;
-  DUET_TRY_STATUS(deps_.store.cancel_order(ctx.tenant_id, order_id, make_order_callback(after, now), now));
-  return deps_.store.get_order(ctx.tenant_id, order_id);
+  DUET_TRY_STATUS(stores_.orders.cancel_order(ctx.tenant_id, order_id, make_order_callback(after, now), now));
+  return stores_.orders.get_order(ctx.tenant_id, order_id);
 }
 
 Result<std::string> BusinessService::order_uri(const AppContext& ctx, const std::string& order_id) {
-  DUET_ASSIGN_OR_RETURN(store::SignOrder o, business_order(deps_.store, ctx, order_id));
+  DUET_ASSIGN_OR_RETURN(store::SignOrder o, business_order(stores_.orders, ctx, order_id));
   return order_uri_for(o.order_id);
 }
 

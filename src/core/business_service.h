@@ -8,6 +8,10 @@
 
 #include "core/contexts.h"
 #include "core/core_deps.h"
+#include "store/tenants.h"
+#include "store/holders.h"
+#include "store/orders.h"
+#include "store/certificates.h"
 
 namespace duet::core {
 
@@ -78,7 +82,16 @@ struct NewOrder {
 
 class BusinessService {
  public:
-  explicit BusinessService(CoreDeps deps) : deps_(deps) {}
+  // The store areas the service uses (the daemon passes its one store::Store).
+  struct Stores {
+    store::TenantStore& tenants;
+    store::HolderStore& holders;
+    store::OrderStore& orders;
+    store::CertificateStore& certificates;
+    explicit Stores(store::Store& s) : tenants(s), holders(s), orders(s), certificates(s) {}
+  };
+
+  explicit BusinessService(CoreDeps deps) : deps_(deps), stores_(deps.store) {}
 
   // The calling app's identity_mode decides: "attested" records the app as
   // the voucher; "identity_source" asks deps.identity_source first (none
@@ -110,7 +123,8 @@ class BusinessService {
   Result<HolderView> view_holder(const store::Holder& holder);
 
  private:
-  CoreDeps deps_;
+  ServiceDeps deps_;  // everything but the store
+  Stores stores_;
 };
 
 // The SMS one-time code of an activation code: its keyed hash (bound to the

@@ -34,33 +34,34 @@ std::optional<store::CallbackJob> make_order_callback(const store::SignOrder& or
 namespace {
 // The key that signs a job: the order's app secret; for a notice webhook (no
 // order, core/metering.h) the tenant's notify secret.
-Result<SecretBytes> callback_secret(CoreDeps& deps, const store::CallbackJob& job, std::string* error) {
+Result<SecretBytes> callback_secret(const CallbackDispatcher::Stores& stores, keys::DataProtector& protector,
+                                    const store::CallbackJob& job, std::string* error) {
   if (job.order_id.empty()) {
-    auto target = deps.store.get_tenant_notify_target(job.tenant_id);
+    auto target = stores.metering.get_tenant_notify_target(job.tenant_id);
     if (!target.ok()) {
       *error = "notify target unavailable";
       return Unexpected{target.error()};
     }
-    return deps.protector.open("notify_secret:" + job.tenant_id, target->secret_ciphertext);
+    return protector.open("notify_secret:" + job.tenant_id, target->secret_ciphertext);
   }
-  auto order = deps.store.get_order(job.tenant_id, job.order_id);
+  auto order = stores.orders.get_order(job.tenant_id, job.order_id);
   if (!order.ok()) {
     *error = "order unavailable";
     return Unexpected{order.error()};
   }
-  auto app = deps.store.get_app(job.tenant_id, order->app_id);
+  auto app = stores.tenants.get_app(job.tenant_id, order->app_id);
   if (!app.ok()) return Unexpected{app.error()};
-  return deps.protector.open("app_secret:" + app->app_id, app->secret_ciphertext);
+  return protector.open("app_secret:" + app->app_id, app->secret_ciphertext);
 }
 }  // namespace
 
 Result<size_t> CallbackDispatcher::run_once(size_t limit) {
   UnixSeconds now = deps_.clock.now();
-  DUET_ASSIGN_OR_RETURN(auto jobs, deps_.store.claim_due_callbacks(worker_id_, now, 60, limit));
+  DUET_ASSIGN_OR_RETURN(auto jobs, stores_.callbacks.claim_due_callbacks(worker_id_, now, 60, limit));
   for (const auto& job : jobs) {
     std::string error;
     bool delivered = false;
-    auto secret = callback_secret(deps_, job, &error);
+    auto secret = callback_secret(stores_, deps_.protector, job, &error);
     {
       if (secret.ok()) {
         std::string ts = std::to_string(deps_.clock.now());
@@ -82,7 +83,7 @@ Result<size_t> CallbackDispatcher::run_once(size_t limit) {
       }
     }
     if (delivered) {
-      auto st = deps_.store.mark_callback_delivered(job.tenant_id, job.job_id, deps_.clock.now());
+      auto st = stores_.callbacks.mark_callback_delivered(job.tenant_id, job.job_id, deps_.clock.now());
       if (st.ok()) deps_.metrics.callbacks_delivered++;
       continue;
     }
@@ -92,7 +93,7 @@ Result<size_t> CallbackDispatcher::run_once(size_t limit) {
     for (int i = 1; i < job.attempts && backoff < deps_.config.callback_max_backoff_seconds; ++i) backoff *= 2;
     backoff = std::min(backoff, deps_.config.callback_max_backoff_seconds);
     UnixSeconds next = job.attempts >= deps_.config.callback_max_attempts ? INT64_MAX / 2 : now + backoff;
-    (void)deps_.store.mark_callback_failed(job.tenant_id, job.job_id, worker_id_, error.substr(0, 200), next);
+    (void)stores_.callbacks.mark_callback_failed(job.tenant_id, job.job_id, worker_id_, error.substr(0, 200), next);
   }
   return jobs.size();
 }

@@ -12,6 +12,10 @@
 #include <vector>
 
 #include "core/core_deps.h"
+#include "store/callbacks.h"
+#include "store/metering.h"
+#include "store/orders.h"
+#include "store/tenants.h"
 
 namespace duet::core {
 
@@ -35,14 +39,24 @@ class WebhookSender {
 // callback_max_attempts, after which it stays undelivered with its last error.
 class CallbackDispatcher {
  public:
+  // The store areas the service uses (the daemon passes its one store::Store).
+  struct Stores {
+    store::TenantStore& tenants;
+    store::OrderStore& orders;
+    store::CallbackStore& callbacks;
+    store::MeteringStore& metering;
+    explicit Stores(store::Store& s) : tenants(s), orders(s), callbacks(s), metering(s) {}
+  };
+
   CallbackDispatcher(CoreDeps deps, WebhookSender& sender, std::string worker_id)
-      : deps_(deps), sender_(sender), worker_id_(std::move(worker_id)) {}
+      : deps_(deps), stores_(deps.store), sender_(sender), worker_id_(std::move(worker_id)) {}
 
   // Delivers up to `limit` due jobs; returns how many were attempted.
   Result<size_t> run_once(size_t limit = 16);
 
  private:
-  CoreDeps deps_;
+  ServiceDeps deps_;  // everything but the store
+  Stores stores_;
   WebhookSender& sender_;
   std::string worker_id_;
 };

@@ -67,7 +67,7 @@ std::string_view revocation_reason_name(int reason) {
 }
 
 CertificateService::CertificateService(CoreDeps deps, keys::Kek& kek, PkiConfig config)
-    : deps_(deps), kek_(kek), config_(std::move(config)) {}
+    : deps_(deps), stores_(deps.store), kek_(kek), config_(std::move(config)) {}
 
 CertificateService::~CertificateService() = default;
 
@@ -78,7 +78,7 @@ std::string CertificateService::base_url() const {
 }
 
 Status CertificateService::bootstrap(UnixSeconds now) {
-  DUET_ASSIGN_OR_RETURN(std::vector<store::CaRecord> cas, deps_.store.list_cas());
+  DUET_ASSIGN_OR_RETURN(std::vector<store::CaRecord> cas, stores_.cas.list_cas());
   bool has_issuing = std::any_of(cas.begin(), cas.end(), [](const store::CaRecord& c) {
     return c.active && c.role == kIssuing && !c.sealed_private_key.empty();
   });
@@ -86,7 +86,7 @@ Status CertificateService::bootstrap(UnixSeconds now) {
     bool import = !config_.import_root_cert.empty() || !config_.import_issuing_cert.empty() ||
                   !config_.import_issuing_key.empty();
     DUET_TRY_STATUS(import ? import_hierarchy(now) : create_hierarchy(now));
-    DUET_ASSIGN_OR_RETURN(cas, deps_.store.list_cas());
+    DUET_ASSIGN_OR_RETURN(cas, stores_.cas.list_cas());
   }
   return load(cas);
 }
@@ -119,7 +119,7 @@ Status CertificateService::create_hierarchy(UnixSeconds now) {
                           kek_.wrap(seal_context(rec.ca_id), ByteView(it.key->bytes().data(), it.key->bytes().size())));
     rec.created_at = now;
     rec.active = true;
-    DUET_TRY_STATUS(deps_.store.put_ca(rec));
+    DUET_TRY_STATUS(stores_.cas.put_ca(rec));
   }
   return Status::Ok();
 }
@@ -172,7 +172,7 @@ Status CertificateService::import_hierarchy(UnixSeconds now) {
     }
     rec.created_at = now;
     rec.active = true;
-    DUET_TRY_STATUS(deps_.store.put_ca(rec));
+    DUET_TRY_STATUS(stores_.cas.put_ca(rec));
   }
   return Status::Ok();
 }
@@ -248,7 +248,7 @@ Result<pki::DistinguishedName> CertificateService::subject_for(const store::Hold
   if (h.id_number_ciphertext.empty()) {
     // The ID number was purged by the retention rules (core/retention.h):
     // the pseudonym stays the one of the holder's earlier certificates.
-    DUET_ASSIGN_OR_RETURN(auto issued, deps_.store.list_holder_certificates(h.tenant_id, h.holder_id));
+    DUET_ASSIGN_OR_RETURN(auto issued, stores_.certificates.list_holder_certificates(h.tenant_id, h.holder_id));
     for (const auto& c : issued) {
       auto cert = pki::Certificate::parse(c.der);
       if (!cert.ok()) continue;
@@ -287,11 +287,11 @@ Result<CertificateView> CertificateService::view(store::Certificate c) const {
 Result<size_t> CertificateService::supersede_stale_certificates(const std::string& tenant_id,
                                                                const std::string& holder_id,
                                                                const std::string& active_key_id, UnixSeconds now) {
-  DUET_ASSIGN_OR_RETURN(auto certs, deps_.store.list_holder_certificates(tenant_id, holder_id));
+  DUET_ASSIGN_OR_RETURN(auto certs, stores_.certificates.list_holder_certificates(tenant_id, holder_id));
   size_t n = 0;
   for (const auto& c : certs) {
     if (c.revoked || c.key_id == active_key_id) continue;
-    auto st = deps_.store.revoke_certificate(tenant_id, c.cert_id, static_cast<int>(pki::RevocationReason::kSuperseded),
+    auto st = stores_.certificates.revoke_certificate(tenant_id, c.cert_id, static_cast<int>(pki::RevocationReason::kSuperseded),
                                              /*revoke_key=*/false, now);
     if (!st.ok()) {
       if (st.code() == ErrorCode::kConflict) continue;  // revoked meanwhile
@@ -309,8 +309,8 @@ Result<store::SignOrder> CertificateService::request_certificate(const HolderCon
   if (replayed != nullptr) *replayed = false;
   if (!loaded_) return make_error(ErrorCode::kUnavailable, "the CA is not ready");
   UnixSeconds now = deps_.clock.now();
-  DUET_ASSIGN_OR_RETURN(store::Holder holder, deps_.store.get_holder(ctx.tenant_id, ctx.holder_id));
-  auto key = deps_.store.get_active_holder_key(ctx.tenant_id, ctx.holder_id);
+  DUET_ASSIGN_OR_RETURN(store::Holder holder, stores_.holders.get_holder(ctx.tenant_id, ctx.holder_id));
+  auto key = stores_.holders.get_active_holder_key(ctx.tenant_id, ctx.holder_id);
   if (!key.ok()) {
     if (key.code() == ErrorCode::kNotFound) {
       return make_error(ErrorCode::kConflict, "the holder has no active key (not enrolled, or revoked)");
@@ -320,14 +320,14 @@ Result<store::SignOrder> CertificateService::request_certificate(const HolderCon
   // Retry of a re-key's revocation of the old certificates (see header).
   DUET_TRY_STATUS(supersede_stale_certificates(ctx.tenant_id, ctx.holder_id, key->key_id, now));
   // Idempotent: an open request for this key is answered again.
-  DUET_ASSIGN_OR_RETURN(auto open, deps_.store.list_open_orders(ctx.tenant_id, ctx.holder_id, now, 100));
+  DUET_ASSIGN_OR_RETURN(auto open, stores_.orders.list_open_orders(ctx.tenant_id, ctx.holder_id, now, 100));
   for (auto& o : open) {
     if (o.kind == store::OrderKind::kCsr && o.key_id == key->key_id) {
       if (replayed != nullptr) *replayed = true;
       return std::move(o);
     }
   }
-  DUET_ASSIGN_OR_RETURN(auto certs, deps_.store.list_holder_certificates(ctx.tenant_id, ctx.holder_id));
+  DUET_ASSIGN_OR_RETURN(auto certs, stores_.certificates.list_holder_certificates(ctx.tenant_id, ctx.holder_id));
   for (const auto& c : certs) {
     if (!renewal && c.key_id == key->key_id && !c.revoked) {
       return make_error(ErrorCode::kConflict, "the holder's key already has a certificate");
@@ -347,7 +347,7 @@ Result<store::SignOrder> CertificateService::request_certificate(const HolderCon
   }
   std::string app_id = holder.identity_verified_by;
   if (app_id.empty()) {
-    DUET_ASSIGN_OR_RETURN(auto apps, deps_.store.list_apps(ctx.tenant_id));
+    DUET_ASSIGN_OR_RETURN(auto apps, stores_.tenants.list_apps(ctx.tenant_id));
     if (apps.empty()) return make_error(ErrorCode::kConflict, "the tenant has no app");
     app_id = apps.front().app_id;
   }
@@ -366,7 +366,7 @@ Result<store::SignOrder> CertificateService::request_certificate(const HolderCon
   o.items.push_back(store::SignItem{Bytes(captured->begin(), captured->end()), true, {}});
   o.created_at = o.updated_at = now;
   o.expires_at = now + config_.csr_order_ttl_seconds;
-  return deps_.store.create_order(o);
+  return stores_.orders.create_order(o);
 }
 
 Result<CertificateView> CertificateService::issue_for_csr_order(const store::SignOrder& order,
@@ -380,8 +380,8 @@ Result<CertificateView> CertificateService::issue_for_csr_order(const store::Sig
   }
   crypto::Digest want{};
   std::copy(order.items[0].input.begin(), order.items[0].input.end(), want.begin());
-  DUET_ASSIGN_OR_RETURN(store::Holder holder, deps_.store.get_holder(order.tenant_id, order.holder_id));
-  DUET_ASSIGN_OR_RETURN(store::HolderKeyShare key, deps_.store.get_holder_key(order.tenant_id, order.key_id));
+  DUET_ASSIGN_OR_RETURN(store::Holder holder, stores_.holders.get_holder(order.tenant_id, order.holder_id));
+  DUET_ASSIGN_OR_RETURN(store::HolderKeyShare key, stores_.holders.get_holder_key(order.tenant_id, order.key_id));
   if (key.revoked_at) return make_error(ErrorCode::kConflict, "the key of this certificate request is revoked");
   DUET_ASSIGN_OR_RETURN(crypto::Point pub, crypto::Point::from_hex(key.public_key_hex));
   DUET_ASSIGN_OR_RETURN(pki::DistinguishedName subject, subject_for(holder));
@@ -410,7 +410,7 @@ Result<CertificateView> CertificateService::issue_for_csr_order(const store::Sig
   pki::IssuancePolicy policy;
   policy.policy_oid = config_.policy_oid;
   policy.serial_is_unused = [this](ByteView serial) -> Result<bool> {
-    auto found = deps_.store.find_certificate_by_serial(to_hex(serial));
+    auto found = stores_.certificates.find_certificate_by_serial(to_hex(serial));
     if (found.ok()) return false;
     if (found.code() == ErrorCode::kNotFound) return true;
     return Unexpected{found.error()};
@@ -428,14 +428,14 @@ Result<CertificateView> CertificateService::issue_for_csr_order(const store::Sig
   rec.not_before = to_unix(cert.not_before());
   rec.not_after = to_unix(cert.not_after());
   rec.created_at = now;
-  DUET_TRY_STATUS(deps_.store.finish_csr_order(order.tenant_id, order.order_id, session_id, {raw_signature}, rec, now));
+  DUET_TRY_STATUS(stores_.orders.finish_csr_order(order.tenant_id, order.order_id, session_id, {raw_signature}, rec, now));
   return view(std::move(rec));
 }
 
 Result<CertificateView> CertificateService::certificate_for_key(const std::string& tenant_id,
                                                                 const std::string& holder_id,
                                                                 const std::string& key_id) {
-  DUET_ASSIGN_OR_RETURN(auto certs, deps_.store.list_holder_certificates(tenant_id, holder_id));
+  DUET_ASSIGN_OR_RETURN(auto certs, stores_.certificates.list_holder_certificates(tenant_id, holder_id));
   for (auto& c : certs) {
     if (c.key_id == key_id) return view(std::move(c));
   }
@@ -443,12 +443,12 @@ Result<CertificateView> CertificateService::certificate_for_key(const std::strin
 }
 
 Result<CertificateView> CertificateService::current_certificate(const HolderContext& ctx) {
-  auto key = deps_.store.get_active_holder_key(ctx.tenant_id, ctx.holder_id);
+  auto key = stores_.holders.get_active_holder_key(ctx.tenant_id, ctx.holder_id);
   if (!key.ok()) {
     if (key.code() == ErrorCode::kNotFound) return make_error(ErrorCode::kNotFound, "the holder has no active key");
     return Unexpected{key.error()};
   }
-  DUET_ASSIGN_OR_RETURN(auto certs, deps_.store.list_holder_certificates(ctx.tenant_id, ctx.holder_id));
+  DUET_ASSIGN_OR_RETURN(auto certs, stores_.certificates.list_holder_certificates(ctx.tenant_id, ctx.holder_id));
   for (auto& c : certs) {
     if (c.key_id == key->key_id && !c.revoked) return view(std::move(c));
   }
@@ -457,8 +457,8 @@ Result<CertificateView> CertificateService::current_certificate(const HolderCont
 
 Result<std::vector<CertificateView>> CertificateService::list_certificates(const std::string& tenant_id,
                                                                           const std::string& holder_id) {
-  DUET_TRY_STATUS(deps_.store.get_holder(tenant_id, holder_id));
-  DUET_ASSIGN_OR_RETURN(auto certs, deps_.store.list_holder_certificates(tenant_id, holder_id));
+  DUET_TRY_STATUS(stores_.holders.get_holder(tenant_id, holder_id));
+  DUET_ASSIGN_OR_RETURN(auto certs, stores_.certificates.list_holder_certificates(tenant_id, holder_id));
   std::vector<CertificateView> out;
   for (auto& c : certs) {
     DUET_ASSIGN_OR_RETURN(CertificateView v, view(std::move(c)));
@@ -476,16 +476,16 @@ Result<CertificateView> CertificateService::revoke(const std::string& tenant_id,
   if (reason < 0 || reason > 10 || reason == 7 || reason == 8) {
     return make_error(ErrorCode::kInvalidArgument, "reason must be an RFC 5280 CRLReason usable for revocation");
   }
-  DUET_ASSIGN_OR_RETURN(store::Certificate c, deps_.store.get_certificate(tenant_id, cert_id));
+  DUET_ASSIGN_OR_RETURN(store::Certificate c, stores_.certificates.get_certificate(tenant_id, cert_id));
   if (c.holder_id != holder_id) return make_error(ErrorCode::kNotFound, "no such certificate");
-  auto st = deps_.store.revoke_certificate(tenant_id, cert_id, reason, /*revoke_key=*/true, now);
+  auto st = stores_.certificates.revoke_certificate(tenant_id, cert_id, reason, /*revoke_key=*/true, now);
   if (!st.ok()) {
     if (st.code() == ErrorCode::kConflict) return make_error(ErrorCode::kConflict, "the certificate is already revoked");
     return Unexpected{st.error()};
   }
   invalidate_crl();
   deps_.metrics.certificates_revoked++;
-  DUET_ASSIGN_OR_RETURN(store::Certificate after, deps_.store.get_certificate(tenant_id, cert_id));
+  DUET_ASSIGN_OR_RETURN(store::Certificate after, stores_.certificates.get_certificate(tenant_id, cert_id));
   return view(std::move(after));
 }
 
@@ -496,12 +496,12 @@ Status CertificateService::revoke_own(const HolderContext& ctx, UnixSeconds now)
                            static_cast<int>(pki::RevocationReason::kKeyCompromise), now));
     return Status::Ok();
   }
-  auto key = deps_.store.get_active_holder_key(ctx.tenant_id, ctx.holder_id);
+  auto key = stores_.holders.get_active_holder_key(ctx.tenant_id, ctx.holder_id);
   if (!key.ok()) {
     if (key.code() == ErrorCode::kNotFound) return make_error(ErrorCode::kConflict, "the holder has no active key");
     return Unexpected{key.error()};
   }
-  return deps_.store.revoke_holder_key(ctx.tenant_id, key->key_id, now);
+  return stores_.holders.revoke_holder_key(ctx.tenant_id, key->key_id, now);
 }
 
 void CertificateService::invalidate_crl() {
@@ -518,14 +518,14 @@ Result<Bytes> CertificateService::crl_der(std::string_view ca_id, UnixSeconds no
       now >= it->second.built_at) {
     return it->second.der;
   }
-  DUET_ASSIGN_OR_RETURN(auto revoked, deps_.store.list_revoked_certificates(ca_id));
+  DUET_ASSIGN_OR_RETURN(auto revoked, stores_.certificates.list_revoked_certificates(ca_id));
   std::vector<pki::RevokedEntry> entries;
   for (const auto& c : revoked) {
     DUET_ASSIGN_OR_RETURN(Bytes serial, from_hex(c.serial_hex));
     entries.push_back({std::move(serial), to_time(c.revoked_at.value_or(now)),
                        static_cast<pki::RevocationReason>(c.revocation_reason)});
   }
-  DUET_ASSIGN_OR_RETURN(int64_t number, deps_.store.next_crl_number(ca_id));
+  DUET_ASSIGN_OR_RETURN(int64_t number, stores_.cas.next_crl_number(ca_id));
   pki::IssuingCa ca = *issuing_;
   ca.sm2_id = config_.ocsp_crl_sm2_id;
   pki::CrlParams params;
@@ -540,7 +540,7 @@ Result<Bytes> CertificateService::crl_der(std::string_view ca_id, UnixSeconds no
 
 Result<size_t> CertificateService::refresh_crls(UnixSeconds now) {
   if (!loaded_) return size_t{0};
-  DUET_ASSIGN_OR_RETURN(auto revoked, deps_.store.list_revoked_certificates(issuing_id_));
+  DUET_ASSIGN_OR_RETURN(auto revoked, stores_.certificates.list_revoked_certificates(issuing_id_));
   {
     std::lock_guard<std::mutex> lock(crl_mu_);
     auto it = crl_cache_.find(issuing_id_);
@@ -557,7 +557,7 @@ Result<Bytes> CertificateService::ocsp_response(ByteView request_der, UnixSecond
   if (!loaded_) return make_error(ErrorCode::kUnavailable, "the CA is not ready");
   auto lookup = [this](ByteView serial) -> Result<pki::StatusAnswer> {
     pki::StatusAnswer a;
-    auto c = deps_.store.find_certificate_by_serial(to_hex(serial));
+    auto c = stores_.certificates.find_certificate_by_serial(to_hex(serial));
     if (!c.ok()) {
       if (c.code() == ErrorCode::kNotFound) return a;  // unknown
       return Unexpected{c.error()};

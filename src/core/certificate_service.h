@@ -27,6 +27,11 @@
 
 #include "core/contexts.h"
 #include "core/core_deps.h"
+#include "store/tenants.h"
+#include "store/holders.h"
+#include "store/orders.h"
+#include "store/certificates.h"
+#include "store/ca_material.h"
 #include "crypto/sm2.h"
 #include "keys/data_protector.h"
 #include "pki/ca.h"
@@ -79,6 +84,16 @@ std::string_view revocation_reason_name(int reason);
 
 class CertificateService {
  public:
+  // The store areas the service uses (the daemon passes its one store::Store).
+  struct Stores {
+    store::TenantStore& tenants;
+    store::HolderStore& holders;
+    store::OrderStore& orders;
+    store::CertificateStore& certificates;
+    store::CaStore& cas;
+    explicit Stores(store::Store& s) : tenants(s), holders(s), orders(s), certificates(s), cas(s) {}
+  };
+
   CertificateService(CoreDeps deps, keys::Kek& kek, PkiConfig config);
   ~CertificateService();
   CertificateService(const CertificateService&) = delete;
@@ -166,7 +181,8 @@ class CertificateService {
   Status create_hierarchy(UnixSeconds now);
   Status import_hierarchy(UnixSeconds now);
 
-  CoreDeps deps_;
+  ServiceDeps deps_;  // everything but the store
+  Stores stores_;
   keys::Kek& kek_;
   PkiConfig config_;
   bool loaded_ = false;

@@ -42,6 +42,22 @@ struct CoreDeps {
   SmsSender* sms = nullptr;
 };
 
+// What a service keeps of CoreDeps: everything but the store. Each service
+// keeps only the store areas it uses (its Stores, e.g. AdminService::Stores),
+// so what it may read and write is visible in its header.
+struct ServiceDeps {
+  explicit ServiceDeps(const CoreDeps& d)
+      : protector(d.protector), clock(d.clock), rng(d.rng), config(d.config), metrics(d.metrics),
+        identity_source(d.identity_source), sms(d.sms) {}
+  keys::DataProtector& protector;
+  const Clock& clock;
+  crypto::RandomSource& rng;
+  CoreConfig config;
+  CoreMetrics& metrics;
+  IdentitySource* identity_source;
+  SmsSender* sms;
+};
+
 // Error helpers shared by the services.
 inline bool is_code(const Status& s, ErrorCode c) { return !s.ok() && s.code() == c; }
 

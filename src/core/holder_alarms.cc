@@ -4,7 +4,7 @@
 
 namespace duet::core {
 
-std::vector<store::CallbackJob> pin_failure_alarms(CoreDeps& deps, std::string_view tenant_id,
+std::vector<store::CallbackJob> pin_failure_alarms(store::MeteringStore& metering, std::string_view tenant_id,
                                                    std::string_view holder_id, const store::SignOrder* order,
                                                    std::string_view use, int attempts_left, bool locked,
                                                    UnixSeconds now) {
@@ -28,7 +28,7 @@ std::vector<store::CallbackJob> pin_failure_alarms(CoreDeps& deps, std::string_v
   if (order != nullptr && !order->callback_url.empty()) job_for(order->callback_url, order->order_id);
   // The notify target is optional; a store error reading it must not stop
   // the failure from being recorded (the attempt is already counted).
-  auto target = deps.store.get_tenant_notify_target(tenant_id);
+  auto target = metering.get_tenant_notify_target(tenant_id);
   if (target.ok() && !target->url.empty()) job_for(target->url, "");
   return jobs;
 }

@@ -17,10 +17,11 @@
 #include <vector>
 
 #include "core/core_deps.h"
+#include "store/metering.h"
 
 namespace duet::core {
 
-std::vector<store::CallbackJob> pin_failure_alarms(CoreDeps& deps, std::string_view tenant_id,
+std::vector<store::CallbackJob> pin_failure_alarms(store::MeteringStore& metering, std::string_view tenant_id,
                                                    std::string_view holder_id, const store::SignOrder* order,
                                                    std::string_view use, int attempts_left, bool locked,
                                                    UnixSeconds now);

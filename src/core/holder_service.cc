@@ -40,18 +40,20 @@ PinAttemptPolicy pin_policy(const CoreConfig& c) {
 
 // The policy for a PIN use on behalf of `app_id` (the order's app, or the app
 // that created the holder): its own failure budget if an operator set one.
-PinAttemptPolicy pin_policy_for(CoreDeps& deps, std::string_view tenant_id, std::string_view app_id) {
-  PinAttemptPolicy policy = pin_policy(deps.config);
+PinAttemptPolicy pin_policy_for(store::TenantStore& tenants, const CoreConfig& config, std::string_view tenant_id,
+                                std::string_view app_id) {
+  PinAttemptPolicy policy = pin_policy(config);
   if (app_id.empty()) return policy;
-  auto app = deps.store.get_app(tenant_id, app_id);
+  auto app = tenants.get_app(tenant_id, app_id);
   if (app.ok() && app->pin_failure_budget) policy.budget = *app->pin_failure_budget;
   return policy;
 }
 
 // A refresh has no order: the app that created (vouched for) the holder.
-PinAttemptPolicy holder_pin_policy(CoreDeps& deps, std::string_view tenant_id, std::string_view holder_id) {
-  auto holder = deps.store.get_holder(tenant_id, holder_id);
-  return pin_policy_for(deps, tenant_id, holder.ok() ? std::string_view(holder->identity_verified_by) : "");
+PinAttemptPolicy holder_pin_policy(const HolderService::Stores& stores, const CoreConfig& config, std::string_view tenant_id,
+                                   std::string_view holder_id) {
+  auto holder = stores.holders.get_holder(tenant_id, holder_id);
+  return pin_policy_for(stores.tenants, config, tenant_id, holder.ok() ? std::string_view(holder->identity_verified_by) : "");
 }
 
 std::string share_context(const store::HolderKeyShare& key) { return "key_share:" + key.tenant_id + ":" + key.key_id; }
@@ -67,17 +69,18 @@ struct OpenedShare {
 // Opens a key's sealed share. A record sealed before protocol v2 holds no
 // P1: it is computed once and the share sealed again with it (best effort: a
 // refresh that replaced the share meanwhile wins, and the next use retries).
-Result<OpenedShare> open_share(CoreDeps& deps, const store::HolderKeyShare& key) {
-  DUET_ASSIGN_OR_RETURN(SecretBytes sealed, deps.protector.open(share_context(key), key.service_share_ciphertext));
+Result<OpenedShare> open_share(store::HolderStore& holders, keys::DataProtector& protector,
+                               const store::HolderKeyShare& key) {
+  DUET_ASSIGN_OR_RETURN(SecretBytes sealed, protector.open(share_context(key), key.service_share_ciphertext));
   DUET_ASSIGN_OR_RETURN(cosign::ServiceKeyShare share, cosign::ServiceKeyShare::parse(sealed.view()));
   Bytes current = key.service_share_ciphertext;
   if (!share.p1) {
     DUET_ASSIGN_OR_RETURN(crypto::Point p1, share.p1_or_derive());
     share.p1 = p1;
     DUET_ASSIGN_OR_RETURN(SecretBytes v2, share.serialize());
-    auto resealed = deps.protector.seal(share_context(key), v2.view());
+    auto resealed = protector.seal(share_context(key), v2.view());
     if (resealed.ok() &&
-        deps.store.reseal_key_share(key.tenant_id, key.key_id, key.service_share_ciphertext, *resealed).ok()) {
+        holders.reseal_key_share(key.tenant_id, key.key_id, key.service_share_ciphertext, *resealed).ok()) {
       current = *resealed;
     }
   }
@@ -96,12 +99,12 @@ Unexpected pin_error(ErrorCode code, std::string message, int attempts_left) {
 Result<HolderContext> HolderService::authenticate_device(std::string_view bearer) {
   if (bearer.empty() || bearer.size() > 200) return make_error(ErrorCode::kUnauthenticated, "missing device token");
   Bytes hash = deps_.protector.keyed_hash("device_token", as_bytes(bearer));
-  auto token = deps_.store.find_device_token(hash);
+  auto token = stores_.holders.find_device_token(hash);
   if (!token.ok()) {
     if (token.code() == ErrorCode::kNotFound) return make_error(ErrorCode::kUnauthenticated, "unknown device token");
     return Unexpected{token.error()};
   }
-  DUET_ASSIGN_OR_RETURN(store::Tenant tenant, deps_.store.get_tenant(token->tenant_id));
+  DUET_ASSIGN_OR_RETURN(store::Tenant tenant, stores_.tenants.get_tenant(token->tenant_id));
   if (tenant.suspended) return make_error(ErrorCode::kTenantSuspended, "the tenant is suspended");
   return HolderContext{token->tenant_id, token->holder_id};
 }
@@ -111,7 +114,7 @@ Result<Activation> HolderService::redeem_activation(std::string_view code, const
   std::string normalized = normalize_activation_code(code);
   if (normalized.size() != 12) return make_error(ErrorCode::kNotFound, "unknown activation code");
   Bytes hash = deps_.protector.keyed_hash("activation_code", as_bytes(normalized));
-  auto rec = deps_.store.find_activation_code(hash);
+  auto rec = stores_.holders.find_activation_code(hash);
   if (!rec.ok()) {
     if (rec.code() == ErrorCode::kNotFound) return make_error(ErrorCode::kNotFound, "unknown activation code");
     return Unexpected{rec.error()};
@@ -127,7 +130,7 @@ Result<Activation> HolderService::redeem_activation(std::string_view code, const
     if (otp.empty()) return make_error(ErrorCode::kUnauthenticated, "the SMS one-time code (otp) is required");
     Bytes got = activation_otp_hash(deps_.protector, rec->code_id, otp.size() > 16 ? otp.substr(0, 16) : otp);
     if (otp.size() != 6 || !constant_time_equal(got, rec->otp_hash)) {
-      auto left = deps_.store.spend_otp_attempt(rec->tenant_id, rec->code_id);
+      auto left = stores_.holders.spend_otp_attempt(rec->tenant_id, rec->code_id);
       if (!left.ok()) {
         if (left.code() == ErrorCode::kConflict) {
           return make_error(ErrorCode::kConflict, "no one-time code attempts left; ask for a new activation code");
@@ -141,7 +144,7 @@ Result<Activation> HolderService::redeem_activation(std::string_view code, const
   auto keyed = cosign::ServiceKeygen::respond(rec->holder_id, request, deps_.rng);
   if (!keyed.ok()) {
     if (keyed.code() == ErrorCode::kBadProof) {
-      (void)deps_.store.spend_activation_attempt(rec->tenant_id, rec->code_id);
+      (void)stores_.holders.spend_activation_attempt(rec->tenant_id, rec->code_id);
     }
     return Unexpected{keyed.error()};
   }
@@ -166,7 +169,7 @@ Result<Activation> HolderService::redeem_activation(std::string_view code, const
   c.token.holder_id = rec->holder_id;
   c.token.token_hash = deps_.protector.keyed_hash("device_token", as_bytes(token));
   c.token.created_at = now;
-  DUET_TRY_STATUS(deps_.store.complete_activation(c));
+  DUET_TRY_STATUS(stores_.holders.complete_activation(c));
   deps_.metrics.enrollments++;
   // Re-key: complete_activation revoked the holder's older keys and tokens;
   // their still-good certificates are revoked now (superseded). Idempotent and
@@ -179,7 +182,7 @@ Result<Activation> HolderService::redeem_activation(std::string_view code, const
 Result<OrderForHolder> HolderService::for_holder(const HolderContext& ctx, store::SignOrder order) {
   // Another holder's order is indistinguishable from a missing one.
   if (order.holder_id != ctx.holder_id) return make_error(ErrorCode::kNotFound, "no such order");
-  auto key = deps_.store.get_active_holder_key(ctx.tenant_id, ctx.holder_id);
+  auto key = stores_.holders.get_active_holder_key(ctx.tenant_id, ctx.holder_id);
   if (!key.ok()) {
     // Revoked (certificate revocation shreds the share) or never enrolled.
     if (key.code() == ErrorCode::kNotFound) {
@@ -190,7 +193,7 @@ Result<OrderForHolder> HolderService::for_holder(const HolderContext& ctx, store
   DUET_ASSIGN_OR_RETURN(crypto::Point pub, crypto::Point::from_hex(key->public_key_hex));
   OrderForHolder out{std::move(order), {}, key->public_key_hex, *key, {}, {}};
   if (is_cms_output(out.order.output_format)) {
-    DUET_ASSIGN_OR_RETURN(store::Certificate c, deps_.store.get_certificate(ctx.tenant_id, out.order.signer_cert_id));
+    DUET_ASSIGN_OR_RETURN(store::Certificate c, stores_.certificates.get_certificate(ctx.tenant_id, out.order.signer_cert_id));
     if (c.key_id != key->key_id) {
       return make_error(ErrorCode::kConflict, "the order's certificate is not of the holder's active key");
     }
@@ -211,11 +214,11 @@ Result<OrderForHolder> HolderService::for_holder(const HolderContext& ctx, store
 }
 
 Result<std::vector<OrderForHolder>> HolderService::pending_orders(const HolderContext& ctx, size_t limit) {
-  DUET_ASSIGN_OR_RETURN(auto orders, deps_.store.list_open_orders(ctx.tenant_id, ctx.holder_id, deps_.clock.now(),
+  DUET_ASSIGN_OR_RETURN(auto orders, stores_.orders.list_open_orders(ctx.tenant_id, ctx.holder_id, deps_.clock.now(),
                                                                   std::clamp<size_t>(limit, 1, 100)));
   std::vector<OrderForHolder> out;
   if (orders.empty()) return out;
-  auto key = deps_.store.get_active_holder_key(ctx.tenant_id, ctx.holder_id);
+  auto key = stores_.holders.get_active_holder_key(ctx.tenant_id, ctx.holder_id);
   if (!key.ok()) {
     if (key.code() == ErrorCode::kNotFound) return out;  // nothing can be signed without a key
     return Unexpected{key.error()};
@@ -228,7 +231,7 @@ Result<std::vector<OrderForHolder>> HolderService::pending_orders(const HolderCo
 }
 
 Result<OrderForHolder> HolderService::order_details(const HolderContext& ctx, const std::string& order_id) {
-  DUET_ASSIGN_OR_RETURN(store::SignOrder o, deps_.store.get_order(ctx.tenant_id, order_id));
+  DUET_ASSIGN_OR_RETURN(store::SignOrder o, stores_.orders.get_order(ctx.tenant_id, order_id));
   return for_holder(ctx, std::move(o));
 }
 
@@ -243,7 +246,7 @@ Result<SignStart> HolderService::start_signing(const HolderContext& ctx, const s
   UnixSeconds now = deps_.clock.now();
   // A locked holder hears "locked" whatever became of the order (a lockout
   // fails the order it happened on); the store checks again atomically.
-  DUET_ASSIGN_OR_RETURN(store::Holder holder, deps_.store.get_holder(ctx.tenant_id, ctx.holder_id));
+  DUET_ASSIGN_OR_RETURN(store::Holder holder, stores_.holders.get_holder(ctx.tenant_id, ctx.holder_id));
   if (holder.status == store::HolderStatus::kLocked) return pin_error(ErrorCode::kLocked, "the holder is locked", 0);
   if (holder.refresh_required) {
     return make_error(ErrorCode::kRefreshRequired, "a share refresh must run before the next signature");
@@ -255,7 +258,7 @@ Result<SignStart> HolderService::start_signing(const HolderContext& ctx, const s
   }
 
   // One attempt, committed before any work that depends on the PIN.
-  const PinAttemptPolicy policy = pin_policy_for(deps_, ctx.tenant_id, o.order.app_id);
+  const PinAttemptPolicy policy = pin_policy_for(stores_.tenants, deps_.config, ctx.tenant_id, o.order.app_id);
   const std::string attempt_id = store::new_id("pat_");
   store::SignSession session;
   session.tenant_id = ctx.tenant_id;
@@ -263,7 +266,7 @@ Result<SignStart> HolderService::start_signing(const HolderContext& ctx, const s
   session.order_id = order_id;
   session.holder_id = ctx.holder_id;
   session.created_at = session.updated_at = now;
-  auto counted = deps_.store.begin_sign_attempt(session, attempt_id, now - policy.window_seconds,
+  auto counted = stores_.orders.begin_sign_attempt(session, attempt_id, now - policy.window_seconds,
                                                 pin_attempt_rule(policy), now);
   if (!counted.ok()) {
     if (counted.code() == ErrorCode::kLocked) return pin_error(ErrorCode::kLocked, "the holder is locked", 0);
@@ -278,15 +281,15 @@ Result<SignStart> HolderService::start_signing(const HolderContext& ctx, const s
     deps_.metrics.failed_signatures++;
     store::SignOrder failed = o.order;
     failed.state = store::OrderState::kFailed;
-    Status recorded = deps_.store.fail_pin_attempt(
+    Status recorded = stores_.orders.fail_pin_attempt(
         ctx.tenant_id, attempt_id, lock, session_id,
-        pin_failure_alarms(deps_, ctx.tenant_id, ctx.holder_id, &o.order, "sign", left, lock, now),
+        pin_failure_alarms(stores_.metering, ctx.tenant_id, ctx.holder_id, &o.order, "sign", left, lock, now),
         make_order_callback(failed, now), now);
     if (!recorded.ok()) return Unexpected{recorded.error()};
     return pin_error(code, std::move(message), left);
   };
 
-  DUET_ASSIGN_OR_RETURN(OpenedShare opened, open_share(deps_, o.key));
+  DUET_ASSIGN_OR_RETURN(OpenedShare opened, open_share(stores_.holders, deps_.protector, o.key));
   const cosign::ServiceKeyShare& share = opened.share;
   DUET_ASSIGN_OR_RETURN(crypto::Point p1, share.p1_or_derive());
   auto verified = cosign::ServiceSigner::verify_session(
@@ -303,7 +306,7 @@ Result<SignStart> HolderService::start_signing(const HolderContext& ctx, const s
   std::vector<std::string> r_values;
   for (const auto& resp : responses) r_values.push_back(resp.r.to_hex());
   // Released only if the key still holds the share these answers came from.
-  DUET_TRY_STATUS(deps_.store.accept_sign_attempt(ctx.tenant_id, session_id, attempt_id, r_values, now,
+  DUET_TRY_STATUS(stores_.orders.accept_sign_attempt(ctx.tenant_id, session_id, attempt_id, r_values, now,
                                                   o.key.key_id, opened.sealed));
 
   SignStart out;
@@ -319,7 +322,7 @@ Result<SignStart> HolderService::start_signing(const HolderContext& ctx, const s
 Result<store::SignOrder> HolderService::finish_signing(const HolderContext& ctx, const std::string& order_id,
                                                        const std::string& session_id,
                                                        const std::vector<cosign::SignFinish>& finishes) {
-  DUET_ASSIGN_OR_RETURN(store::SignSession session, deps_.store.get_sign_session(ctx.tenant_id, session_id));
+  DUET_ASSIGN_OR_RETURN(store::SignSession session, stores_.orders.get_sign_session(ctx.tenant_id, session_id));
   if (session.holder_id != ctx.holder_id || session.order_id != order_id) {
     return make_error(ErrorCode::kNotFound, "no such signing session");
   }
@@ -362,7 +365,7 @@ Result<store::SignOrder> HolderService::finish_signing(const HolderContext& ctx,
     deps_.metrics.failed_signatures++;
     store::SignOrder failed = o.order;
     failed.state = store::OrderState::kFailed;
-    auto state = deps_.store.fail_sign_session(ctx.tenant_id, session_id, make_order_callback(failed, now), now);
+    auto state = stores_.orders.fail_sign_session(ctx.tenant_id, session_id, make_order_callback(failed, now), now);
     if (!state.ok()) return Unexpected{state.error()};
     return make_error(ErrorCode::kSignatureInvalid,
                       *state == store::OrderState::kFailed
@@ -375,26 +378,26 @@ Result<store::SignOrder> HolderService::finish_signing(const HolderContext& ctx,
     if (certs_ == nullptr) return make_error(ErrorCode::kUnavailable, "certificate issuance is not configured");
     DUET_TRY_STATUS(certs_->issue_for_csr_order(o.order, session_id, verified.front(), outputs.front(), now));
     deps_.metrics.certificates_issued++;
-    return deps_.store.get_order(ctx.tenant_id, order_id);
+    return stores_.orders.get_order(ctx.tenant_id, order_id);
   }
   store::SignOrder signed_order = o.order;
   signed_order.state = store::OrderState::kSigned;
   for (size_t i = 0; i < outputs.size(); ++i) signed_order.items[i].signature = outputs[i];
   signed_order.updated_at = now;
-  DUET_TRY_STATUS(deps_.store.finish_order(ctx.tenant_id, order_id, session_id, outputs,
+  DUET_TRY_STATUS(stores_.orders.finish_order(ctx.tenant_id, order_id, session_id, outputs,
                                            make_order_callback(signed_order, now), now));
   deps_.metrics.cosignatures += outputs.size();
   return signed_order;  // exactly what finish_order wrote; no second read
 }
 
 Result<store::SignOrder> HolderService::reject_order(const HolderContext& ctx, const std::string& order_id) {
-  DUET_ASSIGN_OR_RETURN(store::SignOrder o, deps_.store.get_order(ctx.tenant_id, order_id));
+  DUET_ASSIGN_OR_RETURN(store::SignOrder o, stores_.orders.get_order(ctx.tenant_id, order_id));
   if (o.holder_id != ctx.holder_id) return make_error(ErrorCode::kNotFound, "no such order");
   UnixSeconds now = deps_.clock.now();
   store::SignOrder after = o;
   after.state = store::OrderState::kRejected;
-  DUET_TRY_STATUS(deps_.store.reject_order(ctx.tenant_id, order_id, make_order_callback(after, now), now));
-  return deps_.store.get_order(ctx.tenant_id, order_id);
+  DUET_TRY_STATUS(stores_.orders.reject_order(ctx.tenant_id, order_id, make_order_callback(after, now), now));
+  return stores_.orders.get_order(ctx.tenant_id, order_id);
 }
 
 Result<cosign::RefreshResponse> HolderService::begin_refresh(const HolderContext& ctx, const std::string& refresh_id,
@@ -402,9 +405,9 @@ Result<cosign::RefreshResponse> HolderService::begin_refresh(const HolderContext
   if (!valid_session_id(refresh_id)) {
     return make_error(ErrorCode::kInvalidArgument, "refresh_id must be 8 to 64 characters [A-Za-z0-9_-]");
   }
-  DUET_ASSIGN_OR_RETURN(store::HolderKeyShare key, deps_.store.get_active_holder_key(ctx.tenant_id, ctx.holder_id));
+  DUET_ASSIGN_OR_RETURN(store::HolderKeyShare key, stores_.holders.get_active_holder_key(ctx.tenant_id, ctx.holder_id));
   UnixSeconds now = deps_.clock.now();
-  const PinAttemptPolicy policy = holder_pin_policy(deps_, ctx.tenant_id, ctx.holder_id);
+  const PinAttemptPolicy policy = holder_pin_policy(stores_, deps_.config, ctx.tenant_id, ctx.holder_id);
   const std::string attempt_id = store::new_id("pat_");
   store::ShareRefresh rec;
   rec.tenant_id = ctx.tenant_id;
@@ -413,22 +416,22 @@ Result<cosign::RefreshResponse> HolderService::begin_refresh(const HolderContext
   rec.holder_id = ctx.holder_id;
   rec.created_at = now;
   // Locked holders and used refresh ids are refused inside, before counting.
-  auto counted = deps_.store.begin_refresh_attempt(rec, attempt_id, now - policy.window_seconds,
+  auto counted = stores_.orders.begin_refresh_attempt(rec, attempt_id, now - policy.window_seconds,
                                                    pin_attempt_rule(policy), now);
   if (!counted.ok()) {
     if (counted.code() == ErrorCode::kLocked) return pin_error(ErrorCode::kLocked, "the holder is locked", 0);
     return Unexpected{counted.error()};
   }
-  DUET_ASSIGN_OR_RETURN(OpenedShare opened, open_share(deps_, key));
+  DUET_ASSIGN_OR_RETURN(OpenedShare opened, open_share(stores_.holders, deps_.protector, key));
   auto responded = cosign::ServiceRefresh::respond(opened.share, ctx.holder_id, refresh_id, request, deps_.rng);
   if (!responded.ok()) {
     if (responded.code() != ErrorCode::kPinInvalid) return Unexpected{responded.error()};
     const int left = pin_attempts_left(*counted, policy);
     const bool lock = locks_after_failure(*counted, policy);
     if (lock) deps_.metrics.holder_locks++;
-    DUET_TRY_STATUS(deps_.store.fail_pin_attempt(
+    DUET_TRY_STATUS(stores_.orders.fail_pin_attempt(
         ctx.tenant_id, attempt_id, lock, "",
-        pin_failure_alarms(deps_, ctx.tenant_id, ctx.holder_id, nullptr, "refresh", left, lock, now),
+        pin_failure_alarms(stores_.metering, ctx.tenant_id, ctx.holder_id, nullptr, "refresh", left, lock, now),
         std::nullopt, now));
     return pin_error(ErrorCode::kPinInvalid, "the PIN is wrong", left);
   }
@@ -436,7 +439,7 @@ Result<cosign::RefreshResponse> HolderService::begin_refresh(const HolderContext
   DUET_ASSIGN_OR_RETURN(SecretBytes serialized, pending.serialize());
   // Sealed under the key's own context: it replaces the share in place.
   DUET_ASSIGN_OR_RETURN(Bytes sealed_pending, deps_.protector.seal(share_context(key), serialized.view()));
-  DUET_TRY_STATUS(deps_.store.accept_refresh_attempt(ctx.tenant_id, refresh_id, attempt_id, sealed_pending, now,
+  DUET_TRY_STATUS(stores_.orders.accept_refresh_attempt(ctx.tenant_id, refresh_id, attempt_id, sealed_pending, now,
                                                      key.key_id, opened.sealed));
   return response;
 }
@@ -448,7 +451,7 @@ Result<std::string> HolderService::confirm_refresh(const HolderContext& ctx, con
   {
     // The device-facing answers of the public refusals (the store refuses
     // the same again atomically, before counting).
-    auto rec = deps_.store.get_share_refresh(ctx.tenant_id, refresh_id);
+    auto rec = stores_.orders.get_share_refresh(ctx.tenant_id, refresh_id);
     if (!rec.ok()) {
       if (rec.code() == ErrorCode::kNotFound) return make_error(ErrorCode::kNotFound, "unknown refresh");
       return Unexpected{rec.error()};
@@ -459,11 +462,11 @@ Result<std::string> HolderService::confirm_refresh(const HolderContext& ctx, con
     }
     if (rec->state != store::RefreshState::kOpen) return make_error(ErrorCode::kConflict, "the refresh is not open");
   }
-  const PinAttemptPolicy policy = holder_pin_policy(deps_, ctx.tenant_id, ctx.holder_id);
+  const PinAttemptPolicy policy = holder_pin_policy(stores_, deps_.config, ctx.tenant_id, ctx.holder_id);
   const std::string attempt_id = store::new_id("pat_");
   // Unknown, used, expired refreshes and locked holders are refused inside,
   // before counting.
-  auto counted = deps_.store.begin_confirm_attempt(ctx.tenant_id, ctx.holder_id, refresh_id, attempt_id,
+  auto counted = stores_.orders.begin_confirm_attempt(ctx.tenant_id, ctx.holder_id, refresh_id, attempt_id,
                                                    now - deps_.config.refresh_ttl_seconds,
                                                    now - policy.window_seconds, pin_attempt_rule(policy), now);
   if (!counted.ok()) {
@@ -472,7 +475,7 @@ Result<std::string> HolderService::confirm_refresh(const HolderContext& ctx, con
     if (counted.code() == ErrorCode::kExpired) return make_error(ErrorCode::kExpired, "the share refresh has expired");
     return Unexpected{counted.error()};
   }
-  DUET_ASSIGN_OR_RETURN(store::ShareRefresh rec, deps_.store.get_share_refresh(ctx.tenant_id, refresh_id));
+  DUET_ASSIGN_OR_RETURN(store::ShareRefresh rec, stores_.orders.get_share_refresh(ctx.tenant_id, refresh_id));
   DUET_ASSIGN_OR_RETURN(SecretBytes sealed,
                         deps_.protector.open("key_share:" + ctx.tenant_id + ":" + rec.key_id,
                                              rec.pending_share_ciphertext));
@@ -483,9 +486,9 @@ Result<std::string> HolderService::confirm_refresh(const HolderContext& ctx, con
     const int left = pin_attempts_left(*counted, policy);
     const bool lock = locks_after_failure(*counted, policy);
     if (lock) deps_.metrics.holder_locks++;
-    DUET_TRY_STATUS(deps_.store.fail_pin_attempt(
+    DUET_TRY_STATUS(stores_.orders.fail_pin_attempt(
         ctx.tenant_id, attempt_id, lock, "",
-        pin_failure_alarms(deps_, ctx.tenant_id, ctx.holder_id, nullptr, "refresh_confirm", left, lock,
+        pin_failure_alarms(stores_.metering, ctx.tenant_id, ctx.holder_id, nullptr, "refresh_confirm", left, lock,
                            now),
         std::nullopt, now));
     return pin_error(ErrorCode::kPinInvalid, "the PIN is wrong", left);
@@ -500,7 +503,7 @@ Result<std::string> HolderService::confirm_refresh(const HolderContext& ctx, con
   t.holder_id = ctx.holder_id;
   t.token_hash = deps_.protector.keyed_hash("device_token", as_bytes(token));
   t.created_at = now;
-  DUET_TRY_STATUS(deps_.store.confirm_share_refresh(ctx.tenant_id, refresh_id, attempt_id, t, now));
+  DUET_TRY_STATUS(stores_.orders.confirm_share_refresh(ctx.tenant_id, refresh_id, attempt_id, t, now));
   return token;
 }
 

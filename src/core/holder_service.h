@@ -10,6 +10,11 @@
 #include "core/business_service.h"
 #include "core/contexts.h"
 #include "core/core_deps.h"
+#include "store/tenants.h"
+#include "store/holders.h"
+#include "store/orders.h"
+#include "store/certificates.h"
+#include "store/metering.h"
 
 namespace duet::core {
 
@@ -40,9 +45,19 @@ class CertificateService;
 
 class HolderService {
  public:
+  // The store areas the service uses (the daemon passes its one store::Store).
+  struct Stores {
+    store::TenantStore& tenants;
+    store::HolderStore& holders;
+    store::OrderStore& orders;
+    store::CertificateStore& certificates;
+    store::MeteringStore& metering;
+    explicit Stores(store::Store& s) : tenants(s), holders(s), orders(s), certificates(s), metering(s) {}
+  };
+
   // `certs` (nullable: no certificate requests then) issues the certificate
   // when a kCsr order is finished; it must outlive this object.
-  explicit HolderService(CoreDeps deps, CertificateService* certs = nullptr) : deps_(deps), certs_(certs) {}
+  explicit HolderService(CoreDeps deps, CertificateService* certs = nullptr) : deps_(deps), stores_(deps.store), certs_(certs) {}
 
   // Bearer token → holder; kUnauthenticated otherwise.
   Result<HolderContext> authenticate_device(std::string_view bearer_token);
@@ -114,7 +129,8 @@ class HolderService {
 
  private:
   Result<OrderForHolder> for_holder(const HolderContext& ctx, store::SignOrder order);
-  CoreDeps deps_;
+  ServiceDeps deps_;  // everything but the store
+  Stores stores_;
   CertificateService* certs_ = nullptr;
 };
 

@@ -102,14 +102,14 @@ Result<store::Package> MeteringService::add_package(const OperatorContext&, cons
   p.source = "purchase";
   p.note = in.note;
   p.created_at = now;
-  DUET_TRY_STATUS(deps_.store.add_package(p));
+  DUET_TRY_STATUS(stores_.metering.add_package(p));
   return p;
 }
 
 Result<std::vector<store::Package>> MeteringService::list_packages(const OperatorContext&,
                                                                    const std::string& tenant_id) {
-  DUET_TRY_STATUS(deps_.store.get_tenant(tenant_id));  // kNotFound for an unknown tenant
-  return deps_.store.list_packages(tenant_id);
+  DUET_TRY_STATUS(stores_.tenants.get_tenant(tenant_id));  // kNotFound for an unknown tenant
+  return stores_.metering.list_packages(tenant_id);
 }
 
 Result<IssuedNotifyTarget> MeteringService::set_notify_url(const OperatorContext&, const std::string& tenant_id,
@@ -128,13 +128,13 @@ Result<IssuedNotifyTarget> MeteringService::set_notify_url(const OperatorContext
     secure_wipe(raw.data(), raw.size());
     DUET_ASSIGN_OR_RETURN(t.secret_ciphertext, deps_.protector.seal("notify_secret:" + tenant_id, as_bytes(out.secret)));
   }
-  DUET_TRY_STATUS(deps_.store.set_tenant_notify_target(t));
+  DUET_TRY_STATUS(stores_.metering.set_tenant_notify_target(t));
   return out;
 }
 
 Result<std::string> MeteringService::notify_url(const OperatorContext&, const std::string& tenant_id) {
-  DUET_TRY_STATUS(deps_.store.get_tenant(tenant_id));
-  auto t = deps_.store.get_tenant_notify_target(tenant_id);
+  DUET_TRY_STATUS(stores_.tenants.get_tenant(tenant_id));
+  auto t = stores_.metering.get_tenant_notify_target(tenant_id);
   if (!t.ok()) {
     if (t.code() == ErrorCode::kNotFound) return std::string();
     return Unexpected{t.error()};
@@ -143,11 +143,11 @@ Result<std::string> MeteringService::notify_url(const OperatorContext&, const st
 }
 
 Result<std::vector<store::Package>> MeteringService::tenant_packages(const AppContext& ctx) {
-  return deps_.store.list_packages(ctx.tenant_id);
+  return stores_.metering.list_packages(ctx.tenant_id);
 }
 
 Result<std::vector<store::Notice>> MeteringService::tenant_notices(const AppContext& ctx, size_t limit) {
-  return deps_.store.list_notices(ctx.tenant_id, limit);
+  return stores_.metering.list_notices(ctx.tenant_id, limit);
 }
 
 std::optional<store::CallbackJob> make_notice_callback(const store::Notice& n, const std::string& url,

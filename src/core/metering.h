@@ -27,6 +27,8 @@
 
 #include "core/contexts.h"
 #include "core/core_deps.h"
+#include "store/tenants.h"
+#include "store/metering.h"
 
 namespace duet::core {
 
@@ -65,7 +67,14 @@ struct IssuedNotifyTarget {
 
 class MeteringService {
  public:
-  explicit MeteringService(CoreDeps deps) : deps_(deps) {}
+  // The store areas the service uses (the daemon passes its one store::Store).
+  struct Stores {
+    store::TenantStore& tenants;
+    store::MeteringStore& metering;
+    explicit Stores(store::Store& s) : tenants(s), metering(s) {}
+  };
+
+  explicit MeteringService(CoreDeps deps) : deps_(deps), stores_(deps.store) {}
 
   // A purchase: kInvalidArgument below the minimums (per-signature 10,000,
   // per-user 1,000; unlimited takes no quantity); kNotFound for an unknown tenant.
@@ -85,7 +94,8 @@ class MeteringService {
   UnixSeconds now() const { return deps_.clock.now(); }
 
  private:
-  CoreDeps deps_;
+  ServiceDeps deps_;  // everything but the store
+  Stores stores_;
 };
 
 // The webhook job for a notice (order_id empty).

@@ -6,7 +6,7 @@
 
 namespace duet::core {
 
-RateLimiter::RateLimiter(store::Store& store, const Clock& clock, LimitsConfig config)
+RateLimiter::RateLimiter(store::SlaStore& store, const Clock& clock, LimitsConfig config)
     : store_(store), clock_(clock), config_(config) {}
 
 RateDecision RateLimiter::count(const std::string& tenant_id, const std::string& key, int64_t limit) {

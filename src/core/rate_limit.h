@@ -19,7 +19,7 @@
 #include "base/result.h"
 #include "core/clock.h"
 #include "core/contexts.h"
-#include "store/store.h"
+#include "store/sla.h"
 
 namespace duet::core {
 
@@ -35,7 +35,7 @@ struct RateDecision {
 
 class RateLimiter {
  public:
-  RateLimiter(store::Store& store, const Clock& clock, LimitsConfig config);
+  RateLimiter(store::SlaStore& store, const Clock& clock, LimitsConfig config);
 
   // Counts the request of an authenticated app and decides.
   RateDecision check(const AppContext& ctx);
@@ -51,7 +51,7 @@ class RateLimiter {
  private:
   RateDecision count(const std::string& tenant_id, const std::string& key, int64_t limit);
 
-  store::Store& store_;
+  store::SlaStore& store_;
   const Clock& clock_;
   LimitsConfig config_;
   mutable std::shared_mutex mu_;

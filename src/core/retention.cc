@@ -19,12 +19,12 @@ Result<size_t> drain(size_t batch, F&& purge) {
 
 }  // namespace
 
-RetentionService::RetentionService(store::Store& store, const Clock& clock, store::RetentionSettings defaults,
+RetentionService::RetentionService(Stores stores, const Clock& clock, store::RetentionSettings defaults,
                                    size_t batch)
-    : store_(store), clock_(clock), defaults_(std::move(defaults)), batch_(batch == 0 ? 1 : batch) {}
+    : stores_(stores), clock_(clock), defaults_(std::move(defaults)), batch_(batch == 0 ? 1 : batch) {}
 
 Result<EffectiveRetention> RetentionService::settings() {
-  auto stored = store_.get_retention_settings();
+  auto stored = stores_.retention.get_retention_settings();
   if (stored.ok()) return EffectiveRetention{*stored, "api"};
   if (stored.code() != ErrorCode::kNotFound) return Unexpected{stored.error()};
   return EffectiveRetention{defaults_, "config"};
@@ -33,7 +33,7 @@ Result<EffectiveRetention> RetentionService::settings() {
 Result<EffectiveRetention> RetentionService::update(store::RetentionSettings in, std::string_view operator_name) {
   in.updated_at = clock_.now();
   in.updated_by = std::string(operator_name);
-  DUET_TRY_STATUS(store_.put_retention_settings(in));
+  DUET_TRY_STATUS(stores_.retention.put_retention_settings(in));
   return EffectiveRetention{in, "api"};
 }
 
@@ -44,16 +44,16 @@ Result<PurgeCounts> RetentionService::run_once(std::string_view actor) {
   PurgeCounts out;
   if (s.order_payload_days > 0) {
     DUET_ASSIGN_OR_RETURN(out.order_payloads, drain(batch_, [&](size_t n) {
-      return store_.purge_order_payloads(now - s.order_payload_days * kDay, now, actor, n);
+      return stores_.retention.purge_order_payloads(now - s.order_payload_days * kDay, now, actor, n);
     }));
   }
   if (s.identity_days > 0) {
     DUET_ASSIGN_OR_RETURN(out.identities, drain(batch_, [&](size_t n) {
-      return store_.purge_identity_attributes(now - s.identity_days * kDay, now, actor, n);
+      return stores_.retention.purge_identity_attributes(now - s.identity_days * kDay, now, actor, n);
     }));
   }
   DUET_ASSIGN_OR_RETURN(out.key_shares, drain(batch_, [&](size_t n) {
-    return store_.wipe_retired_key_shares(now - s.expired_key_days * kDay, now, actor, n);
+    return stores_.retention.wipe_retired_key_shares(now - s.expired_key_days * kDay, now, actor, n);
   }));
   return out;
 }
@@ -64,7 +64,7 @@ Result<std::optional<PurgeCounts>> RetentionService::run_if_due(std::string_view
   const store::UnixSeconds now = clock_.now();
   const int64_t interval = eff.settings.interval_seconds;
   if (last_run_ && now - *last_run_ < interval) return std::optional<PurgeCounts>();
-  DUET_ASSIGN_OR_RETURN(bool leader, store_.try_acquire_lease(kLeaseName, owner, now, interval));
+  DUET_ASSIGN_OR_RETURN(bool leader, stores_.leases.try_acquire_lease(kLeaseName, owner, now, interval));
   if (!leader) return std::optional<PurgeCounts>();
   last_run_ = now;
   DUET_ASSIGN_OR_RETURN(PurgeCounts counts, run_once("retention:" + std::string(owner)));

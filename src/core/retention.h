@@ -42,6 +42,8 @@
 
 #include "base/result.h"
 #include "core/clock.h"
+#include "store/leases.h"
+#include "store/retention.h"
 #include "store/store.h"
 
 namespace duet::core {
@@ -63,7 +65,15 @@ class RetentionService {
   static constexpr std::string_view kLeaseName = "retention.purge";
 
   // `defaults`: the [retention] table. `batch`: records per purge transaction.
-  RetentionService(store::Store& store, const Clock& clock, store::RetentionSettings defaults, size_t batch = 200);
+  // The store areas the service uses; converts from the daemon's one store.
+  struct Stores {
+    Stores(store::Store& s) : retention(s), leases(s) {}  // implicit: callers pass their store
+    Stores(store::RetentionStore& r, store::LeaseStore& l) : retention(r), leases(l) {}
+    store::RetentionStore& retention;
+    store::LeaseStore& leases;
+  };
+
+  RetentionService(Stores stores, const Clock& clock, store::RetentionSettings defaults, size_t batch = 200);
 
   // The settings in force: the stored ones when an operator changed them, else the defaults.
   Result<EffectiveRetention> settings();
@@ -80,7 +90,7 @@ class RetentionService {
   Result<std::optional<PurgeCounts>> run_if_due(std::string_view owner);
 
  private:
-  store::Store& store_;
+  Stores stores_;
   const Clock& clock_;
   store::RetentionSettings defaults_;
   size_t batch_;

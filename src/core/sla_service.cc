@@ -7,8 +7,8 @@
 
 namespace duet::core {
 
-SlaService::SlaService(CoreDeps deps, SlaConfig config) : deps_(deps), config_(std::move(config)) {}
-SlaService::SlaService(CoreDeps deps) : deps_(deps) {}
+SlaService::SlaService(CoreDeps deps, SlaConfig config) : deps_(deps), stores_(deps.store), config_(std::move(config)) {}
+SlaService::SlaService(CoreDeps deps) : deps_(deps), stores_(deps.store) {}
 
 bool SlaService::excluded(const store::MaintenanceWindow& w) const {
   return window_excluded(config_.calendar, w, config_.notice_working_days);
@@ -30,7 +30,7 @@ Result<int64_t> SlaService::monthly_average_usage(const store::Tenant& t, const 
     from = prev;
     ++months;
   }
-  DUET_ASSIGN_OR_RETURN(int64_t used, deps_.store.count_usage(t.tenant_id, store::PackageKind::kPerSignature,
+  DUET_ASSIGN_OR_RETURN(int64_t used, stores_.metering.count_usage(t.tenant_id, store::PackageKind::kPerSignature,
                                                                from.from, m.to));
   return used / months;
 }
@@ -41,7 +41,7 @@ Result<SlaMonthlyReport> SlaService::report(std::string_view month, std::string_
   r.month = range;
   r.targets = config_.targets;
   r.final = now >= range.to + 120;  // its last minute is complete and flushed
-  DUET_ASSIGN_OR_RETURN(r.service_since, deps_.store.first_availability_minute());
+  DUET_ASSIGN_OR_RETURN(r.service_since, stores_.sla.first_availability_minute());
   UnixSeconds last_complete = now / 60 * 60 - 60;
   UnixSeconds from = range.from, to = std::min(range.to, last_complete);
   if (r.service_since) from = std::max(from, *r.service_since);
@@ -50,31 +50,31 @@ Result<SlaMonthlyReport> SlaService::report(std::string_view month, std::string_
   r.evaluated_to = to;
 
   DUET_ASSIGN_OR_RETURN(std::vector<store::MaintenanceWindow> windows,
-                        deps_.store.list_maintenance_windows(range.from, range.to));
+                        stores_.sla.list_maintenance_windows(range.from, range.to));
   std::vector<store::MaintenanceWindow> excl;
   for (const auto& w : windows)
     if (excluded(w)) excl.push_back(w);
-  DUET_ASSIGN_OR_RETURN(std::vector<store::AvailabilityMinute> service, deps_.store.list_availability("", from, to));
+  DUET_ASSIGN_OR_RETURN(std::vector<store::AvailabilityMinute> service, stores_.sla.list_availability("", from, to));
   r.overall = evaluate_minutes(from, to, service, service, excl, true);
 
   std::vector<store::Tenant> tenants;
   if (!tenant_id.empty()) {
-    DUET_ASSIGN_OR_RETURN(store::Tenant t, deps_.store.get_tenant(tenant_id));
+    DUET_ASSIGN_OR_RETURN(store::Tenant t, stores_.tenants.get_tenant(tenant_id));
     tenants.push_back(std::move(t));
   } else {
-    DUET_ASSIGN_OR_RETURN(tenants, deps_.store.list_tenants());
+    DUET_ASSIGN_OR_RETURN(tenants, stores_.tenants.list_tenants());
   }
   for (auto& t : tenants) {
     TenantSlaReport tr;
     // A tenant is judged from the minute it was created.
     UnixSeconds tfrom = std::min(std::max(from, (t.created_at + 59) / 60 * 60), std::max(to, from));
     DUET_ASSIGN_OR_RETURN(std::vector<store::AvailabilityMinute> own,
-                          deps_.store.list_availability(t.tenant_id, tfrom, to));
+                          stores_.sla.list_availability(t.tenant_id, tfrom, to));
     std::vector<store::AvailabilityMinute> svc;
     for (const auto& s : service)
       if (s.minute >= tfrom) svc.push_back(s);
     tr.figures = evaluate_minutes(tfrom, to, own, svc, excl, false);
-    DUET_ASSIGN_OR_RETURN(std::vector<store::Package> packages, deps_.store.list_packages(t.tenant_id));
+    DUET_ASSIGN_OR_RETURN(std::vector<store::Package> packages, stores_.metering.list_packages(t.tenant_id));
     PurchaseProfile profile = purchase_profile(packages, range.from, range.to);
     int64_t avg = 0;
     if (profile.signatures > 0) {
@@ -85,7 +85,7 @@ Result<SlaMonthlyReport> SlaService::report(std::string_view month, std::string_
       for (auto kind : {store::SlaCreditKind::kSignatures, store::SlaCreditKind::kDays}) {
         auto it = std::find_if(tr.credits.begin(), tr.credits.end(), [&](const CreditProposal& c) { return c.kind == kind; });
         if (it == tr.credits.end()) {
-          DUET_TRY_STATUS(deps_.store.withdraw_sla_credit(t.tenant_id, range.month, kind));
+          DUET_TRY_STATUS(stores_.sla.withdraw_sla_credit(t.tenant_id, range.month, kind));
           continue;
         }
         store::SlaCredit c;
@@ -97,10 +97,10 @@ Result<SlaMonthlyReport> SlaService::report(std::string_view month, std::string_
         c.amount = it->amount;
         c.basis = it->basis;
         c.created_at = c.updated_at = now;
-        DUET_TRY_STATUS(deps_.store.propose_sla_credit(c));
+        DUET_TRY_STATUS(stores_.sla.propose_sla_credit(c));
       }
     }
-    DUET_ASSIGN_OR_RETURN(tr.stored, deps_.store.list_sla_credits(t.tenant_id, range.month));
+    DUET_ASSIGN_OR_RETURN(tr.stored, stores_.sla.list_sla_credits(t.tenant_id, range.month));
     tr.tenant = std::move(t);
     r.tenants.push_back(std::move(tr));
   }
@@ -121,30 +121,30 @@ Result<store::MaintenanceWindow> SlaService::create_window(const OperatorContext
   w.announced_at = now;  // tenants are told from now on
   w.description = std::move(description);
   w.created_by = op.name;
-  DUET_TRY_STATUS(deps_.store.create_maintenance_window(w));
+  DUET_TRY_STATUS(stores_.sla.create_maintenance_window(w));
   return w;
 }
 
 Result<std::vector<store::MaintenanceWindow>> SlaService::list_windows(UnixSeconds from, UnixSeconds to) {
-  return deps_.store.list_maintenance_windows(from, to);
+  return stores_.sla.list_maintenance_windows(from, to);
 }
 
 Status SlaService::delete_window(std::string_view window_id, UnixSeconds now) {
-  return deps_.store.delete_maintenance_window(window_id, now);
+  return stores_.sla.delete_maintenance_window(window_id, now);
 }
 
 Result<std::vector<store::SlaCredit>> SlaService::credits(std::string_view tenant_id, std::string_view month) {
-  return deps_.store.list_sla_credits(tenant_id, month);
+  return stores_.sla.list_sla_credits(tenant_id, month);
 }
 
 Result<store::SlaCredit> SlaService::approve(const OperatorContext& op, std::string_view credit_id, UnixSeconds now) {
-  DUET_ASSIGN_OR_RETURN(store::SlaCredit credit, deps_.store.find_sla_credit(credit_id));
+  DUET_ASSIGN_OR_RETURN(store::SlaCredit credit, stores_.sla.find_sla_credit(credit_id));
   if (credit.state == store::SlaCreditState::kApproved)
     return make_error(ErrorCode::kConflict, "the credit was already approved");
-  DUET_ASSIGN_OR_RETURN(std::vector<store::Package> packages, deps_.store.list_packages(credit.tenant_id));
+  DUET_ASSIGN_OR_RETURN(std::vector<store::Package> packages, stores_.metering.list_packages(credit.tenant_id));
   store::Package bonus = bonus_package(credit, packages, now, config_.calendar.utc_offset_minutes);
-  DUET_TRY_STATUS(deps_.store.approve_sla_credit(credit_id, op.name, now, bonus));
-  return deps_.store.find_sla_credit(credit_id);
+  DUET_TRY_STATUS(stores_.sla.approve_sla_credit(credit_id, op.name, now, bonus));
+  return stores_.sla.find_sla_credit(credit_id);
 }
 
 }  // namespace duet::core

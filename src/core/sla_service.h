@@ -12,6 +12,9 @@
 #include "core/compensation.h"
 #include "core/contexts.h"
 #include "core/core_deps.h"
+#include "store/tenants.h"
+#include "store/metering.h"
+#include "store/sla.h"
 #include "core/sla_report.h"
 
 namespace duet::core {
@@ -44,6 +47,14 @@ struct SlaMonthlyReport {
 
 class SlaService {
  public:
+  // The store areas the service uses (the daemon passes its one store::Store).
+  struct Stores {
+    store::TenantStore& tenants;
+    store::MeteringStore& metering;
+    store::SlaStore& sla;
+    explicit Stores(store::Store& s) : tenants(s), metering(s), sla(s) {}
+  };
+
   SlaService(CoreDeps deps, SlaConfig config);
   explicit SlaService(CoreDeps deps);  // the default SlaConfig
 
@@ -71,7 +82,8 @@ class SlaService {
   Result<int64_t> monthly_average_usage(const store::Tenant& t, const MonthRange& m,
                                         const PurchaseProfile& profile);
 
-  CoreDeps deps_;
+  ServiceDeps deps_;  // everything but the store
+  Stores stores_;
   SlaConfig config_;
 };
 

@@ -10,7 +10,7 @@
 #include "store/pg_areas.h"
 #include "store/pg_db.h"
 #include "store/pg_util.h"
-#include "store/sqlite_retention.h"  // validate_retention_settings (backend-neutral)
+#include "store/validate.h"
 
 namespace duet::store::pg {
 namespace {
@@ -142,7 +142,7 @@ Result<RetentionSettings> get_retention_settings(Connection& c) {
 }
 
 Status put_retention_settings(Connection& c, const RetentionSettings& s) {
-  DUET_TRY_STATUS(sqlite::validate_retention_settings(s));
+  DUET_TRY_STATUS(validate_retention_settings(s));
   return run(c,
       "INSERT INTO retention_settings (id, order_payload_days, identity_days, expired_key_days, interval_seconds, "
       "updated_at, updated_by) VALUES (1, $1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET "

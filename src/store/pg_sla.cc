@@ -9,7 +9,7 @@
 #include "store/pg_areas.h"
 #include "store/pg_db.h"
 #include "store/pg_util.h"
-#include "store/sqlite_sla.h"  // validate_* (backend-neutral)
+#include "store/validate.h"
 
 namespace duet::store::pg {
 namespace {
@@ -94,7 +94,7 @@ Result<std::optional<SlaCredit>> credit_for(Connection& c, std::string_view tena
 // --- availability ---------------------------------------------------------------
 
 Status add_availability(Connection& c, const std::vector<AvailabilityMinute>& deltas) {
-  DUET_TRY_STATUS(sqlite::validate_availability(deltas));
+  DUET_TRY_STATUS(validate_availability(deltas));
   // Rows locked in one order (tenant, minute) by every writer: no deadlock.
   std::vector<const AvailabilityMinute*> sorted;
   for (const auto& d : deltas) sorted.push_back(&d);
@@ -168,7 +168,7 @@ Status delete_maintenance_window(Connection& c, std::string_view window_id, Unix
 // --- credits --------------------------------------------------------------------
 
 Result<SlaCredit> propose_sla_credit(Connection& c, const SlaCredit& credit) {
-  DUET_TRY_STATUS(sqlite::validate_sla_credit(credit));
+  DUET_TRY_STATUS(validate_sla_credit(credit));
   DUET_ASSIGN_OR_RETURN(int64_t inserted, changes(c,
       "INSERT INTO sla_credits (tenant_id, credit_id, month, kind, band, amount, basis, state, created_at, "
       "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'proposed', $8, $9) "

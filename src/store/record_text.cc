@@ -82,4 +82,26 @@ std::optional<OrderCursor> parse_order_cursor(std::string_view text) {
   return c;
 }
 
+std::string join_r_values(const std::vector<std::string>& values) {
+  std::string out;
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i) out += ',';
+    out += values[i];
+  }
+  return out;
+}
+
+std::vector<std::string> split_r_values(std::string_view text) {
+  std::vector<std::string> out;
+  if (text.empty()) return out;
+  size_t start = 0;
+  for (;;) {
+    size_t comma = text.find(',', start);
+    out.emplace_back(text.substr(start, comma - start));
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
 }  // namespace duet::store::record_text

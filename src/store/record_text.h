@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/result.h"
 #include "store/records.h"
@@ -35,6 +36,10 @@ bool valid_ca_role(std::string_view r);
 // RFC 5280 CRLReason values a revocation may carry (7 is unused, 8
 // removeFromCRL only appears in delta CRLs).
 bool valid_revocation_reason(int r);
+
+// A session's r values as stored: joined by ',' (none may contain one).
+std::string join_r_values(const std::vector<std::string>& values);
+std::vector<std::string> split_r_values(std::string_view text);
 
 // list_orders cursors: "<created_at>:<order_id>" of the last order returned.
 std::string make_order_cursor(const SignOrder& o);

@@ -10,6 +10,7 @@
 #include "store/sqlite_audit.h"
 #include "store/sqlite_db.h"
 #include "store/store_error.h"
+#include "store/validate.h"
 
 namespace duet::store::sqlite {
 namespace {
@@ -199,15 +200,6 @@ Result<RetentionSettings> get_retention_settings(Connection& c) {
   return s;
 }
 
-Status validate_retention_settings(const RetentionSettings& s) {
-  constexpr int64_t kMaxDays = 36500;
-  if (s.order_payload_days < 0 || s.identity_days < 0 || s.expired_key_days < 0 || s.order_payload_days > kMaxDays ||
-      s.identity_days > kMaxDays || s.expired_key_days > kMaxDays) {
-    return invalid("retention days must be 0..36500");
-  }
-  if (s.interval_seconds < 1 || s.interval_seconds > 7 * 86400) return invalid("retention interval must be 1..604800 s");
-  return Status::Ok();
-}
 
 Status put_retention_settings(Connection& c, const RetentionSettings& s) {
   DUET_TRY_STATUS(validate_retention_settings(s));

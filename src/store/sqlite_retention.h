@@ -24,7 +24,6 @@ Result<size_t> purge_identity_attributes(Connection& c, UnixSeconds issued_befor
 Result<size_t> wipe_retired_key_shares(Connection& c, UnixSeconds expired_before, UnixSeconds now,
                                        std::string_view actor, size_t limit);
 Result<RetentionSettings> get_retention_settings(Connection& c);
-Status validate_retention_settings(const RetentionSettings& s);
 Status put_retention_settings(Connection& c, const RetentionSettings& s);
 Result<bool> try_acquire_lease(Connection& c, std::string_view name, std::string_view owner, UnixSeconds now,
                                int64_t ttl_seconds);

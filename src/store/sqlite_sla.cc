@@ -5,6 +5,7 @@
 #include "store/sqlite_db.h"
 #include "store/sqlite_metering.h"
 #include "store/store_error.h"
+#include "store/validate.h"
 
 namespace duet::store::sqlite {
 namespace {
@@ -96,14 +97,6 @@ Result<std::optional<SlaCredit>> credit_for(Connection& c, std::string_view tena
 
 // --- availability ---------------------------------------------------------------
 
-Status validate_availability(const std::vector<AvailabilityMinute>& deltas) {
-  for (const auto& d : deltas) {
-    if (d.minute % 60 != 0) return invalid("an availability minute must be a multiple of 60");
-    if (d.requests < 0 || d.normal < 0 || d.total_us < 0 || d.max_us < 0 || d.probes_ok < 0 || d.probes_failed < 0)
-      return invalid("availability counts must not be negative");
-  }
-  return Status::Ok();
-}
 
 Status add_availability(Connection& c, const std::vector<AvailabilityMinute>& deltas) {
   DUET_TRY_STATUS(validate_availability(deltas));
@@ -189,13 +182,6 @@ Status delete_maintenance_window(Connection& c, std::string_view window_id, Unix
 
 // --- credits --------------------------------------------------------------------
 
-Status validate_sla_credit(const SlaCredit& credit) {
-  if (credit.tenant_id.empty() || credit.credit_id.empty()) return invalid("credit ids are empty");
-  if (credit.month.size() != 7 || credit.month[4] != '-') return invalid("credit month must be YYYY-MM");
-  if (credit.amount < 1) return invalid("a credit amount must be at least 1");
-  if (credit.band != "A" && credit.band != "B" && credit.band != "C") return invalid("credit band must be A, B or C");
-  return Status::Ok();
-}
 
 Result<SlaCredit> propose_sla_credit(Connection& c, const SlaCredit& credit) {
   DUET_TRY_STATUS(validate_sla_credit(credit));

@@ -18,7 +18,6 @@ namespace duet::store::sqlite {
 
 class Connection;
 
-Status validate_availability(const std::vector<AvailabilityMinute>& deltas);
 Status add_availability(Connection& c, const std::vector<AvailabilityMinute>& deltas);
 Result<std::vector<AvailabilityMinute>> list_availability(Connection& c, std::string_view tenant_id,
                                                           UnixSeconds from, UnixSeconds to);
@@ -29,7 +28,6 @@ Result<MaintenanceWindow> get_maintenance_window(Connection& c, std::string_view
 Result<std::vector<MaintenanceWindow>> list_maintenance_windows(Connection& c, UnixSeconds from, UnixSeconds to);
 Status delete_maintenance_window(Connection& c, std::string_view window_id, UnixSeconds now);
 
-Status validate_sla_credit(const SlaCredit& credit);
 Result<SlaCredit> propose_sla_credit(Connection& c, const SlaCredit& credit);
 Status withdraw_sla_credit(Connection& c, std::string_view tenant_id, std::string_view month, SlaCreditKind kind);
 Result<SlaCredit> find_sla_credit(Connection& c, std::string_view credit_id);

@@ -1,0 +1,49 @@
+// store::CallbackStore, one area of store::Store (store/store.h: the rules every
+// implementation keeps). The callback (webhook) queue.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+#include "store/records.h"
+#include "store/store_error.h"
+
+namespace duet::store {
+
+class CallbackStore {
+ public:
+  virtual ~CallbackStore() = default;
+
+  // --- callback queue -------------------------------------------------------
+  // Enqueues a job on its own (tenant_id and order_id must be set; created_at
+  // is taken from the job). Notice webhooks (order_id empty) are enqueued
+  // only by sweep_package_notices. In every call that takes a CallbackJob, the
+  // store sets tenant_id/order_id to the order's, makes job_id with
+  // new_id("cbk_") if empty, and starts attempts at 0 without a lease; an
+  // empty url is kInvalidArgument.
+  virtual Status enqueue_callback(const CallbackJob& job) = 0;
+  virtual Result<CallbackJob> get_callback(std::string_view tenant_id, std::string_view job_id) = 0;
+  // Leases up to `limit` due jobs (all tenants): undelivered, next_attempt_at
+  // <= now, and no lease or an expired one. Each is leased to `worker` until
+  // now + lease_seconds and its attempts incremented; a job is leased to one
+  // worker at a time.
+  virtual Result<std::vector<CallbackJob>> claim_due_callbacks(std::string_view worker,
+                                                               UnixSeconds now,
+                                                               int lease_seconds,
+                                                               size_t limit) = 0;
+  // Records delivery; succeeds once per job (kConflict afterwards).
+  virtual Status mark_callback_delivered(std::string_view tenant_id, std::string_view job_id,
+                                         UnixSeconds now) = 0;
+  // Records a failed delivery by the lease holder: lease released, last_error
+  // set, retried at next_attempt_at. kConflict if `worker` no longer holds
+  // the lease or the job was delivered.
+  virtual Status mark_callback_failed(std::string_view tenant_id, std::string_view job_id,
+                                      std::string_view worker, std::string_view error,
+                                      UnixSeconds next_attempt_at) = 0;
+};
+
+}  // namespace duet::store

@@ -1,0 +1,266 @@
+// PgStore: metering, operator tokens, retention, leases, SLA and audit, each call one
+// transaction around the backend's pg_<area>.cc functions.
+#include "store/pg_store_impl.h"
+
+namespace duet::store::pg_store {
+
+Status PgStore::create_admin_token(const AdminToken& t) {
+  if (t.token_hash.empty()) return invalid("admin token hash is empty");
+  return write_single([&](Connection& c) {
+    return pg::run(c,
+                   "INSERT INTO admin_tokens (token_hash, name, role, created_at, revoked_at) "
+                   "VALUES ($1, $2, $3, $4, $5)",
+                   {t.token_hash, t.name, t.role, t.created_at, t.revoked_at});
+  });
+}
+
+Result<AdminToken> PgStore::find_admin_token(ByteView token_hash) {
+  return read_single<AdminToken>([&](Connection& c) -> Result<AdminToken> {
+    DUET_ASSIGN_OR_RETURN(Rows r, c.query(
+        select_from(kAdminCols, "admin_tokens", "token_hash = $1 AND revoked_at IS NULL"), {token_hash}));
+    return first_row<AdminToken>(r, [](const Row& row) -> Result<AdminToken> { return read_admin(row); },
+                                 "admin token");
+  });
+}
+
+Status PgStore::add_package(const Package& p) {
+  DUET_TRY_STATUS(sqlite::validate_package(p));
+  return write([&](Connection& c) { return pg::add_package(c, p); });
+}
+
+Result<std::vector<Package>> PgStore::list_packages(std::string_view tenant_id) {
+  return read_single<std::vector<Package>>([&](Connection& c) { return pg::list_packages(c, tenant_id); });
+}
+
+Result<Package> PgStore::get_package(std::string_view tenant_id, std::string_view package_id) {
+  return read_single<Package>([&](Connection& c) { return pg::get_package(c, tenant_id, package_id); });
+}
+
+Status PgStore::check_quota(std::string_view tenant_id, PackageKind kind, int64_t units, UnixSeconds now) {
+  return run<Status>(Transaction::Kind::kRead,
+                     [&](Connection& c) { return pg::check_quota(c, tenant_id, kind, units, now); });
+}
+
+Result<std::vector<UsageRecord>> PgStore::list_usage_records(std::string_view tenant_id, UnixSeconds from,
+                                                             UnixSeconds to, size_t limit) {
+  return read_single<std::vector<UsageRecord>>(
+      [&](Connection& c) { return pg::list_usage_records(c, tenant_id, from, to, limit); });
+}
+
+Result<int64_t> PgStore::count_usage(std::string_view tenant_id, PackageKind kind, UnixSeconds from, UnixSeconds to) {
+  return read_single<int64_t>([&](Connection& c) { return pg::count_usage(c, tenant_id, kind, from, to); });
+}
+
+Result<size_t> PgStore::prune_usage_records(UnixSeconds before, UnixSeconds now) {
+  return run<Result<size_t>>(Transaction::Kind::kWrite,
+                             [&](Connection& c) { return pg::prune_usage_records(c, before, now); });
+}
+
+Result<std::vector<Notice>> PgStore::list_notices(std::string_view tenant_id, size_t limit) {
+  return read_single<std::vector<Notice>>([&](Connection& c) { return pg::list_notices(c, tenant_id, limit); });
+}
+
+Result<std::vector<Notice>> PgStore::sweep_package_notices(UnixSeconds now, size_t limit,
+                                                           const NoticeCallbackFactory& make_callback) {
+  return run<Result<std::vector<Notice>>>(Transaction::Kind::kWrite, [&](Connection& c) {
+    return pg::sweep_package_notices(c, now, limit, make_callback);
+  });
+}
+
+Status PgStore::set_tenant_notify_target(const TenantNotifyTarget& t) {
+  return write([&](Connection& c) { return pg::set_tenant_notify_target(c, t); });
+}
+
+Result<TenantNotifyTarget> PgStore::get_tenant_notify_target(std::string_view tenant_id) {
+  return read_single<TenantNotifyTarget>(
+      [&](Connection& c) { return pg::get_tenant_notify_target(c, tenant_id); });
+}
+
+Result<Notice> PgStore::set_tenant_signature_v1_cutoff(std::string_view tenant_id, UnixSeconds cutoff,
+                                                       UnixSeconds now) {
+  return run<Result<Notice>>(Transaction::Kind::kWrite, [&](Connection& c) {
+    return pg::set_tenant_signature_v1_cutoff(c, tenant_id, cutoff, now);
+  });
+}
+
+Result<size_t> PgStore::purge_order_payloads(UnixSeconds final_before, UnixSeconds now, std::string_view actor,
+                                             size_t limit) {
+  return run<Result<size_t>>(Transaction::Kind::kWrite, [&](Connection& c) {
+    return pg::purge_order_payloads(c, final_before, now, actor, limit);
+  });
+}
+
+Result<std::optional<UnixSeconds>> PgStore::order_payload_purged_at(std::string_view tenant_id,
+                                                                    std::string_view order_id) {
+  return read_single<std::optional<UnixSeconds>>(
+      [&](Connection& c) { return pg::order_payload_purged_at(c, tenant_id, order_id); });
+}
+
+Result<size_t> PgStore::purge_identity_attributes(UnixSeconds issued_before, UnixSeconds now, std::string_view actor,
+                                                  size_t limit) {
+  return run<Result<size_t>>(Transaction::Kind::kWrite, [&](Connection& c) {
+    return pg::purge_identity_attributes(c, issued_before, now, actor, limit);
+  });
+}
+
+Result<size_t> PgStore::wipe_retired_key_shares(UnixSeconds expired_before, UnixSeconds now, std::string_view actor,
+                                                size_t limit) {
+  return run<Result<size_t>>(Transaction::Kind::kWrite, [&](Connection& c) {
+    return pg::wipe_retired_key_shares(c, expired_before, now, actor, limit);
+  });
+}
+
+Result<RetentionSettings> PgStore::get_retention_settings() {
+  return read_single<RetentionSettings>([&](Connection& c) { return pg::get_retention_settings(c); });
+}
+
+Status PgStore::put_retention_settings(const RetentionSettings& settings) {
+  DUET_TRY_STATUS(validate_retention_settings(settings));
+  return write([&](Connection& c) { return pg::put_retention_settings(c, settings); });
+}
+
+Result<bool> PgStore::try_acquire_lease(std::string_view name, std::string_view owner, UnixSeconds now,
+                                        int64_t ttl_seconds) {
+  if (name.empty() || owner.empty()) return make_error(ErrorCode::kInvalidArgument, "lease name and owner are required");
+  if (ttl_seconds < 1) return make_error(ErrorCode::kInvalidArgument, "lease ttl must be >= 1 s");
+  return write_single_value<bool>([&](Connection& c) {
+    return pg::try_acquire_lease(c, name, owner, now, ttl_seconds);
+  });
+}
+
+Status PgStore::add_availability(const std::vector<AvailabilityMinute>& deltas) {
+  DUET_TRY_STATUS(validate_availability(deltas));
+  return write([&](Connection& c) { return pg::add_availability(c, deltas); });
+}
+
+Result<std::vector<AvailabilityMinute>> PgStore::list_availability(std::string_view tenant_id, UnixSeconds from,
+                                                                   UnixSeconds to) {
+  return read_single<std::vector<AvailabilityMinute>>(
+      [&](Connection& c) { return pg::list_availability(c, tenant_id, from, to); });
+}
+
+Result<std::optional<UnixSeconds>> PgStore::first_availability_minute() {
+  return read_single<std::optional<UnixSeconds>>([&](Connection& c) { return pg::first_availability_minute(c); });
+}
+
+Status PgStore::create_maintenance_window(const MaintenanceWindow& w) {
+  return write([&](Connection& c) { return pg::create_maintenance_window(c, w); });
+}
+
+Result<MaintenanceWindow> PgStore::get_maintenance_window(std::string_view window_id) {
+  return read_single<MaintenanceWindow>([&](Connection& c) { return pg::get_maintenance_window(c, window_id); });
+}
+
+Result<std::vector<MaintenanceWindow>> PgStore::list_maintenance_windows(UnixSeconds from, UnixSeconds to) {
+  return read_single<std::vector<MaintenanceWindow>>(
+      [&](Connection& c) { return pg::list_maintenance_windows(c, from, to); });
+}
+
+Status PgStore::delete_maintenance_window(std::string_view window_id, UnixSeconds now) {
+  return write([&](Connection& c) { return pg::delete_maintenance_window(c, window_id, now); });
+}
+
+Result<SlaCredit> PgStore::propose_sla_credit(const SlaCredit& credit) {
+  DUET_TRY_STATUS(validate_sla_credit(credit));
+  return run<Result<SlaCredit>>(Transaction::Kind::kWrite,
+                                [&](Connection& c) { return pg::propose_sla_credit(c, credit); });
+}
+
+Status PgStore::withdraw_sla_credit(std::string_view tenant_id, std::string_view month, SlaCreditKind kind) {
+  return write([&](Connection& c) { return pg::withdraw_sla_credit(c, tenant_id, month, kind); });
+}
+
+Result<SlaCredit> PgStore::find_sla_credit(std::string_view credit_id) {
+  return read_single<SlaCredit>([&](Connection& c) { return pg::find_sla_credit(c, credit_id); });
+}
+
+Result<std::vector<SlaCredit>> PgStore::list_sla_credits(std::string_view tenant_id, std::string_view month) {
+  return read_single<std::vector<SlaCredit>>(
+      [&](Connection& c) { return pg::list_sla_credits(c, tenant_id, month); });
+}
+
+Status PgStore::approve_sla_credit(std::string_view credit_id, std::string_view approved_by, UnixSeconds now,
+                                   const Package& bonus) {
+  return write([&](Connection& c) { return pg::approve_sla_credit(c, credit_id, approved_by, now, bonus); });
+}
+
+Result<int64_t> PgStore::hit_rate_window(std::string_view tenant_id, std::string_view key, UnixSeconds window_start) {
+  return write_single_value<int64_t>(
+      [&](Connection& c) { return pg::hit_rate_window(c, tenant_id, key, window_start); });
+}
+
+Result<size_t> PgStore::prune_rate_windows(UnixSeconds before) {
+  return run<Result<size_t>>(Transaction::Kind::kWrite,
+                             [&](Connection& c) { return pg::prune_rate_windows(c, before); });
+}
+
+Status PgStore::set_tenant_rate_limit(std::string_view tenant_id, int64_t requests_per_second, UnixSeconds now) {
+  return write([&](Connection& c) { return pg::set_tenant_rate_limit(c, tenant_id, requests_per_second, now); });
+}
+
+Result<std::vector<TenantRateLimit>> PgStore::list_tenant_rate_limits() {
+  return read_single<std::vector<TenantRateLimit>>([&](Connection& c) { return pg::list_tenant_rate_limits(c); });
+}
+
+Result<AuditEvent> PgStore::append_audit_event(const AuditEvent& event) {
+  store::ScopedAuditSuspend unbound;
+  AuditEvent e = event;
+  // Unbound, so run() appends nothing after it: the event's insert is the
+  // transaction's last statement and carries the COMMIT.
+  DUET_TRY_STATUS(write([&](Connection& c) { return pg::append_audit_event(c, e, /*then_commit=*/true); }));
+  return e;
+}
+
+Status PgStore::append_audit_events(std::vector<AuditEvent>& events) {
+  store::ScopedAuditSuspend unbound;
+  return write([&](Connection& c) -> Status {
+    for (size_t i = 0; i < events.size(); ++i)
+      DUET_TRY_STATUS(pg::append_audit_event(c, events[i], /*then_commit=*/i + 1 == events.size()));
+    return Status::Ok();
+  });
+}
+
+Result<AuditCheckpoint> PgStore::get_audit_head() {
+  return read_single<AuditCheckpoint>([&](Connection& c) { return pg::read_audit_head(c); });
+}
+
+Result<std::vector<AuditEvent>> PgStore::list_audit_events(int64_t after_seq, size_t limit) {
+  return read_single<std::vector<AuditEvent>>(
+      [&](Connection& c) { return pg::list_audit_events(c, after_seq, limit); });
+}
+
+Result<std::vector<AuditEvent>> PgStore::list_tenant_audit_events(std::string_view tenant_id, UnixSeconds from,
+                                                                  UnixSeconds to, int64_t after_seq, size_t limit) {
+  return read_single<std::vector<AuditEvent>>(
+      [&](Connection& c) { return pg::list_tenant_audit_events(c, tenant_id, from, to, after_seq, limit); });
+}
+
+Status PgStore::add_audit_checkpoint(const AuditCheckpoint& cp) {
+  store::ScopedAuditSuspend unbound;
+  return write([&](Connection& c) { return pg::add_audit_checkpoint(c, cp); });
+}
+
+Result<std::vector<AuditCheckpoint>> PgStore::list_audit_checkpoints(int64_t from_seq, int64_t to_seq) {
+  return read_single<std::vector<AuditCheckpoint>>(
+      [&](Connection& c) { return pg::list_audit_checkpoints(c, from_seq, to_seq); });
+}
+
+Status PgStore::put_audit_key(const AuditKey& key) {
+  store::ScopedAuditSuspend unbound;
+  return write([&](Connection& c) { return pg::put_audit_key(c, key); });
+}
+
+Result<std::vector<AuditKey>> PgStore::list_audit_keys() {
+  return read_single<std::vector<AuditKey>>([&](Connection& c) { return pg::list_audit_keys(c); });
+}
+
+Result<std::vector<AdminToken>> PgStore::list_admin_tokens() {
+  return read_single<std::vector<AdminToken>>([&](Connection& c) { return pg::list_admin_tokens(c); });
+}
+
+Result<size_t> PgStore::revoke_admin_tokens(std::string_view name, UnixSeconds now) {
+  return run<Result<size_t>>(Transaction::Kind::kWrite,
+                             [&](Connection& c) { return pg::revoke_admin_tokens(c, name, now); });
+}
+
+}  // namespace duet::store::pg_store

@@ -1,0 +1,108 @@
+// PgStore: tenants and apps (store/tenants.h).
+#include "store/pg_store_impl.h"
+
+namespace duet::store::pg_store {
+
+Status PgStore::create_tenant(const Tenant& t) {
+  DUET_TRY_STATUS(validate_tenant(t));
+  return write_single([&](Connection& c) {
+    return pg::run(c,
+                   "INSERT INTO tenants (tenant_id, name, production_active_from, suspended, created_at) "
+                   "VALUES ($1, $2, $3, $4, $5)",
+                   {t.tenant_id, t.name, t.production_active_from, t.suspended ? 1 : 0, t.created_at});
+  });
+}
+
+Result<Tenant> PgStore::get_tenant(std::string_view tenant_id) {
+  return read_single<Tenant>([&](Connection& c) -> Result<Tenant> {
+    DUET_ASSIGN_OR_RETURN(Rows r, c.query(select_from(kTenantCols, "tenants", "tenant_id = $1"), {tenant_id}));
+    return first_row<Tenant>(r, [](const Row& row) -> Result<Tenant> { return read_tenant(row); }, "tenant");
+  });
+}
+
+Status PgStore::set_tenant_suspended(std::string_view tenant_id, bool suspended) {
+  return update_one("UPDATE tenants SET suspended = $2 WHERE tenant_id = $1", tenant_id, suspended ? 1 : 0,
+                    "tenant");
+}
+
+Status PgStore::set_tenant_production_active_from(std::string_view tenant_id, UnixSeconds from) {
+  return update_one("UPDATE tenants SET production_active_from = $2 WHERE tenant_id = $1", tenant_id, from,
+                    "tenant");
+}
+
+Result<std::vector<Tenant>> PgStore::list_tenants() {
+  return read_single<std::vector<Tenant>>([&](Connection& c) -> Result<std::vector<Tenant>> {
+    DUET_ASSIGN_OR_RETURN(Rows r, c.query("SELECT " + std::string(kTenantCols) + " FROM tenants ORDER BY tenant_id"));
+    return all_rows<Tenant>(r, [](const Row& row) -> Result<Tenant> { return read_tenant(row); });
+  });
+}
+
+Status PgStore::create_app(const App& a) {
+  DUET_TRY_STATUS(validate_app(a));
+  return write_single([&](Connection& c) {
+    return pg::run(c,
+                   "INSERT INTO apps (tenant_id, app_id, secret_ciphertext, environment, created_at, identity_mode, "
+                   "sms_otp_required, cms_oid_style) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                   {a.tenant_id, a.app_id, a.secret_ciphertext, env_text(a.environment), a.created_at,
+                    a.identity_mode, a.sms_otp_required ? 1 : 0, a.cms_oid_style});
+  });
+}
+
+Result<App> PgStore::get_app(std::string_view tenant_id, std::string_view app_id) {
+  return read_single<App>([&](Connection& c) -> Result<App> {
+    DUET_ASSIGN_OR_RETURN(Rows r, c.query(select_from(kAppCols, "apps", "tenant_id = $1 AND app_id = $2"),
+                                          {tenant_id, app_id}));
+    return first_row<App>(r, read_app, "app");
+  });
+}
+
+Result<App> PgStore::find_app(std::string_view app_id) {
+  return read_single<App>([&](Connection& c) -> Result<App> {
+    DUET_ASSIGN_OR_RETURN(Rows r, c.query(select_from(kAppCols, "apps", "app_id = $1"), {app_id}));
+    return first_row<App>(r, read_app, "app");
+  });
+}
+
+Result<std::vector<App>> PgStore::list_apps(std::string_view tenant_id) {
+  return read_single<std::vector<App>>([&](Connection& c) -> Result<std::vector<App>> {
+    DUET_ASSIGN_OR_RETURN(Rows r, c.query(select_from(kAppCols, "apps", "tenant_id = $1 ORDER BY app_id"),
+                                          {tenant_id}));
+    return all_rows<App>(r, read_app);
+  });
+}
+
+Status PgStore::update_app_secret(std::string_view tenant_id, std::string_view app_id, ByteView secret_ciphertext) {
+  if (secret_ciphertext.empty()) return invalid("app secret is empty");
+  return write_single([&](Connection& c) -> Status {
+    DUET_ASSIGN_OR_RETURN(int64_t n, changes(c,
+        "UPDATE apps SET secret_ciphertext = $3 WHERE tenant_id = $1 AND app_id = $2",
+        {tenant_id, app_id, secret_ciphertext}));
+    return n == 1 ? Status::Ok() : not_found("app");
+  });
+}
+
+Status PgStore::set_app_pin_failure_budget(std::string_view tenant_id, std::string_view app_id,
+                                           std::optional<int> budget) {
+  DUET_TRY_STATUS(validate_pin_failure_budget(budget));
+  std::optional<int64_t> value;
+  if (budget) value = *budget;
+  return write_single([&](Connection& c) -> Status {
+    DUET_ASSIGN_OR_RETURN(int64_t n, changes(c,
+        "UPDATE apps SET pin_failure_budget = $3 WHERE tenant_id = $1 AND app_id = $2", {tenant_id, app_id, value}));
+    return n == 1 ? Status::Ok() : not_found("app");
+  });
+}
+
+Status PgStore::update_app_settings(std::string_view tenant_id, std::string_view app_id, std::string_view identity_mode,
+                                    bool sms_otp_required, std::string_view cms_oid_style) {
+  DUET_TRY_STATUS(validate_app_settings(identity_mode, cms_oid_style));
+  return write_single([&](Connection& c) -> Status {
+    DUET_ASSIGN_OR_RETURN(int64_t n, changes(c,
+        "UPDATE apps SET identity_mode = $3, sms_otp_required = $4, cms_oid_style = $5 "
+        "WHERE tenant_id = $1 AND app_id = $2",
+        {tenant_id, app_id, identity_mode, sms_otp_required ? 1 : 0, cms_oid_style}));
+    return n == 1 ? Status::Ok() : not_found("app");
+  });
+}
+
+}  // namespace duet::store::pg_store

@@ -1,0 +1,164 @@
+#include "store/validate.h"
+
+#include "store/record_text.h"
+
+namespace duet::store {
+
+using record_text::is_cms;
+using record_text::valid_ca_role;
+using record_text::valid_cms_oid_style;
+using record_text::valid_identity_mode;
+using record_text::valid_revocation_reason;
+
+namespace {
+
+Status invalid(std::string_view what) { return make_error(ErrorCode::kInvalidArgument, std::string(what)); }
+
+}  // namespace
+
+Status validate_tenant(const Tenant& t) {
+  if (t.tenant_id.empty()) return invalid("tenant id is empty");
+  return Status::Ok();
+}
+
+Status validate_app(const App& a) {
+  if (a.tenant_id.empty() || a.app_id.empty()) return invalid("app ids are empty");
+  return validate_app_settings(a.identity_mode, a.cms_oid_style);
+}
+
+Status validate_app_settings(std::string_view identity_mode, std::string_view cms_oid_style) {
+  if (!valid_identity_mode(identity_mode)) return invalid("unknown identity mode");
+  if (!valid_cms_oid_style(cms_oid_style)) return invalid("unknown CMS OID style");
+  return Status::Ok();
+}
+
+Status validate_pin_failure_budget(std::optional<int> budget) {
+  if (budget && *budget < 1) return invalid("the PIN failure budget must be at least 1");
+  return Status::Ok();
+}
+
+Status validate_holder(const Holder& h) {
+  if (h.tenant_id.empty() || h.holder_id.empty()) return invalid("holder ids are empty");
+  if (h.lookup_hash.empty()) return invalid("holder lookup hash is empty");
+  if (!h.identity_verification.empty() && !valid_identity_mode(h.identity_verification))
+    return invalid("unknown identity verification");
+  return Status::Ok();
+}
+
+Status validate_holder_key(const HolderKeyShare& k) {
+  if (k.tenant_id.empty() || k.key_id.empty() || k.holder_id.empty()) return invalid("key ids are empty");
+  if (k.public_key_hex.empty() || k.service_share_ciphertext.empty()) return invalid("key material is empty");
+  return Status::Ok();
+}
+
+Status validate_activation_code(const ActivationCode& a) {
+  if (a.tenant_id.empty() || a.code_id.empty() || a.holder_id.empty()) return invalid("code ids are empty");
+  if (a.code_hash.empty()) return invalid("code hash is empty");
+  if (a.otp_attempts_left < 0) return invalid("negative one-time-code attempts");
+  return Status::Ok();
+}
+
+Status validate_activation_completion(const ActivationCompletion& a) {
+  const HolderKeyShare& k = a.key;
+  const DeviceToken& t = a.token;
+  if (a.tenant_id.empty() || a.code_id.empty()) return invalid("activation ids are empty");
+  if (k.key_id.empty() || k.holder_id.empty()) return invalid("key ids are empty");
+  if (k.public_key_hex.empty() || k.service_share_ciphertext.empty()) return invalid("key material is empty");
+  if (t.token_hash.empty()) return invalid("device token is incomplete");
+  if (k.tenant_id != a.tenant_id || t.tenant_id != a.tenant_id || t.holder_id != k.holder_id)
+    return invalid("key and device token must name the activation's tenant and holder");
+  return Status::Ok();
+}
+
+Status validate_device_token(const DeviceToken& t) {
+  if (t.tenant_id.empty() || t.holder_id.empty() || t.token_hash.empty()) return invalid("device token is incomplete");
+  return Status::Ok();
+}
+
+Status validate_order(const SignOrder& o) {
+  if (o.tenant_id.empty() || o.order_id.empty() || o.app_id.empty() || o.holder_id.empty())
+    return invalid("order ids are empty");
+  if (o.items.empty()) return invalid("order has no items");
+  for (const SignItem& item : o.items)
+    if (item.input.empty()) return invalid("order item input is empty");
+  if (o.kind == OrderKind::kCsr && o.key_id.empty()) return invalid("a certificate request order names its key");
+  if (o.kind == OrderKind::kSign && !o.key_id.empty()) return invalid("a sign order names no key");
+  if (is_cms(o.output_format) != !o.signer_cert_id.empty() || is_cms(o.output_format) != !o.cms_oid_style.empty())
+    return invalid("a CMS order names its signer certificate and OID style (and only a CMS order)");
+  if (!o.cms_oid_style.empty() && o.cms_oid_style != "pkcs7" && o.cms_oid_style != "gmt")
+    return invalid("unknown CMS OID style");
+  return Status::Ok();
+}
+
+Status validate_sign_session(const SignSession& s) {
+  if (s.tenant_id.empty() || s.session_id.empty() || s.order_id.empty() || s.holder_id.empty())
+    return invalid("session ids are empty");
+  return Status::Ok();
+}
+
+Status validate_share_refresh(const ShareRefresh& r) {
+  if (r.tenant_id.empty() || r.refresh_id.empty() || r.key_id.empty() || r.holder_id.empty())
+    return invalid("share refresh ids are empty");
+  return Status::Ok();
+}
+
+Status validate_r_values(const std::vector<std::string>& r_values) {
+  if (r_values.empty()) return invalid("r values are required");
+  for (const std::string& r : r_values)
+    if (r.empty() || r.find(',') != std::string::npos) return invalid("malformed r value");
+  return Status::Ok();
+}
+
+Status validate_signatures(const std::vector<Bytes>& signatures) {
+  for (const Bytes& sig : signatures)
+    if (sig.empty()) return invalid("empty signature");
+  return Status::Ok();
+}
+
+Status validate_certificate(const Certificate& c) {
+  if (c.tenant_id.empty() || c.cert_id.empty() || c.holder_id.empty() || c.key_id.empty() || c.issuer_id.empty())
+    return invalid("certificate ids are empty");
+  if (c.serial_hex.empty()) return invalid("certificate serial is empty");
+  for (char ch : c.serial_hex)
+    if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f'))) return invalid("certificate serial must be lowercase hex");
+  if (c.der.empty()) return invalid("certificate DER is empty");
+  if (c.revoked != c.revoked_at.has_value()) return invalid("certificate revoked flag and revoked_at disagree");
+  if (c.revoked && !valid_revocation_reason(c.revocation_reason)) return invalid("unknown revocation reason");
+  return Status::Ok();
+}
+
+Status validate_ca(const CaRecord& ca) {
+  if (ca.ca_id.empty()) return invalid("CA id is empty");
+  if (!valid_ca_role(ca.role)) return invalid("unknown CA role");
+  if (ca.certificate_der.empty()) return invalid("CA certificate is empty");
+  return Status::Ok();
+}
+
+Status validate_retention_settings(const RetentionSettings& s) {
+  constexpr int64_t kMaxDays = 36500;
+  if (s.order_payload_days < 0 || s.identity_days < 0 || s.expired_key_days < 0 || s.order_payload_days > kMaxDays ||
+      s.identity_days > kMaxDays || s.expired_key_days > kMaxDays) {
+    return invalid("retention days must be 0..36500");
+  }
+  if (s.interval_seconds < 1 || s.interval_seconds > 7 * 86400) return invalid("retention interval must be 1..604800 s");
+  return Status::Ok();
+}
+
+Status validate_availability(const std::vector<AvailabilityMinute>& deltas) {
+  for (const auto& d : deltas) {
+    if (d.minute % 60 != 0) return invalid("an availability minute must be a multiple of 60");
+    if (d.requests < 0 || d.normal < 0 || d.total_us < 0 || d.max_us < 0 || d.probes_ok < 0 || d.probes_failed < 0)
+      return invalid("availability counts must not be negative");
+  }
+  return Status::Ok();
+}
+
+Status validate_sla_credit(const SlaCredit& credit) {
+  if (credit.tenant_id.empty() || credit.credit_id.empty()) return invalid("credit ids are empty");
+  if (credit.month.size() != 7 || credit.month[4] != '-') return invalid("credit month must be YYYY-MM");
+  if (credit.amount < 1) return invalid("a credit amount must be at least 1");
+  if (credit.band != "A" && credit.band != "B" && credit.band != "C") return invalid("credit band must be A, B or C");
+  return Status::Ok();
+}
+
+}  // namespace duet::store

@@ -1,0 +1,46 @@
+// The record checks of store.h's contracts ("Records are validated ..."),
+// shared by the SQLite and PostgreSQL backends (private to src/store): both
+// refuse the same records with the same words. Each answers Ok or
+// ErrorCode::kInvalidArgument (no store kind) and touches no database.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/result.h"
+#include "store/records.h"
+#include "store/sla_records.h"
+
+namespace duet::store {
+
+Status validate_tenant(const Tenant& t);
+Status validate_app(const App& a);
+// update_app_settings' values (create_app checks the same).
+Status validate_app_settings(std::string_view identity_mode, std::string_view cms_oid_style);
+Status validate_pin_failure_budget(std::optional<int> budget);
+Status validate_holder(const Holder& h);
+Status validate_holder_key(const HolderKeyShare& k);
+Status validate_activation_code(const ActivationCode& a);
+// complete_activation's records: complete, and naming one tenant and holder.
+Status validate_activation_completion(const ActivationCompletion& a);
+Status validate_device_token(const DeviceToken& t);
+Status validate_order(const SignOrder& o);
+Status validate_sign_session(const SignSession& s);
+Status validate_share_refresh(const ShareRefresh& r);
+// accept_sign_attempt's r values: at least one, none empty or with a ','
+// (they are stored joined by ',').
+Status validate_r_values(const std::vector<std::string>& r_values);
+// finish_order's signatures: none empty (their count is the order's).
+Status validate_signatures(const std::vector<Bytes>& signatures);
+// A certificate record the store accepts (ids, serial, DER; revoked flag
+// consistent with revoked_at).
+Status validate_certificate(const Certificate& c);
+Status validate_ca(const CaRecord& ca);
+Status validate_retention_settings(const RetentionSettings& s);
+Status validate_availability(const std::vector<AvailabilityMinute>& deltas);
+Status validate_sla_credit(const SlaCredit& credit);
+
+}  // namespace duet::store
