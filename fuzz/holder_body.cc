@@ -1,5 +1,5 @@
 // Fuzz target: Holder API request bodies (/app/v1, docs/api/openapi.yaml) as
-// server/api_routes.cc reads them, without a server. The route handlers are
+// server/holder_routes.cc reads them (with server/json_body.h), without a server. The route handlers are
 // lambdas that cannot be called alone, so this target drives the same
 // building blocks in the same order: the body parsed without exceptions and
 // required to be an object (parse_body), string/array/object
@@ -7,14 +7,14 @@
 // message re-serialized with dump() and given to cosign's strict parser
 // (parse_wire; the session route dumps the whole body into
 // parse_sign_session_request); answers are built from to_json() and parsed
-// back with exceptions on (wire_json). Each input is read as every route's body:
+// back with exceptions on (wire_message_json). Each input is read as every route's body:
 //   POST /app/v1/activations                {code, keygen: KeygenRequest, otp?}
 //   POST /app/v1/orders/{id}/sessions       {session_id, items: [SignRequest], pin_proof}
 //   POST .../sessions/{id}/finish           {items: [SignFinish]}
 //   POST /app/v1/key/refreshes              {refresh_id, request: RefreshRequest}
 //   POST /app/v1/key/refreshes/{id}/confirm {confirm: RefreshConfirm}
 //
-// parse_body here uses base/json_limits.h parse_json_bounded. api_routes.cc's
+// parse_body here uses base/json_limits.h parse_json_bounded. server/json_body.cc's
 // parse_body must do the same: with plain json::parse, a body nested 100,000
 // deep (fuzz/regress/holder_body/) overflows the stack in parse_wire's dump()
 // and kills duetd, on POST /app/v1/activations without any credential.
@@ -60,7 +60,7 @@ std::optional<M> parse_wire(const json& j, duet::Result<M> (*parse)(std::string_
   auto m = parse(j.dump());
   if (!m.ok()) return std::nullopt;
   std::string answer = to_json(*m);
-  json back = json::parse(answer);  // wire_json: throws if the encoder wrote bad JSON
+  json back = json::parse(answer);  // wire_message_json: throws if the encoder wrote bad JSON
   FUZZ_CHECK(duet::fuzz::agrees(back, j));
   return std::move(*m);
 }

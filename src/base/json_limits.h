@@ -4,7 +4,7 @@
 // and comparisons recurse once per nesting level. A request body of 100,000
 // '[' (200 KB, under the 1 MiB body limit) parses fine and then overflows an
 // 8 MB thread stack in dump() — the whole process dies (found by fuzz/
-// holder_body: server/api_routes.cc's parse_wire dumps each protocol message
+// holder_body: server/json_body.h's parse_wire dumps each protocol message
 // before cosign parses it). Every parser of JSON that arrives from outside
 // (request bodies, service answers, stored blobs) goes through
 // parse_json_bounded, so no value it returns nests deeper than max_depth.

@@ -228,7 +228,7 @@ void add_order_commands_to(CLI::App& api, const std::shared_ptr<ApiOptions>& o) 
     run_guarded("api order create", [&] {
       json body = {{"holder_id", o->holder_id}, {"title", o->title}, {"output", o->output}};
       if (!o->file.empty()) {
-        body["data_base64"] = base64_encode(as_bytes(read_file(o->file)));
+        body["data_base64"] = encode_base64(as_bytes(read_file(o->file)));
       } else if (!o->digest.empty()) {
         unwrap(from_hex_exact(o->digest, 32), "--digest");
         body["digest_hex"] = o->digest;

@@ -500,7 +500,7 @@ class Worker {
     json create = {{"holder_id", h.holder_id},
                    {"title", "bench"},
                    {"output", "der"},
-                   {"data_base64", base64_encode(as_bytes(payload))}};
+                   {"data_base64", encode_base64(as_bytes(payload))}};
     if (!o_.callback_url.empty()) create["callback_url"] = o_.callback_url;
     std::string body = create.dump();
     std::string idem = "bench-" + random_hex(12);

@@ -6,7 +6,6 @@
 
 #include <CLI/CLI.hpp>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -91,31 +90,10 @@ void write_file(const std::string& path, std::string_view text, bool private_fil
 
 // ---- encodings -----------------------------------------------------------
 
-std::string base64_encode(ByteView data) {
-  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data.data(), static_cast<int>(data.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
-
 Bytes base64_decode(std::string_view text) {
-  std::string clean;
-  clean.reserve(text.size());
-  for (char c : text) {
-    if (c == '\n' || c == '\r' || c == ' ' || c == '\t') continue;
-    clean.push_back(c);
-  }
-  if (clean.size() % 4 != 0) fail("malformed base64");
-  Bytes out(clean.size() / 4 * 3 + 1);
-  int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(clean.data()),
-                          static_cast<int>(clean.size()));
-  if (n < 0) fail("malformed base64");
-  size_t len = static_cast<size_t>(n);
-  // EVP_DecodeBlock keeps the padding's zero bytes; drop one per '='.
-  if (!clean.empty() && clean.back() == '=') --len;
-  if (clean.size() >= 2 && clean[clean.size() - 2] == '=') --len;
-  out.resize(len);
-  return out;
+  auto bytes = decode_base64(text);
+  if (!bytes) fail("malformed base64");
+  return std::move(*bytes);
 }
 
 std::string random_hex(size_t bytes) {

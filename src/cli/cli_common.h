@@ -19,6 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/base64.h"
 #include "base/bytes.h"
 #include "base/result.h"
 #include "httpclient/http_client.h"
@@ -72,8 +73,8 @@ void write_file(const std::string& path, std::string_view text, bool private_fil
 
 // ---- encodings -----------------------------------------------------------
 
-std::string base64_encode(ByteView data);
-Bytes base64_decode(std::string_view text);  // fails on malformed input
+// base/base64.h strictly (canonical text, no whitespace); fails on malformed input.
+Bytes base64_decode(std::string_view text);
 std::string random_hex(size_t bytes);         // 2*bytes lowercase hex, system CSPRNG
 // Percent-encodes one path segment or query value (RFC 3986 unreserved kept).
 std::string url_encode(std::string_view s);

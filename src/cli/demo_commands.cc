@@ -264,7 +264,7 @@ void run_demo(const DemoOptions& o, const ServerOptions& server, const std::stri
                         {"title", "Duet demo"},
                         {"display_text", "Sign the demo message (" + std::to_string(message.size()) + " bytes)"},
                         {"output", "der"},
-                        {"data_base64", base64_encode(as_bytes(message))}};
+                        {"data_base64", encode_base64(as_bytes(message))}};
   json order = business.create_order(order_request, "demo-" + random_hex(8));
   std::string order_id = str(order, "order_id", "create order");
   step(8, "business", "create order", order_id + " over " + std::to_string(message.size()) + " bytes, output der");

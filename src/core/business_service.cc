@@ -4,7 +4,6 @@
 #include "core/cms_orders.h"
 #include "core/masking.h"
 #include "crypto/sm3.h"
-#include "qr/qr_code.h"
 #include "store/audit_scope.h"
 #include "store/ids.h"
 
@@ -297,9 +296,6 @@ Result<IssuedActivationCode> BusinessService::create_activation_code(const AppCo
   out.expires_at = rec.expires_at;
   out.uri = "duet://activate?code=" + out.code + "&holder=" + h.holder_id + "&server=" +
             url_encode(deps_.config.public_url);
-  DUET_ASSIGN_OR_RETURN(qr::QrCode qr_code, qr::encode_qr(out.uri));
-  DUET_ASSIGN_OR_RETURN(out.qr_png, qr::to_png(qr_code));
-  out.qr_svg = qr::to_svg(qr_code);
   out.otp_required = app.sms_otp_required;
   return out;
 }

@@ -58,9 +58,8 @@ struct IssuedActivationCode {
   std::string code;     // shown once; only its keyed hash is kept
   UnixSeconds expires_at = 0;
   std::string uri;      // duet://activate?code=…&holder=…&server=… (the device needs the
-                        // holder id before redeeming: its key-generation proof is bound to it)
-  Bytes qr_png;
-  std::string qr_svg;
+                        // holder id before redeeming: its key-generation proof is bound to it);
+                        // the HTTP layer renders it as a QR code
   bool otp_required = false;  // an SMS one-time code was sent to the holder's phone
 };
 

@@ -41,7 +41,7 @@
 
 namespace duet::core {
 
-// [pki] settings (duetd fills them from its TOML config; see server/daemon.h).
+// [pki] settings (duetd fills them from its TOML config; see docs/configuration.md).
 struct PkiConfig {
   std::string subject_organization = "Duet";  // O of holder certificates (empty: none)
   std::string subject_country = "CN";         // C of holder certificates (empty: none)

@@ -6,6 +6,8 @@
 #include <sstream>
 #include <toml++/toml.h>
 
+#include "base/toml_keys.h"
+
 namespace duet::http {
 
 namespace {
@@ -28,60 +30,81 @@ Result<bool> parse_bool(std::string_view name, std::string_view v) {
   return bad(std::string(name) + ": not a boolean");
 }
 
-Result<int64_t> toml_int(const toml::node& n, std::string_view key) {
+Result<int64_t> toml_int(const toml::node& n, const std::string& path) {
   auto v = n.value<int64_t>();
-  if (!v || *v < 0) return bad("http." + std::string(key) + ": expected a non-negative integer");
+  if (!v || *v < 0) return bad(path + ": expected a non-negative integer");
   return *v;
 }
 
-Status read_http_table(const toml::table& http, ServerConfig& c) {
-  for (const auto& [k, node] : http) {
-    std::string_view key = k.str();
-    if (key == "listen") {
-      auto s = node.value<std::string>();
-      if (!s) return bad("http.listen: expected a string");
-      DUET_ASSIGN_OR_RETURN(auto hp, parse_listen(*s));
-      c.listen_host = hp.first;
-      c.listen_port = hp.second;
-    } else if (key == "threads") {
-      DUET_ASSIGN_OR_RETURN(int64_t v, toml_int(node, key));
-      c.threads = static_cast<unsigned>(std::min<int64_t>(v, 1 << 20));
-    } else if (key == "max_body_bytes") {
-      DUET_ASSIGN_OR_RETURN(int64_t v, toml_int(node, key));
-      c.max_body_bytes = static_cast<size_t>(v);
-    } else if (key == "max_header_bytes") {
-      DUET_ASSIGN_OR_RETURN(int64_t v, toml_int(node, key));
-      c.max_header_bytes = static_cast<size_t>(v);
-    } else if (key == "idle_timeout_ms") {
-      DUET_ASSIGN_OR_RETURN(int64_t v, toml_int(node, key));
-      c.idle_timeout = std::chrono::milliseconds(v);
-    } else if (key == "request_timeout_ms") {
-      DUET_ASSIGN_OR_RETURN(int64_t v, toml_int(node, key));
-      c.request_timeout = std::chrono::milliseconds(v);
-    } else if (key == "drain_timeout_ms") {
-      DUET_ASSIGN_OR_RETURN(int64_t v, toml_int(node, key));
-      c.drain_timeout = std::chrono::milliseconds(v);
-    } else if (key == "access_log") {
-      auto b = node.value<bool>();
-      if (!b) return bad("http.access_log: expected a boolean");
-      c.access_log = *b;
-    } else if (key == "tls") {
-      const toml::table* tls = node.as_table();
-      if (!tls) return bad("http.tls: expected a table");
-      for (const auto& [tk, tnode] : *tls) {
-        auto s = tnode.value<std::string>();
-        if (!s) return bad("http.tls." + std::string(tk.str()) + ": expected a string");
-        if (tk.str() == "cert") c.tls_cert = *s;
-        else if (tk.str() == "key") c.tls_key = *s;
-        else if (tk.str() == "dev_dir") c.tls_dev_dir = *s;
-        else return bad("http.tls: unknown key '" + std::string(tk.str()) + "'");
-      }
-    } else {
-      return bad("http: unknown key '" + std::string(key) + "'");
-    }
-  }
+using Node = const toml::node&;
+using Path = const std::string&;
+
+Status read_ms(Node n, Path p, std::chrono::milliseconds& field) {
+  DUET_ASSIGN_OR_RETURN(int64_t v, toml_int(n, p));
+  field = std::chrono::milliseconds(v);
   return Status::Ok();
 }
+
+Status read_tls_string(Node n, Path p, std::string& field) {
+  auto s = n.value<std::string>();
+  if (!s) return bad(p + ": expected a string");
+  field = *s;
+  return Status::Ok();
+}
+
+// [http.tls]: one row per accepted key (docs/configuration.md).
+constexpr TomlKey<ServerConfig> kTlsKeys[] = {
+    {"cert", [](Node n, Path p, ServerConfig& c) { return read_tls_string(n, p, c.tls_cert); }},
+    {"key", [](Node n, Path p, ServerConfig& c) { return read_tls_string(n, p, c.tls_key); }},
+    {"dev_dir", [](Node n, Path p, ServerConfig& c) { return read_tls_string(n, p, c.tls_dev_dir); }},
+};
+
+// [http]
+constexpr TomlKey<ServerConfig> kHttpKeys[] = {
+    {"listen",
+     [](Node n, Path p, ServerConfig& c) -> Status {
+       auto s = n.value<std::string>();
+       if (!s) return bad(p + ": expected a string");
+       DUET_ASSIGN_OR_RETURN(auto hp, parse_listen(*s));
+       c.listen_host = hp.first;
+       c.listen_port = hp.second;
+       return Status::Ok();
+     }},
+    {"threads",
+     [](Node n, Path p, ServerConfig& c) -> Status {
+       DUET_ASSIGN_OR_RETURN(int64_t v, toml_int(n, p));
+       c.threads = static_cast<unsigned>(std::min<int64_t>(v, 1 << 20));
+       return Status::Ok();
+     }},
+    {"max_body_bytes",
+     [](Node n, Path p, ServerConfig& c) -> Status {
+       DUET_ASSIGN_OR_RETURN(int64_t v, toml_int(n, p));
+       c.max_body_bytes = static_cast<size_t>(v);
+       return Status::Ok();
+     }},
+    {"max_header_bytes",
+     [](Node n, Path p, ServerConfig& c) -> Status {
+       DUET_ASSIGN_OR_RETURN(int64_t v, toml_int(n, p));
+       c.max_header_bytes = static_cast<size_t>(v);
+       return Status::Ok();
+     }},
+    {"idle_timeout_ms", [](Node n, Path p, ServerConfig& c) { return read_ms(n, p, c.idle_timeout); }},
+    {"request_timeout_ms", [](Node n, Path p, ServerConfig& c) { return read_ms(n, p, c.request_timeout); }},
+    {"drain_timeout_ms", [](Node n, Path p, ServerConfig& c) { return read_ms(n, p, c.drain_timeout); }},
+    {"access_log",
+     [](Node n, Path p, ServerConfig& c) -> Status {
+       auto b = n.value<bool>();
+       if (!b) return bad(p + ": expected a boolean");
+       c.access_log = *b;
+       return Status::Ok();
+     }},
+    {"tls",
+     [](Node n, Path p, ServerConfig& c) -> Status {
+       const toml::table* tls = n.as_table();
+       if (!tls) return bad(p + ": expected a table");
+       return read_toml_table<ServerConfig>(*tls, p, kTlsKeys, c);
+     }},
+};
 
 }  // namespace
 
@@ -163,6 +186,14 @@ Status apply_env_overrides(ServerConfig& c, const EnvLookup& env) {
   return Status::Ok();
 }
 
+std::vector<std::string> server_config_keys() {
+  std::vector<std::string> out;
+  for (const auto& row : kHttpKeys)
+    if (row.name != "tls") out.push_back("http." + std::string(row.name));
+  append_toml_key_names<ServerConfig>("http.tls", kTlsKeys, out);
+  return out;
+}
+
 Result<ServerConfig> parse_server_config(std::string_view toml_text, const EnvLookup& env) {
   ServerConfig c;
   try {
@@ -170,7 +201,7 @@ Result<ServerConfig> parse_server_config(std::string_view toml_text, const EnvLo
     if (const toml::node* http = root.get("http")) {
       const toml::table* t = http->as_table();
       if (!t) return bad("http: expected a table");
-      DUET_TRY_STATUS(read_http_table(*t, c));
+      DUET_TRY_STATUS(read_toml_table<ServerConfig>(*t, "http", kHttpKeys, c));
     }
   } catch (const toml::parse_error& e) {
     std::ostringstream msg;

@@ -2,30 +2,9 @@
 // overrides. Environment variables win over the file; the file wins over the
 // defaults below.
 //
-// TOML keys (all optional; unknown keys under [http] are an error, to catch typos):
-//
-//   [http]
-//   listen             = "127.0.0.1:8080"  # host:port; "[::1]:8443" for IPv6; port 0 = ephemeral
-//                                           #   env DUET_LISTEN
-//   threads            = 2                 # worker threads on one io_context; 0 = one per core
-//                                           #   env DUET_HTTP_THREADS
-//   max_body_bytes     = 1048576           # larger bodies get 413 body_too_large; env DUET_MAX_BODY_BYTES
-//   max_header_bytes   = 16384             # larger request headers get 431; env DUET_MAX_HEADER_BYTES
-//   idle_timeout_ms    = 30000             # keep-alive wait for the next request; env DUET_IDLE_TIMEOUT_MS
-//   request_timeout_ms = 30000             # to read one request once it started, and to write the
-//                                           #   response; env DUET_REQUEST_TIMEOUT_MS
-//   drain_timeout_ms   = 10000             # graceful shutdown: how long in-flight requests may run
-//                                           #   on; env DUET_DRAIN_TIMEOUT_MS
-//   access_log         = true              # JSON access log lines on stdout; env DUET_ACCESS_LOG
-//
-//   [http.tls]                             # no cert/key and no dev_dir: plain HTTP
-//   cert    = "/etc/duet/tls/cert.pem"     # PEM certificate chain (leaf first); env DUET_TLS_CERT
-//   key     = "/etc/duet/tls/key.pem"      # PEM private key; env DUET_TLS_KEY
-//   dev_dir = ""                           # with cert/key unset: serve HTTPS with a self-signed
-//                                           #   development certificate generated (or reused) in
-//                                           #   this directory (duetd --dev); env DUET_TLS_DEV_DIR
-//
-// Boolean environment values: 1/0, true/false, yes/no, on/off.
+// The [http] and [http.tls] keys, their environment variables and defaults:
+// docs/configuration.md (all optional; unknown keys are an error, to catch
+// typos). Boolean environment values: 1/0, true/false, yes/no, on/off.
 #pragma once
 
 #include <chrono>
@@ -35,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/result.h"
 
@@ -69,6 +49,10 @@ Result<std::pair<std::string, uint16_t>> parse_listen(std::string_view listen);
 // Parses TOML text (only the [http] table is read; other tables are left to
 // their owners), then applies environment overrides, then validates.
 Result<ServerConfig> parse_server_config(std::string_view toml_text, const EnvLookup& env = process_env);
+
+// The keys parse_server_config accepts ("http.listen", …, "http.tls.cert"),
+// from its key tables ([http.tls] as a table of its own, not as "http.tls").
+std::vector<std::string> server_config_keys();
 
 // As parse_server_config, from a file. An empty path means defaults + environment.
 Result<ServerConfig> load_server_config(const std::string& path, const EnvLookup& env = process_env);

@@ -1,5 +1,5 @@
 // The audit event of an HTTP request (docs/audit.md): what the Business,
-// Holder and Admin API wrappers in api_routes.cc record. Only the method,
+// Holder and Admin API wrappers of server/request_auth.h record. Only the method,
 // route pattern, path ids, client address and request id are taken from the
 // request: never its body, query, headers or credentials, so no secret or
 // personal data reaches the log (ids are opaque).

@@ -24,7 +24,7 @@
 #include "keys/data_protector.h"
 #include "keys/kek.h"
 #include "pki/certificate.h"
-#include "server/api_routes.h"
+#include "base/base64.h"
 #include "server/daemon.h"
 #include "server/log.h"
 #include "server/test_support.h"

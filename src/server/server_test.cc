@@ -24,7 +24,7 @@
 #include "crypto/sm2_evp.h"
 #include "http/server.h"
 #include "httpclient/http_client.h"
-#include "server/api_routes.h"
+#include "base/base64.h"
 #include "server/daemon.h"
 #include "server/log.h"
 #include "server/test_support.h"
@@ -971,18 +971,6 @@ TEST_F(ServerTest, IdempotencyKeyRejectCancelAndExpiry) {
   }
   EXPECT_EQ(state, "expired");
   EXPECT_NE(metrics_text().find("duet_orders_expired_total 1"), std::string::npos);
-}
-
-TEST(Base64, Strict) {
-  EXPECT_EQ(encode_base64(as_bytes("foobar")), "Zm9vYmFy");
-  EXPECT_EQ(*decode_base64("Zm9vYg=="), Bytes({'f', 'o', 'o', 'b'}));
-  EXPECT_EQ(*decode_base64(""), Bytes{});
-  EXPECT_FALSE(decode_base64("Zm9vYg="));
-  EXPECT_FALSE(decode_base64("Zm9vYh=="));  // non-canonical trailing bits
-  EXPECT_FALSE(decode_base64("Zm9v\nYg=="));
-  EXPECT_FALSE(decode_base64("Zm=vYg=="));
-  EXPECT_FALSE(decode_base64("Zm9-Yg=="));
-  EXPECT_FALSE(decode_base64("===="));
 }
 
 }  // namespace

@@ -126,23 +126,13 @@ json report_json(const core::SlaMonthlyReport& r) {
               {"tenants", std::move(tenants)}};
 }
 
-}  // namespace
-
-Response rate_limited_response(const Request& req, const core::RateDecision& d) {
-  Response r = http::json_error(429, "rate_limited", "too many requests; retry after the Retry-After seconds",
-                                req.request_id);
-  r.headers.set("Retry-After", std::to_string(d.retry_after_seconds > 0 ? d.retry_after_seconds : 1));
-  return r;
-}
-
-void register_sla_routes(http::Router& r, SlaRouteDeps d) {
-  core::CoreDeps deps = d.deps;
-  core::SlaService* sla = &d.sla;
-  core::RateLimiter* limiter = d.limiter;
+// Monthly reports and credits (core/sla_service.h).
+void report_routes(http::Router& r, const ApiServices& s, RequestAuth& auth) {
+  core::CoreDeps deps = s.deps;
+  core::SlaService* sla = &s.sla;
   const auto readers = {core::kRoleOperator, core::kRoleSecurityOfficer};
   const auto writers = {core::kRoleOperator};
-
-  r.get("/admin/v1/sla/report", d.admin([deps, sla](const Request& req, const core::OperatorContext&) -> Result<Response> {
+  r.get("/admin/v1/sla/report", auth.operator_request([deps, sla](const Request& req, const core::OperatorContext&) -> Result<Response> {
     auto month = req.query_param("month");
     if (!month) return invalid("month=YYYY-MM is required");
     DUET_ASSIGN_OR_RETURN(core::SlaMonthlyReport rep,
@@ -150,7 +140,7 @@ void register_sla_routes(http::Router& r, SlaRouteDeps d) {
     return json_ok(200, report_json(rep));
   }, readers));
 
-  r.get("/admin/v1/sla/credits", d.admin([sla](const Request& req, const core::OperatorContext&) -> Result<Response> {
+  r.get("/admin/v1/sla/credits", auth.operator_request([sla](const Request& req, const core::OperatorContext&) -> Result<Response> {
     DUET_ASSIGN_OR_RETURN(std::vector<store::SlaCredit> cs,
                           sla->credits(req.query_param("tenant").value_or(""), req.query_param("month").value_or("")));
     json arr = json::array();
@@ -159,7 +149,7 @@ void register_sla_routes(http::Router& r, SlaRouteDeps d) {
   }, readers));
 
   r.post("/admin/v1/sla/credits/{credit_id}/approve",
-         d.admin([deps, sla](const Request& req, const core::OperatorContext& op) -> Result<Response> {
+         auth.operator_request([deps, sla](const Request& req, const core::OperatorContext& op) -> Result<Response> {
            DUET_ASSIGN_OR_RETURN(store::SlaCredit c, sla->approve(op, std::string(req.param("credit_id")), deps.clock.now()));
            json j = credit_json(c);
            auto pkg = deps.store.get_package(c.tenant_id, c.package_id);
@@ -175,8 +165,16 @@ void register_sla_routes(http::Router& r, SlaRouteDeps d) {
            return json_ok(200, j);
          }, writers));
 
+}
+
+// Maintenance windows: excluded from availability when announced in time.
+void maintenance_routes(http::Router& r, const ApiServices& s, RequestAuth& auth) {
+  core::CoreDeps deps = s.deps;
+  core::SlaService* sla = &s.sla;
+  const auto readers = {core::kRoleOperator, core::kRoleSecurityOfficer};
+  const auto writers = {core::kRoleOperator};
   r.post("/admin/v1/maintenance-windows",
-         d.admin([deps, sla](const Request& req, const core::OperatorContext& op) -> Result<Response> {
+         auth.operator_request([deps, sla](const Request& req, const core::OperatorContext& op) -> Result<Response> {
            DUET_ASSIGN_OR_RETURN(json body, parse_object(req));
            DUET_ASSIGN_OR_RETURN(int64_t starts_at, body_int(body, "starts_at"));
            DUET_ASSIGN_OR_RETURN(int64_t ends_at, body_int(body, "ends_at"));
@@ -191,7 +189,7 @@ void register_sla_routes(http::Router& r, SlaRouteDeps d) {
          }, writers));
 
   r.get("/admin/v1/maintenance-windows",
-        d.admin([deps, sla](const Request& req, const core::OperatorContext&) -> Result<Response> {
+        auth.operator_request([deps, sla](const Request& req, const core::OperatorContext&) -> Result<Response> {
           DUET_ASSIGN_OR_RETURN(std::optional<int64_t> from, query_int(req, "from"));
           DUET_ASSIGN_OR_RETURN(std::optional<int64_t> to, query_int(req, "to"));
           int64_t f = from.value_or(deps.clock.now() - 31 * 86400);
@@ -203,16 +201,24 @@ void register_sla_routes(http::Router& r, SlaRouteDeps d) {
         }, readers));
 
   r.del("/admin/v1/maintenance-windows/{window_id}",
-        d.admin([deps, sla](const Request& req, const core::OperatorContext&) -> Result<Response> {
+        auth.operator_request([deps, sla](const Request& req, const core::OperatorContext&) -> Result<Response> {
           DUET_TRY_STATUS(sla->delete_window(req.param("window_id"), deps.clock.now()));
           return Response::empty(204);
         }, writers));
 
+}
+
+// Production per-tenant rate limits (core/rate_limit.h).
+void rate_limit_routes(http::Router& r, const ApiServices& s, RequestAuth& auth) {
+  core::CoreDeps deps = s.deps;
+  core::RateLimiter* limiter = s.limiter;
+  const auto readers = {core::kRoleOperator, core::kRoleSecurityOfficer};
+  const auto writers = {core::kRoleOperator};
   auto limit_json = [](const std::string& tenant_id, int64_t rps) {
     return json{{"tenant_id", tenant_id}, {"requests_per_second", rps > 0 ? json(rps) : json(nullptr)}};
   };
   r.get("/admin/v1/tenants/{tenant_id}/rate-limit",
-        d.admin([deps, limiter, limit_json](const Request& req, const core::OperatorContext&) -> Result<Response> {
+        auth.operator_request([deps, limiter, limit_json](const Request& req, const core::OperatorContext&) -> Result<Response> {
           std::string tenant_id(req.param("tenant_id"));
           DUET_TRY_STATUS(deps.store.get_tenant(tenant_id));
           DUET_ASSIGN_OR_RETURN(std::vector<store::TenantRateLimit> all, deps.store.list_tenant_rate_limits());
@@ -223,7 +229,7 @@ void register_sla_routes(http::Router& r, SlaRouteDeps d) {
           return json_ok(200, limit_json(tenant_id, rps));
         }, readers));
   r.put("/admin/v1/tenants/{tenant_id}/rate-limit",
-        d.admin([limiter, limit_json](const Request& req, const core::OperatorContext&) -> Result<Response> {
+        auth.operator_request([limiter, limit_json](const Request& req, const core::OperatorContext&) -> Result<Response> {
           if (limiter == nullptr) return make_error(ErrorCode::kUnavailable, "rate limits are not enabled");
           DUET_ASSIGN_OR_RETURN(json body, parse_object(req));
           int64_t rps = 0;
@@ -236,6 +242,14 @@ void register_sla_routes(http::Router& r, SlaRouteDeps d) {
           DUET_TRY_STATUS(limiter->set_tenant_limit(tenant_id, rps));
           return json_ok(200, limit_json(tenant_id, rps));
         }, writers));
+}
+
+}  // namespace
+
+void register_sla_routes(http::Router& r, const ApiServices& s, RequestAuth& auth) {
+  report_routes(r, s, auth);
+  maintenance_routes(r, s, auth);
+  rate_limit_routes(r, s, auth);
 }
 
 }  // namespace duet::server

@@ -1,4 +1,4 @@
-// The [store] table of the daemon config (server/daemon.h): backend choice,
+// The [store] table of the daemon config (server/daemon_config.h): backend choice,
 // PostgreSQL DSN and pool size, their environment overrides and validation.
 // (duetd on PostgreSQL end to end: tests/pg_duetd_test.sh, label pg.)
 #include <gtest/gtest.h>

@@ -1,0 +1,361 @@
+#include "server/business_routes.h"
+
+#include <algorithm>
+#include <string>
+
+#include "base/base64.h"
+#include "core/views.h"
+#include "qr/qr_code.h"
+#include "server/json_body.h"
+#include "server/json_mapping.h"
+#include "server/metering_views.h"
+
+namespace duet::server {
+
+using http::Request;
+using http::Response;
+using json = nlohmann::json;
+
+namespace {
+
+std::string holder_of(const Request& req) { return std::string(req.param("holder_id")); }
+std::string order_of(const Request& req) { return std::string(req.param("order_id")); }
+
+Response order_response(const ApiServices& s, int status, const store::SignOrder& o) {
+  return json_response(status, order_json(o, s.business.order_uri_for(o.order_id)));
+}
+
+// One item of a new order: data_base64 (at most the item limit) or digest_hex.
+Result<core::NewOrderItem> parse_item(const core::CoreConfig& cfg, const json& obj, const std::string& prefix) {
+  DUET_ASSIGN_OR_RETURN(std::optional<std::string> data, opt_string(obj, "data_base64", prefix));
+  DUET_ASSIGN_OR_RETURN(std::optional<std::string> digest, opt_string(obj, "digest_hex", prefix));
+  if (data.has_value() == digest.has_value())
+    return invalid((prefix.empty() ? std::string("an order") : prefix) + " needs exactly one of data_base64, digest_hex" +
+                   (prefix.empty() ? " or items" : ""));
+  core::NewOrderItem item;
+  if (data) {
+    if (data->size() > 4 * ((cfg.order_max_item_bytes + 2) / 3))
+      return invalid(field_name(prefix, "data_base64") + " is larger than the item limit");
+    auto bytes = decode_base64(*data);
+    if (!bytes) return make_error(ErrorCode::kBadEncoding, field_name(prefix, "data_base64") + " is not valid base64");
+    item.input = std::move(*bytes);
+  } else {
+    auto bytes = from_hex_exact(*digest, 32);
+    if (!bytes.ok()) return make_error(ErrorCode::kBadEncoding, field_name(prefix, "digest_hex") + " must be 64 hex characters");
+    item.input = std::move(*bytes);
+    item.is_digest = true;
+  }
+  return item;
+}
+
+// The items of a new order: one in the body itself, or the `items` array.
+Status parse_order_items(const core::CoreConfig& cfg, const json& body, core::NewOrder& o) {
+  bool has_items = body.contains("items") && !body["items"].is_null();
+  bool has_single = (body.contains("data_base64") && !body["data_base64"].is_null()) ||
+                    (body.contains("digest_hex") && !body["digest_hex"].is_null());
+  if (has_items == has_single) return invalid("an order needs exactly one of data_base64, digest_hex or items");
+  if (!has_items) {
+    DUET_ASSIGN_OR_RETURN(core::NewOrderItem item, parse_item(cfg, body, ""));
+    o.items.push_back(std::move(item));
+    return Status::Ok();
+  }
+  DUET_ASSIGN_OR_RETURN(const json* items, req_array(body, "items"));
+  if (items->empty() || items->size() > cfg.order_max_items)
+    return invalid("items must hold 1 to " + std::to_string(cfg.order_max_items) + " entries");
+  for (size_t i = 0; i < items->size(); ++i) {
+    std::string prefix = "items[" + std::to_string(i) + "]";
+    if (!(*items)[i].is_object()) return invalid(prefix + " must be an object");
+    DUET_ASSIGN_OR_RETURN(core::NewOrderItem item, parse_item(cfg, (*items)[i], prefix));
+    o.items.push_back(std::move(item));
+  }
+  return Status::Ok();
+}
+
+Result<core::NewOrder> parse_order(const core::CoreConfig& cfg, const Request& req) {
+  DUET_ASSIGN_OR_RETURN(json body, parse_body(req, false));
+  core::NewOrder o;
+  DUET_ASSIGN_OR_RETURN(o.holder_id, req_string(body, "holder_id"));
+  DUET_ASSIGN_OR_RETURN(o.title, req_string(body, "title"));
+  DUET_ASSIGN_OR_RETURN(std::optional<std::string> display, opt_string(body, "display_text"));
+  o.display_text = display.value_or("");
+  DUET_ASSIGN_OR_RETURN(std::optional<std::string> output, opt_string(body, "output"));
+  if (output) {
+    auto f = core::output_format_from_name(*output);
+    if (!f) return invalid("output must be raw, der, cms-detached or cms-attached");
+    o.output = *f;
+  }
+  DUET_TRY_STATUS(parse_order_items(cfg, body, o));
+  DUET_ASSIGN_OR_RETURN(o.expires_in_seconds, opt_int(body, "expires_in"));
+  DUET_ASSIGN_OR_RETURN(std::optional<std::string> cb, opt_string(body, "callback_url"));
+  o.callback_url = cb.value_or("");
+  auto idempotency_key = req.header("Idempotency-Key");
+  o.idempotency_key = idempotency_key ? std::string(*idempotency_key) : std::string();
+  return o;
+}
+
+Result<Response> create_holder(const ApiServices& s, const Request& req, const core::AppContext& ctx) {
+  DUET_ASSIGN_OR_RETURN(json body, parse_body(req, false));
+  core::NewHolder h;
+  DUET_ASSIGN_OR_RETURN(h.name, req_string(body, "name"));
+  DUET_ASSIGN_OR_RETURN(h.id_number, req_string(body, "id_number"));
+  DUET_ASSIGN_OR_RETURN(h.phone, req_string(body, "phone"));
+  DUET_ASSIGN_OR_RETURN(std::optional<std::string> id_type, opt_string(body, "id_type"));
+  if (id_type) h.id_type = *id_type;
+  DUET_ASSIGN_OR_RETURN(std::optional<std::string> iv, opt_string(body, "identity_verification"));
+  if (iv) {
+    if (*iv != "attested" && *iv != "identity_source")
+      return invalid("identity_verification must be attested or identity_source");
+    h.identity_verification = *iv;
+  }
+  DUET_ASSIGN_OR_RETURN(core::HolderView v, s.business.create_holder(ctx, h));
+  return json_response(201, holder_json(v));
+}
+
+// The activation code with its link's QR code (PNG and SVG); shown once.
+Result<Response> create_activation_code(const ApiServices& s, const Request& req, const core::AppContext& ctx) {
+  DUET_ASSIGN_OR_RETURN(core::IssuedActivationCode c, s.business.create_activation_code(ctx, holder_of(req)));
+  DUET_ASSIGN_OR_RETURN(qr::QrCode code, qr::encode_qr(c.uri));
+  DUET_ASSIGN_OR_RETURN(Bytes png, qr::to_png(code));
+  Response resp = json_response(201, activation_code_json(c, png, qr::to_svg(code)));
+  resp.headers.set("Cache-Control", "no-store");
+  return resp;
+}
+
+void holder_routes(http::Router& r, const ApiServices& s, RequestAuth& auth) {
+  r.post("/api/v1/holders", auth.signed_business_request([&s](const Request& req, const core::AppContext& ctx) {
+    return create_holder(s, req, ctx);
+  }));
+  r.get("/api/v1/holders",
+        auth.signed_business_request([&s](const Request& req, const core::AppContext& ctx) -> Result<Response> {
+          DUET_ASSIGN_OR_RETURN(size_t limit, parse_limit(req, 50));
+          DUET_ASSIGN_OR_RETURN(core::HolderPage page,
+                                s.business.list_holders(ctx, req.query_param("cursor").value_or(""), limit));
+          json arr = json::array();
+          for (const auto& h : page.holders) arr.push_back(holder_json(h));
+          return json_response(200, json{{"holders", std::move(arr)}, {"next_cursor", page.next_cursor}});
+        }));
+  r.get("/api/v1/holders/{holder_id}",
+        auth.signed_business_request([&s](const Request& req, const core::AppContext& ctx) -> Result<Response> {
+          DUET_ASSIGN_OR_RETURN(core::HolderView v, s.business.get_holder(ctx, holder_of(req)));
+          return json_response(200, holder_json(v));
+        }));
+  for (bool lock : {true, false}) {
+    r.post(lock ? "/api/v1/holders/{holder_id}/lock" : "/api/v1/holders/{holder_id}/unlock",
+           auth.signed_business_request([&s, lock](const Request& req, const core::AppContext& ctx) -> Result<Response> {
+             DUET_ASSIGN_OR_RETURN(core::HolderView v, lock ? s.business.lock_holder(ctx, holder_of(req))
+                                                            : s.business.unlock_holder(ctx, holder_of(req)));
+             return json_response(200, holder_json(v));
+           }));
+  }
+  r.post("/api/v1/holders/{holder_id}/activation-codes",
+         auth.signed_business_request([&s](const Request& req, const core::AppContext& ctx) {
+           return create_activation_code(s, req, ctx);
+         }));
+}
+
+Result<Response> list_orders(const ApiServices& s, const Request& req, const core::AppContext& ctx) {
+  store::OrderFilter f;
+  DUET_ASSIGN_OR_RETURN(f.limit, parse_limit(req, 50));
+  if (auto h = req.query_param("holder_id"); h && !h->empty()) f.holder_id = *h;
+  if (auto st = req.query_param("state"); st && !st->empty()) {
+    auto state = core::order_state_from_name(*st);
+    if (!state) return invalid("state must be one of pending, signing, signed, rejected, expired, cancelled, failed");
+    f.state = *state;
+  }
+  f.cursor = req.query_param("cursor").value_or("");
+  DUET_ASSIGN_OR_RETURN(store::OrderPage page, s.business.list_orders(ctx, f));
+  json arr = json::array();
+  for (const auto& o : page.orders) arr.push_back(order_json(o, s.business.order_uri_for(o.order_id)));
+  return json_response(200, json{{"orders", std::move(arr)}, {"next_cursor", page.next_cursor}});
+}
+
+// GET /api/v1/orders/{order_id}/qr?format=png|svg: the order link as an image.
+Result<Response> order_qr(const ApiServices& s, const Request& req, const core::AppContext& ctx) {
+  std::string format = req.query_param("format").value_or("png");
+  if (format != "png" && format != "svg") return invalid("format must be png or svg");
+  DUET_ASSIGN_OR_RETURN(std::string uri, s.business.order_uri(ctx, order_of(req)));
+  DUET_ASSIGN_OR_RETURN(qr::QrCode code, qr::encode_qr(uri));
+  if (format == "svg") return binary_response(200, qr::to_svg(code), "image/svg+xml");
+  DUET_ASSIGN_OR_RETURN(Bytes png, qr::to_png(code));
+  return binary_response(200, std::string(png.begin(), png.end()), "image/png");
+}
+
+void order_routes(http::Router& r, const ApiServices& s, RequestAuth& auth) {
+  r.post("/api/v1/orders",
+         auth.signed_business_request(
+             [&s](const Request& req, const core::AppContext& ctx) -> Result<Response> {
+               DUET_ASSIGN_OR_RETURN(core::NewOrder in, parse_order(s.deps.config, req));
+               bool replayed = false;
+               DUET_ASSIGN_OR_RETURN(store::SignOrder o, s.business.create_order(ctx, in, &replayed));
+               return order_response(s, replayed ? 200 : 201, o);
+             },
+             NonceAt::kWithFirstWrite));
+  r.get("/api/v1/orders", auth.signed_business_request([&s](const Request& req, const core::AppContext& ctx) {
+    return list_orders(s, req, ctx);
+  }));
+  r.get("/api/v1/orders/{order_id}",
+        auth.signed_business_request([&s](const Request& req, const core::AppContext& ctx) -> Result<Response> {
+          DUET_ASSIGN_OR_RETURN(store::SignOrder o, s.business.get_order(ctx, order_of(req)));
+          return order_response(s, 200, o);
+        }));
+  r.post("/api/v1/orders/{order_id}/cancel",
+         auth.signed_business_request([&s](const Request& req, const core::AppContext& ctx) -> Result<Response> {
+           DUET_ASSIGN_OR_RETURN(store::SignOrder o, s.business.cancel_order(ctx, order_of(req)));
+           return order_response(s, 200, o);
+         }));
+  r.get("/api/v1/orders/{order_id}/qr", auth.signed_business_request([&s](const Request& req, const core::AppContext& ctx) {
+    return order_qr(s, req, ctx);
+  }));
+}
+
+// The revocation reason of a body: an RFC 5280 CRLReason name or number; 0 (unspecified) when absent.
+Result<int> parse_revocation_reason(const json& body) {
+  auto it = body.find("reason");
+  if (it == body.end() || it->is_null()) return 0;
+  std::optional<int> parsed;
+  if (it->is_string()) parsed = core::revocation_reason_from_name(it->get<std::string>());
+  else if (it->is_number_integer()) parsed = core::revocation_reason_from_name(std::to_string(it->get<int64_t>()));
+  else return invalid("field 'reason' must be a string or an integer");
+  if (!parsed) return invalid("reason must be an RFC 5280 CRLReason name (e.g. keyCompromise) or number");
+  return *parsed;
+}
+
+void certificate_routes(http::Router& r, const ApiServices& s, RequestAuth& auth) {
+  r.get("/api/v1/holders/{holder_id}/certificates",
+        auth.signed_business_request([&s](const Request& req, const core::AppContext& ctx) -> Result<Response> {
+          DUET_ASSIGN_OR_RETURN(core::CertificateService * cs, s.ready_ca());
+          DUET_ASSIGN_OR_RETURN(std::vector<core::CertificateView> list,
+                                cs->list_certificates(ctx.tenant_id, holder_of(req)));
+          json arr = json::array();
+          for (const auto& v : list) arr.push_back(certificate_json(v));
+          return json_response(200, json{{"certificates", std::move(arr)}});
+        }));
+  // Renewal: a new certificate of the holder's active key. The answer is the
+  // certificate request the holder signs with the usual session routes
+  // (201 created, 200 the open one again); the previous certificate stays
+  // valid until it expires.
+  r.post("/api/v1/holders/{holder_id}/certificates/renew",
+         auth.signed_business_request([&s](const Request& req, const core::AppContext& ctx) -> Result<Response> {
+           DUET_ASSIGN_OR_RETURN(core::CertificateService * cs, s.ready_ca());
+           core::HolderContext holder{ctx.tenant_id, holder_of(req)};
+           bool replayed = false;
+           DUET_ASSIGN_OR_RETURN(store::SignOrder o, cs->request_certificate(holder, &replayed, /*renewal=*/true));
+           return json_response(replayed ? 200 : 201, certificate_request_json(o));
+         }));
+  r.post("/api/v1/holders/{holder_id}/certificates/{cert_id}/revoke",
+         auth.signed_business_request([&s](const Request& req, const core::AppContext& ctx) -> Result<Response> {
+           DUET_ASSIGN_OR_RETURN(core::CertificateService * cs, s.ready_ca());
+           DUET_ASSIGN_OR_RETURN(json body, parse_body(req, true));
+           DUET_ASSIGN_OR_RETURN(int reason, parse_revocation_reason(body));
+           DUET_ASSIGN_OR_RETURN(core::CertificateView v, cs->revoke(ctx.tenant_id, holder_of(req),
+                                                                     std::string(req.param("cert_id")), reason,
+                                                                     s.deps.clock.now()));
+           return json_response(200, certificate_json(v));
+         }));
+}
+
+// The signed input of POST /api/v1/verify: data_base64 or digest_hex (or
+// neither, for a CMS with attached content), and the signature as hex or base64.
+Status parse_verify_input(const json& body, core::VerifyRequest& in) {
+  DUET_ASSIGN_OR_RETURN(std::optional<std::string> data, opt_string(body, "data_base64"));
+  DUET_ASSIGN_OR_RETURN(std::optional<std::string> digest, opt_string(body, "digest_hex"));
+  if (data && digest) return invalid("give one of data_base64, digest_hex, not both");
+  if (data) {
+    auto bytes = decode_base64(*data);
+    if (!bytes) return make_error(ErrorCode::kBadEncoding, "data_base64 is not valid base64");
+    in.data = std::move(*bytes);
+  } else if (digest) {
+    auto bytes = from_hex_exact(*digest, 32);
+    if (!bytes.ok()) return make_error(ErrorCode::kBadEncoding, "digest_hex must be 64 hex characters");
+    crypto::Digest d{};
+    std::copy(bytes->begin(), bytes->end(), d.begin());
+    in.digest = d;
+  }
+  DUET_ASSIGN_OR_RETURN(std::optional<std::string> sig_hex, opt_string(body, "signature_hex"));
+  DUET_ASSIGN_OR_RETURN(std::optional<std::string> sig_b64, opt_string(body, "signature_base64"));
+  if (sig_hex.has_value() == sig_b64.has_value()) return invalid("give exactly one of signature_hex, signature_base64");
+  if (sig_hex) {
+    auto bytes = from_hex(*sig_hex);
+    if (!bytes.ok()) return make_error(ErrorCode::kBadEncoding, "signature_hex is not valid hex");
+    in.signature = std::move(*bytes);
+  } else {
+    auto bytes = decode_base64(*sig_b64);
+    if (!bytes) return make_error(ErrorCode::kBadEncoding, "signature_base64 is not valid base64");
+    in.signature = std::move(*bytes);
+  }
+  if (in.signature.empty()) return invalid("the signature is empty");
+  return Status::Ok();
+}
+
+// The claimed signer of POST /api/v1/verify: format, public key, certificate.
+Status parse_verify_signer(const json& body, core::VerifyRequest& in) {
+  DUET_ASSIGN_OR_RETURN(std::optional<std::string> format, opt_string(body, "format"));
+  in.format = format.value_or("der");
+  if (in.format != "raw" && in.format != "der" && in.format != "cms") return invalid("format must be raw, der or cms");
+  DUET_ASSIGN_OR_RETURN(std::optional<std::string> pub, opt_string(body, "public_key_hex"));
+  if (pub) {
+    auto p = crypto::Point::from_hex(*pub);
+    if (!p.ok()) return make_error(p.code(), "public_key_hex: " + p.error().message);
+    in.public_key = *p;
+  }
+  DUET_ASSIGN_OR_RETURN(std::optional<std::string> pem, opt_string(body, "certificate_pem"));
+  if (pem) {
+    auto c = pki::Certificate::parse(std::string_view(*pem));
+    if (!c.ok()) return make_error(ErrorCode::kBadEncoding, "certificate_pem does not parse");
+    in.certificate = *c;
+  }
+  return Status::Ok();
+}
+
+// What a signature is verified against: the built-in CA's chain (when loaded)
+// and the revocation state of its certificates in the store.
+core::VerifyTrust verify_trust(const ApiServices& s) {
+  core::VerifyTrust trust;
+  if (s.certs != nullptr && s.certs->ready()) {
+    auto issuing = s.certs->ca_certificate(s.certs->issuing_ca_id());
+    auto root = s.certs->ca_certificate(s.certs->root_ca_id());
+    if (issuing.ok()) trust.intermediates.push_back(*issuing);
+    if (root.ok()) trust.roots.push_back(*root);
+  }
+  trust.revocation = [&store = s.deps.store](const std::string& serial) -> std::optional<std::optional<int64_t>> {
+    auto c = store.find_certificate_by_serial(serial);
+    if (!c.ok()) return std::nullopt;
+    return std::optional<int64_t>(c->revoked_at);
+  };
+  return trust;
+}
+
+void verify_and_metering_routes(http::Router& r, const ApiServices& s, RequestAuth& auth) {
+  r.post("/api/v1/verify", auth.signed_business_request([&s](const Request& req, const core::AppContext&) -> Result<Response> {
+    DUET_ASSIGN_OR_RETURN(json body, parse_body(req, false));
+    core::VerifyRequest in;
+    DUET_TRY_STATUS(parse_verify_input(body, in));
+    DUET_TRY_STATUS(parse_verify_signer(body, in));
+    DUET_ASSIGN_OR_RETURN(core::VerifyOutcome v, core::verify_signature(in, verify_trust(s)));
+    return json_response(200, verify_outcome_json(v));
+  }));
+  r.get("/api/v1/packages", auth.signed_business_request([&s](const Request&, const core::AppContext& ctx) -> Result<Response> {
+    DUET_ASSIGN_OR_RETURN(std::vector<store::Package> ps, s.metering.tenant_packages(ctx));
+    json arr = json::array();
+    for (const auto& p : ps) arr.push_back(package_json(p, s.metering.now()));
+    return json_response(200, json{{"packages", std::move(arr)}});
+  }));
+  r.get("/api/v1/notices", auth.signed_business_request([&s](const Request& req, const core::AppContext& ctx) -> Result<Response> {
+    DUET_ASSIGN_OR_RETURN(size_t limit, parse_limit(req, 50));
+    DUET_ASSIGN_OR_RETURN(std::vector<store::Notice> ns, s.metering.tenant_notices(ctx, limit));
+    json arr = json::array();
+    for (const auto& n : ns) arr.push_back(notice_json(n));
+    return json_response(200, json{{"notices", std::move(arr)}});
+  }));
+}
+
+}  // namespace
+
+void register_business_routes(http::Router& r, const ApiServices& s, RequestAuth& auth) {
+  holder_routes(r, s, auth);
+  order_routes(r, s, auth);
+  certificate_routes(r, s, auth);
+  verify_and_metering_routes(r, s, auth);
+}
+
+}  // namespace duet::server

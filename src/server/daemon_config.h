@@ -1,0 +1,95 @@
+// duetd's configuration: the structs, the TOML parser and the chain
+// defaults < TOML file < environment < command line.
+//
+// Every key, its type, default and meaning: docs/configuration.md (the
+// reference; a unit test checks it against accepted_config_keys()). Unknown
+// keys are an error, to catch typos.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+#include "core/certificate_service.h"
+#include "core/config.h"
+#include "core/rate_limit.h"
+#include "core/sla_service.h"
+#include "http/config.h"
+#include "keys/kek.h"
+#include "store/records.h"
+
+namespace duet::server {
+
+struct ServiceConfig {
+  std::string data_dir = "./duet-data";
+  int64_t callback_poll_ms = 500;
+  int64_t expiry_interval_ms = 1000;
+  int64_t nonce_prune_interval_seconds = 60;
+  int store_max_connections = 4;
+  std::string node_id;    // "" = the host name; names this node in the availability rows
+  core::CoreConfig core;  // public_url, max_failed_attempts, order limits, callbacks …
+};
+
+struct IdentityConfig {
+  std::string source_url;
+  std::string source_api_key_file;
+  std::string source_ca_file;
+  int64_t source_timeout_ms = 5000;
+  std::string sms_sink;  // "" = <data_dir>/sms-outbox.jsonl
+};
+
+struct StoreConfig {
+  std::string backend = "sqlite";  // "sqlite" | "postgres"
+  std::string postgres_dsn;
+  int max_connections = 0;  // 0: ServiceConfig::store_max_connections
+};
+
+struct AuditConfig {
+  int64_t checkpoint_events = 1000;
+  int64_t checkpoint_seconds = 300;
+};
+
+struct DaemonConfig {
+  http::ServerConfig http;
+  ServiceConfig service;
+  StoreConfig store;  // [store]
+  keys::KeyServicesConfig keys;  // data_dir and dev are filled from the above at start
+  core::PkiConfig pki;
+  IdentityConfig identity;
+  core::SlaConfig sla;        // [sla]
+  core::LimitsConfig limits;  // [limits]
+  int64_t crl_check_interval_seconds = 60;
+  store::RetentionSettings retention;  // [retention] (core/retention.h)
+  AuditConfig audit;                   // [audit]
+  bool kek_explicit = false;     // [keys] kek or DUET_KEK was given (else --dev picks "file")
+  bool dev = false;
+
+  // Ranges of the [service] keys and the [http] validation.
+  Status validate() const;
+};
+
+struct CommandLine {
+  std::string config_path;
+  std::optional<std::string> data_dir;
+  std::optional<std::string> listen;
+  std::optional<std::string> public_url;
+  bool dev = false;
+};
+
+// TOML text → config, then environment overrides (no command line, no validation).
+Result<DaemonConfig> parse_daemon_config(std::string_view toml_text, const http::EnvLookup& env = http::process_env);
+
+// The whole chain: file (if any) < environment < command line, validated;
+// --dev fills http.tls_dev_dir with <data_dir>/tls when no certificate is set.
+Result<DaemonConfig> load_daemon_config(const CommandLine& cli, const http::EnvLookup& env = http::process_env);
+
+// Every key the TOML parser accepts, "<table>.<key>" ("service.data_dir",
+// "http.tls.cert", "sla.signature_tiers[].band_a"), read from the parsers'
+// own key tables ([http]: http::server_config_keys(); [sla], [limits]:
+// sla_config_keys()).
+std::vector<std::string> accepted_config_keys();
+
+}  // namespace duet::server

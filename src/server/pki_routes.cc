@@ -1,0 +1,70 @@
+#include "server/pki_routes.h"
+
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "server/json_body.h"
+#include "server/request_auth.h"
+
+namespace duet::server {
+
+using http::Request;
+using http::Response;
+
+namespace {
+
+// "<id>.<ext>" with one of `exts`: the id and the extension; nullopt otherwise.
+std::optional<std::pair<std::string, std::string>> split_file(std::string_view file,
+                                                              std::initializer_list<std::string_view> exts) {
+  auto dot = file.rfind('.');
+  if (dot == std::string_view::npos || dot == 0) return std::nullopt;
+  std::string_view ext = file.substr(dot + 1);
+  for (auto e : exts)
+    if (ext == e) return std::pair{std::string(file.substr(0, dot)), std::string(ext)};
+  return std::nullopt;
+}
+
+Response der_response(const Bytes& der, std::string content_type) {
+  return binary_response(200, std::string(der.begin(), der.end()), std::move(content_type));
+}
+
+Result<Response> ca_file(const ApiServices& s, const Request& req) {
+  DUET_ASSIGN_OR_RETURN(core::CertificateService * cs, s.ready_ca());
+  auto f = split_file(req.param("ca_file"), {"pem", "cer", "der"});
+  if (!f) return make_error(ErrorCode::kNotFound, "expected <ca_id>.pem or .cer");
+  if (f->first == "chain" && f->second == "pem") {
+    // The current chain (issuing CA, root): what `duet verify --server` trusts.
+    return binary_response(200, cs->chain_pem(), "application/x-pem-file");
+  }
+  DUET_ASSIGN_OR_RETURN(pki::Certificate c, cs->ca_certificate(f->first));
+  if (f->second == "pem") return binary_response(200, c.pem(), "application/x-pem-file");
+  return der_response(c.der(), "application/pkix-cert");
+}
+
+Result<Response> crl_file(const ApiServices& s, const Request& req) {
+  DUET_ASSIGN_OR_RETURN(core::CertificateService * cs, s.ready_ca());
+  auto f = split_file(req.param("crl_file"), {"crl"});
+  if (!f) return make_error(ErrorCode::kNotFound, "expected <ca_id>.crl");
+  DUET_ASSIGN_OR_RETURN(Bytes der, cs->crl_der(f->first, s.deps.clock.now()));
+  return der_response(der, "application/pkix-crl");
+}
+
+Result<Response> ocsp(const ApiServices& s, const Request& req) {
+  DUET_ASSIGN_OR_RETURN(core::CertificateService * cs, s.ready_ca());
+  DUET_ASSIGN_OR_RETURN(Bytes der, cs->ocsp_response(as_bytes(req.body), s.deps.clock.now()));
+  Response resp = der_response(der, "application/ocsp-response");
+  resp.headers.set("Cache-Control", "no-cache");
+  return resp;
+}
+
+}  // namespace
+
+void register_pki_routes(http::Router& r, const ApiServices& s) {
+  r.get("/pki/ca/{ca_file}", RequestAuth::public_request([&s](const Request& req) { return ca_file(s, req); }));
+  r.get("/pki/crl/{crl_file}", RequestAuth::public_request([&s](const Request& req) { return crl_file(s, req); }));
+  r.post("/pki/ocsp", RequestAuth::public_request([&s](const Request& req) { return ocsp(s, req); }));
+}
+
+}  // namespace duet::server

@@ -1,0 +1,126 @@
+// The wrappers every route of the three APIs goes through: who is calling
+// (authentication), whether they may (roles, rate limits, the request
+// nonce), the audit event of the request, and the §6 error model of the
+// answer. A route states one wrapper and is otherwise only its handler.
+//
+// Common contract of every wrapper:
+//  - The handler's error (a Result error, a json::exception as 400
+//    invalid_argument, std::bad_alloc as 503) becomes the public error answer
+//    (server/public_errors.h: store and internal messages are replaced by a
+//    fixed text and go to the log); handlers never need to catch.
+//  - Audited wrappers (all but public_request) make every request an audit
+//    event (docs/audit.md, server/audit_views.h): the actor is filled once
+//    authenticated, and the event is bound to the handler's thread
+//    (store::ScopedAuditEvent) so that every write transaction the handler
+//    makes carries it (fail-closed). After the handler, the event is queued
+//    on the AuditRecorder when no write carried it or the outcome is not "ok".
+//    The thread-local binding (and the Business API nonce binding,
+//    store::ScopedRequestNonce) exists only in request_auth.cc: it relies on
+//    the handler running synchronously on the thread that called it.
+//  - The returned http::Handler captures this object: it must outlive every
+//    router the handlers are registered on.
+#pragma once
+
+#include <functional>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+#include "core/admin_service.h"
+#include "core/business_auth.h"
+#include "core/request_signing.h"
+#include "core/core_deps.h"
+#include "core/holder_service.h"
+#include "core/operator_roles.h"
+#include "core/rate_limit.h"
+#include "http/http.h"
+#include "http/router.h"
+#include "store/audit_scope.h"
+
+namespace duet::server {
+
+class AuditRecorder;
+
+// A handler once the wrapper has authenticated the caller.
+using BusinessHandler = std::function<Result<http::Response>(const http::Request&, const core::AppContext&)>;
+using DeviceHandler = std::function<Result<http::Response>(const http::Request&, const core::HolderContext&)>;
+using OperatorHandler = std::function<Result<http::Response>(const http::Request&, const core::OperatorContext&)>;
+using PlainHandler = std::function<Result<http::Response>(const http::Request&)>;
+
+// When a Business API request's nonce is recorded.
+//  kUpFront: during authentication, before the handler runs (a replay does
+//    nothing at all). The default.
+//  kWithFirstWrite: in the handler's first write transaction, or on its own
+//    before the answer (store/nonce_scope.h); one write fewer. Only for
+//    routes whose handler has no effect outside the store before its first
+//    write (a replay then fails in that transaction, changing nothing): not
+//    for routes that call an identity source or an SMS gateway first.
+enum class NonceAt { kUpFront, kWithFirstWrite };
+
+// The roles an Admin API route admits by default: every role but the auditor,
+// who only reads the audit log (docs/operations-roles.md).
+inline constexpr std::initializer_list<std::string_view> kOperatorRoles = {core::kRoleOperator,
+                                                                         core::kRoleSecurityOfficer};
+
+class RequestAuth {
+ public:
+  // `deps`' references, the services and `recorder` must outlive this object.
+  // `limiter` may be null (no Business API rate limits).
+  RequestAuth(core::CoreDeps deps, core::AdminService& admin, core::HolderService& holders, AuditRecorder& recorder,
+              core::RateLimiter* limiter);
+  RequestAuth(const RequestAuth&) = delete;
+  RequestAuth& operator=(const RequestAuth&) = delete;
+
+  // Business API (/api/v1): the request signature of core/business_auth.h
+  // over the method, the raw path and raw query as received, the X-Duet-*
+  // headers, Idempotency-Key and the body; then the nonce (see NonceAt) and
+  // the rate limit (429 rate_limited with Retry-After: sandbox per app,
+  // production per tenant). Actor "app", tenant the app's. A refused
+  // signature is 401 without WWW-Authenticate. The nonce is recorded whatever
+  // the handler's outcome, so a request whose signature verified is never
+  // replayable.
+  http::Handler signed_business_request(BusinessHandler handler, NonceAt nonce_at = NonceAt::kUpFront);
+
+  // Holder API (/app/v1) with "Authorization: Bearer <device token>"
+  // (core::HolderService::authenticate_device). Actor "holder". Every answer,
+  // errors included, says Cache-Control: no-store: protocol values must never
+  // sit in a cache (docs/protocol.md §8). A 401 says WWW-Authenticate: Bearer.
+  http::Handler device_token_request(DeviceHandler handler);
+
+  // Holder API route without a bearer token, because the body carries its
+  // own credential (POST /app/v1/activations: the activation code, checked by
+  // the handler's service call). Audited with the anonymous actor;
+  // Cache-Control: no-store like every Holder API answer.
+  http::Handler unauthenticated_holder_request(PlainHandler handler);
+
+  // Admin API (/admin/v1) with "Authorization: Bearer <operator token>"
+  // (core::AdminService::authenticate_operator), admitted only for `roles`
+  // (core/operator_roles.h; a route restricted further may also call
+  // core::require_role inside). Actor "operator" (the token's name), tenant
+  // the route's {tenant_id} if any. A 401 says WWW-Authenticate: Bearer.
+  http::Handler operator_request(OperatorHandler handler,
+                                 std::initializer_list<std::string_view> roles = kOperatorRoles);
+
+  // Public, unauthenticated and not audited (the PKI distribution points:
+  // CA certificates, CRLs, OCSP): the error model only.
+  static http::Handler public_request(PlainHandler handler);
+
+ private:
+  using AuditedHandler = std::function<Result<http::Response>(const http::Request&, store::PendingAuditEvent&)>;
+  http::Handler audited(AuditedHandler handler, bool bearer);
+  Result<http::Response> run_business_handler(const http::Request& req, store::PendingAuditEvent& pending,
+                                              const BusinessHandler& handler, NonceAt nonce_at);
+
+  core::CoreDeps deps_;
+  core::AdminService& admin_;
+  core::HolderService& holders_;
+  AuditRecorder& recorder_;
+  core::RateLimiter* limiter_;
+};
+
+// 429 rate_limited with Retry-After (seconds, at least 1).
+http::Response rate_limited_response(const http::Request& req, const core::RateDecision& d);
+
+}  // namespace duet::server
