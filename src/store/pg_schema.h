@@ -1,23 +1,18 @@
-// The PostgreSQL schema as numbered migrations (private to the PostgreSQL
-// backend). Version numbers match the SQLite schema's (sqlite_schema.cc): the
-// same version means the same tables and columns, in PostgreSQL types
-// (BIGINT for integers and times, BYTEA for byte strings). Append new
-// versions; never edit a published one.
+// The PostgreSQL schema: the one migration list (store/migrations.h) in
+// PostgreSQL's dialect (BIGINT for integers and times, BYTEA for byte
+// strings), and its runner. Private to the PostgreSQL backend.
 #pragma once
 
 #include <span>
-#include <string_view>
 
 #include "base/result.h"
+#include "store/migrations.h"
 
 namespace duet::store::pg {
 
 class Connection;
 
-struct Migration {
-  int version;
-  std::string_view sql;
-};
+using Migration = store::Migration;
 
 std::span<const Migration> migrations();
 int latest_schema_version();

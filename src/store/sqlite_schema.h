@@ -1,17 +1,16 @@
-// The SQLite schema as numbered migrations (private to the SQLite backend).
-// Append new versions; never edit a published one.
+// The SQLite schema: the one migration list (store/migrations.h) in SQLite's
+// dialect, applied by SqliteStore's runner at open. Private to the SQLite
+// backend.
 #pragma once
 
 #include <span>
-#include <string_view>
+
+#include "store/migrations.h"
 
 namespace duet::store::sqlite {
 
-struct Migration {
-  int version;
-  std::string_view sql;
-};
+using Migration = store::Migration;
 
-std::span<const Migration> migrations();
+inline std::span<const Migration> migrations() { return schema_migrations(SqlDialect::kSqlite); }
 
 }  // namespace duet::store::sqlite
