@@ -9,6 +9,7 @@
 #include "core/audit_json.h"
 #include "core/audit_service.h"
 #include "core/operator_roles.h"
+#include "core/quota_order.h"
 #include "crypto/sm2_evp.h"
 #include "store/audit_encoding.h"
 #include "store/sqlite_store.h"
@@ -291,6 +292,7 @@ class AuditServiceTest : public ::testing::Test {
   }
   void open() {
     store::SqliteStoreOptions opts;
+    opts.quota_order = core::quota_order_rule();
     opts.path = (dir / "duet.db").string();
     st = std::move(*store::open_sqlite_store(opts));
     protector = std::move(*keys::open_local_key_file((dir / "kek.key").string(), true));

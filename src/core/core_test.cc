@@ -12,6 +12,7 @@
 #include "core/certificate_service.h"
 #include "core/holder_service.h"
 #include "core/masking.h"
+#include "core/quota_order.h"
 #include "core/request_signing.h"
 #include "core/subject_pseudonym.h"
 #include "cosign/keygen.h"
@@ -56,6 +57,7 @@ class CoreTest : public ::testing::Test {
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
     store::SqliteStoreOptions opts;
+    opts.quota_order = core::quota_order_rule();
     opts.path = (dir / "duet.db").string();
     store_ = std::move(*store::open_sqlite_store(opts));
     protector = std::move(*keys::open_local_key_file((dir / "kek.key").string(), true));

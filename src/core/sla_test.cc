@@ -12,6 +12,7 @@
 
 #include "core/availability.h"
 #include "core/compensation.h"
+#include "core/quota_order.h"
 #include "core/rate_limit.h"
 #include "core/sla_report.h"
 #include "core/sla_service.h"
@@ -38,6 +39,7 @@ class SlaTest : public ::testing::Test {
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
     store::SqliteStoreOptions opts;
+    opts.quota_order = core::quota_order_rule();
     opts.path = (dir / "duet.db").string();
     auto s = store::open_sqlite_store(opts);
     ASSERT_TRUE(s.ok()) << s.error().to_string();

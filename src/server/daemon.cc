@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/availability.h"
+#include "core/quota_order.h"
 #include "http/server.h"
 #include "keys/data_protector.h"
 #include "server/api_routes.h"
@@ -147,6 +148,7 @@ Status Daemon::Impl::open_keys_and_store() {
       config.store.max_connections > 0 ? config.store.max_connections : config.service.store_max_connections;
   if (config.store.backend == "postgres") {
     store::PostgresStoreOptions po;
+    po.quota_order = core::quota_order_rule();
     po.dsn = config.store.postgres_dsn;
     po.max_connections = pool_size;
     auto st = store::open_postgres_store(po);  // the DSN is not logged (it may name a password)
@@ -154,6 +156,7 @@ Status Daemon::Impl::open_keys_and_store() {
     store = std::move(*st);
   } else {
     store::SqliteStoreOptions so;
+    so.quota_order = core::quota_order_rule();
     so.path = path("duet.db");
     so.max_connections = pool_size;
     auto st = store::open_sqlite_store(so);

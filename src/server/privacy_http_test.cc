@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "core/quota_order.h"
 #include "core/request_signing.h"
 #include "core/retention.h"
 #include "cosign/keygen.h"
@@ -54,6 +55,7 @@ class PrivacyTest : public ::testing::Test {
     dir = testing::temp_dir("privacy");
     start_daemon();
     store::SqliteStoreOptions so;
+    so.quota_order = core::quota_order_rule();
     so.path = (dir / "duet.db").string();
     auto s = store::open_sqlite_store(so);
     ASSERT_TRUE(s.ok()) << s.error().to_string();
@@ -436,6 +438,7 @@ TEST_F(PrivacyTest, WorkerPurgesAtTheBoundariesAndSignaturesStillVerify) {
 // per interval; the other takes over only once the lease expired.
 TEST_F(PrivacyTest, OneNodeAtATimeRunsThePurge) {
   store::SqliteStoreOptions so;
+  so.quota_order = core::quota_order_rule();
   so.path = (dir / "duet.db").string();
   auto other = store::open_sqlite_store(so);
   ASSERT_TRUE(other.ok());

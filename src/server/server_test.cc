@@ -15,6 +15,7 @@
 #include <set>
 #include <thread>
 
+#include "core/quota_order.h"
 #include "core/request_signing.h"
 #include "cosign/keygen.h"
 #include "cosign/refresh.h"
@@ -1886,6 +1887,7 @@ TEST_F(ServerTest, MeteringQuotaNoticesAndWebhook) {
   // store on the daemon's own SQLite file) that ends in 20 days.
   {
     store::SqliteStoreOptions so;
+    so.quota_order = core::quota_order_rule();
     so.path = (dir / "duet.db").string();
     auto st = store::open_sqlite_store(so);
     ASSERT_TRUE(st.ok()) << st.error().to_string();

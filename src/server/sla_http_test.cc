@@ -14,6 +14,7 @@
 
 #include "core/availability.h"
 #include "core/clock.h"
+#include "core/quota_order.h"
 #include "core/request_signing.h"
 #include "core/sla_report.h"
 #include "http/server.h"
@@ -115,6 +116,7 @@ class SlaHttpTest : public ::testing::Test {
   // A second handle on the daemon's database (several may share the file).
   std::unique_ptr<store::Store> side_store() {
     store::SqliteStoreOptions so;
+    so.quota_order = core::quota_order_rule();
     so.path = (dir / "duet.db").string();
     auto s = store::open_sqlite_store(so);
     EXPECT_TRUE(s.ok());
@@ -354,6 +356,7 @@ TEST(SlaObserverTest, ServerReportsEveryAnswerWithTenantAndDuration) {
   auto dir = testing::temp_dir("sla-observer");
   std::filesystem::create_directories(dir);
   store::SqliteStoreOptions so;
+  so.quota_order = core::quota_order_rule();
   so.path = (dir / "duet.db").string();
   auto st = std::move(*store::open_sqlite_store(so));
   core::AvailabilityRecorder recorder(*st, clock, /*slow_us=*/1'000'000);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "store/quota_order.h"
 #include "store/records.h"
 #include "store/sla_records.h"
 #include "store/store.h"
@@ -23,19 +24,25 @@ class Connection;
 Status add_package(Connection& c, const Package& p);
 Result<std::vector<Package>> list_packages(Connection& c, std::string_view tenant_id);
 Result<Package> get_package(Connection& c, std::string_view tenant_id, std::string_view package_id);
-Status check_quota(Connection& c, std::string_view tenant_id, PackageKind kind, int64_t units, UnixSeconds now);
+// The metering functions take core's quota consumption order (`rule`,
+// store/quota_order.h) and apply its plan with conditional updates.
+Status check_quota(Connection& c, const QuotaOrderRule& rule, std::string_view tenant_id, PackageKind kind,
+                   int64_t units, UnixSeconds now);
 
-Status check_order_quota(Connection& c, const SignOrder& order);
+Status check_order_quota(Connection& c, const QuotaOrderRule& rule, const SignOrder& order);
 // The same, with the order's app already read by the caller (`app_found`,
 // its environment): one round trip less.
-Status check_order_quota(Connection& c, const SignOrder& order, bool app_found, AppEnvironment environment);
-Status meter_finished_order(Connection& c, std::string_view tenant_id, std::string_view order_id, UnixSeconds now);
+Status check_order_quota(Connection& c, const QuotaOrderRule& rule, const SignOrder& order, bool app_found,
+                         AppEnvironment environment);
+Status meter_finished_order(Connection& c, const QuotaOrderRule& rule, std::string_view tenant_id,
+                            std::string_view order_id, UnixSeconds now);
 // The same, with the order's kind, holder and its app's environment already
 // read by the caller in this transaction (`app_environment` empty: the app
 // is missing): one round trip less.
-Status meter_finished_order(Connection& c, std::string_view tenant_id, std::string_view order_id, UnixSeconds now,
-                            std::string_view kind, std::string_view holder_id, std::string_view app_environment);
-Status meter_new_holder(Connection& c, const Holder& holder);
+Status meter_finished_order(Connection& c, const QuotaOrderRule& rule, std::string_view tenant_id,
+                            std::string_view order_id, UnixSeconds now, std::string_view kind,
+                            std::string_view holder_id, std::string_view app_environment);
+Status meter_new_holder(Connection& c, const QuotaOrderRule& rule, const Holder& holder);
 
 Result<std::vector<UsageRecord>> list_usage_records(Connection& c, std::string_view tenant_id, UnixSeconds from,
                                                     UnixSeconds to, size_t limit);

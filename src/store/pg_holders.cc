@@ -13,7 +13,7 @@ Status PgStore::create_holder(const Holder& h) {
         {h.tenant_id, h.holder_id, h.name_ciphertext, h.id_number_ciphertext, h.phone_ciphertext, h.lookup_hash,
          holder_status_text(h.status), h.failed_attempts, h.created_at, h.identity_verification,
          h.identity_verified_by, h.identity_verified_at, h.identity_reference}));
-    return pg::meter_new_holder(c, h);  // per-user metering, same transaction (store.h)
+    return pg::meter_new_holder(c, options_.quota_order, h);  // per-user metering, same transaction (store.h)
   });
 }
 

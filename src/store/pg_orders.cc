@@ -28,7 +28,7 @@ Result<SignOrder> PgStore::create_order(const SignOrder& o) {
       if (!key.is_null(0, 0)) return conflict("holder key is revoked");
     }
     // production kSign orders need quota (store.h)
-    DUET_TRY_STATUS(pg::check_order_quota(c, o, app_found, app_env));
+    DUET_TRY_STATUS(pg::check_order_quota(c, options_.quota_order, o, app_found, app_env));
     // A concurrent create under the same idempotency key: this insert
     // waits for it and then inserts nothing; the order it made is returned.
     DUET_ASSIGN_OR_RETURN(int64_t inserted, changes(c,
@@ -185,7 +185,8 @@ Status PgStore::finish_order(std::string_view tenant_id, std::string_view order_
     DUET_TRY_STATUS(
         finish_in_tx(c, tenant_id, order_id, session_id, signatures, OrderKind::kSign, nullptr, now, &m));
     // Exactly-once metering in the transaction that completes the signature.
-    DUET_TRY_STATUS(pg::meter_finished_order(c, tenant_id, order_id, now, m.kind, m.holder_id, m.app_environment));
+    DUET_TRY_STATUS(pg::meter_finished_order(c, options_.quota_order, tenant_id, order_id, now, m.kind, m.holder_id,
+                                             m.app_environment));
     hook("finish_order:before_callback");
     if (callback) DUET_TRY_STATUS(insert_callback(c, *callback, tenant_id, order_id, now));
     return Status::Ok();

@@ -69,6 +69,7 @@ Result<std::unique_ptr<Store>> open_postgres_store(PostgresStoreOptions options)
   if (!options.schema.empty() && !valid_schema_name(options.schema))
     return make_error(ErrorCode::kInvalidArgument, "postgres schema name must be lowercase letters, digits and _");
   if (options.max_connections < 1) return make_error(ErrorCode::kInvalidArgument, "max_connections must be >= 1");
+  if (!options.quota_order) return make_error(ErrorCode::kInvalidArgument, "postgres store needs the quota order rule");
   DUET_TRY_STATUS(ensure_schema(options));
   auto store = std::make_unique<PgStore>(std::move(options));
   DUET_TRY_STATUS(store->open());

@@ -26,6 +26,7 @@
 #include <string_view>
 
 #include "base/result.h"
+#include "store/quota_order.h"
 #include "store/store.h"
 
 namespace duet::store {
@@ -37,6 +38,8 @@ struct PostgresStoreOptions {
   // search_path). Empty: the DSN's default (normally "public"). Letters,
   // digits and '_' only, else kInvalidArgument.
   std::string schema;
+  // The quota consumption order, as SqliteStoreOptions::quota_order. Required.
+  QuotaOrderRule quota_order;
   // Test hook, as SqliteStoreOptions::test_hook. Empty in production.
   std::function<void(std::string_view point)> test_hook;
 };

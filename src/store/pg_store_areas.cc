@@ -37,8 +37,9 @@ Result<Package> PgStore::get_package(std::string_view tenant_id, std::string_vie
 }
 
 Status PgStore::check_quota(std::string_view tenant_id, PackageKind kind, int64_t units, UnixSeconds now) {
-  return run<Status>(Transaction::Kind::kRead,
-                     [&](Connection& c) { return pg::check_quota(c, tenant_id, kind, units, now); });
+  return run<Status>(Transaction::Kind::kRead, [&](Connection& c) {
+    return pg::check_quota(c, options_.quota_order, tenant_id, kind, units, now);
+  });
 }
 
 Result<std::vector<UsageRecord>> PgStore::list_usage_records(std::string_view tenant_id, UnixSeconds from,

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "core/quota_order.h"
 #include "store/ids.h"
 #include "store/pg_db.h"
 #include "store/pg_store.h"
@@ -31,6 +32,7 @@ class PostgresBackend final : public StoreBackend {
                         "eval \"$(scripts/pg-test-server start DIR)\" (scripts/test does this)");
     opened_ = true;
     PostgresStoreOptions options;
+    options.quota_order = core::quota_order_rule();
     options.dsn = dsn;
     options.schema = schema_;
     options.max_connections = 8;

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/quota_order.h"
 #include "store/ids.h"
 #include "store/pg_db.h"
 #include "store/pg_store.h"
@@ -49,6 +50,7 @@ class PgStoreTest : public ::testing::Test {
   }
   PostgresStoreOptions options(const std::string& extra_dsn = "") {
     PostgresStoreOptions o;
+    o.quota_order = core::quota_order_rule();
     o.dsn = test_dsn() + extra_dsn;
     o.schema = schema_.name();
     o.max_connections = 4;

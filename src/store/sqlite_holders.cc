@@ -15,7 +15,7 @@ Status SqliteStore::create_holder(const Holder& h) {
         .bind(8, h.failed_attempts).bind(9, h.created_at).bind(10, h.identity_verification)
         .bind(11, h.identity_verified_by).bind(12, h.identity_verified_at).bind(13, h.identity_reference);
     DUET_TRY_STATUS(st.run());
-    return sqlite::meter_new_holder(c, h);  // per-user metering, same transaction (store.h)
+    return sqlite::meter_new_holder(c, options_.quota_order, h);  // per-user metering, same transaction (store.h)
   });
 }
 

@@ -125,77 +125,66 @@ Result<bool> insert_notice(Connection& c, std::string_view tenant, std::string_v
   return inserted;
 }
 
-// Is there a package of `kind` usable at `now` (by time only)?
-Result<bool> has_usable(Connection& c, std::string_view tenant, PackageKind kind, UnixSeconds now) {
-  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
-      "SELECT 1 FROM packages WHERE tenant_id = ?1 AND kind = ?2 AND starts_at <= ?3 AND expires_at > ?3 LIMIT 1"));
-  st.bind(1, tenant).bind(2, kind_text(kind)).bind(3, now);
-  return st.step();
-}
+// The typed reads of the quota rule (store/quota_order.h), inside the
+// caller's transaction. SQLite has one writer at a time, so what is read
+// here is what the plan's conditional updates find.
+class Reads final : public QuotaReads {
+ public:
+  Reads(Connection& c, std::string_view tenant, UnixSeconds now) : c_(c), tenant_(tenant), now_(now) {}
 
-struct Slot {
-  std::string package_id;
-  int64_t quantity = 0, used = 0;
+  Result<bool> any_usable(PackageKind kind) override {
+    DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c_,
+        "SELECT 1 FROM packages WHERE tenant_id = ?1 AND kind = ?2 AND starts_at <= ?3 AND expires_at > ?3 LIMIT 1"));
+    st.bind(1, tenant_).bind(2, kind_text(kind)).bind(3, now_);
+    return st.step();
+  }
+
+  Result<std::vector<QuotaBalance>> balances(PackageKind kind) override {
+    DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c_,
+        "SELECT package_id, quantity, used, expires_at FROM packages WHERE tenant_id = ?1 AND kind = ?2 "
+        "AND starts_at <= ?3 AND expires_at > ?3 AND used < quantity"));
+    st.bind(1, tenant_).bind(2, kind_text(kind)).bind(3, now_);
+    std::vector<QuotaBalance> out;
+    for (;;) {
+      DUET_ASSIGN_OR_RETURN(bool row, st.step());
+      if (!row) break;
+      out.push_back(QuotaBalance{st.column_text(0), st.column_int(1), st.column_int(2), st.column_int(3)});
+    }
+    return out;
+  }
+
+ private:
+  Connection& c_;
+  std::string_view tenant_;
+  UnixSeconds now_;
 };
 
-// The usable counted packages of `kind` with quantity left, earliest expiry first.
-Result<std::vector<Slot>> counted_slots(Connection& c, std::string_view tenant, PackageKind kind, UnixSeconds now) {
-  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
-      "SELECT package_id, quantity, used FROM packages WHERE tenant_id = ?1 AND kind = ?2 AND starts_at <= ?3 "
-      "AND expires_at > ?3 AND used < quantity ORDER BY expires_at, package_id"));
-  st.bind(1, tenant).bind(2, kind_text(kind)).bind(3, now);
-  std::vector<Slot> out;
-  for (;;) {
-    DUET_ASSIGN_OR_RETURN(bool row, st.step());
-    if (!row) break;
-    out.push_back(Slot{st.column_text(0), st.column_int(1), st.column_int(2)});
-  }
-  return out;
+// How `units` of `counted` are covered at `now`: core's rule, through the seam.
+Result<QuotaPlan> plan_units(Connection& c, const QuotaOrderRule& rule, std::string_view tenant, PackageKind counted,
+                             int64_t units, UnixSeconds now) {
+  if (!rule) return make_error(ErrorCode::kInternal, "the store was opened without a quota order rule");
+  Reads reads(c, tenant, now);
+  return rule(reads, counted, units);
 }
 
-// How `units` of `counted` would be covered at `now` (store.h rules).
-enum class Cover { kFree, kCounted, kNone };
-
-struct Plan {
-  Cover cover = Cover::kNone;
-  std::vector<Slot> slots;
-};
-
-Result<Plan> plan_units(Connection& c, std::string_view tenant, PackageKind counted, int64_t units, UnixSeconds now) {
-  Plan plan;
-  DUET_ASSIGN_OR_RETURN(bool unlimited, has_usable(c, tenant, PackageKind::kUnlimited, now));
-  if (unlimited || units <= 0) {
-    plan.cover = Cover::kFree;
-    return plan;
-  }
-  DUET_ASSIGN_OR_RETURN(plan.slots, counted_slots(c, tenant, counted, now));
-  int64_t left = 0;
-  for (const Slot& s : plan.slots) left += s.quantity - s.used;
-  if (left >= units) {
-    plan.cover = Cover::kCounted;
-    return plan;
-  }
-  const PackageKind other = counted == PackageKind::kPerSignature ? PackageKind::kPerUser : PackageKind::kPerSignature;
-  DUET_ASSIGN_OR_RETURN(bool other_usable, has_usable(c, tenant, other, now));
-  plan.cover = other_usable ? Cover::kFree : Cover::kNone;
-  return plan;
-}
-
-// Takes `k` units from a package (conditional update) and inserts the
-// threshold notices the step crosses.
-Status take_units(Connection& c, std::string_view tenant, const Slot& slot, int64_t k, UnixSeconds now) {
+// Applies one take of the plan: ONE conditional update that names the
+// balance the plan was made from (a changed balance is a lost race:
+// kConflict, the transaction rolls back), then the threshold notices the
+// step crosses.
+Status take_units(Connection& c, std::string_view tenant, const QuotaTake& take, UnixSeconds now) {
+  const QuotaBalance& from = take.from;
   DUET_ASSIGN_OR_RETURN(Statement up, Statement::prepare(c,
-      "UPDATE packages SET used = used + ?3 WHERE tenant_id = ?1 AND package_id = ?2 AND used + ?3 <= quantity "
-      "AND starts_at <= ?4 AND expires_at > ?4"));
-  up.bind(1, tenant).bind(2, slot.package_id).bind(3, k).bind(4, now);
+      "UPDATE packages SET used = used + ?3 WHERE tenant_id = ?1 AND package_id = ?2 AND used = ?4 "
+      "AND used + ?3 <= quantity"));
+  up.bind(1, tenant).bind(2, from.package_id).bind(3, take.units).bind(4, from.used);
   DUET_TRY_STATUS(up.run());
   if (c.changes() != 1) return store_error(StoreError::kConflict, "package changed meanwhile");
-  const int64_t before = slot.used, after = slot.used + k, q = slot.quantity;
+  const int64_t before = from.used, after = from.used + take.units, q = from.quantity;
   constexpr std::pair<int, NoticeKind> kThresholds[] = {
       {80, NoticeKind::kUsed80}, {90, NoticeKind::kUsed90}, {100, NoticeKind::kUsed100}};
   for (const auto& [pct, kind] : kThresholds) {
     if (before * 100 < pct * q && after * 100 >= pct * q)
-      DUET_TRY_STATUS(insert_notice(c, tenant, slot.package_id, kind, now));
+      DUET_TRY_STATUS(insert_notice(c, tenant, from.package_id, kind, now));
   }
   return Status::Ok();
 }
@@ -279,24 +268,26 @@ Result<Package> get_package(Connection& c, std::string_view tenant_id, std::stri
   return read_package(st);
 }
 
-Status check_quota(Connection& c, std::string_view tenant_id, PackageKind kind, int64_t units, UnixSeconds now) {
+Status check_quota(Connection& c, const QuotaOrderRule& rule, std::string_view tenant_id, PackageKind kind,
+                   int64_t units, UnixSeconds now) {
   if (kind == PackageKind::kUnlimited) return invalid("quota is checked for per-signature or per-user units");
-  DUET_ASSIGN_OR_RETURN(Plan plan, plan_units(c, tenant_id, kind, units, now));
-  if (plan.cover == Cover::kNone)
+  DUET_ASSIGN_OR_RETURN(QuotaPlan plan, plan_units(c, rule, tenant_id, kind, units, now));
+  if (plan.cover == QuotaCover::kNone)
     return quota_exhausted(kind == PackageKind::kPerSignature ? "no usable package has signatures left"
                                                               : "no usable package has users left");
   return Status::Ok();
 }
 
-Status check_order_quota(Connection& c, const SignOrder& o) {
+Status check_order_quota(Connection& c, const QuotaOrderRule& rule, const SignOrder& o) {
   if (o.kind != OrderKind::kSign) return Status::Ok();
   bool found = false;
   DUET_ASSIGN_OR_RETURN(AppEnvironment env, app_environment(c, o.tenant_id, o.app_id, &found));
   if (!found || env != AppEnvironment::kProduction) return Status::Ok();  // a missing app fails the insert
-  return check_quota(c, o.tenant_id, PackageKind::kPerSignature, static_cast<int64_t>(o.items.size()), o.created_at);
+  return check_quota(c, rule, o.tenant_id, PackageKind::kPerSignature, static_cast<int64_t>(o.items.size()), o.created_at);
 }
 
-Status meter_finished_order(Connection& c, std::string_view tenant_id, std::string_view order_id, UnixSeconds now) {
+Status meter_finished_order(Connection& c, const QuotaOrderRule& rule, std::string_view tenant_id,
+                            std::string_view order_id, UnixSeconds now) {
   DUET_ASSIGN_OR_RETURN(Statement o, Statement::prepare(c,
       "SELECT o.kind, o.holder_id, a.environment FROM sign_orders o JOIN apps a "
       "ON a.tenant_id = o.tenant_id AND a.app_id = o.app_id WHERE o.tenant_id = ?1 AND o.order_id = ?2"));
@@ -320,20 +311,19 @@ Status meter_finished_order(Connection& c, std::string_view tenant_id, std::stri
   }
   if (pending.empty()) return Status::Ok();
 
-  DUET_ASSIGN_OR_RETURN(Plan plan, plan_units(c, tenant_id, PackageKind::kPerSignature,
-                                              static_cast<int64_t>(pending.size()), now));
-  if (plan.cover == Cover::kNone) return quota_exhausted("no usable package has signatures left");
-  if (plan.cover == Cover::kFree) return Status::Ok();
+  DUET_ASSIGN_OR_RETURN(QuotaPlan plan, plan_units(c, rule, tenant_id, PackageKind::kPerSignature,
+                                                   static_cast<int64_t>(pending.size()), now));
+  if (plan.cover == QuotaCover::kNone) return quota_exhausted("no usable package has signatures left");
+  if (plan.cover == QuotaCover::kFree) return Status::Ok();
   size_t next = 0;
-  for (const Slot& slot : plan.slots) {
-    if (next == pending.size()) break;
-    const int64_t k = std::min<int64_t>(slot.quantity - slot.used, static_cast<int64_t>(pending.size() - next));
-    DUET_TRY_STATUS(take_units(c, tenant_id, slot, k, now));
-    for (int64_t i = 0; i < k; ++i, ++next) {
+  for (const QuotaTake& take : plan.takes) {
+    if (take.units > static_cast<int64_t>(pending.size() - next)) return corrupt("metering plan takes too many units");
+    DUET_TRY_STATUS(take_units(c, tenant_id, take, now));
+    for (int64_t i = 0; i < take.units; ++i, ++next) {
       UsageRecord u;
       u.tenant_id = std::string(tenant_id);
       u.usage_id = new_id("use_");
-      u.package_id = slot.package_id;
+      u.package_id = take.from.package_id;
       u.kind = PackageKind::kPerSignature;
       u.order_id = std::string(order_id);
       u.item_index = pending[next];
@@ -346,21 +336,22 @@ Status meter_finished_order(Connection& c, std::string_view tenant_id, std::stri
   return Status::Ok();
 }
 
-Status meter_new_holder(Connection& c, const Holder& h) {
+Status meter_new_holder(Connection& c, const QuotaOrderRule& rule, const Holder& h) {
   if (h.identity_verified_by.empty()) return Status::Ok();
   bool found = false;
   DUET_ASSIGN_OR_RETURN(AppEnvironment env, app_environment(c, h.tenant_id, h.identity_verified_by, &found));
   if (!found || env != AppEnvironment::kProduction) return Status::Ok();
   const UnixSeconds now = h.created_at;
-  DUET_ASSIGN_OR_RETURN(Plan plan, plan_units(c, h.tenant_id, PackageKind::kPerUser, 1, now));
-  if (plan.cover == Cover::kNone) return quota_exhausted("no usable package has users left");
-  if (plan.cover == Cover::kFree) return Status::Ok();
-  const Slot& slot = plan.slots.front();
-  DUET_TRY_STATUS(take_units(c, h.tenant_id, slot, 1, now));
+  DUET_ASSIGN_OR_RETURN(QuotaPlan plan, plan_units(c, rule, h.tenant_id, PackageKind::kPerUser, 1, now));
+  if (plan.cover == QuotaCover::kNone) return quota_exhausted("no usable package has users left");
+  if (plan.cover == QuotaCover::kFree) return Status::Ok();
+  if (plan.takes.size() != 1 || plan.takes.front().units != 1) return corrupt("metering plan did not cover the holder");
+  const QuotaTake& take = plan.takes.front();
+  DUET_TRY_STATUS(take_units(c, h.tenant_id, take, now));
   UsageRecord u;
   u.tenant_id = h.tenant_id;
   u.usage_id = new_id("use_");
-  u.package_id = slot.package_id;
+  u.package_id = take.from.package_id;
   u.kind = PackageKind::kPerUser;
   u.holder_id = h.holder_id;
   u.counted_at = now;

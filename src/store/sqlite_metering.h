@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "store/quota_order.h"
 #include "store/records.h"
 #include "store/store.h"
 
@@ -22,17 +23,21 @@ class Connection;
 Status add_package(Connection& c, const Package& p);
 Result<std::vector<Package>> list_packages(Connection& c, std::string_view tenant_id);
 Result<Package> get_package(Connection& c, std::string_view tenant_id, std::string_view package_id);
-Status check_quota(Connection& c, std::string_view tenant_id, PackageKind kind, int64_t units, UnixSeconds now);
+// The metering functions take core's quota consumption order (`rule`,
+// store/quota_order.h) and apply its plan with conditional updates.
+Status check_quota(Connection& c, const QuotaOrderRule& rule, std::string_view tenant_id, PackageKind kind,
+                   int64_t units, UnixSeconds now);
 
 // create_order's check (inside its write transaction, before the insert): a
 // kSign order of a production app needs `items` signature units available.
-Status check_order_quota(Connection& c, const SignOrder& order);
+Status check_order_quota(Connection& c, const QuotaOrderRule& rule, const SignOrder& order);
 // finish_order's metering (inside its transaction, after the order became
 // signed): one unit per item not yet recorded, for kSign orders of
 // production apps. ErrorCode::kQuotaExhausted when not covered.
-Status meter_finished_order(Connection& c, std::string_view tenant_id, std::string_view order_id, UnixSeconds now);
+Status meter_finished_order(Connection& c, const QuotaOrderRule& rule, std::string_view tenant_id,
+                            std::string_view order_id, UnixSeconds now);
 // create_holder's metering (inside its transaction, after the insert).
-Status meter_new_holder(Connection& c, const Holder& holder);
+Status meter_new_holder(Connection& c, const QuotaOrderRule& rule, const Holder& holder);
 
 Result<std::vector<UsageRecord>> list_usage_records(Connection& c, std::string_view tenant_id, UnixSeconds from,
                                                     UnixSeconds to, size_t limit);

@@ -21,7 +21,7 @@ Result<SignOrder> SqliteStore::create_order(const SignOrder& o) {
       if (!found) return Unexpected{not_found("holder key").error()};
       if (!key.column_is_null(0)) return Unexpected{conflict("holder key is revoked").error()};
     }
-    DUET_TRY_STATUS(sqlite::check_order_quota(c, o));  // production kSign orders need quota (store.h)
+    DUET_TRY_STATUS(sqlite::check_order_quota(c, options_.quota_order, o));  // production kSign orders need quota (store.h)
     DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
         "INSERT INTO sign_orders (tenant_id, order_id, app_id, holder_id, title, display_text, output_format, "
         "expires_at, callback_url, idempotency_key, state, created_at, updated_at, kind, key_id, cms_output, "
@@ -175,7 +175,7 @@ Status SqliteStore::finish_order(std::string_view tenant_id, std::string_view or
   return write([&](Connection& c) -> Status {
     DUET_TRY_STATUS(finish_in_tx(c, tenant_id, order_id, session_id, signatures, OrderKind::kSign, nullptr, now));
     // Exactly-once metering in the transaction that completes the signature.
-    DUET_TRY_STATUS(sqlite::meter_finished_order(c, tenant_id, order_id, now));
+    DUET_TRY_STATUS(sqlite::meter_finished_order(c, options_.quota_order, tenant_id, order_id, now));
     hook("finish_order:before_callback");
     if (callback) DUET_TRY_STATUS(insert_callback(c, *callback, tenant_id, order_id, now));
     return Status::Ok();

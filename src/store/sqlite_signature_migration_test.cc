@@ -7,6 +7,7 @@
 
 #include <string>
 
+#include "core/quota_order.h"
 #include "store/sqlite_schema.h"
 #include "store/sqlite_store.h"
 #include "store/sqlite_test_util.h"
@@ -36,6 +37,7 @@ TEST(SqliteStore, UpgradesAVersion10DatabaseKeepingItsNotices) {
     sqlite3_close(db);
   }
   SqliteStoreOptions options;
+  options.quota_order = core::quota_order_rule();
   options.path = path;
   auto opened = open_sqlite_store(std::move(options));
   ASSERT_TRUE(opened.ok()) << opened.error().to_string();

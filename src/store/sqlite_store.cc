@@ -95,6 +95,7 @@ int sqlite_store_latest_schema_version() { return sqlite::migrations().back().ve
 
 Result<std::unique_ptr<Store>> open_sqlite_store(SqliteStoreOptions options) {
   if (options.path.empty()) return make_error(ErrorCode::kInvalidArgument, "sqlite store path is empty");
+  if (!options.quota_order) return make_error(ErrorCode::kInvalidArgument, "sqlite store needs the quota order rule");
   auto store = std::make_unique<SqliteStore>(std::move(options));
   DUET_TRY_STATUS(store->migrate());
   return std::unique_ptr<Store>(std::move(store));

@@ -26,6 +26,7 @@
 #include <string_view>
 
 #include "base/result.h"
+#include "store/quota_order.h"
 #include "store/store.h"
 
 namespace duet::store {
@@ -37,6 +38,9 @@ struct SqliteStoreOptions {
   // WAL frames added between two background checkpoints (ConnectionPool in
   // sqlite_db.h); 0 takes the default (4000 pages, 16 MiB).
   int checkpoint_pages = 0;
+  // The quota consumption order metering runs (core::quota_order_rule(),
+  // store/quota_order.h). Required: open refuses a store without it.
+  QuotaOrderRule quota_order;
   // Test hook: called inside write transactions at named points (e.g.
   // "finish_order:after_order_update"); lets tests simulate a crash there.
   // Empty in production.

@@ -18,8 +18,9 @@ Result<Package> SqliteStore::get_package(std::string_view tenant_id, std::string
 }
 
 Status SqliteStore::check_quota(std::string_view tenant_id, PackageKind kind, int64_t units, UnixSeconds now) {
-  return run<Status>(Transaction::Kind::kRead,
-                     [&](Connection& c) { return sqlite::check_quota(c, tenant_id, kind, units, now); });
+  return run<Status>(Transaction::Kind::kRead, [&](Connection& c) {
+    return sqlite::check_quota(c, options_.quota_order, tenant_id, kind, units, now);
+  });
 }
 
 Result<std::vector<UsageRecord>> SqliteStore::list_usage_records(std::string_view tenant_id, UnixSeconds from,

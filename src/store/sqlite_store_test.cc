@@ -16,6 +16,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/quota_order.h"
 #include "store/ids.h"
 #include "store/sqlite_db.h"
 #include "store/sqlite_schema.h"
@@ -30,6 +31,7 @@ constexpr UnixSeconds kNow = 1'700'000'000;
 std::unique_ptr<Store> open_at(const std::string& path,
                                std::function<void(std::string_view)> hook = nullptr) {
   SqliteStoreOptions options;
+  options.quota_order = core::quota_order_rule();
   options.path = path;
   options.test_hook = std::move(hook);
   auto s = open_sqlite_store(std::move(options));
@@ -139,6 +141,7 @@ TEST(SqliteStore, RefusesASchemaNewerThanTheBinary) {
   ASSERT_TRUE(open_at(path));
   raw_query(path, "INSERT INTO schema_version (version) VALUES (9999)");
   SqliteStoreOptions options;
+  options.quota_order = core::quota_order_rule();
   options.path = path;
   auto s = open_sqlite_store(options);
   ASSERT_FALSE(s.ok());
@@ -153,6 +156,7 @@ TEST(SqliteStore, RefusesAFileThatIsNotADatabase) {
     junk << std::string(4096, 'x');
   }
   SqliteStoreOptions options;
+  options.quota_order = core::quota_order_rule();
   options.path = path;
   auto s = open_sqlite_store(options);
   ASSERT_FALSE(s.ok());
@@ -167,6 +171,7 @@ int crash_child_at(const std::string& path, const std::string& point, const std:
   pid_t pid = fork();
   if (pid == 0) {
     SqliteStoreOptions options;
+    options.quota_order = core::quota_order_rule();
     options.path = path;
     options.test_hook = [point](std::string_view at) {
       if (at == point) _exit(42);

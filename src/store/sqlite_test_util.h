@@ -7,6 +7,7 @@
 #include <string>
 
 #include "base/result.h"
+#include "core/quota_order.h"
 #include "store/sqlite_store.h"
 #include "store/store_contract_test.h"
 
@@ -37,6 +38,7 @@ class SqliteBackend final : public StoreBackend {
  public:
   Result<std::unique_ptr<Store>> open() override {
     SqliteStoreOptions options;
+    options.quota_order = core::quota_order_rule();
     options.path = dir_.file("duet.db");
     return open_sqlite_store(std::move(options));
   }

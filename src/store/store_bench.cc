@@ -33,6 +33,7 @@
 #include <string>
 #include <vector>
 
+#include "core/quota_order.h"
 #include "store/audit_scope.h"
 #include "store/ids.h"
 #include "store/nonce_scope.h"
@@ -134,12 +135,14 @@ Fixture setup(const std::string& dir, const std::string& pg_dsn, const std::stri
   Result<std::unique_ptr<Store>> s = make_error(ErrorCode::kInternal, "no store");
   if (!pg_dsn.empty()) {
     PostgresStoreOptions options;
+    options.quota_order = core::quota_order_rule();
     options.dsn = pg_dsn;
     options.schema = pg_schema;
     options.dsn += " application_name=duet_store_bench";  // (a keyword DSN)
     s = open_postgres_store(options);
   } else {
     SqliteStoreOptions options;
+    options.quota_order = core::quota_order_rule();
     options.path = dir + "/duet.db";
     s = open_sqlite_store(options);
   }
