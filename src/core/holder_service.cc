@@ -312,10 +312,7 @@ Result<SignStart> HolderService::start_signing(const HolderContext& ctx, const s
   SignStart out;
   out.session_id = session_id;
   out.responses = std::move(responses);
-  store::PinAttemptCounters after = *counted;
-  after.consecutive_failures = 0;
-  after.failures_in_window = std::max(0, after.failures_in_window - 1);
-  out.attempts_left = pin_attempts_left(after, policy);
+  out.attempts_left = pin_attempts_left(counters_after_verified(*counted), policy);
   return out;
 }
 

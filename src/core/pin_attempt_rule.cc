@@ -20,6 +20,13 @@ bool locks_after_failure(const store::PinAttemptCounters& counted, const PinAtte
   return counted.consecutive_failures >= policy.max_consecutive || counted.failures_in_window >= policy.budget;
 }
 
+store::PinAttemptCounters counters_after_verified(const store::PinAttemptCounters& counted) {
+  store::PinAttemptCounters after = counted;
+  after.consecutive_failures = 0;
+  after.failures_in_window = std::max(0, counted.failures_in_window - 1);
+  return after;
+}
+
 int pin_attempts_left(const store::PinAttemptCounters& c, const PinAttemptPolicy& policy) {
   if (c.locked) return 0;
   return std::max(0, std::min(policy.max_consecutive - c.consecutive_failures, policy.budget - c.failures_in_window));

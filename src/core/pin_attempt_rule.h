@@ -35,6 +35,11 @@ Result<store::PinAttemptCounters> count_pin_attempt(const store::PinAttemptCount
 // Whether a failed attempt whose counting returned `counted` locks the key.
 bool locks_after_failure(const store::PinAttemptCounters& counted, const PinAttemptPolicy& policy);
 
+// The counters once the attempt that counting returned `counted` verified
+// (accept_*): the consecutive count is reset and the attempt leaves the
+// window count (an ok attempt is not a failure).
+store::PinAttemptCounters counters_after_verified(const store::PinAttemptCounters& counted);
+
 // Attempts left before the key locks, after `now_counters`.
 int pin_attempts_left(const store::PinAttemptCounters& now_counters, const PinAttemptPolicy& policy);
 

@@ -1,28 +1,26 @@
-// Helpers for the store's tests and its bench, written only against
-// store/store.h (no test framework): PIN attempts the way core makes them
-// (store.h, "PIN attempts"), for tests that only need an open sign session.
+// Helpers for the store's tests and its bench: PIN attempts the way core
+// makes them (store.h, "PIN attempts"), for tests that only need an open
+// sign session. Written against store/store.h and core's PIN attempt rule
+// (the only copy of it).
 #pragma once
 
 #include <string>
 
+#include "core/pin_attempt_rule.h"
 #include "store/store.h"
 
 namespace duet::store::testing {
 
-// Core's rule (core/pin_attempt_rule.h) in miniature, without the window
-// budget: an attempt may start iff the holder is not locked and has fewer
+// Core's rule (core/pin_attempt_rule.h) with a window budget that never
+// binds: an attempt may start iff the holder is not locked and has fewer
 // than max_consecutive consecutive failures; after it, one more (counted as
 // a failure until its proof verifies; only fail_pin_attempt locks). A
 // refusal is ErrorCode::kLocked.
 inline PinAttemptRule simple_pin_rule(int max_consecutive = 5) {
-  return [max_consecutive](const PinAttemptCounters& before) -> Result<PinAttemptCounters> {
-    if (before.locked || before.consecutive_failures >= max_consecutive)
-      return make_error(ErrorCode::kLocked, "holder is locked");
-    PinAttemptCounters after = before;
-    after.consecutive_failures = before.consecutive_failures + 1;
-    after.failures_in_window = before.failures_in_window + 1;
-    return after;
-  };
+  core::PinAttemptPolicy policy;
+  policy.max_consecutive = max_consecutive;
+  policy.budget = 1'000'000;
+  return core::pin_attempt_rule(policy);
 }
 
 // The attempt id the helpers below give a session's PIN use.
