@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <atomic>
 #include <latch>
+#include <map>
 #include <set>
 #include <thread>
 #include <vector>
@@ -575,6 +576,157 @@ TEST_P(StoreContractTest, UsageRecordsAreKeptAtLeastOneYear) {
   ASSERT_TRUE(pruned.ok());
   EXPECT_EQ(*pruned, 1u);
   EXPECT_EQ(m.usage_count(w), 2u);
+}
+
+// --- the quota consumption order (core/quota_order.h) on every backend ---
+
+// Same expiry: the lower package_id first, whatever order they were added in.
+TEST_P(StoreContractTest, QuotaOrderBreaksExpiryTiesByPackageId) {
+  Metering m(*store_);
+  auto w = m.tenant();
+  const std::string suffix = new_id("");
+  Package b = m.package(w, PackageKind::kPerSignature, 2, kNow, kNow + kYear, "sla_credit");
+  b.package_id = "pkg_b" + suffix;
+  Package a = m.package(w, PackageKind::kPerSignature, 2, kNow, kNow + kYear, "sla_credit");
+  a.package_id = "pkg_a" + suffix;
+  Package c = m.package(w, PackageKind::kPerSignature, 1, kNow, kNow + kYear - 1, "sla_credit");
+  c.package_id = "pkg_c" + suffix;  // the earliest expiry wins over any id
+  m.add(b);
+  m.add(a);
+  m.add(c);
+  ASSERT_TRUE(m.sign(w, w.prod_app, 2, kNow).ok());
+  EXPECT_EQ(m.used(w, c.package_id), 1);
+  EXPECT_EQ(m.used(w, a.package_id), 1);
+  EXPECT_EQ(m.used(w, b.package_id), 0);
+  ASSERT_TRUE(m.sign(w, w.prod_app, 2, kNow).ok());  // spills from a to b
+  EXPECT_EQ(m.used(w, a.package_id), 2);
+  EXPECT_EQ(m.used(w, b.package_id), 1);
+}
+
+// A batch is covered whole or not at all: with 2 left over two packages a
+// 3-item finish is refused and neither package moves; when the counted kind
+// falls short, a usable package of the other kind covers the batch without
+// counting anything (never a partial count).
+TEST_P(StoreContractTest, QuotaOrderNeverCountsABatchInPart) {
+  Metering m(*store_);
+  auto w = m.tenant();
+  std::string p1 = m.add(m.package(w, PackageKind::kPerSignature, 1, kNow, kNow + kYear / 2, "sla_credit"));
+  std::string p2 = m.add(m.package(w, PackageKind::kPerSignature, 3, kNow, kNow + kYear, "sla_credit"));
+  SignOrder big = m.order(w, w.prod_app, 3, kNow, kNow + 600);
+  std::string session = m.open(big, kNow);  // 4 left at create
+  ASSERT_TRUE(m.sign(w, w.prod_app, 2, kNow).ok());  // p1 1, p2 1: 2 left
+  EXPECT_EQ(m.used(w, p1), 1);
+  EXPECT_EQ(m.used(w, p2), 1);
+  EXPECT_TRUE(quota_exhausted(m.finish(big, session, kNow + 1)));
+  EXPECT_EQ(m.used(w, p1), 1);
+  EXPECT_EQ(m.used(w, p2), 1);
+  EXPECT_EQ(m.usage_count(w), 2u);
+
+  // A per-user package makes the short batch free; p2 keeps its 2.
+  m.add(m.package(w, PackageKind::kPerUser, 1'000, kNow, kNow + kYear));
+  ASSERT_TRUE(m.finish(big, session, kNow + 2).ok());
+  EXPECT_EQ(m.used(w, p2), 1);
+  EXPECT_EQ(m.usage_count(w), 2u);
+  // A batch that fits is still counted from the per-signature packages.
+  ASSERT_TRUE(m.sign(w, w.prod_app, 2, kNow + 3).ok());
+  EXPECT_EQ(m.used(w, p2), 3);
+  EXPECT_EQ(m.usage_count(w), 4u);
+}
+
+// Concurrent 2-item finishes on three small packages (5 + 7 + 9 = 21 units):
+// exactly 10 finish, 20 units are taken in expiry order (5, 7, then 8 of 9),
+// each counted once, none beyond a quantity; the other 6 are refused whole.
+TEST_P(StoreContractTest, ConcurrentBatchesConsumeSeveralPackagesInOrderExactlyOnce) {
+  Metering m(*store_);
+  auto w = m.tenant();
+  std::string p1 = m.add(m.package(w, PackageKind::kPerSignature, 5, kNow, kNow + kYear / 4, "sla_credit"));
+  std::string p3 = m.add(m.package(w, PackageKind::kPerSignature, 9, kNow, kNow + kYear, "sla_credit"));
+  std::string p2 = m.add(m.package(w, PackageKind::kPerSignature, 7, kNow, kNow + kYear / 2, "sla_credit"));
+  constexpr int kN = 16;
+  std::vector<SignOrder> orders;
+  std::vector<std::string> sessions;
+  for (int i = 0; i < kN; ++i) {
+    orders.push_back(m.order(w, w.prod_app, 2, kNow, kNow + 600));
+    sessions.push_back(m.open(orders.back(), kNow));
+  }
+  std::atomic<int> ok{0}, exhausted{0}, other{0};
+  std::latch go(kN);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kN; ++i) {
+    threads.emplace_back([&, i] {
+      go.arrive_and_wait();
+      Status st = m.finish(orders[i], sessions[i], kNow + 1);
+      if (st.ok()) ok++;
+      else if (quota_exhausted(st)) exhausted++;
+      else other++;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 10);
+  EXPECT_EQ(exhausted.load(), 6);
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_EQ(m.used(w, p1), 5);
+  EXPECT_EQ(m.used(w, p2), 7);
+  EXPECT_EQ(m.used(w, p3), 8);
+  auto usage = store_->list_usage_records(w.tenant_id, 0, kNow + 10, 1000);
+  ASSERT_TRUE(usage.ok());
+  ASSERT_EQ(usage->size(), 20u);
+  std::map<std::string, int64_t> per_package;
+  std::set<std::pair<std::string, int64_t>> units;
+  for (const auto& u : *usage) {
+    per_package[u.package_id]++;
+    units.insert({u.order_id, u.item_index});
+  }
+  EXPECT_EQ(units.size(), 20u) << "no item counted twice";
+  EXPECT_EQ(per_package, (std::map<std::string, int64_t>{{p1, 5}, {p2, 7}, {p3, 8}}));
+  for (int i = 0; i < kN; ++i) {
+    auto got = store_->get_order(w.tenant_id, orders[i].order_id);
+    ASSERT_TRUE(got.ok());
+    const bool counted = units.count({orders[i].order_id, 0}) == 1;
+    EXPECT_EQ(got->state == OrderState::kSigned, counted) << "signed exactly when counted";
+    EXPECT_EQ(units.count({orders[i].order_id, 1}) == 1, counted) << "both items or neither";
+  }
+}
+
+// Concurrent metered holders over two per-user packages (3 + 4): exactly 7
+// are created, the earlier-expiring package first, one unit each.
+TEST_P(StoreContractTest, ConcurrentHoldersConsumePerUserPackagesInOrderExactlyOnce) {
+  Metering m(*store_);
+  auto w = m.tenant();
+  std::string later = m.add(m.package(w, PackageKind::kPerUser, 4, kNow, kNow + kYear, "sla_credit"));
+  std::string first = m.add(m.package(w, PackageKind::kPerUser, 3, kNow, kNow + kYear / 2, "sla_credit"));
+  constexpr int kN = 12;
+  std::vector<Holder> holders;
+  for (int i = 0; i < kN; ++i) holders.push_back(m.holder(w, w.prod_app));
+  std::atomic<int> ok{0}, exhausted{0}, other{0};
+  std::latch go(kN);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kN; ++i) {
+    threads.emplace_back([&, i] {
+      go.arrive_and_wait();
+      Status st = store_->create_holder(holders[i]);
+      if (st.ok()) ok++;
+      else if (quota_exhausted(st)) exhausted++;
+      else other++;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 7);
+  EXPECT_EQ(exhausted.load(), 5);
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_EQ(m.used(w, first), 3);
+  EXPECT_EQ(m.used(w, later), 4);
+  auto usage = store_->list_usage_records(w.tenant_id, 0, kNow + 10, 1000);
+  ASSERT_TRUE(usage.ok());
+  ASSERT_EQ(usage->size(), 7u);
+  std::set<std::string> counted_holders;
+  for (const auto& u : *usage) {
+    EXPECT_EQ(u.kind, PackageKind::kPerUser);
+    counted_holders.insert(u.holder_id);
+  }
+  EXPECT_EQ(counted_holders.size(), 7u);
+  for (const Holder& h : holders)
+    EXPECT_EQ(store_->get_holder(w.tenant_id, h.holder_id).ok(), counted_holders.count(h.holder_id) == 1);
 }
 
 }  // namespace
