@@ -11,6 +11,15 @@ using store::QuotaBalance;
 using store::QuotaCover;
 using store::QuotaPlan;
 
+std::vector<store::NoticeKind> usage_notices_crossed(int64_t quantity, int64_t used_before, int64_t used_after) {
+  constexpr std::pair<int64_t, store::NoticeKind> kThresholds[] = {
+      {80, store::NoticeKind::kUsed80}, {90, store::NoticeKind::kUsed90}, {100, store::NoticeKind::kUsed100}};
+  std::vector<store::NoticeKind> out;
+  for (const auto& [pct, kind] : kThresholds)
+    if (used_before * 100 < pct * quantity && used_after * 100 >= pct * quantity) out.push_back(kind);
+  return out;
+}
+
 Result<QuotaPlan> plan_quota(store::QuotaReads& reads, PackageKind kind, int64_t units) {
   if (kind == PackageKind::kUnlimited)
     return make_error(ErrorCode::kInvalidArgument, "quota is planned for per-signature or per-user units");
@@ -34,7 +43,8 @@ Result<QuotaPlan> plan_quota(store::QuotaReads& reads, PackageKind kind, int64_t
       if (wanted == 0) break;
       const int64_t n = std::min(b.quantity - b.used, wanted);
       if (n <= 0) continue;
-      plan.takes.push_back(store::QuotaTake{std::move(b), n});
+      std::vector<store::NoticeKind> crosses = usage_notices_crossed(b.quantity, b.used, b.used + n);
+      plan.takes.push_back(store::QuotaTake{std::move(b), n, std::move(crosses)});
       wanted -= n;
     }
     return plan;

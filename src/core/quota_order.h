@@ -15,14 +15,21 @@
 //     usable (a per-user tenant's signatures, a per-signature tenant's
 //     holders are free);
 //  4. else not at all (kQuotaExhausted; nothing is taken).
+// A take that moves a package's used across 80 %, 90 % or 100 % of its
+// quantity carries the kUsed80/90/100 notice (each crossed once).
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "base/result.h"
 #include "store/quota_order.h"
 
 namespace duet::core {
+
+// The usage notices a package of `quantity` crosses going from `used_before`
+// to `used_after`.
+std::vector<store::NoticeKind> usage_notices_crossed(int64_t quantity, int64_t used_before, int64_t used_after);
 
 Result<store::QuotaPlan> plan_quota(store::QuotaReads& reads, store::PackageKind kind, int64_t units);
 

@@ -130,5 +130,24 @@ TEST(QuotaOrder, ReadErrorsAndUnlimitedUnitsAreRefused) {
   EXPECT_EQ(plan->cover, QuotaCover::kCounted);
 }
 
+TEST(QuotaOrder, TakesCarryTheUsageNoticesTheyCross) {
+  using store::NoticeKind;
+  EXPECT_EQ(usage_notices_crossed(10, 0, 7), (std::vector<NoticeKind>{}));
+  EXPECT_EQ(usage_notices_crossed(10, 7, 8), (std::vector<NoticeKind>{NoticeKind::kUsed80}));
+  EXPECT_EQ(usage_notices_crossed(10, 8, 10), (std::vector<NoticeKind>{NoticeKind::kUsed90, NoticeKind::kUsed100}));
+  EXPECT_EQ(usage_notices_crossed(10, 9, 10), (std::vector<NoticeKind>{NoticeKind::kUsed100}));
+  EXPECT_EQ(usage_notices_crossed(10'000, 7'999, 8'000), (std::vector<NoticeKind>{NoticeKind::kUsed80}));
+  EXPECT_EQ(usage_notices_crossed(10'000, 8'000, 8'999), (std::vector<NoticeKind>{})) << "80 % crossed before";
+
+  ScriptedReads reads;
+  reads.balance_rows[PackageKind::kPerSignature] = {balance("a", 2, 1, 100), balance("b", 10, 0, 200)};
+  auto plan = plan_quota(reads, PackageKind::kPerSignature, 9);
+  ASSERT_TRUE(plan.ok());
+  ASSERT_EQ(plan->takes.size(), 2u);
+  EXPECT_EQ(plan->takes[0].crosses, (std::vector<NoticeKind>{NoticeKind::kUsed80, NoticeKind::kUsed90,
+                                                             NoticeKind::kUsed100}));
+  EXPECT_EQ(plan->takes[1].crosses, (std::vector<NoticeKind>{NoticeKind::kUsed80}));
+}
+
 }  // namespace
 }  // namespace duet::core

@@ -182,8 +182,8 @@ Result<QuotaPlan> plan_units(Connection& c, const QuotaOrderRule& rule, std::str
 
 // Applies one take of the plan: ONE conditional update that names the
 // balance the plan was made from (a changed balance is a lost race:
-// kConflict, the transaction rolls back), then the threshold notices the
-// step crosses.
+// kConflict, the transaction rolls back), then the usage notices the rule
+// says it crosses.
 Status take_units(Connection& c, std::string_view tenant, const QuotaTake& take, UnixSeconds now) {
   const QuotaBalance& from = take.from;
   DUET_ASSIGN_OR_RETURN(int64_t n, changes(c,
@@ -191,13 +191,7 @@ Status take_units(Connection& c, std::string_view tenant, const QuotaTake& take,
       "AND used + $3 <= quantity",
       {tenant, from.package_id, take.units, from.used}));
   if (n != 1) return conflict("package changed meanwhile");
-  const int64_t before = from.used, after = from.used + take.units, q = from.quantity;
-  constexpr std::pair<int, NoticeKind> kThresholds[] = {
-      {80, NoticeKind::kUsed80}, {90, NoticeKind::kUsed90}, {100, NoticeKind::kUsed100}};
-  for (const auto& [pct, kind] : kThresholds) {
-    if (before * 100 < pct * q && after * 100 >= pct * q)
-      DUET_TRY_STATUS(insert_notice(c, tenant, from.package_id, kind, now));
-  }
+  for (NoticeKind kind : take.crosses) DUET_TRY_STATUS(insert_notice(c, tenant, from.package_id, kind, now));
   return Status::Ok();
 }
 

@@ -14,7 +14,7 @@
 //   from the start, a few times. Calls that are one statement run without an
 //   explicit transaction (autocommit). Reads of several statements run in a
 //   REPEATABLE READ READ ONLY transaction (one snapshot).
-// - Migrations: numbered (store/pg_schema.h), applied at open in one
+// - Migrations: numbered (store/migrations.h), applied at open in one
 //   transaction under an exclusive lock on schema_version, so nodes starting
 //   together migrate once. A database newer than this binary is kCorrupt.
 // - No advisory locks, LISTEN/NOTIFY or gap-free sequences.

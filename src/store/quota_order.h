@@ -5,7 +5,8 @@
 //      kind usable now? the usable packages of the counted kind with
 //      quantity left and how much each has used);
 //   2. it returns a QuotaPlan: free, none, or the units to take from which
-//      package, in consumption order;
+//      package, in consumption order, with the usage notices each take
+//      crosses;
 //   3. the backend applies each take as ONE conditional update that names
 //      the balance it read ("... SET used = used + n WHERE ... AND used =
 //      <read used>") and checks that exactly one row changed; any other
@@ -55,8 +56,11 @@ enum class QuotaCover {
 };
 
 struct QuotaTake {
-  QuotaBalance from;  // as read: the update's condition and the notice thresholds
+  QuotaBalance from;  // as read: the update's condition
   int64_t units = 0;  // 1 <= units <= from.quantity - from.used
+  // The usage notices (kUsed80/90/100) this take makes the package cross;
+  // the backend inserts them in the same transaction.
+  std::vector<NoticeKind> crosses;
 };
 
 struct QuotaPlan {

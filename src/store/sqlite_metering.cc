@@ -169,8 +169,8 @@ Result<QuotaPlan> plan_units(Connection& c, const QuotaOrderRule& rule, std::str
 
 // Applies one take of the plan: ONE conditional update that names the
 // balance the plan was made from (a changed balance is a lost race:
-// kConflict, the transaction rolls back), then the threshold notices the
-// step crosses.
+// kConflict, the transaction rolls back), then the usage notices the rule
+// says it crosses.
 Status take_units(Connection& c, std::string_view tenant, const QuotaTake& take, UnixSeconds now) {
   const QuotaBalance& from = take.from;
   DUET_ASSIGN_OR_RETURN(Statement up, Statement::prepare(c,
@@ -179,13 +179,7 @@ Status take_units(Connection& c, std::string_view tenant, const QuotaTake& take,
   up.bind(1, tenant).bind(2, from.package_id).bind(3, take.units).bind(4, from.used);
   DUET_TRY_STATUS(up.run());
   if (c.changes() != 1) return store_error(StoreError::kConflict, "package changed meanwhile");
-  const int64_t before = from.used, after = from.used + take.units, q = from.quantity;
-  constexpr std::pair<int, NoticeKind> kThresholds[] = {
-      {80, NoticeKind::kUsed80}, {90, NoticeKind::kUsed90}, {100, NoticeKind::kUsed100}};
-  for (const auto& [pct, kind] : kThresholds) {
-    if (before * 100 < pct * q && after * 100 >= pct * q)
-      DUET_TRY_STATUS(insert_notice(c, tenant, from.package_id, kind, now));
-  }
+  for (NoticeKind kind : take.crosses) DUET_TRY_STATUS(insert_notice(c, tenant, from.package_id, kind, now));
   return Status::Ok();
 }
 

@@ -1,4 +1,4 @@
-// Schema v11 on SQLite (sqlite_schema.cc): a database a v10 binary left
+// Schema v11 on SQLite (store/migrations.cc): a database a v10 binary left
 // behind keeps its package notices through the rebuild of `notices`, its
 // tenants get no v1 cut-off, and the new tenant notices work on it.
 #include <sqlite3.h>
