@@ -50,7 +50,10 @@ TEST(LocalKeyFile, RefusesLooseFilesAndMissingOnes) {
   ::chmod(path.c_str(), 0600);
   auto a = open_local_key_file(path, false);
   auto b = open_local_key_file(temp_path("k3"), true);
+  ASSERT_TRUE(a.ok()) << a.error().to_string();
+  ASSERT_TRUE(b.ok()) << b.error().to_string();
   auto sealed = (*a)->seal("c", as_bytes("x"));
+  ASSERT_TRUE(sealed.ok());
   EXPECT_EQ((*b)->open("c", *sealed).code(), ErrorCode::kBadEncoding);
 }
 

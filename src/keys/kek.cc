@@ -10,6 +10,8 @@
 
 #include "crypto/aead.h"
 #include "crypto/random.h"
+#include "base/secret_file.h"
+#include "keys/envelope_format.h"
 #include "keys/symmetric_protector.h"
 
 namespace duet::keys {
@@ -17,7 +19,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr uint8_t kWrapVersion = 1;  // same blob layout as Pkcs11Kek
 constexpr size_t kFileKekSize = 32;
 constexpr size_t kIndexKeySize = 32;
 constexpr size_t kLegacyKeyFileSize = 64;
@@ -26,84 +27,10 @@ constexpr uint8_t kRecordVersion = 1;
 constexpr size_t kRecordHeader = sizeof kRecordMagic + 2;  // magic ‖ version ‖ algorithm
 constexpr size_t kMaxRecordFile = 4096;
 
-Unexpected io_error(const std::string& what, const std::string& path) {
-  return make_error(ErrorCode::kUnavailable, what + " " + path + ": " + std::strerror(errno));
-}
-
-// Reads a whole file of at most max_size bytes that nobody but the owner may
-// read or write. ENOENT is reported as kNotFound so callers can create it.
-Result<SecretBytes> read_private_file(const std::string& path, size_t max_size) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) return make_error(ErrorCode::kNotFound, path + " does not exist");
-    return io_error("cannot open", path);
-  }
-  struct stat st{};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & 077) != 0 ||
-      st.st_size > static_cast<off_t>(max_size)) {
-    ::close(fd);
-    return make_error(ErrorCode::kUnavailable, path + " must be a regular file with mode 0600");
-  }
-  SecretBytes buf(static_cast<size_t>(st.st_size));
-  size_t got = 0;
-  while (got < buf.size()) {
-    ssize_t n = ::read(fd, buf.data() + got, buf.size() - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    got += static_cast<size_t>(n);
-  }
-  ::close(fd);
-  if (got != buf.size()) return io_error("cannot read", path);
-  return buf;
-}
-
-void fsync_dir_of(const std::string& path) {
-  std::string dir = fs::path(path).parent_path().string();
-  if (dir.empty()) dir = ".";
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-}
-
-// Writes `data` to `path` (mode 0600) only if `path` does not exist yet: a
-// unique temporary file, fsync, then link() (atomic, fails with EEXIST), so two
-// processes racing to create the file cannot both win. kConflict if it exists.
+// Creates `path` (mode 0600) with `data` only if it does not exist yet, so two
+// processes racing to create the file cannot both win: kConflict if it exists.
 Status create_private_file(const std::string& path, ByteView data) {
-  Bytes rnd(6);
-  crypto::SystemRandom::instance().fill(rnd);
-  std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." + to_hex(rnd);
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return io_error("cannot create", tmp);
-  size_t done = 0;
-  bool ok = true;
-  while (done < data.size()) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      ok = false;
-      break;
-    }
-    done += static_cast<size_t>(n);
-  }
-  ok = ok && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok) {
-    Unexpected e = io_error("cannot write", tmp);
-    ::unlink(tmp.c_str());
-    return e;
-  }
-  int rc = ::link(tmp.c_str(), path.c_str());
-  int err = errno;
-  ::unlink(tmp.c_str());
-  if (rc != 0) {
-    if (err == EEXIST) return make_error(ErrorCode::kConflict, path + " already exists");
-    errno = err;
-    return io_error("cannot create", path);
-  }
-  fsync_dir_of(path);
-  return Status::Ok();
+  return write_secret_file(path, data, {SecretFilePlacement::kNoClobber});
 }
 
 // Overwrites a plain key file with zeros, then removes it.
@@ -115,13 +42,12 @@ void shred_file(const std::string& path, size_t size) {
     ::close(fd);
   }
   ::unlink(path.c_str());
-  fsync_dir_of(path);
-}
-
-Bytes kek_aad(std::string_view context) {
-  std::string a = "duet/kek/v1/";
-  a += context;
-  return Bytes(a.begin(), a.end());
+  std::string dir = fs::path(path).parent_path().string();
+  int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
 }
 
 class FileKek final : public Kek {
@@ -131,23 +57,13 @@ class FileKek final : public Kek {
   Result<Bytes> wrap(std::string_view context, ByteView plaintext) override {
     Bytes iv(crypto::kAeadNonceSize);
     crypto::SystemRandom::instance().fill(iv);
-    DUET_ASSIGN_OR_RETURN(Bytes ct, crypto::aead_seal(crypto::AeadAlgorithm::kAes256Gcm, key_.view(), iv,
-                                                      kek_aad(context), plaintext));
-    Bytes out;
-    out.reserve(1 + iv.size() + ct.size());
-    out.push_back(kWrapVersion);
-    out.insert(out.end(), iv.begin(), iv.end());
-    out.insert(out.end(), ct.begin(), ct.end());
-    return out;
+    return internal::seal_envelope(internal::kKekWrapFormat, crypto::AeadAlgorithm::kAes256Gcm, key_.view(), iv,
+                                   context, plaintext);
   }
 
   Result<SecretBytes> unwrap(std::string_view context, ByteView wrapped) override {
-    if (wrapped.size() < 1 + crypto::kAeadNonceSize + crypto::kAeadTagSize || wrapped[0] != kWrapVersion) {
-      return make_error(ErrorCode::kBadEncoding, "wrapped blob has an unknown format");
-    }
-    return crypto::aead_open(crypto::AeadAlgorithm::kAes256Gcm, key_.view(),
-                             wrapped.subspan(1, crypto::kAeadNonceSize), kek_aad(context),
-                             wrapped.subspan(1 + crypto::kAeadNonceSize));
+    return internal::open_envelope(internal::kKekWrapFormat, crypto::AeadAlgorithm::kAes256Gcm, key_.view(), context,
+                                   wrapped, "wrapped blob has an unknown format");
   }
 
   Status check() override { return Status::Ok(); }
@@ -218,14 +134,14 @@ Result<std::unique_ptr<DataProtector>> protector_from_record(const std::shared_p
 }  // namespace
 
 Result<std::shared_ptr<Kek>> open_file_kek(const std::string& path, bool create_if_missing) {
-  auto existing = read_private_file(path, kFileKekSize);
+  auto existing = read_secret_file(path, kFileKekSize);
   if (existing.code() == ErrorCode::kNotFound && create_if_missing) {
     SecretBytes fresh(kFileKekSize);
     crypto::SystemRandom::instance().fill(fresh.span());
     Status st = create_private_file(path, fresh.view());
     if (st.ok()) return std::shared_ptr<Kek>(std::make_shared<FileKek>(path, std::move(fresh)));
     if (st.code() != ErrorCode::kConflict) return Unexpected{st.error()};
-    existing = read_private_file(path, kFileKekSize);  // another process created it first
+    existing = read_secret_file(path, kFileKekSize);  // another process created it first
   }
   if (existing.code() == ErrorCode::kNotFound) return make_error(ErrorCode::kUnavailable, path + " does not exist");
   if (!existing.ok()) return Unexpected{existing.error()};
@@ -238,7 +154,7 @@ Result<std::shared_ptr<Kek>> open_file_kek(const std::string& path, bool create_
 Result<std::unique_ptr<DataProtector>> open_envelope_protector(std::shared_ptr<Kek> kek, const std::string& record_path,
                                                                const EnvelopeOptions& options) {
   if (!kek) return make_error(ErrorCode::kInvalidArgument, "no key-encryption key");
-  auto existing = read_private_file(record_path, kMaxRecordFile);
+  auto existing = read_secret_file(record_path, kMaxRecordFile);
   if (existing.ok()) return protector_from_record(kek, existing->view(), record_path);
   if (existing.code() != ErrorCode::kNotFound) return Unexpected{existing.error()};
 
@@ -247,7 +163,7 @@ Result<std::unique_ptr<DataProtector>> open_envelope_protector(std::shared_ptr<K
   SecretBytes plain;
   bool importing = false;
   if (!options.import_key_file.empty()) {
-    auto legacy = read_private_file(options.import_key_file, kLegacyKeyFileSize);
+    auto legacy = read_secret_file(options.import_key_file, kLegacyKeyFileSize);
     if (legacy.ok()) {
       if (legacy->size() != kLegacyKeyFileSize) {
         return make_error(ErrorCode::kUnavailable, "key file " + options.import_key_file + " must be 64 bytes");
@@ -270,7 +186,7 @@ Result<std::unique_ptr<DataProtector>> open_envelope_protector(std::shared_ptr<K
   Status st = create_private_file(record_path, record_bytes(alg, blob));
   if (!st.ok() && st.code() != ErrorCode::kConflict) return Unexpected{st.error()};
   // Always continue from what is on disk (another process may have won the race).
-  DUET_ASSIGN_OR_RETURN(SecretBytes written, read_private_file(record_path, kMaxRecordFile));
+  DUET_ASSIGN_OR_RETURN(SecretBytes written, read_secret_file(record_path, kMaxRecordFile));
   DUET_ASSIGN_OR_RETURN(auto protector, protector_from_record(kek, written.view(), record_path));
   if (importing) {
     // The record must hold exactly the imported keys before the plain file goes.

@@ -17,15 +17,15 @@
 #include <vector>
 
 #include "crypto/random.h"
+#include "keys/envelope_format.h"
 
 #include <p11-kit/pkcs11.h>  // last: its macros must not reach the headers above
 
 namespace duet::keys {
 namespace {
 
-constexpr uint8_t kWrapVersion = 1;
-constexpr size_t kIvSize = 12;
-constexpr size_t kTagSize = 16;
+constexpr size_t kIvSize = crypto::kAeadNonceSize;
+constexpr size_t kTagSize = crypto::kAeadTagSize;
 constexpr size_t kMaxWrapInput = 1 << 20;  // small blobs only
 
 Unexpected unavailable(std::string message) { return make_error(ErrorCode::kUnavailable, std::move(message)); }
@@ -195,11 +195,7 @@ Result<SecretBytes> read_pin(const Pkcs11Config& c) {
   return unavailable("no PKCS#11 PIN configured (pin_file or pin_env)");
 }
 
-Bytes wrap_aad(std::string_view context) {
-  std::string a = "duet/kek/v1/";
-  a += context;
-  return Bytes(a.begin(), a.end());
-}
+Bytes wrap_aad(std::string_view context) { return internal::envelope_aad(internal::kKekWrapFormat, context); }
 
 // ---------------------------------------------------------------------------
 
@@ -236,26 +232,19 @@ class Pkcs11Kek final : public Kek {
       drop_session_locked();
       return unavailable("KEK " + describe() + ": encrypt failed: " + rv_name(rv));
     }
-    Bytes out;
-    out.reserve(1 + iv.size() + ct.size());
-    out.push_back(kWrapVersion);
-    out.insert(out.end(), iv.begin(), iv.end());
-    out.insert(out.end(), ct.begin(), ct.end());
-    return out;
+    return internal::encode_envelope(internal::kKekWrapFormat, iv, ct);
   }
 
   Result<SecretBytes> unwrap(std::string_view context, ByteView wrapped) override {
-    if (wrapped.size() < 1 + kIvSize + kTagSize || wrapped[0] != kWrapVersion ||
-        wrapped.size() > kMaxWrapInput + 1 + kIvSize + kTagSize) {
-      return make_error(ErrorCode::kBadEncoding, "wrapped blob has an unknown format");
-    }
+    auto parts = internal::parse_envelope(internal::kKekWrapFormat, wrapped, kMaxWrapInput);
+    if (!parts) return make_error(ErrorCode::kBadEncoding, "wrapped blob has an unknown format");
     Bytes aad = wrap_aad(context);
     std::lock_guard lock(mu_);
     SecretBytes pt;
     CK_RV rv = CKR_OK;
     for (int attempt = 0; attempt < 2; ++attempt) {
       DUET_TRY_STATUS(ensure_session_locked(false));
-      rv = decrypt_locked(wrapped.subspan(1, kIvSize), aad, wrapped.subspan(1 + kIvSize), pt);
+      rv = decrypt_locked(parts->nonce, aad, parts->sealed, pt);
       if (rv == CKR_OK) return pt;
       if (!session_lost(rv)) break;
       drop_session_locked();

@@ -4,18 +4,21 @@
 
 #include "crypto/random.h"
 #include "crypto/sm3.h"
+#include "keys/envelope_format.h"
 
 namespace duet::keys::internal {
 namespace {
 
-uint8_t format_version(crypto::AeadAlgorithm alg) { return alg == crypto::AeadAlgorithm::kAes256Gcm ? 1 : 2; }
+EnvelopeFormat seal_format(crypto::AeadAlgorithm alg) {
+  return {static_cast<uint8_t>(alg == crypto::AeadAlgorithm::kAes256Gcm ? 1 : 2), "duet/seal/v1/"};
+}
 
 class SymmetricProtector final : public DataProtector {
  public:
   SymmetricProtector(crypto::AeadAlgorithm alg, SecretBytes data_key, SecretBytes index_key,
                      std::function<Status()> check)
       : alg_(alg),
-        version_(format_version(alg)),
+        format_(seal_format(alg)),
         data_key_(std::move(data_key)),
         index_key_(std::move(index_key)),
         check_(std::move(check)) {}
@@ -30,21 +33,11 @@ class SymmetricProtector final : public DataProtector {
     }
     Bytes nonce(crypto::kAeadNonceSize);
     crypto::SystemRandom::instance().fill(nonce);
-    DUET_ASSIGN_OR_RETURN(Bytes ct, crypto::aead_seal(alg_, data_key_.view(), nonce, aad(context), plaintext));
-    Bytes out;
-    out.reserve(1 + nonce.size() + ct.size());
-    out.push_back(version_);
-    out.insert(out.end(), nonce.begin(), nonce.end());
-    out.insert(out.end(), ct.begin(), ct.end());
-    return out;
+    return seal_envelope(format_, alg_, data_key_.view(), nonce, context, plaintext);
   }
 
   Result<SecretBytes> open(std::string_view context, ByteView sealed) override {
-    if (sealed.size() < 1 + crypto::kAeadNonceSize + crypto::kAeadTagSize || sealed[0] != version_) {
-      return make_error(ErrorCode::kBadEncoding, "sealed value has an unknown format");
-    }
-    return crypto::aead_open(alg_, data_key_.view(), sealed.subspan(1, crypto::kAeadNonceSize), aad(context),
-                             sealed.subspan(1 + crypto::kAeadNonceSize));
+    return open_envelope(format_, alg_, data_key_.view(), context, sealed, "sealed value has an unknown format");
   }
 
   Bytes keyed_hash(std::string_view purpose, ByteView value) const override {
@@ -62,13 +55,8 @@ class SymmetricProtector final : public DataProtector {
   Status check() override { return check_ ? check_() : Status::Ok(); }
 
  private:
-  static Bytes aad(std::string_view context) {
-    std::string a = "duet/seal/v1/";
-    a += context;
-    return Bytes(a.begin(), a.end());
-  }
   crypto::AeadAlgorithm alg_;
-  uint8_t version_;
+  EnvelopeFormat format_;
   SecretBytes data_key_;
   SecretBytes index_key_;
   std::function<Status()> check_;
