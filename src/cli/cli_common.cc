@@ -16,6 +16,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "base/secret_file.h"
 #include "crypto/random.h"
 
 namespace duet::cli {
@@ -63,14 +64,15 @@ std::string read_secret_file(const std::string& path) {
 }
 
 void write_file(const std::string& path, ByteView data, bool private_file) {
-  int flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC;
-  if (private_file) flags |= O_NOFOLLOW;
-  int fd = ::open(path.c_str(), flags, private_file ? 0600 : 0644);
-  if (fd < 0) fail("cannot write " + path + ": " + std::strerror(errno));
-  if (private_file && ::fchmod(fd, 0600) != 0) {
-    ::close(fd);
-    fail("cannot chmod " + path + ": " + std::strerror(errno));
+  if (private_file) {
+    // Secrets (tokens, app secrets, backups): the one secret-file writer.
+    Status st = write_secret_file(path, data);
+    if (!st.ok()) fail(st.error().message);
+    return;
   }
+  // Public output may go to a device or a pipe (/dev/stdout): written in place.
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) fail("cannot write " + path + ": " + std::strerror(errno));
   size_t off = 0;
   while (off < data.size()) {
     ssize_t n = ::write(fd, data.data() + off, data.size() - off);

@@ -66,8 +66,10 @@ std::string read_file(const std::string& path);
 // Reads a one-line secret (token, app secret): surrounding whitespace removed;
 // an empty file fails.
 std::string read_secret_file(const std::string& path);
-// Writes a file (replacing it). mode applies to a newly created file; with
-// private_file the file is also chmod'ed to 0600 whatever existed before.
+// Writes a file (replacing it). A private file (a secret) goes through
+// base/secret_file: mode 0600 whatever existed before, atomic, never through
+// a symbolic link. Other files are written in place with mode 0644 for a new
+// file (so that /dev/stdout works).
 void write_file(const std::string& path, ByteView data, bool private_file = false);
 void write_file(const std::string& path, std::string_view text, bool private_file = false);
 

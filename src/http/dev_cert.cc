@@ -17,6 +17,8 @@
 #include <filesystem>
 #include <memory>
 
+#include "base/secret_file.h"
+
 namespace duet::http {
 
 namespace {
@@ -33,26 +35,6 @@ using BnPtr = std::unique_ptr<BIGNUM, Deleter<BN_free>>;
 
 Unexpected crypto_error(const char* what) {
   return make_error(ErrorCode::kCryptoFailure, std::string("dev certificate: ") + what);
-}
-
-// Writes `data` to `path` atomically enough for a dev tool: create with `mode`,
-// force the mode even if the file existed, truncate, write, fsync.
-Status write_file(const std::string& path, const std::string& data, mode_t mode) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
-  if (fd < 0)
-    return make_error(ErrorCode::kInternal, "cannot write " + path + ": " + std::strerror(errno));
-  bool ok = ::fchmod(fd, mode) == 0;
-  size_t off = 0;
-  while (ok && off < data.size()) {
-    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    ok = n > 0;
-    if (ok) off += static_cast<size_t>(n);
-  }
-  ok = ::fsync(fd) == 0 && ok;
-  ok = ::close(fd) == 0 && ok;
-  if (!ok) return make_error(ErrorCode::kInternal, "cannot write " + path);
-  return Status::Ok();
 }
 
 std::string bio_to_string(BIO* bio) {
@@ -126,10 +108,9 @@ Result<DevCertificate> generate_dev_certificate(const std::string& dir) {
 
   DevCertificate out = paths_for(dir);
   std::string key_pem = bio_to_string(kbio.get());
-  Status st = write_file(out.key_path, key_pem, 0600);
-  OPENSSL_cleanse(key_pem.data(), key_pem.size());
-  DUET_TRY_STATUS(st);
-  DUET_TRY_STATUS(write_file(out.cert_path, bio_to_string(cbio.get()), 0644));
+  DUET_TRY_STATUS(write_secret_file_and_wipe(out.key_path, key_pem));
+  DUET_TRY_STATUS(write_secret_file(out.cert_path, as_bytes(bio_to_string(cbio.get())),
+                                    {SecretFilePlacement::kReplace, 0644}));
   return out;
 }
 
