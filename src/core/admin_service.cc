@@ -1,12 +1,6 @@
 #include "core/admin_service.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-
+#include "core/operator_token.h"
 #include "store/audit_scope.h"
 #include "store/ids.h"
 
@@ -20,41 +14,18 @@ std::string AdminService::new_secret() {
   return s;
 }
 
-Result<std::string> AdminService::bootstrap_admin_token(const std::string& path) {
-  std::string token;
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd >= 0) {
-    char buf[256];
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    ::close(fd);
-    if (n <= 0) return make_error(ErrorCode::kUnavailable, "cannot read admin token file " + path);
-    token.assign(buf, static_cast<size_t>(n));
-    while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
-  } else if (errno == ENOENT) {
-    Bytes raw(32);
-    deps_.rng.fill(raw);
-    token = "adm_" + to_hex(raw);
-    std::string tmp = path + ".tmp";
-    int wfd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (wfd < 0) return make_error(ErrorCode::kUnavailable, "cannot create " + tmp + ": " + std::strerror(errno));
-    std::string line = token + "\n";
-    bool ok = ::write(wfd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && ::fsync(wfd) == 0;
-    ::close(wfd);
-    if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-      return make_error(ErrorCode::kUnavailable, "cannot write admin token file " + path);
-    }
-  } else {
-    return make_error(ErrorCode::kUnavailable, "cannot open admin token file " + path + ": " + std::strerror(errno));
-  }
+std::string AdminService::mint_operator_token() { return core::mint_operator_token(deps_.rng); }
+
+Status AdminService::register_bootstrap_token(std::string_view token) {
+  if (token.empty()) return make_error(ErrorCode::kInvalidArgument, "empty admin token");
   Bytes hash = deps_.protector.keyed_hash("admin_token", as_bytes(token));
   auto found = stores_.operator_tokens.find_admin_token(hash);
-  if (!found.ok()) {
-    if (found.code() != ErrorCode::kNotFound) return Unexpected{found.error()};
-    store::AdminToken rec{hash, "bootstrap", "operator", deps_.clock.now(), std::nullopt};
-    auto st = stores_.operator_tokens.create_admin_token(rec);
-    if (!st.ok() && st.code() != ErrorCode::kConflict) return Unexpected{st.error()};
-  }
-  return token;
+  if (found.ok()) return Status::Ok();
+  if (found.code() != ErrorCode::kNotFound) return Unexpected{found.error()};
+  store::AdminToken rec{hash, "bootstrap", "operator", deps_.clock.now(), std::nullopt};
+  auto st = stores_.operator_tokens.create_admin_token(rec);
+  if (!st.ok() && st.code() != ErrorCode::kConflict) return Unexpected{st.error()};
+  return Status::Ok();
 }
 
 Result<OperatorContext> AdminService::authenticate_operator(std::string_view bearer) {

@@ -38,9 +38,14 @@ class AdminService {
 
   explicit AdminService(CoreDeps deps) : deps_(deps), stores_(deps.store) {}
 
-  // Reads the operator token from `path`, or creates one there (mode 0600)
-  // at first start; makes sure the store knows its hash. Returns the token.
-  Result<std::string> bootstrap_admin_token(const std::string& path);
+  // The bootstrap operator token. Core only mints and registers it; the
+  // daemon keeps it in a file (server/token_bootstrap.h): it writes a minted
+  // token there before registering it, so a token the store knows is never
+  // lost with a failed write.
+  std::string mint_operator_token();
+  // Makes sure the store knows the token's hash as the "bootstrap" operator
+  // (role operator). Idempotent.
+  Status register_bootstrap_token(std::string_view token);
 
   Result<OperatorContext> authenticate_operator(std::string_view bearer_token);
 

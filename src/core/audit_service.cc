@@ -1,14 +1,9 @@
 #include "core/audit_service.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <limits>
 
 #include "core/operator_roles.h"
+#include "core/operator_token.h"
 #include "crypto/sm2_evp.h"
 #include "store/audit_encoding.h"
 #include "store/audit_scope.h"
@@ -26,17 +21,6 @@ bool valid_operator_name(std::string_view n) {
           c == '-'))
       return false;
   return true;
-}
-
-Status write_secret_file(const std::string& path, const std::string& content) {
-  std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return make_error(ErrorCode::kUnavailable, "cannot create " + tmp + ": " + std::strerror(errno));
-  bool ok = ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()) && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0)
-    return make_error(ErrorCode::kUnavailable, "cannot write " + path);
-  return Status::Ok();
 }
 
 }  // namespace
@@ -136,35 +120,19 @@ Result<std::optional<store::AuditCheckpoint>> AuditService::checkpoint_if_due(in
   return checkpoint_now();
 }
 
-Result<std::string> AuditService::bootstrap_role_token(const std::string& path, const std::string& name,
-                                                       const std::string& role) {
+std::string AuditService::mint_operator_token() { return core::mint_operator_token(deps_.rng); }
+
+Status AuditService::register_role_token(std::string_view token, const std::string& name, const std::string& role) {
   if (!is_operator_role(role)) return make_error(ErrorCode::kInvalidArgument, "unknown operator role");
-  std::string token;
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd >= 0) {
-    char buf[256];
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    ::close(fd);
-    if (n <= 0) return make_error(ErrorCode::kUnavailable, "cannot read token file " + path);
-    token.assign(buf, static_cast<size_t>(n));
-    while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
-  } else if (errno == ENOENT) {
-    Bytes raw(32);
-    deps_.rng.fill(raw);
-    token = "adm_" + to_hex(raw);
-    secure_wipe(raw.data(), raw.size());
-    DUET_TRY_STATUS(write_secret_file(path, token + "\n"));
-  } else {
-    return make_error(ErrorCode::kUnavailable, "cannot open token file " + path + ": " + std::strerror(errno));
-  }
+  if (token.empty()) return make_error(ErrorCode::kInvalidArgument, "empty operator token");
   Bytes hash = deps_.protector.keyed_hash("admin_token", as_bytes(token));
   auto found = stores_.operator_tokens.find_admin_token(hash);
-  if (found.ok()) return token;
+  if (found.ok()) return Status::Ok();
   if (found.code() != ErrorCode::kNotFound) return Unexpected{found.error()};
   // A token revoked by the security officer stays revoked across restarts.
   DUET_ASSIGN_OR_RETURN(std::vector<store::AdminToken> all, stores_.operator_tokens.list_admin_tokens());
   for (const auto& t : all)
-    if (t.token_hash == hash) return token;
+    if (t.token_hash == hash) return Status::Ok();
   store::AuditEvent e;
   e.at = deps_.clock.now();
   e.actor_type = "system";
@@ -178,7 +146,7 @@ Result<std::string> AuditService::bootstrap_role_token(const std::string& path, 
   if (!st.ok() && st.code() != ErrorCode::kConflict &&
       store::store_error_kind(st.error()) != store::StoreError::kDuplicate)
     return Unexpected{st.error()};
-  return token;
+  return Status::Ok();
 }
 
 Result<IssuedOperator> AuditService::create_operator(const std::string& name, const std::string& role) {
@@ -189,10 +157,7 @@ Result<IssuedOperator> AuditService::create_operator(const std::string& name, co
   DUET_ASSIGN_OR_RETURN(std::vector<store::AdminToken> all, stores_.operator_tokens.list_admin_tokens());
   for (const auto& t : all)
     if (t.name == name && !t.revoked_at) return make_error(ErrorCode::kConflict, "an operator of that name exists");
-  Bytes raw(32);
-  deps_.rng.fill(raw);
-  IssuedOperator out{name, role, "adm_" + to_hex(raw)};
-  secure_wipe(raw.data(), raw.size());
+  IssuedOperator out{name, role, core::mint_operator_token(deps_.rng)};
   Bytes hash = deps_.protector.keyed_hash("admin_token", as_bytes(out.token));
   DUET_TRY_STATUS(stores_.operator_tokens.create_admin_token({hash, name, role, deps_.clock.now(), std::nullopt}));
   return out;

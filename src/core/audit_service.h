@@ -51,10 +51,15 @@ class AuditService {
   // one event was.
   Result<std::optional<store::AuditCheckpoint>> checkpoint_if_due(int64_t every_events, int64_t every_seconds);
 
-  // Reads the token at `path`, or creates it (mode 0600) for a new operator
-  // `name` with `role`; makes sure the store knows its hash.
-  Result<std::string> bootstrap_role_token(const std::string& path, const std::string& name,
-                                           const std::string& role);
+  // Role tokens made at first start (security officer, auditor). Core only
+  // mints and registers them; the daemon keeps each in a file
+  // (server/token_bootstrap.h), written before the token is registered.
+  std::string mint_operator_token();
+  // Makes sure the store knows the token's hash for operator `name` with
+  // `role` (kInvalidArgument for an unknown role), in the audit log as
+  // operator.bootstrap. A token the security officer revoked stays revoked
+  // (never re-registered). Idempotent.
+  Status register_role_token(std::string_view token, const std::string& name, const std::string& role);
 
   // Operator management (security_officer; the route checks the role).
   // name: 1-64 of [A-Za-z0-9._-]; role: operator | auditor | security_officer.

@@ -71,9 +71,11 @@ class CoreTest : public ::testing::Test {
     certs = std::make_unique<CertificateService>(*deps, *kek, pki);
     ASSERT_TRUE(certs->bootstrap(clock.now()).ok());
     holders = std::make_unique<HolderService>(*deps, certs.get());
-    auto token = admin->bootstrap_admin_token((dir / "admin.token").string());
-    ASSERT_TRUE(token.ok()) << token.error().to_string();
-    op = *admin->authenticate_operator(*token);
+    std::string token = admin->mint_operator_token();
+    ASSERT_TRUE(admin->register_bootstrap_token(token).ok());
+    auto authenticated = admin->authenticate_operator(token);
+    ASSERT_TRUE(authenticated.ok()) << authenticated.error().to_string();
+    op = *authenticated;
   }
   void TearDown() override { std::filesystem::remove_all(dir); }
 

@@ -23,6 +23,7 @@
 #include "server/identity_adapters.h"
 #include "server/log.h"
 #include "server/sla_workers.h"
+#include "server/token_bootstrap.h"
 #include "server/workers.h"
 #include "store/pg_store.h"
 #include "store/sqlite_store.h"
@@ -212,12 +213,12 @@ Status Daemon::Impl::build_services() {
 }
 
 Status Daemon::Impl::bootstrap_tokens_and_audit_key() {
-  auto token = admin->bootstrap_admin_token(path("admin.token"));
+  auto token = bootstrap_admin_token(*admin, path("admin.token"));
   if (!token.ok()) return make_error(token.code(), "admin token: " + token.error().message);
   // Audit (docs/audit.md): the role tokens and the checkpoint key.
   for (auto [file, name, role] : {std::tuple{"security-officer.token", "security-officer", "security_officer"},
                                   std::tuple{"auditor.token", "auditor", "auditor"}}) {
-    auto t = audit->bootstrap_role_token(path(file), name, role);
+    auto t = bootstrap_role_token(*audit, path(file), name, role);
     if (!t.ok()) return make_error(t.code(), std::string(file) + ": " + t.error().message);
   }
   if (Status k = audit->ensure_key(); !k.ok()) return make_error(k.code(), "audit key: " + k.error().message);
