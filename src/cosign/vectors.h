@@ -1,10 +1,11 @@
 // The protocol test vectors printed in docs/protocol.md §9 (`duet protocol
-// vectors` prints them). The block in the document is the frozen known answer:
-// vectors_test.cc checks that this code still reproduces it byte for byte AND
-// recomputes every value from the document with OpenSSL alone (EVP SM3, EC
-// arithmetic on NID_sm2, PBKDF2, HMAC, EVP SM2 verification), so the document,
-// the code and an independent computation agree. Regenerating the block is an
-// explicit act: `duet protocol vectors`, pasted between the markers.
+// vectors` prints them). The frozen known answers are checked in at
+// src/cosign/testdata/protocol_vectors.txt: vectors_test.cc checks that this
+// code and the document's block both equal them byte for byte AND recomputes
+// every value from them with OpenSSL alone (EVP SM3, EC arithmetic on NID_sm2,
+// PBKDF2, HMAC, EVP SM2 verification), so the document, the code and an
+// independent computation agree. Regenerating is an explicit act:
+// scripts/protocol-vectors rewrites the file and the document's block.
 //
 // Part A gives the secrets as explicit inputs and every derived value of key
 // generation, a two-item signing session with its PIN proof, and a share

@@ -1,11 +1,15 @@
 // Known-answer tests of docs/protocol.md §9, three ways:
-//  1. the block in the document is the frozen answer; the code must still
-//     produce it byte for byte (regenerating it is `duet protocol vectors`);
-//  2. every value in the document is recomputed here from the document's own
-//     inputs with OpenSSL only — EVP SM3 for challenges, Z_A and e, EC_POINT
-//     arithmetic on NID_sm2, BIGNUM mod n, PKCS5_PBKDF2_HMAC with SM3, HMAC-SM3,
-//     and EVP SM2 verification with the distinguishing ID — never through
-//     duet's crypto or cosign code;
+//  1. the frozen known answers are checked in (testdata/protocol_vectors.txt);
+//     the block in the document and the output of the code must both equal
+//     them byte for byte. Nothing here regenerates anything: after a protocol
+//     change on purpose, `scripts/protocol-vectors` rewrites the file and the
+//     document block, and the diff is reviewed;
+//  2. every frozen value is recomputed here from the frozen inputs with
+//     OpenSSL only — EVP SM3 for challenges, Z_A and e, EC_POINT arithmetic on
+//     NID_sm2, BIGNUM mod n, PKCS5_PBKDF2_HMAC with SM3, HMAC-SM3, and EVP SM2
+//     verification with the distinguishing ID — never through duet's crypto
+//     or cosign code (tests/protocol_vectors_openssl_test.sh checks the final
+//     signatures once more with the openssl command alone);
 //  3. so the document, the code and an independent computation agree.
 #include <gtest/gtest.h>
 #include <openssl/bn.h>
@@ -16,6 +20,7 @@
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -30,14 +35,16 @@
 namespace duet::cosign {
 namespace {
 
-// ---- The document ----------------------------------------------------------
+// ---- The frozen answers and the document -----------------------------------
 
-std::string read_document() {
-  std::ifstream in(std::string(DUET_SOURCE_DIR) + "/docs/protocol.md");
+std::string read_source_file(const std::string& relative) {
+  std::ifstream in(std::string(DUET_SOURCE_DIR) + "/" + relative, std::ios::binary);
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
 }
+std::string read_document() { return read_source_file("docs/protocol.md"); }
+std::string read_frozen() { return read_source_file("src/cosign/testdata/protocol_vectors.txt"); }
 
 // The text between the vector markers, or "" when they are missing.
 std::string vector_block(const std::string& doc) {
@@ -57,14 +64,32 @@ std::map<std::string, std::string> parse_block(const std::string& block) {
   return out;
 }
 
-TEST(ProtocolVectors, TheCodeReproducesTheDocumentByteForByte) {
+constexpr const char* kRegenerate =
+    "If the protocol changed on purpose, run scripts/protocol-vectors (it rewrites "
+    "src/cosign/testdata/protocol_vectors.txt and the block of docs/protocol.md §9) and review the diff";
+
+TEST(ProtocolVectors, TheFrozenAnswersAreCheckedIn) {
+  std::string frozen = read_frozen();
+  ASSERT_FALSE(frozen.empty()) << "src/cosign/testdata/protocol_vectors.txt is missing";
+  // Part A and Part B, every line "name = value", nothing else.
+  auto v = parse_block(frozen);
+  EXPECT_EQ(static_cast<size_t>(std::count(frozen.begin(), frozen.end(), '\n')), v.size());
+  EXPECT_TRUE(v.count("A.signature_der_2") && v.count("B.s_2") && v.count("B.refresh_confirm_proof.z"));
+}
+
+TEST(ProtocolVectors, TheDocumentPrintsTheFrozenAnswersByteForByte) {
   std::string doc = read_document();
   ASSERT_FALSE(doc.empty()) << "docs/protocol.md is missing";
   std::string block = vector_block(doc);
   ASSERT_FALSE(block.empty()) << "no vector block in docs/protocol.md";
-  EXPECT_EQ(block, format_vectors(protocol_test_vectors()))
-      << "the code no longer produces the frozen vectors of docs/protocol.md §9. If the protocol changed on "
-         "purpose, regenerate the block with `duet protocol vectors`";
+  EXPECT_EQ(block, read_frozen()) << "docs/protocol.md §9 differs from the frozen answers. " << kRegenerate;
+}
+
+TEST(ProtocolVectors, TheCodeReproducesTheFrozenAnswersByteForByte) {
+  std::string frozen = read_frozen();
+  ASSERT_FALSE(frozen.empty());
+  EXPECT_EQ(format_vectors(protocol_test_vectors()), frozen)
+      << "the code no longer produces the frozen protocol vectors. " << kRegenerate;
 }
 
 // ---- OpenSSL, independently -----------------------------------------------
@@ -271,9 +296,9 @@ Bytes framed(std::initializer_list<Bytes> parts) {
 class DocVectors : public ::testing::Test {
  protected:
   void SetUp() override {
-    v = parse_block(vector_block(read_document()));
-    ASSERT_FALSE(v.empty()) << "no vector block in docs/protocol.md";
-    ASSERT_TRUE(v.count("A.pin_proof.T") && v.count("B.pin_proof.T")) << "docs/protocol.md has no v2 vectors";
+    v = parse_block(read_frozen());
+    ASSERT_FALSE(v.empty()) << "no frozen vectors (src/cosign/testdata/protocol_vectors.txt)";
+    ASSERT_TRUE(v.count("A.pin_proof.T") && v.count("B.pin_proof.T")) << "the frozen vectors are not v2";
     ASSERT_TRUE(o.ok);
   }
   void TearDown() override { EXPECT_TRUE(o.ok) << "an OpenSSL call failed"; }
@@ -282,7 +307,7 @@ class DocVectors : public ::testing::Test {
   const std::string& at(const std::string& name) {
     auto it = v.find(name);
     if (it == v.end()) {
-      ADD_FAILURE() << "docs/protocol.md has no vector " << name;
+      ADD_FAILURE() << "the frozen vectors have no " << name;
       static const std::string none;
       return none;
     }
