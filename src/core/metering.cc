@@ -4,26 +4,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/civil_time.h"
 #include "store/audit_scope.h"
 #include "store/ids.h"
 
 namespace duet::core {
-
-namespace {
-
-// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
-
-bool is_leap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
-
-}  // namespace
 
 UnixSeconds one_year_after(UnixSeconds t) {
   time_t tt = static_cast<time_t>(t);
@@ -32,7 +17,7 @@ UnixSeconds one_year_after(UnixSeconds t) {
   int64_t year = static_cast<int64_t>(tm.tm_year) + 1900 + 1;
   unsigned month = static_cast<unsigned>(tm.tm_mon) + 1;
   unsigned day = static_cast<unsigned>(tm.tm_mday);
-  if (month == 2 && day == 29 && !is_leap(year)) {
+  if (month == 2 && day == 29 && !is_leap_year(year)) {
     month = 3;
     day = 1;
   }

@@ -34,6 +34,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/civil_time.h"
 #include "base/result.h"
 #include "store/sla_records.h"
 
@@ -41,9 +42,9 @@ namespace duet::core {
 
 using UnixSeconds = int64_t;
 
-// Days since 1970-01-01 of a civil date, and back (proleptic Gregorian).
-int64_t days_from_civil(int64_t y, unsigned m, unsigned d);
-void civil_from_days(int64_t z, int64_t& y, unsigned& m, unsigned& d);
+// Day numbers of civil dates (base/civil_time.h), also reachable as core::.
+using ::duet::civil_from_days;
+using ::duet::days_from_civil;
 // "YYYY-MM-DD" → day number; kInvalidArgument when malformed.
 Result<int64_t> parse_date(std::string_view text);
 
