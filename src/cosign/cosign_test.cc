@@ -148,6 +148,8 @@ TEST(Cosign, DeviceReleasesAtMostOneSPerNonce) {
   ASSERT_OK_AND_ASSIGN(VerifiedSignSession v, ServiceSigner::verify_session(p1, ctx, started.second));
   ASSERT_OK_AND_ASSIGN(std::vector<SignResponse> first, ServiceSigner::respond(e.service, v, rng()));
   ASSERT_OK_AND_ASSIGN(std::vector<SignResponse> second, ServiceSigner::respond(e.service, v, rng()));
+  ASSERT_EQ(first.size(), 1u);
+  ASSERT_EQ(second.size(), 1u);
   EXPECT_FALSE(first[0].r == second[0].r);
   DeviceSignSession& device = started.first;
   ASSERT_TRUE(device.finish(first).ok());
@@ -174,6 +176,7 @@ TEST(Cosign, ServiceRefusesABadFinalSignature) {
   ASSERT_ENROLLED(e, "hld_fin", "123456");
   ASSERT_OK_AND_ASSIGN(Started s, start_and_respond(e, "final"));
   ASSERT_OK_AND_ASSIGN(auto finished, s.device.finish({s.response}));
+  ASSERT_EQ(finished.first.size(), 1u);
   SignFinish wrong{finished.first[0].s + Scalar::one()};
   EXPECT_EQ(ServiceSigner::finish(e.service.public_key, s.ctx.item(0), s.response.r, wrong).code(),
             ErrorCode::kSignatureInvalid);
@@ -225,6 +228,8 @@ TEST(HedgedNonce, BrokenRandomSourceNeverRepeatsANonceAcrossMessages) {
                                                           session_for(e.device.public_key, {"m1"}), stuck));
   ASSERT_OK_AND_ASSIGN(auto s2, DeviceSignSession::start(e.device, "123456",
                                                           session_for(e.device.public_key, {"m2"}), stuck));
+  ASSERT_EQ(s1.second.items.size(), 1u);
+  ASSERT_EQ(s2.second.items.size(), 1u);
   EXPECT_FALSE(s1.second.items[0].q1 == s2.second.items[0].q1);
 }
 
@@ -253,6 +258,7 @@ TEST(Wire, MessagesRoundTrip) {
     sresp2.push_back(back);
   }
   ASSERT_OK_AND_ASSIGN(auto fin, started.first.finish(sresp2));
+  ASSERT_EQ(fin.first.size(), sresp.size());
   for (size_t i = 0; i < sresp.size(); ++i) {
     ASSERT_OK_AND_ASSIGN(SignFinish fin2, parse_sign_finish(to_json(fin.first[i])));
     EXPECT_TRUE(ServiceSigner::finish(e.service.public_key, ctx.item(i), sresp[i].r, fin2).ok()) << i;

@@ -24,9 +24,9 @@ TEST(LocalKeyFile, SealOpenBoundToContext) {
   ASSERT_EQ(::stat(path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   auto sealed = (*dp)->seal("app_secret:app_1", as_bytes("s3cret"));
-  ASSERT_TRUE(sealed.ok());
+  ASSERT_TRUE(sealed.ok()) << sealed.error().to_string();
   auto opened = (*dp)->open("app_secret:app_1", *sealed);
-  ASSERT_TRUE(opened.ok());
+  ASSERT_TRUE(opened.ok()) << opened.error().to_string();
   EXPECT_EQ(std::string(opened->view().begin(), opened->view().end()), "s3cret");
   EXPECT_EQ((*dp)->open("app_secret:app_2", *sealed).code(), ErrorCode::kBadEncoding);
   Bytes tampered = *sealed;
@@ -34,7 +34,7 @@ TEST(LocalKeyFile, SealOpenBoundToContext) {
   EXPECT_EQ((*dp)->open("app_secret:app_1", tampered).code(), ErrorCode::kBadEncoding);
   // Reopening the same file gives the same keys.
   auto again = open_local_key_file(path, false);
-  ASSERT_TRUE(again.ok());
+  ASSERT_TRUE(again.ok()) << again.error().to_string();
   EXPECT_TRUE((*again)->open("app_secret:app_1", *sealed).ok());
   EXPECT_EQ((*again)->keyed_hash("p", as_bytes("v")), (*dp)->keyed_hash("p", as_bytes("v")));
   EXPECT_NE((*dp)->keyed_hash("p", as_bytes("v")), (*dp)->keyed_hash("q", as_bytes("v")));

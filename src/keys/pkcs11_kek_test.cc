@@ -77,7 +77,9 @@ TEST_F(Pkcs11Test, WrapUnwrapRoundTripBoundToContext) {
   ASSERT_TRUE(u.ok()) << u.error().to_string();
   EXPECT_EQ(str(*u), "ca private key bytes");
   // Two wraps of the same value differ (random IV).
-  EXPECT_NE(*(*kek)->wrap("ca_key:ca_1", as_bytes("ca private key bytes")), *w);
+  auto w_again = (*kek)->wrap("ca_key:ca_1", as_bytes("ca private key bytes"));
+  ASSERT_TRUE(w_again.ok()) << w_again.error().to_string();
+  EXPECT_NE(*w_again, *w);
   // Empty plaintext is fine.
   auto we = (*kek)->wrap("c", {});
   ASSERT_TRUE(we.ok());
@@ -274,7 +276,9 @@ TEST_F(Pkcs11Test, FactoryPicksByConfig) {
   EXPECT_EQ(file_mode(c.data_dir + "/kek.key"), 0600u);
   auto w = f->kek->wrap("ca_key:x", as_bytes("k"));
   ASSERT_TRUE(w.ok());
-  EXPECT_EQ(str(*f->kek->unwrap("ca_key:x", *w)), "k");
+  auto u = f->kek->unwrap("ca_key:x", *w);
+  ASSERT_TRUE(u.ok()) << u.error().to_string();
+  EXPECT_EQ(str(*u), "k");
   EXPECT_EQ(f->kek->unwrap("ca_key:y", *w).code(), ErrorCode::kBadEncoding);
   EXPECT_TRUE(f->protector->check().ok());
   c.kek = "hsm";
@@ -292,7 +296,9 @@ TEST_F(Pkcs11Test, FactoryPicksByConfig) {
   EXPECT_FALSE(fs::exists(p.data_dir + "/kek.key"));
   auto ws = s->kek->wrap("ca_key:x", as_bytes("k"));
   ASSERT_TRUE(ws.ok());
-  EXPECT_EQ(str(*s->kek->unwrap("ca_key:x", *ws)), "k");
+  auto us = s->kek->unwrap("ca_key:x", *ws);
+  ASSERT_TRUE(us.ok()) << us.error().to_string();
+  EXPECT_EQ(str(*us), "k");
   EXPECT_TRUE(s->protector->check().ok());
 }
 
@@ -456,6 +462,7 @@ TEST_F(Pkcs11Test, SealAndOpenDoNotTouchTheToken) {
   constexpr int kW = 500;
   for (int i = 0; i < kW; ++i) {
     auto w = (*kek)->wrap("ca_key:c", value);
+    ASSERT_TRUE(w.ok()) << w.error().to_string();
     ASSERT_TRUE((*kek)->unwrap("ca_key:c", *w).ok());
   }
   auto t3 = std::chrono::steady_clock::now();

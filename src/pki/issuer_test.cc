@@ -101,14 +101,26 @@ TEST_F(IssuerTest, OpensslSeesProfileAndVerifiesChain) {
   // The whole chain in one command: OpenSSL 3.0 applies -vfyopt's distid to the
   // target certificate only; the -untrusted issuing CA certificate is checked
   // with an empty ID, so its (standard-ID) signature fails at depth 1.
+  // Either outcome is pinned: a later OpenSSL that applies the ID to the
+  // whole chain must say OK for the leaf; 3.0 must fail at depth 1 only (the
+  // leaf's own signature, depth 0, is right).
   auto chain = run("openssl verify -CAfile " + root + " -untrusted " + issuing +
                    " -vfyopt distid:1234567812345678 " + leaf);
   if (chain.status == 0) {
-    SUCCEED() << "this OpenSSL applies the ID to the whole chain";
+    EXPECT_NE(chain.output.find(leaf + ": OK"), std::string::npos) << chain.output;
   } else {
     EXPECT_NE(chain.output.find("error 7 at 1 depth lookup: certificate signature failure"), std::string::npos)
         << chain.output;
+    EXPECT_EQ(chain.output.find("at 0 depth"), std::string::npos) << chain.output;
   }
+  // The openssl checks above can fail: the holder certificate is not issued
+  // by the root itself, and the root is not issued by the issuing CA.
+  auto wrong_issuer =
+      run("openssl verify -partial_chain -CAfile " + root + " -vfyopt distid:1234567812345678 " + leaf);
+  EXPECT_NE(wrong_issuer.status, 0) << wrong_issuer.output;
+  auto upside_down =
+      run("openssl verify -partial_chain -CAfile " + issuing + " -vfyopt distid:1234567812345678 " + root);
+  EXPECT_NE(upside_down.status, 0) << upside_down.output;
   // In process, with the ID on every certificate, the whole chain verifies.
   EXPECT_TRUE(verify_chain(*cert, {hierarchy_->issuing_certificate}, {hierarchy_->root_certificate}).ok());
 }
