@@ -1,18 +1,11 @@
-// The audit chain verifier on synthetic chains (each kind of damage names the
-// right first bad event), checkpoint signing by AuditService on a real SQLite
-// store with a real key file, export verification, and the role check.
+// The audit chain verifier (core/audit_chain.h) on synthetic chains: each kind
+// of damage names the right first bad event; export verification.
 #include <gtest/gtest.h>
-
-#include <filesystem>
 
 #include "core/audit_chain.h"
 #include "core/audit_json.h"
-#include "core/audit_service.h"
-#include "core/operator_roles.h"
-#include "core/quota_order.h"
 #include "crypto/sm2_evp.h"
 #include "store/audit_encoding.h"
-#include "store/sqlite_store.h"
 
 namespace duet::core {
 namespace {
@@ -224,16 +217,6 @@ TEST(AuditChain, FirstBadEventWinsAcrossKinds) {
   expect_bad(verify(c, {forged}, &s), 3, AuditDamage::kEdited);
 }
 
-TEST(AuditChain, JsonRoundTripKeepsTheHash) {
-  auto c = chain(3);
-  c[1].details = "{\"k\":\"v \\u00e9\"}";
-  c[1].hash = store::audit_event_hash(c[1].prev_hash, c[1]);
-  auto back = audit_event_from_json(audit_event_json(c[1], true));
-  ASSERT_TRUE(back.ok());
-  EXPECT_EQ(store::audit_event_hash(back->prev_hash, *back), c[1].hash);
-  EXPECT_EQ(*audit_json_type(audit_event_json(c[1], true)), "event");
-}
-
 TEST(AuditChain, ExportWithLinksVerifiesAndDetectsEdits) {
   Signer s;
   auto c = chain(12);
@@ -269,120 +252,6 @@ TEST(AuditChain, ExportWithLinksVerifiesAndDetectsEdits) {
   auto unanchored = in;
   unanchored.checkpoints = {cps[1]};
   expect_bad(verify_audit_export(unanchored), 3, AuditDamage::kDeleted);
-}
-
-TEST(OperatorRoles, RequireRole) {
-  OperatorContext aud{"a", "auditor"}, op{"o", "operator"};
-  EXPECT_TRUE(require_role(aud, {kRoleAuditor, kRoleSecurityOfficer}).ok());
-  auto st = require_role(op, {kRoleAuditor, kRoleSecurityOfficer});
-  EXPECT_EQ(st.code(), ErrorCode::kForbidden);
-  EXPECT_NE(st.error().message.find("auditor or security_officer"), std::string::npos);
-  EXPECT_TRUE(is_operator_role("security_officer"));
-  EXPECT_FALSE(is_operator_role("root"));
-}
-
-class AuditServiceTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir = std::filesystem::temp_directory_path() / ("duet-audit-" + std::to_string(::getpid()) + "-" +
-                                                   ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir);
-    std::filesystem::create_directories(dir);
-    open();
-  }
-  void open() {
-    store::SqliteStoreOptions opts;
-    opts.quota_order = core::quota_order_rule();
-    opts.path = (dir / "duet.db").string();
-    st = std::move(*store::open_sqlite_store(opts));
-    protector = std::move(*keys::open_local_key_file((dir / "kek.key").string(), true));
-    deps = std::make_unique<CoreDeps>(CoreDeps{*st, *protector, clock, crypto::SystemRandom::instance(), CoreConfig{},
-                                               metrics});
-    audit = std::make_unique<AuditService>(*deps);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir); }
-  void append(int n) {
-    for (int i = 0; i < n; ++i) ASSERT_TRUE(st->append_audit_event(ev(i)).ok());
-  }
-  std::filesystem::path dir;
-  ManualClock clock{1'700'000'000};
-  CoreMetrics metrics;
-  std::unique_ptr<store::Store> st;
-  std::unique_ptr<keys::DataProtector> protector;
-  std::unique_ptr<CoreDeps> deps;
-  std::unique_ptr<AuditService> audit;
-};
-
-TEST_F(AuditServiceTest, KeyIsCreatedOnceSealedAndCheckpointsVerifyOffline) {
-  ASSERT_TRUE(audit->ensure_key().ok());
-  auto keys = st->list_audit_keys();
-  ASSERT_TRUE(keys.ok());
-  ASSERT_EQ(keys->size(), 1u);
-  EXPECT_FALSE((*keys)[0].sealed_private_key.empty());
-  // Reopened: the same key is loaded, not a new one.
-  audit.reset();
-  st.reset();
-  open();
-  ASSERT_TRUE(audit->ensure_key().ok());
-  EXPECT_EQ(st->list_audit_keys()->size(), 1u);
-
-  // Nothing to sign on an empty chain.
-  EXPECT_FALSE(audit->checkpoint_now()->has_value());
-  append(5);
-  // Thresholds: 5 events < 10 and no time passed: not due.
-  EXPECT_FALSE(audit->checkpoint_if_due(10, 60)->has_value());
-  append(5);
-  auto cp = audit->checkpoint_if_due(10, 60);
-  ASSERT_TRUE(cp.ok());
-  ASSERT_TRUE(cp->has_value());
-  EXPECT_EQ((*cp)->seq, 10);
-  append(1);
-  EXPECT_FALSE(audit->checkpoint_if_due(10, 60)->has_value());
-  clock.advance(60);
-  auto timed = audit->checkpoint_if_due(10, 60);
-  ASSERT_TRUE(timed.ok() && timed->has_value());
-  EXPECT_EQ((*timed)->seq, 11);
-
-  AuditVerifyInput in;
-  in.events = *st->list_audit_events(0, 100);
-  in.checkpoints = *st->list_audit_checkpoints(0, 100);
-  in.keys = *audit->public_keys();
-  in.head = *st->get_audit_head();
-  auto r = verify_audit_chain(in);
-  EXPECT_TRUE(r.ok) << r.detail;
-  EXPECT_EQ(r.checkpoints, 2);
-}
-
-TEST_F(AuditServiceTest, OperatorsAndBootstrapTokens) {
-  // The daemon keeps the minted token in its file (server/token_bootstrap);
-  // core registers it, once however often it is asked.
-  std::string token = audit->mint_operator_token();
-  EXPECT_EQ(token.size(), 4 + 64u);
-  EXPECT_EQ(token.rfind("adm_", 0), 0u);
-  EXPECT_NE(audit->mint_operator_token(), token);
-  EXPECT_EQ(audit->register_role_token(token, "auditor", "root").code(), ErrorCode::kInvalidArgument);
-  ASSERT_TRUE(audit->register_role_token(token, "auditor", "auditor").ok());
-  ASSERT_TRUE(audit->register_role_token(token, "auditor", "auditor").ok());
-  auto found = st->find_admin_token(protector->keyed_hash("admin_token", as_bytes(token)));
-  ASSERT_TRUE(found.ok());
-  EXPECT_EQ(found->role, "auditor");
-  // The bootstrap was audited in its transaction.
-  auto events = st->list_audit_events(0, 10);
-  ASSERT_TRUE(events.ok()) << events.error().to_string();
-  ASSERT_EQ(events->size(), 1u);
-  EXPECT_EQ((*events)[0].action, "operator.bootstrap");
-  EXPECT_EQ((*events)[0].actor_type, "system");
-
-  auto o = audit->create_operator("carol", "security_officer");
-  ASSERT_TRUE(o.ok());
-  EXPECT_EQ(audit->create_operator("carol", "operator").code(), ErrorCode::kConflict);
-  EXPECT_EQ(audit->create_operator("bad name", "operator").code(), ErrorCode::kInvalidArgument);
-  EXPECT_EQ(audit->create_operator("dave", "root").code(), ErrorCode::kInvalidArgument);
-  EXPECT_EQ(audit->revoke_operator({"carol", "security_officer"}, "carol").code(), ErrorCode::kConflict);
-  ASSERT_TRUE(audit->revoke_operator({"x", "security_officer"}, "auditor").ok());
-  // A revoked bootstrap token stays revoked at the next start.
-  ASSERT_TRUE(audit->register_role_token(token, "auditor", "auditor").ok());
-  EXPECT_FALSE(st->find_admin_token(protector->keyed_hash("admin_token", as_bytes(token))).ok());
 }
 
 }  // namespace

@@ -69,7 +69,7 @@ std::string month_of(UnixSeconds t, int utc_offset_minutes) {
   int64_t y;
   unsigned m, d;
   civil_from_days(day, y, m, d);
-  char buf[16];
+  char buf[32];  // room for any int64 year: the compiler cannot bound it
   std::snprintf(buf, sizeof buf, "%04lld-%02u", static_cast<long long>(y), m);
   return buf;
 }

@@ -9,18 +9,11 @@
 #include <string>
 #include <vector>
 
+#include "base/result_testing.h"
 #include "cosign/keygen.h"
 #include "cosign/sign.h"
 #include "crypto/sm2.h"
 
-// `lhs = *expr` only after asserting that expr succeeded (never dereference an
-// unchecked Result). For use in TEST bodies (ASSERT returns from void).
-#define DUET_ASSERT_OK_AND_ASSIGN_IMPL(tmp, lhs, expr)    \
-  auto tmp = (expr);                                    \
-  ASSERT_TRUE(tmp.ok()) << tmp.error().to_string();     \
-  lhs = std::move(*tmp)
-#define ASSERT_OK_AND_ASSIGN(lhs, expr) \
-  DUET_ASSERT_OK_AND_ASSIGN_IMPL(DUET_CONCAT(duet_test_result_, __LINE__), lhs, expr)
 // `Enrolled& var` for a fresh key of `holder` under `pin`, or the test stops.
 #define ASSERT_ENROLLED(var, holder, pin)                                    \
   auto DUET_CONCAT(var, _enrolled) = ::duet::cosign::testing::try_enroll(holder, pin, rng()); \

@@ -1,0 +1,209 @@
+// The certificate service (core/certificate_service.h): holder certificates
+// of the joint key, refused requests, revocation with CRL and OCSP.
+#include <gtest/gtest.h>
+
+#include "core/certificate_service.h"
+#include "core/test_fixture.h"
+#include "crypto/sm2_evp.h"
+#include "pki/crl.h"
+#include "pki/lint.h"
+#include "pki/test_support.h"
+
+namespace duet::core {
+namespace {
+
+using pki::testing::run;
+using testing_support::ok_value;
+using pki::testing::ScratchDir;
+
+TEST_F(CoreTest, EnrollmentEndsWithACertificateOfTheJointKey) {
+  TenantApp t = new_tenant("Bank");
+  ASSERT_OK_AND_ASSIGN(Device d, enroll(t.sandbox, "123456"));
+  auto req = certs->request_certificate(d.ctx);
+  ASSERT_TRUE(req.ok()) << req.error().to_string();
+  EXPECT_EQ(req->kind, store::OrderKind::kCsr);
+  ASSERT_EQ(req->items.size(), 1u);
+  EXPECT_TRUE(req->items[0].input_is_digest);
+  // Idempotent while open.
+  bool replayed = false;
+  auto again = certs->request_certificate(d.ctx, &replayed);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(replayed);
+  EXPECT_EQ(again->order_id, req->order_id);
+  // Not the business system's: not listed, not shown.
+  auto page = business->list_orders(t.sandbox, store::OrderFilter{});
+  ASSERT_TRUE(page.ok());
+  EXPECT_TRUE(page->orders.empty());
+  EXPECT_EQ(business->get_order(t.sandbox, req->order_id).code(), ErrorCode::kNotFound);
+  EXPECT_EQ(business->cancel_order(t.sandbox, req->order_id).code(), ErrorCode::kNotFound);
+  // The holder sees it and signs it like any order.
+  auto pending = holders->pending_orders(d.ctx, 10);
+  ASSERT_TRUE(pending.ok());
+  ASSERT_EQ(pending->size(), 1u);
+  auto signed_ = sign(d, req->order_id, "123456", "ses_csr_0001");
+  ASSERT_TRUE(signed_.ok()) << signed_.error().to_string();
+  EXPECT_EQ(signed_->state, store::OrderState::kSigned);
+  EXPECT_EQ(metrics.cosignatures.load(), 0u);  // not metered
+  EXPECT_EQ(metrics.certificates_issued.load(), 1u);
+
+  auto cert = certs->current_certificate(d.ctx);
+  ASSERT_TRUE(cert.ok()) << cert.error().to_string();
+  auto parsed = pki::Certificate::parse(cert->certificate_pem);
+  ASSERT_TRUE(parsed.ok());
+  auto holder = business->get_holder(t.sandbox, d.ctx.holder_id);
+  ASSERT_TRUE(holder.ok());
+  ASSERT_TRUE(holder->public_key_hex.has_value());
+  EXPECT_EQ(ok_value(parsed->public_key()).to_hex(), *holder->public_key_hex);  // the joint key P
+  EXPECT_NE(parsed->subject().find("CN=张*"), std::string::npos) << parsed->subject();  // masked (issue 5 §5)
+  EXPECT_EQ(parsed->subject().find("张三"), std::string::npos) << parsed->subject();
+  EXPECT_EQ(parsed->subject().find("110101199003071234"), std::string::npos);
+  EXPECT_NE(parsed->subject().find("serialNumber="), std::string::npos) << parsed->subject();
+  auto issuing = pki::Certificate::parse(cert->chain_pem);  // the first certificate of the chain
+  ASSERT_TRUE(issuing.ok());
+  EXPECT_EQ(parsed->issuer(), issuing->subject());
+
+  // openssl on the command line: the leaf's SM2 signature with the standard ID.
+  ScratchDir scratch;
+  std::string leaf = scratch.write("holder.pem", cert->certificate_pem);
+  std::string chain = scratch.write("chain.pem", cert->chain_pem);
+  auto v = run("openssl verify -attime " + std::to_string(clock.now() + 60) + " -partial_chain -CAfile " + chain +
+               " -vfyopt distid:1234567812345678 " + leaf);
+  EXPECT_EQ(v.status, 0) << v.output;
+  EXPECT_NE(v.output.find(": OK"), std::string::npos) << v.output;
+
+  // A second request for the same key: it already has a certificate.
+  EXPECT_EQ(certs->request_certificate(d.ctx).code(), ErrorCode::kConflict);
+  // The business system sees it.
+  auto list = certs->list_certificates(t.tenant_id, d.ctx.holder_id);
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ(list->front().record.serial_hex, parsed->serial_hex());
+}
+
+TEST_F(CoreTest, TamperedCsrSignatureIsRefusedAndNothingIsIssued) {
+  TenantApp t = new_tenant("Bank");
+  ASSERT_OK_AND_ASSIGN(Device d, enroll(t.sandbox, "123456"));
+  auto req = certs->request_certificate(d.ctx);
+  ASSERT_TRUE(req.ok());
+  auto details = holders->order_details(d.ctx, req->order_id);
+  ASSERT_TRUE(details.ok());
+  const std::string session = "ses_csr_bad1";
+  auto started = cosign::DeviceSignSession::start(d.state, "123456", {req->order_id, session, details->digests},
+                                                  crypto::SystemRandom::instance());
+  ASSERT_TRUE(started.ok());
+  auto start = holders->start_signing(d.ctx, req->order_id, session, started->second);
+  ASSERT_TRUE(start.ok()) << start.error().to_string();
+  auto fin = started->first.finish(start->responses);
+  ASSERT_TRUE(fin.ok());
+  cosign::SignFinish tampered{fin->first[0].s + crypto::Scalar::one()};
+  auto r = holders->finish_signing(d.ctx, req->order_id, session, {tampered});
+  EXPECT_EQ(r.code(), ErrorCode::kSignatureInvalid);
+  auto list = certs->list_certificates(t.tenant_id, d.ctx.holder_id);
+  ASSERT_TRUE(list.ok());
+  EXPECT_TRUE(list->empty());
+  EXPECT_EQ(certs->current_certificate(d.ctx).code(), ErrorCode::kNotFound);
+  EXPECT_EQ(metrics.certificates_issued.load(), 0u);
+  // The order is still open: a correct signature issues the certificate.
+  auto ok = sign(d, req->order_id, "123456", "ses_csr_good");
+  ASSERT_TRUE(ok.ok()) << ok.error().to_string();
+  EXPECT_TRUE(certs->current_certificate(d.ctx).ok());
+}
+
+TEST_F(CoreTest, RevocationShredsTheShareAndShowsInCrlAndOcsp) {
+  TenantApp t = new_tenant("Bank");
+  ASSERT_OK_AND_ASSIGN(Device d, enroll(t.sandbox, "123456"));
+  auto req = certs->request_certificate(d.ctx);
+  ASSERT_TRUE(req.ok());
+  ASSERT_TRUE(sign(d, req->order_id, "123456", "ses_csr_0001").ok());
+  auto cert = certs->current_certificate(d.ctx);
+  ASSERT_TRUE(cert.ok());
+  auto issuing = certs->ca_certificate(certs->issuing_ca_id());
+  ASSERT_TRUE(issuing.ok());
+
+  // CRL before: empty, signed by the issuing CA (empty ID in this fixture).
+  auto crl0 = certs->crl_der(certs->issuing_ca_id(), clock.now());
+  ASSERT_TRUE(crl0.ok()) << crl0.error().to_string();
+  EXPECT_TRUE(pki::verify_crl(*crl0, *issuing, "").ok());
+  EXPECT_EQ(certs->crl_der("ca_unknown", clock.now()).code(), ErrorCode::kNotFound);
+
+  // An order waiting when the certificate is revoked.
+  auto order = business->create_order(t.sandbox, NewOrder{d.ctx.holder_id, "Loan", "", store::OutputFormat::kRaw,
+                                                          {{Bytes{'x'}, false}},
+                                                          std::nullopt, "", ""});
+  ASSERT_TRUE(order.ok()) << order.error().to_string();
+  clock.advance(10);
+  auto revoked = certs->revoke(t.tenant_id, d.ctx.holder_id, cert->record.cert_id, 1, clock.now());
+  ASSERT_TRUE(revoked.ok()) << revoked.error().to_string();
+  EXPECT_TRUE(revoked->record.revoked);
+  EXPECT_EQ(certs->revoke(t.tenant_id, d.ctx.holder_id, cert->record.cert_id, 1, clock.now()).code(),
+            ErrorCode::kConflict);
+  EXPECT_EQ(certs->revoke(t.tenant_id, d.ctx.holder_id, cert->record.cert_id, 6, clock.now()).code(),
+            ErrorCode::kInvalidArgument);
+
+  // The holder can no longer sign: the share is gone and the device signed out.
+  auto r = sign(d, order->order_id, "123456", "ses_after_rev");
+  EXPECT_EQ(r.code(), ErrorCode::kConflict) << (r.ok() ? "" : r.error().to_string());
+  EXPECT_EQ(holders->authenticate_device(d.token).code(), ErrorCode::kUnauthenticated);
+  EXPECT_EQ(business->create_order(t.sandbox, NewOrder{d.ctx.holder_id, "Loan", "", store::OutputFormat::kRaw,
+                                                       {{Bytes{1, 2, 3}, false}}, std::nullopt, "", ""})
+                .code(),
+            ErrorCode::kConflict);
+
+  // The CRL lists the serial, with the reason.
+  auto crl = certs->crl_der(certs->issuing_ca_id(), clock.now());
+  ASSERT_TRUE(crl.ok());
+  EXPECT_NE(*crl, *crl0);
+  ScratchDir scratch;
+  std::string path = scratch.write("issuing.crl", *crl);
+  auto text = run("openssl crl -inform DER -in " + path + " -noout -text");
+  ASSERT_EQ(text.status, 0) << text.output;
+  std::string serial = cert->record.serial_hex;
+  for (auto& c : serial) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  EXPECT_NE(text.output.find("Serial Number: " + serial), std::string::npos) << text.output;
+  EXPECT_NE(text.output.find("Key Compromise"), std::string::npos) << text.output;
+
+  // OCSP: revoked, with time and reason; the responder's signature checks.
+  std::string issuing_pem = scratch.write("issuing.pem", issuing->pem());
+  std::string leaf = scratch.write("holder.pem", cert->certificate_pem);
+  ASSERT_EQ(run("openssl ocsp -issuer " + issuing_pem + " -cert " + leaf + " -reqout " + scratch.file("req.der")).status, 0);
+  auto resp = certs->ocsp_response(as_bytes(scratch.read("req.der")), clock.now());
+  ASSERT_TRUE(resp.ok());
+  auto responder = certs->ca_certificate(certs->ocsp_ca_id());
+  ASSERT_TRUE(responder.ok());
+  EXPECT_TRUE(pki::verify_ocsp_response_signature(*resp, *responder, "").ok());
+  scratch.write("resp.der", *resp);
+  auto show = run("cd " + scratch.path() + " && openssl ocsp -respin resp.der -issuer issuing.pem -cert holder.pem "
+                  "-no_nonce -noverify");
+  // (The manual clock is in the future: openssl warns that the status times are not yet valid.)
+  EXPECT_NE(show.output.find("revoked\n\tThis Update"), std::string::npos) << show.output;
+  EXPECT_NE(show.output.find("Reason: keyCompromise"), std::string::npos) << show.output;
+  EXPECT_EQ(metrics.certificates_revoked.load(), 1u);
+}
+
+TEST_F(CoreTest, HolderSelfRevocation) {
+  TenantApp t = new_tenant("Bank");
+  ASSERT_OK_AND_ASSIGN(Device d, enroll(t.sandbox, "123456"));
+  auto req = certs->request_certificate(d.ctx);
+  ASSERT_TRUE(req.ok());
+  ASSERT_TRUE(sign(d, req->order_id, "123456", "ses_csr_0001").ok());
+  ASSERT_TRUE(certs->revoke_own(d.ctx, clock.now()).ok());
+  auto list = certs->list_certificates(t.tenant_id, d.ctx.holder_id);
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_TRUE(list->front().record.revoked);
+  EXPECT_EQ(list->front().record.revocation_reason, 1);
+  EXPECT_EQ(certs->request_certificate(d.ctx).code(), ErrorCode::kConflict);  // no active key
+}
+
+TEST(RevocationReasons, NamesAndNumbers) {
+  EXPECT_EQ(revocation_reason_from_name("keyCompromise"), 1);
+  EXPECT_EQ(revocation_reason_from_name("KEYCOMPROMISE"), 1);
+  EXPECT_EQ(revocation_reason_from_name("5"), 5);
+  EXPECT_EQ(revocation_reason_from_name("7"), std::nullopt);
+  EXPECT_EQ(revocation_reason_from_name("-1"), std::nullopt);
+  EXPECT_EQ(revocation_reason_from_name("nonsense"), std::nullopt);
+  EXPECT_EQ(revocation_reason_name(9), "privilegeWithdrawn");
+}
+
+}  // namespace
+}  // namespace duet::core
