@@ -1,11 +1,11 @@
 #include "cli/api_commands.h"
 
 #include <CLI/CLI.hpp>
-#include <toml++/toml.h>
 
 #include <iostream>
 #include <memory>
 
+#include "cli/api_profile.h"
 #include "cli/cli_common.h"
 #include "cli/clients.h"
 
@@ -48,67 +48,9 @@ struct ApiOptions {
   std::string format = "png";
 };
 
-// Fills what the command line left empty from --profile FILE: a JSON object or
-// a TOML table with server, app_id, secret or secret_file, ca, insecure.
-struct Profile {
-  std::string server, app_id, secret, secret_file, ca;
-  bool insecure = false;
-};
-
-Profile load_profile(const std::string& path) {
-  std::string text = read_file(path);
-  Profile p;
-  size_t first = text.find_first_not_of(" \t\r\n");
-  if (first != std::string::npos && text[first] == '{') {
-    json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-    if (!j.is_object()) fail("profile " + path + ": not a JSON object");
-    auto str = [&](const char* k) { return j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : ""; };
-    p.server = str("server");
-    p.app_id = str("app_id");
-    p.secret = str("secret");
-    p.secret_file = str("secret_file");
-    p.ca = str("ca");
-    p.insecure = j.contains("insecure") && j["insecure"].is_boolean() && j["insecure"].get<bool>();
-  } else {
-    toml::table t;
-    try {
-      t = toml::parse(text, path);
-    } catch (const toml::parse_error& e) {
-      fail("profile " + path + ": " + std::string(e.description()));
-    }
-    p.server = t["server"].value_or(std::string());
-    p.app_id = t["app_id"].value_or(std::string());
-    p.secret = t["secret"].value_or(std::string());
-    p.secret_file = t["secret_file"].value_or(std::string());
-    p.ca = t["ca"].value_or(std::string());
-    p.insecure = t["insecure"].value_or(false);
-  }
-  return p;
-}
-
 BusinessClient connect(const ApiOptions& o) {
-  ServerOptions server = o.server;
-  AppCredential cred{o.app_id, {}};
-  std::string secret_file = o.secret_file;
-  if (!o.profile.empty()) {
-    Profile p = load_profile(o.profile);
-    if (server.server.empty()) server.server = p.server;
-    if (server.ca_file.empty()) server.ca_file = p.ca;
-    server.insecure = server.insecure || p.insecure;
-    if (cred.app_id.empty()) cred.app_id = p.app_id;
-    if (secret_file.empty()) {
-      if (!p.secret_file.empty()) {
-        secret_file = p.secret_file;
-      } else {
-        cred.secret = p.secret;
-      }
-    }
-  }
-  if (!secret_file.empty()) cred.secret = read_secret_file(secret_file);
-  if (server.server.empty()) fail("no server given (--server or a profile)");
-  if (cred.app_id.empty()) fail("no app id given (--app-id or a profile)");
-  if (cred.secret.empty()) fail("no app secret given (--secret-file or a profile)");
-  return BusinessClient(std::move(server), std::move(cred));
+  ApiTarget target = resolve_api_target(o.server, o.app_id, o.secret_file, o.profile);
+  return BusinessClient(std::move(target.server), std::move(target.credential));
 }
 
 // Prints the JSON answer; a non-2xx answer fails with the server's error (exit 3).

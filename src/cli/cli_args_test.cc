@@ -1,0 +1,203 @@
+// The `duet` command line parsed against the real app (cli/app.h): required
+// options, mutually exclusive options, values refused with a clear message,
+// and no secret in any message. Nothing here reaches a server: every case
+// fails before a connection, or runs an offline command.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cli/app.h"
+
+namespace duet::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+// What one run of the command line did: the CLI11 error (empty name when
+// parsing and the command's callback succeeded) and what went to stdout and
+// stderr (run_guarded prints a failing command's message on stderr).
+struct Outcome {
+  std::string error;  // CLI11 error name: RequiredError, ExcludesError, ValidationError, RuntimeError, ...
+  std::string message;
+  int exit_code = 0;
+  std::string out, err;
+  std::string all() const { return message + "\n" + out + "\n" + err; }
+};
+
+Outcome run(const std::vector<std::string>& args) {
+  auto app = make_duet_app();
+  std::vector<const char*> argv{"duet"};
+  for (const auto& a : args) argv.push_back(a.c_str());
+  std::stringstream out, err;
+  auto* old_out = std::cout.rdbuf(out.rdbuf());
+  auto* old_err = std::cerr.rdbuf(err.rdbuf());
+  Outcome o;
+  try {
+    app->parse(static_cast<int>(argv.size()), argv.data());
+  } catch (const CLI::ParseError& e) {
+    o.error = e.get_name();
+    o.message = e.what();
+    o.exit_code = e.get_exit_code();
+  }
+  std::cout.rdbuf(old_out);
+  std::cerr.rdbuf(old_err);
+  o.out = out.str();
+  o.err = err.str();
+  return o;
+}
+
+class CliArgs : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("duet-cli-args-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string file(const std::string& name, const std::string& content) {
+    std::string p = (dir_ / name).string();
+    std::ofstream(p, std::ios::binary) << content;
+    return p;
+  }
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  fs::path dir_;
+};
+
+// ---- required options ---------------------------------------------------------
+
+TEST_F(CliArgs, ACommandIsRequired) {
+  Outcome o = run({});
+  EXPECT_EQ(o.error, "RequiredError");
+  EXPECT_NE(o.exit_code, 0);
+  EXPECT_EQ(run({"admin"}).error, "RequiredError");     // admin needs a subcommand
+  EXPECT_EQ(run({"protocol"}).error, "RequiredError");  // so does protocol
+  Outcome unknown = run({"no-such-command"});
+  EXPECT_FALSE(unknown.error.empty());
+  EXPECT_NE(unknown.exit_code, 0);
+}
+
+TEST_F(CliArgs, RequiredOptionsAreNamed) {
+  Outcome name = run({"admin", "tenant", "create"});
+  EXPECT_EQ(name.error, "RequiredError");
+  EXPECT_NE(name.message.find("--name"), std::string::npos) << name.message;
+
+  Outcome state = run({"holder", "--server", "https://127.0.0.1:1", "list"});
+  EXPECT_EQ(state.error, "RequiredError");
+  EXPECT_NE(state.message.find("--state"), std::string::npos) << state.message;
+
+  Outcome pin = run({"holder", "--server", "https://127.0.0.1:1", "--state", path("s"), "enroll"});
+  EXPECT_EQ(pin.error, "RequiredError");
+  EXPECT_NE(pin.message.find("--pin"), std::string::npos) << pin.message;
+
+  Outcome demo = run({"protocol", "demo", "--pin", "246810", "--out", path("out")});
+  EXPECT_EQ(demo.error, "RequiredError");
+  EXPECT_NE(demo.message.find("--message"), std::string::npos) << demo.message;
+}
+
+TEST_F(CliArgs, AdminCommandsNeedAServerAndATokenBeforeAnyRequest) {
+  // The admin options are optional for the parser (backup commands work
+  // offline) and required by the commands that call the server.
+  Outcome no_server = run({"admin", "tenant", "create", "--name", "Bank"});
+  EXPECT_EQ(no_server.error, "RuntimeError");
+  EXPECT_EQ(no_server.exit_code, 1);
+  EXPECT_NE(no_server.err.find("duet admin tenant create: --server is required"), std::string::npos) << no_server.err;
+
+  Outcome no_token = run({"admin", "--server", "https://127.0.0.1:1", "tenant", "list"});
+  EXPECT_EQ(no_token.error, "RuntimeError");
+  EXPECT_NE(no_token.err.find("--token-file is required"), std::string::npos) << no_token.err;
+}
+
+// ---- mutually exclusive options -------------------------------------------------
+
+TEST_F(CliArgs, SpawnExcludesServerAndAdminToken) {
+  std::string token = file("admin.token", "adm_0123\n");
+  Outcome with_server = run({"demo", "--spawn", "--server", "https://127.0.0.1:1"});
+  EXPECT_EQ(with_server.error, "ExcludesError");
+  EXPECT_NE(with_server.message.find("--server"), std::string::npos) << with_server.message;
+  Outcome with_token = run({"demo", "--spawn", "--admin-token-file", token});
+  EXPECT_EQ(with_token.error, "ExcludesError");
+  EXPECT_EQ(with_token.all().find("adm_0123"), std::string::npos) << "the token file's content was printed";
+  EXPECT_EQ(run({"bench", "--spawn", "--server", "https://127.0.0.1:1"}).error, "ExcludesError");
+}
+
+// ---- bad values -----------------------------------------------------------------
+
+TEST_F(CliArgs, BadValuesAreRefusedWithTheOptionNamed) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string option;
+  };
+  std::string msg = file("message", "hello");
+  for (const Case& c : std::vector<Case>{
+           {{"admin", "--timeout-ms", "0", "tenant", "list"}, "--timeout-ms"},
+           {{"admin", "--timeout-ms", "soon", "tenant", "list"}, "--timeout-ms"},
+           {{"admin", "--ca", path("missing.pem"), "tenant", "list"}, "--ca"},
+           {{"admin", "app", "settings", "--tenant", "t", "--app", "a", "--cms-oid-style", "cades"},
+            "--cms-oid-style"},
+           {{"admin", "app", "settings", "--tenant", "t", "--app", "a", "--identity-mode", "trust"},
+            "--identity-mode"},
+           {{"api", "order", "qr", "ord_1", "--out", path("qr"), "--format", "gif"}, "--format"},
+           {{"protocol", "demo", "--message", msg, "--pin", "246810", "--out", path("o"), "--kdf-iterations", "10"},
+            "--kdf-iterations"},
+           {{"demo", "--startup-timeout", "0"}, "--startup-timeout"},
+       }) {
+    Outcome o = run(c.args);
+    EXPECT_EQ(o.error, "ValidationError") << c.args[1] << " " << o.error << ": " << o.message;
+    EXPECT_NE(o.message.find(c.option), std::string::npos) << o.message;
+    EXPECT_NE(o.exit_code, 0);
+  }
+}
+
+TEST_F(CliArgs, ABadPinIsRefusedWithoutEchoingIt) {
+  std::string msg = file("message", "hello");
+  const std::string pin(70, 'Q');  // too long: 4 to 64 bytes
+  Outcome o = run({"protocol", "demo", "--message", msg, "--pin", pin, "--out", path("out"), "--kdf-iterations",
+                   "1000"});
+  EXPECT_EQ(o.error, "RuntimeError");
+  EXPECT_EQ(o.exit_code, 1);
+  EXPECT_NE(o.err.find("PIN must be 4 to 64 bytes"), std::string::npos) << o.err;
+  EXPECT_EQ(o.all().find("QQQQ"), std::string::npos) << o.all();
+}
+
+// ---- profiles and secrets ---------------------------------------------------------
+
+TEST_F(CliArgs, ApiWithoutServerOrCredentialFailsWithoutTheSecret) {
+  const std::string secret = "sk-very-secret-0123456789";
+  std::string no_server = file("no-server.toml", "app_id = \"app_sbx_1\"\nsecret = \"" + secret + "\"\n");
+  Outcome a = run({"api", "--profile", no_server, "GET", "/api/v1/holders"});
+  EXPECT_EQ(a.error, "RuntimeError");
+  EXPECT_NE(a.err.find("no server given (--server or a profile)"), std::string::npos) << a.err;
+  EXPECT_EQ(a.all().find(secret), std::string::npos) << a.all();
+
+  std::string secret_file = file("secret", secret + "\n");
+  Outcome b = run({"api", "--server", "https://127.0.0.1:1", "--secret-file", secret_file, "GET", "/x"});
+  EXPECT_EQ(b.error, "RuntimeError");
+  EXPECT_NE(b.err.find("no app id given"), std::string::npos) << b.err;
+  EXPECT_EQ(b.all().find(secret), std::string::npos) << b.all();
+
+  std::string broken = file("broken.toml", "server = \"https://x\"\nsecret = \"" + secret + "\napp_id = 1\n");
+  Outcome c = run({"api", "--profile", broken, "GET", "/x"});
+  EXPECT_EQ(c.error, "RuntimeError");
+  EXPECT_NE(c.err.find("profile " + broken), std::string::npos) << c.err;
+  EXPECT_EQ(c.all().find(secret), std::string::npos) << c.all();
+
+  Outcome d = run({"api", "--profile", path("missing.toml"), "GET", "/x"});
+  EXPECT_EQ(d.error, "ValidationError");  // the file must exist
+}
+
+TEST_F(CliArgs, AnOfflineCommandRuns) {
+  Outcome o = run({"protocol", "vectors"});
+  EXPECT_EQ(o.error, "");
+  EXPECT_EQ(o.out.rfind("A.holder_id = hld_vector_1\n", 0), 0u) << o.out.substr(0, 80);
+}
+
+}  // namespace
+}  // namespace duet::cli
