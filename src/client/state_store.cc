@@ -9,6 +9,8 @@
 #include <cstring>
 #include <vector>
 
+#include "base/secret_file.h"
+
 namespace duet::client {
 
 // ---- MemoryStateStore ----------------------------------------------------
@@ -165,36 +167,14 @@ Status FileStateStore::save(ByteView blob) {
   if (path_.empty()) return make_error(ErrorCode::kInvalidArgument, "state store: empty path");
   if (blob.size() > kMaxBlobSize) return make_error(ErrorCode::kInvalidArgument, "state store: blob too large");
   DUET_TRY_STATUS(remove_legacy_files());
-  std::string tmpl = path_ + ".tmp.XXXXXX";
-  std::vector<char> name(tmpl.begin(), tmpl.end());
-  name.push_back('\0');
-  // mkostemp creates the file with O_EXCL and mode 0600 (whatever the umask).
-  int raw = ::mkostemp(name.data(), O_CLOEXEC);
-  if (raw < 0) return io_error("create temporary file", errno);
-  Fd fd(raw);
-  std::string tmp(name.data());
-  auto fail = [&](const char* what, int err) {
-    ::unlink(tmp.c_str());
-    return io_error(what, err);
-  };
-  if (::fchmod(fd.get(), S_IRUSR | S_IWUSR) != 0) return fail("chmod", errno);
-  size_t put = 0;
-  while (put < blob.size()) {
-    ssize_t n = ::write(fd.get(), blob.data() + put, blob.size() - put);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return fail("write", errno);
-    }
-    put += static_cast<size_t>(n);
-  }
-  if (::fsync(fd.get()) != 0) return fail("fsync", errno);
-  if (fd.close() != 0) return fail("close", errno);
-  // The previous file, held open across the rename so that it can be wiped
-  // once the new one is committed (never before: a crash in between must
-  // leave a whole state behind).
+  // The previous file, held open across the replacement so that it can be
+  // wiped once the new one is committed (never before: a crash in between
+  // must leave a whole state behind).
   Fd previous(open_for_wipe(path_));
-  if (::rename(tmp.c_str(), path_.c_str()) != 0) return fail("rename", errno);
-  DUET_TRY_STATUS(sync_directory());
+  // base/secret_file: a 0600 temporary beside it (O_EXCL, never through a
+  // symbolic link), fsync, rename over the old name, fsync the directory.
+  Status written = write_secret_file(path_, blob);
+  if (!written.ok()) return make_error(ErrorCode::kInternal, "state store: " + written.error().message);
   if (previous.get() >= 0) {
     // Best effort (see the header): the new state is already in force.
     (void)wipe_open_file(previous.get());
