@@ -7,11 +7,14 @@
 #include <string>
 #include <vector>
 
+#include "base/result_testing.h"
 #include "client/client_test_util.h"
 #include "cosign/test_util.h"
 
 namespace duet::client {
 namespace {
+
+using ::duet::testing_support::ok_value;
 
 using namespace testing;
 using cosign::testing::contains_pin_in_clear;
@@ -95,7 +98,7 @@ TEST(CAbiRefresh, InterruptedRefreshResumesFromTheNewWrapAndTheIdAlone) {
   // A forged answer is refused and nothing becomes pending.
   json forged = json::parse(answer);
   std::string z = forged["response"]["proof"]["z"];
-  forged["response"]["proof"]["z"] = (crypto::Scalar::from_hex(z).value() + crypto::Scalar::one()).to_hex();
+  forged["response"]["proof"]["z"] = (ok_value(crypto::Scalar::from_hex(z)) + crypto::Scalar::one()).to_hex();
   EXPECT_EQ(complete_refresh(h.get(), forged.dump(), "246810").first, DUET_ERR_BAD_PROOF);
   EXPECT_EQ(pending(h.get()), 0);
   EXPECT_EQ(share_hex_of(path), old_share);

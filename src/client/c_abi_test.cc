@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "base/result_testing.h"
 #include "client/client_test_util.h"
 #include "cosign/test_util.h"
 
@@ -16,6 +17,8 @@ extern "C" int duet_client_c99_smoke(void);
 
 namespace duet::client {
 namespace {
+
+using ::duet::testing_support::ok_value;
 
 using namespace testing;
 using cosign::testing::contains_pin_in_clear;
@@ -100,7 +103,7 @@ TEST(CAbi, ServiceRefusalsHaveTheirOwnCodes) {
   Client h = open_memory();
   FakeService service;
   enroll(h.get(), service, "hld_c9");
-  crypto::Digest e = *crypto::sm2_digest(service.share.public_key, as_bytes("m"));
+  crypto::Digest e = ok_value(crypto::sm2_digest(service.share.public_key, as_bytes("m")));
   const struct {
     ErrorCode code;
     int status;
@@ -148,7 +151,7 @@ TEST(CAbi, BufferTooSmall) {
     std::vector<uint8_t> digests;
     cosign::SignSessionContext ctx{"ord_1", "ses_" + std::to_string(k), {}};
     for (size_t i = 0; i < k; ++i) {
-      crypto::Digest e = *crypto::sm2_digest(service.share.public_key, as_bytes("msg " + std::to_string(i)));
+      crypto::Digest e = ok_value(crypto::sm2_digest(service.share.public_key, as_bytes("msg " + std::to_string(i))));
       ctx.digests.push_back(e);
       digests.insert(digests.end(), e.begin(), e.end());
     }
@@ -217,7 +220,7 @@ TEST(CAbi, BadInputGetsTheDocumentedCodes) {
 
   // Signing: out of order, no digests, empty ids, bad answers.
   EXPECT_EQ(duet_client_complete_signing(h.get(), "{}"), DUET_ERR_BAD_STATE);
-  crypto::Digest e = *crypto::sm2_digest(service.share.public_key, as_bytes("m"));
+  crypto::Digest e = ok_value(crypto::sm2_digest(service.share.public_key, as_bytes("m")));
   std::vector<char> buf(DUET_SIGN_REQUEST_MAX(1));
   size_t len = buf.size();
   EXPECT_EQ(duet_client_begin_signing(h.get(), "ord_1", "ses_1", e.data(), 0, kPin, buf.data(), &len),
@@ -249,7 +252,7 @@ TEST(CAbi, BadInputGetsTheDocumentedCodes) {
   cosign::SignSessionContext ctx2{"ord_1", "ses_2", {e}};
   json answer = json::parse(service.start(ctx2, std::string(buf.data(), len)));
   std::string s3 = answer["items"][0]["s3"];
-  answer["items"][0]["s3"] = (crypto::Scalar::from_hex(s3).value() + crypto::Scalar::one()).to_hex();
+  answer["items"][0]["s3"] = (ok_value(crypto::Scalar::from_hex(s3)) + crypto::Scalar::one()).to_hex();
   EXPECT_EQ(duet_client_complete_signing(h.get(), answer.dump().c_str()), DUET_ERR_SIGNATURE_INVALID);
   size_t finish_len = 0;
   EXPECT_EQ(duet_client_sign_finish(h.get(), nullptr, &finish_len), DUET_ERR_BAD_STATE);

@@ -1,6 +1,5 @@
 // Masking of personal data as the SLA describes it (core/masking.h).
 #include <gtest/gtest.h>
-
 #include "base/result_testing.h"
 #include "core/masking.h"
 

@@ -1,6 +1,5 @@
 // The canonical form of a signed Business API request (core/request_signing.h).
 #include <gtest/gtest.h>
-
 #include "base/result_testing.h"
 #include "core/request_signing.h"
 #include "crypto/sm3.h"

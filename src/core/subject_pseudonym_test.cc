@@ -1,6 +1,5 @@
 // The certificate subject pseudonym (core/subject_pseudonym.h).
 #include <gtest/gtest.h>
-
 #include "base/result_testing.h"
 #include "core/subject_pseudonym.h"
 #include "crypto/random.h"

@@ -1,3 +1,4 @@
+#include "base/result_testing.h"
 #include "crypto/aead.h"
 #include "crypto/random.h"
 
@@ -5,6 +6,8 @@
 
 namespace duet::crypto {
 namespace {
+
+using ::duet::testing_support::ok_value;
 
 class AeadTest : public ::testing::TestWithParam<AeadAlgorithm> {};
 
@@ -43,8 +46,8 @@ TEST_P(AeadTest, RoundTripAndTamperDetection) {
 INSTANTIATE_TEST_SUITE_P(Both, AeadTest, ::testing::Values(AeadAlgorithm::kSm4Gcm, AeadAlgorithm::kAes256Gcm));
 
 TEST(Aead, Names) {
-  EXPECT_EQ(*aead_from_name("sm4-gcm"), AeadAlgorithm::kSm4Gcm);
-  EXPECT_EQ(*aead_from_name("aes-256-gcm"), AeadAlgorithm::kAes256Gcm);
+  EXPECT_EQ(ok_value(aead_from_name("sm4-gcm")), AeadAlgorithm::kSm4Gcm);
+  EXPECT_EQ(ok_value(aead_from_name("aes-256-gcm")), AeadAlgorithm::kAes256Gcm);
   EXPECT_EQ(aead_from_name("rot13").code(), ErrorCode::kInvalidArgument);
 }
 

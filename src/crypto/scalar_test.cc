@@ -1,3 +1,4 @@
+#include "base/result_testing.h"
 #include "crypto/scalar.h"
 
 #include <gtest/gtest.h>
@@ -9,6 +10,8 @@
 
 namespace duet::crypto {
 namespace {
+
+using ::duet::testing_support::ok_value;
 
 std::string order_hex() { return "fffffffeffffffffffffffffffffffff7203df6b21c6052b53bbf40939d54123"; }
 
@@ -47,8 +50,8 @@ TEST(Scalar, ArithmeticMatchesBignum) {
     EXPECT_EQ((a - b).to_hex(), to_hex(ByteView(buf, 32)));
     BN_mod_inverse(r, ab, sm2_order(), ctx);
     BN_bn2binpad(r, buf, 32);
-    EXPECT_EQ(a.inverse()->to_hex(), to_hex(ByteView(buf, 32)));
-    EXPECT_TRUE((a * *a.inverse()) == Scalar::one());
+    EXPECT_EQ(ok_value(a.inverse()).to_hex(), to_hex(ByteView(buf, 32)));
+    EXPECT_TRUE((a * ok_value(a.inverse())) == Scalar::one());
     EXPECT_TRUE((a + a.negate()).is_zero());
     BN_free(ab); BN_free(bb); BN_free(r);
   }
@@ -61,7 +64,7 @@ TEST(Scalar, ReduceWideInput) {
   Bytes wide(64, 0xff);
   Scalar s = Scalar::reduce(wide);
   EXPECT_FALSE(s.is_zero());
-  Bytes n = *from_hex(order_hex());
+  Bytes n = ok_value(from_hex(order_hex()));
   EXPECT_TRUE(Scalar::reduce(n).is_zero());
 }
 
@@ -132,12 +135,12 @@ TEST(ScalarNative, KnownAnswers) {
   const Scalar nm1 = must_hex(n_minus_1_hex());
   // (n − 1)² = 1, so n − 1 is its own inverse; −1 = n − 1.
   EXPECT_EQ((nm1 * nm1).to_hex(), Scalar::one().to_hex());
-  EXPECT_EQ(nm1.inverse()->to_hex(), n_minus_1_hex());
+  EXPECT_EQ(ok_value(nm1.inverse()).to_hex(), n_minus_1_hex());
   EXPECT_EQ(Scalar::one().negate().to_hex(), n_minus_1_hex());
   EXPECT_TRUE(Scalar::zero().negate().is_zero());
-  EXPECT_EQ(Scalar::one().inverse()->to_hex(), Scalar::one().to_hex());
+  EXPECT_EQ(ok_value(Scalar::one().inverse()).to_hex(), Scalar::one().to_hex());
   // 2⁻¹ = (n + 1) / 2.
-  EXPECT_EQ(Scalar::from_u64(2).inverse()->to_hex(), "7fffffff7fffffffffffffffffffffffb901efb590e30295a9ddfa049ceaa092");
+  EXPECT_EQ(ok_value(Scalar::from_u64(2).inverse()).to_hex(), "7fffffff7fffffffffffffffffffffffb901efb590e30295a9ddfa049ceaa092");
   // (n − 1) + (n − 1) = n − 2; 0 − 1 = n − 1.
   EXPECT_EQ((nm1 + nm1).to_hex(), "fffffffeffffffffffffffffffffffff7203df6b21c6052b53bbf40939d54121");
   EXPECT_EQ((Scalar::zero() - Scalar::one()).to_hex(), n_minus_1_hex());
@@ -152,7 +155,7 @@ TEST(ScalarNative, KnownAnswers) {
 }
 
 TEST(ScalarNative, FromBytesRejectsEverythingFromN) {
-  Bytes n = *from_hex(order_hex());
+  Bytes n = ok_value(from_hex(order_hex()));
   EXPECT_EQ(Scalar::from_bytes(n).code(), ErrorCode::kBadScalar);
   Bytes above = n;
   above[31] = 0x24;  // n + 1
@@ -162,7 +165,7 @@ TEST(ScalarNative, FromBytesRejectsEverythingFromN) {
   Bytes below = n;
   below[31] = 0x22;  // n − 1
   ASSERT_TRUE(Scalar::from_bytes(below).ok());
-  EXPECT_EQ(Scalar::from_bytes(below)->to_hex(), n_minus_1_hex());
+  EXPECT_EQ(ok_value(Scalar::from_bytes(below)).to_hex(), n_minus_1_hex());
   EXPECT_EQ(Scalar::from_bytes(Bytes(31, 0)).code(), ErrorCode::kBadEncoding);
   EXPECT_EQ(Scalar::from_bytes(Bytes(33, 0)).code(), ErrorCode::kBadEncoding);
   EXPECT_EQ(Scalar::from_bytes_nonzero(Bytes(32, 0)).code(), ErrorCode::kBadScalar);
@@ -181,7 +184,7 @@ TEST(ScalarNative, FromBytesRejectsEverythingFromN) {
 TEST(ScalarNative, HexParsingIsStrictAndCaseInsensitive) {
   const std::string upper = "FFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFF7203DF6B21C6052B53BBF40939D54122";
   ASSERT_TRUE(Scalar::from_hex(upper).ok());
-  EXPECT_EQ(Scalar::from_hex(upper)->to_hex(), n_minus_1_hex());
+  EXPECT_EQ(ok_value(Scalar::from_hex(upper)).to_hex(), n_minus_1_hex());
   for (char bad : std::string("gG/:@`' \x80\xff")) {
     for (size_t pos : {size_t{0}, size_t{1}, size_t{37}, size_t{63}}) {
       std::string h = n_minus_1_hex();
@@ -194,9 +197,9 @@ TEST(ScalarNative, HexParsingIsStrictAndCaseInsensitive) {
     Bytes b(32, 0);
     b[31] = static_cast<uint8_t>(v);
     b[0] = static_cast<uint8_t>(v & 0x7f);
-    Scalar s = *Scalar::from_bytes(b);
+    Scalar s = ok_value(Scalar::from_bytes(b));
     EXPECT_EQ(s.to_hex(), to_hex(b));
-    EXPECT_TRUE(*Scalar::from_hex(s.to_hex()) == s);
+    EXPECT_TRUE(ok_value(Scalar::from_hex(s.to_hex())) == s);
   }
 }
 

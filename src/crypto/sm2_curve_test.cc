@@ -1,6 +1,7 @@
 // Native SM2 field and curve arithmetic, checked against OpenSSL's generic
 // EC_POINT / BIGNUM code (an independent implementation) on random and edge
 // inputs: 10,000 random rounds per operation unless rounds() says otherwise.
+#include "base/result_testing.h"
 #include "crypto/sm2_curve.h"
 
 #include <gtest/gtest.h>
@@ -22,6 +23,8 @@
 
 namespace duet::crypto::sm2 {
 namespace {
+
+using ::duet::testing_support::ok_value;
 
 // 10,000 by default. DUET_ECC_ROUNDS sets it; without it, the sanitizer job's
 // DUET_RANDOMIZED_ROUNDS (a reduced run) scales it down to 10× that value.
@@ -460,20 +463,20 @@ TEST(Sm2Native, PointRejectsCoordinatesAtOrAboveP) {
 
 TEST(Sm2Native, StandardSignatureExample) {
   const auto& v = testing::standard_vectors().at("sm2-sign");
-  Scalar d = *Scalar::from_hex(v.at("private"));
-  Point pub = *Point::from_hex("04" + v.at("public_x") + v.at("public_y"));
-  EXPECT_TRUE(*Point::mul_base(d) == pub);
-  EXPECT_TRUE(*Point::generator().mul(d) == pub);
-  Digest e = *sm2_digest(pub, as_bytes(v.at("msg_ascii")), v.at("id_ascii"));
+  Scalar d = ok_value(Scalar::from_hex(v.at("private")));
+  Point pub = ok_value(Point::from_hex("04" + v.at("public_x") + v.at("public_y")));
+  EXPECT_TRUE(ok_value(Point::mul_base(d)) == pub);
+  EXPECT_TRUE(ok_value(Point::generator().mul(d)) == pub);
+  Digest e = ok_value(sm2_digest(pub, as_bytes(v.at("msg_ascii")), v.at("id_ascii")));
   EXPECT_EQ(to_hex(e), v.at("e"));
-  Scalar k = *Scalar::from_hex(v.at("k"));
-  Scalar r = Scalar::reduce(e) + Scalar::reduce(Point::mul_base(k)->x_bytes());
+  Scalar k = ok_value(Scalar::from_hex(v.at("k")));
+  Scalar r = Scalar::reduce(e) + Scalar::reduce(ok_value(Point::mul_base(k)).x_bytes());
   EXPECT_EQ(r.to_hex(), v.at("r"));
-  Sm2Signature sig{*Scalar::from_hex(v.at("r")), *Scalar::from_hex(v.at("s"))};
+  Sm2Signature sig{ok_value(Scalar::from_hex(v.at("r"))), ok_value(Scalar::from_hex(v.at("s")))};
   // The standard equation by the native double multiplication.
   EXPECT_TRUE(sm2_verify_digest(pub, e, sig).ok());
   Scalar t = sig.r + sig.s;
-  Point x1y1 = *Point::public_mul_add(sig.s, t, pub);
+  Point x1y1 = ok_value(Point::public_mul_add(sig.s, t, pub));
   EXPECT_TRUE((Scalar::reduce(e) + Scalar::reduce(x1y1.x_bytes())) == sig.r);
   EXPECT_TRUE(Point::public_mul_add_equals(sig.s, t, pub, x1y1));
   EXPECT_FALSE(Point::public_mul_add_equals(sig.s, t, pub, pub));
@@ -486,23 +489,23 @@ TEST(Sm2Native, SignVerifyCrossCheckWithOpenSslBothWays) {
   int n = std::max(50, rounds() / 20);
   for (int i = 0; i < n; ++i) {
     Scalar d = Scalar::random_nonzero(rng);
-    Point pub = *Point::mul_base(d);
+    Point pub = ok_value(Point::mul_base(d));
     std::string msg = "message " + std::to_string(i);
     // Native signature (GB/T 32918.2 §6.1 with native k·G) → OpenSSL EVP verify.
-    Digest e = *sm2_digest(pub, as_bytes(msg));
+    Digest e = ok_value(sm2_digest(pub, as_bytes(msg)));
     Scalar k = Scalar::random_nonzero(rng);
-    Scalar r = Scalar::reduce(e) + Scalar::reduce(Point::mul_base(k)->x_bytes());
+    Scalar r = Scalar::reduce(e) + Scalar::reduce(ok_value(Point::mul_base(k)).x_bytes());
     Scalar s = *(Scalar::one() + d).inverse() * (k - r * d);
     if (r.is_zero() || s.is_zero() || (r + k).is_zero()) continue;
     Sm2Signature sig{r, s};
     ASSERT_TRUE(evp_sm2_verify(pub, as_bytes(msg), sig.to_der()).ok()) << i;
     ASSERT_TRUE(sm2_verify_digest(pub, e, sig).ok()) << i;
     // OpenSSL EVP signature → native verify.
-    Bytes der = *evp_sm2_sign(d, as_bytes(msg));
-    Sm2Signature theirs = *Sm2Signature::from_der(der);
+    Bytes der = ok_value(evp_sm2_sign(d, as_bytes(msg)));
+    Sm2Signature theirs = ok_value(Sm2Signature::from_der(der));
     ASSERT_TRUE(sm2_verify_digest(pub, e, theirs).ok()) << i;
     // A different message fails on both sides.
-    Digest e2 = *sm2_digest(pub, as_bytes(msg + "!"));
+    Digest e2 = ok_value(sm2_digest(pub, as_bytes(msg + "!")));
     ASSERT_EQ(sm2_verify_digest(pub, e2, theirs).code(), ErrorCode::kSignatureInvalid);
     ASSERT_EQ(evp_sm2_verify(pub, as_bytes(msg + "!"), der).code(), ErrorCode::kSignatureInvalid);
   }
@@ -512,19 +515,19 @@ TEST(Sm2Native, PointOperationsMatchOpenSsl) {
   DeterministicRandom rng(as_bytes("sm2-point-ops"));
   for (int i = 0; i < 200; ++i) {
     Scalar a = Scalar::random_nonzero(rng), b = Scalar::random_nonzero(rng);
-    Point q = *Point::mul_base(Scalar::random_nonzero(rng));
+    Point q = ok_value(Point::mul_base(Scalar::random_nonzero(rng)));
     PointPtr qo = ossl_point(q.affine());
     BnPtr an = bn_of(a.bytes()), bn = bn_of(b.bytes());
-    EXPECT_EQ(Point::mul_base_add(a, b, q)->to_hex(), ossl_mul(an.get(), qo.get(), bn.get()));
-    EXPECT_EQ(q.mul(a)->to_hex(), ossl_mul(nullptr, qo.get(), an.get()));
-    EXPECT_EQ(Point::public_mul_add(a, b, q)->to_hex(), ossl_mul(an.get(), qo.get(), bn.get()));
+    EXPECT_EQ(ok_value(Point::mul_base_add(a, b, q)).to_hex(), ossl_mul(an.get(), qo.get(), bn.get()));
+    EXPECT_EQ(ok_value(q.mul(a)).to_hex(), ossl_mul(nullptr, qo.get(), an.get()));
+    EXPECT_EQ(ok_value(Point::public_mul_add(a, b, q)).to_hex(), ossl_mul(an.get(), qo.get(), bn.get()));
   }
   Point g = Point::generator();
   EXPECT_EQ(Point::mul_base_add(Scalar::one(), Scalar::one().negate(), g).code(), ErrorCode::kBadPoint);
   EXPECT_EQ(Point::mul_base_add(Scalar::zero(), Scalar::one(), g).code(), ErrorCode::kBadScalar);
   EXPECT_EQ(Point::mul_base_add(Scalar::one(), Scalar::zero(), g).code(), ErrorCode::kBadScalar);
-  EXPECT_TRUE(*Point::mul_base_add(Scalar::one(), Scalar::one(), g) == *g.add(g));
-  EXPECT_TRUE(*g.add(g) == *Point::mul_base(Scalar::from_u64(2)));
+  EXPECT_TRUE(ok_value(Point::mul_base_add(Scalar::one(), Scalar::one(), g)) == ok_value(g.add(g)));
+  EXPECT_TRUE(ok_value(g.add(g)) == ok_value(Point::mul_base(Scalar::from_u64(2))));
 }
 
 }  // namespace

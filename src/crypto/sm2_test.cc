@@ -1,3 +1,4 @@
+#include "base/result_testing.h"
 #include "crypto/sm2.h"
 
 #include <gtest/gtest.h>
@@ -7,17 +8,19 @@
 namespace duet::crypto {
 namespace {
 
+using ::duet::testing_support::ok_value;
+
 TEST(Sm2, RandomKeysCrossVerifyWithOpenSsl) {
   DeterministicRandom rng(as_bytes("sm2-random"));
   for (int i = 0; i < 20; ++i) {
     Scalar d = Scalar::random_nonzero(rng);
-    Point pub = *Point::mul_base(d);
+    Point pub = ok_value(Point::mul_base(d));
     Bytes msg(static_cast<size_t>(i * 7), static_cast<uint8_t>(i));
     auto der = evp_sm2_sign(d, msg);
     ASSERT_TRUE(der.ok()) << der.error().to_string();
     auto sig = Sm2Signature::from_der(*der);
     ASSERT_TRUE(sig.ok());
-    EXPECT_TRUE(sm2_verify_digest(pub, *sm2_digest(pub, msg), *sig).ok());
+    EXPECT_TRUE(sm2_verify_digest(pub, ok_value(sm2_digest(pub, msg)), *sig).ok());
     // Our DER encoding of the parsed values is byte-identical.
     EXPECT_EQ(sig->to_der(), *der);
     // Another ID gives another digest: the signature must not verify there.
@@ -31,10 +34,10 @@ TEST(Sm2, ConstantTimeVerifierAgrees) {
   DeterministicRandom rng(as_bytes("sm2-verify-ct"));
   for (int i = 0; i < 20; ++i) {
     Scalar d = Scalar::random_nonzero(rng);
-    Point pub = *Point::mul_base(d);
+    Point pub = ok_value(Point::mul_base(d));
     Bytes msg(static_cast<size_t>(i * 5 + 1), static_cast<uint8_t>(i));
-    Digest e = *sm2_digest(pub, msg);
-    Sm2Signature sig = *Sm2Signature::from_der(*evp_sm2_sign(d, msg));
+    Digest e = ok_value(sm2_digest(pub, msg));
+    Sm2Signature sig = ok_value(Sm2Signature::from_der(*evp_sm2_sign(d, msg)));
     EXPECT_TRUE(sm2_verify_digest_ct(pub, e, sig).ok());
     const Sm2Signature bad[] = {
         {sig.r + Scalar::one(), sig.s},
@@ -51,7 +54,7 @@ TEST(Sm2, ConstantTimeVerifierAgrees) {
     Digest other = e;
     other[0] ^= 1;
     EXPECT_EQ(sm2_verify_digest_ct(pub, other, sig).code(), ErrorCode::kSignatureInvalid);
-    Point other_key = *Point::mul_base(d + Scalar::one());
+    Point other_key = ok_value(Point::mul_base(d + Scalar::one()));
     EXPECT_EQ(sm2_verify_digest_ct(other_key, e, sig).code(), ErrorCode::kSignatureInvalid);
   }
 }
@@ -72,7 +75,7 @@ TEST(Sm2, SignatureDerIsStrict) {
 }
 
 TEST(Sm2, PublicKeyPemRoundTrip) {
-  Point pub = *Point::mul_base(Scalar::from_u64(123456789));
+  Point pub = ok_value(Point::mul_base(Scalar::from_u64(123456789)));
   auto pem = public_key_spki_pem(pub);
   ASSERT_TRUE(pem.ok());
   EXPECT_NE(pem->find("BEGIN PUBLIC KEY"), std::string::npos);
@@ -81,7 +84,7 @@ TEST(Sm2, PublicKeyPemRoundTrip) {
   EXPECT_TRUE(*back == pub);
   auto der = public_key_spki_der(pub);
   ASSERT_TRUE(der.ok());
-  EXPECT_TRUE(*public_key_from_spki(*der) == pub);
+  EXPECT_TRUE(ok_value(public_key_from_spki(*der)) == pub);
   EXPECT_EQ(public_key_from_spki(as_bytes("garbage")).code(), ErrorCode::kBadEncoding);
 }
 

@@ -1,3 +1,4 @@
+#include "base/result_testing.h"
 #include "pki/ca.h"
 
 #include <gtest/gtest.h>
@@ -6,6 +7,8 @@
 
 namespace duet::pki {
 namespace {
+
+using ::duet::testing_support::ok_value;
 
 using testing::run;
 using testing::ScratchDir;
@@ -17,8 +20,8 @@ TEST(CaHierarchy, CreatesRootAndIssuingCa) {
   EXPECT_TRUE(h->issuing_certificate.is_ca());
   EXPECT_EQ(h->root_certificate.subject(), "CN=Duet Root CA,O=Duet,C=CN");
   EXPECT_EQ(h->issuing_certificate.issuer(), h->root_certificate.subject());
-  EXPECT_EQ(h->root_certificate.public_key().value(), crypto::Point::mul_base(h->root_private_key).value());
-  EXPECT_EQ(h->issuing_certificate.public_key().value(), crypto::Point::mul_base(h->issuing_private_key).value());
+  EXPECT_EQ(ok_value(h->root_certificate.public_key()), ok_value(crypto::Point::mul_base(h->root_private_key)));
+  EXPECT_EQ(ok_value(h->issuing_certificate.public_key()), ok_value(crypto::Point::mul_base(h->issuing_private_key)));
   auto years = [](const Certificate& c) {
     return std::chrono::duration_cast<std::chrono::days>(c.not_after() - c.not_before()).count() / 365;
   };
@@ -58,8 +61,8 @@ TEST(CaHierarchy, OpensslParsesAndVerifies) {
 TEST(CaHierarchy, ImportRoundTripAndRefusals) {
   auto h = create_ca_hierarchy(CaProfile{}, crypto::SystemRandom::instance());
   ASSERT_TRUE(h.ok());
-  std::string root_key = private_key_pem(h->root_private_key).value();
-  std::string issuing_key = private_key_pem(h->issuing_private_key).value();
+  std::string root_key = ok_value(private_key_pem(h->root_private_key));
+  std::string issuing_key = ok_value(private_key_pem(h->issuing_private_key));
   auto imported = import_ca_hierarchy(h->root_certificate.pem(), root_key, h->issuing_certificate.pem(), issuing_key);
   ASSERT_TRUE(imported.ok()) << imported.error().to_string();
   EXPECT_TRUE(imported->issuing_private_key == h->issuing_private_key);
@@ -72,9 +75,9 @@ TEST(CaHierarchy, ImportRoundTripAndRefusals) {
   EXPECT_NE(wrong.error().message.find("does not match"), std::string::npos);
 
   // An issuing CA from another hierarchy does not chain to this root.
-  auto other = create_ca_hierarchy(CaProfile{}, crypto::SystemRandom::instance()).value();
+  auto other = ok_value(create_ca_hierarchy(CaProfile{}, crypto::SystemRandom::instance()));
   auto foreign = import_issuing_ca(h->root_certificate.pem(), other.issuing_certificate.pem(),
-                                   private_key_pem(other.issuing_private_key).value());
+                                   ok_value(private_key_pem(other.issuing_private_key)));
   ASSERT_FALSE(foreign.ok());
   EXPECT_NE(foreign.error().message.find("does not chain"), std::string::npos);
 

@@ -1,3 +1,4 @@
+#include "base/result_testing.h"
 #include "pki/cms.h"
 
 #include <gtest/gtest.h>
@@ -11,6 +12,8 @@
 
 namespace duet::pki {
 namespace {
+
+using ::duet::testing_support::ok_value;
 
 using testing::LocalSigner;
 using testing::run;
@@ -44,7 +47,7 @@ class CmsTest : public ::testing::Test {
     // leaf before its issuer if the clock steps back between them.
     const Time now = now_seconds();
     hierarchy_ =
-        std::make_unique<CaHierarchy>(create_ca_hierarchy(CaProfile{}, crypto::SystemRandom::instance(), now).value());
+        std::make_unique<CaHierarchy>(ok_value(create_ca_hierarchy(CaProfile{}, crypto::SystemRandom::instance(), now)));
     HolderProfile p;
     p.subject = {"CN", "Example Co", "", "Li Si", "9c1e77ab20d4f3e5"};
     p.crl_url = "http://ca.duet.test/crl";
@@ -55,7 +58,7 @@ class CmsTest : public ::testing::Test {
     auto c =
         issue_holder_certificate(hierarchy_->issuing_ca(), holder_.pub, p, policy, crypto::SystemRandom::instance(), now);
     ASSERT_TRUE(c.ok()) << c.error().to_string();
-    cert_ = std::make_unique<Certificate>(std::move(c).value());
+    cert_ = std::make_unique<Certificate>(ok_value(std::move(c)));
     trust_.intermediates = {hierarchy_->issuing_certificate};
     trust_.roots = {hierarchy_->root_certificate};
   }
@@ -92,8 +95,8 @@ TEST_F(CmsTest, DetachedAndAttachedVerify) {
   // Detached from the digest alone.
   auto der = cms_sign_detached_digest(crypto::sm3(as_bytes(content_)), *cert_, holder_.signer(), options(true));
   ASSERT_TRUE(der.ok());
-  EXPECT_TRUE(verify_cms(*der, as_bytes(content_), trust_)->ok());
-  EXPECT_TRUE(verify_cms_detached_digest(*der, crypto::sm3(as_bytes(content_)), trust_)->ok());
+  EXPECT_TRUE(ok_value(verify_cms(*der, as_bytes(content_), trust_)).ok());
+  EXPECT_TRUE(ok_value(verify_cms_detached_digest(*der, crypto::sm3(as_bytes(content_)), trust_)).ok());
   // A detached signature without its content is a usage error.
   EXPECT_EQ(verify_cms(*der, std::nullopt, trust_).code(), ErrorCode::kInvalidArgument);
 }
@@ -132,7 +135,7 @@ TEST_F(CmsTest, OpensslParsesAndVerifiesSignedAttributes) {
                   der->begin() + sig->offset + sig->header + sig->length);
     dir.write("attrs.der", attrs_der);
     dir.write("sig.der", sig_der);
-    dir.write("pub.pem", crypto::public_key_spki_pem(holder_.pub).value());
+    dir.write("pub.pem", ok_value(crypto::public_key_spki_pem(holder_.pub)));
     std::string dgst = "openssl dgst -sm3 -verify " + dir.file("pub.pem") + " -sigopt distid:1234567812345678 -signature " +
                        dir.file("sig.der") + " " + dir.file("attrs.der");
     auto ok = run(dgst);
@@ -160,7 +163,7 @@ TEST_F(CmsTest, TamperingIsNamed) {
   Time when = now_seconds();
   CmsSignOptions o = options(true);
   o.signing_time = when;
-  Bytes der = cms_sign(as_bytes(content_), *cert_, holder_.signer(), o).value();
+  Bytes der = ok_value(cms_sign(as_bytes(content_), *cert_, holder_.signer(), o));
 
   // Other content: messageDigest mismatch, the signature itself still holds.
   auto v = verify_cms(der, as_bytes(std::string("contract #42: pay 900 CNY")), trust_);
@@ -184,7 +187,7 @@ TEST_F(CmsTest, TamperingIsNamed) {
   EXPECT_FALSE(v->has(CmsProblem::kMessageDigestMismatch));
 
   // Attached content changed inside the structure.
-  Bytes attached = cms_sign(as_bytes(content_), *cert_, holder_.signer(), options(false)).value();
+  Bytes attached = ok_value(cms_sign(as_bytes(content_), *cert_, holder_.signer(), options(false)));
   std::string a(attached.begin(), attached.end());
   size_t c = a.find("pay 100");
   ASSERT_NE(c, std::string::npos);
@@ -194,7 +197,7 @@ TEST_F(CmsTest, TamperingIsNamed) {
   EXPECT_TRUE(v->has(CmsProblem::kMessageDigestMismatch));
 
   // Another trust anchor: the chain fails, nothing else.
-  auto other = create_ca_hierarchy(CaProfile{}, crypto::SystemRandom::instance()).value();
+  auto other = ok_value(create_ca_hierarchy(CaProfile{}, crypto::SystemRandom::instance()));
   v = verify_cms(der, as_bytes(content_), CmsTrust{{other.issuing_certificate}, {other.root_certificate}, {}});
   ASSERT_TRUE(v.ok());
   EXPECT_EQ(v->problems, std::vector<CmsProblem>{CmsProblem::kChainInvalid});

@@ -1,3 +1,4 @@
+#include "base/result_testing.h"
 #include "pki/crl.h"
 
 #include <gtest/gtest.h>
@@ -7,16 +8,18 @@
 namespace duet::pki {
 namespace {
 
+using ::duet::testing_support::ok_value;
+
 using testing::run;
 using testing::ScratchDir;
 
 TEST(Crl, OpensslParsesAndListsSerials) {
-  auto h = create_ca_hierarchy(CaProfile{}, crypto::SystemRandom::instance()).value();
+  auto h = ok_value(create_ca_hierarchy(CaProfile{}, crypto::SystemRandom::instance()));
   Time now = now_seconds();
   std::vector<RevokedEntry> revoked = {
-      {from_hex("5a0b1c2d3e4f50617283940a1b2c3d4e").value(), now - std::chrono::hours(2), RevocationReason::kKeyCompromise},
-      {from_hex("40ffeeddccbbaa998877665544332211").value(), now - std::chrono::hours(1), RevocationReason::kUnspecified},
-      {from_hex("7fffffffffffffffffffffffffffffff").value(), now, RevocationReason::kCessationOfOperation},
+      {ok_value(from_hex("5a0b1c2d3e4f50617283940a1b2c3d4e")), now - std::chrono::hours(2), RevocationReason::kKeyCompromise},
+      {ok_value(from_hex("40ffeeddccbbaa998877665544332211")), now - std::chrono::hours(1), RevocationReason::kUnspecified},
+      {ok_value(from_hex("7fffffffffffffffffffffffffffffff")), now, RevocationReason::kCessationOfOperation},
   };
   auto der = build_crl(h.issuing_ca(), revoked, {42, now, std::chrono::days(7)});
   ASSERT_TRUE(der.ok()) << der.error().to_string();

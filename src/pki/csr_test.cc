@@ -1,3 +1,4 @@
+#include "base/result_testing.h"
 #include "pki/csr.h"
 
 #include <gtest/gtest.h>
@@ -6,6 +7,8 @@
 
 namespace duet::pki {
 namespace {
+
+using ::duet::testing_support::ok_value;
 
 using testing::LocalSigner;
 using testing::run;
@@ -30,7 +33,7 @@ TEST(Csr, ExternalSignerRequestVerifies) {
 
 TEST(Csr, OpensslVerifiesWithTheId) {
   LocalSigner holder;
-  Bytes der = build_csr(holder.pub, kSubject, holder.signer()).value();
+  Bytes der = ok_value(build_csr(holder.pub, kSubject, holder.signer()));
   ScratchDir dir;
   std::string path = dir.write("req.der", der);
   auto ok = run("openssl req -inform DER -in " + path + " -noout -verify -vfyopt distid:1234567812345678");
@@ -43,7 +46,7 @@ TEST(Csr, OpensslVerifiesWithTheId) {
 
 TEST(Csr, TamperedOrForeignRequestsAreRefused) {
   LocalSigner holder, other;
-  Bytes der = build_csr(holder.pub, kSubject, holder.signer()).value();
+  Bytes der = ok_value(build_csr(holder.pub, kSubject, holder.signer()));
   // Flip one byte of the subject's CN ("Zhang San" → "Zhang Sam").
   Bytes tampered = der;
   std::string s(tampered.begin(), tampered.end());

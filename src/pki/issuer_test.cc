@@ -1,3 +1,4 @@
+#include "base/result_testing.h"
 #include "pki/issuer.h"
 
 #include <gtest/gtest.h>
@@ -9,6 +10,8 @@
 
 namespace duet::pki {
 namespace {
+
+using ::duet::testing_support::ok_value;
 
 using testing::LocalSigner;
 using testing::run;
@@ -31,7 +34,7 @@ class IssuerTest : public ::testing::Test {
   void SetUp() override {
     auto h = create_ca_hierarchy(CaProfile{}, crypto::SystemRandom::instance(), now_);
     ASSERT_TRUE(h.ok());
-    hierarchy_ = std::make_unique<CaHierarchy>(std::move(h).value());
+    hierarchy_ = std::make_unique<CaHierarchy>(ok_value(std::move(h)));
     policy_.policy_oid = kPolicy;
     policy_.serial_is_unused = [this](ByteView s) -> Result<bool> {
       return used_.count(Bytes(s.begin(), s.end())) == 0;
@@ -52,11 +55,11 @@ class IssuerTest : public ::testing::Test {
 
 TEST_F(IssuerTest, IssuesFromExternallySignedCsr) {
   LocalSigner holder;
-  Bytes csr = build_csr(holder.pub, {"", "", "", "ignored", ""}, holder.signer()).value();
+  Bytes csr = ok_value(build_csr(holder.pub, {"", "", "", "ignored", ""}, holder.signer()));
   auto cert = issue_holder_certificate_from_csr(hierarchy_->issuing_ca(), csr, holder_profile(), policy_,
                                                 crypto::SystemRandom::instance(), now_);
   ASSERT_TRUE(cert.ok()) << cert.error().to_string();
-  EXPECT_EQ(cert->public_key().value(), holder.pub);
+  EXPECT_EQ(ok_value(cert->public_key()), holder.pub);
   EXPECT_EQ(cert->subject(), "serialNumber=3f9a0c5b7d2e4f61,CN=Zhang San,O=Example Co,C=CN");
   EXPECT_EQ(cert->serial_bytes().size(), 16u);
   EXPECT_EQ(std::chrono::duration_cast<std::chrono::days>(cert->not_after() - cert->not_before()).count(), 365);
@@ -128,7 +131,7 @@ TEST_F(IssuerTest, OpensslSeesProfileAndVerifiesChain) {
 TEST_F(IssuerTest, SerialsAreFreshAndCheckedForUniqueness) {
   LocalSigner holder;
   std::set<std::string> serials;
-  for (int i = 0; i < 5; ++i) serials.insert(issue(holder_profile(), holder.pub).value().serial_hex());
+  for (int i = 0; i < 5; ++i) serials.insert(ok_value(issue(holder_profile(), holder.pub)).serial_hex());
   EXPECT_EQ(serials.size(), 5u);
   for (const std::string& s : serials) EXPECT_GE(std::stoi(s.substr(0, 1), nullptr, 16), 4);  // 01xxxxxx first byte
   // A store that says every serial is taken: issuance fails, nothing is signed.

@@ -1,3 +1,4 @@
+#include "base/result_testing.h"
 #include "pki/ocsp.h"
 
 #include <gtest/gtest.h>
@@ -11,6 +12,8 @@
 
 namespace duet::pki {
 namespace {
+
+using ::duet::testing_support::ok_value;
 
 using testing::LocalSigner;
 using testing::run;
@@ -28,7 +31,7 @@ class OcspTest : public ::testing::Test {
     // One instant for the CA and the certificates it issues: two wall-clock
     // reads could put a leaf before its issuer if the clock steps back.
     const Time now = now_seconds();
-    h_ = std::make_unique<CaHierarchy>(create_ca_hierarchy(CaProfile{}, crypto::SystemRandom::instance(), now).value());
+    h_ = std::make_unique<CaHierarchy>(ok_value(create_ca_hierarchy(CaProfile{}, crypto::SystemRandom::instance(), now)));
     HolderProfile p;
     p.subject = {"CN", "Example Co", "", "Wang Wu", "77aa01bc9e3d5f20"};
     p.crl_url = "http://ca.duet.test/crl";
@@ -37,9 +40,9 @@ class OcspTest : public ::testing::Test {
     IssuancePolicy policy{p.policy_oid, std::chrono::days(400), nullptr};
     LocalSigner a, b;
     good_ = std::make_unique<Certificate>(
-        issue_holder_certificate(h_->issuing_ca(), a.pub, p, policy, crypto::SystemRandom::instance(), now).value());
+        ok_value(issue_holder_certificate(h_->issuing_ca(), a.pub, p, policy, crypto::SystemRandom::instance(), now)));
     revoked_ = std::make_unique<Certificate>(
-        issue_holder_certificate(h_->issuing_ca(), b.pub, p, policy, crypto::SystemRandom::instance(), now).value());
+        ok_value(issue_holder_certificate(h_->issuing_ca(), b.pub, p, policy, crypto::SystemRandom::instance(), now)));
     config_ = std::make_unique<OcspResponderConfig>(OcspResponderConfig{
         h_->issuing_certificate,
         issue_ocsp_signer_certificate(h_->issuing_ca(), responder_.pub, {"CN", "Duet", "", "Duet OCSP", ""},
