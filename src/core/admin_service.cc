@@ -1,7 +1,6 @@
 #include "core/admin_service.h"
 
 #include "core/operator_token.h"
-#include "store/audit_scope.h"
 #include "store/ids.h"
 
 namespace duet::core {
@@ -23,7 +22,7 @@ Status AdminService::register_bootstrap_token(std::string_view token) {
   if (found.ok()) return Status::Ok();
   if (found.code() != ErrorCode::kNotFound) return Unexpected{found.error()};
   store::AdminToken rec{hash, "bootstrap", "operator", deps_.clock.now(), std::nullopt};
-  auto st = stores_.operator_tokens.create_admin_token(rec);
+  auto st = stores_.operator_tokens.create_admin_token({}, rec);
   if (!st.ok() && st.code() != ErrorCode::kConflict) return Unexpected{st.error()};
   return Status::Ok();
 }
@@ -38,12 +37,12 @@ Result<OperatorContext> AdminService::authenticate_operator(std::string_view bea
   return OperatorContext{found->name, found->role};
 }
 
-Result<store::Tenant> AdminService::create_tenant(const OperatorContext&, const std::string& name,
+Result<store::Tenant> AdminService::create_tenant(const OperatorContext& op, const std::string& name,
                                                   std::optional<UnixSeconds> from) {
   if (name.empty() || name.size() > 200) return make_error(ErrorCode::kInvalidArgument, "name must be 1 to 200 bytes");
   store::Tenant t{store::new_id("ten_"), name, from, false, deps_.clock.now(), std::nullopt};
-  store::name_audit_target("tenant_id", t.tenant_id);
-  DUET_TRY_STATUS(stores_.tenants.create_tenant(t));
+  op.write.name_audit_target("tenant_id", t.tenant_id);
+  DUET_TRY_STATUS(stores_.tenants.create_tenant(op.write, t));
   return t;
 }
 
@@ -55,46 +54,48 @@ Result<std::vector<store::Tenant>> AdminService::list_tenants(const OperatorCont
   return stores_.tenants.list_tenants();
 }
 
-Result<store::Tenant> AdminService::set_production_active_from(const OperatorContext&, const std::string& tenant_id,
+Result<store::Tenant> AdminService::set_production_active_from(const OperatorContext& op, const std::string& tenant_id,
                                                                UnixSeconds from) {
-  DUET_TRY_STATUS(stores_.tenants.set_tenant_production_active_from(tenant_id, from));
+  DUET_TRY_STATUS(stores_.tenants.set_tenant_production_active_from(op.write, tenant_id, from));
   return stores_.tenants.get_tenant(tenant_id);
 }
 
-Result<store::Tenant> AdminService::set_signature_v1_cutoff(const OperatorContext&, const std::string& tenant_id,
+Result<store::Tenant> AdminService::set_signature_v1_cutoff(const OperatorContext& op, const std::string& tenant_id,
                                                             UnixSeconds cutoff) {
   const UnixSeconds now = deps_.clock.now();
   if (cutoff < now || cutoff > now + 10LL * 366 * 86'400)
     return make_error(ErrorCode::kInvalidArgument, "signature_v1_cutoff must lie between now and ten years ahead");
-  DUET_TRY_STATUS(stores_.metering.set_tenant_signature_v1_cutoff(tenant_id, cutoff, now));
+  DUET_TRY_STATUS(stores_.metering.set_tenant_signature_v1_cutoff(op.write, tenant_id, cutoff, now));
   return stores_.tenants.get_tenant(tenant_id);
 }
 
-Result<store::Tenant> AdminService::set_suspended(const OperatorContext&, const std::string& tenant_id,
+Result<store::Tenant> AdminService::set_suspended(const OperatorContext& op, const std::string& tenant_id,
                                                   bool suspended) {
-  DUET_TRY_STATUS(stores_.tenants.set_tenant_suspended(tenant_id, suspended));
+  DUET_TRY_STATUS(stores_.tenants.set_tenant_suspended(op.write, tenant_id, suspended));
   return stores_.tenants.get_tenant(tenant_id);
 }
 
-Result<IssuedCredential> AdminService::issue_credential(const std::string& tenant_id, store::AppEnvironment env) {
+Result<IssuedCredential> AdminService::issue_credential(const store::WriteContext& write, const std::string& tenant_id,
+                                                        store::AppEnvironment env) {
   IssuedCredential c{store::new_id(env == store::AppEnvironment::kSandbox ? "app_sbx_" : "app_prd_"), new_secret(),
                      env};
   store::App app;
   app.tenant_id = tenant_id;
   app.app_id = c.app_id;
-  store::name_audit_target("app_id", app.app_id);
+  write.name_audit_target("app_id", app.app_id);
   app.environment = env;
   app.created_at = deps_.clock.now();
   DUET_ASSIGN_OR_RETURN(app.secret_ciphertext, deps_.protector.seal("app_secret:" + app.app_id, as_bytes(c.secret)));
-  DUET_TRY_STATUS(stores_.tenants.create_app(app));
+  DUET_TRY_STATUS(stores_.tenants.create_app(write, app));
   return c;
 }
 
-Result<IssuedApp> AdminService::create_app(const OperatorContext&, const std::string& tenant_id) {
+Result<IssuedApp> AdminService::create_app(const OperatorContext& op, const std::string& tenant_id) {
   DUET_ASSIGN_OR_RETURN(store::Tenant t, stores_.tenants.get_tenant(tenant_id));
-  DUET_ASSIGN_OR_RETURN(IssuedCredential sandbox, issue_credential(t.tenant_id, store::AppEnvironment::kSandbox));
+  DUET_ASSIGN_OR_RETURN(IssuedCredential sandbox,
+                        issue_credential(op.write, t.tenant_id, store::AppEnvironment::kSandbox));
   DUET_ASSIGN_OR_RETURN(IssuedCredential production,
-                        issue_credential(t.tenant_id, store::AppEnvironment::kProduction));
+                        issue_credential(op.write, t.tenant_id, store::AppEnvironment::kProduction));
   return IssuedApp{sandbox, production};
 }
 
@@ -103,12 +104,12 @@ Result<std::vector<store::App>> AdminService::list_apps(const OperatorContext&, 
   return stores_.tenants.list_apps(tenant_id);
 }
 
-Result<IssuedCredential> AdminService::rotate_app_secret(const OperatorContext&, const std::string& tenant_id,
+Result<IssuedCredential> AdminService::rotate_app_secret(const OperatorContext& op, const std::string& tenant_id,
                                                          const std::string& app_id) {
   DUET_ASSIGN_OR_RETURN(store::App app, stores_.tenants.get_app(tenant_id, app_id));
   IssuedCredential c{app.app_id, new_secret(), app.environment};
   DUET_ASSIGN_OR_RETURN(Bytes sealed, deps_.protector.seal("app_secret:" + app.app_id, as_bytes(c.secret)));
-  DUET_TRY_STATUS(stores_.tenants.update_app_secret(tenant_id, app_id, sealed));
+  DUET_TRY_STATUS(stores_.tenants.update_app_secret(op.write, tenant_id, app_id, sealed));
   return c;
 }
 
@@ -121,14 +122,14 @@ Status AdminService::check_pin_failure_budget(std::optional<int> budget) const {
   return Status::Ok();
 }
 
-Result<store::App> AdminService::set_app_pin_failure_budget(const OperatorContext&, const std::string& tenant_id,
+Result<store::App> AdminService::set_app_pin_failure_budget(const OperatorContext& op, const std::string& tenant_id,
                                                             const std::string& app_id, std::optional<int> budget) {
   DUET_TRY_STATUS(check_pin_failure_budget(budget));
-  DUET_TRY_STATUS(stores_.tenants.set_app_pin_failure_budget(tenant_id, app_id, budget));
+  DUET_TRY_STATUS(stores_.tenants.set_app_pin_failure_budget(op.write, tenant_id, app_id, budget));
   return stores_.tenants.get_app(tenant_id, app_id);
 }
 
-Result<store::App> AdminService::update_app_settings(const OperatorContext&, const std::string& tenant_id,
+Result<store::App> AdminService::update_app_settings(const OperatorContext& op, const std::string& tenant_id,
                                                      const std::string& app_id, const std::string& identity_mode,
                                                      bool sms_otp_required, const std::string& cms_oid_style) {
   if (identity_mode != "attested" && identity_mode != "identity_source")
@@ -136,7 +137,8 @@ Result<store::App> AdminService::update_app_settings(const OperatorContext&, con
   if (cms_oid_style != "pkcs7" && cms_oid_style != "gmt")
     return make_error(ErrorCode::kInvalidArgument, "cms_oid_style must be pkcs7 or gmt");
   DUET_TRY_STATUS(stores_.tenants.get_app(tenant_id, app_id));
-  DUET_TRY_STATUS(stores_.tenants.update_app_settings(tenant_id, app_id, identity_mode, sms_otp_required, cms_oid_style));
+  DUET_TRY_STATUS(
+      stores_.tenants.update_app_settings(op.write, tenant_id, app_id, identity_mode, sms_otp_required, cms_oid_style));
   return stores_.tenants.get_app(tenant_id, app_id);
 }
 

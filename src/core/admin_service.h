@@ -85,7 +85,8 @@ class AdminService {
                                                 const std::string& app_id, std::optional<int> budget);
 
  private:
-  Result<IssuedCredential> issue_credential(const std::string& tenant_id, store::AppEnvironment env);
+  Result<IssuedCredential> issue_credential(const store::WriteContext& write, const std::string& tenant_id,
+                                            store::AppEnvironment env);
   std::string new_secret();
   ServiceDeps deps_;  // everything but the store
   Stores stores_;

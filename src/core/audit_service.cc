@@ -6,8 +6,8 @@
 #include "core/operator_token.h"
 #include "crypto/sm2_evp.h"
 #include "store/audit_encoding.h"
-#include "store/audit_scope.h"
 #include "store/ids.h"
+#include "store/write_context.h"
 
 namespace duet::core {
 namespace {
@@ -141,15 +141,16 @@ Status AuditService::register_role_token(std::string_view token, const std::stri
   e.target = "operator:" + name + " role:" + role;
   e.outcome = "pending";
   store::PendingAuditEvent pending{e};
-  store::ScopedAuditEvent bind(pending);
-  Status st = stores_.operator_tokens.create_admin_token({hash, name, role, deps_.clock.now(), std::nullopt});
+  Status st = stores_.operator_tokens.create_admin_token({&pending, nullptr},
+                                                         {hash, name, role, deps_.clock.now(), std::nullopt});
   if (!st.ok() && st.code() != ErrorCode::kConflict &&
       store::store_error_kind(st.error()) != store::StoreError::kDuplicate)
     return Unexpected{st.error()};
   return Status::Ok();
 }
 
-Result<IssuedOperator> AuditService::create_operator(const std::string& name, const std::string& role) {
+Result<IssuedOperator> AuditService::create_operator(const store::WriteContext& write, const std::string& name,
+                                                     const std::string& role) {
   if (!valid_operator_name(name))
     return make_error(ErrorCode::kInvalidArgument, "name must be 1 to 64 of A-Z a-z 0-9 . _ -");
   if (!is_operator_role(role))
@@ -159,7 +160,8 @@ Result<IssuedOperator> AuditService::create_operator(const std::string& name, co
     if (t.name == name && !t.revoked_at) return make_error(ErrorCode::kConflict, "an operator of that name exists");
   IssuedOperator out{name, role, core::mint_operator_token(deps_.rng)};
   Bytes hash = deps_.protector.keyed_hash("admin_token", as_bytes(out.token));
-  DUET_TRY_STATUS(stores_.operator_tokens.create_admin_token({hash, name, role, deps_.clock.now(), std::nullopt}));
+  DUET_TRY_STATUS(
+      stores_.operator_tokens.create_admin_token(write, {hash, name, role, deps_.clock.now(), std::nullopt}));
   return out;
 }
 
@@ -167,7 +169,7 @@ Result<std::vector<store::AdminToken>> AuditService::list_operators() { return s
 
 Status AuditService::revoke_operator(const OperatorContext& by, const std::string& name) {
   if (by.name == name) return make_error(ErrorCode::kConflict, "an operator cannot revoke itself");
-  DUET_ASSIGN_OR_RETURN(size_t n, stores_.operator_tokens.revoke_admin_tokens(name, deps_.clock.now()));
+  DUET_ASSIGN_OR_RETURN(size_t n, stores_.operator_tokens.revoke_admin_tokens(by.write, name, deps_.clock.now()));
   (void)n;
   return Status::Ok();
 }

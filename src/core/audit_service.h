@@ -64,7 +64,8 @@ class AuditService {
   // Operator management (security_officer; the route checks the role).
   // name: 1-64 of [A-Za-z0-9._-]; role: operator | auditor | security_officer.
   // kConflict if an unrevoked operator of that name exists.
-  Result<IssuedOperator> create_operator(const std::string& name, const std::string& role);
+  Result<IssuedOperator> create_operator(const store::WriteContext& write, const std::string& name,
+                                         const std::string& role);
   Result<std::vector<store::AdminToken>> list_operators();
   // Revokes the operator's tokens (kNotFound). An operator cannot revoke itself.
   Status revoke_operator(const OperatorContext& by, const std::string& name);

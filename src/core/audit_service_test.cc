@@ -113,11 +113,11 @@ TEST_F(AuditServiceTest, OperatorsAndBootstrapTokens) {
   EXPECT_EQ((*events)[0].action, "operator.bootstrap");
   EXPECT_EQ((*events)[0].actor_type, "system");
 
-  auto o = audit->create_operator("carol", "security_officer");
+  auto o = audit->create_operator({}, "carol", "security_officer");
   ASSERT_TRUE(o.ok());
-  EXPECT_EQ(audit->create_operator("carol", "operator").code(), ErrorCode::kConflict);
-  EXPECT_EQ(audit->create_operator("bad name", "operator").code(), ErrorCode::kInvalidArgument);
-  EXPECT_EQ(audit->create_operator("dave", "root").code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(audit->create_operator({}, "carol", "operator").code(), ErrorCode::kConflict);
+  EXPECT_EQ(audit->create_operator({}, "bad name", "operator").code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(audit->create_operator({}, "dave", "root").code(), ErrorCode::kInvalidArgument);
   EXPECT_EQ(audit->revoke_operator({"carol", "security_officer"}, "carol").code(), ErrorCode::kConflict);
   ASSERT_TRUE(audit->revoke_operator({"x", "security_officer"}, "auditor").ok());
   // A revoked bootstrap token stays revoked at the next start.

@@ -75,7 +75,7 @@ Status AvailabilityRecorder::flush() {
   std::vector<store::AvailabilityMinute> deltas;
   deltas.reserve(batch.size());
   for (auto& [k, v] : batch) deltas.push_back(v);
-  Status s = store_.add_availability(deltas);
+  Status s = store_.add_availability({}, deltas);
   if (s.ok()) return s;
   // Nothing was added (one transaction): merge back for the next flush.
   std::lock_guard lock(mu_);

@@ -63,7 +63,7 @@ Result<AppContext> authenticate_business_request(CoreDeps& deps, const SignedReq
 
 Status record_deferred_nonce(CoreDeps& deps, store::PendingNonce& nonce) {
   if (nonce.recorded || nonce.nonce.empty()) return Status::Ok();
-  auto inserted = deps.store.insert_nonce(nonce.tenant_id, nonce.app_id, nonce.nonce, nonce.seen_at);
+  auto inserted = deps.store.insert_nonce({}, nonce.tenant_id, nonce.app_id, nonce.nonce, nonce.seen_at);
   if (!inserted.ok()) {
     if (inserted.code() == ErrorCode::kConflict) return make_error(ErrorCode::kUnauthenticated, "nonce already used");
     return Unexpected{inserted.error()};

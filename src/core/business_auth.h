@@ -10,10 +10,9 @@
 #include <string>
 #include <string_view>
 
-#include "store/nonce_scope.h"
-
 #include "core/contexts.h"
 #include "core/core_deps.h"
+#include "store/write_context.h"
 
 namespace duet::core {
 
@@ -42,15 +41,15 @@ inline constexpr std::string_view kSignatureV1RetiredMessage =
 // kUnauthenticated "nonce already used"). With `defer` set, the nonce is
 // NOT recorded: once the signature has verified and the tenant is not
 // suspended, `*defer` is filled (even if a later check fails) and the
-// caller must record it, in the request's first write transaction
-// (store/nonce_scope.h) or on its own before answering, whatever the
-// outcome.
+// caller must record it, in the request's first write transaction (its
+// store::WriteContext, store/write_context.h) or on its own before
+// answering, whatever the outcome.
 Result<AppContext> authenticate_business_request(CoreDeps& deps, const SignedRequest& request,
                                                  store::PendingNonce* defer = nullptr);
 
 // Records a deferred nonce that no write transaction recorded:
-// kUnauthenticated "nonce already used" if it was seen before. Call with the
-// nonce no longer bound (store::ScopedRequestNonce out of scope).
+// kUnauthenticated "nonce already used" if it was seen before. Call once
+// the request's writes are done (no write given the nonce committed).
 Status record_deferred_nonce(CoreDeps& deps, store::PendingNonce& nonce);
 
 }  // namespace duet::core

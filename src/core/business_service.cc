@@ -4,7 +4,6 @@
 #include "core/cms_orders.h"
 #include "core/masking.h"
 #include "crypto/sm3.h"
-#include "store/audit_scope.h"
 #include "store/ids.h"
 
 namespace duet::core {
@@ -135,7 +134,7 @@ Result<HolderView> BusinessService::create_holder(const AppContext& ctx, const N
   store::Holder h;
   h.tenant_id = ctx.tenant_id;
   h.holder_id = store::new_id("hld_");
-  store::name_audit_target("holder_id", h.holder_id);
+  ctx.write.name_audit_target("holder_id", h.holder_id);
   h.identity_verification = app.identity_mode;
   h.identity_verified_by = ctx.app_id;
   if (app.identity_mode == "identity_source") {
@@ -166,7 +165,7 @@ Result<HolderView> BusinessService::create_holder(const AppContext& ctx, const N
   secure_wipe(id_full.data(), id_full.size());
   h.created_at = deps_.clock.now();
   h.identity_verified_at = h.created_at;
-  auto st = stores_.holders.create_holder(h);
+  auto st = stores_.holders.create_holder(ctx.write, h);
   if (!st.ok()) {
     if (st.code() == ErrorCode::kConflict) {
       return make_error(ErrorCode::kConflict, "a holder with this identity already exists in the tenant");
@@ -194,12 +193,12 @@ Result<HolderPage> BusinessService::list_holders(const AppContext& ctx, const st
 }
 
 Result<HolderView> BusinessService::lock_holder(const AppContext& ctx, const std::string& holder_id) {
-  DUET_TRY_STATUS(stores_.holders.lock_holder(ctx.tenant_id, holder_id));
+  DUET_TRY_STATUS(stores_.holders.lock_holder(ctx.write, ctx.tenant_id, holder_id));
   return get_holder(ctx, holder_id);
 }
 
 Result<HolderView> BusinessService::unlock_holder(const AppContext& ctx, const std::string& holder_id) {
-  DUET_TRY_STATUS(stores_.holders.unlock_holder(ctx.tenant_id, holder_id));
+  DUET_TRY_STATUS(stores_.holders.unlock_holder(ctx.write, ctx.tenant_id, holder_id));
   return get_holder(ctx, holder_id);
 }
 
@@ -259,7 +258,7 @@ Result<IssuedActivationCode> BusinessService::create_activation_code(const AppCo
   store::ActivationCode rec;
   rec.tenant_id = ctx.tenant_id;
   rec.code_id = store::new_id("act_");
-  store::name_audit_target("code_id", rec.code_id);
+  ctx.write.name_audit_target("code_id", rec.code_id);
   rec.holder_id = h.holder_id;
   rec.code_hash = deps_.protector.keyed_hash("activation_code", as_bytes(code));
   rec.created_at = deps_.clock.now();
@@ -279,7 +278,7 @@ Result<IssuedActivationCode> BusinessService::create_activation_code(const AppCo
     rec.otp_hash = activation_otp_hash(deps_.protector, rec.code_id, otp);
     rec.otp_attempts_left = kActivationOtpAttempts;
   }
-  DUET_TRY_STATUS(stores_.holders.create_activation_code(rec));
+  DUET_TRY_STATUS(stores_.holders.create_activation_code(ctx.write, rec));
   if (!otp.empty()) {
     // Sent after the code is stored, outside the transaction. A failed send
     // leaves a code nobody can redeem; the business system asks for another.
@@ -378,7 +377,7 @@ Result<store::SignOrder> BusinessService::create_order(const AppContext& ctx, co
   }
   o.callback_url = in.callback_url;
   o.idempotency_key = in.idempotency_key;
-  DUET_ASSIGN_OR_RETURN(store::SignOrder stored, stores_.orders.create_order(o));
+  DUET_ASSIGN_OR_RETURN(store::SignOrder stored, stores_.orders.create_order(ctx.write, o));
   if (stored.order_id != o.order_id) {
     if (!same_order_body(stored, in)) {
       return make_error(ErrorCode::kConflict, "Idempotency-Key reused with a different request");
@@ -413,7 +412,8 @@ Result<store::SignOrder> BusinessService::cancel_order(const AppContext& ctx, co
   UnixSeconds now = deps_.clock.now();
   store::SignOrder after = o;
   after.state = store::OrderState::kCancelled;
-  DUET_TRY_STATUS(stores_.orders.cancel_order(ctx.tenant_id, order_id, make_order_callback(after, now), now));
+  DUET_TRY_STATUS(
+      stores_.orders.cancel_order(ctx.write, ctx.tenant_id, order_id, make_order_callback(after, now), now));
   return stores_.orders.get_order(ctx.tenant_id, order_id);
 }
 

@@ -55,9 +55,9 @@ Result<SecretBytes> callback_secret(const CallbackDispatcher::Stores& stores, ke
 }
 }  // namespace
 
-Result<size_t> CallbackDispatcher::run_once(size_t limit) {
+Result<size_t> CallbackDispatcher::run_once(const store::WriteContext& write, size_t limit) {
   UnixSeconds now = deps_.clock.now();
-  DUET_ASSIGN_OR_RETURN(auto jobs, stores_.callbacks.claim_due_callbacks(worker_id_, now, 60, limit));
+  DUET_ASSIGN_OR_RETURN(auto jobs, stores_.callbacks.claim_due_callbacks(write, worker_id_, now, 60, limit));
   for (const auto& job : jobs) {
     std::string error;
     bool delivered = false;
@@ -83,7 +83,7 @@ Result<size_t> CallbackDispatcher::run_once(size_t limit) {
       }
     }
     if (delivered) {
-      auto st = stores_.callbacks.mark_callback_delivered(job.tenant_id, job.job_id, deps_.clock.now());
+      auto st = stores_.callbacks.mark_callback_delivered(write, job.tenant_id, job.job_id, deps_.clock.now());
       if (st.ok()) deps_.metrics.callbacks_delivered++;
       continue;
     }
@@ -93,14 +93,15 @@ Result<size_t> CallbackDispatcher::run_once(size_t limit) {
     for (int i = 1; i < job.attempts && backoff < deps_.config.callback_max_backoff_seconds; ++i) backoff *= 2;
     backoff = std::min(backoff, deps_.config.callback_max_backoff_seconds);
     UnixSeconds next = job.attempts >= deps_.config.callback_max_attempts ? INT64_MAX / 2 : now + backoff;
-    (void)stores_.callbacks.mark_callback_failed(job.tenant_id, job.job_id, worker_id_, error.substr(0, 200), next);
+    (void)stores_.callbacks.mark_callback_failed(write, job.tenant_id, job.job_id, worker_id_, error.substr(0, 200),
+                                                 next);
   }
   return jobs.size();
 }
 
-Result<size_t> expire_due_orders(CoreDeps& deps, size_t limit) {
+Result<size_t> expire_due_orders(CoreDeps& deps, const store::WriteContext& write, size_t limit) {
   UnixSeconds now = deps.clock.now();
-  DUET_ASSIGN_OR_RETURN(auto expired, deps.store.expire_orders(now, limit, [now](const store::SignOrder& o) {
+  DUET_ASSIGN_OR_RETURN(auto expired, deps.store.expire_orders(write, now, limit, [now](const store::SignOrder& o) {
     return make_order_callback(o, now);
   }));
   deps.metrics.orders_expired += expired.size();

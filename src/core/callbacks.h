@@ -52,7 +52,7 @@ class CallbackDispatcher {
       : deps_(deps), stores_(deps.store), sender_(sender), worker_id_(std::move(worker_id)) {}
 
   // Delivers up to `limit` due jobs; returns how many were attempted.
-  Result<size_t> run_once(size_t limit = 16);
+  Result<size_t> run_once(const store::WriteContext& write, size_t limit = 16);
 
  private:
   ServiceDeps deps_;  // everything but the store
@@ -62,6 +62,6 @@ class CallbackDispatcher {
 };
 
 // Moves past-due orders to expired (and enqueues their callbacks).
-Result<size_t> expire_due_orders(CoreDeps& deps, size_t limit = 200);
+Result<size_t> expire_due_orders(CoreDeps& deps, const store::WriteContext& write, size_t limit = 200);
 
 }  // namespace duet::core

@@ -119,7 +119,7 @@ Status CertificateService::create_hierarchy(UnixSeconds now) {
                           kek_.wrap(seal_context(rec.ca_id), ByteView(it.key->bytes().data(), it.key->bytes().size())));
     rec.created_at = now;
     rec.active = true;
-    DUET_TRY_STATUS(stores_.cas.put_ca(rec));
+    DUET_TRY_STATUS(stores_.cas.put_ca({}, rec));
   }
   return Status::Ok();
 }
@@ -172,7 +172,7 @@ Status CertificateService::import_hierarchy(UnixSeconds now) {
     }
     rec.created_at = now;
     rec.active = true;
-    DUET_TRY_STATUS(stores_.cas.put_ca(rec));
+    DUET_TRY_STATUS(stores_.cas.put_ca({}, rec));
   }
   return Status::Ok();
 }
@@ -284,15 +284,17 @@ Result<CertificateView> CertificateService::view(store::Certificate c) const {
   return v;
 }
 
-Result<size_t> CertificateService::supersede_stale_certificates(const std::string& tenant_id,
-                                                               const std::string& holder_id,
-                                                               const std::string& active_key_id, UnixSeconds now) {
+Result<size_t> CertificateService::supersede_stale_certificates(const store::WriteContext& write,
+                                                                const std::string& tenant_id,
+                                                                const std::string& holder_id,
+                                                                const std::string& active_key_id, UnixSeconds now) {
   DUET_ASSIGN_OR_RETURN(auto certs, stores_.certificates.list_holder_certificates(tenant_id, holder_id));
   size_t n = 0;
   for (const auto& c : certs) {
     if (c.revoked || c.key_id == active_key_id) continue;
-    auto st = stores_.certificates.revoke_certificate(tenant_id, c.cert_id, static_cast<int>(pki::RevocationReason::kSuperseded),
-                                             /*revoke_key=*/false, now);
+    auto st = stores_.certificates.revoke_certificate(write, tenant_id, c.cert_id,
+                                                      static_cast<int>(pki::RevocationReason::kSuperseded),
+                                                      /*revoke_key=*/false, now);
     if (!st.ok()) {
       if (st.code() == ErrorCode::kConflict) continue;  // revoked meanwhile
       return Unexpected{st.error()};
@@ -318,7 +320,7 @@ Result<store::SignOrder> CertificateService::request_certificate(const HolderCon
     return Unexpected{key.error()};
   }
   // Retry of a re-key's revocation of the old certificates (see header).
-  DUET_TRY_STATUS(supersede_stale_certificates(ctx.tenant_id, ctx.holder_id, key->key_id, now));
+  DUET_TRY_STATUS(supersede_stale_certificates(ctx.write, ctx.tenant_id, ctx.holder_id, key->key_id, now));
   // Idempotent: an open request for this key is answered again.
   DUET_ASSIGN_OR_RETURN(auto open, stores_.orders.list_open_orders(ctx.tenant_id, ctx.holder_id, now, 100));
   for (auto& o : open) {
@@ -366,10 +368,11 @@ Result<store::SignOrder> CertificateService::request_certificate(const HolderCon
   o.items.push_back(store::SignItem{Bytes(captured->begin(), captured->end()), true, {}});
   o.created_at = o.updated_at = now;
   o.expires_at = now + config_.csr_order_ttl_seconds;
-  return stores_.orders.create_order(o);
+  return stores_.orders.create_order(ctx.write, o);
 }
 
-Result<CertificateView> CertificateService::issue_for_csr_order(const store::SignOrder& order,
+Result<CertificateView> CertificateService::issue_for_csr_order(const store::WriteContext& write,
+                                                                const store::SignOrder& order,
                                                                 const std::string& session_id,
                                                                 const crypto::Sm2Signature& signature,
                                                                 const Bytes& raw_signature, UnixSeconds now) {
@@ -428,7 +431,8 @@ Result<CertificateView> CertificateService::issue_for_csr_order(const store::Sig
   rec.not_before = to_unix(cert.not_before());
   rec.not_after = to_unix(cert.not_after());
   rec.created_at = now;
-  DUET_TRY_STATUS(stores_.orders.finish_csr_order(order.tenant_id, order.order_id, session_id, {raw_signature}, rec, now));
+  DUET_TRY_STATUS(
+      stores_.orders.finish_csr_order(write, order.tenant_id, order.order_id, session_id, {raw_signature}, rec, now));
   return view(std::move(rec));
 }
 
@@ -467,8 +471,9 @@ Result<std::vector<CertificateView>> CertificateService::list_certificates(const
   return out;
 }
 
-Result<CertificateView> CertificateService::revoke(const std::string& tenant_id, const std::string& holder_id,
-                                                   const std::string& cert_id, int reason, UnixSeconds now) {
+Result<CertificateView> CertificateService::revoke(const store::WriteContext& write, const std::string& tenant_id,
+                                                   const std::string& holder_id, const std::string& cert_id, int reason,
+                                                   UnixSeconds now) {
   if (reason == static_cast<int>(pki::RevocationReason::kCertificateHold)) {
     return make_error(ErrorCode::kInvalidArgument,
                       "certificateHold is not supported: revocation shreds the key and is permanent");
@@ -478,7 +483,7 @@ Result<CertificateView> CertificateService::revoke(const std::string& tenant_id,
   }
   DUET_ASSIGN_OR_RETURN(store::Certificate c, stores_.certificates.get_certificate(tenant_id, cert_id));
   if (c.holder_id != holder_id) return make_error(ErrorCode::kNotFound, "no such certificate");
-  auto st = stores_.certificates.revoke_certificate(tenant_id, cert_id, reason, /*revoke_key=*/true, now);
+  auto st = stores_.certificates.revoke_certificate(write, tenant_id, cert_id, reason, /*revoke_key=*/true, now);
   if (!st.ok()) {
     if (st.code() == ErrorCode::kConflict) return make_error(ErrorCode::kConflict, "the certificate is already revoked");
     return Unexpected{st.error()};
@@ -492,7 +497,7 @@ Result<CertificateView> CertificateService::revoke(const std::string& tenant_id,
 Status CertificateService::revoke_own(const HolderContext& ctx, UnixSeconds now) {
   auto current = current_certificate(ctx);
   if (current.ok()) {
-    DUET_TRY_STATUS(revoke(ctx.tenant_id, ctx.holder_id, current->record.cert_id,
+    DUET_TRY_STATUS(revoke(ctx.write, ctx.tenant_id, ctx.holder_id, current->record.cert_id,
                            static_cast<int>(pki::RevocationReason::kKeyCompromise), now));
     return Status::Ok();
   }
@@ -501,7 +506,7 @@ Status CertificateService::revoke_own(const HolderContext& ctx, UnixSeconds now)
     if (key.code() == ErrorCode::kNotFound) return make_error(ErrorCode::kConflict, "the holder has no active key");
     return Unexpected{key.error()};
   }
-  return stores_.holders.revoke_holder_key(ctx.tenant_id, key->key_id, now);
+  return stores_.holders.revoke_holder_key(ctx.write, ctx.tenant_id, key->key_id, now);
 }
 
 void CertificateService::invalidate_crl() {
@@ -509,7 +514,7 @@ void CertificateService::invalidate_crl() {
   crl_dirty_ = true;
 }
 
-Result<Bytes> CertificateService::crl_der(std::string_view ca_id, UnixSeconds now) {
+Result<Bytes> CertificateService::crl_der(const store::WriteContext& write, std::string_view ca_id, UnixSeconds now) {
   if (!loaded_) return make_error(ErrorCode::kUnavailable, "the CA is not ready");
   if (ca_id != issuing_id_) return make_error(ErrorCode::kNotFound, "no CRL for this CA");
   std::lock_guard<std::mutex> lock(crl_mu_);
@@ -525,7 +530,7 @@ Result<Bytes> CertificateService::crl_der(std::string_view ca_id, UnixSeconds no
     entries.push_back({std::move(serial), to_time(c.revoked_at.value_or(now)),
                        static_cast<pki::RevocationReason>(c.revocation_reason)});
   }
-  DUET_ASSIGN_OR_RETURN(int64_t number, stores_.cas.next_crl_number(ca_id));
+  DUET_ASSIGN_OR_RETURN(int64_t number, stores_.cas.next_crl_number(write, ca_id));
   pki::IssuingCa ca = *issuing_;
   ca.sm2_id = config_.ocsp_crl_sm2_id;
   pki::CrlParams params;
@@ -538,7 +543,7 @@ Result<Bytes> CertificateService::crl_der(std::string_view ca_id, UnixSeconds no
   return der;
 }
 
-Result<size_t> CertificateService::refresh_crls(UnixSeconds now) {
+Result<size_t> CertificateService::refresh_crls(const store::WriteContext& write, UnixSeconds now) {
   if (!loaded_) return size_t{0};
   DUET_ASSIGN_OR_RETURN(auto revoked, stores_.certificates.list_revoked_certificates(issuing_id_));
   {
@@ -549,7 +554,7 @@ Result<size_t> CertificateService::refresh_crls(UnixSeconds now) {
     if (!stale) return size_t{0};
     crl_dirty_ = true;
   }
-  DUET_TRY_STATUS(crl_der(issuing_id_, now));
+  DUET_TRY_STATUS(crl_der(write, issuing_id_, now));
   return size_t{1};
 }
 

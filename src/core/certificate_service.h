@@ -130,15 +130,16 @@ class CertificateService {
   // after complete_activation and again at the holder's next certificate
   // request (request_certificate), so a failure is retried. Returns how many
   // certificates it revoked.
-  Result<size_t> supersede_stale_certificates(const std::string& tenant_id, const std::string& holder_id,
-                                              const std::string& active_key_id, UnixSeconds now);
+  Result<size_t> supersede_stale_certificates(const store::WriteContext& write, const std::string& tenant_id,
+                                              const std::string& holder_id, const std::string& active_key_id,
+                                              UnixSeconds now);
 
   // Called by HolderService::finish_signing for a kCsr order whose (r, s)
   // verified: issues the certificate and finishes the order with it in one
   // transaction. `signature` is the verified signature over the order's e.
-  Result<CertificateView> issue_for_csr_order(const store::SignOrder& order, const std::string& session_id,
-                                              const crypto::Sm2Signature& signature, const Bytes& raw_signature,
-                                              UnixSeconds now);
+  Result<CertificateView> issue_for_csr_order(const store::WriteContext& write, const store::SignOrder& order,
+                                              const std::string& session_id, const crypto::Sm2Signature& signature,
+                                              const Bytes& raw_signature, UnixSeconds now);
 
   // The newest unrevoked certificate of the holder's active key; kNotFound.
   Result<CertificateView> current_certificate(const HolderContext& ctx);
@@ -151,19 +152,19 @@ class CertificateService {
   // Revokes a certificate of the holder and shreds its key share (and signs
   // the holder's devices out). reason: RFC 5280 CRLReason 0-5, 9, 10
   // (certificateHold is refused: revocation here is permanent).
-  Result<CertificateView> revoke(const std::string& tenant_id, const std::string& holder_id,
-                                 const std::string& cert_id, int reason, UnixSeconds now);
+  Result<CertificateView> revoke(const store::WriteContext& write, const std::string& tenant_id,
+                                 const std::string& holder_id, const std::string& cert_id, int reason, UnixSeconds now);
   // The holder revokes its own current certificate (lost device): keyCompromise.
   // Without a certificate, the active key alone is revoked.
   Status revoke_own(const HolderContext& ctx, UnixSeconds now);
 
   // DER CRL of a CA (issuing CA ids only; kNotFound otherwise), cached and
   // rebuilt after a revocation or when older than crl_refresh_seconds.
-  Result<Bytes> crl_der(std::string_view ca_id, UnixSeconds now);
+  Result<Bytes> crl_der(const store::WriteContext& write, std::string_view ca_id, UnixSeconds now);
   // Rebuilds stale CRLs (the worker's tick): older than crl_refresh_seconds,
   // or listing fewer revocations than the store now holds (a revocation made
   // through another node). Returns how many were rebuilt.
-  Result<size_t> refresh_crls(UnixSeconds now);
+  Result<size_t> refresh_crls(const store::WriteContext& write, UnixSeconds now);
   // Forgets the cached CRLs (after a revocation, possibly by another node).
   void invalidate_crl();
 

@@ -121,10 +121,10 @@ TEST_F(CoreTest, RevocationShredsTheShareAndShowsInCrlAndOcsp) {
   ASSERT_TRUE(issuing.ok());
 
   // CRL before: empty, signed by the issuing CA (empty ID in this fixture).
-  auto crl0 = certs->crl_der(certs->issuing_ca_id(), clock.now());
+  auto crl0 = certs->crl_der({}, certs->issuing_ca_id(), clock.now());
   ASSERT_TRUE(crl0.ok()) << crl0.error().to_string();
   EXPECT_TRUE(pki::verify_crl(*crl0, *issuing, "").ok());
-  EXPECT_EQ(certs->crl_der("ca_unknown", clock.now()).code(), ErrorCode::kNotFound);
+  EXPECT_EQ(certs->crl_der({}, "ca_unknown", clock.now()).code(), ErrorCode::kNotFound);
 
   // An order waiting when the certificate is revoked.
   auto order = business->create_order(t.sandbox, NewOrder{d.ctx.holder_id, "Loan", "", store::OutputFormat::kRaw,
@@ -132,12 +132,12 @@ TEST_F(CoreTest, RevocationShredsTheShareAndShowsInCrlAndOcsp) {
                                                           std::nullopt, "", ""});
   ASSERT_TRUE(order.ok()) << order.error().to_string();
   clock.advance(10);
-  auto revoked = certs->revoke(t.tenant_id, d.ctx.holder_id, cert->record.cert_id, 1, clock.now());
+  auto revoked = certs->revoke({}, t.tenant_id, d.ctx.holder_id, cert->record.cert_id, 1, clock.now());
   ASSERT_TRUE(revoked.ok()) << revoked.error().to_string();
   EXPECT_TRUE(revoked->record.revoked);
-  EXPECT_EQ(certs->revoke(t.tenant_id, d.ctx.holder_id, cert->record.cert_id, 1, clock.now()).code(),
+  EXPECT_EQ(certs->revoke({}, t.tenant_id, d.ctx.holder_id, cert->record.cert_id, 1, clock.now()).code(),
             ErrorCode::kConflict);
-  EXPECT_EQ(certs->revoke(t.tenant_id, d.ctx.holder_id, cert->record.cert_id, 6, clock.now()).code(),
+  EXPECT_EQ(certs->revoke({}, t.tenant_id, d.ctx.holder_id, cert->record.cert_id, 6, clock.now()).code(),
             ErrorCode::kInvalidArgument);
 
   // The holder can no longer sign: the share is gone and the device signed out.
@@ -150,7 +150,7 @@ TEST_F(CoreTest, RevocationShredsTheShareAndShowsInCrlAndOcsp) {
             ErrorCode::kConflict);
 
   // The CRL lists the serial, with the reason.
-  auto crl = certs->crl_der(certs->issuing_ca_id(), clock.now());
+  auto crl = certs->crl_der({}, certs->issuing_ca_id(), clock.now());
   ASSERT_TRUE(crl.ok());
   EXPECT_NE(*crl, *crl0);
   ScratchDir scratch;

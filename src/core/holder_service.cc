@@ -70,7 +70,7 @@ struct OpenedShare {
 // P1: it is computed once and the share sealed again with it (best effort: a
 // refresh that replaced the share meanwhile wins, and the next use retries).
 Result<OpenedShare> open_share(store::HolderStore& holders, keys::DataProtector& protector,
-                               const store::HolderKeyShare& key) {
+                               const store::WriteContext& write, const store::HolderKeyShare& key) {
   DUET_ASSIGN_OR_RETURN(SecretBytes sealed, protector.open(share_context(key), key.service_share_ciphertext));
   DUET_ASSIGN_OR_RETURN(cosign::ServiceKeyShare share, cosign::ServiceKeyShare::parse(sealed.view()));
   Bytes current = key.service_share_ciphertext;
@@ -80,7 +80,7 @@ Result<OpenedShare> open_share(store::HolderStore& holders, keys::DataProtector&
     DUET_ASSIGN_OR_RETURN(SecretBytes v2, share.serialize());
     auto resealed = protector.seal(share_context(key), v2.view());
     if (resealed.ok() &&
-        holders.reseal_key_share(key.tenant_id, key.key_id, key.service_share_ciphertext, *resealed).ok()) {
+        holders.reseal_key_share(write, key.tenant_id, key.key_id, key.service_share_ciphertext, *resealed).ok()) {
       current = *resealed;
     }
   }
@@ -109,8 +109,8 @@ Result<HolderContext> HolderService::authenticate_device(std::string_view bearer
   return HolderContext{token->tenant_id, token->holder_id};
 }
 
-Result<Activation> HolderService::redeem_activation(std::string_view code, const cosign::KeygenRequest& request,
-                                                   std::string_view otp) {
+Result<Activation> HolderService::redeem_activation(const store::WriteContext& write, std::string_view code,
+                                                    const cosign::KeygenRequest& request, std::string_view otp) {
   std::string normalized = normalize_activation_code(code);
   if (normalized.size() != 12) return make_error(ErrorCode::kNotFound, "unknown activation code");
   Bytes hash = deps_.protector.keyed_hash("activation_code", as_bytes(normalized));
@@ -130,7 +130,7 @@ Result<Activation> HolderService::redeem_activation(std::string_view code, const
     if (otp.empty()) return make_error(ErrorCode::kUnauthenticated, "the SMS one-time code (otp) is required");
     Bytes got = activation_otp_hash(deps_.protector, rec->code_id, otp.size() > 16 ? otp.substr(0, 16) : otp);
     if (otp.size() != 6 || !constant_time_equal(got, rec->otp_hash)) {
-      auto left = stores_.holders.spend_otp_attempt(rec->tenant_id, rec->code_id);
+      auto left = stores_.holders.spend_otp_attempt(write, rec->tenant_id, rec->code_id);
       if (!left.ok()) {
         if (left.code() == ErrorCode::kConflict) {
           return make_error(ErrorCode::kConflict, "no one-time code attempts left; ask for a new activation code");
@@ -144,7 +144,7 @@ Result<Activation> HolderService::redeem_activation(std::string_view code, const
   auto keyed = cosign::ServiceKeygen::respond(rec->holder_id, request, deps_.rng);
   if (!keyed.ok()) {
     if (keyed.code() == ErrorCode::kBadProof) {
-      (void)stores_.holders.spend_activation_attempt(rec->tenant_id, rec->code_id);
+      (void)stores_.holders.spend_activation_attempt(write, rec->tenant_id, rec->code_id);
     }
     return Unexpected{keyed.error()};
   }
@@ -169,13 +169,14 @@ Result<Activation> HolderService::redeem_activation(std::string_view code, const
   c.token.holder_id = rec->holder_id;
   c.token.token_hash = deps_.protector.keyed_hash("device_token", as_bytes(token));
   c.token.created_at = now;
-  DUET_TRY_STATUS(stores_.holders.complete_activation(c));
+  DUET_TRY_STATUS(stores_.holders.complete_activation(write, c));
   deps_.metrics.enrollments++;
   // Re-key: complete_activation revoked the holder's older keys and tokens;
   // their still-good certificates are revoked now (superseded). Idempotent and
   // retried by the holder's next certificate request, so a failure here does
   // not fail the enrollment (the new device already holds its key share).
-  if (certs_ != nullptr) (void)certs_->supersede_stale_certificates(c.tenant_id, c.key.holder_id, c.key.key_id, now);
+  if (certs_ != nullptr)
+    (void)certs_->supersede_stale_certificates(write, c.tenant_id, c.key.holder_id, c.key.key_id, now);
   return Activation{rec->tenant_id, rec->holder_id, token, response};
 }
 
@@ -266,8 +267,8 @@ Result<SignStart> HolderService::start_signing(const HolderContext& ctx, const s
   session.order_id = order_id;
   session.holder_id = ctx.holder_id;
   session.created_at = session.updated_at = now;
-  auto counted = stores_.orders.begin_sign_attempt(session, attempt_id, now - policy.window_seconds,
-                                                pin_attempt_rule(policy), now);
+  auto counted = stores_.orders.begin_sign_attempt(ctx.write, session, attempt_id, now - policy.window_seconds,
+                                                   pin_attempt_rule(policy), now);
   if (!counted.ok()) {
     if (counted.code() == ErrorCode::kLocked) return pin_error(ErrorCode::kLocked, "the holder is locked", 0);
     return Unexpected{counted.error()};
@@ -282,14 +283,14 @@ Result<SignStart> HolderService::start_signing(const HolderContext& ctx, const s
     store::SignOrder failed = o.order;
     failed.state = store::OrderState::kFailed;
     Status recorded = stores_.orders.fail_pin_attempt(
-        ctx.tenant_id, attempt_id, lock, session_id,
+        ctx.write, ctx.tenant_id, attempt_id, lock, session_id,
         pin_failure_alarms(stores_.metering, ctx.tenant_id, ctx.holder_id, &o.order, "sign", left, lock, now),
         make_order_callback(failed, now), now);
     if (!recorded.ok()) return Unexpected{recorded.error()};
     return pin_error(code, std::move(message), left);
   };
 
-  DUET_ASSIGN_OR_RETURN(OpenedShare opened, open_share(stores_.holders, deps_.protector, o.key));
+  DUET_ASSIGN_OR_RETURN(OpenedShare opened, open_share(stores_.holders, deps_.protector, ctx.write, o.key));
   const cosign::ServiceKeyShare& share = opened.share;
   DUET_ASSIGN_OR_RETURN(crypto::Point p1, share.p1_or_derive());
   auto verified = cosign::ServiceSigner::verify_session(
@@ -306,8 +307,8 @@ Result<SignStart> HolderService::start_signing(const HolderContext& ctx, const s
   std::vector<std::string> r_values;
   for (const auto& resp : responses) r_values.push_back(resp.r.to_hex());
   // Released only if the key still holds the share these answers came from.
-  DUET_TRY_STATUS(stores_.orders.accept_sign_attempt(ctx.tenant_id, session_id, attempt_id, r_values, now,
-                                                  o.key.key_id, opened.sealed));
+  DUET_TRY_STATUS(stores_.orders.accept_sign_attempt(ctx.write, ctx.tenant_id, session_id, attempt_id, r_values, now,
+                                                     o.key.key_id, opened.sealed));
 
   SignStart out;
   out.session_id = session_id;
@@ -362,7 +363,8 @@ Result<store::SignOrder> HolderService::finish_signing(const HolderContext& ctx,
     deps_.metrics.failed_signatures++;
     store::SignOrder failed = o.order;
     failed.state = store::OrderState::kFailed;
-    auto state = stores_.orders.fail_sign_session(ctx.tenant_id, session_id, make_order_callback(failed, now), now);
+    auto state =
+        stores_.orders.fail_sign_session(ctx.write, ctx.tenant_id, session_id, make_order_callback(failed, now), now);
     if (!state.ok()) return Unexpected{state.error()};
     return make_error(ErrorCode::kSignatureInvalid,
                       *state == store::OrderState::kFailed
@@ -373,7 +375,8 @@ Result<store::SignOrder> HolderService::finish_signing(const HolderContext& ctx,
     // The certificate is issued and stored with the order's completion; no
     // callback, not metered as a co-signature.
     if (certs_ == nullptr) return make_error(ErrorCode::kUnavailable, "certificate issuance is not configured");
-    DUET_TRY_STATUS(certs_->issue_for_csr_order(o.order, session_id, verified.front(), outputs.front(), now));
+    DUET_TRY_STATUS(
+        certs_->issue_for_csr_order(ctx.write, o.order, session_id, verified.front(), outputs.front(), now));
     deps_.metrics.certificates_issued++;
     return stores_.orders.get_order(ctx.tenant_id, order_id);
   }
@@ -381,8 +384,8 @@ Result<store::SignOrder> HolderService::finish_signing(const HolderContext& ctx,
   signed_order.state = store::OrderState::kSigned;
   for (size_t i = 0; i < outputs.size(); ++i) signed_order.items[i].signature = outputs[i];
   signed_order.updated_at = now;
-  DUET_TRY_STATUS(stores_.orders.finish_order(ctx.tenant_id, order_id, session_id, outputs,
-                                           make_order_callback(signed_order, now), now));
+  DUET_TRY_STATUS(stores_.orders.finish_order(ctx.write, ctx.tenant_id, order_id, session_id, outputs,
+                                              make_order_callback(signed_order, now), now));
   deps_.metrics.cosignatures += outputs.size();
   return signed_order;  // exactly what finish_order wrote; no second read
 }
@@ -393,7 +396,8 @@ Result<store::SignOrder> HolderService::reject_order(const HolderContext& ctx, c
   UnixSeconds now = deps_.clock.now();
   store::SignOrder after = o;
   after.state = store::OrderState::kRejected;
-  DUET_TRY_STATUS(stores_.orders.reject_order(ctx.tenant_id, order_id, make_order_callback(after, now), now));
+  DUET_TRY_STATUS(
+      stores_.orders.reject_order(ctx.write, ctx.tenant_id, order_id, make_order_callback(after, now), now));
   return stores_.orders.get_order(ctx.tenant_id, order_id);
 }
 
@@ -413,13 +417,13 @@ Result<cosign::RefreshResponse> HolderService::begin_refresh(const HolderContext
   rec.holder_id = ctx.holder_id;
   rec.created_at = now;
   // Locked holders and used refresh ids are refused inside, before counting.
-  auto counted = stores_.orders.begin_refresh_attempt(rec, attempt_id, now - policy.window_seconds,
-                                                   pin_attempt_rule(policy), now);
+  auto counted = stores_.orders.begin_refresh_attempt(ctx.write, rec, attempt_id, now - policy.window_seconds,
+                                                      pin_attempt_rule(policy), now);
   if (!counted.ok()) {
     if (counted.code() == ErrorCode::kLocked) return pin_error(ErrorCode::kLocked, "the holder is locked", 0);
     return Unexpected{counted.error()};
   }
-  DUET_ASSIGN_OR_RETURN(OpenedShare opened, open_share(stores_.holders, deps_.protector, key));
+  DUET_ASSIGN_OR_RETURN(OpenedShare opened, open_share(stores_.holders, deps_.protector, ctx.write, key));
   auto responded = cosign::ServiceRefresh::respond(opened.share, ctx.holder_id, refresh_id, request, deps_.rng);
   if (!responded.ok()) {
     if (responded.code() != ErrorCode::kPinInvalid) return Unexpected{responded.error()};
@@ -427,7 +431,7 @@ Result<cosign::RefreshResponse> HolderService::begin_refresh(const HolderContext
     const bool lock = locks_after_failure(*counted, policy);
     if (lock) deps_.metrics.holder_locks++;
     DUET_TRY_STATUS(stores_.orders.fail_pin_attempt(
-        ctx.tenant_id, attempt_id, lock, "",
+        ctx.write, ctx.tenant_id, attempt_id, lock, "",
         pin_failure_alarms(stores_.metering, ctx.tenant_id, ctx.holder_id, nullptr, "refresh", left, lock, now),
         std::nullopt, now));
     return pin_error(ErrorCode::kPinInvalid, "the PIN is wrong", left);
@@ -436,8 +440,8 @@ Result<cosign::RefreshResponse> HolderService::begin_refresh(const HolderContext
   DUET_ASSIGN_OR_RETURN(SecretBytes serialized, pending.serialize());
   // Sealed under the key's own context: it replaces the share in place.
   DUET_ASSIGN_OR_RETURN(Bytes sealed_pending, deps_.protector.seal(share_context(key), serialized.view()));
-  DUET_TRY_STATUS(stores_.orders.accept_refresh_attempt(ctx.tenant_id, refresh_id, attempt_id, sealed_pending, now,
-                                                     key.key_id, opened.sealed));
+  DUET_TRY_STATUS(stores_.orders.accept_refresh_attempt(ctx.write, ctx.tenant_id, refresh_id, attempt_id,
+                                                        sealed_pending, now, key.key_id, opened.sealed));
   return response;
 }
 
@@ -463,9 +467,9 @@ Result<std::string> HolderService::confirm_refresh(const HolderContext& ctx, con
   const std::string attempt_id = store::new_id("pat_");
   // Unknown, used, expired refreshes and locked holders are refused inside,
   // before counting.
-  auto counted = stores_.orders.begin_confirm_attempt(ctx.tenant_id, ctx.holder_id, refresh_id, attempt_id,
-                                                   now - deps_.config.refresh_ttl_seconds,
-                                                   now - policy.window_seconds, pin_attempt_rule(policy), now);
+  auto counted = stores_.orders.begin_confirm_attempt(ctx.write, ctx.tenant_id, ctx.holder_id, refresh_id, attempt_id,
+                                                      now - deps_.config.refresh_ttl_seconds,
+                                                      now - policy.window_seconds, pin_attempt_rule(policy), now);
   if (!counted.ok()) {
     if (counted.code() == ErrorCode::kLocked) return pin_error(ErrorCode::kLocked, "the holder is locked", 0);
     if (counted.code() == ErrorCode::kNotFound) return make_error(ErrorCode::kNotFound, "unknown refresh");
@@ -484,9 +488,8 @@ Result<std::string> HolderService::confirm_refresh(const HolderContext& ctx, con
     const bool lock = locks_after_failure(*counted, policy);
     if (lock) deps_.metrics.holder_locks++;
     DUET_TRY_STATUS(stores_.orders.fail_pin_attempt(
-        ctx.tenant_id, attempt_id, lock, "",
-        pin_failure_alarms(stores_.metering, ctx.tenant_id, ctx.holder_id, nullptr, "refresh_confirm", left, lock,
-                           now),
+        ctx.write, ctx.tenant_id, attempt_id, lock, "",
+        pin_failure_alarms(stores_.metering, ctx.tenant_id, ctx.holder_id, nullptr, "refresh_confirm", left, lock, now),
         std::nullopt, now));
     return pin_error(ErrorCode::kPinInvalid, "the PIN is wrong", left);
   }
@@ -500,7 +503,7 @@ Result<std::string> HolderService::confirm_refresh(const HolderContext& ctx, con
   t.holder_id = ctx.holder_id;
   t.token_hash = deps_.protector.keyed_hash("device_token", as_bytes(token));
   t.created_at = now;
-  DUET_TRY_STATUS(stores_.orders.confirm_share_refresh(ctx.tenant_id, refresh_id, attempt_id, t, now));
+  DUET_TRY_STATUS(stores_.orders.confirm_share_refresh(ctx.write, ctx.tenant_id, refresh_id, attempt_id, t, now));
   return token;
 }
 

@@ -72,8 +72,8 @@ class HolderService {
   // kUnauthenticated (nothing spent); wrong spends one OTP attempt and is
   // kUnauthenticated "wrong one-time code" (no key is generated, the code
   // stays usable); with no OTP attempts left, kConflict.
-  Result<Activation> redeem_activation(std::string_view code, const cosign::KeygenRequest& request,
-                                       std::string_view otp = {});
+  Result<Activation> redeem_activation(const store::WriteContext& write, std::string_view code,
+                                       const cosign::KeygenRequest& request, std::string_view otp = {});
 
   Result<std::vector<OrderForHolder>> pending_orders(const HolderContext& ctx, size_t limit);
   Result<OrderForHolder> order_details(const HolderContext& ctx, const std::string& order_id);

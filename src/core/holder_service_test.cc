@@ -57,7 +57,7 @@ TEST_F(CoreTest, EnrollSignAndVerifyWithOpenSsl) {
   // The callback goes out once, signed with the app's secret.
   RecordingSender sender;
   CallbackDispatcher dispatcher(*deps, sender, "w1");
-  ASSERT_TRUE(dispatcher.run_once().ok());
+  ASSERT_TRUE(dispatcher.run_once({}).ok());
   ASSERT_EQ(sender.calls.size(), 1u);
   std::string ts, sig;
   for (auto& h : sender.calls[0].headers) {
@@ -66,7 +66,7 @@ TEST_F(CoreTest, EnrollSignAndVerifyWithOpenSsl) {
   }
   EXPECT_EQ(sig, sign_callback(t.app.sandbox.secret, ts, sender.calls[0].body));
   EXPECT_NE(sender.calls[0].body.find("\"order.signed\""), std::string::npos);
-  ASSERT_TRUE(dispatcher.run_once().ok());
+  ASSERT_TRUE(dispatcher.run_once({}).ok());
   EXPECT_EQ(sender.calls.size(), 1u);  // delivered exactly once
 }
 
@@ -98,7 +98,7 @@ TEST_F(CoreTest, ExpiryAndConcurrentFinishes) {
       t.sandbox, NewOrder{d.ctx.holder_id, "x", "", store::OutputFormat::kRaw, {{Bytes{1}, false}}, 60, "http://x/cb", ""});
   ASSERT_TRUE(order.ok()) << order.error().to_string();
   clock.advance(61);
-  ASSERT_EQ(ok_value(expire_due_orders(*deps)), 1u);
+  ASSERT_EQ(ok_value(expire_due_orders(*deps, {})), 1u);
   EXPECT_EQ(ok_value(business->get_order(t.sandbox, order->order_id)).state, store::OrderState::kExpired);
   EXPECT_EQ(sign(d, order->order_id, "123456", "ses_late0000").code(), ErrorCode::kConflict);
 
@@ -130,17 +130,17 @@ TEST_F(CoreTest, ActivationCodeIsOneTimeAndAttemptLimited) {
   EXPECT_NE(code->uri.find("&holder=" + h->holder_id + "&"), std::string::npos);
   EXPECT_NE(code->uri.find("&server="), std::string::npos);
   auto [dk, req] = *cosign::DeviceKeygen::start("hld_wrong", crypto::SystemRandom::instance());
-  EXPECT_EQ(holders->redeem_activation(code->code, req).code(), ErrorCode::kBadProof);  // proof for another holder
+  EXPECT_EQ(holders->redeem_activation({}, code->code, req).code(), ErrorCode::kBadProof);  // proof for another holder
   auto [dk2, req2] = *cosign::DeviceKeygen::start(h->holder_id, crypto::SystemRandom::instance());
   std::string lower = code->code;
   for (auto& c : lower) c = static_cast<char>(std::tolower(c));
-  ASSERT_TRUE(holders->redeem_activation(lower, req2).ok());
-  EXPECT_EQ(holders->redeem_activation(code->code, req2).code(), ErrorCode::kConflict);
-  EXPECT_EQ(holders->redeem_activation("AAAA-BBBB-CCCC", req2).code(), ErrorCode::kNotFound);
+  ASSERT_TRUE(holders->redeem_activation({}, lower, req2).ok());
+  EXPECT_EQ(holders->redeem_activation({}, code->code, req2).code(), ErrorCode::kConflict);
+  EXPECT_EQ(holders->redeem_activation({}, "AAAA-BBBB-CCCC", req2).code(), ErrorCode::kNotFound);
   auto code2 = business->create_activation_code(t.sandbox, h->holder_id);
   ASSERT_TRUE(code2.ok()) << code2.error().to_string();
   clock.advance(601);
-  EXPECT_EQ(holders->redeem_activation(code2->code, req2).code(), ErrorCode::kExpired);
+  EXPECT_EQ(holders->redeem_activation({}, code2->code, req2).code(), ErrorCode::kExpired);
 }
 
 // Forgotten PIN: a new activation code for an enrolled holder of an
@@ -151,7 +151,7 @@ TEST_F(CoreTest, RekeyChecksTheIdentityAgain) {
   deps->identity_source = &source;
   business = std::make_unique<BusinessService>(*deps);
   auto t = new_tenant("T");
-  ASSERT_TRUE(store_->update_app_settings(t.tenant_id, t.sandbox.app_id, "identity_source", false, "pkcs7").ok());
+  ASSERT_TRUE(store_->update_app_settings({}, t.tenant_id, t.sandbox.app_id, "identity_source", false, "pkcs7").ok());
   ASSERT_OK_AND_ASSIGN(Device d, enroll(t.sandbox, "123456", "110101199003071234", "identity_source"));
   EXPECT_EQ(source.calls, 1);  // at creation
   // Re-key while the source confirms: a second check, a code is issued.

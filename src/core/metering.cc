@@ -5,7 +5,6 @@
 #include <nlohmann/json.hpp>
 
 #include "base/civil_time.h"
-#include "store/audit_scope.h"
 #include "store/ids.h"
 
 namespace duet::core {
@@ -63,7 +62,7 @@ PackageState package_state(const store::Package& p, UnixSeconds now) {
   return {left > 0 ? "active" : "exhausted", left > 0 ? left : 0};
 }
 
-Result<store::Package> MeteringService::add_package(const OperatorContext&, const std::string& tenant_id,
+Result<store::Package> MeteringService::add_package(const OperatorContext& op, const std::string& tenant_id,
                                                     const NewPackage& in) {
   if (in.kind == store::PackageKind::kPerSignature && in.quantity < kMinPerSignaturePackage)
     return make_error(ErrorCode::kInvalidArgument, "a per-signature package has at least 10000 signatures");
@@ -77,7 +76,7 @@ Result<store::Package> MeteringService::add_package(const OperatorContext&, cons
   store::Package p;
   p.tenant_id = tenant_id;
   p.package_id = store::new_id("pkg_");
-  store::name_audit_target("package_id", p.package_id);
+  op.write.name_audit_target("package_id", p.package_id);
   p.kind = in.kind;
   p.quantity = in.quantity;
   p.starts_at = in.starts_at.value_or(now);
@@ -87,7 +86,7 @@ Result<store::Package> MeteringService::add_package(const OperatorContext&, cons
   p.source = "purchase";
   p.note = in.note;
   p.created_at = now;
-  DUET_TRY_STATUS(stores_.metering.add_package(p));
+  DUET_TRY_STATUS(stores_.metering.add_package(op.write, p));
   return p;
 }
 
@@ -97,7 +96,7 @@ Result<std::vector<store::Package>> MeteringService::list_packages(const Operato
   return stores_.metering.list_packages(tenant_id);
 }
 
-Result<IssuedNotifyTarget> MeteringService::set_notify_url(const OperatorContext&, const std::string& tenant_id,
+Result<IssuedNotifyTarget> MeteringService::set_notify_url(const OperatorContext& op, const std::string& tenant_id,
                                                            const std::string& url) {
   if (!url.empty() && (url.size() > 2048 || (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)))
     return make_error(ErrorCode::kInvalidArgument, "notify_url must be an http(s) URL");
@@ -113,7 +112,7 @@ Result<IssuedNotifyTarget> MeteringService::set_notify_url(const OperatorContext
     secure_wipe(raw.data(), raw.size());
     DUET_ASSIGN_OR_RETURN(t.secret_ciphertext, deps_.protector.seal("notify_secret:" + tenant_id, as_bytes(out.secret)));
   }
-  DUET_TRY_STATUS(stores_.metering.set_tenant_notify_target(t));
+  DUET_TRY_STATUS(stores_.metering.set_tenant_notify_target(op.write, t));
   return out;
 }
 
@@ -154,12 +153,12 @@ std::optional<store::CallbackJob> make_notice_callback(const store::Notice& n, c
   return job;
 }
 
-Result<size_t> sweep_package_notices(CoreDeps& deps, size_t limit) {
+Result<size_t> sweep_package_notices(CoreDeps& deps, const store::WriteContext& write, size_t limit) {
   const UnixSeconds now = deps.clock.now();
-  DUET_ASSIGN_OR_RETURN(auto inserted,
-                        deps.store.sweep_package_notices(now, limit, [now](const store::Notice& n, const std::string& url) {
-                          return make_notice_callback(n, url, now);
-                        }));
+  DUET_ASSIGN_OR_RETURN(auto inserted, deps.store.sweep_package_notices(
+                                           write, now, limit, [now](const store::Notice& n, const std::string& url) {
+                                             return make_notice_callback(n, url, now);
+                                           }));
   return inserted.size();
 }
 

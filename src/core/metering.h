@@ -103,6 +103,6 @@ std::optional<store::CallbackJob> make_notice_callback(const store::Notice& noti
                                                        UnixSeconds now);
 
 // One sweep: expiry notices and webhook queueing. Returns the notices inserted.
-Result<size_t> sweep_package_notices(CoreDeps& deps, size_t limit = 200);
+Result<size_t> sweep_package_notices(CoreDeps& deps, const store::WriteContext& write, size_t limit = 200);
 
 }  // namespace duet::core

@@ -2,7 +2,6 @@
 
 #include <mutex>
 
-#include "store/audit_scope.h"
 
 namespace duet::core {
 
@@ -11,9 +10,8 @@ RateLimiter::RateLimiter(store::SlaStore& store, const Clock& clock, LimitsConfi
 
 RateDecision RateLimiter::count(const std::string& tenant_id, const std::string& key, int64_t limit) {
   // The counter is bookkeeping, not the audited action of the request.
-  store::ScopedAuditSuspend not_audited;
   UnixSeconds window = clock_.now();
-  auto n = store_.hit_rate_window(tenant_id, key, window);
+  auto n = store_.hit_rate_window({}, tenant_id, key, window);
   if (!n.ok()) return {};  // fail open
   if (*n <= limit) return {};
   return RateDecision{false, window + 1 - clock_.now() > 0 ? window + 1 - clock_.now() : 1};
@@ -49,10 +47,11 @@ Status RateLimiter::refresh() {
   return Status::Ok();  // changed under every read: this node's sets are in the cache already
 }
 
-Status RateLimiter::set_tenant_limit(std::string_view tenant_id, int64_t requests_per_second) {
+Status RateLimiter::set_tenant_limit(const store::WriteContext& write, std::string_view tenant_id,
+                                     int64_t requests_per_second) {
   if (requests_per_second < 0)
     return make_error(ErrorCode::kInvalidArgument, "requests_per_second must be 0 (unlimited) or more");
-  DUET_TRY_STATUS(store_.set_tenant_rate_limit(tenant_id, requests_per_second, clock_.now()));
+  DUET_TRY_STATUS(store_.set_tenant_rate_limit(write, tenant_id, requests_per_second, clock_.now()));
   std::unique_lock lock(mu_);
   ++generation_;
   if (requests_per_second == 0) tenant_limits_.erase(std::string(tenant_id));

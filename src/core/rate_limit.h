@@ -43,7 +43,7 @@ class RateLimiter {
   // of this node that returned before the reload's swap.
   Status refresh();
   // Sets a tenant's limit (0 = unlimited) in the store and in this node's cache.
-  Status set_tenant_limit(std::string_view tenant_id, int64_t requests_per_second);
+  Status set_tenant_limit(const store::WriteContext& write, std::string_view tenant_id, int64_t requests_per_second);
   // The cached limit (0 = unlimited).
   int64_t tenant_limit(std::string_view tenant_id) const;
   const LimitsConfig& config() const { return config_; }

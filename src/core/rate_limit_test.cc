@@ -27,7 +27,7 @@ TEST_F(SlaTest, RateLimiterSandboxAndProduction) {
 
   AppContext prod{t, "app_p", store::AppEnvironment::kProduction};
   for (int i = 0; i < 20; ++i) EXPECT_TRUE(rl.check(prod).allowed);  // unlimited by default
-  ASSERT_TRUE(rl.set_tenant_limit(t, 2).ok());
+  ASSERT_TRUE(rl.set_tenant_limit({}, t, 2).ok());
   RateLimiter other_node(*store_, clock, lc);
   ASSERT_TRUE(other_node.refresh().ok());
   EXPECT_EQ(other_node.tenant_limit(t), 2);
@@ -35,9 +35,9 @@ TEST_F(SlaTest, RateLimiterSandboxAndProduction) {
   EXPECT_TRUE(rl.check(prod).allowed);
   EXPECT_TRUE(other_node.check(prod).allowed);
   EXPECT_FALSE(rl.check(prod).allowed);  // the two nodes share the counter
-  ASSERT_TRUE(rl.set_tenant_limit(t, 0).ok());
+  ASSERT_TRUE(rl.set_tenant_limit({}, t, 0).ok());
   EXPECT_TRUE(rl.check(prod).allowed);
-  EXPECT_EQ(rl.set_tenant_limit("ten_nope", 5).code(), ErrorCode::kNotFound);
+  EXPECT_EQ(rl.set_tenant_limit({}, "ten_nope", 5).code(), ErrorCode::kNotFound);
 }
 
 // A reload that read the store before an operator's change must not undo the change
@@ -56,7 +56,7 @@ TEST_F(SlaTest, RateLimiterReloadNeverUndoesANewerChange) {
   });
   int stale = 0;
   for (int i = 1; i <= 400; ++i) {
-    ASSERT_TRUE(rl.set_tenant_limit(t, i).ok());
+    ASSERT_TRUE(rl.set_tenant_limit({}, t, i).ok());
     // Wait until a reload has finished after the change: the one under way when the
     // change was made, or a later one.
     uint64_t seen = reloads.load();

@@ -30,31 +30,35 @@ Result<EffectiveRetention> RetentionService::settings() {
   return EffectiveRetention{defaults_, "config"};
 }
 
-Result<EffectiveRetention> RetentionService::update(store::RetentionSettings in, std::string_view operator_name) {
+Result<EffectiveRetention> RetentionService::update(const store::WriteContext& write, store::RetentionSettings in,
+                                                    std::string_view operator_name) {
   in.updated_at = clock_.now();
   in.updated_by = std::string(operator_name);
-  DUET_TRY_STATUS(stores_.retention.put_retention_settings(in));
+  DUET_TRY_STATUS(stores_.retention.put_retention_settings(write, in));
   return EffectiveRetention{in, "api"};
 }
 
-Result<PurgeCounts> RetentionService::run_once(std::string_view actor) {
+Result<PurgeCounts> RetentionService::run_once(const store::WriteContext& write, std::string_view actor) {
   DUET_ASSIGN_OR_RETURN(EffectiveRetention eff, settings());
   const store::RetentionSettings& s = eff.settings;
   const store::UnixSeconds now = clock_.now();
   PurgeCounts out;
   if (s.order_payload_days > 0) {
     DUET_ASSIGN_OR_RETURN(out.order_payloads, drain(batch_, [&](size_t n) {
-      return stores_.retention.purge_order_payloads(now - s.order_payload_days * kDay, now, actor, n);
-    }));
+                            return stores_.retention.purge_order_payloads(write, now - s.order_payload_days * kDay, now,
+                                                                          actor, n);
+                          }));
   }
   if (s.identity_days > 0) {
     DUET_ASSIGN_OR_RETURN(out.identities, drain(batch_, [&](size_t n) {
-      return stores_.retention.purge_identity_attributes(now - s.identity_days * kDay, now, actor, n);
-    }));
+                            return stores_.retention.purge_identity_attributes(write, now - s.identity_days * kDay, now,
+                                                                               actor, n);
+                          }));
   }
   DUET_ASSIGN_OR_RETURN(out.key_shares, drain(batch_, [&](size_t n) {
-    return stores_.retention.wipe_retired_key_shares(now - s.expired_key_days * kDay, now, actor, n);
-  }));
+                          return stores_.retention.wipe_retired_key_shares(write, now - s.expired_key_days * kDay, now,
+                                                                           actor, n);
+                        }));
   return out;
 }
 
@@ -64,10 +68,10 @@ Result<std::optional<PurgeCounts>> RetentionService::run_if_due(std::string_view
   const store::UnixSeconds now = clock_.now();
   const int64_t interval = eff.settings.interval_seconds;
   if (last_run_ && now - *last_run_ < interval) return std::optional<PurgeCounts>();
-  DUET_ASSIGN_OR_RETURN(bool leader, stores_.leases.try_acquire_lease(kLeaseName, owner, now, interval));
+  DUET_ASSIGN_OR_RETURN(bool leader, stores_.leases.try_acquire_lease({}, kLeaseName, owner, now, interval));
   if (!leader) return std::optional<PurgeCounts>();
   last_run_ = now;
-  DUET_ASSIGN_OR_RETURN(PurgeCounts counts, run_once("retention:" + std::string(owner)));
+  DUET_ASSIGN_OR_RETURN(PurgeCounts counts, run_once({}, "retention:" + std::string(owner)));
   return std::optional<PurgeCounts>(counts);
 }
 

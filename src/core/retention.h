@@ -78,11 +78,12 @@ class RetentionService {
   // The settings in force: the stored ones when an operator changed them, else the defaults.
   Result<EffectiveRetention> settings();
   // Validates and stores new settings (updated_at = now, updated_by = operator_name).
-  Result<EffectiveRetention> update(store::RetentionSettings in, std::string_view operator_name);
+  Result<EffectiveRetention> update(const store::WriteContext& write, store::RetentionSettings in,
+                                    std::string_view operator_name);
 
   // Runs every rule once at `now` (each in batches until nothing is due).
   // `actor` names the purger in the audit events.
-  Result<PurgeCounts> run_once(std::string_view actor);
+  Result<PurgeCounts> run_once(const store::WriteContext& write, std::string_view actor);
 
   // Runs run_once when interval_seconds passed since this object's last
   // run and this `owner` holds (or takes) the store lease kLeaseName for

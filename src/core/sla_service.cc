@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "store/audit_scope.h"
 #include "store/ids.h"
 
 namespace duet::core {
@@ -35,7 +34,8 @@ Result<int64_t> SlaService::monthly_average_usage(const store::Tenant& t, const 
   return used / months;
 }
 
-Result<SlaMonthlyReport> SlaService::report(std::string_view month, std::string_view tenant_id, UnixSeconds now) {
+Result<SlaMonthlyReport> SlaService::report(const store::WriteContext& write, std::string_view month,
+                                            std::string_view tenant_id, UnixSeconds now) {
   DUET_ASSIGN_OR_RETURN(MonthRange range, month_range(month, config_.calendar.utc_offset_minutes));
   SlaMonthlyReport r;
   r.month = range;
@@ -85,7 +85,7 @@ Result<SlaMonthlyReport> SlaService::report(std::string_view month, std::string_
       for (auto kind : {store::SlaCreditKind::kSignatures, store::SlaCreditKind::kDays}) {
         auto it = std::find_if(tr.credits.begin(), tr.credits.end(), [&](const CreditProposal& c) { return c.kind == kind; });
         if (it == tr.credits.end()) {
-          DUET_TRY_STATUS(stores_.sla.withdraw_sla_credit(t.tenant_id, range.month, kind));
+          DUET_TRY_STATUS(stores_.sla.withdraw_sla_credit(write, t.tenant_id, range.month, kind));
           continue;
         }
         store::SlaCredit c;
@@ -97,7 +97,7 @@ Result<SlaMonthlyReport> SlaService::report(std::string_view month, std::string_
         c.amount = it->amount;
         c.basis = it->basis;
         c.created_at = c.updated_at = now;
-        DUET_TRY_STATUS(stores_.sla.propose_sla_credit(c));
+        DUET_TRY_STATUS(stores_.sla.propose_sla_credit(write, c));
       }
     }
     DUET_ASSIGN_OR_RETURN(tr.stored, stores_.sla.list_sla_credits(t.tenant_id, range.month));
@@ -115,13 +115,13 @@ Result<store::MaintenanceWindow> SlaService::create_window(const OperatorContext
   if (description.size() > 1000) return make_error(ErrorCode::kInvalidArgument, "description is too long");
   store::MaintenanceWindow w;
   w.window_id = store::new_id("mnt_");
-  store::name_audit_target("window_id", w.window_id);
+  op.write.name_audit_target("window_id", w.window_id);
   w.starts_at = starts_at;
   w.ends_at = ends_at;
   w.announced_at = now;  // tenants are told from now on
   w.description = std::move(description);
   w.created_by = op.name;
-  DUET_TRY_STATUS(stores_.sla.create_maintenance_window(w));
+  DUET_TRY_STATUS(stores_.sla.create_maintenance_window(op.write, w));
   return w;
 }
 
@@ -129,8 +129,8 @@ Result<std::vector<store::MaintenanceWindow>> SlaService::list_windows(UnixSecon
   return stores_.sla.list_maintenance_windows(from, to);
 }
 
-Status SlaService::delete_window(std::string_view window_id, UnixSeconds now) {
-  return stores_.sla.delete_maintenance_window(window_id, now);
+Status SlaService::delete_window(const store::WriteContext& write, std::string_view window_id, UnixSeconds now) {
+  return stores_.sla.delete_maintenance_window(write, window_id, now);
 }
 
 Result<std::vector<store::SlaCredit>> SlaService::credits(std::string_view tenant_id, std::string_view month) {
@@ -143,7 +143,7 @@ Result<store::SlaCredit> SlaService::approve(const OperatorContext& op, std::str
     return make_error(ErrorCode::kConflict, "the credit was already approved");
   DUET_ASSIGN_OR_RETURN(std::vector<store::Package> packages, stores_.metering.list_packages(credit.tenant_id));
   store::Package bonus = bonus_package(credit, packages, now, config_.calendar.utc_offset_minutes);
-  DUET_TRY_STATUS(stores_.sla.approve_sla_credit(credit_id, op.name, now, bonus));
+  DUET_TRY_STATUS(stores_.sla.approve_sla_credit(op.write, credit_id, op.name, now, bonus));
   return stores_.sla.find_sla_credit(credit_id);
 }
 

@@ -64,12 +64,13 @@ class SlaService {
   // (the last complete, flushed minute). For an ended month the credits are
   // proposed in the store (idempotent; approved ones never change; a
   // proposal no longer due is withdrawn).
-  Result<SlaMonthlyReport> report(std::string_view month, std::string_view tenant_id, UnixSeconds now);
+  Result<SlaMonthlyReport> report(const store::WriteContext& write, std::string_view month, std::string_view tenant_id,
+                                  UnixSeconds now);
 
   Result<store::MaintenanceWindow> create_window(const OperatorContext& op, UnixSeconds starts_at,
                                                  UnixSeconds ends_at, std::string description, UnixSeconds now);
   Result<std::vector<store::MaintenanceWindow>> list_windows(UnixSeconds from, UnixSeconds to);
-  Status delete_window(std::string_view window_id, UnixSeconds now);
+  Status delete_window(const store::WriteContext& write, std::string_view window_id, UnixSeconds now);
   bool excluded(const store::MaintenanceWindow& w) const;
 
   Result<std::vector<store::SlaCredit>> credits(std::string_view tenant_id, std::string_view month);

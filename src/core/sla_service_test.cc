@@ -162,7 +162,7 @@ TEST_F(SlaTest, MaintenanceAnnouncedThreeWorkingDaysAheadIsExcludedTwoIsNot) {
   month_with_outages({}, {{start_idx, 120}});
   store::MaintenanceWindow w{store::new_id("mnt_"), local(2026, 6, 5, 2), local(2026, 6, 5, 4),
                              local(2026, 6, 1, 18), "upgrade", "ops"};  // Monday: Tue Wed Thu
-  ASSERT_TRUE(store_->create_maintenance_window(w).ok());
+  ASSERT_TRUE(store_->create_maintenance_window({}, w).ok());
   SlaMonthlyReport r = report();
   EXPECT_EQ(r.overall.excluded_minutes, 120);
   EXPECT_EQ(r.overall.unavailable_minutes, 0);
@@ -171,10 +171,10 @@ TEST_F(SlaTest, MaintenanceAnnouncedThreeWorkingDaysAheadIsExcludedTwoIsNot) {
   EXPECT_TRUE(of(r, t).credits.empty());
 
   // The same window announced on Tuesday (2 working days ahead) counts.
-  ASSERT_TRUE(store_->delete_maintenance_window(w.window_id, w.starts_at - 1).ok());
+  ASSERT_TRUE(store_->delete_maintenance_window({}, w.window_id, w.starts_at - 1).ok());
   w.window_id = store::new_id("mnt_");
   w.announced_at = local(2026, 6, 2, 9);
-  ASSERT_TRUE(store_->create_maintenance_window(w).ok());
+  ASSERT_TRUE(store_->create_maintenance_window({}, w).ok());
   r = report();
   EXPECT_EQ(r.overall.excluded_minutes, 0);
   EXPECT_EQ(r.overall.unavailable_minutes, 120);
@@ -189,7 +189,7 @@ TEST_F(SlaTest, TrafficFreeMinutesAreDecidedByTheProbe) {
   month_with_outages({{10, 1}, {20, 3}});
   store::AvailabilityMinute own{t, month_from + 600, 5, 5, 50'000, 20'000, 0, 0};
   store::AvailabilityMinute svc{"", month_from + 600, 5, 5, 50'000, 20'000, 0, 0};
-  ASSERT_TRUE(store_->add_availability({own, svc}).ok());
+  ASSERT_TRUE(store_->add_availability({}, {own, svc}).ok());
   SlaMonthlyReport r = report();
   const auto& tr = of(r, t);
   EXPECT_EQ(tr.figures.unavailable_minutes, 3);
@@ -206,9 +206,9 @@ TEST_F(SlaTest, LifetimeStartsAtTheFirstRecordAndTheRunningMonthStopsAtTheLastMi
   std::vector<store::AvailabilityMinute> rows;
   UnixSeconds start = local(2026, 6, 10);
   for (UnixSeconds m = start; m < start + 3600; m += 60) rows.push_back({"", m, 0, 0, 0, 0, 1, 0});
-  ASSERT_TRUE(store_->add_availability(rows).ok());
+  ASSERT_TRUE(store_->add_availability({}, rows).ok());
   // Report while the month runs, 2 hours after the start: the second hour has no record.
-  auto r = sla->report("2026-06", "", start + 7200 + 30);
+  auto r = sla->report({}, "2026-06", "", start + 7200 + 30);
   ASSERT_TRUE(r.ok());
   EXPECT_FALSE(r->final);
   EXPECT_EQ(r->overall.from, start);

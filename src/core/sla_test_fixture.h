@@ -52,7 +52,7 @@ class SlaTest : public CoreStoreTest {
     t.tenant_id = store::new_id("ten_");
     t.name = name;
     t.created_at = local(2026, 5, 1);
-    EXPECT_TRUE(store_->create_tenant(t).ok());
+    EXPECT_TRUE(store_->create_tenant({}, t).ok());
     return t.tenant_id;
   }
 
@@ -65,7 +65,7 @@ class SlaTest : public CoreStoreTest {
     p.starts_at = local(2026, 6, 1);
     p.expires_at = local(2027, 6, 1);
     p.created_at = p.starts_at;
-    auto s = store_->add_package(p);
+    auto s = store_->add_package({}, p);
     ASSERT_TRUE(s.ok()) << s.error().to_string();
   }
 
@@ -118,12 +118,12 @@ class SlaTest : public CoreStoreTest {
       (failed ? m.probes_failed : m.probes_ok) = 1;
       rows.push_back(m);
     }
-    auto s = store_->add_availability(rows);
+    auto s = store_->add_availability({}, rows);
     ASSERT_TRUE(s.ok()) << s.error().to_string();
   }
 
   SlaMonthlyReport report(const std::string& tenant_id = "") {
-    auto r = sla->report("2026-06", tenant_id, month_to + 3600);
+    auto r = sla->report({}, "2026-06", tenant_id, month_to + 3600);
     EXPECT_TRUE(r.ok()) << r.error().to_string();
     return r.ok() ? *r : SlaMonthlyReport{};
   }

@@ -153,7 +153,7 @@ class CoreTest : public CoreStoreTest {
     DUET_ASSIGN_OR_RETURN(auto code, business->create_activation_code(app, h.holder_id));
     DUET_ASSIGN_OR_RETURN(auto started, cosign::DeviceKeygen::start(h.holder_id, crypto::SystemRandom::instance()));
     auto& [dk, req] = started;
-    DUET_ASSIGN_OR_RETURN(auto act, holders->redeem_activation(code.code, req));
+    DUET_ASSIGN_OR_RETURN(auto act, holders->redeem_activation({}, code.code, req));
     DUET_ASSIGN_OR_RETURN(cosign::DeviceState state,
                           dk.finish(act.keygen_response, pin, kIters, crypto::SystemRandom::instance()));
     DUET_ASSIGN_OR_RETURN(HolderContext ctx, holders->authenticate_device(act.device_token));

@@ -208,15 +208,17 @@ void audit_routes(http::Router& r, const ApiServices& s, RequestAuth& auth) {
         auth.operator_request(
             [&s](const Request& req, const core::OperatorContext&) { return list_audit_checkpoints(s, req); }, readers));
   r.post("/admin/v1/operators",
-         auth.operator_request([&s](const Request& req, const core::OperatorContext&) -> Result<Response> {
-           DUET_ASSIGN_OR_RETURN(json body, parse_body(req, false));
-           DUET_ASSIGN_OR_RETURN(std::string name, req_string(body, "name"));
-           DUET_ASSIGN_OR_RETURN(std::string role, req_string(body, "role"));
-           DUET_ASSIGN_OR_RETURN(core::IssuedOperator o, s.audit.create_operator(name, role));
-           Response resp = json_response(201, json{{"name", o.name}, {"role", o.role}, {"token", o.token}});
-           resp.headers.set("Cache-Control", "no-store");
-           return resp;
-         }, officer));
+         auth.operator_request(
+             [&s](const Request& req, const core::OperatorContext& op) -> Result<Response> {
+               DUET_ASSIGN_OR_RETURN(json body, parse_body(req, false));
+               DUET_ASSIGN_OR_RETURN(std::string name, req_string(body, "name"));
+               DUET_ASSIGN_OR_RETURN(std::string role, req_string(body, "role"));
+               DUET_ASSIGN_OR_RETURN(core::IssuedOperator o, s.audit.create_operator(op.write, name, role));
+               Response resp = json_response(201, json{{"name", o.name}, {"role", o.role}, {"token", o.token}});
+               resp.headers.set("Cache-Control", "no-store");
+               return resp;
+             },
+             officer));
   r.get("/admin/v1/operators", auth.operator_request([&s](const Request&, const core::OperatorContext&) -> Result<Response> {
     DUET_ASSIGN_OR_RETURN(std::vector<store::AdminToken> ops, s.audit.list_operators());
     json arr = json::array();
@@ -250,16 +252,18 @@ void retention_routes(http::Router& r, const ApiServices& s, RequestAuth& auth) 
             DUET_ASSIGN_OR_RETURN(std::optional<int64_t> v, opt_int(body, key));
             if (v) *field = *v;
           }
-          DUET_ASSIGN_OR_RETURN(core::EffectiveRetention e, s.retention.update(in, op.name));
+          DUET_ASSIGN_OR_RETURN(core::EffectiveRetention e, s.retention.update(op.write, in, op.name));
           return json_response(200, retention_json(e));
         }, {core::kRoleSecurityOfficer}));
   r.post("/admin/v1/retention/purge",
-         auth.operator_request([&s](const Request&, const core::OperatorContext& op) -> Result<Response> {
-           DUET_ASSIGN_OR_RETURN(core::PurgeCounts n, s.retention.run_once("operator:" + op.name));
-           return json_response(200, json{{"order_payloads", n.order_payloads},
-                                          {"identities", n.identities},
-                                          {"key_shares", n.key_shares}});
-         }, {core::kRoleSecurityOfficer}));
+         auth.operator_request(
+             [&s](const Request&, const core::OperatorContext& op) -> Result<Response> {
+               DUET_ASSIGN_OR_RETURN(core::PurgeCounts n, s.retention.run_once(op.write, "operator:" + op.name));
+               return json_response(200, json{{"order_payloads", n.order_payloads},
+                                              {"identities", n.identities},
+                                              {"key_shares", n.key_shares}});
+             },
+             {core::kRoleSecurityOfficer}));
 }
 
 }  // namespace

@@ -4,7 +4,6 @@
 #include <vector>
 
 #include "server/log.h"
-#include "store/audit_scope.h"
 
 namespace duet::server {
 namespace {
@@ -62,7 +61,6 @@ void AuditRecorder::run() {
       Status st = Status::Ok();
       for (int attempt = 0; attempt < kMaxTries; ++attempt) {
         std::vector<store::AuditEvent> copy = batch;  // seq/hash assigned on a failed try are discarded
-        store::ScopedAuditSuspend unbound;
         st = store_.append_audit_events(copy);
         if (st.ok()) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(50 << attempt));

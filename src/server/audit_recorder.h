@@ -5,7 +5,7 @@
 // committed change was already audited) in batches from a background
 // thread, so the hot path only takes a lock and pushes. State-changing
 // requests never depend on it: their events are appended inside the store's
-// write transactions (store/audit_scope.h), fail-closed.
+// write transactions (store/write_context.h), fail-closed.
 //
 // AuditCheckpointWorker signs the chain head every N events or M seconds
 // ([audit] checkpoint_events / checkpoint_seconds) with the service's audit

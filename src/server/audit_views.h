@@ -8,7 +8,7 @@
 #include <string>
 
 #include "http/http.h"
-#include "store/audit_scope.h"
+#include "store/write_context.h"
 
 namespace duet::server {
 

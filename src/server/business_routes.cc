@@ -237,7 +237,7 @@ void certificate_routes(http::Router& r, const ApiServices& s, RequestAuth& auth
   r.post("/api/v1/holders/{holder_id}/certificates/renew",
          auth.signed_business_request([&s](const Request& req, const core::AppContext& ctx) -> Result<Response> {
            DUET_ASSIGN_OR_RETURN(core::CertificateService * cs, s.ready_ca());
-           core::HolderContext holder{ctx.tenant_id, holder_of(req)};
+           core::HolderContext holder{ctx.tenant_id, holder_of(req), ctx.write};
            bool replayed = false;
            DUET_ASSIGN_OR_RETURN(store::SignOrder o, cs->request_certificate(holder, &replayed, /*renewal=*/true));
            return json_response(replayed ? 200 : 201, certificate_request_json(o));
@@ -247,9 +247,9 @@ void certificate_routes(http::Router& r, const ApiServices& s, RequestAuth& auth
            DUET_ASSIGN_OR_RETURN(core::CertificateService * cs, s.ready_ca());
            DUET_ASSIGN_OR_RETURN(json body, parse_body(req, true));
            DUET_ASSIGN_OR_RETURN(int reason, parse_revocation_reason(body));
-           DUET_ASSIGN_OR_RETURN(core::CertificateView v, cs->revoke(ctx.tenant_id, holder_of(req),
-                                                                     std::string(req.param("cert_id")), reason,
-                                                                     s.deps.clock.now()));
+           DUET_ASSIGN_OR_RETURN(core::CertificateView v,
+                                 cs->revoke(ctx.write, ctx.tenant_id, holder_of(req), std::string(req.param("cert_id")),
+                                            reason, s.deps.clock.now()));
            return json_response(200, certificate_json(v));
          }));
 }

@@ -19,13 +19,13 @@ std::string order_of(const Request& req) { return std::string(req.param("order_i
 
 // POST /app/v1/activations {code, keygen, otp?}: redeems the activation code
 // with the device's key-generation request; answers the device token.
-Result<Response> redeem_activation(const ApiServices& s, const Request& req) {
+Result<Response> redeem_activation(const ApiServices& s, const Request& req, const store::WriteContext& write) {
   DUET_ASSIGN_OR_RETURN(json body, parse_body(req, false));
   DUET_ASSIGN_OR_RETURN(std::string code, req_string(body, "code"));
   DUET_ASSIGN_OR_RETURN(const json* kg, req_object(body, "keygen"));
   DUET_ASSIGN_OR_RETURN(cosign::KeygenRequest kreq, parse_wire(*kg, &cosign::parse_keygen_request, "keygen"));
   DUET_ASSIGN_OR_RETURN(std::optional<std::string> otp, opt_string(body, "otp"));
-  DUET_ASSIGN_OR_RETURN(core::Activation a, s.holders.redeem_activation(code, kreq, otp.value_or("")));
+  DUET_ASSIGN_OR_RETURN(core::Activation a, s.holders.redeem_activation(write, code, kreq, otp.value_or("")));
   return json_response(201, json{{"holder_id", a.holder_id},
                                  {"device_token", a.device_token},
                                  {"keygen", wire_message_json(cosign::to_json(a.keygen_response))}});
@@ -150,7 +150,8 @@ void certificate_routes(http::Router& r, const ApiServices& s, RequestAuth& auth
 
 void register_holder_routes(http::Router& r, const ApiServices& s, RequestAuth& auth) {
   r.post("/app/v1/activations",
-         auth.unauthenticated_holder_request([&s](const Request& req) { return redeem_activation(s, req); }));
+         auth.unauthenticated_holder_request(
+             [&s](const Request& req, const store::WriteContext& write) { return redeem_activation(s, req, write); }));
   order_routes(r, s, auth);
   refresh_routes(r, s, auth);
   certificate_routes(r, s, auth);

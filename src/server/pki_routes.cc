@@ -47,7 +47,7 @@ Result<Response> crl_file(const ApiServices& s, const Request& req) {
   DUET_ASSIGN_OR_RETURN(core::CertificateService * cs, s.ready_ca());
   auto f = split_file(req.param("crl_file"), {"crl"});
   if (!f) return make_error(ErrorCode::kNotFound, "expected <ca_id>.crl");
-  DUET_ASSIGN_OR_RETURN(Bytes der, cs->crl_der(f->first, s.deps.clock.now()));
+  DUET_ASSIGN_OR_RETURN(Bytes der, cs->crl_der({}, f->first, s.deps.clock.now()));
   return der_response(der, "application/pkix-crl");
 }
 

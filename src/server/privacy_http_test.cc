@@ -109,7 +109,7 @@ class PrivacyTest : public ::testing::Test {
     crypto::SystemRandom::instance().fill(rnd);
     std::string token = "adm_" + to_hex(rnd);
     store::AdminToken rec{(*prot)->keyed_hash("admin_token", as_bytes(token)), name, role, clock.now(), std::nullopt};
-    Status st = side->create_admin_token(rec);
+    Status st = side->create_admin_token({}, rec);
     EXPECT_TRUE(st.ok()) << st.error().to_string();
     return token;
   }

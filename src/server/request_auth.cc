@@ -8,7 +8,6 @@
 #include "server/audit_views.h"
 #include "server/log.h"
 #include "server/public_errors.h"
-#include "store/nonce_scope.h"
 
 namespace duet::server {
 
@@ -113,7 +112,7 @@ Result<Response> RequestAuth::run_business_handler(const Request& req, store::Pe
   core::SignedRequest sr = signed_request_of(req);
   pending.event.actor_id = sr.app_id.substr(0, 64);  // as claimed, until authenticated
   // The nonce commits with the request's first write, or on its own before
-  // the answer, whatever the outcome (store/nonce_scope.h).
+  // the answer, whatever the outcome (store/write_context.h).
   store::PendingNonce nonce;
   auto answer = [&](Result<Response> r) -> Result<Response> {
     Status recorded = core::record_deferred_nonce(deps_, nonce);
@@ -123,7 +122,7 @@ Result<Response> RequestAuth::run_business_handler(const Request& req, store::Pe
   auto authenticated =
       core::authenticate_business_request(deps_, sr, nonce_at == NonceAt::kWithFirstWrite ? &nonce : nullptr);
   if (!authenticated.ok()) return answer(Unexpected{authenticated.error()});
-  const core::AppContext& ctx = *authenticated;
+  core::AppContext ctx = *authenticated;
   pending.event.actor_type = "app";
   pending.event.actor_id = ctx.app_id;
   pending.event.tenant_id = ctx.tenant_id;
@@ -133,8 +132,7 @@ Result<Response> RequestAuth::run_business_handler(const Request& req, store::Pe
   }
   Result<Response> r = make_error(ErrorCode::kInternal, "no answer");
   try {
-    store::ScopedAuditEvent bind(pending);
-    store::ScopedRequestNonce bind_nonce(nonce);
+    ctx.write = store::WriteContext{&pending, &nonce};
     r = handler(req, ctx);
   } catch (...) {
     (void)core::record_deferred_nonce(deps_, nonce);
@@ -160,17 +158,16 @@ http::Handler RequestAuth::device_token_request(DeviceHandler handler) {
         pending.event.actor_type = "holder";
         pending.event.actor_id = ctx.holder_id;
         pending.event.tenant_id = ctx.tenant_id;
-        store::ScopedAuditEvent bind(pending);
+        ctx.write = store::WriteContext{&pending, nullptr};
         return handler(req, ctx);
       },
       true));
 }
 
-http::Handler RequestAuth::unauthenticated_holder_request(PlainHandler handler) {
+http::Handler RequestAuth::unauthenticated_holder_request(UnauthenticatedHandler handler) {
   return no_store(audited(
       [handler = std::move(handler)](const Request& req, store::PendingAuditEvent& pending) -> Result<Response> {
-        store::ScopedAuditEvent bind(pending);
-        return handler(req);
+        return handler(req, store::WriteContext{&pending, nullptr});
       },
       false));
 }
@@ -186,7 +183,7 @@ http::Handler RequestAuth::operator_request(OperatorHandler handler, std::initia
         pending.event.actor_id = op.name;
         pending.event.tenant_id = std::string(req.param("tenant_id"));
         DUET_TRY_STATUS(core::require_role(op, allowed));
-        store::ScopedAuditEvent bind(pending);
+        op.write = store::WriteContext{&pending, nullptr};
         return handler(req, op);
       },
       true);

@@ -10,13 +10,13 @@
 //    fixed text and go to the log); handlers never need to catch.
 //  - Audited wrappers (all but public_request) make every request an audit
 //    event (docs/audit.md, server/audit_views.h): the actor is filled once
-//    authenticated, and the event is bound to the handler's thread
-//    (store::ScopedAuditEvent) so that every write transaction the handler
-//    makes carries it (fail-closed). After the handler, the event is queued
-//    on the AuditRecorder when no write carried it or the outcome is not "ok".
-//    The thread-local binding (and the Business API nonce binding,
-//    store::ScopedRequestNonce) exists only in request_auth.cc: it relies on
-//    the handler running synchronously on the thread that called it.
+//    authenticated, and the event (with the Business API request's nonce)
+//    travels to the handler as the context's store::WriteContext
+//    (AppContext/HolderContext/OperatorContext::write, or the argument of an
+//    unauthenticated holder handler), which the services hand to every store
+//    write they make, so each write transaction carries it (fail-closed).
+//    After the handler, the event is queued on the AuditRecorder when no
+//    write carried it or the outcome is not "ok".
 //  - The returned http::Handler captures this object: it must outlive every
 //    router the handlers are registered on.
 #pragma once
@@ -30,14 +30,14 @@
 #include "base/result.h"
 #include "core/admin_service.h"
 #include "core/business_auth.h"
-#include "core/request_signing.h"
 #include "core/core_deps.h"
 #include "core/holder_service.h"
 #include "core/operator_roles.h"
 #include "core/rate_limit.h"
+#include "core/request_signing.h"
 #include "http/http.h"
 #include "http/router.h"
-#include "store/audit_scope.h"
+#include "store/write_context.h"
 
 namespace duet::server {
 
@@ -48,12 +48,16 @@ using BusinessHandler = std::function<Result<http::Response>(const http::Request
 using DeviceHandler = std::function<Result<http::Response>(const http::Request&, const core::HolderContext&)>;
 using OperatorHandler = std::function<Result<http::Response>(const http::Request&, const core::OperatorContext&)>;
 using PlainHandler = std::function<Result<http::Response>(const http::Request&)>;
+// An audited handler without authentication: `write` carries the request's
+// audit event into its store writes.
+using UnauthenticatedHandler =
+    std::function<Result<http::Response>(const http::Request&, const store::WriteContext& write)>;
 
 // When a Business API request's nonce is recorded.
 //  kUpFront: during authentication, before the handler runs (a replay does
 //    nothing at all). The default.
 //  kWithFirstWrite: in the handler's first write transaction, or on its own
-//    before the answer (store/nonce_scope.h); one write fewer. Only for
+//    before the answer (store/write_context.h); one write fewer. Only for
 //    routes whose handler has no effect outside the store before its first
 //    write (a replay then fails in that transaction, changing nothing): not
 //    for routes that call an identity source or an SMS gateway first.
@@ -93,7 +97,7 @@ class RequestAuth {
   // own credential (POST /app/v1/activations: the activation code, checked by
   // the handler's service call). Audited with the anonymous actor;
   // Cache-Control: no-store like every Holder API answer.
-  http::Handler unauthenticated_holder_request(PlainHandler handler);
+  http::Handler unauthenticated_holder_request(UnauthenticatedHandler handler);
 
   // Admin API (/admin/v1) with "Authorization: Bearer <operator token>"
   // (core::AdminService::authenticate_operator), admitted only for `roles`

@@ -663,7 +663,7 @@ TEST_F(ServerTest, BusinessAuthenticationFailures) {
 }
 
 // Order creation records its nonce inside the order's own write transaction
-// (store/nonce_scope.h): a replay is refused and creates nothing, and a create
+// (store/write_context.h): a replay is refused and creates nothing, and a create
 // that fails still burns its nonce.
 TEST_F(ServerTest, ReplayedOrderCreationIsRefusedAndCreatesNothing) {
   Tenant t = new_tenant("Replay");
@@ -1666,8 +1666,8 @@ TEST_F(LifecycleTest, RekeyRevokesTheOldKeysCertificatesAsSuperseded) {
     if (c["status"] == "good") new_key_id = c["key_id"];
   }
   ASSERT_FALSE(new_key_id.empty()) << after.dump();
-  auto swept = daemon->certificates().supersede_stale_certificates(t.tenant_id, old_dev.holder_id, new_key_id,
-                                                                   clock.now());
+  auto swept =
+      daemon->certificates().supersede_stale_certificates({}, t.tenant_id, old_dev.holder_id, new_key_id, clock.now());
   ASSERT_TRUE(swept.ok());
   EXPECT_EQ(*swept, 0u);
 }
@@ -1900,7 +1900,7 @@ TEST_F(ServerTest, MeteringQuotaNoticesAndWebhook) {
     credit.expires_at = clock.now() + 20 * 86400;
     credit.source = "sla_credit";
     credit.created_at = clock.now();
-    ASSERT_TRUE((*st)->add_package(credit).ok());
+    ASSERT_TRUE((*st)->add_package({}, credit).ok());
   }
   auto notify = admin("PUT", base_path + "/notify-url",
                       json{{"notify_url", "http://127.0.0.1:" + std::to_string(receiver.port()) + "/notices"}}.dump());

@@ -228,7 +228,7 @@ TEST_F(SlaHttpTest, ReportCreditsApprovalAndMaintenanceOverTheAdminApi) {
     rec.tenant_id = store::new_id("ten_");
     rec.name = "report";
     rec.created_at = core::month_range("2026-06", 480)->from - 86400;
-    ASSERT_TRUE(st->create_tenant(rec).ok());
+    ASSERT_TRUE(st->create_tenant({}, rec).ok());
     t.tenant_id = rec.tenant_id;
   }
   // June 2026: the probe ran every minute; 45 minutes of failed probes (band A
@@ -241,7 +241,7 @@ TEST_F(SlaHttpTest, ReportCreditsApprovalAndMaintenanceOverTheAdminApi) {
     (i >= 100 && i < 145 ? m.probes_failed : m.probes_ok) = 1;
     rows.push_back(m);
   }
-  ASSERT_TRUE(st->add_availability(rows).ok());
+  ASSERT_TRUE(st->add_availability({}, rows).ok());
   store::Package p;
   p.tenant_id = t.tenant_id;
   p.package_id = store::new_id("pkg_");
@@ -249,7 +249,7 @@ TEST_F(SlaHttpTest, ReportCreditsApprovalAndMaintenanceOverTheAdminApi) {
   p.starts_at = from - 86400;
   p.expires_at = from + 300 * 86400;
   p.created_at = p.starts_at;
-  ASSERT_TRUE(st->add_package(p).ok());
+  ASSERT_TRUE(st->add_package({}, p).ok());
 
   auto bad = admin("GET", "/admin/v1/sla/report");
   EXPECT_EQ(bad.status, 400);

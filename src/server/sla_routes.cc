@@ -132,13 +132,17 @@ void report_routes(http::Router& r, const ApiServices& s, RequestAuth& auth) {
   core::SlaService* sla = &s.sla;
   const auto readers = {core::kRoleOperator, core::kRoleSecurityOfficer};
   const auto writers = {core::kRoleOperator};
-  r.get("/admin/v1/sla/report", auth.operator_request([deps, sla](const Request& req, const core::OperatorContext&) -> Result<Response> {
-    auto month = req.query_param("month");
-    if (!month) return invalid("month=YYYY-MM is required");
-    DUET_ASSIGN_OR_RETURN(core::SlaMonthlyReport rep,
-                          sla->report(*month, req.query_param("tenant").value_or(""), deps.clock.now()));
-    return json_ok(200, report_json(rep));
-  }, readers));
+  r.get("/admin/v1/sla/report",
+        auth.operator_request(
+            [deps, sla](const Request& req, const core::OperatorContext& op) -> Result<Response> {
+              auto month = req.query_param("month");
+              if (!month) return invalid("month=YYYY-MM is required");
+              DUET_ASSIGN_OR_RETURN(
+                  core::SlaMonthlyReport rep,
+                  sla->report(op.write, *month, req.query_param("tenant").value_or(""), deps.clock.now()));
+              return json_ok(200, report_json(rep));
+            },
+            readers));
 
   r.get("/admin/v1/sla/credits", auth.operator_request([sla](const Request& req, const core::OperatorContext&) -> Result<Response> {
     DUET_ASSIGN_OR_RETURN(std::vector<store::SlaCredit> cs,
@@ -201,11 +205,12 @@ void maintenance_routes(http::Router& r, const ApiServices& s, RequestAuth& auth
         }, readers));
 
   r.del("/admin/v1/maintenance-windows/{window_id}",
-        auth.operator_request([deps, sla](const Request& req, const core::OperatorContext&) -> Result<Response> {
-          DUET_TRY_STATUS(sla->delete_window(req.param("window_id"), deps.clock.now()));
-          return Response::empty(204);
-        }, writers));
-
+        auth.operator_request(
+            [deps, sla](const Request& req, const core::OperatorContext& op) -> Result<Response> {
+              DUET_TRY_STATUS(sla->delete_window(op.write, req.param("window_id"), deps.clock.now()));
+              return Response::empty(204);
+            },
+            writers));
 }
 
 // Production per-tenant rate limits (core/rate_limit.h).
@@ -229,19 +234,21 @@ void rate_limit_routes(http::Router& r, const ApiServices& s, RequestAuth& auth)
           return json_ok(200, limit_json(tenant_id, rps));
         }, readers));
   r.put("/admin/v1/tenants/{tenant_id}/rate-limit",
-        auth.operator_request([limiter, limit_json](const Request& req, const core::OperatorContext&) -> Result<Response> {
-          if (limiter == nullptr) return make_error(ErrorCode::kUnavailable, "rate limits are not enabled");
-          DUET_ASSIGN_OR_RETURN(json body, parse_object(req));
-          int64_t rps = 0;
-          if (auto it = body.find("requests_per_second"); it != body.end() && !it->is_null()) {
-            if (!it->is_number_integer() || it->get<int64_t>() < 0)
-              return invalid("requests_per_second must be a non-negative integer (0 or null: unlimited)");
-            rps = it->get<int64_t>();
-          }
-          std::string tenant_id(req.param("tenant_id"));
-          DUET_TRY_STATUS(limiter->set_tenant_limit(tenant_id, rps));
-          return json_ok(200, limit_json(tenant_id, rps));
-        }, writers));
+        auth.operator_request(
+            [limiter, limit_json](const Request& req, const core::OperatorContext& op) -> Result<Response> {
+              if (limiter == nullptr) return make_error(ErrorCode::kUnavailable, "rate limits are not enabled");
+              DUET_ASSIGN_OR_RETURN(json body, parse_object(req));
+              int64_t rps = 0;
+              if (auto it = body.find("requests_per_second"); it != body.end() && !it->is_null()) {
+                if (!it->is_number_integer() || it->get<int64_t>() < 0)
+                  return invalid("requests_per_second must be a non-negative integer (0 or null: unlimited)");
+                rps = it->get<int64_t>();
+              }
+              std::string tenant_id(req.param("tenant_id"));
+              DUET_TRY_STATUS(limiter->set_tenant_limit(op.write, tenant_id, rps));
+              return json_ok(200, limit_json(tenant_id, rps));
+            },
+            writers));
 }
 
 }  // namespace

@@ -78,7 +78,7 @@ void SlaWorkers::tick() {
   if (limiter_ != nullptr && now_ms - last_refresh_ms_ >= limiter_->config().refresh_seconds * 1000) {
     last_refresh_ms_ = now_ms;
     if (Status s = limiter_->refresh(); !s.ok()) warn("rate_limits_refresh_failed", s.error());
-    auto pruned = deps_.store.prune_rate_windows(now - 60);
+    auto pruned = deps_.store.prune_rate_windows({}, now - 60);
     if (!pruned.ok()) warn("rate_windows_prune_failed", pruned.error());
   }
   if (now_ms - last_proposal_ms_ >= 3'600'000) {
@@ -87,7 +87,7 @@ void SlaWorkers::tick() {
                                    sla_.config().calendar.utc_offset_minutes);
     if (range.ok() && now >= range->from + 120) {
       std::string previous = core::month_of(range->from - 1, sla_.config().calendar.utc_offset_minutes);
-      auto r = sla_.report(previous, "", now);
+      auto r = sla_.report({}, previous, "", now);
       if (!r.ok()) warn("sla_credit_proposal_failed", r.error());
     }
   }

@@ -1,14 +1,14 @@
 #include "server/workers.h"
 
-#include <algorithm>
-
 #include <unistd.h>
+
+#include <algorithm>
 
 #include "base/bytes.h"
 #include "crypto/random.h"
 #include "httpclient/http_client.h"
 #include "server/log.h"
-#include "store/audit_scope.h"
+#include "store/write_context.h"
 
 namespace duet::server {
 
@@ -84,7 +84,7 @@ bool Workers::wait_for(std::chrono::milliseconds d) {
   return !stopping_;
 }
 
-void Workers::loop(const char* name, std::chrono::milliseconds interval, void (Workers::*step)()) {
+void Workers::loop(const char* name, std::chrono::milliseconds interval, Step step) {
   log_event("info", "worker_started", {{"worker", name}});
   while (true) {
     {
@@ -99,13 +99,13 @@ void Workers::loop(const char* name, std::chrono::milliseconds interval, void (W
       // sweeps would also be correct on every node at once (conditional
       // updates), the lease only saves the duplicate work. Callbacks are not
       // leased here: each job has its own lease (claim_due_callbacks).
-      // Retention takes its own lease. Taken before the audit binding below,
-      // so a renewal is not an audited change.
+      // Retention takes its own lease. Taken without the round's audit event
+      // below, so a renewal is not an audited change.
       std::string_view n(name);
       if (n == "expiry" || n == "notices" || n == "crl_refresh" || n == "nonce_prune") {
         int64_t ttl = std::max<int64_t>(5, 3 * std::chrono::duration_cast<std::chrono::seconds>(interval).count());
-        auto held = deps_.store.try_acquire_lease("timer." + std::string(n), options_.worker_id,
-                                                  deps_.clock.now(), ttl);
+        auto held =
+            deps_.store.try_acquire_lease({}, "timer." + std::string(n), options_.worker_id, deps_.clock.now(), ttl);
         if (!held.ok() || !*held) {
           if (!wait_for(interval)) break;
           continue;
@@ -116,7 +116,7 @@ void Workers::loop(const char* name, std::chrono::milliseconds interval, void (W
       // with its tenant; retention appends its own per purge; forgetting old
       // replay nonces is not audited).
       if (n == "nonce_prune" || n == "retention") {
-        (this->*step)();
+        (this->*step)(store::WriteContext{});
       } else {
         store::AuditEvent e;
         e.at = deps_.clock.now();
@@ -125,8 +125,7 @@ void Workers::loop(const char* name, std::chrono::milliseconds interval, void (W
         e.action = "worker." + std::string(n);
         e.outcome = "ok";
         store::PendingAuditEvent pending{std::move(e)};
-        store::ScopedAuditEvent bind(pending);
-        (this->*step)();
+        (this->*step)(store::WriteContext{&pending, nullptr});
       }
     } catch (const std::exception& e) {
       log_event("error", "worker_exception", {{"worker", name}, {"message", e.what()}});
@@ -138,10 +137,10 @@ void Workers::loop(const char* name, std::chrono::milliseconds interval, void (W
   log_event("info", "worker_stopped", {{"worker", name}});
 }
 
-void Workers::dispatch_callbacks() {
+void Workers::dispatch_callbacks(const store::WriteContext& write) {
   // Drain what is due, batch by batch, but give stop() a chance between batches.
   for (int round = 0; round < 64; ++round) {
-    auto n = dispatcher_->run_once(options_.callback_batch);
+    auto n = dispatcher_->run_once(write, options_.callback_batch);
     if (!n.ok()) {
       log_event("warn", "callback_dispatch_failed",
                 {{"code", std::string(error_code_name(n.code()))}, {"message", n.error().message}});
@@ -153,8 +152,8 @@ void Workers::dispatch_callbacks() {
   }
 }
 
-void Workers::expire_orders() {
-  auto n = core::expire_due_orders(deps_);
+void Workers::expire_orders(const store::WriteContext& write) {
+  auto n = core::expire_due_orders(deps_, write);
   if (!n.ok()) {
     log_event("warn", "expiry_sweep_failed",
               {{"code", std::string(error_code_name(n.code()))}, {"message", n.error().message}});
@@ -163,16 +162,16 @@ void Workers::expire_orders() {
   }
 }
 
-void Workers::prune_nonces() {
-  auto n = deps_.store.prune_nonces(deps_.clock.now() - 2 * deps_.config.request_window_seconds);
+void Workers::prune_nonces(const store::WriteContext& write) {
+  auto n = deps_.store.prune_nonces(write, deps_.clock.now() - 2 * deps_.config.request_window_seconds);
   if (!n.ok()) {
     log_event("warn", "nonce_prune_failed",
               {{"code", std::string(error_code_name(n.code()))}, {"message", n.error().message}});
   }
 }
 
-void Workers::sweep_notices() {
-  auto n = core::sweep_package_notices(deps_);
+void Workers::sweep_notices(const store::WriteContext& write) {
+  auto n = core::sweep_package_notices(deps_, write);
   if (!n.ok()) {
     log_event("warn", "notice_sweep_failed",
               {{"code", std::string(error_code_name(n.code()))}, {"message", n.error().message}});
@@ -181,8 +180,8 @@ void Workers::sweep_notices() {
   }
 }
 
-void Workers::refresh_crls() {
-  auto n = options_.certs->refresh_crls(deps_.clock.now());
+void Workers::refresh_crls(const store::WriteContext& write) {
+  auto n = options_.certs->refresh_crls(write, deps_.clock.now());
   if (!n.ok()) {
     log_event("warn", "crl_refresh_failed",
               {{"code", std::string(error_code_name(n.code()))}, {"message", n.error().message}});
@@ -191,7 +190,7 @@ void Workers::refresh_crls() {
   }
 }
 
-void Workers::run_retention() {
+void Workers::run_retention(const store::WriteContext&) {
   auto n = options_.retention->run_if_due(options_.worker_id);
   if (!n.ok()) {
     log_event("warn", "retention_purge_failed",

@@ -71,13 +71,16 @@ class Workers {
   void stop();
 
  private:
-  void loop(const char* name, std::chrono::milliseconds interval, void (Workers::*step)());
-  void dispatch_callbacks();
-  void expire_orders();
-  void prune_nonces();
-  void refresh_crls();
-  void sweep_notices();
-  void run_retention();
+  // A step's store writes carry `write` (the round's "system" audit event,
+  // or none for the steps that are not audited that way).
+  using Step = void (Workers::*)(const store::WriteContext& write);
+  void loop(const char* name, std::chrono::milliseconds interval, Step step);
+  void dispatch_callbacks(const store::WriteContext& write);
+  void expire_orders(const store::WriteContext& write);
+  void prune_nonces(const store::WriteContext& write);
+  void refresh_crls(const store::WriteContext& write);
+  void sweep_notices(const store::WriteContext& write);
+  void run_retention(const store::WriteContext& write);
   bool wait_for(std::chrono::milliseconds d);  // false once stopping
 
   core::CoreDeps deps_;

@@ -26,14 +26,15 @@ class AuditStore {
   // gaps; hash = store::audit_event_hash(prev_hash, event)
   // (store/audit_encoding.h), prev_hash of seq 1 = 32 zero bytes.
   //
-  // Fail-closed binding (store/audit_scope.h): while a ScopedAuditEvent is
-  // bound on the calling thread, EVERY write transaction of the store that
-  // changed at least one row (all state-changing calls, except the audit
-  // calls below) appends a copy of the bound event, with outcome "ok", inside
+  // Fail-closed, explicitly (store/write_context.h): every state-changing
+  // call except the audit calls below takes a WriteContext first; when its
+  // `audit` is set, EVERY write transaction of that call that changed at
+  // least one row appends a copy of the event, with outcome "ok", inside
   // that transaction just before commit; if the append fails, the
   // transaction rolls back and the call fails. A write that changed nothing
   // (an empty sweep) appends nothing. PendingAuditEvent::appended and
-  // last_seq count the commits that carried it.
+  // last_seq count the commits that carried it. Likewise the context's
+  // unrecorded `nonce` is inserted in the call's first write transaction.
   //
   // Appends `event` on its own (one transaction); assigns seq, prev_hash and
   // hash and returns the event as stored. actor_type must be "app",

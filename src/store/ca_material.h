@@ -11,6 +11,7 @@
 #include "base/result.h"
 #include "store/records.h"
 #include "store/store_error.h"
+#include "store/write_context.h"
 
 namespace duet::store {
 
@@ -21,14 +22,14 @@ class CaStore {
   // --- CA material (global) -------------------------------------------------
   // Inserts a CA; kConflict if ca_id exists. role must be "root",
   // "issuing" or "ocsp" and certificate_der non-empty (kInvalidArgument).
-  virtual Status put_ca(const CaRecord& ca) = 0;
+  virtual Status put_ca(const WriteContext& context, const CaRecord& ca) = 0;
   // Every CA, oldest first (created_at, then ca_id).
   virtual Result<std::vector<CaRecord>> list_cas() = 0;
-  virtual Status set_ca_active(std::string_view ca_id, bool active) = 0;  // kNotFound
+  virtual Status set_ca_active(const WriteContext& context, std::string_view ca_id, bool active) = 0;  // kNotFound
   // The issuer's next CRL number: 1, 2, 3, ... Strictly increasing per
   // issuer across threads, processes and nodes (one conditional upsert);
   // a number handed out is never handed out again.
-  virtual Result<int64_t> next_crl_number(std::string_view issuer_id) = 0;
+  virtual Result<int64_t> next_crl_number(const WriteContext& context, std::string_view issuer_id) = 0;
 };
 
 }  // namespace duet::store

@@ -11,6 +11,7 @@
 #include "base/result.h"
 #include "store/records.h"
 #include "store/store_error.h"
+#include "store/write_context.h"
 
 namespace duet::store {
 
@@ -25,25 +26,22 @@ class CallbackStore {
   // store sets tenant_id/order_id to the order's, makes job_id with
   // new_id("cbk_") if empty, and starts attempts at 0 without a lease; an
   // empty url is kInvalidArgument.
-  virtual Status enqueue_callback(const CallbackJob& job) = 0;
+  virtual Status enqueue_callback(const WriteContext& context, const CallbackJob& job) = 0;
   virtual Result<CallbackJob> get_callback(std::string_view tenant_id, std::string_view job_id) = 0;
   // Leases up to `limit` due jobs (all tenants): undelivered, next_attempt_at
   // <= now, and no lease or an expired one. Each is leased to `worker` until
   // now + lease_seconds and its attempts incremented; a job is leased to one
   // worker at a time.
-  virtual Result<std::vector<CallbackJob>> claim_due_callbacks(std::string_view worker,
-                                                               UnixSeconds now,
-                                                               int lease_seconds,
-                                                               size_t limit) = 0;
+  virtual Result<std::vector<CallbackJob>> claim_due_callbacks(const WriteContext& context, std::string_view worker,
+                                                               UnixSeconds now, int lease_seconds, size_t limit) = 0;
   // Records delivery; succeeds once per job (kConflict afterwards).
-  virtual Status mark_callback_delivered(std::string_view tenant_id, std::string_view job_id,
-                                         UnixSeconds now) = 0;
+  virtual Status mark_callback_delivered(const WriteContext& context, std::string_view tenant_id,
+                                         std::string_view job_id, UnixSeconds now) = 0;
   // Records a failed delivery by the lease holder: lease released, last_error
   // set, retried at next_attempt_at. kConflict if `worker` no longer holds
   // the lease or the job was delivered.
-  virtual Status mark_callback_failed(std::string_view tenant_id, std::string_view job_id,
-                                      std::string_view worker, std::string_view error,
-                                      UnixSeconds next_attempt_at) = 0;
+  virtual Status mark_callback_failed(const WriteContext& context, std::string_view tenant_id, std::string_view job_id,
+                                      std::string_view worker, std::string_view error, UnixSeconds next_attempt_at) = 0;
 };
 
 }  // namespace duet::store

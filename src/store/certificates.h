@@ -11,6 +11,7 @@
 #include "base/result.h"
 #include "store/records.h"
 #include "store/store_error.h"
+#include "store/write_context.h"
 
 namespace duet::store {
 
@@ -22,7 +23,7 @@ class CertificateStore {
   // Stores an issued certificate. kConflict if the serial is taken (in any
   // tenant), kDuplicate if the cert id is; kNotFound unless key_id is a key
   // of holder_id in the tenant. revoked must equal revoked_at.has_value().
-  virtual Status add_certificate(const Certificate& c) = 0;
+  virtual Status add_certificate(const WriteContext& context, const Certificate& c) = 0;
   virtual Result<Certificate> get_certificate(std::string_view tenant_id, std::string_view cert_id) = 0;
   // Entry point of OCSP / status checks (all tenants): the certificate by
   // its lowercase hex serial. kNotFound.
@@ -39,8 +40,8 @@ class CertificateStore {
   // and every unrevoked device token of the holder is revoked. reason must
   // be an RFC 5280 CRLReason usable for revocation (0-6, 9, 10), else
   // ErrorCode::kInvalidArgument.
-  virtual Status revoke_certificate(std::string_view tenant_id, std::string_view cert_id, int reason,
-                                    bool revoke_key, UnixSeconds now) = 0;
+  virtual Status revoke_certificate(const WriteContext& context, std::string_view tenant_id, std::string_view cert_id,
+                                    int reason, bool revoke_key, UnixSeconds now) = 0;
 };
 
 }  // namespace duet::store

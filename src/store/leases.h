@@ -11,6 +11,7 @@
 #include "base/result.h"
 #include "store/records.h"
 #include "store/store_error.h"
+#include "store/write_context.h"
 
 namespace duet::store {
 
@@ -25,8 +26,8 @@ class LeaseStore {
   // upsert: of concurrent callers (threads, processes, nodes) at most one
   // owner holds a lease at a time. ttl_seconds >= 1, name/owner non-empty,
   // else kInvalidArgument.
-  virtual Result<bool> try_acquire_lease(std::string_view name, std::string_view owner, UnixSeconds now,
-                                         int64_t ttl_seconds) = 0;
+  virtual Result<bool> try_acquire_lease(const WriteContext& context, std::string_view name, std::string_view owner,
+                                         UnixSeconds now, int64_t ttl_seconds) = 0;
 };
 
 }  // namespace duet::store

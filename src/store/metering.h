@@ -13,6 +13,7 @@
 #include "base/result.h"
 #include "store/records.h"
 #include "store/store_error.h"
+#include "store/write_context.h"
 
 namespace duet::store {
 
@@ -60,7 +61,7 @@ class MeteringStore {
   // used 0, source "purchase" | "sla_credit". Quantity: unlimited 0; a
   // purchase of per-signature >= 10,000, per-user >= 1,000; an sla_credit
   // >= 1. Anything else is kInvalidArgument. kNotFound (tenant), kDuplicate.
-  virtual Status add_package(const Package& package) = 0;
+  virtual Status add_package(const WriteContext& context, const Package& package) = 0;
   // The tenant's packages (every state), earliest expires_at first, then
   // package_id. Empty for an unknown tenant.
   virtual Result<std::vector<Package>> list_packages(std::string_view tenant_id) = 0;
@@ -79,7 +80,7 @@ class MeteringStore {
   // Deletes usage records (all tenants) counted before `before`. Records are
   // kept at least one year: a cutoff later than now - 366 days is
   // kInvalidArgument and deletes nothing. Returns how many were deleted.
-  virtual Result<size_t> prune_usage_records(UnixSeconds before, UnixSeconds now) = 0;
+  virtual Result<size_t> prune_usage_records(const WriteContext& context, UnixSeconds before, UnixSeconds now) = 0;
   // The tenant's notices, newest first (created_at, notice_id descending), at most `limit`.
   virtual Result<std::vector<Notice>> list_notices(std::string_view tenant_id, size_t limit) = 0;
   // Sweep (all tenants), one transaction:
@@ -94,11 +95,11 @@ class MeteringStore {
   //     the notice becomes "queued"; else it becomes "none".
   // Returns the notices inserted by step 1.
   using NoticeCallbackFactory = std::function<std::optional<CallbackJob>(const Notice&, const std::string& url)>;
-  virtual Result<std::vector<Notice>> sweep_package_notices(UnixSeconds now, size_t limit,
+  virtual Result<std::vector<Notice>> sweep_package_notices(const WriteContext& context, UnixSeconds now, size_t limit,
                                                             const NoticeCallbackFactory& make_callback) = 0;
   // Sets (replaces) the tenant's notify target; an empty url removes it.
   // kNotFound (tenant).
-  virtual Status set_tenant_notify_target(const TenantNotifyTarget& target) = 0;
+  virtual Status set_tenant_notify_target(const WriteContext& context, const TenantNotifyTarget& target) = 0;
   virtual Result<TenantNotifyTarget> get_tenant_notify_target(std::string_view tenant_id) = 0;  // kNotFound: none
   // Sets the tenant's request-signature v1 cut-off (Tenant::signature_v1_cutoff)
   // and, in the same transaction, inserts the kSignatureV1Cutoff notice that
@@ -106,8 +107,8 @@ class MeteringStore {
   // "pending": the next sweep_package_notices queues it). Every call is a
   // new notice, so a postponed or advanced cut-off is announced again.
   // Returns the notice. kNotFound (tenant).
-  virtual Result<Notice> set_tenant_signature_v1_cutoff(std::string_view tenant_id, UnixSeconds cutoff,
-                                                        UnixSeconds now) = 0;
+  virtual Result<Notice> set_tenant_signature_v1_cutoff(const WriteContext& context, std::string_view tenant_id,
+                                                        UnixSeconds cutoff, UnixSeconds now) = 0;
 };
 
 }  // namespace duet::store

@@ -11,6 +11,7 @@
 #include "base/result.h"
 #include "store/records.h"
 #include "store/store_error.h"
+#include "store/write_context.h"
 
 namespace duet::store {
 
@@ -20,10 +21,10 @@ class NonceStore {
 
   // --- request nonces -------------------------------------------------------
   // Records a nonce; kDuplicate if (tenant, app, nonce) was seen before.
-  virtual Status insert_nonce(std::string_view tenant_id, std::string_view app_id,
+  virtual Status insert_nonce(const WriteContext& context, std::string_view tenant_id, std::string_view app_id,
                               std::string_view nonce, UnixSeconds seen_at) = 0;
   // Forgets nonces seen before `before` (all tenants); returns how many.
-  virtual Result<size_t> prune_nonces(UnixSeconds before) = 0;
+  virtual Result<size_t> prune_nonces(const WriteContext& context, UnixSeconds before) = 0;
 };
 
 }  // namespace duet::store

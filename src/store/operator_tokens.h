@@ -8,10 +8,11 @@
 #include <string_view>
 #include <vector>
 
-#include "base/result.h"
 #include "base/bytes.h"
+#include "base/result.h"
 #include "store/records.h"
 #include "store/store_error.h"
+#include "store/write_context.h"
 
 namespace duet::store {
 
@@ -20,7 +21,7 @@ class OperatorTokenStore {
   virtual ~OperatorTokenStore() = default;
 
   // --- operator tokens ------------------------------------------------------
-  virtual Status create_admin_token(const AdminToken& token) = 0;
+  virtual Status create_admin_token(const WriteContext& context, const AdminToken& token) = 0;
   // An unrevoked token by its hash.
   virtual Result<AdminToken> find_admin_token(ByteView token_hash) = 0;
 
@@ -28,7 +29,7 @@ class OperatorTokenStore {
   virtual Result<std::vector<AdminToken>> list_admin_tokens() = 0;
   // Revokes every unrevoked token named `name`; returns how many (kNotFound
   // when there was none).
-  virtual Result<size_t> revoke_admin_tokens(std::string_view name, UnixSeconds now) = 0;
+  virtual Result<size_t> revoke_admin_tokens(const WriteContext& context, std::string_view name, UnixSeconds now) = 0;
 };
 
 }  // namespace duet::store

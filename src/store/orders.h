@@ -10,10 +10,11 @@
 #include <string_view>
 #include <vector>
 
-#include "base/result.h"
 #include "base/bytes.h"
+#include "base/result.h"
 #include "store/records.h"
 #include "store/store_error.h"
+#include "store/write_context.h"
 
 namespace duet::store {
 
@@ -48,9 +49,9 @@ class OrderStore {
   // pending|signing and unexpired (kConflict; it then moves to signing); the
   // rule; the session is stored open with no r values. Any refusal rolls the
   // whole transaction back: nothing is counted or moved.
-  virtual Result<PinAttemptCounters> begin_sign_attempt(const SignSession& session, std::string_view attempt_id,
-                                                        UnixSeconds window_since, const PinAttemptRule& rule,
-                                                        UnixSeconds now) = 0;
+  virtual Result<PinAttemptCounters> begin_sign_attempt(const WriteContext& context, const SignSession& session,
+                                                        std::string_view attempt_id, UnixSeconds window_since,
+                                                        const PinAttemptRule& rule, UnixSeconds now) = 0;
   // The PIN proof verified: the session (open, no r values yet) gets its r
   // values; attempt ok; holder failed_attempts 0. kConflict if the session is
   // no longer open (the order ended meanwhile).
@@ -61,37 +62,38 @@ class OrderStore {
   // failure) — a refresh, re-key or revocation that committed after the
   // caller read the share must not let the old share answer. (An empty
   // key_id skips the check: store-level tests only.)
-  virtual Status accept_sign_attempt(std::string_view tenant_id, std::string_view session_id,
-                                     std::string_view attempt_id, const std::vector<std::string>& r_values,
-                                     UnixSeconds now, std::string_view key_id = {},
-                                     ByteView expected_share = {}) = 0;
+  virtual Status accept_sign_attempt(const WriteContext& context, std::string_view tenant_id,
+                                     std::string_view session_id, std::string_view attempt_id,
+                                     const std::vector<std::string>& r_values, UnixSeconds now,
+                                     std::string_view key_id = {}, ByteView expected_share = {}) = 0;
   // Refresh step 1 (refresh.state and sealed values ignored). In this order:
   // refresh id used before in the tenant -> kConflict (kDuplicate); the key
   // must be the holder's and unrevoked (kNotFound / kConflict); the rule;
   // then the refresh is stored kAbandoned with no sealed values: it becomes
   // open only through accept_refresh_attempt, so a crash in between leaves
   // nothing usable.
-  virtual Result<PinAttemptCounters> begin_refresh_attempt(const ShareRefresh& refresh, std::string_view attempt_id,
-                                                           UnixSeconds window_since, const PinAttemptRule& rule,
-                                                           UnixSeconds now) = 0;
+  virtual Result<PinAttemptCounters> begin_refresh_attempt(const WriteContext& context, const ShareRefresh& refresh,
+                                                           std::string_view attempt_id, UnixSeconds window_since,
+                                                           const PinAttemptRule& rule, UnixSeconds now) = 0;
   // The refresh request's proof verified: abandoned -> open with the pending
   // share; attempt ok; holder failed_attempts 0 (refresh_required stays until
   // the confirm).
   // Conditional on the key like accept_sign_attempt. Every other open
   // refresh of the key is abandoned when one is confirmed (confirm_share_refresh).
-  virtual Status accept_refresh_attempt(std::string_view tenant_id, std::string_view refresh_id,
-                                        std::string_view attempt_id, ByteView pending_share_ciphertext,
-                                        UnixSeconds now, std::string_view key_id = {},
-                                        ByteView expected_share = {}) = 0;
+  virtual Status accept_refresh_attempt(const WriteContext& context, std::string_view tenant_id,
+                                        std::string_view refresh_id, std::string_view attempt_id,
+                                        ByteView pending_share_ciphertext, UnixSeconds now,
+                                        std::string_view key_id = {}, ByteView expected_share = {}) = 0;
   // Refresh confirm. In this order: unknown refresh or another holder's ->
   // kNotFound; confirmed -> kConflict "share refresh already confirmed"; not
   // open -> kConflict; created at or before open_since -> ErrorCode::kExpired
   // (the refresh is abandoned, its pending share wiped); the rule. The
   // attempt then ends with confirm_share_refresh or fail_pin_attempt.
-  virtual Result<PinAttemptCounters> begin_confirm_attempt(std::string_view tenant_id, std::string_view holder_id,
-                                                           std::string_view refresh_id, std::string_view attempt_id,
-                                                           UnixSeconds open_since, UnixSeconds window_since,
-                                                           const PinAttemptRule& rule, UnixSeconds now) = 0;
+  virtual Result<PinAttemptCounters> begin_confirm_attempt(const WriteContext& context, std::string_view tenant_id,
+                                                           std::string_view holder_id, std::string_view refresh_id,
+                                                           std::string_view attempt_id, UnixSeconds open_since,
+                                                           UnixSeconds window_since, const PinAttemptRule& rule,
+                                                           UnixSeconds now) = 0;
   // A PIN proof failed, one transaction: attempt failed; with lock_holder
   // (core's rule says this failure reached a limit) the holder's status
   // becomes locked; each alarm job enqueued (the business system hears of
@@ -99,8 +101,8 @@ class OrderStore {
   // if the holder is now locked the order fails (its other sessions too) with
   // callback_if_order_fails. Counters are not reset: the attempt was counted
   // as a failure when it began.
-  virtual Status fail_pin_attempt(std::string_view tenant_id, std::string_view attempt_id, bool lock_holder,
-                                  std::string_view session_id, const std::vector<CallbackJob>& alarms,
+  virtual Status fail_pin_attempt(const WriteContext& context, std::string_view tenant_id, std::string_view attempt_id,
+                                  bool lock_holder, std::string_view session_id, const std::vector<CallbackJob>& alarms,
                                   const std::optional<CallbackJob>& callback_if_order_fails, UnixSeconds now) = 0;
 
   // --- share refresh (docs/protocol.md §7) ----------------------------------
@@ -112,9 +114,9 @@ class OrderStore {
   // unchanged). kNotFound (unknown refresh); kConflict with the message
   // "share refresh already confirmed" if it was confirmed before, another
   // kConflict if abandoned or the key was revoked meanwhile.
-  virtual Status confirm_share_refresh(std::string_view tenant_id, std::string_view refresh_id,
-                                       std::string_view attempt_id, const DeviceToken& new_token,
-                                       UnixSeconds now) = 0;
+  virtual Status confirm_share_refresh(const WriteContext& context, std::string_view tenant_id,
+                                       std::string_view refresh_id, std::string_view attempt_id,
+                                       const DeviceToken& new_token, UnixSeconds now) = 0;
   virtual Result<ShareRefresh> get_share_refresh(std::string_view tenant_id, std::string_view refresh_id) = 0;
 
   // --- sign orders and sessions ---------------------------------------------
@@ -126,7 +128,7 @@ class OrderStore {
   // order needs key_id: a key of the order's holder (else kNotFound) that is
   // unrevoked (else kConflict); a kSign order must not name a key
   // (kInvalidArgument).
-  virtual Result<SignOrder> create_order(const SignOrder& order) = 0;
+  virtual Result<SignOrder> create_order(const WriteContext& context, const SignOrder& order) = 0;
   // Either kind.
   virtual Result<SignOrder> get_order(std::string_view tenant_id, std::string_view order_id) = 0;
   // A page of the tenant's kSign orders (kCsr orders are never listed), newest first (created_at DESC, order_id
@@ -151,7 +153,8 @@ class OrderStore {
   // callback_if_order_fails (if any) is enqueued. Returns the order's state
   // afterwards: kSigning normally, kFailed when the lockout ended it.
   // kNotFound for an unknown session.
-  virtual Result<OrderState> fail_sign_session(std::string_view tenant_id, std::string_view session_id,
+  virtual Result<OrderState> fail_sign_session(const WriteContext& context, std::string_view tenant_id,
+                                               std::string_view session_id,
                                                const std::optional<CallbackJob>& callback_if_order_fails,
                                                UnixSeconds now) = 0;
 
@@ -166,24 +169,24 @@ class OrderStore {
   // another caller won any of these conditions; kNotFound if the session is
   // not this order's; kInvalidArgument if signatures.size() != items or the
   // order is kCsr (use finish_csr_order).
-  virtual Status finish_order(std::string_view tenant_id, std::string_view order_id,
+  virtual Status finish_order(const WriteContext& context, std::string_view tenant_id, std::string_view order_id,
                               std::string_view session_id, const std::vector<Bytes>& signatures,
                               const std::optional<CallbackJob>& callback, UnixSeconds now) = 0;
   // The holder declined: pending|signing -> rejected (open sessions failed),
   // callback enqueued. kConflict otherwise.
-  virtual Status reject_order(std::string_view tenant_id, std::string_view order_id,
+  virtual Status reject_order(const WriteContext& context, std::string_view tenant_id, std::string_view order_id,
                               const std::optional<CallbackJob>& callback, UnixSeconds now) = 0;
   // The business system withdrew it: pending -> cancelled. kConflict otherwise.
-  virtual Status cancel_order(std::string_view tenant_id, std::string_view order_id,
+  virtual Status cancel_order(const WriteContext& context, std::string_view tenant_id, std::string_view order_id,
                               const std::optional<CallbackJob>& callback, UnixSeconds now) = 0;
   // Sweep (all tenants): up to `limit` orders pending|signing with
   // expires_at <= now -> expired, their open sessions failed, and
   // make_callback(order) enqueued for each, all in one transaction. Returns
-  // the expired orders in their new state. A bound audit event (the sweep's,
-  // audit_scope.h) is appended once PER EXPIRED ORDER in that transaction,
+  // the expired orders in their new state. The context's audit event (the
+  // sweep's, write_context.h) is appended once PER EXPIRED ORDER in that transaction,
   // with the order's tenant_id and target "order_id:<id>" (so a tenant's
   // export holds its expiries); nothing is appended when nothing expired.
-  virtual Result<std::vector<SignOrder>> expire_orders(UnixSeconds now, size_t limit,
+  virtual Result<std::vector<SignOrder>> expire_orders(const WriteContext& context, UnixSeconds now, size_t limit,
                                                        const CallbackFactory& make_callback) = 0;
 
   // finish_order for a kCsr order, and the issued certificate stored, in ONE
@@ -193,7 +196,7 @@ class OrderStore {
   // (else kInvalidArgument). kConflict if another finish won or the serial
   // is taken (nothing is written then); kNotFound as finish_order;
   // kInvalidArgument if the order is not kCsr.
-  virtual Status finish_csr_order(std::string_view tenant_id, std::string_view order_id,
+  virtual Status finish_csr_order(const WriteContext& context, std::string_view tenant_id, std::string_view order_id,
                                   std::string_view session_id, const std::vector<Bytes>& signatures,
                                   const Certificate& certificate, UnixSeconds now) = 0;
 };

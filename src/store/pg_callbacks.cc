@@ -3,34 +3,33 @@
 
 namespace duet::store::pg_store {
 
-Status PgStore::insert_nonce(std::string_view tenant_id, std::string_view app_id, std::string_view nonce,
-                             UnixSeconds seen_at) {
+Status PgStore::insert_nonce(const WriteContext& context, std::string_view tenant_id, std::string_view app_id,
+                             std::string_view nonce, UnixSeconds seen_at) {
   if (nonce.empty()) return invalid("nonce is empty");
-  return write_single([&](Connection& c) { return insert_nonce_row(c, tenant_id, app_id, nonce, seen_at); });
+  return write_single(context, [&](Connection& c) { return insert_nonce_row(c, tenant_id, app_id, nonce, seen_at); });
 }
 
-Result<size_t> PgStore::prune_nonces(UnixSeconds before) {
-  return write_single_value<size_t>([&](Connection& c) -> Result<size_t> {
+Result<size_t> PgStore::prune_nonces(const WriteContext& context, UnixSeconds before) {
+  return write_single_value<size_t>(context, [&](Connection& c) -> Result<size_t> {
     DUET_ASSIGN_OR_RETURN(int64_t n, changes(c, "DELETE FROM request_nonces WHERE seen_at < $1", {before}));
     return static_cast<size_t>(n);
   });
 }
 
-Status PgStore::enqueue_callback(const CallbackJob& job) {
+Status PgStore::enqueue_callback(const WriteContext& context, const CallbackJob& job) {
   if (job.tenant_id.empty() || job.order_id.empty()) return invalid("callback ids are empty");
-  return write_single([&](Connection& c) {
-    return insert_callback(c, job, job.tenant_id, job.order_id, job.created_at);
-  });
+  return write_single(
+      context, [&](Connection& c) { return insert_callback(c, job, job.tenant_id, job.order_id, job.created_at); });
 }
 
 Result<CallbackJob> PgStore::get_callback(std::string_view tenant_id, std::string_view job_id) {
   return read_single<CallbackJob>([&](Connection& c) { return load_callback(c, tenant_id, job_id); });
 }
 
-Result<std::vector<CallbackJob>> PgStore::claim_due_callbacks(std::string_view worker, UnixSeconds now,
-                                                              int lease_seconds, size_t limit) {
+Result<std::vector<CallbackJob>> PgStore::claim_due_callbacks(const WriteContext& context, std::string_view worker,
+                                                              UnixSeconds now, int lease_seconds, size_t limit) {
   if (worker.empty() || lease_seconds < 1) return invalid("worker and a positive lease are required");
-  return write_single_value<std::vector<CallbackJob>>([&](Connection& c) -> Result<std::vector<CallbackJob>> {
+  return write_single_value<std::vector<CallbackJob>>(context, [&](Connection& c) -> Result<std::vector<CallbackJob>> {
     // One statement: jobs locked by a concurrent claimer are skipped, and
     // the lease condition is re-checked on each row it updates.
     DUET_ASSIGN_OR_RETURN(Rows r, c.query(
@@ -51,8 +50,9 @@ Result<std::vector<CallbackJob>> PgStore::claim_due_callbacks(std::string_view w
   });
 }
 
-Status PgStore::mark_callback_delivered(std::string_view tenant_id, std::string_view job_id, UnixSeconds now) {
-  return write_single([&](Connection& c) -> Status {
+Status PgStore::mark_callback_delivered(const WriteContext& context, std::string_view tenant_id,
+                                        std::string_view job_id, UnixSeconds now) {
+  return write_single(context, [&](Connection& c) -> Status {
     DUET_ASSIGN_OR_RETURN(int64_t n, changes(c,
         "UPDATE callback_jobs SET delivered_at = $3, lease_owner = NULL, lease_until = NULL "
         "WHERE tenant_id = $1 AND job_id = $2 AND delivered_at IS NULL",
@@ -62,11 +62,11 @@ Status PgStore::mark_callback_delivered(std::string_view tenant_id, std::string_
   });
 }
 
-Status PgStore::mark_callback_failed(std::string_view tenant_id, std::string_view job_id, std::string_view worker,
-                                     std::string_view error, UnixSeconds next_attempt_at) {
+Status PgStore::mark_callback_failed(const WriteContext& context, std::string_view tenant_id, std::string_view job_id,
+                                     std::string_view worker, std::string_view error, UnixSeconds next_attempt_at) {
   constexpr size_t kMaxError = 512;
   std::string_view err = error.substr(0, std::min(error.size(), kMaxError));
-  return write_single([&](Connection& c) -> Status {
+  return write_single(context, [&](Connection& c) -> Status {
     DUET_ASSIGN_OR_RETURN(int64_t n, changes(c,
         "UPDATE callback_jobs SET last_error = $4, next_attempt_at = $5, lease_owner = NULL, lease_until = NULL "
         "WHERE tenant_id = $1 AND job_id = $2 AND delivered_at IS NULL AND lease_owner = $3",

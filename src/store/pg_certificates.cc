@@ -3,9 +3,9 @@
 
 namespace duet::store::pg_store {
 
-Status PgStore::add_certificate(const Certificate& cert) {
+Status PgStore::add_certificate(const WriteContext& context, const Certificate& cert) {
   DUET_TRY_STATUS(validate_certificate(cert));
-  return write([&](Connection& c) { return insert_certificate(c, cert); });
+  return write(context, [&](Connection& c) { return insert_certificate(c, cert); });
 }
 
 Result<Certificate> PgStore::get_certificate(std::string_view tenant_id, std::string_view cert_id) {
@@ -45,10 +45,10 @@ Result<std::vector<Certificate>> PgStore::list_revoked_certificates(std::string_
   });
 }
 
-Status PgStore::revoke_certificate(std::string_view tenant_id, std::string_view cert_id, int reason, bool revoke_key,
-                                   UnixSeconds now) {
+Status PgStore::revoke_certificate(const WriteContext& context, std::string_view tenant_id, std::string_view cert_id,
+                                   int reason, bool revoke_key, UnixSeconds now) {
   if (!valid_revocation_reason(reason)) return invalid("unknown revocation reason");
-  return write([&](Connection& c) -> Status {
+  return write(context, [&](Connection& c) -> Status {
     DUET_ASSIGN_OR_RETURN(Rows r, c.query(
         "UPDATE certificates SET revoked_at = $3, revocation_reason = $4 "
         "WHERE tenant_id = $1 AND cert_id = $2 AND revoked_at IS NULL RETURNING holder_id, key_id",
@@ -71,9 +71,9 @@ Status PgStore::revoke_certificate(std::string_view tenant_id, std::string_view 
   });
 }
 
-Status PgStore::put_ca(const CaRecord& ca) {
+Status PgStore::put_ca(const WriteContext& context, const CaRecord& ca) {
   DUET_TRY_STATUS(validate_ca(ca));
-  return write_single([&](Connection& c) -> Status {
+  return write_single(context, [&](Connection& c) -> Status {
     DUET_ASSIGN_OR_RETURN(int64_t n, changes(c,
         "INSERT INTO certificate_authorities (ca_id, role, certificate_der, sealed_private_key, created_at, active) "
         "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (ca_id) DO NOTHING",
@@ -90,13 +90,14 @@ Result<std::vector<CaRecord>> PgStore::list_cas() {
   });
 }
 
-Status PgStore::set_ca_active(std::string_view ca_id, bool active) {
-  return update_one("UPDATE certificate_authorities SET active = $2 WHERE ca_id = $1", ca_id, active ? 1 : 0, "CA");
+Status PgStore::set_ca_active(const WriteContext& context, std::string_view ca_id, bool active) {
+  return update_one(context, "UPDATE certificate_authorities SET active = $2 WHERE ca_id = $1", ca_id, active ? 1 : 0,
+                    "CA");
 }
 
-Result<int64_t> PgStore::next_crl_number(std::string_view issuer_id) {
+Result<int64_t> PgStore::next_crl_number(const WriteContext& context, std::string_view issuer_id) {
   if (issuer_id.empty()) return invalid("issuer id is empty");
-  return write_single_value<int64_t>([&](Connection& c) -> Result<int64_t> {
+  return write_single_value<int64_t>(context, [&](Connection& c) -> Result<int64_t> {
     DUET_ASSIGN_OR_RETURN(Rows r, c.query(
         "INSERT INTO crl_numbers (issuer_id, last_number) VALUES ($1, 1) "
         "ON CONFLICT (issuer_id) DO UPDATE SET last_number = crl_numbers.last_number + 1 RETURNING last_number",

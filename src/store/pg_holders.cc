@@ -3,9 +3,9 @@
 
 namespace duet::store::pg_store {
 
-Status PgStore::create_holder(const Holder& h) {
+Status PgStore::create_holder(const WriteContext& context, const Holder& h) {
   DUET_TRY_STATUS(validate_holder(h));
-  return write([&](Connection& c) -> Status {
+  return write(context, [&](Connection& c) -> Status {
     DUET_TRY_STATUS(pg::run(c,
         "INSERT INTO holders (tenant_id, holder_id, name_ciphertext, id_number_ciphertext, phone_ciphertext, "
         "lookup_hash, status, failed_attempts, created_at, identity_verification, identity_verified_by, "
@@ -29,8 +29,8 @@ Result<Holder> PgStore::find_holder_by_lookup_hash(std::string_view tenant_id, B
   });
 }
 
-Status PgStore::unlock_holder(std::string_view tenant_id, std::string_view holder_id) {
-  return write([&](Connection& c) -> Status {
+Status PgStore::unlock_holder(const WriteContext& context, std::string_view tenant_id, std::string_view holder_id) {
+  return write(context, [&](Connection& c) -> Status {
     // The holder's row first, then its attempts (the backend's lock
     // order): an attempt counted by a PIN use that held the row before is
     // committed by then and forgiven with the others.
@@ -47,8 +47,8 @@ Status PgStore::unlock_holder(std::string_view tenant_id, std::string_view holde
   });
 }
 
-Status PgStore::lock_holder(std::string_view tenant_id, std::string_view holder_id) {
-  return write_single([&](Connection& c) -> Status {
+Status PgStore::lock_holder(const WriteContext& context, std::string_view tenant_id, std::string_view holder_id) {
+  return write_single(context, [&](Connection& c) -> Status {
     DUET_ASSIGN_OR_RETURN(int64_t n, changes(c,
         "UPDATE holders SET status = 'locked' WHERE tenant_id = $1 AND holder_id = $2", {tenant_id, holder_id}));
     return n == 1 ? Status::Ok() : not_found("holder");
@@ -65,9 +65,9 @@ Result<std::vector<Holder>> PgStore::list_holders(std::string_view tenant_id, st
   });
 }
 
-Status PgStore::add_holder_key(const HolderKeyShare& k) {
+Status PgStore::add_holder_key(const WriteContext& context, const HolderKeyShare& k) {
   DUET_TRY_STATUS(validate_holder_key(k));
-  return write([&](Connection& c) -> Status {
+  return write(context, [&](Connection& c) -> Status {
     DUET_ASSIGN_OR_RETURN(bool has_active, exists(c,
         "SELECT 1 FROM holder_keys WHERE tenant_id = $1 AND holder_id = $2 AND revoked_at IS NULL",
         k.tenant_id, k.holder_id));
@@ -94,8 +94,9 @@ Result<HolderKeyShare> PgStore::get_active_holder_key(std::string_view tenant_id
   });
 }
 
-Status PgStore::revoke_holder_key(std::string_view tenant_id, std::string_view key_id, UnixSeconds now) {
-  return write_single([&](Connection& c) -> Status {
+Status PgStore::revoke_holder_key(const WriteContext& context, std::string_view tenant_id, std::string_view key_id,
+                                  UnixSeconds now) {
+  return write_single(context, [&](Connection& c) -> Status {
     DUET_ASSIGN_OR_RETURN(int64_t n, changes(c,
         "UPDATE holder_keys SET revoked_at = $3, service_share_ciphertext = '\\x'::bytea "
         "WHERE tenant_id = $1 AND key_id = $2 AND revoked_at IS NULL",
@@ -115,9 +116,9 @@ Result<HolderKeyShare> PgStore::get_holder_key(std::string_view tenant_id, std::
   });
 }
 
-Status PgStore::create_activation_code(const ActivationCode& a) {
+Status PgStore::create_activation_code(const WriteContext& context, const ActivationCode& a) {
   DUET_TRY_STATUS(validate_activation_code(a));
-  return write_single([&](Connection& c) {
+  return write_single(context, [&](Connection& c) {
     return pg::run(c,
         "INSERT INTO activation_codes (tenant_id, code_id, holder_id, code_hash, expires_at, attempts_left, "
         "used_at, created_at, otp_hash, otp_attempts_left) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -134,8 +135,9 @@ Result<ActivationCode> PgStore::find_activation_code(ByteView code_hash) {
   });
 }
 
-Status PgStore::use_activation_code(std::string_view tenant_id, std::string_view code_id, UnixSeconds now) {
-  return write_single([&](Connection& c) -> Status {
+Status PgStore::use_activation_code(const WriteContext& context, std::string_view tenant_id, std::string_view code_id,
+                                    UnixSeconds now) {
+  return write_single(context, [&](Connection& c) -> Status {
     DUET_ASSIGN_OR_RETURN(int64_t n, changes(c,
         "UPDATE activation_codes SET used_at = $3 WHERE tenant_id = $1 AND code_id = $2 "
         "AND used_at IS NULL AND expires_at > $3 AND attempts_left > 0",
@@ -145,23 +147,27 @@ Status PgStore::use_activation_code(std::string_view tenant_id, std::string_view
   });
 }
 
-Result<int> PgStore::spend_activation_attempt(std::string_view tenant_id, std::string_view code_id) {
-  return spend("UPDATE activation_codes SET attempts_left = attempts_left - 1 WHERE tenant_id = $1 AND code_id = $2 "
+Result<int> PgStore::spend_activation_attempt(const WriteContext& context, std::string_view tenant_id,
+                                              std::string_view code_id) {
+  return spend(context,
+               "UPDATE activation_codes SET attempts_left = attempts_left - 1 WHERE tenant_id = $1 AND code_id = $2 "
                "AND used_at IS NULL AND attempts_left > 0 RETURNING attempts_left",
                tenant_id, code_id);
 }
 
-Result<int> PgStore::spend_otp_attempt(std::string_view tenant_id, std::string_view code_id) {
-  return spend("UPDATE activation_codes SET otp_attempts_left = otp_attempts_left - 1 WHERE tenant_id = $1 "
+Result<int> PgStore::spend_otp_attempt(const WriteContext& context, std::string_view tenant_id,
+                                       std::string_view code_id) {
+  return spend(context,
+               "UPDATE activation_codes SET otp_attempts_left = otp_attempts_left - 1 WHERE tenant_id = $1 "
                "AND code_id = $2 AND used_at IS NULL AND otp_attempts_left > 0 RETURNING otp_attempts_left",
                tenant_id, code_id);
 }
 
-Status PgStore::complete_activation(const ActivationCompletion& a) {
+Status PgStore::complete_activation(const WriteContext& context, const ActivationCompletion& a) {
   const HolderKeyShare& k = a.key;
   const DeviceToken& t = a.token;
   DUET_TRY_STATUS(validate_activation_completion(a));
-  return write([&](Connection& c) -> Status {
+  return write(context, [&](Connection& c) -> Status {
     DUET_ASSIGN_OR_RETURN(int64_t n, changes(c,
         "UPDATE activation_codes SET used_at = $3 WHERE tenant_id = $1 AND code_id = $2 AND holder_id = $4 "
         "AND used_at IS NULL AND expires_at > $3 AND attempts_left > 0",
@@ -201,9 +207,9 @@ Status PgStore::complete_activation(const ActivationCompletion& a) {
   });
 }
 
-Status PgStore::create_device_token(const DeviceToken& t) {
+Status PgStore::create_device_token(const WriteContext& context, const DeviceToken& t) {
   DUET_TRY_STATUS(validate_device_token(t));
-  return write_single([&](Connection& c) {
+  return write_single(context, [&](Connection& c) {
     return pg::run(c,
                    "INSERT INTO device_tokens (tenant_id, token_hash, holder_id, created_at, revoked_at) "
                    "VALUES ($1, $2, $3, $4, $5)",
@@ -220,8 +226,9 @@ Result<DeviceToken> PgStore::find_device_token(ByteView token_hash) {
   });
 }
 
-Status PgStore::revoke_device_token(std::string_view tenant_id, ByteView token_hash, UnixSeconds now) {
-  return write_single([&](Connection& c) -> Status {
+Status PgStore::revoke_device_token(const WriteContext& context, std::string_view tenant_id, ByteView token_hash,
+                                    UnixSeconds now) {
+  return write_single(context, [&](Connection& c) -> Status {
     DUET_ASSIGN_OR_RETURN(int64_t n, changes(c,
         "UPDATE device_tokens SET revoked_at = $3 WHERE tenant_id = $1 AND token_hash = $2 AND revoked_at IS NULL",
         {tenant_id, token_hash, now}));
@@ -229,10 +236,10 @@ Status PgStore::revoke_device_token(std::string_view tenant_id, ByteView token_h
   });
 }
 
-Status PgStore::reseal_key_share(std::string_view tenant_id, std::string_view key_id, ByteView expected,
-                                 ByteView replacement) {
+Status PgStore::reseal_key_share(const WriteContext& context, std::string_view tenant_id, std::string_view key_id,
+                                 ByteView expected, ByteView replacement) {
   if (replacement.empty()) return invalid("sealed share is empty");
-  return write_single([&](Connection& c) -> Status {
+  return write_single(context, [&](Connection& c) -> Status {
     DUET_ASSIGN_OR_RETURN(int64_t n, changes(c,
         "UPDATE holder_keys SET service_share_ciphertext = $4 WHERE tenant_id = $1 AND key_id = $2 "
         "AND service_share_ciphertext = $3 AND revoked_at IS NULL",
@@ -241,8 +248,9 @@ Status PgStore::reseal_key_share(std::string_view tenant_id, std::string_view ke
   });
 }
 
-Result<int> PgStore::spend(std::string_view sql, std::string_view tenant_id, std::string_view code_id) {
-  return write_single_value<int>([&](Connection& c) -> Result<int> {
+Result<int> PgStore::spend(const WriteContext& context, std::string_view sql, std::string_view tenant_id,
+                           std::string_view code_id) {
+  return write_single_value<int>(context, [&](Connection& c) -> Result<int> {
     DUET_ASSIGN_OR_RETURN(Rows r, c.query(sql, {tenant_id, code_id}));
     if (r.empty()) {
       Status s = not_found_or_conflict(c, kCodeExists, tenant_id, code_id, "activation code");

@@ -3,9 +3,9 @@
 
 namespace duet::store::pg_store {
 
-Result<SignOrder> PgStore::create_order(const SignOrder& o) {
+Result<SignOrder> PgStore::create_order(const WriteContext& context, const SignOrder& o) {
   DUET_TRY_STATUS(validate_order(o));
-  return run<Result<SignOrder>>(Transaction::Kind::kWrite, [&](Connection& c) -> Result<SignOrder> {
+  return run<Result<SignOrder>>(context, Transaction::Kind::kWrite, [&](Connection& c) -> Result<SignOrder> {
     constexpr std::string_view kByKey =
         "SELECT order_id FROM sign_orders WHERE tenant_id = $1 AND app_id = $2 AND idempotency_key = $3";
     // The order already made under this idempotency key (NULL: none; a
@@ -46,7 +46,7 @@ Result<SignOrder> PgStore::create_order(const SignOrder& o) {
       if (found.empty()) return corrupt("idempotent order vanished");
       return load_order(c, o.tenant_id, found.text(0, 0));
     }
-    name_audit_target("order_id", o.order_id);  // (not on the idempotent path above)
+    context.name_audit_target("order_id", o.order_id);  // (not on the idempotent path above)
     hook("create_order:after_order_insert");
     for (size_t i = 0; i < o.items.size(); ++i) {
       DUET_TRY_STATUS(pg::run(c,
@@ -133,10 +133,11 @@ Result<SignSession> PgStore::get_sign_session(std::string_view tenant_id, std::s
   });
 }
 
-Result<OrderState> PgStore::fail_sign_session(std::string_view tenant_id, std::string_view session_id,
+Result<OrderState> PgStore::fail_sign_session(const WriteContext& context, std::string_view tenant_id,
+                                              std::string_view session_id,
                                               const std::optional<CallbackJob>& callback_if_order_fails,
                                               UnixSeconds now) {
-  return run<Result<OrderState>>(Transaction::Kind::kWrite, [&](Connection& c) -> Result<OrderState> {
+  return run<Result<OrderState>>(context, Transaction::Kind::kWrite, [&](Connection& c) -> Result<OrderState> {
     DUET_ASSIGN_OR_RETURN(Rows sess, c.query(
         "SELECT order_id, holder_id FROM sign_sessions WHERE tenant_id = $1 AND session_id = $2",
         {tenant_id, session_id}));
@@ -176,11 +177,11 @@ Result<OrderState> PgStore::fail_sign_session(std::string_view tenant_id, std::s
   });
 }
 
-Status PgStore::finish_order(std::string_view tenant_id, std::string_view order_id, std::string_view session_id,
-                             const std::vector<Bytes>& signatures, const std::optional<CallbackJob>& callback,
-                             UnixSeconds now) {
+Status PgStore::finish_order(const WriteContext& context, std::string_view tenant_id, std::string_view order_id,
+                             std::string_view session_id, const std::vector<Bytes>& signatures,
+                             const std::optional<CallbackJob>& callback, UnixSeconds now) {
   DUET_TRY_STATUS(validate_signatures(signatures));
-  return write([&](Connection& c) -> Status {
+  return write(context, [&](Connection& c) -> Status {
     MeterInput m;
     DUET_TRY_STATUS(
         finish_in_tx(c, tenant_id, order_id, session_id, signatures, OrderKind::kSign, nullptr, now, &m));
@@ -193,13 +194,13 @@ Status PgStore::finish_order(std::string_view tenant_id, std::string_view order_
   });
 }
 
-Status PgStore::finish_csr_order(std::string_view tenant_id, std::string_view order_id, std::string_view session_id,
-                                 const std::vector<Bytes>& signatures, const Certificate& certificate,
-                                 UnixSeconds now) {
+Status PgStore::finish_csr_order(const WriteContext& context, std::string_view tenant_id, std::string_view order_id,
+                                 std::string_view session_id, const std::vector<Bytes>& signatures,
+                                 const Certificate& certificate, UnixSeconds now) {
   DUET_TRY_STATUS(validate_signatures(signatures));
   DUET_TRY_STATUS(validate_certificate(certificate));
   if (certificate.tenant_id != tenant_id) return invalid("the certificate must name the order's tenant");
-  return write([&](Connection& c) -> Status {
+  return write(context, [&](Connection& c) -> Status {
     DUET_TRY_STATUS(
         finish_in_tx(c, tenant_id, order_id, session_id, signatures, OrderKind::kCsr, &certificate, now));
     hook("finish_csr_order:before_certificate");
@@ -207,26 +208,27 @@ Status PgStore::finish_csr_order(std::string_view tenant_id, std::string_view or
   });
 }
 
-Status PgStore::reject_order(std::string_view tenant_id, std::string_view order_id,
+Status PgStore::reject_order(const WriteContext& context, std::string_view tenant_id, std::string_view order_id,
                              const std::optional<CallbackJob>& callback, UnixSeconds now) {
-  return close_order(tenant_id, order_id, "rejected", "('pending', 'signing')", callback, now);
+  return close_order(context, tenant_id, order_id, "rejected", "('pending', 'signing')", callback, now);
 }
 
-Status PgStore::cancel_order(std::string_view tenant_id, std::string_view order_id,
+Status PgStore::cancel_order(const WriteContext& context, std::string_view tenant_id, std::string_view order_id,
                              const std::optional<CallbackJob>& callback, UnixSeconds now) {
-  return close_order(tenant_id, order_id, "cancelled", "('pending')", callback, now);
+  return close_order(context, tenant_id, order_id, "cancelled", "('pending')", callback, now);
 }
 
-Result<std::vector<SignOrder>> PgStore::expire_orders(UnixSeconds now, size_t limit,
+Result<std::vector<SignOrder>> PgStore::expire_orders(const WriteContext& context, UnixSeconds now, size_t limit,
                                                       const CallbackFactory& make_callback) {
-  // A bound (sweep) event is appended once per expired order, with the
-  // order's tenant and id (store.h), instead of once for the transaction.
-  PendingAuditEvent* pending = ScopedAuditEvent::current();
-  ScopedAuditSuspend per_order;
+  // The context's (sweep) event is appended once per expired order, with the
+  // order's tenant and id (store.h), instead of once for the transaction: the
+  // transaction runs with the nonce only.
+  PendingAuditEvent* pending = context.audit;
+  const WriteContext per_order{nullptr, context.nonce};
   int appended = 0;
   int64_t last_seq = 0;
   auto result = run<Result<std::vector<SignOrder>>>(
-      Transaction::Kind::kWrite, [&](Connection& c) -> Result<std::vector<SignOrder>> {
+      per_order, Transaction::Kind::kWrite, [&](Connection& c) -> Result<std::vector<SignOrder>> {
         appended = 0;
         // Orders another sweeper (node) is expiring right now are skipped,
         // not waited for; the conditional update re-checks each one.
@@ -267,9 +269,10 @@ Result<std::vector<SignOrder>> PgStore::expire_orders(UnixSeconds now, size_t li
   return result;
 }
 
-Status PgStore::close_order(std::string_view tenant_id, std::string_view order_id, std::string_view to_state,
-                            std::string_view from_states, const std::optional<CallbackJob>& callback, UnixSeconds now) {
-  return write([&](Connection& c) -> Status {
+Status PgStore::close_order(const WriteContext& context, std::string_view tenant_id, std::string_view order_id,
+                            std::string_view to_state, std::string_view from_states,
+                            const std::optional<CallbackJob>& callback, UnixSeconds now) {
+  return write(context, [&](Connection& c) -> Status {
     std::string sql = "UPDATE sign_orders SET state = $3, updated_at = $4 WHERE tenant_id = $1 AND order_id = $2 "
                       "AND expires_at > $4 AND state IN ";
     sql += from_states;

@@ -3,13 +3,14 @@
 
 namespace duet::store::pg_store {
 
-Result<PinAttemptCounters> PgStore::begin_sign_attempt(const SignSession& s, std::string_view attempt_id,
-                                                       UnixSeconds window_since, const PinAttemptRule& rule,
-                                                       UnixSeconds now) {
+Result<PinAttemptCounters> PgStore::begin_sign_attempt(const WriteContext& context, const SignSession& s,
+                                                       std::string_view attempt_id, UnixSeconds window_since,
+                                                       const PinAttemptRule& rule, UnixSeconds now) {
   DUET_TRY_STATUS(validate_sign_session(s));
   if (attempt_id.empty()) return invalid("attempt id is empty");
   if (!rule) return invalid("PIN attempt rule is missing");
-  return run<Result<PinAttemptCounters>>(Transaction::Kind::kWrite, [&](Connection& c) -> Result<PinAttemptCounters> {
+  return run<
+      Result<PinAttemptCounters>>(context, Transaction::Kind::kWrite, [&](Connection& c) -> Result<PinAttemptCounters> {
     // One statement (one round trip, with BEGIN): the order moves to
     // signing (its row lock first, the backend's order) and what store.h
     // refuses before the rule is read; any refusal rolls the move back.
@@ -65,11 +66,12 @@ Status PgStore::check_key_unchanged(Connection& c, std::string_view tenant_id, s
   return same.empty() ? Status(conflict("the holder's key share changed")) : Status::Ok();
 }
 
-Status PgStore::accept_sign_attempt(std::string_view tenant_id, std::string_view session_id,
-                                    std::string_view attempt_id, const std::vector<std::string>& r_values,
-                                    UnixSeconds now, std::string_view key_id, ByteView expected_share) {
+Status PgStore::accept_sign_attempt(const WriteContext& context, std::string_view tenant_id,
+                                    std::string_view session_id, std::string_view attempt_id,
+                                    const std::vector<std::string>& r_values, UnixSeconds now, std::string_view key_id,
+                                    ByteView expected_share) {
   DUET_TRY_STATUS(validate_r_values(r_values));
-  return write([&](Connection& c) -> Status {
+  return write(context, [&](Connection& c) -> Status {
     DUET_TRY_STATUS(check_key_unchanged(c, tenant_id, key_id, expected_share));
     // One statement (kAcceptAttempt): the session gets its r values, the
     // holder's consecutive count is reset, the attempt ends ok. No order
@@ -86,13 +88,14 @@ Status PgStore::accept_sign_attempt(std::string_view tenant_id, std::string_view
   });
 }
 
-Result<PinAttemptCounters> PgStore::begin_refresh_attempt(const ShareRefresh& r, std::string_view attempt_id,
-                                                          UnixSeconds window_since, const PinAttemptRule& rule,
-                                                          UnixSeconds now) {
+Result<PinAttemptCounters> PgStore::begin_refresh_attempt(const WriteContext& context, const ShareRefresh& r,
+                                                          std::string_view attempt_id, UnixSeconds window_since,
+                                                          const PinAttemptRule& rule, UnixSeconds now) {
   DUET_TRY_STATUS(validate_share_refresh(r));
   if (attempt_id.empty()) return invalid("attempt id is empty");
   if (!rule) return invalid("PIN attempt rule is missing");
-  return run<Result<PinAttemptCounters>>(Transaction::Kind::kWrite, [&](Connection& c) -> Result<PinAttemptCounters> {
+  return run<
+      Result<PinAttemptCounters>>(context, Transaction::Kind::kWrite, [&](Connection& c) -> Result<PinAttemptCounters> {
     // What store.h refuses before the rule, in one statement: the refresh
     // id taken, the key not the holder's, the key revoked.
     DUET_ASSIGN_OR_RETURN(Rows pre, c.query(
@@ -116,12 +119,13 @@ Result<PinAttemptCounters> PgStore::begin_refresh_attempt(const ShareRefresh& r,
   });
 }
 
-Status PgStore::accept_refresh_attempt(std::string_view tenant_id, std::string_view refresh_id,
-                                       std::string_view attempt_id, ByteView pending_share_ciphertext, UnixSeconds now,
-                                       std::string_view key_id, ByteView expected_share) {
+Status PgStore::accept_refresh_attempt(const WriteContext& context, std::string_view tenant_id,
+                                       std::string_view refresh_id, std::string_view attempt_id,
+                                       ByteView pending_share_ciphertext, UnixSeconds now, std::string_view key_id,
+                                       ByteView expected_share) {
   (void)now;
   if (pending_share_ciphertext.empty()) return invalid("an open share refresh needs its pending share");
-  return write([&](Connection& c) -> Status {
+  return write(context, [&](Connection& c) -> Status {
     DUET_TRY_STATUS(check_key_unchanged(c, tenant_id, key_id, expected_share));
     // One statement (accept_attempt_sql): the refresh opens with its
     // pending share, the holder's consecutive count is reset, the attempt
@@ -137,18 +141,19 @@ Status PgStore::accept_refresh_attempt(std::string_view tenant_id, std::string_v
   });
 }
 
-Result<PinAttemptCounters> PgStore::begin_confirm_attempt(std::string_view tenant_id, std::string_view holder_id,
-                                                          std::string_view refresh_id, std::string_view attempt_id,
-                                                          UnixSeconds open_since, UnixSeconds window_since,
-                                                          const PinAttemptRule& rule, UnixSeconds now) {
+Result<PinAttemptCounters> PgStore::begin_confirm_attempt(const WriteContext& context, std::string_view tenant_id,
+                                                          std::string_view holder_id, std::string_view refresh_id,
+                                                          std::string_view attempt_id, UnixSeconds open_since,
+                                                          UnixSeconds window_since, const PinAttemptRule& rule,
+                                                          UnixSeconds now) {
   if (tenant_id.empty() || holder_id.empty() || refresh_id.empty()) return invalid("share refresh ids are empty");
   if (attempt_id.empty()) return invalid("attempt id is empty");
   if (!rule) return invalid("PIN attempt rule is missing");
   // An expired refresh is abandoned (its pending share wiped) although the
   // call fails, so that refusal commits instead of rolling back.
   bool expired = false;
-  auto result = run<Result<PinAttemptCounters>>(Transaction::Kind::kWrite,
-                                                [&](Connection& c) -> Result<PinAttemptCounters> {
+  auto result = run<
+      Result<PinAttemptCounters>>(context, Transaction::Kind::kWrite, [&](Connection& c) -> Result<PinAttemptCounters> {
     expired = false;  // (a transaction run again starts over)
     DUET_ASSIGN_OR_RETURN(Rows sel, c.query(
         "SELECT holder_id, state, created_at FROM share_refreshes WHERE tenant_id = $1 AND refresh_id = $2",
@@ -174,11 +179,11 @@ Result<PinAttemptCounters> PgStore::begin_confirm_attempt(std::string_view tenan
   return result;
 }
 
-Status PgStore::fail_pin_attempt(std::string_view tenant_id, std::string_view attempt_id, bool lock_holder,
-                                 std::string_view session_id, const std::vector<CallbackJob>& alarms,
+Status PgStore::fail_pin_attempt(const WriteContext& context, std::string_view tenant_id, std::string_view attempt_id,
+                                 bool lock_holder, std::string_view session_id, const std::vector<CallbackJob>& alarms,
                                  const std::optional<CallbackJob>& callback_if_order_fails, UnixSeconds now) {
   if (tenant_id.empty() || attempt_id.empty()) return invalid("PIN attempt ids are empty");
-  return write([&](Connection& c) -> Status {
+  return write(context, [&](Connection& c) -> Status {
     // Row locks in the backend's order: the session's order (as every
     // writer of an order's sessions), the session, the holder, then the
     // attempt.
@@ -234,11 +239,12 @@ Status PgStore::fail_pin_attempt(std::string_view tenant_id, std::string_view at
   });
 }
 
-Status PgStore::confirm_share_refresh(std::string_view tenant_id, std::string_view refresh_id,
-                                      std::string_view attempt_id, const DeviceToken& t, UnixSeconds now) {
+Status PgStore::confirm_share_refresh(const WriteContext& context, std::string_view tenant_id,
+                                      std::string_view refresh_id, std::string_view attempt_id, const DeviceToken& t,
+                                      UnixSeconds now) {
   if (tenant_id.empty() || refresh_id.empty()) return invalid("share refresh ids are empty");
   if (t.token_hash.empty() || t.tenant_id != tenant_id) return invalid("device token is incomplete");
-  return write([&](Connection& c) -> Status {
+  return write(context, [&](Connection& c) -> Status {
     DUET_ASSIGN_OR_RETURN(Rows sel, c.query(
         select_from(kRefreshCols, "share_refreshes", "tenant_id = $1 AND refresh_id = $2"), {tenant_id, refresh_id}));
     DUET_ASSIGN_OR_RETURN(ShareRefresh r, first_row<ShareRefresh>(sel, read_refresh, "share refresh"));

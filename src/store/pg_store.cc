@@ -27,8 +27,9 @@ Status PgStore::insert_nonce_row(Connection& c, std::string_view tenant_id, std:
 }
 
 // UPDATE with ($1 = id, $2 = value) that must change exactly one row.
-Status PgStore::update_one(std::string_view sql, std::string_view id, int64_t value, std::string_view what) {
-  return write_single([&](Connection& c) -> Status {
+Status PgStore::update_one(const WriteContext& context, std::string_view sql, std::string_view id, int64_t value,
+                           std::string_view what) {
+  return write_single(context, [&](Connection& c) -> Status {
     DUET_ASSIGN_OR_RETURN(int64_t n, changes(c, sql, {id, value}));
     return n == 1 ? Status::Ok() : not_found(what);
   });

@@ -4,9 +4,9 @@
 
 namespace duet::store::pg_store {
 
-Status PgStore::create_admin_token(const AdminToken& t) {
+Status PgStore::create_admin_token(const WriteContext& context, const AdminToken& t) {
   if (t.token_hash.empty()) return invalid("admin token hash is empty");
-  return write_single([&](Connection& c) {
+  return write_single(context, [&](Connection& c) {
     return pg::run(c,
                    "INSERT INTO admin_tokens (token_hash, name, role, created_at, revoked_at) "
                    "VALUES ($1, $2, $3, $4, $5)",
@@ -23,9 +23,9 @@ Result<AdminToken> PgStore::find_admin_token(ByteView token_hash) {
   });
 }
 
-Status PgStore::add_package(const Package& p) {
+Status PgStore::add_package(const WriteContext& context, const Package& p) {
   DUET_TRY_STATUS(sqlite::validate_package(p));
-  return write([&](Connection& c) { return pg::add_package(c, p); });
+  return write(context, [&](Connection& c) { return pg::add_package(c, p); });
 }
 
 Result<std::vector<Package>> PgStore::list_packages(std::string_view tenant_id) {
@@ -37,7 +37,7 @@ Result<Package> PgStore::get_package(std::string_view tenant_id, std::string_vie
 }
 
 Status PgStore::check_quota(std::string_view tenant_id, PackageKind kind, int64_t units, UnixSeconds now) {
-  return run<Status>(Transaction::Kind::kRead, [&](Connection& c) {
+  return run<Status>(kNoWrite, Transaction::Kind::kRead, [&](Connection& c) {
     return pg::check_quota(c, options_.quota_order, tenant_id, kind, units, now);
   });
 }
@@ -52,8 +52,8 @@ Result<int64_t> PgStore::count_usage(std::string_view tenant_id, PackageKind kin
   return read_single<int64_t>([&](Connection& c) { return pg::count_usage(c, tenant_id, kind, from, to); });
 }
 
-Result<size_t> PgStore::prune_usage_records(UnixSeconds before, UnixSeconds now) {
-  return run<Result<size_t>>(Transaction::Kind::kWrite,
+Result<size_t> PgStore::prune_usage_records(const WriteContext& context, UnixSeconds before, UnixSeconds now) {
+  return run<Result<size_t>>(context, Transaction::Kind::kWrite,
                              [&](Connection& c) { return pg::prune_usage_records(c, before, now); });
 }
 
@@ -61,15 +61,15 @@ Result<std::vector<Notice>> PgStore::list_notices(std::string_view tenant_id, si
   return read_single<std::vector<Notice>>([&](Connection& c) { return pg::list_notices(c, tenant_id, limit); });
 }
 
-Result<std::vector<Notice>> PgStore::sweep_package_notices(UnixSeconds now, size_t limit,
+Result<std::vector<Notice>> PgStore::sweep_package_notices(const WriteContext& context, UnixSeconds now, size_t limit,
                                                            const NoticeCallbackFactory& make_callback) {
-  return run<Result<std::vector<Notice>>>(Transaction::Kind::kWrite, [&](Connection& c) {
+  return run<Result<std::vector<Notice>>>(context, Transaction::Kind::kWrite, [&](Connection& c) {
     return pg::sweep_package_notices(c, now, limit, make_callback);
   });
 }
 
-Status PgStore::set_tenant_notify_target(const TenantNotifyTarget& t) {
-  return write([&](Connection& c) { return pg::set_tenant_notify_target(c, t); });
+Status PgStore::set_tenant_notify_target(const WriteContext& context, const TenantNotifyTarget& t) {
+  return write(context, [&](Connection& c) { return pg::set_tenant_notify_target(c, t); });
 }
 
 Result<TenantNotifyTarget> PgStore::get_tenant_notify_target(std::string_view tenant_id) {
@@ -77,16 +77,16 @@ Result<TenantNotifyTarget> PgStore::get_tenant_notify_target(std::string_view te
       [&](Connection& c) { return pg::get_tenant_notify_target(c, tenant_id); });
 }
 
-Result<Notice> PgStore::set_tenant_signature_v1_cutoff(std::string_view tenant_id, UnixSeconds cutoff,
-                                                       UnixSeconds now) {
-  return run<Result<Notice>>(Transaction::Kind::kWrite, [&](Connection& c) {
+Result<Notice> PgStore::set_tenant_signature_v1_cutoff(const WriteContext& context, std::string_view tenant_id,
+                                                       UnixSeconds cutoff, UnixSeconds now) {
+  return run<Result<Notice>>(context, Transaction::Kind::kWrite, [&](Connection& c) {
     return pg::set_tenant_signature_v1_cutoff(c, tenant_id, cutoff, now);
   });
 }
 
-Result<size_t> PgStore::purge_order_payloads(UnixSeconds final_before, UnixSeconds now, std::string_view actor,
-                                             size_t limit) {
-  return run<Result<size_t>>(Transaction::Kind::kWrite, [&](Connection& c) {
+Result<size_t> PgStore::purge_order_payloads(const WriteContext& context, UnixSeconds final_before, UnixSeconds now,
+                                             std::string_view actor, size_t limit) {
+  return run<Result<size_t>>(context, Transaction::Kind::kWrite, [&](Connection& c) {
     return pg::purge_order_payloads(c, final_before, now, actor, limit);
   });
 }
@@ -97,16 +97,16 @@ Result<std::optional<UnixSeconds>> PgStore::order_payload_purged_at(std::string_
       [&](Connection& c) { return pg::order_payload_purged_at(c, tenant_id, order_id); });
 }
 
-Result<size_t> PgStore::purge_identity_attributes(UnixSeconds issued_before, UnixSeconds now, std::string_view actor,
-                                                  size_t limit) {
-  return run<Result<size_t>>(Transaction::Kind::kWrite, [&](Connection& c) {
+Result<size_t> PgStore::purge_identity_attributes(const WriteContext& context, UnixSeconds issued_before,
+                                                  UnixSeconds now, std::string_view actor, size_t limit) {
+  return run<Result<size_t>>(context, Transaction::Kind::kWrite, [&](Connection& c) {
     return pg::purge_identity_attributes(c, issued_before, now, actor, limit);
   });
 }
 
-Result<size_t> PgStore::wipe_retired_key_shares(UnixSeconds expired_before, UnixSeconds now, std::string_view actor,
-                                                size_t limit) {
-  return run<Result<size_t>>(Transaction::Kind::kWrite, [&](Connection& c) {
+Result<size_t> PgStore::wipe_retired_key_shares(const WriteContext& context, UnixSeconds expired_before,
+                                                UnixSeconds now, std::string_view actor, size_t limit) {
+  return run<Result<size_t>>(context, Transaction::Kind::kWrite, [&](Connection& c) {
     return pg::wipe_retired_key_shares(c, expired_before, now, actor, limit);
   });
 }
@@ -115,23 +115,22 @@ Result<RetentionSettings> PgStore::get_retention_settings() {
   return read_single<RetentionSettings>([&](Connection& c) { return pg::get_retention_settings(c); });
 }
 
-Status PgStore::put_retention_settings(const RetentionSettings& settings) {
+Status PgStore::put_retention_settings(const WriteContext& context, const RetentionSettings& settings) {
   DUET_TRY_STATUS(validate_retention_settings(settings));
-  return write([&](Connection& c) { return pg::put_retention_settings(c, settings); });
+  return write(context, [&](Connection& c) { return pg::put_retention_settings(c, settings); });
 }
 
-Result<bool> PgStore::try_acquire_lease(std::string_view name, std::string_view owner, UnixSeconds now,
-                                        int64_t ttl_seconds) {
+Result<bool> PgStore::try_acquire_lease(const WriteContext& context, std::string_view name, std::string_view owner,
+                                        UnixSeconds now, int64_t ttl_seconds) {
   if (name.empty() || owner.empty()) return make_error(ErrorCode::kInvalidArgument, "lease name and owner are required");
   if (ttl_seconds < 1) return make_error(ErrorCode::kInvalidArgument, "lease ttl must be >= 1 s");
-  return write_single_value<bool>([&](Connection& c) {
-    return pg::try_acquire_lease(c, name, owner, now, ttl_seconds);
-  });
+  return write_single_value<bool>(
+      context, [&](Connection& c) { return pg::try_acquire_lease(c, name, owner, now, ttl_seconds); });
 }
 
-Status PgStore::add_availability(const std::vector<AvailabilityMinute>& deltas) {
+Status PgStore::add_availability(const WriteContext& context, const std::vector<AvailabilityMinute>& deltas) {
   DUET_TRY_STATUS(validate_availability(deltas));
-  return write([&](Connection& c) { return pg::add_availability(c, deltas); });
+  return write(context, [&](Connection& c) { return pg::add_availability(c, deltas); });
 }
 
 Result<std::vector<AvailabilityMinute>> PgStore::list_availability(std::string_view tenant_id, UnixSeconds from,
@@ -144,8 +143,8 @@ Result<std::optional<UnixSeconds>> PgStore::first_availability_minute() {
   return read_single<std::optional<UnixSeconds>>([&](Connection& c) { return pg::first_availability_minute(c); });
 }
 
-Status PgStore::create_maintenance_window(const MaintenanceWindow& w) {
-  return write([&](Connection& c) { return pg::create_maintenance_window(c, w); });
+Status PgStore::create_maintenance_window(const WriteContext& context, const MaintenanceWindow& w) {
+  return write(context, [&](Connection& c) { return pg::create_maintenance_window(c, w); });
 }
 
 Result<MaintenanceWindow> PgStore::get_maintenance_window(std::string_view window_id) {
@@ -157,18 +156,19 @@ Result<std::vector<MaintenanceWindow>> PgStore::list_maintenance_windows(UnixSec
       [&](Connection& c) { return pg::list_maintenance_windows(c, from, to); });
 }
 
-Status PgStore::delete_maintenance_window(std::string_view window_id, UnixSeconds now) {
-  return write([&](Connection& c) { return pg::delete_maintenance_window(c, window_id, now); });
+Status PgStore::delete_maintenance_window(const WriteContext& context, std::string_view window_id, UnixSeconds now) {
+  return write(context, [&](Connection& c) { return pg::delete_maintenance_window(c, window_id, now); });
 }
 
-Result<SlaCredit> PgStore::propose_sla_credit(const SlaCredit& credit) {
+Result<SlaCredit> PgStore::propose_sla_credit(const WriteContext& context, const SlaCredit& credit) {
   DUET_TRY_STATUS(validate_sla_credit(credit));
-  return run<Result<SlaCredit>>(Transaction::Kind::kWrite,
+  return run<Result<SlaCredit>>(context, Transaction::Kind::kWrite,
                                 [&](Connection& c) { return pg::propose_sla_credit(c, credit); });
 }
 
-Status PgStore::withdraw_sla_credit(std::string_view tenant_id, std::string_view month, SlaCreditKind kind) {
-  return write([&](Connection& c) { return pg::withdraw_sla_credit(c, tenant_id, month, kind); });
+Status PgStore::withdraw_sla_credit(const WriteContext& context, std::string_view tenant_id, std::string_view month,
+                                    SlaCreditKind kind) {
+  return write(context, [&](Connection& c) { return pg::withdraw_sla_credit(c, tenant_id, month, kind); });
 }
 
 Result<SlaCredit> PgStore::find_sla_credit(std::string_view credit_id) {
@@ -180,23 +180,26 @@ Result<std::vector<SlaCredit>> PgStore::list_sla_credits(std::string_view tenant
       [&](Connection& c) { return pg::list_sla_credits(c, tenant_id, month); });
 }
 
-Status PgStore::approve_sla_credit(std::string_view credit_id, std::string_view approved_by, UnixSeconds now,
-                                   const Package& bonus) {
-  return write([&](Connection& c) { return pg::approve_sla_credit(c, credit_id, approved_by, now, bonus); });
+Status PgStore::approve_sla_credit(const WriteContext& context, std::string_view credit_id,
+                                   std::string_view approved_by, UnixSeconds now, const Package& bonus) {
+  return write(context, [&](Connection& c) { return pg::approve_sla_credit(c, credit_id, approved_by, now, bonus); });
 }
 
-Result<int64_t> PgStore::hit_rate_window(std::string_view tenant_id, std::string_view key, UnixSeconds window_start) {
+Result<int64_t> PgStore::hit_rate_window(const WriteContext& context, std::string_view tenant_id, std::string_view key,
+                                         UnixSeconds window_start) {
   return write_single_value<int64_t>(
-      [&](Connection& c) { return pg::hit_rate_window(c, tenant_id, key, window_start); });
+      context, [&](Connection& c) { return pg::hit_rate_window(c, tenant_id, key, window_start); });
 }
 
-Result<size_t> PgStore::prune_rate_windows(UnixSeconds before) {
-  return run<Result<size_t>>(Transaction::Kind::kWrite,
+Result<size_t> PgStore::prune_rate_windows(const WriteContext& context, UnixSeconds before) {
+  return run<Result<size_t>>(context, Transaction::Kind::kWrite,
                              [&](Connection& c) { return pg::prune_rate_windows(c, before); });
 }
 
-Status PgStore::set_tenant_rate_limit(std::string_view tenant_id, int64_t requests_per_second, UnixSeconds now) {
-  return write([&](Connection& c) { return pg::set_tenant_rate_limit(c, tenant_id, requests_per_second, now); });
+Status PgStore::set_tenant_rate_limit(const WriteContext& context, std::string_view tenant_id,
+                                      int64_t requests_per_second, UnixSeconds now) {
+  return write(context,
+               [&](Connection& c) { return pg::set_tenant_rate_limit(c, tenant_id, requests_per_second, now); });
 }
 
 Result<std::vector<TenantRateLimit>> PgStore::list_tenant_rate_limits() {
@@ -204,17 +207,15 @@ Result<std::vector<TenantRateLimit>> PgStore::list_tenant_rate_limits() {
 }
 
 Result<AuditEvent> PgStore::append_audit_event(const AuditEvent& event) {
-  store::ScopedAuditSuspend unbound;
   AuditEvent e = event;
   // Unbound, so run() appends nothing after it: the event's insert is the
   // transaction's last statement and carries the COMMIT.
-  DUET_TRY_STATUS(write([&](Connection& c) { return pg::append_audit_event(c, e, /*then_commit=*/true); }));
+  DUET_TRY_STATUS(write(kNoWrite, [&](Connection& c) { return pg::append_audit_event(c, e, /*then_commit=*/true); }));
   return e;
 }
 
 Status PgStore::append_audit_events(std::vector<AuditEvent>& events) {
-  store::ScopedAuditSuspend unbound;
-  return write([&](Connection& c) -> Status {
+  return write(kNoWrite, [&](Connection& c) -> Status {
     for (size_t i = 0; i < events.size(); ++i)
       DUET_TRY_STATUS(pg::append_audit_event(c, events[i], /*then_commit=*/i + 1 == events.size()));
     return Status::Ok();
@@ -237,8 +238,7 @@ Result<std::vector<AuditEvent>> PgStore::list_tenant_audit_events(std::string_vi
 }
 
 Status PgStore::add_audit_checkpoint(const AuditCheckpoint& cp) {
-  store::ScopedAuditSuspend unbound;
-  return write([&](Connection& c) { return pg::add_audit_checkpoint(c, cp); });
+  return write(kNoWrite, [&](Connection& c) { return pg::add_audit_checkpoint(c, cp); });
 }
 
 Result<std::vector<AuditCheckpoint>> PgStore::list_audit_checkpoints(int64_t from_seq, int64_t to_seq) {
@@ -247,8 +247,7 @@ Result<std::vector<AuditCheckpoint>> PgStore::list_audit_checkpoints(int64_t fro
 }
 
 Status PgStore::put_audit_key(const AuditKey& key) {
-  store::ScopedAuditSuspend unbound;
-  return write([&](Connection& c) { return pg::put_audit_key(c, key); });
+  return write(kNoWrite, [&](Connection& c) { return pg::put_audit_key(c, key); });
 }
 
 Result<std::vector<AuditKey>> PgStore::list_audit_keys() {
@@ -259,8 +258,8 @@ Result<std::vector<AdminToken>> PgStore::list_admin_tokens() {
   return read_single<std::vector<AdminToken>>([&](Connection& c) { return pg::list_admin_tokens(c); });
 }
 
-Result<size_t> PgStore::revoke_admin_tokens(std::string_view name, UnixSeconds now) {
-  return run<Result<size_t>>(Transaction::Kind::kWrite,
+Result<size_t> PgStore::revoke_admin_tokens(const WriteContext& context, std::string_view name, UnixSeconds now) {
+  return run<Result<size_t>>(context, Transaction::Kind::kWrite,
                              [&](Connection& c) { return pg::revoke_admin_tokens(c, name, now); });
 }
 

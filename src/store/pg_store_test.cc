@@ -131,7 +131,7 @@ TEST_F(PgStoreTest, LostConnectionsAreReplaced) {
   Tenant t;
   t.tenant_id = new_id("ten_");
   t.name = "before";
-  ASSERT_TRUE(store.create_tenant(t).ok());
+  ASSERT_TRUE(store.create_tenant({}, t).ok());
   ASSERT_TRUE(store.get_tenant(t.tenant_id).ok());
   // The server ends every connection of this store (a failover, a restart).
   auto c = admin();
@@ -141,10 +141,10 @@ TEST_F(PgStoreTest, LostConnectionsAreReplaced) {
   // them), so a single-statement write runs on a new connection.
   Tenant t2 = t;
   t2.tenant_id = new_id("ten_");
-  Status created = store.create_tenant(t2);
+  Status created = store.create_tenant({}, t2);
   EXPECT_TRUE(created.ok()) << created.error().to_string();
   EXPECT_TRUE(store.get_tenant(t.tenant_id).ok());
-  EXPECT_TRUE(store.set_tenant_suspended(t2.tenant_id, true).ok());
+  EXPECT_TRUE(store.set_tenant_suspended({}, t2.tenant_id, true).ok());
   EXPECT_TRUE(store.get_tenant(t2.tenant_id)->suspended);
 
   // Again, now for a transaction (and for a read).
@@ -158,9 +158,9 @@ TEST_F(PgStoreTest, LostConnectionsAreReplaced) {
   h.tenant_id = t.tenant_id;
   h.holder_id = new_id("hld_");
   h.lookup_hash = Bytes{7};
-  Status holder = store.create_holder(h);  // a write transaction (metering)
+  Status holder = store.create_holder({}, h);  // a write transaction (metering)
   EXPECT_TRUE(holder.ok()) << holder.error().to_string();
-  EXPECT_TRUE(store.create_app(a).ok());
+  EXPECT_TRUE(store.create_app({}, a).ok());
   // Killed without waiting: a read runs again even on a connection lost without notice.
   ASSERT_TRUE(c->query("SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1",
                        {app}).ok());
@@ -288,14 +288,14 @@ TEST_F(PgStoreTest, ALostDeferredBeginIsReportedAndRunAgain) {
   Tenant t;
   t.tenant_id = new_id("ten_");
   t.name = "t";
-  ASSERT_TRUE((*s)->create_tenant(t).ok());
+  ASSERT_TRUE((*s)->create_tenant({}, t).ok());
   ASSERT_TRUE(c->query("SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1",
                        {app}).ok());
   Holder h;
   h.tenant_id = t.tenant_id;
   h.holder_id = new_id("hld_");
   h.lookup_hash = Bytes{7};
-  Status created = (*s)->create_holder(h);
+  Status created = (*s)->create_holder({}, h);
   EXPECT_TRUE(created.ok()) << created.error().to_string();
   EXPECT_TRUE((*s)->get_holder(t.tenant_id, h.holder_id).ok());
 }
@@ -323,8 +323,8 @@ TEST_F(PgStoreTest, ErrorsNameNoValues) {
   Tenant t;
   t.tenant_id = "ten_secret_value_1234";
   t.name = "x";
-  ASSERT_TRUE((*s)->create_tenant(t).ok());
-  Status dup = (*s)->create_tenant(t);
+  ASSERT_TRUE((*s)->create_tenant({}, t).ok());
+  Status dup = (*s)->create_tenant({}, t);
   ASSERT_FALSE(dup.ok());
   EXPECT_EQ(store_error_kind(dup), StoreError::kDuplicate);
   EXPECT_EQ(dup.error().message.find("secret_value"), std::string::npos) << dup.error().message;

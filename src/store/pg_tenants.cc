@@ -3,9 +3,9 @@
 
 namespace duet::store::pg_store {
 
-Status PgStore::create_tenant(const Tenant& t) {
+Status PgStore::create_tenant(const WriteContext& context, const Tenant& t) {
   DUET_TRY_STATUS(validate_tenant(t));
-  return write_single([&](Connection& c) {
+  return write_single(context, [&](Connection& c) {
     return pg::run(c,
                    "INSERT INTO tenants (tenant_id, name, production_active_from, suspended, created_at) "
                    "VALUES ($1, $2, $3, $4, $5)",
@@ -20,13 +20,14 @@ Result<Tenant> PgStore::get_tenant(std::string_view tenant_id) {
   });
 }
 
-Status PgStore::set_tenant_suspended(std::string_view tenant_id, bool suspended) {
-  return update_one("UPDATE tenants SET suspended = $2 WHERE tenant_id = $1", tenant_id, suspended ? 1 : 0,
+Status PgStore::set_tenant_suspended(const WriteContext& context, std::string_view tenant_id, bool suspended) {
+  return update_one(context, "UPDATE tenants SET suspended = $2 WHERE tenant_id = $1", tenant_id, suspended ? 1 : 0,
                     "tenant");
 }
 
-Status PgStore::set_tenant_production_active_from(std::string_view tenant_id, UnixSeconds from) {
-  return update_one("UPDATE tenants SET production_active_from = $2 WHERE tenant_id = $1", tenant_id, from,
+Status PgStore::set_tenant_production_active_from(const WriteContext& context, std::string_view tenant_id,
+                                                  UnixSeconds from) {
+  return update_one(context, "UPDATE tenants SET production_active_from = $2 WHERE tenant_id = $1", tenant_id, from,
                     "tenant");
 }
 
@@ -37,9 +38,9 @@ Result<std::vector<Tenant>> PgStore::list_tenants() {
   });
 }
 
-Status PgStore::create_app(const App& a) {
+Status PgStore::create_app(const WriteContext& context, const App& a) {
   DUET_TRY_STATUS(validate_app(a));
-  return write_single([&](Connection& c) {
+  return write_single(context, [&](Connection& c) {
     return pg::run(c,
                    "INSERT INTO apps (tenant_id, app_id, secret_ciphertext, environment, created_at, identity_mode, "
                    "sms_otp_required, cms_oid_style) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -71,9 +72,10 @@ Result<std::vector<App>> PgStore::list_apps(std::string_view tenant_id) {
   });
 }
 
-Status PgStore::update_app_secret(std::string_view tenant_id, std::string_view app_id, ByteView secret_ciphertext) {
+Status PgStore::update_app_secret(const WriteContext& context, std::string_view tenant_id, std::string_view app_id,
+                                  ByteView secret_ciphertext) {
   if (secret_ciphertext.empty()) return invalid("app secret is empty");
-  return write_single([&](Connection& c) -> Status {
+  return write_single(context, [&](Connection& c) -> Status {
     DUET_ASSIGN_OR_RETURN(int64_t n, changes(c,
         "UPDATE apps SET secret_ciphertext = $3 WHERE tenant_id = $1 AND app_id = $2",
         {tenant_id, app_id, secret_ciphertext}));
@@ -81,22 +83,23 @@ Status PgStore::update_app_secret(std::string_view tenant_id, std::string_view a
   });
 }
 
-Status PgStore::set_app_pin_failure_budget(std::string_view tenant_id, std::string_view app_id,
-                                           std::optional<int> budget) {
+Status PgStore::set_app_pin_failure_budget(const WriteContext& context, std::string_view tenant_id,
+                                           std::string_view app_id, std::optional<int> budget) {
   DUET_TRY_STATUS(validate_pin_failure_budget(budget));
   std::optional<int64_t> value;
   if (budget) value = *budget;
-  return write_single([&](Connection& c) -> Status {
+  return write_single(context, [&](Connection& c) -> Status {
     DUET_ASSIGN_OR_RETURN(int64_t n, changes(c,
         "UPDATE apps SET pin_failure_budget = $3 WHERE tenant_id = $1 AND app_id = $2", {tenant_id, app_id, value}));
     return n == 1 ? Status::Ok() : not_found("app");
   });
 }
 
-Status PgStore::update_app_settings(std::string_view tenant_id, std::string_view app_id, std::string_view identity_mode,
-                                    bool sms_otp_required, std::string_view cms_oid_style) {
+Status PgStore::update_app_settings(const WriteContext& context, std::string_view tenant_id, std::string_view app_id,
+                                    std::string_view identity_mode, bool sms_otp_required,
+                                    std::string_view cms_oid_style) {
   DUET_TRY_STATUS(validate_app_settings(identity_mode, cms_oid_style));
-  return write_single([&](Connection& c) -> Status {
+  return write_single(context, [&](Connection& c) -> Status {
     DUET_ASSIGN_OR_RETURN(int64_t n, changes(c,
         "UPDATE apps SET identity_mode = $3, sms_otp_required = $4, cms_oid_style = $5 "
         "WHERE tenant_id = $1 AND app_id = $2",

@@ -12,6 +12,7 @@
 #include "base/result.h"
 #include "store/records.h"
 #include "store/store_error.h"
+#include "store/write_context.h"
 
 namespace duet::store {
 
@@ -38,8 +39,8 @@ class RetentionStore {
   // digest items, signatures, title, state, ids and times stay;
   // payload_purged_at = now. Audit action "retention.order_payload_purged",
   // target the order id, details {"items": n}.
-  virtual Result<size_t> purge_order_payloads(UnixSeconds final_before, UnixSeconds now, std::string_view actor,
-                                              size_t limit) = 0;
+  virtual Result<size_t> purge_order_payloads(const WriteContext& context, UnixSeconds final_before, UnixSeconds now,
+                                              std::string_view actor, size_t limit) = 0;
   // Was the order's payload purged (and when)? nullopt: not purged. kNotFound.
   virtual Result<std::optional<UnixSeconds>> order_payload_purged_at(std::string_view tenant_id,
                                                                      std::string_view order_id) = 0;
@@ -49,8 +50,8 @@ class RetentionStore {
   // of a re-issue, masked views) and the lookup hash (lookups by identity)
   // stay. Audit action "retention.identity_purged", target the holder id,
   // details {"fields": ["id_number", "phone"]}.
-  virtual Result<size_t> purge_identity_attributes(UnixSeconds issued_before, UnixSeconds now,
-                                                   std::string_view actor, size_t limit) = 0;
+  virtual Result<size_t> purge_identity_attributes(const WriteContext& context, UnixSeconds issued_before,
+                                                   UnixSeconds now, std::string_view actor, size_t limit) = 0;
   // Keys whose share is still present and that are either revoked, or
   // unrevoked with at least one certificate whose newest not_after <=
   // expired_before (the key's last certificate expired): the share is wiped
@@ -58,13 +59,13 @@ class RetentionStore {
   // share refreshes become abandoned with their sealed values wiped. Audit
   // action "retention.key_share_wiped", target the key id, details
   // {"reason": "expired" | "revoked"}.
-  virtual Result<size_t> wipe_retired_key_shares(UnixSeconds expired_before, UnixSeconds now,
-                                                 std::string_view actor, size_t limit) = 0;
+  virtual Result<size_t> wipe_retired_key_shares(const WriteContext& context, UnixSeconds expired_before,
+                                                 UnixSeconds now, std::string_view actor, size_t limit) = 0;
   // The settings last stored by put_retention_settings; kNotFound if never.
   virtual Result<RetentionSettings> get_retention_settings() = 0;
   // Stores (replaces) the settings. Days >= 0 and interval_seconds >= 1,
   // else kInvalidArgument.
-  virtual Status put_retention_settings(const RetentionSettings& settings) = 0;
+  virtual Status put_retention_settings(const WriteContext& context, const RetentionSettings& settings) = 0;
 };
 
 }  // namespace duet::store

@@ -3,14 +3,14 @@
 
 namespace duet::store::sqlite_store {
 
-Status SqliteStore::insert_nonce(std::string_view tenant_id, std::string_view app_id, std::string_view nonce,
-                                 UnixSeconds seen_at) {
+Status SqliteStore::insert_nonce(const WriteContext& context, std::string_view tenant_id, std::string_view app_id,
+                                 std::string_view nonce, UnixSeconds seen_at) {
   if (nonce.empty()) return invalid("nonce is empty");
-  return write([&](Connection& c) { return insert_nonce_row(c, tenant_id, app_id, nonce, seen_at); });
+  return write(context, [&](Connection& c) { return insert_nonce_row(c, tenant_id, app_id, nonce, seen_at); });
 }
 
-Result<size_t> SqliteStore::prune_nonces(UnixSeconds before) {
-  return run<Result<size_t>>(Transaction::Kind::kWrite, [&](Connection& c) -> Result<size_t> {
+Result<size_t> SqliteStore::prune_nonces(const WriteContext& context, UnixSeconds before) {
+  return run<Result<size_t>>(context, Transaction::Kind::kWrite, [&](Connection& c) -> Result<size_t> {
     DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, "DELETE FROM request_nonces WHERE seen_at < ?1"));
     st.bind(1, before);
     DUET_ASSIGN_OR_RETURN(int n, run_changes(c, st));
@@ -18,23 +18,22 @@ Result<size_t> SqliteStore::prune_nonces(UnixSeconds before) {
   });
 }
 
-Status SqliteStore::enqueue_callback(const CallbackJob& job) {
+Status SqliteStore::enqueue_callback(const WriteContext& context, const CallbackJob& job) {
   if (job.tenant_id.empty() || job.order_id.empty()) return invalid("callback ids are empty");
-  return write([&](Connection& c) {
-    return insert_callback(c, job, job.tenant_id, job.order_id, job.created_at);
-  });
+  return write(context,
+               [&](Connection& c) { return insert_callback(c, job, job.tenant_id, job.order_id, job.created_at); });
 }
 
 Result<CallbackJob> SqliteStore::get_callback(std::string_view tenant_id, std::string_view job_id) {
   return read_single<CallbackJob>([&](Connection& c) { return load_callback(c, tenant_id, job_id); });
 }
 
-Result<std::vector<CallbackJob>> SqliteStore::claim_due_callbacks(std::string_view worker, UnixSeconds now,
-                                                                  int lease_seconds, size_t limit) {
+Result<std::vector<CallbackJob>> SqliteStore::claim_due_callbacks(const WriteContext& context, std::string_view worker,
+                                                                  UnixSeconds now, int lease_seconds, size_t limit) {
   if (worker.empty() || lease_seconds < 1)
     return Unexpected{invalid("worker and a positive lease are required").error()};
   return run<Result<std::vector<CallbackJob>>>(
-      Transaction::Kind::kWrite, [&](Connection& c) -> Result<std::vector<CallbackJob>> {
+      context, Transaction::Kind::kWrite, [&](Connection& c) -> Result<std::vector<CallbackJob>> {
         std::vector<std::pair<std::string, std::string>> due;
         {
           DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
@@ -63,8 +62,9 @@ Result<std::vector<CallbackJob>> SqliteStore::claim_due_callbacks(std::string_vi
       });
 }
 
-Status SqliteStore::mark_callback_delivered(std::string_view tenant_id, std::string_view job_id, UnixSeconds now) {
-  return write([&](Connection& c) -> Status {
+Status SqliteStore::mark_callback_delivered(const WriteContext& context, std::string_view tenant_id,
+                                            std::string_view job_id, UnixSeconds now) {
+  return write(context, [&](Connection& c) -> Status {
     DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
         "UPDATE callback_jobs SET delivered_at = ?3, lease_owner = NULL, lease_until = NULL "
         "WHERE tenant_id = ?1 AND job_id = ?2 AND delivered_at IS NULL"));
@@ -75,11 +75,12 @@ Status SqliteStore::mark_callback_delivered(std::string_view tenant_id, std::str
   });
 }
 
-Status SqliteStore::mark_callback_failed(std::string_view tenant_id, std::string_view job_id, std::string_view worker,
-                                         std::string_view error, UnixSeconds next_attempt_at) {
+Status SqliteStore::mark_callback_failed(const WriteContext& context, std::string_view tenant_id,
+                                         std::string_view job_id, std::string_view worker, std::string_view error,
+                                         UnixSeconds next_attempt_at) {
   constexpr size_t kMaxError = 512;
   std::string_view err = error.substr(0, std::min(error.size(), kMaxError));
-  return write([&](Connection& c) -> Status {
+  return write(context, [&](Connection& c) -> Status {
     DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
         "UPDATE callback_jobs SET last_error = ?4, next_attempt_at = ?5, lease_owner = NULL, lease_until = NULL "
         "WHERE tenant_id = ?1 AND job_id = ?2 AND delivered_at IS NULL AND lease_owner = ?3"));

@@ -3,9 +3,9 @@
 
 namespace duet::store::sqlite_store {
 
-Status SqliteStore::add_certificate(const Certificate& cert) {
+Status SqliteStore::add_certificate(const WriteContext& context, const Certificate& cert) {
   DUET_TRY_STATUS(validate_certificate(cert));
-  return write([&](Connection& c) { return insert_certificate(c, cert); });
+  return write(context, [&](Connection& c) { return insert_certificate(c, cert); });
 }
 
 Result<Certificate> SqliteStore::get_certificate(std::string_view tenant_id, std::string_view cert_id) {
@@ -47,10 +47,10 @@ Result<std::vector<Certificate>> SqliteStore::list_revoked_certificates(std::str
   });
 }
 
-Status SqliteStore::revoke_certificate(std::string_view tenant_id, std::string_view cert_id, int reason,
-                                       bool revoke_key, UnixSeconds now) {
+Status SqliteStore::revoke_certificate(const WriteContext& context, std::string_view tenant_id,
+                                       std::string_view cert_id, int reason, bool revoke_key, UnixSeconds now) {
   if (!valid_revocation_reason(reason)) return invalid("unknown revocation reason");
-  return write([&](Connection& c) -> Status {
+  return write(context, [&](Connection& c) -> Status {
     DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
         "UPDATE certificates SET revoked_at = ?3, revocation_reason = ?4 "
         "WHERE tenant_id = ?1 AND cert_id = ?2 AND revoked_at IS NULL RETURNING holder_id, key_id"));
@@ -81,9 +81,9 @@ Status SqliteStore::revoke_certificate(std::string_view tenant_id, std::string_v
   });
 }
 
-Status SqliteStore::put_ca(const CaRecord& ca) {
+Status SqliteStore::put_ca(const WriteContext& context, const CaRecord& ca) {
   DUET_TRY_STATUS(validate_ca(ca));
-  return write([&](Connection& c) -> Status {
+  return write(context, [&](Connection& c) -> Status {
     DUET_ASSIGN_OR_RETURN(Statement dup, Statement::prepare(c,
         "SELECT 1 FROM certificate_authorities WHERE ca_id = ?1"));
     dup.bind(1, ca.ca_id);
@@ -106,13 +106,14 @@ Result<std::vector<CaRecord>> SqliteStore::list_cas() {
   });
 }
 
-Status SqliteStore::set_ca_active(std::string_view ca_id, bool active) {
-  return update_one("UPDATE certificate_authorities SET active = ?2 WHERE ca_id = ?1", ca_id, active ? 1 : 0, "CA");
+Status SqliteStore::set_ca_active(const WriteContext& context, std::string_view ca_id, bool active) {
+  return update_one(context, "UPDATE certificate_authorities SET active = ?2 WHERE ca_id = ?1", ca_id, active ? 1 : 0,
+                    "CA");
 }
 
-Result<int64_t> SqliteStore::next_crl_number(std::string_view issuer_id) {
+Result<int64_t> SqliteStore::next_crl_number(const WriteContext& context, std::string_view issuer_id) {
   if (issuer_id.empty()) return Unexpected{invalid("issuer id is empty").error()};
-  return run<Result<int64_t>>(Transaction::Kind::kWrite, [&](Connection& c) -> Result<int64_t> {
+  return run<Result<int64_t>>(context, Transaction::Kind::kWrite, [&](Connection& c) -> Result<int64_t> {
     DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
         "INSERT INTO crl_numbers (issuer_id, last_number) VALUES (?1, 1) "
         "ON CONFLICT (issuer_id) DO UPDATE SET last_number = last_number + 1 RETURNING last_number"));

@@ -3,9 +3,9 @@
 
 namespace duet::store::sqlite_store {
 
-Status SqliteStore::create_holder(const Holder& h) {
+Status SqliteStore::create_holder(const WriteContext& context, const Holder& h) {
   DUET_TRY_STATUS(validate_holder(h));
-  return write([&](Connection& c) -> Status {
+  return write(context, [&](Connection& c) -> Status {
     DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
         "INSERT INTO holders (tenant_id, holder_id, name_ciphertext, id_number_ciphertext, phone_ciphertext, "
         "lookup_hash, status, failed_attempts, created_at, identity_verification, identity_verified_by, "
@@ -32,8 +32,8 @@ Result<Holder> SqliteStore::find_holder_by_lookup_hash(std::string_view tenant_i
   });
 }
 
-Status SqliteStore::unlock_holder(std::string_view tenant_id, std::string_view holder_id) {
-  return write([&](Connection& c) -> Status {
+Status SqliteStore::unlock_holder(const WriteContext& context, std::string_view tenant_id, std::string_view holder_id) {
+  return write(context, [&](Connection& c) -> Status {
     DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
         "UPDATE holders SET status = 'active', failed_attempts = 0, refresh_required = EXISTS (SELECT 1 FROM "
         "holder_keys k WHERE k.tenant_id = ?1 AND k.holder_id = ?2 AND k.revoked_at IS NULL) "
@@ -49,8 +49,8 @@ Status SqliteStore::unlock_holder(std::string_view tenant_id, std::string_view h
   });
 }
 
-Status SqliteStore::lock_holder(std::string_view tenant_id, std::string_view holder_id) {
-  return write([&](Connection& c) -> Status {
+Status SqliteStore::lock_holder(const WriteContext& context, std::string_view tenant_id, std::string_view holder_id) {
+  return write(context, [&](Connection& c) -> Status {
     DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
         "UPDATE holders SET status = 'locked' WHERE tenant_id = ?1 AND holder_id = ?2"));
     st.bind(1, tenant_id).bind(2, holder_id);
@@ -76,9 +76,9 @@ Result<std::vector<Holder>> SqliteStore::list_holders(std::string_view tenant_id
   });
 }
 
-Status SqliteStore::add_holder_key(const HolderKeyShare& k) {
+Status SqliteStore::add_holder_key(const WriteContext& context, const HolderKeyShare& k) {
   DUET_TRY_STATUS(validate_holder_key(k));
-  return write([&](Connection& c) -> Status {
+  return write(context, [&](Connection& c) -> Status {
     DUET_ASSIGN_OR_RETURN(bool has_active, exists(c,
         "SELECT 1 FROM holder_keys WHERE tenant_id = ?1 AND holder_id = ?2 AND revoked_at IS NULL",
         k.tenant_id, k.holder_id));
@@ -101,8 +101,9 @@ Result<HolderKeyShare> SqliteStore::get_active_holder_key(std::string_view tenan
   });
 }
 
-Status SqliteStore::revoke_holder_key(std::string_view tenant_id, std::string_view key_id, UnixSeconds now) {
-  return write([&](Connection& c) -> Status {
+Status SqliteStore::revoke_holder_key(const WriteContext& context, std::string_view tenant_id, std::string_view key_id,
+                                      UnixSeconds now) {
+  return write(context, [&](Connection& c) -> Status {
     DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
         "UPDATE holder_keys SET revoked_at = ?3, service_share_ciphertext = X'' "
         "WHERE tenant_id = ?1 AND key_id = ?2 AND revoked_at IS NULL"));
@@ -123,9 +124,9 @@ Result<HolderKeyShare> SqliteStore::get_holder_key(std::string_view tenant_id, s
   });
 }
 
-Status SqliteStore::create_activation_code(const ActivationCode& a) {
+Status SqliteStore::create_activation_code(const WriteContext& context, const ActivationCode& a) {
   DUET_TRY_STATUS(validate_activation_code(a));
-  return write([&](Connection& c) -> Status {
+  return write(context, [&](Connection& c) -> Status {
     DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
         "INSERT INTO activation_codes (tenant_id, code_id, holder_id, code_hash, expires_at, attempts_left, "
         "used_at, created_at, otp_hash, otp_attempts_left) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"));
@@ -145,8 +146,9 @@ Result<ActivationCode> SqliteStore::find_activation_code(ByteView code_hash) {
   });
 }
 
-Status SqliteStore::use_activation_code(std::string_view tenant_id, std::string_view code_id, UnixSeconds now) {
-  return write([&](Connection& c) -> Status {
+Status SqliteStore::use_activation_code(const WriteContext& context, std::string_view tenant_id,
+                                        std::string_view code_id, UnixSeconds now) {
+  return write(context, [&](Connection& c) -> Status {
     DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
         "UPDATE activation_codes SET used_at = ?3 WHERE tenant_id = ?1 AND code_id = ?2 "
         "AND used_at IS NULL AND expires_at > ?3 AND attempts_left > 0"));
@@ -158,8 +160,9 @@ Status SqliteStore::use_activation_code(std::string_view tenant_id, std::string_
   });
 }
 
-Result<int> SqliteStore::spend_activation_attempt(std::string_view tenant_id, std::string_view code_id) {
-  return run<Result<int>>(Transaction::Kind::kWrite, [&](Connection& c) -> Result<int> {
+Result<int> SqliteStore::spend_activation_attempt(const WriteContext& context, std::string_view tenant_id,
+                                                  std::string_view code_id) {
+  return run<Result<int>>(context, Transaction::Kind::kWrite, [&](Connection& c) -> Result<int> {
     DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
         "UPDATE activation_codes SET attempts_left = attempts_left - 1 WHERE tenant_id = ?1 AND code_id = ?2 "
         "AND used_at IS NULL AND attempts_left > 0 RETURNING attempts_left"));
@@ -176,8 +179,9 @@ Result<int> SqliteStore::spend_activation_attempt(std::string_view tenant_id, st
   });
 }
 
-Result<int> SqliteStore::spend_otp_attempt(std::string_view tenant_id, std::string_view code_id) {
-  return run<Result<int>>(Transaction::Kind::kWrite, [&](Connection& c) -> Result<int> {
+Result<int> SqliteStore::spend_otp_attempt(const WriteContext& context, std::string_view tenant_id,
+                                           std::string_view code_id) {
+  return run<Result<int>>(context, Transaction::Kind::kWrite, [&](Connection& c) -> Result<int> {
     DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
         "UPDATE activation_codes SET otp_attempts_left = otp_attempts_left - 1 WHERE tenant_id = ?1 "
         "AND code_id = ?2 AND used_at IS NULL AND otp_attempts_left > 0 RETURNING otp_attempts_left"));
@@ -194,11 +198,11 @@ Result<int> SqliteStore::spend_otp_attempt(std::string_view tenant_id, std::stri
   });
 }
 
-Status SqliteStore::complete_activation(const ActivationCompletion& a) {
+Status SqliteStore::complete_activation(const WriteContext& context, const ActivationCompletion& a) {
   const HolderKeyShare& k = a.key;
   const DeviceToken& t = a.token;
   DUET_TRY_STATUS(validate_activation_completion(a));
-  return write([&](Connection& c) -> Status {
+  return write(context, [&](Connection& c) -> Status {
     DUET_ASSIGN_OR_RETURN(Statement use, Statement::prepare(c,
         "UPDATE activation_codes SET used_at = ?3 WHERE tenant_id = ?1 AND code_id = ?2 AND holder_id = ?4 "
         "AND used_at IS NULL AND expires_at > ?3 AND attempts_left > 0"));
@@ -248,9 +252,9 @@ Status SqliteStore::complete_activation(const ActivationCompletion& a) {
   });
 }
 
-Status SqliteStore::create_device_token(const DeviceToken& t) {
+Status SqliteStore::create_device_token(const WriteContext& context, const DeviceToken& t) {
   DUET_TRY_STATUS(validate_device_token(t));
-  return write([&](Connection& c) -> Status {
+  return write(context, [&](Connection& c) -> Status {
     DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
         "INSERT INTO device_tokens (tenant_id, token_hash, holder_id, created_at, revoked_at) "
         "VALUES (?1, ?2, ?3, ?4, ?5)"));
@@ -268,8 +272,9 @@ Result<DeviceToken> SqliteStore::find_device_token(ByteView token_hash) {
   });
 }
 
-Status SqliteStore::revoke_device_token(std::string_view tenant_id, ByteView token_hash, UnixSeconds now) {
-  return write([&](Connection& c) -> Status {
+Status SqliteStore::revoke_device_token(const WriteContext& context, std::string_view tenant_id, ByteView token_hash,
+                                        UnixSeconds now) {
+  return write(context, [&](Connection& c) -> Status {
     DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
         "UPDATE device_tokens SET revoked_at = ?3 WHERE tenant_id = ?1 AND token_hash = ?2 AND revoked_at IS NULL"));
     st.bind(1, tenant_id).bind(2, token_hash).bind(3, now);
@@ -278,10 +283,10 @@ Status SqliteStore::revoke_device_token(std::string_view tenant_id, ByteView tok
   });
 }
 
-Status SqliteStore::reseal_key_share(std::string_view tenant_id, std::string_view key_id, ByteView expected,
-                                     ByteView replacement) {
+Status SqliteStore::reseal_key_share(const WriteContext& context, std::string_view tenant_id, std::string_view key_id,
+                                     ByteView expected, ByteView replacement) {
   if (replacement.empty()) return invalid("sealed share is empty");
-  return write([&](Connection& c) -> Status {
+  return write(context, [&](Connection& c) -> Status {
     DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
         "UPDATE holder_keys SET service_share_ciphertext = ?4 WHERE tenant_id = ?1 AND key_id = ?2 "
         "AND service_share_ciphertext = ?3 AND revoked_at IS NULL"));

@@ -3,9 +3,9 @@
 
 namespace duet::store::sqlite_store {
 
-Result<SignOrder> SqliteStore::create_order(const SignOrder& o) {
+Result<SignOrder> SqliteStore::create_order(const WriteContext& context, const SignOrder& o) {
   DUET_TRY_STATUS(validate_order(o));
-  return run<Result<SignOrder>>(Transaction::Kind::kWrite, [&](Connection& c) -> Result<SignOrder> {
+  return run<Result<SignOrder>>(context, Transaction::Kind::kWrite, [&](Connection& c) -> Result<SignOrder> {
     if (!o.idempotency_key.empty()) {
       DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
           "SELECT order_id FROM sign_orders WHERE tenant_id = ?1 AND app_id = ?2 AND idempotency_key = ?3"));
@@ -31,9 +31,12 @@ Result<SignOrder> SqliteStore::create_order(const SignOrder& o) {
         .bind(6, o.display_text).bind(7, format_text(o.output_format)).bind(8, o.expires_at)
         .bind(9, o.callback_url).bind(11, o.created_at).bind(12, order_kind_text(o.kind)).bind(13, o.key_id)
         .bind(14, cms_output_text(o.output_format)).bind(15, o.signer_cert_id).bind(16, o.cms_oid_style);
-    if (o.idempotency_key.empty()) st.bind_null(10); else st.bind(10, o.idempotency_key);
+    if (o.idempotency_key.empty())
+      st.bind_null(10);
+    else
+      st.bind(10, o.idempotency_key);
     DUET_TRY_STATUS(st.run());
-    name_audit_target("order_id", o.order_id);  // (not on the idempotent path above)
+    context.name_audit_target("order_id", o.order_id);  // (not on the idempotent path above)
     hook("create_order:after_order_insert");
     for (size_t i = 0; i < o.items.size(); ++i) {
       DUET_ASSIGN_OR_RETURN(Statement item, Statement::prepare(c,
@@ -123,10 +126,11 @@ Result<SignSession> SqliteStore::get_sign_session(std::string_view tenant_id, st
   });
 }
 
-Result<OrderState> SqliteStore::fail_sign_session(std::string_view tenant_id, std::string_view session_id,
+Result<OrderState> SqliteStore::fail_sign_session(const WriteContext& context, std::string_view tenant_id,
+                                                  std::string_view session_id,
                                                   const std::optional<CallbackJob>& callback_if_order_fails,
                                                   UnixSeconds now) {
-  return run<Result<OrderState>>(Transaction::Kind::kWrite, [&](Connection& c) -> Result<OrderState> {
+  return run<Result<OrderState>>(context, Transaction::Kind::kWrite, [&](Connection& c) -> Result<OrderState> {
     DUET_ASSIGN_OR_RETURN(Statement sess, Statement::prepare(c,
         "SELECT order_id, holder_id FROM sign_sessions WHERE tenant_id = ?1 AND session_id = ?2"));
     sess.bind(1, tenant_id).bind(2, session_id);
@@ -168,11 +172,11 @@ Result<OrderState> SqliteStore::fail_sign_session(std::string_view tenant_id, st
   });
 }
 
-Status SqliteStore::finish_order(std::string_view tenant_id, std::string_view order_id, std::string_view session_id,
-                                 const std::vector<Bytes>& signatures, const std::optional<CallbackJob>& callback,
-                                 UnixSeconds now) {
+Status SqliteStore::finish_order(const WriteContext& context, std::string_view tenant_id, std::string_view order_id,
+                                 std::string_view session_id, const std::vector<Bytes>& signatures,
+                                 const std::optional<CallbackJob>& callback, UnixSeconds now) {
   DUET_TRY_STATUS(validate_signatures(signatures));
-  return write([&](Connection& c) -> Status {
+  return write(context, [&](Connection& c) -> Status {
     DUET_TRY_STATUS(finish_in_tx(c, tenant_id, order_id, session_id, signatures, OrderKind::kSign, nullptr, now));
     // Exactly-once metering in the transaction that completes the signature.
     DUET_TRY_STATUS(sqlite::meter_finished_order(c, options_.quota_order, tenant_id, order_id, now));
@@ -182,13 +186,13 @@ Status SqliteStore::finish_order(std::string_view tenant_id, std::string_view or
   });
 }
 
-Status SqliteStore::finish_csr_order(std::string_view tenant_id, std::string_view order_id, std::string_view session_id,
-                                     const std::vector<Bytes>& signatures, const Certificate& certificate,
-                                     UnixSeconds now) {
+Status SqliteStore::finish_csr_order(const WriteContext& context, std::string_view tenant_id, std::string_view order_id,
+                                     std::string_view session_id, const std::vector<Bytes>& signatures,
+                                     const Certificate& certificate, UnixSeconds now) {
   DUET_TRY_STATUS(validate_signatures(signatures));
   DUET_TRY_STATUS(validate_certificate(certificate));
   if (certificate.tenant_id != tenant_id) return invalid("the certificate must name the order's tenant");
-  return write([&](Connection& c) -> Status {
+  return write(context, [&](Connection& c) -> Status {
     DUET_TRY_STATUS(
         finish_in_tx(c, tenant_id, order_id, session_id, signatures, OrderKind::kCsr, &certificate, now));
     hook("finish_csr_order:before_certificate");
@@ -196,26 +200,27 @@ Status SqliteStore::finish_csr_order(std::string_view tenant_id, std::string_vie
   });
 }
 
-Status SqliteStore::reject_order(std::string_view tenant_id, std::string_view order_id,
+Status SqliteStore::reject_order(const WriteContext& context, std::string_view tenant_id, std::string_view order_id,
                                  const std::optional<CallbackJob>& callback, UnixSeconds now) {
-  return close_order(tenant_id, order_id, "rejected", "('pending', 'signing')", callback, now);
+  return close_order(context, tenant_id, order_id, "rejected", "('pending', 'signing')", callback, now);
 }
 
-Status SqliteStore::cancel_order(std::string_view tenant_id, std::string_view order_id,
+Status SqliteStore::cancel_order(const WriteContext& context, std::string_view tenant_id, std::string_view order_id,
                                  const std::optional<CallbackJob>& callback, UnixSeconds now) {
-  return close_order(tenant_id, order_id, "cancelled", "('pending')", callback, now);
+  return close_order(context, tenant_id, order_id, "cancelled", "('pending')", callback, now);
 }
 
-Result<std::vector<SignOrder>> SqliteStore::expire_orders(UnixSeconds now, size_t limit,
+Result<std::vector<SignOrder>> SqliteStore::expire_orders(const WriteContext& context, UnixSeconds now, size_t limit,
                                                           const CallbackFactory& make_callback) {
-  // A bound (sweep) event is appended once per expired order, with the
-  // order's tenant and id (store.h), instead of once for the transaction.
-  PendingAuditEvent* pending = ScopedAuditEvent::current();
-  ScopedAuditSuspend per_order;
+  // The context's (sweep) event is appended once per expired order, with the
+  // order's tenant and id (store.h), instead of once for the transaction: the
+  // transaction runs with the nonce only.
+  PendingAuditEvent* pending = context.audit;
+  const WriteContext per_order{nullptr, context.nonce};
   int appended = 0;
   int64_t last_seq = 0;
   auto result = run<Result<std::vector<SignOrder>>>(
-      Transaction::Kind::kWrite, [&](Connection& c) -> Result<std::vector<SignOrder>> {
+      per_order, Transaction::Kind::kWrite, [&](Connection& c) -> Result<std::vector<SignOrder>> {
         appended = 0;
         std::vector<std::pair<std::string, std::string>> due;
         {
@@ -264,10 +269,10 @@ Result<std::vector<SignOrder>> SqliteStore::expire_orders(UnixSeconds now, size_
   return result;
 }
 
-Status SqliteStore::close_order(std::string_view tenant_id, std::string_view order_id, std::string_view to_state,
-                                std::string_view from_states, const std::optional<CallbackJob>& callback,
-                                UnixSeconds now) {
-  return write([&](Connection& c) -> Status {
+Status SqliteStore::close_order(const WriteContext& context, std::string_view tenant_id, std::string_view order_id,
+                                std::string_view to_state, std::string_view from_states,
+                                const std::optional<CallbackJob>& callback, UnixSeconds now) {
+  return write(context, [&](Connection& c) -> Status {
     std::string sql = "UPDATE sign_orders SET state = ?3, updated_at = ?4 WHERE tenant_id = ?1 AND order_id = ?2 "
                       "AND expires_at > ?4 AND state IN ";
     sql += from_states;

@@ -64,11 +64,12 @@ Result<std::string> SqliteStore::end_pin_attempt(Connection& c, std::string_view
   return holder_id;
 }
 
-Result<PinAttemptCounters> SqliteStore::begin_sign_attempt(const SignSession& s, std::string_view attempt_id,
-                                                           UnixSeconds window_since, const PinAttemptRule& rule,
-                                                           UnixSeconds now) {
+Result<PinAttemptCounters> SqliteStore::begin_sign_attempt(const WriteContext& context, const SignSession& s,
+                                                           std::string_view attempt_id, UnixSeconds window_since,
+                                                           const PinAttemptRule& rule, UnixSeconds now) {
   DUET_TRY_STATUS(validate_sign_session(s));
-  return run<Result<PinAttemptCounters>>(Transaction::Kind::kWrite, [&](Connection& c) -> Result<PinAttemptCounters> {
+  return run<
+      Result<PinAttemptCounters>>(context, Transaction::Kind::kWrite, [&](Connection& c) -> Result<PinAttemptCounters> {
     DUET_ASSIGN_OR_RETURN(bool seen, exists(c,
         "SELECT 1 FROM sign_sessions WHERE tenant_id = ?1 AND session_id = ?2", s.tenant_id, s.session_id));
     if (seen) return store_error(StoreError::kDuplicate, "session id already used");
@@ -112,11 +113,12 @@ Status SqliteStore::check_key_unchanged(Connection& c, std::string_view tenant_i
   return same ? Status::Ok() : conflict("the holder's key share changed");
 }
 
-Status SqliteStore::accept_sign_attempt(std::string_view tenant_id, std::string_view session_id,
-                                        std::string_view attempt_id, const std::vector<std::string>& r_values,
-                                        UnixSeconds now, std::string_view key_id, ByteView expected_share) {
+Status SqliteStore::accept_sign_attempt(const WriteContext& context, std::string_view tenant_id,
+                                        std::string_view session_id, std::string_view attempt_id,
+                                        const std::vector<std::string>& r_values, UnixSeconds now,
+                                        std::string_view key_id, ByteView expected_share) {
   DUET_TRY_STATUS(validate_r_values(r_values));
-  return write([&](Connection& c) -> Status {
+  return write(context, [&](Connection& c) -> Status {
     DUET_TRY_STATUS(check_key_unchanged(c, tenant_id, key_id, expected_share));
     DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
         "UPDATE sign_sessions SET r_values = ?3, updated_at = ?4 "
@@ -128,11 +130,12 @@ Status SqliteStore::accept_sign_attempt(std::string_view tenant_id, std::string_
   });
 }
 
-Result<PinAttemptCounters> SqliteStore::begin_refresh_attempt(const ShareRefresh& r, std::string_view attempt_id,
-                                                              UnixSeconds window_since, const PinAttemptRule& rule,
-                                                              UnixSeconds now) {
+Result<PinAttemptCounters> SqliteStore::begin_refresh_attempt(const WriteContext& context, const ShareRefresh& r,
+                                                              std::string_view attempt_id, UnixSeconds window_since,
+                                                              const PinAttemptRule& rule, UnixSeconds now) {
   DUET_TRY_STATUS(validate_share_refresh(r));
-  return run<Result<PinAttemptCounters>>(Transaction::Kind::kWrite, [&](Connection& c) -> Result<PinAttemptCounters> {
+  return run<
+      Result<PinAttemptCounters>>(context, Transaction::Kind::kWrite, [&](Connection& c) -> Result<PinAttemptCounters> {
     DUET_ASSIGN_OR_RETURN(bool seen, exists(c,
         "SELECT 1 FROM share_refreshes WHERE tenant_id = ?1 AND refresh_id = ?2", r.tenant_id, r.refresh_id));
     if (seen) return store_error(StoreError::kDuplicate, "refresh id already used");
@@ -155,12 +158,13 @@ Result<PinAttemptCounters> SqliteStore::begin_refresh_attempt(const ShareRefresh
   });
 }
 
-Status SqliteStore::accept_refresh_attempt(std::string_view tenant_id, std::string_view refresh_id,
-                                           std::string_view attempt_id, ByteView pending_share_ciphertext,
-                                           UnixSeconds now, std::string_view key_id, ByteView expected_share) {
+Status SqliteStore::accept_refresh_attempt(const WriteContext& context, std::string_view tenant_id,
+                                           std::string_view refresh_id, std::string_view attempt_id,
+                                           ByteView pending_share_ciphertext, UnixSeconds now, std::string_view key_id,
+                                           ByteView expected_share) {
   (void)now;
   if (pending_share_ciphertext.empty()) return invalid("an open share refresh needs its pending share");
-  return write([&](Connection& c) -> Status {
+  return write(context, [&](Connection& c) -> Status {
     DUET_TRY_STATUS(check_key_unchanged(c, tenant_id, key_id, expected_share));
     DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
         "UPDATE share_refreshes SET state = 'open', pending_share_ciphertext = ?3 "
@@ -172,14 +176,16 @@ Status SqliteStore::accept_refresh_attempt(std::string_view tenant_id, std::stri
   });
 }
 
-Result<PinAttemptCounters> SqliteStore::begin_confirm_attempt(std::string_view tenant_id, std::string_view holder_id,
-                                                              std::string_view refresh_id, std::string_view attempt_id,
-                                                              UnixSeconds open_since, UnixSeconds window_since,
-                                                              const PinAttemptRule& rule, UnixSeconds now) {
+Result<PinAttemptCounters> SqliteStore::begin_confirm_attempt(const WriteContext& context, std::string_view tenant_id,
+                                                              std::string_view holder_id, std::string_view refresh_id,
+                                                              std::string_view attempt_id, UnixSeconds open_since,
+                                                              UnixSeconds window_since, const PinAttemptRule& rule,
+                                                              UnixSeconds now) {
   // An expired refresh is abandoned (and its pending share wiped) even
   // though the call fails, so the refusal is committed, not rolled back.
   bool expired = false;
-  auto result = run<Result<PinAttemptCounters>>(Transaction::Kind::kWrite, [&](Connection& c) -> Result<PinAttemptCounters> {
+  auto result = run<
+      Result<PinAttemptCounters>>(context, Transaction::Kind::kWrite, [&](Connection& c) -> Result<PinAttemptCounters> {
     ShareRefresh r;
     {
       DUET_ASSIGN_OR_RETURN(Statement sel, Statement::prepare(c,
@@ -205,10 +211,11 @@ Result<PinAttemptCounters> SqliteStore::begin_confirm_attempt(std::string_view t
   return result;
 }
 
-Status SqliteStore::fail_pin_attempt(std::string_view tenant_id, std::string_view attempt_id, bool lock_holder,
-                                     std::string_view session_id, const std::vector<CallbackJob>& alarms,
+Status SqliteStore::fail_pin_attempt(const WriteContext& context, std::string_view tenant_id,
+                                     std::string_view attempt_id, bool lock_holder, std::string_view session_id,
+                                     const std::vector<CallbackJob>& alarms,
                                      const std::optional<CallbackJob>& callback_if_order_fails, UnixSeconds now) {
-  return write([&](Connection& c) -> Status {
+  return write(context, [&](Connection& c) -> Status {
     DUET_ASSIGN_OR_RETURN(std::string attempt_holder, end_pin_attempt(c, tenant_id, attempt_id, "failed", false));
     if (lock_holder) {
       DUET_ASSIGN_OR_RETURN(Statement lock, Statement::prepare(c,
@@ -252,11 +259,12 @@ Status SqliteStore::fail_pin_attempt(std::string_view tenant_id, std::string_vie
   });
 }
 
-Status SqliteStore::confirm_share_refresh(std::string_view tenant_id, std::string_view refresh_id,
-                                          std::string_view attempt_id, const DeviceToken& t, UnixSeconds now) {
+Status SqliteStore::confirm_share_refresh(const WriteContext& context, std::string_view tenant_id,
+                                          std::string_view refresh_id, std::string_view attempt_id,
+                                          const DeviceToken& t, UnixSeconds now) {
   if (tenant_id.empty() || refresh_id.empty()) return invalid("share refresh ids are empty");
   if (t.token_hash.empty() || t.tenant_id != tenant_id) return invalid("device token is incomplete");
-  return write([&](Connection& c) -> Status {
+  return write(context, [&](Connection& c) -> Status {
     DUET_ASSIGN_OR_RETURN(Statement sel, Statement::prepare(c,
         select_from(kRefreshCols, "share_refreshes", "tenant_id = ?1 AND refresh_id = ?2")));
     sel.bind(1, tenant_id).bind(2, refresh_id);

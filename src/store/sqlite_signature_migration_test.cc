@@ -56,7 +56,7 @@ TEST(SqliteStore, UpgradesAVersion10DatabaseKeepingItsNotices) {
   EXPECT_EQ(notices->front().webhook_state, "queued");
   EXPECT_FALSE(notices->front().effective_at.has_value());
 
-  ASSERT_TRUE(store.set_tenant_signature_v1_cutoff("ten_old", 100'000, 10).ok());
+  ASSERT_TRUE(store.set_tenant_signature_v1_cutoff({}, "ten_old", 100'000, 10).ok());
   notices = store.list_notices("ten_old", 10);
   ASSERT_TRUE(notices.ok());
   ASSERT_EQ(notices->size(), 2u);

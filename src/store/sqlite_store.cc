@@ -4,7 +4,7 @@
 namespace duet::store::sqlite_store {
 
 Status SqliteStore::migrate() {
-  return run<Status>(Transaction::Kind::kWrite, [&](Connection& c) -> Status {
+  return run<Status>(kNoWrite, Transaction::Kind::kWrite, [&](Connection& c) -> Status {
     DUET_TRY_STATUS(c.exec(
         "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL PRIMARY KEY, "
         "applied_at INTEGER NOT NULL DEFAULT (CAST(strftime('%s', 'now') AS INTEGER)))",
@@ -24,7 +24,7 @@ Status SqliteStore::migrate() {
 }
 
 Result<int> SqliteStore::schema_version() {
-  return run<Result<int>>(Transaction::Kind::kRead, [&](Connection& c) { return read_version(c); });
+  return run<Result<int>>(kNoWrite, Transaction::Kind::kRead, [&](Connection& c) { return read_version(c); });
 }
 
 // One request_nonces row; kDuplicate if it was seen before.
@@ -52,8 +52,9 @@ int64_t SqliteStore::clamp_limit(size_t limit) {
 }
 
 // UPDATE with (?1 = id, ?2 = value) that must change exactly one row.
-Status SqliteStore::update_one(std::string_view sql, std::string_view id, int64_t value, std::string_view what) {
-  return write([&](Connection& c) -> Status {
+Status SqliteStore::update_one(const WriteContext& context, std::string_view sql, std::string_view id, int64_t value,
+                               std::string_view what) {
+  return write(context, [&](Connection& c) -> Status {
     DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, sql));
     st.bind(1, id).bind(2, value);
     DUET_ASSIGN_OR_RETURN(int n, run_changes(c, st));

@@ -4,9 +4,9 @@
 
 namespace duet::store::sqlite_store {
 
-Status SqliteStore::add_package(const Package& p) {
+Status SqliteStore::add_package(const WriteContext& context, const Package& p) {
   DUET_TRY_STATUS(sqlite::validate_package(p));
-  return write([&](Connection& c) { return sqlite::add_package(c, p); });
+  return write(context, [&](Connection& c) { return sqlite::add_package(c, p); });
 }
 
 Result<std::vector<Package>> SqliteStore::list_packages(std::string_view tenant_id) {
@@ -18,7 +18,7 @@ Result<Package> SqliteStore::get_package(std::string_view tenant_id, std::string
 }
 
 Status SqliteStore::check_quota(std::string_view tenant_id, PackageKind kind, int64_t units, UnixSeconds now) {
-  return run<Status>(Transaction::Kind::kRead, [&](Connection& c) {
+  return run<Status>(kNoWrite, Transaction::Kind::kRead, [&](Connection& c) {
     return sqlite::check_quota(c, options_.quota_order, tenant_id, kind, units, now);
   });
 }
@@ -34,8 +34,8 @@ Result<int64_t> SqliteStore::count_usage(std::string_view tenant_id, PackageKind
   return read_single<int64_t>([&](Connection& c) { return sqlite::count_usage(c, tenant_id, kind, from, to); });
 }
 
-Result<size_t> SqliteStore::prune_usage_records(UnixSeconds before, UnixSeconds now) {
-  return run<Result<size_t>>(Transaction::Kind::kWrite,
+Result<size_t> SqliteStore::prune_usage_records(const WriteContext& context, UnixSeconds before, UnixSeconds now) {
+  return run<Result<size_t>>(context, Transaction::Kind::kWrite,
                              [&](Connection& c) { return sqlite::prune_usage_records(c, before, now); });
 }
 
@@ -43,15 +43,16 @@ Result<std::vector<Notice>> SqliteStore::list_notices(std::string_view tenant_id
   return read_single<std::vector<Notice>>([&](Connection& c) { return sqlite::list_notices(c, tenant_id, limit); });
 }
 
-Result<std::vector<Notice>> SqliteStore::sweep_package_notices(UnixSeconds now, size_t limit,
+Result<std::vector<Notice>> SqliteStore::sweep_package_notices(const WriteContext& context, UnixSeconds now,
+                                                               size_t limit,
                                                                const NoticeCallbackFactory& make_callback) {
-  return run<Result<std::vector<Notice>>>(Transaction::Kind::kWrite, [&](Connection& c) {
+  return run<Result<std::vector<Notice>>>(context, Transaction::Kind::kWrite, [&](Connection& c) {
     return sqlite::sweep_package_notices(c, now, limit, make_callback);
   });
 }
 
-Status SqliteStore::set_tenant_notify_target(const TenantNotifyTarget& t) {
-  return write([&](Connection& c) { return sqlite::set_tenant_notify_target(c, t); });
+Status SqliteStore::set_tenant_notify_target(const WriteContext& context, const TenantNotifyTarget& t) {
+  return write(context, [&](Connection& c) { return sqlite::set_tenant_notify_target(c, t); });
 }
 
 Result<TenantNotifyTarget> SqliteStore::get_tenant_notify_target(std::string_view tenant_id) {
@@ -59,16 +60,16 @@ Result<TenantNotifyTarget> SqliteStore::get_tenant_notify_target(std::string_vie
       [&](Connection& c) { return sqlite::get_tenant_notify_target(c, tenant_id); });
 }
 
-Result<Notice> SqliteStore::set_tenant_signature_v1_cutoff(std::string_view tenant_id, UnixSeconds cutoff,
-                                                           UnixSeconds now) {
-  return run<Result<Notice>>(Transaction::Kind::kWrite, [&](Connection& c) {
+Result<Notice> SqliteStore::set_tenant_signature_v1_cutoff(const WriteContext& context, std::string_view tenant_id,
+                                                           UnixSeconds cutoff, UnixSeconds now) {
+  return run<Result<Notice>>(context, Transaction::Kind::kWrite, [&](Connection& c) {
     return sqlite::set_tenant_signature_v1_cutoff(c, tenant_id, cutoff, now);
   });
 }
 
-Status SqliteStore::create_admin_token(const AdminToken& t) {
+Status SqliteStore::create_admin_token(const WriteContext& context, const AdminToken& t) {
   if (t.token_hash.empty()) return invalid("admin token hash is empty");
-  return write([&](Connection& c) -> Status {
+  return write(context, [&](Connection& c) -> Status {
     DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
         "INSERT INTO admin_tokens (token_hash, name, role, created_at, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5)"));
     st.bind(1, t.token_hash).bind(2, t.name).bind(3, t.role).bind(4, t.created_at).bind(5, t.revoked_at);
@@ -85,9 +86,9 @@ Result<AdminToken> SqliteStore::find_admin_token(ByteView token_hash) {
   });
 }
 
-Result<size_t> SqliteStore::purge_order_payloads(UnixSeconds final_before, UnixSeconds now, std::string_view actor,
-                                                 size_t limit) {
-  return run<Result<size_t>>(Transaction::Kind::kWrite, [&](Connection& c) {
+Result<size_t> SqliteStore::purge_order_payloads(const WriteContext& context, UnixSeconds final_before, UnixSeconds now,
+                                                 std::string_view actor, size_t limit) {
+  return run<Result<size_t>>(context, Transaction::Kind::kWrite, [&](Connection& c) {
     return sqlite::purge_order_payloads(c, final_before, now, actor, limit);
   });
 }
@@ -98,16 +99,16 @@ Result<std::optional<UnixSeconds>> SqliteStore::order_payload_purged_at(std::str
       [&](Connection& c) { return sqlite::order_payload_purged_at(c, tenant_id, order_id); });
 }
 
-Result<size_t> SqliteStore::purge_identity_attributes(UnixSeconds issued_before, UnixSeconds now,
-                                                      std::string_view actor, size_t limit) {
-  return run<Result<size_t>>(Transaction::Kind::kWrite, [&](Connection& c) {
+Result<size_t> SqliteStore::purge_identity_attributes(const WriteContext& context, UnixSeconds issued_before,
+                                                      UnixSeconds now, std::string_view actor, size_t limit) {
+  return run<Result<size_t>>(context, Transaction::Kind::kWrite, [&](Connection& c) {
     return sqlite::purge_identity_attributes(c, issued_before, now, actor, limit);
   });
 }
 
-Result<size_t> SqliteStore::wipe_retired_key_shares(UnixSeconds expired_before, UnixSeconds now, std::string_view actor,
-                                                    size_t limit) {
-  return run<Result<size_t>>(Transaction::Kind::kWrite, [&](Connection& c) {
+Result<size_t> SqliteStore::wipe_retired_key_shares(const WriteContext& context, UnixSeconds expired_before,
+                                                    UnixSeconds now, std::string_view actor, size_t limit) {
+  return run<Result<size_t>>(context, Transaction::Kind::kWrite, [&](Connection& c) {
     return sqlite::wipe_retired_key_shares(c, expired_before, now, actor, limit);
   });
 }
@@ -116,23 +117,22 @@ Result<RetentionSettings> SqliteStore::get_retention_settings() {
   return read_single<RetentionSettings>([&](Connection& c) { return sqlite::get_retention_settings(c); });
 }
 
-Status SqliteStore::put_retention_settings(const RetentionSettings& settings) {
+Status SqliteStore::put_retention_settings(const WriteContext& context, const RetentionSettings& settings) {
   DUET_TRY_STATUS(validate_retention_settings(settings));
-  return write([&](Connection& c) { return sqlite::put_retention_settings(c, settings); });
+  return write(context, [&](Connection& c) { return sqlite::put_retention_settings(c, settings); });
 }
 
-Result<bool> SqliteStore::try_acquire_lease(std::string_view name, std::string_view owner, UnixSeconds now,
-                                            int64_t ttl_seconds) {
+Result<bool> SqliteStore::try_acquire_lease(const WriteContext& context, std::string_view name, std::string_view owner,
+                                            UnixSeconds now, int64_t ttl_seconds) {
   if (name.empty() || owner.empty()) return make_error(ErrorCode::kInvalidArgument, "lease name and owner are required");
   if (ttl_seconds < 1) return make_error(ErrorCode::kInvalidArgument, "lease ttl must be >= 1 s");
-  return run<Result<bool>>(Transaction::Kind::kWrite, [&](Connection& c) {
-    return sqlite::try_acquire_lease(c, name, owner, now, ttl_seconds);
-  });
+  return run<Result<bool>>(context, Transaction::Kind::kWrite,
+                           [&](Connection& c) { return sqlite::try_acquire_lease(c, name, owner, now, ttl_seconds); });
 }
 
-Status SqliteStore::add_availability(const std::vector<AvailabilityMinute>& deltas) {
+Status SqliteStore::add_availability(const WriteContext& context, const std::vector<AvailabilityMinute>& deltas) {
   DUET_TRY_STATUS(validate_availability(deltas));
-  return write([&](Connection& c) { return sqlite::add_availability(c, deltas); });
+  return write(context, [&](Connection& c) { return sqlite::add_availability(c, deltas); });
 }
 
 Result<std::vector<AvailabilityMinute>> SqliteStore::list_availability(std::string_view tenant_id, UnixSeconds from,
@@ -145,8 +145,8 @@ Result<std::optional<UnixSeconds>> SqliteStore::first_availability_minute() {
   return read_single<std::optional<UnixSeconds>>([&](Connection& c) { return sqlite::first_availability_minute(c); });
 }
 
-Status SqliteStore::create_maintenance_window(const MaintenanceWindow& w) {
-  return write([&](Connection& c) { return sqlite::create_maintenance_window(c, w); });
+Status SqliteStore::create_maintenance_window(const WriteContext& context, const MaintenanceWindow& w) {
+  return write(context, [&](Connection& c) { return sqlite::create_maintenance_window(c, w); });
 }
 
 Result<MaintenanceWindow> SqliteStore::get_maintenance_window(std::string_view window_id) {
@@ -158,18 +158,20 @@ Result<std::vector<MaintenanceWindow>> SqliteStore::list_maintenance_windows(Uni
       [&](Connection& c) { return sqlite::list_maintenance_windows(c, from, to); });
 }
 
-Status SqliteStore::delete_maintenance_window(std::string_view window_id, UnixSeconds now) {
-  return write([&](Connection& c) { return sqlite::delete_maintenance_window(c, window_id, now); });
+Status SqliteStore::delete_maintenance_window(const WriteContext& context, std::string_view window_id,
+                                              UnixSeconds now) {
+  return write(context, [&](Connection& c) { return sqlite::delete_maintenance_window(c, window_id, now); });
 }
 
-Result<SlaCredit> SqliteStore::propose_sla_credit(const SlaCredit& credit) {
+Result<SlaCredit> SqliteStore::propose_sla_credit(const WriteContext& context, const SlaCredit& credit) {
   DUET_TRY_STATUS(validate_sla_credit(credit));
-  return run<Result<SlaCredit>>(Transaction::Kind::kWrite,
+  return run<Result<SlaCredit>>(context, Transaction::Kind::kWrite,
                                 [&](Connection& c) { return sqlite::propose_sla_credit(c, credit); });
 }
 
-Status SqliteStore::withdraw_sla_credit(std::string_view tenant_id, std::string_view month, SlaCreditKind kind) {
-  return write([&](Connection& c) { return sqlite::withdraw_sla_credit(c, tenant_id, month, kind); });
+Status SqliteStore::withdraw_sla_credit(const WriteContext& context, std::string_view tenant_id, std::string_view month,
+                                        SlaCreditKind kind) {
+  return write(context, [&](Connection& c) { return sqlite::withdraw_sla_credit(c, tenant_id, month, kind); });
 }
 
 Result<SlaCredit> SqliteStore::find_sla_credit(std::string_view credit_id) {
@@ -181,24 +183,27 @@ Result<std::vector<SlaCredit>> SqliteStore::list_sla_credits(std::string_view te
       [&](Connection& c) { return sqlite::list_sla_credits(c, tenant_id, month); });
 }
 
-Status SqliteStore::approve_sla_credit(std::string_view credit_id, std::string_view approved_by, UnixSeconds now,
-                                       const Package& bonus) {
-  return write([&](Connection& c) { return sqlite::approve_sla_credit(c, credit_id, approved_by, now, bonus); });
+Status SqliteStore::approve_sla_credit(const WriteContext& context, std::string_view credit_id,
+                                       std::string_view approved_by, UnixSeconds now, const Package& bonus) {
+  return write(context,
+               [&](Connection& c) { return sqlite::approve_sla_credit(c, credit_id, approved_by, now, bonus); });
 }
 
-Result<int64_t> SqliteStore::hit_rate_window(std::string_view tenant_id, std::string_view key,
-                                             UnixSeconds window_start) {
-  return run<Result<int64_t>>(Transaction::Kind::kWrite,
+Result<int64_t> SqliteStore::hit_rate_window(const WriteContext& context, std::string_view tenant_id,
+                                             std::string_view key, UnixSeconds window_start) {
+  return run<Result<int64_t>>(context, Transaction::Kind::kWrite,
                               [&](Connection& c) { return sqlite::hit_rate_window(c, tenant_id, key, window_start); });
 }
 
-Result<size_t> SqliteStore::prune_rate_windows(UnixSeconds before) {
-  return run<Result<size_t>>(Transaction::Kind::kWrite,
+Result<size_t> SqliteStore::prune_rate_windows(const WriteContext& context, UnixSeconds before) {
+  return run<Result<size_t>>(context, Transaction::Kind::kWrite,
                              [&](Connection& c) { return sqlite::prune_rate_windows(c, before); });
 }
 
-Status SqliteStore::set_tenant_rate_limit(std::string_view tenant_id, int64_t requests_per_second, UnixSeconds now) {
-  return write([&](Connection& c) { return sqlite::set_tenant_rate_limit(c, tenant_id, requests_per_second, now); });
+Status SqliteStore::set_tenant_rate_limit(const WriteContext& context, std::string_view tenant_id,
+                                          int64_t requests_per_second, UnixSeconds now) {
+  return write(context,
+               [&](Connection& c) { return sqlite::set_tenant_rate_limit(c, tenant_id, requests_per_second, now); });
 }
 
 Result<std::vector<TenantRateLimit>> SqliteStore::list_tenant_rate_limits() {
@@ -206,15 +211,13 @@ Result<std::vector<TenantRateLimit>> SqliteStore::list_tenant_rate_limits() {
 }
 
 Result<AuditEvent> SqliteStore::append_audit_event(const AuditEvent& event) {
-  store::ScopedAuditSuspend unbound;
   AuditEvent e = event;
-  DUET_TRY_STATUS(write([&](Connection& c) { return sqlite::append_audit_event(c, e); }));
+  DUET_TRY_STATUS(write(kNoWrite, [&](Connection& c) { return sqlite::append_audit_event(c, e); }));
   return e;
 }
 
 Status SqliteStore::append_audit_events(std::vector<AuditEvent>& events) {
-  store::ScopedAuditSuspend unbound;
-  return write([&](Connection& c) -> Status {
+  return write(kNoWrite, [&](Connection& c) -> Status {
     for (AuditEvent& e : events) DUET_TRY_STATUS(sqlite::append_audit_event(c, e));
     return Status::Ok();
   });
@@ -236,8 +239,7 @@ Result<std::vector<AuditEvent>> SqliteStore::list_tenant_audit_events(std::strin
 }
 
 Status SqliteStore::add_audit_checkpoint(const AuditCheckpoint& cp) {
-  store::ScopedAuditSuspend unbound;
-  return write([&](Connection& c) { return sqlite::add_audit_checkpoint(c, cp); });
+  return write(kNoWrite, [&](Connection& c) { return sqlite::add_audit_checkpoint(c, cp); });
 }
 
 Result<std::vector<AuditCheckpoint>> SqliteStore::list_audit_checkpoints(int64_t from_seq, int64_t to_seq) {
@@ -246,8 +248,7 @@ Result<std::vector<AuditCheckpoint>> SqliteStore::list_audit_checkpoints(int64_t
 }
 
 Status SqliteStore::put_audit_key(const AuditKey& key) {
-  store::ScopedAuditSuspend unbound;
-  return write([&](Connection& c) { return sqlite::put_audit_key(c, key); });
+  return write(kNoWrite, [&](Connection& c) { return sqlite::put_audit_key(c, key); });
 }
 
 Result<std::vector<AuditKey>> SqliteStore::list_audit_keys() {
@@ -258,8 +259,8 @@ Result<std::vector<AdminToken>> SqliteStore::list_admin_tokens() {
   return read_single<std::vector<AdminToken>>([&](Connection& c) { return sqlite::list_admin_tokens(c); });
 }
 
-Result<size_t> SqliteStore::revoke_admin_tokens(std::string_view name, UnixSeconds now) {
-  return run<Result<size_t>>(Transaction::Kind::kWrite,
+Result<size_t> SqliteStore::revoke_admin_tokens(const WriteContext& context, std::string_view name, UnixSeconds now) {
+  return run<Result<size_t>>(context, Transaction::Kind::kWrite,
                              [&](Connection& c) { return sqlite::revoke_admin_tokens(c, name, now); });
 }
 

@@ -14,9 +14,7 @@
 #include <limits>
 #include <utility>
 
-#include "store/audit_scope.h"
 #include "store/ids.h"
-#include "store/nonce_scope.h"
 #include "store/record_text.h"
 #include "store/sqlite_audit.h"
 #include "store/sqlite_db.h"
@@ -26,6 +24,7 @@
 #include "store/sqlite_sla.h"
 #include "store/sqlite_store.h"
 #include "store/validate.h"
+#include "store/write_context.h"
 
 namespace duet::store::sqlite_store {
 
@@ -151,6 +150,10 @@ Status insert_callback(Connection& c, CallbackJob job, std::string_view tenant, 
 // Marks the open sessions of an order failed (when the order reaches a final state).
 Status fail_open_sessions(Connection& c, std::string_view tenant, std::string_view order_id, UnixSeconds now);
 
+// The context of reads and of the store's own audit calls: no audited
+// action, no request nonce.
+inline const WriteContext kNoWrite{};
+
 // --- the store ------------------------------------------------------------------
 
 class SqliteStore final : public Store {
@@ -163,55 +166,62 @@ class SqliteStore final : public Store {
   Status migrate();
   Result<int> schema_version() override;
   // --- tenants ---
-  Status create_tenant(const Tenant& t) override;
+  Status create_tenant(const WriteContext& context, const Tenant& t) override;
   Result<Tenant> get_tenant(std::string_view tenant_id) override;
-  Status set_tenant_suspended(std::string_view tenant_id, bool suspended) override;
-  Status set_tenant_production_active_from(std::string_view tenant_id, UnixSeconds from) override;
+  Status set_tenant_suspended(const WriteContext& context, std::string_view tenant_id, bool suspended) override;
+  Status set_tenant_production_active_from(const WriteContext& context, std::string_view tenant_id,
+                                           UnixSeconds from) override;
   Result<std::vector<Tenant>> list_tenants() override;
   // --- apps ---
-  Status create_app(const App& a) override;
+  Status create_app(const WriteContext& context, const App& a) override;
   Result<App> get_app(std::string_view tenant_id, std::string_view app_id) override;
   Result<App> find_app(std::string_view app_id) override;
   Result<std::vector<App>> list_apps(std::string_view tenant_id) override;
-  Status update_app_secret(std::string_view tenant_id, std::string_view app_id,
+  Status update_app_secret(const WriteContext& context, std::string_view tenant_id, std::string_view app_id,
                            ByteView secret_ciphertext) override;
-  Status set_app_pin_failure_budget(std::string_view tenant_id, std::string_view app_id,
+  Status set_app_pin_failure_budget(const WriteContext& context, std::string_view tenant_id, std::string_view app_id,
                                     std::optional<int> budget) override;
-  Status update_app_settings(std::string_view tenant_id, std::string_view app_id, std::string_view identity_mode,
-                             bool sms_otp_required, std::string_view cms_oid_style) override;
+  Status update_app_settings(const WriteContext& context, std::string_view tenant_id, std::string_view app_id,
+                             std::string_view identity_mode, bool sms_otp_required,
+                             std::string_view cms_oid_style) override;
   // --- holders ---
-  Status create_holder(const Holder& h) override;
+  Status create_holder(const WriteContext& context, const Holder& h) override;
   Result<Holder> get_holder(std::string_view tenant_id, std::string_view holder_id) override;
   Result<Holder> find_holder_by_lookup_hash(std::string_view tenant_id, ByteView lookup_hash) override;
-  Status unlock_holder(std::string_view tenant_id, std::string_view holder_id) override;
-  Status lock_holder(std::string_view tenant_id, std::string_view holder_id) override;
+  Status unlock_holder(const WriteContext& context, std::string_view tenant_id, std::string_view holder_id) override;
+  Status lock_holder(const WriteContext& context, std::string_view tenant_id, std::string_view holder_id) override;
   Result<std::vector<Holder>> list_holders(std::string_view tenant_id, std::string_view after_holder_id,
                                            size_t limit) override;
   // --- holder keys ---
-  Status add_holder_key(const HolderKeyShare& k) override;
+  Status add_holder_key(const WriteContext& context, const HolderKeyShare& k) override;
   Result<HolderKeyShare> get_active_holder_key(std::string_view tenant_id, std::string_view holder_id) override;
-  Status revoke_holder_key(std::string_view tenant_id, std::string_view key_id, UnixSeconds now) override;
+  Status revoke_holder_key(const WriteContext& context, std::string_view tenant_id, std::string_view key_id,
+                           UnixSeconds now) override;
   Result<HolderKeyShare> get_holder_key(std::string_view tenant_id, std::string_view key_id) override;
   // --- activation codes ---
-  Status create_activation_code(const ActivationCode& a) override;
+  Status create_activation_code(const WriteContext& context, const ActivationCode& a) override;
   Result<ActivationCode> find_activation_code(ByteView code_hash) override;
-  Status use_activation_code(std::string_view tenant_id, std::string_view code_id, UnixSeconds now) override;
-  Result<int> spend_activation_attempt(std::string_view tenant_id, std::string_view code_id) override;
-  Result<int> spend_otp_attempt(std::string_view tenant_id, std::string_view code_id) override;
-  Status complete_activation(const ActivationCompletion& a) override;
+  Status use_activation_code(const WriteContext& context, std::string_view tenant_id, std::string_view code_id,
+                             UnixSeconds now) override;
+  Result<int> spend_activation_attempt(const WriteContext& context, std::string_view tenant_id,
+                                       std::string_view code_id) override;
+  Result<int> spend_otp_attempt(const WriteContext& context, std::string_view tenant_id,
+                                std::string_view code_id) override;
+  Status complete_activation(const WriteContext& context, const ActivationCompletion& a) override;
   // --- device tokens ---
-  Status create_device_token(const DeviceToken& t) override;
+  Status create_device_token(const WriteContext& context, const DeviceToken& t) override;
   Result<DeviceToken> find_device_token(ByteView token_hash) override;
-  Status revoke_device_token(std::string_view tenant_id, ByteView token_hash, UnixSeconds now) override;
+  Status revoke_device_token(const WriteContext& context, std::string_view tenant_id, ByteView token_hash,
+                             UnixSeconds now) override;
   // --- orders ---
-  Result<SignOrder> create_order(const SignOrder& o) override;
+  Result<SignOrder> create_order(const WriteContext& context, const SignOrder& o) override;
   Result<SignOrder> get_order(std::string_view tenant_id, std::string_view order_id) override;
   Result<OrderPage> list_orders(std::string_view tenant_id, const OrderFilter& filter) override;
   Result<std::vector<SignOrder>> list_open_orders(std::string_view tenant_id, std::string_view holder_id,
                                                   UnixSeconds now, size_t limit) override;
   // --- share refresh ---
-  Status reseal_key_share(std::string_view tenant_id, std::string_view key_id, ByteView expected,
-                          ByteView replacement) override;
+  Status reseal_key_share(const WriteContext& context, std::string_view tenant_id, std::string_view key_id,
+                          ByteView expected, ByteView replacement) override;
 
   // --- PIN attempts (store.h): core's rule, run with the holder's row held ---
   Result<PinAttemptCounters> count_pin_attempt(Connection& c, std::string_view tenant_id, std::string_view holder_id,
@@ -225,74 +235,77 @@ class SqliteStore final : public Store {
   }
   static Result<std::string> end_pin_attempt(Connection& c, std::string_view tenant_id, std::string_view attempt_id,
                                              std::string_view outcome, bool reset_consecutive);
-  Result<PinAttemptCounters> begin_sign_attempt(const SignSession& s, std::string_view attempt_id,
-                                                UnixSeconds window_since, const PinAttemptRule& rule,
-                                                UnixSeconds now) override;
+  Result<PinAttemptCounters> begin_sign_attempt(const WriteContext& context, const SignSession& s,
+                                                std::string_view attempt_id, UnixSeconds window_since,
+                                                const PinAttemptRule& rule, UnixSeconds now) override;
   static Status check_key_unchanged(Connection& c, std::string_view tenant_id, std::string_view key_id,
                                     ByteView expected_share);
-  Status accept_sign_attempt(std::string_view tenant_id, std::string_view session_id, std::string_view attempt_id,
-                             const std::vector<std::string>& r_values, UnixSeconds now, std::string_view key_id,
-                             ByteView expected_share) override;
-  Result<PinAttemptCounters> begin_refresh_attempt(const ShareRefresh& r, std::string_view attempt_id,
+  Status accept_sign_attempt(const WriteContext& context, std::string_view tenant_id, std::string_view session_id,
+                             std::string_view attempt_id, const std::vector<std::string>& r_values, UnixSeconds now,
+                             std::string_view key_id, ByteView expected_share) override;
+  Result<PinAttemptCounters> begin_refresh_attempt(const WriteContext& context, const ShareRefresh& r,
+                                                   std::string_view attempt_id, UnixSeconds window_since,
+                                                   const PinAttemptRule& rule, UnixSeconds now) override;
+  Status accept_refresh_attempt(const WriteContext& context, std::string_view tenant_id, std::string_view refresh_id,
+                                std::string_view attempt_id, ByteView pending_share_ciphertext, UnixSeconds now,
+                                std::string_view key_id, ByteView expected_share) override;
+  Result<PinAttemptCounters> begin_confirm_attempt(const WriteContext& context, std::string_view tenant_id,
+                                                   std::string_view holder_id, std::string_view refresh_id,
+                                                   std::string_view attempt_id, UnixSeconds open_since,
                                                    UnixSeconds window_since, const PinAttemptRule& rule,
                                                    UnixSeconds now) override;
-  Status accept_refresh_attempt(std::string_view tenant_id, std::string_view refresh_id, std::string_view attempt_id,
-                                ByteView pending_share_ciphertext, UnixSeconds now, std::string_view key_id,
-                                ByteView expected_share) override;
-  Result<PinAttemptCounters> begin_confirm_attempt(std::string_view tenant_id, std::string_view holder_id,
-                                                   std::string_view refresh_id, std::string_view attempt_id,
-                                                   UnixSeconds open_since, UnixSeconds window_since,
-                                                   const PinAttemptRule& rule, UnixSeconds now) override;
-  Status fail_pin_attempt(std::string_view tenant_id, std::string_view attempt_id, bool lock_holder,
-                          std::string_view session_id, const std::vector<CallbackJob>& alarms,
+  Status fail_pin_attempt(const WriteContext& context, std::string_view tenant_id, std::string_view attempt_id,
+                          bool lock_holder, std::string_view session_id, const std::vector<CallbackJob>& alarms,
                           const std::optional<CallbackJob>& callback_if_order_fails, UnixSeconds now) override;
-  Status confirm_share_refresh(std::string_view tenant_id, std::string_view refresh_id, std::string_view attempt_id,
-                               const DeviceToken& t, UnixSeconds now) override;
+  Status confirm_share_refresh(const WriteContext& context, std::string_view tenant_id, std::string_view refresh_id,
+                               std::string_view attempt_id, const DeviceToken& t, UnixSeconds now) override;
   Result<ShareRefresh> get_share_refresh(std::string_view tenant_id, std::string_view refresh_id) override;
   Result<SignSession> get_sign_session(std::string_view tenant_id, std::string_view session_id) override;
-  Result<OrderState> fail_sign_session(std::string_view tenant_id, std::string_view session_id,
+  Result<OrderState> fail_sign_session(const WriteContext& context, std::string_view tenant_id,
+                                       std::string_view session_id,
                                        const std::optional<CallbackJob>& callback_if_order_fails,
                                        UnixSeconds now) override;
-  Status finish_order(std::string_view tenant_id, std::string_view order_id, std::string_view session_id,
-                      const std::vector<Bytes>& signatures, const std::optional<CallbackJob>& callback,
-                      UnixSeconds now) override;
-  Status finish_csr_order(std::string_view tenant_id, std::string_view order_id, std::string_view session_id,
-                          const std::vector<Bytes>& signatures, const Certificate& certificate,
-                          UnixSeconds now) override;
-  Status reject_order(std::string_view tenant_id, std::string_view order_id,
+  Status finish_order(const WriteContext& context, std::string_view tenant_id, std::string_view order_id,
+                      std::string_view session_id, const std::vector<Bytes>& signatures,
                       const std::optional<CallbackJob>& callback, UnixSeconds now) override;
-  Status cancel_order(std::string_view tenant_id, std::string_view order_id,
+  Status finish_csr_order(const WriteContext& context, std::string_view tenant_id, std::string_view order_id,
+                          std::string_view session_id, const std::vector<Bytes>& signatures,
+                          const Certificate& certificate, UnixSeconds now) override;
+  Status reject_order(const WriteContext& context, std::string_view tenant_id, std::string_view order_id,
                       const std::optional<CallbackJob>& callback, UnixSeconds now) override;
-  Result<std::vector<SignOrder>> expire_orders(UnixSeconds now, size_t limit,
+  Status cancel_order(const WriteContext& context, std::string_view tenant_id, std::string_view order_id,
+                      const std::optional<CallbackJob>& callback, UnixSeconds now) override;
+  Result<std::vector<SignOrder>> expire_orders(const WriteContext& context, UnixSeconds now, size_t limit,
                                                const CallbackFactory& make_callback) override;
   // --- certificates ---
-  Status add_certificate(const Certificate& cert) override;
+  Status add_certificate(const WriteContext& context, const Certificate& cert) override;
   Result<Certificate> get_certificate(std::string_view tenant_id, std::string_view cert_id) override;
   Result<Certificate> find_certificate_by_serial(std::string_view serial_hex) override;
   Result<std::vector<Certificate>> list_holder_certificates(std::string_view tenant_id,
                                                             std::string_view holder_id) override;
   Result<std::vector<Certificate>> list_revoked_certificates(std::string_view issuer_id) override;
-  Status revoke_certificate(std::string_view tenant_id, std::string_view cert_id, int reason, bool revoke_key,
-                            UnixSeconds now) override;
+  Status revoke_certificate(const WriteContext& context, std::string_view tenant_id, std::string_view cert_id,
+                            int reason, bool revoke_key, UnixSeconds now) override;
   // --- CA material ---
-  Status put_ca(const CaRecord& ca) override;
+  Status put_ca(const WriteContext& context, const CaRecord& ca) override;
   Result<std::vector<CaRecord>> list_cas() override;
-  Status set_ca_active(std::string_view ca_id, bool active) override;
-  Result<int64_t> next_crl_number(std::string_view issuer_id) override;
+  Status set_ca_active(const WriteContext& context, std::string_view ca_id, bool active) override;
+  Result<int64_t> next_crl_number(const WriteContext& context, std::string_view issuer_id) override;
   // --- nonces ---
-  Status insert_nonce(std::string_view tenant_id, std::string_view app_id, std::string_view nonce,
-                      UnixSeconds seen_at) override;
-  Result<size_t> prune_nonces(UnixSeconds before) override;
+  Status insert_nonce(const WriteContext& context, std::string_view tenant_id, std::string_view app_id,
+                      std::string_view nonce, UnixSeconds seen_at) override;
+  Result<size_t> prune_nonces(const WriteContext& context, UnixSeconds before) override;
   // --- callbacks ---
-  Status enqueue_callback(const CallbackJob& job) override;
+  Status enqueue_callback(const WriteContext& context, const CallbackJob& job) override;
   Result<CallbackJob> get_callback(std::string_view tenant_id, std::string_view job_id) override;
-  Result<std::vector<CallbackJob>> claim_due_callbacks(std::string_view worker, UnixSeconds now,
-                                                       int lease_seconds, size_t limit) override;
-  Status mark_callback_delivered(std::string_view tenant_id, std::string_view job_id, UnixSeconds now) override;
-  Status mark_callback_failed(std::string_view tenant_id, std::string_view job_id, std::string_view worker,
-                              std::string_view error, UnixSeconds next_attempt_at) override;
+  Result<std::vector<CallbackJob>> claim_due_callbacks(const WriteContext& context, std::string_view worker,
+                                                       UnixSeconds now, int lease_seconds, size_t limit) override;
+  Status mark_callback_delivered(const WriteContext& context, std::string_view tenant_id, std::string_view job_id,
+                                 UnixSeconds now) override;
+  Status mark_callback_failed(const WriteContext& context, std::string_view tenant_id, std::string_view job_id,
+                              std::string_view worker, std::string_view error, UnixSeconds next_attempt_at) override;
   // --- packages and metering (store/sqlite_metering.cc) ---
-  Status add_package(const Package& p) override;
+  Status add_package(const WriteContext& context, const Package& p) override;
   Result<std::vector<Package>> list_packages(std::string_view tenant_id) override;
   Result<Package> get_package(std::string_view tenant_id, std::string_view package_id) override;
   Status check_quota(std::string_view tenant_id, PackageKind kind, int64_t units, UnixSeconds now) override;
@@ -300,48 +313,51 @@ class SqliteStore final : public Store {
                                                       size_t limit) override;
   Result<int64_t> count_usage(std::string_view tenant_id, PackageKind kind, UnixSeconds from,
                               UnixSeconds to) override;
-  Result<size_t> prune_usage_records(UnixSeconds before, UnixSeconds now) override;
+  Result<size_t> prune_usage_records(const WriteContext& context, UnixSeconds before, UnixSeconds now) override;
   Result<std::vector<Notice>> list_notices(std::string_view tenant_id, size_t limit) override;
-  Result<std::vector<Notice>> sweep_package_notices(UnixSeconds now, size_t limit,
+  Result<std::vector<Notice>> sweep_package_notices(const WriteContext& context, UnixSeconds now, size_t limit,
                                                     const NoticeCallbackFactory& make_callback) override;
-  Status set_tenant_notify_target(const TenantNotifyTarget& t) override;
+  Status set_tenant_notify_target(const WriteContext& context, const TenantNotifyTarget& t) override;
   Result<TenantNotifyTarget> get_tenant_notify_target(std::string_view tenant_id) override;
-  Result<Notice> set_tenant_signature_v1_cutoff(std::string_view tenant_id, UnixSeconds cutoff,
-                                                UnixSeconds now) override;
+  Result<Notice> set_tenant_signature_v1_cutoff(const WriteContext& context, std::string_view tenant_id,
+                                                UnixSeconds cutoff, UnixSeconds now) override;
   // --- admin tokens ---
-  Status create_admin_token(const AdminToken& t) override;
+  Status create_admin_token(const WriteContext& context, const AdminToken& t) override;
   Result<AdminToken> find_admin_token(ByteView token_hash) override;
   // --- retention and leases (store/sqlite_retention.cc) ---
-  Result<size_t> purge_order_payloads(UnixSeconds final_before, UnixSeconds now, std::string_view actor,
-                                      size_t limit) override;
+  Result<size_t> purge_order_payloads(const WriteContext& context, UnixSeconds final_before, UnixSeconds now,
+                                      std::string_view actor, size_t limit) override;
   Result<std::optional<UnixSeconds>> order_payload_purged_at(std::string_view tenant_id,
                                                              std::string_view order_id) override;
-  Result<size_t> purge_identity_attributes(UnixSeconds issued_before, UnixSeconds now, std::string_view actor,
-                                           size_t limit) override;
-  Result<size_t> wipe_retired_key_shares(UnixSeconds expired_before, UnixSeconds now, std::string_view actor,
-                                         size_t limit) override;
+  Result<size_t> purge_identity_attributes(const WriteContext& context, UnixSeconds issued_before, UnixSeconds now,
+                                           std::string_view actor, size_t limit) override;
+  Result<size_t> wipe_retired_key_shares(const WriteContext& context, UnixSeconds expired_before, UnixSeconds now,
+                                         std::string_view actor, size_t limit) override;
   Result<RetentionSettings> get_retention_settings() override;
-  Status put_retention_settings(const RetentionSettings& settings) override;
-  Result<bool> try_acquire_lease(std::string_view name, std::string_view owner, UnixSeconds now,
-                                 int64_t ttl_seconds) override;
+  Status put_retention_settings(const WriteContext& context, const RetentionSettings& settings) override;
+  Result<bool> try_acquire_lease(const WriteContext& context, std::string_view name, std::string_view owner,
+                                 UnixSeconds now, int64_t ttl_seconds) override;
   // --- sla (store/sqlite_sla.cc) ---
-  Status add_availability(const std::vector<AvailabilityMinute>& deltas) override;
+  Status add_availability(const WriteContext& context, const std::vector<AvailabilityMinute>& deltas) override;
   Result<std::vector<AvailabilityMinute>> list_availability(std::string_view tenant_id, UnixSeconds from,
                                                             UnixSeconds to) override;
   Result<std::optional<UnixSeconds>> first_availability_minute() override;
-  Status create_maintenance_window(const MaintenanceWindow& w) override;
+  Status create_maintenance_window(const WriteContext& context, const MaintenanceWindow& w) override;
   Result<MaintenanceWindow> get_maintenance_window(std::string_view window_id) override;
   Result<std::vector<MaintenanceWindow>> list_maintenance_windows(UnixSeconds from, UnixSeconds to) override;
-  Status delete_maintenance_window(std::string_view window_id, UnixSeconds now) override;
-  Result<SlaCredit> propose_sla_credit(const SlaCredit& credit) override;
-  Status withdraw_sla_credit(std::string_view tenant_id, std::string_view month, SlaCreditKind kind) override;
+  Status delete_maintenance_window(const WriteContext& context, std::string_view window_id, UnixSeconds now) override;
+  Result<SlaCredit> propose_sla_credit(const WriteContext& context, const SlaCredit& credit) override;
+  Status withdraw_sla_credit(const WriteContext& context, std::string_view tenant_id, std::string_view month,
+                             SlaCreditKind kind) override;
   Result<SlaCredit> find_sla_credit(std::string_view credit_id) override;
   Result<std::vector<SlaCredit>> list_sla_credits(std::string_view tenant_id, std::string_view month) override;
-  Status approve_sla_credit(std::string_view credit_id, std::string_view approved_by, UnixSeconds now,
-                            const Package& bonus) override;
-  Result<int64_t> hit_rate_window(std::string_view tenant_id, std::string_view key, UnixSeconds window_start) override;
-  Result<size_t> prune_rate_windows(UnixSeconds before) override;
-  Status set_tenant_rate_limit(std::string_view tenant_id, int64_t requests_per_second, UnixSeconds now) override;
+  Status approve_sla_credit(const WriteContext& context, std::string_view credit_id, std::string_view approved_by,
+                            UnixSeconds now, const Package& bonus) override;
+  Result<int64_t> hit_rate_window(const WriteContext& context, std::string_view tenant_id, std::string_view key,
+                                  UnixSeconds window_start) override;
+  Result<size_t> prune_rate_windows(const WriteContext& context, UnixSeconds before) override;
+  Status set_tenant_rate_limit(const WriteContext& context, std::string_view tenant_id, int64_t requests_per_second,
+                               UnixSeconds now) override;
   Result<std::vector<TenantRateLimit>> list_tenant_rate_limits() override;
   // --- audit (sqlite_audit.cc; the store's own audit calls are not bound) ---
   Result<AuditEvent> append_audit_event(const AuditEvent& event) override;
@@ -355,30 +371,30 @@ class SqliteStore final : public Store {
   Status put_audit_key(const AuditKey& key) override;
   Result<std::vector<AuditKey>> list_audit_keys() override;
   Result<std::vector<AdminToken>> list_admin_tokens() override;
-  Result<size_t> revoke_admin_tokens(std::string_view name, UnixSeconds now) override;
+  Result<size_t> revoke_admin_tokens(const WriteContext& context, std::string_view name, UnixSeconds now) override;
 
  private:
 
   // Runs `fn` in one transaction on a pooled connection; commits only if it
   // succeeded. Nothing escapes as an exception.
   template <typename R, typename F>
-  R run(Transaction::Kind kind, F&& fn) {
+  R run(const WriteContext& context, Transaction::Kind kind, F&& fn) {
     try {
       auto lease = kind == Transaction::Kind::kWrite ? pool_.acquire_writer() : pool_.acquire_for_read();
       if (!lease.ok()) return Unexpected{lease.error()};
       Connection& conn = **lease;
       auto tx = Transaction::begin(conn, kind);
       if (!tx.ok()) return Unexpected{tx.error()};
-      PendingAuditEvent* pending = kind == Transaction::Kind::kWrite ? ScopedAuditEvent::current() : nullptr;
-      // The request's nonce commits with its first write (nonce_scope.h).
-      PendingNonce* nonce = kind == Transaction::Kind::kWrite ? ScopedRequestNonce::unrecorded() : nullptr;
+      PendingAuditEvent* pending = kind == Transaction::Kind::kWrite ? context.audit : nullptr;
+      // The request's nonce commits with its first write (write_context.h).
+      PendingNonce* nonce = kind == Transaction::Kind::kWrite ? context.unrecorded_nonce() : nullptr;
       if (nonce) DUET_TRY_STATUS(insert_nonce_in(conn, *nonce));
       const int64_t changes_before = pending ? sqlite::total_changes(conn) : 0;
       R result = fn(conn);
       if (!result.ok()) return result;  // tx rolls back on destruction
       // Fail-closed audit (store.h, "audit"): a write that changed rows for
-      // a bound action carries its event in the same transaction, or does
-      // not commit.
+      // the context's action carries its event in the same transaction, or
+      // does not commit.
       if (pending && sqlite::total_changes(conn) == changes_before) pending = nullptr;
       AuditEvent audited;
       if (pending) {
@@ -403,8 +419,8 @@ class SqliteStore final : public Store {
   }
 
   template <typename F>
-  Status write(F&& fn) {
-    return run<Status>(Transaction::Kind::kWrite, std::forward<F>(fn));
+  Status write(const WriteContext& context, F&& fn) {
+    return run<Status>(context, Transaction::Kind::kWrite, std::forward<F>(fn));
   }
   static Status insert_nonce_row(Connection& c, std::string_view tenant_id, std::string_view app_id,
                                  std::string_view nonce, UnixSeconds seen_at);
@@ -412,7 +428,7 @@ class SqliteStore final : public Store {
 
   template <typename T, typename F>
   Result<T> read(F&& fn) {
-    return run<Result<T>>(Transaction::Kind::kRead, std::forward<F>(fn));
+    return run<Result<T>>(kNoWrite, Transaction::Kind::kRead, std::forward<F>(fn));
   }
 
   // A read that is ONE SELECT: no explicit transaction. In autocommit mode
@@ -431,9 +447,11 @@ class SqliteStore final : public Store {
     }
   }
   static int64_t clamp_limit(size_t limit);
-  Status update_one(std::string_view sql, std::string_view id, int64_t value, std::string_view what);
-  Status close_order(std::string_view tenant_id, std::string_view order_id, std::string_view to_state,
-                     std::string_view from_states, const std::optional<CallbackJob>& callback, UnixSeconds now);
+  Status update_one(const WriteContext& context, std::string_view sql, std::string_view id, int64_t value,
+                    std::string_view what);
+  Status close_order(const WriteContext& context, std::string_view tenant_id, std::string_view order_id,
+                     std::string_view to_state, std::string_view from_states,
+                     const std::optional<CallbackJob>& callback, UnixSeconds now);
   Status finish_in_tx(Connection& c, std::string_view tenant_id, std::string_view order_id,
                       std::string_view session_id, const std::vector<Bytes>& signatures, OrderKind kind,
                       const Certificate* cert, UnixSeconds now);

@@ -86,17 +86,17 @@ Fixture seed(Store& store) {
   Tenant t;
   t.tenant_id = f.tenant_id;
   t.name = "t";
-  EXPECT_TRUE(store.create_tenant(t).ok());
+  EXPECT_TRUE(store.create_tenant({}, t).ok());
   App a;
   a.tenant_id = f.tenant_id;
   a.app_id = f.app_id;
   a.secret_ciphertext = Bytes{1};
-  EXPECT_TRUE(store.create_app(a).ok());
+  EXPECT_TRUE(store.create_app({}, a).ok());
   Holder h;
   h.tenant_id = f.tenant_id;
   h.holder_id = f.holder_id;
   h.lookup_hash = Bytes{2};
-  EXPECT_TRUE(store.create_holder(h).ok());
+  EXPECT_TRUE(store.create_holder({}, h).ok());
   f.order.tenant_id = f.tenant_id;
   f.order.order_id = new_id("ord_");
   f.order.app_id = f.app_id;
@@ -104,7 +104,7 @@ Fixture seed(Store& store) {
   f.order.items = {SignItem{Bytes(32, 1), true, {}}};
   f.order.expires_at = kNow + 600;
   f.order.callback_url = "https://biz.example/cb";
-  EXPECT_TRUE(store.create_order(f.order).ok());
+  EXPECT_TRUE(store.create_order({}, f.order).ok());
   f.session.tenant_id = f.tenant_id;
   f.session.session_id = new_id("ses_");
   f.session.order_id = f.order.order_id;
@@ -196,8 +196,8 @@ TEST(SqliteStore, CrashInsideFinishOrderLeavesNothingHalfWritten) {
   }  // closed before fork: the child opens its own connections
   for (const char* point : {"finish_order:after_order_update", "finish_order:before_callback"}) {
     int code = crash_child_at(path, point, [&](Store& s) {
-      (void)s.finish_order(f.tenant_id, f.order.order_id, f.session.session_id, {Bytes{0x30, 0x01}},
-                           callback(f), kNow);
+      (void)s.finish_order({}, f.tenant_id, f.order.order_id, f.session.session_id, {Bytes{0x30, 0x01}}, callback(f),
+                           kNow);
     });
     ASSERT_EQ(code, 42) << point;
     auto store = open_at(path);
@@ -207,12 +207,13 @@ TEST(SqliteStore, CrashInsideFinishOrderLeavesNothingHalfWritten) {
     EXPECT_TRUE(order->items[0].signature.empty()) << point;
     EXPECT_EQ(store->get_sign_session(f.tenant_id, f.session.session_id)->state, SessionState::kOpen) << point;
     EXPECT_EQ(store->get_holder(f.tenant_id, f.holder_id)->failed_attempts, 0) << point;
-    EXPECT_TRUE(store->claim_due_callbacks("w", kNow, 30, 10)->empty()) << point;
+    EXPECT_TRUE(store->claim_due_callbacks({}, "w", kNow, 30, 10)->empty()) << point;
   }
   // The survivor can still complete the order.
   auto store = open_at(path);
-  EXPECT_TRUE(store->finish_order(f.tenant_id, f.order.order_id, f.session.session_id, {Bytes{0x30, 0x01}},
-                                  callback(f), kNow)
+  EXPECT_TRUE(store
+                  ->finish_order({}, f.tenant_id, f.order.order_id, f.session.session_id, {Bytes{0x30, 0x01}},
+                                 callback(f), kNow)
                   .ok());
 }
 
@@ -227,9 +228,8 @@ TEST(SqliteStore, CrashInsideCreateOrderAndSessionStartLeavesNoTrace) {
   SignOrder second = f.order;
   second.order_id = new_id("ord_");
   second.items.push_back(SignItem{Bytes(32, 2), true, {}});
-  ASSERT_EQ(crash_child_at(path, "create_order:after_order_insert",
-                           [&](Store& s) { (void)s.create_order(second); }),
-            42);
+  ASSERT_EQ(
+      crash_child_at(path, "create_order:after_order_insert", [&](Store& s) { (void)s.create_order({}, second); }), 42);
   SignSession again = f.session;
   again.session_id = new_id("ses_");
   ASSERT_EQ(crash_child_at(path, "begin_sign_attempt:after_attempt_counted",
@@ -258,19 +258,19 @@ TEST(SqliteStore, CrashInsideCompleteActivationLeavesTheOldEnrollment) {
     old_key.holder_id = f.holder_id;
     old_key.public_key_hex = "04old";
     old_key.service_share_ciphertext = Bytes{1, 2};
-    ASSERT_TRUE(store->add_holder_key(old_key).ok());
+    ASSERT_TRUE(store->add_holder_key({}, old_key).ok());
     old_token.tenant_id = f.tenant_id;
     old_token.token_hash = Bytes{0xd1};
     old_token.holder_id = f.holder_id;
-    ASSERT_TRUE(store->create_device_token(old_token).ok());
+    ASSERT_TRUE(store->create_device_token({}, old_token).ok());
     code.tenant_id = f.tenant_id;
     code.code_id = new_id("act_");
     code.holder_id = f.holder_id;
     code.code_hash = Bytes{0xc1};
     code.expires_at = kNow + 300;
     code.attempts_left = 3;
-    ASSERT_TRUE(store->create_activation_code(code).ok());
-    ASSERT_TRUE(store->lock_holder(f.tenant_id, f.holder_id).ok());
+    ASSERT_TRUE(store->create_activation_code({}, code).ok());
+    ASSERT_TRUE(store->lock_holder({}, f.tenant_id, f.holder_id).ok());
   }
   ActivationCompletion c;
   c.tenant_id = f.tenant_id;
@@ -286,7 +286,7 @@ TEST(SqliteStore, CrashInsideCompleteActivationLeavesTheOldEnrollment) {
   c.now = kNow + 1;
   for (const char* point : {"complete_activation:after_code_used", "complete_activation:after_revocations",
                             "complete_activation:before_holder_update"}) {
-    ASSERT_EQ(crash_child_at(path, point, [&](Store& s) { (void)s.complete_activation(c); }), 42) << point;
+    ASSERT_EQ(crash_child_at(path, point, [&](Store& s) { (void)s.complete_activation({}, c); }), 42) << point;
     auto store = open_at(path);
     EXPECT_FALSE(store->find_activation_code(code.code_hash)->used_at.has_value()) << point;
     auto key = store->get_active_holder_key(f.tenant_id, f.holder_id);
@@ -301,7 +301,7 @@ TEST(SqliteStore, CrashInsideCompleteActivationLeavesTheOldEnrollment) {
     EXPECT_EQ(h->failed_attempts, 0) << point;
   }
   auto store = open_at(path);
-  ASSERT_TRUE(store->complete_activation(c).ok());
+  ASSERT_TRUE(store->complete_activation({}, c).ok());
   EXPECT_EQ(store->get_active_holder_key(f.tenant_id, f.holder_id)->key_id, c.key.key_id);
   EXPECT_EQ(store->get_holder(f.tenant_id, f.holder_id)->status, HolderStatus::kActive);
 }
@@ -313,23 +313,25 @@ TEST(SqliteStore, CrashInsideFailSignSessionLeavesTheSessionOpen) {
   {
     auto store = open_at(path);
     f = seed(*store);
-    ASSERT_TRUE(store->lock_holder(f.tenant_id, f.holder_id).ok());
+    ASSERT_TRUE(store->lock_holder({}, f.tenant_id, f.holder_id).ok());
   }
   for (const char* point : {"fail_sign_session:after_session_failed", "fail_sign_session:before_callback"}) {
     ASSERT_EQ(crash_child_at(path, point,
-                             [&](Store& s) { (void)s.fail_sign_session(f.tenant_id, f.session.session_id, callback(f), kNow); }),
+                             [&](Store& s) {
+                               (void)s.fail_sign_session({}, f.tenant_id, f.session.session_id, callback(f), kNow);
+                             }),
               42)
         << point;
     auto store = open_at(path);
     EXPECT_EQ(store->get_sign_session(f.tenant_id, f.session.session_id)->state, SessionState::kOpen) << point;
     EXPECT_EQ(store->get_order(f.tenant_id, f.order.order_id)->state, OrderState::kSigning) << point;
-    EXPECT_TRUE(store->claim_due_callbacks("w", kNow, 30, 10)->empty()) << point;
+    EXPECT_TRUE(store->claim_due_callbacks({}, "w", kNow, 30, 10)->empty()) << point;
   }
   auto store = open_at(path);
-  auto after = store->fail_sign_session(f.tenant_id, f.session.session_id, callback(f), kNow);
+  auto after = store->fail_sign_session({}, f.tenant_id, f.session.session_id, callback(f), kNow);
   ASSERT_TRUE(after.ok());
   EXPECT_EQ(*after, OrderState::kFailed);
-  EXPECT_EQ(store->claim_due_callbacks("w", kNow, 30, 10)->size(), 1u);
+  EXPECT_EQ(store->claim_due_callbacks({}, "w", kNow, 30, 10)->size(), 1u);
 }
 
 TEST(SqliteStore, UpgradesAVersion2DatabaseWithItsData) {
@@ -387,13 +389,13 @@ CsrFixture seed_csr(Store& store) {
   f.key.holder_id = f.base.holder_id;
   f.key.public_key_hex = "04csr";
   f.key.service_share_ciphertext = Bytes{9, 9};
-  EXPECT_TRUE(store.add_holder_key(f.key).ok());
+  EXPECT_TRUE(store.add_holder_key({}, f.key).ok());
   f.order = f.base.order;
   f.order.order_id = new_id("ord_");
   f.order.kind = OrderKind::kCsr;
   f.order.key_id = f.key.key_id;
   f.order.callback_url.clear();
-  EXPECT_TRUE(store.create_order(f.order).ok());
+  EXPECT_TRUE(store.create_order({}, f.order).ok());
   f.session = f.base.session;
   f.session.session_id = new_id("ses_");
   f.session.order_id = f.order.order_id;
@@ -418,7 +420,7 @@ TEST(SqliteStore, CrashInsideFinishCsrOrderLeavesNeitherSignatureNorCertificate)
   }
   for (const char* point : {"finish_csr_order:after_order_update", "finish_csr_order:before_certificate"}) {
     int code = crash_child_at(path, point, [&](Store& s) {
-      (void)s.finish_csr_order(f.base.tenant_id, f.order.order_id, f.session.session_id, {Bytes{0x30, 0x02}},
+      (void)s.finish_csr_order({}, f.base.tenant_id, f.order.order_id, f.session.session_id, {Bytes{0x30, 0x02}},
                                f.cert, kNow);
     });
     ASSERT_EQ(code, 42) << point;
@@ -432,12 +434,13 @@ TEST(SqliteStore, CrashInsideFinishCsrOrderLeavesNeitherSignatureNorCertificate)
     EXPECT_EQ(store_error_kind(store->find_certificate_by_serial(f.cert.serial_hex)), StoreError::kNotFound) << point;
   }
   auto store = open_at(path);
-  ASSERT_TRUE(store->finish_csr_order(f.base.tenant_id, f.order.order_id, f.session.session_id, {Bytes{0x30, 0x02}},
-                                      f.cert, kNow)
+  ASSERT_TRUE(store
+                  ->finish_csr_order({}, f.base.tenant_id, f.order.order_id, f.session.session_id, {Bytes{0x30, 0x02}},
+                                     f.cert, kNow)
                   .ok());
   EXPECT_EQ(store->find_certificate_by_serial(f.cert.serial_hex)->cert_id, f.cert.cert_id);
   EXPECT_EQ(store->get_order(f.base.tenant_id, f.order.order_id)->state, OrderState::kSigned);
-  EXPECT_TRUE(store->claim_due_callbacks("w", kNow, 30, 10)->empty());
+  EXPECT_TRUE(store->claim_due_callbacks({}, "w", kNow, 30, 10)->empty());
 }
 
 TEST(SqliteStore, CrashInsideRevokeCertificateLeavesCertificateKeyAndDevicesGood) {
@@ -448,15 +451,16 @@ TEST(SqliteStore, CrashInsideRevokeCertificateLeavesCertificateKeyAndDevicesGood
   {
     auto store = open_at(path);
     f = seed_csr(*store);
-    ASSERT_TRUE(store->add_certificate(f.cert).ok());
+    ASSERT_TRUE(store->add_certificate({}, f.cert).ok());
     token.tenant_id = f.base.tenant_id;
     token.token_hash = Bytes{0xd7};
     token.holder_id = f.base.holder_id;
-    ASSERT_TRUE(store->create_device_token(token).ok());
+    ASSERT_TRUE(store->create_device_token({}, token).ok());
   }
   for (const char* point : {"revoke_certificate:after_certificate", "revoke_certificate:after_key"}) {
-    ASSERT_EQ(crash_child_at(path, point,
-                             [&](Store& s) { (void)s.revoke_certificate(f.base.tenant_id, f.cert.cert_id, 1, true, kNow); }),
+    ASSERT_EQ(crash_child_at(
+                  path, point,
+                  [&](Store& s) { (void)s.revoke_certificate({}, f.base.tenant_id, f.cert.cert_id, 1, true, kNow); }),
               42)
         << point;
     auto store = open_at(path);
@@ -468,7 +472,7 @@ TEST(SqliteStore, CrashInsideRevokeCertificateLeavesCertificateKeyAndDevicesGood
     EXPECT_TRUE(store->list_revoked_certificates("ca_issuing")->empty()) << point;
   }
   auto store = open_at(path);
-  ASSERT_TRUE(store->revoke_certificate(f.base.tenant_id, f.cert.cert_id, 1, true, kNow).ok());
+  ASSERT_TRUE(store->revoke_certificate({}, f.base.tenant_id, f.cert.cert_id, 1, true, kNow).ok());
   EXPECT_TRUE(store->get_certificate(f.base.tenant_id, f.cert.cert_id)->revoked);
   EXPECT_TRUE(store->get_holder_key(f.base.tenant_id, f.key.key_id)->service_share_ciphertext.empty());
   EXPECT_EQ(store_error_kind(store->find_device_token(token.token_hash)), StoreError::kNotFound);
@@ -526,7 +530,7 @@ TEST(SqliteStore, UpgradesAVersion3DatabaseWithDefaultsForIssue4) {
   EXPECT_EQ(order->kind, OrderKind::kSign);
   EXPECT_TRUE(order->key_id.empty());
   EXPECT_EQ(store->list_orders("ten_old", OrderFilter{})->orders.size(), 1u);
-  ASSERT_TRUE(store->update_app_settings("ten_old", "app_old", "identity_source", true, "gmt").ok());
+  ASSERT_TRUE(store->update_app_settings({}, "ten_old", "app_old", "identity_source", true, "gmt").ok());
 
   // The certificate lookups are served by their indexes.
   std::string plan = query_plan(path,
@@ -556,7 +560,7 @@ TEST(SqliteStore, TwoNodesOnOneFileFinishAnOrderOnce) {
     std::latch go(2);
     auto finish = [&](Store& node, const SignSession& s) {
       go.arrive_and_wait();
-      Status r = node.finish_order(f.tenant_id, f.order.order_id, s.session_id, {Bytes{0x30}}, callback(f), kNow);
+      Status r = node.finish_order({}, f.tenant_id, f.order.order_id, s.session_id, {Bytes{0x30}}, callback(f), kNow);
       if (r.ok()) ++wins;
       else if (store_error_kind(r) == StoreError::kConflict) ++conflicts;
     };
@@ -568,7 +572,7 @@ TEST(SqliteStore, TwoNodesOnOneFileFinishAnOrderOnce) {
     EXPECT_EQ(conflicts.load(), 1);
     EXPECT_EQ(node_b->get_order(f.tenant_id, f.order.order_id)->state, OrderState::kSigned);
   }
-  EXPECT_EQ(node_a->claim_due_callbacks("w", kNow, 30, 100)->size(), 5u);
+  EXPECT_EQ(node_a->claim_due_callbacks({}, "w", kNow, 30, 100)->size(), 5u);
 }
 
 // --- the connection pool (sqlite_db.h): one writer, background checkpoints ---

@@ -3,9 +3,9 @@
 
 namespace duet::store::sqlite_store {
 
-Status SqliteStore::create_tenant(const Tenant& t) {
+Status SqliteStore::create_tenant(const WriteContext& context, const Tenant& t) {
   DUET_TRY_STATUS(validate_tenant(t));
-  return write([&](Connection& c) -> Status {
+  return write(context, [&](Connection& c) -> Status {
     DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
         "INSERT INTO tenants (tenant_id, name, production_active_from, suspended, created_at) "
         "VALUES (?1, ?2, ?3, ?4, ?5)"));
@@ -23,13 +23,14 @@ Result<Tenant> SqliteStore::get_tenant(std::string_view tenant_id) {
   });
 }
 
-Status SqliteStore::set_tenant_suspended(std::string_view tenant_id, bool suspended) {
-  return update_one("UPDATE tenants SET suspended = ?2 WHERE tenant_id = ?1", tenant_id, suspended ? 1 : 0,
+Status SqliteStore::set_tenant_suspended(const WriteContext& context, std::string_view tenant_id, bool suspended) {
+  return update_one(context, "UPDATE tenants SET suspended = ?2 WHERE tenant_id = ?1", tenant_id, suspended ? 1 : 0,
                     "tenant");
 }
 
-Status SqliteStore::set_tenant_production_active_from(std::string_view tenant_id, UnixSeconds from) {
-  return update_one("UPDATE tenants SET production_active_from = ?2 WHERE tenant_id = ?1", tenant_id, from,
+Status SqliteStore::set_tenant_production_active_from(const WriteContext& context, std::string_view tenant_id,
+                                                      UnixSeconds from) {
+  return update_one(context, "UPDATE tenants SET production_active_from = ?2 WHERE tenant_id = ?1", tenant_id, from,
                     "tenant");
 }
 
@@ -47,9 +48,9 @@ Result<std::vector<Tenant>> SqliteStore::list_tenants() {
   });
 }
 
-Status SqliteStore::create_app(const App& a) {
+Status SqliteStore::create_app(const WriteContext& context, const App& a) {
   DUET_TRY_STATUS(validate_app(a));
-  return write([&](Connection& c) -> Status {
+  return write(context, [&](Connection& c) -> Status {
     DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
         "INSERT INTO apps (tenant_id, app_id, secret_ciphertext, environment, created_at, identity_mode, "
         "sms_otp_required, cms_oid_style) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
@@ -93,9 +94,10 @@ Result<std::vector<App>> SqliteStore::list_apps(std::string_view tenant_id) {
   });
 }
 
-Status SqliteStore::update_app_secret(std::string_view tenant_id, std::string_view app_id, ByteView secret_ciphertext) {
+Status SqliteStore::update_app_secret(const WriteContext& context, std::string_view tenant_id, std::string_view app_id,
+                                      ByteView secret_ciphertext) {
   if (secret_ciphertext.empty()) return invalid("app secret is empty");
-  return write([&](Connection& c) -> Status {
+  return write(context, [&](Connection& c) -> Status {
     DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
         "UPDATE apps SET secret_ciphertext = ?3 WHERE tenant_id = ?1 AND app_id = ?2"));
     st.bind(1, tenant_id).bind(2, app_id).bind(3, secret_ciphertext);
@@ -104,25 +106,27 @@ Status SqliteStore::update_app_secret(std::string_view tenant_id, std::string_vi
   });
 }
 
-Status SqliteStore::set_app_pin_failure_budget(std::string_view tenant_id, std::string_view app_id,
-                                               std::optional<int> budget) {
+Status SqliteStore::set_app_pin_failure_budget(const WriteContext& context, std::string_view tenant_id,
+                                               std::string_view app_id, std::optional<int> budget) {
   DUET_TRY_STATUS(validate_pin_failure_budget(budget));
-  return write([&](Connection& c) -> Status {
+  return write(context, [&](Connection& c) -> Status {
     DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
         "UPDATE apps SET pin_failure_budget = ?3 WHERE tenant_id = ?1 AND app_id = ?2"));
     st.bind(1, tenant_id).bind(2, app_id);
-    if (budget) st.bind(3, *budget);
-    else st.bind_null(3);
+    if (budget)
+      st.bind(3, *budget);
+    else
+      st.bind_null(3);
     DUET_ASSIGN_OR_RETURN(int n, run_changes(c, st));
     return n == 1 ? Status::Ok() : not_found("app");
   });
 }
 
-Status SqliteStore::update_app_settings(std::string_view tenant_id, std::string_view app_id,
-                                        std::string_view identity_mode, bool sms_otp_required,
+Status SqliteStore::update_app_settings(const WriteContext& context, std::string_view tenant_id,
+                                        std::string_view app_id, std::string_view identity_mode, bool sms_otp_required,
                                         std::string_view cms_oid_style) {
   DUET_TRY_STATUS(validate_app_settings(identity_mode, cms_oid_style));
-  return write([&](Connection& c) -> Status {
+  return write(context, [&](Connection& c) -> Status {
     DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
         "UPDATE apps SET identity_mode = ?3, sms_otp_required = ?4, cms_oid_style = ?5 "
         "WHERE tenant_id = ?1 AND app_id = ?2"));

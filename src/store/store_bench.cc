@@ -11,8 +11,8 @@
 //  cosign  the 25 store calls duetd makes per co-signature
 //          (docs/performance.md, "Where duetd's CPU goes"), create included.
 //  audited the same flow as duetd runs it now: each request's audit event
-//          bound (store/audit_scope.h) so every write carries it, the create
-//          request's nonce folded into create_order (store/nonce_scope.h),
+//          in the writes' context (store/write_context.h) so every write
+//          carries it, the create request's nonce folded into create_order,
 //          and the read-only fetch's event appended on its own.
 //
 // Usage: duet_store_bench [seconds per loop, default 3] [database directory]
@@ -34,13 +34,12 @@
 #include <vector>
 
 #include "core/quota_order.h"
-#include "store/audit_scope.h"
 #include "store/ids.h"
-#include "store/nonce_scope.h"
 #include "store/pg_db.h"
 #include "store/pg_store.h"
 #include "store/sqlite_store.h"
 #include "store/store_test_util.h"
+#include "store/write_context.h"
 
 using namespace duet;
 using namespace duet::store;
@@ -149,13 +148,13 @@ Fixture setup(const std::string& dir, const std::string& pg_dsn, const std::stri
   must(s, "open");
   f.s = std::move(s).value();
   Tenant t{f.tenant, "bench", std::nullopt, false, f.now, std::nullopt};
-  must(f.s->create_tenant(t), "create_tenant");
+  must(f.s->create_tenant({}, t), "create_tenant");
   App a;
   a.tenant_id = f.tenant;
   a.app_id = f.app;
   a.secret_ciphertext = Bytes(48, 1);
   a.created_at = f.now;
-  must(f.s->create_app(a), "create_app");
+  must(f.s->create_app({}, a), "create_app");
   Holder h;
   h.tenant_id = f.tenant;
   h.holder_id = f.holder;
@@ -166,7 +165,7 @@ Fixture setup(const std::string& dir, const std::string& pg_dsn, const std::stri
   h.created_at = f.now;
   h.identity_verification = "attested";
   h.identity_verified_by = f.app;
-  must(f.s->create_holder(h), "create_holder");
+  must(f.s->create_holder({}, h), "create_holder");
   HolderKeyShare k;
   k.tenant_id = f.tenant;
   k.key_id = f.key;
@@ -174,9 +173,9 @@ Fixture setup(const std::string& dir, const std::string& pg_dsn, const std::stri
   k.public_key_hex = "04" + std::string(128, 'b');
   k.service_share_ciphertext = Bytes(80, 6);
   k.created_at = f.now;
-  must(f.s->add_holder_key(k), "add_holder_key");
+  must(f.s->add_holder_key({}, k), "add_holder_key");
   DeviceToken d{f.tenant, f.token_hash, f.holder, f.now, std::nullopt};
-  must(f.s->create_device_token(d), "create_device_token");
+  must(f.s->create_device_token({}, d), "create_device_token");
   return f;
 }
 
@@ -249,7 +248,7 @@ int main(int argc, char** argv) {
   // Warm-up (and the per-connection caches, if any).
   for (int i = 0; i < 50; ++i) {
     auto o = f.order();
-    must(s.create_order(o), "create_order");
+    must(s.create_order({}, o), "create_order");
   }
 
   if (g_postgres) {
@@ -265,17 +264,18 @@ int main(int argc, char** argv) {
       seconds,
       [&] {
         auto o = f.order();
-        must(s.create_order(o), "create_order");
+        must(s.create_order({}, o), "create_order");
         return o.order_id;
       },
       [&](const std::string& order_id) {
         auto ss = f.session(order_id);
         must(testing::begin_sign(s, ss, f.now), "begin_sign_attempt");
-        must(s.accept_sign_attempt(f.tenant, ss.session_id, testing::attempt_id_for(ss), ss.r_values, f.now),
+        must(s.accept_sign_attempt({}, f.tenant, ss.session_id, testing::attempt_id_for(ss), ss.r_values, f.now),
              "accept_sign_attempt");
-        must(s.finish_order(f.tenant, order_id, ss.session_id, {Bytes(72, 9)}, std::nullopt, f.now), "finish_order");
+        must(s.finish_order({}, f.tenant, order_id, ss.session_id, {Bytes(72, 9)}, std::nullopt, f.now),
+             "finish_order");
         must(s.get_order(f.tenant, order_id), "get_order");
-        must(s.insert_nonce(f.tenant, f.app, f.nonce(), f.now), "insert_nonce");
+        must(s.insert_nonce({}, f.tenant, f.app, f.nonce(), f.now), "insert_nonce");
       });
   report("cycle", cycle, 5);
 
@@ -286,11 +286,11 @@ int main(int argc, char** argv) {
         // create
         must(s.find_app(f.app), "find_app");
         must(s.get_tenant(f.tenant), "get_tenant");
-        must(s.insert_nonce(f.tenant, f.app, f.nonce(), f.now), "insert_nonce");
+        must(s.insert_nonce({}, f.tenant, f.app, f.nonce(), f.now), "insert_nonce");
         must(s.get_holder(f.tenant, f.holder), "get_holder");
         must(s.get_active_holder_key(f.tenant, f.holder), "get_active_holder_key");
         auto o = f.order();
-        must(s.create_order(o), "create_order");
+        must(s.create_order({}, o), "create_order");
         // start
         must(s.find_device_token(f.token_hash), "find_device_token");
         must(s.get_tenant(f.tenant), "get_tenant");
@@ -300,7 +300,7 @@ int main(int argc, char** argv) {
         must(s.get_active_holder_key(f.tenant, f.holder), "get_active_holder_key");
         auto ss = f.session(o.order_id);
         must(testing::begin_sign(s, ss, f.now), "begin_sign_attempt");
-        must(s.accept_sign_attempt(f.tenant, ss.session_id, testing::attempt_id_for(ss), ss.r_values, f.now),
+        must(s.accept_sign_attempt({}, f.tenant, ss.session_id, testing::attempt_id_for(ss), ss.r_values, f.now),
              "accept_sign_attempt");
         // finish
         must(s.find_device_token(f.token_hash), "find_device_token");
@@ -308,13 +308,13 @@ int main(int argc, char** argv) {
         must(s.get_sign_session(f.tenant, ss.session_id), "get_sign_session");
         must(s.get_order(f.tenant, o.order_id), "get_order");
         must(s.get_active_holder_key(f.tenant, f.holder), "get_active_holder_key");
-        must(s.finish_order(f.tenant, o.order_id, ss.session_id, {Bytes(72, 9)}, std::nullopt, f.now),
+        must(s.finish_order({}, f.tenant, o.order_id, ss.session_id, {Bytes(72, 9)}, std::nullopt, f.now),
              "finish_order");
         must(s.get_order(f.tenant, o.order_id), "get_order");
         // fetch
         must(s.find_app(f.app), "find_app");
         must(s.get_tenant(f.tenant), "get_tenant");
-        must(s.insert_nonce(f.tenant, f.app, f.nonce(), f.now), "insert_nonce");
+        must(s.insert_nonce({}, f.tenant, f.app, f.nonce(), f.now), "insert_nonce");
         must(s.get_order(f.tenant, o.order_id), "get_order");
       });
   report("cosign", cosign, 25);
@@ -342,12 +342,11 @@ int main(int argc, char** argv) {
           PendingNonce nonce{f.tenant, f.app, f.nonce(), f.now, false};
           must(s.find_app(f.app), "find_app");
           must(s.get_tenant(f.tenant), "get_tenant");
-          ScopedAuditEvent bind(pending);
-          ScopedRequestNonce bind_nonce(nonce);
+          const WriteContext bound{&pending, &nonce};
           must(s.get_holder(f.tenant, f.holder), "get_holder");
           must(s.get_active_holder_key(f.tenant, f.holder), "get_active_holder_key");
           auto o = f.order();
-          must(s.create_order(o), "create_order");
+          must(s.create_order(bound, o), "create_order");
           order_id = o.order_id;
           if (!nonce.recorded || pending.appended != 1) {
             std::fprintf(stderr, "create: nonce or audit event not carried by the write\n");
@@ -359,13 +358,13 @@ int main(int argc, char** argv) {
           PendingAuditEvent pending{event("sign.start", "holder", f.holder)};
           must(s.find_device_token(f.token_hash), "find_device_token");
           must(s.get_tenant(f.tenant), "get_tenant");
-          ScopedAuditEvent bind(pending);
+          const WriteContext bound{&pending, nullptr};
           must(s.get_order(f.tenant, order_id), "get_order");
           must(s.get_active_holder_key(f.tenant, f.holder), "get_active_holder_key");
           must(s.get_holder(f.tenant, f.holder), "get_holder");
           auto ss = f.session(order_id);
-          must(testing::begin_sign(s, ss, f.now), "begin_sign_attempt");
-          must(s.accept_sign_attempt(f.tenant, ss.session_id, testing::attempt_id_for(ss), ss.r_values, f.now),
+          must(testing::begin_sign(s, ss, f.now, 5, bound), "begin_sign_attempt");
+          must(s.accept_sign_attempt(bound, f.tenant, ss.session_id, testing::attempt_id_for(ss), ss.r_values, f.now),
                "accept_sign_attempt");
           session_id = ss.session_id;
         }
@@ -373,18 +372,19 @@ int main(int argc, char** argv) {
           PendingAuditEvent pending{event("sign.finish", "holder", f.holder)};
           must(s.find_device_token(f.token_hash), "find_device_token");
           must(s.get_tenant(f.tenant), "get_tenant");
-          ScopedAuditEvent bind(pending);
+          const WriteContext bound{&pending, nullptr};
           must(s.get_sign_session(f.tenant, session_id), "get_sign_session");
           must(s.get_order(f.tenant, order_id), "get_order");
           must(s.get_active_holder_key(f.tenant, f.holder), "get_active_holder_key");
-          must(s.finish_order(f.tenant, order_id, session_id, {Bytes(72, 9)}, std::nullopt, f.now), "finish_order");
+          must(s.finish_order(bound, f.tenant, order_id, session_id, {Bytes(72, 9)}, std::nullopt, f.now),
+               "finish_order");
           must(s.get_order(f.tenant, order_id), "get_order");
         }
         {  // fetch (read only: nonce on its own, event appended afterwards)
           must(s.find_app(f.app), "find_app");
           must(s.get_tenant(f.tenant), "get_tenant");
           must(s.get_order(f.tenant, order_id), "get_order");
-          must(s.insert_nonce(f.tenant, f.app, f.nonce(), f.now), "insert_nonce");
+          must(s.insert_nonce({}, f.tenant, f.app, f.nonce(), f.now), "insert_nonce");
           must(s.append_audit_event(event("order.get", "app", f.app)), "append_audit_event");
         }
       });

@@ -6,8 +6,8 @@
 #include <thread>
 
 #include "store/audit_encoding.h"
-#include "store/audit_scope.h"
 #include "store/store_contract_test.h"
+#include "store/write_context.h"
 
 namespace duet::store::testing {
 namespace {
@@ -132,16 +132,16 @@ TEST_P(StoreContractTest, AuditBoundEventIsAppendedInsideEveryWriteTransaction) 
   pending.event.actor_type = "operator";
   pending.event.outcome = "pending";
   {
-    ScopedAuditEvent bind(pending);
+    const WriteContext bound{&pending, nullptr};
     Tenant t;
     t.tenant_id = "ten_bound";
     t.name = "Bound";
     t.created_at = kNow;
-    ASSERT_TRUE(store_->create_tenant(t).ok());
+    ASSERT_TRUE(store_->create_tenant(bound, t).ok());
     // A read carries nothing.
     ASSERT_TRUE(store_->get_tenant("ten_bound").ok());
     // A refused write carries nothing either.
-    EXPECT_FALSE(store_->create_tenant(t).ok());
+    EXPECT_FALSE(store_->create_tenant(bound, t).ok());
   }
   EXPECT_EQ(pending.appended, 1);
   EXPECT_EQ(pending.last_seq, 1);
@@ -155,7 +155,7 @@ TEST_P(StoreContractTest, AuditBoundEventIsAppendedInsideEveryWriteTransaction) 
   t2.tenant_id = "ten_unbound";
   t2.name = "U";
   t2.created_at = kNow;
-  ASSERT_TRUE(store_->create_tenant(t2).ok());
+  ASSERT_TRUE(store_->create_tenant({}, t2).ok());
   EXPECT_EQ(store_->get_audit_head()->seq, 1);
 }
 
@@ -172,12 +172,12 @@ TEST_P(StoreContractTest, AuditExpirySweepAppendsOneEventPerExpiredOrderWithItsT
   pending.event.actor_type = "system";
   pending.event.target = "";
   {
-    ScopedAuditEvent bind(pending);
-    auto none = store_->expire_orders(kNow + 5, 10, nullptr);  // nothing due yet
+    const WriteContext bound{&pending, nullptr};
+    auto none = store_->expire_orders(bound, kNow + 5, 10, nullptr);  // nothing due yet
     ASSERT_TRUE(none.ok());
     EXPECT_TRUE(none->empty());
     EXPECT_EQ(store_->get_audit_head()->seq, head);
-    auto expired = store_->expire_orders(kNow + 30, 10, nullptr);
+    auto expired = store_->expire_orders(bound, kNow + 30, 10, nullptr);
     ASSERT_TRUE(expired.ok());
     ASSERT_EQ(expired->size(), 2u);
   }
@@ -207,12 +207,12 @@ TEST_P(StoreContractTest, AuditBoundEventThatCannotBeAppendedRollsTheWriteBack) 
   // and leaves no trace (fail-closed).
   PendingAuditEvent pending{event("", "", kNow)};
   {
-    ScopedAuditEvent bind(pending);
+    const WriteContext bound{&pending, nullptr};
     Tenant t;
     t.tenant_id = "ten_refused";
     t.name = "R";
     t.created_at = kNow;
-    Status st = store_->create_tenant(t);
+    Status st = store_->create_tenant(bound, t);
     EXPECT_EQ(st.code(), ErrorCode::kUnavailable);
     EXPECT_EQ(store_error_kind(st.error()), StoreError::kUnavailable);
   }
@@ -257,13 +257,13 @@ TEST_P(StoreContractTest, AuditKeysAndOperatorTokens) {
   EXPECT_EQ((*keys)[0].key_id, "audk_1");
   EXPECT_EQ((*keys)[1].sealed_private_key, Bytes{4});
 
-  ASSERT_TRUE(store_->create_admin_token({Bytes(32, 1), "alice", "auditor", kNow, std::nullopt}).ok());
-  ASSERT_TRUE(store_->create_admin_token({Bytes(32, 2), "alice", "auditor", kNow + 1, std::nullopt}).ok());
-  ASSERT_TRUE(store_->create_admin_token({Bytes(32, 3), "bob", "operator", kNow + 2, std::nullopt}).ok());
-  auto n = store_->revoke_admin_tokens("alice", kNow + 10);
+  ASSERT_TRUE(store_->create_admin_token({}, {Bytes(32, 1), "alice", "auditor", kNow, std::nullopt}).ok());
+  ASSERT_TRUE(store_->create_admin_token({}, {Bytes(32, 2), "alice", "auditor", kNow + 1, std::nullopt}).ok());
+  ASSERT_TRUE(store_->create_admin_token({}, {Bytes(32, 3), "bob", "operator", kNow + 2, std::nullopt}).ok());
+  auto n = store_->revoke_admin_tokens({}, "alice", kNow + 10);
   ASSERT_TRUE(n.ok());
   EXPECT_EQ(*n, 2u);
-  EXPECT_EQ(store_error_kind(store_->revoke_admin_tokens("alice", kNow + 11).error()), StoreError::kNotFound);
+  EXPECT_EQ(store_error_kind(store_->revoke_admin_tokens({}, "alice", kNow + 11).error()), StoreError::kNotFound);
   EXPECT_FALSE(store_->find_admin_token(Bytes(32, 1)).ok());
   EXPECT_TRUE(store_->find_admin_token(Bytes(32, 3)).ok());
   auto all = store_->list_admin_tokens();

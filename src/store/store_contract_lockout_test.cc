@@ -31,10 +31,10 @@ Result<PinAttemptCounters> wrong_attempt(Store& store, const SignOrder& order) {
   s.order_id = order.order_id;
   s.holder_id = order.holder_id;
   const std::string attempt = new_id("att_");
-  auto counted = store.begin_sign_attempt(s, attempt, kNow - kPolicy.window_seconds, core::pin_attempt_rule(kPolicy),
+  auto counted = store.begin_sign_attempt({}, s, attempt, kNow - kPolicy.window_seconds, core::pin_attempt_rule(kPolicy),
                                           kNow);
   if (!counted.ok()) return counted;
-  Status failed = store.fail_pin_attempt(s.tenant_id, attempt, core::locks_after_failure(*counted, kPolicy),
+  Status failed = store.fail_pin_attempt({}, s.tenant_id, attempt, core::locks_after_failure(*counted, kPolicy),
                                          s.session_id, {}, std::nullopt, kNow);
   if (!failed.ok()) return Unexpected{failed.error()};
   return counted;
@@ -110,7 +110,7 @@ TEST_P(StoreContractTest, TheRightPinOnTheLastAllowedAttemptStillSigns) {
 
   SignOrder last = create(order_for(w));
   SignSession s = session_for(last);
-  auto counted = store_->begin_sign_attempt(s, attempt_id_for(s), kNow - kPolicy.window_seconds,
+  auto counted = store_->begin_sign_attempt({}, s, attempt_id_for(s), kNow - kPolicy.window_seconds,
                                             core::pin_attempt_rule(kPolicy), kNow);
   ASSERT_TRUE(counted.ok()) << counted.error().to_string();
   EXPECT_EQ(counted->consecutive_failures, kPolicy.max_consecutive) << "counted as a failure until its proof verifies";
@@ -132,11 +132,11 @@ TEST_P(StoreContractTest, TheRightPinOnTheLastAllowedAttemptStillSigns) {
   EXPECT_EQ(refused.load(), kRacers);
   EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, kPolicy.max_consecutive);
 
-  ASSERT_TRUE(store_->accept_sign_attempt(w.tenant_id, s.session_id, attempt_id_for(s), s.r_values, kNow).ok());
+  ASSERT_TRUE(store_->accept_sign_attempt({}, w.tenant_id, s.session_id, attempt_id_for(s), s.r_values, kNow).ok());
   h = store_->get_holder(w.tenant_id, w.holder_id);
   EXPECT_EQ(h->status, HolderStatus::kActive) << "the right PIN on the last try never locks";
   EXPECT_EQ(h->failed_attempts, 0);
-  ASSERT_TRUE(store_->finish_order(w.tenant_id, last.order_id, s.session_id, {Bytes{0x30}}, std::nullopt, kNow).ok());
+  ASSERT_TRUE(store_->finish_order({}, w.tenant_id, last.order_id, s.session_id, {Bytes{0x30}}, std::nullopt, kNow).ok());
   EXPECT_EQ(store_->get_order(w.tenant_id, last.order_id)->state, OrderState::kSigned);
   // The success reset the consecutive count, not the window's failures.
   auto next = wrong_attempt(*store_, create(order_for(w)));

@@ -34,7 +34,7 @@ class Metering {
     t.tenant_id = w.tenant_id;
     t.name = "metering";
     t.created_at = StoreContractTest::kNow;
-    EXPECT_TRUE(s_.create_tenant(t).ok());
+    EXPECT_TRUE(s_.create_tenant({}, t).ok());
     for (const auto& [id, env] : {std::pair{w.prod_app, AppEnvironment::kProduction},
                                   std::pair{w.sandbox_app, AppEnvironment::kSandbox}}) {
       App a;
@@ -43,10 +43,10 @@ class Metering {
       a.secret_ciphertext = Bytes{1, 2, 3};
       a.environment = env;
       a.created_at = StoreContractTest::kNow;
-      EXPECT_TRUE(s_.create_app(a).ok());
+      EXPECT_TRUE(s_.create_app({}, a).ok());
     }
     Holder h = holder(w, "");
-    EXPECT_TRUE(s_.create_holder(h).ok());
+    EXPECT_TRUE(s_.create_holder({}, h).ok());
     w.holder_id = h.holder_id;
     return w;
   }
@@ -79,7 +79,7 @@ class Metering {
     return p;
   }
   std::string add(const Package& p) {
-    Status st = s_.add_package(p);
+    Status st = s_.add_package({}, p);
     EXPECT_TRUE(st.ok()) << st.error().to_string();
     return p.package_id;
   }
@@ -102,7 +102,7 @@ class Metering {
 
   // Creates the order and starts a session at `now`; returns the session id.
   std::string open(const SignOrder& o, UnixSeconds now) {
-    auto created = s_.create_order(o);
+    auto created = s_.create_order({}, o);
     EXPECT_TRUE(created.ok()) << created.error().to_string();
     SignSession s;
     s.tenant_id = o.tenant_id;
@@ -117,7 +117,7 @@ class Metering {
 
   Status finish(const SignOrder& o, const std::string& session, UnixSeconds now) {
     std::vector<Bytes> sigs(o.items.size(), Bytes{0x30, 0x01});
-    return s_.finish_order(o.tenant_id, o.order_id, session, sigs, std::nullopt, now);
+    return s_.finish_order({}, o.tenant_id, o.order_id, session, sigs, std::nullopt, now);
   }
 
   // Creates, opens and finishes an order at `now`.
@@ -168,7 +168,7 @@ TEST_P(StoreContractTest, PackageMinimumsAndValidation) {
   Metering m(*store_);
   auto w = m.tenant();
   auto expect_invalid = [&](const Package& p) {
-    Status s = store_->add_package(p);
+    Status s = store_->add_package({}, p);
     EXPECT_EQ(s.code(), ErrorCode::kInvalidArgument) << p.quantity;
   };
   // Per-signature purchases: 9,999 refused, 10,000 accepted.
@@ -191,10 +191,10 @@ TEST_P(StoreContractTest, PackageMinimumsAndValidation) {
 
   Package orphan = m.package(w, PackageKind::kPerSignature, 10'000, kNow, kNow + kYear);
   orphan.tenant_id = new_id("ten_");
-  EXPECT_EQ(store_error_kind(store_->add_package(orphan)), StoreError::kNotFound);
+  EXPECT_EQ(store_error_kind(store_->add_package({}, orphan)), StoreError::kNotFound);
   Package dup = m.package(w, PackageKind::kPerSignature, 10'000, kNow, kNow + kYear);
   m.add(dup);
-  EXPECT_EQ(store_error_kind(store_->add_package(dup)), StoreError::kDuplicate);
+  EXPECT_EQ(store_error_kind(store_->add_package({}, dup)), StoreError::kDuplicate);
 
   auto list = store_->list_packages(w.tenant_id);
   ASSERT_TRUE(list.ok());
@@ -229,7 +229,7 @@ TEST_P(StoreContractTest, TenThousandthSignatureSucceedsTheNextIsRefused) {
   SignOrder d = m.order(w, w.prod_app, 1, kNow, kNow + 600);
   std::string sc = m.open(c, kNow), sd = m.open(d, kNow);
   // A batch of 2 does not fit in the 1 left: refused at create.
-  EXPECT_TRUE(quota_exhausted(store_->create_order(m.order(w, w.prod_app, 2, kNow, kNow + 600))));
+  EXPECT_TRUE(quota_exhausted(store_->create_order({}, m.order(w, w.prod_app, 2, kNow, kNow + 600))));
   ASSERT_TRUE(m.finish(c, sc, kNow + 1).ok());  // the 10,000th signature
   EXPECT_EQ(m.used(w, pkg), 10'000);
   EXPECT_EQ((m.notice_kinds(w, pkg)),
@@ -248,7 +248,7 @@ TEST_P(StoreContractTest, TenThousandthSignatureSucceedsTheNextIsRefused) {
   EXPECT_EQ(session->state, SessionState::kOpen);  // the holder may retry once the tenant buys more
 
   // New orders are refused with quota_exhausted; sandbox orders are not.
-  auto created = store_->create_order(m.order(w, w.prod_app, 1, kNow + 3, kNow + 600));
+  auto created = store_->create_order({}, m.order(w, w.prod_app, 1, kNow + 3, kNow + 600));
   EXPECT_TRUE(!created.ok() && created.code() == ErrorCode::kQuotaExhausted);
   EXPECT_TRUE(m.sign(w, w.sandbox_app, 1, kNow + 3).ok());
   EXPECT_EQ(store_->check_quota(w.tenant_id, PackageKind::kPerSignature, 1, kNow + 3).code(),
@@ -281,7 +281,7 @@ TEST_P(StoreContractTest, PackageExpiryAtTheExactInstant) {
   EXPECT_TRUE(m.finish(a, sa, end - 1).ok());
   EXPECT_TRUE(quota_exhausted(m.finish(b, sb, end)));
   EXPECT_EQ(m.used(w, pkg), 1);
-  EXPECT_TRUE(quota_exhausted(store_->create_order(m.order(w, w.prod_app, 1, end, end + 600))));
+  EXPECT_TRUE(quota_exhausted(store_->create_order({}, m.order(w, w.prod_app, 1, end, end + 600))));
 }
 
 TEST_P(StoreContractTest, EarliestExpiryFirstAndSpillOver) {
@@ -324,7 +324,7 @@ TEST_P(StoreContractTest, SandboxAndCertificateRequestsAreNeverMetered) {
   auto w = m.tenant();  // no package at all
   EXPECT_TRUE(m.sign(w, w.sandbox_app, 3, kNow).ok());
   // A production app of a tenant without any package is refused.
-  EXPECT_TRUE(quota_exhausted(store_->create_order(m.order(w, w.prod_app, 1, kNow, kNow + 600))));
+  EXPECT_TRUE(quota_exhausted(store_->create_order({}, m.order(w, w.prod_app, 1, kNow, kNow + 600))));
   // Certificate requests are not signatures of business data.
   HolderKeyShare k;
   k.tenant_id = w.tenant_id;
@@ -333,7 +333,7 @@ TEST_P(StoreContractTest, SandboxAndCertificateRequestsAreNeverMetered) {
   k.public_key_hex = "04ab";
   k.service_share_ciphertext = Bytes{1};
   k.created_at = kNow;
-  ASSERT_TRUE(store_->add_holder_key(k).ok());
+  ASSERT_TRUE(store_->add_holder_key({}, k).ok());
   SignOrder csr = m.order(w, w.prod_app, 1, kNow, kNow + 600);
   csr.kind = OrderKind::kCsr;
   csr.key_id = k.key_id;
@@ -349,11 +349,11 @@ TEST_P(StoreContractTest, SandboxAndCertificateRequestsAreNeverMetered) {
   cert.not_before = kNow;
   cert.not_after = kNow + kYear;
   cert.created_at = kNow;
-  Status st = store_->finish_csr_order(w.tenant_id, csr.order_id, session, {Bytes{0x30}}, cert, kNow);
+  Status st = store_->finish_csr_order({}, w.tenant_id, csr.order_id, session, {Bytes{0x30}}, cert, kNow);
   EXPECT_TRUE(st.ok()) << (st.ok() ? "" : st.error().to_string());
   EXPECT_EQ(m.usage_count(w), 0u);
   // Holders created by the sandbox app are not counted either.
-  EXPECT_TRUE(store_->create_holder(m.holder(w, w.sandbox_app)).ok());
+  EXPECT_TRUE(store_->create_holder({}, m.holder(w, w.sandbox_app)).ok());
   EXPECT_EQ(m.usage_count(w), 0u);
 }
 
@@ -362,20 +362,20 @@ TEST_P(StoreContractTest, PerUserPackagesCountHoldersAtCreation) {
   auto w = m.tenant();
   // No package: a production app cannot create a holder.
   Holder refused = m.holder(w, w.prod_app);
-  EXPECT_TRUE(quota_exhausted(store_->create_holder(refused)));
+  EXPECT_TRUE(quota_exhausted(store_->create_holder({}, refused)));
   EXPECT_EQ(store_error_kind(store_->get_holder(w.tenant_id, refused.holder_id)), StoreError::kNotFound);
 
   std::string credit = m.add(m.package(w, PackageKind::kPerUser, 1, kNow, kNow + kYear / 4, "sla_credit"));
   std::string users = m.add(m.package(w, PackageKind::kPerUser, 1'000, kNow, kNow + kYear));
   Holder a = m.holder(w, w.prod_app), b = m.holder(w, w.prod_app);
-  ASSERT_TRUE(store_->create_holder(a).ok());
-  ASSERT_TRUE(store_->create_holder(b).ok());
+  ASSERT_TRUE(store_->create_holder({}, a).ok());
+  ASSERT_TRUE(store_->create_holder({}, b).ok());
   EXPECT_EQ(m.used(w, credit), 1);  // earliest expiry first
   EXPECT_EQ(m.used(w, users), 1);
   // A duplicate holder (same lookup hash) fails and counts nothing.
   Holder dup = m.holder(w, w.prod_app);
   dup.lookup_hash = a.lookup_hash;
-  EXPECT_EQ(store_error_kind(store_->create_holder(dup)), StoreError::kDuplicate);
+  EXPECT_EQ(store_error_kind(store_->create_holder({}, dup)), StoreError::kDuplicate);
   EXPECT_EQ(m.used(w, users), 1);
   auto usage = store_->list_usage_records(w.tenant_id, 0, kNow + 1, 10);
   ASSERT_TRUE(usage.ok());
@@ -391,8 +391,8 @@ TEST_P(StoreContractTest, PerUserPackagesCountHoldersAtCreation) {
   ASSERT_TRUE(sigs.ok());
   EXPECT_EQ(*sigs, 0);
   // After the per-user packages end, holders (and signatures) are refused.
-  EXPECT_TRUE(quota_exhausted(store_->create_holder(m.holder(w, w.prod_app, kNow + kYear))));
-  EXPECT_TRUE(quota_exhausted(store_->create_order(m.order(w, w.prod_app, 1, kNow + kYear, kNow + kYear + 600))));
+  EXPECT_TRUE(quota_exhausted(store_->create_holder({}, m.holder(w, w.prod_app, kNow + kYear))));
+  EXPECT_TRUE(quota_exhausted(store_->create_order({}, m.order(w, w.prod_app, 1, kNow + kYear, kNow + kYear + 600))));
 }
 
 TEST_P(StoreContractTest, UnlimitedPackageCountsNothing) {
@@ -400,10 +400,10 @@ TEST_P(StoreContractTest, UnlimitedPackageCountsNothing) {
   auto w = m.tenant();
   std::string pkg = m.add(m.package(w, PackageKind::kUnlimited, 0, kNow, kNow + kYear));
   EXPECT_TRUE(m.sign(w, w.prod_app, 5, kNow).ok());
-  EXPECT_TRUE(store_->create_holder(m.holder(w, w.prod_app)).ok());
+  EXPECT_TRUE(store_->create_holder({}, m.holder(w, w.prod_app)).ok());
   EXPECT_EQ(m.used(w, pkg), 0);
   EXPECT_EQ(m.usage_count(w), 0u);
-  EXPECT_TRUE(quota_exhausted(store_->create_order(m.order(w, w.prod_app, 1, kNow + kYear, kNow + kYear + 600))));
+  EXPECT_TRUE(quota_exhausted(store_->create_order({}, m.order(w, w.prod_app, 1, kNow + kYear, kNow + kYear + 600))));
 }
 
 TEST_P(StoreContractTest, RetriedFinishCountsOnce) {
@@ -473,7 +473,7 @@ TEST_P(StoreContractTest, ExpiryNoticesFireOnceEachAndQueueWebhooks) {
   std::string pkg = m.add(m.package(w, PackageKind::kPerSignature, 10'000, kNow, end));
   std::string late = m.add(m.package(quiet, PackageKind::kPerSignature, 10'000, kNow, kNow + 5 * kDay));
   TenantNotifyTarget target{w.tenant_id, "https://biz.example/notices", Bytes{9, 9}, kNow};
-  ASSERT_TRUE(store_->set_tenant_notify_target(target).ok());
+  ASSERT_TRUE(store_->set_tenant_notify_target({}, target).ok());
   auto got_target = store_->get_tenant_notify_target(w.tenant_id);
   ASSERT_TRUE(got_target.ok());
   EXPECT_EQ(got_target->url, target.url);
@@ -490,7 +490,7 @@ TEST_P(StoreContractTest, ExpiryNoticesFireOnceEachAndQueueWebhooks) {
   };
   // The notices a sweep inserted, for `only` (empty: every package).
   auto sweep = [&](UnixSeconds at, const std::string& only = "") {
-    auto r = store_->sweep_package_notices(at, 100, factory);
+    auto r = store_->sweep_package_notices({}, at, 100, factory);
     EXPECT_TRUE(r.ok()) << r.error().to_string();
     std::vector<Notice> out;
     if (r.ok())
@@ -534,7 +534,7 @@ TEST_P(StoreContractTest, ExpiryNoticesFireOnceEachAndQueueWebhooks) {
 
   // Each of w's notices was queued once, as a job without an order.
   ASSERT_EQ(made.size(), 3u);
-  auto jobs = store_->claim_due_callbacks("meter-test", end + kDay, 60, 100);
+  auto jobs = store_->claim_due_callbacks({}, "meter-test", end + kDay, 60, 100);
   ASSERT_TRUE(jobs.ok());
   size_t notice_jobs = 0;
   for (const auto& j : *jobs) {
@@ -543,7 +543,7 @@ TEST_P(StoreContractTest, ExpiryNoticesFireOnceEachAndQueueWebhooks) {
     EXPECT_TRUE(j.order_id.empty());
     EXPECT_EQ(j.url, target.url);
     EXPECT_NE(j.payload.find("ntc_"), std::string::npos);
-    EXPECT_TRUE(store_->mark_callback_delivered(j.tenant_id, j.job_id, end + kDay).ok());
+    EXPECT_TRUE(store_->mark_callback_delivered({}, j.tenant_id, j.job_id, end + kDay).ok());
   }
   EXPECT_EQ(notice_jobs, 3u);
   auto listed = store_->list_notices(w.tenant_id, 10);
@@ -552,10 +552,10 @@ TEST_P(StoreContractTest, ExpiryNoticesFireOnceEachAndQueueWebhooks) {
   EXPECT_EQ(listed->front().kind, NoticeKind::kEnded);  // newest first
 
   // Removing the target.
-  ASSERT_TRUE(store_->set_tenant_notify_target(TenantNotifyTarget{w.tenant_id, "", {}, kNow}).ok());
+  ASSERT_TRUE(store_->set_tenant_notify_target({}, TenantNotifyTarget{w.tenant_id, "", {}, kNow}).ok());
   EXPECT_EQ(store_error_kind(store_->get_tenant_notify_target(w.tenant_id)), StoreError::kNotFound);
-  EXPECT_EQ(store_error_kind(store_->set_tenant_notify_target(TenantNotifyTarget{new_id("ten_"), "https://x", Bytes{1},
-                                                                                 kNow})),
+  EXPECT_EQ(store_error_kind(
+                store_->set_tenant_notify_target({}, TenantNotifyTarget{new_id("ten_"), "https://x", Bytes{1}, kNow})),
             StoreError::kNotFound);
 }
 
@@ -568,11 +568,11 @@ TEST_P(StoreContractTest, UsageRecordsAreKeptAtLeastOneYear) {
   ASSERT_TRUE(m.sign(w, w.prod_app, 1, kNow - 300 * kDay).ok());
   ASSERT_TRUE(m.sign(w, w.prod_app, 1, kNow).ok());
   // Cutoffs younger than 366 days are refused and delete nothing.
-  auto refused = store_->prune_usage_records(kNow - 365 * kDay, kNow);
+  auto refused = store_->prune_usage_records({}, kNow - 365 * kDay, kNow);
   EXPECT_EQ(refused.code(), ErrorCode::kInvalidArgument);
-  EXPECT_EQ(store_->prune_usage_records(kNow, kNow).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store_->prune_usage_records({}, kNow, kNow).code(), ErrorCode::kInvalidArgument);
   EXPECT_EQ(m.usage_count(w), 3u);
-  auto pruned = store_->prune_usage_records(kNow - 366 * kDay, kNow);
+  auto pruned = store_->prune_usage_records({}, kNow - 366 * kDay, kNow);
   ASSERT_TRUE(pruned.ok());
   EXPECT_EQ(*pruned, 1u);
   EXPECT_EQ(m.usage_count(w), 2u);
@@ -704,7 +704,7 @@ TEST_P(StoreContractTest, ConcurrentHoldersConsumePerUserPackagesInOrderExactlyO
   for (int i = 0; i < kN; ++i) {
     threads.emplace_back([&, i] {
       go.arrive_and_wait();
-      Status st = store_->create_holder(holders[i]);
+      Status st = store_->create_holder({}, holders[i]);
       if (st.ok()) ok++;
       else if (quota_exhausted(st)) exhausted++;
       else other++;

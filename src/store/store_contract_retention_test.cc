@@ -53,15 +53,16 @@ TEST_P(StoreContractTest, RetentionPurgesFinalOrderPayloadsAtTheBoundary) {
   ASSERT_TRUE(open_session(*store_, s, kNow).ok());
   const UnixSeconds signed_at = kNow + 10;
   std::vector<Bytes> sigs = {Bytes{0x30, 0x01, 0xaa}, Bytes{0x30, 0x01, 0xbb}};
-  ASSERT_TRUE(store_->finish_order(w.tenant_id, o.order_id, s.session_id, sigs, std::nullopt, signed_at).ok());
+  ASSERT_TRUE(store_->finish_order({}, w.tenant_id, o.order_id, s.session_id, sigs, std::nullopt, signed_at).ok());
   SignOrder open = create(order_for(w));  // pending: never purged, however old
   SignOrder cancelled = create(order_for(w));
-  ASSERT_TRUE(store_->cancel_order(w.tenant_id, cancelled.order_id, std::nullopt, signed_at + 5).ok());
+  ASSERT_TRUE(store_->cancel_order({}, w.tenant_id, cancelled.order_id, std::nullopt, signed_at + 5).ok());
 
   const UnixSeconds n_days = 30 * kDay;
   int64_t seq0 = head_seq(*store_);
   // N days minus one second: nothing.
-  auto none = store_->purge_order_payloads(signed_at + n_days - 1 - n_days, signed_at + n_days - 1, "worker-a", 100);
+  auto none =
+      store_->purge_order_payloads({}, signed_at + n_days - 1 - n_days, signed_at + n_days - 1, "worker-a", 100);
   ASSERT_TRUE(none.ok()) << none.error().to_string();
   EXPECT_EQ(*none, 0u);
   EXPECT_EQ(store_->get_order(w.tenant_id, o.order_id)->display_text, o.display_text);
@@ -69,7 +70,7 @@ TEST_P(StoreContractTest, RetentionPurgesFinalOrderPayloadsAtTheBoundary) {
 
   // Exactly N days: the signed order goes (the cancelled one is 5 s younger).
   const UnixSeconds now = signed_at + n_days;
-  auto one = store_->purge_order_payloads(now - n_days, now, "worker-a", 100);
+  auto one = store_->purge_order_payloads({}, now - n_days, now, "worker-a", 100);
   ASSERT_TRUE(one.ok()) << one.error().to_string();
   EXPECT_EQ(*one, 1u);
   auto got = store_->get_order(w.tenant_id, o.order_id);
@@ -103,12 +104,12 @@ TEST_P(StoreContractTest, RetentionPurgesFinalOrderPayloadsAtTheBoundary) {
 
   // Idempotent: a purged order is not purged (or audited) again.
   int64_t seq1 = head_seq(*store_);
-  EXPECT_EQ(*store_->purge_order_payloads(now - n_days, now, "worker-a", 100), 0u);
+  EXPECT_EQ(*store_->purge_order_payloads({}, now - n_days, now, "worker-a", 100), 0u);
   EXPECT_EQ(head_seq(*store_), seq1);
   // Five seconds later the cancelled order follows; the pending one never.
-  EXPECT_EQ(*store_->purge_order_payloads(now + 5 - n_days, now + 5, "worker-a", 100), 1u);
+  EXPECT_EQ(*store_->purge_order_payloads({}, now + 5 - n_days, now + 5, "worker-a", 100), 1u);
   EXPECT_EQ(store_->get_order(w.tenant_id, cancelled.order_id)->display_text, "");
-  EXPECT_EQ(*store_->purge_order_payloads(now + 100 * n_days, now + 100 * n_days, "worker-a", 100), 0u);
+  EXPECT_EQ(*store_->purge_order_payloads({}, now + 100 * n_days, now + 100 * n_days, "worker-a", 100), 0u);
   EXPECT_EQ(store_->get_order(w.tenant_id, open.order_id)->display_text, open.display_text);
   EXPECT_EQ(kind(store_->order_payload_purged_at(w.tenant_id, "ord_missing")), StoreError::kNotFound);
 }
@@ -117,12 +118,12 @@ TEST_P(StoreContractTest, RetentionOrderPurgeHonoursTheLimit) {
   World w = make_world("retention-limit");
   for (int i = 0; i < 5; ++i) {
     SignOrder o = create(order_for(w));
-    ASSERT_TRUE(store_->cancel_order(w.tenant_id, o.order_id, std::nullopt, kNow).ok());
+    ASSERT_TRUE(store_->cancel_order({}, w.tenant_id, o.order_id, std::nullopt, kNow).ok());
   }
-  EXPECT_EQ(*store_->purge_order_payloads(kNow, kNow, "w", 2), 2u);
-  EXPECT_EQ(*store_->purge_order_payloads(kNow, kNow, "w", 10), 3u);
-  EXPECT_EQ(*store_->purge_order_payloads(kNow, kNow, "w", 10), 0u);
-  EXPECT_FALSE(store_->purge_order_payloads(kNow, kNow, "", 10).ok()) << "an actor is required";
+  EXPECT_EQ(*store_->purge_order_payloads({}, kNow, kNow, "w", 2), 2u);
+  EXPECT_EQ(*store_->purge_order_payloads({}, kNow, kNow, "w", 10), 3u);
+  EXPECT_EQ(*store_->purge_order_payloads({}, kNow, kNow, "w", 10), 0u);
+  EXPECT_FALSE(store_->purge_order_payloads({}, kNow, kNow, "", 10).ok()) << "an actor is required";
 }
 
 // ID number and phone go N days after the holder's first certificate; the
@@ -133,13 +134,13 @@ TEST_P(StoreContractTest, RetentionPurgesIdentityAttributesAfterIssuance) {
   HolderKeyShare key = add_key(w);
   Certificate c = cert_for(w, key.key_id, "7e7e" + new_id("").substr(1, 8));
   c.created_at = kNow + 100;
-  ASSERT_TRUE(store_->add_certificate(c).ok());
+  ASSERT_TRUE(store_->add_certificate({}, c).ok());
   Holder before = *store_->get_holder(w.tenant_id, w.holder_id);
 
   int64_t seq0 = head_seq(*store_);
-  EXPECT_EQ(*store_->purge_identity_attributes(c.created_at - 1, kNow + 200, "w", 100), 0u);
+  EXPECT_EQ(*store_->purge_identity_attributes({}, c.created_at - 1, kNow + 200, "w", 100), 0u);
   EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->phone_ciphertext, before.phone_ciphertext);
-  EXPECT_EQ(*store_->purge_identity_attributes(c.created_at, kNow + 200, "w", 100), 1u);
+  EXPECT_EQ(*store_->purge_identity_attributes({}, c.created_at, kNow + 200, "w", 100), 1u);
   Holder after = *store_->get_holder(w.tenant_id, w.holder_id);
   EXPECT_TRUE(after.id_number_ciphertext.empty());
   EXPECT_TRUE(after.phone_ciphertext.empty());
@@ -155,7 +156,7 @@ TEST_P(StoreContractTest, RetentionPurgesIdentityAttributesAfterIssuance) {
   ASSERT_EQ(ev.size(), 1u);
   EXPECT_EQ(ev[0].target, w.holder_id);
   EXPECT_EQ(ev[0].tenant_id, w.tenant_id);
-  EXPECT_EQ(*store_->purge_identity_attributes(kNow + 1000 * kDay, kNow + 1000 * kDay, "w", 100), 0u)
+  EXPECT_EQ(*store_->purge_identity_attributes({}, kNow + 1000 * kDay, kNow + 1000 * kDay, "w", 100), 0u)
       << "purged once";
 }
 
@@ -168,8 +169,8 @@ TEST_P(StoreContractTest, RetentionWipesSharesOfExpiredKeys) {
   old_cert.not_after = kNow + 10 * kDay;
   Certificate newer = cert_for(w, key.key_id, "6e02" + new_id("").substr(1, 8));
   newer.not_after = kNow + 20 * kDay;
-  ASSERT_TRUE(store_->add_certificate(old_cert).ok());
-  ASSERT_TRUE(store_->add_certificate(newer).ok());
+  ASSERT_TRUE(store_->add_certificate({}, old_cert).ok());
+  ASSERT_TRUE(store_->add_certificate({}, newer).ok());
   World w2 = make_world("retention-keys-no-cert");
   HolderKeyShare uncertified = add_key(w2);
   ShareRefresh r;
@@ -177,16 +178,17 @@ TEST_P(StoreContractTest, RetentionWipesSharesOfExpiredKeys) {
   r.refresh_id = "ref_" + new_id("");
   r.key_id = key.key_id;
   r.holder_id = w.holder_id;
-  ASSERT_TRUE(store_->begin_refresh_attempt(r, "att_" + r.refresh_id, 0, simple_pin_rule(), kNow).ok());
-  ASSERT_TRUE(store_->accept_refresh_attempt(w.tenant_id, r.refresh_id, "att_" + r.refresh_id, Bytes{0x02}, kNow).ok());
+  ASSERT_TRUE(store_->begin_refresh_attempt({}, r, "att_" + r.refresh_id, 0, simple_pin_rule(), kNow).ok());
+  ASSERT_TRUE(
+      store_->accept_refresh_attempt({}, w.tenant_id, r.refresh_id, "att_" + r.refresh_id, Bytes{0x02}, kNow).ok());
   ASSERT_EQ(store_->get_share_refresh(w.tenant_id, r.refresh_id)->state, RefreshState::kOpen);
 
   int64_t seq0 = head_seq(*store_);
   // The first certificate expired, the newer one not yet: kept.
-  EXPECT_EQ(*store_->wipe_retired_key_shares(newer.not_after - 1, newer.not_after - 1, "w", 100), 0u);
+  EXPECT_EQ(*store_->wipe_retired_key_shares({}, newer.not_after - 1, newer.not_after - 1, "w", 100), 0u);
   EXPECT_FALSE(store_->get_holder_key(w.tenant_id, key.key_id)->service_share_ciphertext.empty());
   const UnixSeconds now = newer.not_after + 3;
-  EXPECT_EQ(*store_->wipe_retired_key_shares(newer.not_after, now, "w", 100), 1u);
+  EXPECT_EQ(*store_->wipe_retired_key_shares({}, newer.not_after, now, "w", 100), 1u);
   HolderKeyShare k = *store_->get_holder_key(w.tenant_id, key.key_id);
   EXPECT_TRUE(k.service_share_ciphertext.empty());
   EXPECT_EQ(k.revoked_at, std::optional<UnixSeconds>(now));
@@ -200,21 +202,21 @@ TEST_P(StoreContractTest, RetentionWipesSharesOfExpiredKeys) {
   ASSERT_EQ(ev.size(), 1u);
   EXPECT_EQ(ev[0].target, key.key_id);
   EXPECT_EQ(ev[0].details, "{\"reason\":\"expired\"}");
-  EXPECT_EQ(*store_->wipe_retired_key_shares(now + 1000 * kDay, now + 1000 * kDay, "w", 100), 0u);
+  EXPECT_EQ(*store_->wipe_retired_key_shares({}, now + 1000 * kDay, now + 1000 * kDay, "w", 100), 0u);
   // Revocation wipes at once: nothing left for the sweep.
   HolderKeyShare k2 = add_key(w);
-  ASSERT_TRUE(store_->revoke_holder_key(w.tenant_id, k2.key_id, now).ok());
-  EXPECT_EQ(*store_->wipe_retired_key_shares(now, now, "w", 100), 0u);
+  ASSERT_TRUE(store_->revoke_holder_key({}, w.tenant_id, k2.key_id, now).ok());
+  EXPECT_EQ(*store_->wipe_retired_key_shares({}, now, now, "w", 100), 0u);
 }
 
 TEST_P(StoreContractTest, RetentionSettingsPersist) {
   EXPECT_EQ(kind(store_->get_retention_settings()), StoreError::kNotFound);
   RetentionSettings bad;
   bad.order_payload_days = -1;
-  EXPECT_EQ(store_->put_retention_settings(bad).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store_->put_retention_settings({}, bad).code(), ErrorCode::kInvalidArgument);
   bad = RetentionSettings{};
   bad.interval_seconds = 0;
-  EXPECT_EQ(store_->put_retention_settings(bad).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store_->put_retention_settings({}, bad).code(), ErrorCode::kInvalidArgument);
   RetentionSettings s;
   s.order_payload_days = 7;
   s.identity_days = 0;
@@ -222,9 +224,9 @@ TEST_P(StoreContractTest, RetentionSettingsPersist) {
   s.interval_seconds = 60;
   s.updated_at = kNow;
   s.updated_by = "officer";
-  ASSERT_TRUE(store_->put_retention_settings(s).ok());
+  ASSERT_TRUE(store_->put_retention_settings({}, s).ok());
   s.order_payload_days = 8;
-  ASSERT_TRUE(store_->put_retention_settings(s).ok());
+  ASSERT_TRUE(store_->put_retention_settings({}, s).ok());
   reopen();
   auto got = store_->get_retention_settings();
   ASSERT_TRUE(got.ok());
@@ -238,16 +240,16 @@ TEST_P(StoreContractTest, RetentionSettingsPersist) {
 
 TEST_P(StoreContractTest, LeaseIsHeldByOneOwnerAtATime) {
   const std::string name = "timer-" + new_id("");
-  EXPECT_TRUE(*store_->try_acquire_lease(name, "a", kNow, 10));
-  EXPECT_FALSE(*store_->try_acquire_lease(name, "b", kNow, 10));
-  EXPECT_FALSE(*store_->try_acquire_lease(name, "b", kNow + 9, 10)) << "held until now + ttl";
-  EXPECT_TRUE(*store_->try_acquire_lease(name, "a", kNow + 9, 10)) << "the owner renews";
-  EXPECT_FALSE(*store_->try_acquire_lease(name, "b", kNow + 18, 10));
-  EXPECT_TRUE(*store_->try_acquire_lease(name, "b", kNow + 19, 10)) << "expired at exactly expires_at";
-  EXPECT_FALSE(*store_->try_acquire_lease(name, "a", kNow + 20, 10));
-  EXPECT_TRUE(*store_->try_acquire_lease("other-" + name, "a", kNow + 20, 10)) << "one lease per name";
-  EXPECT_EQ(store_->try_acquire_lease(name, "", kNow, 10).code(), ErrorCode::kInvalidArgument);
-  EXPECT_EQ(store_->try_acquire_lease(name, "a", kNow, 0).code(), ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(*store_->try_acquire_lease({}, name, "a", kNow, 10));
+  EXPECT_FALSE(*store_->try_acquire_lease({}, name, "b", kNow, 10));
+  EXPECT_FALSE(*store_->try_acquire_lease({}, name, "b", kNow + 9, 10)) << "held until now + ttl";
+  EXPECT_TRUE(*store_->try_acquire_lease({}, name, "a", kNow + 9, 10)) << "the owner renews";
+  EXPECT_FALSE(*store_->try_acquire_lease({}, name, "b", kNow + 18, 10));
+  EXPECT_TRUE(*store_->try_acquire_lease({}, name, "b", kNow + 19, 10)) << "expired at exactly expires_at";
+  EXPECT_FALSE(*store_->try_acquire_lease({}, name, "a", kNow + 20, 10));
+  EXPECT_TRUE(*store_->try_acquire_lease({}, "other-" + name, "a", kNow + 20, 10)) << "one lease per name";
+  EXPECT_EQ(store_->try_acquire_lease({}, name, "", kNow, 10).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store_->try_acquire_lease({}, name, "a", kNow, 0).code(), ErrorCode::kInvalidArgument);
 }
 
 TEST_P(StoreContractTest, LeaseConcurrentAcquireHasOneWinner) {
@@ -260,7 +262,7 @@ TEST_P(StoreContractTest, LeaseConcurrentAcquireHasOneWinner) {
     for (int i = 0; i < kThreads; ++i) {
       threads.emplace_back([&, i] {
         go.arrive_and_wait();
-        auto r = store_->try_acquire_lease(name, "owner-" + std::to_string(i), kNow, 30);
+        auto r = store_->try_acquire_lease({}, name, "owner-" + std::to_string(i), kNow, 30);
         if (!r.ok()) ++errors;
         else if (*r) ++winners;
       });

@@ -21,8 +21,8 @@ TEST_P(StoreContractTest, SignatureV1CutoffIsStoredAndAnnouncedByANotice) {
 
   const UnixSeconds cutoff = kNow + 30 * 86'400;
   TenantNotifyTarget target{w.tenant_id, "https://biz.example/notices", Bytes{7}, kNow};
-  ASSERT_TRUE(store_->set_tenant_notify_target(target).ok());
-  auto notice = store_->set_tenant_signature_v1_cutoff(w.tenant_id, cutoff, kNow);
+  ASSERT_TRUE(store_->set_tenant_notify_target({}, target).ok());
+  auto notice = store_->set_tenant_signature_v1_cutoff({}, w.tenant_id, cutoff, kNow);
   ASSERT_TRUE(notice.ok()) << notice.error().to_string();
   EXPECT_EQ(notice->kind, NoticeKind::kSignatureV1Cutoff);
   EXPECT_TRUE(notice->package_id.empty());
@@ -39,7 +39,7 @@ TEST_P(StoreContractTest, SignatureV1CutoffIsStoredAndAnnouncedByANotice) {
   EXPECT_TRUE(listed);
 
   // A second call (postponed) replaces the date and is a second notice.
-  ASSERT_TRUE(store_->set_tenant_signature_v1_cutoff(w.tenant_id, cutoff + 86'400, kNow + 1).ok());
+  ASSERT_TRUE(store_->set_tenant_signature_v1_cutoff({}, w.tenant_id, cutoff + 86'400, kNow + 1).ok());
   EXPECT_EQ(store_->get_tenant(w.tenant_id)->signature_v1_cutoff, std::optional<UnixSeconds>(cutoff + 86'400));
   auto notices = store_->list_notices(w.tenant_id, 10);
   ASSERT_TRUE(notices.ok());
@@ -63,8 +63,8 @@ TEST_P(StoreContractTest, SignatureV1CutoffIsStoredAndAnnouncedByANotice) {
     j.next_attempt_at = n.created_at;
     return j;
   };
-  ASSERT_TRUE(store_->sweep_package_notices(kNow + 2, 100, factory).ok());
-  ASSERT_TRUE(store_->sweep_package_notices(kNow + 3, 100, factory).ok());
+  ASSERT_TRUE(store_->sweep_package_notices({}, kNow + 2, 100, factory).ok());
+  ASSERT_TRUE(store_->sweep_package_notices({}, kNow + 3, 100, factory).ok());
   EXPECT_EQ(made.size(), 2u);
   auto swept = store_->list_notices(w.tenant_id, 10);
   ASSERT_TRUE(swept.ok());
@@ -75,7 +75,7 @@ TEST_P(StoreContractTest, SignatureV1CutoffIsStoredAndAnnouncedByANotice) {
   EXPECT_EQ(store_->get_tenant(w.tenant_id)->signature_v1_cutoff, std::optional<UnixSeconds>(cutoff + 86'400));
 
   // Unknown tenant: kNotFound, and no notice.
-  EXPECT_EQ(store_error_kind(store_->set_tenant_signature_v1_cutoff(new_id("ten_"), cutoff, kNow)),
+  EXPECT_EQ(store_error_kind(store_->set_tenant_signature_v1_cutoff({}, new_id("ten_"), cutoff, kNow)),
             StoreError::kNotFound);
 }
 

@@ -48,10 +48,13 @@ Package bonus_of(int64_t quantity) {
 }  // namespace
 
 TEST_P(StoreContractTest, SlaAvailabilityRowsAddUp) {
-  ASSERT_TRUE(store_->add_availability({delta("", kMinute, 10, 9, 1000, 400, 1, 0),
-                                        delta("ten_a", kMinute, 4, 4, 300, 200)}).ok());
-  ASSERT_TRUE(store_->add_availability({delta("", kMinute, 5, 5, 500, 300, 0, 1),
-                                        delta("", kMinute + 60, 1, 0, 10, 10)}).ok());
+  ASSERT_TRUE(
+      store_
+          ->add_availability({}, {delta("", kMinute, 10, 9, 1000, 400, 1, 0), delta("ten_a", kMinute, 4, 4, 300, 200)})
+          .ok());
+  ASSERT_TRUE(
+      store_->add_availability({}, {delta("", kMinute, 5, 5, 500, 300, 0, 1), delta("", kMinute + 60, 1, 0, 10, 10)})
+          .ok());
   auto rows = store_->list_availability("", kMinute, kMinute + 120);
   ASSERT_TRUE(rows.ok()) << rows.error().to_string();
   ASSERT_EQ(rows->size(), 2u);
@@ -78,13 +81,13 @@ TEST_P(StoreContractTest, SlaAvailabilityRowsAddUp) {
 
 TEST_P(StoreContractTest, SlaAvailabilityValidatesAndIsAllOrNothing) {
   EXPECT_EQ(store_->first_availability_minute().value(), std::nullopt);
-  auto bad = store_->add_availability({delta("", kMinute, 1, 1, 1, 1), delta("", kMinute + 1, 1, 1, 1, 1)});
+  auto bad = store_->add_availability({}, {delta("", kMinute, 1, 1, 1, 1), delta("", kMinute + 1, 1, 1, 1, 1)});
   EXPECT_EQ(bad.code(), ErrorCode::kInvalidArgument);
-  auto negative = store_->add_availability({delta("", kMinute, -1, 0, 0, 0)});
+  auto negative = store_->add_availability({}, {delta("", kMinute, -1, 0, 0, 0)});
   EXPECT_EQ(negative.code(), ErrorCode::kInvalidArgument);
   EXPECT_TRUE(store_->list_availability("", 0, kMinute * 2)->empty());
   // A tenant row alone does not start the service's lifetime.
-  ASSERT_TRUE(store_->add_availability({delta("ten_x", kMinute, 1, 1, 1, 1)}).ok());
+  ASSERT_TRUE(store_->add_availability({}, {delta("ten_x", kMinute, 1, 1, 1, 1)}).ok());
   EXPECT_EQ(store_->first_availability_minute().value(), std::nullopt);
 }
 
@@ -95,7 +98,8 @@ TEST_P(StoreContractTest, SlaAvailabilityConcurrentWritersLoseNothing) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kAdds; ++i) {
-        auto s = store_->add_availability({delta("", kMinute, 2, 1, 10, 100 * t + i), delta("ten_c", kMinute, 1, 1, 5, 5)});
+        auto s = store_->add_availability(
+            {}, {delta("", kMinute, 2, 1, 10, 100 * t + i), delta("ten_c", kMinute, 1, 1, 5, 5)});
         if (!s.ok()) failures++;
       }
     });
@@ -113,14 +117,14 @@ TEST_P(StoreContractTest, SlaAvailabilityConcurrentWritersLoseNothing) {
 
 TEST_P(StoreContractTest, SlaMaintenanceWindows) {
   MaintenanceWindow w{new_id("mnt_"), kNow + 3600, kNow + 7200, kNow, "upgrade", "ops"};
-  ASSERT_TRUE(store_->create_maintenance_window(w).ok());
-  EXPECT_EQ(store_error_kind(store_->create_maintenance_window(w)), StoreError::kDuplicate);
+  ASSERT_TRUE(store_->create_maintenance_window({}, w).ok());
+  EXPECT_EQ(store_error_kind(store_->create_maintenance_window({}, w)), StoreError::kDuplicate);
   MaintenanceWindow bad = w;
   bad.window_id = new_id("mnt_");
   bad.ends_at = bad.starts_at;
-  EXPECT_EQ(store_->create_maintenance_window(bad).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store_->create_maintenance_window({}, bad).code(), ErrorCode::kInvalidArgument);
   MaintenanceWindow later{new_id("mnt_"), kNow + 86400, kNow + 90000, kNow, "", "ops"};
-  ASSERT_TRUE(store_->create_maintenance_window(later).ok());
+  ASSERT_TRUE(store_->create_maintenance_window({}, later).ok());
 
   auto got = store_->get_maintenance_window(w.window_id);
   ASSERT_TRUE(got.ok());
@@ -139,16 +143,16 @@ TEST_P(StoreContractTest, SlaMaintenanceWindows) {
   EXPECT_EQ((*all)[0].window_id, w.window_id);
 
   // Deleting: only before the start.
-  EXPECT_EQ(store_error_kind(store_->delete_maintenance_window(w.window_id, kNow + 3600)), StoreError::kConflict);
-  ASSERT_TRUE(store_->delete_maintenance_window(w.window_id, kNow + 3599).ok());
+  EXPECT_EQ(store_error_kind(store_->delete_maintenance_window({}, w.window_id, kNow + 3600)), StoreError::kConflict);
+  ASSERT_TRUE(store_->delete_maintenance_window({}, w.window_id, kNow + 3599).ok());
   EXPECT_EQ(store_error_kind(store_->get_maintenance_window(w.window_id)), StoreError::kNotFound);
-  EXPECT_EQ(store_error_kind(store_->delete_maintenance_window(w.window_id, kNow)), StoreError::kNotFound);
+  EXPECT_EQ(store_error_kind(store_->delete_maintenance_window({}, w.window_id, kNow)), StoreError::kNotFound);
 }
 
 TEST_P(StoreContractTest, SlaCreditProposalsAndExactlyOnceApproval) {
   World w = make_world("sla-credit");
   SlaCredit c = credit_of(w.tenant_id, "2023-10", 100);
-  auto p1 = store_->propose_sla_credit(c);
+  auto p1 = store_->propose_sla_credit({}, c);
   ASSERT_TRUE(p1.ok()) << p1.error().to_string();
   EXPECT_EQ(p1->state, SlaCreditState::kProposed);
   EXPECT_EQ(p1->amount, 100);
@@ -157,7 +161,7 @@ TEST_P(StoreContractTest, SlaCreditProposalsAndExactlyOnceApproval) {
   SlaCredit again = credit_of(w.tenant_id, "2023-10", 150);
   again.band = "B";
   again.updated_at = kNow + 10;
-  auto p2 = store_->propose_sla_credit(again);
+  auto p2 = store_->propose_sla_credit({}, again);
   ASSERT_TRUE(p2.ok());
   EXPECT_EQ(p2->credit_id, c.credit_id);
   EXPECT_EQ(p2->amount, 150);
@@ -167,21 +171,21 @@ TEST_P(StoreContractTest, SlaCreditProposalsAndExactlyOnceApproval) {
   // A days credit of the same month is a separate one.
   SlaCredit days = credit_of(w.tenant_id, "2023-10", 5);
   days.kind = SlaCreditKind::kDays;
-  ASSERT_TRUE(store_->propose_sla_credit(days).ok());
+  ASSERT_TRUE(store_->propose_sla_credit({}, days).ok());
   EXPECT_EQ(store_->list_sla_credits(w.tenant_id, "")->size(), 2u);
   EXPECT_EQ(store_->list_sla_credits("", "2023-10")->size(), 2u);
   EXPECT_EQ(store_->list_sla_credits("", "2023-11")->size(), 0u);
-  ASSERT_TRUE(store_->withdraw_sla_credit(w.tenant_id, "2023-10", SlaCreditKind::kDays).ok());
+  ASSERT_TRUE(store_->withdraw_sla_credit({}, w.tenant_id, "2023-10", SlaCreditKind::kDays).ok());
   EXPECT_EQ(store_->list_sla_credits(w.tenant_id, "")->size(), 1u);
 
   // Validation and tenant.
-  EXPECT_EQ(store_->propose_sla_credit(credit_of(w.tenant_id, "2023-10", 0)).code(), ErrorCode::kInvalidArgument);
-  EXPECT_EQ(store_error_kind(store_->propose_sla_credit(credit_of("ten_unknown", "2023-10", 1))),
+  EXPECT_EQ(store_->propose_sla_credit({}, credit_of(w.tenant_id, "2023-10", 0)).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store_error_kind(store_->propose_sla_credit({}, credit_of("ten_unknown", "2023-10", 1))),
             StoreError::kNotFound);
 
   // Approval: exactly once, with its package, in one transaction.
   Package bonus = bonus_of(150);
-  ASSERT_TRUE(store_->approve_sla_credit(c.credit_id, "ops", kNow + 100, bonus).ok());
+  ASSERT_TRUE(store_->approve_sla_credit({}, c.credit_id, "ops", kNow + 100, bonus).ok());
   auto approved = store_->find_sla_credit(c.credit_id);
   ASSERT_TRUE(approved.ok());
   EXPECT_EQ(approved->state, SlaCreditState::kApproved);
@@ -195,27 +199,27 @@ TEST_P(StoreContractTest, SlaCreditProposalsAndExactlyOnceApproval) {
   EXPECT_EQ((*pkgs)[0].source, "sla_credit");
   EXPECT_EQ((*pkgs)[0].quantity, 150);
 
-  EXPECT_EQ(store_error_kind(store_->approve_sla_credit(c.credit_id, "ops", kNow + 200, bonus_of(150))),
+  EXPECT_EQ(store_error_kind(store_->approve_sla_credit({}, c.credit_id, "ops", kNow + 200, bonus_of(150))),
             StoreError::kConflict);
   EXPECT_EQ(store_->list_packages(w.tenant_id)->size(), 1u);
-  EXPECT_EQ(store_error_kind(store_->approve_sla_credit("slc_unknown", "ops", kNow, bonus_of(1))),
+  EXPECT_EQ(store_error_kind(store_->approve_sla_credit({}, "slc_unknown", "ops", kNow, bonus_of(1))),
             StoreError::kNotFound);
 
   // An approved credit is never changed by a later proposal or withdrawal.
-  auto p3 = store_->propose_sla_credit(credit_of(w.tenant_id, "2023-10", 999));
+  auto p3 = store_->propose_sla_credit({}, credit_of(w.tenant_id, "2023-10", 999));
   ASSERT_TRUE(p3.ok());
   EXPECT_EQ(p3->amount, 150);
   EXPECT_EQ(p3->state, SlaCreditState::kApproved);
-  ASSERT_TRUE(store_->withdraw_sla_credit(w.tenant_id, "2023-10", SlaCreditKind::kSignatures).ok());
+  ASSERT_TRUE(store_->withdraw_sla_credit({}, w.tenant_id, "2023-10", SlaCreditKind::kSignatures).ok());
   EXPECT_TRUE(store_->find_sla_credit(c.credit_id).ok());
 }
 
 TEST_P(StoreContractTest, SlaCreditApprovalRollsBackWhenThePackageFails) {
   World w = make_world("sla-credit-rollback");
   SlaCredit c = credit_of(w.tenant_id, "2023-09", 10);
-  ASSERT_TRUE(store_->propose_sla_credit(c).ok());
+  ASSERT_TRUE(store_->propose_sla_credit({}, c).ok());
   Package bad = bonus_of(0);  // an sla_credit package needs quantity >= 1
-  EXPECT_FALSE(store_->approve_sla_credit(c.credit_id, "ops", kNow, bad).ok());
+  EXPECT_FALSE(store_->approve_sla_credit({}, c.credit_id, "ops", kNow, bad).ok());
   EXPECT_EQ(store_->find_sla_credit(c.credit_id)->state, SlaCreditState::kProposed);
   EXPECT_TRUE(store_->list_packages(w.tenant_id)->empty());
 }
@@ -223,14 +227,16 @@ TEST_P(StoreContractTest, SlaCreditApprovalRollsBackWhenThePackageFails) {
 TEST_P(StoreContractTest, SlaConcurrentApprovalsGrantOnePackage) {
   World w = make_world("sla-credit-race");
   SlaCredit c = credit_of(w.tenant_id, "2023-08", 10);
-  ASSERT_TRUE(store_->propose_sla_credit(c).ok());
+  ASSERT_TRUE(store_->propose_sla_credit({}, c).ok());
   std::atomic<int> ok{0}, conflict{0};
   std::vector<std::thread> threads;
   for (int i = 0; i < 6; ++i) {
     threads.emplace_back([&] {
-      auto s = store_->approve_sla_credit(c.credit_id, "ops", kNow, bonus_of(10));
-      if (s.ok()) ok++;
-      else if (store_error_kind(s) == StoreError::kConflict) conflict++;
+      auto s = store_->approve_sla_credit({}, c.credit_id, "ops", kNow, bonus_of(10));
+      if (s.ok())
+        ok++;
+      else if (store_error_kind(s) == StoreError::kConflict)
+        conflict++;
     });
   }
   for (auto& t : threads) t.join();
@@ -240,11 +246,11 @@ TEST_P(StoreContractTest, SlaConcurrentApprovalsGrantOnePackage) {
 }
 
 TEST_P(StoreContractTest, SlaRateWindowsCountAtomically) {
-  EXPECT_EQ(*store_->hit_rate_window("ten_r", "app:a", kNow), 1);
-  EXPECT_EQ(*store_->hit_rate_window("ten_r", "app:a", kNow), 2);
-  EXPECT_EQ(*store_->hit_rate_window("ten_r", "app:b", kNow), 1);
-  EXPECT_EQ(*store_->hit_rate_window("ten_r", "app:a", kNow + 1), 1);
-  EXPECT_EQ(store_->hit_rate_window("", "app:a", kNow).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(*store_->hit_rate_window({}, "ten_r", "app:a", kNow), 1);
+  EXPECT_EQ(*store_->hit_rate_window({}, "ten_r", "app:a", kNow), 2);
+  EXPECT_EQ(*store_->hit_rate_window({}, "ten_r", "app:b", kNow), 1);
+  EXPECT_EQ(*store_->hit_rate_window({}, "ten_r", "app:a", kNow + 1), 1);
+  EXPECT_EQ(store_->hit_rate_window({}, "", "app:a", kNow).code(), ErrorCode::kInvalidArgument);
 
   constexpr int kThreads = 4, kHits = 25;
   std::vector<std::vector<int64_t>> seen(kThreads);
@@ -252,7 +258,7 @@ TEST_P(StoreContractTest, SlaRateWindowsCountAtomically) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kHits; ++i) {
-        auto n = store_->hit_rate_window("ten_r", "tenant", kNow);
+        auto n = store_->hit_rate_window({}, "ten_r", "tenant", kNow);
         if (n.ok()) seen[t].push_back(*n);
       }
     });
@@ -269,20 +275,20 @@ TEST_P(StoreContractTest, SlaRateWindowsCountAtomically) {
   EXPECT_EQ(*all.begin(), 1);
   EXPECT_EQ(*all.rbegin(), kThreads * kHits);
 
-  auto pruned = store_->prune_rate_windows(kNow + 1);
+  auto pruned = store_->prune_rate_windows({}, kNow + 1);
   ASSERT_TRUE(pruned.ok());
   EXPECT_EQ(*pruned, 3u);  // app:a, app:b, tenant at kNow
-  EXPECT_EQ(*store_->hit_rate_window("ten_r", "app:a", kNow), 1);
-  EXPECT_EQ(*store_->hit_rate_window("ten_r", "app:a", kNow + 1), 2);
+  EXPECT_EQ(*store_->hit_rate_window({}, "ten_r", "app:a", kNow), 1);
+  EXPECT_EQ(*store_->hit_rate_window({}, "ten_r", "app:a", kNow + 1), 2);
 }
 
 TEST_P(StoreContractTest, SlaTenantRateLimits) {
   World a = make_world("limits-a");
   World b = make_world("limits-b");
   EXPECT_TRUE(store_->list_tenant_rate_limits()->empty());
-  ASSERT_TRUE(store_->set_tenant_rate_limit(a.tenant_id, 50, kNow).ok());
-  ASSERT_TRUE(store_->set_tenant_rate_limit(b.tenant_id, 5, kNow).ok());
-  ASSERT_TRUE(store_->set_tenant_rate_limit(a.tenant_id, 70, kNow + 1).ok());
+  ASSERT_TRUE(store_->set_tenant_rate_limit({}, a.tenant_id, 50, kNow).ok());
+  ASSERT_TRUE(store_->set_tenant_rate_limit({}, b.tenant_id, 5, kNow).ok());
+  ASSERT_TRUE(store_->set_tenant_rate_limit({}, a.tenant_id, 70, kNow + 1).ok());
   auto all = store_->list_tenant_rate_limits();
   ASSERT_EQ(all->size(), 2u);
   for (const auto& l : *all) {
@@ -294,10 +300,10 @@ TEST_P(StoreContractTest, SlaTenantRateLimits) {
       EXPECT_EQ(l.requests_per_second, 5);
     }
   }
-  ASSERT_TRUE(store_->set_tenant_rate_limit(b.tenant_id, 0, kNow).ok());  // unlimited again
+  ASSERT_TRUE(store_->set_tenant_rate_limit({}, b.tenant_id, 0, kNow).ok());  // unlimited again
   EXPECT_EQ(store_->list_tenant_rate_limits()->size(), 1u);
-  EXPECT_EQ(store_error_kind(store_->set_tenant_rate_limit("ten_unknown", 5, kNow)), StoreError::kNotFound);
-  EXPECT_EQ(store_->set_tenant_rate_limit(a.tenant_id, -1, kNow).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store_error_kind(store_->set_tenant_rate_limit({}, "ten_unknown", 5, kNow)), StoreError::kNotFound);
+  EXPECT_EQ(store_->set_tenant_rate_limit({}, a.tenant_id, -1, kNow).code(), ErrorCode::kInvalidArgument);
 }
 
 }  // namespace duet::store::testing

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "store/ids.h"
-#include "store/nonce_scope.h"
 #include "store/store_test_util.h"
+#include "store/write_context.h"
 
 namespace duet::store::testing {
 
@@ -41,13 +41,13 @@ StoreContractTest::World StoreContractTest::make_world(const std::string& label)
   t.tenant_id = w.tenant_id;
   t.name = label;
   t.created_at = kNow;
-  EXPECT_TRUE(store_->create_tenant(t).ok());
+  EXPECT_TRUE(store_->create_tenant({}, t).ok());
   App a;
   a.tenant_id = w.tenant_id;
   a.app_id = w.app_id;
   a.secret_ciphertext = Bytes{1, 2, 3};
   a.created_at = kNow;
-  EXPECT_TRUE(store_->create_app(a).ok());
+  EXPECT_TRUE(store_->create_app({}, a).ok());
   Holder h;
   h.tenant_id = w.tenant_id;
   h.holder_id = w.holder_id;
@@ -56,7 +56,7 @@ StoreContractTest::World StoreContractTest::make_world(const std::string& label)
   h.phone_ciphertext = Bytes{0xa3};
   h.lookup_hash = Bytes(w.holder_id.begin(), w.holder_id.end());
   h.created_at = kNow;
-  EXPECT_TRUE(store_->create_holder(h).ok());
+  EXPECT_TRUE(store_->create_holder({}, h).ok());
   return w;
 }
 
@@ -77,7 +77,7 @@ SignOrder StoreContractTest::order_for(const World& w, size_t items, UnixSeconds
 }
 
 SignOrder StoreContractTest::create(const SignOrder& o) {
-  auto r = store_->create_order(o);
+  auto r = store_->create_order({}, o);
   EXPECT_TRUE(r.ok()) << r.error().to_string();
   return r.ok() ? *r : o;
 }
@@ -112,7 +112,7 @@ HolderKeyShare StoreContractTest::add_key(const World& w) {
   k.public_key_hex = "04" + k.key_id;
   k.service_share_ciphertext = Bytes{0x5e, 0xc0};
   k.created_at = kNow;
-  Status s = store_->add_holder_key(k);
+  Status s = store_->add_holder_key({}, k);
   EXPECT_TRUE(s.ok()) << s.error().to_string();
   return k;
 }
@@ -176,7 +176,7 @@ PinAttemptCounters peek_counters(Store& store, const SignOrder& order, UnixSecon
   probe.order_id = order.order_id;
   probe.holder_id = order.holder_id;
   auto r = store.begin_sign_attempt(
-      probe, new_id("att_"), window_since,
+      {}, probe, new_id("att_"), window_since,
       [&](const PinAttemptCounters& before) -> Result<PinAttemptCounters> {
         seen = before;
         return make_error(ErrorCode::kLocked, "peek");
@@ -206,7 +206,7 @@ TEST_P(StoreContractTest, DataSurvivesCloseAndReopen) {
   SignOrder o = order_for(w, 2);
   o.idempotency_key = "idem-1";
   create(o);
-  ASSERT_TRUE(store_->insert_nonce(w.tenant_id, w.app_id, "n1", kNow).ok());
+  ASSERT_TRUE(store_->insert_nonce({}, w.tenant_id, w.app_id, "n1", kNow).ok());
   reopen();
   auto t = store_->get_tenant(w.tenant_id);
   ASSERT_TRUE(t.ok());
@@ -225,7 +225,7 @@ TEST_P(StoreContractTest, DataSurvivesCloseAndReopen) {
   ASSERT_EQ(got->items.size(), 2u);
   EXPECT_EQ(got->items[1].input, Bytes(32, 2));
   EXPECT_TRUE(got->items[1].input_is_digest);
-  EXPECT_EQ(kind(store_->insert_nonce(w.tenant_id, w.app_id, "n1", kNow)), StoreError::kDuplicate);
+  EXPECT_EQ(kind(store_->insert_nonce({}, w.tenant_id, w.app_id, "n1", kNow)), StoreError::kDuplicate);
 }
 
 // --- tenants, apps, holders, credentials ------------------------------------------
@@ -235,17 +235,17 @@ TEST_P(StoreContractTest, TenantLifecycle) {
   Tenant dup;
   dup.tenant_id = w.tenant_id;
   dup.name = "again";
-  EXPECT_EQ(kind(store_->create_tenant(dup)), StoreError::kDuplicate);
+  EXPECT_EQ(kind(store_->create_tenant({}, dup)), StoreError::kDuplicate);
   EXPECT_FALSE(store_->get_tenant(w.tenant_id)->suspended);
   EXPECT_FALSE(store_->get_tenant(w.tenant_id)->production_active_from.has_value());
-  ASSERT_TRUE(store_->set_tenant_suspended(w.tenant_id, true).ok());
-  ASSERT_TRUE(store_->set_tenant_production_active_from(w.tenant_id, kNow + 86400).ok());
+  ASSERT_TRUE(store_->set_tenant_suspended({}, w.tenant_id, true).ok());
+  ASSERT_TRUE(store_->set_tenant_production_active_from({}, w.tenant_id, kNow + 86400).ok());
   auto t = store_->get_tenant(w.tenant_id);
   ASSERT_TRUE(t.ok());
   EXPECT_TRUE(t->suspended);
   EXPECT_EQ(t->production_active_from, kNow + 86400);
   EXPECT_EQ(kind(store_->get_tenant("ten_missing")), StoreError::kNotFound);
-  EXPECT_EQ(kind(store_->set_tenant_suspended("ten_missing", true)), StoreError::kNotFound);
+  EXPECT_EQ(kind(store_->set_tenant_suspended({}, "ten_missing", true)), StoreError::kNotFound);
 }
 
 TEST_P(StoreContractTest, AppsAreFoundByIdAndUniqueAcrossTenants) {
@@ -259,13 +259,13 @@ TEST_P(StoreContractTest, AppsAreFoundByIdAndUniqueAcrossTenants) {
   clash.tenant_id = b.tenant_id;
   clash.app_id = a.app_id;
   clash.secret_ciphertext = Bytes{9};
-  EXPECT_EQ(kind(store_->create_app(clash)), StoreError::kDuplicate);
+  EXPECT_EQ(kind(store_->create_app({}, clash)), StoreError::kDuplicate);
   App orphan;
   orphan.tenant_id = "ten_missing";
   orphan.app_id = new_id("app_");
   orphan.secret_ciphertext = Bytes{9};
   orphan.environment = AppEnvironment::kProduction;
-  EXPECT_EQ(kind(store_->create_app(orphan)), StoreError::kNotFound);
+  EXPECT_EQ(kind(store_->create_app({}, orphan)), StoreError::kNotFound);
   EXPECT_EQ(kind(store_->find_app("app_missing")), StoreError::kNotFound);
 }
 
@@ -277,7 +277,7 @@ TEST_P(StoreContractTest, HolderLookupHashIsUniquePerTenant) {
   EXPECT_EQ(h->status, HolderStatus::kActive);
   Holder twin = *h;
   twin.holder_id = new_id("hld_");
-  EXPECT_EQ(kind(store_->create_holder(twin)), StoreError::kDuplicate);
+  EXPECT_EQ(kind(store_->create_holder({}, twin)), StoreError::kDuplicate);
 }
 
 TEST_P(StoreContractTest, HolderKeyShareLifecycle) {
@@ -289,17 +289,17 @@ TEST_P(StoreContractTest, HolderKeyShareLifecycle) {
   k.public_key_hex = "04abcd";
   k.service_share_ciphertext = Bytes{7, 7, 7};
   k.created_at = kNow;
-  ASSERT_TRUE(store_->add_holder_key(k).ok());
+  ASSERT_TRUE(store_->add_holder_key({}, k).ok());
   HolderKeyShare second = k;
   second.key_id = new_id("key_");
-  EXPECT_EQ(kind(store_->add_holder_key(second)), StoreError::kConflict);
+  EXPECT_EQ(kind(store_->add_holder_key({}, second)), StoreError::kConflict);
   auto active = store_->get_active_holder_key(w.tenant_id, w.holder_id);
   ASSERT_TRUE(active.ok());
   EXPECT_EQ(active->service_share_ciphertext, (Bytes{7, 7, 7}));
-  ASSERT_TRUE(store_->revoke_holder_key(w.tenant_id, k.key_id, kNow + 1).ok());
-  EXPECT_EQ(kind(store_->revoke_holder_key(w.tenant_id, k.key_id, kNow + 2)), StoreError::kConflict);
+  ASSERT_TRUE(store_->revoke_holder_key({}, w.tenant_id, k.key_id, kNow + 1).ok());
+  EXPECT_EQ(kind(store_->revoke_holder_key({}, w.tenant_id, k.key_id, kNow + 2)), StoreError::kConflict);
   EXPECT_EQ(kind(store_->get_active_holder_key(w.tenant_id, w.holder_id)), StoreError::kNotFound);
-  ASSERT_TRUE(store_->add_holder_key(second).ok());  // re-enrollment after revocation
+  ASSERT_TRUE(store_->add_holder_key({}, second).ok());  // re-enrollment after revocation
   EXPECT_EQ(store_->get_active_holder_key(w.tenant_id, w.holder_id)->key_id, second.key_id);
 }
 
@@ -313,28 +313,28 @@ TEST_P(StoreContractTest, ActivationCodeAttemptsExpiryAndSingleUse) {
   code.expires_at = kNow + 300;
   code.attempts_left = 2;
   code.created_at = kNow;
-  ASSERT_TRUE(store_->create_activation_code(code).ok());
+  ASSERT_TRUE(store_->create_activation_code({}, code).ok());
   auto found = store_->find_activation_code(code.code_hash);
   ASSERT_TRUE(found.ok());
   EXPECT_EQ(found->code_id, code.code_id);
-  EXPECT_EQ(*store_->spend_activation_attempt(w.tenant_id, code.code_id), 1);
-  EXPECT_EQ(*store_->spend_activation_attempt(w.tenant_id, code.code_id), 0);
-  EXPECT_EQ(kind(store_->spend_activation_attempt(w.tenant_id, code.code_id)), StoreError::kConflict);
-  EXPECT_EQ(kind(store_->use_activation_code(w.tenant_id, code.code_id, kNow)), StoreError::kConflict);
+  EXPECT_EQ(*store_->spend_activation_attempt({}, w.tenant_id, code.code_id), 1);
+  EXPECT_EQ(*store_->spend_activation_attempt({}, w.tenant_id, code.code_id), 0);
+  EXPECT_EQ(kind(store_->spend_activation_attempt({}, w.tenant_id, code.code_id)), StoreError::kConflict);
+  EXPECT_EQ(kind(store_->use_activation_code({}, w.tenant_id, code.code_id, kNow)), StoreError::kConflict);
 
   ActivationCode fresh = code;
   fresh.code_id = new_id("act_");
   fresh.code_hash = Bytes{0xbe, 0xef};
   fresh.attempts_left = 3;
-  ASSERT_TRUE(store_->create_activation_code(fresh).ok());
-  EXPECT_EQ(kind(store_->use_activation_code(w.tenant_id, fresh.code_id, kNow + 300)), StoreError::kConflict)
+  ASSERT_TRUE(store_->create_activation_code({}, fresh).ok());
+  EXPECT_EQ(kind(store_->use_activation_code({}, w.tenant_id, fresh.code_id, kNow + 300)), StoreError::kConflict)
       << "expired";
-  ASSERT_TRUE(store_->use_activation_code(w.tenant_id, fresh.code_id, kNow + 299).ok());
-  EXPECT_EQ(kind(store_->use_activation_code(w.tenant_id, fresh.code_id, kNow + 299)), StoreError::kConflict);
+  ASSERT_TRUE(store_->use_activation_code({}, w.tenant_id, fresh.code_id, kNow + 299).ok());
+  EXPECT_EQ(kind(store_->use_activation_code({}, w.tenant_id, fresh.code_id, kNow + 299)), StoreError::kConflict);
   EXPECT_EQ(store_->find_activation_code(fresh.code_hash)->used_at, kNow + 299);
   ActivationCode clash = fresh;
   clash.code_id = new_id("act_");
-  EXPECT_EQ(kind(store_->create_activation_code(clash)), StoreError::kDuplicate);
+  EXPECT_EQ(kind(store_->create_activation_code({}, clash)), StoreError::kDuplicate);
 }
 
 TEST_P(StoreContractTest, DeviceTokensAndAdminTokens) {
@@ -344,12 +344,12 @@ TEST_P(StoreContractTest, DeviceTokensAndAdminTokens) {
   t.token_hash = Bytes{0xd0, 0x0d};
   t.holder_id = w.holder_id;
   t.created_at = kNow;
-  ASSERT_TRUE(store_->create_device_token(t).ok());
+  ASSERT_TRUE(store_->create_device_token({}, t).ok());
   auto found = store_->find_device_token(t.token_hash);
   ASSERT_TRUE(found.ok());
   EXPECT_EQ(found->holder_id, w.holder_id);
   EXPECT_EQ(found->tenant_id, w.tenant_id);
-  ASSERT_TRUE(store_->revoke_device_token(w.tenant_id, t.token_hash, kNow).ok());
+  ASSERT_TRUE(store_->revoke_device_token({}, w.tenant_id, t.token_hash, kNow).ok());
   EXPECT_EQ(kind(store_->find_device_token(t.token_hash)), StoreError::kNotFound);
 
   AdminToken admin;
@@ -357,8 +357,8 @@ TEST_P(StoreContractTest, DeviceTokensAndAdminTokens) {
   admin.name = "ops";
   admin.role = "operator";
   admin.created_at = kNow;
-  ASSERT_TRUE(store_->create_admin_token(admin).ok());
-  EXPECT_EQ(kind(store_->create_admin_token(admin)), StoreError::kDuplicate);
+  ASSERT_TRUE(store_->create_admin_token({}, admin).ok());
+  EXPECT_EQ(kind(store_->create_admin_token({}, admin)), StoreError::kDuplicate);
   auto a = store_->find_admin_token(admin.token_hash);
   ASSERT_TRUE(a.ok());
   EXPECT_EQ(a->role, "operator");
@@ -378,7 +378,7 @@ TEST_P(StoreContractTest, AnotherTenantsRowsAreNotFoundEverywhere) {
   k.holder_id = a.holder_id;
   k.public_key_hex = "04ab";
   k.service_share_ciphertext = Bytes{1};
-  ASSERT_TRUE(store_->add_holder_key(k).ok());
+  ASSERT_TRUE(store_->add_holder_key({}, k).ok());
   ActivationCode code;
   code.tenant_id = a.tenant_id;
   code.code_id = new_id("act_");
@@ -386,36 +386,36 @@ TEST_P(StoreContractTest, AnotherTenantsRowsAreNotFoundEverywhere) {
   code.code_hash = Bytes{0x11};
   code.expires_at = kNow + 100;
   code.attempts_left = 3;
-  ASSERT_TRUE(store_->create_activation_code(code).ok());
+  ASSERT_TRUE(store_->create_activation_code({}, code).ok());
   DeviceToken token;
   token.tenant_id = a.tenant_id;
   token.token_hash = Bytes{0x22};
   token.holder_id = a.holder_id;
-  ASSERT_TRUE(store_->create_device_token(token).ok());
+  ASSERT_TRUE(store_->create_device_token({}, token).ok());
   SignOrder o = create(order_for(a));
   SignSession s = session_for(o);
   ASSERT_TRUE(open_session(*store_, s, kNow).ok());
-  ASSERT_TRUE(store_->enqueue_callback(callback_for(o, "{}")).ok());
+  ASSERT_TRUE(store_->enqueue_callback({}, callback_for(o, "{}")).ok());
   CallbackJob job = callback_for(o, "{}");
-  ASSERT_TRUE(store_->enqueue_callback(job).ok());
+  ASSERT_TRUE(store_->enqueue_callback({}, job).ok());
 
   auto nf = [](const auto& r) { return store_error_kind(r) == StoreError::kNotFound; };
   EXPECT_TRUE(nf(store_->get_app(B, a.app_id)));
   EXPECT_TRUE(nf(store_->get_holder(B, a.holder_id)));
   EXPECT_TRUE(nf(store_->find_holder_by_lookup_hash(B, as_bytes(a.holder_id))));
-  EXPECT_TRUE(nf(store_->unlock_holder(B, a.holder_id)));
+  EXPECT_TRUE(nf(store_->unlock_holder({}, B, a.holder_id)));
   EXPECT_TRUE(nf(store_->get_active_holder_key(B, a.holder_id)));
-  EXPECT_TRUE(nf(store_->revoke_holder_key(B, k.key_id, kNow)));
-  EXPECT_TRUE(nf(store_->use_activation_code(B, code.code_id, kNow)));
-  EXPECT_TRUE(nf(store_->spend_activation_attempt(B, code.code_id)));
-  EXPECT_TRUE(nf(store_->revoke_device_token(B, token.token_hash, kNow)));
+  EXPECT_TRUE(nf(store_->revoke_holder_key({}, B, k.key_id, kNow)));
+  EXPECT_TRUE(nf(store_->use_activation_code({}, B, code.code_id, kNow)));
+  EXPECT_TRUE(nf(store_->spend_activation_attempt({}, B, code.code_id)));
+  EXPECT_TRUE(nf(store_->revoke_device_token({}, B, token.token_hash, kNow)));
   EXPECT_TRUE(nf(store_->get_order(B, o.order_id)));
   EXPECT_TRUE(store_->list_open_orders(B, a.holder_id, kNow, 10)->empty());
   EXPECT_TRUE(nf(store_->get_sign_session(B, s.session_id)));
-  EXPECT_TRUE(nf(store_->fail_sign_session(B, s.session_id, std::nullopt, kNow)));
-  EXPECT_TRUE(nf(store_->lock_holder(B, a.holder_id)));
+  EXPECT_TRUE(nf(store_->fail_sign_session({}, B, s.session_id, std::nullopt, kNow)));
+  EXPECT_TRUE(nf(store_->lock_holder({}, B, a.holder_id)));
   EXPECT_TRUE(nf(store_->get_holder_key(B, k.key_id)));
-  EXPECT_TRUE(nf(store_->update_app_secret(B, a.app_id, Bytes{9})));
+  EXPECT_TRUE(nf(store_->update_app_secret({}, B, a.app_id, Bytes{9})));
   auto b_holders = store_->list_holders(B, "", 100);
   ASSERT_TRUE(b_holders.ok());
   ASSERT_EQ(b_holders->size(), 1u);
@@ -435,25 +435,25 @@ TEST_P(StoreContractTest, AnotherTenantsRowsAreNotFoundEverywhere) {
   steal.token.tenant_id = B;
   steal.token.token_hash = Bytes{0x33};
   steal.now = kNow;
-  EXPECT_TRUE(nf(store_->complete_activation(steal)));
-  EXPECT_TRUE(nf(store_->finish_order(B, o.order_id, s.session_id, sigs(1), std::nullopt, kNow)));
-  EXPECT_TRUE(nf(store_->reject_order(B, o.order_id, std::nullopt, kNow)));
-  EXPECT_TRUE(nf(store_->cancel_order(B, o.order_id, std::nullopt, kNow)));
+  EXPECT_TRUE(nf(store_->complete_activation({}, steal)));
+  EXPECT_TRUE(nf(store_->finish_order({}, B, o.order_id, s.session_id, sigs(1), std::nullopt, kNow)));
+  EXPECT_TRUE(nf(store_->reject_order({}, B, o.order_id, std::nullopt, kNow)));
+  EXPECT_TRUE(nf(store_->cancel_order({}, B, o.order_id, std::nullopt, kNow)));
   EXPECT_TRUE(nf(store_->get_callback(B, job.job_id)));
-  EXPECT_TRUE(nf(store_->mark_callback_delivered(B, job.job_id, kNow)));
-  EXPECT_TRUE(nf(store_->mark_callback_failed(B, job.job_id, "w", "x", kNow)));
+  EXPECT_TRUE(nf(store_->mark_callback_delivered({}, B, job.job_id, kNow)));
+  EXPECT_TRUE(nf(store_->mark_callback_failed({}, B, job.job_id, "w", "x", kNow)));
 
   // Writes that name another tenant's rows are refused as "not found" too.
   SignSession cross = session_for(o);
   cross.tenant_id = B;
-  EXPECT_TRUE(nf(store_->begin_sign_attempt(cross, "att_cross", 0, simple_pin_rule(), kNow)));
+  EXPECT_TRUE(nf(store_->begin_sign_attempt({}, cross, "att_cross", 0, simple_pin_rule(), kNow)));
   SignOrder foreign = order_for(a);
   foreign.tenant_id = B;  // B's order naming A's app and holder
-  EXPECT_TRUE(nf(store_->create_order(foreign)));
-  EXPECT_TRUE(nf(store_->insert_nonce(B, a.app_id, "n", kNow)));
+  EXPECT_TRUE(nf(store_->create_order({}, foreign)));
+  EXPECT_TRUE(nf(store_->insert_nonce({}, B, a.app_id, "n", kNow)));
   CallbackJob foreign_job = callback_for(o, "{}");
   foreign_job.tenant_id = B;
-  EXPECT_TRUE(nf(store_->enqueue_callback(foreign_job)));
+  EXPECT_TRUE(nf(store_->enqueue_callback({}, foreign_job)));
 
   // And none of it touched A's rows.
   EXPECT_EQ(store_->get_order(a.tenant_id, o.order_id)->state, OrderState::kSigning);
@@ -488,7 +488,7 @@ TEST_P(StoreContractTest, CreateOrderIsIdempotentPerAppAndKey) {
   other.tenant_id = w.tenant_id;
   other.app_id = new_id("app_");
   other.secret_ciphertext = Bytes{5};
-  ASSERT_TRUE(store_->create_app(other).ok());
+  ASSERT_TRUE(store_->create_app({}, other).ok());
   SignOrder from_other = order_for(w);
   from_other.app_id = other.app_id;
   from_other.idempotency_key = "key-1";
@@ -497,7 +497,7 @@ TEST_P(StoreContractTest, CreateOrderIsIdempotentPerAppAndKey) {
   // Without a key, every create is new; an existing order id is a duplicate.
   SignOrder plain = order_for(w);
   create(plain);
-  EXPECT_EQ(kind(store_->create_order(plain)), StoreError::kDuplicate);
+  EXPECT_EQ(kind(store_->create_order({}, plain)), StoreError::kDuplicate);
   EXPECT_EQ(store_->list_open_orders(w.tenant_id, w.holder_id, kNow, 10)->size(), 3u);
 }
 
@@ -512,7 +512,7 @@ TEST_P(StoreContractTest, ConcurrentIdempotentCreatesMakeOneOrder) {
       SignOrder o = order_for(w);
       o.idempotency_key = "same";
       go.arrive_and_wait();
-      auto r = store_->create_order(o);
+      auto r = store_->create_order({}, o);
       if (r.ok()) ids[i] = r->order_id;
     });
   }
@@ -526,10 +526,10 @@ TEST_P(StoreContractTest, ConcurrentIdempotentCreatesMakeOneOrder) {
 TEST_P(StoreContractTest, OrdersAreValidated) {
   World w = make_world("t");
   SignOrder empty = order_for(w, 0);
-  EXPECT_EQ(store_->create_order(empty).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store_->create_order({}, empty).code(), ErrorCode::kInvalidArgument);
   SignOrder ghost = order_for(w);
   ghost.holder_id = "hld_missing";
-  EXPECT_EQ(kind(store_->create_order(ghost)), StoreError::kNotFound);
+  EXPECT_EQ(kind(store_->create_order({}, ghost)), StoreError::kNotFound);
 }
 
 TEST_P(StoreContractTest, CmsOrdersKeepTheirFormatCertificateAndOidStyle) {
@@ -538,10 +538,10 @@ TEST_P(StoreContractTest, CmsOrdersKeepTheirFormatCertificateAndOidStyle) {
     SignOrder o = order_for(w);
     o.output_format = f;
     // A CMS order names its certificate and OID style; other orders do not.
-    EXPECT_EQ(store_->create_order(o).code(), ErrorCode::kInvalidArgument);
+    EXPECT_EQ(store_->create_order({}, o).code(), ErrorCode::kInvalidArgument);
     o.signer_cert_id = "crt_1";
     o.cms_oid_style = "sm2";
-    EXPECT_EQ(store_->create_order(o).code(), ErrorCode::kInvalidArgument);
+    EXPECT_EQ(store_->create_order({}, o).code(), ErrorCode::kInvalidArgument);
     o.cms_oid_style = f == OutputFormat::kCmsDetached ? "gmt" : "pkcs7";
     create(o);
     auto got = store_->get_order(w.tenant_id, o.order_id);
@@ -553,7 +553,7 @@ TEST_P(StoreContractTest, CmsOrdersKeepTheirFormatCertificateAndOidStyle) {
   SignOrder der = order_for(w);
   der.signer_cert_id = "crt_1";
   der.cms_oid_style = "pkcs7";
-  EXPECT_EQ(store_->create_order(der).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store_->create_order({}, der).code(), ErrorCode::kInvalidArgument);
 }
 
 // --- signing: attempts, finish, races -------------------------------------------------
@@ -575,15 +575,17 @@ TEST_P(StoreContractTest, SignAttemptsCountAndLockAtTheLimit) {
     EXPECT_EQ(stored->state, SessionState::kOpen);
     EXPECT_TRUE(stored->r_values.empty()) << "no r values before the PIN proof";
     // core's rule: this failure reached the limit, so it locks
-    ASSERT_TRUE(store_->fail_pin_attempt(w.tenant_id, attempt_id_for(s), /*lock_holder=*/i == 3, s.session_id, {},
-                                         std::nullopt, kNow).ok())
+    ASSERT_TRUE(store_
+                    ->fail_pin_attempt({}, w.tenant_id, attempt_id_for(s), /*lock_holder=*/i == 3, s.session_id, {},
+                                       std::nullopt, kNow)
+                    .ok())
         << i;
     EXPECT_EQ(store_->get_sign_session(w.tenant_id, s.session_id)->state, SessionState::kFailed);
     EXPECT_EQ(store_->get_order(w.tenant_id, o.order_id)->state, i < 3 ? OrderState::kSigning : OrderState::kFailed)
         << "the lockout ends the order";
-    EXPECT_EQ(kind(store_->fail_pin_attempt(w.tenant_id, attempt_id_for(s), false, s.session_id, {}, std::nullopt,
-                                            kNow)),
-              StoreError::kConflict)
+    EXPECT_EQ(
+        kind(store_->fail_pin_attempt({}, w.tenant_id, attempt_id_for(s), false, s.session_id, {}, std::nullopt, kNow)),
+        StoreError::kConflict)
         << "an attempt ends once";
   }
   EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->status, HolderStatus::kLocked);
@@ -593,7 +595,7 @@ TEST_P(StoreContractTest, SignAttemptsCountAndLockAtTheLimit) {
   EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 3) << "a refused begin counts nothing";
   EXPECT_EQ(store_->get_order(w.tenant_id, next.order_id)->state, OrderState::kPending) << "and moves nothing";
 
-  ASSERT_TRUE(store_->unlock_holder(w.tenant_id, w.holder_id).ok());
+  ASSERT_TRUE(store_->unlock_holder({}, w.tenant_id, w.holder_id).ok());
   auto h = store_->get_holder(w.tenant_id, w.holder_id);
   EXPECT_EQ(h->status, HolderStatus::kActive);
   EXPECT_EQ(h->failed_attempts, 0);
@@ -614,7 +616,7 @@ TEST_P(StoreContractTest, ARefusedSignAttemptChangesNothing) {
   SignSession s = session_for(other);
   PinAttemptCounters seen{-1, -1, true};
   auto refused = store_->begin_sign_attempt(
-      s, "att_refused", 0,
+      {}, s, "att_refused", 0,
       [&](const PinAttemptCounters& before) -> Result<PinAttemptCounters> {
         seen = before;
         return make_error(ErrorCode::kLocked, "refused by the test rule");
@@ -630,7 +632,7 @@ TEST_P(StoreContractTest, ARefusedSignAttemptChangesNothing) {
   EXPECT_EQ(store_->get_order(w.tenant_id, other.order_id)->state, OrderState::kPending);
   EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 1);
   // Neither the session id nor the attempt id was stored.
-  ASSERT_TRUE(store_->begin_sign_attempt(s, "att_refused", 0, simple_pin_rule(), kNow).ok());
+  ASSERT_TRUE(store_->begin_sign_attempt({}, s, "att_refused", 0, simple_pin_rule(), kNow).ok());
   EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 2);
 
   // Refused before the rule is asked, nothing counted: a used session id, a
@@ -640,30 +642,30 @@ TEST_P(StoreContractTest, ARefusedSignAttemptChangesNothing) {
     asked = true;
     return simple_pin_rule()(before);
   };
-  EXPECT_EQ(kind(store_->begin_sign_attempt(s, "att_dup", 0, watching, kNow)), StoreError::kDuplicate);
-  EXPECT_EQ(kind(store_->begin_sign_attempt(first, "att_dup", 0, watching, kNow)), StoreError::kDuplicate);
+  EXPECT_EQ(kind(store_->begin_sign_attempt({}, s, "att_dup", 0, watching, kNow)), StoreError::kDuplicate);
+  EXPECT_EQ(kind(store_->begin_sign_attempt({}, first, "att_dup", 0, watching, kNow)), StoreError::kDuplicate);
   EXPECT_FALSE(asked);
-  EXPECT_EQ(kind(store_->begin_sign_attempt(session_for(o), "att_refused", 0, simple_pin_rule(), kNow)),
+  EXPECT_EQ(kind(store_->begin_sign_attempt({}, session_for(o), "att_refused", 0, simple_pin_rule(), kNow)),
             StoreError::kDuplicate)
       << "an attempt id is used once";
   Holder bystander;
   bystander.tenant_id = w.tenant_id;
   bystander.holder_id = new_id("hld_");
   bystander.lookup_hash = Bytes{0xb8};
-  ASSERT_TRUE(store_->create_holder(bystander).ok());
+  ASSERT_TRUE(store_->create_holder({}, bystander).ok());
   SignSession theirs = session_for(o);
   theirs.holder_id = bystander.holder_id;
-  EXPECT_EQ(kind(store_->begin_sign_attempt(theirs, "att_theirs", 0, watching, kNow)), StoreError::kNotFound);
+  EXPECT_EQ(kind(store_->begin_sign_attempt({}, theirs, "att_theirs", 0, watching, kNow)), StoreError::kNotFound);
   EXPECT_FALSE(asked);
   // An order that is no longer open: kConflict, nothing counted.
   SignOrder expired = create(order_for(w, 1, kNow + 5));
-  EXPECT_EQ(kind(store_->begin_sign_attempt(session_for(expired), "att_late", 0, watching, kNow + 5)),
+  EXPECT_EQ(kind(store_->begin_sign_attempt({}, session_for(expired), "att_late", 0, watching, kNow + 5)),
             StoreError::kConflict);
   EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 2);
   EXPECT_EQ(store_->get_holder(bystander.tenant_id, bystander.holder_id)->failed_attempts, 0);
 
   // The argument checks.
-  EXPECT_EQ(store_->begin_sign_attempt(session_for(o), "", 0, simple_pin_rule(), kNow).code(),
+  EXPECT_EQ(store_->begin_sign_attempt({}, session_for(o), "", 0, simple_pin_rule(), kNow).code(),
             ErrorCode::kInvalidArgument);
   SignSession nameless = session_for(o);
   nameless.session_id.clear();
@@ -675,23 +677,23 @@ TEST_P(StoreContractTest, AcceptGivesTheSessionItsRValuesOnce) {
   SignOrder o = create(order_for(w, 2));
   SignSession s = session_for(o);
   ASSERT_TRUE(begin_sign(*store_, s, kNow).ok());
-  EXPECT_EQ(store_->accept_sign_attempt(w.tenant_id, s.session_id, attempt_id_for(s), {}, kNow).code(),
+  EXPECT_EQ(store_->accept_sign_attempt({}, w.tenant_id, s.session_id, attempt_id_for(s), {}, kNow).code(),
             ErrorCode::kInvalidArgument);
-  EXPECT_EQ(store_->accept_sign_attempt(w.tenant_id, s.session_id, attempt_id_for(s), {"ab", "c,d"}, kNow).code(),
+  EXPECT_EQ(store_->accept_sign_attempt({}, w.tenant_id, s.session_id, attempt_id_for(s), {"ab", "c,d"}, kNow).code(),
             ErrorCode::kInvalidArgument);
-  EXPECT_EQ(kind(store_->accept_sign_attempt(w.tenant_id, s.session_id, "att_other", s.r_values, kNow)),
+  EXPECT_EQ(kind(store_->accept_sign_attempt({}, w.tenant_id, s.session_id, "att_other", s.r_values, kNow)),
             StoreError::kConflict)
       << "not this session's pending attempt";
   EXPECT_TRUE(store_->get_sign_session(w.tenant_id, s.session_id)->r_values.empty()) << "rolled back";
-  ASSERT_TRUE(store_->accept_sign_attempt(w.tenant_id, s.session_id, attempt_id_for(s), s.r_values, kNow + 1).ok());
+  ASSERT_TRUE(store_->accept_sign_attempt({}, w.tenant_id, s.session_id, attempt_id_for(s), s.r_values, kNow + 1).ok());
   auto stored = store_->get_sign_session(w.tenant_id, s.session_id);
   EXPECT_EQ(stored->r_values, s.r_values);
   EXPECT_EQ(stored->updated_at, kNow + 1);
   EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 0);
-  EXPECT_EQ(kind(store_->accept_sign_attempt(w.tenant_id, s.session_id, attempt_id_for(s), s.r_values, kNow)),
+  EXPECT_EQ(kind(store_->accept_sign_attempt({}, w.tenant_id, s.session_id, attempt_id_for(s), s.r_values, kNow)),
             StoreError::kConflict)
       << "once";
-  EXPECT_EQ(kind(store_->fail_pin_attempt(w.tenant_id, attempt_id_for(s), false, "", {}, std::nullopt, kNow)),
+  EXPECT_EQ(kind(store_->fail_pin_attempt({}, w.tenant_id, attempt_id_for(s), false, "", {}, std::nullopt, kNow)),
             StoreError::kConflict)
       << "an accepted attempt cannot fail";
 
@@ -699,9 +701,10 @@ TEST_P(StoreContractTest, AcceptGivesTheSessionItsRValuesOnce) {
   SignOrder ended = create(order_for(w));
   SignSession late = session_for(ended);
   ASSERT_TRUE(begin_sign(*store_, late, kNow).ok());
-  ASSERT_TRUE(store_->reject_order(w.tenant_id, ended.order_id, std::nullopt, kNow).ok());
-  EXPECT_EQ(kind(store_->accept_sign_attempt(w.tenant_id, late.session_id, attempt_id_for(late), late.r_values, kNow)),
-            StoreError::kConflict);
+  ASSERT_TRUE(store_->reject_order({}, w.tenant_id, ended.order_id, std::nullopt, kNow).ok());
+  EXPECT_EQ(
+      kind(store_->accept_sign_attempt({}, w.tenant_id, late.session_id, attempt_id_for(late), late.r_values, kNow)),
+      StoreError::kConflict);
 }
 
 TEST_P(StoreContractTest, TheBudgetWindowCountsPendingAndFailedAttemptsSinceItsStart) {
@@ -711,7 +714,7 @@ TEST_P(StoreContractTest, TheBudgetWindowCountsPendingAndFailedAttemptsSinceItsS
     SignSession s = session_for(o);
     ASSERT_TRUE(begin_sign(*store_, s, at).ok());
     ASSERT_TRUE(
-        store_->fail_pin_attempt(w.tenant_id, attempt_id_for(s), false, s.session_id, {}, std::nullopt, at).ok());
+        store_->fail_pin_attempt({}, w.tenant_id, attempt_id_for(s), false, s.session_id, {}, std::nullopt, at).ok());
   };
   failed_at(kNow);                                                  // failed
   ASSERT_TRUE(open_session(*store_, session_for(o), kNow + 10).ok());  // ok: not counted
@@ -732,14 +735,15 @@ TEST_P(StoreContractTest, TheBudgetWindowCountsPendingAndFailedAttemptsSinceItsS
   ASSERT_TRUE(begun.ok());
   EXPECT_EQ(begun->consecutive_failures, 3);
   EXPECT_EQ(begun->failures_in_window, 4);
-  ASSERT_TRUE(store_->accept_sign_attempt(w.tenant_id, good.session_id, attempt_id_for(good), good.r_values,
-                                          kNow + 40).ok());
+  ASSERT_TRUE(
+      store_->accept_sign_attempt({}, w.tenant_id, good.session_id, attempt_id_for(good), good.r_values, kNow + 40)
+          .ok());
   auto after = peek_counters(*store_, o, 0);
   EXPECT_EQ(after.consecutive_failures, 0);
   EXPECT_EQ(after.failures_in_window, 3);
 
   // An unlock forgives them all (pending and failed): they leave the budget.
-  ASSERT_TRUE(store_->unlock_holder(w.tenant_id, w.holder_id).ok());
+  ASSERT_TRUE(store_->unlock_holder({}, w.tenant_id, w.holder_id).ok());
   EXPECT_EQ(peek_counters(*store_, o, 0).failures_in_window, 0);
 }
 
@@ -750,14 +754,16 @@ TEST_P(StoreContractTest, UnlockForgivesAndForcesAShareRefresh) {
   for (int i = 0; i < 5; ++i) {
     SignSession s = session_for(o);
     ASSERT_TRUE(begin_sign(*store_, s, kNow).ok()) << i;
-    ASSERT_TRUE(store_->fail_pin_attempt(w.tenant_id, attempt_id_for(s), /*lock_holder=*/i == 4, s.session_id, {},
-                                         std::nullopt, kNow).ok());
+    ASSERT_TRUE(store_
+                    ->fail_pin_attempt({}, w.tenant_id, attempt_id_for(s), /*lock_holder=*/i == 4, s.session_id, {},
+                                       std::nullopt, kNow)
+                    .ok());
   }
   ASSERT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->status, HolderStatus::kLocked);
   EXPECT_EQ(store_->get_order(w.tenant_id, o.order_id)->state, OrderState::kFailed);
   EXPECT_FALSE(store_->get_holder(w.tenant_id, w.holder_id)->refresh_required);
 
-  ASSERT_TRUE(store_->unlock_holder(w.tenant_id, w.holder_id).ok());
+  ASSERT_TRUE(store_->unlock_holder({}, w.tenant_id, w.holder_id).ok());
   auto h = store_->get_holder(w.tenant_id, w.holder_id);
   EXPECT_EQ(h->status, HolderStatus::kActive);
   EXPECT_EQ(h->failed_attempts, 0);
@@ -775,7 +781,7 @@ TEST_P(StoreContractTest, UnlockForgivesAndForcesAShareRefresh) {
   ShareRefresh r = refresh_for(key, new_id("ref_"));
   PinAttemptCounters seen{-1, -1, true};
   auto counted = store_->begin_refresh_attempt(
-      r, "att_ref_1", 0,
+      {}, r, "att_ref_1", 0,
       [&](const PinAttemptCounters& before) {
         seen = before;
         return simple_pin_rule()(before);
@@ -785,17 +791,19 @@ TEST_P(StoreContractTest, UnlockForgivesAndForcesAShareRefresh) {
   EXPECT_EQ(seen.consecutive_failures, 0);
   EXPECT_EQ(seen.failures_in_window, 0) << "the unlock forgave the five failures";
   EXPECT_FALSE(seen.locked);
-  ASSERT_TRUE(store_->accept_refresh_attempt(w.tenant_id, r.refresh_id, "att_ref_1", Bytes{0x99}, kNow + 1).ok());
+  ASSERT_TRUE(store_->accept_refresh_attempt({}, w.tenant_id, r.refresh_id, "att_ref_1", Bytes{0x99}, kNow + 1).ok());
   EXPECT_TRUE(store_->get_holder(w.tenant_id, w.holder_id)->refresh_required) << "until the confirm";
   EXPECT_EQ(begin_sign(*store_, s, kNow + 1).code(), ErrorCode::kRefreshRequired);
-  ASSERT_TRUE(store_->begin_confirm_attempt(w.tenant_id, w.holder_id, r.refresh_id, "att_ref_2", kNow - 600, 0,
-                                            simple_pin_rule(), kNow + 2).ok());
+  ASSERT_TRUE(store_
+                  ->begin_confirm_attempt({}, w.tenant_id, w.holder_id, r.refresh_id, "att_ref_2", kNow - 600, 0,
+                                          simple_pin_rule(), kNow + 2)
+                  .ok());
   DeviceToken t;
   t.tenant_id = w.tenant_id;
   t.token_hash = Bytes{0xd7, 0x01};
   t.holder_id = w.holder_id;
   t.created_at = kNow + 2;
-  ASSERT_TRUE(store_->confirm_share_refresh(w.tenant_id, r.refresh_id, "att_ref_2", t, kNow + 2).ok());
+  ASSERT_TRUE(store_->confirm_share_refresh({}, w.tenant_id, r.refresh_id, "att_ref_2", t, kNow + 2).ok());
   h = store_->get_holder(w.tenant_id, w.holder_id);
   EXPECT_FALSE(h->refresh_required);
   EXPECT_EQ(h->failed_attempts, 0);
@@ -817,20 +825,21 @@ TEST_P(StoreContractTest, AcceptSignAttemptRequiresTheShareThatWasUsed) {
   key.holder_id = w.holder_id;
   key.public_key_hex = "04key";
   key.service_share_ciphertext = Bytes{5, 5, 5};
-  ASSERT_TRUE(store_->add_holder_key(key).ok());
+  ASSERT_TRUE(store_->add_holder_key({}, key).ok());
   SignOrder o = create(order_for(w));
   SignSession s = session_for(o);
   ASSERT_TRUE(begin_sign(*store_, s, kNow).ok());
   // The share is replaced after it was read (as a confirmed refresh does).
-  ASSERT_TRUE(store_->reseal_key_share(w.tenant_id, key.key_id, key.service_share_ciphertext, Bytes{6, 6, 6}).ok());
-  EXPECT_EQ(kind(store_->accept_sign_attempt(w.tenant_id, s.session_id, attempt_id_for(s), s.r_values, kNow,
+  ASSERT_TRUE(store_->reseal_key_share({}, w.tenant_id, key.key_id, key.service_share_ciphertext, Bytes{6, 6, 6}).ok());
+  EXPECT_EQ(kind(store_->accept_sign_attempt({}, w.tenant_id, s.session_id, attempt_id_for(s), s.r_values, kNow,
                                              key.key_id, key.service_share_ciphertext)),
             StoreError::kConflict);
   EXPECT_TRUE(store_->get_sign_session(w.tenant_id, s.session_id)->r_values.empty()) << "nothing released";
   EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 1) << "the attempt still counts";
   // With the share as it is now, the release goes through.
-  EXPECT_TRUE(store_->accept_sign_attempt(w.tenant_id, s.session_id, attempt_id_for(s), s.r_values, kNow,
-                                          key.key_id, Bytes{6, 6, 6})
+  EXPECT_TRUE(store_
+                  ->accept_sign_attempt({}, w.tenant_id, s.session_id, attempt_id_for(s), s.r_values, kNow, key.key_id,
+                                        Bytes{6, 6, 6})
                   .ok());
 }
 
@@ -840,14 +849,16 @@ TEST_P(StoreContractTest, AnAttemptWhoseSessionALockoutEndedStillEndsFailed) {
   SignSession s1 = session_for(o), s2 = session_for(o);
   ASSERT_TRUE(begin_sign(*store_, s1, kNow, 2).ok());
   ASSERT_TRUE(begin_sign(*store_, s2, kNow, 2).ok());
-  ASSERT_TRUE(store_->fail_pin_attempt(w.tenant_id, attempt_id_for(s2), /*lock_holder=*/true, s2.session_id, {},
-                                       std::nullopt, kNow + 1).ok());
+  ASSERT_TRUE(store_
+                  ->fail_pin_attempt({}, w.tenant_id, attempt_id_for(s2), /*lock_holder=*/true, s2.session_id, {},
+                                     std::nullopt, kNow + 1)
+                  .ok());
   ASSERT_EQ(store_->get_sign_session(w.tenant_id, s1.session_id)->state, SessionState::kFailed);
-  Status late = store_->fail_pin_attempt(w.tenant_id, attempt_id_for(s1), false, s1.session_id, {}, std::nullopt,
-                                         kNow + 1);
+  Status late =
+      store_->fail_pin_attempt({}, w.tenant_id, attempt_id_for(s1), false, s1.session_id, {}, std::nullopt, kNow + 1);
   EXPECT_TRUE(late.ok()) << late.error().to_string();
   EXPECT_EQ(store_->get_order(w.tenant_id, o.order_id)->state, OrderState::kFailed);
-  EXPECT_EQ(kind(store_->fail_pin_attempt(w.tenant_id, attempt_id_for(s1), false, s1.session_id, {}, std::nullopt,
+  EXPECT_EQ(kind(store_->fail_pin_attempt({}, w.tenant_id, attempt_id_for(s1), false, s1.session_id, {}, std::nullopt,
                                           kNow + 1)),
             StoreError::kConflict)
       << "still, an attempt ends once";
@@ -866,7 +877,7 @@ TEST_P(StoreContractTest, FailPinAttemptEnqueuesAlarmsAndOnLockoutFailsTheOrder)
   to_tenant.order_id.clear();  // the tenant's notify target: about no order
   to_tenant.url = "https://biz.example/notify";
   CallbackJob cb = callback_for(o, R"({"state":"failed"})");
-  Status failed = store_->fail_pin_attempt(w.tenant_id, attempt_id_for(s2), /*lock_holder=*/true, s2.session_id,
+  Status failed = store_->fail_pin_attempt({}, w.tenant_id, attempt_id_for(s2), /*lock_holder=*/true, s2.session_id,
                                            {to_order, to_tenant}, cb, kNow + 1);
   ASSERT_TRUE(failed.ok()) << failed.error().to_string();
   auto order = store_->get_order(w.tenant_id, o.order_id);
@@ -886,16 +897,16 @@ TEST_P(StoreContractTest, FailPinAttemptEnqueuesAlarmsAndOnLockoutFailsTheOrder)
   ASSERT_TRUE(alarm.ok()) << alarm.error().to_string();
   EXPECT_EQ(alarm->order_id, "");
   EXPECT_EQ(alarm->url, "https://biz.example/notify");
-  EXPECT_EQ(store_->claim_due_callbacks("w", kNow + 1, 30, 10)->size(), 3u);
+  EXPECT_EQ(store_->claim_due_callbacks({}, "w", kNow + 1, 30, 10)->size(), 3u);
 
   // Without a session (a refresh's PIN use): the attempt and its alarms only.
   CallbackJob again = to_tenant;
   again.job_id = new_id("cbk_");
   ASSERT_TRUE(
-      store_->fail_pin_attempt(w.tenant_id, attempt_id_for(s1), false, "", {again}, std::nullopt, kNow + 2).ok());
+      store_->fail_pin_attempt({}, w.tenant_id, attempt_id_for(s1), false, "", {again}, std::nullopt, kNow + 2).ok());
   EXPECT_TRUE(store_->get_callback(w.tenant_id, again.job_id).ok());
   EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 2) << "ending an attempt counts nothing";
-  EXPECT_EQ(kind(store_->fail_pin_attempt(w.tenant_id, "att_unknown", false, "", {}, std::nullopt, kNow)),
+  EXPECT_EQ(kind(store_->fail_pin_attempt({}, w.tenant_id, "att_unknown", false, "", {}, std::nullopt, kNow)),
             StoreError::kConflict);
 
   // One transaction: an alarm the store refuses leaves the attempt pending
@@ -906,13 +917,17 @@ TEST_P(StoreContractTest, FailPinAttemptEnqueuesAlarmsAndOnLockoutFailsTheOrder)
   ASSERT_TRUE(begin_sign(*store_, vs, kNow, 1).ok());
   CallbackJob bad = callback_for(vo, "{}");
   bad.url.clear();
-  EXPECT_FALSE(store_->fail_pin_attempt(v.tenant_id, attempt_id_for(vs), /*lock_holder=*/true, vs.session_id, {bad},
-                                        callback_for(vo, "x"), kNow).ok());
+  EXPECT_FALSE(store_
+                   ->fail_pin_attempt({}, v.tenant_id, attempt_id_for(vs), /*lock_holder=*/true, vs.session_id, {bad},
+                                      callback_for(vo, "x"), kNow)
+                   .ok());
   EXPECT_EQ(store_->get_holder(v.tenant_id, v.holder_id)->status, HolderStatus::kActive);
   EXPECT_EQ(store_->get_sign_session(v.tenant_id, vs.session_id)->state, SessionState::kOpen);
   EXPECT_EQ(store_->get_order(v.tenant_id, vo.order_id)->state, OrderState::kSigning);
-  ASSERT_TRUE(store_->fail_pin_attempt(v.tenant_id, attempt_id_for(vs), /*lock_holder=*/true, vs.session_id, {},
-                                       std::nullopt, kNow).ok());
+  ASSERT_TRUE(store_
+                  ->fail_pin_attempt({}, v.tenant_id, attempt_id_for(vs), /*lock_holder=*/true, vs.session_id, {},
+                                     std::nullopt, kNow)
+                  .ok());
   EXPECT_EQ(store_->get_holder(v.tenant_id, v.holder_id)->status, HolderStatus::kLocked);
   EXPECT_EQ(store_->get_order(v.tenant_id, vo.order_id)->state, OrderState::kFailed);
 }
@@ -943,7 +958,7 @@ TEST_P(StoreContractTest, TwentyConcurrentSignAttemptsCountExactlyFive) {
     threads.emplace_back([&, i] {
       const SignSession& s = sessions[static_cast<size_t>(i)];
       go.arrive_and_wait();
-      auto r = store_->begin_sign_attempt(s, attempt_id_for(s), 0, recording, kNow);
+      auto r = store_->begin_sign_attempt({}, s, attempt_id_for(s), 0, recording, kNow);
       if (r.ok()) ++counted;
       else if (r.code() == ErrorCode::kLocked) ++locked;
       else ++other;
@@ -975,12 +990,12 @@ TEST_P(StoreContractTest, ShareRefreshCountsItsAttemptsAndConfirmReplacesTheShar
   old_token.token_hash = Bytes{0xd0, 0x01};
   old_token.holder_id = w.holder_id;
   old_token.created_at = kNow;
-  ASSERT_TRUE(store_->create_device_token(old_token).ok());
+  ASSERT_TRUE(store_->create_device_token({}, old_token).ok());
 
   ShareRefresh r = refresh_for(key, "ref_contract_1");
   r.sealed_rho = Bytes{0x01, 0x02};  // ignored: begin stores no sealed values
   r.pending_share_ciphertext = Bytes{0x77, 0x88};
-  auto counted = store_->begin_refresh_attempt(r, "att_req_1", 0, simple_pin_rule(), kNow);
+  auto counted = store_->begin_refresh_attempt({}, r, "att_req_1", 0, simple_pin_rule(), kNow);
   ASSERT_TRUE(counted.ok()) << counted.error().to_string();
   EXPECT_EQ(counted->consecutive_failures, 1);
   EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 1) << "a refresh request counts";
@@ -995,16 +1010,17 @@ TEST_P(StoreContractTest, ShareRefreshCountsItsAttemptsAndConfirmReplacesTheShar
     asked = true;
     return simple_pin_rule()(before);
   };
-  EXPECT_EQ(kind(store_->begin_refresh_attempt(r, "att_req_2", 0, watching, kNow)), StoreError::kDuplicate);
+  EXPECT_EQ(kind(store_->begin_refresh_attempt({}, r, "att_req_2", 0, watching, kNow)), StoreError::kDuplicate);
   EXPECT_FALSE(asked);
   EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 1) << "a refused begin counts nothing";
 
-  EXPECT_EQ(store_->accept_refresh_attempt(w.tenant_id, r.refresh_id, "att_req_1", {}, kNow).code(),
+  EXPECT_EQ(store_->accept_refresh_attempt({}, w.tenant_id, r.refresh_id, "att_req_1", {}, kNow).code(),
             ErrorCode::kInvalidArgument);
   ASSERT_TRUE(
-      store_->accept_refresh_attempt(w.tenant_id, r.refresh_id, "att_req_1", r.pending_share_ciphertext, kNow).ok());
+      store_->accept_refresh_attempt({}, w.tenant_id, r.refresh_id, "att_req_1", r.pending_share_ciphertext, kNow)
+          .ok());
   EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 0) << "the valid proof resets";
-  EXPECT_EQ(kind(store_->accept_refresh_attempt(w.tenant_id, r.refresh_id, "att_req_1", Bytes{1}, kNow)),
+  EXPECT_EQ(kind(store_->accept_refresh_attempt({}, w.tenant_id, r.refresh_id, "att_req_1", Bytes{1}, kNow)),
             StoreError::kConflict)
       << "once";
   got = store_->get_share_refresh(w.tenant_id, r.refresh_id);
@@ -1019,18 +1035,20 @@ TEST_P(StoreContractTest, ShareRefreshCountsItsAttemptsAndConfirmReplacesTheShar
   EXPECT_EQ(kind(store_->get_share_refresh("other", r.refresh_id)), StoreError::kNotFound);
 
   // The confirm counts an attempt too, then ends it.
-  EXPECT_EQ(kind(store_->begin_confirm_attempt(w.tenant_id, "hld_other", r.refresh_id, "att_cfm_1", kNow - 600, 0,
+  EXPECT_EQ(kind(store_->begin_confirm_attempt({}, w.tenant_id, "hld_other", r.refresh_id, "att_cfm_1", kNow - 600, 0,
                                                watching, kNow + 1)),
             StoreError::kNotFound)
       << "another holder's refresh";
   EXPECT_FALSE(asked);
-  ASSERT_TRUE(store_->begin_confirm_attempt(w.tenant_id, w.holder_id, r.refresh_id, "att_cfm_1", kNow - 600, 0,
-                                            simple_pin_rule(), kNow + 1).ok());
+  ASSERT_TRUE(store_
+                  ->begin_confirm_attempt({}, w.tenant_id, w.holder_id, r.refresh_id, "att_cfm_1", kNow - 600, 0,
+                                          simple_pin_rule(), kNow + 1)
+                  .ok());
   EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 1);
   DeviceToken new_token = old_token;
   new_token.token_hash = Bytes{0xd0, 0x02};
   new_token.created_at = kNow + 1;
-  ASSERT_TRUE(store_->confirm_share_refresh(w.tenant_id, r.refresh_id, "att_cfm_1", new_token, kNow + 1).ok());
+  ASSERT_TRUE(store_->confirm_share_refresh({}, w.tenant_id, r.refresh_id, "att_cfm_1", new_token, kNow + 1).ok());
   auto active = store_->get_active_holder_key(w.tenant_id, w.holder_id);
   ASSERT_TRUE(active.ok());
   EXPECT_EQ(active->key_id, key.key_id) << "same key, share replaced in place";
@@ -1044,22 +1062,22 @@ TEST_P(StoreContractTest, ShareRefreshCountsItsAttemptsAndConfirmReplacesTheShar
   EXPECT_EQ(got->confirmed_at, kNow + 1);
 
   // A confirmed refresh: refused before anything is counted.
-  auto used = store_->begin_confirm_attempt(w.tenant_id, w.holder_id, r.refresh_id, "att_cfm_2", kNow - 600, 0,
+  auto used = store_->begin_confirm_attempt({}, w.tenant_id, w.holder_id, r.refresh_id, "att_cfm_2", kNow - 600, 0,
                                             watching, kNow + 2);
   EXPECT_EQ(kind(used), StoreError::kConflict);
   EXPECT_NE(used.error().message.find("share refresh already confirmed"), std::string::npos) << used.error().message;
   EXPECT_FALSE(asked);
   DeviceToken third = old_token;
   third.token_hash = Bytes{0xd0, 0x03};
-  Status again = store_->confirm_share_refresh(w.tenant_id, r.refresh_id, "att_cfm_2", third, kNow + 2);
+  Status again = store_->confirm_share_refresh({}, w.tenant_id, r.refresh_id, "att_cfm_2", third, kNow + 2);
   EXPECT_EQ(kind(again), StoreError::kConflict);
   EXPECT_NE(again.error().message.find("share refresh already confirmed"), std::string::npos) << again.error().message;
   EXPECT_EQ(kind(store_->find_device_token(third.token_hash)), StoreError::kNotFound) << "nothing written";
   EXPECT_TRUE(store_->find_device_token(new_token.token_hash).ok());
-  EXPECT_EQ(kind(store_->begin_confirm_attempt(w.tenant_id, w.holder_id, "ref_unknown_1", "att_cfm_3", kNow - 600, 0,
-                                               watching, kNow)),
+  EXPECT_EQ(kind(store_->begin_confirm_attempt({}, w.tenant_id, w.holder_id, "ref_unknown_1", "att_cfm_3", kNow - 600,
+                                               0, watching, kNow)),
             StoreError::kNotFound);
-  EXPECT_EQ(kind(store_->confirm_share_refresh(w.tenant_id, "ref_unknown_1", "att_cfm_3", third, kNow)),
+  EXPECT_EQ(kind(store_->confirm_share_refresh({}, w.tenant_id, "ref_unknown_1", "att_cfm_3", third, kNow)),
             StoreError::kNotFound);
   EXPECT_FALSE(asked);
   EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 0);
@@ -1072,36 +1090,38 @@ TEST_P(StoreContractTest, ShareRefreshFailuresLockAndForeignOrRevokedKeysAreRefu
   for (int i = 1; i <= 3; ++i) {  // wrong PINs: each request's proof fails
     ShareRefresh bad = refresh_for(key, "ref_bad_" + std::to_string(i));
     const std::string attempt = "att_bad_" + std::to_string(i);
-    ASSERT_TRUE(store_->begin_refresh_attempt(bad, attempt, 0, simple_pin_rule(3), kNow).ok()) << i;
-    ASSERT_TRUE(store_->fail_pin_attempt(w.tenant_id, attempt, /*lock_holder=*/i == 3, "", {}, std::nullopt, kNow).ok())
+    ASSERT_TRUE(store_->begin_refresh_attempt({}, bad, attempt, 0, simple_pin_rule(3), kNow).ok()) << i;
+    ASSERT_TRUE(
+        store_->fail_pin_attempt({}, w.tenant_id, attempt, /*lock_holder=*/i == 3, "", {}, std::nullopt, kNow).ok())
         << i;
     EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, i);
     EXPECT_EQ(store_->get_share_refresh(w.tenant_id, bad.refresh_id)->state, RefreshState::kAbandoned);
   }
   EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->status, HolderStatus::kLocked);
-  auto abandoned = store_->begin_confirm_attempt(w.tenant_id, w.holder_id, "ref_bad_1", "att_cfm", kNow - 600, 0,
+  auto abandoned = store_->begin_confirm_attempt({}, w.tenant_id, w.holder_id, "ref_bad_1", "att_cfm", kNow - 600, 0,
                                                  simple_pin_rule(3), kNow);
   EXPECT_EQ(kind(abandoned), StoreError::kConflict);
   EXPECT_EQ(abandoned.error().message.find("already confirmed"), std::string::npos);
-  EXPECT_EQ(kind(store_->accept_refresh_attempt(w.tenant_id, "ref_bad_1", "att_bad_1", Bytes{2}, kNow)),
+  EXPECT_EQ(kind(store_->accept_refresh_attempt({}, w.tenant_id, "ref_bad_1", "att_bad_1", Bytes{2}, kNow)),
             StoreError::kConflict)
       << "a failed attempt cannot open its refresh";
 
   ShareRefresh r = refresh_for(key, "ref_locked_1");
-  auto locked = store_->begin_refresh_attempt(r, "att_locked", 0, simple_pin_rule(3), kNow);
+  auto locked = store_->begin_refresh_attempt({}, r, "att_locked", 0, simple_pin_rule(3), kNow);
   EXPECT_EQ(locked.code(), ErrorCode::kLocked);
   EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 3);
   EXPECT_EQ(kind(store_->get_share_refresh(w.tenant_id, r.refresh_id)), StoreError::kNotFound);
 
-  ASSERT_TRUE(store_->unlock_holder(w.tenant_id, w.holder_id).ok());
+  ASSERT_TRUE(store_->unlock_holder({}, w.tenant_id, w.holder_id).ok());
   ShareRefresh foreign = r;
   foreign.holder_id = other.holder_id;
   foreign.tenant_id = other.tenant_id;
-  EXPECT_EQ(kind(store_->begin_refresh_attempt(foreign, "att_f", 0, simple_pin_rule(3), kNow)), StoreError::kNotFound)
+  EXPECT_EQ(kind(store_->begin_refresh_attempt({}, foreign, "att_f", 0, simple_pin_rule(3), kNow)),
+            StoreError::kNotFound)
       << "another tenant's key";
-  EXPECT_EQ(store_->begin_refresh_attempt(r, "", 0, simple_pin_rule(3), kNow).code(), ErrorCode::kInvalidArgument);
-  ASSERT_TRUE(store_->revoke_holder_key(w.tenant_id, key.key_id, kNow).ok());
-  EXPECT_EQ(kind(store_->begin_refresh_attempt(r, "att_r", 0, simple_pin_rule(3), kNow)), StoreError::kConflict)
+  EXPECT_EQ(store_->begin_refresh_attempt({}, r, "", 0, simple_pin_rule(3), kNow).code(), ErrorCode::kInvalidArgument);
+  ASSERT_TRUE(store_->revoke_holder_key({}, w.tenant_id, key.key_id, kNow).ok());
+  EXPECT_EQ(kind(store_->begin_refresh_attempt({}, r, "att_r", 0, simple_pin_rule(3), kNow)), StoreError::kConflict)
       << "revoked key";
   EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 0);
   EXPECT_EQ(store_->get_holder(other.tenant_id, other.holder_id)->failed_attempts, 0);
@@ -1111,15 +1131,15 @@ TEST_P(StoreContractTest, AnExpiredRefreshIsAbandonedAtTheConfirmWithItsShareWip
   World w = make_world("t");
   HolderKeyShare key = add_key(w);
   ShareRefresh r = refresh_for(key, new_id("ref_"));
-  ASSERT_TRUE(store_->begin_refresh_attempt(r, "att_req", 0, simple_pin_rule(), kNow).ok());
-  ASSERT_TRUE(store_->accept_refresh_attempt(w.tenant_id, r.refresh_id, "att_req", Bytes{0x77}, kNow).ok());
+  ASSERT_TRUE(store_->begin_refresh_attempt({}, r, "att_req", 0, simple_pin_rule(), kNow).ok());
+  ASSERT_TRUE(store_->accept_refresh_attempt({}, w.tenant_id, r.refresh_id, "att_req", Bytes{0x77}, kNow).ok());
   bool asked = false;
   PinAttemptRule watching = [&](const PinAttemptCounters& before) -> Result<PinAttemptCounters> {
     asked = true;
     return simple_pin_rule()(before);
   };
   // Refreshes created at or before open_since have expired.
-  auto late = store_->begin_confirm_attempt(w.tenant_id, w.holder_id, r.refresh_id, "att_late", kNow, 0, watching,
+  auto late = store_->begin_confirm_attempt({}, w.tenant_id, w.holder_id, r.refresh_id, "att_late", kNow, 0, watching,
                                             kNow + 601);
   EXPECT_EQ(late.code(), ErrorCode::kExpired);
   EXPECT_FALSE(asked) << "refused before anything is counted";
@@ -1129,7 +1149,7 @@ TEST_P(StoreContractTest, AnExpiredRefreshIsAbandonedAtTheConfirmWithItsShareWip
   EXPECT_EQ(got->state, RefreshState::kAbandoned) << "the refusal committed";
   EXPECT_TRUE(got->pending_share_ciphertext.empty()) << "pending share wiped";
   EXPECT_TRUE(got->sealed_rho.empty());
-  auto again = store_->begin_confirm_attempt(w.tenant_id, w.holder_id, r.refresh_id, "att_late", kNow - 600, 0,
+  auto again = store_->begin_confirm_attempt({}, w.tenant_id, w.holder_id, r.refresh_id, "att_late", kNow - 600, 0,
                                              watching, kNow + 602);
   EXPECT_EQ(kind(again), StoreError::kConflict);
   EXPECT_FALSE(asked);
@@ -1137,11 +1157,11 @@ TEST_P(StoreContractTest, AnExpiredRefreshIsAbandonedAtTheConfirmWithItsShareWip
   t.tenant_id = w.tenant_id;
   t.token_hash = Bytes{0xd8, 0x01};
   t.holder_id = w.holder_id;
-  EXPECT_EQ(kind(store_->confirm_share_refresh(w.tenant_id, r.refresh_id, "att_late", t, kNow + 602)),
+  EXPECT_EQ(kind(store_->confirm_share_refresh({}, w.tenant_id, r.refresh_id, "att_late", t, kNow + 602)),
             StoreError::kConflict);
   EXPECT_EQ(store_->get_active_holder_key(w.tenant_id, w.holder_id)->service_share_ciphertext,
             key.service_share_ciphertext);
-  EXPECT_EQ(kind(store_->accept_refresh_attempt(w.tenant_id, r.refresh_id, "att_req", Bytes{0x78}, kNow)),
+  EXPECT_EQ(kind(store_->accept_refresh_attempt({}, w.tenant_id, r.refresh_id, "att_req", Bytes{0x78}, kNow)),
             StoreError::kConflict)
       << "an ended attempt cannot reopen it";
 }
@@ -1153,8 +1173,10 @@ TEST_P(StoreContractTest, FinishOrderSignsAndEnqueuesCallback) {
   SignOrder o = create(order_for(w, 2));
   SignSession failed = session_for(o);
   ASSERT_TRUE(begin_sign(*store_, failed, kNow).ok());
-  ASSERT_TRUE(store_->fail_pin_attempt(w.tenant_id, attempt_id_for(failed), false, failed.session_id, {},
-                                       callback_for(o, "failed"), kNow).ok());
+  ASSERT_TRUE(store_
+                  ->fail_pin_attempt({}, w.tenant_id, attempt_id_for(failed), false, failed.session_id, {},
+                                     callback_for(o, "failed"), kNow)
+                  .ok());
   EXPECT_EQ(store_->get_order(w.tenant_id, o.order_id)->state, OrderState::kSigning) << "not locked: goes on";
   EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 1);
   SignSession s = session_for(o);
@@ -1165,11 +1187,11 @@ TEST_P(StoreContractTest, FinishOrderSignsAndEnqueuesCallback) {
   EXPECT_EQ(stored->r_values, s.r_values);
   EXPECT_EQ(stored->state, SessionState::kOpen);
 
-  EXPECT_EQ(store_->finish_order(w.tenant_id, o.order_id, s.session_id, sigs(1), std::nullopt, kNow + 2).code(),
+  EXPECT_EQ(store_->finish_order({}, w.tenant_id, o.order_id, s.session_id, sigs(1), std::nullopt, kNow + 2).code(),
             ErrorCode::kInvalidArgument)
       << "one signature per item";
   CallbackJob cb = callback_for(o, R"({"state":"signed"})");
-  ASSERT_TRUE(store_->finish_order(w.tenant_id, o.order_id, s.session_id, sigs(2), cb, kNow + 2).ok());
+  ASSERT_TRUE(store_->finish_order({}, w.tenant_id, o.order_id, s.session_id, sigs(2), cb, kNow + 2).ok());
 
   auto done = store_->get_order(w.tenant_id, o.order_id);
   ASSERT_TRUE(done.ok());
@@ -1180,15 +1202,15 @@ TEST_P(StoreContractTest, FinishOrderSignsAndEnqueuesCallback) {
   EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 0);
   auto job = store_->get_callback(w.tenant_id, cb.job_id);
   ASSERT_TRUE(job.ok());
-  EXPECT_EQ(store_->claim_due_callbacks("w", kNow + 2, 30, 10)->size(), 1u)
+  EXPECT_EQ(store_->claim_due_callbacks({}, "w", kNow + 2, 30, 10)->size(), 1u)
       << "fail_pin_attempt enqueued nothing while the order went on";
   EXPECT_EQ(job->payload, R"({"state":"signed"})");
   EXPECT_EQ(job->order_id, o.order_id);
 
   // Final: nothing moves a signed order again.
-  EXPECT_EQ(kind(store_->finish_order(w.tenant_id, o.order_id, s.session_id, sigs(2), std::nullopt, kNow + 3)),
+  EXPECT_EQ(kind(store_->finish_order({}, w.tenant_id, o.order_id, s.session_id, sigs(2), std::nullopt, kNow + 3)),
             StoreError::kConflict);
-  EXPECT_EQ(kind(store_->reject_order(w.tenant_id, o.order_id, std::nullopt, kNow + 3)), StoreError::kConflict);
+  EXPECT_EQ(kind(store_->reject_order({}, w.tenant_id, o.order_id, std::nullopt, kNow + 3)), StoreError::kConflict);
   EXPECT_EQ(kind(begin_sign(*store_, session_for(o), kNow + 3)), StoreError::kConflict);
   EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 0) << "a refused begin counts nothing";
   EXPECT_TRUE(store_->list_open_orders(w.tenant_id, w.holder_id, kNow + 3, 10)->empty());
@@ -1204,10 +1226,10 @@ TEST_P(StoreContractTest, AValidProofOnTheLastAttemptResetsTheCountAndNeverLocks
   ASSERT_TRUE(begin_sign(*store_, s, kNow, 1).ok());
   EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->status, HolderStatus::kActive);
   EXPECT_EQ(begin_sign(*store_, session_for(o), kNow, 1).code(), ErrorCode::kLocked) << "at most N at once";
-  ASSERT_TRUE(store_->accept_sign_attempt(w.tenant_id, s.session_id, attempt_id_for(s), s.r_values, kNow).ok());
+  ASSERT_TRUE(store_->accept_sign_attempt({}, w.tenant_id, s.session_id, attempt_id_for(s), s.r_values, kNow).ok());
   EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 0);
   EXPECT_EQ(store_->get_sign_session(w.tenant_id, s.session_id)->r_values, s.r_values);
-  ASSERT_TRUE(store_->finish_order(w.tenant_id, o.order_id, s.session_id, sigs(1), std::nullopt, kNow).ok());
+  ASSERT_TRUE(store_->finish_order({}, w.tenant_id, o.order_id, s.session_id, sigs(1), std::nullopt, kNow).ok());
   auto h = store_->get_holder(w.tenant_id, w.holder_id);
   EXPECT_EQ(h->status, HolderStatus::kActive);
   EXPECT_EQ(h->failed_attempts, 0);
@@ -1218,7 +1240,7 @@ TEST_P(StoreContractTest, AValidProofOnTheLastAttemptResetsTheCountAndNeverLocks
   SignSession done = session_for(first), pending = session_for(second);
   ASSERT_TRUE(open_session(*store_, done, kNow).ok());
   ASSERT_TRUE(begin_sign(*store_, pending, kNow).ok());
-  ASSERT_TRUE(store_->finish_order(v.tenant_id, first.order_id, done.session_id, sigs(1), std::nullopt, kNow).ok());
+  ASSERT_TRUE(store_->finish_order({}, v.tenant_id, first.order_id, done.session_id, sigs(1), std::nullopt, kNow).ok());
   EXPECT_EQ(store_->get_holder(v.tenant_id, v.holder_id)->failed_attempts, 1);
 }
 
@@ -1229,13 +1251,13 @@ TEST_P(StoreContractTest, StateChangeAndItsCallbackAreOneTransaction) {
   ASSERT_TRUE(open_session(*store_, s, kNow).ok());
   CallbackJob bad = callback_for(o, "{}");
   bad.url.clear();  // refused by the store after the order update ran
-  EXPECT_FALSE(store_->finish_order(w.tenant_id, o.order_id, s.session_id, sigs(1), bad, kNow).ok());
+  EXPECT_FALSE(store_->finish_order({}, w.tenant_id, o.order_id, s.session_id, sigs(1), bad, kNow).ok());
   EXPECT_EQ(store_->get_order(w.tenant_id, o.order_id)->state, OrderState::kSigning);
   EXPECT_TRUE(store_->get_order(w.tenant_id, o.order_id)->items[0].signature.empty());
   EXPECT_EQ(store_->get_sign_session(w.tenant_id, s.session_id)->state, SessionState::kOpen);
   EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 0);
-  EXPECT_TRUE(store_->claim_due_callbacks("w", kNow, 30, 10)->empty());
-  EXPECT_TRUE(store_->finish_order(w.tenant_id, o.order_id, s.session_id, sigs(1), std::nullopt, kNow).ok());
+  EXPECT_TRUE(store_->claim_due_callbacks({}, "w", kNow, 30, 10)->empty());
+  EXPECT_TRUE(store_->finish_order({}, w.tenant_id, o.order_id, s.session_id, sigs(1), std::nullopt, kNow).ok());
 }
 
 TEST_P(StoreContractTest, ExactlyOneOfConcurrentFinishesWins) {
@@ -1249,8 +1271,8 @@ TEST_P(StoreContractTest, ExactlyOneOfConcurrentFinishesWins) {
     std::latch go(2);
     auto finisher = [&](const SignSession& s, uint8_t tag) {
       go.arrive_and_wait();
-      Status r = store_->finish_order(w.tenant_id, o.order_id, s.session_id, sigs(1, tag),
-                                      callback_for(o, "{}"), kNow);
+      Status r =
+          store_->finish_order({}, w.tenant_id, o.order_id, s.session_id, sigs(1, tag), callback_for(o, "{}"), kNow);
       if (r.ok()) ++wins;
       else if (store_error_kind(r) == StoreError::kConflict) ++conflicts;
     };
@@ -1266,27 +1288,27 @@ TEST_P(StoreContractTest, ExactlyOneOfConcurrentFinishesWins) {
       finished += store_->get_sign_session(w.tenant_id, s.session_id)->state == SessionState::kFinished;
     EXPECT_EQ(finished, 1);
   }
-  auto jobs = store_->claim_due_callbacks("w", kNow, 30, 100);
+  auto jobs = store_->claim_due_callbacks({}, "w", kNow, 30, 100);
   EXPECT_EQ(jobs->size(), 8u) << "one callback per order, from the winner only";
 }
 
 TEST_P(StoreContractTest, RejectAndCancel) {
   World w = make_world("t");
   SignOrder pending = create(order_for(w));
-  ASSERT_TRUE(store_->cancel_order(w.tenant_id, pending.order_id, callback_for(pending, "c"), kNow).ok());
+  ASSERT_TRUE(store_->cancel_order({}, w.tenant_id, pending.order_id, callback_for(pending, "c"), kNow).ok());
   EXPECT_EQ(store_->get_order(w.tenant_id, pending.order_id)->state, OrderState::kCancelled);
-  EXPECT_EQ(kind(store_->cancel_order(w.tenant_id, pending.order_id, std::nullopt, kNow)), StoreError::kConflict);
+  EXPECT_EQ(kind(store_->cancel_order({}, w.tenant_id, pending.order_id, std::nullopt, kNow)), StoreError::kConflict);
 
   SignOrder signing = create(order_for(w));
   SignSession s = session_for(signing);
   ASSERT_TRUE(open_session(*store_, s, kNow).ok());
-  EXPECT_EQ(kind(store_->cancel_order(w.tenant_id, signing.order_id, std::nullopt, kNow)), StoreError::kConflict);
-  ASSERT_TRUE(store_->reject_order(w.tenant_id, signing.order_id, callback_for(signing, "r"), kNow).ok());
+  EXPECT_EQ(kind(store_->cancel_order({}, w.tenant_id, signing.order_id, std::nullopt, kNow)), StoreError::kConflict);
+  ASSERT_TRUE(store_->reject_order({}, w.tenant_id, signing.order_id, callback_for(signing, "r"), kNow).ok());
   EXPECT_EQ(store_->get_order(w.tenant_id, signing.order_id)->state, OrderState::kRejected);
   EXPECT_EQ(store_->get_sign_session(w.tenant_id, s.session_id)->state, SessionState::kFailed);
-  EXPECT_EQ(kind(store_->finish_order(w.tenant_id, signing.order_id, s.session_id, sigs(1), std::nullopt, kNow)),
+  EXPECT_EQ(kind(store_->finish_order({}, w.tenant_id, signing.order_id, s.session_id, sigs(1), std::nullopt, kNow)),
             StoreError::kConflict);
-  EXPECT_EQ(store_->claim_due_callbacks("w", kNow, 30, 10)->size(), 2u);
+  EXPECT_EQ(store_->claim_due_callbacks({}, "w", kNow, 30, 10)->size(), 2u);
 }
 
 TEST_P(StoreContractTest, ExpireOrdersMovesPastDueOrdersAndEnqueuesCallbacks) {
@@ -1303,19 +1325,21 @@ TEST_P(StoreContractTest, ExpireOrdersMovesPastDueOrdersAndEnqueuesCallbacks) {
   SignOrder signed_order = create(order_for(w, 1, kNow + 10));
   SignSession s2 = session_for(signed_order);
   ASSERT_TRUE(open_session(*store_, s2, kNow).ok());
-  ASSERT_TRUE(store_->finish_order(w.tenant_id, signed_order.order_id, s2.session_id, sigs(1), std::nullopt, kNow).ok());
+  ASSERT_TRUE(
+      store_->finish_order({}, w.tenant_id, signed_order.order_id, s2.session_id, sigs(1), std::nullopt, kNow).ok());
 
   const UnixSeconds later = kNow + 20;
   // Past expiry, nothing else may move the order or start a session.
   EXPECT_EQ(kind(begin_sign(*store_, session_for(due_pending), later)), StoreError::kConflict);
-  EXPECT_EQ(kind(store_->finish_order(other.tenant_id, due_signing.order_id, s.session_id, sigs(1), std::nullopt,
-                                      later)),
+  EXPECT_EQ(
+      kind(store_->finish_order({}, other.tenant_id, due_signing.order_id, s.session_id, sigs(1), std::nullopt, later)),
+      StoreError::kConflict);
+  EXPECT_EQ(kind(store_->reject_order({}, w.tenant_id, due_pending.order_id, std::nullopt, later)),
             StoreError::kConflict);
-  EXPECT_EQ(kind(store_->reject_order(w.tenant_id, due_pending.order_id, std::nullopt, later)), StoreError::kConflict);
   EXPECT_EQ(store_->list_open_orders(w.tenant_id, w.holder_id, later, 10)->size(), 1u);
 
   int factory_calls = 0;
-  auto expired = store_->expire_orders(later, 100, [&](const SignOrder& o) -> std::optional<CallbackJob> {
+  auto expired = store_->expire_orders({}, later, 100, [&](const SignOrder& o) -> std::optional<CallbackJob> {
     ++factory_calls;
     EXPECT_EQ(o.state, OrderState::kExpired);
     if (o.callback_url.empty()) return std::nullopt;
@@ -1332,19 +1356,19 @@ TEST_P(StoreContractTest, ExpireOrdersMovesPastDueOrdersAndEnqueuesCallbacks) {
   EXPECT_EQ(store_->get_order(w.tenant_id, future.order_id)->state, OrderState::kPending);
   EXPECT_EQ(store_->get_order(w.tenant_id, signed_order.order_id)->state, OrderState::kSigned);
 
-  auto jobs = store_->claim_due_callbacks("w", later, 30, 100);
+  auto jobs = store_->claim_due_callbacks({}, "w", later, 30, 100);
   ASSERT_TRUE(jobs.ok());
   std::set<std::string> payloads;
   for (const auto& j : *jobs) payloads.insert(j.payload);
   EXPECT_EQ(payloads, (std::set<std::string>{"expired:" + due_pending.order_id, "expired:" + due_signing.order_id}));
 
-  EXPECT_TRUE(store_->expire_orders(later, 100, nullptr)->empty()) << "a second sweep finds nothing";
+  EXPECT_TRUE(store_->expire_orders({}, later, 100, nullptr)->empty()) << "a second sweep finds nothing";
 }
 
 TEST_P(StoreContractTest, ExpireOrdersRollsBackWhenACallbackCannotBeEnqueued) {
   World w = make_world("t");
   SignOrder o = create(order_for(w, 1, kNow + 10));
-  auto r = store_->expire_orders(kNow + 10, 100, [&](const SignOrder& order) -> std::optional<CallbackJob> {
+  auto r = store_->expire_orders({}, kNow + 10, 100, [&](const SignOrder& order) -> std::optional<CallbackJob> {
     CallbackJob bad = callback_for(order, "{}");
     bad.url.clear();
     return bad;
@@ -1358,15 +1382,15 @@ TEST_P(StoreContractTest, ExpireOrdersRollsBackWhenACallbackCannotBeEnqueued) {
 TEST_P(StoreContractTest, NonceReuseIsRefusedUntilPruned) {
   World a = make_world("a");
   World b = make_world("b");
-  ASSERT_TRUE(store_->insert_nonce(a.tenant_id, a.app_id, "n-1", kNow).ok());
-  EXPECT_EQ(kind(store_->insert_nonce(a.tenant_id, a.app_id, "n-1", kNow + 1)), StoreError::kDuplicate);
-  EXPECT_TRUE(store_->insert_nonce(b.tenant_id, b.app_id, "n-1", kNow).ok()) << "nonces are per app";
-  ASSERT_TRUE(store_->insert_nonce(a.tenant_id, a.app_id, "n-2", kNow + 400).ok());
-  auto pruned = store_->prune_nonces(kNow + 400 - 300);
+  ASSERT_TRUE(store_->insert_nonce({}, a.tenant_id, a.app_id, "n-1", kNow).ok());
+  EXPECT_EQ(kind(store_->insert_nonce({}, a.tenant_id, a.app_id, "n-1", kNow + 1)), StoreError::kDuplicate);
+  EXPECT_TRUE(store_->insert_nonce({}, b.tenant_id, b.app_id, "n-1", kNow).ok()) << "nonces are per app";
+  ASSERT_TRUE(store_->insert_nonce({}, a.tenant_id, a.app_id, "n-2", kNow + 400).ok());
+  auto pruned = store_->prune_nonces({}, kNow + 400 - 300);
   ASSERT_TRUE(pruned.ok());
   EXPECT_EQ(*pruned, 2u);
-  EXPECT_EQ(kind(store_->insert_nonce(a.tenant_id, a.app_id, "n-2", kNow + 401)), StoreError::kDuplicate);
-  EXPECT_TRUE(store_->insert_nonce(a.tenant_id, a.app_id, "n-1", kNow + 401).ok());
+  EXPECT_EQ(kind(store_->insert_nonce({}, a.tenant_id, a.app_id, "n-2", kNow + 401)), StoreError::kDuplicate);
+  EXPECT_TRUE(store_->insert_nonce({}, a.tenant_id, a.app_id, "n-1", kNow + 401).ok());
 }
 
 TEST_P(StoreContractTest, ConcurrentNonceInsertsAcceptExactlyOne) {
@@ -1378,7 +1402,7 @@ TEST_P(StoreContractTest, ConcurrentNonceInsertsAcceptExactlyOne) {
   for (int i = 0; i < kThreads; ++i) {
     threads.emplace_back([&] {
       go.arrive_and_wait();
-      Status s = store_->insert_nonce(w.tenant_id, w.app_id, "race", kNow);
+      Status s = store_->insert_nonce({}, w.tenant_id, w.app_id, "race", kNow);
       if (s.ok()) ++ok;
       else if (store_error_kind(s) == StoreError::kDuplicate) ++dup;
     });
@@ -1388,7 +1412,7 @@ TEST_P(StoreContractTest, ConcurrentNonceInsertsAcceptExactlyOne) {
   EXPECT_EQ(dup.load(), kThreads - 1);
 }
 
-// A bound request nonce (nonce_scope.h) commits with the first write
+// A context's request nonce (write_context.h) commits with the first write
 // transaction; a nonce seen before fails that write with kUnauthenticated and
 // changes nothing; a write that fails leaves the nonce unrecorded.
 TEST_P(StoreContractTest, BoundRequestNonceCommitsWithTheFirstWrite) {
@@ -1396,20 +1420,20 @@ TEST_P(StoreContractTest, BoundRequestNonceCommitsWithTheFirstWrite) {
   PendingNonce nonce{w.tenant_id, w.app_id, "bound-1", kNow, false};
   SignOrder first = order_for(w);
   {
-    ScopedRequestNonce bind(nonce);
-    ASSERT_TRUE(store_->create_order(first).ok());
+    const WriteContext bound{nullptr, &nonce};
+    ASSERT_TRUE(store_->create_order(bound, first).ok());
     EXPECT_TRUE(nonce.recorded);
-    EXPECT_EQ(ScopedRequestNonce::unrecorded(), nullptr);
+    EXPECT_EQ(bound.unrecorded_nonce(), nullptr);
   }
   // It is in the table: inserting it again is a duplicate.
-  EXPECT_EQ(store_error_kind(store_->insert_nonce(w.tenant_id, w.app_id, "bound-1", kNow)), StoreError::kDuplicate);
+  EXPECT_EQ(store_error_kind(store_->insert_nonce({}, w.tenant_id, w.app_id, "bound-1", kNow)), StoreError::kDuplicate);
 
   // The same nonce bound again: the write is refused and nothing is created.
   PendingNonce replay{w.tenant_id, w.app_id, "bound-1", kNow, false};
   SignOrder second = order_for(w);
   {
-    ScopedRequestNonce bind(replay);
-    auto r = store_->create_order(second);
+    const WriteContext bound{nullptr, &replay};
+    auto r = store_->create_order(bound, second);
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.code(), ErrorCode::kUnauthenticated);
     EXPECT_FALSE(replay.recorded);
@@ -1419,16 +1443,16 @@ TEST_P(StoreContractTest, BoundRequestNonceCommitsWithTheFirstWrite) {
   // A write that fails rolls the nonce back with it.
   PendingNonce failing{w.tenant_id, w.app_id, "bound-2", kNow, false};
   {
-    ScopedRequestNonce bind(failing);
+    const WriteContext bound{nullptr, &failing};
     SignOrder dup = first;  // same order id: the insert fails
     dup.idempotency_key.clear();
-    EXPECT_FALSE(store_->create_order(dup).ok());
+    EXPECT_FALSE(store_->create_order(bound, dup).ok());
     EXPECT_FALSE(failing.recorded);
     // Reads do not record it.
     EXPECT_TRUE(store_->get_order(w.tenant_id, first.order_id).ok());
     EXPECT_FALSE(failing.recorded);
   }
-  EXPECT_TRUE(store_->insert_nonce(w.tenant_id, w.app_id, "bound-2", kNow).ok());
+  EXPECT_TRUE(store_->insert_nonce({}, w.tenant_id, w.app_id, "bound-2", kNow).ok());
 }
 
 // --- callback queue -------------------------------------------------------------------
@@ -1439,41 +1463,42 @@ TEST_P(StoreContractTest, CallbackClaimLeaseAndDeliverOnce) {
   CallbackJob j1 = callback_for(o, "one");
   CallbackJob j2 = callback_for(o, "two");
   j2.next_attempt_at = kNow + 100;
-  ASSERT_TRUE(store_->enqueue_callback(j1).ok());
-  ASSERT_TRUE(store_->enqueue_callback(j2).ok());
+  ASSERT_TRUE(store_->enqueue_callback({}, j1).ok());
+  ASSERT_TRUE(store_->enqueue_callback({}, j2).ok());
 
-  auto a = store_->claim_due_callbacks("worker-a", kNow, 30, 10);
+  auto a = store_->claim_due_callbacks({}, "worker-a", kNow, 30, 10);
   ASSERT_TRUE(a.ok());
   ASSERT_EQ(a->size(), 1u) << "j2 is not due yet";
   EXPECT_EQ((*a)[0].job_id, j1.job_id);
   EXPECT_EQ((*a)[0].attempts, 1);
   EXPECT_EQ((*a)[0].lease_owner, "worker-a");
   EXPECT_EQ((*a)[0].lease_until, kNow + 30);
-  EXPECT_TRUE(store_->claim_due_callbacks("worker-b", kNow + 29, 30, 10)->empty()) << "leased";
+  EXPECT_TRUE(store_->claim_due_callbacks({}, "worker-b", kNow + 29, 30, 10)->empty()) << "leased";
 
   // The lease runs out; worker-b takes over, worker-a can no longer report failure.
-  auto b = store_->claim_due_callbacks("worker-b", kNow + 30, 30, 10);
+  auto b = store_->claim_due_callbacks({}, "worker-b", kNow + 30, 30, 10);
   ASSERT_EQ(b->size(), 1u);
   EXPECT_EQ((*b)[0].attempts, 2);
-  EXPECT_EQ(kind(store_->mark_callback_failed(w.tenant_id, j1.job_id, "worker-a", "timeout", kNow + 31)),
+  EXPECT_EQ(kind(store_->mark_callback_failed({}, w.tenant_id, j1.job_id, "worker-a", "timeout", kNow + 31)),
             StoreError::kConflict);
-  ASSERT_TRUE(store_->mark_callback_failed(w.tenant_id, j1.job_id, "worker-b", "HTTP 503", kNow + 90).ok());
+  ASSERT_TRUE(store_->mark_callback_failed({}, w.tenant_id, j1.job_id, "worker-b", "HTTP 503", kNow + 90).ok());
   auto failed = store_->get_callback(w.tenant_id, j1.job_id);
   EXPECT_EQ(failed->last_error, "HTTP 503");
   EXPECT_TRUE(failed->lease_owner.empty());
   EXPECT_FALSE(failed->lease_until.has_value());
-  EXPECT_TRUE(store_->claim_due_callbacks("worker-c", kNow + 89, 30, 10)->empty()) << "backing off";
+  EXPECT_TRUE(store_->claim_due_callbacks({}, "worker-c", kNow + 89, 30, 10)->empty()) << "backing off";
 
-  auto c = store_->claim_due_callbacks("worker-c", kNow + 100, 30, 10);
+  auto c = store_->claim_due_callbacks({}, "worker-c", kNow + 100, 30, 10);
   ASSERT_EQ(c->size(), 2u);
-  ASSERT_TRUE(store_->mark_callback_delivered(w.tenant_id, j1.job_id, kNow + 101).ok());
-  EXPECT_EQ(kind(store_->mark_callback_delivered(w.tenant_id, j1.job_id, kNow + 102)), StoreError::kConflict);
-  EXPECT_EQ(kind(store_->mark_callback_failed(w.tenant_id, j1.job_id, "worker-c", "x", kNow)), StoreError::kConflict);
+  ASSERT_TRUE(store_->mark_callback_delivered({}, w.tenant_id, j1.job_id, kNow + 101).ok());
+  EXPECT_EQ(kind(store_->mark_callback_delivered({}, w.tenant_id, j1.job_id, kNow + 102)), StoreError::kConflict);
+  EXPECT_EQ(kind(store_->mark_callback_failed({}, w.tenant_id, j1.job_id, "worker-c", "x", kNow)),
+            StoreError::kConflict);
   EXPECT_EQ(store_->get_callback(w.tenant_id, j1.job_id)->delivered_at, kNow + 101);
-  EXPECT_EQ(kind(store_->mark_callback_delivered(w.tenant_id, "cbk_missing", kNow)), StoreError::kNotFound);
+  EXPECT_EQ(kind(store_->mark_callback_delivered({}, w.tenant_id, "cbk_missing", kNow)), StoreError::kNotFound);
 
   // Delivered jobs are never claimed again, even after every lease ran out.
-  auto later = store_->claim_due_callbacks("worker-d", kNow + 1000, 30, 10);
+  auto later = store_->claim_due_callbacks({}, "worker-d", kNow + 1000, 30, 10);
   ASSERT_EQ(later->size(), 1u);
   EXPECT_EQ((*later)[0].job_id, j2.job_id);
 }
@@ -1482,7 +1507,7 @@ TEST_P(StoreContractTest, ConcurrentClaimsLeaseEachJobToOneWorker) {
   World w = make_world("t");
   SignOrder o = create(order_for(w));
   constexpr int kJobs = 40, kWorkers = 4;
-  for (int i = 0; i < kJobs; ++i) ASSERT_TRUE(store_->enqueue_callback(callback_for(o, std::to_string(i))).ok());
+  for (int i = 0; i < kJobs; ++i) ASSERT_TRUE(store_->enqueue_callback({}, callback_for(o, std::to_string(i))).ok());
   std::vector<std::vector<CallbackJob>> got(kWorkers);
   std::latch go(kWorkers);
   std::vector<std::thread> threads;
@@ -1490,7 +1515,7 @@ TEST_P(StoreContractTest, ConcurrentClaimsLeaseEachJobToOneWorker) {
     threads.emplace_back([&, i] {
       go.arrive_and_wait();
       for (;;) {
-        auto r = store_->claim_due_callbacks("worker-" + std::to_string(i), kNow, 60, 3);
+        auto r = store_->claim_due_callbacks({}, "worker-" + std::to_string(i), kNow, 60, 3);
         if (!r.ok() || r->empty()) break;
         for (auto& j : *r) got[i].push_back(std::move(j));
       }
@@ -1530,7 +1555,7 @@ TEST_P(StoreContractTest, ListTenantsAndAppsAreOrderedById) {
   second.app_id = new_id("app_");
   second.secret_ciphertext = Bytes{4};
   second.environment = AppEnvironment::kProduction;
-  ASSERT_TRUE(store_->create_app(second).ok());
+  ASSERT_TRUE(store_->create_app({}, second).ok());
   auto apps = store_->list_apps(a.tenant_id);
   ASSERT_TRUE(apps.ok());
   ASSERT_EQ(apps->size(), 2u);
@@ -1549,11 +1574,11 @@ TEST_P(StoreContractTest, ListTenantsAndAppsAreOrderedById) {
 
 TEST_P(StoreContractTest, UpdateAppSecretReplacesTheCiphertext) {
   World w = make_world("t");
-  ASSERT_TRUE(store_->update_app_secret(w.tenant_id, w.app_id, Bytes{9, 8, 7}).ok());
+  ASSERT_TRUE(store_->update_app_secret({}, w.tenant_id, w.app_id, Bytes{9, 8, 7}).ok());
   EXPECT_EQ(store_->get_app(w.tenant_id, w.app_id)->secret_ciphertext, (Bytes{9, 8, 7}));
   EXPECT_EQ(store_->find_app(w.app_id)->secret_ciphertext, (Bytes{9, 8, 7}));
-  EXPECT_EQ(kind(store_->update_app_secret(w.tenant_id, "app_missing", Bytes{1})), StoreError::kNotFound);
-  EXPECT_EQ(store_->update_app_secret(w.tenant_id, "app_missing", Bytes{1}).code(), ErrorCode::kNotFound);
+  EXPECT_EQ(kind(store_->update_app_secret({}, w.tenant_id, "app_missing", Bytes{1})), StoreError::kNotFound);
+  EXPECT_EQ(store_->update_app_secret({}, w.tenant_id, "app_missing", Bytes{1}).code(), ErrorCode::kNotFound);
   reopen();
   EXPECT_EQ(store_->get_app(w.tenant_id, w.app_id)->secret_ciphertext, (Bytes{9, 8, 7}));
 }
@@ -1563,17 +1588,17 @@ TEST_P(StoreContractTest, LockHolderKeepsAttemptsAndRefusesSessions) {
   SignOrder o = create(order_for(w));
   SignSession s = session_for(o);
   ASSERT_TRUE(begin_sign(*store_, s, kNow).ok());  // one attempt counted
-  ASSERT_TRUE(store_->lock_holder(w.tenant_id, w.holder_id).ok());
-  ASSERT_TRUE(store_->lock_holder(w.tenant_id, w.holder_id).ok()) << "locking a locked holder is fine";
+  ASSERT_TRUE(store_->lock_holder({}, w.tenant_id, w.holder_id).ok());
+  ASSERT_TRUE(store_->lock_holder({}, w.tenant_id, w.holder_id).ok()) << "locking a locked holder is fine";
   auto h = store_->get_holder(w.tenant_id, w.holder_id);
   EXPECT_EQ(h->status, HolderStatus::kLocked);
   EXPECT_EQ(h->failed_attempts, 1) << "unchanged";
   auto refused = begin_sign(*store_, session_for(o), kNow);
   EXPECT_EQ(refused.code(), ErrorCode::kLocked);
   EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 1) << "a refused begin counts nothing";
-  EXPECT_EQ(kind(store_->lock_holder(w.tenant_id, "hld_missing")), StoreError::kNotFound);
-  EXPECT_EQ(store_->lock_holder(w.tenant_id, "hld_missing").code(), ErrorCode::kNotFound);
-  ASSERT_TRUE(store_->unlock_holder(w.tenant_id, w.holder_id).ok());
+  EXPECT_EQ(kind(store_->lock_holder({}, w.tenant_id, "hld_missing")), StoreError::kNotFound);
+  EXPECT_EQ(store_->lock_holder({}, w.tenant_id, "hld_missing").code(), ErrorCode::kNotFound);
+  ASSERT_TRUE(store_->unlock_holder({}, w.tenant_id, w.holder_id).ok());
   EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->status, HolderStatus::kActive);
 }
 
@@ -1586,7 +1611,7 @@ TEST_P(StoreContractTest, ListHoldersPagesByHolderId) {
     h.holder_id = new_id("hld_");
     h.lookup_hash = Bytes(h.holder_id.begin(), h.holder_id.end());
     h.created_at = kNow;
-    ASSERT_TRUE(store_->create_holder(h).ok());
+    ASSERT_TRUE(store_->create_holder({}, h).ok());
     all.push_back(h.holder_id);
   }
   make_world("other");  // another tenant's holder never shows up
@@ -1621,14 +1646,14 @@ TEST_P(StoreContractTest, GetHolderKeyReturnsAnyState) {
   k.public_key_hex = "04abcd";
   k.service_share_ciphertext = Bytes{7, 7};
   k.created_at = kNow;
-  ASSERT_TRUE(store_->add_holder_key(k).ok());
+  ASSERT_TRUE(store_->add_holder_key({}, k).ok());
   auto got = store_->get_holder_key(w.tenant_id, k.key_id);
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(got->holder_id, w.holder_id);
   EXPECT_EQ(got->public_key_hex, "04abcd");
   EXPECT_EQ(got->service_share_ciphertext, (Bytes{7, 7}));
   EXPECT_FALSE(got->revoked_at.has_value());
-  ASSERT_TRUE(store_->revoke_holder_key(w.tenant_id, k.key_id, kNow + 5).ok());
+  ASSERT_TRUE(store_->revoke_holder_key({}, w.tenant_id, k.key_id, kNow + 5).ok());
   got = store_->get_holder_key(w.tenant_id, k.key_id);
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(got->revoked_at, kNow + 5);
@@ -1709,7 +1734,7 @@ TEST_P(StoreContractTest, ListOrdersFiltersByHolderAndState) {
   second.tenant_id = w.tenant_id;
   second.holder_id = new_id("hld_");
   second.lookup_hash = Bytes{0x5e, 0xc0};
-  ASSERT_TRUE(store_->create_holder(second).ok());
+  ASSERT_TRUE(store_->create_holder({}, second).ok());
   SignOrder a1 = create(order_for(w));
   SignOrder a2 = order_for(w);
   a2.created_at = kNow + 1;
@@ -1718,7 +1743,7 @@ TEST_P(StoreContractTest, ListOrdersFiltersByHolderAndState) {
   b1.holder_id = second.holder_id;
   b1.created_at = kNow + 2;
   b1 = create(b1);
-  ASSERT_TRUE(store_->cancel_order(w.tenant_id, a1.order_id, std::nullopt, kNow).ok());
+  ASSERT_TRUE(store_->cancel_order({}, w.tenant_id, a1.order_id, std::nullopt, kNow).ok());
 
   OrderFilter by_holder;
   by_holder.holder_id = w.holder_id;
@@ -1825,40 +1850,42 @@ TEST_P(StoreContractTest, CompleteActivationReplacesKeyAndTokensAndUnlocks) {
   old_key.holder_id = w.holder_id;
   old_key.public_key_hex = "04old";
   old_key.service_share_ciphertext = Bytes{1, 1};
-  ASSERT_TRUE(store_->add_holder_key(old_key).ok());
+  ASSERT_TRUE(store_->add_holder_key({}, old_key).ok());
   for (uint8_t i : {1, 2}) {
     DeviceToken t;
     t.tenant_id = w.tenant_id;
     t.token_hash = Bytes{0xee, i};
     t.holder_id = w.holder_id;
-    ASSERT_TRUE(store_->create_device_token(t).ok());
+    ASSERT_TRUE(store_->create_device_token({}, t).ok());
   }
   SignOrder o = create(order_for(w));
   SignSession last = session_for(o);
   ASSERT_TRUE(begin_sign(*store_, last, kNow, 1).ok());
-  ASSERT_TRUE(store_->fail_pin_attempt(w.tenant_id, attempt_id_for(last), /*lock_holder=*/true, last.session_id, {},
-                                       std::nullopt, kNow).ok());
+  ASSERT_TRUE(store_
+                  ->fail_pin_attempt({}, w.tenant_id, attempt_id_for(last), /*lock_holder=*/true, last.session_id, {},
+                                     std::nullopt, kNow)
+                  .ok());
   ASSERT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->status, HolderStatus::kLocked);
   // An unlock forced a refresh, then the business system locked again.
-  ASSERT_TRUE(store_->unlock_holder(w.tenant_id, w.holder_id).ok());
+  ASSERT_TRUE(store_->unlock_holder({}, w.tenant_id, w.holder_id).ok());
   ASSERT_TRUE(store_->get_holder(w.tenant_id, w.holder_id)->refresh_required);
-  ASSERT_TRUE(store_->lock_holder(w.tenant_id, w.holder_id).ok());
+  ASSERT_TRUE(store_->lock_holder({}, w.tenant_id, w.holder_id).ok());
   // Another holder's credentials are untouched.
   Holder bystander;
   bystander.tenant_id = w.tenant_id;
   bystander.holder_id = new_id("hld_");
   bystander.lookup_hash = Bytes{0xb7};
-  ASSERT_TRUE(store_->create_holder(bystander).ok());
+  ASSERT_TRUE(store_->create_holder({}, bystander).ok());
   DeviceToken their_token;
   their_token.tenant_id = w.tenant_id;
   their_token.token_hash = Bytes{0xb7, 0x01};
   their_token.holder_id = bystander.holder_id;
-  ASSERT_TRUE(store_->create_device_token(their_token).ok());
+  ASSERT_TRUE(store_->create_device_token({}, their_token).ok());
 
   ActivationCode code = code_for(w.tenant_id, w.holder_id, Bytes{0xac, 0x01}, kNow + 300, 3);
-  ASSERT_TRUE(store_->create_activation_code(code).ok());
+  ASSERT_TRUE(store_->create_activation_code({}, code).ok());
   ActivationCompletion c = completion_for(code, kNow + 10, 0x42);
-  ASSERT_TRUE(store_->complete_activation(c).ok());
+  ASSERT_TRUE(store_->complete_activation({}, c).ok());
 
   EXPECT_EQ(store_->find_activation_code(code.code_hash)->used_at, kNow + 10);
   auto old = store_->get_holder_key(w.tenant_id, old_key.key_id);
@@ -1886,7 +1913,7 @@ TEST_P(StoreContractTest, CompleteActivationReplacesKeyAndTokensAndUnlocks) {
   SignOrder next_order = create(order_for(w));
   SignSession next = session_for(next_order);
   auto counted = store_->begin_sign_attempt(
-      next, attempt_id_for(next), 0,
+      {}, next, attempt_id_for(next), 0,
       [&](const PinAttemptCounters& before) -> Result<PinAttemptCounters> {
         seen_window = before.failures_in_window;
         PinAttemptCounters after = before;
@@ -1901,9 +1928,9 @@ TEST_P(StoreContractTest, CompleteActivationReplacesKeyAndTokensAndUnlocks) {
   // A first enrollment (no key, no token yet) works the same way.
   World fresh = make_world("fresh");
   ActivationCode first = code_for(fresh.tenant_id, fresh.holder_id, Bytes{0xac, 0x02}, kNow + 300, 1);
-  ASSERT_TRUE(store_->create_activation_code(first).ok());
+  ASSERT_TRUE(store_->create_activation_code({}, first).ok());
   ActivationCompletion fc = completion_for(first, kNow, 0x43);
-  ASSERT_TRUE(store_->complete_activation(fc).ok());
+  ASSERT_TRUE(store_->complete_activation({}, fc).ok());
   EXPECT_EQ(store_->get_active_holder_key(fresh.tenant_id, fresh.holder_id)->key_id, fc.key.key_id);
 }
 
@@ -1913,18 +1940,19 @@ TEST_P(StoreContractTest, CompleteActivationRefusesUnusableCodes) {
   other.tenant_id = w.tenant_id;
   other.holder_id = new_id("hld_");
   other.lookup_hash = Bytes{0x0f};
-  ASSERT_TRUE(store_->create_holder(other).ok());
+  ASSERT_TRUE(store_->create_holder({}, other).ok());
 
   ActivationCode expired = code_for(w.tenant_id, w.holder_id, Bytes{0xa1}, kNow + 10, 3);
   ActivationCode spent = code_for(w.tenant_id, w.holder_id, Bytes{0xa2}, kNow + 300, 1);
   ActivationCode theirs = code_for(w.tenant_id, other.holder_id, Bytes{0xa3}, kNow + 300, 3);
   ActivationCode used = code_for(w.tenant_id, w.holder_id, Bytes{0xa4}, kNow + 300, 3);
-  for (const auto* code : {&expired, &spent, &theirs, &used}) ASSERT_TRUE(store_->create_activation_code(*code).ok());
-  ASSERT_EQ(*store_->spend_activation_attempt(w.tenant_id, spent.code_id), 0);
-  ASSERT_TRUE(store_->use_activation_code(w.tenant_id, used.code_id, kNow).ok());
+  for (const auto* code : {&expired, &spent, &theirs, &used})
+    ASSERT_TRUE(store_->create_activation_code({}, *code).ok());
+  ASSERT_EQ(*store_->spend_activation_attempt({}, w.tenant_id, spent.code_id), 0);
+  ASSERT_TRUE(store_->use_activation_code({}, w.tenant_id, used.code_id, kNow).ok());
 
   auto conflict_of = [&](const ActivationCompletion& c) {
-    Status s = store_->complete_activation(c);
+    Status s = store_->complete_activation({}, c);
     EXPECT_EQ(s.code(), ErrorCode::kConflict);
     return kind(s);
   };
@@ -1937,19 +1965,19 @@ TEST_P(StoreContractTest, CompleteActivationRefusesUnusableCodes) {
   EXPECT_EQ(conflict_of(wrong_holder), StoreError::kConflict) << "another holder's code";
   ActivationCompletion unknown = completion_for(expired, kNow, 5);
   unknown.code_id = "act_missing";
-  EXPECT_EQ(kind(store_->complete_activation(unknown)), StoreError::kNotFound);
-  EXPECT_EQ(store_->complete_activation(unknown).code(), ErrorCode::kNotFound);
+  EXPECT_EQ(kind(store_->complete_activation({}, unknown)), StoreError::kNotFound);
+  EXPECT_EQ(store_->complete_activation({}, unknown).code(), ErrorCode::kNotFound);
 
   // Malformed completions.
   ActivationCompletion bad = completion_for(theirs, kNow, 6);
   bad.key.service_share_ciphertext.clear();
-  EXPECT_EQ(store_->complete_activation(bad).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store_->complete_activation({}, bad).code(), ErrorCode::kInvalidArgument);
   bad = completion_for(theirs, kNow, 6);
   bad.token.holder_id = w.holder_id;
-  EXPECT_EQ(store_->complete_activation(bad).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store_->complete_activation({}, bad).code(), ErrorCode::kInvalidArgument);
   bad = completion_for(theirs, kNow, 6);
   bad.key.tenant_id = "ten_other";
-  EXPECT_EQ(store_->complete_activation(bad).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store_->complete_activation({}, bad).code(), ErrorCode::kInvalidArgument);
 
   // A key id that is taken rolls the whole completion back.
   HolderKeyShare taken;
@@ -1958,16 +1986,16 @@ TEST_P(StoreContractTest, CompleteActivationRefusesUnusableCodes) {
   taken.holder_id = w.holder_id;
   taken.public_key_hex = "04";
   taken.service_share_ciphertext = Bytes{1};
-  ASSERT_TRUE(store_->add_holder_key(taken).ok());
+  ASSERT_TRUE(store_->add_holder_key({}, taken).ok());
   ActivationCompletion clash = completion_for(theirs, kNow, 7);
   clash.key.key_id = taken.key_id;
-  EXPECT_EQ(kind(store_->complete_activation(clash)), StoreError::kDuplicate);
+  EXPECT_EQ(kind(store_->complete_activation({}, clash)), StoreError::kDuplicate);
   EXPECT_FALSE(store_->find_activation_code(theirs.code_hash)->used_at.has_value());
   EXPECT_EQ(kind(store_->find_device_token(clash.token.token_hash)), StoreError::kNotFound);
   EXPECT_TRUE(store_->get_active_holder_key(w.tenant_id, w.holder_id).ok()) << "w's key untouched";
 
   // Nothing above changed any state.
-  EXPECT_TRUE(store_->complete_activation(completion_for(theirs, kNow, 8)).ok());
+  EXPECT_TRUE(store_->complete_activation({}, completion_for(theirs, kNow, 8)).ok());
   EXPECT_EQ(kind(store_->get_active_holder_key(w.tenant_id, w.holder_id)), std::nullopt);
 }
 
@@ -1976,7 +2004,7 @@ TEST_P(StoreContractTest, ExactlyOneOfConcurrentActivationCompletionsWins) {
   constexpr int kThreads = 4;
   for (int round = 0; round < 4; ++round) {
     ActivationCode code = code_for(w.tenant_id, w.holder_id, Bytes{0xcc, static_cast<uint8_t>(round)}, kNow + 300, 3);
-    ASSERT_TRUE(store_->create_activation_code(code).ok());
+    ASSERT_TRUE(store_->create_activation_code({}, code).ok());
     std::vector<ActivationCompletion> attempts;
     for (int i = 0; i < kThreads; ++i)
       attempts.push_back(completion_for(code, kNow, static_cast<uint8_t>(round * kThreads + i)));
@@ -1987,7 +2015,7 @@ TEST_P(StoreContractTest, ExactlyOneOfConcurrentActivationCompletionsWins) {
     for (int i = 0; i < kThreads; ++i) {
       threads.emplace_back([&, i] {
         go.arrive_and_wait();
-        Status s = store_->complete_activation(attempts[i]);
+        Status s = store_->complete_activation({}, attempts[i]);
         if (s.ok()) {
           ++wins;
           won[i] = 1;
@@ -2020,11 +2048,12 @@ TEST_P(StoreContractTest, FailSignSessionOnLockoutFailsTheOrderAndEnqueuesItsCal
   ASSERT_TRUE(begin_sign(*store_, s1, kNow, 2).ok());
   ASSERT_TRUE(begin_sign(*store_, s2, kNow, 2).ok());
   // The last attempt's proof failed elsewhere (no session named): locked now.
-  ASSERT_TRUE(store_->fail_pin_attempt(w.tenant_id, attempt_id_for(s2), /*lock_holder=*/true, "", {}, std::nullopt,
-                                       kNow).ok());
+  ASSERT_TRUE(
+      store_->fail_pin_attempt({}, w.tenant_id, attempt_id_for(s2), /*lock_holder=*/true, "", {}, std::nullopt, kNow)
+          .ok());
   ASSERT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->status, HolderStatus::kLocked);
   CallbackJob cb = callback_for(o, R"({"state":"failed"})");
-  auto after = store_->fail_sign_session(w.tenant_id, s1.session_id, cb, kNow + 1);
+  auto after = store_->fail_sign_session({}, w.tenant_id, s1.session_id, cb, kNow + 1);
   ASSERT_TRUE(after.ok()) << after.error().to_string();
   EXPECT_EQ(*after, OrderState::kFailed);
   auto order = store_->get_order(w.tenant_id, o.order_id);
@@ -2037,21 +2066,21 @@ TEST_P(StoreContractTest, FailSignSessionOnLockoutFailsTheOrderAndEnqueuesItsCal
   ASSERT_TRUE(job.ok());
   EXPECT_EQ(job->payload, R"({"state":"failed"})");
   EXPECT_EQ(job->order_id, o.order_id);
-  EXPECT_EQ(kind(store_->fail_sign_session(w.tenant_id, s2.session_id, cb, kNow + 1)), StoreError::kConflict);
-  EXPECT_EQ(kind(store_->finish_order(w.tenant_id, o.order_id, s2.session_id, sigs(1), std::nullopt, kNow + 1)),
+  EXPECT_EQ(kind(store_->fail_sign_session({}, w.tenant_id, s2.session_id, cb, kNow + 1)), StoreError::kConflict);
+  EXPECT_EQ(kind(store_->finish_order({}, w.tenant_id, o.order_id, s2.session_id, sigs(1), std::nullopt, kNow + 1)),
             StoreError::kConflict);
-  EXPECT_EQ(store_->claim_due_callbacks("w", kNow + 1, 30, 10)->size(), 1u);
-  ASSERT_TRUE(store_->mark_callback_delivered(w.tenant_id, cb.job_id, kNow + 2).ok());
+  EXPECT_EQ(store_->claim_due_callbacks({}, "w", kNow + 1, 30, 10)->size(), 1u);
+  ASSERT_TRUE(store_->mark_callback_delivered({}, w.tenant_id, cb.job_id, kNow + 2).ok());
 
   // A business-system lock ends the order on the next failure too; no callback given, none enqueued.
   World b = make_world("b");
   SignOrder bo = create(order_for(b));
   SignSession bs = session_for(bo);
   ASSERT_TRUE(begin_sign(*store_, bs, kNow).ok());
-  ASSERT_TRUE(store_->lock_holder(b.tenant_id, b.holder_id).ok());
-  EXPECT_EQ(*store_->fail_sign_session(b.tenant_id, bs.session_id, std::nullopt, kNow), OrderState::kFailed);
+  ASSERT_TRUE(store_->lock_holder({}, b.tenant_id, b.holder_id).ok());
+  EXPECT_EQ(*store_->fail_sign_session({}, b.tenant_id, bs.session_id, std::nullopt, kNow), OrderState::kFailed);
   EXPECT_EQ(store_->get_holder(b.tenant_id, b.holder_id)->failed_attempts, 1);
-  EXPECT_TRUE(store_->claim_due_callbacks("w", kNow + 1000, 30, 10)->empty());
+  EXPECT_TRUE(store_->claim_due_callbacks({}, "w", kNow + 1000, 30, 10)->empty());
 }
 
 TEST_P(StoreContractTest, FailSignSessionLockoutAndCallbackAreOneTransaction) {
@@ -2059,14 +2088,14 @@ TEST_P(StoreContractTest, FailSignSessionLockoutAndCallbackAreOneTransaction) {
   SignOrder o = create(order_for(w));
   SignSession s = session_for(o);
   ASSERT_TRUE(begin_sign(*store_, s, kNow, 1).ok());
-  ASSERT_TRUE(store_->lock_holder(w.tenant_id, w.holder_id).ok());
+  ASSERT_TRUE(store_->lock_holder({}, w.tenant_id, w.holder_id).ok());
   CallbackJob bad = callback_for(o, "{}");
   bad.url.clear();
-  EXPECT_FALSE(store_->fail_sign_session(w.tenant_id, s.session_id, bad, kNow).ok());
+  EXPECT_FALSE(store_->fail_sign_session({}, w.tenant_id, s.session_id, bad, kNow).ok());
   EXPECT_EQ(store_->get_sign_session(w.tenant_id, s.session_id)->state, SessionState::kOpen);
   EXPECT_EQ(store_->get_order(w.tenant_id, o.order_id)->state, OrderState::kSigning);
-  EXPECT_EQ(*store_->fail_sign_session(w.tenant_id, s.session_id, std::nullopt, kNow), OrderState::kFailed);
-  EXPECT_EQ(kind(store_->fail_sign_session(w.tenant_id, "ses_missing", std::nullopt, kNow)), StoreError::kNotFound);
+  EXPECT_EQ(*store_->fail_sign_session({}, w.tenant_id, s.session_id, std::nullopt, kNow), OrderState::kFailed);
+  EXPECT_EQ(kind(store_->fail_sign_session({}, w.tenant_id, "ses_missing", std::nullopt, kNow)), StoreError::kNotFound);
 }
 
 
@@ -2087,7 +2116,7 @@ TEST_P(StoreContractTest, AppSettingsAreStoredAndUpdated) {
   a.identity_mode = "identity_source";
   a.sms_otp_required = true;
   a.cms_oid_style = "gmt";
-  ASSERT_TRUE(store_->create_app(a).ok());
+  ASSERT_TRUE(store_->create_app({}, a).ok());
   for (const auto& got : {store_->get_app(w.tenant_id, a.app_id), store_->find_app(a.app_id)}) {
     ASSERT_TRUE(got.ok());
     EXPECT_EQ(got->identity_mode, "identity_source");
@@ -2099,13 +2128,13 @@ TEST_P(StoreContractTest, AppSettingsAreStoredAndUpdated) {
   ASSERT_EQ(listed->size(), 2u);
   for (const App& x : *listed) EXPECT_EQ(x.cms_oid_style, x.app_id == a.app_id ? "gmt" : "pkcs7");
 
-  ASSERT_TRUE(store_->update_app_settings(w.tenant_id, w.app_id, "identity_source", true, "gmt").ok());
+  ASSERT_TRUE(store_->update_app_settings({}, w.tenant_id, w.app_id, "identity_source", true, "gmt").ok());
   auto updated = store_->get_app(w.tenant_id, w.app_id);
   EXPECT_EQ(updated->identity_mode, "identity_source");
   EXPECT_TRUE(updated->sms_otp_required);
   EXPECT_EQ(updated->cms_oid_style, "gmt");
   EXPECT_EQ(updated->secret_ciphertext, (Bytes{1, 2, 3})) << "the secret is not a setting";
-  ASSERT_TRUE(store_->update_app_settings(w.tenant_id, w.app_id, "attested", false, "pkcs7").ok());
+  ASSERT_TRUE(store_->update_app_settings({}, w.tenant_id, w.app_id, "attested", false, "pkcs7").ok());
   reopen();
   updated = store_->get_app(w.tenant_id, w.app_id);
   EXPECT_EQ(updated->identity_mode, "attested");
@@ -2113,20 +2142,20 @@ TEST_P(StoreContractTest, AppSettingsAreStoredAndUpdated) {
   EXPECT_EQ(updated->cms_oid_style, "pkcs7");
   EXPECT_EQ(store_->get_app(w.tenant_id, a.app_id)->cms_oid_style, "gmt");
 
-  EXPECT_EQ(store_->update_app_settings(w.tenant_id, w.app_id, "trust_me", false, "pkcs7").code(),
+  EXPECT_EQ(store_->update_app_settings({}, w.tenant_id, w.app_id, "trust_me", false, "pkcs7").code(),
             ErrorCode::kInvalidArgument);
-  EXPECT_EQ(store_->update_app_settings(w.tenant_id, w.app_id, "attested", false, "PKCS7").code(),
+  EXPECT_EQ(store_->update_app_settings({}, w.tenant_id, w.app_id, "attested", false, "PKCS7").code(),
             ErrorCode::kInvalidArgument);
-  EXPECT_EQ(store_->update_app_settings(w.tenant_id, w.app_id, "", false, "").code(), ErrorCode::kInvalidArgument);
-  EXPECT_EQ(kind(store_->update_app_settings(w.tenant_id, "app_missing", "attested", false, "pkcs7")),
+  EXPECT_EQ(store_->update_app_settings({}, w.tenant_id, w.app_id, "", false, "").code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(kind(store_->update_app_settings({}, w.tenant_id, "app_missing", "attested", false, "pkcs7")),
             StoreError::kNotFound);
   App bad = a;
   bad.app_id = new_id("app_");
   bad.identity_mode = "none";
-  EXPECT_EQ(store_->create_app(bad).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store_->create_app({}, bad).code(), ErrorCode::kInvalidArgument);
   bad.identity_mode = "attested";
   bad.cms_oid_style = "";
-  EXPECT_EQ(store_->create_app(bad).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store_->create_app({}, bad).code(), ErrorCode::kInvalidArgument);
   EXPECT_EQ(kind(store_->find_app(bad.app_id)), StoreError::kNotFound);
 }
 
@@ -2142,13 +2171,13 @@ TEST_P(StoreContractTest, HoldersRecordHowTheirIdentityWasChecked) {
   h.identity_verified_at = kNow + 5;
   h.identity_reference = "idsrc-ref-42";
   h.created_at = kNow + 5;
-  ASSERT_TRUE(store_->create_holder(h).ok());
+  ASSERT_TRUE(store_->create_holder({}, h).ok());
   Holder attested = h;
   attested.holder_id = new_id("hld_");
   attested.lookup_hash = Bytes{0x1d, 0x02};
   attested.identity_verification = "attested";
   attested.identity_reference.clear();
-  ASSERT_TRUE(store_->create_holder(attested).ok());
+  ASSERT_TRUE(store_->create_holder({}, attested).ok());
   reopen();
 
   auto check = [&](const Holder& got, const Holder& want) {
@@ -2172,7 +2201,7 @@ TEST_P(StoreContractTest, HoldersRecordHowTheirIdentityWasChecked) {
   bad.holder_id = new_id("hld_");
   bad.lookup_hash = Bytes{0x1d, 0x03};
   bad.identity_verification = "vibes";
-  EXPECT_EQ(store_->create_holder(bad).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store_->create_holder({}, bad).code(), ErrorCode::kInvalidArgument);
   EXPECT_EQ(kind(store_->get_holder(w.tenant_id, bad.holder_id)), StoreError::kNotFound);
 }
 
@@ -2181,48 +2210,48 @@ TEST_P(StoreContractTest, OtpAttemptsAreSpentSeparatelyDownToZero) {
   ActivationCode code = code_for(w.tenant_id, w.holder_id, Bytes{0x07, 0x01}, kNow + 300, 5);
   code.otp_hash = Bytes{0x0e, 0x0f};
   code.otp_attempts_left = 2;
-  ASSERT_TRUE(store_->create_activation_code(code).ok());
+  ASSERT_TRUE(store_->create_activation_code({}, code).ok());
   reopen();
   auto found = store_->find_activation_code(code.code_hash);
   ASSERT_TRUE(found.ok());
   EXPECT_EQ(found->otp_hash, (Bytes{0x0e, 0x0f}));
   EXPECT_EQ(found->otp_attempts_left, 2);
 
-  EXPECT_EQ(*store_->spend_otp_attempt(w.tenant_id, code.code_id), 1);
-  EXPECT_EQ(*store_->spend_activation_attempt(w.tenant_id, code.code_id), 4);
+  EXPECT_EQ(*store_->spend_otp_attempt({}, w.tenant_id, code.code_id), 1);
+  EXPECT_EQ(*store_->spend_activation_attempt({}, w.tenant_id, code.code_id), 4);
   found = store_->find_activation_code(code.code_hash);
   EXPECT_EQ(found->otp_attempts_left, 1) << "the two counters are separate";
   EXPECT_EQ(found->attempts_left, 4);
-  EXPECT_EQ(*store_->spend_otp_attempt(w.tenant_id, code.code_id), 0);
-  EXPECT_EQ(kind(store_->spend_otp_attempt(w.tenant_id, code.code_id)), StoreError::kConflict);
-  EXPECT_EQ(store_->spend_otp_attempt(w.tenant_id, code.code_id).code(), ErrorCode::kConflict);
+  EXPECT_EQ(*store_->spend_otp_attempt({}, w.tenant_id, code.code_id), 0);
+  EXPECT_EQ(kind(store_->spend_otp_attempt({}, w.tenant_id, code.code_id)), StoreError::kConflict);
+  EXPECT_EQ(store_->spend_otp_attempt({}, w.tenant_id, code.code_id).code(), ErrorCode::kConflict);
   EXPECT_EQ(store_->find_activation_code(code.code_hash)->otp_attempts_left, 0);
   EXPECT_EQ(store_->find_activation_code(code.code_hash)->attempts_left, 4);
 
   // A code without an OTP has no OTP attempts; a used code none either.
   ActivationCode plain = code_for(w.tenant_id, w.holder_id, Bytes{0x07, 0x02}, kNow + 300, 3);
-  ASSERT_TRUE(store_->create_activation_code(plain).ok());
+  ASSERT_TRUE(store_->create_activation_code({}, plain).ok());
   EXPECT_TRUE(store_->find_activation_code(plain.code_hash)->otp_hash.empty());
-  EXPECT_EQ(kind(store_->spend_otp_attempt(w.tenant_id, plain.code_id)), StoreError::kConflict);
+  EXPECT_EQ(kind(store_->spend_otp_attempt({}, w.tenant_id, plain.code_id)), StoreError::kConflict);
   ActivationCode used = code_for(w.tenant_id, w.holder_id, Bytes{0x07, 0x03}, kNow + 300, 3);
   used.otp_hash = Bytes{0x0e};
   used.otp_attempts_left = 3;
-  ASSERT_TRUE(store_->create_activation_code(used).ok());
-  ASSERT_TRUE(store_->use_activation_code(w.tenant_id, used.code_id, kNow).ok());
-  EXPECT_EQ(kind(store_->spend_otp_attempt(w.tenant_id, used.code_id)), StoreError::kConflict);
+  ASSERT_TRUE(store_->create_activation_code({}, used).ok());
+  ASSERT_TRUE(store_->use_activation_code({}, w.tenant_id, used.code_id, kNow).ok());
+  EXPECT_EQ(kind(store_->spend_otp_attempt({}, w.tenant_id, used.code_id)), StoreError::kConflict);
   EXPECT_EQ(store_->find_activation_code(used.code_hash)->otp_attempts_left, 3);
-  EXPECT_EQ(kind(store_->spend_otp_attempt(w.tenant_id, "act_missing")), StoreError::kNotFound);
+  EXPECT_EQ(kind(store_->spend_otp_attempt({}, w.tenant_id, "act_missing")), StoreError::kNotFound);
 
   // complete_activation ignores the OTP (core checks it first).
   ActivationCode otp = code_for(w.tenant_id, w.holder_id, Bytes{0x07, 0x04}, kNow + 300, 3);
   otp.otp_hash = Bytes{0x0e};
   otp.otp_attempts_left = 0;
-  ASSERT_TRUE(store_->create_activation_code(otp).ok());
-  EXPECT_TRUE(store_->complete_activation(completion_for(otp, kNow, 0x51)).ok());
+  ASSERT_TRUE(store_->create_activation_code({}, otp).ok());
+  EXPECT_TRUE(store_->complete_activation({}, completion_for(otp, kNow, 0x51)).ok());
 
   ActivationCode negative = code_for(w.tenant_id, w.holder_id, Bytes{0x07, 0x05}, kNow + 300, 3);
   negative.otp_attempts_left = -1;
-  EXPECT_EQ(store_->create_activation_code(negative).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store_->create_activation_code({}, negative).code(), ErrorCode::kInvalidArgument);
 }
 
 TEST_P(StoreContractTest, ConcurrentOtpSpendsNeverOverspend) {
@@ -2232,7 +2261,7 @@ TEST_P(StoreContractTest, ConcurrentOtpSpendsNeverOverspend) {
   ActivationCode code = code_for(w.tenant_id, w.holder_id, Bytes{0x07, 0x10}, kNow + 300, 5);
   code.otp_hash = Bytes{0x0e};
   code.otp_attempts_left = kAttempts;
-  ASSERT_TRUE(store_->create_activation_code(code).ok());
+  ASSERT_TRUE(store_->create_activation_code({}, code).ok());
   std::vector<int> results(kThreads, -1);
   std::atomic<int> conflicts{0};
   std::latch go(kThreads);
@@ -2240,7 +2269,7 @@ TEST_P(StoreContractTest, ConcurrentOtpSpendsNeverOverspend) {
   for (int i = 0; i < kThreads; ++i) {
     threads.emplace_back([&, i] {
       go.arrive_and_wait();
-      auto r = store_->spend_otp_attempt(w.tenant_id, code.code_id);
+      auto r = store_->spend_otp_attempt({}, w.tenant_id, code.code_id);
       if (r.ok()) results[i] = *r;
       else if (store_error_kind(r) == StoreError::kConflict) ++conflicts;
     });
@@ -2278,7 +2307,7 @@ TEST_P(StoreContractTest, CsrOrdersAreHiddenFromTheBusinessListing) {
   EXPECT_TRUE(got_sign->key_id.empty());
   SignOrder replay = csr;
   replay.order_id = new_id("ord_");
-  auto again = store_->create_order(replay);
+  auto again = store_->create_order({}, replay);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->order_id, csr.order_id) << "idempotent replay of a CSR order";
   EXPECT_EQ(again->kind, OrderKind::kCsr);
@@ -2307,16 +2336,16 @@ TEST_P(StoreContractTest, CsrOrdersAreHiddenFromTheBusinessListing) {
 
   // Validation: a CSR order names a live key of its holder; a sign order none.
   SignOrder no_key = csr_order_for(w, "");
-  EXPECT_EQ(store_->create_order(no_key).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store_->create_order({}, no_key).code(), ErrorCode::kInvalidArgument);
   SignOrder keyed_sign = order_for(w);
   keyed_sign.key_id = key.key_id;
-  EXPECT_EQ(store_->create_order(keyed_sign).code(), ErrorCode::kInvalidArgument);
-  EXPECT_EQ(kind(store_->create_order(csr_order_for(w, "key_missing"))), StoreError::kNotFound);
+  EXPECT_EQ(store_->create_order({}, keyed_sign).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(kind(store_->create_order({}, csr_order_for(w, "key_missing"))), StoreError::kNotFound);
   World other = make_world("other");
   HolderKeyShare their_key = add_key(other);
-  EXPECT_EQ(kind(store_->create_order(csr_order_for(w, their_key.key_id))), StoreError::kNotFound);
-  ASSERT_TRUE(store_->revoke_holder_key(w.tenant_id, key.key_id, kNow).ok());
-  EXPECT_EQ(kind(store_->create_order(csr_order_for(w, key.key_id))), StoreError::kConflict);
+  EXPECT_EQ(kind(store_->create_order({}, csr_order_for(w, their_key.key_id))), StoreError::kNotFound);
+  ASSERT_TRUE(store_->revoke_holder_key({}, w.tenant_id, key.key_id, kNow).ok());
+  EXPECT_EQ(kind(store_->create_order({}, csr_order_for(w, key.key_id))), StoreError::kConflict);
   EXPECT_EQ(store_->list_open_orders(w.tenant_id, w.holder_id, kNow, 10)->size(), 2u) << "nothing created";
 }
 
@@ -2331,38 +2360,38 @@ TEST_P(StoreContractTest, FinishCsrOrderSignsAndStoresTheCertificateInOneStep) {
   Certificate cert = cert_for(w, key.key_id, "0a1b2c");
 
   // The wrong finish for each kind, and certificates that do not match the order.
-  EXPECT_EQ(store_->finish_order(w.tenant_id, o.order_id, s1.session_id, sigs(1), std::nullopt, kNow).code(),
+  EXPECT_EQ(store_->finish_order({}, w.tenant_id, o.order_id, s1.session_id, sigs(1), std::nullopt, kNow).code(),
             ErrorCode::kInvalidArgument);
   Certificate wrong = cert;
   wrong.holder_id = new_id("hld_");
-  EXPECT_EQ(store_->finish_csr_order(w.tenant_id, o.order_id, s1.session_id, sigs(1), wrong, kNow).code(),
+  EXPECT_EQ(store_->finish_csr_order({}, w.tenant_id, o.order_id, s1.session_id, sigs(1), wrong, kNow).code(),
             ErrorCode::kInvalidArgument);
   wrong = cert;
   wrong.key_id = new_id("key_");
-  EXPECT_EQ(store_->finish_csr_order(w.tenant_id, o.order_id, s1.session_id, sigs(1), wrong, kNow).code(),
+  EXPECT_EQ(store_->finish_csr_order({}, w.tenant_id, o.order_id, s1.session_id, sigs(1), wrong, kNow).code(),
             ErrorCode::kInvalidArgument);
   wrong = cert;
   wrong.tenant_id = new_id("ten_");
-  EXPECT_EQ(store_->finish_csr_order(w.tenant_id, o.order_id, s1.session_id, sigs(1), wrong, kNow).code(),
+  EXPECT_EQ(store_->finish_csr_order({}, w.tenant_id, o.order_id, s1.session_id, sigs(1), wrong, kNow).code(),
             ErrorCode::kInvalidArgument);
   wrong = cert;
   wrong.der.clear();
-  EXPECT_EQ(store_->finish_csr_order(w.tenant_id, o.order_id, s1.session_id, sigs(1), wrong, kNow).code(),
+  EXPECT_EQ(store_->finish_csr_order({}, w.tenant_id, o.order_id, s1.session_id, sigs(1), wrong, kNow).code(),
             ErrorCode::kInvalidArgument);
-  EXPECT_EQ(store_->finish_csr_order(w.tenant_id, o.order_id, s1.session_id, sigs(2), cert, kNow).code(),
+  EXPECT_EQ(store_->finish_csr_order({}, w.tenant_id, o.order_id, s1.session_id, sigs(2), cert, kNow).code(),
             ErrorCode::kInvalidArgument);
-  EXPECT_EQ(kind(store_->finish_csr_order(w.tenant_id, o.order_id, "ses_missing", sigs(1), cert, kNow)),
+  EXPECT_EQ(kind(store_->finish_csr_order({}, w.tenant_id, o.order_id, "ses_missing", sigs(1), cert, kNow)),
             StoreError::kNotFound);
   SignOrder plain = create(order_for(w));
   SignSession ps = session_for(plain);
   ASSERT_TRUE(open_session(*store_, ps, kNow).ok());
   Certificate for_plain = cert_for(w, key.key_id, "0a1b2d");
-  EXPECT_EQ(store_->finish_csr_order(w.tenant_id, plain.order_id, ps.session_id, sigs(1), for_plain, kNow).code(),
+  EXPECT_EQ(store_->finish_csr_order({}, w.tenant_id, plain.order_id, ps.session_id, sigs(1), for_plain, kNow).code(),
             ErrorCode::kInvalidArgument);
   EXPECT_EQ(store_->get_order(w.tenant_id, o.order_id)->state, OrderState::kSigning) << "nothing applied";
   EXPECT_EQ(kind(store_->get_certificate(w.tenant_id, cert.cert_id)), StoreError::kNotFound);
 
-  ASSERT_TRUE(store_->finish_csr_order(w.tenant_id, o.order_id, s1.session_id, sigs(1, 0x44), cert, kNow + 3).ok());
+  ASSERT_TRUE(store_->finish_csr_order({}, w.tenant_id, o.order_id, s1.session_id, sigs(1, 0x44), cert, kNow + 3).ok());
   auto done = store_->get_order(w.tenant_id, o.order_id);
   ASSERT_TRUE(done.ok());
   EXPECT_EQ(done->state, OrderState::kSigned);
@@ -2378,8 +2407,8 @@ TEST_P(StoreContractTest, FinishCsrOrderSignsAndStoresTheCertificateInOneStep) {
   EXPECT_EQ(stored->serial_hex, "0a1b2c");
   EXPECT_EQ(stored->key_id, key.key_id);
   EXPECT_FALSE(stored->revoked);
-  EXPECT_TRUE(store_->claim_due_callbacks("w", kNow + 1000, 30, 10)->empty()) << "no callback for a CSR order";
-  EXPECT_EQ(kind(store_->finish_csr_order(w.tenant_id, o.order_id, s2.session_id, sigs(1),
+  EXPECT_TRUE(store_->claim_due_callbacks({}, "w", kNow + 1000, 30, 10)->empty()) << "no callback for a CSR order";
+  EXPECT_EQ(kind(store_->finish_csr_order({}, w.tenant_id, o.order_id, s2.session_id, sigs(1),
                                           cert_for(w, key.key_id, "0a1b2e"), kNow + 3)),
             StoreError::kConflict);
   EXPECT_EQ(store_->list_holder_certificates(w.tenant_id, w.holder_id)->size(), 1u);
@@ -2389,13 +2418,13 @@ TEST_P(StoreContractTest, FinishCsrOrderWithATakenSerialChangesNothing) {
   World w = make_world("t");
   World other = make_world("other");
   HolderKeyShare theirs = add_key(other);
-  ASSERT_TRUE(store_->add_certificate(cert_for(other, theirs.key_id, "5e7a1")).ok());
+  ASSERT_TRUE(store_->add_certificate({}, cert_for(other, theirs.key_id, "5e7a1")).ok());
   HolderKeyShare key = add_key(w);
   SignOrder o = create(csr_order_for(w, key.key_id));
   SignSession s = session_for(o);
   ASSERT_TRUE(open_session(*store_, s, kNow).ok());
   Certificate clash = cert_for(w, key.key_id, "5e7a1");  // another tenant's serial
-  EXPECT_EQ(kind(store_->finish_csr_order(w.tenant_id, o.order_id, s.session_id, sigs(1), clash, kNow)),
+  EXPECT_EQ(kind(store_->finish_csr_order({}, w.tenant_id, o.order_id, s.session_id, sigs(1), clash, kNow)),
             StoreError::kConflict);
   auto order = store_->get_order(w.tenant_id, o.order_id);
   EXPECT_EQ(order->state, OrderState::kSigning);
@@ -2404,7 +2433,7 @@ TEST_P(StoreContractTest, FinishCsrOrderWithATakenSerialChangesNothing) {
   EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, 0);
   EXPECT_TRUE(store_->list_holder_certificates(w.tenant_id, w.holder_id)->empty());
   Certificate good = cert_for(w, key.key_id, "5e7a2");
-  EXPECT_TRUE(store_->finish_csr_order(w.tenant_id, o.order_id, s.session_id, sigs(1), good, kNow).ok());
+  EXPECT_TRUE(store_->finish_csr_order({}, w.tenant_id, o.order_id, s.session_id, sigs(1), good, kNow).ok());
 }
 
 TEST_P(StoreContractTest, ExactlyOneOfConcurrentCsrFinishesWins) {
@@ -2421,7 +2450,7 @@ TEST_P(StoreContractTest, ExactlyOneOfConcurrentCsrFinishesWins) {
     std::latch go(2);
     auto finisher = [&](const SignSession& s, const Certificate& c) {
       go.arrive_and_wait();
-      Status r = store_->finish_csr_order(w.tenant_id, o.order_id, s.session_id, sigs(1), c, kNow);
+      Status r = store_->finish_csr_order({}, w.tenant_id, o.order_id, s.session_id, sigs(1), c, kNow);
       if (r.ok()) ++wins;
       else if (store_error_kind(r) == StoreError::kConflict) ++conflicts;
     };
@@ -2445,8 +2474,8 @@ TEST_P(StoreContractTest, CertificatesAreFoundBySerialAndListedNewestFirst) {
   Certificate second = cert_for(w, key.key_id, "02");
   second.created_at = kNow + 10;
   second.issuer_id = "ca_other";
-  ASSERT_TRUE(store_->add_certificate(first).ok());
-  ASSERT_TRUE(store_->add_certificate(second).ok());
+  ASSERT_TRUE(store_->add_certificate({}, first).ok());
+  ASSERT_TRUE(store_->add_certificate({}, second).ok());
   reopen();
 
   auto got = store_->get_certificate(w.tenant_id, first.cert_id);
@@ -2477,41 +2506,41 @@ TEST_P(StoreContractTest, CertificatesAreFoundBySerialAndListedNewestFirst) {
   // Serials are unique across tenants; cert ids per tenant.
   World other = make_world("other");
   HolderKeyShare their_key = add_key(other);
-  EXPECT_EQ(kind(store_->add_certificate(cert_for(other, their_key.key_id, "01"))), StoreError::kConflict);
-  EXPECT_EQ(store_->add_certificate(cert_for(other, their_key.key_id, "01")).code(), ErrorCode::kConflict);
+  EXPECT_EQ(kind(store_->add_certificate({}, cert_for(other, their_key.key_id, "01"))), StoreError::kConflict);
+  EXPECT_EQ(store_->add_certificate({}, cert_for(other, their_key.key_id, "01")).code(), ErrorCode::kConflict);
   Certificate same_id = cert_for(w, key.key_id, "04");
   same_id.cert_id = first.cert_id;
-  EXPECT_EQ(kind(store_->add_certificate(same_id)), StoreError::kDuplicate);
+  EXPECT_EQ(kind(store_->add_certificate({}, same_id)), StoreError::kDuplicate);
   // The key must be the holder's.
   Holder second_holder;
   second_holder.tenant_id = w.tenant_id;
   second_holder.holder_id = new_id("hld_");
   second_holder.lookup_hash = Bytes{0x2b};
-  ASSERT_TRUE(store_->create_holder(second_holder).ok());
+  ASSERT_TRUE(store_->create_holder({}, second_holder).ok());
   Certificate not_theirs = cert_for(w, key.key_id, "05");
   not_theirs.holder_id = second_holder.holder_id;
-  EXPECT_EQ(kind(store_->add_certificate(not_theirs)), StoreError::kNotFound);
-  EXPECT_EQ(kind(store_->add_certificate(cert_for(w, "key_missing", "06"))), StoreError::kNotFound);
+  EXPECT_EQ(kind(store_->add_certificate({}, not_theirs)), StoreError::kNotFound);
+  EXPECT_EQ(kind(store_->add_certificate({}, cert_for(w, "key_missing", "06"))), StoreError::kNotFound);
 
   // Malformed records.
   Certificate bad = cert_for(w, key.key_id, "0A");
-  EXPECT_EQ(store_->add_certificate(bad).code(), ErrorCode::kInvalidArgument) << "uppercase serial";
+  EXPECT_EQ(store_->add_certificate({}, bad).code(), ErrorCode::kInvalidArgument) << "uppercase serial";
   bad = cert_for(w, key.key_id, "");
-  EXPECT_EQ(store_->add_certificate(bad).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store_->add_certificate({}, bad).code(), ErrorCode::kInvalidArgument);
   bad = cert_for(w, key.key_id, "07");
   bad.der.clear();
-  EXPECT_EQ(store_->add_certificate(bad).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store_->add_certificate({}, bad).code(), ErrorCode::kInvalidArgument);
   bad = cert_for(w, key.key_id, "07");
   bad.revoked = true;  // without revoked_at
-  EXPECT_EQ(store_->add_certificate(bad).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store_->add_certificate({}, bad).code(), ErrorCode::kInvalidArgument);
   bad = cert_for(w, key.key_id, "07");
   bad.issuer_id.clear();
-  EXPECT_EQ(store_->add_certificate(bad).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store_->add_certificate({}, bad).code(), ErrorCode::kInvalidArgument);
   Certificate revoked = cert_for(w, key.key_id, "07");
   revoked.revoked = true;
   revoked.revoked_at = kNow;
   revoked.revocation_reason = 4;
-  ASSERT_TRUE(store_->add_certificate(revoked).ok()) << "an already revoked certificate may be recorded";
+  ASSERT_TRUE(store_->add_certificate({}, revoked).ok()) << "an already revoked certificate may be recorded";
   EXPECT_EQ(store_->find_certificate_by_serial("07")->revocation_reason, 4);
   EXPECT_EQ(store_->list_holder_certificates(w.tenant_id, w.holder_id)->size(), 3u);
 }
@@ -2526,34 +2555,34 @@ TEST_P(StoreContractTest, RevokeCertificateAndOptionallyItsKeyAndDevices) {
   Certificate theirs = cert_for(other, their_key.key_id, "aa03");
   Certificate elsewhere = cert_for(other, their_key.key_id, "aa04");
   elsewhere.issuer_id = "ca_other";
-  for (const auto* c : {&a, &b, &theirs, &elsewhere}) ASSERT_TRUE(store_->add_certificate(*c).ok());
+  for (const auto* c : {&a, &b, &theirs, &elsewhere}) ASSERT_TRUE(store_->add_certificate({}, *c).ok());
   for (uint8_t i : {1, 2}) {
     DeviceToken t;
     t.tenant_id = w.tenant_id;
     t.token_hash = Bytes{0xdd, i};
     t.holder_id = w.holder_id;
-    ASSERT_TRUE(store_->create_device_token(t).ok());
+    ASSERT_TRUE(store_->create_device_token({}, t).ok());
   }
   DeviceToken their_token;
   their_token.tenant_id = other.tenant_id;
   their_token.token_hash = Bytes{0xdd, 0x09};
   their_token.holder_id = other.holder_id;
-  ASSERT_TRUE(store_->create_device_token(their_token).ok());
+  ASSERT_TRUE(store_->create_device_token({}, their_token).ok());
 
   // Certificate only.
-  ASSERT_TRUE(store_->revoke_certificate(w.tenant_id, a.cert_id, 3, false, kNow + 5).ok());
+  ASSERT_TRUE(store_->revoke_certificate({}, w.tenant_id, a.cert_id, 3, false, kNow + 5).ok());
   auto got = store_->get_certificate(w.tenant_id, a.cert_id);
   EXPECT_TRUE(got->revoked);
   EXPECT_EQ(got->revoked_at, kNow + 5);
   EXPECT_EQ(got->revocation_reason, 3);
-  EXPECT_EQ(kind(store_->revoke_certificate(w.tenant_id, a.cert_id, 1, true, kNow + 6)), StoreError::kConflict);
+  EXPECT_EQ(kind(store_->revoke_certificate({}, w.tenant_id, a.cert_id, 1, true, kNow + 6)), StoreError::kConflict);
   EXPECT_EQ(store_->get_certificate(w.tenant_id, a.cert_id)->revocation_reason, 3) << "the loser changed nothing";
   EXPECT_EQ(store_->get_active_holder_key(w.tenant_id, w.holder_id)->service_share_ciphertext, key.service_share_ciphertext);
   EXPECT_TRUE(store_->find_device_token(Bytes{0xdd, 1}).ok());
   EXPECT_FALSE(store_->get_certificate(w.tenant_id, b.cert_id)->revoked);
 
   // Certificate, key (crypto-shredded) and the holder's devices.
-  ASSERT_TRUE(store_->revoke_certificate(w.tenant_id, b.cert_id, 1, true, kNow + 7).ok());
+  ASSERT_TRUE(store_->revoke_certificate({}, w.tenant_id, b.cert_id, 1, true, kNow + 7).ok());
   EXPECT_EQ(store_->get_certificate(w.tenant_id, b.cert_id)->revocation_reason, 1);
   auto k = store_->get_holder_key(w.tenant_id, key.key_id);
   ASSERT_TRUE(k.ok());
@@ -2567,13 +2596,13 @@ TEST_P(StoreContractTest, RevokeCertificateAndOptionallyItsKeyAndDevices) {
 
   // A later certificate of an already revoked key: revoking it with the key is fine.
   Certificate late = cert_for(w, key.key_id, "aa05");
-  ASSERT_TRUE(store_->add_certificate(late).ok());
-  ASSERT_TRUE(store_->revoke_certificate(w.tenant_id, late.cert_id, 0, true, kNow + 8).ok());
+  ASSERT_TRUE(store_->add_certificate({}, late).ok());
+  ASSERT_TRUE(store_->revoke_certificate({}, w.tenant_id, late.cert_id, 0, true, kNow + 8).ok());
   EXPECT_EQ(store_->get_holder_key(w.tenant_id, key.key_id)->revoked_at, kNow + 7) << "first revocation kept";
 
   // The CRL view: every tenant, one issuer, revoked only, by serial.
-  ASSERT_TRUE(store_->revoke_certificate(other.tenant_id, theirs.cert_id, 5, false, kNow + 9).ok());
-  ASSERT_TRUE(store_->revoke_certificate(other.tenant_id, elsewhere.cert_id, 5, false, kNow + 9).ok());
+  ASSERT_TRUE(store_->revoke_certificate({}, other.tenant_id, theirs.cert_id, 5, false, kNow + 9).ok());
+  ASSERT_TRUE(store_->revoke_certificate({}, other.tenant_id, elsewhere.cert_id, 5, false, kNow + 9).ok());
   auto crl = store_->list_revoked_certificates("ca_issuing");
   ASSERT_TRUE(crl.ok());
   std::vector<std::string> serials;
@@ -2586,12 +2615,14 @@ TEST_P(StoreContractTest, RevokeCertificateAndOptionallyItsKeyAndDevices) {
 
   // Errors.
   Certificate fresh = cert_for(other, their_key.key_id, "aa06");
-  ASSERT_TRUE(store_->add_certificate(fresh).ok());
+  ASSERT_TRUE(store_->add_certificate({}, fresh).ok());
   for (int reason : {-1, 7, 8, 11})
-    EXPECT_EQ(store_->revoke_certificate(other.tenant_id, fresh.cert_id, reason, false, kNow).code(),
-              ErrorCode::kInvalidArgument) << reason;
+    EXPECT_EQ(store_->revoke_certificate({}, other.tenant_id, fresh.cert_id, reason, false, kNow).code(),
+              ErrorCode::kInvalidArgument)
+        << reason;
   EXPECT_FALSE(store_->get_certificate(other.tenant_id, fresh.cert_id)->revoked);
-  EXPECT_EQ(kind(store_->revoke_certificate(other.tenant_id, "crt_missing", 0, false, kNow)), StoreError::kNotFound);
+  EXPECT_EQ(kind(store_->revoke_certificate({}, other.tenant_id, "crt_missing", 0, false, kNow)),
+            StoreError::kNotFound);
 }
 
 TEST_P(StoreContractTest, ExactlyOneOfConcurrentRevocationsWins) {
@@ -2600,14 +2631,14 @@ TEST_P(StoreContractTest, ExactlyOneOfConcurrentRevocationsWins) {
   constexpr int kThreads = 4;
   for (int round = 0; round < 4; ++round) {
     Certificate c = cert_for(w, key.key_id, "be" + std::to_string(round));
-    ASSERT_TRUE(store_->add_certificate(c).ok());
+    ASSERT_TRUE(store_->add_certificate({}, c).ok());
     std::atomic<int> wins{0}, conflicts{0};
     std::latch go(kThreads);
     std::vector<std::thread> threads;
     for (int i = 0; i < kThreads; ++i) {
       threads.emplace_back([&, i] {
         go.arrive_and_wait();
-        Status s = store_->revoke_certificate(w.tenant_id, c.cert_id, i + 1, false, kNow + i);
+        Status s = store_->revoke_certificate({}, w.tenant_id, c.cert_id, i + 1, false, kNow + i);
         if (s.ok()) ++wins;
         else if (store_error_kind(s) == StoreError::kConflict) ++conflicts;
       });
@@ -2626,16 +2657,16 @@ TEST_P(StoreContractTest, AnotherTenantsCertificatesAndSettingsAreNotFound) {
   const std::string& B = b.tenant_id;
   HolderKeyShare key = add_key(a);
   Certificate cert = cert_for(a, key.key_id, "ab01");
-  ASSERT_TRUE(store_->add_certificate(cert).ok());
+  ASSERT_TRUE(store_->add_certificate({}, cert).ok());
   DeviceToken token;
   token.tenant_id = a.tenant_id;
   token.token_hash = Bytes{0xab};
   token.holder_id = a.holder_id;
-  ASSERT_TRUE(store_->create_device_token(token).ok());
+  ASSERT_TRUE(store_->create_device_token({}, token).ok());
   ActivationCode code = code_for(a.tenant_id, a.holder_id, Bytes{0xab, 0x02}, kNow + 300, 3);
   code.otp_hash = Bytes{0x01};
   code.otp_attempts_left = 3;
-  ASSERT_TRUE(store_->create_activation_code(code).ok());
+  ASSERT_TRUE(store_->create_activation_code({}, code).ok());
   SignOrder csr = create(csr_order_for(a, key.key_id));
   SignSession s = session_for(csr);
   ASSERT_TRUE(open_session(*store_, s, kNow).ok());
@@ -2643,17 +2674,17 @@ TEST_P(StoreContractTest, AnotherTenantsCertificatesAndSettingsAreNotFound) {
   auto nf = [](const auto& r) { return store_error_kind(r) == StoreError::kNotFound; };
   EXPECT_TRUE(nf(store_->get_certificate(B, cert.cert_id)));
   EXPECT_TRUE(store_->list_holder_certificates(B, a.holder_id)->empty());
-  EXPECT_TRUE(nf(store_->revoke_certificate(B, cert.cert_id, 1, true, kNow)));
-  EXPECT_TRUE(nf(store_->update_app_settings(B, a.app_id, "identity_source", true, "gmt")));
-  EXPECT_TRUE(nf(store_->spend_otp_attempt(B, code.code_id)));
+  EXPECT_TRUE(nf(store_->revoke_certificate({}, B, cert.cert_id, 1, true, kNow)));
+  EXPECT_TRUE(nf(store_->update_app_settings({}, B, a.app_id, "identity_source", true, "gmt")));
+  EXPECT_TRUE(nf(store_->spend_otp_attempt({}, B, code.code_id)));
   Certificate stolen = cert_for(b, key.key_id, "ab02");  // B naming A's key
-  EXPECT_TRUE(nf(store_->add_certificate(stolen)));
+  EXPECT_TRUE(nf(store_->add_certificate({}, stolen)));
   stolen.holder_id = a.holder_id;  // and A's holder
-  EXPECT_TRUE(nf(store_->add_certificate(stolen)));
-  EXPECT_TRUE(nf(store_->create_order(csr_order_for(b, key.key_id))));
+  EXPECT_TRUE(nf(store_->add_certificate({}, stolen)));
+  EXPECT_TRUE(nf(store_->create_order({}, csr_order_for(b, key.key_id))));
   Certificate via_b = cert_for(a, key.key_id, "ab03");
   via_b.tenant_id = B;
-  EXPECT_TRUE(nf(store_->finish_csr_order(B, csr.order_id, s.session_id, sigs(1), via_b, kNow)));
+  EXPECT_TRUE(nf(store_->finish_csr_order({}, B, csr.order_id, s.session_id, sigs(1), via_b, kNow)));
   EXPECT_TRUE(nf(store_->get_order(B, csr.order_id)));
   EXPECT_TRUE(store_->list_open_orders(B, a.holder_id, kNow, 10)->empty());
 
@@ -2687,11 +2718,11 @@ TEST_P(StoreContractTest, CaRecordsAreKeptGlobally) {
   ocsp.sealed_private_key.clear();  // key held elsewhere
   ocsp.active = false;
   ocsp.created_at = kNow + 1;
-  for (const auto* ca : {&issuing, &ocsp, &root}) ASSERT_TRUE(store_->put_ca(*ca).ok());
+  for (const auto* ca : {&issuing, &ocsp, &root}) ASSERT_TRUE(store_->put_ca({}, *ca).ok());
   CaRecord dup = root;
   dup.role = "issuing";
-  EXPECT_EQ(kind(store_->put_ca(dup)), StoreError::kConflict);
-  EXPECT_EQ(store_->put_ca(dup).code(), ErrorCode::kConflict);
+  EXPECT_EQ(kind(store_->put_ca({}, dup)), StoreError::kConflict);
+  EXPECT_EQ(store_->put_ca({}, dup).code(), ErrorCode::kConflict);
   reopen();
 
   auto cas = store_->list_cas();
@@ -2708,34 +2739,34 @@ TEST_P(StoreContractTest, CaRecordsAreKeptGlobally) {
   EXPECT_EQ((*cas)[1].certificate_der, (Bytes{0x30, 0x01}));
   EXPECT_EQ((*cas)[1].created_at, kNow + 1);
 
-  ASSERT_TRUE(store_->set_ca_active("ca_issuing_1", false).ok());
-  ASSERT_TRUE(store_->set_ca_active("ca_ocsp_1", true).ok());
+  ASSERT_TRUE(store_->set_ca_active({}, "ca_issuing_1", false).ok());
+  ASSERT_TRUE(store_->set_ca_active({}, "ca_ocsp_1", true).ok());
   cas = store_->list_cas();
   EXPECT_FALSE((*cas)[1].active);
   EXPECT_TRUE((*cas)[2].active);
-  EXPECT_EQ(kind(store_->set_ca_active("ca_missing", true)), StoreError::kNotFound);
+  EXPECT_EQ(kind(store_->set_ca_active({}, "ca_missing", true)), StoreError::kNotFound);
 
   CaRecord bad = root;
   bad.ca_id = "ca_bad";
   bad.role = "intermediate";
-  EXPECT_EQ(store_->put_ca(bad).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store_->put_ca({}, bad).code(), ErrorCode::kInvalidArgument);
   bad.role = "issuing";
   bad.certificate_der.clear();
-  EXPECT_EQ(store_->put_ca(bad).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store_->put_ca({}, bad).code(), ErrorCode::kInvalidArgument);
   bad = root;
   bad.ca_id.clear();
-  EXPECT_EQ(store_->put_ca(bad).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store_->put_ca({}, bad).code(), ErrorCode::kInvalidArgument);
   EXPECT_EQ(store_->list_cas()->size(), 3u);
 }
 
 TEST_P(StoreContractTest, CrlNumbersIncreasePerIssuer) {
-  EXPECT_EQ(*store_->next_crl_number("ca_a"), 1);
-  EXPECT_EQ(*store_->next_crl_number("ca_a"), 2);
-  EXPECT_EQ(*store_->next_crl_number("ca_b"), 1) << "each issuer counts on its own";
+  EXPECT_EQ(*store_->next_crl_number({}, "ca_a"), 1);
+  EXPECT_EQ(*store_->next_crl_number({}, "ca_a"), 2);
+  EXPECT_EQ(*store_->next_crl_number({}, "ca_b"), 1) << "each issuer counts on its own";
   reopen();
-  EXPECT_EQ(*store_->next_crl_number("ca_a"), 3) << "the counter survives a restart";
-  EXPECT_EQ(*store_->next_crl_number("ca_b"), 2);
-  EXPECT_EQ(store_->next_crl_number("").code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(*store_->next_crl_number({}, "ca_a"), 3) << "the counter survives a restart";
+  EXPECT_EQ(*store_->next_crl_number({}, "ca_b"), 2);
+  EXPECT_EQ(store_->next_crl_number({}, "").code(), ErrorCode::kInvalidArgument);
 }
 
 TEST_P(StoreContractTest, ConcurrentCrlNumbersAreNeverHandedOutTwice) {
@@ -2748,7 +2779,7 @@ TEST_P(StoreContractTest, ConcurrentCrlNumbersAreNeverHandedOutTwice) {
     threads.emplace_back([&, i] {
       go.arrive_and_wait();
       for (int n = 0; n < kEach; ++n) {
-        auto r = store_->next_crl_number("ca_busy");
+        auto r = store_->next_crl_number({}, "ca_busy");
         if (r.ok()) got[i].push_back(*r);
       }
     });
@@ -2763,7 +2794,7 @@ TEST_P(StoreContractTest, ConcurrentCrlNumbersAreNeverHandedOutTwice) {
   EXPECT_EQ(all.size(), static_cast<size_t>(kThreads * kEach)) << "no number twice";
   EXPECT_EQ(*all.begin(), 1);
   EXPECT_EQ(*all.rbegin(), kThreads * kEach);
-  EXPECT_EQ(*store_->next_crl_number("ca_busy"), kThreads * kEach + 1);
+  EXPECT_EQ(*store_->next_crl_number({}, "ca_busy"), kThreads * kEach + 1);
 }
 
 }  // namespace

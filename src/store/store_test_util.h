@@ -30,17 +30,18 @@ inline std::string attempt_id_for(const SignSession& s) { return "att_" + s.sess
 // window from the epoch): the session is stored open without r values and
 // the attempt stays pending until accept_sign_attempt or fail_pin_attempt.
 inline Result<PinAttemptCounters> begin_sign(Store& store, const SignSession& s, UnixSeconds now,
-                                             int max_consecutive = 5) {
-  return store.begin_sign_attempt(s, attempt_id_for(s), 0, simple_pin_rule(max_consecutive), now);
+                                             int max_consecutive = 5, const WriteContext& context = {}) {
+  return store.begin_sign_attempt(context, s, attempt_id_for(s), 0, simple_pin_rule(max_consecutive), now);
 }
 
 // An open session with s.r_values, as core leaves one after a valid PIN
 // proof: begin_sign then accept_sign_attempt (the holder's consecutive count
 // is 0 afterwards).
-inline Status open_session(Store& store, const SignSession& s, UnixSeconds now, int max_consecutive = 5) {
-  auto begun = begin_sign(store, s, now, max_consecutive);
+inline Status open_session(Store& store, const SignSession& s, UnixSeconds now, int max_consecutive = 5,
+                           const WriteContext& context = {}) {
+  auto begun = begin_sign(store, s, now, max_consecutive, context);
   if (!begun.ok()) return Unexpected{begun.error()};
-  return store.accept_sign_attempt(s.tenant_id, s.session_id, attempt_id_for(s), s.r_values, now);
+  return store.accept_sign_attempt(context, s.tenant_id, s.session_id, attempt_id_for(s), s.r_values, now);
 }
 
 }  // namespace duet::store::testing

@@ -12,6 +12,7 @@
 #include "base/result.h"
 #include "store/records.h"
 #include "store/store_error.h"
+#include "store/write_context.h"
 
 namespace duet::store {
 
@@ -20,31 +21,33 @@ class TenantStore {
   virtual ~TenantStore() = default;
 
   // --- tenants (operator) ---------------------------------------------------
-  virtual Status create_tenant(const Tenant& tenant) = 0;                          // kDuplicate
+  virtual Status create_tenant(const WriteContext& context, const Tenant& tenant) = 0;  // kDuplicate
   virtual Result<Tenant> get_tenant(std::string_view tenant_id) = 0;               // kNotFound
-  virtual Status set_tenant_suspended(std::string_view tenant_id, bool suspended) = 0;
-  virtual Status set_tenant_production_active_from(std::string_view tenant_id, UnixSeconds from) = 0;
+  virtual Status set_tenant_suspended(const WriteContext& context, std::string_view tenant_id, bool suspended) = 0;
+  virtual Status set_tenant_production_active_from(const WriteContext& context, std::string_view tenant_id,
+                                                   UnixSeconds from) = 0;
   // Every tenant, ordered by tenant_id.
   virtual Result<std::vector<Tenant>> list_tenants() = 0;
 
   // --- apps -----------------------------------------------------------------
-  virtual Status create_app(const App& app) = 0;  // kDuplicate (app id taken), kNotFound (tenant)
+  virtual Status create_app(const WriteContext& context,
+                            const App& app) = 0;  // kDuplicate (app id taken), kNotFound (tenant)
   virtual Result<App> get_app(std::string_view tenant_id, std::string_view app_id) = 0;
   // Entry point of request authentication: the app (and so its tenant) by app id.
   virtual Result<App> find_app(std::string_view app_id) = 0;
   // The tenant's apps, ordered by app_id (empty for an unknown tenant).
   virtual Result<std::vector<App>> list_apps(std::string_view tenant_id) = 0;
   // Replaces the app's encrypted HMAC secret (rotation). kNotFound.
-  virtual Status update_app_secret(std::string_view tenant_id, std::string_view app_id,
+  virtual Status update_app_secret(const WriteContext& context, std::string_view tenant_id, std::string_view app_id,
                                    ByteView secret_ciphertext) = 0;
   // Replaces the app's certificate-issuance settings (App::identity_mode,
   // sms_otp_required, cms_oid_style). kNotFound; an unknown identity_mode
   // ("attested" | "identity_source") or cms_oid_style ("pkcs7" | "gmt") is
   // ErrorCode::kInvalidArgument. create_app validates the same values.
   // Sets (or with nullopt clears) an app's PIN failure budget; kNotFound.
-  virtual Status set_app_pin_failure_budget(std::string_view tenant_id, std::string_view app_id,
-                                            std::optional<int> budget) = 0;
-  virtual Status update_app_settings(std::string_view tenant_id, std::string_view app_id,
+  virtual Status set_app_pin_failure_budget(const WriteContext& context, std::string_view tenant_id,
+                                            std::string_view app_id, std::optional<int> budget) = 0;
+  virtual Status update_app_settings(const WriteContext& context, std::string_view tenant_id, std::string_view app_id,
                                      std::string_view identity_mode, bool sms_otp_required,
                                      std::string_view cms_oid_style) = 0;
 };
