@@ -27,7 +27,7 @@ size_t count_of(const std::string& text, const std::string& what) {
 
 // The wrapped share of a plain state file ("share" hex).
 std::string share_hex_of(const fs::path& state_file) {
-  json j = json::parse(read_text(state_file), nullptr, false);
+  json j = json::parse(read_file(state_file), nullptr, false);
   EXPECT_TRUE(j.is_object() && j.contains("share"));
   return j.value("share", "");
 }
@@ -39,7 +39,7 @@ void expect_one_wrap_only(const fs::path& dir, const fs::path& state_file, const
   for (const auto& entry : fs::directory_iterator(dir)) {
     ++files;
     EXPECT_EQ(entry.path(), state_file) << "a second file next to the state: " << entry.path();
-    all += read_text(entry.path());
+    all += read_file(entry.path());
   }
   EXPECT_EQ(files, 1u);
   EXPECT_EQ(count_of(all, "\"share\":"), 1u) << all;
@@ -110,7 +110,7 @@ TEST(CAbiRefresh, InterruptedRefreshResumesFromTheNewWrapAndTheIdAlone) {
   // On disk: the refresh id and the NEW wrap only — not the old wrap, not the
   // confirm (or any proof), not ρ, not a PIN.
   expect_one_wrap_only(dir.path(), path, {old_share, service.last_rho_hex});
-  std::string record = read_text(path);
+  std::string record = read_file(path);
   EXPECT_NE(record.find("rfr_resume_1"), std::string::npos);
   EXPECT_FALSE(contains_pin_in_clear(record, "246810"));
   // Until acknowledged: no signing, no second refresh.
@@ -135,7 +135,7 @@ TEST(CAbiRefresh, InterruptedRefreshResumesFromTheNewWrapAndTheIdAlone) {
   EXPECT_EQ(pending(h.get()), 0);
   EXPECT_EQ(duet_client_acknowledge_refresh(h.get()), DUET_ERR_BAD_STATE);
   expect_one_wrap_only(dir.path(), path, {old_share, service.last_rho_hex});
-  EXPECT_EQ(read_text(path).find("rfr_resume_1"), std::string::npos);
+  EXPECT_EQ(read_file(path).find("rfr_resume_1"), std::string::npos);
 
   // Same public key; the new pair signs under the new PIN; the old PIN is
   // refused by the service.
@@ -193,7 +193,7 @@ TEST(CAbiRefresh, AbandonRestoresTheOldStateOnlyWithinTheSameHandle) {
 
   std::string answer = service.begin_refresh("rfr_ab_1", begin_refresh(h.get(), "rfr_ab_1", kPin));
   ASSERT_EQ(complete_refresh(h.get(), answer, "246810").first, DUET_OK);
-  std::string new_share_record = read_text(path);
+  std::string new_share_record = read_file(path);
   // The service refused for good (say the refresh expired): back to the old state.
   service.pending.reset();
   ASSERT_EQ(duet_client_abandon_refresh(h.get()), DUET_OK) << duet_client_last_error(h.get());
@@ -244,7 +244,7 @@ TEST(CAbiRefresh, LegacyPendingFilesAreWipedOnLoad) {
   }
   const fs::path legacy_state = path.string() + ".pending";
   const fs::path legacy_info = path.string() + ".pending-info";
-  std::ofstream(legacy_state) << read_text(path);
+  std::ofstream(legacy_state) << read_file(path);
   std::ofstream(legacy_info) << R"({"v":1,"refresh_id":"rfr_old","confirm":{"proof":{"t":"04","z":"01"}}})";
   // A second name for the legacy info: the wipe reaches it too.
   const fs::path link = dir.path() / "backup-link";
@@ -256,7 +256,7 @@ TEST(CAbiRefresh, LegacyPendingFilesAreWipedOnLoad) {
   EXPECT_EQ(enrolled, 1);
   EXPECT_FALSE(fs::exists(legacy_state));
   EXPECT_FALSE(fs::exists(legacy_info));
-  std::string linked = read_text(link);
+  std::string linked = read_file(link);
   EXPECT_EQ(linked, std::string(linked.size(), '\0'));
   fs::remove(link);
   EXPECT_EQ(pending(h.get()), 0);
