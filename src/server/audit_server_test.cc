@@ -33,16 +33,7 @@ class AuditServerTest : public ::testing::Test {
   void SetUp() override {
     set_logging_enabled(false);
     dir = testing::temp_dir("audit");
-    DaemonConfig c;
-    c.dev = true;
-    c.keys.kek = "file";
-    c.http.listen_host = "127.0.0.1";
-    c.http.listen_port = 0;
-    c.http.threads = 4;
-    c.http.access_log = false;
-    c.service.data_dir = dir.string();
-    c.service.core.public_url = "https://duet.example";
-    c.limits.sandbox_requests_per_second = 0;
+    DaemonConfig c = testing::loopback_dev_config(dir, 4);
     c.audit.checkpoint_events = 5;
     c.audit.checkpoint_seconds = 1;
     auto d = Daemon::create(c);

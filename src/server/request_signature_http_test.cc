@@ -33,16 +33,7 @@ class SignatureHttpTest : public ::testing::Test {
   void SetUp() override {
     set_logging_enabled(false);
     dir = testing::temp_dir("sig");
-    DaemonConfig c;
-    c.dev = true;
-    c.keys.kek = "file";
-    c.http.listen_host = "127.0.0.1";
-    c.http.listen_port = 0;
-    c.http.threads = 2;
-    c.http.access_log = false;
-    c.service.data_dir = dir.string();
-    c.limits.sandbox_requests_per_second = 0;
-    c.service.core.public_url = "https://duet.example";
+    DaemonConfig c = testing::loopback_dev_config(dir, 2);
     DaemonOptions o;
     o.clock = &clock;
     auto d = Daemon::create(c, std::move(o));

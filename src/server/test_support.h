@@ -11,6 +11,8 @@
 
 #include <gtest/gtest.h>
 
+#include "server/daemon_config.h"
+
 namespace duet::server::testing {
 
 inline std::filesystem::path temp_dir(const std::string& tag) {
@@ -26,6 +28,22 @@ inline std::string read_text(const std::filesystem::path& p) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+// A development daemon on an ephemeral loopback port, its data in `dir`:
+// no access log, no sandbox rate limit, the public URL the tests expect.
+inline DaemonConfig loopback_dev_config(const std::filesystem::path& dir, unsigned threads) {
+  DaemonConfig c;
+  c.dev = true;
+  c.keys.kek = "file";
+  c.http.listen_host = "127.0.0.1";
+  c.http.listen_port = 0;
+  c.http.threads = threads;
+  c.http.access_log = false;
+  c.service.data_dir = dir.string();
+  c.service.core.public_url = "https://duet.example";
+  c.limits.sandbox_requests_per_second = 0;
+  return c;
 }
 
 inline std::string trim(std::string s) {
