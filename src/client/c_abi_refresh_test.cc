@@ -83,14 +83,26 @@ int pending(duet_client* h) {
   return p;
 }
 
-// A refresh interrupted between the service's answer and the confirm: the
-// app restarts and finishes it from the pending record alone.
-TEST(CAbiRefresh, InterruptedRefreshResumesFromTheNewWrapAndTheIdAlone) {
+// Each test: a device whose state is a file in a fresh directory, and the
+// service it enrols with.
+class CAbiRefresh : public ::testing::Test {
+ protected:
+  // The state file opened and `holder` enrolled in it.
+  Client open_enrolled(const std::string& holder) {
+    Client h = open_file(path);
+    enroll(h.get(), service, holder);
+    return h;
+  }
+
   TempDir dir;
   fs::path path = dir.path() / "holder.json";
   FakeService service;
-  Client h = open_file(path);
-  enroll(h.get(), service, "hld_r1");
+};
+
+// A refresh interrupted between the service's answer and the confirm: the
+// app restarts and finishes it from the pending record alone.
+TEST_F(CAbiRefresh, InterruptedRefreshResumesFromTheNewWrapAndTheIdAlone) {
+  Client h = open_enrolled("hld_r1");
   const std::string old_share = share_hex_of(path);
   const cosign::ServiceKeyShare old_service_share = service.share;
 
@@ -151,12 +163,8 @@ TEST(CAbiRefresh, InterruptedRefreshResumesFromTheNewWrapAndTheIdAlone) {
 
 // A PIN change is a refresh with the new PIN: the old PIN checked by the
 // service (counted), the state on disk then the new wrap only.
-TEST(CAbiRefresh, PinChangeIsARefresh) {
-  TempDir dir;
-  fs::path path = dir.path() / "holder.json";
-  FakeService service;
-  Client h = open_file(path);
-  enroll(h.get(), service, "hld_r2");
+TEST_F(CAbiRefresh, PinChangeIsARefresh) {
+  Client h = open_enrolled("hld_r2");
   const std::string old_share = share_hex_of(path);
 
   // A wrong old PIN: the service refuses the request, counted; nothing changes.
@@ -183,12 +191,8 @@ TEST(CAbiRefresh, PinChangeIsARefresh) {
   EXPECT_EQ(sign(h.get(), service, "m", "987654", "ses_4").rc, DUET_OK);
 }
 
-TEST(CAbiRefresh, AbandonRestoresTheOldStateOnlyWithinTheSameHandle) {
-  TempDir dir;
-  fs::path path = dir.path() / "holder.json";
-  FakeService service;
-  Client h = open_file(path);
-  enroll(h.get(), service, "hld_r3");
+TEST_F(CAbiRefresh, AbandonRestoresTheOldStateOnlyWithinTheSameHandle) {
+  Client h = open_enrolled("hld_r3");
   const std::string old_share = share_hex_of(path);
 
   std::string answer = service.begin_refresh("rfr_ab_1", begin_refresh(h.get(), "rfr_ab_1", kPin));
@@ -234,14 +238,8 @@ TEST(CAbiRefresh, AbandonRestoresTheOldStateOnlyWithinTheSameHandle) {
 
 // Files an SDK before protocol v2 left during a refresh (a second wrap, a
 // confirm proof) are wiped and removed on load; the state stays in force.
-TEST(CAbiRefresh, LegacyPendingFilesAreWipedOnLoad) {
-  TempDir dir;
-  fs::path path = dir.path() / "holder.json";
-  FakeService service;
-  {
-    Client h = open_file(path);
-    enroll(h.get(), service, "hld_r4");
-  }
+TEST_F(CAbiRefresh, LegacyPendingFilesAreWipedOnLoad) {
+  open_enrolled("hld_r4");  // and closed again
   const fs::path legacy_state = path.string() + ".pending";
   const fs::path legacy_info = path.string() + ".pending-info";
   std::ofstream(legacy_state) << read_file(path);
