@@ -36,10 +36,9 @@ class AuditServerTest : public ::testing::Test {
     DaemonConfig c = testing::loopback_dev_config(dir, 4);
     c.audit.checkpoint_events = 5;
     c.audit.checkpoint_seconds = 1;
-    auto d = Daemon::create(c);
+    auto d = testing::start_daemon(c);
     ASSERT_TRUE(d.ok()) << d.error().to_string();
     daemon = std::move(*d);
-    ASSERT_TRUE(daemon->start().ok());
     base = daemon->url();
     op_token = testing::trim(testing::read_text(dir / "admin.token"));
     so_token = testing::trim(testing::read_text(dir / "security-officer.token"));
@@ -60,10 +59,7 @@ class AuditServerTest : public ::testing::Test {
     req.headers = std::move(headers);
     req.insecure = true;
     if (!token.empty()) req.headers.emplace_back("Authorization", "Bearer " + token);
-    if (!body.empty()) req.headers.emplace_back("Content-Type", "application/json");
-    auto r = client.perform(req);
-    EXPECT_TRUE(r.ok()) << method << " " << target;
-    return r.ok() ? *r : httpclient::HttpResponse{};
+    return testing::send(client, std::move(req));
   }
   static std::string code(const httpclient::HttpResponse& r) {
     json j = json::parse(r.body, nullptr, false);

@@ -6,11 +6,14 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
 
 #include <gtest/gtest.h>
 
+#include "httpclient/http_client.h"
+#include "server/daemon.h"
 #include "server/daemon_config.h"
 
 namespace duet::server::testing {
@@ -44,6 +47,22 @@ inline DaemonConfig loopback_dev_config(const std::filesystem::path& dir, unsign
   c.service.core.public_url = "https://duet.example";
   c.limits.sandbox_requests_per_second = 0;
   return c;
+}
+
+// Daemon::create and start(): the daemon serving, or the error of either step.
+inline Result<std::unique_ptr<Daemon>> start_daemon(const DaemonConfig& c, DaemonOptions options = {}) {
+  DUET_ASSIGN_OR_RETURN(std::unique_ptr<Daemon> d, Daemon::create(c, std::move(options)));
+  DUET_TRY_STATUS(d->start());
+  return d;
+}
+
+// Sends `req` (with a JSON content type when it has a body). A transport
+// failure fails the test and answers an empty response.
+inline httpclient::HttpResponse send(httpclient::HttpClient& client, httpclient::HttpRequest req) {
+  if (!req.body.empty()) req.headers.emplace_back("Content-Type", "application/json");
+  auto r = client.perform(req);
+  EXPECT_TRUE(r.ok()) << req.method << " " << req.url;
+  return r.ok() ? *r : httpclient::HttpResponse{};
 }
 
 inline std::string trim(std::string s) {
