@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include "base/temp_dir_testing.h"
+
 namespace duet {
 namespace {
 
@@ -16,21 +18,8 @@ namespace fs = std::filesystem;
 
 class SecretFileTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("duet-secret-file-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-  static std::string content_of(const std::string& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
+  std::string path(const std::string& name) const { return dir_.file(name); }
+  static std::string content_of(const std::string& p) { return testing_support::read_file(p); }
   static mode_t mode_of(const std::string& p) {
     struct stat st{};
     EXPECT_EQ(::lstat(p.c_str(), &st), 0);
@@ -38,10 +27,10 @@ class SecretFileTest : public ::testing::Test {
   }
   // Nothing but the names the test made: no temporary file left behind.
   size_t entries() const {
-    return static_cast<size_t>(std::distance(fs::directory_iterator(dir_), fs::directory_iterator()));
+    return static_cast<size_t>(std::distance(fs::directory_iterator(dir_.path()), fs::directory_iterator()));
   }
 
-  fs::path dir_;
+  testing_support::TempDir dir_{"duet-secret-file"};
 };
 
 TEST_F(SecretFileTest, WritesContentWithMode0600WhateverTheUmask) {
@@ -125,7 +114,7 @@ TEST_F(SecretFileTest, ReaderChecksModeTypeAndSize) {
   EXPECT_EQ(read_secret_file(path("k"), 9).code(), ErrorCode::kUnavailable);  // too large
   ::chmod(path("k").c_str(), 0640);
   EXPECT_EQ(read_secret_file(path("k"), 10).code(), ErrorCode::kUnavailable);  // group may read
-  EXPECT_EQ(read_secret_file(dir_.string(), 10).code(), ErrorCode::kUnavailable);  // not a regular file
+  EXPECT_EQ(read_secret_file(dir_.path().string(), 10).code(), ErrorCode::kUnavailable);  // not a regular file
 }
 
 }  // namespace

@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "base/temp_dir_testing.h"
+
 namespace duet::cli {
 namespace {
 
@@ -15,18 +17,7 @@ namespace fs = std::filesystem;
 
 class ApiProfileTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("duet-api-profile-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string file(const std::string& name, const std::string& content) {
-    std::string p = (dir_ / name).string();
-    std::ofstream(p, std::ios::binary) << content;
-    return p;
-  }
+  std::string file(const std::string& name, const std::string& content) { return dir_.write(name, content); }
   // The CliError's message of `f`, or "" when it did not fail.
   template <typename F>
   static std::string failure_of(F f) {
@@ -37,7 +28,7 @@ class ApiProfileTest : public ::testing::Test {
     }
     return "";
   }
-  fs::path dir_;
+  testing_support::TempDir dir_{"duet-api-profile"};
 };
 
 TEST_F(ApiProfileTest, TomlAndJsonProfilesGiveTheSameFields) {
@@ -111,7 +102,7 @@ TEST_F(ApiProfileTest, MissingPiecesAndBadFilesFailClearlyWithoutTheSecret) {
   std::string e2 = failure_of([&] { load_api_profile(bad_toml); });
   EXPECT_EQ(e2.rfind("profile " + bad_toml + ": ", 0), 0u) << e2;
   EXPECT_EQ(e2.find(secret), std::string::npos) << e2;
-  std::string e3 = failure_of([&] { load_api_profile((dir_ / "absent.toml").string()); });
+  std::string e3 = failure_of([&] { load_api_profile(dir_.file("absent.toml")); });
   EXPECT_NE(e3.find("cannot read"), std::string::npos) << e3;
 }
 

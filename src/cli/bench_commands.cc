@@ -74,6 +74,7 @@
 #include "cli/cli_common.h"
 #include "cli/clients.h"
 #include "cli/process.h"
+#include "cli/spawned_duetd.h"
 #include "client/holder_client.h"
 #include "client/state_store.h"
 #include "cosign/keygen.h"
@@ -140,70 +141,6 @@ void require_loopback(const std::string& url) {
   }
   if (!ok) fail("duet bench only targets a server on this machine (127.0.0.0/8, ::1, localhost), not " + host);
 }
-
-// ---- a spawned duetd -----------------------------------------------------------
-
-std::string parse_port(const std::string& text) {
-  std::string t = text;
-  while (!t.empty() && (t.back() == '\n' || t.back() == '\r' || t.back() == ' ' || t.back() == '/')) t.pop_back();
-  size_t colon = t.rfind(':');
-  std::string p = colon == std::string::npos ? t : t.substr(colon + 1);
-  if (p.empty() || p.size() > 5 || p.find_first_not_of("0123456789") != std::string::npos) return {};
-  return p;
-}
-
-class SpawnedDuetd {
- public:
-  explicit SpawnedDuetd(const BenchOptions& o) : data_("duet-bench-server-") {
-    std::string duetd = o.duetd.empty() ? (fs::path(self_directory()) / "duetd").string() : o.duetd;
-    std::error_code ec;
-    if (!fs::exists(duetd, ec)) fail("no duetd at " + duetd + " (give --duetd PATH)");
-    log_ = data_.path() + "/duetd.log";
-    child_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{duetd, "--data-dir", data_.path(), "--listen", "127.0.0.1:0", "--dev"}, log_);
-    std::cout << "started " << duetd << " (pid " << child_->pid() << ") on " << data_.path() << std::endl;
-    auto deadline = Clock::now() + std::chrono::seconds(o.startup_timeout);
-    std::string port_file = data_.path() + "/duetd.port";
-    std::string port;
-    while (port.empty()) {
-      if (!child_->running()) fail("duetd " + child_->exit_description() + " before it listened");
-      if (Clock::now() > deadline) fail("duetd wrote no " + port_file + " in time");
-      if (fs::exists(port_file, ec)) port = parse_port(read_file(port_file));
-      if (port.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    options_.server = "https://127.0.0.1:" + port;
-    options_.ca_file = data_.path() + "/tls/dev-cert.pem";
-    options_.timeout_ms = o.server.timeout_ms;
-    if (!fs::exists(options_.ca_file, ec)) fail("no dev certificate at " + options_.ca_file);
-    Connection conn(options_);
-    for (;;) {
-      if (!child_->running()) fail("duetd " + child_->exit_description());
-      try {
-        if (conn.send("GET", "/healthz", {}).status == 200) break;
-      } catch (const CliError&) {
-      }
-      if (Clock::now() > deadline) fail("duetd did not answer /healthz in time");
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    std::cout << "duetd listening on " << options_.server << std::endl;
-  }
-  ~SpawnedDuetd() {
-    if (child_) {
-      int status = child_->stop();
-      std::cout << "stopped duetd (" << (status == 0 ? std::string("exit 0") : child_->exit_description()) << ")"
-                << std::endl;
-    }
-  }
-  const ServerOptions& options() const { return options_; }
-  std::string admin_token_file() const { return data_.path() + "/admin.token"; }
-  int pid() const { return child_->pid(); }
-
- private:
-  TempDir data_;  // destroyed after child_
-  std::string log_;
-  std::unique_ptr<ChildProcess> child_;
-  ServerOptions options_;
-};
 
 // ---- CPU time -------------------------------------------------------------------
 
@@ -902,7 +839,8 @@ void add_bench_commands(CLI::App& app) {
     int status = 0;
     run_guarded("bench", [&] {
       if (o->spawn) {
-        SpawnedDuetd server(*o);
+        TempDir data("duet-bench-server-");  // removed after duetd stopped
+        SpawnedDuetd server({o->duetd, data.path(), o->startup_timeout, o->server.timeout_ms});
         status = run_bench(*o, server.options(), server.admin_token_file(), o->duetd_pid > 0 ? o->duetd_pid : server.pid());
       } else {
         if (o->server.server.empty() || o->admin_token_file.empty()) {

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "base/temp_dir_testing.h"
 #include "cli/app.h"
 
 namespace duet::cli {
@@ -55,20 +56,9 @@ Outcome run(const std::vector<std::string>& args) {
 
 class CliArgs : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("duet-cli-args-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string file(const std::string& name, const std::string& content) {
-    std::string p = (dir_ / name).string();
-    std::ofstream(p, std::ios::binary) << content;
-    return p;
-  }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-  fs::path dir_;
+  std::string file(const std::string& name, const std::string& content) { return dir_.write(name, content); }
+  std::string path(const std::string& name) const { return dir_.file(name); }
+  testing_support::TempDir dir_{"duet-cli-args"};
 };
 
 // ---- required options ---------------------------------------------------------

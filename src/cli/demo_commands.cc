@@ -15,6 +15,7 @@
 #include "cli/cli_common.h"
 #include "cli/clients.h"
 #include "cli/process.h"
+#include "cli/spawned_duetd.h"
 #include "core/verification.h"
 #include "pki/certificate.h"
 #include "cosign/pin.h"
@@ -56,126 +57,40 @@ std::string str(const json& j, const char* key, std::string_view what) {
   return j[key].get<std::string>();
 }
 
-std::string tail_of_file(const std::string& path, size_t max_lines) {
-  std::error_code ec;
-  if (!fs::exists(path, ec)) return {};
-  std::string text = read_file(path);
-  size_t pos = text.size();
-  size_t lines = 0;
-  while (pos > 0) {
-    size_t nl = text.rfind('\n', pos - 1);
-    if (nl == std::string::npos) {
-      pos = 0;
-      break;
-    }
-    if (nl + 1 < text.size() && ++lines > max_lines) {
-      pos = nl + 1;
-      break;
-    }
-    pos = nl;
-  }
-  return text.substr(pos);
-}
-
 // A duetd on a fresh data directory, stopped (and the directory removed) at
 // the end; with --keep-data DIR the directory is DIR (created with mode 0700
 // if missing) and is left there, with duetd's log (stdout and stderr, the
 // access log included) in DIR/duetd.log.
 class SpawnedServer {
  public:
-  SpawnedServer(const DemoOptions& o) {
-    std::string duetd = o.duetd.empty() ? (fs::path(self_directory()) / "duetd").string() : o.duetd;
-    std::error_code ec;
-    if (!fs::exists(duetd, ec)) fail("no duetd at " + duetd + " (give --duetd PATH)");
+  explicit SpawnedServer(const DemoOptions& o) {
     if (o.keep_data.empty()) {
       tmp_ = std::make_unique<TempDir>("duet-demo-server-");
       dir_ = tmp_->path();
     } else {
+      std::error_code ec;
       dir_ = fs::absolute(o.keep_data, ec).string();
       if (ec) fail("--keep-data " + o.keep_data + ": " + ec.message());
       fs::create_directories(dir_, ec);
       if (ec) fail("cannot create " + dir_ + ": " + ec.message());
       fs::permissions(dir_, fs::perms::owner_all, fs::perm_options::replace, ec);
     }
-    log_ = dir_ + "/duetd.log";
-    child_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{duetd, "--data-dir", dir_, "--listen", "127.0.0.1:0", "--dev"}, log_);
-    std::cout << "started " << duetd << " (pid " << child_->pid() << ") on " << dir_ << std::endl;
-
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(o.startup_timeout);
-    std::string port_file = dir_ + "/duetd.port";
-    std::string port;
-    while (port.empty()) {
-      if (!child_->running()) fail("duetd " + child_->exit_description() + " before it listened" + log_tail());
-      if (std::chrono::steady_clock::now() > deadline) fail("duetd wrote no " + port_file + " in time" + log_tail());
-      if (fs::exists(port_file, ec)) port = parse_port(read_file(port_file));
-      if (port.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    options_.server = "https://127.0.0.1:" + port;
-    options_.ca_file = find_cert();
-    options_.timeout_ms = o.server.timeout_ms;
-    admin_token_file_ = dir_ + "/admin.token";
-
-    // /healthz answers 200 once serving.
-    Connection conn(options_);
-    for (;;) {
-      if (!child_->running()) fail("duetd " + child_->exit_description() + log_tail());
-      try {
-        if (conn.send("GET", "/healthz", {}).status == 200) break;
-      } catch (const CliError&) {
-        // not yet
-      }
-      if (std::chrono::steady_clock::now() > deadline) fail("duetd did not answer /healthz in time" + log_tail());
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    std::cout << "duetd listening on " << options_.server << std::endl;
+    duetd_ = std::make_unique<SpawnedDuetd>(DuetdLaunch{o.duetd, dir_, o.startup_timeout, o.server.timeout_ms});
   }
 
   ~SpawnedServer() {
-    if (child_) {
-      int status = child_->stop();
-      std::cout << "stopped duetd (" << (status == 0 ? std::string("exit 0") : child_->exit_description()) << ")"
-                << std::endl;
-    }
+    duetd_.reset();  // "stopped duetd" first, then where its data stayed
     if (!tmp_) std::cout << "kept the data directory and duetd.log in " << dir_ << std::endl;
   }
 
-  const ServerOptions& options() const { return options_; }
-  const std::string& admin_token_file() const { return admin_token_file_; }
-  std::string log_tail() const {
-    std::string t = tail_of_file(log_, 20);
-    return t.empty() ? std::string() : "\n--- duetd log (last lines) ---\n" + t;
-  }
+  const ServerOptions& options() const { return duetd_->options(); }
+  std::string admin_token_file() const { return duetd_->admin_token_file(); }
+  std::string log_tail() const { return duetd_->log_tail(); }
 
  private:
-  static std::string parse_port(const std::string& text) {
-    // "PORT", "HOST:PORT" or a URL: the digits after the last ':' (or all).
-    std::string t = text;
-    while (!t.empty() && (t.back() == '\n' || t.back() == '\r' || t.back() == ' ' || t.back() == '/')) t.pop_back();
-    size_t colon = t.rfind(':');
-    std::string p = colon == std::string::npos ? t : t.substr(colon + 1);
-    if (p.empty() || p.size() > 5 || p.find_first_not_of("0123456789") != std::string::npos) return {};
-    return p;
-  }
-
-  std::string find_cert() const {
-    fs::path dir = fs::path(dir_) / "tls";
-    fs::path exact = dir / "dev-cert.pem";  // http/dev_cert.h
-    std::error_code ec;
-    if (fs::exists(exact, ec)) return exact.string();
-    for (const auto& entry : fs::directory_iterator(dir, ec)) {
-      std::string name = entry.path().filename().string();
-      if (name.find("cert") != std::string::npos && name.ends_with(".pem")) return entry.path().string();
-    }
-    fail("no dev certificate in " + dir.string() + log_tail());
-  }
-
-  std::unique_ptr<TempDir> tmp_;  // destroyed after child_ (declared first); null with --keep-data
+  std::unique_ptr<TempDir> tmp_;  // destroyed after duetd_ (declared first); null with --keep-data
   std::string dir_;
-  std::string log_;
-  std::unique_ptr<ChildProcess> child_;
-  ServerOptions options_;
-  std::string admin_token_file_;
+  std::unique_ptr<SpawnedDuetd> duetd_;
 };
 
 std::string utc_now() {

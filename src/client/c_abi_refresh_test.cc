@@ -27,7 +27,7 @@ size_t count_of(const std::string& text, const std::string& what) {
 
 // The wrapped share of a plain state file ("share" hex).
 std::string share_hex_of(const fs::path& state_file) {
-  json j = json::parse(read_text(state_file), nullptr, false);
+  json j = json::parse(read_file(state_file), nullptr, false);
   EXPECT_TRUE(j.is_object() && j.contains("share"));
   return j.value("share", "");
 }
@@ -39,7 +39,7 @@ void expect_one_wrap_only(const fs::path& dir, const fs::path& state_file, const
   for (const auto& entry : fs::directory_iterator(dir)) {
     ++files;
     EXPECT_EQ(entry.path(), state_file) << "a second file next to the state: " << entry.path();
-    all += read_text(entry.path());
+    all += read_file(entry.path());
   }
   EXPECT_EQ(files, 1u);
   EXPECT_EQ(count_of(all, "\"share\":"), 1u) << all;
@@ -83,14 +83,26 @@ int pending(duet_client* h) {
   return p;
 }
 
-// A refresh interrupted between the service's answer and the confirm: the
-// app restarts and finishes it from the pending record alone.
-TEST(CAbiRefresh, InterruptedRefreshResumesFromTheNewWrapAndTheIdAlone) {
+// Each test: a device whose state is a file in a fresh directory, and the
+// service it enrols with.
+class CAbiRefresh : public ::testing::Test {
+ protected:
+  // The state file opened and `holder` enrolled in it.
+  Client open_enrolled(const std::string& holder) {
+    Client h = open_file(path);
+    enroll(h.get(), service, holder);
+    return h;
+  }
+
   TempDir dir;
   fs::path path = dir.path() / "holder.json";
   FakeService service;
-  Client h = open_file(path);
-  enroll(h.get(), service, "hld_r1");
+};
+
+// A refresh interrupted between the service's answer and the confirm: the
+// app restarts and finishes it from the pending record alone.
+TEST_F(CAbiRefresh, InterruptedRefreshResumesFromTheNewWrapAndTheIdAlone) {
+  Client h = open_enrolled("hld_r1");
   const std::string old_share = share_hex_of(path);
   const cosign::ServiceKeyShare old_service_share = service.share;
 
@@ -110,7 +122,7 @@ TEST(CAbiRefresh, InterruptedRefreshResumesFromTheNewWrapAndTheIdAlone) {
   // On disk: the refresh id and the NEW wrap only — not the old wrap, not the
   // confirm (or any proof), not ρ, not a PIN.
   expect_one_wrap_only(dir.path(), path, {old_share, service.last_rho_hex});
-  std::string record = read_text(path);
+  std::string record = read_file(path);
   EXPECT_NE(record.find("rfr_resume_1"), std::string::npos);
   EXPECT_FALSE(contains_pin_in_clear(record, "246810"));
   // Until acknowledged: no signing, no second refresh.
@@ -135,7 +147,7 @@ TEST(CAbiRefresh, InterruptedRefreshResumesFromTheNewWrapAndTheIdAlone) {
   EXPECT_EQ(pending(h.get()), 0);
   EXPECT_EQ(duet_client_acknowledge_refresh(h.get()), DUET_ERR_BAD_STATE);
   expect_one_wrap_only(dir.path(), path, {old_share, service.last_rho_hex});
-  EXPECT_EQ(read_text(path).find("rfr_resume_1"), std::string::npos);
+  EXPECT_EQ(read_file(path).find("rfr_resume_1"), std::string::npos);
 
   // Same public key; the new pair signs under the new PIN; the old PIN is
   // refused by the service.
@@ -151,12 +163,8 @@ TEST(CAbiRefresh, InterruptedRefreshResumesFromTheNewWrapAndTheIdAlone) {
 
 // A PIN change is a refresh with the new PIN: the old PIN checked by the
 // service (counted), the state on disk then the new wrap only.
-TEST(CAbiRefresh, PinChangeIsARefresh) {
-  TempDir dir;
-  fs::path path = dir.path() / "holder.json";
-  FakeService service;
-  Client h = open_file(path);
-  enroll(h.get(), service, "hld_r2");
+TEST_F(CAbiRefresh, PinChangeIsARefresh) {
+  Client h = open_enrolled("hld_r2");
   const std::string old_share = share_hex_of(path);
 
   // A wrong old PIN: the service refuses the request, counted; nothing changes.
@@ -183,17 +191,13 @@ TEST(CAbiRefresh, PinChangeIsARefresh) {
   EXPECT_EQ(sign(h.get(), service, "m", "987654", "ses_4").rc, DUET_OK);
 }
 
-TEST(CAbiRefresh, AbandonRestoresTheOldStateOnlyWithinTheSameHandle) {
-  TempDir dir;
-  fs::path path = dir.path() / "holder.json";
-  FakeService service;
-  Client h = open_file(path);
-  enroll(h.get(), service, "hld_r3");
+TEST_F(CAbiRefresh, AbandonRestoresTheOldStateOnlyWithinTheSameHandle) {
+  Client h = open_enrolled("hld_r3");
   const std::string old_share = share_hex_of(path);
 
   std::string answer = service.begin_refresh("rfr_ab_1", begin_refresh(h.get(), "rfr_ab_1", kPin));
   ASSERT_EQ(complete_refresh(h.get(), answer, "246810").first, DUET_OK);
-  std::string new_share_record = read_text(path);
+  std::string new_share_record = read_file(path);
   // The service refused for good (say the refresh expired): back to the old state.
   service.pending.reset();
   ASSERT_EQ(duet_client_abandon_refresh(h.get()), DUET_OK) << duet_client_last_error(h.get());
@@ -234,17 +238,11 @@ TEST(CAbiRefresh, AbandonRestoresTheOldStateOnlyWithinTheSameHandle) {
 
 // Files an SDK before protocol v2 left during a refresh (a second wrap, a
 // confirm proof) are wiped and removed on load; the state stays in force.
-TEST(CAbiRefresh, LegacyPendingFilesAreWipedOnLoad) {
-  TempDir dir;
-  fs::path path = dir.path() / "holder.json";
-  FakeService service;
-  {
-    Client h = open_file(path);
-    enroll(h.get(), service, "hld_r4");
-  }
+TEST_F(CAbiRefresh, LegacyPendingFilesAreWipedOnLoad) {
+  open_enrolled("hld_r4");  // and closed again
   const fs::path legacy_state = path.string() + ".pending";
   const fs::path legacy_info = path.string() + ".pending-info";
-  std::ofstream(legacy_state) << read_text(path);
+  std::ofstream(legacy_state) << read_file(path);
   std::ofstream(legacy_info) << R"({"v":1,"refresh_id":"rfr_old","confirm":{"proof":{"t":"04","z":"01"}}})";
   // A second name for the legacy info: the wipe reaches it too.
   const fs::path link = dir.path() / "backup-link";
@@ -256,7 +254,7 @@ TEST(CAbiRefresh, LegacyPendingFilesAreWipedOnLoad) {
   EXPECT_EQ(enrolled, 1);
   EXPECT_FALSE(fs::exists(legacy_state));
   EXPECT_FALSE(fs::exists(legacy_info));
-  std::string linked = read_text(link);
+  std::string linked = read_file(link);
   EXPECT_EQ(linked, std::string(linked.size(), '\0'));
   fs::remove(link);
   EXPECT_EQ(pending(h.get()), 0);

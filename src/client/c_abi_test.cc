@@ -281,7 +281,7 @@ TEST(CAbi, FileStateSurvivesReopen) {
   ASSERT_TRUE(fs::exists(path));
   EXPECT_EQ(fs::status(path).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
   // The PIN is not in the file.
-  std::string text = read_text(path);
+  std::string text = read_file(path);
   EXPECT_FALSE(contains_pin_in_clear(text, kPin)) << text;
 
   Client h = open_file(path);

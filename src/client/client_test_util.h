@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "base/temp_dir_testing.h"
 #include "client/duet_client.h"
 #include "cosign/keygen.h"
 #include "cosign/refresh.h"
@@ -52,29 +53,9 @@ inline Client open_file(const fs::path& path) {
   return h;
 }
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "duet_client_test.XXXXXX").string();
-    std::vector<char> buf(tmpl.begin(), tmpl.end());
-    buf.push_back('\0');
-    EXPECT_NE(::mkdtemp(buf.data()), nullptr);
-    path_ = buf.data();
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-inline std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), {});
-}
+// A fresh directory per test, removed with what it holds.
+using TempDir = ::duet::testing_support::TempDir;
+using ::duet::testing_support::read_file;
 
 // A string output of the ABI: size query, then the call.
 inline std::string get_string(duet_client* h, int (*fn)(duet_client*, char*, size_t*)) {

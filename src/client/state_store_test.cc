@@ -14,34 +14,15 @@
 #include <string>
 #include <vector>
 
+#include "base/temp_dir_testing.h"
+
 namespace duet::client {
 namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "duet_store_test.XXXXXX").string();
-    std::vector<char> buf(tmpl.begin(), tmpl.end());
-    buf.push_back('\0');
-    EXPECT_NE(::mkdtemp(buf.data()), nullptr);
-    path_ = buf.data();
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), {});
-}
+using ::duet::testing_support::read_file;
+using ::duet::testing_support::TempDir;
 
 std::string loaded(StateStore& store) {
   auto r = store.load();

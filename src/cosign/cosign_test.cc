@@ -11,11 +11,7 @@
 namespace duet::cosign {
 namespace {
 
-using crypto::Point;
-using crypto::Scalar;
-using namespace testing;
-
-crypto::SystemRandom& rng() { return crypto::SystemRandom::instance(); }
+using namespace testing;  // Point, Scalar, rng(), the roles run in-process
 
 std::string text_of(const SecretBytes& blob) { return std::string(reinterpret_cast<const char*>(blob.data()), blob.size()); }
 

@@ -10,12 +10,8 @@
 namespace duet::cosign {
 namespace {
 
-using crypto::Point;
-using crypto::Scalar;
 using nlohmann::json;
-using namespace testing;
-
-crypto::SystemRandom& rng() { return crypto::SystemRandom::instance(); }
+using namespace testing;  // Point, Scalar, rng(), the roles run in-process
 
 const std::string kOrderHex = "fffffffeffffffffffffffffffffffff7203df6b21c6052b53bbf40939d54123";
 

@@ -15,11 +15,7 @@
 namespace duet::cosign {
 namespace {
 
-using crypto::Point;
-using crypto::Scalar;
-using namespace testing;
-
-crypto::SystemRandom& rng() { return crypto::SystemRandom::instance(); }
+using namespace testing;  // Point, Scalar, rng(), the roles run in-process
 
 const std::string kPin = "482915";
 

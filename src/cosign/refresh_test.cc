@@ -12,11 +12,7 @@
 namespace duet::cosign {
 namespace {
 
-using crypto::Point;
-using crypto::Scalar;
-using namespace testing;
-
-crypto::SystemRandom& rng() { return crypto::SystemRandom::instance(); }
+using namespace testing;  // Point, Scalar, rng(), the roles run in-process
 
 const std::string kOldPin = "123456";
 const std::string kNewPin = "654321";

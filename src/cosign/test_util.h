@@ -12,6 +12,7 @@
 #include "base/result_testing.h"
 #include "cosign/keygen.h"
 #include "cosign/sign.h"
+#include "crypto/random.h"
 #include "crypto/sm2.h"
 
 // `Enrolled& var` for a fresh key of `holder` under `pin`, or the test stops.
@@ -21,6 +22,13 @@
   ::duet::cosign::testing::Enrolled& var = *DUET_CONCAT(var, _enrolled)
 
 namespace duet::cosign::testing {
+
+// The cosign tests name what they share through `using namespace testing`.
+using crypto::Point;
+using crypto::Scalar;
+
+// The random source of every test (and of ASSERT_ENROLLED's key generation).
+inline crypto::SystemRandom& rng() { return crypto::SystemRandom::instance(); }
 
 // True when `pin` occurs in `text` other than inside a longer run of hex
 // digits. A PIN kept in clear (a JSON string "123456" or number 123456, or

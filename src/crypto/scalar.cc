@@ -19,6 +19,17 @@ struct Limbs {
 // The stored bytes are always below n, so loading them never fails.
 void load(Sc& out, const std::array<uint8_t, Scalar::kSize>& be) { (void)sm2::sc_from_bytes(out, be.data()); }
 
+// out = the bytes of op(a, b) mod n, computed on limbs that are wiped
+// afterwards (out is written in place: no other copy of the result is left).
+void combine(void (*op)(Sc&, const Sc&, const Sc&), const std::array<uint8_t, Scalar::kSize>& a,
+             const std::array<uint8_t, Scalar::kSize>& b, std::array<uint8_t, Scalar::kSize>& out) {
+  Limbs x, y;
+  load(x.v, a);
+  load(y.v, b);
+  op(x.v, x.v, y.v);
+  sm2::sc_to_bytes(out.data(), x.v);
+}
+
 // Value of one hex digit, or 0xff for a non-hex character, without branches
 // or table lookups on the character (the digits of a share are secret).
 inline uint32_t hex_digit_ct(uint8_t ch) {
@@ -122,32 +133,20 @@ bool Scalar::is_zero() const {
 }
 
 Scalar Scalar::operator+(const Scalar& o) const {
-  Limbs a, b;
-  load(a.v, bytes_);
-  load(b.v, o.bytes_);
-  sm2::sc_add(a.v, a.v, b.v);
   Scalar s;
-  sm2::sc_to_bytes(s.bytes_.data(), a.v);
+  combine(sm2::sc_add, bytes_, o.bytes_, s.bytes_);
   return s;
 }
 
 Scalar Scalar::operator-(const Scalar& o) const {
-  Limbs a, b;
-  load(a.v, bytes_);
-  load(b.v, o.bytes_);
-  sm2::sc_sub(a.v, a.v, b.v);
   Scalar s;
-  sm2::sc_to_bytes(s.bytes_.data(), a.v);
+  combine(sm2::sc_sub, bytes_, o.bytes_, s.bytes_);
   return s;
 }
 
 Scalar Scalar::operator*(const Scalar& o) const {
-  Limbs a, b;
-  load(a.v, bytes_);
-  load(b.v, o.bytes_);
-  sm2::sc_mul(a.v, a.v, b.v);
   Scalar s;
-  sm2::sc_to_bytes(s.bytes_.data(), a.v);
+  combine(sm2::sc_mul, bytes_, o.bytes_, s.bytes_);
   return s;
 }
 

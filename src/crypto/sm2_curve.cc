@@ -97,14 +97,10 @@ void add_affine_ct_distinct(Jacobian& r, const Jacobian& a, const Affine& b, u64
   r = g;
 }
 
-void add_affine_var(Jacobian& r, const Jacobian& a, const Affine& b) {
-  if (is_infinity(a)) {
-    r = to_jacobian(b);
-    return;
-  }
-  Jacobian g;
-  Fe h, rr;
-  add_core_affine(g, h, rr, a, b);
+// Variable time: the sum a + b from the generic formula's g, h and rr
+// (add_core, add_core_affine) for finite a and b. h = 0 means equal x: the
+// sum is 2a when rr = 0 too (a == b), else the point at infinity (a == −b).
+void finish_add_var(Jacobian& r, const Jacobian& a, const Jacobian& g, const Fe& h, const Fe& rr) {
   if (fe_is_zero_mask(h)) {
     if (fe_is_zero_mask(rr)) {
       dbl(r, a);
@@ -114,6 +110,17 @@ void add_affine_var(Jacobian& r, const Jacobian& a, const Affine& b) {
     return;
   }
   r = g;
+}
+
+void add_affine_var(Jacobian& r, const Jacobian& a, const Affine& b) {
+  if (is_infinity(a)) {
+    r = to_jacobian(b);
+    return;
+  }
+  Jacobian g;
+  Fe h, rr;
+  add_core_affine(g, h, rr, a, b);
+  finish_add_var(r, a, g, h, rr);
 }
 
 // As add_ct without the doubling case. Precondition: a ≠ b when both are
@@ -343,15 +350,7 @@ void add_var(Jacobian& r, const Jacobian& a, const Jacobian& b) {
   Jacobian g;
   Fe h, rr;
   add_core(g, h, rr, a, b);
-  if (fe_is_zero_mask(h)) {
-    if (fe_is_zero_mask(rr)) {
-      dbl(r, a);
-    } else {
-      r = Jacobian{kOne, kOne, kZero};
-    }
-    return;
-  }
-  r = g;
+  finish_add_var(r, a, g, h, rr);
 }
 
 void neg(Jacobian& r, const Jacobian& a) {

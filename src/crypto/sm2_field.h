@@ -17,10 +17,12 @@
 #include <array>
 #include <cstdint>
 
+#include "crypto/mont256.h"
+
 namespace duet::crypto::sm2 {
 
-using u64 = uint64_t;
-using u128 = unsigned __int128;
+using mont256::u128;
+using mont256::u64;
 
 struct Fe {
   u64 v[4];
@@ -35,102 +37,15 @@ inline constexpr Fe kZero = {{0, 0, 0, 0}};
 // r = a·b·R^-1 mod p (CIOS Montgomery multiplication). Because p ≡ −1 mod 2^64,
 // −p^-1 mod 2^64 = 1 and the per-row quotient is simply the low limb.
 // Inputs < p; output < p. r may alias a or b.
-[[gnu::always_inline]] inline void fe_mul(Fe& r, const Fe& a, const Fe& b) {
-  u64 t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0;
-#pragma GCC unroll 4
-  for (int i = 0; i < 4; ++i) {
-    u64 bi = b.v[i];
-    u128 c = (u128)a.v[0] * bi + t0;
-    t0 = (u64)c;
-    c = (c >> 64) + (u128)a.v[1] * bi + t1;
-    t1 = (u64)c;
-    c = (c >> 64) + (u128)a.v[2] * bi + t2;
-    t2 = (u64)c;
-    c = (c >> 64) + (u128)a.v[3] * bi + t3;
-    t3 = (u64)c;
-    c = (c >> 64) + t4;
-    t4 = (u64)c;
-    u64 t5 = (u64)(c >> 64);
-    // m = t0; add m·p and shift one limb down.
-    u64 m = t0;
-    c = (u128)m * kP.v[0] + t0;
-    c = (c >> 64) + (u128)m * kP.v[1] + t1;
-    t0 = (u64)c;
-    c = (c >> 64) + (u128)m * kP.v[2] + t2;
-    t1 = (u64)c;
-    c = (c >> 64) + (u128)m * kP.v[3] + t3;
-    t2 = (u64)c;
-    c = (c >> 64) + t4;
-    t3 = (u64)c;
-    t4 = t5 + (u64)(c >> 64);
-  }
-  // t < 2p: subtract p once unless that borrows.
-  u128 d = (u128)t0 - kP.v[0];
-  u64 s0 = (u64)d;
-  d = (u128)t1 - kP.v[1] - (u64)((d >> 64) & 1);
-  u64 s1 = (u64)d;
-  d = (u128)t2 - kP.v[2] - (u64)((d >> 64) & 1);
-  u64 s2 = (u64)d;
-  d = (u128)t3 - kP.v[3] - (u64)((d >> 64) & 1);
-  u64 s3 = (u64)d;
-  u64 borrow = (u64)((d >> 64) & 1);
-  // keep t iff t < p, i.e. the 5-limb subtraction borrows: t4 == 0 and borrow.
-  u64 keep = 0 - (borrow & (t4 ^ 1));
-  r.v[0] = (t0 & keep) | (s0 & ~keep);
-  r.v[1] = (t1 & keep) | (s1 & ~keep);
-  r.v[2] = (t2 & keep) | (s2 & ~keep);
-  r.v[3] = (t3 & keep) | (s3 & ~keep);
-}
+[[gnu::always_inline]] inline void fe_mul(Fe& r, const Fe& a, const Fe& b) { mont256::mul(r.v, a.v, b.v, kP.v, 1); }
 
 inline void fe_sqr(Fe& r, const Fe& a) { fe_mul(r, a, a); }
 
 // r = a + b mod p.
-inline void fe_add(Fe& r, const Fe& a, const Fe& b) {
-  u128 c = (u128)a.v[0] + b.v[0];
-  u64 t0 = (u64)c;
-  c = (c >> 64) + a.v[1] + b.v[1];
-  u64 t1 = (u64)c;
-  c = (c >> 64) + a.v[2] + b.v[2];
-  u64 t2 = (u64)c;
-  c = (c >> 64) + a.v[3] + b.v[3];
-  u64 t3 = (u64)c;
-  u64 t4 = (u64)(c >> 64);
-  u128 d = (u128)t0 - kP.v[0];
-  u64 s0 = (u64)d;
-  d = (u128)t1 - kP.v[1] - (u64)((d >> 64) & 1);
-  u64 s1 = (u64)d;
-  d = (u128)t2 - kP.v[2] - (u64)((d >> 64) & 1);
-  u64 s2 = (u64)d;
-  d = (u128)t3 - kP.v[3] - (u64)((d >> 64) & 1);
-  u64 s3 = (u64)d;
-  u64 borrow = (u64)((d >> 64) & 1);
-  u64 keep = 0 - (borrow & (t4 ^ 1));
-  r.v[0] = (t0 & keep) | (s0 & ~keep);
-  r.v[1] = (t1 & keep) | (s1 & ~keep);
-  r.v[2] = (t2 & keep) | (s2 & ~keep);
-  r.v[3] = (t3 & keep) | (s3 & ~keep);
-}
+inline void fe_add(Fe& r, const Fe& a, const Fe& b) { mont256::add(r.v, a.v, b.v, kP.v); }
 
 // r = a − b mod p.
-inline void fe_sub(Fe& r, const Fe& a, const Fe& b) {
-  u128 d = (u128)a.v[0] - b.v[0];
-  u64 t0 = (u64)d;
-  d = (u128)a.v[1] - b.v[1] - (u64)((d >> 64) & 1);
-  u64 t1 = (u64)d;
-  d = (u128)a.v[2] - b.v[2] - (u64)((d >> 64) & 1);
-  u64 t2 = (u64)d;
-  d = (u128)a.v[3] - b.v[3] - (u64)((d >> 64) & 1);
-  u64 t3 = (u64)d;
-  u64 mask = 0 - (u64)((d >> 64) & 1);  // borrow: add p back
-  u128 c = (u128)t0 + (kP.v[0] & mask);
-  r.v[0] = (u64)c;
-  c = (c >> 64) + t1 + (kP.v[1] & mask);
-  r.v[1] = (u64)c;
-  c = (c >> 64) + t2 + (kP.v[2] & mask);
-  r.v[2] = (u64)c;
-  c = (c >> 64) + t3 + (kP.v[3] & mask);
-  r.v[3] = (u64)c;
-}
+inline void fe_sub(Fe& r, const Fe& a, const Fe& b) { mont256::sub(r.v, a.v, b.v, kP.v); }
 
 inline void fe_neg(Fe& r, const Fe& a) { fe_sub(r, kZero, a); }
 

@@ -16,56 +16,12 @@ constexpr Sc kNMinus2 = {{0x53bbf40939d54121ULL, 0x7203df6b21c6052bULL, 0xffffff
 // r = t − n if that does not borrow through the fifth limb t4, else t.
 // Precondition t4·2^256 + t < 2n, so the result is below n.
 inline void sub_n_if_ge(Sc& r, u64 t0, u64 t1, u64 t2, u64 t3, u64 t4) {
-  u128 d = (u128)t0 - kOrder.v[0];
-  u64 s0 = (u64)d;
-  d = (u128)t1 - kOrder.v[1] - (u64)((d >> 64) & 1);
-  u64 s1 = (u64)d;
-  d = (u128)t2 - kOrder.v[2] - (u64)((d >> 64) & 1);
-  u64 s2 = (u64)d;
-  d = (u128)t3 - kOrder.v[3] - (u64)((d >> 64) & 1);
-  u64 s3 = (u64)d;
-  u64 borrow = (u64)((d >> 64) & 1);
-  // Keep t iff t < n, i.e. the 5-limb subtraction borrows: t4 == 0 and borrow.
-  u64 keep = 0 - (borrow & (t4 ^ 1));
-  r.v[0] = (t0 & keep) | (s0 & ~keep);
-  r.v[1] = (t1 & keep) | (s1 & ~keep);
-  r.v[2] = (t2 & keep) | (s2 & ~keep);
-  r.v[3] = (t3 & keep) | (s3 & ~keep);
+  mont256::sub_if_ge(r.v, kOrder.v, t0, t1, t2, t3, t4);
 }
 
 // r = a·b·R^-1 mod n (CIOS Montgomery multiplication). Inputs < n, output < n;
-// r may alias a or b. After each row the accumulator stays below 2n.
-void mont_mul(Sc& r, const Sc& a, const Sc& b) {
-  u64 t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0;
-#pragma GCC unroll 4
-  for (int i = 0; i < 4; ++i) {
-    u64 bi = b.v[i];
-    u128 c = (u128)a.v[0] * bi + t0;
-    t0 = (u64)c;
-    c = (c >> 64) + (u128)a.v[1] * bi + t1;
-    t1 = (u64)c;
-    c = (c >> 64) + (u128)a.v[2] * bi + t2;
-    t2 = (u64)c;
-    c = (c >> 64) + (u128)a.v[3] * bi + t3;
-    t3 = (u64)c;
-    c = (c >> 64) + t4;
-    t4 = (u64)c;
-    u64 t5 = (u64)(c >> 64);
-    // m makes t + m·n divisible by 2^64; add it and shift one limb down.
-    u64 m = t0 * kN0Inv;
-    c = (u128)m * kOrder.v[0] + t0;  // low 64 bits are zero by the choice of m
-    c = (c >> 64) + (u128)m * kOrder.v[1] + t1;
-    t0 = (u64)c;
-    c = (c >> 64) + (u128)m * kOrder.v[2] + t2;
-    t1 = (u64)c;
-    c = (c >> 64) + (u128)m * kOrder.v[3] + t3;
-    t2 = (u64)c;
-    c = (c >> 64) + t4;
-    t3 = (u64)c;
-    t4 = t5 + (u64)(c >> 64);
-  }
-  sub_n_if_ge(r, t0, t1, t2, t3, t4);
-}
+// r may alias a or b.
+void mont_mul(Sc& r, const Sc& a, const Sc& b) { mont256::mul(r.v, a.v, b.v, kOrder.v, kN0Inv); }
 
 // Big-endian bytes → little-endian limbs; `len` <= 32 bytes fill the low end.
 void load_be(Sc& r, const uint8_t* in, size_t len) {
@@ -119,37 +75,9 @@ void sc_reduce_bytes(Sc& r, const uint8_t* in, size_t len) {
   OPENSSL_cleanse(&block, sizeof(block));
 }
 
-void sc_add(Sc& r, const Sc& a, const Sc& b) {
-  u128 c = (u128)a.v[0] + b.v[0];
-  u64 t0 = (u64)c;
-  c = (c >> 64) + a.v[1] + b.v[1];
-  u64 t1 = (u64)c;
-  c = (c >> 64) + a.v[2] + b.v[2];
-  u64 t2 = (u64)c;
-  c = (c >> 64) + a.v[3] + b.v[3];
-  u64 t3 = (u64)c;
-  sub_n_if_ge(r, t0, t1, t2, t3, (u64)(c >> 64));  // a + b < 2n
-}
+void sc_add(Sc& r, const Sc& a, const Sc& b) { mont256::add(r.v, a.v, b.v, kOrder.v); }
 
-void sc_sub(Sc& r, const Sc& a, const Sc& b) {
-  u128 d = (u128)a.v[0] - b.v[0];
-  u64 t0 = (u64)d;
-  d = (u128)a.v[1] - b.v[1] - (u64)((d >> 64) & 1);
-  u64 t1 = (u64)d;
-  d = (u128)a.v[2] - b.v[2] - (u64)((d >> 64) & 1);
-  u64 t2 = (u64)d;
-  d = (u128)a.v[3] - b.v[3] - (u64)((d >> 64) & 1);
-  u64 t3 = (u64)d;
-  u64 mask = 0 - (u64)((d >> 64) & 1);  // a < b: add n back
-  u128 c = (u128)t0 + (kOrder.v[0] & mask);
-  r.v[0] = (u64)c;
-  c = (c >> 64) + t1 + (kOrder.v[1] & mask);
-  r.v[1] = (u64)c;
-  c = (c >> 64) + t2 + (kOrder.v[2] & mask);
-  r.v[2] = (u64)c;
-  c = (c >> 64) + t3 + (kOrder.v[3] & mask);
-  r.v[3] = (u64)c;
-}
+void sc_sub(Sc& r, const Sc& a, const Sc& b) { mont256::sub(r.v, a.v, b.v, kOrder.v); }
 
 void sc_neg(Sc& r, const Sc& a) { sc_sub(r, Sc{{0, 0, 0, 0}}, a); }
 

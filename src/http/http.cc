@@ -65,25 +65,23 @@ std::optional<std::string> Request::query_param(std::string_view name) const {
   return std::nullopt;
 }
 
-Response Response::json(int status, std::string body) {
+Response Response::empty(int status) {
   Response r;
   r.status = status;
+  return r;
+}
+
+Response Response::json(int status, std::string body) {
+  Response r = empty(status);
   r.body = std::move(body);
   r.content_type = "application/json";
   return r;
 }
 
 Response Response::text(int status, std::string body) {
-  Response r;
-  r.status = status;
+  Response r = empty(status);
   r.body = std::move(body);
   r.content_type = "text/plain; charset=utf-8";
-  return r;
-}
-
-Response Response::empty(int status) {
-  Response r;
-  r.status = status;
   return r;
 }
 

@@ -220,14 +220,7 @@ class Pkcs11Kek final : public Kek {
     Bytes aad = wrap_aad(context);
     std::lock_guard lock(mu_);
     Bytes ct;
-    CK_RV rv = CKR_OK;
-    for (int attempt = 0; attempt < 2; ++attempt) {
-      DUET_TRY_STATUS(ensure_session_locked(false));
-      rv = encrypt_locked(iv, aad, plaintext, ct);
-      if (rv == CKR_OK) break;
-      if (!session_lost(rv)) break;
-      drop_session_locked();
-    }
+    DUET_ASSIGN_OR_RETURN(CK_RV rv, retry_on_lost_session_locked([&] { return encrypt_locked(iv, aad, plaintext, ct); }));
     if (rv != CKR_OK) {
       drop_session_locked();
       return unavailable("KEK " + describe() + ": encrypt failed: " + rv_name(rv));
@@ -241,14 +234,9 @@ class Pkcs11Kek final : public Kek {
     Bytes aad = wrap_aad(context);
     std::lock_guard lock(mu_);
     SecretBytes pt;
-    CK_RV rv = CKR_OK;
-    for (int attempt = 0; attempt < 2; ++attempt) {
-      DUET_TRY_STATUS(ensure_session_locked(false));
-      rv = decrypt_locked(parts->nonce, aad, parts->sealed, pt);
-      if (rv == CKR_OK) return pt;
-      if (!session_lost(rv)) break;
-      drop_session_locked();
-    }
+    DUET_ASSIGN_OR_RETURN(CK_RV rv,
+                          retry_on_lost_session_locked([&] { return decrypt_locked(parts->nonce, aad, parts->sealed, pt); }));
+    if (rv == CKR_OK) return pt;
     // SoftHSM2 answers a failed tag check with CKR_GENERAL_ERROR (others use
     // CKR_ENCRYPTED_DATA_INVALID or CKR_AEAD_DECRYPT_FAILED): tell a bad blob
     // from a bad token by a round trip of our own.
@@ -456,6 +444,21 @@ class Pkcs11Kek final : public Kek {
     if (session_ != CK_INVALID_HANDLE) f_->C_CloseSession(session_);
     session_ = CK_INVALID_HANDLE;
     key_ = CK_INVALID_HANDLE;
+  }
+
+  // Runs `op` (token calls on the open session, answering a CK_RV) and, when
+  // the token lost the session, once more on a fresh one. The last CK_RV, or
+  // the error of (re)opening the session.
+  template <typename Op>
+  Result<CK_RV> retry_on_lost_session_locked(Op op) {
+    CK_RV rv = CKR_OK;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      DUET_TRY_STATUS(ensure_session_locked(false));
+      rv = op();
+      if (rv == CKR_OK || !session_lost(rv)) break;
+      drop_session_locked();
+    }
+    return rv;
   }
 
   static CK_GCM_PARAMS gcm_params(ByteView iv, const Bytes& aad) {

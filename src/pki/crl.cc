@@ -79,10 +79,7 @@ Status verify_crl(ByteView der, const Certificate& issuer, std::string_view sm2_
   const ASN1_BIT_STRING* sig = nullptr;
   X509_CRL_get0_signature(crl.get(), &sig, nullptr);
   DUET_ASSIGN_OR_RETURN(crypto::Point pub, issuer.public_key());
-  DUET_ASSIGN_OR_RETURN(crypto::Digest e, crypto::sm2_digest(pub, tbs_bytes, sm2_id));
-  auto s = crypto::Sm2Signature::from_der(ByteView(ASN1_STRING_get0_data(sig), static_cast<size_t>(ASN1_STRING_length(sig))));
-  if (!s.ok()) return make_error(ErrorCode::kSignatureInvalid, "CRL signature is not a DER SM2 signature");
-  return crypto::sm2_verify_digest(pub, e, *s);
+  return ossl::verify_sm2_der_signature(pub, tbs_bytes, sig, sm2_id, "CRL");
 }
 
 }  // namespace duet::pki

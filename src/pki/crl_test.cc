@@ -8,10 +8,7 @@
 namespace duet::pki {
 namespace {
 
-using ::duet::testing_support::ok_value;
-
-using testing::run;
-using testing::ScratchDir;
+using namespace testing;  // LocalSigner, ScratchDir, run, ok_value
 
 TEST(Crl, OpensslParsesAndListsSerials) {
   auto h = ok_value(create_ca_hierarchy(CaProfile{}, crypto::SystemRandom::instance()));

@@ -8,11 +8,7 @@
 namespace duet::pki {
 namespace {
 
-using ::duet::testing_support::ok_value;
-
-using testing::LocalSigner;
-using testing::run;
-using testing::ScratchDir;
+using namespace testing;  // LocalSigner, ScratchDir, run, ok_value
 
 const DistinguishedName kSubject{"CN", "Example Co", "", "Zhang San", "a1b2c3d4e5f60718"};
 

@@ -11,11 +11,7 @@
 namespace duet::pki {
 namespace {
 
-using ::duet::testing_support::ok_value;
-
-using testing::LocalSigner;
-using testing::run;
-using testing::ScratchDir;
+using namespace testing;  // LocalSigner, ScratchDir, run, ok_value
 
 constexpr const char* kPolicy = "1.3.6.1.4.1.99999.1.2.1";
 

@@ -94,10 +94,7 @@ Status verify_ocsp_response_signature(ByteView response_der, const Certificate& 
   Bytes tbs = ossl::to_der<OCSP_RESPDATA>(OCSP_resp_get0_respdata(basic.get()), i2d_OCSP_RESPDATA);
   const ASN1_OCTET_STRING* sig = OCSP_resp_get0_signature(basic.get());
   DUET_ASSIGN_OR_RETURN(crypto::Point pub, responder.public_key());
-  DUET_ASSIGN_OR_RETURN(crypto::Digest e, crypto::sm2_digest(pub, tbs, sm2_id));
-  auto s = crypto::Sm2Signature::from_der(ByteView(ASN1_STRING_get0_data(sig), static_cast<size_t>(ASN1_STRING_length(sig))));
-  if (!s.ok()) return make_error(ErrorCode::kSignatureInvalid, "OCSP signature is not a DER SM2 signature");
-  return crypto::sm2_verify_digest(pub, e, *s);
+  return ossl::verify_sm2_der_signature(pub, tbs, sig, sm2_id, "OCSP");
 }
 
 }  // namespace duet::pki

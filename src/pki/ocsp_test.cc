@@ -13,11 +13,7 @@
 namespace duet::pki {
 namespace {
 
-using ::duet::testing_support::ok_value;
-
-using testing::LocalSigner;
-using testing::run;
-using testing::ScratchDir;
+using namespace testing;  // LocalSigner, ScratchDir, run, ok_value
 
 template <auto F>
 struct Free {

@@ -153,6 +153,14 @@ bool set_sm2_with_sm3(X509_ALGOR* alg) {
   return X509_ALGOR_set0(alg, OBJ_nid2obj(NID_SM2_with_SM3), V_ASN1_UNDEF, nullptr) == 1;
 }
 
+Status verify_sm2_der_signature(const crypto::Point& signer, ByteView tbs, const ASN1_STRING* sig,
+                                std::string_view sm2_id, std::string_view what) {
+  DUET_ASSIGN_OR_RETURN(crypto::Digest e, crypto::sm2_digest(signer, tbs, sm2_id));
+  auto s = crypto::Sm2Signature::from_der(ByteView(ASN1_STRING_get0_data(sig), static_cast<size_t>(ASN1_STRING_length(sig))));
+  if (!s.ok()) return make_error(ErrorCode::kSignatureInvalid, std::string(what) + " signature is not a DER SM2 signature");
+  return crypto::sm2_verify_digest(signer, e, *s);
+}
+
 }  // namespace duet::pki::ossl
 
 namespace duet::pki::ossl {

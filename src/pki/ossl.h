@@ -18,6 +18,7 @@
 #include "base/bytes.h"
 #include "crypto/point.h"
 #include "crypto/scalar.h"
+#include "crypto/sm2.h"
 #include "pki/pki_time.h"
 
 namespace duet::pki::ossl {
@@ -100,6 +101,12 @@ Result<Time> from_asn1_time(const ASN1_TIME* t);
 bool is_sm2_with_sm3(const X509_ALGOR* alg);
 // Sets an AlgorithmIdentifier to SM2-with-SM3 with absent parameters.
 bool set_sm2_with_sm3(X509_ALGOR* alg);
+
+// Verifies `sig` (the DER SM2 signature of a CRL or OCSP response) over the
+// DER `tbs` under `signer` with distinguishing ID `sm2_id`. `what` names the
+// signed object in the error when sig is not a DER SM2 signature.
+Status verify_sm2_der_signature(const crypto::Point& signer, ByteView tbs, const ASN1_STRING* sig,
+                                std::string_view sm2_id, std::string_view what);
 
 }  // namespace duet::pki::ossl
 

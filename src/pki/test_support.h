@@ -9,6 +9,7 @@
 #include <fstream>
 #include <string>
 
+#include "base/result_testing.h"
 #include "crypto/point.h"
 #include "crypto/random.h"
 #include "crypto/scalar.h"
@@ -16,6 +17,9 @@
 #include "pki/external_signer.h"
 
 namespace duet::pki::testing {
+
+// The pki tests name everything they share through `using namespace testing`.
+using ::duet::testing_support::ok_value;
 
 // Standard SM2 signing of a digest e (GB/T 32918.2 §6.1 steps A3–A7):
 // k random, (x1, y1) = k·G, r = (e + x1) mod n, s = (1 + d)^-1 (k − r·d).

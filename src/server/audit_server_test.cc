@@ -33,22 +33,12 @@ class AuditServerTest : public ::testing::Test {
   void SetUp() override {
     set_logging_enabled(false);
     dir = testing::temp_dir("audit");
-    DaemonConfig c;
-    c.dev = true;
-    c.keys.kek = "file";
-    c.http.listen_host = "127.0.0.1";
-    c.http.listen_port = 0;
-    c.http.threads = 4;
-    c.http.access_log = false;
-    c.service.data_dir = dir.string();
-    c.service.core.public_url = "https://duet.example";
-    c.limits.sandbox_requests_per_second = 0;
+    DaemonConfig c = testing::loopback_dev_config(dir, 4);
     c.audit.checkpoint_events = 5;
     c.audit.checkpoint_seconds = 1;
-    auto d = Daemon::create(c);
+    auto d = testing::start_daemon(c);
     ASSERT_TRUE(d.ok()) << d.error().to_string();
     daemon = std::move(*d);
-    ASSERT_TRUE(daemon->start().ok());
     base = daemon->url();
     op_token = testing::trim(testing::read_text(dir / "admin.token"));
     so_token = testing::trim(testing::read_text(dir / "security-officer.token"));
@@ -69,10 +59,7 @@ class AuditServerTest : public ::testing::Test {
     req.headers = std::move(headers);
     req.insecure = true;
     if (!token.empty()) req.headers.emplace_back("Authorization", "Bearer " + token);
-    if (!body.empty()) req.headers.emplace_back("Content-Type", "application/json");
-    auto r = client.perform(req);
-    EXPECT_TRUE(r.ok()) << method << " " << target;
-    return r.ok() ? *r : httpclient::HttpResponse{};
+    return testing::send(client, std::move(req));
   }
   static std::string code(const httpclient::HttpResponse& r) {
     json j = json::parse(r.body, nullptr, false);

@@ -33,23 +33,12 @@ class SignatureHttpTest : public ::testing::Test {
   void SetUp() override {
     set_logging_enabled(false);
     dir = testing::temp_dir("sig");
-    DaemonConfig c;
-    c.dev = true;
-    c.keys.kek = "file";
-    c.http.listen_host = "127.0.0.1";
-    c.http.listen_port = 0;
-    c.http.threads = 2;
-    c.http.access_log = false;
-    c.service.data_dir = dir.string();
-    c.limits.sandbox_requests_per_second = 0;
-    c.service.core.public_url = "https://duet.example";
+    DaemonConfig c = testing::loopback_dev_config(dir, 2);
     DaemonOptions o;
     o.clock = &clock;
-    auto d = Daemon::create(c, std::move(o));
+    auto d = testing::start_daemon(c, std::move(o));
     ASSERT_TRUE(d.ok()) << d.error().to_string();
     daemon = std::move(*d);
-    auto st = daemon->start();
-    ASSERT_TRUE(st.ok()) << st.error().to_string();
     base = daemon->url();
     admin_token = testing::trim(testing::read_text(daemon->admin_token_path()));
     auto t = admin("POST", "/admin/v1/tenants", json{{"name", "Sig, Inc."}}.dump());
@@ -73,10 +62,7 @@ class SignatureHttpTest : public ::testing::Test {
     req.url = base + target;
     req.body = body;
     req.headers = std::move(headers);
-    if (!body.empty()) req.headers.emplace_back("Content-Type", "application/json");
-    auto r = client.perform(req);
-    EXPECT_TRUE(r.ok()) << method << " " << target;
-    return r.ok() ? *r : httpclient::HttpResponse{};
+    return testing::send(client, std::move(req));
   }
   httpclient::HttpResponse admin(const std::string& method, const std::string& target, const std::string& body = "") {
     return call(method, target, body, {{"Authorization", "Bearer " + admin_token}});
