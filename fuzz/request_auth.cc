@@ -25,6 +25,7 @@
 #include <filesystem>
 
 #include "core/business_auth.h"
+#include "core/quota_order.h"
 #include "core/request_signing.h"
 #include "crypto/sm3.h"
 #include "fuzz_util.h"
@@ -69,6 +70,7 @@ struct World {
     dir = tmpl;
     store::SqliteStoreOptions opts;
     opts.path = (dir / "duet.db").string();
+    opts.quota_order = core::quota_order_rule();
     auto s = store::open_sqlite_store(opts);
     FUZZ_CHECK(s.ok());
     store = std::move(*s);
@@ -84,9 +86,9 @@ struct World {
       t.created_at = kNow - 1000;
       if (a.production_active) t.production_active_from = kNow - 10;
       t.suspended = a.suspended;
-      FUZZ_CHECK(store->create_tenant(t).ok());
+      FUZZ_CHECK(store->create_tenant({}, t).ok());
       // The cut-off is set on its own (it comes with a notice), never by create_tenant.
-      if (a.v1_retired) FUZZ_CHECK(store->set_tenant_signature_v1_cutoff(a.tenant_id, kNow - 10, kNow - 20).ok());
+      if (a.v1_retired) FUZZ_CHECK(store->set_tenant_signature_v1_cutoff({}, a.tenant_id, kNow - 10, kNow - 20).ok());
       auto stored = store->get_tenant(a.tenant_id);
       FUZZ_CHECK(stored.ok() && stored->suspended == a.suspended &&
                  stored->production_active_from.has_value() == a.production_active &&
@@ -99,7 +101,7 @@ struct World {
       app.secret_ciphertext = *sealed;
       app.environment = a.environment;
       app.created_at = kNow - 1000;
-      FUZZ_CHECK(store->create_app(app).ok());
+      FUZZ_CHECK(store->create_app({}, app).ok());
     }
   }
   ~World() {
