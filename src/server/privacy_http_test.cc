@@ -123,10 +123,7 @@ class PrivacyTest : public ::testing::Test {
     req.url = base + target;
     req.body = body;
     req.headers = std::move(headers);
-    if (!body.empty()) req.headers.emplace_back("Content-Type", "application/json");
-    auto r = client.perform(req);
-    EXPECT_TRUE(r.ok()) << method << " " << target;
-    return r.ok() ? *r : httpclient::HttpResponse{};
+    return testing::send(client, std::move(req));
   }
   httpclient::HttpResponse as(const std::string& token, const std::string& method, const std::string& target,
                               const std::string& body = "") {

@@ -75,10 +75,7 @@ class SlaHttpTest : public ::testing::Test {
     req.url = base + target;
     req.body = body;
     req.headers = std::move(headers);
-    if (!body.empty()) req.headers.emplace_back("Content-Type", "application/json");
-    auto r = client.perform(req);
-    EXPECT_TRUE(r.ok()) << method << " " << target;
-    return r.ok() ? *r : httpclient::HttpResponse{};
+    return testing::send(client, std::move(req));
   }
   httpclient::HttpResponse admin(const std::string& method, const std::string& target, const std::string& body = "") {
     return call(method, target, body, {{"Authorization", "Bearer " + admin_token}});
