@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "base/result_testing.h"
 #include "core/quota_order.h"
 #include "core/request_signing.h"
 #include "core/retention.h"
@@ -32,6 +33,8 @@
 #include "store/sqlite_store.h"
 
 namespace duet::server {
+
+using duet::testing_support::ok_value;
 namespace {
 
 using json = nlohmann::json;
@@ -103,12 +106,11 @@ class PrivacyTest : public ::testing::Test {
   // An operator token with `role`, written straight into the database with
   // the data directory's key (dev key file), as an operator tool would.
   std::string operator_token(const std::string& name, const std::string& role) {
-    auto prot = keys::open_local_key_file((dir / "kek.key").string(), false);
-    EXPECT_TRUE(prot.ok());
+    auto prot = ok_value(keys::open_local_key_file((dir / "kek.key").string(), false));
     Bytes rnd(16);
     crypto::SystemRandom::instance().fill(rnd);
     std::string token = "adm_" + to_hex(rnd);
-    store::AdminToken rec{(*prot)->keyed_hash("admin_token", as_bytes(token)), name, role, clock.now(), std::nullopt};
+    store::AdminToken rec{prot->keyed_hash("admin_token", as_bytes(token)), name, role, clock.now(), std::nullopt};
     Status st = side->create_admin_token({}, rec);
     EXPECT_TRUE(st.ok()) << st.error().to_string();
     return token;
@@ -121,10 +123,7 @@ class PrivacyTest : public ::testing::Test {
     req.url = base + target;
     req.body = body;
     req.headers = std::move(headers);
-    if (!body.empty()) req.headers.emplace_back("Content-Type", "application/json");
-    auto r = client.perform(req);
-    EXPECT_TRUE(r.ok()) << method << " " << target;
-    return r.ok() ? *r : httpclient::HttpResponse{};
+    return testing::send(client, std::move(req));
   }
   httpclient::HttpResponse as(const std::string& token, const std::string& method, const std::string& target,
                               const std::string& body = "") {
@@ -168,14 +167,14 @@ class PrivacyTest : public ::testing::Test {
     d.holder_id = parse(h)["holder_id"];
     auto code = biz(c, "POST", "/api/v1/holders/" + d.holder_id + "/activation-codes");
     EXPECT_EQ(code.status, 201) << code.body;
-    auto [dk, req] = *cosign::DeviceKeygen::start(d.holder_id, crypto::SystemRandom::instance());
+    auto [dk, req] = ok_value(cosign::DeviceKeygen::start(d.holder_id, crypto::SystemRandom::instance()));
     auto act = call("POST", "/app/v1/activations",
                     json{{"code", parse(code)["code"]}, {"keygen", json::parse(cosign::to_json(req))}}.dump());
     EXPECT_EQ(act.status, 201) << act.body;
     json aj = parse(act);
     d.token = aj["device_token"];
-    auto resp = cosign::parse_keygen_response(aj["keygen"].dump());
-    auto state = dk.finish(*resp, pin, kIters, crypto::SystemRandom::instance());
+    auto resp = ok_value(cosign::parse_keygen_response(aj["keygen"].dump()));
+    auto state = dk.finish(resp, pin, kIters, crypto::SystemRandom::instance());
     EXPECT_TRUE(state.ok());
     if (state.ok()) d.state.emplace(std::move(*state));
     return d;
@@ -188,25 +187,23 @@ class PrivacyTest : public ::testing::Test {
     json dj = parse(details);
     std::vector<crypto::Digest> digests;
     for (const auto& it : dj["items"]) {
-      auto e_bytes = from_hex_exact(it["e"].get<std::string>(), 32);
+      auto e_bytes = ok_value(from_hex_exact(it["e"].get<std::string>(), 32));
       crypto::Digest e{};
-      std::copy(e_bytes->begin(), e_bytes->end(), e.begin());
+      std::copy(e_bytes.begin(), e_bytes.end(), e.begin());
       digests.push_back(e);
     }
-    auto started = cosign::DeviceSignSession::start(*d.state, pin, {order_id, session_id, digests},
-                                                    crypto::SystemRandom::instance());
-    EXPECT_TRUE(started.ok());
-    json body = json::parse(cosign::to_json(started->second));
+    auto started = ok_value(cosign::DeviceSignSession::start(*d.state, pin, {order_id, session_id, digests},
+                                                    crypto::SystemRandom::instance()));
+    json body = json::parse(cosign::to_json(started.second));
     body["session_id"] = session_id;
     auto start = as(d.token, "POST", "/app/v1/orders/" + order_id + "/sessions", body.dump());
     if (start.status != 201) return start;
     json sj = parse(start);
     std::vector<cosign::SignResponse> responses;
-    for (const auto& item : sj["items"]) responses.push_back(*cosign::parse_sign_response(item.dump()));
-    auto f = started->first.finish(responses);
-    EXPECT_TRUE(f.ok());
+    for (const auto& item : sj["items"]) responses.push_back(ok_value(cosign::parse_sign_response(item.dump())));
+    auto f = ok_value(started.first.finish(responses));
     json fin = json::array();
-    for (const auto& sf : f->first) fin.push_back(json::parse(cosign::to_json(sf)));
+    for (const auto& sf : f.first) fin.push_back(json::parse(cosign::to_json(sf)));
     return as(d.token, "POST", "/app/v1/orders/" + order_id + "/sessions/" + session_id + "/finish",
               json{{"items", fin}}.dump());
   }
@@ -223,10 +220,9 @@ class PrivacyTest : public ::testing::Test {
   }
 
   std::vector<store::AuditEvent> audit_events(const std::string& action) {
-    auto all = side->list_audit_events(0, 100000);
-    EXPECT_TRUE(all.ok());
+    auto all = ok_value(side->list_audit_events(0, 100000));
     std::vector<store::AuditEvent> out;
-    for (auto& e : *all)
+    for (auto& e : all)
       if (e.action == action) out.push_back(e);
     return out;
   }
@@ -336,7 +332,7 @@ TEST_F(PrivacyTest, WorkerPurgesAtTheBoundariesAndSignaturesStillVerify) {
   ASSERT_TRUE(certs.ok());
   ASSERT_EQ(certs->size(), 1u);
   const store::UnixSeconds issued = certs->front().created_at, not_after = certs->front().not_after;
-  const store::UnixSeconds final_at = side->get_order(tenant_id, order_id)->updated_at;
+  const store::UnixSeconds final_at = ok_value(side->get_order(tenant_id, order_id)).updated_at;
   auto holder = [&] { return parse(biz(app, "GET", "/api/v1/holders/" + d.holder_id)); };
   auto order = [&] { return parse(biz(app, "GET", "/api/v1/orders/" + order_id)); };
 
@@ -372,9 +368,9 @@ TEST_F(PrivacyTest, WorkerPurgesAtTheBoundariesAndSignaturesStillVerify) {
   json after = order();
   EXPECT_EQ(after["state"], "signed");
   EXPECT_EQ(after["items"][0]["signature"], signature_hex) << "the signature stays";
-  auto stored = side->get_order(tenant_id, order_id);
+  auto stored = ok_value(side->get_order(tenant_id, order_id));
   crypto::Digest md = crypto::sm3(as_bytes(msg));
-  EXPECT_EQ(stored->items[0].input, Bytes(md.begin(), md.end())) << "SM3(data) stays";
+  EXPECT_EQ(stored.items[0].input, Bytes(md.begin(), md.end())) << "SM3(data) stays";
   bool found = false;
   for (const auto& e : audit_events("retention.order_payload_purged")) found = found || e.target == order_id;
   EXPECT_TRUE(found);
@@ -384,9 +380,9 @@ TEST_F(PrivacyTest, WorkerPurgesAtTheBoundariesAndSignaturesStillVerify) {
   std::filesystem::create_directories(scratch);
   std::ofstream(scratch / "msg", std::ios::binary) << msg;
   std::ofstream(scratch / "cert.pem") << cert_pem;
-  auto sig = from_hex(signature_hex);
-  std::ofstream(scratch / "sig.der", std::ios::binary).write(reinterpret_cast<const char*>(sig->data()),
-                                                               static_cast<std::streamsize>(sig->size()));
+  auto sig = ok_value(from_hex(signature_hex));
+  std::ofstream(scratch / "sig.der", std::ios::binary).write(reinterpret_cast<const char*>(sig.data()),
+                                                               static_cast<std::streamsize>(sig.size()));
   std::string s = scratch.string();
   std::string out = run("openssl x509 -in " + s + "/cert.pem -noout -pubkey > " + s + "/pub.pem && openssl dgst -sm3 "
                         "-verify " + s + "/pub.pem -sigopt distid:1234567812345678 -signature " + s + "/sig.der " +
@@ -403,7 +399,7 @@ TEST_F(PrivacyTest, WorkerPurgesAtTheBoundariesAndSignaturesStillVerify) {
   // Key share: wiped when the key's last certificate expires, not a second earlier.
   clock.set(not_after - 1);
   std::this_thread::sleep_for(2500ms);
-  EXPECT_FALSE(side->get_active_holder_key(tenant_id, d.holder_id)->service_share_ciphertext.empty());
+  EXPECT_FALSE(ok_value(side->get_active_holder_key(tenant_id, d.holder_id)).service_share_ciphertext.empty());
   clock.set(not_after);
   ASSERT_TRUE(eventually([&] { return !side->get_active_holder_key(tenant_id, d.holder_id).ok(); }));
   auto keys = audit_events("retention.key_share_wiped");
@@ -455,11 +451,11 @@ TEST_F(PrivacyTest, OneNodeAtATimeRunsThePurge) {
   ASSERT_TRUE(rb.ok());
   EXPECT_FALSE(rb->has_value()) << "node-b waits while node-a holds it";
   c.set(c.now() + 59);
-  EXPECT_FALSE(b.run_if_due("node-b")->has_value());
-  EXPECT_FALSE(a.run_if_due("node-a")->has_value()) << "not due for node-a either";
+  EXPECT_FALSE(ok_value(b.run_if_due("node-b")).has_value());
+  EXPECT_FALSE(ok_value(a.run_if_due("node-a")).has_value()) << "not due for node-a either";
   c.set(c.now() + 1);
-  EXPECT_TRUE(b.run_if_due("node-b")->has_value()) << "expired: node-b takes over";
-  EXPECT_FALSE(a.run_if_due("node-a")->has_value());
+  EXPECT_TRUE(ok_value(b.run_if_due("node-b")).has_value()) << "expired: node-b takes over";
+  EXPECT_FALSE(ok_value(a.run_if_due("node-a")).has_value());
 }
 
 // Fail closed: while the KEK's check fails, the protector seals nothing.

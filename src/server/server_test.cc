@@ -15,6 +15,7 @@
 #include <set>
 #include <thread>
 
+#include "base/result_testing.h"
 #include "core/quota_order.h"
 #include "core/request_signing.h"
 #include "cosign/keygen.h"
@@ -36,6 +37,9 @@
 #include "pki/test_support.h"
 
 namespace duet::server {
+
+using duet::testing_support::ok_value;
+
 namespace {
 
 using json = nlohmann::json;
@@ -275,16 +279,15 @@ class ServerTest : public ::testing::Test {
     EXPECT_EQ(cj["uri"].get<std::string>().rfind("duet://activate?code=", 0), 0u);
     auto png = decode_base64(cj["qr_png_base64"].get<std::string>());
     EXPECT_TRUE(png && png->size() > 8 && (*png)[1] == 'P');
-    auto [dk, req] = *cosign::DeviceKeygen::start(d.holder_id, crypto::SystemRandom::instance());
+    auto [dk, req] = ok_value(cosign::DeviceKeygen::start(d.holder_id, crypto::SystemRandom::instance()));
     auto act = call("POST", "/app/v1/activations",
                     json{{"code", cj["code"]}, {"keygen", json::parse(cosign::to_json(req))}}.dump());
     EXPECT_EQ(act.status, 201) << act.body;
     json aj = parse(act);
     EXPECT_EQ(aj["holder_id"], d.holder_id);
     d.token = aj["device_token"];
-    auto resp = cosign::parse_keygen_response(aj["keygen"].dump());
-    EXPECT_TRUE(resp.ok());
-    auto state = dk.finish(*resp, pin, kIters, crypto::SystemRandom::instance());
+    auto resp = ok_value(cosign::parse_keygen_response(aj["keygen"].dump()));
+    auto state = dk.finish(resp, pin, kIters, crypto::SystemRandom::instance());
     EXPECT_TRUE(state.ok());
     if (state.ok()) d.state.emplace(std::move(*state));
     return d;
@@ -312,16 +315,14 @@ class ServerTest : public ::testing::Test {
     json dj = parse(details);
     std::vector<crypto::Digest> digests;
     for (const auto& it : dj["items"]) {
-      auto e_bytes = from_hex_exact(it["e"].get<std::string>(), 32);
-      EXPECT_TRUE(e_bytes.ok());
+      auto e_bytes = ok_value(from_hex_exact(it["e"].get<std::string>(), 32));
       crypto::Digest e{};
-      std::copy(e_bytes->begin(), e_bytes->end(), e.begin());
+      std::copy(e_bytes.begin(), e_bytes.end(), e.begin());
       digests.push_back(e);
     }
-    auto started = cosign::DeviceSignSession::start(*d.state, pin, {order_id, session_id, digests},
-                                                    crypto::SystemRandom::instance());
-    EXPECT_TRUE(started.ok());
-    json body = json::parse(cosign::to_json(started->second));
+    auto started = ok_value(cosign::DeviceSignSession::start(*d.state, pin, {order_id, session_id, digests},
+                                                    crypto::SystemRandom::instance()));
+    json body = json::parse(cosign::to_json(started.second));
     body["session_id"] = session_id;
     auto start = dev(d.token, "POST", "/app/v1/orders/" + order_id + "/sessions", body.dump());
     if (start.status != 201) return start;
@@ -329,14 +330,12 @@ class ServerTest : public ::testing::Test {
     EXPECT_EQ(sj["session_id"], session_id);
     std::vector<cosign::SignResponse> responses;
     for (const auto& item : sj["items"]) {
-      auto resp = cosign::parse_sign_response(item.dump());
-      EXPECT_TRUE(resp.ok());
-      responses.push_back(*resp);
+      auto resp = ok_value(cosign::parse_sign_response(item.dump()));
+      responses.push_back(resp);
     }
-    auto f = started->first.finish(responses);
-    EXPECT_TRUE(f.ok());
+    auto f = ok_value(started.first.finish(responses));
     json fin = json::array();
-    for (const auto& sf : f->first) fin.push_back(json::parse(cosign::to_json(sf)));
+    for (const auto& sf : f.first) fin.push_back(json::parse(cosign::to_json(sf)));
     return dev(d.token, "POST", "/app/v1/orders/" + order_id + "/sessions/" + session_id + "/finish",
                json{{"items", fin}}.dump());
   }
@@ -480,7 +479,7 @@ TEST_F(ServerTest, EnrollmentEndsWithACertificateThenCrlOcspAndRevocation) {
   auto holder = parse(biz(t.sandbox, "GET", "/api/v1/holders/" + d.holder_id));
   auto leaf = pki::Certificate::parse(leaf_pem);
   ASSERT_TRUE(leaf.ok());
-  EXPECT_EQ(leaf->public_key()->to_hex(), holder["public_key"]);
+  EXPECT_EQ(ok_value(leaf->public_key()).to_hex(), holder["public_key"]);
   std::string leaf_path = scratch.write("holder.pem", leaf_pem);
   std::string chain_path = scratch.write("chain.pem", chain_pem);
   // At the test clock's instant (the certificates' dates come from it), not openssl's wall clock.
@@ -518,11 +517,10 @@ TEST_F(ServerTest, EnrollmentEndsWithACertificateThenCrlOcspAndRevocation) {
     hr.url = base + "/pki/ocsp";
     hr.body = scratch.read(tag + ".req");
     hr.headers = {{"Content-Type", "application/ocsp-request"}};
-    auto answered = client.perform(hr);
-    EXPECT_TRUE(answered.ok());
-    EXPECT_EQ(answered->status, 200);
-    EXPECT_EQ(answered->header("Content-Type").value_or(""), "application/ocsp-response");
-    scratch.write(tag + ".resp", answered->body);
+    auto answered = ok_value(client.perform(hr));
+    EXPECT_EQ(answered.status, 200);
+    EXPECT_EQ(answered.header("Content-Type").value_or(""), "application/ocsp-response");
+    scratch.write(tag + ".resp", answered.body);
     return run("cd " + scratch.path() + " && openssl ocsp -respin " + tag + ".resp -issuer issuing.pem -cert holder.pem " +
                "-no_nonce -VAfile ocsp.pem" + attime).output;
   };
@@ -989,7 +987,7 @@ TEST_F(ServerTest, ConcurrentFinishesOfOneOrderExactlyOneWins) {
   for (int round = 0; round < 3; ++round) {
     std::string order_id = create_order(t.sandbox, d.holder_id, "race " + std::to_string(round));
     auto details = parse(dev(d.token, "GET", "/app/v1/orders/" + order_id));
-    auto e_bytes = *from_hex_exact(details["items"][0]["e"].get<std::string>(), 32);
+    auto e_bytes = ok_value(from_hex_exact(details["items"][0]["e"].get<std::string>(), 32));
     crypto::Digest e{};
     std::copy(e_bytes.begin(), e_bytes.end(), e.begin());
     std::vector<std::string> finish_bodies, sessions;
@@ -1001,7 +999,7 @@ TEST_F(ServerTest, ConcurrentFinishesOfOneOrderExactlyOneWins) {
       body["session_id"] = sid;
       auto start = dev(d.token, "POST", "/app/v1/orders/" + order_id + "/sessions", body.dump());
       ASSERT_EQ(start.status, 201) << start.body;
-      auto resp = *cosign::parse_sign_response(parse(start)["items"][0].dump());
+      auto resp = ok_value(cosign::parse_sign_response(parse(start)["items"][0].dump()));
       auto fin = signer.finish({resp});
       ASSERT_TRUE(fin.ok());
       finish_bodies.push_back(json{{"items", json::array({json::parse(cosign::to_json(fin->first[0]))})}}.dump());
@@ -1030,7 +1028,7 @@ TEST_F(ServerTest, ConcurrentFinishesOfOneOrderExactlyOneWins) {
     EXPECT_EQ(statuses[1], 409) << "round " << round;
     json order = parse(biz(t.sandbox, "GET", "/api/v1/orders/" + order_id));
     EXPECT_EQ(order["state"], "signed");
-    auto sig = *from_hex(order["items"][0]["signature"].get<std::string>());
+    auto sig = ok_value(from_hex(order["items"][0]["signature"].get<std::string>()));
     EXPECT_TRUE(crypto::evp_sm2_verify(d.state->public_key, as_bytes("race " + std::to_string(round)), sig).ok());
   }
   EXPECT_NE(metrics_text().find("duet_cosignatures_total 3"), std::string::npos);
@@ -1212,7 +1210,7 @@ TEST_F(IdentityTest, SmsOneTimeCodeAtActivation) {
   std::string wrong_otp = otp == "000000" ? "000001" : "000000";
 
   auto redeem = [&](const json& extra) {
-    auto [dk, req] = *cosign::DeviceKeygen::start(holder_id, crypto::SystemRandom::instance());
+    auto [dk, req] = ok_value(cosign::DeviceKeygen::start(holder_id, crypto::SystemRandom::instance()));
     json body{{"code", cj["code"]}, {"keygen", json::parse(cosign::to_json(req))}};
     for (auto& [k, v] : extra.items()) body[k] = v;
     return call("POST", "/app/v1/activations", body.dump());
@@ -1322,7 +1320,7 @@ TEST_F(CmsTest, DetachedAndAttachedCmsOrders) {
   auto attrs = decode_base64(view["items"][0]["signed_attributes_base64"].get<std::string>());
   ASSERT_TRUE(attrs && !attrs->empty());
   // e covers the signed attributes, whose messageDigest is SM3(data).
-  EXPECT_EQ(view["items"][0]["e"], to_hex(*crypto::sm2_digest(*pub, *attrs)));
+  EXPECT_EQ(view["items"][0]["e"], to_hex(ok_value(crypto::sm2_digest(*pub, *attrs))));
   auto md = crypto::sm3(as_bytes(msg));
   std::string attrs_s(attrs->begin(), attrs->end()), md_s(md.begin(), md.end());
   EXPECT_NE(attrs_s.find(md_s), std::string::npos);
@@ -1536,15 +1534,14 @@ class LifecycleTest : public ServerTest {
     d.holder_id = holder_id;
     auto code = biz(c, "POST", "/api/v1/holders/" + holder_id + "/activation-codes");
     EXPECT_EQ(code.status, 201) << code.body;
-    auto [dk, req] = *cosign::DeviceKeygen::start(holder_id, crypto::SystemRandom::instance());
+    auto [dk, req] = ok_value(cosign::DeviceKeygen::start(holder_id, crypto::SystemRandom::instance()));
     auto act = call("POST", "/app/v1/activations",
                     json{{"code", parse(code)["code"]}, {"keygen", json::parse(cosign::to_json(req))}}.dump());
     EXPECT_EQ(act.status, 201) << act.body;
     json aj = parse(act);
     d.token = aj["device_token"];
-    auto resp = cosign::parse_keygen_response(aj["keygen"].dump());
-    EXPECT_TRUE(resp.ok());
-    auto state = dk.finish(*resp, pin, kIters, crypto::SystemRandom::instance());
+    auto resp = ok_value(cosign::parse_keygen_response(aj["keygen"].dump()));
+    auto state = dk.finish(resp, pin, kIters, crypto::SystemRandom::instance());
     EXPECT_TRUE(state.ok());
     if (state.ok()) d.state.emplace(std::move(*state));
     return d;
@@ -1594,7 +1591,7 @@ TEST_F(LifecycleTest, RenewalIssuesASecondCertificateOfTheSameKey) {
     EXPECT_EQ(certs[i]["status"], "good");
     auto c = pki::Certificate::parse(certs[i]["certificate_pem"].get<std::string>());
     ASSERT_TRUE(c.ok());
-    EXPECT_EQ(c->public_key()->to_hex(), holder_key);
+    EXPECT_EQ(ok_value(c->public_key()).to_hex(), holder_key);
     std::string leaf = scratch.write("leaf" + std::to_string(i) + ".pem", certs[i]["certificate_pem"].get<std::string>());
     auto v = run("openssl verify -partial_chain -CAfile " + chain_path + " -attime " + std::to_string(clock.now()) +
                  " -vfyopt distid:1234567812345678 " + leaf);
@@ -1629,9 +1626,9 @@ TEST_F(LifecycleTest, RekeyRevokesTheOldKeysCertificatesAsSuperseded) {
   std::string issuer_id = daemon->certificates().issuing_ca_id();
   {
     pki::testing::ScratchDir o;
-    o.write("issuing.pem", daemon->certificates().ca_certificate(issuer_id)->pem());
+    o.write("issuing.pem", ok_value(daemon->certificates().ca_certificate(issuer_id)).pem());
     o.write("holder.pem", first["certificate_pem"].get<std::string>());
-    o.write("ocsp.pem", daemon->certificates().ca_certificate(daemon->certificates().ocsp_ca_id())->pem());
+    o.write("ocsp.pem", ok_value(daemon->certificates().ca_certificate(daemon->certificates().ocsp_ca_id())).pem());
     auto r = run("cd " + o.path() + " && openssl ocsp -issuer issuing.pem -cert holder.pem -reqout q.req");
     ASSERT_EQ(r.status, 0) << r.output;
     std::string q = o.read("q.req");
@@ -1657,7 +1654,7 @@ TEST_F(LifecycleTest, RekeyRevokesTheOldKeysCertificatesAsSuperseded) {
   auto new_cert = pki::Certificate::parse(second["certificate_pem"].get<std::string>());
   ASSERT_TRUE(new_cert.ok());
   EXPECT_NE(new_cert->serial_hex(), old_serial);
-  EXPECT_NE(new_cert->public_key()->to_hex(), old_cert->public_key()->to_hex());
+  EXPECT_NE(ok_value(new_cert->public_key()).to_hex(), ok_value(old_cert->public_key()).to_hex());
   auto after = parse(biz(t.sandbox, "GET", "/api/v1/holders/" + old_dev.holder_id + "/certificates"));
   ASSERT_EQ(after["certificates"].size(), 2u);
   EXPECT_EQ(dev(new_dev.token, "GET", "/app/v1/certificate").status, 200);
@@ -1693,7 +1690,7 @@ class CaImportTest : public ServerTest {
     };
     c.pki.import_root_cert = write("import_root.pem", hierarchy->root_certificate.pem());
     c.pki.import_issuing_cert = write("import_issuing.pem", hierarchy->issuing_certificate.pem());
-    c.pki.import_issuing_key = write("import_issuing.key", pki::private_key_pem(hierarchy->issuing_private_key).value());
+    c.pki.import_issuing_key = write("import_issuing.key", ok_value(pki::private_key_pem(hierarchy->issuing_private_key)));
   }
   std::optional<pki::CaHierarchy> hierarchy;
 };
@@ -1712,8 +1709,8 @@ TEST_F(CaImportTest, ImportedCaIssuesHolderCertificates) {
   EXPECT_EQ(leaf->issuer(), hierarchy->issuing_certificate.subject());
   EXPECT_EQ(fj["chain_pem"], hierarchy->issuing_certificate.pem() + hierarchy->root_certificate.pem());
   auto& cs = daemon->certificates();
-  EXPECT_EQ(cs.ca_certificate(cs.issuing_ca_id())->der(), hierarchy->issuing_certificate.der());
-  EXPECT_EQ(cs.ca_certificate(cs.root_ca_id())->der(), hierarchy->root_certificate.der());
+  EXPECT_EQ(ok_value(cs.ca_certificate(cs.issuing_ca_id())).der(), hierarchy->issuing_certificate.der());
+  EXPECT_EQ(ok_value(cs.ca_certificate(cs.root_ca_id())).der(), hierarchy->root_certificate.der());
   pki::testing::ScratchDir scratch;
   std::string chain = scratch.write("chain.pem", fj["chain_pem"].get<std::string>());
   auto v = pki::testing::run("openssl verify -partial_chain -CAfile " + chain +
@@ -1739,11 +1736,10 @@ TEST_F(LifecycleTest, ShareRefreshMovesTheHolderToANewStateUnderTheSameKey) {
     return parse(biz(t.sandbox, "GET", "/api/v1/holders/" + old_dev.holder_id))["attempts_left"].get<int>();
   };
   auto begin = [&](const Device& d, const std::string& pin, const std::string& refresh_id) {
-    auto started = cosign::DeviceRefresh::start(*d.state, pin, refresh_id, rng);
-    EXPECT_TRUE(started.ok());
+    auto started = ok_value(cosign::DeviceRefresh::start(*d.state, pin, refresh_id, rng));
     auto r = dev(d.token, "POST", "/app/v1/key/refreshes",
-                 json{{"refresh_id", refresh_id}, {"request", json::parse(cosign::to_json(started->second))}}.dump());
-    return std::make_pair(std::move(started->first), r);
+                 json{{"refresh_id", refresh_id}, {"request", json::parse(cosign::to_json(started.second))}}.dump());
+    return std::make_pair(std::move(started.first), r);
   };
 
   // A wrong PIN: 422 pin_invalid with the attempts left, and the attempt counts.
@@ -1986,19 +1982,17 @@ class PinSecurityTest : public ServerTest {
     json dj = parse(dev(d.token, "GET", "/app/v1/orders/" + order_id));
     std::vector<crypto::Digest> out;
     for (const auto& it : dj["items"]) {
-      auto e_bytes = from_hex_exact(it["e"].get<std::string>(), 32);
-      EXPECT_TRUE(e_bytes.ok());
+      auto e_bytes = ok_value(from_hex_exact(it["e"].get<std::string>(), 32));
       crypto::Digest e{};
-      std::copy(e_bytes->begin(), e_bytes->end(), e.begin());
+      std::copy(e_bytes.begin(), e_bytes.end(), e.begin());
       out.push_back(e);
     }
     return out;
   }
   json session_body(const Device& d, const std::string& order_id, const std::string& pin, const std::string& sid) {
-    auto started = cosign::DeviceSignSession::start(*d.state, pin, {order_id, sid, digests(d, order_id)},
-                                                    crypto::SystemRandom::instance());
-    EXPECT_TRUE(started.ok());
-    json body = json::parse(cosign::to_json(started->second));
+    auto started = ok_value(cosign::DeviceSignSession::start(*d.state, pin, {order_id, sid, digests(d, order_id)},
+                                                    crypto::SystemRandom::instance()));
+    json body = json::parse(cosign::to_json(started.second));
     body["session_id"] = sid;
     return body;
   }
@@ -2092,11 +2086,10 @@ TEST_F(PinSecurityTest, RefreshIdsAreCheckedBeforeThePinAndAnExpiredRefreshCanno
   Tenant t = new_tenant("T");
   Device d = enroll(t.sandbox, "123456");
   auto begin = [&](const std::string& pin, const std::string& refresh_id) {
-    auto started = cosign::DeviceRefresh::start(*d.state, pin, refresh_id, rng);
-    EXPECT_TRUE(started.ok());
+    auto started = ok_value(cosign::DeviceRefresh::start(*d.state, pin, refresh_id, rng));
     auto r = dev(d.token, "POST", "/app/v1/key/refreshes",
-                 json{{"refresh_id", refresh_id}, {"request", json::parse(cosign::to_json(started->second))}}.dump());
-    return std::make_pair(std::move(started->first), r);
+                 json{{"refresh_id", refresh_id}, {"request", json::parse(cosign::to_json(started.second))}}.dump());
+    return std::make_pair(std::move(started.first), r);
   };
   auto [dr, r] = begin("123456", "ref_expiring_1");
   ASSERT_EQ(r.status, 201) << r.body;

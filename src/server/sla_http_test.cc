@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "base/result_testing.h"
 #include "core/availability.h"
 #include "core/clock.h"
 #include "core/quota_order.h"
@@ -26,6 +27,8 @@
 #include "store/sqlite_store.h"
 
 namespace duet::server {
+
+using duet::testing_support::ok_value;
 namespace {
 
 using json = nlohmann::json;
@@ -72,10 +75,7 @@ class SlaHttpTest : public ::testing::Test {
     req.url = base + target;
     req.body = body;
     req.headers = std::move(headers);
-    if (!body.empty()) req.headers.emplace_back("Content-Type", "application/json");
-    auto r = client.perform(req);
-    EXPECT_TRUE(r.ok()) << method << " " << target;
-    return r.ok() ? *r : httpclient::HttpResponse{};
+    return testing::send(client, std::move(req));
   }
   httpclient::HttpResponse admin(const std::string& method, const std::string& target, const std::string& body = "") {
     return call(method, target, body, {{"Authorization", "Bearer " + admin_token}});
@@ -191,8 +191,8 @@ TEST_F(SlaHttpTest, RequestsLeavePerMinuteRecordsWithA5xxCountedAsNotNormal) {
   ASSERT_TRUE(st);
   std::vector<store::AvailabilityMinute> own, svc;
   for (int i = 0; i < 100; ++i) {  // the recorder flushes every 100 ms
-    own = *st->list_availability(t.tenant_id, minute, minute + 60);
-    svc = *st->list_availability("", minute, minute + 60);
+    own = ok_value(st->list_availability(t.tenant_id, minute, minute + 60));
+    svc = ok_value(st->list_availability("", minute, minute + 60));
     if (!own.empty() && own[0].requests == 3 && !svc.empty() && svc[0].probes_ok > 0) break;
     std::this_thread::sleep_for(50ms);
   }
@@ -210,7 +210,7 @@ TEST_F(SlaHttpTest, RequestsLeavePerMinuteRecordsWithA5xxCountedAsNotNormal) {
   // A new minute of the service clock gets its own probe.
   clock.advance(60);
   for (int i = 0; i < 100; ++i) {
-    svc = *st->list_availability("", minute + 60, minute + 120);
+    svc = ok_value(st->list_availability("", minute + 60, minute + 120));
     if (!svc.empty() && svc[0].probes_ok > 0) break;
     std::this_thread::sleep_for(50ms);
   }
@@ -227,13 +227,13 @@ TEST_F(SlaHttpTest, ReportCreditsApprovalAndMaintenanceOverTheAdminApi) {
     store::Tenant rec;
     rec.tenant_id = store::new_id("ten_");
     rec.name = "report";
-    rec.created_at = core::month_range("2026-06", 480)->from - 86400;
+    rec.created_at = ok_value(core::month_range("2026-06", 480)).from - 86400;
     ASSERT_TRUE(st->create_tenant({}, rec).ok());
     t.tenant_id = rec.tenant_id;
   }
   // June 2026: the probe ran every minute; 45 minutes of failed probes (band A
   // by availability, B by the outage).
-  int64_t from = core::month_range("2026-06", 480)->from;
+  int64_t from = ok_value(core::month_range("2026-06", 480)).from;
   std::vector<store::AvailabilityMinute> rows;
   for (int64_t i = 0; i < 30 * 1440; ++i) {
     store::AvailabilityMinute m;
@@ -358,7 +358,7 @@ TEST(SlaObserverTest, ServerReportsEveryAnswerWithTenantAndDuration) {
   store::SqliteStoreOptions so;
   so.quota_order = core::quota_order_rule();
   so.path = (dir / "duet.db").string();
-  auto st = std::move(*store::open_sqlite_store(so));
+  auto st = ok_value(store::open_sqlite_store(so));
   core::AvailabilityRecorder recorder(*st, clock, /*slow_us=*/1'000'000);
   opts.on_request = [&](const http::RequestOutcome& o) {
     {
@@ -387,11 +387,11 @@ TEST(SlaObserverTest, ServerReportsEveryAnswerWithTenantAndDuration) {
   EXPECT_EQ(std::get<1>(seen.v[3]), 404);
   ASSERT_TRUE(recorder.flush().ok());
   int64_t minute = core::minute_of(clock.now());
-  auto svc = *st->list_availability("", minute, minute + 60);
+  auto svc = ok_value(st->list_availability("", minute, minute + 60));
   ASSERT_EQ(svc.size(), 1u);
   EXPECT_EQ(svc[0].requests, 4);  // /healthz is not counted
   EXPECT_EQ(svc[0].normal, 2);    // /fast and the 404; /slow (over the threshold) and /broken are not
-  auto a = *st->list_availability("ten_a", minute, minute + 60);
+  auto a = ok_value(st->list_availability("ten_a", minute, minute + 60));
   ASSERT_EQ(a.size(), 1u);
   EXPECT_EQ(a[0].requests, 2);
   EXPECT_EQ(a[0].normal, 1);

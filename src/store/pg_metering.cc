@@ -13,7 +13,7 @@
 #include "store/pg_areas.h"
 #include "store/pg_db.h"
 #include "store/pg_util.h"
-#include "store/sqlite_metering.h"  // validate_package (backend-neutral)
+#include "store/validate.h"
 
 namespace duet::store::pg {
 namespace {
@@ -225,7 +225,7 @@ Status check_quota_impl(Connection& c, const QuotaOrderRule& rule, std::string_v
 }  // namespace
 
 Status add_package(Connection& c, const Package& p) {
-  DUET_TRY_STATUS(sqlite::validate_package(p));
+  DUET_TRY_STATUS(validate_package(p));
   DUET_ASSIGN_OR_RETURN(Rows t, c.query("SELECT 1 FROM tenants WHERE tenant_id = $1", {p.tenant_id}));
   if (t.empty()) return store_error(StoreError::kNotFound, "tenant not found");
   return run(c,

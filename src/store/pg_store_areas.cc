@@ -24,7 +24,7 @@ Result<AdminToken> PgStore::find_admin_token(ByteView token_hash) {
 }
 
 Status PgStore::add_package(const WriteContext& context, const Package& p) {
-  DUET_TRY_STATUS(sqlite::validate_package(p));
+  DUET_TRY_STATUS(validate_package(p));
   return write(context, [&](Connection& c) { return pg::add_package(c, p); });
 }
 

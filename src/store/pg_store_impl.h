@@ -21,7 +21,6 @@
 #include "store/pg_store.h"
 #include "store/pg_util.h"
 #include "store/record_text.h"
-#include "store/sqlite_metering.h"  // validate_package (backend-neutral record check)
 #include "store/validate.h"
 #include "store/write_context.h"
 

@@ -14,12 +14,15 @@
 #include <thread>
 #include <vector>
 
+#include "base/result_testing.h"
 #include "core/quota_order.h"
 #include "store/ids.h"
 #include "store/pg_db.h"
 #include "store/pg_store.h"
 
 namespace duet::store {
+
+using duet::testing_support::ok_value;
 namespace {
 
 std::string test_dsn() {
@@ -145,7 +148,7 @@ TEST_F(PgStoreTest, LostConnectionsAreReplaced) {
   EXPECT_TRUE(created.ok()) << created.error().to_string();
   EXPECT_TRUE(store.get_tenant(t.tenant_id).ok());
   EXPECT_TRUE(store.set_tenant_suspended({}, t2.tenant_id, true).ok());
-  EXPECT_TRUE(store.get_tenant(t2.tenant_id)->suspended);
+  EXPECT_TRUE(ok_value(store.get_tenant(t2.tenant_id)).suspended);
 
   // Again, now for a transaction (and for a read).
   EXPECT_GE(end_sessions(*c, app), 1);
@@ -200,6 +203,7 @@ TEST_F(PgStoreTest, BeginAndCommitTravelWithStatements) {
   r0 = pg::round_trips();
   {
     auto tx = pg::Transaction::begin(*c, pg::Transaction::Kind::kWrite);
+    ASSERT_OK(tx);
     ASSERT_TRUE(c->query("UPDATE pipe_t SET v = v + 1 WHERE k = $1", {1}).ok());
     c->commit_with_next();
     auto last = c->query("INSERT INTO pipe_t (k, v) VALUES ($1, $2)", {2, 20});
@@ -211,7 +215,7 @@ TEST_F(PgStoreTest, BeginAndCommitTravelWithStatements) {
   auto v = c->query("SELECT v FROM pipe_t WHERE k = $1", {1});
   ASSERT_TRUE(v.ok());
   EXPECT_EQ(v->get_int(0, 0), 11);
-  EXPECT_EQ(c->query("SELECT 1 FROM pipe_t WHERE k = $1", {2})->size(), 1);
+  EXPECT_EQ(ok_value(c->query("SELECT 1 FROM pipe_t WHERE k = $1", {2})).size(), 1);
 
   // A last statement that fails: the COMMIT is skipped, everything rolls
   // back, the statement's own error is reported.
@@ -224,7 +228,7 @@ TEST_F(PgStoreTest, BeginAndCommitTravelWithStatements) {
     EXPECT_EQ(store_error_kind(dup.error()), StoreError::kDuplicate);
     EXPECT_EQ(c->last_constraint(), "pipe_t_pkey");
   }
-  EXPECT_EQ(c->query("SELECT v FROM pipe_t WHERE k = $1", {1})->get_int(0, 0), 11);
+  EXPECT_EQ(ok_value(c->query("SELECT v FROM pipe_t WHERE k = $1", {1})).get_int(0, 0), 11);
   // ... also when it is the transaction's only statement (BEGIN, statement
   // and COMMIT in one pipeline).
   {
@@ -233,7 +237,7 @@ TEST_F(PgStoreTest, BeginAndCommitTravelWithStatements) {
     EXPECT_FALSE(c->query("INSERT INTO pipe_t (k, v) VALUES ($1, NULL)", {3}).ok());
     EXPECT_EQ(c->last_sqlstate(), "23502");
   }
-  EXPECT_EQ(c->query("SELECT 1 FROM pipe_t WHERE k = $1", {3})->size(), 0);
+  EXPECT_EQ(ok_value(c->query("SELECT 1 FROM pipe_t WHERE k = $1", {3})).size(), 0);
   // A failed first statement (sent with BEGIN) fails the transaction only.
   {
     auto tx = pg::Transaction::begin(*c, pg::Transaction::Kind::kWrite);

@@ -6,6 +6,7 @@
 
 #include "store/ids.h"
 #include "store/sqlite_db.h"
+#include "store/validate.h"
 
 namespace duet::store::sqlite {
 namespace {
@@ -13,8 +14,6 @@ namespace {
 constexpr int64_t kDay = 86'400;
 // Usage records are kept at least one year; 366 days covers a leap year.
 constexpr int64_t kUsageRetentionSeconds = 366 * kDay;
-constexpr int64_t kMinPerSignaturePurchase = 10'000;
-constexpr int64_t kMinPerUserPurchase = 1'000;
 
 Status invalid(std::string_view what) { return make_error(ErrorCode::kInvalidArgument, std::string(what)); }
 Unexpected corrupt(std::string_view what) { return store_error(StoreError::kCorrupt, what); }
@@ -204,26 +203,6 @@ Result<AppEnvironment> app_environment(Connection& c, std::string_view tenant, s
 }
 
 }  // namespace
-
-Status validate_package(const Package& p) {
-  if (p.tenant_id.empty() || p.package_id.empty()) return invalid("package ids are empty");
-  if (p.expires_at <= p.starts_at) return invalid("a package expires after it starts");
-  if (p.used != 0) return invalid("a new package has used 0");
-  if (p.source != "purchase" && p.source != "sla_credit") return invalid("package source is purchase or sla_credit");
-  if (p.kind == PackageKind::kUnlimited) {
-    if (p.quantity != 0) return invalid("an unlimited package has quantity 0");
-    return Status::Ok();
-  }
-  if (p.source == "sla_credit") {
-    if (p.quantity < 1) return invalid("a credit package has a quantity of at least 1");
-    return Status::Ok();
-  }
-  if (p.kind == PackageKind::kPerSignature && p.quantity < kMinPerSignaturePurchase)
-    return invalid("a per-signature package has at least 10000 signatures");
-  if (p.kind == PackageKind::kPerUser && p.quantity < kMinPerUserPurchase)
-    return invalid("a per-user package has at least 1000 users");
-  return Status::Ok();
-}
 
 Status add_package(Connection& c, const Package& p) {
   DUET_TRY_STATUS(validate_package(p));

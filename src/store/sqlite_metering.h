@@ -54,7 +54,4 @@ Result<Notice> set_tenant_signature_v1_cutoff(Connection& c, std::string_view te
                                               UnixSeconds now);
 Result<TenantNotifyTarget> get_tenant_notify_target(Connection& c, std::string_view tenant_id);
 
-// Validation shared by add_package (no database access).
-Status validate_package(const Package& p);
-
 }  // namespace duet::store::sqlite

@@ -5,7 +5,7 @@
 namespace duet::store::sqlite_store {
 
 Status SqliteStore::add_package(const WriteContext& context, const Package& p) {
-  DUET_TRY_STATUS(sqlite::validate_package(p));
+  DUET_TRY_STATUS(validate_package(p));
   return write(context, [&](Connection& c) { return sqlite::add_package(c, p); });
 }
 

@@ -1,6 +1,7 @@
 // Tests specific to the SQLite backend: pragmas, migrations bookkeeping,
 // crash safety (a child process dies inside a transaction) and several
 // Store objects ("nodes") sharing one file.
+#include "base/result_testing.h"
 #include "store/sqlite_store.h"
 
 #include <sqlite3.h>
@@ -24,6 +25,8 @@
 #include "store/store_test_util.h"
 
 namespace duet::store::testing {
+
+using duet::testing_support::ok_value;
 namespace {
 
 constexpr UnixSeconds kNow = 1'700'000'000;
@@ -205,9 +208,9 @@ TEST(SqliteStore, CrashInsideFinishOrderLeavesNothingHalfWritten) {
     ASSERT_TRUE(order.ok());
     EXPECT_EQ(order->state, OrderState::kSigning) << point;
     EXPECT_TRUE(order->items[0].signature.empty()) << point;
-    EXPECT_EQ(store->get_sign_session(f.tenant_id, f.session.session_id)->state, SessionState::kOpen) << point;
-    EXPECT_EQ(store->get_holder(f.tenant_id, f.holder_id)->failed_attempts, 0) << point;
-    EXPECT_TRUE(store->claim_due_callbacks({}, "w", kNow, 30, 10)->empty()) << point;
+    EXPECT_EQ(ok_value(store->get_sign_session(f.tenant_id, f.session.session_id)).state, SessionState::kOpen) << point;
+    EXPECT_EQ(ok_value(store->get_holder(f.tenant_id, f.holder_id)).failed_attempts, 0) << point;
+    EXPECT_TRUE(ok_value(store->claim_due_callbacks({}, "w", kNow, 30, 10)).empty()) << point;
   }
   // The survivor can still complete the order.
   auto store = open_at(path);
@@ -239,7 +242,7 @@ TEST(SqliteStore, CrashInsideCreateOrderAndSessionStartLeavesNoTrace) {
   EXPECT_EQ(store_error_kind(store->get_order(f.tenant_id, second.order_id)), StoreError::kNotFound);
   EXPECT_EQ(raw_query(path, "SELECT COUNT(*) FROM sign_order_items"), "1");
   EXPECT_EQ(store_error_kind(store->get_sign_session(f.tenant_id, again.session_id)), StoreError::kNotFound);
-  EXPECT_EQ(store->get_holder(f.tenant_id, f.holder_id)->failed_attempts, 0) << "the crashed attempt counted nothing";
+  EXPECT_EQ(ok_value(store->get_holder(f.tenant_id, f.holder_id)).failed_attempts, 0) << "the crashed attempt counted nothing";
   EXPECT_EQ(raw_query(path, "SELECT COUNT(*) FROM pin_attempts"), "1") << "the seed's attempt only";
 }
 
@@ -288,7 +291,7 @@ TEST(SqliteStore, CrashInsideCompleteActivationLeavesTheOldEnrollment) {
                             "complete_activation:before_holder_update"}) {
     ASSERT_EQ(crash_child_at(path, point, [&](Store& s) { (void)s.complete_activation({}, c); }), 42) << point;
     auto store = open_at(path);
-    EXPECT_FALSE(store->find_activation_code(code.code_hash)->used_at.has_value()) << point;
+    EXPECT_FALSE(ok_value(store->find_activation_code(code.code_hash)).used_at.has_value()) << point;
     auto key = store->get_active_holder_key(f.tenant_id, f.holder_id);
     ASSERT_TRUE(key.ok()) << point;
     EXPECT_EQ(key->key_id, old_key.key_id) << point;
@@ -297,13 +300,14 @@ TEST(SqliteStore, CrashInsideCompleteActivationLeavesTheOldEnrollment) {
     EXPECT_TRUE(store->find_device_token(old_token.token_hash).ok()) << point;
     EXPECT_EQ(store_error_kind(store->find_device_token(c.token.token_hash)), StoreError::kNotFound) << point;
     auto h = store->get_holder(f.tenant_id, f.holder_id);
+    ASSERT_OK(h);
     EXPECT_EQ(h->status, HolderStatus::kLocked) << point;
     EXPECT_EQ(h->failed_attempts, 0) << point;
   }
   auto store = open_at(path);
   ASSERT_TRUE(store->complete_activation({}, c).ok());
-  EXPECT_EQ(store->get_active_holder_key(f.tenant_id, f.holder_id)->key_id, c.key.key_id);
-  EXPECT_EQ(store->get_holder(f.tenant_id, f.holder_id)->status, HolderStatus::kActive);
+  EXPECT_EQ(ok_value(store->get_active_holder_key(f.tenant_id, f.holder_id)).key_id, c.key.key_id);
+  EXPECT_EQ(ok_value(store->get_holder(f.tenant_id, f.holder_id)).status, HolderStatus::kActive);
 }
 
 TEST(SqliteStore, CrashInsideFailSignSessionLeavesTheSessionOpen) {
@@ -323,15 +327,15 @@ TEST(SqliteStore, CrashInsideFailSignSessionLeavesTheSessionOpen) {
               42)
         << point;
     auto store = open_at(path);
-    EXPECT_EQ(store->get_sign_session(f.tenant_id, f.session.session_id)->state, SessionState::kOpen) << point;
-    EXPECT_EQ(store->get_order(f.tenant_id, f.order.order_id)->state, OrderState::kSigning) << point;
-    EXPECT_TRUE(store->claim_due_callbacks({}, "w", kNow, 30, 10)->empty()) << point;
+    EXPECT_EQ(ok_value(store->get_sign_session(f.tenant_id, f.session.session_id)).state, SessionState::kOpen) << point;
+    EXPECT_EQ(ok_value(store->get_order(f.tenant_id, f.order.order_id)).state, OrderState::kSigning) << point;
+    EXPECT_TRUE(ok_value(store->claim_due_callbacks({}, "w", kNow, 30, 10)).empty()) << point;
   }
   auto store = open_at(path);
   auto after = store->fail_sign_session({}, f.tenant_id, f.session.session_id, callback(f), kNow);
   ASSERT_TRUE(after.ok());
   EXPECT_EQ(*after, OrderState::kFailed);
-  EXPECT_EQ(store->claim_due_callbacks({}, "w", kNow, 30, 10)->size(), 1u);
+  EXPECT_EQ(ok_value(store->claim_due_callbacks({}, "w", kNow, 30, 10)).size(), 1u);
 }
 
 TEST(SqliteStore, UpgradesAVersion2DatabaseWithItsData) {
@@ -354,7 +358,7 @@ TEST(SqliteStore, UpgradesAVersion2DatabaseWithItsData) {
   ASSERT_TRUE(store);
   EXPECT_EQ(*store->schema_version(), sqlite_store_latest_schema_version());
   EXPECT_GE(sqlite_store_latest_schema_version(), 3);
-  EXPECT_EQ(store->get_tenant("ten_old")->name, "old");
+  EXPECT_EQ(ok_value(store->get_tenant("ten_old")).name, "old");
   EXPECT_EQ(raw_query(path, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name IN "
                             "('sign_orders_tenant_created', 'sign_orders_holder_created', 'device_tokens_holder')"),
             "3");
@@ -429,8 +433,8 @@ TEST(SqliteStore, CrashInsideFinishCsrOrderLeavesNeitherSignatureNorCertificate)
     ASSERT_TRUE(order.ok());
     EXPECT_EQ(order->state, OrderState::kSigning) << point;
     EXPECT_TRUE(order->items[0].signature.empty()) << point;
-    EXPECT_EQ(store->get_sign_session(f.base.tenant_id, f.session.session_id)->state, SessionState::kOpen) << point;
-    EXPECT_EQ(store->get_holder(f.base.tenant_id, f.base.holder_id)->failed_attempts, 0) << point;
+    EXPECT_EQ(ok_value(store->get_sign_session(f.base.tenant_id, f.session.session_id)).state, SessionState::kOpen) << point;
+    EXPECT_EQ(ok_value(store->get_holder(f.base.tenant_id, f.base.holder_id)).failed_attempts, 0) << point;
     EXPECT_EQ(store_error_kind(store->find_certificate_by_serial(f.cert.serial_hex)), StoreError::kNotFound) << point;
   }
   auto store = open_at(path);
@@ -438,9 +442,9 @@ TEST(SqliteStore, CrashInsideFinishCsrOrderLeavesNeitherSignatureNorCertificate)
                   ->finish_csr_order({}, f.base.tenant_id, f.order.order_id, f.session.session_id, {Bytes{0x30, 0x02}},
                                      f.cert, kNow)
                   .ok());
-  EXPECT_EQ(store->find_certificate_by_serial(f.cert.serial_hex)->cert_id, f.cert.cert_id);
-  EXPECT_EQ(store->get_order(f.base.tenant_id, f.order.order_id)->state, OrderState::kSigned);
-  EXPECT_TRUE(store->claim_due_callbacks({}, "w", kNow, 30, 10)->empty());
+  EXPECT_EQ(ok_value(store->find_certificate_by_serial(f.cert.serial_hex)).cert_id, f.cert.cert_id);
+  EXPECT_EQ(ok_value(store->get_order(f.base.tenant_id, f.order.order_id)).state, OrderState::kSigned);
+  EXPECT_TRUE(ok_value(store->claim_due_callbacks({}, "w", kNow, 30, 10)).empty());
 }
 
 TEST(SqliteStore, CrashInsideRevokeCertificateLeavesCertificateKeyAndDevicesGood) {
@@ -464,17 +468,17 @@ TEST(SqliteStore, CrashInsideRevokeCertificateLeavesCertificateKeyAndDevicesGood
               42)
         << point;
     auto store = open_at(path);
-    EXPECT_FALSE(store->get_certificate(f.base.tenant_id, f.cert.cert_id)->revoked) << point;
+    EXPECT_FALSE(ok_value(store->get_certificate(f.base.tenant_id, f.cert.cert_id)).revoked) << point;
     auto key = store->get_active_holder_key(f.base.tenant_id, f.base.holder_id);
     ASSERT_TRUE(key.ok()) << point;
     EXPECT_EQ(key->service_share_ciphertext, (Bytes{9, 9})) << point;
     EXPECT_TRUE(store->find_device_token(token.token_hash).ok()) << point;
-    EXPECT_TRUE(store->list_revoked_certificates("ca_issuing")->empty()) << point;
+    EXPECT_TRUE(ok_value(store->list_revoked_certificates("ca_issuing")).empty()) << point;
   }
   auto store = open_at(path);
   ASSERT_TRUE(store->revoke_certificate({}, f.base.tenant_id, f.cert.cert_id, 1, true, kNow).ok());
-  EXPECT_TRUE(store->get_certificate(f.base.tenant_id, f.cert.cert_id)->revoked);
-  EXPECT_TRUE(store->get_holder_key(f.base.tenant_id, f.key.key_id)->service_share_ciphertext.empty());
+  EXPECT_TRUE(ok_value(store->get_certificate(f.base.tenant_id, f.cert.cert_id)).revoked);
+  EXPECT_TRUE(ok_value(store->get_holder_key(f.base.tenant_id, f.key.key_id)).service_share_ciphertext.empty());
   EXPECT_EQ(store_error_kind(store->find_device_token(token.token_hash)), StoreError::kNotFound);
 }
 
@@ -529,7 +533,7 @@ TEST(SqliteStore, UpgradesAVersion3DatabaseWithDefaultsForIssue4) {
   ASSERT_TRUE(order.ok());
   EXPECT_EQ(order->kind, OrderKind::kSign);
   EXPECT_TRUE(order->key_id.empty());
-  EXPECT_EQ(store->list_orders("ten_old", OrderFilter{})->orders.size(), 1u);
+  EXPECT_EQ(ok_value(store->list_orders("ten_old", OrderFilter{})).orders.size(), 1u);
   ASSERT_TRUE(store->update_app_settings({}, "ten_old", "app_old", "identity_source", true, "gmt").ok());
 
   // The certificate lookups are served by their indexes.
@@ -570,9 +574,9 @@ TEST(SqliteStore, TwoNodesOnOneFileFinishAnOrderOnce) {
     tb.join();
     EXPECT_EQ(wins.load(), 1);
     EXPECT_EQ(conflicts.load(), 1);
-    EXPECT_EQ(node_b->get_order(f.tenant_id, f.order.order_id)->state, OrderState::kSigned);
+    EXPECT_EQ(ok_value(node_b->get_order(f.tenant_id, f.order.order_id)).state, OrderState::kSigned);
   }
-  EXPECT_EQ(node_a->claim_due_callbacks({}, "w", kNow, 30, 100)->size(), 5u);
+  EXPECT_EQ(ok_value(node_a->claim_due_callbacks({}, "w", kNow, 30, 100)).size(), 5u);
 }
 
 // --- the connection pool (sqlite_db.h): one writer, background checkpoints ---

@@ -11,12 +11,15 @@
 #include <thread>
 #include <vector>
 
+#include "base/result_testing.h"
 #include "core/pin_attempt_rule.h"
 #include "store/ids.h"
 #include "store/store_contract_test.h"
 #include "store/store_test_util.h"
 
 namespace duet::store::testing {
+
+using duet::testing_support::ok_value;
 namespace {
 
 constexpr UnixSeconds kNow = StoreContractTest::kNow;
@@ -79,7 +82,7 @@ TEST_P(StoreContractTest, ConcurrentWrongPinsFailExactlyTheLimitThenLock) {
   EXPECT_EQ(h->failed_attempts, kPolicy.max_consecutive);
   // Locked for good: a later attempt is refused and counts nothing.
   EXPECT_EQ(wrong_attempt(*store_, create(order_for(w))).code(), ErrorCode::kLocked);
-  EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, kPolicy.max_consecutive);
+  EXPECT_EQ(ok_value(store_->get_holder(w.tenant_id, w.holder_id)).failed_attempts, kPolicy.max_consecutive);
 }
 
 // Four wrong guesses (concurrently), then the right PIN on the fifth and
@@ -105,6 +108,7 @@ TEST_P(StoreContractTest, TheRightPinOnTheLastAllowedAttemptStillSigns) {
     ASSERT_EQ(failed.load(), 4);
   }
   auto h = store_->get_holder(w.tenant_id, w.holder_id);
+  ASSERT_OK(h);
   ASSERT_EQ(h->status, HolderStatus::kActive);
   ASSERT_EQ(h->failed_attempts, 4);
 
@@ -130,14 +134,14 @@ TEST_P(StoreContractTest, TheRightPinOnTheLastAllowedAttemptStillSigns) {
   }
   for (std::thread& t : racers) t.join();
   EXPECT_EQ(refused.load(), kRacers);
-  EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->failed_attempts, kPolicy.max_consecutive);
+  EXPECT_EQ(ok_value(store_->get_holder(w.tenant_id, w.holder_id)).failed_attempts, kPolicy.max_consecutive);
 
   ASSERT_TRUE(store_->accept_sign_attempt({}, w.tenant_id, s.session_id, attempt_id_for(s), s.r_values, kNow).ok());
   h = store_->get_holder(w.tenant_id, w.holder_id);
   EXPECT_EQ(h->status, HolderStatus::kActive) << "the right PIN on the last try never locks";
   EXPECT_EQ(h->failed_attempts, 0);
   ASSERT_TRUE(store_->finish_order({}, w.tenant_id, last.order_id, s.session_id, {Bytes{0x30}}, std::nullopt, kNow).ok());
-  EXPECT_EQ(store_->get_order(w.tenant_id, last.order_id)->state, OrderState::kSigned);
+  EXPECT_EQ(ok_value(store_->get_order(w.tenant_id, last.order_id)).state, OrderState::kSigned);
   // The success reset the consecutive count, not the window's failures.
   auto next = wrong_attempt(*store_, create(order_for(w)));
   ASSERT_TRUE(next.ok()) << next.error().to_string();

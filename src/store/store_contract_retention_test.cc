@@ -5,12 +5,15 @@
 #include <thread>
 #include <vector>
 
+#include "base/result_testing.h"
 #include "crypto/sm3.h"
 #include "store/ids.h"
 #include "store/store_contract_test.h"
 #include "store/store_test_util.h"
 
 namespace duet::store::testing {
+
+using duet::testing_support::ok_value;
 namespace {
 
 constexpr UnixSeconds kDay = 86400;
@@ -65,7 +68,7 @@ TEST_P(StoreContractTest, RetentionPurgesFinalOrderPayloadsAtTheBoundary) {
       store_->purge_order_payloads({}, signed_at + n_days - 1 - n_days, signed_at + n_days - 1, "worker-a", 100);
   ASSERT_TRUE(none.ok()) << none.error().to_string();
   EXPECT_EQ(*none, 0u);
-  EXPECT_EQ(store_->get_order(w.tenant_id, o.order_id)->display_text, o.display_text);
+  EXPECT_EQ(ok_value(store_->get_order(w.tenant_id, o.order_id)).display_text, o.display_text);
   EXPECT_TRUE(events_since(*store_, seq0, "retention.order_payload_purged").empty());
 
   // Exactly N days: the signed order goes (the cancelled one is 5 s younger).
@@ -90,7 +93,7 @@ TEST_P(StoreContractTest, RetentionPurgesFinalOrderPayloadsAtTheBoundary) {
   ASSERT_TRUE(purged_at.ok());
   EXPECT_EQ(*purged_at, std::optional<UnixSeconds>(now));
   EXPECT_EQ(*store_->order_payload_purged_at(w.tenant_id, cancelled.order_id), std::nullopt);
-  EXPECT_EQ(store_->get_order(w.tenant_id, open.order_id)->display_text, open.display_text);
+  EXPECT_EQ(ok_value(store_->get_order(w.tenant_id, open.order_id)).display_text, open.display_text);
 
   auto ev = events_since(*store_, seq0, "retention.order_payload_purged");
   ASSERT_EQ(ev.size(), 1u);
@@ -108,9 +111,9 @@ TEST_P(StoreContractTest, RetentionPurgesFinalOrderPayloadsAtTheBoundary) {
   EXPECT_EQ(head_seq(*store_), seq1);
   // Five seconds later the cancelled order follows; the pending one never.
   EXPECT_EQ(*store_->purge_order_payloads({}, now + 5 - n_days, now + 5, "worker-a", 100), 1u);
-  EXPECT_EQ(store_->get_order(w.tenant_id, cancelled.order_id)->display_text, "");
+  EXPECT_EQ(ok_value(store_->get_order(w.tenant_id, cancelled.order_id)).display_text, "");
   EXPECT_EQ(*store_->purge_order_payloads({}, now + 100 * n_days, now + 100 * n_days, "worker-a", 100), 0u);
-  EXPECT_EQ(store_->get_order(w.tenant_id, open.order_id)->display_text, open.display_text);
+  EXPECT_EQ(ok_value(store_->get_order(w.tenant_id, open.order_id)).display_text, open.display_text);
   EXPECT_EQ(kind(store_->order_payload_purged_at(w.tenant_id, "ord_missing")), StoreError::kNotFound);
 }
 
@@ -139,7 +142,7 @@ TEST_P(StoreContractTest, RetentionPurgesIdentityAttributesAfterIssuance) {
 
   int64_t seq0 = head_seq(*store_);
   EXPECT_EQ(*store_->purge_identity_attributes({}, c.created_at - 1, kNow + 200, "w", 100), 0u);
-  EXPECT_EQ(store_->get_holder(w.tenant_id, w.holder_id)->phone_ciphertext, before.phone_ciphertext);
+  EXPECT_EQ(ok_value(store_->get_holder(w.tenant_id, w.holder_id)).phone_ciphertext, before.phone_ciphertext);
   EXPECT_EQ(*store_->purge_identity_attributes({}, c.created_at, kNow + 200, "w", 100), 1u);
   Holder after = *store_->get_holder(w.tenant_id, w.holder_id);
   EXPECT_TRUE(after.id_number_ciphertext.empty());
@@ -181,12 +184,12 @@ TEST_P(StoreContractTest, RetentionWipesSharesOfExpiredKeys) {
   ASSERT_TRUE(store_->begin_refresh_attempt({}, r, "att_" + r.refresh_id, 0, simple_pin_rule(), kNow).ok());
   ASSERT_TRUE(
       store_->accept_refresh_attempt({}, w.tenant_id, r.refresh_id, "att_" + r.refresh_id, Bytes{0x02}, kNow).ok());
-  ASSERT_EQ(store_->get_share_refresh(w.tenant_id, r.refresh_id)->state, RefreshState::kOpen);
+  ASSERT_EQ(ok_value(store_->get_share_refresh(w.tenant_id, r.refresh_id)).state, RefreshState::kOpen);
 
   int64_t seq0 = head_seq(*store_);
   // The first certificate expired, the newer one not yet: kept.
   EXPECT_EQ(*store_->wipe_retired_key_shares({}, newer.not_after - 1, newer.not_after - 1, "w", 100), 0u);
-  EXPECT_FALSE(store_->get_holder_key(w.tenant_id, key.key_id)->service_share_ciphertext.empty());
+  EXPECT_FALSE(ok_value(store_->get_holder_key(w.tenant_id, key.key_id)).service_share_ciphertext.empty());
   const UnixSeconds now = newer.not_after + 3;
   EXPECT_EQ(*store_->wipe_retired_key_shares({}, newer.not_after, now, "w", 100), 1u);
   HolderKeyShare k = *store_->get_holder_key(w.tenant_id, key.key_id);
@@ -197,7 +200,7 @@ TEST_P(StoreContractTest, RetentionWipesSharesOfExpiredKeys) {
   EXPECT_EQ(rr.state, RefreshState::kAbandoned);
   EXPECT_TRUE(rr.sealed_rho.empty());
   EXPECT_TRUE(rr.pending_share_ciphertext.empty());
-  EXPECT_FALSE(store_->get_holder_key(w2.tenant_id, uncertified.key_id)->service_share_ciphertext.empty());
+  EXPECT_FALSE(ok_value(store_->get_holder_key(w2.tenant_id, uncertified.key_id)).service_share_ciphertext.empty());
   auto ev = events_since(*store_, seq0, "retention.key_share_wiped");
   ASSERT_EQ(ev.size(), 1u);
   EXPECT_EQ(ev[0].target, key.key_id);

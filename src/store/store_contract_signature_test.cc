@@ -7,10 +7,13 @@
 #include <string>
 #include <vector>
 
+#include "base/result_testing.h"
 #include "store/ids.h"
 #include "store/store_contract_test.h"
 
 namespace duet::store::testing {
+
+using duet::testing_support::ok_value;
 namespace {
 
 TEST_P(StoreContractTest, SignatureV1CutoffIsStoredAndAnnouncedByANotice) {
@@ -40,7 +43,7 @@ TEST_P(StoreContractTest, SignatureV1CutoffIsStoredAndAnnouncedByANotice) {
 
   // A second call (postponed) replaces the date and is a second notice.
   ASSERT_TRUE(store_->set_tenant_signature_v1_cutoff({}, w.tenant_id, cutoff + 86'400, kNow + 1).ok());
-  EXPECT_EQ(store_->get_tenant(w.tenant_id)->signature_v1_cutoff, std::optional<UnixSeconds>(cutoff + 86'400));
+  EXPECT_EQ(ok_value(store_->get_tenant(w.tenant_id)).signature_v1_cutoff, std::optional<UnixSeconds>(cutoff + 86'400));
   auto notices = store_->list_notices(w.tenant_id, 10);
   ASSERT_TRUE(notices.ok());
   ASSERT_EQ(notices->size(), 2u);
@@ -72,7 +75,7 @@ TEST_P(StoreContractTest, SignatureV1CutoffIsStoredAndAnnouncedByANotice) {
 
   // Survives a reopen (the column, not a cache).
   reopen();
-  EXPECT_EQ(store_->get_tenant(w.tenant_id)->signature_v1_cutoff, std::optional<UnixSeconds>(cutoff + 86'400));
+  EXPECT_EQ(ok_value(store_->get_tenant(w.tenant_id)).signature_v1_cutoff, std::optional<UnixSeconds>(cutoff + 86'400));
 
   // Unknown tenant: kNotFound, and no notice.
   EXPECT_EQ(store_error_kind(store_->set_tenant_signature_v1_cutoff({}, new_id("ten_"), cutoff, kNow)),

@@ -6,10 +6,13 @@
 #include <thread>
 #include <vector>
 
+#include "base/result_testing.h"
 #include "store/ids.h"
 #include "store/store_contract_test.h"
 
 namespace duet::store::testing {
+
+using duet::testing_support::ok_value;
 namespace {
 
 constexpr UnixSeconds kMinute = StoreContractTest::kNow / 60 * 60;
@@ -68,11 +71,12 @@ TEST_P(StoreContractTest, SlaAvailabilityRowsAddUp) {
   EXPECT_EQ(r.probes_failed, 1);
   EXPECT_EQ((*rows)[1].minute, kMinute + 60);
   // Half-open range and tenant scoping.
-  EXPECT_EQ(store_->list_availability("", kMinute, kMinute + 60)->size(), 1u);
+  EXPECT_EQ(ok_value(store_->list_availability("", kMinute, kMinute + 60)).size(), 1u);
   auto ta = store_->list_availability("ten_a", kMinute, kMinute + 120);
+  ASSERT_OK(ta);
   ASSERT_EQ(ta->size(), 1u);
   EXPECT_EQ((*ta)[0].requests, 4);
-  EXPECT_TRUE(store_->list_availability("ten_b", kMinute, kMinute + 120)->empty());
+  EXPECT_TRUE(ok_value(store_->list_availability("ten_b", kMinute, kMinute + 120)).empty());
 
   auto first = store_->first_availability_minute();
   ASSERT_TRUE(first.ok());
@@ -80,15 +84,15 @@ TEST_P(StoreContractTest, SlaAvailabilityRowsAddUp) {
 }
 
 TEST_P(StoreContractTest, SlaAvailabilityValidatesAndIsAllOrNothing) {
-  EXPECT_EQ(store_->first_availability_minute().value(), std::nullopt);
+  EXPECT_EQ(ok_value(store_->first_availability_minute()), std::nullopt);
   auto bad = store_->add_availability({}, {delta("", kMinute, 1, 1, 1, 1), delta("", kMinute + 1, 1, 1, 1, 1)});
   EXPECT_EQ(bad.code(), ErrorCode::kInvalidArgument);
   auto negative = store_->add_availability({}, {delta("", kMinute, -1, 0, 0, 0)});
   EXPECT_EQ(negative.code(), ErrorCode::kInvalidArgument);
-  EXPECT_TRUE(store_->list_availability("", 0, kMinute * 2)->empty());
+  EXPECT_TRUE(ok_value(store_->list_availability("", 0, kMinute * 2)).empty());
   // A tenant row alone does not start the service's lifetime.
   ASSERT_TRUE(store_->add_availability({}, {delta("ten_x", kMinute, 1, 1, 1, 1)}).ok());
-  EXPECT_EQ(store_->first_availability_minute().value(), std::nullopt);
+  EXPECT_EQ(ok_value(store_->first_availability_minute()), std::nullopt);
 }
 
 TEST_P(StoreContractTest, SlaAvailabilityConcurrentWritersLoseNothing) {
@@ -107,6 +111,7 @@ TEST_P(StoreContractTest, SlaAvailabilityConcurrentWritersLoseNothing) {
   for (auto& th : threads) th.join();
   EXPECT_EQ(failures.load(), 0);
   auto rows = store_->list_availability("", kMinute, kMinute + 60);
+  ASSERT_OK(rows);
   ASSERT_EQ(rows->size(), 1u);
   EXPECT_EQ((*rows)[0].requests, 2 * kThreads * kAdds);
   EXPECT_EQ((*rows)[0].normal, kThreads * kAdds);
@@ -135,10 +140,11 @@ TEST_P(StoreContractTest, SlaMaintenanceWindows) {
   EXPECT_EQ(got->created_by, "ops");
 
   // Overlap: [from, to) against [starts_at, ends_at).
-  EXPECT_EQ(store_->list_maintenance_windows(kNow, kNow + 3600)->size(), 0u);
-  EXPECT_EQ(store_->list_maintenance_windows(kNow, kNow + 3601)->size(), 1u);
-  EXPECT_EQ(store_->list_maintenance_windows(kNow + 7200, kNow + 86400)->size(), 0u);
+  EXPECT_EQ(ok_value(store_->list_maintenance_windows(kNow, kNow + 3600)).size(), 0u);
+  EXPECT_EQ(ok_value(store_->list_maintenance_windows(kNow, kNow + 3601)).size(), 1u);
+  EXPECT_EQ(ok_value(store_->list_maintenance_windows(kNow + 7200, kNow + 86400)).size(), 0u);
   auto all = store_->list_maintenance_windows(0, kNow * 2);
+  ASSERT_OK(all);
   ASSERT_EQ(all->size(), 2u);
   EXPECT_EQ((*all)[0].window_id, w.window_id);
 
@@ -172,11 +178,11 @@ TEST_P(StoreContractTest, SlaCreditProposalsAndExactlyOnceApproval) {
   SlaCredit days = credit_of(w.tenant_id, "2023-10", 5);
   days.kind = SlaCreditKind::kDays;
   ASSERT_TRUE(store_->propose_sla_credit({}, days).ok());
-  EXPECT_EQ(store_->list_sla_credits(w.tenant_id, "")->size(), 2u);
-  EXPECT_EQ(store_->list_sla_credits("", "2023-10")->size(), 2u);
-  EXPECT_EQ(store_->list_sla_credits("", "2023-11")->size(), 0u);
+  EXPECT_EQ(ok_value(store_->list_sla_credits(w.tenant_id, "")).size(), 2u);
+  EXPECT_EQ(ok_value(store_->list_sla_credits("", "2023-10")).size(), 2u);
+  EXPECT_EQ(ok_value(store_->list_sla_credits("", "2023-11")).size(), 0u);
   ASSERT_TRUE(store_->withdraw_sla_credit({}, w.tenant_id, "2023-10", SlaCreditKind::kDays).ok());
-  EXPECT_EQ(store_->list_sla_credits(w.tenant_id, "")->size(), 1u);
+  EXPECT_EQ(ok_value(store_->list_sla_credits(w.tenant_id, "")).size(), 1u);
 
   // Validation and tenant.
   EXPECT_EQ(store_->propose_sla_credit({}, credit_of(w.tenant_id, "2023-10", 0)).code(), ErrorCode::kInvalidArgument);
@@ -201,7 +207,7 @@ TEST_P(StoreContractTest, SlaCreditProposalsAndExactlyOnceApproval) {
 
   EXPECT_EQ(store_error_kind(store_->approve_sla_credit({}, c.credit_id, "ops", kNow + 200, bonus_of(150))),
             StoreError::kConflict);
-  EXPECT_EQ(store_->list_packages(w.tenant_id)->size(), 1u);
+  EXPECT_EQ(ok_value(store_->list_packages(w.tenant_id)).size(), 1u);
   EXPECT_EQ(store_error_kind(store_->approve_sla_credit({}, "slc_unknown", "ops", kNow, bonus_of(1))),
             StoreError::kNotFound);
 
@@ -220,8 +226,8 @@ TEST_P(StoreContractTest, SlaCreditApprovalRollsBackWhenThePackageFails) {
   ASSERT_TRUE(store_->propose_sla_credit({}, c).ok());
   Package bad = bonus_of(0);  // an sla_credit package needs quantity >= 1
   EXPECT_FALSE(store_->approve_sla_credit({}, c.credit_id, "ops", kNow, bad).ok());
-  EXPECT_EQ(store_->find_sla_credit(c.credit_id)->state, SlaCreditState::kProposed);
-  EXPECT_TRUE(store_->list_packages(w.tenant_id)->empty());
+  EXPECT_EQ(ok_value(store_->find_sla_credit(c.credit_id)).state, SlaCreditState::kProposed);
+  EXPECT_TRUE(ok_value(store_->list_packages(w.tenant_id)).empty());
 }
 
 TEST_P(StoreContractTest, SlaConcurrentApprovalsGrantOnePackage) {
@@ -242,7 +248,7 @@ TEST_P(StoreContractTest, SlaConcurrentApprovalsGrantOnePackage) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(ok.load(), 1);
   EXPECT_EQ(conflict.load(), 5);
-  EXPECT_EQ(store_->list_packages(w.tenant_id)->size(), 1u);
+  EXPECT_EQ(ok_value(store_->list_packages(w.tenant_id)).size(), 1u);
 }
 
 TEST_P(StoreContractTest, SlaRateWindowsCountAtomically) {
@@ -285,11 +291,12 @@ TEST_P(StoreContractTest, SlaRateWindowsCountAtomically) {
 TEST_P(StoreContractTest, SlaTenantRateLimits) {
   World a = make_world("limits-a");
   World b = make_world("limits-b");
-  EXPECT_TRUE(store_->list_tenant_rate_limits()->empty());
+  EXPECT_TRUE(ok_value(store_->list_tenant_rate_limits()).empty());
   ASSERT_TRUE(store_->set_tenant_rate_limit({}, a.tenant_id, 50, kNow).ok());
   ASSERT_TRUE(store_->set_tenant_rate_limit({}, b.tenant_id, 5, kNow).ok());
   ASSERT_TRUE(store_->set_tenant_rate_limit({}, a.tenant_id, 70, kNow + 1).ok());
   auto all = store_->list_tenant_rate_limits();
+  ASSERT_OK(all);
   ASSERT_EQ(all->size(), 2u);
   for (const auto& l : *all) {
     if (l.tenant_id == a.tenant_id) {
@@ -301,7 +308,7 @@ TEST_P(StoreContractTest, SlaTenantRateLimits) {
     }
   }
   ASSERT_TRUE(store_->set_tenant_rate_limit({}, b.tenant_id, 0, kNow).ok());  // unlimited again
-  EXPECT_EQ(store_->list_tenant_rate_limits()->size(), 1u);
+  EXPECT_EQ(ok_value(store_->list_tenant_rate_limits()).size(), 1u);
   EXPECT_EQ(store_error_kind(store_->set_tenant_rate_limit({}, "ten_unknown", 5, kNow)), StoreError::kNotFound);
   EXPECT_EQ(store_->set_tenant_rate_limit({}, a.tenant_id, -1, kNow).code(), ErrorCode::kInvalidArgument);
 }

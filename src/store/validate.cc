@@ -14,6 +14,11 @@ namespace {
 
 Status invalid(std::string_view what) { return make_error(ErrorCode::kInvalidArgument, std::string(what)); }
 
+// The smallest purchase of each counted package kind (credit packages, granted
+// by the SLA, may be smaller).
+constexpr int64_t kMinPerSignaturePurchase = 10'000;
+constexpr int64_t kMinPerUserPurchase = 1'000;
+
 }  // namespace
 
 Status validate_tenant(const Tenant& t) {
@@ -158,6 +163,26 @@ Status validate_sla_credit(const SlaCredit& credit) {
   if (credit.month.size() != 7 || credit.month[4] != '-') return invalid("credit month must be YYYY-MM");
   if (credit.amount < 1) return invalid("a credit amount must be at least 1");
   if (credit.band != "A" && credit.band != "B" && credit.band != "C") return invalid("credit band must be A, B or C");
+  return Status::Ok();
+}
+
+Status validate_package(const Package& p) {
+  if (p.tenant_id.empty() || p.package_id.empty()) return invalid("package ids are empty");
+  if (p.expires_at <= p.starts_at) return invalid("a package expires after it starts");
+  if (p.used != 0) return invalid("a new package has used 0");
+  if (p.source != "purchase" && p.source != "sla_credit") return invalid("package source is purchase or sla_credit");
+  if (p.kind == PackageKind::kUnlimited) {
+    if (p.quantity != 0) return invalid("an unlimited package has quantity 0");
+    return Status::Ok();
+  }
+  if (p.source == "sla_credit") {
+    if (p.quantity < 1) return invalid("a credit package has a quantity of at least 1");
+    return Status::Ok();
+  }
+  if (p.kind == PackageKind::kPerSignature && p.quantity < kMinPerSignaturePurchase)
+    return invalid("a per-signature package has at least 10000 signatures");
+  if (p.kind == PackageKind::kPerUser && p.quantity < kMinPerUserPurchase)
+    return invalid("a per-user package has at least 1000 users");
   return Status::Ok();
 }
 

@@ -42,5 +42,8 @@ Status validate_ca(const CaRecord& ca);
 Status validate_retention_settings(const RetentionSettings& s);
 Status validate_availability(const std::vector<AvailabilityMinute>& deltas);
 Status validate_sla_credit(const SlaCredit& credit);
+// add_package's record: ids, a period that ends after it starts, used 0, a
+// known source, and a quantity the package's kind and source allow.
+Status validate_package(const Package& p);
 
 }  // namespace duet::store
