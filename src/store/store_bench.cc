@@ -319,7 +319,7 @@ int main(int argc, char** argv) {
       });
   report("cosign", cosign, 25);
 
-  // The co-signature as duetd makes it today (server/api_routes.cc).
+  // The co-signature as duetd makes it today (server/holder_routes.cc, core/holder_service.cc).
   auto event = [&](const char* action, const char* actor_type, const std::string& actor) {
     AuditEvent e;
     e.at = f.now;
