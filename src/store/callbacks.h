@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,6 +15,16 @@
 #include "store/write_context.h"
 
 namespace duet::store {
+
+// The webhook deliveries waiting for a worker (GET /metrics, the alert rules
+// of deploy/prometheus): `due` undelivered jobs whose next attempt is at or
+// before the time asked (leased ones included: a delivery in progress is
+// still waiting), and the earliest next_attempt_at among them. Jobs that
+// gave up after callback_max_attempts (core/callbacks.h) are never due.
+struct CallbackBacklog {
+  int64_t due = 0;
+  std::optional<UnixSeconds> oldest_due_at;
+};
 
 class CallbackStore {
  public:
@@ -42,6 +53,9 @@ class CallbackStore {
   // the lease or the job was delivered.
   virtual Status mark_callback_failed(const WriteContext& context, std::string_view tenant_id, std::string_view job_id,
                                       std::string_view worker, std::string_view error, UnixSeconds next_attempt_at) = 0;
+  // The backlog at `now` (all tenants; CallbackBacklog). A read: one indexed
+  // range over the due jobs.
+  virtual Result<CallbackBacklog> callback_backlog(UnixSeconds now) = 0;
 };
 
 }  // namespace duet::store

@@ -31,12 +31,16 @@ Result<std::vector<CallbackJob>> PgStore::claim_due_callbacks(const WriteContext
   if (worker.empty() || lease_seconds < 1) return invalid("worker and a positive lease are required");
   return write_single_value<std::vector<CallbackJob>>(context, [&](Connection& c) -> Result<std::vector<CallbackJob>> {
     // One statement: jobs locked by a concurrent claimer are skipped, and
-    // the lease condition is re-checked on each row it updates.
+    // the lease condition is re-checked on each row it updates. The due
+    // jobs are picked in a CTE, which runs once: as an IN (subquery) the
+    // planner may rescan the LIMITed subquery and lease more than `limit`.
     DUET_ASSIGN_OR_RETURN(Rows r, c.query(
-        "UPDATE callback_jobs SET lease_owner = $2, lease_until = $3, attempts = attempts + 1 "
-        "WHERE (tenant_id, job_id) IN (SELECT tenant_id, job_id FROM callback_jobs WHERE delivered_at IS NULL "
-        "AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until <= $1) ORDER BY next_attempt_at "
-        "LIMIT $4 FOR UPDATE SKIP LOCKED) AND delivered_at IS NULL AND (lease_until IS NULL OR lease_until <= $1) "
+        "WITH due AS (SELECT tenant_id AS due_tenant, job_id AS due_job FROM callback_jobs "
+        "WHERE delivered_at IS NULL AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until <= $1) "
+        "ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED) "
+        "UPDATE callback_jobs SET lease_owner = $2, lease_until = $3, attempts = attempts + 1 FROM due "
+        "WHERE tenant_id = due.due_tenant AND job_id = due.due_job "
+        "AND delivered_at IS NULL AND (lease_until IS NULL OR lease_until <= $1) "
         "RETURNING " + std::string(kCallbackCols),
         {now, worker, now + lease_seconds, clamp_limit(limit)}));
     DUET_ASSIGN_OR_RETURN(std::vector<CallbackJob> jobs,
@@ -73,6 +77,16 @@ Status PgStore::mark_callback_failed(const WriteContext& context, std::string_vi
         {tenant_id, job_id, worker, err, next_attempt_at}));
     if (n == 1) return Status::Ok();
     return not_found_or_conflict(c, kCallbackExists, tenant_id, job_id, "callback");
+  });
+}
+
+Result<CallbackBacklog> PgStore::callback_backlog(UnixSeconds now) {
+  return read_single<CallbackBacklog>([&](Connection& c) -> Result<CallbackBacklog> {
+    DUET_ASSIGN_OR_RETURN(Rows r, c.query("SELECT COUNT(*), MIN(next_attempt_at) FROM callback_jobs "
+                                          "WHERE delivered_at IS NULL AND next_attempt_at <= $1",
+                                          {now}));
+    if (r.size() != 1) return corrupt("callback backlog: no row");
+    return CallbackBacklog{r.get_int(0, 0), r.optional_int(0, 1)};
   });
 }
 

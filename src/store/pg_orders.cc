@@ -231,11 +231,15 @@ Result<std::vector<SignOrder>> PgStore::expire_orders(const WriteContext& contex
       per_order, Transaction::Kind::kWrite, [&](Connection& c) -> Result<std::vector<SignOrder>> {
         appended = 0;
         // Orders another sweeper (node) is expiring right now are skipped,
-        // not waited for; the conditional update re-checks each one.
+        // not waited for; the conditional update re-checks each one. The
+        // due orders are picked in a CTE, which runs once (as an IN
+        // (subquery), the LIMITed pick may be rescanned and exceed `limit`).
         DUET_ASSIGN_OR_RETURN(Rows due, c.query(
-            "UPDATE sign_orders SET state = 'expired', updated_at = $1 WHERE (tenant_id, order_id) IN ("
-            "SELECT tenant_id, order_id FROM sign_orders WHERE state IN ('pending', 'signing') "
-            "AND expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED) "
+            "WITH due AS (SELECT tenant_id AS due_tenant, order_id AS due_order FROM sign_orders "
+            "WHERE state IN ('pending', 'signing') AND expires_at <= $1 ORDER BY expires_at LIMIT $2 "
+            "FOR UPDATE SKIP LOCKED) "
+            "UPDATE sign_orders SET state = 'expired', updated_at = $1 FROM due "
+            "WHERE tenant_id = due.due_tenant AND order_id = due.due_order "
             "AND state IN ('pending', 'signing') AND expires_at <= $1 RETURNING tenant_id, order_id",
             {now, clamp_limit(limit)}));
         std::vector<SignOrder> expired;

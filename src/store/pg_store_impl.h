@@ -344,6 +344,7 @@ class PgStore final : public Store {
                                  UnixSeconds now) override;
   Status mark_callback_failed(const WriteContext& context, std::string_view tenant_id, std::string_view job_id,
                               std::string_view worker, std::string_view error, UnixSeconds next_attempt_at) override;
+  Result<CallbackBacklog> callback_backlog(UnixSeconds now) override;
   // --- admin tokens ---
   Status create_admin_token(const WriteContext& context, const AdminToken& t) override;
   Result<AdminToken> find_admin_token(ByteView token_hash) override;

@@ -91,4 +91,16 @@ Status SqliteStore::mark_callback_failed(const WriteContext& context, std::strin
   });
 }
 
+Result<CallbackBacklog> SqliteStore::callback_backlog(UnixSeconds now) {
+  return read_single<CallbackBacklog>([&](Connection& c) -> Result<CallbackBacklog> {
+    DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+        "SELECT COUNT(*), MIN(next_attempt_at) FROM callback_jobs "
+        "WHERE delivered_at IS NULL AND next_attempt_at <= ?1"));
+    st.bind(1, now);
+    DUET_ASSIGN_OR_RETURN(bool row, st.step());
+    if (!row) return corrupt("callback backlog: no row");
+    return CallbackBacklog{st.column_int(0), st.column_optional_int(1)};
+  });
+}
+
 }  // namespace duet::store::sqlite_store

@@ -304,6 +304,7 @@ class SqliteStore final : public Store {
                                  UnixSeconds now) override;
   Status mark_callback_failed(const WriteContext& context, std::string_view tenant_id, std::string_view job_id,
                               std::string_view worker, std::string_view error, UnixSeconds next_attempt_at) override;
+  Result<CallbackBacklog> callback_backlog(UnixSeconds now) override;
   // --- packages and metering (store/sqlite_metering.cc) ---
   Status add_package(const WriteContext& context, const Package& p) override;
   Result<std::vector<Package>> list_packages(std::string_view tenant_id) override;
