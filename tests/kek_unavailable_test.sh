@@ -72,6 +72,11 @@ done
 [[ -n "$(ls "$dir/away")" ]] || fail "no key object file in the token"
 wait_ready 503
 [[ "$(status /healthz)" == 200 ]] || fail "/healthz is not 200 while the KEK is away"
+# The alert rules' gauges (deploy/prometheus) say why.
+metrics=$(curl -sf --cacert "$ca" "$url/metrics") || fail "GET /metrics while the KEK is away"
+grep -qx 'duet_kek_available 0' <<<"$metrics" || fail "duet_kek_available is not 0 while the KEK is away"
+grep -qx 'duet_ready 0' <<<"$metrics" || fail "duet_ready is not 0 while the KEK is away"
+grep -qx 'duet_store_available 1' <<<"$metrics" || fail "duet_store_available is not 1"
 
 # A new holder needs encryption: 503 unavailable, no row, nothing in clear.
 try_create() {

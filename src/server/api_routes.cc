@@ -3,7 +3,6 @@
 #include "server/admin_routes.h"
 #include "server/business_routes.h"
 #include "server/holder_routes.h"
-#include "server/ops_routes.h"
 #include "server/pki_routes.h"
 #include "server/request_auth.h"
 #include "server/sla_routes.h"
@@ -15,14 +14,14 @@ struct ApiRoutes::Impl {
   RequestAuth auth;
   OpsRoutes ops;
 
-  Impl(ApiServices s, std::shared_ptr<http::MetricsRegistry> metrics)
+  Impl(ApiServices s, std::shared_ptr<http::MetricsRegistry> metrics, ServiceHealthProbe health)
       : services(s),
         auth(s.deps, s.admin, s.holders, s.audit_recorder, s.limiter),
-        ops(s.deps.metrics, std::move(metrics)) {}
+        ops(s.deps.metrics, std::move(metrics), std::move(health)) {}
 };
 
-ApiRoutes::ApiRoutes(ApiServices services, std::shared_ptr<http::MetricsRegistry> metrics)
-    : impl_(std::make_unique<Impl>(services, std::move(metrics))) {}
+ApiRoutes::ApiRoutes(ApiServices services, std::shared_ptr<http::MetricsRegistry> metrics, ServiceHealthProbe health)
+    : impl_(std::make_unique<Impl>(services, std::move(metrics), std::move(health))) {}
 
 ApiRoutes::~ApiRoutes() = default;
 

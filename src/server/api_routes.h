@@ -25,6 +25,7 @@
 #include "http/metrics.h"
 #include "http/router.h"
 #include "server/api_services.h"
+#include "server/ops_routes.h"
 
 namespace duet::server {
 
@@ -32,7 +33,8 @@ class ApiRoutes {
  public:
   // What `services` refers to must outlive this object; the object must
   // outlive every router it registered on. `metrics` null: a registry of its own.
-  ApiRoutes(ApiServices services, std::shared_ptr<http::MetricsRegistry> metrics);
+  // `health` feeds the health gauges of GET /metrics (server/ops_routes.h).
+  ApiRoutes(ApiServices services, std::shared_ptr<http::MetricsRegistry> metrics, ServiceHealthProbe health);
   ~ApiRoutes();
   ApiRoutes(const ApiRoutes&) = delete;
   ApiRoutes& operator=(const ApiRoutes&) = delete;

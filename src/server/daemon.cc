@@ -133,6 +133,9 @@ struct Daemon::Impl {
   void build_workers(DaemonOptions& options);
   void build_server(DaemonOptions& options);
   ApiServices api_services();
+  // The node's dependencies as /readyz and GET /metrics see them; the webhook
+  // backlog is read only when `with_backlog` (a scrape, not a readiness probe).
+  ServiceHealth service_health(bool with_backlog);
 };
 
 // Keys first: with the KEK unavailable nothing (not even duet.db) is written.
@@ -245,8 +248,22 @@ ApiServices Daemon::Impl::api_services() {
                      *retention, *sla,   limiter.get(), certs.get(), *audit_recorder};
 }
 
+ServiceHealth Daemon::Impl::service_health(bool with_backlog) {
+  ServiceHealth h;
+  h.store_available = store->schema_version().ok();
+  h.kek_available = protector->check().ok();
+  if (with_backlog && h.store_available) {
+    const store::UnixSeconds now = clock->now();
+    if (auto backlog = store->callback_backlog(now); backlog.ok()) {
+      h.callbacks_pending = backlog->due;
+      if (backlog->oldest_due_at) h.callbacks_oldest_pending_seconds = std::max<int64_t>(0, now - *backlog->oldest_due_at);
+    }
+  }
+  return h;
+}
+
 void Daemon::Impl::build_server(DaemonOptions& options) {
-  api = std::make_unique<ApiRoutes>(api_services(), metrics);
+  api = std::make_unique<ApiRoutes>(api_services(), metrics, [this] { return service_health(true); });
   http::Router router;
   api->register_routes(router);
   http::ServerOptions sopts;
@@ -263,7 +280,7 @@ void Daemon::Impl::build_server(DaemonOptions& options) {
     logger->flush_on(spdlog::level::info);
     sopts.access_log = std::move(logger);
   }
-  sopts.readiness = [this] { return store->schema_version().ok() && protector->check().ok(); };
+  sopts.readiness = [this] { return service_health(false).ready(); };
   server = std::make_unique<http::Server>(config.http, std::move(router), std::move(sopts));
   route_list = server->routes();
 }

@@ -29,12 +29,34 @@ constexpr CounterSpec kCoreCounters[] = {
     {"duet_certificates_revoked_total", "Holder certificates revoked.", &core::CoreMetrics::certificates_revoked},
 };
 
+struct GaugeSpec {
+  const char* name;
+  const char* help;
+  int64_t (*read)(const ServiceHealth&);
+};
+
+constexpr GaugeSpec kHealthGauges[] = {
+    {"duet_ready", "1 when the node is ready (store and KEK available: what /readyz answers), else 0.",
+     [](const ServiceHealth& h) -> int64_t { return h.ready() ? 1 : 0; }},
+    {"duet_store_available", "1 when the store answers, else 0.",
+     [](const ServiceHealth& h) -> int64_t { return h.store_available ? 1 : 0; }},
+    {"duet_kek_available", "1 when the key-encryption key answers a seal/open check, else 0.",
+     [](const ServiceHealth& h) -> int64_t { return h.kek_available ? 1 : 0; }},
+    {"duet_callbacks_pending", "Webhook deliveries due and not yet delivered (all tenants, all nodes).",
+     [](const ServiceHealth& h) { return h.callbacks_pending; }},
+    {"duet_callbacks_oldest_pending_seconds", "How long the oldest due webhook delivery has been waiting.",
+     [](const ServiceHealth& h) { return h.callbacks_oldest_pending_seconds; }},
+};
+
 }  // namespace
 
-OpsRoutes::OpsRoutes(core::CoreMetrics& core, std::shared_ptr<http::MetricsRegistry> registry)
-    : core_(core), registry_(std::move(registry)) {
+OpsRoutes::OpsRoutes(core::CoreMetrics& core, std::shared_ptr<http::MetricsRegistry> registry,
+                     ServiceHealthProbe probe)
+    : core_(core), registry_(std::move(registry)), probe_(std::move(probe)) {
   if (!registry_) registry_ = std::make_shared<http::MetricsRegistry>();
   for (const auto& c : kCoreCounters) registry_->declare(c.name, http::MetricsRegistry::Type::kCounter, c.help);
+  if (probe_)
+    for (const auto& g : kHealthGauges) registry_->declare(g.name, http::MetricsRegistry::Type::kGauge, g.help);
 }
 
 void OpsRoutes::export_core_metrics() {
@@ -44,6 +66,9 @@ void OpsRoutes::export_core_metrics() {
     double v = static_cast<double>((core_.*(c.field)).load());
     if (v > counter.value()) counter.inc(v - counter.value());
   }
+  if (!probe_) return;
+  const ServiceHealth health = probe_();
+  for (const auto& g : kHealthGauges) registry_->gauge(g.name).set(static_cast<double>(g.read(health)));
 }
 
 void OpsRoutes::register_routes(http::Router& r) {
