@@ -78,14 +78,17 @@ Result<Bytes> sign_impl(const std::optional<ByteView>& content, const crypto::Di
   if (!cms) return ossl::failure("CMS_sign(PARTIAL)");
   // Public key only: CMS_add1_signer checks it matches the certificate and
   // signs nothing under CMS_PARTIAL. No S/MIME capabilities attribute.
-  CMS_SignerInfo* si = CMS_add1_signer(cms.get(), cert, cert_key, EVP_sm3(), CMS_PARTIAL | CMS_NOSMIMECAP | CMS_BINARY);
+  const unsigned int signer_flags =
+      CMS_PARTIAL | CMS_NOSMIMECAP | CMS_BINARY | (options.include_signer_certificate ? 0 : CMS_NOCERTS);
+  CMS_SignerInfo* si = CMS_add1_signer(cms.get(), cert, cert_key, EVP_sm3(), signer_flags);
   if (si == nullptr) return ossl::failure("CMS_add1_signer");
   X509_ALGOR* sig_alg = nullptr;
   CMS_SignerInfo_get0_algs(si, nullptr, nullptr, nullptr, &sig_alg);
   if (sig_alg == nullptr || !ossl::set_sm2_with_sm3(sig_alg)) return ossl::failure("signatureAlgorithm");
 
-  ossl::ObjPtr content_type(options.oids == CmsOids::kGmT0010 ? OBJ_txt2obj(kGmData, 1)
-                                                              : OBJ_dup(OBJ_nid2obj(NID_pkcs7_data)));
+  ossl::ObjPtr content_type(!options.content_type_oid.empty() ? OBJ_txt2obj(options.content_type_oid.c_str(), 1)
+                            : options.oids == CmsOids::kGmT0010 ? OBJ_txt2obj(kGmData, 1)
+                                                                : OBJ_dup(OBJ_nid2obj(NID_pkcs7_data)));
   if (!content_type || CMS_set1_eContentType(cms.get(), content_type.get()) != 1) return ossl::failure("eContentType");
   if (!options.detached) {
     ASN1_OCTET_STRING** pos = CMS_get0_content(cms.get());

@@ -29,6 +29,12 @@ struct CmsSignOptions {
   // When set, receives DER(SET OF signed attributes) before the signer is
   // called (what e covers; a device shows it to check messageDigest).
   Bytes* signed_attributes_out = nullptr;
+  // eContentType (and the contentType attribute), dotted; empty: data (the
+  // OID of `oids`). A time-stamp token's is id-ct-TSTInfo (pki/timestamp.h).
+  std::string content_type_oid;
+  // The signer's certificate in SignedData.certificates (a time-stamp
+  // request may ask for a token without it).
+  bool include_signer_certificate = true;
 };
 
 // DER ContentInfo with SignedData: digestAlgorithm SM3, signatureAlgorithm

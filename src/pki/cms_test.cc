@@ -3,9 +3,6 @@
 
 #include <gtest/gtest.h>
 
-#include <regex>
-#include <sstream>
-
 #include "crypto/sm2_evp.h"
 #include "pki/issuer.h"
 #include "pki/test_support.h"
@@ -13,28 +10,7 @@
 namespace duet::pki {
 namespace {
 
-using namespace testing;  // LocalSigner, ScratchDir, run, ok_value
-
-struct Asn1Item {
-  size_t offset, depth, header, length;
-  std::string what;
-};
-
-// `openssl asn1parse` as an independent reader of our DER.
-std::vector<Asn1Item> asn1parse(const std::string& path) {
-  auto r = run("openssl asn1parse -inform DER -in " + path);
-  std::vector<Asn1Item> items;
-  std::regex line(R"(^\s*(\d+):d=(\d+)\s+hl=(\d+)\s+l=\s*(\d+)\s+(?:cons|prim):\s*(.*)$)");
-  std::istringstream in(r.output);
-  std::string l;
-  std::smatch m;
-  while (std::getline(in, l)) {
-    if (std::regex_match(l, m, line)) {
-      items.push_back({std::stoul(m[1]), std::stoul(m[2]), std::stoul(m[3]), std::stoul(m[4]), m[5]});
-    }
-  }
-  return items;
-}
+using namespace testing;  // LocalSigner, ScratchDir, run, asn1parse, ok_value
 
 class CmsTest : public ::testing::Test {
  protected:
@@ -114,32 +90,12 @@ TEST_F(CmsTest, OpensslParsesAndVerifiesSignedAttributes) {
     EXPECT_EQ(print.output.find("object: S/MIME Capabilities"), std::string::npos);
     EXPECT_EQ(print.output.find("eContent: <ABSENT>") != std::string::npos, detached) << print.output;
 
-    // Extract the signed attributes ([0] at depth 5, inside the SignerInfo)
-    // and the signature (the last OCTET STRING at depth 5) with asn1parse.
-    std::vector<Asn1Item> items = asn1parse(path);
-    const Asn1Item* attrs = nullptr;
-    const Asn1Item* sig = nullptr;
-    for (const Asn1Item& it : items) {
-      if (it.depth == 5 && it.what.find("cont [ 0 ]") != std::string::npos) attrs = &it;
-      if (it.depth == 5 && it.what.find("OCTET STRING") != std::string::npos) sig = &it;
-    }
-    ASSERT_NE(attrs, nullptr);
-    ASSERT_NE(sig, nullptr);
-    Bytes attrs_der(der->begin() + attrs->offset, der->begin() + attrs->offset + attrs->header + attrs->length);
-    attrs_der[0] = 0x31;  // [0] IMPLICIT → SET, as RFC 5652 §5.4 prescribes for signing
-    Bytes sig_der(der->begin() + sig->offset + sig->header,
-                  der->begin() + sig->offset + sig->header + sig->length);
-    dir.write("attrs.der", attrs_der);
-    dir.write("sig.der", sig_der);
-    dir.write("pub.pem", ok_value(crypto::public_key_spki_pem(holder_.pub)));
-    std::string dgst = "openssl dgst -sm3 -verify " + dir.file("pub.pem") + " -sigopt distid:1234567812345678 -signature " +
-                       dir.file("sig.der") + " " + dir.file("attrs.der");
-    auto ok = run(dgst);
-    EXPECT_EQ(ok.status, 0) << dgst << "\n" << ok.output;
-    EXPECT_NE(ok.output.find("Verified OK"), std::string::npos) << ok.output;
+    // The signature over the signed attributes, checked by the openssl CLI alone.
+    std::string ok = openssl_check_signed_attributes(dir, *der, ok_value(crypto::public_key_spki_pem(holder_.pub)));
+    EXPECT_NE(ok.find("Verified OK"), std::string::npos) << ok;
     // A different ID does not verify: the standard ID is in the signature.
-    auto bad = run("openssl dgst -sm3 -verify " + dir.file("pub.pem") + " -signature " + dir.file("sig.der") + " " +
-                   dir.file("attrs.der"));
+    auto bad = run("openssl dgst -sm3 -verify " + dir.file("checked-pub.pem") + " -signature " +
+                   dir.file("checked-sig.der") + " " + dir.file("checked-attrs.der"));
     EXPECT_NE(bad.output.find("Verification failure"), std::string::npos) << bad.output;
   }
 }

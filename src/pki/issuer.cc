@@ -102,4 +102,20 @@ Result<Certificate> issue_ocsp_signer_certificate(const IssuingCa& ca, const cry
   return Certificate::parse(ossl::cert_der(x.get()));
 }
 
+Result<Certificate> issue_tsa_certificate(const IssuingCa& ca, const crypto::Point& tsa_key,
+                                          const DistinguishedName& subject, std::chrono::seconds validity,
+                                          crypto::RandomSource& rng, Time now) {
+  if (subject.common_name.empty()) return make_error(ErrorCode::kInvalidArgument, "TSA needs a common name");
+  Time not_after = std::min(now + validity, ca.certificate.not_after());
+  DUET_ASSIGN_OR_RETURN(ossl::X509Ptr x, skeleton(ca, tsa_key, subject, now, not_after, random_serial(rng)));
+  X509* issuer = ca.certificate.raw();
+  DUET_TRY_STATUS(ossl::add_ext(x.get(), issuer, NID_basic_constraints, "CA:FALSE"));
+  DUET_TRY_STATUS(ossl::add_ext(x.get(), issuer, NID_key_usage, "critical,digitalSignature,nonRepudiation"));
+  DUET_TRY_STATUS(ossl::add_ext(x.get(), issuer, NID_ext_key_usage, "critical,timeStamping"));
+  DUET_TRY_STATUS(ossl::add_ext(x.get(), issuer, NID_subject_key_identifier, "hash"));
+  DUET_TRY_STATUS(ossl::add_ext(x.get(), issuer, NID_authority_key_identifier, "keyid:always"));
+  DUET_TRY_STATUS(ossl::sign_certificate(x.get(), ca.private_key, ca.sm2_id));
+  return Certificate::parse(ossl::cert_der(x.get()));
+}
+
 }  // namespace duet::pki

@@ -53,4 +53,11 @@ Result<Certificate> issue_ocsp_signer_certificate(const IssuingCa& ca, const cry
                                                   const DistinguishedName& subject, std::chrono::seconds validity,
                                                   crypto::RandomSource& rng, Time now = now_seconds());
 
+// A time-stamping unit certificate from the issuing CA (RFC 3161 §2.3): EKU
+// id-kp-timeStamping only (critical), keyUsage digitalSignature +
+// nonRepudiation (critical), SKI/AKI. Cut to the issuing CA's notAfter.
+Result<Certificate> issue_tsa_certificate(const IssuingCa& ca, const crypto::Point& tsa_key,
+                                          const DistinguishedName& subject, std::chrono::seconds validity,
+                                          crypto::RandomSource& rng, Time now = now_seconds());
+
 }  // namespace duet::pki

@@ -7,7 +7,10 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <regex>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "base/result_testing.h"
 #include "crypto/point.h"
@@ -95,6 +98,55 @@ inline CommandResult run(const std::string& command) {
   while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
   r.status = ::pclose(p);
   return r;
+}
+
+struct Asn1Item {
+  size_t offset, depth, header, length;
+  std::string what;
+};
+
+// `openssl asn1parse` as an independent reader of our DER.
+inline std::vector<Asn1Item> asn1parse(const std::string& path) {
+  auto r = run("openssl asn1parse -inform DER -in " + path);
+  std::vector<Asn1Item> items;
+  std::regex line(R"(^\s*(\d+):d=(\d+)\s+hl=(\d+)\s+l=\s*(\d+)\s+(?:cons|prim):\s*(.*)$)");
+  std::istringstream in(r.output);
+  std::string l;
+  std::smatch m;
+  while (std::getline(in, l)) {
+    if (std::regex_match(l, m, line)) {
+      items.push_back({std::stoul(m[1]), std::stoul(m[2]), std::stoul(m[3]), std::stoul(m[4]), m[5]});
+    }
+  }
+  return items;
+}
+
+// Checks the SM2 signature of a one-signer SignedData (`der`, written to
+// `dir`) with the openssl CLI only: the signed attributes ([0] at depth 5,
+// re-tagged as SET) and the signature (the last OCTET STRING at depth 5)
+// are cut out with asn1parse and checked with `openssl dgst -sm3` and the
+// GM/T default ID under `signer_pub_pem`. Returns dgst's output.
+inline std::string openssl_check_signed_attributes(const ScratchDir& dir, ByteView der,
+                                                   const std::string& signer_pub_pem) {
+  std::string path = dir.write("checked.p7s", der);
+  std::vector<Asn1Item> items = asn1parse(path);
+  const Asn1Item* attrs = nullptr;
+  const Asn1Item* sig = nullptr;
+  for (const Asn1Item& it : items) {
+    if (it.depth == 5 && it.what.find("cont [ 0 ]") != std::string::npos) attrs = &it;
+    if (it.depth == 5 && it.what.find("OCTET STRING") != std::string::npos) sig = &it;
+  }
+  if (attrs == nullptr || sig == nullptr) return "no signed attributes or signature found";
+  Bytes attrs_der(der.begin() + attrs->offset, der.begin() + attrs->offset + attrs->header + attrs->length);
+  attrs_der[0] = 0x31;  // [0] IMPLICIT -> SET, as RFC 5652 §5.4 prescribes for signing
+  Bytes sig_der(der.begin() + sig->offset + sig->header, der.begin() + sig->offset + sig->header + sig->length);
+  dir.write("checked-attrs.der", attrs_der);
+  dir.write("checked-sig.der", sig_der);
+  dir.write("checked-pub.pem", signer_pub_pem);
+  return run("openssl dgst -sm3 -verify " + dir.file("checked-pub.pem") +
+             " -sigopt distid:1234567812345678 -signature " + dir.file("checked-sig.der") + " " +
+             dir.file("checked-attrs.der"))
+      .output;
 }
 
 }  // namespace duet::pki::testing
