@@ -1,4 +1,4 @@
-// Benchmarks of the two-party SM2 co-signature (DESIGN.md §2), one benchmark
+// Benchmarks of the two-party SM2 co-signature (docs/protocol.md), one benchmark
 // per protocol step and role, against OpenSSL's own SM2 in the same run.
 //
 // The figure the team tracks is the service's cost per co-signature
