@@ -69,6 +69,9 @@ struct PkiConfig {
   std::string import_root_cert;
   std::string import_issuing_cert;
   std::string import_issuing_key;
+  // TSTInfo.policy of the time-stamping unit's tokens (core/timestamp_service.h);
+  // a placeholder under the private-enterprise arc like policy_oid.
+  std::string tsa_policy_oid = "1.3.6.1.4.1.99999.1.3.1";
 };
 
 // An issued certificate as the APIs show it.
@@ -108,6 +111,9 @@ class CertificateService {
   const std::string& issuing_ca_id() const { return issuing_id_; }
   const std::string& root_ca_id() const { return root_id_; }
   const std::string& ocsp_ca_id() const { return ocsp_id_; }  // the OCSP responder's certificate
+  // The active issuing CA with its key (null before bootstrap): for the
+  // services that certify their own keys (the time-stamping unit).
+  const pki::IssuingCa* issuing_ca() const { return issuing_.get(); }
   // Issuing CA then root, PEM.
   std::string chain_pem() const;
   // A CA certificate (any role, active or not) by id; kNotFound.

@@ -127,6 +127,21 @@ Result<Bytes> evp_sm2_sign(const Scalar& private_key, ByteView message, std::str
   return sig;
 }
 
+Result<Sm2Signature> evp_sm2_sign_digest(const Scalar& private_key, const Digest& e) {
+  DUET_ASSIGN_OR_RETURN(Point pub, Point::mul_base(private_key));
+  DUET_ASSIGN_OR_RETURN(PkeyPtr pkey, make_pkey(pub, &private_key));
+  std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> ctx(EVP_PKEY_CTX_new(pkey.get(), nullptr),
+                                                                   &EVP_PKEY_CTX_free);
+  size_t len = 0;
+  if (!ctx || EVP_PKEY_sign_init(ctx.get()) != 1 || EVP_PKEY_sign(ctx.get(), nullptr, &len, e.data(), e.size()) != 1) {
+    return crypto_error("EVP_PKEY_sign(SM2) size");
+  }
+  Bytes sig(len);
+  if (EVP_PKEY_sign(ctx.get(), sig.data(), &len, e.data(), e.size()) != 1) return crypto_error("EVP_PKEY_sign(SM2)");
+  sig.resize(len);
+  return Sm2Signature::from_der(sig);
+}
+
 Status evp_sm2_verify(const Point& public_key, ByteView message, ByteView der_signature, std::string_view id) {
   DUET_ASSIGN_OR_RETURN(PkeyPtr pkey, make_pkey(public_key, nullptr));
   DUET_ASSIGN_OR_RETURN(Sm2DigestCtx c, digest_ctx(pkey.get(), id, false));

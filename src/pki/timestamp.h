@@ -64,7 +64,7 @@ Result<Bytes> issue_timestamp(const TimestampRequest& request, const TimestampAu
 
 // The PKIFailureInfo bits a rejection may carry (RFC 3161 §2.4.2).
 enum class TimestampFailure { kBadAlg = 0, kBadRequest = 2, kBadDataFormat = 5, kUnacceptedPolicy = 15,
-                              kSystemFailure = 25 };
+                              kUnacceptedExtension = 16, kSystemFailure = 25 };
 
 // A TimeStampResp with status rejection, the failure bit and `text`.
 Bytes timestamp_rejection(TimestampFailure failure, std::string_view text);

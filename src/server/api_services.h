@@ -15,6 +15,7 @@
 #include "core/rate_limit.h"
 #include "core/retention.h"
 #include "core/sla_service.h"
+#include "core/timestamp_service.h"
 
 namespace duet::server {
 
@@ -32,6 +33,7 @@ struct ApiServices {
   core::SlaService& sla;
   core::RateLimiter* limiter = nullptr;        // Business API rate limits; null: none
   core::CertificateService* certs = nullptr;   // the built-in CA; null: certificate routes answer 503
+  core::TimestampService* tsa = nullptr;       // the time-stamping unit; null: /pki/tsa answers 503
   AuditRecorder& audit_recorder;     // request events no write transaction carried
 
   // The CA when it is loaded and can answer; 503 unavailable otherwise.

@@ -101,6 +101,7 @@ struct Daemon::Impl {
   // The core services, built here and handed to the routes and workers;
   // declared before api, workers and server, which use them.
   std::unique_ptr<core::CertificateService> certs;
+  std::unique_ptr<core::TimestampService> tsa;  // after certs: it refers to it
   std::unique_ptr<core::RetentionService> retention;  // [retention] + API overrides (core/retention.h)
   std::unique_ptr<core::AdminService> admin;
   std::unique_ptr<core::BusinessService> business;
@@ -197,6 +198,9 @@ Status Daemon::Impl::build_services() {
   // The built-in CA: created at first start (keys sealed by the KEK), loaded after.
   certs = std::make_unique<core::CertificateService>(*deps, *kek, config.pki);
   if (Status ca = certs->bootstrap(clock->now()); !ca.ok()) return make_error(ca.code(), "pki: " + ca.error().message);
+  // The time-stamping unit, certified by that CA (created at first start too).
+  tsa = std::make_unique<core::TimestampService>(*deps, *kek, *certs);
+  if (Status t = tsa->bootstrap(clock->now()); !t.ok()) return make_error(t.code(), "pki (tsa): " + t.error().message);
   admin = std::make_unique<core::AdminService>(*deps);
   business = std::make_unique<core::BusinessService>(*deps);
   holders = std::make_unique<core::HolderService>(*deps, certs.get());
@@ -245,7 +249,7 @@ void Daemon::Impl::build_workers(DaemonOptions& options) {
 
 ApiServices Daemon::Impl::api_services() {
   return ApiServices{*deps,      *admin, *business, *holders,     *audit,         *metering,
-                     *retention, *sla,   limiter.get(), certs.get(), *audit_recorder};
+                     *retention, *sla,   limiter.get(), certs.get(), tsa.get(),    *audit_recorder};
 }
 
 ServiceHealth Daemon::Impl::service_health(bool with_backlog) {

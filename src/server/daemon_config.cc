@@ -107,6 +107,7 @@ constexpr Key kPkiKeys[] = {
     {"country", [](Node n, Path p, DaemonConfig& c) { return read_string(n, p, c.pki.subject_country); }},
     {"validity_days", [](Node n, Path p, DaemonConfig& c) { return read_int(n, p, c.pki.validity_days); }},
     {"policy_oid", [](Node n, Path p, DaemonConfig& c) { return read_string(n, p, c.pki.policy_oid); }},
+    {"tsa_policy_oid", [](Node n, Path p, DaemonConfig& c) { return read_string(n, p, c.pki.tsa_policy_oid); }},
     {"base_url", [](Node n, Path p, DaemonConfig& c) { return read_string(n, p, c.pki.base_url); }},
     {"crl_refresh_seconds", [](Node n, Path p, DaemonConfig& c) { return read_int(n, p, c.pki.crl_refresh_seconds); }},
     {"crl_next_update_seconds",
@@ -305,6 +306,8 @@ Status check_pki(const core::PkiConfig& pki, int64_t crl_check_interval_seconds)
     return bad("pki.country must be two letters or empty");
   if (pki.policy_oid.empty() || pki.policy_oid.find_first_not_of("0123456789.") != std::string::npos)
     return bad("pki.policy_oid must be a dotted OID");
+  if (pki.tsa_policy_oid.empty() || pki.tsa_policy_oid.find_first_not_of("0123456789.") != std::string::npos)
+    return bad("pki.tsa_policy_oid must be a dotted OID");
   if (!pki.base_url.empty() && pki.base_url.rfind("http://", 0) != 0 && pki.base_url.rfind("https://", 0) != 0)
     return bad("pki.base_url must be an http(s) URL");
   if (pki.crl_refresh_seconds < 1 || pki.crl_next_update_seconds < pki.crl_refresh_seconds)

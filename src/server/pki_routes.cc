@@ -59,12 +59,29 @@ Result<Response> ocsp(const ApiServices& s, const Request& req) {
   return resp;
 }
 
+// RFC 3161 §3.4: a DER TimeStampReq in, a DER TimeStampResp out (a refused
+// request is a rejection inside a 200 answer, as the RFC has it).
+Result<Response> tsa(const ApiServices& s, const Request& req) {
+  if (s.tsa == nullptr || !s.tsa->ready()) {
+    return make_error(ErrorCode::kUnavailable, "the time-stamping unit is not available");
+  }
+  const auto type = req.header("Content-Type");
+  if (!type || type->substr(0, type->find(';')) != "application/timestamp-query") {
+    return make_error(ErrorCode::kBadEncoding, "expected Content-Type: application/timestamp-query");
+  }
+  Bytes der = s.tsa->respond(as_bytes(req.body), s.deps.clock.now());
+  Response resp = der_response(der, "application/timestamp-reply");
+  resp.headers.set("Cache-Control", "no-store");
+  return resp;
+}
+
 }  // namespace
 
 void register_pki_routes(http::Router& r, const ApiServices& s) {
   r.get("/pki/ca/{ca_file}", RequestAuth::public_request([&s](const Request& req) { return ca_file(s, req); }));
   r.get("/pki/crl/{crl_file}", RequestAuth::public_request([&s](const Request& req) { return crl_file(s, req); }));
   r.post("/pki/ocsp", RequestAuth::public_request([&s](const Request& req) { return ocsp(s, req); }));
+  r.post("/pki/tsa", RequestAuth::public_request([&s](const Request& req) { return tsa(s, req); }));
 }
 
 }  // namespace duet::server

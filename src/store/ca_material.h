@@ -21,7 +21,7 @@ class CaStore {
 
   // --- CA material (global) -------------------------------------------------
   // Inserts a CA; kConflict if ca_id exists. role must be "root",
-  // "issuing" or "ocsp" and certificate_der non-empty (kInvalidArgument).
+  // "issuing", "ocsp" or "tsa" (the time-stamping unit) and certificate_der non-empty (kInvalidArgument).
   virtual Status put_ca(const WriteContext& context, const CaRecord& ca) = 0;
   // Every CA, oldest first (created_at, then ca_id).
   virtual Result<std::vector<CaRecord>> list_cas() = 0;

@@ -624,13 +624,39 @@ CREATE INDEX pin_attempts_holder ON pin_attempts (tenant_id, holder_id, started_
 )sql"),
 };
 
+// Issue 12: the time-stamping unit's key and certificate are a CA record of
+// role 'tsa'. SQLite cannot change a CHECK in place, so it rebuilds the table
+// (nothing references certificate_authorities).
+constexpr MigrationPiece kV13[] = {
+    per_dialect(R"sql(
+CREATE TABLE certificate_authorities_v13 (
+  ca_id TEXT NOT NULL PRIMARY KEY,
+  role TEXT NOT NULL CHECK (role IN ('root', 'issuing', 'ocsp', 'tsa')),
+  certificate_der BLOB NOT NULL,
+  sealed_private_key BLOB NOT NULL,
+  created_at INTEGER NOT NULL,
+  active INTEGER NOT NULL CHECK (active IN (0, 1))
+);
+INSERT INTO certificate_authorities_v13 (ca_id, role, certificate_der, sealed_private_key, created_at, active)
+  SELECT ca_id, role, certificate_der, sealed_private_key, created_at, active FROM certificate_authorities;
+DROP TABLE certificate_authorities;
+ALTER TABLE certificate_authorities_v13 RENAME TO certificate_authorities;
+)sql",
+                R"sql(
+ALTER TABLE certificate_authorities DROP CONSTRAINT certificate_authorities_role_check;
+ALTER TABLE certificate_authorities ADD CONSTRAINT certificate_authorities_role_check
+  CHECK (role IN ('root', 'issuing', 'ocsp', 'tsa'));
+)sql"),
+};
+
 struct VersionPieces {
   int version;
   std::span<const MigrationPiece> pieces;
 };
 
 constexpr VersionPieces kVersions[] = {{1, kV1}, {2, kV2},  {3, kV3},   {4, kV4},   {5, kV5},   {6, kV6},
-                                       {7, kV7}, {8, kV8}, {9, kV9}, {10, kV10}, {11, kV11}, {12, kV12}};
+                                       {7, kV7}, {8, kV8}, {9, kV9}, {10, kV10}, {11, kV11}, {12, kV12},
+                                       {13, kV13}};
 
 void replace_all(std::string& s, std::string_view from, std::string_view to) {
   for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))

@@ -40,7 +40,7 @@ std::string_view order_kind_text(OrderKind k) { return k == OrderKind::kCsr ? "c
 
 bool valid_identity_mode(std::string_view m) { return m == "attested" || m == "identity_source"; }
 bool valid_cms_oid_style(std::string_view s) { return s == "pkcs7" || s == "gmt"; }
-bool valid_ca_role(std::string_view r) { return r == "root" || r == "issuing" || r == "ocsp"; }
+bool valid_ca_role(std::string_view r) { return r == "root" || r == "issuing" || r == "ocsp" || r == "tsa"; }
 bool valid_revocation_reason(int r) { return (r >= 0 && r <= 6) || r == 9 || r == 10; }
 
 Result<SessionState> parse_session_state(std::string_view t) {

@@ -273,7 +273,7 @@ struct Certificate {
 // A CA certificate and its sealed private key. Global (not tenant-owned).
 struct CaRecord {
   std::string ca_id;
-  std::string role;                // "root" | "issuing" | "ocsp"
+  std::string role;                // "root" | "issuing" | "ocsp" | "tsa"
   Bytes certificate_der;
   Bytes sealed_private_key;        // encrypted by core; may be empty (key held elsewhere)
   UnixSeconds created_at = 0;
