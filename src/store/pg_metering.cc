@@ -10,6 +10,8 @@
 #include <utility>
 
 #include "store/ids.h"
+#include "store/metering_rows.h"
+#include "store/metering_steps.h"
 #include "store/pg_areas.h"
 #include "store/pg_db.h"
 #include "store/pg_util.h"
@@ -18,120 +20,16 @@
 namespace duet::store::pg {
 namespace {
 
-constexpr int64_t kDay = 86'400;
-constexpr int64_t kUsageRetentionSeconds = 366 * kDay;
-
-Unexpected quota_exhausted(std::string_view what) {
-  return store_error(StoreError::kConflict, ErrorCode::kQuotaExhausted, what);
-}
-
-std::string_view kind_text(PackageKind k) {
-  switch (k) {
-    case PackageKind::kPerSignature: return "per_signature";
-    case PackageKind::kPerUser: return "per_user";
-    case PackageKind::kUnlimited: return "unlimited";
-  }
-  return "per_signature";
-}
-
-Result<PackageKind> parse_kind(std::string_view t) {
-  if (t == "per_signature") return PackageKind::kPerSignature;
-  if (t == "per_user") return PackageKind::kPerUser;
-  if (t == "unlimited") return PackageKind::kUnlimited;
-  return corrupt("unknown package kind");
-}
-
-constexpr std::pair<NoticeKind, std::string_view> kNoticeKinds[] = {
-    {NoticeKind::kUsed80, "used_80"},          {NoticeKind::kUsed90, "used_90"},
-    {NoticeKind::kUsed100, "used_100"},        {NoticeKind::kExpiring30Days, "expiring_30d"},
-    {NoticeKind::kExpiring7Days, "expiring_7d"}, {NoticeKind::kEnded, "ended"},
-    {NoticeKind::kSignatureV1Cutoff, "signature_v1_cutoff"}};
-
-std::string_view notice_text(NoticeKind k) {
-  for (const auto& [kind, name] : kNoticeKinds)
-    if (kind == k) return name;
-  return "used_80";
-}
-
-Result<NoticeKind> parse_notice(std::string_view t) {
-  for (const auto& [kind, name] : kNoticeKinds)
-    if (name == t) return kind;
-  return corrupt("unknown notice kind");
-}
-
-constexpr std::string_view kPackageCols =
-    "tenant_id, package_id, kind, quantity, used, starts_at, expires_at, source, note, created_at";
-
-Result<Package> read_package(const Row& r) {
-  Package p;
-  p.tenant_id = r.text(0);
-  p.package_id = r.text(1);
-  DUET_ASSIGN_OR_RETURN(p.kind, parse_kind(r.text(2)));
-  p.quantity = r.get_int(3);
-  p.used = r.get_int(4);
-  p.starts_at = r.get_int(5);
-  p.expires_at = r.get_int(6);
-  p.source = r.text(7);
-  p.note = r.text(8);
-  p.created_at = r.get_int(9);
-  return p;
-}
-
-constexpr std::string_view kUsageCols =
-    "tenant_id, usage_id, package_id, kind, order_id, item_index, holder_id, counted_at";
-
-Result<UsageRecord> read_usage(const Row& r) {
-  UsageRecord u;
-  u.tenant_id = r.text(0);
-  u.usage_id = r.text(1);
-  u.package_id = r.text(2);
-  DUET_ASSIGN_OR_RETURN(u.kind, parse_kind(r.text(3)));
-  u.order_id = r.text(4);
-  u.item_index = r.get_int(5);
-  u.holder_id = r.text(6);
-  u.counted_at = r.get_int(7);
-  return u;
-}
-
-constexpr std::string_view kNoticeCols =
-    "tenant_id, notice_id, package_id, kind, created_at, webhook_state, effective_at";
-
-// package_id is NULL for a tenant notice (schema v11): read as "".
-Result<Notice> read_notice(const Row& r) {
-  Notice n;
-  n.tenant_id = r.text(0);
-  n.notice_id = r.text(1);
-  n.package_id = r.text(2);
-  DUET_ASSIGN_OR_RETURN(n.kind, parse_notice(r.text(3)));
-  n.created_at = r.get_int(4);
-  n.webhook_state = r.text(5);
-  n.effective_at = r.optional_int(6);
-  return n;
-}
-
-template <typename T>
-Result<std::vector<T>> read_all(const Rows& rows, Result<T> (*read)(const Row&)) {
-  std::vector<T> out;
-  for (int i = 0; i < rows.size(); ++i) {
-    DUET_ASSIGN_OR_RETURN(T v, read(Row(rows, i)));
-    out.push_back(std::move(v));
-  }
-  return out;
-}
+using record_text::notice_kind_text;
+using record_text::package_kind_text;
 
 Result<bool> insert_notice(Connection& c, std::string_view tenant, std::string_view package_id, NoticeKind kind,
                            UnixSeconds now, Notice* out = nullptr) {
-  Notice n;
-  n.tenant_id = std::string(tenant);
-  n.notice_id = new_id("ntc_");
-  n.package_id = std::string(package_id);
-  n.kind = kind;
-  n.created_at = now;
-  n.webhook_state = "pending";
+  Notice n = new_notice(tenant, package_id, kind, now);
   DUET_ASSIGN_OR_RETURN(int64_t changed, changes(c,
       "INSERT INTO notices (tenant_id, notice_id, package_id, kind, created_at, webhook_state) "
       "VALUES ($1, $2, $3, $4, $5, 'pending') ON CONFLICT (tenant_id, package_id, kind) DO NOTHING",
-      {n.tenant_id, n.notice_id, n.package_id, notice_text(kind), now}));
+      {n.tenant_id, n.notice_id, n.package_id, notice_kind_text(kind), now}));
   if (changed == 1 && out) *out = n;
   return changed == 1;
 }
@@ -149,7 +47,7 @@ class Reads final : public QuotaReads {
   Result<bool> any_usable(PackageKind kind) override {
     DUET_ASSIGN_OR_RETURN(Rows r, c_.query(
         "SELECT 1 FROM packages WHERE tenant_id = $1 AND kind = $2 AND starts_at <= $3 AND expires_at > $3 LIMIT 1",
-        {tenant_, kind_text(kind), now_}));
+        {tenant_, package_kind_text(kind), now_}));
     return !r.empty();
   }
 
@@ -158,7 +56,7 @@ class Reads final : public QuotaReads {
         "SELECT package_id, quantity, used, expires_at FROM packages WHERE tenant_id = $1 AND kind = $2 "
         "AND starts_at <= $3 AND expires_at > $3 AND used < quantity ORDER BY expires_at, package_id";
     if (lock_) sql += " FOR UPDATE";
-    DUET_ASSIGN_OR_RETURN(Rows r, c_.query(sql, {tenant_, kind_text(kind), now_}));
+    DUET_ASSIGN_OR_RETURN(Rows r, c_.query(sql, {tenant_, package_kind_text(kind), now_}));
     std::vector<QuotaBalance> out;
     for (int i = 0; i < r.size(); ++i)
       out.push_back(QuotaBalance{r.text(i, 0), r.get_int(i, 1), r.get_int(i, 2), r.get_int(i, 3)});
@@ -175,9 +73,8 @@ class Reads final : public QuotaReads {
 // How `units` of `counted` are covered at `now`: core's rule, through the seam.
 Result<QuotaPlan> plan_units(Connection& c, const QuotaOrderRule& rule, std::string_view tenant, PackageKind counted,
                              int64_t units, UnixSeconds now, bool lock) {
-  if (!rule) return make_error(ErrorCode::kInternal, "the store was opened without a quota order rule");
   Reads reads(c, tenant, now, lock);
-  return rule(reads, counted, units);
+  return run_quota_rule(rule, reads, counted, units);
 }
 
 // Applies one take of the plan: ONE conditional update that names the
@@ -199,7 +96,7 @@ Status insert_usage(Connection& c, const UsageRecord& u) {
   return run(c,
       "INSERT INTO usage_records (tenant_id, usage_id, package_id, kind, order_id, item_index, holder_id, counted_at) "
       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-      {u.tenant_id, u.usage_id, u.package_id, kind_text(u.kind), u.order_id, u.item_index, u.holder_id, u.counted_at});
+      {u.tenant_id, u.usage_id, u.package_id, package_kind_text(u.kind), u.order_id, u.item_index, u.holder_id, u.counted_at});
 }
 
 // The app's environment; *found false when the app does not exist.
@@ -214,12 +111,9 @@ Result<AppEnvironment> app_environment(Connection& c, std::string_view tenant, s
 
 Status check_quota_impl(Connection& c, const QuotaOrderRule& rule, std::string_view tenant_id, PackageKind kind,
                         int64_t units, UnixSeconds now) {
-  if (kind == PackageKind::kUnlimited) return invalid("quota is checked for per-signature or per-user units");
+  DUET_TRY_STATUS(check_counted_kind(kind));
   DUET_ASSIGN_OR_RETURN(QuotaPlan plan, plan_units(c, rule, tenant_id, kind, units, now, /*lock=*/false));
-  if (plan.cover == QuotaCover::kNone)
-    return quota_exhausted(kind == PackageKind::kPerSignature ? "no usable package has signatures left"
-                                                              : "no usable package has users left");
-  return Status::Ok();
+  return require_cover(plan, kind);
 }
 
 }  // namespace
@@ -231,7 +125,7 @@ Status add_package(Connection& c, const Package& p) {
   return run(c,
       "INSERT INTO packages (tenant_id, package_id, kind, quantity, used, starts_at, expires_at, source, note, "
       "created_at) VALUES ($1, $2, $3, $4, 0, $5, $6, $7, $8, $9)",
-      {p.tenant_id, p.package_id, kind_text(p.kind), p.quantity, p.starts_at, p.expires_at, p.source, p.note,
+      {p.tenant_id, p.package_id, package_kind_text(p.kind), p.quantity, p.starts_at, p.expires_at, p.source, p.note,
        p.created_at});
 }
 
@@ -239,7 +133,7 @@ Result<std::vector<Package>> list_packages(Connection& c, std::string_view tenan
   DUET_ASSIGN_OR_RETURN(Rows r, c.query(
       "SELECT " + std::string(kPackageCols) + " FROM packages WHERE tenant_id = $1 ORDER BY expires_at, package_id",
       {tenant_id}));
-  return read_all<Package>(r, read_package);
+  return read_rows<Package>(r, read_package<Row>);
 }
 
 Result<Package> get_package(Connection& c, std::string_view tenant_id, std::string_view package_id) {
@@ -296,27 +190,10 @@ Status meter_finished_order(Connection& c, const QuotaOrderRule& rule, std::stri
 
   DUET_ASSIGN_OR_RETURN(QuotaPlan plan, plan_units(c, rule, tenant_id, PackageKind::kPerSignature,
                                                    static_cast<int64_t>(pending.size()), now, /*lock=*/true));
-  if (plan.cover == QuotaCover::kNone) return quota_exhausted("no usable package has signatures left");
-  if (plan.cover == QuotaCover::kFree) return Status::Ok();
-  size_t next = 0;
-  for (const QuotaTake& take : plan.takes) {
-    if (take.units > static_cast<int64_t>(pending.size() - next)) return corrupt("metering plan takes too many units");
-    DUET_TRY_STATUS(take_units(c, tenant_id, take, now));
-    for (int64_t i = 0; i < take.units; ++i, ++next) {
-      UsageRecord u;
-      u.tenant_id = std::string(tenant_id);
-      u.usage_id = new_id("use_");
-      u.package_id = take.from.package_id;
-      u.kind = PackageKind::kPerSignature;
-      u.order_id = std::string(order_id);
-      u.item_index = pending[next];
-      u.holder_id = holder_id;
-      u.counted_at = now;
-      DUET_TRY_STATUS(insert_usage(c, u));
-    }
-  }
-  if (next != pending.size()) return corrupt("metering plan did not cover the order");
-  return Status::Ok();
+  return apply_order_plan(
+      plan, pending, tenant_id, order_id, holder_id, now,
+      [&](const QuotaTake& take) { return take_units(c, tenant_id, take, now); },
+      [&](const UsageRecord& u) { return insert_usage(c, u); });
 }
 
 Status meter_new_holder(Connection& c, const QuotaOrderRule& rule, const Holder& h) {
@@ -326,19 +203,9 @@ Status meter_new_holder(Connection& c, const QuotaOrderRule& rule, const Holder&
   if (!found || env != AppEnvironment::kProduction) return Status::Ok();
   const UnixSeconds now = h.created_at;
   DUET_ASSIGN_OR_RETURN(QuotaPlan plan, plan_units(c, rule, h.tenant_id, PackageKind::kPerUser, 1, now, /*lock=*/true));
-  if (plan.cover == QuotaCover::kNone) return quota_exhausted("no usable package has users left");
-  if (plan.cover == QuotaCover::kFree) return Status::Ok();
-  if (plan.takes.size() != 1 || plan.takes.front().units != 1) return corrupt("metering plan did not cover the holder");
-  const QuotaTake& take = plan.takes.front();
-  DUET_TRY_STATUS(take_units(c, h.tenant_id, take, now));
-  UsageRecord u;
-  u.tenant_id = h.tenant_id;
-  u.usage_id = new_id("use_");
-  u.package_id = take.from.package_id;
-  u.kind = PackageKind::kPerUser;
-  u.holder_id = h.holder_id;
-  u.counted_at = now;
-  return insert_usage(c, u);
+  return apply_holder_plan(
+      plan, h, [&](const QuotaTake& take) { return take_units(c, h.tenant_id, take, now); },
+      [&](const UsageRecord& u) { return insert_usage(c, u); });
 }
 
 Result<std::vector<UsageRecord>> list_usage_records(Connection& c, std::string_view tenant_id, UnixSeconds from,
@@ -347,20 +214,19 @@ Result<std::vector<UsageRecord>> list_usage_records(Connection& c, std::string_v
       "SELECT " + std::string(kUsageCols) + " FROM usage_records WHERE tenant_id = $1 AND counted_at >= $2 "
       "AND counted_at < $3 ORDER BY counted_at, usage_id LIMIT $4",
       {tenant_id, from, to, clamp_limit(limit)}));
-  return read_all<UsageRecord>(r, read_usage);
+  return read_rows<UsageRecord>(r, read_usage<Row>);
 }
 
 Result<int64_t> count_usage(Connection& c, std::string_view tenant_id, PackageKind kind, UnixSeconds from,
                             UnixSeconds to) {
   DUET_ASSIGN_OR_RETURN(Rows r, c.query(
       "SELECT COUNT(*) FROM usage_records WHERE tenant_id = $1 AND kind = $2 AND counted_at >= $3 AND counted_at < $4",
-      {tenant_id, kind_text(kind), from, to}));
+      {tenant_id, package_kind_text(kind), from, to}));
   return r.get_int(0, 0);
 }
 
 Result<size_t> prune_usage_records(Connection& c, UnixSeconds before, UnixSeconds now) {
-  if (before > now - kUsageRetentionSeconds)
-    return invalid("usage records are kept at least one year (366 days)");
+  DUET_TRY_STATUS(check_usage_prune(before, now));
   DUET_ASSIGN_OR_RETURN(int64_t n, changes(c, "DELETE FROM usage_records WHERE counted_at < $1", {before}));
   return static_cast<size_t>(n);
 }
@@ -370,7 +236,7 @@ Result<std::vector<Notice>> list_notices(Connection& c, std::string_view tenant_
       "SELECT " + std::string(kNoticeCols) + " FROM notices WHERE tenant_id = $1 "
       "ORDER BY created_at DESC, notice_id DESC LIMIT $2",
       {tenant_id, clamp_limit(limit)}));
-  return read_all<Notice>(r, read_notice);
+  return read_rows<Notice>(r, read_notice<Row>);
 }
 
 Result<std::vector<Notice>> sweep_package_notices(Connection& c, UnixSeconds now, size_t limit,
@@ -387,9 +253,7 @@ Result<std::vector<Notice>> sweep_package_notices(Connection& c, UnixSeconds now
   std::vector<Notice> inserted;
   for (int i = 0; i < due.size(); ++i) {
     const UnixSeconds expires_at = due.get_int(i, 2);
-    const NoticeKind kind = expires_at <= now              ? NoticeKind::kEnded
-                            : expires_at <= now + 7 * kDay ? NoticeKind::kExpiring7Days
-                                                           : NoticeKind::kExpiring30Days;
+    const NoticeKind kind = expiry_notice_kind(expires_at, now);
     Notice n;
     DUET_ASSIGN_OR_RETURN(bool is_new, insert_notice(c, due.text(i, 0), due.text(i, 1), kind, now, &n));
     if (is_new) inserted.push_back(std::move(n));
@@ -438,30 +302,20 @@ Result<Notice> set_tenant_signature_v1_cutoff(Connection& c, std::string_view te
   DUET_ASSIGN_OR_RETURN(int64_t changed, changes(c,
       "UPDATE tenants SET signature_v1_cutoff = $2 WHERE tenant_id = $1", {tenant_id, cutoff}));
   if (changed != 1) return store_error(StoreError::kNotFound, "tenant not found");
-  Notice n;
-  n.tenant_id = std::string(tenant_id);
-  n.notice_id = new_id("ntc_");
-  n.kind = NoticeKind::kSignatureV1Cutoff;
-  n.created_at = now;
+  Notice n = new_notice(tenant_id, "", NoticeKind::kSignatureV1Cutoff, now);
   n.effective_at = cutoff;
   DUET_TRY_STATUS(run(c,
       "INSERT INTO notices (tenant_id, notice_id, package_id, kind, created_at, webhook_state, effective_at) "
       "VALUES ($1, $2, NULL, $3, $4, 'pending', $5)",
-      {n.tenant_id, n.notice_id, notice_text(n.kind), now, cutoff}));
+      {n.tenant_id, n.notice_id, notice_kind_text(n.kind), now, cutoff}));
   return n;
 }
 
 Result<TenantNotifyTarget> get_tenant_notify_target(Connection& c, std::string_view tenant_id) {
   DUET_ASSIGN_OR_RETURN(Rows r, c.query(
-      "SELECT tenant_id, url, secret_ciphertext, updated_at FROM tenant_notify_targets WHERE tenant_id = $1",
-      {tenant_id}));
+      "SELECT " + std::string(kNotifyTargetCols) + " FROM tenant_notify_targets WHERE tenant_id = $1", {tenant_id}));
   if (r.empty()) return store_error(StoreError::kNotFound, "notify target not found");
-  TenantNotifyTarget t;
-  t.tenant_id = r.text(0, 0);
-  t.url = r.text(0, 1);
-  t.secret_ciphertext = r.blob(0, 2);
-  t.updated_at = r.get_int(0, 3);
-  return t;
+  return read_notify_target(Row(r, 0));
 }
 
 }  // namespace duet::store::pg

@@ -7,8 +7,10 @@
 #include <limits>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/result.h"
+#include "store/row_reading.h"
 #include "store/pg_db.h"
 #include "store/store_error.h"
 
@@ -21,10 +23,14 @@ inline Unexpected not_found(std::string_view what) {
 }
 inline Unexpected conflict(std::string_view what) { return store_error(StoreError::kConflict, what); }
 
-// A caller's row limit as an SQL LIMIT (size_t may not fit in int64).
-inline int64_t clamp_limit(size_t limit) {
-  constexpr auto kMax = static_cast<size_t>(std::numeric_limits<int64_t>::max() - 1);
-  return static_cast<int64_t>(std::min(limit, kMax));
+using store::clamp_limit;  // store/row_reading.h
+
+// Reads every row of `rows` with `read` (returning T or Result<T>).
+template <typename T, typename Read>
+Result<std::vector<T>> read_rows(const Rows& rows, Read read) {
+  std::vector<T> out;
+  for (int i = 0; i < rows.size(); ++i) DUET_TRY_STATUS(collect_into(out, read(Row(rows, i))));
+  return out;
 }
 
 // Runs a statement; the rows it changed.

@@ -68,6 +68,54 @@ std::string_view order_state_text(OrderState state) {
   return "pending";
 }
 
+std::string_view package_kind_text(PackageKind k) {
+  switch (k) {
+    case PackageKind::kPerSignature: return "per_signature";
+    case PackageKind::kPerUser: return "per_user";
+    case PackageKind::kUnlimited: return "unlimited";
+  }
+  return "per_signature";
+}
+
+Result<PackageKind> parse_package_kind(std::string_view t) {
+  if (t == "per_signature") return PackageKind::kPerSignature;
+  if (t == "per_user") return PackageKind::kPerUser;
+  if (t == "unlimited") return PackageKind::kUnlimited;
+  return store_error(StoreError::kCorrupt, "unknown package kind");
+}
+
+constexpr std::pair<NoticeKind, std::string_view> kNoticeKinds[] = {
+    {NoticeKind::kUsed80, "used_80"},          {NoticeKind::kUsed90, "used_90"},
+    {NoticeKind::kUsed100, "used_100"},        {NoticeKind::kExpiring30Days, "expiring_30d"},
+    {NoticeKind::kExpiring7Days, "expiring_7d"}, {NoticeKind::kEnded, "ended"},
+    {NoticeKind::kSignatureV1Cutoff, "signature_v1_cutoff"}};
+
+std::string_view notice_kind_text(NoticeKind k) {
+  for (const auto& [kind, name] : kNoticeKinds)
+    if (kind == k) return name;
+  return "used_80";
+}
+
+Result<NoticeKind> parse_notice_kind(std::string_view t) {
+  for (const auto& [kind, name] : kNoticeKinds)
+    if (name == t) return kind;
+  return store_error(StoreError::kCorrupt, "unknown notice kind");
+}
+
+std::string_view sla_credit_kind_text(SlaCreditKind k) { return k == SlaCreditKind::kDays ? "days" : "signatures"; }
+
+Result<SlaCreditKind> parse_sla_credit_kind(std::string_view t) {
+  if (t == "signatures") return SlaCreditKind::kSignatures;
+  if (t == "days") return SlaCreditKind::kDays;
+  return store_error(StoreError::kCorrupt, "unknown credit kind");
+}
+
+Result<SlaCreditState> parse_sla_credit_state(std::string_view t) {
+  if (t == "proposed") return SlaCreditState::kProposed;
+  if (t == "approved") return SlaCreditState::kApproved;
+  return store_error(StoreError::kCorrupt, "unknown credit state");
+}
+
 std::string make_order_cursor(const SignOrder& o) { return std::to_string(o.created_at) + ":" + o.order_id; }
 
 std::optional<OrderCursor> parse_order_cursor(std::string_view text) {

@@ -10,6 +10,7 @@
 
 #include "base/result.h"
 #include "store/records.h"
+#include "store/sla_records.h"
 
 namespace duet::store::record_text {
 
@@ -21,6 +22,9 @@ std::string_view cms_output_text(OutputFormat f);
 bool is_cms(OutputFormat f);
 std::string_view order_kind_text(OrderKind k);
 std::string_view order_state_text(OrderState state);
+std::string_view package_kind_text(PackageKind k);
+std::string_view notice_kind_text(NoticeKind k);
+std::string_view sla_credit_kind_text(SlaCreditKind k);
 
 // Parsers of stored words; an unknown word is a StoreError::kCorrupt.
 Result<AppEnvironment> parse_env(std::string_view t);
@@ -29,6 +33,10 @@ Result<OutputFormat> parse_format(std::string_view t, std::string_view cms);
 Result<OrderKind> parse_order_kind(std::string_view t);
 Result<SessionState> parse_session_state(std::string_view t);
 Result<OrderState> parse_order_state(std::string_view t);
+Result<PackageKind> parse_package_kind(std::string_view t);
+Result<NoticeKind> parse_notice_kind(std::string_view t);
+Result<SlaCreditKind> parse_sla_credit_kind(std::string_view t);
+Result<SlaCreditState> parse_sla_credit_state(std::string_view t);
 
 bool valid_identity_mode(std::string_view m);
 bool valid_cms_oid_style(std::string_view s);

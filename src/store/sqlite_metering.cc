@@ -5,119 +5,28 @@
 #include <utility>
 
 #include "store/ids.h"
+#include "store/metering_rows.h"
+#include "store/metering_steps.h"
 #include "store/sqlite_db.h"
+#include "store/sqlite_row.h"
 #include "store/validate.h"
 
 namespace duet::store::sqlite {
 namespace {
 
-constexpr int64_t kDay = 86'400;
-// Usage records are kept at least one year; 366 days covers a leap year.
-constexpr int64_t kUsageRetentionSeconds = 366 * kDay;
+using record_text::notice_kind_text;
+using record_text::package_kind_text;
 
 Status invalid(std::string_view what) { return make_error(ErrorCode::kInvalidArgument, std::string(what)); }
-Unexpected corrupt(std::string_view what) { return store_error(StoreError::kCorrupt, what); }
-Status quota_exhausted(std::string_view what) {
-  return store_error(StoreError::kConflict, ErrorCode::kQuotaExhausted, what);
-}
-
-std::string_view kind_text(PackageKind k) {
-  switch (k) {
-    case PackageKind::kPerSignature: return "per_signature";
-    case PackageKind::kPerUser: return "per_user";
-    case PackageKind::kUnlimited: return "unlimited";
-  }
-  return "per_signature";
-}
-
-Result<PackageKind> parse_kind(std::string_view t) {
-  if (t == "per_signature") return PackageKind::kPerSignature;
-  if (t == "per_user") return PackageKind::kPerUser;
-  if (t == "unlimited") return PackageKind::kUnlimited;
-  return corrupt("unknown package kind");
-}
-
-constexpr std::pair<NoticeKind, std::string_view> kNoticeKinds[] = {
-    {NoticeKind::kUsed80, "used_80"},          {NoticeKind::kUsed90, "used_90"},
-    {NoticeKind::kUsed100, "used_100"},        {NoticeKind::kExpiring30Days, "expiring_30d"},
-    {NoticeKind::kExpiring7Days, "expiring_7d"}, {NoticeKind::kEnded, "ended"},
-    {NoticeKind::kSignatureV1Cutoff, "signature_v1_cutoff"}};
-
-std::string_view notice_text(NoticeKind k) {
-  for (const auto& [kind, name] : kNoticeKinds)
-    if (kind == k) return name;
-  return "used_80";
-}
-
-Result<NoticeKind> parse_notice(std::string_view t) {
-  for (const auto& [kind, name] : kNoticeKinds)
-    if (name == t) return kind;
-  return corrupt("unknown notice kind");
-}
-
-constexpr std::string_view kPackageCols =
-    "tenant_id, package_id, kind, quantity, used, starts_at, expires_at, source, note, created_at";
-
-Result<Package> read_package(const Statement& st) {
-  Package p;
-  p.tenant_id = st.column_text(0);
-  p.package_id = st.column_text(1);
-  DUET_ASSIGN_OR_RETURN(p.kind, parse_kind(st.column_text(2)));
-  p.quantity = st.column_int(3);
-  p.used = st.column_int(4);
-  p.starts_at = st.column_int(5);
-  p.expires_at = st.column_int(6);
-  p.source = st.column_text(7);
-  p.note = st.column_text(8);
-  p.created_at = st.column_int(9);
-  return p;
-}
-
-constexpr std::string_view kUsageCols =
-    "tenant_id, usage_id, package_id, kind, order_id, item_index, holder_id, counted_at";
-
-Result<UsageRecord> read_usage(const Statement& st) {
-  UsageRecord u;
-  u.tenant_id = st.column_text(0);
-  u.usage_id = st.column_text(1);
-  u.package_id = st.column_text(2);
-  DUET_ASSIGN_OR_RETURN(u.kind, parse_kind(st.column_text(3)));
-  u.order_id = st.column_text(4);
-  u.item_index = st.column_int(5);
-  u.holder_id = st.column_text(6);
-  u.counted_at = st.column_int(7);
-  return u;
-}
-
-constexpr std::string_view kNoticeCols =
-    "tenant_id, notice_id, package_id, kind, created_at, webhook_state, effective_at";
-
-// package_id is NULL for a tenant notice (schema v11): read as "".
-Result<Notice> read_notice(const Statement& st) {
-  Notice n;
-  n.tenant_id = st.column_text(0);
-  n.notice_id = st.column_text(1);
-  n.package_id = st.column_text(2);
-  DUET_ASSIGN_OR_RETURN(n.kind, parse_notice(st.column_text(3)));
-  n.created_at = st.column_int(4);
-  n.webhook_state = st.column_text(5);
-  n.effective_at = st.column_optional_int(6);
-  return n;
-}
 
 // Inserts the (package, kind) notice unless it exists. Returns whether it was new.
 Result<bool> insert_notice(Connection& c, std::string_view tenant, std::string_view package_id, NoticeKind kind,
                            UnixSeconds now, Notice* out = nullptr) {
-  Notice n;
-  n.tenant_id = std::string(tenant);
-  n.notice_id = new_id("ntc_");
-  n.package_id = std::string(package_id);
-  n.kind = kind;
-  n.created_at = now;
+  Notice n = new_notice(tenant, package_id, kind, now);
   DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
       "INSERT INTO notices (tenant_id, notice_id, package_id, kind, created_at, webhook_state) "
       "VALUES (?1, ?2, ?3, ?4, ?5, 'pending') ON CONFLICT (tenant_id, package_id, kind) DO NOTHING"));
-  st.bind(1, n.tenant_id).bind(2, n.notice_id).bind(3, n.package_id).bind(4, notice_text(kind)).bind(5, now);
+  st.bind(1, n.tenant_id).bind(2, n.notice_id).bind(3, n.package_id).bind(4, notice_kind_text(kind)).bind(5, now);
   DUET_TRY_STATUS(st.run());
   bool inserted = c.changes() == 1;
   if (inserted && out) *out = n;
@@ -134,7 +43,7 @@ class Reads final : public QuotaReads {
   Result<bool> any_usable(PackageKind kind) override {
     DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c_,
         "SELECT 1 FROM packages WHERE tenant_id = ?1 AND kind = ?2 AND starts_at <= ?3 AND expires_at > ?3 LIMIT 1"));
-    st.bind(1, tenant_).bind(2, kind_text(kind)).bind(3, now_);
+    st.bind(1, tenant_).bind(2, package_kind_text(kind)).bind(3, now_);
     return st.step();
   }
 
@@ -142,7 +51,7 @@ class Reads final : public QuotaReads {
     DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c_,
         "SELECT package_id, quantity, used, expires_at FROM packages WHERE tenant_id = ?1 AND kind = ?2 "
         "AND starts_at <= ?3 AND expires_at > ?3 AND used < quantity"));
-    st.bind(1, tenant_).bind(2, kind_text(kind)).bind(3, now_);
+    st.bind(1, tenant_).bind(2, package_kind_text(kind)).bind(3, now_);
     std::vector<QuotaBalance> out;
     for (;;) {
       DUET_ASSIGN_OR_RETURN(bool row, st.step());
@@ -161,9 +70,8 @@ class Reads final : public QuotaReads {
 // How `units` of `counted` are covered at `now`: core's rule, through the seam.
 Result<QuotaPlan> plan_units(Connection& c, const QuotaOrderRule& rule, std::string_view tenant, PackageKind counted,
                              int64_t units, UnixSeconds now) {
-  if (!rule) return make_error(ErrorCode::kInternal, "the store was opened without a quota order rule");
   Reads reads(c, tenant, now);
-  return rule(reads, counted, units);
+  return run_quota_rule(rule, reads, counted, units);
 }
 
 // Applies one take of the plan: ONE conditional update that names the
@@ -186,7 +94,7 @@ Status insert_usage(Connection& c, const UsageRecord& u) {
   DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
       "INSERT INTO usage_records (tenant_id, usage_id, package_id, kind, order_id, item_index, holder_id, counted_at) "
       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
-  st.bind(1, u.tenant_id).bind(2, u.usage_id).bind(3, u.package_id).bind(4, kind_text(u.kind)).bind(5, u.order_id)
+  st.bind(1, u.tenant_id).bind(2, u.usage_id).bind(3, u.package_id).bind(4, package_kind_text(u.kind)).bind(5, u.order_id)
       .bind(6, u.item_index).bind(7, u.holder_id).bind(8, u.counted_at);
   return st.run();
 }
@@ -213,7 +121,7 @@ Status add_package(Connection& c, const Package& p) {
   DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
       "INSERT INTO packages (tenant_id, package_id, kind, quantity, used, starts_at, expires_at, source, note, "
       "created_at) VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?7, ?8, ?9)"));
-  st.bind(1, p.tenant_id).bind(2, p.package_id).bind(3, kind_text(p.kind)).bind(4, p.quantity).bind(5, p.starts_at)
+  st.bind(1, p.tenant_id).bind(2, p.package_id).bind(3, package_kind_text(p.kind)).bind(4, p.quantity).bind(5, p.starts_at)
       .bind(6, p.expires_at).bind(7, p.source).bind(8, p.note).bind(9, p.created_at);
   return st.run();
 }
@@ -222,14 +130,7 @@ Result<std::vector<Package>> list_packages(Connection& c, std::string_view tenan
   DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
       "SELECT " + std::string(kPackageCols) + " FROM packages WHERE tenant_id = ?1 ORDER BY expires_at, package_id"));
   st.bind(1, tenant_id);
-  std::vector<Package> out;
-  for (;;) {
-    DUET_ASSIGN_OR_RETURN(bool row, st.step());
-    if (!row) break;
-    DUET_ASSIGN_OR_RETURN(Package p, read_package(st));
-    out.push_back(std::move(p));
-  }
-  return out;
+  return read_rows<Package>(st, read_package<StatementRow>);
 }
 
 Result<Package> get_package(Connection& c, std::string_view tenant_id, std::string_view package_id) {
@@ -238,17 +139,14 @@ Result<Package> get_package(Connection& c, std::string_view tenant_id, std::stri
   st.bind(1, tenant_id).bind(2, package_id);
   DUET_ASSIGN_OR_RETURN(bool row, st.step());
   if (!row) return store_error(StoreError::kNotFound, "package not found");
-  return read_package(st);
+  return read_package(StatementRow(st));
 }
 
 Status check_quota(Connection& c, const QuotaOrderRule& rule, std::string_view tenant_id, PackageKind kind,
                    int64_t units, UnixSeconds now) {
-  if (kind == PackageKind::kUnlimited) return invalid("quota is checked for per-signature or per-user units");
+  DUET_TRY_STATUS(check_counted_kind(kind));
   DUET_ASSIGN_OR_RETURN(QuotaPlan plan, plan_units(c, rule, tenant_id, kind, units, now));
-  if (plan.cover == QuotaCover::kNone)
-    return quota_exhausted(kind == PackageKind::kPerSignature ? "no usable package has signatures left"
-                                                              : "no usable package has users left");
-  return Status::Ok();
+  return require_cover(plan, kind);
 }
 
 Status check_order_quota(Connection& c, const QuotaOrderRule& rule, const SignOrder& o) {
@@ -286,27 +184,10 @@ Status meter_finished_order(Connection& c, const QuotaOrderRule& rule, std::stri
 
   DUET_ASSIGN_OR_RETURN(QuotaPlan plan, plan_units(c, rule, tenant_id, PackageKind::kPerSignature,
                                                    static_cast<int64_t>(pending.size()), now));
-  if (plan.cover == QuotaCover::kNone) return quota_exhausted("no usable package has signatures left");
-  if (plan.cover == QuotaCover::kFree) return Status::Ok();
-  size_t next = 0;
-  for (const QuotaTake& take : plan.takes) {
-    if (take.units > static_cast<int64_t>(pending.size() - next)) return corrupt("metering plan takes too many units");
-    DUET_TRY_STATUS(take_units(c, tenant_id, take, now));
-    for (int64_t i = 0; i < take.units; ++i, ++next) {
-      UsageRecord u;
-      u.tenant_id = std::string(tenant_id);
-      u.usage_id = new_id("use_");
-      u.package_id = take.from.package_id;
-      u.kind = PackageKind::kPerSignature;
-      u.order_id = std::string(order_id);
-      u.item_index = pending[next];
-      u.holder_id = holder_id;
-      u.counted_at = now;
-      DUET_TRY_STATUS(insert_usage(c, u));
-    }
-  }
-  if (next != pending.size()) return corrupt("metering plan did not cover the order");
-  return Status::Ok();
+  return apply_order_plan(
+      plan, pending, tenant_id, order_id, holder_id, now,
+      [&](const QuotaTake& take) { return take_units(c, tenant_id, take, now); },
+      [&](const UsageRecord& u) { return insert_usage(c, u); });
 }
 
 Status meter_new_holder(Connection& c, const QuotaOrderRule& rule, const Holder& h) {
@@ -316,19 +197,9 @@ Status meter_new_holder(Connection& c, const QuotaOrderRule& rule, const Holder&
   if (!found || env != AppEnvironment::kProduction) return Status::Ok();
   const UnixSeconds now = h.created_at;
   DUET_ASSIGN_OR_RETURN(QuotaPlan plan, plan_units(c, rule, h.tenant_id, PackageKind::kPerUser, 1, now));
-  if (plan.cover == QuotaCover::kNone) return quota_exhausted("no usable package has users left");
-  if (plan.cover == QuotaCover::kFree) return Status::Ok();
-  if (plan.takes.size() != 1 || plan.takes.front().units != 1) return corrupt("metering plan did not cover the holder");
-  const QuotaTake& take = plan.takes.front();
-  DUET_TRY_STATUS(take_units(c, h.tenant_id, take, now));
-  UsageRecord u;
-  u.tenant_id = h.tenant_id;
-  u.usage_id = new_id("use_");
-  u.package_id = take.from.package_id;
-  u.kind = PackageKind::kPerUser;
-  u.holder_id = h.holder_id;
-  u.counted_at = now;
-  return insert_usage(c, u);
+  return apply_holder_plan(
+      plan, h, [&](const QuotaTake& take) { return take_units(c, h.tenant_id, take, now); },
+      [&](const UsageRecord& u) { return insert_usage(c, u); });
 }
 
 Result<std::vector<UsageRecord>> list_usage_records(Connection& c, std::string_view tenant_id, UnixSeconds from,
@@ -337,29 +208,21 @@ Result<std::vector<UsageRecord>> list_usage_records(Connection& c, std::string_v
       "SELECT " + std::string(kUsageCols) + " FROM usage_records WHERE tenant_id = ?1 AND counted_at >= ?2 "
       "AND counted_at < ?3 ORDER BY counted_at, usage_id LIMIT ?4"));
   st.bind(1, tenant_id).bind(2, from).bind(3, to)
-      .bind(4, static_cast<int64_t>(std::min<size_t>(limit, static_cast<size_t>(INT64_MAX))));
-  std::vector<UsageRecord> out;
-  for (;;) {
-    DUET_ASSIGN_OR_RETURN(bool row, st.step());
-    if (!row) break;
-    DUET_ASSIGN_OR_RETURN(UsageRecord u, read_usage(st));
-    out.push_back(std::move(u));
-  }
-  return out;
+      .bind(4, clamp_limit(limit));
+  return read_rows<UsageRecord>(st, read_usage<StatementRow>);
 }
 
 Result<int64_t> count_usage(Connection& c, std::string_view tenant_id, PackageKind kind, UnixSeconds from,
                             UnixSeconds to) {
   DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
       "SELECT COUNT(*) FROM usage_records WHERE tenant_id = ?1 AND kind = ?2 AND counted_at >= ?3 AND counted_at < ?4"));
-  st.bind(1, tenant_id).bind(2, kind_text(kind)).bind(3, from).bind(4, to);
+  st.bind(1, tenant_id).bind(2, package_kind_text(kind)).bind(3, from).bind(4, to);
   DUET_TRY_STATUS(st.step());
   return st.column_int(0);
 }
 
 Result<size_t> prune_usage_records(Connection& c, UnixSeconds before, UnixSeconds now) {
-  if (before > now - kUsageRetentionSeconds)
-    return make_error(ErrorCode::kInvalidArgument, "usage records are kept at least one year (366 days)");
+  DUET_TRY_STATUS(check_usage_prune(before, now));
   DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, "DELETE FROM usage_records WHERE counted_at < ?1"));
   st.bind(1, before);
   DUET_TRY_STATUS(st.run());
@@ -370,20 +233,13 @@ Result<std::vector<Notice>> list_notices(Connection& c, std::string_view tenant_
   DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
       "SELECT " + std::string(kNoticeCols) + " FROM notices WHERE tenant_id = ?1 "
       "ORDER BY created_at DESC, notice_id DESC LIMIT ?2"));
-  st.bind(1, tenant_id).bind(2, static_cast<int64_t>(std::min<size_t>(limit, static_cast<size_t>(INT64_MAX))));
-  std::vector<Notice> out;
-  for (;;) {
-    DUET_ASSIGN_OR_RETURN(bool row, st.step());
-    if (!row) break;
-    DUET_ASSIGN_OR_RETURN(Notice n, read_notice(st));
-    out.push_back(std::move(n));
-  }
-  return out;
+  st.bind(1, tenant_id).bind(2, clamp_limit(limit));
+  return read_rows<Notice>(st, read_notice<StatementRow>);
 }
 
 Result<std::vector<Notice>> sweep_package_notices(Connection& c, UnixSeconds now, size_t limit,
                                                   const Store::NoticeCallbackFactory& make_callback) {
-  const auto lim = static_cast<int64_t>(std::min<size_t>(limit, static_cast<size_t>(INT64_MAX)));
+  const auto lim = clamp_limit(limit);
   // 1. Expiry notices: the latest applicable kind of each package near or past its end.
   std::vector<std::pair<std::string, std::string>> due;  // (tenant, package)
   std::vector<NoticeKind> due_kind;
@@ -399,9 +255,7 @@ Result<std::vector<Notice>> sweep_package_notices(Connection& c, UnixSeconds now
       if (!row) break;
       const UnixSeconds expires_at = st.column_int(2);
       due.emplace_back(st.column_text(0), st.column_text(1));
-      due_kind.push_back(expires_at <= now              ? NoticeKind::kEnded
-                         : expires_at <= now + 7 * kDay ? NoticeKind::kExpiring7Days
-                                                        : NoticeKind::kExpiring30Days);
+      due_kind.push_back(expiry_notice_kind(expires_at, now));
     }
   }
   std::vector<Notice> inserted;
@@ -422,7 +276,7 @@ Result<std::vector<Notice>> sweep_package_notices(Connection& c, UnixSeconds now
     for (;;) {
       DUET_ASSIGN_OR_RETURN(bool row, st.step());
       if (!row) break;
-      DUET_ASSIGN_OR_RETURN(Notice n, read_notice(st));
+      DUET_ASSIGN_OR_RETURN(Notice n, read_notice(StatementRow(st)));
       pending.emplace_back(std::move(n), st.column_text(7));
     }
   }
@@ -474,32 +328,23 @@ Result<Notice> set_tenant_signature_v1_cutoff(Connection& c, std::string_view te
   up.bind(1, tenant_id).bind(2, cutoff);
   DUET_TRY_STATUS(up.run());
   if (c.changes() != 1) return store_error(StoreError::kNotFound, "tenant not found");
-  Notice n;
-  n.tenant_id = std::string(tenant_id);
-  n.notice_id = new_id("ntc_");
-  n.kind = NoticeKind::kSignatureV1Cutoff;
-  n.created_at = now;
+  Notice n = new_notice(tenant_id, "", NoticeKind::kSignatureV1Cutoff, now);
   n.effective_at = cutoff;
   DUET_ASSIGN_OR_RETURN(Statement ins, Statement::prepare(c,
       "INSERT INTO notices (tenant_id, notice_id, package_id, kind, created_at, webhook_state, effective_at) "
       "VALUES (?1, ?2, NULL, ?3, ?4, 'pending', ?5)"));
-  ins.bind(1, n.tenant_id).bind(2, n.notice_id).bind(3, notice_text(n.kind)).bind(4, now).bind(5, cutoff);
+  ins.bind(1, n.tenant_id).bind(2, n.notice_id).bind(3, notice_kind_text(n.kind)).bind(4, now).bind(5, cutoff);
   DUET_TRY_STATUS(ins.run());
   return n;
 }
 
 Result<TenantNotifyTarget> get_tenant_notify_target(Connection& c, std::string_view tenant_id) {
   DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
-      "SELECT tenant_id, url, secret_ciphertext, updated_at FROM tenant_notify_targets WHERE tenant_id = ?1"));
+      "SELECT " + std::string(kNotifyTargetCols) + " FROM tenant_notify_targets WHERE tenant_id = ?1"));
   st.bind(1, tenant_id);
   DUET_ASSIGN_OR_RETURN(bool row, st.step());
   if (!row) return store_error(StoreError::kNotFound, "notify target not found");
-  TenantNotifyTarget t;
-  t.tenant_id = st.column_text(0);
-  t.url = st.column_text(1);
-  t.secret_ciphertext = st.column_blob(2);
-  t.updated_at = st.column_int(3);
-  return t;
+  return read_notify_target(StatementRow(st));
 }
 
 }  // namespace duet::store::sqlite
