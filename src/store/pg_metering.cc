@@ -9,8 +9,8 @@
 #include <string>
 #include <utility>
 
+#include "store/area_rows.h"
 #include "store/ids.h"
-#include "store/metering_rows.h"
 #include "store/metering_steps.h"
 #include "store/pg_areas.h"
 #include "store/pg_db.h"

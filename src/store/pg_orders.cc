@@ -1,4 +1,5 @@
 // PgStore: sign orders and sessions: creation, listing, finishing, rejection, expiry (store/orders.h).
+#include "store/per_record_audit.h"
 #include "store/pg_store_impl.h"
 
 namespace duet::store::pg_store {
@@ -197,9 +198,7 @@ Status PgStore::finish_order(const WriteContext& context, std::string_view tenan
 Status PgStore::finish_csr_order(const WriteContext& context, std::string_view tenant_id, std::string_view order_id,
                                  std::string_view session_id, const std::vector<Bytes>& signatures,
                                  const Certificate& certificate, UnixSeconds now) {
-  DUET_TRY_STATUS(validate_signatures(signatures));
-  DUET_TRY_STATUS(validate_certificate(certificate));
-  if (certificate.tenant_id != tenant_id) return invalid("the certificate must name the order's tenant");
+  DUET_TRY_STATUS(validate_csr_completion(tenant_id, signatures, certificate));
   return write(context, [&](Connection& c) -> Status {
     DUET_TRY_STATUS(
         finish_in_tx(c, tenant_id, order_id, session_id, signatures, OrderKind::kCsr, &certificate, now));
@@ -221,15 +220,11 @@ Status PgStore::cancel_order(const WriteContext& context, std::string_view tenan
 Result<std::vector<SignOrder>> PgStore::expire_orders(const WriteContext& context, UnixSeconds now, size_t limit,
                                                       const CallbackFactory& make_callback) {
   // The context's (sweep) event is appended once per expired order, with the
-  // order's tenant and id (store.h), instead of once for the transaction: the
-  // transaction runs with the nonce only.
-  PendingAuditEvent* pending = context.audit;
-  const WriteContext per_order{nullptr, context.nonce};
-  int appended = 0;
-  int64_t last_seq = 0;
+  // order's tenant and id (store.h).
+  PerRecordAudit audit(context);
   auto result = run<Result<std::vector<SignOrder>>>(
-      per_order, Transaction::Kind::kWrite, [&](Connection& c) -> Result<std::vector<SignOrder>> {
-        appended = 0;
+      audit.transaction_context(), Transaction::Kind::kWrite, [&](Connection& c) -> Result<std::vector<SignOrder>> {
+        audit.restart();
         // Orders another sweeper (node) is expiring right now are skipped,
         // not waited for; the conditional update re-checks each one. The
         // due orders are picked in a CTE, which runs once (as an IN
@@ -252,24 +247,14 @@ Result<std::vector<SignOrder>> PgStore::expire_orders(const WriteContext& contex
             std::optional<CallbackJob> cb = make_callback(order);
             if (cb) DUET_TRY_STATUS(insert_callback(c, *cb, tenant, id, now));
           }
-          if (pending) {
-            AuditEvent e = committed_event(*pending);
-            e.tenant_id = tenant;
-            e.target = "order_id:" + id;
-            if (!pg::append_audit_event(c, e).ok())
-              return store_error(StoreError::kUnavailable, "audit log unavailable: the change was not made");
-            ++appended;
-            last_seq = e.seq;
-          }
+          DUET_TRY_STATUS(audit.append(tenant, "order_id:" + id,
+                                       [&](AuditEvent& e) { return pg::append_audit_event(c, e); }));
           hook("expire_orders:after_order");
           expired.push_back(std::move(order));
         }
         return expired;
       });
-  if (result.ok() && pending && appended > 0) {
-    pending->appended += appended;
-    pending->last_seq = last_seq;
-  }
+  audit.finish(result.ok());
   return result;
 }
 

@@ -6,39 +6,28 @@
 #include <string>
 #include <vector>
 
-#include "crypto/sm3.h"
+#include "store/area_rows.h"
 #include "store/pg_areas.h"
 #include "store/pg_db.h"
 #include "store/pg_util.h"
+#include "store/retention_steps.h"
 #include "store/validate.h"
 
 namespace duet::store::pg {
 namespace {
 
+// One audit event of a purge, appended in the caller's transaction.
 Status audit_purge(Connection& c, std::string_view tenant_id, std::string_view actor, std::string_view action,
                    std::string_view target, std::string details, UnixSeconds now) {
-  AuditEvent e;
-  e.at = now;
-  e.tenant_id = std::string(tenant_id);
-  e.actor_type = "system";
-  e.actor_id = std::string(actor);
-  e.action = std::string(action);
-  e.target = std::string(target);
-  e.outcome = "ok";
-  e.details = std::move(details);
+  AuditEvent e = purge_event(tenant_id, actor, action, target, std::move(details), now);
   return append_audit_event(c, e);
-}
-
-Status check_purge_args(std::string_view actor) {
-  if (actor.empty()) return invalid("purge actor is empty");
-  return Status::Ok();
 }
 
 }  // namespace
 
 Result<size_t> purge_order_payloads(Connection& c, UnixSeconds final_before, UnixSeconds now, std::string_view actor,
                                     size_t limit) {
-  DUET_TRY_STATUS(check_purge_args(actor));
+  DUET_TRY_STATUS(check_purge_actor(actor));
   DUET_ASSIGN_OR_RETURN(Rows orders, c.query(
       "SELECT tenant_id, order_id FROM sign_orders WHERE payload_purged_at IS NULL "
       "AND state IN ('signed', 'rejected', 'expired', 'cancelled', 'failed') AND updated_at <= $1 "
@@ -53,19 +42,17 @@ Result<size_t> purge_order_payloads(Connection& c, UnixSeconds final_before, Uni
     for (int i = 0; i < items.size(); ++i) {
       if (items.get_int(i, 2) != 0) continue;  // already a digest: kept as it is
       Bytes input = items.blob(i, 1);
-      crypto::Digest d = crypto::sm3(input);
-      secure_wipe(input.data(), input.size());
       DUET_TRY_STATUS(run(c,
           "UPDATE sign_order_items SET input = $4 WHERE tenant_id = $1 AND order_id = $2 AND item_index = $3",
-          {tenant, id, items.get_int(i, 0), Bytes(d.begin(), d.end())}));
+          {tenant, id, items.get_int(i, 0), digest_and_wipe(input)}));
     }
     DUET_ASSIGN_OR_RETURN(int64_t n, changes(c,
         "UPDATE sign_orders SET display_text = '', payload_purged_at = $3 "
         "WHERE tenant_id = $1 AND order_id = $2 AND payload_purged_at IS NULL",
         {tenant, id, now}));
     if (n != 1) return conflict("order payload purged concurrently");
-    DUET_TRY_STATUS(audit_purge(c, tenant, actor, "retention.order_payload_purged", id,
-                                "{\"items\":" + std::to_string(items.size()) + "}", now));
+    DUET_TRY_STATUS(audit_purge(c, tenant, actor, kOrderPayloadPurged, id,
+                                order_payload_purge_details(items.size()), now));
   }
   return static_cast<size_t>(orders.size());
 }
@@ -80,7 +67,7 @@ Result<std::optional<UnixSeconds>> order_payload_purged_at(Connection& c, std::s
 
 Result<size_t> purge_identity_attributes(Connection& c, UnixSeconds issued_before, UnixSeconds now,
                                          std::string_view actor, size_t limit) {
-  DUET_TRY_STATUS(check_purge_args(actor));
+  DUET_TRY_STATUS(check_purge_actor(actor));
   DUET_ASSIGN_OR_RETURN(Rows holders, c.query(
       "SELECT h.tenant_id, h.holder_id FROM holders h WHERE h.identity_purged_at IS NULL AND EXISTS "
       "(SELECT 1 FROM certificates c WHERE c.tenant_id = h.tenant_id AND c.holder_id = h.holder_id "
@@ -93,15 +80,15 @@ Result<size_t> purge_identity_attributes(Connection& c, UnixSeconds issued_befor
         "identity_purged_at = $3 WHERE tenant_id = $1 AND holder_id = $2 AND identity_purged_at IS NULL",
         {tenant, id, now}));
     if (n != 1) return conflict("holder identity purged concurrently");
-    DUET_TRY_STATUS(audit_purge(c, tenant, actor, "retention.identity_purged", id,
-                                "{\"fields\":[\"id_number\",\"phone\"]}", now));
+    DUET_TRY_STATUS(audit_purge(c, tenant, actor, kIdentityPurged, id,
+                                std::string(kIdentityPurgeDetails), now));
   }
   return static_cast<size_t>(holders.size());
 }
 
 Result<size_t> wipe_retired_key_shares(Connection& c, UnixSeconds expired_before, UnixSeconds now,
                                        std::string_view actor, size_t limit) {
-  DUET_TRY_STATUS(check_purge_args(actor));
+  DUET_TRY_STATUS(check_purge_actor(actor));
   DUET_ASSIGN_OR_RETURN(Rows keys, c.query(
       "SELECT k.tenant_id, k.key_id, (k.revoked_at IS NOT NULL)::int FROM holder_keys k "
       "WHERE length(k.service_share_ciphertext) > 0 AND (k.revoked_at IS NOT NULL OR "
@@ -120,25 +107,17 @@ Result<size_t> wipe_retired_key_shares(Connection& c, UnixSeconds expired_before
         "UPDATE share_refreshes SET state = 'abandoned', sealed_rho = '\\x'::bytea, "
         "pending_share_ciphertext = '\\x'::bytea WHERE tenant_id = $1 AND key_id = $2 AND state = 'open'",
         {tenant, key_id}));
-    DUET_TRY_STATUS(audit_purge(c, tenant, actor, "retention.key_share_wiped", key_id,
-                                std::string("{\"reason\":\"") + (revoked ? "revoked" : "expired") + "\"}", now));
+    DUET_TRY_STATUS(audit_purge(c, tenant, actor, kKeyShareWiped, key_id,
+                                key_share_wipe_details(revoked), now));
   }
   return static_cast<size_t>(keys.size());
 }
 
 Result<RetentionSettings> get_retention_settings(Connection& c) {
   DUET_ASSIGN_OR_RETURN(Rows r, c.query(
-      "SELECT order_payload_days, identity_days, expired_key_days, interval_seconds, updated_at, updated_by "
-      "FROM retention_settings WHERE id = 1"));
+      "SELECT " + std::string(kRetentionSettingsCols) + " FROM retention_settings WHERE id = 1"));
   if (r.empty()) return store_error(StoreError::kNotFound, "retention settings not found");
-  RetentionSettings s;
-  s.order_payload_days = r.get_int(0, 0);
-  s.identity_days = r.get_int(0, 1);
-  s.expired_key_days = r.get_int(0, 2);
-  s.interval_seconds = r.get_int(0, 3);
-  s.updated_at = r.get_int(0, 4);
-  s.updated_by = r.text(0, 5);
-  return s;
+  return read_retention_settings(Row(r, 0));
 }
 
 Status put_retention_settings(Connection& c, const RetentionSettings& s) {
@@ -157,8 +136,7 @@ Status put_retention_settings(Connection& c, const RetentionSettings& s) {
 // lease is free, expired or already the caller's.
 Result<bool> try_acquire_lease(Connection& c, std::string_view name, std::string_view owner, UnixSeconds now,
                                int64_t ttl_seconds) {
-  if (name.empty() || owner.empty()) return invalid("lease name and owner are required");
-  if (ttl_seconds < 1) return invalid("lease ttl must be >= 1 s");
+  DUET_TRY_STATUS(check_lease_args(name, owner, ttl_seconds));
   DUET_ASSIGN_OR_RETURN(int64_t n, changes(c,
       "INSERT INTO leases (name, owner, expires_at) VALUES ($1, $2, $3::bigint + $4::bigint) ON CONFLICT (name) "
       "DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at "

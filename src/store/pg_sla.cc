@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <string>
 
+#include "store/area_rows.h"
 #include "store/pg_areas.h"
 #include "store/pg_db.h"
 #include "store/pg_util.h"
@@ -14,77 +15,14 @@
 namespace duet::store::pg {
 namespace {
 
-std::string_view kind_text(SlaCreditKind k) { return k == SlaCreditKind::kDays ? "days" : "signatures"; }
-
-constexpr std::string_view kMinuteCols =
-    "tenant_id, minute, requests, normal, total_us, max_us, probes_ok, probes_failed";
-AvailabilityMinute read_minute(const Row& r) {
-  AvailabilityMinute m;
-  m.tenant_id = r.text(0);
-  m.minute = r.get_int(1);
-  m.requests = r.get_int(2);
-  m.normal = r.get_int(3);
-  m.total_us = r.get_int(4);
-  m.max_us = r.get_int(5);
-  m.probes_ok = r.get_int(6);
-  m.probes_failed = r.get_int(7);
-  return m;
-}
-
-constexpr std::string_view kWindowCols = "window_id, starts_at, ends_at, announced_at, description, created_by";
-MaintenanceWindow read_window(const Row& r) {
-  MaintenanceWindow w;
-  w.window_id = r.text(0);
-  w.starts_at = r.get_int(1);
-  w.ends_at = r.get_int(2);
-  w.announced_at = r.get_int(3);
-  w.description = r.text(4);
-  w.created_by = r.text(5);
-  return w;
-}
-
-constexpr std::string_view kCreditCols =
-    "tenant_id, credit_id, month, kind, band, amount, basis, state, created_at, updated_at, approved_at, "
-    "approved_by, package_id";
-Result<SlaCredit> read_credit(const Row& r) {
-  SlaCredit c;
-  c.tenant_id = r.text(0);
-  c.credit_id = r.text(1);
-  c.month = r.text(2);
-  std::string kind = r.text(3);
-  if (kind == "signatures") c.kind = SlaCreditKind::kSignatures;
-  else if (kind == "days") c.kind = SlaCreditKind::kDays;
-  else return corrupt("unknown credit kind");
-  c.band = r.text(4);
-  c.amount = r.get_int(5);
-  c.basis = r.text(6);
-  std::string state = r.text(7);
-  if (state == "proposed") c.state = SlaCreditState::kProposed;
-  else if (state == "approved") c.state = SlaCreditState::kApproved;
-  else return corrupt("unknown credit state");
-  c.created_at = r.get_int(8);
-  c.updated_at = r.get_int(9);
-  c.approved_at = r.optional_int(10);
-  c.approved_by = r.text(11);
-  c.package_id = r.text(12);
-  return c;
-}
-
-Result<std::vector<SlaCredit>> read_credits(const Rows& rows) {
-  std::vector<SlaCredit> out;
-  for (int i = 0; i < rows.size(); ++i) {
-    DUET_ASSIGN_OR_RETURN(SlaCredit c, read_credit(Row(rows, i)));
-    out.push_back(std::move(c));
-  }
-  return out;
-}
+using record_text::sla_credit_kind_text;
 
 Result<std::optional<SlaCredit>> credit_for(Connection& c, std::string_view tenant_id, std::string_view month,
                                             SlaCreditKind kind) {
   DUET_ASSIGN_OR_RETURN(Rows r, c.query("SELECT " + std::string(kCreditCols) +
                                             " FROM sla_credits WHERE tenant_id = $1 AND month = $2 AND kind = $3",
-                                        {tenant_id, month, kind_text(kind)}));
-  DUET_ASSIGN_OR_RETURN(std::vector<SlaCredit> v, read_credits(r));
+                                        {tenant_id, month, sla_credit_kind_text(kind)}));
+  DUET_ASSIGN_OR_RETURN(std::vector<SlaCredit> v, read_rows<SlaCredit>(r, read_credit<Row>));
   if (v.empty()) return std::optional<SlaCredit>();
   return std::optional<SlaCredit>(std::move(v.front()));
 }
@@ -119,9 +57,7 @@ Result<std::vector<AvailabilityMinute>> list_availability(Connection& c, std::st
   DUET_ASSIGN_OR_RETURN(Rows r, c.query("SELECT " + std::string(kMinuteCols) +
       " FROM availability_minutes WHERE tenant_id = $1 AND minute >= $2 AND minute < $3 ORDER BY minute",
       {tenant_id, from, to}));
-  std::vector<AvailabilityMinute> out;
-  for (int i = 0; i < r.size(); ++i) out.push_back(read_minute(Row(r, i)));
-  return out;
+  return read_rows<AvailabilityMinute>(r, read_minute<Row>);
 }
 
 Result<std::optional<UnixSeconds>> first_availability_minute(Connection& c) {
@@ -132,8 +68,7 @@ Result<std::optional<UnixSeconds>> first_availability_minute(Connection& c) {
 // --- maintenance windows --------------------------------------------------------
 
 Status create_maintenance_window(Connection& c, const MaintenanceWindow& w) {
-  if (w.window_id.empty()) return invalid("maintenance window id is empty");
-  if (w.ends_at <= w.starts_at) return invalid("a maintenance window must end after it starts");
+  DUET_TRY_STATUS(validate_maintenance_window(w));
   return run(c,
       "INSERT INTO maintenance_windows (window_id, starts_at, ends_at, announced_at, description, created_by) "
       "VALUES ($1, $2, $3, $4, $5, $6)",
@@ -152,9 +87,7 @@ Result<std::vector<MaintenanceWindow>> list_maintenance_windows(Connection& c, U
   DUET_ASSIGN_OR_RETURN(Rows r, c.query("SELECT " + std::string(kWindowCols) +
       " FROM maintenance_windows WHERE starts_at < $2 AND ends_at > $1 ORDER BY starts_at, window_id",
       {from, to}));
-  std::vector<MaintenanceWindow> out;
-  for (int i = 0; i < r.size(); ++i) out.push_back(read_window(Row(r, i)));
-  return out;
+  return read_rows<MaintenanceWindow>(r, read_window<Row>);
 }
 
 Status delete_maintenance_window(Connection& c, std::string_view window_id, UnixSeconds now) {
@@ -173,14 +106,14 @@ Result<SlaCredit> propose_sla_credit(Connection& c, const SlaCredit& credit) {
       "INSERT INTO sla_credits (tenant_id, credit_id, month, kind, band, amount, basis, state, created_at, "
       "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'proposed', $8, $9) "
       "ON CONFLICT (tenant_id, month, kind) DO NOTHING",
-      {credit.tenant_id, credit.credit_id, credit.month, kind_text(credit.kind), credit.band, credit.amount,
+      {credit.tenant_id, credit.credit_id, credit.month, sla_credit_kind_text(credit.kind), credit.band, credit.amount,
        credit.basis, credit.created_at, credit.updated_at}));
   if (inserted == 0) {
     // One exists: a proposed one takes the new figures, an approved one stays.
     DUET_TRY_STATUS(run(c,
         "UPDATE sla_credits SET band = $4, amount = $5, basis = $6, updated_at = $7 "
         "WHERE tenant_id = $1 AND month = $2 AND kind = $3 AND state = 'proposed'",
-        {credit.tenant_id, credit.month, kind_text(credit.kind), credit.band, credit.amount, credit.basis,
+        {credit.tenant_id, credit.month, sla_credit_kind_text(credit.kind), credit.band, credit.amount, credit.basis,
          credit.updated_at}));
   }
   DUET_ASSIGN_OR_RETURN(std::optional<SlaCredit> stored, credit_for(c, credit.tenant_id, credit.month, credit.kind));
@@ -190,13 +123,13 @@ Result<SlaCredit> propose_sla_credit(Connection& c, const SlaCredit& credit) {
 
 Status withdraw_sla_credit(Connection& c, std::string_view tenant_id, std::string_view month, SlaCreditKind kind) {
   return run(c, "DELETE FROM sla_credits WHERE tenant_id = $1 AND month = $2 AND kind = $3 AND state = 'proposed'",
-             {tenant_id, month, kind_text(kind)});
+             {tenant_id, month, sla_credit_kind_text(kind)});
 }
 
 Result<SlaCredit> find_sla_credit(Connection& c, std::string_view credit_id) {
   DUET_ASSIGN_OR_RETURN(Rows r, c.query("SELECT " + std::string(kCreditCols) + " FROM sla_credits WHERE credit_id = $1",
                                         {credit_id}));
-  DUET_ASSIGN_OR_RETURN(std::vector<SlaCredit> v, read_credits(r));
+  DUET_ASSIGN_OR_RETURN(std::vector<SlaCredit> v, read_rows<SlaCredit>(r, read_credit<Row>));
   if (v.empty()) return not_found("credit");
   return std::move(v.front());
 }
@@ -206,7 +139,7 @@ Result<std::vector<SlaCredit>> list_sla_credits(Connection& c, std::string_view 
       " FROM sla_credits WHERE ($1::text = '' OR tenant_id = $1::text) AND ($2::text = '' OR month = $2::text) "
       "ORDER BY month, tenant_id, kind",
       {tenant_id, month}));
-  return read_credits(r);
+  return read_rows<SlaCredit>(r, read_credit<Row>);
 }
 
 Status approve_sla_credit(Connection& c, std::string_view credit_id, std::string_view approved_by, UnixSeconds now,
@@ -229,7 +162,7 @@ Status approve_sla_credit(Connection& c, std::string_view credit_id, std::string
 
 Result<int64_t> hit_rate_window(Connection& c, std::string_view tenant_id, std::string_view key,
                                 UnixSeconds window_start) {
-  if (tenant_id.empty() || key.empty()) return invalid("rate window tenant and key must be set");
+  DUET_TRY_STATUS(validate_rate_window(tenant_id, key));
   DUET_ASSIGN_OR_RETURN(Rows r, c.query(
       "INSERT INTO rate_windows AS w (tenant_id, scope_key, window_start, count) VALUES ($1, $2, $3, 1) "
       "ON CONFLICT (tenant_id, scope_key, window_start) DO UPDATE SET count = w.count + 1 RETURNING count",
@@ -244,7 +177,7 @@ Result<size_t> prune_rate_windows(Connection& c, UnixSeconds before) {
 }
 
 Status set_tenant_rate_limit(Connection& c, std::string_view tenant_id, int64_t requests_per_second, UnixSeconds now) {
-  if (requests_per_second < 0) return invalid("requests_per_second must not be negative");
+  DUET_TRY_STATUS(validate_rate_limit(requests_per_second));
   DUET_ASSIGN_OR_RETURN(Rows t, c.query("SELECT 1 FROM tenants WHERE tenant_id = $1", {tenant_id}));
   if (t.empty()) return not_found("tenant");
   if (requests_per_second == 0) return run(c, "DELETE FROM tenant_rate_limits WHERE tenant_id = $1", {tenant_id});
@@ -257,10 +190,8 @@ Status set_tenant_rate_limit(Connection& c, std::string_view tenant_id, int64_t 
 
 Result<std::vector<TenantRateLimit>> list_tenant_rate_limits(Connection& c) {
   DUET_ASSIGN_OR_RETURN(Rows r, c.query(
-      "SELECT tenant_id, requests_per_second, updated_at FROM tenant_rate_limits ORDER BY tenant_id"));
-  std::vector<TenantRateLimit> out;
-  for (int i = 0; i < r.size(); ++i) out.push_back(TenantRateLimit{r.text(i, 0), r.get_int(i, 1), r.get_int(i, 2)});
-  return out;
+      "SELECT " + std::string(kRateLimitCols) + " FROM tenant_rate_limits ORDER BY tenant_id"));
+  return read_rows<TenantRateLimit>(r, read_rate_limit<Row>);
 }
 
 }  // namespace duet::store::pg

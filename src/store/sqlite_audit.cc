@@ -6,56 +6,15 @@
 
 #include <limits>
 
+#include "store/area_rows.h"
 #include "store/audit_encoding.h"
 #include "store/audit_snapshot.h"
 #include "store/sqlite_db.h"
+#include "store/sqlite_row.h"
 #include "store/store_error.h"
+#include "store/validate.h"
 
 namespace duet::store::sqlite {
-namespace {
-
-constexpr std::string_view kEventCols =
-    "seq, at, tenant_id, actor_type, actor_id, action, target, outcome, address, request_id, details, prev_hash, "
-    "hash";
-
-AuditEvent read_event(const Statement& st) {
-  AuditEvent e;
-  e.seq = st.column_int(0);
-  e.at = st.column_int(1);
-  e.tenant_id = st.column_text(2);
-  e.actor_type = st.column_text(3);
-  e.actor_id = st.column_text(4);
-  e.action = st.column_text(5);
-  e.target = st.column_text(6);
-  e.outcome = st.column_text(7);
-  e.address = st.column_text(8);
-  e.request_id = st.column_text(9);
-  e.details = st.column_text(10);
-  e.prev_hash = st.column_blob(11);
-  e.hash = st.column_blob(12);
-  return e;
-}
-
-int64_t clamp(size_t limit) {
-  constexpr auto kMax = static_cast<size_t>(std::numeric_limits<int64_t>::max() - 1);
-  return static_cast<int64_t>(limit < kMax ? limit : kMax);
-}
-
-Result<std::vector<AuditEvent>> collect(Statement& st) {
-  std::vector<AuditEvent> out;
-  for (;;) {
-    DUET_ASSIGN_OR_RETURN(bool row, st.step());
-    if (!row) break;
-    out.push_back(read_event(st));
-  }
-  return out;
-}
-
-bool valid_actor_type(std::string_view t) {
-  return t == "app" || t == "holder" || t == "operator" || t == "system" || t == "anonymous";
-}
-
-}  // namespace
 
 int64_t total_changes(Connection& c) { return sqlite3_total_changes64(c.raw()); }
 
@@ -63,16 +22,11 @@ Result<AuditCheckpoint> read_audit_head(Connection& c) {
   DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, "SELECT seq, hash FROM audit_head WHERE id = 1"));
   DUET_ASSIGN_OR_RETURN(bool row, st.step());
   if (!row) return store_error(StoreError::kCorrupt, "audit chain head missing");
-  AuditCheckpoint head;
-  head.seq = st.column_int(0);
-  head.hash = st.column_blob(1);
-  if (head.hash.size() != kAuditHashSize) return store_error(StoreError::kCorrupt, "audit chain head malformed");
-  return head;
+  return read_audit_head_row(StatementRow(st));
 }
 
 Status append_audit_event(Connection& c, AuditEvent& event) {
-  if (event.action.empty() || event.outcome.empty() || !valid_actor_type(event.actor_type))
-    return make_error(ErrorCode::kInvalidArgument, "audit event needs an actor type, an action and an outcome");
+  DUET_TRY_STATUS(validate_audit_event(event));
   DUET_ASSIGN_OR_RETURN(AuditCheckpoint head, read_audit_head(c));
   event.seq = head.seq + 1;
   event.prev_hash = head.hash;
@@ -100,8 +54,8 @@ Status append_audit_event(Connection& c, AuditEvent& event) {
 Result<std::vector<AuditEvent>> list_audit_events(Connection& c, int64_t after_seq, size_t limit) {
   DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
       "SELECT " + std::string(kEventCols) + " FROM audit_events WHERE seq > ?1 ORDER BY seq LIMIT ?2"));
-  st.bind(1, after_seq).bind(2, clamp(limit));
-  return collect(st);
+  st.bind(1, after_seq).bind(2, clamp_limit(limit));
+  return read_rows<AuditEvent>(st, read_event<StatementRow>);
 }
 
 Result<std::vector<AuditEvent>> list_tenant_audit_events(Connection& c, std::string_view tenant_id,
@@ -110,13 +64,12 @@ Result<std::vector<AuditEvent>> list_tenant_audit_events(Connection& c, std::str
   DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
       "SELECT " + std::string(kEventCols) +
           " FROM audit_events WHERE tenant_id = ?1 AND at >= ?2 AND at < ?3 AND seq > ?4 ORDER BY seq LIMIT ?5"));
-  st.bind(1, tenant_id).bind(2, from).bind(3, to).bind(4, after_seq).bind(5, clamp(limit));
-  return collect(st);
+  st.bind(1, tenant_id).bind(2, from).bind(3, to).bind(4, after_seq).bind(5, clamp_limit(limit));
+  return read_rows<AuditEvent>(st, read_event<StatementRow>);
 }
 
 Status add_audit_checkpoint(Connection& c, const AuditCheckpoint& cp) {
-  if (cp.seq <= 0 || cp.hash.size() != kAuditHashSize || cp.key_id.empty() || cp.signature.empty())
-    return make_error(ErrorCode::kInvalidArgument, "incomplete audit checkpoint");
+  DUET_TRY_STATUS(validate_audit_checkpoint(cp));
   DUET_ASSIGN_OR_RETURN(Statement ev, Statement::prepare(c, "SELECT hash FROM audit_events WHERE seq = ?1"));
   ev.bind(1, cp.seq);
   DUET_ASSIGN_OR_RETURN(bool found, ev.step());
@@ -131,27 +84,13 @@ Status add_audit_checkpoint(Connection& c, const AuditCheckpoint& cp) {
 
 Result<std::vector<AuditCheckpoint>> list_audit_checkpoints(Connection& c, int64_t from_seq, int64_t to_seq) {
   DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
-      "SELECT seq, hash, signed_at, key_id, signature FROM audit_checkpoints WHERE seq >= ?1 AND seq <= ?2 "
-      "ORDER BY seq"));
+      "SELECT " + std::string(kCheckpointCols) + " FROM audit_checkpoints WHERE seq >= ?1 AND seq <= ?2 ORDER BY seq"));
   st.bind(1, from_seq).bind(2, to_seq);
-  std::vector<AuditCheckpoint> out;
-  for (;;) {
-    DUET_ASSIGN_OR_RETURN(bool row, st.step());
-    if (!row) break;
-    AuditCheckpoint cp;
-    cp.seq = st.column_int(0);
-    cp.hash = st.column_blob(1);
-    cp.signed_at = st.column_int(2);
-    cp.key_id = st.column_text(3);
-    cp.signature = st.column_blob(4);
-    out.push_back(std::move(cp));
-  }
-  return out;
+  return read_rows<AuditCheckpoint>(st, read_checkpoint<StatementRow>);
 }
 
 Status put_audit_key(Connection& c, const AuditKey& key) {
-  if (key.key_id.empty() || key.public_key_der.empty() || key.sealed_private_key.empty())
-    return make_error(ErrorCode::kInvalidArgument, "incomplete audit key");
+  DUET_TRY_STATUS(validate_audit_key(key));
   DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
       "INSERT INTO audit_keys (key_id, public_key_der, sealed_private_key, created_at) VALUES (?1, ?2, ?3, ?4)"));
   st.bind(1, key.key_id).bind(2, key.public_key_der).bind(3, key.sealed_private_key).bind(4, key.created_at);
@@ -160,37 +99,14 @@ Status put_audit_key(Connection& c, const AuditKey& key) {
 
 Result<std::vector<AuditKey>> list_audit_keys(Connection& c) {
   DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
-      "SELECT key_id, public_key_der, sealed_private_key, created_at FROM audit_keys ORDER BY created_at, key_id"));
-  std::vector<AuditKey> out;
-  for (;;) {
-    DUET_ASSIGN_OR_RETURN(bool row, st.step());
-    if (!row) break;
-    AuditKey k;
-    k.key_id = st.column_text(0);
-    k.public_key_der = st.column_blob(1);
-    k.sealed_private_key = st.column_blob(2);
-    k.created_at = st.column_int(3);
-    out.push_back(std::move(k));
-  }
-  return out;
+      "SELECT " + std::string(kAuditKeyCols) + " FROM audit_keys ORDER BY created_at, key_id"));
+  return read_rows<AuditKey>(st, read_audit_key<StatementRow>);
 }
 
 Result<std::vector<AdminToken>> list_admin_tokens(Connection& c) {
   DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
-      "SELECT token_hash, name, role, created_at, revoked_at FROM admin_tokens ORDER BY created_at, name"));
-  std::vector<AdminToken> out;
-  for (;;) {
-    DUET_ASSIGN_OR_RETURN(bool row, st.step());
-    if (!row) break;
-    AdminToken t;
-    t.token_hash = st.column_blob(0);
-    t.name = st.column_text(1);
-    t.role = st.column_text(2);
-    t.created_at = st.column_int(3);
-    t.revoked_at = st.column_optional_int(4);
-    out.push_back(std::move(t));
-  }
-  return out;
+      "SELECT " + std::string(kAdminTokenCols) + " FROM admin_tokens ORDER BY created_at, name"));
+  return read_rows<AdminToken>(st, read_admin_token<StatementRow>);
 }
 
 Result<size_t> revoke_admin_tokens(Connection& c, std::string_view name, UnixSeconds now) {
@@ -224,17 +140,26 @@ struct RawStmt {
   }
 };
 
-std::string text(sqlite3_stmt* st, int col) {
-  const unsigned char* p = sqlite3_column_text(st, col);
-  return p ? std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(st, col)))
-           : std::string();
-}
+// A raw statement's current row with the column readers the row readers of
+// store/audit_rows.h use.
+class RawRow {
+ public:
+  explicit RawRow(sqlite3_stmt* st) : st_(st) {}
+  int64_t get_int(int col) const { return sqlite3_column_int64(st_, col); }
+  std::string text(int col) const {
+    const unsigned char* p = sqlite3_column_text(st_, col);
+    return p ? std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(st_, col)))
+             : std::string();
+  }
+  Bytes blob(int col) const {
+    const auto* p = static_cast<const uint8_t*>(sqlite3_column_blob(st_, col));
+    int n = sqlite3_column_bytes(st_, col);
+    return p ? Bytes(p, p + n) : Bytes();
+  }
 
-Bytes blob(sqlite3_stmt* st, int col) {
-  const auto* p = static_cast<const uint8_t*>(sqlite3_column_blob(st, col));
-  int n = sqlite3_column_bytes(st, col);
-  return p ? Bytes(p, p + n) : Bytes();
-}
+ private:
+  sqlite3_stmt* st_;
+};
 
 template <typename Row>
 Status each_row(sqlite3* db, const char* sql, Row&& row) {
@@ -249,7 +174,7 @@ Status each_row(sqlite3* db, const char* sql, Row&& row) {
     rc = sqlite3_step(s.st);
     if (rc == SQLITE_DONE) return Status::Ok();
     if (rc != SQLITE_ROW) return sqlite::sqlite_error(rc, "read audit snapshot");
-    row(s.st);
+    row(RawRow(s.st));
   }
 }
 
@@ -268,48 +193,24 @@ Result<AuditSnapshot> read_sqlite_audit_snapshot(const std::string& db_path) {
   sqlite3_free(err);
   if (rc != SQLITE_OK) return sqlite::sqlite_error(rc, "begin read");
   AuditSnapshot snap;
+  DUET_TRY_STATUS(each_row(d.db, ("SELECT " + std::string(kEventCols) + " FROM audit_events ORDER BY seq").c_str(),
+                           [&](const RawRow& r) { snap.events.push_back(read_event(r)); }));
   DUET_TRY_STATUS(each_row(d.db,
-      "SELECT seq, at, tenant_id, actor_type, actor_id, action, target, outcome, address, request_id, details, "
-      "prev_hash, hash FROM audit_events ORDER BY seq",
-      [&](sqlite3_stmt* st) {
-        AuditEvent e;
-        e.seq = sqlite3_column_int64(st, 0);
-        e.at = sqlite3_column_int64(st, 1);
-        e.tenant_id = text(st, 2);
-        e.actor_type = text(st, 3);
-        e.actor_id = text(st, 4);
-        e.action = text(st, 5);
-        e.target = text(st, 6);
-        e.outcome = text(st, 7);
-        e.address = text(st, 8);
-        e.request_id = text(st, 9);
-        e.details = text(st, 10);
-        e.prev_hash = blob(st, 11);
-        e.hash = blob(st, 12);
-        snap.events.push_back(std::move(e));
-      }));
-  DUET_TRY_STATUS(each_row(d.db, "SELECT seq, hash, signed_at, key_id, signature FROM audit_checkpoints ORDER BY seq",
-                           [&](sqlite3_stmt* st) {
-                             AuditCheckpoint cp;
-                             cp.seq = sqlite3_column_int64(st, 0);
-                             cp.hash = blob(st, 1);
-                             cp.signed_at = sqlite3_column_int64(st, 2);
-                             cp.key_id = text(st, 3);
-                             cp.signature = blob(st, 4);
-                             snap.checkpoints.push_back(std::move(cp));
-                           }));
+                           ("SELECT " + std::string(kCheckpointCols) + " FROM audit_checkpoints ORDER BY seq").c_str(),
+                           [&](const RawRow& r) { snap.checkpoints.push_back(read_checkpoint(r)); }));
+  // The snapshot leaves the sealed private keys out.
   DUET_TRY_STATUS(each_row(d.db, "SELECT key_id, public_key_der, created_at FROM audit_keys ORDER BY created_at, key_id",
-                           [&](sqlite3_stmt* st) {
+                           [&](const RawRow& r) {
                              AuditKey k;
-                             k.key_id = text(st, 0);
-                             k.public_key_der = blob(st, 1);
-                             k.created_at = sqlite3_column_int64(st, 2);
+                             k.key_id = r.text(0);
+                             k.public_key_der = r.blob(1);
+                             k.created_at = r.get_int(2);
                              snap.keys.push_back(std::move(k));
                            }));
   bool head_found = false;
-  DUET_TRY_STATUS(each_row(d.db, "SELECT seq, hash FROM audit_head WHERE id = 1", [&](sqlite3_stmt* st) {
-    snap.head.seq = sqlite3_column_int64(st, 0);
-    snap.head.hash = blob(st, 1);
+  DUET_TRY_STATUS(each_row(d.db, "SELECT seq, hash FROM audit_head WHERE id = 1", [&](const RawRow& r) {
+    snap.head.seq = r.get_int(0);
+    snap.head.hash = r.blob(1);
     head_found = true;
   }));
   if (!head_found) return store_error(StoreError::kCorrupt, "audit chain head missing");

@@ -2,6 +2,39 @@
 #include "store/sqlite_store_impl.h"
 
 namespace duet::store::sqlite_store {
+namespace {
+
+constexpr std::string_view kCodeExists = "SELECT 1 FROM activation_codes WHERE tenant_id = ?1 AND code_id = ?2";
+
+// Spends one attempt of an activation code with `sql` (a conditional update
+// of (tenant, code) RETURNING the attempts left): kNotFound or kConflict
+// when it changes nothing.
+Result<int> spend_code_attempt(Connection& c, std::string_view sql, std::string_view tenant_id,
+                               std::string_view code_id) {
+  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, sql));
+  st.bind(1, tenant_id).bind(2, code_id);
+  DUET_ASSIGN_OR_RETURN(bool row, st.step());
+  if (!row) {
+    Status s = not_found_or_conflict(c, kCodeExists, tenant_id, code_id, "activation code");
+    return Unexpected{s.error()};
+  }
+  int left = static_cast<int>(st.column_int(0));
+  DUET_TRY_STATUS(st.run());
+  return left;
+}
+
+}  // namespace
+
+Status check_holder_key_usable(Connection& c, std::string_view tenant_id, std::string_view key_id,
+                               std::string_view holder_id) {
+  DUET_ASSIGN_OR_RETURN(Statement key, Statement::prepare(c,
+      "SELECT revoked_at FROM holder_keys WHERE tenant_id = ?1 AND key_id = ?2 AND holder_id = ?3"));
+  key.bind(1, tenant_id).bind(2, key_id).bind(3, holder_id);
+  DUET_ASSIGN_OR_RETURN(bool found, key.step());
+  if (!found) return not_found("holder key");
+  if (!key.column_is_null(0)) return conflict("holder key is revoked");
+  return Status::Ok();
+}
 
 Status SqliteStore::create_holder(const WriteContext& context, const Holder& h) {
   DUET_TRY_STATUS(validate_holder(h));
@@ -155,46 +188,27 @@ Status SqliteStore::use_activation_code(const WriteContext& context, std::string
     st.bind(1, tenant_id).bind(2, code_id).bind(3, now);
     DUET_ASSIGN_OR_RETURN(int n, run_changes(c, st));
     if (n == 1) return Status::Ok();
-    return not_found_or_conflict(c, "SELECT 1 FROM activation_codes WHERE tenant_id = ?1 AND code_id = ?2",
-                                 tenant_id, code_id, "activation code");
+    return not_found_or_conflict(c, kCodeExists, tenant_id, code_id, "activation code");
   });
 }
 
 Result<int> SqliteStore::spend_activation_attempt(const WriteContext& context, std::string_view tenant_id,
                                                   std::string_view code_id) {
   return run<Result<int>>(context, Transaction::Kind::kWrite, [&](Connection& c) -> Result<int> {
-    DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+    return spend_code_attempt(c,
         "UPDATE activation_codes SET attempts_left = attempts_left - 1 WHERE tenant_id = ?1 AND code_id = ?2 "
-        "AND used_at IS NULL AND attempts_left > 0 RETURNING attempts_left"));
-    st.bind(1, tenant_id).bind(2, code_id);
-    DUET_ASSIGN_OR_RETURN(bool row, st.step());
-    if (!row) {
-      Status s = not_found_or_conflict(c, "SELECT 1 FROM activation_codes WHERE tenant_id = ?1 AND code_id = ?2",
-                                       tenant_id, code_id, "activation code");
-      return Unexpected{s.error()};
-    }
-    int left = static_cast<int>(st.column_int(0));
-    DUET_TRY_STATUS(st.run());
-    return left;
+        "AND used_at IS NULL AND attempts_left > 0 RETURNING attempts_left",
+        tenant_id, code_id);
   });
 }
 
 Result<int> SqliteStore::spend_otp_attempt(const WriteContext& context, std::string_view tenant_id,
                                            std::string_view code_id) {
   return run<Result<int>>(context, Transaction::Kind::kWrite, [&](Connection& c) -> Result<int> {
-    DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+    return spend_code_attempt(c,
         "UPDATE activation_codes SET otp_attempts_left = otp_attempts_left - 1 WHERE tenant_id = ?1 "
-        "AND code_id = ?2 AND used_at IS NULL AND otp_attempts_left > 0 RETURNING otp_attempts_left"));
-    st.bind(1, tenant_id).bind(2, code_id);
-    DUET_ASSIGN_OR_RETURN(bool row, st.step());
-    if (!row) {
-      Status s = not_found_or_conflict(c, "SELECT 1 FROM activation_codes WHERE tenant_id = ?1 AND code_id = ?2",
-                                       tenant_id, code_id, "activation code");
-      return Unexpected{s.error()};
-    }
-    int left = static_cast<int>(st.column_int(0));
-    DUET_TRY_STATUS(st.run());
-    return left;
+        "AND code_id = ?2 AND used_at IS NULL AND otp_attempts_left > 0 RETURNING otp_attempts_left",
+        tenant_id, code_id);
   });
 }
 
@@ -209,8 +223,7 @@ Status SqliteStore::complete_activation(const WriteContext& context, const Activ
     use.bind(1, a.tenant_id).bind(2, a.code_id).bind(3, a.now).bind(4, k.holder_id);
     DUET_ASSIGN_OR_RETURN(int n, run_changes(c, use));
     if (n != 1)
-      return not_found_or_conflict(c, "SELECT 1 FROM activation_codes WHERE tenant_id = ?1 AND code_id = ?2",
-                                   a.tenant_id, a.code_id, "activation code");
+      return not_found_or_conflict(c, kCodeExists, a.tenant_id, a.code_id, "activation code");
     hook("complete_activation:after_code_used");
 
     DUET_ASSIGN_OR_RETURN(Statement keys, Statement::prepare(c,

@@ -4,8 +4,8 @@
 #include <string>
 #include <utility>
 
+#include "store/area_rows.h"
 #include "store/ids.h"
-#include "store/metering_rows.h"
 #include "store/metering_steps.h"
 #include "store/sqlite_db.h"
 #include "store/sqlite_row.h"

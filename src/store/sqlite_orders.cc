@@ -1,4 +1,5 @@
 // SqliteStore: sign orders and sessions: creation, listing, finishing, rejection, expiry (store/orders.h).
+#include "store/per_record_audit.h"
 #include "store/sqlite_store_impl.h"
 
 namespace duet::store::sqlite_store {
@@ -13,14 +14,7 @@ Result<SignOrder> SqliteStore::create_order(const WriteContext& context, const S
       DUET_ASSIGN_OR_RETURN(bool found, st.step());
       if (found) return load_order(c, o.tenant_id, st.column_text(0));
     }
-    if (o.kind == OrderKind::kCsr) {
-      DUET_ASSIGN_OR_RETURN(Statement key, Statement::prepare(c,
-          "SELECT revoked_at FROM holder_keys WHERE tenant_id = ?1 AND key_id = ?2 AND holder_id = ?3"));
-      key.bind(1, o.tenant_id).bind(2, o.key_id).bind(3, o.holder_id);
-      DUET_ASSIGN_OR_RETURN(bool found, key.step());
-      if (!found) return Unexpected{not_found("holder key").error()};
-      if (!key.column_is_null(0)) return Unexpected{conflict("holder key is revoked").error()};
-    }
+    if (o.kind == OrderKind::kCsr) DUET_TRY_STATUS(check_holder_key_usable(c, o.tenant_id, o.key_id, o.holder_id));
     DUET_TRY_STATUS(sqlite::check_order_quota(c, options_.quota_order, o));  // production kSign orders need quota (store.h)
     DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
         "INSERT INTO sign_orders (tenant_id, order_id, app_id, holder_id, title, display_text, output_format, "
@@ -189,9 +183,7 @@ Status SqliteStore::finish_order(const WriteContext& context, std::string_view t
 Status SqliteStore::finish_csr_order(const WriteContext& context, std::string_view tenant_id, std::string_view order_id,
                                      std::string_view session_id, const std::vector<Bytes>& signatures,
                                      const Certificate& certificate, UnixSeconds now) {
-  DUET_TRY_STATUS(validate_signatures(signatures));
-  DUET_TRY_STATUS(validate_certificate(certificate));
-  if (certificate.tenant_id != tenant_id) return invalid("the certificate must name the order's tenant");
+  DUET_TRY_STATUS(validate_csr_completion(tenant_id, signatures, certificate));
   return write(context, [&](Connection& c) -> Status {
     DUET_TRY_STATUS(
         finish_in_tx(c, tenant_id, order_id, session_id, signatures, OrderKind::kCsr, &certificate, now));
@@ -213,15 +205,11 @@ Status SqliteStore::cancel_order(const WriteContext& context, std::string_view t
 Result<std::vector<SignOrder>> SqliteStore::expire_orders(const WriteContext& context, UnixSeconds now, size_t limit,
                                                           const CallbackFactory& make_callback) {
   // The context's (sweep) event is appended once per expired order, with the
-  // order's tenant and id (store.h), instead of once for the transaction: the
-  // transaction runs with the nonce only.
-  PendingAuditEvent* pending = context.audit;
-  const WriteContext per_order{nullptr, context.nonce};
-  int appended = 0;
-  int64_t last_seq = 0;
+  // order's tenant and id (store.h).
+  PerRecordAudit audit(context);
   auto result = run<Result<std::vector<SignOrder>>>(
-      per_order, Transaction::Kind::kWrite, [&](Connection& c) -> Result<std::vector<SignOrder>> {
-        appended = 0;
+      audit.transaction_context(), Transaction::Kind::kWrite, [&](Connection& c) -> Result<std::vector<SignOrder>> {
+        audit.restart();
         std::vector<std::pair<std::string, std::string>> due;
         {
           DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
@@ -248,24 +236,14 @@ Result<std::vector<SignOrder>> SqliteStore::expire_orders(const WriteContext& co
             std::optional<CallbackJob> cb = make_callback(order);
             if (cb) DUET_TRY_STATUS(insert_callback(c, *cb, tenant, id, now));
           }
-          if (pending) {
-            AuditEvent e = committed_event(*pending);
-            e.tenant_id = tenant;
-            e.target = "order_id:" + id;
-            if (!sqlite::append_audit_event(c, e).ok())
-              return store_error(StoreError::kUnavailable, "audit log unavailable: the change was not made");
-            ++appended;
-            last_seq = e.seq;
-          }
+          DUET_TRY_STATUS(audit.append(tenant, "order_id:" + id,
+                                       [&](AuditEvent& e) { return sqlite::append_audit_event(c, e); }));
           hook("expire_orders:after_order");
           expired.push_back(std::move(order));
         }
         return expired;
       });
-  if (result.ok() && pending && appended > 0) {
-    pending->appended += appended;
-    pending->last_seq = last_seq;
-  }
+  audit.finish(result.ok());
   return result;
 }
 

@@ -139,14 +139,7 @@ Result<PinAttemptCounters> SqliteStore::begin_refresh_attempt(const WriteContext
     DUET_ASSIGN_OR_RETURN(bool seen, exists(c,
         "SELECT 1 FROM share_refreshes WHERE tenant_id = ?1 AND refresh_id = ?2", r.tenant_id, r.refresh_id));
     if (seen) return store_error(StoreError::kDuplicate, "refresh id already used");
-    {
-      DUET_ASSIGN_OR_RETURN(Statement key, Statement::prepare(c,
-          "SELECT revoked_at FROM holder_keys WHERE tenant_id = ?1 AND key_id = ?2 AND holder_id = ?3"));
-      key.bind(1, r.tenant_id).bind(2, r.key_id).bind(3, r.holder_id);
-      DUET_ASSIGN_OR_RETURN(bool found, key.step());
-      if (!found) return Unexpected{not_found("holder key").error()};
-      if (!key.column_is_null(0)) return Unexpected{conflict("holder key is revoked").error()};
-    }
+    DUET_TRY_STATUS(check_holder_key_usable(c, r.tenant_id, r.key_id, r.holder_id));
     DUET_ASSIGN_OR_RETURN(PinAttemptCounters after,
                           count_pin_attempt(c, r.tenant_id, r.holder_id, attempt_id, window_since, rule, now));
     DUET_ASSIGN_OR_RETURN(Statement ins, Statement::prepare(c,

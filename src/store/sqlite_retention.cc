@@ -2,38 +2,24 @@
 // "retention" and "leases" sections).
 #include "store/sqlite_retention.h"
 
-#include <limits>
 #include <string>
 #include <vector>
 
-#include "crypto/sm3.h"
+#include "store/area_rows.h"
+#include "store/retention_steps.h"
 #include "store/sqlite_audit.h"
 #include "store/sqlite_db.h"
+#include "store/sqlite_row.h"
 #include "store/store_error.h"
 #include "store/validate.h"
 
 namespace duet::store::sqlite {
 namespace {
 
-int64_t clamp(size_t limit) {
-  constexpr auto kMax = static_cast<size_t>(std::numeric_limits<int64_t>::max() - 1);
-  return static_cast<int64_t>(limit < kMax ? limit : kMax);
-}
-
-Status invalid(std::string_view what) { return make_error(ErrorCode::kInvalidArgument, std::string(what)); }
-
 // One audit event of a purge, appended in the caller's transaction.
 Status audit_purge(Connection& c, std::string_view tenant_id, std::string_view actor, std::string_view action,
                    std::string_view target, std::string details, UnixSeconds now) {
-  AuditEvent e;
-  e.at = now;
-  e.tenant_id = std::string(tenant_id);
-  e.actor_type = "system";
-  e.actor_id = std::string(actor);
-  e.action = std::string(action);
-  e.target = std::string(target);
-  e.outcome = "ok";
-  e.details = std::move(details);
+  AuditEvent e = purge_event(tenant_id, actor, action, target, std::move(details), now);
   return append_audit_event(c, e);
 }
 
@@ -42,23 +28,18 @@ struct Row {
   std::string id;
 };
 
-Status check_purge_args(std::string_view actor) {
-  if (actor.empty()) return invalid("purge actor is empty");
-  return Status::Ok();
-}
-
 }  // namespace
 
 Result<size_t> purge_order_payloads(Connection& c, UnixSeconds final_before, UnixSeconds now, std::string_view actor,
                                     size_t limit) {
-  DUET_TRY_STATUS(check_purge_args(actor));
+  DUET_TRY_STATUS(check_purge_actor(actor));
   std::vector<Row> orders;
   {
     DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
         "SELECT tenant_id, order_id FROM sign_orders WHERE payload_purged_at IS NULL "
         "AND state IN ('signed', 'rejected', 'expired', 'cancelled', 'failed') AND updated_at <= ?1 "
         "ORDER BY updated_at, tenant_id, order_id LIMIT ?2"));
-    st.bind(1, final_before).bind(2, clamp(limit));
+    st.bind(1, final_before).bind(2, clamp_limit(limit));
     for (;;) {
       DUET_ASSIGN_OR_RETURN(bool row, st.step());
       if (!row) break;
@@ -83,9 +64,7 @@ Result<size_t> purge_order_payloads(Connection& c, UnixSeconds final_before, Uni
         ++count;
         if (st.column_int(2) != 0) continue;  // already a digest: kept as it is
         Bytes input = st.column_blob(1);
-        crypto::Digest d = crypto::sm3(input);
-        secure_wipe(input.data(), input.size());
-        items.push_back({st.column_int(0), Bytes(d.begin(), d.end())});
+        items.push_back({st.column_int(0), digest_and_wipe(input)});
       }
     }
     for (const Item& it : items) {
@@ -100,8 +79,8 @@ Result<size_t> purge_order_payloads(Connection& c, UnixSeconds final_before, Uni
     up.bind(1, o.tenant_id).bind(2, o.id).bind(3, now);
     DUET_TRY_STATUS(up.run());
     if (c.changes() != 1) return store_error(StoreError::kConflict, "order payload purged concurrently");
-    DUET_TRY_STATUS(audit_purge(c, o.tenant_id, actor, "retention.order_payload_purged", o.id,
-                                "{\"items\":" + std::to_string(count) + "}", now));
+    DUET_TRY_STATUS(audit_purge(c, o.tenant_id, actor, kOrderPayloadPurged, o.id,
+                                order_payload_purge_details(count), now));
   }
   return orders.size();
 }
@@ -118,14 +97,14 @@ Result<std::optional<UnixSeconds>> order_payload_purged_at(Connection& c, std::s
 
 Result<size_t> purge_identity_attributes(Connection& c, UnixSeconds issued_before, UnixSeconds now,
                                          std::string_view actor, size_t limit) {
-  DUET_TRY_STATUS(check_purge_args(actor));
+  DUET_TRY_STATUS(check_purge_actor(actor));
   std::vector<Row> holders;
   {
     DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
         "SELECT h.tenant_id, h.holder_id FROM holders h WHERE h.identity_purged_at IS NULL AND EXISTS "
         "(SELECT 1 FROM certificates c WHERE c.tenant_id = h.tenant_id AND c.holder_id = h.holder_id "
         "AND c.created_at <= ?1) ORDER BY h.tenant_id, h.holder_id LIMIT ?2"));
-    st.bind(1, issued_before).bind(2, clamp(limit));
+    st.bind(1, issued_before).bind(2, clamp_limit(limit));
     for (;;) {
       DUET_ASSIGN_OR_RETURN(bool row, st.step());
       if (!row) break;
@@ -139,15 +118,15 @@ Result<size_t> purge_identity_attributes(Connection& c, UnixSeconds issued_befor
     up.bind(1, h.tenant_id).bind(2, h.id).bind(3, now);
     DUET_TRY_STATUS(up.run());
     if (c.changes() != 1) return store_error(StoreError::kConflict, "holder identity purged concurrently");
-    DUET_TRY_STATUS(audit_purge(c, h.tenant_id, actor, "retention.identity_purged", h.id,
-                                "{\"fields\":[\"id_number\",\"phone\"]}", now));
+    DUET_TRY_STATUS(audit_purge(c, h.tenant_id, actor, kIdentityPurged, h.id,
+                                std::string(kIdentityPurgeDetails), now));
   }
   return holders.size();
 }
 
 Result<size_t> wipe_retired_key_shares(Connection& c, UnixSeconds expired_before, UnixSeconds now,
                                        std::string_view actor, size_t limit) {
-  DUET_TRY_STATUS(check_purge_args(actor));
+  DUET_TRY_STATUS(check_purge_actor(actor));
   struct Key {
     std::string tenant_id, key_id;
     bool revoked;
@@ -159,7 +138,7 @@ Result<size_t> wipe_retired_key_shares(Connection& c, UnixSeconds expired_before
         "WHERE length(k.service_share_ciphertext) > 0 AND (k.revoked_at IS NOT NULL OR "
         "(SELECT MAX(c.not_after) FROM certificates c WHERE c.tenant_id = k.tenant_id AND c.key_id = k.key_id) "
         "<= ?1) ORDER BY k.tenant_id, k.key_id LIMIT ?2"));
-    st.bind(1, expired_before).bind(2, clamp(limit));
+    st.bind(1, expired_before).bind(2, clamp_limit(limit));
     for (;;) {
       DUET_ASSIGN_OR_RETURN(bool row, st.step());
       if (!row) break;
@@ -178,26 +157,18 @@ Result<size_t> wipe_retired_key_shares(Connection& c, UnixSeconds expired_before
         "WHERE tenant_id = ?1 AND key_id = ?2 AND state = 'open'"));
     rf.bind(1, k.tenant_id).bind(2, k.key_id);
     DUET_TRY_STATUS(rf.run());
-    DUET_TRY_STATUS(audit_purge(c, k.tenant_id, actor, "retention.key_share_wiped", k.key_id,
-                                std::string("{\"reason\":\"") + (k.revoked ? "revoked" : "expired") + "\"}", now));
+    DUET_TRY_STATUS(audit_purge(c, k.tenant_id, actor, kKeyShareWiped, k.key_id,
+                                key_share_wipe_details(k.revoked), now));
   }
   return keys.size();
 }
 
 Result<RetentionSettings> get_retention_settings(Connection& c) {
   DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
-      "SELECT order_payload_days, identity_days, expired_key_days, interval_seconds, updated_at, updated_by "
-      "FROM retention_settings WHERE id = 1"));
+      "SELECT " + std::string(kRetentionSettingsCols) + " FROM retention_settings WHERE id = 1"));
   DUET_ASSIGN_OR_RETURN(bool row, st.step());
   if (!row) return store_error(StoreError::kNotFound, "retention settings not found");
-  RetentionSettings s;
-  s.order_payload_days = st.column_int(0);
-  s.identity_days = st.column_int(1);
-  s.expired_key_days = st.column_int(2);
-  s.interval_seconds = st.column_int(3);
-  s.updated_at = st.column_int(4);
-  s.updated_by = st.column_text(5);
-  return s;
+  return read_retention_settings(StatementRow(st));
 }
 
 
@@ -216,8 +187,7 @@ Status put_retention_settings(Connection& c, const RetentionSettings& s) {
 
 Result<bool> try_acquire_lease(Connection& c, std::string_view name, std::string_view owner, UnixSeconds now,
                                int64_t ttl_seconds) {
-  if (name.empty() || owner.empty()) return make_error(ErrorCode::kInvalidArgument, "lease name and owner are required");
-  if (ttl_seconds < 1) return make_error(ErrorCode::kInvalidArgument, "lease ttl must be >= 1 s");
+  DUET_TRY_STATUS(check_lease_args(name, owner, ttl_seconds));
   DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
       "INSERT INTO leases (name, owner, expires_at) VALUES (?1, ?2, ?3 + ?4) ON CONFLICT (name) DO UPDATE SET "
       "owner = excluded.owner, expires_at = excluded.expires_at "

@@ -2,8 +2,10 @@
 
 #include <string>
 
+#include "store/area_rows.h"
 #include "store/sqlite_db.h"
 #include "store/sqlite_metering.h"
+#include "store/sqlite_row.h"
 #include "store/store_error.h"
 #include "store/validate.h"
 
@@ -16,79 +18,14 @@ Unexpected not_found(std::string_view what) {
 }
 Unexpected corrupt(std::string_view what) { return store_error(StoreError::kCorrupt, what); }
 
-std::string_view kind_text(SlaCreditKind k) { return k == SlaCreditKind::kDays ? "days" : "signatures"; }
-
-constexpr std::string_view kMinuteCols =
-    "tenant_id, minute, requests, normal, total_us, max_us, probes_ok, probes_failed";
-AvailabilityMinute read_minute(const Statement& st) {
-  AvailabilityMinute m;
-  m.tenant_id = st.column_text(0);
-  m.minute = st.column_int(1);
-  m.requests = st.column_int(2);
-  m.normal = st.column_int(3);
-  m.total_us = st.column_int(4);
-  m.max_us = st.column_int(5);
-  m.probes_ok = st.column_int(6);
-  m.probes_failed = st.column_int(7);
-  return m;
-}
-
-constexpr std::string_view kWindowCols = "window_id, starts_at, ends_at, announced_at, description, created_by";
-MaintenanceWindow read_window(const Statement& st) {
-  MaintenanceWindow w;
-  w.window_id = st.column_text(0);
-  w.starts_at = st.column_int(1);
-  w.ends_at = st.column_int(2);
-  w.announced_at = st.column_int(3);
-  w.description = st.column_text(4);
-  w.created_by = st.column_text(5);
-  return w;
-}
-
-constexpr std::string_view kCreditCols =
-    "tenant_id, credit_id, month, kind, band, amount, basis, state, created_at, updated_at, approved_at, "
-    "approved_by, package_id";
-Result<SlaCredit> read_credit(const Statement& st) {
-  SlaCredit c;
-  c.tenant_id = st.column_text(0);
-  c.credit_id = st.column_text(1);
-  c.month = st.column_text(2);
-  std::string kind = st.column_text(3);
-  if (kind == "signatures") c.kind = SlaCreditKind::kSignatures;
-  else if (kind == "days") c.kind = SlaCreditKind::kDays;
-  else return corrupt("unknown credit kind");
-  c.band = st.column_text(4);
-  c.amount = st.column_int(5);
-  c.basis = st.column_text(6);
-  std::string state = st.column_text(7);
-  if (state == "proposed") c.state = SlaCreditState::kProposed;
-  else if (state == "approved") c.state = SlaCreditState::kApproved;
-  else return corrupt("unknown credit state");
-  c.created_at = st.column_int(8);
-  c.updated_at = st.column_int(9);
-  c.approved_at = st.column_optional_int(10);
-  c.approved_by = st.column_text(11);
-  c.package_id = st.column_text(12);
-  return c;
-}
-
-Result<std::vector<SlaCredit>> read_credits(Statement& st) {
-  std::vector<SlaCredit> out;
-  for (;;) {
-    DUET_ASSIGN_OR_RETURN(bool row, st.step());
-    if (!row) break;
-    DUET_ASSIGN_OR_RETURN(SlaCredit c, read_credit(st));
-    out.push_back(std::move(c));
-  }
-  return out;
-}
+using record_text::sla_credit_kind_text;
 
 Result<std::optional<SlaCredit>> credit_for(Connection& c, std::string_view tenant_id, std::string_view month,
                                             SlaCreditKind kind) {
   DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, "SELECT " + std::string(kCreditCols) +
       " FROM sla_credits WHERE tenant_id = ?1 AND month = ?2 AND kind = ?3"));
-  st.bind(1, tenant_id).bind(2, month).bind(3, kind_text(kind));
-  DUET_ASSIGN_OR_RETURN(std::vector<SlaCredit> v, read_credits(st));
+  st.bind(1, tenant_id).bind(2, month).bind(3, sla_credit_kind_text(kind));
+  DUET_ASSIGN_OR_RETURN(std::vector<SlaCredit> v, read_rows<SlaCredit>(st, read_credit<StatementRow>));
   if (v.empty()) return std::optional<SlaCredit>();
   return std::optional<SlaCredit>(std::move(v.front()));
 }
@@ -119,13 +56,7 @@ Result<std::vector<AvailabilityMinute>> list_availability(Connection& c, std::st
   DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, "SELECT " + std::string(kMinuteCols) +
       " FROM availability_minutes WHERE tenant_id = ?1 AND minute >= ?2 AND minute < ?3 ORDER BY minute"));
   st.bind(1, tenant_id).bind(2, from).bind(3, to);
-  std::vector<AvailabilityMinute> out;
-  for (;;) {
-    DUET_ASSIGN_OR_RETURN(bool row, st.step());
-    if (!row) break;
-    out.push_back(read_minute(st));
-  }
-  return out;
+  return read_rows<AvailabilityMinute>(st, read_minute<StatementRow>);
 }
 
 Result<std::optional<UnixSeconds>> first_availability_minute(Connection& c) {
@@ -138,8 +69,7 @@ Result<std::optional<UnixSeconds>> first_availability_minute(Connection& c) {
 // --- maintenance windows --------------------------------------------------------
 
 Status create_maintenance_window(Connection& c, const MaintenanceWindow& w) {
-  if (w.window_id.empty()) return invalid("maintenance window id is empty");
-  if (w.ends_at <= w.starts_at) return invalid("a maintenance window must end after it starts");
+  DUET_TRY_STATUS(validate_maintenance_window(w));
   DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
       "INSERT INTO maintenance_windows (window_id, starts_at, ends_at, announced_at, description, created_by) "
       "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
@@ -154,20 +84,14 @@ Result<MaintenanceWindow> get_maintenance_window(Connection& c, std::string_view
   st.bind(1, window_id);
   DUET_ASSIGN_OR_RETURN(bool row, st.step());
   if (!row) return not_found("maintenance window");
-  return read_window(st);
+  return read_window(StatementRow(st));
 }
 
 Result<std::vector<MaintenanceWindow>> list_maintenance_windows(Connection& c, UnixSeconds from, UnixSeconds to) {
   DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, "SELECT " + std::string(kWindowCols) +
       " FROM maintenance_windows WHERE starts_at < ?2 AND ends_at > ?1 ORDER BY starts_at, window_id"));
   st.bind(1, from).bind(2, to);
-  std::vector<MaintenanceWindow> out;
-  for (;;) {
-    DUET_ASSIGN_OR_RETURN(bool row, st.step());
-    if (!row) break;
-    out.push_back(read_window(st));
-  }
-  return out;
+  return read_rows<MaintenanceWindow>(st, read_window<StatementRow>);
 }
 
 Status delete_maintenance_window(Connection& c, std::string_view window_id, UnixSeconds now) {
@@ -198,7 +122,7 @@ Result<SlaCredit> propose_sla_credit(Connection& c, const SlaCredit& credit) {
     DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
         "INSERT INTO sla_credits (tenant_id, credit_id, month, kind, band, amount, basis, state, created_at, "
         "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'proposed', ?8, ?9)"));
-    st.bind(1, credit.tenant_id).bind(2, credit.credit_id).bind(3, credit.month).bind(4, kind_text(credit.kind))
+    st.bind(1, credit.tenant_id).bind(2, credit.credit_id).bind(3, credit.month).bind(4, sla_credit_kind_text(credit.kind))
         .bind(5, credit.band).bind(6, credit.amount).bind(7, credit.basis).bind(8, credit.created_at)
         .bind(9, credit.updated_at);
     DUET_TRY_STATUS(st.run());
@@ -211,7 +135,7 @@ Result<SlaCredit> propose_sla_credit(Connection& c, const SlaCredit& credit) {
 Status withdraw_sla_credit(Connection& c, std::string_view tenant_id, std::string_view month, SlaCreditKind kind) {
   DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
       "DELETE FROM sla_credits WHERE tenant_id = ?1 AND month = ?2 AND kind = ?3 AND state = 'proposed'"));
-  st.bind(1, tenant_id).bind(2, month).bind(3, kind_text(kind));
+  st.bind(1, tenant_id).bind(2, month).bind(3, sla_credit_kind_text(kind));
   return st.run();
 }
 
@@ -219,7 +143,7 @@ Result<SlaCredit> find_sla_credit(Connection& c, std::string_view credit_id) {
   DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, "SELECT " + std::string(kCreditCols) +
       " FROM sla_credits WHERE credit_id = ?1"));
   st.bind(1, credit_id);
-  DUET_ASSIGN_OR_RETURN(std::vector<SlaCredit> v, read_credits(st));
+  DUET_ASSIGN_OR_RETURN(std::vector<SlaCredit> v, read_rows<SlaCredit>(st, read_credit<StatementRow>));
   if (v.empty()) return not_found("credit");
   return std::move(v.front());
 }
@@ -229,7 +153,7 @@ Result<std::vector<SlaCredit>> list_sla_credits(Connection& c, std::string_view 
       " FROM sla_credits WHERE (?1 = '' OR tenant_id = ?1) AND (?2 = '' OR month = ?2) "
       "ORDER BY month, tenant_id, kind"));
   st.bind(1, tenant_id).bind(2, month);
-  return read_credits(st);
+  return read_rows<SlaCredit>(st, read_credit<StatementRow>);
 }
 
 Status approve_sla_credit(Connection& c, std::string_view credit_id, std::string_view approved_by, UnixSeconds now,
@@ -252,7 +176,7 @@ Status approve_sla_credit(Connection& c, std::string_view credit_id, std::string
 
 Result<int64_t> hit_rate_window(Connection& c, std::string_view tenant_id, std::string_view key,
                                 UnixSeconds window_start) {
-  if (tenant_id.empty() || key.empty()) return invalid("rate window tenant and key must be set");
+  DUET_TRY_STATUS(validate_rate_window(tenant_id, key));
   DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
       "INSERT INTO rate_windows (tenant_id, scope_key, window_start, count) VALUES (?1, ?2, ?3, 1) "
       "ON CONFLICT (tenant_id, scope_key, window_start) DO UPDATE SET count = count + 1 RETURNING count"));
@@ -270,7 +194,7 @@ Result<size_t> prune_rate_windows(Connection& c, UnixSeconds before) {
 }
 
 Status set_tenant_rate_limit(Connection& c, std::string_view tenant_id, int64_t requests_per_second, UnixSeconds now) {
-  if (requests_per_second < 0) return invalid("requests_per_second must not be negative");
+  DUET_TRY_STATUS(validate_rate_limit(requests_per_second));
   DUET_ASSIGN_OR_RETURN(Statement t, Statement::prepare(c, "SELECT 1 FROM tenants WHERE tenant_id = ?1"));
   t.bind(1, tenant_id);
   DUET_ASSIGN_OR_RETURN(bool found, t.step());
@@ -290,14 +214,8 @@ Status set_tenant_rate_limit(Connection& c, std::string_view tenant_id, int64_t 
 
 Result<std::vector<TenantRateLimit>> list_tenant_rate_limits(Connection& c) {
   DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
-      "SELECT tenant_id, requests_per_second, updated_at FROM tenant_rate_limits ORDER BY tenant_id"));
-  std::vector<TenantRateLimit> out;
-  for (;;) {
-    DUET_ASSIGN_OR_RETURN(bool row, st.step());
-    if (!row) break;
-    out.push_back(TenantRateLimit{st.column_text(0), st.column_int(1), st.column_int(2)});
-  }
-  return out;
+      "SELECT " + std::string(kRateLimitCols) + " FROM tenant_rate_limits ORDER BY tenant_id"));
+  return read_rows<TenantRateLimit>(st, read_rate_limit<StatementRow>);
 }
 
 }  // namespace duet::store::sqlite

@@ -150,6 +150,10 @@ Status insert_callback(Connection& c, CallbackJob job, std::string_view tenant, 
 // Marks the open sessions of an order failed (when the order reaches a final state).
 Status fail_open_sessions(Connection& c, std::string_view tenant, std::string_view order_id, UnixSeconds now);
 
+// The holder's key exists (kNotFound) and is not revoked (kConflict); in sqlite_holders.cc.
+Status check_holder_key_usable(Connection& c, std::string_view tenant_id, std::string_view key_id,
+                               std::string_view holder_id);
+
 // The context of reads and of the store's own audit calls: no audited
 // action, no request nonce.
 inline const WriteContext kNoWrite{};

@@ -38,13 +38,7 @@ Result<std::vector<Tenant>> SqliteStore::list_tenants() {
   return read_single<std::vector<Tenant>>([&](Connection& c) -> Result<std::vector<Tenant>> {
     DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
         "SELECT " + std::string(kTenantCols) + " FROM tenants ORDER BY tenant_id"));
-    std::vector<Tenant> out;
-    for (;;) {
-      DUET_ASSIGN_OR_RETURN(bool row, st.step());
-      if (!row) break;
-      out.push_back(read_tenant(st));
-    }
-    return out;
+    return read_all<Tenant>(st, read_tenant);
   });
 }
 

@@ -1,5 +1,6 @@
 #include "store/validate.h"
 
+#include "store/audit_encoding.h"
 #include "store/record_text.h"
 
 namespace duet::store {
@@ -163,6 +164,50 @@ Status validate_sla_credit(const SlaCredit& credit) {
   if (credit.month.size() != 7 || credit.month[4] != '-') return invalid("credit month must be YYYY-MM");
   if (credit.amount < 1) return invalid("a credit amount must be at least 1");
   if (credit.band != "A" && credit.band != "B" && credit.band != "C") return invalid("credit band must be A, B or C");
+  return Status::Ok();
+}
+
+Status validate_csr_completion(std::string_view tenant_id, const std::vector<Bytes>& signatures,
+                               const Certificate& certificate) {
+  DUET_TRY_STATUS(validate_signatures(signatures));
+  DUET_TRY_STATUS(validate_certificate(certificate));
+  if (certificate.tenant_id != tenant_id) return invalid("the certificate must name the order's tenant");
+  return Status::Ok();
+}
+
+Status validate_maintenance_window(const MaintenanceWindow& w) {
+  if (w.window_id.empty()) return invalid("maintenance window id is empty");
+  if (w.ends_at <= w.starts_at) return invalid("a maintenance window must end after it starts");
+  return Status::Ok();
+}
+
+Status validate_rate_limit(int64_t requests_per_second) {
+  if (requests_per_second < 0) return invalid("requests_per_second must not be negative");
+  return Status::Ok();
+}
+
+Status validate_rate_window(std::string_view tenant_id, std::string_view key) {
+  if (tenant_id.empty() || key.empty()) return invalid("rate window tenant and key must be set");
+  return Status::Ok();
+}
+
+Status validate_audit_event(const AuditEvent& event) {
+  const std::string_view t = event.actor_type;
+  const bool known_actor = t == "app" || t == "holder" || t == "operator" || t == "system" || t == "anonymous";
+  if (event.action.empty() || event.outcome.empty() || !known_actor)
+    return invalid("audit event needs an actor type, an action and an outcome");
+  return Status::Ok();
+}
+
+Status validate_audit_checkpoint(const AuditCheckpoint& cp) {
+  if (cp.seq <= 0 || cp.hash.size() != kAuditHashSize || cp.key_id.empty() || cp.signature.empty())
+    return invalid("incomplete audit checkpoint");
+  return Status::Ok();
+}
+
+Status validate_audit_key(const AuditKey& key) {
+  if (key.key_id.empty() || key.public_key_der.empty() || key.sealed_private_key.empty())
+    return invalid("incomplete audit key");
   return Status::Ok();
 }
 

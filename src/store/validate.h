@@ -35,6 +35,10 @@ Status validate_share_refresh(const ShareRefresh& r);
 Status validate_r_values(const std::vector<std::string>& r_values);
 // finish_order's signatures: none empty (their count is the order's).
 Status validate_signatures(const std::vector<Bytes>& signatures);
+// finish_csr_order's records: the signatures, and a certificate the store
+// accepts that names the order's tenant.
+Status validate_csr_completion(std::string_view tenant_id, const std::vector<Bytes>& signatures,
+                               const Certificate& certificate);
 // A certificate record the store accepts (ids, serial, DER; revoked flag
 // consistent with revoked_at).
 Status validate_certificate(const Certificate& c);
@@ -42,6 +46,17 @@ Status validate_ca(const CaRecord& ca);
 Status validate_retention_settings(const RetentionSettings& s);
 Status validate_availability(const std::vector<AvailabilityMinute>& deltas);
 Status validate_sla_credit(const SlaCredit& credit);
+// create_maintenance_window's record: an id, and an end after the start.
+Status validate_maintenance_window(const MaintenanceWindow& w);
+// set_tenant_rate_limit's value (0 removes the limit).
+Status validate_rate_limit(int64_t requests_per_second);
+// hit_rate_window's window: a tenant and a key.
+Status validate_rate_window(std::string_view tenant_id, std::string_view key);
+// append_audit_event's event: an actor type the log knows, an action and an outcome.
+Status validate_audit_event(const AuditEvent& event);
+// add_audit_checkpoint's record: a positive seq, a whole hash, a key id and a signature.
+Status validate_audit_checkpoint(const AuditCheckpoint& cp);
+Status validate_audit_key(const AuditKey& key);
 // add_package's record: ids, a period that ends after it starts, used 0, a
 // known source, and a quantity the package's kind and source allow.
 Status validate_package(const Package& p);

@@ -1,0 +1,241 @@
+// The rows of the area functions (metering, SLA, audit, retention: the
+// pg_<area>.cc and sqlite_<area>.cc files) as both backends select and read
+// them: one column list and one reader per record, so a column added to a
+// table is added once. `Columns` is a row with the column readers text,
+// get_int, optional_int and blob (pg::Row, sqlite::StatementRow). Private to
+// src/store.
+#pragma once
+
+#include <string_view>
+
+#include "base/result.h"
+#include "store/audit_encoding.h"
+#include "store/record_text.h"
+#include "store/records.h"
+#include "store/sla_records.h"
+#include "store/store_error.h"
+
+namespace duet::store {
+
+// --- metering -------------------------------------------------------------------
+
+constexpr std::string_view kPackageCols =
+    "tenant_id, package_id, kind, quantity, used, starts_at, expires_at, source, note, created_at";
+
+template <typename Columns>
+Result<Package> read_package(const Columns& r) {
+  Package p;
+  p.tenant_id = r.text(0);
+  p.package_id = r.text(1);
+  DUET_ASSIGN_OR_RETURN(p.kind, record_text::parse_package_kind(r.text(2)));
+  p.quantity = r.get_int(3);
+  p.used = r.get_int(4);
+  p.starts_at = r.get_int(5);
+  p.expires_at = r.get_int(6);
+  p.source = r.text(7);
+  p.note = r.text(8);
+  p.created_at = r.get_int(9);
+  return p;
+}
+
+constexpr std::string_view kUsageCols =
+    "tenant_id, usage_id, package_id, kind, order_id, item_index, holder_id, counted_at";
+
+template <typename Columns>
+Result<UsageRecord> read_usage(const Columns& r) {
+  UsageRecord u;
+  u.tenant_id = r.text(0);
+  u.usage_id = r.text(1);
+  u.package_id = r.text(2);
+  DUET_ASSIGN_OR_RETURN(u.kind, record_text::parse_package_kind(r.text(3)));
+  u.order_id = r.text(4);
+  u.item_index = r.get_int(5);
+  u.holder_id = r.text(6);
+  u.counted_at = r.get_int(7);
+  return u;
+}
+
+constexpr std::string_view kNoticeCols =
+    "tenant_id, notice_id, package_id, kind, created_at, webhook_state, effective_at";
+
+// package_id is NULL for a tenant notice (schema v11): read as "".
+template <typename Columns>
+Result<Notice> read_notice(const Columns& r) {
+  Notice n;
+  n.tenant_id = r.text(0);
+  n.notice_id = r.text(1);
+  n.package_id = r.text(2);
+  DUET_ASSIGN_OR_RETURN(n.kind, record_text::parse_notice_kind(r.text(3)));
+  n.created_at = r.get_int(4);
+  n.webhook_state = r.text(5);
+  n.effective_at = r.optional_int(6);
+  return n;
+}
+
+constexpr std::string_view kNotifyTargetCols = "tenant_id, url, secret_ciphertext, updated_at";
+
+template <typename Columns>
+TenantNotifyTarget read_notify_target(const Columns& r) {
+  TenantNotifyTarget t;
+  t.tenant_id = r.text(0);
+  t.url = r.text(1);
+  t.secret_ciphertext = r.blob(2);
+  t.updated_at = r.get_int(3);
+  return t;
+}
+
+// --- SLA ------------------------------------------------------------------------
+
+constexpr std::string_view kMinuteCols =
+    "tenant_id, minute, requests, normal, total_us, max_us, probes_ok, probes_failed";
+
+template <typename Columns>
+AvailabilityMinute read_minute(const Columns& r) {
+  AvailabilityMinute m;
+  m.tenant_id = r.text(0);
+  m.minute = r.get_int(1);
+  m.requests = r.get_int(2);
+  m.normal = r.get_int(3);
+  m.total_us = r.get_int(4);
+  m.max_us = r.get_int(5);
+  m.probes_ok = r.get_int(6);
+  m.probes_failed = r.get_int(7);
+  return m;
+}
+
+constexpr std::string_view kWindowCols = "window_id, starts_at, ends_at, announced_at, description, created_by";
+
+template <typename Columns>
+MaintenanceWindow read_window(const Columns& r) {
+  MaintenanceWindow w;
+  w.window_id = r.text(0);
+  w.starts_at = r.get_int(1);
+  w.ends_at = r.get_int(2);
+  w.announced_at = r.get_int(3);
+  w.description = r.text(4);
+  w.created_by = r.text(5);
+  return w;
+}
+
+constexpr std::string_view kCreditCols =
+    "tenant_id, credit_id, month, kind, band, amount, basis, state, created_at, updated_at, approved_at, "
+    "approved_by, package_id";
+
+template <typename Columns>
+Result<SlaCredit> read_credit(const Columns& r) {
+  SlaCredit c;
+  c.tenant_id = r.text(0);
+  c.credit_id = r.text(1);
+  c.month = r.text(2);
+  DUET_ASSIGN_OR_RETURN(c.kind, record_text::parse_sla_credit_kind(r.text(3)));
+  c.band = r.text(4);
+  c.amount = r.get_int(5);
+  c.basis = r.text(6);
+  DUET_ASSIGN_OR_RETURN(c.state, record_text::parse_sla_credit_state(r.text(7)));
+  c.created_at = r.get_int(8);
+  c.updated_at = r.get_int(9);
+  c.approved_at = r.optional_int(10);
+  c.approved_by = r.text(11);
+  c.package_id = r.text(12);
+  return c;
+}
+
+constexpr std::string_view kRateLimitCols = "tenant_id, requests_per_second, updated_at";
+
+template <typename Columns>
+TenantRateLimit read_rate_limit(const Columns& r) {
+  return TenantRateLimit{r.text(0), r.get_int(1), r.get_int(2)};
+}
+
+// --- audit ----------------------------------------------------------------------
+
+constexpr std::string_view kEventCols =
+    "seq, at, tenant_id, actor_type, actor_id, action, target, outcome, address, request_id, details, prev_hash, "
+    "hash";
+
+template <typename Columns>
+AuditEvent read_event(const Columns& r) {
+  AuditEvent e;
+  e.seq = r.get_int(0);
+  e.at = r.get_int(1);
+  e.tenant_id = r.text(2);
+  e.actor_type = r.text(3);
+  e.actor_id = r.text(4);
+  e.action = r.text(5);
+  e.target = r.text(6);
+  e.outcome = r.text(7);
+  e.address = r.text(8);
+  e.request_id = r.text(9);
+  e.details = r.text(10);
+  e.prev_hash = r.blob(11);
+  e.hash = r.blob(12);
+  return e;
+}
+
+// The chain head row ("SELECT seq, hash FROM audit_head"); its hash must be
+// a whole hash.
+template <typename Columns>
+Result<AuditCheckpoint> read_audit_head_row(const Columns& r) {
+  AuditCheckpoint head;
+  head.seq = r.get_int(0);
+  head.hash = r.blob(1);
+  if (head.hash.size() != kAuditHashSize) return store_error(StoreError::kCorrupt, "audit chain head malformed");
+  return head;
+}
+
+constexpr std::string_view kCheckpointCols = "seq, hash, signed_at, key_id, signature";
+
+template <typename Columns>
+AuditCheckpoint read_checkpoint(const Columns& r) {
+  AuditCheckpoint cp;
+  cp.seq = r.get_int(0);
+  cp.hash = r.blob(1);
+  cp.signed_at = r.get_int(2);
+  cp.key_id = r.text(3);
+  cp.signature = r.blob(4);
+  return cp;
+}
+
+constexpr std::string_view kAuditKeyCols = "key_id, public_key_der, sealed_private_key, created_at";
+
+template <typename Columns>
+AuditKey read_audit_key(const Columns& r) {
+  AuditKey k;
+  k.key_id = r.text(0);
+  k.public_key_der = r.blob(1);
+  k.sealed_private_key = r.blob(2);
+  k.created_at = r.get_int(3);
+  return k;
+}
+
+constexpr std::string_view kAdminTokenCols = "token_hash, name, role, created_at, revoked_at";
+
+template <typename Columns>
+AdminToken read_admin_token(const Columns& r) {
+  AdminToken t;
+  t.token_hash = r.blob(0);
+  t.name = r.text(1);
+  t.role = r.text(2);
+  t.created_at = r.get_int(3);
+  t.revoked_at = r.optional_int(4);
+  return t;
+}
+
+// --- retention ------------------------------------------------------------------
+
+constexpr std::string_view kRetentionSettingsCols =
+    "order_payload_days, identity_days, expired_key_days, interval_seconds, updated_at, updated_by";
+
+template <typename Columns>
+RetentionSettings read_retention_settings(const Columns& r) {
+  RetentionSettings s;
+  s.order_payload_days = r.get_int(0);
+  s.identity_days = r.get_int(1);
+  s.expired_key_days = r.get_int(2);
+  s.interval_seconds = r.get_int(3);
+  s.updated_at = r.get_int(4);
+  s.updated_by = r.text(5);
+  return s;
+}
+
+}  // namespace duet::store
