@@ -12,12 +12,11 @@ Result<QuotaPlan> run_quota_rule(const QuotaOrderRule& rule, QuotaReads& reads, 
   return rule(reads, counted, units);
 }
 
-Status check_counted_kind(PackageKind kind) {
-  if (kind == PackageKind::kUnlimited)
-    return make_error(ErrorCode::kInvalidArgument, "quota is checked for per-signature or per-user units");
-  return Status::Ok();
-}
+namespace {
 
+Unexpected corrupt(std::string_view what) { return store_error(StoreError::kCorrupt, what); }
+
+// kQuotaExhausted (a kConflict) when `plan` does not cover the units of `kind`.
 Status require_cover(const QuotaPlan& plan, PackageKind kind) {
   if (plan.cover != QuotaCover::kNone) return Status::Ok();
   return store_error(StoreError::kConflict, ErrorCode::kQuotaExhausted,
@@ -25,21 +24,35 @@ Status require_cover(const QuotaPlan& plan, PackageKind kind) {
                                                         : "no usable package has users left");
 }
 
-namespace {
-
-Unexpected corrupt(std::string_view what) { return store_error(StoreError::kCorrupt, what); }
-
 }  // namespace
 
-Status apply_order_plan(const QuotaPlan& plan, const std::vector<int64_t>& pending, std::string_view tenant_id,
-                        std::string_view order_id, std::string_view holder_id, UnixSeconds now,
-                        const TakeWriter& take, const UsageWriter& record) {
+Status require_quota(MeteringStatements& s, std::string_view tenant_id, PackageKind kind, int64_t units,
+                     UnixSeconds now) {
+  if (kind == PackageKind::kUnlimited)
+    return make_error(ErrorCode::kInvalidArgument, "quota is checked for per-signature or per-user units");
+  DUET_ASSIGN_OR_RETURN(QuotaPlan plan, s.plan(tenant_id, kind, units, now, /*to_apply=*/false));
+  return require_cover(plan, kind);
+}
+
+Status require_order_quota(MeteringStatements& s, const SignOrder& order,
+                           std::optional<AppEnvironment> app_environment) {
+  if (order.kind != OrderKind::kSign) return Status::Ok();
+  if (app_environment != AppEnvironment::kProduction) return Status::Ok();  // a missing app fails the insert
+  return require_quota(s, order.tenant_id, PackageKind::kPerSignature, static_cast<int64_t>(order.items.size()),
+                       order.created_at);
+}
+
+Status meter_order_items(MeteringStatements& s, std::string_view tenant_id, std::string_view order_id,
+                         std::string_view holder_id, const std::vector<int64_t>& pending, UnixSeconds now) {
+  if (pending.empty()) return Status::Ok();
+  DUET_ASSIGN_OR_RETURN(QuotaPlan plan, s.plan(tenant_id, PackageKind::kPerSignature,
+                                               static_cast<int64_t>(pending.size()), now, /*to_apply=*/true));
   DUET_TRY_STATUS(require_cover(plan, PackageKind::kPerSignature));
   if (plan.cover == QuotaCover::kFree) return Status::Ok();
   size_t next = 0;
   for (const QuotaTake& t : plan.takes) {
     if (t.units > static_cast<int64_t>(pending.size() - next)) return corrupt("metering plan takes too many units");
-    DUET_TRY_STATUS(take(t));
+    DUET_TRY_STATUS(s.take(tenant_id, t, now));
     for (int64_t i = 0; i < t.units; ++i, ++next) {
       UsageRecord u;
       u.tenant_id = std::string(tenant_id);
@@ -50,28 +63,33 @@ Status apply_order_plan(const QuotaPlan& plan, const std::vector<int64_t>& pendi
       u.item_index = pending[next];
       u.holder_id = std::string(holder_id);
       u.counted_at = now;
-      DUET_TRY_STATUS(record(u));
+      DUET_TRY_STATUS(s.record(u));
     }
   }
   if (next != pending.size()) return corrupt("metering plan did not cover the order");
   return Status::Ok();
 }
 
-Status apply_holder_plan(const QuotaPlan& plan, const Holder& holder, const TakeWriter& take,
-                         const UsageWriter& record) {
+Status meter_holder(MeteringStatements& s, const Holder& holder) {
+  if (holder.identity_verified_by.empty()) return Status::Ok();
+  DUET_ASSIGN_OR_RETURN(std::optional<AppEnvironment> env,
+                        s.app_environment(holder.tenant_id, holder.identity_verified_by));
+  if (env != AppEnvironment::kProduction) return Status::Ok();
+  const UnixSeconds now = holder.created_at;
+  DUET_ASSIGN_OR_RETURN(QuotaPlan plan, s.plan(holder.tenant_id, PackageKind::kPerUser, 1, now, /*to_apply=*/true));
   DUET_TRY_STATUS(require_cover(plan, PackageKind::kPerUser));
   if (plan.cover == QuotaCover::kFree) return Status::Ok();
   if (plan.takes.size() != 1 || plan.takes.front().units != 1) return corrupt("metering plan did not cover the holder");
   const QuotaTake& t = plan.takes.front();
-  DUET_TRY_STATUS(take(t));
+  DUET_TRY_STATUS(s.take(holder.tenant_id, t, now));
   UsageRecord u;
   u.tenant_id = holder.tenant_id;
   u.usage_id = new_id("use_");
   u.package_id = t.from.package_id;
   u.kind = PackageKind::kPerUser;
   u.holder_id = holder.holder_id;
-  u.counted_at = holder.created_at;
-  return record(u);
+  u.counted_at = now;
+  return s.record(u);
 }
 
 NoticeKind expiry_notice_kind(UnixSeconds expires_at, UnixSeconds now) {

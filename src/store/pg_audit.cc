@@ -1,6 +1,7 @@
 // The audit chain on PostgreSQL (schema v8, docs/audit.md); mirrors
 // sqlite_audit.cc.
 #include "store/area_rows.h"
+#include "store/area_sql.h"
 #include "store/audit_encoding.h"
 #include "store/pg_areas.h"
 #include "store/pg_db.h"
@@ -18,7 +19,7 @@ Result<AuditCheckpoint> head_from(const Rows& r) {
 }  // namespace
 
 Result<AuditCheckpoint> read_audit_head(Connection& c) {
-  DUET_ASSIGN_OR_RETURN(Rows r, c.query("SELECT seq, hash FROM audit_head WHERE id = 1"));
+  DUET_ASSIGN_OR_RETURN(Rows r, c.query(kAuditHead.pg()));
   return head_from(r);
 }
 
@@ -72,11 +73,10 @@ Result<std::vector<AuditEvent>> list_tenant_audit_events(Connection& c, std::str
 
 Status add_audit_checkpoint(Connection& c, const AuditCheckpoint& cp) {
   DUET_TRY_STATUS(validate_audit_checkpoint(cp));
-  DUET_ASSIGN_OR_RETURN(Rows ev, c.query("SELECT hash FROM audit_events WHERE seq = $1", {cp.seq}));
+  DUET_ASSIGN_OR_RETURN(Rows ev, c.query(kAuditEventHash.pg(), {cp.seq}));
   if (ev.empty()) return store_error(StoreError::kNotFound, "audit event not found");
   if (ev.blob(0, 0) != cp.hash) return invalid("checkpoint hash differs from the event's hash");
-  return run(c, "INSERT INTO audit_checkpoints (seq, hash, signed_at, key_id, signature) VALUES ($1, $2, $3, $4, $5)",
-             {cp.seq, cp.hash, cp.signed_at, cp.key_id, cp.signature});
+  return run(c, kInsertAuditCheckpoint.pg(), {cp.seq, cp.hash, cp.signed_at, cp.key_id, cp.signature});
 }
 
 Result<std::vector<AuditCheckpoint>> list_audit_checkpoints(Connection& c, int64_t from_seq, int64_t to_seq) {
@@ -88,8 +88,7 @@ Result<std::vector<AuditCheckpoint>> list_audit_checkpoints(Connection& c, int64
 
 Status put_audit_key(Connection& c, const AuditKey& key) {
   DUET_TRY_STATUS(validate_audit_key(key));
-  return run(c, "INSERT INTO audit_keys (key_id, public_key_der, sealed_private_key, created_at) VALUES ($1, $2, $3, $4)",
-             {key.key_id, key.public_key_der, key.sealed_private_key, key.created_at});
+  return run(c, kInsertAuditKey.pg(), {key.key_id, key.public_key_der, key.sealed_private_key, key.created_at});
 }
 
 Result<std::vector<AuditKey>> list_audit_keys(Connection& c) {
@@ -105,8 +104,7 @@ Result<std::vector<AdminToken>> list_admin_tokens(Connection& c) {
 }
 
 Result<size_t> revoke_admin_tokens(Connection& c, std::string_view name, UnixSeconds now) {
-  DUET_ASSIGN_OR_RETURN(int64_t n, changes(c,
-      "UPDATE admin_tokens SET revoked_at = $2 WHERE name = $1 AND revoked_at IS NULL", {name, now}));
+  DUET_ASSIGN_OR_RETURN(int64_t n, changes(c, kRevokeAdminTokens.pg(), {name, now}));
   if (n == 0) return store_error(StoreError::kNotFound, "operator not found");
   return static_cast<size_t>(n);
 }

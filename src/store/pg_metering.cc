@@ -6,10 +6,12 @@
 // nodes queue on them instead of losing a conditional update; pending notices
 // are claimed with FOR UPDATE SKIP LOCKED so one sweeper sends each webhook.
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <utility>
 
 #include "store/area_rows.h"
+#include "store/area_sql.h"
 #include "store/ids.h"
 #include "store/metering_steps.h"
 #include "store/pg_areas.h"
@@ -26,9 +28,7 @@ using record_text::package_kind_text;
 Result<bool> insert_notice(Connection& c, std::string_view tenant, std::string_view package_id, NoticeKind kind,
                            UnixSeconds now, Notice* out = nullptr) {
   Notice n = new_notice(tenant, package_id, kind, now);
-  DUET_ASSIGN_OR_RETURN(int64_t changed, changes(c,
-      "INSERT INTO notices (tenant_id, notice_id, package_id, kind, created_at, webhook_state) "
-      "VALUES ($1, $2, $3, $4, $5, 'pending') ON CONFLICT (tenant_id, package_id, kind) DO NOTHING",
+  DUET_ASSIGN_OR_RETURN(int64_t changed, changes(c, kInsertPackageNotice.pg(),
       {n.tenant_id, n.notice_id, n.package_id, notice_kind_text(kind), now}));
   if (changed == 1 && out) *out = n;
   return changed == 1;
@@ -45,9 +45,7 @@ class Reads final : public QuotaReads {
       : c_(c), tenant_(tenant), now_(now), lock_(lock) {}
 
   Result<bool> any_usable(PackageKind kind) override {
-    DUET_ASSIGN_OR_RETURN(Rows r, c_.query(
-        "SELECT 1 FROM packages WHERE tenant_id = $1 AND kind = $2 AND starts_at <= $3 AND expires_at > $3 LIMIT 1",
-        {tenant_, package_kind_text(kind), now_}));
+    DUET_ASSIGN_OR_RETURN(Rows r, c_.query(kAnyUsablePackage.pg(), {tenant_, package_kind_text(kind), now_}));
     return !r.empty();
   }
 
@@ -70,61 +68,52 @@ class Reads final : public QuotaReads {
   bool lock_;
 };
 
-// How `units` of `counted` are covered at `now`: core's rule, through the seam.
-Result<QuotaPlan> plan_units(Connection& c, const QuotaOrderRule& rule, std::string_view tenant, PackageKind counted,
-                             int64_t units, UnixSeconds now, bool lock) {
-  Reads reads(c, tenant, now, lock);
-  return run_quota_rule(rule, reads, counted, units);
-}
+// The metering statements (store/metering_steps.h) on one connection.
+class Statements final : public MeteringStatements {
+ public:
+  Statements(Connection& c, const QuotaOrderRule& rule) : c_(c), rule_(rule) {}
 
-// Applies one take of the plan: ONE conditional update that names the
-// balance the plan was made from (a changed balance is a lost race:
-// kConflict, the transaction rolls back), then the usage notices the rule
-// says it crosses.
-Status take_units(Connection& c, std::string_view tenant, const QuotaTake& take, UnixSeconds now) {
-  const QuotaBalance& from = take.from;
-  DUET_ASSIGN_OR_RETURN(int64_t n, changes(c,
-      "UPDATE packages SET used = used + $3 WHERE tenant_id = $1 AND package_id = $2 AND used = $4 "
-      "AND used + $3 <= quantity",
-      {tenant, from.package_id, take.units, from.used}));
-  if (n != 1) return conflict("package changed meanwhile");
-  for (NoticeKind kind : take.crosses) DUET_TRY_STATUS(insert_notice(c, tenant, from.package_id, kind, now));
-  return Status::Ok();
-}
+  Result<std::optional<AppEnvironment>> app_environment(std::string_view tenant_id,
+                                                        std::string_view app_id) override {
+    DUET_ASSIGN_OR_RETURN(Rows r, c_.query(kAppEnvironment.pg(), {tenant_id, app_id}));
+    if (r.empty()) return std::optional<AppEnvironment>();
+    return std::optional<AppEnvironment>(r.text(0, 0) == "production" ? AppEnvironment::kProduction
+                                                                      : AppEnvironment::kSandbox);
+  }
 
-Status insert_usage(Connection& c, const UsageRecord& u) {
-  return run(c,
-      "INSERT INTO usage_records (tenant_id, usage_id, package_id, kind, order_id, item_index, holder_id, counted_at) "
-      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-      {u.tenant_id, u.usage_id, u.package_id, package_kind_text(u.kind), u.order_id, u.item_index, u.holder_id, u.counted_at});
-}
+  // A plan to apply locks the balances it read (Reads, `lock`).
+  Result<QuotaPlan> plan(std::string_view tenant_id, PackageKind kind, int64_t units, UnixSeconds now,
+                         bool to_apply) override {
+    Reads reads(c_, tenant_id, now, /*lock=*/to_apply);
+    return run_quota_rule(rule_, reads, kind, units);
+  }
 
-// The app's environment; *found false when the app does not exist.
-Result<AppEnvironment> app_environment(Connection& c, std::string_view tenant, std::string_view app_id,
-                                       bool* found) {
-  DUET_ASSIGN_OR_RETURN(Rows r, c.query("SELECT environment FROM apps WHERE tenant_id = $1 AND app_id = $2",
-                                        {tenant, app_id}));
-  *found = !r.empty();
-  if (r.empty()) return AppEnvironment::kSandbox;
-  return r.text(0, 0) == "production" ? AppEnvironment::kProduction : AppEnvironment::kSandbox;
-}
+  Status take(std::string_view tenant_id, const QuotaTake& take, UnixSeconds now) override {
+    const QuotaBalance& from = take.from;
+    DUET_ASSIGN_OR_RETURN(int64_t n, changes(c_, kTakeUnits.pg(), {tenant_id, from.package_id, take.units, from.used}));
+    if (n != 1) return conflict("package changed meanwhile");
+    for (NoticeKind kind : take.crosses) DUET_TRY_STATUS(insert_notice(c_, tenant_id, from.package_id, kind, now));
+    return Status::Ok();
+  }
 
-Status check_quota_impl(Connection& c, const QuotaOrderRule& rule, std::string_view tenant_id, PackageKind kind,
-                        int64_t units, UnixSeconds now) {
-  DUET_TRY_STATUS(check_counted_kind(kind));
-  DUET_ASSIGN_OR_RETURN(QuotaPlan plan, plan_units(c, rule, tenant_id, kind, units, now, /*lock=*/false));
-  return require_cover(plan, kind);
-}
+  Status record(const UsageRecord& u) override {
+    return run(c_, kInsertUsage.pg(),
+               {u.tenant_id, u.usage_id, u.package_id, package_kind_text(u.kind), u.order_id, u.item_index,
+                u.holder_id, u.counted_at});
+  }
+
+ private:
+  Connection& c_;
+  const QuotaOrderRule& rule_;
+};
 
 }  // namespace
 
 Status add_package(Connection& c, const Package& p) {
   DUET_TRY_STATUS(validate_package(p));
-  DUET_ASSIGN_OR_RETURN(Rows t, c.query("SELECT 1 FROM tenants WHERE tenant_id = $1", {p.tenant_id}));
+  DUET_ASSIGN_OR_RETURN(Rows t, c.query(kTenantExists.pg(), {p.tenant_id}));
   if (t.empty()) return store_error(StoreError::kNotFound, "tenant not found");
-  return run(c,
-      "INSERT INTO packages (tenant_id, package_id, kind, quantity, used, starts_at, expires_at, source, note, "
-      "created_at) VALUES ($1, $2, $3, $4, 0, $5, $6, $7, $8, $9)",
+  return run(c, kInsertPackage.pg(),
       {p.tenant_id, p.package_id, package_kind_text(p.kind), p.quantity, p.starts_at, p.expires_at, p.source, p.note,
        p.created_at});
 }
@@ -146,66 +135,45 @@ Result<Package> get_package(Connection& c, std::string_view tenant_id, std::stri
 
 Status check_quota(Connection& c, const QuotaOrderRule& rule, std::string_view tenant_id, PackageKind kind,
                    int64_t units, UnixSeconds now) {
-  return check_quota_impl(c, rule, tenant_id, kind, units, now);
+  Statements statements(c, rule);
+  return require_quota(statements, tenant_id, kind, units, now);
 }
 
 Status check_order_quota(Connection& c, const QuotaOrderRule& rule, const SignOrder& o) {
   if (o.kind != OrderKind::kSign) return Status::Ok();
-  bool found = false;
-  DUET_ASSIGN_OR_RETURN(AppEnvironment env, app_environment(c, o.tenant_id, o.app_id, &found));
-  return check_order_quota(c, rule, o, found, env);
+  Statements statements(c, rule);
+  DUET_ASSIGN_OR_RETURN(std::optional<AppEnvironment> env, statements.app_environment(o.tenant_id, o.app_id));
+  return require_order_quota(statements, o, env);
 }
 
 Status check_order_quota(Connection& c, const QuotaOrderRule& rule, const SignOrder& o, bool app_found,
                          AppEnvironment env) {
-  if (o.kind != OrderKind::kSign) return Status::Ok();
-  if (!app_found || env != AppEnvironment::kProduction) return Status::Ok();  // a missing app fails the insert
-  return check_quota_impl(c, rule, o.tenant_id, PackageKind::kPerSignature, static_cast<int64_t>(o.items.size()),
-                          o.created_at);
+  Statements statements(c, rule);
+  return require_order_quota(statements, o, app_found ? std::optional<AppEnvironment>(env) : std::nullopt);
 }
 
 Status meter_finished_order(Connection& c, const QuotaOrderRule& rule, std::string_view tenant_id,
                             std::string_view order_id, UnixSeconds now) {
-  DUET_ASSIGN_OR_RETURN(Rows o, c.query(
-      "SELECT o.kind, o.holder_id, a.environment FROM sign_orders o JOIN apps a "
-      "ON a.tenant_id = o.tenant_id AND a.app_id = o.app_id WHERE o.tenant_id = $1 AND o.order_id = $2",
-      {tenant_id, order_id}));
+  DUET_ASSIGN_OR_RETURN(Rows o, c.query(kOrderToMeter.pg(), {tenant_id, order_id}));
   if (o.empty()) return store_error(StoreError::kNotFound, "order not found");
   return meter_finished_order(c, rule, tenant_id, order_id, now, o.text(0, 0), o.text(0, 1), o.text(0, 2));
 }
 
 Status meter_finished_order(Connection& c, const QuotaOrderRule& rule, std::string_view tenant_id,
-                            std::string_view order_id, UnixSeconds now, std::string_view kind, std::string_view holder_id, std::string_view app_environment) {
+                            std::string_view order_id, UnixSeconds now, std::string_view kind,
+                            std::string_view holder_id, std::string_view app_environment) {
   if (app_environment.empty()) return store_error(StoreError::kNotFound, "order not found");
   if (kind != "sign" || app_environment != "production") return Status::Ok();
-
-  DUET_ASSIGN_OR_RETURN(Rows items, c.query(
-      "SELECT i.item_index FROM sign_order_items i WHERE i.tenant_id = $1 AND i.order_id = $2 AND NOT EXISTS "
-      "(SELECT 1 FROM usage_records u WHERE u.tenant_id = i.tenant_id AND u.order_id = i.order_id "
-      "AND u.item_index = i.item_index AND u.kind = 'per_signature') ORDER BY i.item_index",
-      {tenant_id, order_id}));
+  DUET_ASSIGN_OR_RETURN(Rows items, c.query(kItemsNotCounted.pg(), {tenant_id, order_id}));
   std::vector<int64_t> pending;
   for (int i = 0; i < items.size(); ++i) pending.push_back(items.get_int(i, 0));
-  if (pending.empty()) return Status::Ok();
-
-  DUET_ASSIGN_OR_RETURN(QuotaPlan plan, plan_units(c, rule, tenant_id, PackageKind::kPerSignature,
-                                                   static_cast<int64_t>(pending.size()), now, /*lock=*/true));
-  return apply_order_plan(
-      plan, pending, tenant_id, order_id, holder_id, now,
-      [&](const QuotaTake& take) { return take_units(c, tenant_id, take, now); },
-      [&](const UsageRecord& u) { return insert_usage(c, u); });
+  Statements statements(c, rule);
+  return meter_order_items(statements, tenant_id, order_id, holder_id, pending, now);
 }
 
 Status meter_new_holder(Connection& c, const QuotaOrderRule& rule, const Holder& h) {
-  if (h.identity_verified_by.empty()) return Status::Ok();
-  bool found = false;
-  DUET_ASSIGN_OR_RETURN(AppEnvironment env, app_environment(c, h.tenant_id, h.identity_verified_by, &found));
-  if (!found || env != AppEnvironment::kProduction) return Status::Ok();
-  const UnixSeconds now = h.created_at;
-  DUET_ASSIGN_OR_RETURN(QuotaPlan plan, plan_units(c, rule, h.tenant_id, PackageKind::kPerUser, 1, now, /*lock=*/true));
-  return apply_holder_plan(
-      plan, h, [&](const QuotaTake& take) { return take_units(c, h.tenant_id, take, now); },
-      [&](const UsageRecord& u) { return insert_usage(c, u); });
+  Statements statements(c, rule);
+  return meter_holder(statements, h);
 }
 
 Result<std::vector<UsageRecord>> list_usage_records(Connection& c, std::string_view tenant_id, UnixSeconds from,
@@ -219,15 +187,13 @@ Result<std::vector<UsageRecord>> list_usage_records(Connection& c, std::string_v
 
 Result<int64_t> count_usage(Connection& c, std::string_view tenant_id, PackageKind kind, UnixSeconds from,
                             UnixSeconds to) {
-  DUET_ASSIGN_OR_RETURN(Rows r, c.query(
-      "SELECT COUNT(*) FROM usage_records WHERE tenant_id = $1 AND kind = $2 AND counted_at >= $3 AND counted_at < $4",
-      {tenant_id, package_kind_text(kind), from, to}));
+  DUET_ASSIGN_OR_RETURN(Rows r, c.query(kCountUsage.pg(), {tenant_id, package_kind_text(kind), from, to}));
   return r.get_int(0, 0);
 }
 
 Result<size_t> prune_usage_records(Connection& c, UnixSeconds before, UnixSeconds now) {
   DUET_TRY_STATUS(check_usage_prune(before, now));
-  DUET_ASSIGN_OR_RETURN(int64_t n, changes(c, "DELETE FROM usage_records WHERE counted_at < $1", {before}));
+  DUET_ASSIGN_OR_RETURN(int64_t n, changes(c, kPruneUsage.pg(), {before}));
   return static_cast<size_t>(n);
 }
 
@@ -271,14 +237,11 @@ Result<std::vector<Notice>> sweep_package_notices(Connection& c, UnixSeconds now
     const std::string url = pending.text(i, 7);
     std::optional<CallbackJob> job;
     if (!url.empty() && make_callback) job = make_callback(n, url);
-    DUET_ASSIGN_OR_RETURN(int64_t claimed, changes(c,
-        "UPDATE notices SET webhook_state = $3 WHERE tenant_id = $1 AND notice_id = $2 AND webhook_state = 'pending'",
+    DUET_ASSIGN_OR_RETURN(int64_t claimed, changes(c, kClaimNotice.pg(),
         {n.tenant_id, n.notice_id, job ? "queued" : "none"}));
     if (claimed != 1 || !job) continue;
     if (job->job_id.empty()) job->job_id = new_id("cbk_");
-    DUET_TRY_STATUS(run(c,
-        "INSERT INTO callback_jobs (tenant_id, job_id, order_id, url, payload, attempts, next_attempt_at, "
-        "last_error, created_at) VALUES ($1, $2, NULL, $3, $4, 0, $5, '', $6)",
+    DUET_TRY_STATUS(run(c, kInsertNoticeCallback.pg(),
         {n.tenant_id, job->job_id, url, job->payload, job->next_attempt_at, now}));
   }
   return inserted;
@@ -286,28 +249,20 @@ Result<std::vector<Notice>> sweep_package_notices(Connection& c, UnixSeconds now
 
 Status set_tenant_notify_target(Connection& c, const TenantNotifyTarget& t) {
   if (t.tenant_id.empty()) return invalid("tenant id is empty");
-  DUET_ASSIGN_OR_RETURN(Rows ten, c.query("SELECT 1 FROM tenants WHERE tenant_id = $1", {t.tenant_id}));
+  DUET_ASSIGN_OR_RETURN(Rows ten, c.query(kTenantExists.pg(), {t.tenant_id}));
   if (ten.empty()) return store_error(StoreError::kNotFound, "tenant not found");
-  if (t.url.empty()) return run(c, "DELETE FROM tenant_notify_targets WHERE tenant_id = $1", {t.tenant_id});
+  if (t.url.empty()) return run(c, kDeleteNotifyTarget.pg(), {t.tenant_id});
   if (t.secret_ciphertext.empty()) return invalid("notify secret is empty");
-  return run(c,
-      "INSERT INTO tenant_notify_targets (tenant_id, url, secret_ciphertext, updated_at) VALUES ($1, $2, $3, $4) "
-      "ON CONFLICT (tenant_id) DO UPDATE SET url = excluded.url, secret_ciphertext = excluded.secret_ciphertext, "
-      "updated_at = excluded.updated_at",
-      {t.tenant_id, t.url, t.secret_ciphertext, t.updated_at});
+  return run(c, kUpsertNotifyTarget.pg(), {t.tenant_id, t.url, t.secret_ciphertext, t.updated_at});
 }
 
 Result<Notice> set_tenant_signature_v1_cutoff(Connection& c, std::string_view tenant_id, UnixSeconds cutoff,
                                               UnixSeconds now) {
-  DUET_ASSIGN_OR_RETURN(int64_t changed, changes(c,
-      "UPDATE tenants SET signature_v1_cutoff = $2 WHERE tenant_id = $1", {tenant_id, cutoff}));
+  DUET_ASSIGN_OR_RETURN(int64_t changed, changes(c, kSetSignatureV1Cutoff.pg(), {tenant_id, cutoff}));
   if (changed != 1) return store_error(StoreError::kNotFound, "tenant not found");
   Notice n = new_notice(tenant_id, "", NoticeKind::kSignatureV1Cutoff, now);
   n.effective_at = cutoff;
-  DUET_TRY_STATUS(run(c,
-      "INSERT INTO notices (tenant_id, notice_id, package_id, kind, created_at, webhook_state, effective_at) "
-      "VALUES ($1, $2, NULL, $3, $4, 'pending', $5)",
-      {n.tenant_id, n.notice_id, notice_kind_text(n.kind), now, cutoff}));
+  DUET_TRY_STATUS(run(c, kInsertTenantNotice.pg(), {n.tenant_id, n.notice_id, notice_kind_text(n.kind), now, cutoff}));
   return n;
 }
 

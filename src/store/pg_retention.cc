@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "store/area_rows.h"
+#include "store/area_sql.h"
 #include "store/pg_areas.h"
 #include "store/pg_db.h"
 #include "store/pg_util.h"
@@ -35,21 +36,13 @@ Result<size_t> purge_order_payloads(Connection& c, UnixSeconds final_before, Uni
       {final_before, clamp_limit(limit)}));
   for (int o = 0; o < orders.size(); ++o) {
     const std::string tenant = orders.text(o, 0), id = orders.text(o, 1);
-    DUET_ASSIGN_OR_RETURN(Rows items, c.query(
-        "SELECT item_index, input, input_is_digest FROM sign_order_items WHERE tenant_id = $1 AND order_id = $2 "
-        "ORDER BY item_index",
-        {tenant, id}));
+    DUET_ASSIGN_OR_RETURN(Rows items, c.query(kOrderItemInputs.pg(), {tenant, id}));
     for (int i = 0; i < items.size(); ++i) {
       if (items.get_int(i, 2) != 0) continue;  // already a digest: kept as it is
       Bytes input = items.blob(i, 1);
-      DUET_TRY_STATUS(run(c,
-          "UPDATE sign_order_items SET input = $4 WHERE tenant_id = $1 AND order_id = $2 AND item_index = $3",
-          {tenant, id, items.get_int(i, 0), digest_and_wipe(input)}));
+      DUET_TRY_STATUS(run(c, kSetItemInput.pg(), {tenant, id, items.get_int(i, 0), digest_and_wipe(input)}));
     }
-    DUET_ASSIGN_OR_RETURN(int64_t n, changes(c,
-        "UPDATE sign_orders SET display_text = '', payload_purged_at = $3 "
-        "WHERE tenant_id = $1 AND order_id = $2 AND payload_purged_at IS NULL",
-        {tenant, id, now}));
+    DUET_ASSIGN_OR_RETURN(int64_t n, changes(c, kMarkPayloadPurged.pg(), {tenant, id, now}));
     if (n != 1) return conflict("order payload purged concurrently");
     DUET_TRY_STATUS(audit_purge(c, tenant, actor, kOrderPayloadPurged, id,
                                 order_payload_purge_details(items.size()), now));
@@ -59,8 +52,7 @@ Result<size_t> purge_order_payloads(Connection& c, UnixSeconds final_before, Uni
 
 Result<std::optional<UnixSeconds>> order_payload_purged_at(Connection& c, std::string_view tenant_id,
                                                            std::string_view order_id) {
-  DUET_ASSIGN_OR_RETURN(Rows r, c.query(
-      "SELECT payload_purged_at FROM sign_orders WHERE tenant_id = $1 AND order_id = $2", {tenant_id, order_id}));
+  DUET_ASSIGN_OR_RETURN(Rows r, c.query(kPayloadPurgedAt.pg(), {tenant_id, order_id}));
   if (r.empty()) return store_error(StoreError::kNotFound, "order not found");
   return r.optional_int(0, 0);
 }
@@ -122,12 +114,7 @@ Result<RetentionSettings> get_retention_settings(Connection& c) {
 
 Status put_retention_settings(Connection& c, const RetentionSettings& s) {
   DUET_TRY_STATUS(validate_retention_settings(s));
-  return run(c,
-      "INSERT INTO retention_settings (id, order_payload_days, identity_days, expired_key_days, interval_seconds, "
-      "updated_at, updated_by) VALUES (1, $1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET "
-      "order_payload_days = excluded.order_payload_days, identity_days = excluded.identity_days, "
-      "expired_key_days = excluded.expired_key_days, interval_seconds = excluded.interval_seconds, "
-      "updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+  return run(c, kUpsertRetentionSettings.pg(),
       {s.order_payload_days, s.identity_days, s.expired_key_days, s.interval_seconds, s.updated_at, s.updated_by});
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "store/area_rows.h"
+#include "store/area_sql.h"
 #include "store/pg_areas.h"
 #include "store/pg_db.h"
 #include "store/pg_util.h"
@@ -61,7 +62,7 @@ Result<std::vector<AvailabilityMinute>> list_availability(Connection& c, std::st
 }
 
 Result<std::optional<UnixSeconds>> first_availability_minute(Connection& c) {
-  DUET_ASSIGN_OR_RETURN(Rows r, c.query("SELECT MIN(minute) FROM availability_minutes WHERE tenant_id = ''"));
+  DUET_ASSIGN_OR_RETURN(Rows r, c.query(kFirstAvailabilityMinute.pg()));
   return r.optional_int(0, 0);
 }
 
@@ -69,9 +70,7 @@ Result<std::optional<UnixSeconds>> first_availability_minute(Connection& c) {
 
 Status create_maintenance_window(Connection& c, const MaintenanceWindow& w) {
   DUET_TRY_STATUS(validate_maintenance_window(w));
-  return run(c,
-      "INSERT INTO maintenance_windows (window_id, starts_at, ends_at, announced_at, description, created_by) "
-      "VALUES ($1, $2, $3, $4, $5, $6)",
+  return run(c, kInsertMaintenanceWindow.pg(),
       {w.window_id, w.starts_at, w.ends_at, w.announced_at, w.description, w.created_by});
 }
 
@@ -91,8 +90,7 @@ Result<std::vector<MaintenanceWindow>> list_maintenance_windows(Connection& c, U
 }
 
 Status delete_maintenance_window(Connection& c, std::string_view window_id, UnixSeconds now) {
-  DUET_ASSIGN_OR_RETURN(int64_t n, changes(c,
-      "DELETE FROM maintenance_windows WHERE window_id = $1 AND starts_at > $2", {window_id, now}));
+  DUET_ASSIGN_OR_RETURN(int64_t n, changes(c, kDeleteFutureWindow.pg(), {window_id, now}));
   if (n == 1) return Status::Ok();
   DUET_TRY_STATUS(get_maintenance_window(c, window_id));
   return conflict("the maintenance window has started and can no longer be deleted");
@@ -122,8 +120,7 @@ Result<SlaCredit> propose_sla_credit(Connection& c, const SlaCredit& credit) {
 }
 
 Status withdraw_sla_credit(Connection& c, std::string_view tenant_id, std::string_view month, SlaCreditKind kind) {
-  return run(c, "DELETE FROM sla_credits WHERE tenant_id = $1 AND month = $2 AND kind = $3 AND state = 'proposed'",
-             {tenant_id, month, sla_credit_kind_text(kind)});
+  return run(c, kWithdrawCredit.pg(), {tenant_id, month, sla_credit_kind_text(kind)});
 }
 
 Result<SlaCredit> find_sla_credit(Connection& c, std::string_view credit_id) {
@@ -147,9 +144,7 @@ Status approve_sla_credit(Connection& c, std::string_view credit_id, std::string
   DUET_ASSIGN_OR_RETURN(SlaCredit credit, find_sla_credit(c, credit_id));
   if (bonus.package_id.empty()) return invalid("the bonus package needs an id");
   // Concurrent approvers queue on the row; the loser finds it approved.
-  DUET_ASSIGN_OR_RETURN(int64_t n, changes(c,
-      "UPDATE sla_credits SET state = 'approved', approved_at = $3, approved_by = $4, package_id = $5, "
-      "updated_at = $3 WHERE tenant_id = $1 AND credit_id = $2 AND state = 'proposed'",
+  DUET_ASSIGN_OR_RETURN(int64_t n, changes(c, kApproveCredit.pg(),
       {credit.tenant_id, credit.credit_id, now, approved_by, bonus.package_id}));
   if (n != 1) return conflict("the credit was already approved");
   Package p = bonus;
@@ -172,20 +167,16 @@ Result<int64_t> hit_rate_window(Connection& c, std::string_view tenant_id, std::
 }
 
 Result<size_t> prune_rate_windows(Connection& c, UnixSeconds before) {
-  DUET_ASSIGN_OR_RETURN(int64_t n, changes(c, "DELETE FROM rate_windows WHERE window_start < $1", {before}));
+  DUET_ASSIGN_OR_RETURN(int64_t n, changes(c, kPruneRateWindows.pg(), {before}));
   return static_cast<size_t>(n);
 }
 
 Status set_tenant_rate_limit(Connection& c, std::string_view tenant_id, int64_t requests_per_second, UnixSeconds now) {
   DUET_TRY_STATUS(validate_rate_limit(requests_per_second));
-  DUET_ASSIGN_OR_RETURN(Rows t, c.query("SELECT 1 FROM tenants WHERE tenant_id = $1", {tenant_id}));
+  DUET_ASSIGN_OR_RETURN(Rows t, c.query(kTenantExists.pg(), {tenant_id}));
   if (t.empty()) return not_found("tenant");
-  if (requests_per_second == 0) return run(c, "DELETE FROM tenant_rate_limits WHERE tenant_id = $1", {tenant_id});
-  return run(c,
-      "INSERT INTO tenant_rate_limits (tenant_id, requests_per_second, updated_at) VALUES ($1, $2, $3) "
-      "ON CONFLICT (tenant_id) DO UPDATE SET requests_per_second = excluded.requests_per_second, "
-      "updated_at = excluded.updated_at",
-      {tenant_id, requests_per_second, now});
+  if (requests_per_second == 0) return run(c, kDeleteTenantRateLimit.pg(), {tenant_id});
+  return run(c, kUpsertTenantRateLimit.pg(), {tenant_id, requests_per_second, now});
 }
 
 Result<std::vector<TenantRateLimit>> list_tenant_rate_limits(Connection& c) {

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "store/area_rows.h"
+#include "store/area_sql.h"
 #include "store/audit_encoding.h"
 #include "store/audit_snapshot.h"
 #include "store/sqlite_db.h"
@@ -19,7 +20,7 @@ namespace duet::store::sqlite {
 int64_t total_changes(Connection& c) { return sqlite3_total_changes64(c.raw()); }
 
 Result<AuditCheckpoint> read_audit_head(Connection& c) {
-  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, "SELECT seq, hash FROM audit_head WHERE id = 1"));
+  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, kAuditHead.sqlite()));
   DUET_ASSIGN_OR_RETURN(bool row, st.step());
   if (!row) return store_error(StoreError::kCorrupt, "audit chain head missing");
   return read_audit_head_row(StatementRow(st));
@@ -70,14 +71,13 @@ Result<std::vector<AuditEvent>> list_tenant_audit_events(Connection& c, std::str
 
 Status add_audit_checkpoint(Connection& c, const AuditCheckpoint& cp) {
   DUET_TRY_STATUS(validate_audit_checkpoint(cp));
-  DUET_ASSIGN_OR_RETURN(Statement ev, Statement::prepare(c, "SELECT hash FROM audit_events WHERE seq = ?1"));
+  DUET_ASSIGN_OR_RETURN(Statement ev, Statement::prepare(c, kAuditEventHash.sqlite()));
   ev.bind(1, cp.seq);
   DUET_ASSIGN_OR_RETURN(bool found, ev.step());
   if (!found) return store_error(StoreError::kNotFound, "audit event not found");
   if (ev.column_blob(0) != cp.hash)
     return make_error(ErrorCode::kInvalidArgument, "checkpoint hash differs from the event's hash");
-  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
-      "INSERT INTO audit_checkpoints (seq, hash, signed_at, key_id, signature) VALUES (?1, ?2, ?3, ?4, ?5)"));
+  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, kInsertAuditCheckpoint.sqlite()));
   st.bind(1, cp.seq).bind(2, cp.hash).bind(3, cp.signed_at).bind(4, cp.key_id).bind(5, cp.signature);
   return st.run();
 }
@@ -91,8 +91,7 @@ Result<std::vector<AuditCheckpoint>> list_audit_checkpoints(Connection& c, int64
 
 Status put_audit_key(Connection& c, const AuditKey& key) {
   DUET_TRY_STATUS(validate_audit_key(key));
-  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
-      "INSERT INTO audit_keys (key_id, public_key_der, sealed_private_key, created_at) VALUES (?1, ?2, ?3, ?4)"));
+  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, kInsertAuditKey.sqlite()));
   st.bind(1, key.key_id).bind(2, key.public_key_der).bind(3, key.sealed_private_key).bind(4, key.created_at);
   return st.run();
 }
@@ -110,8 +109,7 @@ Result<std::vector<AdminToken>> list_admin_tokens(Connection& c) {
 }
 
 Result<size_t> revoke_admin_tokens(Connection& c, std::string_view name, UnixSeconds now) {
-  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
-      "UPDATE admin_tokens SET revoked_at = ?2 WHERE name = ?1 AND revoked_at IS NULL"));
+  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, kRevokeAdminTokens.sqlite()));
   st.bind(1, name).bind(2, now);
   DUET_TRY_STATUS(st.run());
   int n = c.changes();
@@ -162,9 +160,9 @@ class RawRow {
 };
 
 template <typename Row>
-Status each_row(sqlite3* db, const char* sql, Row&& row) {
+Status each_row(sqlite3* db, std::string_view sql, Row&& row) {
   RawStmt s;
-  int rc = sqlite3_prepare_v2(db, sql, -1, &s.st, nullptr);
+  int rc = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &s.st, nullptr);
   if (rc != SQLITE_OK) {
     if (std::string(sqlite3_errmsg(db)).find("no such table") != std::string::npos)
       return store_error(StoreError::kNotFound, "the database has no audit log (schema older than version 8)");
@@ -193,10 +191,9 @@ Result<AuditSnapshot> read_sqlite_audit_snapshot(const std::string& db_path) {
   sqlite3_free(err);
   if (rc != SQLITE_OK) return sqlite::sqlite_error(rc, "begin read");
   AuditSnapshot snap;
-  DUET_TRY_STATUS(each_row(d.db, ("SELECT " + std::string(kEventCols) + " FROM audit_events ORDER BY seq").c_str(),
+  DUET_TRY_STATUS(each_row(d.db, "SELECT " + std::string(kEventCols) + " FROM audit_events ORDER BY seq",
                            [&](const RawRow& r) { snap.events.push_back(read_event(r)); }));
-  DUET_TRY_STATUS(each_row(d.db,
-                           ("SELECT " + std::string(kCheckpointCols) + " FROM audit_checkpoints ORDER BY seq").c_str(),
+  DUET_TRY_STATUS(each_row(d.db, "SELECT " + std::string(kCheckpointCols) + " FROM audit_checkpoints ORDER BY seq",
                            [&](const RawRow& r) { snap.checkpoints.push_back(read_checkpoint(r)); }));
   // The snapshot leaves the sealed private keys out.
   DUET_TRY_STATUS(each_row(d.db, "SELECT key_id, public_key_der, created_at FROM audit_keys ORDER BY created_at, key_id",
@@ -208,7 +205,7 @@ Result<AuditSnapshot> read_sqlite_audit_snapshot(const std::string& db_path) {
                              snap.keys.push_back(std::move(k));
                            }));
   bool head_found = false;
-  DUET_TRY_STATUS(each_row(d.db, "SELECT seq, hash FROM audit_head WHERE id = 1", [&](const RawRow& r) {
+  DUET_TRY_STATUS(each_row(d.db, kAuditHead.sqlite(), [&](const RawRow& r) {
     snap.head.seq = r.get_int(0);
     snap.head.hash = r.blob(1);
     head_found = true;

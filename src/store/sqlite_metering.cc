@@ -1,10 +1,12 @@
 #include "store/sqlite_metering.h"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <utility>
 
 #include "store/area_rows.h"
+#include "store/area_sql.h"
 #include "store/ids.h"
 #include "store/metering_steps.h"
 #include "store/sqlite_db.h"
@@ -23,9 +25,7 @@ Status invalid(std::string_view what) { return make_error(ErrorCode::kInvalidArg
 Result<bool> insert_notice(Connection& c, std::string_view tenant, std::string_view package_id, NoticeKind kind,
                            UnixSeconds now, Notice* out = nullptr) {
   Notice n = new_notice(tenant, package_id, kind, now);
-  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
-      "INSERT INTO notices (tenant_id, notice_id, package_id, kind, created_at, webhook_state) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, 'pending') ON CONFLICT (tenant_id, package_id, kind) DO NOTHING"));
+  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, kInsertPackageNotice.sqlite()));
   st.bind(1, n.tenant_id).bind(2, n.notice_id).bind(3, n.package_id).bind(4, notice_kind_text(kind)).bind(5, now);
   DUET_TRY_STATUS(st.run());
   bool inserted = c.changes() == 1;
@@ -41,8 +41,7 @@ class Reads final : public QuotaReads {
   Reads(Connection& c, std::string_view tenant, UnixSeconds now) : c_(c), tenant_(tenant), now_(now) {}
 
   Result<bool> any_usable(PackageKind kind) override {
-    DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c_,
-        "SELECT 1 FROM packages WHERE tenant_id = ?1 AND kind = ?2 AND starts_at <= ?3 AND expires_at > ?3 LIMIT 1"));
+    DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c_, kAnyUsablePackage.sqlite()));
     st.bind(1, tenant_).bind(2, package_kind_text(kind)).bind(3, now_);
     return st.step();
   }
@@ -67,60 +66,59 @@ class Reads final : public QuotaReads {
   UnixSeconds now_;
 };
 
-// How `units` of `counted` are covered at `now`: core's rule, through the seam.
-Result<QuotaPlan> plan_units(Connection& c, const QuotaOrderRule& rule, std::string_view tenant, PackageKind counted,
-                             int64_t units, UnixSeconds now) {
-  Reads reads(c, tenant, now);
-  return run_quota_rule(rule, reads, counted, units);
-}
+// The metering statements (store/metering_steps.h) on one connection.
+class Statements final : public MeteringStatements {
+ public:
+  Statements(Connection& c, const QuotaOrderRule& rule) : c_(c), rule_(rule) {}
 
-// Applies one take of the plan: ONE conditional update that names the
-// balance the plan was made from (a changed balance is a lost race:
-// kConflict, the transaction rolls back), then the usage notices the rule
-// says it crosses.
-Status take_units(Connection& c, std::string_view tenant, const QuotaTake& take, UnixSeconds now) {
-  const QuotaBalance& from = take.from;
-  DUET_ASSIGN_OR_RETURN(Statement up, Statement::prepare(c,
-      "UPDATE packages SET used = used + ?3 WHERE tenant_id = ?1 AND package_id = ?2 AND used = ?4 "
-      "AND used + ?3 <= quantity"));
-  up.bind(1, tenant).bind(2, from.package_id).bind(3, take.units).bind(4, from.used);
-  DUET_TRY_STATUS(up.run());
-  if (c.changes() != 1) return store_error(StoreError::kConflict, "package changed meanwhile");
-  for (NoticeKind kind : take.crosses) DUET_TRY_STATUS(insert_notice(c, tenant, from.package_id, kind, now));
-  return Status::Ok();
-}
+  Result<std::optional<AppEnvironment>> app_environment(std::string_view tenant_id,
+                                                        std::string_view app_id) override {
+    DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c_, kAppEnvironment.sqlite()));
+    st.bind(1, tenant_id).bind(2, app_id);
+    DUET_ASSIGN_OR_RETURN(bool row, st.step());
+    if (!row) return std::optional<AppEnvironment>();
+    return std::optional<AppEnvironment>(st.column_text(0) == "production" ? AppEnvironment::kProduction
+                                                                           : AppEnvironment::kSandbox);
+  }
 
-Status insert_usage(Connection& c, const UsageRecord& u) {
-  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
-      "INSERT INTO usage_records (tenant_id, usage_id, package_id, kind, order_id, item_index, holder_id, counted_at) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
-  st.bind(1, u.tenant_id).bind(2, u.usage_id).bind(3, u.package_id).bind(4, package_kind_text(u.kind)).bind(5, u.order_id)
-      .bind(6, u.item_index).bind(7, u.holder_id).bind(8, u.counted_at);
-  return st.run();
-}
+  // One writer at a time: nothing to lock, whether the plan is applied or not.
+  Result<QuotaPlan> plan(std::string_view tenant_id, PackageKind kind, int64_t units, UnixSeconds now,
+                         bool /*to_apply*/) override {
+    Reads reads(c_, tenant_id, now);
+    return run_quota_rule(rule_, reads, kind, units);
+  }
 
-Result<AppEnvironment> app_environment(Connection& c, std::string_view tenant, std::string_view app_id,
-                                       bool* found) {
-  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
-      "SELECT environment FROM apps WHERE tenant_id = ?1 AND app_id = ?2"));
-  st.bind(1, tenant).bind(2, app_id);
-  DUET_ASSIGN_OR_RETURN(bool row, st.step());
-  *found = row;
-  if (!row) return AppEnvironment::kSandbox;
-  return st.column_text(0) == "production" ? AppEnvironment::kProduction : AppEnvironment::kSandbox;
-}
+  Status take(std::string_view tenant_id, const QuotaTake& take, UnixSeconds now) override {
+    const QuotaBalance& from = take.from;
+    DUET_ASSIGN_OR_RETURN(Statement up, Statement::prepare(c_, kTakeUnits.sqlite()));
+    up.bind(1, tenant_id).bind(2, from.package_id).bind(3, take.units).bind(4, from.used);
+    DUET_TRY_STATUS(up.run());
+    if (c_.changes() != 1) return store_error(StoreError::kConflict, "package changed meanwhile");
+    for (NoticeKind kind : take.crosses) DUET_TRY_STATUS(insert_notice(c_, tenant_id, from.package_id, kind, now));
+    return Status::Ok();
+  }
+
+  Status record(const UsageRecord& u) override {
+    DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c_, kInsertUsage.sqlite()));
+    st.bind(1, u.tenant_id).bind(2, u.usage_id).bind(3, u.package_id).bind(4, package_kind_text(u.kind))
+        .bind(5, u.order_id).bind(6, u.item_index).bind(7, u.holder_id).bind(8, u.counted_at);
+    return st.run();
+  }
+
+ private:
+  Connection& c_;
+  const QuotaOrderRule& rule_;
+};
 
 }  // namespace
 
 Status add_package(Connection& c, const Package& p) {
   DUET_TRY_STATUS(validate_package(p));
-  DUET_ASSIGN_OR_RETURN(Statement t, Statement::prepare(c, "SELECT 1 FROM tenants WHERE tenant_id = ?1"));
+  DUET_ASSIGN_OR_RETURN(Statement t, Statement::prepare(c, kTenantExists.sqlite()));
   t.bind(1, p.tenant_id);
   DUET_ASSIGN_OR_RETURN(bool tenant_found, t.step());
   if (!tenant_found) return store_error(StoreError::kNotFound, "tenant not found");
-  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
-      "INSERT INTO packages (tenant_id, package_id, kind, quantity, used, starts_at, expires_at, source, note, "
-      "created_at) VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?7, ?8, ?9)"));
+  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, kInsertPackage.sqlite()));
   st.bind(1, p.tenant_id).bind(2, p.package_id).bind(3, package_kind_text(p.kind)).bind(4, p.quantity).bind(5, p.starts_at)
       .bind(6, p.expires_at).bind(7, p.source).bind(8, p.note).bind(9, p.created_at);
   return st.run();
@@ -144,24 +142,20 @@ Result<Package> get_package(Connection& c, std::string_view tenant_id, std::stri
 
 Status check_quota(Connection& c, const QuotaOrderRule& rule, std::string_view tenant_id, PackageKind kind,
                    int64_t units, UnixSeconds now) {
-  DUET_TRY_STATUS(check_counted_kind(kind));
-  DUET_ASSIGN_OR_RETURN(QuotaPlan plan, plan_units(c, rule, tenant_id, kind, units, now));
-  return require_cover(plan, kind);
+  Statements statements(c, rule);
+  return require_quota(statements, tenant_id, kind, units, now);
 }
 
 Status check_order_quota(Connection& c, const QuotaOrderRule& rule, const SignOrder& o) {
   if (o.kind != OrderKind::kSign) return Status::Ok();
-  bool found = false;
-  DUET_ASSIGN_OR_RETURN(AppEnvironment env, app_environment(c, o.tenant_id, o.app_id, &found));
-  if (!found || env != AppEnvironment::kProduction) return Status::Ok();  // a missing app fails the insert
-  return check_quota(c, rule, o.tenant_id, PackageKind::kPerSignature, static_cast<int64_t>(o.items.size()), o.created_at);
+  Statements statements(c, rule);
+  DUET_ASSIGN_OR_RETURN(std::optional<AppEnvironment> env, statements.app_environment(o.tenant_id, o.app_id));
+  return require_order_quota(statements, o, env);
 }
 
 Status meter_finished_order(Connection& c, const QuotaOrderRule& rule, std::string_view tenant_id,
                             std::string_view order_id, UnixSeconds now) {
-  DUET_ASSIGN_OR_RETURN(Statement o, Statement::prepare(c,
-      "SELECT o.kind, o.holder_id, a.environment FROM sign_orders o JOIN apps a "
-      "ON a.tenant_id = o.tenant_id AND a.app_id = o.app_id WHERE o.tenant_id = ?1 AND o.order_id = ?2"));
+  DUET_ASSIGN_OR_RETURN(Statement o, Statement::prepare(c, kOrderToMeter.sqlite()));
   o.bind(1, tenant_id).bind(2, order_id);
   DUET_ASSIGN_OR_RETURN(bool row, o.step());
   if (!row) return store_error(StoreError::kNotFound, "order not found");
@@ -169,10 +163,7 @@ Status meter_finished_order(Connection& c, const QuotaOrderRule& rule, std::stri
   const std::string holder_id = o.column_text(1);
 
   // The items not counted yet (a unit already recorded never counts again).
-  DUET_ASSIGN_OR_RETURN(Statement items, Statement::prepare(c,
-      "SELECT i.item_index FROM sign_order_items i WHERE i.tenant_id = ?1 AND i.order_id = ?2 AND NOT EXISTS "
-      "(SELECT 1 FROM usage_records u WHERE u.tenant_id = i.tenant_id AND u.order_id = i.order_id "
-      "AND u.item_index = i.item_index AND u.kind = 'per_signature') ORDER BY i.item_index"));
+  DUET_ASSIGN_OR_RETURN(Statement items, Statement::prepare(c, kItemsNotCounted.sqlite()));
   items.bind(1, tenant_id).bind(2, order_id);
   std::vector<int64_t> pending;
   for (;;) {
@@ -180,26 +171,13 @@ Status meter_finished_order(Connection& c, const QuotaOrderRule& rule, std::stri
     if (!more) break;
     pending.push_back(items.column_int(0));
   }
-  if (pending.empty()) return Status::Ok();
-
-  DUET_ASSIGN_OR_RETURN(QuotaPlan plan, plan_units(c, rule, tenant_id, PackageKind::kPerSignature,
-                                                   static_cast<int64_t>(pending.size()), now));
-  return apply_order_plan(
-      plan, pending, tenant_id, order_id, holder_id, now,
-      [&](const QuotaTake& take) { return take_units(c, tenant_id, take, now); },
-      [&](const UsageRecord& u) { return insert_usage(c, u); });
+  Statements statements(c, rule);
+  return meter_order_items(statements, tenant_id, order_id, holder_id, pending, now);
 }
 
 Status meter_new_holder(Connection& c, const QuotaOrderRule& rule, const Holder& h) {
-  if (h.identity_verified_by.empty()) return Status::Ok();
-  bool found = false;
-  DUET_ASSIGN_OR_RETURN(AppEnvironment env, app_environment(c, h.tenant_id, h.identity_verified_by, &found));
-  if (!found || env != AppEnvironment::kProduction) return Status::Ok();
-  const UnixSeconds now = h.created_at;
-  DUET_ASSIGN_OR_RETURN(QuotaPlan plan, plan_units(c, rule, h.tenant_id, PackageKind::kPerUser, 1, now));
-  return apply_holder_plan(
-      plan, h, [&](const QuotaTake& take) { return take_units(c, h.tenant_id, take, now); },
-      [&](const UsageRecord& u) { return insert_usage(c, u); });
+  Statements statements(c, rule);
+  return meter_holder(statements, h);
 }
 
 Result<std::vector<UsageRecord>> list_usage_records(Connection& c, std::string_view tenant_id, UnixSeconds from,
@@ -214,8 +192,7 @@ Result<std::vector<UsageRecord>> list_usage_records(Connection& c, std::string_v
 
 Result<int64_t> count_usage(Connection& c, std::string_view tenant_id, PackageKind kind, UnixSeconds from,
                             UnixSeconds to) {
-  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
-      "SELECT COUNT(*) FROM usage_records WHERE tenant_id = ?1 AND kind = ?2 AND counted_at >= ?3 AND counted_at < ?4"));
+  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, kCountUsage.sqlite()));
   st.bind(1, tenant_id).bind(2, package_kind_text(kind)).bind(3, from).bind(4, to);
   DUET_TRY_STATUS(st.step());
   return st.column_int(0);
@@ -223,7 +200,7 @@ Result<int64_t> count_usage(Connection& c, std::string_view tenant_id, PackageKi
 
 Result<size_t> prune_usage_records(Connection& c, UnixSeconds before, UnixSeconds now) {
   DUET_TRY_STATUS(check_usage_prune(before, now));
-  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, "DELETE FROM usage_records WHERE counted_at < ?1"));
+  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, kPruneUsage.sqlite()));
   st.bind(1, before);
   DUET_TRY_STATUS(st.run());
   return static_cast<size_t>(c.changes());
@@ -285,15 +262,12 @@ Result<std::vector<Notice>> sweep_package_notices(Connection& c, UnixSeconds now
     if (!url.empty() && make_callback) job = make_callback(n, url);
     // The conditional update first: only the sweep that moves the notice
     // out of "pending" queues its job (never twice).
-    DUET_ASSIGN_OR_RETURN(Statement up, Statement::prepare(c,
-        "UPDATE notices SET webhook_state = ?3 WHERE tenant_id = ?1 AND notice_id = ?2 AND webhook_state = 'pending'"));
+    DUET_ASSIGN_OR_RETURN(Statement up, Statement::prepare(c, kClaimNotice.sqlite()));
     up.bind(1, n.tenant_id).bind(2, n.notice_id).bind(3, job ? "queued" : "none");
     DUET_TRY_STATUS(up.run());
     if (c.changes() != 1 || !job) continue;
     if (job->job_id.empty()) job->job_id = new_id("cbk_");
-    DUET_ASSIGN_OR_RETURN(Statement ins, Statement::prepare(c,
-        "INSERT INTO callback_jobs (tenant_id, job_id, order_id, url, payload, attempts, next_attempt_at, "
-        "last_error, created_at) VALUES (?1, ?2, NULL, ?3, ?4, 0, ?5, '', ?6)"));
+    DUET_ASSIGN_OR_RETURN(Statement ins, Statement::prepare(c, kInsertNoticeCallback.sqlite()));
     ins.bind(1, n.tenant_id).bind(2, job->job_id).bind(3, url).bind(4, job->payload)
         .bind(5, job->next_attempt_at).bind(6, now);
     DUET_TRY_STATUS(ins.run());
@@ -303,36 +277,30 @@ Result<std::vector<Notice>> sweep_package_notices(Connection& c, UnixSeconds now
 
 Status set_tenant_notify_target(Connection& c, const TenantNotifyTarget& t) {
   if (t.tenant_id.empty()) return invalid("tenant id is empty");
-  DUET_ASSIGN_OR_RETURN(Statement ten, Statement::prepare(c, "SELECT 1 FROM tenants WHERE tenant_id = ?1"));
+  DUET_ASSIGN_OR_RETURN(Statement ten, Statement::prepare(c, kTenantExists.sqlite()));
   ten.bind(1, t.tenant_id);
   DUET_ASSIGN_OR_RETURN(bool found, ten.step());
   if (!found) return store_error(StoreError::kNotFound, "tenant not found");
   if (t.url.empty()) {
-    DUET_ASSIGN_OR_RETURN(Statement del, Statement::prepare(c, "DELETE FROM tenant_notify_targets WHERE tenant_id = ?1"));
+    DUET_ASSIGN_OR_RETURN(Statement del, Statement::prepare(c, kDeleteNotifyTarget.sqlite()));
     del.bind(1, t.tenant_id);
     return del.run();
   }
   if (t.secret_ciphertext.empty()) return invalid("notify secret is empty");
-  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
-      "INSERT INTO tenant_notify_targets (tenant_id, url, secret_ciphertext, updated_at) VALUES (?1, ?2, ?3, ?4) "
-      "ON CONFLICT (tenant_id) DO UPDATE SET url = excluded.url, secret_ciphertext = excluded.secret_ciphertext, "
-      "updated_at = excluded.updated_at"));
+  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, kUpsertNotifyTarget.sqlite()));
   st.bind(1, t.tenant_id).bind(2, t.url).bind(3, t.secret_ciphertext).bind(4, t.updated_at);
   return st.run();
 }
 
 Result<Notice> set_tenant_signature_v1_cutoff(Connection& c, std::string_view tenant_id, UnixSeconds cutoff,
                                               UnixSeconds now) {
-  DUET_ASSIGN_OR_RETURN(Statement up, Statement::prepare(c,
-      "UPDATE tenants SET signature_v1_cutoff = ?2 WHERE tenant_id = ?1"));
+  DUET_ASSIGN_OR_RETURN(Statement up, Statement::prepare(c, kSetSignatureV1Cutoff.sqlite()));
   up.bind(1, tenant_id).bind(2, cutoff);
   DUET_TRY_STATUS(up.run());
   if (c.changes() != 1) return store_error(StoreError::kNotFound, "tenant not found");
   Notice n = new_notice(tenant_id, "", NoticeKind::kSignatureV1Cutoff, now);
   n.effective_at = cutoff;
-  DUET_ASSIGN_OR_RETURN(Statement ins, Statement::prepare(c,
-      "INSERT INTO notices (tenant_id, notice_id, package_id, kind, created_at, webhook_state, effective_at) "
-      "VALUES (?1, ?2, NULL, ?3, ?4, 'pending', ?5)"));
+  DUET_ASSIGN_OR_RETURN(Statement ins, Statement::prepare(c, kInsertTenantNotice.sqlite()));
   ins.bind(1, n.tenant_id).bind(2, n.notice_id).bind(3, notice_kind_text(n.kind)).bind(4, now).bind(5, cutoff);
   DUET_TRY_STATUS(ins.run());
   return n;

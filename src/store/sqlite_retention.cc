@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "store/area_rows.h"
+#include "store/area_sql.h"
 #include "store/retention_steps.h"
 #include "store/sqlite_audit.h"
 #include "store/sqlite_db.h"
@@ -54,9 +55,7 @@ Result<size_t> purge_order_payloads(Connection& c, UnixSeconds final_before, Uni
     std::vector<Item> items;
     int64_t count = 0;
     {
-      DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
-          "SELECT item_index, input, input_is_digest FROM sign_order_items WHERE tenant_id = ?1 AND order_id = ?2 "
-          "ORDER BY item_index"));
+      DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, kOrderItemInputs.sqlite()));
       st.bind(1, o.tenant_id).bind(2, o.id);
       for (;;) {
         DUET_ASSIGN_OR_RETURN(bool row, st.step());
@@ -68,14 +67,11 @@ Result<size_t> purge_order_payloads(Connection& c, UnixSeconds final_before, Uni
       }
     }
     for (const Item& it : items) {
-      DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
-          "UPDATE sign_order_items SET input = ?4 WHERE tenant_id = ?1 AND order_id = ?2 AND item_index = ?3"));
+      DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, kSetItemInput.sqlite()));
       st.bind(1, o.tenant_id).bind(2, o.id).bind(3, it.index).bind(4, it.digest);
       DUET_TRY_STATUS(st.run());
     }
-    DUET_ASSIGN_OR_RETURN(Statement up, Statement::prepare(c,
-        "UPDATE sign_orders SET display_text = '', payload_purged_at = ?3 "
-        "WHERE tenant_id = ?1 AND order_id = ?2 AND payload_purged_at IS NULL"));
+    DUET_ASSIGN_OR_RETURN(Statement up, Statement::prepare(c, kMarkPayloadPurged.sqlite()));
     up.bind(1, o.tenant_id).bind(2, o.id).bind(3, now);
     DUET_TRY_STATUS(up.run());
     if (c.changes() != 1) return store_error(StoreError::kConflict, "order payload purged concurrently");
@@ -87,8 +83,7 @@ Result<size_t> purge_order_payloads(Connection& c, UnixSeconds final_before, Uni
 
 Result<std::optional<UnixSeconds>> order_payload_purged_at(Connection& c, std::string_view tenant_id,
                                                            std::string_view order_id) {
-  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
-      "SELECT payload_purged_at FROM sign_orders WHERE tenant_id = ?1 AND order_id = ?2"));
+  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, kPayloadPurgedAt.sqlite()));
   st.bind(1, tenant_id).bind(2, order_id);
   DUET_ASSIGN_OR_RETURN(bool row, st.step());
   if (!row) return store_error(StoreError::kNotFound, "order not found");
@@ -174,12 +169,7 @@ Result<RetentionSettings> get_retention_settings(Connection& c) {
 
 Status put_retention_settings(Connection& c, const RetentionSettings& s) {
   DUET_TRY_STATUS(validate_retention_settings(s));
-  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
-      "INSERT INTO retention_settings (id, order_payload_days, identity_days, expired_key_days, interval_seconds, "
-      "updated_at, updated_by) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO UPDATE SET "
-      "order_payload_days = excluded.order_payload_days, identity_days = excluded.identity_days, "
-      "expired_key_days = excluded.expired_key_days, interval_seconds = excluded.interval_seconds, "
-      "updated_at = excluded.updated_at, updated_by = excluded.updated_by"));
+  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, kUpsertRetentionSettings.sqlite()));
   st.bind(1, s.order_payload_days).bind(2, s.identity_days).bind(3, s.expired_key_days).bind(4, s.interval_seconds)
       .bind(5, s.updated_at).bind(6, s.updated_by);
   return st.run();

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "store/area_rows.h"
+#include "store/area_sql.h"
 #include "store/sqlite_db.h"
 #include "store/sqlite_metering.h"
 #include "store/sqlite_row.h"
@@ -61,7 +62,7 @@ Result<std::vector<AvailabilityMinute>> list_availability(Connection& c, std::st
 
 Result<std::optional<UnixSeconds>> first_availability_minute(Connection& c) {
   DUET_ASSIGN_OR_RETURN(Statement st,
-                        Statement::prepare(c, "SELECT MIN(minute) FROM availability_minutes WHERE tenant_id = ''"));
+                        Statement::prepare(c, kFirstAvailabilityMinute.sqlite()));
   DUET_TRY_STATUS(st.step());
   return st.column_optional_int(0);
 }
@@ -70,9 +71,7 @@ Result<std::optional<UnixSeconds>> first_availability_minute(Connection& c) {
 
 Status create_maintenance_window(Connection& c, const MaintenanceWindow& w) {
   DUET_TRY_STATUS(validate_maintenance_window(w));
-  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
-      "INSERT INTO maintenance_windows (window_id, starts_at, ends_at, announced_at, description, created_by) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
+  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, kInsertMaintenanceWindow.sqlite()));
   st.bind(1, w.window_id).bind(2, w.starts_at).bind(3, w.ends_at).bind(4, w.announced_at).bind(5, w.description)
       .bind(6, w.created_by);
   return st.run();
@@ -96,7 +95,7 @@ Result<std::vector<MaintenanceWindow>> list_maintenance_windows(Connection& c, U
 
 Status delete_maintenance_window(Connection& c, std::string_view window_id, UnixSeconds now) {
   DUET_ASSIGN_OR_RETURN(Statement st,
-                        Statement::prepare(c, "DELETE FROM maintenance_windows WHERE window_id = ?1 AND starts_at > ?2"));
+                        Statement::prepare(c, kDeleteFutureWindow.sqlite()));
   st.bind(1, window_id).bind(2, now);
   DUET_TRY_STATUS(st.run());
   if (c.changes() == 1) return Status::Ok();
@@ -133,8 +132,7 @@ Result<SlaCredit> propose_sla_credit(Connection& c, const SlaCredit& credit) {
 }
 
 Status withdraw_sla_credit(Connection& c, std::string_view tenant_id, std::string_view month, SlaCreditKind kind) {
-  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
-      "DELETE FROM sla_credits WHERE tenant_id = ?1 AND month = ?2 AND kind = ?3 AND state = 'proposed'"));
+  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, kWithdrawCredit.sqlite()));
   st.bind(1, tenant_id).bind(2, month).bind(3, sla_credit_kind_text(kind));
   return st.run();
 }
@@ -160,9 +158,7 @@ Status approve_sla_credit(Connection& c, std::string_view credit_id, std::string
                           const Package& bonus) {
   DUET_ASSIGN_OR_RETURN(SlaCredit credit, find_sla_credit(c, credit_id));
   if (bonus.package_id.empty()) return invalid("the bonus package needs an id");
-  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
-      "UPDATE sla_credits SET state = 'approved', approved_at = ?3, approved_by = ?4, package_id = ?5, "
-      "updated_at = ?3 WHERE tenant_id = ?1 AND credit_id = ?2 AND state = 'proposed'"));
+  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, kApproveCredit.sqlite()));
   st.bind(1, credit.tenant_id).bind(2, credit.credit_id).bind(3, now).bind(4, approved_by).bind(5, bonus.package_id);
   DUET_TRY_STATUS(st.run());
   if (c.changes() != 1) return store_error(StoreError::kConflict, "the credit was already approved");
@@ -187,7 +183,7 @@ Result<int64_t> hit_rate_window(Connection& c, std::string_view tenant_id, std::
 }
 
 Result<size_t> prune_rate_windows(Connection& c, UnixSeconds before) {
-  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, "DELETE FROM rate_windows WHERE window_start < ?1"));
+  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, kPruneRateWindows.sqlite()));
   st.bind(1, before);
   DUET_TRY_STATUS(st.run());
   return static_cast<size_t>(c.changes());
@@ -195,19 +191,16 @@ Result<size_t> prune_rate_windows(Connection& c, UnixSeconds before) {
 
 Status set_tenant_rate_limit(Connection& c, std::string_view tenant_id, int64_t requests_per_second, UnixSeconds now) {
   DUET_TRY_STATUS(validate_rate_limit(requests_per_second));
-  DUET_ASSIGN_OR_RETURN(Statement t, Statement::prepare(c, "SELECT 1 FROM tenants WHERE tenant_id = ?1"));
+  DUET_ASSIGN_OR_RETURN(Statement t, Statement::prepare(c, kTenantExists.sqlite()));
   t.bind(1, tenant_id);
   DUET_ASSIGN_OR_RETURN(bool found, t.step());
   if (!found) return not_found("tenant");
   if (requests_per_second == 0) {
-    DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, "DELETE FROM tenant_rate_limits WHERE tenant_id = ?1"));
+    DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, kDeleteTenantRateLimit.sqlite()));
     st.bind(1, tenant_id);
     return st.run();
   }
-  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
-      "INSERT INTO tenant_rate_limits (tenant_id, requests_per_second, updated_at) VALUES (?1, ?2, ?3) "
-      "ON CONFLICT (tenant_id) DO UPDATE SET requests_per_second = excluded.requests_per_second, "
-      "updated_at = excluded.updated_at"));
+  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, kUpsertTenantRateLimit.sqlite()));
   st.bind(1, tenant_id).bind(2, requests_per_second).bind(3, now);
   return st.run();
 }
