@@ -1,11 +1,35 @@
 #include "store/record_text.h"
 
 #include <charconv>
+#include <cstddef>
+#include <string>
 #include <utility>
 
 #include "store/store_error.h"
 
 namespace duet::store::record_text {
+namespace {
+
+// An enum's stored words; the first is the word of a value the table lacks.
+template <typename E, size_t N>
+using Words = std::pair<E, std::string_view>[N];
+
+template <typename E, size_t N>
+std::string_view word_of(const Words<E, N>& words, E value) {
+  for (const auto& [v, word] : words)
+    if (v == value) return word;
+  return words[0].second;
+}
+
+template <typename E, size_t N>
+Result<E> parse_word(const Words<E, N>& words, std::string_view text, std::string_view what) {
+  for (const auto& [v, word] : words)
+    if (word == text) return v;
+  return store_error(StoreError::kCorrupt, "unknown " + std::string(what));
+}
+
+}  // namespace
+
 std::string_view env_text(AppEnvironment e) { return e == AppEnvironment::kProduction ? "production" : "sandbox"; }
 std::string_view holder_status_text(HolderStatus s) { return s == HolderStatus::kLocked ? "locked" : "active"; }
 std::string_view format_text(OutputFormat f) { return f == OutputFormat::kRaw ? "raw" : "der"; }
@@ -56,33 +80,17 @@ constexpr std::pair<OrderState, std::string_view> kOrderStates[] = {
     {OrderState::kExpired, "expired"},     {OrderState::kCancelled, "cancelled"},
     {OrderState::kFailed, "failed"}};
 
-Result<OrderState> parse_order_state(std::string_view t) {
-  for (const auto& [s, name] : kOrderStates)
-    if (name == t) return s;
-  return store_error(StoreError::kCorrupt, "unknown order state");
-}
+Result<OrderState> parse_order_state(std::string_view t) { return parse_word(kOrderStates, t, "order state"); }
 
-std::string_view order_state_text(OrderState state) {
-  for (const auto& [s, name] : kOrderStates)
-    if (s == state) return name;
-  return "pending";
-}
+std::string_view order_state_text(OrderState state) { return word_of(kOrderStates, state); }
 
-std::string_view package_kind_text(PackageKind k) {
-  switch (k) {
-    case PackageKind::kPerSignature: return "per_signature";
-    case PackageKind::kPerUser: return "per_user";
-    case PackageKind::kUnlimited: return "unlimited";
-  }
-  return "per_signature";
-}
+constexpr std::pair<PackageKind, std::string_view> kPackageKinds[] = {
+    {PackageKind::kPerSignature, "per_signature"}, {PackageKind::kPerUser, "per_user"},
+    {PackageKind::kUnlimited, "unlimited"}};
 
-Result<PackageKind> parse_package_kind(std::string_view t) {
-  if (t == "per_signature") return PackageKind::kPerSignature;
-  if (t == "per_user") return PackageKind::kPerUser;
-  if (t == "unlimited") return PackageKind::kUnlimited;
-  return store_error(StoreError::kCorrupt, "unknown package kind");
-}
+std::string_view package_kind_text(PackageKind k) { return word_of(kPackageKinds, k); }
+
+Result<PackageKind> parse_package_kind(std::string_view t) { return parse_word(kPackageKinds, t, "package kind"); }
 
 constexpr std::pair<NoticeKind, std::string_view> kNoticeKinds[] = {
     {NoticeKind::kUsed80, "used_80"},          {NoticeKind::kUsed90, "used_90"},
@@ -90,30 +98,21 @@ constexpr std::pair<NoticeKind, std::string_view> kNoticeKinds[] = {
     {NoticeKind::kExpiring7Days, "expiring_7d"}, {NoticeKind::kEnded, "ended"},
     {NoticeKind::kSignatureV1Cutoff, "signature_v1_cutoff"}};
 
-std::string_view notice_kind_text(NoticeKind k) {
-  for (const auto& [kind, name] : kNoticeKinds)
-    if (kind == k) return name;
-  return "used_80";
-}
+std::string_view notice_kind_text(NoticeKind k) { return word_of(kNoticeKinds, k); }
 
-Result<NoticeKind> parse_notice_kind(std::string_view t) {
-  for (const auto& [kind, name] : kNoticeKinds)
-    if (name == t) return kind;
-  return store_error(StoreError::kCorrupt, "unknown notice kind");
-}
+Result<NoticeKind> parse_notice_kind(std::string_view t) { return parse_word(kNoticeKinds, t, "notice kind"); }
 
-std::string_view sla_credit_kind_text(SlaCreditKind k) { return k == SlaCreditKind::kDays ? "days" : "signatures"; }
+constexpr std::pair<SlaCreditKind, std::string_view> kSlaCreditKinds[] = {{SlaCreditKind::kSignatures, "signatures"},
+                                                                      {SlaCreditKind::kDays, "days"}};
+constexpr std::pair<SlaCreditState, std::string_view> kSlaCreditStates[] = {{SlaCreditState::kProposed, "proposed"},
+                                                                        {SlaCreditState::kApproved, "approved"}};
 
-Result<SlaCreditKind> parse_sla_credit_kind(std::string_view t) {
-  if (t == "signatures") return SlaCreditKind::kSignatures;
-  if (t == "days") return SlaCreditKind::kDays;
-  return store_error(StoreError::kCorrupt, "unknown credit kind");
-}
+std::string_view sla_credit_kind_text(SlaCreditKind k) { return word_of(kSlaCreditKinds, k); }
+
+Result<SlaCreditKind> parse_sla_credit_kind(std::string_view t) { return parse_word(kSlaCreditKinds, t, "credit kind"); }
 
 Result<SlaCreditState> parse_sla_credit_state(std::string_view t) {
-  if (t == "proposed") return SlaCreditState::kProposed;
-  if (t == "approved") return SlaCreditState::kApproved;
-  return store_error(StoreError::kCorrupt, "unknown credit state");
+  return parse_word(kSlaCreditStates, t, "credit state");
 }
 
 std::string make_order_cursor(const SignOrder& o) { return std::to_string(o.created_at) + ":" + o.order_id; }

@@ -20,6 +20,7 @@
 #include "store/sqlite_db.h"
 #include "store/sqlite_metering.h"
 #include "store/sqlite_retention.h"
+#include "store/sqlite_row.h"
 #include "store/sqlite_schema.h"
 #include "store/sqlite_sla.h"
 #include "store/sqlite_store.h"
@@ -130,16 +131,10 @@ Result<T> query_one(Statement& st, Reader read, std::string_view what) {
   return read(st);  // T or Result<T>
 }
 
-// Reads every remaining row of a query.
+// Reads every remaining row of a query with a reader of the statement.
 template <typename T, typename Reader>
 Result<std::vector<T>> read_all(Statement& st, Reader read) {
-  std::vector<T> out;
-  for (;;) {
-    DUET_ASSIGN_OR_RETURN(bool row, st.step());
-    if (!row) break;
-    out.push_back(read(st));
-  }
-  return out;
+  return sqlite::read_rows<T>(st, [&](const sqlite::StatementRow&) { return read(st); });
 }
 
 Result<SignOrder> load_order(Connection& c, std::string_view tenant, std::string_view order_id);
