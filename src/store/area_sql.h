@@ -36,10 +36,6 @@ inline constexpr SqlText kTenantExists{
 inline constexpr SqlText kInsertPackage{
     "INSERT INTO packages (tenant_id, package_id, kind, quantity, used, starts_at, expires_at, source, note, "
     "created_at) VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?7, ?8, ?9)"};
-// (tenant, order): its kind, holder and app environment
-inline constexpr SqlText kOrderToMeter{
-    "SELECT o.kind, o.holder_id, a.environment FROM sign_orders o JOIN apps a ON a.tenant_id = o.tenant_id AND "
-    "a.app_id = o.app_id WHERE o.tenant_id = ?1 AND o.order_id = ?2"};
 // (tenant, order): the item indexes without a per-signature usage record
 inline constexpr SqlText kItemsNotCounted{
     "SELECT i.item_index FROM sign_order_items i WHERE i.tenant_id = ?1 AND i.order_id = ?2 AND NOT EXISTS (SELECT 1 "

@@ -29,16 +29,17 @@ Result<Package> get_package(Connection& c, std::string_view tenant_id, std::stri
 Status check_quota(Connection& c, const QuotaOrderRule& rule, std::string_view tenant_id, PackageKind kind,
                    int64_t units, UnixSeconds now);
 
-Status check_order_quota(Connection& c, const QuotaOrderRule& rule, const SignOrder& order);
-// The same, with the order's app already read by the caller (`app_found`,
-// its environment): one round trip less.
+// create_order's check (inside its write transaction, before the insert),
+// with the order's app already read by the caller (`app_found`, its
+// environment): a kSign order of a production app needs `items` signature
+// units available.
 Status check_order_quota(Connection& c, const QuotaOrderRule& rule, const SignOrder& order, bool app_found,
                          AppEnvironment environment);
-Status meter_finished_order(Connection& c, const QuotaOrderRule& rule, std::string_view tenant_id,
-                            std::string_view order_id, UnixSeconds now);
-// The same, with the order's kind, holder and its app's environment already
+// finish_order's metering (inside its transaction, after the order became
+// signed), with the order's kind, holder and its app's environment already
 // read by the caller in this transaction (`app_environment` empty: the app
-// is missing): one round trip less.
+// is missing): one unit per item not yet recorded, for kSign orders of
+// production apps. ErrorCode::kQuotaExhausted when not covered.
 Status meter_finished_order(Connection& c, const QuotaOrderRule& rule, std::string_view tenant_id,
                             std::string_view order_id, UnixSeconds now, std::string_view kind,
                             std::string_view holder_id, std::string_view app_environment);

@@ -139,24 +139,10 @@ Status check_quota(Connection& c, const QuotaOrderRule& rule, std::string_view t
   return require_quota(statements, tenant_id, kind, units, now);
 }
 
-Status check_order_quota(Connection& c, const QuotaOrderRule& rule, const SignOrder& o) {
-  if (o.kind != OrderKind::kSign) return Status::Ok();
-  Statements statements(c, rule);
-  DUET_ASSIGN_OR_RETURN(std::optional<AppEnvironment> env, statements.app_environment(o.tenant_id, o.app_id));
-  return require_order_quota(statements, o, env);
-}
-
 Status check_order_quota(Connection& c, const QuotaOrderRule& rule, const SignOrder& o, bool app_found,
                          AppEnvironment env) {
   Statements statements(c, rule);
   return require_order_quota(statements, o, app_found ? std::optional<AppEnvironment>(env) : std::nullopt);
-}
-
-Status meter_finished_order(Connection& c, const QuotaOrderRule& rule, std::string_view tenant_id,
-                            std::string_view order_id, UnixSeconds now) {
-  DUET_ASSIGN_OR_RETURN(Rows o, c.query(kOrderToMeter.pg(), {tenant_id, order_id}));
-  if (o.empty()) return store_error(StoreError::kNotFound, "order not found");
-  return meter_finished_order(c, rule, tenant_id, order_id, now, o.text(0, 0), o.text(0, 1), o.text(0, 2));
 }
 
 Status meter_finished_order(Connection& c, const QuotaOrderRule& rule, std::string_view tenant_id,

@@ -155,7 +155,9 @@ Status check_order_quota(Connection& c, const QuotaOrderRule& rule, const SignOr
 
 Status meter_finished_order(Connection& c, const QuotaOrderRule& rule, std::string_view tenant_id,
                             std::string_view order_id, UnixSeconds now) {
-  DUET_ASSIGN_OR_RETURN(Statement o, Statement::prepare(c, kOrderToMeter.sqlite()));
+  DUET_ASSIGN_OR_RETURN(Statement o, Statement::prepare(c,
+      "SELECT o.kind, o.holder_id, a.environment FROM sign_orders o JOIN apps a ON a.tenant_id = o.tenant_id AND "
+      "a.app_id = o.app_id WHERE o.tenant_id = ?1 AND o.order_id = ?2"));
   o.bind(1, tenant_id).bind(2, order_id);
   DUET_ASSIGN_OR_RETURN(bool row, o.step());
   if (!row) return store_error(StoreError::kNotFound, "order not found");
