@@ -35,6 +35,7 @@
 
 #include "base/bytes.h"
 #include "base/result.h"
+#include "store/row_reader.h"
 
 struct pg_conn;
 struct pg_result;
@@ -124,15 +125,16 @@ class Rows {
   pg_result* res_ = nullptr;
 };
 
-// One row of a Rows, for readers: row.text(0), row.blob(3), ...
-class Row {
+// One row of a Rows, for readers: row.text(0), row.blob(3), ... A RowReader
+// (store/row_reader.h) for the shared record decoders.
+class Row final : public RowReader {
  public:
   Row(const Rows& rows, int row) : rows_(&rows), row_(row) {}
-  bool is_null(int col) const { return rows_->is_null(row_, col); }
-  int64_t get_int(int col) const { return rows_->get_int(row_, col); }
-  std::optional<int64_t> optional_int(int col) const { return rows_->optional_int(row_, col); }
-  std::string text(int col) const { return rows_->text(row_, col); }
-  Bytes blob(int col) const { return rows_->blob(row_, col); }
+  bool is_null(int col) const override { return rows_->is_null(row_, col); }
+  int64_t get_int(int col) const override { return rows_->get_int(row_, col); }
+  std::optional<int64_t> optional_int(int col) const override { return rows_->optional_int(row_, col); }
+  std::string text(int col) const override { return rows_->text(row_, col); }
+  Bytes blob(int col) const override { return rows_->blob(row_, col); }
 
  private:
   const Rows* rows_;

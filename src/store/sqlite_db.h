@@ -18,6 +18,7 @@
 
 #include "base/bytes.h"
 #include "base/result.h"
+#include "store/row_reader.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -110,8 +111,9 @@ class Connection {
 // bindings cleared and given back on destruction) or, when the cached one is
 // busy, prepared for this use only (finalized on destruction). Parameters
 // are 1-based, columns 0-based. Bind errors are remembered and reported by
-// step().
-class Statement {
+// step(). Its current row is a RowReader (store/row_reader.h) for the shared
+// record decoders; SQLite code itself reads it with the column_* calls.
+class Statement final : public RowReader {
  public:
   static Result<Statement> prepare(Connection& conn, std::string_view sql);
   Statement(Statement&& other) noexcept;
@@ -146,6 +148,13 @@ class Statement {
   bool cached() const { return entry_ != nullptr; }
 
  private:
+  // RowReader: the current row, as the column_* calls read it.
+  bool is_null(int col) const override { return column_is_null(col); }
+  int64_t get_int(int col) const override { return column_int(col); }
+  std::optional<int64_t> optional_int(int col) const override { return column_optional_int(col); }
+  std::string text(int col) const override { return column_text(col); }
+  Bytes blob(int col) const override { return column_blob(col); }
+
   Statement(sqlite3_stmt* stmt, StatementCache::Entry* entry) : stmt_(stmt), entry_(entry) {}
   void release() noexcept;
   // A short label for errors: the first words of the SQL (no values are
