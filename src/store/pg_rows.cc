@@ -48,10 +48,7 @@ Result<SignOrder> load_order(Connection& c, std::string_view tenant, std::string
 
 Status insert_callback(Connection& c, CallbackJob job, std::string_view tenant, std::string_view order_id,
                        UnixSeconds now) {
-  job.tenant_id = std::string(tenant);
-  job.order_id = std::string(order_id);
-  if (job.job_id.empty()) job.job_id = new_id("cbk_");
-  if (job.url.empty()) return invalid("callback url is empty");
+  DUET_TRY_STATUS(complete_callback_job(job, tenant, order_id));
   // A job about no order (a PIN alarm to the tenant's notify target, a
   // refresh's alarm) has order_id NULL: "" would fail the foreign key.
   return pg::run(c,

@@ -80,10 +80,7 @@ Result<SignOrder> load_order(Connection& c, std::string_view tenant, std::string
 
 Status insert_callback(Connection& c, CallbackJob job, std::string_view tenant, std::string_view order_id,
                        UnixSeconds now) {
-  job.tenant_id = std::string(tenant);
-  job.order_id = std::string(order_id);
-  if (job.job_id.empty()) job.job_id = new_id("cbk_");
-  if (job.url.empty()) return invalid("callback url is empty");
+  DUET_TRY_STATUS(complete_callback_job(job, tenant, order_id));
   DUET_ASSIGN_OR_RETURN(
       Statement st,
       Statement::prepare(c,
