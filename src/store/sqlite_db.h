@@ -18,6 +18,7 @@
 
 #include "base/bytes.h"
 #include "base/result.h"
+#include "store/basic_transaction.h"
 #include "store/row_reader.h"
 
 struct sqlite3;
@@ -102,7 +103,13 @@ class Connection {
   StatementCache& statements() { return statements_; }
 
  private:
+  friend class BasicTransaction<Connection>;
   explicit Connection(sqlite3* db) : db_(db) {}
+  // For Transaction: BEGIN IMMEDIATE or DEFERRED, COMMIT (rolling back if it
+  // fails), ROLLBACK if a transaction is open.
+  Status tx_begin(TransactionKind kind);
+  Status tx_commit();
+  void tx_rollback();
   sqlite3* db_;
   StatementCache statements_;
 };
@@ -166,25 +173,11 @@ class Statement final : public RowReader {
   int bind_rc_ = 0;
 };
 
-// A transaction on one connection: rolled back on destruction unless
-// committed. Write transactions use BEGIN IMMEDIATE (take the write lock up
-// front and wait for it under the busy timeout). BEGIN/COMMIT/ROLLBACK run
-// as cached prepared statements.
-class Transaction {
- public:
-  enum class Kind { kRead, kWrite };
-  static Result<Transaction> begin(Connection& conn, Kind kind);
-  Transaction(Transaction&& other) noexcept : conn_(other.conn_) { other.conn_ = nullptr; }
-  Transaction& operator=(Transaction&&) = delete;
-  Transaction(const Transaction&) = delete;
-  Transaction& operator=(const Transaction&) = delete;
-  ~Transaction();
-  Status commit();
-
- private:
-  explicit Transaction(Connection* conn) : conn_(conn) {}
-  Connection* conn_;
-};
+// A transaction on one connection (store/basic_transaction.h). Write
+// transactions use BEGIN IMMEDIATE (take the write lock up front and wait for
+// it under the busy timeout). BEGIN/COMMIT/ROLLBACK run as cached prepared
+// statements.
+using Transaction = BasicTransaction<Connection>;
 
 // The connections of one process to one file: a small pool of reader
 // connections, each lent to one thread at a time, and ONE writer connection
