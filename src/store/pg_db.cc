@@ -369,14 +369,15 @@ Status Connection::exec(std::string_view sql, std::string_view what) {
   return Status::Ok();
 }
 
-void Connection::tx_begin(const char* begin_sql) {
+Status Connection::tx_begin(TransactionKind kind) {
   clear_failure();
   begin_unanswered_ = true;
   tx_ = TxState::kPending;
-  begin_sql_ = begin_sql;
+  begin_sql_ = kind == TransactionKind::kWrite ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
   commit_next_ = false;
   begin_error_.reset();
   commit_status_ = Status::Ok();
+  return Status::Ok();
 }
 
 Status Connection::tx_commit() {
@@ -414,23 +415,6 @@ void Connection::tx_rollback() {
     PGresult* res = PQexec(conn_, "ROLLBACK");
     if (res) PQclear(res);
   }
-}
-
-// --- Transaction -------------------------------------------------------------------
-
-Result<Transaction> Transaction::begin(Connection& conn, Kind kind) {
-  conn.tx_begin(kind == Kind::kWrite ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-  return Transaction(&conn);
-}
-
-Transaction::~Transaction() {
-  if (conn_) conn_->tx_rollback();
-}
-
-Status Transaction::commit() {
-  Connection* c = conn_;
-  conn_ = nullptr;
-  return c->tx_commit();
 }
 
 // --- ConnectionPool ------------------------------------------------------------------

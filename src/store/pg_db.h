@@ -35,6 +35,8 @@
 
 #include "base/bytes.h"
 #include "base/result.h"
+#include "store/basic_transaction.h"
+#include "store/row_reader.h"
 
 struct pg_conn;
 struct pg_result;
@@ -124,15 +126,16 @@ class Rows {
   pg_result* res_ = nullptr;
 };
 
-// One row of a Rows, for readers: row.text(0), row.blob(3), ...
-class Row {
+// One row of a Rows, for readers: row.text(0), row.blob(3), ... A RowReader
+// (store/row_reader.h) for the shared record decoders.
+class Row final : public RowReader {
  public:
   Row(const Rows& rows, int row) : rows_(&rows), row_(row) {}
-  bool is_null(int col) const { return rows_->is_null(row_, col); }
-  int64_t get_int(int col) const { return rows_->get_int(row_, col); }
-  std::optional<int64_t> optional_int(int col) const { return rows_->optional_int(row_, col); }
-  std::string text(int col) const { return rows_->text(row_, col); }
-  Bytes blob(int col) const { return rows_->blob(row_, col); }
+  bool is_null(int col) const override { return rows_->is_null(row_, col); }
+  int64_t get_int(int col) const override { return rows_->get_int(row_, col); }
+  std::optional<int64_t> optional_int(int col) const override { return rows_->optional_int(row_, col); }
+  std::string text(int col) const override { return rows_->text(row_, col); }
+  Bytes blob(int col) const override { return rows_->blob(row_, col); }
 
  private:
   const Rows* rows_;
@@ -211,7 +214,7 @@ class Connection {
   size_t prepared_count() const { return prepared_.size(); }
 
  private:
-  friend class Transaction;
+  friend class BasicTransaction<Connection>;
   // kNone: no transaction. kPending: BEGIN deferred (nothing sent yet).
   // kOpen: BEGIN answered. kBeginFailed: the deferred BEGIN failed or was
   // lost. kEnded: COMMIT sent (with a statement); its outcome is commit_status_.
@@ -224,8 +227,9 @@ class Connection {
                          int n, const char* const* values, const int* lengths, const int* formats, bool send_commit);
   // Sends a deferred BEGIN on its own (before exec()).
   Status flush_begin();
-  // For Transaction: starts (deferred), commits, abandons.
-  void tx_begin(const char* begin_sql);
+  // For Transaction: starts (deferred: sends nothing, always Ok), commits,
+  // abandons.
+  Status tx_begin(TransactionKind kind);
   Status tx_commit();
   void tx_rollback();
 
@@ -243,31 +247,14 @@ class Connection {
   std::string last_sqlstate_;
 };
 
-// A transaction on one connection: rolled back on destruction unless
-// committed. kWrite is READ COMMITTED (the store's writes are conditional
+// A transaction on one connection (store/basic_transaction.h). kWrite is READ
+// COMMITTED (the store's writes are conditional
 // updates and row locks); kRead is REPEATABLE READ READ ONLY (one snapshot
 // across several statements). BEGIN is deferred to the first statement
 // (Connection::query), so begin() sends nothing and always succeeds; a
 // BEGIN that fails is reported by that statement, and the caller asks
 // Connection::begin_unanswered() whether the transaction may be run again.
-class Transaction {
- public:
-  enum class Kind { kRead, kWrite };
-  static Result<Transaction> begin(Connection& conn, Kind kind);
-  Transaction(Transaction&& other) noexcept : conn_(other.conn_) { other.conn_ = nullptr; }
-  Transaction& operator=(Transaction&&) = delete;
-  Transaction(const Transaction&) = delete;
-  Transaction& operator=(const Transaction&) = delete;
-  ~Transaction();
-  // Commits (or, if COMMIT went with the last statement, reports its
-  // outcome). A transaction that sent no statement commits without a round
-  // trip.
-  Status commit();
-
- private:
-  explicit Transaction(Connection* conn) : conn_(conn) {}
-  Connection* conn_;
-};
+using Transaction = BasicTransaction<Connection>;
 
 class ConnectionPool {
  public:

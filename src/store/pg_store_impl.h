@@ -3,8 +3,9 @@
 // pg_tenants.cc, pg_holders.cc, pg_orders.cc, pg_pin_attempts.cc (PIN
 // attempts and share refreshes), pg_certificates.cc, pg_callbacks.cc and
 // pg_store_areas.cc (the calls that the pg_<area>.cc functions do), with the
-// row readers and statements they share (pg_rows.cc). Private to the
-// backend; the contracts are store.h's.
+// statements they share (pg_rows.cc); rows decode with both backends' record
+// decoders (store/row_decoders.h). Private to the backend; the contracts are
+// store.h's.
 #pragma once
 
 #include <charconv>
@@ -21,6 +22,7 @@
 #include "store/pg_store.h"
 #include "store/pg_util.h"
 #include "store/record_text.h"
+#include "store/row_decoders.h"
 #include "store/validate.h"
 #include "store/write_context.h"
 
@@ -45,61 +47,9 @@ using namespace record_text;  // enum <-> text and cursors (store/record_text.h)
 
 constexpr std::string_view kCallbackExists = "SELECT 1 FROM callback_jobs WHERE tenant_id = $1 AND job_id = $2";
 
-// --- row readers ----------------------------------------------------------------
+// --- row readers: the record decoders and their column lists are row_decoders.h's ---
 
-constexpr std::string_view kTenantCols =
-    "tenant_id, name, production_active_from, suspended, created_at, signature_v1_cutoff";
-Tenant read_tenant(const Row& r);
-
-constexpr std::string_view kAppCols =
-    "tenant_id, app_id, secret_ciphertext, environment, created_at, identity_mode, sms_otp_required, cms_oid_style, "
-    "pin_failure_budget";
-Result<App> read_app(const Row& r);
-
-constexpr std::string_view kHolderCols =
-    "tenant_id, holder_id, name_ciphertext, id_number_ciphertext, phone_ciphertext, lookup_hash, "
-    "status, failed_attempts, created_at, identity_verification, identity_verified_by, identity_verified_at, "
-    "identity_reference, refresh_required";
-Result<Holder> read_holder(const Row& r);
-
-constexpr std::string_view kKeyCols =
-    "tenant_id, key_id, holder_id, public_key_hex, service_share_ciphertext, created_at, revoked_at";
-HolderKeyShare read_key(const Row& r);
-
-constexpr std::string_view kCodeCols =
-    "tenant_id, code_id, holder_id, code_hash, expires_at, attempts_left, used_at, created_at, otp_hash, "
-    "otp_attempts_left";
-ActivationCode read_code(const Row& r);
-
-constexpr std::string_view kTokenCols = "tenant_id, token_hash, holder_id, created_at, revoked_at";
-DeviceToken read_token(const Row& r);
-
-constexpr std::string_view kSessionCols =
-    "tenant_id, session_id, order_id, holder_id, r_values, state, created_at, updated_at";
-Result<SignSession> read_session(const Row& r);
-
-constexpr std::string_view kRefreshCols =
-    "tenant_id, refresh_id, key_id, holder_id, sealed_rho, pending_share_ciphertext, state, created_at, "
-    "confirmed_at";
-Result<ShareRefresh> read_refresh(const Row& row);
-
-constexpr std::string_view kCallbackCols =
-    "tenant_id, job_id, order_id, url, payload, attempts, next_attempt_at, delivered_at, last_error, "
-    "lease_owner, lease_until, created_at";
-CallbackJob read_callback(const Row& r);
-
-constexpr std::string_view kAdminCols = "token_hash, name, role, created_at, revoked_at";
-AdminToken read_admin(const Row& r);
-
-constexpr std::string_view kCertCols =
-    "tenant_id, cert_id, holder_id, key_id, serial_hex, issuer_id, der, not_before, not_after, revoked_at, "
-    "revocation_reason, created_at";
-Certificate read_certificate(const Row& r);
-
-constexpr std::string_view kCaCols = "ca_id, role, certificate_der, sealed_private_key, created_at, active";
-CaRecord read_ca(const Row& r);
-
-std::string select_from(std::string_view cols, std::string_view table, std::string_view where);
+using namespace row_decoders;
 
 // The first row of `rows` read by `read`, or kNotFound.
 template <typename T, typename Reader>
@@ -126,8 +76,10 @@ Result<std::vector<T>> all_rows(const Rows& rows, Reader read) {
 Status insert_certificate(Connection& c, const Certificate& cert);
 
 // Orders are read with their items in ONE statement (one snapshot, one
-// round trip): order columns, then the item's input, input_is_digest and
-// signature (NULL item columns: an order without items, which is corrupt).
+// round trip): the order's columns (row_decoders' kOrderCols, o.-qualified:
+// both tables have tenant_id and order_id), then the item's input,
+// input_is_digest and signature (NULL item columns: an order without items,
+// which is corrupt).
 constexpr std::string_view kOrderSelect =
     "SELECT o.tenant_id, o.order_id, o.app_id, o.holder_id, o.title, o.display_text, o.output_format, "
     "o.expires_at, o.callback_url, o.idempotency_key, o.state, o.created_at, o.updated_at, o.kind, o.key_id, "

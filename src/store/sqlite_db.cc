@@ -274,21 +274,17 @@ void rollback_if_open(Connection& conn) {
 }
 }  // namespace
 
-Result<Transaction> Transaction::begin(Connection& conn, Kind kind) {
-  DUET_TRY_STATUS(conn.run_cached(kind == Kind::kWrite ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED", "begin transaction"));
-  return Transaction(&conn);
+Status Connection::tx_begin(TransactionKind kind) {
+  return run_cached(kind == TransactionKind::kWrite ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED", "begin transaction");
 }
 
-Transaction::~Transaction() {
-  if (conn_) rollback_if_open(*conn_);
-}
-
-Status Transaction::commit() {
-  Connection* conn = std::exchange(conn_, nullptr);
-  Status s = conn->run_cached("COMMIT", "commit");
-  if (!s.ok()) rollback_if_open(*conn);
+Status Connection::tx_commit() {
+  Status s = run_cached("COMMIT", "commit");
+  if (!s.ok()) rollback_if_open(*this);
   return s;
 }
+
+void Connection::tx_rollback() { rollback_if_open(*this); }
 
 // --- ConnectionPool ---------------------------------------------------------
 

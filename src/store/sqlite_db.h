@@ -18,6 +18,8 @@
 
 #include "base/bytes.h"
 #include "base/result.h"
+#include "store/basic_transaction.h"
+#include "store/row_reader.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -101,7 +103,13 @@ class Connection {
   StatementCache& statements() { return statements_; }
 
  private:
+  friend class BasicTransaction<Connection>;
   explicit Connection(sqlite3* db) : db_(db) {}
+  // For Transaction: BEGIN IMMEDIATE or DEFERRED, COMMIT (rolling back if it
+  // fails), ROLLBACK if a transaction is open.
+  Status tx_begin(TransactionKind kind);
+  Status tx_commit();
+  void tx_rollback();
   sqlite3* db_;
   StatementCache statements_;
 };
@@ -110,8 +118,9 @@ class Connection {
 // bindings cleared and given back on destruction) or, when the cached one is
 // busy, prepared for this use only (finalized on destruction). Parameters
 // are 1-based, columns 0-based. Bind errors are remembered and reported by
-// step().
-class Statement {
+// step(). Its current row is a RowReader (store/row_reader.h) for the shared
+// record decoders; SQLite code itself reads it with the column_* calls.
+class Statement final : public RowReader {
  public:
   static Result<Statement> prepare(Connection& conn, std::string_view sql);
   Statement(Statement&& other) noexcept;
@@ -146,6 +155,13 @@ class Statement {
   bool cached() const { return entry_ != nullptr; }
 
  private:
+  // RowReader: the current row, as the column_* calls read it.
+  bool is_null(int col) const override { return column_is_null(col); }
+  int64_t get_int(int col) const override { return column_int(col); }
+  std::optional<int64_t> optional_int(int col) const override { return column_optional_int(col); }
+  std::string text(int col) const override { return column_text(col); }
+  Bytes blob(int col) const override { return column_blob(col); }
+
   Statement(sqlite3_stmt* stmt, StatementCache::Entry* entry) : stmt_(stmt), entry_(entry) {}
   void release() noexcept;
   // A short label for errors: the first words of the SQL (no values are
@@ -157,25 +173,11 @@ class Statement {
   int bind_rc_ = 0;
 };
 
-// A transaction on one connection: rolled back on destruction unless
-// committed. Write transactions use BEGIN IMMEDIATE (take the write lock up
-// front and wait for it under the busy timeout). BEGIN/COMMIT/ROLLBACK run
-// as cached prepared statements.
-class Transaction {
- public:
-  enum class Kind { kRead, kWrite };
-  static Result<Transaction> begin(Connection& conn, Kind kind);
-  Transaction(Transaction&& other) noexcept : conn_(other.conn_) { other.conn_ = nullptr; }
-  Transaction& operator=(Transaction&&) = delete;
-  Transaction(const Transaction&) = delete;
-  Transaction& operator=(const Transaction&) = delete;
-  ~Transaction();
-  Status commit();
-
- private:
-  explicit Transaction(Connection* conn) : conn_(conn) {}
-  Connection* conn_;
-};
+// A transaction on one connection (store/basic_transaction.h). Write
+// transactions use BEGIN IMMEDIATE (take the write lock up front and wait for
+// it under the busy timeout). BEGIN/COMMIT/ROLLBACK run as cached prepared
+// statements.
+using Transaction = BasicTransaction<Connection>;
 
 // The connections of one process to one file: a small pool of reader
 // connections, each lent to one thread at a time, and ONE writer connection

@@ -1,4 +1,5 @@
-// The row readers and shared statements of SqliteStore's files (sqlite_store_impl.h).
+// The statements and helpers SqliteStore's files share (sqlite_store_impl.h);
+// the record decoders are both backends' (store/row_decoders.h).
 #include "store/sqlite_store_impl.h"
 
 namespace duet::store::sqlite_store {
@@ -10,8 +11,6 @@ Status invalid(std::string_view what) { return make_error(ErrorCode::kInvalidArg
 Status not_found(std::string_view what) { return store_error(StoreError::kNotFound, std::string(what) + " not found"); }
 
 Status conflict(std::string_view what) { return store_error(StoreError::kConflict, what); }
-
-
 
 Result<int> run_changes(Connection& c, Statement& st) {
   DUET_TRY_STATUS(st.run());
@@ -38,175 +37,6 @@ Status not_found_or_conflict(Connection& c, std::string_view exists_sql, std::st
   return conflict(std::string(what) + " is not in a state that allows this");
 }
 
-Tenant read_tenant(const Statement& st) {
-  Tenant t;
-  t.tenant_id = st.column_text(0);
-  t.name = st.column_text(1);
-  t.production_active_from = st.column_optional_int(2);
-  t.suspended = st.column_int(3) != 0;
-  t.created_at = st.column_int(4);
-  t.signature_v1_cutoff = st.column_optional_int(5);
-  return t;
-}
-
-Result<App> read_app(const Statement& st) {
-  App a;
-  a.tenant_id = st.column_text(0);
-  a.app_id = st.column_text(1);
-  a.secret_ciphertext = st.column_blob(2);
-  DUET_ASSIGN_OR_RETURN(a.environment, parse_env(st.column_text(3)));
-  a.created_at = st.column_int(4);
-  a.identity_mode = st.column_text(5);
-  a.sms_otp_required = st.column_int(6) != 0;
-  a.cms_oid_style = st.column_text(7);
-  if (auto b = st.column_optional_int(8)) a.pin_failure_budget = static_cast<int>(*b);
-  return a;
-}
-
-Result<Holder> read_holder(const Statement& st) {
-  Holder h;
-  h.tenant_id = st.column_text(0);
-  h.holder_id = st.column_text(1);
-  h.name_ciphertext = st.column_blob(2);
-  h.id_number_ciphertext = st.column_blob(3);
-  h.phone_ciphertext = st.column_blob(4);
-  h.lookup_hash = st.column_blob(5);
-  DUET_ASSIGN_OR_RETURN(h.status, parse_holder_status(st.column_text(6)));
-  h.failed_attempts = static_cast<int>(st.column_int(7));
-  h.created_at = st.column_int(8);
-  h.identity_verification = st.column_text(9);
-  h.identity_verified_by = st.column_text(10);
-  h.identity_verified_at = st.column_int(11);
-  h.identity_reference = st.column_text(12);
-  h.refresh_required = st.column_int(13) != 0;
-  return h;
-}
-
-HolderKeyShare read_key(const Statement& st) {
-  HolderKeyShare k;
-  k.tenant_id = st.column_text(0);
-  k.key_id = st.column_text(1);
-  k.holder_id = st.column_text(2);
-  k.public_key_hex = st.column_text(3);
-  k.service_share_ciphertext = st.column_blob(4);
-  k.created_at = st.column_int(5);
-  k.revoked_at = st.column_optional_int(6);
-  return k;
-}
-
-ActivationCode read_code(const Statement& st) {
-  ActivationCode a;
-  a.tenant_id = st.column_text(0);
-  a.code_id = st.column_text(1);
-  a.holder_id = st.column_text(2);
-  a.code_hash = st.column_blob(3);
-  a.expires_at = st.column_int(4);
-  a.attempts_left = static_cast<int>(st.column_int(5));
-  a.used_at = st.column_optional_int(6);
-  a.created_at = st.column_int(7);
-  a.otp_hash = st.column_blob(8);
-  a.otp_attempts_left = static_cast<int>(st.column_int(9));
-  return a;
-}
-
-DeviceToken read_token(const Statement& st) {
-  DeviceToken t;
-  t.tenant_id = st.column_text(0);
-  t.token_hash = st.column_blob(1);
-  t.holder_id = st.column_text(2);
-  t.created_at = st.column_int(3);
-  t.revoked_at = st.column_optional_int(4);
-  return t;
-}
-
-Result<SignSession> read_session(const Statement& st) {
-  SignSession s;
-  s.tenant_id = st.column_text(0);
-  s.session_id = st.column_text(1);
-  s.order_id = st.column_text(2);
-  s.holder_id = st.column_text(3);
-  s.r_values = split_r_values(st.column_text(4));
-  DUET_ASSIGN_OR_RETURN(s.state, parse_session_state(st.column_text(5)));
-  s.created_at = st.column_int(6);
-  s.updated_at = st.column_int(7);
-  return s;
-}
-
-Result<ShareRefresh> read_refresh(const Statement& st) {
-  ShareRefresh r;
-  r.tenant_id = st.column_text(0);
-  r.refresh_id = st.column_text(1);
-  r.key_id = st.column_text(2);
-  r.holder_id = st.column_text(3);
-  r.sealed_rho = st.column_blob(4);
-  r.pending_share_ciphertext = st.column_blob(5);
-  std::string state = st.column_text(6);
-  if (state == "open") r.state = RefreshState::kOpen;
-  else if (state == "confirmed") r.state = RefreshState::kConfirmed;
-  else if (state == "abandoned") r.state = RefreshState::kAbandoned;
-  else return corrupt("unknown share refresh state");
-  r.created_at = st.column_int(7);
-  r.confirmed_at = st.column_optional_int(8);
-  return r;
-}
-
-CallbackJob read_callback(const Statement& st) {
-  CallbackJob j;
-  j.tenant_id = st.column_text(0);
-  j.job_id = st.column_text(1);
-  j.order_id = st.column_text(2);
-  j.url = st.column_text(3);
-  j.payload = st.column_text(4);
-  j.attempts = static_cast<int>(st.column_int(5));
-  j.next_attempt_at = st.column_int(6);
-  j.delivered_at = st.column_optional_int(7);
-  j.last_error = st.column_text(8);
-  j.lease_owner = st.column_text(9);
-  j.lease_until = st.column_optional_int(10);
-  j.created_at = st.column_int(11);
-  return j;
-}
-
-AdminToken read_admin(const Statement& st) {
-  AdminToken a;
-  a.token_hash = st.column_blob(0);
-  a.name = st.column_text(1);
-  a.role = st.column_text(2);
-  a.created_at = st.column_int(3);
-  a.revoked_at = st.column_optional_int(4);
-  return a;
-}
-
-Certificate read_certificate(const Statement& st) {
-  Certificate c;
-  c.tenant_id = st.column_text(0);
-  c.cert_id = st.column_text(1);
-  c.holder_id = st.column_text(2);
-  c.key_id = st.column_text(3);
-  c.serial_hex = st.column_text(4);
-  c.issuer_id = st.column_text(5);
-  c.der = st.column_blob(6);
-  c.not_before = st.column_int(7);
-  c.not_after = st.column_int(8);
-  c.revoked_at = st.column_optional_int(9);
-  c.revoked = c.revoked_at.has_value();
-  c.revocation_reason = static_cast<int>(st.column_int(10));
-  c.created_at = st.column_int(11);
-  return c;
-}
-
-CaRecord read_ca(const Statement& st) {
-  CaRecord a;
-  a.ca_id = st.column_text(0);
-  a.role = st.column_text(1);
-  a.certificate_der = st.column_blob(2);
-  a.sealed_private_key = st.column_blob(3);
-  a.created_at = st.column_int(4);
-  a.active = st.column_int(5) != 0;
-  return a;
-}
-
-
 Status insert_certificate(Connection& c, const Certificate& cert) {
   DUET_ASSIGN_OR_RETURN(Statement serial, Statement::prepare(c, "SELECT 1 FROM certificates WHERE serial_hex = ?1"));
   serial.bind(1, cert.serial_hex);
@@ -225,45 +55,14 @@ Status insert_certificate(Connection& c, const Certificate& cert) {
   return st.run();
 }
 
-std::string select_from(std::string_view cols, std::string_view table, std::string_view where) {
-  std::string sql = "SELECT ";
-  sql += cols;
-  sql += " FROM ";
-  sql += table;
-  sql += " WHERE ";
-  sql += where;
-  return sql;
-}
-
 Result<SignOrder> load_order(Connection& c, std::string_view tenant, std::string_view order_id) {
-  DUET_ASSIGN_OR_RETURN(
-      Statement st,
-      Statement::prepare(c,
-                         "SELECT tenant_id, order_id, app_id, holder_id, title, display_text, output_format, "
-                         "expires_at, callback_url, idempotency_key, state, created_at, updated_at, kind, key_id, "
-                         "cms_output, signer_cert_id, cms_oid_style "
-                         "FROM sign_orders WHERE tenant_id = ?1 AND order_id = ?2"));
+  static const std::string kSelectOrder =
+      select_from(kOrderCols, "sign_orders", "tenant_id = ?1 AND order_id = ?2");
+  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, kSelectOrder));
   st.bind(1, tenant).bind(2, order_id);
   DUET_ASSIGN_OR_RETURN(bool row, st.step());
   if (!row) return Unexpected{not_found("order").error()};
-  SignOrder o;
-  o.tenant_id = st.column_text(0);
-  o.order_id = st.column_text(1);
-  o.app_id = st.column_text(2);
-  o.holder_id = st.column_text(3);
-  o.title = st.column_text(4);
-  o.display_text = st.column_text(5);
-  DUET_ASSIGN_OR_RETURN(o.output_format, parse_format(st.column_text(6), st.column_text(15)));
-  o.signer_cert_id = st.column_text(16);
-  o.cms_oid_style = st.column_text(17);
-  o.expires_at = st.column_int(7);
-  o.callback_url = st.column_text(8);
-  o.idempotency_key = st.column_text(9);
-  DUET_ASSIGN_OR_RETURN(o.state, parse_order_state(st.column_text(10)));
-  o.created_at = st.column_int(11);
-  o.updated_at = st.column_int(12);
-  DUET_ASSIGN_OR_RETURN(o.kind, parse_order_kind(st.column_text(13)));
-  o.key_id = st.column_text(14);
+  DUET_ASSIGN_OR_RETURN(SignOrder o, read_order(st));
 
   DUET_ASSIGN_OR_RETURN(Statement items,
                         Statement::prepare(c,
@@ -273,11 +72,7 @@ Result<SignOrder> load_order(Connection& c, std::string_view tenant, std::string
   for (;;) {
     DUET_ASSIGN_OR_RETURN(bool more, items.step());
     if (!more) break;
-    SignItem item;
-    item.input = items.column_blob(0);
-    item.input_is_digest = items.column_int(1) != 0;
-    item.signature = items.column_blob(2);
-    o.items.push_back(std::move(item));
+    o.items.push_back(read_order_item(items, 0));
   }
   if (o.items.empty()) return corrupt("order has no items");
   return o;
@@ -285,10 +80,7 @@ Result<SignOrder> load_order(Connection& c, std::string_view tenant, std::string
 
 Status insert_callback(Connection& c, CallbackJob job, std::string_view tenant, std::string_view order_id,
                        UnixSeconds now) {
-  job.tenant_id = std::string(tenant);
-  job.order_id = std::string(order_id);
-  if (job.job_id.empty()) job.job_id = new_id("cbk_");
-  if (job.url.empty()) return invalid("callback url is empty");
+  DUET_TRY_STATUS(complete_callback_job(job, tenant, order_id));
   DUET_ASSIGN_OR_RETURN(
       Statement st,
       Statement::prepare(c,

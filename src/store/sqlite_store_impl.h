@@ -3,9 +3,10 @@
 // sqlite_tenants.cc, sqlite_holders.cc, sqlite_orders.cc,
 // sqlite_pin_attempts.cc (PIN attempts and share refreshes),
 // sqlite_certificates.cc, sqlite_callbacks.cc and sqlite_store_areas.cc (the
-// calls that the sqlite_<area>.cc functions do), with the row readers and
-// statements they share (sqlite_rows.cc). Private to the backend; the
-// contracts are store.h's.
+// calls that the sqlite_<area>.cc functions do), with the statements they
+// share (sqlite_rows.cc); rows decode with both backends' record decoders
+// (store/row_decoders.h). Private to the backend; the contracts are
+// store.h's.
 #pragma once
 
 #include <algorithm>
@@ -16,6 +17,7 @@
 
 #include "store/ids.h"
 #include "store/record_text.h"
+#include "store/row_decoders.h"
 #include "store/sqlite_audit.h"
 #include "store/sqlite_db.h"
 #include "store/sqlite_metering.h"
@@ -63,65 +65,13 @@ Status not_found_or_conflict(Connection& c, std::string_view exists_sql, std::st
 constexpr std::string_view kOrderExists = "SELECT 1 FROM sign_orders WHERE tenant_id = ?1 AND order_id = ?2";
 constexpr std::string_view kCallbackExists = "SELECT 1 FROM callback_jobs WHERE tenant_id = ?1 AND job_id = ?2";
 
-// --- row readers ----------------------------------------------------------------
+// --- row readers: the record decoders and their column lists are row_decoders.h's ---
 
-constexpr std::string_view kTenantCols =
-    "tenant_id, name, production_active_from, suspended, created_at, signature_v1_cutoff";
-Tenant read_tenant(const Statement& st);
-
-constexpr std::string_view kAppCols =
-    "tenant_id, app_id, secret_ciphertext, environment, created_at, identity_mode, sms_otp_required, cms_oid_style, "
-    "pin_failure_budget";
-Result<App> read_app(const Statement& st);
-
-constexpr std::string_view kHolderCols =
-    "tenant_id, holder_id, name_ciphertext, id_number_ciphertext, phone_ciphertext, lookup_hash, "
-    "status, failed_attempts, created_at, identity_verification, identity_verified_by, identity_verified_at, "
-    "identity_reference, refresh_required";
-Result<Holder> read_holder(const Statement& st);
-
-constexpr std::string_view kKeyCols =
-    "tenant_id, key_id, holder_id, public_key_hex, service_share_ciphertext, created_at, revoked_at";
-HolderKeyShare read_key(const Statement& st);
-
-constexpr std::string_view kCodeCols =
-    "tenant_id, code_id, holder_id, code_hash, expires_at, attempts_left, used_at, created_at, otp_hash, "
-    "otp_attempts_left";
-ActivationCode read_code(const Statement& st);
-
-constexpr std::string_view kTokenCols = "tenant_id, token_hash, holder_id, created_at, revoked_at";
-DeviceToken read_token(const Statement& st);
-
-constexpr std::string_view kSessionCols =
-    "tenant_id, session_id, order_id, holder_id, r_values, state, created_at, updated_at";
-Result<SignSession> read_session(const Statement& st);
-
-constexpr std::string_view kRefreshCols =
-    "tenant_id, refresh_id, key_id, holder_id, sealed_rho, pending_share_ciphertext, state, created_at, "
-    "confirmed_at";
-Result<ShareRefresh> read_refresh(const Statement& st);
-
-constexpr std::string_view kCallbackCols =
-    "tenant_id, job_id, order_id, url, payload, attempts, next_attempt_at, delivered_at, last_error, "
-    "lease_owner, lease_until, created_at";
-CallbackJob read_callback(const Statement& st);
-
-constexpr std::string_view kAdminCols = "token_hash, name, role, created_at, revoked_at";
-AdminToken read_admin(const Statement& st);
-
-constexpr std::string_view kCertCols =
-    "tenant_id, cert_id, holder_id, key_id, serial_hex, issuer_id, der, not_before, not_after, revoked_at, "
-    "revocation_reason, created_at";
-Certificate read_certificate(const Statement& st);
-
-constexpr std::string_view kCaCols = "ca_id, role, certificate_der, sealed_private_key, created_at, active";
-CaRecord read_ca(const Statement& st);
+using namespace row_decoders;
 
 // Inserts a validated certificate: the serial must be free in every tenant
 // (kConflict) and the key must be the holder's (kNotFound).
 Status insert_certificate(Connection& c, const Certificate& cert);
-
-std::string select_from(std::string_view cols, std::string_view table, std::string_view where);
 
 // Runs a query expected to yield at most one row and reads it.
 template <typename T, typename Reader>

@@ -1,6 +1,7 @@
 #include "store/validate.h"
 
 #include "store/audit_encoding.h"
+#include "store/ids.h"
 #include "store/record_text.h"
 
 namespace duet::store {
@@ -228,6 +229,14 @@ Status validate_package(const Package& p) {
     return invalid("a per-signature package has at least 10000 signatures");
   if (p.kind == PackageKind::kPerUser && p.quantity < kMinPerUserPurchase)
     return invalid("a per-user package has at least 1000 users");
+  return Status::Ok();
+}
+
+Status complete_callback_job(CallbackJob& job, std::string_view tenant_id, std::string_view order_id) {
+  job.tenant_id = std::string(tenant_id);
+  job.order_id = std::string(order_id);
+  if (job.job_id.empty()) job.job_id = new_id("cbk_");
+  if (job.url.empty()) return invalid("callback url is empty");
   return Status::Ok();
 }
 

@@ -60,5 +60,10 @@ Status validate_audit_key(const AuditKey& key);
 // add_package's record: ids, a period that ends after it starts, used 0, a
 // known source, and a quantity the package's kind and source allow.
 Status validate_package(const Package& p);
+// A callback job as both backends insert it: the tenant's and the order's
+// (order_id "" for a job about no order), with a new id ("cbk_...") if it
+// has none. Its url must not be empty. The only call here that writes the
+// record it checks.
+Status complete_callback_job(CallbackJob& job, std::string_view tenant_id, std::string_view order_id);
 
 }  // namespace duet::store
