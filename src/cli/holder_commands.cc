@@ -53,7 +53,7 @@ std::string activation_link_param(const std::string& uri, const std::string& key
 
 // `holder enroll`: two-party key generation, then (unless --no-certificate) a
 // certificate co-signed with the PIN, written next to the state file.
-json enroll(HolderOptions& o) {
+json run_enroll(HolderOptions& o) {
   if (!o.uri.empty()) {  // take code and holder from the link unless given explicitly
     if (o.code.empty()) o.code = activation_link_param(o.uri, "code");
     if (o.holder_id.empty()) o.holder_id = activation_link_param(o.uri, "holder");
@@ -180,7 +180,7 @@ void add_holder_commands(CLI::App& app) {
   enroll->add_flag("--force", o->force, "Replace an enrollment already in the state file");
   enroll->add_flag("--no-certificate", o->no_certificate,
                    "Stop after key generation (no certificate request; `duet holder certificate` later)");
-  enroll->callback([o] { run_guarded("holder enroll", [&] { print_json(enroll(*o)); }); });
+  enroll->callback([o] { run_guarded("holder enroll", [&] { print_json(run_enroll(*o)); }); });
 
   auto* orders = holder->add_subcommand("orders", "List pending orders");
   orders->callback([o] { run_guarded("holder orders", [&] { print_json(device(*o).pending_orders()); }); });
