@@ -6,6 +6,7 @@
 
 #include <iostream>
 #include <memory>
+#include <string>
 
 #include "cli/backup_commands.h"
 #include "cli/cli_common.h"
@@ -48,22 +49,20 @@ void call_and_print(const AdminOptions& o, const std::string& method, const std:
 
 std::string tenant_path(const AdminOptions& o) { return "/admin/v1/tenants/" + url_encode(o.tenant_id); }
 
-}  // namespace
+// `admin tenant suspend|resume ID`: POST …/tenants/{id}/<verb>, no body.
+void add_tenant_state_command(CLI::App& tenant, const std::shared_ptr<AdminOptions>& o, const std::string& verb,
+                              const std::string& help) {
+  auto* cmd = tenant.add_subcommand(verb, help);
+  cmd->add_option("ID", o->tenant_id, "Tenant id")->required();
+  cmd->callback([o, verb] {
+    run_guarded("admin tenant " + verb,
+                [&] { call_and_print(*o, "POST", tenant_path(*o) + "/" + verb, nullptr, {200}, verb + " tenant"); });
+  });
+}
 
-void add_admin_commands(CLI::App& app) {
-  auto o = std::make_shared<AdminOptions>();
-  auto* admin = app.add_subcommand("admin", "Operator Admin API (/admin/v1): tenants and app credentials");
-  admin->require_subcommand(1);
-  admin->fallthrough();
-  add_server_options(*admin, o->server, /*server_required=*/false);
-  admin->add_option("--token-file", o->token_file, "File with the admin token (<data_dir>/admin.token)")
-      ->check(CLI::ExistingFile);
-  add_backup_commands(*admin);
-  add_sla_commands(*admin, [o] { return connect(*o); });
-  add_package_commands(*admin, [o] { return connect(*o); });
-
-  // ---- tenant ----
-  auto* tenant = admin->add_subcommand("tenant", "Tenants");
+// `admin tenant …`: create, list, get, activate, signature-v1-cutoff, suspend, resume.
+void add_tenant_commands(CLI::App& admin, const std::shared_ptr<AdminOptions>& o) {
+  auto* tenant = admin.add_subcommand("tenant", "Tenants");
   tenant->require_subcommand(1);
   tenant->fallthrough();
 
@@ -113,22 +112,34 @@ void add_admin_commands(CLI::App& app) {
     });
   });
 
-  auto* suspend = tenant->add_subcommand("suspend", "Suspend a tenant (every call answered 403 tenant_suspended)");
-  suspend->add_option("ID", o->tenant_id, "Tenant id")->required();
-  suspend->callback([o] {
-    run_guarded("admin tenant suspend",
-                [&] { call_and_print(*o, "POST", tenant_path(*o) + "/suspend", nullptr, {200}, "suspend tenant"); });
-  });
+  add_tenant_state_command(*tenant, o, "suspend", "Suspend a tenant (every call answered 403 tenant_suspended)");
+  add_tenant_state_command(*tenant, o, "resume", "Resume a suspended tenant");
+}
 
-  auto* resume = tenant->add_subcommand("resume", "Resume a suspended tenant");
-  resume->add_option("ID", o->tenant_id, "Tenant id")->required();
-  resume->callback([o] {
-    run_guarded("admin tenant resume",
-                [&] { call_and_print(*o, "POST", tenant_path(*o) + "/resume", nullptr, {200}, "resume tenant"); });
-  });
+// The body of POST …/apps/{app}/settings: only the settings given (absent
+// ones keep their value).
+json app_settings_body(const AdminOptions& o) {
+  json body = json::object();  // absent settings keep their value
+  if (o.pin_failure_budget == "default") {
+    body["pin_failure_budget"] = nullptr;
+  } else if (!o.pin_failure_budget.empty()) {
+    int budget = 0;
+    auto [end, ec] = std::from_chars(o.pin_failure_budget.data(),
+                                     o.pin_failure_budget.data() + o.pin_failure_budget.size(), budget);
+    if (ec != std::errc() || end != o.pin_failure_budget.data() + o.pin_failure_budget.size()) {
+      fail("--pin-failure-budget must be a number or 'default'");
+    }
+    body["pin_failure_budget"] = budget;
+  }
+  if (!o.identity_mode.empty()) body["identity_mode"] = o.identity_mode;
+  if (!o.sms_otp.empty()) body["sms_otp_required"] = o.sms_otp == "on";
+  if (!o.cms_oid_style.empty()) body["cms_oid_style"] = o.cms_oid_style;
+  return body;
+}
 
-  // ---- app ----
-  auto* appcmd = admin->add_subcommand("app", "App credentials of a tenant");
+// `admin app …`: create, list, rotate, settings.
+void add_app_commands(CLI::App& admin, const std::shared_ptr<AdminOptions>& o) {
+  auto* appcmd = admin.add_subcommand("app", "App credentials of a tenant");
   appcmd->require_subcommand(1);
   appcmd->fallthrough();
 
@@ -174,25 +185,28 @@ void add_admin_commands(CLI::App& app) {
                        "or 'default' for the service's setting");
   settings->callback([o] {
     run_guarded("admin app settings", [&] {
-      json body = json::object();  // absent settings keep their value
-      if (o->pin_failure_budget == "default") {
-        body["pin_failure_budget"] = nullptr;
-      } else if (!o->pin_failure_budget.empty()) {
-        int budget = 0;
-        auto [end, ec] = std::from_chars(o->pin_failure_budget.data(),
-                                         o->pin_failure_budget.data() + o->pin_failure_budget.size(), budget);
-        if (ec != std::errc() || end != o->pin_failure_budget.data() + o->pin_failure_budget.size()) {
-          fail("--pin-failure-budget must be a number or 'default'");
-        }
-        body["pin_failure_budget"] = budget;
-      }
-      if (!o->identity_mode.empty()) body["identity_mode"] = o->identity_mode;
-      if (!o->sms_otp.empty()) body["sms_otp_required"] = o->sms_otp == "on";
-      if (!o->cms_oid_style.empty()) body["cms_oid_style"] = o->cms_oid_style;
-      call_and_print(*o, "POST", tenant_path(*o) + "/apps/" + url_encode(o->app_id) + "/settings", body, {200},
-                     "app settings");
+      call_and_print(*o, "POST", tenant_path(*o) + "/apps/" + url_encode(o->app_id) + "/settings",
+                     app_settings_body(*o), {200}, "app settings");
     });
   });
+}
+
+}  // namespace
+
+void add_admin_commands(CLI::App& app) {
+  auto o = std::make_shared<AdminOptions>();
+  auto* admin = app.add_subcommand("admin", "Operator Admin API (/admin/v1): tenants and app credentials");
+  admin->require_subcommand(1);
+  admin->fallthrough();
+  add_server_options(*admin, o->server, /*server_required=*/false);
+  admin->add_option("--token-file", o->token_file, "File with the admin token (<data_dir>/admin.token)")
+      ->check(CLI::ExistingFile);
+  add_backup_commands(*admin);
+  add_sla_commands(*admin, [o] { return connect(*o); });
+  add_package_commands(*admin, [o] { return connect(*o); });
+
+  add_tenant_commands(*admin, o);
+  add_app_commands(*admin, o);
 }
 
 }  // namespace duet::cli

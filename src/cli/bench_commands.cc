@@ -45,78 +45,37 @@
 //
 // Bounded: only loopback servers (127.0.0.0/8, ::1, localhost); stops by itself.
 #include "cli/bench_commands.h"
+#include "cli/bench_load_worker.h"
 #include "cli/bench_measure.h"
 
 #include <CLI/CLI.hpp>
 #include <stdlib.h>
-#include <sys/resource.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
-#include <cmath>
-#include <cstdio>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <iomanip>
 #include <iostream>
 #include <latch>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <sstream>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "cli/cli_common.h"
 #include "cli/clients.h"
-#include "cli/process.h"
 #include "cli/spawned_duetd.h"
-#include "client/holder_client.h"
-#include "client/state_store.h"
-#include "cosign/keygen.h"
 #include "cosign/pin.h"
-#include "cosign/sign.h"
-#include "crypto/random.h"
-#include "crypto/sm2.h"
 
 namespace duet::cli {
 namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-
-struct BenchOptions {
-  ServerOptions server;
-  std::string admin_token_file;
-  bool spawn = false;
-  std::string duetd;
-  int duetd_pid = 0;
-  int holders = 32;
-  int threads = 0;  // 0: one per holder
-  double duration = 20;
-  int64_t orders = 0;  // 0: no limit (duration only)
-  std::string pin = "135790";
-  uint32_t kdf_iterations = 1000;
-  size_t data_bytes = 256;
-  double floor_seconds = 2;
-  double transport_floor_seconds = 3;
-  double give_up_after = 10;
-  std::string json_file;
-  std::string keep_holders;
-  int startup_timeout = 60;
-  // Production credentials by default: the tenant active from now, metered,
-  // with a per-signature package of `package` signatures bought first (0:
-  // none). --sandbox uses the sandbox credentials instead (never metered,
-  // and rate-limited by [limits] sandbox_requests_per_second: not for load).
-  bool sandbox = false;
-  int64_t package = 1'000'000;
-  std::string callback_url;  // set on every order when not empty
-};
 
 // ---- loopback only -----------------------------------------------------------
 
@@ -143,301 +102,23 @@ void require_loopback(const std::string& url) {
   if (!ok) fail("duet bench only targets a server on this machine (127.0.0.0/8, ::1, localhost), not " + host);
 }
 
-// ---- CPU time -------------------------------------------------------------------
+// ---- setup (not timed) ---------------------------------------------------------------
 
-// utime + stime of a process in seconds (fields 14 and 15 of /proc/PID/stat);
-// a negative value when it cannot be read (the process is gone).
-// ---- holders ------------------------------------------------------------------------
-
-struct SimHolder {
-  int index = 0;
-  std::string holder_id;
-  std::string token;
-  std::string public_key_hex;
-  std::unique_ptr<client::HolderClient> device;
+struct BenchApp {
+  std::string tenant_id;
+  AppCredential cred;
 };
 
-std::string str(const json& j, const char* key, std::string_view what) {
-  if (!j.is_object() || !j.contains(key) || !j[key].is_string()) {
-    fail(std::string(what) + ": the answer has no string \"" + key + "\"");
-  }
-  return j[key].get<std::string>();
-}
-
-std::string utc_stamp() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-// Creates and enrolls one holder (business API + activation), not timed.
-SimHolder enroll_holder(BusinessClient& business, Connection& phone, const BenchOptions& o, int index) {
-  std::string n = std::to_string(index);
-  json holder = business.create_holder("压测用户" + n, "110105199001" + std::string(6 - std::min<size_t>(6, n.size()), '0') + n,
-                                       "139" + std::string(8 - std::min<size_t>(8, n.size()), '0') + n);
-  SimHolder h;
-  h.index = index;
-  h.holder_id = str(holder, "holder_id", "create holder");
-  json code = business.issue_activation_code(h.holder_id);
-  std::string activation = str(code, "code", "issue activation code");
-
-  std::unique_ptr<client::StateStore> store;
-  if (o.keep_holders.empty()) {
-    store = std::make_unique<client::MemoryStateStore>();
-  } else {
-    store = std::make_unique<client::FileStateStore>(o.keep_holders + "/holder-" + n + ".state");
-  }
-  client::HolderOptions ho;
-  ho.kdf_iterations = o.kdf_iterations;
-  h.device = std::make_unique<client::HolderClient>(std::move(store), ho);
-  std::string keygen = unwrap(h.device->begin_enrollment(h.holder_id), "key generation");
-  json body = {{"code", activation}, {"keygen", json::parse(keygen)}};
-  json answer = expect_json(phone.send("POST", "/app/v1/activations", {}, body.dump()), {201, 200}, "activation");
-  h.token = str(answer, "device_token", "activation");
-  if (!answer.contains("keygen") || !answer["keygen"].is_object()) fail("activation: the answer has no keygen");
-  unwrap(h.device->complete_enrollment(answer["keygen"].dump(), o.pin), "complete key generation");
-  h.public_key_hex = answer.value("public_key", "");
-  if (!o.keep_holders.empty()) {
-    write_file(o.keep_holders + "/holder-" + n + ".state.token", h.token, /*private_file=*/true);
-  }
-  return h;
-}
-
-// ---- the load ---------------------------------------------------------------------------
-
-enum Route { kCreate = 0, kStart, kFinish, kFetch, kRoutes };
-constexpr const char* kRouteNames[kRoutes] = {"create", "start", "finish", "fetch"};
-
-struct WorkerStats {
-  std::vector<double> latency_ms[kRoutes];
-  std::map<std::string, int64_t> errors;  // "route status" → count
-  int64_t cosignatures = 0;
-  int64_t flows = 0;
-  int64_t transport_errors = 0;
-  int64_t http_errors = 0;
-};
-
-struct Shared {
-  std::atomic<bool> stop{false};
-  std::atomic<int64_t> tickets{0};  // orders left when --orders is given
-  std::atomic<int64_t> last_success_ns{0};
-  std::atomic<bool> gave_up{false};
-  Clock::time_point deadline;
-  bool limited = false;
-  // --keep-holders: orders.jsonl, one line per acknowledged create and per
-  // acknowledged signature, flushed at once (the crash test reads it).
-  std::mutex log_mutex;
-  std::unique_ptr<std::ofstream> order_log;
-
-  void log_order(const json& line) {
-    if (!order_log) return;
-    std::lock_guard lock(log_mutex);
-    *order_log << line.dump() << std::endl;
-  }
-};
-
-int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
-}
-
-class Worker {
- public:
-  Worker(const BenchOptions& o, const ServerOptions& server, const AppCredential& cred, Shared& shared)
-      : o_(o), business_(server, cred), phone_(server), shared_(shared) {}
-
-  std::vector<SimHolder>& holders() { return holders_; }
-  BusinessClient& business() { return business_; }
-  Connection& phone() { return phone_; }
-  WorkerStats& stats() { return stats_; }
-
-  // The transport floor: GET /healthz on the phone's keep-alive connection
-  // until `until`; returns how many got 200.
-  int64_t ping(Clock::time_point until) {
-    int64_t n = 0;
-    while (Clock::now() < until) {
-      try {
-        if (phone_.send("GET", "/healthz", {}).status == 200) ++n;
-      } catch (const CliError&) {
-        return n;  // the server is gone: no floor from this worker
-      }
-    }
-    return n;
-  }
-
-  void run() {
-    size_t next = 0;
-    while (!shared_.stop.load(std::memory_order_relaxed)) {
-      if (Clock::now() >= shared_.deadline) break;
-      if (shared_.limited && shared_.tickets.fetch_sub(1) <= 0) break;
-      SimHolder& h = holders_[next++ % holders_.size()];
-      try {
-        one_flow(h);
-      } catch (const std::exception& e) {  // e.g. an answer that is not JSON where JSON was parsed
-        ++stats_.http_errors;
-        ++stats_.errors["flow exception: " + std::string(e.what()).substr(0, 80)];
-      }
-    }
-  }
-
- private:
-  // A request, timed; transport failures counted (and backed off) here.
-  std::optional<httpclient::HttpResponse> timed(Route route, const std::function<httpclient::HttpResponse()>& send) {
-    auto t0 = Clock::now();
-    try {
-      httpclient::HttpResponse r = send();
-      double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-      stats_.latency_ms[route].push_back(ms);
-      return r;
-    } catch (const CliError& e) {
-      ++stats_.transport_errors;
-      std::string kind = "transport";
-      std::string what = e.what();
-      if (what.find("timeout:") != std::string::npos) kind = "timeout";
-      else if (what.find("connect:") != std::string::npos) kind = "connect";
-      ++stats_.errors[std::string(kRouteNames[route]) + " " + kind];
-      give_up_check();
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      return std::nullopt;
-    }
-  }
-
-  void give_up_check() {
-    int64_t last = shared_.last_success_ns.load();
-    if (now_ns() - last > static_cast<int64_t>(o_.give_up_after * 1e9)) {
-      if (!shared_.gave_up.exchange(true)) {
-        std::cerr << "duet bench: no request succeeded for " << o_.give_up_after << " s; stopping" << std::endl;
-      }
-      shared_.stop = true;
-    }
-  }
-
-  bool expect(Route route, const httpclient::HttpResponse& r, std::initializer_list<int> ok) {
-    for (int s : ok) {
-      if (r.status == s) {
-        shared_.last_success_ns.store(now_ns(), std::memory_order_relaxed);
-        return true;
-      }
-    }
-    ++stats_.http_errors;
-    std::string key = std::string(kRouteNames[route]) + " " + std::to_string(r.status);
-    json j = json::parse(r.body, nullptr, /*allow_exceptions=*/false);
-    if (j.is_object() && j.contains("error") && j["error"].is_object() && j["error"].contains("code") &&
-        j["error"]["code"].is_string()) {
-      key += " " + j["error"]["code"].get<std::string>();
-    }
-    ++stats_.errors[key];
-    if (r.status >= 500) shared_.last_success_ns.store(now_ns(), std::memory_order_relaxed);  // reachable
-    return false;
-  }
-
-  void wrong_answer(Route route, const std::string& what) {
-    ++stats_.http_errors;
-    ++stats_.errors[std::string(kRouteNames[route]) + " " + what];
-  }
-
-  void one_flow(SimHolder& h) {
-    ++stats_.flows;
-    // 1. The business system creates an order over some data.
-    std::string payload = "duet bench order " + random_hex(8) + " for " + h.holder_id + " ";
-    payload.resize(std::max(payload.size(), o_.data_bytes), '.');
-    json create = {{"holder_id", h.holder_id},
-                   {"title", "bench"},
-                   {"output", "der"},
-                   {"data_base64", encode_base64(as_bytes(payload))}};
-    if (!o_.callback_url.empty()) create["callback_url"] = o_.callback_url;
-    std::string body = create.dump();
-    std::string idem = "bench-" + random_hex(12);
-    auto created = timed(kCreate, [&] { return business_.call("POST", "/api/v1/orders", body, idem); });
-    if (!created || !expect(kCreate, *created, {201})) return;
-    json order = json::parse(created->body, nullptr, false);
-    if (!order.is_object() || !order.contains("order_id") || !order["order_id"].is_string()) {
-      return wrong_answer(kCreate, "no order_id");
-    }
-    const std::string order_id = order["order_id"].get<std::string>();
-    const std::string seg = url_encode(order_id);
-    shared_.log_order({{"event", "created"}, {"order_id", order_id}, {"holder_id", h.holder_id},
-                       {"holder_index", h.index}, {"data_base64", create["data_base64"]}});
-
-    // 2. The phone computes e itself and starts the co-signature.
-    auto e = h.device->message_digest(as_bytes(payload));
-    if (!e.ok()) return wrong_answer(kStart, "device digest " + e.error().to_string());
-    std::string session_id = "ses_" + random_hex(16);
-    auto request = h.device->begin_signing(order_id, session_id, {*e}, o_.pin);
-    if (!request.ok()) return wrong_answer(kStart, "device start " + request.error().to_string());
-    json start = json::parse(*request);  // {"items":[…],"pin_proof":{…}}
-    start["session_id"] = session_id;
-    std::string start_body = start.dump();
-    const httpclient::HeaderList auth = {{"Authorization", "Bearer " + h.token}};
-    auto started = timed(kStart, [&] { return phone_.send("POST", "/app/v1/orders/" + seg + "/sessions", auth, start_body); });
-    if (!started || !expect(kStart, *started, {201, 200})) return;
-
-    // 3. The phone finishes (its own check of (r, s) included) and sends s.
-    auto finished = h.device->complete_signing(started->body);
-    if (!finished.ok()) {
-      return wrong_answer(finished.code() == ErrorCode::kBadEncoding ? kStart : kFinish,
-                          "device finish " + finished.error().to_string());
-    }
-    const std::string& fin_body = finished->finish_json;
-    auto done = timed(kFinish, [&] {
-      return phone_.send("POST", "/app/v1/orders/" + seg + "/sessions/" + url_encode(session_id) + "/finish", auth,
-                         fin_body);
-    });
-    if (!done || !expect(kFinish, *done, {200, 201})) return;
-    json state = json::parse(done->body, nullptr, false);
-    if (!state.is_object() || state.value("state", "") != "signed") return wrong_answer(kFinish, "not signed");
-    ++stats_.cosignatures;
-    shared_.log_order({{"event", "signed"}, {"order_id", order_id}});
-
-    // 4. The business system fetches the signed order.
-    auto fetched = timed(kFetch, [&] { return business_.call("GET", "/api/v1/orders/" + seg); });
-    if (!fetched || !expect(kFetch, *fetched, {200})) return;
-    json got = json::parse(fetched->body, nullptr, false);
-    if (!got.is_object() || got.value("state", "") != "signed" || !got.contains("items") || !got["items"].is_array() ||
-        got["items"].empty() || !got["items"][0].is_object() || !got["items"][0].contains("signature") ||
-        !got["items"][0]["signature"].is_string()) {
-      return wrong_answer(kFetch, "no signature");
-    }
-    auto der = from_hex(got["items"][0]["signature"].get<std::string>());
-    if (!der.ok() || finished->signatures_der.size() != 1 || *der != finished->signatures_der[0]) {
-      return wrong_answer(kFetch, "signature differs");
-    }
-  }
-
-  const BenchOptions& o_;
-  BusinessClient business_;
-  Connection phone_;
-  Shared& shared_;
-  std::vector<SimHolder> holders_;
-  WorkerStats stats_;
-};
-
-// ---- report ------------------------------------------------------------------------------
-
-std::string fixed(double v, int digits) {
-  std::ostringstream s;
-  s << std::fixed << std::setprecision(digits) << v;
-  return s.str();
-}
-
-int run_bench(const BenchOptions& o, ServerOptions server, const std::string& admin_token_file, int duetd_pid) {
-  require_loopback(server.server);
-  unwrap(cosign::check_pin(o.pin), "--pin");
-  const int threads = o.threads > 0 ? std::min(o.threads, o.holders) : o.holders;
-  std::cout << "duet bench against " << server.server << ": " << o.holders << " holders on " << threads
-            << " worker threads, " << (o.orders > 0 ? std::to_string(o.orders) + " orders or " : std::string())
-            << o.duration << " s" << std::endl;
-
-  // Setup: tenant, app, holders (not timed).
-  auto setup_start = Clock::now();
+// A tenant (production and active from now, with --package signatures bought
+// first, unless --sandbox) and an app; with --keep-holders, the app's secret
+// and an API profile written there.
+BenchApp create_bench_app(const BenchOptions& o, const ServerOptions& server, const std::string& admin_token_file) {
   AdminClient admin(server, read_secret_file(admin_token_file));
   std::optional<int64_t> active_from;
   if (!o.sandbox) active_from = std::chrono::duration_cast<std::chrono::seconds>(
                                       std::chrono::system_clock::now().time_since_epoch()).count() - 1;
-  json tenant = admin.create_tenant("bench " + utc_stamp(), active_from);
-  std::string tenant_id = str(tenant, "tenant_id", "create tenant");
+  json tenant = admin.create_tenant("bench " + utc_timestamp(), active_from);
+  std::string tenant_id = json_string(tenant, "tenant_id", "create tenant");
   if (!o.sandbox && o.package > 0) {
     json pkg = {{"kind", "per_signature"}, {"quantity", o.package}, {"note", "duet bench"}};
     expect_json(admin.call("POST", "/admin/v1/tenants/" + url_encode(tenant_id) + "/packages", pkg), {201},
@@ -446,7 +127,7 @@ int run_bench(const BenchOptions& o, ServerOptions server, const std::string& ad
   json app = admin.create_app(tenant_id);
   const char* env = o.sandbox ? "sandbox" : "production";
   if (!app.contains(env) || !app[env].is_object()) fail(std::string("create app: no ") + env + " credential");
-  AppCredential cred{str(app[env], "app_id", "create app"), str(app[env], "secret", "create app")};
+  AppCredential cred{json_string(app[env], "app_id", "create app"), json_string(app[env], "secret", "create app")};
   if (!o.keep_holders.empty()) {
     std::error_code ec;
     fs::create_directories(o.keep_holders, ec);
@@ -456,137 +137,182 @@ int run_bench(const BenchOptions& o, ServerOptions server, const std::string& ad
                     {"secret_file", fs::absolute(o.keep_holders + "/app.secret").string()}, {"ca", server.ca_file}};
     write_file(o.keep_holders + "/profile.json", profile.dump(2) + "\n");
   }
+  return {tenant_id, cred};
+}
 
-  Shared shared;
-  std::vector<std::unique_ptr<Worker>> workers;
-  for (int t = 0; t < threads; ++t) workers.push_back(std::make_unique<Worker>(o, server, cred, shared));
-  {
-    // Enrollment in parallel: each worker enrolls the holders it will own.
-    std::vector<std::string> failures(static_cast<size_t>(threads));
-    std::vector<std::thread> ts;
-    for (int t = 0; t < threads; ++t) {
-      ts.emplace_back([&, t] {
-        try {
-          for (int i = t; i < o.holders; i += threads) {
-            Worker& w = *workers[static_cast<size_t>(t)];
-            w.holders().push_back(enroll_holder(w.business(), w.phone(), o, i));
-          }
-        } catch (const std::exception& e) {
-          failures[static_cast<size_t>(t)] = e.what();
-        }
-      });
-    }
-    for (auto& th : ts) th.join();
-    for (const std::string& f : failures) {
-      if (!f.empty()) fail("setup (enrollment): " + f, kExitServer);
-    }
-  }
-  if (!o.keep_holders.empty()) {
-    json list = json::array();
-    for (auto& w : workers) {
-      for (const SimHolder& h : w->holders()) {
-        list.push_back({{"index", h.index},
-                        {"holder_id", h.holder_id},
-                        {"state_file", fs::absolute(o.keep_holders + "/holder-" + std::to_string(h.index) + ".state").string()}});
-      }
-    }
-    // The PIN is not secret here (a benchmark holder), but keep the file private.
-    json doc = {{"holders", list}, {"pin", o.pin}};
-    write_file(o.keep_holders + "/holders.json", doc.dump(2) + "\n", /*private_file=*/true);
-    shared.order_log = std::make_unique<std::ofstream>(o.keep_holders + "/orders.jsonl", std::ios::app);
-    if (!*shared.order_log) fail("cannot write " + o.keep_holders + "/orders.jsonl");
-  }
-  double setup_s = std::chrono::duration<double>(Clock::now() - setup_start).count();
-  std::cout << "setup: tenant " << tenant_id << ", app " << cred.app_id << ", " << o.holders << " holders enrolled in "
-            << fixed(setup_s, 1) << " s" << std::endl;
-
-  // Crypto floor, in this process, before the load.
-  Floor floor{};
-  if (o.floor_seconds > 0) {
-    floor = measure_crypto_floor(o.floor_seconds);
-    std::cout << "crypto floor: ServiceSigner::verify_session + respond + finish = "
-              << fixed(floor.us_per_cosignature, 1) << " us CPU per co-signature (" << floor.iterations << " in-process)" << std::endl;
-  }
-
-  // The load.
-  shared.limited = o.orders > 0;
-  shared.tickets = o.orders;
-  std::latch ready(threads + 1);
+// Enrollment in parallel: each worker enrolls the holders it will own
+// (holder i belongs to worker i mod workers).
+void enroll_holders(const BenchOptions& o, std::vector<std::unique_ptr<LoadWorker>>& workers) {
+  const int threads = static_cast<int>(workers.size());
+  std::vector<std::string> failures(workers.size());
   std::vector<std::thread> ts;
   for (int t = 0; t < threads; ++t) {
     ts.emplace_back([&, t] {
-      ready.arrive_and_wait();
-      workers[static_cast<size_t>(t)]->run();
+      try {
+        for (int i = t; i < o.holders; i += threads) {
+          LoadWorker& w = *workers[static_cast<size_t>(t)];
+          w.holders().push_back(enroll_holder(w.business(), w.phone(), o, i));
+        }
+      } catch (const std::exception& e) {
+        failures[static_cast<size_t>(t)] = e.what();
+      }
     });
   }
-  double duetd_cpu0 = duetd_pid > 0 ? process_cpu_seconds(duetd_pid) : -1;
+  for (auto& th : ts) th.join();
+  for (const std::string& f : failures) {
+    if (!f.empty()) fail("setup (enrollment): " + f, kExitServer);
+  }
+}
+
+// --keep-holders: holders.json (where each holder's state is, and the PIN),
+// and orders.jsonl opened for the workers' order log.
+void keep_holders(const BenchOptions& o, const std::vector<std::unique_ptr<LoadWorker>>& workers,
+                  LoadControl& control) {
+  json list = json::array();
+  for (auto& w : workers) {
+    for (const SimHolder& h : w->holders()) {
+      list.push_back({{"index", h.index},
+                      {"holder_id", h.holder_id},
+                      {"state_file", fs::absolute(o.keep_holders + "/holder-" + std::to_string(h.index) + ".state").string()}});
+    }
+  }
+  // The PIN is not secret here (a benchmark holder), but keep the file private.
+  json doc = {{"holders", list}, {"pin", o.pin}};
+  write_file(o.keep_holders + "/holders.json", doc.dump(2) + "\n", /*private_file=*/true);
+  control.order_log = std::make_unique<std::ofstream>(o.keep_holders + "/orders.jsonl", std::ios::app);
+  if (!*control.order_log) fail("cannot write " + o.keep_holders + "/orders.jsonl");
+}
+
+// ---- the load -----------------------------------------------------------------------
+
+std::string fixed(double v, int digits) {
+  std::ostringstream s;
+  s << std::fixed << std::setprecision(digits) << v;
+  return s.str();
+}
+
+// The clocks read around the load.
+struct LoadTimes {
+  double wall = 0;         // seconds
+  double duetd_cpu0 = -1;  // duetd's CPU seconds at the start and the end (-1: unknown)
+  double duetd_cpu1 = -1;
+  double self_cpu = 0;     // this process's CPU seconds during the load
+};
+
+// Runs the workers (one thread each) from the same instant until the
+// deadline, the orders or a give-up; a progress line every 5 s.
+LoadTimes run_load(const BenchOptions& o, std::vector<std::unique_ptr<LoadWorker>>& workers, LoadControl& control,
+                   int duetd_pid) {
+  control.limited = o.orders > 0;
+  control.tickets = o.orders;
+  std::latch ready(static_cast<std::ptrdiff_t>(workers.size()) + 1);
+  std::vector<std::thread> ts;
+  for (size_t t = 0; t < workers.size(); ++t) {
+    ts.emplace_back([&, t] {
+      ready.arrive_and_wait();
+      workers[t]->run();
+    });
+  }
+  LoadTimes times;
+  times.duetd_cpu0 = duetd_pid > 0 ? process_cpu_seconds(duetd_pid) : -1;
   double self_cpu0 = self_cpu_seconds();
   auto start = Clock::now();
-  shared.deadline = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.duration));
-  shared.last_success_ns = now_ns();
+  control.deadline = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.duration));
+  control.last_success_ns = bench_now_ns();
   ready.arrive_and_wait();
   std::thread progress([&] {
-    while (!shared.stop) {
-      for (int i = 0; i < 50 && !shared.stop; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      if (shared.stop) break;
+    while (!control.stop) {
+      for (int i = 0; i < 50 && !control.stop; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      if (control.stop) break;
       std::cout << "  … " << fixed(std::chrono::duration<double>(Clock::now() - start).count(), 0) << " s" << std::endl;
     }
   });
   for (auto& th : ts) th.join();
-  double wall = std::chrono::duration<double>(Clock::now() - start).count();
-  shared.stop = true;
+  times.wall = std::chrono::duration<double>(Clock::now() - start).count();
+  control.stop = true;
   progress.join();
-  double duetd_cpu1 = duetd_pid > 0 ? process_cpu_seconds(duetd_pid) : -1;
-  double self_cpu = self_cpu_seconds() - self_cpu0;
+  times.duetd_cpu1 = duetd_pid > 0 ? process_cpu_seconds(duetd_pid) : -1;
+  times.self_cpu = self_cpu_seconds() - self_cpu0;
+  return times;
+}
 
-  // The transport floor: the same connections, requests that do no work.
-  double transport_us_per_request = 0;
+struct TransportFloor {
+  double us_per_request = 0;
   int64_t pings = 0;
-  if (o.transport_floor_seconds > 0 && duetd_pid > 0 && duetd_cpu1 >= 0 && !shared.gave_up) {
-    std::vector<int64_t> counts(workers.size(), 0);
-    const double cpu0 = process_cpu_seconds(duetd_pid);
-    const Clock::time_point until =
-        Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.transport_floor_seconds));
-    std::vector<std::thread> pingers;
-    for (size_t t = 0; t < workers.size(); ++t) pingers.emplace_back([&, t] { counts[t] = workers[t]->ping(until); });
-    for (auto& th : pingers) th.join();
-    const double cpu1 = process_cpu_seconds(duetd_pid);
-    for (int64_t c : counts) pings += c;
-    if (pings > 0 && cpu0 >= 0 && cpu1 >= 0) transport_us_per_request = (cpu1 - cpu0) * 1e6 / static_cast<double>(pings);
-  }
-  const double transport_floor_us = 4 * transport_us_per_request;  // four requests per co-signature
+};
 
-  // Figures.
+// The transport floor: the same connections, requests that do no work, for
+// --transport-floor-seconds; duetd's CPU per GET /healthz.
+TransportFloor measure_transport_floor(const BenchOptions& o, std::vector<std::unique_ptr<LoadWorker>>& workers,
+                                       int duetd_pid) {
+  TransportFloor floor;
+  std::vector<int64_t> counts(workers.size(), 0);
+  const double cpu0 = process_cpu_seconds(duetd_pid);
+  const Clock::time_point until =
+      Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.transport_floor_seconds));
+  std::vector<std::thread> pingers;
+  for (size_t t = 0; t < workers.size(); ++t) pingers.emplace_back([&, t] { counts[t] = workers[t]->ping(until); });
+  for (auto& th : pingers) th.join();
+  const double cpu1 = process_cpu_seconds(duetd_pid);
+  for (int64_t c : counts) floor.pings += c;
+  if (floor.pings > 0 && cpu0 >= 0 && cpu1 >= 0) {
+    floor.us_per_request = (cpu1 - cpu0) * 1e6 / static_cast<double>(floor.pings);
+  }
+  return floor;
+}
+
+// ---- report ------------------------------------------------------------------------------
+
+// Everything the report prints and --json writes.
+struct BenchFigures {
+  std::string server;
+  int holders = 0;
+  int threads = 0;
+  uint32_t kdf_iterations = 0;
+  LoadTimes times;
   WorkerStats all;
-  for (auto& w : workers) {
-    WorkerStats& s = w->stats();
-    for (int r = 0; r < kRoutes; ++r) all.latency_ms[r].insert(all.latency_ms[r].end(), s.latency_ms[r].begin(), s.latency_ms[r].end());
-    for (auto& [k, v] : s.errors) all.errors[k] += v;
-    all.cosignatures += s.cosignatures;
-    all.flows += s.flows;
-    all.transport_errors += s.transport_errors;
-    all.http_errors += s.http_errors;
-  }
-  const double rate = all.cosignatures / wall;
-  const bool have_cpu = duetd_cpu0 >= 0 && duetd_cpu1 >= 0;
-  const double duetd_cpu = have_cpu ? duetd_cpu1 - duetd_cpu0 : 0;
-  const double duetd_us = have_cpu && all.cosignatures > 0 ? duetd_cpu * 1e6 / static_cast<double>(all.cosignatures) : 0;
-  const double ratio = floor.us_per_cosignature > 0 && duetd_us > 0 ? duetd_us / floor.us_per_cosignature : 0;
-  const unsigned cores = std::thread::hardware_concurrency();
+  Floor crypto_floor;
+  TransportFloor transport;
+  bool gave_up = false;
+  int duetd_pid = 0;
+  // Derived by derive().
+  Percentiles per[kRoutes];
+  double rate = 0;
+  bool have_cpu = false;
+  double duetd_cpu = 0;
+  double duetd_us = 0;
+  double ratio = 0;
+  double transport_floor_us = 0;
+  double both_floors = 0;
+  unsigned cores = 0;
   double load1 = 0;
-  if (double l[1]; ::getloadavg(l, 1) == 1) load1 = l[0];
 
-  std::cout << "\n==== duet bench: " << o.holders << " concurrent holders, " << fixed(wall, 1) << " s ====\n";
+  void derive() {
+    for (int r = 0; r < kRoutes; ++r) per[r] = percentiles(all.latency_ms[r]);
+    rate = all.cosignatures / times.wall;
+    have_cpu = times.duetd_cpu0 >= 0 && times.duetd_cpu1 >= 0;
+    duetd_cpu = have_cpu ? times.duetd_cpu1 - times.duetd_cpu0 : 0;
+    duetd_us = have_cpu && all.cosignatures > 0 ? duetd_cpu * 1e6 / static_cast<double>(all.cosignatures) : 0;
+    ratio = crypto_floor.us_per_cosignature > 0 && duetd_us > 0 ? duetd_us / crypto_floor.us_per_cosignature : 0;
+    transport_floor_us = 4 * transport.us_per_request;  // four requests per co-signature
+    both_floors = crypto_floor.us_per_cosignature + transport_floor_us;
+    cores = std::thread::hardware_concurrency();
+    if (double l[1]; ::getloadavg(l, 1) == 1) load1 = l[0];
+  }
+};
+
+void print_report(const BenchFigures& f) {
+  const WorkerStats& all = f.all;
+  const double wall = f.times.wall;
+  std::cout << "\n==== duet bench: " << f.holders << " concurrent holders, " << fixed(wall, 1) << " s ====\n";
   std::cout << "co-signatures:       " << all.cosignatures << " of " << all.flows << " flows  ("
-            << fixed(rate, 1) << " /s)\n";
+            << fixed(f.rate, 1) << " /s)\n";
   std::cout << "latency (ms)         " << std::left << std::setw(8) << "n" << std::setw(9) << "p50" << std::setw(9)
             << "p99" << std::setw(9) << "max" << "mean\n";
-  Percentiles per[kRoutes];
   for (int r = 0; r < kRoutes; ++r) {
-    per[r] = percentiles(all.latency_ms[r]);
-    std::cout << "  " << std::setw(19) << kRouteNames[r] << std::setw(8) << per[r].n << std::setw(9)
-              << fixed(per[r].p50, 1) << std::setw(9) << fixed(per[r].p99, 1) << std::setw(9) << fixed(per[r].max, 1)
-              << fixed(per[r].mean, 1) << "\n";
+    const Percentiles& p = f.per[r];
+    std::cout << "  " << std::setw(19) << kRouteNames[r] << std::setw(8) << p.n << std::setw(9) << fixed(p.p50, 1)
+              << std::setw(9) << fixed(p.p99, 1) << std::setw(9) << fixed(p.max, 1) << fixed(p.mean, 1) << "\n";
   }
   std::cout << std::right;
   if (all.errors.empty()) {
@@ -595,88 +321,141 @@ int run_bench(const BenchOptions& o, ServerOptions server, const std::string& ad
     std::cout << "errors (route status/kind: count):\n";
     for (auto& [k, v] : all.errors) std::cout << "  " << k << ": " << v << "\n";
   }
-  if (have_cpu) {
-    std::cout << "duetd CPU:           " << fixed(duetd_cpu, 2) << " s over the run (" << fixed(100 * duetd_cpu / wall, 0)
-              << " % of one core), " << fixed(duetd_us, 0) << " us per co-signature\n";
-  } else if (duetd_pid > 0) {
-    std::cout << "duetd CPU:           n/a (pid " << duetd_pid << " could not be read at the start or the end)\n";
+  if (f.have_cpu) {
+    std::cout << "duetd CPU:           " << fixed(f.duetd_cpu, 2) << " s over the run ("
+              << fixed(100 * f.duetd_cpu / wall, 0) << " % of one core), " << fixed(f.duetd_us, 0)
+              << " us per co-signature\n";
+  } else if (f.duetd_pid > 0) {
+    std::cout << "duetd CPU:           n/a (pid " << f.duetd_pid << " could not be read at the start or the end)\n";
   } else {
     std::cout << "duetd CPU:           n/a (give --duetd-pid PID, or --spawn)\n";
   }
-  if (floor.us_per_cosignature > 0) {
-    std::cout << "crypto floor:        " << fixed(floor.us_per_cosignature, 0)
+  const double crypto_us = f.crypto_floor.us_per_cosignature;
+  if (crypto_us > 0) {
+    std::cout << "crypto floor:        " << fixed(crypto_us, 0)
               << " us CPU per co-signature (ServiceSigner::verify_session + respond + finish, in-process)\n";
   }
-  if (ratio > 0) {
-    std::cout << "ratio duetd CPU per co-signature / crypto floor = " << fixed(ratio, 2) << "  (target <= 1.25: "
-              << (ratio <= 1.25 ? "MET" : "NOT MET") << ")\n";
+  if (f.ratio > 0) {
+    std::cout << "ratio duetd CPU per co-signature / crypto floor = " << fixed(f.ratio, 2) << "  (target <= 1.25: "
+              << (f.ratio <= 1.25 ? "MET" : "NOT MET") << ")\n";
   }
-  const double both_floors = floor.us_per_cosignature + transport_floor_us;
-  if (transport_floor_us > 0) {
-    std::cout << "transport floor:     " << fixed(transport_us_per_request, 1) << " us duetd CPU per GET /healthz ("
-              << pings << " on the same keep-alive HTTPS connections) x 4 requests = " << fixed(transport_floor_us, 0)
-              << " us per co-signature\n";
-    if (floor.us_per_cosignature > 0 && duetd_us > 0) {
+  if (f.transport_floor_us > 0) {
+    std::cout << "transport floor:     " << fixed(f.transport.us_per_request, 1) << " us duetd CPU per GET /healthz ("
+              << f.transport.pings << " on the same keep-alive HTTPS connections) x 4 requests = "
+              << fixed(f.transport_floor_us, 0) << " us per co-signature\n";
+    if (crypto_us > 0 && f.duetd_us > 0) {
       std::cout << "ratio duetd CPU per co-signature / (crypto floor + transport floor) = "
-                << fixed(duetd_us / both_floors, 2) << "; the floors alone are "
-                << fixed(both_floors / floor.us_per_cosignature, 2) << " x the crypto floor\n";
+                << fixed(f.duetd_us / f.both_floors, 2) << "; the floors alone are "
+                << fixed(f.both_floors / crypto_us, 2) << " x the crypto floor\n";
     }
   }
-  std::cout << "client (this process) CPU: " << fixed(self_cpu, 2) << " s ("
-            << (all.cosignatures > 0 ? fixed(self_cpu * 1e6 / static_cast<double>(all.cosignatures), 0) : "-")
+  std::cout << "client (this process) CPU: " << fixed(f.times.self_cpu, 2) << " s ("
+            << (all.cosignatures > 0 ? fixed(f.times.self_cpu * 1e6 / static_cast<double>(all.cosignatures), 0) : "-")
             << " us per co-signature)\n";
-  std::cout << "note: the simulated phones run on the same " << cores
+  std::cout << "note: the simulated phones run on the same " << f.cores
             << " cores as duetd (device step ~2 ms of EC work per signature, plus HTTP/TLS), so\n"
                "      throughput and latency are those of a machine shared with the load generator; duetd's\n"
                "      CPU per co-signature is its own CPU time and is not inflated by the client. load average "
-            << fixed(load1, 2) << "\n";
+            << fixed(f.load1, 2) << "\n";
+}
 
+json report_json(const BenchFigures& f) {
+  json j;
+  j["server"] = f.server;
+  j["holders"] = f.holders;
+  j["threads"] = f.threads;
+  j["duration_s"] = f.times.wall;
+  j["flows"] = f.all.flows;
+  j["cosignatures"] = f.all.cosignatures;
+  j["cosignatures_per_s"] = f.rate;
+  j["cores"] = f.cores;
+  j["load_average_1m"] = f.load1;
+  json routes = json::object();
+  for (int r = 0; r < kRoutes; ++r) {
+    const Percentiles& p = f.per[r];
+    routes[kRouteNames[r]] = {{"n", p.n},          {"p50_ms", p.p50}, {"p99_ms", p.p99},
+                              {"max_ms", p.max},   {"mean_ms", p.mean}};
+  }
+  j["latency"] = routes;
+  j["errors"] = f.all.errors;
+  j["transport_errors"] = f.all.transport_errors;
+  j["http_errors"] = f.all.http_errors;
+  j["gave_up"] = f.gave_up;
+  if (f.have_cpu) {
+    j["duetd_pid"] = f.duetd_pid;
+    j["duetd_cpu_s"] = f.duetd_cpu;
+    j["duetd_cpu_us_per_cosignature"] = f.duetd_us;
+  }
+  j["crypto_floor_us_per_cosignature"] = f.crypto_floor.us_per_cosignature;
+  j["crypto_floor_iterations"] = f.crypto_floor.iterations;
+  if (f.ratio > 0) {
+    j["ratio_duetd_cpu_to_crypto_floor"] = f.ratio;
+    j["ratio_target"] = 1.25;
+  }
+  if (f.transport_floor_us > 0) {
+    j["transport_floor_us_per_request"] = f.transport.us_per_request;
+    j["transport_floor_requests"] = f.transport.pings;
+    j["transport_floor_us_per_cosignature"] = f.transport_floor_us;
+    if (f.duetd_us > 0 && f.crypto_floor.us_per_cosignature > 0) {
+      j["ratio_duetd_cpu_to_both_floors"] = f.duetd_us / f.both_floors;
+    }
+  }
+  j["client_cpu_s"] = f.times.self_cpu;
+  j["kdf_iterations"] = f.kdf_iterations;
+  return j;
+}
+
+// ---- the run ------------------------------------------------------------------------------
+
+int run_bench(const BenchOptions& o, ServerOptions server, const std::string& admin_token_file, int duetd_pid) {
+  require_loopback(server.server);
+  unwrap(cosign::check_pin(o.pin), "--pin");
+  const int threads = o.threads > 0 ? std::min(o.threads, o.holders) : o.holders;
+  std::cout << "duet bench against " << server.server << ": " << o.holders << " holders on " << threads
+            << " worker threads, " << (o.orders > 0 ? std::to_string(o.orders) + " orders or " : std::string())
+            << o.duration << " s" << std::endl;
+
+  auto setup_start = Clock::now();
+  BenchApp app = create_bench_app(o, server, admin_token_file);
+  LoadControl control;
+  std::vector<std::unique_ptr<LoadWorker>> workers;
+  for (int t = 0; t < threads; ++t) workers.push_back(std::make_unique<LoadWorker>(o, server, app.cred, control));
+  enroll_holders(o, workers);
+  if (!o.keep_holders.empty()) keep_holders(o, workers, control);
+  double setup_s = std::chrono::duration<double>(Clock::now() - setup_start).count();
+  std::cout << "setup: tenant " << app.tenant_id << ", app " << app.cred.app_id << ", " << o.holders
+            << " holders enrolled in " << fixed(setup_s, 1) << " s" << std::endl;
+
+  // Crypto floor, in this process, before the load.
+  BenchFigures f;
+  if (o.floor_seconds > 0) {
+    f.crypto_floor = measure_crypto_floor(o.floor_seconds);
+    std::cout << "crypto floor: ServiceSigner::verify_session + respond + finish = "
+              << fixed(f.crypto_floor.us_per_cosignature, 1) << " us CPU per co-signature ("
+              << f.crypto_floor.iterations << " in-process)" << std::endl;
+  }
+
+  f.times = run_load(o, workers, control, duetd_pid);
+  if (o.transport_floor_seconds > 0 && duetd_pid > 0 && f.times.duetd_cpu1 >= 0 && !control.gave_up) {
+    f.transport = measure_transport_floor(o, workers, duetd_pid);
+  }
+
+  f.server = server.server;
+  f.holders = o.holders;
+  f.threads = threads;
+  f.kdf_iterations = o.kdf_iterations;
+  f.gave_up = control.gave_up.load();
+  f.duetd_pid = duetd_pid;
+  for (auto& w : workers) f.all.add(w->stats());
+  f.derive();
+  print_report(f);
   if (!o.json_file.empty()) {
-    json j;
-    j["server"] = server.server;
-    j["holders"] = o.holders;
-    j["threads"] = threads;
-    j["duration_s"] = wall;
-    j["flows"] = all.flows;
-    j["cosignatures"] = all.cosignatures;
-    j["cosignatures_per_s"] = rate;
-    j["cores"] = cores;
-    j["load_average_1m"] = load1;
-    json routes = json::object();
-    for (int r = 0; r < kRoutes; ++r) {
-      routes[kRouteNames[r]] = {{"n", per[r].n},          {"p50_ms", per[r].p50}, {"p99_ms", per[r].p99},
-                                {"max_ms", per[r].max},   {"mean_ms", per[r].mean}};
-    }
-    j["latency"] = routes;
-    j["errors"] = all.errors;
-    j["transport_errors"] = all.transport_errors;
-    j["http_errors"] = all.http_errors;
-    j["gave_up"] = shared.gave_up.load();
-    if (have_cpu) {
-      j["duetd_pid"] = duetd_pid;
-      j["duetd_cpu_s"] = duetd_cpu;
-      j["duetd_cpu_us_per_cosignature"] = duetd_us;
-    }
-    j["crypto_floor_us_per_cosignature"] = floor.us_per_cosignature;
-    j["crypto_floor_iterations"] = floor.iterations;
-    if (ratio > 0) {
-      j["ratio_duetd_cpu_to_crypto_floor"] = ratio;
-      j["ratio_target"] = 1.25;
-    }
-    if (transport_floor_us > 0) {
-      j["transport_floor_us_per_request"] = transport_us_per_request;
-      j["transport_floor_requests"] = pings;
-      j["transport_floor_us_per_cosignature"] = transport_floor_us;
-      if (duetd_us > 0 && floor.us_per_cosignature > 0) j["ratio_duetd_cpu_to_both_floors"] = duetd_us / both_floors;
-    }
-    j["client_cpu_s"] = self_cpu;
-    j["kdf_iterations"] = o.kdf_iterations;
-    write_file(o.json_file, j.dump(2) + "\n");
+    write_file(o.json_file, report_json(f).dump(2) + "\n");
     std::cout << "wrote " << o.json_file << "\n";
   }
   std::cout << std::flush;
-  if (all.transport_errors > 0) return kExitTransport;
-  if (all.http_errors > 0) return kExitServer;
+  if (f.all.transport_errors > 0) return kExitTransport;
+  if (f.all.http_errors > 0) return kExitServer;
   return 0;
 }
 
@@ -729,11 +508,8 @@ void add_bench_commands(CLI::App& app) {
         SpawnedDuetd server({o->duetd, data.path(), o->startup_timeout, o->server.timeout_ms});
         status = run_bench(*o, server.options(), server.admin_token_file(), o->duetd_pid > 0 ? o->duetd_pid : server.pid());
       } else {
-        if (o->server.server.empty() || o->admin_token_file.empty()) {
-          fail("give --server URL --admin-token-file FILE [--ca FILE] [--duetd-pid PID], or --spawn");
-        }
-        ServerOptions s = o->server;
-        while (!s.server.empty() && s.server.back() == '/') s.server.pop_back();
+        ServerOptions s = running_server(o->server, o->admin_token_file,
+                                         "give --server URL --admin-token-file FILE [--ca FILE] [--duetd-pid PID], or --spawn");
         status = run_bench(*o, s, o->admin_token_file, o->duetd_pid);
       }
     });

@@ -133,6 +133,24 @@ void print_json(const json& j) {
   std::cout << j.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
 }
 
+std::string utc_timestamp() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// ---- answers -----------------------------------------------------------------
+
+std::string json_string(const json& j, const char* key, std::string_view what) {
+  if (!j.is_object() || !j.contains(key) || !j[key].is_string()) {
+    fail(std::string(what) + ": the server's answer has no string \"" + key + "\"");
+  }
+  return j[key].get<std::string>();
+}
+
 // ---- HTTP ------------------------------------------------------------------
 
 void add_server_options(CLI::App& cmd, ServerOptions& options, bool server_required) {
@@ -217,6 +235,14 @@ void add_spawn_options(CLI::App& cmd, std::string& admin_token_file, bool& spawn
   flag->excludes(cmd.get_option("--server"));
   flag->excludes(cmd.get_option("--admin-token-file"));
   cmd.add_option("--duetd", duetd, "duetd binary for --spawn (default: next to this duet)");
+}
+
+ServerOptions running_server(const ServerOptions& options, const std::string& admin_token_file,
+                             const std::string& usage) {
+  if (options.server.empty() || admin_token_file.empty()) fail(usage);
+  ServerOptions s = options;
+  while (!s.server.empty() && s.server.back() == '/') s.server.pop_back();
+  return s;
 }
 
 }  // namespace duet::cli

@@ -86,6 +86,14 @@ int64_t parse_unix_time(const std::string& text);
 // ---- output --------------------------------------------------------------
 
 void print_json(const json& j);
+// Now in UTC, as 2026-01-31T12:00:00Z.
+std::string utc_timestamp();
+
+// ---- answers -----------------------------------------------------------------
+
+// The string member `key` of a server's JSON answer; fails (exit 1) with
+// "<what>: the server's answer has no string "<key>"" when there is none.
+std::string json_string(const json& j, const char* key, std::string_view what);
 
 // ---- HTTP ------------------------------------------------------------------
 
@@ -140,5 +148,10 @@ class TempDir {
 // add_server_options) or starts its own: --admin-token-file, --spawn (which
 // excludes both) and --duetd.
 void add_spawn_options(CLI::App& cmd, std::string& admin_token_file, bool& spawn, std::string& duetd);
+// Without --spawn: the --server options with the trailing '/' dropped, or a
+// failure naming the options to give (`usage`) when --server or
+// --admin-token-file is missing.
+ServerOptions running_server(const ServerOptions& options, const std::string& admin_token_file,
+                             const std::string& usage);
 
 }  // namespace duet::cli

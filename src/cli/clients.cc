@@ -23,13 +23,6 @@ namespace {
 
 std::string seg(const std::string& id) { return url_encode(id); }
 
-std::string json_string(const json& j, const char* key, std::string_view what) {
-  if (!j.is_object() || !j.contains(key) || !j[key].is_string()) {
-    fail(std::string(what) + ": the server's answer has no string \"" + key + "\"");
-  }
-  return j[key].get<std::string>();
-}
-
 }  // namespace
 
 // ---- AdminClient -------------------------------------------------------------

@@ -34,103 +34,56 @@ struct HolderOptions {
 
 HolderDevice device(const HolderOptions& o) { return HolderDevice(o.server, o.state_file); }
 
-}  // namespace
+// The value of `key` in the query of an activation link
+// (duet://activate?code=C&holder=H&server=S); empty when absent.
+std::string activation_link_param(const std::string& uri, const std::string& key) {
+  auto q = uri.find('?');
+  if (q == std::string::npos) return "";
+  std::string query = uri.substr(q + 1);
+  size_t pos = 0;
+  while (pos <= query.size()) {
+    size_t amp = query.find('&', pos);
+    std::string kv = query.substr(pos, amp == std::string::npos ? std::string::npos : amp - pos);
+    if (kv.rfind(key + "=", 0) == 0) return kv.substr(key.size() + 1);
+    if (amp == std::string::npos) break;
+    pos = amp + 1;
+  }
+  return "";
+}
 
-void add_holder_commands(CLI::App& app) {
-  auto o = std::make_shared<HolderOptions>();
-  auto* holder = app.add_subcommand("holder", "A holder device: enroll, list, check, sign or reject orders (/app/v1)");
-  holder->require_subcommand(1);
-  holder->fallthrough();
-  add_server_options(*holder, o->server);
-  holder->add_option("--state", o->state_file,
-                     "Device state file (the PIN-wrapped key share); the device token is kept in FILE.token")
-      ->required();
+// `holder enroll`: two-party key generation, then (unless --no-certificate) a
+// certificate co-signed with the PIN, written next to the state file.
+json run_enroll(HolderOptions& o) {
+  if (!o.uri.empty()) {  // take code and holder from the link unless given explicitly
+    if (o.code.empty()) o.code = activation_link_param(o.uri, "code");
+    if (o.holder_id.empty()) o.holder_id = activation_link_param(o.uri, "holder");
+  }
+  if (o.code.empty() || o.holder_id.empty()) {
+    throw CLI::ValidationError("holder enroll", "give --uri, or both --code and --holder-id");
+  }
+  HolderDevice d = device(o);
+  json answer = d.enroll(o.holder_id, o.code, o.pin, o.kdf_iterations, o.force, o.otp);
+  if (!o.no_certificate) {
+    // Enrollment ends with a certificate: a PKCS#10 request co-signed with the PIN.
+    json cert = d.obtain_certificate(o.pin);
+    std::string cert_path = o.state_file + ".cert.pem";
+    std::string chain_path = o.state_file + ".chain.pem";
+    write_file(cert_path, cert["certificate_pem"].get<std::string>());
+    write_file(chain_path, cert["chain_pem"].get<std::string>());
+    answer["certificate"] = {{"cert_id", cert.value("cert_id", "")},
+                             {"serial", cert.value("serial", "")},
+                             {"not_after", cert.value("not_after", int64_t{0})},
+                             {"certificate_file", cert_path},
+                             {"chain_file", chain_path}};
+  }
+  return answer;
+}
 
-  auto* enroll = holder->add_subcommand("enroll", "Redeem an activation code: two-party key generation");
-  enroll->add_option("--uri", o->uri, "The activation link (duet://activate?code=…&holder=…), e.g. from the QR code");
-  enroll->add_option("--holder-id", o->holder_id,
-                     "The holder id the code was issued for (bound into the key-generation proofs)");
-  enroll->add_option("--code", o->code, "Activation code, e.g. ABCD-EFGH-JKMN");
-  enroll->add_option("--otp", o->otp, "The 6-digit one-time code sent by SMS (when the app requires one)");
-  enroll->add_option("--pin", o->pin, "New PIN (4 to 64 bytes); never stored or sent")->required();
-  enroll->add_option("--kdf-iterations", o->kdf_iterations, "PBKDF2-HMAC-SM3 iterations wrapping the share")
-      ->check(CLI::Range(1000u, 100000000u));
-  enroll->add_flag("--force", o->force, "Replace an enrollment already in the state file");
-  enroll->add_flag("--no-certificate", o->no_certificate,
-                   "Stop after key generation (no certificate request; `duet holder certificate` later)");
-  enroll->callback([o] {
-    run_guarded("holder enroll", [&] {
-      if (!o->uri.empty()) {
-        // duet://activate?code=C&holder=H&server=S: take code and holder unless given explicitly.
-        auto param = [&](const std::string& key) -> std::string {
-          auto q = o->uri.find('?');
-          if (q == std::string::npos) return "";
-          std::string query = o->uri.substr(q + 1);
-          size_t pos = 0;
-          while (pos <= query.size()) {
-            size_t amp = query.find('&', pos);
-            std::string kv = query.substr(pos, amp == std::string::npos ? std::string::npos : amp - pos);
-            if (kv.rfind(key + "=", 0) == 0) return kv.substr(key.size() + 1);
-            if (amp == std::string::npos) break;
-            pos = amp + 1;
-          }
-          return "";
-        };
-        if (o->code.empty()) o->code = param("code");
-        if (o->holder_id.empty()) o->holder_id = param("holder");
-      }
-      if (o->code.empty() || o->holder_id.empty()) {
-        throw CLI::ValidationError("holder enroll", "give --uri, or both --code and --holder-id");
-      }
-      HolderDevice d = device(*o);
-      json answer = d.enroll(o->holder_id, o->code, o->pin, o->kdf_iterations, o->force, o->otp);
-      if (!o->no_certificate) {
-        // Enrollment ends with a certificate: a PKCS#10 request co-signed with the PIN.
-        json cert = d.obtain_certificate(o->pin);
-        std::string cert_path = o->state_file + ".cert.pem";
-        std::string chain_path = o->state_file + ".chain.pem";
-        write_file(cert_path, cert["certificate_pem"].get<std::string>());
-        write_file(chain_path, cert["chain_pem"].get<std::string>());
-        answer["certificate"] = {{"cert_id", cert.value("cert_id", "")},
-                                 {"serial", cert.value("serial", "")},
-                                 {"not_after", cert.value("not_after", int64_t{0})},
-                                 {"certificate_file", cert_path},
-                                 {"chain_file", chain_path}};
-      }
-      print_json(answer);
-    });
-  });
-
-  auto* orders = holder->add_subcommand("orders", "List pending orders");
-  orders->callback([o] { run_guarded("holder orders", [&] { print_json(device(*o).pending_orders()); }); });
-
-  auto* show = holder->add_subcommand("show", "Show what an order asks to sign");
-  show->add_option("ORDER", o->order_id, "Order id")->required();
-  show->callback([o] { run_guarded("holder show", [&] { print_json(device(*o).order(o->order_id)); }); });
-
-  auto* sign = holder->add_subcommand("sign", "Check the order's digests, then co-sign it with the PIN");
-  sign->add_option("ORDER", o->order_id, "Order id")->required();
-  sign->add_option("--pin", o->pin, "The PIN")->required();
-  sign->add_option("--signature-out", o->signature_out, "Write the first item's signature (DER) to FILE");
-  sign->callback([o] {
-    run_guarded("holder sign", [&] {
-      HolderDevice d = device(*o);
-      SignOutcome out = d.sign(o->order_id, o->pin);
-      json j = out.finish_response;
-      if (out.attempts_left >= 0) j["attempts_left"] = out.attempts_left;
-      json sigs = json::array();
-      for (const Bytes& s : out.signatures_der) sigs.push_back(to_hex(s));
-      j["signatures_der"] = sigs;
-      print_json(j);
-      if (!o->signature_out.empty() && !out.signatures_der.empty()) {
-        write_file(o->signature_out, out.signatures_der.front());
-      }
-    });
-  });
-
+// `holder change-pin` and `holder refresh`.
+void add_refresh_commands(CLI::App& holder, const std::shared_ptr<HolderOptions>& o) {
   // A PIN change is a share refresh with the new PIN (never a local re-wrap:
   // two wraps of one share under two PINs could be tested offline).
-  auto* change_pin = holder->add_subcommand(
+  auto* change_pin = holder.add_subcommand(
       "change-pin", "Change the PIN: a share refresh whose new state is wrapped under the new PIN (the old PIN is "
                     "checked by the service and counts as an attempt)");
   change_pin->add_option("--pin", o->pin, "The current PIN")->required();
@@ -145,7 +98,7 @@ void add_holder_commands(CLI::App& app) {
     });
   });
 
-  auto* refresh = holder->add_subcommand(
+  auto* refresh = holder.add_subcommand(
       "refresh", "Share refresh: new shares for the same key (after an unlock, or to move to a new device with "
                  "--move-to); --resume finishes one that was interrupted");
   refresh->add_option("--pin", o->pin, "The PIN (with --resume: the PIN of the new state, i.e. the new PIN)");
@@ -176,8 +129,11 @@ void add_holder_commands(CLI::App& app) {
       print_json(d.refresh(r));
     });
   });
+}
 
-  auto* certificate = holder->add_subcommand(
+// `holder certificate`: show it, or request one with the PIN; written next to the state file.
+void add_certificate_command(CLI::App& holder, const std::shared_ptr<HolderOptions>& o) {
+  auto* certificate = holder.add_subcommand(
       "certificate", "Show the holder's certificate; with --request, request one and co-sign it with the PIN");
   certificate->add_flag("--request", o->request_certificate, "Request a certificate for the key (needs --pin)");
   certificate->add_option("--pin", o->pin, "The PIN (with --request)");
@@ -198,6 +154,63 @@ void add_holder_commands(CLI::App& app) {
       print_json(cert);
     });
   });
+}
+
+}  // namespace
+
+void add_holder_commands(CLI::App& app) {
+  auto o = std::make_shared<HolderOptions>();
+  auto* holder = app.add_subcommand("holder", "A holder device: enroll, list, check, sign or reject orders (/app/v1)");
+  holder->require_subcommand(1);
+  holder->fallthrough();
+  add_server_options(*holder, o->server);
+  holder->add_option("--state", o->state_file,
+                     "Device state file (the PIN-wrapped key share); the device token is kept in FILE.token")
+      ->required();
+
+  auto* enroll = holder->add_subcommand("enroll", "Redeem an activation code: two-party key generation");
+  enroll->add_option("--uri", o->uri, "The activation link (duet://activate?code=…&holder=…), e.g. from the QR code");
+  enroll->add_option("--holder-id", o->holder_id,
+                     "The holder id the code was issued for (bound into the key-generation proofs)");
+  enroll->add_option("--code", o->code, "Activation code, e.g. ABCD-EFGH-JKMN");
+  enroll->add_option("--otp", o->otp, "The 6-digit one-time code sent by SMS (when the app requires one)");
+  enroll->add_option("--pin", o->pin, "New PIN (4 to 64 bytes); never stored or sent")->required();
+  enroll->add_option("--kdf-iterations", o->kdf_iterations, "PBKDF2-HMAC-SM3 iterations wrapping the share")
+      ->check(CLI::Range(1000u, 100000000u));
+  enroll->add_flag("--force", o->force, "Replace an enrollment already in the state file");
+  enroll->add_flag("--no-certificate", o->no_certificate,
+                   "Stop after key generation (no certificate request; `duet holder certificate` later)");
+  enroll->callback([o] { run_guarded("holder enroll", [&] { print_json(run_enroll(*o)); }); });
+
+  auto* orders = holder->add_subcommand("orders", "List pending orders");
+  orders->callback([o] { run_guarded("holder orders", [&] { print_json(device(*o).pending_orders()); }); });
+
+  auto* show = holder->add_subcommand("show", "Show what an order asks to sign");
+  show->add_option("ORDER", o->order_id, "Order id")->required();
+  show->callback([o] { run_guarded("holder show", [&] { print_json(device(*o).order(o->order_id)); }); });
+
+  auto* sign = holder->add_subcommand("sign", "Check the order's digests, then co-sign it with the PIN");
+  sign->add_option("ORDER", o->order_id, "Order id")->required();
+  sign->add_option("--pin", o->pin, "The PIN")->required();
+  sign->add_option("--signature-out", o->signature_out, "Write the first item's signature (DER) to FILE");
+  sign->callback([o] {
+    run_guarded("holder sign", [&] {
+      HolderDevice d = device(*o);
+      SignOutcome out = d.sign(o->order_id, o->pin);
+      json j = out.finish_response;
+      if (out.attempts_left >= 0) j["attempts_left"] = out.attempts_left;
+      json sigs = json::array();
+      for (const Bytes& s : out.signatures_der) sigs.push_back(to_hex(s));
+      j["signatures_der"] = sigs;
+      print_json(j);
+      if (!o->signature_out.empty() && !out.signatures_der.empty()) {
+        write_file(o->signature_out, out.signatures_der.front());
+      }
+    });
+  });
+
+  add_refresh_commands(*holder, o);
+  add_certificate_command(*holder, o);
 
   auto* revoke = holder->add_subcommand("revoke", "Revoke this holder's certificate and key (lost device)");
   revoke->callback([o] {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "core/audit_chain.h"
+#include "core/audit_test_event.h"
 #include "core/audit_json.h"
 #include "crypto/sm2_evp.h"
 #include "store/audit_encoding.h"
@@ -13,26 +14,12 @@ namespace {
 using store::AuditCheckpoint;
 using store::AuditEvent;
 
-AuditEvent ev(int i, const std::string& tenant = "ten_a") {
-  AuditEvent e;
-  e.at = 1'700'000'000 + i;
-  e.tenant_id = tenant;
-  e.actor_type = "app";
-  e.actor_id = "app_" + std::to_string(i % 3);
-  e.action = "POST /api/v1/orders";
-  e.target = "order_id:ord_" + std::to_string(i);
-  e.outcome = "ok";
-  e.address = "10.0.0.1";
-  e.request_id = "req" + std::to_string(i);
-  return e;
-}
-
 // A valid chain of n events (seq 1..n) as the store would build it.
 std::vector<AuditEvent> chain(int n) {
   std::vector<AuditEvent> out;
   Bytes prev = store::audit_genesis_hash();
   for (int i = 1; i <= n; ++i) {
-    AuditEvent e = ev(i, i % 2 ? "ten_a" : "ten_b");
+    AuditEvent e = sample_audit_event(i, i % 2 ? "ten_a" : "ten_b");
     e.seq = i;
     e.prev_hash = prev;
     e.hash = store::audit_event_hash(prev, e);
@@ -40,6 +27,13 @@ std::vector<AuditEvent> chain(int n) {
     out.push_back(e);
   }
   return out;
+}
+
+// Inserts `row` at seq 4 (index 3) and renumbers the rows after it, as a
+// forger would.
+void insert_renumbered(std::vector<AuditEvent>& c, const AuditEvent& row) {
+  for (size_t i = 3; i < c.size(); ++i) c[i].seq += 1;
+  c.insert(c.begin() + 3, row);
 }
 
 struct Signer {
@@ -144,25 +138,23 @@ TEST(AuditChain, TailCutIsNamedByHeadOrCheckpoint) {
 TEST(AuditChain, InsertedEventIsNamed) {
   // Forged row at seq 4, originals renumbered up, forger even links it.
   auto c = chain(10);
-  AuditEvent forged = ev(99);
+  AuditEvent forged = sample_audit_event(99);
   forged.seq = 4;
   forged.prev_hash = c[2].hash;
   forged.hash = store::audit_event_hash(forged.prev_hash, forged);
-  for (size_t i = 3; i < c.size(); ++i) c[i].seq += 1;
-  c.insert(c.begin() + 3, forged);
+  insert_renumbered(c, forged);
   expect_bad(verify(c), 4, AuditDamage::kInserted);
   // A forged row with a junk hash, originals renumbered.
   auto d = chain(10);
-  AuditEvent junk = ev(98);
+  AuditEvent junk = sample_audit_event(98);
   junk.seq = 4;
   junk.prev_hash = Bytes(32, 7);
   junk.hash = Bytes(32, 8);
-  for (size_t i = 3; i < d.size(); ++i) d[i].seq += 1;
-  d.insert(d.begin() + 3, junk);
+  insert_renumbered(d, junk);
   expect_bad(verify(d), 4, AuditDamage::kInserted);
   // Appended beyond the recorded head.
   auto t = chain(10);
-  AuditEvent extra = ev(97);
+  AuditEvent extra = sample_audit_event(97);
   extra.seq = 11;
   extra.prev_hash = t.back().hash;
   extra.hash = store::audit_event_hash(extra.prev_hash, extra);

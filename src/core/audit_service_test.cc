@@ -5,26 +5,13 @@
 
 #include "core/audit_chain.h"
 #include "core/audit_service.h"
+#include "core/audit_test_event.h"
 #include "core/test_fixture.h"
 
 namespace duet::core {
 namespace {
 
 using store::AuditEvent;
-
-AuditEvent ev(int i) {
-  AuditEvent e;
-  e.at = 1'700'000'000 + i;
-  e.tenant_id = "ten_a";
-  e.actor_type = "app";
-  e.actor_id = "app_" + std::to_string(i % 3);
-  e.action = "POST /api/v1/orders";
-  e.target = "order_id:ord_" + std::to_string(i);
-  e.outcome = "ok";
-  e.address = "10.0.0.1";
-  e.request_id = "req" + std::to_string(i);
-  return e;
-}
 
 class AuditServiceTest : public CoreStoreTest {
  protected:
@@ -45,7 +32,7 @@ class AuditServiceTest : public CoreStoreTest {
     audit = std::make_unique<AuditService>(*deps);
   }
   void append(int n) {
-    for (int i = 0; i < n; ++i) ASSERT_TRUE(store_->append_audit_event(ev(i)).ok());
+    for (int i = 0; i < n; ++i) ASSERT_TRUE(store_->append_audit_event(sample_audit_event(i)).ok());
   }
   std::unique_ptr<AuditService> audit;
 };

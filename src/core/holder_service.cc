@@ -94,6 +94,23 @@ Unexpected pin_error(ErrorCode code, std::string message, int attempts_left) {
   return Unexpected{std::move(e)};
 }
 
+// A share refresh's PIN proof failed at `step` ("refresh", "refresh_confirm"):
+// the counted attempt recorded as a failure — locking the holder, with its
+// alarms, when the rule says so — and the wrong-PIN answer with what is left.
+Unexpected refresh_pin_failure(HolderService::Stores& stores, ServiceDeps& deps, const HolderContext& ctx,
+                               const std::string& attempt_id, const store::PinAttemptCounters& counted,
+                               const PinAttemptPolicy& policy, const char* step, UnixSeconds now) {
+  const int left = pin_attempts_left(counted, policy);
+  const bool lock = locks_after_failure(counted, policy);
+  if (lock) deps.metrics.holder_locks++;
+  Status recorded = stores.orders.fail_pin_attempt(
+      ctx.write, ctx.tenant_id, attempt_id, lock, "",
+      pin_failure_alarms(stores.metering, ctx.tenant_id, ctx.holder_id, nullptr, step, left, lock, now), std::nullopt,
+      now);
+  if (!recorded.ok()) return Unexpected{recorded.error()};
+  return pin_error(ErrorCode::kPinInvalid, "the PIN is wrong", left);
+}
+
 }  // namespace
 
 Result<HolderContext> HolderService::authenticate_device(std::string_view bearer) {
@@ -427,14 +444,7 @@ Result<cosign::RefreshResponse> HolderService::begin_refresh(const HolderContext
   auto responded = cosign::ServiceRefresh::respond(opened.share, ctx.holder_id, refresh_id, request, deps_.rng);
   if (!responded.ok()) {
     if (responded.code() != ErrorCode::kPinInvalid) return Unexpected{responded.error()};
-    const int left = pin_attempts_left(*counted, policy);
-    const bool lock = locks_after_failure(*counted, policy);
-    if (lock) deps_.metrics.holder_locks++;
-    DUET_TRY_STATUS(stores_.orders.fail_pin_attempt(
-        ctx.write, ctx.tenant_id, attempt_id, lock, "",
-        pin_failure_alarms(stores_.metering, ctx.tenant_id, ctx.holder_id, nullptr, "refresh", left, lock, now),
-        std::nullopt, now));
-    return pin_error(ErrorCode::kPinInvalid, "the PIN is wrong", left);
+    return refresh_pin_failure(stores_, deps_, ctx, attempt_id, *counted, policy, "refresh", now);
   }
   auto& [pending, response] = *responded;
   DUET_ASSIGN_OR_RETURN(SecretBytes serialized, pending.serialize());
@@ -484,14 +494,7 @@ Result<std::string> HolderService::confirm_refresh(const HolderContext& ctx, con
   Status proved = cosign::ServiceRefresh::confirm(pending, ctx.holder_id, refresh_id, confirm);
   if (!proved.ok()) {
     if (proved.code() != ErrorCode::kPinInvalid) return Unexpected{proved.error()};
-    const int left = pin_attempts_left(*counted, policy);
-    const bool lock = locks_after_failure(*counted, policy);
-    if (lock) deps_.metrics.holder_locks++;
-    DUET_TRY_STATUS(stores_.orders.fail_pin_attempt(
-        ctx.write, ctx.tenant_id, attempt_id, lock, "",
-        pin_failure_alarms(stores_.metering, ctx.tenant_id, ctx.holder_id, nullptr, "refresh_confirm", left, lock, now),
-        std::nullopt, now));
-    return pin_error(ErrorCode::kPinInvalid, "the PIN is wrong", left);
+    return refresh_pin_failure(stores_, deps_, ctx, attempt_id, *counted, policy, "refresh_confirm", now);
   }
 
   Bytes token_raw(32);

@@ -70,21 +70,22 @@ void tenant_routes(http::Router& r, const ApiServices& s, RequestAuth& auth) {
           DUET_ASSIGN_OR_RETURN(store::Tenant t, s.admin.get_tenant(op, tenant_of(req)));
           return json_response(200, tenant_json(t));
         }));
+  // A date of the tenant, {"<field>": Unix seconds}, stored by `set`; answers the tenant.
+  using SetTenantDate = Result<store::Tenant> (core::AdminService::*)(const core::OperatorContext&,
+                                                                      const std::string&, core::UnixSeconds);
+  auto tenant_date = [&s, &op_only](const char* field, SetTenantDate set) {
+    return op_only([&s, field, set](const Request& req, const core::OperatorContext& op) -> Result<Response> {
+      DUET_ASSIGN_OR_RETURN(json body, parse_body(req, false));
+      DUET_ASSIGN_OR_RETURN(int64_t at, req_int(body, field));
+      DUET_ASSIGN_OR_RETURN(store::Tenant t, (s.admin.*set)(op, tenant_of(req), at));
+      return json_response(200, tenant_json(t));
+    });
+  };
   r.post("/admin/v1/tenants/{tenant_id}/activation",
-         op_only([&s](const Request& req, const core::OperatorContext& op) -> Result<Response> {
-           DUET_ASSIGN_OR_RETURN(json body, parse_body(req, false));
-           DUET_ASSIGN_OR_RETURN(int64_t from, req_int(body, "production_active_from"));
-           DUET_ASSIGN_OR_RETURN(store::Tenant t, s.admin.set_production_active_from(op, tenant_of(req), from));
-           return json_response(200, tenant_json(t));
-         }));
+         tenant_date("production_active_from", &core::AdminService::set_production_active_from));
   // Request-signature v1 cut-off (core/business_auth.h), announced by a notice.
   r.post("/admin/v1/tenants/{tenant_id}/signature-v1-cutoff",
-         op_only([&s](const Request& req, const core::OperatorContext& op) -> Result<Response> {
-           DUET_ASSIGN_OR_RETURN(json body, parse_body(req, false));
-           DUET_ASSIGN_OR_RETURN(int64_t at, req_int(body, "signature_v1_cutoff"));
-           DUET_ASSIGN_OR_RETURN(store::Tenant t, s.admin.set_signature_v1_cutoff(op, tenant_of(req), at));
-           return json_response(200, tenant_json(t));
-         }));
+         tenant_date("signature_v1_cutoff", &core::AdminService::set_signature_v1_cutoff));
   for (bool suspend : {true, false}) {
     r.post(suspend ? "/admin/v1/tenants/{tenant_id}/suspend" : "/admin/v1/tenants/{tenant_id}/resume",
            op_only([&s, suspend](const Request& req, const core::OperatorContext& op) -> Result<Response> {

@@ -42,14 +42,8 @@ using namespace std::chrono_literals;
 constexpr uint32_t kIters = 1000;
 constexpr int64_t kDay = 86400;
 
-struct Cred {
-  std::string app_id, secret;
-};
-
-struct Device {
-  std::string holder_id, token;
-  std::optional<cosign::DeviceState> state;
-};
+using Cred = testing::AppCred;
+using Device = testing::TestDevice;
 
 class PrivacyTest : public ::testing::Test {
  protected:
@@ -72,23 +66,15 @@ class PrivacyTest : public ::testing::Test {
   }
 
   DaemonConfig config() {
-    DaemonConfig c;
-    c.dev = true;
-    c.keys.kek = "file";
-    c.http.listen_host = "127.0.0.1";
-    c.http.listen_port = 0;
-    c.http.threads = 4;
-    c.http.access_log = false;
-    c.service.data_dir = dir.string();
-    c.service.core.public_url = "https://duet.example";
+    // loopback_dev_config turns the sandbox rate limit off: the test clock
+    // stands still while eventually() polls the Business API (a sandbox GET
+    // every 100 ms), and with the default 10 requests per (frozen) second the
+    // polls would end in 429. No test here checks limits.
+    DaemonConfig c = testing::loopback_dev_config(dir, 4);
     c.retention.order_payload_days = 30;
     c.retention.identity_days = 10;
     c.retention.expired_key_days = 0;
     c.retention.interval_seconds = 1;  // the worker polls every second
-    // The test clock stands still while eventually() polls the Business API
-    // (a sandbox GET every 100 ms): with the default 10 requests per
-    // (frozen) second the polls would end in 429. No test here checks limits.
-    c.limits.sandbox_requests_per_second = 0;
     return c;
   }
 
@@ -118,12 +104,7 @@ class PrivacyTest : public ::testing::Test {
 
   httpclient::HttpResponse call(const std::string& method, const std::string& target, const std::string& body = "",
                                 httpclient::HeaderList headers = {}) {
-    httpclient::HttpRequest req;
-    req.method = method;
-    req.url = base + target;
-    req.body = body;
-    req.headers = std::move(headers);
-    return testing::send(client, std::move(req));
+    return testing::send(client, method, base + target, body, std::move(headers));
   }
   httpclient::HttpResponse as(const std::string& token, const std::string& method, const std::string& target,
                               const std::string& body = "") {
@@ -131,17 +112,9 @@ class PrivacyTest : public ::testing::Test {
   }
   httpclient::HttpResponse biz(const Cred& cred, const std::string& method, const std::string& target,
                                const std::string& body = "") {
-    std::string path = target, query;
-    if (auto q = target.find('?'); q != std::string::npos) {
-      path = target.substr(0, q);
-      query = target.substr(q + 1);
-    }
-    std::string ts = std::to_string(clock.now());
     std::string nonce = "nonce-" + std::to_string(++nonces) + "-" + std::to_string(::getpid());
-    std::string sig = core::sign_request(cred.secret, method, path, query, ts, nonce, body);
     return call(method, target, body,
-                {{"X-Duet-App-Id", cred.app_id}, {"X-Duet-Timestamp", ts}, {"X-Duet-Nonce", nonce},
-                 {"X-Duet-Signature", sig}});
+                testing::signed_request_headers(cred, method, target, body, std::to_string(clock.now()), nonce));
   }
   static json parse(const httpclient::HttpResponse& r) {
     json j = json::parse(r.body, nullptr, false);
@@ -150,62 +123,32 @@ class PrivacyTest : public ::testing::Test {
   }
 
   Cred new_app() {
-    auto t = as(admin_token, "POST", "/admin/v1/tenants", json{{"name", "Privacy bank"}}.dump());
-    EXPECT_EQ(t.status, 201) << t.body;
-    tenant_id = parse(t)["tenant_id"];
-    auto a = as(admin_token, "POST", "/admin/v1/tenants/" + tenant_id + "/apps");
-    EXPECT_EQ(a.status, 201) << a.body;
-    json aj = parse(a);
-    return {aj["sandbox"]["app_id"], aj["sandbox"]["secret"]};
+    testing::TenantApps t = testing::create_tenant_apps(
+        [this](const std::string& m, const std::string& target, const std::string& b) {
+          return as(admin_token, m, target, b);
+        },
+        json{{"name", "Privacy bank"}});
+    tenant_id = t.tenant_id;
+    return t.sandbox;
   }
 
   Device enroll(const Cred& c, const std::string& pin) {
-    Device d;
     auto h = biz(c, "POST", "/api/v1/holders",
                  json{{"name", "张三丰"}, {"id_number", "110101199003071234"}, {"phone", "13812345678"}}.dump());
     EXPECT_EQ(h.status, 201) << h.body;
-    d.holder_id = parse(h)["holder_id"];
-    auto code = biz(c, "POST", "/api/v1/holders/" + d.holder_id + "/activation-codes");
+    std::string holder_id = parse(h)["holder_id"];
+    auto code = biz(c, "POST", "/api/v1/holders/" + holder_id + "/activation-codes");
     EXPECT_EQ(code.status, 201) << code.body;
-    auto [dk, req] = ok_value(cosign::DeviceKeygen::start(d.holder_id, crypto::SystemRandom::instance()));
-    auto act = call("POST", "/app/v1/activations",
-                    json{{"code", parse(code)["code"]}, {"keygen", json::parse(cosign::to_json(req))}}.dump());
-    EXPECT_EQ(act.status, 201) << act.body;
-    json aj = parse(act);
-    d.token = aj["device_token"];
-    auto resp = ok_value(cosign::parse_keygen_response(aj["keygen"].dump()));
-    auto state = dk.finish(resp, pin, kIters, crypto::SystemRandom::instance());
-    EXPECT_TRUE(state.ok());
-    if (state.ok()) d.state.emplace(std::move(*state));
-    return d;
+    return testing::activate_device(
+        [this](const std::string& m, const std::string& t, const std::string& b) { return call(m, t, b); }, holder_id,
+        parse(code)["code"], pin, kIters);
   }
 
   httpclient::HttpResponse sign(const Device& d, const std::string& order_id, const std::string& pin,
                                 const std::string& session_id) {
-    auto details = as(d.token, "GET", "/app/v1/orders/" + order_id);
-    EXPECT_EQ(details.status, 200) << details.body;
-    json dj = parse(details);
-    std::vector<crypto::Digest> digests;
-    for (const auto& it : dj["items"]) {
-      auto e_bytes = ok_value(from_hex_exact(it["e"].get<std::string>(), 32));
-      crypto::Digest e{};
-      std::copy(e_bytes.begin(), e_bytes.end(), e.begin());
-      digests.push_back(e);
-    }
-    auto started = ok_value(cosign::DeviceSignSession::start(*d.state, pin, {order_id, session_id, digests},
-                                                    crypto::SystemRandom::instance()));
-    json body = json::parse(cosign::to_json(started.second));
-    body["session_id"] = session_id;
-    auto start = as(d.token, "POST", "/app/v1/orders/" + order_id + "/sessions", body.dump());
-    if (start.status != 201) return start;
-    json sj = parse(start);
-    std::vector<cosign::SignResponse> responses;
-    for (const auto& item : sj["items"]) responses.push_back(ok_value(cosign::parse_sign_response(item.dump())));
-    auto f = ok_value(started.first.finish(responses));
-    json fin = json::array();
-    for (const auto& sf : f.first) fin.push_back(json::parse(cosign::to_json(sf)));
-    return as(d.token, "POST", "/app/v1/orders/" + order_id + "/sessions/" + session_id + "/finish",
-              json{{"items", fin}}.dump());
+    return testing::device_sign_round(
+        [this, &d](const std::string& m, const std::string& t, const std::string& b) { return as(d.token, m, t, b); },
+        *d.state, order_id, pin, session_id);
   }
 
   // Waits (real time) until pred() holds or `limit` passes.

@@ -24,9 +24,7 @@ namespace {
 
 using json = nlohmann::json;
 
-struct Cred {
-  std::string app_id, secret;
-};
+using Cred = testing::AppCred;
 
 class SignatureHttpTest : public ::testing::Test {
  protected:
@@ -41,13 +39,12 @@ class SignatureHttpTest : public ::testing::Test {
     daemon = std::move(*d);
     base = daemon->url();
     admin_token = testing::trim(testing::read_text(daemon->admin_token_path()));
-    auto t = admin("POST", "/admin/v1/tenants", json{{"name", "Sig, Inc."}}.dump());
-    ASSERT_EQ(t.status, 201) << t.body;
-    tenant_id = json::parse(t.body)["tenant_id"];
-    auto a = admin("POST", "/admin/v1/tenants/" + tenant_id + "/apps");
-    ASSERT_EQ(a.status, 201) << a.body;
-    json aj = json::parse(a.body);
-    cred = {aj["sandbox"]["app_id"], aj["sandbox"]["secret"]};
+    testing::TenantApps t = testing::create_tenant_apps(
+        [this](const std::string& m, const std::string& target, const std::string& b) { return admin(m, target, b); },
+        json{{"name", "Sig, Inc."}});
+    ASSERT_FALSE(t.sandbox.app_id.empty());
+    tenant_id = t.tenant_id;
+    cred = t.sandbox;
   }
   void TearDown() override {
     if (daemon) daemon->stop();
@@ -57,12 +54,7 @@ class SignatureHttpTest : public ::testing::Test {
 
   httpclient::HttpResponse call(const std::string& method, const std::string& target, const std::string& body,
                                 httpclient::HeaderList headers) {
-    httpclient::HttpRequest req;
-    req.method = method;
-    req.url = base + target;
-    req.body = body;
-    req.headers = std::move(headers);
-    return testing::send(client, std::move(req));
+    return testing::send(client, method, base + target, body, std::move(headers));
   }
   httpclient::HttpResponse admin(const std::string& method, const std::string& target, const std::string& body = "") {
     return call(method, target, body, {{"Authorization", "Bearer " + admin_token}});

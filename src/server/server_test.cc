@@ -134,15 +134,8 @@ class CallbackReceiver {
   std::vector<Received> got_;
 };
 
-struct Cred {
-  std::string app_id, secret;
-};
-
-struct Device {
-  std::string holder_id;
-  std::string token;
-  std::optional<cosign::DeviceState> state;  // set once enrolled
-};
+using Cred = testing::AppCred;
+using Device = testing::TestDevice;
 
 class ServerTest : public ::testing::Test {
  protected:
@@ -207,18 +200,9 @@ class ServerTest : public ::testing::Test {
   httpclient::HttpResponse biz(const Cred& cred, const std::string& method, const std::string& target,
                                const std::string& body = "", httpclient::HeaderList extra = {},
                                std::optional<int64_t> ts = std::nullopt, std::string nonce = "") {
-    std::string path = target, query;
-    if (auto q = target.find('?'); q != std::string::npos) {
-      path = target.substr(0, q);
-      query = target.substr(q + 1);
-    }
     std::string timestamp = std::to_string(ts.value_or(clock.now()));
     if (nonce.empty()) nonce = next_nonce();
-    std::string sig = core::sign_request(cred.secret, method, path, query, timestamp, nonce, body);
-    httpclient::HeaderList h = {{"X-Duet-App-Id", cred.app_id},
-                                {"X-Duet-Timestamp", timestamp},
-                                {"X-Duet-Nonce", nonce},
-                                {"X-Duet-Signature", sig}};
+    httpclient::HeaderList h = testing::signed_request_headers(cred, method, target, body, timestamp, nonce);
     for (auto& e : extra) h.push_back(e);
     return call(method, target, body, h);
   }
@@ -240,22 +224,16 @@ class ServerTest : public ::testing::Test {
     return j["error"]["code"].get<std::string>();
   }
 
-  struct Tenant {
-    std::string tenant_id;
-    Cred sandbox, production;
-  };
-  Tenant new_tenant(const std::string& name) {
-    auto t = admin("POST", "/admin/v1/tenants", json{{"name", name}}.dump());
-    EXPECT_EQ(t.status, 201) << t.body;
-    Tenant out;
-    out.tenant_id = parse(t)["tenant_id"];
-    auto a = admin("POST", "/admin/v1/tenants/" + out.tenant_id + "/apps");
-    EXPECT_EQ(a.status, 201) << a.body;
-    json aj = parse(a);
-    out.sandbox = {aj["sandbox"]["app_id"], aj["sandbox"]["secret"]};
-    out.production = {aj["production"]["app_id"], aj["production"]["secret"]};
-    EXPECT_EQ(aj["production"]["environment"], "production");
-    return out;
+  using Tenant = testing::TenantApps;
+  Tenant new_tenant(const std::string& name) { return testing::create_tenant_apps(admin_call(), json{{"name", name}}); }
+  testing::HttpCall plain_call() {
+    return [this](const std::string& m, const std::string& t, const std::string& b) { return call(m, t, b); };
+  }
+  testing::HttpCall admin_call() {
+    return [this](const std::string& m, const std::string& t, const std::string& b) { return admin(m, t, b); };
+  }
+  testing::HttpCall device_call(const std::string& token) {
+    return [this, token](const std::string& m, const std::string& t, const std::string& b) { return dev(token, m, t, b); };
   }
 
   std::string new_holder(const Cred& c, const std::string& id_number = "110101199003071234") {
@@ -271,26 +249,14 @@ class ServerTest : public ::testing::Test {
   }
 
   Device enroll(const Cred& c, const std::string& pin, const std::string& id_number = "110101199003071234") {
-    Device d;
-    d.holder_id = new_holder(c, id_number);
-    auto code = biz(c, "POST", "/api/v1/holders/" + d.holder_id + "/activation-codes");
+    std::string holder_id = new_holder(c, id_number);
+    auto code = biz(c, "POST", "/api/v1/holders/" + holder_id + "/activation-codes");
     EXPECT_EQ(code.status, 201) << code.body;
     json cj = parse(code);
     EXPECT_EQ(cj["uri"].get<std::string>().rfind("duet://activate?code=", 0), 0u);
     auto png = decode_base64(cj["qr_png_base64"].get<std::string>());
     EXPECT_TRUE(png && png->size() > 8 && (*png)[1] == 'P');
-    auto [dk, req] = ok_value(cosign::DeviceKeygen::start(d.holder_id, crypto::SystemRandom::instance()));
-    auto act = call("POST", "/app/v1/activations",
-                    json{{"code", cj["code"]}, {"keygen", json::parse(cosign::to_json(req))}}.dump());
-    EXPECT_EQ(act.status, 201) << act.body;
-    json aj = parse(act);
-    EXPECT_EQ(aj["holder_id"], d.holder_id);
-    d.token = aj["device_token"];
-    auto resp = ok_value(cosign::parse_keygen_response(aj["keygen"].dump()));
-    auto state = dk.finish(resp, pin, kIters, crypto::SystemRandom::instance());
-    EXPECT_TRUE(state.ok());
-    if (state.ok()) d.state.emplace(std::move(*state));
-    return d;
+    return testing::activate_device(plain_call(), holder_id, cj["code"], pin, kIters);
   }
 
   std::string create_order(const Cred& c, const std::string& holder_id, const std::string& data,
@@ -310,34 +276,7 @@ class ServerTest : public ::testing::Test {
   // (or the start answer when the start was refused).
   httpclient::HttpResponse sign(const Device& d, const std::string& order_id, const std::string& pin,
                                 const std::string& session_id) {
-    auto details = dev(d.token, "GET", "/app/v1/orders/" + order_id);
-    EXPECT_EQ(details.status, 200) << details.body;
-    json dj = parse(details);
-    std::vector<crypto::Digest> digests;
-    for (const auto& it : dj["items"]) {
-      auto e_bytes = ok_value(from_hex_exact(it["e"].get<std::string>(), 32));
-      crypto::Digest e{};
-      std::copy(e_bytes.begin(), e_bytes.end(), e.begin());
-      digests.push_back(e);
-    }
-    auto started = ok_value(cosign::DeviceSignSession::start(*d.state, pin, {order_id, session_id, digests},
-                                                    crypto::SystemRandom::instance()));
-    json body = json::parse(cosign::to_json(started.second));
-    body["session_id"] = session_id;
-    auto start = dev(d.token, "POST", "/app/v1/orders/" + order_id + "/sessions", body.dump());
-    if (start.status != 201) return start;
-    json sj = parse(start);
-    EXPECT_EQ(sj["session_id"], session_id);
-    std::vector<cosign::SignResponse> responses;
-    for (const auto& item : sj["items"]) {
-      auto resp = ok_value(cosign::parse_sign_response(item.dump()));
-      responses.push_back(resp);
-    }
-    auto f = ok_value(started.first.finish(responses));
-    json fin = json::array();
-    for (const auto& sf : f.first) fin.push_back(json::parse(cosign::to_json(sf)));
-    return dev(d.token, "POST", "/app/v1/orders/" + order_id + "/sessions/" + session_id + "/finish",
-               json{{"items", fin}}.dump());
+    return testing::device_sign_round(device_call(d.token), *d.state, order_id, pin, session_id);
   }
 
   std::string metrics_text() { return call("GET", "/metrics").body; }
@@ -696,28 +635,15 @@ TEST_F(ServerTest, ReplayedOrderCreationIsRefusedAndCreatesNothing) {
   concurrent["title"] = "concurrent";
   const std::string cbody = concurrent.dump(), ts = std::to_string(clock.now()), cnonce = "create-nonce-4";
   const std::string sig = core::sign_request(t.sandbox.secret, "POST", "/api/v1/orders", "", ts, cnonce, cbody);
-  std::atomic<int> created{0}, refused_401{0};
-  std::atomic<bool> go{false};
-  std::vector<std::thread> threads;
-  for (int i = 0; i < 6; ++i) {
-    threads.emplace_back([&] {
-      httpclient::HttpClient own;  // one connection per thread
-      httpclient::HttpRequest req;
-      req.method = "POST";
-      req.url = base + "/api/v1/orders";
-      req.body = cbody;
-      req.headers = {{"X-Duet-App-Id", t.sandbox.app_id}, {"X-Duet-Timestamp", ts}, {"X-Duet-Nonce", cnonce},
-                     {"X-Duet-Signature", sig}, {"Content-Type", "application/json"}};
-      while (!go.load()) std::this_thread::yield();
-      auto r = own.perform(req);
-      if (r.ok() && r->status == 201) ++created;
-      if (r.ok() && r->status == 401) ++refused_401;
-    });
-  }
-  go = true;
-  for (auto& th : threads) th.join();
-  EXPECT_EQ(created.load(), 1);
-  EXPECT_EQ(refused_401.load(), 5);
+  httpclient::HttpRequest copy;
+  copy.method = "POST";
+  copy.url = base + "/api/v1/orders";
+  copy.body = cbody;
+  copy.headers = {{"X-Duet-App-Id", t.sandbox.app_id}, {"X-Duet-Timestamp", ts}, {"X-Duet-Nonce", cnonce},
+                  {"X-Duet-Signature", sig}, {"Content-Type", "application/json"}};
+  std::vector<int> statuses = testing::send_at_once(std::vector<httpclient::HttpRequest>(6, copy));
+  EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 201), 1);
+  EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 401), 5);
   listed = parse(biz(t.sandbox, "GET", "/api/v1/orders?holder_id=" + d.holder_id));
   EXPECT_EQ(listed["orders"].size(), 2u) << listed.dump();
 
@@ -1005,24 +931,14 @@ TEST_F(ServerTest, ConcurrentFinishesOfOneOrderExactlyOneWins) {
       finish_bodies.push_back(json{{"items", json::array({json::parse(cosign::to_json(fin->first[0]))})}}.dump());
       sessions.push_back(sid);
     }
-    std::vector<int> statuses(2, 0);
-    std::vector<std::thread> threads;
-    std::atomic<bool> go{false};
+    std::vector<httpclient::HttpRequest> finishes(2);
     for (int s = 0; s < 2; ++s) {
-      threads.emplace_back([&, s] {
-        httpclient::HttpClient own;  // one connection per thread
-        httpclient::HttpRequest req;
-        req.method = "POST";
-        req.url = base + "/app/v1/orders/" + order_id + "/sessions/" + sessions[s] + "/finish";
-        req.body = finish_bodies[s];
-        req.headers = {{"Authorization", "Bearer " + d.token}, {"Content-Type", "application/json"}};
-        while (!go.load()) std::this_thread::yield();
-        auto r = own.perform(req);
-        statuses[s] = r.ok() ? r->status : -1;
-      });
+      finishes[s].method = "POST";
+      finishes[s].url = base + "/app/v1/orders/" + order_id + "/sessions/" + sessions[s] + "/finish";
+      finishes[s].body = finish_bodies[s];
+      finishes[s].headers = {{"Authorization", "Bearer " + d.token}, {"Content-Type", "application/json"}};
     }
-    go = true;
-    for (auto& th : threads) th.join();
+    std::vector<int> statuses = testing::send_at_once(finishes);
     std::sort(statuses.begin(), statuses.end());
     EXPECT_EQ(statuses[0], 200) << "round " << round;
     EXPECT_EQ(statuses[1], 409) << "round " << round;
@@ -1530,21 +1446,9 @@ class LifecycleTest : public ServerTest {
   }
   // A new activation code for an existing holder, redeemed by a new device.
   Device reactivate(const Cred& c, const std::string& holder_id, const std::string& pin) {
-    Device d;
-    d.holder_id = holder_id;
     auto code = biz(c, "POST", "/api/v1/holders/" + holder_id + "/activation-codes");
     EXPECT_EQ(code.status, 201) << code.body;
-    auto [dk, req] = ok_value(cosign::DeviceKeygen::start(holder_id, crypto::SystemRandom::instance()));
-    auto act = call("POST", "/app/v1/activations",
-                    json{{"code", parse(code)["code"]}, {"keygen", json::parse(cosign::to_json(req))}}.dump());
-    EXPECT_EQ(act.status, 201) << act.body;
-    json aj = parse(act);
-    d.token = aj["device_token"];
-    auto resp = ok_value(cosign::parse_keygen_response(aj["keygen"].dump()));
-    auto state = dk.finish(resp, pin, kIters, crypto::SystemRandom::instance());
-    EXPECT_TRUE(state.ok());
-    if (state.ok()) d.state.emplace(std::move(*state));
-    return d;
+    return testing::activate_device(plain_call(), holder_id, parse(code)["code"], pin, kIters);
   }
 };
 
@@ -1979,15 +1883,7 @@ namespace {
 class PinSecurityTest : public ServerTest {
  protected:
   std::vector<crypto::Digest> digests(const Device& d, const std::string& order_id) {
-    json dj = parse(dev(d.token, "GET", "/app/v1/orders/" + order_id));
-    std::vector<crypto::Digest> out;
-    for (const auto& it : dj["items"]) {
-      auto e_bytes = ok_value(from_hex_exact(it["e"].get<std::string>(), 32));
-      crypto::Digest e{};
-      std::copy(e_bytes.begin(), e_bytes.end(), e.begin());
-      out.push_back(e);
-    }
-    return out;
+    return testing::order_digests(parse(dev(d.token, "GET", "/app/v1/orders/" + order_id)));
   }
   json session_body(const Device& d, const std::string& order_id, const std::string& pin, const std::string& sid) {
     auto started = ok_value(cosign::DeviceSignSession::start(*d.state, pin, {order_id, sid, digests(d, order_id)},
@@ -2055,24 +1951,14 @@ TEST_F(PinSecurityTest, TwentyConcurrentWrongPinStepOnesGetExactlyFiveAnswers) {
   for (int i = 0; i < 20; ++i) {
     bodies.push_back(session_body(d, order_id, "000000", "ses_conc_" + std::to_string(100 + i)).dump());
   }
-  std::vector<int> statuses(20, 0);
-  std::vector<std::thread> threads;
-  std::atomic<bool> go{false};
+  std::vector<httpclient::HttpRequest> starts(20);
   for (int i = 0; i < 20; ++i) {
-    threads.emplace_back([&, i] {
-      httpclient::HttpClient own;
-      httpclient::HttpRequest req;
-      req.method = "POST";
-      req.url = base + "/app/v1/orders/" + order_id + "/sessions";
-      req.body = bodies[i];
-      req.headers = {{"Authorization", "Bearer " + d.token}, {"Content-Type", "application/json"}};
-      while (!go.load()) std::this_thread::yield();
-      auto r = own.perform(req);
-      statuses[i] = r.ok() ? r->status : -1;
-    });
+    starts[i].method = "POST";
+    starts[i].url = base + "/app/v1/orders/" + order_id + "/sessions";
+    starts[i].body = bodies[i];
+    starts[i].headers = {{"Authorization", "Bearer " + d.token}, {"Content-Type", "application/json"}};
   }
-  go = true;
-  for (auto& th : threads) th.join();
+  std::vector<int> statuses = testing::send_at_once(starts);
   int wrong = 0, locked = 0, other = 0;
   for (int s : statuses) (s == 422 ? wrong : s == 423 ? locked : other)++;
   EXPECT_EQ(wrong, 5);

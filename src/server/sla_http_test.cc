@@ -42,14 +42,7 @@ class SlaHttpTest : public ::testing::Test {
   void SetUp() override {
     set_logging_enabled(false);
     dir = testing::temp_dir("sla");
-    DaemonConfig c;
-    c.dev = true;
-    c.keys.kek = "file";
-    c.http.listen_host = "127.0.0.1";
-    c.http.listen_port = 0;
-    c.http.threads = 4;
-    c.http.access_log = false;
-    c.service.data_dir = dir.string();
+    DaemonConfig c = testing::loopback_dev_config(dir, 4);
     c.limits.sandbox_requests_per_second = 3;
     c.limits.refresh_seconds = 1;
     c.sla.flush_interval_ms = 100;
@@ -70,47 +63,26 @@ class SlaHttpTest : public ::testing::Test {
 
   httpclient::HttpResponse call(const std::string& method, const std::string& target, const std::string& body = "",
                                 httpclient::HeaderList headers = {}) {
-    httpclient::HttpRequest req;
-    req.method = method;
-    req.url = base + target;
-    req.body = body;
-    req.headers = std::move(headers);
-    return testing::send(client, std::move(req));
+    return testing::send(client, method, base + target, body, std::move(headers));
   }
   httpclient::HttpResponse admin(const std::string& method, const std::string& target, const std::string& body = "") {
     return call(method, target, body, {{"Authorization", "Bearer " + admin_token}});
   }
-  struct Cred {
-    std::string app_id, secret;
-  };
+  using Cred = testing::AppCred;
   httpclient::HttpResponse biz(const Cred& cred, const std::string& method, const std::string& path,
                                const std::string& body = "") {
-    std::string ts = std::to_string(clock.now());
     std::string nonce = "sla-nonce-" + std::to_string(++nonces) + "-" + std::to_string(::getpid());
-    std::string sig = core::sign_request(cred.secret, method, path, "", ts, nonce, body);
     return call(method, path, body,
-                {{"X-Duet-App-Id", cred.app_id}, {"X-Duet-Timestamp", ts}, {"X-Duet-Nonce", nonce},
-                 {"X-Duet-Signature", sig}});
+                testing::signed_request_headers(cred, method, path, body, std::to_string(clock.now()), nonce));
   }
   static json parse(const httpclient::HttpResponse& r) { return json::parse(r.body, nullptr, false); }
 
-  struct Tenant {
-    std::string tenant_id;
-    Cred sandbox, production;
-  };
+  using Tenant = testing::TenantApps;
   Tenant new_tenant(const std::string& name, bool active) {
     json body{{"name", name}};
     if (active) body["production_active_from"] = clock.now() - 10;
-    auto t = admin("POST", "/admin/v1/tenants", body.dump());
-    EXPECT_EQ(t.status, 201) << t.body;
-    Tenant out;
-    out.tenant_id = parse(t)["tenant_id"];
-    auto a = admin("POST", "/admin/v1/tenants/" + out.tenant_id + "/apps");
-    EXPECT_EQ(a.status, 201) << a.body;
-    json aj = parse(a);
-    out.sandbox = {aj["sandbox"]["app_id"], aj["sandbox"]["secret"]};
-    out.production = {aj["production"]["app_id"], aj["production"]["secret"]};
-    return out;
+    return testing::create_tenant_apps(
+        [this](const std::string& m, const std::string& t, const std::string& b) { return admin(m, t, b); }, body);
   }
 
   // A second handle on the daemon's database (several may share the file).

@@ -2,7 +2,9 @@
 
 #include "base/json_limits.h"
 
+#include <initializer_list>
 #include <limits>
+#include <string_view>
 #include <nlohmann/json.hpp>
 
 #include "core/operator_roles.h"
@@ -14,6 +16,10 @@ using http::Response;
 using json = nlohmann::json;
 
 namespace {
+
+// Who reads SLA reports, credits, windows and rate limits, and who changes them.
+constexpr std::initializer_list<std::string_view> kSlaReaders = {core::kRoleOperator, core::kRoleSecurityOfficer};
+constexpr std::initializer_list<std::string_view> kSlaWriters = {core::kRoleOperator};
 
 Response json_ok(int status, const json& j) {
   return Response::json(status, j.dump(-1, ' ', false, json::error_handler_t::replace));
@@ -130,8 +136,6 @@ json report_json(const core::SlaMonthlyReport& r) {
 void report_routes(http::Router& r, const ApiServices& s, RequestAuth& auth) {
   core::CoreDeps deps = s.deps;
   core::SlaService* sla = &s.sla;
-  const auto readers = {core::kRoleOperator, core::kRoleSecurityOfficer};
-  const auto writers = {core::kRoleOperator};
   r.get("/admin/v1/sla/report",
         auth.operator_request(
             [deps, sla](const Request& req, const core::OperatorContext& op) -> Result<Response> {
@@ -142,7 +146,7 @@ void report_routes(http::Router& r, const ApiServices& s, RequestAuth& auth) {
                   sla->report(op.write, *month, req.query_param("tenant").value_or(""), deps.clock.now()));
               return json_ok(200, report_json(rep));
             },
-            readers));
+            kSlaReaders));
 
   r.get("/admin/v1/sla/credits", auth.operator_request([sla](const Request& req, const core::OperatorContext&) -> Result<Response> {
     DUET_ASSIGN_OR_RETURN(std::vector<store::SlaCredit> cs,
@@ -150,7 +154,7 @@ void report_routes(http::Router& r, const ApiServices& s, RequestAuth& auth) {
     json arr = json::array();
     for (const auto& c : cs) arr.push_back(credit_json(c));
     return json_ok(200, json{{"credits", std::move(arr)}});
-  }, readers));
+  }, kSlaReaders));
 
   r.post("/admin/v1/sla/credits/{credit_id}/approve",
          auth.operator_request([deps, sla](const Request& req, const core::OperatorContext& op) -> Result<Response> {
@@ -167,7 +171,7 @@ void report_routes(http::Router& r, const ApiServices& s, RequestAuth& auth) {
                                  {"expires_at", pkg->expires_at},
                                  {"source", pkg->source}};
            return json_ok(200, j);
-         }, writers));
+         }, kSlaWriters));
 
 }
 
@@ -175,8 +179,6 @@ void report_routes(http::Router& r, const ApiServices& s, RequestAuth& auth) {
 void maintenance_routes(http::Router& r, const ApiServices& s, RequestAuth& auth) {
   core::CoreDeps deps = s.deps;
   core::SlaService* sla = &s.sla;
-  const auto readers = {core::kRoleOperator, core::kRoleSecurityOfficer};
-  const auto writers = {core::kRoleOperator};
   r.post("/admin/v1/maintenance-windows",
          auth.operator_request([deps, sla](const Request& req, const core::OperatorContext& op) -> Result<Response> {
            DUET_ASSIGN_OR_RETURN(json body, parse_object(req));
@@ -190,7 +192,7 @@ void maintenance_routes(http::Router& r, const ApiServices& s, RequestAuth& auth
            DUET_ASSIGN_OR_RETURN(store::MaintenanceWindow w,
                                  sla->create_window(op, starts_at, ends_at, std::move(description), deps.clock.now()));
            return json_ok(201, window_json(w, sla->excluded(w)));
-         }, writers));
+         }, kSlaWriters));
 
   r.get("/admin/v1/maintenance-windows",
         auth.operator_request([deps, sla](const Request& req, const core::OperatorContext&) -> Result<Response> {
@@ -202,7 +204,7 @@ void maintenance_routes(http::Router& r, const ApiServices& s, RequestAuth& auth
           json arr = json::array();
           for (const auto& w : ws) arr.push_back(window_json(w, sla->excluded(w)));
           return json_ok(200, json{{"windows", std::move(arr)}});
-        }, readers));
+        }, kSlaReaders));
 
   r.del("/admin/v1/maintenance-windows/{window_id}",
         auth.operator_request(
@@ -210,15 +212,13 @@ void maintenance_routes(http::Router& r, const ApiServices& s, RequestAuth& auth
               DUET_TRY_STATUS(sla->delete_window(op.write, req.param("window_id"), deps.clock.now()));
               return Response::empty(204);
             },
-            writers));
+            kSlaWriters));
 }
 
 // Production per-tenant rate limits (core/rate_limit.h).
 void rate_limit_routes(http::Router& r, const ApiServices& s, RequestAuth& auth) {
   core::CoreDeps deps = s.deps;
   core::RateLimiter* limiter = s.limiter;
-  const auto readers = {core::kRoleOperator, core::kRoleSecurityOfficer};
-  const auto writers = {core::kRoleOperator};
   auto limit_json = [](const std::string& tenant_id, int64_t rps) {
     return json{{"tenant_id", tenant_id}, {"requests_per_second", rps > 0 ? json(rps) : json(nullptr)}};
   };
@@ -232,7 +232,7 @@ void rate_limit_routes(http::Router& r, const ApiServices& s, RequestAuth& auth)
             if (l.tenant_id == tenant_id) rps = l.requests_per_second;
           (void)limiter;
           return json_ok(200, limit_json(tenant_id, rps));
-        }, readers));
+        }, kSlaReaders));
   r.put("/admin/v1/tenants/{tenant_id}/rate-limit",
         auth.operator_request(
             [limiter, limit_json](const Request& req, const core::OperatorContext& op) -> Result<Response> {
@@ -248,7 +248,7 @@ void rate_limit_routes(http::Router& r, const ApiServices& s, RequestAuth& auth)
               DUET_TRY_STATUS(limiter->set_tenant_limit(op.write, tenant_id, rps));
               return json_ok(200, limit_json(tenant_id, rps));
             },
-            writers));
+            kSlaWriters));
 }
 
 }  // namespace

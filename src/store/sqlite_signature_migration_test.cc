@@ -18,24 +18,14 @@ namespace {
 TEST(SqliteStore, UpgradesAVersion10DatabaseKeepingItsNotices) {
   TempDir dir;
   std::string path = dir.file("duet.db");
-  {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-    std::string sql =
-        "PRAGMA foreign_keys = ON;"
-        "CREATE TABLE schema_version (version INTEGER NOT NULL PRIMARY KEY, applied_at INTEGER NOT NULL DEFAULT 0);";
-    for (const sqlite::Migration& m : sqlite::migrations())
-      if (m.version <= 10) sql += std::string(m.sql) + ";INSERT INTO schema_version (version) VALUES (" +
-                                  std::to_string(m.version) + ");";
-    sql +=
-        "INSERT INTO tenants (tenant_id, name, suspended, created_at) VALUES ('ten_old', 'old', 0, 1);"
-        "INSERT INTO packages (tenant_id, package_id, kind, quantity, used, starts_at, expires_at, source, note, "
-        "  created_at) VALUES ('ten_old', 'pkg_old', 'per_signature', 10000, 8000, 1, 999999, 'purchase', '', 1);"
-        "INSERT INTO notices (tenant_id, notice_id, package_id, kind, created_at, webhook_state) "
-        "  VALUES ('ten_old', 'ntc_old', 'pkg_old', 'used_80', 5, 'queued');";
-    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
-    sqlite3_close(db);
-  }
+  std::string sql = "PRAGMA foreign_keys = ON;" + schema_sql_up_to(10);
+  sql +=
+      "INSERT INTO tenants (tenant_id, name, suspended, created_at) VALUES ('ten_old', 'old', 0, 1);"
+      "INSERT INTO packages (tenant_id, package_id, kind, quantity, used, starts_at, expires_at, source, note, "
+      "  created_at) VALUES ('ten_old', 'pkg_old', 'per_signature', 10000, 8000, 1, 999999, 'purchase', '', 1);"
+      "INSERT INTO notices (tenant_id, notice_id, package_id, kind, created_at, webhook_state) "
+      "  VALUES ('ten_old', 'ntc_old', 'pkg_old', 'used_80', 5, 'queued');";
+  ASSERT_EQ(run_raw_sql(path, sql), "");
   SqliteStoreOptions options;
   options.quota_order = core::quota_order_rule();
   options.path = path;

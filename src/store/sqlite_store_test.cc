@@ -117,6 +117,12 @@ Fixture seed(Store& store) {
   return f;
 }
 
+// seed() on the database at `path`, closed again.
+Fixture seed_closed(const std::string& path) {
+  auto store = open_at(path);
+  return seed(*store);
+}
+
 CallbackJob callback(const Fixture& f) {
   CallbackJob j;
   j.url = f.order.callback_url;
@@ -192,11 +198,7 @@ int crash_child_at(const std::string& path, const std::string& point, const std:
 TEST(SqliteStore, CrashInsideFinishOrderLeavesNothingHalfWritten) {
   TempDir dir;
   std::string path = dir.file("duet.db");
-  Fixture f;
-  {
-    auto store = open_at(path);
-    f = seed(*store);
-  }  // closed before fork: the child opens its own connections
+  Fixture f = seed_closed(path);  // closed before fork: the child opens its own connections
   for (const char* point : {"finish_order:after_order_update", "finish_order:before_callback"}) {
     int code = crash_child_at(path, point, [&](Store& s) {
       (void)s.finish_order({}, f.tenant_id, f.order.order_id, f.session.session_id, {Bytes{0x30, 0x01}}, callback(f),
@@ -223,11 +225,7 @@ TEST(SqliteStore, CrashInsideFinishOrderLeavesNothingHalfWritten) {
 TEST(SqliteStore, CrashInsideCreateOrderAndSessionStartLeavesNoTrace) {
   TempDir dir;
   std::string path = dir.file("duet.db");
-  Fixture f;
-  {
-    auto store = open_at(path);
-    f = seed(*store);
-  }
+  Fixture f = seed_closed(path);
   SignOrder second = f.order;
   second.order_id = new_id("ord_");
   second.items.push_back(SignItem{Bytes(32, 2), true, {}});
@@ -341,19 +339,10 @@ TEST(SqliteStore, CrashInsideFailSignSessionLeavesTheSessionOpen) {
 TEST(SqliteStore, UpgradesAVersion2DatabaseWithItsData) {
   TempDir dir;
   std::string path = dir.file("duet.db");
-  {
-    // What a binary that knew only versions 1 and 2 left behind.
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-    std::string sql =
-        "CREATE TABLE schema_version (version INTEGER NOT NULL PRIMARY KEY, applied_at INTEGER NOT NULL DEFAULT 0);";
-    for (const sqlite::Migration& m : sqlite::migrations())
-      if (m.version <= 2) sql += std::string(m.sql) + ";INSERT INTO schema_version (version) VALUES (" +
-                                 std::to_string(m.version) + ");";
-    sql += "INSERT INTO tenants (tenant_id, name, suspended, created_at) VALUES ('ten_old', 'old', 0, 1);";
-    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
-    sqlite3_close(db);
-  }
+  // What a binary that knew only versions 1 and 2 left behind.
+  std::string sql = schema_sql_up_to(2);
+  sql += "INSERT INTO tenants (tenant_id, name, suspended, created_at) VALUES ('ten_old', 'old', 0, 1);";
+  ASSERT_EQ(run_raw_sql(path, sql), "");
   auto store = open_at(path);
   ASSERT_TRUE(store);
   EXPECT_EQ(*store->schema_version(), sqlite_store_latest_schema_version());
@@ -485,32 +474,23 @@ TEST(SqliteStore, CrashInsideRevokeCertificateLeavesCertificateKeyAndDevicesGood
 TEST(SqliteStore, UpgradesAVersion3DatabaseWithDefaultsForIssue4) {
   TempDir dir;
   std::string path = dir.file("duet.db");
-  {
-    // What a binary that knew versions 1-3 left behind: one of each row issue 4 extends.
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-    std::string sql =
-        "CREATE TABLE schema_version (version INTEGER NOT NULL PRIMARY KEY, applied_at INTEGER NOT NULL DEFAULT 0);";
-    for (const sqlite::Migration& m : sqlite::migrations())
-      if (m.version <= 3) sql += std::string(m.sql) + ";INSERT INTO schema_version (version) VALUES (" +
-                                 std::to_string(m.version) + ");";
-    sql +=
-        "INSERT INTO tenants (tenant_id, name, suspended, created_at) VALUES ('ten_old', 'old', 0, 1);"
-        "INSERT INTO apps (tenant_id, app_id, secret_ciphertext, environment, created_at) "
-        "  VALUES ('ten_old', 'app_old', X'01', 'sandbox', 1);"
-        "INSERT INTO holders (tenant_id, holder_id, name_ciphertext, id_number_ciphertext, phone_ciphertext, "
-        "  lookup_hash, status, failed_attempts, created_at) VALUES ('ten_old', 'hld_old', X'', X'', X'', X'0b', "
-        "  'active', 0, 1);"
-        "INSERT INTO activation_codes (tenant_id, code_id, holder_id, code_hash, expires_at, attempts_left, "
-        "  created_at) VALUES ('ten_old', 'act_old', 'hld_old', X'0c', 9999999999, 3, 1);"
-        "INSERT INTO sign_orders (tenant_id, order_id, app_id, holder_id, title, display_text, output_format, "
-        "  expires_at, callback_url, state, created_at, updated_at) VALUES ('ten_old', 'ord_old', 'app_old', "
-        "  'hld_old', 't', 'd', 'raw', 9999999999, '', 'pending', 1, 1);"
-        "INSERT INTO sign_order_items (tenant_id, order_id, item_index, input, input_is_digest) "
-        "  VALUES ('ten_old', 'ord_old', 0, X'aa', 0);";
-    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
-    sqlite3_close(db);
-  }
+  // What a binary that knew versions 1-3 left behind: one of each row issue 4 extends.
+  std::string sql = schema_sql_up_to(3);
+  sql +=
+      "INSERT INTO tenants (tenant_id, name, suspended, created_at) VALUES ('ten_old', 'old', 0, 1);"
+      "INSERT INTO apps (tenant_id, app_id, secret_ciphertext, environment, created_at) "
+      "  VALUES ('ten_old', 'app_old', X'01', 'sandbox', 1);"
+      "INSERT INTO holders (tenant_id, holder_id, name_ciphertext, id_number_ciphertext, phone_ciphertext, "
+      "  lookup_hash, status, failed_attempts, created_at) VALUES ('ten_old', 'hld_old', X'', X'', X'', X'0b', "
+      "  'active', 0, 1);"
+      "INSERT INTO activation_codes (tenant_id, code_id, holder_id, code_hash, expires_at, attempts_left, "
+      "  created_at) VALUES ('ten_old', 'act_old', 'hld_old', X'0c', 9999999999, 3, 1);"
+      "INSERT INTO sign_orders (tenant_id, order_id, app_id, holder_id, title, display_text, output_format, "
+      "  expires_at, callback_url, state, created_at, updated_at) VALUES ('ten_old', 'ord_old', 'app_old', "
+      "  'hld_old', 't', 'd', 'raw', 9999999999, '', 'pending', 1, 1);"
+      "INSERT INTO sign_order_items (tenant_id, order_id, item_index, input, input_is_digest) "
+      "  VALUES ('ten_old', 'ord_old', 0, X'aa', 0);";
+  ASSERT_EQ(run_raw_sql(path, sql), "");
   auto store = open_at(path);
   ASSERT_TRUE(store);
   EXPECT_EQ(*store->schema_version(), sqlite_store_latest_schema_version());

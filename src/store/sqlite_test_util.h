@@ -1,6 +1,7 @@
 // Temporary database files for the SQLite backend's tests.
 #pragma once
 
+#include <sqlite3.h>
 #include <stdlib.h>
 
 #include <filesystem>
@@ -8,6 +9,7 @@
 
 #include "base/result.h"
 #include "core/quota_order.h"
+#include "store/sqlite_schema.h"
 #include "store/sqlite_store.h"
 #include "store/store_contract_test.h"
 
@@ -33,6 +35,33 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// The SQL with which a binary that knew schema versions 1 … `version` made
+// its database: schema_version and those migrations, each recorded.
+inline std::string schema_sql_up_to(int version) {
+  std::string sql =
+      "CREATE TABLE schema_version (version INTEGER NOT NULL PRIMARY KEY, applied_at INTEGER NOT NULL DEFAULT 0);";
+  for (const sqlite::Migration& m : sqlite::migrations()) {
+    if (m.version <= version) {
+      sql += std::string(m.sql) + ";INSERT INTO schema_version (version) VALUES (" + std::to_string(m.version) + ");";
+    }
+  }
+  return sql;
+}
+
+// Runs `sql` on the database at `path` over a raw connection, as an older
+// binary would have left it; SQLite's error message, empty on success.
+inline std::string run_raw_sql(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  std::string error;
+  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) {
+    error = "cannot open " + path;
+  } else if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
+    error = sqlite3_errmsg(db);
+  }
+  sqlite3_close(db);
+  return error;
+}
 
 class SqliteBackend final : public StoreBackend {
  public:

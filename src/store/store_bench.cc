@@ -333,6 +333,11 @@ int main(int argc, char** argv) {
     e.request_id = "req_0123456789abcdef";
     return e;
   };
+  // What the Holder API reads first on every call: the device token, then its tenant.
+  auto authenticate_device = [&] {
+    must(s.find_device_token(f.token_hash), "find_device_token");
+    must(s.get_tenant(f.tenant), "get_tenant");
+  };
   Timing audited = time_loop(
       seconds, [&] { return 0; },
       [&](int) {
@@ -356,8 +361,7 @@ int main(int argc, char** argv) {
         std::string session_id;
         {  // start
           PendingAuditEvent pending{event("sign.start", "holder", f.holder)};
-          must(s.find_device_token(f.token_hash), "find_device_token");
-          must(s.get_tenant(f.tenant), "get_tenant");
+          authenticate_device();
           const WriteContext bound{&pending, nullptr};
           must(s.get_order(f.tenant, order_id), "get_order");
           must(s.get_active_holder_key(f.tenant, f.holder), "get_active_holder_key");
@@ -370,8 +374,7 @@ int main(int argc, char** argv) {
         }
         {  // finish
           PendingAuditEvent pending{event("sign.finish", "holder", f.holder)};
-          must(s.find_device_token(f.token_hash), "find_device_token");
-          must(s.get_tenant(f.tenant), "get_tenant");
+          authenticate_device();
           const WriteContext bound{&pending, nullptr};
           must(s.get_sign_session(f.tenant, session_id), "get_sign_session");
           must(s.get_order(f.tenant, order_id), "get_order");

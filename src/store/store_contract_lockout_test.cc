@@ -52,26 +52,20 @@ TEST_P(StoreContractTest, ConcurrentWrongPinsFailExactlyTheLimitThenLock) {
   std::vector<SignOrder> orders;
   for (int i = 0; i < kThreads; ++i) orders.push_back(create(order_for(w)));
   std::atomic<int> counted{0}, refused{0}, other{0}, locking{0};
-  std::latch go(kThreads);
-  std::vector<std::thread> threads;
-  for (int i = 0; i < kThreads; ++i) {
-    threads.emplace_back([&, i] {
-      go.arrive_and_wait();
-      // Bounded, so a backend that never locks fails instead of hanging.
-      for (int tries = 0; tries < 4 * kPolicy.budget; ++tries) {
-        auto r = wrong_attempt(*store_, orders[static_cast<size_t>(i)]);
-        if (r.ok()) {
-          ++counted;
-          if (core::locks_after_failure(*r, kPolicy)) ++locking;
-          continue;
-        }
-        if (r.code() == ErrorCode::kLocked) ++refused;
-        else ++other;
-        break;
+  run_together(kThreads, [&](int i) {
+    // Bounded, so a backend that never locks fails instead of hanging.
+    for (int tries = 0; tries < 4 * kPolicy.budget; ++tries) {
+      auto r = wrong_attempt(*store_, orders[static_cast<size_t>(i)]);
+      if (r.ok()) {
+        ++counted;
+        if (core::locks_after_failure(*r, kPolicy)) ++locking;
+        continue;
       }
-    });
-  }
-  for (std::thread& t : threads) t.join();
+      if (r.code() == ErrorCode::kLocked) ++refused;
+      else ++other;
+      break;
+    }
+  });
   EXPECT_EQ(counted.load(), kPolicy.max_consecutive);
   EXPECT_EQ(locking.load(), 1) << "one failure reached the limit";
   EXPECT_EQ(refused.load(), kThreads);
@@ -124,15 +118,9 @@ TEST_P(StoreContractTest, TheRightPinOnTheLastAllowedAttemptStillSigns) {
   std::vector<SignOrder> others;
   for (int i = 0; i < kRacers; ++i) others.push_back(create(order_for(w)));
   std::atomic<int> refused{0};
-  std::latch go(kRacers);
-  std::vector<std::thread> racers;
-  for (int i = 0; i < kRacers; ++i) {
-    racers.emplace_back([&, i] {
-      go.arrive_and_wait();
-      if (wrong_attempt(*store_, others[static_cast<size_t>(i)]).code() == ErrorCode::kLocked) ++refused;
-    });
-  }
-  for (std::thread& t : racers) t.join();
+  run_together(kRacers, [&](int i) {
+    if (wrong_attempt(*store_, others[static_cast<size_t>(i)]).code() == ErrorCode::kLocked) ++refused;
+  });
   EXPECT_EQ(refused.load(), kRacers);
   EXPECT_EQ(ok_value(store_->get_holder(w.tenant_id, w.holder_id)).failed_attempts, kPolicy.max_consecutive);
 

@@ -3,7 +3,7 @@
 // against the StoreContractTest fixture only.
 #include <algorithm>
 #include <atomic>
-#include <latch>
+#include <functional>
 #include <map>
 #include <set>
 #include <thread>
@@ -120,6 +120,19 @@ class Metering {
     return s_.finish_order({}, o.tenant_id, o.order_id, session, sigs, std::nullopt, now);
   }
 
+  // `n` orders of `items` items each, created and opened at `now`: the orders
+  // and their sessions' ids.
+  std::pair<std::vector<SignOrder>, std::vector<std::string>> open_orders(const Tenant2& w, int n, size_t items,
+                                                                          UnixSeconds now) {
+    std::vector<SignOrder> orders;
+    std::vector<std::string> sessions;
+    for (int i = 0; i < n; ++i) {
+      orders.push_back(order(w, w.prod_app, items, now, now + 600));
+      sessions.push_back(open(orders.back(), now));
+    }
+    return {orders, sessions};
+  }
+
   // Creates, opens and finishes an order at `now`.
   Status sign(const Tenant2& w, const std::string& app, size_t items, UnixSeconds now) {
     SignOrder o = order(w, app, items, now, now + 600);
@@ -162,6 +175,23 @@ bool quota_exhausted(const Status& s) {
 template <typename T>
 bool quota_exhausted(const Result<T>& r) {
   return !r.ok() && r.code() == ErrorCode::kQuotaExhausted && store_error_kind(r) == StoreError::kConflict;
+}
+
+// How racing metered writes ended: ok, refused with quota_exhausted, or else.
+struct RaceOutcome {
+  int ok = 0, exhausted = 0, other = 0;
+};
+
+// write(0) … write(n - 1) at once (run_together), counted by how each ended.
+RaceOutcome race_metered(int n, const std::function<Status(int)>& write) {
+  std::atomic<int> ok{0}, exhausted{0}, other{0};
+  run_together(n, [&](int i) {
+    Status st = write(i);
+    if (st.ok()) ok++;
+    else if (quota_exhausted(st)) exhausted++;
+    else other++;
+  });
+  return {ok.load(), exhausted.load(), other.load()};
 }
 
 TEST_P(StoreContractTest, PackageMinimumsAndValidation) {
@@ -326,14 +356,7 @@ TEST_P(StoreContractTest, SandboxAndCertificateRequestsAreNeverMetered) {
   // A production app of a tenant without any package is refused.
   EXPECT_TRUE(quota_exhausted(store_->create_order({}, m.order(w, w.prod_app, 1, kNow, kNow + 600))));
   // Certificate requests are not signatures of business data.
-  HolderKeyShare k;
-  k.tenant_id = w.tenant_id;
-  k.key_id = new_id("key_");
-  k.holder_id = w.holder_id;
-  k.public_key_hex = "04ab";
-  k.service_share_ciphertext = Bytes{1};
-  k.created_at = kNow;
-  ASSERT_TRUE(store_->add_holder_key({}, k).ok());
+  HolderKeyShare k = add_key(World{w.tenant_id, w.prod_app, w.holder_id});
   SignOrder csr = m.order(w, w.prod_app, 1, kNow, kNow + 600);
   csr.kind = OrderKind::kCsr;
   csr.key_id = k.key_id;
@@ -427,28 +450,11 @@ TEST_P(StoreContractTest, HundredConcurrentFinishesOnTenLeft) {
   ASSERT_TRUE(m.sign(w, w.prod_app, 9'990, kNow).ok());
   ASSERT_EQ(m.used(w, pkg), 9'990);
   constexpr int kN = 100;
-  std::vector<SignOrder> orders;
-  std::vector<std::string> sessions;
-  for (int i = 0; i < kN; ++i) {
-    orders.push_back(m.order(w, w.prod_app, 1, kNow, kNow + 600));
-    sessions.push_back(m.open(orders.back(), kNow));
-  }
-  std::atomic<int> ok{0}, exhausted{0}, other{0};
-  std::latch go(kN);
-  std::vector<std::thread> threads;
-  for (int i = 0; i < kN; ++i) {
-    threads.emplace_back([&, i] {
-      go.arrive_and_wait();
-      Status st = m.finish(orders[i], sessions[i], kNow + 1);
-      if (st.ok()) ok++;
-      else if (quota_exhausted(st)) exhausted++;
-      else other++;
-    });
-  }
-  for (auto& t : threads) t.join();
-  EXPECT_EQ(ok.load(), 10);
-  EXPECT_EQ(exhausted.load(), 90);
-  EXPECT_EQ(other.load(), 0);
+  auto [orders, sessions] = m.open_orders(w, kN, 1, kNow);
+  RaceOutcome race = race_metered(kN, [&](int i) { return m.finish(orders[i], sessions[i], kNow + 1); });
+  EXPECT_EQ(race.ok, 10);
+  EXPECT_EQ(race.exhausted, 90);
+  EXPECT_EQ(race.other, 0);
   EXPECT_EQ(m.used(w, pkg), 10'000);
   EXPECT_EQ(m.usage_count(w), 10'000u);
   int signed_orders = 0;
@@ -643,28 +649,11 @@ TEST_P(StoreContractTest, ConcurrentBatchesConsumeSeveralPackagesInOrderExactlyO
   std::string p3 = m.add(m.package(w, PackageKind::kPerSignature, 9, kNow, kNow + kYear, "sla_credit"));
   std::string p2 = m.add(m.package(w, PackageKind::kPerSignature, 7, kNow, kNow + kYear / 2, "sla_credit"));
   constexpr int kN = 16;
-  std::vector<SignOrder> orders;
-  std::vector<std::string> sessions;
-  for (int i = 0; i < kN; ++i) {
-    orders.push_back(m.order(w, w.prod_app, 2, kNow, kNow + 600));
-    sessions.push_back(m.open(orders.back(), kNow));
-  }
-  std::atomic<int> ok{0}, exhausted{0}, other{0};
-  std::latch go(kN);
-  std::vector<std::thread> threads;
-  for (int i = 0; i < kN; ++i) {
-    threads.emplace_back([&, i] {
-      go.arrive_and_wait();
-      Status st = m.finish(orders[i], sessions[i], kNow + 1);
-      if (st.ok()) ok++;
-      else if (quota_exhausted(st)) exhausted++;
-      else other++;
-    });
-  }
-  for (auto& t : threads) t.join();
-  EXPECT_EQ(ok.load(), 10);
-  EXPECT_EQ(exhausted.load(), 6);
-  EXPECT_EQ(other.load(), 0);
+  auto [orders, sessions] = m.open_orders(w, kN, 2, kNow);
+  RaceOutcome race = race_metered(kN, [&](int i) { return m.finish(orders[i], sessions[i], kNow + 1); });
+  EXPECT_EQ(race.ok, 10);
+  EXPECT_EQ(race.exhausted, 6);
+  EXPECT_EQ(race.other, 0);
   EXPECT_EQ(m.used(w, p1), 5);
   EXPECT_EQ(m.used(w, p2), 7);
   EXPECT_EQ(m.used(w, p3), 8);
@@ -698,22 +687,10 @@ TEST_P(StoreContractTest, ConcurrentHoldersConsumePerUserPackagesInOrderExactlyO
   constexpr int kN = 12;
   std::vector<Holder> holders;
   for (int i = 0; i < kN; ++i) holders.push_back(m.holder(w, w.prod_app));
-  std::atomic<int> ok{0}, exhausted{0}, other{0};
-  std::latch go(kN);
-  std::vector<std::thread> threads;
-  for (int i = 0; i < kN; ++i) {
-    threads.emplace_back([&, i] {
-      go.arrive_and_wait();
-      Status st = store_->create_holder({}, holders[i]);
-      if (st.ok()) ok++;
-      else if (quota_exhausted(st)) exhausted++;
-      else other++;
-    });
-  }
-  for (auto& t : threads) t.join();
-  EXPECT_EQ(ok.load(), 7);
-  EXPECT_EQ(exhausted.load(), 5);
-  EXPECT_EQ(other.load(), 0);
+  RaceOutcome race = race_metered(kN, [&](int i) { return store_->create_holder({}, holders[i]); });
+  EXPECT_EQ(race.ok, 7);
+  EXPECT_EQ(race.exhausted, 5);
+  EXPECT_EQ(race.other, 0);
   EXPECT_EQ(m.used(w, first), 3);
   EXPECT_EQ(m.used(w, later), 4);
   auto usage = store_->list_usage_records(w.tenant_id, 0, kNow + 10, 1000);

@@ -260,17 +260,11 @@ TEST_P(StoreContractTest, LeaseConcurrentAcquireHasOneWinner) {
     const std::string name = "race-" + new_id("");
     constexpr int kThreads = 8;
     std::atomic<int> winners{0}, errors{0};
-    std::latch go(kThreads);
-    std::vector<std::thread> threads;
-    for (int i = 0; i < kThreads; ++i) {
-      threads.emplace_back([&, i] {
-        go.arrive_and_wait();
-        auto r = store_->try_acquire_lease({}, name, "owner-" + std::to_string(i), kNow, 30);
-        if (!r.ok()) ++errors;
-        else if (*r) ++winners;
-      });
-    }
-    for (auto& t : threads) t.join();
+    run_together(kThreads, [&](int i) {
+      auto r = store_->try_acquire_lease({}, name, "owner-" + std::to_string(i), kNow, 30);
+      if (!r.ok()) ++errors;
+      else if (*r) ++winners;
+    });
     EXPECT_EQ(errors.load(), 0);
     EXPECT_EQ(winners.load(), 1) << "round " << round;
   }

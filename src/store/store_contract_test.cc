@@ -107,7 +107,19 @@ CallbackJob StoreContractTest::callback_for(const SignOrder& o, const std::strin
   return j;
 }
 
-HolderKeyShare StoreContractTest::add_key(const World& w) {
+void StoreContractTest::expect_failed_with_sessions(const SignOrder& o, UnixSeconds at,
+                                                    const std::vector<SignSession>& sessions) {
+  auto order = store_->get_order(o.tenant_id, o.order_id);
+  ASSERT_OK(order);
+  EXPECT_EQ(order->state, OrderState::kFailed);
+  EXPECT_EQ(order->updated_at, at);
+  for (const SignSession& s : sessions) {
+    EXPECT_EQ(ok_value(store_->get_sign_session(o.tenant_id, s.session_id)).state, SessionState::kFailed)
+        << s.session_id << ": the order's open sessions end with it";
+  }
+}
+
+HolderKeyShare StoreContractTest::key_for(const World& w) {
   HolderKeyShare k;
   k.tenant_id = w.tenant_id;
   k.key_id = new_id("key_");
@@ -115,6 +127,11 @@ HolderKeyShare StoreContractTest::add_key(const World& w) {
   k.public_key_hex = "04" + k.key_id;
   k.service_share_ciphertext = Bytes{0x5e, 0xc0};
   k.created_at = kNow;
+  return k;
+}
+
+HolderKeyShare StoreContractTest::add_key(const World& w) {
+  HolderKeyShare k = key_for(w);
   Status s = store_->add_holder_key({}, k);
   EXPECT_TRUE(s.ok()) << s.error().to_string();
   return k;
@@ -285,13 +302,8 @@ TEST_P(StoreContractTest, HolderLookupHashIsUniquePerTenant) {
 
 TEST_P(StoreContractTest, HolderKeyShareLifecycle) {
   World w = make_world("t");
-  HolderKeyShare k;
-  k.tenant_id = w.tenant_id;
-  k.key_id = new_id("key_");
-  k.holder_id = w.holder_id;
-  k.public_key_hex = "04abcd";
+  HolderKeyShare k = key_for(w);
   k.service_share_ciphertext = Bytes{7, 7, 7};
-  k.created_at = kNow;
   ASSERT_TRUE(store_->add_holder_key({}, k).ok());
   HolderKeyShare second = k;
   second.key_id = new_id("key_");
@@ -375,13 +387,7 @@ TEST_P(StoreContractTest, AnotherTenantsRowsAreNotFoundEverywhere) {
   World b = make_world("b");
   const std::string& B = b.tenant_id;
 
-  HolderKeyShare k;
-  k.tenant_id = a.tenant_id;
-  k.key_id = new_id("key_");
-  k.holder_id = a.holder_id;
-  k.public_key_hex = "04ab";
-  k.service_share_ciphertext = Bytes{1};
-  ASSERT_TRUE(store_->add_holder_key({}, k).ok());
+  HolderKeyShare k = add_key(a);
   ActivationCode code;
   code.tenant_id = a.tenant_id;
   code.code_id = new_id("act_");
@@ -508,18 +514,15 @@ TEST_P(StoreContractTest, ConcurrentIdempotentCreatesMakeOneOrder) {
   World w = make_world("t");
   constexpr int kThreads = 4;
   std::vector<std::string> ids(kThreads);
-  std::latch go(kThreads);
-  std::vector<std::thread> threads;
+  std::vector<SignOrder> orders;
   for (int i = 0; i < kThreads; ++i) {
-    threads.emplace_back([&, i] {
-      SignOrder o = order_for(w);
-      o.idempotency_key = "same";
-      go.arrive_and_wait();
-      auto r = store_->create_order({}, o);
-      if (r.ok()) ids[i] = r->order_id;
-    });
+    orders.push_back(order_for(w));
+    orders.back().idempotency_key = "same";
   }
-  for (auto& t : threads) t.join();
+  run_together(kThreads, [&](int i) {
+    auto r = store_->create_order({}, orders[i]);
+    if (r.ok()) ids[i] = r->order_id;
+  });
   for (const auto& id : ids) {
     EXPECT_FALSE(id.empty());
     EXPECT_EQ(id, ids[0]);
@@ -825,13 +828,7 @@ TEST_P(StoreContractTest, UnlockForgivesAndForcesAShareRefresh) {
 // pending (a failure), so an old share never answers after it was replaced.
 TEST_P(StoreContractTest, AcceptSignAttemptRequiresTheShareThatWasUsed) {
   World w = make_world("t");
-  HolderKeyShare key;
-  key.tenant_id = w.tenant_id;
-  key.key_id = new_id("key_");
-  key.holder_id = w.holder_id;
-  key.public_key_hex = "04key";
-  key.service_share_ciphertext = Bytes{5, 5, 5};
-  ASSERT_TRUE(store_->add_holder_key({}, key).ok());
+  HolderKeyShare key = add_key(w);
   SignOrder o = create(order_for(w));
   SignSession s = session_for(o);
   ASSERT_TRUE(begin_sign(*store_, s, kNow).ok());
@@ -886,13 +883,7 @@ TEST_P(StoreContractTest, FailPinAttemptEnqueuesAlarmsAndOnLockoutFailsTheOrder)
   Status failed = store_->fail_pin_attempt({}, w.tenant_id, attempt_id_for(s2), /*lock_holder=*/true, s2.session_id,
                                            {to_order, to_tenant}, cb, kNow + 1);
   ASSERT_TRUE(failed.ok()) << failed.error().to_string();
-  auto order = store_->get_order(w.tenant_id, o.order_id);
-  ASSERT_OK(order);
-  EXPECT_EQ(order->state, OrderState::kFailed);
-  EXPECT_EQ(order->updated_at, kNow + 1);
-  EXPECT_EQ(ok_value(store_->get_sign_session(w.tenant_id, s2.session_id)).state, SessionState::kFailed);
-  EXPECT_EQ(ok_value(store_->get_sign_session(w.tenant_id, s1.session_id)).state, SessionState::kFailed)
-      << "the order's other open sessions end with it";
+  expect_failed_with_sessions(o, kNow + 1, {s2, s1});
   auto job = store_->get_callback(w.tenant_id, cb.job_id);
   ASSERT_TRUE(job.ok());
   EXPECT_EQ(job->payload, R"({"state":"failed"})");
@@ -959,19 +950,13 @@ TEST_P(StoreContractTest, TwentyConcurrentSignAttemptsCountExactlyFive) {
     return after;
   };
   std::atomic<int> counted{0}, locked{0}, other{0};
-  std::latch go(kThreads);
-  std::vector<std::thread> threads;
-  for (int i = 0; i < kThreads; ++i) {
-    threads.emplace_back([&, i] {
-      const SignSession& s = sessions[static_cast<size_t>(i)];
-      go.arrive_and_wait();
-      auto r = store_->begin_sign_attempt({}, s, attempt_id_for(s), 0, recording, kNow);
-      if (r.ok()) ++counted;
-      else if (r.code() == ErrorCode::kLocked) ++locked;
-      else ++other;
-    });
-  }
-  for (std::thread& t : threads) t.join();
+  run_together(kThreads, [&](int i) {
+    const SignSession& s = sessions[static_cast<size_t>(i)];
+    auto r = store_->begin_sign_attempt({}, s, attempt_id_for(s), 0, recording, kNow);
+    if (r.ok()) ++counted;
+    else if (r.code() == ErrorCode::kLocked) ++locked;
+    else ++other;
+  });
   EXPECT_EQ(counted.load(), 5);
   EXPECT_EQ(locked.load(), 15);
   EXPECT_EQ(other.load(), 0);
@@ -1408,17 +1393,11 @@ TEST_P(StoreContractTest, ConcurrentNonceInsertsAcceptExactlyOne) {
   World w = make_world("t");
   constexpr int kThreads = 4;
   std::atomic<int> ok{0}, dup{0};
-  std::latch go(kThreads);
-  std::vector<std::thread> threads;
-  for (int i = 0; i < kThreads; ++i) {
-    threads.emplace_back([&] {
-      go.arrive_and_wait();
-      Status s = store_->insert_nonce({}, w.tenant_id, w.app_id, "race", kNow);
-      if (s.ok()) ++ok;
-      else if (store_error_kind(s) == StoreError::kDuplicate) ++dup;
-    });
-  }
-  for (auto& t : threads) t.join();
+  run_together(kThreads, [&](int) {
+    Status s = store_->insert_nonce({}, w.tenant_id, w.app_id, "race", kNow);
+    if (s.ok()) ++ok;
+    else if (store_error_kind(s) == StoreError::kDuplicate) ++dup;
+  });
   EXPECT_EQ(ok.load(), 1);
   EXPECT_EQ(dup.load(), kThreads - 1);
 }
@@ -1524,19 +1503,13 @@ TEST_P(StoreContractTest, ConcurrentClaimsLeaseEachJobToOneWorker) {
   constexpr int kJobs = 40, kWorkers = 4;
   for (int i = 0; i < kJobs; ++i) ASSERT_TRUE(store_->enqueue_callback({}, callback_for(o, std::to_string(i))).ok());
   std::vector<std::vector<CallbackJob>> got(kWorkers);
-  std::latch go(kWorkers);
-  std::vector<std::thread> threads;
-  for (int i = 0; i < kWorkers; ++i) {
-    threads.emplace_back([&, i] {
-      go.arrive_and_wait();
-      for (;;) {
-        auto r = store_->claim_due_callbacks({}, "worker-" + std::to_string(i), kNow, 60, 3);
-        if (!r.ok() || r->empty()) break;
-        for (auto& j : *r) got[i].push_back(std::move(j));
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
+  run_together(kWorkers, [&](int i) {
+    for (;;) {
+      auto r = store_->claim_due_callbacks({}, "worker-" + std::to_string(i), kNow, 60, 3);
+      if (!r.ok() || r->empty()) break;
+      for (auto& j : *r) got[i].push_back(std::move(j));
+    }
+  });
   std::set<std::string> seen;
   size_t total = 0;
   for (const auto& list : got) {
@@ -1656,13 +1629,9 @@ TEST_P(StoreContractTest, ListHoldersPagesByHolderId) {
 
 TEST_P(StoreContractTest, GetHolderKeyReturnsAnyState) {
   World w = make_world("t");
-  HolderKeyShare k;
-  k.tenant_id = w.tenant_id;
-  k.key_id = new_id("key_");
-  k.holder_id = w.holder_id;
+  HolderKeyShare k = key_for(w);
   k.public_key_hex = "04abcd";
   k.service_share_ciphertext = Bytes{7, 7};
-  k.created_at = kNow;
   ASSERT_TRUE(store_->add_holder_key({}, k).ok());
   auto got = store_->get_holder_key(w.tenant_id, k.key_id);
   ASSERT_TRUE(got.ok());
@@ -1861,13 +1830,7 @@ ActivationCompletion completion_for(const ActivationCode& code, UnixSeconds now,
 TEST_P(StoreContractTest, CompleteActivationReplacesKeyAndTokensAndUnlocks) {
   World w = make_world("t");
   // The holder's current enrollment: a key and two device tokens; locked out.
-  HolderKeyShare old_key;
-  old_key.tenant_id = w.tenant_id;
-  old_key.key_id = new_id("key_");
-  old_key.holder_id = w.holder_id;
-  old_key.public_key_hex = "04old";
-  old_key.service_share_ciphertext = Bytes{1, 1};
-  ASSERT_TRUE(store_->add_holder_key({}, old_key).ok());
+  HolderKeyShare old_key = add_key(w);
   for (uint8_t i : {1, 2}) {
     DeviceToken t;
     t.tenant_id = w.tenant_id;
@@ -1998,13 +1961,7 @@ TEST_P(StoreContractTest, CompleteActivationRefusesUnusableCodes) {
   EXPECT_EQ(store_->complete_activation({}, bad).code(), ErrorCode::kInvalidArgument);
 
   // A key id that is taken rolls the whole completion back.
-  HolderKeyShare taken;
-  taken.tenant_id = w.tenant_id;
-  taken.key_id = new_id("key_");
-  taken.holder_id = w.holder_id;
-  taken.public_key_hex = "04";
-  taken.service_share_ciphertext = Bytes{1};
-  ASSERT_TRUE(store_->add_holder_key({}, taken).ok());
+  HolderKeyShare taken = add_key(w);
   ActivationCompletion clash = completion_for(theirs, kNow, 7);
   clash.key.key_id = taken.key_id;
   EXPECT_EQ(kind(store_->complete_activation({}, clash)), StoreError::kDuplicate);
@@ -2028,21 +1985,15 @@ TEST_P(StoreContractTest, ExactlyOneOfConcurrentActivationCompletionsWins) {
       attempts.push_back(completion_for(code, kNow, static_cast<uint8_t>(round * kThreads + i)));
     std::atomic<int> wins{0}, conflicts{0};
     std::vector<int> won(kThreads, 0);
-    std::latch go(kThreads);
-    std::vector<std::thread> threads;
-    for (int i = 0; i < kThreads; ++i) {
-      threads.emplace_back([&, i] {
-        go.arrive_and_wait();
-        Status s = store_->complete_activation({}, attempts[i]);
-        if (s.ok()) {
-          ++wins;
-          won[i] = 1;
-        } else if (store_error_kind(s) == StoreError::kConflict) {
-          ++conflicts;
-        }
-      });
-    }
-    for (auto& t : threads) t.join();
+    run_together(kThreads, [&](int i) {
+      Status s = store_->complete_activation({}, attempts[i]);
+      if (s.ok()) {
+        ++wins;
+        won[i] = 1;
+      } else if (store_error_kind(s) == StoreError::kConflict) {
+        ++conflicts;
+      }
+    });
     EXPECT_EQ(wins.load(), 1) << "round " << round;
     EXPECT_EQ(conflicts.load(), kThreads - 1) << "round " << round;
     int winner = static_cast<int>(std::find(won.begin(), won.end(), 1) - won.begin());
@@ -2074,13 +2025,7 @@ TEST_P(StoreContractTest, FailSignSessionOnLockoutFailsTheOrderAndEnqueuesItsCal
   auto after = store_->fail_sign_session({}, w.tenant_id, s1.session_id, cb, kNow + 1);
   ASSERT_TRUE(after.ok()) << after.error().to_string();
   EXPECT_EQ(*after, OrderState::kFailed);
-  auto order = store_->get_order(w.tenant_id, o.order_id);
-  ASSERT_OK(order);
-  EXPECT_EQ(order->state, OrderState::kFailed);
-  EXPECT_EQ(order->updated_at, kNow + 1);
-  EXPECT_EQ(ok_value(store_->get_sign_session(w.tenant_id, s1.session_id)).state, SessionState::kFailed);
-  EXPECT_EQ(ok_value(store_->get_sign_session(w.tenant_id, s2.session_id)).state, SessionState::kFailed)
-      << "the order's other open sessions end with it";
+  expect_failed_with_sessions(o, kNow + 1, {s1, s2});
   auto job = store_->get_callback(w.tenant_id, cb.job_id);
   ASSERT_TRUE(job.ok());
   EXPECT_EQ(job->payload, R"({"state":"failed"})");
@@ -2284,17 +2229,11 @@ TEST_P(StoreContractTest, ConcurrentOtpSpendsNeverOverspend) {
   ASSERT_TRUE(store_->create_activation_code({}, code).ok());
   std::vector<int> results(kThreads, -1);
   std::atomic<int> conflicts{0};
-  std::latch go(kThreads);
-  std::vector<std::thread> threads;
-  for (int i = 0; i < kThreads; ++i) {
-    threads.emplace_back([&, i] {
-      go.arrive_and_wait();
-      auto r = store_->spend_otp_attempt({}, w.tenant_id, code.code_id);
-      if (r.ok()) results[i] = *r;
-      else if (store_error_kind(r) == StoreError::kConflict) ++conflicts;
-    });
-  }
-  for (auto& t : threads) t.join();
+  run_together(kThreads, [&](int i) {
+    auto r = store_->spend_otp_attempt({}, w.tenant_id, code.code_id);
+    if (r.ok()) results[i] = *r;
+    else if (store_error_kind(r) == StoreError::kConflict) ++conflicts;
+  });
   std::multiset<int> left;
   for (int r : results)
     if (r >= 0) left.insert(r);
@@ -2657,17 +2596,11 @@ TEST_P(StoreContractTest, ExactlyOneOfConcurrentRevocationsWins) {
     Certificate c = cert_for(w, key.key_id, "be" + std::to_string(round));
     ASSERT_TRUE(store_->add_certificate({}, c).ok());
     std::atomic<int> wins{0}, conflicts{0};
-    std::latch go(kThreads);
-    std::vector<std::thread> threads;
-    for (int i = 0; i < kThreads; ++i) {
-      threads.emplace_back([&, i] {
-        go.arrive_and_wait();
-        Status s = store_->revoke_certificate({}, w.tenant_id, c.cert_id, i + 1, false, kNow + i);
-        if (s.ok()) ++wins;
-        else if (store_error_kind(s) == StoreError::kConflict) ++conflicts;
-      });
-    }
-    for (auto& t : threads) t.join();
+    run_together(kThreads, [&](int i) {
+      Status s = store_->revoke_certificate({}, w.tenant_id, c.cert_id, i + 1, false, kNow + i);
+      if (s.ok()) ++wins;
+      else if (store_error_kind(s) == StoreError::kConflict) ++conflicts;
+    });
     EXPECT_EQ(wins.load(), 1) << "round " << round;
     EXPECT_EQ(conflicts.load(), kThreads - 1) << "round " << round;
     auto got = store_->get_certificate(w.tenant_id, c.cert_id);
@@ -2798,18 +2731,12 @@ TEST_P(StoreContractTest, ConcurrentCrlNumbersAreNeverHandedOutTwice) {
   constexpr int kThreads = 4;
   constexpr int kEach = 20;
   std::vector<std::vector<int64_t>> got(kThreads);
-  std::latch go(kThreads);
-  std::vector<std::thread> threads;
-  for (int i = 0; i < kThreads; ++i) {
-    threads.emplace_back([&, i] {
-      go.arrive_and_wait();
-      for (int n = 0; n < kEach; ++n) {
-        auto r = store_->next_crl_number({}, "ca_busy");
-        if (r.ok()) got[i].push_back(*r);
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
+  run_together(kThreads, [&](int i) {
+    for (int n = 0; n < kEach; ++n) {
+      auto r = store_->next_crl_number({}, "ca_busy");
+      if (r.ok()) got[i].push_back(*r);
+    }
+  });
   std::set<int64_t> all;
   for (const auto& mine : got) {
     EXPECT_EQ(mine.size(), static_cast<size_t>(kEach));

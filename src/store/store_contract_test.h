@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "store/store.h"
 
@@ -59,8 +60,11 @@ class StoreContractTest : public ::testing::TestWithParam<StoreBackendParam> {
   SignOrder create(const SignOrder& o);  // create_order, asserting success
   SignSession session_for(const SignOrder& o);
   CallbackJob callback_for(const SignOrder& o, const std::string& payload);
+  // Expects order `o` failed at `at`, and each of `sessions` failed with it.
+  void expect_failed_with_sessions(const SignOrder& o, UnixSeconds at, const std::vector<SignSession>& sessions);
   // Certificates (issue 4): an active key added for w's holder, a kCsr
   // order for it, and a good certificate of it issued by "ca_issuing".
+  HolderKeyShare key_for(const World& w);  // not stored
   HolderKeyShare add_key(const World& w);
   SignOrder csr_order_for(const World& w, const std::string& key_id);
   Certificate cert_for(const World& w, const std::string& key_id, const std::string& serial_hex);

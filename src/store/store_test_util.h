@@ -4,7 +4,11 @@
 // (the only copy of it).
 #pragma once
 
+#include <functional>
+#include <latch>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "core/pin_attempt_rule.h"
 #include "store/store.h"
@@ -42,6 +46,20 @@ inline Status open_session(Store& store, const SignSession& s, UnixSeconds now, 
   auto begun = begin_sign(store, s, now, max_consecutive, context);
   if (!begun.ok()) return Unexpected{begun.error()};
   return store.accept_sign_attempt(context, s.tenant_id, s.session_id, attempt_id_for(s), s.r_values, now);
+}
+
+// Runs body(0) … body(n - 1) on n threads released together (a latch, so
+// that they race for real) and returns when all have ended.
+inline void run_together(int n, const std::function<void(int)>& body) {
+  std::latch go(n);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < n; ++i) {
+    threads.emplace_back([&, i] {
+      go.arrive_and_wait();
+      body(i);
+    });
+  }
+  for (std::thread& t : threads) t.join();
 }
 
 }  // namespace duet::store::testing
