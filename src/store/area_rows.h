@@ -1,9 +1,9 @@
 // The rows of the area functions (metering, SLA, audit, retention: the
 // pg_<area>.cc and sqlite_<area>.cc files) as both backends select and read
 // them: one column list and one reader per record, so a column added to a
-// table is added once. `Columns` is a row with the column readers text,
-// get_int, optional_int and blob (pg::Row, sqlite::StatementRow). Private to
-// src/store.
+// table is added once. They read a RowReader (store/row_reader.h: pg::Row, or
+// a stepped sqlite::Statement), like the decoders of store/row_decoders.h.
+// Private to src/store.
 #pragma once
 
 #include <string_view>
@@ -12,6 +12,7 @@
 #include "store/audit_encoding.h"
 #include "store/record_text.h"
 #include "store/records.h"
+#include "store/row_reader.h"
 #include "store/sla_records.h"
 #include "store/store_error.h"
 
@@ -22,8 +23,7 @@ namespace duet::store {
 constexpr std::string_view kPackageCols =
     "tenant_id, package_id, kind, quantity, used, starts_at, expires_at, source, note, created_at";
 
-template <typename Columns>
-Result<Package> read_package(const Columns& r) {
+inline Result<Package> read_package(const RowReader& r) {
   Package p;
   p.tenant_id = r.text(0);
   p.package_id = r.text(1);
@@ -41,8 +41,7 @@ Result<Package> read_package(const Columns& r) {
 constexpr std::string_view kUsageCols =
     "tenant_id, usage_id, package_id, kind, order_id, item_index, holder_id, counted_at";
 
-template <typename Columns>
-Result<UsageRecord> read_usage(const Columns& r) {
+inline Result<UsageRecord> read_usage(const RowReader& r) {
   UsageRecord u;
   u.tenant_id = r.text(0);
   u.usage_id = r.text(1);
@@ -59,8 +58,7 @@ constexpr std::string_view kNoticeCols =
     "tenant_id, notice_id, package_id, kind, created_at, webhook_state, effective_at";
 
 // package_id is NULL for a tenant notice (schema v11): read as "".
-template <typename Columns>
-Result<Notice> read_notice(const Columns& r) {
+inline Result<Notice> read_notice(const RowReader& r) {
   Notice n;
   n.tenant_id = r.text(0);
   n.notice_id = r.text(1);
@@ -74,8 +72,7 @@ Result<Notice> read_notice(const Columns& r) {
 
 constexpr std::string_view kNotifyTargetCols = "tenant_id, url, secret_ciphertext, updated_at";
 
-template <typename Columns>
-TenantNotifyTarget read_notify_target(const Columns& r) {
+inline TenantNotifyTarget read_notify_target(const RowReader& r) {
   TenantNotifyTarget t;
   t.tenant_id = r.text(0);
   t.url = r.text(1);
@@ -89,8 +86,7 @@ TenantNotifyTarget read_notify_target(const Columns& r) {
 constexpr std::string_view kMinuteCols =
     "tenant_id, minute, requests, normal, total_us, max_us, probes_ok, probes_failed";
 
-template <typename Columns>
-AvailabilityMinute read_minute(const Columns& r) {
+inline AvailabilityMinute read_minute(const RowReader& r) {
   AvailabilityMinute m;
   m.tenant_id = r.text(0);
   m.minute = r.get_int(1);
@@ -105,8 +101,7 @@ AvailabilityMinute read_minute(const Columns& r) {
 
 constexpr std::string_view kWindowCols = "window_id, starts_at, ends_at, announced_at, description, created_by";
 
-template <typename Columns>
-MaintenanceWindow read_window(const Columns& r) {
+inline MaintenanceWindow read_window(const RowReader& r) {
   MaintenanceWindow w;
   w.window_id = r.text(0);
   w.starts_at = r.get_int(1);
@@ -121,8 +116,7 @@ constexpr std::string_view kCreditCols =
     "tenant_id, credit_id, month, kind, band, amount, basis, state, created_at, updated_at, approved_at, "
     "approved_by, package_id";
 
-template <typename Columns>
-Result<SlaCredit> read_credit(const Columns& r) {
+inline Result<SlaCredit> read_credit(const RowReader& r) {
   SlaCredit c;
   c.tenant_id = r.text(0);
   c.credit_id = r.text(1);
@@ -142,8 +136,7 @@ Result<SlaCredit> read_credit(const Columns& r) {
 
 constexpr std::string_view kRateLimitCols = "tenant_id, requests_per_second, updated_at";
 
-template <typename Columns>
-TenantRateLimit read_rate_limit(const Columns& r) {
+inline TenantRateLimit read_rate_limit(const RowReader& r) {
   return TenantRateLimit{r.text(0), r.get_int(1), r.get_int(2)};
 }
 
@@ -153,8 +146,7 @@ constexpr std::string_view kEventCols =
     "seq, at, tenant_id, actor_type, actor_id, action, target, outcome, address, request_id, details, prev_hash, "
     "hash";
 
-template <typename Columns>
-AuditEvent read_event(const Columns& r) {
+inline AuditEvent read_event(const RowReader& r) {
   AuditEvent e;
   e.seq = r.get_int(0);
   e.at = r.get_int(1);
@@ -174,8 +166,7 @@ AuditEvent read_event(const Columns& r) {
 
 // The chain head row ("SELECT seq, hash FROM audit_head"); its hash must be
 // a whole hash.
-template <typename Columns>
-Result<AuditCheckpoint> read_audit_head_row(const Columns& r) {
+inline Result<AuditCheckpoint> read_audit_head_row(const RowReader& r) {
   AuditCheckpoint head;
   head.seq = r.get_int(0);
   head.hash = r.blob(1);
@@ -185,8 +176,7 @@ Result<AuditCheckpoint> read_audit_head_row(const Columns& r) {
 
 constexpr std::string_view kCheckpointCols = "seq, hash, signed_at, key_id, signature";
 
-template <typename Columns>
-AuditCheckpoint read_checkpoint(const Columns& r) {
+inline AuditCheckpoint read_checkpoint(const RowReader& r) {
   AuditCheckpoint cp;
   cp.seq = r.get_int(0);
   cp.hash = r.blob(1);
@@ -198,8 +188,7 @@ AuditCheckpoint read_checkpoint(const Columns& r) {
 
 constexpr std::string_view kAuditKeyCols = "key_id, public_key_der, sealed_private_key, created_at";
 
-template <typename Columns>
-AuditKey read_audit_key(const Columns& r) {
+inline AuditKey read_audit_key(const RowReader& r) {
   AuditKey k;
   k.key_id = r.text(0);
   k.public_key_der = r.blob(1);
@@ -208,26 +197,12 @@ AuditKey read_audit_key(const Columns& r) {
   return k;
 }
 
-constexpr std::string_view kAdminTokenCols = "token_hash, name, role, created_at, revoked_at";
-
-template <typename Columns>
-AdminToken read_admin_token(const Columns& r) {
-  AdminToken t;
-  t.token_hash = r.blob(0);
-  t.name = r.text(1);
-  t.role = r.text(2);
-  t.created_at = r.get_int(3);
-  t.revoked_at = r.optional_int(4);
-  return t;
-}
-
 // --- retention ------------------------------------------------------------------
 
 constexpr std::string_view kRetentionSettingsCols =
     "order_payload_days, identity_days, expired_key_days, interval_seconds, updated_at, updated_by";
 
-template <typename Columns>
-RetentionSettings read_retention_settings(const Columns& r) {
+inline RetentionSettings read_retention_settings(const RowReader& r) {
   RetentionSettings s;
   s.order_payload_days = r.get_int(0);
   s.identity_days = r.get_int(1);

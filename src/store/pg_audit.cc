@@ -6,9 +6,13 @@
 #include "store/pg_areas.h"
 #include "store/pg_db.h"
 #include "store/pg_util.h"
+#include "store/row_decoders.h"
 #include "store/validate.h"
 
 namespace duet::store::pg {
+
+using row_decoders::kAdminCols;
+using row_decoders::read_admin;
 namespace {
 
 Result<AuditCheckpoint> head_from(const Rows& r) {
@@ -58,7 +62,7 @@ Result<std::vector<AuditEvent>> list_audit_events(Connection& c, int64_t after_s
   DUET_ASSIGN_OR_RETURN(Rows r, c.query(
       "SELECT " + std::string(kEventCols) + " FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2",
       {after_seq, clamp_limit(limit)}));
-  return read_rows<AuditEvent>(r, read_event<Row>);
+  return read_rows<AuditEvent>(r, read_event);
 }
 
 Result<std::vector<AuditEvent>> list_tenant_audit_events(Connection& c, std::string_view tenant_id,
@@ -68,7 +72,7 @@ Result<std::vector<AuditEvent>> list_tenant_audit_events(Connection& c, std::str
       "SELECT " + std::string(kEventCols) +
           " FROM audit_events WHERE tenant_id = $1 AND at >= $2 AND at < $3 AND seq > $4 ORDER BY seq LIMIT $5",
       {tenant_id, from, to, after_seq, clamp_limit(limit)}));
-  return read_rows<AuditEvent>(r, read_event<Row>);
+  return read_rows<AuditEvent>(r, read_event);
 }
 
 Status add_audit_checkpoint(Connection& c, const AuditCheckpoint& cp) {
@@ -83,7 +87,7 @@ Result<std::vector<AuditCheckpoint>> list_audit_checkpoints(Connection& c, int64
   DUET_ASSIGN_OR_RETURN(Rows r, c.query(
       "SELECT " + std::string(kCheckpointCols) + " FROM audit_checkpoints WHERE seq >= $1 AND seq <= $2 ORDER BY seq",
       {from_seq, to_seq}));
-  return read_rows<AuditCheckpoint>(r, read_checkpoint<Row>);
+  return read_rows<AuditCheckpoint>(r, read_checkpoint);
 }
 
 Status put_audit_key(Connection& c, const AuditKey& key) {
@@ -94,13 +98,13 @@ Status put_audit_key(Connection& c, const AuditKey& key) {
 Result<std::vector<AuditKey>> list_audit_keys(Connection& c) {
   DUET_ASSIGN_OR_RETURN(Rows r, c.query(
       "SELECT " + std::string(kAuditKeyCols) + " FROM audit_keys ORDER BY created_at, key_id"));
-  return read_rows<AuditKey>(r, read_audit_key<Row>);
+  return read_rows<AuditKey>(r, read_audit_key);
 }
 
 Result<std::vector<AdminToken>> list_admin_tokens(Connection& c) {
   DUET_ASSIGN_OR_RETURN(Rows r, c.query(
-      "SELECT " + std::string(kAdminTokenCols) + " FROM admin_tokens ORDER BY created_at, name"));
-  return read_rows<AdminToken>(r, read_admin_token<Row>);
+      "SELECT " + std::string(kAdminCols) + " FROM admin_tokens ORDER BY created_at, name"));
+  return read_rows<AdminToken>(r, read_admin);
 }
 
 Result<size_t> revoke_admin_tokens(Connection& c, std::string_view name, UnixSeconds now) {

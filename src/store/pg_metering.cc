@@ -122,7 +122,7 @@ Result<std::vector<Package>> list_packages(Connection& c, std::string_view tenan
   DUET_ASSIGN_OR_RETURN(Rows r, c.query(
       "SELECT " + std::string(kPackageCols) + " FROM packages WHERE tenant_id = $1 ORDER BY expires_at, package_id",
       {tenant_id}));
-  return read_rows<Package>(r, read_package<Row>);
+  return read_rows<Package>(r, read_package);
 }
 
 Result<Package> get_package(Connection& c, std::string_view tenant_id, std::string_view package_id) {
@@ -168,7 +168,7 @@ Result<std::vector<UsageRecord>> list_usage_records(Connection& c, std::string_v
       "SELECT " + std::string(kUsageCols) + " FROM usage_records WHERE tenant_id = $1 AND counted_at >= $2 "
       "AND counted_at < $3 ORDER BY counted_at, usage_id LIMIT $4",
       {tenant_id, from, to, clamp_limit(limit)}));
-  return read_rows<UsageRecord>(r, read_usage<Row>);
+  return read_rows<UsageRecord>(r, read_usage);
 }
 
 Result<int64_t> count_usage(Connection& c, std::string_view tenant_id, PackageKind kind, UnixSeconds from,
@@ -188,7 +188,7 @@ Result<std::vector<Notice>> list_notices(Connection& c, std::string_view tenant_
       "SELECT " + std::string(kNoticeCols) + " FROM notices WHERE tenant_id = $1 "
       "ORDER BY created_at DESC, notice_id DESC LIMIT $2",
       {tenant_id, clamp_limit(limit)}));
-  return read_rows<Notice>(r, read_notice<Row>);
+  return read_rows<Notice>(r, read_notice);
 }
 
 Result<std::vector<Notice>> sweep_package_notices(Connection& c, UnixSeconds now, size_t limit,

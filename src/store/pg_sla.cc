@@ -23,7 +23,7 @@ Result<std::optional<SlaCredit>> credit_for(Connection& c, std::string_view tena
   DUET_ASSIGN_OR_RETURN(Rows r, c.query("SELECT " + std::string(kCreditCols) +
                                             " FROM sla_credits WHERE tenant_id = $1 AND month = $2 AND kind = $3",
                                         {tenant_id, month, sla_credit_kind_text(kind)}));
-  DUET_ASSIGN_OR_RETURN(std::vector<SlaCredit> v, read_rows<SlaCredit>(r, read_credit<Row>));
+  DUET_ASSIGN_OR_RETURN(std::vector<SlaCredit> v, read_rows<SlaCredit>(r, read_credit));
   if (v.empty()) return std::optional<SlaCredit>();
   return std::optional<SlaCredit>(std::move(v.front()));
 }
@@ -58,7 +58,7 @@ Result<std::vector<AvailabilityMinute>> list_availability(Connection& c, std::st
   DUET_ASSIGN_OR_RETURN(Rows r, c.query("SELECT " + std::string(kMinuteCols) +
       " FROM availability_minutes WHERE tenant_id = $1 AND minute >= $2 AND minute < $3 ORDER BY minute",
       {tenant_id, from, to}));
-  return read_rows<AvailabilityMinute>(r, read_minute<Row>);
+  return read_rows<AvailabilityMinute>(r, read_minute);
 }
 
 Result<std::optional<UnixSeconds>> first_availability_minute(Connection& c) {
@@ -86,7 +86,7 @@ Result<std::vector<MaintenanceWindow>> list_maintenance_windows(Connection& c, U
   DUET_ASSIGN_OR_RETURN(Rows r, c.query("SELECT " + std::string(kWindowCols) +
       " FROM maintenance_windows WHERE starts_at < $2 AND ends_at > $1 ORDER BY starts_at, window_id",
       {from, to}));
-  return read_rows<MaintenanceWindow>(r, read_window<Row>);
+  return read_rows<MaintenanceWindow>(r, read_window);
 }
 
 Status delete_maintenance_window(Connection& c, std::string_view window_id, UnixSeconds now) {
@@ -126,7 +126,7 @@ Status withdraw_sla_credit(Connection& c, std::string_view tenant_id, std::strin
 Result<SlaCredit> find_sla_credit(Connection& c, std::string_view credit_id) {
   DUET_ASSIGN_OR_RETURN(Rows r, c.query("SELECT " + std::string(kCreditCols) + " FROM sla_credits WHERE credit_id = $1",
                                         {credit_id}));
-  DUET_ASSIGN_OR_RETURN(std::vector<SlaCredit> v, read_rows<SlaCredit>(r, read_credit<Row>));
+  DUET_ASSIGN_OR_RETURN(std::vector<SlaCredit> v, read_rows<SlaCredit>(r, read_credit));
   if (v.empty()) return not_found("credit");
   return std::move(v.front());
 }
@@ -136,7 +136,7 @@ Result<std::vector<SlaCredit>> list_sla_credits(Connection& c, std::string_view 
       " FROM sla_credits WHERE ($1::text = '' OR tenant_id = $1::text) AND ($2::text = '' OR month = $2::text) "
       "ORDER BY month, tenant_id, kind",
       {tenant_id, month}));
-  return read_rows<SlaCredit>(r, read_credit<Row>);
+  return read_rows<SlaCredit>(r, read_credit);
 }
 
 Status approve_sla_credit(Connection& c, std::string_view credit_id, std::string_view approved_by, UnixSeconds now,
@@ -182,7 +182,7 @@ Status set_tenant_rate_limit(Connection& c, std::string_view tenant_id, int64_t 
 Result<std::vector<TenantRateLimit>> list_tenant_rate_limits(Connection& c) {
   DUET_ASSIGN_OR_RETURN(Rows r, c.query(
       "SELECT " + std::string(kRateLimitCols) + " FROM tenant_rate_limits ORDER BY tenant_id"));
-  return read_rows<TenantRateLimit>(r, read_rate_limit<Row>);
+  return read_rows<TenantRateLimit>(r, read_rate_limit);
 }
 
 }  // namespace duet::store::pg

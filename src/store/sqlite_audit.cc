@@ -5,11 +5,13 @@
 #include <sys/stat.h>
 
 #include <limits>
+#include <optional>
 
 #include "store/area_rows.h"
 #include "store/area_sql.h"
 #include "store/audit_encoding.h"
 #include "store/audit_snapshot.h"
+#include "store/row_decoders.h"
 #include "store/sqlite_db.h"
 #include "store/sqlite_row.h"
 #include "store/store_error.h"
@@ -17,13 +19,16 @@
 
 namespace duet::store::sqlite {
 
+using row_decoders::kAdminCols;
+using row_decoders::read_admin;
+
 int64_t total_changes(Connection& c) { return sqlite3_total_changes64(c.raw()); }
 
 Result<AuditCheckpoint> read_audit_head(Connection& c) {
   DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, kAuditHead.sqlite()));
   DUET_ASSIGN_OR_RETURN(bool row, st.step());
   if (!row) return store_error(StoreError::kCorrupt, "audit chain head missing");
-  return read_audit_head_row(StatementRow(st));
+  return read_audit_head_row(as_row(st));
 }
 
 Status append_audit_event(Connection& c, AuditEvent& event) {
@@ -56,7 +61,7 @@ Result<std::vector<AuditEvent>> list_audit_events(Connection& c, int64_t after_s
   DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
       "SELECT " + std::string(kEventCols) + " FROM audit_events WHERE seq > ?1 ORDER BY seq LIMIT ?2"));
   st.bind(1, after_seq).bind(2, clamp_limit(limit));
-  return read_rows<AuditEvent>(st, read_event<StatementRow>);
+  return read_rows<AuditEvent>(st, read_event);
 }
 
 Result<std::vector<AuditEvent>> list_tenant_audit_events(Connection& c, std::string_view tenant_id,
@@ -66,7 +71,7 @@ Result<std::vector<AuditEvent>> list_tenant_audit_events(Connection& c, std::str
       "SELECT " + std::string(kEventCols) +
           " FROM audit_events WHERE tenant_id = ?1 AND at >= ?2 AND at < ?3 AND seq > ?4 ORDER BY seq LIMIT ?5"));
   st.bind(1, tenant_id).bind(2, from).bind(3, to).bind(4, after_seq).bind(5, clamp_limit(limit));
-  return read_rows<AuditEvent>(st, read_event<StatementRow>);
+  return read_rows<AuditEvent>(st, read_event);
 }
 
 Status add_audit_checkpoint(Connection& c, const AuditCheckpoint& cp) {
@@ -86,7 +91,7 @@ Result<std::vector<AuditCheckpoint>> list_audit_checkpoints(Connection& c, int64
   DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
       "SELECT " + std::string(kCheckpointCols) + " FROM audit_checkpoints WHERE seq >= ?1 AND seq <= ?2 ORDER BY seq"));
   st.bind(1, from_seq).bind(2, to_seq);
-  return read_rows<AuditCheckpoint>(st, read_checkpoint<StatementRow>);
+  return read_rows<AuditCheckpoint>(st, read_checkpoint);
 }
 
 Status put_audit_key(Connection& c, const AuditKey& key) {
@@ -99,13 +104,13 @@ Status put_audit_key(Connection& c, const AuditKey& key) {
 Result<std::vector<AuditKey>> list_audit_keys(Connection& c) {
   DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
       "SELECT " + std::string(kAuditKeyCols) + " FROM audit_keys ORDER BY created_at, key_id"));
-  return read_rows<AuditKey>(st, read_audit_key<StatementRow>);
+  return read_rows<AuditKey>(st, read_audit_key);
 }
 
 Result<std::vector<AdminToken>> list_admin_tokens(Connection& c) {
   DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
-      "SELECT " + std::string(kAdminTokenCols) + " FROM admin_tokens ORDER BY created_at, name"));
-  return read_rows<AdminToken>(st, read_admin_token<StatementRow>);
+      "SELECT " + std::string(kAdminCols) + " FROM admin_tokens ORDER BY created_at, name"));
+  return read_rows<AdminToken>(st, read_admin);
 }
 
 Result<size_t> revoke_admin_tokens(Connection& c, std::string_view name, UnixSeconds now) {
@@ -138,18 +143,23 @@ struct RawStmt {
   }
 };
 
-// A raw statement's current row with the column readers the row readers of
-// store/audit_rows.h use.
-class RawRow {
+// A raw statement's current row, as the shared row readers (store/area_rows.h)
+// take it.
+class RawRow final : public RowReader {
  public:
   explicit RawRow(sqlite3_stmt* st) : st_(st) {}
-  int64_t get_int(int col) const { return sqlite3_column_int64(st_, col); }
-  std::string text(int col) const {
+  bool is_null(int col) const override { return sqlite3_column_type(st_, col) == SQLITE_NULL; }
+  int64_t get_int(int col) const override { return sqlite3_column_int64(st_, col); }
+  std::optional<int64_t> optional_int(int col) const override {
+    if (is_null(col)) return std::nullopt;
+    return get_int(col);
+  }
+  std::string text(int col) const override {
     const unsigned char* p = sqlite3_column_text(st_, col);
     return p ? std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(st_, col)))
              : std::string();
   }
-  Bytes blob(int col) const {
+  Bytes blob(int col) const override {
     const auto* p = static_cast<const uint8_t*>(sqlite3_column_blob(st_, col));
     int n = sqlite3_column_bytes(st_, col);
     return p ? Bytes(p, p + n) : Bytes();

@@ -128,7 +128,7 @@ Result<std::vector<Package>> list_packages(Connection& c, std::string_view tenan
   DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
       "SELECT " + std::string(kPackageCols) + " FROM packages WHERE tenant_id = ?1 ORDER BY expires_at, package_id"));
   st.bind(1, tenant_id);
-  return read_rows<Package>(st, read_package<StatementRow>);
+  return read_rows<Package>(st, read_package);
 }
 
 Result<Package> get_package(Connection& c, std::string_view tenant_id, std::string_view package_id) {
@@ -137,7 +137,7 @@ Result<Package> get_package(Connection& c, std::string_view tenant_id, std::stri
   st.bind(1, tenant_id).bind(2, package_id);
   DUET_ASSIGN_OR_RETURN(bool row, st.step());
   if (!row) return store_error(StoreError::kNotFound, "package not found");
-  return read_package(StatementRow(st));
+  return read_package(as_row(st));
 }
 
 Status check_quota(Connection& c, const QuotaOrderRule& rule, std::string_view tenant_id, PackageKind kind,
@@ -189,7 +189,7 @@ Result<std::vector<UsageRecord>> list_usage_records(Connection& c, std::string_v
       "AND counted_at < ?3 ORDER BY counted_at, usage_id LIMIT ?4"));
   st.bind(1, tenant_id).bind(2, from).bind(3, to)
       .bind(4, clamp_limit(limit));
-  return read_rows<UsageRecord>(st, read_usage<StatementRow>);
+  return read_rows<UsageRecord>(st, read_usage);
 }
 
 Result<int64_t> count_usage(Connection& c, std::string_view tenant_id, PackageKind kind, UnixSeconds from,
@@ -213,7 +213,7 @@ Result<std::vector<Notice>> list_notices(Connection& c, std::string_view tenant_
       "SELECT " + std::string(kNoticeCols) + " FROM notices WHERE tenant_id = ?1 "
       "ORDER BY created_at DESC, notice_id DESC LIMIT ?2"));
   st.bind(1, tenant_id).bind(2, clamp_limit(limit));
-  return read_rows<Notice>(st, read_notice<StatementRow>);
+  return read_rows<Notice>(st, read_notice);
 }
 
 Result<std::vector<Notice>> sweep_package_notices(Connection& c, UnixSeconds now, size_t limit,
@@ -255,7 +255,7 @@ Result<std::vector<Notice>> sweep_package_notices(Connection& c, UnixSeconds now
     for (;;) {
       DUET_ASSIGN_OR_RETURN(bool row, st.step());
       if (!row) break;
-      DUET_ASSIGN_OR_RETURN(Notice n, read_notice(StatementRow(st)));
+      DUET_ASSIGN_OR_RETURN(Notice n, read_notice(as_row(st)));
       pending.emplace_back(std::move(n), st.column_text(7));
     }
   }
@@ -314,7 +314,7 @@ Result<TenantNotifyTarget> get_tenant_notify_target(Connection& c, std::string_v
   st.bind(1, tenant_id);
   DUET_ASSIGN_OR_RETURN(bool row, st.step());
   if (!row) return store_error(StoreError::kNotFound, "notify target not found");
-  return read_notify_target(StatementRow(st));
+  return read_notify_target(as_row(st));
 }
 
 }  // namespace duet::store::sqlite

@@ -163,7 +163,7 @@ Result<RetentionSettings> get_retention_settings(Connection& c) {
       "SELECT " + std::string(kRetentionSettingsCols) + " FROM retention_settings WHERE id = 1"));
   DUET_ASSIGN_OR_RETURN(bool row, st.step());
   if (!row) return store_error(StoreError::kNotFound, "retention settings not found");
-  return read_retention_settings(StatementRow(st));
+  return read_retention_settings(as_row(st));
 }
 
 

@@ -1,7 +1,7 @@
-// A stepped Statement's current row with the column readers of pg::Row
-// (text, get_int, optional_int, blob), so that the dialect-free row readers
-// of the areas (store/<area>_rows.h) read SQLite rows too; and the loop that
-// reads every row of a statement. Private to the SQLite backend.
+// A stepped Statement's current row as a RowReader (store/row_reader.h), so
+// that the shared row readers (store/row_decoders.h, store/area_rows.h) read
+// SQLite rows too; and the loop that reads every row of a statement. Private
+// to the SQLite backend.
 #pragma once
 
 #include <cstdint>
@@ -11,22 +11,14 @@
 
 #include "base/bytes.h"
 #include "base/result.h"
+#include "store/row_reader.h"
 #include "store/row_reading.h"
 #include "store/sqlite_db.h"
 
 namespace duet::store::sqlite {
 
-class StatementRow {
- public:
-  explicit StatementRow(const Statement& st) : st_(st) {}
-  int64_t get_int(int col) const { return st_.column_int(col); }
-  std::optional<int64_t> optional_int(int col) const { return st_.column_optional_int(col); }
-  std::string text(int col) const { return st_.column_text(col); }
-  Bytes blob(int col) const { return st_.column_blob(col); }
-
- private:
-  const Statement& st_;
-};
+// The current row of a stepped statement, as the shared row readers take it.
+inline const RowReader& as_row(const Statement& st) { return st; }
 
 // Steps `st` to its end and reads each row with `read` (returning T or Result<T>).
 template <typename T, typename Read>
@@ -35,7 +27,7 @@ Result<std::vector<T>> read_rows(Statement& st, Read read) {
   for (;;) {
     DUET_ASSIGN_OR_RETURN(bool row, st.step());
     if (!row) break;
-    DUET_TRY_STATUS(collect_into(out, read(StatementRow(st))));
+    DUET_TRY_STATUS(collect_into(out, read(as_row(st))));
   }
   return out;
 }

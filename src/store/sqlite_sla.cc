@@ -26,7 +26,7 @@ Result<std::optional<SlaCredit>> credit_for(Connection& c, std::string_view tena
   DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, "SELECT " + std::string(kCreditCols) +
       " FROM sla_credits WHERE tenant_id = ?1 AND month = ?2 AND kind = ?3"));
   st.bind(1, tenant_id).bind(2, month).bind(3, sla_credit_kind_text(kind));
-  DUET_ASSIGN_OR_RETURN(std::vector<SlaCredit> v, read_rows<SlaCredit>(st, read_credit<StatementRow>));
+  DUET_ASSIGN_OR_RETURN(std::vector<SlaCredit> v, read_rows<SlaCredit>(st, read_credit));
   if (v.empty()) return std::optional<SlaCredit>();
   return std::optional<SlaCredit>(std::move(v.front()));
 }
@@ -57,7 +57,7 @@ Result<std::vector<AvailabilityMinute>> list_availability(Connection& c, std::st
   DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, "SELECT " + std::string(kMinuteCols) +
       " FROM availability_minutes WHERE tenant_id = ?1 AND minute >= ?2 AND minute < ?3 ORDER BY minute"));
   st.bind(1, tenant_id).bind(2, from).bind(3, to);
-  return read_rows<AvailabilityMinute>(st, read_minute<StatementRow>);
+  return read_rows<AvailabilityMinute>(st, read_minute);
 }
 
 Result<std::optional<UnixSeconds>> first_availability_minute(Connection& c) {
@@ -83,14 +83,14 @@ Result<MaintenanceWindow> get_maintenance_window(Connection& c, std::string_view
   st.bind(1, window_id);
   DUET_ASSIGN_OR_RETURN(bool row, st.step());
   if (!row) return not_found("maintenance window");
-  return read_window(StatementRow(st));
+  return read_window(as_row(st));
 }
 
 Result<std::vector<MaintenanceWindow>> list_maintenance_windows(Connection& c, UnixSeconds from, UnixSeconds to) {
   DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, "SELECT " + std::string(kWindowCols) +
       " FROM maintenance_windows WHERE starts_at < ?2 AND ends_at > ?1 ORDER BY starts_at, window_id"));
   st.bind(1, from).bind(2, to);
-  return read_rows<MaintenanceWindow>(st, read_window<StatementRow>);
+  return read_rows<MaintenanceWindow>(st, read_window);
 }
 
 Status delete_maintenance_window(Connection& c, std::string_view window_id, UnixSeconds now) {
@@ -141,7 +141,7 @@ Result<SlaCredit> find_sla_credit(Connection& c, std::string_view credit_id) {
   DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, "SELECT " + std::string(kCreditCols) +
       " FROM sla_credits WHERE credit_id = ?1"));
   st.bind(1, credit_id);
-  DUET_ASSIGN_OR_RETURN(std::vector<SlaCredit> v, read_rows<SlaCredit>(st, read_credit<StatementRow>));
+  DUET_ASSIGN_OR_RETURN(std::vector<SlaCredit> v, read_rows<SlaCredit>(st, read_credit));
   if (v.empty()) return not_found("credit");
   return std::move(v.front());
 }
@@ -151,7 +151,7 @@ Result<std::vector<SlaCredit>> list_sla_credits(Connection& c, std::string_view 
       " FROM sla_credits WHERE (?1 = '' OR tenant_id = ?1) AND (?2 = '' OR month = ?2) "
       "ORDER BY month, tenant_id, kind"));
   st.bind(1, tenant_id).bind(2, month);
-  return read_rows<SlaCredit>(st, read_credit<StatementRow>);
+  return read_rows<SlaCredit>(st, read_credit);
 }
 
 Status approve_sla_credit(Connection& c, std::string_view credit_id, std::string_view approved_by, UnixSeconds now,
@@ -208,7 +208,7 @@ Status set_tenant_rate_limit(Connection& c, std::string_view tenant_id, int64_t 
 Result<std::vector<TenantRateLimit>> list_tenant_rate_limits(Connection& c) {
   DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
       "SELECT " + std::string(kRateLimitCols) + " FROM tenant_rate_limits ORDER BY tenant_id"));
-  return read_rows<TenantRateLimit>(st, read_rate_limit<StatementRow>);
+  return read_rows<TenantRateLimit>(st, read_rate_limit);
 }
 
 }  // namespace duet::store::sqlite

@@ -84,7 +84,7 @@ Result<T> query_one(Statement& st, Reader read, std::string_view what) {
 // Reads every remaining row of a query with a reader of the statement.
 template <typename T, typename Reader>
 Result<std::vector<T>> read_all(Statement& st, Reader read) {
-  return sqlite::read_rows<T>(st, [&](const sqlite::StatementRow&) { return read(st); });
+  return sqlite::read_rows<T>(st, [&](const RowReader&) { return read(st); });
 }
 
 Result<SignOrder> load_order(Connection& c, std::string_view tenant, std::string_view order_id);
