@@ -1,5 +1,5 @@
 // Typed error codes shared by every layer. The snake_case names are the wire
-// codes of DESIGN.md §6 and must not change once published.
+// codes of docs/api/openapi.yaml and must not change once published.
 #pragma once
 
 #include <string>
@@ -22,7 +22,7 @@ enum class ErrorCode {
   kCryptoFailure,     // OpenSSL reported an internal failure
   kLocked,            // too many failed attempts
   kInternal,
-  // Service-level outcomes (HTTP mapping in the server layer, DESIGN.md §6).
+  // Service-level outcomes (HTTP mapping in the server layer, docs/api/openapi.yaml).
   kNotFound,          // no such thing, or not the caller's (other tenants' ids look absent)
   kConflict,          // state conflict: lost a race, wrong state, duplicate
   kUnauthenticated,   // missing or bad credentials, signature, timestamp or nonce

@@ -1,6 +1,6 @@
 // Shared plumbing of the `duet` command families that talk to a server:
 // failures with exit codes, files, JSON output, and one HTTP connection with
-// the server's error model (DESIGN.md §6) turned into readable failures.
+// the server's error model (docs/api/openapi.yaml) turned into readable failures.
 //
 // Inside the CLI, failures are exceptions (CliError) caught once per command by
 // run_guarded(), which prints "duet <command>: <message>" and exits non-zero:

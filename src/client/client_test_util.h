@@ -74,7 +74,7 @@ inline std::string error_body(ErrorCode code, int attempts_left = -1) {
   return json{{"error", e}}.dump();
 }
 
-// The service role for one holder, with the attempt rule of DESIGN.md §2:
+// The service role for one holder, with the attempt rule of docs/protocol.md:
 // locked holders are refused first, then an attempt is counted, then the
 // proofs are checked; a valid PIN proof resets the count.
 class FakeService {

@@ -1,5 +1,5 @@
 // The holder SDK core: the device role of the two-party SM2 protocol, v2
-// (DESIGN.md §2), with its state storage, behind a small API whose inputs and
+// (docs/protocol.md), with its state storage, behind a small API whose inputs and
 // outputs are the protocol messages as JSON (cosign/wire.h), so any transport
 // can carry them. duet_client.h is the same API as a C ABI.
 //

@@ -5,7 +5,7 @@
 // confirm, that refresh's id with the NEW state; holder_client.h). One slot
 // on purpose: the device never keeps two wraps of its share (the old and the
 // new state of a refresh, or the same share under two PINs) side by side,
-// which would allow an offline PIN test (DESIGN.md §2). The blob holds the
+// which would allow an offline PIN test (docs/protocol.md). The blob holds the
 // PIN-wrapped share: not usable without the PIN and the service, but still
 // secret. Stores never log it.
 //

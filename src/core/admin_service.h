@@ -1,4 +1,4 @@
-// Operator onboarding (DESIGN.md §3): the bootstrap admin token, tenants and
+// Operator onboarding (docs/api/openapi.yaml): the bootstrap admin token, tenants and
 // their apps. Each app has a sandbox and a production credential; secrets are
 // shown once and stored sealed.
 #pragma once
@@ -76,7 +76,7 @@ class AdminService {
                                          const std::string& app_id, const std::string& identity_mode,
                                          bool sms_otp_required, const std::string& cms_oid_style);
 
-  // An app's PIN failure budget (DESIGN.md §2 "Counting"): failed PIN uses
+  // An app's PIN failure budget (docs/protocol.md "Counting"): failed PIN uses
   // in the budget window that lock a holder's key, for this app's orders and
   // the holders it created; nullopt restores the service's default. It must
   // be at least the consecutive limit and at most 1000 (kInvalidArgument).

@@ -1,4 +1,4 @@
-// Availability accounting (issue 5 §2, DESIGN.md §4): per-minute request
+// Availability accounting (issue 5 §2, docs/sla.md): per-minute request
 // outcomes per tenant and for the whole service, aggregated in memory by the
 // request path and flushed to the store with additive upserts (so several
 // nodes add up), and the service's own probe for minutes without traffic.

@@ -1,4 +1,4 @@
-// Authentication of Business API requests (DESIGN.md §6): app id → app and
+// Authentication of Business API requests (docs/api/openapi.yaml): app id → app and
 // tenant; tenant not suspended; timestamp within ±window; HMAC-SM3 signature
 // (core/request_signing.h: v2 with X-Duet-Signature-Version: 2, else v1)
 // compared in constant time; nonce never seen before for this app; v1 only

@@ -1,4 +1,4 @@
-// The Business API's domain rules (DESIGN.md §3): holders, activation codes
+// The Business API's domain rules (docs/api/openapi.yaml): holders, activation codes
 // and sign orders, always within the calling app's tenant.
 #pragma once
 

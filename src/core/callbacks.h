@@ -1,4 +1,4 @@
-// Webhooks to the business system (DESIGN.md §3): built in the transaction of
+// Webhooks to the business system (docs/api/openapi.yaml): built in the transaction of
 // the state change that causes them, delivered later from the store's queue.
 //
 // Body: {"event":"order.<state>","order_id":…,"holder_id":…,"state":…,

@@ -1,4 +1,4 @@
-// The built-in CA in the service (DESIGN.md §3 enrollment, issue 4): the CA
+// The built-in CA in the service (docs/api/openapi.yaml enrollment, issue 4): the CA
 // hierarchy kept in the store with its private keys sealed by the KEK, the
 // certificate request of a holder's key signed by the two-party protocol like
 // any order (OrderKind::kCsr), issuance with pre-issuance lint, revocation

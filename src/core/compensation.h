@@ -1,4 +1,4 @@
-// Compensation by the SLA's table (issue 5 §3, DESIGN.md §4).
+// Compensation by the SLA's table (issue 5 §3, docs/sla.md).
 //
 // Band (availability a, longest outage L, one month):
 //   a >= 99.95 %                    no compensation

@@ -8,8 +8,8 @@
 namespace duet::core {
 
 struct CoreConfig {
-  int max_failed_attempts = 5;            // DESIGN.md §2: N consecutive failures lock the key
-  // The failure budget (DESIGN.md §2 "Counting"): at most this many failed
+  int max_failed_attempts = 5;            // docs/protocol.md: N consecutive failures lock the key
+  // The failure budget (docs/protocol.md "Counting"): at most this many failed
   // PIN uses per holder in any window of pin_budget_window_seconds, however
   // many successes come between; reaching it locks the key.
   int pin_failure_budget = 10;

@@ -35,7 +35,7 @@ struct CoreDeps {
   crypto::RandomSource& rng;
   CoreConfig config;
   CoreMetrics& metrics;
-  // Identity adapters (DESIGN.md §3, issue 4); nullable: an app whose
+  // Identity adapters (docs/api/openapi.yaml, issue 4); nullable: an app whose
   // identity_mode is identity_source (or that requires an SMS one-time code)
   // is answered 503 unavailable without them. They must outlive the services.
   IdentitySource* identity_source = nullptr;

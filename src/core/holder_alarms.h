@@ -1,4 +1,4 @@
-// Alarms to the business system when a PIN use fails (DESIGN.md §2
+// Alarms to the business system when a PIN use fails (docs/protocol.md
 // "Counting": every failure and every lock reaches the business system).
 // Each failure makes up to two webhook jobs, enqueued in the transaction that
 // records the failure (Store::fail_pin_attempt):

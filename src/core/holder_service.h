@@ -1,4 +1,4 @@
-// The Holder API's domain rules (DESIGN.md §3, docs/protocol.md §4–5): the
+// The Holder API's domain rules (docs/api/openapi.yaml, docs/protocol.md §4–5): the
 // service's role in key generation and signing, device tokens, the attempt and
 // lockout rule.
 #pragma once

@@ -1,4 +1,4 @@
-// Identity checks at enrollment (DESIGN.md §3, issue 4): adapters to the
+// Identity checks at enrollment (docs/api/openapi.yaml, issue 4): adapters to the
 // outside world, implemented in the server layer (HTTP, files) and by tests.
 //
 // - IdentitySource: a trusted identity data source answers whether a claimed

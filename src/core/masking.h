@@ -1,4 +1,4 @@
-// Masking of personal data in every answer and log (DESIGN.md §4):
+// Masking of personal data in every answer and log (docs/operations.md):
 // 张三 → 张*, 110101199003071234 → 1101**********1234, 13812345678 → 138****5678.
 // Works on UTF-8 characters, not bytes.
 #pragma once

@@ -1,4 +1,4 @@
-// Service packages (服务套餐) and notices (issue 5 §1, DESIGN.md §4).
+// Service packages (服务套餐) and notices (issue 5 §1, docs/metering.md).
 //
 // Counting itself happens in the store, inside the transaction that completes
 // a signature or creates a holder (store.h "packages and metering": exactly

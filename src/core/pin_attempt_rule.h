@@ -1,4 +1,4 @@
-// The PIN attempt rule (DESIGN.md §2 "Counting", docs/protocol.md §5.3) —
+// The PIN attempt rule (docs/protocol.md §5.3, "Counting") —
 // the only copy. Every use of the PIN (signing step 1, both share-refresh
 // calls) is counted as a failure BEFORE any work that depends on the PIN, by
 // the store running this rule inside its transaction with the holder's row

@@ -53,7 +53,7 @@ TEST_F(CoreTest, FiveWrongPinsLockTheHolderAndFailTheOrder) {
   EXPECT_EQ(old_state.code(), ErrorCode::kPinInvalid);
 }
 
-// DESIGN.md §2 "Counting": a failure budget that success does not reset, so a
+// docs/protocol.md "Counting": a failure budget that success does not reset, so a
 // cloned device state cannot guess N-1 times between each of the holder's
 // own signings. Default 10 failures in 30 days.
 TEST_F(CoreTest, FailureBudgetLocksDespiteSuccessesBetweenGuesses) {

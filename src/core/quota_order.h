@@ -1,4 +1,4 @@
-// The quota consumption order (DESIGN.md §4, docs/metering.md, store.h
+// The quota consumption order (docs/metering.md, store.h
 // "packages and metering") — the only copy. Backends run it inside the
 // transaction that meters, through the seam in store/quota_order.h (typed
 // reads in, a plan out, applied as conditional updates).

@@ -1,4 +1,4 @@
-// The Business API request signature (DESIGN.md §6, docs/api/openapi.yaml
+// The Business API request signature (docs/api/openapi.yaml
 // "signedRequest").
 //
 // v1 (no X-Duet-Signature-Version header):

@@ -1,4 +1,4 @@
-// Retention of personal data and payloads (DESIGN.md §4 privacy, issue 5 §5).
+// Retention of personal data and payloads (docs/operations.md, personal data, issue 5 §5).
 //
 // The rules (store::RetentionSettings; days are whole 86,400 s days):
 //  - order payloads: a final order's item data and display text are purged

@@ -1,4 +1,4 @@
-// The monthly SLA report (issue 5 §2, DESIGN.md §4), computed from the
+// The monthly SLA report (issue 5 §2, docs/sla.md), computed from the
 // per-minute rows of core/availability.h. Pure functions; SlaService
 // (core/sla_service.h) reads the store and calls them.
 //

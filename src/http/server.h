@@ -3,7 +3,7 @@
 // Boost-free (pimpl): Beast and Asio live only in server.cc.
 //
 // Every request gets a random request id (X-Request-Id response header);
-// errors follow DESIGN.md §6 (json_error). The server answers
+// errors follow docs/api/openapi.yaml (json_error). The server answers
 //   400 bad_request        malformed HTTP
 //   404 not_found          unknown path
 //   405 method_not_allowed known path, other method (with Allow)

@@ -1,4 +1,4 @@
-// Protection of secrets and personal data at rest (DESIGN.md §4 privacy).
+// Protection of secrets and personal data at rest (docs/operations.md, personal data).
 //
 // seal/open: authenticated encryption bound to a context string naming the
 // purpose and the row (e.g. "app_secret:app_…"), so a ciphertext copied into

@@ -1,4 +1,4 @@
-// The key-encryption key (KEK) and the key services built on it (DESIGN.md §4
+// The key-encryption key (KEK) and the key services built on it (docs/operations.md
 // privacy; issues 4 and 5).
 //
 // A Kek wraps small secrets (data keys, CA private keys) with AES-256-GCM bound

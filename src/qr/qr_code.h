@@ -1,4 +1,4 @@
-// QR codes for activation codes and signing-order links (DESIGN.md §3):
+// QR codes for activation codes and signing-order links (docs/api/openapi.yaml):
 // encode text with libqrencode, render as PNG (libpng) or SVG (text).
 #pragma once
 

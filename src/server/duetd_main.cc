@@ -1,4 +1,4 @@
-// duetd: the Duet co-signature service (DESIGN.md §5). A thin main over
+// duetd: the Duet co-signature service (docs/architecture.md). A thin main over
 // server::Daemon: parse flags, start, wait for SIGTERM/SIGINT, stop gracefully.
 #include <pthread.h>
 #include <signal.h>

@@ -1,4 +1,4 @@
-// What of an error may reach an HTTP client (issue 10 item 11; DESIGN.md §6).
+// What of an error may reach an HTTP client (issue 10 item 11; docs/api/openapi.yaml).
 //
 // Invariant: an error body carries either a message core or the server wrote
 // for the caller, or a fixed text per code. Everything else — a message that

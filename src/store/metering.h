@@ -23,7 +23,7 @@ class MeteringStore {
 
   // --- packages and metering (issue 5 §1; SQLite: store/sqlite_metering.cc) ---
   //
-  // Metering rules every backend keeps (DESIGN.md §4):
+  // Metering rules every backend keeps (docs/metering.md):
   //  - A package is usable at `now` when starts_at <= now < expires_at (at
   //    the instant expires_at it is already over; its remaining quantity is
   //    void from then on).

@@ -19,7 +19,7 @@ constexpr MigrationPiece per_dialect(std::string_view sqlite, std::string_view p
   return {sqlite, postgres};
 }
 
-// Every table is keyed by tenant first (DESIGN.md §5), so the same layout
+// Every table is keyed by tenant first (docs/architecture.md), so the same layout
 // shards by tenant on a distributed backend. Unique indexes on credential
 // hashes and app ids are global because those are the lookups that discover
 // the tenant.

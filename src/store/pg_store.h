@@ -1,5 +1,5 @@
 // The PostgreSQL backend of store::Store (several stateless duetd nodes on
-// one database, DESIGN.md §5). Same contracts and error kinds as the SQLite
+// one database, docs/architecture.md). Same contracts and error kinds as the SQLite
 // backend; both pass the contract suite (store/store_contract_test.h).
 //
 // - Connections: a pool of up to max_connections libpq connections, opened

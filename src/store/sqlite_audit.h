@@ -2,7 +2,7 @@
 // (private to the SQLite backend). Any store call that changes state on
 // behalf of an audited action (a retention purge, for example) appends its
 // event through this function in the SAME transaction, so the change and its
-// audit record commit or roll back together (DESIGN.md §4: audit is
+// audit record commit or roll back together (docs/audit.md: audit is
 // fail-closed).
 #pragma once
 

@@ -1,4 +1,4 @@
-// The SQLite backend of store::Store (the embedded default, DESIGN.md §5).
+// The SQLite backend of store::Store (the embedded default, docs/architecture.md).
 //
 // - The database is one file in WAL mode with foreign keys on and a busy
 //   timeout; several processes may open the same file.

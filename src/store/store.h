@@ -1,4 +1,4 @@
-// The storage interface core talks to (DESIGN.md §5). One implementation per
+// The storage interface core talks to (docs/architecture.md). One implementation per
 // backend (SQLite now, PostgreSQL later); all of them pass the contract suite
 // in store/store_contract_test.h.
 //

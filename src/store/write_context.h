@@ -23,7 +23,7 @@
 namespace duet::store {
 
 // The audit event of the action in progress (store.h, section "audit": the
-// fail-closed rule of DESIGN.md §4). Every write transaction given it that
+// fail-closed rule of docs/audit.md). Every write transaction given it that
 // changed at least one row appends a copy, with outcome "ok", inside that
 // transaction just before commit; if the append fails the transaction rolls
 // back and the call fails.
