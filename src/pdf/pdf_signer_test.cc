@@ -185,6 +185,7 @@ TEST_F(PdfSignerTest, TwoSignersInSequenceBothVerify) {
   Bytes twice = ok_value(sign_pdf(once, {PagePlacement{2, {60, 60, 150, 90}}},
                                   SealAppearance{HandwrittenSignature{make_signature_png()}, "李四"}, second, bob_));
   std::string text = text_of(twice);
+  EXPECT_NE(text.find("/SMask"), std::string::npos) << "the PNG's alpha channel is a soft mask";
   std::string path = dir_.write("twice.pdf", twice);
   auto qpdf = run("qpdf --check " + path);
   EXPECT_EQ(qpdf.status, 0) << qpdf.output;

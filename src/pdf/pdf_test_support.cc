@@ -12,7 +12,7 @@ namespace duet::pdf::testing {
 
 std::string text_of(ByteView b) { return std::string(reinterpret_cast<const char*>(b.data()), b.size()); }
 
-Bytes make_pdf(int pages, const std::vector<PlacedText>& texts) {
+Bytes make_pdf(int pages, const std::vector<PlacedText>& texts, int rotation) {
   PoDoFo::PdfMemDocument doc;
   PoDoFo::PdfFont* latin = doc.CreateFont("Helvetica", false, false, false,
                                           PoDoFo::PdfEncodingFactory::GlobalWinAnsiEncodingInstance(),
@@ -21,6 +21,7 @@ Bytes make_pdf(int pages, const std::vector<PlacedText>& texts) {
                                               new PoDoFo::PdfIdentityEncoding(0, 0xffff, true), kCjkFont);
   for (int p = 1; p <= pages; ++p) {
     PoDoFo::PdfPage* page = doc.CreatePage(PoDoFo::PdfPage::CreateStandardPageSize(PoDoFo::ePdfPageSize_A4));
+    if (rotation != 0) page->SetRotation(rotation);
     PoDoFo::PdfPainter painter;
     painter.SetPage(page);
     latin->SetFontSize(14);

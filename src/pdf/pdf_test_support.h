@@ -35,9 +35,10 @@ struct PlacedText {
 
 // An A4 document of `pages` pages; each page carries "Contract page N" in
 // Helvetica at the top, plus `texts`.
-Bytes make_pdf(int pages, const std::vector<PlacedText>& texts);
+// `rotation` is every page's /Rotate (the text is placed in user space).
+Bytes make_pdf(int pages, const std::vector<PlacedText>& texts, int rotation = 0);
 // The standard test contract: 2 pages, the keyword on page 1 at (100, 300)
-// and on page 2 at (320, 500), and a marker string in the Info dictionary.
+// and on page 2 at (320, 500), and the title "duet test contract".
 Bytes make_contract();
 
 // A 240 × 100 RGBA PNG: a blue pen stroke on a transparent background.

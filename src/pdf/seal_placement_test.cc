@@ -65,6 +65,17 @@ TEST(SealPlacement, EveryOccurrenceAndNotFound) {
   EXPECT_EQ(resolve_placements(pdf, {KeywordPlacement{kKeyword, false, 0, 0, 0, 60}}).code(), ErrorCode::kInvalidArgument);
 }
 
+// On rotated pages poppler's boxes are in display space; the placement is
+// mapped back to the page's user space, where the keyword was drawn.
+TEST(SealPlacement, RotatedPages) {
+  for (int rotation : {90, 180, 270}) {
+    Bytes pdf = make_pdf(1, {{1, 100, 300, kKeyword, true}}, rotation);
+    auto r = ok_value(resolve_placements(pdf, {KeywordPlacement{kKeyword, false, 0, 0, 80, 80}}));
+    EXPECT_NEAR(r[0].rect.x + 40, 142, 8) << rotation;
+    EXPECT_NEAR(r[0].rect.y + 40, 305, 8) << rotation;
+  }
+}
+
 // Near the edge the seal is moved inside the page.
 TEST(SealPlacement, KeptInsideThePage) {
   Bytes pdf = make_pdf(1, {{1, 500, 20, kKeyword, true}});
