@@ -1,7 +1,9 @@
 #include "pdf/pdf_signer.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
+#include <optional>
 #include <set>
 #include <string_view>
 
@@ -143,7 +145,19 @@ Status build_update(PoDoFo::PdfMemDocument& doc, const UpdateInputs& in, std::st
     PoDoFo::PdfAnnotation* widget =
         page->CreateAnnotation(PoDoFo::ePdfAnnotation_Widget, PoDoFo::PdfRect(p.rect.x, p.rect.y, p.rect.width, p.rect.height));
     widget->SetFlags(PoDoFo::ePdfAnnotationFlags_Print | PoDoFo::ePdfAnnotationFlags_Locked);
-    DUET_ASSIGN_OR_RETURN(auto xobject, drawer->draw(p.rect.width, p.rect.height));
+    // On a page shown rotated (/Rotate), the appearance is drawn upright in
+    // the display's frame and turned back by its /Matrix: a reader sees the
+    // seal upright (ISO 32000-1 §12.5.5 fits the turned BBox into /Rect).
+    const int rotation = ((page->GetRotation() % 360) + 360) % 360;
+    const bool sideways = rotation == 90 || rotation == 270;
+    DUET_ASSIGN_OR_RETURN(auto xobject, drawer->draw(sideways ? p.rect.height : p.rect.width,
+                                                     sideways ? p.rect.width : p.rect.height));
+    if (rotation != 0) {
+      const double c = rotation == 180 ? -1 : 0, s = rotation == 90 ? 1 : rotation == 270 ? -1 : 0;
+      PoDoFo::PdfArray matrix;
+      for (double v : {c, s, -s, c, 0.0, 0.0}) matrix.push_back(PoDoFo::PdfObject(v));
+      xobject->GetObject()->GetDictionary().AddKey("Matrix", matrix);
+    }
     widget->SetAppearanceStream(xobject.get());
     PoDoFo::PdfDictionary& wd = widget->GetObject()->GetDictionary();
     if (merged) {

@@ -228,6 +228,47 @@ TEST_F(PdfSignerTest, TwoSignersInSequenceBothVerify) {
             ErrorCode::kConflict);
 }
 
+// PDF 1.5 files (object streams and a cross-reference stream, as most office
+// exports are) get a classic xref section appended; qpdf and the verifier
+// accept the mix.
+TEST_F(PdfSignerTest, SignsAPdfWithObjectStreams) {
+  std::string in = dir_.write("plain.pdf", make_contract());
+  std::string packed = dir_.file("packed.pdf");
+  auto r = run("qpdf --object-streams=generate " + in + " " + packed);
+  ASSERT_EQ(r.status, 0) << r.output;
+  std::string bytes = dir_.read("packed.pdf");
+  ASSERT_NE(bytes.find("/ObjStm"), std::string::npos);
+  SignOptions o;
+  Bytes signed_pdf = ok_value(sign_pdf(as_bytes(bytes), {KeywordPlacement{kKeyword, false, 0, 0, 80, 100}},
+                                       SealAppearance{NameStamp{"张三"}, "张三"}, o, alice_));
+  std::string path = dir_.write("packed-signed.pdf", signed_pdf);
+  auto qpdf = run("qpdf --check " + path);
+  EXPECT_EQ(qpdf.status, 0) << qpdf.output;
+  PdfVerification v = ok_value(verify_pdf(signed_pdf, alice_.trust()));
+  EXPECT_TRUE(v.ok()) << verification_text(v);
+  auto pdfsig = run("pdfsig " + path);
+  EXPECT_NE(pdfsig.output.find("Total document signed"), std::string::npos) << pdfsig.output;
+}
+
+// On a page with /Rotate 90 the appearance is turned by its /Matrix, so that
+// it stands upright as the page is shown; the widget covers the keyword.
+TEST_F(PdfSignerTest, RotatedPage) {
+  Bytes pdf = make_pdf(1, {{1, 100, 300, kKeyword, true}}, 90);
+  Bytes signed_pdf = ok_value(sign_pdf(pdf, {KeywordPlacement{kKeyword, false, 0, 0, 60, 120}},
+                                       SealAppearance{NameStamp{"张三"}, "张三"}, SignOptions{}, alice_));
+  std::string text = text_of(signed_pdf);
+  EXPECT_NE(text.find("/Matrix[ 0 1 -1 0 0 0]"), std::string::npos);
+  std::string path = dir_.write("rotated.pdf", signed_pdf);
+  EXPECT_EQ(run("qpdf --check " + path).status, 0);
+  EXPECT_TRUE(ok_value(verify_pdf(signed_pdf, alice_.trust())).ok());
+  // Shown rotated: the page is 842 wide and 595 high; user-space (x, y) is
+  // displayed at (y, x). The seal's 60 × 120 user-space box shows as 120 × 60.
+  RgbaImage img = render_with_pdftoppm(dir_, signed_pdf, 1);
+  ASSERT_EQ(img.width, 842u);
+  Rect shown{305 - 60, 595 - (142 + 30), 120, 60};  // centre (305, 142) in display coordinates, y up
+  EXPECT_GT(ink_ratio(img, shown, 595), 0.05);
+}
+
 TEST_F(PdfSignerTest, EmbedRefusesWhatDoesNotFit) {
   Bytes contract = make_contract();
   SignOptions o;
