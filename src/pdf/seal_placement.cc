@@ -93,8 +93,11 @@ Rect seal_at(const Rect& anchor, const KeywordPlacement& k, const PageGeometry& 
   r.height = k.height;
   r.x = anchor.x + anchor.width / 2 - k.width / 2 + k.offset_x;
   r.y = anchor.y + anchor.height / 2 - k.height / 2 + k.offset_y;
-  r.x = std::clamp(r.x, g.box.left(), g.box.left() + g.box.width() - k.width);
-  r.y = std::clamp(r.y, g.box.top(), g.box.top() + g.box.height() - k.height);
+  // box.left()/top() are poppler's x1/y1: the lower-left corner in user space.
+  // check_size keeps the seal no larger than the page (to 1e-6): max() keeps
+  // clamp's bounds ordered even then.
+  r.x = std::clamp(r.x, g.box.left(), std::max(g.box.left(), g.box.left() + g.box.width() - k.width));
+  r.y = std::clamp(r.y, g.box.top(), std::max(g.box.top(), g.box.top() + g.box.height() - k.height));
   return r;
 }
 
@@ -105,6 +108,9 @@ Status find_keyword(const poppler::document& doc, const KeywordPlacement& k, std
     if (!is_space(c)) needle.push_back(c);
   }
   if (needle.empty()) return make_error(ErrorCode::kInvalidArgument, "the keyword is empty");
+  if (!(k.width > 0) || !(k.height > 0) || k.width > kMaxSealSide || k.height > kMaxSealSide) {
+    return make_error(ErrorCode::kInvalidArgument, "the seal's width and height must be positive");
+  }
   if (!std::isfinite(k.offset_x) || !std::isfinite(k.offset_y)) {
     return make_error(ErrorCode::kInvalidArgument, "the keyword offset is not a number");
   }
@@ -112,12 +118,12 @@ Status find_keyword(const poppler::document& doc, const KeywordPlacement& k, std
   for (int p = 0; p < doc.pages(); ++p) {
     DUET_ASSIGN_OR_RETURN(auto page, internal::poppler_page(doc, p));
     PageGeometry g = geometry(*page);
-    DUET_TRY_STATUS(check_size(k.width, k.height, g));
     std::vector<Glyph> glyphs = page_glyphs(*page);
     for (size_t i = 0; i + needle.size() <= glyphs.size(); ++i) {
       bool match = true;
       for (size_t j = 0; j < needle.size() && match; ++j) match = glyphs[i + j].code == needle[j];
       if (!match) continue;
+      DUET_TRY_STATUS(check_size(k.width, k.height, g));  // on the page where it is found
       found = true;
       out.push_back({p + 1, seal_at(to_user_space(g, union_of(glyphs, i, needle.size())), k, g)});
       if (out.size() > kMaxSealWidgets) {
