@@ -32,6 +32,9 @@ std::string_view error_code_name(ErrorCode code) {
     case ErrorCode::kPinInvalid: return "pin_invalid";
     case ErrorCode::kClientUpgradeRequired: return "client_upgrade_required";
     case ErrorCode::kRefreshRequired: return "refresh_required";
+    case ErrorCode::kNotPdf: return "not_pdf";
+    case ErrorCode::kPdfMalformed: return "pdf_malformed";
+    case ErrorCode::kPdfEncrypted: return "pdf_encrypted";
   }
   return "internal";
 }

@@ -38,6 +38,10 @@ enum class ErrorCode {
   kPinInvalid,        // signing step 1: the PIN proof does not verify (a wrong PIN); the attempt counted
   kClientUpgradeRequired,  // a message of an older protocol version that is no longer served
   kRefreshRequired,   // the holder was unlocked: a share refresh must run before the next signature
+  // Documents (src/pdf, docs/pdf.md). An over-size document is kPayloadTooLarge.
+  kNotPdf,            // the bytes do not start with a PDF header (%PDF-)
+  kPdfMalformed,      // a PDF header, but the file does not parse (xref, trailer, objects, no pages)
+  kPdfEncrypted,      // an encrypted PDF (any password, even empty): it is neither stamped nor verified
 };
 
 // The stable snake_case name of a code, e.g. "bad_point".

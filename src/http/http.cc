@@ -99,7 +99,10 @@ int status_for(ErrorCode code) {
     case ErrorCode::kBadEncoding:
     case ErrorCode::kBadScalar:
     case ErrorCode::kBadPoint:
-    case ErrorCode::kInvalidArgument: return 400;
+    case ErrorCode::kInvalidArgument:
+    case ErrorCode::kNotPdf:
+    case ErrorCode::kPdfMalformed:
+    case ErrorCode::kPdfEncrypted: return 400;
     case ErrorCode::kBadProof:
     case ErrorCode::kSignatureInvalid:
     case ErrorCode::kIdentityRejected:

@@ -102,13 +102,18 @@ Result<Bytes> sign_impl(const std::optional<ByteView>& content, const crypto::Di
   }
 
   // Signed attributes.
-  ossl::TimePtr when = ossl::asn1_time(options.signing_time.value_or(now_seconds()));
-  if (!when ||
-      CMS_signed_add1_attr_by_NID(si, NID_pkcs9_contentType, V_ASN1_OBJECT, content_type.get(), -1) != 1 ||
-      CMS_signed_add1_attr_by_NID(si, NID_pkcs9_signingTime, when->type, when.get(), -1) != 1 ||
-      CMS_signed_add1_attr_by_NID(si, NID_pkcs9_messageDigest, V_ASN1_OCTET_STRING, content_sm3.data(),
+  if (CMS_signed_add1_attr_by_NID(si, NID_pkcs9_contentType, V_ASN1_OBJECT, content_type.get(), -1) != 1) {
+    return ossl::failure("contentType attribute");
+  }
+  if (options.signing_time_attribute) {
+    ossl::TimePtr when = ossl::asn1_time(options.signing_time.value_or(now_seconds()));
+    if (!when || CMS_signed_add1_attr_by_NID(si, NID_pkcs9_signingTime, when->type, when.get(), -1) != 1) {
+      return ossl::failure("signingTime attribute");
+    }
+  }
+  if (CMS_signed_add1_attr_by_NID(si, NID_pkcs9_messageDigest, V_ASN1_OCTET_STRING, content_sm3.data(),
                                   static_cast<int>(content_sm3.size())) != 1) {
-    return ossl::failure("signed attributes");
+    return ossl::failure("messageDigest attribute");
   }
   EssV2Ptr ess(OSSL_ESS_signing_cert_v2_new_init(EVP_sm3(), cert, nullptr, 1));
   if (!ess) return ossl::failure("ESSCertIDv2");
@@ -152,7 +157,7 @@ std::string obj_text(const ASN1_OBJECT* o) {
 
 Result<CmsVerification> verify_impl(ByteView der, const std::optional<ByteView>& detached,
                                     const std::optional<crypto::Digest>& detached_sm3, const CmsTrust& trust,
-                                    std::string_view sm2_id) {
+                                    std::string_view sm2_id, const CmsVerifyPolicy& policy) {
   CmsVerification v;
   std::string outer;
   DUET_ASSIGN_OR_RETURN(Bytes pkcs7_der, swap_outer_oid(der, nullptr, &outer));
@@ -231,7 +236,7 @@ Result<CmsVerification> verify_impl(ByteView der, const std::optional<ByteView>&
   }
   int st = CMS_signed_get_attr_by_NID(si, NID_pkcs9_signingTime, -1);
   if (st < 0) {
-    add_problem(v, CmsProblem::kMissingAttribute, "signingTime attribute missing");
+    if (policy.signing_time_required) add_problem(v, CmsProblem::kMissingAttribute, "signingTime attribute missing");
   } else {
     ASN1_TYPE* t = X509_ATTRIBUTE_get0_type(CMS_signed_get_attr(si, st), 0);
     if (t != nullptr && (t->type == V_ASN1_UTCTIME || t->type == V_ASN1_GENERALIZEDTIME)) {
@@ -302,13 +307,14 @@ Result<Bytes> cms_sign_detached_digest(const crypto::Digest& content_sm3, const 
 }
 
 Result<CmsVerification> verify_cms(ByteView der, std::optional<ByteView> detached_content, const CmsTrust& trust,
-                                   std::string_view sm2_id) {
-  return verify_impl(der, detached_content, std::nullopt, trust, sm2_id);
+                                   std::string_view sm2_id, const CmsVerifyPolicy& policy) {
+  return verify_impl(der, detached_content, std::nullopt, trust, sm2_id, policy);
 }
 
 Result<CmsVerification> verify_cms_detached_digest(ByteView der, const crypto::Digest& content_sm3,
-                                                   const CmsTrust& trust, std::string_view sm2_id) {
-  return verify_impl(der, std::nullopt, content_sm3, trust, sm2_id);
+                                                   const CmsTrust& trust, std::string_view sm2_id,
+                                                   const CmsVerifyPolicy& policy) {
+  return verify_impl(der, std::nullopt, content_sm3, trust, sm2_id, policy);
 }
 
 }  // namespace duet::pki

@@ -25,6 +25,10 @@ struct CmsSignOptions {
   bool detached = true;
   CmsOids oids = CmsOids::kPkcs7;
   std::optional<Time> signing_time;  // default: now
+  // PAdES baseline (ETSI EN 319 142-1 §5.2.1, /SubFilter ETSI.CAdES.detached)
+  // forbids the signingTime attribute: the time is the signature dictionary's
+  // /M (or a timestamp). False leaves it out; signing_time is then unused.
+  bool signing_time_attribute = true;
   std::string sm2_id = std::string(crypto::kDefaultSm2Id);
   // When set, receives DER(SET OF signed attributes) before the signer is
   // called (what e covers; a device shows it to check messageDigest).
@@ -53,7 +57,7 @@ Result<Bytes> cms_sign_detached_digest(const crypto::Digest& content_sm3, const 
 
 enum class CmsProblem {
   kWrongAlgorithm,          // digest not SM3 or signature not SM2-with-SM3
-  kMissingAttribute,        // contentType, messageDigest or signingTime absent
+  kMissingAttribute,        // contentType, messageDigest or (when required) signingTime absent
   kContentTypeMismatch,     // contentType attribute != eContentType
   kMessageDigestMismatch,   // the content was changed
   kSignatureInvalid,        // the signed attributes were changed, or a wrong key
@@ -73,6 +77,13 @@ struct CmsVerification {
   bool has(CmsProblem p) const;
 };
 
+// What a verification requires beyond RFC 5652 itself.
+struct CmsVerifyPolicy {
+  // False for PAdES (ETSI.CAdES.detached) signatures, which carry no
+  // signingTime attribute; when present it is still parsed and reported.
+  bool signing_time_required = true;
+};
+
 struct CmsTrust {
   std::vector<Certificate> intermediates;
   std::vector<Certificate> roots;
@@ -87,10 +98,12 @@ struct CmsTrust {
 // Malformed input is an error (kBadEncoding); a well-formed but failing
 // signature is a verdict listing every problem found.
 Result<CmsVerification> verify_cms(ByteView der, std::optional<ByteView> detached_content, const CmsTrust& trust,
-                                   std::string_view sm2_id = crypto::kDefaultSm2Id);
+                                   std::string_view sm2_id = crypto::kDefaultSm2Id,
+                                   const CmsVerifyPolicy& policy = {});
 Result<CmsVerification> verify_cms_detached_digest(ByteView der, const crypto::Digest& content_sm3,
                                                    const CmsTrust& trust,
-                                                   std::string_view sm2_id = crypto::kDefaultSm2Id);
+                                                   std::string_view sm2_id = crypto::kDefaultSm2Id,
+                                                   const CmsVerifyPolicy& policy = {});
 
 std::string_view cms_problem_name(CmsProblem p);
 

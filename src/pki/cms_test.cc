@@ -111,6 +111,31 @@ TEST_F(CmsTest, GmOidsAreUsed) {
   EXPECT_EQ(r.output.find(":pkcs7-signedData"), std::string::npos) << r.output;
 }
 
+// PAdES B-B (ETSI.CAdES.detached): no signingTime attribute, and a verifier
+// that is told so accepts its absence; by default its absence is a problem.
+TEST_F(CmsTest, WithoutSigningTimeAttribute) {
+  CmsSignOptions o = options(true);
+  o.signing_time_attribute = false;
+  Bytes der = ok_value(cms_sign_detached_digest(crypto::sm3(as_bytes(content_)), *cert_, holder_.signer(), o));
+  ScratchDir dir;
+  auto r = run("openssl asn1parse -inform DER -in " + dir.write("pades.p7s", der));
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(r.output.find(":signingTime"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(":id-smime-aa-signingCertificateV2"), std::string::npos) << r.output;
+
+  auto strict = ok_value(verify_cms(der, as_bytes(content_), trust_));
+  EXPECT_EQ(strict.problems, std::vector<CmsProblem>{CmsProblem::kMissingAttribute});
+  auto pades = ok_value(verify_cms(der, as_bytes(content_), trust_, crypto::kDefaultSm2Id, {.signing_time_required = false}));
+  EXPECT_TRUE(pades.ok()) << (pades.reasons.empty() ? "" : pades.reasons[0]);
+  EXPECT_FALSE(pades.signing_time.has_value());
+  // A signature that does carry it still verifies under the relaxed policy.
+  Bytes with_time = ok_value(cms_sign(as_bytes(content_), *cert_, holder_.signer(), options(true)));
+  auto relaxed = ok_value(verify_cms(with_time, as_bytes(content_), trust_, crypto::kDefaultSm2Id,
+                                     {.signing_time_required = false}));
+  EXPECT_TRUE(relaxed.ok());
+  EXPECT_TRUE(relaxed.signing_time.has_value());
+}
+
 TEST_F(CmsTest, TamperingIsNamed) {
   Time when = now_seconds();
   CmsSignOptions o = options(true);
