@@ -21,10 +21,11 @@ std::string_view band_name(Band b) {
 
 Band band_for(const SlaFigures& f) {
   if (f.counted_minutes() == 0 || f.availability_at_least(9995)) return Band::kNone;
-  Band b = f.availability_at_least(9950) ? Band::kA : f.availability_at_least(9800) ? Band::kB : Band::kC;
-  // A longer outage than the band allows moves the tenant to the next band.
-  if (b == Band::kA && f.longest_outage_minutes > 30) b = Band::kB;
-  if (b == Band::kB && f.longest_outage_minutes > 120) b = Band::kC;
+  // Exclusive bounds: exactly 99.5 % is B, exactly 98 % is C (the more severe).
+  Band b = f.availability_above(9950) ? Band::kA : f.availability_above(9800) ? Band::kB : Band::kC;
+  // The longest-outage column, read the same way: the more severe band wins.
+  if (f.longest_outage_minutes > 30 && b == Band::kA) b = Band::kB;
+  if (f.longest_outage_minutes > 120) b = Band::kC;
   return b;
 }
 

@@ -1,14 +1,17 @@
 // Compensation by the SLA's table (issue 5 §3, docs/sla.md).
 //
-// Band (availability a, longest outage L, one month):
+// Band (availability a, longest outage L, one month), the agreement's §5.2
+// table with its exclusive bounds:
 //   a >= 99.95 %                    no compensation
-//   99.5 % <= a < 99.95 %  band A   (allows L <= 30 min)
-//   98 %   <= a < 99.5 %   band B   (allows L <= 120 min)
-//   a < 98 %               band C
-// Our reading of "with the longest outage <= N": an outage longer than the
-// band allows moves the tenant to the next band, repeatedly: band A with
-// L = 45 is band B; band A or B with L > 120 is band C. (With a >= 99.95 %
-// no outage can exceed 21 minutes in a month, so the top band never moves.)
+//   99.5 % < a < 99.95 %   band A   (L <= 30 min)
+//   98 %   < a <= 99.5 %   band B   (L <= 120 min)
+//   a <= 98 %              band C   (L >= 300 min)
+// Where a bound is exactly met (99.5 %, 98 %) or availability and the
+// longest outage point to different bands, the more severe band applies:
+// standard terms are read in the customer's favour. So L in 31..120 is at
+// least B, and L > 120 (the gap 121..299 of the table included) is C. (With
+// a >= 99.95 % no outage can exceed 22 minutes in a month, so the top band
+// never moves.)
 //
 // Amounts, by the tenant's annual purchase tier (a configurable table; the
 // largest tier whose min_quantity <= the purchased quantity applies):

@@ -18,12 +18,16 @@ TEST(SlaRulesTest, BandsAndOutageMoves) {
   EXPECT_EQ(set(0, 0), Band::kNone);
   EXPECT_EQ(set(21, 21), Band::kNone);   // 99.951 %
   EXPECT_EQ(set(22, 10), Band::kA);      // 99.949 %
-  EXPECT_EQ(set(216, 30), Band::kA);     // exactly 99.5 %
+  EXPECT_EQ(set(215, 30), Band::kA);     // 99.502 %
+  EXPECT_EQ(set(216, 30), Band::kB);     // exactly 99.5 %: the more severe band
   EXPECT_EQ(set(216, 31), Band::kB);     // outage longer than band A allows
   EXPECT_EQ(set(43, 45), Band::kB);
   EXPECT_EQ(set(217, 30), Band::kB);     // 99.4977 %
-  EXPECT_EQ(set(864, 120), Band::kB);    // exactly 98 %
-  EXPECT_EQ(set(864, 121), Band::kC);
+  EXPECT_EQ(set(863, 120), Band::kB);    // 98.002 %
+  EXPECT_EQ(set(864, 120), Band::kC);    // exactly 98 %: the more severe band
+  EXPECT_EQ(set(863, 121), Band::kC);    // 121..299 min lies between B and C: C
+  EXPECT_EQ(set(300, 299), Band::kC);
+  EXPECT_EQ(set(50, 300), Band::kC);     // availability says A, the outage C
   EXPECT_EQ(set(100, 150), Band::kC);    // A, then B, then C
   EXPECT_EQ(set(865, 10), Band::kC);
 }

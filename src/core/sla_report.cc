@@ -85,6 +85,10 @@ bool SlaFigures::availability_at_least(int64_t bp) const {
   return available_minutes * 10000 >= bp * counted;
 }
 
+bool SlaFigures::availability_above(int64_t bp) const {
+  return counted_minutes() > 0 && available_minutes * 10000 > bp * counted_minutes();
+}
+
 namespace {
 
 // 90 %: ok * 10 >= total * 9.

@@ -96,6 +96,8 @@ struct SlaFigures {
 
   // Exact comparisons (integers): available * 10000 >= bp * counted.
   bool availability_at_least(int64_t bp) const;
+  // available * 10000 > bp * counted (false when no minute was counted).
+  bool availability_above(int64_t bp) const;
   int64_t counted_minutes() const { return available_minutes + unavailable_minutes; }
 };
 
