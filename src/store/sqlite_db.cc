@@ -316,18 +316,25 @@ int ConnectionPool::on_wal_commit(void* arg, sqlite3* db, const char*, int frame
     pool->checkpointed_frames_.store(0, std::memory_order_relaxed);
   }
   const int pending = frames - done;
+  if (pending < pool->checkpoint_pages_) return SQLITE_OK;
   if (pending >= 4 * pool->checkpoint_pages_) {
-    // The background thread has fallen behind: checkpoint here, once.
+    // The background thread has fallen behind: try a checkpoint here. It is
+    // SQLITE_BUSY while the thread's own checkpoint holds the checkpoint lock
+    // (it fsyncs); then the thread, woken below, is the one that catches up.
     int log = 0, copied = 0;
-    if (sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied) == SQLITE_OK)
+    if (sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied) == SQLITE_OK) {
       pool->checkpointed_frames_.store(log, std::memory_order_relaxed);
-  } else if (pending >= pool->checkpoint_pages_) {
-    {
-      std::lock_guard lock(pool->checkpoint_mu_);
-      pool->checkpoint_wanted_ = true;
+      return SQLITE_OK;
     }
-    pool->checkpoint_cv_.notify_one();
   }
+  // Wake the thread whenever the pending frames pass the threshold and no
+  // checkpoint here succeeded: a request is never dropped, or a WAL past
+  // 4 x checkpoint_pages would wait for a checkpoint nobody asks for.
+  {
+    std::lock_guard lock(pool->checkpoint_mu_);
+    pool->checkpoint_wanted_ = true;
+  }
+  pool->checkpoint_cv_.notify_one();
   return SQLITE_OK;
 }
 
