@@ -1,6 +1,9 @@
 #include "pki/issuer.h"
 
+#include <algorithm>
+
 #include "pki/csr.h"
+#include "pki/identify_code.h"
 #include "pki/ossl.h"
 #include "pki/serial.h"
 
@@ -40,6 +43,21 @@ Status add_policy(X509* x, const std::string& oid) {
   return Status::Ok();
 }
 
+// The GM/T 0015 IdentifyCode extension, non-critical (pki/identify_code.h).
+Status add_identify_code(X509* x, std::string_view number) {
+  DUET_ASSIGN_OR_RETURN(Bytes der, encode_identify_code(number));
+  ossl::ObjPtr oid(OBJ_txt2obj(kIdentifyCodeOid, 1));
+  ossl::OctetPtr value(ASN1_OCTET_STRING_new());
+  bool ok = oid && value && ASN1_OCTET_STRING_set(value.get(), der.data(), static_cast<int>(der.size())) == 1;
+  std::fill(der.begin(), der.end(), 0);
+  ossl::ExtPtr ext(ok ? X509_EXTENSION_create_by_OBJ(nullptr, oid.get(), 0, value.get()) : nullptr);
+  if (!ext || X509_add_ext(x, ext.get(), -1) != 1) {
+    ossl::clear_errors();
+    return make_error(ErrorCode::kInternal, "the identity-code extension could not be added");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<Certificate> issue_holder_certificate(const IssuingCa& ca, const crypto::Point& holder_key,
@@ -72,6 +90,7 @@ Result<Certificate> issue_holder_certificate(const IssuingCa& ca, const crypto::
   if (!profile.policy_oid.empty()) {
     DUET_TRY_STATUS(add_policy(x.get(), profile.policy_oid));
   }
+  if (!profile.identify_code.empty()) DUET_TRY_STATUS(add_identify_code(x.get(), profile.identify_code));
   DUET_TRY_STATUS(lint_certificate(x.get(), issuer, policy));
   DUET_TRY_STATUS(ossl::sign_certificate(x.get(), ca.private_key, ca.sm2_id));
   return Certificate::parse(ossl::cert_der(x.get()));

@@ -20,7 +20,7 @@
 namespace duet::pki {
 
 struct HolderProfile {
-  // CN = the holder's name; serialNumber = a keyed-hash-derived pseudonym
+  // CN = the holder's full name; serialNumber = a keyed-hash-derived pseudonym
   // computed by the caller (never the raw ID number); O and C configurable.
   DistinguishedName subject;
   std::chrono::seconds validity = std::chrono::days(365);
@@ -29,6 +29,10 @@ struct HolderProfile {
   std::string ocsp_url;            // authorityInfoAccess OCSP (URI)
   std::string ca_issuers_url;      // authorityInfoAccess caIssuers (optional)
   std::string policy_oid;          // certificatePolicies
+  // The holder's resident ID number for the GM/T 0015 IdentifyCode extension
+  // (pki/identify_code.h; non-critical), written only when the tenant's
+  // certificate identity policy is gmt0015. Empty: no such extension.
+  std::string identify_code;
 };
 
 // Issues a certificate for `holder_key` with the subject and extensions of

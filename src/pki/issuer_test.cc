@@ -6,6 +6,8 @@
 #include <set>
 
 #include "pki/csr.h"
+#include "pki/identify_code.h"
+#include "pki/lint.h"
 #include "pki/test_support.h"
 
 namespace duet::pki {
@@ -185,6 +187,111 @@ TEST_F(IssuerTest, LintRefusesProfileViolations) {
   p = holder_profile();
   p.crl_url = "http://x/a,b";
   EXPECT_EQ(issue(p, holder.pub).code(), ErrorCode::kInvalidArgument);
+}
+
+// Issue 12: CN = the holder's full name (UTF8String), checked against the
+// name the service meant; the GM/T 0015 IdentifyCode extension only when the
+// policy asks for it, exactly as docs/pki.md describes its DER.
+TEST_F(IssuerTest, FullNameCnAndIdentifyCodeExtension) {
+  LocalSigner holder;
+  constexpr const char* kId = "11010519491231002X";  // the GB 11643 example ID number
+  HolderProfile p = holder_profile();
+  p.subject.common_name = "张三丰";
+  IssuancePolicy strict = policy_;
+  strict.expected_common_name = "张三丰";
+  auto plain = issue_holder_certificate(hierarchy_->issuing_ca(), holder.pub, p, strict,
+                                        crypto::SystemRandom::instance(), now_);
+  ASSERT_TRUE(plain.ok()) << plain.error().to_string();
+  ScratchDir dir;
+  std::string pem = dir.write("plain.pem", plain->pem());
+  auto text = run("openssl x509 -in " + pem + " -noout -text -nameopt utf8,sep_comma_plus");
+  ASSERT_EQ(text.status, 0) << text.output;
+  EXPECT_NE(text.output.find("CN=张三丰"), std::string::npos) << text.output;
+  EXPECT_EQ(text.output.find("1.2.156.10260.4.1.1"), std::string::npos) << text.output;
+  const Bytes plain_bytes = plain->der();
+  std::string plain_der(plain_bytes.begin(), plain_bytes.end());
+  EXPECT_EQ(plain_der.find(kId), std::string::npos);
+  bool utf8_cn = false;
+  for (const auto& item : asn1parse(dir.write("plain.der", std::string(plain_der)))) {
+    if (item.what.find("UTF8STRING") != std::string::npos && item.what.find("张三丰") != std::string::npos) utf8_cn = true;
+  }
+  EXPECT_TRUE(utf8_cn) << "CN is not a UTF8String";
+
+  // A CN other than the one the service meant is refused.
+  strict.expected_common_name = "张三";
+  auto wrong = issue_holder_certificate(hierarchy_->issuing_ca(), holder.pub, p, strict,
+                                        crypto::SystemRandom::instance(), now_);
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_NE(wrong.error().message.find("subject CN is not the name"), std::string::npos) << wrong.error().message;
+  strict.expected_common_name = "张三丰";
+
+  // gmt0015: the extension is there, non-critical, 80 12 + the number.
+  p.identify_code = kId;
+  // ... but not while the policy says none.
+  auto unasked = issue_holder_certificate(hierarchy_->issuing_ca(), holder.pub, p, strict,
+                                          crypto::SystemRandom::instance(), now_);
+  ASSERT_FALSE(unasked.ok());
+  EXPECT_NE(unasked.error().message.find("policy is none"), std::string::npos) << unasked.error().message;
+  strict.expected_identify_code = kId;
+  auto with_id = issue_holder_certificate(hierarchy_->issuing_ca(), holder.pub, p, strict,
+                                          crypto::SystemRandom::instance(), now_);
+  ASSERT_TRUE(with_id.ok()) << with_id.error().to_string();
+  std::string der_path = dir.write("id.der", with_id->der());
+  auto items = asn1parse(der_path);
+  size_t at = 0;
+  while (at < items.size() && items[at].what.find("1.2.156.10260.4.1.1") == std::string::npos) ++at;
+  ASSERT_LT(at + 1, items.size()) << "no IdentifyCode extension";
+  // No BOOLEAN between the OID and the value: critical is FALSE (DEFAULT, omitted).
+  EXPECT_NE(items[at + 1].what.find("OCTET STRING"), std::string::npos) << items[at + 1].what;
+  std::string hex = "8012";
+  for (const char* c = kId; *c; ++c) {
+    char b[3];
+    std::snprintf(b, sizeof b, "%02X", static_cast<unsigned char>(*c));
+    hex += b;
+  }
+  EXPECT_NE(items[at + 1].what.find(hex), std::string::npos) << items[at + 1].what;
+  // The value parses on its own as [0] primitive, 18 octets.
+  auto inner = run("openssl asn1parse -inform DER -in " + der_path + " -strparse " +
+                   std::to_string(items[at + 1].offset));
+  EXPECT_NE(inner.output.find("l=  18 prim: cont [ 0 ]"), std::string::npos) << inner.output;
+  auto id_text = run("openssl x509 -inform DER -in " + der_path + " -noout -text");
+  EXPECT_NE(id_text.output.find("1.2.156.10260.4.1.1: \n"), std::string::npos) << id_text.output;
+
+  // The policy expects the extension: without it (or with another number) refused.
+  p.identify_code.clear();
+  auto missing = issue_holder_certificate(hierarchy_->issuing_ca(), holder.pub, p, strict,
+                                          crypto::SystemRandom::instance(), now_);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message.find("identity-code extension missing"), std::string::npos);
+  p.identify_code = "110105491231002";
+  auto other = issue_holder_certificate(hierarchy_->issuing_ca(), holder.pub, p, strict,
+                                        crypto::SystemRandom::instance(), now_);
+  ASSERT_FALSE(other.ok());
+  // Even under gmt0015 the number anywhere else is refused.
+  p.identify_code = kId;
+  p.subject.organizational_unit = std::string("id ") + kId;
+  auto elsewhere = issue_holder_certificate(hierarchy_->issuing_ca(), holder.pub, p, strict,
+                                            crypto::SystemRandom::instance(), now_);
+  ASSERT_FALSE(elsewhere.ok());
+  EXPECT_NE(elsewhere.error().message.find("raw ID number"), std::string::npos) << elsewhere.error().message;
+  p.subject.organizational_unit.clear();
+  p.crl_url = std::string("http://ca.duet.test/crl/") + kId + ".crl";
+  auto in_url = issue_holder_certificate(hierarchy_->issuing_ca(), holder.pub, p, strict,
+                                         crypto::SystemRandom::instance(), now_);
+  ASSERT_FALSE(in_url.ok());
+  EXPECT_NE(in_url.error().message.find("raw ID number"), std::string::npos) << in_url.error().message;
+}
+
+TEST(IdentifyCode, EncodesOnlyResidentIdNumbers) {
+  Bytes der = ok_value(encode_identify_code("11010519491231002x"));
+  ASSERT_EQ(der.size(), 20u);
+  EXPECT_EQ(der[0], 0x80);
+  EXPECT_EQ(der[1], 18);
+  EXPECT_EQ(std::string(der.begin() + 2, der.end()), "11010519491231002X");
+  EXPECT_EQ(ok_value(encode_identify_code("110105491231002")).size(), 17u);
+  for (const char* bad : {"", "110105194912310021", "E12345678", "11010519491231002X1", "1101051949123100 2X"}) {
+    EXPECT_EQ(encode_identify_code(bad).code(), ErrorCode::kInvalidArgument) << bad;
+  }
 }
 
 TEST(Lint, ResidentIdPatterns) {

@@ -1,7 +1,10 @@
 #include "pki/lint.h"
 
+#include <algorithm>
 #include <cctype>
+#include <vector>
 
+#include "pki/identify_code.h"
 #include "pki/ossl.h"
 
 namespace duet::pki {
@@ -93,6 +96,68 @@ bool valid_resident_id_checksum(std::string_view id) {
   return std::toupper(static_cast<unsigned char>(id[17])) == check[sum % 11];
 }
 
+// The IdentifyCode extensions of `x` (by index); normally none or one.
+std::vector<int> identify_code_extensions(X509* x) {
+  std::vector<int> out;
+  ossl::ObjPtr oid(OBJ_txt2obj(kIdentifyCodeOid, 1));
+  if (!oid) return out;
+  for (int i = X509_get_ext_by_OBJ(x, oid.get(), -1); i >= 0; i = X509_get_ext_by_OBJ(x, oid.get(), i)) out.push_back(i);
+  return out;
+}
+
+// The IdentifyCode extension against the policy; *allowed gets the index of
+// the one extension the raw-ID scan may skip (-1: none).
+Status check_identify_code(X509* x, const IssuancePolicy& policy, int* allowed) {
+  *allowed = -1;
+  std::vector<int> at = identify_code_extensions(x);
+  if (policy.expected_identify_code.empty()) {
+    if (!at.empty()) return refuse("identity-code extension present, but the tenant's policy is none");
+    return Status::Ok();
+  }
+  if (at.size() != 1) return refuse("identity-code extension missing or repeated");
+  X509_EXTENSION* ext = X509_get_ext(x, at[0]);
+  if (X509_EXTENSION_get_critical(ext)) return refuse("identity-code extension is critical");
+  auto want = encode_identify_code(policy.expected_identify_code);
+  if (!want.ok()) return refuse("the expected identity code is not a resident ID number");
+  const ASN1_OCTET_STRING* value = X509_EXTENSION_get_data(ext);
+  if (static_cast<size_t>(ASN1_STRING_length(value)) != want->size() ||
+      !std::equal(want->begin(), want->end(), ASN1_STRING_get0_data(value))) {
+    return refuse("identity-code extension is not the holder's");
+  }
+  *allowed = at[0];
+  return Status::Ok();
+}
+
+template <typename T>
+bool append_der(std::string& out, const T* item, int (*encode)(const T*, unsigned char**)) {
+  unsigned char* p = nullptr;
+  int n = encode(item, &p);
+  if (n <= 0) return false;
+  out.append(reinterpret_cast<const char*>(p), static_cast<size_t>(n));
+  OPENSSL_free(p);
+  return true;
+}
+
+// The raw-ID scan over every part of the to-be-signed certificate that can
+// carry text — issuer, subject, every extension (names, URLs, anything a
+// profile might add) — except the one allowed extension. (The serial,
+// validity, key and algorithm are numbers and fixed encodings.) Scanned as
+// DER, so the number is found whatever string type holds it.
+Status check_no_raw_id(X509* x, int allowed) {
+  std::string der;
+  bool ok = append_der<X509_NAME>(der, X509_get_issuer_name(x), i2d_X509_NAME) &&
+            append_der<X509_NAME>(der, X509_get_subject_name(x), i2d_X509_NAME);
+  for (int i = 0; ok && i < X509_get_ext_count(x); ++i) {
+    if (i == allowed) continue;
+    ok = append_der<X509_EXTENSION>(der, X509_get_ext(x, i), i2d_X509_EXTENSION);
+  }
+  bool found = ok && looks_like_resident_id(der);
+  std::fill(der.begin(), der.end(), '\0');
+  if (!ok) return refuse("the certificate cannot be encoded");
+  if (found) return refuse("the certificate carries what looks like a raw ID number");
+  return Status::Ok();
+}
+
 }  // namespace
 
 bool looks_like_resident_id(std::string_view v) {
@@ -148,6 +213,9 @@ Status lint_certificate(X509* x, X509* issuer, const IssuancePolicy& policy) {
   }
   DistinguishedName dn = ossl::dn_fields(X509_get_subject_name(x));
   if (dn.common_name.empty()) return refuse("subject has no CN");
+  if (!policy.expected_common_name.empty() && dn.common_name != policy.expected_common_name) {
+    return refuse("subject CN is not the name the service meant to certify");
+  }
   if (dn.serial_number.empty()) return refuse("subject has no serialNumber");
   if (!dn.country.empty() && dn.country.size() != 2) return refuse("subject C is not a two-letter code");
   for (const std::string* f : {&dn.common_name, &dn.serial_number, &dn.organization, &dn.organizational_unit}) {
@@ -183,6 +251,9 @@ Status lint_certificate(X509* x, X509* issuer, const IssuancePolicy& policy) {
       return refuse("unknown critical extension");
     }
   }
+  int allowed_id_extension = -1;
+  DUET_TRY_STATUS(check_identify_code(x, policy, &allowed_id_extension));
+  DUET_TRY_STATUS(check_no_raw_id(x, allowed_id_extension));
   ossl::clear_errors();
   return Status::Ok();
 }

@@ -21,15 +21,28 @@ struct IssuancePolicy {
   // Uniqueness of the serial among this CA's certificates (may be empty in
   // tests that do not track serials).
   SerialIsUnused serial_is_unused;
+  // The subject CN the issuing service meant to write (the holder's full
+  // name). When set, the certificate's CN must equal it octet for octet; the
+  // certificate service always sets it (empty only in tests of other rules).
+  std::string expected_common_name;
+  // The tenant's certificate identity policy. Empty ("none"): the GM/T 0015
+  // IdentifyCode extension (pki/identify_code.h) must be absent. Set
+  // ("gmt0015"): the extension must be present once, non-critical, and be
+  // exactly encode_identify_code(expected_identify_code) — the one place a
+  // raw resident ID number may appear.
+  std::string expected_identify_code;
 };
 
 // Checks `tbs` (not yet signed) issued by `issuer`:
 //  - v3; SM2 public key;
 //  - serial positive, 8..20 octets (>= 64 bits), unused;
 //  - validity ordered, inside the issuer's, at most max_validity;
-//  - subject CN and serialNumber present, C two letters if present, no field
-//    carrying a raw PRC resident ID number (15 digits, or 17 digits + check
-//    character with a valid ISO 7064 MOD 11-2 check);
+//  - subject CN and serialNumber present, CN = expected_common_name (if
+//    set), C two letters if present;
+//  - no raw PRC resident ID number (15 digits, or 17 digits + check character
+//    with a valid ISO 7064 MOD 11-2 check) anywhere in the to-be-signed
+//    certificate, except inside the IdentifyCode extension that
+//    expected_identify_code allows; that extension absent otherwise;
 //  - issuer name = the issuer's subject;
 //  - keyUsage critical = digitalSignature + nonRepudiation exactly;
 //    basicConstraints CA:FALSE; SKI; AKI = the issuer's SKI; CRL distribution

@@ -33,7 +33,9 @@ class OcspTest : public ::testing::Test {
     p.crl_url = "http://ca.duet.test/crl";
     p.ocsp_url = "http://ca.duet.test/ocsp";
     p.policy_oid = "1.3.6.1.4.1.99999.1.2.1";
-    IssuancePolicy policy{p.policy_oid, std::chrono::days(400), nullptr};
+    IssuancePolicy policy;
+    policy.policy_oid = p.policy_oid;
+    policy.max_validity = std::chrono::days(400);
     LocalSigner a, b;
     good_ = std::make_unique<Certificate>(
         ok_value(issue_holder_certificate(h_->issuing_ca(), a.pub, p, policy, crypto::SystemRandom::instance(), now)));
