@@ -649,6 +649,16 @@ ALTER TABLE certificate_authorities ADD CONSTRAINT certificate_authorities_role_
 )sql"),
 };
 
+// Issue 12: the tenant's certificate identity policy — whether holder
+// certificates carry the GM/T 0015 identity-code extension ('gmt0015') or no
+// ID number at all ('none', the default for every existing tenant).
+constexpr MigrationPiece kV14[] = {
+    both(R"sql(
+ALTER TABLE tenants ADD COLUMN cert_identity_policy TEXT NOT NULL DEFAULT 'none'
+  CHECK (cert_identity_policy IN ('none', 'gmt0015'));
+)sql"),
+};
+
 struct VersionPieces {
   int version;
   std::span<const MigrationPiece> pieces;
@@ -656,7 +666,7 @@ struct VersionPieces {
 
 constexpr VersionPieces kVersions[] = {{1, kV1}, {2, kV2},  {3, kV3},   {4, kV4},   {5, kV5},   {6, kV6},
                                        {7, kV7}, {8, kV8}, {9, kV9}, {10, kV10}, {11, kV11}, {12, kV12},
-                                       {13, kV13}};
+                                       {13, kV13}, {14, kV14}};
 
 void replace_all(std::string& s, std::string_view from, std::string_view to) {
   for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))

@@ -7,9 +7,10 @@ Status PgStore::create_tenant(const WriteContext& context, const Tenant& t) {
   DUET_TRY_STATUS(validate_tenant(t));
   return write_single(context, [&](Connection& c) {
     return pg::run(c,
-                   "INSERT INTO tenants (tenant_id, name, production_active_from, suspended, created_at) "
-                   "VALUES ($1, $2, $3, $4, $5)",
-                   {t.tenant_id, t.name, t.production_active_from, t.suspended ? 1 : 0, t.created_at});
+                   "INSERT INTO tenants (tenant_id, name, production_active_from, suspended, created_at, "
+                   "cert_identity_policy) VALUES ($1, $2, $3, $4, $5, $6)",
+                   {t.tenant_id, t.name, t.production_active_from, t.suspended ? 1 : 0, t.created_at,
+                    t.cert_identity_policy});
   });
 }
 
@@ -23,6 +24,16 @@ Result<Tenant> PgStore::get_tenant(std::string_view tenant_id) {
 Status PgStore::set_tenant_suspended(const WriteContext& context, std::string_view tenant_id, bool suspended) {
   return update_one(context, "UPDATE tenants SET suspended = $2 WHERE tenant_id = $1", tenant_id, suspended ? 1 : 0,
                     "tenant");
+}
+
+Status PgStore::set_tenant_cert_identity_policy(const WriteContext& context, std::string_view tenant_id,
+                                            std::string_view policy) {
+  DUET_TRY_STATUS(validate_cert_identity_policy(policy));
+  return write_single(context, [&](Connection& c) -> Status {
+    DUET_ASSIGN_OR_RETURN(int64_t n,
+                          changes(c, "UPDATE tenants SET cert_identity_policy = $2 WHERE tenant_id = $1", {tenant_id, policy}));
+    return n == 1 ? Status::Ok() : not_found("tenant");
+  });
 }
 
 Status PgStore::set_tenant_production_active_from(const WriteContext& context, std::string_view tenant_id,

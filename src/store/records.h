@@ -38,6 +38,11 @@ struct Tenant {
   // from this time on; nullopt: no cut-off set, v1 still accepted
   // (core/business_auth.h). Set by an operator, announced by a notice.
   std::optional<UnixSeconds> signature_v1_cutoff;
+  // What holder certificates of this tenant carry of the ID number
+  // (core/certificate_service.h): "none" (nothing; the default) or "gmt0015"
+  // (the GM/T 0015 identity-code extension). Set by an operator
+  // (TenantStore::set_tenant_cert_identity_policy).
+  std::string cert_identity_policy = "none";
 };
 
 enum class AppEnvironment { kSandbox, kProduction };

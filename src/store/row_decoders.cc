@@ -25,6 +25,7 @@ Tenant read_tenant(const RowReader& r) {
   t.suspended = r.get_int(3) != 0;
   t.created_at = r.get_int(4);
   t.signature_v1_cutoff = r.optional_int(5);
+  t.cert_identity_policy = r.text(6);
   return t;
 }
 

@@ -118,6 +118,8 @@ class SqliteStore final : public Store {
   Status create_tenant(const WriteContext& context, const Tenant& t) override;
   Result<Tenant> get_tenant(std::string_view tenant_id) override;
   Status set_tenant_suspended(const WriteContext& context, std::string_view tenant_id, bool suspended) override;
+  Status set_tenant_cert_identity_policy(const WriteContext& context, std::string_view tenant_id,
+                                         std::string_view policy) override;
   Status set_tenant_production_active_from(const WriteContext& context, std::string_view tenant_id,
                                            UnixSeconds from) override;
   Result<std::vector<Tenant>> list_tenants() override;

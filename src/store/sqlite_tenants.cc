@@ -7,10 +7,10 @@ Status SqliteStore::create_tenant(const WriteContext& context, const Tenant& t) 
   DUET_TRY_STATUS(validate_tenant(t));
   return write(context, [&](Connection& c) -> Status {
     DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
-        "INSERT INTO tenants (tenant_id, name, production_active_from, suspended, created_at) "
-        "VALUES (?1, ?2, ?3, ?4, ?5)"));
+        "INSERT INTO tenants (tenant_id, name, production_active_from, suspended, created_at, cert_identity_policy) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
     st.bind(1, t.tenant_id).bind(2, t.name).bind(3, t.production_active_from).bind(4, t.suspended ? 1 : 0)
-        .bind(5, t.created_at);
+        .bind(5, t.created_at).bind(6, t.cert_identity_policy);
     return st.run();
   });
 }
@@ -26,6 +26,18 @@ Result<Tenant> SqliteStore::get_tenant(std::string_view tenant_id) {
 Status SqliteStore::set_tenant_suspended(const WriteContext& context, std::string_view tenant_id, bool suspended) {
   return update_one(context, "UPDATE tenants SET suspended = ?2 WHERE tenant_id = ?1", tenant_id, suspended ? 1 : 0,
                     "tenant");
+}
+
+Status SqliteStore::set_tenant_cert_identity_policy(const WriteContext& context, std::string_view tenant_id,
+                                            std::string_view policy) {
+  DUET_TRY_STATUS(validate_cert_identity_policy(policy));
+  return write(context, [&](Connection& c) -> Status {
+    DUET_ASSIGN_OR_RETURN(Statement st,
+                          Statement::prepare(c, "UPDATE tenants SET cert_identity_policy = ?2 WHERE tenant_id = ?1"));
+    st.bind(1, tenant_id).bind(2, policy);
+    DUET_ASSIGN_OR_RETURN(int n, run_changes(c, st));
+    return n == 1 ? Status::Ok() : not_found("tenant");
+  });
 }
 
 Status SqliteStore::set_tenant_production_active_from(const WriteContext& context, std::string_view tenant_id,

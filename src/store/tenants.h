@@ -26,6 +26,11 @@ class TenantStore {
   virtual Status set_tenant_suspended(const WriteContext& context, std::string_view tenant_id, bool suspended) = 0;
   virtual Status set_tenant_production_active_from(const WriteContext& context, std::string_view tenant_id,
                                                    UnixSeconds from) = 0;
+  // Replaces Tenant::cert_identity_policy ("none" | "gmt0015"; anything else
+  // is kInvalidArgument and nothing is written). kNotFound. Certificates
+  // already issued are not touched.
+  virtual Status set_tenant_cert_identity_policy(const WriteContext& context, std::string_view tenant_id,
+                                                 std::string_view policy) = 0;
   // Every tenant, ordered by tenant_id.
   virtual Result<std::vector<Tenant>> list_tenants() = 0;
 

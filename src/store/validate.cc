@@ -25,6 +25,11 @@ constexpr int64_t kMinPerUserPurchase = 1'000;
 
 Status validate_tenant(const Tenant& t) {
   if (t.tenant_id.empty()) return invalid("tenant id is empty");
+  return validate_cert_identity_policy(t.cert_identity_policy);
+}
+
+Status validate_cert_identity_policy(std::string_view policy) {
+  if (policy != "none" && policy != "gmt0015") return invalid("unknown certificate identity policy (none | gmt0015)");
   return Status::Ok();
 }
 

@@ -17,6 +17,8 @@
 namespace duet::store {
 
 Status validate_tenant(const Tenant& t);
+// Tenant::cert_identity_policy: "none" | "gmt0015".
+Status validate_cert_identity_policy(std::string_view policy);
 Status validate_app(const App& a);
 // update_app_settings' values (create_app checks the same).
 Status validate_app_settings(std::string_view identity_mode, std::string_view cms_oid_style);
