@@ -31,6 +31,8 @@ struct AdminOptions {
   std::string sms_otp;  // "" | "on" | "off"
   std::string cms_oid_style;
   std::string pin_failure_budget;  // "" | "default" | a number
+  // tenant settings
+  std::string cert_identity_policy;  // "none" | "gmt0015"
 };
 
 // The API subcommands need --token-file; the local ones (backup, restore) do not.
@@ -60,7 +62,8 @@ void add_tenant_state_command(CLI::App& tenant, const std::shared_ptr<AdminOptio
   });
 }
 
-// `admin tenant …`: create, list, get, activate, signature-v1-cutoff, suspend, resume.
+// `admin tenant …`: create, list, get, activate, signature-v1-cutoff, cert-identity-policy,
+// suspend, resume.
 void add_tenant_commands(CLI::App& admin, const std::shared_ptr<AdminOptions>& o) {
   auto* tenant = admin.add_subcommand("tenant", "Tenants");
   tenant->require_subcommand(1);
@@ -109,6 +112,22 @@ void add_tenant_commands(CLI::App& admin, const std::shared_ptr<AdminOptions>& o
     run_guarded("admin tenant signature-v1-cutoff", [&] {
       json body = {{"signature_v1_cutoff", parse_unix_time(o->active_from)}};
       call_and_print(*o, "POST", tenant_path(*o) + "/signature-v1-cutoff", body, {200}, "set signature v1 cut-off");
+    });
+  });
+
+  // What new holder certificates carry of the ID number (docs/pki.md).
+  auto* identity = tenant->add_subcommand(
+      "cert-identity-policy", "Set what new holder certificates carry of the ID number (none | gmt0015)");
+  identity->add_option("ID", o->tenant_id, "Tenant id")->required();
+  identity->add_option("POLICY", o->cert_identity_policy,
+                       "none: no ID number; gmt0015: the GM/T 0015 identity-code extension")
+      ->required()
+      ->check(CLI::IsMember({"none", "gmt0015"}));
+  identity->callback([o] {
+    run_guarded("admin tenant cert-identity-policy", [&] {
+      json body = {{"cert_identity_policy", o->cert_identity_policy}};
+      call_and_print(*o, "POST", tenant_path(*o) + "/cert-identity-policy", body, {200},
+                     "set certificate identity policy");
     });
   });
 

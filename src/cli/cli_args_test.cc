@@ -134,6 +134,7 @@ TEST_F(CliArgs, BadValuesAreRefusedWithTheOptionNamed) {
             "--cms-oid-style"},
            {{"admin", "app", "settings", "--tenant", "t", "--app", "a", "--identity-mode", "trust"},
             "--identity-mode"},
+           {{"admin", "tenant", "cert-identity-policy", "ten_1", "gmt0016"}, "POLICY"},
            {{"api", "order", "qr", "ord_1", "--out", path("qr"), "--format", "gif"}, "--format"},
            {{"protocol", "demo", "--message", msg, "--pin", "246810", "--out", path("o"), "--kdf-iterations", "10"},
             "--kdf-iterations"},

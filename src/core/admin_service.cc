@@ -75,6 +75,12 @@ Result<store::Tenant> AdminService::set_suspended(const OperatorContext& op, con
   return stores_.tenants.get_tenant(tenant_id);
 }
 
+Result<store::Tenant> AdminService::set_cert_identity_policy(const OperatorContext& op, const std::string& tenant_id,
+                                                             const std::string& policy) {
+  DUET_TRY_STATUS(stores_.tenants.set_tenant_cert_identity_policy(op.write, tenant_id, policy));
+  return stores_.tenants.get_tenant(tenant_id);
+}
+
 Result<IssuedCredential> AdminService::issue_credential(const store::WriteContext& write, const std::string& tenant_id,
                                                         store::AppEnvironment env) {
   IssuedCredential c{store::new_id(env == store::AppEnvironment::kSandbox ? "app_sbx_" : "app_prd_"), new_secret(),

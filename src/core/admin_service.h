@@ -56,6 +56,13 @@ class AdminService {
   Result<store::Tenant> set_production_active_from(const OperatorContext& op, const std::string& tenant_id,
                                                    UnixSeconds from);
   Result<store::Tenant> set_suspended(const OperatorContext& op, const std::string& tenant_id, bool suspended);
+  // The tenant's certificate identity policy (store::Tenant::cert_identity_policy):
+  // "none" (no ID number in holder certificates) or "gmt0015" (the GM/T 0015
+  // identity-code extension, docs/pki.md). Applies to certificates issued
+  // from now on (issuance, renewal, re-key); issued ones keep what they say.
+  // Another value: kInvalidArgument; an unknown tenant: kNotFound.
+  Result<store::Tenant> set_cert_identity_policy(const OperatorContext& op, const std::string& tenant_id,
+                                                 const std::string& policy);
   // The tenant's request-signature v1 cut-off (core/business_auth.h): from
   // `cutoff` on, requests signed without the Idempotency-Key (no
   // X-Duet-Signature-Version) are refused. Announced to the tenant by a

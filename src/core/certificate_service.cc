@@ -4,7 +4,6 @@
 #include <fstream>
 #include <sstream>
 
-#include "core/masking.h"
 #include "core/subject_pseudonym.h"
 #include "crypto/point.h"
 #include "crypto/scalar.h"
@@ -233,21 +232,23 @@ Result<pki::Certificate> CertificateService::ca_certificate(std::string_view ca_
   return it->second;
 }
 
-Result<pki::DistinguishedName> CertificateService::subject_for(const store::Holder& h) {
+Result<CertificateService::Subject> CertificateService::subject_for(const store::Holder& h) {
   std::string base = "holder:" + h.tenant_id + ":" + h.holder_id + ":";
   DUET_ASSIGN_OR_RETURN(SecretBytes name, deps_.protector.open(base + "name", h.name_ciphertext));
-  pki::DistinguishedName dn;
+  Subject out;
+  pki::DistinguishedName& dn = out.dn;
   dn.country = config_.subject_country;
   dn.organization = config_.subject_organization;
-  // CN: the masked name (张*), like every answer (issue 5 §5): certificates
-  // travel with every CMS signature and are kept in clear in the store. The
-  // person is identified by serialNumber and the business system's records.
-  std::string plain_name = to_string(name);
-  dn.common_name = mask_name(plain_name);
-  secure_wipe(plain_name.data(), plain_name.size());
+  // CN: the holder's full name (issue 12: under the Electronic Signature Law
+  // a personal signing certificate identifies the person). Certificates hold
+  // it in clear, in the store and in every CMS signature; everything else at
+  // rest keeps the name sealed. Certificates issued before issue 12 keep
+  // their masked CN.
+  dn.common_name = to_string(name);
   if (h.id_number_ciphertext.empty()) {
     // The ID number was purged by the retention rules (core/retention.h):
-    // the pseudonym stays the one of the holder's earlier certificates.
+    // the pseudonym stays the one of the holder's earlier certificates, and
+    // there is no number for the identity-code extension.
     DUET_ASSIGN_OR_RETURN(auto issued, stores_.certificates.list_holder_certificates(h.tenant_id, h.holder_id));
     for (const auto& c : issued) {
       auto cert = pki::Certificate::parse(c.der);
@@ -257,7 +258,7 @@ Result<pki::DistinguishedName> CertificateService::subject_for(const store::Hold
       if (at == std::string::npos) continue;
       at += std::string_view("serialNumber=").size();
       dn.serial_number = subject.substr(at, subject.find(',', at) - at);
-      return dn;
+      return out;
     }
     return make_error(ErrorCode::kConflict, "the holder's ID number was purged and no earlier certificate names it");
   }
@@ -267,7 +268,17 @@ Result<pki::DistinguishedName> CertificateService::subject_for(const store::Hold
   Bytes hash = deps_.protector.keyed_hash("cert_subject_serial", as_bytes(input));
   secure_wipe(input.data(), input.size());
   dn.serial_number = subject_pseudonym(hash);
-  return dn;
+  // The number itself only as the tenant's policy says: gmt0015 puts a
+  // resident ID number ("resident_id:<number>") into the GM/T 0015
+  // extension; other ID types have no alternative produced here and get none.
+  DUET_ASSIGN_OR_RETURN(store::Tenant tenant, stores_.tenants.get_tenant(h.tenant_id));
+  if (tenant.cert_identity_policy == "gmt0015") {
+    std::string idn = to_string(id_full);
+    constexpr std::string_view kResident = "resident_id:";
+    if (idn.rfind(kResident, 0) == 0) out.identify_code = idn.substr(kResident.size());
+    secure_wipe(idn.data(), idn.size());
+  }
+  return out;
 }
 
 Result<CertificateView> CertificateService::view(store::Certificate c) const {
@@ -336,7 +347,8 @@ Result<store::SignOrder> CertificateService::request_certificate(const HolderCon
     }
   }
   DUET_ASSIGN_OR_RETURN(crypto::Point pub, crypto::Point::from_hex(key->public_key_hex));
-  DUET_ASSIGN_OR_RETURN(pki::DistinguishedName subject, subject_for(holder));
+  DUET_ASSIGN_OR_RETURN(Subject subject_parts, subject_for(holder));
+  const pki::DistinguishedName& subject = subject_parts.dn;
   // Build the request only to learn e: the signer records it and stops.
   std::optional<crypto::Digest> captured;
   auto built = pki::build_csr(pub, subject, [&](const crypto::Digest& e) -> Result<crypto::Sm2Signature> {
@@ -387,7 +399,10 @@ Result<CertificateView> CertificateService::issue_for_csr_order(const store::Wri
   DUET_ASSIGN_OR_RETURN(store::HolderKeyShare key, stores_.holders.get_holder_key(order.tenant_id, order.key_id));
   if (key.revoked_at) return make_error(ErrorCode::kConflict, "the key of this certificate request is revoked");
   DUET_ASSIGN_OR_RETURN(crypto::Point pub, crypto::Point::from_hex(key.public_key_hex));
-  DUET_ASSIGN_OR_RETURN(pki::DistinguishedName subject, subject_for(holder));
+  // The subject and the identity policy are read now, at issuance: a renewal
+  // or re-key after a policy change issues the new form.
+  DUET_ASSIGN_OR_RETURN(Subject subject_parts, subject_for(holder));
+  const pki::DistinguishedName& subject = subject_parts.dn;
   bool asked = false;
   auto csr = pki::build_csr(pub, subject, [&](const crypto::Digest& e) -> Result<crypto::Sm2Signature> {
     asked = true;
@@ -410,8 +425,11 @@ Result<CertificateView> CertificateService::issue_for_csr_order(const store::Wri
   profile.ocsp_url = base + "/pki/ocsp";
   profile.ca_issuers_url = base + "/pki/ca/" + issuing_id_ + ".cer";
   profile.policy_oid = config_.policy_oid;
+  profile.identify_code = subject_parts.identify_code;
   pki::IssuancePolicy policy;
   policy.policy_oid = config_.policy_oid;
+  policy.expected_common_name = subject.common_name;
+  policy.expected_identify_code = subject_parts.identify_code;
   policy.serial_is_unused = [this](ByteView serial) -> Result<bool> {
     auto found = stores_.certificates.find_certificate_by_serial(to_hex(serial));
     if (found.ok()) return false;

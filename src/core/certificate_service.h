@@ -181,7 +181,16 @@ class CertificateService {
   const PkiConfig& config() const { return config_; }
 
  private:
-  Result<pki::DistinguishedName> subject_for(const store::Holder& holder);
+  // What a new certificate of the holder says about the person: the subject
+  // (CN = full name, serialNumber = pseudonym) and, under the tenant's
+  // gmt0015 identity policy, the resident ID number for the GM/T 0015
+  // extension (empty otherwise). Personal data: never logged, never stored
+  // anywhere but in the certificate.
+  struct Subject {
+    pki::DistinguishedName dn;
+    std::string identify_code;
+  };
+  Result<Subject> subject_for(const store::Holder& holder);
   Result<CertificateView> view(store::Certificate c) const;
   std::string base_url() const;
   Status load(const std::vector<store::CaRecord>& cas);

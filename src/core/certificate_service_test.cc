@@ -54,9 +54,12 @@ TEST_F(CoreTest, EnrollmentEndsWithACertificateOfTheJointKey) {
   ASSERT_TRUE(holder.ok());
   ASSERT_TRUE(holder->public_key_hex.has_value());
   EXPECT_EQ(ok_value(parsed->public_key()).to_hex(), *holder->public_key_hex);  // the joint key P
-  EXPECT_NE(parsed->subject().find("CN=张*"), std::string::npos) << parsed->subject();  // masked (issue 5 §5)
-  EXPECT_EQ(parsed->subject().find("张三"), std::string::npos) << parsed->subject();
+  // CN = the full name (issue 12); no ID number under the default policy.
+  EXPECT_NE(parsed->subject().find("CN=张三,"), std::string::npos) << parsed->subject();
   EXPECT_EQ(parsed->subject().find("110101199003071234"), std::string::npos);
+  const Bytes parsed_der = parsed->der();
+  std::string der_text(parsed_der.begin(), parsed_der.end());
+  EXPECT_EQ(der_text.find("110101199003071234"), std::string::npos);
   EXPECT_NE(parsed->subject().find("serialNumber="), std::string::npos) << parsed->subject();
   auto issuing = pki::Certificate::parse(cert->chain_pem);  // the first certificate of the chain
   ASSERT_TRUE(issuing.ok());
@@ -78,6 +81,66 @@ TEST_F(CoreTest, EnrollmentEndsWithACertificateOfTheJointKey) {
   ASSERT_TRUE(list.ok());
   ASSERT_EQ(list->size(), 1u);
   EXPECT_EQ(list->front().record.serial_hex, parsed->serial_hex());
+}
+
+// Issue 12: the tenant's certificate identity policy. A certificate issued
+// under "none" stays as it is; the renewal after the switch to "gmt0015"
+// carries the GM/T 0015 extension with the number; a re-key after the switch
+// back carries none. openssl reads the certificates.
+TEST_F(CoreTest, IdentityPolicyShapesNewCertificatesOnly) {
+  constexpr const char* kId = "11010519491231002X";  // valid MOD 11-2 check
+  TenantApp t = new_tenant("Bank");
+  ASSERT_OK_AND_ASSIGN(store::Tenant fresh, admin->get_tenant(op, t.tenant_id));
+  EXPECT_EQ(fresh.cert_identity_policy, "none");
+  ASSERT_OK_AND_ASSIGN(Device d, enroll(t.sandbox, "123456", kId));
+  auto issue = [&](bool renewal, const std::string& session) -> Result<CertificateView> {
+    clock.advance(60);  // newest first is by issuance time
+    DUET_ASSIGN_OR_RETURN(store::SignOrder req, certs->request_certificate(d.ctx, nullptr, renewal));
+    DUET_TRY_STATUS(sign(d, req.order_id, "123456", session));
+    DUET_ASSIGN_OR_RETURN(auto list, certs->list_certificates(t.tenant_id, d.ctx.holder_id));
+    if (list.empty()) return make_error(ErrorCode::kInternal, "nothing issued");
+    return list.front();  // newest first
+  };
+  ScratchDir scratch;
+  auto text_of = [&](const CertificateView& v, const std::string& name) {
+    return run("openssl x509 -in " + scratch.write(name, v.certificate_pem) +
+               " -noout -text -nameopt utf8,sep_comma_plus").output;
+  };
+  ASSERT_OK_AND_ASSIGN(CertificateView first, issue(false, "ses_csr_0001"));
+  std::string first_text = text_of(first, "first.pem");
+  EXPECT_NE(first_text.find("CN=张三"), std::string::npos) << first_text;
+  EXPECT_EQ(first_text.find("1.2.156.10260.4.1.1"), std::string::npos) << first_text;
+  std::string first_der(first.record.der.begin(), first.record.der.end());
+  EXPECT_EQ(first_der.find(kId), std::string::npos);
+
+  EXPECT_EQ(admin->set_cert_identity_policy(op, t.tenant_id, "gmt0016").code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(admin->set_cert_identity_policy(op, "ten_missing", "gmt0015").code(), ErrorCode::kNotFound);
+  ASSERT_OK_AND_ASSIGN(store::Tenant changed, admin->set_cert_identity_policy(op, t.tenant_id, "gmt0015"));
+  EXPECT_EQ(changed.cert_identity_policy, "gmt0015");
+  ASSERT_OK_AND_ASSIGN(CertificateView renewed, issue(true, "ses_csr_0002"));
+  EXPECT_NE(renewed.record.cert_id, first.record.cert_id);
+  std::string renewed_der(renewed.record.der.begin(), renewed.record.der.end());
+  EXPECT_NE(renewed_der.find(std::string("\x80\x12") + kId), std::string::npos);
+  std::string path = scratch.write("renewed.der", renewed_der);
+  auto parsed = run("openssl asn1parse -inform DER -in " + path);
+  auto oid_at = parsed.output.find(":1.2.156.10260.4.1.1");
+  ASSERT_NE(oid_at, std::string::npos) << parsed.output;
+  auto value_line = parsed.output.substr(oid_at, parsed.output.find('\n', parsed.output.find('\n', oid_at) + 1) - oid_at);
+  EXPECT_NE(value_line.find("[HEX DUMP]:801231313031303531393439313233313030325"), std::string::npos) << value_line;
+  EXPECT_NE(text_of(renewed, "renewed.pem").find("CN=张三"), std::string::npos);
+
+  // The certificate issued before the change is unchanged, byte for byte.
+  ASSERT_OK_AND_ASSIGN(auto all, certs->list_certificates(t.tenant_id, d.ctx.holder_id));
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all.back().record.cert_id, first.record.cert_id);
+  EXPECT_EQ(all.back().record.der, first.record.der);
+
+  // Back to none: the next certificate carries no number again.
+  ASSERT_OK(admin->set_cert_identity_policy(op, t.tenant_id, "none").status());
+  ASSERT_OK_AND_ASSIGN(CertificateView third, issue(true, "ses_csr_0003"));
+  std::string third_der(third.record.der.begin(), third.record.der.end());
+  EXPECT_EQ(third_der.find(kId), std::string::npos);
+  EXPECT_EQ(text_of(third, "third.pem").find("1.2.156.10260.4.1.1"), std::string::npos);
 }
 
 TEST_F(CoreTest, TamperedCsrSignatureIsRefusedAndNothingIsIssued) {

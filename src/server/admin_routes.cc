@@ -86,6 +86,14 @@ void tenant_routes(http::Router& r, const ApiServices& s, RequestAuth& auth) {
   // Request-signature v1 cut-off (core/business_auth.h), announced by a notice.
   r.post("/admin/v1/tenants/{tenant_id}/signature-v1-cutoff",
          tenant_date("signature_v1_cutoff", &core::AdminService::set_signature_v1_cutoff));
+  // What holder certificates carry of the ID number (core/admin_service.h).
+  r.post("/admin/v1/tenants/{tenant_id}/cert-identity-policy",
+         op_only([&s](const Request& req, const core::OperatorContext& op) -> Result<Response> {
+           DUET_ASSIGN_OR_RETURN(json body, parse_body(req, false));
+           DUET_ASSIGN_OR_RETURN(std::string policy, req_string(body, "cert_identity_policy"));
+           DUET_ASSIGN_OR_RETURN(store::Tenant t, s.admin.set_cert_identity_policy(op, tenant_of(req), policy));
+           return json_response(200, tenant_json(t));
+         }));
   for (bool suspend : {true, false}) {
     r.post(suspend ? "/admin/v1/tenants/{tenant_id}/suspend" : "/admin/v1/tenants/{tenant_id}/resume",
            op_only([&s, suspend](const Request& req, const core::OperatorContext& op) -> Result<Response> {

@@ -246,6 +246,37 @@ TEST_F(AuditServerTest, EveryRequestIsAnEventWithActorOutcomeAddressAndRequestId
   EXPECT_TRUE(saw_create && saw_list && saw_401 && saw_404);
 }
 
+// Issue 12: the tenant's certificate identity policy is set through the Admin
+// API, shown in the tenant's view, and audited like the tenant's other changes.
+TEST_F(AuditServerTest, CertIdentityPolicyIsSetShownAndAudited) {
+  std::string t = create_tenant("Acme");
+  EXPECT_EQ(json::parse(call("GET", "/admin/v1/tenants/" + t, op_token).body)["cert_identity_policy"], "none");
+  auto set = call("POST", "/admin/v1/tenants/" + t + "/cert-identity-policy", op_token,
+                  json{{"cert_identity_policy", "gmt0015"}}.dump());
+  ASSERT_EQ(set.status, 200) << set.body;
+  EXPECT_EQ(json::parse(set.body)["cert_identity_policy"], "gmt0015");
+  EXPECT_EQ(json::parse(call("GET", "/admin/v1/tenants/" + t, op_token).body)["cert_identity_policy"], "gmt0015");
+  auto bad = call("POST", "/admin/v1/tenants/" + t + "/cert-identity-policy", op_token,
+                  json{{"cert_identity_policy", "all"}}.dump());
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  EXPECT_EQ(json::parse(call("GET", "/admin/v1/tenants/" + t, op_token).body)["cert_identity_policy"], "gmt0015");
+  EXPECT_EQ(call("POST", "/admin/v1/tenants/ten_nope/cert-identity-policy", op_token,
+                 json{{"cert_identity_policy", "none"}}.dump()).status, 404);
+  size_t ok = 0, refused = 0;
+  for (auto& e : events()) {
+    if (e["action"] != "POST /admin/v1/tenants/{tenant_id}/cert-identity-policy") continue;
+    if (e["outcome"] == "ok") {
+      ++ok;
+      EXPECT_EQ(e["actor_type"], "operator");
+      EXPECT_EQ(e["target"], "tenant_id:" + t);
+    } else {
+      ++refused;
+    }
+  }
+  EXPECT_EQ(ok, 1u);
+  EXPECT_EQ(refused, 2u);
+}
+
 TEST_F(AuditServerTest, AWriteWhoseAuditEventCannotBeWrittenIsNotCarriedOut) {
   create_tenant("Before");
   int64_t tenants = count("tenants");

@@ -26,7 +26,8 @@ json tenant_json(const store::Tenant& t) {
               {"production_active_from", value_or_null(t.production_active_from)},
               {"suspended", t.suspended},
               {"created_at", t.created_at},
-              {"signature_v1_cutoff", value_or_null(t.signature_v1_cutoff)}};
+              {"signature_v1_cutoff", value_or_null(t.signature_v1_cutoff)},
+              {"cert_identity_policy", t.cert_identity_policy}};
 }
 
 json credential_json(const core::IssuedCredential& c) {

@@ -22,7 +22,8 @@ namespace duet::server {
 // The value, or null.
 nlohmann::json nullable(const std::optional<std::string>& v);
 
-// Tenant {tenant_id, name, production_active_from, suspended, created_at, signature_v1_cutoff}.
+// Tenant {tenant_id, name, production_active_from, suspended, created_at, signature_v1_cutoff,
+// cert_identity_policy}.
 nlohmann::json tenant_json(const store::Tenant& t);
 // AppCredential {app_id, secret, environment}: the secret is shown this once.
 nlohmann::json credential_json(const core::IssuedCredential& c);

@@ -5,6 +5,7 @@
 // retention settings over the Admin API (security_officer only, persisted,
 // overriding the config file), the store lease between two nodes, and the
 // DataProtector refusing to seal while its KEK check fails.
+#include <algorithm>
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -256,8 +257,10 @@ TEST_F(PrivacyTest, WorkerPurgesAtTheBoundariesAndSignaturesStillVerify) {
   std::string cert_pem = parse(fin)["certificate_pem"];
   auto leaf = pki::Certificate::parse(cert_pem);
   ASSERT_TRUE(leaf.ok());
-  EXPECT_NE(leaf->subject().find("CN=张*"), std::string::npos) << leaf->subject();
-  EXPECT_EQ(leaf->subject().find("张三丰"), std::string::npos) << "the certificate names the holder masked";
+  // Issue 12: the certificate names the holder in full (and no ID number:
+  // the tenant's identity policy is none).
+  EXPECT_NE(leaf->subject().find("CN=张三丰"), std::string::npos) << leaf->subject();
+  EXPECT_EQ(leaf->subject().find("110101199003071234"), std::string::npos) << leaf->subject();
 
   const std::string msg = "PRIVACY-PAYLOAD loan agreement 2026-777 between 张三丰 and the bank";
   json body{{"holder_id", d.holder_id}, {"title", "Loan"}, {"display_text", "DISPLAY-TEXT-MARKER sign the loan"},
@@ -369,8 +372,19 @@ TEST_F(PrivacyTest, WorkerPurgesAtTheBoundariesAndSignaturesStillVerify) {
   std::string raw = testing::read_text(dir / "duet.db") + testing::read_text(dir / "duet.db-wal");
   EXPECT_EQ(raw.find("PRIVACY-PAYLOAD"), std::string::npos);
   EXPECT_EQ(raw.find("DISPLAY-TEXT-MARKER"), std::string::npos);
-  EXPECT_EQ(raw.find("张三丰"), std::string::npos);
   EXPECT_EQ(raw.find("13812345678"), std::string::npos);
+  EXPECT_EQ(raw.find("110101199003071234"), std::string::npos);
+  // The name is allowed in clear inside the stored certificate's DER (issue
+  // 12: the certificate identifies the signer) and nowhere else: it is there,
+  // and gone once each stored certificate's DER is blanked out of the file.
+  EXPECT_NE(raw.find("张三丰"), std::string::npos) << "the certificate should name the holder";
+  for (const auto& c : *certs) {
+    std::string der(c.der.begin(), c.der.end());
+    for (size_t at = raw.find(der); at != std::string::npos; at = raw.find(der, at + 1))
+      std::fill(raw.begin() + static_cast<std::ptrdiff_t>(at),
+                raw.begin() + static_cast<std::ptrdiff_t>(at + der.size()), '\0');
+  }
+  EXPECT_EQ(raw.find("张三丰"), std::string::npos) << "the name outside a certificate";
 }
 
 // Two nodes (two stores on one database, two services): one runs the purge
