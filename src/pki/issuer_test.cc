@@ -282,6 +282,47 @@ TEST_F(IssuerTest, FullNameCnAndIdentifyCodeExtension) {
   EXPECT_NE(in_url.error().message.find("raw ID number"), std::string::npos) << in_url.error().message;
 }
 
+// The holder's own number of a type the resident-ID shape check cannot see
+// (a passport number) is refused anywhere in the certificate, in any case;
+// under gmt0015 the extension is still the one place for a resident number.
+TEST_F(IssuerTest, LintRefusesTheHolderNumberOfAnyTypeOutsideTheExtension) {
+  LocalSigner holder;
+  IssuancePolicy strict = policy_;
+  strict.holder_id_number = "E12345678";
+  HolderProfile p = holder_profile();
+  ASSERT_TRUE(issue_holder_certificate(hierarchy_->issuing_ca(), holder.pub, p, strict,
+                                       crypto::SystemRandom::instance(), now_).ok());
+  for (int where = 0; where < 3; ++where) {
+    p = holder_profile();
+    if (where == 0) p.subject.organizational_unit = "passport E12345678";
+    if (where == 1) p.subject.common_name = "Zhang San e12345678";
+    if (where == 2) p.ocsp_url = "http://ca.duet.test/ocsp/E12345678";
+    auto c = issue_holder_certificate(hierarchy_->issuing_ca(), holder.pub, p, strict,
+                                      crypto::SystemRandom::instance(), now_);
+    ASSERT_FALSE(c.ok()) << where;
+    EXPECT_NE(c.error().message.find("raw ID number"), std::string::npos) << c.error().message;
+    EXPECT_EQ(c.error().message.find("12345678"), std::string::npos) << "the error names the number";
+  }
+  // Shorter than kMinLiteralIdNumber: not searched literally (it could match
+  // by chance and block the holder for good).
+  strict.holder_id_number = "E1234";
+  p = holder_profile();
+  p.subject.organizational_unit = "E1234";
+  EXPECT_TRUE(issue_holder_certificate(hierarchy_->issuing_ca(), holder.pub, p, strict,
+                                       crypto::SystemRandom::instance(), now_).ok());
+  // gmt0015: the resident number in its extension is fine; the same number
+  // in the subject as well is not.
+  strict.holder_id_number = strict.expected_identify_code = "11010519491231002X";
+  p = holder_profile();
+  p.identify_code = "11010519491231002x";
+  auto in_ext = issue_holder_certificate(hierarchy_->issuing_ca(), holder.pub, p, strict,
+                                         crypto::SystemRandom::instance(), now_);
+  ASSERT_TRUE(in_ext.ok()) << in_ext.error().to_string();
+  p.subject.organizational_unit = "11010519491231002X";
+  EXPECT_FALSE(issue_holder_certificate(hierarchy_->issuing_ca(), holder.pub, p, strict,
+                                        crypto::SystemRandom::instance(), now_).ok());
+}
+
 TEST(IdentifyCode, EncodesOnlyResidentIdNumbers) {
   Bytes der = ok_value(encode_identify_code("11010519491231002x"));
   ASSERT_EQ(der.size(), 20u);

@@ -138,12 +138,23 @@ bool append_der(std::string& out, const T* item, int (*encode)(const T*, unsigne
   return true;
 }
 
+// True if `needle` (at least kMinLiteralIdNumber characters) occurs in
+// `hay`, ASCII letters compared without case.
+bool contains_ignoring_case(std::string_view hay, std::string_view needle) {
+  if (needle.size() < kMinLiteralIdNumber) return false;
+  auto same = [](char a, char b) {
+    return std::toupper(static_cast<unsigned char>(a)) == std::toupper(static_cast<unsigned char>(b));
+  };
+  return std::search(hay.begin(), hay.end(), needle.begin(), needle.end(), same) != hay.end();
+}
+
 // The raw-ID scan over every part of the to-be-signed certificate that can
 // carry text — issuer, subject, every extension (names, URLs, anything a
 // profile might add) — except the one allowed extension. (The serial,
 // validity, key and algorithm are numbers and fixed encodings.) Scanned as
-// DER, so the number is found whatever string type holds it.
-Status check_no_raw_id(X509* x, int allowed) {
+// DER, so the number is found whatever string type holds it: anything shaped
+// like a resident ID number, and the holder's own number of any type.
+Status check_no_raw_id(X509* x, int allowed, std::string_view holder_id_number) {
   std::string der;
   bool ok = append_der<X509_NAME>(der, X509_get_issuer_name(x), i2d_X509_NAME) &&
             append_der<X509_NAME>(der, X509_get_subject_name(x), i2d_X509_NAME);
@@ -151,7 +162,7 @@ Status check_no_raw_id(X509* x, int allowed) {
     if (i == allowed) continue;
     ok = append_der<X509_EXTENSION>(der, X509_get_ext(x, i), i2d_X509_EXTENSION);
   }
-  bool found = ok && looks_like_resident_id(der);
+  bool found = ok && (looks_like_resident_id(der) || contains_ignoring_case(der, holder_id_number));
   std::fill(der.begin(), der.end(), '\0');
   if (!ok) return refuse("the certificate cannot be encoded");
   if (found) return refuse("the certificate carries what looks like a raw ID number");
@@ -253,7 +264,7 @@ Status lint_certificate(X509* x, X509* issuer, const IssuancePolicy& policy) {
   }
   int allowed_id_extension = -1;
   DUET_TRY_STATUS(check_identify_code(x, policy, &allowed_id_extension));
-  DUET_TRY_STATUS(check_no_raw_id(x, allowed_id_extension));
+  DUET_TRY_STATUS(check_no_raw_id(x, allowed_id_extension, policy.holder_id_number));
   ossl::clear_errors();
   return Status::Ok();
 }

@@ -31,7 +31,17 @@ struct IssuancePolicy {
   // exactly encode_identify_code(expected_identify_code) — the one place a
   // raw resident ID number may appear.
   std::string expected_identify_code;
+  // The holder's own ID number, of whatever type (resident ID, passport, …),
+  // without the type. When it has at least kMinLiteralIdNumber characters it
+  // must not occur (ASCII case-insensitively) anywhere in the to-be-signed
+  // certificate outside the allowed IdentifyCode extension: this catches the
+  // numbers looks_like_resident_id cannot recognise by shape. (Shorter
+  // numbers could match the pseudonym's hex or a URL by chance and then the
+  // holder could never be certified.)
+  std::string holder_id_number;
 };
+
+inline constexpr size_t kMinLiteralIdNumber = 8;
 
 // Checks `tbs` (not yet signed) issued by `issuer`:
 //  - v3; SM2 public key;
@@ -42,7 +52,8 @@ struct IssuancePolicy {
 //  - no raw PRC resident ID number (15 digits, or 17 digits + check character
 //    with a valid ISO 7064 MOD 11-2 check) anywhere in the to-be-signed
 //    certificate, except inside the IdentifyCode extension that
-//    expected_identify_code allows; that extension absent otherwise;
+//    expected_identify_code allows; that extension absent otherwise; nor
+//    the holder's own number (holder_id_number) there, whatever its shape;
 //  - issuer name = the issuer's subject;
 //  - keyUsage critical = digitalSignature + nonRepudiation exactly;
 //    basicConstraints CA:FALSE; SKI; AKI = the issuer's SKI; CRL distribution
