@@ -8,6 +8,7 @@
 #include "crypto/point.h"
 #include "crypto/scalar.h"
 #include "pki/csr.h"
+#include "pki/identify_code.h"
 #include "pki/issuer.h"
 #include "pki/lint.h"
 #include "store/ids.h"
@@ -271,13 +272,13 @@ Result<CertificateService::Subject> CertificateService::subject_for(const store:
   // The number itself only as the tenant's policy says: gmt0015 puts a
   // resident ID number ("resident_id:<number>") into the GM/T 0015
   // extension; other ID types have no alternative produced here and get none.
+  // The stored form is "<id_type>:<number>" (business_service.cc).
+  std::string idn = to_string(id_full);
+  const size_t colon = idn.find(':');
+  out.id_number = colon == std::string::npos ? idn : idn.substr(colon + 1);
   DUET_ASSIGN_OR_RETURN(store::Tenant tenant, stores_.tenants.get_tenant(h.tenant_id));
-  if (tenant.cert_identity_policy == "gmt0015") {
-    std::string idn = to_string(id_full);
-    constexpr std::string_view kResident = "resident_id:";
-    if (idn.rfind(kResident, 0) == 0) out.identify_code = idn.substr(kResident.size());
-    secure_wipe(idn.data(), idn.size());
-  }
+  if (tenant.cert_identity_policy == "gmt0015" && idn.rfind("resident_id:", 0) == 0) out.identify_code = out.id_number;
+  secure_wipe(idn.data(), idn.size());
   return out;
 }
 
@@ -349,6 +350,21 @@ Result<store::SignOrder> CertificateService::request_certificate(const HolderCon
   DUET_ASSIGN_OR_RETURN(crypto::Point pub, crypto::Point::from_hex(key->public_key_hex));
   DUET_ASSIGN_OR_RETURN(Subject subject_parts, subject_for(holder));
   const pki::DistinguishedName& subject = subject_parts.dn;
+  // A name the CN cannot hold (X.520 ub-common-name: 64 characters) and,
+  // under gmt0015, a number the extension cannot hold are refused now, before
+  // the holder signs a request that could never be issued.
+  const auto name_chars = static_cast<size_t>(
+      std::count_if(subject.common_name.begin(), subject.common_name.end(),
+                    [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+  if (name_chars > kMaxCommonNameChars) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "the holder's name is longer than the 64 characters a certificate's CN can hold");
+  }
+  if (!subject_parts.identify_code.empty() && !pki::encode_identify_code(subject_parts.identify_code).ok()) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "the holder's ID number is not a valid resident ID number, which the tenant's gmt0015 "
+                      "certificate identity policy requires");
+  }
   // Build the request only to learn e: the signer records it and stops.
   std::optional<crypto::Digest> captured;
   auto built = pki::build_csr(pub, subject, [&](const crypto::Digest& e) -> Result<crypto::Sm2Signature> {
@@ -430,6 +446,7 @@ Result<CertificateView> CertificateService::issue_for_csr_order(const store::Wri
   policy.policy_oid = config_.policy_oid;
   policy.expected_common_name = subject.common_name;
   policy.expected_identify_code = subject_parts.identify_code;
+  policy.holder_id_number = subject_parts.id_number;
   policy.serial_is_unused = [this](ByteView serial) -> Result<bool> {
     auto found = stores_.certificates.find_certificate_by_serial(to_hex(serial));
     if (found.ok()) return false;

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "core/contexts.h"
+#include "base/bytes.h"
 #include "core/core_deps.h"
 #include "store/tenants.h"
 #include "store/holders.h"
@@ -189,8 +190,23 @@ class CertificateService {
   struct Subject {
     pki::DistinguishedName dn;
     std::string identify_code;
+    // The holder's ID number without its type (empty once purged), for the
+    // lint to refuse it anywhere but in the identity-code extension.
+    std::string id_number;
+    Subject() = default;
+    Subject(Subject&&) = default;
+    Subject(const Subject&) = delete;
+    Subject& operator=(const Subject&) = delete;
+    Subject& operator=(Subject&&) = default;
+    ~Subject() {
+      secure_wipe(dn.common_name.data(), dn.common_name.size());
+      secure_wipe(identify_code.data(), identify_code.size());
+      secure_wipe(id_number.data(), id_number.size());
+    }
   };
   Result<Subject> subject_for(const store::Holder& holder);
+  // X.520 ub-common-name, in characters (UTF-8 code points).
+  static constexpr size_t kMaxCommonNameChars = 64;
   Result<CertificateView> view(store::Certificate c) const;
   std::string base_url() const;
   Status load(const std::vector<store::CaRecord>& cas);

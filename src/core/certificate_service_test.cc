@@ -16,6 +16,16 @@ using pki::testing::run;
 using testing_support::ok_value;
 using pki::testing::ScratchDir;
 
+// The subject CN of a PEM certificate as the openssl CLI reads it (UTF-8),
+// not through the project's own parser.
+std::string openssl_cn(ScratchDir& dir, const std::string& name, const std::string& pem) {
+  auto out = run("openssl x509 -in " + dir.write(name, pem) + " -noout -subject -nameopt utf8,sep_comma_plus");
+  auto at = out.output.find("CN=");
+  if (out.status != 0 || at == std::string::npos) return "<no CN: " + out.output + ">";
+  at += 3;
+  return out.output.substr(at, out.output.find_first_of(",\n", at) - at);
+}
+
 TEST_F(CoreTest, EnrollmentEndsWithACertificateOfTheJointKey) {
   TenantApp t = new_tenant("Bank");
   ASSERT_OK_AND_ASSIGN(Device d, enroll(t.sandbox, "123456"));
@@ -85,8 +95,8 @@ TEST_F(CoreTest, EnrollmentEndsWithACertificateOfTheJointKey) {
 
 // Issue 12: the tenant's certificate identity policy. A certificate issued
 // under "none" stays as it is; the renewal after the switch to "gmt0015"
-// carries the GM/T 0015 extension with the number; a re-key after the switch
-// back carries none. openssl reads the certificates.
+// carries the GM/T 0015 extension with the number; a renewal after the
+// switch back carries none. openssl reads the certificates.
 TEST_F(CoreTest, IdentityPolicyShapesNewCertificatesOnly) {
   constexpr const char* kId = "11010519491231002X";  // valid MOD 11-2 check
   TenantApp t = new_tenant("Bank");
@@ -108,7 +118,7 @@ TEST_F(CoreTest, IdentityPolicyShapesNewCertificatesOnly) {
   };
   ASSERT_OK_AND_ASSIGN(CertificateView first, issue(false, "ses_csr_0001"));
   std::string first_text = text_of(first, "first.pem");
-  EXPECT_NE(first_text.find("CN=张三"), std::string::npos) << first_text;
+  EXPECT_EQ(openssl_cn(scratch, "first-subject.pem", first.certificate_pem), "张三");
   EXPECT_EQ(first_text.find("1.2.156.10260.4.1.1"), std::string::npos) << first_text;
   std::string first_der(first.record.der.begin(), first.record.der.end());
   EXPECT_EQ(first_der.find(kId), std::string::npos);
@@ -127,7 +137,7 @@ TEST_F(CoreTest, IdentityPolicyShapesNewCertificatesOnly) {
   ASSERT_NE(oid_at, std::string::npos) << parsed.output;
   auto value_line = parsed.output.substr(oid_at, parsed.output.find('\n', parsed.output.find('\n', oid_at) + 1) - oid_at);
   EXPECT_NE(value_line.find("[HEX DUMP]:801231313031303531393439313233313030325"), std::string::npos) << value_line;
-  EXPECT_NE(text_of(renewed, "renewed.pem").find("CN=张三"), std::string::npos);
+  EXPECT_EQ(openssl_cn(scratch, "renewed.pem", renewed.certificate_pem), "张三");
 
   // The certificate issued before the change is unchanged, byte for byte.
   ASSERT_OK_AND_ASSIGN(auto all, certs->list_certificates(t.tenant_id, d.ctx.holder_id));
@@ -136,11 +146,110 @@ TEST_F(CoreTest, IdentityPolicyShapesNewCertificatesOnly) {
   EXPECT_EQ(all.back().record.der, first.record.der);
 
   // Back to none: the next certificate carries no number again.
-  ASSERT_OK(admin->set_cert_identity_policy(op, t.tenant_id, "none").status());
+  ASSERT_OK(admin->set_cert_identity_policy(op, t.tenant_id, "none"));
   ASSERT_OK_AND_ASSIGN(CertificateView third, issue(true, "ses_csr_0003"));
   std::string third_der(third.record.der.begin(), third.record.der.end());
   EXPECT_EQ(third_der.find(kId), std::string::npos);
   EXPECT_EQ(text_of(third, "third.pem").find("1.2.156.10260.4.1.1"), std::string::npos);
+
+  // Under gmt0015 a number the extension cannot hold (a wrong check
+  // character) is refused before the holder is asked to sign anything.
+  ASSERT_OK(admin->set_cert_identity_policy(op, t.tenant_id, "gmt0015"));
+  ASSERT_OK_AND_ASSIGN(Device bad, enroll(t.sandbox, "123456", "110101199003071234"));
+  auto refused = certs->request_certificate(bad.ctx);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(refused.error().message.find("110101199003071234"), std::string::npos);
+  ASSERT_OK_AND_ASSIGN(auto open, holders->pending_orders(bad.ctx, 10));
+  EXPECT_TRUE(open.empty());
+}
+
+// Issue 12, re-key: a holder certified under "none" re-keys (a new
+// activation code, a new device key) after the tenant switched to "gmt0015":
+// the new key's certificate names the holder in full and carries the
+// extension; the old certificate is revoked as superseded but its bytes, and
+// so its subject, are untouched.
+TEST_F(CoreTest, RekeyAfterAPolicyChangeIssuesTheNewFormAndKeepsTheOldCertificate) {
+  constexpr const char* kId = "11010519491231002X";
+  TenantApp t = new_tenant("Bank");
+  ASSERT_OK_AND_ASSIGN(Device d, enroll(t.sandbox, "123456", kId));
+  ASSERT_OK_AND_ASSIGN(store::SignOrder req, certs->request_certificate(d.ctx));
+  ASSERT_OK(sign(d, req.order_id, "123456", "ses_rekey_0001"));
+  ASSERT_OK_AND_ASSIGN(CertificateView old_cert, certs->current_certificate(d.ctx));
+
+  ASSERT_OK(admin->set_cert_identity_policy(op, t.tenant_id, "gmt0015"));
+  clock.advance(60);
+  ASSERT_OK_AND_ASSIGN(auto code, business->create_activation_code(t.sandbox, d.ctx.holder_id));
+  ASSERT_OK_AND_ASSIGN(auto started, cosign::DeviceKeygen::start(d.ctx.holder_id, crypto::SystemRandom::instance()));
+  auto& [dk, keygen] = started;
+  ASSERT_OK_AND_ASSIGN(auto act, holders->redeem_activation({}, code.code, keygen));
+  ASSERT_OK_AND_ASSIGN(cosign::DeviceState state,
+                       dk.finish(act.keygen_response, "654321", kIters, crypto::SystemRandom::instance()));
+  ASSERT_OK_AND_ASSIGN(HolderContext ctx, holders->authenticate_device(act.device_token));
+  Device rekeyed{ctx, act.device_token, std::move(state)};
+  ASSERT_OK_AND_ASSIGN(store::SignOrder req2, certs->request_certificate(rekeyed.ctx));
+  ASSERT_OK(sign(rekeyed, req2.order_id, "654321", "ses_rekey_0002"));
+  ASSERT_OK_AND_ASSIGN(CertificateView new_cert, certs->current_certificate(rekeyed.ctx));
+  EXPECT_NE(new_cert.record.key_id, old_cert.record.key_id);
+
+  ScratchDir scratch;
+  EXPECT_EQ(openssl_cn(scratch, "new.pem", new_cert.certificate_pem), "张三");
+  std::string new_der(new_cert.record.der.begin(), new_cert.record.der.end());
+  auto parsed = run("openssl asn1parse -inform DER -in " + scratch.write("new.der", new_der));
+  auto oid_at = parsed.output.find(":1.2.156.10260.4.1.1");
+  ASSERT_NE(oid_at, std::string::npos) << parsed.output;
+  EXPECT_NE(parsed.output.find("[HEX DUMP]:801231313031303531393439313233313030325", oid_at), std::string::npos)
+      << parsed.output;
+
+  ASSERT_OK_AND_ASSIGN(auto all, certs->list_certificates(t.tenant_id, d.ctx.holder_id));
+  ASSERT_EQ(all.size(), 2u);
+  const CertificateView& kept = all.back();
+  EXPECT_EQ(kept.record.cert_id, old_cert.record.cert_id);
+  EXPECT_TRUE(kept.record.revoked);  // superseded by the re-key
+  EXPECT_EQ(kept.record.der, old_cert.record.der);
+  EXPECT_EQ(openssl_cn(scratch, "old.pem", kept.certificate_pem), "张三");
+  std::string old_der(kept.record.der.begin(), kept.record.der.end());
+  EXPECT_EQ(old_der.find(kId), std::string::npos);
+}
+
+// The CN is at most 64 characters (X.520 ub-common-name): a longer name is
+// refused when the certificate is requested (400 invalid_argument, the name
+// not in the message, nothing created); 64 characters are certified.
+TEST_F(CoreTest, ANameLongerThanTheCnBoundIsRefusedAtTheRequest) {
+  TenantApp t = new_tenant("Bank");
+  auto activate = [&](const std::string& name, const std::string& passport) -> Result<Device> {
+    DUET_ASSIGN_OR_RETURN(auto h, business->create_holder(t.sandbox, NewHolder{name, "passport", passport,
+                                                                               "13812345678", "attested"}));
+    DUET_ASSIGN_OR_RETURN(auto code, business->create_activation_code(t.sandbox, h.holder_id));
+    DUET_ASSIGN_OR_RETURN(auto started, cosign::DeviceKeygen::start(h.holder_id, crypto::SystemRandom::instance()));
+    auto& [dk, keygen] = started;
+    DUET_ASSIGN_OR_RETURN(auto act, holders->redeem_activation({}, code.code, keygen));
+    DUET_ASSIGN_OR_RETURN(cosign::DeviceState state,
+                          dk.finish(act.keygen_response, "123456", kIters, crypto::SystemRandom::instance()));
+    DUET_ASSIGN_OR_RETURN(HolderContext ctx, holders->authenticate_device(act.device_token));
+    return Device{ctx, act.device_token, std::move(state)};
+  };
+  const std::string long_name = "Maximilian Alexander Wolfgang Friedrich von Hohenzollern-Sigmaringen";  // 68
+  ASSERT_GT(long_name.size(), 64u);
+  ASSERT_OK_AND_ASSIGN(Device too_long, activate(long_name, "E87654321"));
+  auto refused = certs->request_certificate(too_long.ctx);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(refused.error().message.find("Hohenzollern"), std::string::npos) << refused.error().message;
+  EXPECT_NE(refused.error().message.find("64 characters"), std::string::npos) << refused.error().message;
+  ASSERT_OK_AND_ASSIGN(auto open, holders->pending_orders(too_long.ctx, 10));
+  EXPECT_TRUE(open.empty());
+
+  const std::string fits = long_name.substr(0, 64);
+  ASSERT_OK_AND_ASSIGN(Device fitting, activate(fits, "E12345678"));
+  ASSERT_OK_AND_ASSIGN(store::SignOrder req, certs->request_certificate(fitting.ctx));
+  ASSERT_OK(sign(fitting, req.order_id, "123456", "ses_long_0001"));
+  ASSERT_OK_AND_ASSIGN(CertificateView cert, certs->current_certificate(fitting.ctx));
+  ScratchDir scratch;
+  EXPECT_EQ(openssl_cn(scratch, "fits.pem", cert.certificate_pem), fits);
+  // A passport holder: no GM/T 0015 extension, and the number nowhere.
+  std::string der(cert.record.der.begin(), cert.record.der.end());
+  EXPECT_EQ(der.find("E12345678"), std::string::npos);
 }
 
 TEST_F(CoreTest, TamperedCsrSignatureIsRefusedAndNothingIsIssued) {
