@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <nlohmann/json.hpp>
+
 namespace duet::core {
 namespace {
 
@@ -36,6 +38,13 @@ Result<pdf::PdfVerification> verify_pdf_document(ByteView pdf, const VerifyTrust
   revocation.not_checked_because = not_checked_because;
   if (trust.revocation) revocation.check = built_in_ca_check(trust);
   return pdf::verify_pdf(pdf, cms_trust, options, revocation);
+}
+
+std::string pdf_verification_json(const pdf::PdfVerification& v) {
+  nlohmann::json j = nlohmann::json::parse(pdf::verification_json(v));
+  j["format"] = "pdf";
+  j["valid"] = v.ok();
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace duet::core

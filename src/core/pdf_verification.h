@@ -22,4 +22,9 @@ namespace duet::core {
 Result<pdf::PdfVerification> verify_pdf_document(ByteView pdf, const VerifyTrust& trust, size_t max_bytes,
                                                  const std::string& not_checked_because);
 
+// The report as POST /api/v1/verify answers it (and `duet verify --pdf
+// --json`): pdf::verification_json with "format": "pdf" and "valid" (= ok),
+// the field the signature verdicts of the same route carry.
+std::string pdf_verification_json(const pdf::PdfVerification& v);
+
 }  // namespace duet::core

@@ -361,10 +361,7 @@ Result<Response> verify_pdf_response(const ApiServices& s, const Request& req, B
   if (media_type(req.header("Accept")) == "text/plain") {
     return binary_response(200, pdf::verification_text(*v), "text/plain; charset=utf-8");
   }
-  json j = json::parse(pdf::verification_json(*v));
-  j["format"] = "pdf";
-  j["valid"] = v->ok();
-  return json_response(200, j);
+  return Response::json(200, core::pdf_verification_json(*v));
 }
 
 // {"pdf_base64"} alone: the PDF of a JSON verify request.

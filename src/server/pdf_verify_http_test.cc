@@ -213,6 +213,36 @@ TEST_F(PdfVerifyHttpTest, SignedPdfVerifiesThenOneByteChangedAndRevocationAreRep
   EXPECT_NE(sr["problems"].dump().find("revoked"), std::string::npos);
 }
 
+// `duet verify --pdf --server` (the real binary) against this duetd: the chain
+// from the server, the revocation state from the built-in CA's CRL.
+TEST_F(PdfVerifyHttpTest, CliVerifiesAgainstTheServersChainAndCrl) {
+  testing::TestDevice d = enroll_certified();
+  json cert = parse(device_call(d.token)("GET", "/app/v1/certificate", ""));
+  Bytes pdf = signed_contract(d);
+  pdf::testing::ScratchDir scratch;
+  std::string path = scratch.write("signed.pdf", pdf);
+  const std::string duet = std::string(DUET_BINARY_DIR) + "/bin/duet";
+  auto good = pdf::testing::run(duet + " verify --pdf " + path + " --server " + base_);
+  EXPECT_EQ(good.status, 0) << good.output;
+  EXPECT_NE(good.output.find("1 signature: VALID"), std::string::npos) << good.output;
+  EXPECT_NE(good.output.find("revocation:      good, from the CRL " + base_ + "/pki/crl/"), std::string::npos)
+      << good.output;
+
+  auto rev = biz(tenant_.sandbox, "POST",
+                 "/api/v1/holders/" + d.holder_id + "/certificates/" + cert["cert_id"].get<std::string>() + "/revoke",
+                 json{{"reason", "keyCompromise"}}.dump());
+  ASSERT_EQ(rev.status, 200) << rev.body;
+  // stdout only: the JSON report (the verdict line goes to stderr).
+  auto revoked = pdf::testing::run("{ " + duet + " verify --pdf " + path + " --server " + base_ + " --json 2>/dev/null; }");
+  EXPECT_NE(revoked.status, 0) << revoked.output;
+  json j = json::parse(revoked.output, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << revoked.output;
+  EXPECT_EQ(j["valid"], false);
+  EXPECT_EQ(j["signatures"][0]["revocation"]["status"], "revoked") << revoked.output;
+  EXPECT_EQ(j["signatures"][0]["revocation"]["reason"], "keyCompromise");
+  EXPECT_TRUE(j["signatures"][0]["revocation"]["revoked_at"].is_string());
+}
+
 // A signer of another CA: the chain fails, and the built-in CA does not answer
 // for it (unknown).
 TEST_F(PdfVerifyHttpTest, SignerOfAnotherCaIsNotTrusted) {
