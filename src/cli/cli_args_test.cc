@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -15,6 +16,7 @@
 
 #include "base/temp_dir_testing.h"
 #include "cli/app.h"
+#include "pdf/pdf_test_support.h"
 
 namespace duet::cli {
 namespace {
@@ -188,6 +190,55 @@ TEST_F(CliArgs, AnOfflineCommandRuns) {
   Outcome o = run({"protocol", "vectors"});
   EXPECT_EQ(o.error, "");
   EXPECT_EQ(o.out.rfind("A.holder_id = hld_vector_1\n", 0), 0u) << o.out.substr(0, 80);
+}
+
+// ---- duet verify --pdf (offline: the chain from --chain, revocation not checked)
+
+TEST_F(CliArgs, VerifyPdfPrintsTheReportOffline) {
+  pdf::testing::TestHolder holder("张三");
+  pdf::SignOptions so;
+  so.signing_time = pki::now_seconds();
+  Bytes signed_pdf = testing_support::ok_value(pdf::testing::sign_pdf(
+      pdf::testing::make_contract(), {pdf::PagePlacement{1, {100, 100, 80, 80}}},
+      pdf::SealAppearance{pdf::NameStamp{"张三"}, "张三"}, so, holder));
+  std::string pdf_path = file("signed.pdf", std::string(signed_pdf.begin(), signed_pdf.end()));
+  std::string chain = file("chain.pem", holder.ca->issuing_certificate.pem() + holder.ca->root_certificate.pem());
+
+  Outcome text = run({"verify", "--pdf", pdf_path, "--chain", chain});
+  EXPECT_EQ(text.error, "") << text.all();
+  EXPECT_NE(text.out.find("1 signature: VALID"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("revocation:      not checked: offline (give --server"), std::string::npos) << text.out;
+
+  Outcome js = run({"verify", "--pdf", pdf_path, "--chain", chain, "--json"});
+  EXPECT_EQ(js.error, "") << js.all();
+  auto j = nlohmann::json::parse(js.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << js.out;
+  EXPECT_EQ(j["valid"], true);
+  EXPECT_EQ(j["format"], "pdf");
+  EXPECT_EQ(j["signatures"][0]["revocation"]["status"], "not_checked");
+
+  // One byte changed: exit 2 and the digest reported.
+  Bytes changed = signed_pdf;
+  std::string as_text(signed_pdf.begin(), signed_pdf.end());
+  changed[as_text.find("duet test contract")] = 'D';
+  std::string changed_path = file("changed.pdf", std::string(changed.begin(), changed.end()));
+  Outcome bad = run({"verify", "--pdf", changed_path, "--chain", chain});
+  EXPECT_EQ(bad.exit_code, 2) << bad.all();
+  EXPECT_NE(bad.out.find("digest matches:  NO"), std::string::npos) << bad.out;
+
+  // No trust anchors: not valid, and said why.
+  Outcome untrusted = run({"verify", "--pdf", pdf_path});
+  EXPECT_EQ(untrusted.exit_code, 2);
+  EXPECT_NE(untrusted.out.find("No trusted CA given"), std::string::npos) << untrusted.out;
+
+  // Not a PDF; --pdf with signature options; neither --pdf nor --signature.
+  Outcome not_pdf = run({"verify", "--pdf", file("x.pdf", "hello"), "--chain", chain});
+  EXPECT_EQ(not_pdf.exit_code, 1);
+  EXPECT_NE(not_pdf.err.find("not a PDF"), std::string::npos) << not_pdf.err;
+  EXPECT_EQ(run({"verify", "--pdf", pdf_path, "--signature", pdf_path}).exit_code, 1);
+  Outcome none = run({"verify"});
+  EXPECT_NE(none.err.find("give --signature"), std::string::npos) << none.all();
+  EXPECT_EQ(run({"verify", "--signature", pdf_path, "--json"}).exit_code, 1);
 }
 
 }  // namespace

@@ -29,6 +29,9 @@ struct CoreConfig {
   int64_t callback_first_backoff_seconds = 5;
   int64_t callback_max_backoff_seconds = 3600;
   int callback_timeout_ms = 5000;
+  // [pdf] max_bytes: the largest PDF the service reads (verification, PDF
+  // orders); larger ones are 413 payload_too_large before any parsing.
+  size_t pdf_max_bytes = size_t{20} * 1024 * 1024;
   // Base of the duet:// links in QR codes (the holder app's server address).
   std::string public_url = "https://localhost:8443";
 };

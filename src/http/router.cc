@@ -124,6 +124,7 @@ Router::Match Router::match(std::string_view method, std::string_view path) cons
     result.kind = MatchKind::kFound;
     result.handler = &best->handler;
     result.pattern = best->pattern;
+    result.max_body_bytes = best->max_body_bytes;
     for (size_t i = 0; i < parts.size(); ++i)
       if (best->segments[i].param)
         result.params.emplace(best->segments[i].text, percent_decode(parts[i]));
@@ -135,6 +136,22 @@ Router::Match Router::match(std::string_view method, std::string_view path) cons
     result.allow.assign(allow.begin(), allow.end());
   }
   return result;
+}
+
+Status Router::set_max_body_bytes(std::string_view method, std::string_view pattern, size_t max_body_bytes) {
+  for (Route& r : routes_) {
+    if (r.method == method && r.pattern == pattern) {
+      r.max_body_bytes = max_body_bytes;
+      return Status::Ok();
+    }
+  }
+  return make_error(ErrorCode::kNotFound, "no route " + std::string(method) + " " + std::string(pattern));
+}
+
+size_t Router::largest_route_body_limit() const {
+  size_t out = 0;
+  for (const Route& r : routes_) out = std::max(out, r.max_body_bytes);
+  return out;
 }
 
 std::vector<Router::RouteInfo> Router::routes() const {

@@ -32,6 +32,7 @@ class Router {
     std::string pattern;               // kFound (the route) or kMethodNotAllowed (best path match)
     std::map<std::string, std::string, std::less<>> params;  // percent-decoded
     std::vector<std::string> allow;    // kMethodNotAllowed: methods valid for the path, sorted
+    size_t max_body_bytes = 0;         // kFound: the route's own body limit (0: the server's)
   };
 
   // Registers a route. kInvalidArgument for a malformed pattern, an empty or
@@ -47,6 +48,14 @@ class Router {
   Router& put(std::string pattern, Handler h) { return on("PUT", std::move(pattern), std::move(h)); }
   Router& patch(std::string pattern, Handler h) { return on("PATCH", std::move(pattern), std::move(h)); }
   Router& del(std::string pattern, Handler h) { return on("DELETE", std::move(pattern), std::move(h)); }
+
+  // Gives the route METHOD `pattern` (registered, exactly as written) its own
+  // body limit instead of the server's max_body_bytes, for the few routes that
+  // take documents. kNotFound when no such route is registered.
+  Status set_max_body_bytes(std::string_view method, std::string_view pattern, size_t max_body_bytes);
+  // The largest body limit of any route (0: none set): what the server lets
+  // through until the request's headers say which route it is for.
+  size_t largest_route_body_limit() const;
 
   // `path` is the raw request path (no query).
   Match match(std::string_view method, std::string_view path) const;
@@ -67,6 +76,7 @@ class Router {
     std::string pattern;
     std::vector<Segment> segments;
     Handler handler;
+    size_t max_body_bytes = 0;
   };
   std::vector<Route> routes_;
 };

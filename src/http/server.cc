@@ -141,6 +141,7 @@ using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 struct Server::Impl {
   ServerConfig cfg;
   Router router;
+  size_t largest_route_body_limit = 0;  // router.largest_route_body_limit(), fixed at construction
   ServerOptions opts;
   AccessLog access_log{nullptr};
   std::shared_ptr<MetricsRegistry> metrics;
@@ -182,6 +183,7 @@ struct Server::Impl {
     in_flight = &metrics->gauge("duet_http_requests_in_flight");
     tracker->connections_gauge = &metrics->gauge("duet_http_connections_active");
     add_builtins();
+    largest_route_body_limit = router.largest_route_body_limit();
   }
 
   void add_builtins() {
@@ -377,7 +379,9 @@ struct Server::Impl {
         c->idle = true;
         bhttp::request_parser<bhttp::string_body> parser;
         parser.header_limit(static_cast<std::uint32_t>(std::min<size_t>(cfg.max_header_bytes, UINT32_MAX)));
-        parser.body_limit(cfg.max_body_bytes);
+        // The largest limit of any route until the headers name the route
+        // (Beast checks Content-Length against it while parsing them).
+        parser.body_limit(std::max(cfg.max_body_bytes, largest_route_body_limit));
         c->lowest().expires_after(cfg.idle_timeout);
         co_await bhttp::async_read_header(c->stream, buffer, parser,
                                           asio::redirect_error(asio::use_awaitable, ec));
@@ -386,6 +390,20 @@ struct Server::Impl {
         if (ec == bhttp::error::body_limit) {
           co_await reject(*c, parser, 413, "body_too_large", "request body too large", start, remote);
           co_return;
+        }
+        if (!ec) {
+          // The route's own limit (Router::set_max_body_bytes), else the server's.
+          const auto& head = parser.get();
+          std::string_view target(head.target().data(), head.target().size());
+          Router::Match m = router.match(std::string_view(head.method_string().data(), head.method_string().size()),
+                                         target.substr(0, target.find('?')));
+          size_t limit = m.kind == Router::MatchKind::kFound && m.max_body_bytes > 0 ? m.max_body_bytes
+                                                                                     : cfg.max_body_bytes;
+          if (auto length = parser.content_length(); length && *length > limit) {
+            co_await reject(*c, parser, 413, "body_too_large", "request body too large", start, remote);
+            co_return;
+          }
+          parser.body_limit(limit);
         }
         if (ec == bhttp::error::header_limit) {
           co_await reject(*c, parser, 431, "headers_too_large", "request headers too large", start, remote);

@@ -7,7 +7,8 @@
 //   400 bad_request        malformed HTTP
 //   404 not_found          unknown path
 //   405 method_not_allowed known path, other method (with Allow)
-//   413 body_too_large     body over max_body_bytes (the rest is not read)
+//   413 body_too_large     body over max_body_bytes, or over the route's own limit
+//                          (Router::set_max_body_bytes); the rest is not read
 //   431 headers_too_large  header block over max_header_bytes
 //   500 internal           a handler threw
 // and serves built-in GET /healthz (200 while serving), /readyz (readiness

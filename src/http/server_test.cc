@@ -302,6 +302,37 @@ TEST_F(ServerTest, OversizedBodyIs413WithoutReadingIt) {
   EXPECT_EQ(done.body, "hello");
 }
 
+// A route with its own body limit (documents) takes more than the server's
+// max_body_bytes; every other route keeps the server's limit, also while a
+// larger route limit exists.
+TEST_F(ServerTest, RouteBodyLimitOverridesTheServerLimit) {
+  router_.post("/documents", [](const Request& req) { return Response::text(201, std::to_string(req.body.size())); });
+  ASSERT_TRUE(router_.set_max_body_bytes("POST", "/documents", 20000).ok());
+  EXPECT_EQ(router_.set_max_body_bytes("POST", "/nope", 1).code(), ErrorCode::kNotFound);
+  start();
+  RawClient big(port());
+  HttpReply ok = big.request("POST", "/documents", std::string(15000, 'd'));
+  EXPECT_EQ(ok.status, 201);
+  EXPECT_EQ(ok.body, "15000");
+  RawClient over(port());
+  ASSERT_TRUE(over.send_raw("POST /documents HTTP/1.1\r\nHost: x\r\nContent-Length: 20001\r\n\r\nabc"));
+  EXPECT_EQ(over.read_reply().status, 413);
+  RawClient other(port());
+  ASSERT_TRUE(other.send_raw("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 15000\r\n\r\nabc"));
+  HttpReply r = other.read_reply();
+  EXPECT_EQ(r.status, 413);
+  EXPECT_EQ(r.json()["error"]["code"], "body_too_large");
+  // Chunked: cut off at the route's limit.
+  RawClient ch(port());
+  std::string chunk(12000, 'c');
+  char size_hex[16];
+  std::snprintf(size_hex, sizeof size_hex, "%zx", chunk.size());
+  std::string req = "POST /documents HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+  req += std::string(size_hex) + "\r\n" + chunk + "\r\n" + std::string(size_hex) + "\r\n" + chunk + "\r\n0\r\n\r\n";
+  ASSERT_TRUE(ch.send_raw(req));
+  EXPECT_EQ(ch.read_reply().status, 413);
+}
+
 TEST_F(ServerTest, MalformedRequestsAre400) {
   start();
   for (std::string bad : {std::string("THIS IS NOT HTTP\r\n\r\n"),

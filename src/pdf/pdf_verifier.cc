@@ -204,14 +204,49 @@ void check_cms(ByteView pdf, const SignatureDict& s, const pki::CmsTrust& trust,
   }
 }
 
+// The revocation state of the signer certificate, from the caller's source.
+void check_revocation(const RevocationSource& source, SignatureReport& r) {
+  using State = RevocationStatus::State;
+  if (r.signer_certificate_der.empty()) {
+    r.revocation = {State::kNotChecked, std::nullopt, "", "the signature carries no signer certificate"};
+    return;
+  }
+  if (!source.check) {
+    r.revocation = {State::kNotChecked, std::nullopt, "", source.not_checked_because};
+    return;
+  }
+  auto cert = pki::Certificate::parse(r.signer_certificate_der);
+  if (!cert.ok()) {
+    r.revocation = {State::kNotChecked, std::nullopt, "", "the signer certificate does not parse"};
+    return;
+  }
+  r.revocation = source.check(*cert);
+  if (r.revocation.state == State::kRevoked) r.problems.push_back("the signer certificate is revoked");
+}
+
 }  // namespace
+
+std::string_view revocation_state_name(RevocationStatus::State s) {
+  switch (s) {
+    case RevocationStatus::State::kGood:
+      return "good";
+    case RevocationStatus::State::kRevoked:
+      return "revoked";
+    case RevocationStatus::State::kUnknown:
+      return "unknown";
+    case RevocationStatus::State::kNotChecked:
+      break;
+  }
+  return "not_checked";
+}
 
 bool PdfVerification::ok() const {
   return !signatures.empty() && last_covers_whole_file &&
          std::all_of(signatures.begin(), signatures.end(), [](const SignatureReport& s) { return s.ok(); });
 }
 
-Result<PdfVerification> verify_pdf(ByteView pdf, const pki::CmsTrust& trust, const VerifyOptions& options) {
+Result<PdfVerification> verify_pdf(ByteView pdf, const pki::CmsTrust& trust, const VerifyOptions& options,
+                                   const RevocationSource& revocation) {
   DUET_ASSIGN_OR_RETURN(auto doc, internal::load_podofo(pdf, options.max_pdf_bytes, /*for_update=*/false));
   PdfVerification out;
   out.file_size = pdf.size();
@@ -232,6 +267,7 @@ Result<PdfVerification> verify_pdf(ByteView pdf, const pki::CmsTrust& trust, con
     if (!s.m) r.problems.push_back("no readable /M (signing time)");
     check_byte_range(pdf, s, r);
     check_cms(pdf, s, trust, options, r);
+    check_revocation(revocation, r);
     if (r.byte_range && r.revision_end < pdf.size()) {
       auto signed_doc = internal::load_podofo(pdf.first(r.revision_end), options.max_pdf_bytes, false);
       if (!signed_doc.ok()) {

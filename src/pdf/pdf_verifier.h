@@ -1,10 +1,12 @@
 // Verification of every signature in a PDF: the ByteRange (covers its whole
 // revision except /Contents), the digest, the CMS (SM2 with the ID, the chain
-// to the caller's trust anchors), the signer, /M, and what the later
+// to the caller's trust anchors), the signer, /M, the signer certificate's
+// revocation state (asked of the caller's RevocationCheck) and what the later
 // revisions changed. A report for people and one for programs (JSON).
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,6 +20,33 @@
 #include "pki/pki_time.h"
 
 namespace duet::pdf {
+
+// The revocation state of one signer certificate, as its CA answered it.
+struct RevocationStatus {
+  enum class State {
+    kNotChecked,  // no revocation source was asked (e.g. offline)
+    kGood,        // the CA knows the certificate and it is not revoked
+    kRevoked,     // revoked at `revoked_at`: the signature is not valid
+    kUnknown,     // the source does not know the certificate
+  };
+  State state = State::kNotChecked;
+  std::optional<pki::Time> revoked_at;  // kRevoked
+  std::string reason;                   // kRevoked: the RFC 5280 reason name, may be empty
+  std::string source;                   // who answered, or why nobody was asked
+};
+
+// Asked once per signature that carries a signer certificate. Runs after the
+// CMS checks, whether they passed or not.
+using RevocationCheck = std::function<RevocationStatus(const pki::Certificate& signer)>;
+
+std::string_view revocation_state_name(RevocationStatus::State s);  // "not_checked", "good", "revoked", "unknown"
+
+// Where revocation is asked. Without `check` every signature reports
+// kNotChecked with `not_checked_because` as its source.
+struct RevocationSource {
+  RevocationCheck check;
+  std::string not_checked_because = "no revocation source was given";
+};
 
 struct VerifyOptions {
   size_t max_pdf_bytes = kDefaultMaxPdfBytes;
@@ -51,8 +80,15 @@ struct SignatureReport {
   bool covers_whole_file = false;
   std::vector<RevisionChange> later_changes;  // from the end of its revision to the end of the file
   bool modified_after = false;                // a later change that is not allowed
+  // The signer certificate's revocation state. A revoked certificate makes the
+  // signature invalid whatever /M says: /M is a claim of the signer, so it
+  // cannot show that the signature predates the revocation.
+  RevocationStatus revocation;
 
-  bool ok() const { return byte_range_ok && digest_matches && cms_ok && !modified_after; }
+  bool ok() const {
+    return byte_range_ok && digest_matches && cms_ok && !modified_after &&
+           revocation.state != RevocationStatus::State::kRevoked;
+  }
 };
 
 struct PdfVerification {
@@ -67,7 +103,8 @@ struct PdfVerification {
 // Errors are the document errors of pdf_document.h only; every finding about
 // a signature is in the report (a document without signatures is a report
 // with none, and not ok()).
-Result<PdfVerification> verify_pdf(ByteView pdf, const pki::CmsTrust& trust, const VerifyOptions& options = {});
+Result<PdfVerification> verify_pdf(ByteView pdf, const pki::CmsTrust& trust, const VerifyOptions& options = {},
+                                   const RevocationSource& revocation = {});
 
 // A report a person reads (English, one block per signature).
 std::string verification_text(const PdfVerification& v);
@@ -76,7 +113,9 @@ std::string verification_text(const PdfVerification& v);
 // "byte_range_ok", "digest_matches", "cms_ok", "ok", "problems": [...],
 // "signer": {"subject", "issuer", "serial", "certificate" (base64 DER)},
 // "signing_time" (RFC 3339), "cms_signing_time", "docmdp_permission",
-// "covers_whole_file", "modified_after", "later_changes": [{"allowed", "what"}]}]}.
+// "covers_whole_file", "modified_after", "later_changes": [{"allowed", "what"}],
+// "revocation": {"status" (revocation_state_name), "revoked_at" (RFC 3339 or
+// null), "reason" (or null), "source"}}]}.
 std::string verification_json(const PdfVerification& v);
 
 }  // namespace duet::pdf

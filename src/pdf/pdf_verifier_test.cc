@@ -99,6 +99,44 @@ TEST_F(PdfVerifierTest, LaterModificationIsReported) {
   EXPECT_TRUE(page_change) << verification_text(v);
 }
 
+// The signer certificate's revocation state comes from the caller's source:
+// asked with the signer's certificate; revoked makes the signature invalid
+// (with the time in the report); not asked is said so.
+TEST_F(PdfVerifierTest, RevocationStateIsReported) {
+  PdfVerification unchecked = ok_value(verify_pdf(signed_, holder_.trust(), {}, {{}, "offline"}));
+  EXPECT_TRUE(unchecked.ok());
+  EXPECT_EQ(unchecked.signatures[0].revocation.state, RevocationStatus::State::kNotChecked);
+  EXPECT_NE(verification_text(unchecked).find("revocation:      not checked: offline"), std::string::npos)
+      << verification_text(unchecked);
+
+  std::string asked_serial;
+  RevocationSource good;
+  good.check = [&](const pki::Certificate& c) {
+    asked_serial = c.serial_hex();
+    return RevocationStatus{RevocationStatus::State::kGood, std::nullopt, "", "the test CA"};
+  };
+  PdfVerification g = ok_value(verify_pdf(signed_, holder_.trust(), {}, good));
+  EXPECT_TRUE(g.ok());
+  EXPECT_EQ(asked_serial, holder_.certificate->serial_hex());
+  EXPECT_EQ(nlohmann::json::parse(verification_json(g))["signatures"][0]["revocation"]["status"], "good");
+
+  RevocationSource revoked;
+  const pki::Time at = pki::Time(std::chrono::seconds(1790000000));
+  revoked.check = [&](const pki::Certificate&) {
+    return RevocationStatus{RevocationStatus::State::kRevoked, at, "keyCompromise", "the test CA"};
+  };
+  PdfVerification r = ok_value(verify_pdf(signed_, holder_.trust(), {}, revoked));
+  EXPECT_FALSE(r.ok());
+  EXPECT_FALSE(r.signatures[0].ok());
+  EXPECT_TRUE(r.signatures[0].cms_ok && r.signatures[0].digest_matches);
+  auto j = nlohmann::json::parse(verification_json(r));
+  EXPECT_EQ(j["signatures"][0]["revocation"]["status"], "revoked");
+  EXPECT_EQ(j["signatures"][0]["revocation"]["revoked_at"], "2026-09-21T14:13:20Z");
+  EXPECT_EQ(j["signatures"][0]["revocation"]["reason"], "keyCompromise");
+  EXPECT_NE(verification_text(r).find("REVOKED at 2026-09-21T14:13:20Z (keyCompromise)"), std::string::npos)
+      << verification_text(r);
+}
+
 TEST_F(PdfVerifierTest, UnsignedDocumentIsNotValid) {
   PdfVerification v = ok_value(verify_pdf(make_contract(), holder_.trust()));
   EXPECT_TRUE(v.signatures.empty());

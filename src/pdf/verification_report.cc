@@ -24,6 +24,29 @@ std::string rfc3339(pki::Time t) {
 
 const char* yes_no(bool b) { return b ? "yes" : "NO"; }
 
+std::string revocation_text(const RevocationStatus& r) {
+  using State = RevocationStatus::State;
+  std::string out;
+  switch (r.state) {
+    case State::kGood:
+      out = "good";
+      break;
+    case State::kRevoked:
+      out = "REVOKED";
+      if (r.revoked_at) out += " at " + rfc3339(*r.revoked_at);
+      if (!r.reason.empty()) out += " (" + r.reason + ")";
+      break;
+    case State::kUnknown:
+      out = "unknown to the CA";
+      break;
+    case State::kNotChecked:
+      out = "not checked";
+      break;
+  }
+  if (!r.source.empty()) out += r.state == State::kNotChecked ? ": " + r.source : ", from " + r.source;
+  return out;
+}
+
 }  // namespace
 
 std::string verification_text(const PdfVerification& v) {
@@ -49,6 +72,7 @@ std::string verification_text(const PdfVerification& v) {
     out += std::string("  covers revision: ") + yes_no(s.byte_range_ok) + "\n";
     out += std::string("  digest matches:  ") + yes_no(s.digest_matches) + "\n";
     out += std::string("  CMS verifies:    ") + yes_no(s.cms_ok) + " (SM2/SM3, chain to the trusted roots)\n";
+    out += "  revocation:      " + revocation_text(s.revocation) + "\n";
     out += std::string("  whole file:      ") + (s.covers_whole_file ? "yes" : "no, later revisions follow") + "\n";
     for (const RevisionChange& c : s.later_changes) {
       out += std::string("  later change:    ") + (c.allowed ? "allowed: " : "MODIFICATION: ") + c.what + "\n";
@@ -93,6 +117,11 @@ std::string verification_json(const PdfVerification& v) {
     e["modified_after"] = s.modified_after;
     e["later_changes"] = nlohmann::json::array();
     for (const RevisionChange& c : s.later_changes) e["later_changes"].push_back({{"allowed", c.allowed}, {"what", c.what}});
+    e["revocation"] = {
+        {"status", std::string(revocation_state_name(s.revocation.state))},
+        {"revoked_at", s.revocation.revoked_at ? nlohmann::json(rfc3339(*s.revocation.revoked_at)) : nlohmann::json(nullptr)},
+        {"reason", s.revocation.reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.revocation.reason)},
+        {"source", s.revocation.source}};
     j["signatures"].push_back(std::move(e));
   }
   // `replace`: a field name with invalid UTF-8 must not make the dump throw.

@@ -82,4 +82,52 @@ Status verify_crl(ByteView der, const Certificate& issuer, std::string_view sm2_
   return ossl::verify_sm2_der_signature(pub, tbs_bytes, sig, sm2_id, "CRL");
 }
 
+Result<CrlAnswer> crl_lookup(ByteView der, ByteView serial) {
+  const unsigned char* p = der.data();
+  ossl::CrlPtr crl(d2i_X509_CRL(nullptr, &p, static_cast<long>(der.size())));
+  ossl::clear_errors();
+  if (!crl || p != der.data() + der.size()) return make_error(ErrorCode::kBadEncoding, "not a DER CRL");
+  if (serial.empty() || serial.size() > 20) return make_error(ErrorCode::kInvalidArgument, "bad serial");
+  CrlAnswer out;
+  DUET_ASSIGN_OR_RETURN(out.this_update, ossl::from_asn1_time(X509_CRL_get0_lastUpdate(crl.get())));
+  if (const ASN1_TIME* next = X509_CRL_get0_nextUpdate(crl.get()); next != nullptr) {
+    DUET_ASSIGN_OR_RETURN(Time t, ossl::from_asn1_time(next));
+    out.next_update = t;
+  }
+  ossl::BnPtr bn(BN_bin2bn(serial.data(), static_cast<int>(serial.size()), nullptr));
+  ossl::IntegerPtr sn(bn ? BN_to_ASN1_INTEGER(bn.get(), nullptr) : nullptr);
+  if (!sn) return ossl::failure("serial");
+  X509_REVOKED* entry = nullptr;
+  if (X509_CRL_get0_by_serial(crl.get(), &entry, sn.get()) == 1 && entry != nullptr) {
+    RevokedEntry r;
+    r.serial = Bytes(serial.begin(), serial.end());
+    DUET_ASSIGN_OR_RETURN(r.revoked_at, ossl::from_asn1_time(X509_REVOKED_get0_revocationDate(entry)));
+    EnumPtr code(static_cast<ASN1_ENUMERATED*>(X509_REVOKED_get_ext_d2i(entry, NID_crl_reason, nullptr, nullptr)));
+    if (code) r.reason = static_cast<RevocationReason>(ASN1_ENUMERATED_get(code.get()));
+    out.revoked = r;
+  }
+  ossl::clear_errors();
+  return out;
+}
+
+std::string crl_distribution_point(const Certificate& cert) {
+  using DistPointsPtr = std::unique_ptr<CRL_DIST_POINTS, decltype([](CRL_DIST_POINTS* d) { CRL_DIST_POINTS_free(d); })>;
+  DistPointsPtr points(
+      static_cast<CRL_DIST_POINTS*>(X509_get_ext_d2i(cert.raw(), NID_crl_distribution_points, nullptr, nullptr)));
+  ossl::clear_errors();
+  if (!points) return "";
+  for (int i = 0; i < sk_DIST_POINT_num(points.get()); ++i) {
+    const DIST_POINT* dp = sk_DIST_POINT_value(points.get(), i);
+    if (dp->distpoint == nullptr || dp->distpoint->type != 0) continue;  // 0: fullName
+    const GENERAL_NAMES* names = dp->distpoint->name.fullname;
+    for (int j = 0; j < sk_GENERAL_NAME_num(names); ++j) {
+      const GENERAL_NAME* n = sk_GENERAL_NAME_value(names, j);
+      if (n->type != GEN_URI) continue;
+      const ASN1_IA5STRING* uri = n->d.uniformResourceIdentifier;
+      return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(uri)), ASN1_STRING_length(uri));
+    }
+  }
+  return "";
+}
+
 }  // namespace duet::pki

@@ -3,6 +3,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "base/bytes.h"
@@ -46,5 +48,18 @@ Result<Bytes> build_crl(const IssuingCa& ca, const std::vector<RevokedEntry>& re
 // Verifies a DER CRL's signature under the issuing CA's key with the ID
 // (OpenSSL 3.0 cannot: X509_CRL carries no distinguishing ID).
 Status verify_crl(ByteView der, const Certificate& issuer, std::string_view sm2_id = crypto::kDefaultSm2Id);
+
+// What a CRL says of one serial (big-endian magnitude, as
+// Certificate::serial_bytes()). Reads only: check the CRL with verify_crl
+// first.
+struct CrlAnswer {
+  Time this_update{};
+  std::optional<Time> next_update;
+  std::optional<RevokedEntry> revoked;  // nullopt: not on the list
+};
+Result<CrlAnswer> crl_lookup(ByteView der, ByteView serial);
+
+// The first URI of the certificate's CRL distribution points ("" when none).
+std::string crl_distribution_point(const Certificate& cert);
 
 }  // namespace duet::pki

@@ -3,12 +3,29 @@
 
 #include <gtest/gtest.h>
 
+#include "pki/issuer.h"
 #include "pki/test_support.h"
 
 namespace duet::pki {
 namespace {
 
 using namespace testing;  // LocalSigner, ScratchDir, run, ok_value
+
+TEST(Crl, DistributionPointOfAHolderCertificate) {
+  auto h = ok_value(create_ca_hierarchy(CaProfile{}, crypto::SystemRandom::instance()));
+  LocalSigner key;
+  HolderProfile p;
+  p.subject = {"CN", "Example Co", "", "张三", "9c1e77ab20d4f3e5"};
+  p.crl_url = "https://ca.duet.test/pki/crl/ca_issuing.crl";
+  p.ocsp_url = "https://ca.duet.test/pki/ocsp";
+  p.policy_oid = "1.3.6.1.4.1.99999.1.2.1";
+  IssuancePolicy policy;
+  policy.policy_oid = p.policy_oid;
+  Certificate c = ok_value(issue_holder_certificate(h.issuing_ca(), key.pub, p, policy, crypto::SystemRandom::instance(),
+                                                    now_seconds()));
+  EXPECT_EQ(crl_distribution_point(c), p.crl_url);
+  EXPECT_EQ(crl_distribution_point(h.root_certificate), "");
+}
 
 TEST(Crl, OpensslParsesAndListsSerials) {
   auto h = ok_value(create_ca_hierarchy(CaProfile{}, crypto::SystemRandom::instance()));
@@ -26,6 +43,17 @@ TEST(Crl, OpensslParsesAndListsSerials) {
   Bytes tampered = *der;
   tampered[tampered.size() / 2] ^= 1;
   EXPECT_FALSE(verify_crl(tampered, h.issuing_certificate).ok());
+
+  // Lookups by serial: the entry with its time and reason, or none.
+  CrlAnswer listed = ok_value(crl_lookup(*der, revoked[0].serial));
+  ASSERT_TRUE(listed.revoked.has_value());
+  EXPECT_EQ(listed.revoked->revoked_at, revoked[0].revoked_at);
+  EXPECT_EQ(listed.revoked->reason, RevocationReason::kKeyCompromise);
+  EXPECT_EQ(listed.this_update, now);
+  EXPECT_EQ(listed.next_update, now + std::chrono::days(7));
+  EXPECT_EQ(ok_value(crl_lookup(*der, revoked[1].serial)).revoked->reason, RevocationReason::kUnspecified);
+  EXPECT_FALSE(ok_value(crl_lookup(*der, ok_value(from_hex("5a0b1c2d3e4f50617283940a1b2c3d4f")))).revoked.has_value());
+  EXPECT_EQ(crl_lookup(as_bytes(std::string("not a crl")), revoked[0].serial).code(), ErrorCode::kBadEncoding);
 
   ScratchDir dir;
   std::string path = dir.write("issuing.crl", *der);

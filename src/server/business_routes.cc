@@ -1,9 +1,12 @@
 #include "server/business_routes.h"
 
 #include <algorithm>
+#include <cctype>
+#include <cstdlib>
 #include <string>
 
 #include "base/base64.h"
+#include "core/pdf_verification.h"
 #include "core/views.h"
 #include "qr/qr_code.h"
 #include "server/json_body.h"
@@ -325,9 +328,68 @@ core::VerifyTrust verify_trust(const ApiServices& s) {
   return trust;
 }
 
+// The media type of a header value, lower case, without parameters.
+std::string media_type(std::optional<std::string_view> value) {
+  std::string t(value.value_or("").substr(0, value.value_or("").find(';')));
+  std::erase_if(t, [](char c) { return c == ' ' || c == '\t'; });
+  std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return t;
+}
+
+// The request body limit of POST /api/v1/verify: a PDF of pdf.max_bytes as
+// base64 in JSON, plus room for the rest of the object.
+size_t verify_body_limit(const core::CoreConfig& cfg) { return 4 * ((cfg.pdf_max_bytes + 2) / 3) + 64 * 1024; }
+
+// The PDF report of POST /api/v1/verify: the document errors get fixed
+// texts (the parser's own words stay in the server), the report is JSON, or
+// the text report with Accept: text/plain.
+Result<Response> verify_pdf_response(const ApiServices& s, const Request& req, ByteView pdf) {
+  auto v = core::verify_pdf_document(pdf, verify_trust(s), s.deps.config.pdf_max_bytes, "");
+  if (!v.ok()) {
+    switch (v.code()) {
+      case ErrorCode::kPayloadTooLarge:
+        return make_error(v.code(), "the PDF is larger than pdf.max_bytes (" + std::to_string(s.deps.config.pdf_max_bytes) +
+                                        " bytes)");
+      case ErrorCode::kNotPdf:
+        return make_error(v.code(), "the document is not a PDF (no %PDF- header)");
+      case ErrorCode::kPdfEncrypted:
+        return make_error(v.code(), "the PDF is encrypted");
+      default:
+        return make_error(ErrorCode::kPdfMalformed, "the PDF does not parse");
+    }
+  }
+  if (media_type(req.header("Accept")) == "text/plain") {
+    return binary_response(200, pdf::verification_text(*v), "text/plain; charset=utf-8");
+  }
+  return Response::json(200, core::pdf_verification_json(*v));
+}
+
+// {"pdf_base64"} alone: the PDF of a JSON verify request.
+Result<Bytes> pdf_of_json(const core::CoreConfig& cfg, const json& body) {
+  for (const char* other : {"data_base64", "digest_hex", "signature_hex", "signature_base64", "public_key_hex",
+                            "certificate_pem"}) {
+    if (body.contains(other) && !body[other].is_null()) return invalid(std::string("pdf_base64 goes alone, without ") + other);
+  }
+  if (body.contains("format") && !body["format"].is_null() && body["format"] != "pdf")
+    return invalid("format must be pdf (or absent) with pdf_base64");
+  DUET_ASSIGN_OR_RETURN(std::string b64, req_string(body, "pdf_base64"));
+  if (b64.size() > 4 * ((cfg.pdf_max_bytes + 2) / 3)) {
+    return make_error(ErrorCode::kPayloadTooLarge,
+                      "the PDF is larger than pdf.max_bytes (" + std::to_string(cfg.pdf_max_bytes) + " bytes)");
+  }
+  auto bytes = decode_base64(b64);
+  if (!bytes) return make_error(ErrorCode::kBadEncoding, "pdf_base64 is not valid base64");
+  return std::move(*bytes);
+}
+
 void verify_and_metering_routes(http::Router& r, const ApiServices& s, RequestAuth& auth) {
   r.post("/api/v1/verify", auth.signed_business_request([&s](const Request& req, const core::AppContext&) -> Result<Response> {
+    if (media_type(req.header("Content-Type")) == "application/pdf") return verify_pdf_response(s, req, as_bytes(req.body));
     DUET_ASSIGN_OR_RETURN(json body, parse_body(req, false));
+    if (body.contains("pdf_base64")) {
+      DUET_ASSIGN_OR_RETURN(Bytes pdf, pdf_of_json(s.deps.config, body));
+      return verify_pdf_response(s, req, pdf);
+    }
     core::VerifyRequest in;
     DUET_TRY_STATUS(parse_verify_input(body, in));
     DUET_TRY_STATUS(parse_verify_signer(body, in));
@@ -356,6 +418,8 @@ void register_business_routes(http::Router& r, const ApiServices& s, RequestAuth
   order_routes(r, s, auth);
   certificate_routes(r, s, auth);
   verify_and_metering_routes(r, s, auth);
+  // A PDF (pdf.max_bytes, as base64 in JSON) is larger than the other bodies.
+  if (Status st = r.set_max_body_bytes("POST", "/api/v1/verify", verify_body_limit(s.deps.config)); !st.ok()) std::abort();
 }
 
 }  // namespace duet::server

@@ -170,6 +170,10 @@ constexpr Key kAuditKeys[] = {
     {"checkpoint_seconds", [](Node n, Path p, DaemonConfig& c) { return read_int(n, p, c.audit.checkpoint_seconds); }},
 };
 
+constexpr Key kPdfKeys[] = {
+    {"max_bytes", [](Node n, Path p, DaemonConfig& c) { return read_count(n, p, c.service.core.pdf_max_bytes); }},
+};
+
 struct Table {
   std::string_view name;
   std::span<const Key> keys;
@@ -180,6 +184,7 @@ struct Table {
 constexpr Table kTables[] = {
     {"service", kServiceKeys}, {"pki", kPkiKeys},         {"keys", kKeysKeys},           {"store", kStoreKeys},
     {"audit", kAuditKeys},     {"retention", kRetentionKeys}, {"identity", kIdentityKeys},
+    {"pdf", kPdfKeys},
 };
 
 Result<int64_t> parse_int(std::string_view name, const std::string& v) {
@@ -268,6 +273,10 @@ Result<DaemonConfig> parse_daemon_config(std::string_view toml_text, const http:
 
 namespace {
 
+// pdf.max_bytes at most 1 GiB: a document is held in memory a few times over
+// while it is read (docs/pdf.md).
+constexpr size_t kMaxPdfBytesLimit = size_t{1} << 30;
+
 Status check_service(const ServiceConfig& service) {
   const core::CoreConfig& c = service.core;
   if (service.data_dir.empty()) return bad("service.data_dir must not be empty");
@@ -297,6 +306,7 @@ Status check_service(const ServiceConfig& service) {
     return bad("service worker intervals are too small");
   if (service.store_max_connections < 1 || service.store_max_connections > 64)
     return bad("service.store_max_connections must be 1..64");
+  if (c.pdf_max_bytes < 1024 || c.pdf_max_bytes > kMaxPdfBytesLimit) return bad("pdf.max_bytes must be 1024..1073741824");
   return Status::Ok();
 }
 
