@@ -58,6 +58,26 @@ if openssl dgst -sm3 -verify "$dir/out/public.pem" -sigopt distid:12345678123456
   echo "a modified message verified" >&2; exit 1
 fi
 
+# docs/pki.md "Checking a holder's certificate chain": its commands, run as
+# written, check each link (root included); a root whose self-signature was
+# changed fails the third step although `openssl verify` never looks at it.
+doc="$(dirname "$0")/../docs/pki.md"
+awk '/^## Checking a holder.s certificate chain/{on=1} on && /^```sh$/{inblock=1; next} inblock && /^```$/{exit} inblock{print}' \
+  "$doc" > "$dir/chain-check.sh"
+test -s "$dir/chain-check.sh"
+mkdir -p "$dir/chain" && cp "$dir/out/ca-chain.pem" "$dir/chain/chain.pem" && cp "$dir/out/holder.pem" "$dir/chain/"
+(cd "$dir/chain" && bash -e ../chain-check.sh) > "$dir/chain.log" 2>&1 || { cat "$dir/chain.log" >&2; exit 1; }
+test "$(grep -c ': OK$' "$dir/chain.log")" = 2
+grep -qx "Signature Verified Successfully" "$dir/chain.log"
+mkdir -p "$dir/badroot" && cp "$dir/chain/chain.pem" "$dir/chain/holder.pem" "$dir/badroot/"
+(cd "$dir/badroot" && csplit -s -z -f ca chain.pem '/-----BEGIN CERTIFICATE-----/' '{*}' \
+  && openssl x509 -in ca01 -outform DER -out root.der \
+  && python3 -c 'import sys; b = bytearray(open("root.der", "rb").read()); b[-1] ^= 1; open("root.der", "wb").write(b)' \
+  && { cat ca00; openssl x509 -inform DER -in root.der; } > chain.pem && rm ca00 ca01)
+if (cd "$dir/badroot" && bash -e ../chain-check.sh) > "$dir/badroot.log" 2>&1; then
+  echo "the documented chain check accepted a root with a changed self-signature" >&2; exit 1
+fi
+
 # Without a server and without --spawn: a clear error and a non-zero exit.
 if "$duet" demo 2>"$dir/err"; then echo "demo without a server succeeded" >&2; exit 1; fi
 grep -q -- "--spawn" "$dir/err"
