@@ -1,7 +1,8 @@
 // duet audit: verification of the hash-chained audit log and export for a
 // regulator (docs/audit.md).
 //
-//   duet audit verify --data DIR                 offline: DIR/duet.db opened read-only, no KEK
+//   duet audit verify --data DIR [--witness FILE] offline: DIR/duet.db opened read-only, no KEK;
+//                                                the witness (default DIR.audit-witness.jsonl)
 //   duet audit verify --server URL --token FILE  online, over the Admin API (auditor or
 //                                                security_officer token)
 //   duet audit verify --export FILE              a file written by `duet audit export`
@@ -14,6 +15,7 @@
 #include <CLI/CLI.hpp>
 
 #include <ctime>
+#include <optional>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -24,6 +26,7 @@
 #include "cli/clients.h"
 #include "core/audit_chain.h"
 #include "core/audit_json.h"
+#include "core/audit_witness.h"
 #include "crypto/sm2_evp.h"
 #include "store/audit_encoding.h"
 #include "store/audit_snapshot.h"
@@ -40,7 +43,14 @@ struct AuditOptions {
   std::string from;
   std::string to;
   std::string out;
+  std::string witness_file;
+  int64_t max_unsigned_age = -1;  // -1: the service's checkpoint_seconds + kUnsignedSlack
 };
+
+// Slack over checkpoint_seconds before an unsigned event counts as a gap:
+// the worker polls at most once a second, and clocks of nodes differ.
+constexpr int64_t kUnsignedSlack = 60;
+constexpr int64_t kDefaultCheckpointSeconds = 300;  // [audit] checkpoint_seconds' default
 
 // "YYYY-MM-DD", "YYYY-MM-DDTHH:MM:SSZ", "now" or Unix seconds.
 int64_t parse_time(const std::string& text) {
@@ -61,7 +71,7 @@ std::map<std::string, crypto::Point> key_points(const std::vector<store::AuditKe
   return out;
 }
 
-void report(const core::AuditVerifyResult& r, const std::string& where) {
+void report(const core::AuditVerifyResult& r, const std::string& where, bool witnessed = true) {
   if (!r.ok)
     fail("audit chain BROKEN at event " + std::to_string(r.first_bad_seq) + ": " +
          std::string(core::audit_damage_name(r.damage)) + " (" + r.detail + ") in " + where);
@@ -69,7 +79,32 @@ void report(const core::AuditVerifyResult& r, const std::string& where) {
             << to_hex(r.last_hash) << "), " << r.checkpoints << " signed checkpoints (last at seq "
             << r.last_checkpoint_seq << ")";
   if (!r.detail.empty()) std::cout << "; note: " << r.detail;
+  if (!witnessed) std::cout << "; note: no witness given: a tail cut together with its checkpoints cannot be seen";
   std::cout << "\n";
+}
+
+// The witness given with --witness (a witness file or a tenant's export).
+std::optional<core::AuditWitness> read_witness(const std::string& file) {
+  if (file.empty()) return std::nullopt;
+  return unwrap(core::parse_audit_witness(read_file(file)), "witness " + file);
+}
+
+// --data DIR without --witness: duetd's default witness beside DIR
+// ([audit] witness_file's default, server/daemon_config.h), when it exists.
+std::string default_witness_file(std::string dir) {
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  std::string file = dir + ".audit-witness.jsonl";
+  return std::ifstream(file).good() ? file : "";
+}
+
+// The age rule: nothing older than the checkpoint interval (plus slack) may
+// be left unsigned, and an audit key without any checkpoint is a gap too.
+void set_age_rule(core::AuditVerifyInput& in, const AuditOptions& o, int64_t checkpoint_seconds,
+                  const std::vector<store::AuditKey>& keys) {
+  in.now = static_cast<int64_t>(std::time(nullptr));
+  in.max_unsigned_age = o.max_unsigned_age >= 0 ? o.max_unsigned_age : checkpoint_seconds + kUnsignedSlack;
+  for (const auto& k : keys)
+    if (in.oldest_key_created_at == 0 || k.created_at < in.oldest_key_created_at) in.oldest_key_created_at = k.created_at;
 }
 
 void verify_offline(const AuditOptions& o) {
@@ -80,7 +115,9 @@ void verify_offline(const AuditOptions& o) {
   in.checkpoints = std::move(snap.checkpoints);
   in.keys = key_points(snap.keys);
   in.head = snap.head;
-  report(core::verify_audit_chain(in), db);
+  in.witness = read_witness(o.witness_file.empty() ? default_witness_file(o.data_dir) : o.witness_file);
+  set_age_rule(in, o, kDefaultCheckpointSeconds, snap.keys);
+  report(core::verify_audit_chain(in), db, in.witness.has_value());
 }
 
 AdminClient connect(const AuditOptions& o) {
@@ -107,6 +144,8 @@ struct CheckpointPage {
   std::vector<store::AuditCheckpoint> checkpoints;
   std::vector<store::AuditKey> keys;
   store::AuditCheckpoint head;
+  int64_t checkpoint_seconds = kDefaultCheckpointSeconds;
+  std::optional<core::AuditWitness> witness;  // the service's witness file
 };
 
 CheckpointPage fetch_checkpoints(AdminClient& admin) {
@@ -117,6 +156,15 @@ CheckpointPage fetch_checkpoints(AdminClient& admin) {
   for (const json& k : j.at("keys")) p.keys.push_back(unwrap(core::audit_key_from_json(k.dump()), "key"));
   p.head.seq = j.at("head").at("seq").get<int64_t>();
   p.head.hash = unwrap(from_hex(j.at("head").at("hash").get<std::string>()), "head hash");
+  if (j.contains("checkpoint_seconds")) p.checkpoint_seconds = j.at("checkpoint_seconds").get<int64_t>();
+  if (j.contains("witness") && j.at("witness").is_object()) {
+    core::AuditWitness w;
+    for (const json& c : j.at("witness").at("checkpoints"))
+      w.checkpoints.push_back(unwrap(core::audit_checkpoint_from_json(c.dump()), "witnessed checkpoint"));
+    for (const json& k : j.at("witness").at("keys"))
+      w.keys.push_back(unwrap(core::audit_key_from_json(k.dump()), "witnessed key"));
+    p.witness = std::move(w);
+  }
   return p;
 }
 
@@ -128,7 +176,10 @@ void verify_online(const AuditOptions& o) {
   in.events = fetch_events(admin, "");
   in.checkpoints = std::move(cps.checkpoints);
   in.keys = key_points(cps.keys);
-  report(core::verify_audit_chain(in), o.server.server);
+  // --witness FILE (a copy the auditor keeps) wins over the service's own.
+  in.witness = o.witness_file.empty() ? std::move(cps.witness) : read_witness(o.witness_file);
+  set_age_rule(in, o, cps.checkpoint_seconds, cps.keys);
+  report(core::verify_audit_chain(in), o.server.server, in.witness.has_value());
 }
 
 std::string link_json(const store::AuditEvent& e) {
@@ -185,8 +236,10 @@ void export_tenant(const AuditOptions& o) {
       if (e.seq > hi) break;
       out << (wanted.count(e.seq) ? core::audit_event_json(e, true) : link_json(e)) << "\n";
     }
+    // Every checkpoint from lo on, up to the newest: they chain, so the
+    // tenant's copy witnesses the head the service had signed when exported.
     for (const auto& cp : cps.checkpoints)
-      if (cp.seq == lo || (cp.seq > lo && cp.seq <= hi)) out << core::audit_checkpoint_json(cp, true) << "\n";
+      if (cp.seq >= lo) out << core::audit_checkpoint_json(cp, true) << "\n";
   }
   if (o.out.empty()) {
     std::cout << out.str();
@@ -241,10 +294,19 @@ void add_audit_commands(CLI::App& app) {
   add_server_options(*verify, o->server, /*server_required=*/false);
   verify->add_option("--token", o->token_file, "File with an auditor or security_officer token (with --server)");
   verify->add_option("--export", o->export_file, "A file written by `duet audit export`");
+  verify->add_option("--witness", o->witness_file,
+                     "An audit witness file ([audit] witness_file) or a tenant's export: everything it saw must be "
+                     "there (with --data, default DIR.audit-witness.jsonl if it exists; with --server, default the "
+                     "service's own witness)");
+  verify->add_option("--max-unsigned-age", o->max_unsigned_age,
+                     "Seconds an event may stay without a signed checkpoint (default: checkpoint_seconds + 60; "
+                     "with --data, 360)")
+      ->check(CLI::NonNegativeNumber);
   verify->callback([o] {
     run_guarded("audit verify", [&] {
       int modes = !o->data_dir.empty() + !o->server.server.empty() + !o->export_file.empty();
       if (modes != 1) fail("give exactly one of --data DIR, --server URL or --export FILE");
+      if (!o->export_file.empty() && !o->witness_file.empty()) fail("--witness goes with --data or --server");
       if (!o->data_dir.empty()) verify_offline(*o);
       else if (!o->export_file.empty()) verify_export(*o);
       else verify_online(*o);

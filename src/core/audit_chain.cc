@@ -82,6 +82,70 @@ Finding classify(const std::vector<AuditEvent>& ev, size_t i, int64_t s, const B
   return {s, AuditDamage::kEdited, at + " was changed (its hash does not match its content)"};
 }
 
+// The keys checkpoints are verified with: the witness's when it lists any
+// (a key added to the store alone could sign a rewritten chain), else the
+// store's.
+std::map<std::string, crypto::Point> trusted_keys(const AuditVerifyInput& in) {
+  if (!in.witness || in.witness->keys.empty()) return in.keys;
+  std::map<std::string, crypto::Point> out;
+  for (const store::AuditKey& k : in.witness->keys) {
+    auto p = crypto::public_key_from_spki(k.public_key_der);
+    if (p.ok()) out.emplace(k.key_id, *p);
+  }
+  return out;
+}
+
+// Chained (v2) checkpoints, by seq, each name the checkpoint before them
+// (32 zero bytes for the first ever); an unchained (v1) one may only come
+// before them. Reported at the checkpoint whose link is broken.
+template <typename Note>
+void check_checkpoint_links(const AuditVerifyInput& in, Note&& note) {
+  Bytes expected = store::audit_genesis_hash();
+  bool chained = false;
+  bool first = true;
+  for (const AuditCheckpoint& cp : in.checkpoints) {
+    const bool skip = first && in.start_seq > 1;  // a range: its first predecessor is not given
+    first = false;
+    if (cp.prev_hash.empty()) {
+      if (chained)
+        note(Finding{cp.seq, AuditDamage::kCheckpointMismatch,
+                     "the checkpoint at " + std::to_string(cp.seq) + " is unchained but follows chained ones"});
+    } else {
+      if (!skip && cp.prev_hash != expected)
+        note(Finding{cp.seq, AuditDamage::kCheckpointDeleted,
+                     "a checkpoint before the one at " + std::to_string(cp.seq) +
+                         " is missing (it names a predecessor that is not there)"});
+      chained = true;
+    }
+    expected = store::audit_checkpoint_hash(cp);
+  }
+}
+
+// Everything the witness saw must still be there: its events (up to its
+// newest checkpoint) and each checkpoint, unchanged.
+template <typename Note>
+void check_witness(const AuditVerifyInput& in, const AuditWitness& w, int64_t last_event_seq, Note&& note) {
+  for (const AuditCheckpoint& seen : w.checkpoints) {
+    if (seen.seq < in.start_seq) continue;
+    if (seen.seq > last_event_seq) {
+      note(Finding{last_event_seq + 1, AuditDamage::kDeleted,
+                   "events " + std::to_string(last_event_seq + 1) + " to " + std::to_string(seen.seq) +
+                       ", seen by the witness, are missing (the chain's tail was cut)"});
+      return;
+    }
+    auto it = std::find_if(in.checkpoints.begin(), in.checkpoints.end(),
+                           [&](const AuditCheckpoint& cp) { return cp.seq == seen.seq; });
+    if (it == in.checkpoints.end()) {
+      note(Finding{seen.seq, AuditDamage::kCheckpointDeleted,
+                   "the checkpoint at " + std::to_string(seen.seq) + ", seen by the witness, is missing"});
+    } else if (it->hash != seen.hash || it->signature != seen.signature || it->prev_hash != seen.prev_hash ||
+               it->signed_at != seen.signed_at || it->key_id != seen.key_id) {
+      note(Finding{seen.seq, AuditDamage::kCheckpointMismatch,
+                   "the checkpoint at " + std::to_string(seen.seq) + " differs from the one the witness saw"});
+    }
+  }
+}
+
 }  // namespace
 
 std::string_view audit_damage_name(AuditDamage d) {
@@ -93,6 +157,8 @@ std::string_view audit_damage_name(AuditDamage d) {
     case AuditDamage::kReordered: return "reordered";
     case AuditDamage::kBadCheckpoint: return "bad_checkpoint_signature";
     case AuditDamage::kCheckpointMismatch: return "checkpoint_mismatch";
+    case AuditDamage::kCheckpointDeleted: return "checkpoint_deleted";
+    case AuditDamage::kNotCheckpointed: return "not_checkpointed";
   }
   return "unknown";
 }
@@ -101,8 +167,9 @@ Status verify_audit_checkpoint(const AuditCheckpoint& cp, const std::map<std::st
   auto k = keys.find(cp.key_id);
   if (k == keys.end()) return make_error(ErrorCode::kNotFound, "unknown audit key");
   if (cp.hash.size() != store::kAuditHashSize) return make_error(ErrorCode::kSignatureInvalid, "malformed checkpoint");
-  return crypto::evp_sm2_verify(k->second, store::audit_checkpoint_message(cp.seq, cp.hash, cp.signed_at, cp.key_id),
-                                cp.signature);
+  if (!cp.prev_hash.empty() && cp.prev_hash.size() != store::kAuditHashSize)
+    return make_error(ErrorCode::kSignatureInvalid, "malformed checkpoint");
+  return crypto::evp_sm2_verify(k->second, store::audit_checkpoint_message(cp), cp.signature);
 }
 
 AuditVerifyResult verify_audit_chain(const AuditVerifyInput& in) {
@@ -142,8 +209,10 @@ AuditVerifyResult verify_audit_chain(const AuditVerifyInput& in) {
   auto note_cp = [&](Finding f) {
     if (!cp_bad || f.seq < cp_bad->seq) cp_bad = std::move(f);
   };
+  const std::map<std::string, crypto::Point> keys = trusted_keys(in);
+  check_checkpoint_links(in, note_cp);
   for (const AuditCheckpoint& cp : in.checkpoints) {
-    Status sig = verify_audit_checkpoint(cp, in.keys);
+    Status sig = verify_audit_checkpoint(cp, keys);
     if (!sig.ok()) {
       note_cp({cp.seq, AuditDamage::kBadCheckpoint,
                "the checkpoint at " + std::to_string(cp.seq) + " has a bad signature (" + sig.error().message + ")"});
@@ -158,6 +227,22 @@ AuditVerifyResult verify_audit_chain(const AuditVerifyInput& in) {
     else if (it->hash != cp.hash)
       note_cp({cp.seq, AuditDamage::kCheckpointMismatch,
                "event " + std::to_string(cp.seq) + " differs from the signed checkpoint"});
+  }
+
+  if (in.witness) check_witness(in, *in.witness, ev.empty() ? in.start_seq - 1 : ev.back().seq, note_cp);
+  if (in.now) {
+    const store::UnixSeconds cutoff = *in.now - in.max_unsigned_age;
+    for (const AuditEvent& e : ev) {
+      if (e.seq <= r.last_checkpoint_seq || e.at >= cutoff) continue;
+      note_cp({e.seq, AuditDamage::kNotCheckpointed,
+               "event " + std::to_string(e.seq) + " is older than " + std::to_string(in.max_unsigned_age) +
+                   " s and no signed checkpoint covers it (checkpoints were removed, or the service stopped signing)"});
+      break;
+    }
+    if (r.checkpoints == 0 && in.oldest_key_created_at != 0 && in.oldest_key_created_at < cutoff)
+      note_cp({1, AuditDamage::kNotCheckpointed,
+               "the audit key is older than " + std::to_string(in.max_unsigned_age) +
+                   " s but there is no signed checkpoint"});
   }
 
   std::optional<Finding> first = chain_bad;
@@ -181,10 +266,16 @@ AuditVerifyResult verify_audit_export(const AuditExportInput& in) {
     return r;
   };
   std::map<int64_t, const AuditCheckpoint*> signed_cps;
+  const AuditCheckpoint* before = nullptr;
   for (const AuditCheckpoint& cp : in.checkpoints) {
     if (!verify_audit_checkpoint(cp, in.keys).ok())
       return bad(cp.seq, AuditDamage::kBadCheckpoint,
                  "the checkpoint at " + std::to_string(cp.seq) + " has a bad signature");
+    // The export's checkpoints run without a gap from the first onward.
+    if (before && !cp.prev_hash.empty() && cp.prev_hash != store::audit_checkpoint_hash(*before))
+      return bad(cp.seq, AuditDamage::kCheckpointDeleted,
+                 "a checkpoint before the one at " + std::to_string(cp.seq) + " is missing from the export");
+    before = &cp;
     signed_cps[cp.seq] = &cp;
     ++r.checkpoints;
     r.last_checkpoint_seq = std::max(r.last_checkpoint_seq, cp.seq);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/bytes.h"
+#include "core/audit_witness.h"
 #include "crypto/point.h"
 #include "store/audit_encoding.h"
 #include "store/records.h"
@@ -26,7 +27,10 @@ enum class AuditDamage {
   kInserted,           // an event that was never appended by the service
   kReordered,          // events appear in another order than appended
   kBadCheckpoint,      // a checkpoint whose signature does not verify (forged or altered)
-  kCheckpointMismatch, // a validly signed checkpoint disagrees with the chain at its seq
+  kCheckpointMismatch, // a validly signed checkpoint disagrees with the chain at its seq (or with the witness)
+  kCheckpointDeleted,  // a checkpoint is missing: the next one names a predecessor that is not
+                       // there, or the witness saw a checkpoint the store no longer has
+  kNotCheckpointed,    // events (or an audit key) older than the allowed age that no checkpoint covers
 };
 std::string_view audit_damage_name(AuditDamage d);  // "edited", "deleted", …
 
@@ -55,10 +59,23 @@ struct AuditVerifyInput {
   std::optional<store::AuditCheckpoint> head;
   int64_t start_seq = 1;          // the seq the first event must have
   Bytes start_hash = store::audit_genesis_hash();
+  // The witness (core/audit_witness.h), when given: its keys (if it lists
+  // any) are the only ones trusted, and every checkpoint it holds must be
+  // in `checkpoints` unchanged, with its events still there.
+  std::optional<AuditWitness> witness;
+  // When set: an event after the newest validly signed checkpoint with
+  // at < now - max_unsigned_age, or (no checkpoint at all) an audit key
+  // created before then, is a failure (kNotCheckpointed): the service signs
+  // every checkpoint_seconds, so such a gap means checkpoints were removed.
+  std::optional<store::UnixSeconds> now;
+  int64_t max_unsigned_age = 0;
+  store::UnixSeconds oldest_key_created_at = 0;  // 0: no key known
 };
 
-// Verifies links, hashes, seq continuity, checkpoint signatures and that each
-// checkpoint matches the chain; names the first bad event (lowest seq).
+// Verifies links, hashes, seq continuity, checkpoint signatures, that each
+// checkpoint matches the chain, that chained checkpoints link to each other
+// (from start_seq 1 only), the witness and the unsigned age; names the first
+// bad event (lowest seq).
 AuditVerifyResult verify_audit_chain(const AuditVerifyInput& in);
 
 // An export for a regulator (`duet audit export`): the tenant's events in

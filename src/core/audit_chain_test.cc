@@ -40,7 +40,7 @@ struct Signer {
   crypto::Scalar d = crypto::Scalar::random_nonzero(crypto::SystemRandom::instance());
   crypto::Point p = *crypto::Point::mul_base(d);
   AuditCheckpoint sign(const AuditEvent& e, const std::string& key_id = "audk_t") const {
-    AuditCheckpoint cp{e.seq, e.hash, 1'700'001'000, key_id, {}};
+    AuditCheckpoint cp{e.seq, e.hash, 1'700'001'000, key_id, {}, {}};
     cp.signature = *crypto::evp_sm2_sign(d, store::audit_checkpoint_message(cp.seq, cp.hash, cp.signed_at, key_id));
     return cp;
   }
@@ -129,7 +129,7 @@ TEST(AuditChain, TailCutIsNamedByHeadOrCheckpoint) {
   cut.pop_back();
   AuditVerifyInput in;
   in.events = cut;
-  in.head = AuditCheckpoint{10, c[9].hash, 0, "", {}};
+  in.head = AuditCheckpoint{10, c[9].hash, 0, "", {}, {}};
   auto r = verify_audit_chain(in);
   expect_bad(r, 10, AuditDamage::kDeleted);
   expect_bad(verify(cut, {cp}, &s), 10, AuditDamage::kDeleted);
@@ -161,7 +161,7 @@ TEST(AuditChain, InsertedEventIsNamed) {
   t.push_back(extra);
   AuditVerifyInput in;
   in.events = t;
-  in.head = AuditCheckpoint{10, t[9].hash, 0, "", {}};
+  in.head = AuditCheckpoint{10, t[9].hash, 0, "", {}, {}};
   expect_bad(verify_audit_chain(in), 11, AuditDamage::kInserted);
 }
 
@@ -244,6 +244,134 @@ TEST(AuditChain, ExportWithLinksVerifiesAndDetectsEdits) {
   auto unanchored = in;
   unanchored.checkpoints = {cps[1]};
   expect_bad(verify_audit_export(unanchored), 3, AuditDamage::kDeleted);
+}
+
+// Chained (v2) checkpoints, each naming its predecessor's checkpoint_hash.
+std::vector<AuditCheckpoint> chained(const Signer& s, const std::vector<AuditEvent>& c, std::vector<size_t> at,
+                                     int64_t signed_at = 1'700'001'000) {
+  std::vector<AuditCheckpoint> out;
+  Bytes prev = store::audit_genesis_hash();
+  for (size_t i : at) {
+    AuditCheckpoint cp{c[i].seq, c[i].hash, signed_at, "audk_t", {}, prev};
+    cp.signature = *crypto::evp_sm2_sign(s.d, store::audit_checkpoint_message(cp));
+    prev = store::audit_checkpoint_hash(cp);
+    out.push_back(cp);
+  }
+  return out;
+}
+
+AuditWitness witness_of(const Signer& s, std::vector<AuditCheckpoint> cps) {
+  AuditWitness w;
+  w.keys.push_back({"audk_t", *crypto::public_key_spki_der(s.p), {}, 1});
+  w.checkpoints = std::move(cps);
+  return w;
+}
+
+TEST(AuditChain, ChainedCheckpointsVerifyAndADroppedOneIsNamed) {
+  Signer s;
+  auto c = chain(30);
+  auto cps = chained(s, c, {9, 19, 29});
+  AuditVerifyResult r = verify(c, cps, &s, 30);
+  ASSERT_TRUE(r.ok) << r.detail;
+  EXPECT_EQ(r.checkpoints, 3);
+  // Dropped from the middle: the next one names a checkpoint that is not there.
+  expect_bad(verify(c, {cps[0], cps[2]}, &s, 30), 30, AuditDamage::kCheckpointDeleted);
+  // Dropped first: the second does not start the chain.
+  expect_bad(verify(c, {cps[1], cps[2]}, &s, 30), 20, AuditDamage::kCheckpointDeleted);
+  // An altered prev_hash breaks the signature.
+  auto bent = cps;
+  bent[1].prev_hash = Bytes(32, 1);
+  EXPECT_FALSE(verify(c, bent, &s, 30).ok);
+  // A v1 checkpoint after chained ones is refused.
+  expect_bad(verify(c, {cps[0], s.sign(c[29])}, &s, 30), 30, AuditDamage::kCheckpointMismatch);
+  // v1 checkpoints before the first chained one are fine; that one names the last v1.
+  AuditCheckpoint old = s.sign(c[4]);
+  AuditCheckpoint next{c[9].seq, c[9].hash, 1'700'001'000, "audk_t", {}, store::audit_checkpoint_hash(old)};
+  next.signature = *crypto::evp_sm2_sign(s.d, store::audit_checkpoint_message(next));
+  AuditVerifyResult mixed = verify(c, {old, next}, &s, 30);
+  EXPECT_TRUE(mixed.ok) << mixed.detail;
+}
+
+TEST(AuditChain, WitnessCatchesATailCutWithItsCheckpoints) {
+  Signer s;
+  auto c = chain(30);
+  auto cps = chained(s, c, {9, 19, 29});
+  AuditVerifyInput in;
+  in.events = c;
+  in.checkpoints = cps;
+  in.keys = s.keys();
+  in.witness = witness_of(s, cps);
+  AuditVerifyResult ok = verify_audit_chain(in);
+  ASSERT_TRUE(ok.ok) << ok.detail;
+  // Events 21..30 and the checkpoint at 30 deleted, head moved back: the
+  // database alone is consistent, the witness is not.
+  AuditVerifyInput cut = in;
+  cut.events.resize(20);
+  cut.checkpoints.pop_back();
+  cut.head = AuditCheckpoint{20, c[19].hash, 0, "", {}, {}};
+  AuditVerifyInput alone = cut;
+  alone.witness.reset();
+  EXPECT_TRUE(verify_audit_chain(alone).ok);
+  expect_bad(verify_audit_chain(cut), 21, AuditDamage::kDeleted);
+  // Only the last checkpoint deleted (events kept): named as a checkpoint deletion.
+  AuditVerifyInput nocp = in;
+  nocp.checkpoints.pop_back();
+  expect_bad(verify_audit_chain(nocp), 30, AuditDamage::kCheckpointDeleted);
+  // A checkpoint re-signed by a key the witness does not know.
+  Signer rogue;
+  AuditVerifyInput forged = in;
+  forged.keys = rogue.keys();
+  forged.checkpoints = chained(rogue, c, {9, 19, 29});
+  EXPECT_FALSE(verify_audit_chain(forged).ok);
+}
+
+TEST(AuditChain, OldUnsignedEventsAndAKeyWithoutCheckpointFail) {
+  Signer s;
+  auto c = chain(10);  // at = 1'700'000'000 + i
+  AuditVerifyInput in;
+  in.events = c;
+  in.keys = s.keys();
+  in.now = 1'700'000'000 + 100;
+  in.max_unsigned_age = 360;
+  EXPECT_TRUE(verify_audit_chain(in).ok);  // young events, no key date
+  in.max_unsigned_age = 95;                // events 1..5 are older than that
+  expect_bad(verify_audit_chain(in), 1, AuditDamage::kNotCheckpointed);
+  in.checkpoints = chained(s, c, {6});     // covers 1..7
+  AuditVerifyResult covered = verify_audit_chain(in);
+  EXPECT_TRUE(covered.ok) << covered.detail;
+  // Everything deleted but the key: a key older than the age, no checkpoint.
+  AuditVerifyInput empty;
+  empty.keys = s.keys();
+  empty.now = 1'700'000'000 + 1000;
+  empty.max_unsigned_age = 360;
+  empty.oldest_key_created_at = 1'700'000'000;
+  expect_bad(verify_audit_chain(empty), 1, AuditDamage::kNotCheckpointed);
+  empty.oldest_key_created_at = 1'700'000'900;
+  EXPECT_TRUE(verify_audit_chain(empty).ok);
+}
+
+TEST(AuditChain, WitnessParsesExportLinesAndToleratesATornTail) {
+  std::string text =
+      "{\"type\":\"key\",\"key_id\":\"k\",\"public_key_der\":\"00\",\"created_at\":1}\n"
+      "{\"type\":\"event\",\"seq\":1}\n"
+      "{\"type\":\"checkpoint\",\"seq\":3,\"hash\":\"00\",\"signed_at\":2,\"key_id\":\"k\",\"signature\":\"01\","
+      "\"prev_hash\":\"02\"}\n"
+      "{\"type\":\"checkp";
+  auto w = parse_audit_witness(text);
+  ASSERT_TRUE(w.ok());
+  ASSERT_EQ(w->keys.size(), 1u);
+  ASSERT_EQ(w->checkpoints.size(), 1u);
+  EXPECT_EQ(w->checkpoints[0].prev_hash, Bytes{2});
+  // A cut line that duetd ended before its next one is skipped too.
+  const std::string cp_line =
+      "{\"type\":\"checkpoint\",\"seq\":3,\"hash\":\"00\",\"signed_at\":2,\"key_id\":\"k\",\"signature\":\"01\"}\n";
+  auto ended = parse_audit_witness("{\"type\":\"checkpoint\",\"se\n" + cp_line);
+  ASSERT_TRUE(ended.ok()) << ended.error().to_string();
+  EXPECT_EQ(ended->checkpoints.size(), 1u);
+  // A whole line that is not a witness line is refused, naming it.
+  auto bad = parse_audit_witness("{\"type\":\"checkp\n{}\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("line 2"), std::string::npos) << bad.error().message;
 }
 
 }  // namespace

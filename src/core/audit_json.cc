@@ -63,6 +63,8 @@ std::string audit_checkpoint_json(const store::AuditCheckpoint& cp, bool with_ty
   j["signed_at"] = cp.signed_at;
   j["key_id"] = cp.key_id;
   j["signature"] = to_hex(cp.signature);
+  // Chained (v2) checkpoints only: the previous checkpoint's hash.
+  if (!cp.prev_hash.empty()) j["prev_hash"] = to_hex(cp.prev_hash);
   return dump(j);
 }
 
@@ -107,6 +109,9 @@ Result<store::AuditCheckpoint> audit_checkpoint_from_json(std::string_view text)
   DUET_ASSIGN_OR_RETURN(cp.signed_at, num(j, "signed_at"));
   DUET_ASSIGN_OR_RETURN(cp.key_id, str(j, "key_id"));
   DUET_ASSIGN_OR_RETURN(cp.signature, hex(j, "signature"));
+  if (j.contains("prev_hash")) {
+    DUET_ASSIGN_OR_RETURN(cp.prev_hash, hex(j, "prev_hash"));
+  }
   return cp;
 }
 

@@ -46,6 +46,8 @@ Status AuditService::ensure_key() {
     } else {
       key_id_ = k.key_id;
       private_key_ = d;
+      public_key_ = p;
+      public_key_record_ = {k.key_id, k.public_key_der, {}, k.created_at};
       return Status::Ok();
     }
   }
@@ -53,9 +55,18 @@ Status AuditService::ensure_key() {
   const store::AuditKey& newest = keys.back();
   DUET_ASSIGN_OR_RETURN(SecretBytes raw, deps_.protector.open(key_context(newest.key_id), newest.sealed_private_key));
   DUET_ASSIGN_OR_RETURN(crypto::Scalar d, crypto::Scalar::from_bytes_nonzero(raw.view()));
+  DUET_ASSIGN_OR_RETURN(crypto::Point p, crypto::public_key_from_spki(newest.public_key_der));
   key_id_ = newest.key_id;
   private_key_ = d;
+  public_key_ = p;
+  public_key_record_ = {newest.key_id, newest.public_key_der, {}, newest.created_at};
   return Status::Ok();
+}
+
+Result<std::optional<AuditWitness>> AuditService::witnessed() const {
+  if (!witness_) return std::optional<AuditWitness>();
+  DUET_ASSIGN_OR_RETURN(AuditWitness w, witness_->read());
+  return std::optional<AuditWitness>(std::move(w));
 }
 
 Result<std::map<std::string, crypto::Point>> AuditService::public_keys() {
@@ -83,10 +94,50 @@ Status AuditService::load_last_checkpoint() {
   return Status::Ok();
 }
 
+// The newest stored checkpoint (by seq), read from the last one this
+// service knew of (one row in the usual case).
+Result<std::optional<store::AuditCheckpoint>> AuditService::newest_checkpoint() {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  DUET_ASSIGN_OR_RETURN(std::vector<store::AuditCheckpoint> cps, stores_.audit.list_audit_checkpoints(last_seq_, kMax));
+  if (cps.empty() && last_seq_ > 0) {
+    DUET_ASSIGN_OR_RETURN(cps, stores_.audit.list_audit_checkpoints(0, kMax));
+  }
+  if (cps.empty()) return std::optional<store::AuditCheckpoint>();
+  return std::optional<store::AuditCheckpoint>(cps.back());
+}
+
+Status AuditService::catch_up_witness(const std::optional<store::AuditCheckpoint>& newest) {
+  if (!witness_ || !newest) return Status::Ok();
+  std::optional<store::AuditCheckpoint> seen = witness_->last();
+  if (seen && seen->seq >= newest->seq) return Status::Ok();
+  DUET_ASSIGN_OR_RETURN(std::vector<store::AuditCheckpoint> missed,
+                        stores_.audit.list_audit_checkpoints(seen ? seen->seq + 1 : 0, newest->seq));
+  for (const store::AuditCheckpoint& cp : missed) {
+    // Only what this service signed and what extends the witness's chain is
+    // witnessed: a checkpoint added to the store alone is not.
+    if (cp.prev_hash.empty()) continue;  // unchained (v1): signed before there was a witness
+    Bytes expected = seen ? store::audit_checkpoint_hash(*seen) : Bytes();
+    if (seen && !seen->prev_hash.empty() && cp.prev_hash != expected)
+      return make_error(ErrorCode::kInternal, "a stored checkpoint does not extend the witnessed one");
+    if (cp.key_id != public_key_record_.key_id ||
+        !crypto::evp_sm2_verify(*public_key_, store::audit_checkpoint_message(cp), cp.signature).ok())
+      return make_error(ErrorCode::kInternal, "a stored checkpoint is not signed by the audit key");
+    DUET_TRY_STATUS(witness_->append(cp, public_key_record_));
+    seen = cp;
+  }
+  return Status::Ok();
+}
+
 Result<std::optional<store::AuditCheckpoint>> AuditService::checkpoint_now() {
   DUET_TRY_STATUS(ensure_key());
   std::lock_guard<std::mutex> lock(mu_);
   DUET_TRY_STATUS(load_last_checkpoint());
+  DUET_ASSIGN_OR_RETURN(std::optional<store::AuditCheckpoint> newest, newest_checkpoint());
+  DUET_TRY_STATUS(catch_up_witness(newest));
+  if (newest) {
+    last_seq_ = newest->seq;
+    last_at_ = std::max(last_at_, newest->signed_at);
+  }
   DUET_ASSIGN_OR_RETURN(store::AuditCheckpoint head, stores_.audit.get_audit_head());
   if (head.seq <= last_seq_) return std::optional<store::AuditCheckpoint>();
   store::AuditCheckpoint cp;
@@ -94,15 +145,20 @@ Result<std::optional<store::AuditCheckpoint>> AuditService::checkpoint_now() {
   cp.hash = head.hash;
   cp.signed_at = deps_.clock.now();
   cp.key_id = *key_id_;
-  DUET_ASSIGN_OR_RETURN(cp.signature, crypto::evp_sm2_sign(*private_key_, store::audit_checkpoint_message(
-                                                                             cp.seq, cp.hash, cp.signed_at, cp.key_id)));
+  cp.prev_hash = newest ? store::audit_checkpoint_hash(*newest) : store::audit_genesis_hash();
+  DUET_ASSIGN_OR_RETURN(cp.signature, crypto::evp_sm2_sign(*private_key_, store::audit_checkpoint_message(cp)));
   Status added = stores_.audit.add_audit_checkpoint(cp);
-  last_seq_ = head.seq;
-  last_at_ = cp.signed_at;
   if (!added.ok()) {
-    if (store::store_error_kind(added.error()) == store::StoreError::kDuplicate) return std::optional<store::AuditCheckpoint>();
+    // Another node signed first (the same head, or a newer checkpoint this
+    // one did not name): the next round starts from the store's newest.
+    std::optional<store::StoreError> kind = store::store_error_kind(added.error());
+    if (kind == store::StoreError::kDuplicate || kind == store::StoreError::kConflict)
+      return std::optional<store::AuditCheckpoint>();
     return Unexpected{added.error()};
   }
+  last_seq_ = head.seq;
+  last_at_ = cp.signed_at;
+  if (witness_) DUET_TRY_STATUS(witness_->append(cp, public_key_record_));
   return std::optional<store::AuditCheckpoint>(std::move(cp));
 }
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/contexts.h"
+#include "core/audit_witness.h"
 #include "core/core_deps.h"
 #include "store/audit.h"
 #include "store/operator_tokens.h"
@@ -37,14 +38,27 @@ class AuditService {
 
   explicit AuditService(CoreDeps deps) : deps_(deps), stores_(deps.store) {}
 
+  // Publishes every checkpoint to `witness` too (core/audit_witness.h; the
+  // daemon's witness file). Set before the first checkpoint; not owned.
+  void set_witness(AuditWitnessSink* witness) { witness_ = witness; }
+  // The witness's contents (nullopt: no witness configured).
+  Result<std::optional<AuditWitness>> witnessed() const;
+  // [audit] checkpoint_seconds, for verifiers (the age no unsigned event may reach).
+  void set_checkpoint_seconds(int64_t s) { checkpoint_seconds_ = s; }
+  int64_t checkpoint_seconds() const { return checkpoint_seconds_; }
+
   // Loads the newest audit key (opening its sealed private key) or, when the
   // store has none, creates one. Idempotent; safe from several threads.
   Status ensure_key();
   // The public keys of every audit key (for verification), by key id.
   Result<std::map<std::string, crypto::Point>> public_keys();
-  // Signs the chain head if it moved past the last checkpoint this service
-  // knows of. Returns the checkpoint stored (nullopt: nothing new, or
-  // another node signed that head first).
+  // Signs the chain head if it moved past the newest stored checkpoint,
+  // naming that checkpoint (prev_hash: checkpoints form a chain), then
+  // appends it to the witness. Before that, checkpoints the witness missed
+  // (a crash between commit and append, another node's) are appended, each
+  // checked to extend the witness's newest under this service's key.
+  // Returns the checkpoint stored (nullopt: nothing new, or another node
+  // signed first).
   Result<std::optional<store::AuditCheckpoint>> checkpoint_now();
   // checkpoint_now() when at least every_events events were appended since
   // the last checkpoint, or when every_seconds passed since it and at least
@@ -72,6 +86,12 @@ class AuditService {
 
  private:
   Status load_last_checkpoint();
+  Result<std::optional<store::AuditCheckpoint>> newest_checkpoint();
+  Status catch_up_witness(const std::optional<store::AuditCheckpoint>& newest);
+  AuditWitnessSink* witness_ = nullptr;
+  int64_t checkpoint_seconds_ = 300;
+  std::optional<crypto::Point> public_key_;
+  store::AuditKey public_key_record_;  // key_id, public_key_der, created_at
   ServiceDeps deps_;  // everything but the store
   Stores stores_;
   std::mutex mu_;

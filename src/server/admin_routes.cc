@@ -202,7 +202,26 @@ Result<Response> list_audit_checkpoints(const ApiServices& s, const Request& req
   for (size_t i = 0; i < cps.size(); ++i) body += (i ? "," : "") + core::audit_checkpoint_json(cps[i]);
   body += "],\"keys\":[";
   for (size_t i = 0; i < keys.size(); ++i) body += (i ? "," : "") + core::audit_key_json(keys[i]);
-  body += "],\"head\":" + json{{"seq", head.seq}, {"hash", to_hex(head.hash)}}.dump() + "}";
+  body += "],\"head\":" + json{{"seq", head.seq}, {"hash", to_hex(head.hash)}}.dump();
+  // What the witness outside the database saw (docs/audit.md), in the same
+  // seq range, and the checkpoint interval verifiers hold unsigned events to.
+  DUET_ASSIGN_OR_RETURN(std::optional<core::AuditWitness> witness, s.audit.witnessed());
+  body += ",\"checkpoint_seconds\":" + std::to_string(s.audit.checkpoint_seconds()) + ",\"witness\":";
+  if (!witness) {
+    body += "null";
+  } else {
+    body += "{\"keys\":[";
+    for (size_t i = 0; i < witness->keys.size(); ++i) body += (i ? "," : "") + core::audit_key_json(witness->keys[i]);
+    body += "],\"checkpoints\":[";
+    bool any = false;
+    for (const auto& cp : witness->checkpoints) {
+      if (cp.seq < from || cp.seq > to) continue;
+      body += (any ? "," : "") + core::audit_checkpoint_json(cp);
+      any = true;
+    }
+    body += "]}";
+  }
+  body += "}";
   return Response::json(200, std::move(body));
 }
 

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "core/audit_chain.h"
+#include "core/audit_witness.h"
 #include "core/request_signing.h"
 #include "crypto/sm2_evp.h"
 #include "httpclient/http_client.h"
@@ -48,7 +49,10 @@ class AuditServerTest : public ::testing::Test {
     if (daemon) daemon->stop();
     daemon.reset();
     std::filesystem::remove_all(dir);
+    std::filesystem::remove(witness_path());
   }
+  // [audit] witness_file's default: beside the data directory.
+  std::filesystem::path witness_path() const { return dir.string() + ".audit-witness.jsonl"; }
 
   httpclient::HttpResponse call(const std::string& method, const std::string& target, const std::string& token,
                                 const std::string& body = "", httpclient::HeaderList headers = {}) {
@@ -356,6 +360,14 @@ TEST_F(AuditServerTest, CheckpointsAreSignedAndTheLiveChainVerifies) {
   }
   ASSERT_FALSE(j["checkpoints"].empty()) << j.dump();
   ASSERT_EQ(j["keys"].size(), 1u);
+  // The witness the route reports holds what the store holds (each checkpoint
+  // is appended after its commit, so it may lag by the newest one).
+  EXPECT_EQ(j["checkpoint_seconds"], 1);
+  ASSERT_TRUE(j["witness"].is_object()) << j.dump();
+  EXPECT_EQ(j["witness"]["keys"], j["keys"]);
+  ASSERT_FALSE(j["witness"]["checkpoints"].empty());
+  EXPECT_EQ(j["witness"]["checkpoints"][0], j["checkpoints"][0]);
+  EXPECT_FALSE(j["checkpoints"][0]["prev_hash"].get<std::string>().empty());  // chained (v2)
   daemon->stop();  // final checkpoint of the head
   store::AuditSnapshot snap = *store::read_sqlite_audit_snapshot(db_path());
   core::AuditVerifyInput in;
@@ -363,11 +375,36 @@ TEST_F(AuditServerTest, CheckpointsAreSignedAndTheLiveChainVerifies) {
   in.checkpoints = snap.checkpoints;
   for (const auto& k : snap.keys) in.keys.emplace(k.key_id, *crypto::public_key_from_spki(k.public_key_der));
   in.head = snap.head;
+  auto witness = core::parse_audit_witness(testing::read_text(witness_path()));
+  ASSERT_TRUE(witness.ok()) << witness.error().to_string();
+  ASSERT_EQ(witness->checkpoints.size(), snap.checkpoints.size());  // the shutdown checkpoint too
+  in.witness = *witness;
   auto r = core::verify_audit_chain(in);
   EXPECT_TRUE(r.ok) << r.detail;
   EXPECT_EQ(r.last_seq, snap.head.seq);
   EXPECT_EQ(r.last_checkpoint_seq, snap.head.seq);  // signed at shutdown
   EXPECT_GE(r.checkpoints, 2);
+  // The newest checkpoint and its events cut from the store: the witness shows it.
+  const int64_t kept = snap.checkpoints[snap.checkpoints.size() - 2].seq;
+  while (in.events.back().seq > kept) in.events.pop_back();
+  in.checkpoints.pop_back();
+  in.head.reset();
+  auto cut = core::verify_audit_chain(in);
+  EXPECT_FALSE(cut.ok);
+  EXPECT_EQ(cut.damage, core::AuditDamage::kDeleted);
+  EXPECT_EQ(cut.first_bad_seq, kept + 1);
+}
+
+TEST(AuditWitnessConfig, AWitnessInsideTheDataDirectoryIsRefused) {
+  set_logging_enabled(false);
+  auto dir = testing::temp_dir("witness-inside");
+  DaemonConfig c = testing::loopback_dev_config(dir, 1);
+  c.audit.witness_file = (dir / "sub" / "witness.jsonl").string();
+  auto d = testing::start_daemon(c);
+  ASSERT_FALSE(d.ok());
+  EXPECT_NE(d.error().message.find("outside the data directory"), std::string::npos) << d.error().to_string();
+  EXPECT_FALSE(std::filesystem::exists(dir / "sub" / "witness.jsonl"));
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

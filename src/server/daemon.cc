@@ -20,6 +20,7 @@
 #include "server/api_routes.h"
 #include "server/api_services.h"
 #include "server/audit_recorder.h"
+#include "server/audit_witness_file.h"
 #include "server/identity_adapters.h"
 #include "server/log.h"
 #include "server/sla_workers.h"
@@ -106,6 +107,9 @@ struct Daemon::Impl {
   std::unique_ptr<core::AdminService> admin;
   std::unique_ptr<core::BusinessService> business;
   std::unique_ptr<core::HolderService> holders;
+  // Declared before the service and the checkpoint worker that write to it
+  // (destroyed after them: the worker signs a last checkpoint when it stops).
+  std::unique_ptr<AuditWitnessFile> audit_witness;  // [audit] witness_file
   std::unique_ptr<core::AuditService> audit;  // audit key, checkpoints, operators
   std::unique_ptr<core::MeteringService> metering;
   std::unique_ptr<AuditRecorder> audit_recorder;  // request events no write carried
@@ -131,6 +135,7 @@ struct Daemon::Impl {
   Status build_identity_adapters();
   Status build_services();
   Status bootstrap_tokens_and_audit_key();
+  Status open_audit_witness();
   void build_workers(DaemonOptions& options);
   void build_server(DaemonOptions& options);
   ApiServices api_services();
@@ -229,6 +234,29 @@ Status Daemon::Impl::bootstrap_tokens_and_audit_key() {
     if (!t.ok()) return make_error(t.code(), std::string(file) + ": " + t.error().message);
   }
   if (Status k = audit->ensure_key(); !k.ok()) return make_error(k.code(), "audit key: " + k.error().message);
+  return open_audit_witness();
+}
+
+// The witness file (docs/audit.md): outside the data directory, opened
+// append-only before the first checkpoint; a witness that cannot be opened
+// stops the start (the log's truncation would go unnoticed).
+Status Daemon::Impl::open_audit_witness() {
+  const std::string file = audit_witness_path(config);
+  std::error_code ec;
+  auto data = std::filesystem::weakly_canonical(config.service.data_dir, ec);
+  auto where = std::filesystem::weakly_canonical(std::filesystem::path(file).parent_path().empty()
+                                                     ? std::filesystem::current_path()
+                                                     : std::filesystem::path(file).parent_path(), ec);
+  auto rel = where.lexically_relative(data);
+  if (!rel.empty() && *rel.begin() != "..")
+    return make_error(ErrorCode::kInvalidArgument, "audit.witness_file must lie outside the data directory");
+  auto w = AuditWitnessFile::open(file);
+  if (!w.ok())
+    return make_error(w.code(), "audit witness " + file + ": " + w.error().message + " (set [audit] witness_file)");
+  audit_witness = std::move(*w);
+  audit->set_witness(audit_witness.get());
+  audit->set_checkpoint_seconds(config.audit.checkpoint_seconds);
+  log_event("info", "audit_witness", {{"path", file}});
   return Status::Ok();
 }
 

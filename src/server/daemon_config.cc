@@ -168,6 +168,7 @@ constexpr Key kRetentionKeys[] = {
 constexpr Key kAuditKeys[] = {
     {"checkpoint_events", [](Node n, Path p, DaemonConfig& c) { return read_int(n, p, c.audit.checkpoint_events); }},
     {"checkpoint_seconds", [](Node n, Path p, DaemonConfig& c) { return read_int(n, p, c.audit.checkpoint_seconds); }},
+    {"witness_file", [](Node n, Path p, DaemonConfig& c) { return read_string(n, p, c.audit.witness_file); }},
 };
 
 constexpr Key kPdfKeys[] = {
@@ -385,6 +386,13 @@ Result<DaemonConfig> load_daemon_config(const CommandLine& cli, const http::EnvL
     c.http.tls_dev_dir = (fs::path(c.service.data_dir) / "tls").string();
   DUET_TRY_STATUS(c.validate());
   return c;
+}
+
+std::string audit_witness_path(const DaemonConfig& c) {
+  if (!c.audit.witness_file.empty()) return c.audit.witness_file;
+  std::string dir = c.service.data_dir;
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  return dir + ".audit-witness.jsonl";
 }
 
 }  // namespace duet::server

@@ -50,6 +50,9 @@ struct StoreConfig {
 struct AuditConfig {
   int64_t checkpoint_events = 1000;
   int64_t checkpoint_seconds = 300;
+  // The audit witness file (docs/audit.md); "" = audit_witness_path()'s
+  // default, beside the data directory. Must lie outside the data directory.
+  std::string witness_file;
 };
 
 struct DaemonConfig {
@@ -70,6 +73,11 @@ struct DaemonConfig {
   // Ranges of the [service] keys and the [http] validation.
   Status validate() const;
 };
+
+// [audit] witness_file, or by default "<data_dir>.audit-witness.jsonl" (a
+// file beside the data directory, never inside it: a copy or restore of the
+// data directory does not carry it along).
+std::string audit_witness_path(const DaemonConfig& c);
 
 struct CommandLine {
   std::string config_path;

@@ -174,7 +174,7 @@ inline Result<AuditCheckpoint> read_audit_head_row(const RowReader& r) {
   return head;
 }
 
-constexpr std::string_view kCheckpointCols = "seq, hash, signed_at, key_id, signature";
+constexpr std::string_view kCheckpointCols = "seq, hash, signed_at, key_id, signature, prev_hash";
 
 inline AuditCheckpoint read_checkpoint(const RowReader& r) {
   AuditCheckpoint cp;
@@ -183,6 +183,7 @@ inline AuditCheckpoint read_checkpoint(const RowReader& r) {
   cp.signed_at = r.get_int(2);
   cp.key_id = r.text(3);
   cp.signature = r.blob(4);
+  cp.prev_hash = r.blob(5);  // NULL (a v1 checkpoint) reads as empty
   return cp;
 }
 

@@ -106,7 +106,10 @@ inline constexpr SqlText kAuditEventHash{
     "SELECT hash FROM audit_events WHERE seq = ?1"};
 // (the checkpoint's columns in kCheckpointCols order)
 inline constexpr SqlText kInsertAuditCheckpoint{
-    "INSERT INTO audit_checkpoints (seq, hash, signed_at, key_id, signature) VALUES (?1, ?2, ?3, ?4, ?5)"};
+    "INSERT INTO audit_checkpoints (seq, hash, signed_at, key_id, signature, prev_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"};
+// The newest checkpoint (the one a new checkpoint must name as prev).
+inline constexpr SqlText kLatestAuditCheckpoint{
+    "SELECT seq, hash, signed_at, key_id, signature, prev_hash FROM audit_checkpoints ORDER BY seq DESC LIMIT 1"};
 // (the key's columns in kAuditKeyCols order)
 inline constexpr SqlText kInsertAuditKey{
     "INSERT INTO audit_keys (key_id, public_key_der, sealed_private_key, created_at) VALUES (?1, ?2, ?3, ?4)"};

@@ -59,4 +59,21 @@ Bytes audit_checkpoint_message(int64_t seq, ByteView hash, UnixSeconds signed_at
   return out;
 }
 
+Bytes audit_checkpoint_message(const AuditCheckpoint& cp) {
+  if (cp.prev_hash.empty()) return audit_checkpoint_message(cp.seq, cp.hash, cp.signed_at, cp.key_id);
+  Bytes out;
+  put_framed(out, kAuditCheckpointDomainV2);
+  put_u64(out, static_cast<uint64_t>(cp.seq));
+  out.insert(out.end(), cp.hash.begin(), cp.hash.end());
+  put_u64(out, static_cast<uint64_t>(cp.signed_at));
+  put_framed(out, cp.key_id);
+  out.insert(out.end(), cp.prev_hash.begin(), cp.prev_hash.end());
+  return out;
+}
+
+Bytes audit_checkpoint_hash(const AuditCheckpoint& cp) {
+  crypto::Digest d = crypto::sm3(audit_checkpoint_message(cp));
+  return Bytes(d.begin(), d.end());
+}
+
 }  // namespace duet::store

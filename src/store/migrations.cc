@@ -659,6 +659,17 @@ ALTER TABLE tenants ADD COLUMN cert_identity_policy TEXT NOT NULL DEFAULT 'none'
 )sql"),
 };
 
+// Issue 14 item 7: checkpoints chain to each other (docs/audit.md). prev_hash
+// is the checkpoint_hash of the previous checkpoint (NULL for the v1
+// checkpoints signed before); the unique index lets no two checkpoints name
+// the same predecessor, so concurrent signers cannot fork the chain.
+constexpr MigrationPiece kV15[] = {
+    both(R"sql(
+ALTER TABLE audit_checkpoints ADD COLUMN prev_hash {bytes};
+CREATE UNIQUE INDEX audit_checkpoints_prev ON audit_checkpoints (prev_hash);
+)sql"),
+};
+
 struct VersionPieces {
   int version;
   std::span<const MigrationPiece> pieces;
@@ -666,7 +677,7 @@ struct VersionPieces {
 
 constexpr VersionPieces kVersions[] = {{1, kV1}, {2, kV2},  {3, kV3},   {4, kV4},   {5, kV5},   {6, kV6},
                                        {7, kV7}, {8, kV8}, {9, kV9}, {10, kV10}, {11, kV11}, {12, kV12},
-                                       {13, kV13}, {14, kV14}};
+                                       {13, kV13}, {14, kV14}, {15, kV15}};
 
 void replace_all(std::string& s, std::string_view from, std::string_view to) {
   for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))

@@ -80,7 +80,16 @@ Status add_audit_checkpoint(Connection& c, const AuditCheckpoint& cp) {
   DUET_ASSIGN_OR_RETURN(Rows ev, c.query(kAuditEventHash.pg(), {cp.seq}));
   if (ev.empty()) return store_error(StoreError::kNotFound, "audit event not found");
   if (ev.blob(0, 0) != cp.hash) return invalid("checkpoint hash differs from the event's hash");
-  return run(c, kInsertAuditCheckpoint.pg(), {cp.seq, cp.hash, cp.signed_at, cp.key_id, cp.signature});
+  if (!cp.prev_hash.empty()) {
+    // As sqlite_audit.cc; two nodes racing past this read both name the same
+    // predecessor, and the unique index on prev_hash refuses the second.
+    DUET_ASSIGN_OR_RETURN(Rows latest, c.query(kLatestAuditCheckpoint.pg()));
+    std::optional<AuditCheckpoint> newest;
+    if (!latest.empty()) newest = read_checkpoint(Row(latest, 0));
+    DUET_TRY_STATUS(check_checkpoint_extends(cp, newest));
+  }
+  return run(c, kInsertAuditCheckpoint.pg(), {cp.seq, cp.hash, cp.signed_at, cp.key_id, cp.signature,
+                                              cp.prev_hash.empty() ? Param::null() : Param(cp.prev_hash)});
 }
 
 Result<std::vector<AuditCheckpoint>> list_audit_checkpoints(Connection& c, int64_t from_seq, int64_t to_seq) {

@@ -384,13 +384,17 @@ struct AuditEvent {
 
 // A signed statement that the chain head was (seq, hash) at signed_at:
 // signature = SM2 (ID 1234567812345678, DER) over
-// store::audit_checkpoint_message(seq, hash, signed_at, key_id).
+// store::audit_checkpoint_message(cp) (v2: it also names the previous
+// checkpoint, so checkpoints form a chain of their own).
 struct AuditCheckpoint {
   int64_t seq = 0;
   Bytes hash;
   UnixSeconds signed_at = 0;
   std::string key_id;
   Bytes signature;
+  // checkpoint_hash of the previous checkpoint (store/audit_encoding.h);
+  // 32 zero bytes for the first; empty for a v1 checkpoint (unchained).
+  Bytes prev_hash;
 };
 
 // The service's audit signing key. The public key is kept in clear (DER

@@ -82,8 +82,19 @@ Status add_audit_checkpoint(Connection& c, const AuditCheckpoint& cp) {
   if (!found) return store_error(StoreError::kNotFound, "audit event not found");
   if (ev.column_blob(0) != cp.hash)
     return make_error(ErrorCode::kInvalidArgument, "checkpoint hash differs from the event's hash");
+  if (!cp.prev_hash.empty()) {
+    // A chained (v2) checkpoint extends the newest one; the unique index on
+    // prev_hash refuses a second checkpoint naming the same predecessor.
+    DUET_ASSIGN_OR_RETURN(Statement latest, Statement::prepare(c, kLatestAuditCheckpoint.sqlite()));
+    DUET_ASSIGN_OR_RETURN(bool any, latest.step());
+    std::optional<AuditCheckpoint> newest;
+    if (any) newest = read_checkpoint(as_row(latest));
+    DUET_TRY_STATUS(check_checkpoint_extends(cp, newest));
+  }
   DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, kInsertAuditCheckpoint.sqlite()));
   st.bind(1, cp.seq).bind(2, cp.hash).bind(3, cp.signed_at).bind(4, cp.key_id).bind(5, cp.signature);
+  if (cp.prev_hash.empty()) st.bind_null(6);
+  else st.bind(6, cp.prev_hash);
   return st.run();
 }
 

@@ -229,14 +229,14 @@ TEST_P(StoreContractTest, AuditCheckpointsMustMatchTheChain) {
   auto b = store_->append_audit_event(event("t", "b", kNow));
   ASSERT_OK(b);
   ASSERT_TRUE(a.ok() && b.ok());
-  AuditCheckpoint cp{2, b->hash, kNow + 5, "audk_1", Bytes{1, 2, 3}};
+  AuditCheckpoint cp{2, b->hash, kNow + 5, "audk_1", Bytes{1, 2, 3}, {}};
   ASSERT_TRUE(store_->add_audit_checkpoint(cp).ok());
   EXPECT_EQ(store_error_kind(store_->add_audit_checkpoint(cp).error()), StoreError::kDuplicate);
-  AuditCheckpoint wrong{1, b->hash, kNow, "audk_1", Bytes{1}};
+  AuditCheckpoint wrong{1, b->hash, kNow, "audk_1", Bytes{1}, {}};
   EXPECT_EQ(store_->add_audit_checkpoint(wrong).code(), ErrorCode::kInvalidArgument);
-  AuditCheckpoint missing{9, b->hash, kNow, "audk_1", Bytes{1}};
+  AuditCheckpoint missing{9, b->hash, kNow, "audk_1", Bytes{1}, {}};
   EXPECT_EQ(store_error_kind(store_->add_audit_checkpoint(missing).error()), StoreError::kNotFound);
-  AuditCheckpoint first{1, a->hash, kNow, "audk_1", Bytes{9}};
+  AuditCheckpoint first{1, a->hash, kNow, "audk_1", Bytes{9}, {}};
   ASSERT_TRUE(store_->add_audit_checkpoint(first).ok());
   auto list = store_->list_audit_checkpoints(0, 100);
   ASSERT_TRUE(list.ok());
@@ -247,6 +247,37 @@ TEST_P(StoreContractTest, AuditCheckpointsMustMatchTheChain) {
   EXPECT_EQ(ok_value(store_->list_audit_checkpoints(2, 2)).size(), 1u);
   // Checkpoint calls never append audit events themselves.
   EXPECT_EQ(ok_value(store_->get_audit_head()).seq, 2);
+}
+
+// Chained checkpoints (prev_hash set, docs/audit.md "Checkpoints"): each
+// must name the newest stored one; the name round-trips; a v1 one reads
+// back with an empty prev_hash.
+TEST_P(StoreContractTest, ChainedAuditCheckpointsExtendTheNewest) {
+  std::vector<AuditEvent> ev;
+  for (int i = 0; i < 4; ++i) ev.push_back(ok_value(store_->append_audit_event(event("t", "e", kNow))));
+  AuditCheckpoint v1{1, ev[0].hash, kNow, "audk_1", Bytes{1}, {}};
+  ASSERT_OK(store_->add_audit_checkpoint(v1));
+  // The first chained one names the v1 checkpoint before it, not genesis.
+  AuditCheckpoint wrong_first{2, ev[1].hash, kNow, "audk_1", Bytes{2}, audit_genesis_hash()};
+  EXPECT_EQ(store_error_kind(store_->add_audit_checkpoint(wrong_first).error()), StoreError::kConflict);
+  AuditCheckpoint c2{2, ev[1].hash, kNow, "audk_1", Bytes{2}, audit_checkpoint_hash(v1)};
+  ASSERT_OK(store_->add_audit_checkpoint(c2));
+  // Older than the newest: that head is signed already.
+  AuditCheckpoint behind{1, ev[0].hash, kNow, "audk_1", Bytes{3}, audit_checkpoint_hash(c2)};
+  EXPECT_EQ(store_error_kind(store_->add_audit_checkpoint(behind).error()), StoreError::kDuplicate);
+  // Naming the same predecessor again (a fork) is refused.
+  AuditCheckpoint fork{4, ev[3].hash, kNow, "audk_1", Bytes{4}, audit_checkpoint_hash(v1)};
+  EXPECT_EQ(store_error_kind(store_->add_audit_checkpoint(fork).error()), StoreError::kConflict);
+  AuditCheckpoint malformed{4, ev[3].hash, kNow, "audk_1", Bytes{4}, Bytes{1, 2}};
+  EXPECT_EQ(store_->add_audit_checkpoint(malformed).code(), ErrorCode::kInvalidArgument);
+  AuditCheckpoint c4{4, ev[3].hash, kNow + 1, "audk_1", Bytes{4}, audit_checkpoint_hash(c2)};
+  ASSERT_OK(store_->add_audit_checkpoint(c4));
+  auto list = ok_value(store_->list_audit_checkpoints(0, 100));
+  ASSERT_EQ(list.size(), 3u);
+  EXPECT_TRUE(list[0].prev_hash.empty());
+  EXPECT_EQ(list[1].prev_hash, audit_checkpoint_hash(v1));
+  EXPECT_EQ(list[2].prev_hash, audit_checkpoint_hash(c2));
+  EXPECT_EQ(audit_checkpoint_hash(list[2]), audit_checkpoint_hash(c4));
 }
 
 TEST_P(StoreContractTest, AuditKeysAndOperatorTokens) {

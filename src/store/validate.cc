@@ -3,6 +3,7 @@
 #include "store/audit_encoding.h"
 #include "store/ids.h"
 #include "store/record_text.h"
+#include "store/store_error.h"
 
 namespace duet::store {
 
@@ -208,6 +209,14 @@ Status validate_audit_event(const AuditEvent& event) {
 Status validate_audit_checkpoint(const AuditCheckpoint& cp) {
   if (cp.seq <= 0 || cp.hash.size() != kAuditHashSize || cp.key_id.empty() || cp.signature.empty())
     return invalid("incomplete audit checkpoint");
+  if (!cp.prev_hash.empty() && cp.prev_hash.size() != kAuditHashSize) return invalid("malformed previous checkpoint hash");
+  return Status::Ok();
+}
+
+Status check_checkpoint_extends(const AuditCheckpoint& cp, const std::optional<AuditCheckpoint>& newest) {
+  if (newest && newest->seq >= cp.seq) return store_error(StoreError::kDuplicate, "a newer chain head is signed already");
+  Bytes expected = newest ? audit_checkpoint_hash(*newest) : audit_genesis_hash();
+  if (cp.prev_hash != expected) return store_error(StoreError::kConflict, "the checkpoint does not name the newest one");
   return Status::Ok();
 }
 

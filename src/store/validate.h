@@ -1,7 +1,8 @@
 // The record checks of store.h's contracts ("Records are validated ..."),
 // shared by the SQLite and PostgreSQL backends (private to src/store): both
 // refuse the same records with the same words. Each answers Ok or
-// ErrorCode::kInvalidArgument (no store kind) and touches no database.
+// ErrorCode::kInvalidArgument (no store kind; check_checkpoint_extends
+// answers store kinds) and touches no database.
 #pragma once
 
 #include <optional>
@@ -58,6 +59,10 @@ Status validate_rate_window(std::string_view tenant_id, std::string_view key);
 Status validate_audit_event(const AuditEvent& event);
 // add_audit_checkpoint's record: a positive seq, a whole hash, a key id and a signature.
 Status validate_audit_checkpoint(const AuditCheckpoint& cp);
+// A chained checkpoint (prev_hash set) must come after the newest stored one
+// (kDuplicate: that head or a later one is signed already) and name it
+// (checkpoint_hash; 32 zero bytes when there is none) (kConflict).
+Status check_checkpoint_extends(const AuditCheckpoint& cp, const std::optional<AuditCheckpoint>& newest);
 Status validate_audit_key(const AuditKey& key);
 // add_package's record: ids, a period that ends after it starts, used 0, a
 // known source, and a quantity the package's kind and source allow.
