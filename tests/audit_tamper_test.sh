@@ -9,12 +9,17 @@
 #   - after a clean stop the untouched data dir verifies offline (`--data`);
 #   - each kind of tampering done with the sqlite3 CLI on a copy of the data dir
 #     (edit a field, delete an event, insert one, swap two, forge a checkpoint)
-#     is detected, naming the right first bad seq and kind.
+#     is detected, naming the right first bad seq and kind;
+#   - truncation (issue 14 item 7): the witness file beside the data dir holds
+#     every checkpoint; cutting the chain's tail together with its checkpoints,
+#     and a consistent rewrite (re-hashed from the docs, tests/audit_rewrite.py)
+#     with every checkpoint deleted, both FAIL `duet audit verify` against the
+#     witness; the rewrite also fails the age rule without a witness.
 # Usage: audit_tamper_test.sh DUET DUETD
 set -euo pipefail
 duet=$1
 duetd=$2
-for tool in jq sqlite3; do
+for tool in jq sqlite3 python3; do
   command -v "$tool" >/dev/null || { echo "audit_tamper_test: needs $tool" >&2; exit 1; }
 done
 dir=$(mktemp -d)
@@ -96,18 +101,24 @@ last_cp=$(sqlite3 -cmd ".timeout 10000" "$data/duet.db" 'SELECT MAX(seq) FROM au
 [ "$last_cp" = "$n" ] || fail "the head ($n) is not signed at shutdown (last checkpoint $last_cp)"
 cp1=$(sqlite3 -cmd ".timeout 10000" "$data/duet.db" 'SELECT MIN(seq) FROM audit_checkpoints')
 
-# tamper NAME "SQL" SEQ KIND: on a copy of the data dir, expect exit 1 naming SEQ and KIND.
-tamper() {
-  local name=$1 sql=$2 seq=$3 kind=$4 copy=$dir/t-$1
-  rm -rf "$copy"; cp -a "$data" "$copy"
-  sqlite3 "$copy/duet.db" "$sql"
+# expect_broken NAME SEQ KIND VERIFY-ARGS…: expect exit 1 naming SEQ and KIND.
+expect_broken() {
+  local name=$1 seq=$2 kind=$3
+  shift 3
   set +e
-  out=$("$duet" audit verify --data "$copy" 2>&1)
+  out=$("$duet" audit verify "$@" 2>&1)
   local rc=$?
   set -e
   [ "$rc" = 1 ] || fail "$name: verify exit $rc: $out"
   echo "$out" | grep -q "BROKEN at event $seq: $kind" || fail "$name: expected event $seq $kind, got: $out"
   echo "$name: $out"
+}
+# tamper NAME "SQL" SEQ KIND: on a copy of the data dir, expect exit 1 naming SEQ and KIND.
+tamper() {
+  local name=$1 sql=$2 seq=$3 kind=$4 copy=$dir/t-$1
+  rm -rf "$copy"; cp -a "$data" "$copy"
+  sqlite3 "$copy/duet.db" "$sql"
+  expect_broken "$name" "$seq" "$kind" --data "$copy"
 }
 k=7
 tamper edit "UPDATE audit_events SET outcome = 'ok', actor_id = 'someone' WHERE seq = $k" $k edited
@@ -123,4 +134,33 @@ tamper swap "UPDATE audit_events SET seq = -1 WHERE seq = $k;
   UPDATE audit_events SET seq = $((k + 1)) WHERE seq = -1;" $k reordered
 tamper forge-checkpoint "UPDATE audit_checkpoints SET signed_at = signed_at + 1 WHERE seq = $cp1" "$cp1" bad_checkpoint_signature
 tamper forge-signature "UPDATE audit_checkpoints SET signature = randomblob(72) WHERE seq = $n" "$n" bad_checkpoint_signature
-echo "audit tamper test: OK ($n events, checkpoints from $cp1 to $last_cp)"
+# ---- truncation: the witness (issue 14 item 7) -------------------------------
+witness=$data.audit-witness.jsonl
+[ -s "$witness" ] || fail "no witness file beside the data dir"
+[ "$(stat -c %a "$witness")" = 600 ] || fail "the witness is not mode 0600"
+wlast=$(jq -r 'select(.type=="checkpoint") | .seq' "$witness" | tail -n 1)
+[ "$wlast" = "$last_cp" ] || fail "the witness's last checkpoint is $wlast, the store's $last_cp"
+[ "$(jq -c 'select(.type=="key")' "$witness" | wc -l)" = 1 ] || fail "the witness does not list the key once"
+out=$("$duet" audit verify --data "$data") || fail "untouched data dir against its witness: $out"
+echo "$out" | grep -q "no witness" && fail "the default witness beside the data dir was not used: $out"
+
+# Cut the tail together with its checkpoints and move the head back: the
+# remaining chain is whole, its checkpoints link; only the witness shows the cut.
+m=$(sqlite3 -cmd ".timeout 10000" "$data/duet.db" 'SELECT seq FROM audit_checkpoints ORDER BY seq DESC LIMIT 1 OFFSET 1')
+[ -n "$m" ] && [ "$m" -lt "$n" ] || fail "fewer than two checkpoints"
+copy=$dir/t-cut; rm -rf "$copy"; cp -a "$data" "$copy"
+sqlite3 "$copy/duet.db" "DELETE FROM audit_events WHERE seq > $m; DELETE FROM audit_checkpoints WHERE seq > $m;
+  UPDATE audit_head SET seq = $m, hash = (SELECT hash FROM audit_events WHERE seq = $m) WHERE id = 1;"
+out=$("$duet" audit verify --data "$copy" 2>&1) || fail "the cut chain without a witness: $out"
+echo "$out" | grep -q "no witness given" || fail "no warning without a witness: $out"
+expect_broken cut-tail-with-checkpoints $((m + 1)) deleted --data "$copy" --witness "$witness"
+
+# A consistent rewrite of event k and everything after it, every checkpoint deleted.
+copy=$dir/t-rewrite; rm -rf "$copy"; cp -a "$data" "$copy"
+python3 "$(dirname "$0")/audit_rewrite.py" "$copy/duet.db" "$k" || fail "rewrite"
+[ "$(sqlite3 "$copy/duet.db" "SELECT actor_id FROM audit_events WHERE seq = $k")" = someone ] || fail "not rewritten"
+expect_broken rewrite-all-checkpoints "$cp1" checkpoint_deleted --data "$copy" --witness "$witness"
+# Without a witness, the age rule: events older than the unsigned age with no checkpoint.
+sleep 2
+expect_broken rewrite-age-rule 1 not_checkpointed --data "$copy" --max-unsigned-age 1
+echo "audit tamper test: OK ($n events, checkpoints from $cp1 to $last_cp, witnessed)"
