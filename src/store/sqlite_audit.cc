@@ -214,7 +214,13 @@ Result<AuditSnapshot> read_sqlite_audit_snapshot(const std::string& db_path) {
   AuditSnapshot snap;
   DUET_TRY_STATUS(each_row(d.db, "SELECT " + std::string(kEventCols) + " FROM audit_events ORDER BY seq",
                            [&](const RawRow& r) { snap.events.push_back(read_event(r)); }));
-  DUET_TRY_STATUS(each_row(d.db, "SELECT " + std::string(kCheckpointCols) + " FROM audit_checkpoints ORDER BY seq",
+  // A database from before schema v15 (not migrated: opened read-only as
+  // found, e.g. a restored backup) has no prev_hash: its checkpoints are v1.
+  bool chained = false;
+  DUET_TRY_STATUS(each_row(d.db, "SELECT 1 FROM pragma_table_info('audit_checkpoints') WHERE name = 'prev_hash'",
+                           [&](const RawRow&) { chained = true; }));
+  const std::string cols = chained ? std::string(kCheckpointCols) : "seq, hash, signed_at, key_id, signature, NULL";
+  DUET_TRY_STATUS(each_row(d.db, "SELECT " + cols + " FROM audit_checkpoints ORDER BY seq",
                            [&](const RawRow& r) { snap.checkpoints.push_back(read_checkpoint(r)); }));
   // The snapshot leaves the sealed private keys out.
   DUET_TRY_STATUS(each_row(d.db, "SELECT key_id, public_key_der, created_at FROM audit_keys ORDER BY created_at, key_id",
