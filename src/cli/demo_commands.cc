@@ -59,8 +59,14 @@ class SpawnedServer {
  public:
   explicit SpawnedServer(const DemoOptions& o) {
     if (o.keep_data.empty()) {
+      // The data directory one level down, so that duetd's audit witness
+      // (beside the data directory, docs/audit.md) goes with the temp dir.
       tmp_ = std::make_unique<TempDir>("duet-demo-server-");
-      dir_ = tmp_->path();
+      dir_ = tmp_->path() + "/data";
+      std::error_code ec;
+      fs::create_directory(dir_, ec);
+      if (ec) fail("cannot create " + dir_ + ": " + ec.message());
+      fs::permissions(dir_, fs::perms::owner_all, fs::perm_options::replace, ec);
     } else {
       std::error_code ec;
       dir_ = fs::absolute(o.keep_data, ec).string();
