@@ -11,6 +11,7 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -33,11 +34,26 @@
 
 namespace duet::server::testing {
 
+// The audit witness files a daemon on dir leaves beside it ([audit]
+// witness_file's default, <dir>.audit-witness.jsonl), removed at exit: the
+// tests remove their directories, not what lies beside them.
+struct WitnessFilesBeside {
+  std::mutex mu;
+  std::vector<std::filesystem::path> dirs;
+  ~WitnessFilesBeside() {
+    std::error_code ec;
+    for (const auto& d : dirs) std::filesystem::remove(d.string() + ".audit-witness.jsonl", ec);
+  }
+};
+
 inline std::filesystem::path temp_dir(const std::string& tag) {
   static std::atomic<int> counter{0};
+  static WitnessFilesBeside witnesses;
   auto dir = std::filesystem::temp_directory_path() /
              ("duet-srv-" + tag + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
   std::filesystem::remove_all(dir);
+  std::lock_guard<std::mutex> lock(witnesses.mu);
+  witnesses.dirs.push_back(dir);
   return dir;
 }
 
