@@ -34,8 +34,11 @@ Result<std::unique_ptr<AuditWitnessFile>> AuditWitnessFile::open(const std::stri
   std::filesystem::path p(path);
   if (p.has_parent_path()) {
     std::error_code ec;
-    std::filesystem::create_directories(p.parent_path(), ec);
-    if (!ec) ::chmod(p.parent_path().c_str(), 0700);
+    // Only a directory made here is narrowed to 0700: the default witness
+    // sits beside the data directory, and its parent (/var/lib, /tmp, a
+    // user's home) keeps whatever mode it has.
+    const bool created = std::filesystem::create_directories(p.parent_path(), ec);
+    if (!ec && created) ::chmod(p.parent_path().c_str(), 0700);
   }
   int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) return make_error(ErrorCode::kUnavailable, "cannot open the audit witness file");

@@ -72,6 +72,19 @@ TEST_F(AuditWitnessFileTest, AppendsKeyOnceThenCheckpointsAndReopens) {
   EXPECT_EQ(read->checkpoints[2].prev_hash, Bytes(32, 0));
 }
 
+// The default witness sits beside the data directory: its parent (here a
+// stand-in for /tmp or /var/lib) must keep its mode — the first version
+// narrowed it to 0700, and /tmp with it.
+TEST_F(AuditWitnessFileTest, AnExistingDirectoryKeepsItsMode) {
+  std::filesystem::create_directories(dir / "w");
+  ASSERT_EQ(::chmod((dir / "w").c_str(), 01777), 0);
+  auto w = AuditWitnessFile::open(path());
+  ASSERT_TRUE(w.ok()) << w.error().to_string();
+  struct stat st {};
+  ASSERT_EQ(::stat((dir / "w").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 01777u);
+}
+
 TEST_F(AuditWitnessFileTest, ATornLastLineIsIgnoredAndEndedBeforeTheNext) {
   {
     auto w = AuditWitnessFile::open(path());
