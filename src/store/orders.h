@@ -128,7 +128,21 @@ class OrderStore {
   // order needs key_id: a key of the order's holder (else kNotFound) that is
   // unrevoked (else kConflict); a kSign order must not name a key
   // (kInvalidArgument).
+  // A kPdf order is refused here (kInvalidArgument): create_document_order.
   virtual Result<SignOrder> create_order(const WriteContext& context, const SignOrder& order) = 0;
+  // create_order of a kPdf order with its documents, one per item
+  // (documents[i].item_index == i, the order's tenant and id), in the SAME
+  // transaction: the order exists with all its documents or not at all. An
+  // idempotent replay returns the existing order and writes nothing.
+  // kInvalidArgument for a kPdf order without documents (or with a count
+  // other than its items) and for documents on another format.
+  virtual Result<SignOrder> create_document_order(const WriteContext& context, const SignOrder& order,
+                                                  const std::vector<OrderDocument>& documents) = 0;
+  // One document of a kPdf order, with its prepared and (once signed) signed
+  // bytes. kNotFound for an unknown order, another tenant's, an item without
+  // a document, or one purged by the retention rules.
+  virtual Result<OrderDocument> get_order_document(std::string_view tenant_id, std::string_view order_id,
+                                                   int item_index) = 0;
   // Either kind.
   virtual Result<SignOrder> get_order(std::string_view tenant_id, std::string_view order_id) = 0;
   // A page of the tenant's kSign orders (kCsr orders are never listed), newest first (created_at DESC, order_id
@@ -172,6 +186,14 @@ class OrderStore {
   virtual Status finish_order(const WriteContext& context, std::string_view tenant_id, std::string_view order_id,
                               std::string_view session_id, const std::vector<Bytes>& signatures,
                               const std::optional<CallbackJob>& callback, UnixSeconds now) = 0;
+  // finish_order of a kPdf order, with the signed PDF of each item written to
+  // its document in the same transaction (signed_pdfs[i] for item i; none
+  // empty): the callback that says the PDF is ready is committed with it.
+  // kInvalidArgument if the counts differ; kNotFound if a document is missing.
+  virtual Status finish_document_order(const WriteContext& context, std::string_view tenant_id,
+                                       std::string_view order_id, std::string_view session_id,
+                                       const std::vector<Bytes>& signatures, const std::vector<Bytes>& signed_pdfs,
+                                       const std::optional<CallbackJob>& callback, UnixSeconds now) = 0;
   // The holder declined: pending|signing -> rejected (open sessions failed),
   // callback enqueued. kConflict otherwise.
   virtual Status reject_order(const WriteContext& context, std::string_view tenant_id, std::string_view order_id,

@@ -5,7 +5,13 @@
 namespace duet::store::pg_store {
 
 Result<SignOrder> PgStore::create_order(const WriteContext& context, const SignOrder& o) {
+  return create_document_order(context, o, {});
+}
+
+Result<SignOrder> PgStore::create_document_order(const WriteContext& context, const SignOrder& o,
+                                                 const std::vector<OrderDocument>& documents) {
   DUET_TRY_STATUS(validate_order(o));
+  DUET_TRY_STATUS(validate_order_documents(o, documents));
   return run<Result<SignOrder>>(context, Transaction::Kind::kWrite, [&](Connection& c) -> Result<SignOrder> {
     constexpr std::string_view kByKey =
         "SELECT order_id FROM sign_orders WHERE tenant_id = $1 AND app_id = $2 AND idempotency_key = $3";
@@ -35,13 +41,13 @@ Result<SignOrder> PgStore::create_order(const WriteContext& context, const SignO
     DUET_ASSIGN_OR_RETURN(int64_t inserted, changes(c,
         "INSERT INTO sign_orders (tenant_id, order_id, app_id, holder_id, title, display_text, output_format, "
         "expires_at, callback_url, idempotency_key, state, created_at, updated_at, kind, key_id, cms_output, "
-        "signer_cert_id, cms_oid_style) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', $11, $11, $12, $13, $14, $15, $16) "
+        "signer_cert_id, cms_oid_style, document_output) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', $11, $11, $12, $13, $14, $15, $16, $17) "
         "ON CONFLICT (tenant_id, app_id, idempotency_key) DO NOTHING",
         {o.tenant_id, o.order_id, o.app_id, o.holder_id, o.title, o.display_text, format_text(o.output_format),
          o.expires_at, o.callback_url, o.idempotency_key.empty() ? Param::null() : Param(o.idempotency_key),
          o.created_at, order_kind_text(o.kind), o.key_id, cms_output_text(o.output_format), o.signer_cert_id,
-         o.cms_oid_style}));
+         o.cms_oid_style, document_output_text(o.output_format)}));
     if (inserted == 0) {
       DUET_ASSIGN_OR_RETURN(Rows found, c.query(kByKey, {o.tenant_id, o.app_id, o.idempotency_key}));
       if (found.empty()) return corrupt("idempotent order vanished");
@@ -55,6 +61,7 @@ Result<SignOrder> PgStore::create_order(const WriteContext& context, const SignO
           "VALUES ($1, $2, $3, $4, $5)",
           {o.tenant_id, o.order_id, static_cast<int64_t>(i), o.items[i].input, o.items[i].input_is_digest ? 1 : 0}));
     }
+    for (const OrderDocument& d : documents) DUET_TRY_STATUS(insert_order_document(c, d));
     // The order as stored (what load_order would read back).
     SignOrder stored = o;
     stored.state = OrderState::kPending;
@@ -181,11 +188,21 @@ Result<OrderState> PgStore::fail_sign_session(const WriteContext& context, std::
 Status PgStore::finish_order(const WriteContext& context, std::string_view tenant_id, std::string_view order_id,
                              std::string_view session_id, const std::vector<Bytes>& signatures,
                              const std::optional<CallbackJob>& callback, UnixSeconds now) {
+  return finish_document_order(context, tenant_id, order_id, session_id, signatures, {}, callback, now);
+}
+
+Status PgStore::finish_document_order(const WriteContext& context, std::string_view tenant_id,
+                                      std::string_view order_id, std::string_view session_id,
+                                      const std::vector<Bytes>& signatures, const std::vector<Bytes>& signed_pdfs,
+                                      const std::optional<CallbackJob>& callback, UnixSeconds now) {
   DUET_TRY_STATUS(validate_signatures(signatures));
   return write(context, [&](Connection& c) -> Status {
+    DUET_TRY_STATUS(check_document_completion(c, tenant_id, order_id, signed_pdfs));
     MeterInput m;
     DUET_TRY_STATUS(
         finish_in_tx(c, tenant_id, order_id, session_id, signatures, OrderKind::kSign, nullptr, now, &m));
+    for (size_t i = 0; i < signed_pdfs.size(); ++i)
+      DUET_TRY_STATUS(set_signed_pdf(c, tenant_id, order_id, static_cast<int>(i), signed_pdfs[i]));
     // Exactly-once metering in the transaction that completes the signature.
     DUET_TRY_STATUS(pg::meter_finished_order(c, options_.quota_order, tenant_id, order_id, now, m.kind, m.holder_id,
                                              m.app_environment));

@@ -34,9 +34,38 @@ std::string_view env_text(AppEnvironment e) { return e == AppEnvironment::kProdu
 std::string_view holder_status_text(HolderStatus s) { return s == HolderStatus::kLocked ? "locked" : "active"; }
 std::string_view format_text(OutputFormat f) { return f == OutputFormat::kRaw ? "raw" : "der"; }
 std::string_view cms_output_text(OutputFormat f) {
-  return f == OutputFormat::kCmsDetached ? "detached" : f == OutputFormat::kCmsAttached ? "attached" : "";
+  return f == OutputFormat::kCmsDetached || f == OutputFormat::kPdf ? "detached"
+         : f == OutputFormat::kCmsAttached                          ? "attached"
+                                                                    : "";
 }
-bool is_cms(OutputFormat f) { return f == OutputFormat::kCmsDetached || f == OutputFormat::kCmsAttached; }
+std::string_view document_output_text(OutputFormat f) { return f == OutputFormat::kPdf ? "pdf" : ""; }
+std::string pages_text(const std::vector<int>& pages) {
+  std::string out;
+  for (int p : pages) {
+    if (!out.empty()) out += ',';
+    out += std::to_string(p);
+  }
+  return out;
+}
+
+Result<std::vector<int>> parse_pages(std::string_view text) {
+  std::vector<int> out;
+  while (!text.empty()) {
+    size_t comma = text.find(',');
+    std::string_view part = text.substr(0, comma);
+    int v = 0;
+    auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), v);
+    if (ec != std::errc() || end != part.data() + part.size() || v < 1)
+      return store_error(StoreError::kCorrupt, "bad stamped pages");
+    out.push_back(v);
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+  }
+  return out;
+}
+
+bool is_cms(OutputFormat f) {
+  return f == OutputFormat::kCmsDetached || f == OutputFormat::kCmsAttached || f == OutputFormat::kPdf;
+}
 
 Result<AppEnvironment> parse_env(std::string_view t) {
   if (t == "sandbox") return AppEnvironment::kSandbox;
@@ -48,7 +77,12 @@ Result<HolderStatus> parse_holder_status(std::string_view t) {
   if (t == "locked") return HolderStatus::kLocked;
   return store_error(StoreError::kCorrupt, "unknown holder status");
 }
-Result<OutputFormat> parse_format(std::string_view t, std::string_view cms) {
+Result<OutputFormat> parse_format(std::string_view t, std::string_view cms, std::string_view document) {
+  if (document == "pdf") {
+    if (t == "der" && cms == "detached") return OutputFormat::kPdf;
+    return store_error(StoreError::kCorrupt, "unknown output format");
+  }
+  if (!document.empty()) return store_error(StoreError::kCorrupt, "unknown output format");
   if (t == "raw" && cms.empty()) return OutputFormat::kRaw;
   if (t == "der" && cms.empty()) return OutputFormat::kDer;
   if (t == "der" && cms == "detached") return OutputFormat::kCmsDetached;

@@ -19,6 +19,11 @@ std::string_view holder_status_text(HolderStatus s);
 // CMS outputs are stored as 'der' plus cms_output (schema version 5).
 std::string_view format_text(OutputFormat f);
 std::string_view cms_output_text(OutputFormat f);
+// kPdf is 'der' + cms_output 'detached' + document_output 'pdf' (schema version 16).
+std::string_view document_output_text(OutputFormat f);
+// OrderDocument::stamped_pages as stored: "1,3,4".
+std::string pages_text(const std::vector<int>& pages);
+Result<std::vector<int>> parse_pages(std::string_view text);
 bool is_cms(OutputFormat f);
 std::string_view order_kind_text(OrderKind k);
 std::string_view order_state_text(OrderState state);
@@ -29,7 +34,7 @@ std::string_view sla_credit_kind_text(SlaCreditKind k);
 // Parsers of stored words; an unknown word is a StoreError::kCorrupt.
 Result<AppEnvironment> parse_env(std::string_view t);
 Result<HolderStatus> parse_holder_status(std::string_view t);
-Result<OutputFormat> parse_format(std::string_view t, std::string_view cms);
+Result<OutputFormat> parse_format(std::string_view t, std::string_view cms, std::string_view document);
 Result<OrderKind> parse_order_kind(std::string_view t);
 Result<SessionState> parse_session_state(std::string_view t);
 Result<OrderState> parse_order_state(std::string_view t);

@@ -159,7 +159,11 @@ struct ActivationCompletion {
 
 // kCmsDetached / kCmsAttached: CMS SignedData (schema version 5). The store
 // keeps them as output_format 'der' plus cms_output 'detached' | 'attached'.
-enum class OutputFormat { kRaw, kDer, kCmsDetached, kCmsAttached };
+// kPdf: a signed PDF per item (schema version 16, docs/pdf.md "Sign orders"):
+// each item's signature is the detached CMS embedded in the PDF, and the
+// documents are OrderDocument rows; stored as 'der', cms_output 'detached',
+// document_output 'pdf'.
+enum class OutputFormat { kRaw, kDer, kCmsDetached, kCmsAttached, kPdf };
 
 // kSign: the business system's data; kCsr: the PKCS#10 request of a holder's
 // key during enrollment (not listed to the business system).
@@ -198,6 +202,26 @@ struct SignOrder {
   // signingTime attribute is created_at.
   std::string signer_cert_id;
   std::string cms_oid_style;
+};
+
+// The PDF of one item of a kPdf order (table order_documents): the document
+// as prepared when the order was created (the incremental update with the
+// seal's widgets and a zero-filled /Contents), what the CMS needs to be built
+// again identically (the ByteRange, its SM3 digest = item input, the
+// /SubFilter, the signing time /M), the pages the seal is on, and the signed
+// PDF once the order is signed (empty before).
+struct OrderDocument {
+  std::string tenant_id;
+  std::string order_id;
+  int item_index = 0;
+  Bytes prepared_pdf;
+  uint64_t byte_range[4] = {0, 0, 0, 0};
+  std::string sub_filter;     // "ETSI.CAdES.detached" | "adbe.pkcs7.detached"
+  UnixSeconds signing_time = 0;
+  std::string field_name;
+  std::vector<int> stamped_pages;  // pages (from 1) carrying a widget, ascending, no repeats
+  int page_count = 0;
+  Bytes signed_pdf;           // empty until the order is signed
 };
 
 enum class SessionState { kOpen, kFinished, kFailed };

@@ -194,7 +194,7 @@ Result<SignOrder> read_order(const RowReader& r) {
   o.holder_id = r.text(3);
   o.title = r.text(4);
   o.display_text = r.text(5);
-  DUET_ASSIGN_OR_RETURN(o.output_format, parse_format(r.text(6), r.text(15)));
+  DUET_ASSIGN_OR_RETURN(o.output_format, parse_format(r.text(6), r.text(15), r.text(18)));
   o.expires_at = r.get_int(7);
   o.callback_url = r.text(8);
   o.idempotency_key = r.text(9);
@@ -206,6 +206,27 @@ Result<SignOrder> read_order(const RowReader& r) {
   o.signer_cert_id = r.text(16);
   o.cms_oid_style = r.text(17);
   return o;
+}
+
+Result<OrderDocument> read_order_document(const RowReader& r) {
+  OrderDocument d;
+  d.tenant_id = r.text(0);
+  d.order_id = r.text(1);
+  d.item_index = static_cast<int>(r.get_int(2));
+  d.prepared_pdf = r.blob(3);
+  d.byte_range[0] = 0;
+  for (int i = 0; i < 3; ++i) {
+    int64_t v = r.get_int(4 + i);
+    if (v < 0) return store_error(StoreError::kCorrupt, "negative ByteRange");
+    d.byte_range[1 + i] = static_cast<uint64_t>(v);
+  }
+  d.sub_filter = r.text(7);
+  d.signing_time = r.get_int(8);
+  d.field_name = r.text(9);
+  DUET_ASSIGN_OR_RETURN(d.stamped_pages, parse_pages(r.text(10)));
+  d.page_count = static_cast<int>(r.get_int(11));
+  if (!r.is_null(12)) d.signed_pdf = r.blob(12);
+  return d;
 }
 
 SignItem read_order_item(const RowReader& r, int first_col) {

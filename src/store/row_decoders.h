@@ -74,9 +74,17 @@ CaRecord read_ca(const RowReader& r);
 // An order without its items (they are rows of sign_order_items, read with
 // read_order_item). PostgreSQL selects these columns o.-qualified in a join
 // (pg_store_impl.h, kOrderSelect): keep the two in the same order.
+// An order document (order_documents, schema v16); byte_range[0] is always 0
+// and not stored.
+constexpr std::string_view kOrderDocumentCols =
+    "tenant_id, order_id, item_index, prepared_pdf, byte_range_1, byte_range_2, byte_range_3, sub_filter, "
+    "signing_time, field_name, stamped_pages, page_count, signed_pdf";
+Result<OrderDocument> read_order_document(const RowReader& r);
+
 constexpr std::string_view kOrderCols =
     "tenant_id, order_id, app_id, holder_id, title, display_text, output_format, expires_at, callback_url, "
-    "idempotency_key, state, created_at, updated_at, kind, key_id, cms_output, signer_cert_id, cms_oid_style";
+    "idempotency_key, state, created_at, updated_at, kind, key_id, cms_output, signer_cert_id, cms_oid_style, "
+    "document_output";
 Result<SignOrder> read_order(const RowReader& r);
 
 // One item of an order: columns first_col, first_col + 1, first_col + 2 are

@@ -5,7 +5,13 @@
 namespace duet::store::sqlite_store {
 
 Result<SignOrder> SqliteStore::create_order(const WriteContext& context, const SignOrder& o) {
+  return create_document_order(context, o, {});
+}
+
+Result<SignOrder> SqliteStore::create_document_order(const WriteContext& context, const SignOrder& o,
+                                                     const std::vector<OrderDocument>& documents) {
   DUET_TRY_STATUS(validate_order(o));
+  DUET_TRY_STATUS(validate_order_documents(o, documents));
   return run<Result<SignOrder>>(context, Transaction::Kind::kWrite, [&](Connection& c) -> Result<SignOrder> {
     if (!o.idempotency_key.empty()) {
       DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
@@ -19,12 +25,13 @@ Result<SignOrder> SqliteStore::create_order(const WriteContext& context, const S
     DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
         "INSERT INTO sign_orders (tenant_id, order_id, app_id, holder_id, title, display_text, output_format, "
         "expires_at, callback_url, idempotency_key, state, created_at, updated_at, kind, key_id, cms_output, "
-        "signer_cert_id, cms_oid_style) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'pending', ?11, ?11, ?12, ?13, ?14, ?15, ?16)"));
+        "signer_cert_id, cms_oid_style, document_output) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'pending', ?11, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"));
     st.bind(1, o.tenant_id).bind(2, o.order_id).bind(3, o.app_id).bind(4, o.holder_id).bind(5, o.title)
         .bind(6, o.display_text).bind(7, format_text(o.output_format)).bind(8, o.expires_at)
         .bind(9, o.callback_url).bind(11, o.created_at).bind(12, order_kind_text(o.kind)).bind(13, o.key_id)
-        .bind(14, cms_output_text(o.output_format)).bind(15, o.signer_cert_id).bind(16, o.cms_oid_style);
+        .bind(14, cms_output_text(o.output_format)).bind(15, o.signer_cert_id).bind(16, o.cms_oid_style)
+        .bind(17, document_output_text(o.output_format));
     if (o.idempotency_key.empty())
       st.bind_null(10);
     else
@@ -40,6 +47,7 @@ Result<SignOrder> SqliteStore::create_order(const WriteContext& context, const S
           .bind(5, o.items[i].input_is_digest ? 1 : 0);
       DUET_TRY_STATUS(item.run());
     }
+    for (const OrderDocument& d : documents) DUET_TRY_STATUS(insert_order_document(c, d));
     return load_order(c, o.tenant_id, o.order_id);
   });
 }
@@ -169,9 +177,19 @@ Result<OrderState> SqliteStore::fail_sign_session(const WriteContext& context, s
 Status SqliteStore::finish_order(const WriteContext& context, std::string_view tenant_id, std::string_view order_id,
                                  std::string_view session_id, const std::vector<Bytes>& signatures,
                                  const std::optional<CallbackJob>& callback, UnixSeconds now) {
+  return finish_document_order(context, tenant_id, order_id, session_id, signatures, {}, callback, now);
+}
+
+Status SqliteStore::finish_document_order(const WriteContext& context, std::string_view tenant_id,
+                                          std::string_view order_id, std::string_view session_id,
+                                          const std::vector<Bytes>& signatures, const std::vector<Bytes>& signed_pdfs,
+                                          const std::optional<CallbackJob>& callback, UnixSeconds now) {
   DUET_TRY_STATUS(validate_signatures(signatures));
   return write(context, [&](Connection& c) -> Status {
+    DUET_TRY_STATUS(check_document_completion(c, tenant_id, order_id, signed_pdfs));
     DUET_TRY_STATUS(finish_in_tx(c, tenant_id, order_id, session_id, signatures, OrderKind::kSign, nullptr, now));
+    for (size_t i = 0; i < signed_pdfs.size(); ++i)
+      DUET_TRY_STATUS(set_signed_pdf(c, tenant_id, order_id, static_cast<int>(i), signed_pdfs[i]));
     // Exactly-once metering in the transaction that completes the signature.
     DUET_TRY_STATUS(sqlite::meter_finished_order(c, options_.quota_order, tenant_id, order_id, now));
     hook("finish_order:before_callback");

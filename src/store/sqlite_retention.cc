@@ -71,6 +71,13 @@ Result<size_t> purge_order_payloads(Connection& c, UnixSeconds final_before, Uni
       st.bind(1, o.tenant_id).bind(2, o.id).bind(3, it.index).bind(4, it.digest);
       DUET_TRY_STATUS(st.run());
     }
+    {
+      // A PDF order's documents (schema v16) are payload: deleted, not digested.
+      DUET_ASSIGN_OR_RETURN(Statement del, Statement::prepare(c,
+          "DELETE FROM order_documents WHERE tenant_id = ?1 AND order_id = ?2"));
+      del.bind(1, o.tenant_id).bind(2, o.id);
+      DUET_TRY_STATUS(del.run());
+    }
     DUET_ASSIGN_OR_RETURN(Statement up, Statement::prepare(c, kMarkPayloadPurged.sqlite()));
     up.bind(1, o.tenant_id).bind(2, o.id).bind(3, now);
     DUET_TRY_STATUS(up.run());

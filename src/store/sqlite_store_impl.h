@@ -89,6 +89,17 @@ Result<std::vector<T>> read_all(Statement& st, Reader read) {
 
 Result<SignOrder> load_order(Connection& c, std::string_view tenant, std::string_view order_id);
 
+// Order documents (sqlite_order_documents.cc / pg_order_documents.cc): one
+// validated document inserted; a signed PDF set on an unsigned document
+// (kNotFound when there is none); and the check, before a finish, that the
+// order has exactly as many documents as signed PDFs are given
+// (kInvalidArgument otherwise: a PDF order finishes only with its PDFs).
+Status insert_order_document(Connection& c, const OrderDocument& d);
+Status set_signed_pdf(Connection& c, std::string_view tenant, std::string_view order_id, int item_index,
+                      const Bytes& pdf);
+Status check_document_completion(Connection& c, std::string_view tenant, std::string_view order_id,
+                                 const std::vector<Bytes>& signed_pdfs);
+
 Status insert_callback(Connection& c, CallbackJob job, std::string_view tenant, std::string_view order_id,
                        UnixSeconds now);
 
@@ -166,6 +177,14 @@ class SqliteStore final : public Store {
                              UnixSeconds now) override;
   // --- orders ---
   Result<SignOrder> create_order(const WriteContext& context, const SignOrder& o) override;
+  Result<SignOrder> create_document_order(const WriteContext& context, const SignOrder& o,
+                                          const std::vector<OrderDocument>& documents) override;
+  Result<OrderDocument> get_order_document(std::string_view tenant_id, std::string_view order_id,
+                                           int item_index) override;
+  Status finish_document_order(const WriteContext& context, std::string_view tenant_id, std::string_view order_id,
+                               std::string_view session_id, const std::vector<Bytes>& signatures,
+                               const std::vector<Bytes>& signed_pdfs, const std::optional<CallbackJob>& callback,
+                               UnixSeconds now) override;
   Result<SignOrder> get_order(std::string_view tenant_id, std::string_view order_id) override;
   Result<OrderPage> list_orders(std::string_view tenant_id, const OrderFilter& filter) override;
   Result<std::vector<SignOrder>> list_open_orders(std::string_view tenant_id, std::string_view holder_id,

@@ -103,6 +103,42 @@ Status validate_order(const SignOrder& o) {
   return Status::Ok();
 }
 
+Status validate_order_documents(const SignOrder& o, const std::vector<OrderDocument>& documents) {
+  if (o.output_format != OutputFormat::kPdf) {
+    if (!documents.empty()) return invalid("only a PDF order has documents");
+    return Status::Ok();
+  }
+  if (documents.size() != o.items.size()) return invalid("a PDF order has one document per item");
+  for (size_t i = 0; i < documents.size(); ++i) {
+    const OrderDocument& d = documents[i];
+    if (d.tenant_id != o.tenant_id || d.order_id != o.order_id || d.item_index != static_cast<int>(i))
+      return invalid("a document names another order or item");
+    if (d.prepared_pdf.empty()) return invalid("a document has no PDF");
+    const uint64_t* br = d.byte_range;
+    if (br[0] != 0 || br[1] == 0 || br[2] <= br[1] || br[2] + br[3] != d.prepared_pdf.size())
+      return invalid("a document's ByteRange does not fit its PDF");
+    if (d.sub_filter != "ETSI.CAdES.detached" && d.sub_filter != "adbe.pkcs7.detached")
+      return invalid("unknown /SubFilter");
+    if (d.field_name.empty() || d.page_count < 1 || d.stamped_pages.empty())
+      return invalid("a document names no field or page");
+    int last = 0;
+    for (int p : d.stamped_pages) {
+      if (p <= last || p > d.page_count) return invalid("a document's stamped pages are out of order or range");
+      last = p;
+    }
+    if (!d.signed_pdf.empty()) return invalid("a new document is not signed yet");
+  }
+  return Status::Ok();
+}
+
+Status validate_signed_pdfs(const SignOrder& o, const std::vector<Bytes>& signed_pdfs) {
+  if (o.output_format != OutputFormat::kPdf) return invalid("only a PDF order has documents");
+  if (signed_pdfs.size() != o.items.size()) return invalid("one signed PDF per item is required");
+  for (const Bytes& b : signed_pdfs)
+    if (b.empty()) return invalid("a signed PDF is empty");
+  return Status::Ok();
+}
+
 Status validate_sign_session(const SignSession& s) {
   if (s.tenant_id.empty() || s.session_id.empty() || s.order_id.empty() || s.holder_id.empty())
     return invalid("session ids are empty");

@@ -31,6 +31,13 @@ Status validate_activation_code(const ActivationCode& a);
 Status validate_activation_completion(const ActivationCompletion& a);
 Status validate_device_token(const DeviceToken& t);
 Status validate_order(const SignOrder& o);
+// The documents of create_document_order: one per item of a kPdf order (in
+// item order, naming the order), none for any other format; each with its
+// prepared PDF, a ByteRange [0 a b c] inside it, a known /SubFilter, its
+// stamped pages within 1..page_count, and no signed PDF yet.
+Status validate_order_documents(const SignOrder& o, const std::vector<OrderDocument>& documents);
+// finish_document_order's signed PDFs: one per item, none empty.
+Status validate_signed_pdfs(const SignOrder& o, const std::vector<Bytes>& signed_pdfs);
 Status validate_sign_session(const SignSession& s);
 Status validate_share_refresh(const ShareRefresh& r);
 // accept_sign_attempt's r values: at least one, none empty or with a ','
