@@ -1,8 +1,11 @@
 #include "core/business_service.h"
 
+#include <algorithm>
+
 #include "core/callbacks.h"
 #include "core/cms_orders.h"
 #include "core/masking.h"
+#include "core/views.h"
 #include "crypto/sm3.h"
 #include "store/ids.h"
 
@@ -40,11 +43,28 @@ std::string url_encode(std::string_view s) {
 
 bool same_order_body(const store::SignOrder& a, const NewOrder& b) {
   if (a.holder_id != b.holder_id || a.title != b.title || a.display_text != b.display_text ||
-      a.output_format != b.output || a.callback_url != b.callback_url || a.items.size() != b.items.size()) {
+      a.output_format != b.output || a.callback_url != b.callback_url) {
     return false;
   }
+  if (a.output_format == store::OutputFormat::kPdf) return a.items.size() == b.documents.size();
+  if (a.items.size() != b.items.size()) return false;
   for (size_t i = 0; i < a.items.size(); ++i) {
     if (a.items[i].input != b.items[i].input || a.items[i].input_is_digest != b.items[i].is_digest) return false;
+  }
+  return true;
+}
+
+// A replayed PDF order: each stored document must extend the document sent
+// now (an incremental update keeps the original as a byte-for-byte prefix;
+// the update itself differs, its time being the first request's).
+bool same_documents(store::OrderStore& orders, const store::SignOrder& a, const NewOrder& b) {
+  if (a.output_format != store::OutputFormat::kPdf) return true;
+  for (size_t i = 0; i < b.documents.size(); ++i) {
+    auto d = orders.get_order_document(a.tenant_id, a.order_id, static_cast<int>(i));
+    if (!d.ok()) return false;
+    const Bytes& sent = b.documents[i].pdf;
+    if (d->prepared_pdf.size() <= sent.size() || !std::equal(sent.begin(), sent.end(), d->prepared_pdf.begin()))
+      return false;
   }
   return true;
 }
@@ -304,7 +324,15 @@ Result<store::SignOrder> BusinessService::create_order(const AppContext& ctx, co
   const CoreConfig& cfg = deps_.config;
   DUET_TRY_STATUS(check_text(in.title, cfg.title_max_chars * 4, "title", true));
   DUET_TRY_STATUS(check_text(in.display_text, cfg.display_text_max_bytes, "display_text", false));
-  if (in.items.empty() || in.items.size() > cfg.order_max_items) {
+  if (in.output == store::OutputFormat::kPdf) {
+    if (!in.items.empty()) return make_error(ErrorCode::kInvalidArgument, "a PDF order carries documents, not items");
+    if (in.documents.empty() || in.documents.size() > kMaxOrderDocuments) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "a PDF order has 1 to " + std::to_string(kMaxOrderDocuments) + " documents");
+    }
+  } else if (!in.documents.empty()) {
+    return make_error(ErrorCode::kInvalidArgument, "documents need output pdf");
+  } else if (in.items.empty() || in.items.size() > cfg.order_max_items) {
     return make_error(ErrorCode::kInvalidArgument,
                       "an order has 1 to " + std::to_string(cfg.order_max_items) + " items");
   }
@@ -336,7 +364,7 @@ Result<store::SignOrder> BusinessService::create_order(const AppContext& ctx, co
   UnixSeconds now = deps_.clock.now();
   std::optional<store::Certificate> signer_cert;
   std::string oid_style;
-  if (is_cms_output(in.output)) {
+  if (is_cms_output(in.output) || in.output == store::OutputFormat::kPdf) {
     for (const auto& item : in.items) {
       if (item.is_digest && in.output == store::OutputFormat::kCmsAttached) {
         return make_error(ErrorCode::kInvalidArgument, "cms-attached needs data_base64 (a digest cannot be attached)");
@@ -354,7 +382,8 @@ Result<store::SignOrder> BusinessService::create_order(const AppContext& ctx, co
       return make_error(ErrorCode::kConflict, "CMS outputs need the holder's current certificate; the holder has none");
     }
     DUET_ASSIGN_OR_RETURN(store::App app, stores_.tenants.get_app(ctx.tenant_id, ctx.app_id));
-    oid_style = app.cms_oid_style;
+    // A PDF's CMS uses the algorithm OIDs PDF readers know (pdf/pdf_signer.h).
+    oid_style = in.output == store::OutputFormat::kPdf ? "pkcs7" : app.cms_oid_style;
   }
   store::SignOrder o;
   o.tenant_id = ctx.tenant_id;
@@ -366,6 +395,27 @@ Result<store::SignOrder> BusinessService::create_order(const AppContext& ctx, co
   o.output_format = in.output;
   for (const auto& item : in.items) o.items.push_back(store::SignItem{item.input, item.is_digest, {}});
   o.created_at = o.updated_at = now;
+  std::vector<store::OrderDocument> documents;
+  if (in.output == store::OutputFormat::kPdf) {
+    // Every document is prepared (and so checked) before anything is
+    // written; the seal is the holder's name stamp, dated the order's creation.
+    std::string base = "holder:" + holder.tenant_id + ":" + holder.holder_id + ":";
+    DUET_ASSIGN_OR_RETURN(SecretBytes name_bytes, deps_.protector.open(base + "name", holder.name_ciphertext));
+    std::string name = to_string(name_bytes);
+    for (size_t i = 0; i < in.documents.size(); ++i) {
+      auto prepared = prepare_order_document(cfg, in.documents[i], name, now, static_cast<int>(i));
+      if (!prepared.ok()) {
+        secure_wipe(name.data(), name.size());
+        if (in.documents.size() == 1) return Unexpected{prepared.error()};
+        return make_error(prepared.code(), "documents[" + std::to_string(i) + "]: " + prepared.error().message);
+      }
+      o.items.push_back(store::SignItem{Bytes(prepared->digest.begin(), prepared->digest.end()), true, {}});
+      prepared->document.tenant_id = o.tenant_id;
+      prepared->document.order_id = o.order_id;
+      documents.push_back(std::move(prepared->document));
+    }
+    secure_wipe(name.data(), name.size());
+  }
   o.expires_at = o.created_at + ttl;
   if (signer_cert) {
     o.signer_cert_id = signer_cert->cert_id;
@@ -373,13 +423,20 @@ Result<store::SignOrder> BusinessService::create_order(const AppContext& ctx, co
     // The signed attributes (and so every item's e) are fixed now: build them
     // once to refuse what cannot be signed before the order exists.
     DUET_ASSIGN_OR_RETURN(pki::Certificate cert, pki::Certificate::parse(signer_cert->der));
-    for (const auto& item : o.items) DUET_TRY_STATUS(cms_item_plan(cert, o, item));
+    if (o.output_format == store::OutputFormat::kPdf) {
+      for (size_t i = 0; i < o.items.size(); ++i) DUET_TRY_STATUS(pdf_item_plan(cert, documents[i], o.items[i]));
+    } else {
+      for (const auto& item : o.items) DUET_TRY_STATUS(cms_item_plan(cert, o, item));
+    }
   }
   o.callback_url = in.callback_url;
   o.idempotency_key = in.idempotency_key;
-  DUET_ASSIGN_OR_RETURN(store::SignOrder stored, stores_.orders.create_order(ctx.write, o));
+  DUET_ASSIGN_OR_RETURN(store::SignOrder stored,
+                        o.output_format == store::OutputFormat::kPdf
+                            ? stores_.orders.create_document_order(ctx.write, o, documents)
+                            : stores_.orders.create_order(ctx.write, o));
   if (stored.order_id != o.order_id) {
-    if (!same_order_body(stored, in)) {
+    if (!same_order_body(stored, in) || !same_documents(stores_.orders, stored, in)) {
       return make_error(ErrorCode::kConflict, "Idempotency-Key reused with a different request");
     }
     if (replayed != nullptr) *replayed = true;
@@ -399,6 +456,24 @@ Result<store::SignOrder> business_order(store::OrderStore& st, const AppContext&
 
 Result<store::SignOrder> BusinessService::get_order(const AppContext& ctx, const std::string& order_id) {
   return business_order(stores_.orders, ctx, order_id);
+}
+
+Result<Bytes> BusinessService::signed_pdf(const AppContext& ctx, const std::string& order_id, size_t index) {
+  DUET_ASSIGN_OR_RETURN(store::SignOrder o, business_order(stores_.orders, ctx, order_id));
+  if (o.output_format != store::OutputFormat::kPdf) return make_error(ErrorCode::kNotFound, "the order has no PDF");
+  if (index >= o.items.size()) return make_error(ErrorCode::kNotFound, "the order has no such document");
+  if (o.state != store::OrderState::kSigned) {
+    return make_error(ErrorCode::kConflict,
+                      "the order is " + std::string(order_state_name(o.state)) + "; its PDF is not signed");
+  }
+  auto d = stores_.orders.get_order_document(ctx.tenant_id, order_id, static_cast<int>(index));
+  if (!d.ok()) {
+    if (d.code() == ErrorCode::kNotFound)
+      return make_error(ErrorCode::kNotFound, "the document was erased by the retention rules");
+    return Unexpected{d.error()};
+  }
+  if (d->signed_pdf.empty()) return make_error(ErrorCode::kInternal, "a signed order's PDF is missing");
+  return std::move(d->signed_pdf);
 }
 
 Result<store::OrderPage> BusinessService::list_orders(const AppContext& ctx, const store::OrderFilter& filter) {

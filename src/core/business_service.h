@@ -8,6 +8,7 @@
 
 #include "core/contexts.h"
 #include "core/core_deps.h"
+#include "core/pdf_orders.h"
 #include "store/tenants.h"
 #include "store/holders.h"
 #include "store/orders.h"
@@ -68,15 +69,19 @@ struct NewOrderItem {
   bool is_digest = false;  // input is e = SM3(Z_A ‖ M), 32 bytes
 };
 
+// The most documents one PDF order carries (a batch; each up to pdf_max_bytes).
+inline constexpr size_t kMaxOrderDocuments = 10;
+
 struct NewOrder {
   std::string holder_id;
   std::string title;
   std::string display_text;
   store::OutputFormat output = store::OutputFormat::kRaw;
-  std::vector<NewOrderItem> items;
+  std::vector<NewOrderItem> items;         // every format but kPdf
   std::optional<int64_t> expires_in_seconds;
   std::string callback_url;
   std::string idempotency_key;
+  std::vector<NewPdfDocument> documents = {};  // kPdf only: one item each (its ByteRange digest)
 };
 
 class BusinessService {
@@ -111,6 +116,11 @@ class BusinessService {
   // *replayed); a repeat with a different body is kConflict.
   Result<store::SignOrder> create_order(const AppContext& ctx, const NewOrder& order, bool* replayed = nullptr);
   Result<store::SignOrder> get_order(const AppContext& ctx, const std::string& order_id);
+  // The signed PDF of item `index` of a kPdf order. kNotFound for another
+  // tenant's or an unknown order, an order that is not a PDF order, an index
+  // out of range, or a document purged by the retention rules; kConflict
+  // (naming the state) before the order is signed.
+  Result<Bytes> signed_pdf(const AppContext& ctx, const std::string& order_id, size_t index);
   Result<store::OrderPage> list_orders(const AppContext& ctx, const store::OrderFilter& filter);
   Result<store::SignOrder> cancel_order(const AppContext& ctx, const std::string& order_id);
   // The duet:// link a holder app opens for this order (shown as QR).

@@ -21,6 +21,11 @@ std::optional<store::CallbackJob> make_order_callback(const store::SignOrder& or
                          {"output", output_format_name(order.output_format)},
                          {"signatures", sigs},
                          {"occurred_at", now}};
+  if (order.output_format == store::OutputFormat::kPdf && order.state == store::OrderState::kSigned) {
+    // The signed PDF is committed with this job (store finish_document_order).
+    body["pdf_ready"] = true;
+    body["pdf_url"] = "/api/v1/orders/" + order.order_id + "/pdf";
+  }
   store::CallbackJob job;
   job.tenant_id = order.tenant_id;
   job.order_id = order.order_id;

@@ -32,6 +32,11 @@ struct CoreConfig {
   // [pdf] max_bytes: the largest PDF the service reads (verification, PDF
   // orders); larger ones are 413 payload_too_large before any parsing.
   size_t pdf_max_bytes = size_t{20} * 1024 * 1024;
+  // Sign orders with output "pdf" (docs/pdf.md "Sign orders"): the CJK
+  // TrueType font of the seal's appearance (pdf.font_path) and the resolution
+  // of the page previews the holder app shows (pdf.preview_dpi).
+  std::string pdf_font_path = "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf";
+  int pdf_preview_dpi = 96;
   // Base of the duet:// links in QR codes (the holder app's server address).
   std::string public_url = "https://localhost:8443";
 };

@@ -5,6 +5,9 @@
 #include "core/holder_alarms.h"
 #include "core/pin_attempt_rule.h"
 #include "core/cms_orders.h"
+#include "core/pdf_orders.h"
+#include "core/timestamp_service.h"
+#include "pdf/page_render.h"
 #include "cosign/keygen.h"
 #include "cosign/refresh.h"
 #include "cosign/sign.h"
@@ -209,7 +212,24 @@ Result<OrderForHolder> HolderService::for_holder(const HolderContext& ctx, store
     return Unexpected{key.error()};
   }
   DUET_ASSIGN_OR_RETURN(crypto::Point pub, crypto::Point::from_hex(key->public_key_hex));
-  OrderForHolder out{std::move(order), {}, key->public_key_hex, *key, {}, {}};
+  OrderForHolder out{std::move(order), {}, key->public_key_hex, *key, {}, {}, {}};
+  if (out.order.output_format == store::OutputFormat::kPdf) {
+    DUET_ASSIGN_OR_RETURN(store::Certificate c, stores_.certificates.get_certificate(ctx.tenant_id, out.order.signer_cert_id));
+    if (c.key_id != key->key_id) {
+      return make_error(ErrorCode::kConflict, "the order's certificate is not of the holder's active key");
+    }
+    DUET_ASSIGN_OR_RETURN(pki::Certificate cert, pki::Certificate::parse(c.der));
+    for (size_t i = 0; i < out.order.items.size(); ++i) {
+      DUET_ASSIGN_OR_RETURN(store::OrderDocument doc,
+                            stores_.orders.get_order_document(ctx.tenant_id, out.order.order_id, static_cast<int>(i)));
+      DUET_ASSIGN_OR_RETURN(CmsItemPlan plan, pdf_item_plan(cert, doc, out.order.items[i]));
+      out.digests.push_back(plan.e);
+      out.signed_attributes.push_back(std::move(plan.signed_attributes));
+      out.documents.push_back(std::move(doc));
+    }
+    out.signer_cert_der = std::move(c.der);
+    return out;
+  }
   if (is_cms_output(out.order.output_format)) {
     DUET_ASSIGN_OR_RETURN(store::Certificate c, stores_.certificates.get_certificate(ctx.tenant_id, out.order.signer_cert_id));
     if (c.key_id != key->key_id) {
@@ -348,7 +368,8 @@ Result<store::SignOrder> HolderService::finish_signing(const HolderContext& ctx,
   }
   DUET_ASSIGN_OR_RETURN(crypto::Point pub, crypto::Point::from_hex(o.public_key_hex));
   std::optional<pki::Certificate> cms_cert;
-  if (is_cms_output(o.order.output_format)) {
+  const bool pdf_output = o.order.output_format == store::OutputFormat::kPdf;
+  if (is_cms_output(o.order.output_format) || pdf_output) {
     DUET_ASSIGN_OR_RETURN(pki::Certificate c, pki::Certificate::parse(o.signer_cert_der));
     cms_cert.emplace(std::move(c));
   }
@@ -364,7 +385,11 @@ Result<store::SignOrder> HolderService::finish_signing(const HolderContext& ctx,
       break;
     }
     verified.push_back(*sig);
-    if (cms_cert) {
+    if (pdf_output) {
+      DUET_ASSIGN_OR_RETURN(Bytes cms,
+                            pdf_item_assemble(*cms_cert, o.documents[i], o.order.items[i], o.digests[i], *sig));
+      outputs.push_back(std::move(cms));
+    } else if (cms_cert) {
       DUET_ASSIGN_OR_RETURN(Bytes cms, cms_item_assemble(*cms_cert, o.order, o.order.items[i], o.digests[i], *sig));
       outputs.push_back(std::move(cms));
     } else if (o.order.output_format == store::OutputFormat::kDer) {
@@ -397,14 +422,55 @@ Result<store::SignOrder> HolderService::finish_signing(const HolderContext& ctx,
     deps_.metrics.certificates_issued++;
     return stores_.orders.get_order(ctx.tenant_id, order_id);
   }
+  std::vector<Bytes> signed_pdfs;
+  if (pdf_output) {
+    // PAdES B-T: the signature timestamped by the built-in unit, then the CMS
+    // written into the reserve. Nothing is stored until every PDF is built.
+    for (size_t i = 0; i < outputs.size(); ++i) {
+      if (tsa_ != nullptr) {
+        DUET_ASSIGN_OR_RETURN(outputs[i], tsa_->stamp_signature(outputs[i], now));
+      }
+      DUET_ASSIGN_OR_RETURN(Bytes signed_pdf, pdf_embed(o.documents[i], o.order.items[i], outputs[i]));
+      signed_pdfs.push_back(std::move(signed_pdf));
+    }
+  }
   store::SignOrder signed_order = o.order;
   signed_order.state = store::OrderState::kSigned;
   for (size_t i = 0; i < outputs.size(); ++i) signed_order.items[i].signature = outputs[i];
   signed_order.updated_at = now;
-  DUET_TRY_STATUS(stores_.orders.finish_order(ctx.write, ctx.tenant_id, order_id, session_id, outputs,
-                                              make_order_callback(signed_order, now), now));
+  if (pdf_output) {
+    DUET_TRY_STATUS(stores_.orders.finish_document_order(ctx.write, ctx.tenant_id, order_id, session_id, outputs,
+                                                         signed_pdfs, make_order_callback(signed_order, now), now));
+  } else {
+    DUET_TRY_STATUS(stores_.orders.finish_order(ctx.write, ctx.tenant_id, order_id, session_id, outputs,
+                                                make_order_callback(signed_order, now), now));
+  }
   deps_.metrics.cosignatures += outputs.size();
   return signed_order;  // exactly what finish_order wrote; no second read
+}
+
+Result<Bytes> HolderService::order_page_png(const HolderContext& ctx, const std::string& order_id, size_t item,
+                                            int page) {
+  DUET_ASSIGN_OR_RETURN(store::SignOrder o, stores_.orders.get_order(ctx.tenant_id, order_id));
+  // Another holder's order is indistinguishable from a missing one.
+  if (o.holder_id != ctx.holder_id || o.kind != store::OrderKind::kSign) {
+    return make_error(ErrorCode::kNotFound, "no such order");
+  }
+  if (o.output_format != store::OutputFormat::kPdf) return make_error(ErrorCode::kNotFound, "the order has no PDF");
+  if (item >= o.items.size()) return make_error(ErrorCode::kNotFound, "the order has no such document");
+  if (!open_state(o.state) || o.expires_at <= deps_.clock.now()) {
+    return make_error(ErrorCode::kConflict, "the order is not open for signing");
+  }
+  DUET_ASSIGN_OR_RETURN(store::OrderDocument doc,
+                        stores_.orders.get_order_document(ctx.tenant_id, order_id, static_cast<int>(item)));
+  if (page < 1 || page > doc.page_count) {
+    return make_error(ErrorCode::kInvalidArgument, "page must be 1 to " + std::to_string(doc.page_count));
+  }
+  pdf::RenderOptions ro;
+  ro.dpi = deps_.config.pdf_preview_dpi;
+  // The prepared document may exceed the original limit by its update.
+  ro.max_pdf_bytes = doc.prepared_pdf.size();
+  return pdf::render_page_png(doc.prepared_pdf, page, ro);
 }
 
 Result<store::SignOrder> HolderService::reject_order(const HolderContext& ctx, const std::string& order_id) {

@@ -33,6 +33,9 @@ struct OrderForHolder {
   // CMS outputs: DER signed attributes per item (e covers them) and the signer's certificate.
   std::vector<Bytes> signed_attributes;
   Bytes signer_cert_der;
+  // PDF outputs: the document of each item as prepared at creation (its
+  // pages, the stamped ones, and the bytes the previews are rendered from).
+  std::vector<store::OrderDocument> documents = {};
 };
 
 struct SignStart {
@@ -42,6 +45,7 @@ struct SignStart {
 };
 
 class CertificateService;
+class TimestampService;
 
 class HolderService {
  public:
@@ -57,7 +61,10 @@ class HolderService {
 
   // `certs` (nullable: no certificate requests then) issues the certificate
   // when a kCsr order is finished; it must outlive this object.
-  explicit HolderService(CoreDeps deps, CertificateService* certs = nullptr) : deps_(deps), stores_(deps.store), certs_(certs) {}
+  // `tsa` (nullable) timestamps the CMS of PDF orders (PAdES B-T); without
+  // one they are completed as B-B. Both must outlive this object.
+  explicit HolderService(CoreDeps deps, CertificateService* certs = nullptr, TimestampService* tsa = nullptr)
+      : deps_(deps), stores_(deps.store), certs_(certs), tsa_(tsa) {}
 
   // Bearer token → holder; kUnauthenticated otherwise.
   Result<HolderContext> authenticate_device(std::string_view bearer_token);
@@ -77,6 +84,13 @@ class HolderService {
 
   Result<std::vector<OrderForHolder>> pending_orders(const HolderContext& ctx, size_t limit);
   Result<OrderForHolder> order_details(const HolderContext& ctx, const std::string& order_id);
+
+  // Page `page` (from 1) of document `item` of the holder's PDF order, as
+  // prepared (the seal already drawn where it will be), rendered as PNG at
+  // pdf_preview_dpi: what the app shows before the PIN is asked. kNotFound
+  // for another holder's order, a non-PDF order, an unknown item; kInvalidArgument
+  // for a page out of range; kConflict once the order is no longer open.
+  Result<Bytes> order_page_png(const HolderContext& ctx, const std::string& order_id, size_t item, int page);
 
   // Step 2 (protocol v2) for every item of the order under one session id
   // chosen by the device. In this order: public checks (session id form, the
@@ -132,6 +146,7 @@ class HolderService {
   ServiceDeps deps_;  // everything but the store
   Stores stores_;
   CertificateService* certs_ = nullptr;
+  TimestampService* tsa_ = nullptr;
 };
 
 }  // namespace duet::core

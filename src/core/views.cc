@@ -29,6 +29,7 @@ std::string_view output_format_name(store::OutputFormat f) {
     case store::OutputFormat::kDer: return "der";
     case store::OutputFormat::kCmsDetached: return "cms-detached";
     case store::OutputFormat::kCmsAttached: return "cms-attached";
+    case store::OutputFormat::kPdf: return "pdf";
     case store::OutputFormat::kRaw: break;
   }
   return "raw";
@@ -39,6 +40,7 @@ std::optional<store::OutputFormat> output_format_from_name(std::string_view n) {
   if (n == "der") return store::OutputFormat::kDer;
   if (n == "cms-detached") return store::OutputFormat::kCmsDetached;
   if (n == "cms-attached") return store::OutputFormat::kCmsAttached;
+  if (n == "pdf") return store::OutputFormat::kPdf;
   return std::nullopt;
 }
 

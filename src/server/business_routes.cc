@@ -12,6 +12,7 @@
 #include "server/json_body.h"
 #include "server/json_mapping.h"
 #include "server/metering_views.h"
+#include "server/pdf_order_body.h"
 
 namespace duet::server {
 
@@ -84,10 +85,14 @@ Result<core::NewOrder> parse_order(const core::CoreConfig& cfg, const Request& r
   DUET_ASSIGN_OR_RETURN(std::optional<std::string> output, opt_string(body, "output"));
   if (output) {
     auto f = core::output_format_from_name(*output);
-    if (!f) return invalid("output must be raw, der, cms-detached or cms-attached");
+    if (!f) return invalid("output must be raw, der, cms-detached, cms-attached or pdf");
     o.output = *f;
   }
-  DUET_TRY_STATUS(parse_order_items(cfg, body, o));
+  if (o.output == store::OutputFormat::kPdf) {
+    DUET_TRY_STATUS(parse_pdf_documents(cfg, body, o));
+  } else {
+    DUET_TRY_STATUS(parse_order_items(cfg, body, o));
+  }
   DUET_ASSIGN_OR_RETURN(o.expires_in_seconds, opt_int(body, "expires_in"));
   DUET_ASSIGN_OR_RETURN(std::optional<std::string> cb, opt_string(body, "callback_url"));
   o.callback_url = cb.value_or("");
@@ -196,6 +201,21 @@ void order_routes(http::Router& r, const ApiServices& s, RequestAuth& auth) {
   r.get("/api/v1/orders", auth.signed_business_request([&s](const Request& req, const core::AppContext& ctx) {
     return list_orders(s, req, ctx);
   }));
+  // The signed PDF (?document=N of a batch, from 0).
+  r.get("/api/v1/orders/{order_id}/pdf",
+        auth.signed_business_request([&s](const Request& req, const core::AppContext& ctx) -> Result<Response> {
+          size_t index = 0;
+          if (auto d = req.query_param("document"); d && !d->empty()) {
+            if (d->size() > 2 || !std::all_of(d->begin(), d->end(), [](char c) { return c >= '0' && c <= '9'; }))
+              return invalid("document must be an index from 0");
+            index = static_cast<size_t>(std::stoi(std::string(*d)));
+          }
+          DUET_ASSIGN_OR_RETURN(Bytes pdf, s.business.signed_pdf(ctx, order_of(req), index));
+          Response resp = binary_response(200, std::string(pdf.begin(), pdf.end()), "application/pdf");
+          resp.headers.set("Content-Disposition", "attachment; filename=\"" + order_of(req) + ".pdf\"");
+          resp.headers.set("Cache-Control", "no-store");
+          return resp;
+        }));
   r.get("/api/v1/orders/{order_id}",
         auth.signed_business_request([&s](const Request& req, const core::AppContext& ctx) -> Result<Response> {
           DUET_ASSIGN_OR_RETURN(store::SignOrder o, s.business.get_order(ctx, order_of(req)));

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -208,7 +209,7 @@ Status Daemon::Impl::build_services() {
   if (Status t = tsa->bootstrap(clock->now()); !t.ok()) return make_error(t.code(), "pki (tsa): " + t.error().message);
   admin = std::make_unique<core::AdminService>(*deps);
   business = std::make_unique<core::BusinessService>(*deps);
-  holders = std::make_unique<core::HolderService>(*deps, certs.get());
+  holders = std::make_unique<core::HolderService>(*deps, certs.get(), tsa.get());
   audit = std::make_unique<core::AuditService>(*deps);
   metering = std::make_unique<core::MeteringService>(*deps);
   audit_recorder = std::make_unique<AuditRecorder>(*store);
@@ -298,6 +299,12 @@ void Daemon::Impl::build_server(DaemonOptions& options) {
   api = std::make_unique<ApiRoutes>(api_services(), metrics, [this] { return service_health(true); });
   http::Router router;
   api->register_routes(router);
+  // A PDF order carries its document as base64 in the JSON (docs/pdf.md "Sign
+  // orders"): its route takes a body of the base64 of pdf.max_bytes plus
+  // 64 KiB, as POST /api/v1/verify does, and never less than the server's limit.
+  const size_t order_body_limit =
+      std::max(config.http.max_body_bytes, 4 * ((config.service.core.pdf_max_bytes + 2) / 3) + 64 * 1024);
+  if (Status st = router.set_max_body_bytes("POST", "/api/v1/orders", order_body_limit); !st.ok()) std::abort();
   http::ServerOptions sopts;
   sopts.metrics = metrics;
   sopts.access_log = options.access_log;

@@ -171,8 +171,11 @@ constexpr Key kAuditKeys[] = {
     {"witness_file", [](Node n, Path p, DaemonConfig& c) { return read_string(n, p, c.audit.witness_file); }},
 };
 
+// [pdf]: PDF verification and sign orders with output "pdf" (docs/pdf.md).
 constexpr Key kPdfKeys[] = {
     {"max_bytes", [](Node n, Path p, DaemonConfig& c) { return read_count(n, p, c.service.core.pdf_max_bytes); }},
+    {"font_path", [](Node n, Path p, DaemonConfig& c) { return read_string(n, p, c.service.core.pdf_font_path); }},
+    {"preview_dpi", [](Node n, Path p, DaemonConfig& c) { return read_count(n, p, c.service.core.pdf_preview_dpi); }},
 };
 
 struct Table {
@@ -298,6 +301,9 @@ Status check_service(const ServiceConfig& service) {
     return bad("service.order_default_ttl_seconds must be 60..order_max_ttl_seconds");
   if (c.order_max_items < 1 || c.order_max_items > 1000) return bad("service.order_max_items must be 1..1000");
   if (c.order_max_item_bytes < 1) return bad("service.order_max_item_bytes must be >= 1");
+  if (c.pdf_preview_dpi < 18 || c.pdf_preview_dpi > 600) return bad("pdf.preview_dpi must be 18..600");
+  if (c.pdf_font_path.size() < 5 || c.pdf_font_path.substr(c.pdf_font_path.size() - 4) != ".ttf")
+    return bad("pdf.font_path must name a .ttf file");
   if (c.title_max_chars < 1 || c.display_text_max_bytes < 1) return bad("service title/display limits must be >= 1");
   if (c.callback_max_attempts < 1) return bad("service.callback_max_attempts must be >= 1");
   if (c.callback_first_backoff_seconds < 1 || c.callback_max_backoff_seconds < c.callback_first_backoff_seconds)

@@ -83,6 +83,27 @@ void order_routes(http::Router& r, const ApiServices& s, RequestAuth& auth) {
           DUET_ASSIGN_OR_RETURN(core::OrderForHolder o, s.holders.order_details(ctx, order_of(req)));
           return json_response(200, holder_order_json(o));
         }));
+  // A page of a PDF order's document as PNG, the seal drawn where it goes.
+  r.get("/app/v1/orders/{order_id}/documents/{document}/pages/{page}",
+        auth.device_token_request([&s](const Request& req, const core::HolderContext& ctx) -> Result<Response> {
+          auto small_number = [](std::string_view t) -> std::optional<int> {
+            if (t.empty() || t.size() > 6) return std::nullopt;
+            int v = 0;
+            for (char c : t) {
+              if (c < '0' || c > '9') return std::nullopt;
+              v = v * 10 + (c - '0');
+            }
+            return v;
+          };
+          auto document = small_number(req.param("document"));
+          auto page = small_number(req.param("page"));
+          if (!document) return invalid("document must be an index from 0");
+          if (!page) return invalid("page must be a number from 1");
+          DUET_ASSIGN_OR_RETURN(Bytes png, s.holders.order_page_png(ctx, order_of(req), static_cast<size_t>(*document), *page));
+          Response resp = binary_response(200, std::string(png.begin(), png.end()), "image/png");
+          resp.headers.set("Cache-Control", "no-store");
+          return resp;
+        }));
   r.post("/app/v1/orders/{order_id}/sessions",
          auth.device_token_request([&s](const Request& req, const core::HolderContext& ctx) {
            return start_session(s, req, ctx);

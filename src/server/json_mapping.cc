@@ -76,11 +76,17 @@ json activation_code_json(const core::IssuedActivationCode& c, const Bytes& qr_p
 
 json order_json(const store::SignOrder& o, const std::string& uri) {
   json items = json::array();
-  for (const auto& it : o.items) {
-    items.push_back(json{{"kind", it.input_is_digest ? "digest" : "data"},
-                         {"size", it.input.size()},
-                         {"signature", it.signature.empty() ? json(nullptr) : json(to_hex(it.signature))},
-                         {"signature_base64", it.signature.empty() ? json(nullptr) : json(encode_base64(it.signature))}});
+  for (size_t i = 0; i < o.items.size(); ++i) {
+    const auto& it = o.items[i];
+    json item{{"kind", it.input_is_digest ? "digest" : "data"},
+              {"size", it.input.size()},
+              {"signature", it.signature.empty() ? json(nullptr) : json(to_hex(it.signature))},
+              {"signature_base64", it.signature.empty() ? json(nullptr) : json(encode_base64(it.signature))}};
+    if (o.output_format == store::OutputFormat::kPdf) {
+      // The signature is the PDF's CMS; the document itself is fetched.
+      item["pdf_url"] = "/api/v1/orders/" + o.order_id + "/pdf" + (i == 0 ? "" : "?document=" + std::to_string(i));
+    }
+    items.push_back(std::move(item));
   }
   return json{{"order_id", o.order_id},
               {"holder_id", o.holder_id},
@@ -119,6 +125,17 @@ json holder_order_json(const core::OrderForHolder& h) {
     if (i < h.signed_attributes.size()) {
       // CMS: e covers these; the device checks messageDigest = SM3(data) in them.
       item["signed_attributes_base64"] = encode_base64(h.signed_attributes[i]);
+    }
+    if (i < h.documents.size()) {
+      // PDF: e covers the signed attributes, whose messageDigest is this
+      // item's ByteRange digest; the pages are fetched as PNG.
+      const store::OrderDocument& d = h.documents[i];
+      item["pdf"] = json{{"byte_range_digest", to_hex(h.order.items[i].input)},
+                         {"page_count", d.page_count},
+                         {"stamped_pages", d.stamped_pages},
+                         {"sub_filter", d.sub_filter},
+                         {"pages_url", "/app/v1/orders/" + h.order.order_id + "/documents/" + std::to_string(i) +
+                                           "/pages/{page}"}};
     }
     items.push_back(std::move(item));
   }

@@ -35,6 +35,8 @@
 #include "pki/cms.h"
 #include "crypto/sm3.h"
 #include "pki/test_support.h"
+#include "pdf/minimal_test_pdf.h"
+#include "pdf/pdf_verifier.h"
 
 namespace duet::server {
 
@@ -777,6 +779,9 @@ TEST_F(ServerTest, MalformedInputIs400) {
       {"item not object", "/api/v1/orders",
        json{{"holder_id", d.holder_id}, {"title", "x"}, {"items", json::array({1})}}.dump(), "invalid_argument"},
       {"bad output", "/api/v1/orders",
+       json{{"holder_id", d.holder_id}, {"title", "x"}, {"data_base64", "eA=="}, {"output", "pdf-a"}}.dump(),
+       "invalid_argument"},
+      {"pdf order with data", "/api/v1/orders",
        json{{"holder_id", d.holder_id}, {"title", "x"}, {"data_base64", "eA=="}, {"output", "pdf"}}.dump(),
        "invalid_argument"},
       {"deep nesting", "/api/v1/holders", std::string(100000, '[') + std::string(100000, ']'), "bad_encoding"},
@@ -1998,6 +2003,99 @@ TEST_F(PinSecurityTest, RefreshIdsAreCheckedBeforeThePinAndAnExpiredRefreshCanno
   EXPECT_EQ(dev(d.token, "POST", "/app/v1/key/refreshes/ref_expiring_1/confirm",
                 json{{"confirm", json::parse(cosign::to_json(fin->second))}}.dump()).status, 409);
   EXPECT_EQ(sign(d, create_order(t.sandbox, d.holder_id, "old"), "123456", "ses_after_exp1").status, 200);
+}
+
+// Issue 12 item 3: a sign order with output "pdf" through the routes: the
+// document errors at creation (nothing written), the holder's page previews,
+// the co-signature completing a PAdES signature the verifier accepts, and the
+// signed PDF served to the order's tenant only, after completion.
+TEST_F(CmsTest, PdfOrderFromCreationToSignedDocument) {
+  Tenant t = new_tenant("Bank PDF");
+  Tenant other = new_tenant("Other PDF");
+  Device d = enroll(t.sandbox, "123456");
+  const Bytes contract = pdf::testing::minimal_test_pdf(2, {"Loan contract 2026-7", "Borrower signature:"});
+  auto pdf_order = [&](const Bytes& pdf, json placement) {
+    return order(t.sandbox, json{{"holder_id", d.holder_id}, {"output", "pdf"}, {"pdf_base64", encode_base64(pdf)},
+                                 {"placements", json::array({placement})}});
+  };
+  const json keyword{{"keyword", "Borrower signature:"}, {"offset_x", 160}, {"width", 120}, {"height", 80}};
+  // No certificate yet: 409.
+  EXPECT_EQ(pdf_order(contract, keyword).status, 409);
+  std::string chain_pem = certify(d);
+  pki::CmsTrust tr = trust(chain_pem);
+
+  // Each document error has its code; nothing is written.
+  const size_t before = parse(biz(t.sandbox, "GET", "/api/v1/orders"))["orders"].size();
+  struct Bad {
+    Bytes pdf;
+    json placement;
+    int status;
+    std::string code;
+  };
+  Bytes truncated(contract.begin(), contract.begin() + 60);
+  for (const Bad& b : {Bad{Bytes{'n', 'o', 'p', 'e'}, keyword, 400, "not_pdf"},
+                       Bad{truncated, keyword, 400, "pdf_malformed"},
+                       Bad{contract, json{{"keyword", "Guarantor"}, {"width", 100}, {"height", 50}}, 404, "not_found"},
+                       Bad{contract, json{{"page", 3}, {"x", 10}, {"y", 10}, {"width", 100}, {"height", 50}}, 400,
+                           "invalid_argument"},
+                       Bad{contract, json{{"page", 1}, {"width", 100}, {"height", 50}}, 400, "invalid_argument"}}) {
+    auto r = pdf_order(b.pdf, b.placement);
+    EXPECT_EQ(r.status, b.status) << r.body;
+    EXPECT_EQ(error_code(r), b.code) << r.body;
+  }
+  EXPECT_EQ(parse(biz(t.sandbox, "GET", "/api/v1/orders"))["orders"].size(), before);
+
+  auto made = pdf_order(contract, keyword);
+  ASSERT_EQ(made.status, 201) << made.body;
+  json o = parse(made);
+  std::string id = o["order_id"];
+  EXPECT_EQ(o["output"], "pdf");
+  EXPECT_EQ(o["items"][0]["pdf_url"], "/api/v1/orders/" + id + "/pdf");
+  // Before completion: 409 naming the state; another tenant: 404.
+  auto early = biz(t.sandbox, "GET", "/api/v1/orders/" + id + "/pdf");
+  EXPECT_EQ(early.status, 409) << early.body;
+  EXPECT_EQ(biz(other.sandbox, "GET", "/api/v1/orders/" + id + "/pdf").status, 404);
+  EXPECT_EQ(biz(other.sandbox, "GET", "/api/v1/orders/" + id).status, 404);
+
+  // The holder's view: the signed attributes, the pages, the previews.
+  json view = parse(dev(d.token, "GET", "/app/v1/orders/" + id));
+  json item = view["items"][0];
+  EXPECT_EQ(item["pdf"]["page_count"], 2);
+  EXPECT_EQ(item["pdf"]["stamped_pages"], json::array({2}));
+  auto pub = crypto::Point::from_hex(view["public_key"].get<std::string>());
+  ASSERT_TRUE(pub.ok());
+  auto attrs = decode_base64(item["signed_attributes_base64"].get<std::string>());
+  ASSERT_TRUE(attrs.has_value());
+  EXPECT_EQ(item["e"], to_hex(ok_value(crypto::sm2_digest(*pub, *attrs))));
+  auto page = dev(d.token, "GET", "/app/v1/orders/" + id + "/documents/0/pages/2");
+  ASSERT_EQ(page.status, 200) << page.body;
+  EXPECT_EQ(page.header("Content-Type").value_or(""), "image/png");
+  EXPECT_EQ(page.body.substr(1, 3), "PNG");
+  EXPECT_EQ(dev(d.token, "GET", "/app/v1/orders/" + id + "/documents/0/pages/3").status, 400);
+  EXPECT_EQ(dev(d.token, "GET", "/app/v1/orders/" + id + "/documents/1/pages/1").status, 404);
+  Device stranger = enroll(t.sandbox, "654321", "110101199103071234");
+  EXPECT_EQ(dev(stranger.token, "GET", "/app/v1/orders/" + id + "/documents/0/pages/1").status, 404);
+
+  auto fin = sign(d, id, "123456", "ses_pdf_order01");
+  ASSERT_EQ(fin.status, 200) << fin.body;
+  auto got = biz(t.sandbox, "GET", "/api/v1/orders/" + id + "/pdf");
+  ASSERT_EQ(got.status, 200) << got.body;
+  EXPECT_EQ(got.header("Content-Type").value_or(""), "application/pdf");
+  Bytes signed_pdf(got.body.begin(), got.body.end());
+  ASSERT_GT(signed_pdf.size(), contract.size());
+  EXPECT_TRUE(std::equal(contract.begin(), contract.end(), signed_pdf.begin()));
+  auto report = pdf::verify_pdf(signed_pdf, tr);
+  ASSERT_TRUE(report.ok()) << report.error().to_string();
+  EXPECT_TRUE(report->ok()) << pdf::verification_text(*report);
+  EXPECT_EQ(biz(other.sandbox, "GET", "/api/v1/orders/" + id + "/pdf").status, 404);
+  EXPECT_EQ(dev(d.token, "GET", "/app/v1/orders/" + id + "/documents/0/pages/1").status, 409) << "closed";
+  // The order's item signature is the CMS in the PDF, with its timestamp (B-T).
+  json g = parse(biz(t.sandbox, "GET", "/api/v1/orders/" + id));
+  auto cms = from_hex(g["items"][0]["signature"].get<std::string>());
+  ASSERT_TRUE(cms.ok());
+  std::string cms_s(cms->begin(), cms->end());
+  const std::string tst_oid("\x06\x0b\x2a\x86\x48\x86\xf7\x0d\x01\x09\x10\x02\x0e", 13);  // id-aa-timeStampToken
+  EXPECT_NE(cms_s.find(tst_oid), std::string::npos);
 }
 
 }  // namespace
