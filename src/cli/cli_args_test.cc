@@ -141,12 +141,31 @@ TEST_F(CliArgs, BadValuesAreRefusedWithTheOptionNamed) {
            {{"protocol", "demo", "--message", msg, "--pin", "246810", "--out", path("o"), "--kdf-iterations", "10"},
             "--kdf-iterations"},
            {{"demo", "--startup-timeout", "0"}, "--startup-timeout"},
+           {{"demo", "--pdf", path("missing.pdf")}, "--pdf"},
+           {{"api", "order", "create", "--holder", "h", "--title", "t", "--pdf", path("missing.pdf")}, "--pdf"},
        }) {
     Outcome o = run(c.args);
     EXPECT_EQ(o.error, "ValidationError") << c.args[1] << " " << o.error << ": " << o.message;
     EXPECT_NE(o.message.find(c.option), std::string::npos) << o.message;
     EXPECT_NE(o.exit_code, 0);
   }
+}
+
+TEST_F(CliArgs, PdfOrderOptions) {
+  std::string pdf = file("c.pdf", "%PDF-1.7\n");
+  std::string msg = file("message", "hello");
+  // --pdf excludes --file; --rect takes four numbers; a placement is required.
+  EXPECT_EQ(run({"api", "order", "create", "--holder", "h", "--title", "t", "--pdf", pdf, "--file", msg}).error,
+            "ExcludesError");
+  EXPECT_FALSE(run({"api", "order", "create", "--holder", "h", "--title", "t", "--pdf", pdf, "--page", "1", "--rect",
+                    "1,2,3"})
+                   .error.empty());
+  Outcome no_place = run({"api", "--server", "https://127.0.0.1:1", "--app-id", "app_x", "--secret-file", msg, "order",
+                          "create", "--holder", "h", "--title", "t", "--pdf", pdf});
+  EXPECT_EQ(no_place.error, "RuntimeError");
+  EXPECT_NE(no_place.err.find("--pdf needs --page N --rect x,y,w,h or --keyword TEXT --size w,h"), std::string::npos)
+      << no_place.err;
+  EXPECT_EQ(run({"api", "order", "pdf", "ord_1"}).error, "RequiredError") << "--out is required";
 }
 
 TEST_F(CliArgs, ABadPinIsRefusedWithoutEchoingIt) {

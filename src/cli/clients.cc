@@ -6,6 +6,7 @@
 
 #include <sys/stat.h>
 
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <memory>
@@ -257,6 +258,26 @@ json parse_json_body(const httpclient::HttpResponse& r, const std::string& what)
 
 }  // namespace
 
+void HolderDevice::preview_pages(const std::string& order_id, size_t index, const json& pdf, const std::string& what) {
+  if (!pdf.contains("stamped_pages") || !pdf["stamped_pages"].is_array() || pdf["stamped_pages"].empty()) {
+    fail(what + ": the document names no stamped page");
+  }
+  static constexpr unsigned char kPngMagic[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  for (const json& p : pdf["stamped_pages"]) {
+    if (!p.is_number_integer()) fail(what + ": a stamped page is not a number");
+    const std::string page = std::to_string(p.get<int64_t>());
+    auto r = call("GET", "/app/v1/orders/" + seg(order_id) + "/documents/" + std::to_string(index) + "/pages/" + page);
+    if (!ok_status(r, {200})) fail(what + ": page " + page + " could not be fetched (HTTP " + std::to_string(r.status) + ")");
+    if (r.body.size() < sizeof kPngMagic || std::memcmp(r.body.data(), kPngMagic, sizeof kPngMagic) != 0) {
+      fail(what + ": page " + page + " is not a PNG image");
+    }
+    if (!preview_dir_.empty()) {
+      write_file(preview_dir_ + "/" + order_id + "-" + std::to_string(index) + "-page" + page + ".png",
+                 ByteView(reinterpret_cast<const uint8_t*>(r.body.data()), r.body.size()));
+    }
+  }
+}
+
 SignOutcome HolderDevice::sign(const std::string& order_id, const std::string& pin) {
   json o = order(order_id);
   if (!o.contains("items") || !o["items"].is_array() || o["items"].empty()) {
@@ -285,20 +306,26 @@ SignOutcome HolderDevice::sign(const std::string& order_id, const std::string& p
     crypto::Digest e{};
     std::copy(e_bytes.begin(), e_bytes.end(), e.begin());
     if (item.contains("signed_attributes_base64") && item["signed_attributes_base64"].is_string()) {
-      // CMS output: e covers the signed attributes; their messageDigest must be SM3(data).
+      // CMS and PDF outputs: the device computes e itself from the signed
+      // attributes, after checking their messageDigest against what it is
+      // shown: SM3(data), or a PDF's ByteRange digest (its pages fetched and
+      // checked to be images before the PIN is used).
       Bytes attrs = base64_decode(item["signed_attributes_base64"].get<std::string>());
-      crypto::Digest mine_e = unwrap(hc.message_digest(attrs), what + ": digest");
-      if (mine_e != e) fail(what + ": the service's e is not SM3(Z_A || signed attributes); refusing to sign");
-      if (item.contains("data_base64") && item["data_base64"].is_string()) {
-        Bytes data = base64_decode(item["data_base64"].get<std::string>());
-        crypto::Digest md = crypto::sm3(data);
-        // Attribute { messageDigest (1.2.840.113549.1.9.4), SET { OCTET STRING (32) } }.
-        Bytes want = {0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x04, 0x31, 0x22, 0x04, 0x20};
-        want.insert(want.end(), md.begin(), md.end());
-        if (std::search(attrs.begin(), attrs.end(), want.begin(), want.end()) == attrs.end()) {
-          fail(what + ": the signed attributes' messageDigest is not SM3(data); refusing to sign");
-        }
+      crypto::Digest md{};
+      if (item.contains("pdf") && item["pdf"].is_object()) {
+        Bytes d = unwrap(from_hex_exact(json_string(item["pdf"], "byte_range_digest", what), 32),
+                         what + ": byte_range_digest");
+        std::copy(d.begin(), d.end(), md.begin());
+        preview_pages(order_id, index, item["pdf"], what);
+      } else if (item.contains("data_base64") && item["data_base64"].is_string()) {
+        md = crypto::sm3(base64_decode(item["data_base64"].get<std::string>()));
+      } else {
+        fail(what + ": signed attributes without the data or document they cover; refusing to sign");
       }
+      auto mine_e = hc.signed_attributes_digest(attrs, md);
+      if (!mine_e.ok()) fail(what + ": " + mine_e.error().message + "; refusing to sign");
+      if (*mine_e != e) fail(what + ": the service's e is not SM3(Z_A || signed attributes); refusing to sign");
+      e = *mine_e;
     } else if (item.contains("data_base64") && item["data_base64"].is_string()) {
       // Compute e from what is shown rather than trusting the service's e.
       Bytes data = base64_decode(item["data_base64"].get<std::string>());

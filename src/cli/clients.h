@@ -96,6 +96,9 @@ class HolderDevice {
   // proof (POST sessions; a wrong PIN is refused there, counted, with the
   // attempts left), finish locally (every signature checked), POST finish.
   SignOutcome sign(const std::string& order_id, const std::string& pin);
+  // Where sign() saves the PNG of each stamped page of a PDF order
+  // (<order>-<document>-page<n>.png); empty: fetched and checked, not saved.
+  void set_preview_dir(std::string dir) { preview_dir_ = std::move(dir); }
 
   // Share refresh (docs/protocol.md §7): POST /app/v1/key/refreshes with the
   // PIN, the new state (under new_pin) replaces the old one as a pending
@@ -128,10 +131,13 @@ class HolderDevice {
   std::string token();
   // POST …/confirm; on success saves the new token and acknowledges.
   json confirm_refresh(client::HolderClient& hc, const std::string& refresh_id, const std::string& confirm_json);
+  // A PDF item: GET each stamped page as PNG (the holder sees what is signed).
+  void preview_pages(const std::string& order_id, size_t index, const json& pdf, const std::string& what);
 
   Connection conn_;
   std::string state_path_;
   std::string token_path_;
+  std::string preview_dir_;
 };
 
 }  // namespace duet::cli

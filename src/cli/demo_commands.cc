@@ -18,6 +18,7 @@
 #include "cli/process.h"
 #include "cli/spawned_duetd.h"
 #include "core/verification.h"
+#include "pdf/pdf_verifier.h"
 #include "pki/certificate.h"
 #include "cosign/pin.h"
 #include "crypto/point.h"
@@ -43,6 +44,9 @@ struct DemoOptions {
   std::string id_number = "11010519491231002X";
   std::string phone = "13800138000";
   std::string keep_data;  // --spawn: the data directory (and duetd.log) left here instead of a temp dir
+  // --pdf FILE: a PDF sign order too, the result in <out>/signed.pdf (docs/pdf.md "Sign orders").
+  std::string pdf_file;
+  std::string pdf_keyword;  // the seal on this text; empty: page 1 at (40, 40), 120 × 80 pt
 };
 
 void step(int n, const std::string& actor, const std::string& what, const std::string& result) {
@@ -276,6 +280,42 @@ void sign_cms_order(BusinessClient& business, HolderDevice& device, const DemoOp
   if (!cv.valid) fail("the CMS signature does not verify");
 }
 
+// 15-17. The PDF (--pdf): a sign order with output pdf, the pages previewed
+// and co-signed by the device, the signed PDF fetched into <out>/signed.pdf
+// and verified here (src/pdf's verifier against the CA chain).
+void sign_pdf_order(BusinessClient& business, HolderDevice& device, const DemoOptions& o, const std::string& holder_id,
+                    const std::string& out, const DemoFiles& files) {
+  std::string pdf = read_file(o.pdf_file);
+  json where = o.pdf_keyword.empty()
+                   ? json{{"page", 1}, {"x", 40}, {"y", 40}, {"width", 120}, {"height", 80}}
+                   : json{{"keyword", o.pdf_keyword}, {"width", 120}, {"height", 80}};
+  json request = {{"holder_id", holder_id},
+                  {"title", "Duet demo PDF"},
+                  {"display_text", "Sign " + fs::path(o.pdf_file).filename().string()},
+                  {"output", "pdf"},
+                  {"pdf_base64", encode_base64(as_bytes(pdf))},
+                  {"placements", json::array({where})}};
+  json order = business.create_order(request, "demo-" + random_hex(8));
+  std::string order_id = json_string(order, "order_id", "create PDF order");
+  step(15, "business", "create PDF order", order_id + " over " + std::to_string(pdf.size()) + " bytes");
+  device.sign(order_id, o.pin);
+  step(16, "holder", "preview pages, sign", order_id + " signed");
+  auto r = business.call("GET", "/api/v1/orders/" + order_id + "/pdf");
+  if (r.status != 200) fail("fetch the signed PDF: " + describe_error_response(r), kExitServer);
+  const std::string signed_path = out + "/signed.pdf";
+  write_file(signed_path, as_bytes(r.body));
+  core::VerifyTrust trust = read_trust_chain(files.chain);
+  pki::CmsTrust cms_trust;
+  cms_trust.intermediates = trust.intermediates;
+  cms_trust.roots = trust.roots;
+  Bytes signed_pdf(r.body.begin(), r.body.end());
+  pdf::PdfVerification v = unwrap(pdf::verify_pdf(signed_pdf, cms_trust), "verify signed.pdf");
+  if (!v.ok()) fail("signed.pdf does not verify:\n" + pdf::verification_text(v));
+  step(17, "verifier", "verify signed.pdf",
+       "valid, " + std::to_string(v.signatures.size()) + " signature(s), " + std::to_string(signed_pdf.size()) +
+           " bytes: " + signed_path);
+}
+
 void print_checks(const DemoFiles& files) {
   std::cout << "wrote " << files.message << ", " << files.signature << ", " << files.public_key << ", "
             << files.holder_cert << ", " << files.chain << ", " << files.p7s << "\n"
@@ -322,6 +362,7 @@ void run_demo(const DemoOptions& o, const ServerOptions& server, const std::stri
                         {"data_base64", encode_base64(as_bytes(message))}};
   sign_der_order(business, device, o, order_request, message.size(), device_key, files);
   sign_cms_order(business, device, o, order_request, message, files);
+  if (!o.pdf_file.empty()) sign_pdf_order(business, device, o, holder.holder_id, out, files);
   if (!o.out_dir.empty()) print_checks(files);
 }
 
@@ -346,8 +387,14 @@ void add_demo_commands(CLI::App& app) {
   demo->add_option("--phone", o->phone, "Phone number of that holder (shown masked)");
   demo->add_option("--keep-data", o->keep_data,
                    "With --spawn: leave duetd's data directory and its log (duetd.log) in DIR");
+  demo->add_option("--pdf", o->pdf_file,
+                   "Also sign this PDF with the holder's seal (a PDF sign order); the result is DIR/signed.pdf. "
+                   "Without --server, duetd is spawned")
+      ->check(CLI::ExistingFile);
+  demo->add_option("--pdf-keyword", o->pdf_keyword, "--pdf: put the seal on this text (default: page 1, lower left)");
   demo->callback([o] {
     run_guarded("demo", [&] {
+      if (!o->pdf_file.empty() && o->server.server.empty()) o->spawn = true;
       if (!o->keep_data.empty() && !o->spawn) fail("--keep-data needs --spawn");
       if (o->spawn) {
         SpawnedServer server(*o);

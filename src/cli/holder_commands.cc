@@ -26,6 +26,7 @@ struct HolderOptions {
   bool request_certificate = false;
   std::string order_id;
   std::string signature_out;
+  std::string pages_dir;
   std::string new_pin;
   std::string move_to;
   bool resume = false;
@@ -193,9 +194,12 @@ void add_holder_commands(CLI::App& app) {
   sign->add_option("ORDER", o->order_id, "Order id")->required();
   sign->add_option("--pin", o->pin, "The PIN")->required();
   sign->add_option("--signature-out", o->signature_out, "Write the first item's signature (DER) to FILE");
+  sign->add_option("--pages-dir", o->pages_dir,
+                   "PDF orders: save the PNG of each stamped page here (they are always fetched and checked)");
   sign->callback([o] {
     run_guarded("holder sign", [&] {
       HolderDevice d = device(*o);
+      d.set_preview_dir(o->pages_dir);
       SignOutcome out = d.sign(o->order_id, o->pin);
       json j = out.finish_response;
       if (out.attempts_left >= 0) j["attempts_left"] = out.attempts_left;

@@ -263,6 +263,67 @@ Result<crypto::Digest> HolderClient::message_digest(ByteView message) {
   return crypto::sm2_digest(r->state.public_key, message);
 }
 
+namespace {
+
+// One DER TLV at `at` in `der` (definite lengths only): its tag, and where its
+// content starts and ends. False when it runs past the end.
+struct Tlv {
+  uint8_t tag = 0;
+  size_t content = 0;
+  size_t end = 0;
+};
+bool read_tlv(ByteView der, size_t at, Tlv& out) {
+  if (at + 2 > der.size()) return false;
+  out.tag = der[at];
+  size_t len = der[at + 1];
+  size_t pos = at + 2;
+  if (len & 0x80) {
+    const size_t n = len & 0x7f;
+    if (n == 0 || n > 4 || pos + n > der.size()) return false;
+    len = 0;
+    for (size_t i = 0; i < n; ++i) len = (len << 8) | der[pos + i];
+    pos += n;
+  }
+  if (len > der.size() - pos) return false;
+  out.content = pos;
+  out.end = pos + len;
+  return true;
+}
+
+}  // namespace
+
+Result<crypto::Digest> HolderClient::signed_attributes_digest(ByteView attrs, const crypto::Digest& expected) {
+  static constexpr uint8_t kMessageDigestOid[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x04};
+  Tlv set;
+  if (!read_tlv(attrs, 0, set) || set.tag != 0x31 || set.end != attrs.size()) {
+    return make_error(ErrorCode::kBadEncoding, "the signed attributes are not a DER SET");
+  }
+  int found = 0;
+  for (size_t at = set.content; at < set.end;) {
+    Tlv attr, oid, values;
+    if (!read_tlv(attrs, at, attr) || attr.tag != 0x30 || attr.end > set.end) {
+      return make_error(ErrorCode::kBadEncoding, "a signed attribute is not a SEQUENCE");
+    }
+    if (!read_tlv(attrs, attr.content, oid) || oid.tag != 0x06 || !read_tlv(attrs, oid.end, values) ||
+        values.tag != 0x31 || values.end != attr.end) {
+      return make_error(ErrorCode::kBadEncoding, "a signed attribute is malformed");
+    }
+    ByteView oid_bytes = attrs.subspan(oid.content, oid.end - oid.content);
+    if (std::equal(oid_bytes.begin(), oid_bytes.end(), std::begin(kMessageDigestOid), std::end(kMessageDigestOid))) {
+      Tlv value;
+      if (!read_tlv(attrs, values.content, value) || value.tag != 0x04 || value.end != values.end ||
+          value.end - value.content != expected.size() ||
+          !std::equal(expected.begin(), expected.end(), attrs.begin() + static_cast<std::ptrdiff_t>(value.content))) {
+        return make_error(ErrorCode::kInvalidArgument, "the signed attributes' messageDigest is not the expected digest");
+      }
+      ++found;
+    }
+    at = attr.end;
+  }
+  if (found != 1) return make_error(ErrorCode::kInvalidArgument, "the signed attributes need one messageDigest");
+  return message_digest(attrs);
+}
+
 Error HolderClient::service_error(std::string_view body) {
   auto j = parse_answer(body);
   if (!j.ok()) return j.error();

@@ -126,6 +126,15 @@ class HolderClient {
   Result<std::string> public_key_pem();                // SubjectPublicKeyInfo PEM of P
   Result<std::string> public_key_hex();                // SEC1 uncompressed, lowercase hex
   Result<crypto::Digest> message_digest(ByteView message);  // e = SM3(Z_A ‖ M), default ID
+  // e of a CMS or PDF item, computed by the device from what it is shown: the
+  // DER signed attributes (SET OF Attribute) must hold exactly one
+  // messageDigest attribute (1.2.840.113549.1.9.4) whose one value is
+  // `expected_message_digest` — SM3 of the data, or a PDF's ByteRange digest
+  // (docs/protocol.md "PDF orders") — then e = SM3(Z_A ‖ signed attributes).
+  // kBadEncoding when the attributes are not such a SET; kInvalidArgument
+  // when the messageDigest differs or is missing.
+  Result<crypto::Digest> signed_attributes_digest(ByteView signed_attributes,
+                                                  const crypto::Digest& expected_message_digest);
 
   // Enrollment. kBadState if already enrolled. The round survives a failed
   // complete (bad response, bad PIN format, storage error) until it succeeds,

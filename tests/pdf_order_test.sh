@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# Issue 12 item 3 end to end, on a real duetd on loopback: a sign order with
+# output pdf created with `duet api order create --pdf` (and each document
+# error refused with its own code, nothing written), signed by the real holder
+# client (`duet holder sign`: the pages fetched as PNG, e computed from the
+# signed attributes), the signed PDF fetched, then checked by independent
+# tools: qpdf --check, pdfsig (lists the signature), the ByteRange coverage,
+# and openssl over the CMS (messageDigest = SM3 of the ByteRange bytes, the
+# SM2 signature over the signed attributes with the holder's key, and the
+# RFC 3161 timestamp token present); `duet verify --pdf` when the CLI has it.
+# Usage: pdf_order_test.sh DUET DUETD
+set -euo pipefail
+duet=$1
+duetd=$2
+for tool in jq qpdf pdfsig openssl python3 xxd; do
+  command -v "$tool" >/dev/null || { echo "pdf_order_test: needs $tool" >&2; exit 1; }
+done
+dir=$(mktemp -d)
+data=$dir/data
+pid=""
+cleanup() {
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+  rm -rf "$dir" || true
+}
+trap cleanup EXIT
+fail() { echo "pdf_order_test: FAIL: $*" >&2; tail -n 20 "$dir/duetd.log" >&2 || true; exit 1; }
+
+# A small document limit, so that the oversized case is cheap to send.
+printf '[limits]\nsandbox_requests_per_second = 0\n[pdf]\nmax_bytes = 200000\n' >"$dir/duetd.toml"
+"$duetd" --config "$dir/duetd.toml" --data-dir "$data" --listen 127.0.0.1:0 --dev >>"$dir/duetd.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 600); do
+  [ -s "$data/duetd.port" ] && break
+  kill -0 "$pid" 2>/dev/null || fail "duetd exited at start"
+  sleep 0.1
+done
+[ -s "$data/duetd.port" ] || fail "duetd did not start within 60 s"
+port=$(tr -dc '0-9:' <"$data/duetd.port"); port=${port##*:}
+url="https://127.0.0.1:$port"
+ca="$data/tls/dev-cert.pem"
+adm=("$duet" admin --server "$url" --ca "$ca" --token-file "$data/admin.token")
+tenant=$("${adm[@]}" tenant create --name "PDF bank" | jq -r .tenant_id)
+apps=$("${adm[@]}" app create --tenant "$tenant" 2>/dev/null)
+app=$(jq -r .sandbox.app_id <<<"$apps")
+jq -r .sandbox.secret <<<"$apps" >"$dir/secret"
+api=("$duet" api --server "$url" --ca "$ca" --app-id "$app" --secret-file "$dir/secret")
+
+holder_id=$("${api[@]}" holder create --name "张三" --id-number 110101199003071234 --phone 13812345678 | jq -r .holder_id)
+code=$("${api[@]}" activation-code "$holder_id" | jq -r .code)
+hold=("$duet" holder --server "$url" --ca "$ca" --state "$dir/device")
+"${hold[@]}" enroll --holder-id "$holder_id" --code "$code" --pin 246810 --kdf-iterations 1000 \
+  >"$dir/enroll.log" 2>&1 || fail "enroll: $(cat "$dir/enroll.log")"
+
+# The documents: a 2-page contract (the keyword on page 2), and its bad twins.
+python3 - "$dir" <<'PY'
+import sys
+d = sys.argv[1]
+def pdf(lines, pad=0):
+    objs = ["<< /Type /Catalog /Pages 2 0 R >>"]
+    kids = " ".join(f"{4 + 2 * i} 0 R" for i in range(len(lines)))
+    objs.append(f"<< /Type /Pages /Kids [{kids}] /Count {len(lines)} >>")
+    objs.append("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
+    for i, line in enumerate(lines):
+        content = f"BT /F1 14 Tf 72 500 Td ({line}) Tj ET\n"
+        objs.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> "
+                    f"/Contents {5 + 2 * i} 0 R >>")
+        objs.append(f"<< /Length {len(content)} >>\nstream\n{content}endstream")
+    out = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n" + b"%" + b"x" * pad + b"\n"
+    offs = []
+    for i, o in enumerate(objs):
+        offs.append(len(out))
+        out += f"{i + 1} 0 obj\n{o}\nendobj\n".encode()
+    x = len(out)
+    out += f"xref\n0 {len(objs) + 1}\n0000000000 65535 f \n".encode()
+    for o in offs:
+        out += f"{o:010d} 00000 n \n".encode()
+    out += f"trailer\n<< /Size {len(objs) + 1} /Root 1 0 R >>\nstartxref\n{x}\n%%EOF\n".encode()
+    return out
+open(f"{d}/contract.pdf", "wb").write(pdf(["Loan contract PDF-E2E-MARKER", "Borrower signature:"]))
+open(f"{d}/big.pdf", "wb").write(pdf(["big"], pad=250000))
+open(f"{d}/notpdf.pdf", "wb").write(b"this is no PDF at all\n")
+open(f"{d}/malformed.pdf", "wb").write(pdf(["x"])[:80])
+PY
+qpdf --encrypt user owner 256 -- "$dir/contract.pdf" "$dir/encrypted.pdf"
+qpdf --check "$dir/contract.pdf" >/dev/null || fail "the test contract itself does not pass qpdf"
+
+count_orders() { "${api[@]}" order list --holder "$holder_id" | jq '.orders | length'; }
+expect_refused() {  # FILE CODE [placement options…]
+  local file=$1 want=$2; shift 2
+  if "${api[@]}" order create --holder "$holder_id" --title "bad" --pdf "$file" "$@" >"$dir/bad.log" 2>&1; then
+    fail "$file was accepted: $(cat "$dir/bad.log")"
+  fi
+  grep -q " $want" "$dir/bad.log" || fail "$file: expected $want, got: $(cat "$dir/bad.log")"
+}
+before=$(count_orders)
+expect_refused "$dir/notpdf.pdf" "not_pdf" --page 1 --rect 72,72,120,80
+expect_refused "$dir/malformed.pdf" "pdf_malformed" --page 1 --rect 72,72,120,80
+expect_refused "$dir/encrypted.pdf" "pdf_encrypted" --page 1 --rect 72,72,120,80
+expect_refused "$dir/big.pdf" "payload_too_large" --page 1 --rect 72,72,120,80
+expect_refused "$dir/contract.pdf" "not_found" --keyword "Guarantor signature:" --size 120,80
+expect_refused "$dir/contract.pdf" "invalid_argument" --page 3 --rect 72,72,120,80
+[ "$(count_orders)" = "$before" ] || fail "a refused document left an order behind"
+
+order=$("${api[@]}" order create --holder "$holder_id" --title "Loan contract" --pdf "$dir/contract.pdf" \
+  --keyword "Borrower signature:" --offset 170,0 --size 120,80)
+order_id=$(jq -r .order_id <<<"$order")
+[ "$(jq -r .output <<<"$order")" = pdf ] || fail "order: $order"
+if "${api[@]}" order pdf "$order_id" --out "$dir/early.pdf" >"$dir/early.log" 2>&1; then
+  fail "the PDF was served before the order was signed"
+fi
+grep -q "409 conflict" "$dir/early.log" || fail "before completion: $(cat "$dir/early.log")"
+
+mkdir -p "$dir/pages"
+"${hold[@]}" sign "$order_id" --pin 246810 --pages-dir "$dir/pages" >"$dir/sign.log" 2>&1 ||
+  fail "holder sign: $(cat "$dir/sign.log")"
+[ "$(head -c 4 "$dir/pages/$order_id-0-page2.png" | tail -c 3)" = PNG ] || fail "no preview of page 2"
+"${api[@]}" order pdf "$order_id" --out "$dir/signed.pdf" >/dev/null || fail "fetching the signed PDF"
+[ "$("${api[@]}" order get "$order_id" | jq -r .state)" = signed ] || fail "the order is not signed"
+
+# Structure and coverage.
+qpdf --check "$dir/signed.pdf" >"$dir/qpdf.log" 2>&1 || fail "qpdf --check: $(cat "$dir/qpdf.log")"
+grep -q "No syntax or stream encoding errors" "$dir/qpdf.log" || fail "qpdf: $(cat "$dir/qpdf.log")"
+pdfsig "$dir/signed.pdf" >"$dir/pdfsig.log" 2>&1 || true
+grep -q "Signature #1" "$dir/pdfsig.log" || fail "pdfsig lists no signature: $(cat "$dir/pdfsig.log")"
+cmp -n "$(stat -c %s "$dir/contract.pdf")" "$dir/contract.pdf" "$dir/signed.pdf" ||
+  fail "the original is not a prefix of the signed PDF"
+read -r A B C D < <(grep -ao '/ByteRange *\[[0-9 ]*\]' "$dir/signed.pdf" | head -1 | tr -dc '0-9 \n' | xargs)
+size=$(stat -c %s "$dir/signed.pdf")
+[ "$A" = 0 ] && [ $((C + D)) = "$size" ] || fail "ByteRange [$A $B $C $D] does not cover the file ($size bytes)"
+
+# The CMS, independently: the hex between the offsets, cut to its DER length.
+dd if="$dir/signed.pdf" bs=1 skip=$((B + 1)) count=$((C - B - 2)) 2>/dev/null | xxd -r -p >"$dir/padded.der"
+# (asn1parse also reads the zero padding after the DER and fails on it: only its first line counts)
+len=$({ openssl asn1parse -inform DER -in "$dir/padded.der" 2>/dev/null || true; } | head -1 |
+  sed -E 's/.*hl= *([0-9]+) +l= *([0-9]+).*/\1 \2/')
+head -c $(( ${len% *} + ${len#* } )) "$dir/padded.der" >"$dir/sig.p7s"
+want=$({ head -c "$B" "$dir/signed.pdf"; tail -c +$((C + 1)) "$dir/signed.pdf" | head -c "$D"; } |
+  openssl dgst -sm3 -r | cut -d' ' -f1)
+openssl asn1parse -inform DER -in "$dir/sig.p7s" >"$dir/asn1.txt"
+grep -A2 ":messageDigest" "$dir/asn1.txt" | grep -qi "$want" || fail "messageDigest is not SM3 of the ByteRange bytes"
+grep -q "id-smime-aa-timeStampToken\|1.2.840.113549.1.9.16.2.14" "$dir/asn1.txt" ||
+  fail "no RFC 3161 signature timestamp (PAdES B-T)"
+# The signed attributes ([0] at depth 5, re-tagged SET) and the signature (the
+# last OCTET STRING at depth 5 before the unsigned attributes), under the key of
+# the certificate in the CMS.
+attrs=$(awk '/d=5 / && /cont \[ 0 \]/ {print; exit}' "$dir/asn1.txt")
+off=$(sed -E 's/^ *([0-9]+):.*/\1/' <<<"$attrs")
+hl=$(sed -E 's/.*hl= *([0-9]+).*/\1/' <<<"$attrs")
+l=$(sed -E 's/.*l= *([0-9]+) cons.*/\1/' <<<"$attrs")
+{ printf '\x31'; tail -c +$((off + 2)) "$dir/sig.p7s" | head -c $((hl + l - 1)); } >"$dir/attrs.der"
+sigline=$(awk '/d=5 / && /cont \[ 1 \]/ {exit} /d=5 / && /OCTET STRING/ {keep=$0} END {print keep}' "$dir/asn1.txt")
+soff=$(sed -E 's/^ *([0-9]+):.*/\1/' <<<"$sigline")
+shl=$(sed -E 's/.*hl= *([0-9]+).*/\1/' <<<"$sigline")
+sl=$(sed -E 's/.*l= *([0-9]+) prim.*/\1/' <<<"$sigline")
+tail -c +$((soff + shl + 1)) "$dir/sig.p7s" | head -c "$sl" >"$dir/sm2sig.der"
+openssl pkcs7 -inform DER -in "$dir/sig.p7s" -print_certs 2>/dev/null |
+  awk '/BEGIN CERT/{n++} n==1' | openssl x509 -pubkey -noout >"$dir/pub.pem"
+openssl pkeyutl -verify -rawin -digest sm3 -pkeyopt distid:1234567812345678 -pubin -inkey "$dir/pub.pem" \
+  -in "$dir/attrs.der" -sigfile "$dir/sm2sig.der" >"$dir/pkeyutl.log" 2>&1 ||
+  fail "openssl does not verify the SM2 signature: $(cat "$dir/pkeyutl.log")"
+grep -q "Signature Verified Successfully" "$dir/pkeyutl.log" || fail "pkeyutl: $(cat "$dir/pkeyutl.log")"
+
+# The project's verifier, when the CLI has it (issue 12 item 6).
+if "$duet" verify --help 2>&1 | grep -q -- "--pdf"; then
+  "$duet" verify --pdf "$dir/signed.pdf" >"$dir/verify.log" 2>&1 || fail "duet verify --pdf: $(cat "$dir/verify.log")"
+fi
+# `duet demo --pdf FILE --out DIR` through a spawned duetd (issue 12 item 6):
+# DIR/signed.pdf, verified by the demo itself and here by qpdf and pdfsig.
+"$duet" demo --pdf "$dir/contract.pdf" --pdf-keyword "Borrower signature:" --duetd "$duetd" --out "$dir/demo" \
+  --kdf-iterations 1000 >"$dir/demo.log" 2>&1 || fail "duet demo --pdf: $(tail -n 20 "$dir/demo.log")"
+grep -q "verify signed.pdf *valid" "$dir/demo.log" || fail "demo: $(cat "$dir/demo.log")"
+qpdf --check "$dir/demo/signed.pdf" >/dev/null || fail "qpdf --check on the demo's signed.pdf"
+pdfsig "$dir/demo/signed.pdf" 2>&1 | grep -q "Signature #1" || fail "pdfsig on the demo's signed.pdf"
+echo "pdf order: created, previewed, co-signed (PAdES B-T), served and verified OK; duet demo --pdf OK"
