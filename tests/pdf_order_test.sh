@@ -25,8 +25,10 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "pdf_order_test: FAIL: $*" >&2; tail -n 20 "$dir/duetd.log" >&2 || true; exit 1; }
 
-# A small document limit, so that the oversized case is cheap to send.
-printf '[limits]\nsandbox_requests_per_second = 0\n[pdf]\nmax_bytes = 200000\n' >"$dir/duetd.toml"
+# A 3 MB document limit: a 2 MB document (2.7 MB of base64, over the default
+# http.max_body_bytes of 1 MiB) passes the order route's own body limit; a
+# 3.1 MB one reaches the service and is payload_too_large.
+printf '[limits]\nsandbox_requests_per_second = 0\n[pdf]\nmax_bytes = 3000000\n' >"$dir/duetd.toml"
 "$duetd" --config "$dir/duetd.toml" --data-dir "$data" --listen 127.0.0.1:0 --dev >>"$dir/duetd.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 600); do
@@ -77,7 +79,8 @@ def pdf(lines, pad=0):
     out += f"trailer\n<< /Size {len(objs) + 1} /Root 1 0 R >>\nstartxref\n{x}\n%%EOF\n".encode()
     return out
 open(f"{d}/contract.pdf", "wb").write(pdf(["Loan contract PDF-E2E-MARKER", "Borrower signature:"]))
-open(f"{d}/big.pdf", "wb").write(pdf(["big"], pad=250000))
+open(f"{d}/big.pdf", "wb").write(pdf(["big"], pad=3100000))
+open(f"{d}/large.pdf", "wb").write(pdf(["large but allowed"], pad=2000000))
 open(f"{d}/notpdf.pdf", "wb").write(b"this is no PDF at all\n")
 open(f"{d}/malformed.pdf", "wb").write(pdf(["x"])[:80])
 PY
@@ -100,6 +103,9 @@ expect_refused "$dir/big.pdf" "payload_too_large" --page 1 --rect 72,72,120,80
 expect_refused "$dir/contract.pdf" "not_found" --keyword "Guarantor signature:" --size 120,80
 expect_refused "$dir/contract.pdf" "invalid_argument" --page 3 --rect 72,72,120,80
 [ "$(count_orders)" = "$before" ] || fail "a refused document left an order behind"
+large=$("${api[@]}" order create --holder "$holder_id" --title "Large" --pdf "$dir/large.pdf" --page 1 \
+  --rect 72,72,120,80) || fail "a 2 MB document was refused"
+"${api[@]}" order cancel "$(jq -r .order_id <<<"$large")" >/dev/null || fail "cancel the large order"
 
 order=$("${api[@]}" order create --holder "$holder_id" --title "Loan contract" --pdf "$dir/contract.pdf" \
   --keyword "Borrower signature:" --offset 170,0 --size 120,80)

@@ -2096,6 +2096,28 @@ TEST_F(CmsTest, PdfOrderFromCreationToSignedDocument) {
   std::string cms_s(cms->begin(), cms->end());
   const std::string tst_oid("\x06\x0b\x2a\x86\x48\x86\xf7\x0d\x01\x09\x10\x02\x0e", 13);  // id-aa-timeStampToken
   EXPECT_NE(cms_s.find(tst_oid), std::string::npos);
+
+  // A batch: two documents, one session, one signed PDF each.
+  const Bytes annex = pdf::testing::minimal_test_pdf(1, {"Annex A"});
+  const json rect{{"page", 1}, {"x", 300}, {"y", 100}, {"width", 120}, {"height", 80}};
+  auto batch = order(t.sandbox, json{{"holder_id", d.holder_id}, {"output", "pdf"},
+                                     {"documents", json::array({json{{"pdf_base64", encode_base64(contract)},
+                                                                     {"placements", json::array({keyword})}},
+                                                                json{{"pdf_base64", encode_base64(annex)},
+                                                                     {"placements", json::array({rect})},
+                                                                     {"sub_filter", "adbe.pkcs7.detached"}}})}});
+  ASSERT_EQ(batch.status, 201) << batch.body;
+  std::string batch_id = parse(batch)["order_id"];
+  ASSERT_EQ(parse(batch)["items"].size(), 2u);
+  ASSERT_EQ(sign(d, batch_id, "123456", "ses_pdf_batch01").status, 200);
+  for (const char* q : {"", "?document=1"}) {
+    auto one = biz(t.sandbox, "GET", "/api/v1/orders/" + batch_id + "/pdf" + q);
+    ASSERT_EQ(one.status, 200) << one.body;
+    auto r = pdf::verify_pdf(Bytes(one.body.begin(), one.body.end()), tr);
+    ASSERT_TRUE(r.ok());
+    EXPECT_TRUE(r->ok()) << pdf::verification_text(*r);
+  }
+  EXPECT_EQ(biz(t.sandbox, "GET", "/api/v1/orders/" + batch_id + "/pdf?document=2").status, 404);
 }
 
 }  // namespace
