@@ -165,6 +165,13 @@ openssl pkeyutl -verify -rawin -digest sm3 -pkeyopt distid:1234567812345678 -pub
   -in "$dir/attrs.der" -sigfile "$dir/sm2sig.der" >"$dir/pkeyutl.log" 2>&1 ||
   fail "openssl does not verify the SM2 signature: $(cat "$dir/pkeyutl.log")"
 grep -q "Signature Verified Successfully" "$dir/pkeyutl.log" || fail "pkeyutl: $(cat "$dir/pkeyutl.log")"
+# The check can fail: the same attributes with one byte changed do not verify.
+{ head -c 20 "$dir/attrs.der"; printf '\x00'; tail -c +22 "$dir/attrs.der"; } >"$dir/attrs-changed.der"
+cmp -s "$dir/attrs.der" "$dir/attrs-changed.der" && printf '\x01' | dd of="$dir/attrs-changed.der" bs=1 seek=20 conv=notrunc 2>/dev/null
+if openssl pkeyutl -verify -rawin -digest sm3 -pkeyopt distid:1234567812345678 -pubin -inkey "$dir/pub.pem" \
+    -in "$dir/attrs-changed.der" -sigfile "$dir/sm2sig.der" >/dev/null 2>&1; then
+  fail "openssl verified changed signed attributes"
+fi
 
 # The project's verifier, when the CLI has it (issue 12 item 6).
 if "$duet" verify --help 2>&1 | grep -q -- "--pdf"; then
