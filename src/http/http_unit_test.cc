@@ -33,22 +33,6 @@ TEST(HttpModel, HeadersAreCaseInsensitive) {
   EXPECT_EQ(h.get("content-type").value(), "text/plain");
 }
 
-// A route may take a larger body than max_body_bytes (a PDF order); every
-// other request keeps max_body_bytes, and a route never gets less.
-TEST(HttpModel, RouteBodyLimits) {
-  ServerConfig c;
-  c.max_body_bytes = 1000;
-  EXPECT_EQ(c.body_limit_for("POST", "/api/v1/orders"), 1000u);
-  EXPECT_EQ(c.largest_body_limit(), 1000u);
-  c.body_limits.push_back({"POST", "/api/v1/orders", 5000});
-  c.body_limits.push_back({"POST", "/small", 10});
-  EXPECT_EQ(c.body_limit_for("POST", "/api/v1/orders"), 5000u);
-  EXPECT_EQ(c.body_limit_for("GET", "/api/v1/orders"), 1000u);
-  EXPECT_EQ(c.body_limit_for("POST", "/api/v1/orders/x"), 1000u);
-  EXPECT_EQ(c.body_limit_for("POST", "/small"), 1000u);
-  EXPECT_EQ(c.largest_body_limit(), 5000u);
-}
-
 TEST(HttpModel, QueryParams) {
   Request r;
   r.query = "a=1&b=hello+world&c=%E4%BD%A0&flag&a=2";
