@@ -670,6 +670,25 @@ CREATE UNIQUE INDEX audit_checkpoints_prev ON audit_checkpoints (prev_hash);
 )sql"),
 };
 
+// v16: the sandbox is a separate environment (docs/metering.md "Sandbox"):
+// holders and orders carry the environment of the app that created them;
+// existing rows take it from that app (production when no app is recorded).
+// One identity may be a holder in each environment.
+constexpr MigrationPiece kV16[] = {
+    both(R"sql(
+ALTER TABLE holders ADD COLUMN environment TEXT NOT NULL DEFAULT 'production'
+  CHECK (environment IN ('sandbox', 'production'));
+UPDATE holders SET environment = 'sandbox'
+  WHERE identity_verified_by IN (SELECT app_id FROM apps WHERE environment = 'sandbox');
+ALTER TABLE sign_orders ADD COLUMN environment TEXT NOT NULL DEFAULT 'production'
+  CHECK (environment IN ('sandbox', 'production'));
+UPDATE sign_orders SET environment = 'sandbox'
+  WHERE app_id IN (SELECT app_id FROM apps WHERE environment = 'sandbox');
+DROP INDEX holders_lookup_hash;
+CREATE UNIQUE INDEX holders_lookup_hash ON holders (tenant_id, environment, lookup_hash);
+)sql"),
+};
+
 struct VersionPieces {
   int version;
   std::span<const MigrationPiece> pieces;
@@ -677,7 +696,7 @@ struct VersionPieces {
 
 constexpr VersionPieces kVersions[] = {{1, kV1}, {2, kV2},  {3, kV3},   {4, kV4},   {5, kV5},   {6, kV6},
                                        {7, kV7}, {8, kV8}, {9, kV9}, {10, kV10}, {11, kV11}, {12, kV12},
-                                       {13, kV13}, {14, kV14}, {15, kV15}};
+                                       {13, kV13}, {14, kV14}, {15, kV15}, {16, kV16}};
 
 void replace_all(std::string& s, std::string_view from, std::string_view to) {
   for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
