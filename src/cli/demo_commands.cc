@@ -75,9 +75,11 @@ class SpawnedServer {
       std::error_code ec;
       dir_ = fs::absolute(o.keep_data, ec).string();
       if (ec) fail("--keep-data " + o.keep_data + ": " + ec.message());
-      fs::create_directories(dir_, ec);
+      const bool created = fs::create_directories(dir_, ec);
       if (ec) fail("cannot create " + dir_ + ": " + ec.message());
-      fs::permissions(dir_, fs::perms::owner_all, fs::perm_options::replace, ec);
+      // Only a directory made here is narrowed: an existing one (the user's,
+      // or /tmp itself) keeps its mode.
+      if (created) fs::permissions(dir_, fs::perms::owner_all, fs::perm_options::replace, ec);
     }
     duetd_ = std::make_unique<SpawnedDuetd>(DuetdLaunch{o.duetd, dir_, o.startup_timeout, o.server.timeout_ms});
   }

@@ -8,6 +8,7 @@
 #include "core/views.h"
 #include "crypto/sm3.h"
 #include "store/ids.h"
+#include "store/store_error.h"
 
 namespace duet::core {
 namespace {
@@ -157,6 +158,7 @@ Result<HolderView> BusinessService::create_holder(const AppContext& ctx, const N
   ctx.write.name_audit_target("holder_id", h.holder_id);
   h.identity_verification = app.identity_mode;
   h.identity_verified_by = ctx.app_id;
+  h.environment = ctx.environment;
   if (app.identity_mode == "identity_source") {
     if (deps_.identity_source == nullptr) {
       return make_error(ErrorCode::kUnavailable, "no identity source is configured");
@@ -195,14 +197,22 @@ Result<HolderView> BusinessService::create_holder(const AppContext& ctx, const N
   return view_holder(h);
 }
 
-Result<HolderView> BusinessService::get_holder(const AppContext& ctx, const std::string& holder_id) {
+Result<store::Holder> BusinessService::holder_in_environment(const AppContext& ctx, std::string_view holder_id) {
   DUET_ASSIGN_OR_RETURN(store::Holder h, stores_.holders.get_holder(ctx.tenant_id, holder_id));
+  // The same error, word for word, as a holder id that does not exist.
+  if (h.environment != ctx.environment) return store::store_error(store::StoreError::kNotFound, "holder not found");
+  return h;
+}
+
+Result<HolderView> BusinessService::get_holder(const AppContext& ctx, const std::string& holder_id) {
+  DUET_ASSIGN_OR_RETURN(store::Holder h, holder_in_environment(ctx, holder_id));
   return view_holder(h);
 }
 
 Result<HolderPage> BusinessService::list_holders(const AppContext& ctx, const std::string& cursor, size_t limit) {
   limit = std::clamp<size_t>(limit, 1, 200);
-  DUET_ASSIGN_OR_RETURN(auto holders, stores_.holders.list_holders(ctx.tenant_id, cursor, limit + 1));
+  DUET_ASSIGN_OR_RETURN(auto holders,
+                        stores_.holders.list_holders(ctx.tenant_id, cursor, limit + 1, ctx.environment));
   HolderPage page;
   for (size_t i = 0; i < holders.size() && i < limit; ++i) {
     DUET_ASSIGN_OR_RETURN(HolderView v, view_holder(holders[i]));
@@ -213,18 +223,20 @@ Result<HolderPage> BusinessService::list_holders(const AppContext& ctx, const st
 }
 
 Result<HolderView> BusinessService::lock_holder(const AppContext& ctx, const std::string& holder_id) {
+  DUET_TRY_STATUS(holder_in_environment(ctx, holder_id));
   DUET_TRY_STATUS(stores_.holders.lock_holder(ctx.write, ctx.tenant_id, holder_id));
   return get_holder(ctx, holder_id);
 }
 
 Result<HolderView> BusinessService::unlock_holder(const AppContext& ctx, const std::string& holder_id) {
+  DUET_TRY_STATUS(holder_in_environment(ctx, holder_id));
   DUET_TRY_STATUS(stores_.holders.unlock_holder(ctx.write, ctx.tenant_id, holder_id));
   return get_holder(ctx, holder_id);
 }
 
 Result<IssuedActivationCode> BusinessService::create_activation_code(const AppContext& ctx,
                                                                      const std::string& holder_id) {
-  DUET_ASSIGN_OR_RETURN(store::Holder h, stores_.holders.get_holder(ctx.tenant_id, holder_id));
+  DUET_ASSIGN_OR_RETURN(store::Holder h, holder_in_environment(ctx, holder_id));
   DUET_ASSIGN_OR_RETURN(store::App app, stores_.tenants.get_app(ctx.tenant_id, ctx.app_id));
   if (app.sms_otp_required && deps_.sms == nullptr) {
     return make_error(ErrorCode::kUnavailable, "no SMS sender is configured");
@@ -354,8 +366,8 @@ Result<store::SignOrder> BusinessService::create_order(const AppContext& ctx, co
     return make_error(ErrorCode::kInvalidArgument, "callback_url must be an http(s) URL");
   }
   if (in.idempotency_key.size() > 128) return make_error(ErrorCode::kInvalidArgument, "Idempotency-Key too long");
-  // The holder must exist in this tenant and have a key to sign with.
-  DUET_ASSIGN_OR_RETURN(store::Holder holder, stores_.holders.get_holder(ctx.tenant_id, in.holder_id));
+  // The holder must exist in this tenant and environment and have a key to sign with.
+  DUET_ASSIGN_OR_RETURN(store::Holder holder, holder_in_environment(ctx, in.holder_id));
   auto key = stores_.holders.get_active_holder_key(ctx.tenant_id, holder.holder_id);
   if (!key.ok()) {
     if (key.code() == ErrorCode::kNotFound) return make_error(ErrorCode::kConflict, "the holder is not enrolled");
@@ -389,6 +401,7 @@ Result<store::SignOrder> BusinessService::create_order(const AppContext& ctx, co
   o.tenant_id = ctx.tenant_id;
   o.order_id = store::new_id("ord_");  // named in the audit event by the store, unless an idempotent replay
   o.app_id = ctx.app_id;
+  o.environment = ctx.environment;
   o.holder_id = holder.holder_id;
   o.title = in.title;
   o.display_text = in.display_text;
@@ -446,10 +459,13 @@ Result<store::SignOrder> BusinessService::create_order(const AppContext& ctx, co
 
 namespace {
 // Certificate requests (kCsr) belong to enrollment, not to the business
-// system's orders: they are neither listed nor shown nor cancellable here.
+// system's orders: they are neither listed nor shown nor cancellable here;
+// nor are the other environment's orders.
 Result<store::SignOrder> business_order(store::OrderStore& st, const AppContext& ctx, const std::string& order_id) {
   DUET_ASSIGN_OR_RETURN(store::SignOrder o, st.get_order(ctx.tenant_id, order_id));
-  if (o.kind != store::OrderKind::kSign) return make_error(ErrorCode::kNotFound, "no such order");
+  if (o.kind != store::OrderKind::kSign || o.environment != ctx.environment) {
+    return make_error(ErrorCode::kNotFound, "no such order");
+  }
   return o;
 }
 }  // namespace
@@ -479,6 +495,7 @@ Result<Bytes> BusinessService::signed_pdf(const AppContext& ctx, const std::stri
 Result<store::OrderPage> BusinessService::list_orders(const AppContext& ctx, const store::OrderFilter& filter) {
   store::OrderFilter f = filter;
   f.limit = std::clamp<size_t>(f.limit, 1, 200);
+  f.environment = ctx.environment;
   return stores_.orders.list_orders(ctx.tenant_id, f);
 }
 

@@ -101,6 +101,11 @@ class BusinessService {
   // the voucher; "identity_source" asks deps.identity_source first (none
   // configured or unreachable: kUnavailable; no match: kIdentityRejected and
   // no holder is created) and keeps its reference.
+  //
+  // Environments (docs/metering.md "Sandbox"): a holder belongs to the
+  // environment of the credential that created it, and so do its activation
+  // codes, keys, certificates and orders; every call below answers the
+  // other environment's holders and orders as missing (kNotFound).
   Result<HolderView> create_holder(const AppContext& ctx, const NewHolder& holder);
   Result<HolderView> get_holder(const AppContext& ctx, const std::string& holder_id);
   Result<HolderPage> list_holders(const AppContext& ctx, const std::string& cursor, size_t limit);
@@ -127,6 +132,11 @@ class BusinessService {
   Result<std::string> order_uri(const AppContext& ctx, const std::string& order_id);
   // The same link for an order already loaded (no store access).
   std::string order_uri_for(std::string_view order_id) const;
+
+  // The tenant's holder if it belongs to the credential's environment, else
+  // kNotFound exactly as for a holder that does not exist (routes that reach
+  // a holder's certificates through CertificateService check with this).
+  Result<store::Holder> holder_in_environment(const AppContext& ctx, std::string_view holder_id);
 
   // Decrypts and masks a stored holder (also used by the holder API).
   Result<HolderView> view_holder(const store::Holder& holder);

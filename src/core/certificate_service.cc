@@ -385,6 +385,7 @@ Result<store::SignOrder> CertificateService::request_certificate(const HolderCon
   o.tenant_id = ctx.tenant_id;
   o.order_id = store::new_id("ord_");
   o.app_id = app_id;
+  o.environment = holder.environment;
   o.holder_id = ctx.holder_id;
   o.kind = store::OrderKind::kCsr;
   o.key_id = key->key_id;

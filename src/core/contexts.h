@@ -23,6 +23,9 @@ struct HolderContext {
   std::string tenant_id;
   std::string holder_id;
   store::WriteContext write{};
+  // The holder's environment as authenticate_device read it with the token
+  // (other constructions leave production: only the SLA attribution reads it).
+  store::AppEnvironment environment = store::AppEnvironment::kProduction;
 };
 
 struct OperatorContext {

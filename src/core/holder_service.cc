@@ -126,7 +126,9 @@ Result<HolderContext> HolderService::authenticate_device(std::string_view bearer
   }
   DUET_ASSIGN_OR_RETURN(store::Tenant tenant, stores_.tenants.get_tenant(token->tenant_id));
   if (tenant.suspended) return make_error(ErrorCode::kTenantSuspended, "the tenant is suspended");
-  return HolderContext{token->tenant_id, token->holder_id};
+  HolderContext ctx{token->tenant_id, token->holder_id};
+  ctx.environment = token->holder_environment;
+  return ctx;
 }
 
 Result<Activation> HolderService::redeem_activation(const store::WriteContext& write, std::string_view code,

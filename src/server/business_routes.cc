@@ -247,6 +247,7 @@ void certificate_routes(http::Router& r, const ApiServices& s, RequestAuth& auth
   r.get("/api/v1/holders/{holder_id}/certificates",
         auth.signed_business_request([&s](const Request& req, const core::AppContext& ctx) -> Result<Response> {
           DUET_ASSIGN_OR_RETURN(core::CertificateService * cs, s.ready_ca());
+          DUET_TRY_STATUS(s.business.holder_in_environment(ctx, holder_of(req)));
           DUET_ASSIGN_OR_RETURN(std::vector<core::CertificateView> list,
                                 cs->list_certificates(ctx.tenant_id, holder_of(req)));
           json arr = json::array();
@@ -260,6 +261,7 @@ void certificate_routes(http::Router& r, const ApiServices& s, RequestAuth& auth
   r.post("/api/v1/holders/{holder_id}/certificates/renew",
          auth.signed_business_request([&s](const Request& req, const core::AppContext& ctx) -> Result<Response> {
            DUET_ASSIGN_OR_RETURN(core::CertificateService * cs, s.ready_ca());
+           DUET_TRY_STATUS(s.business.holder_in_environment(ctx, holder_of(req)));
            core::HolderContext holder{ctx.tenant_id, holder_of(req), ctx.write};
            bool replayed = false;
            DUET_ASSIGN_OR_RETURN(store::SignOrder o, cs->request_certificate(holder, &replayed, /*renewal=*/true));
@@ -270,6 +272,7 @@ void certificate_routes(http::Router& r, const ApiServices& s, RequestAuth& auth
            DUET_ASSIGN_OR_RETURN(core::CertificateService * cs, s.ready_ca());
            DUET_ASSIGN_OR_RETURN(json body, parse_body(req, true));
            DUET_ASSIGN_OR_RETURN(int reason, parse_revocation_reason(body));
+           DUET_TRY_STATUS(s.business.holder_in_environment(ctx, holder_of(req)));
            DUET_ASSIGN_OR_RETURN(core::CertificateView v,
                                  cs->revoke(ctx.write, ctx.tenant_id, holder_of(req), std::string(req.param("cert_id")),
                                             reason, s.deps.clock.now()));

@@ -98,17 +98,22 @@ RequestAuth::RequestAuth(core::CoreDeps deps, core::AdminService& admin, core::H
 http::Handler RequestAuth::audited(AuditedHandler handler, bool bearer) {
   return [this, handler = std::move(handler), bearer](const Request& req) -> Response {
     store::PendingAuditEvent pending{request_audit_event(req, deps_.clock.now())};
-    auto [resp, outcome] = answer_of(req, bearer, [&] { return handler(req, pending); });
+    ServedRequest served{pending};
+    auto [resp, outcome] = answer_of(req, bearer, [&] { return handler(req, served); });
     if (outcome == "ok" && resp.status >= 400) outcome = "http_" + std::to_string(resp.status);
-    // Availability per tenant (sla): the tenant an app or holder request was served for.
-    if (pending.event.actor_type == "app" || pending.event.actor_type == "holder") resp.tenant_id = pending.event.tenant_id;
+    // Availability per tenant (sla): the tenant a production app or holder
+    // request was served for; sandbox traffic counts for no tenant.
+    if ((pending.event.actor_type == "app" || pending.event.actor_type == "holder") && !served.sandbox) {
+      resp.tenant_id = pending.event.tenant_id;
+    }
     if (pending.appended == 0 || outcome != "ok") recorder_.enqueue(final_audit_event(std::move(pending), outcome));
     return std::move(resp);
   };
 }
 
-Result<Response> RequestAuth::run_business_handler(const Request& req, store::PendingAuditEvent& pending,
+Result<Response> RequestAuth::run_business_handler(const Request& req, ServedRequest& served,
                                                    const BusinessHandler& handler, NonceAt nonce_at) {
+  store::PendingAuditEvent& pending = served.pending;
   core::SignedRequest sr = signed_request_of(req);
   pending.event.actor_id = sr.app_id.substr(0, 64);  // as claimed, until authenticated
   // The nonce commits with the request's first write, or on its own before
@@ -123,6 +128,7 @@ Result<Response> RequestAuth::run_business_handler(const Request& req, store::Pe
       core::authenticate_business_request(deps_, sr, nonce_at == NonceAt::kWithFirstWrite ? &nonce : nullptr);
   if (!authenticated.ok()) return answer(Unexpected{authenticated.error()});
   core::AppContext ctx = *authenticated;
+  served.sandbox = ctx.environment == store::AppEnvironment::kSandbox;
   pending.event.actor_type = "app";
   pending.event.actor_id = ctx.app_id;
   pending.event.tenant_id = ctx.tenant_id;
@@ -143,18 +149,19 @@ Result<Response> RequestAuth::run_business_handler(const Request& req, store::Pe
 
 http::Handler RequestAuth::signed_business_request(BusinessHandler handler, NonceAt nonce_at) {
   return audited(
-      [this, handler = std::move(handler), nonce_at](const Request& req,
-                                                     store::PendingAuditEvent& pending) -> Result<Response> {
-        return run_business_handler(req, pending, handler, nonce_at);
+      [this, handler = std::move(handler), nonce_at](const Request& req, ServedRequest& served) -> Result<Response> {
+        return run_business_handler(req, served, handler, nonce_at);
       },
       false);
 }
 
 http::Handler RequestAuth::device_token_request(DeviceHandler handler) {
   return no_store(audited(
-      [this, handler = std::move(handler)](const Request& req, store::PendingAuditEvent& pending) -> Result<Response> {
+      [this, handler = std::move(handler)](const Request& req, ServedRequest& served) -> Result<Response> {
+        store::PendingAuditEvent& pending = served.pending;
         DUET_ASSIGN_OR_RETURN(std::string_view token, bearer_token(req));
         DUET_ASSIGN_OR_RETURN(core::HolderContext ctx, holders_.authenticate_device(token));
+        served.sandbox = ctx.environment == store::AppEnvironment::kSandbox;
         pending.event.actor_type = "holder";
         pending.event.actor_id = ctx.holder_id;
         pending.event.tenant_id = ctx.tenant_id;
@@ -166,8 +173,8 @@ http::Handler RequestAuth::device_token_request(DeviceHandler handler) {
 
 http::Handler RequestAuth::unauthenticated_holder_request(UnauthenticatedHandler handler) {
   return no_store(audited(
-      [handler = std::move(handler)](const Request& req, store::PendingAuditEvent& pending) -> Result<Response> {
-        return handler(req, store::WriteContext{&pending, nullptr});
+      [handler = std::move(handler)](const Request& req, ServedRequest& served) -> Result<Response> {
+        return handler(req, store::WriteContext{&served.pending, nullptr});
       },
       false));
 }
@@ -176,7 +183,8 @@ http::Handler RequestAuth::operator_request(OperatorHandler handler, std::initia
   std::vector<std::string> allowed(roles.begin(), roles.end());
   return audited(
       [this, handler = std::move(handler), allowed = std::move(allowed)](
-          const Request& req, store::PendingAuditEvent& pending) -> Result<Response> {
+          const Request& req, ServedRequest& served) -> Result<Response> {
+        store::PendingAuditEvent& pending = served.pending;
         DUET_ASSIGN_OR_RETURN(std::string_view token, bearer_token(req));
         DUET_ASSIGN_OR_RETURN(core::OperatorContext op, admin_.authenticate_operator(token));
         pending.event.actor_type = "operator";

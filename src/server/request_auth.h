@@ -112,9 +112,16 @@ class RequestAuth {
   static http::Handler public_request(PlainHandler handler);
 
  private:
-  using AuditedHandler = std::function<Result<http::Response>(const http::Request&, store::PendingAuditEvent&)>;
+  // What an audited request learns while it is served: its audit event, and
+  // whether it is sandbox traffic (a sandbox credential, or a holder of the
+  // sandbox), which the availability figures do not count (docs/sla.md).
+  struct ServedRequest {
+    store::PendingAuditEvent& pending;
+    bool sandbox = false;
+  };
+  using AuditedHandler = std::function<Result<http::Response>(const http::Request&, ServedRequest&)>;
   http::Handler audited(AuditedHandler handler, bool bearer);
-  Result<http::Response> run_business_handler(const http::Request& req, store::PendingAuditEvent& pending,
+  Result<http::Response> run_business_handler(const http::Request& req, ServedRequest& served,
                                               const BusinessHandler& handler, NonceAt nonce_at);
 
   core::CoreDeps deps_;

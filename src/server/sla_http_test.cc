@@ -3,14 +3,16 @@
 // production per-tenant limits, per-minute availability records written by
 // real requests (a 5xx counted as not normal), the report/credit/maintenance
 // Admin API on a synthetic month inserted through a second store handle on
-// the same SQLite file, and the http::Server request observer (a slow answer
-// is not normal).
+// the same SQLite file, the http::Server request observer (a slow answer
+// is not normal), and sandbox traffic kept out of the tenant's figures and
+// away from its production holders.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <thread>
+#include <tuple>
 
 #include "base/result_testing.h"
 #include "core/availability.h"
@@ -144,14 +146,17 @@ TEST_F(SlaHttpTest, ProductionLimitPerTenantIsSetByTheOperator) {
 }
 
 TEST_F(SlaHttpTest, RequestsLeavePerMinuteRecordsWithA5xxCountedAsNotNormal) {
-  Tenant t = new_tenant("minutes", false);
+  Tenant t = new_tenant("minutes", true);
+  EXPECT_EQ(biz(t.production, "GET", "/api/v1/holders").status, 200);
+  EXPECT_EQ(biz(t.production, "GET", "/api/v1/holders").status, 200);
+  // Sandbox traffic is the service's, but no tenant's (docs/sla.md "Recording").
   EXPECT_EQ(biz(t.sandbox, "GET", "/api/v1/holders").status, 200);
-  EXPECT_EQ(biz(t.sandbox, "GET", "/api/v1/holders").status, 200);
+  EXPECT_EQ(biz(t.sandbox, "GET", "/api/v1/holders/hld_nope").status, 404);
   // identity_source without a configured source: 503 for this tenant.
-  auto s = admin("POST", "/admin/v1/tenants/" + t.tenant_id + "/apps/" + t.sandbox.app_id + "/settings",
+  auto s = admin("POST", "/admin/v1/tenants/" + t.tenant_id + "/apps/" + t.production.app_id + "/settings",
                  R"({"identity_mode": "identity_source"})");
   ASSERT_EQ(s.status, 200) << s.body;
-  auto h = biz(t.sandbox, "POST", "/api/v1/holders",
+  auto h = biz(t.production, "POST", "/api/v1/holders",
                json{{"name", "张三"}, {"id_number", "110101199003071234"}, {"phone", "13812345678"},
                     {"identity_verification", "identity_source"}}
                    .dump());
@@ -174,7 +179,7 @@ TEST_F(SlaHttpTest, RequestsLeavePerMinuteRecordsWithA5xxCountedAsNotNormal) {
   EXPECT_GT(own[0].total_us, 0);
   EXPECT_GE(own[0].max_us, 1);
   ASSERT_EQ(svc.size(), 1u);
-  EXPECT_EQ(svc[0].requests, 6);  // + 3 admin calls (tenant, app, settings)
+  EXPECT_EQ(svc[0].requests, 8);  // + 2 sandbox + 3 admin calls (tenant, app, settings)
   EXPECT_EQ(svc[0].requests - svc[0].normal, 1);
   EXPECT_GE(svc[0].probes_ok, 1);  // the self-check ran in this minute
   EXPECT_EQ(svc[0].probes_failed, 0);
@@ -291,6 +296,45 @@ TEST_F(SlaHttpTest, ReportCreditsApprovalAndMaintenanceOverTheAdminApi) {
   std::string w1id = parse(w1)["window_id"];
   clock.set(tue + 3 * 3600);  // it has started
   EXPECT_EQ(admin("DELETE", "/admin/v1/maintenance-windows/" + w1id).status, 409);
+}
+
+// docs/metering.md "Sandbox", over the Business API of a real duetd: the two
+// credentials of one app see separate holders, codes, certificates and
+// orders, and the other environment's are answered like unknown ids.
+TEST_F(SlaHttpTest, SandboxAndProductionCredentialsSeeSeparateHolders) {
+  Tenant t = new_tenant("environments", true);
+  auto pkg = admin("POST", "/admin/v1/tenants/" + t.tenant_id + "/packages", json{{"kind", "unlimited"}}.dump());
+  ASSERT_EQ(pkg.status, 201) << pkg.body;
+  // Each call in its own second: the sandbox limit here is 3 per second.
+  auto call_as = [&](const Cred& cred, const std::string& method, const std::string& path, const std::string& body) {
+    clock.advance(1);
+    return biz(cred, method, path, body);
+  };
+  const std::string person =
+      json{{"name", "张三"}, {"id_number", "110101199003071234"}, {"phone", "13812345678"}}.dump();
+  auto sh = call_as(t.sandbox, "POST", "/api/v1/holders", person);
+  ASSERT_EQ(sh.status, 201) << sh.body;
+  auto ph = call_as(t.production, "POST", "/api/v1/holders", person);
+  ASSERT_EQ(ph.status, 201) << ph.body << " (the same person once in each environment)";
+  const std::string sbx = parse(sh)["holder_id"], prd = parse(ph)["holder_id"];
+  for (const auto& [cred, mine, theirs] : {std::tuple{t.sandbox, sbx, prd}, std::tuple{t.production, prd, sbx}}) {
+    auto unknown = call_as(cred, "GET", "/api/v1/holders/hld_doesnotexist", "");
+    ASSERT_EQ(unknown.status, 404);
+    auto other = call_as(cred, "GET", "/api/v1/holders/" + theirs, "");
+    EXPECT_EQ(other.status, 404) << other.body;
+    EXPECT_EQ(parse(other)["error"]["code"], parse(unknown)["error"]["code"]);
+    EXPECT_EQ(parse(other)["error"]["message"], parse(unknown)["error"]["message"]);
+    EXPECT_EQ(call_as(cred, "POST", "/api/v1/holders/" + theirs + "/activation-codes", "").status, 404);
+    EXPECT_EQ(call_as(cred, "GET", "/api/v1/holders/" + theirs + "/certificates", "").status, 404);
+    EXPECT_EQ(call_as(cred, "POST", "/api/v1/holders/" + theirs + "/lock", "").status, 404);
+    const std::string order = json{{"holder_id", theirs}, {"title", "t"}, {"data_base64", "AQ=="}}.dump();
+    EXPECT_EQ(call_as(cred, "POST", "/api/v1/orders", order).status, 404);
+    auto list = call_as(cred, "GET", "/api/v1/holders", "");
+    ASSERT_EQ(list.status, 200);
+    ASSERT_EQ(parse(list)["holders"].size(), 1u) << list.body;
+    EXPECT_EQ(parse(list)["holders"][0]["holder_id"], mine);
+    EXPECT_EQ(call_as(cred, "GET", "/api/v1/holders/" + mine, "").status, 200);
+  }
 }
 
 TEST(SlaObserverTest, ServerReportsEveryAnswerWithTenantAndDuration) {

@@ -35,10 +35,10 @@ class HolderStore {
   // Business-system lock: status locked, failed_attempts unchanged (locking
   // a locked holder succeeds). kNotFound.
   virtual Status lock_holder(const WriteContext& context, std::string_view tenant_id, std::string_view holder_id) = 0;
-  // Up to `limit` of the tenant's holders ordered by holder_id, strictly
-  // after `after_holder_id` ("" = from the start).
-  virtual Result<std::vector<Holder>> list_holders(std::string_view tenant_id,
-                                                   std::string_view after_holder_id, size_t limit) = 0;
+  // Up to `limit` of the tenant's holders of `environment` (nullopt: both)
+  // ordered by holder_id, strictly after `after_holder_id` ("" = from the start).
+  virtual Result<std::vector<Holder>> list_holders(std::string_view tenant_id, std::string_view after_holder_id,
+                                                   size_t limit, std::optional<AppEnvironment> environment) = 0;
 
   // --- holder key shares ----------------------------------------------------
   // Adds a key; kConflict if the holder already has an unrevoked key.

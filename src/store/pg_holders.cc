@@ -9,10 +9,11 @@ Status PgStore::create_holder(const WriteContext& context, const Holder& h) {
     DUET_TRY_STATUS(pg::run(c,
         "INSERT INTO holders (tenant_id, holder_id, name_ciphertext, id_number_ciphertext, phone_ciphertext, "
         "lookup_hash, status, failed_attempts, created_at, identity_verification, identity_verified_by, "
-        "identity_verified_at, identity_reference) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        "identity_verified_at, identity_reference, environment) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         {h.tenant_id, h.holder_id, h.name_ciphertext, h.id_number_ciphertext, h.phone_ciphertext, h.lookup_hash,
          holder_status_text(h.status), h.failed_attempts, h.created_at, h.identity_verification,
-         h.identity_verified_by, h.identity_verified_at, h.identity_reference}));
+         h.identity_verified_by, h.identity_verified_at, h.identity_reference, env_text(h.environment)}));
     return pg::meter_new_holder(c, options_.quota_order, h);  // per-user metering, same transaction (store.h)
   });
 }
@@ -56,11 +57,14 @@ Status PgStore::lock_holder(const WriteContext& context, std::string_view tenant
 }
 
 Result<std::vector<Holder>> PgStore::list_holders(std::string_view tenant_id, std::string_view after_holder_id,
-                                                  size_t limit) {
+                                                  size_t limit, std::optional<AppEnvironment> environment) {
   return read_single<std::vector<Holder>>([&](Connection& c) -> Result<std::vector<Holder>> {
     DUET_ASSIGN_OR_RETURN(Rows r, c.query(
-        select_from(kHolderCols, "holders", "tenant_id = $1 AND holder_id > $2 ORDER BY holder_id LIMIT $3"),
-        {tenant_id, after_holder_id, clamp_limit(limit)}));
+        select_from(kHolderCols, "holders",
+                    "tenant_id = $1 AND holder_id > $2 AND ($4::text IS NULL OR environment = $4) "
+                    "ORDER BY holder_id LIMIT $3"),
+        {tenant_id, after_holder_id, clamp_limit(limit),
+         environment ? Param(env_text(*environment)) : Param::null()}));
     return all_rows<Holder>(r, read_holder);
   });
 }

@@ -31,8 +31,8 @@ Result<std::vector<SignOrder>> read_orders(const Rows& rows) {
       DUET_ASSIGN_OR_RETURN(SignOrder o, read_order(r));
       out.push_back(std::move(o));
     }
-    if (r.is_null(22)) return corrupt("order has no items");
-    out.back().items.push_back(read_order_item(r, 19));
+    if (r.is_null(kOrderColCount + 3)) return corrupt("order has no items");  // item_index
+    out.back().items.push_back(read_order_item(r, kOrderColCount));
   }
   return out;
 }

@@ -83,8 +83,8 @@ Status insert_certificate(Connection& c, const Certificate& cert);
 constexpr std::string_view kOrderSelect =
     "SELECT o.tenant_id, o.order_id, o.app_id, o.holder_id, o.title, o.display_text, o.output_format, "
     "o.expires_at, o.callback_url, o.idempotency_key, o.state, o.created_at, o.updated_at, o.kind, o.key_id, "
-    "o.cms_output, o.signer_cert_id, o.cms_oid_style, o.document_output, i.input, i.input_is_digest, i.signature, "
-    "i.item_index "
+    "o.cms_output, o.signer_cert_id, o.cms_oid_style, o.environment, o.document_output, "
+    "i.input, i.input_is_digest, i.signature, i.item_index "
     "FROM sign_orders o LEFT JOIN sign_order_items i ON i.tenant_id = o.tenant_id AND i.order_id = o.order_id ";
 
 // Reads the orders of a kOrderSelect result; rows of one order are adjacent
@@ -208,8 +208,8 @@ class PgStore final : public Store {
   Result<Holder> find_holder_by_lookup_hash(std::string_view tenant_id, ByteView lookup_hash) override;
   Status unlock_holder(const WriteContext& context, std::string_view tenant_id, std::string_view holder_id) override;
   Status lock_holder(const WriteContext& context, std::string_view tenant_id, std::string_view holder_id) override;
-  Result<std::vector<Holder>> list_holders(std::string_view tenant_id, std::string_view after_holder_id,
-                                           size_t limit) override;
+  Result<std::vector<Holder>> list_holders(std::string_view tenant_id, std::string_view after_holder_id, size_t limit,
+                                           std::optional<AppEnvironment> environment) override;
   // --- holder keys ---
   Status add_holder_key(const WriteContext& context, const HolderKeyShare& k) override;
   Result<HolderKeyShare> get_active_holder_key(std::string_view tenant_id, std::string_view holder_id) override;

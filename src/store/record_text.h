@@ -19,7 +19,7 @@ std::string_view holder_status_text(HolderStatus s);
 // CMS outputs are stored as 'der' plus cms_output (schema version 5).
 std::string_view format_text(OutputFormat f);
 std::string_view cms_output_text(OutputFormat f);
-// kPdf is 'der' + cms_output 'detached' + document_output 'pdf' (schema version 16).
+// kPdf is 'der' + cms_output 'detached' + document_output 'pdf' (schema version 17).
 std::string_view document_output_text(OutputFormat f);
 // OrderDocument::stamped_pages as stored: "1,3,4".
 std::string pages_text(const std::vector<int>& pages);

@@ -89,6 +89,11 @@ struct Holder {
   std::string identity_verified_by;  // the app id that created / vouched for the holder
   UnixSeconds identity_verified_at = 0;
   std::string identity_reference;    // the identity source's reference; may be empty
+  // The environment of the app that created the holder (docs/metering.md
+  // "Sandbox"): the holder, its keys, codes, certificates and orders are
+  // visible to that environment's credentials only. Holders created before
+  // schema version 16 without a recorded app are production.
+  AppEnvironment environment = AppEnvironment::kProduction;
 };
 
 // The service's half of a holder's two-party key.
@@ -123,6 +128,8 @@ struct DeviceToken {
   std::string holder_id;
   UnixSeconds created_at = 0;
   std::optional<UnixSeconds> revoked_at;
+  // The holder's environment, read with the token (find_device_token only).
+  AppEnvironment holder_environment = AppEnvironment::kProduction;
 };
 
 // A share refresh (docs/protocol.md §7), keyed by (tenant_id, refresh_id).
@@ -159,7 +166,7 @@ struct ActivationCompletion {
 
 // kCmsDetached / kCmsAttached: CMS SignedData (schema version 5). The store
 // keeps them as output_format 'der' plus cms_output 'detached' | 'attached'.
-// kPdf: a signed PDF per item (schema version 16, docs/pdf.md "Sign orders"):
+// kPdf: a signed PDF per item (schema version 17, docs/pdf.md "Sign orders"):
 // each item's signature is the detached CMS embedded in the PDF, and the
 // documents are OrderDocument rows; stored as 'der', cms_output 'detached',
 // document_output 'pdf'.
@@ -202,6 +209,9 @@ struct SignOrder {
   // signingTime attribute is created_at.
   std::string signer_cert_id;
   std::string cms_oid_style;
+  // The creating app's environment; always the holder's (core refuses an
+  // order for a holder of the other environment).
+  AppEnvironment environment = AppEnvironment::kProduction;
 };
 
 // The PDF of one item of a kPdf order (table order_documents): the document
@@ -254,6 +264,7 @@ struct SignSession {
 struct OrderFilter {
   std::optional<std::string> holder_id;  // only this holder's orders
   std::optional<OrderState> state;       // only orders in this state
+  std::optional<AppEnvironment> environment;  // only orders of this environment
   std::string cursor;                    // next_cursor of the previous page; empty: from the newest
   size_t limit = 50;                     // at most this many orders per page
 };

@@ -59,6 +59,7 @@ Result<Holder> read_holder(const RowReader& r) {
   h.identity_verified_at = r.get_int(11);
   h.identity_reference = r.text(12);
   h.refresh_required = r.get_int(13) != 0;
+  DUET_ASSIGN_OR_RETURN(h.environment, parse_env(r.text(14)));
   return h;
 }
 
@@ -96,6 +97,9 @@ DeviceToken read_token(const RowReader& r) {
   t.holder_id = r.text(2);
   t.created_at = r.get_int(3);
   t.revoked_at = r.optional_int(4);
+  // Only a holder created by a sandbox app is sandbox (the CHECK allows two words).
+  t.holder_environment = r.text(5) == env_text(AppEnvironment::kSandbox) ? AppEnvironment::kSandbox
+                                                                          : AppEnvironment::kProduction;
   return t;
 }
 
@@ -194,7 +198,7 @@ Result<SignOrder> read_order(const RowReader& r) {
   o.holder_id = r.text(3);
   o.title = r.text(4);
   o.display_text = r.text(5);
-  DUET_ASSIGN_OR_RETURN(o.output_format, parse_format(r.text(6), r.text(15), r.text(18)));
+  DUET_ASSIGN_OR_RETURN(o.output_format, parse_format(r.text(6), r.text(15), r.text(19)));
   o.expires_at = r.get_int(7);
   o.callback_url = r.text(8);
   o.idempotency_key = r.text(9);
@@ -205,6 +209,7 @@ Result<SignOrder> read_order(const RowReader& r) {
   o.key_id = r.text(14);
   o.signer_cert_id = r.text(16);
   o.cms_oid_style = r.text(17);
+  DUET_ASSIGN_OR_RETURN(o.environment, parse_env(r.text(18)));
   return o;
 }
 

@@ -31,7 +31,7 @@ Result<App> read_app(const RowReader& r);
 constexpr std::string_view kHolderCols =
     "tenant_id, holder_id, name_ciphertext, id_number_ciphertext, phone_ciphertext, lookup_hash, "
     "status, failed_attempts, created_at, identity_verification, identity_verified_by, identity_verified_at, "
-    "identity_reference, refresh_required";
+    "identity_reference, refresh_required, environment";
 Result<Holder> read_holder(const RowReader& r);
 
 constexpr std::string_view kKeyCols =
@@ -43,7 +43,12 @@ constexpr std::string_view kCodeCols =
     "otp_attempts_left";
 ActivationCode read_code(const RowReader& r);
 
-constexpr std::string_view kTokenCols = "tenant_id, token_hash, holder_id, created_at, revoked_at";
+// The last column is the holder's environment (a correlated read of the
+// holder's primary key), so authenticating a device costs one query.
+constexpr std::string_view kTokenCols =
+    "tenant_id, token_hash, holder_id, created_at, revoked_at, "
+    "(SELECT h.environment FROM holders h WHERE h.tenant_id = device_tokens.tenant_id "
+    "AND h.holder_id = device_tokens.holder_id)";
 DeviceToken read_token(const RowReader& r);
 
 constexpr std::string_view kSessionCols =
@@ -84,7 +89,8 @@ Result<OrderDocument> read_order_document(const RowReader& r);
 constexpr std::string_view kOrderCols =
     "tenant_id, order_id, app_id, holder_id, title, display_text, output_format, expires_at, callback_url, "
     "idempotency_key, state, created_at, updated_at, kind, key_id, cms_output, signer_cert_id, cms_oid_style, "
-    "document_output";
+    "environment, document_output";
+constexpr int kOrderColCount = 20;  // the columns of kOrderCols: a joined select's next column
 Result<SignOrder> read_order(const RowReader& r);
 
 // One item of an order: columns first_col, first_col + 1, first_col + 2 are

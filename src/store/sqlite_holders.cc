@@ -42,11 +42,13 @@ Status SqliteStore::create_holder(const WriteContext& context, const Holder& h) 
     DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
         "INSERT INTO holders (tenant_id, holder_id, name_ciphertext, id_number_ciphertext, phone_ciphertext, "
         "lookup_hash, status, failed_attempts, created_at, identity_verification, identity_verified_by, "
-        "identity_verified_at, identity_reference) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"));
+        "identity_verified_at, identity_reference, environment) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"));
     st.bind(1, h.tenant_id).bind(2, h.holder_id).bind(3, h.name_ciphertext).bind(4, h.id_number_ciphertext)
         .bind(5, h.phone_ciphertext).bind(6, h.lookup_hash).bind(7, holder_status_text(h.status))
         .bind(8, h.failed_attempts).bind(9, h.created_at).bind(10, h.identity_verification)
-        .bind(11, h.identity_verified_by).bind(12, h.identity_verified_at).bind(13, h.identity_reference);
+        .bind(11, h.identity_verified_by).bind(12, h.identity_verified_at).bind(13, h.identity_reference)
+        .bind(14, env_text(h.environment));
     DUET_TRY_STATUS(st.run());
     return sqlite::meter_new_holder(c, options_.quota_order, h);  // per-user metering, same transaction (store.h)
   });
@@ -93,11 +95,13 @@ Status SqliteStore::lock_holder(const WriteContext& context, std::string_view te
 }
 
 Result<std::vector<Holder>> SqliteStore::list_holders(std::string_view tenant_id, std::string_view after_holder_id,
-                                                      size_t limit) {
+                                                      size_t limit, std::optional<AppEnvironment> environment) {
   return read_single<std::vector<Holder>>([&](Connection& c) -> Result<std::vector<Holder>> {
     DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
-        select_from(kHolderCols, "holders", "tenant_id = ?1 AND holder_id > ?2 ORDER BY holder_id LIMIT ?3")));
+        select_from(kHolderCols, "holders",
+                    "tenant_id = ?1 AND holder_id > ?2 AND (?4 IS NULL OR environment = ?4) ORDER BY holder_id LIMIT ?3")));
     st.bind(1, tenant_id).bind(2, after_holder_id).bind(3, clamp_limit(limit));
+    if (environment) st.bind(4, env_text(*environment));
     std::vector<Holder> out;
     for (;;) {
       DUET_ASSIGN_OR_RETURN(bool row, st.step());

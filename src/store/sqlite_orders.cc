@@ -25,13 +25,13 @@ Result<SignOrder> SqliteStore::create_document_order(const WriteContext& context
     DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
         "INSERT INTO sign_orders (tenant_id, order_id, app_id, holder_id, title, display_text, output_format, "
         "expires_at, callback_url, idempotency_key, state, created_at, updated_at, kind, key_id, cms_output, "
-        "signer_cert_id, cms_oid_style, document_output) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'pending', ?11, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"));
+        "signer_cert_id, cms_oid_style, environment, document_output) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'pending', ?11, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"));
     st.bind(1, o.tenant_id).bind(2, o.order_id).bind(3, o.app_id).bind(4, o.holder_id).bind(5, o.title)
         .bind(6, o.display_text).bind(7, format_text(o.output_format)).bind(8, o.expires_at)
         .bind(9, o.callback_url).bind(11, o.created_at).bind(12, order_kind_text(o.kind)).bind(13, o.key_id)
         .bind(14, cms_output_text(o.output_format)).bind(15, o.signer_cert_id).bind(16, o.cms_oid_style)
-        .bind(17, document_output_text(o.output_format));
+        .bind(17, env_text(o.environment)).bind(18, document_output_text(o.output_format));
     if (o.idempotency_key.empty())
       st.bind_null(10);
     else
@@ -67,12 +67,14 @@ Result<OrderPage> SqliteStore::list_orders(std::string_view tenant_id, const Ord
     std::string sql = "SELECT order_id FROM sign_orders WHERE tenant_id = ?1 AND kind = 'sign'";
     if (filter.holder_id) sql += " AND holder_id = ?2";
     if (filter.state) sql += " AND state = ?3";
+    if (filter.environment) sql += " AND environment = ?7";
     if (cursor) sql += " AND (created_at < ?4 OR (created_at = ?4 AND order_id < ?5))";
     sql += " ORDER BY created_at DESC, order_id DESC LIMIT ?6";
     DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, sql));
     st.bind(1, tenant_id);
     if (filter.holder_id) st.bind(2, *filter.holder_id);
     if (filter.state) st.bind(3, order_state_text(*filter.state));
+    if (filter.environment) st.bind(7, env_text(*filter.environment));
     if (cursor) st.bind(4, cursor->created_at).bind(5, cursor->order_id);
     // One more than asked for tells whether another page follows.
     const int64_t want = clamp_limit(filter.limit);

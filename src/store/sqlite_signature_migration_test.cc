@@ -1,6 +1,8 @@
-// Schema v11 on SQLite (store/migrations.cc): a database a v10 binary left
-// behind keeps its package notices through the rebuild of `notices`, its
-// tenants get no v1 cut-off, and the new tenant notices work on it.
+// Upgrades of databases older binaries left behind, on SQLite
+// (store/migrations.cc). v11: a v10 database keeps its package notices
+// through the rebuild of `notices`, its tenants get no v1 cut-off, and the
+// new tenant notices work on it. v16: holders and orders take the
+// environment of the app that created them.
 #include <sqlite3.h>
 
 #include <gtest/gtest.h>
@@ -52,6 +54,53 @@ TEST(SqliteStore, UpgradesAVersion10DatabaseKeepingItsNotices) {
   ASSERT_EQ(notices->size(), 2u);
   EXPECT_EQ(notices->front().kind, NoticeKind::kSignatureV1Cutoff);
   EXPECT_TRUE(notices->front().package_id.empty());
+}
+
+TEST(SqliteStore, UpgradesAVersion15DatabaseIntoTwoEnvironments) {
+  TempDir dir;
+  std::string path = dir.file("duet.db");
+  std::string sql = "PRAGMA foreign_keys = ON;" + schema_sql_up_to(15);
+  sql +=
+      "INSERT INTO tenants (tenant_id, name, suspended, created_at) VALUES ('ten_old', 'old', 0, 1);"
+      "INSERT INTO apps (tenant_id, app_id, secret_ciphertext, environment, created_at) VALUES "
+      "  ('ten_old', 'app_sbx_old', X'01', 'sandbox', 1), ('ten_old', 'app_prd_old', X'02', 'production', 1);"
+      "INSERT INTO holders (tenant_id, holder_id, name_ciphertext, id_number_ciphertext, phone_ciphertext, "
+      "  lookup_hash, status, created_at, identity_verified_by) VALUES "
+      "  ('ten_old', 'hld_sbx', X'a1', X'a2', X'a3', X'5e', 'active', 1, 'app_sbx_old'),"
+      "  ('ten_old', 'hld_prd', X'a1', X'a2', X'a3', X'6e', 'active', 1, 'app_prd_old'),"
+      "  ('ten_old', 'hld_legacy', X'a1', X'a2', X'a3', X'7e', 'active', 1, '');"
+      "INSERT INTO sign_orders (tenant_id, order_id, app_id, holder_id, title, display_text, output_format, "
+      "  expires_at, callback_url, state, created_at, updated_at) VALUES "
+      "  ('ten_old', 'ord_sbx', 'app_sbx_old', 'hld_sbx', 't', 'd', 'raw', 9999999999, '', 'pending', 1, 1),"
+      "  ('ten_old', 'ord_prd', 'app_prd_old', 'hld_prd', 't', 'd', 'raw', 9999999999, '', 'pending', 1, 1);"
+      "INSERT INTO sign_order_items (tenant_id, order_id, item_index, input, input_is_digest) VALUES "
+      "  ('ten_old', 'ord_sbx', 0, X'aa', 0), ('ten_old', 'ord_prd', 0, X'aa', 0);";
+  ASSERT_EQ(run_raw_sql(path, sql), "");
+  SqliteStoreOptions options;
+  options.quota_order = core::quota_order_rule();
+  options.path = path;
+  auto opened = open_sqlite_store(std::move(options));
+  ASSERT_TRUE(opened.ok()) << opened.error().to_string();
+  Store& store = **opened;
+  EXPECT_GE(*store.schema_version(), 16);
+  for (const auto& [holder_id, env] : {std::pair{"hld_sbx", AppEnvironment::kSandbox},
+                                       std::pair{"hld_prd", AppEnvironment::kProduction},
+                                       std::pair{"hld_legacy", AppEnvironment::kProduction}}) {
+    auto h = store.get_holder("ten_old", holder_id);
+    ASSERT_TRUE(h.ok()) << h.error().to_string();
+    EXPECT_EQ(h->environment, env) << holder_id;
+  }
+  auto sbx = store.get_order("ten_old", "ord_sbx");
+  auto prd = store.get_order("ten_old", "ord_prd");
+  ASSERT_TRUE(sbx.ok() && prd.ok());
+  EXPECT_EQ(sbx->environment, AppEnvironment::kSandbox);
+  EXPECT_EQ(prd->environment, AppEnvironment::kProduction);
+  // The sandbox holder's identity may now become a production holder too.
+  Holder twin = *store.get_holder("ten_old", "hld_sbx");
+  twin.holder_id = "hld_prd_twin";
+  twin.environment = AppEnvironment::kProduction;
+  twin.identity_verified_by = "";
+  EXPECT_TRUE(store.create_holder({}, twin).ok());
 }
 
 }  // namespace

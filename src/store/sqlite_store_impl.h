@@ -152,8 +152,8 @@ class SqliteStore final : public Store {
   Result<Holder> find_holder_by_lookup_hash(std::string_view tenant_id, ByteView lookup_hash) override;
   Status unlock_holder(const WriteContext& context, std::string_view tenant_id, std::string_view holder_id) override;
   Status lock_holder(const WriteContext& context, std::string_view tenant_id, std::string_view holder_id) override;
-  Result<std::vector<Holder>> list_holders(std::string_view tenant_id, std::string_view after_holder_id,
-                                           size_t limit) override;
+  Result<std::vector<Holder>> list_holders(std::string_view tenant_id, std::string_view after_holder_id, size_t limit,
+                                           std::optional<AppEnvironment> environment) override;
   // --- holder keys ---
   Status add_holder_key(const WriteContext& context, const HolderKeyShare& k) override;
   Result<HolderKeyShare> get_active_holder_key(std::string_view tenant_id, std::string_view holder_id) override;

@@ -1,6 +1,6 @@
 // Contract tests of the PDF documents of sign orders with output "pdf"
 // (store/orders.h create_document_order, get_order_document,
-// finish_document_order; schema v16). Written against StoreContractTest only,
+// finish_document_order; schema v17). Written against StoreContractTest only,
 // so every backend runs them.
 #include <string>
 #include <vector>

@@ -425,7 +425,7 @@ TEST_P(StoreContractTest, AnotherTenantsRowsAreNotFoundEverywhere) {
   EXPECT_TRUE(nf(store_->lock_holder({}, B, a.holder_id)));
   EXPECT_TRUE(nf(store_->get_holder_key(B, k.key_id)));
   EXPECT_TRUE(nf(store_->update_app_secret({}, B, a.app_id, Bytes{9})));
-  auto b_holders = store_->list_holders(B, "", 100);
+  auto b_holders = store_->list_holders(B, "", 100, std::nullopt);
   ASSERT_TRUE(b_holders.ok());
   ASSERT_EQ(b_holders->size(), 1u);
   EXPECT_EQ((*b_holders)[0].holder_id, b.holder_id);
@@ -1609,7 +1609,7 @@ TEST_P(StoreContractTest, ListHoldersPagesByHolderId) {
   std::vector<std::string> seen;
   std::string after;
   for (int page = 0; page < 10; ++page) {
-    auto r = store_->list_holders(w.tenant_id, after, 3);
+    auto r = store_->list_holders(w.tenant_id, after, 3, std::nullopt);
     ASSERT_TRUE(r.ok()) << r.error().to_string();
     if (r->empty()) break;
     EXPECT_LE(r->size(), 3u);
@@ -1620,11 +1620,11 @@ TEST_P(StoreContractTest, ListHoldersPagesByHolderId) {
     after = r->back().holder_id;
   }
   EXPECT_EQ(seen, all);
-  auto from_middle = store_->list_holders(w.tenant_id, all[2], 100);
+  auto from_middle = store_->list_holders(w.tenant_id, all[2], 100, std::nullopt);
   ASSERT_OK(from_middle);
   ASSERT_EQ(from_middle->size(), all.size() - 3);
   EXPECT_EQ((*from_middle)[0].holder_id, all[3]) << "strictly after the cursor";
-  EXPECT_EQ(ok_value(store_->list_holders(w.tenant_id, "", 100)).size(), all.size());
+  EXPECT_EQ(ok_value(store_->list_holders(w.tenant_id, "", 100, std::nullopt)).size(), all.size());
 }
 
 TEST_P(StoreContractTest, GetHolderKeyReturnsAnyState) {
@@ -2154,7 +2154,7 @@ TEST_P(StoreContractTest, HoldersRecordHowTheirIdentityWasChecked) {
   check(*store_->get_holder(w.tenant_id, h.holder_id), h);
   check(*store_->find_holder_by_lookup_hash(w.tenant_id, h.lookup_hash), h);
   check(*store_->get_holder(w.tenant_id, attested.holder_id), attested);
-  auto all = store_->list_holders(w.tenant_id, "", 10);
+  auto all = store_->list_holders(w.tenant_id, "", 10, std::nullopt);
   ASSERT_TRUE(all.ok());
   ASSERT_EQ(all->size(), 3u);
   for (const Holder& x : *all) {
