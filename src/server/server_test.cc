@@ -1830,8 +1830,14 @@ TEST_F(ServerTest, MeteringQuotaNoticesAndWebhook) {
                json{{"holder_id", d.holder_id}, {"title", "third"}, {"digest_hex", std::string(64, 'a')}}.dump());
   EXPECT_EQ(c.status, 402) << c.body;
   EXPECT_EQ(error_code(c), "quota_exhausted");
-  // The sandbox is never metered.
-  create_order(t.sandbox, d.holder_id, "sandbox");
+  // The sandbox orders only for its own holders (a production holder is
+  // unknown to it), and is never metered.
+  EXPECT_EQ(biz(t.sandbox, "POST", "/api/v1/orders",
+                json{{"holder_id", d.holder_id}, {"title", "x"}, {"digest_hex", std::string(64, 'b')}}.dump())
+                .status,
+            404);
+  Device sandbox_device = enroll(t.sandbox, "123456");
+  create_order(t.sandbox, sandbox_device.holder_id, "sandbox");
 
   auto packages = parse(biz(t.production, "GET", "/api/v1/packages"));
   ASSERT_EQ(packages["packages"].size(), 2u);
