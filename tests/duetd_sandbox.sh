@@ -4,9 +4,10 @@
 # sandbox rate limit (not under test there; a fast machine runs past it), and
 # leaves: $pid, $data, $url, $ca, the arrays adm=(duet admin …) and
 # api=(duet api … for the sandbox app), $tenant and $app. The caller's EXIT
-# trap stops $pid.
+# trap stops $pid. Optional: $duetd_extra_config (more TOML for duetd) and
+# $tenant_name.
 data=$dir/data
-printf '[limits]\nsandbox_requests_per_second = 0\n' >"$dir/duetd.toml"
+printf '[limits]\nsandbox_requests_per_second = 0\n%s' "${duetd_extra_config:-}" >"$dir/duetd.toml"
 "$duetd" --config "$dir/duetd.toml" --data-dir "$data" --listen 127.0.0.1:0 --dev >>"$dir/duetd.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 600); do
@@ -19,7 +20,7 @@ port=$(tr -dc '0-9:' <"$data/duetd.port"); port=${port##*:}
 url="https://127.0.0.1:$port"
 ca="$data/tls/dev-cert.pem"
 adm=("$duet" admin --server "$url" --ca "$ca" --token-file "$data/admin.token")
-tenant=$("${adm[@]}" tenant create --name "PIN bank" | jq -r .tenant_id)
+tenant=$("${adm[@]}" tenant create --name "${tenant_name:-PIN bank}" | jq -r .tenant_id)
 apps=$("${adm[@]}" app create --tenant "$tenant" 2>/dev/null)
 app=$(jq -r .sandbox.app_id <<<"$apps")
 jq -r .sandbox.secret <<<"$apps" >"$dir/secret"

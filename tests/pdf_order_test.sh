@@ -29,24 +29,10 @@ fail() { echo "pdf_order_test: FAIL: $*" >&2; tail -n 20 "$dir/duetd.log" >&2 ||
 # http.max_body_bytes of 1 MiB) passes the order route's own body limit (the
 # base64 of pdf.max_bytes + 64 KiB); a 3.01 MB one still fits that body and is
 # refused by the service as payload_too_large.
-printf '[limits]\nsandbox_requests_per_second = 0\n[pdf]\nmax_bytes = 3000000\n' >"$dir/duetd.toml"
-"$duetd" --config "$dir/duetd.toml" --data-dir "$data" --listen 127.0.0.1:0 --dev >>"$dir/duetd.log" 2>&1 &
-pid=$!
-for _ in $(seq 1 600); do
-  [ -s "$data/duetd.port" ] && break
-  kill -0 "$pid" 2>/dev/null || fail "duetd exited at start"
-  sleep 0.1
-done
-[ -s "$data/duetd.port" ] || fail "duetd did not start within 60 s"
-port=$(tr -dc '0-9:' <"$data/duetd.port"); port=${port##*:}
-url="https://127.0.0.1:$port"
-ca="$data/tls/dev-cert.pem"
-adm=("$duet" admin --server "$url" --ca "$ca" --token-file "$data/admin.token")
-tenant=$("${adm[@]}" tenant create --name "PDF bank" | jq -r .tenant_id)
-apps=$("${adm[@]}" app create --tenant "$tenant" 2>/dev/null)
-app=$(jq -r .sandbox.app_id <<<"$apps")
-jq -r .sandbox.secret <<<"$apps" >"$dir/secret"
-api=("$duet" api --server "$url" --ca "$ca" --app-id "$app" --secret-file "$dir/secret")
+duetd_extra_config=$'[pdf]\nmax_bytes = 3000000\n'
+tenant_name="PDF bank"
+# shellcheck source=tests/duetd_sandbox.sh
+. "$(dirname "$0")/duetd_sandbox.sh"
 
 holder_id=$("${api[@]}" holder create --name "张三" --id-number 110101199003071234 --phone 13812345678 | jq -r .holder_id)
 code=$("${api[@]}" activation-code "$holder_id" | jq -r .code)
