@@ -110,55 +110,10 @@ mkdir -p "$dir/pages"
 "${api[@]}" order pdf "$order_id" --out "$dir/signed.pdf" >/dev/null || fail "fetching the signed PDF"
 [ "$("${api[@]}" order get "$order_id" | jq -r .state)" = signed ] || fail "the order is not signed"
 
-# Structure and coverage.
-qpdf --check "$dir/signed.pdf" >"$dir/qpdf.log" 2>&1 || fail "qpdf --check: $(cat "$dir/qpdf.log")"
-grep -q "No syntax or stream encoding errors" "$dir/qpdf.log" || fail "qpdf: $(cat "$dir/qpdf.log")"
-pdfsig "$dir/signed.pdf" >"$dir/pdfsig.log" 2>&1 || true
-grep -q "Signature #1" "$dir/pdfsig.log" || fail "pdfsig lists no signature: $(cat "$dir/pdfsig.log")"
-cmp -n "$(stat -c %s "$dir/contract.pdf")" "$dir/contract.pdf" "$dir/signed.pdf" ||
-  fail "the original is not a prefix of the signed PDF"
-read -r A B C D < <(grep -ao '/ByteRange *\[[0-9 ]*\]' "$dir/signed.pdf" | head -1 | tr -dc '0-9 \n' | xargs)
-size=$(stat -c %s "$dir/signed.pdf")
-[ "$A" = 0 ] && [ $((C + D)) = "$size" ] || fail "ByteRange [$A $B $C $D] does not cover the file ($size bytes)"
-
-# The CMS, independently: the hex between the offsets, cut to its DER length.
-dd if="$dir/signed.pdf" bs=1 skip=$((B + 1)) count=$((C - B - 2)) 2>/dev/null | xxd -r -p >"$dir/padded.der"
-# (asn1parse also reads the zero padding after the DER and fails on it: only its first line counts)
-len=$({ openssl asn1parse -inform DER -in "$dir/padded.der" 2>/dev/null || true; } | head -1 |
-  sed -E 's/.*hl= *([0-9]+) +l= *([0-9]+).*/\1 \2/')
-head -c $(( ${len% *} + ${len#* } )) "$dir/padded.der" >"$dir/sig.p7s"
-want=$({ head -c "$B" "$dir/signed.pdf"; tail -c +$((C + 1)) "$dir/signed.pdf" | head -c "$D"; } |
-  openssl dgst -sm3 -r | cut -d' ' -f1)
-openssl asn1parse -inform DER -in "$dir/sig.p7s" >"$dir/asn1.txt"
-grep -A2 ":messageDigest" "$dir/asn1.txt" | grep -qi "$want" || fail "messageDigest is not SM3 of the ByteRange bytes"
-grep -q "id-smime-aa-timeStampToken\|1.2.840.113549.1.9.16.2.14" "$dir/asn1.txt" ||
-  fail "no RFC 3161 signature timestamp (PAdES B-T)"
-# The signed attributes ([0] at depth 5, re-tagged SET) and the signature (the
-# last OCTET STRING at depth 5 before the unsigned attributes), under the key of
-# the certificate in the CMS.
-attrs=$(awk '/d=5 / && /cont \[ 0 \]/ {print; exit}' "$dir/asn1.txt")
-off=$(sed -E 's/^ *([0-9]+):.*/\1/' <<<"$attrs")
-hl=$(sed -E 's/.*hl= *([0-9]+).*/\1/' <<<"$attrs")
-l=$(sed -E 's/.*l= *([0-9]+) cons.*/\1/' <<<"$attrs")
-{ printf '\x31'; tail -c +$((off + 2)) "$dir/sig.p7s" | head -c $((hl + l - 1)); } >"$dir/attrs.der"
-sigline=$(awk '/d=5 / && /cont \[ 1 \]/ {exit} /d=5 / && /OCTET STRING/ {keep=$0} END {print keep}' "$dir/asn1.txt")
-soff=$(sed -E 's/^ *([0-9]+):.*/\1/' <<<"$sigline")
-shl=$(sed -E 's/.*hl= *([0-9]+).*/\1/' <<<"$sigline")
-sl=$(sed -E 's/.*l= *([0-9]+) prim.*/\1/' <<<"$sigline")
-tail -c +$((soff + shl + 1)) "$dir/sig.p7s" | head -c "$sl" >"$dir/sm2sig.der"
-openssl pkcs7 -inform DER -in "$dir/sig.p7s" -print_certs 2>/dev/null |
-  awk '/BEGIN CERT/{n++} n==1' | openssl x509 -pubkey -noout >"$dir/pub.pem"
-openssl pkeyutl -verify -rawin -digest sm3 -pkeyopt distid:1234567812345678 -pubin -inkey "$dir/pub.pem" \
-  -in "$dir/attrs.der" -sigfile "$dir/sm2sig.der" >"$dir/pkeyutl.log" 2>&1 ||
-  fail "openssl does not verify the SM2 signature: $(cat "$dir/pkeyutl.log")"
-grep -q "Signature Verified Successfully" "$dir/pkeyutl.log" || fail "pkeyutl: $(cat "$dir/pkeyutl.log")"
-# The check can fail: the same attributes with one byte changed do not verify.
-{ head -c 20 "$dir/attrs.der"; printf '\x00'; tail -c +22 "$dir/attrs.der"; } >"$dir/attrs-changed.der"
-cmp -s "$dir/attrs.der" "$dir/attrs-changed.der" && printf '\x01' | dd of="$dir/attrs-changed.der" bs=1 seek=20 conv=notrunc 2>/dev/null
-if openssl pkeyutl -verify -rawin -digest sm3 -pkeyopt distid:1234567812345678 -pubin -inkey "$dir/pub.pem" \
-    -in "$dir/attrs-changed.der" -sigfile "$dir/sm2sig.der" >/dev/null 2>&1; then
-  fail "openssl verified changed signed attributes"
-fi
+# The independent checks (tests/pdf_checks.sh).
+# shellcheck source=tests/pdf_checks.sh
+. "$(dirname "$0")/pdf_checks.sh"
+check_signed_pdf "$dir/contract.pdf" "$dir/signed.pdf" "$dir/check"
 
 # The project's verifier (duet verify --pdf, the chain and the CRL from the server).
 "$duet" verify --pdf "$dir/signed.pdf" --server "$url" --ca "$ca" >"$dir/verify.log" 2>&1 ||

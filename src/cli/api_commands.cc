@@ -48,6 +48,7 @@ struct ApiOptions {
   std::vector<double> offset;   // dx,dy
   std::vector<double> size;     // width,height
   std::string sub_filter;
+  std::string signer_name;      // --pdf through duet-gateway: the name on the stamp
   int document = 0;             // `order pdf --document`
   std::string callback;
   int64_t expires_in = 0;
@@ -182,6 +183,8 @@ void add_order_commands_to(CLI::App& api, const std::shared_ptr<ApiOptions>& o) 
       ->delimiter(',')->expected(2);
   create->add_option("--size", o->size, "--pdf: width,height of the seal at the keyword")->delimiter(',')->expected(2);
   create->add_option("--sub-filter", o->sub_filter, "--pdf: ETSI.CAdES.detached (default) or adbe.pkcs7.detached");
+  create->add_option("--signer-name", o->signer_name,
+                     "--pdf through duet-gateway: the holder's name for the stamp (docs/gateway.md)");
   create->add_option("--output", o->output, "Signature format")->check(CLI::IsMember({"raw", "der", "cms-detached", "cms-attached", "pdf"}));
   create->add_option("--callback", o->callback, "Callback URL for the final state");
   create->add_option("--expires-in", o->expires_in, "Seconds until the order expires (>= 60)")
@@ -206,6 +209,7 @@ void add_order_commands_to(CLI::App& api, const std::shared_ptr<ApiOptions>& o) 
         }
         body["placements"] = json::array({where});
         if (!o->sub_filter.empty()) body["sub_filter"] = o->sub_filter;
+        if (!o->signer_name.empty()) body["signer_name"] = o->signer_name;
       } else if (!o->file.empty()) {
         body["data_base64"] = encode_base64(as_bytes(read_file(o->file)));
       } else if (!o->digest.empty()) {

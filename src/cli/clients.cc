@@ -319,6 +319,11 @@ SignOutcome HolderDevice::sign(const std::string& order_id, const std::string& p
         preview_pages(order_id, index, item["pdf"], what);
       } else if (item.contains("data_base64") && item["data_base64"].is_string()) {
         md = crypto::sm3(base64_decode(item["data_base64"].get<std::string>()));
+      } else if (item.contains("content_digest") && item["content_digest"].is_string()) {
+        // Detached CMS over a digest (a document kept by duet-gateway): the
+        // digest shown is what messageDigest must say.
+        Bytes d = unwrap(from_hex_exact(item["content_digest"].get<std::string>(), 32), what + ": content_digest");
+        std::copy(d.begin(), d.end(), md.begin());
       } else {
         fail(what + ": signed attributes without the data or document they cover; refusing to sign");
       }

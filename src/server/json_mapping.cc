@@ -125,6 +125,10 @@ json holder_order_json(const core::OrderForHolder& h) {
     if (i < h.signed_attributes.size()) {
       // CMS: e covers these; the device checks messageDigest = SM3(data) in them.
       item["signed_attributes_base64"] = encode_base64(h.signed_attributes[i]);
+      // A digest item (the content stays with the caller, e.g. duet-gateway):
+      // the messageDigest the device is shown and checks.
+      if (h.order.items[i].input_is_digest && i >= h.documents.size())
+        item["content_digest"] = to_hex(h.order.items[i].input);
     }
     if (i < h.documents.size()) {
       // PDF: e covers the signed attributes, whose messageDigest is this

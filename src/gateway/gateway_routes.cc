@@ -1,0 +1,202 @@
+#include "gateway/gateway_routes.h"
+
+#include <ctime>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "core/pdf_orders.h"
+#include "crypto/random.h"
+#include "server/json_body.h"
+#include "server/pdf_order_body.h"
+
+namespace duet::gateway {
+namespace {
+
+using json = nlohmann::json;
+using http::Request;
+using http::Response;
+
+int64_t wall_now() { return static_cast<int64_t>(std::time(nullptr)); }
+
+std::string new_order_id() {
+  uint8_t b[16];
+  crypto::SystemRandom::instance().fill(b);
+  return "gwo_" + to_hex(ByteView(b, sizeof b));
+}
+
+// What a local app sees of an order. The document itself is fetched from
+// pdf_url once `pdf_ready`.
+json order_json(const GatewayOrder& o) {
+  json j = {{"order_id", o.order_id},
+            {"holder_id", o.holder_id},
+            {"app_id", o.app_id},
+            {"title", o.title},
+            {"display_text", o.display_text},
+            {"output", "pdf"},
+            {"state", order_state_name(o.state)},
+            {"upstream_order_id", o.upstream_order_id.empty() ? json(nullptr) : json(o.upstream_order_id)},
+            {"upstream_state", o.upstream_state.empty() ? json(nullptr) : json(o.upstream_state)},
+            {"sub_filter", o.sub_filter},
+            {"byte_range_digest", to_hex(o.digest)},
+            {"pdf_ready", o.state == OrderState::kSigned},
+            {"pdf_url", "/api/v1/orders/" + o.order_id + "/pdf"},
+            {"created_at", o.created_at},
+            {"updated_at", o.updated_at}};
+  if (o.state == OrderState::kFailed) j["error"] = {{"code", o.error_code}, {"message", o.error_message}};
+  return j;
+}
+
+// Runs a handler for a local app: authenticates, turns errors into the
+// public error model (never internals: the messages are the gateway's own).
+template <typename F>
+http::Handler local_request(GatewayServices& s, F handler) {
+  return [&s, handler](const Request& req) -> Response {
+    auto app = s.auth.authenticate(req, wall_now());
+    if (!app.ok()) return http::error_response(app.error(), req.request_id);
+    Result<Response> r = handler(req, *app);
+    if (!r.ok()) return http::error_response(r.error(), req.request_id);
+    return std::move(*r);
+  };
+}
+
+Result<Response> create_order(GatewayServices& s, const Request& req, const std::string& app_id) {
+  DUET_ASSIGN_OR_RETURN(json body, server::parse_body(req, false));
+  GatewayOrder o;
+  DUET_ASSIGN_OR_RETURN(o.holder_id, server::req_string(body, "holder_id"));
+  DUET_ASSIGN_OR_RETURN(o.title, server::req_string(body, "title"));
+  DUET_ASSIGN_OR_RETURN(std::optional<std::string> display, server::opt_string(body, "display_text"));
+  o.display_text = display.value_or("");
+  DUET_ASSIGN_OR_RETURN(std::string signer_name, server::req_string(body, "signer_name"));
+  DUET_ASSIGN_OR_RETURN(std::optional<std::string> output, server::opt_string(body, "output"));
+  if (output && *output != "pdf") return server::invalid("the gateway signs PDFs: output must be pdf");
+  if (body.contains("documents")) return server::invalid("the gateway takes one document per order (pdf_base64)");
+  if (body.contains("callback_url")) return server::invalid("callback_url is not taken by the gateway: poll the order");
+  DUET_ASSIGN_OR_RETURN(std::optional<std::string> sub_filter, server::opt_string(body, "sub_filter"));
+  if (sub_filter && *sub_filter != "adbe.pkcs7.detached")
+    return server::invalid("the gateway signs with sub_filter adbe.pkcs7.detached (docs/gateway.md)");
+  DUET_ASSIGN_OR_RETURN(o.expires_in, server::opt_int(body, "expires_in"));
+  if (o.expires_in && (*o.expires_in < 60 || *o.expires_in > 30 * 86400))
+    return server::invalid("expires_in must be 60 to 2592000 seconds");
+  if (o.holder_id.empty() || o.holder_id.size() > 64) return server::invalid("holder_id must be 1 to 64 characters");
+  if (o.title.empty() || o.title.size() > 512) return server::invalid("title must be 1 to 512 bytes");
+  if (o.display_text.size() > 4096) return server::invalid("display_text must be at most 4096 bytes");
+
+  core::CoreConfig cfg;
+  cfg.pdf_max_bytes = s.config.pdf_max_bytes;
+  cfg.pdf_font_path = s.config.font_path;
+  core::NewOrder parsed;
+  json pdf_part = body;
+  for (const char* k : {"holder_id", "title", "display_text", "signer_name", "output", "expires_in"}) pdf_part.erase(k);
+  DUET_TRY_STATUS(server::parse_pdf_documents(cfg, pdf_part, parsed));
+  core::NewPdfDocument& doc = parsed.documents.front();
+  doc.sub_filter = pdf::SubFilter::kAdbePkcs7Detached;
+
+  const std::string key(req.header("Idempotency-Key").value_or(""));
+  if (key.size() > 128) return server::invalid("Idempotency-Key too long");
+  const crypto::Digest body_digest = crypto::sm3(as_bytes(req.body));
+  o.order_id = new_order_id();
+  o.app_id = app_id;
+  o.idempotency_key = key;
+  o.request_digest.assign(body_digest.begin(), body_digest.end());
+  const int64_t now = wall_now();
+  // Stamped now, here: the name stamp and the reserved /Contents. Only the
+  // ByteRange digest of this update will leave the gateway.
+  DUET_ASSIGN_OR_RETURN(core::PreparedOrderDocument prepared,
+                        core::prepare_order_document(cfg, doc, signer_name, now, 0));
+  o.prepared_pdf = std::move(prepared.document.prepared_pdf);
+  for (int i = 0; i < 4; ++i) o.byte_range[i] = prepared.document.byte_range[i];
+  o.digest.assign(prepared.digest.begin(), prepared.digest.end());
+  o.sub_filter = prepared.document.sub_filter;
+  o.signing_time = prepared.document.signing_time;
+  o.field_name = prepared.document.field_name;
+  o.next_attempt_at = now;
+  o.created_at = o.updated_at = now;
+  bool replayed = false;
+  DUET_ASSIGN_OR_RETURN(GatewayOrder stored, s.store.create_order(o, &replayed));
+  if (replayed) {
+    if (!constant_time_equal(stored.request_digest, o.request_digest))
+      return make_error(ErrorCode::kConflict, "Idempotency-Key reused with a different request");
+    return server::json_response(200, order_json(stored));
+  }
+  spdlog::info("gateway: order {} prepared for app {}", stored.order_id, app_id);
+  s.outbox.wake();
+  return server::json_response(201, order_json(stored));
+}
+
+Result<Response> get_order(GatewayServices& s, const Request& req, const std::string& app_id) {
+  DUET_ASSIGN_OR_RETURN(GatewayOrder o, s.store.get_order(app_id, req.param("order_id")));
+  return server::json_response(200, order_json(o));
+}
+
+Result<Response> get_pdf(GatewayServices& s, const Request& req, const std::string& app_id) {
+  DUET_ASSIGN_OR_RETURN(GatewayOrder o, s.store.get_order(app_id, req.param("order_id")));
+  if (o.state != OrderState::kSigned)
+    return make_error(ErrorCode::kConflict, "the order is " + std::string(order_state_name(o.state)) +
+                                                "; its PDF is not signed");
+  Response resp = server::binary_response(200, std::string(o.signed_pdf.begin(), o.signed_pdf.end()), "application/pdf");
+  resp.headers.set("Content-Disposition", "attachment; filename=\"" + o.order_id + ".pdf\"");
+  return resp;
+}
+
+// duetd's callback: verified with the upstream app secret, then the order it
+// names is made due (its state is read again from duetd, not from the body).
+Response callback(GatewayServices& s, const Request& req) {
+  auto fail = [&](ErrorCode code, const char* message) {
+    s.metrics.counter("duet_gateway_callbacks_total", {{"result", "refused"}}).inc();
+    return http::error_response(Error{code, message}, req.request_id);
+  };
+  const auto ts = req.header("X-Duet-Timestamp");
+  const auto sig = req.header("X-Duet-Signature");
+  if (!ts || !sig || !s.upstream.callback_verifies(*ts, *sig, req.body, wall_now()))
+    return fail(ErrorCode::kUnauthenticated, "the callback signature does not verify");
+  auto body = json::parse(req.body, nullptr, false);
+  if (!body.is_object() || !body.contains("order_id") || !body["order_id"].is_string())
+    return fail(ErrorCode::kInvalidArgument, "the callback names no order");
+  auto order = s.store.order_of_upstream(body["order_id"].get<std::string>());
+  if (!order.ok()) return fail(ErrorCode::kNotFound, "no gateway order has this upstream order");
+  (void)s.store.wake(*order);
+  s.outbox.wake();
+  s.metrics.counter("duet_gateway_callbacks_total", {{"result", "accepted"}}).inc();
+  return Response::empty(204);
+}
+
+Response metrics(GatewayServices& s) {
+  auto counts = s.store.count_by_state();
+  if (counts.ok()) {
+    for (OrderState st : {OrderState::kPrepared, OrderState::kSubmitted, OrderState::kCosigned, OrderState::kSigned,
+                          OrderState::kFailed}) {
+      int64_t n = 0;
+      for (const auto& [name, count] : *counts)
+        if (name == order_state_name(st)) n = count;
+      s.metrics.gauge("duet_gateway_orders", {{"state", std::string(order_state_name(st))}}).set(static_cast<double>(n));
+    }
+  }
+  Response resp = Response::text(200, s.metrics.render());
+  resp.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  return resp;
+}
+
+}  // namespace
+
+size_t order_body_limit(const GatewayConfig& config) { return 4 * ((config.pdf_max_bytes + 2) / 3) + 64 * 1024; }
+
+Status register_gateway_routes(http::Router& r, GatewayServices& s) {
+  s.metrics.declare("duet_gateway_orders", http::MetricsRegistry::Type::kGauge,
+                    "Gateway orders in the store, by state (read at scrape time).");
+  s.metrics.declare("duet_gateway_callbacks_total", http::MetricsRegistry::Type::kCounter,
+                    "Callbacks from duetd, accepted or refused.");
+  r.post("/api/v1/orders", local_request(s, [&s](const Request& req, const std::string& app) {
+           return create_order(s, req, app);
+         }));
+  r.get("/api/v1/orders/{order_id}", local_request(s, [&s](const Request& req, const std::string& app) {
+          return get_order(s, req, app);
+        }));
+  r.get("/api/v1/orders/{order_id}/pdf", local_request(s, [&s](const Request& req, const std::string& app) {
+          return get_pdf(s, req, app);
+        }));
+  r.post("/gateway/v1/callbacks", [&s](const Request& req) { return callback(s, req); });
+  r.get("/metrics", [&s](const Request&) { return metrics(s); });
+  return r.set_max_body_bytes("POST", "/api/v1/orders", order_body_limit(s.config));
+}
+
+}  // namespace duet::gateway

@@ -1,0 +1,105 @@
+// The gateway's store: the outbox states only move forward and each move
+// happens once; the local idempotency key names one order; nonces are spent
+// once; everything survives closing and reopening the file.
+#include "gateway/gateway_store.h"
+
+#include <gtest/gtest.h>
+
+#include "base/temp_dir_testing.h"
+
+namespace duet::gateway {
+namespace {
+
+GatewayOrder new_order(const std::string& id, const std::string& key) {
+  GatewayOrder o;
+  o.order_id = id;
+  o.app_id = "erp";
+  o.idempotency_key = key;
+  o.request_digest = Bytes(32, 1);
+  o.holder_id = "hld_1";
+  o.title = "Loan";
+  o.prepared_pdf = Bytes{'%', 'P', 'D', 'F'};
+  o.byte_range = {0, 10, 20, 30};
+  o.digest = Bytes(32, 7);
+  o.sub_filter = "adbe.pkcs7.detached";
+  o.signing_time = 1000;
+  o.field_name = "Signature1";
+  o.next_attempt_at = 100;
+  o.created_at = 100;
+  return o;
+}
+
+TEST(GatewayStore, StatesMoveForwardOnceAndSurviveAReopen) {
+  testing_support::TempDir dir;
+  const std::string path = dir.path() + "/gateway.db";
+  {
+    auto st = GatewayStore::open(path);
+    ASSERT_TRUE(st.ok()) << st.error().message;
+    bool replayed = true;
+    auto o = (*st)->create_order(new_order("gwo_1", "k1"), &replayed);
+    ASSERT_TRUE(o.ok()) << o.error().message;
+    EXPECT_FALSE(replayed);
+    EXPECT_EQ(o->state, OrderState::kPrepared);
+    auto due = (*st)->due_orders(100, 10);
+    ASSERT_TRUE(due.ok());
+    EXPECT_EQ(due->size(), 1u);
+    EXPECT_TRUE((*st)->due_orders(99, 10)->empty());
+    // Out of order: refused, nothing changes.
+    EXPECT_EQ((*st)->mark_cosigned("gwo_1", Bytes{1}, 101).code(), ErrorCode::kConflict);
+    EXPECT_EQ((*st)->mark_signed("gwo_1", Bytes{1}, 101).code(), ErrorCode::kConflict);
+    ASSERT_TRUE((*st)->mark_submitted("gwo_1", "ord_up", "pending", 101).ok());
+    EXPECT_EQ((*st)->mark_submitted("gwo_1", "ord_other", "pending", 102).code(), ErrorCode::kConflict);
+    EXPECT_EQ(*(*st)->order_of_upstream("ord_up"), "gwo_1");
+  }
+  auto st = GatewayStore::open(path);
+  ASSERT_TRUE(st.ok());
+  auto o = (*st)->get_order("erp", "gwo_1");
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(o->state, OrderState::kSubmitted);
+  EXPECT_EQ(o->upstream_order_id, "ord_up");
+  EXPECT_EQ((*st)->get_order("other-app", "gwo_1").code(), ErrorCode::kNotFound);
+  ASSERT_TRUE((*st)->mark_cosigned("gwo_1", Bytes{1, 2, 3}, 103).ok());
+  ASSERT_TRUE((*st)->mark_signed("gwo_1", Bytes{'%', 'P'}, 104).ok());
+  EXPECT_EQ((*st)->mark_failed("gwo_1", "x", "y", 105).code(), ErrorCode::kConflict);
+  o = (*st)->get_order("erp", "gwo_1");
+  EXPECT_EQ(o->state, OrderState::kSigned);
+  EXPECT_EQ(o->signed_pdf, (Bytes{'%', 'P'}));
+  EXPECT_TRUE(o->prepared_pdf.empty());
+  EXPECT_TRUE((*st)->due_orders(1000, 10)->empty());
+}
+
+TEST(GatewayStore, AnIdempotencyKeyNamesOneOrderPerApp) {
+  testing_support::TempDir dir;
+  auto st = GatewayStore::open(dir.path() + "/gateway.db");
+  ASSERT_TRUE(st.ok());
+  bool replayed = false;
+  ASSERT_TRUE((*st)->create_order(new_order("gwo_1", "k"), &replayed).ok());
+  auto again = (*st)->create_order(new_order("gwo_2", "k"), &replayed);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(replayed);
+  EXPECT_EQ(again->order_id, "gwo_1");
+  GatewayOrder other = new_order("gwo_3", "k");
+  other.app_id = "crm";
+  EXPECT_EQ((*st)->create_order(other, &replayed)->order_id, "gwo_3");
+  EXPECT_FALSE(replayed);
+  EXPECT_EQ((*st)->create_order(new_order("gwo_4", ""), &replayed)->order_id, "gwo_4");
+  EXPECT_EQ((*st)->create_order(new_order("gwo_5", ""), &replayed)->order_id, "gwo_5");
+}
+
+TEST(GatewayStore, NoncesAreSpentOnceAndForgottenAfterTheWindow) {
+  testing_support::TempDir dir;
+  auto st = GatewayStore::open(dir.path() + "/gateway.db");
+  ASSERT_TRUE(st.ok());
+  EXPECT_TRUE(*(*st)->record_nonce("erp", "n1234567", 100, 0));
+  EXPECT_FALSE(*(*st)->record_nonce("erp", "n1234567", 101, 0));
+  EXPECT_TRUE(*(*st)->record_nonce("crm", "n1234567", 101, 0));
+  EXPECT_TRUE(*(*st)->record_nonce("erp", "n1234567", 1000, 500));
+}
+
+TEST(GatewayStore, UpstreamKeyIsDerivedFromTheOrderId) {
+  EXPECT_EQ(upstream_key("gwo_ab"), "gateway-gwo_ab");
+  EXPECT_EQ(upstream_key("gwo_ab"), upstream_key("gwo_ab"));
+}
+
+}  // namespace
+}  // namespace duet::gateway

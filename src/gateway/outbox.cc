@@ -1,0 +1,201 @@
+#include "gateway/outbox.h"
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <spdlog/spdlog.h>
+
+#include "core/pdf_orders.h"
+#include "pdf/pdf_signer.h"
+#include "pdf/pdf_verifier.h"
+#include "pki/timestamp.h"
+
+namespace duet::gateway {
+namespace {
+
+int64_t wall_now() { return static_cast<int64_t>(std::time(nullptr)); }
+
+// PEM certificates of a bundle, in order.
+std::vector<pki::Certificate> parse_chain(const std::string& pem) {
+  std::vector<pki::Certificate> out;
+  const std::string begin = "-----BEGIN CERTIFICATE-----";
+  const std::string end = "-----END CERTIFICATE-----";
+  size_t at = 0;
+  while ((at = pem.find(begin, at)) != std::string::npos) {
+    size_t stop = pem.find(end, at);
+    if (stop == std::string::npos) break;
+    stop += end.size();
+    auto c = pki::Certificate::parse(std::string_view(pem).substr(at, stop - at));
+    if (c.ok()) out.push_back(std::move(*c));
+    at = stop;
+  }
+  return out;
+}
+
+}  // namespace
+
+Outbox::Outbox(const GatewayConfig& config, GatewayStore& store, Upstream& upstream, http::MetricsRegistry& metrics)
+    : config_(config), store_(store), upstream_(upstream), metrics_(metrics) {
+  metrics_.declare("duet_gateway_upstream_errors_total", http::MetricsRegistry::Type::kCounter,
+                   "Upstream calls to duetd that failed and will be retried.");
+  metrics_.declare("duet_gateway_orders_completed_total", http::MetricsRegistry::Type::kCounter,
+                   "Gateway orders that reached a final state, by state.");
+}
+
+Outbox::~Outbox() { stop(); }
+
+void Outbox::start() {
+  thread_ = std::thread([this] {
+    std::unique_lock lock(mu_);
+    while (!stopping_) {
+      lock.unlock();
+      run_once(wall_now());
+      lock.lock();
+      cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_ || woken_; });
+      woken_ = false;
+    }
+  });
+}
+
+void Outbox::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Outbox::wake() {
+  {
+    std::lock_guard lock(mu_);
+    woken_ = true;
+  }
+  cv_.notify_all();
+}
+
+void Outbox::run_once(int64_t now) {
+  auto due = store_.due_orders(now, 32);
+  if (!due.ok()) {
+    spdlog::warn("outbox: the store is not available: {}", due.error().message);
+    return;
+  }
+  for (const std::string& id : *due) {
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return;
+    }
+    auto o = store_.get_order_any(id);
+    if (!o.ok()) continue;
+    advance(*o, now);
+  }
+}
+
+void Outbox::advance(const GatewayOrder& o, int64_t now) {
+  switch (o.state) {
+    case OrderState::kPrepared: return submit(o, now);
+    case OrderState::kSubmitted: return poll(o, now);
+    case OrderState::kCosigned: return finish(o, now);
+    case OrderState::kSigned:
+    case OrderState::kFailed: return;
+  }
+}
+
+void Outbox::retry_later(const GatewayOrder& o, int64_t now, std::string_view why) {
+  metrics_.counter("duet_gateway_upstream_errors_total").inc();
+  // 1, 2, 4, … seconds, at most retry_max_seconds.
+  const int64_t wait = std::min<int64_t>(config_.retry_max_seconds, int64_t{1} << std::min<int64_t>(o.attempts, 20));
+  spdlog::warn("outbox: order {} ({}): {}; retry in {} s", o.order_id, order_state_name(o.state), why, wait);
+  (void)store_.reschedule(o.order_id, now + wait, true, "", now);
+}
+
+void Outbox::fail(const GatewayOrder& o, std::string_view code, std::string_view message, int64_t now) {
+  spdlog::warn("outbox: order {} failed: {}", o.order_id, code);
+  if (store_.mark_failed(o.order_id, code, message, now).ok())
+    metrics_.counter("duet_gateway_orders_completed_total", {{"state", "failed"}}).inc();
+}
+
+void Outbox::submit(const GatewayOrder& o, int64_t now) {
+  UpstreamRefusal refusal;
+  auto up = upstream_.create_order(o, &refusal);
+  if (!up.ok()) {
+    if (up.code() == ErrorCode::kUnavailable) return retry_later(o, now, up.error().message);
+    return fail(o, refusal.code, "duetd refused the order: " + refusal.message, now);
+  }
+  if (Status s = store_.mark_submitted(o.order_id, up->order_id, up->state, now); !s.ok()) {
+    spdlog::warn("outbox: order {}: {}", o.order_id, s.error().message);
+    return;
+  }
+  spdlog::info("outbox: order {} submitted as {}", o.order_id, up->order_id);
+}
+
+void Outbox::poll(const GatewayOrder& o, int64_t now) {
+  UpstreamRefusal refusal;
+  auto up = upstream_.get_order(o.upstream_order_id, &refusal);
+  if (!up.ok()) {
+    if (up.code() == ErrorCode::kUnavailable) return retry_later(o, now, up.error().message);
+    return fail(o, refusal.code, "duetd no longer has the order: " + refusal.message, now);
+  }
+  if (up->state == "signed") {
+    if (Status s = store_.mark_cosigned(o.order_id, up->signature, now); !s.ok())
+      spdlog::warn("outbox: order {}: {}", o.order_id, s.error().message);
+    else
+      spdlog::info("outbox: order {} co-signed", o.order_id);
+    return;
+  }
+  if (up->state == "pending" || up->state == "signing") {
+    (void)store_.reschedule(o.order_id, now + config_.poll_interval_seconds, false, up->state, now);
+    return;
+  }
+  // rejected, expired, cancelled, failed: final upstream, final here.
+  fail(o, up->state, "the upstream order is " + up->state, now);
+}
+
+Result<pki::CmsTrust> Outbox::trust() {
+  if (trust_) return *trust_;
+  DUET_ASSIGN_OR_RETURN(std::string pem, upstream_.ca_chain_pem());
+  pki::CmsTrust t;
+  for (auto& c : parse_chain(pem)) {
+    if (c.subject() == c.issuer()) t.roots.push_back(std::move(c));
+    else t.intermediates.push_back(std::move(c));
+  }
+  if (t.roots.empty()) return make_error(ErrorCode::kUnavailable, "duetd's CA chain has no root");
+  trust_ = t;
+  return t;
+}
+
+void Outbox::finish(const GatewayOrder& o, int64_t now) {
+  // PAdES B-T: the RFC 3161 token over SM3(signature value) — a hash of the
+  // signature, nothing of the document — from duetd's TSA, added to the CMS.
+  auto imprint = pki::signature_timestamp_imprint(o.cms);
+  if (!imprint.ok()) return fail(o, "cosignature_invalid", "duetd's CMS does not parse", now);
+  auto token = upstream_.timestamp_token(*imprint);
+  if (!token.ok()) return retry_later(o, now, token.error().message);
+  auto cms = pki::add_signature_timestamp(o.cms, *token);
+  if (!cms.ok()) return fail(o, "cosignature_invalid", "the timestamp does not fit the signature", now);
+  auto chain = trust();
+  if (!chain.ok()) return retry_later(o, now, chain.error().message);
+
+  pdf::PreparedPdf p;
+  p.pdf = o.prepared_pdf;
+  p.byte_range = {o.byte_range[0], o.byte_range[1], o.byte_range[2], o.byte_range[3]};
+  std::copy_n(o.digest.begin(), std::min(o.digest.size(), p.digest.size()), p.digest.begin());
+  p.sub_filter = core::sub_filter_from_name(o.sub_filter).value_or(pdf::SubFilter::kAdbePkcs7Detached);
+  p.signing_time = pki::Time(std::chrono::seconds(o.signing_time));
+  p.field_name = o.field_name;
+  auto signed_pdf = pdf::embed_signature(p, *cms);
+  if (!signed_pdf.ok()) return fail(o, std::string(error_code_name(signed_pdf.code())), "the CMS cannot be embedded", now);
+  // The whole result is checked before it is served: the ByteRange, that the
+  // CMS's messageDigest is this document's, the SM2 signature and the chain.
+  auto v = pdf::verify_pdf(*signed_pdf, *chain);
+  if (!v.ok() || !v->ok())
+    return fail(o, "cosignature_invalid", "the co-signed PDF does not verify", now);
+  if (Status s = store_.mark_signed(o.order_id, *signed_pdf, now); !s.ok()) {
+    spdlog::warn("outbox: order {}: {}", o.order_id, s.error().message);
+    return;
+  }
+  metrics_.counter("duet_gateway_orders_completed_total", {{"state", "signed"}}).inc();
+  spdlog::info("outbox: order {} signed", o.order_id);
+}
+
+}  // namespace duet::gateway

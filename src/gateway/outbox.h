@@ -1,0 +1,71 @@
+// The outbox worker (docs/gateway.md "The state machine"): one thread that
+// moves each gateway order forward, one upstream call at a time, from the
+// state recorded in the store — so a restart of the gateway resumes exactly
+// where the last committed state says, and a restart of duetd is one more
+// failed call, retried with backoff.
+//
+//   prepared  --POST /api/v1/orders (Idempotency-Key)--> submitted
+//   submitted --GET the upstream order: signed-->         cosigned (the CMS kept)
+//   cosigned  --POST /pki/tsa, embed, verify-->           signed   (the signed PDF kept)
+//   any of the three --a final refusal, the holder's rejection, expiry--> failed
+//
+// The upstream create is idempotent (its key is derived from the order id,
+// which is committed before the first call), so a crash between the call and
+// the commit of `submitted` re-sends the same key and gets the same upstream
+// order: one order and one metered co-signature per gateway order.
+// A verified callback from duetd only makes an order due now; the state it
+// reports is read again from duetd (polling is the same path).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "gateway/gateway_config.h"
+#include "gateway/gateway_store.h"
+#include "gateway/upstream.h"
+#include "http/metrics.h"
+#include "pki/cms.h"
+
+namespace duet::gateway {
+
+class Outbox {
+ public:
+  Outbox(const GatewayConfig& config, GatewayStore& store, Upstream& upstream, http::MetricsRegistry& metrics);
+  ~Outbox();  // stop()
+  Outbox(const Outbox&) = delete;
+  Outbox& operator=(const Outbox&) = delete;
+
+  void start();
+  void stop();
+  // Something is due now (a new order, a callback).
+  void wake();
+  // One round over the due orders (the thread's loop body).
+  void run_once(int64_t now);
+
+ private:
+  void advance(const GatewayOrder& o, int64_t now);
+  void submit(const GatewayOrder& o, int64_t now);
+  void poll(const GatewayOrder& o, int64_t now);
+  void finish(const GatewayOrder& o, int64_t now);
+  void retry_later(const GatewayOrder& o, int64_t now, std::string_view why);
+  void fail(const GatewayOrder& o, std::string_view code, std::string_view message, int64_t now);
+  Result<pki::CmsTrust> trust();
+
+  const GatewayConfig& config_;
+  GatewayStore& store_;
+  Upstream& upstream_;
+  http::MetricsRegistry& metrics_;
+  std::optional<pki::CmsTrust> trust_;  // duetd's CA chain, fetched once
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool woken_ = false;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace duet::gateway

@@ -1,0 +1,258 @@
+#!/usr/bin/env bash
+# Issue 12 items 5 and 7 (the gateway part), on real binaries on loopback: a
+# duetd (the cloud) and a duet-gateway (the premises) in front of it.
+#  1. A PDF signed end to end through the gateway: created on the gateway's
+#     local API, only a digest-only order upstream, co-signed by the real
+#     holder client, the signed PDF served by the gateway; checked by qpdf,
+#     pdfsig and openssl (tests/pdf_checks.sh) and by `duet verify --pdf`.
+#  2. duetd's database files (WAL included), its data directory and its log
+#     hold no byte sequence of the document: a random marker embedded in the
+#     PDF (raw, hex, base64 at each alignment) and 32-byte windows of the file
+#     — while the same search finds them in the gateway's own store.
+#  3. Restarts: an order created while duetd is down waits and goes up when it
+#     is back; a gateway killed with SIGKILL in the window between the upstream
+#     create and its commit (the on-disk state of that crash, made with
+#     sqlite3) and again after the holder signed delivers the signed PDF
+#     exactly once: one upstream order, one co-signature, the order completes.
+# Usage: gateway_test.sh DUET DUETD DUET_GATEWAY
+set -euo pipefail
+duet=$1
+duetd=$2
+gateway=$3
+for tool in jq qpdf pdfsig openssl python3 xxd sqlite3; do
+  command -v "$tool" >/dev/null || { echo "gateway_test: needs $tool" >&2; exit 1; }
+done
+dir=$(mktemp -d)
+pid=""
+gwpid=""
+cleanup() {
+  [ -n "$gwpid" ] && kill "$gwpid" 2>/dev/null && wait "$gwpid" 2>/dev/null || true
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+  rm -rf "$dir" || true
+}
+trap cleanup EXIT
+fail() {
+  echo "gateway_test: FAIL: $*" >&2
+  echo "--- duetd.log" >&2; tail -n 15 "$dir/duetd.log" >&2 || true
+  echo "--- gateway.log" >&2; tail -n 25 "$dir/gateway.log" >&2 || true
+  exit 1
+}
+tenant_name="Gateway bank"
+# shellcheck source=tests/duetd_sandbox.sh
+. "$(dirname "$0")/duetd_sandbox.sh"
+# shellcheck source=tests/pdf_checks.sh
+. "$(dirname "$0")/pdf_checks.sh"
+chmod 600 "$dir/secret"
+
+holder_id=$("${api[@]}" holder create --name "张三" --id-number 110101199003071234 --phone 13812345678 | jq -r .holder_id)
+code=$("${api[@]}" activation-code "$holder_id" | jq -r .code)
+hold=("$duet" holder --server "$url" --ca "$ca" --state "$dir/device")
+"${hold[@]}" enroll --holder-id "$holder_id" --code "$code" --pin 246810 --kdf-iterations 1000 \
+  >"$dir/enroll.log" 2>&1 || fail "enroll: $(cat "$dir/enroll.log")"
+
+# Two contracts, each with its own random marker in the page text and in a
+# comment, and some random filler so that windows of the file are unique.
+python3 - "$dir" <<'PY'
+import os, sys
+d = sys.argv[1]
+def pdf(marker, filler):
+    line = f"Loan contract {marker}"
+    content = (f"BT /F1 14 Tf 72 500 Td ({line}) Tj ET\nBT /F1 14 Tf 72 300 Td (Borrower signature:) Tj ET\n"
+               f"BT /F1 6 Tf 72 100 Td ({filler}) Tj ET\n")
+    objs = ["<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
+            "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> /Contents 5 0 R >>",
+            f"<< /Length {len(content)} >>\nstream\n{content}endstream"]
+    out = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n%" + marker.encode() + b"\n"
+    offs = []
+    for i, o in enumerate(objs):
+        offs.append(len(out))
+        out += f"{i + 1} 0 obj\n{o}\nendobj\n".encode()
+    x = len(out)
+    out += f"xref\n0 {len(objs) + 1}\n0000000000 65535 f \n".encode()
+    for o in offs:
+        out += f"{o:010d} 00000 n \n".encode()
+    out += f"trailer\n<< /Size {len(objs) + 1} /Root 1 0 R >>\nstartxref\n{x}\n%%EOF\n".encode()
+    return out
+for name in ("a", "b"):
+    marker = "DOCMARK" + os.urandom(16).hex()
+    open(f"{d}/marker-{name}", "w").write(marker)
+    open(f"{d}/contract-{name}.pdf", "wb").write(pdf(marker, os.urandom(96).hex()))
+PY
+
+# The gateway: plain HTTP on loopback (TLS: docs/gateway.md), its callback
+# URL on a port chosen now.
+gwport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+mkdir -p "$dir/gw"
+cat >"$dir/gateway.toml" <<TOML
+[http]
+listen = "127.0.0.1:$gwport"
+[gateway]
+data_dir = "$dir/gw"
+callback_url = "http://127.0.0.1:$gwport/gateway/v1/callbacks"
+poll_interval_seconds = 1
+retry_max_seconds = 2
+[upstream]
+url = "$url"
+ca_file = "$ca"
+app_id = "$app"
+secret_file = "$dir/secret"
+[[local_apps]]
+app_id = "local-erp"
+secret_file = "$dir/gw/local.secret"
+TOML
+start_gateway() {
+  "$gateway" --config "$dir/gateway.toml" >>"$dir/gateway.log" 2>&1 &
+  gwpid=$!
+  for _ in $(seq 1 300); do
+    [ -s "$dir/gw/gateway.port" ] && return 0
+    kill -0 "$gwpid" 2>/dev/null || fail "duet-gateway exited at start"
+    sleep 0.1
+  done
+  fail "duet-gateway did not start"
+}
+start_gateway
+curl -fsS "http://127.0.0.1:$gwport/healthz" >/dev/null || fail "/healthz"
+curl -fsS "http://127.0.0.1:$gwport/readyz" >/dev/null || fail "/readyz"
+lapi=("$duet" api --server "http://127.0.0.1:$gwport" --app-id local-erp --secret-file "$dir/gw/local.secret")
+gw_get() { "${lapi[@]}" order get "$1"; }
+wait_for() {  # ORDER JQ-EXPRESSION SECONDS
+  local i
+  for i in $(seq 1 $(($3 * 5))); do
+    [ "$(gw_get "$1" 2>/dev/null | jq -r "$2")" = true ] && return 0
+    sleep 0.2
+  done
+  fail "order $1: not $2 within $3 s: $(gw_get "$1")"
+}
+upstream_orders() { "${api[@]}" order list --holder "$holder_id" | jq '.orders | length'; }
+# Co-signatures duetd made for an upstream order (its signing sessions that
+# finished). The sandbox app's signatures are not metered into packages
+# (docs/metering.md "Sandbox"), so this is the count metering would see.
+cosignatures() {
+  sqlite3 "$data/duet.db" "SELECT count(*) FROM sign_sessions WHERE tenant_id = '$tenant' AND order_id = '$1' \
+    AND state = 'finished'"
+}
+
+# Refusals on the local API: unsigned, a wrong secret.
+[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$gwport/api/v1/orders/x")" = 401 ] ||
+  fail "an unsigned request was not refused"
+printf 'not-the-secret' >"$dir/wrong.secret"; chmod 600 "$dir/wrong.secret"
+if "$duet" api --server "http://127.0.0.1:$gwport" --app-id local-erp --secret-file "$dir/wrong.secret" \
+    order get gwo_x >"$dir/wrong.log" 2>&1; then fail "a wrong secret was accepted"; fi
+grep -q "401" "$dir/wrong.log" || fail "wrong secret: $(cat "$dir/wrong.log")"
+
+# ---- 1. end to end -----------------------------------------------------------------------
+before=$(upstream_orders)
+order=$("${lapi[@]}" order create --holder "$holder_id" --title "Loan contract" --pdf "$dir/contract-a.pdf" \
+  --keyword "Borrower signature:" --offset 170,0 --size 120,80 --signer-name "张三" --idempotency-key loan-a) ||
+  fail "create on the gateway"
+gw_a=$(jq -r .order_id <<<"$order")
+wait_for "$gw_a" '.upstream_order_id != null' 20
+up_a=$(gw_get "$gw_a" | jq -r .upstream_order_id)
+# A replay of the local create is the same order.
+again=$("${lapi[@]}" order create --holder "$holder_id" --title "Loan contract" --pdf "$dir/contract-a.pdf" \
+  --keyword "Borrower signature:" --offset 170,0 --size 120,80 --signer-name "张三" --idempotency-key loan-a)
+[ "$(jq -r .order_id <<<"$again")" = "$gw_a" ] || fail "a replayed create made another order"
+upstream=$("${api[@]}" order get "$up_a")
+[ "$(jq -r .output <<<"$upstream")" = cms-detached ] && [ "$(jq -r '.items[0].kind' <<<"$upstream")" = digest ] ||
+  fail "the upstream order is not digest-only: $upstream"
+[ "$(jq -r '.items[0].size' <<<"$upstream")" = 32 ] || fail "the upstream item is not a 32-byte digest"
+if "${lapi[@]}" order pdf "$gw_a" --out "$dir/early.pdf" >"$dir/early.log" 2>&1; then
+  fail "the gateway served a PDF before it was signed"
+fi
+grep -q "409" "$dir/early.log" || fail "early pdf: $(cat "$dir/early.log")"
+"${hold[@]}" sign "$up_a" --pin 246810 >"$dir/sign-a.log" 2>&1 || fail "holder sign: $(cat "$dir/sign-a.log")"
+wait_for "$gw_a" '.state == "signed"' 30
+"${lapi[@]}" order pdf "$gw_a" --out "$dir/signed-a.pdf" >/dev/null || fail "fetching the signed PDF from the gateway"
+check_signed_pdf "$dir/contract-a.pdf" "$dir/signed-a.pdf" "$dir/check-a"
+"$duet" verify --pdf "$dir/signed-a.pdf" --server "$url" --ca "$ca" >"$dir/verify-a.log" 2>&1 ||
+  fail "duet verify --pdf: $(cat "$dir/verify-a.log")"
+[ "$(upstream_orders)" = $((before + 1)) ] || fail "one gateway order made $(( $(upstream_orders) - before )) upstream orders"
+metrics=$(curl -fsS "http://127.0.0.1:$gwport/metrics") || fail "/metrics"
+grep -q 'duet_gateway_callbacks_total{result="accepted"}' <<<"$metrics" || fail "no callback from duetd was accepted"
+grep -q 'duet_gateway_orders{state="signed"} 1' <<<"$metrics" || fail "metrics: $metrics"
+echo "gateway_test: end to end OK ($gw_a via $up_a)"
+
+# ---- 2. no document bytes in duetd ---------------------------------------------------------
+# Every file of duetd's data directory (duet.db, -wal, -shm, TLS, tokens) and
+# its log; the gateway's store must hold the same needles (the search can fail).
+search() {  # DIR-OR-FILE… -- NEEDLE-SOURCE: prints what was found
+  python3 - "$@" <<'PY'
+import base64, os, sys
+args = sys.argv[1:]
+cut = args.index("--")
+paths, (doc, marker) = args[:cut], args[cut + 1:]
+data = open(doc, "rb").read()
+mark = open(marker).read().encode()
+needles = {"marker": mark, "marker-hex": mark.hex().encode()}
+for shift in range(3):  # the marker inside base64 of the document, at each alignment
+    enc = base64.b64encode(b"\0" * shift + mark)
+    needles[f"marker-b64-{shift}"] = enc[4:-4]
+step = max(1, (len(data) - 32) // 8)
+for i, off in enumerate(range(0, len(data) - 32, step)):
+    needles[f"window@{off}"] = data[off:off + 32]
+files = []
+for p in paths:
+    if os.path.isdir(p):
+        for root, _, names in os.walk(p):
+            files += [os.path.join(root, n) for n in names]
+    elif os.path.exists(p):
+        files.append(p)
+for f in files:
+    try:
+        blob = open(f, "rb").read()
+    except OSError:
+        continue
+    for name, n in needles.items():
+        if n in blob:
+            print(f"{name} in {f}")
+PY
+}
+found=$(search "$data" "$dir/duetd.log" -- "$dir/contract-a.pdf" "$dir/marker-a")
+[ -z "$found" ] || fail "document bytes in duetd's files: $found"
+found=$(search "$dir/gw" -- "$dir/contract-a.pdf" "$dir/marker-a")
+grep -q "^marker in" <<<"$found" || fail "the search does not find the marker in the gateway's store"
+grep -q "^window@" <<<"$found" || fail "the search does not find windows in the gateway's store"
+echo "gateway_test: no byte of the document in duetd's data directory or log"
+
+# ---- 3. restarts -------------------------------------------------------------------------
+# duetd down: the order waits in state prepared (failed attempts, no order lost).
+kill -9 "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+before=$(sqlite3 "$data/duet.db" "SELECT count(*) FROM sign_orders WHERE tenant_id = '$tenant'")
+order=$("${lapi[@]}" order create --holder "$holder_id" --title "Loan contract B" --pdf "$dir/contract-b.pdf" \
+  --page 1 --rect 300,60,120,80 --signer-name "张三") || fail "create on the gateway while duetd is down"
+gw_b=$(jq -r .order_id <<<"$order")
+sleep 3
+[ "$(gw_get "$gw_b" | jq -r .state)" = prepared ] || fail "order B moved while duetd was down: $(gw_get "$gw_b")"
+"$duetd" --config "$dir/duetd.toml" --data-dir "$data" --listen "127.0.0.1:$port" --dev >>"$dir/duetd.log" 2>&1 &
+pid=$!
+wait_for "$gw_b" '.upstream_order_id != null' 30
+up_b=$(gw_get "$gw_b" | jq -r .upstream_order_id)
+# The gateway dies between the upstream create and the commit of its answer:
+# on disk the order is still prepared (what a SIGKILL in that window leaves).
+kill -9 "$gwpid"; wait "$gwpid" 2>/dev/null || true; gwpid=""
+sqlite3 "$dir/gw/gateway.db" "UPDATE gw_orders SET state = 'prepared', upstream_order_id = '', upstream_state = '' \
+  WHERE order_id = '$gw_b'"
+start_gateway
+wait_for "$gw_b" '.upstream_order_id != null' 30
+[ "$(gw_get "$gw_b" | jq -r .upstream_order_id)" = "$up_b" ] ||
+  fail "the re-sent create made another upstream order: $(gw_get "$gw_b")"
+"${hold[@]}" sign "$up_b" --pin 246810 >"$dir/sign-b.log" 2>&1 || fail "holder sign B: $(cat "$dir/sign-b.log")"
+# Killed again right after the co-signature (callback lost or not): the poll finds it.
+kill -9 "$gwpid"; wait "$gwpid" 2>/dev/null || true; gwpid=""
+start_gateway
+wait_for "$gw_b" '.state == "signed"' 40
+"${lapi[@]}" order pdf "$gw_b" --out "$dir/signed-b.pdf" >/dev/null || fail "fetching signed B"
+check_signed_pdf "$dir/contract-b.pdf" "$dir/signed-b.pdf" "$dir/check-b"
+"$duet" verify --pdf "$dir/signed-b.pdf" --server "$url" --ca "$ca" >"$dir/verify-b.log" 2>&1 ||
+  fail "duet verify --pdf B: $(cat "$dir/verify-b.log")"
+after=$(sqlite3 "$data/duet.db" "SELECT count(*) FROM sign_orders WHERE tenant_id = '$tenant'")
+[ "$after" = $((before + 1)) ] || fail "order B made $((after - before)) upstream orders"
+[ "$(cosignatures "$up_b")" = 1 ] || fail "order B was co-signed $(cosignatures "$up_b") times"
+[ "$(sqlite3 "$data/duet.db" "SELECT state FROM sign_orders WHERE order_id = '$up_b'")" = signed ] ||
+  fail "the upstream order B is not signed"
+sleep 2
+[ "$(gw_get "$gw_b" | jq -r .state)" = signed ] || fail "order B left signed"
+found=$(search "$data" "$dir/duetd.log" -- "$dir/contract-b.pdf" "$dir/marker-b")
+[ -z "$found" ] || fail "document bytes of B in duetd's files: $found"
+echo "gateway_test: restarts of duetd and SIGKILLs of the gateway: one upstream order, one co-signature, signed once"
