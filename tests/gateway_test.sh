@@ -14,6 +14,8 @@
 #     create and its commit (the on-disk state of that crash, made with
 #     sqlite3) and again after the holder signed delivers the signed PDF
 #     exactly once: one upstream order, one co-signature, the order completes.
+#  4. `duet demo --gateway --pdf FILE --out DIR` signs FILE through a spawned
+#     gateway in front of a spawned duetd.
 # Usage: gateway_test.sh DUET DUETD DUET_GATEWAY
 set -euo pipefail
 duet=$1
@@ -256,3 +258,11 @@ sleep 2
 found=$(search "$data" "$dir/duetd.log" -- "$dir/contract-b.pdf" "$dir/marker-b")
 [ -z "$found" ] || fail "document bytes of B in duetd's files: $found"
 echo "gateway_test: restarts of duetd and SIGKILLs of the gateway: one upstream order, one co-signature, signed once"
+
+# ---- duet demo --gateway (issue 12 item 6): a spawned duetd and a spawned gateway --------
+"$duet" demo --gateway --gateway-bin "$gateway" --duetd "$duetd" --pdf "$dir/contract-a.pdf" \
+  --pdf-keyword "Borrower signature:" --out "$dir/demo" --kdf-iterations 1000 >"$dir/demo.log" 2>&1 ||
+  fail "duet demo --gateway: $(tail -n 30 "$dir/demo.log")"
+grep -q "verify signed.pdf *valid" "$dir/demo.log" || fail "demo: $(cat "$dir/demo.log")"
+check_signed_pdf "$dir/contract-a.pdf" "$dir/demo/signed.pdf" "$dir/check-demo"
+echo "gateway_test: duet demo --gateway OK"

@@ -15,6 +15,7 @@
 
 #include "cli/cli_common.h"
 #include "cli/clients.h"
+#include "cli/demo_gateway.h"
 #include "cli/process.h"
 #include "cli/spawned_duetd.h"
 #include "core/verification.h"
@@ -47,6 +48,9 @@ struct DemoOptions {
   // --pdf FILE: a PDF sign order too, the result in <out>/signed.pdf (docs/pdf.md "Sign orders").
   std::string pdf_file;
   std::string pdf_keyword;  // the seal on this text; empty: page 1 at (40, 40), 120 × 80 pt
+  // --gateway: the PDF through a spawned duet-gateway (docs/gateway.md) instead of duetd.
+  bool gateway = false;
+  std::string gateway_bin;
 };
 
 void step(int n, const std::string& actor, const std::string& what, const std::string& result) {
@@ -285,6 +289,22 @@ void sign_cms_order(BusinessClient& business, HolderDevice& device, const DemoOp
 // 15-17. The PDF (--pdf): a sign order with output pdf, the pages previewed
 // and co-signed by the device, the signed PDF fetched into <out>/signed.pdf
 // and verified here (src/pdf's verifier against the CA chain).
+// 17. signed.pdf written to <out> and verified here (src/pdf's verifier
+// against the CA chain).
+void keep_signed_pdf(const Bytes& signed_pdf, const std::string& out, const DemoFiles& files) {
+  const std::string signed_path = out + "/signed.pdf";
+  write_file(signed_path, signed_pdf);
+  core::VerifyTrust trust = read_trust_chain(files.chain);
+  pki::CmsTrust cms_trust;
+  cms_trust.intermediates = trust.intermediates;
+  cms_trust.roots = trust.roots;
+  pdf::PdfVerification v = unwrap(pdf::verify_pdf(signed_pdf, cms_trust), "verify signed.pdf");
+  if (!v.ok()) fail("signed.pdf does not verify:\n" + pdf::verification_text(v));
+  step(17, "verifier", "verify signed.pdf",
+       "valid, " + std::to_string(v.signatures.size()) + " signature(s), " + std::to_string(signed_pdf.size()) +
+           " bytes: " + signed_path);
+}
+
 void sign_pdf_order(BusinessClient& business, HolderDevice& device, const DemoOptions& o, const std::string& holder_id,
                     const std::string& out, const DemoFiles& files) {
   std::string pdf = read_file(o.pdf_file);
@@ -304,18 +324,7 @@ void sign_pdf_order(BusinessClient& business, HolderDevice& device, const DemoOp
   step(16, "holder", "preview pages, sign", order_id + " signed");
   auto r = business.call("GET", "/api/v1/orders/" + order_id + "/pdf");
   if (r.status != 200) fail("fetch the signed PDF: " + describe_error_response(r), kExitServer);
-  const std::string signed_path = out + "/signed.pdf";
-  write_file(signed_path, as_bytes(r.body));
-  core::VerifyTrust trust = read_trust_chain(files.chain);
-  pki::CmsTrust cms_trust;
-  cms_trust.intermediates = trust.intermediates;
-  cms_trust.roots = trust.roots;
-  Bytes signed_pdf(r.body.begin(), r.body.end());
-  pdf::PdfVerification v = unwrap(pdf::verify_pdf(signed_pdf, cms_trust), "verify signed.pdf");
-  if (!v.ok()) fail("signed.pdf does not verify:\n" + pdf::verification_text(v));
-  step(17, "verifier", "verify signed.pdf",
-       "valid, " + std::to_string(v.signatures.size()) + " signature(s), " + std::to_string(signed_pdf.size()) +
-           " bytes: " + signed_path);
+  keep_signed_pdf(Bytes(r.body.begin(), r.body.end()), out, files);
 }
 
 void print_checks(const DemoFiles& files) {
@@ -364,7 +373,12 @@ void run_demo(const DemoOptions& o, const ServerOptions& server, const std::stri
                         {"data_base64", encode_base64(as_bytes(message))}};
   sign_der_order(business, device, o, order_request, message.size(), device_key, files);
   sign_cms_order(business, device, o, order_request, message, files);
-  if (!o.pdf_file.empty()) sign_pdf_order(business, device, o, holder.holder_id, out, files);
+  if (!o.pdf_file.empty() && o.gateway) {
+    GatewayDemo d{o.gateway_bin, server, holder.cred, holder.holder_id, o.holder_name, o.pdf_file, o.pdf_keyword, o.pin};
+    keep_signed_pdf(sign_pdf_through_gateway(d, device), out, files);
+  } else if (!o.pdf_file.empty()) {
+    sign_pdf_order(business, device, o, holder.holder_id, out, files);
+  }
   if (!o.out_dir.empty()) print_checks(files);
 }
 
@@ -394,8 +408,13 @@ void add_demo_commands(CLI::App& app) {
                    "Without --server, duetd is spawned")
       ->check(CLI::ExistingFile);
   demo->add_option("--pdf-keyword", o->pdf_keyword, "--pdf: put the seal on this text (default: page 1, lower left)");
+  demo->add_flag("--gateway", o->gateway,
+                 "--pdf: sign through a spawned duet-gateway (hybrid cloud: the document stays with the gateway, "
+                 "only its digest goes to duetd; docs/gateway.md)");
+  demo->add_option("--gateway-bin", o->gateway_bin, "--gateway: the duet-gateway binary (default: beside duet)");
   demo->callback([o] {
     run_guarded("demo", [&] {
+      if (o->gateway && o->pdf_file.empty()) fail("--gateway needs --pdf FILE");
       if (!o->pdf_file.empty() && o->server.server.empty()) o->spawn = true;
       if (!o->keep_data.empty() && !o->spawn) fail("--keep-data needs --spawn");
       if (o->spawn) {

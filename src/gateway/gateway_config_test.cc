@@ -37,11 +37,17 @@ TEST(GatewayConfigReference, EveryKeyIsDocumentedAndEveryDocumentedKeyIsAccepted
   std::set<std::string> accepted;
   for (const auto& key : gateway_config_keys()) {
     accepted.insert(key);
-    if (gateway_table(key)) EXPECT_TRUE(gateway_doc.count(key)) << key << " is not in docs/gateway.md";
-    else EXPECT_TRUE(http_doc.count(key)) << key << " is not in docs/configuration.md";
+    if (gateway_table(key)) {
+      EXPECT_TRUE(gateway_doc.count(key)) << key << " is not in docs/gateway.md";
+    } else {
+      EXPECT_TRUE(http_doc.count(key)) << key << " is not in docs/configuration.md";
+    }
   }
-  for (const auto& key : gateway_doc)
-    if (gateway_table(key)) EXPECT_TRUE(accepted.count(key)) << key << " is documented but not accepted";
+  for (const auto& key : gateway_doc) {
+    if (gateway_table(key)) {
+      EXPECT_TRUE(accepted.count(key)) << key << " is documented but not accepted";
+    }
+  }
 }
 
 http::EnvLookup no_env() {

@@ -31,7 +31,7 @@ GatewayOrder new_order(const std::string& id, const std::string& key) {
 
 TEST(GatewayStore, StatesMoveForwardOnceAndSurviveAReopen) {
   testing_support::TempDir dir;
-  const std::string path = dir.path() + "/gateway.db";
+  const std::string path = dir.path().string() + "/gateway.db";
   {
     auto st = GatewayStore::open(path);
     ASSERT_TRUE(st.ok()) << st.error().message;
@@ -70,7 +70,7 @@ TEST(GatewayStore, StatesMoveForwardOnceAndSurviveAReopen) {
 
 TEST(GatewayStore, AnIdempotencyKeyNamesOneOrderPerApp) {
   testing_support::TempDir dir;
-  auto st = GatewayStore::open(dir.path() + "/gateway.db");
+  auto st = GatewayStore::open(dir.path().string() + "/gateway.db");
   ASSERT_TRUE(st.ok());
   bool replayed = false;
   ASSERT_TRUE((*st)->create_order(new_order("gwo_1", "k"), &replayed).ok());
@@ -88,7 +88,7 @@ TEST(GatewayStore, AnIdempotencyKeyNamesOneOrderPerApp) {
 
 TEST(GatewayStore, NoncesAreSpentOnceAndForgottenAfterTheWindow) {
   testing_support::TempDir dir;
-  auto st = GatewayStore::open(dir.path() + "/gateway.db");
+  auto st = GatewayStore::open(dir.path().string() + "/gateway.db");
   ASSERT_TRUE(st.ok());
   EXPECT_TRUE(*(*st)->record_nonce("erp", "n1234567", 100, 0));
   EXPECT_FALSE(*(*st)->record_nonce("erp", "n1234567", 101, 0));
