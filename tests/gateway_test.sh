@@ -143,6 +143,32 @@ if "$duet" api --server "http://127.0.0.1:$gwport" --app-id local-erp --secret-f
     order get gwo_x >"$dir/wrong.log" 2>&1; then fail "a wrong secret was accepted"; fi
 grep -q "401" "$dir/wrong.log" || fail "wrong secret: $(cat "$dir/wrong.log")"
 
+# Bad documents and requests: each its own documented error, nothing written.
+printf 'this is no PDF at all\n' >"$dir/notpdf.pdf"
+qpdf --encrypt user owner 256 -- "$dir/contract-a.pdf" "$dir/encrypted.pdf"
+head -c 120 "$dir/contract-a.pdf" >"$dir/malformed.pdf"
+gw_rows() { sqlite3 "$dir/gw/gateway.db" "SELECT count(*) FROM gw_orders"; }
+expect_refused() {  # FILE CODE [options…]
+  local file=$1 want=$2; shift 2
+  if "${lapi[@]}" order create --holder "$holder_id" --title "bad" --pdf "$file" "$@" >"$dir/bad.log" 2>&1; then
+    fail "$file was accepted by the gateway: $(cat "$dir/bad.log")"
+  fi
+  grep -q " $want" "$dir/bad.log" || fail "$file: expected $want, got: $(cat "$dir/bad.log")"
+}
+rows=$(gw_rows)
+expect_refused "$dir/notpdf.pdf" not_pdf --page 1 --rect 72,72,120,80 --signer-name "张三"
+expect_refused "$dir/malformed.pdf" pdf_malformed --page 1 --rect 72,72,120,80 --signer-name "张三"
+expect_refused "$dir/encrypted.pdf" pdf_encrypted --page 1 --rect 72,72,120,80 --signer-name "张三"
+expect_refused "$dir/contract-a.pdf" not_found --keyword "Guarantor signature:" --size 120,80 --signer-name "张三"
+expect_refused "$dir/contract-a.pdf" invalid_argument --page 3 --rect 72,72,120,80 --signer-name "张三"
+expect_refused "$dir/contract-a.pdf" invalid_argument --page 1 --rect 72,72,120,80
+expect_refused "$dir/contract-a.pdf" invalid_argument --page 1 --rect 72,72,120,80 --signer-name "张三" \
+  --sub-filter ETSI.CAdES.detached
+[ "$(gw_rows)" = "$rows" ] || fail "a refused request left an order in the gateway's store"
+# A callback that is not duetd's (no or a wrong signature) is refused.
+[ "$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'X-Duet-Timestamp: 1' -H 'X-Duet-Signature: 00' \
+  -d '{"order_id":"x"}' "http://127.0.0.1:$gwport/gateway/v1/callbacks")" = 401 ] || fail "a forged callback was accepted"
+
 # ---- 1. end to end -----------------------------------------------------------------------
 before=$(upstream_orders)
 order=$("${lapi[@]}" order create --holder "$holder_id" --title "Loan contract" --pdf "$dir/contract-a.pdf" \

@@ -188,6 +188,14 @@ void Outbox::finish(const GatewayOrder& o, int64_t now) {
   // The whole result is checked before it is served: the ByteRange, that the
   // CMS's messageDigest is this document's, the SM2 signature and the chain.
   auto v = pdf::verify_pdf(*signed_pdf, *chain);
+  if ((!v.ok() || !v->ok()) && trust_) {
+    // Perhaps duetd's CA changed since the chain was fetched: once more with
+    // a fresh chain before the order is given up.
+    trust_.reset();
+    chain = trust();
+    if (!chain.ok()) return retry_later(o, now, chain.error().message);
+    v = pdf::verify_pdf(*signed_pdf, *chain);
+  }
   if (!v.ok() || !v->ok())
     return fail(o, "cosignature_invalid", "the co-signed PDF does not verify", now);
   if (Status s = store_.mark_signed(o.order_id, *signed_pdf, now); !s.ok()) {
