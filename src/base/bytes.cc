@@ -1,7 +1,5 @@
 #include "base/bytes.h"
 
-#include <openssl/crypto.h>
-
 namespace duet {
 
 std::string to_hex(ByteView data) {
@@ -40,14 +38,6 @@ Result<Bytes> from_hex_exact(std::string_view hex, size_t expected_size) {
                                                    " bytes, got " + std::to_string(hex.size()) + " characters");
   }
   return from_hex(hex);
-}
-
-void secure_wipe(void* data, size_t size) { OPENSSL_cleanse(data, size); }
-
-bool constant_time_equal(ByteView a, ByteView b) {
-  if (a.size() != b.size()) return false;
-  if (a.empty()) return true;
-  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
 }  // namespace duet

@@ -42,6 +42,12 @@ std::string url_encode(std::string_view s) {
   return out;
 }
 
+// The holder web app under the public base URL (server/web_routes.h mounts it at /m/).
+std::string web_app_base(std::string_view public_url) {
+  while (!public_url.empty() && public_url.back() == '/') public_url.remove_suffix(1);
+  return std::string(public_url) + "/m/";
+}
+
 bool same_order_body(const store::SignOrder& a, const NewOrder& b) {
   if (a.holder_id != b.holder_id || a.title != b.title || a.display_text != b.display_text ||
       a.output_format != b.output || a.callback_url != b.callback_url) {
@@ -327,6 +333,8 @@ Result<IssuedActivationCode> BusinessService::create_activation_code(const AppCo
   out.expires_at = rec.expires_at;
   out.uri = "duet://activate?code=" + out.code + "&holder=" + h.holder_id + "&server=" +
             url_encode(deps_.config.public_url);
+  out.app_url = web_app_base(deps_.config.public_url) + "#/activate?code=" + url_encode(out.code) +
+                "&holder=" + url_encode(h.holder_id);
   out.otp_required = app.sms_otp_required;
   return out;
 }
@@ -512,6 +520,10 @@ Result<store::SignOrder> BusinessService::cancel_order(const AppContext& ctx, co
 Result<std::string> BusinessService::order_uri(const AppContext& ctx, const std::string& order_id) {
   DUET_ASSIGN_OR_RETURN(store::SignOrder o, business_order(stores_.orders, ctx, order_id));
   return order_uri_for(o.order_id);
+}
+
+std::string BusinessService::order_app_url_for(std::string_view order_id) const {
+  return web_app_base(deps_.config.public_url) + "#/sign?order=" + url_encode(order_id);
 }
 
 std::string BusinessService::order_uri_for(std::string_view order_id) const {

@@ -61,6 +61,9 @@ struct IssuedActivationCode {
   std::string uri;      // duet://activate?code=…&holder=…&server=… (the device needs the
                         // holder id before redeeming: its key-generation proof is bound to it);
                         // the HTTP layer renders it as a QR code
+  std::string app_url;  // the same as an https link that opens the holder web app (docs/web.md):
+                        // <public_url>/m/#/activate?code=…&holder=… (a fragment: the code
+                        // never reaches a server log or a Referer)
   bool otp_required = false;  // an SMS one-time code was sent to the holder's phone
 };
 
@@ -132,6 +135,9 @@ class BusinessService {
   Result<std::string> order_uri(const AppContext& ctx, const std::string& order_id);
   // The same link for an order already loaded (no store access).
   std::string order_uri_for(std::string_view order_id) const;
+  // The https form of that link, opening the holder web app on the order:
+  // <public_url>/m/#/sign?order=<id> (docs/web.md).
+  std::string order_app_url_for(std::string_view order_id) const;
 
   // The tenant's holder if it belongs to the credential's environment, else
   // kNotFound exactly as for a holder that does not exist (routes that reach

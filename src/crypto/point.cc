@@ -1,6 +1,6 @@
 #include "crypto/point.h"
 
-#include <openssl/crypto.h>
+#include "base/bytes.h"
 
 #include "crypto/ct.h"
 
@@ -12,13 +12,13 @@ void scalar_limbs(sm2::u64 out[4], const Scalar& s) { sm2::limbs_from_bytes(out,
 
 }  // namespace
 
-Point::~Point() { OPENSSL_cleanse(&a_, sizeof(a_)); }
+Point::~Point() { secure_wipe(&a_, sizeof(a_)); }
 
 Result<Point> Point::from_computed(const sm2::Jacobian& j) {
   sm2::Affine a;
   if (!sm2::to_affine(a, j)) return make_error(ErrorCode::kBadPoint, "point at infinity");
   Point p(a);
-  OPENSSL_cleanse(&a, sizeof(a));
+  secure_wipe(&a, sizeof(a));
   return p;
 }
 
@@ -72,9 +72,9 @@ Result<Point> Point::mul_base(const Scalar& k) {
   scalar_limbs(kl, k);
   sm2::Jacobian r;
   sm2::mul_base_ct(r, kl);
-  OPENSSL_cleanse(kl, sizeof(kl));
+  secure_wipe(kl, sizeof(kl));
   auto out = from_computed(r);
-  OPENSSL_cleanse(&r, sizeof(r));
+  secure_wipe(&r, sizeof(r));
   return out;
 }
 
@@ -84,9 +84,9 @@ Result<Point> Point::mul(const Scalar& k) const {
   scalar_limbs(kl, k);
   sm2::Jacobian r;
   sm2::mul_ct(r, a_, kl);
-  OPENSSL_cleanse(kl, sizeof(kl));
+  secure_wipe(kl, sizeof(kl));
   auto out = from_computed(r);
-  OPENSSL_cleanse(&r, sizeof(r));
+  secure_wipe(&r, sizeof(r));
   return out;
 }
 
@@ -99,11 +99,11 @@ Result<Point> Point::mul_base_add(const Scalar& a, const Scalar& b, const Point&
   sm2::mul_base_ct(ag, al);
   sm2::mul_ct(bq, q.a_, bl);
   sm2::add_ct(ag, ag, bq);
-  OPENSSL_cleanse(al, sizeof(al));
-  OPENSSL_cleanse(bl, sizeof(bl));
+  secure_wipe(al, sizeof(al));
+  secure_wipe(bl, sizeof(bl));
   auto out = from_computed(ag);
-  OPENSSL_cleanse(&ag, sizeof(ag));
-  OPENSSL_cleanse(&bq, sizeof(bq));
+  secure_wipe(&ag, sizeof(ag));
+  secure_wipe(&bq, sizeof(bq));
   return out;
 }
 
@@ -111,7 +111,7 @@ Result<Point> Point::add(const Point& other) const {
   sm2::Jacobian r;
   sm2::add_ct(r, sm2::to_jacobian(a_), sm2::to_jacobian(other.a_));
   auto out = from_computed(r);
-  OPENSSL_cleanse(&r, sizeof(r));
+  secure_wipe(&r, sizeof(r));
   return out;
 }
 

@@ -1,6 +1,6 @@
 #include "crypto/scalar.h"
 
-#include <openssl/crypto.h>
+#include "base/bytes.h"
 
 #include "crypto/ct.h"
 #include "crypto/sm2_scalar.h"
@@ -13,7 +13,7 @@ using sm2::Sc;
 // Wipes a limb temporary when it goes out of scope.
 struct Limbs {
   Sc v{};
-  ~Limbs() { OPENSSL_cleanse(&v, sizeof(v)); }
+  ~Limbs() { secure_wipe(&v, sizeof(v)); }
 };
 
 // The stored bytes are always below n, so loading them never fails.
@@ -170,7 +170,7 @@ Result<Scalar> Scalar::inverse() const {
 }
 
 bool Scalar::operator==(const Scalar& o) const {
-  return CRYPTO_memcmp(bytes_.data(), o.bytes_.data(), kSize) == 0;
+  return constant_time_equal(bytes_, o.bytes_);
 }
 
 }  // namespace duet::crypto

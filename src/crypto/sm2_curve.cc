@@ -1,6 +1,6 @@
 #include "crypto/sm2_curve.h"
 
-#include <openssl/crypto.h>
+#include "base/bytes.h"
 
 #include "crypto/ct.h"
 
@@ -148,7 +148,7 @@ void reduce_mod_n(u64 out[4], const u64 k[4]) {
   }
   u64 keep = 0 - (u64)((t >> 64) & 1);  // k < n: keep k
   for (int i = 0; i < 4; ++i) out[i] = (k[i] & keep) | (d[i] & ~keep);
-  OPENSSL_cleanse(d, sizeof(d));
+  secure_wipe(d, sizeof(d));
 }
 
 // Converts n finite Jacobian points to affine with a single inversion.
@@ -277,7 +277,7 @@ bool to_affine(Affine& out, const Jacobian& a) {
   fe_mul(z3, z2, zinv);
   fe_mul(out.x, a.x, z2);
   fe_mul(out.y, a.y, z3);
-  OPENSSL_cleanse(&zinv, sizeof(zinv));
+  secure_wipe(&zinv, sizeof(zinv));
   return true;
 }
 
@@ -382,9 +382,9 @@ void mul_base_ct(Jacobian& r, const u64 k_in[4]) {
     add_affine_ct_distinct(acc, acc, e, eq_mask_u64(d, 0));
   }
   r = acc;
-  OPENSSL_cleanse(k, sizeof(k));
-  OPENSSL_cleanse(&acc, sizeof(acc));
-  OPENSSL_cleanse(&e, sizeof(e));
+  secure_wipe(k, sizeof(k));
+  secure_wipe(&acc, sizeof(acc));
+  secure_wipe(&e, sizeof(e));
 }
 
 // Why the main loop never meets the doubling case: with k reduced below n,
@@ -415,10 +415,10 @@ void mul_ct(Jacobian& r, const Affine& p, const u64 k_in[4]) {
     add_ct_distinct(acc, acc, e);
   }
   r = acc;
-  OPENSSL_cleanse(k, sizeof(k));
-  OPENSSL_cleanse(&acc, sizeof(acc));
-  OPENSSL_cleanse(&e, sizeof(e));
-  OPENSSL_cleanse(table, sizeof(table));
+  secure_wipe(k, sizeof(k));
+  secure_wipe(&acc, sizeof(acc));
+  secure_wipe(&e, sizeof(e));
+  secure_wipe(table, sizeof(table));
 }
 
 void mul_add_public(Jacobian& r, const u64 a[4], const Affine& q, const u64 b[4]) {

@@ -1,6 +1,6 @@
 #include "crypto/sm2_field.h"
 
-#include <openssl/crypto.h>
+#include "base/bytes.h"
 
 namespace duet::crypto::sm2 {
 
@@ -19,8 +19,8 @@ void fe_inv(Fe& r, const Fe& a) {
     if (d != 0) fe_mul(acc, acc, pow[d]);  // d is a digit of the public exponent
   }
   r = acc;
-  OPENSSL_cleanse(pow, sizeof(pow));
-  OPENSSL_cleanse(&acc, sizeof(acc));
+  secure_wipe(pow, sizeof(pow));
+  secure_wipe(&acc, sizeof(acc));
 }
 
 void limbs_from_bytes(u64 out[4], const uint8_t in[32]) {
@@ -42,7 +42,7 @@ bool fe_from_bytes(Fe& r, const uint8_t in[32]) {
   u64 ok = 0 - (u64)((d >> 64) & 1);
   for (int i = 0; i < 4; ++i) raw.v[i] &= ok;
   fe_to_mont(r, raw);
-  OPENSSL_cleanse(&raw, sizeof(raw));
+  secure_wipe(&raw, sizeof(raw));
   return ok != 0;
 }
 
@@ -52,7 +52,7 @@ void fe_to_bytes(uint8_t out[32], const Fe& a) {
   for (int i = 0; i < 4; ++i) {
     for (int j = 0; j < 8; ++j) out[(3 - i) * 8 + j] = static_cast<uint8_t>(raw.v[i] >> (56 - 8 * j));
   }
-  OPENSSL_cleanse(&raw, sizeof(raw));
+  secure_wipe(&raw, sizeof(raw));
 }
 
 }  // namespace duet::crypto::sm2

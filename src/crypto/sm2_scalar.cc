@@ -1,6 +1,6 @@
 #include "crypto/sm2_scalar.h"
 
-#include <openssl/crypto.h>
+#include "base/bytes.h"
 
 namespace duet::crypto::sm2 {
 namespace {
@@ -44,7 +44,7 @@ u64 sc_from_bytes(Sc& r, const uint8_t in[32]) {
   d = (u128)raw.v[3] - kOrder.v[3] - (u64)((d >> 64) & 1);
   u64 ok = 0 - (u64)((d >> 64) & 1);
   for (int i = 0; i < 4; ++i) r.v[i] = raw.v[i] & ok;
-  OPENSSL_cleanse(&raw, sizeof(raw));
+  secure_wipe(&raw, sizeof(raw));
   return ok;
 }
 
@@ -71,8 +71,8 @@ void sc_reduce_bytes(Sc& r, const uint8_t* in, size_t len) {
     pos += take;
   }
   r = acc;
-  OPENSSL_cleanse(&acc, sizeof(acc));
-  OPENSSL_cleanse(&block, sizeof(block));
+  secure_wipe(&acc, sizeof(acc));
+  secure_wipe(&block, sizeof(block));
 }
 
 void sc_add(Sc& r, const Sc& a, const Sc& b) { mont256::add(r.v, a.v, b.v, kOrder.v); }
@@ -86,7 +86,7 @@ void sc_mul(Sc& r, const Sc& a, const Sc& b) {
   Sc t;
   mont_mul(t, a, b);
   mont_mul(r, t, kScR2);
-  OPENSSL_cleanse(&t, sizeof(t));
+  secure_wipe(&t, sizeof(t));
 }
 
 void sc_inv(Sc& r, const Sc& a) {
@@ -104,8 +104,8 @@ void sc_inv(Sc& r, const Sc& a) {
     if (d != 0) mont_mul(acc, acc, pow[d]);
   }
   mont_mul(r, acc, kScRawOne);  // leave Montgomery form
-  OPENSSL_cleanse(pow, sizeof(pow));
-  OPENSSL_cleanse(&acc, sizeof(acc));
+  secure_wipe(pow, sizeof(pow));
+  secure_wipe(&acc, sizeof(acc));
 }
 
 }  // namespace duet::crypto::sm2

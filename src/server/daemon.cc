@@ -26,6 +26,7 @@
 #include "server/log.h"
 #include "server/sla_workers.h"
 #include "server/token_bootstrap.h"
+#include "server/web_routes.h"
 #include "server/workers.h"
 #include "store/pg_store.h"
 #include "store/sqlite_store.h"
@@ -120,6 +121,7 @@ struct Daemon::Impl {
   std::unique_ptr<core::RateLimiter> limiter;
   std::unique_ptr<SlaWorkers> sla_workers;
   std::unique_ptr<ApiRoutes> api;
+  std::vector<WebMount> web;  // the static front ends, read once at start (server/web_routes.h)
   std::unique_ptr<Workers> workers;
   std::unique_ptr<AuditCheckpointWorker> audit_checkpoints;  // [audit]
   std::unique_ptr<http::Server> server;
@@ -299,6 +301,9 @@ void Daemon::Impl::build_server(DaemonOptions& options) {
   api = std::make_unique<ApiRoutes>(api_services(), metrics, [this] { return service_health(true); });
   http::Router router;
   api->register_routes(router);
+  web = web_mounts();
+  load_web_files(config.web.root, web);
+  register_web_routes(router, web);
   // A PDF order carries its document as base64 in the JSON (docs/pdf.md "Sign
   // orders"): its route takes a body of the base64 of pdf.max_bytes plus
   // 64 KiB, as POST /api/v1/verify does, and never less than the server's limit.

@@ -178,6 +178,11 @@ constexpr Key kPdfKeys[] = {
     {"preview_dpi", [](Node n, Path p, DaemonConfig& c) { return read_count(n, p, c.service.core.pdf_preview_dpi); }},
 };
 
+// [web]: the static web front ends (server/web_routes.h, docs/web.md).
+constexpr Key kWebKeys[] = {
+    {"root", [](Node n, Path p, DaemonConfig& c) { return read_string(n, p, c.web.root); }},
+};
+
 struct Table {
   std::string_view name;
   std::span<const Key> keys;
@@ -188,7 +193,7 @@ struct Table {
 constexpr Table kTables[] = {
     {"service", kServiceKeys}, {"pki", kPkiKeys},         {"keys", kKeysKeys},           {"store", kStoreKeys},
     {"audit", kAuditKeys},     {"retention", kRetentionKeys}, {"identity", kIdentityKeys},
-    {"pdf", kPdfKeys},
+    {"pdf", kPdfKeys},         {"web", kWebKeys},
 };
 
 Result<int64_t> parse_int(std::string_view name, const std::string& v) {

@@ -55,6 +55,12 @@ struct AuditConfig {
   std::string witness_file;
 };
 
+// [web]: where the built web front ends are read from (server/web_routes.h);
+// "" = <directory of the duetd binary>/../web (build/web after scripts/setup).
+struct WebConfig {
+  std::string root;
+};
+
 struct DaemonConfig {
   http::ServerConfig http;
   ServiceConfig service;
@@ -67,6 +73,7 @@ struct DaemonConfig {
   int64_t crl_check_interval_seconds = 60;
   store::RetentionSettings retention;  // [retention] (core/retention.h)
   AuditConfig audit;                   // [audit]
+  WebConfig web;                       // [web]
   bool kek_explicit = false;     // [keys] kek or DUET_KEK was given (else --dev picks "file")
   bool dev = false;
 

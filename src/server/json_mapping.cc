@@ -69,12 +69,13 @@ json activation_code_json(const core::IssuedActivationCode& c, const Bytes& qr_p
               {"code", c.code},
               {"expires_at", c.expires_at},
               {"uri", c.uri},
+              {"app_url", c.app_url},
               {"qr_png_base64", encode_base64(qr_png)},
               {"qr_svg", qr_svg},
               {"otp_required", c.otp_required}};
 }
 
-json order_json(const store::SignOrder& o, const std::string& uri) {
+json order_json(const store::SignOrder& o, const std::string& uri, const std::string& app_url) {
   json items = json::array();
   for (size_t i = 0; i < o.items.size(); ++i) {
     const auto& it = o.items[i];
@@ -100,7 +101,8 @@ json order_json(const store::SignOrder& o, const std::string& uri) {
               {"created_at", o.created_at},
               {"updated_at", o.updated_at},
               {"callback_url", o.callback_url},
-              {"uri", uri}};
+              {"uri", uri},
+              {"app_url", app_url}};
 }
 
 json order_state_json(const store::SignOrder& o) {

@@ -36,7 +36,8 @@ nlohmann::json holder_json(const core::HolderView& h);
 nlohmann::json activation_code_json(const core::IssuedActivationCode& c, const Bytes& qr_png,
                                     const std::string& qr_svg);
 // Order (Business API view) with `uri`, the duet:// link of the order.
-nlohmann::json order_json(const store::SignOrder& o, const std::string& uri);
+// `uri`: the duet:// link; `app_url`: its https form for the holder web app.
+nlohmann::json order_json(const store::SignOrder& o, const std::string& uri, const std::string& app_url);
 // {order_id, state}: the answer of the Holder API's order transitions.
 nlohmann::json order_state_json(const store::SignOrder& o);
 // The certificate request of a renewal {order_id, holder_id, key_id, kind, state, created_at, expires_at}.

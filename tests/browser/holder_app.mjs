@@ -1,0 +1,235 @@
+// The holder web app in Debian's chromium, driven by playwright-core, against
+// a real duetd (tests/browser_holder_test.sh starts it and passes, in the
+// environment: DUET_URL, DUET_API (the `duet api …` command as a JSON array),
+// DUET_DEVICE_BENCH (the native bench binary), OUT (the output folder),
+// PROFILE (the browser profile folder), WEB_DIR (web/, for playwright-core)).
+// Phone viewport 390×844. Steps: the WebAssembly device passes the protocol
+// vectors in the page (and times its signing beside the native client); the
+// activation link from the Business API opens the agreement, the holder
+// accepts and enrolls (key + certificate); an order link is signed and the
+// Business API's signature verifies with the openssl CLI; a PIN change and a
+// refresh; then five wrong PINs lock and the page says so; finally the
+// profile's IndexedDB files hold no PIN, no plaintext state and no protocol
+// message. Screenshots and figures go to OUT.
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+
+const env = (k) => { if (!process.env[k]) throw new Error(`missing ${k}`); return process.env[k]; };
+const URL_ = env('DUET_URL'), OUT = env('OUT'), PROFILE = env('PROFILE');
+const API = JSON.parse(env('DUET_API'));
+const require = createRequire(path.join(env('WEB_DIR'), 'package.json'));
+const { chromium } = require('playwright-core');
+
+let failures = 0;
+function check(cond, what) {
+  console.log(`${cond ? 'ok' : 'FAIL'}: ${what}`);
+  if (!cond) failures++;
+}
+function api(...args) { return JSON.parse(execFileSync(API[0], [...API.slice(1), ...args], { encoding: 'utf8' })); }
+function tmp(name, data) { const p = path.join(OUT, name); fs.writeFileSync(p, data); return p; }
+// Business API links carry service.public_url; the test's duetd listens elsewhere.
+function local(appUrl) { const u = new URL(appUrl); return URL_ + u.pathname + u.hash; }
+let shot = 0;
+async function screenshot(page, name) {
+  await page.screenshot({ path: path.join(OUT, `${String(++shot).padStart(2, '0')}-${name}.png`), fullPage: true });
+}
+// Every input has a label (basic accessibility of the forms).
+async function labelled(page, what) {
+  const missing = await page.$$eval('input', (els) => els.filter((e) =>
+    !(e.id && document.querySelector(`label[for="${e.id}"]`))).length);
+  check(missing === 0, `${what}: every input has a label`);
+}
+
+const PIN = '246810', NEW_PIN = '135791', WRONG = '000000';
+fs.mkdirSync(OUT, { recursive: true });
+const ctx = await chromium.launchPersistentContext(PROFILE, {
+  executablePath: '/usr/bin/chromium', headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+         '--disable-component-update', '--disable-sync'],
+  viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true,
+  locale: 'zh-CN', ignoreHTTPSErrors: true,
+});
+const page = ctx.pages()[0] || await ctx.newPage();
+page.on('console', (m) => { if (m.type() === 'error') console.log('page console error:', m.text()); });
+page.setDefaultTimeout(120000);
+const figures = {};
+
+try {
+  // ---- 1. the WebAssembly device: protocol vectors, and signing time ----
+  const sessions = 5, kdf = 100000;
+  await page.goto(`${URL_}/m/#/selftest?bench=${sessions}&kdf=${kdf}`);
+  await page.waitForSelector('#selftest-result[data-result]');
+  const verdict = await page.getAttribute('#selftest-result', 'data-result');
+  check(verdict === 'pass', 'the WebAssembly device computes docs/protocol.md §9 byte for byte: ' +
+        await page.textContent('#selftest-result'));
+  await page.waitForSelector('#bench[data-done]');
+  figures.wasm = JSON.parse(await page.textContent('#bench'));
+  figures.native = JSON.parse(execFileSync(env('DUET_DEVICE_BENCH'), [String(sessions), String(kdf)], { encoding: 'utf8' }));
+  check(figures.wasm.ok && figures.native.ok, 'signing timed in chromium and natively');
+  await screenshot(page, 'selftest');
+
+  // First load: index.html and what it references, as served, gzip -9.
+  const index = await (await page.request.get(`${URL_}/m/`)).text();
+  const refs = [...index.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]);
+  const wasmName = (await (await page.request.get(`${URL_}/m/sw.js`)).text()).match(/duet_device\.[0-9a-f]{16}\.wasm/)[0];
+  let raw = Buffer.byteLength(index), gz = zlib.gzipSync(index, { level: 9 }).length;
+  for (const f of [...refs, wasmName]) {
+    const r = await page.request.get(`${URL_}/m/${f}`);
+    check(r.ok(), `first load: ${f} served`);
+    const b = await r.body();
+    raw += b.length;
+    gz += zlib.gzipSync(b, { level: 9 }).length;
+    if (/\.[0-9a-f]{16}\./.test(f)) check(/immutable/.test(r.headers()['cache-control'] || ''), `${f}: long-lived cache`);
+  }
+  figures.first_load = { bytes: raw, gzip_bytes: gz, files: [...refs, wasmName] };
+  check(gz <= 500 * 1024, `first load ${gz} bytes gzip <= 500 KiB`);
+  const head = await page.request.get(`${URL_}/m/`);
+  check(/'wasm-unsafe-eval'/.test(head.headers()['content-security-policy'] || '') &&
+        !/'unsafe-inline'|'unsafe-eval'/.test(head.headers()['content-security-policy']), 'strict CSP on the page');
+
+  // ---- 2. activation link → agreement → enrollment (key + certificate) ----
+  const holder = api('holder', 'create', '--name', '王五', '--id-number', '110101199003071234', '--phone', '13812345678').holder_id;
+  const activation = api('activation-code', holder);
+  check(/^https?:\/\/[^#]+\/m\/#\/activate\?code=/.test(activation.app_url), `activation app_url: ${activation.app_url}`);
+  await page.goto(local(activation.app_url));
+  await page.waitForSelector('#accept');
+  await labelled(page, 'agreement');
+  await screenshot(page, 'agreement');
+  await page.check('#accept');
+  await page.click('text=继续');
+  await page.waitForSelector('#pin1');
+  await labelled(page, 'set PIN');
+  await page.fill('#pin1', PIN);
+  await page.fill('#pin2', PIN);
+  await screenshot(page, 'set-pin');
+  await page.click('button[type=submit]');
+  await page.waitForSelector('.notice.ok', { timeout: 180000 });
+  check((await page.inputValue('#pin1').catch(() => '')) === '', 'PIN inputs cleared');
+  await screenshot(page, 'enrolled');
+
+  // ---- 3. an order from its link, signed; openssl verifies the Business API's signature ----
+  async function newOrder(text) {
+    const msg = tmp(`msg-${Date.now()}.txt`, text);
+    const o = api('order', 'create', '--holder', holder, '--title', '劳动合同', '--display-text', text, '--file', msg, '--output', 'der');
+    return { ...o, msg };
+  }
+  async function signFromLink(o, pin) {
+    check(/\/m\/#\/sign\?order=/.test(o.app_url || ''), `order app_url: ${o.app_url}`);
+    await page.goto(local(o.app_url));
+    await page.waitForSelector('#pin');
+    await page.fill('#pin', pin);
+    await page.click('#sign');
+  }
+  function opensslVerifies(o, what) {
+    const got = api('order', 'get', o.order_id);
+    check(got.state === 'signed', `${what}: the Business API says signed`);
+    const pub = api('holder', 'get', holder);
+    const sig = tmp(`${o.order_id}.sig`, Buffer.from(got.items[0].signature, 'hex'));
+    let pem = pub.public_key_pem;
+    if (!pem && pub.public_key) {
+      // SubjectPublicKeyInfo of an SM2 point (id-ecPublicKey, curve SM2).
+      const der = Buffer.concat([Buffer.from('3059301306072a8648ce3d020106082a811ccf5501822d034200', 'hex'), Buffer.from(pub.public_key, 'hex')]);
+      pem = `-----BEGIN PUBLIC KEY-----\n${der.toString('base64').match(/.{1,64}/g).join('\n')}\n-----END PUBLIC KEY-----\n`;
+    }
+    const pubFile = tmp('holder-pub.pem', pem || '');
+    let out = '';
+    try {
+      out = execFileSync('openssl', ['dgst', '-sm3', '-verify', pubFile, '-sigopt', 'distid:1234567812345678',
+                                     '-signature', sig, o.msg], { encoding: 'utf8' });
+    } catch (e) { out = String(e.stdout || e); }
+    check(/Verified OK/.test(out), `${what}: openssl verifies the signature (${out.trim()})`);
+  }
+  const o1 = await newOrder('甲方同意乙方的劳动合同条款。');
+  await signFromLink(o1, PIN);
+  await page.waitForSelector('.notice.ok');
+  await screenshot(page, 'signed');
+  opensslVerifies(o1, 'first order');
+
+  // ---- 4. PIN change and share refresh, then a signature with the new PIN ----
+  await page.goto(`${URL_}/m/#/pin`);
+  await page.waitForSelector('#old');
+  await labelled(page, 'change PIN');
+  await page.fill('#old', PIN);
+  await page.fill('#new1', NEW_PIN);
+  await page.fill('#new2', NEW_PIN);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('.notice.ok');
+  await screenshot(page, 'pin-changed');
+  await page.goto(`${URL_}/m/#/refresh`);
+  await page.waitForSelector('#pin');
+  await page.fill('#pin', NEW_PIN);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('.notice.ok');
+  await screenshot(page, 'refreshed');
+  await page.reload();  // the state comes back from IndexedDB
+  const o2 = await newOrder('第二份文件：续签。');
+  await signFromLink(o2, NEW_PIN);
+  await page.waitForSelector('.notice.ok');
+  opensslVerifies(o2, 'after PIN change and refresh');
+
+  // ---- 5. five wrong PINs lock, and the page says so ----
+  const o3 = await newOrder('第三份文件。');
+  await page.goto(local(o3.app_url));
+  const messages = [];
+  for (let i = 0; i < 5; ++i) {
+    await page.waitForSelector('#pin:not([disabled])');
+    await page.fill('#pin', WRONG);
+    await page.click('#sign');
+    await page.waitForSelector('.notice.error');
+    await page.waitForSelector('#pin:not([disabled])');
+    messages.push(await page.textContent('.notice.error'));
+    if (i === 0) await screenshot(page, 'wrong-pin');
+  }
+  console.log('wrong PIN messages:', JSON.stringify(messages));
+  check(/4/.test(messages[0]) && /PIN/.test(messages[0]), `first wrong PIN says 4 attempts left: ${messages[0]}`);
+  check(/锁定/.test(messages[4]), `fifth wrong PIN says locked: ${messages[4]}`);
+  await page.fill('#pin', NEW_PIN);
+  await page.click('#sign');
+  await page.waitForSelector('.notice.error');
+  const lockedMsg = await page.textContent('.notice.error');
+  check(/锁定/.test(lockedMsg) && /解锁/.test(lockedMsg), `the right PIN on a locked key says locked: ${lockedMsg}`);
+  await screenshot(page, 'locked');
+  // English switch.
+  await page.click('button.lang');
+  await page.waitForSelector('text=Co-signature');
+  await screenshot(page, 'english');
+
+  figures.public_key = api('holder', 'get', holder).public_key || '';
+} finally {
+  await ctx.close();
+}
+
+// ---- 6. the profile's IndexedDB files: no PIN, no plaintext state, no protocol message ----
+function walk(dir) {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]);
+}
+const idbRoot = path.join(PROFILE, 'Default', 'IndexedDB');
+const files = fs.existsSync(idbRoot) ? walk(idbRoot) : [];
+const dbFiles = files.filter((f) => /\.(log|ldb)$/.test(f) || /MANIFEST|\.sqlite|\.db/.test(f));
+check(dbFiles.length > 0, `IndexedDB files found: ${files.map((f) => path.relative(idbRoot, f)).join(', ')}`);
+const all = Buffer.concat(files.map((f) => fs.readFileSync(f)));
+const utf16 = (s) => Buffer.from(s, 'utf16le');
+const needles = {
+  'PIN (old)': [PIN, utf16(PIN)], 'PIN (new)': [NEW_PIN, utf16(NEW_PIN)],
+  'state: "share"': ['"share"', utf16('"share"')], 'state: "salt"': ['"salt"', utf16('"salt"')],
+  'state: pending_refresh': ['pending_refresh', utf16('pending_refresh')],
+  'transcript: "pin_proof"': ['pin_proof', utf16('pin_proof')], 'transcript: "q1"': ['"q1"', utf16('"q1"')],
+  'transcript: "proof"': ['"proof"', utf16('"proof"')],
+};
+if (figures.public_key) needles['the public key (inside the state)'] = [figures.public_key, utf16(figures.public_key)];
+for (const [what, forms] of Object.entries(needles)) {
+  const found = forms.some((n) => all.includes(Buffer.isBuffer(n) ? n : Buffer.from(n)));
+  check(!found, `IndexedDB files hold no ${what}`);
+}
+// Positive control: the encrypted record itself is there.
+check(all.includes(Buffer.from('device')) || all.includes(utf16('device')), 'IndexedDB files hold the (encrypted) device record');
+
+figures.wasm_vs_native = figures.wasm.device_ms_median / figures.native.device_ms_median;
+fs.writeFileSync(path.join(OUT, 'figures.json'), JSON.stringify(figures, null, 2) + '\n');
+console.log('figures:', JSON.stringify(figures));
+console.log(failures === 0 ? 'holder_app: all checks passed' : `holder_app: ${failures} checks FAILED`);
+process.exit(failures === 0 ? 0 : 1);
