@@ -246,7 +246,12 @@ EMSCRIPTEN_KEEPALIVE int duet_web_complete_signing(Handle* h, const char* answer
 // An error answer of the service as {"code","message","attempts_left"} (always
 // a failure status: the code's).
 EMSCRIPTEN_KEEPALIVE int duet_web_service_error(Handle* h, const char* body) {
-  return fail(h, h->client->service_error(body));
+  duet::Error e = h->client->service_error(body);
+  // The attempts left as THIS answer says (HolderClient keeps the last one said).
+  if (auto r = duet::client::parse_service_error(body); r.ok() && r->attempts_left >= 0) {
+    e.attempts_left = r->attempts_left;
+  }
+  return fail(h, e);
 }
 
 EMSCRIPTEN_KEEPALIVE int duet_web_begin_refresh(Handle* h, const char* refresh_id, uint8_t* pin, size_t pin_len) {

@@ -56,6 +56,7 @@ const page = ctx.pages()[0] || await ctx.newPage();
 page.on('console', (m) => { if (m.type() === 'error') console.log('page console error:', m.text()); });
 page.setDefaultTimeout(120000);
 const figures = {};
+let publicKey = '';
 
 try {
   // ---- 1. the WebAssembly device: protocol vectors, and signing time ----
@@ -73,7 +74,7 @@ try {
 
   // First load: index.html and what it references, as served, gzip -9.
   const index = await (await page.request.get(`${URL_}/m/`)).text();
-  const refs = [...index.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]);
+  const refs = [...new Set([...index.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]))];
   const wasmName = (await (await page.request.get(`${URL_}/m/sw.js`)).text()).match(/duet_device\.[0-9a-f]{16}\.wasm/)[0];
   let raw = Buffer.byteLength(index), gz = zlib.gzipSync(index, { level: 9 }).length;
   for (const f of [...refs, wasmName]) {
@@ -106,8 +107,9 @@ try {
   await page.fill('#pin2', PIN);
   await screenshot(page, 'set-pin');
   await page.click('button[type=submit]');
+  check((await page.inputValue('#pin1')) === '' && (await page.inputValue('#pin2')) === '',
+        'the PIN inputs are cleared as soon as the PIN is taken');
   await page.waitForSelector('.notice.ok', { timeout: 180000 });
-  check((await page.inputValue('#pin1').catch(() => '')) === '', 'PIN inputs cleared');
   await screenshot(page, 'enrolled');
 
   // ---- 3. an order from its link, signed; openssl verifies the Business API's signature ----
@@ -188,7 +190,7 @@ try {
   check(/锁定/.test(messages[4]), `fifth wrong PIN says locked: ${messages[4]}`);
   await page.fill('#pin', NEW_PIN);
   await page.click('#sign');
-  await page.waitForSelector('.notice.error');
+  await page.waitForSelector('#pin:not([disabled])');
   const lockedMsg = await page.textContent('.notice.error');
   check(/锁定/.test(lockedMsg) && /解锁/.test(lockedMsg), `the right PIN on a locked key says locked: ${lockedMsg}`);
   await screenshot(page, 'locked');
@@ -197,7 +199,7 @@ try {
   await page.waitForSelector('text=Co-signature');
   await screenshot(page, 'english');
 
-  figures.public_key = api('holder', 'get', holder).public_key || '';
+  publicKey = api('holder', 'get', holder).public_key || '';
 } finally {
   await ctx.close();
 }
@@ -212,7 +214,9 @@ const files = fs.existsSync(idbRoot) ? walk(idbRoot) : [];
 const dbFiles = files.filter((f) => /\.(log|ldb)$/.test(f) || /MANIFEST|\.sqlite|\.db/.test(f));
 check(dbFiles.length > 0, `IndexedDB files found: ${files.map((f) => path.relative(idbRoot, f)).join(', ')}`);
 const all = Buffer.concat(files.map((f) => fs.readFileSync(f)));
+// Structured-clone values keep strings as Latin-1 or UTF-16LE; IndexedDB keys are UTF-16BE.
 const utf16 = (s) => Buffer.from(s, 'utf16le');
+const utf16be = (s) => Buffer.from(s, 'utf16le').swap16();
 const needles = {
   'PIN (old)': [PIN, utf16(PIN)], 'PIN (new)': [NEW_PIN, utf16(NEW_PIN)],
   'state: "share"': ['"share"', utf16('"share"')], 'state: "salt"': ['"salt"', utf16('"salt"')],
@@ -220,13 +224,14 @@ const needles = {
   'transcript: "pin_proof"': ['pin_proof', utf16('pin_proof')], 'transcript: "q1"': ['"q1"', utf16('"q1"')],
   'transcript: "proof"': ['"proof"', utf16('"proof"')],
 };
-if (figures.public_key) needles['the public key (inside the state)'] = [figures.public_key, utf16(figures.public_key)];
+if (publicKey) needles['the public key (inside the state)'] = [publicKey, utf16(publicKey)];
 for (const [what, forms] of Object.entries(needles)) {
+  forms.push(utf16be(String(forms[0])));
   const found = forms.some((n) => all.includes(Buffer.isBuffer(n) ? n : Buffer.from(n)));
   check(!found, `IndexedDB files hold no ${what}`);
 }
 // Positive control: the encrypted record itself is there.
-check(all.includes(Buffer.from('device')) || all.includes(utf16('device')), 'IndexedDB files hold the (encrypted) device record');
+check(all.includes(utf16be('device')) && all.includes(utf16be('records')), 'IndexedDB files hold the (encrypted) device record');
 
 figures.wasm_vs_native = figures.wasm.device_ms_median / figures.native.device_ms_median;
 fs.writeFileSync(path.join(OUT, 'figures.json'), JSON.stringify(figures, null, 2) + '\n');
