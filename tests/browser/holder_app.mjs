@@ -43,6 +43,25 @@ async function labelled(page, what) {
   check(missing === 0, `${what}: every input has a label`);
 }
 
+// A small valid PDF, one line of text per page (as tests/pdf_order_test.sh makes).
+function minimalPdf(lines) {
+  const objs = ['<< /Type /Catalog /Pages 2 0 R >>',
+    `<< /Type /Pages /Kids [${lines.map((_, i) => `${4 + 2 * i} 0 R`).join(' ')}] /Count ${lines.length} >>`,
+    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>'];
+  lines.forEach((line, i) => {
+    const content = `BT /F1 14 Tf 72 500 Td (${line}) Tj ET\n`;
+    objs.push(`<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> /Contents ${5 + 2 * i} 0 R >>`);
+    objs.push(`<< /Length ${content.length} >>\nstream\n${content}endstream`);
+  });
+  let out = '%PDF-1.7\n';
+  const offs = [];
+  objs.forEach((o, i) => { offs.push(out.length); out += `${i + 1} 0 obj\n${o}\nendobj\n`; });
+  const x = out.length;
+  out += `xref\n0 ${objs.length + 1}\n0000000000 65535 f \n` + offs.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('');
+  out += `trailer\n<< /Size ${objs.length + 1} /Root 1 0 R >>\nstartxref\n${x}\n%%EOF\n`;
+  return Buffer.from(out, 'latin1');
+}
+
 const PIN = '246810', NEW_PIN = '135791', WRONG = '000000';
 fs.mkdirSync(OUT, { recursive: true });
 const ctx = await chromium.launchPersistentContext(PROFILE, {
@@ -171,6 +190,26 @@ try {
   await signFromLink(o2, NEW_PIN);
   await page.waitForSelector('.notice.ok');
   opensslVerifies(o2, 'after PIN change and refresh');
+
+  // ---- 4b. a PDF order: the stamped page shown as a PNG, then signed ----
+  const pdfFile = tmp('contract.pdf', minimalPdf(['Loan contract BROWSER-E2E', 'Borrower signature:']));
+  const po = api('order', 'create', '--holder', holder, '--title', '借款合同', '--pdf', pdfFile, '--page', '2',
+                 '--rect', '72,72,120,80');
+  await page.goto(local(po.app_url));
+  await page.waitForSelector('.pages img');
+  const png = await page.$eval('.pages img', (img) => img.complete && img.naturalWidth > 100);
+  check(png, 'PDF order: the stamped page is shown as an image');
+  await screenshot(page, 'pdf-order');
+  await page.fill('#pin', NEW_PIN);
+  await page.click('#sign');
+  await page.waitForSelector('.notice.ok');
+  check(api('order', 'get', po.order_id).state === 'signed', 'PDF order: the Business API says signed');
+
+  // ---- 4c. the certificate ----
+  await page.goto(`${URL_}/m/#/cert`);
+  await page.waitForSelector('#cert-status');
+  check((await page.textContent('#cert-status')) === '有效', 'the certificate is shown, valid');
+  await screenshot(page, 'certificate');
 
   // ---- 5. five wrong PINs lock, and the page says so ----
   const o3 = await newOrder('第三份文件。');
