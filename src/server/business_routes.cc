@@ -26,7 +26,8 @@ std::string holder_of(const Request& req) { return std::string(req.param("holder
 std::string order_of(const Request& req) { return std::string(req.param("order_id")); }
 
 Response order_response(const ApiServices& s, int status, const store::SignOrder& o) {
-  return json_response(status, order_json(o, s.business.order_uri_for(o.order_id), s.business.order_app_url_for(o.order_id)));
+  return json_response(status,
+                       order_json(o, s.business.order_uri_for(o.order_id), s.business.order_app_url_for(o.order_id)));
 }
 
 // One item of a new order: data_base64 (at most the item limit) or digest_hex.
@@ -173,7 +174,9 @@ Result<Response> list_orders(const ApiServices& s, const Request& req, const cor
   f.cursor = req.query_param("cursor").value_or("");
   DUET_ASSIGN_OR_RETURN(store::OrderPage page, s.business.list_orders(ctx, f));
   json arr = json::array();
-  for (const auto& o : page.orders) arr.push_back(order_json(o, s.business.order_uri_for(o.order_id), s.business.order_app_url_for(o.order_id)));
+  for (const auto& o : page.orders) {
+    arr.push_back(order_json(o, s.business.order_uri_for(o.order_id), s.business.order_app_url_for(o.order_id)));
+  }
   return json_response(200, json{{"orders", std::move(arr)}, {"next_cursor", page.next_cursor}});
 }
 
