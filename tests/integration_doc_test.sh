@@ -6,8 +6,8 @@
 # holder's phone with `duet holder` (enroll after §4, sign after §5). It ends
 # with the guide's own openssl verification, which must print "Verified OK".
 set -euo pipefail
-duet=$1
-duetd=$2
+duet=$(realpath "$1")
+duetd=$(realpath "$2")
 doc=$3
 for tool in jq openssl curl xxd; do command -v $tool >/dev/null || { echo "integration_doc_test: needs $tool" >&2; exit 1; }; done
 dir=$(mktemp -d)
