@@ -4,6 +4,7 @@
 #include "server/business_routes.h"
 #include "server/holder_routes.h"
 #include "server/pki_routes.h"
+#include "server/portal_routes.h"
 #include "server/request_auth.h"
 #include "server/sla_routes.h"
 
@@ -33,6 +34,7 @@ void ApiRoutes::register_routes(http::Router& router) {
   register_holder_routes(router, m.services, m.auth);
   register_pki_routes(router, m.services);
   register_sla_routes(router, m.services, m.auth);
+  register_portal_routes(router, m.services, m.auth);
 }
 
 }  // namespace duet::server

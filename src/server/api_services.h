@@ -12,6 +12,7 @@
 #include "core/core_deps.h"
 #include "core/holder_service.h"
 #include "core/metering.h"
+#include "core/portal_service.h"
 #include "core/rate_limit.h"
 #include "core/retention.h"
 #include "core/sla_service.h"
@@ -35,6 +36,7 @@ struct ApiServices {
   core::CertificateService* certs = nullptr;   // the built-in CA; null: certificate routes answer 503
   core::TimestampService* tsa = nullptr;       // the time-stamping unit; null: /pki/tsa answers 503
   AuditRecorder& audit_recorder;     // request events no write transaction carried
+  core::PortalService* portal = nullptr;  // the tenant portal; null: /portal/v1 routes answer 503
 
   // The CA when it is loaded and can answer; 503 unavailable otherwise.
   Result<core::CertificateService*> ready_ca() const {

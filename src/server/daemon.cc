@@ -108,6 +108,7 @@ struct Daemon::Impl {
   std::unique_ptr<core::RetentionService> retention;  // [retention] + API overrides (core/retention.h)
   std::unique_ptr<core::AdminService> admin;
   std::unique_ptr<core::BusinessService> business;
+  std::unique_ptr<core::PortalService> portal;  // the tenant portal (docs/portal.md)
   std::unique_ptr<core::HolderService> holders;
   // Declared before the service and the checkpoint worker that write to it
   // (destroyed after them: the worker signs a last checkpoint when it stops).
@@ -211,6 +212,7 @@ Status Daemon::Impl::build_services() {
   if (Status t = tsa->bootstrap(clock->now()); !t.ok()) return make_error(t.code(), "pki (tsa): " + t.error().message);
   admin = std::make_unique<core::AdminService>(*deps);
   business = std::make_unique<core::BusinessService>(*deps);
+  portal = std::make_unique<core::PortalService>(*deps, *business);
   holders = std::make_unique<core::HolderService>(*deps, certs.get(), tsa.get());
   audit = std::make_unique<core::AuditService>(*deps);
   metering = std::make_unique<core::MeteringService>(*deps);
@@ -279,8 +281,10 @@ void Daemon::Impl::build_workers(DaemonOptions& options) {
 }
 
 ApiServices Daemon::Impl::api_services() {
-  return ApiServices{*deps,      *admin, *business, *holders,     *audit,         *metering,
-                     *retention, *sla,   limiter.get(), certs.get(), tsa.get(),    *audit_recorder};
+  ApiServices s{*deps,      *admin, *business, *holders,     *audit,         *metering,
+                *retention, *sla,   limiter.get(), certs.get(), tsa.get(),    *audit_recorder};
+  s.portal = portal.get();
+  return s;
 }
 
 ServiceHealth Daemon::Impl::service_health(bool with_backlog) {

@@ -179,6 +179,45 @@ http::Handler RequestAuth::unauthenticated_holder_request(UnauthenticatedHandler
       false));
 }
 
+std::string_view request_cookie(const Request& req, std::string_view name) {
+  for (const auto& f : req.headers.fields()) {
+    if (!http::iequals(f.first, "Cookie")) continue;
+    std::string_view v = f.second;
+    while (!v.empty()) {
+      size_t semi = v.find(';');
+      std::string_view pair = v.substr(0, semi);
+      v = semi == std::string_view::npos ? std::string_view() : v.substr(semi + 1);
+      while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+      size_t eq = pair.find('=');
+      if (eq != std::string_view::npos && pair.substr(0, eq) == name) return pair.substr(eq + 1);
+    }
+  }
+  return {};
+}
+
+http::Handler RequestAuth::portal_session_request(core::PortalService& portal, PortalHandler handler) {
+  return no_store(audited(
+      [&portal, handler = std::move(handler)](const Request& req, ServedRequest& served) -> Result<Response> {
+        store::PendingAuditEvent& pending = served.pending;
+        std::string_view token = request_cookie(req, kPortalSessionCookie);
+        DUET_ASSIGN_OR_RETURN(core::PortalContext ctx, portal.authenticate(token));
+        pending.event.actor_type = "portal_user";
+        pending.event.actor_id = ctx.user_id;
+        pending.event.tenant_id = ctx.tenant_id;
+        if (req.method != "GET" && req.method != "HEAD" &&
+            !portal.csrf_matches(token, req.header("X-CSRF-Token").value_or(""))) {
+          return make_error(ErrorCode::kForbidden, "missing or wrong X-CSRF-Token");
+        }
+        ctx.write = store::WriteContext{&pending, nullptr};
+        return handler(req, ctx, token);
+      },
+      false));
+}
+
+http::Handler RequestAuth::unauthenticated_portal_request(UnauthenticatedHandler handler) {
+  return unauthenticated_holder_request(std::move(handler));
+}
+
 http::Handler RequestAuth::operator_request(OperatorHandler handler, std::initializer_list<std::string_view> roles) {
   std::vector<std::string> allowed(roles.begin(), roles.end());
   return audited(

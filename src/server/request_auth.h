@@ -33,6 +33,7 @@
 #include "core/core_deps.h"
 #include "core/holder_service.h"
 #include "core/operator_roles.h"
+#include "core/portal_service.h"
 #include "core/rate_limit.h"
 #include "core/request_signing.h"
 #include "http/http.h"
@@ -48,6 +49,10 @@ using BusinessHandler = std::function<Result<http::Response>(const http::Request
 using DeviceHandler = std::function<Result<http::Response>(const http::Request&, const core::HolderContext&)>;
 using OperatorHandler = std::function<Result<http::Response>(const http::Request&, const core::OperatorContext&)>;
 using PlainHandler = std::function<Result<http::Response>(const http::Request&)>;
+// A portal handler gets the signed-in user and the session token (sign-out
+// revokes it).
+using PortalHandler =
+    std::function<Result<http::Response>(const http::Request&, const core::PortalContext&, std::string_view token)>;
 // An audited handler without authentication: `write` carries the request's
 // audit event into its store writes.
 using UnauthenticatedHandler =
@@ -107,6 +112,16 @@ class RequestAuth {
   http::Handler operator_request(OperatorHandler handler,
                                  std::initializer_list<std::string_view> roles = kOperatorRoles);
 
+  // Tenant portal (/portal/v1, docs/portal.md) with the session cookie
+  // kPortalSessionCookie (core::PortalService::authenticate). Every request
+  // but GET/HEAD must carry the session's CSRF token in X-CSRF-Token (403
+  // forbidden without it: a cross-site form cannot read or derive it).
+  // Actor "portal_user" (the user id), tenant the user's. Cache-Control:
+  // no-store. A 401 has no WWW-Authenticate (the page signs in again).
+  http::Handler portal_session_request(core::PortalService& portal, PortalHandler handler);
+  // The portal's sign-in: audited with the anonymous actor, no-store.
+  http::Handler unauthenticated_portal_request(UnauthenticatedHandler handler);
+
   // Public, unauthenticated and not audited (the PKI distribution points:
   // CA certificates, CRLs, OCSP): the error model only.
   static http::Handler public_request(PlainHandler handler);
@@ -130,6 +145,11 @@ class RequestAuth {
   AuditRecorder& recorder_;
   core::RateLimiter* limiter_;
 };
+
+// The portal's session cookie: HttpOnly, Secure, SameSite=Strict, Path=/portal.
+inline constexpr std::string_view kPortalSessionCookie = "duet_portal";
+// The value of cookie `name` in the request's Cookie headers, or "".
+std::string_view request_cookie(const http::Request& req, std::string_view name);
 
 // 429 rate_limited with Retry-After (seconds, at least 1).
 http::Response rate_limited_response(const http::Request& req, const core::RateDecision& d);

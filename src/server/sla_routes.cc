@@ -132,6 +132,13 @@ json report_json(const core::SlaMonthlyReport& r) {
               {"tenants", std::move(tenants)}};
 }
 
+}  // namespace
+
+nlohmann::json sla_report_json(const core::SlaMonthlyReport& r) { return report_json(r); }
+nlohmann::json sla_credit_json(const store::SlaCredit& c) { return credit_json(c); }
+
+namespace {
+
 // Monthly reports and credits (core/sla_service.h).
 void report_routes(http::Router& r, const ApiServices& s, RequestAuth& auth) {
   core::CoreDeps deps = s.deps;

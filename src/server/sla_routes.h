@@ -12,6 +12,8 @@
 // operator role (the auditor reads only the audit log).
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include "http/router.h"
 #include "server/api_services.h"
 #include "server/request_auth.h"
@@ -21,5 +23,10 @@ namespace duet::server {
 // `s` and `auth` must outlive the router. Without a rate limiter
 // (s.limiter null) PUT …/rate-limit answers 503.
 void register_sla_routes(http::Router& r, const ApiServices& s, RequestAuth& auth);
+
+// The JSON of a monthly report and of a credit, as GET /admin/v1/sla/report
+// answers them (the tenant portal shows the same figures).
+nlohmann::json sla_report_json(const core::SlaMonthlyReport& r);
+nlohmann::json sla_credit_json(const store::SlaCredit& c);
 
 }  // namespace duet::server

@@ -87,7 +87,9 @@ Response serve(const WebMount& m, std::string_view name) {
 
 }  // namespace
 
-std::vector<WebMount> web_mounts() { return {WebMount{"/m", "app", {}}}; }
+std::vector<WebMount> web_mounts() {
+  return {WebMount{"/m", "app", {}}, WebMount{"/portal", "portal", {}}, WebMount{"/console", "console", {}}};
+}
 
 void load_web_files(const std::string& root, std::vector<WebMount>& mounts) {
   std::filesystem::path base = root.empty() ? default_root() : std::filesystem::path(root);

@@ -1,5 +1,7 @@
 // The static web front ends duetd serves (docs/web.md): the holder app at /m/
-// (web/app, built by scripts/build-web into <build>/web/app). Public, not
+// (web/app, built by scripts/build-web into <build>/web/app), the tenant portal
+// at /portal/ (web/portal, docs/portal.md) and the operator console at
+// /console/ (web/console). Public, not
 // audited, GET only.
 //
 // The files are read ONCE at start-up from `web.root` (docs/configuration.md)
@@ -37,7 +39,7 @@ struct WebMount {
   std::map<std::string, WebFile, std::less<>> files;  // by file name; index.html is "/m/"
 };
 
-// The mounts duetd has (the holder app); each gets GET <prefix>,
+// The mounts duetd has (holder app, portal, console); each gets GET <prefix>,
 // <prefix>/ and <prefix>/{file} (docs/api/openapi.yaml).
 std::vector<WebMount> web_mounts();
 

@@ -99,7 +99,39 @@ CREATE TABLE order_documents (
 )sql"),
 };
 
-constexpr VersionPieces kVersions[] = {{13, kV13}, {14, kV14}, {15, kV15}, {16, kV16}, {17, kV17}};
+// v18, issue 13 item 3: the tenant portal's users and sessions
+// (store/portal_users.h, docs/portal.md). A login names one user across all
+// tenants (the sign-in form asks no tenant); a session row keeps only the
+// keyed hash of the cookie's token.
+constexpr MigrationPiece kV18[] = {
+    both(R"sql(
+CREATE TABLE portal_users (
+  tenant_id TEXT NOT NULL REFERENCES tenants (tenant_id),
+  user_id TEXT NOT NULL,
+  login TEXT NOT NULL,
+  role TEXT NOT NULL CHECK (role IN ('admin', 'member')),
+  password_hash TEXT NOT NULL,
+  totp_secret_sealed {bytes},
+  failed_signins {int} NOT NULL DEFAULT 0 CHECK (failed_signins >= 0),
+  locked_until {int},
+  created_at {int} NOT NULL,
+  PRIMARY KEY (tenant_id, user_id)
+);
+CREATE UNIQUE INDEX portal_users_login ON portal_users (login);
+CREATE TABLE portal_sessions (
+  token_hash {bytes} NOT NULL PRIMARY KEY,
+  tenant_id TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  created_at {int} NOT NULL,
+  expires_at {int} NOT NULL,
+  revoked_at {int},
+  FOREIGN KEY (tenant_id, user_id) REFERENCES portal_users (tenant_id, user_id)
+);
+CREATE INDEX portal_sessions_user ON portal_sessions (tenant_id, user_id);
+)sql"),
+};
+
+constexpr VersionPieces kVersions[] = {{13, kV13}, {14, kV14}, {15, kV15}, {16, kV16}, {17, kV17}, {18, kV18}};
 
 }  // namespace
 

@@ -295,6 +295,20 @@ class SqliteStore final : public Store {
   // --- admin tokens ---
   Status create_admin_token(const WriteContext& context, const AdminToken& t) override;
   Result<AdminToken> find_admin_token(ByteView token_hash) override;
+
+  // portal users and sessions (sqlite_portal_users.cc / pg_portal_users.cc)
+  Status create_portal_user(const WriteContext& context, const PortalUser& user) override;
+  Result<PortalUser> find_portal_user_by_login(std::string_view login) override;
+  Result<PortalUser> get_portal_user(std::string_view tenant_id, std::string_view user_id) override;
+  Result<std::vector<PortalUser>> list_portal_users(std::string_view tenant_id) override;
+  Status set_portal_user_totp(const WriteContext& context, std::string_view tenant_id, std::string_view user_id,
+                              const Bytes& totp_secret_sealed) override;
+  Result<PortalUser> record_portal_signin_failure(const WriteContext& context, std::string_view tenant_id,
+                                                  std::string_view user_id, int threshold, int64_t lock_seconds,
+                                                  UnixSeconds now) override;
+  Status open_portal_session(const WriteContext& context, const PortalSession& session, UnixSeconds now) override;
+  Result<PortalSession> find_portal_session(ByteView token_hash, UnixSeconds now) override;
+  Status revoke_portal_session(const WriteContext& context, ByteView token_hash, UnixSeconds now) override;
   // --- retention and leases (store/sqlite_retention.cc) ---
   Result<size_t> purge_order_payloads(const WriteContext& context, UnixSeconds final_before, UnixSeconds now,
                                       std::string_view actor, size_t limit) override;

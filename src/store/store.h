@@ -4,7 +4,8 @@
 //
 // The interface is split by area, one abstract class per header (tenants.h,
 // holders.h, orders.h, certificates.h, ca_material.h, nonces.h, callbacks.h,
-// metering.h, audit.h, operator_tokens.h, retention.h, leases.h, sla.h); a
+// metering.h, audit.h, operator_tokens.h, retention.h, leases.h, sla.h,
+// portal_users.h); a
 // core service depends on the areas it uses. Store is their aggregate: what a
 // backend implements and what the daemon owns (it converts to every area).
 //
@@ -44,6 +45,7 @@
 #include "store/retention.h"
 #include "store/leases.h"
 #include "store/sla.h"
+#include "store/portal_users.h"
 
 namespace duet::store {
 
@@ -59,7 +61,8 @@ class Store : public TenantStore,
               public OperatorTokenStore,
               public RetentionStore,
               public LeaseStore,
-              public SlaStore {
+              public SlaStore,
+              public PortalUserStore {
  public:
   ~Store() override = default;
 

@@ -236,7 +236,8 @@ Status validate_rate_window(std::string_view tenant_id, std::string_view key) {
 
 Status validate_audit_event(const AuditEvent& event) {
   const std::string_view t = event.actor_type;
-  const bool known_actor = t == "app" || t == "holder" || t == "operator" || t == "system" || t == "anonymous";
+  const bool known_actor = t == "app" || t == "holder" || t == "operator" || t == "system" || t == "anonymous" ||
+                           t == "portal_user";
   if (event.action.empty() || event.outcome.empty() || !known_actor)
     return invalid("audit event needs an actor type, an action and an outcome");
   return Status::Ok();
