@@ -165,14 +165,14 @@ void tenant_data_routes(http::Router& r, const ApiServices& s, core::PortalServi
     f.cursor = req.query_param("cursor").value_or("");
     DUET_ASSIGN_OR_RETURN(store::OrderPage page, p.orders(ctx, f));
     json arr = json::array();
-    for (const auto& o : page.orders) arr.push_back(order_json(o, s.business.order_uri_for(o.order_id)));
+    for (const auto& o : page.orders) arr.push_back(order_json(o, s.business.order_uri_for(o.order_id), s.business.order_app_url_for(o.order_id)));
     return json_response(200, json{{"orders", std::move(arr)}, {"next_cursor", page.next_cursor}});
   }));
   r.get("/portal/v1/orders/{order_id}",
         auth.portal_session_request(p, [&p, &s](const Request& req, const core::PortalContext& ctx,
                                                 std::string_view) -> Result<Response> {
           DUET_ASSIGN_OR_RETURN(store::SignOrder o, p.order(ctx, std::string(req.param("order_id"))));
-          Response resp = json_response(200, order_json(o, s.business.order_uri_for(o.order_id)));
+          Response resp = json_response(200, order_json(o, s.business.order_uri_for(o.order_id), s.business.order_app_url_for(o.order_id)));
           if (req.query_param("download").value_or("") == "1") {
             resp.headers.set("Content-Disposition", "attachment; filename=\"" + o.order_id + ".json\"");
           }
