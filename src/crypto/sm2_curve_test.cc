@@ -362,6 +362,31 @@ std::vector<Bytes32> edge_scalars() {
     BN_sub_word(b.get(), 1);
     out.push_back(bytes_of_bn(b.get()));
   }
+  // n − j for j < 70: the signed windows' last addition meets the doubling
+  // case at n − 6 (k·P) and the carries run through every window; d·2^252 and
+  // d·2^253 − n near the comb's top window; 2^256 − n and its neighbours.
+  for (u64 j = 1; j < 70; ++j) {
+    BnPtr b(BN_dup(sm2_order()));
+    BN_sub_word(b.get(), j);
+    out.push_back(bytes_of_bn(b.get()));
+  }
+  for (u64 d = 1; d <= 16; ++d) {
+    BnPtr b(BN_new());
+    BN_set_word(b.get(), d);
+    BN_lshift(b.get(), b.get(), 252);
+    if (BN_cmp(b.get(), sm2_order()) < 0) out.push_back(bytes_of_bn(b.get()));
+    BN_lshift1(b.get(), b.get());
+    BN_sub(b.get(), b.get(), sm2_order());
+    if (!BN_is_negative(b.get()) && BN_cmp(b.get(), sm2_order()) < 0) out.push_back(bytes_of_bn(b.get()));
+  }
+  for (int delta = -2; delta <= 2; ++delta) {
+    BnPtr b(BN_new());
+    BN_set_bit(b.get(), 256);
+    BN_sub(b.get(), b.get(), sm2_order());
+    if (delta < 0) BN_sub_word(b.get(), static_cast<u64>(-delta));
+    if (delta > 0) BN_add_word(b.get(), static_cast<u64>(delta));
+    out.push_back(bytes_of_bn(b.get()));
+  }
   return out;
 }
 
