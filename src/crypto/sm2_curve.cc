@@ -3,6 +3,7 @@
 #include "base/bytes.h"
 
 #include "crypto/ct.h"
+#include "crypto/sm2_multi_mul.h"
 
 #include <cstring>
 #include <vector>
@@ -501,30 +502,49 @@ void mul_ct(Jacobian& r, const Affine& p, const u64 k_in[4]) {
 }
 
 void mul_add_public(Jacobian& r, const u64 a[4], const Affine& q, const u64 b[4]) {
-  const Affine* g_odd = odd_g_table();
-  // Odd multiples of Q: q_odd[i] = (2i + 1)·Q.
-  constexpr int nq = 1 << (kWindowQ - 2);
-  Jacobian q_odd[nq], q2;
-  q_odd[0] = to_jacobian(q);
-  dbl(q2, q_odd[0]);
-  for (int i = 1; i < nq; ++i) add_var(q_odd[i], q_odd[i - 1], q2);
+  mul_multi_public(r, a, &q, b, 1);
+}
 
-  int na[258], nb[258];
-  int la = wnaf(na, a, kWindowG);
-  int lb = wnaf(nb, b, kWindowQ);
-  int len = la > lb ? la : lb;
+void mul_multi_public(Jacobian& r, const u64 g[4], const Affine* points, const u64* scalars, size_t count) {
+  const Affine* g_odd = odd_g_table();
+  // Odd multiples of every point, (2j + 1)·P_i at [i·nq + j], made affine
+  // together with one inversion.
+  constexpr int nq = 1 << (kWindowQ - 2);
+  std::vector<Affine> odd(count * nq);
+  if (count > 0) {
+    std::vector<Jacobian> jac(count * nq);
+    for (size_t i = 0; i < count; ++i) {
+      Jacobian p = to_jacobian(points[i]), p2;
+      dbl(p2, p);
+      jac[i * nq] = p;
+      for (int j = 1; j < nq; ++j) add_var(jac[i * nq + j], jac[i * nq + j - 1], p2);
+    }
+    batch_to_affine(odd.data(), jac.data(), jac.size());
+  }
+  std::vector<int> digits(count * 258);
+  std::vector<int> lens(count);
+  int ng[258];
+  int len = wnaf(ng, g, kWindowG);
+  for (size_t i = 0; i < count; ++i) {
+    lens[i] = wnaf(&digits[i * 258], scalars + 4 * i, kWindowQ);
+    if (lens[i] > len) len = lens[i];
+  }
   Jacobian acc{kOne, kOne, kZero};
-  for (int i = len - 1; i >= 0; --i) {
-    if (!is_infinity(acc)) dbl(acc, acc);
-    if (int d = na[i]; d != 0) {
-      Affine e = g_odd[(d > 0 ? d : -d) / 2];
-      if (d < 0) fe_neg(e.y, e.y);
+  auto add_odd = [&acc](const Affine& entry, int d) {
+    if (d > 0) {
+      add_affine_var(acc, acc, entry);
+    } else {
+      Affine e = entry;
+      fe_neg(e.y, e.y);
       add_affine_var(acc, acc, e);
     }
-    if (int d = nb[i]; d != 0) {
-      Jacobian e = q_odd[(d > 0 ? d : -d) / 2];
-      if (d < 0) fe_neg(e.y, e.y);
-      add_var(acc, acc, e);
+  };
+  for (int i = len - 1; i >= 0; --i) {
+    if (!is_infinity(acc)) dbl(acc, acc);
+    if (int d = ng[i]; d != 0) add_odd(g_odd[(d > 0 ? d : -d) / 2], d);
+    for (size_t k = 0; k < count; ++k) {
+      if (i >= lens[k]) continue;
+      if (int d = digits[k * 258 + static_cast<size_t>(i)]; d != 0) add_odd(odd[k * nq + (d > 0 ? d : -d) / 2], d);
     }
   }
   r = acc;
