@@ -322,6 +322,14 @@ void sm2_field_mul(benchmark::State& state) {
   }
 }
 
+void sm2_field_sqr(benchmark::State& state) {
+  crypto::sm2::Fe a = crypto::sm2::kR2;
+  for (auto _ : state) {
+    crypto::sm2::fe_sqr(a, a);
+    benchmark::DoNotOptimize(a);
+  }
+}
+
 void sm2_field_inv(benchmark::State& state) {
   crypto::sm2::Fe a = crypto::sm2::kR2;
   for (auto _ : state) {
@@ -660,6 +668,7 @@ void register_all() {
   add("point_mul_base_add", point_mul_base_add);
   add("openssl_ec_point_mul", openssl_ec_point_mul);
   add("sm2_field_mul", sm2_field_mul, benchmark::kNanosecond);
+  add("sm2_field_sqr", sm2_field_sqr, benchmark::kNanosecond);
   add("sm2_field_inv", sm2_field_inv);
   add("point_from_sec1", point_from_sec1);
   add("scalar_inverse", scalar_inverse);

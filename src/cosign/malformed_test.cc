@@ -209,5 +209,44 @@ TEST(Malformed, EmptyIdsAreRefused) {
   }
 }
 
+// The batch check of proofs on G (verify_session's fast path): valid proofs
+// pass; one bad proof fails; and two bad proofs whose errors cancel in a plain
+// sum (z_0 + δ, z_1 − δ) fail too, which only the random weights catch.
+TEST(ProofBatch, WeightsCatchErrorsThatCancelInASum) {
+  const Bytes ctx0 = {'a'}, ctx1 = {'b'}, ctx2 = {'c'};
+  std::vector<Scalar> x;
+  std::vector<Point> xp;
+  std::vector<SchnorrProof> proofs;
+  const Bytes* contexts[] = {&ctx0, &ctx1, &ctx2};
+  for (int i = 0; i < 3; ++i) {
+    x.push_back(Scalar::random_nonzero(rng()));
+    xp.push_back(*Point::mul_base(x.back()));
+    proofs.push_back(*prove(kDomainSignDevice, Point::generator(), x.back(), xp.back(), *contexts[i], rng()));
+  }
+  auto batch_of = [&](const std::vector<SchnorrProof>& ps) {
+    std::vector<ProofOnG> b;
+    for (size_t i = 0; i < ps.size(); ++i) b.push_back(ProofOnG{kDomainSignDevice, &xp[i], &ps[i], *contexts[i]});
+    return verify_batch_on_g(b);
+  };
+  EXPECT_TRUE(batch_of(proofs));
+  EXPECT_TRUE(verify_batch_on_g({}));
+  std::vector<SchnorrProof> one_bad = proofs;
+  one_bad[2].z = one_bad[2].z + Scalar::one();
+  EXPECT_FALSE(batch_of(one_bad));
+  std::vector<SchnorrProof> cancelling = proofs;
+  const Scalar delta = Scalar::random_nonzero(rng());
+  cancelling[0].z = cancelling[0].z + delta;
+  cancelling[1].z = cancelling[1].z - delta;
+  EXPECT_FALSE(batch_of(cancelling));
+  // A statement swapped between two valid proofs: each check fails.
+  std::vector<ProofOnG> swapped = {ProofOnG{kDomainSignDevice, &xp[1], &proofs[0], ctx0},
+                                   ProofOnG{kDomainSignDevice, &xp[0], &proofs[1], ctx1}};
+  EXPECT_FALSE(verify_batch_on_g(swapped));
+  // The verdict agrees with the separate checks on a wrong domain.
+  std::vector<ProofOnG> wrong_domain = {ProofOnG{kDomainSignPin, &xp[0], &proofs[0], ctx0}};
+  EXPECT_FALSE(verify_batch_on_g(wrong_domain));
+  EXPECT_FALSE(verify(kDomainSignPin, Point::generator(), xp[0], proofs[0], ctx0).ok());
+}
+
 }  // namespace
 }  // namespace duet::cosign

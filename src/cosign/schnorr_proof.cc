@@ -1,6 +1,9 @@
 #include "cosign/schnorr_proof.h"
 
+#include <vector>
+
 #include "cosign/nonce.h"
+#include "crypto/sm2_multi_mul.h"
 #include "crypto/sm3.h"
 
 namespace duet::cosign {
@@ -62,6 +65,55 @@ Status verify(std::string_view domain, const Point& base, const Point& x_point, 
   auto rhs = c.is_zero() ? Result<Point>(proof.t) : proof.t.add(*cx);
   if (!rhs.ok() || !(*zb == *rhs)) return make_error(ErrorCode::kBadProof, std::string(domain) + ": proof does not verify");
   return Status::Ok();
+}
+
+bool verify_batch_on_g(std::span<const ProofOnG> batch) {
+  namespace sm2 = crypto::sm2;
+  if (batch.empty()) return true;
+  std::vector<Scalar> c;
+  c.reserve(batch.size());
+  // The weights' seed commits to every statement, proof and challenge.
+  crypto::Sm3 seed;
+  seed.update_framed(as_bytes(std::string_view("duet/batch/schnorr-on-g/v1")));
+  for (const ProofOnG& p : batch) {
+    c.push_back(proof_challenge(p.domain, Point::generator(), *p.x_point, p.proof->t, p.context));
+    seed.update_framed(c.back().bytes())
+        .update_framed(p.proof->z.bytes())
+        .update_framed(p.proof->t.to_sec1())
+        .update_framed(p.x_point->to_sec1());
+  }
+  const crypto::Digest seed_digest = seed.final();
+  // g = Σ ρ_j·z_j; the points −X_j with ρ_j·c_j and −T_j with ρ_j.
+  Scalar g = Scalar::zero();
+  std::vector<sm2::Affine> points;
+  std::vector<sm2::u64> scalars;  // four limbs per point
+  points.reserve(2 * batch.size());
+  scalars.reserve(8 * batch.size());
+  auto push = [&](const Point& p, const Scalar& s) {
+    sm2::Affine a = p.affine();
+    sm2::fe_neg(a.y, a.y);
+    points.push_back(a);
+    sm2::u64 limbs[4];
+    sm2::limbs_from_bytes(limbs, s.bytes().data());
+    scalars.insert(scalars.end(), limbs, limbs + 4);
+  };
+  for (size_t j = 0; j < batch.size(); ++j) {
+    Scalar rho = Scalar::one();
+    if (j > 0) {
+      const uint8_t index[4] = {static_cast<uint8_t>(j >> 24), static_cast<uint8_t>(j >> 16),
+                                static_cast<uint8_t>(j >> 8), static_cast<uint8_t>(j)};
+      crypto::Digest h = crypto::Sm3().update(seed_digest).update(ByteView(index, 4)).final();
+      rho = Scalar::reduce(ByteView(h.data(), 16));  // 128 bits
+    }
+    g = g + rho * batch[j].proof->z;
+    push(*batch[j].x_point, rho * c[j]);
+    push(batch[j].proof->t, rho);
+  }
+  std::array<sm2::u64, 4> gl{};
+  sm2::limbs_from_bytes(gl.data(), g.bytes().data());
+  sm2::Jacobian r;
+  sm2::mul_multi_public(r, gl.data(), points.data(), scalars.data(), points.size());
+  return sm2::is_infinity(r);
 }
 
 }  // namespace duet::cosign

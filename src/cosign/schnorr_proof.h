@@ -7,6 +7,7 @@
 // f(v) = 4-byte big-endian length ‖ v, points SEC1 uncompressed (65 bytes).
 #pragma once
 
+#include <span>
 #include <string_view>
 
 #include "base/bytes.h"
@@ -54,5 +55,24 @@ Result<SchnorrProof> prove(std::string_view domain, const crypto::Point& base, c
 // kBadProof when the equation does not hold.
 Status verify(std::string_view domain, const crypto::Point& base, const crypto::Point& x_point,
               const SchnorrProof& proof, ByteView context);
+
+// One statement of a batch on base G: X = x·G, proven by `proof` under
+// `domain` and `context` (the pointed-to values outlive the call).
+struct ProofOnG {
+  std::string_view domain;
+  const crypto::Point* x_point;
+  const SchnorrProof* proof;
+  ByteView context;
+};
+
+// True iff every proof of the batch verifies (each as verify() with base G
+// would), checked as ONE multi-scalar multiplication: with weights ρ_0 = 1
+// and ρ_j (128 bits, derived by SM3 from the whole batch, so fixed before
+// the prover could know them), Σ ρ_j·(z_j·G − c_j·X_j − T_j) must be the point
+// at infinity. A batch of valid proofs always passes; a batch with an invalid
+// proof passes with probability at most about 2^-128. False names no proof:
+// the caller checks them one by one to name the failing one. Public inputs
+// only (variable time).
+bool verify_batch_on_g(std::span<const ProofOnG> batch);
 
 }  // namespace duet::cosign

@@ -137,17 +137,32 @@ Result<SignResponse> detail::service_sign_step(const Scalar& d2, const crypto::D
 Result<VerifiedSignSession> ServiceSigner::verify_session(const Point& p1, SignSessionContext ctx,
                                                           const SignSessionRequest& request) {
   DUET_ASSIGN_OR_RETURN(Bytes pin_context, pin_proof_context(ctx, request.items));
-  // Every proof is checked, with no early exit: the answer and its timing
-  // depend only on "PIN proof good?" and "all item proofs good?".
-  bool pin_ok = verify(kDomainSignPin, Point::generator(), p1, request.pin_proof, pin_context).ok();
-  bool items_ok = true;
+  std::vector<Bytes> item_contexts;
   std::vector<Point> q1;
   for (size_t i = 0; i < request.items.size(); ++i) {
-    bool ok = verify(kDomainSignDevice, Point::generator(), request.items[i].q1, request.items[i].proof,
-                     sign_context(ctx.item(i)))
-                  .ok();
-    items_ok = items_ok && ok;
+    item_contexts.push_back(sign_context(ctx.item(i)));
     q1.push_back(request.items[i].q1);
+  }
+  // All proofs at once (one multi-scalar multiplication, schnorr_proof.h).
+  // Only when the batch fails is each proof checked on its own, every one of
+  // them with no early exit, to say which kind failed: the answer and its
+  // timing depend only on "all good?", "PIN proof good?" and "all item proofs
+  // good?" — never on which item. A batch of valid proofs always passes, so
+  // the separate verdicts are the authoritative ones whenever they run.
+  std::vector<ProofOnG> batch;
+  batch.push_back(ProofOnG{kDomainSignPin, &p1, &request.pin_proof, pin_context});
+  for (size_t i = 0; i < request.items.size(); ++i) {
+    batch.push_back(ProofOnG{kDomainSignDevice, &request.items[i].q1, &request.items[i].proof, item_contexts[i]});
+  }
+  bool pin_ok = true, items_ok = true;
+  if (!verify_batch_on_g(batch)) {
+    pin_ok = verify(kDomainSignPin, Point::generator(), p1, request.pin_proof, pin_context).ok();
+    for (size_t i = 0; i < request.items.size(); ++i) {
+      bool ok = verify(kDomainSignDevice, Point::generator(), request.items[i].q1, request.items[i].proof,
+                       item_contexts[i])
+                    .ok();
+      items_ok = items_ok && ok;
+    }
   }
   if (!pin_ok) return make_error(ErrorCode::kPinInvalid, "the PIN is wrong");
   if (!items_ok) return make_error(ErrorCode::kBadProof, "a sign request's proof does not verify");

@@ -6,8 +6,8 @@
 // Result and reports kBadPoint instead.
 //
 // The arithmetic is native (crypto/sm2_curve.h), tested against OpenSSL.
-// Multiplication by a secret scalar is constant time (fixed-base comb for G,
-// fixed 4-bit window for other bases, masked table scans, infinity and the
+// Multiplication by a secret scalar is constant time (fixed-base comb with signed digits for G,
+// signed 5-bit window for other bases, masked table scans, infinity and the
 // exceptional additions handled without secret-dependent branches).
 // Only verification, whose scalars are public, uses the variable-time double
 // multiplication. The point is held as affine coordinates (Montgomery form).

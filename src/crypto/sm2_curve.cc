@@ -3,6 +3,7 @@
 #include "base/bytes.h"
 
 #include "crypto/ct.h"
+#include "crypto/sm2_multi_mul.h"
 
 #include <cstring>
 #include <vector>
@@ -97,6 +98,22 @@ void add_affine_ct_distinct(Jacobian& r, const Jacobian& a, const Affine& b, u64
   r = g;
 }
 
+// The complete mixed addition, constant time: as add_affine_ct_distinct, and
+// a == b finite gives the doubling (computed always, chosen by a mask).
+void add_affine_ct(Jacobian& r, const Jacobian& a, const Affine& b, u64 b_inf) {
+  Jacobian g, d;
+  Fe h, rr;
+  add_core_affine(g, h, rr, a, b);
+  dbl(d, a);
+  u64 a_inf = fe_is_zero_mask(a.z);
+  u64 same = fe_is_zero_mask(h) & fe_is_zero_mask(rr) & ~a_inf & ~b_inf;
+  cmov(g, d, same);
+  Jacobian bj = to_jacobian(b);
+  cmov(g, bj, a_inf & ~b_inf);
+  cmov(g, a, b_inf);
+  r = g;
+}
+
 // Variable time: the sum a + b from the generic formula's g, h and rr
 // (add_core, add_core_affine) for finite a and b. h = 0 means equal x: the
 // sum is 2a when rr = 0 too (a == b), else the point at infinity (a == −b).
@@ -172,26 +189,53 @@ void batch_to_affine(Affine* out, const Jacobian* in, size_t n) {
   }
 }
 
-// Fixed-base comb table: kComb[i][j − 1] = j·16^i·G, i < 64, 1 <= j <= 15.
+// Fixed-base comb with signed 6-bit digits: kCombTable.t[i][j − 1] = j·64^i·G
+// for i < kCombWindows, 1 <= j <= 32 (43 · 32 affine points, 88 KB),
+// computed once per process.
+constexpr int kCombBits = 6;
+constexpr int kCombWindows = 43;  // 43·6 = 258 bits >= 257 (a carry out of bit 255)
+constexpr int kCombEntries = 1 << (kCombBits - 1);
 struct CombTable {
-  Affine t[64][15];
+  Affine t[kCombWindows][kCombEntries];
 };
 
 const CombTable& comb_table() {
   static const CombTable* table = [] {
     auto* ct = new CombTable;
-    std::vector<Jacobian> jac(64 * 15);
-    Jacobian base = to_jacobian(kG);  // 16^i·G
-    for (int i = 0; i < 64; ++i) {
-      Jacobian* row = &jac[i * 15];
+    std::vector<Jacobian> jac(kCombWindows * kCombEntries);
+    Jacobian base = to_jacobian(kG);  // 64^i·G
+    for (int i = 0; i < kCombWindows; ++i) {
+      Jacobian* row = &jac[i * kCombEntries];
       row[0] = base;
-      for (int j = 1; j < 15; ++j) add_var(row[j], row[j - 1], base);
-      for (int k = 0; k < 4; ++k) dbl(base, base);
+      for (int j = 1; j < kCombEntries; ++j) add_var(row[j], row[j - 1], base);
+      for (int k = 0; k < kCombBits; ++k) dbl(base, base);
     }
     batch_to_affine(&ct->t[0][0], jac.data(), jac.size());
     return ct;
   }();
   return *table;
+}
+
+// Signed digits of k < 2^256 in base 2^w (w = bits <= 8), constant time:
+// k = Σ d_i·2^(w·i), d_i in [−2^(w−1) + 1, 2^(w−1)], returned as magnitude
+// |d_i| and sign mask (all-ones when d_i < 0). Window i takes w bits of k at
+// w·i plus the carry of window i − 1 (v in [0, 2^w]); v > 2^(w−1) becomes
+// v − 2^w with a carry of one. The number of windows must cover bit 256
+// (the last carry); positions are public, values are masks.
+void signed_digits(u64 mag[], u64 neg[], int windows, const u64 k[4], int bits) {
+  const u64 limbs[5] = {k[0], k[1], k[2], k[3], 0};
+  const u64 full = u64{1} << bits, half = full >> 1;
+  u64 carry = 0;
+  for (int i = 0; i < windows; ++i) {
+    const int pos = bits * i;
+    u64 w = limbs[pos / 64] >> (pos % 64);
+    if (pos % 64 + bits > 64 && pos / 64 < 4) w |= limbs[pos / 64 + 1] << (64 - pos % 64);  // public positions
+    const u64 v = (w & (full - 1)) + carry;
+    carry = (half - v) >> 63;  // v > half
+    const u64 m = 0 - carry;
+    neg[i] = m;
+    mag[i] = (v & ~m) | ((full - v) & m);
+  }
 }
 
 // Odd multiples of G for the public wNAF: kOddG[i] = (2i + 1)·G, i < 64.
@@ -359,93 +403,148 @@ void neg(Jacobian& r, const Jacobian& a) {
   r.z = a.z;
 }
 
-// Why the comb never meets the doubling case: with k reduced below n, before
-// window i the accumulator is m·G, m = k mod 16^i, and the entry is d·16^i·G.
-// Both finite means 0 < m < 16^i <= d·16^i; m ≡ d·16^i would need m = d·16^i
-// (both are below n), and m ≡ −d·16^i would need m + d·16^i = n, but that sum
-// is at most k < n. So a ≠ ±b whenever both are finite.
+// Why the comb meets the doubling case (a == b, both finite) at most in its
+// last window: with k reduced below n, before window i the accumulator is M·G
+// with M = Σ_{j<i} d_j·64^j, |M| <= 32·(64^i − 1)/63 < 64^i, and the entry is
+// d·64^i·G with 1 <= |d| <= 32. M ≡ d·64^i (mod n) would need
+// M − d·64^i ∈ {0, ±n}. It is not 0, because |d·64^i| >= 64^i > |M|; and for
+// i <= 41 its size is below 33·64^i < 2^252 < n. The last window (i = 42)
+// uses the complete mixed addition instead of a longer argument. A sum that
+// cancels (a == −b) needs no special case: the formula gives Z = 0.
 void mul_base_ct(Jacobian& r, const u64 k_in[4]) {
   const CombTable& table = comb_table();
-  u64 k[4];
+  u64 k[4], mag[kCombWindows], negm[kCombWindows];
   reduce_mod_n(k, k_in);
+  signed_digits(mag, negm, kCombWindows, k, kCombBits);
   Jacobian acc{kOne, kOne, kZero};
   Affine e;
-  for (int i = 0; i < 64; ++i) {
-    u64 d = (k[i / 16] >> ((i % 16) * 4)) & 0xf;
+  Fe ny;
+  for (int i = 0; i < kCombWindows; ++i) {
+    // The whole row is read; the entry is picked by masks.
     e.x = kZero;
     e.y = kZero;
-    for (u64 j = 1; j < 16; ++j) {
-      u64 m = eq_mask_u64(j, d);
+    for (u64 j = 1; j <= kCombEntries; ++j) {
+      const u64 m = eq_mask_u64(j, mag[i]);
       fe_cmov(e.x, table.t[i][j - 1].x, m);
       fe_cmov(e.y, table.t[i][j - 1].y, m);
     }
-    add_affine_ct_distinct(acc, acc, e, eq_mask_u64(d, 0));
+    fe_neg(ny, e.y);
+    fe_cmov(e.y, ny, negm[i]);
+    if (i != kCombWindows - 1) {
+      add_affine_ct_distinct(acc, acc, e, eq_mask_u64(mag[i], 0));
+    } else {
+      add_affine_ct(acc, acc, e, eq_mask_u64(mag[i], 0));
+    }
   }
   r = acc;
   secure_wipe(k, sizeof(k));
+  secure_wipe(mag, sizeof(mag));
+  secure_wipe(negm, sizeof(negm));
   secure_wipe(&acc, sizeof(acc));
   secure_wipe(&e, sizeof(e));
+  secure_wipe(&ny, sizeof(ny));
 }
 
-// Why the main loop never meets the doubling case: with k reduced below n,
-// after the doublings of window i the accumulator is 16m·P, m = k >> 4(i+1),
-// and the entry is d·P, d < 16. Both finite means 16m ≢ 0 and d ≠ 0;
-// 16m ≡ d would need 16m = d (both below n), impossible for m > 0; 16m ≡ −d
-// would need 16m + d = n, but 16m + d = k >> 4i <= k < n. (P has order n:
-// the cofactor is 1.) The table itself is built with complete additions.
+// k·P with signed 5-bit digits (|d| <= 16, table 1..16·P, the sign applied
+// by a masked negation): 52 windows, 255 doublings, 52 additions.
+//
+// Why only the last addition can meet the doubling case: with k reduced below
+// n, after the doublings of window i the accumulator is A·P with
+// A = 32·Σ_{j>i} d_j·32^(j−i−1) and the entry is d·P, 0 < |d| <= 16. A and d
+// are congruent modulo n only if A − d ∈ {0, ±n}. A − d = 0 is impossible
+// (A is a multiple of 32, 0 < |d| < 32, and A = 0 is infinity, which the
+// masks handle). A + d = K_i = Σ_{j>=i} d_j·32^(j−i), which for i >= 1 is at
+// most k/32^i + 1 < n/16, so |A − d| <= K_i + 32 < n. For i = 0, A − d = k − 2d
+// equals n for k = n + 2d with d < 0 (k = n − 6 is one such scalar). So the
+// last window uses the complete addition (add_ct), the others the cheaper
+// one. A sum that cancels gives Z = 0 (infinity) either way.
+constexpr int kWindowBits = 5;
+constexpr int kWindows = 52;  // 52·5 = 260 bits >= 257
+constexpr int kWindowEntries = 1 << (kWindowBits - 1);
+
 void mul_ct(Jacobian& r, const Affine& p, const u64 k_in[4]) {
-  u64 k[4];
+  u64 k[4], mag[kWindows], negm[kWindows];
   reduce_mod_n(k, k_in);
-  Jacobian table[16];
-  table[0] = Jacobian{kOne, kOne, kZero};
-  table[1] = to_jacobian(p);
-  for (int j = 2; j < 16; ++j) {
+  signed_digits(mag, negm, kWindows, k, kWindowBits);
+  Jacobian table[kWindowEntries];  // table[j − 1] = j·P
+  table[0] = to_jacobian(p);
+  for (int j = 2; j <= kWindowEntries; ++j) {
     if (j % 2 == 0) {
-      dbl(table[j], table[j / 2]);
+      dbl(table[j - 1], table[j / 2 - 1]);
     } else {
-      add_ct(table[j], table[j - 1], table[1]);
+      add_ct(table[j - 1], table[j - 2], table[0]);
     }
   }
   Jacobian acc{kOne, kOne, kZero}, e;
-  for (int i = 63; i >= 0; --i) {
-    for (int s = 0; s < 4; ++s) dbl(acc, acc);
-    u64 d = (k[i / 16] >> ((i % 16) * 4)) & 0xf;
-    e = table[0];
-    for (u64 j = 1; j < 16; ++j) cmov(e, table[j], eq_mask_u64(j, d));
-    add_ct_distinct(acc, acc, e);
+  Fe ny;
+  for (int i = kWindows - 1; i >= 0; --i) {
+    if (i != kWindows - 1) {
+      for (int s = 0; s < kWindowBits; ++s) dbl(acc, acc);
+    }
+    e = Jacobian{kOne, kOne, kZero};  // |d| = 0: infinity
+    for (u64 j = 1; j <= kWindowEntries; ++j) cmov(e, table[j - 1], eq_mask_u64(j, mag[i]));
+    fe_neg(ny, e.y);
+    fe_cmov(e.y, ny, negm[i]);
+    if (i != 0) {
+      add_ct_distinct(acc, acc, e);
+    } else {
+      add_ct(acc, acc, e);
+    }
   }
   r = acc;
   secure_wipe(k, sizeof(k));
+  secure_wipe(mag, sizeof(mag));
+  secure_wipe(negm, sizeof(negm));
   secure_wipe(&acc, sizeof(acc));
   secure_wipe(&e, sizeof(e));
+  secure_wipe(&ny, sizeof(ny));
   secure_wipe(table, sizeof(table));
 }
 
 void mul_add_public(Jacobian& r, const u64 a[4], const Affine& q, const u64 b[4]) {
-  const Affine* g_odd = odd_g_table();
-  // Odd multiples of Q: q_odd[i] = (2i + 1)·Q.
-  constexpr int nq = 1 << (kWindowQ - 2);
-  Jacobian q_odd[nq], q2;
-  q_odd[0] = to_jacobian(q);
-  dbl(q2, q_odd[0]);
-  for (int i = 1; i < nq; ++i) add_var(q_odd[i], q_odd[i - 1], q2);
+  mul_multi_public(r, a, &q, b, 1);
+}
 
-  int na[258], nb[258];
-  int la = wnaf(na, a, kWindowG);
-  int lb = wnaf(nb, b, kWindowQ);
-  int len = la > lb ? la : lb;
+void mul_multi_public(Jacobian& r, const u64 g[4], const Affine* points, const u64* scalars, size_t count) {
+  const Affine* g_odd = odd_g_table();
+  // Odd multiples of every point, (2j + 1)·P_i at [i·nq + j], made affine
+  // together with one inversion.
+  constexpr int nq = 1 << (kWindowQ - 2);
+  std::vector<Affine> odd(count * nq);
+  if (count > 0) {
+    std::vector<Jacobian> jac(count * nq);
+    for (size_t i = 0; i < count; ++i) {
+      Jacobian p = to_jacobian(points[i]), p2;
+      dbl(p2, p);
+      jac[i * nq] = p;
+      for (int j = 1; j < nq; ++j) add_var(jac[i * nq + j], jac[i * nq + j - 1], p2);
+    }
+    batch_to_affine(odd.data(), jac.data(), jac.size());
+  }
+  std::vector<int> digits(count * 258);
+  std::vector<int> lens(count);
+  int ng[258];
+  int len = wnaf(ng, g, kWindowG);
+  for (size_t i = 0; i < count; ++i) {
+    lens[i] = wnaf(&digits[i * 258], scalars + 4 * i, kWindowQ);
+    if (lens[i] > len) len = lens[i];
+  }
   Jacobian acc{kOne, kOne, kZero};
-  for (int i = len - 1; i >= 0; --i) {
-    if (!is_infinity(acc)) dbl(acc, acc);
-    if (int d = na[i]; d != 0) {
-      Affine e = g_odd[(d > 0 ? d : -d) / 2];
-      if (d < 0) fe_neg(e.y, e.y);
+  auto add_odd = [&acc](const Affine& entry, int d) {
+    if (d > 0) {
+      add_affine_var(acc, acc, entry);
+    } else {
+      Affine e = entry;
+      fe_neg(e.y, e.y);
       add_affine_var(acc, acc, e);
     }
-    if (int d = nb[i]; d != 0) {
-      Jacobian e = q_odd[(d > 0 ? d : -d) / 2];
-      if (d < 0) fe_neg(e.y, e.y);
-      add_var(acc, acc, e);
+  };
+  for (int i = len - 1; i >= 0; --i) {
+    if (!is_infinity(acc)) dbl(acc, acc);
+    if (int d = ng[i]; d != 0) add_odd(g_odd[(d > 0 ? d : -d) / 2], d);
+    for (size_t k = 0; k < count; ++k) {
+      if (i >= lens[k]) continue;
+      if (int d = digits[k * 258 + static_cast<size_t>(i)]; d != 0) add_odd(odd[k * nq + (d > 0 ? d : -d) / 2], d);
     }
   }
   r = acc;

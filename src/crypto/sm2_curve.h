@@ -53,11 +53,14 @@ void add_ct(Jacobian& r, const Jacobian& a, const Jacobian& b);
 void add_var(Jacobian& r, const Jacobian& a, const Jacobian& b);
 void neg(Jacobian& r, const Jacobian& a);
 
-// k·G: fixed-base comb over a table of j·16^i·G (i < 64, j < 16), computed once
-// per process; 64 mixed additions, no doublings. Constant time.
+// k·G: fixed-base comb with signed 6-bit digits over a table of j·64^i·G
+// (i < 43, 1 <= j <= 32, 88 KB, computed once per process); 43 mixed
+// additions, no doublings. Each window scans its whole row of the table and
+// applies the digit's sign by a masked negation. Constant time.
 void mul_base_ct(Jacobian& r, const u64 k[4]);
-// k·P for a variable base: fixed 4-bit window, table of 0..15·P scanned with
-// masks, 252 doublings and 64 additions. Constant time.
+// k·P for a variable base: signed 5-bit window, table of 1..16·P scanned
+// whole with masks, the sign by a masked negation; 255 doublings and 52
+// additions. Constant time.
 void mul_ct(Jacobian& r, const Affine& p, const u64 k[4]);
 // a·G + b·Q for PUBLIC a, b, Q: interleaved wNAF (width 8 for G from a
 // precomputed table, width 5 for Q). Variable time.

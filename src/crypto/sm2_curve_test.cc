@@ -227,6 +227,55 @@ TEST(Sm2Field, MatchesOpenSslBignum) {
   }
 }
 
+// The portable field code (what the WebAssembly build runs) and the code this
+// build runs (x86-64's carry chains on x86-64) must agree limb for limb, on
+// values where every carry and borrow of the reduction happens.
+TEST(Sm2Field, PortableAndBuildCodeAgree) {
+  DeterministicRandom rng(as_bytes("sm2-field-portable"));
+  std::vector<Fe> values;
+  for (u64 pattern : {0ULL, 1ULL, 0xffffffffULL, 0xffffffff00000000ULL, ~0ULL, 0x8000000000000000ULL}) {
+    for (int top : {0, 1, 2}) {
+      Fe v{{pattern, pattern, pattern, top == 0 ? pattern : top == 1 ? kP.v[3] : 0x7fffffffffffffffULL}};
+      fe_from_bytes(v, bytes_of(v.v).data());  // canonical (< p) or rejected as 0
+      values.push_back(v);
+    }
+  }
+  Fe pm1 = kP;
+  pm1.v[0] -= 1;  // p − 1, a valid element (not in Montgomery form; any value < p will do)
+  values.push_back(pm1);
+  values.push_back(kOne);
+  values.push_back(kR2);
+  for (int i = 0; i < 2000; ++i) {
+    Bytes32 x{};
+    rng.fill(x);
+    Fe v;
+    if (fe_from_bytes(v, x.data())) values.push_back(v);
+  }
+  for (size_t i = 0; i < values.size(); ++i) {
+    const Fe& a = values[i];
+    const Fe& b = values[(i * 7 + 3) % values.size()];
+    Fe x, y;
+    portable::mul(x.v, a.v, b.v);
+    fe_mul(y, a, b);
+    ASSERT_EQ(bytes_of(x.v), bytes_of(y.v)) << "mul " << i;
+    portable::sqr(x.v, a.v);
+    fe_sqr(y, a);
+    ASSERT_EQ(bytes_of(x.v), bytes_of(y.v)) << "sqr " << i;
+    fe_mul(x, a, a);
+    ASSERT_EQ(bytes_of(x.v), bytes_of(y.v)) << "sqr = mul " << i;
+    portable::add(x.v, a.v, b.v);
+    fe_add(y, a, b);
+    ASSERT_EQ(bytes_of(x.v), bytes_of(y.v)) << "add " << i;
+    portable::sub(x.v, a.v, b.v);
+    fe_sub(y, a, b);
+    ASSERT_EQ(bytes_of(x.v), bytes_of(y.v)) << "sub " << i;
+    // And against the generic Montgomery multiplication (CIOS with the full quotient).
+    mont256::mul(x.v, a.v, b.v, kP.v, 1);
+    fe_mul(y, a, b);
+    ASSERT_EQ(bytes_of(x.v), bytes_of(y.v)) << "generic mul " << i;
+  }
+}
+
 // ---------------------------------------------------------------- curve
 
 TEST(Sm2Curve, GeneratorMatchesOpenSsl) {
@@ -311,6 +360,31 @@ std::vector<Bytes32> edge_scalars() {
     BN_set_bit(b.get(), i);
     out.push_back(bytes_of_bn(b.get()));
     BN_sub_word(b.get(), 1);
+    out.push_back(bytes_of_bn(b.get()));
+  }
+  // n − j for j < 70: the signed windows' last addition meets the doubling
+  // case at n − 6 (k·P) and the carries run through every window; d·2^252 and
+  // d·2^253 − n near the comb's top window; 2^256 − n and its neighbours.
+  for (u64 j = 1; j < 70; ++j) {
+    BnPtr b(BN_dup(sm2_order()));
+    BN_sub_word(b.get(), j);
+    out.push_back(bytes_of_bn(b.get()));
+  }
+  for (u64 d = 1; d <= 16; ++d) {
+    BnPtr b(BN_new());
+    BN_set_word(b.get(), d);
+    BN_lshift(b.get(), b.get(), 252);
+    if (BN_cmp(b.get(), sm2_order()) < 0) out.push_back(bytes_of_bn(b.get()));
+    BN_lshift1(b.get(), b.get());
+    BN_sub(b.get(), b.get(), sm2_order());
+    if (!BN_is_negative(b.get()) && BN_cmp(b.get(), sm2_order()) < 0) out.push_back(bytes_of_bn(b.get()));
+  }
+  for (int delta = -2; delta <= 2; ++delta) {
+    BnPtr b(BN_new());
+    BN_set_bit(b.get(), 256);
+    BN_sub(b.get(), b.get(), sm2_order());
+    if (delta < 0) BN_sub_word(b.get(), static_cast<u64>(-delta));
+    if (delta > 0) BN_add_word(b.get(), static_cast<u64>(delta));
     out.push_back(bytes_of_bn(b.get()));
   }
   return out;

@@ -4,22 +4,61 @@
 
 namespace duet::crypto::sm2 {
 
+namespace {
+
+// r = a^(2^n) (n squarings).
+void sqr_n(Fe& r, const Fe& a, int n) {
+  r = a;
+  for (int i = 0; i < n; ++i) fe_sqr(r, r);
+}
+
+}  // namespace
+
 void fe_inv(Fe& r, const Fe& a) {
-  // Fixed 4-bit window over the public exponent p − 2.
-  static constexpr Fe kExp = {{0xfffffffffffffffdULL, 0xffffffff00000000ULL, 0xffffffffffffffffULL,
-                               0xfffffffeffffffffULL}};
-  Fe pow[16];
-  pow[0] = kOne;
-  pow[1] = a;
-  for (int i = 2; i < 16; ++i) fe_mul(pow[i], pow[i - 1], a);
-  Fe acc = kOne;
-  for (int nib = 63; nib >= 0; --nib) {
-    for (int k = 0; k < 4; ++k) fe_sqr(acc, acc);
-    unsigned d = static_cast<unsigned>((kExp.v[nib / 16] >> ((nib % 16) * 4)) & 0xf);
-    if (d != 0) fe_mul(acc, acc, pow[d]);  // d is a digit of the public exponent
+  // a^(p − 2) by a fixed addition chain over the public exponent
+  //   p − 2 = [31 ones][0][128 ones][32 zeros][62 ones][0][1]   (bits 255..0),
+  // from x_k = a^(2^k − 1): 256 squarings and 15 multiplications, always the
+  // same sequence (no digit of anything secret drives it).
+  Fe x2, x3, x6, x12, x24, x31, x32, t, acc;
+  fe_sqr(t, a);
+  fe_mul(x2, t, a);
+  fe_sqr(t, x2);
+  fe_mul(x3, t, a);
+  sqr_n(t, x3, 3);
+  fe_mul(x6, t, x3);
+  sqr_n(t, x6, 6);
+  fe_mul(x12, t, x6);
+  sqr_n(t, x12, 12);
+  fe_mul(x24, t, x12);
+  sqr_n(t, x24, 6);
+  fe_mul(t, t, x6);  // x30
+  fe_sqr(t, t);
+  fe_mul(x31, t, a);
+  fe_sqr(t, x31);
+  fe_mul(x32, t, a);
+  // [31 ones][0]
+  fe_sqr(acc, x31);
+  // [128 ones]
+  for (int i = 0; i < 4; ++i) {
+    sqr_n(acc, acc, 32);
+    fe_mul(acc, acc, x32);
   }
-  r = acc;
-  secure_wipe(pow, sizeof(pow));
+  // [32 zeros][62 ones]
+  sqr_n(acc, acc, 32 + 31);
+  fe_mul(acc, acc, x31);
+  sqr_n(acc, acc, 31);
+  fe_mul(acc, acc, x31);
+  // [0][1]
+  sqr_n(acc, acc, 2);
+  fe_mul(r, acc, a);
+  secure_wipe(&x2, sizeof(x2));
+  secure_wipe(&x3, sizeof(x3));
+  secure_wipe(&x6, sizeof(x6));
+  secure_wipe(&x12, sizeof(x12));
+  secure_wipe(&x24, sizeof(x24));
+  secure_wipe(&x31, sizeof(x31));
+  secure_wipe(&x32, sizeof(x32));
+  secure_wipe(&t, sizeof(t));
   secure_wipe(&acc, sizeof(acc));
 }
 

@@ -19,9 +19,12 @@
 //   5. crypto::sm2_verify_digest_ct      "the still-secret signature verifies"
 // Nothing else: scalar equality, values, points' coordinates stay secret.
 //
-// No code on these paths is chosen by CPU features: the arithmetic is portable
-// C++ without dispatch, and OpenSSL 3.0's SM3, HMAC and PBKDF2 on x86-64 are C
-// only. run_ct.sh still runs the program twice, with OpenSSL's capability
+// No code on these paths is chosen by CPU features at run time: the SM2 field
+// has an x86-64 copy (crypto/sm2_field_x64.h, baseline ISA) and a portable one
+// (the WebAssembly build's), chosen at compile time; this program tests the one
+// its build uses, and a build configured with
+// -DCMAKE_CXX_FLAGS=-DDUET_SM2_PORTABLE_FIELD tests the portable one. OpenSSL
+// 3.0's SM3, HMAC and PBKDF2 on x86-64 are C only. run_ct.sh still runs the program twice, with OpenSSL's capability
 // vector as detected and with OPENSSL_ia32cap masking every extension, so a
 // future dispatching path cannot hide from the test.
 //
