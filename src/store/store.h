@@ -44,6 +44,8 @@
 #include "store/retention.h"
 #include "store/leases.h"
 #include "store/sla.h"
+#include "store/incidents.h"
+#include "store/notice_mail.h"
 
 namespace duet::store {
 
@@ -59,7 +61,9 @@ class Store : public TenantStore,
               public OperatorTokenStore,
               public RetentionStore,
               public LeaseStore,
-              public SlaStore {
+              public SlaStore,
+              public IncidentStore,
+              public NoticeMailStore {
  public:
   ~Store() override = default;
 
