@@ -13,6 +13,8 @@
 #include "cli/clients.h"
 #include "cli/package_commands.h"
 #include "cli/sla_commands.h"
+#include "cli/incident_commands.h"
+#include "cli/notice_commands.h"
 
 namespace duet::cli {
 namespace {
@@ -222,6 +224,8 @@ void add_admin_commands(CLI::App& app) {
       ->check(CLI::ExistingFile);
   add_backup_commands(*admin);
   add_sla_commands(*admin, [o] { return connect(*o); });
+  add_incident_commands(*admin, [o] { return connect(*o); });
+  add_notice_commands(*admin, [o] { return connect(*o); });
   add_package_commands(*admin, [o] { return connect(*o); });
 
   add_tenant_commands(*admin, o);

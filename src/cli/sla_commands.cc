@@ -21,6 +21,7 @@ struct SlaOptions {
   int64_t starts_at = 0;
   int64_t ends_at = 0;
   std::string description;
+  std::string kind = "maintenance";
   int64_t rps = -1;
 };
 
@@ -105,6 +106,26 @@ std::string format_sla_report(const json& r, const std::string& format) {
   const json& o = r.at("overall");
   out << "\noverall: availability target " << yes(o, "availability_met") << ", average " << yes(o, "avg_met")
       << ", maximum " << yes(o, "max_met") << "\n";
+  out << "unavailable minutes: signing " << o.value("signing_unavailable_minutes", int64_t{0}) << ", certificate "
+      << o.value("certificate_unavailable_minutes", int64_t{0}) << " (summed, docs/sla.md \"Availability\")\n";
+  if (r.contains("incidents") && !r["incidents"].empty()) {
+    out << "\nincidents (response <= 15 min, fixed <= 2 h, DR switch <= 2 h):\n";
+    auto promise = [](const json& p) -> std::string {
+      if (!p.is_object() || p["took_seconds"].is_null())
+        return p.is_object() && p["met"].is_boolean() && !p["met"].get<bool>() ? "late" : "-";
+      std::string took = std::to_string(p["took_seconds"].get<int64_t>() / 60) + " min";
+      return took + (p["met"].is_boolean() && p["met"].get<bool>() ? " ok" : " LATE");
+    };
+    for (const auto& i : r["incidents"]) {
+      const json& p = i["promises"];
+      std::snprintf(line, sizeof line, "%-26s %-13s %-11s %-8s started %lld  response %-12s fixed %-12s DR %s\n",
+                    i.value("incident_id", "").c_str(), i.value("cause", "").c_str(), i.value("services", "").c_str(),
+                    i.value("excluded", false) ? "excluded" : "counted",
+                    static_cast<long long>(i.value("started_at", int64_t{0})), promise(p["response"]).c_str(),
+                    promise(p["resolution"]).c_str(), promise(p["dr_switch"]).c_str());
+      out << line;
+    }
+  }
   return out.str();
 }
 
@@ -156,10 +177,12 @@ void add_sla_commands(CLI::App& admin, std::function<AdminClient()> connect) {
   add->add_option("--starts-at", o->starts_at, "Unix seconds")->required();
   add->add_option("--ends-at", o->ends_at, "Unix seconds")->required();
   add->add_option("--description", o->description, "What is done");
+  add->add_option("--kind", o->kind, "maintenance | fault_drill")->check(CLI::IsMember({"maintenance", "fault_drill"}));
   add->callback([o, conn] {
     run_guarded("admin sla maintenance add", [&] {
       AdminClient c = (*conn)();
-      json body{{"starts_at", o->starts_at}, {"ends_at", o->ends_at}, {"description", o->description}};
+      json body{{"starts_at", o->starts_at}, {"ends_at", o->ends_at}, {"description", o->description},
+                {"kind", o->kind}};
       print_json(expect_json(c.call("POST", "/admin/v1/maintenance-windows", body), {201}, "maintenance window"));
     });
   });

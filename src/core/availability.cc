@@ -1,5 +1,7 @@
 #include "core/availability.h"
 
+#include "core/availability_services.h"
+
 #include <openssl/rand.h>
 
 #include <algorithm>
@@ -50,6 +52,12 @@ void AvailabilityRecorder::record_request(std::string_view route, std::string_vi
   if (!tenant_id.empty()) {
     d.tenant_id = std::string(tenant_id);
     add_locked(d);
+    // The tenant's minute on the service the route belongs to: the §4.3
+    // rule counts tenants served normally per service (core/availability_rule.h).
+    if (auto service = sla_service_of_route(route)) {
+      d.tenant_id = service_availability_row(*service, tenant_id);
+      add_locked(d);
+    }
   }
 }
 

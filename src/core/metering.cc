@@ -49,6 +49,8 @@ std::string_view notice_kind_name(store::NoticeKind k) {
     case store::NoticeKind::kExpiring7Days: return "expiring_7d";
     case store::NoticeKind::kEnded: return "ended";
     case store::NoticeKind::kSignatureV1Cutoff: return "signature_v1_cutoff";
+    case store::NoticeKind::kMaintenancePlanned: return "maintenance_planned";
+    case store::NoticeKind::kMaintenanceCancelled: return "maintenance_cancelled";
   }
   return "used_80";
 }

@@ -2,27 +2,16 @@
 // per-minute rows of core/availability.h. Pure functions; SlaService
 // (core/sla_service.h) reads the store and calls them.
 //
-// Rules (one minute at a time, inside the report period):
-//  - A minute inside an EXCLUDED maintenance window counts neither way (and
-//    ends an outage run). A window is excluded only when it was announced at
-//    least `notice_working_days` (3) whole working days ahead: the working
-//    days strictly between the local date of announced_at and the local date
-//    of starts_at (Mon–Fri, minus configured holidays, plus configured
-//    working weekend days) must be >= 3. Announced Monday, starting Friday:
-//    Tue, Wed, Thu = 3, excluded; starting Thursday: 2, counted normally.
-//  - A minute with no service row at all inside the service's recorded
-//    lifetime (from its first recorded minute on) is UNAVAILABLE: nothing
-//    answered and nothing probed, so the service was down.
-//  - A minute with traffic (of the tenant, or of anyone for the service
-//    report) is unavailable when normal / requests < 90 %.
-//  - A minute without such traffic is decided by the service's own probe:
-//    available when probes_ok / (probes_ok + probes_failed) >= 90 %; with no
-//    probe in that minute, by the service's traffic (a tenant without
-//    traffic in a minute where others were served normally); else unavailable.
-//  - availability = available / (available + unavailable); the longest
-//    outage is the longest run of consecutive unavailable minutes; average
-//    and maximum processing time over the requests counted (excluded minutes
-//    left out); compared with 99.95 %, 100 ms and 3 s.
+// Rules: the minutes are judged by core/availability_rule.h (§4.3: the
+// signing and certificate services separately and summed, a minute available
+// when >= 90 % of the tenants active in it (and the probe) got normal
+// answers, exclusions). Here: the calendar, months, and which maintenance
+// windows are excluded — a window (or fault drill) is excluded only when it
+// was announced at least `notice_working_days` (3) whole working days ahead:
+// the working days strictly between the local date of announced_at and the
+// local date of starts_at (Mon–Fri, minus configured holidays, plus
+// configured working weekend days) must be >= 3. Announced Monday, starting
+// Friday: Tue, Wed, Thu = 3, excluded; starting Thursday: 2, counted normally.
 // Dates (months, working days) are local dates at a fixed UTC offset
 // (default +08:00, China Standard Time, no daylight saving).
 #pragma once
@@ -81,11 +70,13 @@ struct SlaTargets {
 struct SlaFigures {
   UnixSeconds from = 0, to = 0;  // the minutes evaluated: [from, to)
   int64_t available_minutes = 0;
-  int64_t unavailable_minutes = 0;
-  int64_t excluded_minutes = 0;       // in excluded maintenance windows
+  int64_t unavailable_minutes = 0;      // signing + certificate (a minute both were down counts twice)
+  int64_t signing_unavailable_minutes = 0;
+  int64_t certificate_unavailable_minutes = 0;
+  int64_t excluded_minutes = 0;       // excluded for both services (maintenance, excluded incidents)
   int64_t unrecorded_minutes = 0;     // of the unavailable ones: no record at all
-  int64_t traffic_minutes = 0;        // decided by traffic
-  int64_t probe_minutes = 0;          // decided by the probe (or the service's traffic)
+  int64_t traffic_minutes = 0;        // some tenant took part
+  int64_t probe_minutes = 0;          // decided by the probe alone (or the service's other traffic)
   int64_t longest_outage_minutes = 0;
   UnixSeconds longest_outage_start = 0;  // 0 when there was no outage
   int64_t requests = 0;
@@ -101,12 +92,7 @@ struct SlaFigures {
   int64_t counted_minutes() const { return available_minutes + unavailable_minutes; }
 };
 
-// Evaluates the minutes [from, to) (both multiples of 60). `own` are the
-// rows being judged (a tenant's, or the service's when for_service),
-// `service` the service rows (probes, lifetime), both sorted by minute and
-// inside [from, to). `excluded` the excluded windows.
-SlaFigures evaluate_minutes(UnixSeconds from, UnixSeconds to, const std::vector<store::AvailabilityMinute>& own,
-                            const std::vector<store::AvailabilityMinute>& service,
-                            const std::vector<store::MaintenanceWindow>& excluded, bool for_service);
+// The minutes are judged by core/availability_rule.h (§4.3: two services,
+// tenants served normally, exclusions).
 
 }  // namespace duet::core

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/availability_inputs.h"
+#include "core/incident_service.h"
 #include "store/ids.h"
 
 namespace duet::core {
@@ -51,16 +53,25 @@ Result<SlaMonthlyReport> SlaService::report(const store::WriteContext& write, st
 
   DUET_ASSIGN_OR_RETURN(std::vector<store::MaintenanceWindow> windows,
                         stores_.sla.list_maintenance_windows(range.from, range.to));
-  std::vector<store::MaintenanceWindow> excl;
+  // Exclusions (§4.3): maintenance and fault drills announced in time, and
+  // incidents with an excluded cause (core/incident_service.h).
+  std::vector<SlaExclusion> exclusions;
   for (const auto& w : windows)
-    if (excluded(w)) excl.push_back(w);
+    if (excluded(w)) exclusions.push_back(exclusion_of_window(w));
+  DUET_ASSIGN_OR_RETURN(r.incidents, stores_.incidents.list_incidents(range.from, range.to, std::nullopt));
+  for (const auto& i : r.incidents)
+    if (auto e = exclusion_of(i)) exclusions.push_back(*e);
   DUET_ASSIGN_OR_RETURN(std::vector<store::AvailabilityMinute> service, stores_.sla.list_availability("", from, to));
-  r.overall = evaluate_minutes(from, to, service, service, excl, true);
+  DUET_ASSIGN_OR_RETURN(AvailabilityInputs inputs,
+                        load_availability_inputs(stores_.tenants, stores_.sla, from, to, service, exclusions));
+  const JudgedMinutes judged = judge_minutes(inputs);
+  r.overall = figures_for(judged, from, to, "", exclusions, service);
 
   std::vector<store::Tenant> tenants;
   if (!tenant_id.empty()) {
     DUET_ASSIGN_OR_RETURN(store::Tenant t, stores_.tenants.get_tenant(tenant_id));
     tenants.push_back(std::move(t));
+    std::erase_if(r.incidents, [&](const store::Incident& i) { return !i.tenant_id.empty() && i.tenant_id != tenant_id; });
   } else {
     DUET_ASSIGN_OR_RETURN(tenants, stores_.tenants.list_tenants());
   }
@@ -70,10 +81,7 @@ Result<SlaMonthlyReport> SlaService::report(const store::WriteContext& write, st
     UnixSeconds tfrom = std::min(std::max(from, (t.created_at + 59) / 60 * 60), std::max(to, from));
     DUET_ASSIGN_OR_RETURN(std::vector<store::AvailabilityMinute> own,
                           stores_.sla.list_availability(t.tenant_id, tfrom, to));
-    std::vector<store::AvailabilityMinute> svc;
-    for (const auto& s : service)
-      if (s.minute >= tfrom) svc.push_back(s);
-    tr.figures = evaluate_minutes(tfrom, to, own, svc, excl, false);
+    tr.figures = figures_for(judged, tfrom, to, t.tenant_id, exclusions, own);
     DUET_ASSIGN_OR_RETURN(std::vector<store::Package> packages, stores_.metering.list_packages(t.tenant_id));
     PurchaseProfile profile = purchase_profile(packages, range.from, range.to);
     int64_t avg = 0;
@@ -109,10 +117,12 @@ Result<SlaMonthlyReport> SlaService::report(const store::WriteContext& write, st
 
 Result<store::MaintenanceWindow> SlaService::create_window(const OperatorContext& op, UnixSeconds starts_at,
                                                            UnixSeconds ends_at, std::string description,
-                                                           UnixSeconds now) {
+                                                           UnixSeconds now, std::string kind) {
   if (ends_at <= starts_at) return make_error(ErrorCode::kInvalidArgument, "ends_at must be after starts_at");
   if (starts_at <= now) return make_error(ErrorCode::kInvalidArgument, "a maintenance window must start in the future");
   if (description.size() > 1000) return make_error(ErrorCode::kInvalidArgument, "description is too long");
+  if (kind != "maintenance" && kind != "fault_drill")
+    return make_error(ErrorCode::kInvalidArgument, "kind must be maintenance or fault_drill");
   store::MaintenanceWindow w;
   w.window_id = store::new_id("mnt_");
   op.write.name_audit_target("window_id", w.window_id);
@@ -121,7 +131,16 @@ Result<store::MaintenanceWindow> SlaService::create_window(const OperatorContext
   w.announced_at = now;  // tenants are told from now on
   w.description = std::move(description);
   w.created_by = op.name;
-  DUET_TRY_STATUS(stores_.sla.create_maintenance_window(op.write, w));
+  w.kind = std::move(kind);
+  // Planned maintenance is announced at least notice_working_days ahead
+  // (§4.3, issue 14 item 6); later is refused, not accepted and counted: an
+  // outage nobody announced in time is an incident (core/incident_service.h).
+  if (!excluded(w))
+    return make_error(ErrorCode::kInvalidArgument,
+                      "planned maintenance must be announced at least " + std::to_string(config_.notice_working_days) +
+                          " whole working days before the day it starts");
+  // The window and every tenant's maintenance_planned notice, in one transaction.
+  DUET_TRY_STATUS(stores_.notices.create_announced_maintenance_window(op.write, w, now));
   return w;
 }
 
@@ -130,7 +149,8 @@ Result<std::vector<store::MaintenanceWindow>> SlaService::list_windows(UnixSecon
 }
 
 Status SlaService::delete_window(const store::WriteContext& write, std::string_view window_id, UnixSeconds now) {
-  return stores_.sla.delete_maintenance_window(write, window_id, now);
+  // Withdrawn with every tenant's maintenance_cancelled notice, in one transaction.
+  return stores_.notices.delete_announced_maintenance_window(write, window_id, now);
 }
 
 Result<std::vector<store::SlaCredit>> SlaService::credits(std::string_view tenant_id, std::string_view month) {

@@ -15,6 +15,8 @@
 #include "store/tenants.h"
 #include "store/metering.h"
 #include "store/sla.h"
+#include "store/incidents.h"
+#include "store/notice_mail.h"
 #include "core/sla_report.h"
 
 namespace duet::core {
@@ -43,6 +45,9 @@ struct SlaMonthlyReport {
   SlaTargets targets;
   SlaFigures overall;
   std::vector<TenantSlaReport> tenants;
+  // The month's incidents (with a tenant: every tenant's and its own), their
+  // causes and times against §4.1 (core/incident_service.h).
+  std::vector<store::Incident> incidents;
 };
 
 class SlaService {
@@ -52,7 +57,9 @@ class SlaService {
     store::TenantStore& tenants;
     store::MeteringStore& metering;
     store::SlaStore& sla;
-    explicit Stores(store::Store& s) : tenants(s), metering(s), sla(s) {}
+    store::IncidentStore& incidents;
+    store::NoticeMailStore& notices;
+    explicit Stores(store::Store& s) : tenants(s), metering(s), sla(s), incidents(s), notices(s) {}
   };
 
   SlaService(CoreDeps deps, SlaConfig config);
@@ -67,8 +74,10 @@ class SlaService {
   Result<SlaMonthlyReport> report(const store::WriteContext& write, std::string_view month, std::string_view tenant_id,
                                   UnixSeconds now);
 
+  // kind: "maintenance" or "fault_drill" (a drill is announced and excluded like maintenance, §4.3).
   Result<store::MaintenanceWindow> create_window(const OperatorContext& op, UnixSeconds starts_at,
-                                                 UnixSeconds ends_at, std::string description, UnixSeconds now);
+                                                 UnixSeconds ends_at, std::string description, UnixSeconds now,
+                                                 std::string kind = "maintenance");
   Result<std::vector<store::MaintenanceWindow>> list_windows(UnixSeconds from, UnixSeconds to);
   Status delete_window(const store::WriteContext& write, std::string_view window_id, UnixSeconds now);
   bool excluded(const store::MaintenanceWindow& w) const;

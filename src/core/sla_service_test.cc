@@ -3,6 +3,7 @@
 // the bands, the credits and their approval are checked.
 #include <gtest/gtest.h>
 
+#include "core/availability_services.h"
 #include "core/compensation.h"
 #include "core/sla_service.h"
 #include "core/sla_test_fixture.h"
@@ -35,12 +36,16 @@ TEST_F(SlaTest, BandAPerSignatureCreditCappedAtAverageUsage) {
   package(small, store::PackageKind::kPerSignature, 100'000);
   usage(big, 5'000);
   usage(small, 800);
-  month_with_outages({{1000, 25}, {20000, 18}});  // 43 minutes, longest 25
+  // 43 minutes of failed probes, longest 25: both services down in each,
+  // 86 unavailable minutes (§4.3: the two services' times are summed).
+  month_with_outages({{1000, 25}, {20000, 18}});
   SlaMonthlyReport r = report();
-  EXPECT_EQ(r.overall.unavailable_minutes, 43);
+  EXPECT_EQ(r.overall.unavailable_minutes, 86);
+  EXPECT_EQ(r.overall.signing_unavailable_minutes, 43);
+  EXPECT_EQ(r.overall.certificate_unavailable_minutes, 43);
   EXPECT_EQ(r.overall.longest_outage_minutes, 25);
   EXPECT_EQ(r.overall.longest_outage_start, month_from + 1000 * 60);
-  EXPECT_NEAR(r.overall.availability_pct, 99.9005, 1e-4);
+  EXPECT_NEAR(r.overall.availability_pct, 99.8009, 1e-4);
   EXPECT_FALSE(r.overall.availability_at_least(9995));
   EXPECT_EQ(band_for(r.overall), Band::kA);
 
@@ -69,7 +74,7 @@ TEST_F(SlaTest, BandAAvailabilityWithA45MinuteOutageMovesToB) {
   SlaMonthlyReport r = report(t);
   ASSERT_EQ(r.tenants.size(), 1u);
   const auto& tr = r.tenants[0];
-  EXPECT_EQ(tr.figures.unavailable_minutes, 45);
+  EXPECT_EQ(tr.figures.unavailable_minutes, 90);  // both services
   EXPECT_EQ(tr.figures.longest_outage_minutes, 45);
   EXPECT_TRUE(tr.figures.availability_at_least(9950));  // band A by availability …
   ASSERT_EQ(tr.credits.size(), 1u);
@@ -80,11 +85,12 @@ TEST_F(SlaTest, BandAAvailabilityWithA45MinuteOutageMovesToB) {
 TEST_F(SlaTest, BandBPerUserTenantGetsFreeDays) {
   std::string t = tenant("per-user");
   package(t, store::PackageKind::kPerUser, 20'000);  // tier 10k: 2 / 7 / 15 days
-  month_with_outages({{100, 100}, {3000, 100}, {9000, 100}, {15000, 100}, {30000, 32}});  // 432 = 1 %
+  // 216 minutes with both services down: 432 = 1 %
+  month_with_outages({{100, 50}, {3000, 50}, {9000, 50}, {15000, 50}, {30000, 16}});
   SlaMonthlyReport r = report();
   const auto& tr = of(r, t);
   EXPECT_EQ(tr.figures.unavailable_minutes, 432);
-  EXPECT_EQ(tr.figures.longest_outage_minutes, 100);
+  EXPECT_EQ(tr.figures.longest_outage_minutes, 50);
   EXPECT_NEAR(tr.figures.availability_pct, 99.0, 1e-9);
   ASSERT_EQ(tr.credits.size(), 1u);
   EXPECT_EQ(tr.credits[0].band, Band::kB);
@@ -98,9 +104,9 @@ TEST_F(SlaTest, BandCAndTheApprovalGrantsOnePackage) {
   package(sig, store::PackageKind::kPerSignature, 10'000);  // tier 0: 7 % in band C
   package(usr, store::PackageKind::kPerUser, 1'000);        // tier 0: 10 days in band C
   usage(sig, 2'000);
-  month_with_outages({{0, 60}}, {{10000, 840}});  // 900 minutes down, 840 of them unrecorded
+  month_with_outages({{0, 60}}, {{10000, 840}});  // 900 minutes down (both services), 840 of them unrecorded
   SlaMonthlyReport r = report();
-  EXPECT_EQ(r.overall.unavailable_minutes, 900);
+  EXPECT_EQ(r.overall.unavailable_minutes, 1800);
   EXPECT_EQ(r.overall.unrecorded_minutes, 840);
   EXPECT_EQ(r.overall.longest_outage_minutes, 840);
   EXPECT_LT(r.overall.availability_pct, 98.0);
@@ -177,28 +183,39 @@ TEST_F(SlaTest, MaintenanceAnnouncedThreeWorkingDaysAheadIsExcludedTwoIsNot) {
   ASSERT_TRUE(store_->create_maintenance_window({}, w).ok());
   r = report();
   EXPECT_EQ(r.overall.excluded_minutes, 0);
-  EXPECT_EQ(r.overall.unavailable_minutes, 120);
+  EXPECT_EQ(r.overall.unavailable_minutes, 240);  // nothing recorded: both services down
   EXPECT_EQ(r.overall.longest_outage_minutes, 120);
-  EXPECT_EQ(band_for(r.overall), Band::kB);  // 99.72 % is band A, but 120 > 30 minutes
+  EXPECT_EQ(band_for(r.overall), Band::kB);  // 99.44 % and 120 minutes: band B both ways
 }
 
-TEST_F(SlaTest, TrafficFreeMinutesAreDecidedByTheProbe) {
-  std::string t = tenant("quiet");
-  // Tenant traffic in minute 10 (all normal) while the probe failed: traffic decides.
-  // Minutes 20–22 without traffic: probe failed → unavailable.
+TEST_F(SlaTest, TenantsAndTheProbeTakePartTogetherPerService) {
+  // Ten tenants; minute 10: nine of them served normally on the signing
+  // service while the probe failed (9 of 10 participants: signing up; the
+  // certificate service had only the failed probe: down). Minutes 20–22:
+  // no traffic, the probe failed: both down.
+  std::vector<std::string> ts;
+  for (int k = 0; k < 10; ++k) ts.push_back(tenant("t" + std::to_string(k)));
   month_with_outages({{10, 1}, {20, 3}});
-  store::AvailabilityMinute own{t, month_from + 600, 5, 5, 50'000, 20'000, 0, 0};
-  store::AvailabilityMinute svc{"", month_from + 600, 5, 5, 50'000, 20'000, 0, 0};
-  ASSERT_TRUE(store_->add_availability({}, {own, svc}).ok());
+  std::vector<store::AvailabilityMinute> rows;
+  for (int k = 0; k < 9; ++k) {
+    rows.push_back({ts[k], month_from + 600, 5, 5, 50'000, 20'000, 0, 0});
+    rows.push_back({service_availability_row(SlaServiceKind::kSigning, ts[k]), month_from + 600, 5, 5, 50'000, 20'000, 0, 0});
+  }
+  ASSERT_TRUE(store_->add_availability({}, rows).ok());
   SlaMonthlyReport r = report();
-  const auto& tr = of(r, t);
-  EXPECT_EQ(tr.figures.unavailable_minutes, 3);
-  EXPECT_EQ(tr.figures.traffic_minutes, 1);
-  EXPECT_EQ(tr.figures.probe_minutes, kMonthMinutes - 1);
+  EXPECT_EQ(r.overall.signing_unavailable_minutes, 3);
+  EXPECT_EQ(r.overall.certificate_unavailable_minutes, 4);
+  EXPECT_EQ(r.overall.traffic_minutes, 1);
+  const auto& tr = of(r, ts[0]);
+  EXPECT_EQ(tr.figures.unavailable_minutes, 7);  // the service's verdict, for every tenant
   EXPECT_EQ(tr.figures.requests, 5);
   EXPECT_DOUBLE_EQ(tr.figures.avg_ms, 10.0);
   EXPECT_DOUBLE_EQ(tr.figures.max_ms, 20.0);
-  EXPECT_EQ(r.overall.unavailable_minutes, 3);
+  EXPECT_EQ(of(r, ts[9]).figures.requests, 0);
+
+  // With one more of them failing (8 of 10), signing is down in minute 10 too.
+  ASSERT_TRUE(store_->add_availability({}, {{service_availability_row(SlaServiceKind::kSigning, ts[8]), month_from + 600, 1, 0, 10, 10, 0, 0}}).ok());
+  EXPECT_EQ(report().overall.signing_unavailable_minutes, 4);
 }
 
 TEST_F(SlaTest, LifetimeStartsAtTheFirstRecordAndTheRunningMonthStopsAtTheLastMinute) {
@@ -213,8 +230,9 @@ TEST_F(SlaTest, LifetimeStartsAtTheFirstRecordAndTheRunningMonthStopsAtTheLastMi
   EXPECT_FALSE(r->final);
   EXPECT_EQ(r->overall.from, start);
   EXPECT_EQ(r->evaluated_to, start + 7200 - 60);
-  EXPECT_EQ(r->overall.available_minutes, 60);
-  EXPECT_EQ(r->overall.unavailable_minutes, 59);
+  // 119 minutes counted; 59 unrecorded ones are down for both services.
+  EXPECT_EQ(r->overall.unavailable_minutes, 118);
+  EXPECT_EQ(r->overall.available_minutes, 1);
   EXPECT_TRUE(ok_value(store_->list_sla_credits("", "2026-06")).empty());  // nothing proposed before the month ends
 }
 

@@ -7,6 +7,8 @@
 #include "server/portal_routes.h"
 #include "server/request_auth.h"
 #include "server/sla_routes.h"
+#include "server/incident_routes.h"
+#include "server/notice_routes.h"
 
 namespace duet::server {
 
@@ -35,6 +37,8 @@ void ApiRoutes::register_routes(http::Router& router) {
   register_pki_routes(router, m.services);
   register_sla_routes(router, m.services, m.auth);
   register_portal_routes(router, m.services, m.auth);
+  register_incident_routes(router, m.services, m.auth);
+  register_notice_routes(router, m.services, m.auth);
 }
 
 }  // namespace duet::server

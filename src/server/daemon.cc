@@ -25,6 +25,7 @@
 #include "server/identity_adapters.h"
 #include "server/log.h"
 #include "server/sla_workers.h"
+#include "server/notice_mail_worker.h"
 #include "server/token_bootstrap.h"
 #include "server/web_routes.h"
 #include "server/workers.h"
@@ -121,6 +122,7 @@ struct Daemon::Impl {
   std::unique_ptr<core::SlaService> sla;
   std::unique_ptr<core::RateLimiter> limiter;
   std::unique_ptr<SlaWorkers> sla_workers;
+  std::unique_ptr<NoticeMailWorker> notice_mail;  // e-mail of notices ([notices] smtp_url; off without it)
   std::unique_ptr<ApiRoutes> api;
   std::vector<WebMount> web;  // the static front ends, read once at start (server/web_routes.h)
   std::unique_ptr<Workers> workers;
@@ -267,6 +269,7 @@ Status Daemon::Impl::open_audit_witness() {
 
 void Daemon::Impl::build_workers(DaemonOptions& options) {
   sla_workers = std::make_unique<SlaWorkers>(*deps, *availability, *sla, limiter.get());
+  notice_mail = std::make_unique<NoticeMailWorker>(*deps, config.notices, config.sla.calendar.utc_offset_minutes);
   audit_checkpoints =
       std::make_unique<AuditCheckpointWorker>(*audit, config.audit.checkpoint_events, config.audit.checkpoint_seconds);
   WorkerOptions wo;
@@ -362,6 +365,7 @@ Status Daemon::start() {
   Impl& m = *impl_;
   if (m.started) return make_error(ErrorCode::kBadState, "already started");
   m.started = true;
+  DUET_TRY_STATUS(m.notice_mail->start());  // first: an unreadable SMTP password file stops the start
   DUET_TRY_STATUS(m.server->start());
   m.workers->start();
   m.audit_checkpoints->start();
@@ -383,6 +387,7 @@ void Daemon::stop() {
   (void)m.audit_recorder->flush();  // queued request events, then the last checkpoint
   m.audit_checkpoints->stop();
   m.sla_workers->stop();  // last availability flush
+  m.notice_mail->stop();
   std::error_code ec;
   fs::remove(m.path("duetd.port"), ec);
   log_event("info", "stopped");

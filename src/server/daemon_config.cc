@@ -256,6 +256,8 @@ std::vector<std::string> accepted_config_keys() {
   for (const Table& t : kTables) append_toml_key_names(t.name, t.keys, out);
   std::vector<std::string> sla = sla_config_keys();
   out.insert(out.end(), sla.begin(), sla.end());
+  std::vector<std::string> notices = notice_mail_config_keys();
+  out.insert(out.end(), notices.begin(), notices.end());
   return out;
 }
 
@@ -273,6 +275,7 @@ Result<DaemonConfig> parse_daemon_config(std::string_view toml_text, const http:
       DUET_TRY_STATUS(read_toml_table(*table, t.name, t.keys, c));
     }
     DUET_TRY_STATUS(parse_sla_config(toml_text, c.sla, c.limits));  // [sla], [limits]
+    DUET_TRY_STATUS(parse_notice_mail_config(toml_text, c.notices));  // [notices]
   } catch (const toml::parse_error& e) {
     return make_error(ErrorCode::kInvalidArgument, std::string("config: ") + std::string(e.description()));
   }

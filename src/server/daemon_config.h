@@ -19,6 +19,7 @@
 #include "core/sla_service.h"
 #include "http/config.h"
 #include "keys/kek.h"
+#include "server/notice_mail_config.h"
 #include "store/records.h"
 
 namespace duet::server {
@@ -70,6 +71,7 @@ struct DaemonConfig {
   IdentityConfig identity;
   core::SlaConfig sla;        // [sla]
   core::LimitsConfig limits;  // [limits]
+  NoticeMailConfig notices;   // [notices] (server/notice_mail_config.h)
   int64_t crl_check_interval_seconds = 60;
   store::RetentionSettings retention;  // [retention] (core/retention.h)
   AuditConfig audit;                   // [audit]

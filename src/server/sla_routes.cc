@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/operator_roles.h"
+#include "server/incident_routes.h"
 
 namespace duet::server {
 
@@ -59,6 +60,8 @@ json figures_json(const core::SlaFigures& f, const core::SlaTargets& t) {
               {"availability_pct", f.availability_pct},
               {"available_minutes", f.available_minutes},
               {"unavailable_minutes", f.unavailable_minutes},
+              {"signing_unavailable_minutes", f.signing_unavailable_minutes},
+              {"certificate_unavailable_minutes", f.certificate_unavailable_minutes},
               {"excluded_minutes", f.excluded_minutes},
               {"unrecorded_minutes", f.unrecorded_minutes},
               {"longest_outage_minutes", f.longest_outage_minutes},
@@ -96,10 +99,10 @@ json credit_json(const store::SlaCredit& c) {
 json window_json(const store::MaintenanceWindow& w, bool excluded) {
   return json{{"window_id", w.window_id},   {"starts_at", w.starts_at},     {"ends_at", w.ends_at},
               {"announced_at", w.announced_at}, {"description", w.description}, {"created_by", w.created_by},
-              {"excluded", excluded}};
+              {"kind", w.kind}, {"excluded", excluded}};
 }
 
-json report_json(const core::SlaMonthlyReport& r) {
+json report_json(const core::SlaMonthlyReport& r, int64_t now) {
   json tenants = json::array();
   for (const auto& t : r.tenants) {
     json proposed = json::array();
@@ -119,6 +122,8 @@ json report_json(const core::SlaMonthlyReport& r) {
     j["credits"] = std::move(stored);
     tenants.push_back(std::move(j));
   }
+  json incidents = json::array();
+  for (const auto& i : r.incidents) incidents.push_back(incident_json(i, now, true));
   return json{{"month", r.month.month},
               {"from", r.month.from},
               {"to", r.month.to},
@@ -129,7 +134,8 @@ json report_json(const core::SlaMonthlyReport& r) {
                                {"avg_ms", r.targets.avg_ms},
                                {"max_ms", r.targets.max_ms}}},
               {"overall", figures_json(r.overall, r.targets)},
-              {"tenants", std::move(tenants)}};
+              {"tenants", std::move(tenants)},
+              {"incidents", std::move(incidents)}};
 }
 
 }  // namespace
@@ -148,10 +154,10 @@ void report_routes(http::Router& r, const ApiServices& s, RequestAuth& auth) {
             [deps, sla](const Request& req, const core::OperatorContext& op) -> Result<Response> {
               auto month = req.query_param("month");
               if (!month) return invalid("month=YYYY-MM is required");
-              DUET_ASSIGN_OR_RETURN(
-                  core::SlaMonthlyReport rep,
-                  sla->report(op.write, *month, req.query_param("tenant").value_or(""), deps.clock.now()));
-              return json_ok(200, report_json(rep));
+              int64_t now = deps.clock.now();
+              DUET_ASSIGN_OR_RETURN(core::SlaMonthlyReport rep,
+                                    sla->report(op.write, *month, req.query_param("tenant").value_or(""), now));
+              return json_ok(200, report_json(rep, now));
             },
             kSlaReaders));
 
@@ -196,8 +202,14 @@ void maintenance_routes(http::Router& r, const ApiServices& s, RequestAuth& auth
              if (!it->is_string()) return invalid("field 'description' must be a string");
              description = it->get<std::string>();
            }
-           DUET_ASSIGN_OR_RETURN(store::MaintenanceWindow w,
-                                 sla->create_window(op, starts_at, ends_at, std::move(description), deps.clock.now()));
+           std::string kind = "maintenance";
+           if (auto it = body.find("kind"); it != body.end() && !it->is_null()) {
+             if (!it->is_string()) return invalid("field 'kind' must be a string");
+             kind = it->get<std::string>();
+           }
+           DUET_ASSIGN_OR_RETURN(store::MaintenanceWindow w, sla->create_window(op, starts_at, ends_at,
+                                                                                std::move(description),
+                                                                                deps.clock.now(), std::move(kind)));
            return json_ok(201, window_json(w, sla->excluded(w)));
          }, kSlaWriters));
 

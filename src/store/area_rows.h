@@ -99,7 +99,7 @@ inline AvailabilityMinute read_minute(const RowReader& r) {
   return m;
 }
 
-constexpr std::string_view kWindowCols = "window_id, starts_at, ends_at, announced_at, description, created_by";
+constexpr std::string_view kWindowCols = "window_id, starts_at, ends_at, announced_at, description, created_by, kind";
 
 inline MaintenanceWindow read_window(const RowReader& r) {
   MaintenanceWindow w;
@@ -109,6 +109,7 @@ inline MaintenanceWindow read_window(const RowReader& r) {
   w.announced_at = r.get_int(3);
   w.description = r.text(4);
   w.created_by = r.text(5);
+  w.kind = r.text(6);
   return w;
 }
 

@@ -75,8 +75,8 @@ inline constexpr SqlText kFirstAvailabilityMinute{
     "SELECT MIN(minute) FROM availability_minutes WHERE tenant_id = ''"};
 // (the window's columns in kWindowCols order)
 inline constexpr SqlText kInsertMaintenanceWindow{
-    "INSERT INTO maintenance_windows (window_id, starts_at, ends_at, announced_at, description, created_by) VALUES "
-    "(?1, ?2, ?3, ?4, ?5, ?6)"};
+    "INSERT INTO maintenance_windows (window_id, starts_at, ends_at, announced_at, description, created_by, kind) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"};
 // (window, now): only a window that has not started
 inline constexpr SqlText kDeleteFutureWindow{
     "DELETE FROM maintenance_windows WHERE window_id = ?1 AND starts_at > ?2"};

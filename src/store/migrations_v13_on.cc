@@ -131,7 +131,98 @@ CREATE INDEX portal_sessions_user ON portal_sessions (tenant_id, user_id);
 )sql"),
 };
 
-constexpr VersionPieces kVersions[] = {{13, kV13}, {14, kV14}, {15, kV15}, {16, kV16}, {17, kV17}, {18, kV18}};
+// v19, issue 14 item 3: incidents (docs/sla.md "Incidents"): what failed,
+// when it was answered, fixed and switched to disaster recovery (§4.1), and
+// the causes the agreement excludes from the availability (§4.3). tenant_id
+// '' is an incident of every tenant; a customer-side cause names its tenant.
+// Maintenance windows say whether they are a fault drill.
+constexpr MigrationPiece kV19[] = {
+    both(R"sql(
+CREATE TABLE sla_incidents (
+  incident_id TEXT NOT NULL PRIMARY KEY,
+  tenant_id TEXT NOT NULL,
+  services TEXT NOT NULL CHECK (services IN ('signing', 'certificate', 'both')),
+  cause TEXT NOT NULL CHECK (cause IN ('service', 'customer_side', 'third_party')),
+  description TEXT NOT NULL,
+  started_at {int} NOT NULL,
+  response_started_at {int} CHECK (response_started_at >= started_at),
+  resolved_at {int} CHECK (resolved_at >= started_at),
+  dr_switched_at {int} CHECK (dr_switched_at >= started_at),
+  created_by TEXT NOT NULL,
+  updated_by TEXT NOT NULL,
+  created_at {int} NOT NULL,
+  updated_at {int} NOT NULL,
+  CHECK (cause <> 'customer_side' OR tenant_id <> '')
+);
+CREATE INDEX sla_incidents_started ON sla_incidents (started_at);
+ALTER TABLE maintenance_windows ADD COLUMN kind TEXT NOT NULL DEFAULT 'maintenance'
+  CHECK (kind IN ('maintenance', 'fault_drill'));
+)sql"),
+};
+
+// v20, issue 14 item 6: notices that reach people. Notices get the kinds of
+// planned maintenance and its withdrawal, the window they are about
+// (subject_id), and their e-mail delivery (email_state pending -> sent |
+// failed | none, attempts, next try, last error code, sent_at); notices from
+// before stay unsent by e-mail ('none'). tenant_contacts holds the address a
+// tenant's notices are mailed to (business data; never logged).
+constexpr MigrationPiece kV20[] = {
+    per_dialect(R"sql(
+CREATE TABLE notices_v19 (
+  tenant_id TEXT NOT NULL,
+  notice_id TEXT NOT NULL,
+  package_id TEXT,
+  kind TEXT NOT NULL CHECK (kind IN ('used_80', 'used_90', 'used_100', 'expiring_30d', 'expiring_7d', 'ended',
+                                     'signature_v1_cutoff', 'maintenance_planned', 'maintenance_cancelled')),
+  created_at INTEGER NOT NULL,
+  webhook_state TEXT NOT NULL CHECK (webhook_state IN ('pending', 'queued', 'none')),
+  effective_at INTEGER,
+  subject_id TEXT NOT NULL DEFAULT '',
+  email_state TEXT NOT NULL DEFAULT 'pending' CHECK (email_state IN ('pending', 'sent', 'failed', 'none')),
+  email_attempts INTEGER NOT NULL DEFAULT 0,
+  email_next_at INTEGER NOT NULL DEFAULT 0,
+  email_last_error TEXT NOT NULL DEFAULT '',
+  email_sent_at INTEGER,
+  PRIMARY KEY (tenant_id, notice_id),
+  FOREIGN KEY (tenant_id, package_id) REFERENCES packages (tenant_id, package_id),
+  CHECK ((package_id IS NULL) = (kind NOT IN ('used_80', 'used_90', 'used_100', 'expiring_30d', 'expiring_7d', 'ended')))
+);
+INSERT INTO notices_v19 (tenant_id, notice_id, package_id, kind, created_at, webhook_state, effective_at, email_state)
+  SELECT tenant_id, notice_id, package_id, kind, created_at, webhook_state, effective_at, 'none' FROM notices;
+DROP TABLE notices;
+ALTER TABLE notices_v19 RENAME TO notices;
+CREATE UNIQUE INDEX notices_once ON notices (tenant_id, package_id, kind);
+CREATE INDEX notices_tenant_created ON notices (tenant_id, created_at, notice_id);
+CREATE INDEX notices_pending ON notices (created_at) WHERE webhook_state = 'pending';
+CREATE INDEX notices_email_due ON notices (email_next_at) WHERE email_state = 'pending';
+)sql",
+                R"sql(
+ALTER TABLE notices DROP CONSTRAINT notices_kind_check;
+ALTER TABLE notices ADD CONSTRAINT notices_kind_check CHECK (kind IN ('used_80', 'used_90', 'used_100', 'expiring_30d', 'expiring_7d', 'ended',
+                                     'signature_v1_cutoff', 'maintenance_planned', 'maintenance_cancelled'));
+ALTER TABLE notices DROP CONSTRAINT notices_tenant_kind;
+ALTER TABLE notices ADD CONSTRAINT notices_tenant_kind CHECK ((package_id IS NULL) = (kind NOT IN ('used_80', 'used_90', 'used_100', 'expiring_30d', 'expiring_7d', 'ended')));
+ALTER TABLE notices ADD COLUMN subject_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE notices ADD COLUMN email_state TEXT NOT NULL DEFAULT 'none'
+  CHECK (email_state IN ('pending', 'sent', 'failed', 'none'));
+ALTER TABLE notices ALTER COLUMN email_state SET DEFAULT 'pending';
+ALTER TABLE notices ADD COLUMN email_attempts BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE notices ADD COLUMN email_next_at BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE notices ADD COLUMN email_last_error TEXT NOT NULL DEFAULT '';
+ALTER TABLE notices ADD COLUMN email_sent_at BIGINT;
+CREATE INDEX notices_email_due ON notices (email_next_at) WHERE email_state = 'pending';
+)sql"),
+    both(R"sql(
+CREATE TABLE tenant_contacts (
+  tenant_id TEXT NOT NULL PRIMARY KEY REFERENCES tenants (tenant_id),
+  email TEXT NOT NULL CHECK (email <> ''),
+  updated_at {int} NOT NULL
+);
+)sql"),
+};
+
+constexpr VersionPieces kVersions[] = {{13, kV13}, {14, kV14}, {15, kV15}, {16, kV16}, {17, kV17}, {18, kV18},
+                                       {19, kV19}, {20, kV20}};
 
 }  // namespace
 

@@ -71,7 +71,7 @@ Result<std::optional<UnixSeconds>> first_availability_minute(Connection& c) {
 Status create_maintenance_window(Connection& c, const MaintenanceWindow& w) {
   DUET_TRY_STATUS(validate_maintenance_window(w));
   return run(c, kInsertMaintenanceWindow.pg(),
-      {w.window_id, w.starts_at, w.ends_at, w.announced_at, w.description, w.created_by});
+      {w.window_id, w.starts_at, w.ends_at, w.announced_at, w.description, w.created_by, w.kind});
 }
 
 Result<MaintenanceWindow> get_maintenance_window(Connection& c, std::string_view window_id) {

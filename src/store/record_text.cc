@@ -130,7 +130,8 @@ constexpr std::pair<NoticeKind, std::string_view> kNoticeKinds[] = {
     {NoticeKind::kUsed80, "used_80"},          {NoticeKind::kUsed90, "used_90"},
     {NoticeKind::kUsed100, "used_100"},        {NoticeKind::kExpiring30Days, "expiring_30d"},
     {NoticeKind::kExpiring7Days, "expiring_7d"}, {NoticeKind::kEnded, "ended"},
-    {NoticeKind::kSignatureV1Cutoff, "signature_v1_cutoff"}};
+    {NoticeKind::kSignatureV1Cutoff, "signature_v1_cutoff"}, {NoticeKind::kMaintenancePlanned, "maintenance_planned"},
+    {NoticeKind::kMaintenanceCancelled, "maintenance_cancelled"}};
 
 std::string_view notice_kind_text(NoticeKind k) { return word_of(kNoticeKinds, k); }
 

@@ -371,7 +371,10 @@ struct UsageRecord {
 // Service notices (服务告知): about a package, each (package, kind) at most
 // once; or about the tenant (kSignatureV1Cutoff: package_id empty, one per
 // cut-off an operator sets, effective_at = the cut-off).
-enum class NoticeKind { kUsed80, kUsed90, kUsed100, kExpiring30Days, kExpiring7Days, kEnded, kSignatureV1Cutoff };
+enum class NoticeKind {
+  kUsed80, kUsed90, kUsed100, kExpiring30Days, kExpiring7Days, kEnded, kSignatureV1Cutoff,
+  kMaintenancePlanned, kMaintenanceCancelled  // schema v20: a maintenance window (or fault drill), announced / withdrawn
+};
 
 struct Notice {
   std::string tenant_id;

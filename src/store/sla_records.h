@@ -36,6 +36,7 @@ struct MaintenanceWindow {
   UnixSeconds announced_at = 0;
   std::string description;
   std::string created_by;      // operator name
+  std::string kind = "maintenance";  // "maintenance" | "fault_drill" (a drill is announced like maintenance, §4.3)
 };
 
 enum class SlaCreditKind { kSignatures, kDays };

@@ -73,7 +73,7 @@ Status create_maintenance_window(Connection& c, const MaintenanceWindow& w) {
   DUET_TRY_STATUS(validate_maintenance_window(w));
   DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, kInsertMaintenanceWindow.sqlite()));
   st.bind(1, w.window_id).bind(2, w.starts_at).bind(3, w.ends_at).bind(4, w.announced_at).bind(5, w.description)
-      .bind(6, w.created_by);
+      .bind(6, w.created_by).bind(7, w.kind);
   return st.run();
 }
 

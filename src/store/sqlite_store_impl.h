@@ -322,6 +322,26 @@ class SqliteStore final : public Store {
   Status put_retention_settings(const WriteContext& context, const RetentionSettings& settings) override;
   Result<bool> try_acquire_lease(const WriteContext& context, std::string_view name, std::string_view owner,
                                  UnixSeconds now, int64_t ttl_seconds) override;
+  // --- notice mail (store/sqlite_notice_mail.cc) ---
+  Status set_tenant_contact_email(const WriteContext& context, std::string_view tenant_id, std::string_view email,
+                                  UnixSeconds now) override;
+  Result<std::string> get_tenant_contact_email(std::string_view tenant_id) override;
+  Status create_announced_maintenance_window(const WriteContext& context, const MaintenanceWindow& window,
+                                             UnixSeconds now) override;
+  Status delete_announced_maintenance_window(const WriteContext& context, std::string_view window_id,
+                                             UnixSeconds now) override;
+  Result<std::vector<NoticeMail>> claim_notice_mails(const WriteContext& context, UnixSeconds now,
+                                                     UnixSeconds lease_until, size_t limit) override;
+  Status record_notice_mail(const WriteContext& context, std::string_view tenant_id, std::string_view notice_id,
+                            const NoticeMailOutcome& outcome, UnixSeconds now) override;
+  Result<std::vector<NoticeMailState>> list_notice_mail_states(std::string_view tenant_id, size_t limit) override;
+  // --- incidents (store/sqlite_incidents.cc) ---
+  Status create_incident(const WriteContext& context, const Incident& incident) override;
+  Result<Incident> get_incident(std::string_view incident_id) override;
+  Status update_incident(const WriteContext& context, const Incident& incident,
+                         UnixSeconds expected_updated_at) override;
+  Result<std::vector<Incident>> list_incidents(UnixSeconds from, UnixSeconds to,
+                                               std::optional<std::string_view> tenant_id) override;
   // --- sla (store/sqlite_sla.cc) ---
   Status add_availability(const WriteContext& context, const std::vector<AvailabilityMinute>& deltas) override;
   Result<std::vector<AvailabilityMinute>> list_availability(std::string_view tenant_id, UnixSeconds from,

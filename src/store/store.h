@@ -46,6 +46,8 @@
 #include "store/leases.h"
 #include "store/sla.h"
 #include "store/portal_users.h"
+#include "store/incidents.h"
+#include "store/notice_mail.h"
 
 namespace duet::store {
 
@@ -62,7 +64,9 @@ class Store : public TenantStore,
               public RetentionStore,
               public LeaseStore,
               public SlaStore,
-              public PortalUserStore {
+              public PortalUserStore,
+              public IncidentStore,
+              public NoticeMailStore {
  public:
   ~Store() override = default;
 

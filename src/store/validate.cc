@@ -221,6 +221,7 @@ Status validate_csr_completion(std::string_view tenant_id, const std::vector<Byt
 Status validate_maintenance_window(const MaintenanceWindow& w) {
   if (w.window_id.empty()) return invalid("maintenance window id is empty");
   if (w.ends_at <= w.starts_at) return invalid("a maintenance window must end after it starts");
+  if (w.kind != "maintenance" && w.kind != "fault_drill") return invalid("a maintenance window's kind is maintenance or fault_drill");
   return Status::Ok();
 }
 
