@@ -222,6 +222,7 @@ void add_admin_commands(CLI::App& app) {
       ->check(CLI::ExistingFile);
   add_backup_commands(*admin);
   add_sla_commands(*admin, [o] { return connect(*o); });
+  add_statement_commands(*admin, [o] { return connect(*o); });
   add_package_commands(*admin, [o] { return connect(*o); });
 
   add_tenant_commands(*admin, o);

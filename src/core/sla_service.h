@@ -15,7 +15,9 @@
 #include "store/tenants.h"
 #include "store/metering.h"
 #include "store/sla.h"
+#include "store/sla_claims.h"
 #include "core/sla_report.h"
+#include "core/sla_terms.h"
 
 namespace duet::core {
 
@@ -30,6 +32,7 @@ struct SlaConfig {
 
 struct TenantSlaReport {
   store::Tenant tenant;
+  SlaTerms terms;                         // the pinned SLA-terms version (core/sla_terms.h)
   SlaFigures figures;
   std::vector<CreditProposal> credits;    // computed now
   std::vector<store::SlaCredit> stored;   // proposals/approvals in the store (ended months)
@@ -52,7 +55,8 @@ class SlaService {
     store::TenantStore& tenants;
     store::MeteringStore& metering;
     store::SlaStore& sla;
-    explicit Stores(store::Store& s) : tenants(s), metering(s), sla(s) {}
+    store::SlaClaimStore& claims;  // the SLA-terms version each tenant pins
+    explicit Stores(store::Store& s) : tenants(s), metering(s), sla(s), claims(s) {}
   };
 
   SlaService(CoreDeps deps, SlaConfig config);

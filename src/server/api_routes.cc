@@ -2,11 +2,13 @@
 
 #include "server/admin_routes.h"
 #include "server/business_routes.h"
+#include "server/claim_routes.h"
 #include "server/holder_routes.h"
 #include "server/pki_routes.h"
 #include "server/portal_routes.h"
 #include "server/request_auth.h"
 #include "server/sla_routes.h"
+#include "server/statement_routes.h"
 
 namespace duet::server {
 
@@ -35,6 +37,8 @@ void ApiRoutes::register_routes(http::Router& router) {
   register_pki_routes(router, m.services);
   register_sla_routes(router, m.services, m.auth);
   register_portal_routes(router, m.services, m.auth);
+  register_claim_routes(router, m.services, m.auth);
+  register_statement_routes(router, m.services, m.auth);
 }
 
 }  // namespace duet::server

@@ -46,6 +46,7 @@
 #include "store/leases.h"
 #include "store/sla.h"
 #include "store/portal_users.h"
+#include "store/sla_claims.h"
 
 namespace duet::store {
 
@@ -62,7 +63,9 @@ class Store : public TenantStore,
               public RetentionStore,
               public LeaseStore,
               public SlaStore,
-              public PortalUserStore {
+              public PortalUserStore,
+
+              public SlaClaimStore {
  public:
   ~Store() override = default;
 
