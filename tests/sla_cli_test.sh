@@ -112,7 +112,7 @@ INSERT INTO availability_minutes (tenant_id, minute, requests, normal, total_us,
   VALUES ('$tenant', $from + 3000 * 60, 10, 10, 500000, 120000);
 UPDATE availability_minutes SET requests = requests + 10, normal = normal + 10, total_us = total_us + 500000,
   max_us = 120000 WHERE tenant_id = '' AND minute = $from + 3000 * 60;
-UPDATE tenants SET created_at = $from - 86400 WHERE tenant_id = '$tenant';
+UPDATE tenants SET created_at = $from - 86400, production_active_from = $from - 86400 WHERE tenant_id = '$tenant';
 INSERT INTO packages (tenant_id, package_id, kind, quantity, used, starts_at, expires_at, source, note, created_at)
   VALUES ('$tenant', 'pkg_sla_cli_test', 'unlimited', 0, 0, $from - 86400, $pkg_end, 'purchase', '', $from);
 COMMIT;

@@ -226,6 +226,7 @@ void add_admin_commands(CLI::App& app) {
   add_sla_commands(*admin, [o] { return connect(*o); });
   add_incident_commands(*admin, [o] { return connect(*o); });
   add_notice_commands(*admin, [o] { return connect(*o); });
+  add_statement_commands(*admin, [o] { return connect(*o); });
   add_package_commands(*admin, [o] { return connect(*o); });
 
   add_tenant_commands(*admin, o);

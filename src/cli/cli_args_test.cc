@@ -260,5 +260,23 @@ TEST_F(CliArgs, VerifyPdfPrintsTheReportOffline) {
   EXPECT_EQ(run({"verify", "--signature", pdf_path, "--json"}).exit_code, 1);
 }
 
+// SLA terms, claims and statements (cli/claim_commands.cc): a refusal needs
+// its reason, a pin its tenant and version, a statement its tenant, month
+// and a known format.
+TEST_F(CliArgs, ClaimTermsAndStatementOptions) {
+  Outcome refuse = run({"admin", "sla", "claims", "refuse", "clm_x"});
+  EXPECT_EQ(refuse.error, "RequiredError");
+  EXPECT_NE(refuse.message.find("--reason"), std::string::npos) << refuse.message;
+  Outcome pin = run({"admin", "sla", "terms", "pin", "--tenant", "ten_x"});
+  EXPECT_EQ(pin.error, "RequiredError");
+  EXPECT_NE(pin.message.find("--version"), std::string::npos) << pin.message;
+  Outcome month = run({"admin", "statement", "--tenant", "ten_x"});
+  EXPECT_EQ(month.error, "RequiredError");
+  EXPECT_NE(month.message.find("--month"), std::string::npos) << month.message;
+  EXPECT_EQ(run({"admin", "statement", "--tenant", "t", "--month", "2026-06", "--format", "xml"}).error,
+            "ValidationError");
+  EXPECT_EQ(run({"admin", "sla", "terms"}).error, "RequiredError");
+}
+
 }  // namespace
 }  // namespace duet::cli

@@ -34,6 +34,11 @@ httpclient::HttpResponse AdminClient::call(const std::string& method, const std:
   return conn_.send(method, path, {{"Authorization", "Bearer " + token_}}, body.is_null() ? std::string() : body.dump());
 }
 
+httpclient::HttpResponse AdminClient::call_text(const std::string& method, const std::string& path,
+                                                const std::string& body) {
+  return conn_.send(method, path, {{"Authorization", "Bearer " + token_}}, body);
+}
+
 json AdminClient::create_tenant(const std::string& name, std::optional<int64_t> production_active_from) {
   json body = {{"name", name}};
   body["production_active_from"] = production_active_from ? json(*production_active_from) : json(nullptr);

@@ -25,6 +25,8 @@ class AdminClient {
 
   // Sends a request with the admin bearer token; `body` JSON when not null.
   httpclient::HttpResponse call(const std::string& method, const std::string& path, const json& body = nullptr);
+  // The same with `body` sent byte for byte (a document whose digest matters).
+  httpclient::HttpResponse call_text(const std::string& method, const std::string& path, const std::string& body);
 
   json create_tenant(const std::string& name, std::optional<int64_t> production_active_from);
   // {"sandbox": Credential, "production": Credential}: the secrets are shown only here.

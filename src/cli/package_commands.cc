@@ -31,13 +31,14 @@ void add_package_commands(CLI::App& admin, std::function<AdminClient()> connect)
   pkg->require_subcommand(1);
   pkg->fallthrough();
 
-  auto* add = pkg->add_subcommand("add", "Add a package: one year from --starts-at (default now)");
+  auto* add = pkg->add_subcommand(
+      "add", "Add a package: one year from --starts-at (default: the service activation date, or now if later)");
   add->add_option("--tenant", o->tenant_id, "Tenant id")->required();
   add->add_option("--kind", o->kind, "per_signature (>= 10000), per_user (>= 1000) or unlimited")
       ->required()
       ->check(CLI::IsMember({"per_signature", "per_user", "unlimited"}));
   add->add_option("--quantity", o->quantity, "Signatures or users (not for unlimited)");
-  add->add_option("--starts-at", o->starts_at, "Unix seconds or \"now\" (default now)");
+  add->add_option("--starts-at", o->starts_at, "Unix seconds or \"now\" (default: activation date or now, the later)");
   add->add_option("--note", o->note, "Free text, e.g. the purchase order");
   add->callback([o, connect] {
     run_guarded("admin package add", [&] {

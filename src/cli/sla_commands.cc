@@ -203,6 +203,8 @@ void add_sla_commands(CLI::App& admin, std::function<AdminClient()> connect) {
     });
   });
 
+  add_sla_claim_commands(*sla, *conn);
+
   auto* limit = sla->add_subcommand("rate-limit", "A production tenant's request limit (show, or set with --rps)");
   limit->add_option("--tenant", o->tenant, "Tenant id")->required();
   limit->add_option("--rps", o->rps, "Requests per second; 0 = unlimited");

@@ -20,6 +20,12 @@ namespace duet::cli {
 // with the admin command's --server/--token-file.
 void add_sla_commands(CLI::App& admin, std::function<AdminClient()> connect);
 
+// Adds `terms` and `claims` to the `sla` subcommand (cli/claim_commands.cc).
+void add_sla_claim_commands(CLI::App& sla, std::function<AdminClient()> connect);
+
+// Adds `statement` to the `admin` command (cli/claim_commands.cc).
+void add_statement_commands(CLI::App& admin, std::function<AdminClient()> connect);
+
 // The report (the JSON of GET /admin/v1/sla/report) as "text", "json" or "csv".
 std::string format_sla_report(const nlohmann::json& report, const std::string& format);
 

@@ -1,5 +1,6 @@
 #include "core/admin_service.h"
 
+#include "core/metering.h"
 #include "core/operator_token.h"
 #include "store/ids.h"
 
@@ -56,7 +57,15 @@ Result<std::vector<store::Tenant>> AdminService::list_tenants(const OperatorCont
 
 Result<store::Tenant> AdminService::set_production_active_from(const OperatorContext& op, const std::string& tenant_id,
                                                                UnixSeconds from) {
-  DUET_TRY_STATUS(stores_.tenants.set_tenant_production_active_from(op.write, tenant_id, from));
+  // The service activation date (开通日): package terms not yet begun move
+  // to it (one year from it), in the same transaction; once reached it is
+  // final (docs/metering.md "Service activation").
+  if (from < 0 || from > deps_.clock.now() + 10LL * 366 * 86'400)
+    return make_error(ErrorCode::kInvalidArgument, "production_active_from is out of range");
+  Status s = stores_.tenants.activate_tenant(op.write, tenant_id, from, one_year_after(from), deps_.clock.now());
+  if (!s.ok() && store::store_error_kind(s) == store::StoreError::kConflict)
+    return make_error(ErrorCode::kConflict, "the service activation date has been reached and is not moved");
+  DUET_TRY_STATUS(s);
   return stores_.tenants.get_tenant(tenant_id);
 }
 

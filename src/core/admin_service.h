@@ -53,6 +53,11 @@ class AdminService {
                                       std::optional<UnixSeconds> production_active_from);
   Result<store::Tenant> get_tenant(const OperatorContext& op, const std::string& tenant_id);
   Result<std::vector<store::Tenant>> list_tenants(const OperatorContext& op);
+  // Records the service activation date (开通日): production credentials
+  // work from it, the SLA judges the tenant from it, and purchase packages
+  // whose term has not begun (nothing used, starting earlier) start there
+  // and run one year (store::TenantStore::activate_tenant). Once the stored
+  // date is reached it is final: kConflict.
   Result<store::Tenant> set_production_active_from(const OperatorContext& op, const std::string& tenant_id,
                                                    UnixSeconds from);
   Result<store::Tenant> set_suspended(const OperatorContext& op, const std::string& tenant_id, bool suspended);

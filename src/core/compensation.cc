@@ -19,6 +19,10 @@ std::string_view band_name(Band b) {
   return "";
 }
 
+std::string_view percent_base_name(PercentBase b) {
+  return b == PercentBase::kMonthMeteredSignatures ? "month_metered_signatures" : "purchased_annual_quantity";
+}
+
 Band band_for(const SlaFigures& f) {
   if (f.counted_minutes() == 0 || f.availability_at_least(9995)) return Band::kNone;
   // Exclusive bounds: exactly 99.5 % is B, exactly 98 % is C (the more severe).
@@ -98,7 +102,8 @@ json figures_json(const SlaFigures& f) {
 }  // namespace
 
 std::vector<CreditProposal> compute_credits(const CompensationTable& table, const SlaFigures& figures,
-                                            const PurchaseProfile& profile, int64_t monthly_average_usage) {
+                                            const PurchaseProfile& profile, int64_t monthly_average_usage,
+                                            int64_t month_metered_signatures, int64_t month_days) {
   std::vector<CreditProposal> out;
   Band band = band_for(figures);
   if (band == Band::kNone) return out;
@@ -106,12 +111,16 @@ std::vector<CreditProposal> compute_credits(const CompensationTable& table, cons
   if (profile.signatures > 0) {
     const SignatureTier& t = tier_for(table.signature_tiers, profile.signatures);
     int64_t bp = t.basis_points[bi];
-    int64_t raw = (profile.signatures * bp + 9999) / 10000;  // rounded up, in the tenant's favour
+    const bool metered_base = table.percent_base == PercentBase::kMonthMeteredSignatures;
+    int64_t base = metered_base ? std::max<int64_t>(month_metered_signatures, 0) : profile.signatures;
+    int64_t raw = (base * bp + 9999) / 10000;  // rounded up, in the tenant's favour
     int64_t amount = std::min(raw, std::max<int64_t>(monthly_average_usage, 0));
     if (amount > 0) {
       json basis = figures_json(figures);
       basis.update(json{{"band", band_name(band)},
                         {"purchased_signatures", profile.signatures},
+                        {"percent_base", percent_base_name(table.percent_base)},
+                        {"percent_base_amount", base},
                         {"tier_min_quantity", t.min_quantity},
                         {"percent", static_cast<double>(bp) / 100.0},
                         {"uncapped_amount", raw},
@@ -122,7 +131,7 @@ std::vector<CreditProposal> compute_credits(const CompensationTable& table, cons
   }
   if (profile.users > 0 || profile.unlimited) {
     const DaysTier& t = profile.unlimited ? table.day_tiers.back() : tier_for(table.day_tiers, profile.users);
-    int64_t days = t.days[bi];
+    int64_t days = std::min(t.days[bi], std::max<int64_t>(month_days, 0));
     if (days > 0) {
       json basis = figures_json(figures);
       basis.update(json{{"band", band_name(band)},

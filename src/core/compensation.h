@@ -15,15 +15,18 @@
 //
 // Amounts, by the tenant's annual purchase tier (a configurable table; the
 // largest tier whose min_quantity <= the purchased quantity applies):
-//  - per-signature tenants: free signatures = ceil(pct(band, tier) × the
-//    purchased annual quantity), capped at the tenant's monthly average usage
+//  - per-signature tenants: free signatures = ceil(pct(band, tier) × base),
+//    the tier by the purchased annual quantity, the base the month's
+//    metered signatures or the purchased annual quantity (the table's
+//    percent_base), capped at the tenant's monthly average usage
 //    (signatures counted over the up-to-12 calendar months ending with the
 //    report month, from the month of its first per-signature package on,
 //    divided by the number of those months). pct spans 1–2.5 % (A),
 //    3–6 % (B), 7–8.5 % (C) in the default table.
 //  - per-user and unlimited tenants: free days(band, tier): 1–3 (A),
 //    5–10 (B), 10–20 (C) by default; per-user tiers by purchased users,
-//    unlimited tenants take the top tier.
+//    unlimited tenants take the top tier; never more than the report
+//    month's number of days (free time is at most one month).
 // "Purchased annual quantity" = the sum of the quantities of the tenant's
 // purchase packages of that kind whose term overlaps the report month.
 //
@@ -68,9 +71,17 @@ struct DaysTier {
   std::array<int64_t, 3> days{};  // per band A, B, C
 };
 
+// What the free-signature percentage applies to (an SLA-terms setting,
+// core/sla_terms.h): the month's metered signatures (the terms document's
+// default) or the purchased annual quantity (the [sla] configuration's
+// table, kept for tenants that pin no terms version).
+enum class PercentBase { kMonthMeteredSignatures, kPurchasedAnnualQuantity };
+std::string_view percent_base_name(PercentBase b);
+
 struct CompensationTable {
   std::vector<SignatureTier> signature_tiers;  // ascending min_quantity, first 0
   std::vector<DaysTier> day_tiers;             // ascending min_quantity, first 0
+  PercentBase percent_base = PercentBase::kPurchasedAnnualQuantity;
   static CompensationTable defaults();
   Status validate() const;
 };
@@ -92,9 +103,13 @@ struct CreditProposal {
 };
 
 // The credits for one tenant and month (empty when no compensation is due
-// or the amount is 0). `monthly_average_usage` is used for signatures.
+// or the amount is 0). `monthly_average_usage` caps free signatures;
+// `month_metered_signatures` is the percentage's base when the table says
+// so; free days never exceed `month_days` (free time is at most one month:
+// the report month's length).
 std::vector<CreditProposal> compute_credits(const CompensationTable& table, const SlaFigures& figures,
-                                            const PurchaseProfile& profile, int64_t monthly_average_usage);
+                                            const PurchaseProfile& profile, int64_t monthly_average_usage,
+                                            int64_t month_metered_signatures = 0, int64_t month_days = 31);
 
 // The bonus package for an approved credit (see above); package_id filled.
 store::Package bonus_package(const store::SlaCredit& credit, const std::vector<store::Package>& tenant_packages,

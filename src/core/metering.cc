@@ -1,5 +1,6 @@
 #include "core/metering.h"
 
+#include <algorithm>
 #include <ctime>
 
 #include <nlohmann/json.hpp>
@@ -81,7 +82,13 @@ Result<store::Package> MeteringService::add_package(const OperatorContext& op, c
   op.write.name_audit_target("package_id", p.package_id);
   p.kind = in.kind;
   p.quantity = in.quantity;
-  p.starts_at = in.starts_at.value_or(now);
+  // The term starts at the service activation date, or at the purchase if
+  // later (docs/metering.md "Service activation"); before the tenant is
+  // activated it starts now and moves to the activation date then.
+  DUET_ASSIGN_OR_RETURN(store::Tenant tenant, stores_.tenants.get_tenant(tenant_id));
+  UnixSeconds default_start = now;
+  if (tenant.production_active_from) default_start = std::max(now, *tenant.production_active_from);
+  p.starts_at = in.starts_at.value_or(default_start);
   if (p.starts_at < 0 || p.starts_at > now + 10LL * 366 * 86'400)
     return make_error(ErrorCode::kInvalidArgument, "starts_at is out of range");
   p.expires_at = one_year_after(p.starts_at);

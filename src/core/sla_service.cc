@@ -1,9 +1,11 @@
 #include "core/sla_service.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "core/availability_inputs.h"
 #include "core/incident_service.h"
+#include "core/statements.h"
 #include "store/ids.h"
 
 namespace duet::core {
@@ -77,8 +79,14 @@ Result<SlaMonthlyReport> SlaService::report(const store::WriteContext& write, st
   }
   for (auto& t : tenants) {
     TenantSlaReport tr;
-    // A tenant is judged from the minute it was created.
-    UnixSeconds tfrom = std::min(std::max(from, (t.created_at + 59) / 60 * 60), std::max(to, from));
+    // A tenant's service period starts at its service activation date
+    // (开通日; not before its creation): a partial first month is one
+    // period, judged from that minute on. A tenant never activated has no
+    // period: no minute is judged, nothing is due.
+    UnixSeconds period_start = t.production_active_from
+                                   ? std::max(t.created_at, *t.production_active_from)
+                                   : std::numeric_limits<UnixSeconds>::max() / 2;
+    UnixSeconds tfrom = std::min(std::max(from, (period_start + 59) / 60 * 60), std::max(to, from));
     DUET_ASSIGN_OR_RETURN(std::vector<store::AvailabilityMinute> own,
                           stores_.sla.list_availability(t.tenant_id, tfrom, to));
     tr.figures = figures_for(judged, tfrom, to, t.tenant_id, exclusions, own);
@@ -88,7 +96,16 @@ Result<SlaMonthlyReport> SlaService::report(const store::WriteContext& write, st
     if (profile.signatures > 0) {
       DUET_ASSIGN_OR_RETURN(avg, monthly_average_usage(t, range, profile));
     }
-    tr.credits = compute_credits(config_.table, tr.figures, profile, avg);
+    // The tenant's pinned SLA-terms version picks the table, the base of the
+    // percentage and how batches count (core/sla_terms.h).
+    DUET_ASSIGN_OR_RETURN(tr.terms, tenant_sla_terms(stores_.claims, t.tenant_id, config_.table));
+    int64_t month_metered = 0;
+    if (profile.signatures > 0 && tr.terms.table.percent_base == PercentBase::kMonthMeteredSignatures) {
+      DUET_ASSIGN_OR_RETURN(month_metered, metered_signatures(stores_.metering, t.tenant_id, range.from, range.to,
+                                                              tr.terms.batch_counting));
+    }
+    tr.credits = compute_credits(tr.terms.table, tr.figures, profile, avg, month_metered,
+                                 (range.to - range.from) / 86400);
     if (r.final) {
       for (auto kind : {store::SlaCreditKind::kSignatures, store::SlaCreditKind::kDays}) {
         auto it = std::find_if(tr.credits.begin(), tr.credits.end(), [&](const CreditProposal& c) { return c.kind == kind; });

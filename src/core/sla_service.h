@@ -17,7 +17,9 @@
 #include "store/sla.h"
 #include "store/incidents.h"
 #include "store/notice_mail.h"
+#include "store/sla_claims.h"
 #include "core/sla_report.h"
+#include "core/sla_terms.h"
 
 namespace duet::core {
 
@@ -32,6 +34,7 @@ struct SlaConfig {
 
 struct TenantSlaReport {
   store::Tenant tenant;
+  SlaTerms terms;                         // the pinned SLA-terms version (core/sla_terms.h)
   SlaFigures figures;
   std::vector<CreditProposal> credits;    // computed now
   std::vector<store::SlaCredit> stored;   // proposals/approvals in the store (ended months)
@@ -59,7 +62,9 @@ class SlaService {
     store::SlaStore& sla;
     store::IncidentStore& incidents;
     store::NoticeMailStore& notices;
-    explicit Stores(store::Store& s) : tenants(s), metering(s), sla(s), incidents(s), notices(s) {}
+    store::SlaClaimStore& claims;  // the SLA-terms version each tenant pins
+    explicit Stores(store::Store& s)
+        : tenants(s), metering(s), sla(s), incidents(s), notices(s), claims(s) {}
   };
 
   SlaService(CoreDeps deps, SlaConfig config);

@@ -52,6 +52,7 @@ class SlaTest : public CoreStoreTest {
     t.tenant_id = store::new_id("ten_");
     t.name = name;
     t.created_at = local(2026, 5, 1);
+    t.production_active_from = t.created_at;  // the SLA period starts at the activation date
     EXPECT_TRUE(store_->create_tenant({}, t).ok());
     return t.tenant_id;
   }

@@ -2,6 +2,7 @@
 
 #include "server/admin_routes.h"
 #include "server/business_routes.h"
+#include "server/claim_routes.h"
 #include "server/holder_routes.h"
 #include "server/pki_routes.h"
 #include "server/portal_routes.h"
@@ -9,6 +10,7 @@
 #include "server/sla_routes.h"
 #include "server/incident_routes.h"
 #include "server/notice_routes.h"
+#include "server/statement_routes.h"
 
 namespace duet::server {
 
@@ -39,6 +41,8 @@ void ApiRoutes::register_routes(http::Router& router) {
   register_portal_routes(router, m.services, m.auth);
   register_incident_routes(router, m.services, m.auth);
   register_notice_routes(router, m.services, m.auth);
+  register_claim_routes(router, m.services, m.auth);
+  register_statement_routes(router, m.services, m.auth);
 }
 
 }  // namespace duet::server

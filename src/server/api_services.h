@@ -9,6 +9,7 @@
 #include "core/audit_service.h"
 #include "core/business_service.h"
 #include "core/certificate_service.h"
+#include "core/compensation_claims.h"
 #include "core/core_deps.h"
 #include "core/holder_service.h"
 #include "core/metering.h"
@@ -16,6 +17,7 @@
 #include "core/rate_limit.h"
 #include "core/retention.h"
 #include "core/sla_service.h"
+#include "core/statements.h"
 #include "core/timestamp_service.h"
 
 namespace duet::server {
@@ -37,6 +39,8 @@ struct ApiServices {
   core::TimestampService* tsa = nullptr;       // the time-stamping unit; null: /pki/tsa answers 503
   AuditRecorder& audit_recorder;     // request events no write transaction carried
   core::PortalService* portal = nullptr;  // the tenant portal; null: /portal/v1 routes answer 503
+  core::CompensationClaimService* claims = nullptr;  // SLA terms and claims; null: their routes answer 503
+  core::StatementService* statements = nullptr;      // monthly statements; null: their routes answer 503
 
   // The CA when it is loaded and can answer; 503 unavailable otherwise.
   Result<core::CertificateService*> ready_ca() const {

@@ -120,6 +120,8 @@ struct Daemon::Impl {
   // SLA (issue 5 §2, §3, §7).
   std::unique_ptr<core::AvailabilityRecorder> availability;
   std::unique_ptr<core::SlaService> sla;
+  std::unique_ptr<core::CompensationClaimService> claims;
+  std::unique_ptr<core::StatementService> statements;
   std::unique_ptr<core::RateLimiter> limiter;
   std::unique_ptr<SlaWorkers> sla_workers;
   std::unique_ptr<NoticeMailWorker> notice_mail;  // e-mail of notices ([notices] smtp_url; off without it)
@@ -227,6 +229,8 @@ Status Daemon::Impl::build_services() {
   }
   availability = std::make_unique<core::AvailabilityRecorder>(*store, *clock, core::kSlowAnswerUs, node_id);
   sla = std::make_unique<core::SlaService>(*deps, config.sla);
+  claims = std::make_unique<core::CompensationClaimService>(*deps, *sla);
+  statements = std::make_unique<core::StatementService>(*deps, config.sla.calendar.utc_offset_minutes, config.sla.table);
   limiter = std::make_unique<core::RateLimiter>(*store, *clock, config.limits);
   return Status::Ok();
 }
@@ -287,6 +291,8 @@ ApiServices Daemon::Impl::api_services() {
   ApiServices s{*deps,      *admin, *business, *holders,     *audit,         *metering,
                 *retention, *sla,   limiter.get(), certs.get(), tsa.get(),    *audit_recorder};
   s.portal = portal.get();
+  s.claims = claims.get();
+  s.statements = statements.get();
   return s;
 }
 

@@ -217,6 +217,7 @@ TEST_F(SlaHttpTest, ReportCreditsApprovalAndMaintenanceOverTheAdminApi) {
     rec.tenant_id = store::new_id("ten_");
     rec.name = "report";
     rec.created_at = ok_value(core::month_range("2026-06", 480)).from - 86400;
+    rec.production_active_from = rec.created_at;  // the SLA period starts at the activation date
     ASSERT_TRUE(st->create_tenant({}, rec).ok());
     t.tenant_id = rec.tenant_id;
   }

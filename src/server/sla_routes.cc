@@ -120,6 +120,8 @@ json report_json(const core::SlaMonthlyReport& r, int64_t now) {
     j["name"] = t.tenant.name;
     j["compensation"] = std::move(proposed);
     j["credits"] = std::move(stored);
+    // The SLA-terms version the tenant's contract pins (null: the [sla] table).
+    j["terms_version"] = t.terms.version.empty() ? json(nullptr) : json(t.terms.version);
     tenants.push_back(std::move(j));
   }
   json incidents = json::array();

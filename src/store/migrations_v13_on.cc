@@ -221,8 +221,45 @@ CREATE TABLE tenant_contacts (
 )sql"),
 };
 
-constexpr VersionPieces kVersions[] = {{13, kV13}, {14, kV14}, {15, kV15}, {16, kV16}, {17, kV17}, {18, kV18},
-                                       {19, kV19}, {20, kV20}};
+// v21, issue 14 item 4: versioned SLA-terms documents (immutable, with the
+// SM3 digest of their bytes), the version each tenant's contract pins, and
+// compensation claims (docs/sla.md "SLA terms", "Claims"). No backfill:
+// existing tenants pin nothing and keep the service's [sla] table.
+constexpr MigrationPiece kV21[] = {
+    both(R"sql(
+CREATE TABLE sla_terms (
+  version TEXT NOT NULL PRIMARY KEY,
+  digest_hex TEXT NOT NULL,
+  document TEXT NOT NULL,
+  recorded_at {int} NOT NULL,
+  recorded_by TEXT NOT NULL
+);
+CREATE TABLE tenant_sla_terms (
+  tenant_id TEXT NOT NULL PRIMARY KEY REFERENCES tenants (tenant_id),
+  version TEXT NOT NULL REFERENCES sla_terms (version),
+  pinned_at {int} NOT NULL,
+  pinned_by TEXT NOT NULL
+);
+CREATE TABLE sla_claims (
+  tenant_id TEXT NOT NULL REFERENCES tenants (tenant_id),
+  claim_id TEXT NOT NULL,
+  month TEXT NOT NULL,
+  statement TEXT NOT NULL,
+  filed_by TEXT NOT NULL,
+  filed_at {int} NOT NULL,
+  terms_version TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('filed', 'approved', 'refused')),
+  decided_at {int},
+  decided_by TEXT NOT NULL DEFAULT '',
+  decision_reason TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (tenant_id, claim_id),
+  UNIQUE (tenant_id, month)
+);
+CREATE UNIQUE INDEX sla_claims_id ON sla_claims (claim_id);
+)sql"),
+};
+
+constexpr VersionPieces kVersions[] = {{13, kV13}, {14, kV14}, {15, kV15}, {16, kV16}, {17, kV17}, {18, kV18}, {19, kV19}, {20, kV20}, {21, kV21}};
 
 }  // namespace
 

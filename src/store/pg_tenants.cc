@@ -42,6 +42,25 @@ Status PgStore::set_tenant_production_active_from(const WriteContext& context, s
                     "tenant");
 }
 
+Status PgStore::activate_tenant(const WriteContext& context, std::string_view tenant_id, UnixSeconds from,
+                                UnixSeconds expires_at, UnixSeconds now) {
+  if (expires_at <= from) return invalid("a package term ends after the activation date");
+  return write(context, [&](Connection& c) -> Status {
+    // The tenant row is locked while its date is checked and moved.
+    DUET_ASSIGN_OR_RETURN(Rows r, c.query(
+        "SELECT production_active_from FROM tenants WHERE tenant_id = $1 FOR UPDATE", {tenant_id}));
+    if (r.empty()) return not_found("tenant");
+    std::optional<int64_t> stored = r.optional_int(0, 0);
+    if (stored && *stored <= now) return conflict("the tenant's service activation date has been reached");
+    DUET_TRY_STATUS(pg::run(c, "UPDATE tenants SET production_active_from = $2 WHERE tenant_id = $1",
+                            {tenant_id, from}));
+    return pg::run(c,
+                   "UPDATE packages SET starts_at = $2, expires_at = $3 "
+                   "WHERE tenant_id = $1 AND source = 'purchase' AND used = 0 AND starts_at < $2",
+                   {tenant_id, from, expires_at});
+  });
+}
+
 Result<std::vector<Tenant>> PgStore::list_tenants() {
   return read_single<std::vector<Tenant>>([&](Connection& c) -> Result<std::vector<Tenant>> {
     DUET_ASSIGN_OR_RETURN(Rows r, c.query("SELECT " + std::string(kTenantCols) + " FROM tenants ORDER BY tenant_id"));

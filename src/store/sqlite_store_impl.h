@@ -133,6 +133,8 @@ class SqliteStore final : public Store {
                                          std::string_view policy) override;
   Status set_tenant_production_active_from(const WriteContext& context, std::string_view tenant_id,
                                            UnixSeconds from) override;
+  Status activate_tenant(const WriteContext& context, std::string_view tenant_id, UnixSeconds from,
+                         UnixSeconds expires_at, UnixSeconds now) override;
   Result<std::vector<Tenant>> list_tenants() override;
   // --- apps ---
   Status create_app(const WriteContext& context, const App& a) override;
@@ -342,6 +344,19 @@ class SqliteStore final : public Store {
                          UnixSeconds expected_updated_at) override;
   Result<std::vector<Incident>> list_incidents(UnixSeconds from, UnixSeconds to,
                                                std::optional<std::string_view> tenant_id) override;
+  // --- sla terms and claims (store/sqlite_sla_claims.cc) ---
+  Status record_sla_terms(const WriteContext& context, const SlaTermsVersion& terms) override;
+  Result<SlaTermsVersion> get_sla_terms(std::string_view version) override;
+  Result<std::vector<SlaTermsVersion>> list_sla_terms() override;
+  Status pin_tenant_sla_terms(const WriteContext& context, const TenantSlaTerms& pin) override;
+  Result<std::optional<TenantSlaTerms>> get_tenant_sla_terms(std::string_view tenant_id) override;
+  Status file_sla_claim(const WriteContext& context, const SlaClaim& claim) override;
+  Result<SlaClaim> get_sla_claim(std::string_view tenant_id, std::string_view claim_id) override;
+  Result<SlaClaim> find_sla_claim(std::string_view claim_id) override;
+  Result<std::vector<SlaClaim>> list_sla_claims(std::string_view tenant_id) override;
+  Status decide_sla_claim(const WriteContext& context, std::string_view claim_id, SlaClaimState decision,
+                          std::string_view decided_by, std::string_view reason, UnixSeconds now,
+                          const std::vector<CreditGrant>& grants) override;
   // --- sla (store/sqlite_sla.cc) ---
   Status add_availability(const WriteContext& context, const std::vector<AvailabilityMinute>& deltas) override;
   Result<std::vector<AvailabilityMinute>> list_availability(std::string_view tenant_id, UnixSeconds from,

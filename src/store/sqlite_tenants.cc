@@ -46,6 +46,33 @@ Status SqliteStore::set_tenant_production_active_from(const WriteContext& contex
                     "tenant");
 }
 
+Status SqliteStore::activate_tenant(const WriteContext& context, std::string_view tenant_id, UnixSeconds from,
+                                    UnixSeconds expires_at, UnixSeconds now) {
+  if (expires_at <= from) return invalid("a package term ends after the activation date");
+  return write(context, [&](Connection& c) -> Status {
+    std::optional<int64_t> stored;
+    {
+      DUET_ASSIGN_OR_RETURN(Statement q, Statement::prepare(c,
+          "SELECT production_active_from FROM tenants WHERE tenant_id = ?1"));
+      q.bind(1, tenant_id);
+      DUET_ASSIGN_OR_RETURN(bool found, q.step());
+      if (!found) return not_found("tenant");
+      stored = q.column_optional_int(0);
+    }
+    if (stored && *stored <= now)
+      return store_error(StoreError::kConflict, "the tenant's service activation date has been reached");
+    DUET_ASSIGN_OR_RETURN(Statement up, Statement::prepare(c,
+        "UPDATE tenants SET production_active_from = ?2 WHERE tenant_id = ?1"));
+    up.bind(1, tenant_id).bind(2, from);
+    DUET_TRY_STATUS(up.run());
+    DUET_ASSIGN_OR_RETURN(Statement pk, Statement::prepare(c,
+        "UPDATE packages SET starts_at = ?2, expires_at = ?3 "
+        "WHERE tenant_id = ?1 AND source = 'purchase' AND used = 0 AND starts_at < ?2"));
+    pk.bind(1, tenant_id).bind(2, from).bind(3, expires_at);
+    return pk.run();
+  });
+}
+
 Result<std::vector<Tenant>> SqliteStore::list_tenants() {
   return read_single<std::vector<Tenant>>([&](Connection& c) -> Result<std::vector<Tenant>> {
     DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,

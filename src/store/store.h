@@ -48,6 +48,7 @@
 #include "store/portal_users.h"
 #include "store/incidents.h"
 #include "store/notice_mail.h"
+#include "store/sla_claims.h"
 
 namespace duet::store {
 
@@ -66,7 +67,8 @@ class Store : public TenantStore,
               public SlaStore,
               public PortalUserStore,
               public IncidentStore,
-              public NoticeMailStore {
+              public NoticeMailStore,
+              public SlaClaimStore {
  public:
   ~Store() override = default;
 

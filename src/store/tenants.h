@@ -26,6 +26,16 @@ class TenantStore {
   virtual Status set_tenant_suspended(const WriteContext& context, std::string_view tenant_id, bool suspended) = 0;
   virtual Status set_tenant_production_active_from(const WriteContext& context, std::string_view tenant_id,
                                                    UnixSeconds from) = 0;
+  // The tenant's service activation date (开通日; docs/metering.md "Service
+  // activation"), ONE transaction: production_active_from = from, and every
+  // purchase package of the tenant that has used nothing and whose term
+  // starts before `from` starts at `from` and expires at `expires_at` (core
+  // computes it: one year after `from`), so package terms run from the
+  // activation. kConflict, nothing changed, when the stored date has been
+  // reached (stored <= now): the service period has begun and is never
+  // moved. kNotFound; expires_at <= from is kInvalidArgument.
+  virtual Status activate_tenant(const WriteContext& context, std::string_view tenant_id, UnixSeconds from,
+                                 UnixSeconds expires_at, UnixSeconds now) = 0;
   // Replaces Tenant::cert_identity_policy ("none" | "gmt0015"; anything else
   // is kInvalidArgument and nothing is written). kNotFound. Certificates
   // already issued are not touched.
