@@ -12,7 +12,7 @@
 set -euo pipefail
 duet=$1
 duetd=$2
-for tool in jq qpdf pdfsig openssl python3 xxd; do
+for tool in jq qpdf pdfsig openssl python3 xxd sqlite3; do
   command -v "$tool" >/dev/null || { echo "pdf_order_test: needs $tool" >&2; exit 1; }
 done
 dir=$(mktemp -d)
@@ -75,6 +75,14 @@ qpdf --encrypt user owner 256 -- "$dir/contract.pdf" "$dir/encrypted.pdf"
 qpdf --check "$dir/contract.pdf" >/dev/null || fail "the test contract itself does not pass qpdf"
 
 count_orders() { "${api[@]}" order list --holder "$holder_id" | jq '.orders | length'; }
+# What a refused order must not leave behind, read from the database itself
+# (sqlite3, not the API): order rows, document rows, usage records, and the
+# callbacks an order would queue.
+count_rows() {
+  sqlite3 "$data/duet.db" "SELECT (SELECT count(*) FROM sign_orders) || '/' || (SELECT count(*) FROM sign_order_items)
+    || '/' || (SELECT count(*) FROM order_documents) || '/' || (SELECT count(*) FROM usage_records)
+    || '/' || (SELECT count(*) FROM callback_jobs)"
+}
 expect_refused() {  # FILE CODE [placement options…]
   local file=$1 want=$2; shift 2
   if "${api[@]}" order create --holder "$holder_id" --title "bad" --pdf "$file" "$@" >"$dir/bad.log" 2>&1; then
@@ -83,6 +91,7 @@ expect_refused() {  # FILE CODE [placement options…]
   grep -q " $want" "$dir/bad.log" || fail "$file: expected $want, got: $(cat "$dir/bad.log")"
 }
 before=$(count_orders)
+rows_before=$(count_rows)
 expect_refused "$dir/notpdf.pdf" "not_pdf" --page 1 --rect 72,72,120,80
 expect_refused "$dir/malformed.pdf" "pdf_malformed" --page 1 --rect 72,72,120,80
 expect_refused "$dir/encrypted.pdf" "pdf_encrypted" --page 1 --rect 72,72,120,80
@@ -90,6 +99,7 @@ expect_refused "$dir/big.pdf" "payload_too_large" --page 1 --rect 72,72,120,80
 expect_refused "$dir/contract.pdf" "not_found" --keyword "Guarantor signature:" --size 120,80
 expect_refused "$dir/contract.pdf" "invalid_argument" --page 3 --rect 72,72,120,80
 [ "$(count_orders)" = "$before" ] || fail "a refused document left an order behind"
+[ "$(count_rows)" = "$rows_before" ] || fail "a refused document left rows behind ($rows_before -> $(count_rows))"
 large=$("${api[@]}" order create --holder "$holder_id" --title "Large" --pdf "$dir/large.pdf" --page 1 \
   --rect 72,72,120,80) || fail "a 2 MB document was refused"
 "${api[@]}" order cancel "$(jq -r .order_id <<<"$large")" >/dev/null || fail "cancel the large order"

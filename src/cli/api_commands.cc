@@ -49,6 +49,9 @@ struct ApiOptions {
   std::vector<double> size;     // width,height
   std::string sub_filter;
   std::string signer_name;      // --pdf through duet-gateway: the name on the stamp
+  std::string appearance;
+  bool certify = false;
+  int certify_permissions = 0;
   int document = 0;             // `order pdf --document`
   std::string callback;
   int64_t expires_in = 0;
@@ -185,6 +188,13 @@ void add_order_commands_to(CLI::App& api, const std::shared_ptr<ApiOptions>& o) 
   create->add_option("--sub-filter", o->sub_filter, "--pdf: ETSI.CAdES.detached (default) or adbe.pkcs7.detached");
   create->add_option("--signer-name", o->signer_name,
                      "--pdf through duet-gateway: the holder's name for the stamp (docs/gateway.md)");
+  create->add_option("--appearance", o->appearance,
+                     "--pdf: name_stamp (default), handwritten or handwritten_or_name_stamp")
+      ->check(CLI::IsMember({"name_stamp", "handwritten", "handwritten_or_name_stamp"}));
+  auto* certify = create->add_flag("--certify", o->certify, "--pdf: a certification signature (DocMDP; unsigned documents only)");
+  create->add_option("--certify-permissions", o->certify_permissions, "--certify: DocMDP P = 1, 2 (default) or 3")
+      ->check(CLI::Range(1, 3))
+      ->needs(certify);
   create->add_option("--output", o->output, "Signature format")->check(CLI::IsMember({"raw", "der", "cms-detached", "cms-attached", "pdf"}));
   create->add_option("--callback", o->callback, "Callback URL for the final state");
   create->add_option("--expires-in", o->expires_in, "Seconds until the order expires (>= 60)")
@@ -210,6 +220,9 @@ void add_order_commands_to(CLI::App& api, const std::shared_ptr<ApiOptions>& o) 
         body["placements"] = json::array({where});
         if (!o->sub_filter.empty()) body["sub_filter"] = o->sub_filter;
         if (!o->signer_name.empty()) body["signer_name"] = o->signer_name;
+        if (!o->appearance.empty()) body["appearance"] = o->appearance;
+        if (o->certify) body["certify"] = true;
+        if (o->certify_permissions != 0) body["certify_permissions"] = o->certify_permissions;
       } else if (!o->file.empty()) {
         body["data_base64"] = encode_base64(as_bytes(read_file(o->file)));
       } else if (!o->digest.empty()) {

@@ -89,6 +89,13 @@ TEST_F(CliArgs, RequiredOptionsAreNamed) {
   EXPECT_EQ(pin.error, "RequiredError");
   EXPECT_NE(pin.message.find("--pin"), std::string::npos) << pin.message;
 
+  Outcome hw_get = run({"holder", "--server", "https://127.0.0.1:1", "--state", path("s"), "handwriting", "get"});
+  EXPECT_EQ(hw_get.error, "RequiredError");
+  EXPECT_NE(hw_get.message.find("--out"), std::string::npos) << hw_get.message;
+  Outcome hw_set = run({"holder", "--server", "https://127.0.0.1:1", "--state", path("s"), "handwriting", "set",
+                        path("no-such.png")});
+  EXPECT_EQ(hw_set.error, "ValidationError") << hw_set.message;
+
   Outcome demo = run({"protocol", "demo", "--pin", "246810", "--out", path("out")});
   EXPECT_EQ(demo.error, "RequiredError");
   EXPECT_NE(demo.message.find("--message"), std::string::npos) << demo.message;

@@ -200,6 +200,24 @@ json HolderDevice::revoke_certificate() {
   return expect_json(call("POST", "/app/v1/certificate/revoke"), {200}, "revoke certificate");
 }
 
+json HolderDevice::put_handwriting(ByteView png) {
+  return expect_json(conn_.send("PUT", "/app/v1/handwritten-signature",
+                                {{"Authorization", "Bearer " + token()}, {"Content-Type", "image/png"}},
+                                std::string(png.begin(), png.end())),
+                     {200}, "upload the handwritten signature");
+}
+
+Bytes HolderDevice::get_handwriting() {
+  auto r = call("GET", "/app/v1/handwritten-signature");
+  if (r.status != 200) fail("get the handwritten signature: " + describe_error_response(r));
+  return Bytes(r.body.begin(), r.body.end());
+}
+
+void HolderDevice::delete_handwriting() {
+  auto r = call("DELETE", "/app/v1/handwritten-signature");
+  if (r.status != 204) fail("delete the handwritten signature: " + describe_error_response(r));
+}
+
 json HolderDevice::obtain_certificate(const std::string& pin) {
   json request = expect_json(call("POST", "/app/v1/certificate-requests"), {201, 200}, "request certificate");
   std::string order_id = json_string(request, "order_id", "request certificate");

@@ -124,6 +124,13 @@ class HolderDevice {
   // POST /app/v1/certificate/revoke (keyCompromise): the share is shredded.
   json revoke_certificate();
 
+  // The holder's handwritten-signature image (docs/pdf.md "Handwritten
+  // signature"): PUT /app/v1/handwritten-signature with the PNG as the body,
+  // GET it back (the normalised PNG the service keeps), DELETE it.
+  json put_handwriting(ByteView png);
+  Bytes get_handwriting();
+  void delete_handwriting();
+
   // The enrolled public key, SEC1 uncompressed hex (from the local state).
   std::string public_key_hex();
   std::string holder_id();

@@ -31,6 +31,7 @@ struct HolderOptions {
   std::string move_to;
   bool resume = false;
   bool acknowledge = false;
+  std::string handwriting_file;
 };
 
 HolderDevice device(const HolderOptions& o) { return HolderDevice(o.server, o.state_file); }
@@ -219,6 +220,31 @@ void add_holder_commands(CLI::App& app) {
   auto* revoke = holder->add_subcommand("revoke", "Revoke this holder's certificate and key (lost device)");
   revoke->callback([o] {
     run_guarded("holder revoke", [&] { print_json(device(*o).revoke_certificate()); });
+  });
+
+  auto* hw = holder->add_subcommand("handwriting",
+                                    "The handwritten-signature image PDF orders can show (PNG with transparency)");
+  hw->require_subcommand(1);
+  auto* hw_set = hw->add_subcommand("set", "Upload FILE (PNG), replacing the image kept before");
+  hw_set->add_option("FILE", o->handwriting_file, "The PNG")->required()->check(CLI::ExistingFile);
+  hw_set->callback([o] {
+    run_guarded("holder handwriting set", [&] { print_json(device(*o).put_handwriting(as_bytes(read_file(o->handwriting_file)))); });
+  });
+  auto* hw_get = hw->add_subcommand("get", "Save the kept image (the service's normalised PNG) to FILE");
+  hw_get->add_option("--out", o->handwriting_file, "Where to write the PNG")->required();
+  hw_get->callback([o] {
+    run_guarded("holder handwriting get", [&] {
+      Bytes png = device(*o).get_handwriting();
+      write_file(o->handwriting_file, png);
+      print_json(json{{"file", o->handwriting_file}, {"bytes", png.size()}});
+    });
+  });
+  auto* hw_delete = hw->add_subcommand("delete", "Delete the kept image");
+  hw_delete->callback([o] {
+    run_guarded("holder handwriting delete", [&] {
+      device(*o).delete_handwriting();
+      print_json(json{{"deleted", true}});
+    });
   });
 
   auto* reject = holder->add_subcommand("reject", "Decline to sign an order");

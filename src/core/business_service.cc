@@ -1,5 +1,7 @@
 #include "core/business_service.h"
 
+#include "core/pdf_admission.h"
+
 #include <algorithm>
 
 #include "core/callbacks.h"
@@ -417,14 +419,37 @@ Result<store::SignOrder> BusinessService::create_order(const AppContext& ctx, co
   for (const auto& item : in.items) o.items.push_back(store::SignItem{item.input, item.is_digest, {}});
   o.created_at = o.updated_at = now;
   std::vector<store::OrderDocument> documents;
+  std::optional<PdfSlots> slots;  // held until the order is stored (the prepared documents are in memory)
   if (in.output == store::OutputFormat::kPdf) {
+    DUET_ASSIGN_OR_RETURN(PdfSlots taken, PdfSlots::take(deps_.metrics, cfg.pdf_max_in_flight, in.documents.size()));
+    slots.emplace(std::move(taken));
     // Every document is prepared (and so checked) before anything is
     // written; the seal is the holder's name stamp, dated the order's creation.
     std::string base = "holder:" + holder.tenant_id + ":" + holder.holder_id + ":";
+    // The holder's handwritten signature, when the order's appearance asks
+    // for it (docs/pdf.md "Handwritten signature"): "handwritten" without
+    // one is refused here, before anything is written; the business system
+    // asks the holder to upload one, or orders the name stamp.
+    std::optional<Bytes> handwriting;
+    if (in.appearance != OrderAppearance::kNameStamp) {
+      auto stored = stores_.holders.get_handwritten_signature(holder.tenant_id, holder.holder_id);
+      if (stored.ok()) {
+        DUET_ASSIGN_OR_RETURN(SecretBytes png, deps_.protector.open(base + "handwritten_signature", stored->sealed_png));
+        handwriting = Bytes(png.view().begin(), png.view().end());
+      } else if (stored.code() != ErrorCode::kNotFound) {
+        return Unexpected{stored.error()};
+      } else if (in.appearance == OrderAppearance::kHandwritten) {
+        return make_error(ErrorCode::kConflict,
+                          "the holder has no handwritten signature: the holder uploads one in the app first "
+                          "(PUT /app/v1/handwritten-signature), or the order asks for appearance name_stamp or "
+                          "handwritten_or_name_stamp");
+      }
+    }
     DUET_ASSIGN_OR_RETURN(SecretBytes name_bytes, deps_.protector.open(base + "name", holder.name_ciphertext));
     std::string name = to_string(name_bytes);
     for (size_t i = 0; i < in.documents.size(); ++i) {
-      auto prepared = prepare_order_document(cfg, in.documents[i], name, now, static_cast<int>(i));
+      auto prepared = prepare_order_document(cfg, in.documents[i], name, now, static_cast<int>(i),
+                                             handwriting ? &*handwriting : nullptr);
       if (!prepared.ok()) {
         secure_wipe(name.data(), name.size());
         if (in.documents.size() == 1) return Unexpected{prepared.error()};
@@ -436,6 +461,7 @@ Result<store::SignOrder> BusinessService::create_order(const AppContext& ctx, co
       documents.push_back(std::move(prepared->document));
     }
     secure_wipe(name.data(), name.size());
+    if (handwriting) secure_wipe(handwriting->data(), handwriting->size());
   }
   o.expires_at = o.created_at + ttl;
   if (signer_cert) {

@@ -85,6 +85,7 @@ struct NewOrder {
   std::string callback_url;
   std::string idempotency_key;
   std::vector<NewPdfDocument> documents = {};  // kPdf only: one item each (its ByteRange digest)
+  OrderAppearance appearance = OrderAppearance::kNameStamp;  // kPdf only: what every document's seal shows
 };
 
 class BusinessService {

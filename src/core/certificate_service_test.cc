@@ -130,13 +130,13 @@ TEST_F(CoreTest, IdentityPolicyShapesNewCertificatesOnly) {
   ASSERT_OK_AND_ASSIGN(CertificateView renewed, issue(true, "ses_csr_0002"));
   EXPECT_NE(renewed.record.cert_id, first.record.cert_id);
   std::string renewed_der(renewed.record.der.begin(), renewed.record.der.end());
-  EXPECT_NE(renewed_der.find(std::string("\x80\x12") + kId), std::string::npos);
+  EXPECT_NE(renewed_der.find(std::string("\xa0\x14\x13\x12") + kId), std::string::npos);
   std::string path = scratch.write("renewed.der", renewed_der);
   auto parsed = run("openssl asn1parse -inform DER -in " + path);
   auto oid_at = parsed.output.find(":1.2.156.10260.4.1.1");
   ASSERT_NE(oid_at, std::string::npos) << parsed.output;
   auto value_line = parsed.output.substr(oid_at, parsed.output.find('\n', parsed.output.find('\n', oid_at) + 1) - oid_at);
-  EXPECT_NE(value_line.find("[HEX DUMP]:801231313031303531393439313233313030325"), std::string::npos) << value_line;
+  EXPECT_NE(value_line.find("[HEX DUMP]:A014131231313031303531393439313233313030325"), std::string::npos) << value_line;
   EXPECT_EQ(openssl_cn(scratch, "renewed.pem", renewed.certificate_pem), "张三");
 
   // The certificate issued before the change is unchanged, byte for byte.
@@ -198,7 +198,7 @@ TEST_F(CoreTest, RekeyAfterAPolicyChangeIssuesTheNewFormAndKeepsTheOldCertificat
   auto parsed = run("openssl asn1parse -inform DER -in " + scratch.write("new.der", new_der));
   auto oid_at = parsed.output.find(":1.2.156.10260.4.1.1");
   ASSERT_NE(oid_at, std::string::npos) << parsed.output;
-  EXPECT_NE(parsed.output.find("[HEX DUMP]:801231313031303531393439313233313030325", oid_at), std::string::npos)
+  EXPECT_NE(parsed.output.find("[HEX DUMP]:A014131231313031303531393439313233313030325", oid_at), std::string::npos)
       << parsed.output;
 
   ASSERT_OK_AND_ASSIGN(auto all, certs->list_certificates(t.tenant_id, d.ctx.holder_id));

@@ -37,6 +37,10 @@ struct CoreConfig {
   // of the page previews the holder app shows (pdf.preview_dpi).
   std::string pdf_font_path = "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf";
   int pdf_preview_dpi = 96;
+  // The most PDF documents held in memory at once by this process
+  // (pdf.max_in_flight, core/pdf_admission.h); more are refused with 503 and
+  // Retry-After. 0: no cap.
+  size_t pdf_max_in_flight = 8;
   // Base of the duet:// links in QR codes (the holder app's server address).
   std::string public_url = "https://localhost:8443";
 };

@@ -26,6 +26,10 @@ struct CoreMetrics {
   std::atomic<uint64_t> orders_expired{0};
   std::atomic<uint64_t> certificates_issued{0};
   std::atomic<uint64_t> certificates_revoked{0};
+  // PDF documents held in memory now, and the requests refused because
+  // pdf.max_in_flight were taken (core/pdf_admission.h).
+  std::atomic<uint64_t> pdf_in_flight{0};
+  std::atomic<uint64_t> pdf_refused_busy{0};
 };
 
 struct CoreDeps {

@@ -5,8 +5,10 @@
 #include "core/holder_alarms.h"
 #include "core/pin_attempt_rule.h"
 #include "core/cms_orders.h"
+#include "core/pdf_admission.h"
 #include "core/pdf_orders.h"
 #include "core/timestamp_service.h"
+#include "pdf/handwritten_image.h"
 #include "pdf/page_render.h"
 #include "cosign/keygen.h"
 #include "cosign/refresh.h"
@@ -222,8 +224,10 @@ Result<OrderForHolder> HolderService::for_holder(const HolderContext& ctx, store
     }
     DUET_ASSIGN_OR_RETURN(pki::Certificate cert, pki::Certificate::parse(c.der));
     for (size_t i = 0; i < out.order.items.size(); ++i) {
-      DUET_ASSIGN_OR_RETURN(store::OrderDocument doc,
-                            stores_.orders.get_order_document(ctx.tenant_id, out.order.order_id, static_cast<int>(i)));
+      // Without the document's bytes: e depends on the ByteRange digest (the
+      // item's input), the /SubFilter and the time only.
+      DUET_ASSIGN_OR_RETURN(store::OrderDocument doc, stores_.orders.get_order_document_info(
+                                                          ctx.tenant_id, out.order.order_id, static_cast<int>(i)));
       DUET_ASSIGN_OR_RETURN(CmsItemPlan plan, pdf_item_plan(cert, doc, out.order.items[i]));
       out.digests.push_back(plan.e);
       out.signed_attributes.push_back(std::move(plan.signed_attributes));
@@ -425,14 +429,20 @@ Result<store::SignOrder> HolderService::finish_signing(const HolderContext& ctx,
     return stores_.orders.get_order(ctx.tenant_id, order_id);
   }
   std::vector<Bytes> signed_pdfs;
+  std::optional<PdfSlots> slots;  // the prepared and signed documents are in memory until stored
   if (pdf_output) {
+    DUET_ASSIGN_OR_RETURN(PdfSlots taken, PdfSlots::take(deps_.metrics, deps_.config.pdf_max_in_flight, outputs.size()));
+    slots.emplace(std::move(taken));
     // PAdES B-T: the signature timestamped by the built-in unit, then the CMS
     // written into the reserve. Nothing is stored until every PDF is built.
     for (size_t i = 0; i < outputs.size(); ++i) {
       if (tsa_ != nullptr) {
         DUET_ASSIGN_OR_RETURN(outputs[i], tsa_->stamp_signature(outputs[i], now));
       }
-      DUET_ASSIGN_OR_RETURN(Bytes signed_pdf, pdf_embed(o.documents[i], o.order.items[i], outputs[i]));
+      // The document's bytes are read here only, once per completion.
+      DUET_ASSIGN_OR_RETURN(store::OrderDocument doc,
+                            stores_.orders.get_order_document(ctx.tenant_id, order_id, static_cast<int>(i)));
+      DUET_ASSIGN_OR_RETURN(Bytes signed_pdf, pdf_embed(doc, o.order.items[i], outputs[i]));
       signed_pdfs.push_back(std::move(signed_pdf));
     }
   }
@@ -463,6 +473,7 @@ Result<Bytes> HolderService::order_page_png(const HolderContext& ctx, const std:
   if (!open_state(o.state) || o.expires_at <= deps_.clock.now()) {
     return make_error(ErrorCode::kConflict, "the order is not open for signing");
   }
+  DUET_ASSIGN_OR_RETURN(PdfSlots slot, PdfSlots::take(deps_.metrics, deps_.config.pdf_max_in_flight));
   DUET_ASSIGN_OR_RETURN(store::OrderDocument doc,
                         stores_.orders.get_order_document(ctx.tenant_id, order_id, static_cast<int>(item)));
   if (page < 1 || page > doc.page_count) {
@@ -473,6 +484,42 @@ Result<Bytes> HolderService::order_page_png(const HolderContext& ctx, const std:
   // The prepared document may exceed the original limit by its update.
   ro.max_pdf_bytes = doc.prepared_pdf.size();
   return pdf::render_page_png(doc.prepared_pdf, page, ro);
+}
+
+namespace {
+std::string handwriting_context(const HolderContext& ctx) {
+  return "holder:" + ctx.tenant_id + ":" + ctx.holder_id + ":handwritten_signature";
+}
+}  // namespace
+
+Result<HandwrittenSignatureView> HolderService::put_handwritten_signature(const HolderContext& ctx, ByteView png) {
+  DUET_ASSIGN_OR_RETURN(pdf::HandwrittenImage img, pdf::check_handwritten_png(png));
+  store::HandwrittenSignature rec;
+  rec.tenant_id = ctx.tenant_id;
+  rec.holder_id = ctx.holder_id;
+  DUET_ASSIGN_OR_RETURN(rec.sealed_png, deps_.protector.seal(handwriting_context(ctx), img.png));
+  secure_wipe(img.png.data(), img.png.size());
+  rec.width = img.width;
+  rec.height = img.height;
+  rec.updated_at = deps_.clock.now();
+  DUET_TRY_STATUS(stores_.holders.put_handwritten_signature(ctx.write, rec));
+  return HandwrittenSignatureView{rec.width, rec.height, rec.updated_at};
+}
+
+Result<Bytes> HolderService::handwritten_signature_png(const HolderContext& ctx) {
+  auto rec = stores_.holders.get_handwritten_signature(ctx.tenant_id, ctx.holder_id);
+  if (!rec.ok()) {
+    if (rec.code() == ErrorCode::kNotFound) return make_error(ErrorCode::kNotFound, "no handwritten signature");
+    return Unexpected{rec.error()};
+  }
+  DUET_ASSIGN_OR_RETURN(SecretBytes png, deps_.protector.open(handwriting_context(ctx), rec->sealed_png));
+  return Bytes(png.view().begin(), png.view().end());
+}
+
+Status HolderService::delete_handwritten_signature(const HolderContext& ctx) {
+  Status st = stores_.holders.delete_handwritten_signature(ctx.write, ctx.tenant_id, ctx.holder_id);
+  if (!st.ok() && st.code() == ErrorCode::kNotFound) return make_error(ErrorCode::kNotFound, "no handwritten signature");
+  return st;
 }
 
 Result<store::SignOrder> HolderService::reject_order(const HolderContext& ctx, const std::string& order_id) {

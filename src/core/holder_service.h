@@ -33,9 +33,17 @@ struct OrderForHolder {
   // CMS outputs: DER signed attributes per item (e covers them) and the signer's certificate.
   std::vector<Bytes> signed_attributes;
   Bytes signer_cert_der;
-  // PDF outputs: the document of each item as prepared at creation (its
-  // pages, the stamped ones, and the bytes the previews are rendered from).
+  // PDF outputs: what is known of each item's document (its pages, the
+  // stamped ones, ByteRange, /SubFilter, time) without its bytes
+  // (OrderStore::get_order_document_info); the bytes are read only where
+  // they are used (previews, completion).
   std::vector<store::OrderDocument> documents = {};
+};
+
+struct HandwrittenSignatureView {
+  int64_t width = 0;   // pixels
+  int64_t height = 0;
+  store::UnixSeconds updated_at = 0;
 };
 
 struct SignStart {
@@ -91,6 +99,18 @@ class HolderService {
   // for another holder's order, a non-PDF order, an unknown item; kInvalidArgument
   // for a page out of range; kConflict once the order is no longer open.
   Result<Bytes> order_page_png(const HolderContext& ctx, const std::string& order_id, size_t item, int page);
+
+  // The holder's handwritten-signature image (docs/pdf.md "Handwritten
+  // signature"), one per holder, used by PDF orders whose appearance asks for
+  // it. put: checked and normalised by pdf/handwritten_image.h (its errors:
+  // kPayloadTooLarge, kBadEncoding, kInvalidArgument), sealed under the
+  // context "holder:<tenant>:<holder>:handwritten_signature" like the
+  // holder's other personal fields, replacing any earlier one; orders created
+  // before keep the appearance they were prepared with. get: the PNG as kept
+  // (kNotFound when none). delete: kNotFound when none.
+  Result<HandwrittenSignatureView> put_handwritten_signature(const HolderContext& ctx, ByteView png);
+  Result<Bytes> handwritten_signature_png(const HolderContext& ctx);
+  Status delete_handwritten_signature(const HolderContext& ctx);
 
   // Step 2 (protocol v2) for every item of the order under one session id
   // chosen by the device. In this order: public checks (session id form, the

@@ -9,6 +9,7 @@
 #include "core/request_signing.h"
 #include "core/test_fixture.h"
 #include "crypto/sm2_evp.h"
+#include "pdf/png_codec.h"
 
 namespace duet::core {
 namespace {
@@ -163,6 +164,47 @@ TEST_F(CoreTest, RekeyChecksTheIdentityAgain) {
   source.match = false;
   EXPECT_EQ(business->create_activation_code(t.sandbox, d.ctx.holder_id).code(), ErrorCode::kIdentityRejected);
   EXPECT_EQ(source.calls, 3);
+}
+
+TEST_F(CoreTest, HandwrittenSignatureIsCheckedSealedReplacedAndDeleted) {
+  auto t = new_tenant("Bank H");
+  ASSERT_OK_AND_ASSIGN(Device d, enroll(t.sandbox, "123456"));
+  EXPECT_EQ(holders->handwritten_signature_png(d.ctx).code(), ErrorCode::kNotFound);
+  EXPECT_EQ(holders->delete_handwritten_signature(d.ctx).code(), ErrorCode::kNotFound);
+  EXPECT_EQ(holders->put_handwritten_signature(d.ctx, as_bytes("not a png")).code(), ErrorCode::kBadEncoding);
+  pdf::RgbaImage ink;
+  ink.width = 64;
+  ink.height = 32;
+  ink.pixels.assign(64 * 32 * 4, 0);
+  for (size_t x = 0; x < 64; ++x) {
+    uint8_t* px = &ink.pixels[(16 * 64 + x) * 4];
+    px[2] = 200;
+    px[3] = 255;
+  }
+  ASSERT_OK_AND_ASSIGN(Bytes png, pdf::encode_png(ink));
+  ASSERT_OK_AND_ASSIGN(HandwrittenSignatureView v, holders->put_handwritten_signature(d.ctx, png));
+  EXPECT_EQ(v.width, 64);
+  EXPECT_EQ(v.height, 32);
+  ASSERT_OK_AND_ASSIGN(Bytes back, holders->handwritten_signature_png(d.ctx));
+  ASSERT_OK_AND_ASSIGN(pdf::RgbaImage decoded, pdf::decode_png(back));
+  EXPECT_EQ(decoded.pixels, ink.pixels);
+  // Sealed at rest, bound to this holder: the row holds no PNG, and it opens
+  // under this holder's context only.
+  ASSERT_OK_AND_ASSIGN(store::HandwrittenSignature rec,
+                       store_->get_handwritten_signature(d.ctx.tenant_id, d.ctx.holder_id));
+  const std::string sealed(rec.sealed_png.begin(), rec.sealed_png.end());
+  EXPECT_EQ(sealed.find("IDAT"), std::string::npos);
+  EXPECT_TRUE(protector->open("holder:" + d.ctx.tenant_id + ":" + d.ctx.holder_id + ":handwritten_signature",
+                              rec.sealed_png).ok());
+  EXPECT_FALSE(protector->open("holder:" + d.ctx.tenant_id + ":" + d.ctx.holder_id + ":name", rec.sealed_png).ok());
+  // Replaced by a second upload; deleted.
+  ink.pixels[3] = 255;
+  ASSERT_OK_AND_ASSIGN(Bytes png2, pdf::encode_png(ink));
+  ASSERT_OK(holders->put_handwritten_signature(d.ctx, png2));
+  ASSERT_OK_AND_ASSIGN(Bytes back2, holders->handwritten_signature_png(d.ctx));
+  EXPECT_EQ(ok_value(pdf::decode_png(back2)).pixels, ink.pixels);
+  ASSERT_OK(holders->delete_handwritten_signature(d.ctx));
+  EXPECT_EQ(holders->handwritten_signature_png(d.ctx).code(), ErrorCode::kNotFound);
 }
 
 }  // namespace

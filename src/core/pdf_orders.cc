@@ -52,23 +52,40 @@ std::optional<pdf::SubFilter> sub_filter_from_name(std::string_view name) {
   return std::nullopt;
 }
 
+std::optional<OrderAppearance> order_appearance_from_name(std::string_view name) {
+  if (name == "name_stamp") return OrderAppearance::kNameStamp;
+  if (name == "handwritten") return OrderAppearance::kHandwritten;
+  if (name == "handwritten_or_name_stamp") return OrderAppearance::kHandwrittenOrNameStamp;
+  return std::nullopt;
+}
+
 Result<PreparedOrderDocument> prepare_order_document(const CoreConfig& cfg, const NewPdfDocument& in,
                                                      const std::string& holder_name, store::UnixSeconds signing_time,
-                                                     int item_index) {
+                                                     int item_index, const Bytes* handwritten_png) {
   // The document errors first, in the library's order (size before parsing).
   DUET_ASSIGN_OR_RETURN(pdf::PdfDocumentInfo info, pdf::inspect_pdf(in.pdf, cfg.pdf_max_bytes));
   if (in.placements.empty()) return make_error(ErrorCode::kInvalidArgument, "a PDF order needs a placement");
   pdf::SealAppearance look;
-  look.mark = pdf::NameStamp{holder_name};
+  if (handwritten_png != nullptr) {
+    look.mark = pdf::HandwrittenSignature{*handwritten_png};
+  } else {
+    look.mark = pdf::NameStamp{holder_name};
+  }
   look.signer_name = holder_name;
   look.font_path = cfg.pdf_font_path;
   if (Status ok = pdf::validate_appearance(look); !ok.ok()) {
-    if (ok.code() == ErrorCode::kInvalidArgument)
+    if (ok.code() == ErrorCode::kInvalidArgument && handwritten_png == nullptr)
       return make_error(ErrorCode::kInvalidArgument, "the holder's name does not fit a personal name stamp");
+    if (ok.code() == ErrorCode::kInvalidArgument)
+      return make_error(ErrorCode::kInvalidArgument, "the holder's name cannot be printed under the seal");
     return Unexpected{ok.error()};
   }
   pdf::SignOptions opt;
   opt.sub_filter = in.sub_filter;
+  if (in.certify_permission != 0) {
+    opt.certify = true;
+    opt.docmdp_permission = in.certify_permission;
+  }
   opt.signing_time = pki::Time(std::chrono::seconds(signing_time));
   opt.max_pdf_bytes = cfg.pdf_max_bytes;
   DUET_ASSIGN_OR_RETURN(pdf::PreparedPdf p, pdf::prepare_signature(in.pdf, in.placements, look, opt));

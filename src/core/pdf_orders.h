@@ -30,7 +30,20 @@ struct NewPdfDocument {
   Bytes pdf;
   std::vector<pdf::SealPlacement> placements;  // 1..kMaxSealWidgets, resolved in order
   pdf::SubFilter sub_filter = pdf::SubFilter::kEtsiCadesDetached;
+  // DocMDP certification by this (first) signature: 0 none, else its
+  // permissions P = 1, 2 or 3 (pdf::SignOptions). A document that already
+  // carries a signature cannot be certified (kInvalidArgument).
+  int certify_permission = 0;
 };
+
+// What the seal of a PDF order shows (the order's "appearance",
+// docs/pdf.md "Handwritten signature"): the personal name stamp; the holder's
+// handwritten signature (the order is refused, kConflict, when the holder has
+// uploaded none); or the handwritten signature when there is one, else the
+// name stamp.
+enum class OrderAppearance { kNameStamp, kHandwritten, kHandwrittenOrNameStamp };
+// "name_stamp" | "handwritten" | "handwritten_or_name_stamp"; nullopt otherwise.
+std::optional<OrderAppearance> order_appearance_from_name(std::string_view name);
 
 // A prepared document and the digest the order item signs (the CMS
 // messageDigest: SM3 of the ByteRange bytes). document.tenant_id/order_id are
@@ -40,16 +53,17 @@ struct PreparedOrderDocument {
   crypto::Digest digest{};
 };
 
-// The seal is the personal name stamp (个人名章) generated from
-// `holder_name`, with the name and `signing_time` (the order's creation)
-// printed under it. Errors: the document errors of pdf/pdf_document.h
+// The seal is the holder's handwritten signature when `handwritten_png` is
+// given (a PNG checked by pdf/handwritten_image.h), else the personal name
+// stamp (个人名章) generated from `holder_name`; the name and `signing_time`
+// (the order's creation) are printed under it. Errors: the document errors of pdf/pdf_document.h
 // (kPayloadTooLarge over cfg.pdf_max_bytes, kNotPdf, kPdfEncrypted,
 // kPdfMalformed), the placement errors (kInvalidArgument, kNotFound for a
 // keyword that occurs nowhere), kInvalidArgument for a name a stamp cannot
 // hold (1 to 8 characters).
 Result<PreparedOrderDocument> prepare_order_document(const CoreConfig& cfg, const NewPdfDocument& in,
                                                      const std::string& holder_name, store::UnixSeconds signing_time,
-                                                     int item_index);
+                                                     int item_index, const Bytes* handwritten_png = nullptr);
 
 // The signed attributes and e of a PDF order item (the same at every read).
 Result<CmsItemPlan> pdf_item_plan(const pki::Certificate& cert, const store::OrderDocument& doc,

@@ -8,6 +8,7 @@
 
 #include "base/result_testing.h"
 #include "pdf/minimal_test_pdf.h"
+#include "pdf/png_codec.h"
 #include "pdf/pdf_verifier.h"
 #include "pki/ca.h"
 #include "pki/issuer.h"
@@ -94,6 +95,65 @@ TEST(PdfOrders, PreparedOnceSignedByTheCoSignatureAndVerified) {
   tampered[original.size() / 2] ^= 0x01;
   auto bad = pdf::verify_pdf(tampered, trust);
   EXPECT_TRUE(!bad.ok() || !bad->ok());
+}
+
+// A prepared document signed through the order plan, as the holder service does.
+Bytes sign_prepared(Holder& h, const PreparedOrderDocument& p) {
+  store::SignItem item{Bytes(p.digest.begin(), p.digest.end()), true, {}};
+  CmsItemPlan plan = ok_value(pdf_item_plan(*h.cert, p.document, item));
+  Bytes cms = ok_value(pdf_item_assemble(*h.cert, p.document, item, plan.e, pki::testing::sign_digest(h.key.key, plan.e)));
+  return ok_value(pdf_embed(p.document, item, cms));
+}
+
+TEST(PdfOrders, HandwritingCertificationAndASecondSigner) {
+  Holder first, second;
+  CoreConfig cfg;
+  pki::CmsTrust trust;
+  trust.intermediates = {first.ca->issuing_certificate, second.ca->issuing_certificate};
+  trust.roots = {first.ca->root_certificate, second.ca->root_certificate};
+  pdf::RgbaImage ink;
+  ink.width = 64;
+  ink.height = 32;
+  ink.pixels.assign(64 * 32 * 4, 0);
+  for (size_t x = 0; x < 64; ++x) {
+    uint8_t* px = &ink.pixels[(16 * 64 + x) * 4];
+    px[2] = 200;
+    px[3] = 255;
+  }
+  const Bytes png = ok_value(pdf::encode_png(ink));
+  Bytes original = pdf::testing::minimal_test_pdf(2, {"Contract", "Signatures"});
+  NewPdfDocument doc = page_document(original);
+  doc.certify_permission = 2;
+  PreparedOrderDocument p = ok_value(prepare_order_document(cfg, doc, "张三", 1'790'000'000, 0, &png));
+  const std::string text(p.document.prepared_pdf.begin(), p.document.prepared_pdf.end());
+  EXPECT_NE(text.find("/SMask"), std::string::npos) << "the handwriting is an image with its transparency";
+  EXPECT_NE(text.find("/DocMDP"), std::string::npos);
+  Bytes signed1 = sign_prepared(first, p);
+  auto r1 = ok_value(pdf::verify_pdf(signed1, trust));
+  ASSERT_EQ(r1.signatures.size(), 1u);
+  EXPECT_EQ(r1.signatures[0].docmdp_permission, 2);
+  EXPECT_TRUE(r1.ok()) << pdf::verification_text(r1);
+
+  // A signed document cannot be certified again; a second plain signer can sign it.
+  NewPdfDocument again = page_document(signed1);
+  again.certify_permission = 2;
+  EXPECT_EQ(prepare_order_document(cfg, again, "李四", 1'790'000'100, 0).code(), ErrorCode::kInvalidArgument);
+  PreparedOrderDocument p2 = ok_value(prepare_order_document(cfg, page_document(signed1), "李四", 1'790'000'100, 0));
+  Bytes signed2 = sign_prepared(second, p2);
+  EXPECT_TRUE(std::equal(signed1.begin(), signed1.end(), signed2.begin())) << "the first revision is untouched";
+  auto r2 = ok_value(pdf::verify_pdf(signed2, trust));
+  ASSERT_EQ(r2.signatures.size(), 2u);
+  EXPECT_TRUE(r2.ok()) << pdf::verification_text(r2);
+
+  // P=1: no further signer; a permission outside 1..3 is refused.
+  NewPdfDocument locked = page_document(original);
+  locked.certify_permission = 1;
+  Bytes final_pdf = sign_prepared(first, ok_value(prepare_order_document(cfg, locked, "张三", 1'790'000'000, 0)));
+  EXPECT_EQ(prepare_order_document(cfg, page_document(final_pdf), "李四", 1'790'000'100, 0).code(),
+            ErrorCode::kConflict);
+  NewPdfDocument odd = page_document(original);
+  odd.certify_permission = 4;
+  EXPECT_EQ(prepare_order_document(cfg, odd, "张三", 1'790'000'000, 0).code(), ErrorCode::kInvalidArgument);
 }
 
 TEST(PdfOrders, DocumentErrorsKeepTheirCodes) {

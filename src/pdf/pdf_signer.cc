@@ -121,7 +121,7 @@ Status build_update(PoDoFo::PdfMemDocument& doc, const UpdateInputs& in, std::st
   if (in.options.certify) {
     PoDoFo::PdfDictionary params;
     params.AddKey("Type", PoDoFo::PdfName("TransformParams"));
-    params.AddKey("P", PoDoFo::PdfObject(static_cast<PoDoFo::pdf_int64>(kDocMdpFormFill)));
+    params.AddKey("P", PoDoFo::PdfObject(static_cast<PoDoFo::pdf_int64>(in.options.docmdp_permission)));
     params.AddKey("V", PoDoFo::PdfName("1.2"));
     PoDoFo::PdfDictionary ref;
     ref.AddKey("Type", PoDoFo::PdfName("SigRef"));
@@ -190,6 +190,9 @@ Result<PreparedPdf> prepare_signature(ByteView pdf, const std::vector<SealPlacem
                                       const SealAppearance& appearance, const SignOptions& options) {
   if (options.contents_reserve < 1024 || options.contents_reserve > kMaxContentsReserve) {
     return make_error(ErrorCode::kInvalidArgument, "the /Contents reserve must be 1 KiB to 256 KiB");
+  }
+  if (options.certify && (options.docmdp_permission < 1 || options.docmdp_permission > 3)) {
+    return make_error(ErrorCode::kInvalidArgument, "the DocMDP permission P must be 1, 2 or 3");
   }
   if (!options.field_name.empty() && !is_valid_field_name(options.field_name)) {
     return make_error(ErrorCode::kInvalidArgument, "a field name is 1-64 printable ASCII characters without '.'");

@@ -49,9 +49,11 @@ struct SignOptions {
   // Field name (/T); empty: "Signature<n>" with the first free n. An existing
   // name is refused (kConflict).
   std::string field_name;
-  // DocMDP certification, permissions P=2 (form filling and further
-  // signatures allowed): only for the first signature of a document.
+  // DocMDP certification: only for the first signature of a document, with
+  // the permissions docmdp_permission (ISO 32000-1 Table 254): 1 no changes
+  // at all, 2 form filling and further signatures, 3 as 2 plus annotations.
   bool certify = false;
+  int docmdp_permission = 2;
   size_t contents_reserve = kDefaultContentsReserve;  // bytes of DER; /Contents holds twice as many hex digits
   size_t max_pdf_bytes = kDefaultMaxPdfBytes;
 };
@@ -79,7 +81,7 @@ struct PreparedPdf {
 // not a PDF, encrypted, malformed); the placement errors of seal_placement.h;
 // the appearance errors of seal_appearance.h; kInvalidArgument for a bad
 // field name, a reserve beyond kMaxContentsReserve, certify on a signed
-// document; kConflict for a field name in use or a document certified with
+// document or with a docmdp_permission other than 1, 2, 3; kConflict for a field name in use or a document certified with
 // P=1 (no changes allowed).
 Result<PreparedPdf> prepare_signature(ByteView pdf, const std::vector<SealPlacement>& placements,
                                       const SealAppearance& appearance, const SignOptions& options = {});

@@ -19,9 +19,11 @@ Result<Bytes> encode_identify_code(std::string_view number) {
   if (!shaped || !looks_like_resident_id(n)) {
     return make_error(ErrorCode::kInvalidArgument, "the ID number is not a PRC resident ID number");
   }
-  // [0] IMPLICIT PrintableString: context-specific, primitive, tag 0; the
-  // length (15 or 18) fits the short form.
-  Bytes der{0x80, static_cast<uint8_t>(n.size())};
+  // [0] EXPLICIT PrintableString (docs/pki.md: the standard's module leaves
+  // the tagging open; deployed CAs and readers use EXPLICIT): context-specific,
+  // constructed, tag 0, around the PrintableString (0x13). Both lengths
+  // (15 or 18, and 2 more) fit the short form.
+  Bytes der{0xa0, static_cast<uint8_t>(n.size() + 2), 0x13, static_cast<uint8_t>(n.size())};
   der.insert(der.end(), n.begin(), n.end());
   std::fill(n.begin(), n.end(), '\0');
   return der;

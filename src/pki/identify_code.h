@@ -6,8 +6,10 @@
 //   extnID    1.2.156.10260.4.1.1, critical FALSE
 //   extnValue OCTET STRING containing the DER of
 //     IdentifyCode ::= CHOICE { residenterCardNumber [0] PrintableString (SIZE(1..18)), ... }
-//   encoded with the module's IMPLICIT tag: 80 <len> <the number in ASCII>,
-//   e.g. an 18-character number gives 80 12 3x 3x … (20 octets).
+//   with the [0] tag EXPLICIT (the module leaves the tagging open; deployed
+//   CAs write and readers expect EXPLICIT, docs/pki.md "Sources"):
+//   A0 <len+2> 13 <len> <the number in ASCII>, e.g. an 18-character number
+//   gives A0 14 13 12 3x 3x … (22 octets).
 #pragma once
 
 #include <string>

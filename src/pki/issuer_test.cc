@@ -225,7 +225,7 @@ TEST_F(IssuerTest, FullNameCnAndIdentifyCodeExtension) {
   EXPECT_NE(wrong.error().message.find("subject CN is not the name"), std::string::npos) << wrong.error().message;
   strict.expected_common_name = "张三丰";
 
-  // gmt0015: the extension is there, non-critical, 80 12 + the number.
+  // gmt0015: the extension is there, non-critical, A0 14 13 12 + the number.
   p.identify_code = kId;
   // ... but not while the policy says none.
   auto unasked = issue_holder_certificate(hierarchy_->issuing_ca(), holder.pub, p, strict,
@@ -243,17 +243,19 @@ TEST_F(IssuerTest, FullNameCnAndIdentifyCodeExtension) {
   ASSERT_LT(at + 1, items.size()) << "no IdentifyCode extension";
   // No BOOLEAN between the OID and the value: critical is FALSE (DEFAULT, omitted).
   EXPECT_NE(items[at + 1].what.find("OCTET STRING"), std::string::npos) << items[at + 1].what;
-  std::string hex = "8012";
+  std::string hex = "A0141312";
   for (const char* c = kId; *c; ++c) {
     char b[3];
     std::snprintf(b, sizeof b, "%02X", static_cast<unsigned char>(*c));
     hex += b;
   }
   EXPECT_NE(items[at + 1].what.find(hex), std::string::npos) << items[at + 1].what;
-  // The value parses on its own as [0] primitive, 18 octets.
+  // The value parses on its own as [0] constructed (EXPLICIT) around an
+  // 18-character PrintableString.
   auto inner = run("openssl asn1parse -inform DER -in " + der_path + " -strparse " +
                    std::to_string(items[at + 1].offset));
-  EXPECT_NE(inner.output.find("l=  18 prim: cont [ 0 ]"), std::string::npos) << inner.output;
+  EXPECT_NE(inner.output.find("l=  20 cons: cont [ 0 ]"), std::string::npos) << inner.output;
+  EXPECT_NE(inner.output.find("l=  18 prim: PRINTABLESTRING   :11010519491231002X"), std::string::npos) << inner.output;
   auto id_text = run("openssl x509 -inform DER -in " + der_path + " -noout -text");
   EXPECT_NE(id_text.output.find("1.2.156.10260.4.1.1: \n"), std::string::npos) << id_text.output;
 
@@ -325,11 +327,13 @@ TEST_F(IssuerTest, LintRefusesTheHolderNumberOfAnyTypeOutsideTheExtension) {
 
 TEST(IdentifyCode, EncodesOnlyResidentIdNumbers) {
   Bytes der = ok_value(encode_identify_code("11010519491231002x"));
-  ASSERT_EQ(der.size(), 20u);
-  EXPECT_EQ(der[0], 0x80);
-  EXPECT_EQ(der[1], 18);
-  EXPECT_EQ(std::string(der.begin() + 2, der.end()), "11010519491231002X");
-  EXPECT_EQ(ok_value(encode_identify_code("110105491231002")).size(), 17u);
+  ASSERT_EQ(der.size(), 22u);
+  EXPECT_EQ(der[0], 0xa0);  // [0] EXPLICIT: context-specific, constructed
+  EXPECT_EQ(der[1], 20);
+  EXPECT_EQ(der[2], 0x13);  // PrintableString
+  EXPECT_EQ(der[3], 18);
+  EXPECT_EQ(std::string(der.begin() + 4, der.end()), "11010519491231002X");
+  EXPECT_EQ(ok_value(encode_identify_code("110105491231002")).size(), 19u);
   for (const char* bad : {"", "110105194912310021", "E12345678", "11010519491231002X1", "1101051949123100 2X"}) {
     EXPECT_EQ(encode_identify_code(bad).code(), ErrorCode::kInvalidArgument) << bad;
   }

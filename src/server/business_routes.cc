@@ -1,5 +1,7 @@
 #include "server/business_routes.h"
 
+#include "core/pdf_admission.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
@@ -370,6 +372,8 @@ size_t verify_body_limit(const core::CoreConfig& cfg) { return 4 * ((cfg.pdf_max
 // texts (the parser's own words stay in the server), the report is JSON, or
 // the text report with Accept: text/plain.
 Result<Response> verify_pdf_response(const ApiServices& s, const Request& req, ByteView pdf) {
+  // One document in flight while it is parsed and checked (core/pdf_admission.h).
+  DUET_ASSIGN_OR_RETURN(core::PdfSlots slot, core::PdfSlots::take(s.deps.metrics, s.deps.config.pdf_max_in_flight));
   auto v = core::verify_pdf_document(pdf, verify_trust(s), s.deps.config.pdf_max_bytes, "");
   if (!v.ok()) {
     switch (v.code()) {

@@ -1,9 +1,14 @@
 #include "server/holder_routes.h"
 
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "cosign/wire.h"
+#include "pdf/handwritten_image.h"
 #include "server/json_body.h"
 #include "server/json_mapping.h"
 
@@ -167,6 +172,50 @@ void certificate_routes(http::Router& r, const ApiServices& s, RequestAuth& auth
          }));
 }
 
+// The holder's handwritten-signature image (docs/pdf.md "Handwritten
+// signature"): PUT the PNG itself as the body (Content-Type: image/png), GET
+// it back, DELETE it.
+constexpr const char* kHandwritingPath = "/app/v1/handwritten-signature";
+
+// Content-Type image/png, in any case, parameters ignored.
+bool is_png_media_type(std::optional<std::string_view> value) {
+  std::string t(value.value_or("").substr(0, value.value_or("").find(';')));
+  std::erase_if(t, [](char c) { return c == ' ' || c == '\t'; });
+  std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return t == "image/png";
+}
+
+void handwriting_routes(http::Router& r, const ApiServices& s, RequestAuth& auth) {
+  r.put(kHandwritingPath,
+        auth.device_token_request([&s](const Request& req, const core::HolderContext& ctx) -> Result<Response> {
+          if (!is_png_media_type(req.header("Content-Type"))) {
+            return invalid("send the handwritten signature as the body, Content-Type: image/png");
+          }
+          DUET_ASSIGN_OR_RETURN(core::HandwrittenSignatureView v,
+                                s.holders.put_handwritten_signature(ctx, as_bytes(req.body)));
+          return json_response(200, json{{"holder_id", ctx.holder_id},
+                                         {"width", v.width},
+                                         {"height", v.height},
+                                         {"updated_at", v.updated_at}});
+        }));
+  r.get(kHandwritingPath,
+        auth.device_token_request([&s](const Request&, const core::HolderContext& ctx) -> Result<Response> {
+          DUET_ASSIGN_OR_RETURN(Bytes png, s.holders.handwritten_signature_png(ctx));
+          Response resp = binary_response(200, std::string(png.begin(), png.end()), "image/png");
+          resp.headers.set("Cache-Control", "no-store");
+          return resp;
+        }));
+  r.del(kHandwritingPath,
+        auth.device_token_request([&s](const Request&, const core::HolderContext& ctx) -> Result<Response> {
+          DUET_TRY_STATUS(s.holders.delete_handwritten_signature(ctx));
+          return Response::empty(204);
+        }));
+  // The image's own limit plus room, so that an image over it is answered
+  // payload_too_large by the check, not cut off by the server's body limit.
+  if (Status st = r.set_max_body_bytes("PUT", kHandwritingPath, pdf::kMaxHandwrittenPngBytes + 64 * 1024); !st.ok())
+    std::abort();
+}
+
 }  // namespace
 
 void register_holder_routes(http::Router& r, const ApiServices& s, RequestAuth& auth) {
@@ -176,6 +225,7 @@ void register_holder_routes(http::Router& r, const ApiServices& s, RequestAuth& 
   order_routes(r, s, auth);
   refresh_routes(r, s, auth);
   certificate_routes(r, s, auth);
+  handwriting_routes(r, s, auth);
 }
 
 }  // namespace duet::server

@@ -27,7 +27,11 @@ constexpr CounterSpec kCoreCounters[] = {
     {"duet_certificates_issued_total", "Holder certificates issued (certificate requests co-signed).",
      &core::CoreMetrics::certificates_issued},
     {"duet_certificates_revoked_total", "Holder certificates revoked.", &core::CoreMetrics::certificates_revoked},
+    {"duet_pdf_refused_busy_total", "PDF requests refused because pdf.max_in_flight documents were in memory.",
+     &core::CoreMetrics::pdf_refused_busy},
 };
+
+constexpr const char* kPdfInFlight = "duet_pdf_documents_in_flight";
 
 struct GaugeSpec {
   const char* name;
@@ -55,6 +59,8 @@ OpsRoutes::OpsRoutes(core::CoreMetrics& core, std::shared_ptr<http::MetricsRegis
     : core_(core), registry_(std::move(registry)), probe_(std::move(probe)) {
   if (!registry_) registry_ = std::make_shared<http::MetricsRegistry>();
   for (const auto& c : kCoreCounters) registry_->declare(c.name, http::MetricsRegistry::Type::kCounter, c.help);
+  registry_->declare(kPdfInFlight, http::MetricsRegistry::Type::kGauge,
+                     "PDF documents held in memory now (at most pdf.max_in_flight).");
   if (probe_)
     for (const auto& g : kHealthGauges) registry_->declare(g.name, http::MetricsRegistry::Type::kGauge, g.help);
 }
@@ -66,6 +72,7 @@ void OpsRoutes::export_core_metrics() {
     double v = static_cast<double>((core_.*(c.field)).load());
     if (v > counter.value()) counter.inc(v - counter.value());
   }
+  registry_->gauge(kPdfInFlight).set(static_cast<double>(core_.pdf_in_flight.load()));
   if (!probe_) return;
   const ServiceHealth health = probe_();
   for (const auto& g : kHealthGauges) registry_->gauge(g.name).set(static_cast<double>(g.read(health)));

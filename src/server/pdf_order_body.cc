@@ -77,6 +77,24 @@ Result<core::NewPdfDocument> parse_document(const core::CoreConfig& cfg, const j
                           parse_placement((*it)[i], field_name(prefix, "placements") + "[" + std::to_string(i) + "]"));
     d.placements.push_back(std::move(p));
   }
+  // "certify": true (DocMDP, first signer only) with "certify_permissions"
+  // 1 | 2 | 3 (default 2).
+  auto certify = obj.find("certify");
+  auto permissions = obj.find("certify_permissions");
+  const bool has_permissions = permissions != obj.end() && !permissions->is_null();
+  if (certify != obj.end() && !certify->is_null()) {
+    if (!certify->is_boolean()) return invalid(field_name(prefix, "certify") + " must be true or false");
+    if (certify->get<bool>()) {
+      d.certify_permission = 2;
+      if (has_permissions) {
+        if (!permissions->is_number_integer() || permissions->get<int64_t>() < 1 || permissions->get<int64_t>() > 3)
+          return invalid(field_name(prefix, "certify_permissions") + " must be 1, 2 or 3");
+        d.certify_permission = static_cast<int>(permissions->get<int64_t>());
+      }
+    }
+  }
+  if (has_permissions && d.certify_permission == 0)
+    return invalid(field_name(prefix, "certify_permissions") + " needs certify: true");
   DUET_ASSIGN_OR_RETURN(std::optional<std::string> sf, opt_string(obj, "sub_filter", prefix));
   if (sf) {
     auto f = core::sub_filter_from_name(*sf);
@@ -91,6 +109,12 @@ Result<core::NewPdfDocument> parse_document(const core::CoreConfig& cfg, const j
 Status parse_pdf_documents(const core::CoreConfig& cfg, const json& body, core::NewOrder& o) {
   for (const char* other : {"data_base64", "digest_hex", "items"}) {
     if (body.contains(other) && !body[other].is_null()) return invalid(std::string(other) + " is not taken by a PDF order");
+  }
+  DUET_ASSIGN_OR_RETURN(std::optional<std::string> appearance, opt_string(body, "appearance"));
+  if (appearance) {
+    auto a = core::order_appearance_from_name(*appearance);
+    if (!a) return invalid("appearance must be name_stamp, handwritten or handwritten_or_name_stamp");
+    o.appearance = *a;
   }
   const bool has_documents = body.contains("documents") && !body["documents"].is_null();
   const bool has_single = body.contains("pdf_base64") && !body["pdf_base64"].is_null();

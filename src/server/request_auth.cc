@@ -8,6 +8,7 @@
 #include "server/audit_views.h"
 #include "server/log.h"
 #include "server/public_errors.h"
+#include "core/pdf_admission.h"
 
 namespace duet::server {
 
@@ -29,6 +30,8 @@ Response error_response(const Request& req, const Error& raw, bool bearer) {
                {"message", raw.message}});
   }
   if (r.status == 401 && bearer) r.headers.set("WWW-Authenticate", "Bearer");
+  // pdf.max_in_flight taken: worth retrying in a moment (docs/pdf.md).
+  if (core::is_pdf_busy(raw)) r.headers.set("Retry-After", "1");
   return r;
 }
 

@@ -95,6 +95,18 @@ class HolderStore {
   // changed).
   virtual Status reseal_key_share(const WriteContext& context, std::string_view tenant_id, std::string_view key_id,
                                   ByteView expected, ByteView replacement) = 0;
+
+  // --- the holder's handwritten-signature image (schema v22) ---------------
+  // Stores the holder's image, replacing the one stored before (one per
+  // holder). kNotFound if the holder does not exist in the tenant;
+  // kInvalidArgument for an empty sealed image or a size below 1 pixel.
+  virtual Status put_handwritten_signature(const WriteContext& context, const HandwrittenSignature& signature) = 0;
+  // kNotFound when the holder has none (or does not exist in the tenant).
+  virtual Result<HandwrittenSignature> get_handwritten_signature(std::string_view tenant_id,
+                                                                 std::string_view holder_id) = 0;
+  // Removes it; kNotFound when there was none.
+  virtual Status delete_handwritten_signature(const WriteContext& context, std::string_view tenant_id,
+                                              std::string_view holder_id) = 0;
 };
 
 }  // namespace duet::store

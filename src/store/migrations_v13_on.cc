@@ -259,7 +259,27 @@ CREATE UNIQUE INDEX sla_claims_id ON sla_claims (claim_id);
 )sql"),
 };
 
-constexpr VersionPieces kVersions[] = {{13, kV13}, {14, kV14}, {15, kV15}, {16, kV16}, {17, kV17}, {18, kV18}, {19, kV19}, {20, kV20}, {21, kV21}};
+// v22, issue 12: the holder's handwritten-signature image (docs/pdf.md
+// "Handwritten signature"), one per holder, replaced or deleted by the holder.
+// The PNG is sealed like the holder's other personal fields (DataProtector,
+// context "holder:<tenant>:<holder>:handwritten_signature"); its size in
+// pixels is kept in clear so no read has to open it to describe it.
+constexpr MigrationPiece kV22[] = {
+    both(R"sql(
+CREATE TABLE holder_handwritten_signatures (
+  tenant_id TEXT NOT NULL,
+  holder_id TEXT NOT NULL,
+  sealed_png {bytes} NOT NULL,
+  width {int} NOT NULL CHECK (width >= 1),
+  height {int} NOT NULL CHECK (height >= 1),
+  updated_at {int} NOT NULL,
+  PRIMARY KEY (tenant_id, holder_id),
+  FOREIGN KEY (tenant_id, holder_id) REFERENCES holders (tenant_id, holder_id)
+);
+)sql"),
+};
+
+constexpr VersionPieces kVersions[] = {{13, kV13}, {14, kV14}, {15, kV15}, {16, kV16}, {17, kV17}, {18, kV18}, {19, kV19}, {20, kV20}, {21, kV21}, {22, kV22}};
 
 }  // namespace
 

@@ -143,6 +143,11 @@ class OrderStore {
   // a document, or one purged by the retention rules.
   virtual Result<OrderDocument> get_order_document(std::string_view tenant_id, std::string_view order_id,
                                                    int item_index) = 0;
+  // The same without its bytes (prepared_pdf and signed_pdf empty): what
+  // the holder's order view needs (ByteRange, /SubFilter, time, pages) to
+  // compute e, without reading a document of up to pdf.max_bytes. Same errors.
+  virtual Result<OrderDocument> get_order_document_info(std::string_view tenant_id, std::string_view order_id,
+                                                        int item_index) = 0;
   // Either kind.
   virtual Result<SignOrder> get_order(std::string_view tenant_id, std::string_view order_id) = 0;
   // A page of the tenant's kSign orders (kCsr orders are never listed), newest first (created_at DESC, order_id

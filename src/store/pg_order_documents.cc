@@ -48,4 +48,14 @@ Result<OrderDocument> PgStore::get_order_document(std::string_view tenant_id, st
   });
 }
 
+Result<OrderDocument> PgStore::get_order_document_info(std::string_view tenant_id, std::string_view order_id,
+                                                       int item_index) {
+  return read_single<OrderDocument>([&](Connection& c) -> Result<OrderDocument> {
+    DUET_ASSIGN_OR_RETURN(Rows r, c.query(
+        select_from(kOrderDocumentInfoCols, "order_documents", "tenant_id = $1 AND order_id = $2 AND item_index = $3"),
+        {tenant_id, order_id, item_index}));
+    return first_row<OrderDocument>(r, read_order_document, "order document");
+  });
+}
+
 }  // namespace duet::store::pg_store

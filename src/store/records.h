@@ -234,6 +234,19 @@ struct OrderDocument {
   Bytes signed_pdf;           // empty until the order is signed
 };
 
+// The holder's handwritten-signature image (table
+// holder_handwritten_signatures, schema v22): a PNG the holder uploaded,
+// sealed by core under the context "holder:<tenant>:<holder>:handwritten_signature"
+// (the store never sees it in clear), and its size in pixels.
+struct HandwrittenSignature {
+  std::string tenant_id;
+  std::string holder_id;
+  Bytes sealed_png;
+  int64_t width = 0;   // pixels, >= 1
+  int64_t height = 0;  // pixels, >= 1
+  UnixSeconds updated_at = 0;
+};
+
 enum class SessionState { kOpen, kFinished, kFailed };
 
 // What the PIN attempt rule (core/pin_attempt_rule.h) reads and writes,

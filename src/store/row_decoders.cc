@@ -43,6 +43,17 @@ Result<App> read_app(const RowReader& r) {
   return a;
 }
 
+HandwrittenSignature read_handwritten_signature(const RowReader& r) {
+  HandwrittenSignature s;
+  s.tenant_id = r.text(0);
+  s.holder_id = r.text(1);
+  s.sealed_png = r.blob(2);
+  s.width = r.get_int(3);
+  s.height = r.get_int(4);
+  s.updated_at = r.get_int(5);
+  return s;
+}
+
 Result<Holder> read_holder(const RowReader& r) {
   Holder h;
   h.tenant_id = r.text(0);

@@ -34,6 +34,9 @@ constexpr std::string_view kHolderCols =
     "identity_reference, refresh_required, environment";
 Result<Holder> read_holder(const RowReader& r);
 
+constexpr std::string_view kHandwrittenSignatureCols = "tenant_id, holder_id, sealed_png, width, height, updated_at";
+HandwrittenSignature read_handwritten_signature(const RowReader& r);
+
 constexpr std::string_view kKeyCols =
     "tenant_id, key_id, holder_id, public_key_hex, service_share_ciphertext, created_at, revoked_at";
 HolderKeyShare read_key(const RowReader& r);
@@ -84,6 +87,10 @@ CaRecord read_ca(const RowReader& r);
 constexpr std::string_view kOrderDocumentCols =
     "tenant_id, order_id, item_index, prepared_pdf, byte_range_1, byte_range_2, byte_range_3, sub_filter, "
     "signing_time, field_name, stamped_pages, page_count, signed_pdf";
+// The same columns with the two documents read as NULL (empty bytes).
+constexpr std::string_view kOrderDocumentInfoCols =
+    "tenant_id, order_id, item_index, NULL, byte_range_1, byte_range_2, byte_range_3, sub_filter, "
+    "signing_time, field_name, stamped_pages, page_count, NULL";
 Result<OrderDocument> read_order_document(const RowReader& r);
 
 constexpr std::string_view kOrderCols =

@@ -54,4 +54,16 @@ Result<OrderDocument> SqliteStore::get_order_document(std::string_view tenant_id
   });
 }
 
+Result<OrderDocument> SqliteStore::get_order_document_info(std::string_view tenant_id, std::string_view order_id,
+                                                           int item_index) {
+  return read<OrderDocument>([&](Connection& c) -> Result<OrderDocument> {
+    DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+        select_from(kOrderDocumentInfoCols, "order_documents", "tenant_id = ?1 AND order_id = ?2 AND item_index = ?3")));
+    st.bind(1, tenant_id).bind(2, order_id).bind(3, item_index);
+    DUET_ASSIGN_OR_RETURN(bool row, st.step());
+    if (!row) return Unexpected{not_found("order document").error()};
+    return read_order_document(st);
+  });
+}
+
 }  // namespace duet::store::sqlite_store

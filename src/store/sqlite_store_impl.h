@@ -162,6 +162,12 @@ class SqliteStore final : public Store {
   Status revoke_holder_key(const WriteContext& context, std::string_view tenant_id, std::string_view key_id,
                            UnixSeconds now) override;
   Result<HolderKeyShare> get_holder_key(std::string_view tenant_id, std::string_view key_id) override;
+  // --- handwritten-signature images (sqlite_handwriting.cc / pg_handwriting.cc) ---
+  Status put_handwritten_signature(const WriteContext& context, const HandwrittenSignature& signature) override;
+  Result<HandwrittenSignature> get_handwritten_signature(std::string_view tenant_id,
+                                                         std::string_view holder_id) override;
+  Status delete_handwritten_signature(const WriteContext& context, std::string_view tenant_id,
+                                      std::string_view holder_id) override;
   // --- activation codes ---
   Status create_activation_code(const WriteContext& context, const ActivationCode& a) override;
   Result<ActivationCode> find_activation_code(ByteView code_hash) override;
@@ -183,6 +189,8 @@ class SqliteStore final : public Store {
                                           const std::vector<OrderDocument>& documents) override;
   Result<OrderDocument> get_order_document(std::string_view tenant_id, std::string_view order_id,
                                            int item_index) override;
+  Result<OrderDocument> get_order_document_info(std::string_view tenant_id, std::string_view order_id,
+                                                int item_index) override;
   Status finish_document_order(const WriteContext& context, std::string_view tenant_id, std::string_view order_id,
                                std::string_view session_id, const std::vector<Bytes>& signatures,
                                const std::vector<Bytes>& signed_pdfs, const std::optional<CallbackJob>& callback,

@@ -74,11 +74,26 @@ TEST_P(StoreContractTest, DocumentOrderIsWrittenWithItsDocumentsAndReadBack) {
     EXPECT_EQ(d.stamped_pages, (std::vector<int>{1, 3}));
     EXPECT_EQ(d.page_count, 3);
     EXPECT_TRUE(d.signed_pdf.empty());
+    // The info read: the same fields, no bytes.
+    OrderDocument info = ok_value(store_->get_order_document_info(w.tenant_id, o.order_id, i));
+    EXPECT_TRUE(info.prepared_pdf.empty());
+    EXPECT_TRUE(info.signed_pdf.empty());
+    EXPECT_EQ(info.item_index, i);
+    EXPECT_EQ(info.byte_range[1], docs[i].byte_range[1]);
+    EXPECT_EQ(info.byte_range[2], docs[i].byte_range[2]);
+    EXPECT_EQ(info.byte_range[3], docs[i].byte_range[3]);
+    EXPECT_EQ(info.sub_filter, "ETSI.CAdES.detached");
+    EXPECT_EQ(info.signing_time, 1'700'000'000);
+    EXPECT_EQ(info.field_name, "Signature1");
+    EXPECT_EQ(info.stamped_pages, (std::vector<int>{1, 3}));
+    EXPECT_EQ(info.page_count, 3);
   }
   EXPECT_EQ(kind(store_->get_order_document(w.tenant_id, o.order_id, 2)), StoreError::kNotFound);
+  EXPECT_EQ(kind(store_->get_order_document_info(w.tenant_id, o.order_id, 2)), StoreError::kNotFound);
   // Another tenant sees no document.
   World other = make_world("pdf-other");
   EXPECT_EQ(kind(store_->get_order_document(other.tenant_id, o.order_id, 0)), StoreError::kNotFound);
+  EXPECT_EQ(kind(store_->get_order_document_info(other.tenant_id, o.order_id, 0)), StoreError::kNotFound);
   // An ordinary order has none.
   SignOrder plain = create(order_for(w));
   EXPECT_EQ(kind(store_->get_order_document(w.tenant_id, plain.order_id, 0)), StoreError::kNotFound);

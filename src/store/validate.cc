@@ -64,6 +64,13 @@ Status validate_holder_key(const HolderKeyShare& k) {
   return Status::Ok();
 }
 
+Status validate_handwritten_signature(const HandwrittenSignature& s) {
+  if (s.tenant_id.empty() || s.holder_id.empty()) return invalid("handwritten signature ids are empty");
+  if (s.sealed_png.empty()) return invalid("the sealed handwritten signature is empty");
+  if (s.width < 1 || s.height < 1) return invalid("a handwritten signature is at least 1 x 1 pixels");
+  return Status::Ok();
+}
+
 Status validate_activation_code(const ActivationCode& a) {
   if (a.tenant_id.empty() || a.code_id.empty() || a.holder_id.empty()) return invalid("code ids are empty");
   if (a.code_hash.empty()) return invalid("code hash is empty");

@@ -26,6 +26,7 @@ Status validate_app_settings(std::string_view identity_mode, std::string_view cm
 Status validate_pin_failure_budget(std::optional<int> budget);
 Status validate_holder(const Holder& h);
 Status validate_holder_key(const HolderKeyShare& k);
+Status validate_handwritten_signature(const HandwrittenSignature& s);
 Status validate_activation_code(const ActivationCode& a);
 // complete_activation's records: complete, and naming one tenant and holder.
 Status validate_activation_completion(const ActivationCompletion& a);
