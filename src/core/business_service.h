@@ -85,6 +85,9 @@ struct NewOrder {
   std::string callback_url;
   std::string idempotency_key;
   std::vector<NewPdfDocument> documents = {};  // kPdf only: one item each (its ByteRange digest)
+  // kCmsDetached only: "" or "pades" (store::SignOrder::cms_profile); "pades"
+  // on another output is kInvalidArgument.
+  std::string cms_profile = {};
 };
 
 class BusinessService {

@@ -131,7 +131,18 @@ CREATE INDEX portal_sessions_user ON portal_sessions (tenant_id, user_id);
 )sql"),
 };
 
-constexpr VersionPieces kVersions[] = {{13, kV13}, {14, kV14}, {15, kV15}, {16, kV16}, {17, kV17}, {18, kV18}};
+// v19, issue 12 item 5: the signed attributes' profile of a digest-only CMS
+// order (records.h SignOrder::cms_profile): '' as before, or 'pades' (no
+// signingTime), which duet-gateway asks for to embed ETSI.CAdES.detached.
+// Existing orders keep the profile they were signed with ('').
+constexpr MigrationPiece kV19[] = {
+    both(R"sql(
+ALTER TABLE sign_orders ADD COLUMN cms_profile TEXT NOT NULL DEFAULT ''
+  CHECK (cms_profile IN ('', 'pades'));
+)sql"),
+};
+
+constexpr VersionPieces kVersions[] = {{13, kV13}, {14, kV14}, {15, kV15}, {16, kV16}, {17, kV17}, {18, kV18}, {19, kV19}};
 
 }  // namespace
 
