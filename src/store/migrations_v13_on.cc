@@ -142,7 +142,8 @@ ALTER TABLE sign_orders ADD COLUMN cms_profile TEXT NOT NULL DEFAULT ''
 )sql"),
 };
 
-constexpr VersionPieces kVersions[] = {{13, kV13}, {14, kV14}, {15, kV15}, {16, kV16}, {17, kV17}, {18, kV18}, {19, kV19}};
+constexpr VersionPieces kVersions[] = {{13, kV13}, {14, kV14}, {15, kV15}, {16, kV16},
+                                       {17, kV17}, {18, kV18}, {19, kV19}};
 
 }  // namespace
 
