@@ -13,7 +13,9 @@
 #     is back; a gateway killed with SIGKILL in the window between the upstream
 #     create and its commit (the on-disk state of that crash, made with
 #     sqlite3) and again after the holder signed delivers the signed PDF
-#     exactly once: one upstream order, one co-signature, the order completes.
+#     exactly once: one upstream order, one co-signature, the order completes;
+#     and a real SIGKILL at that point (the test build's fault injection,
+#     DUET_GATEWAY_TEST_KILL_AT=after_upstream_create) likewise.
 #  4. `duet demo --gateway --pdf FILE --out DIR` signs FILE through a spawned
 #     gateway in front of a spawned duetd.
 # Usage: gateway_test.sh DUET DUETD DUET_GATEWAY
@@ -27,7 +29,9 @@ done
 dir=$(mktemp -d)
 pid=""
 gwpid=""
+cbpid=""
 cleanup() {
+  [ -n "$cbpid" ] && kill "$cbpid" 2>/dev/null && wait "$cbpid" 2>/dev/null || true
   [ -n "$gwpid" ] && kill "$gwpid" 2>/dev/null && wait "$gwpid" 2>/dev/null || true
   [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
   rm -rf "$dir" || true
@@ -86,6 +90,29 @@ PY
 # URL on a port chosen now.
 gwport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 mkdir -p "$dir/gw"
+# The local system's callback receiver: records each request (body, headers)
+# and answers 503 to the first one, so the gateway must retry it.
+mkdir -p "$dir/cb"
+python3 - "$dir/cb" >"$dir/cb.log" 2>&1 <<'PY' &
+import http.server, json, os, sys
+d = sys.argv[1]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        n = len(os.listdir(d)) // 2
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        open(f"{d}/{n}.body", "wb").write(body)
+        json.dump(dict(self.headers), open(f"{d}/{n}.headers", "w"))
+        self.send_response(503 if n == 0 else 204)
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+open(f"{d}/../cb.port", "w").write(str(s.server_port))
+s.serve_forever()
+PY
+cbpid=$!
+for _ in $(seq 1 50); do [ -s "$dir/cb.port" ] && break; sleep 0.1; done
+[ -s "$dir/cb.port" ] || fail "the callback receiver did not start"
 cat >"$dir/gateway.toml" <<TOML
 [http]
 listen = "127.0.0.1:$gwport"
@@ -102,9 +129,11 @@ secret_file = "$dir/secret"
 [[local_apps]]
 app_id = "local-erp"
 secret_file = "$dir/gw/local.secret"
+callback_url = "http://127.0.0.1:$(cat "$dir/cb.port")/erp/callbacks"
 TOML
-start_gateway() {
-  "$gateway" --config "$dir/gateway.toml" >>"$dir/gateway.log" 2>&1 &
+start_gateway() {  # [KILL-POINT]: the gateway SIGKILLs itself there (docs/gateway.md "Fault injection")
+  rm -f "$dir/gw/gateway.port"
+  DUET_GATEWAY_TEST_KILL_AT=${1:-} "$gateway" --config "$dir/gateway.toml" >>"$dir/gateway.log" 2>&1 &
   gwpid=$!
   for _ in $(seq 1 300); do
     [ -s "$dir/gw/gateway.port" ] && return 0
@@ -162,8 +191,6 @@ expect_refused "$dir/encrypted.pdf" pdf_encrypted --page 1 --rect 72,72,120,80 -
 expect_refused "$dir/contract-a.pdf" not_found --keyword "Guarantor signature:" --size 120,80 --signer-name "张三"
 expect_refused "$dir/contract-a.pdf" invalid_argument --page 3 --rect 72,72,120,80 --signer-name "张三"
 expect_refused "$dir/contract-a.pdf" invalid_argument --page 1 --rect 72,72,120,80
-expect_refused "$dir/contract-a.pdf" invalid_argument --page 1 --rect 72,72,120,80 --signer-name "张三" \
-  --sub-filter ETSI.CAdES.detached
 [ "$(gw_rows)" = "$rows" ] || fail "a refused request left an order in the gateway's store"
 # A callback that is not duetd's (no or a wrong signature) is refused.
 [ "$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'X-Duet-Timestamp: 1' -H 'X-Duet-Signature: 00' \
@@ -185,6 +212,10 @@ upstream=$("${api[@]}" order get "$up_a")
 [ "$(jq -r .output <<<"$upstream")" = cms-detached ] && [ "$(jq -r '.items[0].kind' <<<"$upstream")" = digest ] ||
   fail "the upstream order is not digest-only: $upstream"
 [ "$(jq -r '.items[0].size' <<<"$upstream")" = 32 ] || fail "the upstream item is not a 32-byte digest"
+# The gateway's default is ETSI.CAdES.detached: the upstream order is asked for
+# the PAdES signed attributes (no signingTime).
+[ "$(jq -r .cms_profile <<<"$upstream")" = pades ] || fail "the upstream order's profile is not pades: $upstream"
+[ "$(gw_get "$gw_a" | jq -r .sub_filter)" = ETSI.CAdES.detached ] || fail "the gateway's default sub_filter"
 if "${lapi[@]}" order pdf "$gw_a" --out "$dir/early.pdf" >"$dir/early.log" 2>&1; then
   fail "the gateway served a PDF before it was signed"
 fi
@@ -192,7 +223,7 @@ grep -q "409" "$dir/early.log" || fail "early pdf: $(cat "$dir/early.log")"
 "${hold[@]}" sign "$up_a" --pin 246810 >"$dir/sign-a.log" 2>&1 || fail "holder sign: $(cat "$dir/sign-a.log")"
 wait_for "$gw_a" '.state == "signed"' 30
 "${lapi[@]}" order pdf "$gw_a" --out "$dir/signed-a.pdf" >/dev/null || fail "fetching the signed PDF from the gateway"
-check_signed_pdf "$dir/contract-a.pdf" "$dir/signed-a.pdf" "$dir/check-a"
+check_signed_pdf "$dir/contract-a.pdf" "$dir/signed-a.pdf" "$dir/check-a" ETSI.CAdES.detached
 "$duet" verify --pdf "$dir/signed-a.pdf" --server "$url" --ca "$ca" >"$dir/verify-a.log" 2>&1 ||
   fail "duet verify --pdf: $(cat "$dir/verify-a.log")"
 [ "$(upstream_orders)" = $((before + 1)) ] || fail "one gateway order made $(( $(upstream_orders) - before )) upstream orders"
@@ -200,6 +231,35 @@ metrics=$(curl -fsS "http://127.0.0.1:$gwport/metrics") || fail "/metrics"
 grep -q 'duet_gateway_callbacks_total{result="accepted"}' <<<"$metrics" || fail "no callback from duetd was accepted"
 grep -q 'duet_gateway_orders{state="signed"} 1' <<<"$metrics" || fail "metrics: $metrics"
 echo "gateway_test: end to end OK ($gw_a via $up_a)"
+
+# The local system was called back: refused once (503), retried, delivered;
+# the signature checked with openssl (HMAC-SM3 under the local app's secret
+# over "timestamp\n" + hex SM3(body)), and a changed body does not verify.
+delivered=""
+for _ in $(seq 1 50); do
+  for f in "$dir"/cb/*.body; do
+    [ -e "$f" ] && [ "$(basename "$f" .body)" != 0 ] && jq -e --arg o "$gw_a" '.order_id == $o' "$f" >/dev/null &&
+      delivered=${f%.body}
+  done
+  [ -n "$delivered" ] && break
+  sleep 0.2
+done
+[ -n "$delivered" ] || fail "no callback for $gw_a after the first refusal: $(ls "$dir/cb")"
+jq -e '.event == "order.signed" and .state == "signed" and .pdf_ready == true' "$delivered.body" >/dev/null ||
+  fail "callback body: $(cat "$delivered.body")"
+jq -e --arg o "$gw_a" '.order_id == $o' "$dir/cb/0.body" >/dev/null || fail "the refused first callback was another order"
+hmac_of() {  # BODY-FILE TIMESTAMP
+  printf '%s\n%s' "$2" "$(openssl dgst -sm3 -r <"$1" | cut -d' ' -f1)" |
+    openssl mac -digest SM3 -macopt "key:$(cat "$dir/gw/local.secret")" HMAC | tr 'A-F' 'a-f'
+}
+ts=$(jq -r '."X-Duet-Timestamp"' "$delivered.headers")
+sig=$(jq -r '."X-Duet-Signature"' "$delivered.headers" | tr 'A-F' 'a-f')
+[ "$(hmac_of "$delivered.body" "$ts")" = "$sig" ] || fail "the callback's signature does not verify with openssl"
+sed 's/signed/signet/' "$delivered.body" >"$dir/cb-changed.body"
+[ "$(hmac_of "$dir/cb-changed.body" "$ts")" != "$sig" ] || fail "a changed callback body verifies"
+grep -q 'duet_gateway_local_callbacks_total{result="failed"}' <<<"$(curl -fsS "http://127.0.0.1:$gwport/metrics")" ||
+  fail "the refused callback is not counted"
+echo "gateway_test: the local system was called back (retried after a refusal, signature checked with openssl)"
 
 # ---- 2. no document bytes in duetd ---------------------------------------------------------
 # Every file of duetd's data directory (duet.db, -wal, -shm, TLS, tokens) and
@@ -248,7 +308,8 @@ echo "gateway_test: no byte of the document in duetd's data directory or log"
 kill -9 "$pid"; wait "$pid" 2>/dev/null || true; pid=""
 before=$(sqlite3 "$data/duet.db" "SELECT count(*) FROM sign_orders WHERE tenant_id = '$tenant'")
 order=$("${lapi[@]}" order create --holder "$holder_id" --title "Loan contract B" --pdf "$dir/contract-b.pdf" \
-  --page 1 --rect 300,60,120,80 --signer-name "张三") || fail "create on the gateway while duetd is down"
+  --page 1 --rect 300,60,120,80 --signer-name "张三" --sub-filter adbe.pkcs7.detached) ||
+  fail "create on the gateway while duetd is down"
 gw_b=$(jq -r .order_id <<<"$order")
 sleep 3
 [ "$(gw_get "$gw_b" | jq -r .state)" = prepared ] || fail "order B moved while duetd was down: $(gw_get "$gw_b")"
@@ -271,7 +332,9 @@ kill -9 "$gwpid"; wait "$gwpid" 2>/dev/null || true; gwpid=""
 start_gateway
 wait_for "$gw_b" '.state == "signed"' 40
 "${lapi[@]}" order pdf "$gw_b" --out "$dir/signed-b.pdf" >/dev/null || fail "fetching signed B"
-check_signed_pdf "$dir/contract-b.pdf" "$dir/signed-b.pdf" "$dir/check-b"
+check_signed_pdf "$dir/contract-b.pdf" "$dir/signed-b.pdf" "$dir/check-b" adbe.pkcs7.detached
+[ "$(sqlite3 "$data/duet.db" "SELECT cms_profile FROM sign_orders WHERE order_id = '$up_b'")" = "" ] ||
+  fail "an adbe.pkcs7.detached gateway order asked duetd for the pades profile"
 "$duet" verify --pdf "$dir/signed-b.pdf" --server "$url" --ca "$ca" >"$dir/verify-b.log" 2>&1 ||
   fail "duet verify --pdf B: $(cat "$dir/verify-b.log")"
 after=$(sqlite3 "$data/duet.db" "SELECT count(*) FROM sign_orders WHERE tenant_id = '$tenant'")
@@ -285,10 +348,43 @@ found=$(search "$data" "$dir/duetd.log" -- "$dir/contract-b.pdf" "$dir/marker-b"
 [ -z "$found" ] || fail "document bytes of B in duetd's files: $found"
 echo "gateway_test: restarts of duetd and SIGKILLs of the gateway: one upstream order, one co-signature, signed once"
 
+# A real SIGKILL in that window: the gateway kills itself right after duetd
+# answered the create and before it commits the answer (a test build's fault
+# injection point), then restarts and delivers the signed PDF exactly once.
+kill "$gwpid"; wait "$gwpid" 2>/dev/null || true; gwpid=""
+start_gateway after_upstream_create
+before=$(sqlite3 "$data/duet.db" "SELECT count(*) FROM sign_orders WHERE tenant_id = '$tenant'")
+# (The kill may come before the 201 reaches the client: the order is read from the store.)
+"${lapi[@]}" order create --holder "$holder_id" --title "Loan contract C" --pdf "$dir/contract-b.pdf" \
+  --page 1 --rect 300,60,120,80 --signer-name "张三" >"$dir/create-c.log" 2>&1 || true
+gw_c=$(sqlite3 "$dir/gw/gateway.db" "SELECT order_id FROM gw_orders WHERE title = 'Loan contract C'")
+[ -n "$gw_c" ] || fail "create C on the gateway: $(cat "$dir/create-c.log")"
+status=0
+for _ in $(seq 1 150); do kill -0 "$gwpid" 2>/dev/null || break; sleep 0.2; done
+wait "$gwpid" 2>/dev/null || status=$?
+gwpid=""
+[ "$status" = 137 ] || fail "the gateway did not die by SIGKILL at the injection point (exit $status)"
+[ "$(sqlite3 "$dir/gw/gateway.db" "SELECT state || ':' || upstream_order_id FROM gw_orders WHERE order_id = '$gw_c'")" = \
+  "prepared:" ] || fail "order C is not prepared without an upstream id after the kill"
+up_c=$(sqlite3 "$data/duet.db" "SELECT order_id FROM sign_orders WHERE tenant_id = '$tenant' \
+  AND idempotency_key = 'gateway-$gw_c'")
+[ -n "$up_c" ] || fail "duetd has no upstream order for C: the kill came before the create"
+start_gateway
+wait_for "$gw_c" '.upstream_order_id != null' 30
+[ "$(gw_get "$gw_c" | jq -r .upstream_order_id)" = "$up_c" ] || fail "C: the restart made another upstream order"
+"${hold[@]}" sign "$up_c" --pin 246810 >"$dir/sign-c.log" 2>&1 || fail "holder sign C: $(cat "$dir/sign-c.log")"
+wait_for "$gw_c" '.state == "signed"' 40
+"${lapi[@]}" order pdf "$gw_c" --out "$dir/signed-c.pdf" >/dev/null || fail "fetching signed C"
+check_signed_pdf "$dir/contract-b.pdf" "$dir/signed-c.pdf" "$dir/check-c" ETSI.CAdES.detached
+after=$(sqlite3 "$data/duet.db" "SELECT count(*) FROM sign_orders WHERE tenant_id = '$tenant'")
+[ "$after" = $((before + 1)) ] || fail "order C made $((after - before)) upstream orders"
+[ "$(cosignatures "$up_c")" = 1 ] || fail "order C was co-signed $(cosignatures "$up_c") times"
+echo "gateway_test: a real SIGKILL between duetd's create and its commit: one upstream order, signed once"
+
 # ---- duet demo --gateway (issue 12 item 6): a spawned duetd and a spawned gateway --------
 "$duet" demo --gateway --gateway-bin "$gateway" --duetd "$duetd" --pdf "$dir/contract-a.pdf" \
   --pdf-keyword "Borrower signature:" --out "$dir/demo" --kdf-iterations 1000 >"$dir/demo.log" 2>&1 ||
   fail "duet demo --gateway: $(tail -n 30 "$dir/demo.log")"
 grep -q "verify signed.pdf *valid" "$dir/demo.log" || fail "demo: $(cat "$dir/demo.log")"
-check_signed_pdf "$dir/contract-a.pdf" "$dir/demo/signed.pdf" "$dir/check-demo"
+check_signed_pdf "$dir/contract-a.pdf" "$dir/demo/signed.pdf" "$dir/check-demo" ETSI.CAdES.detached
 echo "gateway_test: duet demo --gateway OK"

@@ -5,10 +5,13 @@
 # and ends at the end of the file, and openssl over the CMS (messageDigest =
 # SM3 of the ByteRange bytes, the RFC 3161 signature timestamp present, the
 # SM2 signature over the signed attributes under the certificate's key — and
-# not over the same attributes with one byte changed). Needs fail().
+# not over the same attributes with one byte changed). With a fourth argument
+# SUBFILTER: the last signature dictionary's /SubFilter is that, and the
+# signed attributes fit it (ETSI.CAdES.detached: signingCertificateV2 and no
+# signingTime, PAdES baseline; adbe.pkcs7.detached: signingTime). Needs fail().
 check_signed_pdf() {
-  local original=$1 signed=$2 work=$3
-  local A B C D size len want attrs off hl l sigline soff shl sl
+  local original=$1 signed=$2 work=$3 want_sub_filter=${4:-}
+  local A B C D size len want attrs off hl l sigline soff shl sl got_sub_filter
   mkdir -p "$work"
   # Structure and coverage.
   qpdf --check "$signed" >"$work/qpdf.log" 2>&1 || fail "qpdf --check: $(cat "$work/qpdf.log")"
@@ -59,4 +62,17 @@ check_signed_pdf() {
       -in "$work/attrs-changed.der" -sigfile "$work/sm2sig.der" >/dev/null 2>&1; then
     fail "openssl verified changed signed attributes"
   fi
+  [ -n "$want_sub_filter" ] || return 0
+  got_sub_filter=$(grep -ao '/SubFilter */[A-Za-z0-9.]*' "$signed" | tail -1 | sed -E 's|/SubFilter */||')
+  [ "$got_sub_filter" = "$want_sub_filter" ] || fail "/SubFilter is '$got_sub_filter', not $want_sub_filter"
+  # Only the signer's own attributes (the timestamp token has its own).
+  openssl asn1parse -inform DER -in "$work/attrs.der" >"$work/attrs.txt" || fail "the signed attributes do not parse"
+  case "$want_sub_filter" in
+    ETSI.CAdES.detached)
+      if grep -q ":signingTime" "$work/attrs.txt"; then fail "ETSI.CAdES.detached with a signingTime attribute"; fi
+      grep -q "id-smime-aa-signingCertificateV2\|:1.2.840.113549.1.9.16.2.47" "$work/attrs.txt" ||
+        fail "ETSI.CAdES.detached without signingCertificateV2" ;;
+    adbe.pkcs7.detached)
+      grep -q ":signingTime" "$work/attrs.txt" || fail "adbe.pkcs7.detached without the signingTime attribute" ;;
+  esac
 }

@@ -383,6 +383,8 @@ Result<store::SignOrder> BusinessService::create_order(const AppContext& ctx, co
     if (key.code() == ErrorCode::kNotFound) return make_error(ErrorCode::kConflict, "the holder is not enrolled");
     return Unexpected{key.error()};
   }
+  if (!in.cms_profile.empty() && (in.cms_profile != "pades" || in.output != store::OutputFormat::kCmsDetached))
+    return make_error(ErrorCode::kInvalidArgument, "cms_profile pades needs output cms-detached");
   UnixSeconds now = deps_.clock.now();
   std::optional<store::Certificate> signer_cert;
   std::string oid_style;
@@ -467,6 +469,7 @@ Result<store::SignOrder> BusinessService::create_order(const AppContext& ctx, co
   if (signer_cert) {
     o.signer_cert_id = signer_cert->cert_id;
     o.cms_oid_style = oid_style;
+    o.cms_profile = in.cms_profile;
     // The signed attributes (and so every item's e) are fixed now: build them
     // once to refuse what cannot be signed before the order exists.
     DUET_ASSIGN_OR_RETURN(pki::Certificate cert, pki::Certificate::parse(signer_cert->der));

@@ -86,6 +86,9 @@ struct NewOrder {
   std::string idempotency_key;
   std::vector<NewPdfDocument> documents = {};  // kPdf only: one item each (its ByteRange digest)
   OrderAppearance appearance = OrderAppearance::kNameStamp;  // kPdf only: what every document's seal shows
+  // kCmsDetached only: "" or "pades" (store::SignOrder::cms_profile); "pades"
+  // on another output is kInvalidArgument.
+  std::string cms_profile = {};
 };
 
 class BusinessService {

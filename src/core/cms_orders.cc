@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "pdf/pdf_signer.h"
 #include "pki/cms.h"
 
 namespace duet::core {
@@ -10,6 +11,14 @@ namespace {
 Result<Bytes> run_cms(const pki::Certificate& cert, const store::SignOrder& order, const store::SignItem& item,
                       const pki::ExternalSigner& signer, Bytes* attrs_out) {
   pki::CmsSignOptions opt;
+  if (order.cms_profile == "pades") {
+    // The signed attributes of a public-cloud PDF order with /SubFilter
+    // ETSI.CAdES.detached (pdf_signer.h decides them): no signingTime.
+    pdf::PreparedPdf pades;
+    pades.sub_filter = pdf::SubFilter::kEtsiCadesDetached;
+    pades.signing_time = pki::Time(std::chrono::seconds(order.created_at));
+    opt = pdf::cms_sign_options(pades);
+  }
   opt.detached = order.output_format == store::OutputFormat::kCmsDetached;
   opt.oids = order.cms_oid_style == "gmt" ? pki::CmsOids::kGmT0010 : pki::CmsOids::kPkcs7;
   opt.signing_time = pki::Time(std::chrono::seconds(order.created_at));

@@ -8,7 +8,8 @@
 // certificate (SignOrder::signer_cert_id: the holder's newest good
 // certificate of its active key at creation), the OID style
 // (SignOrder::cms_oid_style, from the app's cms_oid_style) and signingTime =
-// created_at. cms_item_plan() runs pki::cms_sign with a signer that captures
+// created_at, or none under SignOrder::cms_profile "pades" (the attributes
+// of a PDF order's ETSI.CAdES.detached signature). cms_item_plan() runs pki::cms_sign with a signer that captures
 // e and stops; cms_item_assemble() runs it again with the verified signature
 // (refusing if the e asked for differs from the item's e).
 #pragma once

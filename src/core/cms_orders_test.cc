@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "base/result_testing.h"
+#include "core/pdf_orders.h"
 #include "crypto/sm3.h"
 #include "pki/cms.h"
 #include "pki/issuer.h"
@@ -142,6 +143,30 @@ TEST_F(CmsOrdersTest, DetachedDigestItemVerifiesAgainstTheContent) {
   ASSERT_OK_AND_ASSIGN(Bytes der, cms_item_assemble(*cert_, o, digest_item(), plan.e, sign(plan.e)));
   ASSERT_OK_AND_ASSIGN(pki::CmsVerification v, pki::verify_cms(der, as_bytes(content_), trust_));
   EXPECT_TRUE(v.ok()) << (v.reasons.empty() ? "" : v.reasons[0]);
+}
+
+// cms_profile "pades" (duet-gateway's ETSI.CAdES.detached): no signingTime,
+// and exactly the signed attributes of a public-cloud PDF order over the same
+// digest — so the gateway's PDF carries what duetd's own PDF orders carry.
+TEST_F(CmsOrdersTest, PadesProfileSignsAPdfOrdersAttributesWithoutSigningTime) {
+  store::SignOrder o = order(OutputFormat::kCmsDetached);
+  o.cms_profile = "pades";
+  ASSERT_OK_AND_ASSIGN(CmsItemPlan plan, cms_item_plan(*cert_, o, digest_item()));
+  ASSERT_OK_AND_ASSIGN(CmsItemPlan with_time, cms_item_plan(*cert_, order(OutputFormat::kCmsDetached), digest_item()));
+  EXPECT_NE(plan.signed_attributes, with_time.signed_attributes);
+  store::OrderDocument doc;
+  doc.sub_filter = "ETSI.CAdES.detached";
+  doc.signing_time = created_at_;
+  ASSERT_OK_AND_ASSIGN(CmsItemPlan pdf_plan, pdf_item_plan(*cert_, doc, digest_item()));
+  EXPECT_EQ(plan.signed_attributes, pdf_plan.signed_attributes);
+  EXPECT_EQ(plan.e, pdf_plan.e);
+  ASSERT_OK_AND_ASSIGN(Bytes der, cms_item_assemble(*cert_, o, digest_item(), plan.e, sign(plan.e)));
+  pki::CmsVerifyPolicy pades;  // as the PDF verifier reads ETSI.CAdES.detached
+  pades.signing_time_required = false;
+  ASSERT_OK_AND_ASSIGN(pki::CmsVerification v, pki::verify_cms(der, as_bytes(content_), trust_,
+                                                               crypto::kDefaultSm2Id, pades));
+  EXPECT_TRUE(v.ok()) << (v.reasons.empty() ? "" : v.reasons[0]);
+  EXPECT_FALSE(v.signing_time.has_value()) << "PAdES baseline forbids signingTime";
 }
 
 TEST_F(CmsOrdersTest, AttachedCmsOfADigestItemIsRefused) {

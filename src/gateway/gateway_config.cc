@@ -40,6 +40,8 @@ constexpr Key kGatewayKeys[] = {
      [](Node n, Path p, GatewayConfig& c) { return read_count(n, p, c.request_window_seconds); }},
     {"pdf_max_bytes", [](Node n, Path p, GatewayConfig& c) { return read_count(n, p, c.pdf_max_bytes); }},
     {"font_path", [](Node n, Path p, GatewayConfig& c) { return read_string(n, p, c.font_path); }},
+    {"signed_pdf_retention_days",
+     [](Node n, Path p, GatewayConfig& c) { return read_count(n, p, c.signed_pdf_retention_days); }},
 };
 
 constexpr Key kUpstreamKeys[] = {
@@ -54,6 +56,7 @@ using AppKey = TomlKey<LocalApp>;
 constexpr AppKey kLocalAppKeys[] = {
     {"app_id", [](Node n, Path p, LocalApp& a) { return read_string(n, p, a.app_id); }},
     {"secret_file", [](Node n, Path p, LocalApp& a) { return read_string(n, p, a.secret_file); }},
+    {"callback_url", [](Node n, Path p, LocalApp& a) { return read_string(n, p, a.callback_url); }},
 };
 
 bool is_url(const std::string& u) { return u.rfind("http://", 0) == 0 || u.rfind("https://", 0) == 0; }
@@ -76,6 +79,7 @@ Status check(const GatewayConfig& c) {
     return bad("gateway.request_window_seconds must be 10..3600");
   if (c.pdf_max_bytes < 1024 || c.pdf_max_bytes > (size_t{1} << 30))
     return bad("gateway.pdf_max_bytes must be 1024..1073741824");
+  if (c.signed_pdf_retention_days > 36500) return bad("gateway.signed_pdf_retention_days must be 0..36500");
   if (!is_url(c.upstream_url)) return bad("upstream.url must be an http(s) URL");
   if (!is_app_id(c.upstream_app_id)) return bad("upstream.app_id must be an app id");
   if (c.upstream_secret_file.empty()) return bad("upstream.secret_file must not be empty");
@@ -85,6 +89,8 @@ Status check(const GatewayConfig& c) {
     const LocalApp& a = c.local_apps[i];
     if (!is_app_id(a.app_id)) return bad("local_apps[" + std::to_string(i) + "].app_id must be an app id");
     if (a.secret_file.empty()) return bad("local_apps[" + std::to_string(i) + "].secret_file must not be empty");
+    if (!a.callback_url.empty() && !is_url(a.callback_url))
+      return bad("local_apps[" + std::to_string(i) + "].callback_url must be an http(s) URL");
     for (size_t j = 0; j < i; ++j)
       if (c.local_apps[j].app_id == a.app_id) return bad("local_apps: the app id " + a.app_id + " is given twice");
   }

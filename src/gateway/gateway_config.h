@@ -20,6 +20,9 @@ namespace duet::gateway {
 struct LocalApp {
   std::string app_id;
   std::string secret_file;
+  // Where the gateway POSTs the app's order events (signed with its secret,
+  // retried until delivered); "" = none, the app polls.
+  std::string callback_url;
 };
 
 struct GatewayConfig {
@@ -32,6 +35,10 @@ struct GatewayConfig {
   int64_t request_window_seconds = 300;
   size_t pdf_max_bytes = size_t{20} * 1024 * 1024;
   std::string font_path = "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf";
+  // Signed PDFs are erased from gateway.db this many days after the order
+  // was signed (the order row, its digest and CMS stay); 0 = kept until the
+  // operator removes them.
+  int64_t signed_pdf_retention_days = 0;
   // [upstream]: duetd's Business API and the tenant's app there.
   std::string upstream_url;
   std::string upstream_ca_file;  // PEM; "" = the system store

@@ -104,9 +104,10 @@ int main(int argc, char** argv) {
   }
 
   Upstream upstream(cfg, std::move(*upstream_secret));
-  LocalAuth auth(std::move(secrets), **store, cfg.request_window_seconds);
   auto metrics = std::make_shared<http::MetricsRegistry>();
-  Outbox outbox(cfg, **store, upstream, *metrics);
+  LocalCallbacks callbacks(cfg, **store, secrets, *metrics);
+  LocalAuth auth(std::move(secrets), **store, cfg.request_window_seconds);
+  Outbox outbox(cfg, **store, upstream, *metrics, &callbacks);
   GatewayServices services{cfg, **store, auth, upstream, outbox, *metrics};
   http::Router router;
   if (Status s = register_gateway_routes(router, services); !s.ok()) return startup_error("routes", s.error());

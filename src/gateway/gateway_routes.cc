@@ -38,7 +38,8 @@ json order_json(const GatewayOrder& o) {
             {"upstream_state", o.upstream_state.empty() ? json(nullptr) : json(o.upstream_state)},
             {"sub_filter", o.sub_filter},
             {"byte_range_digest", to_hex(o.digest)},
-            {"pdf_ready", o.state == OrderState::kSigned},
+            {"pdf_ready", o.state == OrderState::kSigned && !o.signed_pdf.empty()},
+            {"pdf_erased", o.state == OrderState::kSigned && o.signed_pdf.empty()},
             {"pdf_url", "/api/v1/orders/" + o.order_id + "/pdf"},
             {"created_at", o.created_at},
             {"updated_at", o.updated_at}};
@@ -71,9 +72,15 @@ Result<Response> create_order(GatewayServices& s, const Request& req, const std:
   if (output && *output != "pdf") return server::invalid("the gateway signs PDFs: output must be pdf");
   if (body.contains("documents")) return server::invalid("the gateway takes one document per order (pdf_base64)");
   if (body.contains("callback_url")) return server::invalid("callback_url is not taken by the gateway: poll the order");
-  DUET_ASSIGN_OR_RETURN(std::optional<std::string> sub_filter, server::opt_string(body, "sub_filter"));
-  if (sub_filter && *sub_filter != "adbe.pkcs7.detached")
-    return server::invalid("the gateway signs with sub_filter adbe.pkcs7.detached (docs/gateway.md)");
+  // ETSI.CAdES.detached by default, like duetd's PDF orders (the upstream
+  // order then has cms_profile "pades": no signingTime), or adbe.pkcs7.detached.
+  DUET_ASSIGN_OR_RETURN(std::optional<std::string> sub_filter_name, server::opt_string(body, "sub_filter"));
+  pdf::SubFilter sub_filter = pdf::SubFilter::kEtsiCadesDetached;
+  if (sub_filter_name) {
+    auto f = core::sub_filter_from_name(*sub_filter_name);
+    if (!f) return server::invalid("sub_filter must be ETSI.CAdES.detached or adbe.pkcs7.detached");
+    sub_filter = *f;
+  }
   DUET_ASSIGN_OR_RETURN(o.expires_in, server::opt_int(body, "expires_in"));
   if (o.expires_in && (*o.expires_in < 60 || *o.expires_in > 30 * 86400))
     return server::invalid("expires_in must be 60 to 2592000 seconds");
@@ -86,10 +93,11 @@ Result<Response> create_order(GatewayServices& s, const Request& req, const std:
   cfg.pdf_font_path = s.config.font_path;
   core::NewOrder parsed;
   json pdf_part = body;
-  for (const char* k : {"holder_id", "title", "display_text", "signer_name", "output", "expires_in"}) pdf_part.erase(k);
+  for (const char* k : {"holder_id", "title", "display_text", "signer_name", "output", "expires_in", "sub_filter"})
+    pdf_part.erase(k);
   DUET_TRY_STATUS(server::parse_pdf_documents(cfg, pdf_part, parsed));
   core::NewPdfDocument& doc = parsed.documents.front();
-  doc.sub_filter = pdf::SubFilter::kAdbePkcs7Detached;
+  doc.sub_filter = sub_filter;
 
   const std::string key(req.header("Idempotency-Key").value_or(""));
   if (key.size() > 128) return server::invalid("Idempotency-Key too long");
@@ -133,6 +141,8 @@ Result<Response> get_pdf(GatewayServices& s, const Request& req, const std::stri
   if (o.state != OrderState::kSigned)
     return make_error(ErrorCode::kConflict, "the order is " + std::string(order_state_name(o.state)) +
                                                 "; its PDF is not signed");
+  if (o.signed_pdf.empty())
+    return make_error(ErrorCode::kNotFound, "the signed PDF was erased by the retention rule");
   Response resp = server::binary_response(200, std::string(o.signed_pdf.begin(), o.signed_pdf.end()), "application/pdf");
   resp.headers.set("Content-Disposition", "attachment; filename=\"" + o.order_id + ".pdf\"");
   return resp;

@@ -52,11 +52,21 @@ CREATE TABLE gw_nonces (
 PRAGMA user_version = 1;
 )sql";
 
+// Version 2: the callback a local app is owed when its order reaches a final
+// state (callback_due_at set in the same UPDATE that makes it final; NULL:
+// none owed). Orders final before the upgrade owe none.
+constexpr const char* kSchemaV2 = R"sql(
+ALTER TABLE gw_orders ADD COLUMN callback_due_at INTEGER;
+ALTER TABLE gw_orders ADD COLUMN callback_attempts INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX gw_orders_callbacks ON gw_orders (callback_due_at) WHERE callback_due_at IS NOT NULL;
+PRAGMA user_version = 2;
+)sql";
+
 constexpr const char* kColumns =
     "order_id, app_id, idempotency_key, request_digest, holder_id, title, display_text, expires_in, state, "
     "upstream_order_id, upstream_state, prepared_pdf, byte_range_0, byte_range_1, byte_range_2, byte_range_3, "
     "digest, sub_filter, signing_time, field_name, cms, signed_pdf, error_code, error_message, attempts, "
-    "next_attempt_at, created_at, updated_at";
+    "next_attempt_at, created_at, updated_at, callback_attempts";
 
 Result<GatewayOrder> decode(const Statement& st) {
   GatewayOrder o;
@@ -87,6 +97,7 @@ Result<GatewayOrder> decode(const Statement& st) {
   o.next_attempt_at = st.column_int(25);
   o.created_at = st.column_int(26);
   o.updated_at = st.column_int(27);
+  o.callback_attempts = st.column_int(28);
   return o;
 }
 
@@ -120,13 +131,18 @@ Result<std::unique_ptr<GatewayStore>> GatewayStore::open(const std::string& path
   // Every state move is the record the next restart resumes from: fsync the
   // WAL at each commit (an order must survive a power loss, not only a kill).
   DUET_TRY_STATUS(conn->exec("PRAGMA synchronous=FULL", "set synchronous"));
+  // Documents erased (the retention rule, a failed order's prepared copy)
+  // are overwritten in the file, not left in free pages.
+  DUET_TRY_STATUS(conn->exec("PRAGMA secure_delete=ON", "set secure_delete"));
   DUET_ASSIGN_OR_RETURN(Statement v, Statement::prepare(*conn, "PRAGMA user_version"));
   DUET_ASSIGN_OR_RETURN(bool row, v.step());
   const int64_t version = row ? v.column_int(0) : 0;
-  if (version > 1) return make_error(ErrorCode::kUnavailable, "the gateway database is of a newer version");
-  if (version == 0) {
+  if (version > 2) return make_error(ErrorCode::kUnavailable, "the gateway database is of a newer version");
+  // Each version in its own transaction: a crash leaves a whole version.
+  const char* steps[] = {kSchemaV1, kSchemaV2};
+  for (int64_t next = version; next < 2; ++next) {
     DUET_TRY_STATUS(conn->exec("BEGIN IMMEDIATE", "begin schema"));
-    Status made = conn->exec(kSchemaV1, "create the gateway schema");
+    Status made = conn->exec(steps[next], "migrate the gateway schema");
     if (!made.ok()) {
       (void)conn->exec("ROLLBACK", "rollback schema");
       return Unexpected{made.error()};
@@ -161,7 +177,7 @@ Result<GatewayOrder> GatewayStore::create_order(const GatewayOrder& o, bool* rep
       Statement st,
       Statement::prepare(*conn_, std::string("INSERT INTO gw_orders (") + kColumns +
                                      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, '', '', ?10, ?11, ?12, ?13, ?14, "
-                                     "?15, ?16, ?17, ?18, NULL, NULL, '', '', 0, ?19, ?20, ?20)"));
+                                     "?15, ?16, ?17, ?18, NULL, NULL, '', '', 0, ?19, ?20, ?20, 0)"));
   st.bind(1, o.order_id).bind(2, o.app_id).bind(3, o.idempotency_key).bind(4, o.request_digest);
   st.bind(5, o.holder_id).bind(6, o.title).bind(7, o.display_text).bind(8, o.expires_in);
   st.bind(9, order_state_name(OrderState::kPrepared)).bind(10, o.prepared_pdf);
@@ -244,7 +260,7 @@ Status GatewayStore::mark_signed(std::string_view order_id, ByteView signed_pdf,
   // The prepared document is no longer needed: the signed one extends it.
   DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(*conn_,
                                                          "UPDATE gw_orders SET state = 'signed', signed_pdf = ?2, "
-                                                         "prepared_pdf = x'', updated_at = ?3 WHERE order_id = ?1 AND "
+                                                         "prepared_pdf = x'', updated_at = ?3, callback_due_at = ?3 WHERE order_id = ?1 AND "
                                                          "state = 'cosigned'"));
   st.bind(1, order_id).bind(2, signed_pdf).bind(3, now);
   DUET_TRY_STATUS(st.run());
@@ -256,8 +272,8 @@ Status GatewayStore::mark_failed(std::string_view order_id, std::string_view cod
   std::lock_guard lock(mu_);
   DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(*conn_,
                                                          "UPDATE gw_orders SET state = 'failed', error_code = ?2, "
-                                                         "error_message = ?3, prepared_pdf = x'', updated_at = ?4 "
-                                                         "WHERE order_id = ?1 AND state IN ('prepared', 'submitted', "
+                                                         "error_message = ?3, prepared_pdf = x'', updated_at = ?4, "
+                                                         "callback_due_at = ?4 WHERE order_id = ?1 AND state IN ('prepared', 'submitted', "
                                                          "'cosigned')"));
   st.bind(1, order_id).bind(2, code).bind(3, message).bind(4, now);
   DUET_TRY_STATUS(st.run());
@@ -297,6 +313,51 @@ Result<bool> GatewayStore::record_nonce(std::string_view app_id, std::string_vie
   st.bind(1, app_id).bind(2, nonce).bind(3, now);
   DUET_TRY_STATUS(st.run());
   return conn_->changes() == 1;
+}
+
+Result<std::vector<std::string>> GatewayStore::due_callbacks(int64_t now, size_t limit) {
+  std::lock_guard lock(mu_);
+  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(*conn_,
+                                                         "SELECT order_id FROM gw_orders WHERE callback_due_at <= ?1 "
+                                                         "ORDER BY callback_due_at, order_id LIMIT ?2"));
+  st.bind(1, now).bind(2, static_cast<int64_t>(limit));
+  std::vector<std::string> out;
+  while (true) {
+    DUET_ASSIGN_OR_RETURN(bool row, st.step());
+    if (!row) break;
+    out.push_back(st.column_text(0));
+  }
+  return out;
+}
+
+Status GatewayStore::callback_done(std::string_view order_id) {
+  std::lock_guard lock(mu_);
+  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(*conn_,
+                                                         "UPDATE gw_orders SET callback_due_at = NULL, "
+                                                         "callback_attempts = 0 WHERE order_id = ?1"));
+  st.bind(1, order_id);
+  return st.run();
+}
+
+Status GatewayStore::callback_retry(std::string_view order_id, int64_t next_attempt_at) {
+  std::lock_guard lock(mu_);
+  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(*conn_,
+                                                         "UPDATE gw_orders SET callback_due_at = ?2, callback_attempts "
+                                                         "= callback_attempts + 1 WHERE order_id = ?1 AND "
+                                                         "callback_due_at IS NOT NULL"));
+  st.bind(1, order_id).bind(2, next_attempt_at);
+  return st.run();
+}
+
+Result<int64_t> GatewayStore::erase_signed_pdfs(int64_t signed_before) {
+  std::lock_guard lock(mu_);
+  // A signed order no longer moves, so updated_at is when it was signed.
+  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(*conn_,
+                                                         "UPDATE gw_orders SET signed_pdf = x'' WHERE state = 'signed' "
+                                                         "AND length(signed_pdf) > 0 AND updated_at < ?1"));
+  st.bind(1, signed_before);
+  DUET_TRY_STATUS(st.run());
+  return static_cast<int64_t>(conn_->changes());
 }
 
 Result<std::vector<std::pair<std::string, int64_t>>> GatewayStore::count_by_state() {

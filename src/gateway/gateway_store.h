@@ -60,13 +60,14 @@ struct GatewayOrder {
   int64_t signing_time = 0;
   std::string field_name;
   Bytes cms;         // the co-signed CMS from duetd (digest-only), once cosigned
-  Bytes signed_pdf;  // once signed
+  Bytes signed_pdf;  // once signed; empty again once erased by the retention rule
   std::string error_code;  // failed: the public error code
   std::string error_message;
   int64_t attempts = 0;  // upstream calls that failed in a row (backoff)
   int64_t next_attempt_at = 0;
   int64_t created_at = 0;
   int64_t updated_at = 0;
+  int64_t callback_attempts = 0;  // failed deliveries of the local callback owed (backoff)
 };
 
 // The Idempotency-Key the gateway sends upstream for an order.
@@ -109,6 +110,20 @@ class GatewayStore {
   // False when the nonce was seen before for the app. Nonces older than
   // `forget_before` are dropped (the request window makes them useless).
   Result<bool> record_nonce(std::string_view app_id, std::string_view nonce, int64_t now, int64_t forget_before);
+
+  // Local callbacks (docs/gateway.md "Callbacks to local systems"): one is
+  // owed from the moment mark_signed/mark_failed commits (same UPDATE).
+  // Ids of orders whose callback is due at `now`, oldest first.
+  Result<std::vector<std::string>> due_callbacks(int64_t now, size_t limit);
+  // Delivered (or none to deliver: the app has no callback_url): owed no more.
+  Status callback_done(std::string_view order_id);
+  // Not delivered: due again at `next_attempt_at`, attempts + 1.
+  Status callback_retry(std::string_view order_id, int64_t next_attempt_at);
+
+  // The retention rule: empties signed_pdf of the signed orders signed
+  // (updated_at) before `signed_before`; returns how many. Their order rows,
+  // digests and CMS stay. The freed pages are zeroed (secure_delete).
+  Result<int64_t> erase_signed_pdfs(int64_t signed_before);
 
   // Number of orders per state (metrics).
   Result<std::vector<std::pair<std::string, int64_t>>> count_by_state();

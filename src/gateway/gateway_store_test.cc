@@ -5,6 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <string>
+#include <vector>
+
 #include "base/temp_dir_testing.h"
 
 namespace duet::gateway {
@@ -66,6 +70,81 @@ TEST(GatewayStore, StatesMoveForwardOnceAndSurviveAReopen) {
   EXPECT_EQ(o->signed_pdf, (Bytes{'%', 'P'}));
   EXPECT_TRUE(o->prepared_pdf.empty());
   EXPECT_TRUE((*st)->due_orders(1000, 10)->empty());
+}
+
+// The retention rule (gateway.signed_pdf_retention_days): only signed orders
+// signed before the cut lose their PDF, the rows stay, and the bytes are not
+// left in the file's free pages once the store is closed.
+TEST(GatewayStore, TheRetentionRuleErasesOldSignedPdfsFromTheFile) {
+  testing_support::TempDir dir;
+  const std::string path = dir.path().string() + "/gateway.db";
+  const std::string marker = "RETENTION-MARKER-7f3a9c-";
+  Bytes pdf;
+  for (int i = 0; i < 400; ++i) pdf.insert(pdf.end(), marker.begin(), marker.end());  // overflow pages
+  {
+    auto st = GatewayStore::open(path);
+    ASSERT_TRUE(st.ok()) << st.error().message;
+    bool replayed = false;
+    for (const char* id : {"gwo_old", "gwo_new", "gwo_open"}) {
+      ASSERT_TRUE((*st)->create_order(new_order(id, id), &replayed).ok());
+    }
+    for (const auto& [id, at] : {std::pair{"gwo_old", 1000}, std::pair{"gwo_new", 5000}}) {
+      ASSERT_TRUE((*st)->mark_submitted(id, std::string("ord_") + id, "pending", at).ok());
+      ASSERT_TRUE((*st)->mark_cosigned(id, Bytes{1, 2, 3}, at).ok());
+      ASSERT_TRUE((*st)->mark_signed(id, pdf, at).ok());
+    }
+    auto erased = (*st)->erase_signed_pdfs(2000);
+    ASSERT_TRUE(erased.ok()) << erased.error().message;
+    EXPECT_EQ(*erased, 1);
+    EXPECT_EQ(*(*st)->erase_signed_pdfs(2000), 0) << "erased once";
+    auto old = (*st)->get_order("erp", "gwo_old");
+    ASSERT_TRUE(old.ok());
+    EXPECT_EQ(old->state, OrderState::kSigned);
+    EXPECT_TRUE(old->signed_pdf.empty());
+    EXPECT_EQ(old->cms, (Bytes{1, 2, 3})) << "the CMS stays";
+    EXPECT_EQ((*st)->get_order("erp", "gwo_new")->signed_pdf, pdf);
+    EXPECT_EQ((*st)->get_order("erp", "gwo_open")->state, OrderState::kPrepared);
+    ASSERT_TRUE((*st)->erase_signed_pdfs(6000).ok());
+  }
+  // Closed (WAL checkpointed): no copy of the PDF's bytes anywhere in the file.
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  ASSERT_NE(f, nullptr);
+  std::string file;
+  char buf[65536];
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) file.append(buf, n);
+  std::fclose(f);
+  EXPECT_EQ(file.find(marker), std::string::npos) << "erased PDF bytes left in gateway.db";
+}
+
+// A local callback is owed from the commit that makes an order final, is
+// retried with its attempts counted, and is owed no more once done — across
+// a reopen (the store is the only record of it).
+TEST(GatewayStore, ALocalCallbackIsOwedFromTheFinalStateUntilDone) {
+  testing_support::TempDir dir;
+  const std::string path = dir.path().string() + "/gateway.db";
+  {
+    auto st = GatewayStore::open(path);
+    ASSERT_TRUE(st.ok()) << st.error().message;
+    bool replayed = false;
+    ASSERT_TRUE((*st)->create_order(new_order("gwo_s", "s"), &replayed).ok());
+    ASSERT_TRUE((*st)->create_order(new_order("gwo_f", "f"), &replayed).ok());
+    EXPECT_TRUE((*st)->due_callbacks(10'000, 10)->empty()) << "nothing owed before a final state";
+    ASSERT_TRUE((*st)->mark_submitted("gwo_s", "ord_s", "pending", 200).ok());
+    ASSERT_TRUE((*st)->mark_cosigned("gwo_s", Bytes{1}, 201).ok());
+    ASSERT_TRUE((*st)->mark_signed("gwo_s", Bytes{'%'}, 202).ok());
+    ASSERT_TRUE((*st)->mark_failed("gwo_f", "not_found", "no holder", 203).ok());
+    EXPECT_TRUE((*st)->due_callbacks(201, 10)->empty());
+    EXPECT_EQ(*(*st)->due_callbacks(203, 10), (std::vector<std::string>{"gwo_s", "gwo_f"}));
+    ASSERT_TRUE((*st)->callback_retry("gwo_s", 300).ok());
+  }
+  auto st = GatewayStore::open(path);
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(*(*st)->due_callbacks(299, 10), (std::vector<std::string>{"gwo_f"}));
+  EXPECT_EQ((*st)->get_order_any("gwo_s")->callback_attempts, 1);
+  ASSERT_TRUE((*st)->callback_done("gwo_f").ok());
+  ASSERT_TRUE((*st)->callback_done("gwo_s").ok());
+  EXPECT_TRUE((*st)->due_callbacks(100'000, 10)->empty());
+  EXPECT_EQ((*st)->get_order_any("gwo_s")->callback_attempts, 0);
 }
 
 TEST(GatewayStore, AnIdempotencyKeyNamesOneOrderPerApp) {

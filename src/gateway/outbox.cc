@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/pdf_orders.h"
+#include "gateway/fault_injection.h"
 #include "pdf/pdf_signer.h"
 #include "pdf/pdf_verifier.h"
 #include "pki/timestamp.h"
@@ -34,8 +35,9 @@ std::vector<pki::Certificate> parse_chain(const std::string& pem) {
 
 }  // namespace
 
-Outbox::Outbox(const GatewayConfig& config, GatewayStore& store, Upstream& upstream, http::MetricsRegistry& metrics)
-    : config_(config), store_(store), upstream_(upstream), metrics_(metrics) {
+Outbox::Outbox(const GatewayConfig& config, GatewayStore& store, Upstream& upstream, http::MetricsRegistry& metrics,
+               LocalCallbacks* callbacks)
+    : config_(config), store_(store), upstream_(upstream), metrics_(metrics), callbacks_(callbacks) {
   metrics_.declare("duet_gateway_upstream_errors_total", http::MetricsRegistry::Type::kCounter,
                    "Upstream calls to duetd that failed and will be retried.");
   metrics_.declare("duet_gateway_orders_completed_total", http::MetricsRegistry::Type::kCounter,
@@ -75,6 +77,13 @@ void Outbox::wake() {
 }
 
 void Outbox::run_once(int64_t now) {
+  // The retention rule, at most once a minute.
+  if (config_.signed_pdf_retention_days > 0 && now - last_retention_run_ >= 60) {
+    last_retention_run_ = now;
+    auto erased = store_.erase_signed_pdfs(now - config_.signed_pdf_retention_days * 86400);
+    if (!erased.ok()) spdlog::warn("outbox: the retention rule failed: {}", erased.error().message);
+    else if (*erased > 0) spdlog::info("outbox: the retention rule erased {} signed PDFs", *erased);
+  }
   auto due = store_.due_orders(now, 32);
   if (!due.ok()) {
     spdlog::warn("outbox: the store is not available: {}", due.error().message);
@@ -89,6 +98,7 @@ void Outbox::run_once(int64_t now) {
     if (!o.ok()) continue;
     advance(*o, now);
   }
+  if (callbacks_ != nullptr) callbacks_->run_once(now);
 }
 
 void Outbox::advance(const GatewayOrder& o, int64_t now) {
@@ -122,6 +132,9 @@ void Outbox::submit(const GatewayOrder& o, int64_t now) {
     if (up.code() == ErrorCode::kUnavailable) return retry_later(o, now, up.error().message);
     return fail(o, refusal.code, "duetd refused the order: " + refusal.message, now);
   }
+  // The crash window the Idempotency-Key covers: duetd has the order, the
+  // store still says prepared.
+  crash_point("after_upstream_create");
   if (Status s = store_.mark_submitted(o.order_id, up->order_id, up->state, now); !s.ok()) {
     spdlog::warn("outbox: order {}: {}", o.order_id, s.error().message);
     return;
@@ -198,6 +211,8 @@ void Outbox::finish(const GatewayOrder& o, int64_t now) {
   }
   if (!v.ok() || !v->ok())
     return fail(o, "cosignature_invalid", "the co-signed PDF does not verify", now);
+  // The signed PDF is built but not yet committed: a restart builds it again.
+  crash_point("before_signed_commit");
   if (Status s = store_.mark_signed(o.order_id, *signed_pdf, now); !s.ok()) {
     spdlog::warn("outbox: order {}: {}", o.order_id, s.error().message);
     return;

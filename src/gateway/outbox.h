@@ -26,6 +26,7 @@
 
 #include "gateway/gateway_config.h"
 #include "gateway/gateway_store.h"
+#include "gateway/local_callbacks.h"
 #include "gateway/upstream.h"
 #include "http/metrics.h"
 #include "pki/cms.h"
@@ -34,7 +35,9 @@ namespace duet::gateway {
 
 class Outbox {
  public:
-  Outbox(const GatewayConfig& config, GatewayStore& store, Upstream& upstream, http::MetricsRegistry& metrics);
+  // `callbacks` (may be null) delivers the local callbacks after each round.
+  Outbox(const GatewayConfig& config, GatewayStore& store, Upstream& upstream, http::MetricsRegistry& metrics,
+         LocalCallbacks* callbacks = nullptr);
   ~Outbox();  // stop()
   Outbox(const Outbox&) = delete;
   Outbox& operator=(const Outbox&) = delete;
@@ -59,7 +62,9 @@ class Outbox {
   GatewayStore& store_;
   Upstream& upstream_;
   http::MetricsRegistry& metrics_;
+  LocalCallbacks* callbacks_;
   std::optional<pki::CmsTrust> trust_;  // duetd's CA chain, fetched once
+  int64_t last_retention_run_ = 0;  // the worker thread's; 0: not run yet
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -6,6 +6,7 @@
 #include "base/base64.h"
 #include "core/request_signing.h"
 #include "crypto/random.h"
+#include "pdf/pdf_signer.h"
 #include "pki/timestamp.h"
 
 namespace duet::gateway {
@@ -111,6 +112,9 @@ Result<UpstreamOrder> Upstream::create_order(const GatewayOrder& o, UpstreamRefu
                {"display_text", o.display_text},
                {"output", "cms-detached"},
                {"digest_hex", to_hex(o.digest)}};
+  // ETSI.CAdES.detached (PAdES baseline) forbids the signingTime attribute
+  // that duetd's default CMS profile signs; adbe.pkcs7.detached allows it.
+  if (o.sub_filter == pdf::sub_filter_name(pdf::SubFilter::kEtsiCadesDetached)) body["cms_profile"] = "pades";
   if (o.expires_in) body["expires_in"] = *o.expires_in;
   if (!config_.callback_url.empty()) body["callback_url"] = config_.callback_url;
   DUET_ASSIGN_OR_RETURN(httpclient::HttpResponse r,

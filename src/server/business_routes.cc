@@ -96,6 +96,11 @@ Result<core::NewOrder> parse_order(const core::CoreConfig& cfg, const Request& r
   } else {
     DUET_TRY_STATUS(parse_order_items(cfg, body, o));
   }
+  // The signed attributes' profile of a cms-detached order: "cms" (the
+  // default, with signingTime) or "pades" (without: PAdES baseline).
+  DUET_ASSIGN_OR_RETURN(std::optional<std::string> profile, opt_string(body, "cms_profile"));
+  if (profile && *profile != "cms" && *profile != "pades") return invalid("cms_profile must be cms or pades");
+  if (profile && *profile == "pades") o.cms_profile = "pades";
   DUET_ASSIGN_OR_RETURN(o.expires_in_seconds, opt_int(body, "expires_in"));
   DUET_ASSIGN_OR_RETURN(std::optional<std::string> cb, opt_string(body, "callback_url"));
   o.callback_url = cb.value_or("");

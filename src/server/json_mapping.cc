@@ -89,20 +89,23 @@ json order_json(const store::SignOrder& o, const std::string& uri, const std::st
     }
     items.push_back(std::move(item));
   }
-  return json{{"order_id", o.order_id},
-              {"holder_id", o.holder_id},
-              {"app_id", o.app_id},
-              {"title", o.title},
-              {"display_text", o.display_text},
-              {"output", core::output_format_name(o.output_format)},
-              {"state", core::order_state_name(o.state)},
-              {"items", std::move(items)},
-              {"expires_at", o.expires_at},
-              {"created_at", o.created_at},
-              {"updated_at", o.updated_at},
-              {"callback_url", o.callback_url},
-              {"uri", uri},
-              {"app_url", app_url}};
+  json out{{"order_id", o.order_id},
+           {"holder_id", o.holder_id},
+           {"app_id", o.app_id},
+           {"title", o.title},
+           {"display_text", o.display_text},
+           {"output", core::output_format_name(o.output_format)},
+           {"state", core::order_state_name(o.state)},
+           {"items", std::move(items)},
+           {"expires_at", o.expires_at},
+           {"created_at", o.created_at},
+           {"updated_at", o.updated_at},
+           {"callback_url", o.callback_url},
+           {"uri", uri},
+           {"app_url", app_url}};
+  if (o.output_format == store::OutputFormat::kCmsDetached)
+    out["cms_profile"] = o.cms_profile.empty() ? "cms" : o.cms_profile;
+  return out;
 }
 
 json order_state_json(const store::SignOrder& o) {

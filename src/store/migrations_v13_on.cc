@@ -279,7 +279,18 @@ CREATE TABLE holder_handwritten_signatures (
 )sql"),
 };
 
-constexpr VersionPieces kVersions[] = {{13, kV13}, {14, kV14}, {15, kV15}, {16, kV16}, {17, kV17}, {18, kV18}, {19, kV19}, {20, kV20}, {21, kV21}, {22, kV22}};
+// v23, issue 12 item 5: the signed attributes' profile of a digest-only CMS
+// order (records.h SignOrder::cms_profile): '' as before, or 'pades' (no
+// signingTime), which duet-gateway asks for to embed ETSI.CAdES.detached.
+// Existing orders keep the profile they were signed with ('').
+constexpr MigrationPiece kV23[] = {
+    both(R"sql(
+ALTER TABLE sign_orders ADD COLUMN cms_profile TEXT NOT NULL DEFAULT ''
+  CHECK (cms_profile IN ('', 'pades'));
+)sql"),
+};
+
+constexpr VersionPieces kVersions[] = {{13, kV13}, {14, kV14}, {15, kV15}, {16, kV16}, {17, kV17}, {18, kV18}, {19, kV19}, {20, kV20}, {21, kV21}, {22, kV22}, {23, kV23}};
 
 }  // namespace
 

@@ -41,13 +41,13 @@ Result<SignOrder> PgStore::create_document_order(const WriteContext& context, co
     DUET_ASSIGN_OR_RETURN(int64_t inserted, changes(c,
         "INSERT INTO sign_orders (tenant_id, order_id, app_id, holder_id, title, display_text, output_format, "
         "expires_at, callback_url, idempotency_key, state, created_at, updated_at, kind, key_id, cms_output, "
-        "signer_cert_id, cms_oid_style, environment, document_output) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', $11, $11, $12, $13, $14, $15, $16, $17, $18) "
+        "signer_cert_id, cms_oid_style, environment, document_output, cms_profile) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', $11, $11, $12, $13, $14, $15, $16, $17, $18, $19) "
         "ON CONFLICT (tenant_id, app_id, idempotency_key) DO NOTHING",
         {o.tenant_id, o.order_id, o.app_id, o.holder_id, o.title, o.display_text, format_text(o.output_format),
          o.expires_at, o.callback_url, o.idempotency_key.empty() ? Param::null() : Param(o.idempotency_key),
          o.created_at, order_kind_text(o.kind), o.key_id, cms_output_text(o.output_format), o.signer_cert_id,
-         o.cms_oid_style, env_text(o.environment), document_output_text(o.output_format)}));
+         o.cms_oid_style, env_text(o.environment), document_output_text(o.output_format), o.cms_profile}));
     if (inserted == 0) {
       DUET_ASSIGN_OR_RETURN(Rows found, c.query(kByKey, {o.tenant_id, o.app_id, o.idempotency_key}));
       if (found.empty()) return corrupt("idempotent order vanished");

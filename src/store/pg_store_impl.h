@@ -83,7 +83,7 @@ Status insert_certificate(Connection& c, const Certificate& cert);
 constexpr std::string_view kOrderSelect =
     "SELECT o.tenant_id, o.order_id, o.app_id, o.holder_id, o.title, o.display_text, o.output_format, "
     "o.expires_at, o.callback_url, o.idempotency_key, o.state, o.created_at, o.updated_at, o.kind, o.key_id, "
-    "o.cms_output, o.signer_cert_id, o.cms_oid_style, o.environment, o.document_output, "
+    "o.cms_output, o.signer_cert_id, o.cms_oid_style, o.environment, o.document_output, o.cms_profile, "
     "i.input, i.input_is_digest, i.signature, i.item_index "
     "FROM sign_orders o LEFT JOIN sign_order_items i ON i.tenant_id = o.tenant_id AND i.order_id = o.order_id ";
 

@@ -209,6 +209,12 @@ struct SignOrder {
   // signingTime attribute is created_at.
   std::string signer_cert_id;
   std::string cms_oid_style;
+  // The signed attributes' profile of a "cms-detached" order: "" (contentType,
+  // signingTime = created_at, messageDigest, signingCertificateV2) or "pades"
+  // (the same without signingTime: PAdES baseline forbids it, ETSI EN 319
+  // 142-1 — what duet-gateway embeds as /SubFilter ETSI.CAdES.detached).
+  // Always "" for other outputs.
+  std::string cms_profile;
   // The creating app's environment; always the holder's (core refuses an
   // order for a holder of the other environment).
   AppEnvironment environment = AppEnvironment::kProduction;

@@ -221,6 +221,7 @@ Result<SignOrder> read_order(const RowReader& r) {
   o.signer_cert_id = r.text(16);
   o.cms_oid_style = r.text(17);
   DUET_ASSIGN_OR_RETURN(o.environment, parse_env(r.text(18)));
+  o.cms_profile = r.text(20);
   return o;
 }
 

@@ -96,8 +96,8 @@ Result<OrderDocument> read_order_document(const RowReader& r);
 constexpr std::string_view kOrderCols =
     "tenant_id, order_id, app_id, holder_id, title, display_text, output_format, expires_at, callback_url, "
     "idempotency_key, state, created_at, updated_at, kind, key_id, cms_output, signer_cert_id, cms_oid_style, "
-    "environment, document_output";
-constexpr int kOrderColCount = 20;  // the columns of kOrderCols: a joined select's next column
+    "environment, document_output, cms_profile";
+constexpr int kOrderColCount = 21;  // the columns of kOrderCols: a joined select's next column
 Result<SignOrder> read_order(const RowReader& r);
 
 // One item of an order: columns first_col, first_col + 1, first_col + 2 are

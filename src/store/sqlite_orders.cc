@@ -25,13 +25,14 @@ Result<SignOrder> SqliteStore::create_document_order(const WriteContext& context
     DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
         "INSERT INTO sign_orders (tenant_id, order_id, app_id, holder_id, title, display_text, output_format, "
         "expires_at, callback_url, idempotency_key, state, created_at, updated_at, kind, key_id, cms_output, "
-        "signer_cert_id, cms_oid_style, environment, document_output) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'pending', ?11, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"));
+        "signer_cert_id, cms_oid_style, environment, document_output, cms_profile) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'pending', ?11, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"));
     st.bind(1, o.tenant_id).bind(2, o.order_id).bind(3, o.app_id).bind(4, o.holder_id).bind(5, o.title)
         .bind(6, o.display_text).bind(7, format_text(o.output_format)).bind(8, o.expires_at)
         .bind(9, o.callback_url).bind(11, o.created_at).bind(12, order_kind_text(o.kind)).bind(13, o.key_id)
         .bind(14, cms_output_text(o.output_format)).bind(15, o.signer_cert_id).bind(16, o.cms_oid_style)
-        .bind(17, env_text(o.environment)).bind(18, document_output_text(o.output_format));
+        .bind(17, env_text(o.environment)).bind(18, document_output_text(o.output_format))
+        .bind(19, o.cms_profile);
     if (o.idempotency_key.empty())
       st.bind_null(10);
     else

@@ -99,6 +99,52 @@ TEST_P(StoreContractTest, DocumentOrderIsWrittenWithItsDocumentsAndReadBack) {
   EXPECT_EQ(kind(store_->get_order_document(w.tenant_id, plain.order_id, 0)), StoreError::kNotFound);
 }
 
+// A digest-only cms-detached order keeps its signed attributes' profile
+// (schema v23, SignOrder::cms_profile): duet-gateway's "pades" orders must
+// read back as pades, or the e the device signed changes.
+TEST_P(StoreContractTest, CmsProfileIsKeptWithTheOrderAndOnlyOnCmsDetached) {
+  World w = make_world("cms-profile");
+  SignOrder o = order_for(w);
+  o.output_format = OutputFormat::kCmsDetached;
+  o.items.front().input = Bytes(32, 0x5a);
+  o.items.front().input_is_digest = true;
+  o.signer_cert_id = "crt_test";
+  o.cms_oid_style = "pkcs7";
+  o.cms_profile = "pades";
+  o.idempotency_key = "gateway-gwo_1";
+  SignOrder made = create(o);
+  EXPECT_EQ(made.cms_profile, "pades");
+  EXPECT_EQ(ok_value(store_->get_order(w.tenant_id, o.order_id)).cms_profile, "pades");
+  // The idempotent replay returns the stored order, profile included.
+  SignOrder again = o;
+  again.order_id = new_id("ord_");
+  SignOrder replayed = ok_value(store_->create_order({}, again));
+  EXPECT_EQ(replayed.order_id, o.order_id);
+  EXPECT_EQ(replayed.cms_profile, "pades");
+  // The default profile reads back as "".
+  SignOrder plain = o;
+  plain.order_id = new_id("ord_");
+  plain.idempotency_key.clear();
+  plain.cms_profile.clear();
+  EXPECT_EQ(ok_value(store_->get_order(w.tenant_id, create(plain).order_id)).cms_profile, "");
+  // Refused, nothing written: an unknown profile, pades on cms-attached and on raw.
+  SignOrder unknown = plain;
+  unknown.order_id = new_id("ord_");
+  unknown.cms_profile = "cades";
+  EXPECT_EQ(store_->create_order({}, unknown).code(), ErrorCode::kInvalidArgument);
+  SignOrder attached = plain;
+  attached.order_id = new_id("ord_");
+  attached.output_format = OutputFormat::kCmsAttached;
+  attached.items.front().input_is_digest = false;
+  attached.cms_profile = "pades";
+  EXPECT_EQ(store_->create_order({}, attached).code(), ErrorCode::kInvalidArgument);
+  SignOrder raw = order_for(w);
+  raw.cms_profile = "pades";
+  EXPECT_EQ(store_->create_order({}, raw).code(), ErrorCode::kInvalidArgument);
+  for (const SignOrder* refused : {&unknown, &attached, &raw})
+    EXPECT_EQ(kind(store_->get_order(w.tenant_id, refused->order_id)), StoreError::kNotFound);
+}
+
 TEST_P(StoreContractTest, DocumentOrderRefusesMismatchedDocumentsAndWritesNothing) {
   World w = make_world("pdf-refuse");
   SignOrder o = order_for(w, 2);

@@ -107,6 +107,8 @@ Status validate_order(const SignOrder& o) {
     return invalid("a CMS order names its signer certificate and OID style (and only a CMS order)");
   if (!o.cms_oid_style.empty() && o.cms_oid_style != "pkcs7" && o.cms_oid_style != "gmt")
     return invalid("unknown CMS OID style");
+  if (!o.cms_profile.empty() && (o.cms_profile != "pades" || o.output_format != OutputFormat::kCmsDetached))
+    return invalid("a CMS profile other than the default is pades, on a cms-detached order");
   return Status::Ok();
 }
 
