@@ -72,7 +72,7 @@ api() { "$duet" api --server "$url" --ca "$ca" --app-id "$app" --secret-file "$d
 hold() { "$duet" holder --server "$url" --ca "$ca" --state "$dir/device" "$@"; }
 holder_id=$(api holder create --name "李四" --id-number 110101198001011234 --phone 13900001111 | jq -r .holder_id)
 code=$(api activation-code "$holder_id" | jq -r .code)
-hold enroll --holder-id "$holder_id" --code "$code" --pin 135790 --kdf-iterations 1000 --no-certificate \
+hold enroll --holder-id "$holder_id" --code "$code" --accept-agreements --pin 135790 --kdf-iterations 1000 --no-certificate \
   >"$dir/enroll.log" 2>&1 || fail "enroll: $(cat "$dir/enroll.log")"
 pub=$(api holder get "$holder_id" | jq -r .public_key)
 printf 'signed before the backup' >"$dir/m1"

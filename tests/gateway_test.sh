@@ -53,7 +53,7 @@ chmod 600 "$dir/secret"
 holder_id=$("${api[@]}" holder create --name "张三" --id-number 110101199003071234 --phone 13812345678 | jq -r .holder_id)
 code=$("${api[@]}" activation-code "$holder_id" | jq -r .code)
 hold=("$duet" holder --server "$url" --ca "$ca" --state "$dir/device")
-"${hold[@]}" enroll --holder-id "$holder_id" --code "$code" --pin 246810 --kdf-iterations 1000 \
+"${hold[@]}" enroll --holder-id "$holder_id" --code "$code" --accept-agreements --pin 246810 --kdf-iterations 1000 \
   >"$dir/enroll.log" 2>&1 || fail "enroll: $(cat "$dir/enroll.log")"
 
 # Two contracts, each with its own random marker in the page text and in a

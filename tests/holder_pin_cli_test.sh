@@ -25,7 +25,7 @@ holder_id=$("${api[@]}" holder create --name "张三" --id-number 11010119900307
   jq -r .holder_id)
 code=$("${api[@]}" activation-code "$holder_id" | jq -r .code)
 old=("$duet" holder --server "$url" --ca "$ca" --state "$dir/device")
-"${old[@]}" enroll --holder-id "$holder_id" --code "$code" --pin 246810 --kdf-iterations 1000 --no-certificate \
+"${old[@]}" enroll --holder-id "$holder_id" --code "$code" --accept-agreements --pin 246810 --kdf-iterations 1000 --no-certificate \
   >"$dir/enroll.log" 2>&1 || fail "enroll: $(cat "$dir/enroll.log")"
 
 n=0

@@ -63,12 +63,12 @@ otp=$(jq -r .text "$sink" | grep -o '[0-9]\{6\}$')
 wrong=000000; [ "$otp" = 000000 ] && wrong=000001
 
 hold=("$duet" holder --server "$url" --ca "$ca" --state "$dir/device")
-if "${hold[@]}" enroll --holder-id "$holder_id" --code "$code" --otp "$wrong" --pin 246810 \
+if "${hold[@]}" enroll --holder-id "$holder_id" --code "$code" --accept-agreements --otp "$wrong" --pin 246810 \
      --kdf-iterations 1000 --no-certificate >"$dir/wrong.log" 2>&1; then
   fail "enrollment with a wrong one-time code succeeded"
 fi
 grep -q "one-time code" "$dir/wrong.log" || fail "no one-time-code error: $(cat "$dir/wrong.log")"
-"${hold[@]}" enroll --holder-id "$holder_id" --code "$code" --otp "$otp" --pin 246810 --kdf-iterations 1000 \
+"${hold[@]}" enroll --holder-id "$holder_id" --code "$code" --accept-agreements --otp "$otp" --pin 246810 --kdf-iterations 1000 \
   --force >"$dir/enroll.log" 2>&1 || fail "enrollment with the right code: $(cat "$dir/enroll.log")"
 [ "$("${api[@]}" holder get "$holder_id" | jq -r '.public_key | length')" = 130 ] || fail "not enrolled"
 

@@ -37,7 +37,7 @@ tenant_name="PDF bank"
 holder_id=$("${api[@]}" holder create --name "张三" --id-number 110101199003071234 --phone 13812345678 | jq -r .holder_id)
 code=$("${api[@]}" activation-code "$holder_id" | jq -r .code)
 hold=("$duet" holder --server "$url" --ca "$ca" --state "$dir/device")
-"${hold[@]}" enroll --holder-id "$holder_id" --code "$code" --pin 246810 --kdf-iterations 1000 \
+"${hold[@]}" enroll --holder-id "$holder_id" --code "$code" --accept-agreements --pin 246810 --kdf-iterations 1000 \
   >"$dir/enroll.log" 2>&1 || fail "enroll: $(cat "$dir/enroll.log")"
 
 # The documents: a 2-page contract (the keyword on page 2), and its bad twins.

@@ -28,7 +28,7 @@ source "$(dirname "$0")/duetd_sandbox.sh"
 holder_id=$("${api[@]}" holder create --name "李四" --id-number 110101199003071234 --phone 13812345678 | jq -r .holder_id)
 code=$("${api[@]}" activation-code "$holder_id" | jq -r .code)
 hold=("$duet" holder --server "$url" --ca "$ca" --state "$dir/device")
-"${hold[@]}" enroll --holder-id "$holder_id" --code "$code" --pin 246810 --kdf-iterations 1000 --no-certificate \
+"${hold[@]}" enroll --holder-id "$holder_id" --code "$code" --accept-agreements --pin 246810 --kdf-iterations 1000 --no-certificate \
   >"$dir/enroll.log" 2>&1 || fail "enroll: $(cat "$dir/enroll.log")"
 
 # The thief copies the phone's stored state (every file of it).

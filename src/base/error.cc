@@ -35,6 +35,7 @@ std::string_view error_code_name(ErrorCode code) {
     case ErrorCode::kNotPdf: return "not_pdf";
     case ErrorCode::kPdfMalformed: return "pdf_malformed";
     case ErrorCode::kPdfEncrypted: return "pdf_encrypted";
+    case ErrorCode::kConsentRequired: return "consent_required";
   }
   return "internal";
 }

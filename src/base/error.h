@@ -42,6 +42,7 @@ enum class ErrorCode {
   kNotPdf,            // the bytes do not start with a PDF header (%PDF-)
   kPdfMalformed,      // a PDF header, but the file does not parse (xref, trailer, objects, no pages)
   kPdfEncrypted,      // an encrypted PDF (any password, even empty): it is neither stamped nor verified
+  kConsentRequired,   // the holder has not accepted the current agreement texts (docs/consent.md)
 };
 
 // The stable snake_case name of a code, e.g. "bad_point".

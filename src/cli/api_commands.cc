@@ -1,5 +1,7 @@
 #include "cli/api_commands.h"
 
+#include <ctime>
+
 #include <CLI/CLI.hpp>
 
 #include <iostream>
@@ -60,6 +62,7 @@ struct ApiOptions {
   int limit = 0;
   std::string signature_out;
   std::string format = "png";
+  bool attest_consent = false;  // the business system attests the holder's acceptance of the current texts
 };
 
 BusinessClient connect(const ApiOptions& o) {
@@ -117,14 +120,22 @@ void add_holder_commands_to(CLI::App& api, const std::shared_ptr<ApiOptions>& o)
   auto* create = holder->add_subcommand("create", "Create a holder; identity attested by the business system or checked by the identity source (the app's identity_mode)");
   create->add_option("--name", o->name, "Full name")->required();
   create->add_option("--id-number", o->id_number, "ID number")->required();
-  create->add_option("--phone", o->phone, "Mobile phone number")->required();
+  create->add_option("--phone", o->phone, "Mobile phone number (needed only when the app sends an SMS one-time code)");
   create->add_option("--id-type", o->id_type, "ID type (default resident_id)");
   create->add_option("--idempotency-key", o->idempotency_key, "Idempotency-Key header");
+  create->add_flag("--attest-consent", o->attest_consent,
+                   "Attest that the holder accepted the current agreement texts in the business system now "
+                   "(docs/consent.md; required by identity_source apps)");
   create->callback([o] {
     run_guarded("api holder create", [&] {
-      json body = {{"name", o->name}, {"id_number", o->id_number}, {"phone", o->phone}};
+      json body = {{"name", o->name}, {"id_number", o->id_number}};
+      if (!o->phone.empty()) body["phone"] = o->phone;
       if (!o->id_type.empty()) body["id_type"] = o->id_type;
       BusinessClient client = connect(*o);
+      if (o->attest_consent) {
+        body["consents"] = consents_from_agreements(client.call("GET", "/app/v1/agreements"),
+                                                    static_cast<int64_t>(std::time(nullptr)));
+      }
       print_answer(client.call("POST", "/api/v1/holders", body.dump(), o->idempotency_key), "create holder");
     });
   });
@@ -147,6 +158,20 @@ void add_holder_commands_to(CLI::App& api, const std::shared_ptr<ApiOptions>& o)
     run_guarded("api holder get", [&] {
       BusinessClient client = connect(*o);
       print_answer(client.call("GET", holder_path(o->id)), "get holder");
+    });
+  });
+
+  auto* consents = holder->add_subcommand("consents", "Show the holder's recorded acceptances of the agreement texts");
+  consents->add_option("ID", o->id, "Holder id")->required();
+  consents->add_flag("--attest", o->attest_consent,
+                     "First attest that the holder accepted the current texts in the business system now");
+  consents->callback([o] {
+    run_guarded("api holder consents", [&] {
+      BusinessClient client = connect(*o);
+      if (!o->attest_consent) return print_answer(client.call("GET", holder_path(o->id) + "/consents"), "consents");
+      json body = {{"consents", consents_from_agreements(client.call("GET", "/app/v1/agreements"),
+                                                         static_cast<int64_t>(std::time(nullptr)))}};
+      print_answer(client.call("POST", holder_path(o->id) + "/consents", body.dump()), "record consents");
     });
   });
 

@@ -30,6 +30,8 @@ SimHolder enroll_holder(BusinessClient& business, Connection& phone, const Bench
   h.device = std::make_unique<client::HolderClient>(std::move(store), ho);
   std::string keygen = unwrap(h.device->begin_enrollment(h.holder_id), "key generation");
   json body = {{"code", activation}, {"keygen", json::parse(keygen)}};
+  // The simulated holder accepts the agreement texts in the app (docs/consent.md).
+  body["consents"] = consents_from_agreements(phone.send("GET", "/app/v1/agreements", {}), std::nullopt);
   json answer = expect_json(phone.send("POST", "/app/v1/activations", {}, body.dump()), {201, 200}, "activation");
   h.token = json_string(answer, "device_token", "activation");
   if (!answer.contains("keygen") || !answer["keygen"].is_object()) fail("activation: the answer has no keygen");

@@ -87,8 +87,33 @@ httpclient::HttpResponse BusinessClient::call(const std::string& method, const s
   return conn_.send(method, path_and_query, std::move(headers), body);
 }
 
-json BusinessClient::create_holder(const std::string& name, const std::string& id_number, const std::string& phone) {
+json consents_from_agreements(const httpclient::HttpResponse& agreements, std::optional<int64_t> accepted_at) {
+  json answer = expect_json(agreements, {200}, "agreement texts");
+  if (!answer.contains("agreements") || !answer["agreements"].is_array()) fail("agreement texts: no \"agreements\"");
+  json consents = json::array();
+  for (const json& a : answer["agreements"]) {
+    if (!a.value("current", false)) continue;
+    std::string text = a.value("text", "");
+    std::string stated = a.value("text_sm3", "");
+    crypto::Digest d = crypto::sm3(as_bytes(text));
+    if (to_hex(ByteView(d.data(), d.size())) != stated) {
+      fail("agreement texts: the SM3 of " + a.value("document", "?") + " is not the digest the service states");
+    }
+    json c = {{"document", a.value("document", "")}, {"version", a.value("version", "")}, {"text_sm3", stated}};
+    if (accepted_at) c["accepted_at"] = *accepted_at;
+    consents.push_back(std::move(c));
+  }
+  if (consents.empty()) fail("agreement texts: the service lists no current text");
+  return consents;
+}
+
+json BusinessClient::create_holder(const std::string& name, const std::string& id_number, const std::string& phone,
+                                   bool attest_consent) {
   json body = {{"name", name}, {"id_number", id_number}, {"phone", phone}};
+  if (attest_consent) {
+    body["consents"] = consents_from_agreements(conn_.send("GET", "/app/v1/agreements", {}),
+                                                static_cast<int64_t>(std::time(nullptr)));
+  }
   return expect_json(call("POST", "/api/v1/holders", body.dump()), {201, 200}, "create holder");
 }
 
@@ -145,8 +170,12 @@ std::string HolderDevice::holder_id() {
   return unwrap(hc.holder_id(), "holder state " + state_path_);
 }
 
+json HolderDevice::agreements() {
+  return expect_json(conn_.send("GET", "/app/v1/agreements", {}), {200}, "agreement texts");
+}
+
 json HolderDevice::enroll(const std::string& holder_id, const std::string& code, const std::string& pin,
-                          uint32_t kdf_iterations, bool force, const std::string& otp) {
+                          uint32_t kdf_iterations, bool force, const std::string& otp, bool accept_agreements) {
   // Check the PIN before the one-time code is spent.
   unwrap(cosign::check_pin(pin), "PIN");
   client::HolderClient hc = open_holder(state_path_);
@@ -159,6 +188,9 @@ json HolderDevice::enroll(const std::string& holder_id, const std::string& code,
   std::string keygen_request = unwrap(hc.begin_enrollment(holder_id), "key generation");
   json body = {{"code", code}, {"keygen", json::parse(keygen_request)}};
   if (!otp.empty()) body["otp"] = otp;  // the SMS one-time code, when the app requires one
+  // The holder accepts the texts in the app; the service records them before
+  // anything else of the activation (docs/consent.md).
+  if (accept_agreements) body["consents"] = consents_from_agreements(conn_.send("GET", "/app/v1/agreements", {}), {});
   // Unauthenticated: the code is the credential.
   auto response = conn_.send("POST", "/app/v1/activations", {}, body.dump());
   json answer = expect_json(response, {201, 200}, "redeem activation code");

@@ -19,6 +19,13 @@ class HolderClient;
 
 namespace duet::cli {
 
+// The "consents" array that accepts every current agreement text
+// (docs/consent.md), from the service's GET /app/v1/agreements answer: each
+// text's SM3 is computed here and must equal the digest the service states
+// (a client accepts the text it has, not a digest it was told). With
+// `accepted_at` it is a business system's attestation. Fails on a bad answer.
+json consents_from_agreements(const httpclient::HttpResponse& agreements, std::optional<int64_t> accepted_at);
+
 class AdminClient {
  public:
   AdminClient(ServerOptions server, std::string token);
@@ -51,7 +58,10 @@ class BusinessClient {
   httpclient::HttpResponse call(const std::string& method, const std::string& path_and_query,
                                 const std::string& body = {}, const std::string& idempotency_key = {});
 
-  json create_holder(const std::string& name, const std::string& id_number, const std::string& phone);
+  // With `attest_consent` the business system attests the holder's
+  // acceptance of the current texts now (docs/consent.md).
+  json create_holder(const std::string& name, const std::string& id_number, const std::string& phone,
+                     bool attest_consent = false);
   json get_holder(const std::string& holder_id);
   json issue_activation_code(const std::string& holder_id);
   json create_order(const json& request, const std::string& idempotency_key = {});
@@ -87,8 +97,12 @@ class HolderDevice {
   // bound into the key-generation proofs, so the device must know it. With
   // `force` an existing enrollment in this state file is replaced.
   // Returns the activation answer without the device token.
+  // With `accept_agreements` the holder accepts the current agreement texts
+  // in the app (sent with the activation; docs/consent.md).
   json enroll(const std::string& holder_id, const std::string& code, const std::string& pin,
-              uint32_t kdf_iterations, bool force, const std::string& otp = "");
+              uint32_t kdf_iterations, bool force, const std::string& otp = "", bool accept_agreements = false);
+  // GET /app/v1/agreements (public).
+  json agreements();
 
   json pending_orders();
   json order(const std::string& order_id);

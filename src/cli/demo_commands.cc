@@ -184,9 +184,12 @@ DemoHolder create_demo_holder(const DemoOptions& o, const ServerOptions& server,
 // 7. openssl checks the certificate. Returns the device's public key (hex).
 std::string enroll_with_certificate(HolderDevice& device, const DemoOptions& o, const DemoHolder& h,
                                     const DemoFiles& files) {
-  device.enroll(h.holder_id, h.activation_code, o.pin, o.kdf_iterations, /*force=*/false);
+  // The holder accepts the subscriber agreement and the identity-check
+  // consent in the app, sent with the activation (docs/consent.md).
+  device.enroll(h.holder_id, h.activation_code, o.pin, o.kdf_iterations, /*force=*/false, /*otp=*/"",
+                /*accept_agreements=*/true);
   std::string device_key = device.public_key_hex();
-  step(5, "holder", "enroll (2-party keygen)", "P = " + device_key.substr(0, 24) + "...");
+  step(5, "holder", "accept agreements, enroll (2-party keygen)", "P = " + device_key.substr(0, 24) + "...");
 
   json cert = device.obtain_certificate(o.pin);
   write_file(files.holder_cert, json_string(cert, "certificate_pem", "get certificate"));

@@ -23,6 +23,7 @@ struct HolderOptions {
   uint32_t kdf_iterations = 100'000;
   bool force = false;
   bool no_certificate = false;
+  bool accept_agreements = false;
   bool request_certificate = false;
   std::string order_id;
   std::string signature_out;
@@ -64,7 +65,7 @@ json run_enroll(HolderOptions& o) {
     throw CLI::ValidationError("holder enroll", "give --uri, or both --code and --holder-id");
   }
   HolderDevice d = device(o);
-  json answer = d.enroll(o.holder_id, o.code, o.pin, o.kdf_iterations, o.force, o.otp);
+  json answer = d.enroll(o.holder_id, o.code, o.pin, o.kdf_iterations, o.force, o.otp, o.accept_agreements);
   if (!o.no_certificate) {
     // Enrollment ends with a certificate: a PKCS#10 request co-signed with the PIN.
     json cert = d.obtain_certificate(o.pin);
@@ -179,10 +180,16 @@ void add_holder_commands(CLI::App& app) {
   enroll->add_option("--pin", o->pin, "New PIN (4 to 64 bytes); never stored or sent")->required();
   enroll->add_option("--kdf-iterations", o->kdf_iterations, "PBKDF2-HMAC-SM3 iterations wrapping the share")
       ->check(CLI::Range(1000u, 100000000u));
+  enroll->add_flag("--accept-agreements", o->accept_agreements,
+                   "The holder accepts the current subscriber agreement and identity-check consent "
+                   "(`duet holder agreements` shows them); needed unless the business system attested them");
   enroll->add_flag("--force", o->force, "Replace an enrollment already in the state file");
   enroll->add_flag("--no-certificate", o->no_certificate,
                    "Stop after key generation (no certificate request; `duet holder certificate` later)");
   enroll->callback([o] { run_guarded("holder enroll", [&] { print_json(run_enroll(*o)); }); });
+
+  auto* agreements = holder->add_subcommand("agreements", "Show the agreement texts a holder accepts (versions, SM3)");
+  agreements->callback([o] { run_guarded("holder agreements", [&] { print_json(device(*o).agreements()); }); });
 
   auto* orders = holder->add_subcommand("orders", "List pending orders");
   orders->callback([o] { run_guarded("holder orders", [&] { print_json(device(*o).pending_orders()); }); });

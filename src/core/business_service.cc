@@ -96,17 +96,24 @@ std::string normalize_activation_code(std::string_view code) {
   return out;
 }
 
+Result<SecretBytes> BusinessService::open_phone(const store::Holder& h) {
+  if (h.phone_ciphertext.empty()) return SecretBytes{};
+  return deps_.protector.open("holder:" + h.tenant_id + ":" + h.holder_id + ":phone", h.phone_ciphertext);
+}
+
 Result<HolderView> BusinessService::view_holder(const store::Holder& h) {
   std::string base = "holder:" + h.tenant_id + ":" + h.holder_id + ":";
   DUET_ASSIGN_OR_RETURN(SecretBytes name, deps_.protector.open(base + "name", h.name_ciphertext));
   HolderView v;
   v.holder_id = h.holder_id;
   v.name_masked = mask_name(to_string(name));
-  // Empty ciphertexts: purged by the retention rules (core/retention.h).
-  v.identity_purged = h.id_number_ciphertext.empty() && h.phone_ciphertext.empty();
+  // An empty ID number ciphertext: purged by the retention rules
+  // (core/retention.h), which purge the phone with it. An empty phone
+  // ciphertext alone: no phone was given (only an SMS check needs one).
+  v.identity_purged = h.id_number_ciphertext.empty();
   if (!v.identity_purged) {
     DUET_ASSIGN_OR_RETURN(SecretBytes id_number, deps_.protector.open(base + "id_number", h.id_number_ciphertext));
-    DUET_ASSIGN_OR_RETURN(SecretBytes phone, deps_.protector.open(base + "phone", h.phone_ciphertext));
+    DUET_ASSIGN_OR_RETURN(SecretBytes phone, open_phone(h));
     std::string idn = to_string(id_number);
     auto colon = idn.find(':');  // stored as "<type>:<number>"
     v.id_type = colon == std::string::npos ? "" : idn.substr(0, colon);
@@ -140,7 +147,8 @@ Result<HolderView> BusinessService::create_holder(const AppContext& ctx, const N
   DUET_TRY_STATUS(check_text(in.name, 100, "name", true));
   DUET_TRY_STATUS(check_text(in.id_type, 32, "id_type", true));
   DUET_TRY_STATUS(check_text(in.id_number, 64, "id_number", true));
-  DUET_TRY_STATUS(check_text(in.phone, 32, "phone", true));
+  // Data minimisation: the phone only where an SMS check uses it (below).
+  DUET_TRY_STATUS(check_text(in.phone, 32, "phone", false));
   if (!in.identity_verification.empty() && in.identity_verification != "attested" &&
       in.identity_verification != "identity_source") {
     return make_error(ErrorCode::kInvalidArgument, "identity_verification must be attested or identity_source");
@@ -156,6 +164,10 @@ Result<HolderView> BusinessService::create_holder(const AppContext& ctx, const N
     }
   }
   DUET_ASSIGN_OR_RETURN(store::App app, stores_.tenants.get_app(ctx.tenant_id, ctx.app_id));
+  if (in.phone.empty() && app.sms_otp_required) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "phone is required: the app sends an SMS one-time code at activation");
+  }
   if (!in.identity_verification.empty() && in.identity_verification != app.identity_mode) {
     return make_error(ErrorCode::kInvalidArgument,
                       "identity_verification must match the app's identity mode (" + app.identity_mode + ")");
@@ -167,10 +179,16 @@ Result<HolderView> BusinessService::create_holder(const AppContext& ctx, const N
   h.identity_verification = app.identity_mode;
   h.identity_verified_by = ctx.app_id;
   h.environment = ctx.environment;
+  // The consents arrive with the holder (the business system attests them);
+  // checked before the identity source sees anything.
+  DUET_ASSIGN_OR_RETURN(std::vector<store::HolderConsent> consents,
+                        consent_records(in.consents, ConsentChannel::kBusinessSystem, ctx.tenant_id, h.holder_id,
+                                        ctx.app_id, deps_.clock.now()));
   if (app.identity_mode == "identity_source") {
     if (deps_.identity_source == nullptr) {
       return make_error(ErrorCode::kUnavailable, "no identity source is configured");
     }
+    DUET_TRY_STATUS(require_current_consents(consents));
     // The source is asked before anything is written, outside any transaction.
     IdentityClaim claim{in.name, in.id_type, in.id_number, in.phone};
     auto verdict = deps_.identity_source->verify(claim);
@@ -190,12 +208,14 @@ Result<HolderView> BusinessService::create_holder(const AppContext& ctx, const N
   std::string id_full = in.id_type + ":" + in.id_number;
   DUET_ASSIGN_OR_RETURN(h.name_ciphertext, deps_.protector.seal(base + "name", as_bytes(in.name)));
   DUET_ASSIGN_OR_RETURN(h.id_number_ciphertext, deps_.protector.seal(base + "id_number", as_bytes(id_full)));
-  DUET_ASSIGN_OR_RETURN(h.phone_ciphertext, deps_.protector.seal(base + "phone", as_bytes(in.phone)));
+  if (!in.phone.empty()) {
+    DUET_ASSIGN_OR_RETURN(h.phone_ciphertext, deps_.protector.seal(base + "phone", as_bytes(in.phone)));
+  }
   h.lookup_hash = deps_.protector.keyed_hash("holder_identity", as_bytes(ctx.tenant_id + "\n" + id_full));
   secure_wipe(id_full.data(), id_full.size());
   h.created_at = deps_.clock.now();
   h.identity_verified_at = h.created_at;
-  auto st = stores_.holders.create_holder(ctx.write, h);
+  auto st = stores_.holders.create_holder_with_consents(ctx.write, h, consents);
   if (!st.ok()) {
     if (st.code() == ErrorCode::kConflict) {
       return make_error(ErrorCode::kConflict, "a holder with this identity already exists in the tenant");
@@ -203,6 +223,24 @@ Result<HolderView> BusinessService::create_holder(const AppContext& ctx, const N
     return Unexpected{st.error()};
   }
   return view_holder(h);
+}
+
+Result<std::vector<store::HolderConsent>> BusinessService::record_consents(const AppContext& ctx,
+                                                                           const std::string& holder_id,
+                                                                           const std::vector<GivenConsent>& given) {
+  DUET_ASSIGN_OR_RETURN(store::Holder h, holder_in_environment(ctx, holder_id));
+  if (given.empty()) return make_error(ErrorCode::kInvalidArgument, "consents must name at least one text");
+  DUET_ASSIGN_OR_RETURN(std::vector<store::HolderConsent> records,
+                        consent_records(given, ConsentChannel::kBusinessSystem, ctx.tenant_id, h.holder_id,
+                                        ctx.app_id, deps_.clock.now()));
+  DUET_TRY_STATUS(stores_.holders.record_consents(ctx.write, ctx.tenant_id, h.holder_id, records));
+  return stores_.holders.list_consents(ctx.tenant_id, h.holder_id);
+}
+
+Result<std::vector<store::HolderConsent>> BusinessService::list_consents(const AppContext& ctx,
+                                                                         const std::string& holder_id) {
+  DUET_ASSIGN_OR_RETURN(store::Holder h, holder_in_environment(ctx, holder_id));
+  return stores_.holders.list_consents(ctx.tenant_id, h.holder_id);
 }
 
 Result<store::Holder> BusinessService::holder_in_environment(const AppContext& ctx, std::string_view holder_id) {
@@ -253,18 +291,22 @@ Result<IssuedActivationCode> BusinessService::create_activation_code(const AppCo
   // identity is checked again before a new enrollment can start.
   auto existing_key = stores_.holders.get_active_holder_key(ctx.tenant_id, h.holder_id);
   if (!existing_key.ok() && existing_key.code() != ErrorCode::kNotFound) return Unexpected{existing_key.error()};
-  const bool identity_purged = h.id_number_ciphertext.empty() && h.phone_ciphertext.empty();
+  const bool identity_purged = h.id_number_ciphertext.empty();
   if (identity_purged && ((existing_key.ok() && app.identity_mode == "identity_source") || app.sms_otp_required)) {
     return make_error(ErrorCode::kConflict,
                       "the holder's ID number and phone were purged by the retention rules; they cannot be "
                       "checked or messaged again");
+  }
+  if (app.sms_otp_required && h.phone_ciphertext.empty()) {
+    return make_error(ErrorCode::kConflict,
+                      "the holder has no phone number for the SMS one-time code the app requires");
   }
   if (existing_key.ok() && app.identity_mode == "identity_source") {
     if (deps_.identity_source == nullptr) return make_error(ErrorCode::kUnavailable, "no identity source is configured");
     std::string base = "holder:" + h.tenant_id + ":" + h.holder_id + ":";
     DUET_ASSIGN_OR_RETURN(SecretBytes name, deps_.protector.open(base + "name", h.name_ciphertext));
     DUET_ASSIGN_OR_RETURN(SecretBytes id_full, deps_.protector.open(base + "id_number", h.id_number_ciphertext));
-    DUET_ASSIGN_OR_RETURN(SecretBytes phone, deps_.protector.open(base + "phone", h.phone_ciphertext));
+    DUET_ASSIGN_OR_RETURN(SecretBytes phone, open_phone(h));
     std::string idn = to_string(id_full);
     auto colon = idn.find(':');
     IdentityClaim claim{to_string(name), colon == std::string::npos ? "" : idn.substr(0, colon),
@@ -322,8 +364,7 @@ Result<IssuedActivationCode> BusinessService::create_activation_code(const AppCo
   if (!otp.empty()) {
     // Sent after the code is stored, outside the transaction. A failed send
     // leaves a code nobody can redeem; the business system asks for another.
-    std::string base = "holder:" + h.tenant_id + ":" + h.holder_id + ":";
-    DUET_ASSIGN_OR_RETURN(SecretBytes phone, deps_.protector.open(base + "phone", h.phone_ciphertext));
+    DUET_ASSIGN_OR_RETURN(SecretBytes phone, open_phone(h));
     std::string text = "Duet activation code for " + h.holder_id + ": " + otp;
     Status sent = deps_.sms->send(to_string(phone), text);
     secure_wipe(text.data(), text.size());

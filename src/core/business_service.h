@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/consent.h"
 #include "core/contexts.h"
 #include "core/core_deps.h"
 #include "core/pdf_orders.h"
@@ -20,10 +21,14 @@ struct NewHolder {
   std::string name;
   std::string id_type = "resident_id";
   std::string id_number;
-  std::string phone;
+  std::string phone;  // optional: required only when the app sends an SMS one-time code
   // Optional in the request: when given it must equal the calling app's
   // identity_mode ("attested" | "identity_source"); the app's mode decides.
   std::string identity_verification;
+  // The holder's acceptances the business system attests (core/consent.h,
+  // channel business_system): required when the app's identity_mode is
+  // "identity_source" (the check runs now), optional otherwise.
+  std::vector<GivenConsent> consents = {};
 };
 
 // What any answer may show of a holder: personal data masked.
@@ -105,7 +110,9 @@ class BusinessService {
   explicit BusinessService(CoreDeps deps) : deps_(deps), stores_(deps.store) {}
 
   // The calling app's identity_mode decides: "attested" records the app as
-  // the voucher; "identity_source" asks deps.identity_source first (none
+  // the voucher; "identity_source" requires the holder's current consents
+  // first (kConsentRequired, nothing asked or written: the check needs them),
+  // then asks deps.identity_source (none
   // configured or unreachable: kUnavailable; no match: kIdentityRejected and
   // no holder is created) and keeps its reference.
   //
@@ -118,6 +125,15 @@ class BusinessService {
   Result<HolderPage> list_holders(const AppContext& ctx, const std::string& cursor, size_t limit);
   Result<HolderView> lock_holder(const AppContext& ctx, const std::string& holder_id);
   Result<HolderView> unlock_holder(const AppContext& ctx, const std::string& holder_id);
+
+  // Consents (docs/consent.md). record_consents: the business system attests
+  // acceptances of its environment's holder (channel business_system,
+  // attested_by the app id); kInvalidArgument as core::consent_records says,
+  // kNotFound for an unknown or other-environment holder. Both answer the
+  // holder's recorded acceptances.
+  Result<std::vector<store::HolderConsent>> record_consents(const AppContext& ctx, const std::string& holder_id,
+                                                            const std::vector<GivenConsent>& consents);
+  Result<std::vector<store::HolderConsent>> list_consents(const AppContext& ctx, const std::string& holder_id);
 
   // When the calling app has sms_otp_required, a 6-digit one-time code is
   // drawn too: its keyed hash is stored with the code (5 attempts) and it is
@@ -152,6 +168,8 @@ class BusinessService {
   Result<HolderView> view_holder(const store::Holder& holder);
 
  private:
+  // The holder's phone, empty when none was given.
+  Result<SecretBytes> open_phone(const store::Holder& h);
   ServiceDeps deps_;  // everything but the store
   Stores stores_;
 };

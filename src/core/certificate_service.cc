@@ -1,9 +1,12 @@
 #include "core/certificate_service.h"
 
+#include "core/consent.h"
+
 #include <algorithm>
 #include <fstream>
 #include <sstream>
 
+#include "core/consent.h"
 #include "core/subject_pseudonym.h"
 #include "crypto/point.h"
 #include "crypto/scalar.h"
@@ -331,6 +334,9 @@ Result<store::SignOrder> CertificateService::request_certificate(const HolderCon
     }
     return Unexpected{key.error()};
   }
+  // No issuance without the holder's acceptance of the current texts (docs/consent.md).
+  DUET_ASSIGN_OR_RETURN(auto consents, stores_.holders.list_consents(ctx.tenant_id, ctx.holder_id));
+  DUET_TRY_STATUS(require_current_consents(consents));
   // Retry of a re-key's revocation of the old certificates (see header).
   DUET_TRY_STATUS(supersede_stale_certificates(ctx.write, ctx.tenant_id, ctx.holder_id, key->key_id, now));
   // Idempotent: an open request for this key is answered again.

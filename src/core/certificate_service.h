@@ -126,7 +126,9 @@ class CertificateService {
   // POST /api/v1/holders/{id}/certificates/renew) a new certificate of the same
   // key is requested; the previous one stays valid until it expires.
   // *replayed (if given) tells whether an open request was returned.
-  // Also retries supersede_stale_certificates for the holder.
+  // Also retries supersede_stale_certificates for the holder. kConsentRequired
+  // (nothing requested) until the holder has accepted the current agreement
+  // texts (core/consent.h).
   Result<store::SignOrder> request_certificate(const HolderContext& ctx, bool* replayed = nullptr,
                                                bool renewal = false);
 

@@ -223,7 +223,7 @@ TEST_F(CoreTest, ANameLongerThanTheCnBoundIsRefusedAtTheRequest) {
     DUET_ASSIGN_OR_RETURN(auto code, business->create_activation_code(t.sandbox, h.holder_id));
     DUET_ASSIGN_OR_RETURN(auto started, cosign::DeviceKeygen::start(h.holder_id, crypto::SystemRandom::instance()));
     auto& [dk, keygen] = started;
-    DUET_ASSIGN_OR_RETURN(auto act, holders->redeem_activation({}, code.code, keygen));
+    DUET_ASSIGN_OR_RETURN(auto act, holders->redeem_activation({}, code.code, keygen, {}, accept_current_agreements()));
     DUET_ASSIGN_OR_RETURN(cosign::DeviceState state,
                           dk.finish(act.keygen_response, "123456", kIters, crypto::SystemRandom::instance()));
     DUET_ASSIGN_OR_RETURN(HolderContext ctx, holders->authenticate_device(act.device_token));

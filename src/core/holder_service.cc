@@ -134,7 +134,8 @@ Result<HolderContext> HolderService::authenticate_device(std::string_view bearer
 }
 
 Result<Activation> HolderService::redeem_activation(const store::WriteContext& write, std::string_view code,
-                                                    const cosign::KeygenRequest& request, std::string_view otp) {
+                                                    const cosign::KeygenRequest& request, std::string_view otp,
+                                                    const std::vector<GivenConsent>& consents) {
   std::string normalized = normalize_activation_code(code);
   if (normalized.size() != 12) return make_error(ErrorCode::kNotFound, "unknown activation code");
   Bytes hash = deps_.protector.keyed_hash("activation_code", as_bytes(normalized));
@@ -164,6 +165,17 @@ Result<Activation> HolderService::redeem_activation(const store::WriteContext& w
       return make_error(ErrorCode::kUnauthenticated, "wrong one-time code");
     }
   }
+
+  // The holder's acceptances, given now or recorded before (docs/consent.md).
+  if (!consents.empty()) {
+    DUET_ASSIGN_OR_RETURN(std::vector<store::HolderConsent> records,
+                          consent_records(consents, ConsentChannel::kHolderApp, rec->tenant_id, rec->holder_id,
+                                          rec->holder_id, now));
+    DUET_TRY_STATUS(stores_.holders.record_consents(write, rec->tenant_id, rec->holder_id, records));
+  }
+  DUET_ASSIGN_OR_RETURN(std::vector<store::HolderConsent> recorded,
+                        stores_.holders.list_consents(rec->tenant_id, rec->holder_id));
+  DUET_TRY_STATUS(require_current_consents(recorded));
 
   auto keyed = cosign::ServiceKeygen::respond(rec->holder_id, request, deps_.rng);
   if (!keyed.ok()) {
@@ -202,6 +214,16 @@ Result<Activation> HolderService::redeem_activation(const store::WriteContext& w
   if (certs_ != nullptr)
     (void)certs_->supersede_stale_certificates(write, c.tenant_id, c.key.holder_id, c.key.key_id, now);
   return Activation{rec->tenant_id, rec->holder_id, token, response};
+}
+
+Result<std::vector<store::HolderConsent>> HolderService::record_consents(const HolderContext& ctx,
+                                                                         const std::vector<GivenConsent>& consents) {
+  if (consents.empty()) return make_error(ErrorCode::kInvalidArgument, "consents must name at least one text");
+  DUET_ASSIGN_OR_RETURN(std::vector<store::HolderConsent> records,
+                        consent_records(consents, ConsentChannel::kHolderApp, ctx.tenant_id, ctx.holder_id,
+                                        ctx.holder_id, deps_.clock.now()));
+  DUET_TRY_STATUS(stores_.holders.record_consents(ctx.write, ctx.tenant_id, ctx.holder_id, records));
+  return stores_.holders.list_consents(ctx.tenant_id, ctx.holder_id);
 }
 
 Result<OrderForHolder> HolderService::for_holder(const HolderContext& ctx, store::SignOrder order) {

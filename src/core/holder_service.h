@@ -87,8 +87,20 @@ class HolderService {
   // kUnauthenticated (nothing spent); wrong spends one OTP attempt and is
   // kUnauthenticated "wrong one-time code" (no key is generated, the code
   // stays usable); with no OTP attempts left, kConflict.
+  //
+  // Consent (docs/consent.md): after the code (and OTP) checks, `consents`
+  // given by the holder app are recorded (channel holder_app, attested by the
+  // holder, in their own transaction: the holder accepted whatever follows);
+  // then the holder must have accepted the current texts, through either
+  // channel: else kConsentRequired and nothing of the code is spent.
   Result<Activation> redeem_activation(const store::WriteContext& write, std::string_view code,
-                                       const cosign::KeygenRequest& request, std::string_view otp = {});
+                                       const cosign::KeygenRequest& request, std::string_view otp = {},
+                                       const std::vector<GivenConsent>& consents = {});
+
+  // POST /app/v1/consents: the holder accepts texts in the app (an enrolled
+  // holder accepting a new version). Answers the holder's acceptances.
+  Result<std::vector<store::HolderConsent>> record_consents(const HolderContext& ctx,
+                                                            const std::vector<GivenConsent>& consents);
 
   Result<std::vector<OrderForHolder>> pending_orders(const HolderContext& ctx, size_t limit);
   Result<OrderForHolder> order_details(const HolderContext& ctx, const std::string& order_id);

@@ -131,7 +131,11 @@ TEST_F(CoreTest, ActivationCodeIsOneTimeAndAttemptLimited) {
   EXPECT_NE(code->uri.find("&holder=" + h->holder_id + "&"), std::string::npos);
   EXPECT_NE(code->uri.find("&server="), std::string::npos);
   auto [dk, req] = *cosign::DeviceKeygen::start("hld_wrong", crypto::SystemRandom::instance());
-  EXPECT_EQ(holders->redeem_activation({}, code->code, req).code(), ErrorCode::kBadProof);  // proof for another holder
+  // Without the holder's acceptance of the texts nothing is spent.
+  EXPECT_EQ(holders->redeem_activation({}, code->code, req).code(), ErrorCode::kConsentRequired);
+  // Given in the app: recorded before the proof is checked.
+  EXPECT_EQ(holders->redeem_activation({}, code->code, req, {}, accept_current_agreements()).code(),
+            ErrorCode::kBadProof);  // proof for another holder
   auto [dk2, req2] = *cosign::DeviceKeygen::start(h->holder_id, crypto::SystemRandom::instance());
   std::string lower = code->code;
   for (auto& c : lower) c = static_cast<char>(std::tolower(c));

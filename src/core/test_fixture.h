@@ -17,6 +17,7 @@
 #include "base/result_testing.h"
 #include "core/admin_service.h"
 #include "core/business_service.h"
+#include "core/consent.h"
 #include "core/callbacks.h"
 #include "core/certificate_service.h"
 #include "core/clock.h"
@@ -148,12 +149,16 @@ class CoreTest : public CoreStoreTest {
   // share under `pin`; the test asserts the result.
   Result<Device> enroll(const AppContext& app, const std::string& pin,
                         const std::string& id_number = "110101199003071234", const std::string& mode = "attested") {
+    // An identity_source app checks at creation: the business system attests
+    // the holder's consents then (docs/consent.md); otherwise the app gives them.
+    std::vector<GivenConsent> attested;
+    if (mode == "identity_source") attested = accept_current_agreements(clock.now());
     DUET_ASSIGN_OR_RETURN(auto h, business->create_holder(app, NewHolder{"张三", "resident_id", id_number,
-                                                                         "13812345678", mode}));
+                                                                         "13812345678", mode, attested}));
     DUET_ASSIGN_OR_RETURN(auto code, business->create_activation_code(app, h.holder_id));
     DUET_ASSIGN_OR_RETURN(auto started, cosign::DeviceKeygen::start(h.holder_id, crypto::SystemRandom::instance()));
     auto& [dk, req] = started;
-    DUET_ASSIGN_OR_RETURN(auto act, holders->redeem_activation({}, code.code, req));
+    DUET_ASSIGN_OR_RETURN(auto act, holders->redeem_activation({}, code.code, req, {}, accept_current_agreements()));
     DUET_ASSIGN_OR_RETURN(cosign::DeviceState state,
                           dk.finish(act.keygen_response, pin, kIters, crypto::SystemRandom::instance()));
     DUET_ASSIGN_OR_RETURN(HolderContext ctx, holders->authenticate_device(act.device_token));

@@ -109,6 +109,7 @@ int status_for(ErrorCode code) {
     case ErrorCode::kPinInvalid: return 422;
     case ErrorCode::kClientUpgradeRequired: return 426;
     case ErrorCode::kRefreshRequired: return 409;
+    case ErrorCode::kConsentRequired: return 409;
     case ErrorCode::kBadState:
     case ErrorCode::kRetry: return 409;
     case ErrorCode::kLocked: return 423;

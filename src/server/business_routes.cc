@@ -11,6 +11,7 @@
 #include "core/pdf_verification.h"
 #include "core/views.h"
 #include "qr/qr_code.h"
+#include "server/consent_json.h"
 #include "server/json_body.h"
 #include "server/json_mapping.h"
 #include "server/metering_views.h"
@@ -114,7 +115,8 @@ Result<Response> create_holder(const ApiServices& s, const Request& req, const c
   core::NewHolder h;
   DUET_ASSIGN_OR_RETURN(h.name, req_string(body, "name"));
   DUET_ASSIGN_OR_RETURN(h.id_number, req_string(body, "id_number"));
-  DUET_ASSIGN_OR_RETURN(h.phone, req_string(body, "phone"));
+  DUET_ASSIGN_OR_RETURN(std::optional<std::string> phone, opt_string(body, "phone"));
+  h.phone = phone.value_or("");  // only an SMS check needs it (the service decides)
   DUET_ASSIGN_OR_RETURN(std::optional<std::string> id_type, opt_string(body, "id_type"));
   if (id_type) h.id_type = *id_type;
   DUET_ASSIGN_OR_RETURN(std::optional<std::string> iv, opt_string(body, "identity_verification"));
@@ -123,6 +125,7 @@ Result<Response> create_holder(const ApiServices& s, const Request& req, const c
       return invalid("identity_verification must be attested or identity_source");
     h.identity_verification = *iv;
   }
+  DUET_ASSIGN_OR_RETURN(h.consents, parse_consents(body));
   DUET_ASSIGN_OR_RETURN(core::HolderView v, s.business.create_holder(ctx, h));
   return json_response(201, holder_json(v));
 }
@@ -163,6 +166,21 @@ void holder_routes(http::Router& r, const ApiServices& s, RequestAuth& auth) {
              return json_response(200, holder_json(v));
            }));
   }
+  // The holder's acceptances of the agreement texts (docs/consent.md): the
+  // business system attests them, or shows what is recorded.
+  r.post("/api/v1/holders/{holder_id}/consents",
+         auth.signed_business_request([&s](const Request& req, const core::AppContext& ctx) -> Result<Response> {
+           DUET_ASSIGN_OR_RETURN(json body, parse_body(req, false));
+           if (!body.contains("consents")) return invalid("field 'consents' is required");
+           DUET_ASSIGN_OR_RETURN(std::vector<core::GivenConsent> given, parse_consents(body));
+           DUET_ASSIGN_OR_RETURN(auto recorded, s.business.record_consents(ctx, holder_of(req), given));
+           return json_response(200, consents_json(holder_of(req), recorded));
+         }));
+  r.get("/api/v1/holders/{holder_id}/consents",
+        auth.signed_business_request([&s](const Request& req, const core::AppContext& ctx) -> Result<Response> {
+          DUET_ASSIGN_OR_RETURN(auto recorded, s.business.list_consents(ctx, holder_of(req)));
+          return json_response(200, consents_json(holder_of(req), recorded));
+        }));
   r.post("/api/v1/holders/{holder_id}/activation-codes",
          auth.signed_business_request([&s](const Request& req, const core::AppContext& ctx) {
            return create_activation_code(s, req, ctx);

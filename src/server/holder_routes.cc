@@ -9,6 +9,7 @@
 
 #include "cosign/wire.h"
 #include "pdf/handwritten_image.h"
+#include "server/consent_json.h"
 #include "server/json_body.h"
 #include "server/json_mapping.h"
 
@@ -22,7 +23,7 @@ namespace {
 
 std::string order_of(const Request& req) { return std::string(req.param("order_id")); }
 
-// POST /app/v1/activations {code, keygen, otp?}: redeems the activation code
+// POST /app/v1/activations {code, keygen, otp?, consents?}: redeems the activation code
 // with the device's key-generation request; answers the device token.
 Result<Response> redeem_activation(const ApiServices& s, const Request& req, const store::WriteContext& write) {
   DUET_ASSIGN_OR_RETURN(json body, parse_body(req, false));
@@ -30,7 +31,9 @@ Result<Response> redeem_activation(const ApiServices& s, const Request& req, con
   DUET_ASSIGN_OR_RETURN(const json* kg, req_object(body, "keygen"));
   DUET_ASSIGN_OR_RETURN(cosign::KeygenRequest kreq, parse_wire(*kg, &cosign::parse_keygen_request, "keygen"));
   DUET_ASSIGN_OR_RETURN(std::optional<std::string> otp, opt_string(body, "otp"));
-  DUET_ASSIGN_OR_RETURN(core::Activation a, s.holders.redeem_activation(write, code, kreq, otp.value_or("")));
+  DUET_ASSIGN_OR_RETURN(std::vector<core::GivenConsent> consents, parse_consents(body));
+  DUET_ASSIGN_OR_RETURN(core::Activation a,
+                        s.holders.redeem_activation(write, code, kreq, otp.value_or(""), consents));
   return json_response(201, json{{"holder_id", a.holder_id},
                                  {"device_token", a.device_token},
                                  {"keygen", wire_message_json(cosign::to_json(a.keygen_response))}});
@@ -222,6 +225,20 @@ void register_holder_routes(http::Router& r, const ApiServices& s, RequestAuth& 
   r.post("/app/v1/activations",
          auth.unauthenticated_holder_request(
              [&s](const Request& req, const store::WriteContext& write) { return redeem_activation(s, req, write); }));
+  // The agreement texts a holder accepts (docs/consent.md): public, so that
+  // the app can show them before it holds any credential.
+  r.get("/app/v1/agreements", RequestAuth::public_request([](const Request& req) -> Result<Response> {
+          bool with_text = req.query_param("text").value_or("true") != "false";
+          return json_response(200, agreements_json(with_text));
+        }));
+  r.post("/app/v1/consents",
+         auth.device_token_request([&s](const Request& req, const core::HolderContext& ctx) -> Result<Response> {
+           DUET_ASSIGN_OR_RETURN(json body, parse_body(req, false));
+           if (!body.contains("consents")) return invalid("field 'consents' is required");
+           DUET_ASSIGN_OR_RETURN(std::vector<core::GivenConsent> given, parse_consents(body));
+           DUET_ASSIGN_OR_RETURN(auto recorded, s.holders.record_consents(ctx, given));
+           return json_response(200, consents_json(ctx.holder_id, recorded));
+         }));
   order_routes(r, s, auth);
   refresh_routes(r, s, auth);
   certificate_routes(r, s, auth);

@@ -21,6 +21,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "core/consent.h"
 #include "base/bytes.h"
 #include "base/result_testing.h"
 #include "core/request_signing.h"
@@ -188,6 +189,19 @@ struct TestDevice {
   std::optional<cosign::DeviceState> state;  // set once enrolled
 };
 
+// The "consents" array of the current agreement texts (docs/consent.md), as
+// a holder app sends it (no accepted_at) or, with `accepted_at`, as a
+// business system attests it.
+inline nlohmann::json current_consents_json(std::optional<int64_t> accepted_at = std::nullopt) {
+  nlohmann::json arr = nlohmann::json::array();
+  for (const core::GivenConsent& g : core::accept_current_agreements(accepted_at)) {
+    nlohmann::json j{{"document", g.document}, {"version", g.version}, {"text_sm3", g.text_sm3_hex}};
+    if (g.accepted_at) j["accepted_at"] = *g.accepted_at;
+    arr.push_back(std::move(j));
+  }
+  return arr;
+}
+
 // Redeems activation code `code` for `holder_id` (POST /app/v1/activations,
 // unauthenticated, through `call`): two-party key generation, the device's
 // state wrapped under `pin`.
@@ -198,7 +212,8 @@ inline TestDevice activate_device(const HttpCall& call, const std::string& holde
   TestDevice d;
   d.holder_id = holder_id;
   auto [dk, req] = ok_value(cosign::DeviceKeygen::start(holder_id, crypto::SystemRandom::instance()));
-  auto act = call("POST", "/app/v1/activations", json{{"code", code}, {"keygen", json::parse(cosign::to_json(req))}}.dump());
+  auto act = call("POST", "/app/v1/activations", json{{"code", code}, {"keygen", json::parse(cosign::to_json(req))},
+                                                      {"consents", current_consents_json()}}.dump());
   EXPECT_EQ(act.status, 201) << act.body;
   json aj = json::parse(act.body, nullptr, false);
   EXPECT_EQ(aj["holder_id"], holder_id);

@@ -24,6 +24,25 @@ class HolderStore {
   // kDuplicate (id or lookup hash). identity_verification must be
   // "attested", "identity_source" or "" (not recorded), else kInvalidArgument.
   virtual Status create_holder(const WriteContext& context, const Holder& holder) = 0;
+  // create_holder and, in the same transaction, `consents` (each naming the
+  // new holder; validated as by record_consents). Nothing is written when
+  // either is refused.
+  virtual Status create_holder_with_consents(const WriteContext& context, const Holder& holder,
+                                             const std::vector<HolderConsent>& consents) = 0;
+
+  // --- consents (docs/consent.md) ---------------------------------------------
+  // Records acceptances of the holder in one transaction. kNotFound when the
+  // holder does not exist in the tenant; kInvalidArgument for an incomplete
+  // record (empty ids, document, version, channel or attester; a text_sm3
+  // that is not 32 bytes; another holder). An acceptance of a (document,
+  // version) already recorded is kept as it was (the first one stands), the
+  // call still succeeds.
+  virtual Status record_consents(const WriteContext& context, std::string_view tenant_id,
+                                 std::string_view holder_id, const std::vector<HolderConsent>& consents) = 0;
+  // The holder's acceptances ordered by (recorded_at, document, version);
+  // empty for an unknown holder.
+  virtual Result<std::vector<HolderConsent>> list_consents(std::string_view tenant_id,
+                                                           std::string_view holder_id) = 0;
   virtual Result<Holder> get_holder(std::string_view tenant_id, std::string_view holder_id) = 0;
   virtual Result<Holder> find_holder_by_lookup_hash(std::string_view tenant_id, ByteView lookup_hash) = 0;
   // Unlock (operator or business system), one transaction: status active,

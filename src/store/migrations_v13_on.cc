@@ -290,7 +290,30 @@ ALTER TABLE sign_orders ADD COLUMN cms_profile TEXT NOT NULL DEFAULT ''
 )sql"),
 };
 
-constexpr VersionPieces kVersions[] = {{13, kV13}, {14, kV14}, {15, kV15}, {16, kV16}, {17, kV17}, {18, kV18}, {19, kV19}, {20, kV20}, {21, kV21}, {22, kV22}, {23, kV23}};
+// v24, issue 14 item 5: the holder's acceptance of the subscriber agreement
+// and of the identity-data-source check (docs/consent.md), one row per
+// (holder, document, version): the text's SM3, when it was accepted, through
+// which channel and who attested it. Recorded before identity checking and
+// issuance; kept with the holder.
+constexpr MigrationPiece kV24[] = {
+    both(R"sql(
+CREATE TABLE holder_consents (
+  tenant_id TEXT NOT NULL,
+  holder_id TEXT NOT NULL,
+  document TEXT NOT NULL CHECK (document IN ('subscriber_agreement', 'identity_check')),
+  version TEXT NOT NULL,
+  text_sm3 {bytes} NOT NULL,
+  accepted_at {int} NOT NULL,
+  channel TEXT NOT NULL CHECK (channel IN ('holder_app', 'business_system')),
+  attested_by TEXT NOT NULL,
+  recorded_at {int} NOT NULL,
+  PRIMARY KEY (tenant_id, holder_id, document, version),
+  FOREIGN KEY (tenant_id, holder_id) REFERENCES holders (tenant_id, holder_id)
+);
+)sql"),
+};
+
+constexpr VersionPieces kVersions[] = {{13, kV13}, {14, kV14}, {15, kV15}, {16, kV16}, {17, kV17}, {18, kV18}, {19, kV19}, {20, kV20}, {21, kV21}, {22, kV22}, {23, kV23}, {24, kV24}};
 
 }  // namespace
 

@@ -4,7 +4,13 @@
 namespace duet::store::pg_store {
 
 Status PgStore::create_holder(const WriteContext& context, const Holder& h) {
+  return create_holder_with_consents(context, h, {});
+}
+
+Status PgStore::create_holder_with_consents(const WriteContext& context, const Holder& h,
+                                            const std::vector<HolderConsent>& consents) {
   DUET_TRY_STATUS(validate_holder(h));
+  for (const HolderConsent& k : consents) DUET_TRY_STATUS(validate_consent(k, h.tenant_id, h.holder_id));
   return write(context, [&](Connection& c) -> Status {
     DUET_TRY_STATUS(pg::run(c,
         "INSERT INTO holders (tenant_id, holder_id, name_ciphertext, id_number_ciphertext, phone_ciphertext, "
@@ -14,6 +20,7 @@ Status PgStore::create_holder(const WriteContext& context, const Holder& h) {
         {h.tenant_id, h.holder_id, h.name_ciphertext, h.id_number_ciphertext, h.phone_ciphertext, h.lookup_hash,
          holder_status_text(h.status), h.failed_attempts, h.created_at, h.identity_verification,
          h.identity_verified_by, h.identity_verified_at, h.identity_reference, env_text(h.environment)}));
+    DUET_TRY_STATUS(insert_consents(c, h.tenant_id, h.holder_id, consents));
     return pg::meter_new_holder(c, options_.quota_order, h);  // per-user metering, same transaction (store.h)
   });
 }

@@ -74,6 +74,11 @@ Result<std::vector<T>> all_rows(const Rows& rows, Reader read) {
 // (kConflict, also when a concurrent insert takes it first) and the key must
 // be the holder's (kNotFound).
 Status insert_certificate(Connection& c, const Certificate& cert);
+// Inserts consent records (validated for `tenant_id`, `holder_id`), keeping
+// an existing (holder, document, version) as it was; in pg_consents.cc.
+Status insert_consents(Connection& c, std::string_view tenant_id, std::string_view holder_id,
+                       const std::vector<HolderConsent>& consents);
+
 
 // Orders are read with their items in ONE statement (one snapshot, one
 // round trip): the order's columns (row_decoders' kOrderCols, o.-qualified:
@@ -206,6 +211,11 @@ class PgStore final : public Store {
                              std::string_view cms_oid_style) override;
   // --- holders ---
   Status create_holder(const WriteContext& context, const Holder& h) override;
+  Status create_holder_with_consents(const WriteContext& context, const Holder& h,
+                                     const std::vector<HolderConsent>& consents) override;
+  Status record_consents(const WriteContext& context, std::string_view tenant_id, std::string_view holder_id,
+                         const std::vector<HolderConsent>& consents) override;
+  Result<std::vector<HolderConsent>> list_consents(std::string_view tenant_id, std::string_view holder_id) override;
   Result<Holder> get_holder(std::string_view tenant_id, std::string_view holder_id) override;
   Result<Holder> find_holder_by_lookup_hash(std::string_view tenant_id, ByteView lookup_hash) override;
   Status unlock_holder(const WriteContext& context, std::string_view tenant_id, std::string_view holder_id) override;

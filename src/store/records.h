@@ -96,6 +96,22 @@ struct Holder {
   AppEnvironment environment = AppEnvironment::kProduction;
 };
 
+// A holder's acceptance of one versioned text (docs/consent.md): the
+// subscriber agreement or the consent to the identity-data-source check,
+// recorded before identity checking and before issuance. Written once per
+// (holder, document, version): the first acceptance stands.
+struct HolderConsent {
+  std::string tenant_id;
+  std::string holder_id;
+  std::string document;     // "subscriber_agreement" | "identity_check"
+  std::string version;      // "v1", … (docs/agreements/<document>-<version>.md)
+  Bytes text_sm3;           // SM3 of the text accepted, 32 bytes
+  UnixSeconds accepted_at = 0;
+  std::string channel;      // "holder_app" | "business_system"
+  std::string attested_by;  // the holder id (holder_app) or the app id that vouches (business_system)
+  UnixSeconds recorded_at = 0;
+};
+
 // The service's half of a holder's two-party key.
 struct HolderKeyShare {
   std::string tenant_id;

@@ -37,7 +37,13 @@ Status check_holder_key_usable(Connection& c, std::string_view tenant_id, std::s
 }
 
 Status SqliteStore::create_holder(const WriteContext& context, const Holder& h) {
+  return create_holder_with_consents(context, h, {});
+}
+
+Status SqliteStore::create_holder_with_consents(const WriteContext& context, const Holder& h,
+                                                const std::vector<HolderConsent>& consents) {
   DUET_TRY_STATUS(validate_holder(h));
+  for (const HolderConsent& k : consents) DUET_TRY_STATUS(validate_consent(k, h.tenant_id, h.holder_id));
   return write(context, [&](Connection& c) -> Status {
     DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
         "INSERT INTO holders (tenant_id, holder_id, name_ciphertext, id_number_ciphertext, phone_ciphertext, "
@@ -50,6 +56,7 @@ Status SqliteStore::create_holder(const WriteContext& context, const Holder& h) 
         .bind(11, h.identity_verified_by).bind(12, h.identity_verified_at).bind(13, h.identity_reference)
         .bind(14, env_text(h.environment));
     DUET_TRY_STATUS(st.run());
+    DUET_TRY_STATUS(insert_consents(c, h.tenant_id, h.holder_id, consents));
     return sqlite::meter_new_holder(c, options_.quota_order, h);  // per-user metering, same transaction (store.h)
   });
 }

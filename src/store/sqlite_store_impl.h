@@ -110,6 +110,11 @@ Status fail_open_sessions(Connection& c, std::string_view tenant, std::string_vi
 Status check_holder_key_usable(Connection& c, std::string_view tenant_id, std::string_view key_id,
                                std::string_view holder_id);
 
+// Inserts consent records (validated for `tenant_id`, `holder_id`), keeping
+// an existing (holder, document, version) as it was; in sqlite_consents.cc.
+Status insert_consents(Connection& c, std::string_view tenant_id, std::string_view holder_id,
+                       const std::vector<HolderConsent>& consents);
+
 // The context of reads and of the store's own audit calls: no audited
 // action, no request nonce.
 inline const WriteContext kNoWrite{};
@@ -150,6 +155,11 @@ class SqliteStore final : public Store {
                              std::string_view cms_oid_style) override;
   // --- holders ---
   Status create_holder(const WriteContext& context, const Holder& h) override;
+  Status create_holder_with_consents(const WriteContext& context, const Holder& h,
+                                     const std::vector<HolderConsent>& consents) override;
+  Status record_consents(const WriteContext& context, std::string_view tenant_id, std::string_view holder_id,
+                         const std::vector<HolderConsent>& consents) override;
+  Result<std::vector<HolderConsent>> list_consents(std::string_view tenant_id, std::string_view holder_id) override;
   Result<Holder> get_holder(std::string_view tenant_id, std::string_view holder_id) override;
   Result<Holder> find_holder_by_lookup_hash(std::string_view tenant_id, ByteView lookup_hash) override;
   Status unlock_holder(const WriteContext& context, std::string_view tenant_id, std::string_view holder_id) override;

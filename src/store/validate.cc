@@ -58,6 +58,16 @@ Status validate_holder(const Holder& h) {
   return Status::Ok();
 }
 
+Status validate_consent(const HolderConsent& c, std::string_view tenant_id, std::string_view holder_id) {
+  if (c.tenant_id.empty() || c.holder_id.empty()) return invalid("consent ids are empty");
+  if (c.tenant_id != tenant_id || c.holder_id != holder_id) return invalid("consent names another holder");
+  if (c.document != "subscriber_agreement" && c.document != "identity_check") return invalid("unknown consent document");
+  if (c.version.empty() || c.channel.empty() || c.attested_by.empty()) return invalid("consent is incomplete");
+  if (c.channel != "holder_app" && c.channel != "business_system") return invalid("unknown consent channel");
+  if (c.text_sm3.size() != 32) return invalid("consent text digest is not 32 bytes");
+  return Status::Ok();
+}
+
 Status validate_holder_key(const HolderKeyShare& k) {
   if (k.tenant_id.empty() || k.key_id.empty() || k.holder_id.empty()) return invalid("key ids are empty");
   if (k.public_key_hex.empty() || k.service_share_ciphertext.empty()) return invalid("key material is empty");

@@ -25,6 +25,8 @@ Status validate_app(const App& a);
 Status validate_app_settings(std::string_view identity_mode, std::string_view cms_oid_style);
 Status validate_pin_failure_budget(std::optional<int> budget);
 Status validate_holder(const Holder& h);
+// A consent record of holder (tenant_id, holder_id) (store/holders.h record_consents).
+Status validate_consent(const HolderConsent& c, std::string_view tenant_id, std::string_view holder_id);
 Status validate_holder_key(const HolderKeyShare& k);
 Status validate_handwritten_signature(const HandwrittenSignature& s);
 Status validate_activation_code(const ActivationCode& a);

@@ -210,6 +210,12 @@ function pinSetScreen(code, holder, needOtp = false) {
       setBusy(form, true, t('enrolling'));
       const keygen = JSON.parse(device.beginEnrollment(holder));
       const body = { code, keygen };
+      // The holder accepted the texts on the agreement screen: the service
+      // records the current versions with their SM3 (docs/consent.md).
+      const ag = await call('GET', '/app/v1/agreements?text=false');
+      if (!ag.ok) throw refused(ag);
+      body.consents = ag.json.agreements.filter((a) => a.current)
+        .map((a) => ({ document: a.document, version: a.version, text_sm3: a.text_sm3 }));
       const otp = document.getElementById('otp');
       if (otp && otp.value) body.otp = otp.value;
       const r = await call('POST', '/app/v1/activations', { body: JSON.stringify(body) });
