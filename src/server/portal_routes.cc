@@ -208,9 +208,9 @@ void tenant_data_routes(http::Router& r, const ApiServices& s, core::PortalServi
                                                               std::string_view) -> Result<Response> {
     auto month = req.query_param("month");
     if (!month || month->empty()) return invalid("month (YYYY-MM) is required");
-    DUET_ASSIGN_OR_RETURN(core::SlaMonthlyReport rep, s.sla.report(ctx.write, *month, ctx.tenant_id,
-                                                                   s.deps.clock.now()));
-    json j = sla_report_json(rep);
+    int64_t now = s.deps.clock.now();
+    DUET_ASSIGN_OR_RETURN(core::SlaMonthlyReport rep, s.sla.report(ctx.write, *month, ctx.tenant_id, now));
+    json j = sla_report_json(rep, now);
     // Only the tenant's own row; the service-wide figures are not the tenant's to see.
     json mine = j["tenants"].empty() ? json(nullptr) : j["tenants"][0];
     return json_response(200, json{{"month", j["month"]}, {"final", j["final"]}, {"targets", j["targets"]},

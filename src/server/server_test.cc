@@ -1021,7 +1021,7 @@ class IdentityTest : public ServerTest {
     // (docs/consent.md): an identity_source app needs it before the check.
     return biz(c, "POST", "/api/v1/holders",
                json{{"name", name}, {"id_number", id_number}, {"phone", "13812345678"},
-                    {"consents", current_consents_json(1700000000)}}.dump());
+                    {"consents", duet::server::testing::current_consents_json(1700000000)}}.dump());
   }
   std::vector<json> sms_lines() {
     std::vector<json> out;
@@ -1135,7 +1135,7 @@ TEST_F(IdentityTest, SmsOneTimeCodeAtActivation) {
 
   auto redeem = [&](const json& extra) {
     auto [dk, req] = ok_value(cosign::DeviceKeygen::start(holder_id, crypto::SystemRandom::instance()));
-    json body{{"code", cj["code"]}, {"keygen", json::parse(cosign::to_json(req))}, {"consents", current_consents_json()}};
+    json body{{"code", cj["code"]}, {"keygen", json::parse(cosign::to_json(req))}, {"consents", duet::server::testing::current_consents_json()}};
     for (auto& [k, v] : extra.items()) body[k] = v;
     return call("POST", "/app/v1/activations", body.dump());
   };

@@ -142,7 +142,7 @@ json report_json(const core::SlaMonthlyReport& r, int64_t now) {
 
 }  // namespace
 
-nlohmann::json sla_report_json(const core::SlaMonthlyReport& r) { return report_json(r); }
+nlohmann::json sla_report_json(const core::SlaMonthlyReport& r, int64_t now) { return report_json(r, now); }
 nlohmann::json sla_credit_json(const store::SlaCredit& c) { return credit_json(c); }
 
 namespace {

@@ -26,7 +26,7 @@ void register_sla_routes(http::Router& r, const ApiServices& s, RequestAuth& aut
 
 // The JSON of a monthly report and of a credit, as GET /admin/v1/sla/report
 // answers them (the tenant portal shows the same figures).
-nlohmann::json sla_report_json(const core::SlaMonthlyReport& r);
+nlohmann::json sla_report_json(const core::SlaMonthlyReport& r, int64_t now);
 nlohmann::json sla_credit_json(const store::SlaCredit& c);
 
 }  // namespace duet::server
