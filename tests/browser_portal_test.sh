@@ -39,7 +39,7 @@ prod=("$duet" api --server "$url" --ca "$ca" --app-id "$(jq -r .production.app_i
 holder_id=$("${prod[@]}" holder create --name "王五" --id-number 110101199003071234 --phone 13812345678 | jq -r .holder_id)
 code=$("${prod[@]}" activation-code "$holder_id" | jq -r .code)
 "$duet" holder --server "$url" --ca "$ca" --state "$dir/phone" enroll --holder-id "$holder_id" --code "$code" \
-  --pin 246810 --kdf-iterations 1000 --no-certificate >"$dir/enroll.log" 2>&1 || fail "enroll: $(cat "$dir/enroll.log")"
+  --pin 246810 --kdf-iterations 1000 --no-certificate --accept-agreements >"$dir/enroll.log" 2>&1 || fail "enroll: $(cat "$dir/enroll.log")"
 cat >"$dir/sign.sh" <<SIGN
 set -e
 printf 'contract %s' "\$RANDOM" >"$dir/msg"

@@ -42,7 +42,7 @@ cd "$dir"
     cat "$dir/block-$i.sh"
     if grep -q 'activation-codes' "$dir/block-$i.sh"; then
       echo '"$DUET_CLI" holder --server "$DUET_URL" --ca "$CURL_CA_BUNDLE" --state phone enroll --holder-id "$holder_id" \
-        --code "$(jq -r .code <<<"$activation")" --pin 246810 --kdf-iterations 1000 >enroll.log'
+        --code "$(jq -r .code <<<"$activation")" --pin 246810 --kdf-iterations 1000 --accept-agreements >enroll.log'
     fi
     if grep -q 'POST /api/v1/orders' "$dir/block-$i.sh"; then
       echo '"$DUET_CLI" holder --server "$DUET_URL" --ca "$CURL_CA_BUNDLE" --state phone sign "$order_id" --pin 246810 >sign.log'

@@ -40,7 +40,7 @@ enroll() {  # NAME ID-NUMBER STATE -> holder id
   h=$("${api[@]}" holder create --name "$1" --id-number "$2" --phone 13812345678 | jq -r .holder_id)
   c=$("${api[@]}" activation-code "$h" | jq -r .code)
   "$duet" holder --server "$url" --ca "$ca" --state "$3" enroll --holder-id "$h" --code "$c" --pin 246810 \
-    --kdf-iterations 1000 >"$3.enroll.log" 2>&1 || fail "enroll $1: $(cat "$3.enroll.log")"
+    --kdf-iterations 1000 --accept-agreements >"$3.enroll.log" 2>&1 || fail "enroll $1: $(cat "$3.enroll.log")"
   echo "$h"
 }
 zhang=$(enroll "张三" 110101199003071234 "$dir/zhang")
