@@ -193,9 +193,12 @@ TEST_F(SignatureHttpTest, StoreErrorsReachTheClientWithoutInternals) {
     EXPECT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
     sqlite3_free(err);
   };
+  // The directory's text lives as long as the lambda: a temporary's c_str() in
+  // the braced list would dangle inside the loop (C++20 extends only the list).
+  const std::string dir_text = dir.string();
   auto expect_clean = [&](const httpclient::HttpResponse& r) {
     for (std::string_view bad : {"INSERT", "SELECT", "UPDATE", "constraint", "UNIQUE", "activation_codes",
-                                 "sign_sessions", "sqlite", "SQLITE", "store/", "duet.db", dir.string().c_str(), "/tmp"})
+                                 "sign_sessions", "sqlite", "SQLITE", "store/", "duet.db", dir_text.c_str(), "/tmp"})
       EXPECT_EQ(r.body.find(bad), std::string::npos) << bad << " in " << r.body;
   };
 
