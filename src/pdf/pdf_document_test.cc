@@ -75,6 +75,34 @@ TEST_F(BadInput, Encrypted) {
   }
 }
 
+// An AES-256 encryption dictionary without /OE crashed PoDoFo 0.9.8 (it
+// dereferences the missing key): such a file is refused as encrypted before
+// any parser reads it, also when the trailer spells the key with # escapes.
+TEST_F(BadInput, BrokenEncryptionDictionaryIsRefusedBeforeParsing) {
+  ScratchDir dir;
+  std::string in = dir.write("plain.pdf", make_contract());
+  auto r = run("qpdf --encrypt '' owner-pw 256 -- " + in + " " + dir.file("enc.pdf"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  std::string enc = dir.read("enc.pdf");
+  auto replace_all = [](std::string s, const std::string& from, const std::string& to) {
+    for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) s.replace(at, from.size(), to);
+    return s;
+  };
+  std::string no_oe = replace_all(enc, "/OE", "/Zz");
+  ASSERT_NE(no_oe, enc);
+  expect_everywhere(as_bytes(no_oe), ErrorCode::kPdfEncrypted);
+  std::string escaped = replace_all(no_oe, "/Encrypt", "/Encr#79pt");
+  ASSERT_NE(escaped, no_oe);
+  expect_everywhere(as_bytes(escaped), ErrorCode::kPdfEncrypted);
+  // A longer name that starts the same is not the key (same length as
+  // /Producer, so the cross-reference offsets stay right).
+  Bytes contract = make_contract();
+  std::string plain(contract.begin(), contract.end());
+  std::string other = replace_all(plain, "/Producer", "/Encryptx");
+  ASSERT_NE(other, plain);
+  EXPECT_TRUE(inspect_pdf(as_bytes(other)).ok());
+}
+
 TEST_F(BadInput, Oversized) {
   Bytes pdf = make_contract();
   expect_everywhere(pdf, ErrorCode::kPayloadTooLarge, pdf.size() - 1);

@@ -52,6 +52,53 @@ void collect_fields(PoDoFo::PdfMemDocument& doc, PoDoFo::PdfObject* node, bool i
   if (!has_field_kids && is_sig) out.push_back(node);
 }
 
+// PDF whitespace and delimiters end a name token (ISO 32000-1 7.2.2).
+bool ends_name(uint8_t c) {
+  return std::strchr(" \t\r\n\f()<>[]{}/%", c) != nullptr || c == 0;
+}
+
+int hex_value(uint8_t c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Whether any name token of the file is /Encrypt, #hh escapes decoded as the
+// parsers decode them (so /Encr#79pt counts). The trailer or cross-reference
+// stream dictionary that names the encryption dictionary is never compressed,
+// so a file that a parser would treat as encrypted always has this token in
+// clear. A token inside binary stream data is a false positive that only
+// costs a refusal, which is the answer for an encrypted file anyway.
+//
+// Why this runs before any parser: PoDoFo 0.9.8 dereferences missing keys of
+// an encryption dictionary (/OE, /UE, /Perms of AES-256) without checking,
+// and a crafted file crashed the process (found by fuzz_pdf). Encrypted
+// documents are refused in any case, so none reaches PoDoFo's handler.
+bool names_encryption_dictionary(ByteView pdf) {
+  static constexpr std::string_view kName = "Encrypt";
+  const uint8_t* p = pdf.data();
+  const uint8_t* end = p + pdf.size();
+  while (p < end) {
+    p = static_cast<const uint8_t*>(std::memchr(p, '/', static_cast<size_t>(end - p)));
+    if (p == nullptr) return false;
+    ++p;
+    size_t matched = 0;
+    bool same = true;
+    while (p < end && !ends_name(*p)) {
+      uint8_t c = *p++;
+      if (c == '#' && end - p >= 2 && hex_value(p[0]) >= 0 && hex_value(p[1]) >= 0) {
+        c = static_cast<uint8_t>(hex_value(p[0]) * 16 + hex_value(p[1]));
+        p += 2;
+      }
+      if (matched >= kName.size() || static_cast<char>(c) != kName[matched]) same = false;
+      ++matched;
+    }
+    if (same && matched == kName.size()) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 Status check_pdf_envelope(ByteView pdf, size_t max_bytes) {
@@ -62,6 +109,7 @@ Status check_pdf_envelope(ByteView pdf, size_t max_bytes) {
   }
   std::string_view head(reinterpret_cast<const char*>(pdf.data()), std::min(pdf.size(), kHeaderWindow));
   if (head.find("%PDF-") == std::string_view::npos) return make_error(ErrorCode::kNotPdf, "no %PDF- header");
+  if (names_encryption_dictionary(pdf)) return make_error(ErrorCode::kPdfEncrypted, "the PDF is encrypted");
   return Status::Ok();
 }
 

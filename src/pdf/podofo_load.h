@@ -14,7 +14,9 @@
 
 namespace duet::pdf::internal {
 
-// Size and header checks only (cheap; before any parser sees the bytes).
+// Size and header checks, and a lexical scan for an /Encrypt entry (one
+// linear pass; before any parser sees the bytes, see the .cc for why):
+// kPayloadTooLarge, kNotPdf, kPdfEncrypted.
 Status check_pdf_envelope(ByteView pdf, size_t max_bytes);
 
 // Loads `pdf` (checked by check_pdf_envelope first). `for_update` keeps the
