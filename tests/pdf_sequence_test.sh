@@ -48,30 +48,10 @@ li=$(enroll "李四" 110101198512125678 "$dir/li")
 hz=("$duet" holder --server "$url" --ca "$ca" --state "$dir/zhang")
 hl=("$duet" holder --server "$url" --ca "$ca" --state "$dir/li")
 
-python3 - "$dir" <<'PY'
+PYTHONPATH="$(dirname "$0")" python3 - "$dir" <<'PY'
 import struct, sys, zlib
+from test_pdf import pdf
 d = sys.argv[1]
-def pdf(lines):
-    objs = ["<< /Type /Catalog /Pages 2 0 R >>"]
-    kids = " ".join(f"{4 + 2 * i} 0 R" for i in range(len(lines)))
-    objs.append(f"<< /Type /Pages /Kids [{kids}] /Count {len(lines)} >>")
-    objs.append("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
-    for i, line in enumerate(lines):
-        content = f"BT /F1 14 Tf 72 500 Td ({line}) Tj ET\n"
-        objs.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> "
-                    f"/Contents {5 + 2 * i} 0 R >>")
-        objs.append(f"<< /Length {len(content)} >>\nstream\n{content}endstream")
-    out = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"
-    offs = []
-    for i, o in enumerate(objs):
-        offs.append(len(out))
-        out += f"{i + 1} 0 obj\n{o}\nendobj\n".encode()
-    x = len(out)
-    out += f"xref\n0 {len(objs) + 1}\n0000000000 65535 f \n".encode()
-    for o in offs:
-        out += f"{o:010d} 00000 n \n".encode()
-    out += f"trailer\n<< /Size {len(objs) + 1} /Root 1 0 R >>\nstartxref\n{x}\n%%EOF\n".encode()
-    return out
 open(f"{d}/contract.pdf", "wb").write(pdf(["Purchase contract, two parties", "Signatures"]))
 
 def png(w, h, color_type, rows, extra=b""):
