@@ -14,9 +14,18 @@
 //   complete/<MiB>       core::pdf_item_assemble + the RFC 3161 signature
 //                        timestamp (PAdES B-T) + core::pdf_embed: what the
 //                        finish step does once the co-signature has verified
+//   gateway_finish/<MiB> what duet-gateway's outbox does with duetd's CMS
+//                        (src/gateway/outbox.cc Outbox::finish): the timestamp
+//                        token added to the CMS, the CMS embedded, and the whole
+//                        signed PDF verified against the CA chain before it is
+//                        served (the token's fetch from duetd is network, not
+//                        counted)
 // and prints (prepare + complete) / read_sm3 and (request_parse + prepare +
-// complete) / read_sm3. The co-signature itself (bench/cosign_bench.cc) and
-// the store's writes are not in these figures.
+// complete) / read_sm3 for duetd, and (request_parse + prepare +
+// gateway_finish) / read_sm3 for the gateway, which does the document's work
+// on the tenant's premises (duetd then only co-signs a digest and assembles a
+// CMS of fixed size). The co-signature itself (bench/cosign_bench.cc) and the
+// stores' writes are not in these figures.
 //
 //   duet_pdf_bench [--memory] [any --benchmark_* flag]
 //
@@ -52,6 +61,7 @@
 #include "pki/ca.h"
 #include "pki/issuer.h"
 #include "pki/lint.h"
+#include "pdf/pdf_verifier.h"
 #include "pki/timestamp.h"
 #include "server/pdf_order_body.h"
 
@@ -255,6 +265,40 @@ Bytes complete(const Prepared& p, const crypto::Sm2Signature& cosignature) {
   return must(core::pdf_embed(p.doc.document, p.item, stamped), "embed");
 }
 
+// The gateway's input from duetd: the co-signed CMS of a digest-only order
+// and the RFC 3161 token over its signature value, made once per document.
+struct GatewayInput {
+  Bytes cms;
+  Bytes token;
+  pki::CmsTrust trust;
+};
+
+GatewayInput gateway_input(const Prepared& p, const crypto::Sm2Signature& cosignature) {
+  Authority& a = authority();
+  GatewayInput g;
+  g.cms = must(core::pdf_item_assemble(*a.holder, p.doc.document, p.item, p.plan.e, cosignature), "assemble");
+  crypto::Digest imprint = must(pki::signature_timestamp_imprint(g.cms), "imprint");
+  pki::TimestampRequest req;
+  req.imprint.assign(imprint.begin(), imprint.end());
+  req.cert_req = true;
+  g.token = must(pki::timestamp_token_of_response(
+                     must(pki::issue_timestamp(req, *a.tsa, Bytes(16, 0x5a), pki::now_seconds()), "timestamp")),
+                 "token");
+  g.trust.roots.push_back(a.ca.root_certificate);
+  g.trust.intermediates.push_back(a.ca.issuing_certificate);
+  return g;
+}
+
+// Outbox::finish without the network: the token added, the CMS embedded, the
+// result verified (ByteRange, messageDigest, SM2, chain) before it is kept.
+Bytes gateway_finish(const Prepared& p, const GatewayInput& g) {
+  Bytes stamped = must(pki::add_signature_timestamp(g.cms, g.token), "add timestamp");
+  Bytes signed_pdf = must(core::pdf_embed(p.doc.document, p.item, stamped), "embed");
+  pdf::PdfVerification v = must(pdf::verify_pdf(signed_pdf, g.trust, {32 * kMiB}), "verify");
+  if (!v.ok()) die("the gateway's signed PDF does not verify");
+  return signed_pdf;
+}
+
 // The co-signature is outside the measured path: one standard signature of
 // e, made once per document.
 crypto::Sm2Signature cosignature_for(const Prepared& p) {
@@ -294,6 +338,17 @@ void BM_complete(benchmark::State& state) {
   const Prepared p = prepare(cfg, in);
   const crypto::Sm2Signature sig = cosignature_for(p);
   for (auto _ : state) benchmark::DoNotOptimize(complete(p, sig));
+}
+
+void BM_gateway_finish(benchmark::State& state) {
+  Fixture& f = fixture(static_cast<size_t>(state.range(0)));
+  const core::CoreConfig cfg = bench_config();
+  core::NewPdfDocument in;
+  in.pdf = f.pdf;
+  in.placements = {pdf::SealPlacement{pdf::PagePlacement{kPages, pdf::Rect{400, 60, 120, 80}}}};
+  const Prepared p = prepare(cfg, in);
+  const GatewayInput g = gateway_input(p, cosignature_for(p));
+  for (auto _ : state) benchmark::DoNotOptimize(gateway_finish(p, g));
 }
 
 // CPU seconds per operation by benchmark name ("prepare/20").
@@ -402,13 +457,11 @@ int main(int argc, char** argv) {
     remove_fixtures();
     return rc;
   }
-  for (const char* name : {"read_sm3", "request_parse", "prepare", "complete"}) {
-    auto fn = std::string(name) == "read_sm3"        ? BM_read_sm3
-              : std::string(name) == "request_parse" ? BM_request_parse
-              : std::string(name) == "prepare"       ? BM_prepare
-                                                     : BM_complete;
+  const std::pair<const char*, void (*)(benchmark::State&)> benches[] = {
+      {"read_sm3", BM_read_sm3},  {"request_parse", BM_request_parse}, {"prepare", BM_prepare},
+      {"complete", BM_complete}, {"gateway_finish", BM_gateway_finish}};
+  for (const auto& [name, fn] : benches)
     benchmark::RegisterBenchmark(name, fn)->Arg(1)->Arg(20)->Unit(benchmark::kMillisecond);
-  }
   int n = static_cast<int>(args.size());
   benchmark::Initialize(&n, args.data());
   Keeper keeper;
@@ -423,6 +476,11 @@ int main(int argc, char** argv) {
     std::printf("  %2d MiB, 50 pages: read+SM3 %8.2f ms; prepare+complete %8.2f ms = %6.1f x; "
                 "with the request's JSON/base64 %8.2f ms = %6.1f x\n",
                 mib, base * 1e3, service * 1e3, service / base, with_parse * 1e3, with_parse / base);
+    const double gateway =
+        keeper.cpu("request_parse" + s) + keeper.cpu("prepare" + s) + keeper.cpu("gateway_finish" + s);
+    if (keeper.cpu("gateway_finish" + s) > 0)
+      std::printf("  %2d MiB, 50 pages: duet-gateway (request + prepare + finish with verification) %8.2f ms = %6.1f x\n",
+                  mib, gateway * 1e3, gateway / base);
   }
   remove_fixtures();
   benchmark::Shutdown();
