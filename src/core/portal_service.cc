@@ -19,6 +19,24 @@ constexpr size_t kMinPassword = 12;
 constexpr size_t kTotpSecretBytes = 20;  // RFC 4226 recommends 160 bits
 constexpr int64_t kDay = 86'400;
 
+// RFC 3986 percent-encoding of everything but the unreserved characters and
+// '@' (the otpauth label: a login with '?', '&', '#' or ':' must not break
+// the URI or the issuer prefix).
+std::string percent_encoded(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '@') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
 Unexpected signin_failed() { return make_error(ErrorCode::kUnauthenticated, "sign-in failed"); }
 
 // Logins compare case-insensitively: stored lower case.
@@ -95,19 +113,22 @@ Result<PortalSignIn> PortalService::sign_in(const store::WriteContext& write, st
   store::PortalUser u = std::move(*found);
   const UnixSeconds now = deps_.clock.now();
   write.name_audit_target("user_id", u.user_id);
-  if (u.locked_until && *u.locked_until > now) return make_error(ErrorCode::kLocked, "sign-in is locked");
+  const bool locked = u.locked_until && *u.locked_until > now;
 
+  // The password is checked also while the user is locked: only a caller who
+  // knows it (and the code) learns of the lock. Anyone else gets the answer
+  // of a wrong password, so neither the lock nor the failure that set it
+  // tells a login that exists from one that does not (unknown logins never
+  // lock), and a locked user costs the same Argon2id time as any other.
   bool ok = crypto::verify_password(password, u.password_hash);
   if (ok && !u.totp_secret_sealed.empty()) {
     DUET_ASSIGN_OR_RETURN(SecretBytes secret, deps_.protector.open(totp_label(u), u.totp_secret_sealed));
     ok = crypto::totp_matches(secret.view(), totp_code, now);
   }
+  if (locked) return ok ? make_error(ErrorCode::kLocked, "sign-in is locked") : signin_failed();
   if (!ok) {
-    DUET_ASSIGN_OR_RETURN(store::PortalUser after,
-                          deps_.store.record_portal_signin_failure(write, u.tenant_id, u.user_id,
-                                                                   policy_.lockout_threshold, policy_.lockout_seconds,
-                                                                   now));
-    if (after.locked_until && *after.locked_until > now) return make_error(ErrorCode::kLocked, "sign-in is locked");
+    DUET_TRY_STATUS(deps_.store.record_portal_signin_failure(write, u.tenant_id, u.user_id, policy_.lockout_threshold,
+                                                             policy_.lockout_seconds, now));
     return signin_failed();
   }
 
@@ -168,7 +189,7 @@ Result<TotpEnrollment> PortalService::begin_totp(const PortalContext& ctx) {
   deps_.rng.fill(secret.span());
   TotpEnrollment e;
   e.secret_base32 = crypto::base32_encode(secret.view());
-  e.otpauth_uri = "otpauth://totp/Duet:" + ctx.login + "?secret=" + e.secret_base32 +
+  e.otpauth_uri = "otpauth://totp/Duet:" + percent_encoded(ctx.login) + "?secret=" + e.secret_base32 +
                   "&issuer=Duet&algorithm=SHA1&digits=6&period=30";
   return e;
 }

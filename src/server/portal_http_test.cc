@@ -130,11 +130,46 @@ TEST_F(PortalHttpTest, FiveFailuresLockTheUserWithOneAnswerForEveryFailure) {
     EXPECT_EQ(r.status, 401) << i;
     EXPECT_EQ(parse(r)["error"]["message"], parse(unknown)["error"]["message"]);
   }
+  // The fifth failure locks the user, but answers like any failure (a 423
+  // here would tell that the login exists: unknown logins never lock).
   auto fifth = call("POST", "/portal/v1/sessions", R"({"login":"bob@acme.example","password":"wrong password"})");
-  EXPECT_EQ(fifth.status, 423) << fifth.body;
+  EXPECT_EQ(fifth.status, 401) << fifth.body;
+  auto still_wrong = call("POST", "/portal/v1/sessions", R"({"login":"bob@acme.example","password":"wrong password"})");
+  EXPECT_EQ(still_wrong.status, 401) << still_wrong.body;
+  EXPECT_EQ(parse(still_wrong)["error"]["message"], parse(unknown)["error"]["message"]);
+  // Only the right password learns of the lock.
   auto right = call("POST", "/portal/v1/sessions", R"({"login":"bob@acme.example","password":"correct horse battery"})");
   EXPECT_EQ(right.status, 423) << right.body;
   EXPECT_FALSE(right.header("Set-Cookie").has_value());
+}
+
+TEST_F(PortalHttpTest, SignInTakesJsonOnlyAndIsThrottledPerAddress) {
+  auto t = new_tenant("acme");
+  new_user(t.tenant_id, "bob@acme.example", "member");
+  // What a cross-site form can send without a preflight is refused before
+  // any password is checked (login CSRF).
+  auto form = call("POST", "/portal/v1/sessions", R"({"login":"bob@acme.example","password":"correct horse battery"})",
+                   {{"Content-Type", "text/plain"}});
+  EXPECT_EQ(form.status, 400) << form.body;
+  EXPECT_FALSE(form.header("Set-Cookie").has_value());
+  // 30 attempts per address and minute (core/signin_throttle.h); the next is
+  // 429 with Retry-After, whatever the login, before any Argon2id work. (70
+  // tries: a minute boundary may restart the window once during the loop.)
+  int refused = 0;
+  for (int i = 0; i < 70 && refused == 0; ++i) {
+    auto r = call("POST", "/portal/v1/sessions", R"({"login":"nobody@acme.example","password":"whatever-it-is"})");
+    if (r.status == 429) {
+      ++refused;
+      ASSERT_TRUE(r.header("Retry-After").has_value());
+      const int after = std::stoi(std::string(*r.header("Retry-After")));
+      EXPECT_GE(after, 1);
+      EXPECT_LE(after, 60);
+      EXPECT_GE(i, 30) << "refused before the limit";
+    } else {
+      EXPECT_EQ(r.status, 401) << r.body;
+    }
+  }
+  EXPECT_EQ(refused, 1) << "no attempt was refused";
 }
 
 TEST_F(PortalHttpTest, ATenantUserNeverSeesAnotherTenantsData) {

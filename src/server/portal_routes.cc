@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cctype>
+#include <memory>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
+#include "core/signin_throttle.h"
 #include "core/stored_audit_check.h"
 #include "core/views.h"
 #include "server/faq.h"
@@ -61,8 +63,18 @@ json day_json(const core::PortalDay& d) {
 }
 
 void session_routes(http::Router& r, core::PortalService& p, RequestAuth& auth) {
+  // One throttle per router (per duetd): core/signin_throttle.h says why.
+  auto throttle = std::make_shared<core::SignInThrottle>();
   r.post("/portal/v1/sessions",
-         auth.unauthenticated_portal_request([&p](const Request& req, const store::WriteContext& w) -> Result<Response> {
+         auth.unauthenticated_portal_request([&p, throttle](const Request& req,
+                                                            const store::WriteContext& w) -> Result<Response> {
+           // A sign-in is JSON only: a cross-site HTML form can send text/plain
+           // or form encodings without a preflight, never application/json
+           // (login CSRF: signing a victim's browser into another account).
+           auto type = req.header("Content-Type");
+           if (!type || !http::iequals(type->substr(0, std::min<size_t>(type->size(), 16)), "application/json"))
+             return make_error(ErrorCode::kInvalidArgument, "a sign-in is sent as Content-Type: application/json");
+           DUET_ASSIGN_OR_RETURN(core::SignInThrottle::Slot slot, throttle->admit(req.remote_address, p.now()));
            DUET_ASSIGN_OR_RETURN(json body, parse_body(req, false));
            DUET_ASSIGN_OR_RETURN(std::string login, req_string(body, "login"));
            DUET_ASSIGN_OR_RETURN(std::string password, req_string(body, "password"));

@@ -1,5 +1,7 @@
 #include "server/request_auth.h"
 
+#include <ctime>
+
 #include <nlohmann/json.hpp>
 #include <new>
 #include <utility>
@@ -9,6 +11,7 @@
 #include "server/log.h"
 #include "server/public_errors.h"
 #include "core/pdf_admission.h"
+#include "core/signin_throttle.h"
 
 namespace duet::server {
 
@@ -31,7 +34,10 @@ Response error_response(const Request& req, const Error& raw, bool bearer) {
   }
   if (r.status == 401 && bearer) r.headers.set("WWW-Authenticate", "Bearer");
   // pdf.max_in_flight taken: worth retrying in a moment (docs/pdf.md).
-  if (core::is_pdf_busy(raw)) r.headers.set("Retry-After", "1");
+  if (core::is_pdf_busy(raw) || core::is_signin_busy(raw)) r.headers.set("Retry-After", "1");
+  // A sign-in window per address (core/signin_throttle.h): until the minute ends.
+  if (raw.code == ErrorCode::kRateLimited)
+    r.headers.set("Retry-After", std::to_string(core::SignInThrottle::retry_after(std::time(nullptr))));
   return r;
 }
 
