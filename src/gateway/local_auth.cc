@@ -30,8 +30,12 @@ Result<std::string> LocalAuth::authenticate(const http::Request& req, int64_t no
     return unauthenticated("missing X-Duet-App-Id, X-Duet-Timestamp, X-Duet-Nonce or X-Duet-Signature");
   if (!version.empty() && version != core::kSignatureVersion2)
     return unauthenticated("unsupported X-Duet-Signature-Version");
+  // An unknown app id gets the answer (and the HMAC work) of a wrong
+  // signature: the gateway's answers do not list which app ids exist.
+  static const std::string kNoSecret(32, '\0');
   auto app = secrets_.find(app_id);
-  if (app == secrets_.end()) return unauthenticated("unknown app");
+  const bool known = app != secrets_.end();
+  const std::string& secret = known ? app->second : kNoSecret;
   if (nonce.size() < 8 || nonce.size() > 64) return unauthenticated("the nonce must be 8 to 64 characters");
   int64_t ts = 0;
   if (timestamp.size() > 12) return unauthenticated("bad timestamp");
@@ -42,8 +46,8 @@ Result<std::string> LocalAuth::authenticate(const http::Request& req, int64_t no
   if (ts < now - window_ || ts > now + window_) return unauthenticated("timestamp outside the allowed window");
   const std::string idempotency_key = header_or_empty(req, "Idempotency-Key");
   const std::string want =
-      version.empty() ? core::sign_request(app->second, req.method, req.path, req.query, timestamp, nonce, req.body)
-                      : core::sign_request_v2(app->second, {.method = req.method,
+      version.empty() ? core::sign_request(secret, req.method, req.path, req.query, timestamp, nonce, req.body)
+                      : core::sign_request_v2(secret, {.method = req.method,
                                                             .path = req.path,
                                                             .query = req.query,
                                                             .timestamp = timestamp,
@@ -51,7 +55,8 @@ Result<std::string> LocalAuth::authenticate(const http::Request& req, int64_t no
                                                             .idempotency_key = idempotency_key,
                                                             .body = req.body});
   for (char& ch : signature) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  if (!constant_time_equal(as_bytes(want), as_bytes(signature))) return unauthenticated("signature does not match");
+  if (!constant_time_equal(as_bytes(want), as_bytes(signature)) || !known)
+    return unauthenticated("signature does not match");
   DUET_ASSIGN_OR_RETURN(bool fresh, store_.record_nonce(app_id, nonce, now, now - 2 * window_));
   if (!fresh) return unauthenticated("nonce already used");
   return app_id;

@@ -72,7 +72,7 @@ TEST_F(LocalAuthTest, RefusesWrongSecretsSwappedKeysStaleTimesAndReplays) {
   refused(signed_request("s3cret", "nonce-0005", kNow - 301, true), "window");
   http::Request unknown = signed_request("s3cret", "nonce-0006", kNow, true);
   unknown.headers.set("X-Duet-App-Id", "crm");
-  refused(unknown, "unknown app");
+  refused(unknown, "signature does not match");  // as a wrong signature: app ids are not listed
   http::Request bare;
   bare.method = "GET";
   bare.path = "/api/v1/orders/x";
