@@ -50,9 +50,11 @@ std::string web_app_base(std::string_view public_url) {
   return std::string(public_url) + "/m/";
 }
 
-bool same_order_body(const store::SignOrder& a, const NewOrder& b) {
+// `ttl`: the lifetime the request asks for (its expires_in or the default).
+bool same_order_body(const store::SignOrder& a, const NewOrder& b, int64_t ttl) {
   if (a.holder_id != b.holder_id || a.title != b.title || a.display_text != b.display_text ||
-      a.output_format != b.output || a.callback_url != b.callback_url) {
+      a.output_format != b.output || a.callback_url != b.callback_url || a.expires_at - a.created_at != ttl ||
+      (a.signer_cert_id.empty() ? false : a.cms_profile != b.cms_profile)) {
     return false;
   }
   if (a.output_format == store::OutputFormat::kPdf) return a.items.size() == b.documents.size();
@@ -65,14 +67,22 @@ bool same_order_body(const store::SignOrder& a, const NewOrder& b) {
 
 // A replayed PDF order: each stored document must extend the document sent
 // now (an incremental update keeps the original as a byte-for-byte prefix;
-// the update itself differs, its time being the first request's).
-bool same_documents(store::OrderStore& orders, const store::SignOrder& a, const NewOrder& b) {
+// the update itself differs, its time being the first request's), with the
+// same /SubFilter and the seal on the same pages as the request's own
+// preparation (`prepared`) gives. (The seal's rectangle and look within a
+// page, and a certification, are not compared: they live only in the bytes
+// of the update.)
+bool same_documents(store::OrderStore& orders, const store::SignOrder& a, const NewOrder& b,
+                    const std::vector<store::OrderDocument>& prepared) {
   if (a.output_format != store::OutputFormat::kPdf) return true;
   for (size_t i = 0; i < b.documents.size(); ++i) {
     auto d = orders.get_order_document(a.tenant_id, a.order_id, static_cast<int>(i));
     if (!d.ok()) return false;
     const Bytes& sent = b.documents[i].pdf;
     if (d->prepared_pdf.size() <= sent.size() || !std::equal(sent.begin(), sent.end(), d->prepared_pdf.begin()))
+      return false;
+    if (i < prepared.size() &&
+        (d->sub_filter != prepared[i].sub_filter || d->stamped_pages != prepared[i].stamped_pages))
       return false;
   }
   return true;
@@ -527,7 +537,7 @@ Result<store::SignOrder> BusinessService::create_order(const AppContext& ctx, co
                             ? stores_.orders.create_document_order(ctx.write, o, documents)
                             : stores_.orders.create_order(ctx.write, o));
   if (stored.order_id != o.order_id) {
-    if (!same_order_body(stored, in) || !same_documents(stores_.orders, stored, in)) {
+    if (!same_order_body(stored, in, ttl) || !same_documents(stores_.orders, stored, in, documents)) {
       return make_error(ErrorCode::kConflict, "Idempotency-Key reused with a different request");
     }
     if (replayed != nullptr) *replayed = true;

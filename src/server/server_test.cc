@@ -875,6 +875,11 @@ TEST_F(ServerTest, IdempotencyKeyRejectCancelAndExpiry) {
   clock.advance(2);  // a repeat in a later second is recognised as well
   again = biz(t.sandbox, "POST", "/api/v1/orders", body.dump(), {{"Idempotency-Key", "k-1"}});
   EXPECT_EQ(again.status, 200);
+  // A retry that changes what the order is, is a conflict, not the first order.
+  json longer = body;
+  longer["expires_in"] = 3600;
+  auto changed_ttl = biz(t.sandbox, "POST", "/api/v1/orders", longer.dump(), {{"Idempotency-Key", "k-1"}});
+  EXPECT_EQ(changed_ttl.status, 409) << changed_ttl.body;
   body["title"] = "different";
   auto conflict = biz(t.sandbox, "POST", "/api/v1/orders", body.dump(), {{"Idempotency-Key", "k-1"}});
   EXPECT_EQ(conflict.status, 409);
