@@ -130,16 +130,23 @@ await page.fill('#faq-q', 'rotate');
 await page.press('#faq-q', 'Enter');
 await page.waitForSelector('#faq-list details');
 check((await page.locator('#faq-list details').count()) >= 1, 'portal FAQ: search finds an entry');
+// The SLA page: the synthetic last month is final and has its credit; the
+// tenant admin files the claim from the keyboard-usable form.
+const claimMonth = env('CLAIM_MONTH');
 await page.goto(`${url}/portal/#/sla`);
-await page.waitForSelector('main h2');
+await page.waitForSelector('#claim-form');
 await page.waitForLoadState('networkidle');
-const claim = page.locator('main button', { hasText: 'Claim' });
-if (await claim.count() > 0) {
-  await claim.first().click();
-  await page.waitForSelector('#claim-msg:not(:empty)');
-  console.log(`# claim: ${await page.textContent('#claim-msg')}`);
-}
-await shot(page, 'portal-sla');
+check(await page.locator('main td', { hasText: '待申请 proposed' }).count() >= 1,
+  'portal SLA: the last month\'s credit is proposed');
+await a11y(page, 'portal sla');
+await page.selectOption('#claim-month', claimMonth);
+await page.fill('#claim-statement', '45 minutes unavailable in ' + claimMonth);
+await page.click('#claim-form button[type=submit]');
+await page.waitForSelector('#claim-msg.ok');
+check((await page.textContent('#claim-msg')).includes(claimMonth), `portal SLA: the claim for ${claimMonth} was filed`);
+check(await page.locator('main tr', { hasText: claimMonth }).filter({ hasText: '已申请 filed' }).count() === 1,
+  'portal SLA: the claims table shows the filed claim');
+await shot(page, 'portal-sla-claimed');
 
 // --- the operator console ---
 const op = await context.newPage();
@@ -155,13 +162,21 @@ await a11y(op, 'console tenants');
 await shot(op, 'console-tenants');
 await op.goto(`${url}/console/#/sla`);
 await op.waitForSelector('main h3');
-const approve = op.locator('main button', { hasText: 'Approve' });
-if (await approve.count() > 0) {
-  await approve.first().click();
-  await op.waitForSelector('#status.ok');
-  check((await op.textContent('#status')).includes('Approved'), 'console: the operator approved a credit');
-}
+const approve = op.locator('main button', { hasText: `Approve claim ${claimMonth}` });
+check(await approve.count() === 1, 'console: the tenant\'s claim is offered for approval');
+await approve.click();
+await op.waitForSelector('#status.ok');
+check((await op.textContent('#status')).includes('400 signatures'),
+  `console: the operator approved the claim, granting 400 signatures (${await op.textContent('#status')})`);
 await shot(op, 'console-sla');
+
+// Back in the portal: the claim approved, the credit approved.
+await page.reload();
+await page.waitForSelector('main h3');
+await page.waitForLoadState('networkidle');
+check(await page.locator('main tr', { hasText: claimMonth }).filter({ hasText: '已批准 approved' }).count() >= 2,
+  'portal SLA: the claim and its credit show approved');
+await shot(page, 'portal-sla-approved');
 
 const aud = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 900 } });
 const ap = await aud.newPage();
