@@ -8,7 +8,10 @@
 // activation link from the Business API opens the agreement, the holder
 // accepts and enrolls (key + certificate); an order link is signed and the
 // Business API's signature verifies with the openssl CLI; a PIN change and a
-// refresh; then five wrong PINs lock and the page says so; finally the
+// refresh; the handwritten signature drawn with pointer events, uploaded,
+// shown, deleted and drawn again, and a PDF order with appearance
+// `handwritten` signed (duet verify --pdf; pdfimages finds the drawing);
+// then five wrong PINs lock and the page says so; finally the
 // profile's IndexedDB files hold no PIN, no plaintext state and no protocol
 // message. Screenshots and figures go to OUT.
 import { execFileSync } from 'node:child_process';
@@ -74,6 +77,7 @@ const ctx = await chromium.launchPersistentContext(PROFILE, {
 const page = ctx.pages()[0] || await ctx.newPage();
 page.on('console', (m) => { if (m.type() === 'error') console.log('page console error:', m.text()); });
 page.setDefaultTimeout(120000);
+page.on('dialog', (d) => d.accept());  // the app's confirm() questions: yes
 const figures = {};
 let publicKey = '';
 
@@ -193,10 +197,54 @@ try {
   await page.waitForSelector('.notice.ok');
   opensslVerifies(o2, 'after PIN change and refresh');
 
-  // ---- 4b. a PDF order: the stamped page shown as a PNG, then signed ----
+  // ---- 4a. the handwritten signature: drawn with pointer events, uploaded, shown, deleted, again ----
+  // A stroke as a finger makes it: pointerdown, moves, pointerup (synthetic
+  // PointerEvents of type touch, in the page).
+  async function drawSignature(seed) {
+    await page.$eval('#hw-pad', (c, seed) => {
+      const r = c.getBoundingClientRect();
+      const ev = (type, x, y) => c.dispatchEvent(new PointerEvent(type, { pointerId: 7, pointerType: 'touch', isPrimary: true,
+        bubbles: true, cancelable: true, clientX: r.left + x, clientY: r.top + y, pressure: 0.5 }));
+      for (let s = 0; s < 3; ++s) {
+        ev('pointerdown', 20 + s * 90, 150);
+        for (let i = 1; i <= 20; ++i) ev('pointermove', 20 + s * 90 + i * 4, 150 - Math.sin((i + seed) / 3) * 60 - i * 2);
+        ev('pointerup', 100 + s * 90, 60);
+      }
+    }, seed);
+  }
+  async function saveSignature() {
+    const put = page.waitForResponse((r) => r.url().endsWith('/app/v1/handwritten-signature') && r.request().method() === 'PUT');
+    await page.click('#hw-save');
+    const r = await put;
+    check(r.status() === 200, `handwritten signature: PUT answered ${r.status()}`);
+    await page.waitForSelector('#hw-img');
+    return r.json();
+  }
+  await page.goto(`${URL_}/m/#/handwriting`);
+  await page.waitForSelector('#hw-none');
+  check(await page.$eval('#hw-save', (b) => b.disabled), 'handwritten signature: nothing drawn, nothing to save');
+  await drawSignature(0);
+  check(!(await page.$eval('#hw-save', (b) => b.disabled)), 'handwritten signature: drawing enables saving');
+  await page.click('#hw-undo');
+  await page.click('#hw-clear');
+  check(await page.$eval('#hw-save', (b) => b.disabled), 'handwritten signature: undo and clear empty the pad');
+  await drawSignature(1);
+  let hw = await saveSignature();
+  check(await page.$eval('#hw-img', (i) => i.complete && i.naturalWidth > 100),
+        `handwritten signature: the stored one is shown (${hw.width}×${hw.height})`);
+  await screenshot(page, 'handwriting');
+  await page.click('#hw-delete');
+  await page.waitForSelector('#hw-none');
+  check(true, 'handwritten signature: deleted, and the page says none is kept');
+  await drawSignature(2);
+  hw = await saveSignature();
+  const shown = await page.$eval('#hw-img', (i) => [i.naturalWidth, i.naturalHeight]);
+  check(shown[0] === hw.width && shown[1] === hw.height, `handwritten signature: the kept image is the uploaded size (${shown})`);
+
+  // ---- 4b. a PDF order with the handwritten appearance: the stamped page shown as a PNG, then signed ----
   const pdfFile = tmp('contract.pdf', minimalPdf(['Loan contract BROWSER-E2E', 'Borrower signature:']));
   const po = api('order', 'create', '--holder', holder, '--title', '借款合同', '--pdf', pdfFile, '--page', '2',
-                 '--rect', '72,72,120,80');
+                 '--rect', '72,72,120,80', '--appearance', 'handwritten');
   await page.goto(local(po.app_url));
   await page.waitForSelector('.pages img');
   const png = await page.$eval('.pages img', (img) => img.complete && img.naturalWidth > 100);
@@ -206,6 +254,24 @@ try {
   await page.click('#sign');
   await page.waitForSelector('.notice.ok');
   check(api('order', 'get', po.order_id).state === 'signed', 'PDF order: the Business API says signed');
+  // The signed PDF: the project's verifier accepts it, and its seal is the
+  // holder's drawing (an image of the uploaded size with a soft mask, as
+  // poppler's pdfimages lists it; a name stamp is text, not an image).
+  const signedPdf = path.join(OUT, 'signed-handwritten.pdf');
+  execFileSync(API[0], [...API.slice(1), 'order', 'pdf', po.order_id, '--out', signedPdf], { encoding: 'utf8' });
+  const opt = (name) => API[API.indexOf(name) + 1];
+  let verified = '';
+  try {
+    verified = execFileSync(API[0], ['verify', '--pdf', signedPdf, '--server', opt('--server'), '--ca', opt('--ca')],
+                            { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e) { verified = `FAILED ${e.stdout || ''} ${e.stderr || ''}`; }
+  check(!/FAILED/.test(verified), `duet verify --pdf accepts the handwritten PDF: ${verified.trim().split('\n')[0]}`);
+  const images = execFileSync('pdfimages', ['-list', signedPdf], { encoding: 'utf8' }).split('\n').slice(2)
+    .map((l) => l.trim().split(/\s+/)).filter((f) => f.length > 4);
+  const drawn = images.filter((f) => f[2] === 'image' && Number(f[3]) === hw.width && Number(f[4]) === hw.height);
+  const mask = images.filter((f) => f[2] === 'smask' && Number(f[3]) === hw.width && Number(f[4]) === hw.height);
+  check(drawn.length === 1 && mask.length === 1,
+        `the signed PDF's seal is the holder's drawing: a ${hw.width}×${hw.height} image with its soft mask`);
 
   // ---- 4c. the certificate ----
   await page.goto(`${URL_}/m/#/cert`);
