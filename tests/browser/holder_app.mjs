@@ -11,9 +11,10 @@
 // refresh; the handwritten signature drawn with pointer events, uploaded,
 // shown, deleted and drawn again, and a PDF order with appearance
 // `handwritten` signed (duet verify --pdf; pdfimages finds the drawing);
-// then five wrong PINs lock and the page says so; finally the
-// profile's IndexedDB files hold no PIN, no plaintext state and no protocol
-// message. Screenshots and figures go to OUT.
+// then five wrong PINs lock and the page says so; the profile's IndexedDB
+// files hold no PIN, no plaintext state and no protocol message; finally the
+// profile reopened, the certificate is revoked in the browser (Business API,
+// and the CRL read by openssl). Screenshots and figures go to OUT.
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
@@ -67,19 +68,28 @@ function minimalPdf(lines) {
 
 const PIN = '246810', NEW_PIN = '135791', WRONG = '000000';
 fs.mkdirSync(OUT, { recursive: true });
-const ctx = await chromium.launchPersistentContext(PROFILE, {
+const browserOptions = {
   executablePath: '/usr/bin/chromium', headless: true,
   args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
          '--disable-component-update', '--disable-sync'],
   viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true,
   locale: 'zh-CN', ignoreHTTPSErrors: true,
-});
+};
+const ctx = await chromium.launchPersistentContext(PROFILE, browserOptions);
 const page = ctx.pages()[0] || await ctx.newPage();
 page.on('console', (m) => { if (m.type() === 'error') console.log('page console error:', m.text()); });
 page.setDefaultTimeout(120000);
 page.on('dialog', (d) => d.accept());  // the app's confirm() questions: yes
 const figures = {};
 let publicKey = '';
+let holderId = '';
+// `duet api METHOD PATH`: the status line, then the JSON body.
+function apiRaw(method, p) {
+  const out = execFileSync(API[0], [...API.slice(1), method, p], { encoding: 'utf8' });
+  return JSON.parse(out.slice(out.indexOf('\n') + 1));
+}
+const apiOpt = (name) => API[API.indexOf(name) + 1];
+const agreementFile = (doc) => path.join(env('WEB_DIR'), '..', 'docs', 'agreements', `${doc.replace('_', '-')}-v1.md`);
 
 try {
   // ---- 1. the WebAssembly device: protocol vectors, and signing time ----
@@ -119,8 +129,18 @@ try {
   const activation = api('activation-code', holder);
   check(/^https?:\/\/[^#]+\/m\/#\/activate\?code=/.test(activation.app_url), `activation app_url: ${activation.app_url}`);
   await page.goto(local(activation.app_url));
+  holderId = holder;
   await page.waitForSelector('#accept');
   await labelled(page, 'agreement');
+  // The texts come from GET /app/v1/agreements: both current documents, as
+  // the repository's files say them, marked zh-CN.
+  const shownDocs = await page.$$eval('section.agreement', (ss) => ss.map((x) => [x.dataset.document, x.lang, x.textContent]));
+  check(shownDocs.map((d) => d[0]).sort().join() === 'identity_check,subscriber_agreement',
+        `agreement: both current texts are shown (${shownDocs.map((d) => d[0])})`);
+  for (const [doc, lang, text] of shownDocs) {
+    const para = fs.readFileSync(agreementFile(doc), 'utf8').split(/\n{2,}/)[1].trim();
+    check(lang === 'zh-CN' && text.includes(para), `agreement: ${doc} shows the text of docs/agreements (lang ${lang})`);
+  }
   await screenshot(page, 'agreement');
   await page.check('#accept');
   await page.click('text=继续');
@@ -136,6 +156,14 @@ try {
   check(left.every((v) => v === ''), 'the PIN inputs are cleared as soon as the PIN is taken');
   await page.waitForSelector('.notice.ok', { timeout: 180000 });
   await screenshot(page, 'enrolled');
+  // The service recorded the acceptance of exactly those texts: their SM3 as openssl computes it.
+  const consents = api('holder', 'consents', holder);
+  for (const doc of ['subscriber_agreement', 'identity_check']) {
+    const want = execFileSync('openssl', ['dgst', '-sm3', '-r', agreementFile(doc)], { encoding: 'utf8' }).split(' ')[0];
+    const got = (consents.consents || []).find((c) => c.document === doc);
+    check(got && got.text_sm3 === want && got.channel === 'holder_app',
+          `enrollment recorded the acceptance of ${doc} (SM3 ${want.slice(0, 16)}…)`);
+  }
 
   // ---- 3. an order from its link, signed; openssl verifies the Business API's signature ----
   async function newOrder(text) {
@@ -339,6 +367,37 @@ for (const [what, forms] of Object.entries(needles)) {
 }
 // Positive control: the encrypted record itself is there.
 check(all.includes(utf16be('device')) && all.includes(utf16be('records')), 'IndexedDB files hold the (encrypted) device record');
+
+// ---- 7. the certificate seen and revoked in the browser (the profile reopened) ----
+const ctx2 = await chromium.launchPersistentContext(PROFILE, browserOptions);
+try {
+  const p2 = ctx2.pages()[0] || await ctx2.newPage();
+  p2.setDefaultTimeout(60000);
+  p2.on('dialog', (d) => d.accept());
+  await p2.goto(`${URL_}/m/#/cert`);
+  await p2.waitForSelector('#cert-status');
+  const serialShown = await p2.textContent('dl.cert dd');
+  await p2.click('button.danger');
+  await p2.waitForSelector('.notice.ok');
+  await screenshot(p2, 'revoked');
+  const certs = apiRaw('GET', `/api/v1/holders/${holderId}/certificates`).certificates;
+  const c = certs.find((x) => x.serial === serialShown);
+  check(c && c.status === 'revoked' && c.revocation_reason === 'keyCompromise',
+        `revoked in the browser: the Business API says ${c && c.status} (${c && c.revocation_reason})`);
+  // The CRL as openssl reads it names the serial.
+  const crl = path.join(OUT, 'holder.crl');
+  execFileSync('curl', ['-sS', '--fail', '--cacert', apiOpt('--ca'), '-o', crl, `${URL_}/pki/crl/${c.issuer_id}.crl`]);
+  const listed = execFileSync('openssl', ['crl', '-inform', 'DER', '-in', crl, '-noout', '-text'], { encoding: 'utf8' });
+  const norm = (x) => x.replace(/[^0-9a-f]/gi, '').replace(/^0+/, '').toUpperCase();
+  const serials = [...listed.matchAll(/Serial Number: ([0-9A-Fa-f:]+)/g)].map((m) => norm(m[1]));
+  check(serials.includes(norm(serialShown)), `the CRL (openssl crl) lists the revoked serial ${serialShown}`);
+  await p2.goto(`${URL_}/m/#/`);
+  await p2.waitForSelector('main h1');
+  check(await p2.locator('text=/尚未激活|no signing key|还没有签名密钥|not activated/').count() >= 1,
+        'after revocation the app holds no key');
+} finally {
+  await ctx2.close();
+}
 
 figures.wasm_vs_native = figures.wasm.device_ms_median / figures.native.device_ms_median;
 fs.writeFileSync(path.join(OUT, 'figures.json'), JSON.stringify(figures, null, 2) + '\n');
