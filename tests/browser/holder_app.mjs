@@ -37,8 +37,45 @@ function tmp(name, data) { const p = path.join(OUT, name); fs.writeFileSync(p, d
 // Business API links carry service.public_url; the test's duetd listens elsewhere.
 function local(appUrl) { const u = new URL(appUrl); return URL_ + u.pathname + u.hash; }
 let shot = 0;
+// Every screenshot also checks the contrast of the screen's text.
 async function screenshot(page, name) {
   await page.screenshot({ path: path.join(OUT, `${String(++shot).padStart(2, '0')}-${name}.png`), fullPage: true });
+  await contrast(page, name);
+}
+// WCAG AA: every text element's colour against the first opaque background
+// behind it, at least 4.5:1, computed from the CSS colours in the page.
+async function contrast(page, what) {
+  const [ratio, where] = await page.evaluate(() => {
+    const rgb = (x) => x.match(/\d+(\.\d+)?/g).slice(0, 3).map(Number);
+    const lum = ([r, g, b]) => {
+      const f = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+      return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+    };
+    let worst = [21, ''];
+    for (const e of document.querySelectorAll('main p, main label, main h1, main h2, main a, main button, main li, ' +
+                                              'main dt, main dd, main figcaption, main section, .bar a, .bar button')) {
+      if (!e.textContent.trim()) continue;
+      let bg = null;
+      for (let n = e; n; n = n.parentElement) {
+        const c = getComputedStyle(n).backgroundColor;
+        if (c && !c.startsWith('rgba(0, 0, 0, 0)') && c !== 'transparent') { bg = c; break; }
+      }
+      const a = lum(rgb(getComputedStyle(e).color)), b = lum(rgb(bg || 'rgb(255,255,255)'));
+      const r = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+      if (r < worst[0]) worst = [r, `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}.${e.className}`];
+    }
+    return worst;
+  });
+  check(ratio >= 4.5, `${what}: text contrast at least 4.5:1 (worst ${ratio.toFixed(2)}, ${where})`);
+}
+// The element the keyboard reached shows a focus outline.
+async function focusVisible(page, what) {
+  const [el, style, width] = await page.evaluate(() => {
+    const e = document.activeElement;
+    const st = getComputedStyle(e);
+    return [`${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}`, st.outlineStyle, parseFloat(st.outlineWidth)];
+  });
+  check(style !== 'none' && width >= 2, `${what}: the focused ${el} shows its focus (${width}px ${style} outline)`);
 }
 // Every input has a label (basic accessibility of the forms).
 async function labelled(page, what) {
@@ -142,14 +179,30 @@ try {
     check(lang === 'zh-CN' && text.includes(para), `agreement: ${doc} shows the text of docs/agreements (lang ${lang})`);
   }
   await screenshot(page, 'agreement');
-  await page.check('#accept');
-  await page.click('text=继续');
+  // By keyboard only: Tab through the texts (scrollable, so focusable) to
+  // the checkbox, Space accepts, Tab reaches "continue", Enter; the PINs
+  // typed, Tab between them, Enter submits.
+  await page.focus('section.agreement');
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Tab');
+  await focusVisible(page, 'agreement');
+  check(await page.evaluate(() => document.activeElement.id) === 'accept', 'agreement: Tab reaches the checkbox');
+  await page.keyboard.press('Space');
+  check(await page.isChecked('#accept'), 'agreement: Space accepts');
+  await page.keyboard.press('Tab');
+  check(await page.evaluate(() => document.activeElement.textContent) === '继续', 'agreement: Tab reaches "continue"');
+  await focusVisible(page, 'agreement');
+  await page.keyboard.press('Enter');
   await page.waitForSelector('#pin1');
   await labelled(page, 'set PIN');
-  await page.fill('#pin1', PIN);
-  await page.fill('#pin2', PIN);
+  await page.focus('#pin1');
+  await page.keyboard.type(PIN);
+  await page.keyboard.press('Tab');
+  check(await page.evaluate(() => document.activeElement.id) === 'pin2', 'set PIN: Tab reaches the second PIN');
+  await focusVisible(page, 'set PIN');
+  await page.keyboard.type(PIN);
   await screenshot(page, 'set-pin');
-  await page.click('button[type=submit]');
+  await page.keyboard.press('Enter');
   // The handler clears the inputs before its first await; if the enrollment
   // already finished, the inputs are gone with the screen.
   const left = await page.evaluate(() => [...document.querySelectorAll('input[type=password]')].map((e) => e.value));
@@ -198,7 +251,12 @@ try {
     check(/Verified OK/.test(out), `${what}: openssl verifies the signature (${out.trim()})`);
   }
   const o1 = await newOrder('甲方同意乙方的劳动合同条款。');
-  await signFromLink(o1, PIN);
+  // By keyboard: the PIN typed, Enter signs.
+  await page.goto(local(o1.app_url));
+  await page.waitForSelector('#pin');
+  await page.focus('#pin');
+  await page.keyboard.type(PIN);
+  await page.keyboard.press('Enter');
   await page.waitForSelector('.notice.ok');
   await screenshot(page, 'signed');
   opensslVerifies(o1, 'first order');
@@ -330,8 +388,12 @@ try {
   check(/锁定/.test(lockedMsg) && /解锁/.test(lockedMsg), `the right PIN on a locked key says locked: ${lockedMsg}`);
   await screenshot(page, 'locked');
   // English switch.
+  check(await page.evaluate(() => document.documentElement.lang) === 'zh-CN', 'the page says lang="zh-CN"');
+  check(await page.getAttribute('button.lang', 'lang') === 'en', 'the switch, written in English, says lang="en"');
   await page.click('button.lang');
   await page.waitForSelector('text=Co-signature');
+  check(await page.evaluate(() => document.documentElement.lang) === 'en', 'after the switch the page says lang="en"');
+  check(await page.getAttribute('button.lang', 'lang') === 'zh-CN', 'the switch back, written in Chinese, says lang="zh-CN"');
   await screenshot(page, 'english');
 
   publicKey = api('holder', 'get', holder).public_key || '';

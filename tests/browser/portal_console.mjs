@@ -81,6 +81,16 @@ async function a11y(page, name) {
   check(ratio >= 4.5, `${name}: text contrast at least 4.5:1 (worst ${ratio.toFixed(2)})`);
 }
 
+// The element the keyboard reached shows a focus outline.
+async function focusVisible(page, what) {
+  const [el, style, width] = await page.evaluate(() => {
+    const e = document.activeElement;
+    const st = getComputedStyle(e);
+    return [`${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}`, st.outlineStyle, parseFloat(st.outlineWidth)];
+  });
+  check(style !== 'none' && width >= 2, `${what}: the focused ${el} shows its focus (${width}px ${style} outline)`);
+}
+
 async function shot(page, name) { await page.screenshot({ path: path.join(outDir, `${name}.png`), fullPage: true }); }
 
 // --- the tenant portal ---
@@ -100,6 +110,7 @@ await page.keyboard.press('Tab');  // TOTP (not enabled)
 await page.keyboard.press('Tab');  // the button
 check(await page.evaluate(() => document.activeElement && document.activeElement.type === 'submit'),
   'portal sign-in: Tab reaches the sign-in button');
+await focusVisible(page, 'portal sign-in');
 await page.keyboard.press('Enter');
 await page.waitForSelector('figure[data-total]');
 const before = Number(await page.getAttribute('figure[data-total]', 'data-total'));
@@ -139,9 +150,15 @@ await page.waitForLoadState('networkidle');
 check(await page.locator('main td', { hasText: '待申请 proposed' }).count() >= 1,
   'portal SLA: the last month\'s credit is proposed');
 await a11y(page, 'portal sla');
+// By keyboard: the month chosen, Tab to the statement, Tab to the button, Enter.
 await page.selectOption('#claim-month', claimMonth);
-await page.fill('#claim-statement', '45 minutes unavailable in ' + claimMonth);
-await page.click('#claim-form button[type=submit]');
+await page.focus('#claim-month');
+await page.keyboard.press('Tab');
+await page.keyboard.type('45 minutes unavailable in ' + claimMonth);
+await page.keyboard.press('Tab');
+check(await page.evaluate(() => document.activeElement.type === 'submit'), 'portal SLA: Tab reaches the claim button');
+await focusVisible(page, 'portal SLA claim');
+await page.keyboard.press('Enter');
 await page.waitForSelector('#claim-msg.ok');
 check((await page.textContent('#claim-msg')).includes(claimMonth), `portal SLA: the claim for ${claimMonth} was filed`);
 check(await page.locator('main tr', { hasText: claimMonth }).filter({ hasText: '已申请 filed' }).count() === 1,

@@ -33,11 +33,18 @@ function screen(title, ...body) {
   root.replaceChildren(
     h('header', { class: 'bar' },
       h('a', { href: '#/', class: 'brand' }, t('app_name')),
-      h('button', { type: 'button', class: 'lang', onclick: () => { setLang(getLang() === 'en' ? 'zh-CN' : 'en'); route(); } },
+      // The switch is written in the language it switches to, and says so (lang).
+      h('button', { type: 'button', class: 'lang', lang: getLang() === 'en' ? 'zh-CN' : 'en',
+                    onclick: () => { setLang(getLang() === 'en' ? 'zh-CN' : 'en'); route(); } },
         t('lang_switch'))),
     h('main', {}, h('h1', {}, title), ...body));
+  // Keyboard and screen-reader users start on the new screen's title (the
+  // old screen's focused element is gone with it).
   const first = root.querySelector('main h1');
-  if (first) first.setAttribute('tabindex', '-1');
+  if (first) {
+    first.setAttribute('tabindex', '-1');
+    first.focus();
+  }
 }
 function notice(kind, text) { return h('p', { class: 'notice ' + kind, role: kind === 'error' ? 'alert' : 'status' }, text); }
 function pinField(id, label) {
