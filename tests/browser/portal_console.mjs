@@ -185,6 +185,7 @@ await approve.click();
 await op.waitForSelector('#status.ok');
 check((await op.textContent('#status')).includes('400 signatures'),
   `console: the operator approved the claim, granting 400 signatures (${await op.textContent('#status')})`);
+await a11y(op, 'console sla');
 await shot(op, 'console-sla');
 
 // Back in the portal: the claim approved, the credit approved.

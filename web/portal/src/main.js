@@ -185,6 +185,9 @@ function claimForm(months, claimed, msg) {
   return f;
 }
 
+// A percentage cut (never rounded up past a promise) to three decimals.
+const pct = (v) => (v === null || v === undefined ? '—' : String(Math.floor(v * 1000) / 1000));
+
 const claimState = { filed: '已申请 filed', approved: '已批准 approved', refused: '已拒绝 refused' };
 
 async function sla(title) {
@@ -201,7 +204,7 @@ async function sla(title) {
     const t = r.tenant;
     if (r.final) ended.push(months[i]);
     bars.unshift({ month: months[i], pct: t.availability_pct ?? null });
-    rows.push([months[i], `${t.availability_pct ?? '—'} %`, `${t.avg_ms ?? '—'} ms`, `${t.max_ms ?? '—'} ms`,
+    rows.push([months[i], `${pct(t.availability_pct)} %`, `${t.avg_ms ?? '—'} ms`, `${t.max_ms ?? '—'} ms`,
       t.availability_met && t.avg_met && t.max_met ? '达标 met' : '未达标 missed', r.final ? '终 final' : '进行中 running']);
     for (const c of t.credits || []) credits.push(c);
   });
