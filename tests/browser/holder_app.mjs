@@ -324,6 +324,9 @@ try {
   check(true, 'handwritten signature: deleted, and the page says none is kept');
   await drawSignature(2);
   hw = await saveSignature();
+  const padSize = await page.$eval('#hw-pad', (c) => [c.width, c.height]);
+  check(hw.width < padSize[0] && hw.height <= padSize[1],
+        `handwritten signature: the image is cut to the strokes (${hw.width}×${hw.height} of the pad's ${padSize.join('×')})`);
   const shown = await page.$eval('#hw-img', (i) => [i.naturalWidth, i.naturalHeight]);
   check(shown[0] === hw.width && shown[1] === hw.height, `handwritten signature: the kept image is the uploaded size (${shown})`);
 

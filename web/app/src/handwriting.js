@@ -5,9 +5,10 @@
 // (canvas.toBlob): the service refuses an image without a transparent pixel
 // (docs/pdf.md), and the seal is drawn over the page's text.
 //
-// Strokes are kept as point lists so that "undo" redraws what is left; the
-// canvas' pixel size follows its CSS size times devicePixelRatio (at most
-// 2048 px a side, the service's limit).
+// Strokes are kept as point lists (CSS pixels) so that "undo" and a resize
+// redraw what is left; the canvas' pixel size follows its CSS size times
+// devicePixelRatio (at most 2048 px a side, the service's limit), and the
+// export is cut to the strokes.
 const MAX_SIDE = 2048;
 
 export function signaturePad(canvas, onchange = () => {}) {
@@ -76,11 +77,31 @@ export function signaturePad(canvas, onchange = () => {}) {
   canvas.addEventListener('pointercancel', end);
 
   fit();
+  // A rotated phone changes the pad's size: fit again (the strokes are kept
+  // in CSS pixels and redrawn); the listener goes with the pad.
+  const onResize = () => { if (!canvas.isConnected) window.removeEventListener('resize', onResize); else fit(); };
+  window.addEventListener('resize', onResize);
   return {
     get strokes() { return strokes.length; },
     clear() { strokes.length = 0; redraw(); onchange(0); },
     undo() { strokes.pop(); redraw(); onchange(strokes.length); },
-    // The drawing as a PNG Blob: RGBA, the untouched pixels transparent.
-    png() { return new Promise((resolve) => canvas.toBlob(resolve, 'image/png')); },
+    // The drawing as a PNG Blob: RGBA, the untouched pixels transparent,
+    // cut to the strokes and a small margin (the seal scales the image into
+    // its box: empty margins would only make the signature smaller).
+    png() {
+      const pts = strokes.flat();
+      const pad = 6;
+      const x0 = Math.max(0, Math.min(...pts.map((p) => p[0])) - pad);
+      const y0 = Math.max(0, Math.min(...pts.map((p) => p[1])) - pad);
+      const x1 = Math.min(canvas.width / scale, Math.max(...pts.map((p) => p[0])) + pad);
+      const y1 = Math.min(canvas.height / scale, Math.max(...pts.map((p) => p[1])) + pad);
+      const w = Math.max(16, Math.round((x1 - x0) * scale));
+      const hgt = Math.max(16, Math.round((y1 - y0) * scale));
+      const out = document.createElement('canvas');
+      out.width = w;
+      out.height = hgt;
+      out.getContext('2d').drawImage(canvas, Math.round(x0 * scale), Math.round(y0 * scale), w, hgt, 0, 0, w, hgt);
+      return new Promise((resolve) => out.toBlob(resolve, 'image/png'));
+    },
   };
 }
