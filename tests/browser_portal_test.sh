@@ -4,8 +4,11 @@
 # duetd: a tenant user signs in (keyboard only), sees the usage chart grow
 # after a production signature, opens every page (accessibility checks and
 # a screenshot each, PNG in $DUET_TEST_OUT or the build's browser-shots/);
-# the SLA page's claim button and the console's approval run when a credit is
-# there; an auditor is refused the tenants page by the server; the auditor's
+# a synthetic last month with a 45-minute outage (band B by docs/sla-terms/v1.json,
+# pinned) and 10,000 metered signatures: the tenant admin files a claim for it
+# on the SLA page, the operator approves it in the console, and the portal
+# shows the claim approved and the credit (4 % = 400 signatures) approved,
+# which the Business API confirms; an auditor is refused the tenants page by the server; the auditor's
 # chain verification passes.
 # Args: duet duetd WEB_ROOT (built portal/ and console/) NODE_MODULES OUT_DIR.
 # Exits 77 (skipped) when the web build or chromium is missing.
@@ -18,7 +21,7 @@ out_dir=$5
 [ -f "$web_root/portal/index.html" ] && [ -f "$web_root/console/index.html" ] || { echo "browser_portal: no web build in $web_root: skipped"; exit 77; }
 [ -x /usr/bin/chromium ] || { echo "browser_portal: no /usr/bin/chromium: skipped"; exit 77; }
 [ -d "$node_modules/playwright-core" ] || { echo "browser_portal: no playwright-core in $node_modules: skipped"; exit 77; }
-for tool in jq curl node; do command -v $tool >/dev/null || { echo "browser_portal: needs $tool" >&2; exit 1; }; done
+for tool in jq curl node sqlite3; do command -v $tool >/dev/null || { echo "browser_portal: needs $tool" >&2; exit 1; }; done
 dir=$(mktemp -d)
 pid=""
 cleanup() {
@@ -54,11 +57,50 @@ curl -sS --fail-with-body --cacert "$ca" -H "Authorization: Bearer $(cat "$data/
   -d '{"login":"admin@portal-bank.example","password":"correct horse battery","role":"admin"}' >/dev/null ||
   fail "portal user"
 
+# A synthetic last month (months in the service's +08:00, docs/sla.md): the
+# tenant active since before it, 45 minutes of failed probes, 10,000 metered
+# signatures; the terms v1 pinned, so the month's credit is 4 % = 400.
+"${adm[@]}" sla terms add "$(dirname "$0")/../docs/sla-terms/v1.json" >/dev/null || fail "terms add"
+"${adm[@]}" sla terms pin --tenant "$tenant" --version v1 >/dev/null || fail "terms pin"
+this_month=$(TZ=Asia/Shanghai date +%Y-%m-01)
+claim_month=$(date -d "$this_month -1 month" +%Y-%m)
+from=$(( $(date -u -d "$claim_month-01" +%s) - 8 * 3600 ))
+to=$(( $(date -u -d "$this_month" +%s) - 8 * 3600 ))
+far=$(( $(date +%s) + 400 * 86400 ))
+sqlite3 -cmd ".timeout 10000" "$data/duet.db" <<SQL || fail "synthetic month"
+BEGIN IMMEDIATE;
+WITH RECURSIVE m(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM m WHERE i < ($to - $from) / 60 - 1)
+INSERT OR REPLACE INTO availability_minutes (tenant_id, minute, probes_ok, probes_failed)
+  SELECT '', $from + i * 60, CASE WHEN i BETWEEN 100 AND 144 THEN 0 ELSE 1 END,
+         CASE WHEN i BETWEEN 100 AND 144 THEN 1 ELSE 0 END FROM m;
+UPDATE tenants SET created_at = $from - 86400, production_active_from = $from - 86400 WHERE tenant_id = '$tenant';
+INSERT INTO packages (tenant_id, package_id, kind, quantity, used, starts_at, expires_at, source, note, created_at)
+  VALUES ('$tenant', 'pkg_last_month', 'per_signature', 100000, 10000, $from, $far, 'purchase', '', $from);
+WITH RECURSIVE u(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM u WHERE i < 9999)
+INSERT INTO usage_records (tenant_id, usage_id, package_id, kind, order_id, item_index, holder_id, counted_at)
+  SELECT '$tenant', 'use_t' || i, 'pkg_last_month', 'per_signature', 'ord_t' || (i / 2), i % 2, 'hld_t',
+         $from + 86400 + i FROM u;
+COMMIT;
+SQL
+
 mkdir -p "$dir/run" "$out_dir"
 cp "$(dirname "$0")/browser/portal_console.mjs" "$dir/run/"
 ln -s "$node_modules" "$dir/run/node_modules"
 DUET_URL=$url WEB_ROOT=$web_root OUT_DIR=$out_dir \
   PORTAL_LOGIN=admin@portal-bank.example PORTAL_PASSWORD="correct horse battery" \
   OPERATOR_TOKEN=$(cat "$data/admin.token") AUDITOR_TOKEN=$(cat "$data/auditor.token") \
-  SIGN_CMD="bash $dir/sign.sh" timeout 240 node "$dir/run/portal_console.mjs" || fail "the browser checks failed"
+  CLAIM_MONTH=$claim_month SIGN_CMD="bash $dir/sign.sh" timeout 240 node "$dir/run/portal_console.mjs" ||
+  fail "the browser checks failed"
+# The Business API sees what the browser did: the claim approved, filed by the portal user.
+claims=$("${prod[@]}" GET /api/v1/sla/claims | sed 1d)
+[ "$(jq -r --arg m "$claim_month" '.claims[] | select(.month == $m) | .state' <<<"$claims")" = approved ] ||
+  fail "the claim is not approved over the Business API: $claims"
+jq -e --arg m "$claim_month" '.claims[] | select(.month == $m) | .filed_by | startswith("usr_")' <<<"$claims" >/dev/null ||
+  fail "the claim was not filed by the portal user: $claims"
+claim_id=$(jq -r --arg m "$claim_month" '.claims[] | select(.month == $m) | .claim_id' <<<"$claims")
+# The filing is an audited action of the portal user, with the claim as its target (the auditor reads it).
+curl -sS --fail-with-body --cacert "$ca" -H "Authorization: Bearer $(cat "$data/auditor.token")" \
+  "$url/admin/v1/audit/events?limit=500" >"$dir/audit.json" || fail "audit events"
+jq -e --arg t "claim_id:$claim_id" '.events[] | select(.action == "POST /portal/v1/sla/claims" and .actor_type == "portal_user"
+  and .outcome == "ok" and .target == $t)' "$dir/audit.json" >/dev/null || fail "no audit event of the portal claim"
 echo "browser_portal: screenshots in $out_dir"

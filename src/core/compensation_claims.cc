@@ -57,23 +57,29 @@ Result<std::optional<store::SlaTermsVersion>> CompensationClaimService::tenant_t
 
 Result<store::SlaClaim> CompensationClaimService::file(const AppContext& app, const std::string& month,
                                                        std::string statement, UnixSeconds now) {
-  if (app.environment != store::AppEnvironment::kProduction)
+  return file(ClaimFiler{app.tenant_id, app.app_id, app.environment == store::AppEnvironment::kProduction, app.write},
+              month, std::move(statement), now);
+}
+
+Result<store::SlaClaim> CompensationClaimService::file(const ClaimFiler& filer, const std::string& month,
+                                                       std::string statement, UnixSeconds now) {
+  if (!filer.production)
     return make_error(ErrorCode::kForbidden, "the sandbox is outside the service level agreement: "
                                              "claims are filed with production credentials");
   DUET_TRY_STATUS(check_text(statement, "statement"));
   DUET_ASSIGN_OR_RETURN(MonthRange range, month_range(month, sla_.config().calendar.utc_offset_minutes));
   if (now < range.to) return make_error(ErrorCode::kConflict, "a claim is filed for a month that has ended");
-  DUET_ASSIGN_OR_RETURN(std::optional<store::TenantSlaTerms> pin, stores_.claims.get_tenant_sla_terms(app.tenant_id));
+  DUET_ASSIGN_OR_RETURN(std::optional<store::TenantSlaTerms> pin, stores_.claims.get_tenant_sla_terms(filer.tenant_id));
   store::SlaClaim c;
-  c.tenant_id = app.tenant_id;
+  c.tenant_id = filer.tenant_id;
   c.claim_id = store::new_id("clm_");
   c.month = range.month;
   c.statement = std::move(statement);
-  c.filed_by = app.app_id;
+  c.filed_by = filer.filed_by;
   c.filed_at = now;
   c.terms_version = pin ? pin->version : "";
-  app.write.name_audit_target("claim_id", c.claim_id);
-  Status filed = stores_.claims.file_sla_claim(app.write, c);
+  filer.write.name_audit_target("claim_id", c.claim_id);
+  Status filed = stores_.claims.file_sla_claim(filer.write, c);
   if (!filed.ok() && store::store_error_kind(filed) == store::StoreError::kDuplicate)
     return make_error(ErrorCode::kConflict, "a claim for this month was already filed");
   DUET_TRY_STATUS(filed);

@@ -29,6 +29,16 @@
 
 namespace duet::core {
 
+// Who files a claim: a production app (the Business API) or a tenant admin
+// signed in to the portal (docs/portal.md). `filed_by` is the app id or the
+// portal user id; `write` carries the caller's audit event.
+struct ClaimFiler {
+  std::string tenant_id;
+  std::string filed_by;
+  bool production = false;  // the sandbox is outside the SLA: false is 403
+  store::WriteContext write{};
+};
+
 // A claim with what the operator verifies it against.
 struct ClaimReview {
   store::SlaClaim claim;
@@ -64,6 +74,8 @@ class CompensationClaimService {
 
   // --- claims (the tenant) ---
   Result<store::SlaClaim> file(const AppContext& app, const std::string& month, std::string statement,
+                               UnixSeconds now);
+  Result<store::SlaClaim> file(const ClaimFiler& filer, const std::string& month, std::string statement,
                                UnixSeconds now);
   Result<std::vector<store::SlaClaim>> tenant_claims(const AppContext& app);
   Result<ClaimReview> tenant_claim(const AppContext& app, std::string_view claim_id);

@@ -42,20 +42,6 @@ json terms_json(const store::SlaTermsVersion& v, bool with_document) {
   return j;
 }
 
-json claim_json(const store::SlaClaim& c) {
-  return json{{"claim_id", c.claim_id},
-              {"tenant_id", c.tenant_id},
-              {"month", c.month},
-              {"statement", c.statement},
-              {"filed_by", c.filed_by},
-              {"filed_at", c.filed_at},
-              {"terms_version", or_null(c.terms_version)},
-              {"state", state_name(c.state)},
-              {"decided_at", c.decided_at ? json(*c.decided_at) : json(nullptr)},
-              {"decided_by", or_null(c.decided_by)},
-              {"decision_reason", or_null(c.decision_reason)}};
-}
-
 json credit_json(const store::SlaCredit& c) {
   json basis = json::parse(c.basis, nullptr, false);
   return json{{"credit_id", c.credit_id},
@@ -69,7 +55,7 @@ json credit_json(const store::SlaCredit& c) {
 }
 
 json review_json(const core::ClaimReview& r) {
-  json j = claim_json(r.claim);
+  json j = sla_claim_json(r.claim);
   json credits = json::array();
   for (const auto& c : r.credits) credits.push_back(credit_json(c));
   j["credits"] = std::move(credits);
@@ -140,7 +126,7 @@ void admin_routes(http::Router& r, const ApiServices& s, RequestAuth& auth) {
           DUET_ASSIGN_OR_RETURN(core::CompensationClaimService * c, ready(*sp));
           DUET_ASSIGN_OR_RETURN(std::vector<store::SlaClaim> cs, c->claims(req.query_param("tenant").value_or("")));
           json arr = json::array();
-          for (const auto& x : cs) arr.push_back(claim_json(x));
+          for (const auto& x : cs) arr.push_back(sla_claim_json(x));
           return json_response(200, json{{"claims", std::move(arr)}});
         }, kReaders));
   r.get("/admin/v1/sla/claims/{claim_id}",
@@ -184,14 +170,14 @@ void business_routes(http::Router& r, const ApiServices& s, RequestAuth& auth) {
            DUET_ASSIGN_OR_RETURN(std::optional<std::string> statement, opt_string(body, "statement"));
            DUET_ASSIGN_OR_RETURN(store::SlaClaim claim,
                                  c->file(ctx, month, statement.value_or(""), sp->deps.clock.now()));
-           return json_response(201, claim_json(claim));
+           return json_response(201, sla_claim_json(claim));
          }));
   r.get("/api/v1/sla/claims",
         auth.signed_business_request([sp](const Request&, const core::AppContext& ctx) -> Result<Response> {
           DUET_ASSIGN_OR_RETURN(core::CompensationClaimService * c, ready(*sp));
           DUET_ASSIGN_OR_RETURN(std::vector<store::SlaClaim> cs, c->tenant_claims(ctx));
           json arr = json::array();
-          for (const auto& x : cs) arr.push_back(claim_json(x));
+          for (const auto& x : cs) arr.push_back(sla_claim_json(x));
           return json_response(200, json{{"claims", std::move(arr)}});
         }));
   r.get("/api/v1/sla/claims/{claim_id}",
@@ -203,6 +189,20 @@ void business_routes(http::Router& r, const ApiServices& s, RequestAuth& auth) {
 }
 
 }  // namespace
+
+json sla_claim_json(const store::SlaClaim& c) {
+  return json{{"claim_id", c.claim_id},
+              {"tenant_id", c.tenant_id},
+              {"month", c.month},
+              {"statement", c.statement},
+              {"filed_by", c.filed_by},
+              {"filed_at", c.filed_at},
+              {"terms_version", or_null(c.terms_version)},
+              {"state", state_name(c.state)},
+              {"decided_at", c.decided_at ? json(*c.decided_at) : json(nullptr)},
+              {"decided_by", or_null(c.decided_by)},
+              {"decision_reason", or_null(c.decision_reason)}};
+}
 
 void register_claim_routes(http::Router& r, const ApiServices& s, RequestAuth& auth) {
   admin_routes(r, s, auth);

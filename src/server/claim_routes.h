@@ -16,6 +16,8 @@
 //   GET  /api/v1/sla/claims/{claim_id}
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include "http/router.h"
 #include "server/api_services.h"
 #include "server/request_auth.h"
@@ -24,5 +26,8 @@ namespace duet::server {
 
 // `s` and `auth` must outlive the router. Without s.claims every route answers 503.
 void register_claim_routes(http::Router& r, const ApiServices& s, RequestAuth& auth);
+
+// A claim as the Business API and the portal answer it (docs/sla.md "Claims").
+nlohmann::json sla_claim_json(const store::SlaClaim& c);
 
 }  // namespace duet::server

@@ -3,7 +3,8 @@
 // CSRF header, the lockout, sign-out, tenant isolation of every /portal/v1
 // read (another tenant's order, holders and apps are never shown), the FAQ
 // and the guide, and the roles of /admin/v1/me, /admin/v1/tenants (an
-// auditor is refused server-side) and /admin/v1/audit/verify.
+// auditor is refused server-side) and /admin/v1/audit/verify; SLA claims
+// filed by a tenant admin.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -118,6 +119,47 @@ TEST_F(PortalHttpTest, SignInSetsAStrictHttpOnlyCookieAndStateChangesNeedTheCsrf
   EXPECT_EQ(out.status, 204);
   EXPECT_NE(std::string(out.header("Set-Cookie").value_or("")).find("Max-Age=0"), std::string::npos);
   EXPECT_EQ(portal(s, "GET", "/portal/v1/me").status, 401);
+}
+
+// POST /portal/v1/sla/claims is the Business API's claim (docs/sla.md
+// "Claims") filed by a tenant admin's session: the CSRF header is required,
+// a member is refused, a running month and a second claim are 409, and only
+// the own tenant's claims are listed.
+TEST_F(PortalHttpTest, ATenantAdminFilesAnSlaClaimOncePerEndedMonth) {
+  auto t = new_tenant("acme");
+  new_user(t.tenant_id, "alice@acme.example");
+  new_user(t.tenant_id, "bob@acme.example", "member");
+  auto other = new_tenant("globex");
+  new_user(other.tenant_id, "carol@globex.example");
+  Session s = sign_in("alice@acme.example");
+  const std::string claim = json{{"month", "2025-01"}, {"statement", "45 minutes down"}}.dump();
+
+  EXPECT_EQ(portal(s, "POST", "/portal/v1/sla/claims", claim, false).status, 403);
+  EXPECT_EQ(portal(sign_in("bob@acme.example"), "POST", "/portal/v1/sla/claims", claim).status, 403);
+  EXPECT_EQ(portal(s, "POST", "/portal/v1/sla/claims", json{{"month", "2999-01"}}.dump()).status, 409);
+  EXPECT_EQ(portal(s, "POST", "/portal/v1/sla/claims", json{{"month", "January"}}.dump()).status, 400);
+  EXPECT_EQ(portal(s, "POST", "/portal/v1/sla/claims", "{}").status, 400);
+
+  auto filed = portal(s, "POST", "/portal/v1/sla/claims", claim);
+  ASSERT_EQ(filed.status, 201) << filed.body;
+  json c = parse(filed);
+  EXPECT_EQ(c["tenant_id"], t.tenant_id);
+  EXPECT_EQ(c["month"], "2025-01");
+  EXPECT_EQ(c["state"], "filed");
+  EXPECT_EQ(c["filed_by"].get<std::string>().rfind("usr_", 0), 0u) << c.dump();
+  EXPECT_EQ(portal(s, "POST", "/portal/v1/sla/claims", claim).status, 409);
+
+  auto mine = portal(s, "GET", "/portal/v1/sla/claims", "", false);
+  ASSERT_EQ(mine.status, 200) << mine.body;
+  ASSERT_EQ(parse(mine)["claims"].size(), 1u);
+  EXPECT_EQ(parse(mine)["claims"][0]["claim_id"], c["claim_id"]);
+  auto theirs = portal(sign_in("carol@globex.example"), "GET", "/portal/v1/sla/claims");
+  ASSERT_EQ(theirs.status, 200) << theirs.body;
+  EXPECT_TRUE(parse(theirs)["claims"].empty());
+  // The operator sees it as any other claim.
+  auto listed = admin("GET", "/admin/v1/sla/claims?tenant=" + t.tenant_id);
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  EXPECT_EQ(parse(listed)["claims"][0]["claim_id"], c["claim_id"]);
 }
 
 TEST_F(PortalHttpTest, FiveFailuresLockTheUserWithOneAnswerForEveryFailure) {

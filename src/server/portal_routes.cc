@@ -10,6 +10,7 @@
 #include "core/signin_throttle.h"
 #include "core/stored_audit_check.h"
 #include "core/views.h"
+#include "server/claim_routes.h"
 #include "server/faq.h"
 #include "server/json_body.h"
 #include "server/json_mapping.h"
@@ -230,6 +231,36 @@ void tenant_data_routes(http::Router& r, const ApiServices& s, core::PortalServi
   }));
 }
 
+// SLA claims from the portal: the Business API's claim (docs/sla.md
+// "Claims", CompensationClaimService::file) with the tenant from the session
+// and the portal user as the filer. Filing binds the tenant to a statement,
+// so only a tenant admin files (as only an admin rotates secrets); every
+// user reads the claims and their decisions.
+void claim_routes(http::Router& r, const ApiServices& s, core::PortalService& p, RequestAuth& auth) {
+  r.post("/portal/v1/sla/claims", auth.portal_session_request(p, [&s](const Request& req, const core::PortalContext& ctx,
+                                                                      std::string_view) -> Result<Response> {
+    if (s.claims == nullptr) return make_error(ErrorCode::kUnavailable, "SLA claims are not available");
+    if (ctx.role != core::kPortalRoleAdmin) return make_error(ErrorCode::kForbidden, "only a tenant admin files claims");
+    DUET_ASSIGN_OR_RETURN(json body, parse_body(req, false));
+    DUET_ASSIGN_OR_RETURN(std::string month, req_string(body, "month"));
+    DUET_ASSIGN_OR_RETURN(std::optional<std::string> statement, opt_string(body, "statement"));
+    core::ClaimFiler filer{ctx.tenant_id, ctx.user_id, true, ctx.write};
+    DUET_ASSIGN_OR_RETURN(store::SlaClaim claim,
+                          s.claims->file(filer, month, statement.value_or(""), s.deps.clock.now()));
+    return json_response(201, sla_claim_json(claim));
+  }));
+  r.get("/portal/v1/sla/claims", auth.portal_session_request(p, [&s](const Request&, const core::PortalContext& ctx,
+                                                                     std::string_view) -> Result<Response> {
+    if (s.claims == nullptr) return make_error(ErrorCode::kUnavailable, "SLA claims are not available");
+    // claims("") lists every tenant's: a session always has its tenant.
+    if (ctx.tenant_id.empty()) return make_error(ErrorCode::kUnauthenticated, "no session");
+    DUET_ASSIGN_OR_RETURN(std::vector<store::SlaClaim> cs, s.claims->claims(ctx.tenant_id));
+    json arr = json::array();
+    for (const auto& c : cs) arr.push_back(sla_claim_json(c));
+    return json_response(200, json{{"claims", std::move(arr)}});
+  }));
+}
+
 void faq_route(http::Router& r) {
   r.get("/portal/v1/faq", RequestAuth::public_request([](const Request& req) -> Result<Response> {
     std::string q = req.query_param("q").value_or("");
@@ -288,6 +319,7 @@ void register_portal_routes(http::Router& r, const ApiServices& s, RequestAuth& 
   if (s.portal == nullptr) return;
   session_routes(r, *s.portal, auth);
   tenant_data_routes(r, s, *s.portal, auth);
+  claim_routes(r, s, *s.portal, auth);
   admin_user_routes(r, *s.portal, auth);
 }
 

@@ -8,9 +8,13 @@
 // activation link from the Business API opens the agreement, the holder
 // accepts and enrolls (key + certificate); an order link is signed and the
 // Business API's signature verifies with the openssl CLI; a PIN change and a
-// refresh; then five wrong PINs lock and the page says so; finally the
-// profile's IndexedDB files hold no PIN, no plaintext state and no protocol
-// message. Screenshots and figures go to OUT.
+// refresh; the handwritten signature drawn with pointer events, uploaded,
+// shown, deleted and drawn again, and a PDF order with appearance
+// `handwritten` signed (duet verify --pdf; pdfimages finds the drawing);
+// then five wrong PINs lock and the page says so; the profile's IndexedDB
+// files hold no PIN, no plaintext state and no protocol message; finally the
+// profile reopened, the certificate is revoked in the browser (Business API,
+// and the CRL read by openssl). Screenshots and figures go to OUT.
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
@@ -33,8 +37,45 @@ function tmp(name, data) { const p = path.join(OUT, name); fs.writeFileSync(p, d
 // Business API links carry service.public_url; the test's duetd listens elsewhere.
 function local(appUrl) { const u = new URL(appUrl); return URL_ + u.pathname + u.hash; }
 let shot = 0;
+// Every screenshot also checks the contrast of the screen's text.
 async function screenshot(page, name) {
   await page.screenshot({ path: path.join(OUT, `${String(++shot).padStart(2, '0')}-${name}.png`), fullPage: true });
+  await contrast(page, name);
+}
+// WCAG AA: every text element's colour against the first opaque background
+// behind it, at least 4.5:1, computed from the CSS colours in the page.
+async function contrast(page, what) {
+  const [ratio, where] = await page.evaluate(() => {
+    const rgb = (x) => x.match(/\d+(\.\d+)?/g).slice(0, 3).map(Number);
+    const lum = ([r, g, b]) => {
+      const f = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+      return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+    };
+    let worst = [21, ''];
+    for (const e of document.querySelectorAll('main p, main label, main h1, main h2, main a, main button, main li, ' +
+                                              'main dt, main dd, main figcaption, main section, .bar a, .bar button')) {
+      if (!e.textContent.trim()) continue;
+      let bg = null;
+      for (let n = e; n; n = n.parentElement) {
+        const c = getComputedStyle(n).backgroundColor;
+        if (c && !c.startsWith('rgba(0, 0, 0, 0)') && c !== 'transparent') { bg = c; break; }
+      }
+      const a = lum(rgb(getComputedStyle(e).color)), b = lum(rgb(bg || 'rgb(255,255,255)'));
+      const r = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+      if (r < worst[0]) worst = [r, `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}.${e.className}`];
+    }
+    return worst;
+  });
+  check(ratio >= 4.5, `${what}: text contrast at least 4.5:1 (worst ${ratio.toFixed(2)}, ${where})`);
+}
+// The element the keyboard reached shows a focus outline.
+async function focusVisible(page, what) {
+  const [el, style, width] = await page.evaluate(() => {
+    const e = document.activeElement;
+    const st = getComputedStyle(e);
+    return [`${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}`, st.outlineStyle, parseFloat(st.outlineWidth)];
+  });
+  check(style !== 'none' && width >= 2, `${what}: the focused ${el} shows its focus (${width}px ${style} outline)`);
 }
 // Every input has a label (basic accessibility of the forms).
 async function labelled(page, what) {
@@ -64,18 +105,28 @@ function minimalPdf(lines) {
 
 const PIN = '246810', NEW_PIN = '135791', WRONG = '000000';
 fs.mkdirSync(OUT, { recursive: true });
-const ctx = await chromium.launchPersistentContext(PROFILE, {
+const browserOptions = {
   executablePath: '/usr/bin/chromium', headless: true,
   args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
          '--disable-component-update', '--disable-sync'],
   viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true,
   locale: 'zh-CN', ignoreHTTPSErrors: true,
-});
+};
+const ctx = await chromium.launchPersistentContext(PROFILE, browserOptions);
 const page = ctx.pages()[0] || await ctx.newPage();
 page.on('console', (m) => { if (m.type() === 'error') console.log('page console error:', m.text()); });
 page.setDefaultTimeout(120000);
+page.on('dialog', (d) => d.accept());  // the app's confirm() questions: yes
 const figures = {};
 let publicKey = '';
+let holderId = '';
+// `duet api METHOD PATH`: the status line, then the JSON body.
+function apiRaw(method, p) {
+  const out = execFileSync(API[0], [...API.slice(1), method, p], { encoding: 'utf8' });
+  return JSON.parse(out.slice(out.indexOf('\n') + 1));
+}
+const apiOpt = (name) => API[API.indexOf(name) + 1];
+const agreementFile = (doc) => path.join(env('WEB_DIR'), '..', 'docs', 'agreements', `${doc.replace('_', '-')}-v1.md`);
 
 try {
   // ---- 1. the WebAssembly device: protocol vectors, and signing time ----
@@ -115,23 +166,57 @@ try {
   const activation = api('activation-code', holder);
   check(/^https?:\/\/[^#]+\/m\/#\/activate\?code=/.test(activation.app_url), `activation app_url: ${activation.app_url}`);
   await page.goto(local(activation.app_url));
+  holderId = holder;
   await page.waitForSelector('#accept');
   await labelled(page, 'agreement');
+  // The texts come from GET /app/v1/agreements: both current documents, as
+  // the repository's files say them, marked zh-CN.
+  const shownDocs = await page.$$eval('section.agreement', (ss) => ss.map((x) => [x.dataset.document, x.lang, x.textContent]));
+  check(shownDocs.map((d) => d[0]).sort().join() === 'identity_check,subscriber_agreement',
+        `agreement: both current texts are shown (${shownDocs.map((d) => d[0])})`);
+  for (const [doc, lang, text] of shownDocs) {
+    const para = fs.readFileSync(agreementFile(doc), 'utf8').split(/\n{2,}/)[1].trim();
+    check(lang === 'zh-CN' && text.includes(para), `agreement: ${doc} shows the text of docs/agreements (lang ${lang})`);
+  }
   await screenshot(page, 'agreement');
-  await page.check('#accept');
-  await page.click('text=继续');
+  // By keyboard only: Tab through the texts (scrollable, so focusable) to
+  // the checkbox, Space accepts, Tab reaches "continue", Enter; the PINs
+  // typed, Tab between them, Enter submits.
+  await page.focus('section.agreement');
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Tab');
+  await focusVisible(page, 'agreement');
+  check(await page.evaluate(() => document.activeElement.id) === 'accept', 'agreement: Tab reaches the checkbox');
+  await page.keyboard.press('Space');
+  check(await page.isChecked('#accept'), 'agreement: Space accepts');
+  await page.keyboard.press('Tab');
+  check(await page.evaluate(() => document.activeElement.textContent) === '继续', 'agreement: Tab reaches "continue"');
+  await focusVisible(page, 'agreement');
+  await page.keyboard.press('Enter');
   await page.waitForSelector('#pin1');
   await labelled(page, 'set PIN');
-  await page.fill('#pin1', PIN);
-  await page.fill('#pin2', PIN);
+  await page.focus('#pin1');
+  await page.keyboard.type(PIN);
+  await page.keyboard.press('Tab');
+  check(await page.evaluate(() => document.activeElement.id) === 'pin2', 'set PIN: Tab reaches the second PIN');
+  await focusVisible(page, 'set PIN');
+  await page.keyboard.type(PIN);
   await screenshot(page, 'set-pin');
-  await page.click('button[type=submit]');
+  await page.keyboard.press('Enter');
   // The handler clears the inputs before its first await; if the enrollment
   // already finished, the inputs are gone with the screen.
   const left = await page.evaluate(() => [...document.querySelectorAll('input[type=password]')].map((e) => e.value));
   check(left.every((v) => v === ''), 'the PIN inputs are cleared as soon as the PIN is taken');
   await page.waitForSelector('.notice.ok', { timeout: 180000 });
   await screenshot(page, 'enrolled');
+  // The service recorded the acceptance of exactly those texts: their SM3 as openssl computes it.
+  const consents = api('holder', 'consents', holder);
+  for (const doc of ['subscriber_agreement', 'identity_check']) {
+    const want = execFileSync('openssl', ['dgst', '-sm3', '-r', agreementFile(doc)], { encoding: 'utf8' }).split(' ')[0];
+    const got = (consents.consents || []).find((c) => c.document === doc);
+    check(got && got.text_sm3 === want && got.channel === 'holder_app',
+          `enrollment recorded the acceptance of ${doc} (SM3 ${want.slice(0, 16)}…)`);
+  }
 
   // ---- 3. an order from its link, signed; openssl verifies the Business API's signature ----
   async function newOrder(text) {
@@ -166,7 +251,12 @@ try {
     check(/Verified OK/.test(out), `${what}: openssl verifies the signature (${out.trim()})`);
   }
   const o1 = await newOrder('甲方同意乙方的劳动合同条款。');
-  await signFromLink(o1, PIN);
+  // By keyboard: the PIN typed, Enter signs.
+  await page.goto(local(o1.app_url));
+  await page.waitForSelector('#pin');
+  await page.focus('#pin');
+  await page.keyboard.type(PIN);
+  await page.keyboard.press('Enter');
   await page.waitForSelector('.notice.ok');
   await screenshot(page, 'signed');
   opensslVerifies(o1, 'first order');
@@ -193,10 +283,57 @@ try {
   await page.waitForSelector('.notice.ok');
   opensslVerifies(o2, 'after PIN change and refresh');
 
-  // ---- 4b. a PDF order: the stamped page shown as a PNG, then signed ----
+  // ---- 4a. the handwritten signature: drawn with pointer events, uploaded, shown, deleted, again ----
+  // A stroke as a finger makes it: pointerdown, moves, pointerup (synthetic
+  // PointerEvents of type touch, in the page).
+  async function drawSignature(seed) {
+    await page.$eval('#hw-pad', (c, seed) => {
+      const r = c.getBoundingClientRect();
+      const ev = (type, x, y) => c.dispatchEvent(new PointerEvent(type, { pointerId: 7, pointerType: 'touch', isPrimary: true,
+        bubbles: true, cancelable: true, clientX: r.left + x, clientY: r.top + y, pressure: 0.5 }));
+      for (let s = 0; s < 3; ++s) {
+        ev('pointerdown', 20 + s * 90, 150);
+        for (let i = 1; i <= 20; ++i) ev('pointermove', 20 + s * 90 + i * 4, 150 - Math.sin((i + seed) / 3) * 60 - i * 2);
+        ev('pointerup', 100 + s * 90, 60);
+      }
+    }, seed);
+  }
+  async function saveSignature() {
+    const put = page.waitForResponse((r) => r.url().endsWith('/app/v1/handwritten-signature') && r.request().method() === 'PUT');
+    await page.click('#hw-save');
+    const r = await put;
+    check(r.status() === 200, `handwritten signature: PUT answered ${r.status()}`);
+    await page.waitForSelector('#hw-img');
+    return r.json();
+  }
+  await page.goto(`${URL_}/m/#/handwriting`);
+  await page.waitForSelector('#hw-none');
+  check(await page.$eval('#hw-save', (b) => b.disabled), 'handwritten signature: nothing drawn, nothing to save');
+  await drawSignature(0);
+  check(!(await page.$eval('#hw-save', (b) => b.disabled)), 'handwritten signature: drawing enables saving');
+  await page.click('#hw-undo');
+  await page.click('#hw-clear');
+  check(await page.$eval('#hw-save', (b) => b.disabled), 'handwritten signature: undo and clear empty the pad');
+  await drawSignature(1);
+  let hw = await saveSignature();
+  check(await page.$eval('#hw-img', (i) => i.complete && i.naturalWidth > 100),
+        `handwritten signature: the stored one is shown (${hw.width}×${hw.height})`);
+  await screenshot(page, 'handwriting');
+  await page.click('#hw-delete');
+  await page.waitForSelector('#hw-none');
+  check(true, 'handwritten signature: deleted, and the page says none is kept');
+  await drawSignature(2);
+  hw = await saveSignature();
+  const padSize = await page.$eval('#hw-pad', (c) => [c.width, c.height]);
+  check(hw.width < padSize[0] && hw.height <= padSize[1],
+        `handwritten signature: the image is cut to the strokes (${hw.width}×${hw.height} of the pad's ${padSize.join('×')})`);
+  const shown = await page.$eval('#hw-img', (i) => [i.naturalWidth, i.naturalHeight]);
+  check(shown[0] === hw.width && shown[1] === hw.height, `handwritten signature: the kept image is the uploaded size (${shown})`);
+
+  // ---- 4b. a PDF order with the handwritten appearance: the stamped page shown as a PNG, then signed ----
   const pdfFile = tmp('contract.pdf', minimalPdf(['Loan contract BROWSER-E2E', 'Borrower signature:']));
   const po = api('order', 'create', '--holder', holder, '--title', '借款合同', '--pdf', pdfFile, '--page', '2',
-                 '--rect', '72,72,120,80');
+                 '--rect', '72,72,120,80', '--appearance', 'handwritten');
   await page.goto(local(po.app_url));
   await page.waitForSelector('.pages img');
   const png = await page.$eval('.pages img', (img) => img.complete && img.naturalWidth > 100);
@@ -206,6 +343,24 @@ try {
   await page.click('#sign');
   await page.waitForSelector('.notice.ok');
   check(api('order', 'get', po.order_id).state === 'signed', 'PDF order: the Business API says signed');
+  // The signed PDF: the project's verifier accepts it, and its seal is the
+  // holder's drawing (an image of the uploaded size with a soft mask, as
+  // poppler's pdfimages lists it; a name stamp is text, not an image).
+  const signedPdf = path.join(OUT, 'signed-handwritten.pdf');
+  execFileSync(API[0], [...API.slice(1), 'order', 'pdf', po.order_id, '--out', signedPdf], { encoding: 'utf8' });
+  const opt = (name) => API[API.indexOf(name) + 1];
+  let verified = '';
+  try {
+    verified = execFileSync(API[0], ['verify', '--pdf', signedPdf, '--server', opt('--server'), '--ca', opt('--ca')],
+                            { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e) { verified = `FAILED ${e.stdout || ''} ${e.stderr || ''}`; }
+  check(!/FAILED/.test(verified), `duet verify --pdf accepts the handwritten PDF: ${verified.trim().split('\n')[0]}`);
+  const images = execFileSync('pdfimages', ['-list', signedPdf], { encoding: 'utf8' }).split('\n').slice(2)
+    .map((l) => l.trim().split(/\s+/)).filter((f) => f.length > 4);
+  const drawn = images.filter((f) => f[2] === 'image' && Number(f[3]) === hw.width && Number(f[4]) === hw.height);
+  const mask = images.filter((f) => f[2] === 'smask' && Number(f[3]) === hw.width && Number(f[4]) === hw.height);
+  check(drawn.length === 1 && mask.length === 1,
+        `the signed PDF's seal is the holder's drawing: a ${hw.width}×${hw.height} image with its soft mask`);
 
   // ---- 4c. the certificate ----
   await page.goto(`${URL_}/m/#/cert`);
@@ -236,8 +391,12 @@ try {
   check(/锁定/.test(lockedMsg) && /解锁/.test(lockedMsg), `the right PIN on a locked key says locked: ${lockedMsg}`);
   await screenshot(page, 'locked');
   // English switch.
+  check(await page.evaluate(() => document.documentElement.lang) === 'zh-CN', 'the page says lang="zh-CN"');
+  check(await page.getAttribute('button.lang', 'lang') === 'en', 'the switch, written in English, says lang="en"');
   await page.click('button.lang');
   await page.waitForSelector('text=Co-signature');
+  check(await page.evaluate(() => document.documentElement.lang) === 'en', 'after the switch the page says lang="en"');
+  check(await page.getAttribute('button.lang', 'lang') === 'zh-CN', 'the switch back, written in Chinese, says lang="zh-CN"');
   await screenshot(page, 'english');
 
   publicKey = api('holder', 'get', holder).public_key || '';
@@ -273,6 +432,37 @@ for (const [what, forms] of Object.entries(needles)) {
 }
 // Positive control: the encrypted record itself is there.
 check(all.includes(utf16be('device')) && all.includes(utf16be('records')), 'IndexedDB files hold the (encrypted) device record');
+
+// ---- 7. the certificate seen and revoked in the browser (the profile reopened) ----
+const ctx2 = await chromium.launchPersistentContext(PROFILE, browserOptions);
+try {
+  const p2 = ctx2.pages()[0] || await ctx2.newPage();
+  p2.setDefaultTimeout(60000);
+  p2.on('dialog', (d) => d.accept());
+  await p2.goto(`${URL_}/m/#/cert`);
+  await p2.waitForSelector('#cert-status');
+  const serialShown = await p2.textContent('dl.cert dd');
+  await p2.click('button.danger');
+  await p2.waitForSelector('.notice.ok');
+  await screenshot(p2, 'revoked');
+  const certs = apiRaw('GET', `/api/v1/holders/${holderId}/certificates`).certificates;
+  const c = certs.find((x) => x.serial === serialShown);
+  check(c && c.status === 'revoked' && c.revocation_reason === 'keyCompromise',
+        `revoked in the browser: the Business API says ${c && c.status} (${c && c.revocation_reason})`);
+  // The CRL as openssl reads it names the serial.
+  const crl = path.join(OUT, 'holder.crl');
+  execFileSync('curl', ['-sS', '--fail', '--cacert', apiOpt('--ca'), '-o', crl, `${URL_}/pki/crl/${c.issuer_id}.crl`]);
+  const listed = execFileSync('openssl', ['crl', '-inform', 'DER', '-in', crl, '-noout', '-text'], { encoding: 'utf8' });
+  const norm = (x) => x.replace(/[^0-9a-f]/gi, '').replace(/^0+/, '').toUpperCase();
+  const serials = [...listed.matchAll(/Serial Number: ([0-9A-Fa-f:]+)/g)].map((m) => norm(m[1]));
+  check(serials.includes(norm(serialShown)), `the CRL (openssl crl) lists the revoked serial ${serialShown}`);
+  await p2.goto(`${URL_}/m/#/`);
+  await p2.waitForSelector('main h1');
+  check(await p2.locator('text=/尚未激活|no signing key|还没有签名密钥|not activated/').count() >= 1,
+        'after revocation the app holds no key');
+} finally {
+  await ctx2.close();
+}
 
 figures.wasm_vs_native = figures.wasm.device_ms_median / figures.native.device_ms_median;
 fs.writeFileSync(path.join(OUT, 'figures.json'), JSON.stringify(figures, null, 2) + '\n');

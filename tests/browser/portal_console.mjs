@@ -81,6 +81,16 @@ async function a11y(page, name) {
   check(ratio >= 4.5, `${name}: text contrast at least 4.5:1 (worst ${ratio.toFixed(2)})`);
 }
 
+// The element the keyboard reached shows a focus outline.
+async function focusVisible(page, what) {
+  const [el, style, width] = await page.evaluate(() => {
+    const e = document.activeElement;
+    const st = getComputedStyle(e);
+    return [`${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}`, st.outlineStyle, parseFloat(st.outlineWidth)];
+  });
+  check(style !== 'none' && width >= 2, `${what}: the focused ${el} shows its focus (${width}px ${style} outline)`);
+}
+
 async function shot(page, name) { await page.screenshot({ path: path.join(outDir, `${name}.png`), fullPage: true }); }
 
 // --- the tenant portal ---
@@ -100,6 +110,7 @@ await page.keyboard.press('Tab');  // TOTP (not enabled)
 await page.keyboard.press('Tab');  // the button
 check(await page.evaluate(() => document.activeElement && document.activeElement.type === 'submit'),
   'portal sign-in: Tab reaches the sign-in button');
+await focusVisible(page, 'portal sign-in');
 await page.keyboard.press('Enter');
 await page.waitForSelector('figure[data-total]');
 const before = Number(await page.getAttribute('figure[data-total]', 'data-total'));
@@ -130,16 +141,29 @@ await page.fill('#faq-q', 'rotate');
 await page.press('#faq-q', 'Enter');
 await page.waitForSelector('#faq-list details');
 check((await page.locator('#faq-list details').count()) >= 1, 'portal FAQ: search finds an entry');
+// The SLA page: the synthetic last month is final and has its credit; the
+// tenant admin files the claim from the keyboard-usable form.
+const claimMonth = env('CLAIM_MONTH');
 await page.goto(`${url}/portal/#/sla`);
-await page.waitForSelector('main h2');
+await page.waitForSelector('#claim-form');
 await page.waitForLoadState('networkidle');
-const claim = page.locator('main button', { hasText: 'Claim' });
-if (await claim.count() > 0) {
-  await claim.first().click();
-  await page.waitForSelector('#claim-msg:not(:empty)');
-  console.log(`# claim: ${await page.textContent('#claim-msg')}`);
-}
-await shot(page, 'portal-sla');
+check(await page.locator('main td', { hasText: '待申请 proposed' }).count() >= 1,
+  'portal SLA: the last month\'s credit is proposed');
+await a11y(page, 'portal sla');
+// By keyboard: the month chosen, Tab to the statement, Tab to the button, Enter.
+await page.selectOption('#claim-month', claimMonth);
+await page.focus('#claim-month');
+await page.keyboard.press('Tab');
+await page.keyboard.type('45 minutes unavailable in ' + claimMonth);
+await page.keyboard.press('Tab');
+check(await page.evaluate(() => document.activeElement.type === 'submit'), 'portal SLA: Tab reaches the claim button');
+await focusVisible(page, 'portal SLA claim');
+await page.keyboard.press('Enter');
+await page.waitForSelector('#claim-msg.ok');
+check((await page.textContent('#claim-msg')).includes(claimMonth), `portal SLA: the claim for ${claimMonth} was filed`);
+check(await page.locator('main tr', { hasText: claimMonth }).filter({ hasText: '已申请 filed' }).count() === 1,
+  'portal SLA: the claims table shows the filed claim');
+await shot(page, 'portal-sla-claimed');
 
 // --- the operator console ---
 const op = await context.newPage();
@@ -155,13 +179,22 @@ await a11y(op, 'console tenants');
 await shot(op, 'console-tenants');
 await op.goto(`${url}/console/#/sla`);
 await op.waitForSelector('main h3');
-const approve = op.locator('main button', { hasText: 'Approve' });
-if (await approve.count() > 0) {
-  await approve.first().click();
-  await op.waitForSelector('#status.ok');
-  check((await op.textContent('#status')).includes('Approved'), 'console: the operator approved a credit');
-}
+const approve = op.locator('main button', { hasText: `Approve claim ${claimMonth}` });
+check(await approve.count() === 1, 'console: the tenant\'s claim is offered for approval');
+await approve.click();
+await op.waitForSelector('#status.ok');
+check((await op.textContent('#status')).includes('400 signatures'),
+  `console: the operator approved the claim, granting 400 signatures (${await op.textContent('#status')})`);
+await a11y(op, 'console sla');
 await shot(op, 'console-sla');
+
+// Back in the portal: the claim approved, the credit approved.
+await page.reload();
+await page.waitForSelector('main h3');
+await page.waitForLoadState('networkidle');
+check(await page.locator('main tr', { hasText: claimMonth }).filter({ hasText: '已批准 approved' }).count() >= 2,
+  'portal SLA: the claim and its credit show approved');
+await shot(page, 'portal-sla-approved');
 
 const aud = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 900 } });
 const ap = await aud.newPage();

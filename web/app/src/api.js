@@ -19,6 +19,23 @@ export async function call(method, path, { token, body } = {}) {
   return { status: r.status, ok: r.status >= 200 && r.status < 300, body: text, json };
 }
 
+// PUT of an image (the handwritten signature: Content-Type image/png).
+export async function putPng(path, token, blob) {
+  let r;
+  try {
+    r = await fetch(path, { method: 'PUT', headers: { Authorization: 'Bearer ' + token, 'Content-Type': 'image/png' },
+                            body: blob, cache: 'no-store', credentials: 'omit', referrerPolicy: 'no-referrer' });
+  } catch {
+    const e = new Error('network');
+    e.code = 'network';
+    throw e;
+  }
+  const text = await r.text();
+  let json = null;
+  try { json = JSON.parse(text); } catch { /* not JSON */ }
+  return { status: r.status, ok: r.status >= 200 && r.status < 300, body: text, json };
+}
+
 export async function fetchBlobUrl(path, token) {
   const r = await fetch(path, { headers: { Authorization: 'Bearer ' + token }, cache: 'no-store', credentials: 'omit' });
   if (!r.ok) return null;

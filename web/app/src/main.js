@@ -3,7 +3,8 @@
 // order, PIN change and share refresh, the certificate and its revocation,
 // and a self-test of the WebAssembly device against the protocol vectors.
 import './style.css';
-import { call, fetchBlobUrl, randomId } from './api.js';
+import { call, fetchBlobUrl, putPng, randomId } from './api.js';
+import { signaturePad } from './handwriting.js';
 import { loadDevice, DeviceError } from './device.js';
 import { t, setLang, getLang } from './i18n.js';
 import { Vault } from './vault.js';
@@ -32,11 +33,18 @@ function screen(title, ...body) {
   root.replaceChildren(
     h('header', { class: 'bar' },
       h('a', { href: '#/', class: 'brand' }, t('app_name')),
-      h('button', { type: 'button', class: 'lang', onclick: () => { setLang(getLang() === 'en' ? 'zh-CN' : 'en'); route(); } },
+      // The switch is written in the language it switches to, and says so (lang).
+      h('button', { type: 'button', class: 'lang', lang: getLang() === 'en' ? 'zh-CN' : 'en',
+                    onclick: () => { setLang(getLang() === 'en' ? 'zh-CN' : 'en'); route(); } },
         t('lang_switch'))),
     h('main', {}, h('h1', {}, title), ...body));
+  // Keyboard and screen-reader users start on the new screen's title (the
+  // old screen's focused element is gone with it).
   const first = root.querySelector('main h1');
-  if (first) first.setAttribute('tabindex', '-1');
+  if (first) {
+    first.setAttribute('tabindex', '-1');
+    first.focus();
+  }
 }
 function notice(kind, text) { return h('p', { class: 'notice ' + kind, role: kind === 'error' ? 'alert' : 'status' }, text); }
 function pinField(id, label) {
@@ -161,6 +169,7 @@ async function homeScreen() {
     h('h2', {}, t('orders_title')), list,
     h('nav', { class: 'menu' },
       h('a', { href: '#/cert', class: 'button secondary' }, t('certificate')),
+      h('a', { href: '#/handwriting', class: 'button secondary' }, t('handwriting')),
       h('a', { href: '#/pin', class: 'button secondary' }, t('change_pin')),
       h('a', { href: '#/refresh', class: 'button secondary' }, t('refresh')),
       h('a', { href: '#/selftest', class: 'button secondary' }, t('selftest')),
@@ -178,23 +187,40 @@ function storageNotice() {
   return notice('info', t('storage_ok'));
 }
 
-function activateScreen(params) {
+// The texts the holder accepts (docs/consent.md): the current versions from
+// GET /app/v1/agreements, each checked against its text_sm3 by the device's
+// SM3 before it is shown; the acceptance sent with the activation names
+// exactly the versions shown.
+async function activateScreen(params) {
   const code = params.get('code');
   const holder = params.get('holder');
   const info = device.info();
   if (info.enrolled) { location.hash = '#/'; return; }
+  screen(t('agreement_title'), h('p', {}, t('loading')));
+  const r = await call('GET', '/app/v1/agreements');
+  if (!r.ok) { screen(t('agreement_title'), notice('error', errorText(refused(r)))); return; }
+  const shown = r.json.agreements.filter((x) => x.current);
+  for (const x of shown) {
+    if (device.sm3Hex(new TextEncoder().encode(x.text)) !== x.text_sm3) {
+      screen(t('agreement_title'), notice('error', t('err_mismatch')));
+      return;
+    }
+  }
   const accept = h('input', { id: 'accept', type: 'checkbox' });
   const go = h('button', { type: 'button', disabled: true }, t('continue'));
   accept.addEventListener('change', () => { go.disabled = !accept.checked; });
-  go.addEventListener('click', () => pinSetScreen(code, holder));
+  go.addEventListener('click', () => pinSetScreen(code, holder, false, shown));
   screen(t('agreement_title'),
-    h('section', { class: 'agreement' }, ...t('agreement_text').map((p) => h('p', {}, p))),
+    h('p', {}, t('agreement_intro')),
+    ...shown.map((x) => h('section', { class: 'agreement', lang: x.language || 'zh-CN', tabindex: '0',
+                                       'aria-label': t('doc_' + x.document) + ' ' + x.version, 'data-document': x.document },
+      ...x.text.split(/\n{2,}/).map((para) => h('p', {}, para.replace(/^#+\s*/, ''))))),
     h('div', { class: 'check' }, accept, h('label', { for: 'accept' }, t('agreement_accept'))),
     h('p', { class: 'small' }, t('agreement_seam')),
     go);
 }
 
-function pinSetScreen(code, holder, needOtp = false) {
+function pinSetScreen(code, holder, needOtp, shown) {
   const form = h('form', { class: 'stack', novalidate: true },
     h('p', {}, t('pin_hint')),
     pinField('pin1', t('pin')), pinField('pin2', t('pin_again')),
@@ -210,16 +236,13 @@ function pinSetScreen(code, holder, needOtp = false) {
       setBusy(form, true, t('enrolling'));
       const keygen = JSON.parse(device.beginEnrollment(holder));
       const body = { code, keygen };
-      // The holder accepted the texts on the agreement screen: the service
-      // records the current versions with their SM3 (docs/consent.md).
-      const ag = await call('GET', '/app/v1/agreements?text=false');
-      if (!ag.ok) throw refused(ag);
-      body.consents = ag.json.agreements.filter((a) => a.current)
-        .map((a) => ({ document: a.document, version: a.version, text_sm3: a.text_sm3 }));
+      // The holder accepted the texts shown on the agreement screen: the
+      // service records those versions with their SM3 (docs/consent.md).
+      body.consents = shown.map((a) => ({ document: a.document, version: a.version, text_sm3: a.text_sm3 }));
       const otp = document.getElementById('otp');
       if (otp && otp.value) body.otp = otp.value;
       const r = await call('POST', '/app/v1/activations', { body: JSON.stringify(body) });
-      if (r.status === 401 && !needOtp) { pin1.fill(0); pin2.fill(0); return pinSetScreen(code, holder, true); }
+      if (r.status === 401 && !needOtp) { pin1.fill(0); pin2.fill(0); return pinSetScreen(code, holder, true, shown); }
       if (!r.ok) throw refused(r);
       if (r.json.holder_id !== holder) throw fail('mismatch');
       device.completeEnrollment(JSON.stringify(r.json.keygen), pin1);
@@ -401,6 +424,54 @@ async function certScreen() {
   screen(t('certificate'), dl, c.status === 'good' && revoke, h('a', { href: '#/' }, t('back')));
 }
 
+// The handwritten signature (docs/pdf.md): drawn once, kept by the service
+// (PUT/GET/DELETE /app/v1/handwritten-signature, the device token), drawn
+// into the seal of the PDF orders created afterwards with appearance
+// `handwritten` (or `handwritten_or_name_stamp`).
+async function handwritingScreen() {
+  if (!device.info().enrolled) { screen(t('handwriting'), notice('error', t('err_not_enrolled'))); return; }
+  const stored = h('div', { id: 'hw-stored', 'aria-live': 'polite' }, t('loading'));
+  const canvas = h('canvas', { id: 'hw-pad', class: 'pad', role: 'img', 'aria-label': t('hw_pad_label') });
+  const undo = h('button', { type: 'button', class: 'secondary', id: 'hw-undo', disabled: true }, t('hw_undo'));
+  const clear = h('button', { type: 'button', class: 'secondary', id: 'hw-clear', disabled: true }, t('hw_clear'));
+  const save = h('button', { type: 'button', id: 'hw-save', disabled: true }, t('hw_save'));
+  const status = h('div', { id: 'hw-status', 'aria-live': 'polite' });
+  screen(t('handwriting'), h('p', {}, t('hw_hint')), status,
+    h('h2', {}, t('hw_stored')), stored,
+    h('h2', {}, t('hw_draw')), canvas, h('p', { class: 'small' }, t('hw_pad_alt')),
+    h('div', { class: 'row' }, undo, clear), save, h('a', { href: '#/' }, t('back')));
+  const pad = signaturePad(canvas, (n) => { save.disabled = undo.disabled = clear.disabled = n === 0; });
+  undo.addEventListener('click', () => pad.undo());
+  clear.addEventListener('click', () => pad.clear());
+  const say = (kind, text) => status.replaceChildren(notice(kind, text));
+  async function showStored() {
+    const url = await fetchBlobUrl('/app/v1/handwritten-signature', rec.token);
+    if (!url) { stored.replaceChildren(h('p', { class: 'small', id: 'hw-none' }, t('hw_none'))); return; }
+    const del = h('button', { type: 'button', class: 'danger', id: 'hw-delete', onclick: async () => {
+      if (!confirm(t('hw_delete_confirm'))) return;
+      const r = await api('DELETE', '/app/v1/handwritten-signature');
+      if (!r.ok && r.status !== 404) { say('error', errorText(refused(r))); return; }
+      say('ok', t('hw_deleted'));
+      await showStored();
+    } }, t('hw_delete'));
+    stored.replaceChildren(h('img', { id: 'hw-img', class: 'hw-img', src: url, alt: t('hw_stored_alt') }), del);
+  }
+  save.addEventListener('click', async () => {
+    save.disabled = true;
+    try {
+      const r = await putPng('/app/v1/handwritten-signature', rec.token, await pad.png());
+      if (!r.ok) throw refused(r);
+      pad.clear();
+      say('ok', t('hw_saved'));
+      await showStored();
+    } catch (e) {
+      save.disabled = pad.strokes === 0;
+      say('error', errorText(e));
+    }
+  });
+  await showStored();
+}
+
 function selftestScreen(params) {
   const out = h('p', { id: 'selftest-result', role: 'status' }, t('loading'));
   const bench = h('pre', { id: 'bench' });
@@ -437,6 +508,7 @@ async function route() {
     if (path === '/pin') return pinChangeScreen();
     if (path === '/refresh') return refreshScreen();
     if (path === '/cert') return certScreen();
+    if (path === '/handwriting') return handwritingScreen();
     if (path === '/selftest') return selftestScreen(params);
     return homeScreen();
   } catch (e) {

@@ -160,7 +160,20 @@ async function sla(title) {
       say(`已批准 Approved ${c.credit_id}`, 'ok');
       route();
     } }, '批准 Approve') : (c.approved_by ?? '—')]);
-  show(title, charts, el('h3', {}, '补偿 Compensation credits'),
+  // Claims filed by tenants (Business API or portal): verified (核查) and
+  // approved here; approving grants the month's proposed credits.
+  const claims = await api('GET', '/admin/v1/sla/claims').catch(() => ({ claims: [] }));
+  const claimRows = claims.claims.map((c) => [c.claim_id, c.tenant_id, c.month, c.statement || '—', c.state,
+    c.state === 'filed' ? el('button', { type: 'button', onclick: async () => {
+      try {
+        const v = await api('POST', `/admin/v1/sla/claims/${encodeURIComponent(c.claim_id)}/approve`, {});
+        await route();
+        say(`已批准申请 Approved claim ${c.claim_id}: ${v.credits.map((x) => `${x.amount} ${x.kind}`).join(', ')}`, 'ok');
+      } catch (e) { say(`${e.message} (${e.code || e.status})`, 'error'); }
+    } }, `批准申请 Approve claim ${c.month}`) : (c.decided_by ?? '—')]);
+  show(title, charts, el('h3', {}, '补偿申请 Claims'),
+    table(['申请 claim', '租户 tenant', '月份 month', '说明 statement', '状态 state', ''], claimRows),
+    el('h3', {}, '补偿 Compensation credits'),
     table(['补偿 credit', '租户 tenant', '月份 month', '类型 kind', '数量 amount', '状态 state', ''], rows));
   monthlyChart(charts, reports.map((r, i) => ({ month: months[i], pct: r && r.overall ? r.overall.availability_pct : null }))
     .filter((m) => m.pct !== null));

@@ -155,43 +155,71 @@ function lastMonths(n) {
   return out;
 }
 
-// The claim of a credit: the claims API (issue 13, helper "slab") is the
-// seam; until the service has it, the button says so.
-async function claim(credit, msg) {
-  try {
-    await api('POST', `/portal/v1/sla/credits/${encodeURIComponent(credit.credit_id)}/claim`);
-    msg.textContent = '已申请 Claimed: an operator will approve it';
-    msg.className = 'ok';
-  } catch (e) {
-    msg.textContent = e.status === 404 || e.status === 405
-      ? '本服务尚未开放补偿申请 Claims are not available on this service yet' : e.message;
-    msg.className = 'error';
-  }
+// A claim (赔偿申请) is filed per ended month (docs/sla.md "Claims"):
+// POST /portal/v1/sla/claims, the Business API's claim with the signed-in
+// tenant admin as the filer; an operator verifies and approves it, which
+// grants the month's credits.
+function claimForm(months, claimed, msg) {
+  const open = months.filter((m) => !claimed.has(m));
+  if (me.user.role !== 'admin') return el('p', { class: 'muted' }, '仅租户管理员可申请补偿 Only a tenant admin files claims');
+  if (!open.length) return el('p', { class: 'muted' }, '没有可申请的已结束月份 No ended month left to claim');
+  const f = el('form', { id: 'claim-form' },
+    el('label', { for: 'claim-month' }, '月份 Month'),
+    el('select', { id: 'claim-month', name: 'month' }, ...open.map((m) => el('option', { value: m }, m))),
+    el('label', { for: 'claim-statement' }, '说明 Statement (optional)'),
+    el('textarea', { id: 'claim-statement', name: 'statement', rows: '3', maxlength: '2000' }),
+    el('p', {}, el('button', { type: 'submit' }, '申请补偿 Claim')));
+  f.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    try {
+      const c = await api('POST', '/portal/v1/sla/claims', { month: f.month.value, statement: f.statement.value });
+      await route();  // the claims table shows it; the message goes into the new page
+      const m = document.getElementById('claim-msg');
+      m.textContent = `已申请 Claimed ${c.month} (${c.claim_id}): 运营方核查后批准 an operator verifies and approves it`;
+      m.className = 'ok';
+    } catch (e) {
+      msg.textContent = e.status === 409 ? `${e.message} (409)` : e.message;
+      msg.className = 'error';
+    }
+  });
+  return f;
 }
+
+// A percentage cut (never rounded up past a promise) to three decimals.
+const pct = (v) => (v === null || v === undefined ? '—' : String(Math.floor(v * 1000) / 1000));
+
+const claimState = { filed: '已申请 filed', approved: '已批准 approved', refused: '已拒绝 refused' };
 
 async function sla(title) {
   const months = lastMonths(6);
-  const reports = await Promise.all(months.map((m) => api('GET', `/portal/v1/sla?month=${m}`).catch(() => null)));
+  const [reports, claims] = await Promise.all([
+    Promise.all(months.map((m) => api('GET', `/portal/v1/sla?month=${m}`).catch(() => null))),
+    api('GET', '/portal/v1/sla/claims').catch(() => ({ claims: [] }))]);
   const rows = [];
   const bars = [];
   const credits = [];
+  const ended = [];
   reports.forEach((r, i) => {
     if (!r || !r.tenant) return;
     const t = r.tenant;
+    if (r.final) ended.push(months[i]);
     bars.unshift({ month: months[i], pct: t.availability_pct ?? null });
-    rows.push([months[i], `${t.availability_pct ?? '—'} %`, `${t.avg_ms ?? '—'} ms`, `${t.max_ms ?? '—'} ms`,
+    rows.push([months[i], `${pct(t.availability_pct)} %`, `${t.avg_ms ?? '—'} ms`, `${t.max_ms ?? '—'} ms`,
       t.availability_met && t.avg_met && t.max_met ? '达标 met' : '未达标 missed', r.final ? '终 final' : '进行中 running']);
     for (const c of t.credits || []) credits.push(c);
   });
   const charts = el('section', { 'aria-label': '图表 Charts' });
   const msg = el('p', { id: 'claim-msg', role: 'status' });
+  const claimed = new Set(claims.claims.map((c) => c.month));
   show(title, charts,
     table(['月份 month', '可用性 availability', '平均 mean', '最长 max', '承诺 promise', ''], rows),
     el('h3', {}, '补偿 Compensation credits'),
-    table(['补偿 credit', '月份 month', '类型 kind', '数量 amount', '状态 state', ''], credits.map((c) => [
-      c.credit_id, c.month, c.kind, c.amount, c.state,
-      c.state === 'proposed' ? el('button', { type: 'button', onclick: () => claim(c, msg) }, '申请 Claim') : '—'])),
-    msg);
+    table(['补偿 credit', '月份 month', '类型 kind', '数量 amount', '状态 state'], credits.map((c) => [
+      c.credit_id, c.month, c.kind, c.amount, c.state === 'approved' ? '已批准 approved' : '待申请 proposed'])),
+    el('h3', {}, '补偿申请 Claims'),
+    table(['申请 claim', '月份 month', '状态 state', '申请时间 filed', '理由 reason'], claims.claims.map((c) => [
+      c.claim_id, c.month, claimState[c.state] || c.state, when(c.filed_at), c.decision_reason ?? '—'])),
+    claimForm(ended, claimed, msg), msg);
   monthlyChart(charts, bars.filter((b) => b.pct !== null));
 }
 
