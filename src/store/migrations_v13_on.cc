@@ -313,7 +313,38 @@ CREATE TABLE holder_consents (
 )sql"),
 };
 
-constexpr VersionPieces kVersions[] = {{13, kV13}, {14, kV14}, {15, kV15}, {16, kV16}, {17, kV17}, {18, kV18}, {19, kV19}, {20, kV20}, {21, kV21}, {22, kV22}, {23, kV23}, {24, kV24}};
+// v25, issue 14 item 8: erasure that erases (docs/privacy.md). Each holder's
+// personal fields are sealed under the holder's own random data key, kept
+// here wrapped by the service's data protector (itself under the KEK), bound
+// to "holder_data_key:<tenant>:<holder>"; erasing the holder deletes the row,
+// so its fields no longer open, in backups either once the key is gone from
+// the key material a restore uses. No foreign key to holders: the key seals
+// the fields of the row being created. The purge record says what was
+// destroyed, when and by whom (no personal data).
+constexpr MigrationPiece kV25[] = {
+    both(R"sql(
+CREATE TABLE holder_data_keys (
+  tenant_id TEXT NOT NULL,
+  holder_id TEXT NOT NULL,
+  wrapped_key {bytes} NOT NULL,
+  created_at {int} NOT NULL,
+  PRIMARY KEY (tenant_id, holder_id)
+);
+CREATE TABLE holder_erasures (
+  tenant_id TEXT NOT NULL,
+  holder_id TEXT NOT NULL,
+  erased_at {int} NOT NULL,
+  erased_by TEXT NOT NULL,
+  destroyed TEXT NOT NULL,
+  revoked_certificates TEXT NOT NULL,
+  retain_until {int} NOT NULL,
+  PRIMARY KEY (tenant_id, holder_id),
+  FOREIGN KEY (tenant_id, holder_id) REFERENCES holders (tenant_id, holder_id)
+);
+)sql"),
+};
+
+constexpr VersionPieces kVersions[] = {{13, kV13}, {14, kV14}, {15, kV15}, {16, kV16}, {17, kV17}, {18, kV18}, {19, kV19}, {20, kV20}, {21, kV21}, {22, kV22}, {23, kV23}, {24, kV24}, {25, kV25}};
 
 }  // namespace
 

@@ -15,6 +15,7 @@
 #include <thread>
 #include <utility>
 
+#include "store/holder_data_keys.h"
 #include "store/ids.h"
 #include "store/pg_areas.h"
 #include "store/pg_db.h"
@@ -179,7 +180,7 @@ inline const WriteContext kNoWrite{};
 
 // --- the store ------------------------------------------------------------------
 
-class PgStore final : public Store {
+class PgStore final : public Store, public HolderDataKeyStore {
  public:
 
   explicit PgStore(PostgresStoreOptions options)
@@ -228,6 +229,13 @@ class PgStore final : public Store {
   Status revoke_holder_key(const WriteContext& context, std::string_view tenant_id, std::string_view key_id,
                            UnixSeconds now) override;
   Result<HolderKeyShare> get_holder_key(std::string_view tenant_id, std::string_view key_id) override;
+  // --- per-holder data keys and erasure (pg_erasure.cc) ---
+  Result<Bytes> put_holder_data_key(const WriteContext& context, std::string_view tenant_id,
+                                    std::string_view holder_id, ByteView wrapped, UnixSeconds now) override;
+  Result<Bytes> get_holder_data_key(std::string_view tenant_id, std::string_view holder_id) override;
+  Result<HolderErasure> erase_holder(const WriteContext& context, const HolderErasure& erasure,
+                                     ByteView replacement_lookup_hash) override;
+  Result<HolderErasure> get_holder_erasure(std::string_view tenant_id, std::string_view holder_id) override;
   // --- handwritten-signature images (sqlite_handwriting.cc / pg_handwriting.cc) ---
   Status put_handwritten_signature(const WriteContext& context, const HandwrittenSignature& signature) override;
   Result<HandwrittenSignature> get_handwritten_signature(std::string_view tenant_id,
