@@ -1,4 +1,5 @@
 #include "core/business_service.h"
+#include "core/holder_fields.h"
 
 #include "core/pdf_admission.h"
 
@@ -106,23 +107,40 @@ std::string normalize_activation_code(std::string_view code) {
   return out;
 }
 
+namespace {
+// An erased holder (docs/privacy.md) stays addressable (its view, consents,
+// certificates, the erasure again) but takes no new work.
+Status refuse_erased(const store::Holder& h) {
+  if (h.name_ciphertext.empty()) return make_error(ErrorCode::kConflict, "the holder was erased");
+  return Status::Ok();
+}
+}  // namespace
+
 Result<SecretBytes> BusinessService::open_phone(const store::Holder& h) {
   if (h.phone_ciphertext.empty()) return SecretBytes{};
-  return deps_.protector.open("holder:" + h.tenant_id + ":" + h.holder_id + ":phone", h.phone_ciphertext);
+  HolderFields fields{stores_.holders, deps_.protector, deps_.rng, deps_.clock};
+  return fields.open(h.tenant_id, h.holder_id, "phone", h.phone_ciphertext);
 }
 
 Result<HolderView> BusinessService::view_holder(const store::Holder& h) {
-  std::string base = "holder:" + h.tenant_id + ":" + h.holder_id + ":";
-  DUET_ASSIGN_OR_RETURN(SecretBytes name, deps_.protector.open(base + "name", h.name_ciphertext));
   HolderView v;
   v.holder_id = h.holder_id;
-  v.name_masked = mask_name(to_string(name));
+  // Erased (docs/privacy.md): every sealed field is empty and the data key
+  // is gone (a name is required at creation, so an empty one means erased);
+  // the view shows ids, state and times only.
+  v.erased = h.name_ciphertext.empty();
+  HolderFields fields{stores_.holders, deps_.protector, deps_.rng, deps_.clock};
+  if (!v.erased) {
+    DUET_ASSIGN_OR_RETURN(SecretBytes name, fields.open(h.tenant_id, h.holder_id, "name", h.name_ciphertext));
+    v.name_masked = mask_name(to_string(name));
+  }
   // An empty ID number ciphertext: purged by the retention rules
   // (core/retention.h), which purge the phone with it. An empty phone
   // ciphertext alone: no phone was given (only an SMS check needs one).
   v.identity_purged = h.id_number_ciphertext.empty();
   if (!v.identity_purged) {
-    DUET_ASSIGN_OR_RETURN(SecretBytes id_number, deps_.protector.open(base + "id_number", h.id_number_ciphertext));
+    DUET_ASSIGN_OR_RETURN(SecretBytes id_number,
+                          fields.open(h.tenant_id, h.holder_id, "id_number", h.id_number_ciphertext));
     DUET_ASSIGN_OR_RETURN(SecretBytes phone, open_phone(h));
     std::string idn = to_string(id_number);
     auto colon = idn.find(':');  // stored as "<type>:<number>"
@@ -214,12 +232,14 @@ Result<HolderView> BusinessService::create_holder(const AppContext& ctx, const N
     }
     h.identity_reference = verdict->reference;
   }
-  std::string base = "holder:" + h.tenant_id + ":" + h.holder_id + ":";
+  // Sealed under the new holder's own data key (core/holder_fields.h), so
+  // erasing the holder destroys them everywhere.
+  HolderFields fields{stores_.holders, deps_.protector, deps_.rng, deps_.clock};
   std::string id_full = in.id_type + ":" + in.id_number;
-  DUET_ASSIGN_OR_RETURN(h.name_ciphertext, deps_.protector.seal(base + "name", as_bytes(in.name)));
-  DUET_ASSIGN_OR_RETURN(h.id_number_ciphertext, deps_.protector.seal(base + "id_number", as_bytes(id_full)));
+  DUET_ASSIGN_OR_RETURN(h.name_ciphertext, fields.seal(h.tenant_id, h.holder_id, "name", as_bytes(in.name)));
+  DUET_ASSIGN_OR_RETURN(h.id_number_ciphertext, fields.seal(h.tenant_id, h.holder_id, "id_number", as_bytes(id_full)));
   if (!in.phone.empty()) {
-    DUET_ASSIGN_OR_RETURN(h.phone_ciphertext, deps_.protector.seal(base + "phone", as_bytes(in.phone)));
+    DUET_ASSIGN_OR_RETURN(h.phone_ciphertext, fields.seal(h.tenant_id, h.holder_id, "phone", as_bytes(in.phone)));
   }
   h.lookup_hash = deps_.protector.keyed_hash("holder_identity", as_bytes(ctx.tenant_id + "\n" + id_full));
   secure_wipe(id_full.data(), id_full.size());
@@ -239,6 +259,7 @@ Result<std::vector<store::HolderConsent>> BusinessService::record_consents(const
                                                                            const std::string& holder_id,
                                                                            const std::vector<GivenConsent>& given) {
   DUET_ASSIGN_OR_RETURN(store::Holder h, holder_in_environment(ctx, holder_id));
+  DUET_TRY_STATUS(refuse_erased(h));
   if (given.empty()) return make_error(ErrorCode::kInvalidArgument, "consents must name at least one text");
   DUET_ASSIGN_OR_RETURN(std::vector<store::HolderConsent> records,
                         consent_records(given, ConsentChannel::kBusinessSystem, ctx.tenant_id, h.holder_id,
@@ -285,7 +306,8 @@ Result<HolderView> BusinessService::lock_holder(const AppContext& ctx, const std
 }
 
 Result<HolderView> BusinessService::unlock_holder(const AppContext& ctx, const std::string& holder_id) {
-  DUET_TRY_STATUS(holder_in_environment(ctx, holder_id));
+  DUET_ASSIGN_OR_RETURN(store::Holder h, holder_in_environment(ctx, holder_id));
+  DUET_TRY_STATUS(refuse_erased(h));
   DUET_TRY_STATUS(stores_.holders.unlock_holder(ctx.write, ctx.tenant_id, holder_id));
   return get_holder(ctx, holder_id);
 }
@@ -293,6 +315,7 @@ Result<HolderView> BusinessService::unlock_holder(const AppContext& ctx, const s
 Result<IssuedActivationCode> BusinessService::create_activation_code(const AppContext& ctx,
                                                                      const std::string& holder_id) {
   DUET_ASSIGN_OR_RETURN(store::Holder h, holder_in_environment(ctx, holder_id));
+  DUET_TRY_STATUS(refuse_erased(h));
   DUET_ASSIGN_OR_RETURN(store::App app, stores_.tenants.get_app(ctx.tenant_id, ctx.app_id));
   if (app.sms_otp_required && deps_.sms == nullptr) {
     return make_error(ErrorCode::kUnavailable, "no SMS sender is configured");
@@ -313,9 +336,10 @@ Result<IssuedActivationCode> BusinessService::create_activation_code(const AppCo
   }
   if (existing_key.ok() && app.identity_mode == "identity_source") {
     if (deps_.identity_source == nullptr) return make_error(ErrorCode::kUnavailable, "no identity source is configured");
-    std::string base = "holder:" + h.tenant_id + ":" + h.holder_id + ":";
-    DUET_ASSIGN_OR_RETURN(SecretBytes name, deps_.protector.open(base + "name", h.name_ciphertext));
-    DUET_ASSIGN_OR_RETURN(SecretBytes id_full, deps_.protector.open(base + "id_number", h.id_number_ciphertext));
+    HolderFields fields{stores_.holders, deps_.protector, deps_.rng, deps_.clock};
+    DUET_ASSIGN_OR_RETURN(SecretBytes name, fields.open(h.tenant_id, h.holder_id, "name", h.name_ciphertext));
+    DUET_ASSIGN_OR_RETURN(SecretBytes id_full,
+                          fields.open(h.tenant_id, h.holder_id, "id_number", h.id_number_ciphertext));
     DUET_ASSIGN_OR_RETURN(SecretBytes phone, open_phone(h));
     std::string idn = to_string(id_full);
     auto colon = idn.find(':');
@@ -429,6 +453,7 @@ Result<store::SignOrder> BusinessService::create_order(const AppContext& ctx, co
   if (in.idempotency_key.size() > 128) return make_error(ErrorCode::kInvalidArgument, "Idempotency-Key too long");
   // The holder must exist in this tenant and environment and have a key to sign with.
   DUET_ASSIGN_OR_RETURN(store::Holder holder, holder_in_environment(ctx, in.holder_id));
+  DUET_TRY_STATUS(refuse_erased(holder));
   auto key = stores_.holders.get_active_holder_key(ctx.tenant_id, holder.holder_id);
   if (!key.ok()) {
     if (key.code() == ErrorCode::kNotFound) return make_error(ErrorCode::kConflict, "the holder is not enrolled");
@@ -478,7 +503,7 @@ Result<store::SignOrder> BusinessService::create_order(const AppContext& ctx, co
     slots.emplace(std::move(taken));
     // Every document is prepared (and so checked) before anything is
     // written; the seal is the holder's name stamp, dated the order's creation.
-    std::string base = "holder:" + holder.tenant_id + ":" + holder.holder_id + ":";
+    HolderFields fields{stores_.holders, deps_.protector, deps_.rng, deps_.clock};
     // The holder's handwritten signature, when the order's appearance asks
     // for it (docs/pdf.md "Handwritten signature"): "handwritten" without
     // one is refused here, before anything is written; the business system
@@ -487,7 +512,8 @@ Result<store::SignOrder> BusinessService::create_order(const AppContext& ctx, co
     if (in.appearance != OrderAppearance::kNameStamp) {
       auto stored = stores_.holders.get_handwritten_signature(holder.tenant_id, holder.holder_id);
       if (stored.ok()) {
-        DUET_ASSIGN_OR_RETURN(SecretBytes png, deps_.protector.open(base + "handwritten_signature", stored->sealed_png));
+        DUET_ASSIGN_OR_RETURN(SecretBytes png, fields.open(holder.tenant_id, holder.holder_id, "handwritten_signature",
+                                                          stored->sealed_png));
         handwriting = Bytes(png.view().begin(), png.view().end());
       } else if (stored.code() != ErrorCode::kNotFound) {
         return Unexpected{stored.error()};
@@ -498,7 +524,8 @@ Result<store::SignOrder> BusinessService::create_order(const AppContext& ctx, co
                           "handwritten_or_name_stamp");
       }
     }
-    DUET_ASSIGN_OR_RETURN(SecretBytes name_bytes, deps_.protector.open(base + "name", holder.name_ciphertext));
+    DUET_ASSIGN_OR_RETURN(SecretBytes name_bytes,
+                          fields.open(holder.tenant_id, holder.holder_id, "name", holder.name_ciphertext));
     std::string name = to_string(name_bytes);
     for (size_t i = 0; i < in.documents.size(); ++i) {
       auto prepared = prepare_order_document(cfg, in.documents[i], name, now, static_cast<int>(i),

@@ -51,6 +51,9 @@ struct HolderView {
   // The retention rules purged the ID number and phone (core/retention.h):
   // id_type, id_number_masked and phone_masked are "" then.
   bool identity_purged = false;
+  // The business system erased the holder (DELETE /api/v1/holders/{id},
+  // docs/privacy.md): name_masked is "" too, identity_purged true.
+  bool erased = false;
 };
 
 struct HolderPage {

@@ -1,4 +1,5 @@
 #include "core/certificate_service.h"
+#include "core/holder_fields.h"
 
 #include "core/consent.h"
 
@@ -237,8 +238,8 @@ Result<pki::Certificate> CertificateService::ca_certificate(std::string_view ca_
 }
 
 Result<CertificateService::Subject> CertificateService::subject_for(const store::Holder& h) {
-  std::string base = "holder:" + h.tenant_id + ":" + h.holder_id + ":";
-  DUET_ASSIGN_OR_RETURN(SecretBytes name, deps_.protector.open(base + "name", h.name_ciphertext));
+  HolderFields fields{stores_.holders, deps_.protector, deps_.rng, deps_.clock};
+  DUET_ASSIGN_OR_RETURN(SecretBytes name, fields.open(h.tenant_id, h.holder_id, "name", h.name_ciphertext));
   Subject out;
   pki::DistinguishedName& dn = out.dn;
   dn.country = config_.subject_country;
@@ -266,7 +267,8 @@ Result<CertificateService::Subject> CertificateService::subject_for(const store:
     }
     return make_error(ErrorCode::kConflict, "the holder's ID number was purged and no earlier certificate names it");
   }
-  DUET_ASSIGN_OR_RETURN(SecretBytes id_full, deps_.protector.open(base + "id_number", h.id_number_ciphertext));
+  DUET_ASSIGN_OR_RETURN(SecretBytes id_full,
+                        fields.open(h.tenant_id, h.holder_id, "id_number", h.id_number_ciphertext));
   // serialNumber: a pseudonym stable per (tenant, identity), never the raw number.
   std::string input = h.tenant_id + "\n" + to_string(id_full);
   Bytes hash = deps_.protector.keyed_hash("cert_subject_serial", as_bytes(input));

@@ -1,4 +1,5 @@
 #include "core/holder_service.h"
+#include "core/holder_fields.h"
 
 #include "core/callbacks.h"
 #include "core/certificate_service.h"
@@ -508,18 +509,16 @@ Result<Bytes> HolderService::order_page_png(const HolderContext& ctx, const std:
   return pdf::render_page_png(doc.prepared_pdf, page, ro);
 }
 
-namespace {
-std::string handwriting_context(const HolderContext& ctx) {
-  return "holder:" + ctx.tenant_id + ":" + ctx.holder_id + ":handwritten_signature";
-}
-}  // namespace
 
 Result<HandwrittenSignatureView> HolderService::put_handwritten_signature(const HolderContext& ctx, ByteView png) {
   DUET_ASSIGN_OR_RETURN(pdf::HandwrittenImage img, pdf::check_handwritten_png(png));
   store::HandwrittenSignature rec;
   rec.tenant_id = ctx.tenant_id;
   rec.holder_id = ctx.holder_id;
-  DUET_ASSIGN_OR_RETURN(rec.sealed_png, deps_.protector.seal(handwriting_context(ctx), img.png));
+  // Under the holder's own data key (core/holder_fields.h): erasing the
+  // holder destroys it everywhere. kConflict once the holder is erased.
+  HolderFields fields{stores_.holders, deps_.protector, deps_.rng, deps_.clock};
+  DUET_ASSIGN_OR_RETURN(rec.sealed_png, fields.seal(ctx.tenant_id, ctx.holder_id, "handwritten_signature", img.png));
   secure_wipe(img.png.data(), img.png.size());
   rec.width = img.width;
   rec.height = img.height;
@@ -534,7 +533,9 @@ Result<Bytes> HolderService::handwritten_signature_png(const HolderContext& ctx)
     if (rec.code() == ErrorCode::kNotFound) return make_error(ErrorCode::kNotFound, "no handwritten signature");
     return Unexpected{rec.error()};
   }
-  DUET_ASSIGN_OR_RETURN(SecretBytes png, deps_.protector.open(handwriting_context(ctx), rec->sealed_png));
+  HolderFields fields{stores_.holders, deps_.protector, deps_.rng, deps_.clock};
+  DUET_ASSIGN_OR_RETURN(SecretBytes png,
+                        fields.open(ctx.tenant_id, ctx.holder_id, "handwritten_signature", rec->sealed_png));
   return Bytes(png.view().begin(), png.view().end());
 }
 

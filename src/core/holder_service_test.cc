@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "core/callbacks.h"
+#include "core/holder_fields.h"
 #include "core/holder_service.h"
 #include "core/request_signing.h"
 #include "core/test_fixture.h"
@@ -198,9 +199,14 @@ TEST_F(CoreTest, HandwrittenSignatureIsCheckedSealedReplacedAndDeleted) {
                        store_->get_handwritten_signature(d.ctx.tenant_id, d.ctx.holder_id));
   const std::string sealed(rec.sealed_png.begin(), rec.sealed_png.end());
   EXPECT_EQ(sealed.find("IDAT"), std::string::npos);
-  EXPECT_TRUE(protector->open("holder:" + d.ctx.tenant_id + ":" + d.ctx.holder_id + ":handwritten_signature",
-                              rec.sealed_png).ok());
-  EXPECT_FALSE(protector->open("holder:" + d.ctx.tenant_id + ":" + d.ctx.holder_id + ":name", rec.sealed_png).ok());
+  // Under the holder's own data key (core/holder_fields.h, docs/privacy.md):
+  // the service key alone does not open it.
+  HolderFields fields{*store_, *protector, crypto::SystemRandom::instance(), clock};
+  EXPECT_EQ(rec.sealed_png.at(0), HolderFields::kFormat);
+  EXPECT_TRUE(fields.open(d.ctx.tenant_id, d.ctx.holder_id, "handwritten_signature", rec.sealed_png).ok());
+  EXPECT_FALSE(fields.open(d.ctx.tenant_id, d.ctx.holder_id, "name", rec.sealed_png).ok());
+  EXPECT_FALSE(protector->open("holder:" + d.ctx.tenant_id + ":" + d.ctx.holder_id + ":handwritten_signature",
+                               rec.sealed_png).ok());
   // Replaced by a second upload; deleted.
   ink.pixels[3] = 255;
   ASSERT_OK_AND_ASSIGN(Bytes png2, pdf::encode_png(ink));

@@ -1,0 +1,48 @@
+#include "core/holder_erasure.h"
+
+#include <algorithm>
+#include <array>
+
+#include "pki/crl.h"
+#include "store/store_error.h"
+
+namespace duet::core {
+
+Result<store::HolderErasure> erase_holder(const AppContext& ctx, const store::Holder& holder,
+                                          CertificateService& certificates, store::HolderStore& holders,
+                                          crypto::RandomSource& rng, UnixSeconds now) {
+  store::HolderDataKeyStore* keys = store::holder_data_keys(holders);
+  if (keys == nullptr) return make_error(ErrorCode::kInternal, "the store keeps no holder data keys");
+  auto done = keys->get_holder_erasure(holder.tenant_id, holder.holder_id);
+  if (done.ok()) return done;
+  if (store::store_error_kind(done) != store::StoreError::kNotFound) return Unexpected{done.error()};
+
+  store::HolderErasure rec;
+  rec.tenant_id = holder.tenant_id;
+  rec.holder_id = holder.holder_id;
+  rec.erased_at = now;
+  rec.erased_by = ctx.app_id;
+  DUET_ASSIGN_OR_RETURN(std::vector<CertificateView> certs,
+                        certificates.list_certificates(holder.tenant_id, holder.holder_id));
+  UnixSeconds last_expiry = 0;
+  for (const CertificateView& c : certs) {
+    last_expiry = std::max(last_expiry, c.record.not_after);
+    if (c.record.revoked) continue;
+    auto revoked = certificates.revoke(ctx.write, holder.tenant_id, holder.holder_id, c.record.cert_id,
+                                       static_cast<int>(pki::RevocationReason::kCessationOfOperation), now);
+    if (!revoked.ok()) {
+      if (revoked.code() == ErrorCode::kConflict) continue;  // revoked meanwhile (another erasure)
+      return Unexpected{revoked.error()};
+    }
+    if (!rec.revoked_certificates.empty()) rec.revoked_certificates += ' ';
+    rec.revoked_certificates += c.record.serial_hex;
+  }
+  rec.retain_until = last_expiry == 0 ? 0 : last_expiry + kCertificateRecordRetentionSeconds;
+  // The lookup hash (a keyed hash of the identity) goes with the rest: a
+  // random value keeps the column unique and lets the person enrol again.
+  std::array<uint8_t, 32> replacement{};
+  rng.fill(replacement);
+  return keys->erase_holder(ctx.write, rec, replacement);
+}
+
+}  // namespace duet::core

@@ -1,0 +1,39 @@
+// Erasure of a holder for the business system (DELETE /api/v1/holders/{id},
+// docs/privacy.md; issue 14 item 8).
+//
+// What is destroyed: the holder's data key (so every copy of the sealed name,
+// ID number, phone and handwritten image stops opening, backups included),
+// those sealed fields themselves, the key shares, device tokens and unused
+// activation codes. What is kept (Electronic Signature Law art. 24: the
+// certificate-related information, at least five years after the certificate
+// expires): the certificates (which state the subject), their serials, the
+// issuance and revocation records, the orders and the consent records; the
+// purge record names the date until which they are kept. The audit events
+// of the erasure carry ids only.
+#pragma once
+
+#include <string>
+
+#include "base/result.h"
+#include "core/certificate_service.h"
+#include "core/contexts.h"
+#include "crypto/random.h"
+#include "store/holder_data_keys.h"
+
+namespace duet::core {
+
+// Five years after the last certificate expires, counted generously: 5 × 365
+// days plus the two leap days five years can hold.
+inline constexpr UnixSeconds kCertificateRecordRetentionSeconds = (5 * 365 + 2) * 86400;
+
+// Erases `holder` (already checked to be the caller's tenant and environment):
+// revokes every unrevoked certificate of it (cessationOfOperation, which also
+// shreds the key), then destroys the personal data in one store transaction
+// and writes the purge record. Idempotent: a holder already erased answers
+// its purge record and nothing is revoked again. A failure part-way leaves
+// revocations done and nothing erased; calling again finishes the work.
+Result<store::HolderErasure> erase_holder(const AppContext& ctx, const store::Holder& holder,
+                                          CertificateService& certificates, store::HolderStore& holders,
+                                          crypto::RandomSource& rng, UnixSeconds now);
+
+}  // namespace duet::core
