@@ -175,6 +175,17 @@ void add_holder_commands_to(CLI::App& api, const std::shared_ptr<ApiOptions>& o)
     });
   });
 
+  // docs/privacy.md: destroys the holder's data key and revokes its
+  // certificates; prints the purge record (the same one when run again).
+  auto* erase = holder->add_subcommand("erase", "Erase a holder: data key destroyed, certificates revoked");
+  erase->add_option("ID", o->id, "Holder id")->required();
+  erase->callback([o] {
+    run_guarded("api holder erase", [&] {
+      BusinessClient client = connect(*o);
+      print_answer(client.call("DELETE", holder_path(o->id)), "erase holder");
+    });
+  });
+
   for (const char* verb : {"lock", "unlock"}) {
     std::string v = verb;
     auto* cmd = holder->add_subcommand(v, v == "lock" ? "Lock a holder's key" : "Unlock a holder's key");

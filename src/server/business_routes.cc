@@ -8,6 +8,7 @@
 #include <string>
 
 #include "base/base64.h"
+#include "core/holder_erasure.h"
 #include "core/pdf_verification.h"
 #include "core/views.h"
 #include "qr/qr_code.h"
@@ -271,7 +272,43 @@ Result<int> parse_revocation_reason(const json& body) {
   return *parsed;
 }
 
+// The purge record of an erasure (docs/privacy.md): ids, field names,
+// counts, serials and times only.
+json erasure_json(const store::HolderErasure& e) {
+  auto words = [](const std::string& text) {
+    json out = json::array();
+    size_t at = 0;
+    while (at < text.size()) {
+      size_t end = text.find(' ', at);
+      if (end == std::string::npos) end = text.size();
+      if (end > at) out.push_back(text.substr(at, end - at));
+      at = end + 1;
+    }
+    return out;
+  };
+  return json{{"holder_id", e.holder_id},
+              {"erased", true},
+              {"erased_at", e.erased_at},
+              {"erased_by", e.erased_by},
+              {"destroyed", words(e.destroyed)},
+              {"revoked_certificates", words(e.revoked_certificates)},
+              {"retained", json{{"records", json::array({"certificates", "issuance_and_revocation_records",
+                                                         "orders", "consents"})},
+                                {"until", e.retain_until == 0 ? json(nullptr) : json(e.retain_until)}}}};
+}
+
 void certificate_routes(http::Router& r, const ApiServices& s, RequestAuth& auth) {
+  // Erasure (docs/privacy.md): the holder's data key destroyed, its
+  // certificates revoked, what art. 24 keeps kept; idempotent (the same
+  // purge record again). Needs the CA (revocation): 503 while it is not ready.
+  r.del("/api/v1/holders/{holder_id}",
+        auth.signed_business_request([&s](const Request& req, const core::AppContext& ctx) -> Result<Response> {
+          DUET_ASSIGN_OR_RETURN(core::CertificateService * cs, s.ready_ca());
+          DUET_ASSIGN_OR_RETURN(store::Holder h, s.business.holder_in_environment(ctx, holder_of(req)));
+          DUET_ASSIGN_OR_RETURN(store::HolderErasure e,
+                                core::erase_holder(ctx, h, *cs, s.deps.store, s.deps.rng, s.deps.clock.now()));
+          return json_response(200, erasure_json(e));
+        }));
   r.get("/api/v1/holders/{holder_id}/certificates",
         auth.signed_business_request([&s](const Request& req, const core::AppContext& ctx) -> Result<Response> {
           DUET_ASSIGN_OR_RETURN(core::CertificateService * cs, s.ready_ca());

@@ -60,7 +60,8 @@ json holder_json(const core::HolderView& h) {
               {"identity_verified_by", text_or_null(h.identity_verified_by)},
               {"identity_verified_at", h.identity_verified_at == 0 ? json(nullptr) : json(h.identity_verified_at)},
               {"identity_reference", text_or_null(h.identity_reference)},
-              {"identity_purged", h.identity_purged}};
+              {"identity_purged", h.identity_purged},
+              {"erased", h.erased}};
 }
 
 json activation_code_json(const core::IssuedActivationCode& c, const Bytes& qr_png, const std::string& qr_svg) {
