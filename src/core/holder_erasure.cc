@@ -9,9 +9,9 @@
 namespace duet::core {
 
 Result<store::HolderErasure> erase_holder(const AppContext& ctx, const store::Holder& holder,
-                                          CertificateService& certificates, store::HolderStore& holders,
-                                          crypto::RandomSource& rng, UnixSeconds now) {
-  store::HolderDataKeyStore* keys = store::holder_data_keys(holders);
+                                          CertificateService& certificates, store::Store& store,
+                                          crypto::RandomSource& rng, CoreMetrics& metrics, UnixSeconds now) {
+  store::HolderDataKeyStore* keys = store::holder_data_keys(store);
   if (keys == nullptr) return make_error(ErrorCode::kInternal, "the store keeps no holder data keys");
   auto done = keys->get_holder_erasure(holder.tenant_id, holder.holder_id);
   if (done.ok()) return done;
@@ -22,21 +22,26 @@ Result<store::HolderErasure> erase_holder(const AppContext& ctx, const store::Ho
   rec.holder_id = holder.holder_id;
   rec.erased_at = now;
   rec.erased_by = ctx.app_id;
-  DUET_ASSIGN_OR_RETURN(std::vector<CertificateView> certs,
-                        certificates.list_certificates(holder.tenant_id, holder.holder_id));
+  DUET_ASSIGN_OR_RETURN(std::vector<store::Certificate> certs,
+                        store.list_holder_certificates(holder.tenant_id, holder.holder_id));
   UnixSeconds last_expiry = 0;
-  for (const CertificateView& c : certs) {
-    last_expiry = std::max(last_expiry, c.record.not_after);
-    if (c.record.revoked) continue;
-    auto revoked = certificates.revoke(ctx.write, holder.tenant_id, holder.holder_id, c.record.cert_id,
-                                       static_cast<int>(pki::RevocationReason::kCessationOfOperation), now);
-    if (!revoked.ok()) {
-      if (revoked.code() == ErrorCode::kConflict) continue;  // revoked meanwhile (another erasure)
-      return Unexpected{revoked.error()};
+  for (const store::Certificate& c : certs) {
+    last_expiry = std::max(last_expiry, c.not_after);
+    if (c.revoked) continue;
+    // The certificate only: its key share and the devices go in the erasure's
+    // own transaction below, which counts them for the purge record.
+    Status st = store.revoke_certificate(ctx.write, holder.tenant_id, c.cert_id,
+                                         static_cast<int>(pki::RevocationReason::kCessationOfOperation),
+                                         /*revoke_key=*/false, now);
+    if (!st.ok()) {
+      if (st.code() == ErrorCode::kConflict) continue;  // revoked meanwhile (another erasure)
+      return Unexpected{st.error()};
     }
+    metrics.certificates_revoked++;
     if (!rec.revoked_certificates.empty()) rec.revoked_certificates += ' ';
-    rec.revoked_certificates += c.record.serial_hex;
+    rec.revoked_certificates += c.serial_hex;
   }
+  if (!rec.revoked_certificates.empty()) certificates.invalidate_crl();
   rec.retain_until = last_expiry == 0 ? 0 : last_expiry + kCertificateRecordRetentionSeconds;
   // The lookup hash (a keyed hash of the identity) goes with the rest: a
   // random value keeps the column unique and lets the person enrol again.

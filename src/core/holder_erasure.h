@@ -17,6 +17,7 @@
 #include "base/result.h"
 #include "core/certificate_service.h"
 #include "core/contexts.h"
+#include "core/core_deps.h"
 #include "crypto/random.h"
 #include "store/holder_data_keys.h"
 
@@ -27,13 +28,14 @@ namespace duet::core {
 inline constexpr UnixSeconds kCertificateRecordRetentionSeconds = (5 * 365 + 2) * 86400;
 
 // Erases `holder` (already checked to be the caller's tenant and environment):
-// revokes every unrevoked certificate of it (cessationOfOperation, which also
-// shreds the key), then destroys the personal data in one store transaction
-// and writes the purge record. Idempotent: a holder already erased answers
-// its purge record and nothing is revoked again. A failure part-way leaves
-// revocations done and nothing erased; calling again finishes the work.
+// revokes every unrevoked certificate of it (cessationOfOperation; the CRL is
+// rebuilt), then destroys the personal data, the key shares and device
+// tokens in one store transaction and writes the purge record, which counts
+// all of it. Idempotent: a holder already erased answers its purge record and
+// nothing is revoked again. A failure part-way leaves revocations done and
+// nothing erased; calling again finishes the work.
 Result<store::HolderErasure> erase_holder(const AppContext& ctx, const store::Holder& holder,
-                                          CertificateService& certificates, store::HolderStore& holders,
-                                          crypto::RandomSource& rng, UnixSeconds now);
+                                          CertificateService& certificates, store::Store& store,
+                                          crypto::RandomSource& rng, CoreMetrics& metrics, UnixSeconds now);
 
 }  // namespace duet::core

@@ -58,7 +58,7 @@ TEST_F(CoreTest, ErasureDestroysTheKeyOfNewAndOldHolders) {
     ASSERT_OK_AND_ASSIGN(store::Holder before, store_->get_holder(t.tenant_id, id));
     ASSERT_OK_AND_ASSIGN(store::HolderErasure e,
                          erase_holder(t.sandbox, before, *certs, *store_, crypto::SystemRandom::instance(),
-                                      clock.now()));
+                                      deps->metrics, clock.now()));
     EXPECT_EQ(e.erased_by, t.sandbox.app_id);
     EXPECT_EQ(e.retain_until, 0) << "no certificate";
     ASSERT_OK_AND_ASSIGN(HolderView v, business->get_holder(t.sandbox, id));

@@ -306,7 +306,8 @@ void certificate_routes(http::Router& r, const ApiServices& s, RequestAuth& auth
           DUET_ASSIGN_OR_RETURN(core::CertificateService * cs, s.ready_ca());
           DUET_ASSIGN_OR_RETURN(store::Holder h, s.business.holder_in_environment(ctx, holder_of(req)));
           DUET_ASSIGN_OR_RETURN(store::HolderErasure e,
-                                core::erase_holder(ctx, h, *cs, s.deps.store, s.deps.rng, s.deps.clock.now()));
+                                core::erase_holder(ctx, h, *cs, s.deps.store, s.deps.rng, s.deps.metrics,
+                                                   s.deps.clock.now()));
           return json_response(200, erasure_json(e));
         }));
   r.get("/api/v1/holders/{holder_id}/certificates",

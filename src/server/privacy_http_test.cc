@@ -546,6 +546,7 @@ TEST_F(PrivacyTest, ErasureDestroysTheDataKeyRevokesAndKeepsWhatTheLawRequires) 
   // The backup with the key material left after the erasure: the erased
   // holder's name no longer opens ("data key destroyed"); the other's does.
   store::SqliteStoreOptions bo;
+  bo.quota_order = core::quota_order_rule();
   bo.path = backup;
   auto old = ok_value(store::open_sqlite_store(bo));
   auto prot = ok_value(keys::open_local_key_file((dir / "kek.key").string(), false));
