@@ -6,8 +6,10 @@
 //                      --keep-holders; PIN KDF at --kdf-iterations, 1000 by default)
 //   crypto floor       ServiceSigner::verify_session (the item proof and the
 //                      PIN proof) + respond + finish in this process over a
-//                      pre-built pool for --floor-seconds, CPU time per
-//                      co-signature (as bench/cosign_bench.cc's
+//                      pre-built pool for --floor-seconds in
+//                      --floor-repetitions batches, CPU time per co-signature:
+//                      the median batch (the floor of the ratios) and the
+//                      minimum (as bench/cosign_bench.cc's
 //                      service_cost_per_cosignature)
 //   load               --threads workers (default: one per holder); each owns
 //                      its holders and two HttpClients (the business system's
@@ -16,7 +18,9 @@
 //                        start   POST /app/v1/orders/{id}/sessions
 //                        finish  POST /app/v1/orders/{id}/sessions/{sid}/finish
 //                        fetch   GET  /api/v1/orders/{id}  (signature = the device's)
-//                      until --duration seconds or --orders orders.
+//                      until --duration seconds or --orders orders; with
+//                      --rate, each flow starts when it is due on a fixed
+//                      schedule (open loop, bench_load_worker.h).
 //   transport floor    after the load, the same workers send GET /healthz on
 //                      their keep-alive HTTPS connections for
 //                      --transport-floor-seconds: duetd's CPU per request that
@@ -25,8 +29,12 @@
 //                      co-signature
 //   report             co-signatures/s, p50/p99/max per route, errors by route
 //                      and status, duetd CPU (/proc/PID/stat utime+stime) per
-//                      co-signature and its ratio to the crypto floor, and to
-//                      the crypto floor plus the transport floor.
+//                      co-signature, and the ratios of issue 15: to both floors,
+//                      and duetd's CPU beyond them to the transport floor
+//                      (bench_report.cc). With --spawn --postgres-dsn the load
+//                      runs again on a duetd over PostgreSQL, with the
+//                      database server's CPU (--postgres-pid), and the ratio of
+//                      the two runs.
 //
 // The simulated phones run on the same machine: their device steps (PBKDF2
 // with 1000 iterations, k1·G, the proof, the combination and its check, about
@@ -47,6 +55,7 @@
 #include "cli/bench_commands.h"
 #include "cli/bench_load_worker.h"
 #include "cli/bench_measure.h"
+#include "cli/bench_report.h"
 
 #include <CLI/CLI.hpp>
 #include <stdlib.h>
@@ -185,24 +194,10 @@ void keep_holders(const BenchOptions& o, const std::vector<std::unique_ptr<LoadW
 
 // ---- the load -----------------------------------------------------------------------
 
-std::string fixed(double v, int digits) {
-  std::ostringstream s;
-  s << std::fixed << std::setprecision(digits) << v;
-  return s.str();
-}
-
-// The clocks read around the load.
-struct LoadTimes {
-  double wall = 0;         // seconds
-  double duetd_cpu0 = -1;  // duetd's CPU seconds at the start and the end (-1: unknown)
-  double duetd_cpu1 = -1;
-  double self_cpu = 0;     // this process's CPU seconds during the load
-};
-
 // Runs the workers (one thread each) from the same instant until the
 // deadline, the orders or a give-up; a progress line every 5 s.
 LoadTimes run_load(const BenchOptions& o, std::vector<std::unique_ptr<LoadWorker>>& workers, LoadControl& control,
-                   int duetd_pid) {
+                   int duetd_pid, int db_pid) {
   control.limited = o.orders > 0;
   control.tickets = o.orders;
   std::latch ready(static_cast<std::ptrdiff_t>(workers.size()) + 1);
@@ -210,13 +205,15 @@ LoadTimes run_load(const BenchOptions& o, std::vector<std::unique_ptr<LoadWorker
   for (size_t t = 0; t < workers.size(); ++t) {
     ts.emplace_back([&, t] {
       ready.arrive_and_wait();
-      workers[t]->run();
+      workers[t]->run(static_cast<int>(t), static_cast<int>(workers.size()));
     });
   }
   LoadTimes times;
   times.duetd_cpu0 = duetd_pid > 0 ? process_cpu_seconds(duetd_pid) : -1;
+  times.db_cpu0 = db_pid > 0 ? process_tree_cpu_seconds(db_pid) : -1;
   double self_cpu0 = self_cpu_seconds();
   auto start = Clock::now();
+  control.start = start;
   control.deadline = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.duration));
   control.last_success_ns = bench_now_ns();
   ready.arrive_and_wait();
@@ -232,14 +229,10 @@ LoadTimes run_load(const BenchOptions& o, std::vector<std::unique_ptr<LoadWorker
   control.stop = true;
   progress.join();
   times.duetd_cpu1 = duetd_pid > 0 ? process_cpu_seconds(duetd_pid) : -1;
+  times.db_cpu1 = db_pid > 0 ? process_tree_cpu_seconds(db_pid) : -1;
   times.self_cpu = self_cpu_seconds() - self_cpu0;
   return times;
 }
-
-struct TransportFloor {
-  double us_per_request = 0;
-  int64_t pings = 0;
-};
 
 // The transport floor: the same connections, requests that do no work, for
 // --transport-floor-seconds; duetd's CPU per GET /healthz.
@@ -261,159 +254,23 @@ TransportFloor measure_transport_floor(const BenchOptions& o, std::vector<std::u
   return floor;
 }
 
-// ---- report ------------------------------------------------------------------------------
-
-// Everything the report prints and --json writes.
-struct BenchFigures {
-  std::string server;
-  int holders = 0;
-  int threads = 0;
-  uint32_t kdf_iterations = 0;
-  LoadTimes times;
-  WorkerStats all;
-  Floor crypto_floor;
-  TransportFloor transport;
-  bool gave_up = false;
-  int duetd_pid = 0;
-  // Derived by derive().
-  Percentiles per[kRoutes];
-  double rate = 0;
-  bool have_cpu = false;
-  double duetd_cpu = 0;
-  double duetd_us = 0;
-  double ratio = 0;
-  double transport_floor_us = 0;
-  double both_floors = 0;
-  unsigned cores = 0;
-  double load1 = 0;
-
-  void derive() {
-    for (int r = 0; r < kRoutes; ++r) per[r] = percentiles(all.latency_ms[r]);
-    rate = all.cosignatures / times.wall;
-    have_cpu = times.duetd_cpu0 >= 0 && times.duetd_cpu1 >= 0;
-    duetd_cpu = have_cpu ? times.duetd_cpu1 - times.duetd_cpu0 : 0;
-    duetd_us = have_cpu && all.cosignatures > 0 ? duetd_cpu * 1e6 / static_cast<double>(all.cosignatures) : 0;
-    ratio = crypto_floor.us_per_cosignature > 0 && duetd_us > 0 ? duetd_us / crypto_floor.us_per_cosignature : 0;
-    transport_floor_us = 4 * transport.us_per_request;  // four requests per co-signature
-    both_floors = crypto_floor.us_per_cosignature + transport_floor_us;
-    cores = std::thread::hardware_concurrency();
-    if (double l[1]; ::getloadavg(l, 1) == 1) load1 = l[0];
-  }
-};
-
-void print_report(const BenchFigures& f) {
-  const WorkerStats& all = f.all;
-  const double wall = f.times.wall;
-  std::cout << "\n==== duet bench: " << f.holders << " concurrent holders, " << fixed(wall, 1) << " s ====\n";
-  std::cout << "co-signatures:       " << all.cosignatures << " of " << all.flows << " flows  ("
-            << fixed(f.rate, 1) << " /s)\n";
-  std::cout << "latency (ms)         " << std::left << std::setw(8) << "n" << std::setw(9) << "p50" << std::setw(9)
-            << "p99" << std::setw(9) << "max" << "mean\n";
-  for (int r = 0; r < kRoutes; ++r) {
-    const Percentiles& p = f.per[r];
-    std::cout << "  " << std::setw(19) << kRouteNames[r] << std::setw(8) << p.n << std::setw(9) << fixed(p.p50, 1)
-              << std::setw(9) << fixed(p.p99, 1) << std::setw(9) << fixed(p.max, 1) << fixed(p.mean, 1) << "\n";
-  }
-  std::cout << std::right;
-  if (all.errors.empty()) {
-    std::cout << "errors:              none\n";
-  } else {
-    std::cout << "errors (route status/kind: count):\n";
-    for (auto& [k, v] : all.errors) std::cout << "  " << k << ": " << v << "\n";
-  }
-  if (f.have_cpu) {
-    std::cout << "duetd CPU:           " << fixed(f.duetd_cpu, 2) << " s over the run ("
-              << fixed(100 * f.duetd_cpu / wall, 0) << " % of one core), " << fixed(f.duetd_us, 0)
-              << " us per co-signature\n";
-  } else if (f.duetd_pid > 0) {
-    std::cout << "duetd CPU:           n/a (pid " << f.duetd_pid << " could not be read at the start or the end)\n";
-  } else {
-    std::cout << "duetd CPU:           n/a (give --duetd-pid PID, or --spawn)\n";
-  }
-  const double crypto_us = f.crypto_floor.us_per_cosignature;
-  if (crypto_us > 0) {
-    std::cout << "crypto floor:        " << fixed(crypto_us, 0)
-              << " us CPU per co-signature (ServiceSigner::verify_session + respond + finish, in-process)\n";
-  }
-  if (f.ratio > 0) {
-    std::cout << "ratio duetd CPU per co-signature / crypto floor = " << fixed(f.ratio, 2) << "  (target <= 1.25: "
-              << (f.ratio <= 1.25 ? "MET" : "NOT MET") << ")\n";
-  }
-  if (f.transport_floor_us > 0) {
-    std::cout << "transport floor:     " << fixed(f.transport.us_per_request, 1) << " us duetd CPU per GET /healthz ("
-              << f.transport.pings << " on the same keep-alive HTTPS connections) x 4 requests = "
-              << fixed(f.transport_floor_us, 0) << " us per co-signature\n";
-    if (crypto_us > 0 && f.duetd_us > 0) {
-      std::cout << "ratio duetd CPU per co-signature / (crypto floor + transport floor) = "
-                << fixed(f.duetd_us / f.both_floors, 2) << "; the floors alone are "
-                << fixed(f.both_floors / crypto_us, 2) << " x the crypto floor\n";
-    }
-  }
-  std::cout << "client (this process) CPU: " << fixed(f.times.self_cpu, 2) << " s ("
-            << (all.cosignatures > 0 ? fixed(f.times.self_cpu * 1e6 / static_cast<double>(all.cosignatures), 0) : "-")
-            << " us per co-signature)\n";
-  std::cout << "note: the simulated phones run on the same " << f.cores
-            << " cores as duetd (device step ~2 ms of EC work per signature, plus HTTP/TLS), so\n"
-               "      throughput and latency are those of a machine shared with the load generator; duetd's\n"
-               "      CPU per co-signature is its own CPU time and is not inflated by the client. load average "
-            << fixed(f.load1, 2) << "\n";
-}
-
-json report_json(const BenchFigures& f) {
-  json j;
-  j["server"] = f.server;
-  j["holders"] = f.holders;
-  j["threads"] = f.threads;
-  j["duration_s"] = f.times.wall;
-  j["flows"] = f.all.flows;
-  j["cosignatures"] = f.all.cosignatures;
-  j["cosignatures_per_s"] = f.rate;
-  j["cores"] = f.cores;
-  j["load_average_1m"] = f.load1;
-  json routes = json::object();
-  for (int r = 0; r < kRoutes; ++r) {
-    const Percentiles& p = f.per[r];
-    routes[kRouteNames[r]] = {{"n", p.n},          {"p50_ms", p.p50}, {"p99_ms", p.p99},
-                              {"max_ms", p.max},   {"mean_ms", p.mean}};
-  }
-  j["latency"] = routes;
-  j["errors"] = f.all.errors;
-  j["transport_errors"] = f.all.transport_errors;
-  j["http_errors"] = f.all.http_errors;
-  j["gave_up"] = f.gave_up;
-  if (f.have_cpu) {
-    j["duetd_pid"] = f.duetd_pid;
-    j["duetd_cpu_s"] = f.duetd_cpu;
-    j["duetd_cpu_us_per_cosignature"] = f.duetd_us;
-  }
-  j["crypto_floor_us_per_cosignature"] = f.crypto_floor.us_per_cosignature;
-  j["crypto_floor_iterations"] = f.crypto_floor.iterations;
-  if (f.ratio > 0) {
-    j["ratio_duetd_cpu_to_crypto_floor"] = f.ratio;
-    j["ratio_target"] = 1.25;
-  }
-  if (f.transport_floor_us > 0) {
-    j["transport_floor_us_per_request"] = f.transport.us_per_request;
-    j["transport_floor_requests"] = f.transport.pings;
-    j["transport_floor_us_per_cosignature"] = f.transport_floor_us;
-    if (f.duetd_us > 0 && f.crypto_floor.us_per_cosignature > 0) {
-      j["ratio_duetd_cpu_to_both_floors"] = f.duetd_us / f.both_floors;
-    }
-  }
-  j["client_cpu_s"] = f.times.self_cpu;
-  j["kdf_iterations"] = f.kdf_iterations;
-  return j;
-}
-
 // ---- the run ------------------------------------------------------------------------------
 
-int run_bench(const BenchOptions& o, ServerOptions server, const std::string& admin_token_file, int duetd_pid) {
+struct BenchRun {
+  int status = 0;
+  BenchFigures figures;
+};
+
+BenchRun run_bench(const BenchOptions& o, ServerOptions server, const std::string& admin_token_file, int duetd_pid,
+                   const std::string& backend) {
   require_loopback(server.server);
   unwrap(cosign::check_pin(o.pin), "--pin");
   const int threads = o.threads > 0 ? std::min(o.threads, o.holders) : o.holders;
-  std::cout << "duet bench against " << server.server << ": " << o.holders << " holders on " << threads
-            << " worker threads, " << (o.orders > 0 ? std::to_string(o.orders) + " orders or " : std::string())
-            << o.duration << " s" << std::endl;
+  std::cout << "duet bench against " << server.server << (backend.empty() ? "" : " (" + backend + ")") << ": "
+            << o.holders << " holders on " << threads << " worker threads, "
+            << (o.rate > 0 ? "open loop at " + fixed(o.rate, 1) + " flows/s offered, " : std::string("closed loop, "))
+            << (o.orders > 0 ? std::to_string(o.orders) + " orders or " : std::string()) << o.duration << " s"
+            << std::endl;
 
   auto setup_start = Clock::now();
   BenchApp app = create_bench_app(o, server, admin_token_file);
@@ -427,36 +284,70 @@ int run_bench(const BenchOptions& o, ServerOptions server, const std::string& ad
             << " holders enrolled in " << fixed(setup_s, 1) << " s" << std::endl;
 
   // Crypto floor, in this process, before the load.
-  BenchFigures f;
+  BenchRun run;
+  BenchFigures& f = run.figures;
   if (o.floor_seconds > 0) {
-    f.crypto_floor = measure_crypto_floor(o.floor_seconds);
-    std::cout << "crypto floor: ServiceSigner::verify_session + respond + finish = "
-              << fixed(f.crypto_floor.us_per_cosignature, 1) << " us CPU per co-signature ("
+    f.crypto_floor = measure_crypto_floor(o.floor_seconds, o.floor_repetitions);
+    std::cout << "crypto floor: ServiceSigner::verify_session + respond + finish = median "
+              << fixed(f.crypto_floor.us_per_cosignature, 1) << " us (min " << fixed(f.crypto_floor.us_min, 1)
+              << ") CPU per co-signature over " << f.crypto_floor.repetitions << " batches ("
               << f.crypto_floor.iterations << " in-process)" << std::endl;
   }
 
-  f.times = run_load(o, workers, control, duetd_pid);
+  const int db_pid = backend == "sqlite" ? 0 : o.postgres_pid;
+  f.times = run_load(o, workers, control, duetd_pid, db_pid);
   if (o.transport_floor_seconds > 0 && duetd_pid > 0 && f.times.duetd_cpu1 >= 0 && !control.gave_up) {
     f.transport = measure_transport_floor(o, workers, duetd_pid);
   }
 
   f.server = server.server;
+  f.backend = backend;
   f.holders = o.holders;
   f.threads = threads;
   f.kdf_iterations = o.kdf_iterations;
+  f.offered_rate = o.rate;
+  f.duration = o.duration;
   f.gave_up = control.gave_up.load();
   f.duetd_pid = duetd_pid;
+  f.db_pid = db_pid;
   for (auto& w : workers) f.all.add(w->stats());
   f.derive();
   print_report(f);
-  if (!o.json_file.empty()) {
-    write_file(o.json_file, report_json(f).dump(2) + "\n");
-    std::cout << "wrote " << o.json_file << "\n";
-  }
   std::cout << std::flush;
-  if (f.all.transport_errors > 0) return kExitTransport;
-  if (f.all.http_errors > 0) return kExitServer;
-  return 0;
+  if (f.all.transport_errors > 0) run.status = kExitTransport;
+  else if (f.all.http_errors > 0) run.status = kExitServer;
+  return run;
+}
+
+// The load on a duetd spawned on a fresh data directory; with `postgres_dsn`,
+// over that PostgreSQL database instead of SQLite (DUET_STORE_BACKEND and
+// DUET_PG_DSN in the child's environment: docs/configuration.md).
+BenchRun run_spawned(const BenchOptions& o, const std::string& postgres_dsn) {
+  TempDir data("duet-bench-server-");  // removed after duetd stopped
+  if (!postgres_dsn.empty()) {
+    ::setenv("DUET_STORE_BACKEND", "postgres", 1);
+    ::setenv("DUET_PG_DSN", postgres_dsn.c_str(), 1);
+  }
+  std::optional<SpawnedDuetd> server;
+  try {
+    server.emplace(DuetdLaunch{o.duetd, data.path(), o.startup_timeout, o.server.timeout_ms});
+  } catch (...) {
+    ::unsetenv("DUET_STORE_BACKEND");
+    ::unsetenv("DUET_PG_DSN");
+    throw;
+  }
+  if (!postgres_dsn.empty()) {
+    ::unsetenv("DUET_STORE_BACKEND");
+    ::unsetenv("DUET_PG_DSN");
+  }
+  return run_bench(o, server->options(), server->admin_token_file(), o.duetd_pid > 0 ? o.duetd_pid : server->pid(),
+                   postgres_dsn.empty() ? "sqlite" : "postgres");
+}
+
+void write_json(const BenchOptions& o, const json& j) {
+  if (o.json_file.empty()) return;
+  write_file(o.json_file, j.dump(2) + "\n");
+  std::cout << "wrote " << o.json_file << std::endl;
 }
 
 }  // namespace
@@ -500,17 +391,47 @@ void add_bench_commands(CLI::App& app) {
   bench->add_option("--callback-url", o->callback_url, "Callback URL set on every order (e.g. a duet webhook-sink)");
   bench->add_option("--startup-timeout", o->startup_timeout, "Seconds to wait for a spawned duetd")
       ->check(CLI::Range(1, 600));
+  bench->add_option("--floor-repetitions", o->floor_repetitions,
+                    "Batches the crypto floor is split into; the report gives their median (used in the ratios) "
+                    "and minimum (default 16)")
+      ->check(CLI::Range(1, 1000));
+  bench->add_option("--rate", o->rate,
+                    "Open loop: co-signature flows offered per second on a fixed schedule, whatever the answers; "
+                    "latency counted from when each flow was due (default: closed loop)")
+      ->check(CLI::Range(0.1, 100000.0));
+  bench->add_option("--postgres-pid", o->postgres_pid,
+                    "PID of the PostgreSQL server (the postmaster) behind duetd: its CPU and its children's is "
+                    "reported per co-signature")
+      ->check(CLI::PositiveNumber);
+  bench->add_option("--postgres-dsn", o->postgres_dsn,
+                    "With --spawn: after the SQLite run, spawn a second duetd over this PostgreSQL database (its "
+                    "schema is migrated) and run the same load, for (duetd + PostgreSQL CPU) / duetd-on-SQLite");
   bench->callback([o] {
     int status = 0;
     run_guarded("bench", [&] {
+      if (!o->postgres_dsn.empty() && !o->spawn) fail("--postgres-dsn needs --spawn (give --postgres-pid for a running duetd)");
       if (o->spawn) {
-        TempDir data("duet-bench-server-");  // removed after duetd stopped
-        SpawnedDuetd server({o->duetd, data.path(), o->startup_timeout, o->server.timeout_ms});
-        status = run_bench(*o, server.options(), server.admin_token_file(), o->duetd_pid > 0 ? o->duetd_pid : server.pid());
+        if (o->duetd_pid > 0 && !o->postgres_dsn.empty()) fail("--duetd-pid cannot name both spawned servers");
+        BenchRun sqlite = run_spawned(*o, "");
+        status = sqlite.status;
+        json j = report_json(sqlite.figures);
+        if (!o->postgres_dsn.empty()) {
+          BenchRun pg = run_spawned(*o, o->postgres_dsn);
+          if (status == 0) status = pg.status;
+          print_comparison(sqlite.figures, pg.figures);
+          j["postgres"] = report_json(pg.figures);
+          if (double r = postgres_to_sqlite_ratio(sqlite.figures, pg.figures); r > 0) {
+            j["ratio_postgres_total_cpu_to_sqlite_duetd_cpu"] = r;
+            j["ratio_postgres_total_cpu_to_sqlite_duetd_cpu_target"] = kPostgresToSqliteTarget;
+          }
+        }
+        write_json(*o, j);
       } else {
         ServerOptions s = running_server(o->server, o->admin_token_file,
                                          "give --server URL --admin-token-file FILE [--ca FILE] [--duetd-pid PID], or --spawn");
-        status = run_bench(*o, s, o->admin_token_file, o->duetd_pid);
+        BenchRun run = run_bench(*o, s, o->admin_token_file, o->duetd_pid, o->postgres_pid > 0 ? "postgres" : "");
+        status = run.status;
+        write_json(*o, report_json(run.figures));
       }
     });
     if (status != 0) throw CLI::RuntimeError(status);

@@ -47,6 +47,8 @@ void WorkerStats::add(const WorkerStats& other) {
   for (int r = 0; r < kRoutes; ++r) {
     latency_ms[r].insert(latency_ms[r].end(), other.latency_ms[r].begin(), other.latency_ms[r].end());
   }
+  flow_ms.insert(flow_ms.end(), other.flow_ms.begin(), other.flow_ms.end());
+  late_starts += other.late_starts;
   for (auto& [k, v] : other.errors) errors[k] += v;
   cosignatures += other.cosignatures;
   flows += other.flows;
@@ -76,14 +78,34 @@ int64_t LoadWorker::ping(BenchClock::time_point until) {
   return n;
 }
 
-void LoadWorker::run() {
+void LoadWorker::run(int index, int count) {
   size_t next = 0;
+  int64_t k = 0;  // open loop: this worker's next flow is number index + k·count of the run
   while (!control_.stop.load(std::memory_order_relaxed)) {
-    if (BenchClock::now() >= control_.deadline) break;
+    std::optional<BenchClock::time_point> due;
+    if (o_.rate > 0) {
+      const double at_s = static_cast<double>(index + k * count) / o_.rate;
+      ++k;
+      due = control_.start + std::chrono::duration_cast<BenchClock::duration>(std::chrono::duration<double>(at_s));
+      if (*due >= control_.deadline) break;  // offered only within the duration
+      // Sleep in slices so that a stopped run ends promptly.
+      while (BenchClock::now() < *due && !control_.stop.load(std::memory_order_relaxed)) {
+        std::this_thread::sleep_until(std::min(*due, BenchClock::now() + std::chrono::milliseconds(100)));
+      }
+      if (control_.stop.load(std::memory_order_relaxed)) break;
+      if (BenchClock::now() - *due > std::chrono::milliseconds(1)) ++stats_.late_starts;
+      // A flow due within the duration still runs when it starts after the
+      // end (dropping it would hide the worst waits), but a backlog is not
+      // drained for more than kOpenLoopDrain: what is left counts as offered
+      // and not started.
+      if (BenchClock::now() >= control_.deadline + kOpenLoopDrain) break;
+    } else if (BenchClock::now() >= control_.deadline) {
+      break;
+    }
     if (control_.limited && control_.tickets.fetch_sub(1) <= 0) break;
     SimHolder& h = holders_[next++ % holders_.size()];
     try {
-      one_flow(h);
+      one_flow(h, due);
     } catch (const std::exception& e) {  // e.g. an answer that is not JSON where JSON was parsed
       ++stats_.http_errors;
       ++stats_.errors["flow exception: " + std::string(e.what()).substr(0, 80)];
@@ -92,8 +114,9 @@ void LoadWorker::run() {
 }
 
 std::optional<httpclient::HttpResponse> LoadWorker::timed(Route route,
-                                                         const std::function<httpclient::HttpResponse()>& send) {
-  auto t0 = BenchClock::now();
+                                                         const std::function<httpclient::HttpResponse()>& send,
+                                                         std::optional<BenchClock::time_point> since) {
+  auto t0 = since.value_or(BenchClock::now());
   try {
     httpclient::HttpResponse r = send();
     double ms = std::chrono::duration<double, std::milli>(BenchClock::now() - t0).count();
@@ -146,7 +169,7 @@ void LoadWorker::wrong_answer(Route route, const std::string& what) {
   ++stats_.errors[std::string(kRouteNames[route]) + " " + what];
 }
 
-void LoadWorker::one_flow(SimHolder& h) {
+void LoadWorker::one_flow(SimHolder& h, std::optional<BenchClock::time_point> due) {
   ++stats_.flows;
   // 1. The business system creates an order over some data.
   std::string payload = "duet bench order " + random_hex(8) + " for " + h.holder_id + " ";
@@ -158,7 +181,7 @@ void LoadWorker::one_flow(SimHolder& h) {
   if (!o_.callback_url.empty()) create["callback_url"] = o_.callback_url;
   std::string body = create.dump();
   std::string idem = "bench-" + random_hex(12);
-  auto created = timed(kCreate, [&] { return business_.call("POST", "/api/v1/orders", body, idem); });
+  auto created = timed(kCreate, [&] { return business_.call("POST", "/api/v1/orders", body, idem); }, due);
   if (!created || !expect(kCreate, *created, {201})) return;
   json order = json::parse(created->body, nullptr, false);
   if (!order.is_object() || !order.contains("order_id") || !order["order_id"].is_string()) {
@@ -212,6 +235,7 @@ void LoadWorker::one_flow(SimHolder& h) {
   if (!der.ok() || finished->signatures_der.size() != 1 || *der != finished->signatures_der[0]) {
     return wrong_answer(kFetch, "signature differs");
   }
+  if (due) stats_.flow_ms.push_back(std::chrono::duration<double, std::milli>(BenchClock::now() - *due).count());
 }
 
 }  // namespace duet::cli

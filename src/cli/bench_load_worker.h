@@ -3,6 +3,14 @@
 // looping create order → start session → finish → fetch order over the holders
 // it owns, timing each request and counting failures by route. bench_commands.cc
 // sets the run up, starts the workers and prints the report.
+//
+// Two ways to pace the flows. Closed loop (the default): each worker starts
+// its next flow when the previous one ended, so the offered load follows the
+// answers. Open loop (--rate R): flow i of the run is due at start + i/R
+// whatever the answers; worker t takes the flows i ≡ t (mod workers), and a
+// flow that starts late (its worker still busy with the previous one) is timed
+// from when it was due, not from when it was sent — otherwise a stall would
+// hide the very requests that waited behind it (coordinated omission).
 #pragma once
 
 #include <atomic>
@@ -26,6 +34,10 @@ namespace duet::cli {
 
 using BenchClock = std::chrono::steady_clock;
 
+// Open loop: how long after --duration the flows that were due within it may
+// still start (bench_load_worker.cc).
+inline constexpr std::chrono::seconds kOpenLoopDrain{5};
+
 struct BenchOptions {
   ServerOptions server;
   std::string admin_token_file;
@@ -40,6 +52,13 @@ struct BenchOptions {
   uint32_t kdf_iterations = 1000;
   size_t data_bytes = 256;
   double floor_seconds = 2;
+  int floor_repetitions = 16;  // batches of floor_seconds / floor_repetitions
+  double rate = 0;             // > 0: open loop, co-signature flows offered per second
+  // PostgreSQL (bench_commands.cc): --postgres-pid counts the database
+  // server's CPU; with --spawn, --postgres-dsn runs the load a second time on
+  // a duetd over that database, for the ratio to SQLite in the same run.
+  int postgres_pid = 0;
+  std::string postgres_dsn;
   double transport_floor_seconds = 3;
   double give_up_after = 10;
   std::string json_file;
@@ -72,6 +91,10 @@ inline constexpr const char* kRouteNames[kRoutes] = {"create", "start", "finish"
 
 struct WorkerStats {
   std::vector<double> latency_ms[kRoutes];
+  // Open loop: each co-signed flow from when it was due to its fetched
+  // signature, and the flows that started more than 1 ms after they were due.
+  std::vector<double> flow_ms;
+  int64_t late_starts = 0;
   std::map<std::string, int64_t> errors;  // "route status" → count
   int64_t cosignatures = 0;
   int64_t flows = 0;
@@ -89,6 +112,7 @@ struct LoadControl {
   std::atomic<int64_t> last_success_ns{0};
   std::atomic<bool> gave_up{false};
   BenchClock::time_point deadline;
+  BenchClock::time_point start;  // open loop: flow i is due at start + i / rate
   bool limited = false;
   // --keep-holders: orders.jsonl, one line per acknowledged create and per
   // acknowledged signature, flushed at once (the crash test reads it).
@@ -114,24 +138,29 @@ class LoadWorker {
   const WorkerStats& stats() const { return stats_; }
 
   // Loops co-signature flows over the holders, round robin, until the
-  // deadline, the order tickets run out or the run stops.
-  void run();
+  // deadline, the order tickets run out or the run stops. Open loop
+  // (o.rate > 0): this worker is number `index` of `count` and runs the flows
+  // due at control.start + (index + k·count) / rate, k = 0, 1, …
+  void run(int index, int count);
 
   // The transport floor: GET /healthz on the phone's keep-alive connection
   // until `until`; returns how many got 200.
   int64_t ping(BenchClock::time_point until);
 
  private:
-  // A request, timed; transport failures counted (and backed off) here.
-  std::optional<httpclient::HttpResponse> timed(Route route, const std::function<httpclient::HttpResponse()>& send);
+  // A request, timed from `since` (when it was due; now when unset);
+  // transport failures counted (and backed off) here.
+  std::optional<httpclient::HttpResponse> timed(Route route, const std::function<httpclient::HttpResponse()>& send,
+                                                std::optional<BenchClock::time_point> since = std::nullopt);
   void give_up_check();
   // True when the status is one of `ok`; otherwise counts the error by route,
   // status and the error code of the answer.
   bool expect(Route route, const httpclient::HttpResponse& r, std::initializer_list<int> ok);
   void wrong_answer(Route route, const std::string& what);
   // create → start → finish → fetch for holder `h`; the fetched signature must
-  // be the one the device computed.
-  void one_flow(SimHolder& h);
+  // be the one the device computed. `due`: when the flow was due (open loop);
+  // the create request is timed from then.
+  void one_flow(SimHolder& h, std::optional<BenchClock::time_point> due = std::nullopt);
 
   const BenchOptions& o_;
   BusinessClient business_;

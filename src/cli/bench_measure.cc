@@ -7,8 +7,13 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "cli/cli_common.h"
 #include "cosign/keygen.h"
@@ -40,6 +45,65 @@ double process_cpu_seconds(int pid) {
   return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
+namespace {
+
+// Fields 4 (ppid) and 14–17 (utime, stime, cutime, cstime) of /proc/PID/stat,
+// in clock ticks; false if unreadable (the process is gone).
+struct StatTimes {
+  int ppid = 0;
+  unsigned long long own = 0;       // utime + stime
+  unsigned long long children = 0;  // cutime + cstime (reaped children)
+};
+
+bool read_stat(const std::string& path, StatTimes& t) {
+  std::string text;
+  try {
+    text = read_file(path);
+  } catch (const CliError&) {
+    return false;
+  }
+  size_t paren = text.rfind(')');
+  if (paren == std::string::npos || paren + 2 > text.size()) return false;
+  std::istringstream in(text.substr(paren + 2));
+  std::string field;
+  for (int i = 3; i <= 17 && (in >> field); ++i) {
+    if (i == 4) t.ppid = std::atoi(field.c_str());
+    if (i == 14 || i == 15) t.own += std::stoull(field);
+    if (i == 16 || i == 17) t.children += std::stoull(field);
+  }
+  return true;
+}
+
+}  // namespace
+
+double process_tree_cpu_seconds(int pid) {
+  StatTimes root;
+  if (!read_stat("/proc/" + std::to_string(pid) + "/stat", root)) return -1;
+  // One scan of /proc: every live process with its parent, then the sum over
+  // the tree below `pid`.
+  std::map<int, std::vector<std::pair<int, StatTimes>>> by_parent;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    StatTimes t;
+    if (read_stat(entry.path().string() + "/stat", t)) by_parent[t.ppid].push_back({std::atoi(name.c_str()), t});
+  }
+  unsigned long long ticks = root.own + root.children;
+  std::vector<int> todo{pid};
+  while (!todo.empty()) {
+    int parent = todo.back();
+    todo.pop_back();
+    auto it = by_parent.find(parent);
+    if (it == by_parent.end()) continue;
+    for (const auto& [child, t] : it->second) {
+      ticks += t.own + t.children;
+      todo.push_back(child);
+    }
+  }
+  return static_cast<double>(ticks) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
 double thread_cpu_seconds() {
   timespec ts{};
   ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
@@ -58,7 +122,7 @@ double self_cpu_seconds() {
 // ServiceSigner::verify_session + respond + finish over a pool of complete
 // one-item sessions built beforehand, as bench/cosign_bench.cc's
 // service_sign_verify_session + service_sign_respond + service_sign_finish.
-Floor measure_crypto_floor(double seconds) {
+Floor measure_crypto_floor(double seconds, int repetitions) {
   crypto::RandomSource& rng = crypto::SystemRandom::instance();
   const std::string holder = "hld_bench_floor";
   const std::string pin = "482916";
@@ -89,21 +153,34 @@ Floor measure_crypto_floor(double seconds) {
     pool.push_back(Session{std::move(ctx), std::move(req), resp[0], fin[0]});
   }
   Floor f;
-  const double start_cpu = thread_cpu_seconds();
-  const auto deadline = Clock::now() + std::chrono::duration<double>(seconds);
-  do {
-    for (int k = 0; k < 8; ++k) {
-      const Session& s = pool[static_cast<size_t>(f.iterations) % pool.size()];
-      auto v = cosign::ServiceSigner::verify_session(p1, s.ctx, s.request);
-      if (!v.ok()) fail("floor: verify session: " + v.error().to_string());
-      auto r = cosign::ServiceSigner::respond(share, *v, rng);
-      if (!r.ok()) fail("floor: respond: " + r.error().to_string());
-      auto sig = cosign::ServiceSigner::finish(share.public_key, s.ctx.item(0), s.response.r, s.finish);
-      if (!sig.ok()) fail("floor: finish: " + sig.error().to_string());
-      ++f.iterations;
-    }
-  } while (Clock::now() < deadline);
-  f.us_per_cosignature = (thread_cpu_seconds() - start_cpu) * 1e6 / static_cast<double>(f.iterations);
+  f.repetitions = std::max(1, repetitions);
+  const auto batch = std::chrono::duration<double>(seconds / f.repetitions);
+  std::vector<double> per_batch;
+  for (int b = 0; b < f.repetitions; ++b) {
+    int64_t n = 0;
+    const double start_cpu = thread_cpu_seconds();
+    const auto deadline = Clock::now() + batch;
+    do {
+      for (int k = 0; k < 8; ++k) {
+        const Session& s = pool[static_cast<size_t>(f.iterations + n) % pool.size()];
+        auto v = cosign::ServiceSigner::verify_session(p1, s.ctx, s.request);
+        if (!v.ok()) fail("floor: verify session: " + v.error().to_string());
+        auto r = cosign::ServiceSigner::respond(share, *v, rng);
+        if (!r.ok()) fail("floor: respond: " + r.error().to_string());
+        auto sig = cosign::ServiceSigner::finish(share.public_key, s.ctx.item(0), s.response.r, s.finish);
+        if (!sig.ok()) fail("floor: finish: " + sig.error().to_string());
+        ++n;
+      }
+    } while (Clock::now() < deadline);
+    per_batch.push_back((thread_cpu_seconds() - start_cpu) * 1e6 / static_cast<double>(n));
+    f.iterations += n;
+  }
+  std::sort(per_batch.begin(), per_batch.end());
+  f.us_min = per_batch.front();
+  f.us_max = per_batch.back();
+  // The median (of an even count, the mean of the two middle batches).
+  const size_t m = per_batch.size() / 2;
+  f.us_per_cosignature = per_batch.size() % 2 == 1 ? per_batch[m] : (per_batch[m - 1] + per_batch[m]) / 2;
   return f;
 }
 
