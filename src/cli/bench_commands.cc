@@ -323,14 +323,17 @@ BenchRun run_bench(const BenchOptions& o, ServerOptions server, const std::strin
 // over that PostgreSQL database instead of SQLite (DUET_STORE_BACKEND and
 // DUET_PG_DSN in the child's environment: docs/configuration.md).
 BenchRun run_spawned(const BenchOptions& o, const std::string& postgres_dsn) {
-  TempDir data("duet-bench-server-");  // removed after duetd stopped
+  TempDir temp("duet-bench-server-");  // removed after duetd stopped
+  // --data-dir: an existing directory instead (e.g. a store seeded by
+  // duet_store_seed), kept afterwards; only for the SQLite run.
+  const std::string data_dir = !o.data_dir.empty() && postgres_dsn.empty() ? o.data_dir : temp.path();
   if (!postgres_dsn.empty()) {
     ::setenv("DUET_STORE_BACKEND", "postgres", 1);
     ::setenv("DUET_PG_DSN", postgres_dsn.c_str(), 1);
   }
   std::optional<SpawnedDuetd> server;
   try {
-    server.emplace(DuetdLaunch{o.duetd, data.path(), o.startup_timeout, o.server.timeout_ms});
+    server.emplace(DuetdLaunch{o.duetd, data_dir, o.startup_timeout, o.server.timeout_ms});
   } catch (...) {
     ::unsetenv("DUET_STORE_BACKEND");
     ::unsetenv("DUET_PG_DSN");
@@ -406,9 +409,14 @@ void add_bench_commands(CLI::App& app) {
   bench->add_option("--postgres-dsn", o->postgres_dsn,
                     "With --spawn: after the SQLite run, spawn a second duetd over this PostgreSQL database (its "
                     "schema is migrated) and run the same load, for (duetd + PostgreSQL CPU) / duetd-on-SQLite");
+  bench->add_option("--data-dir", o->data_dir,
+                    "With --spawn: the spawned duetd's data directory (kept), e.g. one whose duet.db "
+                    "duet_store_seed filled; default: a fresh temporary directory")
+      ->check(CLI::ExistingDirectory);
   bench->callback([o] {
     int status = 0;
     run_guarded("bench", [&] {
+      if (!o->data_dir.empty() && !o->spawn) fail("--data-dir needs --spawn");
       if (!o->postgres_dsn.empty() && !o->spawn) fail("--postgres-dsn needs --spawn (give --postgres-pid for a running duetd)");
       if (o->spawn) {
         if (o->duetd_pid > 0 && !o->postgres_dsn.empty()) fail("--duetd-pid cannot name both spawned servers");

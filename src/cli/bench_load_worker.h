@@ -59,6 +59,7 @@ struct BenchOptions {
   // a duetd over that database, for the ratio to SQLite in the same run.
   int postgres_pid = 0;
   std::string postgres_dsn;
+  std::string data_dir;  // --spawn --data-dir: an existing data directory for the SQLite duetd
   double transport_floor_seconds = 3;
   double give_up_after = 10;
   std::string json_file;
