@@ -359,8 +359,21 @@ void ConnectionPool::checkpointer_loop() {
       // The frames present now count as handled, whether or not readers let
       // all of them be copied: the next checkpoint comes after as many new ones.
       checkpointed_frames_.store(log, std::memory_order_relaxed);
+      if (log >= 4 * checkpoint_pages_) restart_wal();
     }
     lock.lock();
+  }
+}
+
+void ConnectionPool::restart_wal() {
+  // The writer's lease: no write transaction is open while it is held, so
+  // this checkpoint copies every frame that no reader's snapshot still needs.
+  auto writer = acquire_writer();
+  if (!writer.ok()) return;
+  int log = 0, copied = 0;
+  if (sqlite3_wal_checkpoint_v2(checkpoint_conn_->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied) ==
+      SQLITE_OK) {
+    checkpointed_frames_.store(log, std::memory_order_relaxed);
   }
 }
 
