@@ -4,8 +4,13 @@
 #     for two tenants; role tokens are written at first start (mode 0600);
 #   - `duet audit verify --server` (auditor token) verifies the live chain, and is
 #     refused (exit 3, 403) with the operator's token;
-#   - `duet audit export --tenant A` writes only A's events in full (B's as links),
-#     and `duet audit verify --export` re-verifies it; an edited export is caught;
+#   - a tenant's export is a disclosure (§4.4, issue 14 item 7): the auditor
+#     requests it, the export is refused (403) until a security officer approves
+#     it, a refused one never runs, an approved one runs once (409 after), the
+#     tenant filter of /admin/v1/audit/events is refused, and every step is an
+#     audit event; `duet audit export --disclosure` writes only A's events in
+#     full (B's as links), and `duet audit verify --export` re-verifies it; an
+#     edited export is caught;
 #   - after a clean stop the untouched data dir verifies offline (`--data`);
 #   - each kind of tampering done with the sqlite3 CLI on a copy of the data dir
 #     (edit a field, delete an event, insert one, swap two, forge a checkpoint)
@@ -19,7 +24,7 @@
 set -euo pipefail
 duet=$1
 duetd=$2
-for tool in jq sqlite3 python3; do
+for tool in jq sqlite3 python3 curl; do
   command -v "$tool" >/dev/null || { echo "audit_tamper_test: needs $tool" >&2; exit 1; }
 done
 dir=$(mktemp -d)
@@ -70,9 +75,77 @@ set -e
 [ "$rc" = 3 ] || fail "the operator read the audit log (exit $rc)"
 grep -q forbidden "$dir/op.log" || fail "operator refusal: $(cat "$dir/op.log")"
 
-# ---- export by tenant --------------------------------------------------------
+# ---- export by tenant: a disclosure, approved by a security officer ----------
+aud() { "$duet" audit disclosure --server "$url" --ca "$ca" --token "$data/$1" "${@:2}"; }
+# expect_refused CODE EXIT CMD…: the command fails with EXIT, its output naming CODE.
+expect_refused() {
+  local code=$1 want=$2
+  shift 2
+  set +e
+  out=$("$@" 2>&1)
+  local rc=$?
+  set -e
+  [ "$rc" = "$want" ] || fail "expected exit $want ($code), got $rc: $out"
+  echo "$out" | grep -q "$code" || fail "expected $code: $out"
+}
+to_at=$(( $(date +%s) + 60 ))
+did=$(aud auditor.token request --tenant "$ta" --from 2000-01-01 --to "$to_at" --purpose "regulator request 17" \
+  | jq -r .disclosure_id)
+[ "$(aud auditor.token show "$did" | jq -r .state)" = requested ] || fail "not requested"
+# Without an approval the export is refused, and the approval is the security officer's.
+expect_refused forbidden 3 "$duet" audit export --server "$url" --ca "$ca" --token "$data/auditor.token" \
+  --disclosure "$did" --out "$dir/a.jsonl"
+expect_refused "not approved" 3 "$duet" audit export --server "$url" --ca "$ca" --token "$data/auditor.token" \
+  --disclosure "$did" --out "$dir/a.jsonl"
+expect_refused forbidden 3 aud auditor.token approve "$did"
+expect_refused forbidden 3 aud admin.token approve "$did"
+expect_refused forbidden 3 aud security-officer.token request --tenant "$ta" --from 2000-01-01 --to "$to_at" \
+  --purpose "officers do not request"
+# The tenant filter of the plain event listing is no way around it.
+code=$(curl -s -o "$dir/filter.json" -w '%{http_code}' --cacert "$ca" \
+  -H "Authorization: Bearer $(cat "$data/auditor.token")" "$url/admin/v1/audit/events?tenant=$ta")
+[ "$code" = 403 ] || fail "the tenant filter answered $code"
+# A refused disclosure never runs.
+rid=$(aud auditor.token request --tenant "$tb" --from 2000-01-01 --to "$to_at" --purpose "curiosity" \
+  | jq -r .disclosure_id)
+code=$(curl -s -o "$dir/refuse.json" -w '%{http_code}' --cacert "$ca" -X POST -H 'Content-Type: application/json' \
+  -H "Authorization: Bearer $(cat "$data/security-officer.token")" -d '{}' "$url/admin/v1/audit/disclosures/$rid/refuse")
+[ "$code" = 400 ] && grep -q invalid_argument "$dir/refuse.json" || fail "a refusal without a reason answered $code"
+[ "$(aud security-officer.token refuse "$rid" --reason "no legal basis" | jq -r .state)" = refused ] || fail "refuse"
+expect_refused forbidden 3 "$duet" audit export --server "$url" --ca "$ca" --token "$data/auditor.token" \
+  --disclosure "$rid" --out "$dir/b.jsonl"
+[ ! -e "$dir/b.jsonl" ] || fail "a refused disclosure wrote an export"
+# Approved: it runs once.
+approved=$(aud security-officer.token approve "$did" --reason "order 2023-17")
+[ "$(echo "$approved" | jq -r .state)" = approved ] || fail "approve: $approved"
+[ "$(echo "$approved" | jq -r .decided_by)" = security-officer ] || fail "decided_by: $approved"
 "$duet" audit export --server "$url" --ca "$ca" --token "$data/auditor.token" \
-  --tenant "$ta" --from 2000-01-01 --to "$(( $(date +%s) + 60 ))" --out "$dir/a.jsonl" 2>/dev/null || fail "export"
+  --disclosure "$did" --out "$dir/a.jsonl" 2>/dev/null || fail "export"
+expect_refused conflict 3 "$duet" audit export --server "$url" --ca "$ca" --token "$data/auditor.token" \
+  --disclosure "$did" --out "$dir/a2.jsonl"
+shown=$(aud security-officer.token show "$did")
+[ "$(echo "$shown" | jq -r .state)" = run ] || fail "not run: $shown"
+[ "$(echo "$shown" | jq -r .run_by)" = auditor ] || fail "run_by: $shown"
+# Every step is in the audit log, refusals included.
+after=0; : >"$dir/events.jsonl"
+while [ "$after" != null ]; do
+  curl -s --cacert "$ca" -H "Authorization: Bearer $(cat "$data/auditor.token")" \
+    "$url/admin/v1/audit/events?limit=1000&after_seq=$after" >"$dir/page.json"
+  jq -c '.events[]' "$dir/page.json" >>"$dir/events.jsonl"
+  after=$(jq -r .next_after_seq "$dir/page.json")
+done
+jq -s '{events: .}' "$dir/events.jsonl" >"$dir/events.json"
+for want in "POST /admin/v1/audit/disclosures ok" "POST /admin/v1/audit/disclosures/{disclosure_id}/approve ok" \
+  "POST /admin/v1/audit/disclosures/{disclosure_id}/approve forbidden" \
+  "POST /admin/v1/audit/disclosures/{disclosure_id}/refuse ok" \
+  "POST /admin/v1/audit/disclosures/{disclosure_id}/run ok" \
+  "POST /admin/v1/audit/disclosures/{disclosure_id}/run forbidden" \
+  "POST /admin/v1/audit/disclosures/{disclosure_id}/run conflict"; do
+  jq -r '.events[] | "\(.action) \(.outcome)"' "$dir/events.json" | grep -qxF "$want" || fail "no audit event '$want'"
+done
+jq -e --arg d "$did" '.events[] | select(.action=="POST /admin/v1/audit/disclosures/{disclosure_id}/run"
+  and .outcome=="ok") | select(.target | contains("disclosure_id:" + $d))' "$dir/events.json" >/dev/null \
+  || fail "the run's event does not name the disclosure"
 na=$(jq -c 'select(.type=="event")' "$dir/a.jsonl" | wc -l)
 [ "$na" -ge 4 ] || fail "export has only $na events of tenant A"
 others=$(jq -r 'select(.type=="event") | .tenant_id' "$dir/a.jsonl" | grep -vc "^$ta\$" || true)

@@ -6,7 +6,9 @@
 //   duet audit verify --server URL --token FILE  online, over the Admin API (auditor or
 //                                                security_officer token)
 //   duet audit verify --export FILE              a file written by `duet audit export`
-//   duet audit export --server URL --token FILE --tenant T --from TIME --to TIME [--out FILE]
+//   duet audit export --server URL --token FILE --disclosure ID [--out FILE]
+//                                                runs an approved disclosure (once; auditor)
+//   duet audit disclosure request|approve|refuse|list|show   (cli/disclosure_commands.h)
 //
 // verify exits 0 with a summary, or 1 naming the first bad event:
 //   "audit chain BROKEN at event 17: edited (event 17 was changed …)".
@@ -24,6 +26,7 @@
 
 #include "cli/cli_common.h"
 #include "cli/clients.h"
+#include "cli/disclosure_commands.h"
 #include "core/audit_chain.h"
 #include "core/audit_json.h"
 #include "core/audit_witness.h"
@@ -39,9 +42,7 @@ struct AuditOptions {
   std::string token_file;
   std::string data_dir;
   std::string export_file;
-  std::string tenant;
-  std::string from;
-  std::string to;
+  std::string disclosure_id;
   std::string out;
   std::string witness_file;
   int64_t max_unsigned_age = -1;  // -1: the service's checkpoint_seconds + kUnsignedSlack
@@ -51,19 +52,6 @@ struct AuditOptions {
 // the worker polls at most once a second, and clocks of nodes differ.
 constexpr int64_t kUnsignedSlack = 60;
 constexpr int64_t kDefaultCheckpointSeconds = 300;  // [audit] checkpoint_seconds' default
-
-// "YYYY-MM-DD", "YYYY-MM-DDTHH:MM:SSZ", "now" or Unix seconds.
-int64_t parse_time(const std::string& text) {
-  if (text.size() >= 10 && text[4] == '-' && text[7] == '-') {
-    std::tm tm{};
-    const char* end = nullptr;
-    if (text.size() == 10) end = strptime(text.c_str(), "%Y-%m-%d", &tm);
-    else end = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    if (!end || *end != '\0') fail("bad time '" + text + "' (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or Unix seconds)");
-    return static_cast<int64_t>(timegm(&tm));
-  }
-  return parse_unix_time(text);
-}
 
 std::map<std::string, crypto::Point> key_points(const std::vector<store::AuditKey>& keys) {
   std::map<std::string, crypto::Point> out;
@@ -191,14 +179,17 @@ std::string link_json(const store::AuditEvent& e) {
       .dump();
 }
 
+// Runs the approved disclosure (once: the service spends it) and ties its
+// events to the chain with links and checkpoints read from the whole log.
 void export_tenant(const AuditOptions& o) {
-  if (o.tenant.empty() || o.from.empty() || o.to.empty()) fail("--tenant, --from and --to are required");
-  int64_t from = parse_time(o.from), to = parse_time(o.to);
-  if (to <= from) fail("--to must be after --from");
+  if (o.disclosure_id.empty()) fail("--disclosure is required");
   AdminClient admin = connect(o);
+  json run = expect_json(admin.call("POST", "/admin/v1/audit/disclosures/" + url_encode(o.disclosure_id) + "/run"),
+                         {200}, "run disclosure");
+  const std::string tenant = run.at("disclosure").at("tenant_id").get<std::string>();
+  std::vector<store::AuditEvent> mine;
+  for (const json& e : run.at("events")) mine.push_back(unwrap(core::audit_event_from_json(e.dump()), "event"));
   CheckpointPage cps = fetch_checkpoints(admin);
-  std::vector<store::AuditEvent> mine = fetch_events(
-      admin, "tenant=" + url_encode(o.tenant) + "&from=" + std::to_string(from) + "&to=" + std::to_string(to) + "&");
   std::ostringstream out;
   for (const auto& k : cps.keys) out << core::audit_key_json(k, true) << "\n";
   if (!mine.empty()) {
@@ -245,7 +236,8 @@ void export_tenant(const AuditOptions& o) {
     std::cout << out.str();
   } else {
     write_file(o.out, out.str());
-    std::cerr << "exported " << mine.size() << " events of " << o.tenant << " to " << o.out << "\n";
+    std::cerr << "exported " << mine.size() << " events of " << tenant << " (disclosure " << o.disclosure_id
+              << ") to " << o.out << "\n";
   }
 }
 
@@ -313,14 +305,16 @@ void add_audit_commands(CLI::App& app) {
     });
   });
 
-  auto* exp = audit->add_subcommand("export", "Write a tenant's events of a period as JSON lines for a regulator");
+  auto* exp = audit->add_subcommand(
+      "export", "Run an approved disclosure (once) and write the tenant's events of its period as JSON lines");
   add_server_options(*exp, o->server, /*server_required=*/true);
-  exp->add_option("--token", o->token_file, "File with an auditor or security_officer token")->required();
-  exp->add_option("--tenant", o->tenant, "Tenant id")->required();
-  exp->add_option("--from", o->from, "Start (inclusive): YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or Unix seconds")->required();
-  exp->add_option("--to", o->to, "End (exclusive), same forms")->required();
+  exp->add_option("--token", o->token_file, "File with an auditor token")->required();
+  exp->add_option("--disclosure", o->disclosure_id,
+                  "Disclosure id (`duet audit disclosure request`, approved by a security officer)")
+      ->required();
   exp->add_option("--out", o->out, "Output file (default: standard output)");
   exp->callback([o] { run_guarded("audit export", [&] { export_tenant(*o); }); });
+  add_disclosure_commands(*audit);
 }
 
 }  // namespace duet::cli

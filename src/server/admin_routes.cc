@@ -4,6 +4,7 @@
 #include <string>
 
 #include "core/audit_json.h"
+#include "store/audit_checkpoint_deliveries.h"
 #include "server/json_body.h"
 #include "server/json_mapping.h"
 #include "server/metering_views.h"
@@ -166,21 +167,19 @@ void metering_admin_routes(http::Router& r, const ApiServices& s, RequestAuth& a
         }));
 }
 
-// GET /admin/v1/audit/events: the whole log after a seq, or one tenant's
-// events in a time range. The events' JSON is core/audit_json.h's, verbatim.
+// GET /admin/v1/audit/events: the whole log after a seq (for verification).
+// The events' JSON is core/audit_json.h's, verbatim. One tenant's events of a
+// period are a disclosure (§4.4): only an approved disclosure's run hands
+// them out (server/disclosure_routes.h), so `tenant` is refused here.
 Result<Response> list_audit_events(const ApiServices& s, const Request& req) {
+  if (req.query_param("tenant"))
+    return make_error(ErrorCode::kForbidden,
+                      "a tenant's events are disclosed only through an approved disclosure "
+                      "(POST /admin/v1/audit/disclosures)");
   DUET_ASSIGN_OR_RETURN(int64_t after, query_int(req, "after_seq", 0, 0, INT64_MAX));
   DUET_ASSIGN_OR_RETURN(int64_t limit, query_int(req, "limit", 500, 1, 1000));
-  std::optional<std::string> tenant = req.query_param("tenant");
   std::vector<store::AuditEvent> events;
-  if (tenant) {
-    DUET_ASSIGN_OR_RETURN(int64_t from, query_int(req, "from", 0, 0, INT64_MAX / 2));
-    DUET_ASSIGN_OR_RETURN(int64_t to, query_int(req, "to", INT64_MAX / 2, 0, INT64_MAX / 2));
-    DUET_ASSIGN_OR_RETURN(events,
-                          s.deps.store.list_tenant_audit_events(*tenant, from, to, after, static_cast<size_t>(limit)));
-  } else {
-    DUET_ASSIGN_OR_RETURN(events, s.deps.store.list_audit_events(after, static_cast<size_t>(limit)));
-  }
+  DUET_ASSIGN_OR_RETURN(events, s.deps.store.list_audit_events(after, static_cast<size_t>(limit)));
   std::string body = "{\"events\":[";
   for (size_t i = 0; i < events.size(); ++i) {
     if (i) body += ',';
@@ -235,6 +234,28 @@ void audit_routes(http::Router& r, const ApiServices& s, RequestAuth& auth) {
   r.get("/admin/v1/audit/checkpoints",
         auth.operator_request(
             [&s](const Request& req, const core::OperatorContext&) { return list_audit_checkpoints(s, req); }, readers));
+  // The checkpoint webhook's delivery record (docs/audit.md "The checkpoint webhook").
+  r.get("/admin/v1/audit/checkpoint-deliveries",
+        auth.operator_request(
+            [&s](const Request& req, const core::OperatorContext&) -> Result<Response> {
+              DUET_ASSIGN_OR_RETURN(int64_t after, query_int(req, "after_seq", 0, 0, INT64_MAX));
+              DUET_ASSIGN_OR_RETURN(int64_t limit, query_int(req, "limit", 500, 1, 1000));
+              DUET_ASSIGN_OR_RETURN(store::AuditCheckpointDeliveryStore * area,
+                                    store::audit_checkpoint_delivery_store(s.deps.store));
+              DUET_ASSIGN_OR_RETURN(std::vector<store::CheckpointDelivery> ds,
+                                    area->list_checkpoint_deliveries(after, static_cast<size_t>(limit)));
+              json arr = json::array();
+              for (const auto& d : ds)
+                arr.push_back(json{{"seq", d.seq},
+                                   {"state", d.delivered ? "delivered" : "pending"},
+                                   {"attempts", d.attempts},
+                                   {"next_at", d.delivered ? json(nullptr) : json(d.next_at)},
+                                   {"last_error", d.last_error.empty() ? json(nullptr) : json(d.last_error)},
+                                   {"delivered_at", d.delivered_at ? json(*d.delivered_at) : json(nullptr)},
+                                   {"created_at", d.created_at}});
+              return json_response(200, json{{"deliveries", std::move(arr)}});
+            },
+            readers));
   r.post("/admin/v1/operators",
          auth.operator_request(
              [&s](const Request& req, const core::OperatorContext& op) -> Result<Response> {

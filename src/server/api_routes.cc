@@ -3,6 +3,7 @@
 #include "server/admin_routes.h"
 #include "server/business_routes.h"
 #include "server/claim_routes.h"
+#include "server/disclosure_routes.h"
 #include "server/holder_routes.h"
 #include "server/pki_routes.h"
 #include "server/portal_routes.h"
@@ -42,6 +43,7 @@ void ApiRoutes::register_routes(http::Router& router) {
   register_incident_routes(router, m.services, m.auth);
   register_notice_routes(router, m.services, m.auth);
   register_claim_routes(router, m.services, m.auth);
+  register_disclosure_routes(router, m.services, m.auth);
   register_statement_routes(router, m.services, m.auth);
 }
 

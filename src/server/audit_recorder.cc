@@ -103,6 +103,18 @@ void AuditCheckpointWorker::stop() {
   auto last = audit_.checkpoint_now();
   if (!last.ok())
     log_event("error", "audit_checkpoint_failed", {{"code", std::string(error_code_name(last.code()))}});
+  deliver();  // one attempt at the last checkpoint; a failure stays pending for the next start
+}
+
+// The checkpoint webhook's round: outcomes are recorded in the store; the
+// log says that one failed (code only: no URL, no secret).
+void AuditCheckpointWorker::deliver() {
+  if (webhook_ == nullptr) return;
+  auto round = webhook_->run_once();
+  if (!round.ok())
+    log_event("error", "audit_checkpoint_webhook_failed", {{"code", std::string(error_code_name(round.code()))}});
+  else if (round->failed)
+    log_event("warn", "audit_checkpoint_webhook_failed", {{"code", "not_delivered"}});
 }
 
 void AuditCheckpointWorker::run() {
@@ -116,6 +128,7 @@ void AuditCheckpointWorker::run() {
     auto r = audit_.checkpoint_if_due(every_events_, every_seconds_);
     if (!r.ok())
       log_event("error", "audit_checkpoint_failed", {{"code", std::string(error_code_name(r.code()))}});
+    deliver();
     lock.lock();
   }
 }

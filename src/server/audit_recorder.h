@@ -20,6 +20,7 @@
 #include <mutex>
 #include <thread>
 
+#include "core/audit_checkpoint_webhook.h"
 #include "core/audit_service.h"
 #include "store/store.h"
 
@@ -61,13 +62,18 @@ class AuditCheckpointWorker {
  public:
   AuditCheckpointWorker(core::AuditService& audit, int64_t every_events, int64_t every_seconds);
   ~AuditCheckpointWorker();  // stop()
+  // Also hands every checkpoint to `webhook` after each round (and after the
+  // last one at stop). Set before start(); not owned.
+  void set_webhook(core::CheckpointWebhook* webhook) { webhook_ = webhook; }
   void start();
   // Stops the thread and signs the head one last time.
   void stop();
 
  private:
   void run();
+  void deliver();
   core::AuditService& audit_;
+  core::CheckpointWebhook* webhook_ = nullptr;
   int64_t every_events_, every_seconds_;
   std::mutex mu_;
   std::condition_variable cv_;

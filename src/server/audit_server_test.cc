@@ -146,12 +146,23 @@ TEST_F(AuditServerTest, RoleTokensAreWrittenPrivateAtFirstStart) {
 TEST_F(AuditServerTest, AuditorIsRefusedOnEveryNonAuditAdminRouteAndChangesNothing) {
   std::string t = create_tenant("Acme");
   int64_t tenants_before = count("tenants");
-  int checked = 0;
+  int checked = 0, officer_only = 0;
   for (const auto& route : daemon->routes()) {
     if (route.pattern.rfind("/admin/v1/", 0) != 0) continue;
     if (route.pattern.rfind("/admin/v1/audit/", 0) == 0) {
-      EXPECT_EQ(call(route.method, route.pattern, auditor_token).status, 200) << route.pattern;
       EXPECT_EQ(call(route.method, route.pattern, op_token).status, 403) << "operator on " << route.pattern;
+      auto r = call(route.method, route.pattern, auditor_token, route.method == "GET" ? "" : "{}");
+      if (route.method == "GET") {  // a read; an unknown id is a 404 after the role check
+        EXPECT_EQ(r.status, route.pattern.find('{') == std::string::npos ? 200 : 404) << route.pattern;
+      } else if (route.pattern.ends_with("/approve") || route.pattern.ends_with("/refuse")) {
+        // A disclosure's decision is the security officer's (four eyes).
+        EXPECT_EQ(r.status, 403) << route.pattern;
+        ++officer_only;
+      } else {
+        // The auditor's own steps of a disclosure (request, run): admitted by
+        // role, then refused for what the empty request lacks.
+        EXPECT_NE(r.status, 403) << route.pattern << ": " << r.body;
+      }
       continue;
     }
     if (route.pattern == "/admin/v1/me") {  // every role may read its own name and role (the console)
@@ -175,7 +186,8 @@ TEST_F(AuditServerTest, AuditorIsRefusedOnEveryNonAuditAdminRouteAndChangesNothi
   int forbidden = 0;
   for (auto& e : events())
     if (e["actor_id"] == "auditor" && e["outcome"] == "forbidden") ++forbidden;
-  EXPECT_EQ(forbidden, checked);
+  EXPECT_EQ(officer_only, 2);
+  EXPECT_EQ(forbidden, checked + officer_only);
 }
 
 TEST_F(AuditServerTest, SeparationOfDuties) {
@@ -346,11 +358,51 @@ TEST_F(AuditServerTest, TenantListingAndNoSecretsOrPersonalDataInTheLog) {
     for (const std::string* f : {&e.actor_id, &e.target, &e.details, &e.action})
       EXPECT_EQ(f->find("1381234"), std::string::npos);
 
-  auto mine = events("&tenant=" + a + "&from=0&to=9999999999");
-  ASSERT_FALSE(mine.empty());
-  for (auto& e : mine) EXPECT_EQ(e["tenant_id"], a);
-  auto none = events("&tenant=" + a + "&from=0&to=1");
-  EXPECT_TRUE(none.empty());
+  // A tenant's events go out only through an approved disclosure (§4.4).
+  EXPECT_EQ(call("GET", "/admin/v1/audit/events?tenant=" + a, auditor_token).status, 403);
+  EXPECT_EQ(call("GET", "/admin/v1/audit/events?tenant=" + a, so_token).status, 403);
+  auto request = [&](int64_t from, int64_t to) {
+    auto r = call("POST", "/admin/v1/audit/disclosures", auditor_token,
+                  json{{"tenant_id", a}, {"from", from}, {"to", to}, {"purpose", "order 17"}}.dump());
+    EXPECT_EQ(r.status, 201) << r.body;
+    return json::parse(r.body)["disclosure_id"].get<std::string>();
+  };
+  std::string all_time = request(0, 9999999999), none_time = request(0, 1);
+  auto run = [&](const std::string& id) { return call("POST", "/admin/v1/audit/disclosures/" + id + "/run", auditor_token); };
+  auto refused = run(all_time);
+  EXPECT_EQ(refused.status, 403) << refused.body;
+  EXPECT_NE(refused.body.find("not approved by a security officer"), std::string::npos) << refused.body;
+  EXPECT_EQ(call("POST", "/admin/v1/audit/disclosures/" + all_time + "/approve", auditor_token).status, 403);
+  EXPECT_EQ(call("POST", "/admin/v1/audit/disclosures/" + all_time + "/approve", op_token).status, 403);
+  for (const std::string& id : {all_time, none_time})
+    EXPECT_EQ(call("POST", "/admin/v1/audit/disclosures/" + id + "/approve", so_token).status, 200);
+  auto ran = run(all_time);
+  ASSERT_EQ(ran.status, 200) << ran.body;
+  json mine = json::parse(ran.body);
+  EXPECT_EQ(mine["disclosure"]["state"], "run");
+  ASSERT_FALSE(mine["events"].empty());
+  for (auto& e : mine["events"]) EXPECT_EQ(e["tenant_id"], a);
+  EXPECT_EQ(run(all_time).status, 409) << "once";
+  auto none = run(none_time);
+  ASSERT_EQ(none.status, 200) << none.body;
+  EXPECT_TRUE(json::parse(none.body)["events"].empty());
+  // Each step is an event of its caller, refusals included.
+  int requested = 0, approved = 0, ran_ok = 0, run_refused = 0;
+  for (auto& e : events()) {
+    if (e["action"] == "POST /admin/v1/audit/disclosures" && e["outcome"] == "ok") ++requested;
+    if (e["action"] == "POST /admin/v1/audit/disclosures/{disclosure_id}/approve" && e["outcome"] == "ok") {
+      ++approved;
+      EXPECT_EQ(e["actor_id"], "security-officer");
+    }
+    if (e["action"] == "POST /admin/v1/audit/disclosures/{disclosure_id}/run") {
+      if (e["outcome"] == "ok") ++ran_ok;
+      else ++run_refused;
+    }
+  }
+  EXPECT_EQ(requested, 2);
+  EXPECT_EQ(approved, 2);
+  EXPECT_EQ(ran_ok, 2);
+  EXPECT_EQ(run_refused, 2);
 }
 
 TEST_F(AuditServerTest, CheckpointsAreSignedAndTheLiveChainVerifies) {

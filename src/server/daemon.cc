@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -14,6 +15,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "base/secret_file.h"
 #include "core/availability.h"
 #include "core/quota_order.h"
 #include "http/server.h"
@@ -29,6 +31,7 @@
 #include "server/token_bootstrap.h"
 #include "server/web_routes.h"
 #include "server/workers.h"
+#include "store/audit_checkpoint_deliveries.h"
 #include "store/pg_store.h"
 #include "store/sqlite_store.h"
 
@@ -114,6 +117,9 @@ struct Daemon::Impl {
   // Declared before the service and the checkpoint worker that write to it
   // (destroyed after them: the worker signs a last checkpoint when it stops).
   std::unique_ptr<AuditWitnessFile> audit_witness;  // [audit] witness_file
+  // [audit] checkpoint_webhook_url (none: both null); used by audit_checkpoints.
+  std::unique_ptr<CurlWebhookSender> checkpoint_sender;
+  std::unique_ptr<core::CheckpointWebhook> checkpoint_webhook;
   std::unique_ptr<core::AuditService> audit;  // audit key, checkpoints, operators
   std::unique_ptr<core::MeteringService> metering;
   std::unique_ptr<AuditRecorder> audit_recorder;  // request events no write carried
@@ -144,6 +150,7 @@ struct Daemon::Impl {
   Status build_services();
   Status bootstrap_tokens_and_audit_key();
   Status open_audit_witness();
+  Status open_checkpoint_webhook();
   void build_workers(DaemonOptions& options);
   void build_server(DaemonOptions& options);
   ApiServices api_services();
@@ -268,6 +275,33 @@ Status Daemon::Impl::open_audit_witness() {
   audit->set_witness(audit_witness.get());
   audit->set_checkpoint_seconds(config.audit.checkpoint_seconds);
   log_event("info", "audit_witness", {{"path", file}});
+  return open_checkpoint_webhook();
+}
+
+// The checkpoint webhook (docs/audit.md "The checkpoint webhook"), when
+// configured: its secret is read once at start (a file only the service may
+// read, base/secret_file.h); a missing or empty secret stops the start.
+Status Daemon::Impl::open_checkpoint_webhook() {
+  if (config.audit.checkpoint_webhook_url.empty()) return Status::Ok();
+  auto secret = read_secret_file(config.audit.checkpoint_webhook_secret_file, 4096);
+  if (!secret.ok())
+    return make_error(secret.code(), "audit.checkpoint_webhook_secret_file: " + secret.error().message);
+  std::string key(reinterpret_cast<const char*>(secret->data()), secret->size());
+  while (!key.empty() && std::isspace(static_cast<unsigned char>(key.back()))) key.pop_back();
+  size_t first = 0;
+  while (first < key.size() && std::isspace(static_cast<unsigned char>(key[first]))) ++first;
+  key.erase(0, first);
+  if (key.empty()) return make_error(ErrorCode::kInvalidArgument, "audit.checkpoint_webhook_secret_file is empty");
+  auto deliveries = store::audit_checkpoint_delivery_store(*store);
+  if (!deliveries.ok()) return Unexpected{deliveries.error()};
+  checkpoint_sender = std::make_unique<CurlWebhookSender>();
+  core::CheckpointWebhookConfig wc;
+  wc.url = config.audit.checkpoint_webhook_url;
+  wc.secret = std::move(key);
+  wc.timeout_ms = config.service.core.callback_timeout_ms;
+  checkpoint_webhook = std::make_unique<core::CheckpointWebhook>(**deliveries, *store, *checkpoint_sender,
+                                                                 deps->clock, std::move(wc));
+  log_event("info", "audit_checkpoint_webhook", {{"enabled", "true"}});
   return Status::Ok();
 }
 
@@ -276,6 +310,7 @@ void Daemon::Impl::build_workers(DaemonOptions& options) {
   notice_mail = std::make_unique<NoticeMailWorker>(*deps, config.notices, config.sla.calendar.utc_offset_minutes);
   audit_checkpoints =
       std::make_unique<AuditCheckpointWorker>(*audit, config.audit.checkpoint_events, config.audit.checkpoint_seconds);
+  audit_checkpoints->set_webhook(checkpoint_webhook.get());
   WorkerOptions wo;
   wo.callback_poll = std::chrono::milliseconds(config.service.callback_poll_ms);
   wo.expiry_interval = std::chrono::milliseconds(config.service.expiry_interval_ms);

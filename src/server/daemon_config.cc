@@ -169,6 +169,10 @@ constexpr Key kAuditKeys[] = {
     {"checkpoint_events", [](Node n, Path p, DaemonConfig& c) { return read_int(n, p, c.audit.checkpoint_events); }},
     {"checkpoint_seconds", [](Node n, Path p, DaemonConfig& c) { return read_int(n, p, c.audit.checkpoint_seconds); }},
     {"witness_file", [](Node n, Path p, DaemonConfig& c) { return read_string(n, p, c.audit.witness_file); }},
+    {"checkpoint_webhook_url",
+     [](Node n, Path p, DaemonConfig& c) { return read_string(n, p, c.audit.checkpoint_webhook_url); }},
+    {"checkpoint_webhook_secret_file",
+     [](Node n, Path p, DaemonConfig& c) { return read_string(n, p, c.audit.checkpoint_webhook_secret_file); }},
 };
 
 // [pdf]: PDF verification and sign orders with output "pdf" (docs/pdf.md).
@@ -380,6 +384,11 @@ Status DaemonConfig::validate() const {
     return bad("audit.checkpoint_events must be 1..10000000");
   if (audit.checkpoint_seconds < 1 || audit.checkpoint_seconds > 86400)
     return bad("audit.checkpoint_seconds must be 1..86400");
+  if (!audit.checkpoint_webhook_url.empty() && audit.checkpoint_webhook_url.rfind("http://", 0) != 0 &&
+      audit.checkpoint_webhook_url.rfind("https://", 0) != 0)
+    return bad("audit.checkpoint_webhook_url must be an http(s) URL");
+  if (!audit.checkpoint_webhook_url.empty() && audit.checkpoint_webhook_secret_file.empty())
+    return bad("audit.checkpoint_webhook_url needs audit.checkpoint_webhook_secret_file");
   return Status::Ok();
 }
 

@@ -54,6 +54,10 @@ struct AuditConfig {
   // The audit witness file (docs/audit.md); "" = audit_witness_path()'s
   // default, beside the data directory. Must lie outside the data directory.
   std::string witness_file;
+  // The checkpoint webhook (docs/audit.md "The checkpoint webhook"): ""
+  // = none. The HMAC-SM3 secret is read from the file (mode 0600 advised).
+  std::string checkpoint_webhook_url;
+  std::string checkpoint_webhook_secret_file;
 };
 
 // [web]: where the built web front ends are read from (server/web_routes.h);

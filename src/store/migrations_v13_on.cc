@@ -344,7 +344,51 @@ CREATE TABLE holder_erasures (
 )sql"),
 };
 
-constexpr VersionPieces kVersions[] = {{13, kV13}, {14, kV14}, {15, kV15}, {16, kV16}, {17, kV17}, {18, kV18}, {19, kV19}, {20, kV20}, {21, kV21}, {22, kV22}, {23, kV23}, {24, kV24}, {25, kV25}};
+// v26, issue 14 item 7: disclosures of a tenant's audit events to a
+// regulator (§4.4; docs/audit.md "Export for a regulator"): requested by an
+// auditor, approved or refused by a security officer (not the requester),
+// run once. The state moves only forward, by conditional updates.
+constexpr MigrationPiece kV26[] = {
+    both(R"sql(
+CREATE TABLE audit_disclosures (
+  disclosure_id TEXT NOT NULL PRIMARY KEY,
+  tenant_id TEXT NOT NULL REFERENCES tenants (tenant_id),
+  from_at {int} NOT NULL,
+  to_at {int} NOT NULL CHECK (to_at > from_at),
+  purpose TEXT NOT NULL CHECK (purpose <> ''),
+  requested_by TEXT NOT NULL,
+  requested_at {int} NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('requested', 'approved', 'refused', 'run')),
+  decided_at {int},
+  decided_by TEXT NOT NULL DEFAULT '',
+  decision_reason TEXT NOT NULL DEFAULT '',
+  run_at {int},
+  run_by TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX audit_disclosures_requested ON audit_disclosures (requested_at);
+)sql"),
+};
+
+// v27, issue 14 item 7: the delivery record of the audit checkpoint webhook
+// ([audit] checkpoint_webhook_url; docs/audit.md "The checkpoint webhook"):
+// one row per checkpoint handed to the external party, pending until it
+// answered 2xx. Not a copy of the checkpoint (that stays in
+// audit_checkpoints): only what was sent when, and how it went.
+constexpr MigrationPiece kV27[] = {
+    both(R"sql(
+CREATE TABLE audit_checkpoint_deliveries (
+  seq {int} NOT NULL PRIMARY KEY,
+  state TEXT NOT NULL CHECK (state IN ('pending', 'delivered')),
+  attempts {int} NOT NULL DEFAULT 0,
+  next_at {int} NOT NULL,
+  last_error TEXT NOT NULL DEFAULT '',
+  delivered_at {int},
+  created_at {int} NOT NULL
+);
+)sql"),
+};
+
+constexpr VersionPieces kVersions[] = {{13, kV13}, {14, kV14}, {15, kV15}, {16, kV16}, {17, kV17}, {18, kV18}, {19, kV19}, {20, kV20}, {21, kV21}, {22, kV22}, {23, kV23}, {24, kV24}, {25, kV25}, {26, kV26}, {27, kV27}};
 
 }  // namespace
 

@@ -15,6 +15,8 @@
 #include <limits>
 #include <utility>
 
+#include "store/audit_checkpoint_deliveries.h"
+#include "store/audit_disclosures.h"
 #include "store/holder_data_keys.h"
 #include "store/ids.h"
 #include "store/record_text.h"
@@ -122,7 +124,8 @@ inline const WriteContext kNoWrite{};
 
 // --- the store ------------------------------------------------------------------
 
-class SqliteStore final : public Store, public HolderDataKeyStore {
+class SqliteStore final : public Store, public HolderDataKeyStore, public AuditDisclosureStore,
+                          public AuditCheckpointDeliveryStore {
  public:
 
   explicit SqliteStore(SqliteStoreOptions options)
@@ -370,6 +373,20 @@ class SqliteStore final : public Store, public HolderDataKeyStore {
                          UnixSeconds expected_updated_at) override;
   Result<std::vector<Incident>> list_incidents(UnixSeconds from, UnixSeconds to,
                                                std::optional<std::string_view> tenant_id) override;
+  // --- audit disclosures (store/sqlite_audit_disclosures.cc) ---
+  Status request_audit_disclosure(const WriteContext& context, const AuditDisclosure& d) override;
+  Result<AuditDisclosure> get_audit_disclosure(std::string_view disclosure_id) override;
+  Result<std::vector<AuditDisclosure>> list_audit_disclosures() override;
+  Status decide_audit_disclosure(const WriteContext& context, std::string_view disclosure_id, DisclosureState decision,
+                                 std::string_view decided_by, std::string_view reason, UnixSeconds now) override;
+  Status mark_audit_disclosure_run(const WriteContext& context, std::string_view disclosure_id,
+                                   std::string_view run_by, UnixSeconds now) override;
+  // --- audit checkpoint webhook deliveries (store/sqlite_audit_checkpoint_deliveries.cc) ---
+  Result<size_t> queue_checkpoint_deliveries(UnixSeconds now) override;
+  Result<std::optional<CheckpointDelivery>> next_checkpoint_delivery() override;
+  Status record_checkpoint_delivery(int64_t seq, bool delivered, std::string_view error, UnixSeconds now,
+                                    UnixSeconds next_at) override;
+  Result<std::vector<CheckpointDelivery>> list_checkpoint_deliveries(int64_t after_seq, size_t limit) override;
   // --- sla terms and claims (store/sqlite_sla_claims.cc) ---
   Status record_sla_terms(const WriteContext& context, const SlaTermsVersion& terms) override;
   Result<SlaTermsVersion> get_sla_terms(std::string_view version) override;
