@@ -388,7 +388,28 @@ CREATE TABLE audit_checkpoint_deliveries (
 )sql"),
 };
 
-constexpr VersionPieces kVersions[] = {{13, kV13}, {14, kV14}, {15, kV15}, {16, kV16}, {17, kV17}, {18, kV18}, {19, kV19}, {20, kV20}, {21, kV21}, {22, kV22}, {23, kV23}, {24, kV24}, {25, kV25}, {26, kV26}, {27, kV27}};
+// v28, issue 12 item 3: hybrid-cloud previews. tenants.hybrid_previews (0
+// by default, set by an operator) allows duet-gateway to upload PNGs of the
+// pages it stamps for the tenant's digest-only orders; order_previews keeps
+// them (one row per page) until the order's payload is purged (retention)
+// — never a byte of the PDF itself.
+constexpr MigrationPiece kV28[] = {
+    both(R"sql(
+ALTER TABLE tenants ADD COLUMN hybrid_previews {int} NOT NULL DEFAULT 0 CHECK (hybrid_previews IN (0, 1));
+CREATE TABLE order_previews (
+  tenant_id TEXT NOT NULL,
+  order_id TEXT NOT NULL,
+  page {int} NOT NULL CHECK (page >= 1),
+  page_count {int} NOT NULL CHECK (page_count >= page),
+  png {bytes} NOT NULL,
+  uploaded_at {int} NOT NULL,
+  PRIMARY KEY (tenant_id, order_id, page),
+  FOREIGN KEY (tenant_id, order_id) REFERENCES sign_orders (tenant_id, order_id)
+);
+)sql"),
+};
+
+constexpr VersionPieces kVersions[] = {{13, kV13}, {14, kV14}, {15, kV15}, {16, kV16}, {17, kV17}, {18, kV18}, {19, kV19}, {20, kV20}, {21, kV21}, {22, kV22}, {23, kV23}, {24, kV24}, {25, kV25}, {26, kV26}, {27, kV27}, {28, kV28}};
 
 }  // namespace
 

@@ -148,6 +148,22 @@ class OrderStore {
   // compute e, without reading a document of up to pdf.max_bytes. Same errors.
   virtual Result<OrderDocument> get_order_document_info(std::string_view tenant_id, std::string_view order_id,
                                                         int item_index) = 0;
+  // Hybrid previews (schema v28, OrderPreview): replaces every preview of
+  // the order by `pages` in ONE transaction with the audit event of
+  // `context`. kNotFound for an unknown order or another tenant's;
+  // kInvalidArgument, nothing written, for no pages, a page outside
+  // 1..page_count, pages that disagree on page_count or repeat, an empty PNG,
+  // or a row naming another tenant/order. The caller (core) checks who may
+  // upload and when.
+  virtual Status put_order_previews(const WriteContext& context, std::string_view tenant_id,
+                                    std::string_view order_id, const std::vector<OrderPreview>& pages) = 0;
+  // The order's previews by page ascending, without their PNGs; empty when
+  // none (or the order is unknown).
+  virtual Result<std::vector<OrderPreview>> list_order_previews(std::string_view tenant_id,
+                                                                std::string_view order_id) = 0;
+  // One preview with its PNG. kNotFound when the order has no such page.
+  virtual Result<OrderPreview> get_order_preview(std::string_view tenant_id, std::string_view order_id,
+                                                 int page) = 0;
   // Either kind.
   virtual Result<SignOrder> get_order(std::string_view tenant_id, std::string_view order_id) = 0;
   // A page of the tenant's kSign orders (kCsr orders are never listed), newest first (created_at DESC, order_id

@@ -58,4 +58,49 @@ Result<OrderDocument> PgStore::get_order_document_info(std::string_view tenant_i
   });
 }
 
+// Hybrid previews (schema v28): replaced as a whole, in one transaction.
+Status PgStore::put_order_previews(const WriteContext& context, std::string_view tenant_id,
+                                   std::string_view order_id, const std::vector<OrderPreview>& pages) {
+  DUET_TRY_STATUS(validate_order_previews(tenant_id, order_id, pages));
+  return write_single(context, [&](Connection& c) -> Status {
+    DUET_ASSIGN_OR_RETURN(Rows has, c.query("SELECT 1 FROM sign_orders WHERE tenant_id = $1 AND order_id = $2",
+                                            {tenant_id, order_id}));
+    if (has.empty()) return not_found("order");
+    DUET_TRY_STATUS(pg::run(c, "DELETE FROM order_previews WHERE tenant_id = $1 AND order_id = $2",
+                            {tenant_id, order_id}));
+    for (const OrderPreview& p : pages) {
+      DUET_TRY_STATUS(pg::run(c,
+                              "INSERT INTO order_previews (tenant_id, order_id, page, page_count, png, uploaded_at) "
+                              "VALUES ($1, $2, $3, $4, $5, $6)",
+                              {tenant_id, order_id, p.page, p.page_count, p.png, p.uploaded_at}));
+    }
+    return Status::Ok();
+  });
+}
+
+Result<std::vector<OrderPreview>> PgStore::list_order_previews(std::string_view tenant_id,
+                                                               std::string_view order_id) {
+  return read_single<std::vector<OrderPreview>>([&](Connection& c) -> Result<std::vector<OrderPreview>> {
+    DUET_ASSIGN_OR_RETURN(Rows r, c.query("SELECT page, page_count, uploaded_at FROM order_previews "
+                                          "WHERE tenant_id = $1 AND order_id = $2 ORDER BY page",
+                                          {tenant_id, order_id}));
+    std::vector<OrderPreview> out;
+    for (int i = 0; i < r.size(); ++i)
+      out.push_back(OrderPreview{std::string(tenant_id), std::string(order_id), static_cast<int>(r.get_int(i, 0)),
+                                 static_cast<int>(r.get_int(i, 1)), {}, r.get_int(i, 2)});
+    return out;
+  });
+}
+
+Result<OrderPreview> PgStore::get_order_preview(std::string_view tenant_id, std::string_view order_id, int page) {
+  return read_single<OrderPreview>([&](Connection& c) -> Result<OrderPreview> {
+    DUET_ASSIGN_OR_RETURN(Rows r, c.query("SELECT page, page_count, png, uploaded_at FROM order_previews "
+                                          "WHERE tenant_id = $1 AND order_id = $2 AND page = $3",
+                                          {tenant_id, order_id, page}));
+    if (r.empty()) return not_found("order preview");
+    return OrderPreview{std::string(tenant_id), std::string(order_id), static_cast<int>(r.get_int(0, 0)),
+                        static_cast<int>(r.get_int(0, 1)), r.blob(0, 2), r.get_int(0, 3)};
+  });
+}
+
 }  // namespace duet::store::pg_store

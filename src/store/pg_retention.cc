@@ -44,6 +44,8 @@ Result<size_t> purge_order_payloads(Connection& c, UnixSeconds final_before, Uni
     }
     // A PDF order's documents (schema v16) are payload: deleted, not digested.
     DUET_TRY_STATUS(pg::run(c, "DELETE FROM order_documents WHERE tenant_id = $1 AND order_id = $2", {tenant, id}));
+    // So are a digest-only order's page previews (schema v28).
+    DUET_TRY_STATUS(pg::run(c, "DELETE FROM order_previews WHERE tenant_id = $1 AND order_id = $2", {tenant, id}));
     DUET_ASSIGN_OR_RETURN(int64_t n, changes(c, kMarkPayloadPurged.pg(), {tenant, id, now}));
     if (n != 1) return conflict("order payload purged concurrently");
     DUET_TRY_STATUS(audit_purge(c, tenant, actor, kOrderPayloadPurged, id,

@@ -194,6 +194,7 @@ class PgStore final : public Store, public HolderDataKeyStore, public AuditDiscl
   Status create_tenant(const WriteContext& context, const Tenant& t) override;
   Result<Tenant> get_tenant(std::string_view tenant_id) override;
   Status set_tenant_suspended(const WriteContext& context, std::string_view tenant_id, bool suspended) override;
+  Status set_tenant_hybrid_previews(const WriteContext& context, std::string_view tenant_id, bool allowed) override;
   Status set_tenant_cert_identity_policy(const WriteContext& context, std::string_view tenant_id,
                                          std::string_view policy) override;
   Status set_tenant_production_active_from(const WriteContext& context, std::string_view tenant_id,
@@ -270,6 +271,11 @@ class PgStore final : public Store, public HolderDataKeyStore, public AuditDiscl
                                            int item_index) override;
   Result<OrderDocument> get_order_document_info(std::string_view tenant_id, std::string_view order_id,
                                                 int item_index) override;
+  Status put_order_previews(const WriteContext& context, std::string_view tenant_id, std::string_view order_id,
+                            const std::vector<OrderPreview>& pages) override;
+  Result<std::vector<OrderPreview>> list_order_previews(std::string_view tenant_id,
+                                                        std::string_view order_id) override;
+  Result<OrderPreview> get_order_preview(std::string_view tenant_id, std::string_view order_id, int page) override;
   Status finish_document_order(const WriteContext& context, std::string_view tenant_id, std::string_view order_id,
                                std::string_view session_id, const std::vector<Bytes>& signatures,
                                const std::vector<Bytes>& signed_pdfs, const std::optional<CallbackJob>& callback,

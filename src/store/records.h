@@ -43,6 +43,11 @@ struct Tenant {
   // (the GM/T 0015 identity-code extension). Set by an operator
   // (TenantStore::set_tenant_cert_identity_policy).
   std::string cert_identity_policy = "none";
+  // Whether duet-gateway may upload page previews of this tenant's
+  // digest-only orders (docs/gateway.md "Page previews"): false by default
+  // (the pages stay on the premises). Set by an operator
+  // (TenantStore::set_tenant_hybrid_previews, schema v28).
+  bool hybrid_previews = false;
 };
 
 enum class AppEnvironment { kSandbox, kProduction };
@@ -254,6 +259,21 @@ struct OrderDocument {
   std::vector<int> stamped_pages;  // pages (from 1) carrying a widget, ascending, no repeats
   int page_count = 0;
   Bytes signed_pdf;           // empty until the order is signed
+};
+
+// One page preview of a digest-only order's document (table order_previews,
+// schema v28): a PNG duet-gateway rendered of a page it stamps, which the
+// holder app shows (hybrid cloud, only for tenants with hybrid_previews).
+// The PDF itself never reaches duetd; the PNG is kept in clear like the
+// prepared documents of public-cloud PDF orders and purged with the order's
+// payload by the retention rule.
+struct OrderPreview {
+  std::string tenant_id;
+  std::string order_id;
+  int page = 0;        // from 1
+  int page_count = 0;  // pages of the document, >= page
+  Bytes png;           // empty when read without it
+  UnixSeconds uploaded_at = 0;
 };
 
 // The holder's handwritten-signature image (table

@@ -26,6 +26,7 @@ Tenant read_tenant(const RowReader& r) {
   t.created_at = r.get_int(4);
   t.signature_v1_cutoff = r.optional_int(5);
   t.cert_identity_policy = r.text(6);
+  t.hybrid_previews = r.get_int(7) != 0;
   return t;
 }
 

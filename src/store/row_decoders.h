@@ -20,7 +20,7 @@ namespace duet::store::row_decoders {
 std::string select_from(std::string_view cols, std::string_view table, std::string_view where);
 
 constexpr std::string_view kTenantCols =
-    "tenant_id, name, production_active_from, suspended, created_at, signature_v1_cutoff, cert_identity_policy";
+    "tenant_id, name, production_active_from, suspended, created_at, signature_v1_cutoff, cert_identity_policy, hybrid_previews";
 Tenant read_tenant(const RowReader& r);
 
 constexpr std::string_view kAppCols =

@@ -66,4 +66,61 @@ Result<OrderDocument> SqliteStore::get_order_document_info(std::string_view tena
   });
 }
 
+// Hybrid previews (schema v28): replaced as a whole, in one transaction.
+Status SqliteStore::put_order_previews(const WriteContext& context, std::string_view tenant_id,
+                                       std::string_view order_id, const std::vector<OrderPreview>& pages) {
+  DUET_TRY_STATUS(validate_order_previews(tenant_id, order_id, pages));
+  return write(context, [&](Connection& c) -> Status {
+    DUET_ASSIGN_OR_RETURN(Statement has, Statement::prepare(c,
+        "SELECT 1 FROM sign_orders WHERE tenant_id = ?1 AND order_id = ?2"));
+    has.bind(1, tenant_id).bind(2, order_id);
+    DUET_ASSIGN_OR_RETURN(bool found, has.step());
+    if (!found) return not_found("order");
+    DUET_ASSIGN_OR_RETURN(Statement del, Statement::prepare(c,
+        "DELETE FROM order_previews WHERE tenant_id = ?1 AND order_id = ?2"));
+    del.bind(1, tenant_id).bind(2, order_id);
+    DUET_TRY_STATUS(del.run());
+    for (const OrderPreview& p : pages) {
+      DUET_ASSIGN_OR_RETURN(Statement ins, Statement::prepare(c,
+          "INSERT INTO order_previews (tenant_id, order_id, page, page_count, png, uploaded_at) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
+      ins.bind(1, tenant_id).bind(2, order_id).bind(3, p.page).bind(4, p.page_count).bind(5, p.png)
+          .bind(6, p.uploaded_at);
+      DUET_TRY_STATUS(ins.run());
+    }
+    return Status::Ok();
+  });
+}
+
+Result<std::vector<OrderPreview>> SqliteStore::list_order_previews(std::string_view tenant_id,
+                                                                   std::string_view order_id) {
+  return read<std::vector<OrderPreview>>([&](Connection& c) -> Result<std::vector<OrderPreview>> {
+    DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+        "SELECT page, page_count, uploaded_at FROM order_previews WHERE tenant_id = ?1 AND order_id = ?2 "
+        "ORDER BY page"));
+    st.bind(1, tenant_id).bind(2, order_id);
+    std::vector<OrderPreview> out;
+    for (;;) {
+      DUET_ASSIGN_OR_RETURN(bool row, st.step());
+      if (!row) break;
+      out.push_back(OrderPreview{std::string(tenant_id), std::string(order_id), static_cast<int>(st.column_int(0)),
+                                 static_cast<int>(st.column_int(1)), {}, st.column_int(2)});
+    }
+    return out;
+  });
+}
+
+Result<OrderPreview> SqliteStore::get_order_preview(std::string_view tenant_id, std::string_view order_id, int page) {
+  return read<OrderPreview>([&](Connection& c) -> Result<OrderPreview> {
+    DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+        "SELECT page, page_count, png, uploaded_at FROM order_previews WHERE tenant_id = ?1 AND order_id = ?2 "
+        "AND page = ?3"));
+    st.bind(1, tenant_id).bind(2, order_id).bind(3, page);
+    DUET_ASSIGN_OR_RETURN(bool row, st.step());
+    if (!row) return Unexpected{not_found("order preview").error()};
+    return OrderPreview{std::string(tenant_id), std::string(order_id), static_cast<int>(st.column_int(0)),
+                        static_cast<int>(st.column_int(1)), st.column_blob(2), st.column_int(3)};
+  });
+}
+
 }  // namespace duet::store::sqlite_store

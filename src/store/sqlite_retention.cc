@@ -77,6 +77,11 @@ Result<size_t> purge_order_payloads(Connection& c, UnixSeconds final_before, Uni
           "DELETE FROM order_documents WHERE tenant_id = ?1 AND order_id = ?2"));
       del.bind(1, o.tenant_id).bind(2, o.id);
       DUET_TRY_STATUS(del.run());
+      // So are a digest-only order's page previews (schema v28).
+      DUET_ASSIGN_OR_RETURN(Statement del_previews, Statement::prepare(c,
+          "DELETE FROM order_previews WHERE tenant_id = ?1 AND order_id = ?2"));
+      del_previews.bind(1, o.tenant_id).bind(2, o.id);
+      DUET_TRY_STATUS(del_previews.run());
     }
     DUET_ASSIGN_OR_RETURN(Statement up, Statement::prepare(c, kMarkPayloadPurged.sqlite()));
     up.bind(1, o.tenant_id).bind(2, o.id).bind(3, now);

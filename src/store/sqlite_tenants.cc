@@ -28,6 +28,11 @@ Status SqliteStore::set_tenant_suspended(const WriteContext& context, std::strin
                     "tenant");
 }
 
+Status SqliteStore::set_tenant_hybrid_previews(const WriteContext& context, std::string_view tenant_id, bool allowed) {
+  return update_one(context, "UPDATE tenants SET hybrid_previews = ?2 WHERE tenant_id = ?1", tenant_id,
+                    allowed ? 1 : 0, "tenant");
+}
+
 Status SqliteStore::set_tenant_cert_identity_policy(const WriteContext& context, std::string_view tenant_id,
                                             std::string_view policy) {
   DUET_TRY_STATUS(validate_cert_identity_policy(policy));

@@ -41,6 +41,9 @@ class TenantStore {
   // already issued are not touched.
   virtual Status set_tenant_cert_identity_policy(const WriteContext& context, std::string_view tenant_id,
                                                  std::string_view policy) = 0;
+  // Replaces Tenant::hybrid_previews. kNotFound.
+  virtual Status set_tenant_hybrid_previews(const WriteContext& context, std::string_view tenant_id,
+                                            bool allowed) = 0;
   // Every tenant, ordered by tenant_id.
   virtual Result<std::vector<Tenant>> list_tenants() = 0;
 

@@ -29,6 +29,21 @@ Status validate_tenant(const Tenant& t) {
   return validate_cert_identity_policy(t.cert_identity_policy);
 }
 
+Status validate_order_previews(std::string_view tenant_id, std::string_view order_id,
+                               const std::vector<OrderPreview>& pages) {
+  if (pages.empty()) return invalid("an order preview needs at least one page");
+  for (size_t i = 0; i < pages.size(); ++i) {
+    const OrderPreview& p = pages[i];
+    if (p.tenant_id != tenant_id || p.order_id != order_id) return invalid("a preview names another order");
+    if (p.page < 1 || p.page_count < p.page) return invalid("a preview's page is outside 1..page_count");
+    if (p.page_count != pages[0].page_count) return invalid("the previews disagree on the page count");
+    if (p.png.empty()) return invalid("a preview is empty");
+    for (size_t j = 0; j < i; ++j)
+      if (pages[j].page == p.page) return invalid("a preview page is repeated");
+  }
+  return Status::Ok();
+}
+
 Status validate_cert_identity_policy(std::string_view policy) {
   if (policy != "none" && policy != "gmt0015") return invalid("unknown certificate identity policy (none | gmt0015)");
   return Status::Ok();

@@ -20,6 +20,9 @@ namespace duet::store {
 Status validate_tenant(const Tenant& t);
 // Tenant::cert_identity_policy: "none" | "gmt0015".
 Status validate_cert_identity_policy(std::string_view policy);
+// The pages of OrderStore::put_order_previews (its kInvalidArgument cases).
+Status validate_order_previews(std::string_view tenant_id, std::string_view order_id,
+                               const std::vector<OrderPreview>& pages);
 Status validate_app(const App& a);
 // update_app_settings' values (create_app checks the same).
 Status validate_app_settings(std::string_view identity_mode, std::string_view cms_oid_style);
