@@ -35,6 +35,7 @@ struct AdminOptions {
   std::string pin_failure_budget;  // "" | "default" | a number
   // tenant settings
   std::string cert_identity_policy;  // "none" | "gmt0015"
+  std::string hybrid_previews;       // "on" | "off"
 };
 
 // The API subcommands need --token-file; the local ones (backup, restore) do not.
@@ -130,6 +131,22 @@ void add_tenant_commands(CLI::App& admin, const std::shared_ptr<AdminOptions>& o
       json body = {{"cert_identity_policy", o->cert_identity_policy}};
       call_and_print(*o, "POST", tenant_path(*o) + "/cert-identity-policy", body, {200},
                      "set certificate identity policy");
+    });
+  });
+
+  // Whether duet-gateway may upload page previews (docs/gateway.md "Page previews").
+  auto* previews = tenant->add_subcommand(
+      "hybrid-previews", "Allow or refuse page previews uploaded by the tenant's duet-gateway (on | off)");
+  previews->add_option("ID", o->tenant_id, "Tenant id")->required();
+  previews->add_option("SETTING", o->hybrid_previews,
+                       "on: the gateway's PNGs of the stamped pages are kept by duetd and shown to the holder; "
+                       "off (the default): refused, the pages stay on the premises")
+      ->required()
+      ->check(CLI::IsMember({"on", "off"}));
+  previews->callback([o] {
+    run_guarded("admin tenant hybrid-previews", [&] {
+      json body = {{"enabled", o->hybrid_previews == "on"}};
+      call_and_print(*o, "POST", tenant_path(*o) + "/hybrid-previews", body, {200}, "set hybrid previews");
     });
   });
 

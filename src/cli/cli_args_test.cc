@@ -144,6 +144,7 @@ TEST_F(CliArgs, BadValuesAreRefusedWithTheOptionNamed) {
            {{"admin", "app", "settings", "--tenant", "t", "--app", "a", "--identity-mode", "trust"},
             "--identity-mode"},
            {{"admin", "tenant", "cert-identity-policy", "ten_1", "gmt0016"}, "POLICY"},
+           {{"admin", "tenant", "hybrid-previews", "ten_1", "yes"}, "SETTING"},
            {{"api", "order", "qr", "ord_1", "--out", path("qr"), "--format", "gif"}, "--format"},
            {{"protocol", "demo", "--message", msg, "--pin", "246810", "--out", path("o"), "--kdf-iterations", "10"},
             "--kdf-iterations"},

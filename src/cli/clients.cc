@@ -313,12 +313,13 @@ json parse_json_body(const httpclient::HttpResponse& r, const std::string& what)
 
 }  // namespace
 
-void HolderDevice::preview_pages(const std::string& order_id, size_t index, const json& pdf, const std::string& what) {
-  if (!pdf.contains("stamped_pages") || !pdf["stamped_pages"].is_array() || pdf["stamped_pages"].empty()) {
+void HolderDevice::preview_pages(const std::string& order_id, size_t index, const json& pdf, const std::string& what,
+                                 const char* pages_key) {
+  if (!pdf.contains(pages_key) || !pdf[pages_key].is_array() || pdf[pages_key].empty()) {
     fail(what + ": the document names no stamped page");
   }
   static constexpr unsigned char kPngMagic[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-  for (const json& p : pdf["stamped_pages"]) {
+  for (const json& p : pdf[pages_key]) {
     if (!p.is_number_integer()) fail(what + ": a stamped page is not a number");
     const std::string page = std::to_string(p.get<int64_t>());
     auto r = call("GET", "/app/v1/orders/" + seg(order_id) + "/documents/" + std::to_string(index) + "/pages/" + page);
@@ -379,6 +380,10 @@ SignOutcome HolderDevice::sign(const std::string& order_id, const std::string& p
         // digest shown is what messageDigest must say.
         Bytes d = unwrap(from_hex_exact(item["content_digest"].get<std::string>(), 32), what + ": content_digest");
         std::copy(d.begin(), d.end(), md.begin());
+        // Hybrid previews: the pages the tenant's gateway uploaded, fetched
+        // and checked like a PDF order's; none: kept on premises.
+        if (item.contains("preview") && item["preview"].is_object() && item["preview"].value("available", false))
+          preview_pages(order_id, index, item["preview"], what, "pages");
       } else {
         fail(what + ": signed attributes without the data or document they cover; refusing to sign");
       }

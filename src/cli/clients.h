@@ -154,8 +154,10 @@ class HolderDevice {
   std::string token();
   // POST …/confirm; on success saves the new token and acknowledges.
   json confirm_refresh(client::HolderClient& hc, const std::string& refresh_id, const std::string& confirm_json);
-  // A PDF item: GET each stamped page as PNG (the holder sees what is signed).
-  void preview_pages(const std::string& order_id, size_t index, const json& pdf, const std::string& what);
+  // A PDF item (or a hybrid preview, pages_key "pages"): GET each stamped
+  // page as PNG (the holder sees what is signed).
+  void preview_pages(const std::string& order_id, size_t index, const json& pdf, const std::string& what,
+                     const char* pages_key = "stamped_pages");
 
   Connection conn_;
   std::string state_path_;

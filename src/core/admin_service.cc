@@ -90,6 +90,12 @@ Result<store::Tenant> AdminService::set_cert_identity_policy(const OperatorConte
   return stores_.tenants.get_tenant(tenant_id);
 }
 
+Result<store::Tenant> AdminService::set_hybrid_previews(const OperatorContext& op, const std::string& tenant_id,
+                                                        bool allowed) {
+  DUET_TRY_STATUS(stores_.tenants.set_tenant_hybrid_previews(op.write, tenant_id, allowed));
+  return stores_.tenants.get_tenant(tenant_id);
+}
+
 Result<IssuedCredential> AdminService::issue_credential(const store::WriteContext& write, const std::string& tenant_id,
                                                         store::AppEnvironment env) {
   IssuedCredential c{store::new_id(env == store::AppEnvironment::kSandbox ? "app_sbx_" : "app_prd_"), new_secret(),

@@ -68,6 +68,12 @@ class AdminService {
   // Another value: kInvalidArgument; an unknown tenant: kNotFound.
   Result<store::Tenant> set_cert_identity_policy(const OperatorContext& op, const std::string& tenant_id,
                                                  const std::string& policy);
+  // Whether duet-gateway may upload page previews of the tenant's
+  // digest-only orders to duetd (store::Tenant::hybrid_previews; off by
+  // default, docs/gateway.md "Page previews"). Turning it off keeps the
+  // previews already uploaded until their orders' retention; new uploads are
+  // refused (kForbidden). An unknown tenant: kNotFound.
+  Result<store::Tenant> set_hybrid_previews(const OperatorContext& op, const std::string& tenant_id, bool allowed);
   // The tenant's request-signature v1 cut-off (core/business_auth.h): from
   // `cutoff` on, requests signed without the Idempotency-Key (no
   // X-Duet-Signature-Version) are refused. Announced to the tenant by a

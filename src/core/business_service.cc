@@ -589,6 +589,52 @@ Result<store::SignOrder> BusinessService::get_order(const AppContext& ctx, const
   return business_order(stores_.orders, ctx, order_id);
 }
 
+Status BusinessService::put_order_previews(const AppContext& ctx, const std::string& order_id, int page_count,
+                                           const std::vector<std::pair<int, Bytes>>& pages) {
+  DUET_ASSIGN_OR_RETURN(store::Tenant tenant, stores_.tenants.get_tenant(ctx.tenant_id));
+  if (!tenant.hybrid_previews) {
+    return make_error(ErrorCode::kForbidden,
+                      "hybrid previews are not enabled for this tenant (an operator enables them); "
+                      "the pages stay on the premises");
+  }
+  DUET_ASSIGN_OR_RETURN(store::SignOrder o, business_order(stores_.orders, ctx, order_id));
+  if (o.app_id != ctx.app_id) return make_error(ErrorCode::kNotFound, "no such order");
+  if (o.kind != store::OrderKind::kSign || o.output_format != store::OutputFormat::kCmsDetached ||
+      o.items.size() != 1 || !o.items[0].input_is_digest) {
+    return make_error(ErrorCode::kInvalidArgument, "previews belong to a digest-only cms-detached order");
+  }
+  if ((o.state != store::OrderState::kPending && o.state != store::OrderState::kSigning) ||
+      o.expires_at <= deps_.clock.now()) {
+    return make_error(ErrorCode::kConflict, "the order is " + std::string(order_state_name(o.state)) +
+                                                "; previews are taken only while it is open");
+  }
+  if (page_count < 1 || page_count > 10000) return make_error(ErrorCode::kInvalidArgument, "page_count must be 1 to 10000");
+  if (pages.empty() || pages.size() > kMaxOrderPreviews) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "pages must hold 1 to " + std::to_string(kMaxOrderPreviews) + " previews");
+  }
+  const UnixSeconds now = deps_.clock.now();
+  std::vector<store::OrderPreview> rows;
+  for (const auto& [page, png] : pages) {
+    if (page < 1 || page > page_count) return make_error(ErrorCode::kInvalidArgument, "a page is outside 1..page_count");
+    for (const auto& r : rows)
+      if (r.page == page) return make_error(ErrorCode::kInvalidArgument, "a page is given twice");
+    if (png.size() > kMaxOrderPreviewBytes) {
+      return make_error(ErrorCode::kPayloadTooLarge,
+                        "a preview is larger than " + std::to_string(kMaxOrderPreviewBytes) + " bytes");
+    }
+    // A PNG: the signature, then an IHDR chunk of 13 bytes with a nonzero size.
+    static constexpr uint8_t kSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    const bool png_like = png.size() >= 33 && std::equal(kSignature, kSignature + 8, png.begin()) &&
+                          png[8] == 0 && png[9] == 0 && png[10] == 0 && png[11] == 13 &&
+                          std::string(png.begin() + 12, png.begin() + 16) == "IHDR" &&
+                          (png[16] | png[17] | png[18] | png[19]) != 0 && (png[20] | png[21] | png[22] | png[23]) != 0;
+    if (!png_like) return make_error(ErrorCode::kBadEncoding, "a preview is not a PNG");
+    rows.push_back(store::OrderPreview{ctx.tenant_id, order_id, page, page_count, png, now});
+  }
+  return stores_.orders.put_order_previews(ctx.write, ctx.tenant_id, order_id, rows);
+}
+
 Result<Bytes> BusinessService::signed_pdf(const AppContext& ctx, const std::string& order_id, size_t index) {
   DUET_ASSIGN_OR_RETURN(store::SignOrder o, business_order(stores_.orders, ctx, order_id));
   if (o.output_format != store::OutputFormat::kPdf) return make_error(ErrorCode::kNotFound, "the order has no PDF");

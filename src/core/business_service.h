@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/consent.h"
@@ -83,6 +84,11 @@ struct NewOrderItem {
 // The most documents one PDF order carries (a batch; each up to pdf_max_bytes).
 inline constexpr size_t kMaxOrderDocuments = 10;
 
+// Hybrid previews of one order (put_order_previews): at most this many pages,
+// each PNG at most this large.
+inline constexpr size_t kMaxOrderPreviews = 10;
+inline constexpr size_t kMaxOrderPreviewBytes = size_t{1} << 20;
+
 struct NewOrder {
   std::string holder_id;
   std::string title;
@@ -152,6 +158,18 @@ class BusinessService {
   // out of range, or a document purged by the retention rules; kConflict
   // (naming the state) before the order is signed.
   Result<Bytes> signed_pdf(const AppContext& ctx, const std::string& order_id, size_t index);
+  // Hybrid cloud (docs/gateway.md "Page previews"): duet-gateway uploads
+  // PNGs of the pages it stamps for a digest-only order it created, and the
+  // holder app shows them. In this order: kForbidden unless the tenant's
+  // hybrid_previews is on (nothing read of the pages); kNotFound for another
+  // app's or tenant's order; kInvalidArgument for an order that is not a
+  // single-digest cms-detached sign order; kConflict once it is no longer
+  // open; then each page: 1..page_count, page_count 1..10000, at most
+  // kMaxOrderPreviews pages, each a PNG (signature and IHDR) of at most
+  // kMaxOrderPreviewBytes (kPayloadTooLarge) — any wrong page refuses all.
+  // Replaces the order's earlier previews (a retry re-uploads the same).
+  Status put_order_previews(const AppContext& ctx, const std::string& order_id, int page_count,
+                            const std::vector<std::pair<int, Bytes>>& pages);
   Result<store::OrderPage> list_orders(const AppContext& ctx, const store::OrderFilter& filter);
   Result<store::SignOrder> cancel_order(const AppContext& ctx, const std::string& order_id);
   // The duet:// link a holder app opens for this order (shown as QR).

@@ -239,7 +239,7 @@ Result<OrderForHolder> HolderService::for_holder(const HolderContext& ctx, store
     return Unexpected{key.error()};
   }
   DUET_ASSIGN_OR_RETURN(crypto::Point pub, crypto::Point::from_hex(key->public_key_hex));
-  OrderForHolder out{std::move(order), {}, key->public_key_hex, *key, {}, {}, {}};
+  OrderForHolder out{std::move(order), {}, key->public_key_hex, *key, {}, {}, {}, {}};
   if (out.order.output_format == store::OutputFormat::kPdf) {
     DUET_ASSIGN_OR_RETURN(store::Certificate c, stores_.certificates.get_certificate(ctx.tenant_id, out.order.signer_cert_id));
     if (c.key_id != key->key_id) {
@@ -271,6 +271,10 @@ Result<OrderForHolder> HolderService::for_holder(const HolderContext& ctx, store
       out.signed_attributes.push_back(std::move(plan.signed_attributes));
     }
     out.signer_cert_der = std::move(c.der);
+    if (out.order.output_format == store::OutputFormat::kCmsDetached && out.order.items.size() == 1 &&
+        out.order.items[0].input_is_digest) {
+      DUET_ASSIGN_OR_RETURN(out.previews, stores_.orders.list_order_previews(ctx.tenant_id, out.order.order_id));
+    }
     return out;
   }
   for (const auto& item : out.order.items) {
@@ -491,8 +495,23 @@ Result<Bytes> HolderService::order_page_png(const HolderContext& ctx, const std:
   if (o.holder_id != ctx.holder_id || o.kind != store::OrderKind::kSign) {
     return make_error(ErrorCode::kNotFound, "no such order");
   }
-  if (o.output_format != store::OutputFormat::kPdf) return make_error(ErrorCode::kNotFound, "the order has no PDF");
   if (item >= o.items.size()) return make_error(ErrorCode::kNotFound, "the order has no such document");
+  if (o.output_format != store::OutputFormat::kPdf) {
+    // Hybrid cloud: only what duet-gateway uploaded, never rendered here
+    // (duetd has no document to render).
+    if (o.output_format != store::OutputFormat::kCmsDetached || item != 0)
+      return make_error(ErrorCode::kNotFound, "the order has no PDF");
+    if (!open_state(o.state) || o.expires_at <= deps_.clock.now()) {
+      return make_error(ErrorCode::kConflict, "the order is not open for signing");
+    }
+    auto preview = stores_.orders.get_order_preview(ctx.tenant_id, order_id, page);
+    if (!preview.ok()) {
+      if (preview.code() == ErrorCode::kNotFound)
+        return make_error(ErrorCode::kNotFound, "no preview of that page (kept on premises)");
+      return Unexpected{preview.error()};
+    }
+    return std::move(preview->png);
+  }
   if (!open_state(o.state) || o.expires_at <= deps_.clock.now()) {
     return make_error(ErrorCode::kConflict, "the order is not open for signing");
   }

@@ -38,6 +38,10 @@ struct OrderForHolder {
   // (OrderStore::get_order_document_info); the bytes are read only where
   // they are used (previews, completion).
   std::vector<store::OrderDocument> documents = {};
+  // Hybrid cloud: the page previews duet-gateway uploaded for a digest-only
+  // order (without their PNGs; docs/gateway.md "Page previews"); empty when
+  // none — the document and its pages then stay on the premises.
+  std::vector<store::OrderPreview> previews = {};
 };
 
 struct HandwrittenSignatureView {
@@ -110,6 +114,9 @@ class HolderService {
   // pdf_preview_dpi: what the app shows before the PIN is asked. kNotFound
   // for another holder's order, a non-PDF order, an unknown item; kInvalidArgument
   // for a page out of range; kConflict once the order is no longer open.
+  // A digest-only order (hybrid cloud) answers the preview duet-gateway
+  // uploaded for that page (item 0 only); kNotFound for a page it did not
+  // upload.
   Result<Bytes> order_page_png(const HolderContext& ctx, const std::string& order_id, size_t item, int page);
 
   // The holder's handwritten-signature image (docs/pdf.md "Handwritten

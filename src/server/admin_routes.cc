@@ -95,6 +95,14 @@ void tenant_routes(http::Router& r, const ApiServices& s, RequestAuth& auth) {
            DUET_ASSIGN_OR_RETURN(store::Tenant t, s.admin.set_cert_identity_policy(op, tenant_of(req), policy));
            return json_response(200, tenant_json(t));
          }));
+  // Whether duet-gateway may upload page previews (docs/gateway.md "Page previews").
+  r.post("/admin/v1/tenants/{tenant_id}/hybrid-previews",
+         op_only([&s](const Request& req, const core::OperatorContext& op) -> Result<Response> {
+           DUET_ASSIGN_OR_RETURN(json body, parse_body(req, false));
+           if (!body.contains("enabled") || !body["enabled"].is_boolean()) return invalid("enabled must be true or false");
+           DUET_ASSIGN_OR_RETURN(store::Tenant t, s.admin.set_hybrid_previews(op, tenant_of(req), body["enabled"].get<bool>()));
+           return json_response(200, tenant_json(t));
+         }));
   for (bool suspend : {true, false}) {
     r.post(suspend ? "/admin/v1/tenants/{tenant_id}/suspend" : "/admin/v1/tenants/{tenant_id}/resume",
            op_only([&s, suspend](const Request& req, const core::OperatorContext& op) -> Result<Response> {

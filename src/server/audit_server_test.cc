@@ -266,6 +266,32 @@ TEST_F(AuditServerTest, EveryRequestIsAnEventWithActorOutcomeAddressAndRequestId
   EXPECT_TRUE(saw_create && saw_list && saw_401 && saw_404);
 }
 
+// Issue 12 item 3: the tenant's hybrid-previews switch is off by default, set
+// through the Admin API (a boolean only), shown in the tenant's view, and
+// audited like the tenant's other changes.
+TEST_F(AuditServerTest, HybridPreviewsSwitchIsSetShownAndAudited) {
+  std::string t = create_tenant("Acme hybrid");
+  auto shown = [&] { return json::parse(call("GET", "/admin/v1/tenants/" + t, op_token).body)["hybrid_previews"]; };
+  EXPECT_EQ(shown(), false);
+  auto set = call("POST", "/admin/v1/tenants/" + t + "/hybrid-previews", op_token, json{{"enabled", true}}.dump());
+  ASSERT_EQ(set.status, 200) << set.body;
+  EXPECT_EQ(json::parse(set.body)["hybrid_previews"], true);
+  EXPECT_EQ(shown(), true);
+  EXPECT_EQ(call("POST", "/admin/v1/tenants/" + t + "/hybrid-previews", op_token, json{{"enabled", "no"}}.dump()).status,
+            400);
+  EXPECT_EQ(shown(), true);
+  EXPECT_EQ(call("POST", "/admin/v1/tenants/ten_nope/hybrid-previews", op_token, json{{"enabled", true}}.dump()).status,
+            404);
+  size_t ok = 0;
+  for (auto& e : events()) {
+    if (e["action"] != "POST /admin/v1/tenants/{tenant_id}/hybrid-previews" || e["outcome"] != "ok") continue;
+    ++ok;
+    EXPECT_EQ(e["actor_type"], "operator");
+    EXPECT_EQ(e["target"], "tenant_id:" + t);
+  }
+  EXPECT_EQ(ok, 1u);
+}
+
 // Issue 12: the tenant's certificate identity policy is set through the Admin
 // API, shown in the tenant's view, and audited like the tenant's other changes.
 TEST_F(AuditServerTest, CertIdentityPolicyIsSetShownAndAudited) {

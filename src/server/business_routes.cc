@@ -217,6 +217,34 @@ Result<Response> order_qr(const ApiServices& s, const Request& req, const core::
   return binary_response(200, std::string(png.begin(), png.end()), "image/png");
 }
 
+// POST /api/v1/orders/{order_id}/previews (hybrid cloud, docs/gateway.md
+// "Page previews"): {"page_count": N, "pages": [{"page": p, "png_base64": …}]}.
+Result<Response> put_order_previews(const ApiServices& s, const Request& req, const core::AppContext& ctx) {
+  DUET_ASSIGN_OR_RETURN(json body, parse_body(req, false));
+  DUET_ASSIGN_OR_RETURN(int64_t page_count, req_int(body, "page_count"));
+  if (page_count < 1 || page_count > 10000) return invalid("page_count must be 1 to 10000");
+  DUET_ASSIGN_OR_RETURN(const json* pages, req_array(body, "pages"));
+  if (pages->empty() || pages->size() > core::kMaxOrderPreviews)
+    return invalid("pages must hold 1 to " + std::to_string(core::kMaxOrderPreviews) + " previews");
+  std::vector<std::pair<int, Bytes>> in;
+  for (size_t i = 0; i < pages->size(); ++i) {
+    const std::string prefix = "pages[" + std::to_string(i) + "]";
+    if (!(*pages)[i].is_object()) return invalid(prefix + " must be an object");
+    DUET_ASSIGN_OR_RETURN(int64_t page, req_int((*pages)[i], "page"));
+    if (page < 1 || page > page_count) return invalid(prefix + ".page must be 1 to page_count");
+    DUET_ASSIGN_OR_RETURN(std::string b64, req_string((*pages)[i], "png_base64"));
+    if (b64.size() > 4 * ((core::kMaxOrderPreviewBytes + 2) / 3))
+      return make_error(ErrorCode::kPayloadTooLarge, prefix + ".png_base64 is larger than the preview limit");
+    auto png = decode_base64(b64);
+    if (!png) return make_error(ErrorCode::kBadEncoding, prefix + ".png_base64 is not valid base64");
+    in.emplace_back(static_cast<int>(page), std::move(*png));
+  }
+  DUET_TRY_STATUS(s.business.put_order_previews(ctx, order_of(req), static_cast<int>(page_count), in));
+  json listed = json::array();
+  for (const auto& [page, png] : in) listed.push_back(page);
+  return json_response(200, json{{"order_id", order_of(req)}, {"page_count", page_count}, {"pages", listed}});
+}
+
 void order_routes(http::Router& r, const ApiServices& s, RequestAuth& auth) {
   r.post("/api/v1/orders",
          auth.signed_business_request(
@@ -258,6 +286,10 @@ void order_routes(http::Router& r, const ApiServices& s, RequestAuth& auth) {
   r.get("/api/v1/orders/{order_id}/qr", auth.signed_business_request([&s](const Request& req, const core::AppContext& ctx) {
     return order_qr(s, req, ctx);
   }));
+  r.post("/api/v1/orders/{order_id}/previews",
+         auth.signed_business_request([&s](const Request& req, const core::AppContext& ctx) {
+           return put_order_previews(s, req, ctx);
+         }));
 }
 
 // The revocation reason of a body: an RFC 5280 CRLReason name or number; 0 (unspecified) when absent.
@@ -511,6 +543,10 @@ void register_business_routes(http::Router& r, const ApiServices& s, RequestAuth
   verify_and_metering_routes(r, s, auth);
   // A PDF (pdf.max_bytes, as base64 in JSON) is larger than the other bodies.
   if (Status st = r.set_max_body_bytes("POST", "/api/v1/verify", verify_body_limit(s.deps.config)); !st.ok()) std::abort();
+  // Hybrid previews: kMaxOrderPreviews PNGs as base64, and the JSON around them.
+  constexpr size_t kPreviewBodyLimit = core::kMaxOrderPreviews * 4 * ((core::kMaxOrderPreviewBytes + 2) / 3) + 64 * 1024;
+  if (Status st = r.set_max_body_bytes("POST", "/api/v1/orders/{order_id}/previews", kPreviewBodyLimit); !st.ok())
+    std::abort();
 }
 
 }  // namespace duet::server

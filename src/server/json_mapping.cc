@@ -27,7 +27,8 @@ json tenant_json(const store::Tenant& t) {
               {"suspended", t.suspended},
               {"created_at", t.created_at},
               {"signature_v1_cutoff", value_or_null(t.signature_v1_cutoff)},
-              {"cert_identity_policy", t.cert_identity_policy}};
+              {"cert_identity_policy", t.cert_identity_policy},
+              {"hybrid_previews", t.hybrid_previews}};
 }
 
 json credential_json(const core::IssuedCredential& c) {
@@ -135,6 +136,21 @@ json holder_order_json(const core::OrderForHolder& h) {
       // the messageDigest the device is shown and checks.
       if (h.order.items[i].input_is_digest && i >= h.documents.size())
         item["content_digest"] = to_hex(h.order.items[i].input);
+    }
+    if (h.order.items.size() == 1 && h.order.items[i].input_is_digest && h.documents.empty() &&
+        h.order.output_format == store::OutputFormat::kCmsDetached) {
+      // Hybrid cloud (docs/gateway.md "Page previews"): the pages duet-gateway
+      // uploaded, fetched as PNG like a PDF order's; none: kept on premises.
+      if (h.previews.empty()) {
+        item["preview"] = json{{"available", false}, {"reason", "kept_on_premises"}};
+      } else {
+        json pages = json::array();
+        for (const auto& p : h.previews) pages.push_back(p.page);
+        item["preview"] = json{{"available", true},
+                               {"page_count", h.previews.front().page_count},
+                               {"pages", std::move(pages)},
+                               {"pages_url", "/app/v1/orders/" + h.order.order_id + "/documents/0/pages/{page}"}};
+      }
     }
     if (i < h.documents.size()) {
       // PDF: e covers the signed attributes, whose messageDigest is this

@@ -300,8 +300,15 @@ async function orderScreen(orderId) {
     o.expires_at && h('p', { class: 'small' }, t('expires') + ' ' + new Date(o.expires_at * 1000).toLocaleString(getLang())),
     pages, form);
   (o.items || []).forEach(async (item, i) => {
-    if (!item.pdf) return;
-    for (const p of item.pdf.stamped_pages || []) {
+    // Hybrid cloud: the pages the tenant's gateway uploaded, or a note that
+    // they stayed on the premises (docs/protocol.md §5.6).
+    if (item.preview && !item.preview.available) {
+      pages.append(h('p', { class: 'small preview-note' }, t('preview_kept_on_premises')));
+      return;
+    }
+    const shown = item.pdf ? item.pdf.stamped_pages : (item.preview ? item.preview.pages : null);
+    if (!shown) return;
+    for (const p of shown || []) {
       const url = await fetchBlobUrl(`/app/v1/orders/${encodeURIComponent(orderId)}/documents/${i}/pages/${p}`, rec.token);
       if (url) pages.append(h('figure', {}, h('img', { src: url, alt: t('page', { n: p }) }), h('figcaption', {}, t('page', { n: p }))));
     }
