@@ -18,6 +18,13 @@ Status read_string(const toml::node& n, const std::string& path, std::string& fi
   return Status::Ok();
 }
 
+Status read_flag(const toml::node& n, const std::string& path, bool& field) {
+  auto v = n.value<bool>();
+  if (!n.is_boolean() || !v) return bad(path + " must be true or false");
+  field = *v;
+  return Status::Ok();
+}
+
 template <typename Field>
 Status read_count(const toml::node& n, const std::string& path, Field& field) {
   auto v = n.value<int64_t>();
@@ -42,6 +49,8 @@ constexpr Key kGatewayKeys[] = {
     {"font_path", [](Node n, Path p, GatewayConfig& c) { return read_string(n, p, c.font_path); }},
     {"signed_pdf_retention_days",
      [](Node n, Path p, GatewayConfig& c) { return read_count(n, p, c.signed_pdf_retention_days); }},
+    {"upload_previews", [](Node n, Path p, GatewayConfig& c) { return read_flag(n, p, c.upload_previews); }},
+    {"preview_dpi", [](Node n, Path p, GatewayConfig& c) { return read_count(n, p, c.preview_dpi); }},
 };
 
 constexpr Key kUpstreamKeys[] = {
@@ -80,6 +89,7 @@ Status check(const GatewayConfig& c) {
   if (c.pdf_max_bytes < 1024 || c.pdf_max_bytes > (size_t{1} << 30))
     return bad("gateway.pdf_max_bytes must be 1024..1073741824");
   if (c.signed_pdf_retention_days > 36500) return bad("gateway.signed_pdf_retention_days must be 0..36500");
+  if (c.preview_dpi < 18 || c.preview_dpi > 300) return bad("gateway.preview_dpi must be 18..300");
   if (!is_url(c.upstream_url)) return bad("upstream.url must be an http(s) URL");
   if (!is_app_id(c.upstream_app_id)) return bad("upstream.app_id must be an app id");
   if (c.upstream_secret_file.empty()) return bad("upstream.secret_file must not be empty");

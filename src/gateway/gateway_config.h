@@ -39,6 +39,12 @@ struct GatewayConfig {
   // was signed (the order row, its digest and CMS stay); 0 = kept until the
   // operator removes them.
   int64_t signed_pdf_retention_days = 0;
+  // Hybrid previews (docs/gateway.md "Page previews"): when true, the
+  // gateway renders the pages it stamps at preview_dpi and uploads the PNGs
+  // to duetd with each order — which keeps them only if the tenant's
+  // hybrid_previews switch is on there. False (the default): no page leaves.
+  bool upload_previews = false;
+  int64_t preview_dpi = 96;
   // [upstream]: duetd's Business API and the tenant's app there.
   std::string upstream_url;
   std::string upstream_ca_file;  // PEM; "" = the system store

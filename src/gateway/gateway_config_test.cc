@@ -75,6 +75,27 @@ TEST(GatewayConfig, ParsesTheMinimalConfigurationWithDefaults) {
   ASSERT_EQ(c->local_apps.size(), 1u);
   EXPECT_EQ(c->local_apps[0].app_id, "erp");
   EXPECT_TRUE(c->callback_url.empty());
+  EXPECT_FALSE(c->upload_previews) << "no page leaves the premises unless asked";
+  EXPECT_EQ(c->preview_dpi, 96);
+}
+
+TEST(GatewayConfig, PreviewKeysAreReadAndChecked) {
+  auto with = [](const std::string& lines) {
+    std::string text = kMinimal;
+    const std::string table = "[gateway]\n";
+    text.insert(text.find(table) + table.size(), lines);
+    return parse_gateway_config(text, no_env());
+  };
+  auto c = with("upload_previews = true\npreview_dpi = 48\n");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_TRUE(c->upload_previews);
+  EXPECT_EQ(c->preview_dpi, 48);
+  auto not_flag = with("upload_previews = \"yes\"\n");
+  ASSERT_FALSE(not_flag.ok());
+  EXPECT_NE(not_flag.error().message.find("upload_previews"), std::string::npos);
+  auto dpi = with("preview_dpi = 1000\n");
+  ASSERT_FALSE(dpi.ok());
+  EXPECT_NE(dpi.error().message.find("preview_dpi"), std::string::npos);
 }
 
 TEST(GatewayConfig, RefusesUnknownKeysTablesAndBadValues) {

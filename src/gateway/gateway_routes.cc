@@ -117,6 +117,8 @@ Result<Response> create_order(GatewayServices& s, const Request& req, const std:
   o.sub_filter = prepared.document.sub_filter;
   o.signing_time = prepared.document.signing_time;
   o.field_name = prepared.document.field_name;
+  o.stamped_pages = prepared.document.stamped_pages;
+  o.page_count = prepared.document.page_count;
   o.next_attempt_at = now;
   o.created_at = o.updated_at = now;
   bool replayed = false;

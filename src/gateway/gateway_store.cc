@@ -62,11 +62,42 @@ CREATE INDEX gw_orders_callbacks ON gw_orders (callback_due_at) WHERE callback_d
 PRAGMA user_version = 2;
 )sql";
 
+// Version 3: the stamped pages and page count of the prepared document (the
+// pages of a hybrid preview). Orders stored before have none: no preview.
+constexpr const char* kSchemaV3 = R"sql(
+ALTER TABLE gw_orders ADD COLUMN stamped_pages TEXT NOT NULL DEFAULT '';
+ALTER TABLE gw_orders ADD COLUMN page_count INTEGER NOT NULL DEFAULT 0;
+PRAGMA user_version = 3;
+)sql";
+
+// "1,3" <-> {1, 3}; anything that is not a page number is skipped.
+std::string pages_text(const std::vector<int>& pages) {
+  std::string out;
+  for (int p : pages) out += (out.empty() ? "" : ",") + std::to_string(p);
+  return out;
+}
+std::vector<int> pages_of(std::string_view text) {
+  std::vector<int> out;
+  int v = 0;
+  bool any = false;
+  for (size_t i = 0; i <= text.size(); ++i) {
+    if (i < text.size() && text[i] >= '0' && text[i] <= '9' && v < 1000000) {
+      v = v * 10 + (text[i] - '0');
+      any = true;
+    } else {
+      if (any && v >= 1) out.push_back(v);
+      v = 0;
+      any = false;
+    }
+  }
+  return out;
+}
+
 constexpr const char* kColumns =
     "order_id, app_id, idempotency_key, request_digest, holder_id, title, display_text, expires_in, state, "
     "upstream_order_id, upstream_state, prepared_pdf, byte_range_0, byte_range_1, byte_range_2, byte_range_3, "
     "digest, sub_filter, signing_time, field_name, cms, signed_pdf, error_code, error_message, attempts, "
-    "next_attempt_at, created_at, updated_at, callback_attempts";
+    "next_attempt_at, created_at, updated_at, callback_attempts, stamped_pages, page_count";
 
 Result<GatewayOrder> decode(const Statement& st) {
   GatewayOrder o;
@@ -98,6 +129,8 @@ Result<GatewayOrder> decode(const Statement& st) {
   o.created_at = st.column_int(26);
   o.updated_at = st.column_int(27);
   o.callback_attempts = st.column_int(28);
+  o.stamped_pages = pages_of(st.column_text(29));
+  o.page_count = st.column_int(30);
   return o;
 }
 
@@ -137,10 +170,10 @@ Result<std::unique_ptr<GatewayStore>> GatewayStore::open(const std::string& path
   DUET_ASSIGN_OR_RETURN(Statement v, Statement::prepare(*conn, "PRAGMA user_version"));
   DUET_ASSIGN_OR_RETURN(bool row, v.step());
   const int64_t version = row ? v.column_int(0) : 0;
-  if (version > 2) return make_error(ErrorCode::kUnavailable, "the gateway database is of a newer version");
+  if (version > 3) return make_error(ErrorCode::kUnavailable, "the gateway database is of a newer version");
   // Each version in its own transaction: a crash leaves a whole version.
-  const char* steps[] = {kSchemaV1, kSchemaV2};
-  for (int64_t next = version; next < 2; ++next) {
+  const char* steps[] = {kSchemaV1, kSchemaV2, kSchemaV3};
+  for (int64_t next = version; next < 3; ++next) {
     DUET_TRY_STATUS(conn->exec("BEGIN IMMEDIATE", "begin schema"));
     Status made = conn->exec(steps[next], "migrate the gateway schema");
     if (!made.ok()) {
@@ -177,13 +210,13 @@ Result<GatewayOrder> GatewayStore::create_order(const GatewayOrder& o, bool* rep
       Statement st,
       Statement::prepare(*conn_, std::string("INSERT INTO gw_orders (") + kColumns +
                                      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, '', '', ?10, ?11, ?12, ?13, ?14, "
-                                     "?15, ?16, ?17, ?18, NULL, NULL, '', '', 0, ?19, ?20, ?20, 0)"));
+                                     "?15, ?16, ?17, ?18, NULL, NULL, '', '', 0, ?19, ?20, ?20, 0, ?21, ?22)"));
   st.bind(1, o.order_id).bind(2, o.app_id).bind(3, o.idempotency_key).bind(4, o.request_digest);
   st.bind(5, o.holder_id).bind(6, o.title).bind(7, o.display_text).bind(8, o.expires_in);
   st.bind(9, order_state_name(OrderState::kPrepared)).bind(10, o.prepared_pdf);
   for (int i = 0; i < 4; ++i) st.bind(11 + i, static_cast<int64_t>(o.byte_range[i]));
   st.bind(15, o.digest).bind(16, o.sub_filter).bind(17, o.signing_time).bind(18, o.field_name);
-  st.bind(19, o.next_attempt_at).bind(20, o.created_at);
+  st.bind(19, o.next_attempt_at).bind(20, o.created_at).bind(21, pages_text(o.stamped_pages)).bind(22, o.page_count);
   DUET_TRY_STATUS(st.run());
   return read_one("order_id = ?1", o.order_id, "");
 }

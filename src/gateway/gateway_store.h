@@ -68,6 +68,11 @@ struct GatewayOrder {
   int64_t created_at = 0;
   int64_t updated_at = 0;
   int64_t callback_attempts = 0;  // failed deliveries of the local callback owed (backoff)
+  // The pages carrying the seal (from 1, ascending) and the document's page
+  // count, as prepared (schema 3; empty/0 for orders stored before): the
+  // pages a hybrid preview shows (docs/gateway.md "Page previews").
+  std::vector<int> stamped_pages = {};
+  int64_t page_count = 0;
 };
 
 // The Idempotency-Key the gateway sends upstream for an order.

@@ -180,5 +180,32 @@ TEST(GatewayStore, UpstreamKeyIsDerivedFromTheOrderId) {
   EXPECT_EQ(upstream_key("gwo_ab"), upstream_key("gwo_ab"));
 }
 
+// Schema 3: the stamped pages and page count of the prepared document (the
+// pages of a hybrid preview) are kept with the order and read back.
+TEST(GatewayStore, StampedPagesAreKeptForPreviews) {
+  testing_support::TempDir dir;
+  const std::string path = dir.path().string() + "/gateway.db";
+  {
+    auto st = GatewayStore::open(path);
+    ASSERT_TRUE(st.ok()) << st.error().message;
+    GatewayOrder o = new_order("gwo_p", "kp");
+    o.stamped_pages = {1, 3};
+    o.page_count = 4;
+    bool replayed = false;
+    ASSERT_TRUE((*st)->create_order(o, &replayed).ok());
+    ASSERT_TRUE((*st)->create_order(new_order("gwo_q", "kq"), &replayed).ok());
+  }
+  auto st = GatewayStore::open(path);
+  ASSERT_TRUE(st.ok());
+  auto o = (*st)->get_order("erp", "gwo_p");
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(o->stamped_pages, (std::vector<int>{1, 3}));
+  EXPECT_EQ(o->page_count, 4);
+  auto none = (*st)->get_order("erp", "gwo_q");
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->stamped_pages.empty()) << "no pages: no preview";
+  EXPECT_EQ(none->page_count, 0);
+}
+
 }  // namespace
 }  // namespace duet::gateway

@@ -5,8 +5,10 @@
 #include <ctime>
 #include <spdlog/spdlog.h>
 
+#include "core/business_service.h"
 #include "core/pdf_orders.h"
 #include "gateway/fault_injection.h"
+#include "pdf/page_render.h"
 #include "pdf/pdf_signer.h"
 #include "pdf/pdf_verifier.h"
 #include "pki/timestamp.h"
@@ -33,6 +35,10 @@ std::vector<pki::Certificate> parse_chain(const std::string& pem) {
   return out;
 }
 
+// duetd's limits on one order's previews.
+constexpr size_t kMaxPreviewPages = core::kMaxOrderPreviews;
+constexpr size_t kMaxPreviewBytes = core::kMaxOrderPreviewBytes;
+
 }  // namespace
 
 Outbox::Outbox(const GatewayConfig& config, GatewayStore& store, Upstream& upstream, http::MetricsRegistry& metrics,
@@ -42,6 +48,8 @@ Outbox::Outbox(const GatewayConfig& config, GatewayStore& store, Upstream& upstr
                    "Upstream calls to duetd that failed and will be retried.");
   metrics_.declare("duet_gateway_orders_completed_total", http::MetricsRegistry::Type::kCounter,
                    "Gateway orders that reached a final state, by state.");
+  metrics_.declare("duet_gateway_preview_uploads_total", http::MetricsRegistry::Type::kCounter,
+                   "Hybrid page previews offered to duetd, by result (uploaded, refused, not_rendered).");
 }
 
 Outbox::~Outbox() { stop(); }
@@ -135,11 +143,47 @@ void Outbox::submit(const GatewayOrder& o, int64_t now) {
   // The crash window the Idempotency-Key covers: duetd has the order, the
   // store still says prepared.
   crash_point("after_upstream_create");
+  if (config_.upload_previews && !upload_previews(o, up->order_id)) {
+    return retry_later(o, now, "duetd cannot take the previews now");
+  }
   if (Status s = store_.mark_submitted(o.order_id, up->order_id, up->state, now); !s.ok()) {
     spdlog::warn("outbox: order {}: {}", o.order_id, s.error().message);
     return;
   }
   spdlog::info("outbox: order {} submitted as {}", o.order_id, up->order_id);
+}
+
+bool Outbox::upload_previews(const GatewayOrder& o, const std::string& upstream_order_id) {
+  // Orders stored before schema 3 (no stamped pages) and orders no longer
+  // holding their prepared document have nothing to show.
+  if (o.stamped_pages.empty() || o.prepared_pdf.empty() || o.page_count < 1) return true;
+  pdf::RenderOptions ro;
+  ro.dpi = static_cast<double>(config_.preview_dpi);
+  ro.max_pdf_bytes = o.prepared_pdf.size();
+  std::vector<std::pair<int, Bytes>> pages;
+  for (int page : o.stamped_pages) {
+    if (pages.size() == kMaxPreviewPages) break;
+    auto png = pdf::render_page_png(o.prepared_pdf, page, ro);
+    if (!png.ok() || png->size() > kMaxPreviewBytes) {
+      spdlog::warn("outbox: order {}: page {} gives no preview", o.order_id, page);
+      metrics_.counter("duet_gateway_preview_uploads_total", {{"result", "not_rendered"}}).inc();
+      return true;
+    }
+    pages.emplace_back(page, std::move(*png));
+  }
+  UpstreamRefusal refusal;
+  Status up = upstream_.put_previews(upstream_order_id, o.page_count, pages, &refusal);
+  if (!up.ok() && up.code() == ErrorCode::kUnavailable) return false;
+  if (!up.ok()) {
+    // The tenant has not enabled hybrid previews at duetd (forbidden), or the
+    // order is no longer open: the holder sees the order's text and
+    // "preview kept on premises"; the order goes on.
+    spdlog::warn("outbox: order {}: duetd refused the previews ({})", o.order_id, refusal.code);
+    metrics_.counter("duet_gateway_preview_uploads_total", {{"result", "refused"}}).inc();
+    return true;
+  }
+  metrics_.counter("duet_gateway_preview_uploads_total", {{"result", "uploaded"}}).inc();
+  return true;
 }
 
 void Outbox::poll(const GatewayOrder& o, int64_t now) {

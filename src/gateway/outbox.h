@@ -52,6 +52,10 @@ class Outbox {
  private:
   void advance(const GatewayOrder& o, int64_t now);
   void submit(const GatewayOrder& o, int64_t now);
+  // Hybrid previews after the upstream create (gateway.upload_previews):
+  // false when the step must be retried (duetd unreachable); a refusal or a
+  // page that does not render leaves the order without previews.
+  bool upload_previews(const GatewayOrder& o, const std::string& upstream_order_id);
   void poll(const GatewayOrder& o, int64_t now);
   void finish(const GatewayOrder& o, int64_t now);
   void retry_later(const GatewayOrder& o, int64_t now, std::string_view why);

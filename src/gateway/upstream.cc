@@ -123,6 +123,17 @@ Result<UpstreamOrder> Upstream::create_order(const GatewayOrder& o, UpstreamRefu
   return order_of(r.body);
 }
 
+Status Upstream::put_previews(const std::string& upstream_order_id, int64_t page_count,
+                              const std::vector<std::pair<int, Bytes>>& pages, UpstreamRefusal* refusal) {
+  json list = json::array();
+  for (const auto& [page, png] : pages) list.push_back(json{{"page", page}, {"png_base64", encode_base64(png)}});
+  json body = {{"page_count", page_count}, {"pages", std::move(list)}};
+  DUET_ASSIGN_OR_RETURN(httpclient::HttpResponse r,
+                        signed_call("POST", "/api/v1/orders/" + upstream_order_id + "/previews", body.dump(), ""));
+  if (r.status != 200) return refused(r, "upload the previews", refusal);
+  return Status::Ok();
+}
+
 Result<UpstreamOrder> Upstream::get_order(const std::string& upstream_order_id, UpstreamRefusal* refusal) {
   DUET_ASSIGN_OR_RETURN(httpclient::HttpResponse r, signed_call("GET", "/api/v1/orders/" + upstream_order_id, "", ""));
   if (r.status != 200) return refused(r, "read the upstream order", refusal);

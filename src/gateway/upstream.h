@@ -12,6 +12,8 @@
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "base/bytes.h"
 #include "base/result.h"
@@ -43,6 +45,12 @@ class Upstream {
   // ByteRange digest, Idempotency-Key upstream_key(order_id) — a repeat after
   // a crash names the first upstream order. A final refusal fills *refusal.
   Result<UpstreamOrder> create_order(const GatewayOrder& o, UpstreamRefusal* refusal);
+  // POST /api/v1/orders/{id}/previews (hybrid previews, docs/gateway.md
+  // "Page previews"): PNGs of stamped pages, (page, png) pairs. Replaces
+  // what an earlier attempt uploaded, so a retry is harmless. A final refusal
+  // (forbidden: the tenant has not enabled previews) fills *refusal.
+  Status put_previews(const std::string& upstream_order_id, int64_t page_count,
+                      const std::vector<std::pair<int, Bytes>>& pages, UpstreamRefusal* refusal);
   // GET /api/v1/orders/{id}.
   Result<UpstreamOrder> get_order(const std::string& upstream_order_id, UpstreamRefusal* refusal);
   // POST /pki/tsa: a token over the SM3 imprint (certReq set).
