@@ -16,7 +16,14 @@
 #     exactly once: one upstream order, one co-signature, the order completes;
 #     and a real SIGKILL at that point (the test build's fault injection,
 #     DUET_GATEWAY_TEST_KILL_AT=after_upstream_create) likewise.
-#  4. `duet demo --gateway --pdf FILE --out DIR` signs FILE through a spawned
+#  4. Hybrid previews (docs/gateway.md "Page previews"): the gateway is set to
+#     upload the stamped pages; while the tenant's switch is off duetd refuses
+#     them, the holder sees "kept_on_premises", and duetd's files hold no PNG
+#     at all (with 1.-3.); an operator turns it on, and the holder fetches a
+#     PNG of the stamped page that an independent decoder (python zlib and
+#     struct: chunk CRCs, IDAT size) accepts — still no byte of the PDF in
+#     duetd's files.
+#  5. `duet demo --gateway --pdf FILE --out DIR` signs FILE through a spawned
 #     gateway in front of a spawned duetd.
 # Usage: gateway_test.sh DUET DUETD DUET_GATEWAY
 set -euo pipefail
@@ -121,6 +128,8 @@ data_dir = "$dir/gw"
 callback_url = "http://127.0.0.1:$gwport/gateway/v1/callbacks"
 poll_interval_seconds = 1
 retry_max_seconds = 2
+upload_previews = true
+preview_dpi = 48
 [upstream]
 url = "$url"
 ca_file = "$ca"
@@ -216,6 +225,15 @@ upstream=$("${api[@]}" order get "$up_a")
 # the PAdES signed attributes (no signingTime).
 [ "$(jq -r .cms_profile <<<"$upstream")" = pades ] || fail "the upstream order's profile is not pades: $upstream"
 [ "$(gw_get "$gw_a" | jq -r .sub_filter)" = ETSI.CAdES.detached ] || fail "the gateway's default sub_filter"
+# Previews are off for the tenant (the default): duetd refused the gateway's
+# upload, keeps none, and the holder is told the pages stay on the premises.
+[ "$("${adm[@]}" tenant get "$tenant" | jq -r .hybrid_previews)" = false ] || fail "hybrid previews are not off by default"
+grep -q "duet_gateway_preview_uploads_total{result=\"refused\"}" <<<"$(curl -fsS "http://127.0.0.1:$gwport/metrics")" ||
+  fail "the gateway's preview upload was not refused while the tenant's switch is off"
+[ "$(sqlite3 "$data/duet.db" "SELECT count(*) FROM order_previews")" = 0 ] || fail "duetd kept previews while off"
+shown=$("${hold[@]}" show "$up_a") || fail "holder show: $shown"
+jq -e '.items[0].preview == {"available": false, "reason": "kept_on_premises"}' <<<"$shown" >/dev/null ||
+  fail "the holder is not told the preview is kept on premises: $shown"
 if "${lapi[@]}" order pdf "$gw_a" --out "$dir/early.pdf" >"$dir/early.log" 2>&1; then
   fail "the gateway served a PDF before it was signed"
 fi
@@ -301,7 +319,19 @@ found=$(search "$data" "$dir/duetd.log" -- "$dir/contract-a.pdf" "$dir/marker-a"
 found=$(search "$dir/gw" -- "$dir/contract-a.pdf" "$dir/marker-a")
 grep -q "^marker in" <<<"$found" || fail "the search does not find the marker in the gateway's store"
 grep -q "^window@" <<<"$found" || fail "the search does not find windows in the gateway's store"
-echo "gateway_test: no byte of the document in duetd's data directory or log"
+# No PNG at all (the previews were refused): the PNG signature nowhere in duetd's files.
+png_files() {  # prints the files of duetd holding a PNG signature
+  python3 - "$data" "$dir/duetd.log" <<'PY'
+import os, sys
+for p in sys.argv[1:]:
+    files = [os.path.join(r, n) for r, _, ns in os.walk(p) for n in ns] if os.path.isdir(p) else [p]
+    for f in files:
+        if b"\x89PNG\r\n\x1a\n" in open(f, "rb").read():
+            print(f)
+PY
+}
+[ -z "$(png_files)" ] || fail "a PNG in duetd's files while previews are off: $(png_files)"
+echo "gateway_test: no byte of the document (and no preview) in duetd's data directory or log"
 
 # ---- 3. restarts -------------------------------------------------------------------------
 # duetd down: the order waits in state prepared (failed attempts, no order lost).
@@ -346,6 +376,7 @@ sleep 2
 [ "$(gw_get "$gw_b" | jq -r .state)" = signed ] || fail "order B left signed"
 found=$(search "$data" "$dir/duetd.log" -- "$dir/contract-b.pdf" "$dir/marker-b")
 [ -z "$found" ] || fail "document bytes of B in duetd's files: $found"
+[ -z "$(png_files)" ] || fail "a PNG in duetd's files while previews are off: $(png_files)"
 echo "gateway_test: restarts of duetd and SIGKILLs of the gateway: one upstream order, one co-signature, signed once"
 
 # A real SIGKILL in that window: the gateway kills itself right after duetd
@@ -381,7 +412,58 @@ after=$(sqlite3 "$data/duet.db" "SELECT count(*) FROM sign_orders WHERE tenant_i
 [ "$(cosignatures "$up_c")" = 1 ] || fail "order C was co-signed $(cosignatures "$up_c") times"
 echo "gateway_test: a real SIGKILL between duetd's create and its commit: one upstream order, signed once"
 
-# ---- duet demo --gateway (issue 12 item 6): a spawned duetd and a spawned gateway --------
+# ---- 4. hybrid previews on -------------------------------------------------------------------
+"${adm[@]}" tenant hybrid-previews "$tenant" on | jq -e '.hybrid_previews == true' >/dev/null ||
+  fail "turning hybrid previews on"
+[ "$(sqlite3 "$data/duet.db" "SELECT count(*) FROM audit_events WHERE action = \
+  'POST /admin/v1/tenants/{tenant_id}/hybrid-previews' AND outcome = 'ok' AND target = 'tenant_id:$tenant'")" = 1 ] ||
+  fail "the switch is not audited"
+order=$("${lapi[@]}" order create --holder "$holder_id" --title "Loan contract D" --pdf "$dir/contract-b.pdf" \
+  --page 1 --rect 300,60,120,80 --signer-name "张三") || fail "create D on the gateway"
+gw_d=$(jq -r .order_id <<<"$order")
+wait_for "$gw_d" '.upstream_order_id != null' 30
+up_d=$(gw_get "$gw_d" | jq -r .upstream_order_id)
+[ "$(sqlite3 "$data/duet.db" "SELECT count(*) FROM order_previews WHERE order_id = '$up_d' AND page = 1")" = 1 ] ||
+  fail "duetd keeps no preview of D's stamped page"
+shown=$("${hold[@]}" show "$up_d") || fail "holder show D: $shown"
+jq -e '.items[0].preview.available == true and .items[0].preview.pages == [1] and .items[0].preview.page_count == 1' \
+  <<<"$shown" >/dev/null || fail "the holder's order D lists no preview: $shown"
+mkdir -p "$dir/pages-d"
+"${hold[@]}" sign "$up_d" --pin 246810 --pages-dir "$dir/pages-d" >"$dir/sign-d.log" 2>&1 ||
+  fail "holder sign D: $(cat "$dir/sign-d.log")"
+png="$dir/pages-d/$up_d-0-page1.png"
+[ -s "$png" ] || fail "the holder fetched no preview of D"
+# An independent PNG decoder: the signature, every chunk's CRC, IHDR, and the
+# inflated IDAT holding exactly height rows of (1 + width × channels) bytes.
+python3 - "$png" <<'PY' || fail "the holder's preview of D is not a valid PNG"
+import struct, sys, zlib
+b = open(sys.argv[1], "rb").read()
+assert b[:8] == b"\x89PNG\r\n\x1a\n", "signature"
+pos, idat, ihdr, end = 8, b"", None, False
+while pos < len(b):
+    n, = struct.unpack(">I", b[pos:pos + 4]); kind = b[pos + 4:pos + 8]; body = b[pos + 8:pos + 8 + n]
+    crc, = struct.unpack(">I", b[pos + 8 + n:pos + 12 + n])
+    assert zlib.crc32(kind + body) & 0xffffffff == crc, f"CRC of {kind}"
+    if kind == b"IHDR": ihdr = struct.unpack(">IIBBBBB", body)
+    if kind == b"IDAT": idat += body
+    if kind == b"IEND": end = True
+    pos += 12 + n
+w, h, depth, color = ihdr[:4]
+assert end and depth == 8 and w > 100 and h > 100, ihdr
+channels = {0: 1, 2: 3, 4: 2, 6: 4}[color]
+raw = zlib.decompress(idat)
+assert len(raw) == h * (1 + w * channels), (len(raw), w, h, channels)
+PY
+if command -v file >/dev/null; then file "$png" | grep -q "PNG image data" || fail "file(1): $(file "$png")"; fi
+wait_for "$gw_d" '.state == "signed"' 40
+found=$(search "$data" "$dir/duetd.log" -- "$dir/contract-b.pdf" "$dir/marker-b")
+[ -z "$found" ] || fail "document bytes of D in duetd's files with previews on: $found"
+[ -n "$(png_files)" ] || fail "the PNG search finds nothing even with previews on (it could not fail)"
+grep -q 'duet_gateway_preview_uploads_total{result="uploaded"} 1' <<<"$(curl -fsS "http://127.0.0.1:$gwport/metrics")" ||
+  fail "the upload is not counted"
+echo "gateway_test: hybrid previews on: the holder fetched a valid PNG of the stamped page, no PDF byte in duetd"
+
+# ---- 5. duet demo --gateway (issue 12 item 6): a spawned duetd and a spawned gateway --------
 "$duet" demo --gateway --gateway-bin "$gateway" --duetd "$duetd" --pdf "$dir/contract-a.pdf" \
   --pdf-keyword "Borrower signature:" --out "$dir/demo" --kdf-iterations 1000 >"$dir/demo.log" 2>&1 ||
   fail "duet demo --gateway: $(tail -n 30 "$dir/demo.log")"
