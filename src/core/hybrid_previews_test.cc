@@ -25,6 +25,9 @@ Bytes small_png(uint8_t shade) {
 TEST_F(CoreTest, HybridPreviewsNeedTheTenantsSwitchAndAnOpenDigestOrder) {
   auto t = new_tenant("Hybrid bank");
   ASSERT_OK_AND_ASSIGN(Device d, enroll(t.sandbox, "123456"));
+  // A CMS order needs the holder's certificate: the enrollment's request, signed.
+  ASSERT_OK_AND_ASSIGN(store::SignOrder csr, certs->request_certificate(d.ctx));
+  ASSERT_OK(sign(d, csr.order_id, "123456", "ses_csr_0001"));
   NewOrder no{d.ctx.holder_id, "Loan contract", "Kept on premises", store::OutputFormat::kCmsDetached,
               {{Bytes(32, 7), true}}, std::nullopt, "", ""};
   no.cms_profile = "pades";

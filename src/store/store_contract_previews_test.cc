@@ -25,7 +25,7 @@ OrderPreview preview_of(const SignOrder& o, int page, int page_count, uint8_t fi
   p.page = page;
   p.page_count = page_count;
   p.png = Bytes(size, fill);
-  p.uploaded_at = kNow;
+  p.uploaded_at = StoreContractTest::kNow;
   return p;
 }
 
