@@ -37,7 +37,17 @@ function nav() {
   n.append(el('span', {}, `${me.name} (${me.role}) `), el('button', { type: 'button', onclick: signOut }, '退出 Sign out'));
 }
 
+// The page the address asks for now (the first of the role's pages by default).
+function currentPage() {
+  const first = Object.keys(pages).find((p) => pages[p][1].includes(me.role));
+  const id = location.hash.replace(/^#\//, '').split('?')[0] || first;
+  return pages[id] || pages[first];
+}
+
 function show(title, ...content) {
+  // A page's render awaits the API; if the user moved on meanwhile, a slow
+  // render of the page left behind must not replace the page asked for now.
+  if (me && currentPage()[0] !== title) return;
   main().replaceChildren(el('h2', {}, title), ...content);
   main().focus();
 }
@@ -49,9 +59,7 @@ async function route() {
     try { me = await api('GET', '/admin/v1/me'); } catch { sessionStorage.removeItem('duet_operator_token'); return signIn(); }
     nav();
   }
-  const first = Object.keys(pages).find((p) => pages[p][1].includes(me.role));
-  const id = location.hash.replace(/^#\//, '').split('?')[0] || first;
-  const [title, roles, render] = pages[id] || pages[first];
+  const [title, roles, render] = currentPage();
   try {
     await render(title, roles);
   } catch (e) {

@@ -33,7 +33,16 @@ function nav() {
   n.append(el('button', { type: 'button', onclick: signOut }, '退出 Sign out'));
 }
 
+// The page the address asks for now.
+function currentPage() {
+  const id = (location.hash.replace(/^#\//, '') || 'overview').split('?')[0];
+  return pages[id] || pages.overview;
+}
+
 function show(title, ...content) {
+  // A page's render awaits the API; if the user moved on meanwhile, a slow
+  // render of the page left behind must not replace the page asked for now.
+  if (me && currentPage()[0] !== title) return;
   const m = main();
   m.replaceChildren(el('h2', {}, title), ...content);
   m.focus();
@@ -48,8 +57,7 @@ async function route() {
     } catch { return signIn(); }
     nav();
   }
-  const id = (location.hash.replace(/^#\//, '') || 'overview').split('?')[0];
-  const [title, render] = pages[id] || pages.overview;
+  const [title, render] = currentPage();
   try {
     await render(title);
   } catch (e) {
