@@ -13,6 +13,7 @@
 # Args: duet duetd WEB_ROOT (built portal/ and console/) NODE_MODULES OUT_DIR.
 # Exits 77 (skipped) when the web build or chromium is missing.
 set -euo pipefail
+source "$(dirname "$0")/synthetic_sla_month.sh"
 duet=$1
 duetd=$2
 web_root=$3
@@ -67,21 +68,7 @@ claim_month=$(date -d "$this_month -1 month" +%Y-%m)
 from=$(( $(date -u -d "$claim_month-01" +%s) - 8 * 3600 ))
 to=$(( $(date -u -d "$this_month" +%s) - 8 * 3600 ))
 far=$(( $(date +%s) + 400 * 86400 ))
-sqlite3 -cmd ".timeout 10000" "$data/duet.db" <<SQL || fail "synthetic month"
-BEGIN IMMEDIATE;
-WITH RECURSIVE m(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM m WHERE i < ($to - $from) / 60 - 1)
-INSERT OR REPLACE INTO availability_minutes (tenant_id, minute, probes_ok, probes_failed)
-  SELECT '', $from + i * 60, CASE WHEN i BETWEEN 100 AND 144 THEN 0 ELSE 1 END,
-         CASE WHEN i BETWEEN 100 AND 144 THEN 1 ELSE 0 END FROM m;
-UPDATE tenants SET created_at = $from - 86400, production_active_from = $from - 86400 WHERE tenant_id = '$tenant';
-INSERT INTO packages (tenant_id, package_id, kind, quantity, used, starts_at, expires_at, source, note, created_at)
-  VALUES ('$tenant', 'pkg_last_month', 'per_signature', 100000, 10000, $from, $far, 'purchase', '', $from);
-WITH RECURSIVE u(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM u WHERE i < 9999)
-INSERT INTO usage_records (tenant_id, usage_id, package_id, kind, order_id, item_index, holder_id, counted_at)
-  SELECT '$tenant', 'use_t' || i, 'pkg_last_month', 'per_signature', 'ord_t' || (i / 2), i % 2, 'hld_t',
-         $from + 86400 + i FROM u;
-COMMIT;
-SQL
+seed_synthetic_month "$data/duet.db" "$tenant" "$from" "$to" "$far" pkg_last_month || fail "synthetic month"
 
 mkdir -p "$dir/run" "$out_dir"
 cp "$(dirname "$0")/browser/portal_console.mjs" "$dir/run/"

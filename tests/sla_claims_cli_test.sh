@@ -16,6 +16,7 @@
 # CSV (the tenant), the credit in the month it was delivered.
 # Usage: sla_claims_cli_test.sh DUET DUETD SOURCE_DIR
 set -euo pipefail
+source "$(dirname "$0")/synthetic_sla_month.sh"
 duet=$1
 duetd=$2
 src=$3
@@ -64,21 +65,8 @@ seen=$("${prod[@]}" GET /api/v1/sla/terms | sed 1d)
 # ---- a synthetic January 2025 ------------------------------------------------------
 from=$(( $(date -u -d 2025-01-01 +%s) - 8 * 3600 ))
 far=$(( $(date +%s) + 400 * 86400 ))
-sq <<SQL
-BEGIN IMMEDIATE;
-WITH RECURSIVE m(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM m WHERE i < 44639)
-INSERT INTO availability_minutes (tenant_id, minute, probes_ok, probes_failed)
-  SELECT '', $from + i * 60, CASE WHEN i BETWEEN 100 AND 144 THEN 0 ELSE 1 END,
-         CASE WHEN i BETWEEN 100 AND 144 THEN 1 ELSE 0 END FROM m;
-UPDATE tenants SET created_at = $from - 86400, production_active_from = $from - 86400 WHERE tenant_id = '$tenant';
-INSERT INTO packages (tenant_id, package_id, kind, quantity, used, starts_at, expires_at, source, note, created_at)
-  VALUES ('$tenant', 'pkg_claims_test', 'per_signature', 100000, 10000, $from, $far, 'purchase', '', $from);
-WITH RECURSIVE u(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM u WHERE i < 9999)
-INSERT INTO usage_records (tenant_id, usage_id, package_id, kind, order_id, item_index, holder_id, counted_at)
-  SELECT '$tenant', 'use_t' || i, 'pkg_claims_test', 'per_signature', 'ord_t' || (i / 2), i % 2, 'hld_t',
-         $from + 86400 + i FROM u;
-COMMIT;
-SQL
+seed_synthetic_month "$db" "$tenant" "$from" $(( from + 44640 * 60 )) "$far" pkg_claims_test ||
+  fail "synthetic month"
 
 # ---- the claim: filed by the tenant ------------------------------------------------
 out=$("${api[@]}" POST /api/v1/sla/claims --body '{"month":"2025-01"}' 2>&1) && fail "the sandbox app filed a claim"

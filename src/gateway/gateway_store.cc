@@ -134,6 +134,17 @@ Result<GatewayOrder> decode(const Statement& st) {
   return o;
 }
 
+// The first column of every row of `st` (order ids of a due_* query).
+Result<std::vector<std::string>> order_ids(Statement& st) {
+  std::vector<std::string> out;
+  while (true) {
+    DUET_ASSIGN_OR_RETURN(bool row, st.step());
+    if (!row) break;
+    out.push_back(st.column_text(0));
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string_view order_state_name(OrderState s) {
@@ -248,13 +259,7 @@ Result<std::vector<std::string>> GatewayStore::due_orders(int64_t now, size_t li
                                                          "'submitted', 'cosigned') AND next_attempt_at <= ?1 "
                                                          "ORDER BY created_at, order_id LIMIT ?2"));
   st.bind(1, now).bind(2, static_cast<int64_t>(limit));
-  std::vector<std::string> out;
-  while (true) {
-    DUET_ASSIGN_OR_RETURN(bool row, st.step());
-    if (!row) break;
-    out.push_back(st.column_text(0));
-  }
-  return out;
+  return order_ids(st);
 }
 
 Status GatewayStore::one_row(std::string_view what) {
@@ -354,13 +359,7 @@ Result<std::vector<std::string>> GatewayStore::due_callbacks(int64_t now, size_t
                                                          "SELECT order_id FROM gw_orders WHERE callback_due_at <= ?1 "
                                                          "ORDER BY callback_due_at, order_id LIMIT ?2"));
   st.bind(1, now).bind(2, static_cast<int64_t>(limit));
-  std::vector<std::string> out;
-  while (true) {
-    DUET_ASSIGN_OR_RETURN(bool row, st.step());
-    if (!row) break;
-    out.push_back(st.column_text(0));
-  }
-  return out;
+  return order_ids(st);
 }
 
 Status GatewayStore::callback_done(std::string_view order_id) {
