@@ -1,9 +1,12 @@
 #include "httpclient/http_client.h"
 
 #include <curl/curl.h>
+#include <sys/socket.h>
 
 #include <memory>
 #include <mutex>
+
+#include "httpclient/address_policy.h"
 
 namespace duet::httpclient {
 namespace {
@@ -61,7 +64,21 @@ struct Transfer {
   size_t max_body = 0;
   bool too_large = false;
   bool out_of_memory = false;
+  bool public_only = false;   // HttpRequest::public_addresses_only
+  bool refused_address = false;  // the open-socket hook refused an address
 };
+
+// libcurl's open-socket hook: every address a connection is about to use, after
+// DNS, passes here, so a tenant's host name cannot steer a request inward.
+extern "C" curl_socket_t duet_curl_open_socket(void* user, curlsocktype purpose, curl_sockaddr* a) {
+  auto* t = static_cast<Transfer*>(user);
+  if (t->public_only && (purpose != CURLSOCKTYPE_IPCXN ||
+                         !is_public_address(&a->addr, static_cast<size_t>(a->addrlen)))) {
+    t->refused_address = true;
+    return CURL_SOCKET_BAD;
+  }
+  return ::socket(a->family, a->socktype, a->protocol);
+}
 
 extern "C" size_t duet_curl_on_body(char* data, size_t size, size_t nmemb, void* user) {
   auto* t = static_cast<Transfer*>(user);
@@ -109,6 +126,7 @@ Unexpected transport_error(CURLcode rc, const char* errbuf, const Transfer& t) {
     case CURLE_COULDNT_RESOLVE_PROXY:
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_CONNECT:
+      if (t.refused_address) detail = "address not public";
       return make_error(ErrorCode::kInternal, std::string(kConnectPrefix) + detail);
     case CURLE_OPERATION_TIMEDOUT:
       return make_error(ErrorCode::kInternal, std::string(kTimeoutPrefix) + detail);
@@ -131,6 +149,7 @@ Unexpected transport_error(CURLcode rc, const char* errbuf, const Transfer& t) {
     default:
       break;
   }
+  if (t.refused_address) return make_error(ErrorCode::kInternal, std::string(kConnectPrefix) + "address not public");
   if (t.too_large) detail = "response body exceeds max_response_bytes";
   if (t.out_of_memory) detail = "out of memory";
   return make_error(ErrorCode::kInternal, std::string(kOtherPrefix) + detail);
@@ -203,6 +222,7 @@ Result<HttpResponse> HttpClient::perform(const HttpRequest& req) {
   curl_easy_reset(h);  // keeps the connection cache, DNS cache and TLS sessions
   Transfer t;
   t.max_body = req.max_response_bytes;
+  t.public_only = req.public_addresses_only;
   char errbuf[CURL_ERROR_SIZE] = {0};
 
   bool ok = true;
@@ -225,6 +245,12 @@ Result<HttpResponse> HttpClient::perform(const HttpRequest& req) {
   set(curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, req.insecure ? 0L : 1L));
   set(curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, req.insecure ? 0L : 2L));
   if (req.ca_file) set(curl_easy_setopt(h, CURLOPT_CAINFO, req.ca_file->c_str()));
+  if (req.public_addresses_only) {
+    set(curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, duet_curl_open_socket));
+    set(curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, &t));
+    // A proxy from the environment would make the checked address the proxy's.
+    set(curl_easy_setopt(h, CURLOPT_PROXY, ""));
+  }
 
   const std::string& m = req.method;
   if (m == "HEAD") {

@@ -39,6 +39,11 @@ struct HttpRequest {
   std::optional<std::string> ca_file;  // PEM CA bundle replacing the system store (e.g. a dev cert)
   bool insecure = false;               // skip TLS peer and host verification (development only)
   size_t max_response_bytes = 16 * 1024 * 1024;  // a longer body is a kOther transport error
+  // Connect only to globally routable addresses (address_policy.h): for URLs a
+  // tenant chose. Checked on each address the socket is about to connect to,
+  // after DNS; a refused one is a kConnect error "connect: address not public".
+  // Keep one policy per HttpClient: a kept-alive connection is not re-checked.
+  bool public_addresses_only = false;
 };
 
 struct HttpResponse {

@@ -305,6 +305,26 @@ TEST(HttpClient, KeepAliveReusesTheConnection) {
   EXPECT_EQ(seen[2].body, "n=2");
 }
 
+TEST(HttpClient, PublicAddressesOnlyRefusesLoopbackByNameAndByLiteral) {
+  TestServer server(kOk);
+  const std::string port = server.url().substr(server.url().rfind(':'));  // ":PORT/"
+  for (const std::string& url : {server.url(), "http://localhost" + port}) {
+    HttpRequest req;
+    req.url = url;
+    req.public_addresses_only = true;
+    auto res = perform(req);
+    ASSERT_FALSE(res.ok()) << url;
+    EXPECT_EQ(transport_error_of(res.error()), TransportError::kConnect) << res.error().to_string();
+    EXPECT_NE(res.error().message.find("address not public"), std::string::npos) << res.error().to_string();
+  }
+  EXPECT_EQ(server.connections(), 0);  // nothing reached the server
+  HttpRequest allowed;
+  allowed.url = server.url();
+  auto res = perform(allowed);
+  ASSERT_TRUE(res.ok()) << res.error().to_string();
+  EXPECT_EQ(res->status, 200);
+}
+
 TEST(HttpClient, ConnectionRefusedIsAnError) {
   int port = 0;
   int fd = listen_local(&port);

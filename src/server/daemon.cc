@@ -318,6 +318,7 @@ void Daemon::Impl::build_workers(DaemonOptions& options) {
   wo.certs = certs.get();
   wo.crl_check_interval = std::chrono::seconds(config.crl_check_interval_seconds);
   wo.retention = retention.get();
+  wo.callback_public_addresses_only = config.callback_public_addresses_only();
   wo.retention_poll = std::chrono::seconds(std::min<int64_t>(30, config.retention.interval_seconds));
   workers = std::make_unique<Workers>(*deps, wo, std::move(options.webhook_sender));
 }

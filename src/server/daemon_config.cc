@@ -95,6 +95,8 @@ constexpr Key kServiceKeys[] = {
     {"callback_timeout_ms",
      [](Node n, Path p, DaemonConfig& c) { return read_count(n, p, c.service.core.callback_timeout_ms); }},
     {"callback_poll_ms", [](Node n, Path p, DaemonConfig& c) { return read_count(n, p, c.service.callback_poll_ms); }},
+    {"callback_private_addresses",
+     [](Node n, Path p, DaemonConfig& c) { return read_string(n, p, c.service.callback_private_addresses); }},
     {"expiry_interval_ms", [](Node n, Path p, DaemonConfig& c) { return read_count(n, p, c.service.expiry_interval_ms); }},
     {"nonce_prune_interval_seconds",
      [](Node n, Path p, DaemonConfig& c) { return read_count(n, p, c.service.nonce_prune_interval_seconds); }},
@@ -358,9 +360,17 @@ Status check_pki(const core::PkiConfig& pki, int64_t crl_check_interval_seconds)
 
 }  // namespace
 
+bool DaemonConfig::callback_public_addresses_only() const {
+  const std::string& v = service.callback_private_addresses;
+  return !(v == "allow" || (v.empty() && dev));
+}
+
 Status DaemonConfig::validate() const {
   DUET_TRY_STATUS(http.validate());
   DUET_TRY_STATUS(check_service(service));
+  if (!service.callback_private_addresses.empty() && service.callback_private_addresses != "allow" &&
+      service.callback_private_addresses != "refuse")
+    return bad("service.callback_private_addresses must be \"refuse\" or \"allow\"");
   if (keys.kek != "pkcs11" && keys.kek != "file") return bad("keys.kek must be \"pkcs11\" or \"file\"");
   if (keys.kek == "file" && !dev) return bad("keys.kek = \"file\" is only for development (--dev)");
   if (keys.data_key_algorithm != "aes-256-gcm" && keys.data_key_algorithm != "sm4-gcm")

@@ -31,6 +31,10 @@ struct ServiceConfig {
   int64_t nonce_prune_interval_seconds = 60;
   int store_max_connections = 4;
   std::string node_id;    // "" = the host name; names this node in the availability rows
+  // Tenant-chosen webhook URLs (order callbacks, notice webhooks) to loopback,
+  // private, link-local … addresses: "refuse" or "allow"; "" = "allow" with
+  // --dev, "refuse" otherwise (httpclient/address_policy.h).
+  std::string callback_private_addresses;
   core::CoreConfig core;  // public_url, max_failed_attempts, order limits, callbacks …
 };
 
@@ -85,6 +89,9 @@ struct DaemonConfig {
 
   // Ranges of the [service] keys and the [http] validation.
   Status validate() const;
+  // Whether tenant-chosen webhook URLs may reach only public addresses
+  // (service.callback_private_addresses; unset: refuse unless --dev).
+  bool callback_public_addresses_only() const;
 };
 
 // [audit] witness_file, or by default "<data_dir>.audit-witness.jsonl" (a

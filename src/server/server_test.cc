@@ -1418,6 +1418,24 @@ sms_sink = "/var/lib/duet/sms.jsonl"
   EXPECT_FALSE(bad_url->validate().ok());
 }
 
+TEST(DaemonConfigCallbacks, PrivateAddressesRefusedUnlessAllowedOrDev) {
+  auto env = [](std::string_view) -> std::optional<std::string> { return std::nullopt; };
+  auto unset = parse_daemon_config("", env);
+  ASSERT_TRUE(unset.ok());
+  EXPECT_TRUE(unset->callback_public_addresses_only());
+  unset->dev = true;
+  EXPECT_FALSE(unset->callback_public_addresses_only());
+  auto refuse = parse_daemon_config("[service]\ncallback_private_addresses = \"refuse\"\n", env);
+  ASSERT_TRUE(refuse.ok());
+  refuse->dev = true;  // an explicit refusal holds in development too
+  EXPECT_TRUE(refuse->callback_public_addresses_only());
+  auto allow = parse_daemon_config("[service]\ncallback_private_addresses = \"allow\"\n", env);
+  ASSERT_TRUE(allow.ok());
+  EXPECT_FALSE(allow->callback_public_addresses_only());
+  auto bad = parse_daemon_config("[service]\ncallback_private_addresses = \"sometimes\"\n", env);
+  EXPECT_FALSE(bad.ok() && bad->validate().ok());
+}
+
 TEST(DaemonConfigPki, ImportKeysParseAndGoTogether) {
   auto env = [](std::string_view) -> std::optional<std::string> { return std::nullopt; };
   auto c = parse_daemon_config(R"([pki]

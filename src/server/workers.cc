@@ -14,9 +14,12 @@ namespace duet::server {
 
 struct CurlWebhookSender::Impl {
   httpclient::HttpClient client;
+  bool public_addresses_only = false;
 };
 
-CurlWebhookSender::CurlWebhookSender() : impl_(std::make_unique<Impl>()) {}
+CurlWebhookSender::CurlWebhookSender(bool public_addresses_only) : impl_(std::make_unique<Impl>()) {
+  impl_->public_addresses_only = public_addresses_only;
+}
 CurlWebhookSender::~CurlWebhookSender() = default;
 
 Result<int> CurlWebhookSender::post(const std::string& url, const std::vector<Header>& headers,
@@ -30,6 +33,7 @@ Result<int> CurlWebhookSender::post(const std::string& url, const std::vector<He
   req.body = body;
   req.timeout_ms = timeout_ms > 0 ? timeout_ms : 5000;
   req.max_response_bytes = 64 * 1024;  // the answer is not read beyond its status
+  req.public_addresses_only = impl_->public_addresses_only;
   DUET_ASSIGN_OR_RETURN(httpclient::HttpResponse resp, impl_->client.perform(req));
   return resp.status;
 }
@@ -45,7 +49,7 @@ std::string default_worker_id() {
 Workers::Workers(core::CoreDeps deps, WorkerOptions options, std::unique_ptr<core::WebhookSender> sender)
     : deps_(deps), options_(std::move(options)), sender_(std::move(sender)) {
   if (options_.worker_id.empty()) options_.worker_id = default_worker_id();
-  if (!sender_) sender_ = std::make_unique<CurlWebhookSender>();
+  if (!sender_) sender_ = std::make_unique<CurlWebhookSender>(options_.callback_public_addresses_only);
   dispatcher_ = std::make_unique<core::CallbackDispatcher>(deps_, *sender_, options_.worker_id);
 }
 

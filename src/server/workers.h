@@ -35,7 +35,9 @@ namespace duet::server {
 // sender; a sender is used by one thread). Redirects are not followed.
 class CurlWebhookSender final : public core::WebhookSender {
  public:
-  CurlWebhookSender();
+  // `public_addresses_only`: connect only to globally routable addresses
+  // (tenant-chosen URLs; httpclient/address_policy.h).
+  explicit CurlWebhookSender(bool public_addresses_only = false);
   ~CurlWebhookSender() override;
   Result<int> post(const std::string& url, const std::vector<Header>& headers, const std::string& body,
                    int timeout_ms) override;
@@ -56,6 +58,9 @@ struct WorkerOptions {
   std::chrono::milliseconds notice_interval{2000};
   core::RetentionService* retention = nullptr;  // null: no purge loop
   std::chrono::milliseconds retention_poll{30000};
+  // The default sender's address policy for tenant-chosen URLs (config
+  // service.callback_private_addresses = "refuse").
+  bool callback_public_addresses_only = true;
 };
 
 class Workers {
