@@ -499,7 +499,7 @@ Result<store::SignOrder> BusinessService::create_order(const AppContext& ctx, co
   std::vector<store::OrderDocument> documents;
   std::optional<PdfSlots> slots;  // held until the order is stored (the prepared documents are in memory)
   if (in.output == store::OutputFormat::kPdf) {
-    DUET_ASSIGN_OR_RETURN(PdfSlots taken, PdfSlots::take(deps_.metrics, cfg.pdf_max_in_flight, in.documents.size()));
+    DUET_ASSIGN_OR_RETURN(PdfSlots taken, PdfSlots::take(deps_.metrics, cfg, ctx.tenant_id, in.documents.size()));
     slots.emplace(std::move(taken));
     // Every document is prepared (and so checked) before anything is
     // written; the seal is the holder's name stamp, dated the order's creation.

@@ -41,6 +41,10 @@ struct CoreConfig {
   // (pdf.max_in_flight, core/pdf_admission.h); more are refused with 503 and
   // Retry-After. 0: no cap.
   size_t pdf_max_in_flight = 8;
+  // The most of those one tenant may hold at once (pdf.max_in_flight_per_tenant):
+  // beyond it that tenant gets 429 rate_limited while the others keep their
+  // slots. 0: half of pdf_max_in_flight, at least 1.
+  size_t pdf_max_in_flight_per_tenant = 0;
   // Base of the duet:// links in QR codes (the holder app's server address).
   std::string public_url = "https://localhost:8443";
 };

@@ -4,6 +4,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <mutex>
+#include <string>
+#include <unordered_map>
 
 #include "core/clock.h"
 #include "core/config.h"
@@ -30,6 +33,11 @@ struct CoreMetrics {
   // pdf.max_in_flight were taken (core/pdf_admission.h).
   std::atomic<uint64_t> pdf_in_flight{0};
   std::atomic<uint64_t> pdf_refused_busy{0};
+  std::atomic<uint64_t> pdf_refused_tenant_share{0};  // a tenant above pdf.max_in_flight_per_tenant
+  // Slots held per tenant (core/pdf_admission.cc; guarded by pdf_slots_mu,
+  // which also orders every change of pdf_in_flight).
+  std::mutex pdf_slots_mu;
+  std::unordered_map<std::string, uint64_t> pdf_in_flight_by_tenant;
 };
 
 struct CoreDeps {

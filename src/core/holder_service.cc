@@ -458,7 +458,7 @@ Result<store::SignOrder> HolderService::finish_signing(const HolderContext& ctx,
   std::vector<Bytes> signed_pdfs;
   std::optional<PdfSlots> slots;  // the prepared and signed documents are in memory until stored
   if (pdf_output) {
-    DUET_ASSIGN_OR_RETURN(PdfSlots taken, PdfSlots::take(deps_.metrics, deps_.config.pdf_max_in_flight, outputs.size()));
+    DUET_ASSIGN_OR_RETURN(PdfSlots taken, PdfSlots::take(deps_.metrics, deps_.config, ctx.tenant_id, outputs.size()));
     slots.emplace(std::move(taken));
     // PAdES B-T: the signature timestamped by the built-in unit, then the CMS
     // written into the reserve. Nothing is stored until every PDF is built.
@@ -515,7 +515,7 @@ Result<Bytes> HolderService::order_page_png(const HolderContext& ctx, const std:
   if (!open_state(o.state) || o.expires_at <= deps_.clock.now()) {
     return make_error(ErrorCode::kConflict, "the order is not open for signing");
   }
-  DUET_ASSIGN_OR_RETURN(PdfSlots slot, PdfSlots::take(deps_.metrics, deps_.config.pdf_max_in_flight));
+  DUET_ASSIGN_OR_RETURN(PdfSlots slot, PdfSlots::take(deps_.metrics, deps_.config, ctx.tenant_id));
   DUET_ASSIGN_OR_RETURN(store::OrderDocument doc,
                         stores_.orders.get_order_document(ctx.tenant_id, order_id, static_cast<int>(item)));
   if (page < 1 || page > doc.page_count) {

@@ -464,9 +464,10 @@ size_t verify_body_limit(const core::CoreConfig& cfg) { return 4 * ((cfg.pdf_max
 // The PDF report of POST /api/v1/verify: the document errors get fixed
 // texts (the parser's own words stay in the server), the report is JSON, or
 // the text report with Accept: text/plain.
-Result<Response> verify_pdf_response(const ApiServices& s, const Request& req, ByteView pdf) {
+Result<Response> verify_pdf_response(const ApiServices& s, const Request& req, const core::AppContext& ctx,
+                                     ByteView pdf) {
   // One document in flight while it is parsed and checked (core/pdf_admission.h).
-  DUET_ASSIGN_OR_RETURN(core::PdfSlots slot, core::PdfSlots::take(s.deps.metrics, s.deps.config.pdf_max_in_flight));
+  DUET_ASSIGN_OR_RETURN(core::PdfSlots slot, core::PdfSlots::take(s.deps.metrics, s.deps.config, ctx.tenant_id));
   auto v = core::verify_pdf_document(pdf, verify_trust(s), s.deps.config.pdf_max_bytes, "");
   if (!v.ok()) {
     switch (v.code()) {
@@ -506,12 +507,13 @@ Result<Bytes> pdf_of_json(const core::CoreConfig& cfg, const json& body) {
 }
 
 void verify_and_metering_routes(http::Router& r, const ApiServices& s, RequestAuth& auth) {
-  r.post("/api/v1/verify", auth.signed_business_request([&s](const Request& req, const core::AppContext&) -> Result<Response> {
-    if (media_type(req.header("Content-Type")) == "application/pdf") return verify_pdf_response(s, req, as_bytes(req.body));
+  r.post("/api/v1/verify", auth.signed_business_request([&s](const Request& req, const core::AppContext& ctx) -> Result<Response> {
+    if (media_type(req.header("Content-Type")) == "application/pdf")
+      return verify_pdf_response(s, req, ctx, as_bytes(req.body));
     DUET_ASSIGN_OR_RETURN(json body, parse_body(req, false));
     if (body.contains("pdf_base64")) {
       DUET_ASSIGN_OR_RETURN(Bytes pdf, pdf_of_json(s.deps.config, body));
-      return verify_pdf_response(s, req, pdf);
+      return verify_pdf_response(s, req, ctx, pdf);
     }
     core::VerifyRequest in;
     DUET_TRY_STATUS(parse_verify_input(body, in));

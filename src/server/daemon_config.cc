@@ -183,6 +183,8 @@ constexpr Key kPdfKeys[] = {
     {"font_path", [](Node n, Path p, DaemonConfig& c) { return read_string(n, p, c.service.core.pdf_font_path); }},
     {"preview_dpi", [](Node n, Path p, DaemonConfig& c) { return read_count(n, p, c.service.core.pdf_preview_dpi); }},
     {"max_in_flight", [](Node n, Path p, DaemonConfig& c) { return read_count(n, p, c.service.core.pdf_max_in_flight); }},
+    {"max_in_flight_per_tenant",
+     [](Node n, Path p, DaemonConfig& c) { return read_count(n, p, c.service.core.pdf_max_in_flight_per_tenant); }},
 };
 
 // [web]: the static web front ends (server/web_routes.h, docs/web.md).
@@ -318,6 +320,7 @@ Status check_service(const ServiceConfig& service) {
   if (c.order_max_item_bytes < 1) return bad("service.order_max_item_bytes must be >= 1");
   if (c.pdf_preview_dpi < 18 || c.pdf_preview_dpi > 600) return bad("pdf.preview_dpi must be 18..600");
   if (c.pdf_max_in_flight > 1024) return bad("pdf.max_in_flight must be 0..1024");
+  if (c.pdf_max_in_flight_per_tenant > 1024) return bad("pdf.max_in_flight_per_tenant must be 0..1024");
   if (c.pdf_font_path.size() < 5 || c.pdf_font_path.substr(c.pdf_font_path.size() - 4) != ".ttf")
     return bad("pdf.font_path must name a .ttf file");
   if (c.title_max_chars < 1 || c.display_text_max_bytes < 1) return bad("service title/display limits must be >= 1");

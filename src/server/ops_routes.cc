@@ -29,6 +29,9 @@ constexpr CounterSpec kCoreCounters[] = {
     {"duet_certificates_revoked_total", "Holder certificates revoked.", &core::CoreMetrics::certificates_revoked},
     {"duet_pdf_refused_busy_total", "PDF requests refused because pdf.max_in_flight documents were in memory.",
      &core::CoreMetrics::pdf_refused_busy},
+    {"duet_pdf_refused_tenant_share_total",
+     "PDF requests refused because their tenant held pdf.max_in_flight_per_tenant documents in memory.",
+     &core::CoreMetrics::pdf_refused_tenant_share},
 };
 
 constexpr const char* kPdfInFlight = "duet_pdf_documents_in_flight";

@@ -33,11 +33,12 @@ Response error_response(const Request& req, const Error& raw, bool bearer) {
                {"message", raw.message}});
   }
   if (r.status == 401 && bearer) r.headers.set("WWW-Authenticate", "Bearer");
-  // pdf.max_in_flight taken: worth retrying in a moment (docs/pdf.md).
-  if (core::is_pdf_busy(raw) || core::is_signin_busy(raw)) r.headers.set("Retry-After", "1");
   // A sign-in window per address (core/signin_throttle.h): until the minute ends.
   if (raw.code == ErrorCode::kRateLimited)
     r.headers.set("Retry-After", std::to_string(core::SignInThrottle::retry_after(std::time(nullptr))));
+  // pdf.max_in_flight (or the tenant's share of it) taken: worth retrying in a
+  // moment (docs/pdf.md).
+  if (core::is_pdf_busy(raw) || core::is_signin_busy(raw)) r.headers.set("Retry-After", "1");
   return r;
 }
 
