@@ -223,7 +223,8 @@ void add_order_commands_to(CLI::App& api, const std::shared_ptr<ApiOptions>& o) 
   create->add_option("--size", o->size, "--pdf: width,height of the seal at the keyword")->delimiter(',')->expected(2);
   create->add_option("--sub-filter", o->sub_filter, "--pdf: ETSI.CAdES.detached (default) or adbe.pkcs7.detached");
   create->add_option("--signer-name", o->signer_name,
-                     "--pdf through duet-gateway: the holder's name for the stamp (docs/gateway.md)");
+                     "--pdf through duet-gateway: optional; if given, exactly the CN of the holder's "
+                     "certificate (docs/gateway.md)");
   create->add_option("--appearance", o->appearance,
                      "--pdf: name_stamp (default), handwritten or handwritten_or_name_stamp")
       ->check(CLI::IsMember({"name_stamp", "handwritten", "handwritten_or_name_stamp"}));

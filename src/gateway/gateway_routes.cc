@@ -6,6 +6,7 @@
 
 #include "core/pdf_orders.h"
 #include "crypto/random.h"
+#include "gateway/signer_name.h"
 #include "server/json_body.h"
 #include "server/pdf_order_body.h"
 
@@ -37,6 +38,9 @@ json order_json(const GatewayOrder& o) {
             {"upstream_order_id", o.upstream_order_id.empty() ? json(nullptr) : json(o.upstream_order_id)},
             {"upstream_state", o.upstream_state.empty() ? json(nullptr) : json(o.upstream_state)},
             {"sub_filter", o.sub_filter},
+            {"signer_name", o.signer_name.empty() ? json(nullptr) : json(o.signer_name)},
+            {"signer_name_checked", o.signer_checked},
+            {"appearance", o.appearance.empty() ? json(nullptr) : json(o.appearance)},
             {"byte_range_digest", to_hex(o.digest)},
             {"pdf_ready", o.state == OrderState::kSigned && !o.signed_pdf.empty()},
             {"pdf_erased", o.state == OrderState::kSigned && o.signed_pdf.empty()},
@@ -67,7 +71,9 @@ Result<Response> create_order(GatewayServices& s, const Request& req, const std:
   DUET_ASSIGN_OR_RETURN(o.title, server::req_string(body, "title"));
   DUET_ASSIGN_OR_RETURN(std::optional<std::string> display, server::opt_string(body, "display_text"));
   o.display_text = display.value_or("");
-  DUET_ASSIGN_OR_RETURN(std::string signer_name, server::req_string(body, "signer_name"));
+  // Optional: the seal shows the CN of the holder's certificate; a name sent
+  // here must be exactly that (docs/gateway.md "The signer's name").
+  DUET_ASSIGN_OR_RETURN(std::optional<std::string> sent_name, server::opt_string(body, "signer_name"));
   DUET_ASSIGN_OR_RETURN(std::optional<std::string> output, server::opt_string(body, "output"));
   if (output && *output != "pdf") return server::invalid("the gateway signs PDFs: output must be pdf");
   if (body.contains("documents")) return server::invalid("the gateway takes one document per order (pdf_base64)");
@@ -84,7 +90,8 @@ Result<Response> create_order(GatewayServices& s, const Request& req, const std:
   DUET_ASSIGN_OR_RETURN(o.expires_in, server::opt_int(body, "expires_in"));
   if (o.expires_in && (*o.expires_in < 60 || *o.expires_in > 30 * 86400))
     return server::invalid("expires_in must be 60 to 2592000 seconds");
-  if (o.holder_id.empty() || o.holder_id.size() > 64) return server::invalid("holder_id must be 1 to 64 characters");
+  if (!valid_holder_id(o.holder_id))
+    return server::invalid("holder_id must be 1 to 64 letters, digits, '_' or '-'");
   if (o.title.empty() || o.title.size() > 512) return server::invalid("title must be 1 to 512 bytes");
   if (o.display_text.size() > 4096) return server::invalid("display_text must be at most 4096 bytes");
 
@@ -107,10 +114,66 @@ Result<Response> create_order(GatewayServices& s, const Request& req, const std:
   o.idempotency_key = key;
   o.request_digest.assign(body_digest.begin(), body_digest.end());
   const int64_t now = wall_now();
-  // Stamped now, here: the name stamp and the reserved /Contents. Only the
+  // The name on the seal: the holder's certificate's, read from duetd now.
+  UpstreamRefusal refusal;
+  auto cert_name = s.upstream.holder_certificate_name(o.holder_id, now, &refusal);
+  if (cert_name.ok()) {
+    if (sent_name && *sent_name != *cert_name)
+      return http::json_error(409, kSignerNameMismatch,
+                              "signer_name is not the name on the holder's certificate (send it exactly, or leave it "
+                              "out)",
+                              req.request_id);
+    o.signer_name = *cert_name;
+    o.signer_checked = true;
+  } else if (cert_name.code() == ErrorCode::kUnavailable) {
+    // duetd cannot be asked now: a name the local system sent is drawn and
+    // checked by the outbox before anything goes upstream; without one the
+    // gateway has no name to draw.
+    if (!sent_name)
+      return http::json_error(503, "unavailable",
+                              "duetd cannot be reached to read the holder's certificate: retry later, or send "
+                              "signer_name",
+                              req.request_id);
+    o.signer_name = *sent_name;
+    o.signer_checked = false;
+  } else if (refusal.code == kNoCertificate) {
+    return http::json_error(409, kNoCertificate, "the holder has no valid certificate", req.request_id);
+  } else if (refusal.status == 404) {
+    return make_error(ErrorCode::kNotFound, "duetd knows no such holder for the gateway's app");
+  } else {
+    spdlog::warn("gateway: duetd refused the certificate read ({} {})", refusal.status, refusal.code);
+    return http::json_error(503, "unavailable", "duetd refused the gateway's request for the holder's certificate",
+                            req.request_id);
+  }
+  // The holder's handwritten signature when the order's appearance asks for
+  // it, as duetd's PDF orders (docs/gateway.md "Appearance"): read from duetd
+  // now, drawn now, kept nowhere but in the stamped document.
+  std::optional<Bytes> handwriting;
+  if (parsed.appearance != core::OrderAppearance::kNameStamp) {
+    UpstreamRefusal hw_refusal;
+    auto png = s.upstream.handwritten_signature(o.holder_id, &hw_refusal);
+    if (png.ok()) {
+      handwriting = std::move(*png);
+    } else if (png.code() == ErrorCode::kUnavailable) {
+      return http::json_error(503, "unavailable",
+                              "duetd cannot be reached to read the holder's handwritten signature: retry later",
+                              req.request_id);
+    } else if (hw_refusal.status != 404) {
+      spdlog::warn("gateway: duetd refused the handwriting read ({} {})", hw_refusal.status, hw_refusal.code);
+      return http::json_error(503, "unavailable", "duetd refused the gateway's request for the handwritten signature",
+                              req.request_id);
+    } else if (parsed.appearance == core::OrderAppearance::kHandwritten) {
+      return make_error(ErrorCode::kConflict,
+                        "the holder has no handwritten signature: the holder uploads one in the app first, or the "
+                        "order asks for appearance name_stamp or handwritten_or_name_stamp");
+    }
+  }
+  o.appearance = handwriting ? "handwritten" : "name_stamp";
+  // Stamped now, here: the seal and the reserved /Contents. Only the
   // ByteRange digest of this update will leave the gateway.
   DUET_ASSIGN_OR_RETURN(core::PreparedOrderDocument prepared,
-                        core::prepare_order_document(cfg, doc, signer_name, now, 0));
+                        core::prepare_order_document(cfg, doc, o.signer_name, now, 0,
+                                                     handwriting ? &*handwriting : nullptr));
   o.prepared_pdf = std::move(prepared.document.prepared_pdf);
   for (int i = 0; i < 4; ++i) o.byte_range[i] = prepared.document.byte_range[i];
   o.digest.assign(prepared.digest.begin(), prepared.digest.end());

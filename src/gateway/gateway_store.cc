@@ -70,6 +70,19 @@ ALTER TABLE gw_orders ADD COLUMN page_count INTEGER NOT NULL DEFAULT 0;
 PRAGMA user_version = 3;
 )sql";
 
+// Version 4: the name the seal shows (signer_name: the subject CN of the
+// holder's certificate, docs/gateway.md "The signer's name") and whether it
+// was checked against that certificate at creation (signer_checked 0: duetd
+// was unreachable then; the outbox checks it before the upstream create).
+// Orders stored before have '' and 1: neither check applies to them. And
+// what the seal shows (appearance: name_stamp or handwritten; '' before).
+constexpr const char* kSchemaV4 = R"sql(
+ALTER TABLE gw_orders ADD COLUMN signer_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE gw_orders ADD COLUMN signer_checked INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE gw_orders ADD COLUMN appearance TEXT NOT NULL DEFAULT '';
+PRAGMA user_version = 4;
+)sql";
+
 // "1,3" <-> {1, 3}; anything that is not a page number is skipped.
 std::string pages_text(const std::vector<int>& pages) {
   std::string out;
@@ -97,7 +110,8 @@ constexpr const char* kColumns =
     "order_id, app_id, idempotency_key, request_digest, holder_id, title, display_text, expires_in, state, "
     "upstream_order_id, upstream_state, prepared_pdf, byte_range_0, byte_range_1, byte_range_2, byte_range_3, "
     "digest, sub_filter, signing_time, field_name, cms, signed_pdf, error_code, error_message, attempts, "
-    "next_attempt_at, created_at, updated_at, callback_attempts, stamped_pages, page_count";
+    "next_attempt_at, created_at, updated_at, callback_attempts, stamped_pages, page_count, signer_name, signer_checked, "
+    "appearance";
 
 Result<GatewayOrder> decode(const Statement& st) {
   GatewayOrder o;
@@ -131,6 +145,9 @@ Result<GatewayOrder> decode(const Statement& st) {
   o.callback_attempts = st.column_int(28);
   o.stamped_pages = pages_of(st.column_text(29));
   o.page_count = st.column_int(30);
+  o.signer_name = st.column_text(31);
+  o.signer_checked = st.column_int(32) != 0;
+  o.appearance = st.column_text(33);
   return o;
 }
 
@@ -181,10 +198,10 @@ Result<std::unique_ptr<GatewayStore>> GatewayStore::open(const std::string& path
   DUET_ASSIGN_OR_RETURN(Statement v, Statement::prepare(*conn, "PRAGMA user_version"));
   DUET_ASSIGN_OR_RETURN(bool row, v.step());
   const int64_t version = row ? v.column_int(0) : 0;
-  if (version > 3) return make_error(ErrorCode::kUnavailable, "the gateway database is of a newer version");
+  if (version > 4) return make_error(ErrorCode::kUnavailable, "the gateway database is of a newer version");
   // Each version in its own transaction: a crash leaves a whole version.
-  const char* steps[] = {kSchemaV1, kSchemaV2, kSchemaV3};
-  for (int64_t next = version; next < 3; ++next) {
+  const char* steps[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4};
+  for (int64_t next = version; next < 4; ++next) {
     DUET_TRY_STATUS(conn->exec("BEGIN IMMEDIATE", "begin schema"));
     Status made = conn->exec(steps[next], "migrate the gateway schema");
     if (!made.ok()) {
@@ -221,13 +238,14 @@ Result<GatewayOrder> GatewayStore::create_order(const GatewayOrder& o, bool* rep
       Statement st,
       Statement::prepare(*conn_, std::string("INSERT INTO gw_orders (") + kColumns +
                                      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, '', '', ?10, ?11, ?12, ?13, ?14, "
-                                     "?15, ?16, ?17, ?18, NULL, NULL, '', '', 0, ?19, ?20, ?20, 0, ?21, ?22)"));
+                                     "?15, ?16, ?17, ?18, NULL, NULL, '', '', 0, ?19, ?20, ?20, 0, ?21, ?22, ?23, ?24, ?25)"));
   st.bind(1, o.order_id).bind(2, o.app_id).bind(3, o.idempotency_key).bind(4, o.request_digest);
   st.bind(5, o.holder_id).bind(6, o.title).bind(7, o.display_text).bind(8, o.expires_in);
   st.bind(9, order_state_name(OrderState::kPrepared)).bind(10, o.prepared_pdf);
   for (int i = 0; i < 4; ++i) st.bind(11 + i, static_cast<int64_t>(o.byte_range[i]));
   st.bind(15, o.digest).bind(16, o.sub_filter).bind(17, o.signing_time).bind(18, o.field_name);
   st.bind(19, o.next_attempt_at).bind(20, o.created_at).bind(21, pages_text(o.stamped_pages)).bind(22, o.page_count);
+  st.bind(23, o.signer_name).bind(24, static_cast<int64_t>(o.signer_checked ? 1 : 0)).bind(25, o.appearance);
   DUET_TRY_STATUS(st.run());
   return read_one("order_id = ?1", o.order_id, "");
 }
@@ -275,10 +293,20 @@ Status GatewayStore::mark_submitted(std::string_view order_id, std::string_view 
                                                          "UPDATE gw_orders SET state = 'submitted', upstream_order_id "
                                                          "= ?2, upstream_state = ?3, attempts = 0, next_attempt_at = "
                                                          "?4, updated_at = ?4 WHERE order_id = ?1 AND state = "
-                                                         "'prepared'"));
+                                                         "'prepared' AND signer_checked = 1"));
   st.bind(1, order_id).bind(2, upstream_order_id).bind(3, upstream_state).bind(4, now);
   DUET_TRY_STATUS(st.run());
   return one_row("submitted");
+}
+
+Status GatewayStore::mark_signer_checked(std::string_view order_id, int64_t now) {
+  std::lock_guard lock(mu_);
+  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(*conn_,
+                                                         "UPDATE gw_orders SET signer_checked = 1, updated_at = ?2 "
+                                                         "WHERE order_id = ?1 AND state = 'prepared'"));
+  st.bind(1, order_id).bind(2, now);
+  DUET_TRY_STATUS(st.run());
+  return one_row("prepared");
 }
 
 Status GatewayStore::mark_cosigned(std::string_view order_id, ByteView cms, int64_t now) {

@@ -73,6 +73,16 @@ struct GatewayOrder {
   // pages a hybrid preview shows (docs/gateway.md "Page previews").
   std::vector<int> stamped_pages = {};
   int64_t page_count = 0;
+  // The name the seal shows: the subject CN of the holder's certificate
+  // (schema 4; "" for orders stored before, which no name check covers), and
+  // whether it was checked against that certificate. False only when duetd
+  // could not be asked at creation and the local system's signer_name was
+  // drawn: the outbox checks it before the upstream create.
+  std::string signer_name = {};
+  bool signer_checked = true;
+  // What the seal shows (schema 4): "name_stamp" or "handwritten" (the
+  // holder's image read from duetd at creation); "" for orders stored before.
+  std::string appearance = {};
 };
 
 // The Idempotency-Key the gateway sends upstream for an order.
@@ -100,8 +110,11 @@ class GatewayStore {
   Result<std::vector<std::string>> due_orders(int64_t now, size_t limit);
 
   // State moves: each applies only from `from` (kConflict otherwise).
+  // mark_submitted also only once the signer's name is checked.
   Status mark_submitted(std::string_view order_id, std::string_view upstream_order_id, std::string_view upstream_state,
                         int64_t now);
+  // A prepared order's signer_name was found to be its holder's certificate CN.
+  Status mark_signer_checked(std::string_view order_id, int64_t now);
   Status mark_cosigned(std::string_view order_id, ByteView cms, int64_t now);
   Status mark_signed(std::string_view order_id, ByteView signed_pdf, int64_t now);
   Status mark_failed(std::string_view order_id, std::string_view code, std::string_view message, int64_t now);

@@ -207,5 +207,33 @@ TEST(GatewayStore, StampedPagesAreKeptForPreviews) {
   EXPECT_EQ(none->page_count, 0);
 }
 
+// Schema 4: the seal's name and whether it was checked against the holder's
+// certificate. An unchecked order cannot be submitted until it is checked.
+TEST(GatewayStore, AnUncheckedSignerNameHoldsTheOrderBeforeTheUpstreamCreate) {
+  testing_support::TempDir dir;
+  auto st = GatewayStore::open(dir.path().string() + "/gateway.db");
+  ASSERT_TRUE(st.ok());
+  bool replayed = false;
+  GatewayOrder o = new_order("gwo_u", "");
+  o.signer_name = "张三";
+  o.signer_checked = false;
+  ASSERT_TRUE((*st)->create_order(o, &replayed).ok());
+  auto got = (*st)->get_order_any("gwo_u");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->signer_name, "张三");
+  EXPECT_FALSE(got->signer_checked);
+  EXPECT_EQ((*st)->mark_submitted("gwo_u", "ord_u", "pending", 101).code(), ErrorCode::kConflict);
+  ASSERT_TRUE((*st)->mark_signer_checked("gwo_u", 102).ok());
+  EXPECT_TRUE((*st)->get_order_any("gwo_u")->signer_checked);
+  ASSERT_TRUE((*st)->mark_submitted("gwo_u", "ord_u", "pending", 103).ok());
+  // Only a prepared order is checked.
+  EXPECT_EQ((*st)->mark_signer_checked("gwo_u", 104).code(), ErrorCode::kConflict);
+  // An order stored without a name (as before schema 4) counts as checked.
+  ASSERT_TRUE((*st)->create_order(new_order("gwo_old", ""), &replayed).ok());
+  got = (*st)->get_order_any("gwo_old");
+  EXPECT_EQ(got->signer_name, "");
+  EXPECT_TRUE(got->signer_checked);
+}
+
 }  // namespace
 }  // namespace duet::gateway

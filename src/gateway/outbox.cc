@@ -8,6 +8,7 @@
 #include "core/business_service.h"
 #include "core/pdf_orders.h"
 #include "gateway/fault_injection.h"
+#include "gateway/signer_name.h"
 #include "pdf/page_render.h"
 #include "pdf/pdf_signer.h"
 #include "pdf/pdf_verifier.h"
@@ -133,7 +134,34 @@ void Outbox::fail(const GatewayOrder& o, std::string_view code, std::string_view
     metrics_.counter("duet_gateway_orders_completed_total", {{"state", "failed"}}).inc();
 }
 
+bool Outbox::check_signer(const GatewayOrder& o, int64_t now) {
+  // The order was accepted while duetd could not be asked: the name the
+  // local system sent is drawn on the seal; it goes upstream only if it is
+  // the CN of the holder's certificate (docs/gateway.md "The signer's name").
+  UpstreamRefusal refusal;
+  auto name = upstream_.holder_certificate_name(o.holder_id, now, &refusal);
+  if (!name.ok()) {
+    if (name.code() == ErrorCode::kUnavailable) {
+      retry_later(o, now, name.error().message);
+      return false;
+    }
+    fail(o, refusal.code.empty() ? "upstream_error" : refusal.code,
+         "the holder's certificate cannot be read: " + refusal.message, now);
+    return false;
+  }
+  if (*name != o.signer_name) {
+    fail(o, kSignerNameMismatch, "signer_name is not the name on the holder's certificate", now);
+    return false;
+  }
+  if (Status s = store_.mark_signer_checked(o.order_id, now); !s.ok()) {
+    spdlog::warn("outbox: order {}: {}", o.order_id, s.error().message);
+    return false;
+  }
+  return true;
+}
+
 void Outbox::submit(const GatewayOrder& o, int64_t now) {
+  if (!o.signer_checked && !check_signer(o, now)) return;
   UpstreamRefusal refusal;
   auto up = upstream_.create_order(o, &refusal);
   if (!up.ok()) {
@@ -253,8 +281,15 @@ void Outbox::finish(const GatewayOrder& o, int64_t now) {
     if (!chain.ok()) return retry_later(o, now, chain.error().message);
     v = pdf::verify_pdf(*signed_pdf, *chain);
   }
-  if (!v.ok() || !v->ok())
+  if (!v.ok() || !v->ok() || v->signatures.empty())
     return fail(o, "cosignature_invalid", "the co-signed PDF does not verify", now);
+  // The seal must name the person whose certificate signed: the holder may
+  // have been given another certificate since the order was prepared.
+  if (!o.signer_name.empty()) {
+    auto signer = certificate_common_name(v->signatures.back().signer_certificate_der);
+    if (!signer.ok() || *signer != o.signer_name)
+      return fail(o, kSignerNameMismatch, "the certificate that signed does not name the person on the seal", now);
+  }
   // The signed PDF is built but not yet committed: a restart builds it again.
   crash_point("before_signed_commit");
   if (Status s = store_.mark_signed(o.order_id, *signed_pdf, now); !s.ok()) {

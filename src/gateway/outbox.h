@@ -52,6 +52,11 @@ class Outbox {
  private:
   void advance(const GatewayOrder& o, int64_t now);
   void submit(const GatewayOrder& o, int64_t now);
+  // For an order accepted while duetd was unreachable (signer_checked
+  // false): true once its signer_name is found to be the CN of the holder's
+  // certificate; otherwise the order is failed (signer_name_mismatch,
+  // no_certificate, not_found) or retried later, and false.
+  bool check_signer(const GatewayOrder& o, int64_t now);
   // Hybrid previews after the upstream create (gateway.upload_previews):
   // false when the step must be retried (duetd unreachable); a refusal or a
   // page that does not render leaves the order without previews.

@@ -6,6 +6,7 @@
 #include "base/base64.h"
 #include "core/request_signing.h"
 #include "crypto/random.h"
+#include "gateway/signer_name.h"
 #include "pdf/pdf_signer.h"
 #include "pki/timestamp.h"
 
@@ -132,6 +133,27 @@ Status Upstream::put_previews(const std::string& upstream_order_id, int64_t page
                         signed_call("POST", "/api/v1/orders/" + upstream_order_id + "/previews", body.dump(), ""));
   if (r.status != 200) return refused(r, "upload the previews", refusal);
   return Status::Ok();
+}
+
+Result<std::string> Upstream::holder_certificate_name(const std::string& holder_id, int64_t now,
+                                                    UpstreamRefusal* refusal) {
+  if (!valid_holder_id(holder_id)) return make_error(ErrorCode::kInvalidArgument, "not a holder id");
+  DUET_ASSIGN_OR_RETURN(httpclient::HttpResponse r,
+                        signed_call("GET", "/api/v1/holders/" + holder_id + "/certificates", "", ""));
+  if (r.status != 200) return refused(r, "read the holder's certificates", refusal);
+  auto name = current_certificate_name(r.body, now);
+  if (name.ok() || name.code() == ErrorCode::kUnavailable) return name;
+  UpstreamRefusal out{409, std::string(kNoCertificate), "the holder has no valid certificate with a name"};
+  if (refusal != nullptr) *refusal = out;
+  return make_error(ErrorCode::kConflict, out.message);
+}
+
+Result<Bytes> Upstream::handwritten_signature(const std::string& holder_id, UpstreamRefusal* refusal) {
+  if (!valid_holder_id(holder_id)) return make_error(ErrorCode::kInvalidArgument, "not a holder id");
+  DUET_ASSIGN_OR_RETURN(httpclient::HttpResponse r,
+                        signed_call("GET", "/api/v1/holders/" + holder_id + "/handwritten-signature", "", ""));
+  if (r.status != 200) return refused(r, "read the holder's handwritten signature", refusal);
+  return Bytes(r.body.begin(), r.body.end());
 }
 
 Result<UpstreamOrder> Upstream::get_order(const std::string& upstream_order_id, UpstreamRefusal* refusal) {

@@ -51,6 +51,17 @@ class Upstream {
   // (forbidden: the tenant has not enabled previews) fills *refusal.
   Status put_previews(const std::string& upstream_order_id, int64_t page_count,
                       const std::vector<std::pair<int, Bytes>>& pages, UpstreamRefusal* refusal);
+  // GET /api/v1/holders/{id}/certificates: the subject CN of the holder's
+  // current certificate (signer_name.h). A final refusal fills *refusal:
+  // duetd's (not_found for a holder it does not know for this app), or
+  // status 409 and code no_certificate when the holder has no valid one.
+  // `holder_id` must pass valid_holder_id().
+  Result<std::string> holder_certificate_name(const std::string& holder_id, int64_t now, UpstreamRefusal* refusal);
+  // GET /api/v1/holders/{id}/handwritten-signature: the holder's
+  // handwritten-signature PNG as duetd keeps it. A final refusal fills
+  // *refusal (404 not_found: the holder has none). `holder_id` must pass
+  // valid_holder_id().
+  Result<Bytes> handwritten_signature(const std::string& holder_id, UpstreamRefusal* refusal);
   // GET /api/v1/orders/{id}.
   Result<UpstreamOrder> get_order(const std::string& upstream_order_id, UpstreamRefusal* refusal);
   // POST /pki/tsa: a token over the SM3 imprint (certReq set).
