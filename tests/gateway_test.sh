@@ -525,6 +525,23 @@ if "${lapi[@]}" order create --holder "$holder_id" --title "hand" --pdf "$dir/co
 fi
 grep -q "409 conflict" "$dir/hw.log" || fail "handwritten without an image: $(cat "$dir/hw.log")"
 [ "$(gw_rows)" = "$rows" ] || fail "a refused handwritten order left a row"
+# duetd's Business API route the gateway reads it from, called here with a
+# request signed by openssl (request-signature v2): the PNG for the tenant's
+# own app; 404 for the tenant's production app (another environment) and for
+# another tenant's app.
+signed_get() {  # APP_ID SECRET_FILE PATH OUT -> HTTP status
+  local ts nonce sig bodyhash
+  ts=$(date +%s)
+  nonce="gw-$RANDOM$RANDOM$RANDOM"
+  bodyhash=$(printf '' | openssl dgst -sm3 -hex | sed 's/.*= //')
+  sig=$(printf 'GET\n%s\n%s\n%s\n\n%s' "$3" "$ts" "$nonce" "$bodyhash" |
+    openssl dgst -sm3 -hmac "$(cat "$2")" -hex | sed 's/.*= //')
+  curl -s -o "$4" -w '%{http_code}' --cacert "$ca" -H "X-Duet-App-Id: $1" -H "X-Duet-Timestamp: $ts" \
+    -H "X-Duet-Nonce: $nonce" -H "X-Duet-Signature-Version: 2" -H "X-Duet-Signature: $sig" "$url$3"
+}
+hw_path="/api/v1/holders/$holder_id/handwritten-signature"
+[ "$(signed_get "$app" "$dir/secret" "$hw_path" "$dir/hw-none.json")" = 404 ] || fail "the image route before an upload"
+jq -e '.error.code == "not_found"' "$dir/hw-none.json" >/dev/null || fail "no image: $(cat "$dir/hw-none.json")"
 # The holder uploads one (blue strokes on transparency) to duetd, in the app.
 python3 - "$dir/hand.png" <<'PNG'
 import math, struct, sys, zlib
@@ -542,6 +559,16 @@ open(sys.argv[1], "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(
                               chunk(b"IDAT", zlib.compress(b"".join(rows))) + chunk(b"IEND", b""))
 PNG
 "${hold[@]}" handwriting set "$dir/hand.png" >/dev/null || fail "the holder's upload of the image"
+[ "$(signed_get "$app" "$dir/secret" "$hw_path" "$dir/hw-own.png")" = 200 ] || fail "the image route for the own app"
+[ "$(head -c 8 "$dir/hw-own.png" | xxd -p)" = 89504e470d0a1a0a ] || fail "the image route did not answer a PNG"
+jq -r .production.secret <<<"$apps" >"$dir/prod.secret"
+[ "$(signed_get "$(jq -r .production.app_id <<<"$apps")" "$dir/prod.secret" "$hw_path" "$dir/hw-prod")" = 404 ] ||
+  fail "the tenant's production app read a sandbox holder's image"
+other=$("${adm[@]}" tenant create --name "Other bank" | jq -r .tenant_id)
+other_apps=$("${adm[@]}" app create --tenant "$other" 2>/dev/null)
+jq -r .sandbox.secret <<<"$other_apps" >"$dir/other.secret"
+[ "$(signed_get "$(jq -r .sandbox.app_id <<<"$other_apps")" "$dir/other.secret" "$hw_path" "$dir/hw-other")" = 404 ] ||
+  fail "another tenant's app read the holder's image"
 audited_reads() {
   sqlite3 "$data/duet.db" "SELECT count(*) FROM audit_events WHERE action = \
     'GET /api/v1/holders/{holder_id}/handwritten-signature' AND outcome = 'ok'"
