@@ -562,6 +562,9 @@ PNG
 [ "$(signed_get "$app" "$dir/secret" "$hw_path" "$dir/hw-own.png")" = 200 ] || fail "the image route for the own app"
 [ "$(head -c 8 "$dir/hw-own.png" | xxd -p)" = 89504e470d0a1a0a ] || fail "the image route did not answer a PNG"
 jq -r .production.secret <<<"$apps" >"$dir/prod.secret"
+# (Production credentials answer 403 service_not_active before the tenant's
+# activation: activated now, so that the 404 is the environment's.)
+"${adm[@]}" tenant activate "$tenant" --from now >/dev/null || fail "activate the tenant's production"
 [ "$(signed_get "$(jq -r .production.app_id <<<"$apps")" "$dir/prod.secret" "$hw_path" "$dir/hw-prod")" = 404 ] ||
   fail "the tenant's production app read a sandbox holder's image"
 other=$("${adm[@]}" tenant create --name "Other bank" | jq -r .tenant_id)

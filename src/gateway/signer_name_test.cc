@@ -33,6 +33,8 @@ class SignerNameTest : public ::testing::Test {
     auto key = crypto::Point::mul_base(crypto::Scalar::random_nonzero(crypto::SystemRandom::instance())).value();
     pki::HolderProfile p;
     p.subject = {"CN", "Example Co", "", cn, "9c1e77ab20d4f3e5"};
+    p.crl_url = "http://ca.duet.test/crl";
+    p.ocsp_url = "http://ca.duet.test/ocsp";
     p.policy_oid = "1.3.6.1.4.1.99999.1.2.1";
     pki::IssuancePolicy policy;
     policy.policy_oid = p.policy_oid;
