@@ -32,6 +32,9 @@
 #     holder's handwritten signature without one is 409; with one (uploaded
 #     to duetd, read by the gateway through the audited Business API route)
 #     pdftoppm shows its ink where the seal is, and the document verifies.
+#  Batch (docs/gateway.md "Batch orders"): two PDFs in one order, one
+#     upstream order of two digest items, one confirmation; the gateway
+#     SIGKILLed before committing the signed PDFs delivers both exactly once.
 #  5. `duet demo --gateway --pdf FILE --out DIR` signs FILE through a spawned
 #     gateway in front of a spawned duetd.
 # Usage: gateway_test.sh DUET DUETD DUET_GATEWAY
@@ -618,6 +621,60 @@ pdftotext "$dir/signed-h.pdf" - | grep -q "张三" || fail "H's seal does not pr
 found=$(search "$data" "$dir/duetd.log" -- "$dir/contract-b.pdf" "$dir/marker-b")
 [ -z "$found" ] || fail "document bytes of H in duetd's files: $found"
 echo "gateway_test: appearance handwritten through the gateway: the holder's image drawn, verified"
+
+# ---- 4c. batch orders (docs/gateway.md "Batch orders") -------------------------------------
+# Two PDFs in one gateway order: one digest-only upstream order with two
+# items, one confirmation by the holder, each document stamped and served
+# locally (?document=N). The gateway SIGKILLs itself after building both
+# signed PDFs and before committing them (fault injection), restarts, and
+# delivers both exactly once: one upstream order, one co-signing session.
+kill "$gwpid"; wait "$gwpid" 2>/dev/null || true; gwpid=""
+start_gateway before_signed_commit
+before=$(sqlite3 "$data/duet.db" "SELECT count(*) FROM sign_orders WHERE tenant_id = '$tenant'")
+order=$("${lapi[@]}" order create --holder "$holder_id" --title "Loan contracts A and B" --pdf "$dir/contract-a.pdf" \
+  --pdf "$dir/contract-b.pdf" --page 1 --rect 300,60,120,80) || fail "create the batch on the gateway"
+gw_k=$(jq -r .order_id <<<"$order")
+[ "$(jq -r .document_count <<<"$order")" = 2 ] || fail "the batch does not have two documents: $order"
+wait_for "$gw_k" '.upstream_order_id != null' 30
+up_k=$(gw_get "$gw_k" | jq -r .upstream_order_id)
+upstream=$("${api[@]}" order get "$up_k")
+[ "$(jq -r '[.items[] | select(.kind == "digest" and .size == 32)] | length' <<<"$upstream")" = 2 ] ||
+  fail "the upstream batch is not two digest items: $upstream"
+for i in 0 1; do
+  [ "$(gw_get "$gw_k" | jq -r ".documents[$i].byte_range_digest")" != null ] || fail "document $i has no digest"
+done
+[ "$(gw_get "$gw_k" | jq -r '.documents[0].byte_range_digest')" != "$(gw_get "$gw_k" | jq -r '.documents[1].byte_range_digest')" ] ||
+  fail "the two documents have one digest"
+"${hold[@]}" sign "$up_k" --pin 246810 >"$dir/sign-k.log" 2>&1 || fail "holder sign the batch: $(cat "$dir/sign-k.log")"
+status=0
+for _ in $(seq 1 200); do kill -0 "$gwpid" 2>/dev/null || break; sleep 0.2; done
+wait "$gwpid" 2>/dev/null || status=$?
+gwpid=""
+[ "$status" = 137 ] || fail "the gateway did not die by SIGKILL before committing the batch (exit $status)"
+[ "$(sqlite3 "$dir/gw/gateway.db" "SELECT state FROM gw_orders WHERE order_id = '$gw_k'")" = cosigned ] ||
+  fail "the batch is not cosigned after the kill"
+start_gateway
+wait_for "$gw_k" '.state == "signed"' 40
+"${lapi[@]}" order pdf "$gw_k" --out "$dir/signed-k0.pdf" >/dev/null || fail "fetching batch document 0"
+"${lapi[@]}" order pdf "$gw_k" --document 1 --out "$dir/signed-k1.pdf" >/dev/null || fail "fetching batch document 1"
+if "${lapi[@]}" order pdf "$gw_k" --document 2 --out "$dir/signed-k2.pdf" >"$dir/k2.log" 2>&1; then
+  fail "the batch served a third document"
+fi
+grep -q "404" "$dir/k2.log" || fail "document 2: $(cat "$dir/k2.log")"
+check_signed_pdf "$dir/contract-a.pdf" "$dir/signed-k0.pdf" "$dir/check-k0" ETSI.CAdES.detached
+check_signed_pdf "$dir/contract-b.pdf" "$dir/signed-k1.pdf" "$dir/check-k1" ETSI.CAdES.detached
+for k in 0 1; do
+  "$duet" verify --pdf "$dir/signed-k$k.pdf" --server "$url" --ca "$ca" >"$dir/verify-k$k.log" 2>&1 ||
+    fail "duet verify --pdf batch document $k: $(cat "$dir/verify-k$k.log")"
+done
+after=$(sqlite3 "$data/duet.db" "SELECT count(*) FROM sign_orders WHERE tenant_id = '$tenant'")
+[ "$after" = $((before + 1)) ] || fail "the batch made $((after - before)) upstream orders"
+[ "$(cosignatures "$up_k")" = 1 ] || fail "the batch was co-signed in $(cosignatures "$up_k") sessions"
+for n in a b; do
+  found=$(search "$data" "$dir/duetd.log" -- "$dir/contract-$n.pdf" "$dir/marker-$n")
+  [ -z "$found" ] || fail "document bytes of batch contract $n in duetd's files: $found"
+done
+echo "gateway_test: a batch of two PDFs, one confirmation, SIGKILL before the commit: both signed once"
 
 # ---- 5. duet demo --gateway (issue 12 item 6): a spawned duetd and a spawned gateway --------
 "$duet" demo --gateway --gateway-bin "$gateway" --duetd "$duetd" --pdf "$dir/contract-a.pdf" \

@@ -1,5 +1,6 @@
 #include "gateway/gateway_routes.h"
 
+#include <algorithm>
 #include <ctime>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -48,6 +49,14 @@ json order_json(const GatewayOrder& o) {
             {"created_at", o.created_at},
             {"updated_at", o.updated_at}};
   if (o.state == OrderState::kFailed) j["error"] = {{"code", o.error_code}, {"message", o.error_message}};
+  // Every document (one, or a batch): its digest (its item upstream) and URL.
+  json docs = json::array({json{{"index", 0}, {"byte_range_digest", to_hex(o.digest)}, {"pdf_url", j["pdf_url"]}}});
+  for (const GatewayDocument& d : o.more_documents)
+    docs.push_back(json{{"index", d.index},
+                        {"byte_range_digest", to_hex(d.digest)},
+                        {"pdf_url", "/api/v1/orders/" + o.order_id + "/pdf?document=" + std::to_string(d.index)}});
+  j["document_count"] = docs.size();
+  j["documents"] = std::move(docs);
   return j;
 }
 
@@ -76,7 +85,6 @@ Result<Response> create_order(GatewayServices& s, const Request& req, const std:
   DUET_ASSIGN_OR_RETURN(std::optional<std::string> sent_name, server::opt_string(body, "signer_name"));
   DUET_ASSIGN_OR_RETURN(std::optional<std::string> output, server::opt_string(body, "output"));
   if (output && *output != "pdf") return server::invalid("the gateway signs PDFs: output must be pdf");
-  if (body.contains("documents")) return server::invalid("the gateway takes one document per order (pdf_base64)");
   if (body.contains("callback_url")) return server::invalid("callback_url is not taken by the gateway: poll the order");
   // ETSI.CAdES.detached by default, like duetd's PDF orders (the upstream
   // order then has cms_profile "pades": no signingTime), or adbe.pkcs7.detached.
@@ -103,8 +111,23 @@ Result<Response> create_order(GatewayServices& s, const Request& req, const std:
   for (const char* k : {"holder_id", "title", "display_text", "signer_name", "output", "expires_in", "sub_filter"})
     pdf_part.erase(k);
   DUET_TRY_STATUS(server::parse_pdf_documents(cfg, pdf_part, parsed));
-  core::NewPdfDocument& doc = parsed.documents.front();
-  doc.sub_filter = sub_filter;
+  // A batch (documents: [...], docs/gateway.md "Batch orders"): one upstream
+  // order over every document's digest, so one SubFilter (one CMS profile
+  // upstream) for all, and all the documents together within pdf_max_bytes.
+  if (body.contains("documents") && body["documents"].is_array()) {
+    for (const json& d : body["documents"]) {
+      if (d.is_object() && d.contains("sub_filter") && !d["sub_filter"].is_null() &&
+          d["sub_filter"] != std::string(pdf::sub_filter_name(sub_filter)))
+        return server::invalid("every document of a gateway batch has the order's sub_filter");
+    }
+  }
+  size_t total = 0;
+  for (core::NewPdfDocument& d : parsed.documents) {
+    d.sub_filter = sub_filter;
+    total += d.pdf.size();
+  }
+  if (total > s.config.pdf_max_bytes)
+    return make_error(ErrorCode::kPayloadTooLarge, "the documents together are over gateway.pdf_max_bytes");
 
   const std::string key(req.header("Idempotency-Key").value_or(""));
   if (key.size() > 128) return server::invalid("Idempotency-Key too long");
@@ -171,8 +194,22 @@ Result<Response> create_order(GatewayServices& s, const Request& req, const std:
   o.appearance = handwriting ? "handwritten" : "name_stamp";
   // Stamped now, here: the seal and the reserved /Contents. Only the
   // ByteRange digest of this update will leave the gateway.
+  for (size_t i = 1; i < parsed.documents.size(); ++i) {
+    DUET_ASSIGN_OR_RETURN(core::PreparedOrderDocument p,
+                          core::prepare_order_document(cfg, parsed.documents[i], o.signer_name, now,
+                                                       static_cast<int>(i), handwriting ? &*handwriting : nullptr));
+    GatewayDocument d;
+    d.index = static_cast<int>(i);
+    d.prepared_pdf = std::move(p.document.prepared_pdf);
+    for (int k = 0; k < 4; ++k) d.byte_range[k] = p.document.byte_range[k];
+    d.digest.assign(p.digest.begin(), p.digest.end());
+    d.field_name = p.document.field_name;
+    d.stamped_pages = p.document.stamped_pages;
+    d.page_count = p.document.page_count;
+    o.more_documents.push_back(std::move(d));
+  }
   DUET_ASSIGN_OR_RETURN(core::PreparedOrderDocument prepared,
-                        core::prepare_order_document(cfg, doc, o.signer_name, now, 0,
+                        core::prepare_order_document(cfg, parsed.documents.front(), o.signer_name, now, 0,
                                                      handwriting ? &*handwriting : nullptr));
   o.prepared_pdf = std::move(prepared.document.prepared_pdf);
   for (int i = 0; i < 4; ++i) o.byte_range[i] = prepared.document.byte_range[i];
@@ -206,10 +243,19 @@ Result<Response> get_pdf(GatewayServices& s, const Request& req, const std::stri
   if (o.state != OrderState::kSigned)
     return make_error(ErrorCode::kConflict, "the order is " + std::string(order_state_name(o.state)) +
                                                 "; its PDF is not signed");
-  if (o.signed_pdf.empty())
-    return make_error(ErrorCode::kNotFound, "the signed PDF was erased by the retention rule");
-  Response resp = server::binary_response(200, std::string(o.signed_pdf.begin(), o.signed_pdf.end()), "application/pdf");
-  resp.headers.set("Content-Disposition", "attachment; filename=\"" + o.order_id + ".pdf\"");
+  // ?document=N of a batch (from 0), as duetd's route.
+  size_t index = 0;
+  if (auto d = req.query_param("document"); d && !d->empty()) {
+    if (d->size() > 2 || !std::all_of(d->begin(), d->end(), [](char c) { return c >= '0' && c <= '9'; }))
+      return server::invalid("document must be an index from 0");
+    index = static_cast<size_t>(std::stoi(*d));
+  }
+  if (index > o.more_documents.size()) return make_error(ErrorCode::kNotFound, "the order has no such document");
+  const Bytes& pdf = index == 0 ? o.signed_pdf : o.more_documents[index - 1].signed_pdf;
+  if (pdf.empty()) return make_error(ErrorCode::kNotFound, "the signed PDF was erased by the retention rule");
+  Response resp = server::binary_response(200, std::string(pdf.begin(), pdf.end()), "application/pdf");
+  resp.headers.set("Content-Disposition", "attachment; filename=\"" + o.order_id +
+                                              (index == 0 ? std::string() : "-" + std::to_string(index)) + ".pdf\"");
   return resp;
 }
 
