@@ -73,6 +73,76 @@ http::Handler local_request(GatewayServices& s, F handler) {
   };
 }
 
+// Sets o.signer_name (and o.signer_checked) to the CN of the holder's current
+// certificate, read from duetd (docs/gateway.md "The signer's name"), or to
+// the name the local system sent while duetd cannot be asked (checked by the
+// outbox before the upstream create). Otherwise the refusal to answer.
+std::optional<Response> resolve_signer_name(GatewayServices& s, const Request& req,
+                                            const std::optional<std::string>& sent_name, GatewayOrder& o, int64_t now) {
+  UpstreamRefusal refusal;
+  auto cert_name = s.upstream.holder_certificate_name(o.holder_id, now, &refusal);
+  if (cert_name.ok()) {
+    if (sent_name && *sent_name != *cert_name)
+      return http::json_error(409, kSignerNameMismatch,
+                              "signer_name is not the name on the holder's certificate (send it exactly, or leave it "
+                              "out)",
+                              req.request_id);
+    o.signer_name = *cert_name;
+    o.signer_checked = true;
+    return std::nullopt;
+  }
+  if (cert_name.code() == ErrorCode::kUnavailable) {
+    // Without a name sent the gateway has no name to draw.
+    if (!sent_name)
+      return http::json_error(503, "unavailable",
+                              "duetd cannot be reached to read the holder's certificate: retry later, or send "
+                              "signer_name",
+                              req.request_id);
+    o.signer_name = *sent_name;
+    o.signer_checked = false;
+    return std::nullopt;
+  }
+  if (refusal.code == kNoCertificate)
+    return http::json_error(409, kNoCertificate, "the holder has no valid certificate", req.request_id);
+  if (refusal.status == 404)
+    return http::error_response(Error{ErrorCode::kNotFound, "duetd knows no such holder for the gateway's app"},
+                                req.request_id);
+  spdlog::warn("gateway: duetd refused the certificate read ({} {})", refusal.status, refusal.code);
+  return http::json_error(503, "unavailable", "duetd refused the gateway's request for the holder's certificate",
+                          req.request_id);
+}
+
+// The holder's handwritten signature when the order's appearance asks for
+// it, as duetd's PDF orders (docs/gateway.md "Appearance"): read from duetd
+// now, drawn now, kept nowhere but in the stamped document. `handwriting`
+// stays empty for the name stamp. Otherwise the refusal to answer.
+std::optional<Response> read_handwriting(GatewayServices& s, const Request& req, core::OrderAppearance appearance,
+                                         const std::string& holder_id, std::optional<Bytes>& handwriting) {
+  if (appearance == core::OrderAppearance::kNameStamp) return std::nullopt;
+  UpstreamRefusal refusal;
+  auto png = s.upstream.handwritten_signature(holder_id, &refusal);
+  if (png.ok()) {
+    handwriting = std::move(*png);
+    return std::nullopt;
+  }
+  if (png.code() == ErrorCode::kUnavailable)
+    return http::json_error(503, "unavailable",
+                            "duetd cannot be reached to read the holder's handwritten signature: retry later",
+                            req.request_id);
+  if (refusal.status != 404) {
+    spdlog::warn("gateway: duetd refused the handwriting read ({} {})", refusal.status, refusal.code);
+    return http::json_error(503, "unavailable", "duetd refused the gateway's request for the handwritten signature",
+                            req.request_id);
+  }
+  if (appearance == core::OrderAppearance::kHandwritten)
+    return http::error_response(Error{ErrorCode::kConflict,
+                                      "the holder has no handwritten signature: the holder uploads one in the app "
+                                      "first, or the order asks for appearance name_stamp or "
+                                      "handwritten_or_name_stamp"},
+                                req.request_id);
+  return std::nullopt;  // handwritten_or_name_stamp: the name stamp
+}
+
 Result<Response> create_order(GatewayServices& s, const Request& req, const std::string& app_id) {
   DUET_ASSIGN_OR_RETURN(json body, server::parse_body(req, false));
   GatewayOrder o;
@@ -137,60 +207,11 @@ Result<Response> create_order(GatewayServices& s, const Request& req, const std:
   o.idempotency_key = key;
   o.request_digest.assign(body_digest.begin(), body_digest.end());
   const int64_t now = wall_now();
-  // The name on the seal: the holder's certificate's, read from duetd now.
-  UpstreamRefusal refusal;
-  auto cert_name = s.upstream.holder_certificate_name(o.holder_id, now, &refusal);
-  if (cert_name.ok()) {
-    if (sent_name && *sent_name != *cert_name)
-      return http::json_error(409, kSignerNameMismatch,
-                              "signer_name is not the name on the holder's certificate (send it exactly, or leave it "
-                              "out)",
-                              req.request_id);
-    o.signer_name = *cert_name;
-    o.signer_checked = true;
-  } else if (cert_name.code() == ErrorCode::kUnavailable) {
-    // duetd cannot be asked now: a name the local system sent is drawn and
-    // checked by the outbox before anything goes upstream; without one the
-    // gateway has no name to draw.
-    if (!sent_name)
-      return http::json_error(503, "unavailable",
-                              "duetd cannot be reached to read the holder's certificate: retry later, or send "
-                              "signer_name",
-                              req.request_id);
-    o.signer_name = *sent_name;
-    o.signer_checked = false;
-  } else if (refusal.code == kNoCertificate) {
-    return http::json_error(409, kNoCertificate, "the holder has no valid certificate", req.request_id);
-  } else if (refusal.status == 404) {
-    return make_error(ErrorCode::kNotFound, "duetd knows no such holder for the gateway's app");
-  } else {
-    spdlog::warn("gateway: duetd refused the certificate read ({} {})", refusal.status, refusal.code);
-    return http::json_error(503, "unavailable", "duetd refused the gateway's request for the holder's certificate",
-                            req.request_id);
-  }
-  // The holder's handwritten signature when the order's appearance asks for
-  // it, as duetd's PDF orders (docs/gateway.md "Appearance"): read from duetd
-  // now, drawn now, kept nowhere but in the stamped document.
+  // The name on the seal (the holder's certificate's) and, when asked for,
+  // the holder's handwritten signature: read from duetd now.
+  if (auto refused = resolve_signer_name(s, req, sent_name, o, now)) return std::move(*refused);
   std::optional<Bytes> handwriting;
-  if (parsed.appearance != core::OrderAppearance::kNameStamp) {
-    UpstreamRefusal hw_refusal;
-    auto png = s.upstream.handwritten_signature(o.holder_id, &hw_refusal);
-    if (png.ok()) {
-      handwriting = std::move(*png);
-    } else if (png.code() == ErrorCode::kUnavailable) {
-      return http::json_error(503, "unavailable",
-                              "duetd cannot be reached to read the holder's handwritten signature: retry later",
-                              req.request_id);
-    } else if (hw_refusal.status != 404) {
-      spdlog::warn("gateway: duetd refused the handwriting read ({} {})", hw_refusal.status, hw_refusal.code);
-      return http::json_error(503, "unavailable", "duetd refused the gateway's request for the handwritten signature",
-                              req.request_id);
-    } else if (parsed.appearance == core::OrderAppearance::kHandwritten) {
-      return make_error(ErrorCode::kConflict,
-                        "the holder has no handwritten signature: the holder uploads one in the app first, or the "
-                        "order asks for appearance name_stamp or handwritten_or_name_stamp");
-    }
-  }
+  if (auto refused = read_handwriting(s, req, parsed.appearance, o.holder_id, handwriting)) return std::move(*refused);
   o.appearance = handwriting ? "handwritten" : "name_stamp";
   // Stamped now, here: the seal and the reserved /Contents. Only the
   // ByteRange digest of this update will leave the gateway.
