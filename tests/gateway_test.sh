@@ -23,6 +23,18 @@
 #     PNG of the stamped page that an independent decoder (python zlib and
 #     struct: chunk CRCs, IDAT size) accepts — still no byte of the PDF in
 #     duetd's files.
+#  The seal's name (docs/gateway.md "The signer's name"): drawn from the
+#     holder's certificate (pdftotext shows it), a different signer_name is
+#     409 signer_name_mismatch, one sent while duetd is down is checked before
+#     the upstream create, and a signing certificate with another CN fails the
+#     order at finish.
+#  Appearance (docs/gateway.md "Appearance"): an order asking for the
+#     holder's handwritten signature without one is 409; with one (uploaded
+#     to duetd, read by the gateway through the audited Business API route)
+#     pdftoppm shows its ink where the seal is, and the document verifies.
+#  Batch (docs/gateway.md "Batch orders"): two PDFs in one order, one
+#     upstream order of two digest items, one confirmation; the gateway
+#     SIGKILLed before committing the signed PDFs delivers both exactly once.
 #  5. `duet demo --gateway --pdf FILE --out DIR` signs FILE through a spawned
 #     gateway in front of a spawned duetd.
 # Usage: gateway_test.sh DUET DUETD DUET_GATEWAY
@@ -30,7 +42,7 @@ set -euo pipefail
 duet=$1
 duetd=$2
 gateway=$3
-for tool in jq qpdf pdfsig openssl python3 xxd sqlite3; do
+for tool in jq qpdf pdfsig pdftoppm openssl python3 xxd sqlite3 pdftotext; do
   command -v "$tool" >/dev/null || { echo "gateway_test: needs $tool" >&2; exit 1; }
 done
 dir=$(mktemp -d)
@@ -199,7 +211,12 @@ expect_refused "$dir/malformed.pdf" pdf_malformed --page 1 --rect 72,72,120,80 -
 expect_refused "$dir/encrypted.pdf" pdf_encrypted --page 1 --rect 72,72,120,80 --signer-name "张三"
 expect_refused "$dir/contract-a.pdf" not_found --keyword "Guarantor signature:" --size 120,80 --signer-name "张三"
 expect_refused "$dir/contract-a.pdf" invalid_argument --page 3 --rect 72,72,120,80 --signer-name "张三"
-expect_refused "$dir/contract-a.pdf" invalid_argument --page 1 --rect 72,72,120,80
+# The seal names the person the holder's certificate names (docs/gateway.md
+# "The signer's name"): another name is refused before anything is stamped.
+expect_refused "$dir/contract-a.pdf" signer_name_mismatch --page 1 --rect 72,72,120,80 --signer-name "李四"
+if "${lapi[@]}" order create --holder "bad/../id" --title "bad" --pdf "$dir/contract-a.pdf" --page 1 \
+    --rect 72,72,120,80 >"$dir/bad.log" 2>&1; then fail "a holder id with a path was accepted"; fi
+grep -q " invalid_argument" "$dir/bad.log" || fail "bad holder id: $(cat "$dir/bad.log")"
 [ "$(gw_rows)" = "$rows" ] || fail "a refused request left an order in the gateway's store"
 # A callback that is not duetd's (no or a wrong signature) is refused.
 [ "$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'X-Duet-Timestamp: 1' -H 'X-Duet-Signature: 00' \
@@ -207,15 +224,19 @@ expect_refused "$dir/contract-a.pdf" invalid_argument --page 1 --rect 72,72,120,
 
 # ---- 1. end to end -----------------------------------------------------------------------
 before=$(upstream_orders)
+# No signer_name: the gateway draws the CN of the holder's certificate, which
+# it reads from duetd (the document itself holds no CJK text at all).
 order=$("${lapi[@]}" order create --holder "$holder_id" --title "Loan contract" --pdf "$dir/contract-a.pdf" \
-  --keyword "Borrower signature:" --offset 170,0 --size 120,80 --signer-name "张三" --idempotency-key loan-a) ||
+  --keyword "Borrower signature:" --offset 170,0 --size 120,80 --idempotency-key loan-a) ||
   fail "create on the gateway"
 gw_a=$(jq -r .order_id <<<"$order")
+jq -e '.signer_name == "张三" and .signer_name_checked == true' <<<"$order" >/dev/null ||
+  fail "order A does not draw the certificate's name: $order"
 wait_for "$gw_a" '.upstream_order_id != null' 20
 up_a=$(gw_get "$gw_a" | jq -r .upstream_order_id)
 # A replay of the local create is the same order.
 again=$("${lapi[@]}" order create --holder "$holder_id" --title "Loan contract" --pdf "$dir/contract-a.pdf" \
-  --keyword "Borrower signature:" --offset 170,0 --size 120,80 --signer-name "张三" --idempotency-key loan-a)
+  --keyword "Borrower signature:" --offset 170,0 --size 120,80 --idempotency-key loan-a)
 [ "$(jq -r .order_id <<<"$again")" = "$gw_a" ] || fail "a replayed create made another order"
 upstream=$("${api[@]}" order get "$up_a")
 [ "$(jq -r .output <<<"$upstream")" = cms-detached ] && [ "$(jq -r '.items[0].kind' <<<"$upstream")" = digest ] ||
@@ -242,6 +263,13 @@ grep -q "409" "$dir/early.log" || fail "early pdf: $(cat "$dir/early.log")"
 wait_for "$gw_a" '.state == "signed"' 30
 "${lapi[@]}" order pdf "$gw_a" --out "$dir/signed-a.pdf" >/dev/null || fail "fetching the signed PDF from the gateway"
 check_signed_pdf "$dir/contract-a.pdf" "$dir/signed-a.pdf" "$dir/check-a" ETSI.CAdES.detached
+# The seal's text (poppler's pdftotext draws the widget's appearance) shows
+# the certificate's name, which is the CN of the certificate that signed.
+pdftotext "$dir/signed-a.pdf" - | grep -q "张三" || fail "the seal of A does not show 张三: $(pdftotext "$dir/signed-a.pdf" -)"
+pdftotext "$dir/contract-a.pdf" - | grep -q "张三" && fail "the unsigned contract already shows 张三 (the check could not fail)"
+cn=$(openssl pkcs7 -inform DER -in "$dir/check-a/sig.p7s" -print_certs 2>/dev/null | awk '/BEGIN CERT/{n++} n==1' |
+  openssl x509 -noout -subject -nameopt utf8,sep_multiline | sed -n 's/^ *CN=//p')
+[ "$cn" = "张三" ] || fail "the certificate that signed A names '$cn'"
 "$duet" verify --pdf "$dir/signed-a.pdf" --server "$url" --ca "$ca" >"$dir/verify-a.log" 2>&1 ||
   fail "duet verify --pdf: $(cat "$dir/verify-a.log")"
 [ "$(upstream_orders)" = $((before + 1)) ] || fail "one gateway order made $(( $(upstream_orders) - before )) upstream orders"
@@ -278,6 +306,22 @@ sed 's/signed/signet/' "$delivered.body" >"$dir/cb-changed.body"
 grep -q 'duet_gateway_local_callbacks_total{result="failed"}' <<<"$(curl -fsS "http://127.0.0.1:$gwport/metrics")" ||
   fail "the refused callback is not counted"
 echo "gateway_test: the local system was called back (retried after a refusal, signature checked with openssl)"
+
+# Before it serves a PDF the gateway checks that the certificate in the
+# co-signature's CMS has the CN the seal shows. The store is made to say the
+# seal shows another name (what a certificate naming someone else, issued to
+# the holder after the seal was drawn, amounts to): the order fails with
+# signer_name_mismatch and no PDF is served.
+order=$("${lapi[@]}" order create --holder "$holder_id" --title "Loan contract E" --pdf "$dir/contract-a.pdf" \
+  --page 1 --rect 300,60,120,80) || fail "create E on the gateway"
+gw_e=$(jq -r .order_id <<<"$order")
+wait_for "$gw_e" '.upstream_order_id != null' 20
+up_e=$(gw_get "$gw_e" | jq -r .upstream_order_id)
+sqlite3 -cmd ".timeout 5000" "$dir/gw/gateway.db" "UPDATE gw_orders SET signer_name = '李四' WHERE order_id = '$gw_e'"
+"${hold[@]}" sign "$up_e" --pin 246810 >"$dir/sign-e.log" 2>&1 || fail "holder sign E: $(cat "$dir/sign-e.log")"
+wait_for "$gw_e" '.state == "failed" and .error.code == "signer_name_mismatch"' 30
+if "${lapi[@]}" order pdf "$gw_e" --out "$dir/signed-e.pdf" >/dev/null 2>&1; then fail "E's PDF was served"; fi
+echo "gateway_test: the seal names the certificate's holder (a name sent that differs, and a certificate that differs at finish, fail)"
 
 # ---- 2. no document bytes in duetd ---------------------------------------------------------
 # Every file of duetd's data directory (duet.db, -wal, -shm, TLS, tokens) and
@@ -341,12 +385,24 @@ order=$("${lapi[@]}" order create --holder "$holder_id" --title "Loan contract B
   --page 1 --rect 300,60,120,80 --signer-name "张三" --sub-filter adbe.pkcs7.detached) ||
   fail "create on the gateway while duetd is down"
 gw_b=$(jq -r .order_id <<<"$order")
+[ "$(jq -r .signer_name_checked <<<"$order")" = false ] || fail "B's name was checked while duetd was down: $order"
+# While duetd is down the gateway cannot read the certificate: a name sent is
+# drawn and checked before the upstream create (here a wrong one, which then
+# fails without an upstream order); without a name the create is 503.
+order=$("${lapi[@]}" order create --holder "$holder_id" --title "Loan contract M" --pdf "$dir/contract-b.pdf" \
+  --page 1 --rect 300,60,120,80 --signer-name "李四") || fail "create M on the gateway while duetd is down"
+gw_m=$(jq -r .order_id <<<"$order")
+if "${lapi[@]}" order create --holder "$holder_id" --title "no name" --pdf "$dir/contract-b.pdf" --page 1 \
+    --rect 300,60,120,80 >"$dir/noname.log" 2>&1; then fail "an order without a name was taken while duetd is down"; fi
+grep -q "503" "$dir/noname.log" || fail "no name while duetd is down: $(cat "$dir/noname.log")"
 sleep 3
 [ "$(gw_get "$gw_b" | jq -r .state)" = prepared ] || fail "order B moved while duetd was down: $(gw_get "$gw_b")"
 "$duetd" --config "$dir/duetd.toml" --data-dir "$data" --listen "127.0.0.1:$port" --dev >>"$dir/duetd.log" 2>&1 &
 pid=$!
 wait_for "$gw_b" '.upstream_order_id != null' 30
 up_b=$(gw_get "$gw_b" | jq -r .upstream_order_id)
+[ "$(gw_get "$gw_b" | jq -r .signer_name_checked)" = true ] || fail "B's name was not checked: $(gw_get "$gw_b")"
+wait_for "$gw_m" '.state == "failed" and .error.code == "signer_name_mismatch" and .upstream_order_id == null' 30
 # The gateway dies between the upstream create and the commit of its answer:
 # on disk the order is still prepared (what a SIGKILL in that window leaves).
 kill -9 "$gwpid"; wait "$gwpid" 2>/dev/null || true; gwpid=""
@@ -462,6 +518,163 @@ found=$(search "$data" "$dir/duetd.log" -- "$dir/contract-b.pdf" "$dir/marker-b"
 grep -q 'duet_gateway_preview_uploads_total{result="uploaded"} 1' <<<"$(curl -fsS "http://127.0.0.1:$gwport/metrics")" ||
   fail "the upload is not counted"
 echo "gateway_test: hybrid previews on: the holder fetched a valid PNG of the stamped page, no PDF byte in duetd"
+
+# ---- 4b. the handwritten-signature appearance (docs/gateway.md "Appearance") ---------------
+# Without an image: appearance handwritten is 409, nothing stored.
+rows=$(gw_rows)
+if "${lapi[@]}" order create --holder "$holder_id" --title "hand" --pdf "$dir/contract-b.pdf" --page 1 \
+    --rect 300,60,160,80 --appearance handwritten >"$dir/hw.log" 2>&1; then
+  fail "appearance handwritten was taken for a holder without an image"
+fi
+grep -q "409 conflict" "$dir/hw.log" || fail "handwritten without an image: $(cat "$dir/hw.log")"
+[ "$(gw_rows)" = "$rows" ] || fail "a refused handwritten order left a row"
+# duetd's Business API route the gateway reads it from, called here with a
+# request signed by openssl (request-signature v2): the PNG for the tenant's
+# own app; 404 for the tenant's production app (another environment) and for
+# another tenant's app.
+signed_get() {  # APP_ID SECRET_FILE PATH OUT -> HTTP status
+  local ts nonce sig bodyhash
+  ts=$(date +%s)
+  nonce="gw-$RANDOM$RANDOM$RANDOM"
+  bodyhash=$(printf '' | openssl dgst -sm3 -hex | sed 's/.*= //')
+  sig=$(printf 'GET\n%s\n%s\n%s\n\n%s' "$3" "$ts" "$nonce" "$bodyhash" |
+    openssl dgst -sm3 -hmac "$(cat "$2")" -hex | sed 's/.*= //')
+  curl -s -o "$4" -w '%{http_code}' --cacert "$ca" -H "X-Duet-App-Id: $1" -H "X-Duet-Timestamp: $ts" \
+    -H "X-Duet-Nonce: $nonce" -H "X-Duet-Signature-Version: 2" -H "X-Duet-Signature: $sig" "$url$3"
+}
+hw_path="/api/v1/holders/$holder_id/handwritten-signature"
+[ "$(signed_get "$app" "$dir/secret" "$hw_path" "$dir/hw-none.json")" = 404 ] || fail "the image route before an upload"
+jq -e '.error.code == "not_found"' "$dir/hw-none.json" >/dev/null || fail "no image: $(cat "$dir/hw-none.json")"
+# The holder uploads one (blue strokes on transparency) to duetd, in the app.
+python3 - "$dir/hand.png" <<'PNG'
+import math, struct, sys, zlib
+W, H = 240, 100
+rows = []
+for y in range(H):
+    r = bytearray(W * 4)
+    for x in range(10, 230):
+        if abs(y - (50 + int(30 * math.sin(x / 18.0)))) <= 3:
+            r[x * 4:x * 4 + 4] = bytes([10, 30, 200, 255])
+    rows.append(b"\x00" + bytes(r))
+def chunk(t, data):
+    return struct.pack(">I", len(data)) + t + data + struct.pack(">I", zlib.crc32(t + data) & 0xffffffff)
+open(sys.argv[1], "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", W, H, 8, 6, 0, 0, 0)) +
+                              chunk(b"IDAT", zlib.compress(b"".join(rows))) + chunk(b"IEND", b""))
+PNG
+"${hold[@]}" handwriting set "$dir/hand.png" >/dev/null || fail "the holder's upload of the image"
+[ "$(signed_get "$app" "$dir/secret" "$hw_path" "$dir/hw-own.png")" = 200 ] || fail "the image route for the own app"
+[ "$(head -c 8 "$dir/hw-own.png" | xxd -p)" = 89504e470d0a1a0a ] || fail "the image route did not answer a PNG"
+jq -r .production.secret <<<"$apps" >"$dir/prod.secret"
+# (Production credentials answer 403 service_not_active before the tenant's
+# activation: activated now, so that the 404 is the environment's.)
+"${adm[@]}" tenant activate "$tenant" --from now >/dev/null || fail "activate the tenant's production"
+[ "$(signed_get "$(jq -r .production.app_id <<<"$apps")" "$dir/prod.secret" "$hw_path" "$dir/hw-prod")" = 404 ] ||
+  fail "the tenant's production app read a sandbox holder's image"
+other=$("${adm[@]}" tenant create --name "Other bank" | jq -r .tenant_id)
+other_apps=$("${adm[@]}" app create --tenant "$other" 2>/dev/null)
+jq -r .sandbox.secret <<<"$other_apps" >"$dir/other.secret"
+[ "$(signed_get "$(jq -r .sandbox.app_id <<<"$other_apps")" "$dir/other.secret" "$hw_path" "$dir/hw-other")" = 404 ] ||
+  fail "another tenant's app read the holder's image"
+audited_reads() {
+  sqlite3 "$data/duet.db" "SELECT count(*) FROM audit_events WHERE action = \
+    'GET /api/v1/holders/{holder_id}/handwritten-signature' AND outcome = 'ok'"
+}
+reads=$(audited_reads)
+order=$("${lapi[@]}" order create --holder "$holder_id" --title "Loan contract H" --pdf "$dir/contract-b.pdf" \
+  --page 1 --rect 300,60,160,80 --appearance handwritten) || fail "create H (handwritten) on the gateway"
+gw_h=$(jq -r .order_id <<<"$order")
+[ "$(jq -r .appearance <<<"$order")" = handwritten ] || fail "H does not say handwritten: $order"
+[ "$(audited_reads)" = $((reads + 1)) ] || fail "duetd did not audit the gateway's read of the image"
+wait_for "$gw_h" '.upstream_order_id != null' 30
+up_h=$(gw_get "$gw_h" | jq -r .upstream_order_id)
+"${hold[@]}" sign "$up_h" --pin 246810 >"$dir/sign-h.log" 2>&1 || fail "holder sign H: $(cat "$dir/sign-h.log")"
+wait_for "$gw_h" '.state == "signed"' 40
+"${lapi[@]}" order pdf "$gw_h" --out "$dir/signed-h.pdf" >/dev/null || fail "fetching signed H"
+check_signed_pdf "$dir/contract-b.pdf" "$dir/signed-h.pdf" "$dir/check-h" ETSI.CAdES.detached
+"$duet" verify --pdf "$dir/signed-h.pdf" --server "$url" --ca "$ca" >"$dir/verify-h.log" 2>&1 ||
+  fail "duet verify --pdf H: $(cat "$dir/verify-h.log")"
+# Rendered by poppler at 72 dpi: the image's blue ink inside the seal's
+# rectangle, no red name stamp; the unsigned page has neither there.
+ink() {  # PDF X Y W H -> "blue red"
+  pdftoppm -r 72 -f 1 -l 1 -singlefile "$1" "$dir/render" && python3 - "$dir/render.ppm" "$2" "$3" "$4" "$5" <<'PPM'
+import sys
+data = open(sys.argv[1], "rb").read()
+parts = data.split(b"\n", 3)
+w, h = map(int, parts[1].split())
+px = parts[3]
+x0, y0, ww, hh = (int(float(v)) for v in sys.argv[2:6])
+blue = red = 0
+for y in range(h - (y0 + hh), h - y0):
+    for x in range(x0, x0 + ww):
+        r, g, b = px[(y * w + x) * 3:(y * w + x) * 3 + 3]
+        if b > 120 and r < 90 and g < 120: blue += 1
+        if r > 150 and g < 90 and b < 90: red += 1
+print(blue, red)
+PPM
+}
+read -r blue red < <(ink "$dir/signed-h.pdf" 300 60 160 80)
+[ "$blue" -gt 200 ] || fail "no handwriting where H's seal is ($blue blue pixels)"
+[ "$red" -lt 20 ] || fail "a name stamp where H's handwriting should be ($red red pixels)"
+read -r blue red < <(ink "$dir/contract-b.pdf" 300 60 160 80)
+[ "$blue" -lt 20 ] || fail "the unsigned page is already blue there (the check could not fail)"
+pdftotext "$dir/signed-h.pdf" - | grep -q "张三" || fail "H's seal does not print the certificate's name"
+found=$(search "$data" "$dir/duetd.log" -- "$dir/contract-b.pdf" "$dir/marker-b")
+[ -z "$found" ] || fail "document bytes of H in duetd's files: $found"
+echo "gateway_test: appearance handwritten through the gateway: the holder's image drawn, verified"
+
+# ---- 4c. batch orders (docs/gateway.md "Batch orders") -------------------------------------
+# Two PDFs in one gateway order: one digest-only upstream order with two
+# items, one confirmation by the holder, each document stamped and served
+# locally (?document=N). The gateway SIGKILLs itself after building both
+# signed PDFs and before committing them (fault injection), restarts, and
+# delivers both exactly once: one upstream order, one co-signing session.
+kill "$gwpid"; wait "$gwpid" 2>/dev/null || true; gwpid=""
+start_gateway before_signed_commit
+before=$(sqlite3 "$data/duet.db" "SELECT count(*) FROM sign_orders WHERE tenant_id = '$tenant'")
+order=$("${lapi[@]}" order create --holder "$holder_id" --title "Loan contracts A and B" --pdf "$dir/contract-a.pdf" \
+  --pdf "$dir/contract-b.pdf" --page 1 --rect 300,60,120,80) || fail "create the batch on the gateway"
+gw_k=$(jq -r .order_id <<<"$order")
+[ "$(jq -r .document_count <<<"$order")" = 2 ] || fail "the batch does not have two documents: $order"
+wait_for "$gw_k" '.upstream_order_id != null' 30
+up_k=$(gw_get "$gw_k" | jq -r .upstream_order_id)
+upstream=$("${api[@]}" order get "$up_k")
+[ "$(jq -r '[.items[] | select(.kind == "digest" and .size == 32)] | length' <<<"$upstream")" = 2 ] ||
+  fail "the upstream batch is not two digest items: $upstream"
+for i in 0 1; do
+  [ "$(gw_get "$gw_k" | jq -r ".documents[$i].byte_range_digest")" != null ] || fail "document $i has no digest"
+done
+[ "$(gw_get "$gw_k" | jq -r '.documents[0].byte_range_digest')" != "$(gw_get "$gw_k" | jq -r '.documents[1].byte_range_digest')" ] ||
+  fail "the two documents have one digest"
+"${hold[@]}" sign "$up_k" --pin 246810 >"$dir/sign-k.log" 2>&1 || fail "holder sign the batch: $(cat "$dir/sign-k.log")"
+status=0
+for _ in $(seq 1 200); do kill -0 "$gwpid" 2>/dev/null || break; sleep 0.2; done
+wait "$gwpid" 2>/dev/null || status=$?
+gwpid=""
+[ "$status" = 137 ] || fail "the gateway did not die by SIGKILL before committing the batch (exit $status)"
+[ "$(sqlite3 "$dir/gw/gateway.db" "SELECT state FROM gw_orders WHERE order_id = '$gw_k'")" = cosigned ] ||
+  fail "the batch is not cosigned after the kill"
+start_gateway
+wait_for "$gw_k" '.state == "signed"' 40
+"${lapi[@]}" order pdf "$gw_k" --out "$dir/signed-k0.pdf" >/dev/null || fail "fetching batch document 0"
+"${lapi[@]}" order pdf "$gw_k" --document 1 --out "$dir/signed-k1.pdf" >/dev/null || fail "fetching batch document 1"
+if "${lapi[@]}" order pdf "$gw_k" --document 2 --out "$dir/signed-k2.pdf" >"$dir/k2.log" 2>&1; then
+  fail "the batch served a third document"
+fi
+grep -q "404" "$dir/k2.log" || fail "document 2: $(cat "$dir/k2.log")"
+check_signed_pdf "$dir/contract-a.pdf" "$dir/signed-k0.pdf" "$dir/check-k0" ETSI.CAdES.detached
+check_signed_pdf "$dir/contract-b.pdf" "$dir/signed-k1.pdf" "$dir/check-k1" ETSI.CAdES.detached
+for k in 0 1; do
+  "$duet" verify --pdf "$dir/signed-k$k.pdf" --server "$url" --ca "$ca" >"$dir/verify-k$k.log" 2>&1 ||
+    fail "duet verify --pdf batch document $k: $(cat "$dir/verify-k$k.log")"
+done
+after=$(sqlite3 "$data/duet.db" "SELECT count(*) FROM sign_orders WHERE tenant_id = '$tenant'")
+[ "$after" = $((before + 1)) ] || fail "the batch made $((after - before)) upstream orders"
+[ "$(cosignatures "$up_k")" = 1 ] || fail "the batch was co-signed in $(cosignatures "$up_k") sessions"
+for n in a b; do
+  found=$(search "$data" "$dir/duetd.log" -- "$dir/contract-$n.pdf" "$dir/marker-$n")
+  [ -z "$found" ] || fail "document bytes of batch contract $n in duetd's files: $found"
+done
+echo "gateway_test: a batch of two PDFs, one confirmation, SIGKILL before the commit: both signed once"
 
 # ---- 5. duet demo --gateway (issue 12 item 6): a spawned duetd and a spawned gateway --------
 "$duet" demo --gateway --gateway-bin "$gateway" --duetd "$duetd" --pdf "$dir/contract-a.pdf" \

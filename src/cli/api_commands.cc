@@ -42,7 +42,7 @@ struct ApiOptions {
   std::string digest;
   std::string output = "raw";
   // --pdf orders (docs/pdf.md "Sign orders")
-  std::string pdf_file;
+  std::vector<std::string> pdf_files;  // one: pdf_base64; several: a batch (documents)
   int page = 0;
   std::vector<double> rect;     // x,y,width,height
   std::string keyword;
@@ -210,7 +210,9 @@ void add_order_commands_to(CLI::App& api, const std::shared_ptr<ApiOptions>& o) 
   create->add_option("--display-text", o->display_text, "Text shown to the holder");
   auto* file = create->add_option("--file", o->file, "The data to sign (sent as data_base64)")->check(CLI::ExistingFile);
   auto* digest = create->add_option("--digest", o->digest, "e = SM3(Z_A || M) as 64 hex (sent as digest_hex)");
-  auto* pdf = create->add_option("--pdf", o->pdf_file, "A PDF to stamp and sign (output pdf; with --page/--rect or --keyword)")
+  auto* pdf = create->add_option("--pdf", o->pdf_files,
+                                 "A PDF to stamp and sign (output pdf; with --page/--rect or --keyword); repeated: a "
+                                 "batch, the same placement on each")
                   ->check(CLI::ExistingFile);
   pdf->excludes(file)->excludes(digest);
   create->add_option("--page", o->page, "--pdf: the page (from 1) of the seal's --rect")->check(CLI::PositiveNumber);
@@ -223,7 +225,8 @@ void add_order_commands_to(CLI::App& api, const std::shared_ptr<ApiOptions>& o) 
   create->add_option("--size", o->size, "--pdf: width,height of the seal at the keyword")->delimiter(',')->expected(2);
   create->add_option("--sub-filter", o->sub_filter, "--pdf: ETSI.CAdES.detached (default) or adbe.pkcs7.detached");
   create->add_option("--signer-name", o->signer_name,
-                     "--pdf through duet-gateway: the holder's name for the stamp (docs/gateway.md)");
+                     "--pdf through duet-gateway: optional; if given, exactly the CN of the holder's "
+                     "certificate (docs/gateway.md)");
   create->add_option("--appearance", o->appearance,
                      "--pdf: name_stamp (default), handwritten or handwritten_or_name_stamp")
       ->check(CLI::IsMember({"name_stamp", "handwritten", "handwritten_or_name_stamp"}));
@@ -239,9 +242,8 @@ void add_order_commands_to(CLI::App& api, const std::shared_ptr<ApiOptions>& o) 
   create->callback([o] {
     run_guarded("api order create", [&] {
       json body = {{"holder_id", o->holder_id}, {"title", o->title}, {"output", o->output}};
-      if (!o->pdf_file.empty()) {
+      if (!o->pdf_files.empty()) {
         body["output"] = "pdf";
-        body["pdf_base64"] = encode_base64(as_bytes(read_file(o->pdf_file)));
         json where;
         if (!o->keyword.empty()) {
           if (o->size.size() != 2) fail("--keyword needs --size width,height");
@@ -253,7 +255,15 @@ void add_order_commands_to(CLI::App& api, const std::shared_ptr<ApiOptions>& o) 
         } else {
           fail("--pdf needs --page N --rect x,y,w,h or --keyword TEXT --size w,h");
         }
-        body["placements"] = json::array({where});
+        if (o->pdf_files.size() == 1) {
+          body["pdf_base64"] = encode_base64(as_bytes(read_file(o->pdf_files.front())));
+          body["placements"] = json::array({where});
+        } else {
+          json documents = json::array();
+          for (const std::string& f : o->pdf_files)
+            documents.push_back({{"pdf_base64", encode_base64(as_bytes(read_file(f)))}, {"placements", json::array({where})}});
+          body["documents"] = std::move(documents);
+        }
         if (!o->sub_filter.empty()) body["sub_filter"] = o->sub_filter;
         if (!o->signer_name.empty()) body["signer_name"] = o->signer_name;
         if (!o->appearance.empty()) body["appearance"] = o->appearance;

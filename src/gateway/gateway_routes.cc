@@ -1,11 +1,13 @@
 #include "gateway/gateway_routes.h"
 
+#include <algorithm>
 #include <ctime>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "core/pdf_orders.h"
 #include "crypto/random.h"
+#include "gateway/signer_name.h"
 #include "server/json_body.h"
 #include "server/pdf_order_body.h"
 
@@ -37,6 +39,9 @@ json order_json(const GatewayOrder& o) {
             {"upstream_order_id", o.upstream_order_id.empty() ? json(nullptr) : json(o.upstream_order_id)},
             {"upstream_state", o.upstream_state.empty() ? json(nullptr) : json(o.upstream_state)},
             {"sub_filter", o.sub_filter},
+            {"signer_name", o.signer_name.empty() ? json(nullptr) : json(o.signer_name)},
+            {"signer_name_checked", o.signer_checked},
+            {"appearance", o.appearance.empty() ? json(nullptr) : json(o.appearance)},
             {"byte_range_digest", to_hex(o.digest)},
             {"pdf_ready", o.state == OrderState::kSigned && !o.signed_pdf.empty()},
             {"pdf_erased", o.state == OrderState::kSigned && o.signed_pdf.empty()},
@@ -44,6 +49,14 @@ json order_json(const GatewayOrder& o) {
             {"created_at", o.created_at},
             {"updated_at", o.updated_at}};
   if (o.state == OrderState::kFailed) j["error"] = {{"code", o.error_code}, {"message", o.error_message}};
+  // Every document (one, or a batch): its digest (its item upstream) and URL.
+  json docs = json::array({json{{"index", 0}, {"byte_range_digest", to_hex(o.digest)}, {"pdf_url", j["pdf_url"]}}});
+  for (const GatewayDocument& d : o.more_documents)
+    docs.push_back(json{{"index", d.index},
+                        {"byte_range_digest", to_hex(d.digest)},
+                        {"pdf_url", "/api/v1/orders/" + o.order_id + "/pdf?document=" + std::to_string(d.index)}});
+  j["document_count"] = docs.size();
+  j["documents"] = std::move(docs);
   return j;
 }
 
@@ -60,6 +73,76 @@ http::Handler local_request(GatewayServices& s, F handler) {
   };
 }
 
+// Sets o.signer_name (and o.signer_checked) to the CN of the holder's current
+// certificate, read from duetd (docs/gateway.md "The signer's name"), or to
+// the name the local system sent while duetd cannot be asked (checked by the
+// outbox before the upstream create). Otherwise the refusal to answer.
+std::optional<Response> resolve_signer_name(GatewayServices& s, const Request& req,
+                                            const std::optional<std::string>& sent_name, GatewayOrder& o, int64_t now) {
+  UpstreamRefusal refusal;
+  auto cert_name = s.upstream.holder_certificate_name(o.holder_id, now, &refusal);
+  if (cert_name.ok()) {
+    if (sent_name && *sent_name != *cert_name)
+      return http::json_error(409, kSignerNameMismatch,
+                              "signer_name is not the name on the holder's certificate (send it exactly, or leave it "
+                              "out)",
+                              req.request_id);
+    o.signer_name = *cert_name;
+    o.signer_checked = true;
+    return std::nullopt;
+  }
+  if (cert_name.code() == ErrorCode::kUnavailable) {
+    // Without a name sent the gateway has no name to draw.
+    if (!sent_name)
+      return http::json_error(503, "unavailable",
+                              "duetd cannot be reached to read the holder's certificate: retry later, or send "
+                              "signer_name",
+                              req.request_id);
+    o.signer_name = *sent_name;
+    o.signer_checked = false;
+    return std::nullopt;
+  }
+  if (refusal.code == kNoCertificate)
+    return http::json_error(409, kNoCertificate, "the holder has no valid certificate", req.request_id);
+  if (refusal.status == 404)
+    return http::error_response(Error{ErrorCode::kNotFound, "duetd knows no such holder for the gateway's app"},
+                                req.request_id);
+  spdlog::warn("gateway: duetd refused the certificate read ({} {})", refusal.status, refusal.code);
+  return http::json_error(503, "unavailable", "duetd refused the gateway's request for the holder's certificate",
+                          req.request_id);
+}
+
+// The holder's handwritten signature when the order's appearance asks for
+// it, as duetd's PDF orders (docs/gateway.md "Appearance"): read from duetd
+// now, drawn now, kept nowhere but in the stamped document. `handwriting`
+// stays empty for the name stamp. Otherwise the refusal to answer.
+std::optional<Response> read_handwriting(GatewayServices& s, const Request& req, core::OrderAppearance appearance,
+                                         const std::string& holder_id, std::optional<Bytes>& handwriting) {
+  if (appearance == core::OrderAppearance::kNameStamp) return std::nullopt;
+  UpstreamRefusal refusal;
+  auto png = s.upstream.handwritten_signature(holder_id, &refusal);
+  if (png.ok()) {
+    handwriting = std::move(*png);
+    return std::nullopt;
+  }
+  if (png.code() == ErrorCode::kUnavailable)
+    return http::json_error(503, "unavailable",
+                            "duetd cannot be reached to read the holder's handwritten signature: retry later",
+                            req.request_id);
+  if (refusal.status != 404) {
+    spdlog::warn("gateway: duetd refused the handwriting read ({} {})", refusal.status, refusal.code);
+    return http::json_error(503, "unavailable", "duetd refused the gateway's request for the handwritten signature",
+                            req.request_id);
+  }
+  if (appearance == core::OrderAppearance::kHandwritten)
+    return http::error_response(Error{ErrorCode::kConflict,
+                                      "the holder has no handwritten signature: the holder uploads one in the app "
+                                      "first, or the order asks for appearance name_stamp or "
+                                      "handwritten_or_name_stamp"},
+                                req.request_id);
+  return std::nullopt;  // handwritten_or_name_stamp: the name stamp
+}
+
 Result<Response> create_order(GatewayServices& s, const Request& req, const std::string& app_id) {
   DUET_ASSIGN_OR_RETURN(json body, server::parse_body(req, false));
   GatewayOrder o;
@@ -67,10 +150,11 @@ Result<Response> create_order(GatewayServices& s, const Request& req, const std:
   DUET_ASSIGN_OR_RETURN(o.title, server::req_string(body, "title"));
   DUET_ASSIGN_OR_RETURN(std::optional<std::string> display, server::opt_string(body, "display_text"));
   o.display_text = display.value_or("");
-  DUET_ASSIGN_OR_RETURN(std::string signer_name, server::req_string(body, "signer_name"));
+  // Optional: the seal shows the CN of the holder's certificate; a name sent
+  // here must be exactly that (docs/gateway.md "The signer's name").
+  DUET_ASSIGN_OR_RETURN(std::optional<std::string> sent_name, server::opt_string(body, "signer_name"));
   DUET_ASSIGN_OR_RETURN(std::optional<std::string> output, server::opt_string(body, "output"));
   if (output && *output != "pdf") return server::invalid("the gateway signs PDFs: output must be pdf");
-  if (body.contains("documents")) return server::invalid("the gateway takes one document per order (pdf_base64)");
   if (body.contains("callback_url")) return server::invalid("callback_url is not taken by the gateway: poll the order");
   // ETSI.CAdES.detached by default, like duetd's PDF orders (the upstream
   // order then has cms_profile "pades": no signingTime), or adbe.pkcs7.detached.
@@ -84,7 +168,8 @@ Result<Response> create_order(GatewayServices& s, const Request& req, const std:
   DUET_ASSIGN_OR_RETURN(o.expires_in, server::opt_int(body, "expires_in"));
   if (o.expires_in && (*o.expires_in < 60 || *o.expires_in > 30 * 86400))
     return server::invalid("expires_in must be 60 to 2592000 seconds");
-  if (o.holder_id.empty() || o.holder_id.size() > 64) return server::invalid("holder_id must be 1 to 64 characters");
+  if (!valid_holder_id(o.holder_id))
+    return server::invalid("holder_id must be 1 to 64 letters, digits, '_' or '-'");
   if (o.title.empty() || o.title.size() > 512) return server::invalid("title must be 1 to 512 bytes");
   if (o.display_text.size() > 4096) return server::invalid("display_text must be at most 4096 bytes");
 
@@ -96,8 +181,23 @@ Result<Response> create_order(GatewayServices& s, const Request& req, const std:
   for (const char* k : {"holder_id", "title", "display_text", "signer_name", "output", "expires_in", "sub_filter"})
     pdf_part.erase(k);
   DUET_TRY_STATUS(server::parse_pdf_documents(cfg, pdf_part, parsed));
-  core::NewPdfDocument& doc = parsed.documents.front();
-  doc.sub_filter = sub_filter;
+  // A batch (documents: [...], docs/gateway.md "Batch orders"): one upstream
+  // order over every document's digest, so one SubFilter (one CMS profile
+  // upstream) for all, and all the documents together within pdf_max_bytes.
+  if (body.contains("documents") && body["documents"].is_array()) {
+    for (const json& d : body["documents"]) {
+      if (d.is_object() && d.contains("sub_filter") && !d["sub_filter"].is_null() &&
+          d["sub_filter"] != std::string(pdf::sub_filter_name(sub_filter)))
+        return server::invalid("every document of a gateway batch has the order's sub_filter");
+    }
+  }
+  size_t total = 0;
+  for (core::NewPdfDocument& d : parsed.documents) {
+    d.sub_filter = sub_filter;
+    total += d.pdf.size();
+  }
+  if (total > s.config.pdf_max_bytes)
+    return make_error(ErrorCode::kPayloadTooLarge, "the documents together are over gateway.pdf_max_bytes");
 
   const std::string key(req.header("Idempotency-Key").value_or(""));
   if (key.size() > 128) return server::invalid("Idempotency-Key too long");
@@ -107,10 +207,31 @@ Result<Response> create_order(GatewayServices& s, const Request& req, const std:
   o.idempotency_key = key;
   o.request_digest.assign(body_digest.begin(), body_digest.end());
   const int64_t now = wall_now();
-  // Stamped now, here: the name stamp and the reserved /Contents. Only the
+  // The name on the seal (the holder's certificate's) and, when asked for,
+  // the holder's handwritten signature: read from duetd now.
+  if (auto refused = resolve_signer_name(s, req, sent_name, o, now)) return std::move(*refused);
+  std::optional<Bytes> handwriting;
+  if (auto refused = read_handwriting(s, req, parsed.appearance, o.holder_id, handwriting)) return std::move(*refused);
+  o.appearance = handwriting ? "handwritten" : "name_stamp";
+  // Stamped now, here: the seal and the reserved /Contents. Only the
   // ByteRange digest of this update will leave the gateway.
+  for (size_t i = 1; i < parsed.documents.size(); ++i) {
+    DUET_ASSIGN_OR_RETURN(core::PreparedOrderDocument p,
+                          core::prepare_order_document(cfg, parsed.documents[i], o.signer_name, now,
+                                                       static_cast<int>(i), handwriting ? &*handwriting : nullptr));
+    GatewayDocument d;
+    d.index = static_cast<int>(i);
+    d.prepared_pdf = std::move(p.document.prepared_pdf);
+    for (int k = 0; k < 4; ++k) d.byte_range[k] = p.document.byte_range[k];
+    d.digest.assign(p.digest.begin(), p.digest.end());
+    d.field_name = p.document.field_name;
+    d.stamped_pages = p.document.stamped_pages;
+    d.page_count = p.document.page_count;
+    o.more_documents.push_back(std::move(d));
+  }
   DUET_ASSIGN_OR_RETURN(core::PreparedOrderDocument prepared,
-                        core::prepare_order_document(cfg, doc, signer_name, now, 0));
+                        core::prepare_order_document(cfg, parsed.documents.front(), o.signer_name, now, 0,
+                                                     handwriting ? &*handwriting : nullptr));
   o.prepared_pdf = std::move(prepared.document.prepared_pdf);
   for (int i = 0; i < 4; ++i) o.byte_range[i] = prepared.document.byte_range[i];
   o.digest.assign(prepared.digest.begin(), prepared.digest.end());
@@ -143,10 +264,19 @@ Result<Response> get_pdf(GatewayServices& s, const Request& req, const std::stri
   if (o.state != OrderState::kSigned)
     return make_error(ErrorCode::kConflict, "the order is " + std::string(order_state_name(o.state)) +
                                                 "; its PDF is not signed");
-  if (o.signed_pdf.empty())
-    return make_error(ErrorCode::kNotFound, "the signed PDF was erased by the retention rule");
-  Response resp = server::binary_response(200, std::string(o.signed_pdf.begin(), o.signed_pdf.end()), "application/pdf");
-  resp.headers.set("Content-Disposition", "attachment; filename=\"" + o.order_id + ".pdf\"");
+  // ?document=N of a batch (from 0), as duetd's route.
+  size_t index = 0;
+  if (auto d = req.query_param("document"); d && !d->empty()) {
+    if (d->size() > 2 || !std::all_of(d->begin(), d->end(), [](char c) { return c >= '0' && c <= '9'; }))
+      return server::invalid("document must be an index from 0");
+    index = static_cast<size_t>(std::stoi(*d));
+  }
+  if (index > o.more_documents.size()) return make_error(ErrorCode::kNotFound, "the order has no such document");
+  const Bytes& pdf = index == 0 ? o.signed_pdf : o.more_documents[index - 1].signed_pdf;
+  if (pdf.empty()) return make_error(ErrorCode::kNotFound, "the signed PDF was erased by the retention rule");
+  Response resp = server::binary_response(200, std::string(pdf.begin(), pdf.end()), "application/pdf");
+  resp.headers.set("Content-Disposition", "attachment; filename=\"" + o.order_id +
+                                              (index == 0 ? std::string() : "-" + std::to_string(index)) + ".pdf\"");
   return resp;
 }
 

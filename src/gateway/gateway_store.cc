@@ -70,6 +70,39 @@ ALTER TABLE gw_orders ADD COLUMN page_count INTEGER NOT NULL DEFAULT 0;
 PRAGMA user_version = 3;
 )sql";
 
+// Version 4: the name the seal shows (signer_name: the subject CN of the
+// holder's certificate, docs/gateway.md "The signer's name") and whether it
+// was checked against that certificate at creation (signer_checked 0: duetd
+// was unreachable then; the outbox checks it before the upstream create).
+// Orders stored before have '' and 1: neither check applies to them. And
+// what the seal shows (appearance: name_stamp or handwritten; '' before).
+constexpr const char* kSchemaV4 = R"sql(
+ALTER TABLE gw_orders ADD COLUMN signer_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE gw_orders ADD COLUMN signer_checked INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE gw_orders ADD COLUMN appearance TEXT NOT NULL DEFAULT '';
+PRAGMA user_version = 4;
+)sql";
+
+// Version 5: the further documents of a batch order (docs/gateway.md "Batch
+// orders"), one row each from index 1; document 0 stays in its order row.
+constexpr const char* kSchemaV5 = R"sql(
+CREATE TABLE gw_documents (
+  order_id TEXT NOT NULL REFERENCES gw_orders (order_id),
+  idx INTEGER NOT NULL CHECK (idx >= 1),
+  prepared_pdf BLOB NOT NULL,
+  byte_range_0 INTEGER NOT NULL, byte_range_1 INTEGER NOT NULL,
+  byte_range_2 INTEGER NOT NULL, byte_range_3 INTEGER NOT NULL,
+  digest BLOB NOT NULL CHECK (length(digest) = 32),
+  field_name TEXT NOT NULL,
+  stamped_pages TEXT NOT NULL DEFAULT '',
+  page_count INTEGER NOT NULL DEFAULT 0,
+  cms BLOB,
+  signed_pdf BLOB,
+  PRIMARY KEY (order_id, idx)
+);
+PRAGMA user_version = 5;
+)sql";
+
 // "1,3" <-> {1, 3}; anything that is not a page number is skipped.
 std::string pages_text(const std::vector<int>& pages) {
   std::string out;
@@ -97,7 +130,8 @@ constexpr const char* kColumns =
     "order_id, app_id, idempotency_key, request_digest, holder_id, title, display_text, expires_in, state, "
     "upstream_order_id, upstream_state, prepared_pdf, byte_range_0, byte_range_1, byte_range_2, byte_range_3, "
     "digest, sub_filter, signing_time, field_name, cms, signed_pdf, error_code, error_message, attempts, "
-    "next_attempt_at, created_at, updated_at, callback_attempts, stamped_pages, page_count";
+    "next_attempt_at, created_at, updated_at, callback_attempts, stamped_pages, page_count, signer_name, signer_checked, "
+    "appearance";
 
 Result<GatewayOrder> decode(const Statement& st) {
   GatewayOrder o;
@@ -131,6 +165,9 @@ Result<GatewayOrder> decode(const Statement& st) {
   o.callback_attempts = st.column_int(28);
   o.stamped_pages = pages_of(st.column_text(29));
   o.page_count = st.column_int(30);
+  o.signer_name = st.column_text(31);
+  o.signer_checked = st.column_int(32) != 0;
+  o.appearance = st.column_text(33);
   return o;
 }
 
@@ -181,10 +218,10 @@ Result<std::unique_ptr<GatewayStore>> GatewayStore::open(const std::string& path
   DUET_ASSIGN_OR_RETURN(Statement v, Statement::prepare(*conn, "PRAGMA user_version"));
   DUET_ASSIGN_OR_RETURN(bool row, v.step());
   const int64_t version = row ? v.column_int(0) : 0;
-  if (version > 3) return make_error(ErrorCode::kUnavailable, "the gateway database is of a newer version");
+  if (version > 5) return make_error(ErrorCode::kUnavailable, "the gateway database is of a newer version");
   // Each version in its own transaction: a crash leaves a whole version.
-  const char* steps[] = {kSchemaV1, kSchemaV2, kSchemaV3};
-  for (int64_t next = version; next < 3; ++next) {
+  const char* steps[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5};
+  for (int64_t next = version; next < 5; ++next) {
     DUET_TRY_STATUS(conn->exec("BEGIN IMMEDIATE", "begin schema"));
     Status made = conn->exec(steps[next], "migrate the gateway schema");
     if (!made.ok()) {
@@ -203,7 +240,42 @@ Result<GatewayOrder> GatewayStore::read_one(std::string_view where, std::string_
   if (!b.empty()) st.bind(2, b);
   DUET_ASSIGN_OR_RETURN(bool row, st.step());
   if (!row) return make_error(ErrorCode::kNotFound, "no such order");
-  return decode(st);
+  DUET_ASSIGN_OR_RETURN(GatewayOrder o, decode(st));
+  DUET_ASSIGN_OR_RETURN(Statement docs,
+                        Statement::prepare(*conn_,
+                                           "SELECT idx, prepared_pdf, byte_range_0, byte_range_1, byte_range_2, "
+                                           "byte_range_3, digest, field_name, stamped_pages, page_count, cms, "
+                                           "signed_pdf FROM gw_documents WHERE order_id = ?1 ORDER BY idx"));
+  docs.bind(1, o.order_id);
+  while (true) {
+    DUET_ASSIGN_OR_RETURN(bool more, docs.step());
+    if (!more) break;
+    GatewayDocument d;
+    d.index = static_cast<int>(docs.column_int(0));
+    d.prepared_pdf = docs.column_blob(1);
+    for (int i = 0; i < 4; ++i) d.byte_range[i] = static_cast<uint64_t>(docs.column_int(2 + i));
+    d.digest = docs.column_blob(6);
+    d.field_name = docs.column_text(7);
+    d.stamped_pages = pages_of(docs.column_text(8));
+    d.page_count = docs.column_int(9);
+    d.cms = docs.column_blob(10);
+    d.signed_pdf = docs.column_blob(11);
+    o.more_documents.push_back(std::move(d));
+  }
+  return o;
+}
+
+template <typename F>
+Status GatewayStore::in_transaction(F body) {
+  DUET_TRY_STATUS(conn_->exec("BEGIN IMMEDIATE", "begin"));
+  Status st = body();
+  if (!st.ok()) {
+    (void)conn_->exec("ROLLBACK", "rollback");
+    return st;
+  }
+  Status committed = conn_->exec("COMMIT", "commit");
+  if (!committed.ok()) (void)conn_->exec("ROLLBACK", "rollback");
+  return committed;
 }
 
 Result<GatewayOrder> GatewayStore::create_order(const GatewayOrder& o, bool* replayed) {
@@ -217,18 +289,35 @@ Result<GatewayOrder> GatewayStore::create_order(const GatewayOrder& o, bool* rep
     }
     if (existing.code() != ErrorCode::kNotFound) return existing;
   }
+  Status inserted = in_transaction([&]() -> Status {
   DUET_ASSIGN_OR_RETURN(
       Statement st,
       Statement::prepare(*conn_, std::string("INSERT INTO gw_orders (") + kColumns +
                                      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, '', '', ?10, ?11, ?12, ?13, ?14, "
-                                     "?15, ?16, ?17, ?18, NULL, NULL, '', '', 0, ?19, ?20, ?20, 0, ?21, ?22)"));
+                                     "?15, ?16, ?17, ?18, NULL, NULL, '', '', 0, ?19, ?20, ?20, 0, ?21, ?22, ?23, ?24, ?25)"));
   st.bind(1, o.order_id).bind(2, o.app_id).bind(3, o.idempotency_key).bind(4, o.request_digest);
   st.bind(5, o.holder_id).bind(6, o.title).bind(7, o.display_text).bind(8, o.expires_in);
   st.bind(9, order_state_name(OrderState::kPrepared)).bind(10, o.prepared_pdf);
   for (int i = 0; i < 4; ++i) st.bind(11 + i, static_cast<int64_t>(o.byte_range[i]));
   st.bind(15, o.digest).bind(16, o.sub_filter).bind(17, o.signing_time).bind(18, o.field_name);
   st.bind(19, o.next_attempt_at).bind(20, o.created_at).bind(21, pages_text(o.stamped_pages)).bind(22, o.page_count);
+  st.bind(23, o.signer_name).bind(24, static_cast<int64_t>(o.signer_checked ? 1 : 0)).bind(25, o.appearance);
   DUET_TRY_STATUS(st.run());
+  for (const GatewayDocument& d : o.more_documents) {
+    DUET_ASSIGN_OR_RETURN(Statement ds,
+                          Statement::prepare(*conn_,
+                                             "INSERT INTO gw_documents (order_id, idx, prepared_pdf, byte_range_0, "
+                                             "byte_range_1, byte_range_2, byte_range_3, digest, field_name, "
+                                             "stamped_pages, page_count) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+                                             "?9, ?10, ?11)"));
+    ds.bind(1, o.order_id).bind(2, static_cast<int64_t>(d.index)).bind(3, d.prepared_pdf);
+    for (int i = 0; i < 4; ++i) ds.bind(4 + i, static_cast<int64_t>(d.byte_range[i]));
+    ds.bind(8, d.digest).bind(9, d.field_name).bind(10, pages_text(d.stamped_pages)).bind(11, d.page_count);
+    DUET_TRY_STATUS(ds.run());
+  }
+  return Status::Ok();
+  });
+  DUET_TRY_STATUS(inserted);
   return read_one("order_id = ?1", o.order_id, "");
 }
 
@@ -275,34 +364,66 @@ Status GatewayStore::mark_submitted(std::string_view order_id, std::string_view 
                                                          "UPDATE gw_orders SET state = 'submitted', upstream_order_id "
                                                          "= ?2, upstream_state = ?3, attempts = 0, next_attempt_at = "
                                                          "?4, updated_at = ?4 WHERE order_id = ?1 AND state = "
-                                                         "'prepared'"));
+                                                         "'prepared' AND signer_checked = 1"));
   st.bind(1, order_id).bind(2, upstream_order_id).bind(3, upstream_state).bind(4, now);
   DUET_TRY_STATUS(st.run());
   return one_row("submitted");
 }
 
-Status GatewayStore::mark_cosigned(std::string_view order_id, ByteView cms, int64_t now) {
+Status GatewayStore::mark_signer_checked(std::string_view order_id, int64_t now) {
   std::lock_guard lock(mu_);
   DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(*conn_,
-                                                         "UPDATE gw_orders SET state = 'cosigned', cms = ?2, "
-                                                         "upstream_state = 'signed', attempts = 0, next_attempt_at = "
-                                                         "?3, updated_at = ?3 WHERE order_id = ?1 AND state = "
-                                                         "'submitted'"));
-  st.bind(1, order_id).bind(2, cms).bind(3, now);
+                                                         "UPDATE gw_orders SET signer_checked = 1, updated_at = ?2 "
+                                                         "WHERE order_id = ?1 AND state = 'prepared'"));
+  st.bind(1, order_id).bind(2, now);
   DUET_TRY_STATUS(st.run());
-  return one_row("cosigned");
+  return one_row("prepared");
 }
 
-Status GatewayStore::mark_signed(std::string_view order_id, ByteView signed_pdf, int64_t now) {
+Status GatewayStore::set_documents(std::string_view order_id, std::string_view column, const std::vector<Bytes>& values,
+                                   bool drop_prepared) {
+  for (size_t i = 0; i < values.size(); ++i) {
+    DUET_ASSIGN_OR_RETURN(Statement st,
+                          Statement::prepare(*conn_, "UPDATE gw_documents SET " + std::string(column) + " = ?3" +
+                                                         (drop_prepared ? ", prepared_pdf = x''" : "") +
+                                                         " WHERE order_id = ?1 AND idx = ?2"));
+    st.bind(1, order_id).bind(2, static_cast<int64_t>(i + 1)).bind(3, values[i]);
+    DUET_TRY_STATUS(st.run());
+    if (conn_->changes() != 1) return make_error(ErrorCode::kConflict, "the batch order has fewer documents");
+  }
+  return Status::Ok();
+}
+
+Status GatewayStore::mark_cosigned(std::string_view order_id, ByteView cms, int64_t now,
+                                   const std::vector<Bytes>& more) {
   std::lock_guard lock(mu_);
-  // The prepared document is no longer needed: the signed one extends it.
-  DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(*conn_,
-                                                         "UPDATE gw_orders SET state = 'signed', signed_pdf = ?2, "
-                                                         "prepared_pdf = x'', updated_at = ?3, callback_due_at = ?3 WHERE order_id = ?1 AND "
-                                                         "state = 'cosigned'"));
-  st.bind(1, order_id).bind(2, signed_pdf).bind(3, now);
-  DUET_TRY_STATUS(st.run());
-  return one_row("signed");
+  return in_transaction([&]() -> Status {
+    DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(*conn_,
+                                                           "UPDATE gw_orders SET state = 'cosigned', cms = ?2, "
+                                                           "upstream_state = 'signed', attempts = 0, next_attempt_at = "
+                                                           "?3, updated_at = ?3 WHERE order_id = ?1 AND state = "
+                                                           "'submitted'"));
+    st.bind(1, order_id).bind(2, cms).bind(3, now);
+    DUET_TRY_STATUS(st.run());
+    DUET_TRY_STATUS(one_row("cosigned"));
+    return set_documents(order_id, "cms", more, false);
+  });
+}
+
+Status GatewayStore::mark_signed(std::string_view order_id, ByteView signed_pdf, int64_t now,
+                                 const std::vector<Bytes>& more) {
+  std::lock_guard lock(mu_);
+  // The prepared documents are no longer needed: the signed ones extend them.
+  return in_transaction([&]() -> Status {
+    DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(*conn_,
+                                                           "UPDATE gw_orders SET state = 'signed', signed_pdf = ?2, "
+                                                           "prepared_pdf = x'', updated_at = ?3, callback_due_at = ?3 "
+                                                           "WHERE order_id = ?1 AND state = 'cosigned'"));
+    st.bind(1, order_id).bind(2, signed_pdf).bind(3, now);
+    DUET_TRY_STATUS(st.run());
+    DUET_TRY_STATUS(one_row("signed"));
+    return set_documents(order_id, "signed_pdf", more, true);
+  });
 }
 
 Status GatewayStore::mark_failed(std::string_view order_id, std::string_view code, std::string_view message,
@@ -314,8 +435,15 @@ Status GatewayStore::mark_failed(std::string_view order_id, std::string_view cod
                                                          "callback_due_at = ?4 WHERE order_id = ?1 AND state IN ('prepared', 'submitted', "
                                                          "'cosigned')"));
   st.bind(1, order_id).bind(2, code).bind(3, message).bind(4, now);
-  DUET_TRY_STATUS(st.run());
-  return one_row("failed");
+  return in_transaction([&]() -> Status {
+    DUET_TRY_STATUS(st.run());
+    DUET_TRY_STATUS(one_row("failed"));
+    DUET_ASSIGN_OR_RETURN(Statement docs, Statement::prepare(*conn_,
+                                                             "UPDATE gw_documents SET prepared_pdf = x'' WHERE "
+                                                             "order_id = ?1"));
+    docs.bind(1, order_id);
+    return docs.run();
+  });
 }
 
 Status GatewayStore::reschedule(std::string_view order_id, int64_t next_attempt_at, bool failed_attempt,
@@ -384,6 +512,12 @@ Status GatewayStore::callback_retry(std::string_view order_id, int64_t next_atte
 Result<int64_t> GatewayStore::erase_signed_pdfs(int64_t signed_before) {
   std::lock_guard lock(mu_);
   // A signed order no longer moves, so updated_at is when it was signed.
+  DUET_ASSIGN_OR_RETURN(Statement docs, Statement::prepare(*conn_,
+                                                           "UPDATE gw_documents SET signed_pdf = x'' WHERE "
+                                                           "length(signed_pdf) > 0 AND order_id IN (SELECT order_id "
+                                                           "FROM gw_orders WHERE state = 'signed' AND updated_at < ?1)"));
+  docs.bind(1, signed_before);
+  DUET_TRY_STATUS(docs.run());
   DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(*conn_,
                                                          "UPDATE gw_orders SET signed_pdf = x'' WHERE state = 'signed' "
                                                          "AND length(signed_pdf) > 0 AND updated_at < ?1"));

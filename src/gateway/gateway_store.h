@@ -41,6 +41,22 @@ std::string_view order_state_name(OrderState s);
 std::optional<OrderState> order_state_from_name(std::string_view name);
 inline bool is_final(OrderState s) { return s == OrderState::kSigned || s == OrderState::kFailed; }
 
+// A further document of a batch order (docs/gateway.md "Batch orders"):
+// index 1, 2, …; document 0 is the order row's own. The same holder,
+// appearance, SubFilter and signing time as document 0; its own stamped copy,
+// ByteRange digest (its item upstream), CMS and signed PDF.
+struct GatewayDocument {
+  int index = 0;
+  Bytes prepared_pdf;  // emptied once the signed PDF is stored
+  std::array<uint64_t, 4> byte_range{};
+  Bytes digest;
+  std::string field_name;
+  std::vector<int> stamped_pages = {};
+  int64_t page_count = 0;
+  Bytes cms;
+  Bytes signed_pdf;
+};
+
 struct GatewayOrder {
   std::string order_id;         // "gwo_…"
   std::string app_id;           // the local app that created it
@@ -73,6 +89,18 @@ struct GatewayOrder {
   // pages a hybrid preview shows (docs/gateway.md "Page previews").
   std::vector<int> stamped_pages = {};
   int64_t page_count = 0;
+  // The name the seal shows: the subject CN of the holder's certificate
+  // (schema 4; "" for orders stored before, which no name check covers), and
+  // whether it was checked against that certificate. False only when duetd
+  // could not be asked at creation and the local system's signer_name was
+  // drawn: the outbox checks it before the upstream create.
+  std::string signer_name = {};
+  bool signer_checked = true;
+  // What the seal shows (schema 4): "name_stamp" or "handwritten" (the
+  // holder's image read from duetd at creation); "" for orders stored before.
+  std::string appearance = {};
+  // Documents 1… of a batch order (schema 5); empty for a one-document order.
+  std::vector<GatewayDocument> more_documents = {};
 };
 
 // The Idempotency-Key the gateway sends upstream for an order.
@@ -100,10 +128,15 @@ class GatewayStore {
   Result<std::vector<std::string>> due_orders(int64_t now, size_t limit);
 
   // State moves: each applies only from `from` (kConflict otherwise).
+  // mark_submitted also only once the signer's name is checked.
   Status mark_submitted(std::string_view order_id, std::string_view upstream_order_id, std::string_view upstream_state,
                         int64_t now);
-  Status mark_cosigned(std::string_view order_id, ByteView cms, int64_t now);
-  Status mark_signed(std::string_view order_id, ByteView signed_pdf, int64_t now);
+  // A prepared order's signer_name was found to be its holder's certificate CN.
+  Status mark_signer_checked(std::string_view order_id, int64_t now);
+  // With a batch, `more` holds the CMS / signed PDF of documents 1… in
+  // order, all written in the one transaction of the state move.
+  Status mark_cosigned(std::string_view order_id, ByteView cms, int64_t now, const std::vector<Bytes>& more = {});
+  Status mark_signed(std::string_view order_id, ByteView signed_pdf, int64_t now, const std::vector<Bytes>& more = {});
   Status mark_failed(std::string_view order_id, std::string_view code, std::string_view message, int64_t now);
   // A retry later (attempts + 1) or a poll later (attempts reset), with the
   // upstream state last seen ("" keeps it).
@@ -138,6 +171,13 @@ class GatewayStore {
   // Runs a state-moving UPDATE (?1 = order id) and checks that it changed one row.
   Status one_row(std::string_view what);
   Result<GatewayOrder> read_one(std::string_view where, std::string_view a, std::string_view b);
+  // Runs `body` in one write transaction (rolled back when it fails).
+  template <typename F>
+  Status in_transaction(F body);
+  // Sets `column` of documents 1… to `values` (in order); drop_prepared also
+  // empties their prepared copies. Inside a transaction.
+  Status set_documents(std::string_view order_id, std::string_view column, const std::vector<Bytes>& values,
+                       bool drop_prepared);
 
   std::mutex mu_;
   std::unique_ptr<store::sqlite::Connection> conn_;

@@ -207,5 +207,83 @@ TEST(GatewayStore, StampedPagesAreKeptForPreviews) {
   EXPECT_EQ(none->page_count, 0);
 }
 
+// Schema 4: the seal's name and whether it was checked against the holder's
+// certificate. An unchecked order cannot be submitted until it is checked.
+TEST(GatewayStore, AnUncheckedSignerNameHoldsTheOrderBeforeTheUpstreamCreate) {
+  testing_support::TempDir dir;
+  auto st = GatewayStore::open(dir.path().string() + "/gateway.db");
+  ASSERT_TRUE(st.ok());
+  bool replayed = false;
+  GatewayOrder o = new_order("gwo_u", "");
+  o.signer_name = "张三";
+  o.signer_checked = false;
+  ASSERT_TRUE((*st)->create_order(o, &replayed).ok());
+  auto got = (*st)->get_order_any("gwo_u");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->signer_name, "张三");
+  EXPECT_FALSE(got->signer_checked);
+  EXPECT_EQ((*st)->mark_submitted("gwo_u", "ord_u", "pending", 101).code(), ErrorCode::kConflict);
+  ASSERT_TRUE((*st)->mark_signer_checked("gwo_u", 102).ok());
+  EXPECT_TRUE((*st)->get_order_any("gwo_u")->signer_checked);
+  ASSERT_TRUE((*st)->mark_submitted("gwo_u", "ord_u", "pending", 103).ok());
+  // Only a prepared order is checked.
+  EXPECT_EQ((*st)->mark_signer_checked("gwo_u", 104).code(), ErrorCode::kConflict);
+  // An order stored without a name (as before schema 4) counts as checked.
+  ASSERT_TRUE((*st)->create_order(new_order("gwo_old", ""), &replayed).ok());
+  got = (*st)->get_order_any("gwo_old");
+  EXPECT_EQ(got->signer_name, "");
+  EXPECT_TRUE(got->signer_checked);
+}
+
+// Schema 5: a batch order's further documents move with the order in the same
+// transactions; a move that does not fit them is rolled back whole.
+TEST(GatewayStore, ABatchOrdersDocumentsMoveWithItInOneTransaction) {
+  testing_support::TempDir dir;
+  const std::string path = dir.path().string() + "/gateway.db";
+  auto st = GatewayStore::open(path);
+  ASSERT_TRUE(st.ok());
+  GatewayOrder o = new_order("gwo_b", "kb");
+  for (int i = 1; i <= 2; ++i) {
+    GatewayDocument d;
+    d.index = i;
+    d.prepared_pdf = Bytes{'%', 'P', static_cast<uint8_t>('0' + i)};
+    d.byte_range = {0, 10, 20, static_cast<uint64_t>(30 + i)};
+    d.digest = Bytes(32, static_cast<uint8_t>(i));
+    d.field_name = "Signature" + std::to_string(i + 1);
+    d.stamped_pages = {i};
+    d.page_count = 3;
+    o.more_documents.push_back(d);
+  }
+  bool replayed = false;
+  auto made = (*st)->create_order(o, &replayed);
+  ASSERT_TRUE(made.ok()) << made.error().message;
+  ASSERT_EQ(made->more_documents.size(), 2u);
+  EXPECT_EQ(made->more_documents[1].index, 2);
+  EXPECT_EQ(made->more_documents[1].digest, Bytes(32, 2));
+  EXPECT_EQ(made->more_documents[1].stamped_pages, std::vector<int>{2});
+  ASSERT_TRUE((*st)->mark_submitted("gwo_b", "ord_b", "pending", 101).ok());
+  // One CMS short: nothing moves.
+  EXPECT_EQ((*st)->mark_cosigned("gwo_b", Bytes{9}, 102, {Bytes{1}, Bytes{2}, Bytes{3}}).code(), ErrorCode::kConflict);
+  EXPECT_EQ((*st)->get_order_any("gwo_b")->state, OrderState::kSubmitted);
+  ASSERT_TRUE((*st)->mark_cosigned("gwo_b", Bytes{9}, 103, {Bytes{1}, Bytes{2}}).ok());
+  ASSERT_TRUE((*st)->mark_signed("gwo_b", Bytes{'%', '0'}, 104, {Bytes{'%', '1'}, Bytes{'%', '2'}}).ok());
+  st->reset();
+  st = GatewayStore::open(path);
+  ASSERT_TRUE(st.ok());
+  auto got = (*st)->get_order("erp", "gwo_b");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->state, OrderState::kSigned);
+  ASSERT_EQ(got->more_documents.size(), 2u);
+  EXPECT_EQ(got->more_documents[0].cms, Bytes{1});
+  EXPECT_EQ(got->more_documents[1].signed_pdf, (Bytes{'%', '2'}));
+  EXPECT_TRUE(got->more_documents[1].prepared_pdf.empty());
+  // The retention rule erases every document of the order.
+  EXPECT_EQ(*(*st)->erase_signed_pdfs(200), 1);
+  got = (*st)->get_order("erp", "gwo_b");
+  EXPECT_TRUE(got->signed_pdf.empty());
+  EXPECT_TRUE(got->more_documents[0].signed_pdf.empty());
+  EXPECT_TRUE(got->more_documents[1].signed_pdf.empty());
+}
+
 }  // namespace
 }  // namespace duet::gateway

@@ -8,6 +8,7 @@
 #include "core/business_service.h"
 #include "core/pdf_orders.h"
 #include "gateway/fault_injection.h"
+#include "gateway/signer_name.h"
 #include "pdf/page_render.h"
 #include "pdf/pdf_signer.h"
 #include "pdf/pdf_verifier.h"
@@ -133,7 +134,34 @@ void Outbox::fail(const GatewayOrder& o, std::string_view code, std::string_view
     metrics_.counter("duet_gateway_orders_completed_total", {{"state", "failed"}}).inc();
 }
 
+bool Outbox::check_signer(const GatewayOrder& o, int64_t now) {
+  // The order was accepted while duetd could not be asked: the name the
+  // local system sent is drawn on the seal; it goes upstream only if it is
+  // the CN of the holder's certificate (docs/gateway.md "The signer's name").
+  UpstreamRefusal refusal;
+  auto name = upstream_.holder_certificate_name(o.holder_id, now, &refusal);
+  if (!name.ok()) {
+    if (name.code() == ErrorCode::kUnavailable) {
+      retry_later(o, now, name.error().message);
+      return false;
+    }
+    fail(o, refusal.code.empty() ? "upstream_error" : refusal.code,
+         "the holder's certificate cannot be read: " + refusal.message, now);
+    return false;
+  }
+  if (*name != o.signer_name) {
+    fail(o, kSignerNameMismatch, "signer_name is not the name on the holder's certificate", now);
+    return false;
+  }
+  if (Status s = store_.mark_signer_checked(o.order_id, now); !s.ok()) {
+    spdlog::warn("outbox: order {}: {}", o.order_id, s.error().message);
+    return false;
+  }
+  return true;
+}
+
 void Outbox::submit(const GatewayOrder& o, int64_t now) {
+  if (!o.signer_checked && !check_signer(o, now)) return;
   UpstreamRefusal refusal;
   auto up = upstream_.create_order(o, &refusal);
   if (!up.ok()) {
@@ -188,13 +216,13 @@ bool Outbox::upload_previews(const GatewayOrder& o, const std::string& upstream_
 
 void Outbox::poll(const GatewayOrder& o, int64_t now) {
   UpstreamRefusal refusal;
-  auto up = upstream_.get_order(o.upstream_order_id, &refusal);
+  auto up = upstream_.get_order(o.upstream_order_id, 1 + o.more_documents.size(), &refusal);
   if (!up.ok()) {
     if (up.code() == ErrorCode::kUnavailable) return retry_later(o, now, up.error().message);
     return fail(o, refusal.code, "duetd no longer has the order: " + refusal.message, now);
   }
   if (up->state == "signed") {
-    if (Status s = store_.mark_cosigned(o.order_id, up->signature, now); !s.ok())
+    if (Status s = store_.mark_cosigned(o.order_id, up->signature, now, up->more_signatures); !s.ok())
       spdlog::warn("outbox: order {}: {}", o.order_id, s.error().message);
     else
       spdlog::info("outbox: order {} co-signed", o.order_id);
@@ -221,27 +249,38 @@ Result<pki::CmsTrust> Outbox::trust() {
   return t;
 }
 
-void Outbox::finish(const GatewayOrder& o, int64_t now) {
+Outbox::Embedded Outbox::embed_and_check(const GatewayOrder& o, const DocumentParts& d) {
+  Embedded out;
+  auto failed = [&](std::string code, std::string message) {
+    out.fail_code = std::move(code);
+    out.message = std::move(message);
+    return out;
+  };
+  auto later = [&](std::string message) {
+    out.retry = true;
+    out.message = std::move(message);
+    return out;
+  };
   // PAdES B-T: the RFC 3161 token over SM3(signature value) — a hash of the
   // signature, nothing of the document — from duetd's TSA, added to the CMS.
-  auto imprint = pki::signature_timestamp_imprint(o.cms);
-  if (!imprint.ok()) return fail(o, "cosignature_invalid", "duetd's CMS does not parse", now);
+  auto imprint = pki::signature_timestamp_imprint(d.cms);
+  if (!imprint.ok()) return failed("cosignature_invalid", "duetd's CMS does not parse");
   auto token = upstream_.timestamp_token(*imprint);
-  if (!token.ok()) return retry_later(o, now, token.error().message);
-  auto cms = pki::add_signature_timestamp(o.cms, *token);
-  if (!cms.ok()) return fail(o, "cosignature_invalid", "the timestamp does not fit the signature", now);
+  if (!token.ok()) return later(token.error().message);
+  auto cms = pki::add_signature_timestamp(d.cms, *token);
+  if (!cms.ok()) return failed("cosignature_invalid", "the timestamp does not fit the signature");
   auto chain = trust();
-  if (!chain.ok()) return retry_later(o, now, chain.error().message);
+  if (!chain.ok()) return later(chain.error().message);
 
   pdf::PreparedPdf p;
-  p.pdf = o.prepared_pdf;
-  p.byte_range = {o.byte_range[0], o.byte_range[1], o.byte_range[2], o.byte_range[3]};
-  std::copy_n(o.digest.begin(), std::min(o.digest.size(), p.digest.size()), p.digest.begin());
+  p.pdf = d.prepared_pdf;
+  p.byte_range = {d.byte_range[0], d.byte_range[1], d.byte_range[2], d.byte_range[3]};
+  std::copy_n(d.digest.begin(), std::min(d.digest.size(), p.digest.size()), p.digest.begin());
   p.sub_filter = core::sub_filter_from_name(o.sub_filter).value_or(pdf::SubFilter::kAdbePkcs7Detached);
   p.signing_time = pki::Time(std::chrono::seconds(o.signing_time));
-  p.field_name = o.field_name;
+  p.field_name = d.field_name;
   auto signed_pdf = pdf::embed_signature(p, *cms);
-  if (!signed_pdf.ok()) return fail(o, std::string(error_code_name(signed_pdf.code())), "the CMS cannot be embedded", now);
+  if (!signed_pdf.ok()) return failed(std::string(error_code_name(signed_pdf.code())), "the CMS cannot be embedded");
   // The whole result is checked before it is served: the ByteRange, that the
   // CMS's messageDigest is this document's, the SM2 signature and the chain.
   auto v = pdf::verify_pdf(*signed_pdf, *chain);
@@ -250,19 +289,45 @@ void Outbox::finish(const GatewayOrder& o, int64_t now) {
     // a fresh chain before the order is given up.
     trust_.reset();
     chain = trust();
-    if (!chain.ok()) return retry_later(o, now, chain.error().message);
+    if (!chain.ok()) return later(chain.error().message);
     v = pdf::verify_pdf(*signed_pdf, *chain);
   }
-  if (!v.ok() || !v->ok())
-    return fail(o, "cosignature_invalid", "the co-signed PDF does not verify", now);
-  // The signed PDF is built but not yet committed: a restart builds it again.
+  if (!v.ok() || !v->ok() || v->signatures.empty())
+    return failed("cosignature_invalid", "the co-signed PDF does not verify");
+  // The seal must name the person whose certificate signed: the holder may
+  // have been given another certificate since the order was prepared.
+  if (!o.signer_name.empty()) {
+    auto signer = certificate_common_name(v->signatures.back().signer_certificate_der);
+    if (!signer.ok() || *signer != o.signer_name)
+      return failed(std::string(kSignerNameMismatch), "the certificate that signed does not name the person on the seal");
+  }
+  out.pdf = std::move(*signed_pdf);
+  return out;
+}
+
+void Outbox::finish(const GatewayOrder& o, int64_t now) {
+  // Every document of the order (one, or a batch) is built and checked before
+  // any is committed: all of them become signed in one transaction, or none.
+  std::vector<Bytes> signed_pdfs;
+  std::vector<DocumentParts> parts = {{o.prepared_pdf, o.byte_range, o.digest, o.field_name, o.cms}};
+  for (const GatewayDocument& d : o.more_documents)
+    parts.push_back({d.prepared_pdf, d.byte_range, d.digest, d.field_name, d.cms});
+  for (const DocumentParts& d : parts) {
+    Embedded e = embed_and_check(o, d);
+    if (e.retry) return retry_later(o, now, e.message);
+    if (!e.fail_code.empty()) return fail(o, e.fail_code, e.message, now);
+    signed_pdfs.push_back(std::move(e.pdf));
+  }
+  // The signed PDFs are built but not yet committed: a restart builds them again.
   crash_point("before_signed_commit");
-  if (Status s = store_.mark_signed(o.order_id, *signed_pdf, now); !s.ok()) {
+  const std::vector<Bytes> more(std::make_move_iterator(signed_pdfs.begin() + 1),
+                                std::make_move_iterator(signed_pdfs.end()));
+  if (Status s = store_.mark_signed(o.order_id, signed_pdfs.front(), now, more); !s.ok()) {
     spdlog::warn("outbox: order {}: {}", o.order_id, s.error().message);
     return;
   }
   metrics_.counter("duet_gateway_orders_completed_total", {{"state", "signed"}}).inc();
-  spdlog::info("outbox: order {} signed", o.order_id);
+  spdlog::info("outbox: order {} signed ({} documents)", o.order_id, signed_pdfs.size());
 }
 
 }  // namespace duet::gateway

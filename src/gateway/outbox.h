@@ -52,12 +52,35 @@ class Outbox {
  private:
   void advance(const GatewayOrder& o, int64_t now);
   void submit(const GatewayOrder& o, int64_t now);
+  // For an order accepted while duetd was unreachable (signer_checked
+  // false): true once its signer_name is found to be the CN of the holder's
+  // certificate; otherwise the order is failed (signer_name_mismatch,
+  // no_certificate, not_found) or retried later, and false.
+  bool check_signer(const GatewayOrder& o, int64_t now);
   // Hybrid previews after the upstream create (gateway.upload_previews):
   // false when the step must be retried (duetd unreachable); a refusal or a
   // page that does not render leaves the order without previews.
   bool upload_previews(const GatewayOrder& o, const std::string& upstream_order_id);
   void poll(const GatewayOrder& o, int64_t now);
   void finish(const GatewayOrder& o, int64_t now);
+  // One document of an order as finish() signs it (document 0 from the order
+  // row, the others from its batch documents).
+  struct DocumentParts {
+    const Bytes& prepared_pdf;
+    const std::array<uint64_t, 4>& byte_range;
+    const Bytes& digest;
+    const std::string& field_name;
+    const Bytes& cms;
+  };
+  // The signed PDF of one document, or why not: retry (duetd's TSA or CA
+  // chain unreachable) or fail_code and message (the order fails).
+  struct Embedded {
+    Bytes pdf;
+    bool retry = false;
+    std::string fail_code;
+    std::string message;
+  };
+  Embedded embed_and_check(const GatewayOrder& o, const DocumentParts& d);
   void retry_later(const GatewayOrder& o, int64_t now, std::string_view why);
   void fail(const GatewayOrder& o, std::string_view code, std::string_view message, int64_t now);
   Result<pki::CmsTrust> trust();

@@ -6,6 +6,7 @@
 #include "base/base64.h"
 #include "core/request_signing.h"
 #include "crypto/random.h"
+#include "gateway/signer_name.h"
 #include "pdf/pdf_signer.h"
 #include "pki/timestamp.h"
 
@@ -36,20 +37,24 @@ Unexpected refused(const httpclient::HttpResponse& r, std::string_view what, Ups
   return make_error(ErrorCode::kConflict, std::string(what) + ": duetd refused it (" + out.code + ")");
 }
 
-Result<UpstreamOrder> order_of(const std::string& body) {
+Result<UpstreamOrder> order_of(const std::string& body, size_t expected_items) {
   auto j = json::parse(body, nullptr, false);
   if (!j.is_object() || !j.contains("order_id") || !j["order_id"].is_string() || !j.contains("state") ||
       !j["state"].is_string())
     return make_error(ErrorCode::kUnavailable, "duetd's order answer does not parse");
-  UpstreamOrder o{j["order_id"], j["state"], {}};
+  UpstreamOrder o{j["order_id"], j["state"], {}, {}};
   if (o.state == "signed") {
     const json& items = j.contains("items") ? j["items"] : json();
-    if (!items.is_array() || items.size() != 1 || !items[0].contains("signature_base64") ||
-        !items[0]["signature_base64"].is_string())
-      return make_error(ErrorCode::kUnavailable, "duetd's signed order carries no signature");
-    auto sig = decode_base64(items[0]["signature_base64"].get<std::string>());
-    if (!sig || sig->empty()) return make_error(ErrorCode::kUnavailable, "duetd's signature is not base64");
-    o.signature = std::move(*sig);
+    if (!items.is_array() || items.size() != expected_items)
+      return make_error(ErrorCode::kUnavailable, "duetd's signed order does not have the order's items");
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (!items[i].is_object() || !items[i].contains("signature_base64") || !items[i]["signature_base64"].is_string())
+        return make_error(ErrorCode::kUnavailable, "duetd's signed order carries no signature");
+      auto sig = decode_base64(items[i]["signature_base64"].get<std::string>());
+      if (!sig || sig->empty()) return make_error(ErrorCode::kUnavailable, "duetd's signature is not base64");
+      if (i == 0) o.signature = std::move(*sig);
+      else o.more_signatures.push_back(std::move(*sig));
+    }
   }
   return o;
 }
@@ -110,8 +115,15 @@ Result<UpstreamOrder> Upstream::create_order(const GatewayOrder& o, UpstreamRefu
   json body = {{"holder_id", o.holder_id},
                {"title", o.title},
                {"display_text", o.display_text},
-               {"output", "cms-detached"},
-               {"digest_hex", to_hex(o.digest)}};
+               {"output", "cms-detached"}};
+  if (o.more_documents.empty()) {
+    body["digest_hex"] = to_hex(o.digest);
+  } else {
+    // A batch: one digest item per document, one confirmation by the holder.
+    json items = json::array({json{{"digest_hex", to_hex(o.digest)}}});
+    for (const GatewayDocument& d : o.more_documents) items.push_back(json{{"digest_hex", to_hex(d.digest)}});
+    body["items"] = std::move(items);
+  }
   // ETSI.CAdES.detached (PAdES baseline) forbids the signingTime attribute
   // that duetd's default CMS profile signs; adbe.pkcs7.detached allows it.
   if (o.sub_filter == pdf::sub_filter_name(pdf::SubFilter::kEtsiCadesDetached)) body["cms_profile"] = "pades";
@@ -120,7 +132,7 @@ Result<UpstreamOrder> Upstream::create_order(const GatewayOrder& o, UpstreamRefu
   DUET_ASSIGN_OR_RETURN(httpclient::HttpResponse r,
                         signed_call("POST", "/api/v1/orders", body.dump(), upstream_key(o.order_id)));
   if (r.status != 200 && r.status != 201) return refused(r, "create the upstream order", refusal);
-  return order_of(r.body);
+  return order_of(r.body, 1 + o.more_documents.size());
 }
 
 Status Upstream::put_previews(const std::string& upstream_order_id, int64_t page_count,
@@ -134,10 +146,32 @@ Status Upstream::put_previews(const std::string& upstream_order_id, int64_t page
   return Status::Ok();
 }
 
-Result<UpstreamOrder> Upstream::get_order(const std::string& upstream_order_id, UpstreamRefusal* refusal) {
+Result<std::string> Upstream::holder_certificate_name(const std::string& holder_id, int64_t now,
+                                                    UpstreamRefusal* refusal) {
+  if (!valid_holder_id(holder_id)) return make_error(ErrorCode::kInvalidArgument, "not a holder id");
+  DUET_ASSIGN_OR_RETURN(httpclient::HttpResponse r,
+                        signed_call("GET", "/api/v1/holders/" + holder_id + "/certificates", "", ""));
+  if (r.status != 200) return refused(r, "read the holder's certificates", refusal);
+  auto name = current_certificate_name(r.body, now);
+  if (name.ok() || name.code() == ErrorCode::kUnavailable) return name;
+  UpstreamRefusal out{409, std::string(kNoCertificate), "the holder has no valid certificate with a name"};
+  if (refusal != nullptr) *refusal = out;
+  return make_error(ErrorCode::kConflict, out.message);
+}
+
+Result<Bytes> Upstream::handwritten_signature(const std::string& holder_id, UpstreamRefusal* refusal) {
+  if (!valid_holder_id(holder_id)) return make_error(ErrorCode::kInvalidArgument, "not a holder id");
+  DUET_ASSIGN_OR_RETURN(httpclient::HttpResponse r,
+                        signed_call("GET", "/api/v1/holders/" + holder_id + "/handwritten-signature", "", ""));
+  if (r.status != 200) return refused(r, "read the holder's handwritten signature", refusal);
+  return Bytes(r.body.begin(), r.body.end());
+}
+
+Result<UpstreamOrder> Upstream::get_order(const std::string& upstream_order_id, size_t items,
+                                          UpstreamRefusal* refusal) {
   DUET_ASSIGN_OR_RETURN(httpclient::HttpResponse r, signed_call("GET", "/api/v1/orders/" + upstream_order_id, "", ""));
   if (r.status != 200) return refused(r, "read the upstream order", refusal);
-  return order_of(r.body);
+  return order_of(r.body, items);
 }
 
 Result<Bytes> Upstream::timestamp_token(const crypto::Digest& imprint) {

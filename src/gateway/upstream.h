@@ -27,7 +27,8 @@ namespace duet::gateway {
 struct UpstreamOrder {
   std::string order_id;
   std::string state;  // duetd's: pending, signing, signed, rejected, expired, cancelled, failed
-  Bytes signature;    // the one item's signature (the co-signed CMS) once signed
+  Bytes signature;    // item 0's signature (the co-signed CMS) once signed
+  std::vector<Bytes> more_signatures;  // items 1… of a batch order, once signed
 };
 
 // A final refusal of duetd: the public code and message it answered.
@@ -42,7 +43,7 @@ class Upstream {
   Upstream(const GatewayConfig& config, std::string secret);
 
   // POST /api/v1/orders: a digest-only detached CMS order over the order's
-  // ByteRange digest, Idempotency-Key upstream_key(order_id) — a repeat after
+  // ByteRange digest (a batch: one item per document, in order), Idempotency-Key upstream_key(order_id) — a repeat after
   // a crash names the first upstream order. A final refusal fills *refusal.
   Result<UpstreamOrder> create_order(const GatewayOrder& o, UpstreamRefusal* refusal);
   // POST /api/v1/orders/{id}/previews (hybrid previews, docs/gateway.md
@@ -51,8 +52,19 @@ class Upstream {
   // (forbidden: the tenant has not enabled previews) fills *refusal.
   Status put_previews(const std::string& upstream_order_id, int64_t page_count,
                       const std::vector<std::pair<int, Bytes>>& pages, UpstreamRefusal* refusal);
-  // GET /api/v1/orders/{id}.
-  Result<UpstreamOrder> get_order(const std::string& upstream_order_id, UpstreamRefusal* refusal);
+  // GET /api/v1/holders/{id}/certificates: the subject CN of the holder's
+  // current certificate (signer_name.h). A final refusal fills *refusal:
+  // duetd's (not_found for a holder it does not know for this app), or
+  // status 409 and code no_certificate when the holder has no valid one.
+  // `holder_id` must pass valid_holder_id().
+  Result<std::string> holder_certificate_name(const std::string& holder_id, int64_t now, UpstreamRefusal* refusal);
+  // GET /api/v1/holders/{id}/handwritten-signature: the holder's
+  // handwritten-signature PNG as duetd keeps it. A final refusal fills
+  // *refusal (404 not_found: the holder has none). `holder_id` must pass
+  // valid_holder_id().
+  Result<Bytes> handwritten_signature(const std::string& holder_id, UpstreamRefusal* refusal);
+  // GET /api/v1/orders/{id}; `items` is the number of documents the order has.
+  Result<UpstreamOrder> get_order(const std::string& upstream_order_id, size_t items, UpstreamRefusal* refusal);
   // POST /pki/tsa: a token over the SM3 imprint (certReq set).
   Result<Bytes> timestamp_token(const crypto::Digest& imprint);
   // GET /pki/ca/chain.pem.

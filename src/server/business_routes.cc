@@ -186,6 +186,22 @@ void holder_routes(http::Router& r, const ApiServices& s, RequestAuth& auth) {
          auth.signed_business_request([&s](const Request& req, const core::AppContext& ctx) {
            return create_activation_code(s, req, ctx);
          }));
+  // The holder's handwritten-signature image for the tenant's own systems:
+  // the on-premises gateway draws it on documents that never reach duetd
+  // (docs/gateway.md "Appearance"). The PNG as kept (normalised, opened from
+  // its seal); audited like every Business API request. 404 for a holder of
+  // another tenant or environment and for a holder without one; 409 once
+  // the holder was erased.
+  r.get("/api/v1/holders/{holder_id}/handwritten-signature",
+        auth.signed_business_request([&s](const Request& req, const core::AppContext& ctx) -> Result<Response> {
+          DUET_ASSIGN_OR_RETURN(store::Holder h, s.business.holder_in_environment(ctx, holder_of(req)));
+          if (h.name_ciphertext.empty()) return make_error(ErrorCode::kConflict, "the holder was erased");
+          core::HolderContext holder{ctx.tenant_id, h.holder_id, ctx.write, ctx.environment};
+          DUET_ASSIGN_OR_RETURN(Bytes png, s.holders.handwritten_signature_png(holder));
+          Response resp = binary_response(200, std::string(png.begin(), png.end()), "image/png");
+          resp.headers.set("Cache-Control", "no-store");
+          return resp;
+        }));
 }
 
 Result<Response> list_orders(const ApiServices& s, const Request& req, const core::AppContext& ctx) {
