@@ -220,6 +220,7 @@ check(await page.evaluate(() => document.activeElement.type === 'submit'), 'port
 await focusVisible(page, 'portal password change');
 await page.keyboard.press('Enter');
 await page.waitForSelector('#pw-msg.ok');
+check(await page.locator('#sessions-box tbody tr').count() === 1, 'portal account: the session list now shows this session only');
 await shot(page, 'portal-account-password-changed');
 check((await second.request.get(`${url}/portal/v1/me`)).status() === 401, 'portal account: the other session is signed out');
 check((await page.request.get(`${url}/portal/v1/me`)).status() === 200, 'portal account: this session goes on');

@@ -11,7 +11,7 @@ function field(id, label, attrs = {}) {
   return [el('label', { for: id }, label), el('input', { id, name: id, ...attrs })];
 }
 
-function passwordForm(api) {
+function passwordForm(api, changed) {
   const msg = el('p', { id: 'pw-msg', role: 'status' });
   const f = el('form', { id: 'password-form', 'aria-labelledby': 'pw-title' },
     el('h3', { id: 'pw-title' }, '修改密码 Change password'),
@@ -23,6 +23,7 @@ function passwordForm(api) {
     try {
       await api('PUT', '/portal/v1/password', { current_password: f['pw-current'].value, new_password: f['pw-new'].value });
       f.reset();
+      await changed();  // the other sessions are gone: show the list as it is now
       msg.className = 'ok';
       msg.textContent = '密码已修改，其他会话已退出 Password changed; your other sessions are signed out';
     } catch (e) {
@@ -99,8 +100,10 @@ function totpSection(api, me, rerender) {
 }
 
 export async function accountPage(title, { api, me, show, rerender, signedOut }) {
-  const sessions = await sessionsSection(api, rerender, signedOut);
-  show(title, el('p', {}, `${me.user.login} (${me.user.role})`), passwordForm(api), ...sessions,
+  const box = el('div', { id: 'sessions-box' });
+  const refresh = async () => box.replaceChildren(...await sessionsSection(api, rerender, signedOut));
+  await refresh();
+  show(title, el('p', {}, `${me.user.login} (${me.user.role})`), passwordForm(api, refresh), box,
     ...totpSection(api, me, rerender));
 }
 
