@@ -90,4 +90,25 @@ curl -sS --fail-with-body --cacert "$ca" -H "Authorization: Bearer $(cat "$data/
   "$url/admin/v1/audit/events?limit=500" >"$dir/audit.json" || fail "audit events"
 jq -e --arg t "claim_id:$claim_id" '.events[] | select(.action == "POST /portal/v1/sla/claims" and .actor_type == "portal_user"
   and .outcome == "ok" and .target == $t)' "$dir/audit.json" >/dev/null || fail "no audit event of the portal claim"
+# The operator's CLI for portal users (docs/portal.md "Account care"): after
+# the browser changed the password, a disabled user's sign-in is refused
+# with 401, enabling lets it in again, and a reset token sets a password once.
+signin() {
+  curl -s -o /dev/null -w '%{http_code}' --cacert "$ca" -H 'Content-Type: application/json' \
+    -X POST "$url/portal/v1/sessions" -d "{\"login\":\"admin@portal-bank.example\",\"password\":\"$1\"}"
+}
+user_id=$("${adm[@]}" portal-user list --tenant "$tenant" | jq -r '.users[0].user_id')
+"${adm[@]}" portal-user disable --tenant "$tenant" --user "$user_id" >/dev/null || fail "portal-user disable"
+"${adm[@]}" portal-user list --tenant "$tenant" | jq -e '.users[0].disabled == true' >/dev/null || fail "not listed disabled"
+[ "$(signin 'a brand new portal passphrase')" = 401 ] || fail "a disabled portal user signed in"
+"${adm[@]}" portal-user enable --tenant "$tenant" --user "$user_id" >/dev/null || fail "portal-user enable"
+[ "$(signin 'a brand new portal passphrase')" = 201 ] || fail "the enabled portal user cannot sign in"
+reset_token=$("${adm[@]}" portal-user reset --tenant "$tenant" --user "$user_id" 2>/dev/null | jq -r .reset_token)
+reset() {
+  curl -s -o /dev/null -w '%{http_code}' --cacert "$ca" -H 'Content-Type: application/json' \
+    -X POST "$url/portal/v1/password-reset" -d "{\"reset_token\":\"$reset_token\",\"new_password\":\"$1\"}"
+}
+[ "$(reset 'set by the reset token')" = 204 ] || fail "the reset token did not set the password"
+[ "$(reset 'a second use of the token')" = 401 ] || fail "the reset token worked twice"
+[ "$(signin 'set by the reset token')" = 201 ] || fail "the reset password does not sign in"
 echo "browser_portal: screenshots in $out_dir"

@@ -15,6 +15,7 @@
 #include "cli/sla_commands.h"
 #include "cli/incident_commands.h"
 #include "cli/notice_commands.h"
+#include "cli/portal_user_commands.h"
 
 namespace duet::cli {
 namespace {
@@ -245,6 +246,7 @@ void add_admin_commands(CLI::App& app) {
   add_notice_commands(*admin, [o] { return connect(*o); });
   add_statement_commands(*admin, [o] { return connect(*o); });
   add_package_commands(*admin, [o] { return connect(*o); });
+  add_portal_user_commands(*admin, [o] { return connect(*o); });
 
   add_tenant_commands(*admin, o);
   add_app_commands(*admin, o);

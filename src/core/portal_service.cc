@@ -58,15 +58,20 @@ std::string totp_label(const store::PortalUser& u) { return "portal_totp:" + u.t
 PortalService::PortalService(CoreDeps deps, BusinessService& business, PortalPolicy policy)
     : deps_(deps), business_(business), policy_(policy) {}
 
+Status PortalService::check_password_policy(std::string_view password) {
+  if (password.size() < kMinPassword || password.size() > 1024) {
+    return make_error(ErrorCode::kInvalidArgument, "password must be 12 to 1024 bytes");
+  }
+  return Status::Ok();
+}
+
 Result<store::PortalUser> PortalService::insert_user(const store::WriteContext& write, const std::string& tenant_id,
                                                      const NewPortalUser& in) {
   DUET_ASSIGN_OR_RETURN(std::string login, normalized_login(in.login));
   if (in.role != kPortalRoleAdmin && in.role != kPortalRoleMember) {
     return make_error(ErrorCode::kInvalidArgument, "role must be admin or member");
   }
-  if (in.password.size() < kMinPassword || in.password.size() > 1024) {
-    return make_error(ErrorCode::kInvalidArgument, "password must be 12 to 1024 bytes");
-  }
+  DUET_TRY_STATUS(check_password_policy(in.password));
   store::PortalUser u;
   u.tenant_id = tenant_id;
   u.user_id = store::new_id("usr_");
@@ -95,7 +100,8 @@ Result<std::vector<store::PortalUser>> PortalService::users(const PortalContext&
 }
 
 Result<PortalSignIn> PortalService::sign_in(const store::WriteContext& write, std::string_view login_in,
-                                            std::string_view password, std::string_view totp_code) {
+                                            std::string_view password, std::string_view totp_code,
+                                            std::string_view user_agent) {
   auto login = normalized_login(login_in);
   if (!login.ok()) return signin_failed();
   auto found = deps_.store.find_portal_user_by_login(*login);
@@ -121,11 +127,24 @@ Result<PortalSignIn> PortalService::sign_in(const store::WriteContext& write, st
   // tells a login that exists from one that does not (unknown logins never
   // lock), and a locked user costs the same Argon2id time as any other.
   bool ok = crypto::verify_password(password, u.password_hash);
+  std::optional<int64_t> step;
   if (ok && !u.totp_secret_sealed.empty()) {
     DUET_ASSIGN_OR_RETURN(SecretBytes secret, deps_.protector.open(totp_label(u), u.totp_secret_sealed));
-    ok = crypto::totp_matches(secret.view(), totp_code, now);
+    step = crypto::totp_match_step(secret.view(), totp_code, now);
+    // A code of a step already accepted (or earlier) is a replay: refused
+    // like a wrong code.
+    ok = step && (!u.totp_last_step || *step > *u.totp_last_step);
   }
+  // A disabled user: the answer of a wrong password, whatever was sent (and
+  // never the lock), so neither existence nor the disabling shows.
+  if (u.disabled_at) return signin_failed();
   if (locked) return ok ? make_error(ErrorCode::kLocked, "sign-in is locked") : signin_failed();
+  if (ok && step) {
+    // One conditional update: of two sign-ins racing with one code, one wins.
+    Status accepted = deps_.store.accept_portal_totp_step(write, u.tenant_id, u.user_id, *step);
+    if (!accepted.ok() && accepted.code() != ErrorCode::kConflict) return Unexpected{accepted.error()};
+    ok = accepted.ok();
+  }
   if (!ok) {
     DUET_TRY_STATUS(deps_.store.record_portal_signin_failure(write, u.tenant_id, u.user_id, policy_.lockout_threshold,
                                                              policy_.lockout_seconds, now));
@@ -143,9 +162,11 @@ Result<PortalSignIn> PortalService::sign_in(const store::WriteContext& write, st
   s.user_id = u.user_id;
   s.created_at = now;
   s.expires_at = now + policy_.session_seconds;
+  s.user_agent = std::string(user_agent.substr(0, 64));
   Status opened = deps_.store.open_portal_session(write, s, now);
   if (!opened.ok()) {
     if (opened.code() == ErrorCode::kConflict) return make_error(ErrorCode::kLocked, "sign-in is locked");
+    if (opened.code() == ErrorCode::kNotFound) return signin_failed();  // disabled meanwhile
     return Unexpected{opened.error()};
   }
   out.csrf_token = csrf_token_for(out.session_token);
@@ -162,12 +183,20 @@ Result<PortalContext> PortalService::authenticate(std::string_view token) {
   if (token.size() != 68 || token.substr(0, 4) != "pts_") {
     return make_error(ErrorCode::kUnauthenticated, "not signed in");
   }
-  auto s = deps_.store.find_portal_session(session_hash(token), deps_.clock.now());
+  const UnixSeconds now = deps_.clock.now();
+  auto s = deps_.store.find_portal_session(session_hash(token), now);
   if (!s.ok()) {
     if (s.code() == ErrorCode::kNotFound) return make_error(ErrorCode::kUnauthenticated, "not signed in");
     return Unexpected{s.error()};
   }
   DUET_ASSIGN_OR_RETURN(store::PortalUser u, deps_.store.get_portal_user(s->tenant_id, s->user_id));
+  // Disabling revokes every session in its transaction; this refuses one
+  // anyway, should a session outlive it.
+  if (u.disabled_at) return make_error(ErrorCode::kUnauthenticated, "not signed in");
+  if (!s->last_seen_at || now - *s->last_seen_at >= policy_.seen_interval) {
+    // Bookkeeping for the session list; a failure here fails no request.
+    (void)deps_.store.touch_portal_session(s->token_hash, now);
+  }
   return PortalContext{u.tenant_id, u.user_id, u.login, u.role, {}};
 }
 
@@ -194,13 +223,24 @@ Result<TotpEnrollment> PortalService::begin_totp(const PortalContext& ctx) {
   return e;
 }
 
-Status PortalService::confirm_totp(const PortalContext& ctx, std::string_view secret_base32, std::string_view code) {
+Status PortalService::confirm_totp(const PortalContext& ctx, std::string_view secret_base32, std::string_view code,
+                                   const PortalReauth& reauth) {
   DUET_ASSIGN_OR_RETURN(Bytes secret, crypto::base32_decode(secret_base32));
   if (secret.size() != kTotpSecretBytes) return make_error(ErrorCode::kInvalidArgument, "secret is not a TOTP secret");
-  const bool ok = crypto::totp_matches(secret, code, deps_.clock.now());
-  if (!ok) {
+  const std::optional<int64_t> step = crypto::totp_match_step(secret, code, deps_.clock.now());
+  if (!step) {
     secure_wipe(secret.data(), secret.size());
     return make_error(ErrorCode::kInvalidArgument, "the code does not match the secret");
+  }
+  // Replacing an enabled TOTP needs the password and a code of the old one
+  // (a stolen session alone must not move the second factor).
+  auto current = deps_.store.get_portal_user(ctx.tenant_id, ctx.user_id);
+  Status re = !current.ok()                           ? Status(Unexpected{current.error()})
+              : current->totp_secret_sealed.empty() ? Status::Ok()
+                                                      : reauthenticate(ctx, reauth);
+  if (!re.ok()) {
+    secure_wipe(secret.data(), secret.size());
+    return re;
   }
   store::PortalUser u;
   u.tenant_id = ctx.tenant_id;
@@ -208,11 +248,15 @@ Status PortalService::confirm_totp(const PortalContext& ctx, std::string_view se
   auto sealed = deps_.protector.seal(totp_label(u), secret);
   secure_wipe(secret.data(), secret.size());
   if (!sealed.ok()) return Unexpected{sealed.error()};
-  return deps_.store.set_portal_user_totp(ctx.write, ctx.tenant_id, ctx.user_id, *sealed);
+  // The confirming code's step is the replay floor: it cannot sign in later.
+  return deps_.store.set_portal_user_totp(ctx.write, ctx.tenant_id, ctx.user_id, *sealed, *step);
 }
 
-Status PortalService::disable_totp(const PortalContext& ctx) {
-  return deps_.store.set_portal_user_totp(ctx.write, ctx.tenant_id, ctx.user_id, Bytes{});
+Status PortalService::disable_totp(const PortalContext& ctx, const PortalReauth& reauth) {
+  DUET_ASSIGN_OR_RETURN(store::PortalUser u, deps_.store.get_portal_user(ctx.tenant_id, ctx.user_id));
+  if (u.totp_secret_sealed.empty()) return make_error(ErrorCode::kConflict, "TOTP is not enabled");
+  DUET_TRY_STATUS(reauthenticate(ctx, reauth));
+  return deps_.store.set_portal_user_totp(ctx.write, ctx.tenant_id, ctx.user_id, Bytes{}, std::nullopt);
 }
 
 Result<store::Tenant> PortalService::tenant(const PortalContext& ctx) { return deps_.store.get_tenant(ctx.tenant_id); }

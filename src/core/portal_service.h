@@ -35,6 +35,8 @@ struct PortalPolicy {
   int lockout_threshold = 5;           // failed sign-ins in a row that lock the user
   int64_t lockout_seconds = 15 * 60;   // how long the lock lasts
   int64_t session_seconds = 8 * 3600;  // a session's lifetime from sign-in
+  int64_t reset_seconds = 24 * 3600;   // a password reset token's lifetime
+  int64_t seen_interval = 60;          // last_seen_at is written at most this often
   crypto::Argon2Params argon2{};
 };
 
@@ -58,6 +60,31 @@ struct PortalSignIn {
   std::string csrf_token;
   UnixSeconds expires_at = 0;
   store::PortalUser user;
+};
+
+// One of the signed-in user's sessions, as the account page lists it: no
+// token, only a pseudonymous id derived from the token's hash.
+struct PortalSessionInfo {
+  std::string session_id;  // "pss_" + 32 hex digits
+  UnixSeconds created_at = 0;
+  UnixSeconds last_seen_at = 0;
+  UnixSeconds expires_at = 0;
+  std::string user_agent;  // a summary ("Chrome on Linux")
+  bool current = false;    // the session of this request
+};
+
+// A one-time password reset token, shown once to the admin or operator who
+// issued it (the store keeps only its keyed hash, purpose "portal_reset").
+struct PortalPasswordResetToken {
+  std::string user_id;
+  std::string token;  // "prt_" + 64 hex digits
+  UnixSeconds expires_at = 0;
+};
+
+// What re-authenticates a signed-in user for a sensitive change.
+struct PortalReauth {
+  std::string_view password;   // the current password
+  std::string_view totp_code;  // a current TOTP code (required when TOTP is enabled)
 };
 
 struct TotpEnrollment {
@@ -92,8 +119,12 @@ class PortalService {
   // or a wrong/missing TOTP code alike (one answer, no user enumeration);
   // kFailedPrecondition "locked" while the user is locked. A failure is
   // counted against a known user; the threshold-th in a row locks it.
+  // A TOTP code is also refused when its time step is not later than the
+  // last one accepted for the user (replay). A disabled user gets the same
+  // "sign-in failed" as a wrong password. `user_agent` is the summary the
+  // session list shows (at most 64 bytes kept).
   Result<PortalSignIn> sign_in(const store::WriteContext& write, std::string_view login, std::string_view password,
-                               std::string_view totp_code);
+                               std::string_view totp_code, std::string_view user_agent = {});
   // The session of a cookie's token; kUnauthenticated when unknown, revoked
   // or expired.
   Result<PortalContext> authenticate(std::string_view session_token);
@@ -103,10 +134,46 @@ class PortalService {
   Status sign_out(const PortalContext& ctx, std::string_view session_token);
 
   // TOTP: begin hands out a fresh secret (nothing stored); confirm stores it
-  // sealed when `code` is valid for it now; disable removes it.
+  // sealed when `code` is valid for it now (its step becomes the replay
+  // floor). Replacing an enabled TOTP, and disabling it, needs `reauth`: the
+  // current password AND a current code of the enabled secret
+  // (kForbidden "the current password or TOTP code is wrong" otherwise,
+  // counted as a failed sign-in; kLocked while locked).
   Result<TotpEnrollment> begin_totp(const PortalContext& ctx);
-  Status confirm_totp(const PortalContext& ctx, std::string_view secret_base32, std::string_view code);
-  Status disable_totp(const PortalContext& ctx);
+  Status confirm_totp(const PortalContext& ctx, std::string_view secret_base32, std::string_view code,
+                      const PortalReauth& reauth = {});
+  Status disable_totp(const PortalContext& ctx, const PortalReauth& reauth);
+
+  // --- account care (portal_account.cc) ---
+  // The signed-in user's own password: `current` must be right (kForbidden,
+  // counted as a failed sign-in; kLocked while locked); `next` follows the
+  // creation policy (12 to 1024 bytes, kInvalidArgument). Every OTHER session
+  // of the user is revoked in the same transaction.
+  Status change_password(const PortalContext& ctx, std::string_view session_token, std::string_view current,
+                         std::string_view next);
+  // The user's live sessions, newest first; `current` marks this request's.
+  Result<std::vector<PortalSessionInfo>> sessions(const PortalContext& ctx, std::string_view session_token);
+  // Revokes one of the user's own sessions by its id (kNotFound otherwise).
+  Status revoke_session(const PortalContext& ctx, std::string_view session_id);
+  // Signs the user out everywhere (every session, this one included).
+  Result<int64_t> sign_out_everywhere(const PortalContext& ctx);
+  // Disable (every session revoked at once; sign-in answers like a wrong
+  // password) or enable a user: by a tenant admin (own tenant, never
+  // themselves) or an operator.
+  Status set_user_disabled(const PortalContext& admin, const std::string& user_id, bool disabled);
+  Status set_user_disabled(const OperatorContext& op, const std::string& tenant_id, const std::string& user_id,
+                           bool disabled);
+  Result<std::vector<store::PortalUser>> users(const OperatorContext& op, const std::string& tenant_id);
+  // A one-time reset token for the user (an earlier unused one stops working).
+  Result<PortalPasswordResetToken> issue_password_reset(const PortalContext& admin, const std::string& user_id);
+  Result<PortalPasswordResetToken> issue_password_reset(const OperatorContext& op, const std::string& tenant_id,
+                                                        const std::string& user_id);
+  // Sets a new password with a reset token: kInvalidArgument for a password
+  // against the policy (the token is not used up); kUnauthenticated "the
+  // reset token is invalid, used or expired" for anything wrong with the
+  // token (or a disabled user). Every session of the user is revoked and the
+  // lock cleared.
+  Status reset_password(const store::WriteContext& write, std::string_view token, std::string_view next);
 
   // --- the tenant's data ---
   Result<store::Tenant> tenant(const PortalContext& ctx);
@@ -127,7 +194,15 @@ class PortalService {
  private:
   Result<store::PortalUser> insert_user(const store::WriteContext& write, const std::string& tenant_id,
                                         const NewPortalUser& in);
+  // The password policy of docs/portal.md (12 to 1024 bytes).
+  static Status check_password_policy(std::string_view password);
   Bytes session_hash(std::string_view token) const;
+  std::string session_id_of(ByteView token_hash) const;
+  // Checks `reauth` against the signed-in user: the password, and when TOTP
+  // is enabled a current code, whose step is then accepted (replay floor).
+  Status reauthenticate(const PortalContext& ctx, const PortalReauth& reauth);
+  Result<PortalPasswordResetToken> issue_reset(const store::WriteContext& write, const std::string& tenant_id,
+                                               const std::string& user_id);
   AppContext app_view(const PortalContext& ctx, store::AppEnvironment env) const;
 
   CoreDeps deps_;

@@ -93,7 +93,28 @@ TEST_F(PortalServiceTest, TotpIsRequiredOnceConfirmed) {
   ASSERT_OK(portal->confirm_totp(ctx, e.secret_base32, crypto::totp(secret, clock.now())));
   EXPECT_EQ(portal->sign_in({}, "carol@acme.example", "correct horse battery", "").code(),
             ErrorCode::kUnauthenticated);
-  EXPECT_TRUE(portal->sign_in({}, "carol@acme.example", "correct horse battery", crypto::totp(secret, clock.now())).ok());
+  // The confirming code is the replay floor: it does not sign in.
+  EXPECT_EQ(portal->sign_in({}, "carol@acme.example", "correct horse battery", crypto::totp(secret, clock.now())).code(),
+            ErrorCode::kUnauthenticated);
+  clock.advance(30);
+  const std::string code = crypto::totp(secret, clock.now());
+  EXPECT_TRUE(portal->sign_in({}, "carol@acme.example", "correct horse battery", code).ok());
+  // Replayed, also within its window of drift: refused.
+  EXPECT_EQ(portal->sign_in({}, "carol@acme.example", "correct horse battery", code).code(),
+            ErrorCode::kUnauthenticated);
+  // Disabling needs the password and a fresh code.
+  EXPECT_EQ(portal->disable_totp(ctx, {"correct horse battery", ""}).code(), ErrorCode::kForbidden);
+  EXPECT_EQ(portal->disable_totp(ctx, {"correct horse battery", code}).code(), ErrorCode::kForbidden);
+  // Those two failures and the replayed sign-in are three in a row: locked
+  // (threshold 3); only the right answers learn it.
+  clock.advance(30);
+  EXPECT_EQ(portal->disable_totp(ctx, {"wrong password!!", crypto::totp(secret, clock.now())}).code(),
+            ErrorCode::kForbidden);
+  EXPECT_EQ(portal->disable_totp(ctx, {"correct horse battery", crypto::totp(secret, clock.now())}).code(),
+            ErrorCode::kLocked);
+  clock.advance(600);
+  ASSERT_OK(portal->disable_totp(ctx, {"correct horse battery", crypto::totp(secret, clock.now())}));
+  EXPECT_TRUE(portal->sign_in({}, "carol@acme.example", "correct horse battery", "").ok());
   // The secret is sealed at rest.
   ASSERT_OK_AND_ASSIGN(auto stored, store_->get_portal_user(ctx.tenant_id, ctx.user_id));
   EXPECT_EQ(std::search(stored.totp_secret_sealed.begin(), stored.totp_secret_sealed.end(), secret.begin(), secret.end()),

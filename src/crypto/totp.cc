@@ -48,6 +48,20 @@ bool totp_matches(ByteView secret, std::string_view code, int64_t unix_time, int
   return match;
 }
 
+std::optional<int64_t> totp_match_step(ByteView secret, std::string_view code, int64_t unix_time, int digits,
+                                       int64_t step_seconds) {
+  if (code.size() != static_cast<size_t>(digits) || step_seconds <= 0 || unix_time < 0) return std::nullopt;
+  std::optional<int64_t> matched;
+  for (int64_t drift : {-1, 0, 1}) {
+    const int64_t t = unix_time + drift * step_seconds;
+    if (t < 0) continue;
+    const std::string want = totp(secret, t, digits, step_seconds);
+    if (want.size() == code.size() && CRYPTO_memcmp(want.data(), code.data(), code.size()) == 0)
+      matched = t / step_seconds;  // the latest matching step wins (the loop goes forward)
+  }
+  return matched;
+}
+
 namespace {
 constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -24,6 +25,12 @@ std::string totp(ByteView secret, int64_t unix_time, int digits = 6, int64_t ste
 // constant time.
 bool totp_matches(ByteView secret, std::string_view code, int64_t unix_time, int digits = 6,
                   int64_t step_seconds = 30);
+
+// The time step (unix_time / step_seconds) whose TOTP value `code` is, of
+// the three totp_matches accepts (the latest if several); nullopt when none.
+// The caller refuses a step at or below the last one it accepted (replay).
+std::optional<int64_t> totp_match_step(ByteView secret, std::string_view code, int64_t unix_time, int digits = 6,
+                                       int64_t step_seconds = 30);
 
 // RFC 4648 base32, upper case, without padding; and back (case-insensitive,
 // padding and spaces ignored; kInvalidArgument on another character).

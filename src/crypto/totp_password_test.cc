@@ -35,6 +35,19 @@ TEST(Totp, MatchesOneStepEitherSideOnly) {
   EXPECT_FALSE(totp_matches(rfc_secret(), "28708", 59));
 }
 
+// The step a code is of (the replay floor of the portal's sign-in): the
+// RFC's "287082" is the code of step 1 (T = 59 s), matched from step 0 to 2.
+TEST(Totp, MatchStepNamesTheCodesOwnStep) {
+  EXPECT_EQ(totp_match_step(rfc_secret(), "287082", 59), std::optional<int64_t>(1));
+  EXPECT_EQ(totp_match_step(rfc_secret(), "287082", 59 + 30), std::optional<int64_t>(1));
+  EXPECT_EQ(totp_match_step(rfc_secret(), "287082", 30), std::optional<int64_t>(1));
+  EXPECT_EQ(totp_match_step(rfc_secret(), "287082", 59 + 60), std::nullopt);
+  EXPECT_EQ(totp_match_step(rfc_secret(), "287083", 59), std::nullopt);
+  EXPECT_EQ(totp_match_step(rfc_secret(), "28708", 59), std::nullopt);
+  EXPECT_EQ(totp_match_step(rfc_secret(), totp(rfc_secret(), 1111111109), 1111111109),
+            std::optional<int64_t>(1111111109 / 30));
+}
+
 TEST(Base32, Rfc4648Vectors) {
   EXPECT_EQ(base32_encode(as_bytes("")), "");
   EXPECT_EQ(base32_encode(as_bytes("f")), "MY");

@@ -64,7 +64,7 @@ class PortalHttpTest : public ::testing::Test {
   }
 
   struct Session {
-    std::string cookie;  // "duet_portal=pts_..."
+    std::string cookie;  // "__Host-duet_portal=pts_..."
     std::string csrf;
   };
   Session sign_in(const std::string& login, const std::string& password = "correct horse battery") {
@@ -93,8 +93,8 @@ TEST_F(PortalHttpTest, SignInSetsAStrictHttpOnlyCookieAndStateChangesNeedTheCsrf
                 json{{"login", "alice@acme.example"}, {"password", "correct horse battery"}}.dump());
   ASSERT_EQ(r.status, 201) << r.body;
   std::string set(r.header("Set-Cookie").value_or(""));
-  EXPECT_EQ(set.rfind("duet_portal=pts_", 0), 0u) << set;
-  for (const char* attr : {"; HttpOnly", "; Secure", "; SameSite=Strict", "; Path=/portal"})
+  EXPECT_EQ(set.rfind("__Host-duet_portal=pts_", 0), 0u) << set;
+  for (const char* attr : {"; HttpOnly", "; Secure", "; SameSite=Strict", "; Path=/;"})
     EXPECT_NE(set.find(attr), std::string::npos) << attr << " in " << set;
   EXPECT_EQ(r.header("Cache-Control").value_or(""), "no-store");
   EXPECT_EQ(r.body.find("pts_"), std::string::npos);  // the token is only in the cookie

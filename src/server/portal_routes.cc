@@ -15,6 +15,7 @@
 #include "server/json_body.h"
 #include "server/json_mapping.h"
 #include "server/metering_views.h"
+#include "server/portal_account_routes.h"
 #include "server/sla_routes.h"
 
 namespace duet::server {
@@ -30,14 +31,25 @@ json user_json(const store::PortalUser& u) {
               {"login", u.login},
               {"role", u.role},
               {"totp_enabled", !u.totp_secret_sealed.empty()},
+              {"disabled", u.disabled_at.has_value()},
               {"created_at", u.created_at}};
 }
 
 // The session cookie: HttpOnly (no script reads it), Secure, SameSite=Strict
-// (no cross-site request carries it), scoped to /portal.
+// (no cross-site request carries it). Its name has the __Host- prefix, so a
+// browser takes it only with Secure, Path=/ and no Domain: a sibling
+// subdomain or a plain-http page cannot plant or shadow it.
 std::string session_cookie(std::string_view token, int64_t max_age) {
   return std::string(kPortalSessionCookie) + "=" + std::string(token) +
-         "; Path=/portal; HttpOnly; Secure; SameSite=Strict; Max-Age=" + std::to_string(std::max<int64_t>(0, max_age));
+         "; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=" + std::to_string(std::max<int64_t>(0, max_age));
+}
+
+// The re-authentication fields of a sensitive change (TOTP replace/disable).
+Result<std::pair<std::string, std::string>> reauth_fields(const json& body, std::string_view password_key,
+                                                          std::string_view code_key) {
+  DUET_ASSIGN_OR_RETURN(auto password, opt_string(body, password_key));
+  DUET_ASSIGN_OR_RETURN(auto code, opt_string(body, code_key));
+  return std::pair{password.value_or(""), code.value_or("")};
 }
 
 Result<store::AppEnvironment> environment_of(const Request& req) {
@@ -63,9 +75,8 @@ json day_json(const core::PortalDay& d) {
               {"p95_ms", d.p95_ms},   {"max_ms", d.max_ms}};
 }
 
-void session_routes(http::Router& r, core::PortalService& p, RequestAuth& auth) {
-  // One throttle per router (per duetd): core/signin_throttle.h says why.
-  auto throttle = std::make_shared<core::SignInThrottle>();
+void session_routes(http::Router& r, core::PortalService& p, RequestAuth& auth,
+                    const std::shared_ptr<core::SignInThrottle>& throttle) {
   r.post("/portal/v1/sessions",
          auth.unauthenticated_portal_request([&p, throttle](const Request& req,
                                                             const store::WriteContext& w) -> Result<Response> {
@@ -80,7 +91,9 @@ void session_routes(http::Router& r, core::PortalService& p, RequestAuth& auth) 
            DUET_ASSIGN_OR_RETURN(std::string login, req_string(body, "login"));
            DUET_ASSIGN_OR_RETURN(std::string password, req_string(body, "password"));
            DUET_ASSIGN_OR_RETURN(auto totp, opt_string(body, "totp_code"));
-           DUET_ASSIGN_OR_RETURN(core::PortalSignIn in, p.sign_in(w, login, password, totp.value_or("")));
+           DUET_ASSIGN_OR_RETURN(core::PortalSignIn in,
+                                 p.sign_in(w, login, password, totp.value_or(""),
+                                           user_agent_summary(req.header("User-Agent").value_or(""))));
            Response resp = json_response(201, json{{"user", user_json(in.user)},
                                                    {"tenant_id", in.user.tenant_id},
                                                    {"csrf_token", in.csrf_token},
@@ -113,18 +126,26 @@ void session_routes(http::Router& r, core::PortalService& p, RequestAuth& auth) 
     DUET_ASSIGN_OR_RETURN(core::TotpEnrollment e, p.begin_totp(ctx));
     return json_response(200, json{{"secret", e.secret_base32}, {"otpauth_uri", e.otpauth_uri}});
   }));
-  r.post("/portal/v1/totp/confirm", auth.portal_session_request(p, [&p](const Request& req,
-                                                                        const core::PortalContext& ctx,
-                                                                        std::string_view) -> Result<Response> {
+  // Replacing an enabled TOTP also takes "password" and "current_code" (a
+  // code of the enabled secret); disabling takes "password" and "code".
+  r.post("/portal/v1/totp/confirm", auth.portal_session_request(p, [&p, throttle](const Request& req,
+                                                                                  const core::PortalContext& ctx,
+                                                                                  std::string_view) -> Result<Response> {
     DUET_ASSIGN_OR_RETURN(json body, parse_body(req, false));
     DUET_ASSIGN_OR_RETURN(std::string secret, req_string(body, "secret"));
     DUET_ASSIGN_OR_RETURN(std::string code, req_string(body, "code"));
-    DUET_TRY_STATUS(p.confirm_totp(ctx, secret, code));
+    DUET_ASSIGN_OR_RETURN(auto re, reauth_fields(body, "password", "current_code"));
+    DUET_ASSIGN_OR_RETURN(core::SignInThrottle::Slot slot, throttle->admit(req.remote_address, p.now()));
+    DUET_TRY_STATUS(p.confirm_totp(ctx, secret, code, core::PortalReauth{re.first, re.second}));
     return Response::empty(204);
   }));
-  r.del("/portal/v1/totp", auth.portal_session_request(p, [&p](const Request&, const core::PortalContext& ctx,
-                                                               std::string_view) -> Result<Response> {
-    DUET_TRY_STATUS(p.disable_totp(ctx));
+  r.del("/portal/v1/totp", auth.portal_session_request(p, [&p, throttle](const Request& req,
+                                                                         const core::PortalContext& ctx,
+                                                                         std::string_view) -> Result<Response> {
+    DUET_ASSIGN_OR_RETURN(json body, parse_body(req, true));
+    DUET_ASSIGN_OR_RETURN(auto re, reauth_fields(body, "password", "code"));
+    DUET_ASSIGN_OR_RETURN(core::SignInThrottle::Slot slot, throttle->admit(req.remote_address, p.now()));
+    DUET_TRY_STATUS(p.disable_totp(ctx, core::PortalReauth{re.first, re.second}));
     return Response::empty(204);
   }));
 }
@@ -303,6 +324,13 @@ void console_routes(http::Router& r, const ApiServices& s, RequestAuth& auth) {
 }
 
 void admin_user_routes(http::Router& r, core::PortalService& p, RequestAuth& auth) {
+  r.get("/admin/v1/tenants/{tenant_id}/portal-users",
+        auth.operator_request([&p](const Request& req, const core::OperatorContext& op) -> Result<Response> {
+          DUET_ASSIGN_OR_RETURN(auto users, p.users(op, std::string(req.param("tenant_id"))));
+          json arr = json::array();
+          for (const auto& u : users) arr.push_back(user_json(u));
+          return json_response(200, json{{"users", std::move(arr)}});
+        }, {core::kRoleOperator, core::kRoleSecurityOfficer}));
   r.post("/admin/v1/tenants/{tenant_id}/portal-users",
          auth.operator_request([&p](const Request& req, const core::OperatorContext& op) -> Result<Response> {
            DUET_ASSIGN_OR_RETURN(core::NewPortalUser in, parse_new_user(req));
@@ -317,7 +345,11 @@ void register_portal_routes(http::Router& r, const ApiServices& s, RequestAuth& 
   faq_route(r);
   console_routes(r, s, auth);
   if (s.portal == nullptr) return;
-  session_routes(r, *s.portal, auth);
+  // One throttle per router (per duetd) for every route that runs Argon2id:
+  // core/signin_throttle.h says why.
+  auto throttle = std::make_shared<core::SignInThrottle>();
+  session_routes(r, *s.portal, auth, throttle);
+  register_portal_account_routes(r, *s.portal, auth, throttle);
   tenant_data_routes(r, s, *s.portal, auth);
   claim_routes(r, s, *s.portal, auth);
   admin_user_routes(r, *s.portal, auth);

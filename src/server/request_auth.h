@@ -146,8 +146,9 @@ class RequestAuth {
   core::RateLimiter* limiter_;
 };
 
-// The portal's session cookie: HttpOnly, Secure, SameSite=Strict, Path=/portal.
-inline constexpr std::string_view kPortalSessionCookie = "duet_portal";
+// The portal's session cookie: HttpOnly, Secure, SameSite=Strict, Path=/,
+// no Domain — the __Host- prefix makes a browser insist on the last three.
+inline constexpr std::string_view kPortalSessionCookie = "__Host-duet_portal";
 // The value of cookie `name` in the request's Cookie headers, or "".
 std::string_view request_cookie(const http::Request& req, std::string_view name);
 

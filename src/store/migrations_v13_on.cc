@@ -409,7 +409,34 @@ CREATE TABLE order_previews (
 )sql"),
 };
 
-constexpr VersionPieces kVersions[] = {{13, kV13}, {14, kV14}, {15, kV15}, {16, kV16}, {17, kV17}, {18, kV18}, {19, kV19}, {20, kV20}, {21, kV21}, {22, kV22}, {23, kV23}, {24, kV24}, {25, kV25}, {26, kV26}, {27, kV27}, {28, kV28}};
+// v29, issue 13 item 3 (security review M3): portal account care
+// (docs/portal.md "Account care"). portal_users.disabled_at (NULL: enabled)
+// refuses sign-in like a wrong password; totp_last_step is the time step of
+// the last TOTP code accepted, so a code of that step or earlier is refused
+// (replay). portal_sessions gains last_seen_at and a user-agent summary
+// ("Chrome on Linux", never the raw header) for the user's session list.
+// portal_password_resets keeps only the keyed hash of a one-time reset
+// token an admin or operator issued; used_at makes it single use.
+constexpr MigrationPiece kV29[] = {
+    both(R"sql(
+ALTER TABLE portal_users ADD COLUMN disabled_at {int};
+ALTER TABLE portal_users ADD COLUMN totp_last_step {int};
+ALTER TABLE portal_sessions ADD COLUMN last_seen_at {int};
+ALTER TABLE portal_sessions ADD COLUMN user_agent TEXT NOT NULL DEFAULT '';
+CREATE TABLE portal_password_resets (
+  token_hash {bytes} NOT NULL PRIMARY KEY,
+  tenant_id TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  created_at {int} NOT NULL,
+  expires_at {int} NOT NULL CHECK (expires_at > created_at),
+  used_at {int},
+  FOREIGN KEY (tenant_id, user_id) REFERENCES portal_users (tenant_id, user_id)
+);
+CREATE INDEX portal_password_resets_user ON portal_password_resets (tenant_id, user_id);
+)sql"),
+};
+
+constexpr VersionPieces kVersions[] = {{13, kV13}, {14, kV14}, {15, kV15}, {16, kV16}, {17, kV17}, {18, kV18}, {19, kV19}, {20, kV20}, {21, kV21}, {22, kV22}, {23, kV23}, {24, kV24}, {25, kV25}, {26, kV26}, {27, kV27}, {28, kV28}, {29, kV29}};
 
 }  // namespace
 

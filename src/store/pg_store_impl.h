@@ -366,13 +366,28 @@ class PgStore final : public Store, public HolderDataKeyStore, public AuditDiscl
   Result<PortalUser> get_portal_user(std::string_view tenant_id, std::string_view user_id) override;
   Result<std::vector<PortalUser>> list_portal_users(std::string_view tenant_id) override;
   Status set_portal_user_totp(const WriteContext& context, std::string_view tenant_id, std::string_view user_id,
-                              const Bytes& totp_secret_sealed) override;
+                              const Bytes& totp_secret_sealed, std::optional<int64_t> accepted_step) override;
   Result<PortalUser> record_portal_signin_failure(const WriteContext& context, std::string_view tenant_id,
                                                   std::string_view user_id, int threshold, int64_t lock_seconds,
                                                   UnixSeconds now) override;
   Status open_portal_session(const WriteContext& context, const PortalSession& session, UnixSeconds now) override;
   Result<PortalSession> find_portal_session(ByteView token_hash, UnixSeconds now) override;
   Status revoke_portal_session(const WriteContext& context, ByteView token_hash, UnixSeconds now) override;
+  Status accept_portal_totp_step(const WriteContext& context, std::string_view tenant_id, std::string_view user_id,
+                                 int64_t step) override;
+  Status set_portal_user_password(const WriteContext& context, std::string_view tenant_id, std::string_view user_id,
+                                  const std::string& password_hash, ByteView keep_session, UnixSeconds now) override;
+  Status set_portal_user_disabled(const WriteContext& context, std::string_view tenant_id, std::string_view user_id,
+                                  bool disabled, UnixSeconds now) override;
+  Result<std::vector<PortalSession>> list_portal_sessions(std::string_view tenant_id, std::string_view user_id,
+                                                          UnixSeconds now) override;
+  Result<int64_t> revoke_portal_user_sessions(const WriteContext& context, std::string_view tenant_id,
+                                              std::string_view user_id, ByteView keep_session,
+                                              UnixSeconds now) override;
+  Status touch_portal_session(ByteView token_hash, UnixSeconds now) override;
+  Status create_portal_password_reset(const WriteContext& context, const PortalPasswordReset& reset) override;
+  Result<PortalUser> use_portal_password_reset(const WriteContext& context, ByteView token_hash,
+                                               const std::string& password_hash, UnixSeconds now) override;
   // --- packages and metering (store/pg_metering.cc) ---
   Status add_package(const WriteContext& context, const Package& p) override;
   Result<std::vector<Package>> list_packages(std::string_view tenant_id) override;

@@ -10,7 +10,8 @@
 namespace duet::store::portal_rows {
 
 constexpr std::string_view kPortalUserCols =
-    "tenant_id, user_id, login, role, password_hash, totp_secret_sealed, failed_signins, locked_until, created_at";
+    "tenant_id, user_id, login, role, password_hash, totp_secret_sealed, failed_signins, locked_until, created_at, "
+    "disabled_at, totp_last_step";
 
 inline PortalUser read_portal_user(const RowReader& r) {
   PortalUser u;
@@ -23,10 +24,13 @@ inline PortalUser read_portal_user(const RowReader& r) {
   u.failed_signins = static_cast<int>(r.get_int(6));
   u.locked_until = r.optional_int(7);
   u.created_at = r.get_int(8);
+  u.disabled_at = r.optional_int(9);
+  u.totp_last_step = r.optional_int(10);
   return u;
 }
 
-constexpr std::string_view kPortalSessionCols = "token_hash, tenant_id, user_id, created_at, expires_at, revoked_at";
+constexpr std::string_view kPortalSessionCols =
+    "token_hash, tenant_id, user_id, created_at, expires_at, revoked_at, last_seen_at, user_agent";
 
 inline PortalSession read_portal_session(const RowReader& r) {
   PortalSession s;
@@ -36,6 +40,8 @@ inline PortalSession read_portal_session(const RowReader& r) {
   s.created_at = r.get_int(3);
   s.expires_at = r.get_int(4);
   s.revoked_at = r.optional_int(5);
+  s.last_seen_at = r.optional_int(6);
+  s.user_agent = r.text(7);
   return s;
 }
 

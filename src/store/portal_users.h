@@ -34,6 +34,8 @@ struct PortalUser {
   int failed_signins = 0;     // consecutive failed sign-ins since the last success
   std::optional<UnixSeconds> locked_until;  // sign-in refused until then
   UnixSeconds created_at = 0;
+  std::optional<UnixSeconds> disabled_at;   // set: disabled by an admin or operator (sign-in refused)
+  std::optional<int64_t> totp_last_step;    // time step of the last accepted TOTP code (replay floor)
 };
 
 // One signed-in browser. Only the hash of the cookie's token is stored.
@@ -44,6 +46,19 @@ struct PortalSession {
   UnixSeconds created_at = 0;
   UnixSeconds expires_at = 0;
   std::optional<UnixSeconds> revoked_at;
+  std::optional<UnixSeconds> last_seen_at;  // updated at most once a minute
+  std::string user_agent;                   // a summary ("Chrome on Linux"), never the raw header
+};
+
+// A one-time password reset an admin or operator issued. Only the keyed
+// hash of the token is stored; used_at makes it single use.
+struct PortalPasswordReset {
+  Bytes token_hash;
+  std::string tenant_id;
+  std::string user_id;
+  UnixSeconds created_at = 0;
+  UnixSeconds expires_at = 0;
+  std::optional<UnixSeconds> used_at;
 };
 
 class PortalUserStore {
@@ -58,9 +73,28 @@ class PortalUserStore {
   virtual Result<PortalUser> get_portal_user(std::string_view tenant_id, std::string_view user_id) = 0;
   // The tenant's users by login.
   virtual Result<std::vector<PortalUser>> list_portal_users(std::string_view tenant_id) = 0;
-  // Sets (non-empty) or clears (empty) the sealed TOTP secret.
+  // Sets (non-empty) or clears (empty) the sealed TOTP secret; totp_last_step
+  // becomes `accepted_step` (the step of the code that confirmed the secret;
+  // nullopt when clearing).
   virtual Status set_portal_user_totp(const WriteContext& context, std::string_view tenant_id,
-                                      std::string_view user_id, const Bytes& totp_secret_sealed) = 0;
+                                      std::string_view user_id, const Bytes& totp_secret_sealed,
+                                      std::optional<int64_t> accepted_step) = 0;
+  // Accepts a TOTP code of time step `step` with ONE conditional update
+  // (totp_last_step = step where it is NULL or smaller): kConflict when a
+  // code of this step or a later one was accepted already (a replay), so of
+  // two concurrent uses of one code exactly one succeeds.
+  virtual Status accept_portal_totp_step(const WriteContext& context, std::string_view tenant_id,
+                                         std::string_view user_id, int64_t step) = 0;
+  // A new password hash, in one transaction with: the failure counter and
+  // lock cleared, and every unrevoked session of the user revoked at `now`
+  // except the one of `keep_session` (empty: all of them).
+  virtual Status set_portal_user_password(const WriteContext& context, std::string_view tenant_id,
+                                          std::string_view user_id, const std::string& password_hash,
+                                          ByteView keep_session, UnixSeconds now) = 0;
+  // Disables (disabled_at = now, every session revoked in the same
+  // transaction) or enables (disabled_at NULL) the user. kNotFound.
+  virtual Status set_portal_user_disabled(const WriteContext& context, std::string_view tenant_id,
+                                          std::string_view user_id, bool disabled, UnixSeconds now) = 0;
 
   // Counts one failed sign-in with ONE conditional update: failed_signins + 1,
   // and when that reaches `threshold`, locked_until = now + lock_seconds and
@@ -79,6 +113,26 @@ class PortalUserStore {
   virtual Result<PortalSession> find_portal_session(ByteView token_hash, UnixSeconds now) = 0;
   // Revokes the session (sign-out); kNotFound when there is no unrevoked one.
   virtual Status revoke_portal_session(const WriteContext& context, ByteView token_hash, UnixSeconds now) = 0;
+  // The user's live sessions (unrevoked, not expired at `now`), newest first.
+  virtual Result<std::vector<PortalSession>> list_portal_sessions(std::string_view tenant_id,
+                                                                  std::string_view user_id, UnixSeconds now) = 0;
+  // Revokes every unrevoked session of the user except `keep_session`
+  // (empty: all); returns how many were revoked.
+  virtual Result<int64_t> revoke_portal_user_sessions(const WriteContext& context, std::string_view tenant_id,
+                                                      std::string_view user_id, ByteView keep_session,
+                                                      UnixSeconds now) = 0;
+  // last_seen_at = now (bookkeeping, not an audited action: no context).
+  virtual Status touch_portal_session(ByteView token_hash, UnixSeconds now) = 0;
+
+  // Stores a reset; the user's earlier unused resets are deleted in the same
+  // transaction (only the newest works). kNotFound when the user does not exist.
+  virtual Status create_portal_password_reset(const WriteContext& context, const PortalPasswordReset& reset) = 0;
+  // Uses a reset, in one transaction: the reset of `token_hash`, unused and
+  // not expired at `now`, of an enabled user, is marked used; the user gets
+  // `password_hash`, the lock is cleared and every session revoked. kNotFound
+  // otherwise (nothing written). Returns the user as updated.
+  virtual Result<PortalUser> use_portal_password_reset(const WriteContext& context, ByteView token_hash,
+                                                       const std::string& password_hash, UnixSeconds now) = 0;
 };
 
 }  // namespace duet::store

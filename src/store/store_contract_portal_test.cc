@@ -62,7 +62,7 @@ TEST_P(StoreContractTest, PortalUsersAreTenantScopedAndLoginsUnique) {
   auto b_users = ok_value(store_->list_portal_users(b.tenant_id));
   ASSERT_EQ(b_users.size(), 1u);
   EXPECT_EQ(b_users[0].login, "bob@b.example");
-  EXPECT_EQ(store_error_kind(store_->set_portal_user_totp({}, b.tenant_id, alice.user_id, to_bytes("x"))),
+  EXPECT_EQ(store_error_kind(store_->set_portal_user_totp({}, b.tenant_id, alice.user_id, to_bytes("x"), 1)),
             StoreError::kNotFound);
 
   // A login is one user across all tenants.
@@ -74,9 +74,9 @@ TEST_P(StoreContractTest, PortalUsersAreTenantScopedAndLoginsUnique) {
   bad.role = "root";
   EXPECT_FALSE(store_->create_portal_user({}, bad).ok());
 
-  ASSERT_OK(store_->set_portal_user_totp({}, a.tenant_id, alice.user_id, to_bytes("sealed-secret")));
+  ASSERT_OK(store_->set_portal_user_totp({}, a.tenant_id, alice.user_id, to_bytes("sealed-secret"), 7));
   EXPECT_EQ(ok_value(store_->get_portal_user(a.tenant_id, alice.user_id)).totp_secret_sealed, to_bytes("sealed-secret"));
-  ASSERT_OK(store_->set_portal_user_totp({}, a.tenant_id, alice.user_id, Bytes{}));
+  ASSERT_OK(store_->set_portal_user_totp({}, a.tenant_id, alice.user_id, Bytes{}, std::nullopt));
   EXPECT_TRUE(ok_value(store_->get_portal_user(a.tenant_id, alice.user_id)).totp_secret_sealed.empty());
 }
 

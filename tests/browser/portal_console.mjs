@@ -124,7 +124,7 @@ const after = Number(await page.getAttribute('figure[data-total]', 'data-total')
 check(after === before + 1, `portal overview: the usage chart grew by the new signature (${before} -> ${after})`);
 await shot(page, 'portal-overview-after');
 
-for (const p of ['apps', 'holders', 'orders', 'notices', 'integration', 'faq', 'security']) {
+for (const p of ['apps', 'holders', 'orders', 'notices', 'integration', 'faq', 'account', 'users']) {
   await page.goto(`${url}/portal/#/${p}`);
   await page.waitForSelector('main h2');
   await page.waitForLoadState('networkidle');
@@ -195,6 +195,41 @@ await page.waitForLoadState('networkidle');
 check(await page.locator('main tr', { hasText: claimMonth }).filter({ hasText: '已批准 approved' }).count() >= 2,
   'portal SLA: the claim and its credit show approved');
 await shot(page, 'portal-sla-approved');
+
+// The account page: the password changed from the keyboard. Another session
+// of the same user (a second browser) is signed out by it; this one goes on,
+// and the new password signs in (docs/portal.md "Account care").
+const newPassword = 'a brand new portal passphrase';
+const second = await browser.newContext({ ignoreHTTPSErrors: true });
+const signed = await second.request.post(`${url}/portal/v1/sessions`,
+  { data: { login: env('PORTAL_LOGIN'), password: env('PORTAL_PASSWORD') } });
+check(signed.status() === 201, `portal: a second browser signs in (${signed.status()})`);
+check((signed.headers()['set-cookie'] || '').startsWith('__Host-duet_portal='), 'portal: the session cookie is a __Host- cookie');
+check((await second.request.get(`${url}/portal/v1/me`)).status() === 200, 'portal: the second session works');
+await page.goto(`${url}/portal/#/account`);
+await page.waitForSelector('#password-form');
+await page.waitForLoadState('networkidle');
+check(await page.locator('main td', { hasText: '本会话 this session' }).count() === 1, 'portal account: the session list marks this session');
+await a11y(page, 'portal account');
+await page.focus('#pw-current');
+await page.keyboard.type(env('PORTAL_PASSWORD'));
+await page.keyboard.press('Tab');
+await page.keyboard.type(newPassword);
+await page.keyboard.press('Tab');
+check(await page.evaluate(() => document.activeElement.type === 'submit'), 'portal account: Tab reaches the change button');
+await focusVisible(page, 'portal password change');
+await page.keyboard.press('Enter');
+await page.waitForSelector('#pw-msg.ok');
+check(await page.locator('#sessions-box tbody tr').count() === 1, 'portal account: the session list now shows this session only');
+await shot(page, 'portal-account-password-changed');
+check((await second.request.get(`${url}/portal/v1/me`)).status() === 401, 'portal account: the other session is signed out');
+check((await page.request.get(`${url}/portal/v1/me`)).status() === 200, 'portal account: this session goes on');
+const oldPw = await second.request.post(`${url}/portal/v1/sessions`,
+  { data: { login: env('PORTAL_LOGIN'), password: env('PORTAL_PASSWORD') } });
+check(oldPw.status() === 401, `portal account: the old password no longer signs in (${oldPw.status()})`);
+const newPw = await second.request.post(`${url}/portal/v1/sessions`, { data: { login: env('PORTAL_LOGIN'), password: newPassword } });
+check(newPw.status() === 201, `portal account: the new password signs in (${newPw.status()})`);
+await second.close();
 
 const aud = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 900 } });
 const ap = await aud.newPage();

@@ -5,6 +5,7 @@
 import '../../shared/ui.css';
 import { call, el, table, when, say } from '../../shared/api.js';
 import { usageChart, availabilityChart, latencyChart, monthlyChart } from '../../shared/charts.js';
+import { accountPage, usersPage, resetPage } from './account.js';
 
 let csrf = '';
 let me = null;
@@ -22,8 +23,15 @@ const pages = {
   notices: ['通知 Notices', notices],
   integration: ['接入指引 Integration', integration],
   faq: ['常见问题 FAQ', faq],
-  security: ['账号安全 Security', security],
+  account: ['我的账号 Account', (title) => accountPage(title, pageContext())],
+  users: ['用户 Users', (title) => usersPage(title, pageContext())],
 };
+
+// What the account pages need from here.
+const pageContext = () => ({
+  api, me, show, rerender: route,
+  signedOut: () => { me = null; csrf = ''; nav(); signIn(); },
+});
 
 function nav() {
   const n = document.getElementById('nav');
@@ -50,6 +58,9 @@ function show(title, ...content) {
 
 async function route() {
   say('');
+  if (!me && location.hash === '#/reset') {
+    return resetPage(show, () => { location.hash = '#/overview'; });
+  }
   if (!me) {
     try {
       const r = await call('GET', '/portal/v1/me');
@@ -75,7 +86,8 @@ function signIn() {
     el('input', { id: 'password', name: 'password', type: 'password', autocomplete: 'current-password', required: true }),
     el('label', { for: 'totp' }, '动态口令 TOTP code (if enabled)'),
     el('input', { id: 'totp', name: 'totp', type: 'text', inputmode: 'numeric', autocomplete: 'one-time-code' }),
-    el('p', {}, el('button', { type: 'submit' }, '登录 Sign in')), err);
+    el('p', {}, el('button', { type: 'submit' }, '登录 Sign in')), err,
+    el('p', {}, el('a', { href: '#/reset' }, '有重置令牌？设置新密码 Have a reset token? Set a new password')));
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     err.textContent = '';
@@ -273,47 +285,6 @@ async function faq(title) {
   form.addEventListener('submit', (ev) => { ev.preventDefault(); search(); });
   show(title, form, list);
   await search();
-}
-
-async function security(title) {
-  const box = el('div', { id: 'totp-box' });
-  const users = await api('GET', '/portal/v1/users');
-  const enable = el('button', { type: 'button', onclick: async () => {
-    const t = await api('POST', '/portal/v1/totp');
-    const code = el('input', { id: 'totp-code', inputmode: 'numeric', autocomplete: 'one-time-code' });
-    const f = el('form', {}, el('p', {}, '在验证器中添加此密钥 Add this secret to your authenticator:'),
-      el('p', { class: 'secret' }, t.secret), el('p', { class: 'muted' }, t.otpauth_uri),
-      el('label', { for: 'totp-code' }, '当前口令 Current code'), code, el('button', { type: 'submit' }, '启用 Enable'));
-    f.addEventListener('submit', async (ev) => {
-      ev.preventDefault();
-      try {
-        await api('POST', '/portal/v1/totp/confirm', { secret: t.secret, code: code.value });
-        box.replaceChildren(el('p', { class: 'ok' }, '已启用 TOTP enabled'));
-      } catch (e) { say(e.message, 'error'); }
-    });
-    box.replaceChildren(f);
-  } }, '启用动态口令 Enable TOTP');
-  const content = [el('p', {}, `${me.user.login} (${me.user.role})`, me.user.totp_enabled ? ' — TOTP ✓' : ''), enable, box,
-    el('h3', {}, '用户 Users'), table(['登录名 login', '角色 role', 'TOTP', '创建 created'],
-      users.users.map((u) => [u.login, u.role, u.totp_enabled ? '✓' : '—', when(u.created_at)]))];
-  if (me.user.role === 'admin') {
-    const f = el('form', { id: 'new-user' },
-      el('label', { for: 'nu-login' }, '登录名 Login'), el('input', { id: 'nu-login', name: 'login', required: true }),
-      el('label', { for: 'nu-password' }, '初始密码 Initial password (12+)'),
-      el('input', { id: 'nu-password', name: 'password', type: 'password', autocomplete: 'new-password', required: true }),
-      el('label', { for: 'nu-role' }, '角色 Role'),
-      el('select', { id: 'nu-role', name: 'role' }, el('option', { value: 'member' }, 'member'), el('option', { value: 'admin' }, 'admin')),
-      el('p', {}, el('button', { type: 'submit' }, '创建用户 Create user')));
-    f.addEventListener('submit', async (ev) => {
-      ev.preventDefault();
-      try {
-        await api('POST', '/portal/v1/users', { login: f.login.value, password: f.password.value, role: f.role.value });
-        route();
-      } catch (e) { say(e.message, 'error'); }
-    });
-    content.push(f);
-  }
-  show(title, ...content);
 }
 
 window.addEventListener('hashchange', route);
