@@ -176,13 +176,13 @@ TEST_F(CoreTest, HandwrittenSignatureIsCheckedSealedReplacedAndDeleted) {
   auto t = new_tenant("Bank H");
   ASSERT_OK_AND_ASSIGN(Device d, enroll(t.sandbox, "123456"));
   // A fresh challenge for `op` and the device's proof for it (docs/protocol.md §6.1).
-  auto hw_proof = [&](HolderService& hs, const Device& dev, const std::string& op, const std::string& pin,
-                      ByteView png = {}) {
-    auto issued = ok_value(hs.handwriting_challenge(dev.ctx, op));
-    EXPECT_EQ(issued.challenge.operation, op);
-    cosign::HandwritingPinContext pc{dev.ctx.holder_id, issued.challenge.challenge_id, op,
-                                     op == "put" ? cosign::handwriting_image_digest(png) : Bytes{}};
-    return ok_value(cosign::prove_handwriting_pin(dev.state, pin, pc, crypto::SystemRandom::instance()));
+  auto hw_proof = [&](HolderService& hw_service, const Device& hw_device, const std::string& hw_op,
+                      const std::string& hw_pin, ByteView hw_png = {}) {
+    auto issued = ok_value(hw_service.handwriting_challenge(hw_device.ctx, hw_op));
+    EXPECT_EQ(issued.challenge.operation, hw_op);
+    cosign::HandwritingPinContext pc{hw_device.ctx.holder_id, issued.challenge.challenge_id, hw_op,
+                                     hw_op == "put" ? cosign::handwriting_image_digest(hw_png) : Bytes{}};
+    return ok_value(cosign::prove_handwriting_pin(hw_device.state, hw_pin, pc, crypto::SystemRandom::instance()));
   };
   auto get = [&] { return holders->handwritten_signature_png(d.ctx, hw_proof(*holders, d, "get", "123456")); };
   auto put = [&](ByteView png) {
