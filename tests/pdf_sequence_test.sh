@@ -88,7 +88,7 @@ PY
 
 # --- the handwritten-signature image -------------------------------------------------
 expect_hw_refused() {  # FILE CODE
-  if "${hz[@]}" handwriting set "$1" >"$dir/hw.log" 2>&1; then fail "$1 was accepted: $(cat "$dir/hw.log")"; fi
+  if "${hz[@]}" handwriting set --pin 246810 "$1" >"$dir/hw.log" 2>&1; then fail "$1 was accepted: $(cat "$dir/hw.log")"; fi
   grep -q " $2" "$dir/hw.log" || fail "$1: expected $2, got: $(cat "$dir/hw.log")"
 }
 expect_hw_refused "$dir/notpng.png" bad_encoding
@@ -99,11 +99,11 @@ expect_hw_refused "$dir/tiny.png" invalid_argument
 expect_hw_refused "$dir/blank.png" invalid_argument
 expect_hw_refused "$dir/wide.png" payload_too_large
 expect_hw_refused "$dir/huge.png" payload_too_large
-"${hz[@]}" handwriting get --out "$dir/none.png" >"$dir/hw.log" 2>&1 && fail "a refused image was kept"
+"${hz[@]}" handwriting get --pin 246810 --out "$dir/none.png" >"$dir/hw.log" 2>&1 && fail "a refused image was kept"
 grep -q "404 not_found" "$dir/hw.log" || fail "get before upload: $(cat "$dir/hw.log")"
-kept=$("${hz[@]}" handwriting set "$dir/hand.png") || fail "the good image was refused"
+kept=$("${hz[@]}" handwriting set --pin 246810 "$dir/hand.png") || fail "the good image was refused"
 [ "$(jq -r '"\(.width)x\(.height)"' <<<"$kept")" = 240x100 ] || fail "upload answer: $kept"
-"${hz[@]}" handwriting get --out "$dir/kept.png" >/dev/null || fail "get after upload"
+"${hz[@]}" handwriting get --pin 246810 --out "$dir/kept.png" >/dev/null || fail "get after upload"
 [ "$(head -c 8 "$dir/kept.png" | xxd -p)" = 89504e470d0a1a0a ] || fail "the kept image is not a PNG"
 grep -q HANDWRITING-MARKER "$dir/kept.png" && fail "the kept image still carries the upload's text chunk"
 # Sealed at rest: the database holds neither the upload nor the kept PNG in clear.
@@ -114,11 +114,11 @@ for f in "$data"/duet.db*; do
   grep -qa "IDAT" "$f" && fail "$f holds a PNG in clear"
 done
 # Replaced, deleted, uploaded again.
-"${hz[@]}" handwriting delete >/dev/null || fail "delete"
-"${hz[@]}" handwriting get --out "$dir/none.png" >/dev/null 2>&1 && fail "a deleted image was served"
-"${hz[@]}" handwriting delete >"$dir/hw.log" 2>&1 && fail "a second delete succeeded"
+"${hz[@]}" handwriting delete --pin 246810 >/dev/null || fail "delete"
+"${hz[@]}" handwriting get --pin 246810 --out "$dir/none.png" >/dev/null 2>&1 && fail "a deleted image was served"
+"${hz[@]}" handwriting delete --pin 246810 >"$dir/hw.log" 2>&1 && fail "a second delete succeeded"
 grep -q "404 not_found" "$dir/hw.log" || fail "second delete: $(cat "$dir/hw.log")"
-"${hz[@]}" handwriting set "$dir/hand.png" >/dev/null || fail "upload after delete"
+"${hz[@]}" handwriting set --pin 246810 "$dir/hand.png" >/dev/null || fail "upload after delete"
 
 # --- orders: appearance, certification, two signers ------------------------------------
 count_rows() { sqlite3 "$data/duet.db" "SELECT (SELECT count(*) FROM sign_orders) || '/' || (SELECT count(*) FROM order_documents) || '/' || (SELECT count(*) FROM usage_records)"; }

@@ -92,6 +92,14 @@ TEST_F(CliArgs, RequiredOptionsAreNamed) {
   Outcome hw_get = run({"holder", "--server", "https://127.0.0.1:1", "--state", path("s"), "handwriting", "get"});
   EXPECT_EQ(hw_get.error, "RequiredError");
   EXPECT_NE(hw_get.message.find("--out"), std::string::npos) << hw_get.message;
+  // The handwritten signature needs the PIN (docs/protocol.md §6.1).
+  Outcome hw_pin = run({"holder", "--server", "https://127.0.0.1:1", "--state", path("s"), "handwriting", "get",
+                        "--out", path("hw.png")});
+  EXPECT_EQ(hw_pin.error, "RequiredError");
+  EXPECT_NE(hw_pin.message.find("--pin"), std::string::npos) << hw_pin.message;
+  Outcome hw_del = run({"holder", "--server", "https://127.0.0.1:1", "--state", path("s"), "handwriting", "delete"});
+  EXPECT_EQ(hw_del.error, "RequiredError");
+  EXPECT_NE(hw_del.message.find("--pin"), std::string::npos) << hw_del.message;
   Outcome hw_set = run({"holder", "--server", "https://127.0.0.1:1", "--state", path("s"), "handwriting", "set",
                         path("no-such.png")});
   EXPECT_EQ(hw_set.error, "ValidationError") << hw_set.message;

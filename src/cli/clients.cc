@@ -232,24 +232,6 @@ json HolderDevice::revoke_certificate() {
   return expect_json(call("POST", "/app/v1/certificate/revoke"), {200}, "revoke certificate");
 }
 
-json HolderDevice::put_handwriting(ByteView png) {
-  return expect_json(conn_.send("PUT", "/app/v1/handwritten-signature",
-                                {{"Authorization", "Bearer " + token()}, {"Content-Type", "image/png"}},
-                                std::string(png.begin(), png.end())),
-                     {200}, "upload the handwritten signature");
-}
-
-Bytes HolderDevice::get_handwriting() {
-  auto r = call("GET", "/app/v1/handwritten-signature");
-  if (r.status != 200) fail("get the handwritten signature: " + describe_error_response(r));
-  return Bytes(r.body.begin(), r.body.end());
-}
-
-void HolderDevice::delete_handwriting() {
-  auto r = call("DELETE", "/app/v1/handwritten-signature");
-  if (r.status != 204) fail("delete the handwritten signature: " + describe_error_response(r));
-}
-
 json HolderDevice::obtain_certificate(const std::string& pin) {
   json request = expect_json(call("POST", "/app/v1/certificate-requests"), {201, 200}, "request certificate");
   std::string order_id = json_string(request, "order_id", "request certificate");
@@ -509,6 +491,49 @@ json HolderDevice::acknowledge_refresh() {
   if (!pending) fail("no refresh is pending in " + state_path_);
   unwrap(hc.acknowledge_refresh(), "acknowledge refresh");
   return json{{"refresh_id", *pending}, {"state", "acknowledged"}, {"state_file", state_path_}};
+}
+
+// The handwritten signature (docs/protocol.md §6.1): each operation a PIN use.
+std::string HolderDevice::handwriting_proof(const std::string& operation, const std::string& pin, ByteView png) {
+  // Checked before the challenge counts an attempt.
+  unwrap(cosign::check_pin(pin), "PIN");
+  client::HolderClient hc = open_holder(state_path_);
+  auto r = call("POST", "/app/v1/handwritten-signature/pin-challenges", json{{"operation", operation}}.dump());
+  if (r.status != 201) refused(hc, r, "PIN challenge (" + operation + ")");
+  return unwrap(hc.handwriting_pin_proof(r.body, pin, png), "PIN proof");
+}
+
+json HolderDevice::put_handwriting(ByteView png, const std::string& pin) {
+  std::string proof = handwriting_proof("put", pin, png);
+  auto r = conn_.send("PUT", "/app/v1/handwritten-signature",
+                      {{"Authorization", "Bearer " + token()}, {"Content-Type", "image/png"}, {"Duet-Pin-Proof", proof}},
+                      std::string(png.begin(), png.end()));
+  if (r.status != 200) {
+    client::HolderClient hc = open_holder(state_path_);
+    refused(hc, r, "upload the handwritten signature");
+  }
+  return expect_json(r, {200}, "upload the handwritten signature");
+}
+
+Bytes HolderDevice::get_handwriting(const std::string& pin) {
+  std::string proof = handwriting_proof("get", pin, {});
+  auto r = conn_.send("GET", "/app/v1/handwritten-signature",
+                      {{"Authorization", "Bearer " + token()}, {"Duet-Pin-Proof", proof}}, {});
+  if (r.status != 200) {
+    client::HolderClient hc = open_holder(state_path_);
+    refused(hc, r, "get the handwritten signature");
+  }
+  return Bytes(r.body.begin(), r.body.end());
+}
+
+void HolderDevice::delete_handwriting(const std::string& pin) {
+  std::string proof = handwriting_proof("delete", pin, {});
+  auto r = conn_.send("DELETE", "/app/v1/handwritten-signature",
+                      {{"Authorization", "Bearer " + token()}, {"Duet-Pin-Proof", proof}}, {});
+  if (r.status != 204) {
+    client::HolderClient hc = open_holder(state_path_);
+    refused(hc, r, "delete the handwritten signature");
+  }
 }
 
 }  // namespace duet::cli

@@ -140,10 +140,12 @@ class HolderDevice {
 
   // The holder's handwritten-signature image (docs/pdf.md "Handwritten
   // signature"): PUT /app/v1/handwritten-signature with the PNG as the body,
-  // GET it back (the normalised PNG the service keeps), DELETE it.
-  json put_handwriting(ByteView png);
-  Bytes get_handwriting();
-  void delete_handwriting();
+  // GET it back (the normalised PNG the service keeps), DELETE it. Each one
+  // with the PIN (docs/protocol.md §6.1): POST …/pin-challenges for the
+  // operation (one attempt counted), the proof in the Duet-Pin-Proof header.
+  json put_handwriting(ByteView png, const std::string& pin);
+  Bytes get_handwriting(const std::string& pin);
+  void delete_handwriting(const std::string& pin);
 
   // The enrolled public key, SEC1 uncompressed hex (from the local state).
   std::string public_key_hex();
@@ -152,6 +154,9 @@ class HolderDevice {
  private:
   httpclient::HttpResponse call(const std::string& method, const std::string& path, const std::string& body = {});
   std::string token();
+  // POST …/pin-challenges for `operation` and the Duet-Pin-Proof value made
+  // with the PIN (and, for "put", the image).
+  std::string handwriting_proof(const std::string& operation, const std::string& pin, ByteView png);
   // POST …/confirm; on success saves the new token and acknowledges.
   json confirm_refresh(client::HolderClient& hc, const std::string& refresh_id, const std::string& confirm_json);
   // A PDF item (or a hybrid preview, pages_key "pages"): GET each stamped

@@ -234,22 +234,27 @@ void add_holder_commands(CLI::App& app) {
   hw->require_subcommand(1);
   auto* hw_set = hw->add_subcommand("set", "Upload FILE (PNG), replacing the image kept before");
   hw_set->add_option("FILE", o->handwriting_file, "The PNG")->required()->check(CLI::ExistingFile);
+  hw_set->add_option("--pin", o->pin, "The PIN (checked by the service, counted like a signature's)")->required();
   hw_set->callback([o] {
-    run_guarded("holder handwriting set", [&] { print_json(device(*o).put_handwriting(as_bytes(read_file(o->handwriting_file)))); });
+    run_guarded("holder handwriting set", [&] {
+      print_json(device(*o).put_handwriting(as_bytes(read_file(o->handwriting_file)), o->pin));
+    });
   });
   auto* hw_get = hw->add_subcommand("get", "Save the kept image (the service's normalised PNG) to FILE");
   hw_get->add_option("--out", o->handwriting_file, "Where to write the PNG")->required();
+  hw_get->add_option("--pin", o->pin, "The PIN (checked by the service, counted like a signature's)")->required();
   hw_get->callback([o] {
     run_guarded("holder handwriting get", [&] {
-      Bytes png = device(*o).get_handwriting();
+      Bytes png = device(*o).get_handwriting(o->pin);
       write_file(o->handwriting_file, png);
       print_json(json{{"file", o->handwriting_file}, {"bytes", png.size()}});
     });
   });
   auto* hw_delete = hw->add_subcommand("delete", "Delete the kept image");
+  hw_delete->add_option("--pin", o->pin, "The PIN (checked by the service, counted like a signature's)")->required();
   hw_delete->callback([o] {
     run_guarded("holder handwriting delete", [&] {
-      device(*o).delete_handwriting();
+      device(*o).delete_handwriting(o->pin);
       print_json(json{{"deleted", true}});
     });
   });

@@ -336,6 +336,19 @@ int duet_client_begin_refresh(duet_client* h, const char* refresh_id, const char
   });
 }
 
+int duet_client_handwriting_pin_proof(duet_client* h, const char* challenge_json, const uint8_t* png, size_t png_len,
+                                      const char* pin, char* out, size_t* out_len) {
+  return guarded(h, [&]() -> int {
+    if (challenge_json == nullptr) return null_argument(h, "challenge_json");
+    if (pin == nullptr) return null_argument(h, "pin");
+    if (png == nullptr && png_len != 0) return null_argument(h, "png");
+    auto r = h->client.handwriting_pin_proof(challenge_json, pin,
+                                             png == nullptr ? duet::ByteView() : duet::ByteView(png, png_len));
+    if (!r.ok()) return fail(h, r.error());
+    return write_string(h, *r, out, out_len);
+  });
+}
+
 int duet_client_begin_pin_change(duet_client* h, const char* refresh_id, const char* old_pin, char* out,
                                  size_t* out_len) {
   return guarded(h, [&]() -> int {

@@ -237,6 +237,18 @@ DUET_CLIENT_API int duet_client_abandon_refresh(duet_client* h);
 DUET_CLIENT_API int duet_client_begin_pin_change(duet_client* h, const char* refresh_id, const char* old_pin,
                                                  char* out, size_t* out_len);
 
+/* ---- The handwritten signature's PIN proof (docs/protocol.md §6.1) ----------
+ * Every operation on the holder's handwritten signature (PUT, GET, DELETE
+ * /app/v1/handwritten-signature) is a PIN use: once the PIN is entered, POST
+ * /app/v1/handwritten-signature/pin-challenges {"operation"} (one attempt
+ * counted), then this with its answer as it came (an error answer gives its
+ * code, as duet_client_service_error) and, for "put", the PNG exactly as it
+ * will be sent (png NULL and png_len 0 for "get" and "delete"). The output is
+ * the value of the Duet-Pin-Proof header of the request. A wrong PIN gives a
+ * proof the service refuses (DUET_ERR_PIN_INVALID, counted). */
+DUET_CLIENT_API int duet_client_handwriting_pin_proof(duet_client* h, const char* challenge_json, const uint8_t* png,
+                                                      size_t png_len, const char* pin, char* out, size_t* out_len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -6,6 +6,7 @@
 
 #include "base/json_limits.h"
 #include "cosign/device_state.h"
+#include "cosign/handwriting_pin.h"
 #include "cosign/keygen.h"
 #include "cosign/pin.h"
 #include "cosign/refresh.h"
@@ -423,6 +424,28 @@ Result<std::string> HolderClient::begin_refresh(std::string refresh_id, std::str
   DUET_ASSIGN_OR_RETURN(auto started, cosign::DeviceRefresh::start(*s, pin, std::move(refresh_id), impl_->rng()));
   impl_->refresh.emplace(std::move(started.first));
   return cosign::to_json(started.second);
+}
+
+Result<std::string> HolderClient::handwriting_pin_proof(std::string_view challenge, std::string_view pin,
+                                                        ByteView png) {
+  DUET_TRY_STATUS(cosign::check_pin(pin));
+  DUET_ASSIGN_OR_RETURN(json j, parse_answer(challenge));
+  if (j.contains("error")) return Unexpected{impl_->refused(j)};
+  auto id = j.find("challenge_id");
+  auto op = j.find("operation");
+  if (id == j.end() || !id->is_string() || op == j.end() || !op->is_string()) {
+    return make_error(ErrorCode::kBadEncoding, "the answer is not a PIN challenge");
+  }
+  const std::string operation = op->get<std::string>();
+  const bool put = operation == "put";
+  if (put ? png.empty() : !png.empty()) {
+    return make_error(ErrorCode::kInvalidArgument, "an image goes with a put challenge, and only with one");
+  }
+  DUET_ASSIGN_OR_RETURN(const DeviceState* s, impl_->usable());
+  cosign::HandwritingPinContext ctx{s->holder_id, id->get<std::string>(), operation,
+                                    put ? cosign::handwriting_image_digest(png) : Bytes{}};
+  DUET_ASSIGN_OR_RETURN(cosign::HandwritingPinProof proof, cosign::prove_handwriting_pin(*s, pin, ctx, impl_->rng()));
+  return cosign::to_json(proof);
 }
 
 Result<std::string> HolderClient::begin_pin_change(std::string refresh_id, std::string_view old_pin) {

@@ -174,6 +174,16 @@ class HolderClient {
   Status acknowledge_refresh();
   Status abandon_refresh();
 
+  // The PIN proof that guards the holder's handwritten signature
+  // (docs/protocol.md §6.1). `challenge`: the service's answer to
+  // POST /app/v1/handwritten-signature/pin-challenges ({"challenge_id",
+  // "operation",…}) or its error body (then that error, as service_error()).
+  // `png`: the image to upload for a "put" challenge, empty for "get" and
+  // "delete" (kInvalidArgument otherwise): the proof binds its SM3. Returns
+  // the value of the Duet-Pin-Proof header. A wrong PIN gives a proof the
+  // service refuses (counted); nothing is kept.
+  Result<std::string> handwriting_pin_proof(std::string_view challenge, std::string_view pin, ByteView png = {});
+
   // Drops any round in progress (enrollment, signing, refresh request).
   void cancel();
   // Erases the stored state (wiped) and any round in progress.

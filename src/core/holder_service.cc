@@ -1,5 +1,6 @@
 #include "core/holder_service.h"
 #include "core/holder_fields.h"
+#include "core/holder_pin_use.h"
 
 #include "core/callbacks.h"
 #include "core/certificate_service.h"
@@ -9,7 +10,6 @@
 #include "core/pdf_admission.h"
 #include "core/pdf_orders.h"
 #include "core/timestamp_service.h"
-#include "pdf/handwritten_image.h"
 #include "pdf/page_render.h"
 #include "cosign/keygen.h"
 #include "cosign/refresh.h"
@@ -55,6 +55,9 @@ PinAttemptPolicy pin_policy_for(store::TenantStore& tenants, const CoreConfig& c
   return policy;
 }
 
+}  // namespace
+
+// (Declared in core/holder_pin_use.h from here to the end of this block.)
 // A refresh has no order: the app that created (vouched for) the holder.
 PinAttemptPolicy holder_pin_policy(const HolderService::Stores& stores, const CoreConfig& config, std::string_view tenant_id,
                                    std::string_view holder_id) {
@@ -64,14 +67,9 @@ PinAttemptPolicy holder_pin_policy(const HolderService::Stores& stores, const Co
 
 std::string share_context(const store::HolderKeyShare& key) { return "key_share:" + key.tenant_id + ":" + key.key_id; }
 
-// A key's share as opened, with the sealed bytes it came from: the release
-// of anything computed with it is conditional on the key still holding those
-// bytes (Store::accept_sign_attempt / accept_refresh_attempt).
-struct OpenedShare {
-  cosign::ServiceKeyShare share;
-  Bytes sealed;
-};
-
+// OpenedShare (core/holder_pin_use.h): the release of anything computed
+// with a share is conditional on the key still holding those bytes
+// (Store::accept_sign_attempt / accept_refresh_attempt).
 // Opens a key's sealed share. A record sealed before protocol v2 holds no
 // P1: it is computed once and the share sealed again with it (best effort: a
 // refresh that replaced the share meanwhile wins, and the next use retries).
@@ -100,7 +98,8 @@ Unexpected pin_error(ErrorCode code, std::string message, int attempts_left) {
   return Unexpected{std::move(e)};
 }
 
-// A share refresh's PIN proof failed at `step` ("refresh", "refresh_confirm"):
+// A PIN proof of a use without an order failed at `step` ("refresh",
+// "refresh_confirm", "handwriting"):
 // the counted attempt recorded as a failure — locking the holder, with its
 // alarms, when the rule says so — and the wrong-PIN answer with what is left.
 Unexpected refresh_pin_failure(HolderService::Stores& stores, ServiceDeps& deps, const HolderContext& ctx,
@@ -116,8 +115,6 @@ Unexpected refresh_pin_failure(HolderService::Stores& stores, ServiceDeps& deps,
   if (!recorded.ok()) return Unexpected{recorded.error()};
   return pin_error(ErrorCode::kPinInvalid, "the PIN is wrong", left);
 }
-
-}  // namespace
 
 Result<HolderContext> HolderService::authenticate_device(std::string_view bearer) {
   if (bearer.empty() || bearer.size() > 200) return make_error(ErrorCode::kUnauthenticated, "missing device token");
@@ -528,41 +525,6 @@ Result<Bytes> HolderService::order_page_png(const HolderContext& ctx, const std:
   return pdf::render_page_png(doc.prepared_pdf, page, ro);
 }
 
-
-Result<HandwrittenSignatureView> HolderService::put_handwritten_signature(const HolderContext& ctx, ByteView png) {
-  DUET_ASSIGN_OR_RETURN(pdf::HandwrittenImage img, pdf::check_handwritten_png(png));
-  store::HandwrittenSignature rec;
-  rec.tenant_id = ctx.tenant_id;
-  rec.holder_id = ctx.holder_id;
-  // Under the holder's own data key (core/holder_fields.h): erasing the
-  // holder destroys it everywhere. kConflict once the holder is erased.
-  HolderFields fields{stores_.holders, deps_.protector, deps_.rng, deps_.clock};
-  DUET_ASSIGN_OR_RETURN(rec.sealed_png, fields.seal(ctx.tenant_id, ctx.holder_id, "handwritten_signature", img.png));
-  secure_wipe(img.png.data(), img.png.size());
-  rec.width = img.width;
-  rec.height = img.height;
-  rec.updated_at = deps_.clock.now();
-  DUET_TRY_STATUS(stores_.holders.put_handwritten_signature(ctx.write, rec));
-  return HandwrittenSignatureView{rec.width, rec.height, rec.updated_at};
-}
-
-Result<Bytes> HolderService::handwritten_signature_png(const HolderContext& ctx) {
-  auto rec = stores_.holders.get_handwritten_signature(ctx.tenant_id, ctx.holder_id);
-  if (!rec.ok()) {
-    if (rec.code() == ErrorCode::kNotFound) return make_error(ErrorCode::kNotFound, "no handwritten signature");
-    return Unexpected{rec.error()};
-  }
-  HolderFields fields{stores_.holders, deps_.protector, deps_.rng, deps_.clock};
-  DUET_ASSIGN_OR_RETURN(SecretBytes png,
-                        fields.open(ctx.tenant_id, ctx.holder_id, "handwritten_signature", rec->sealed_png));
-  return Bytes(png.view().begin(), png.view().end());
-}
-
-Status HolderService::delete_handwritten_signature(const HolderContext& ctx) {
-  Status st = stores_.holders.delete_handwritten_signature(ctx.write, ctx.tenant_id, ctx.holder_id);
-  if (!st.ok() && st.code() == ErrorCode::kNotFound) return make_error(ErrorCode::kNotFound, "no handwritten signature");
-  return st;
-}
 
 Result<store::SignOrder> HolderService::reject_order(const HolderContext& ctx, const std::string& order_id) {
   DUET_ASSIGN_OR_RETURN(store::SignOrder o, stores_.orders.get_order(ctx.tenant_id, order_id));

@@ -121,15 +121,38 @@ class HolderService {
 
   // The holder's handwritten-signature image (docs/pdf.md "Handwritten
   // signature"), one per holder, used by PDF orders whose appearance asks for
-  // it. put: checked and normalised by pdf/handwritten_image.h (its errors:
-  // kPayloadTooLarge, kBadEncoding, kInvalidArgument), sealed under the
-  // context "holder:<tenant>:<holder>:handwritten_signature" like the
-  // holder's other personal fields, replacing any earlier one; orders created
-  // before keep the appearance they were prepared with. get: the PNG as kept
-  // (kNotFound when none). delete: kNotFound when none.
-  Result<HandwrittenSignatureView> put_handwritten_signature(const HolderContext& ctx, ByteView png);
-  Result<Bytes> handwritten_signature_png(const HolderContext& ctx);
-  Status delete_handwritten_signature(const HolderContext& ctx);
+  // it. Personal data that a phone thief must not read, replace or delete:
+  // every operation needs a PIN proof (docs/protocol.md §6.1), two rounds.
+  //
+  // Round 1, handwriting_challenge: operation "put", "get" or "delete"
+  // (else kInvalidArgument); the holder needs a key (kNotFound); a locked
+  // holder is kLocked and one that must refresh kRefreshRequired, nothing
+  // counted; otherwise ONE attempt is committed (Store::begin_holder_pin_attempt)
+  // and a fresh challenge returned, valid kHandwritingChallengeSeconds.
+  //
+  // Round 2, the operation with the proof. In this order: a challenge that is not
+  // this holder's pending one (unknown, used, or forgiven by an unlock) is
+  // kConflict; the holder locked meanwhile kLocked; an expired challenge
+  // kExpired (its attempt stays counted); then the proof: wrong -> the
+  // attempt fails as a signing one does (lock at the limit, alarms) and
+  // kPinInvalid with attempts_left; right -> the attempt is withdrawn and the
+  // operation runs. put: the image is checked (pdf/handwritten_image.h:
+  // kPayloadTooLarge, kBadEncoding, kInvalidArgument, answered only after a
+  // valid proof, which it spends), then sealed under "holder:<tenant>:<holder>:
+  // handwritten_signature" like the holder's other personal fields,
+  // replacing any earlier one; get: the PNG as kept; get and delete
+  // kNotFound when none (the proof is spent all the same).
+  static constexpr int64_t kHandwritingChallengeSeconds = 300;
+  struct HandwritingChallengeIssued {
+    cosign::HandwritingChallenge challenge;
+    store::UnixSeconds expires_at = 0;
+    int attempts_left = 0;  // left if the proof for this challenge is wrong
+  };
+  Result<HandwritingChallengeIssued> handwriting_challenge(const HolderContext& ctx, std::string_view operation);
+  Result<HandwrittenSignatureView> put_handwritten_signature(const HolderContext& ctx,
+                                                             const cosign::HandwritingPinProof& proof, ByteView png);
+  Result<Bytes> handwritten_signature_png(const HolderContext& ctx, const cosign::HandwritingPinProof& proof);
+  Status delete_handwritten_signature(const HolderContext& ctx, const cosign::HandwritingPinProof& proof);
 
   // Step 2 (protocol v2) for every item of the order under one session id
   // chosen by the device. In this order: public checks (session id form, the
@@ -182,6 +205,10 @@ class HolderService {
 
  private:
   Result<OrderForHolder> for_holder(const HolderContext& ctx, store::SignOrder order);
+  // Round 2's checks of a handwriting PIN proof (see above); Ok once the
+  // attempt is withdrawn.
+  Status check_handwriting_proof(const HolderContext& ctx, std::string_view operation,
+                                 const cosign::HandwritingPinProof& proof, Bytes image_digest);
   ServiceDeps deps_;  // everything but the store
   Stores stores_;
   CertificateService* certs_ = nullptr;

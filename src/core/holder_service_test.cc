@@ -9,6 +9,7 @@
 #include "core/holder_service.h"
 #include "core/request_signing.h"
 #include "core/test_fixture.h"
+#include "cosign/handwriting_pin.h"
 #include "crypto/sm2_evp.h"
 #include "pdf/png_codec.h"
 
@@ -174,9 +175,25 @@ TEST_F(CoreTest, RekeyChecksTheIdentityAgain) {
 TEST_F(CoreTest, HandwrittenSignatureIsCheckedSealedReplacedAndDeleted) {
   auto t = new_tenant("Bank H");
   ASSERT_OK_AND_ASSIGN(Device d, enroll(t.sandbox, "123456"));
-  EXPECT_EQ(holders->handwritten_signature_png(d.ctx).code(), ErrorCode::kNotFound);
-  EXPECT_EQ(holders->delete_handwritten_signature(d.ctx).code(), ErrorCode::kNotFound);
-  EXPECT_EQ(holders->put_handwritten_signature(d.ctx, as_bytes("not a png")).code(), ErrorCode::kBadEncoding);
+  // A fresh challenge for `op` and the device's proof for it (docs/protocol.md §6.1).
+  auto hw_proof = [&](HolderService& hw_service, const Device& hw_device, const std::string& hw_op,
+                      const std::string& hw_pin, ByteView hw_png = {}) {
+    auto issued = ok_value(hw_service.handwriting_challenge(hw_device.ctx, hw_op));
+    EXPECT_EQ(issued.challenge.operation, hw_op);
+    cosign::HandwritingPinContext pc{hw_device.ctx.holder_id, issued.challenge.challenge_id, hw_op,
+                                     hw_op == "put" ? cosign::handwriting_image_digest(hw_png) : Bytes{}};
+    return ok_value(cosign::prove_handwriting_pin(hw_device.state, hw_pin, pc, crypto::SystemRandom::instance()));
+  };
+  auto get = [&] { return holders->handwritten_signature_png(d.ctx, hw_proof(*holders, d, "get", "123456")); };
+  auto put = [&](ByteView png) {
+    return holders->put_handwritten_signature(d.ctx, hw_proof(*holders, d, "put", "123456", png), png);
+  };
+  EXPECT_EQ(get().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(holders->delete_handwritten_signature(d.ctx, hw_proof(*holders, d, "delete", "123456")).code(),
+            ErrorCode::kNotFound);
+  EXPECT_EQ(put(as_bytes("not a png")).code(), ErrorCode::kBadEncoding);
+  // Each of those proofs was right: no attempt is left pending or failed.
+  EXPECT_EQ(ok_value(store_->get_holder(d.ctx.tenant_id, d.ctx.holder_id)).failed_attempts, 0);
   pdf::RgbaImage ink;
   ink.width = 64;
   ink.height = 32;
@@ -187,10 +204,10 @@ TEST_F(CoreTest, HandwrittenSignatureIsCheckedSealedReplacedAndDeleted) {
     px[3] = 255;
   }
   ASSERT_OK_AND_ASSIGN(Bytes png, pdf::encode_png(ink));
-  ASSERT_OK_AND_ASSIGN(HandwrittenSignatureView v, holders->put_handwritten_signature(d.ctx, png));
+  ASSERT_OK_AND_ASSIGN(HandwrittenSignatureView v, put(png));
   EXPECT_EQ(v.width, 64);
   EXPECT_EQ(v.height, 32);
-  ASSERT_OK_AND_ASSIGN(Bytes back, holders->handwritten_signature_png(d.ctx));
+  ASSERT_OK_AND_ASSIGN(Bytes back, get());
   ASSERT_OK_AND_ASSIGN(pdf::RgbaImage decoded, pdf::decode_png(back));
   EXPECT_EQ(decoded.pixels, ink.pixels);
   // Sealed at rest, bound to this holder: the row holds no PNG, and it opens
@@ -210,11 +227,20 @@ TEST_F(CoreTest, HandwrittenSignatureIsCheckedSealedReplacedAndDeleted) {
   // Replaced by a second upload; deleted.
   ink.pixels[3] = 255;
   ASSERT_OK_AND_ASSIGN(Bytes png2, pdf::encode_png(ink));
-  ASSERT_OK(holders->put_handwritten_signature(d.ctx, png2));
-  ASSERT_OK_AND_ASSIGN(Bytes back2, holders->handwritten_signature_png(d.ctx));
+  ASSERT_OK(put(png2));
+  ASSERT_OK_AND_ASSIGN(Bytes back2, get());
   EXPECT_EQ(ok_value(pdf::decode_png(back2)).pixels, ink.pixels);
-  ASSERT_OK(holders->delete_handwritten_signature(d.ctx));
-  EXPECT_EQ(holders->handwritten_signature_png(d.ctx).code(), ErrorCode::kNotFound);
+  // A proof for another image, operation or challenge is a wrong PIN; a
+  // used challenge is refused before any proof is looked at.
+  cosign::HandwritingPinProof for_png = hw_proof(*holders, d, "put", "123456", png);
+  EXPECT_EQ(holders->put_handwritten_signature(d.ctx, for_png, png2).code(), ErrorCode::kPinInvalid);
+  cosign::HandwritingPinProof for_get = hw_proof(*holders, d, "get", "123456");
+  EXPECT_EQ(holders->delete_handwritten_signature(d.ctx, for_get).code(), ErrorCode::kPinInvalid);
+  EXPECT_EQ(holders->delete_handwritten_signature(d.ctx, for_get).code(), ErrorCode::kConflict);
+  EXPECT_EQ(ok_value(store_->get_holder(d.ctx.tenant_id, d.ctx.holder_id)).failed_attempts, 2);
+  ASSERT_OK(holders->delete_handwritten_signature(d.ctx, hw_proof(*holders, d, "delete", "123456")));
+  EXPECT_EQ(ok_value(store_->get_holder(d.ctx.tenant_id, d.ctx.holder_id)).failed_attempts, 0);
+  EXPECT_EQ(get().code(), ErrorCode::kNotFound);
 }
 
 }  // namespace

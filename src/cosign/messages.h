@@ -89,4 +89,21 @@ struct RefreshConfirm {
   SchnorrProof proof;
 };
 
+// ---- PIN-gated holder data: the handwritten signature (§6.1) --------------
+// Service → device: a fresh challenge for ONE operation ("put", "get" or
+// "delete") on the holder's handwritten signature. Issuing it commits one PIN
+// attempt; the challenge id (drawn by the service, 128 random bits) is
+// accepted for one proof only.
+struct HandwritingChallenge {
+  std::string challenge_id;
+  std::string operation;
+};
+// Device → service, sent with the operation itself: knowledge of u = d1⁻¹
+// for P1 = u·G under duet/handwriting/pin/v1, bound to holder, challenge,
+// operation and (for "put") the SM3 of the image. P1 is never sent.
+struct HandwritingPinProof {
+  std::string challenge_id;
+  SchnorrProof pin_proof;
+};
+
 }  // namespace duet::cosign

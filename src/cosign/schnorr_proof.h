@@ -30,6 +30,7 @@ inline constexpr std::string_view kDomainSignPin = "duet/sign/pin/v1";
 inline constexpr std::string_view kDomainRefreshDevice = "duet/refresh/device/v1";
 inline constexpr std::string_view kDomainRefreshService = "duet/refresh/service/v1";
 inline constexpr std::string_view kDomainRefreshConfirm = "duet/refresh/confirm/v1";
+inline constexpr std::string_view kDomainHandwritingPin = "duet/handwriting/pin/v1";
 
 // Builds a proof context: each part length-prefixed (f), concatenated.
 class ProofContext {

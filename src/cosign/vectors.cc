@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "cosign/handwriting_pin.h"
 #include "cosign/keygen.h"
 #include "cosign/nonce.h"
 #include "cosign/refresh.h"
@@ -167,6 +168,19 @@ void part_a(VectorList& v) {
     v.emplace_back("A.s_" + n, s.to_hex());
     v.emplace_back("A.signature_der_" + n, to_hex(sig.to_der()));
   }
+
+  // ---- The handwritten signature's PIN proof (§6.1): an upload, first share ----
+  const std::string hw_image = "Duet handwriting test vector image";
+  HandwritingPinContext hw{kHolder, "hwc_vector_1", "put", handwriting_image_digest(as_bytes(hw_image))};
+  Bytes hw_ctx = must(handwriting_pin_context(hw), "handwriting PIN context");
+  v.emplace_back("A.handwriting_challenge_id", hw.challenge_id);
+  v.emplace_back("A.handwriting_operation_ascii", hw.operation);
+  v.emplace_back("A.handwriting_image_ascii", hw_image);
+  v.emplace_back("A.handwriting_image_sm3", to_hex(hw.image_digest));
+  v.emplace_back("A.handwriting_pin_context", to_hex(hw_ctx));
+  SchnorrProof hw_proof = add_explicit_proof(v, "A.handwriting_pin_proof", kDomainHandwritingPin, Point::generator(),
+                                             u, p1, "duet/vector/t-handwriting-pin", hw_ctx);
+  must(verify_handwriting_pin(p1, hw, HandwritingPinProof{hw.challenge_id, hw_proof}), "verify_handwriting_pin");
 
   // ---- Share refresh (§7) with a PIN change ----
   Scalar rho = scalar_from_label("duet/vector/rho");

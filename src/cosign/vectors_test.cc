@@ -374,7 +374,8 @@ TEST_F(DocVectors, PartASecretsAreTheLabelledHashes) {
            {"A.sign_device_proof_1.t_nonce", "t-sign-device-1"}, {"A.sign_device_proof_2.t_nonce", "t-sign-device-2"},
            {"A.pin_proof.t_nonce", "t-sign-pin"}, {"A.refresh_device_proof.t_nonce", "t-refresh-device"},
            {"A.refresh_service_proof.t_nonce", "t-refresh-service"},
-           {"A.refresh_confirm_proof.t_nonce", "t-refresh-confirm"}}) {
+           {"A.refresh_confirm_proof.t_nonce", "t-refresh-confirm"},
+           {"A.handwriting_pin_proof.t_nonce", "t-handwriting-pin"}}) {
     EXPECT_EQ(o.hex(o.mod(o.bn(o.sm3(ascii("duet/vector/" + label))))), at(name)) << name;
   }
 }
@@ -478,6 +479,27 @@ TEST_F(DocVectors, PartARefreshWithAPinChange) {
   EXPECT_EQ(to_hex(cctx), at("A.refresh_confirm_context"));
   check_proof("A.refresh_confirm_proof", "duet/refresh/confirm/v1", o.hex(o.g()), at("A.P1_new"), cctx);
   check_witness("A.refresh_confirm_proof", o.hex(d1_new_inv));
+}
+
+TEST_F(DocVectors, PartAHandwritingPinProof) {
+  // context = f(holder_id) ‖ f(challenge_id) ‖ f("put") ‖ f(SM3(image)); X = P1 = u·G.
+  Bytes digest = o.sm3(ascii(at("A.handwriting_image_ascii")));
+  EXPECT_EQ(to_hex(digest), at("A.handwriting_image_sm3"));
+  EXPECT_EQ(at("A.handwriting_operation_ascii"), "put");
+  Bytes hctx = framed({ascii(at("A.holder_id")), ascii(at("A.handwriting_challenge_id")),
+                       ascii(at("A.handwriting_operation_ascii")), digest});
+  EXPECT_EQ(to_hex(hctx), at("A.handwriting_pin_context"));
+  check_proof("A.handwriting_pin_proof", "duet/handwriting/pin/v1", o.hex(o.g()), at("A.P1"), hctx);
+  check_witness("A.handwriting_pin_proof", at("A.u"));
+  // Domain separation: the same T and context under the signing PIN domain
+  // (or with another operation) give another challenge.
+  Bn c = o.mod(o.bn(o.sm3(framed({ascii("duet/sign/pin/v1"), hexb(o.hex(o.g())), hexb(at("A.P1")),
+                                  hexb(at("A.handwriting_pin_proof.T")), hctx}))));
+  EXPECT_NE(o.hex(c), at("A.handwriting_pin_proof.c"));
+  Bytes del = framed({ascii(at("A.holder_id")), ascii(at("A.handwriting_challenge_id")), ascii("delete"), Bytes{}});
+  Bn c2 = o.mod(o.bn(o.sm3(framed({ascii("duet/handwriting/pin/v1"), hexb(o.hex(o.g())), hexb(at("A.P1")),
+                                   hexb(at("A.handwriting_pin_proof.T")), del}))));
+  EXPECT_NE(o.hex(c2), at("A.handwriting_pin_proof.c"));
 }
 
 TEST_F(DocVectors, PartAHedgedNonce) {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "cosign/handwriting_pin.h"
 #include "cosign/wire.h"
 #include "pdf/handwritten_image.h"
 #include "server/consent_json.h"
@@ -177,8 +178,11 @@ void certificate_routes(http::Router& r, const ApiServices& s, RequestAuth& auth
 
 // The holder's handwritten-signature image (docs/pdf.md "Handwritten
 // signature"): PUT the PNG itself as the body (Content-Type: image/png), GET
-// it back, DELETE it.
+// it back, DELETE it. Each behind a PIN proof (docs/protocol.md §6.1): first
+// POST …/pin-challenges {"operation"} (one attempt counted), then the
+// operation with the proof in the Duet-Pin-Proof header.
 constexpr const char* kHandwritingPath = "/app/v1/handwritten-signature";
+constexpr const char* kPinProofHeader = "Duet-Pin-Proof";
 
 // Content-Type image/png, in any case, parameters ignored.
 bool is_png_media_type(std::optional<std::string_view> value) {
@@ -188,29 +192,59 @@ bool is_png_media_type(std::optional<std::string_view> value) {
   return t == "image/png";
 }
 
+// The Duet-Pin-Proof header. Absent: what an app from before the PIN gate
+// sends, answered 426 client_upgrade_required (nothing counted).
+Result<cosign::HandwritingPinProof> pin_proof_of(const Request& req) {
+  std::optional<std::string_view> header = req.header(kPinProofHeader);
+  if (!header || header->empty()) {
+    return make_error(ErrorCode::kClientUpgradeRequired,
+                      "the handwritten signature needs a PIN proof (POST /app/v1/handwritten-signature/pin-challenges, "
+                      "then the Duet-Pin-Proof header): update the holder app");
+  }
+  auto proof = cosign::parse_handwriting_pin_proof(*header);
+  if (!proof.ok()) return make_error(proof.code(), std::string("header Duet-Pin-Proof: ") + proof.error().message);
+  return proof;
+}
+
 void handwriting_routes(http::Router& r, const ApiServices& s, RequestAuth& auth) {
+  r.post(std::string(kHandwritingPath) + "/pin-challenges",
+         auth.device_token_request([&s](const Request& req, const core::HolderContext& ctx) -> Result<Response> {
+           DUET_ASSIGN_OR_RETURN(json body, parse_body(req, false));
+           DUET_ASSIGN_OR_RETURN(std::string operation, req_string(body, "operation"));
+           DUET_ASSIGN_OR_RETURN(core::HolderService::HandwritingChallengeIssued c,
+                                 s.holders.handwriting_challenge(ctx, operation));
+           Response resp = json_response(201, json{{"challenge_id", c.challenge.challenge_id},
+                                                   {"operation", c.challenge.operation},
+                                                   {"expires_at", c.expires_at},
+                                                   {"attempts_left", c.attempts_left}});
+           resp.headers.set("Cache-Control", "no-store");
+           return resp;
+         }));
   r.put(kHandwritingPath,
         auth.device_token_request([&s](const Request& req, const core::HolderContext& ctx) -> Result<Response> {
           if (!is_png_media_type(req.header("Content-Type"))) {
             return invalid("send the handwritten signature as the body, Content-Type: image/png");
           }
+          DUET_ASSIGN_OR_RETURN(cosign::HandwritingPinProof proof, pin_proof_of(req));
           DUET_ASSIGN_OR_RETURN(core::HandwrittenSignatureView v,
-                                s.holders.put_handwritten_signature(ctx, as_bytes(req.body)));
+                                s.holders.put_handwritten_signature(ctx, proof, as_bytes(req.body)));
           return json_response(200, json{{"holder_id", ctx.holder_id},
                                          {"width", v.width},
                                          {"height", v.height},
                                          {"updated_at", v.updated_at}});
         }));
   r.get(kHandwritingPath,
-        auth.device_token_request([&s](const Request&, const core::HolderContext& ctx) -> Result<Response> {
-          DUET_ASSIGN_OR_RETURN(Bytes png, s.holders.handwritten_signature_png(ctx));
+        auth.device_token_request([&s](const Request& req, const core::HolderContext& ctx) -> Result<Response> {
+          DUET_ASSIGN_OR_RETURN(cosign::HandwritingPinProof proof, pin_proof_of(req));
+          DUET_ASSIGN_OR_RETURN(Bytes png, s.holders.handwritten_signature_png(ctx, proof));
           Response resp = binary_response(200, std::string(png.begin(), png.end()), "image/png");
           resp.headers.set("Cache-Control", "no-store");
           return resp;
         }));
   r.del(kHandwritingPath,
-        auth.device_token_request([&s](const Request&, const core::HolderContext& ctx) -> Result<Response> {
-          DUET_TRY_STATUS(s.holders.delete_handwritten_signature(ctx));
+        auth.device_token_request([&s](const Request& req, const core::HolderContext& ctx) -> Result<Response> {
+          DUET_ASSIGN_OR_RETURN(cosign::HandwritingPinProof proof, pin_proof_of(req));
+          DUET_TRY_STATUS(s.holders.delete_handwritten_signature(ctx, proof));
           return Response::empty(204);
         }));
   // The image's own limit plus room, so that an image over it is answered

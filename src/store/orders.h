@@ -94,6 +94,26 @@ class OrderStore {
                                                            std::string_view attempt_id, UnixSeconds open_since,
                                                            UnixSeconds window_since, const PinAttemptRule& rule,
                                                            UnixSeconds now) = 0;
+  // A PIN challenge for the holder's own data (docs/protocol.md §6.1, the
+  // handwritten signature): the attempt is counted when the challenge is
+  // issued, and attempt_id is the challenge. In this order: unknown holder ->
+  // kNotFound; refresh_required -> ErrorCode::kRefreshRequired; the rule
+  // (ErrorCode::kLocked); then the attempt is stored pending. Nothing else.
+  virtual Result<PinAttemptCounters> begin_holder_pin_attempt(const WriteContext& context, std::string_view tenant_id,
+                                                              std::string_view holder_id, std::string_view attempt_id,
+                                                              UnixSeconds window_since, const PinAttemptRule& rule,
+                                                              UnixSeconds now) = 0;
+  // The holder's attempt `attempt_id` if it is still pending, with the
+  // holder's counters now (failures_in_window counted since window_since).
+  // kNotFound when unknown, another holder's, or ended (ok, failed, forgiven).
+  virtual Result<PendingPinAttempt> get_pending_pin_attempt(std::string_view tenant_id, std::string_view holder_id,
+                                                            std::string_view attempt_id, UnixSeconds window_since) = 0;
+  // The challenge's proof verified: the holder's consecutive failures reset
+  // to 0 and the attempt ends ok, one transaction. kConflict (nothing
+  // changes) when it is not the holder's pending attempt any more: a
+  // challenge answers one proof only.
+  virtual Status accept_holder_pin_attempt(const WriteContext& context, std::string_view tenant_id,
+                                           std::string_view holder_id, std::string_view attempt_id) = 0;
   // A PIN proof failed, one transaction: attempt failed; with lock_holder
   // (core's rule says this failure reached a limit) the holder's status
   // becomes locked; each alarm job enqueued (the business system hears of

@@ -179,6 +179,52 @@ Result<PinAttemptCounters> PgStore::begin_confirm_attempt(const WriteContext& co
   return result;
 }
 
+Result<PinAttemptCounters> PgStore::begin_holder_pin_attempt(const WriteContext& context, std::string_view tenant_id,
+                                                             std::string_view holder_id, std::string_view attempt_id,
+                                                             UnixSeconds window_since, const PinAttemptRule& rule,
+                                                             UnixSeconds now) {
+  if (tenant_id.empty() || holder_id.empty() || attempt_id.empty()) return invalid("PIN attempt ids are empty");
+  if (!rule) return invalid("PIN attempt rule is missing");
+  return run<
+      Result<PinAttemptCounters>>(context, Transaction::Kind::kWrite, [&](Connection& c) -> Result<PinAttemptCounters> {
+    // count_pin_attempt locks the holder's row, refuses refresh_required,
+    // asks the rule (a locked holder: kLocked) and stores the attempt.
+    return count_pin_attempt(c, tenant_id, holder_id, attempt_id, window_since, rule, now,
+                             /*refuse_refresh_required=*/true, "", {});
+  });
+}
+
+Result<PendingPinAttempt> PgStore::get_pending_pin_attempt(std::string_view tenant_id, std::string_view holder_id,
+                                                           std::string_view attempt_id, UnixSeconds window_since) {
+  return read_single<PendingPinAttempt>([&](Connection& c) -> Result<PendingPinAttempt> {
+    DUET_ASSIGN_OR_RETURN(Rows r, c.query(
+        "SELECT a.started_at, h.failed_attempts, h.status, (SELECT COUNT(*) FROM pin_attempts w "
+        "WHERE w.tenant_id = $1 AND w.holder_id = $2 AND w.outcome IN ('pending', 'failed') AND w.started_at > $4) "
+        "FROM pin_attempts a JOIN holders h ON h.tenant_id = a.tenant_id AND h.holder_id = a.holder_id "
+        "WHERE a.tenant_id = $1 AND a.holder_id = $2 AND a.attempt_id = $3 AND a.outcome = 'pending'",
+        {tenant_id, holder_id, attempt_id, window_since}));
+    if (r.empty()) return not_found("pending PIN attempt");
+    PendingPinAttempt out;
+    out.attempt_id = std::string(attempt_id);
+    out.holder_id = std::string(holder_id);
+    out.started_at = r.get_int(0, 0);
+    out.counters.consecutive_failures = static_cast<int>(r.get_int(0, 1));
+    out.counters.locked = r.text(0, 2) == "locked";
+    out.counters.failures_in_window = static_cast<int>(r.get_int(0, 3));
+    return out;
+  });
+}
+
+Status PgStore::accept_holder_pin_attempt(const WriteContext& context, std::string_view tenant_id,
+                                          std::string_view holder_id, std::string_view attempt_id) {
+  return write(context, [&](Connection& c) -> Status {
+    // The holder's row first, then the attempt (the backend's lock order).
+    DUET_TRY_STATUS(pg::run(c, "UPDATE holders SET failed_attempts = 0 WHERE tenant_id = $1 AND holder_id = $2",
+                            {tenant_id, holder_id}));
+    return end_pin_attempt(c, tenant_id, attempt_id, holder_id, "ok");
+  });
+}
+
 Status PgStore::fail_pin_attempt(const WriteContext& context, std::string_view tenant_id, std::string_view attempt_id,
                                  bool lock_holder, std::string_view session_id, const std::vector<CallbackJob>& alarms,
                                  const std::optional<CallbackJob>& callback_if_order_fails, UnixSeconds now) {

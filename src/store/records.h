@@ -298,6 +298,15 @@ struct PinAttemptCounters {
   int failures_in_window = 0;    // pin_attempts pending|failed since the window start
   bool locked = false;           // holders.status = 'locked'
 };
+// A PIN attempt still pending (a handwritten-signature challenge,
+// docs/protocol.md §6.1), with its holder's counters as they are now (this
+// attempt included: a pending attempt counts as a failure).
+struct PendingPinAttempt {
+  std::string attempt_id;
+  std::string holder_id;
+  UnixSeconds started_at = 0;
+  PinAttemptCounters counters;
+};
 // The rule: the counters after one more attempt (counted as a failure until
 // its proof verifies), or an error (ErrorCode::kLocked) when none may start.
 using PinAttemptRule = std::function<Result<PinAttemptCounters>(const PinAttemptCounters& before)>;

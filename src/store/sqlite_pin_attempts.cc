@@ -204,6 +204,61 @@ Result<PinAttemptCounters> SqliteStore::begin_confirm_attempt(const WriteContext
   return result;
 }
 
+Result<PinAttemptCounters> SqliteStore::begin_holder_pin_attempt(const WriteContext& context,
+                                                                 std::string_view tenant_id, std::string_view holder_id,
+                                                                 std::string_view attempt_id, UnixSeconds window_since,
+                                                                 const PinAttemptRule& rule, UnixSeconds now) {
+  if (tenant_id.empty() || holder_id.empty()) return Unexpected{invalid("PIN attempt ids are empty").error()};
+  if (!rule) return Unexpected{invalid("PIN attempt rule is missing").error()};
+  return run<
+      Result<PinAttemptCounters>>(context, Transaction::Kind::kWrite, [&](Connection& c) -> Result<PinAttemptCounters> {
+    DUET_ASSIGN_OR_RETURN(Holder holder, load_holder(c, tenant_id, holder_id));
+    if (holder.refresh_required)
+      return make_error(ErrorCode::kRefreshRequired, "a share refresh must run before the next PIN use");
+    if (holder.status == HolderStatus::kLocked)
+      return store_error(StoreError::kConflict, ErrorCode::kLocked, "holder is locked");
+    return count_pin_attempt(c, tenant_id, holder_id, attempt_id, window_since, rule, now);
+  });
+}
+
+Result<PendingPinAttempt> SqliteStore::get_pending_pin_attempt(std::string_view tenant_id, std::string_view holder_id,
+                                                               std::string_view attempt_id, UnixSeconds window_since) {
+  return read_single<PendingPinAttempt>([&](Connection& c) -> Result<PendingPinAttempt> {
+    DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
+        "SELECT a.started_at, h.failed_attempts, h.status, (SELECT COUNT(*) FROM pin_attempts w "
+        "WHERE w.tenant_id = ?1 AND w.holder_id = ?2 AND w.outcome IN ('pending', 'failed') AND w.started_at > ?4) "
+        "FROM pin_attempts a JOIN holders h ON h.tenant_id = a.tenant_id AND h.holder_id = a.holder_id "
+        "WHERE a.tenant_id = ?1 AND a.holder_id = ?2 AND a.attempt_id = ?3 AND a.outcome = 'pending'"));
+    st.bind(1, tenant_id).bind(2, holder_id).bind(3, attempt_id).bind(4, window_since);
+    DUET_ASSIGN_OR_RETURN(bool row, st.step());
+    if (!row) return Unexpected{not_found("pending PIN attempt").error()};
+    PendingPinAttempt out;
+    out.attempt_id = std::string(attempt_id);
+    out.holder_id = std::string(holder_id);
+    out.started_at = st.column_int(0);
+    out.counters.consecutive_failures = static_cast<int>(st.column_int(1));
+    out.counters.locked = st.column_text(2) == "locked";
+    out.counters.failures_in_window = static_cast<int>(st.column_int(3));
+    return out;
+  });
+}
+
+Status SqliteStore::accept_holder_pin_attempt(const WriteContext& context, std::string_view tenant_id,
+                                              std::string_view holder_id, std::string_view attempt_id) {
+  return write(context, [&](Connection& c) -> Status {
+    DUET_ASSIGN_OR_RETURN(Statement end, Statement::prepare(c,
+        "UPDATE pin_attempts SET outcome = 'ok' WHERE tenant_id = ?1 AND holder_id = ?2 AND attempt_id = ?3 "
+        "AND outcome = 'pending'"));
+    end.bind(1, tenant_id).bind(2, holder_id).bind(3, attempt_id);
+    DUET_ASSIGN_OR_RETURN(int n, run_changes(c, end));
+    if (n != 1) return conflict("PIN attempt is not pending");
+    DUET_ASSIGN_OR_RETURN(Statement h, Statement::prepare(c,
+        "UPDATE holders SET failed_attempts = 0 WHERE tenant_id = ?1 AND holder_id = ?2"));
+    h.bind(1, tenant_id).bind(2, holder_id);
+    return h.run();
+  });
+}
+
 Status SqliteStore::fail_pin_attempt(const WriteContext& context, std::string_view tenant_id,
                                      std::string_view attempt_id, bool lock_holder, std::string_view session_id,
                                      const std::vector<CallbackJob>& alarms,

@@ -261,6 +261,14 @@ class SqliteStore final : public Store, public HolderDataKeyStore, public AuditD
                                                    std::string_view attempt_id, UnixSeconds open_since,
                                                    UnixSeconds window_since, const PinAttemptRule& rule,
                                                    UnixSeconds now) override;
+  Result<PinAttemptCounters> begin_holder_pin_attempt(const WriteContext& context, std::string_view tenant_id,
+                                                      std::string_view holder_id, std::string_view attempt_id,
+                                                      UnixSeconds window_since, const PinAttemptRule& rule,
+                                                      UnixSeconds now) override;
+  Result<PendingPinAttempt> get_pending_pin_attempt(std::string_view tenant_id, std::string_view holder_id,
+                                                    std::string_view attempt_id, UnixSeconds window_since) override;
+  Status accept_holder_pin_attempt(const WriteContext& context, std::string_view tenant_id,
+                                   std::string_view holder_id, std::string_view attempt_id) override;
   Status fail_pin_attempt(const WriteContext& context, std::string_view tenant_id, std::string_view attempt_id,
                           bool lock_holder, std::string_view session_id, const std::vector<CallbackJob>& alarms,
                           const std::optional<CallbackJob>& callback_if_order_fails, UnixSeconds now) override;

@@ -254,6 +254,16 @@ EMSCRIPTEN_KEEPALIVE int duet_web_service_error(Handle* h, const char* body) {
   return fail(h, e);
 }
 
+// The handwritten signature's PIN proof (docs/protocol.md §6.1): `challenge`
+// is the service's answer to POST …/pin-challenges, `png` the image for a
+// put challenge (len 0 for get and delete). Output: the Duet-Pin-Proof value.
+EMSCRIPTEN_KEEPALIVE int duet_web_handwriting_pin_proof(Handle* h, const char* challenge, const uint8_t* png,
+                                                        size_t png_len, uint8_t* pin, size_t pin_len) {
+  PinGuard g{pin, pin_len};
+  auto r = h->client->handwriting_pin_proof(challenge, pin_view(pin, pin_len), ByteView(png, png_len));
+  return emit(h, r);
+}
+
 EMSCRIPTEN_KEEPALIVE int duet_web_begin_refresh(Handle* h, const char* refresh_id, uint8_t* pin, size_t pin_len) {
   PinGuard g{pin, pin_len};
   auto r = h->client->begin_refresh(refresh_id, pin_view(pin, pin_len));

@@ -298,15 +298,37 @@ try {
       }
     }, seed);
   }
+  // Every operation on it asks for the PIN (docs/protocol.md §6.1): typed
+  // first, then a challenge (POST …/pin-challenges) and the request with the
+  // proof in Duet-Pin-Proof; the field is cleared at once.
+  const hwResponse = (method) => page.waitForResponse((r) =>
+    r.url().endsWith('/app/v1/handwritten-signature') && r.request().method() === method);
+  async function withPin(method, button) {
+    await page.fill('#hw-pin', NEW_PIN);
+    const challenge = page.waitForResponse((r) => r.url().endsWith('/app/v1/handwritten-signature/pin-challenges'));
+    const answer = hwResponse(method);
+    await page.click(button);
+    const c = await challenge;
+    check(c.status() === 201, `handwritten signature: ${method} asked for a PIN challenge (${c.status()})`);
+    const r = await answer;
+    check(!!(await r.request().headerValue('duet-pin-proof')), `handwritten signature: ${method} carries the PIN proof`);
+    check(await page.$eval('#hw-pin', (i) => i.value === ''), `handwritten signature: the PIN field is cleared (${method})`);
+    return r;
+  }
   async function saveSignature() {
-    const put = page.waitForResponse((r) => r.url().endsWith('/app/v1/handwritten-signature') && r.request().method() === 'PUT');
-    await page.click('#hw-save');
-    const r = await put;
+    const r = await withPin('PUT', '#hw-save');
     check(r.status() === 200, `handwritten signature: PUT answered ${r.status()}`);
     await page.waitForSelector('#hw-img');
     return r.json();
   }
   await page.goto(`${URL_}/m/#/handwriting`);
+  await page.waitForSelector('#hw-show');
+  check(await page.$('#hw-img') === null, 'handwritten signature: nothing is shown before the PIN');
+  // No PIN typed: refused in the page, nothing sent.
+  await page.click('#hw-show');
+  await page.waitForSelector('#hw-status .notice.error');
+  const noneYet = await withPin('GET', '#hw-show');
+  check(noneYet.status() === 404, `handwritten signature: read with the PIN, none kept yet (${noneYet.status()})`);
   await page.waitForSelector('#hw-none');
   check(await page.$eval('#hw-save', (b) => b.disabled), 'handwritten signature: nothing drawn, nothing to save');
   await drawSignature(0);
@@ -319,7 +341,8 @@ try {
   check(await page.$eval('#hw-img', (i) => i.complete && i.naturalWidth > 100),
         `handwritten signature: the stored one is shown (${hw.width}×${hw.height})`);
   await screenshot(page, 'handwriting');
-  await page.click('#hw-delete');
+  const deleted = await withPin('DELETE', '#hw-delete');
+  check(deleted.status() === 204, `handwritten signature: DELETE answered ${deleted.status()}`);
   await page.waitForSelector('#hw-none');
   check(true, 'handwritten signature: deleted, and the page says none is kept');
   await drawSignature(2);
@@ -327,6 +350,13 @@ try {
   const padSize = await page.$eval('#hw-pad', (c) => [c.width, c.height]);
   check(hw.width < padSize[0] && hw.height <= padSize[1],
         `handwritten signature: the image is cut to the strokes (${hw.width}×${hw.height} of the pad's ${padSize.join('×')})`);
+  // Read back from the service with a PIN proof: the kept (normalised) image.
+  const uploadedSrc = await page.$eval('#hw-img', (i) => i.src);
+  const read = await withPin('GET', '#hw-show');
+  check(read.status() === 200 && read.headers()['cache-control'] === 'no-store',
+        `handwritten signature: read back with the PIN (${read.status()})`);
+  await page.waitForFunction((src) => { const i = document.querySelector('#hw-img');
+    return i && i.src !== src && i.complete && i.naturalWidth > 0; }, uploadedSrc);
   const shown = await page.$eval('#hw-img', (i) => [i.naturalWidth, i.naturalHeight]);
   check(shown[0] === hw.width && shown[1] === hw.height, `handwritten signature: the kept image is the uploaded size (${shown})`);
 

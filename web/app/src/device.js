@@ -110,6 +110,11 @@ class Device {
     try { this.call('duet_web_service_error', body); } catch (e) { return e; }
     return new DeviceError({ code: 'internal', message: 'unexpected answer' });
   }
+  // The handwritten signature's PIN proof (docs/protocol.md §6.1): the
+  // challenge answer, the PNG bytes for a put (empty otherwise), the PIN.
+  handwritingPinProof(challenge, png, pin) {
+    return this.withPin('duet_web_handwriting_pin_proof', pin, challenge, png);
+  }
   beginRefresh(id, pin) { return this.withPin('duet_web_begin_refresh', pin, id); }
   beginPinChange(id, oldPin) { return this.withPin('duet_web_begin_pin_change', oldPin, id); }
   completeRefresh(answer, newPin) { return this.withPin('duet_web_complete_refresh', newPin, answer); }

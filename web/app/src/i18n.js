@@ -91,6 +91,8 @@ const zh = {
   hw_delete: '删除手写签名',
   hw_delete_confirm: '删除已保存的手写签名？已发起的签署单不受影响。',
   hw_deleted: '手写签名已删除。',
+  hw_pin_hint: '查看、保存或删除手写签名都需要输入签名 PIN（与签署时相同，输错同样计入次数）。',
+  hw_show: '查看已保存的手写签名',
 };
 const en = {
   app_name: 'Co-signature',
@@ -183,6 +185,8 @@ const en = {
   hw_delete: 'Delete handwritten signature',
   hw_delete_confirm: 'Delete the saved handwritten signature? Orders already created keep theirs.',
   hw_deleted: 'Handwritten signature deleted.',
+  hw_pin_hint: 'Seeing, saving or deleting your handwritten signature needs your signing PIN (as for signing; wrong PINs count the same).',
+  hw_show: 'Show the saved handwritten signature',
 };
 
 let lang = (typeof localStorage !== 'undefined' && localStorage.getItem('duet.lang')) || 'zh-CN';

@@ -3,7 +3,7 @@
 // order, PIN change and share refresh, the certificate and its revocation,
 // and a self-test of the WebAssembly device against the protocol vectors.
 import './style.css';
-import { call, fetchBlobUrl, putPng, randomId } from './api.js';
+import { call, fetchBlobUrl, getPng, putPng, randomId } from './api.js';
 import { signaturePad } from './handwriting.js';
 import { loadDevice, DeviceError } from './device.js';
 import { t, setLang, getLang } from './i18n.js';
@@ -434,49 +434,85 @@ async function certScreen() {
 // The handwritten signature (docs/pdf.md): drawn once, kept by the service
 // (PUT/GET/DELETE /app/v1/handwritten-signature, the device token), drawn
 // into the seal of the PDF orders created afterwards with appearance
-// `handwritten` (or `handwritten_or_name_stamp`).
+// `handwritten` (or `handwritten_or_name_stamp`). Each of the three is a PIN
+// use (docs/protocol.md §6.1): the PIN is typed first, then a challenge is
+// asked for (one attempt counted), the device proves the PIN for it, and the
+// proof goes with the request (Duet-Pin-Proof). The PIN bytes are wiped at
+// once, as for signing; the saved image is shown only after a PIN proof.
 async function handwritingScreen() {
   if (!device.info().enrolled) { screen(t('handwriting'), notice('error', t('err_not_enrolled'))); return; }
-  const stored = h('div', { id: 'hw-stored', 'aria-live': 'polite' }, t('loading'));
+  const PATH = '/app/v1/handwritten-signature';
+  const stored = h('div', { id: 'hw-stored', 'aria-live': 'polite' });
+  const show = h('button', { type: 'button', class: 'secondary', id: 'hw-show' }, t('hw_show'));
   const canvas = h('canvas', { id: 'hw-pad', class: 'pad', role: 'img', 'aria-label': t('hw_pad_label') });
   const undo = h('button', { type: 'button', class: 'secondary', id: 'hw-undo', disabled: true }, t('hw_undo'));
   const clear = h('button', { type: 'button', class: 'secondary', id: 'hw-clear', disabled: true }, t('hw_clear'));
   const save = h('button', { type: 'button', id: 'hw-save', disabled: true }, t('hw_save'));
   const status = h('div', { id: 'hw-status', 'aria-live': 'polite' });
   screen(t('handwriting'), h('p', {}, t('hw_hint')), status,
-    h('h2', {}, t('hw_stored')), stored,
+    h('p', { class: 'small' }, t('hw_pin_hint')), pinField('hw-pin', t('pin')),
+    h('h2', {}, t('hw_stored')), stored, show,
     h('h2', {}, t('hw_draw')), canvas, h('p', { class: 'small' }, t('hw_pad_alt')),
     h('div', { class: 'row' }, undo, clear), save, h('a', { href: '#/' }, t('back')));
   const pad = signaturePad(canvas, (n) => { save.disabled = undo.disabled = clear.disabled = n === 0; });
   undo.addEventListener('click', () => pad.undo());
   clear.addEventListener('click', () => pad.clear());
   const say = (kind, text) => status.replaceChildren(notice(kind, text));
-  async function showStored() {
-    const url = await fetchBlobUrl('/app/v1/handwritten-signature', rec.token);
-    if (!url) { stored.replaceChildren(h('p', { class: 'small', id: 'hw-none' }, t('hw_none'))); return; }
+  // One PIN use for `op`: the typed PIN (wiped here whatever happens), a
+  // fresh challenge, the device's proof for it (and, for put, the image's
+  // bytes). Returns the request headers that carry the proof.
+  async function pinProof(op, png = new Uint8Array(0)) {
+    const pin = takePin('hw-pin');
+    try {
+      if (!pinOk(pin)) throw fail('pin_short');
+      const c = await api('POST', PATH + '/pin-challenges', { operation: op });
+      if (!c.ok) throw refused(c);
+      return { 'Duet-Pin-Proof': device.handwritingPinProof(c.body, png, pin) };
+    } finally {
+      pin.fill(0);
+    }
+  }
+  function showImage(url) {
     const del = h('button', { type: 'button', class: 'danger', id: 'hw-delete', onclick: async () => {
       if (!confirm(t('hw_delete_confirm'))) return;
-      const r = await api('DELETE', '/app/v1/handwritten-signature');
-      if (!r.ok && r.status !== 404) { say('error', errorText(refused(r))); return; }
-      say('ok', t('hw_deleted'));
-      await showStored();
+      try {
+        const r = await call('DELETE', PATH, { token: rec.token, headers: await pinProof('delete') });
+        if (!r.ok && r.status !== 404) throw refused(r);
+        say('ok', t('hw_deleted'));
+        stored.replaceChildren(h('p', { class: 'small', id: 'hw-none' }, t('hw_none')));
+      } catch (e) {
+        say('error', errorText(e));
+      }
     } }, t('hw_delete'));
     stored.replaceChildren(h('img', { id: 'hw-img', class: 'hw-img', src: url, alt: t('hw_stored_alt') }), del);
   }
+  show.addEventListener('click', async () => {
+    try {
+      const r = await getPng(PATH, rec.token, await pinProof('get'));
+      if (r.status === 404) { stored.replaceChildren(h('p', { class: 'small', id: 'hw-none' }, t('hw_none'))); return; }
+      if (!r.ok) throw refused(r);
+      status.replaceChildren();
+      showImage(r.url);
+    } catch (e) {
+      say('error', errorText(e));
+    }
+  });
   save.addEventListener('click', async () => {
     save.disabled = true;
     try {
-      const r = await putPng('/app/v1/handwritten-signature', rec.token, await pad.png());
+      const blob = await pad.png();
+      const png = new Uint8Array(await blob.arrayBuffer());
+      const r = await putPng(PATH, rec.token, blob, await pinProof('put', png));
       if (!r.ok) throw refused(r);
       pad.clear();
       say('ok', t('hw_saved'));
-      await showStored();
+      // What was just uploaded and kept: shown without a second PIN use.
+      showImage(URL.createObjectURL(blob));
     } catch (e) {
       save.disabled = pad.strokes === 0;
       say('error', errorText(e));
     }
   });
-  await showStored();
 }
 
 function selftestScreen(params) {
