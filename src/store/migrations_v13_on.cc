@@ -409,7 +409,18 @@ CREATE TABLE order_previews (
 )sql"),
 };
 
-constexpr VersionPieces kVersions[] = {{13, kV13}, {14, kV14}, {15, kV15}, {16, kV16}, {17, kV17}, {18, kV18}, {19, kV19}, {20, kV20}, {21, kV21}, {22, kV22}, {23, kV23}, {24, kV24}, {25, kV25}, {26, kV26}, {27, kV27}, {28, kV28}};
+// v29, issue 14 item 1: the sandbox CA. certificate_authorities.environment
+// says whose certificates a CA signs; every CA from before is production's.
+// duetd creates the sandbox root, issuing CA and OCSP responder at its first
+// start on v29 (core/certificate_service.h).
+constexpr MigrationPiece kV29[] = {
+    both(R"sql(
+ALTER TABLE certificate_authorities ADD COLUMN environment TEXT NOT NULL DEFAULT 'production'
+  CHECK (environment IN ('production', 'sandbox'));
+)sql"),
+};
+
+constexpr VersionPieces kVersions[] = {{13, kV13}, {14, kV14}, {15, kV15}, {16, kV16}, {17, kV17}, {18, kV18}, {19, kV19}, {20, kV20}, {21, kV21}, {22, kV22}, {23, kV23}, {24, kV24}, {25, kV25}, {26, kV26}, {27, kV27}, {28, kV28}, {29, kV29}};
 
 }  // namespace
 
