@@ -431,22 +431,12 @@ Status parse_verify_signer(const json& body, core::VerifyRequest& in) {
   return Status::Ok();
 }
 
-// What a signature is verified against: the built-in CA's chain (when loaded)
-// and the revocation state of its certificates in the store.
-core::VerifyTrust verify_trust(const ApiServices& s) {
-  core::VerifyTrust trust;
-  if (s.certs != nullptr && s.certs->ready()) {
-    auto issuing = s.certs->ca_certificate(s.certs->issuing_ca_id());
-    auto root = s.certs->ca_certificate(s.certs->root_ca_id());
-    if (issuing.ok()) trust.intermediates.push_back(*issuing);
-    if (root.ok()) trust.roots.push_back(*root);
-  }
-  trust.revocation = [&store = s.deps.store](const std::string& serial) -> std::optional<std::optional<int64_t>> {
-    auto c = store.find_certificate_by_serial(serial);
-    if (!c.ok()) return std::nullopt;
-    return std::optional<int64_t>(c->revoked_at);
-  };
-  return trust;
+// What a signature is verified against: the caller's environment's CA only
+// (issue 14 item 1; docs/pki.md "The sandbox CA"), with the revocation state
+// of the certificates it issued. Before the CA is loaded: no anchors.
+core::VerifyTrust verify_trust(const ApiServices& s, store::AppEnvironment environment) {
+  if (s.certs == nullptr || !s.certs->ready()) return {};
+  return s.certs->trust_for(environment);
 }
 
 // The media type of a header value, lower case, without parameters.
@@ -464,10 +454,11 @@ size_t verify_body_limit(const core::CoreConfig& cfg) { return 4 * ((cfg.pdf_max
 // The PDF report of POST /api/v1/verify: the document errors get fixed
 // texts (the parser's own words stay in the server), the report is JSON, or
 // the text report with Accept: text/plain.
-Result<Response> verify_pdf_response(const ApiServices& s, const Request& req, ByteView pdf) {
+Result<Response> verify_pdf_response(const ApiServices& s, const Request& req, ByteView pdf,
+                                     store::AppEnvironment environment) {
   // One document in flight while it is parsed and checked (core/pdf_admission.h).
   DUET_ASSIGN_OR_RETURN(core::PdfSlots slot, core::PdfSlots::take(s.deps.metrics, s.deps.config.pdf_max_in_flight));
-  auto v = core::verify_pdf_document(pdf, verify_trust(s), s.deps.config.pdf_max_bytes, "");
+  auto v = core::verify_pdf_document(pdf, verify_trust(s, environment), s.deps.config.pdf_max_bytes, "");
   if (!v.ok()) {
     switch (v.code()) {
       case ErrorCode::kPayloadTooLarge:
@@ -506,17 +497,19 @@ Result<Bytes> pdf_of_json(const core::CoreConfig& cfg, const json& body) {
 }
 
 void verify_and_metering_routes(http::Router& r, const ApiServices& s, RequestAuth& auth) {
-  r.post("/api/v1/verify", auth.signed_business_request([&s](const Request& req, const core::AppContext&) -> Result<Response> {
-    if (media_type(req.header("Content-Type")) == "application/pdf") return verify_pdf_response(s, req, as_bytes(req.body));
+  r.post("/api/v1/verify", auth.signed_business_request([&s](const Request& req, const core::AppContext& ctx) -> Result<Response> {
+    if (media_type(req.header("Content-Type")) == "application/pdf") {
+      return verify_pdf_response(s, req, as_bytes(req.body), ctx.environment);
+    }
     DUET_ASSIGN_OR_RETURN(json body, parse_body(req, false));
     if (body.contains("pdf_base64")) {
       DUET_ASSIGN_OR_RETURN(Bytes pdf, pdf_of_json(s.deps.config, body));
-      return verify_pdf_response(s, req, pdf);
+      return verify_pdf_response(s, req, pdf, ctx.environment);
     }
     core::VerifyRequest in;
     DUET_TRY_STATUS(parse_verify_input(body, in));
     DUET_TRY_STATUS(parse_verify_signer(body, in));
-    DUET_ASSIGN_OR_RETURN(core::VerifyOutcome v, core::verify_signature(in, verify_trust(s)));
+    DUET_ASSIGN_OR_RETURN(core::VerifyOutcome v, core::verify_signature(in, verify_trust(s, ctx.environment)));
     return json_response(200, verify_outcome_json(v));
   }));
   r.get("/api/v1/packages", auth.signed_business_request([&s](const Request&, const core::AppContext& ctx) -> Result<Response> {
