@@ -135,6 +135,7 @@ url = "$url"
 ca_file = "$ca"
 app_id = "$app"
 secret_file = "$dir/secret"
+environment = "sandbox"
 [[local_apps]]
 app_id = "local-erp"
 secret_file = "$dir/gw/local.secret"
@@ -242,7 +243,7 @@ grep -q "409" "$dir/early.log" || fail "early pdf: $(cat "$dir/early.log")"
 wait_for "$gw_a" '.state == "signed"' 30
 "${lapi[@]}" order pdf "$gw_a" --out "$dir/signed-a.pdf" >/dev/null || fail "fetching the signed PDF from the gateway"
 check_signed_pdf "$dir/contract-a.pdf" "$dir/signed-a.pdf" "$dir/check-a" ETSI.CAdES.detached
-"$duet" verify --pdf "$dir/signed-a.pdf" --server "$url" --ca "$ca" >"$dir/verify-a.log" 2>&1 ||
+"$duet" verify --pdf "$dir/signed-a.pdf" --server "$url" --ca "$ca" --environment sandbox >"$dir/verify-a.log" 2>&1 ||
   fail "duet verify --pdf: $(cat "$dir/verify-a.log")"
 [ "$(upstream_orders)" = $((before + 1)) ] || fail "one gateway order made $(( $(upstream_orders) - before )) upstream orders"
 metrics=$(curl -fsS "http://127.0.0.1:$gwport/metrics") || fail "/metrics"
@@ -365,7 +366,7 @@ wait_for "$gw_b" '.state == "signed"' 40
 check_signed_pdf "$dir/contract-b.pdf" "$dir/signed-b.pdf" "$dir/check-b" adbe.pkcs7.detached
 [ "$(sqlite3 "$data/duet.db" "SELECT cms_profile FROM sign_orders WHERE order_id = '$up_b'")" = "" ] ||
   fail "an adbe.pkcs7.detached gateway order asked duetd for the pades profile"
-"$duet" verify --pdf "$dir/signed-b.pdf" --server "$url" --ca "$ca" >"$dir/verify-b.log" 2>&1 ||
+"$duet" verify --pdf "$dir/signed-b.pdf" --server "$url" --ca "$ca" --environment sandbox >"$dir/verify-b.log" 2>&1 ||
   fail "duet verify --pdf B: $(cat "$dir/verify-b.log")"
 after=$(sqlite3 "$data/duet.db" "SELECT count(*) FROM sign_orders WHERE tenant_id = '$tenant'")
 [ "$after" = $((before + 1)) ] || fail "order B made $((after - before)) upstream orders"
