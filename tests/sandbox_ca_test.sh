@@ -77,8 +77,11 @@ tenant=$("${adm[@]}" tenant create --name "Sandbox CA bank" | jq -r .tenant_id)
 apps=$("${adm[@]}" app create --tenant "$tenant" 2>/dev/null)
 jq -r .sandbox.secret <<<"$apps" >"$dir/sbx.secret"
 jq -r .production.secret <<<"$apps" >"$dir/prd.secret"
-sbx=("$duet" api --server "$url" --ca "$ca" --app-id "$(jq -r .sandbox.app_id <<<"$apps")" --secret-file "$dir/sbx.secret")
-prd=("$duet" api --server "$url" --ca "$ca" --app-id "$(jq -r .production.app_id <<<"$apps")" --secret-file "$dir/prd.secret")
+clients() {  # the API callers of both environments at the current $url
+  sbx=("$duet" api --server "$url" --ca "$ca" --app-id "$(jq -r .sandbox.app_id <<<"$apps")" --secret-file "$dir/sbx.secret")
+  prd=("$duet" api --server "$url" --ca "$ca" --app-id "$(jq -r .production.app_id <<<"$apps")" --secret-file "$dir/prd.secret")
+}
+clients
 "${adm[@]}" tenant activate "$tenant" --from now >/dev/null
 "${adm[@]}" package add --tenant "$tenant" --kind unlimited >/dev/null
 
@@ -109,8 +112,8 @@ grep -q "CN=Duet Sandbox Issuing CA" <<<"$issuer" || fail "sandbox issuer: $issu
 grep -q "OU=Sandbox 测试 (not for production use)" <<<"$issuer" || fail "sandbox issuer OU: $issuer"
 subject=$(openssl x509 -in "$dir/sbx.cert.pem" -noout -subject -nameopt utf8,sep_comma_plus)
 grep -q "OU=Sandbox 测试 (not for production use)" <<<"$subject" || fail "sandbox subject: $subject"
-openssl x509 -in "$dir/sbx.cert.pem" -noout -text | grep -q "$url/pki/sandbox/crl/" || fail "no sandbox CRL DP"
-openssl x509 -in "$dir/sbx.cert.pem" -noout -text | grep -q "OCSP - URI:$url/pki/sandbox/ocsp" || fail "no sandbox OCSP"
+openssl x509 -in "$dir/sbx.cert.pem" -noout -text | grep -q "URI:https\?://.*/pki/sandbox/crl/ca_" || fail "no sandbox CRL DP"
+openssl x509 -in "$dir/sbx.cert.pem" -noout -text | grep -q "OCSP - URI:.*/pki/sandbox/ocsp" || fail "no sandbox OCSP"
 pissuer=$(openssl x509 -in "$dir/prd.cert.pem" -noout -issuer -nameopt utf8,sep_comma_plus)
 grep -q "CN=Duet Issuing CA" <<<"$pissuer" || fail "production issuer: $pissuer"
 grep -q "Sandbox" <<<"$pissuer" && fail "production issuer says Sandbox: $pissuer"
@@ -222,6 +225,7 @@ sql "ALTER TABLE certificate_authorities DROP COLUMN environment"
 sql "DELETE FROM schema_version WHERE version = 29"
 [ "$(sql "SELECT MAX(version) FROM schema_version")" = 28 ] || fail "the downgrade"
 start_duetd
+clients
 [ "$(sql "SELECT MAX(version) FROM schema_version")" = 29 ] || fail "not migrated to v29"
 [ "$(sql "SELECT COUNT(*) FROM certificate_authorities WHERE environment = 'sandbox' AND role IN ('root', 'issuing', 'ocsp')")" = 3 ] ||
   fail "no sandbox CA created at the first start after the upgrade"

@@ -67,12 +67,6 @@ CertificateService::CertificateService(CoreDeps deps, keys::Kek& kek, PkiConfig 
 
 CertificateService::~CertificateService() = default;
 
-std::string CertificateService::base_url() const {
-  std::string b = config_.base_url.empty() ? deps_.config.public_url : config_.base_url;
-  while (!b.empty() && b.back() == '/') b.pop_back();
-  return b;
-}
-
 Result<CertificateService::Subject> CertificateService::subject_for(const store::Holder& h) {
   HolderFields fields{stores_.holders, deps_.protector, deps_.rng, deps_.clock};
   DUET_ASSIGN_OR_RETURN(SecretBytes name, fields.open(h.tenant_id, h.holder_id, "name", h.name_ciphertext));

@@ -61,7 +61,9 @@ Status CertificateService::bootstrap(UnixSeconds now) {
     DUET_TRY_STATUS(create_hierarchy(now, AppEnvironment::kSandbox));
     created = true;
   }
-  if (created) DUET_ASSIGN_OR_RETURN(cas, stores_.cas.list_cas());
+  if (created) {
+    DUET_ASSIGN_OR_RETURN(cas, stores_.cas.list_cas());
+  }
   DUET_TRY_STATUS(load(cas, AppEnvironment::kProduction));
   DUET_TRY_STATUS(load(cas, AppEnvironment::kSandbox));
   loaded_ = true;
