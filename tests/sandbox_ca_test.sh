@@ -23,6 +23,9 @@ set -euo pipefail
 duet=$1
 duetd=$2
 backend=${3:-sqlite}
+# The migration that added certificate_authorities.environment (the newest in
+# src/store/migrations_v13_on.cc; renumber here together with it).
+ca_env_version=29
 for tool in jq openssl xxd curl csplit; do
   command -v "$tool" >/dev/null || { echo "sandbox_ca_test: needs $tool" >&2; exit 1; }
 done
@@ -222,11 +225,11 @@ sql "DELETE FROM crl_numbers WHERE issuer_id IN (SELECT ca_id FROM certificate_a
 sql "UPDATE certificates SET issuer_id = '$prd_issuer' WHERE holder_id = '$sbx_holder'"
 sql "DELETE FROM certificate_authorities WHERE environment = 'sandbox'"
 sql "ALTER TABLE certificate_authorities DROP COLUMN environment"
-sql "DELETE FROM schema_version WHERE version = 29"
-[ "$(sql "SELECT MAX(version) FROM schema_version")" = 28 ] || fail "the downgrade"
+sql "DELETE FROM schema_version WHERE version = $ca_env_version"
+[ "$(sql "SELECT MAX(version) FROM schema_version")" = $((ca_env_version - 1)) ] || fail "the downgrade"
 start_duetd
 clients
-[ "$(sql "SELECT MAX(version) FROM schema_version")" = 29 ] || fail "not migrated to v29"
+[ "$(sql "SELECT MAX(version) FROM schema_version")" = "$ca_env_version" ] || fail "not migrated to v$ca_env_version"
 [ "$(sql "SELECT COUNT(*) FROM certificate_authorities WHERE environment = 'sandbox' AND role IN ('root', 'issuing', 'ocsp')")" = 3 ] ||
   fail "no sandbox CA created at the first start after the upgrade"
 after_prd=$(sql "SELECT ca_id FROM certificate_authorities WHERE environment = 'production' ORDER BY ca_id" | tr '\n' ' ')
