@@ -67,7 +67,8 @@ shown=$("${api[@]}" holder get "$gone")
 
 # 3. The CRL lists the certificate (openssl reads it).
 issuer=$("${q[@]}" "SELECT issuer_id FROM certificates WHERE holder_id = '$gone'")
-curl -sf --cacert "$ca" "$url/pki/crl/$issuer.crl" -o "$dir/now.crl" || fail "CRL download"
+# (a sandbox holder: the sandbox CA's CRL, docs/pki.md "The sandbox CA")
+curl -sf --cacert "$ca" "$url/pki/sandbox/crl/$issuer.crl" -o "$dir/now.crl" || fail "CRL download"
 crl=$(openssl crl -inform DER -in "$dir/now.crl" -noout -text)
 grep -qi "Serial Number: $serial" <<<"$crl" || fail "the CRL does not list $serial: $crl"
 grep -q "Cessation Of Operation" <<<"$crl" || fail "reason: $crl"

@@ -147,6 +147,7 @@ url = "$url"
 ca_file = "$ca"
 app_id = "$app"
 secret_file = "$dir/secret"
+environment = "sandbox"
 [[local_apps]]
 app_id = "local-erp"
 secret_file = "$dir/gw/local.secret"
@@ -270,7 +271,7 @@ pdftotext "$dir/contract-a.pdf" - | grep -q "张三" && fail "the unsigned contr
 cn=$(openssl pkcs7 -inform DER -in "$dir/check-a/sig.p7s" -print_certs 2>/dev/null | awk '/BEGIN CERT/{n++} n==1' |
   openssl x509 -noout -subject -nameopt utf8,sep_multiline | sed -n 's/^ *CN=//p')
 [ "$cn" = "张三" ] || fail "the certificate that signed A names '$cn'"
-"$duet" verify --pdf "$dir/signed-a.pdf" --server "$url" --ca "$ca" >"$dir/verify-a.log" 2>&1 ||
+"$duet" verify --pdf "$dir/signed-a.pdf" --server "$url" --ca "$ca" --environment sandbox >"$dir/verify-a.log" 2>&1 ||
   fail "duet verify --pdf: $(cat "$dir/verify-a.log")"
 [ "$(upstream_orders)" = $((before + 1)) ] || fail "one gateway order made $(( $(upstream_orders) - before )) upstream orders"
 metrics=$(curl -fsS "http://127.0.0.1:$gwport/metrics") || fail "/metrics"
@@ -421,7 +422,7 @@ wait_for "$gw_b" '.state == "signed"' 40
 check_signed_pdf "$dir/contract-b.pdf" "$dir/signed-b.pdf" "$dir/check-b" adbe.pkcs7.detached
 [ "$(sqlite3 "$data/duet.db" "SELECT cms_profile FROM sign_orders WHERE order_id = '$up_b'")" = "" ] ||
   fail "an adbe.pkcs7.detached gateway order asked duetd for the pades profile"
-"$duet" verify --pdf "$dir/signed-b.pdf" --server "$url" --ca "$ca" >"$dir/verify-b.log" 2>&1 ||
+"$duet" verify --pdf "$dir/signed-b.pdf" --server "$url" --ca "$ca" --environment sandbox >"$dir/verify-b.log" 2>&1 ||
   fail "duet verify --pdf B: $(cat "$dir/verify-b.log")"
 after=$(sqlite3 "$data/duet.db" "SELECT count(*) FROM sign_orders WHERE tenant_id = '$tenant'")
 [ "$after" = $((before + 1)) ] || fail "order B made $((after - before)) upstream orders"
@@ -591,7 +592,7 @@ up_h=$(gw_get "$gw_h" | jq -r .upstream_order_id)
 wait_for "$gw_h" '.state == "signed"' 40
 "${lapi[@]}" order pdf "$gw_h" --out "$dir/signed-h.pdf" >/dev/null || fail "fetching signed H"
 check_signed_pdf "$dir/contract-b.pdf" "$dir/signed-h.pdf" "$dir/check-h" ETSI.CAdES.detached
-"$duet" verify --pdf "$dir/signed-h.pdf" --server "$url" --ca "$ca" >"$dir/verify-h.log" 2>&1 ||
+"$duet" verify --pdf "$dir/signed-h.pdf" --server "$url" --ca "$ca" --environment sandbox >"$dir/verify-h.log" 2>&1 ||
   fail "duet verify --pdf H: $(cat "$dir/verify-h.log")"
 # Rendered by poppler at 72 dpi: the image's blue ink inside the seal's
 # rectangle, no red name stamp; the unsigned page has neither there.
@@ -664,7 +665,7 @@ grep -q "404" "$dir/k2.log" || fail "document 2: $(cat "$dir/k2.log")"
 check_signed_pdf "$dir/contract-a.pdf" "$dir/signed-k0.pdf" "$dir/check-k0" ETSI.CAdES.detached
 check_signed_pdf "$dir/contract-b.pdf" "$dir/signed-k1.pdf" "$dir/check-k1" ETSI.CAdES.detached
 for k in 0 1; do
-  "$duet" verify --pdf "$dir/signed-k$k.pdf" --server "$url" --ca "$ca" >"$dir/verify-k$k.log" 2>&1 ||
+  "$duet" verify --pdf "$dir/signed-k$k.pdf" --server "$url" --ca "$ca" --environment sandbox >"$dir/verify-k$k.log" 2>&1 ||
     fail "duet verify --pdf batch document $k: $(cat "$dir/verify-k$k.log")"
 done
 after=$(sqlite3 "$data/duet.db" "SELECT count(*) FROM sign_orders WHERE tenant_id = '$tenant'")

@@ -77,10 +77,10 @@ order_id=$("${api[@]}" order create --holder "$holder_id" --title "CMS" --file "
   jq -r .order_id)
 "${hold[@]}" sign "$order_id" --pin 246810 >"$dir/sign.log" 2>&1 || fail "holder sign: $(cat "$dir/sign.log")"
 "${api[@]}" order get "$order_id" | jq -r '.items[0].signature' | xxd -r -p >"$dir/sig.p7s"
-"$duet" verify --data "$dir/msg" --signature "$dir/sig.p7s" --server "$url" --ca "$ca" >"$dir/verify.json" ||
+"$duet" verify --data "$dir/msg" --signature "$dir/sig.p7s" --server "$url" --ca "$ca" --environment sandbox >"$dir/verify.json" ||
   fail "duet verify --server: $(cat "$dir/verify.json")"
 [ "$(jq -r .chain_ok "$dir/verify.json")" = true ] || fail "chain: $(cat "$dir/verify.json")"
-if "$duet" verify --data "$dir/secret" --signature "$dir/sig.p7s" --server "$url" --ca "$ca" >/dev/null 2>&1; then
+if "$duet" verify --data "$dir/secret" --signature "$dir/sig.p7s" --server "$url" --ca "$ca" --environment sandbox >/dev/null 2>&1; then
   fail "the CMS verified over other data"
 fi
 echo "identity CLI: settings, SMS one-time code and enrollment OK"

@@ -106,7 +106,7 @@ mkdir -p "$dir/pages"
 check_signed_pdf "$dir/contract.pdf" "$dir/signed.pdf" "$dir/check"
 
 # The project's verifier (duet verify --pdf, the chain and the CRL from the server).
-"$duet" verify --pdf "$dir/signed.pdf" --server "$url" --ca "$ca" >"$dir/verify.log" 2>&1 ||
+"$duet" verify --pdf "$dir/signed.pdf" --server "$url" --ca "$ca" --environment sandbox >"$dir/verify.log" 2>&1 ||
   fail "duet verify --pdf: $(cat "$dir/verify.log")"
 # `duet demo --pdf FILE --out DIR` through a spawned duetd (issue 12 item 6):
 # DIR/signed.pdf, verified by the demo itself and here by qpdf and pdfsig.

@@ -185,7 +185,7 @@ params = ref["/TransformParams"]
 params = get(params) if isinstance(params, str) else params
 assert ref["/TransformMethod"] == "/DocMDP" and params["/P"] == 2, (ref, params)
 PY
-"$duet" verify --pdf "$dir/signed1.pdf" --server "$url" --ca "$ca" --json >"$dir/v1.json" || fail "verify signed1"
+"$duet" verify --pdf "$dir/signed1.pdf" --server "$url" --ca "$ca" --environment sandbox --json >"$dir/v1.json" || fail "verify signed1"
 [ "$(jq -r '.signatures[0].docmdp_permission' "$dir/v1.json")" = 2 ] || fail "verify: $(cat "$dir/v1.json")"
 
 # certify on a signed document: 400, nothing stored.
@@ -205,7 +205,7 @@ mapfile -t ranges < <(grep -ao '/ByteRange *\[[0-9 ]*\]' "$dir/signed2.pdf" | tr
 size2=$(stat -c %s "$dir/signed2.pdf")
 read -r A B C D <<<"${ranges[0]}"; [ "$A" = 0 ] && [ $((C + D)) = "$s1" ] || fail "the first ByteRange does not end at the first revision"
 read -r A B C D <<<"${ranges[1]}"; [ "$A" = 0 ] && [ $((C + D)) = "$size2" ] || fail "the second ByteRange does not end at the file's end"
-"$duet" verify --pdf "$dir/signed2.pdf" --server "$url" --ca "$ca" --json >"$dir/v2.json" ||
+"$duet" verify --pdf "$dir/signed2.pdf" --server "$url" --ca "$ca" --environment sandbox --json >"$dir/v2.json" ||
   fail "duet verify --pdf signed2.pdf: $(cat "$dir/v2.json")"
 [ "$(jq '[.signatures[] | select(.ok)] | length' "$dir/v2.json")" = 2 ] || fail "not both signatures verify: $(cat "$dir/v2.json")"
 [ "$(jq -r '.signatures[1].signer.subject' "$dir/v2.json" | grep -c '李四')" = 1 ] || fail "the second signer is not 李四"
@@ -247,14 +247,14 @@ cmp -s "$dir/first.pub" "$dir/second.pub" && fail "both signatures are under the
 # The check can fail: one byte of the first revision changed breaks its digest.
 cp "$dir/signed2.pdf" "$dir/tampered.pdf"
 printf 'X' | dd of="$dir/tampered.pdf" bs=1 seek=200 conv=notrunc 2>/dev/null
-"$duet" verify --pdf "$dir/tampered.pdf" --server "$url" --ca "$ca" >/dev/null 2>&1 &&
+"$duet" verify --pdf "$dir/tampered.pdf" --server "$url" --ca "$ca" --environment sandbox >/dev/null 2>&1 &&
   fail "a changed byte was not reported"
 
 # P=1: no signer after the certifier.
 o3=$("${api[@]}" order create --holder "$zhang" --title "Final contract" --pdf "$dir/contract.pdf" --page 1 \
   --rect 72,72,160,80 --certify --certify-permissions 1 | jq -r .order_id)
 sign_order hz "$o3" "$dir/final.pdf"
-"$duet" verify --pdf "$dir/final.pdf" --server "$url" --ca "$ca" --json >"$dir/v3.json" || fail "verify final.pdf"
+"$duet" verify --pdf "$dir/final.pdf" --server "$url" --ca "$ca" --environment sandbox --json >"$dir/v3.json" || fail "verify final.pdf"
 [ "$(jq -r '.signatures[0].docmdp_permission' "$dir/v3.json")" = 1 ] || fail "P=1: $(cat "$dir/v3.json")"
 expect_order_refused conflict "$li" "$dir/final.pdf" --page 2 --rect 72,300,160,80
 echo "pdf sequence: handwriting kept sealed and drawn, certification (P=2, P=1), two signers each verified OK"

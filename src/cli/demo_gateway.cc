@@ -73,6 +73,8 @@ Bytes sign_pdf_through_gateway(const GatewayDemo& d, HolderDevice& device) {
       << "\npoll_interval_seconds = 1\n"
       << "[upstream]\nurl = " << toml_string(d.upstream.server) << "\nca_file = " << toml_string(d.upstream.ca_file)
       << "\napp_id = " << toml_string(d.upstream_app.app_id) << "\nsecret_file = " << toml_string(upstream_secret)
+      // The demo's app is its tenant's sandbox credential: the sandbox CA's chain.
+      << "\nenvironment = \"sandbox\""
       << "\n[[local_apps]]\napp_id = \"demo-local\"\nsecret_file = " << toml_string(data + "/local.secret") << "\n";
   }
   const std::string log = dir.path() + "/gateway.log";

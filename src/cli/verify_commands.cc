@@ -4,7 +4,9 @@
 // (SignedData, DER or PEM); "auto" guesses from the bytes. A certificate
 // (given, or inside a CMS) without trust anchors is not valid. The trust anchors
 // come from --chain (PEM: intermediates and the self-signed root) or from the
-// server's current chain (GET /pki/ca/chain.pem). Revocation is not checked
+// server's current chain (GET /pki/ca/chain.pem; with --environment sandbox,
+// the sandbox CA's, GET /pki/sandbox/ca/chain.pem, and then production's is
+// not trusted: docs/pki.md "The sandbox CA"). Revocation is not checked
 // locally ("unknown"). Prints the verdict as JSON; exit 0 valid, 2 not valid.
 //
 // duet verify --pdf F [--chain F | --server URL] [--json]: every signature of
@@ -35,6 +37,7 @@ struct VerifyOptions {
   ServerOptions server;
   std::string data_file, digest_hex, signature_file, format = "auto", cert_file, public_key_hex, chain_file;
   std::string pdf_file;
+  std::string environment = "production";  // whose CA --server gives: production | sandbox
   bool json_output = false;
 };
 
@@ -75,18 +78,30 @@ std::string guess_format(const Bytes& sig) {
   return "cms";
 }
 
-// The trust anchors: --chain, else the server's current chain, else none.
+// The trust anchors: --chain, else the server's current chain of
+// --environment (the other environment's CA known as distrusted, so that a
+// verdict says why it fails), else none.
 core::VerifyTrust trust_anchors(const VerifyOptions& o) {
   std::string chain_pem;
+  core::VerifyTrust trust;
   if (!o.chain_file.empty()) {
     chain_pem = read_file(o.chain_file);
   } else if (!o.server.server.empty()) {
+    const bool sandbox = o.environment == "sandbox";
     Connection conn(o.server);
-    auto r = conn.send("GET", "/pki/ca/chain.pem", {});
+    auto r = conn.send("GET", sandbox ? "/pki/sandbox/ca/chain.pem" : "/pki/ca/chain.pem", {});
     if (r.status != 200) fail("the server did not give its CA chain (HTTP " + std::to_string(r.status) + ")", kExitServer);
     chain_pem = r.body;
+    auto other = conn.send("GET", sandbox ? "/pki/ca/chain.pem" : "/pki/sandbox/ca/chain.pem", {});
+    if (other.status == 200) {
+      trust.distrusted = parse_pem_bundle(other.body);
+      trust.distrusted_reason =
+          sandbox ? "the certificate was issued by the production CA, which sandbox verification does not trust "
+                    "(--environment production)"
+                  : "the certificate was issued by the sandbox CA, which production verification does not trust "
+                    "(--environment sandbox)";
+    }
   }
-  core::VerifyTrust trust;
   for (auto& c : parse_pem_bundle(chain_pem)) {
     if (c.subject() == c.issuer()) trust.roots.push_back(c);
     else trust.intermediates.push_back(c);
@@ -104,7 +119,8 @@ pdf::RevocationStatus crl_status(Connection& conn, const core::VerifyTrust& trus
       if (ca.subject() == cert.issuer()) issuer = &ca;
   if (issuer == nullptr) return {State::kUnknown, std::nullopt, "", "no trusted CA issued the certificate: no CRL to ask"};
   std::string url = pki::crl_distribution_point(cert);
-  size_t at = url.find("/pki/crl/");
+  size_t at = url.find("/pki/sandbox/crl/");
+  if (at == std::string::npos) at = url.find("/pki/crl/");
   if (at == std::string::npos) return {State::kUnknown, std::nullopt, "", "the certificate names no CRL of the built-in CA"};
   const std::string path = url.substr(at);
   const std::string source = "the CRL " + conn.options().server + path;
@@ -144,6 +160,12 @@ void verify_pdf_file(const VerifyOptions& o) {
   if (conn) revocation.check = [&](const pki::Certificate& c) { return crl_status(*conn, trust, c); };
   pki::CmsTrust cms_trust{trust.intermediates, trust.roots, std::nullopt};
   auto v = pdf::verify_pdf(as_bytes(pdf), cms_trust, options, revocation);
+  if (v.ok()) {
+    for (auto& sig : v->signatures) {
+      if (sig.cms_ok || sig.signer_issuer.empty()) continue;
+      if (std::string why = trust.distrust_reason_for(sig.signer_issuer); !why.empty()) sig.problems.push_back(why);
+    }
+  }
   if (!v.ok()) {
     switch (v.code()) {
       case ErrorCode::kNotPdf:
@@ -182,6 +204,9 @@ void add_verify_commands(CLI::App& app) {
   cmd->add_option("--cert", o->cert_file, "The signer's certificate (PEM or DER); CMS carries its own");
   cmd->add_option("--public-key", o->public_key_hex, "The signer's public key (SEC1 uncompressed hex), raw/der");
   cmd->add_option("--chain", o->chain_file, "Trusted CA certificates (PEM bundle: issuing CA(s) and the root)");
+  cmd->add_option("--environment", o->environment,
+                  "With --server: whose CA to trust, production (default) or sandbox (the sandbox CA only)")
+      ->check(CLI::IsMember({"production", "sandbox"}));
   add_server_options(*cmd, o->server, /*server_required=*/false);
   cmd->callback([o] {
     run_guarded("verify", [&] {

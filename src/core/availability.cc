@@ -14,7 +14,9 @@ bool is_normal_answer(int status, int64_t duration_us, int64_t slow_us) {
 }
 
 bool counts_for_availability(std::string_view route) {
-  return route != "/healthz" && route != "/readyz" && route != "/metrics";
+  // The sandbox CA's public files and responder are sandbox traffic, which
+  // counts in no SLA (issue 14 item 1).
+  return route != "/healthz" && route != "/readyz" && route != "/metrics" && route.rfind("/pki/sandbox/", 0) != 0;
 }
 
 AvailabilityRecorder::AvailabilityRecorder(store::SlaStore& store, const Clock& clock, int64_t slow_us,

@@ -19,6 +19,9 @@ TEST(SlaRulesTest, NormalAnswers) {
   EXPECT_FALSE(is_normal_answer(503, 10));
   EXPECT_FALSE(counts_for_availability("/healthz"));
   EXPECT_TRUE(counts_for_availability("/api/v1/orders"));
+  EXPECT_FALSE(counts_for_availability("/pki/sandbox/ocsp")) << "the sandbox CA is sandbox traffic";
+  EXPECT_FALSE(counts_for_availability("/pki/sandbox/crl/{crl_file}"));
+  EXPECT_TRUE(counts_for_availability("/pki/ocsp"));
 }
 
 TEST_F(SlaTest, RecorderAggregatesAndFlushesAdditively) {

@@ -4,8 +4,6 @@
 #include "core/consent.h"
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
 #include "core/consent.h"
 #include "core/subject_pseudonym.h"
@@ -20,16 +18,10 @@
 namespace duet::core {
 namespace {
 
-constexpr std::string_view kRoot = "root";
-constexpr std::string_view kIssuing = "issuing";
-constexpr std::string_view kOcsp = "ocsp";
-
 pki::Time to_time(UnixSeconds t) { return pki::Time(std::chrono::seconds(t)); }
 UnixSeconds to_unix(pki::Time t) { return t.time_since_epoch().count(); }
 
 std::string to_string(const SecretBytes& s) { return std::string(reinterpret_cast<const char*>(s.data()), s.size()); }
-
-std::string seal_context(std::string_view ca_id) { return "ca_key:" + std::string(ca_id); }
 
 struct ReasonName {
   int value;
@@ -75,168 +67,6 @@ CertificateService::CertificateService(CoreDeps deps, keys::Kek& kek, PkiConfig 
 
 CertificateService::~CertificateService() = default;
 
-std::string CertificateService::base_url() const {
-  std::string b = config_.base_url.empty() ? deps_.config.public_url : config_.base_url;
-  while (!b.empty() && b.back() == '/') b.pop_back();
-  return b;
-}
-
-Status CertificateService::bootstrap(UnixSeconds now) {
-  DUET_ASSIGN_OR_RETURN(std::vector<store::CaRecord> cas, stores_.cas.list_cas());
-  bool has_issuing = std::any_of(cas.begin(), cas.end(), [](const store::CaRecord& c) {
-    return c.active && c.role == kIssuing && !c.sealed_private_key.empty();
-  });
-  if (!has_issuing) {
-    bool import = !config_.import_root_cert.empty() || !config_.import_issuing_cert.empty() ||
-                  !config_.import_issuing_key.empty();
-    DUET_TRY_STATUS(import ? import_hierarchy(now) : create_hierarchy(now));
-    DUET_ASSIGN_OR_RETURN(cas, stores_.cas.list_cas());
-  }
-  return load(cas);
-}
-
-Status CertificateService::create_hierarchy(UnixSeconds now) {
-  const std::string& org = config_.subject_organization.empty() ? std::string("Duet") : config_.subject_organization;
-  pki::CaProfile profile;
-  profile.root_subject = {config_.subject_country, org, "", org + " Root CA", ""};
-  profile.issuing_subject = {config_.subject_country, org, "", org + " Issuing CA", ""};
-  DUET_ASSIGN_OR_RETURN(pki::CaHierarchy h, pki::create_ca_hierarchy(profile, deps_.rng, to_time(now)));
-  crypto::Scalar ocsp_key = crypto::Scalar::random_nonzero(deps_.rng);
-  DUET_ASSIGN_OR_RETURN(crypto::Point ocsp_pub, crypto::Point::mul_base(ocsp_key));
-  DUET_ASSIGN_OR_RETURN(pki::Certificate ocsp_cert,
-                        pki::issue_ocsp_signer_certificate(h.issuing_ca(), ocsp_pub,
-                                                           {config_.subject_country, org, "", org + " OCSP Responder", ""},
-                                                           profile.issuing_validity, deps_.rng, to_time(now)));
-  struct Item {
-    std::string_view role;
-    const pki::Certificate* cert;
-    const crypto::Scalar* key;
-  } items[] = {{kRoot, &h.root_certificate, &h.root_private_key},
-               {kIssuing, &h.issuing_certificate, &h.issuing_private_key},
-               {kOcsp, &ocsp_cert, &ocsp_key}};
-  for (const auto& it : items) {
-    store::CaRecord rec;
-    rec.ca_id = store::new_id("ca_");
-    rec.role = std::string(it.role);
-    rec.certificate_der = it.cert->der();
-    DUET_ASSIGN_OR_RETURN(rec.sealed_private_key,
-                          kek_.wrap(seal_context(rec.ca_id), ByteView(it.key->bytes().data(), it.key->bytes().size())));
-    rec.created_at = now;
-    rec.active = true;
-    DUET_TRY_STATUS(stores_.cas.put_ca({}, rec));
-  }
-  return Status::Ok();
-}
-
-Status CertificateService::import_hierarchy(UnixSeconds now) {
-  if (config_.import_root_cert.empty() || config_.import_issuing_cert.empty() || config_.import_issuing_key.empty()) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "CA import needs import_root_cert, import_issuing_cert and import_issuing_key");
-  }
-  auto read = [](const std::string& path, std::string& out) -> Status {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return make_error(ErrorCode::kInvalidArgument, "cannot read " + path);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    out = ss.str();
-    return Status::Ok();
-  };
-  std::string root_pem, issuing_pem, key_pem;
-  DUET_TRY_STATUS(read(config_.import_root_cert, root_pem));
-  DUET_TRY_STATUS(read(config_.import_issuing_cert, issuing_pem));
-  DUET_TRY_STATUS(read(config_.import_issuing_key, key_pem));
-  auto imported = pki::import_issuing_ca(root_pem, issuing_pem, key_pem);
-  secure_wipe(key_pem.data(), key_pem.size());
-  if (!imported.ok()) return make_error(imported.code(), "CA import: " + imported.error().message);
-  const pki::IssuingCa& ca = *imported;
-  const std::string& org = config_.subject_organization.empty() ? std::string("Duet") : config_.subject_organization;
-  crypto::Scalar ocsp_key = crypto::Scalar::random_nonzero(deps_.rng);
-  DUET_ASSIGN_OR_RETURN(crypto::Point ocsp_pub, crypto::Point::mul_base(ocsp_key));
-  // The responder certificate lives at most as long as the issuing CA.
-  auto validity = std::chrono::duration_cast<std::chrono::seconds>(ca.certificate.not_after() - to_time(now));
-  if (validity.count() <= 0) return make_error(ErrorCode::kInvalidArgument, "CA import: the issuing CA has expired");
-  validity = std::min<std::chrono::seconds>(validity, std::chrono::days(1827));
-  DUET_ASSIGN_OR_RETURN(pki::Certificate ocsp_cert,
-                        pki::issue_ocsp_signer_certificate(ca, ocsp_pub,
-                                                           {config_.subject_country, org, "", org + " OCSP Responder", ""},
-                                                           validity, deps_.rng, to_time(now)));
-  struct Item {
-    std::string_view role;
-    const pki::Certificate* cert;
-    const crypto::Scalar* key;  // null: not held (the imported root)
-  } items[] = {{kRoot, &ca.root, nullptr}, {kIssuing, &ca.certificate, &ca.private_key}, {kOcsp, &ocsp_cert, &ocsp_key}};
-  for (const auto& it : items) {
-    store::CaRecord rec;
-    rec.ca_id = store::new_id("ca_");
-    rec.role = std::string(it.role);
-    rec.certificate_der = it.cert->der();
-    if (it.key != nullptr) {
-      DUET_ASSIGN_OR_RETURN(rec.sealed_private_key, kek_.wrap(seal_context(rec.ca_id),
-                                                              ByteView(it.key->bytes().data(), it.key->bytes().size())));
-    }
-    rec.created_at = now;
-    rec.active = true;
-    DUET_TRY_STATUS(stores_.cas.put_ca({}, rec));
-  }
-  return Status::Ok();
-}
-
-Status CertificateService::load(const std::vector<store::CaRecord>& cas) {
-  // Newest active record of each role (list_cas is oldest first).
-  const store::CaRecord* root = nullptr;
-  const store::CaRecord* issuing = nullptr;
-  const store::CaRecord* ocsp = nullptr;
-  for (const auto& c : cas) {
-    DUET_ASSIGN_OR_RETURN(pki::Certificate cert, pki::Certificate::parse(c.certificate_der));
-    ca_certs_.insert_or_assign(c.ca_id, std::move(cert));
-    if (!c.active) continue;
-    if (c.role == kRoot) root = &c;
-    else if (c.role == kIssuing && !c.sealed_private_key.empty()) issuing = &c;
-    else if (c.role == kOcsp && !c.sealed_private_key.empty()) ocsp = &c;
-  }
-  if (root == nullptr || issuing == nullptr || ocsp == nullptr) {
-    return make_error(ErrorCode::kInternal, "the CA hierarchy in the store is incomplete (root, issuing, ocsp)");
-  }
-  auto unseal = [&](const store::CaRecord& c) -> Result<crypto::Scalar> {
-    DUET_ASSIGN_OR_RETURN(SecretBytes raw, kek_.unwrap(seal_context(c.ca_id), c.sealed_private_key));
-    return crypto::Scalar::from_bytes_nonzero(raw.view());
-  };
-  DUET_ASSIGN_OR_RETURN(crypto::Scalar issuing_key, unseal(*issuing));
-  DUET_ASSIGN_OR_RETURN(crypto::Scalar ocsp_key, unseal(*ocsp));
-  const pki::Certificate& issuing_cert = ca_certs_.at(issuing->ca_id);
-  const pki::Certificate& root_cert = ca_certs_.at(root->ca_id);
-  const pki::Certificate& ocsp_cert = ca_certs_.at(ocsp->ca_id);
-  // The keys must match their certificates (a wrong record is refused here,
-  // not at the first issuance).
-  DUET_ASSIGN_OR_RETURN(crypto::Point ip, crypto::Point::mul_base(issuing_key));
-  DUET_ASSIGN_OR_RETURN(crypto::Point ic, issuing_cert.public_key());
-  DUET_ASSIGN_OR_RETURN(crypto::Point op, crypto::Point::mul_base(ocsp_key));
-  DUET_ASSIGN_OR_RETURN(crypto::Point oc, ocsp_cert.public_key());
-  if (!(ip == ic) || !(op == oc)) return make_error(ErrorCode::kInternal, "a CA key does not match its certificate");
-
-  issuing_ = std::make_unique<pki::IssuingCa>(pki::IssuingCa{issuing_cert, std::move(issuing_key), root_cert,
-                                                             std::string(crypto::kDefaultSm2Id)});
-  ocsp_ = std::make_unique<pki::OcspResponderConfig>(pki::OcspResponderConfig{
-      issuing_cert, ocsp_cert, std::move(ocsp_key), std::chrono::seconds(config_.ocsp_validity_seconds),
-      config_.ocsp_crl_sm2_id});
-  root_id_ = root->ca_id;
-  issuing_id_ = issuing->ca_id;
-  ocsp_id_ = ocsp->ca_id;
-  loaded_ = true;
-  return Status::Ok();
-}
-
-std::string CertificateService::chain_pem() const {
-  if (!loaded_) return {};
-  return issuing_->certificate.pem() + issuing_->root.pem();
-}
-
-Result<pki::Certificate> CertificateService::ca_certificate(std::string_view ca_id) const {
-  auto it = ca_certs_.find(ca_id);
-  if (it == ca_certs_.end()) return make_error(ErrorCode::kNotFound, "no such CA");
-  return it->second;
-}
-
 Result<CertificateService::Subject> CertificateService::subject_for(const store::Holder& h) {
   HolderFields fields{stores_.holders, deps_.protector, deps_.rng, deps_.clock};
   DUET_ASSIGN_OR_RETURN(SecretBytes name, fields.open(h.tenant_id, h.holder_id, "name", h.name_ciphertext));
@@ -244,6 +74,9 @@ Result<CertificateService::Subject> CertificateService::subject_for(const store:
   pki::DistinguishedName& dn = out.dn;
   dn.country = config_.subject_country;
   dn.organization = config_.subject_organization;
+  // A sandbox holder's certificate says so where a relying party looks: the
+  // OU (production certificates have none; the lint checks both).
+  if (h.environment == store::AppEnvironment::kSandbox) dn.organizational_unit = std::string(kSandboxOrganizationalUnit);
   // CN: the holder's full name (issue 12: under the Electronic Signature Law
   // a personal signing certificate identifies the person). Certificates hold
   // it in clear, in the store and in every CMS signature; everything else at
@@ -294,7 +127,11 @@ Result<CertificateView> CertificateService::view(store::Certificate c) const {
   auto issuer = ca_certs_.find(c.issuer_id);
   if (issuer != ca_certs_.end()) {
     v.chain_pem = issuer->second.pem();
-    auto root = ca_certs_.find(root_id_);
+    // The root of the issuer's own environment (a sandbox certificate's
+    // chain ends at the sandbox root).
+    auto e = ca_envs_.find(c.issuer_id);
+    const std::string& root_id = env(e != ca_envs_.end() ? e->second : store::AppEnvironment::kProduction).root_id;
+    auto root = ca_certs_.find(root_id);
     if (root != ca_certs_.end()) v.chain_pem += root->second.pem();
   }
   v.record = std::move(c);
@@ -442,18 +279,21 @@ Result<CertificateView> CertificateService::issue_for_csr_order(const store::Wri
   DUET_ASSIGN_OR_RETURN(pki::VerifiedCsr verified, pki::verify_csr(*csr));
   if (!(verified.public_key == pub)) return make_error(ErrorCode::kInternal, "the request names another key");
 
+  // The holder's environment's CA (docs/pki.md "The sandbox CA").
+  const EnvironmentCa& ca = env(holder.environment);
   pki::HolderProfile profile;
   profile.subject = subject;
   profile.validity = std::chrono::days(config_.validity_days);
-  std::string base = base_url();
-  profile.crl_url = base + "/pki/crl/" + issuing_id_ + ".crl";
-  profile.ocsp_url = base + "/pki/ocsp";
-  profile.ca_issuers_url = base + "/pki/ca/" + issuing_id_ + ".cer";
+  std::string base = base_url() + std::string(pki_path(holder.environment));
+  profile.crl_url = base + "/crl/" + ca.issuing_id + ".crl";
+  profile.ocsp_url = base + "/ocsp";
+  profile.ca_issuers_url = base + "/ca/" + ca.issuing_id + ".cer";
   profile.policy_oid = config_.policy_oid;
   profile.identify_code = subject_parts.identify_code;
   pki::IssuancePolicy policy;
   policy.policy_oid = config_.policy_oid;
   policy.expected_common_name = subject.common_name;
+  policy.expected_organizational_unit = subject.organizational_unit;
   policy.expected_identify_code = subject_parts.identify_code;
   policy.holder_id_number = subject_parts.id_number;
   policy.serial_is_unused = [this](ByteView serial) -> Result<bool> {
@@ -462,7 +302,7 @@ Result<CertificateView> CertificateService::issue_for_csr_order(const store::Wri
     if (found.code() == ErrorCode::kNotFound) return true;
     return Unexpected{found.error()};
   };
-  DUET_ASSIGN_OR_RETURN(pki::Certificate cert, pki::issue_holder_certificate_from_csr(*issuing_, *csr, profile, policy,
+  DUET_ASSIGN_OR_RETURN(pki::Certificate cert, pki::issue_holder_certificate_from_csr(*ca.issuing, *csr, profile, policy,
                                                                                       deps_.rng, to_time(now)));
   store::Certificate rec;
   rec.tenant_id = order.tenant_id;
@@ -470,7 +310,7 @@ Result<CertificateView> CertificateService::issue_for_csr_order(const store::Wri
   rec.holder_id = order.holder_id;
   rec.key_id = order.key_id;
   rec.serial_hex = cert.serial_hex();
-  rec.issuer_id = issuing_id_;
+  rec.issuer_id = ca.issuing_id;
   rec.der = cert.der();
   rec.not_before = to_unix(cert.not_before());
   rec.not_after = to_unix(cert.not_after());
@@ -551,77 +391,6 @@ Status CertificateService::revoke_own(const HolderContext& ctx, UnixSeconds now)
     return Unexpected{key.error()};
   }
   return stores_.holders.revoke_holder_key(ctx.write, ctx.tenant_id, key->key_id, now);
-}
-
-void CertificateService::invalidate_crl() {
-  std::lock_guard<std::mutex> lock(crl_mu_);
-  crl_dirty_ = true;
-}
-
-Result<Bytes> CertificateService::crl_der(const store::WriteContext& write, std::string_view ca_id, UnixSeconds now) {
-  if (!loaded_) return make_error(ErrorCode::kUnavailable, "the CA is not ready");
-  if (ca_id != issuing_id_) return make_error(ErrorCode::kNotFound, "no CRL for this CA");
-  std::lock_guard<std::mutex> lock(crl_mu_);
-  auto it = crl_cache_.find(ca_id);
-  if (!crl_dirty_ && it != crl_cache_.end() && now - it->second.built_at < config_.crl_refresh_seconds &&
-      now >= it->second.built_at) {
-    return it->second.der;
-  }
-  DUET_ASSIGN_OR_RETURN(auto revoked, stores_.certificates.list_revoked_certificates(ca_id));
-  std::vector<pki::RevokedEntry> entries;
-  for (const auto& c : revoked) {
-    DUET_ASSIGN_OR_RETURN(Bytes serial, from_hex(c.serial_hex));
-    entries.push_back({std::move(serial), to_time(c.revoked_at.value_or(now)),
-                       static_cast<pki::RevocationReason>(c.revocation_reason)});
-  }
-  DUET_ASSIGN_OR_RETURN(int64_t number, stores_.cas.next_crl_number(write, ca_id));
-  pki::IssuingCa ca = *issuing_;
-  ca.sm2_id = config_.ocsp_crl_sm2_id;
-  pki::CrlParams params;
-  params.crl_number = static_cast<uint64_t>(number);
-  params.this_update = to_time(now);
-  params.next_update_after = std::chrono::seconds(config_.crl_next_update_seconds);
-  DUET_ASSIGN_OR_RETURN(Bytes der, pki::build_crl(ca, entries, params));
-  crl_cache_[std::string(ca_id)] = CachedCrl{der, now, entries.size()};
-  crl_dirty_ = false;
-  return der;
-}
-
-Result<size_t> CertificateService::refresh_crls(const store::WriteContext& write, UnixSeconds now) {
-  if (!loaded_) return size_t{0};
-  DUET_ASSIGN_OR_RETURN(auto revoked, stores_.certificates.list_revoked_certificates(issuing_id_));
-  {
-    std::lock_guard<std::mutex> lock(crl_mu_);
-    auto it = crl_cache_.find(issuing_id_);
-    bool stale = crl_dirty_ || it == crl_cache_.end() || now - it->second.built_at >= config_.crl_refresh_seconds ||
-                 it->second.revoked_count != revoked.size();
-    if (!stale) return size_t{0};
-    crl_dirty_ = true;
-  }
-  DUET_TRY_STATUS(crl_der(write, issuing_id_, now));
-  return size_t{1};
-}
-
-Result<Bytes> CertificateService::ocsp_response(ByteView request_der, UnixSeconds now) {
-  if (!loaded_) return make_error(ErrorCode::kUnavailable, "the CA is not ready");
-  auto lookup = [this](ByteView serial) -> Result<pki::StatusAnswer> {
-    pki::StatusAnswer a;
-    auto c = stores_.certificates.find_certificate_by_serial(to_hex(serial));
-    if (!c.ok()) {
-      if (c.code() == ErrorCode::kNotFound) return a;  // unknown
-      return Unexpected{c.error()};
-    }
-    if (c->issuer_id != issuing_id_) return a;
-    if (c->revoked) {
-      a.status = pki::CertStatus::kRevoked;
-      a.revoked_at = to_time(c->revoked_at.value_or(0));
-      a.reason = static_cast<pki::RevocationReason>(c->revocation_reason);
-    } else {
-      a.status = pki::CertStatus::kGood;
-    }
-    return a;
-  };
-  return pki::ocsp_respond(*ocsp_, request_der, lookup, to_time(now));
 }
 
 }  // namespace duet::core

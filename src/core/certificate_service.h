@@ -13,6 +13,14 @@
 // the order's completion (Store::finish_csr_order, one transaction). CSR
 // orders are never metered, called back or listed to the business system.
 //
+// Two CAs (issue 14 item 1, docs/pki.md "The sandbox CA"): production's and
+// the sandbox's, each a root, an issuing CA and an OCSP responder of its own.
+// A holder's certificate comes from its environment's issuing CA (the
+// holder's, which is its creating app's); a certificate keeps the issuer it
+// was issued by. The sandbox CA's names and its holders' subjects carry
+// kSandboxOrganizationalUnit; trust_for() gives each environment only its
+// own anchors.
+//
 // Thread-safe after bootstrap(): the CA material is immutable, the CRL cache
 // has its own lock.
 #pragma once
@@ -28,6 +36,7 @@
 #include "core/contexts.h"
 #include "base/bytes.h"
 #include "core/core_deps.h"
+#include "core/verification.h"
 #include "store/tenants.h"
 #include "store/holders.h"
 #include "store/orders.h"
@@ -75,6 +84,15 @@ struct PkiConfig {
   std::string tsa_policy_oid = "1.3.6.1.4.1.99999.1.3.1";
 };
 
+// The OU of every sandbox CA certificate and of every holder certificate the
+// sandbox CA issues: what a relying party sees to tell a test certificate
+// from a real one (production certificates carry no OU).
+inline constexpr std::string_view kSandboxOrganizationalUnit = "Sandbox 测试 (not for production use)";
+
+// The path under the public URL where an environment's CA files are served:
+// "/pki" (production) or "/pki/sandbox" (ca/, crl/, ocsp below it).
+std::string_view pki_path(store::AppEnvironment environment);
+
 // An issued certificate as the APIs show it.
 struct CertificateView {
   store::Certificate record;
@@ -103,22 +121,36 @@ class CertificateService {
   CertificateService(const CertificateService&) = delete;
   CertificateService& operator=(const CertificateService&) = delete;
 
-  // Loads the active CA hierarchy from the store (keys unwrapped by the KEK),
-  // or creates one (root, issuing CA, OCSP responder), seals the keys with
-  // the KEK ("ca_key:<ca_id>") and stores it. Call once before serving.
+  // Loads the active CA hierarchy of each environment from the store (keys
+  // unwrapped by the KEK), or creates one (root, issuing CA, OCSP
+  // responder), seals the keys with the KEK ("ca_key:<ca_id>") and stores
+  // it: production's imported instead when the import settings are given;
+  // the sandbox's always created (a store from before v30 gets it at its
+  // first start after the upgrade). Call once before serving.
   Status bootstrap(UnixSeconds now);
   bool ready() const { return loaded_; }
 
-  const std::string& issuing_ca_id() const { return issuing_id_; }
-  const std::string& root_ca_id() const { return root_id_; }
-  const std::string& ocsp_ca_id() const { return ocsp_id_; }  // the OCSP responder's certificate
-  // The active issuing CA with its key (null before bootstrap): for the
-  // services that certify their own keys (the time-stamping unit).
-  const pki::IssuingCa* issuing_ca() const { return issuing_.get(); }
-  // Issuing CA then root, PEM.
-  std::string chain_pem() const;
+  // Production's CA (the time-stamping unit, and the default of the overloads).
+  const std::string& issuing_ca_id() const { return production_.issuing_id; }
+  const std::string& root_ca_id() const { return production_.root_id; }
+  const std::string& ocsp_ca_id() const { return production_.ocsp_id; }  // the OCSP responder's certificate
+  const std::string& issuing_ca_id(store::AppEnvironment e) const { return env(e).issuing_id; }
+  const std::string& root_ca_id(store::AppEnvironment e) const { return env(e).root_id; }
+  const std::string& ocsp_ca_id(store::AppEnvironment e) const { return env(e).ocsp_id; }
+  // Production's active issuing CA with its key (null before bootstrap): for
+  // the services that certify their own keys (the time-stamping unit).
+  const pki::IssuingCa* issuing_ca() const { return production_.issuing.get(); }
+  // Issuing CA then root, PEM (production's, or the environment's).
+  std::string chain_pem(store::AppEnvironment e = store::AppEnvironment::kProduction) const;
   // A CA certificate (any role, active or not) by id; kNotFound.
   Result<pki::Certificate> ca_certificate(std::string_view ca_id) const;
+  // The environment of a CA by id; kNotFound.
+  Result<store::AppEnvironment> ca_environment(std::string_view ca_id) const;
+  // What POST /api/v1/verify trusts for a caller of `e`: that environment's
+  // issuing CAs and roots only, the revocation records of the certificates
+  // they issued, and the other environment's CAs as `distrusted` with the
+  // reason a relying party reads (docs/pki.md "The sandbox CA").
+  VerifyTrust trust_for(store::AppEnvironment e) const;
 
   // The kCsr order for the holder's active key (an open one is returned again).
   // kConflict when the holder has no active key or (unless `renewal`) the key
@@ -167,9 +199,10 @@ class CertificateService {
   // Without a certificate, the active key alone is revoked.
   Status revoke_own(const HolderContext& ctx, UnixSeconds now);
 
-  // DER CRL of a CA (issuing CA ids only; kNotFound otherwise), cached and
+  // DER CRL of an issuing CA of `e` (kNotFound for any other id), cached and
   // rebuilt after a revocation or when older than crl_refresh_seconds.
-  Result<Bytes> crl_der(const store::WriteContext& write, std::string_view ca_id, UnixSeconds now);
+  Result<Bytes> crl_der(const store::WriteContext& write, std::string_view ca_id, UnixSeconds now,
+                        store::AppEnvironment e = store::AppEnvironment::kProduction);
   // Rebuilds stale CRLs (the worker's tick): older than crl_refresh_seconds,
   // or listing fewer revocations than the store now holds (a revocation made
   // through another node). Returns how many were rebuilt.
@@ -178,8 +211,11 @@ class CertificateService {
   void invalidate_crl();
 
   // RFC 6960: DER OCSPRequest in, DER OCSPResponse out (always an answer;
-  // malformedRequest / internalError inside it when needed).
-  Result<Bytes> ocsp_response(ByteView request_der, UnixSeconds now);
+  // malformedRequest / internalError inside it when needed). Each
+  // environment's responder answers for its own issuing CA's certificates
+  // ("unknown" for the other's).
+  Result<Bytes> ocsp_response(ByteView request_der, UnixSeconds now,
+                              store::AppEnvironment e = store::AppEnvironment::kProduction);
 
   const PkiConfig& config() const { return config_; }
 
@@ -211,19 +247,31 @@ class CertificateService {
   static constexpr size_t kMaxCommonNameChars = 64;
   Result<CertificateView> view(store::Certificate c) const;
   std::string base_url() const;
-  Status load(const std::vector<store::CaRecord>& cas);
-  Status create_hierarchy(UnixSeconds now);
+  // One environment's CA as loaded (certificate_service_ca.cc).
+  struct EnvironmentCa {
+    std::string root_id, issuing_id, ocsp_id;
+    std::unique_ptr<pki::IssuingCa> issuing;
+    std::unique_ptr<pki::OcspResponderConfig> ocsp;
+  };
+  const EnvironmentCa& env(store::AppEnvironment e) const {
+    return e == store::AppEnvironment::kSandbox ? sandbox_ : production_;
+  }
+  Status load(const std::vector<store::CaRecord>& cas, store::AppEnvironment e);
+  Status create_hierarchy(UnixSeconds now, store::AppEnvironment e);
   Status import_hierarchy(UnixSeconds now);
+  Status store_ca_records(UnixSeconds now, store::AppEnvironment e, const pki::Certificate& root,
+                          const crypto::Scalar* root_key, const pki::IssuingCa& issuing,
+                          const pki::Certificate& ocsp_cert, const crypto::Scalar& ocsp_key);
+  std::string organization() const;
 
   ServiceDeps deps_;  // everything but the store
   Stores stores_;
   keys::Kek& kek_;
   PkiConfig config_;
   bool loaded_ = false;
-  std::string root_id_, issuing_id_, ocsp_id_;
-  std::unique_ptr<pki::IssuingCa> issuing_;
-  std::unique_ptr<pki::OcspResponderConfig> ocsp_;
+  EnvironmentCa production_, sandbox_;
   std::map<std::string, pki::Certificate, std::less<>> ca_certs_;  // every CA by id
+  std::map<std::string, store::AppEnvironment, std::less<>> ca_envs_;  // and its environment
 
   struct CachedCrl {
     Bytes der;
@@ -231,8 +279,7 @@ class CertificateService {
     size_t revoked_count = 0;
   };
   std::mutex crl_mu_;
-  std::map<std::string, CachedCrl, std::less<>> crl_cache_;
-  bool crl_dirty_ = true;
+  std::map<std::string, CachedCrl, std::less<>> crl_cache_;  // emptied by invalidate_crl
 };
 
 }  // namespace duet::core

@@ -2,8 +2,13 @@
 // of the joint key, refused requests, revocation with CRL and OCSP.
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include "core/certificate_service.h"
 #include "core/test_fixture.h"
+#include "core/verification.h"
+#include "store/ids.h"
+#include "store/record_text.h"
 #include "crypto/sm2_evp.h"
 #include "pki/crl.h"
 #include "pki/lint.h"
@@ -289,14 +294,21 @@ TEST_F(CoreTest, RevocationShredsTheShareAndShowsInCrlAndOcsp) {
   ASSERT_TRUE(sign(d, req->order_id, "123456", "ses_csr_0001").ok());
   auto cert = certs->current_certificate(d.ctx);
   ASSERT_TRUE(cert.ok());
-  auto issuing = certs->ca_certificate(certs->issuing_ca_id());
+  // A sandbox holder: its CA is the sandbox's (docs/pki.md "The sandbox CA").
+  const auto kSbx = store::AppEnvironment::kSandbox;
+  auto issuing = certs->ca_certificate(certs->issuing_ca_id(kSbx));
   ASSERT_TRUE(issuing.ok());
 
   // CRL before: empty, signed by the issuing CA (empty ID in this fixture).
-  auto crl0 = certs->crl_der({}, certs->issuing_ca_id(), clock.now());
+  auto crl0 = certs->crl_der({}, certs->issuing_ca_id(kSbx), clock.now(), kSbx);
   ASSERT_TRUE(crl0.ok()) << crl0.error().to_string();
   EXPECT_TRUE(pki::verify_crl(*crl0, *issuing, "").ok());
   EXPECT_EQ(certs->crl_der({}, "ca_unknown", clock.now()).code(), ErrorCode::kNotFound);
+  // Each environment's CRL route knows only its own issuing CA.
+  EXPECT_EQ(certs->crl_der({}, certs->issuing_ca_id(kSbx), clock.now()).code(), ErrorCode::kNotFound);
+  EXPECT_EQ(certs->crl_der({}, certs->issuing_ca_id(), clock.now(), kSbx).code(), ErrorCode::kNotFound);
+  auto production_crl0 = certs->crl_der({}, certs->issuing_ca_id(), clock.now());
+  ASSERT_TRUE(production_crl0.ok());
 
   // An order waiting when the certificate is revoked.
   auto order = business->create_order(t.sandbox, NewOrder{d.ctx.holder_id, "Loan", "", store::OutputFormat::kRaw,
@@ -322,9 +334,13 @@ TEST_F(CoreTest, RevocationShredsTheShareAndShowsInCrlAndOcsp) {
             ErrorCode::kConflict);
 
   // The CRL lists the serial, with the reason.
-  auto crl = certs->crl_der({}, certs->issuing_ca_id(), clock.now());
+  auto crl = certs->crl_der({}, certs->issuing_ca_id(kSbx), clock.now(), kSbx);
   ASSERT_TRUE(crl.ok());
   EXPECT_NE(*crl, *crl0);
+  // Production's CRL does not list the sandbox certificate.
+  auto production_crl = certs->crl_der({}, certs->issuing_ca_id(), clock.now());
+  ASSERT_TRUE(production_crl.ok());
+  EXPECT_FALSE(ok_value(pki::crl_lookup(*production_crl, ok_value(from_hex(cert->record.serial_hex)))).revoked);
   ScratchDir scratch;
   std::string path = scratch.write("issuing.crl", *crl);
   auto text = run("openssl crl -inform DER -in " + path + " -noout -text");
@@ -338,9 +354,9 @@ TEST_F(CoreTest, RevocationShredsTheShareAndShowsInCrlAndOcsp) {
   std::string issuing_pem = scratch.write("issuing.pem", issuing->pem());
   std::string leaf = scratch.write("holder.pem", cert->certificate_pem);
   ASSERT_EQ(run("openssl ocsp -issuer " + issuing_pem + " -cert " + leaf + " -reqout " + scratch.file("req.der")).status, 0);
-  auto resp = certs->ocsp_response(as_bytes(scratch.read("req.der")), clock.now());
+  auto resp = certs->ocsp_response(as_bytes(scratch.read("req.der")), clock.now(), kSbx);
   ASSERT_TRUE(resp.ok());
-  auto responder = certs->ca_certificate(certs->ocsp_ca_id());
+  auto responder = certs->ca_certificate(certs->ocsp_ca_id(kSbx));
   ASSERT_TRUE(responder.ok());
   EXPECT_TRUE(pki::verify_ocsp_response_signature(*resp, *responder, "").ok());
   scratch.write("resp.der", *resp);
@@ -349,7 +365,95 @@ TEST_F(CoreTest, RevocationShredsTheShareAndShowsInCrlAndOcsp) {
   // (The manual clock is in the future: openssl warns that the status times are not yet valid.)
   EXPECT_NE(show.output.find("revoked\n\tThis Update"), std::string::npos) << show.output;
   EXPECT_NE(show.output.find("Reason: keyCompromise"), std::string::npos) << show.output;
+  // Production's responder: not one of its certificates.
+  auto production_resp = certs->ocsp_response(as_bytes(scratch.read("req.der")), clock.now());
+  ASSERT_TRUE(production_resp.ok());
+  scratch.write("resp-production.der", *production_resp);
+  auto unknown = run("cd " + scratch.path() + " && openssl ocsp -respin resp-production.der -issuer issuing.pem "
+                     "-cert holder.pem -no_nonce -noverify");
+  EXPECT_NE(unknown.output.find("unknown\n\tThis Update"), std::string::npos) << unknown.output;
   EXPECT_EQ(metrics.certificates_revoked.load(), 1u);
+}
+
+// Issue 14 item 1: a sandbox holder's certificate comes from the sandbox CA,
+// whose names say so; a production holder's from production's, unmarked.
+// Each environment's trust anchors accept only their own, and name the other.
+TEST_F(CoreTest, EachEnvironmentHasItsOwnCaAndTrustsOnlyIt) {
+  TenantApp t = new_tenant("Bank");
+  const AppContext prd{t.tenant_id, t.app.production.app_id, store::AppEnvironment::kProduction};
+  store::Package unlimited;  // production holders are metered
+  unlimited.tenant_id = t.tenant_id;
+  unlimited.package_id = store::new_id("pkg_");
+  unlimited.kind = store::PackageKind::kUnlimited;
+  unlimited.starts_at = unlimited.created_at = clock.now() - 60;
+  unlimited.expires_at = clock.now() + 365 * 86400;
+  ASSERT_OK(store_->add_package({}, unlimited));
+  ASSERT_OK_AND_ASSIGN(Device sd, enroll(t.sandbox, "123456"));
+  ASSERT_OK_AND_ASSIGN(Device pd, enroll(prd, "654321"));
+  auto certify = [&](const Device& d, const std::string& pin) -> CertificateView {
+    auto req = certs->request_certificate(d.ctx);
+    EXPECT_TRUE(req.ok()) << req.error().to_string();
+    if (!req.ok()) return {};
+    auto done = sign(d, req->order_id, pin, "ses_csr_" + d.ctx.holder_id);
+    EXPECT_TRUE(done.ok()) << done.error().to_string();
+    return ok_value(certs->current_certificate(d.ctx));
+  };
+  CertificateView sandbox_cert = certify(sd, "123456");
+  CertificateView production_cert = certify(pd, "654321");
+  const auto kSbx = store::AppEnvironment::kSandbox;
+  const auto kPrd = store::AppEnvironment::kProduction;
+  EXPECT_EQ(sandbox_cert.record.issuer_id, certs->issuing_ca_id(kSbx));
+  EXPECT_EQ(production_cert.record.issuer_id, certs->issuing_ca_id(kPrd));
+  ASSERT_NE(certs->issuing_ca_id(kSbx), certs->issuing_ca_id(kPrd));
+  EXPECT_EQ(ok_value(certs->ca_environment(certs->root_ca_id(kSbx))), kSbx);
+
+  // What openssl reads: the sandbox OU in the subject and the issuer; none in production's.
+  ScratchDir scratch;
+  auto read = [&](const std::string& name, const std::string& pem, const char* what) {
+    auto r = run("openssl x509 -in " + scratch.write(name, pem) + " -noout " + what + " -nameopt utf8,sep_comma_plus");
+    EXPECT_EQ(r.status, 0) << r.output;
+    return r.output;
+  };
+  const std::string ou = "OU=" + std::string(kSandboxOrganizationalUnit);
+  std::string s_issuer = read("s.pem", sandbox_cert.certificate_pem, "-issuer");
+  EXPECT_NE(s_issuer.find("Sandbox Issuing CA"), std::string::npos) << s_issuer;
+  EXPECT_NE(s_issuer.find(ou), std::string::npos) << s_issuer;
+  EXPECT_NE(read("s2.pem", sandbox_cert.certificate_pem, "-subject").find(ou), std::string::npos);
+  std::string p_issuer = read("p.pem", production_cert.certificate_pem, "-issuer");
+  EXPECT_EQ(p_issuer.find("Sandbox"), std::string::npos) << p_issuer;
+  EXPECT_EQ(read("p2.pem", production_cert.certificate_pem, "-subject").find("OU="), std::string::npos);
+  // The URLs of the sandbox certificate are the sandbox's.
+  auto s_text = read("s3.pem", sandbox_cert.certificate_pem, "-text");
+  EXPECT_NE(s_text.find("/pki/sandbox/crl/" + certs->issuing_ca_id(kSbx) + ".crl"), std::string::npos) << s_text;
+  EXPECT_NE(s_text.find("/pki/sandbox/ocsp"), std::string::npos) << s_text;
+  // The view's chain ends at the holder's own environment's root.
+  EXPECT_EQ(sandbox_cert.chain_pem, certs->chain_pem(kSbx));
+  EXPECT_EQ(production_cert.chain_pem, certs->chain_pem(kPrd));
+
+  // Trust per environment, over the same verification code as /verify.
+  for (const auto& [env, good, other] : {std::tuple{kPrd, &production_cert, &sandbox_cert},
+                                         std::tuple{kSbx, &sandbox_cert, &production_cert}}) {
+    VerifyTrust trust = certs->trust_for(env);
+    ASSERT_EQ(trust.roots.size(), 1u);
+    EXPECT_EQ(trust.roots[0].der(), ok_value(certs->ca_certificate(certs->root_ca_id(env))).der());
+    for (const auto* c : {good, other}) {
+      // (The fixture's clock is ahead of the real one: the chain at its time.)
+      pki::Certificate leaf = ok_value(pki::Certificate::parse(c->certificate_pem));
+      Status chain = pki::verify_chain(leaf, trust.intermediates, trust.roots,
+                                       pki::Time(std::chrono::seconds(clock.now() + 60)));
+      EXPECT_EQ(chain.ok(), c == good) << store::record_text::env_text(env);
+      const std::string why = trust.distrust_reason_for(leaf.issuer());
+      EXPECT_EQ(why.empty(), c == good);
+      if (c == other) {
+        EXPECT_NE(why.find(env == kPrd ? "issued by the sandbox CA, which production verification does not trust"
+                                       : "issued by the production CA, which sandbox verification does not trust"),
+                  std::string::npos)
+            << why;
+      }
+      // Revocation records: only the environment's own certificates are known.
+      EXPECT_EQ(trust.revocation(c->record.serial_hex).has_value(), c == good);
+    }
+  }
 }
 
 TEST_F(CoreTest, HolderSelfRevocation) {

@@ -37,7 +37,14 @@ Result<pdf::PdfVerification> verify_pdf_document(ByteView pdf, const VerifyTrust
   pdf::RevocationSource revocation;
   revocation.not_checked_because = not_checked_because;
   if (trust.revocation) revocation.check = built_in_ca_check(trust);
-  return pdf::verify_pdf(pdf, cms_trust, options, revocation);
+  DUET_ASSIGN_OR_RETURN(pdf::PdfVerification v, pdf::verify_pdf(pdf, cms_trust, options, revocation));
+  // A signer of the other environment's CA: the chain failed as any
+  // stranger's; the report says why (docs/pki.md "The sandbox CA").
+  for (auto& sig : v.signatures) {
+    if (sig.cms_ok || sig.signer_issuer.empty()) continue;
+    if (std::string why = trust.distrust_reason_for(sig.signer_issuer); !why.empty()) sig.problems.push_back(why);
+  }
+  return v;
 }
 
 std::string pdf_verification_json(const pdf::PdfVerification& v) {

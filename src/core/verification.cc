@@ -28,6 +28,9 @@ void check_certificate(const pki::Certificate& cert, const VerifyTrust& trust, s
     out.chain_ok = st.ok();
     if (!st.ok()) out.reasons.push_back("the certificate does not chain to a trusted CA: " + st.error().message);
   }
+  if (out.chain_ok == false) {
+    if (std::string why = trust.distrust_reason_for(cert.issuer()); !why.empty()) out.reasons.push_back(why);
+  }
   if (!trust.revocation) return;
   auto known = trust.revocation(cert.serial_hex());
   if (!known) return;  // not ours: unknown

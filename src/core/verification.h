@@ -44,6 +44,19 @@ struct VerifyTrust {
   std::vector<pki::Certificate> intermediates;
   std::vector<pki::Certificate> roots;
   RevocationLookup revocation;  // may be empty: revocation "unknown"
+  // CAs known but not trusted here (the other environment's, issue 14 item
+  // 1): a certificate one of them issued fails its chain as any stranger's,
+  // and the verdict says why with `distrusted_reason`.
+  std::vector<pki::Certificate> distrusted;
+  std::string distrusted_reason;
+
+  // distrusted_reason if `issuer` (a certificate's issuer name) is the
+  // subject of a distrusted CA; empty otherwise.
+  std::string distrust_reason_for(const std::string& issuer) const {
+    for (const auto& ca : distrusted)
+      if (ca.subject() == issuer) return distrusted_reason;
+    return {};
+  }
 };
 
 struct VerifyOutcome {

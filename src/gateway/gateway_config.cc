@@ -59,6 +59,7 @@ constexpr Key kUpstreamKeys[] = {
     {"app_id", [](Node n, Path p, GatewayConfig& c) { return read_string(n, p, c.upstream_app_id); }},
     {"secret_file", [](Node n, Path p, GatewayConfig& c) { return read_string(n, p, c.upstream_secret_file); }},
     {"timeout_ms", [](Node n, Path p, GatewayConfig& c) { return read_count(n, p, c.upstream_timeout_ms); }},
+    {"environment", [](Node n, Path p, GatewayConfig& c) { return read_string(n, p, c.upstream_environment); }},
 };
 
 using AppKey = TomlKey<LocalApp>;
@@ -93,6 +94,8 @@ Status check(const GatewayConfig& c) {
   if (!is_url(c.upstream_url)) return bad("upstream.url must be an http(s) URL");
   if (!is_app_id(c.upstream_app_id)) return bad("upstream.app_id must be an app id");
   if (c.upstream_secret_file.empty()) return bad("upstream.secret_file must not be empty");
+  if (c.upstream_environment != "production" && c.upstream_environment != "sandbox")
+    return bad("upstream.environment must be production or sandbox");
   if (c.upstream_timeout_ms < 100 || c.upstream_timeout_ms > 600000) return bad("upstream.timeout_ms must be 100..600000");
   if (c.local_apps.empty()) return bad("at least one [[local_apps]] entry is needed");
   for (size_t i = 0; i < c.local_apps.size(); ++i) {

@@ -51,6 +51,11 @@ struct GatewayConfig {
   std::string upstream_app_id;
   std::string upstream_secret_file;
   int64_t upstream_timeout_ms = 15000;
+  // The environment of upstream_app_id at duetd, "production" or "sandbox":
+  // whose CA chain the gateway checks the embedded signatures against
+  // (/pki/ca/chain.pem or /pki/sandbox/ca/chain.pem; docs/pki.md "The
+  // sandbox CA").
+  std::string upstream_environment = "production";
   // [[local_apps]]
   std::vector<LocalApp> local_apps;
 };

@@ -192,7 +192,8 @@ Result<Bytes> Upstream::timestamp_token(const crypto::Digest& imprint) {
 }
 
 Result<std::string> Upstream::ca_chain_pem() {
-  DUET_ASSIGN_OR_RETURN(httpclient::HttpResponse r, plain_call("GET", "/pki/ca/chain.pem", "", ""));
+  DUET_ASSIGN_OR_RETURN(httpclient::HttpResponse r, plain_call(
+      "GET", config_.upstream_environment == "sandbox" ? "/pki/sandbox/ca/chain.pem" : "/pki/ca/chain.pem", "", ""));
   if (r.status != 200) return make_error(ErrorCode::kUnavailable, "duetd's CA chain answered " + std::to_string(r.status));
   return r.body;
 }

@@ -325,6 +325,43 @@ TEST_F(IssuerTest, LintRefusesTheHolderNumberOfAnyTypeOutsideTheExtension) {
                                         crypto::SystemRandom::instance(), now_).ok());
 }
 
+// The environment marker (issue 14 item 1): the OU the service meant to write,
+// exactly; a marked certificate only from a CA marked the same.
+TEST_F(IssuerTest, LintChecksTheEnvironmentMarkerOu) {
+  const std::string marker = "Sandbox (not for production use)";
+  LocalSigner holder;
+  HolderProfile p = holder_profile();
+  // Production: no OU expected, none written.
+  policy_.expected_organizational_unit = "";
+  EXPECT_TRUE(issue(p, holder.pub).ok());
+  // An OU where none is meant: refused.
+  p.subject.organizational_unit = marker;
+  auto refused = issue(p, holder.pub);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("subject OU"), std::string::npos) << refused.error().message;
+  // The sandbox marker, but from an unmarked (production) CA: refused.
+  policy_.expected_organizational_unit = marker;
+  refused = issue(p, holder.pub);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("issuing CA does not belong"), std::string::npos) << refused.error().message;
+  // The marker missing from a certificate meant to carry it: refused.
+  HolderProfile unmarked = holder_profile();
+  EXPECT_FALSE(issue(unmarked, holder.pub).ok());
+  // From a CA marked the same: issued, and openssl shows the OU.
+  CaProfile sandbox;
+  sandbox.root_subject.organizational_unit = marker;
+  sandbox.issuing_subject.organizational_unit = marker;
+  sandbox.issuing_subject.common_name = "Duet Sandbox Issuing CA";
+  CaHierarchy h = ok_value(create_ca_hierarchy(sandbox, crypto::SystemRandom::instance(), now_));
+  auto cert = issue_holder_certificate(h.issuing_ca(), holder.pub, p, policy_, crypto::SystemRandom::instance(), now_);
+  ASSERT_TRUE(cert.ok()) << cert.error().to_string();
+  ScratchDir dir;
+  auto out = run("openssl x509 -in " + dir.write("h.pem", cert->pem()) + " -noout -subject -issuer");
+  ASSERT_EQ(out.status, 0) << out.output;
+  EXPECT_NE(out.output.find("subject=C = CN, O = Example Co, OU = " + marker), std::string::npos) << out.output;
+  EXPECT_NE(out.output.find("CN = Duet Sandbox Issuing CA"), std::string::npos) << out.output;
+}
+
 TEST(IdentifyCode, EncodesOnlyResidentIdNumbers) {
   Bytes der = ok_value(encode_identify_code("11010519491231002x"));
   ASSERT_EQ(der.size(), 22u);

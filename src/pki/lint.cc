@@ -229,6 +229,13 @@ Status lint_certificate(X509* x, X509* issuer, const IssuancePolicy& policy) {
   }
   if (dn.serial_number.empty()) return refuse("subject has no serialNumber");
   if (!dn.country.empty() && dn.country.size() != 2) return refuse("subject C is not a two-letter code");
+  if (policy.expected_organizational_unit) {
+    const std::string& ou = *policy.expected_organizational_unit;
+    if (dn.organizational_unit != ou) return refuse("subject OU is not the environment marker the service meant to write");
+    if (!ou.empty() && ossl::dn_fields(X509_get_subject_name(issuer)).organizational_unit != ou) {
+      return refuse("subject OU marks an environment the issuing CA does not belong to");
+    }
+  }
   for (const std::string* f : {&dn.common_name, &dn.serial_number, &dn.organization, &dn.organizational_unit}) {
     if (looks_like_resident_id(*f)) return refuse("subject carries what looks like a raw ID number");
   }

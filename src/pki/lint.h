@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 
 #include "pki/serial.h"
@@ -39,6 +40,13 @@ struct IssuancePolicy {
   // numbers could match the pseudonym's hex or a URL by chance and then the
   // holder could never be certified.)
   std::string holder_id_number;
+  // The subject OU the issuing service meant to write: the environment
+  // marker of sandbox certificates (core/certificate_service.h), "" for
+  // production certificates, which carry no OU. When set, the certificate's
+  // OU must equal it octet for octet (absent for ""), and a non-empty one
+  // must also be the issuer's OU: a certificate marked for the sandbox comes
+  // only from a CA marked the same. nullopt: not checked (tests of other rules).
+  std::optional<std::string> expected_organizational_unit;
 };
 
 inline constexpr size_t kMinLiteralIdNumber = 8;
@@ -48,7 +56,8 @@ inline constexpr size_t kMinLiteralIdNumber = 8;
 //  - serial positive, 8..20 octets (>= 64 bits), unused;
 //  - validity ordered, inside the issuer's, at most max_validity;
 //  - subject CN and serialNumber present, CN = expected_common_name (if
-//    set), C two letters if present;
+//    set), C two letters if present; OU = expected_organizational_unit (if
+//    set) and, when that is non-empty, the issuer's OU the same;
 //  - no raw PRC resident ID number (15 digits, or 17 digits + check character
 //    with a valid ISO 7064 MOD 11-2 check) anywhere in the to-be-signed
 //    certificate, except inside the IdentifyCode extension that

@@ -447,22 +447,12 @@ Status parse_verify_signer(const json& body, core::VerifyRequest& in) {
   return Status::Ok();
 }
 
-// What a signature is verified against: the built-in CA's chain (when loaded)
-// and the revocation state of its certificates in the store.
-core::VerifyTrust verify_trust(const ApiServices& s) {
-  core::VerifyTrust trust;
-  if (s.certs != nullptr && s.certs->ready()) {
-    auto issuing = s.certs->ca_certificate(s.certs->issuing_ca_id());
-    auto root = s.certs->ca_certificate(s.certs->root_ca_id());
-    if (issuing.ok()) trust.intermediates.push_back(*issuing);
-    if (root.ok()) trust.roots.push_back(*root);
-  }
-  trust.revocation = [&store = s.deps.store](const std::string& serial) -> std::optional<std::optional<int64_t>> {
-    auto c = store.find_certificate_by_serial(serial);
-    if (!c.ok()) return std::nullopt;
-    return std::optional<int64_t>(c->revoked_at);
-  };
-  return trust;
+// What a signature is verified against: the caller's environment's CA only
+// (issue 14 item 1; docs/pki.md "The sandbox CA"), with the revocation state
+// of the certificates it issued. Before the CA is loaded: no anchors.
+core::VerifyTrust verify_trust(const ApiServices& s, store::AppEnvironment environment) {
+  if (s.certs == nullptr || !s.certs->ready()) return {};
+  return s.certs->trust_for(environment);
 }
 
 // The media type of a header value, lower case, without parameters.
@@ -484,7 +474,7 @@ Result<Response> verify_pdf_response(const ApiServices& s, const Request& req, c
                                      ByteView pdf) {
   // One document in flight while it is parsed and checked (core/pdf_admission.h).
   DUET_ASSIGN_OR_RETURN(core::PdfSlots slot, core::PdfSlots::take(s.deps.metrics, s.deps.config, ctx.tenant_id));
-  auto v = core::verify_pdf_document(pdf, verify_trust(s), s.deps.config.pdf_max_bytes, "");
+  auto v = core::verify_pdf_document(pdf, verify_trust(s, ctx.environment), s.deps.config.pdf_max_bytes, "");
   if (!v.ok()) {
     switch (v.code()) {
       case ErrorCode::kPayloadTooLarge:
@@ -534,7 +524,7 @@ void verify_and_metering_routes(http::Router& r, const ApiServices& s, RequestAu
     core::VerifyRequest in;
     DUET_TRY_STATUS(parse_verify_input(body, in));
     DUET_TRY_STATUS(parse_verify_signer(body, in));
-    DUET_ASSIGN_OR_RETURN(core::VerifyOutcome v, core::verify_signature(in, verify_trust(s)));
+    DUET_ASSIGN_OR_RETURN(core::VerifyOutcome v, core::verify_signature(in, verify_trust(s, ctx.environment)));
     return json_response(200, verify_outcome_json(v));
   }));
   r.get("/api/v1/packages", auth.signed_business_request([&s](const Request&, const core::AppContext& ctx) -> Result<Response> {

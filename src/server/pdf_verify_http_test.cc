@@ -187,6 +187,27 @@ TEST_F(PdfVerifyHttpTest, SignedPdfVerifiesThenOneByteChangedAndRevocationAreRep
   ASSERT_EQ(rt.status, 200) << rt.body;
   EXPECT_NE(rt.body.find("1 signature: VALID"), std::string::npos) << rt.body;
   EXPECT_NE(rt.body.find("revocation:      good, from the built-in CA"), std::string::npos) << rt.body;
+  // Production credentials: the sandbox holder's signature is untrusted, with
+  // the reason (issue 14 item 1; docs/pki.md "The sandbox CA").
+  {
+    auto admin = [this](const std::string& m, const std::string& t, const std::string& b) {
+      return call(m, t, b, {{"Authorization", "Bearer " + admin_token_}});
+    };
+    const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch()).count();
+    ASSERT_EQ(admin("POST", "/admin/v1/tenants/" + tenant_.tenant_id + "/activation",
+                    json{{"production_active_from", now - 10}}.dump()).status, 200);
+    auto pr = biz(tenant_.production, "POST", "/api/v1/verify", std::string(pdf.begin(), pdf.end()), "application/pdf");
+    ASSERT_EQ(pr.status, 200) << pr.body;
+    json pv = parse(pr);
+    EXPECT_EQ(pv["valid"], false) << pv.dump();
+    EXPECT_EQ(pv["signatures"][0]["cms_ok"], false) << pv.dump();
+    EXPECT_NE(pv["signatures"][0]["problems"].dump().find(
+                  "issued by the sandbox CA, which production verification does not trust"),
+              std::string::npos)
+        << pv.dump();
+    EXPECT_NE(pv["signatures"][0]["revocation"]["status"], "good") << "production has no record of it";
+  }
   // One byte changed in the signed range (the document title).
   std::string text(pdf.begin(), pdf.end());
   size_t at = text.find("duet test contract");
@@ -222,10 +243,16 @@ TEST_F(PdfVerifyHttpTest, CliVerifiesAgainstTheServersChainAndCrl) {
   pdf::testing::ScratchDir scratch;
   std::string path = scratch.write("signed.pdf", pdf);
   const std::string duet = std::string(DUET_BINARY_DIR) + "/bin/duet";
-  auto good = pdf::testing::run(duet + " verify --pdf " + path + " --server " + base_);
+  // A sandbox holder: production's chain (the default) does not trust it, and says why.
+  auto production = pdf::testing::run(duet + " verify --pdf " + path + " --server " + base_);
+  EXPECT_NE(production.status, 0) << production.output;
+  EXPECT_NE(production.output.find("issued by the sandbox CA, which production verification does not trust"),
+            std::string::npos)
+      << production.output;
+  auto good = pdf::testing::run(duet + " verify --pdf " + path + " --server " + base_ + " --environment sandbox");
   EXPECT_EQ(good.status, 0) << good.output;
   EXPECT_NE(good.output.find("1 signature: VALID"), std::string::npos) << good.output;
-  EXPECT_NE(good.output.find("revocation:      good, from the CRL " + base_ + "/pki/crl/"), std::string::npos)
+  EXPECT_NE(good.output.find("revocation:      good, from the CRL " + base_ + "/pki/sandbox/crl/"), std::string::npos)
       << good.output;
 
   auto rev = biz(tenant_.sandbox, "POST",
@@ -233,7 +260,8 @@ TEST_F(PdfVerifyHttpTest, CliVerifiesAgainstTheServersChainAndCrl) {
                  json{{"reason", "keyCompromise"}}.dump());
   ASSERT_EQ(rev.status, 200) << rev.body;
   // stdout only: the JSON report (the verdict line goes to stderr).
-  auto revoked = pdf::testing::run("{ " + duet + " verify --pdf " + path + " --server " + base_ + " --json 2>/dev/null; }");
+  auto revoked = pdf::testing::run("{ " + duet + " verify --pdf " + path + " --server " + base_ +
+                                   " --environment sandbox --json 2>/dev/null; }");
   EXPECT_NE(revoked.status, 0) << revoked.output;
   json j = json::parse(revoked.output, nullptr, false);
   ASSERT_FALSE(j.is_discarded()) << revoked.output;

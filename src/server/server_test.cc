@@ -250,6 +250,15 @@ class ServerTest : public ::testing::Test {
     return j["holder_id"];
   }
 
+  // Production credentials usable: the tenant activated, an unlimited package.
+  void open_production(const Tenant& t) {
+    auto act = admin("POST", "/admin/v1/tenants/" + t.tenant_id + "/activation",
+                     json{{"production_active_from", clock.now() - 10}}.dump());
+    ASSERT_EQ(act.status, 200) << act.body;
+    auto pkg = admin("POST", "/admin/v1/tenants/" + t.tenant_id + "/packages", json{{"kind", "unlimited"}}.dump());
+    ASSERT_EQ(pkg.status, 201) << pkg.body;
+  }
+
   Device enroll(const Cred& c, const std::string& pin, const std::string& id_number = "110101199003071234") {
     std::string holder_id = new_holder(c, id_number);
     auto code = biz(c, "POST", "/api/v1/holders/" + holder_id + "/activation-codes");
@@ -428,11 +437,18 @@ TEST_F(ServerTest, EnrollmentEndsWithACertificateThenCrlOcspAndRevocation) {
   auto v = run("openssl verify -partial_chain -CAfile " + chain_path + attime + " -vfyopt distid:1234567812345678 " +
                leaf_path);
   EXPECT_EQ(v.status, 0) << v.output;
-  auto issuing_pem = call("GET", "/pki/ca/" + issuer_id + ".pem");
+  // A sandbox holder: the sandbox CA's files (docs/pki.md "The sandbox CA");
+  // production's paths do not serve them.
+  EXPECT_EQ(issuer_id, daemon->certificates().issuing_ca_id(store::AppEnvironment::kSandbox));
+  EXPECT_EQ(call("GET", "/pki/ca/" + issuer_id + ".pem").status, 404);
+  EXPECT_EQ(call("GET", "/pki/crl/" + issuer_id + ".crl").status, 404);
+  EXPECT_EQ(call("GET", "/pki/sandbox/ca/" + daemon->certificates().issuing_ca_id() + ".pem").status, 404);
+  auto issuing_pem = call("GET", "/pki/sandbox/ca/" + issuer_id + ".pem");
   ASSERT_EQ(issuing_pem.status, 200);
   std::string issuing_path = scratch.write("issuing.pem", issuing_pem.body);
   EXPECT_EQ(chain_pem.rfind(issuing_pem.body, 0), 0u);
-  auto responder = call("GET", "/pki/ca/" + daemon->certificates().ocsp_ca_id() + ".pem");
+  auto responder =
+      call("GET", "/pki/sandbox/ca/" + daemon->certificates().ocsp_ca_id(store::AppEnvironment::kSandbox) + ".pem");
   ASSERT_EQ(responder.status, 200);
   scratch.write("ocsp.pem", responder.body);
   auto certs = biz(t.sandbox, "GET", "/api/v1/holders/" + d.holder_id + "/certificates");
@@ -441,7 +457,7 @@ TEST_F(ServerTest, EnrollmentEndsWithACertificateThenCrlOcspAndRevocation) {
   EXPECT_EQ(parse(certs)["certificates"][0]["chain_pem"], chain_pem);
 
   auto fetch_crl = [&](const std::string& name) {
-    auto crl = call("GET", "/pki/crl/" + issuer_id + ".crl");
+    auto crl = call("GET", "/pki/sandbox/crl/" + issuer_id + ".crl");
     EXPECT_EQ(crl.status, 200) << crl.body;
     EXPECT_EQ(crl.header("Content-Type").value_or(""), "application/pkix-crl");
     std::string path = scratch.write(name, crl.body);
@@ -449,13 +465,13 @@ TEST_F(ServerTest, EnrollmentEndsWithACertificateThenCrlOcspAndRevocation) {
     EXPECT_NE(ok.output.find("verify OK"), std::string::npos) << ok.output;
     return run("openssl crl -inform DER -in " + path + " -noout -text").output;
   };
-  auto ocsp_status = [&](const std::string& tag) {
+  auto ocsp_status = [&](const std::string& tag, const std::string& path = "/pki/sandbox/ocsp") {
     std::string req_path = scratch.file(tag + ".req");
     auto r = run("openssl ocsp -issuer " + issuing_path + " -cert " + leaf_path + " -reqout " + req_path);
     EXPECT_EQ(r.status, 0) << r.output;
     httpclient::HttpRequest hr;
     hr.method = "POST";
-    hr.url = base + "/pki/ocsp";
+    hr.url = base + path;
     hr.body = scratch.read(tag + ".req");
     hr.headers = {{"Content-Type", "application/ocsp-request"}};
     auto answered = ok_value(client.perform(hr));
@@ -493,6 +509,9 @@ TEST_F(ServerTest, EnrollmentEndsWithACertificateThenCrlOcspAndRevocation) {
   EXPECT_NE(revoked.find("Response verify OK"), std::string::npos) << revoked;
   EXPECT_NE(revoked.find("holder.pem: revoked"), std::string::npos) << revoked;
   EXPECT_NE(revoked.find("Reason: keyCompromise"), std::string::npos) << revoked;
+  // Production's responder does not answer for the sandbox's certificates.
+  std::string elsewhere = ocsp_status("production", "/pki/ocsp");
+  EXPECT_NE(elsewhere.find("holder.pem: unknown"), std::string::npos) << elsewhere;
 
   // The holder can no longer sign: share shredded, devices signed out.
   auto start = dev(d.token, "POST", "/app/v1/orders/" + order_id + "/sessions",
@@ -1378,6 +1397,24 @@ TEST_F(CmsTest, VerifyRoute) {
                 .status,
             400);  // no key
 
+  // Production credentials trust production's CA only: the sandbox holder's
+  // CMS and certificate are untrusted, and the answer says why (issue 14 item 1).
+  open_production(t);
+  for (const json& body : {json{{"data_base64", data["data_base64"]}, {"signature_base64", cms["signature_base64"]},
+                                {"format", "cms"}},
+                           json{{"data_base64", data["data_base64"]}, {"signature_hex", raw["signature"]},
+                                {"format", "raw"}, {"certificate_pem", cert["certificate_pem"]}}}) {
+    auto pr = biz(t.production, "POST", "/api/v1/verify", body.dump());
+    ASSERT_EQ(pr.status, 200) << pr.body;
+    json pv = parse(pr);
+    EXPECT_EQ(pv["valid"], false) << pv.dump();
+    EXPECT_EQ(pv["chain_ok"], false) << pv.dump();
+    EXPECT_NE(pv["reasons"].dump().find("issued by the sandbox CA, which production verification does not trust"),
+              std::string::npos)
+        << pv.dump();
+    EXPECT_EQ(pv["revoked_at_signing_time"], "unknown") << "production has no record of a sandbox certificate";
+  }
+
   // After revocation: the CMS was signed before it (false); a bare DER
   // signature has no signing time (unknown).
   clock.advance(60);
@@ -1462,6 +1499,23 @@ TEST_F(ServerTest, CaChainPemIsPublished) {
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.body, daemon->certificates().chain_pem());
   EXPECT_EQ(parse_pem_chain(r.body).size(), 2u);
+  // The sandbox CA's chain and roots under /pki/sandbox/ (docs/pki.md "The sandbox CA").
+  auto sandbox = call("GET", "/pki/sandbox/ca/chain.pem");
+  ASSERT_EQ(sandbox.status, 200) << sandbox.body;
+  EXPECT_EQ(sandbox.body, daemon->certificates().chain_pem(store::AppEnvironment::kSandbox));
+  auto sandbox_chain = parse_pem_chain(sandbox.body);
+  ASSERT_EQ(sandbox_chain.size(), 2u);
+  EXPECT_NE(sandbox_chain[1].subject().find("Sandbox Root CA"), std::string::npos) << sandbox_chain[1].subject();
+  EXPECT_NE(sandbox_chain[1].subject().find("OU=Sandbox"), std::string::npos) << sandbox_chain[1].subject();
+  EXPECT_NE(sandbox.body, r.body);
+  auto root = call("GET", "/pki/sandbox/ca/root.pem");
+  ASSERT_EQ(root.status, 200);
+  EXPECT_EQ(root.body, sandbox_chain[1].pem());
+  auto production_root = call("GET", "/pki/ca/root.cer");
+  ASSERT_EQ(production_root.status, 200);
+  EXPECT_EQ(production_root.header("Content-Type").value_or(""), "application/pkix-cert");
+  const Bytes root_der = parse_pem_chain(r.body)[1].der();
+  EXPECT_EQ(production_root.body, std::string(root_der.begin(), root_der.end()));
 }
 
 // --- certificate lifecycle: renewal, re-key, CA import -----------------------
@@ -1559,16 +1613,17 @@ TEST_F(LifecycleTest, RekeyRevokesTheOldKeysCertificatesAsSuperseded) {
   EXPECT_EQ(list["certificates"][0]["status"], "revoked");
   EXPECT_EQ(list["certificates"][0]["revocation_reason"], "superseded");
   // OCSP (through the service's responder) and the CRL.
-  std::string issuer_id = daemon->certificates().issuing_ca_id();
+  const auto kSbx = store::AppEnvironment::kSandbox;  // a sandbox holder: the sandbox CA
+  std::string issuer_id = daemon->certificates().issuing_ca_id(kSbx);
   {
     pki::testing::ScratchDir o;
     o.write("issuing.pem", ok_value(daemon->certificates().ca_certificate(issuer_id)).pem());
     o.write("holder.pem", first["certificate_pem"].get<std::string>());
-    o.write("ocsp.pem", ok_value(daemon->certificates().ca_certificate(daemon->certificates().ocsp_ca_id())).pem());
+    o.write("ocsp.pem", ok_value(daemon->certificates().ca_certificate(daemon->certificates().ocsp_ca_id(kSbx))).pem());
     auto r = run("cd " + o.path() + " && openssl ocsp -issuer issuing.pem -cert holder.pem -reqout q.req");
     ASSERT_EQ(r.status, 0) << r.output;
     std::string q = o.read("q.req");
-    auto resp = daemon->certificates().ocsp_response(as_bytes(q), clock.now());
+    auto resp = daemon->certificates().ocsp_response(as_bytes(q), clock.now(), kSbx);
     ASSERT_TRUE(resp.ok());
     o.write("q.resp", std::string(resp->begin(), resp->end()));
     std::string out = run("cd " + o.path() + " && openssl ocsp -respin q.resp -issuer issuing.pem -cert holder.pem "
@@ -1576,7 +1631,7 @@ TEST_F(LifecycleTest, RekeyRevokesTheOldKeysCertificatesAsSuperseded) {
     EXPECT_NE(out.find("holder.pem: revoked"), std::string::npos) << out;
     EXPECT_NE(out.find("Reason: superseded"), std::string::npos) << out;
   }
-  auto crl = call("GET", "/pki/crl/" + issuer_id + ".crl");
+  auto crl = call("GET", "/pki/sandbox/crl/" + issuer_id + ".crl");
   ASSERT_EQ(crl.status, 200);
   pki::testing::ScratchDir scratch;
   std::string text = run("openssl crl -inform DER -in " + scratch.write("rekey.crl", crl.body) + " -noout -text").output;
@@ -1634,7 +1689,8 @@ class CaImportTest : public ServerTest {
 TEST_F(CaImportTest, ImportedCaIssuesHolderCertificates) {
   ASSERT_TRUE(hierarchy);
   Tenant t = new_tenant("Bank I");
-  Device d = enroll(t.sandbox, "123456");
+  open_production(t);
+  Device d = enroll(t.production, "123456");  // the imported CA is production's
   auto req = dev(d.token, "POST", "/app/v1/certificate-requests");
   ASSERT_EQ(req.status, 201) << req.body;
   auto fin = sign(d, parse(req)["order_id"], "123456", "ses_import");
@@ -1652,6 +1708,10 @@ TEST_F(CaImportTest, ImportedCaIssuesHolderCertificates) {
   auto v = pki::testing::run("openssl verify -partial_chain -CAfile " + chain +
                              " -vfyopt distid:1234567812345678 " + scratch.write("leaf.pem", fj["certificate_pem"].get<std::string>()));
   EXPECT_EQ(v.status, 0) << v.output;
+  // The sandbox CA is created beside the imported one (the import settings are production's).
+  EXPECT_NE(cs.issuing_ca_id(store::AppEnvironment::kSandbox), cs.issuing_ca_id());
+  EXPECT_NE(ok_value(cs.ca_certificate(cs.root_ca_id(store::AppEnvironment::kSandbox))).der(),
+            hierarchy->root_certificate.der());
 }
 
 

@@ -436,7 +436,18 @@ CREATE INDEX portal_password_resets_user ON portal_password_resets (tenant_id, u
 )sql"),
 };
 
-constexpr VersionPieces kVersions[] = {{13, kV13}, {14, kV14}, {15, kV15}, {16, kV16}, {17, kV17}, {18, kV18}, {19, kV19}, {20, kV20}, {21, kV21}, {22, kV22}, {23, kV23}, {24, kV24}, {25, kV25}, {26, kV26}, {27, kV27}, {28, kV28}, {29, kV29}};
+// v30, issue 14 item 1: the sandbox CA. certificate_authorities.environment
+// says whose certificates a CA signs; every CA from before is production's.
+// duetd creates the sandbox root, issuing CA and OCSP responder at its first
+// start on v30 (core/certificate_service.h).
+constexpr MigrationPiece kV30[] = {
+    both(R"sql(
+ALTER TABLE certificate_authorities ADD COLUMN environment TEXT NOT NULL DEFAULT 'production'
+  CHECK (environment IN ('production', 'sandbox'));
+)sql"),
+};
+
+constexpr VersionPieces kVersions[] = {{13, kV13}, {14, kV14}, {15, kV15}, {16, kV16}, {17, kV17}, {18, kV18}, {19, kV19}, {20, kV20}, {21, kV21}, {22, kV22}, {23, kV23}, {24, kV24}, {25, kV25}, {26, kV26}, {27, kV27}, {28, kV28}, {29, kV29}, {30, kV30}};
 
 }  // namespace
 

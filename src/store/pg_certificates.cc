@@ -75,9 +75,10 @@ Status PgStore::put_ca(const WriteContext& context, const CaRecord& ca) {
   DUET_TRY_STATUS(validate_ca(ca));
   return write_single(context, [&](Connection& c) -> Status {
     DUET_ASSIGN_OR_RETURN(int64_t n, changes(c,
-        "INSERT INTO certificate_authorities (ca_id, role, certificate_der, sealed_private_key, created_at, active) "
-        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (ca_id) DO NOTHING",
-        {ca.ca_id, ca.role, ca.certificate_der, ca.sealed_private_key, ca.created_at, ca.active ? 1 : 0}));
+        "INSERT INTO certificate_authorities (ca_id, role, certificate_der, sealed_private_key, created_at, active, "
+        "environment) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (ca_id) DO NOTHING",
+        {ca.ca_id, ca.role, ca.certificate_der, ca.sealed_private_key, ca.created_at, ca.active ? 1 : 0,
+         std::string(env_text(ca.environment))}));
     return n == 1 ? Status::Ok() : conflict("CA id is already in use");
   });
 }

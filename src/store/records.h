@@ -382,6 +382,10 @@ struct CaRecord {
   Bytes sealed_private_key;        // encrypted by core; may be empty (key held elsewhere)
   UnixSeconds created_at = 0;
   bool active = true;
+  // The environment whose certificates this CA signs (issue 14 item 1): the
+  // sandbox has its own root, issuing CA and OCSP responder; the time-stamping
+  // unit is production's only. Rows from before v30 are production.
+  AppEnvironment environment = AppEnvironment::kProduction;
 };
 
 // --- operators ---------------------------------------------------------------

@@ -199,6 +199,8 @@ CaRecord read_ca(const RowReader& r) {
   a.sealed_private_key = r.blob(3);
   a.created_at = r.get_int(4);
   a.active = r.get_int(5) != 0;
+  a.environment = r.text(6) == env_text(AppEnvironment::kSandbox) ? AppEnvironment::kSandbox
+                                                                  : AppEnvironment::kProduction;
   return a;
 }
 

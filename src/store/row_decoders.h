@@ -76,7 +76,7 @@ constexpr std::string_view kCertCols =
     "revocation_reason, created_at";
 Certificate read_certificate(const RowReader& r);
 
-constexpr std::string_view kCaCols = "ca_id, role, certificate_der, sealed_private_key, created_at, active";
+constexpr std::string_view kCaCols = "ca_id, role, certificate_der, sealed_private_key, created_at, active, environment";
 CaRecord read_ca(const RowReader& r);
 
 // An order without its items (they are rows of sign_order_items, read with

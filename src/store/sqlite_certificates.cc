@@ -90,10 +90,10 @@ Status SqliteStore::put_ca(const WriteContext& context, const CaRecord& ca) {
     DUET_ASSIGN_OR_RETURN(bool taken, dup.step());
     if (taken) return conflict("CA id is already in use");
     DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
-        "INSERT INTO certificate_authorities (ca_id, role, certificate_der, sealed_private_key, created_at, active) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
+        "INSERT INTO certificate_authorities (ca_id, role, certificate_der, sealed_private_key, created_at, active, "
+        "environment) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
     st.bind(1, ca.ca_id).bind(2, ca.role).bind(3, ca.certificate_der).bind(4, ca.sealed_private_key)
-        .bind(5, ca.created_at).bind(6, ca.active ? 1 : 0);
+        .bind(5, ca.created_at).bind(6, ca.active ? 1 : 0).bind(7, env_text(ca.environment));
     return st.run();
   });
 }

@@ -2676,6 +2676,7 @@ TEST_P(StoreContractTest, CaRecordsAreKeptGlobally) {
   ocsp.sealed_private_key.clear();  // key held elsewhere
   ocsp.active = false;
   ocsp.created_at = kNow + 1;
+  ocsp.environment = AppEnvironment::kSandbox;  // the sandbox CA's (issue 14 item 1)
   for (const auto* ca : {&issuing, &ocsp, &root}) ASSERT_TRUE(store_->put_ca({}, *ca).ok());
   CaRecord dup = root;
   dup.role = "issuing";
@@ -2694,6 +2695,8 @@ TEST_P(StoreContractTest, CaRecordsAreKeptGlobally) {
   EXPECT_TRUE((*cas)[1].active);
   EXPECT_FALSE((*cas)[2].active);
   EXPECT_TRUE((*cas)[2].sealed_private_key.empty());
+  EXPECT_EQ((*cas)[2].environment, AppEnvironment::kSandbox) << "the environment survives a reopen";
+  EXPECT_EQ((*cas)[1].environment, AppEnvironment::kProduction) << "production unless said";
   EXPECT_EQ((*cas)[1].certificate_der, (Bytes{0x30, 0x01}));
   EXPECT_EQ((*cas)[1].created_at, kNow + 1);
 

@@ -479,9 +479,11 @@ try {
   const c = certs.find((x) => x.serial === serialShown);
   check(c && c.status === 'revoked' && c.revocation_reason === 'keyCompromise',
         `revoked in the browser: the Business API says ${c && c.status} (${c && c.revocation_reason})`);
-  // The CRL as openssl reads it names the serial.
+  // The CRL as openssl reads it names the serial (a sandbox holder: the
+  // sandbox CA's CRL, docs/pki.md "The sandbox CA").
   const crl = path.join(OUT, 'holder.crl');
-  execFileSync('curl', ['-sS', '--fail', '--cacert', apiOpt('--ca'), '-o', crl, `${URL_}/pki/crl/${c.issuer_id}.crl`]);
+  execFileSync('curl', ['-sS', '--fail', '--cacert', apiOpt('--ca'), '-o', crl,
+                        `${URL_}/pki/sandbox/crl/${c.issuer_id}.crl`]);
   const listed = execFileSync('openssl', ['crl', '-inform', 'DER', '-in', crl, '-noout', '-text'], { encoding: 'utf8' });
   const norm = (x) => x.replace(/[^0-9a-f]/gi, '').replace(/^0+/, '').toUpperCase();
   const serials = [...listed.matchAll(/Serial Number: ([0-9A-Fa-f:]+)/g)].map((m) => norm(m[1]));
