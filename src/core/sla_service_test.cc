@@ -257,7 +257,7 @@ TEST_F(SlaTest, AChangedWindowIsAnnouncedAnewUnlessItOnlyNarrows) {
   // Tuesday: extending it by an hour is two working days' notice: refused, nothing written.
   auto late = sla->change_window(op, id, Change{std::nullopt, local(2026, 6, 12, 5), std::nullopt}, local(2026, 6, 9, 9));
   ASSERT_FALSE(late.ok());
-  EXPECT_EQ(late.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(late.error().code, ErrorCode::kInvalidArgument);
   EXPECT_NE(late.error().to_string().find("3 whole working days after the day of the change"), std::string::npos);
   EXPECT_EQ(ok_value(store_->get_maintenance_window(id)).ends_at, local(2026, 6, 12, 4));
   EXPECT_EQ(changed_notices(), 0u);
@@ -285,7 +285,7 @@ TEST_F(SlaTest, AChangedWindowIsAnnouncedAnewUnlessItOnlyNarrows) {
   auto earlier = sla->change_window(op, id, Change{local(2026, 6, 15, 2), std::nullopt, std::nullopt},
                                     local(2026, 6, 12, 10));
   ASSERT_FALSE(earlier.ok());
-  EXPECT_EQ(earlier.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(earlier.error().code, ErrorCode::kInvalidArgument);
 
   // Nothing changed: nothing written, nobody told.
   auto same = sla->change_window(op, id, Change{local(2026, 6, 15, 2, 30), std::nullopt, std::nullopt},
@@ -294,11 +294,11 @@ TEST_F(SlaTest, AChangedWindowIsAnnouncedAnewUnlessItOnlyNarrows) {
   EXPECT_EQ(changed_notices(), 2u);
   // A bad change, an unknown window, a window that has started.
   EXPECT_EQ(sla->change_window(op, id, Change{local(2026, 6, 15, 4), std::nullopt, std::nullopt}, local(2026, 6, 12, 11))
-                .error().code(), ErrorCode::kInvalidArgument);  // would end before it starts
+                .error().code, ErrorCode::kInvalidArgument);  // would end before it starts
   EXPECT_EQ(sla->change_window(op, "mnt_nobody", Change{std::nullopt, std::nullopt, std::string("x")},
-                               local(2026, 6, 12, 11)).error().code(), ErrorCode::kNotFound);
+                               local(2026, 6, 12, 11)).error().code, ErrorCode::kNotFound);
   EXPECT_EQ(sla->change_window(op, id, Change{std::nullopt, local(2026, 6, 15, 3), std::nullopt},
-                               local(2026, 6, 15, 2, 30)).error().code(), ErrorCode::kConflict);
+                               local(2026, 6, 15, 2, 30)).error().code, ErrorCode::kConflict);
   EXPECT_EQ(changed_notices(), 2u);
 }
 

@@ -140,8 +140,11 @@ std::vector<Notice> of_kind(Store& s, const std::string& tenant, NoticeKind kind
   return out;
 }
 
-// What one webhook sweep hands the callback factory, by notice id.
-std::map<std::string, Notice> swept(Store& s, UnixSeconds now) {
+// What one webhook sweep hands the callback factory, by notice id, once
+// `tenant` has a notify URL (the sweep asks for a job only then).
+std::map<std::string, Notice> swept(Store& s, const std::string& tenant, UnixSeconds now) {
+  EXPECT_TRUE(s.set_tenant_notify_target({}, TenantNotifyTarget{tenant, "https://hooks.example/n", Bytes{1, 2, 3}, now})
+                  .ok());
   std::map<std::string, Notice> seen;
   auto r = s.sweep_package_notices({}, now, 500, [&](const Notice& n, const std::string&) {
     seen[n.notice_id] = n;
@@ -213,7 +216,7 @@ TEST_P(StoreContractTest, NoticeMailMaintenanceChangedToEveryTenantInTheChangesT
 
   // The change's notice goes on the webhook sweep and the mail queue, with
   // the window as it now is.
-  auto hooks = swept(*store_, kT + 101);
+  auto hooks = swept(*store_, a.tenant_id, kT + 101);
   const std::string changed_id = of_kind(*store_, a.tenant_id, NoticeKind::kMaintenanceChanged).at(0).notice_id;
   ASSERT_TRUE(hooks.count(changed_id));
   EXPECT_EQ(hooks[changed_id].subject_id, w.window_id);
@@ -257,7 +260,7 @@ TEST_P(StoreContractTest, NoticeMailSuspensionAndResumptionAreToldWhenTheStateCh
 
   // Both go out by webhook and e-mail like every notice.
   ASSERT_TRUE(store_->set_tenant_contact_email({}, a.tenant_id, "ops@susp.example", kT).ok());
-  auto hooks = swept(*store_, kT + 50);
+  auto hooks = swept(*store_, a.tenant_id, kT + 50);
   EXPECT_TRUE(hooks.count(suspended[0].notice_id));
   EXPECT_TRUE(hooks.count(resumed[0].notice_id));
   std::vector<NoticeKind> mailed;
@@ -296,7 +299,7 @@ TEST_P(StoreContractTest, NoticeMailSlaTermsChangedOnEachPinOfAnotherVersion) {
   EXPECT_EQ(changed[0].effective_at, kT + 7);
 
   ASSERT_TRUE(store_->set_tenant_contact_email({}, a.tenant_id, "ops@terms.example", kT).ok());
-  auto hooks = swept(*store_, kT + 8);
+  auto hooks = swept(*store_, a.tenant_id, kT + 8);
   ASSERT_TRUE(hooks.count(changed[0].notice_id));
   EXPECT_EQ(hooks[changed[0].notice_id].subject_id, v2);
   size_t mailed = 0;
