@@ -6,7 +6,10 @@
 #   - the audit chain of the restored instance verifies offline (`duet audit verify`);
 #   - the holder enrolled before the backup signs a new order on the restored
 #     instance with the device state it kept, checked by the openssl command line;
-#   - a damaged backup (one byte changed) is refused before anything is written.
+#   - a damaged backup (one byte changed) is refused before anything is written;
+#   - a holder erased after the backup is erased on the restored instance too:
+#     the restore re-applies the erasures it reads from the live store
+#     (--erasures-from the data directory; PostgreSQL: --erasures-from-pg).
 # Usage: backup_restore_test.sh DUET DUETD [pg]
 # With "pg" the same on PostgreSQL (env DUET_TEST_PG_DSN): pg_dump of the live
 # database, pg_restore into a new empty one; the audit chain is then verified
@@ -78,6 +81,7 @@ pub=$(api holder get "$holder_id" | jq -r .public_key)
 printf 'signed before the backup' >"$dir/m1"
 before=$(api order create --holder "$holder_id" --title before --file "$dir/m1" --output der | jq -r .order_id)
 hold sign "$before" --pin 135790 >"$dir/sign1.log" 2>&1 || fail "sign before: $(cat "$dir/sign1.log")"
+leaving=$(api holder create --name "王五" --id-number 110101198001015678 | jq -r .holder_id)
 
 # ---- 2. online backup while duetd runs; then a write the backup must not have ------
 backup_args=(--data "$a" --out "$dir/backup")
@@ -94,12 +98,13 @@ fi
 [ "$(stat -c %a "$dir/backup")" = 700 ] || fail "the backup directory is not private"
 if "$duet" admin backup "${backup_args[@]}" >/dev/null 2>&1; then fail "backup over a non-empty dir"; fi
 after=$(api order create --holder "$holder_id" --title after --file "$dir/m1" --output der | jq -r .order_id)
+api holder erase "$leaving" >"$dir/erased.json" || fail "erase after the backup: $(cat "$dir/erased.json")"
 stop_duetd
 
 # ---- 3. a damaged backup is refused, nothing written --------------------------------
 cp -r "$dir/backup" "$dir/damaged"
 flip_byte "$dir/damaged/$dbfile" 3000
-restore_pg=(); [ "$mode" = pg ] && restore_pg=(--pg-dsn "$dsn_b")
+restore_pg=(--erasures-from "$a"); [ "$mode" = pg ] && restore_pg=(--pg-dsn "$dsn_b" --erasures-from-pg "$dsn_a")
 if "$duet" admin restore --from "$dir/damaged" --data "$dir/c" "${restore_pg[@]}" >"$dir/damaged.log" 2>&1; then
   fail "a damaged backup was restored"
 fi
@@ -117,6 +122,8 @@ b=$dir/b
 if "$duet" admin restore --from "$dir/backup" --data "$b" "${restore_pg[@]}" >/dev/null 2>&1; then
   fail "restore over a used dir"
 fi
+[ "$(sed -n '/^{/,$p' "$dir/restore.log" | jq -r '.reapplied | map(.holder_id) | join(" ")')" = "$leaving" ] \
+  || fail "the erasure after the backup was not re-applied: $(cat "$dir/restore.log")"
 # The operators keep their token files; the tokens' hashes are in the backup.
 cp "$a/admin.token" "$a/auditor.token" "$b/"
 if [ "$mode" = pg ]; then
@@ -129,6 +136,9 @@ else
 fi
 [ "$(api order get "$before" | jq -r .state)" = signed ] || fail "the order signed before the backup is not signed"
 if api order get "$after" >/dev/null 2>&1; then fail "an order created after the backup is in it"; fi
+gone=$(api holder get "$leaving")
+[ "$(jq -r '.erased, .name' <<<"$gone" | tr '\n' ' ')" = "true  " ] || fail "the holder erased after the backup: $gone"
+[ "$(api holder get "$holder_id" | jq -r .name)" = "李*" ] || fail "the other holder does not open after the restore"
 
 printf 'signed after the restore' >"$dir/m2"
 again=$(api order create --holder "$holder_id" --title again --file "$dir/m2" --output der | jq -r .order_id)

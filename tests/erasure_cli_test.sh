@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
 # Issue 14 item 8 against the real binaries (docs/privacy.md): erasure that erases.
-#  - two holders; one enrolled with a certificate; a backup of the database taken
-#    with sqlite3 before the erasure;
+#  - two holders; one enrolled with a certificate; a backup (`duet admin backup`)
+#    taken before the erasure;
 #  - `duet api holder erase`: the purge record names what was destroyed and the
 #    revoked certificate; a second erasure answers the same record; the CRL lists
 #    the certificate (cessationOfOperation, read by openssl); the data key row is
 #    gone and its bytes are not in the database file or WAL; the audit events
 #    carry the holder id and never the name;
-#  - the backup restored into a second duetd: as taken, it still opens the erased
-#    holder (why the procedure exists); with the live purge records re-applied
-#    (docs/privacy.md "Backups") the erased holder's fields answer "data key
-#    destroyed" while the other holder of the same backup still opens.
+#  - `duet admin restore` of that backup refuses to run until told where the
+#    later erasures are recorded (nothing written); with --no-later-erasures the
+#    restored duetd still opens the erased holder (why re-applying exists); with
+#    --erasures-from the live data directory (read-only) the restore re-applies
+#    the erasure: the restored duetd shows the holder erased, with the live purge
+#    record's time, author and certificate, its CRL lists the certificate
+#    (openssl), the data key row is gone, the re-application is audited, and the
+#    other holder of the same backup still opens; a newer backup as the source
+#    does the same.
 # Usage: erasure_cli_test.sh DUET DUETD
 set -euo pipefail
 duet=$1
@@ -50,7 +55,7 @@ kept=$("${api[@]}" holder create --name "李四光" --id-number 1101011990030756
 key_hex=$("${q[@]}" "SELECT hex(wrapped_key) FROM holder_data_keys WHERE holder_id = '$gone'")
 kept_key_hex=$("${q[@]}" "SELECT hex(wrapped_key) FROM holder_data_keys WHERE holder_id = '$kept'")
 [ ${#key_hex} -ge 100 ] && [ ${#kept_key_hex} -ge 100 ] || fail "no data keys: '$key_hex' '$kept_key_hex'"
-"${q[@]}" ".backup '$dir/backup.db'"
+"$duet" admin backup --data "$data" --out "$dir/bk" >"$dir/backup.log" 2>&1 || fail "backup: $(cat "$dir/backup.log")"
 
 # 2. Erase, twice: one purge record.
 "${api[@]}" holder erase "$gone" >"$dir/erased.json" || fail "erase: $(cat "$dir/erased.json")"
@@ -96,16 +101,13 @@ for f in "$data/duet.db" "$data/duet.db-wal"; do
   [ "$(holds "$f" "$key_hex")" = 0 ] || fail "the destroyed key is still in $f"
 done
 [ "$(holds "$data/duet.db" "$kept_key_hex")" = 1 ] || fail "the byte search cannot find a key"
-[ "$(holds "$dir/backup.db" "$key_hex")" = 1 ] || fail "the backup should still hold the wrapped key"
+[ "$(holds "$dir/bk/duet.db" "$key_hex")" = 1 ] || fail "the backup should still hold the wrapped key"
 
-# 6. The backup restored: a second data directory with the same keys (kek.key,
-#    kek-dev.key) and the backup as its store.
-restore() {
-  rm -rf "$dir/restored" "$dir/restored.audit-witness.jsonl"; mkdir -p "$dir/restored"
-  for f in "$data"/*; do
-    case $(basename "$f") in duet.db|duet.db-wal|duet.db-shm|duetd.port) ;; *) cp -r "$f" "$dir/restored/";; esac
-  done
-  cp "$dir/backup.db" "$dir/restored/duet.db"
+# 6. The backup restored with `duet admin restore` into a second data directory
+#    (the keys kek.key, kek-dev.key and datakeys.wrapped come with it).
+restore() {  # restore options…
+  rm -rf "$dir/restored" "$dir/restored.audit-witness.jsonl"
+  "$duet" admin restore --from "$dir/bk" --data "$dir/restored" "$@" >"$dir/restore.out" 2>&1
 }
 start_restored() {
   "$duetd" --config "$dir/duetd.toml" --data-dir "$dir/restored" --listen 127.0.0.1:0 --dev >>"$dir/duetd2.log" 2>&1 &
@@ -116,24 +118,50 @@ start_restored() {
     sleep 0.1
   done
   port2=$(tr -dc '0-9:' <"$dir/restored/duetd.port"); port2=${port2##*:}
-  api2=("$duet" api --server "https://127.0.0.1:$port2" --ca "$dir/restored/tls/dev-cert.pem" --app-id "$app"
-    --secret-file "$dir/secret")
+  url2="https://127.0.0.1:$port2"
+  api2=("$duet" api --server "$url2" --ca "$dir/restored/tls/dev-cert.pem" --app-id "$app" --secret-file "$dir/secret")
 }
 stop_restored() { kill "$pid2"; wait "$pid2" 2>/dev/null || true; pid2=""; }
+rq=(sqlite3 -cmd ".timeout 10000" "$dir/restored/duet.db")
 
-# As taken, the backup still opens the erased holder: the procedure is needed.
-restore; start_restored
+# Not told where the later erasures are: refused, nothing written.
+if restore; then fail "a restore without the later erasures ran: $(cat "$dir/restore.out")"; fi
+grep -q -- "--erasures-from" "$dir/restore.out" || fail "refusal: $(cat "$dir/restore.out")"
+[ ! -e "$dir/restored/duet.db" ] || fail "the refused restore wrote a database"
+# The operator states no record survives: the backup as taken still opens the
+# erased holder (why re-applying exists).
+restore --no-later-erasures || fail "restore: $(cat "$dir/restore.out")"
+start_restored
 [ "$("${api2[@]}" holder get "$gone" | jq -r .name)" = "张*" ] || fail "the raw backup should still open the holder"
 stop_restored
-# With the live purge records re-applied (docs/privacy.md "Backups").
-restore
-sqlite3 "$dir/restored/duet.db" "ATTACH '$data/duet.db' AS live;
-  DELETE FROM holder_data_keys WHERE (tenant_id, holder_id) IN
-    (SELECT tenant_id, holder_id FROM live.holder_erasures);"
+
+# With the live data directory as the source: the erasure is re-applied.
+restore --erasures-from "$data" || fail "restore: $(cat "$dir/restore.out")"
+summary=$(sed -n '/^{/,$p' "$dir/restore.out")
+[ "$(jq -r '.reapplied | map(.holder_id) | join(" ")' <<<"$summary")" = "$gone" ] \
+  || fail "re-applied: $(cat "$dir/restore.out")"
+[ "$("${rq[@]}" "SELECT count(*) FROM holder_data_keys WHERE holder_id = '$gone'")" = 0 ] \
+  || fail "the restored store still has the erased holder's data key"
+[ "$("${rq[@]}" "SELECT erased_at || ' ' || erased_by || ' ' || revoked_certificates FROM holder_erasures
+      WHERE holder_id = '$gone'")" = "$(jq -r '"\(.erased_at) \(.erased_by) \(.revoked_certificates | join(" "))"' \
+      "$dir/erased.json")" ] || fail "the restored purge record differs from the live one"
+[ "$("${rq[@]}" "SELECT count(*) FROM audit_events WHERE action = 'restore.reapply_erasure'
+      AND target = 'holder_id:$gone' AND actor_id = 'duet admin restore'")" -ge 1 ] \
+  || fail "the re-application is not audited"  # a copy per write: the revocation and the erasure
 start_restored
-out=$("${api2[@]}" holder get "$gone" 2>&1 || true)
-grep -q "data key destroyed" <<<"$out" || fail "the erased holder still opens from the backup: $out"
-grep -q "张" <<<"$out" && fail "the answer shows the name: $out"
+shown=$("${api2[@]}" holder get "$gone")
+[ "$(jq -r '.erased, .name, .status' <<<"$shown" | tr '\n' ' ')" = "true  locked " ] || fail "restored view: $shown"
 [ "$("${api2[@]}" holder get "$kept" | jq -r .name)" = "李*" ] || fail "the other holder does not open from the backup"
+curl -sf --cacert "$dir/restored/tls/dev-cert.pem" "$url2/pki/crl/$issuer.crl" -o "$dir/restored.crl" \
+  || fail "restored CRL download"
+crl=$(openssl crl -inform DER -in "$dir/restored.crl" -noout -text)
+grep -qi "Serial Number: $serial" <<<"$crl" || fail "the restored CRL does not list $serial: $crl"
 stop_restored
-echo "erasure CLI: purge record, CRL, key bytes gone, backup unreadable for the erased holder only OK"
+"$duet" audit verify --data "$dir/restored" >"$dir/verify.log" 2>&1 || fail "audit verify: $(cat "$dir/verify.log")"
+
+# A newer backup as the source does the same (the live store need not survive).
+"$duet" admin backup --data "$data" --out "$dir/bk2" >/dev/null 2>&1 || fail "second backup"
+restore --erasures-from "$dir/bk2" || fail "restore from a newer backup's records: $(cat "$dir/restore.out")"
+[ "$(sed -n '/^{/,$p' "$dir/restore.out" | jq -r '.reapplied | length')" = 1 ] || fail "$(cat "$dir/restore.out")"
+[ "$("${rq[@]}" "SELECT count(*) FROM holder_data_keys WHERE holder_id = '$gone'")" = 0 ] || fail "newer backup source"
+echo "erasure CLI: purge record, CRL, key bytes gone, restore re-applies the erasure OK"

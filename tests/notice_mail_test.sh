@@ -11,6 +11,14 @@
 #    by Python's own email parser (subject, body with the window's times);
 #  - withdrawing the window mails a maintenance_cancelled notice;
 #  - maintenance announced too late is refused with 400 and writes nothing;
+#  - a window changed: moved to start within 3 working days of the change it is
+#    refused (400, nothing written); moved and extended a day later, every
+#    tenant gets maintenance_changed, mailed with the new times; the change is
+#    audited;
+#  - the tenant suspended and resumed, and its contract pinned to an SLA-terms
+#    version: one notice per change of state (none for a repeat), each mailed,
+#    POSTed to the tenant's notify URL as a webhook whose HMAC-SM3 signature
+#    openssl checks, and listed by the Business API once the tenant is resumed;
 #  - the address is in neither duetd's log nor the audit log.
 # Usage: notice_mail_test.sh DUET DUETD
 set -euo pipefail
@@ -22,8 +30,10 @@ command -v jq >/dev/null || { echo "notice_mail_test: needs jq" >&2; exit 1; }
 dir=$(mktemp -d)
 pid=""
 smtp_pid=""
+hook_pid=""
 cleanup() {
   [ -n "$smtp_pid" ] && kill "$smtp_pid" 2>/dev/null && wait "$smtp_pid" 2>/dev/null || true
+  [ -n "$hook_pid" ] && kill "$hook_pid" 2>/dev/null && wait "$hook_pid" 2>/dev/null || true
   [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
   rm -rf "$dir" || true
 }
@@ -116,6 +126,133 @@ all=$(for f in "$dir"/mail/new/*; do "$py" "$dir/read.py" "$f"; done)
 grep -q "^SUBJECT Duet: maintenance withdrawn" <<<"$all" || fail "cancellation subject: $all"
 [ "$(q "SELECT COUNT(*) FROM notices WHERE kind = 'maintenance_cancelled'")" = 2 ] || fail "cancellation notices"
 [ "$(q "SELECT COUNT(*) FROM audit_events WHERE action = 'worker.notice_mail'")" -ge 3 ] || fail "deliveries not audited"
+
+# ---- notices of schema v30: each mailed, POSTed as a webhook, listed ---------------------
+# The webhook receiver: each POST's event header, timestamp, signature and body in a file.
+mkdir -p "$dir/hooks"
+cat >"$dir/hooks.py" <<'PY'
+import http.server, sys, os, itertools
+out = sys.argv[1]
+seq = itertools.count(1)
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        n = next(seq)
+        with open(os.path.join(out, "%03d.body" % n), "wb") as f: f.write(body)
+        with open(os.path.join(out, "%03d.head" % n), "w") as f:
+            f.write("%s\n%s\n%s\n" % (self.headers["X-Duet-Event"], self.headers["X-Duet-Timestamp"],
+                                      self.headers["X-Duet-Signature"]))
+        self.send_response(200); self.end_headers()
+    def log_message(self, *a): pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+open(os.path.join(out, "port"), "w").write(str(s.server_port))
+s.serve_forever()
+PY
+"$py" "$dir/hooks.py" "$dir/hooks" >"$dir/hooks.log" 2>&1 &
+hook_pid=$!
+for _ in $(seq 1 50); do [ -s "$dir/hooks/port" ] && break; sleep 0.1; done
+[ -s "$dir/hooks/port" ] || fail "the webhook receiver did not start: $(cat "$dir/hooks.log")"
+secret=$("${adm[@]}" notify-url set --tenant "$tenant" --url "http://127.0.0.1:$(cat "$dir/hooks/port")/notices" \
+           2>/dev/null | jq -r .notify_secret)
+[ ${#secret} = 64 ] || fail "notify secret: $secret"
+mails() { ls "$dir/mail/new" | wc -l; }
+wait_mails() {  # N: until N messages are in the Maildir
+  for _ in $(seq 1 150); do [ "$(mails)" -ge "$1" ] && break; sleep 0.2; done
+  [ "$(mails)" = "$1" ] || fail "expected $1 messages, have $(mails): $("${adm[@]}" notice mails "$tenant")"
+}
+# The webhook of `event`: its body, once its HMAC-SM3 signature checks with openssl.
+hook_of() {
+  local h="" f ts sig digest mac
+  for _ in $(seq 1 150); do
+    h=$(grep -lx "$1" "$dir"/hooks/*.head 2>/dev/null | head -1) && [ -n "$h" ] && break
+    sleep 0.2
+  done
+  [ -n "$h" ] || fail "no webhook $1"
+  f=${h%.head}.body
+  ts=$(sed -n 2p "$h"); sig=$(sed -n 3p "$h")
+  digest=$(openssl dgst -sm3 -r "$f" | cut -d' ' -f1)
+  mac=$(printf '%s\n%s' "$ts" "$digest" | openssl mac -digest SM3 -macopt "key:$secret" HMAC | tr 'A-F' 'a-f')
+  [ "$mac" = "$sig" ] || fail "webhook $1: the signature does not check"
+  cat "$f"
+}
+count_kind() { q "SELECT COUNT(*) FROM notices WHERE tenant_id = '$1' AND kind = '$2'"; }
+
+# A window a month ahead, then changed.
+start2=$(( $(date +%s) / 60 * 60 + 30 * 86400 ))
+w2=$("${adm[@]}" sla maintenance add --starts-at "$start2" --ends-at $((start2 + 3600)) --description "HSM swap")
+wid2=$(jq -r .window_id <<<"$w2")
+wait_mails 3
+# Moved to tomorrow: fewer than 3 working days after the change, refused, nothing written.
+if out=$("${adm[@]}" sla maintenance change "$wid2" --starts-at $(( $(date +%s) + 86400 )) \
+           --ends-at $(( $(date +%s) + 90000 )) 2>&1); then fail "a window moved to tomorrow accepted"; fi
+grep -q "HTTP 400" <<<"$out" && grep -q "3 whole working days after the day of the change" <<<"$out" \
+  || fail "late change: $out"
+[ "$(count_kind "$tenant" maintenance_changed)" = 0 ] || fail "a refused change told a tenant"
+[ "$("${adm[@]}" sla maintenance list | jq -r --arg w "$wid2" '.windows[] | select(.window_id == $w) | .starts_at')" \
+  = "$start2" ] || fail "a refused change moved the window"
+# The kind is not changed (nor anything unknown): 400, nothing written.
+kind_out=$(curl -s --cacert "$ca" -X PATCH -H "Authorization: Bearer $(cat "$data/admin.token")" \
+             -H "Content-Type: application/json" -d '{"kind":"fault_drill"}' "$url/admin/v1/maintenance-windows/$wid2")
+[ "$(jq -r .error.code <<<"$kind_out")" = invalid_argument ] \
+  && grep -q "kind cannot be changed" <<<"$kind_out" || fail "a kind change: $kind_out"
+[ "$(count_kind "$tenant" maintenance_changed)" = 0 ] || fail "a refused kind change told a tenant"
+# Moved a day later and extended to two hours: announced anew, every tenant told.
+c2=$("${adm[@]}" sla maintenance change "$wid2" --starts-at $((start2 + 86400)) --ends-at $((start2 + 86400 + 7200)) \
+       --description "HSM swap, moved")
+[ "$(jq -r .starts_at <<<"$c2")" = $((start2 + 86400)) ] && [ "$(jq -r .excluded <<<"$c2")" = true ] \
+  || fail "the change: $c2"
+[ "$(count_kind "$tenant" maintenance_changed)" = 1 ] && [ "$(count_kind "$other" maintenance_changed)" = 1 ] \
+  || fail "maintenance_changed to every tenant"
+[ "$(q "SELECT COUNT(*) FROM audit_events WHERE action LIKE 'PATCH /admin/v1/maintenance-windows%' AND outcome = 'ok'")" \
+  -ge 1 ] || fail "the change is not audited"
+wait_mails 4
+all=$(for f in "$dir"/mail/new/*; do "$py" "$dir/read.py" "$f"; done)
+grep -q "^SUBJECT Duet: planned maintenance changed / 计划维护变更" <<<"$all" || fail "changed subject: $all"
+local_new=$(TZ=Asia/Shanghai date -d "@$((start2 + 86400 + 7200))" '+%Y-%m-%d %H:%M')
+grep -q "Ends / 结束: $local_new (UTC+08:00)" <<<"$all" || fail "the new end ($local_new): $all"
+grep -q "$wid2 has been changed" <<<"$all" || fail "the changed window's id: $all"
+hook=$(hook_of notice.maintenance_changed)
+[ "$(jq -r .subject_id <<<"$hook")" = "$wid2" ] && [ "$(jq -r .effective_at <<<"$hook")" = $((start2 + 86400)) ] \
+  || fail "maintenance_changed webhook: $hook"
+
+# Suspended (twice: one notice), then resumed.
+"${adm[@]}" tenant suspend "$tenant" >/dev/null
+"${adm[@]}" tenant suspend "$tenant" >/dev/null
+[ "$(count_kind "$tenant" tenant_suspended)" = 1 ] || fail "tenant_suspended once"
+[ "$(count_kind "$other" tenant_suspended)" = 0 ] || fail "another tenant told of a suspension"
+wait_mails 5
+hook=$(hook_of notice.tenant_suspended)
+[ "$(jq -r .kind <<<"$hook")" = tenant_suspended ] && [ "$(jq -r .package_id <<<"$hook")" = null ] \
+  || fail "tenant_suspended webhook: $hook"
+if out=$("${api[@]}" GET /api/v1/notices 2>&1); then fail "a suspended tenant's API answered: $out"; fi
+grep -q "tenant_suspended" <<<"$out" || fail "suspended API: $out"
+"${adm[@]}" tenant resume "$tenant" >/dev/null
+"${adm[@]}" tenant resume "$tenant" >/dev/null
+[ "$(count_kind "$tenant" tenant_resumed)" = 1 ] || fail "tenant_resumed once"
+wait_mails 6
+hook_of notice.tenant_resumed >/dev/null
+
+# The contract pinned to SLA-terms v1 (a change from the [sla] table), then again (none).
+"${adm[@]}" sla terms add "$(dirname "$0")/../docs/sla-terms/v1.json" >/dev/null
+"${adm[@]}" sla terms pin --tenant "$tenant" --version v1 >/dev/null
+"${adm[@]}" sla terms pin --tenant "$tenant" --version v1 >/dev/null
+[ "$(count_kind "$tenant" sla_terms_changed)" = 1 ] || fail "sla_terms_changed once"
+wait_mails 7
+hook=$(hook_of notice.sla_terms_changed)
+[ "$(jq -r .subject_id <<<"$hook")" = v1 ] || fail "sla_terms_changed webhook: $hook"
+all=$(for f in "$dir"/mail/new/*; do "$py" "$dir/read.py" "$f"; done)
+grep -q "^SUBJECT Duet: service suspended / 服务已暂停" <<<"$all" || fail "suspension mail: $all"
+grep -q "^SUBJECT Duet: service resumed / 服务已恢复" <<<"$all" || fail "resumption mail: $all"
+grep -q "^SUBJECT Duet: SLA terms changed to v1" <<<"$all" || fail "terms mail: $all"
+# Every delivery recorded as sent; the Business API lists them all once the tenant is back.
+m=$("${adm[@]}" notice mails "$tenant")
+[ "$(jq '[.notice_mails[] | select(.state != "sent")] | length' <<<"$m")" = 0 ] || fail "mail records: $m"
+listed=$("${api[@]}" GET /api/v1/notices | sed -n '/^{/,$p')
+for k in maintenance_changed tenant_suspended tenant_resumed sla_terms_changed; do
+  [ "$(jq --arg k "$k" '[.notices[] | select(.kind == $k)] | length' <<<"$listed")" = 1 ] || fail "API lists $k: $listed"
+done
+[ "$(jq -r '.notices[] | select(.kind == "sla_terms_changed") | .subject_id' <<<"$listed")" = v1 ] \
+  || fail "API subject_id: $listed"
 
 # ---- the address is business data, kept out of the logs ----------------------------------
 ! grep -q "$addr" "$dir/duetd.log" || fail "the contact address is in duetd's log"

@@ -15,8 +15,8 @@
 #   - revocation of the sandbox certificate shows in the sandbox CRL (openssl
 #     crl) and the sandbox OCSP responder (openssl ocsp), not in production's;
 #   - each /pki path serves only its environment's CAs;
-#   - upgrade: the store taken back to v29 (the sandbox CA rows and the
-#     environment column dropped), duetd started again: v30, a sandbox CA
+#   - upgrade: the store taken back to v30 (the sandbox CA rows and the
+#     environment column dropped), duetd started again: v31, a sandbox CA
 #     created at that start, production's CA and certificates unchanged.
 # Usage: sandbox_ca_test.sh DUET DUETD [sqlite|postgres]
 set -euo pipefail
@@ -25,7 +25,7 @@ duetd=$2
 backend=${3:-sqlite}
 # The migration that added certificate_authorities.environment (the newest in
 # src/store/migrations_v13_on.cc; renumber here together with it).
-ca_env_version=30
+ca_env_version=31
 for tool in jq openssl xxd curl csplit; do
   command -v "$tool" >/dev/null || { echo "sandbox_ca_test: needs $tool" >&2; exit 1; }
 done
@@ -216,11 +216,11 @@ grep -q "sbx.cert.pem: unknown" <<<"$out" || fail "production OCSP on a sandbox 
 v=$(verify_with sbx "$dir/sbx.sig.p7s")
 [ "$(jq -r .chain_ok <<<"$v")" = true ] || fail "after revocation: $v"
 
-# 6. Upgrade: the store as v29 had it, then a start on v30.
+# 6. Upgrade: the store as v30 had it, then a start on v31.
 stop_duetd
 before_prd=$(sql "SELECT ca_id FROM certificate_authorities WHERE environment = 'production' ORDER BY ca_id" | tr '\n' ' ')
 sql "DELETE FROM crl_numbers WHERE issuer_id IN (SELECT ca_id FROM certificate_authorities WHERE environment = 'sandbox')"
-# Before v30 a sandbox holder's certificate came from production's CA: its
+# Before v31 a sandbox holder's certificate came from production's CA: its
 # record names production's issuing CA, and the upgrade must leave it so.
 sql "UPDATE certificates SET issuer_id = '$prd_issuer' WHERE holder_id = '$sbx_holder'"
 sql "DELETE FROM certificate_authorities WHERE environment = 'sandbox'"

@@ -10,6 +10,7 @@
 #include "base/bytes.h"
 #include "cli/cli_common.h"
 #include "cli/process.h"
+#include "cli/restore_erasures.h"
 #include "crypto/sm3.h"
 #include "store/sqlite_backup.h"
 
@@ -35,6 +36,7 @@ struct BackupOptions {
   std::string out_dir;
   std::string from_dir;
   std::string pg_dsn;
+  ErasureSources erasures;  // restore: where the erasures after the backup are recorded
 };
 
 std::string file_sm3_hex(const std::string& path) {
@@ -115,6 +117,9 @@ void run_restore(const BackupOptions& o) {
   if (kind == "postgres" && o.pg_dsn.empty()) fail("a PostgreSQL backup needs --pg-dsn of an empty database");
   if (kind == "sqlite" && !o.pg_dsn.empty()) fail("a SQLite backup cannot be restored into PostgreSQL");
   if (o.data_dir.empty()) fail("give --data NEW_DIR (the data directory of the restored instance)");
+  // The erasures made after the backup, read before anything is written (a
+  // source that cannot be read stops the restore here).
+  const std::vector<store::HolderErasure> later = read_later_erasures(o.erasures);
 
   fs::path data(o.data_dir);
   std::error_code ec;
@@ -137,6 +142,14 @@ void run_restore(const BackupOptions& o) {
   }
   std::cout << "restore: " << kind << " backup of " << manifest.value("created_at", int64_t{0}) << " into "
             << o.data_dir << (kind == "postgres" ? " and the PostgreSQL database" : "") << "\n";
+  // The erasures the backup lacks, re-applied to the restored store
+  // (docs/privacy.md "Backups").
+  json summary = reapply_erasures(later, kind == "sqlite" ? (data / "duet.db").string() : std::string(),
+                                  kind == "postgres" ? o.pg_dsn : std::string());
+  std::cout << "restore: " << summary["reapplied"].size() << " erasure(s) after the backup re-applied, "
+            << summary["already_erased"].size() << " already in it, " << summary["not_in_backup"].size()
+            << " of holders created after it\n";
+  print_json(summary);
 }
 
 }  // namespace
@@ -151,12 +164,20 @@ void add_backup_commands(CLI::App& admin) {
   backup->callback([o] { run_guarded("admin backup", [o] { run_backup(*o); }); });
 
   auto* restore = admin.add_subcommand(
-      "restore", "Restore a backup into a fresh instance: a new data directory (and an empty PostgreSQL database)");
+      "restore", "Restore a backup into a fresh instance: a new data directory (and an empty PostgreSQL database), "
+                 "re-applying the erasures made after the backup (--erasures-from / --erasures-from-pg)");
   restore->add_option("--from", o->from_dir, "Backup directory (made by duet admin backup)")
       ->required()
       ->check(CLI::ExistingDirectory);
   restore->add_option("--data", o->data_dir, "New (or empty) data directory for the restored duetd")->required();
   restore->add_option("--pg-dsn", o->pg_dsn, "PostgreSQL backups: an empty database to restore into");
+  restore->add_option("--erasures-from", o->erasures.data_dirs,
+                      "Re-apply the erasures recorded in DIR/duet.db (the live SQLite data directory, read-only, or "
+                      "a newer backup); repeatable");
+  restore->add_option("--erasures-from-pg", o->erasures.pg_dsns,
+                      "Re-apply the erasures recorded in this PostgreSQL database (the live one); repeatable");
+  restore->add_flag("--no-later-erasures", o->erasures.none,
+                    "No record of erasures after the backup survives (the live store and newer backups lost)");
   restore->callback([o] { run_guarded("admin restore", [o] { run_restore(*o); }); });
 }
 

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 #include "cli/cli_common.h"
@@ -23,6 +24,10 @@ struct SlaOptions {
   std::string description;
   std::string kind = "maintenance";
   int64_t rps = -1;
+  // `maintenance change`: only what is given changes.
+  std::optional<int64_t> new_starts_at;
+  std::optional<int64_t> new_ends_at;
+  std::optional<std::string> new_description;
 };
 
 std::string num(double v, int decimals) {
@@ -191,6 +196,26 @@ void add_sla_commands(CLI::App& admin, std::function<AdminClient()> connect) {
     run_guarded("admin sla maintenance list", [&] {
       AdminClient c = (*conn)();
       print_json(expect_json(c.call("GET", "/admin/v1/maintenance-windows?from=0"), {200}, "maintenance windows"));
+    });
+  });
+  auto* change = mw->add_subcommand(
+      "change", "Move, extend or narrow a window that has not started (moved or extended: announced anew, at least 3 "
+                "working days ahead); every tenant is told");
+  change->add_option("WINDOW_ID", o->window_id, "Window id")->required();
+  change->add_option("--starts-at", o->new_starts_at, "Unix seconds");
+  change->add_option("--ends-at", o->new_ends_at, "Unix seconds");
+  change->add_option("--description", o->new_description, "What is done");
+  change->callback([o, conn] {
+    run_guarded("admin sla maintenance change", [&] {
+      if (!o->new_starts_at && !o->new_ends_at && !o->new_description)
+        fail("give --starts-at, --ends-at or --description");
+      AdminClient c = (*conn)();
+      json body = json::object();
+      if (o->new_starts_at) body["starts_at"] = *o->new_starts_at;
+      if (o->new_ends_at) body["ends_at"] = *o->new_ends_at;
+      if (o->new_description) body["description"] = *o->new_description;
+      print_json(expect_json(c.call("PATCH", "/admin/v1/maintenance-windows/" + url_encode(o->window_id), body), {200},
+                             "change maintenance window"));
     });
   });
   auto* del = mw->add_subcommand("delete", "Withdraw a window that has not started");

@@ -80,7 +80,9 @@ Result<store::Tenant> AdminService::set_signature_v1_cutoff(const OperatorContex
 
 Result<store::Tenant> AdminService::set_suspended(const OperatorContext& op, const std::string& tenant_id,
                                                   bool suspended) {
-  DUET_TRY_STATUS(stores_.tenants.set_tenant_suspended(op.write, tenant_id, suspended));
+  // A change of state tells the tenant (tenant_suspended / tenant_resumed
+  // notice, in the same transaction; docs/metering.md "Notices").
+  DUET_TRY_STATUS(stores_.tenants.set_tenant_suspended(op.write, tenant_id, suspended, deps_.clock.now()));
   return stores_.tenants.get_tenant(tenant_id);
 }
 

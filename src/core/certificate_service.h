@@ -125,7 +125,7 @@ class CertificateService {
   // unwrapped by the KEK), or creates one (root, issuing CA, OCSP
   // responder), seals the keys with the KEK ("ca_key:<ca_id>") and stores
   // it: production's imported instead when the import settings are given;
-  // the sandbox's always created (a store from before v30 gets it at its
+  // the sandbox's always created (a store from before v31 gets it at its
   // first start after the upgrade). Call once before serving.
   Status bootstrap(UnixSeconds now);
   bool ready() const { return loaded_; }

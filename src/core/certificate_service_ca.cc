@@ -55,7 +55,7 @@ Status CertificateService::bootstrap(UnixSeconds now) {
     DUET_TRY_STATUS(import ? import_hierarchy(now) : create_hierarchy(now, AppEnvironment::kProduction));
     created = true;
   }
-  // The sandbox's own CA, also in a store from before v30 (its first start
+  // The sandbox's own CA, also in a store from before v31 (its first start
   // after the upgrade). The import settings are production's only.
   if (!has_issuing(AppEnvironment::kSandbox)) {
     DUET_TRY_STATUS(create_hierarchy(now, AppEnvironment::kSandbox));

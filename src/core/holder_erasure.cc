@@ -50,4 +50,31 @@ Result<store::HolderErasure> erase_holder(const AppContext& ctx, const store::Ho
   return keys->erase_holder(ctx.write, rec, replacement);
 }
 
+Result<ReappliedErasure> reapply_holder_erasure(const store::WriteContext& write, store::Store& store,
+                                               const store::HolderErasure& record, crypto::RandomSource& rng) {
+  store::HolderDataKeyStore* keys = store::holder_data_keys(store);
+  if (keys == nullptr) return make_error(ErrorCode::kInternal, "the store keeps no holder data keys");
+  auto done = keys->get_holder_erasure(record.tenant_id, record.holder_id);
+  if (done.ok()) return ReappliedErasure::kAlreadyErased;
+  if (store::store_error_kind(done) != store::StoreError::kNotFound) return Unexpected{done.error()};
+  auto holder = store.get_holder(record.tenant_id, record.holder_id);
+  if (!holder.ok()) {
+    if (store::store_error_kind(holder) == store::StoreError::kNotFound) return ReappliedErasure::kHolderAbsent;
+    return Unexpected{holder.error()};
+  }
+  DUET_ASSIGN_OR_RETURN(std::vector<store::Certificate> certs,
+                        store.list_holder_certificates(record.tenant_id, record.holder_id));
+  for (const store::Certificate& c : certs) {
+    if (c.revoked) continue;
+    Status st = store.revoke_certificate(write, record.tenant_id, c.cert_id,
+                                         static_cast<int>(pki::RevocationReason::kCessationOfOperation),
+                                         /*revoke_key=*/false, record.erased_at);
+    if (!st.ok() && st.code() != ErrorCode::kConflict) return Unexpected{st.error()};
+  }
+  std::array<uint8_t, 32> replacement{};
+  rng.fill(replacement);
+  DUET_TRY_STATUS(keys->erase_holder(write, record, replacement));
+  return ReappliedErasure::kApplied;
+}
+
 }  // namespace duet::core

@@ -38,4 +38,24 @@ Result<store::HolderErasure> erase_holder(const AppContext& ctx, const store::Ho
                                           CertificateService& certificates, store::Store& store,
                                           crypto::RandomSource& rng, CoreMetrics& metrics, UnixSeconds now);
 
+// What re-applying one purge record to a restored store did.
+enum class ReappliedErasure {
+  kApplied,        // the holder was in the restored store and is now erased
+  kAlreadyErased,  // the restored store has the holder's purge record already
+  kHolderAbsent,   // the holder was created after the backup: nothing of it to erase
+};
+
+// Re-applies an erasure recorded elsewhere (the live store a restore stands
+// in for, or a newer backup; store/erasure_records.h) to a restored store
+// (docs/privacy.md "Backups"): every certificate of the holder still
+// unrevoked there is revoked (cessationOfOperation, at the record's
+// erased_at, as the erasure did; one revoked later by other means in the
+// source is revoked the same way: an erased holder keeps no valid
+// certificate), then the erasure's own transaction runs with the record's
+// erased_at, erased_by, revoked_certificates and retain_until (destroyed
+// says what it destroyed in the restored copy). `write` carries the audit
+// event of the restore. Idempotent.
+Result<ReappliedErasure> reapply_holder_erasure(const store::WriteContext& write, store::Store& store,
+                                               const store::HolderErasure& record, crypto::RandomSource& rng);
+
 }  // namespace duet::core

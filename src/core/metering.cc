@@ -52,6 +52,10 @@ std::string_view notice_kind_name(store::NoticeKind k) {
     case store::NoticeKind::kSignatureV1Cutoff: return "signature_v1_cutoff";
     case store::NoticeKind::kMaintenancePlanned: return "maintenance_planned";
     case store::NoticeKind::kMaintenanceCancelled: return "maintenance_cancelled";
+    case store::NoticeKind::kMaintenanceChanged: return "maintenance_changed";
+    case store::NoticeKind::kTenantSuspended: return "tenant_suspended";
+    case store::NoticeKind::kTenantResumed: return "tenant_resumed";
+    case store::NoticeKind::kSlaTermsChanged: return "sla_terms_changed";
   }
   return "used_80";
 }
@@ -153,6 +157,7 @@ std::optional<store::CallbackJob> make_notice_callback(const store::Notice& n, c
                          {"kind", kind},
                          {"occurred_at", n.created_at}};
   if (n.effective_at) body["effective_at"] = *n.effective_at;
+  if (!n.subject_id.empty()) body["subject_id"] = n.subject_id;
   store::CallbackJob job;
   job.tenant_id = n.tenant_id;
   job.url = url;

@@ -91,6 +91,38 @@ NoticeMailText notice_mail_text(const store::NoticeMail& mail, int offset) {
                (n.effective_at ? local_time(*n.effective_at, offset) : std::string("-")) +
                " is withdrawn.\n原定的计划维护已取消。\n";
       break;
+    case store::NoticeKind::kMaintenanceChanged:
+      t.subject = std::string("Duet: planned ") + (drill ? "fault drill" : "maintenance") + " changed / 计划" +
+                  (drill ? "故障演练" : "维护") + "变更 " +
+                  (n.effective_at ? local_time(*n.effective_at, offset) : std::string());
+      t.body = head + "The planned " + (drill ? "fault drill" : "maintenance") + " " + mail.subject_id +
+               " has been changed; it now takes place:\n计划" + (drill ? "故障演练" : "维护") + " " + mail.subject_id +
+               " 已变更，变更后为：\n\n" + window_line() +
+               "\nA window moved or extended is announced anew, at least 3 working days ahead.\n"
+               "时间提前、推迟或延长的，视为重新告知，仍至少提前 3 个工作日。\n";
+      break;
+    case store::NoticeKind::kTenantSuspended:
+      t.subject = "Duet: service suspended / 服务已暂停";
+      t.body = head + "Your service was suspended at " +
+               (n.effective_at ? local_time(*n.effective_at, offset) : std::string("-")) +
+               ": requests from your applications are refused (403 tenant_suspended) until it is resumed. "
+               "Please contact your account manager.\n您的服务已暂停，恢复前业务请求将被拒绝（403 tenant_suspended），"
+               "请联系您的客户经理。\n";
+      break;
+    case store::NoticeKind::kTenantResumed:
+      t.subject = "Duet: service resumed / 服务已恢复";
+      t.body = head + "Your service was resumed at " +
+               (n.effective_at ? local_time(*n.effective_at, offset) : std::string("-")) +
+               "; requests from your applications are served again.\n您的服务已恢复，业务请求恢复正常处理。\n";
+      break;
+    case store::NoticeKind::kSlaTermsChanged:
+      t.subject = "Duet: SLA terms changed to " + mail.subject_id + " / 服务水平协议条款变更为 " + mail.subject_id;
+      t.body = head + "From " + (n.effective_at ? local_time(*n.effective_at, offset) : std::string("-")) +
+               " your contract is judged by SLA-terms version " + mail.subject_id +
+               " (availability reports, compensation and claims). The document and its SM3 digest are at "
+               "GET /api/v1/sla/terms.\n自该时间起，您的合同适用服务水平协议条款版本 " + mail.subject_id +
+               "（可用性报告、赔偿与赔偿申请），条款全文及其 SM3 摘要见 GET /api/v1/sla/terms。\n";
+      break;
   }
   t.body += foot;
   return t;

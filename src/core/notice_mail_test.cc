@@ -1,11 +1,15 @@
 // Notice e-mails (core/notice_mail.h): the text of a maintenance notice, the
 // RFC 5322 rendering (CRLF only, encoded subject, base64 body that decodes
-// back), and the retry schedule.
+// back), and the retry schedule; the texts of the schema-v30 kinds (a window
+// changed, the service suspended and resumed, the SLA terms changed) and the
+// kind names core and the store agree on.
 #include "core/notice_mail.h"
 
 #include <gtest/gtest.h>
 
 #include "base/base64.h"
+#include "core/metering.h"
+#include "store/record_text.h"
 
 namespace duet::core {
 namespace {
@@ -64,6 +68,56 @@ TEST(NoticeMailTest, RenderedMessageIsCrlfWithEncodedSubjectAndBody) {
   auto body = decode_base64(b64);
   ASSERT_TRUE(body.has_value());
   EXPECT_NE(std::string(body->begin(), body->end()).find("database upgrade\r\n"), std::string::npos);
+}
+
+TEST(NoticeMailTest, ChangedMaintenanceNamesTheWindowAndItsNewTimes) {
+  store::NoticeMail m = maintenance_mail();
+  m.notice.kind = store::NoticeKind::kMaintenanceChanged;
+  m.subject_id = "mnt_1";
+  m.window->kind = "maintenance";
+  m.window->ends_at = 1'796'507'200;  // extended by an hour
+  NoticeMailText t = notice_mail_text(m, 480);
+  EXPECT_EQ(t.subject, "Duet: planned maintenance changed / 计划维护变更 2026-12-06 03:46 (UTC+08:00)");
+  EXPECT_NE(t.body.find("mnt_1 has been changed"), std::string::npos) << t.body;
+  EXPECT_NE(t.body.find("Ends / 结束: 2026-12-06 05:46 (UTC+08:00)"), std::string::npos) << t.body;
+  EXPECT_NE(t.body.find("at least 3 working days ahead"), std::string::npos);
+}
+
+TEST(NoticeMailTest, SuspensionResumptionAndTermsTexts) {
+  store::NoticeMail m = maintenance_mail();
+  m.window.reset();
+  m.notice.effective_at = 1'796'000'000;  // 2026-11-30 08:53 at +08:00
+  m.notice.kind = store::NoticeKind::kTenantSuspended;
+  NoticeMailText t = notice_mail_text(m, 480);
+  EXPECT_EQ(t.subject, "Duet: service suspended / 服务已暂停");
+  EXPECT_NE(t.body.find("suspended at 2026-11-30 08:53 (UTC+08:00)"), std::string::npos) << t.body;
+  EXPECT_NE(t.body.find("403 tenant_suspended"), std::string::npos);
+  m.notice.kind = store::NoticeKind::kTenantResumed;
+  t = notice_mail_text(m, 480);
+  EXPECT_EQ(t.subject, "Duet: service resumed / 服务已恢复");
+  EXPECT_NE(t.body.find("resumed at 2026-11-30 08:53 (UTC+08:00)"), std::string::npos) << t.body;
+  m.notice.kind = store::NoticeKind::kSlaTermsChanged;
+  m.subject_id = "v2";
+  t = notice_mail_text(m, 480);
+  EXPECT_EQ(t.subject, "Duet: SLA terms changed to v2 / 服务水平协议条款变更为 v2");
+  EXPECT_NE(t.body.find("judged by SLA-terms version v2"), std::string::npos) << t.body;
+  EXPECT_NE(t.body.find("GET /api/v1/sla/terms"), std::string::npos);
+}
+
+TEST(NoticeMailTest, CoreAndStoreNameEveryKindAlike) {
+  using K = store::NoticeKind;
+  for (K k : {K::kUsed80, K::kUsed90, K::kUsed100, K::kExpiring30Days, K::kExpiring7Days, K::kEnded,
+              K::kSignatureV1Cutoff, K::kMaintenancePlanned, K::kMaintenanceCancelled, K::kMaintenanceChanged,
+              K::kTenantSuspended, K::kTenantResumed, K::kSlaTermsChanged}) {
+    EXPECT_EQ(notice_kind_name(k), store::record_text::notice_kind_text(k));
+    auto parsed = store::record_text::parse_notice_kind(notice_kind_name(k));
+    ASSERT_TRUE(parsed.ok());
+    EXPECT_EQ(*parsed, k);
+  }
+  EXPECT_EQ(notice_kind_name(K::kMaintenanceChanged), "maintenance_changed");
+  EXPECT_EQ(notice_kind_name(K::kTenantSuspended), "tenant_suspended");
+  EXPECT_EQ(notice_kind_name(K::kTenantResumed), "tenant_resumed");
+  EXPECT_EQ(notice_kind_name(K::kSlaTermsChanged), "sla_terms_changed");
 }
 
 TEST(NoticeMailTest, RetriesBackOffAndEnd) {

@@ -161,6 +161,38 @@ Result<store::MaintenanceWindow> SlaService::create_window(const OperatorContext
   return w;
 }
 
+Result<store::MaintenanceWindow> SlaService::change_window(const OperatorContext& op, std::string_view window_id,
+                                                           const WindowChange& change, UnixSeconds now) {
+  op.write.name_audit_target("window_id", std::string(window_id));
+  DUET_ASSIGN_OR_RETURN(store::MaintenanceWindow before, stores_.sla.get_maintenance_window(window_id));
+  if (before.starts_at <= now)
+    return make_error(ErrorCode::kConflict, "the maintenance window has started and can no longer be changed");
+  store::MaintenanceWindow after = before;
+  after.starts_at = change.starts_at.value_or(before.starts_at);
+  after.ends_at = change.ends_at.value_or(before.ends_at);
+  if (change.description) after.description = *change.description;
+  if (after.ends_at <= after.starts_at) return make_error(ErrorCode::kInvalidArgument, "ends_at must be after starts_at");
+  if (after.starts_at <= now) return make_error(ErrorCode::kInvalidArgument, "a maintenance window must start in the future");
+  if (after.description.size() > 1000) return make_error(ErrorCode::kInvalidArgument, "description is too long");
+  if (after.starts_at == before.starts_at && after.ends_at == before.ends_at && after.description == before.description)
+    return before;  // nothing changes: no notice
+  // Moved or extended: minutes nobody was told about, so the change is a
+  // new announcement and needs the notice period from today (§4.3). Only
+  // narrowed: every minute left was announced at announced_at.
+  const bool narrowed = after.starts_at >= before.starts_at && after.ends_at <= before.ends_at;
+  if (!narrowed) {
+    after.announced_at = now;
+    if (!excluded(after))
+      return make_error(ErrorCode::kInvalidArgument,
+                        "a moved or extended maintenance window must start at least " +
+                            std::to_string(config_.notice_working_days) +
+                            " whole working days after the day of the change");
+  }
+  // The window and every tenant's maintenance_changed notice, in one transaction.
+  DUET_TRY_STATUS(stores_.notices.change_announced_maintenance_window(op.write, before, after, now));
+  return after;
+}
+
 Result<std::vector<store::MaintenanceWindow>> SlaService::list_windows(UnixSeconds from, UnixSeconds to) {
   return stores_.sla.list_maintenance_windows(from, to);
 }

@@ -85,6 +85,23 @@ class SlaService {
                                                  std::string kind = "maintenance");
   Result<std::vector<store::MaintenanceWindow>> list_windows(UnixSeconds from, UnixSeconds to);
   Status delete_window(const store::WriteContext& write, std::string_view window_id, UnixSeconds now);
+  // Changes a window that has not started (kConflict once it has, or when
+  // another change came first; kNotFound); fields not given keep their value.
+  // A change that moves or extends the window (any minute outside the
+  // announced one) is a new announcement: the window must then start at
+  // least notice_working_days whole working days after the day of the change
+  // (else kInvalidArgument, nothing written) and announced_at becomes now. A
+  // change that only narrows it or its description keeps announced_at (every
+  // minute left was announced then). Every tenant gets a maintenance_changed
+  // notice in the same transaction; a change that changes nothing writes
+  // nothing and tells nobody.
+  struct WindowChange {
+    std::optional<UnixSeconds> starts_at;
+    std::optional<UnixSeconds> ends_at;
+    std::optional<std::string> description;
+  };
+  Result<store::MaintenanceWindow> change_window(const OperatorContext& op, std::string_view window_id,
+                                                 const WindowChange& change, UnixSeconds now);
   bool excluded(const store::MaintenanceWindow& w) const;
 
   Result<std::vector<store::SlaCredit>> credits(std::string_view tenant_id, std::string_view month);

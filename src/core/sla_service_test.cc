@@ -236,5 +236,71 @@ TEST_F(SlaTest, LifetimeStartsAtTheFirstRecordAndTheRunningMonthStopsAtTheLastMi
   EXPECT_TRUE(ok_value(store_->list_sla_credits("", "2026-06")).empty());  // nothing proposed before the month ends
 }
 
+// Changing an announced window (docs/sla.md "Exclusions", issue 14 item 6):
+// moved or extended it is a new announcement and needs the notice period from
+// the day of the change; narrowed it keeps its announcement; every tenant is
+// told of each change; a window that has started is not changed.
+TEST_F(SlaTest, AChangedWindowIsAnnouncedAnewUnlessItOnlyNarrows) {
+  std::string t = tenant("changes");
+  OperatorContext op{"ops", "operator"};
+  auto changed_notices = [&] {
+    size_t n = 0;
+    for (const auto& x : ok_value(store_->list_notices(t, 100))) n += x.kind == store::NoticeKind::kMaintenanceChanged;
+    return n;
+  };
+  // Announced Monday 2026-06-08 for Friday 02:00-04:00 (Tue, Wed, Thu between).
+  auto w = sla->create_window(op, local(2026, 6, 12, 2), local(2026, 6, 12, 4), "upgrade", local(2026, 6, 8, 9));
+  ASSERT_TRUE(w.ok()) << w.error().to_string();
+  const std::string id = w->window_id;
+  using Change = SlaService::WindowChange;
+
+  // Tuesday: extending it by an hour is two working days' notice: refused, nothing written.
+  auto late = sla->change_window(op, id, Change{std::nullopt, local(2026, 6, 12, 5), std::nullopt}, local(2026, 6, 9, 9));
+  ASSERT_FALSE(late.ok());
+  EXPECT_EQ(late.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(late.error().to_string().find("3 whole working days after the day of the change"), std::string::npos);
+  EXPECT_EQ(ok_value(store_->get_maintenance_window(id)).ends_at, local(2026, 6, 12, 4));
+  EXPECT_EQ(changed_notices(), 0u);
+
+  // Tuesday: moved to Monday 06-15 (Wed, Thu, Fri between): a new announcement, excluded.
+  auto moved = sla->change_window(op, id, Change{local(2026, 6, 15, 2), local(2026, 6, 15, 4), std::nullopt},
+                                  local(2026, 6, 9, 9));
+  ASSERT_TRUE(moved.ok()) << moved.error().to_string();
+  EXPECT_EQ(moved->announced_at, local(2026, 6, 9, 9));
+  EXPECT_TRUE(sla->excluded(*moved));
+  EXPECT_EQ(ok_value(store_->get_maintenance_window(id)).starts_at, local(2026, 6, 15, 2));
+  EXPECT_EQ(changed_notices(), 1u);
+
+  // Friday 06-12: narrowed to 02:30-03:30 (and described better): no new
+  // minute, so the Tuesday announcement still holds and it stays excluded.
+  auto narrowed = sla->change_window(op, id, Change{local(2026, 6, 15, 2, 30), local(2026, 6, 15, 3, 30),
+                                                    std::string("upgrade, shorter")},
+                                     local(2026, 6, 12, 10));
+  ASSERT_TRUE(narrowed.ok()) << narrowed.error().to_string();
+  EXPECT_EQ(narrowed->announced_at, local(2026, 6, 9, 9));
+  EXPECT_TRUE(sla->excluded(*narrowed));
+  EXPECT_EQ(narrowed->description, "upgrade, shorter");
+  EXPECT_EQ(changed_notices(), 2u);
+  // Friday: moving it half an hour earlier is a new minute, and too late now.
+  auto earlier = sla->change_window(op, id, Change{local(2026, 6, 15, 2), std::nullopt, std::nullopt},
+                                    local(2026, 6, 12, 10));
+  ASSERT_FALSE(earlier.ok());
+  EXPECT_EQ(earlier.error().code, ErrorCode::kInvalidArgument);
+
+  // Nothing changed: nothing written, nobody told.
+  auto same = sla->change_window(op, id, Change{local(2026, 6, 15, 2, 30), std::nullopt, std::nullopt},
+                                 local(2026, 6, 12, 11));
+  ASSERT_TRUE(same.ok());
+  EXPECT_EQ(changed_notices(), 2u);
+  // A bad change, an unknown window, a window that has started.
+  EXPECT_EQ(sla->change_window(op, id, Change{local(2026, 6, 15, 4), std::nullopt, std::nullopt}, local(2026, 6, 12, 11))
+                .error().code, ErrorCode::kInvalidArgument);  // would end before it starts
+  EXPECT_EQ(sla->change_window(op, "mnt_nobody", Change{std::nullopt, std::nullopt, std::string("x")},
+                               local(2026, 6, 12, 11)).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(sla->change_window(op, id, Change{std::nullopt, local(2026, 6, 15, 3), std::nullopt},
+                               local(2026, 6, 15, 2, 30)).error().code, ErrorCode::kConflict);
+  EXPECT_EQ(changed_notices(), 2u);
+}
+
 }  // namespace
 }  // namespace duet::core

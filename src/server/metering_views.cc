@@ -30,6 +30,7 @@ json notice_json(const store::Notice& n) {
          {"created_at", n.created_at},
          {"webhook", n.webhook_state}};
   if (n.effective_at) j["effective_at"] = *n.effective_at;
+  if (!n.subject_id.empty()) j["subject_id"] = n.subject_id;
   return j;
 }
 

@@ -47,6 +47,16 @@ Result<int64_t> body_int(const json& b, const char* key) {
   return it->get<int64_t>();
 }
 
+// An optional integer field (null or absent: nullopt).
+Result<std::optional<int64_t>> optional_body_int(const json& b, const char* key) {
+  auto it = b.find(key);
+  if (it == b.end() || it->is_null()) return std::optional<int64_t>();
+  if (!it->is_number_integer() ||
+      (it->is_number_unsigned() && it->get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())))
+    return invalid(std::string("field '") + key + "' must be an integer");
+  return std::optional<int64_t>(it->get<int64_t>());
+}
+
 Result<json> parse_object(const Request& req) {
   json j = parse_json_bounded(req.body);  // bounded nesting (base/json_limits.h)
   if (j.is_discarded()) return make_error(ErrorCode::kBadEncoding, "the request body is not valid JSON");
@@ -226,6 +236,30 @@ void maintenance_routes(http::Router& r, const ApiServices& s, RequestAuth& auth
           for (const auto& w : ws) arr.push_back(window_json(w, sla->excluded(w)));
           return json_ok(200, json{{"windows", std::move(arr)}});
         }, kSlaReaders));
+
+  // A change of a window that has not started: moved or extended it is a new
+  // announcement (core/sla_service.h change_window); every tenant is told.
+  r.patch("/admin/v1/maintenance-windows/{window_id}",
+          auth.operator_request([deps, sla](const Request& req, const core::OperatorContext& op) -> Result<Response> {
+            DUET_ASSIGN_OR_RETURN(json body, parse_object(req));
+            for (const auto& item : body.items()) {
+              const std::string& key = item.key();
+              if (key != "starts_at" && key != "ends_at" && key != "description")
+                return invalid(key == "kind" ? std::string("a window's kind cannot be changed (withdraw it and announce "
+                                                           "a new one)")
+                                             : "unknown field '" + key + "' (starts_at, ends_at, description)");
+            }
+            core::SlaService::WindowChange change;
+            DUET_ASSIGN_OR_RETURN(change.starts_at, optional_body_int(body, "starts_at"));
+            DUET_ASSIGN_OR_RETURN(change.ends_at, optional_body_int(body, "ends_at"));
+            if (auto it = body.find("description"); it != body.end() && !it->is_null()) {
+              if (!it->is_string()) return invalid("field 'description' must be a string");
+              change.description = it->get<std::string>();
+            }
+            DUET_ASSIGN_OR_RETURN(store::MaintenanceWindow w,
+                                  sla->change_window(op, req.param("window_id"), change, deps.clock.now()));
+            return json_ok(200, window_json(w, sla->excluded(w)));
+          }, kSlaWriters));
 
   r.del("/admin/v1/maintenance-windows/{window_id}",
         auth.operator_request(

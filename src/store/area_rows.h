@@ -55,7 +55,7 @@ inline Result<UsageRecord> read_usage(const RowReader& r) {
 }
 
 constexpr std::string_view kNoticeCols =
-    "tenant_id, notice_id, package_id, kind, created_at, webhook_state, effective_at";
+    "tenant_id, notice_id, package_id, kind, created_at, webhook_state, effective_at, subject_id";
 
 // package_id is NULL for a tenant notice (schema v11): read as "".
 inline Result<Notice> read_notice(const RowReader& r) {
@@ -67,6 +67,7 @@ inline Result<Notice> read_notice(const RowReader& r) {
   n.created_at = r.get_int(4);
   n.webhook_state = r.text(5);
   n.effective_at = r.optional_int(6);
+  n.subject_id = r.text(7);
   return n;
 }
 

@@ -436,18 +436,67 @@ CREATE INDEX portal_password_resets_user ON portal_password_resets (tenant_id, u
 )sql"),
 };
 
-// v30, issue 14 item 1: the sandbox CA. certificate_authorities.environment
+// v30, issue 14 item 6: the notices of a maintenance window changed
+// (maintenance_changed), of the tenant's service suspended and resumed
+// (tenant_suspended, tenant_resumed) and of its contract pinned to another
+// SLA-terms version (sla_terms_changed; subject_id = the version). Only the
+// kind CHECK changes; SQLite rebuilds the table for it (as v20 did), every
+// row and column kept.
+constexpr MigrationPiece kV30[] = {
+    per_dialect(R"sql(
+CREATE TABLE notices_v29 (
+  tenant_id TEXT NOT NULL,
+  notice_id TEXT NOT NULL,
+  package_id TEXT,
+  kind TEXT NOT NULL CHECK (kind IN ('used_80', 'used_90', 'used_100', 'expiring_30d', 'expiring_7d', 'ended',
+                                     'signature_v1_cutoff', 'maintenance_planned', 'maintenance_cancelled',
+                                     'maintenance_changed', 'tenant_suspended', 'tenant_resumed',
+                                     'sla_terms_changed')),
+  created_at INTEGER NOT NULL,
+  webhook_state TEXT NOT NULL CHECK (webhook_state IN ('pending', 'queued', 'none')),
+  effective_at INTEGER,
+  subject_id TEXT NOT NULL DEFAULT '',
+  email_state TEXT NOT NULL DEFAULT 'pending' CHECK (email_state IN ('pending', 'sent', 'failed', 'none')),
+  email_attempts INTEGER NOT NULL DEFAULT 0,
+  email_next_at INTEGER NOT NULL DEFAULT 0,
+  email_last_error TEXT NOT NULL DEFAULT '',
+  email_sent_at INTEGER,
+  PRIMARY KEY (tenant_id, notice_id),
+  FOREIGN KEY (tenant_id, package_id) REFERENCES packages (tenant_id, package_id),
+  CHECK ((package_id IS NULL) = (kind NOT IN ('used_80', 'used_90', 'used_100', 'expiring_30d', 'expiring_7d', 'ended')))
+);
+INSERT INTO notices_v29 (tenant_id, notice_id, package_id, kind, created_at, webhook_state, effective_at, subject_id,
+                         email_state, email_attempts, email_next_at, email_last_error, email_sent_at)
+  SELECT tenant_id, notice_id, package_id, kind, created_at, webhook_state, effective_at, subject_id,
+         email_state, email_attempts, email_next_at, email_last_error, email_sent_at FROM notices;
+DROP TABLE notices;
+ALTER TABLE notices_v29 RENAME TO notices;
+CREATE UNIQUE INDEX notices_once ON notices (tenant_id, package_id, kind);
+CREATE INDEX notices_tenant_created ON notices (tenant_id, created_at, notice_id);
+CREATE INDEX notices_pending ON notices (created_at) WHERE webhook_state = 'pending';
+CREATE INDEX notices_email_due ON notices (email_next_at) WHERE email_state = 'pending';
+)sql",
+                R"sql(
+ALTER TABLE notices DROP CONSTRAINT notices_kind_check;
+ALTER TABLE notices ADD CONSTRAINT notices_kind_check CHECK (kind IN ('used_80', 'used_90', 'used_100', 'expiring_30d', 'expiring_7d', 'ended',
+                                     'signature_v1_cutoff', 'maintenance_planned', 'maintenance_cancelled',
+                                     'maintenance_changed', 'tenant_suspended', 'tenant_resumed',
+                                     'sla_terms_changed'));
+)sql"),
+};
+
+// v31, issue 14 item 1: the sandbox CA. certificate_authorities.environment
 // says whose certificates a CA signs; every CA from before is production's.
 // duetd creates the sandbox root, issuing CA and OCSP responder at its first
-// start on v30 (core/certificate_service.h).
-constexpr MigrationPiece kV30[] = {
+// start on v31 (core/certificate_service.h).
+constexpr MigrationPiece kV31[] = {
     both(R"sql(
 ALTER TABLE certificate_authorities ADD COLUMN environment TEXT NOT NULL DEFAULT 'production'
   CHECK (environment IN ('production', 'sandbox'));
 )sql"),
 };
 
-constexpr VersionPieces kVersions[] = {{13, kV13}, {14, kV14}, {15, kV15}, {16, kV16}, {17, kV17}, {18, kV18}, {19, kV19}, {20, kV20}, {21, kV21}, {22, kV22}, {23, kV23}, {24, kV24}, {25, kV25}, {26, kV26}, {27, kV27}, {28, kV28}, {29, kV29}, {30, kV30}};
+constexpr VersionPieces kVersions[] = {{13, kV13}, {14, kV14}, {15, kV15}, {16, kV16}, {17, kV17}, {18, kV18}, {19, kV19}, {20, kV20}, {21, kV21}, {22, kV22}, {23, kV23}, {24, kV24}, {25, kV25}, {26, kV26}, {27, kV27}, {28, kV28}, {29, kV29}, {30, kV30}, {31, kV31}};
 
 }  // namespace
 

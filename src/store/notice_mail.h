@@ -20,11 +20,11 @@ namespace duet::store {
 // One notice due for e-mail, with what the message needs.
 struct NoticeMail {
   Notice notice;
-  std::string subject_id;   // the maintenance window of a maintenance notice, else ""
+  std::string subject_id;   // notice.subject_id: the window of a maintenance notice, the terms version, or ""
   std::string to;           // the tenant's contact address
   std::string tenant_name;
   int64_t attempts = 0;     // delivery attempts before this one
-  std::optional<MaintenanceWindow> window;  // a maintenance notice's window, while it exists
+  std::optional<MaintenanceWindow> window;  // a maintenance notice's window (as it is now), while it exists
 };
 
 // What became of one delivery attempt.
@@ -66,6 +66,15 @@ class NoticeMailStore {
   // starts_at).
   virtual Status delete_announced_maintenance_window(const WriteContext& context, std::string_view window_id,
                                                      UnixSeconds now) = 0;
+  // ONE transaction: changes the window `before` (as the caller read it) to
+  // `after` (the same window_id and kind; its starts_at, ends_at,
+  // announced_at and description), and gives every tenant a
+  // maintenance_changed notice (subject_id = window_id, effective_at = the new
+  // starts_at). kNotFound; kConflict, nothing written, when the window has
+  // started by `now` or is no longer as `before` says (another change came
+  // first); kInvalidArgument as create_maintenance_window.
+  virtual Status change_announced_maintenance_window(const WriteContext& context, const MaintenanceWindow& before,
+                                                     const MaintenanceWindow& after, UnixSeconds now) = 0;
 
   // Claims up to `limit` notices whose e-mail is due (state pending,
   // email_next_at <= now), oldest first. A notice whose tenant has no contact

@@ -3,13 +3,10 @@
 #pragma once
 
 #include "store/sql_text.h"
+#include "store/tenant_notice_rows.h"
 
 namespace duet::store {
 
-// (tenant, notice, kind, created_at, effective_at, subject_id)
-inline constexpr SqlText kInsertSubjectNotice{
-    "INSERT INTO notices (tenant_id, notice_id, package_id, kind, created_at, webhook_state, effective_at, "
-    "subject_id) VALUES (?1, ?2, NULL, ?3, ?4, 'pending', ?5, ?6)"};
 // (tenant, email, now)
 inline constexpr SqlText kUpsertContact{
     "INSERT INTO tenant_contacts (tenant_id, email, updated_at) VALUES (?1, ?2, ?3) ON CONFLICT (tenant_id) DO "
@@ -19,7 +16,7 @@ inline constexpr SqlText kDeleteContact{"DELETE FROM tenant_contacts WHERE tenan
 inline constexpr SqlText kGetContact{"SELECT email FROM tenant_contacts WHERE tenant_id = ?1"};
 inline constexpr SqlText kTenantExists{"SELECT 1 FROM tenants WHERE tenant_id = ?1"};
 inline constexpr SqlText kAllTenantIds{"SELECT tenant_id FROM tenants ORDER BY tenant_id"};
-// (now, limit): columns 0-6 as kNoticeCols, then subject_id, email_next_at, email_attempts, contact, tenant name
+// (now, limit): columns 0-7 as kNoticeCols (7: subject_id), then email_next_at, email_attempts, contact, tenant name
 inline constexpr SqlText kDueNoticeMails{
     "SELECT n.tenant_id, n.notice_id, n.package_id, n.kind, n.created_at, n.webhook_state, n.effective_at, "
     "n.subject_id, n.email_next_at, n.email_attempts, c.email, t.name FROM notices n "

@@ -214,13 +214,13 @@ Result<std::vector<Notice>> sweep_package_notices(Connection& c, UnixSeconds now
   // 2. Webhooks for pending notices; a notice another sweeper holds is skipped.
   DUET_ASSIGN_OR_RETURN(Rows pending, c.query(
       "SELECT n.tenant_id, n.notice_id, n.package_id, n.kind, n.created_at, n.webhook_state, n.effective_at, "
-      "t.url FROM notices n LEFT JOIN tenant_notify_targets t ON t.tenant_id = n.tenant_id "
+      "n.subject_id, t.url FROM notices n LEFT JOIN tenant_notify_targets t ON t.tenant_id = n.tenant_id "
       "WHERE n.webhook_state = 'pending' ORDER BY n.created_at, n.tenant_id, n.notice_id LIMIT $1 "
       "FOR UPDATE OF n SKIP LOCKED",
       {lim}));
   for (int i = 0; i < pending.size(); ++i) {
     DUET_ASSIGN_OR_RETURN(Notice n, read_notice(Row(pending, i)));
-    const std::string url = pending.text(i, 7);
+    const std::string url = pending.text(i, 8);
     std::optional<CallbackJob> job;
     if (!url.empty() && make_callback) job = make_callback(n, url);
     DUET_ASSIGN_OR_RETURN(int64_t claimed, changes(c, kClaimNotice.pg(),

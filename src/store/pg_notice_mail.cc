@@ -10,6 +10,17 @@
 #include "store/pg_util.h"
 #include "store/record_text.h"
 
+namespace duet::store::pg {
+
+Status insert_tenant_notice(Connection& c, std::string_view tenant_id, NoticeKind kind, UnixSeconds now,
+                            std::optional<UnixSeconds> effective_at, std::string_view subject_id) {
+  Notice n = new_notice(tenant_id, "", kind, now);
+  return pg::run(c, kInsertSubjectNotice.pg(),
+                 {tenant_id, n.notice_id, record_text::notice_kind_text(kind), now, effective_at, subject_id});
+}
+
+}  // namespace duet::store::pg
+
 namespace duet::store::pg_store {
 
 namespace {
@@ -22,12 +33,8 @@ Status require_tenant(Connection& c, std::string_view tenant_id) {
 
 Status notify_every_tenant(Connection& c, NoticeKind kind, const MaintenanceWindow& w, UnixSeconds now) {
   DUET_ASSIGN_OR_RETURN(Rows tenants, c.query(kAllTenantIds.pg()));
-  for (int i = 0; i < tenants.size(); ++i) {
-    std::string t = tenants.text(i, 0);
-    Notice n = new_notice(t, "", kind, now);
-    DUET_TRY_STATUS(pg::run(c, kInsertSubjectNotice.pg(),
-                            {t, n.notice_id, record_text::notice_kind_text(kind), now, w.starts_at, w.window_id}));
-  }
+  for (int i = 0; i < tenants.size(); ++i)
+    DUET_TRY_STATUS(pg::insert_tenant_notice(c, tenants.text(i, 0), kind, now, w.starts_at, w.window_id));
   return Status::Ok();
 }
 
@@ -67,6 +74,23 @@ Status PgStore::delete_announced_maintenance_window(const WriteContext& context,
   });
 }
 
+Status PgStore::change_announced_maintenance_window(const WriteContext& context, const MaintenanceWindow& before,
+                                                    const MaintenanceWindow& after, UnixSeconds now) {
+  DUET_TRY_STATUS(validate_maintenance_window(after));
+  if (after.window_id != before.window_id || after.kind != before.kind)
+    return make_error(ErrorCode::kInvalidArgument, "a change keeps the window's id and kind");
+  return write(context, [&](Connection& c) -> Status {
+    DUET_ASSIGN_OR_RETURN(int64_t n, pg::changes(c, kChangeFutureWindow.pg(),
+        {after.window_id, after.starts_at, after.ends_at, after.announced_at, after.description, before.starts_at,
+         before.ends_at, before.announced_at, before.description, now}));
+    if (n != 1) {
+      DUET_TRY_STATUS(pg::get_maintenance_window(c, after.window_id));  // kNotFound
+      return pg::conflict("the maintenance window has started or was changed meanwhile; read it again");
+    }
+    return notify_every_tenant(c, NoticeKind::kMaintenanceChanged, after, now);
+  });
+}
+
 Result<std::vector<NoticeMail>> PgStore::claim_notice_mails(const WriteContext& context, UnixSeconds now,
                                                             UnixSeconds lease_until, size_t limit) {
   return run<Result<std::vector<NoticeMail>>>(context, Transaction::Kind::kWrite,
@@ -88,7 +112,7 @@ Result<std::vector<NoticeMail>> PgStore::claim_notice_mails(const WriteContext& 
       DUET_ASSIGN_OR_RETURN(int64_t n, pg::changes(c, kLeaseNoticeMail.pg(),
                                                    {m.notice.tenant_id, m.notice.notice_id, next_at, lease_until}));
       if (n != 1) continue;  // another node's claim took it
-      if (!m.subject_id.empty()) {
+      if (!m.subject_id.empty() && is_maintenance_notice(m.notice.kind)) {
         auto w = pg::get_maintenance_window(c, m.subject_id);
         if (w.ok()) m.window = *w;
       }

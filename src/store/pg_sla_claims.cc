@@ -7,6 +7,7 @@
 #include "store/pg_store_impl.h"
 #include "store/area_sql.h"
 #include "store/sla_claim_rows.h"
+#include "store/tenant_notice_rows.h"
 
 namespace duet::store::pg_store {
 
@@ -65,11 +66,18 @@ Result<std::vector<SlaTermsVersion>> PgStore::list_sla_terms() {
 
 Status PgStore::pin_tenant_sla_terms(const WriteContext& context, const TenantSlaTerms& pin) {
   return write(context, [&](Connection& c) -> Status {
-    DUET_ASSIGN_OR_RETURN(bool tenant, tenant_exists(c, pin.tenant_id));
-    if (!tenant) return not_found("tenant");
+    // The tenant's row locked: two pins of one tenant at once are taken one
+    // after the other, so each notice names a real change.
+    DUET_ASSIGN_OR_RETURN(Rows tenant, c.query("SELECT 1 FROM tenants WHERE tenant_id = $1 FOR UPDATE", {pin.tenant_id}));
+    if (tenant.empty()) return not_found("tenant");
     DUET_ASSIGN_OR_RETURN(std::optional<SlaTermsVersion> t, terms_row(c, pin.version));
     if (!t) return not_found("terms version");
-    return pg::run(c, kUpsertPin.pg(), {pin.tenant_id, pin.version, pin.pinned_at, pin.pinned_by});
+    DUET_ASSIGN_OR_RETURN(Rows cur, c.query(kPinnedVersion.pg(), {pin.tenant_id}));
+    const bool changed = cur.empty() || cur.text(0, 0) != pin.version;
+    DUET_TRY_STATUS(pg::run(c, kUpsertPin.pg(), {pin.tenant_id, pin.version, pin.pinned_at, pin.pinned_by}));
+    if (!changed) return Status::Ok();
+    return pg::insert_tenant_notice(c, pin.tenant_id, NoticeKind::kSlaTermsChanged, pin.pinned_at, pin.pinned_at,
+                                    pin.version);
   });
 }
 

@@ -147,7 +147,7 @@ TEST_F(PgStoreTest, LostConnectionsAreReplaced) {
   Status created = store.create_tenant({}, t2);
   EXPECT_TRUE(created.ok()) << created.error().to_string();
   EXPECT_TRUE(store.get_tenant(t.tenant_id).ok());
-  EXPECT_TRUE(store.set_tenant_suspended({}, t2.tenant_id, true).ok());
+  EXPECT_TRUE(store.set_tenant_suspended({}, t2.tenant_id, true, 0).ok());
   EXPECT_TRUE(ok_value(store.get_tenant(t2.tenant_id)).suspended);
 
   // Again, now for a transaction (and for a read).

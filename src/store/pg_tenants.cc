@@ -1,5 +1,7 @@
 // PgStore: tenants and apps (store/tenants.h).
+#include "store/pg_areas.h"
 #include "store/pg_store_impl.h"
+#include "store/tenant_notice_rows.h"
 
 namespace duet::store::pg_store {
 
@@ -21,9 +23,20 @@ Result<Tenant> PgStore::get_tenant(std::string_view tenant_id) {
   });
 }
 
-Status PgStore::set_tenant_suspended(const WriteContext& context, std::string_view tenant_id, bool suspended) {
-  return update_one(context, "UPDATE tenants SET suspended = $2 WHERE tenant_id = $1", tenant_id, suspended ? 1 : 0,
-                    "tenant");
+Status PgStore::set_tenant_suspended(const WriteContext& context, std::string_view tenant_id, bool suspended,
+                                     UnixSeconds now) {
+  // The conditional update takes the row lock: of two operators setting the
+  // same state at once, only the first changes it and tells the tenant.
+  return write(context, [&](Connection& c) -> Status {
+    DUET_ASSIGN_OR_RETURN(int64_t n, changes(c, kChangeSuspended.pg(), {tenant_id, suspended ? 1 : 0}));
+    if (n == 0) {
+      DUET_ASSIGN_OR_RETURN(Rows r, c.query("SELECT 1 FROM tenants WHERE tenant_id = $1", {tenant_id}));
+      return r.empty() ? Status(not_found("tenant")) : Status::Ok();
+    }
+    return pg::insert_tenant_notice(c, tenant_id,
+                                    suspended ? NoticeKind::kTenantSuspended : NoticeKind::kTenantResumed, now, now,
+                                    "");
+  });
 }
 
 Status PgStore::set_tenant_hybrid_previews(const WriteContext& context, std::string_view tenant_id, bool allowed) {

@@ -131,7 +131,9 @@ constexpr std::pair<NoticeKind, std::string_view> kNoticeKinds[] = {
     {NoticeKind::kUsed100, "used_100"},        {NoticeKind::kExpiring30Days, "expiring_30d"},
     {NoticeKind::kExpiring7Days, "expiring_7d"}, {NoticeKind::kEnded, "ended"},
     {NoticeKind::kSignatureV1Cutoff, "signature_v1_cutoff"}, {NoticeKind::kMaintenancePlanned, "maintenance_planned"},
-    {NoticeKind::kMaintenanceCancelled, "maintenance_cancelled"}};
+    {NoticeKind::kMaintenanceCancelled, "maintenance_cancelled"}, {NoticeKind::kMaintenanceChanged, "maintenance_changed"},
+    {NoticeKind::kTenantSuspended, "tenant_suspended"},       {NoticeKind::kTenantResumed, "tenant_resumed"},
+    {NoticeKind::kSlaTermsChanged, "sla_terms_changed"}};
 
 std::string_view notice_kind_text(NoticeKind k) { return word_of(kNoticeKinds, k); }
 

@@ -384,7 +384,7 @@ struct CaRecord {
   bool active = true;
   // The environment whose certificates this CA signs (issue 14 item 1): the
   // sandbox has its own root, issuing CA and OCSP responder; the time-stamping
-  // unit is production's only. Rows from before v30 are production.
+  // unit is production's only. Rows from before v31 are production.
   AppEnvironment environment = AppEnvironment::kProduction;
 };
 
@@ -441,8 +441,18 @@ struct UsageRecord {
 // cut-off an operator sets, effective_at = the cut-off).
 enum class NoticeKind {
   kUsed80, kUsed90, kUsed100, kExpiring30Days, kExpiring7Days, kEnded, kSignatureV1Cutoff,
-  kMaintenancePlanned, kMaintenanceCancelled  // schema v20: a maintenance window (or fault drill), announced / withdrawn
+  kMaintenancePlanned, kMaintenanceCancelled,  // schema v20: a maintenance window (or fault drill), announced / withdrawn
+  // schema v30: a window moved, extended or narrowed; the tenant's service
+  // suspended / resumed by an operator; its contract pinned to another
+  // SLA-terms version.
+  kMaintenanceChanged, kTenantSuspended, kTenantResumed, kSlaTermsChanged
 };
+
+// A notice about a maintenance window (its subject_id is the window's id).
+inline bool is_maintenance_notice(NoticeKind k) {
+  return k == NoticeKind::kMaintenancePlanned || k == NoticeKind::kMaintenanceCancelled ||
+         k == NoticeKind::kMaintenanceChanged;
+}
 
 struct Notice {
   std::string tenant_id;
@@ -451,6 +461,9 @@ struct Notice {
   NoticeKind kind = NoticeKind::kUsed80;
   UnixSeconds created_at = 0;
   std::optional<UnixSeconds> effective_at;  // the date a tenant notice announces
+  // What a tenant notice is about: the window (mnt_…) of a maintenance
+  // notice, the SLA-terms version of kSlaTermsChanged; else "".
+  std::string subject_id;
   // Webhook to the tenant's notify URL: "pending" (not yet looked at by
   // Store::sweep_package_notices), "queued" (a callback job carries it),
   // "none" (the tenant had no notify URL then).

@@ -34,7 +34,11 @@ class SlaClaimStore {
   // Every version, by recorded_at then version (documents included).
   virtual Result<std::vector<SlaTermsVersion>> list_sla_terms() = 0;
 
-  // Pins (or re-pins) the version of a tenant's contract. kNotFound when the
+  // Pins (or re-pins) the version of a tenant's contract. When the version
+  // differs from the one pinned (or none was), the tenant gets a
+  // sla_terms_changed notice (subject_id = the version, effective_at =
+  // created_at = pinned_at) in the same transaction; re-pinning the same
+  // version records the new pin time and tells nobody. kNotFound when the
   // tenant or the version does not exist.
   virtual Status pin_tenant_sla_terms(const WriteContext& context, const TenantSlaTerms& pin) = 0;
   // The tenant's pin; nullopt when none is stored.

@@ -249,14 +249,14 @@ Result<std::vector<Notice>> sweep_package_notices(Connection& c, UnixSeconds now
   {
     DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c,
         "SELECT n.tenant_id, n.notice_id, n.package_id, n.kind, n.created_at, n.webhook_state, n.effective_at, "
-        "t.url FROM notices n LEFT JOIN tenant_notify_targets t ON t.tenant_id = n.tenant_id "
+        "n.subject_id, t.url FROM notices n LEFT JOIN tenant_notify_targets t ON t.tenant_id = n.tenant_id "
         "WHERE n.webhook_state = 'pending' ORDER BY n.created_at, n.tenant_id, n.notice_id LIMIT ?1"));
     st.bind(1, lim);
     for (;;) {
       DUET_ASSIGN_OR_RETURN(bool row, st.step());
       if (!row) break;
       DUET_ASSIGN_OR_RETURN(Notice n, read_notice(as_row(st)));
-      pending.emplace_back(std::move(n), st.column_text(7));
+      pending.emplace_back(std::move(n), st.column_text(8));
     }
   }
   for (const auto& [n, url] : pending) {

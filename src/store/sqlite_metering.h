@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -53,5 +54,10 @@ Status set_tenant_notify_target(Connection& c, const TenantNotifyTarget& t);
 Result<Notice> set_tenant_signature_v1_cutoff(Connection& c, std::string_view tenant_id, UnixSeconds cutoff,
                                               UnixSeconds now);
 Result<TenantNotifyTarget> get_tenant_notify_target(Connection& c, std::string_view tenant_id);
+
+// A tenant notice (package_id NULL) of `kind`, created now, inside the
+// caller's transaction (store/tenant_notice_rows.h).
+Status insert_tenant_notice(Connection& c, std::string_view tenant_id, NoticeKind kind, UnixSeconds now,
+                            std::optional<UnixSeconds> effective_at, std::string_view subject_id);
 
 }  // namespace duet::store::sqlite

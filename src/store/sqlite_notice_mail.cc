@@ -6,7 +6,21 @@
 #include "store/record_text.h"
 #include "store/sqlite_row.h"
 #include "store/sqlite_sla.h"
+#include "store/sqlite_metering.h"
 #include "store/sqlite_store_impl.h"
+
+namespace duet::store::sqlite {
+
+Status insert_tenant_notice(Connection& c, std::string_view tenant_id, NoticeKind kind, UnixSeconds now,
+                            std::optional<UnixSeconds> effective_at, std::string_view subject_id) {
+  Notice n = new_notice(tenant_id, "", kind, now);
+  DUET_ASSIGN_OR_RETURN(Statement ins, Statement::prepare(c, kInsertSubjectNotice.sqlite()));
+  ins.bind(1, tenant_id).bind(2, n.notice_id).bind(3, record_text::notice_kind_text(kind)).bind(4, now)
+      .bind(5, effective_at).bind(6, subject_id);
+  return ins.run();
+}
+
+}  // namespace duet::store::sqlite
 
 namespace duet::store::sqlite_store {
 
@@ -31,13 +45,8 @@ Status notify_every_tenant(Connection& c, NoticeKind kind, const MaintenanceWind
       tenants.push_back(st.column_text(0));
     }
   }
-  for (const auto& t : tenants) {
-    Notice n = new_notice(t, "", kind, now);
-    DUET_ASSIGN_OR_RETURN(Statement ins, Statement::prepare(c, kInsertSubjectNotice.sqlite()));
-    ins.bind(1, t).bind(2, n.notice_id).bind(3, record_text::notice_kind_text(kind)).bind(4, now)
-        .bind(5, w.starts_at).bind(6, w.window_id);
-    DUET_TRY_STATUS(ins.run());
-  }
+  for (const auto& t : tenants)
+    DUET_TRY_STATUS(sqlite::insert_tenant_notice(c, t, kind, now, w.starts_at, w.window_id));
   return Status::Ok();
 }
 
@@ -82,6 +91,26 @@ Status SqliteStore::delete_announced_maintenance_window(const WriteContext& cont
   });
 }
 
+Status SqliteStore::change_announced_maintenance_window(const WriteContext& context, const MaintenanceWindow& before,
+                                                        const MaintenanceWindow& after, UnixSeconds now) {
+  DUET_TRY_STATUS(validate_maintenance_window(after));
+  if (after.window_id != before.window_id || after.kind != before.kind)
+    return make_error(ErrorCode::kInvalidArgument, "a change keeps the window's id and kind");
+  return write(context, [&](Connection& c) -> Status {
+    DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, kChangeFutureWindow.sqlite()));
+    st.bind(1, after.window_id).bind(2, after.starts_at).bind(3, after.ends_at).bind(4, after.announced_at)
+        .bind(5, after.description).bind(6, before.starts_at).bind(7, before.ends_at).bind(8, before.announced_at)
+        .bind(9, before.description).bind(10, now);
+    DUET_TRY_STATUS(st.run());
+    if (c.changes() != 1) {
+      DUET_TRY_STATUS(sqlite::get_maintenance_window(c, after.window_id));  // kNotFound
+      return store_error(StoreError::kConflict,
+                         "the maintenance window has started or was changed meanwhile; read it again");
+    }
+    return notify_every_tenant(c, NoticeKind::kMaintenanceChanged, after, now);
+  });
+}
+
 Result<std::vector<NoticeMail>> SqliteStore::claim_notice_mails(const WriteContext& context, UnixSeconds now,
                                                                 UnixSeconds lease_until, size_t limit) {
   return run<Result<std::vector<NoticeMail>>>(context, Transaction::Kind::kWrite,
@@ -122,7 +151,7 @@ Result<std::vector<NoticeMail>> SqliteStore::claim_notice_mails(const WriteConte
       st.bind(1, n.tenant_id).bind(2, n.notice_id).bind(3, d.next_at).bind(4, lease_until);
       DUET_TRY_STATUS(st.run());
       if (c.changes() != 1) continue;  // another claim took it
-      if (!d.mail.subject_id.empty()) {
+      if (!d.mail.subject_id.empty() && is_maintenance_notice(n.kind)) {
         auto w = sqlite::get_maintenance_window(c, d.mail.subject_id);
         if (w.ok()) d.mail.window = *w;
       }

@@ -2,7 +2,9 @@
 // (store/sla_claims.h), each call one transaction.
 #include "store/area_sql.h"
 #include "store/sla_claim_rows.h"
+#include "store/sqlite_metering.h"
 #include "store/sqlite_store_impl.h"
+#include "store/tenant_notice_rows.h"
 
 namespace duet::store::sqlite_store {
 
@@ -73,9 +75,19 @@ Status SqliteStore::pin_tenant_sla_terms(const WriteContext& context, const Tena
     if (!tenant) return missing("tenant");
     DUET_ASSIGN_OR_RETURN(std::optional<SlaTermsVersion> t, terms_row(c, pin.version));
     if (!t) return missing("terms version");
+    bool changed = true;
+    {
+      DUET_ASSIGN_OR_RETURN(Statement cur, Statement::prepare(c, kPinnedVersion.sqlite()));
+      cur.bind(1, pin.tenant_id);
+      DUET_ASSIGN_OR_RETURN(bool row, cur.step());
+      if (row) changed = cur.column_text(0) != pin.version;
+    }
     DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, kUpsertPin.sqlite()));
     st.bind(1, pin.tenant_id).bind(2, pin.version).bind(3, pin.pinned_at).bind(4, pin.pinned_by);
-    return st.run();
+    DUET_TRY_STATUS(st.run());
+    if (!changed) return Status::Ok();
+    return sqlite::insert_tenant_notice(c, pin.tenant_id, NoticeKind::kSlaTermsChanged, pin.pinned_at, pin.pinned_at,
+                                        pin.version);
   });
 }
 

@@ -137,7 +137,8 @@ class SqliteStore final : public Store, public HolderDataKeyStore, public AuditD
   // --- tenants ---
   Status create_tenant(const WriteContext& context, const Tenant& t) override;
   Result<Tenant> get_tenant(std::string_view tenant_id) override;
-  Status set_tenant_suspended(const WriteContext& context, std::string_view tenant_id, bool suspended) override;
+  Status set_tenant_suspended(const WriteContext& context, std::string_view tenant_id, bool suspended,
+                              UnixSeconds now) override;
   Status set_tenant_hybrid_previews(const WriteContext& context, std::string_view tenant_id, bool allowed) override;
   Status set_tenant_cert_identity_policy(const WriteContext& context, std::string_view tenant_id,
                                          std::string_view policy) override;
@@ -390,6 +391,8 @@ class SqliteStore final : public Store, public HolderDataKeyStore, public AuditD
                                              UnixSeconds now) override;
   Status delete_announced_maintenance_window(const WriteContext& context, std::string_view window_id,
                                              UnixSeconds now) override;
+  Status change_announced_maintenance_window(const WriteContext& context, const MaintenanceWindow& before,
+                                             const MaintenanceWindow& after, UnixSeconds now) override;
   Result<std::vector<NoticeMail>> claim_notice_mails(const WriteContext& context, UnixSeconds now,
                                                      UnixSeconds lease_until, size_t limit) override;
   Status record_notice_mail(const WriteContext& context, std::string_view tenant_id, std::string_view notice_id,

@@ -1,5 +1,7 @@
 // SqliteStore: tenants and apps (store/tenants.h).
+#include "store/sqlite_metering.h"
 #include "store/sqlite_store_impl.h"
+#include "store/tenant_notice_rows.h"
 
 namespace duet::store::sqlite_store {
 
@@ -23,9 +25,22 @@ Result<Tenant> SqliteStore::get_tenant(std::string_view tenant_id) {
   });
 }
 
-Status SqliteStore::set_tenant_suspended(const WriteContext& context, std::string_view tenant_id, bool suspended) {
-  return update_one(context, "UPDATE tenants SET suspended = ?2 WHERE tenant_id = ?1", tenant_id, suspended ? 1 : 0,
-                    "tenant");
+Status SqliteStore::set_tenant_suspended(const WriteContext& context, std::string_view tenant_id, bool suspended,
+                                         UnixSeconds now) {
+  return write(context, [&](Connection& c) -> Status {
+    DUET_ASSIGN_OR_RETURN(Statement st, Statement::prepare(c, kChangeSuspended.sqlite()));
+    st.bind(1, tenant_id).bind(2, suspended ? 1 : 0);
+    DUET_TRY_STATUS(st.run());
+    if (c.changes() == 0) {
+      DUET_ASSIGN_OR_RETURN(Statement ex, Statement::prepare(c, "SELECT 1 FROM tenants WHERE tenant_id = ?1"));
+      ex.bind(1, tenant_id);
+      DUET_ASSIGN_OR_RETURN(bool found, ex.step());
+      return found ? Status::Ok() : Status(store_error(StoreError::kNotFound, "tenant not found"));
+    }
+    return sqlite::insert_tenant_notice(c, tenant_id,
+                                        suspended ? NoticeKind::kTenantSuspended : NoticeKind::kTenantResumed, now,
+                                        now, "");
+  });
 }
 
 Status SqliteStore::set_tenant_hybrid_previews(const WriteContext& context, std::string_view tenant_id, bool allowed) {

@@ -258,14 +258,14 @@ TEST_P(StoreContractTest, TenantLifecycle) {
   EXPECT_EQ(kind(store_->create_tenant({}, dup)), StoreError::kDuplicate);
   EXPECT_FALSE(ok_value(store_->get_tenant(w.tenant_id)).suspended);
   EXPECT_FALSE(ok_value(store_->get_tenant(w.tenant_id)).production_active_from.has_value());
-  ASSERT_TRUE(store_->set_tenant_suspended({}, w.tenant_id, true).ok());
+  ASSERT_TRUE(store_->set_tenant_suspended({}, w.tenant_id, true, kNow).ok());
   ASSERT_TRUE(store_->set_tenant_production_active_from({}, w.tenant_id, kNow + 86400).ok());
   auto t = store_->get_tenant(w.tenant_id);
   ASSERT_TRUE(t.ok());
   EXPECT_TRUE(t->suspended);
   EXPECT_EQ(t->production_active_from, kNow + 86400);
   EXPECT_EQ(kind(store_->get_tenant("ten_missing")), StoreError::kNotFound);
-  EXPECT_EQ(kind(store_->set_tenant_suspended({}, "ten_missing", true)), StoreError::kNotFound);
+  EXPECT_EQ(kind(store_->set_tenant_suspended({}, "ten_missing", true, kNow)), StoreError::kNotFound);
 }
 
 TEST_P(StoreContractTest, AppsAreFoundByIdAndUniqueAcrossTenants) {

@@ -23,7 +23,12 @@ class TenantStore {
   // --- tenants (operator) ---------------------------------------------------
   virtual Status create_tenant(const WriteContext& context, const Tenant& tenant) = 0;  // kDuplicate
   virtual Result<Tenant> get_tenant(std::string_view tenant_id) = 0;               // kNotFound
-  virtual Status set_tenant_suspended(const WriteContext& context, std::string_view tenant_id, bool suspended) = 0;
+  // Suspends or resumes the tenant. When the flag changes, the tenant gets a
+  // tenant_suspended / tenant_resumed notice (effective_at = created_at =
+  // now; docs/metering.md "Notices") in the same transaction; setting the
+  // flag it already has changes nothing and tells nobody. kNotFound.
+  virtual Status set_tenant_suspended(const WriteContext& context, std::string_view tenant_id, bool suspended,
+                                      UnixSeconds now) = 0;
   virtual Status set_tenant_production_active_from(const WriteContext& context, std::string_view tenant_id,
                                                    UnixSeconds from) = 0;
   // The tenant's service activation date (开通日; docs/metering.md "Service
