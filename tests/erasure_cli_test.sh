@@ -152,7 +152,7 @@ start_restored
 shown=$("${api2[@]}" holder get "$gone")
 [ "$(jq -r '.erased, .name, .status' <<<"$shown" | tr '\n' ' ')" = "true  locked " ] || fail "restored view: $shown"
 [ "$("${api2[@]}" holder get "$kept" | jq -r .name)" = "李*" ] || fail "the other holder does not open from the backup"
-curl -sf --cacert "$dir/restored/tls/dev-cert.pem" "$url2/pki/crl/$issuer.crl" -o "$dir/restored.crl" \
+curl -sf --cacert "$dir/restored/tls/dev-cert.pem" "$url2/pki/sandbox/crl/$issuer.crl" -o "$dir/restored.crl" \
   || fail "restored CRL download"
 crl=$(openssl crl -inform DER -in "$dir/restored.crl" -noout -text)
 grep -qi "Serial Number: $serial" <<<"$crl" || fail "the restored CRL does not list $serial: $crl"

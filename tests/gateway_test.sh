@@ -562,7 +562,7 @@ def chunk(t, data):
 open(sys.argv[1], "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", W, H, 8, 6, 0, 0, 0)) +
                               chunk(b"IDAT", zlib.compress(b"".join(rows))) + chunk(b"IEND", b""))
 PNG
-"${hold[@]}" handwriting set "$dir/hand.png" >/dev/null || fail "the holder's upload of the image"
+"${hold[@]}" handwriting set --pin 246810 "$dir/hand.png" >/dev/null || fail "the holder's upload of the image"
 [ "$(signed_get "$app" "$dir/secret" "$hw_path" "$dir/hw-own.png")" = 200 ] || fail "the image route for the own app"
 [ "$(head -c 8 "$dir/hw-own.png" | xxd -p)" = 89504e470d0a1a0a ] || fail "the image route did not answer a PNG"
 jq -r .production.secret <<<"$apps" >"$dir/prod.secret"

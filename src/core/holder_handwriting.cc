@@ -101,6 +101,10 @@ Result<HandwrittenSignatureView> HolderService::put_handwritten_signature(const 
 Result<Bytes> HolderService::handwritten_signature_png(const HolderContext& ctx,
                                                        const cosign::HandwritingPinProof& proof) {
   DUET_TRY_STATUS(check_handwriting_proof(ctx, "get", proof, {}));
+  return handwritten_signature_png_for_tenant(ctx);
+}
+
+Result<Bytes> HolderService::handwritten_signature_png_for_tenant(const HolderContext& ctx) {
   auto rec = stores_.holders.get_handwritten_signature(ctx.tenant_id, ctx.holder_id);
   if (!rec.ok()) {
     if (rec.code() == ErrorCode::kNotFound) return make_error(ErrorCode::kNotFound, "no handwritten signature");

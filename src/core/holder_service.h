@@ -152,6 +152,12 @@ class HolderService {
   Result<HandwrittenSignatureView> put_handwritten_signature(const HolderContext& ctx,
                                                              const cosign::HandwritingPinProof& proof, ByteView png);
   Result<Bytes> handwritten_signature_png(const HolderContext& ctx, const cosign::HandwritingPinProof& proof);
+  // The same PNG for the holder's own tenant (the Business API route the
+  // on-premises gateway reads, docs/gateway.md "Appearance"): no PIN proof,
+  // since the caller is the tenant's authenticated system, not the device —
+  // the holder's PIN guards the image against a thief of the phone. The
+  // caller checks the holder is the tenant's, in its environment.
+  Result<Bytes> handwritten_signature_png_for_tenant(const HolderContext& ctx);
   Status delete_handwritten_signature(const HolderContext& ctx, const cosign::HandwritingPinProof& proof);
 
   // Step 2 (protocol v2) for every item of the order under one session id

@@ -197,7 +197,7 @@ void holder_routes(http::Router& r, const ApiServices& s, RequestAuth& auth) {
           DUET_ASSIGN_OR_RETURN(store::Holder h, s.business.holder_in_environment(ctx, holder_of(req)));
           if (h.name_ciphertext.empty()) return make_error(ErrorCode::kConflict, "the holder was erased");
           core::HolderContext holder{ctx.tenant_id, h.holder_id, ctx.write, ctx.environment};
-          DUET_ASSIGN_OR_RETURN(Bytes png, s.holders.handwritten_signature_png(holder));
+          DUET_ASSIGN_OR_RETURN(Bytes png, s.holders.handwritten_signature_png_for_tenant(holder));
           Response resp = binary_response(200, std::string(png.begin(), png.end()), "image/png");
           resp.headers.set("Cache-Control", "no-store");
           return resp;

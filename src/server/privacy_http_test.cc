@@ -527,7 +527,7 @@ TEST_F(PrivacyTest, ErasureDestroysTheDataKeyRevokesAndKeepsWhatTheLawRequires) 
   EXPECT_EQ(kept[0].der, cert.der);
   EXPECT_TRUE(kept[0].revoked);
   EXPECT_EQ(kept[0].revocation_reason, 5);
-  auto crl = call("GET", "/pki/crl/" + cert.issuer_id + ".crl");
+  auto crl = call("GET", "/pki/sandbox/crl/" + cert.issuer_id + ".crl");
   ASSERT_EQ(crl.status, 200) << crl.body;
   pki::testing::ScratchDir scratch;
   std::string text = run("openssl crl -inform DER -in " + scratch.write("now.crl", crl.body) + " -noout -text");
