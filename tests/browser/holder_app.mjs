@@ -381,7 +381,8 @@ try {
   const opt = (name) => API[API.indexOf(name) + 1];
   let verified = '';
   try {
-    verified = execFileSync(API[0], ['verify', '--pdf', signedPdf, '--server', opt('--server'), '--ca', opt('--ca')],
+    verified = execFileSync(API[0], ['verify', '--pdf', signedPdf, '--server', opt('--server'), '--ca', opt('--ca'),
+                                             '--environment', 'sandbox'],  // the test's holder is a sandbox holder
                             { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (e) { verified = `FAILED ${e.stdout || ''} ${e.stderr || ''}`; }
   check(!/FAILED/.test(verified), `duet verify --pdf accepts the handwritten PDF: ${verified.trim().split('\n')[0]}`);
