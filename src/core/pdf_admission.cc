@@ -21,8 +21,8 @@ Result<PdfSlots> PdfSlots::take(CoreMetrics& metrics, const CoreConfig& config, 
   std::lock_guard<std::mutex> lock(metrics.pdf_slots_mu);
   if (cap != 0) {
     count = std::min(count, cap);
-    const uint64_t held = metrics.pdf_in_flight_by_tenant.count(tenant_id) != 0
-                              ? metrics.pdf_in_flight_by_tenant[tenant_id] : 0;
+    const auto mine = metrics.pdf_in_flight_by_tenant.find(tenant_id);
+    const uint64_t held = mine == metrics.pdf_in_flight_by_tenant.end() ? 0 : mine->second;
     // The tenant's share first: its own load is its own 429, not everyone's 503.
     if (held > 0 && held + count > pdf_tenant_share(cap, config.pdf_max_in_flight_per_tenant)) {
       metrics.pdf_refused_tenant_share++;
